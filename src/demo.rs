@@ -1,0 +1,243 @@
+//! The demo company: Meridian Medical & Industrial Supply, a distributor with reps, customer
+//! service, finance and an admin, and 36 customer accounts across every ownership mode and terms.
+//! Deterministic: the same seed gives the same company (names, numbers, ids).
+
+use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
+use crate::domain::auth::{BuyerRole, StaffRole};
+use crate::domain::money::Money;
+use crate::service::auth::hash_password_blocking;
+use crate::store::{Db, accounts, audit, users};
+use serde_json::json;
+
+/// Every demo user signs in with this password.
+pub const DEMO_PASSWORD: &str = "meridian-demo-2026";
+pub const SEED: u64 = 20_261_126;
+
+/// A small deterministic generator (SplitMix64): enough for picking demo data, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn id(&mut self) -> String {
+        let hi = self.next() as u128;
+        let lo = self.next() as u128;
+        uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid().to_string()
+    }
+}
+
+/// A login shown when the demo starts.
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub email: String,
+}
+
+pub const DOMAIN: &str = "meridian-supply.example";
+
+const STAFF: &[(&str, &str, &[StaffRole], &str)] = &[
+    ("Avery Collins", "admin", &[StaffRole::Admin], "+1 312 555 0100"),
+    ("Rosa Martinez", "rosa.martinez", &[StaffRole::SalesRep], "+1 312 555 0141"),
+    ("Daniel Okafor", "daniel.okafor", &[StaffRole::SalesRep], "+1 312 555 0142"),
+    ("Priya Shah", "priya.shah", &[StaffRole::SalesRep], "+1 312 555 0143"),
+    ("Tom Becker", "tom.becker", &[StaffRole::SalesRep], "+1 312 555 0144"),
+    ("Carla Nguyen", "carla.nguyen", &[StaffRole::CustomerService], "+1 312 555 0120"),
+    ("Sam Ito", "sam.ito", &[StaffRole::CustomerService], "+1 312 555 0121"),
+    ("Fiona Walsh", "fiona.walsh", &[StaffRole::Finance], "+1 312 555 0130"),
+];
+
+const CUSTOMERS: &[(&str, &str, &str)] = &[
+    ("Lakeside Family Clinic", "Madison", "WI"),
+    ("Northgate Dental Group", "Evanston", "IL"),
+    ("Riverbend Veterinary Hospital", "Dubuque", "IA"),
+    ("Summit Orthopedics", "Denver", "CO"),
+    ("Harbor Industrial Services", "Gary", "IN"),
+    ("Prairie Urgent Care", "Peoria", "IL"),
+    ("St. Agnes Surgical Center", "Milwaukee", "WI"),
+    ("Bluewater Marine Works", "Duluth", "MN"),
+    ("Cedar Ridge Nursing Home", "Cedar Rapids", "IA"),
+    ("Keystone Fabrication", "Toledo", "OH"),
+    ("Oakwood Pediatrics", "Ann Arbor", "MI"),
+    ("Granite State Laboratories", "Manchester", "NH"),
+    ("Metro Dialysis Partners", "Chicago", "IL"),
+    ("Pinecrest Physical Therapy", "Grand Rapids", "MI"),
+    ("Ironbridge Machining", "Rockford", "IL"),
+    ("Valley Ambulance Service", "Fort Wayne", "IN"),
+    ("Westshore Dermatology", "Kenosha", "WI"),
+    ("Redline Safety Supply", "Joliet", "IL"),
+    ("Heartland Veterinary Clinic", "Omaha", "NE"),
+    ("Clearview Eye Associates", "Naperville", "IL"),
+    ("Northern Plains Hospital", "Fargo", "ND"),
+    ("Brightside Dental Studio", "Schaumburg", "IL"),
+    ("Foundry Row Manufacturing", "Cleveland", "OH"),
+    ("Maple Grove Senior Living", "Maple Grove", "MN"),
+    ("Union Street Pharmacy", "Springfield", "IL"),
+    ("Tri-County Fire District", "Elgin", "IL"),
+    ("Lakeshore Sports Medicine", "Evanston", "IL"),
+    ("Copperline Electrical", "Indianapolis", "IN"),
+    ("Silver Birch Hospice", "St. Paul", "MN"),
+    ("Kingsley Research Institute", "Urbana", "IL"),
+    ("Eastgate Occupational Health", "Columbus", "OH"),
+    ("Riverside Animal Hospital", "Davenport", "IA"),
+    ("Midwest Precision Tooling", "Waukegan", "IL"),
+    ("Sunrise Home Health", "Aurora", "IL"),
+    ("Harmony Women's Health", "Oak Park", "IL"),
+    ("Trailhead Outdoor Clinic", "Bozeman", "MT"),
+];
+
+const STREETS: &[&str] = &["Main St", "Commerce Dr", "Industrial Pkwy", "Lake Ave", "Oak St", "Medical Center Dr", "Harbor Rd", "Market St"];
+const FIRST: &[&str] = &["Maria", "James", "Linda", "Robert", "Aisha", "Kevin", "Mei", "Carlos", "Hannah", "Omar", "Grace", "Luis", "Nora", "Ethan", "Zoe", "Ravi"];
+const LAST: &[&str] = &["Johnson", "Lee", "Garcia", "Brown", "Kowalski", "Patel", "Schmidt", "Rivera", "Chen", "Murphy", "Haddad", "Novak", "Larsen", "Duarte"];
+const TERMS: &[PaymentTerms] = &[PaymentTerms::Prepay, PaymentTerms::Net(15), PaymentTerms::Net(30), PaymentTerms::Net(30), PaymentTerms::Net(45), PaymentTerms::Net(60)];
+
+fn slug(name: &str) -> String {
+    name.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect()
+}
+
+/// Fills an empty, migrated database with the demo company. Returns one login per role.
+pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
+    let mut rng = Rng(SEED);
+    // One argon2id hash shared by every demo user keeps seeding fast; real users each get their own salt.
+    let password_hash = tokio::task::spawn_blocking(|| hash_password_blocking(DEMO_PASSWORD)).await.expect("hashing task");
+    let mut tx = db.begin().await?;
+    let mut logins = Vec::new();
+    let mut reps = Vec::new();
+    for (name, local, roles, phone) in STAFF {
+        let id = rng.id();
+        let email = format!("{local}@{DOMAIN}");
+        users::insert(
+            &mut tx,
+            &users::NewUser {
+                id: &id,
+                email: &email,
+                name,
+                phone,
+                kind: "staff",
+                roles: &StaffRole::join(roles),
+                account_id: None,
+                password_hash: Some(&password_hash),
+                now,
+            },
+        )
+        .await?;
+        let role = roles[0];
+        if role == StaffRole::SalesRep {
+            reps.push(id.clone());
+        }
+        if !logins.iter().any(|l: &DemoLogin| l.role == role.label()) {
+            logins.push(DemoLogin { role: role.label(), email });
+        }
+    }
+
+    let mut buyer_logins_done = false;
+    for (i, (name, city, region)) in CUSTOMERS.iter().enumerate() {
+        let id = rng.id();
+        let number = format!("A-{}", tx.next_counter("account").await?);
+        let mode = [OwnershipMode::RepLed, OwnershipMode::Hybrid, OwnershipMode::SelfService][i % 3];
+        // Every rep-led and hybrid account has a rep; some self-service accounts do too.
+        let owner = if mode != OwnershipMode::SelfService || i % 2 == 0 { Some(reps[i % reps.len()].clone()) } else { None };
+        let status = match i {
+            7 | 23 => AccountStatus::OnHold,
+            11 | 29 | 35 => AccountStatus::Onboarding,
+            _ => AccountStatus::Active,
+        };
+        let terms = *rng.pick(TERMS);
+        let credit = if terms == PaymentTerms::Prepay { Money::ZERO } else { Money::from_units(5_000 * (1 + rng.below(20) as i64)).unwrap_or_default() };
+        let street_no = 100 + rng.below(9_000);
+        let bill = Address {
+            line1: format!("{street_no} {}", rng.pick(STREETS)),
+            line2: if i % 4 == 0 { "Accounts Payable".into() } else { String::new() },
+            city: city.to_string(),
+            region: region.to_string(),
+            postal_code: format!("{:05}", 46_000 + rng.below(9_000)),
+            country: "US".into(),
+        };
+        let draft = AccountDraft {
+            name: name.to_string(),
+            status,
+            ownership_mode: mode,
+            owner_rep_id: owner,
+            terms,
+            credit_limit: credit,
+            po_required: i % 3 == 0,
+            external_id: Some(format!("ERP-C{:05}", 20_000 + i * 7)),
+            phone: format!("+1 555 01{:02}", i),
+            bill_to: bill.clone(),
+        };
+        accounts::insert(&mut tx, &id, &number, &draft, now).await?;
+        let sites = 1 + rng.below(3);
+        for s in 0..sites {
+            let label = ["Main", "Receiving dock", "Satellite office"][s as usize];
+            let addr = if s == 0 { Address { line2: String::new(), ..bill.clone() } } else { Address { line1: format!("{} {}", 100 + rng.below(9_000), rng.pick(STREETS)), ..bill.clone() } };
+            accounts::insert_ship_to(&mut tx, &rng.id(), &id, label, &addr, s == 0, now).await?;
+        }
+        // Users: every buyer role in the first eight accounts, a manager and a buyer elsewhere.
+        let roles: &[BuyerRole] = if i < 8 { &BuyerRole::ALL } else { &[BuyerRole::Manager, BuyerRole::Buyer] };
+        for role in roles {
+            let uid = rng.id();
+            let first = rng.pick(FIRST);
+            let last = rng.pick(LAST);
+            let email = if i == 0 {
+                format!("{}@{}.example", role.as_str(), slug(name))
+            } else {
+                format!("{}.{}@{}.example", first.to_lowercase(), last.to_lowercase(), slug(name))
+            };
+            users::insert(
+                &mut tx,
+                &users::NewUser {
+                    id: &uid,
+                    email: &email,
+                    name: &format!("{first} {last}"),
+                    phone: "",
+                    kind: "buyer",
+                    roles: role.as_str(),
+                    account_id: Some(&id),
+                    password_hash: Some(&password_hash),
+                    now,
+                },
+            )
+            .await?;
+            if i == 0 {
+                logins.push(DemoLogin { role: role_login_label(*role), email });
+            }
+        }
+        buyer_logins_done |= i == 0;
+    }
+    debug_assert!(buyer_logins_done);
+    audit::append(
+        &mut tx,
+        &audit::AuditEntry {
+            at: now,
+            actor_user_id: None,
+            on_behalf_of_account_id: None,
+            channel: "cli",
+            action: "demo.seeded",
+            object_type: "system",
+            object_id: "demo",
+            before: None,
+            after: Some(json!({ "seed": SEED, "accounts": CUSTOMERS.len(), "staff": STAFF.len() })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(logins)
+}
+
+fn role_login_label(role: BuyerRole) -> &'static str {
+    match role {
+        BuyerRole::Manager => "Buyer: purchasing manager",
+        BuyerRole::Buyer => "Buyer: buyer",
+        BuyerRole::Finance => "Buyer: finance contact",
+        BuyerRole::Viewer => "Buyer: viewer",
+    }
+}

@@ -1,0 +1,317 @@
+//! Roles, permissions and the one role → permission table. Every check in Portico asks for a
+//! [`Permission`]; no code outside this module compares role names.
+
+use std::fmt;
+
+/// Seller staff roles; a staff user may hold several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StaffRole {
+    Admin,
+    SalesRep,
+    CustomerService,
+    Finance,
+}
+
+/// Roles of a customer's (account's) users; exactly one per user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BuyerRole {
+    Manager,
+    Buyer,
+    Finance,
+    Viewer,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 4] =
+        [StaffRole::Admin, StaffRole::SalesRep, StaffRole::CustomerService, StaffRole::Finance];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Admin => "admin",
+            StaffRole::SalesRep => "sales_rep",
+            StaffRole::CustomerService => "customer_service",
+            StaffRole::Finance => "finance",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StaffRole::Admin => "Administrator",
+            StaffRole::SalesRep => "Sales rep",
+            StaffRole::CustomerService => "Customer service",
+            StaffRole::Finance => "Finance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        StaffRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Parses the stored comma-separated list, ignoring unknown names.
+    pub fn parse_list(s: &str) -> Vec<StaffRole> {
+        let mut roles: Vec<StaffRole> = s.split(',').filter_map(|r| StaffRole::parse(r.trim())).collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    pub fn join(roles: &[StaffRole]) -> String {
+        let mut sorted = roles.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        sorted.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+impl BuyerRole {
+    pub const ALL: [BuyerRole; 4] = [BuyerRole::Manager, BuyerRole::Buyer, BuyerRole::Finance, BuyerRole::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuyerRole::Manager => "manager",
+            BuyerRole::Buyer => "buyer",
+            BuyerRole::Finance => "finance",
+            BuyerRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BuyerRole::Manager => "Purchasing manager",
+            BuyerRole::Buyer => "Buyer",
+            BuyerRole::Finance => "Finance contact",
+            BuyerRole::Viewer => "Viewer",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            BuyerRole::Manager => "orders, approves and manages the account's users",
+            BuyerRole::Buyer => "browses, drafts and places orders",
+            BuyerRole::Finance => "sees invoices, statements and payments only",
+            BuyerRole::Viewer => "read-only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BuyerRole> {
+        BuyerRole::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+impl fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl fmt::Display for BuyerRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What a signed-in user may do. Checks name a permission, never a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Permission {
+    // Buyer (portal) permissions.
+    PortalView,
+    PortalOrder,
+    PortalApprove,
+    PortalBilling,
+    ManageOwnAccountUsers,
+    // Staff permissions.
+    StaffArea,
+    ViewAllAccounts,
+    ViewOwnBook,
+    ManageAccounts,
+    InviteAccountUsers,
+    ManageStaff,
+    DeskArea,
+    FinanceArea,
+    ManageCredit,
+    AdminArea,
+}
+
+/// A set of permissions as a bit set (cheap to copy into every request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Permissions(u32);
+
+impl Permissions {
+    pub fn has(self, p: Permission) -> bool {
+        self.0 & (1 << p as u8) != 0
+    }
+
+    fn with(mut self, ps: &[Permission]) -> Self {
+        for p in ps {
+            self.0 |= 1 << *p as u8;
+        }
+        self
+    }
+}
+
+/// The one place roles map to permissions.
+pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
+    use Permission::*;
+    roles.iter().fold(Permissions::default(), |acc, role| {
+        acc.with(match role {
+            StaffRole::Admin => &[
+                StaffArea,
+                ViewAllAccounts,
+                ManageAccounts,
+                InviteAccountUsers,
+                ManageStaff,
+                AdminArea,
+                DeskArea,
+                FinanceArea,
+                ManageCredit,
+            ],
+            StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers],
+            StaffRole::CustomerService => &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers],
+            StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
+        })
+    })
+}
+
+pub fn buyer_permissions(role: BuyerRole) -> Permissions {
+    use Permission::*;
+    Permissions::default().with(match role {
+        BuyerRole::Manager => &[PortalView, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers],
+        BuyerRole::Buyer => &[PortalView, PortalOrder],
+        BuyerRole::Finance => &[PortalView, PortalBilling],
+        BuyerRole::Viewer => &[PortalView],
+    })
+}
+
+/// Who is acting: the subject of every permission and scope check.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub kind: PrincipalKind,
+    pub permissions: Permissions,
+}
+
+#[derive(Clone, Debug)]
+pub enum PrincipalKind {
+    Staff { roles: Vec<StaffRole> },
+    Buyer { account_id: String, role: BuyerRole },
+}
+
+impl Principal {
+    pub fn staff(user_id: String, name: String, email: String, roles: Vec<StaffRole>) -> Principal {
+        let permissions = staff_permissions(&roles);
+        Principal { user_id, name, email, kind: PrincipalKind::Staff { roles }, permissions }
+    }
+
+    pub fn buyer(user_id: String, name: String, email: String, account_id: String, role: BuyerRole) -> Principal {
+        Principal {
+            user_id,
+            name,
+            email,
+            kind: PrincipalKind::Buyer { account_id, role },
+            permissions: buyer_permissions(role),
+        }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.has(p)
+    }
+
+    /// The account a buyer belongs to; `None` for staff.
+    pub fn buyer_account(&self) -> Option<&str> {
+        match &self.kind {
+            PrincipalKind::Buyer { account_id, .. } => Some(account_id),
+            PrincipalKind::Staff { .. } => None,
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(self.kind, PrincipalKind::Staff { .. })
+    }
+
+    /// Whether this principal may see an account with the given id and owning rep.
+    /// A `false` answer is reported as 404, never 403, so ids of other tenants leak nothing.
+    pub fn can_see_account(&self, account_id: &str, owner_rep_id: Option<&str>) -> bool {
+        match &self.kind {
+            PrincipalKind::Buyer { account_id: own, .. } => own == account_id,
+            PrincipalKind::Staff { .. } => {
+                self.can(Permission::ViewAllAccounts)
+                    || (self.can(Permission::ViewOwnBook) && owner_rep_id == Some(self.user_id.as_str()))
+            }
+        }
+    }
+
+    /// How accounts lists are scoped for this principal.
+    pub fn account_scope(&self) -> AccountScope<'_> {
+        match &self.kind {
+            PrincipalKind::Buyer { account_id, .. } => AccountScope::One(account_id),
+            PrincipalKind::Staff { .. } if self.can(Permission::ViewAllAccounts) => AccountScope::All,
+            PrincipalKind::Staff { .. } if self.can(Permission::ViewOwnBook) => AccountScope::Book(&self.user_id),
+            PrincipalKind::Staff { .. } => AccountScope::None,
+        }
+    }
+
+    pub fn role_labels(&self) -> String {
+        match &self.kind {
+            PrincipalKind::Staff { roles } => roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+            PrincipalKind::Buyer { role, .. } => role.label().to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountScope<'a> {
+    All,
+    Book(&'a str),
+    One(&'a str),
+    None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buyer_roles_map_to_expected_permissions() {
+        let m = buyer_permissions(BuyerRole::Manager);
+        assert!(m.has(Permission::ManageOwnAccountUsers) && m.has(Permission::PortalApprove));
+        let f = buyer_permissions(BuyerRole::Finance);
+        assert!(f.has(Permission::PortalBilling) && !f.has(Permission::PortalOrder));
+        let v = buyer_permissions(BuyerRole::Viewer);
+        assert!(v.has(Permission::PortalView) && !v.has(Permission::PortalOrder) && !v.has(Permission::PortalBilling));
+        for r in BuyerRole::ALL {
+            assert!(!buyer_permissions(r).has(Permission::StaffArea));
+        }
+    }
+
+    #[test]
+    fn staff_roles_combine() {
+        let rep = staff_permissions(&[StaffRole::SalesRep]);
+        assert!(rep.has(Permission::ViewOwnBook) && !rep.has(Permission::ViewAllAccounts));
+        let both = staff_permissions(&[StaffRole::SalesRep, StaffRole::Finance]);
+        assert!(both.has(Permission::ViewOwnBook) && both.has(Permission::FinanceArea));
+        assert!(!staff_permissions(&[StaffRole::Finance]).has(Permission::PortalView));
+    }
+
+    #[test]
+    fn role_lists_round_trip() {
+        let roles = StaffRole::parse_list("finance, admin,bogus,admin");
+        assert_eq!(roles, vec![StaffRole::Admin, StaffRole::Finance]);
+        assert_eq!(StaffRole::join(&roles), "admin,finance");
+    }
+
+    #[test]
+    fn account_visibility() {
+        let rep = Principal::staff("r1".into(), "R".into(), "r@x".into(), vec![StaffRole::SalesRep]);
+        assert!(rep.can_see_account("a1", Some("r1")));
+        assert!(!rep.can_see_account("a2", Some("r2")));
+        assert!(!rep.can_see_account("a3", None));
+        let buyer = Principal::buyer("u".into(), "U".into(), "u@x".into(), "a1".into(), BuyerRole::Viewer);
+        assert!(buyer.can_see_account("a1", Some("r9")));
+        assert!(!buyer.can_see_account("a2", Some("r9")));
+        let cs = Principal::staff("c".into(), "C".into(), "c@x".into(), vec![StaffRole::CustomerService]);
+        assert!(cs.can_see_account("anything", None));
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure business rules: no I/O, no sqlx, no axum, no tokio.
+
+pub mod account;
+pub mod auth;
+pub mod money;
+pub mod password;

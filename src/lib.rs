@@ -1,0 +1,51 @@
+//! Portico: a self-hosted B2B customer portal and unified order management system.
+//!
+//! Layers (DESIGN.md §2): `web` (pages) → `service` (use cases) → `domain` (pure rules) and
+//! `store` (SQL, SQLite or PostgreSQL).
+
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod ops;
+pub mod service;
+pub mod store;
+pub mod web;
+
+pub use config::Config;
+pub use store::Db;
+pub use web::{AppState, build_router};
+
+/// Opens the database, applies migrations and returns the application state.
+pub async fn open(config: Config) -> Result<AppState, store::ConnectError> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(AppState::new(db, config))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and closes the pool.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let db = state.db.clone();
+    let app = build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

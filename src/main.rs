@@ -1,0 +1,168 @@
+//! The `portico` command: serve, demo, migrate, user.
+
+use clap::{Args, Parser, Subcommand};
+use portico::config::{Config, DEFAULT_ABSOLUTE_SECS, DEFAULT_IDLE_SECS};
+use portico::store::Db;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "portico", version, about = "Self-hosted B2B customer portal and unified order management")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application.
+    Serve(ServeArgs),
+    /// Create (or recreate) the demo company on SQLite and serve it.
+    Demo(DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// sqlite://path or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://portico.db")]
+    database_url: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+#[derive(Args)]
+struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PORTICO_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// URL users reach Portico at; https turns on Secure cookies and HSTS. Default: http://<bind>.
+    #[arg(long, env = "PORTICO_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "PORTICO_SESSION_IDLE_MINUTES", default_value_t = DEFAULT_IDLE_SECS / 60)]
+    session_idle_minutes: i64,
+    /// Hours after sign-in at which a session ends regardless of activity.
+    #[arg(long, env = "PORTICO_SESSION_ABSOLUTE_HOURS", default_value_t = DEFAULT_ABSOLUTE_SECS / 3600)]
+    session_absolute_hours: i64,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Where the demo lives; a SQLite file here is deleted and recreated.
+    #[arg(long, env = "PORTICO_DEMO_DATABASE_URL", default_value = "sqlite://portico-demo.db")]
+    database_url: String,
+    #[command(flatten)]
+    http: HttpArgs,
+    /// Seed and exit instead of serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an administrator (password from PORTICO_ADMIN_PASSWORD).
+    CreateAdmin {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "PORTICO_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+fn config(database_url: &str, http: &HttpArgs) -> Config {
+    let mut c = Config::for_database(database_url);
+    c.bind = http.bind;
+    c.public_url = http.public_url.clone().unwrap_or_else(|| format!("http://{}", http.bind));
+    c.session_idle_secs = http.session_idle_minutes.max(1) * 60;
+    c.session_absolute_secs = http.session_absolute_hours.max(1) * 3600;
+    c
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PORTICO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("PORTICO_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json { builder.json().init() } else { builder.init() }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portico: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve(args) => {
+            let cfg = config(&args.db.database_url, &args.http);
+            let state = portico::open(cfg.clone()).await?;
+            let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+            tracing::info!(url = %cfg.public_url, backend = state.db.backend(), "portico listening");
+            portico::serve(state, listener).await?;
+        }
+        Command::Demo(args) => {
+            let started = std::time::Instant::now();
+            if let Some(path) = args.database_url.strip_prefix("sqlite://") {
+                let path = path.split('?').next().unwrap_or(path);
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            let cfg = config(&args.database_url, &args.http);
+            let state = portico::open(cfg.clone()).await?;
+            let logins = portico::demo::seed(&state.db, state.now()).await.map_err(|e| {
+                format!("could not seed the demo (it needs an empty database): {e}")
+            })?;
+            println!("\nPortico demo — Meridian Medical & Industrial Supply (ready in {:.1} s)", started.elapsed().as_secs_f64());
+            println!("  Open {}", cfg.public_url);
+            println!("  Password for every login: {}", portico::demo::DEMO_PASSWORD);
+            for l in &logins {
+                println!("  {:<28} {}", l.role, l.email);
+            }
+            println!();
+            if args.no_serve {
+                return Ok(());
+            }
+            let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+            portico::serve(state, listener).await?;
+        }
+        Command::Migrate(args) => {
+            let db = Db::connect(&args.database_url).await?;
+            db.migrate().await?;
+            println!("migrations applied ({})", db.backend());
+        }
+        Command::User(UserCommand::CreateAdmin { db, email, name, password }) => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let id = portico::service::users::create_admin(&state.db, state.now(), &email, &name, &password)
+                .await
+                .map_err(|e| match e {
+                    portico::service::ServiceError::Invalid(errs) => errs.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" "),
+                    other => other.to_string(),
+                })?;
+            println!("administrator {email} created (id {id})");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics (request counts and latencies by
+//! route, kept in process: each node exposes its own).
+
+use crate::web::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, format!("ready ({})", state.db.backend())).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+#[derive(Default)]
+struct RouteStats {
+    by_status: BTreeMap<u16, u64>,
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum_micros: u64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, micros: u64) {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let s = routes.entry((method.to_string(), route.to_string())).or_default();
+        *s.by_status.entry(status).or_default() += 1;
+        s.count += 1;
+        s.sum_micros += micros;
+        let secs = micros as f64 / 1e6;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::new();
+        out.push_str("# HELP portico_http_requests_total HTTP requests by method, route and status.\n# TYPE portico_http_requests_total counter\n");
+        for ((m, r), s) in routes.iter() {
+            for (status, n) in &s.by_status {
+                let _ = writeln!(out, "portico_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{status}\"}} {n}");
+            }
+        }
+        out.push_str("# HELP portico_http_request_duration_seconds Request latency by method and route.\n# TYPE portico_http_request_duration_seconds histogram\n");
+        for ((m, r), s) in routes.iter() {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(out, "portico_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"{b}\"}} {}", s.buckets[i]);
+            }
+            let _ = writeln!(out, "portico_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "portico_http_request_duration_seconds_sum{{method=\"{m}\",route=\"{r}\"}} {}", s.sum_micros as f64 / 1e6);
+            let _ = writeln!(out, "portico_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}", s.count);
+        }
+        out
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// Records every request under its route template (`/accounts/{id}`, never the raw path, so the
+/// label set stays small), and logs it.
+pub async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    let micros = start.elapsed().as_micros() as u64;
+    let status = res.status().as_u16();
+    state.metrics.observe(&method, &route, status, micros);
+    tracing::debug!(%method, %route, status, micros, "request");
+    res
+}

@@ -1,0 +1,246 @@
+//! Accounts: create, edit, credit and terms, ship-tos, search — always within the actor's scope.
+
+use super::{Actor, ServiceError, ServiceResult, audit};
+use crate::domain::account::{AccountDraft, AccountStatus, Address, PaymentTerms};
+use crate::domain::auth::{AccountScope, Permission, StaffRole};
+use crate::domain::money::Money;
+use crate::store::accounts::{AccountListRow, AccountRow, ShipToRow};
+use crate::store::{Db, accounts, is_unique_violation, new_id, users};
+use serde_json::json;
+
+/// Loads an account the actor may see; anything else (another tenant, outside a rep's book) is 404.
+pub async fn get_account(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<AccountRow> {
+    let account = accounts::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(account)
+}
+
+pub async fn ship_tos(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<ShipToRow>> {
+    get_account(db, actor, account_id).await?;
+    Ok(accounts::ship_tos(db, account_id).await?)
+}
+
+/// The accounts a staff list shows: the actor's whole scope, or only their own book (the rep's
+/// "My accounts" page stays their book even when another role lets them see more).
+fn list_scope<'a>(actor: &'a Actor<'_>, book_only: bool) -> ServiceResult<AccountScope<'a>> {
+    let p = actor.principal;
+    if !p.is_staff() {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(match book_only {
+        true if p.can(Permission::ViewOwnBook) => AccountScope::Book(&p.user_id),
+        true => AccountScope::None,
+        false => p.account_scope(),
+    })
+}
+
+/// A page of accounts the actor may see, matching `term`, after the keyset `after`.
+pub async fn search_accounts(
+    db: &Db,
+    actor: &Actor<'_>,
+    book_only: bool,
+    term: &str,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<AccountListRow>> {
+    Ok(accounts::search(db, list_scope(actor, book_only)?, term, after, limit).await?)
+}
+
+pub async fn count_accounts(db: &Db, actor: &Actor<'_>, book_only: bool) -> ServiceResult<i64> {
+    Ok(accounts::count_in_scope(db, list_scope(actor, book_only)?).await?)
+}
+
+async fn check_owner_rep(db: &Db, draft: &AccountDraft) -> ServiceResult<()> {
+    if let Some(rep_id) = &draft.owner_rep_id {
+        let ok = users::get(db, rep_id)
+            .await?
+            .is_some_and(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep));
+        if !ok {
+            return Err(ServiceError::invalid("owner_rep_id", "The owning rep must be an active sales rep."));
+        }
+    }
+    Ok(())
+}
+
+fn external_id_taken() -> ServiceError {
+    ServiceError::invalid("external_id", "Another account already has this external id.")
+}
+
+/// Creates an account, optionally with its first (default) ship-to.
+pub async fn create_account(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    draft: &AccountDraft,
+    first_ship_to: Option<(&str, &Address)>,
+) -> ServiceResult<AccountRow> {
+    if !actor.principal.can(Permission::ManageAccounts) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut problems = draft.problems();
+    if let Some((_, addr)) = first_ship_to {
+        problems.extend(addr.problems("ship_"));
+    }
+    ServiceError::from_problems(problems)?;
+    check_owner_rep(db, draft).await?;
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    let number = format!("A-{}", tx.next_counter("account").await?);
+    if let Err(e) = accounts::insert(&mut tx, &id, &number, draft, now).await {
+        return Err(if is_unique_violation(&e) { external_id_taken() } else { e.into() });
+    }
+    if let Some((label, addr)) = first_ship_to {
+        let label = if label.trim().is_empty() { "Main" } else { label };
+        accounts::insert_ship_to(&mut tx, &new_id(), &id, label, addr, true, now).await?;
+    }
+    let account = accounts::get_for_update(&mut tx, &id).await?.ok_or(ServiceError::NotFound)?;
+    let snapshot = serde_json::to_value(&account).unwrap_or_default();
+    audit(&mut tx, Some(actor), now, "account.created", ("account", &id), None, Some(snapshot.clone())).await?;
+    crate::store::audit::enqueue(&mut tx, "account.created", &snapshot, now).await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// Saves an edit made from a form showing `expected_version`; a stale form is refused, not merged.
+pub async fn update_account(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: &str,
+    expected_version: i64,
+    draft: &AccountDraft,
+) -> ServiceResult<AccountRow> {
+    if !actor.principal.can(Permission::ManageAccounts) {
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    ServiceError::from_problems(draft.problems())?;
+    check_owner_rep(db, draft).await?;
+    let mut tx = db.begin().await?;
+    let before = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    match accounts::update(&mut tx, id, expected_version, draft, now).await {
+        Ok(true) => {}
+        Ok(false) => return Err(stale()),
+        Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    let after = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let after_json = serde_json::to_value(&after).unwrap_or_default();
+    audit(&mut tx, Some(actor), now, "account.updated", ("account", id), serde_json::to_value(&before).ok(), Some(after_json.clone())).await?;
+    crate::store::audit::enqueue(&mut tx, "account.updated", &after_json, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+fn stale() -> ServiceError {
+    ServiceError::Conflict("Someone else changed this account after you opened it. Reload to see their changes, then edit again.".into())
+}
+
+/// Finance: payment terms, credit limit and hold status.
+pub async fn update_credit(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: &str,
+    expected_version: i64,
+    terms: PaymentTerms,
+    credit_limit: Money,
+    status: AccountStatus,
+) -> ServiceResult<AccountRow> {
+    if !actor.principal.can(Permission::ManageCredit) {
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    if credit_limit.is_negative() {
+        return Err(ServiceError::invalid("credit_limit", "Credit limit must not be negative."));
+    }
+    let current = get_account(db, actor, id).await?;
+    let draft = AccountDraft {
+        name: current.name.clone(),
+        status,
+        ownership_mode: current.ownership_mode(),
+        owner_rep_id: current.owner_rep_id.clone(),
+        terms,
+        credit_limit,
+        po_required: current.po_required,
+        external_id: current.external_id.clone(),
+        phone: current.phone.clone(),
+        bill_to: current.bill_to(),
+    };
+    let mut tx = db.begin().await?;
+    if !accounts::update(&mut tx, id, expected_version, &draft, now).await? {
+        return Err(stale());
+    }
+    let after = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    audit(
+        &mut tx,
+        Some(actor),
+        now,
+        "account.credit_changed",
+        ("account", id),
+        Some(json!({ "terms_days": current.terms_days, "credit_limit": current.credit_limit, "status": current.status })),
+        Some(json!({ "terms_days": after.terms_days, "credit_limit": after.credit_limit, "status": after.status })),
+    )
+    .await?;
+    crate::store::audit::enqueue(&mut tx, "account.updated", &serde_json::to_value(&after).unwrap_or_default(), now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+fn check_manage_ship_tos(actor: &Actor<'_>) -> ServiceResult<()> {
+    if actor.principal.can(Permission::ManageAccounts) {
+        Ok(())
+    } else if actor.principal.is_staff() {
+        Err(ServiceError::Forbidden)
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+pub async fn add_ship_to(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    label: &str,
+    address: &Address,
+    make_default: bool,
+) -> ServiceResult<()> {
+    check_manage_ship_tos(actor)?;
+    get_account(db, actor, account_id).await?;
+    let mut problems = address.problems("ship_");
+    if label.trim().is_empty() {
+        problems.push(("ship_label".into(), "Give the location a name, e.g. “Main warehouse”.".into()));
+    }
+    ServiceError::from_problems(problems)?;
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    let has_any = !accounts::ship_tos(db, account_id).await?.is_empty();
+    accounts::insert_ship_to(&mut tx, &id, account_id, label, address, make_default || !has_any, now).await?;
+    audit(&mut tx, Some(actor), now, "ship_to.created", ("account", account_id), None, Some(json!({ "ship_to_id": id, "label": label.trim(), "address": address.one_line(), "default": make_default || !has_any }))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_default_ship_to(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, ship_to_id: &str) -> ServiceResult<()> {
+    check_manage_ship_tos(actor)?;
+    get_account(db, actor, account_id).await?;
+    let mut tx = db.begin().await?;
+    accounts::ship_to_for_update(&mut tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
+    accounts::set_default_ship_to(&mut tx, account_id, ship_to_id).await?;
+    audit(&mut tx, Some(actor), now, "ship_to.made_default", ("account", account_id), None, Some(json!({ "ship_to_id": ship_to_id }))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_ship_to(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, ship_to_id: &str) -> ServiceResult<()> {
+    check_manage_ship_tos(actor)?;
+    get_account(db, actor, account_id).await?;
+    let mut tx = db.begin().await?;
+    let st = accounts::ship_to_for_update(&mut tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
+    accounts::delete_ship_to(&mut tx, account_id, ship_to_id).await?;
+    accounts::ensure_default_ship_to(&mut tx, account_id).await?;
+    audit(&mut tx, Some(actor), now, "ship_to.removed", ("account", account_id), serde_json::to_value(&st).ok(), None).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Use cases: one function per business action, each in one write transaction that checks
+//! permissions, applies domain rules, writes, and appends audit rows and outbox events.
+
+pub mod accounts;
+pub mod auth;
+pub mod users;
+
+use crate::domain::auth::Principal;
+use crate::store::{Tx, audit};
+
+/// Who performs an action and through which channel.
+#[derive(Clone, Copy)]
+pub struct Actor<'a> {
+    pub principal: &'a Principal,
+    /// `portal`, `staff`, `api`, `cli`, `system` (orders will add `rep`, `phone`, …).
+    pub channel: &'static str,
+    /// The account a staff member is acting for, if any.
+    pub on_behalf_of: Option<&'a str>,
+}
+
+impl<'a> Actor<'a> {
+    pub fn web(principal: &'a Principal) -> Actor<'a> {
+        let channel = if principal.is_staff() { "staff" } else { "portal" };
+        Actor { principal, channel, on_behalf_of: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The object does not exist *for this actor* (also used for other tenants' objects).
+    #[error("not found")]
+    NotFound,
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    #[error("too many attempts; try again in {retry_after} s")]
+    Throttled { retry_after: i64 },
+    #[error("database error: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
+    }
+
+    pub fn from_problems(problems: Vec<(String, String)>) -> ServiceResult<()> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(
+                problems.into_iter().map(|(field, message)| FieldError { field, message }).collect(),
+            ))
+        }
+    }
+}
+
+/// Appends the audit row of a change inside its transaction.
+pub(crate) async fn audit(
+    tx: &mut Tx,
+    actor: Option<&Actor<'_>>,
+    now: i64,
+    action: &str,
+    object: (&str, &str),
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> ServiceResult<()> {
+    audit::append(
+        tx,
+        &audit::AuditEntry {
+            at: now,
+            actor_user_id: actor.map(|a| a.principal.user_id.as_str()),
+            on_behalf_of_account_id: actor.and_then(|a| a.on_behalf_of),
+            channel: actor.map(|a| a.channel).unwrap_or("system"),
+            action,
+            object_type: object.0,
+            object_id: object.1,
+            before,
+            after,
+        },
+    )
+    .await?;
+    Ok(())
+}

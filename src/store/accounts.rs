@@ -1,0 +1,328 @@
+//! Accounts (customer companies) and their ship-to locations.
+
+use super::{Db, StoreResult, Tx, like_pattern};
+use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
+use crate::domain::auth::AccountScope;
+use crate::domain::money::Money;
+use crate::{on_db, on_tx};
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct AccountRow {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub status: String,
+    pub ownership_mode: String,
+    pub owner_rep_id: Option<String>,
+    pub terms_days: i64,
+    pub credit_limit: i64,
+    pub po_required: bool,
+    pub external_id: Option<String>,
+    pub phone: String,
+    pub bill_line1: String,
+    pub bill_line2: String,
+    pub bill_city: String,
+    pub bill_region: String,
+    pub bill_postal_code: String,
+    pub bill_country: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A row of an accounts list: the account plus its owning rep's name.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccountListRow {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub status: String,
+    pub ownership_mode: String,
+    pub terms_days: i64,
+    pub credit_limit: i64,
+    pub bill_city: String,
+    pub bill_region: String,
+    pub owner_rep_name: Option<String>,
+}
+
+impl AccountRow {
+    pub fn status(&self) -> AccountStatus {
+        AccountStatus::parse(&self.status).unwrap_or(AccountStatus::OnHold)
+    }
+    pub fn ownership_mode(&self) -> OwnershipMode {
+        OwnershipMode::parse(&self.ownership_mode).unwrap_or(OwnershipMode::Hybrid)
+    }
+    pub fn terms(&self) -> PaymentTerms {
+        PaymentTerms::from_days(self.terms_days)
+    }
+    pub fn credit_limit(&self) -> Money {
+        Money::from_raw(self.credit_limit)
+    }
+    pub fn bill_to(&self) -> Address {
+        Address {
+            line1: self.bill_line1.clone(),
+            line2: self.bill_line2.clone(),
+            city: self.bill_city.clone(),
+            region: self.bill_region.clone(),
+            postal_code: self.bill_postal_code.clone(),
+            country: self.bill_country.clone(),
+        }
+    }
+}
+
+impl AccountListRow {
+    pub fn status_label(&self) -> &'static str {
+        AccountStatus::parse(&self.status).map(|s| s.label()).unwrap_or("?")
+    }
+    pub fn mode_label(&self) -> &'static str {
+        OwnershipMode::parse(&self.ownership_mode).map(|s| s.label()).unwrap_or("?")
+    }
+    pub fn terms_label(&self) -> String {
+        PaymentTerms::from_days(self.terms_days).label()
+    }
+    pub fn credit_limit(&self) -> Money {
+        Money::from_raw(self.credit_limit)
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct ShipToRow {
+    pub id: String,
+    pub account_id: String,
+    pub label: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub is_default: bool,
+    pub created_at: i64,
+}
+
+impl ShipToRow {
+    pub fn address(&self) -> Address {
+        Address {
+            line1: self.line1.clone(),
+            line2: self.line2.clone(),
+            city: self.city.clone(),
+            region: self.region.clone(),
+            postal_code: self.postal_code.clone(),
+            country: self.country.clone(),
+        }
+    }
+}
+
+const SELECT: &str = "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts";
+
+pub async fn insert(tx: &mut Tx, id: &str, number: &str, d: &AccountDraft, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO accounts (id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone,
+                               bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)"
+    )
+    .bind(id)
+    .bind(number)
+    .bind(d.name.trim())
+    .bind(d.status.as_str())
+    .bind(d.ownership_mode.as_str())
+    .bind(d.owner_rep_id.as_deref())
+    .bind(d.terms.days())
+    .bind(d.credit_limit.raw())
+    .bind(d.po_required)
+    .bind(d.external_id.as_deref())
+    .bind(d.phone.trim())
+    .bind(d.bill_to.line1.trim())
+    .bind(d.bill_to.line2.trim())
+    .bind(d.bill_to.city.trim())
+    .bind(d.bill_to.region.trim())
+    .bind(d.bill_to.postal_code.trim())
+    .bind(d.bill_to.country.trim().to_uppercase())
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Updates every editable field if the row is still at `expected_version`; returns false when it
+/// is not (someone else saved first), so the caller can refuse a stale edit.
+pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDraft, now: i64) -> StoreResult<bool> {
+    let done = on_tx!(tx, |c| sqlx::query(
+        "UPDATE accounts SET name = $3, status = $4, ownership_mode = $5, owner_rep_id = $6, terms_days = $7, credit_limit = $8,
+                po_required = $9, external_id = $10, phone = $11, bill_line1 = $12, bill_line2 = $13, bill_city = $14,
+                bill_region = $15, bill_postal_code = $16, bill_country = $17, version = version + 1, updated_at = $18
+         WHERE id = $1 AND version = $2"
+    )
+    .bind(id)
+    .bind(expected_version)
+    .bind(d.name.trim())
+    .bind(d.status.as_str())
+    .bind(d.ownership_mode.as_str())
+    .bind(d.owner_rep_id.as_deref())
+    .bind(d.terms.days())
+    .bind(d.credit_limit.raw())
+    .bind(d.po_required)
+    .bind(d.external_id.as_deref())
+    .bind(d.phone.trim())
+    .bind(d.bill_to.line1.trim())
+    .bind(d.bill_to.line2.trim())
+    .bind(d.bill_to.city.trim())
+    .bind(d.bill_to.region.trim())
+    .bind(d.bill_to.postal_code.trim())
+    .bind(d.bill_to.country.trim().to_uppercase())
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<AccountRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<AccountRow>> {
+    crate::for_update!(tx, |c, sql| "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts WHERE id = $1",
+        sqlx::query_as::<_, AccountRow>(sql).bind(id).fetch_optional(c).await)
+}
+
+/// One page of accounts visible in `scope`, matching `term` (name, number or external id), ordered
+/// by name, starting after the `(name, id)` key `after` (keyset pagination, never OFFSET).
+pub async fn search(
+    db: &Db,
+    scope: AccountScope<'_>,
+    term: &str,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<AccountListRow>> {
+    let (scope_sql, scope_val) = match scope {
+        AccountScope::All => ("1 = 1 OR $1 = ''", ""),
+        AccountScope::Book(rep) => ("a.owner_rep_id = $1", rep),
+        AccountScope::One(id) => ("a.id = $1", id),
+        AccountScope::None => return Ok(Vec::new()),
+    };
+    let pattern = like_pattern(term);
+    let (after_name, after_id) = after.unwrap_or(("", ""));
+    let sql = format!(
+        "SELECT a.id, a.number, a.name, a.status, a.ownership_mode, a.terms_days, a.credit_limit, a.bill_city, a.bill_region,
+                u.name AS owner_rep_name
+         FROM accounts a LEFT JOIN users u ON u.id = a.owner_rep_id
+         WHERE ({scope_sql})
+           AND (LOWER(a.name) LIKE $2 ESCAPE '\\' OR LOWER(a.number) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(a.external_id, '')) LIKE $2 ESCAPE '\\')
+           AND ($3 = '' OR a.name > $3 OR (a.name = $3 AND a.id > $4))
+         ORDER BY a.name, a.id
+         LIMIT $5"
+    );
+    // Only static fragments are interpolated; every value is a bind parameter.
+    on_db!(db, |c| sqlx::query_as::<_, AccountListRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(scope_val)
+        .bind(&pattern)
+        .bind(after_name)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn count_in_scope(db: &Db, scope: AccountScope<'_>) -> StoreResult<i64> {
+    match scope {
+        AccountScope::All => on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(c).await),
+        AccountScope::Book(rep) => on_db!(db, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM accounts WHERE owner_rep_id = $1"
+        )
+        .bind(rep)
+        .fetch_one(c)
+        .await),
+        AccountScope::One(_) => Ok(1),
+        AccountScope::None => Ok(0),
+    }
+}
+
+pub async fn ship_tos(db: &Db, account_id: &str) -> StoreResult<Vec<ShipToRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, ShipToRow>(
+        "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at
+         FROM ship_tos WHERE account_id = $1 ORDER BY is_default DESC, label, id"
+    )
+    .bind(account_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn ship_to_for_update(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<Option<ShipToRow>> {
+    crate::for_update!(tx, |c, sql| "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at FROM ship_tos WHERE account_id = $1 AND id = $2",
+        sqlx::query_as::<_, ShipToRow>(sql).bind(account_id).bind(id).fetch_optional(c).await)
+}
+
+pub async fn insert_ship_to(
+    tx: &mut Tx,
+    id: &str,
+    account_id: &str,
+    label: &str,
+    a: &Address,
+    is_default: bool,
+    now: i64,
+) -> StoreResult<()> {
+    if is_default {
+        clear_default_ship_to(tx, account_id).await?;
+    }
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO ship_tos (id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(label.trim())
+    .bind(a.line1.trim())
+    .bind(a.line2.trim())
+    .bind(a.city.trim())
+    .bind(a.region.trim())
+    .bind(a.postal_code.trim())
+    .bind(a.country.trim().to_uppercase())
+    .bind(is_default)
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn clear_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE ship_tos SET is_default = FALSE WHERE account_id = $1 AND is_default = TRUE")
+        .bind(account_id)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_default_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
+    clear_default_ship_to(tx, account_id).await?;
+    on_tx!(tx, |c| sqlx::query("UPDATE ship_tos SET is_default = TRUE WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn delete_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM ship_tos WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Makes the oldest remaining ship-to the default when the account has none (after a delete).
+pub async fn ensure_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE ship_tos SET is_default = TRUE
+         WHERE id = (SELECT id FROM ship_tos WHERE account_id = $1 ORDER BY created_at, id LIMIT 1)
+           AND NOT EXISTS (SELECT 1 FROM ship_tos WHERE account_id = $1 AND is_default = TRUE)"
+    )
+    .bind(account_id)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

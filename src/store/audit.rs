@@ -1,0 +1,101 @@
+//! The audit log and the outbox. Both are written inside the transaction of the change they
+//! describe (DESIGN.md invariant 7), so neither can disagree with the data.
+
+use super::{Db, StoreResult, Tx, new_id};
+use crate::{on_db, on_tx};
+
+/// One audit row: who did what to which object, for whom, through which channel.
+pub struct AuditEntry<'a> {
+    pub at: i64,
+    pub actor_user_id: Option<&'a str>,
+    pub on_behalf_of_account_id: Option<&'a str>,
+    pub channel: &'a str,
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: i64,
+    pub actor_user_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub on_behalf_of_account_id: Option<String>,
+    pub channel: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
+    let before = e.before.as_ref().map(|v| v.to_string());
+    let after = e.after.as_ref().map(|v| v.to_string());
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_user_id, on_behalf_of_account_id, channel, action, object_type, object_id, before_json, after_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    )
+    .bind(new_id())
+    .bind(e.at)
+    .bind(e.actor_user_id)
+    .bind(e.on_behalf_of_account_id)
+    .bind(e.channel)
+    .bind(e.action)
+    .bind(e.object_type)
+    .bind(e.object_id)
+    .bind(&before)
+    .bind(&after)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(new_id())
+        .bind(event_type)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The history of one object, newest first.
+pub async fn for_object(db: &Db, object_type: &str, object_id: &str, limit: i64) -> StoreResult<Vec<AuditRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, AuditRow>(
+        "SELECT a.id, a.at, a.actor_user_id, u.name AS actor_name, a.on_behalf_of_account_id, a.channel, a.action,
+                a.object_type, a.object_id, a.before_json, a.after_json
+         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+         WHERE a.object_type = $1 AND a.object_id = $2
+         ORDER BY a.id DESC LIMIT $3"
+    )
+    .bind(object_type)
+    .bind(object_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Events not yet delivered, oldest first (read by the outbox worker and by tests).
+pub async fn pending_events(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, OutboxRow>(
+        "SELECT id, event_type, payload, created_at, delivered_at FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

@@ -1,0 +1,220 @@
+//! Persistence. One module per aggregate; all SQL lives here.
+//!
+//! [`Db`] holds a pool for whichever backend `DATABASE_URL` named. Queries are written once: SQLite
+//! accepts `$1` placeholders, so the same text runs on both, and the [`on_db!`]/[`on_tx!`] macros
+//! expand one body for each backend. The few places where the dialects differ (row locks) use
+//! [`for_update!`]. Conventions that keep one text valid on both:
+//! - integers are BIGINT (`i64`), times are unix seconds, money is BIGINT ten-thousandths;
+//! - `SUM` is wrapped in `CAST(... AS BIGINT)` (PostgreSQL returns NUMERIC for SUM(BIGINT));
+//! - case-insensitive search uses `LOWER(col) LIKE $n` (no ILIKE on SQLite).
+
+pub mod accounts;
+pub mod audit;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type StoreResult<T> = Result<T, sqlx::Error>;
+
+/// The database, on either backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction (see [`Db::begin`]).
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the pool of whichever backend `$db` (a `&Db`) holds.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($c) => $body,
+            $crate::store::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the connection of the open transaction `$tx` (a `&mut Tx`).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// A `SELECT` that locks the rows it reads until the transaction ends. On PostgreSQL that is
+/// `FOR UPDATE`; SQLite has no row locks, and needs none: every write transaction there is
+/// `BEGIN IMMEDIATE`, which already holds the database's single write lock.
+#[macro_export]
+macro_rules! for_update {
+    ($tx:expr, |$c:ident, $sql:ident| $select:literal, $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                let $sql = $select;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                let $sql = concat!($select, " FOR UPDATE");
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "DATABASE_URL must start with sqlite:// (e.g. sqlite://portico.db) or postgres:// (e.g. postgres://user@host/db); got “{0}”"
+    )]
+    UnknownScheme(String),
+    #[error("cannot open the database: {0}")]
+    Open(#[from] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Opens the database named by `url` (no migrations; see [`Db::migrate`]).
+    pub async fn connect(url: &str) -> Result<Db, ConnectError> {
+        if url.starts_with("sqlite:") {
+            // synchronous=FULL: an acknowledged commit survives an OS crash, not just a process crash.
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            Db::connect_postgres(opts).await
+        } else {
+            Err(ConnectError::UnknownScheme(redact(url)))
+        }
+    }
+
+    /// Opens PostgreSQL with explicit options (tests use this to pin a per-test schema).
+    pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Db, ConnectError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite (takes the write lock up front, so
+    /// two writers never deadlock upgrading a read lock), plain `BEGIN` on PostgreSQL where the
+    /// rows that must not change are locked with [`for_update!`].
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |c| c.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Allocates the next value of a named counter (human numbers such as account A-10001).
+    /// Atomic on both backends: the row is updated inside the caller's write transaction.
+    pub async fn next_counter(&mut self, name: &str) -> StoreResult<i64> {
+        on_tx!(self, |c| sqlx::query_scalar::<_, i64>(
+            "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value"
+        )
+        .bind(name)
+        .fetch_one(c)
+        .await)
+    }
+}
+
+/// True when `err` is a unique-constraint violation (duplicate e-mail, number, external id).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|e| e.is_unique_violation())
+}
+
+/// A new id: UUIDv7, so any node can generate one and they sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// `%term%` for `LIKE`, lowercased, with LIKE wildcards in the term escaped literally.
+pub fn like_pattern(term: &str) -> String {
+    let mut p = String::from("%");
+    for ch in term.trim().to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_string(),
+    }
+}

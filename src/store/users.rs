@@ -1,0 +1,205 @@
+//! Users: seller staff and account (buyer) users share one table; `kind` tells them apart.
+
+use super::{Db, StoreResult, Tx};
+use crate::domain::auth::{BuyerRole, Principal, StaffRole};
+use crate::{on_db, on_tx};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub phone: String,
+    pub kind: String,
+    pub roles: String,
+    pub account_id: Option<String>,
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub password_changed_at: Option<i64>,
+    pub last_sign_in_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at, last_sign_in_at";
+
+impl UserRow {
+    pub fn is_staff(&self) -> bool {
+        self.kind == "staff"
+    }
+
+    pub fn staff_roles(&self) -> Vec<StaffRole> {
+        if self.is_staff() { StaffRole::parse_list(&self.roles) } else { Vec::new() }
+    }
+
+    pub fn buyer_role(&self) -> Option<BuyerRole> {
+        if self.is_staff() { None } else { BuyerRole::parse(&self.roles) }
+    }
+
+    pub fn role_labels(&self) -> String {
+        match self.buyer_role() {
+            Some(r) => r.label().to_string(),
+            None => self.staff_roles().iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    /// Whether the user has finished setting a password (accepted the invitation).
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+
+    pub fn principal(&self) -> Option<Principal> {
+        if self.is_staff() {
+            Some(Principal::staff(self.id.clone(), self.name.clone(), self.email.clone(), self.staff_roles()))
+        } else {
+            Some(Principal::buyer(
+                self.id.clone(),
+                self.name.clone(),
+                self.email.clone(),
+                self.account_id.clone()?,
+                self.buyer_role()?,
+            ))
+        }
+    }
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub kind: &'a str,
+    pub roles: &'a str,
+    pub account_id: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub now: i64,
+}
+
+pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO users (id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10)"
+    )
+    .bind(u.id)
+    .bind(u.email)
+    .bind(u.name)
+    .bind(u.phone)
+    .bind(u.kind)
+    .bind(u.roles)
+    .bind(u.account_id)
+    .bind(u.password_hash)
+    .bind(u.now)
+    .bind(u.password_hash.map(|_| u.now))
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> StoreResult<Option<UserRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<UserRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Reads a user inside a write transaction, locking the row on PostgreSQL.
+pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<UserRow>> {
+    crate::for_update!(tx, |c, sql| "SELECT id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at, last_sign_in_at FROM users WHERE id = $1",
+        sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(c).await)
+}
+
+/// All seller staff, by name.
+pub async fn list_staff(db: &Db) -> StoreResult<Vec<UserRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE kind = 'staff' ORDER BY name, id"))
+        .fetch_all(c)
+        .await)
+}
+
+/// Active staff holding the sales rep role (owning reps to choose from).
+pub async fn list_reps(db: &Db) -> StoreResult<Vec<UserRow>> {
+    let staff = list_staff(db).await?;
+    Ok(staff.into_iter().filter(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep)).collect())
+}
+
+/// The users of one account. The account id is the scope: callers pass the id they are allowed to see.
+pub async fn list_for_account(db: &Db, account_id: &str) -> StoreResult<Vec<UserRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select(
+        "WHERE account_id = $1 ORDER BY active DESC, name, id"
+    ))
+    .bind(account_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn count_active_managers(tx: &mut Tx, account_id: &str) -> StoreResult<i64> {
+    on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active = TRUE"
+    )
+    .bind(account_id)
+    .fetch_one(c)
+    .await)
+}
+
+pub async fn set_roles(tx: &mut Tx, id: &str, roles: &str, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(roles)
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_profile(tx: &mut Tx, id: &str, name: &str, phone: &str, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET name = $2, phone = $3, updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(name)
+        .bind(phone)
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_active(tx: &mut Tx, id: &str, active: bool, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(active)
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_password_hash(tx: &mut Tx, id: &str, hash: &str, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn mark_signed_in(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+fn format_select(rest: &str) -> sqlx::AssertSqlSafe<String> {
+    // Only static fragments are joined here; every value is a bind parameter.
+    sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM users {rest}"))
+}

@@ -1,0 +1,243 @@
+//! Staff account pages: the rep's book, the desk and finance lists, one account's page, and the
+//! finance, ship-to and invitation forms on it. Scope is always the service's decision.
+
+use super::auth_pages::NoticeQuery;
+use super::error::WebError;
+use super::portal::{RepContact, buyer_role_options, rep_contact};
+use super::session::Ctx;
+use super::shell::{Shell, datetime};
+use super::users::{InvitedPage, UserView};
+use super::AppState;
+use crate::domain::account::{AccountStatus, Address, PaymentTerms};
+use crate::domain::auth::{BuyerRole, Permission};
+use crate::domain::money::Money;
+use crate::service::{ServiceError, accounts as account_service, users as user_service};
+use crate::store::accounts::{AccountListRow, AccountRow, ShipToRow};
+use crate::store::audit;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rep", get(rep_book))
+        .route("/desk", get(desk))
+        .route("/finance", get(finance))
+        .route("/admin/accounts", get(admin_accounts))
+        .route("/accounts/{id}", get(account_page))
+        .route("/accounts/{id}/credit", post(update_credit))
+        .route("/accounts/{id}/users", post(invite_user))
+        .route("/accounts/{id}/ship-tos", post(add_ship_to))
+        .route("/accounts/{id}/ship-tos/{sid}/default", post(default_ship_to))
+        .route("/accounts/{id}/ship-tos/{sid}/delete", post(remove_ship_to))
+}
+
+pub const PAGE_SIZE: i64 = 25;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    after_name: Option<String>,
+    after_id: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts_list.html")]
+struct AccountsListPage {
+    shell: Shell,
+    heading: &'static str,
+    intro: &'static str,
+    base: &'static str,
+    q: String,
+    rows: Vec<AccountListRow>,
+    total: i64,
+    next_page: Option<String>,
+    show_credit: bool,
+    can_create: bool,
+}
+
+async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Result<Html<String>, WebError> {
+    let p = &ctx.session.principal;
+    if !p.can(area) {
+        return Err(WebError::Forbidden);
+    }
+    let (heading, intro, base) = match area {
+        Permission::ViewOwnBook => ("My accounts", "Your book: the accounts you own. Open one to see its people, terms and ship-tos.", "/rep"),
+        Permission::DeskArea => ("Customer service desk", "Find any account to take a phone order or fix an order. Orders in progress will appear here.", "/desk"),
+        Permission::FinanceArea => ("Finance", "Terms, credit limits and holds. Invoices, payments and statements will appear here.", "/finance"),
+        _ => ("Accounts", "Every customer account. Create accounts, assign reps, set terms and invite users.", "/admin/accounts"),
+    };
+    let actor = ctx.actor();
+    let after = match (&q.after_name, &q.after_id) {
+        (Some(n), Some(i)) => Some((n.as_str(), i.as_str())),
+        _ => None,
+    };
+    let book_only = area == Permission::ViewOwnBook;
+    let mut rows = account_service::search_accounts(&state.db, &actor, book_only, &q.q, after, PAGE_SIZE + 1).await?;
+    let next_page = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|last| {
+            serde_urlencoded::to_string([("q", q.q.as_str()), ("after_name", last.name.as_str()), ("after_id", last.id.as_str())]).unwrap_or_default()
+        })
+    } else {
+        None
+    };
+    let total = account_service::count_accounts(&state.db, &actor, book_only).await?;
+    let page = AccountsListPage {
+        shell: Shell::new(ctx, heading).with_notice(q.notice.as_deref()),
+        heading,
+        intro,
+        base,
+        q: q.q,
+        rows,
+        total,
+        next_page,
+        show_credit: p.can(Permission::FinanceArea) || area == Permission::AdminArea,
+        can_create: area == Permission::AdminArea && p.can(Permission::ManageAccounts),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn rep_book(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+    list(&state, &ctx, q, Permission::ViewOwnBook).await
+}
+async fn desk(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+    list(&state, &ctx, q, Permission::DeskArea).await
+}
+async fn finance(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+    list(&state, &ctx, q, Permission::FinanceArea).await
+}
+async fn admin_accounts(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+    list(&state, &ctx, q, Permission::AdminArea).await
+}
+
+pub struct AuditView {
+    pub at: String,
+    pub who: String,
+    pub channel: String,
+    pub action: String,
+}
+
+#[derive(Template)]
+#[template(path = "account_staff.html")]
+struct AccountPage {
+    shell: Shell,
+    account: AccountRow,
+    rep: Option<RepContact>,
+    ship_tos: Vec<ShipToRow>,
+    users: Vec<UserView>,
+    roles: Vec<(&'static str, &'static str, &'static str)>,
+    self_id: String,
+    back: String,
+    invite_action: String,
+    history: Vec<AuditView>,
+    can_edit: bool,
+    can_credit: bool,
+    can_invite: bool,
+    statuses: Vec<(&'static str, &'static str)>,
+}
+
+async fn account_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+    let p = &ctx.session.principal;
+    if !p.is_staff() {
+        return Err(WebError::NotFound);
+    }
+    let actor = ctx.actor();
+    let account = account_service::get_account(&state.db, &actor, &id).await?;
+    let can_invite = p.can(Permission::InviteAccountUsers);
+    let users = user_service::list_account_users(&state.db, &actor, &id).await.or_else(|e| match e {
+        ServiceError::Forbidden => Ok(Vec::new()),
+        other => Err(other),
+    })?;
+    let history = audit::for_object(&state.db, "account", &id, 20)
+        .await
+        .map_err(ServiceError::from)?
+        .into_iter()
+        .map(|a| AuditView { at: datetime(a.at), who: a.actor_name.unwrap_or_else(|| "system".into()), channel: a.channel, action: a.action })
+        .collect();
+    let page = AccountPage {
+        shell: Shell::new(&ctx, account.name.clone()).with_notice(q.notice.as_deref()),
+        rep: rep_contact(&state, &account).await?,
+        ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
+        users: users.iter().map(UserView::from).collect(),
+        roles: buyer_role_options(),
+        self_id: p.user_id.clone(),
+        back: format!("/accounts/{id}"),
+        invite_action: format!("/accounts/{id}/users"),
+        history,
+        can_edit: p.can(Permission::ManageAccounts),
+        can_credit: p.can(Permission::ManageCredit),
+        can_invite,
+        statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        account,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct CreditForm {
+    version: i64,
+    terms: String,
+    credit_limit: String,
+    status: String,
+}
+
+async fn update_credit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<CreditForm>) -> Result<Redirect, WebError> {
+    let mut errors = Vec::new();
+    let terms = PaymentTerms::parse(&f.terms);
+    if terms.is_none() {
+        errors.push(("terms".to_string(), format!("Terms “{}” are not valid: use prepay or net 1–365.", f.terms)));
+    }
+    let limit = Money::parse_non_negative(&f.credit_limit);
+    if let Err(e) = &limit {
+        errors.push(("credit_limit".to_string(), format!("Credit limit: {e}")));
+    }
+    let status = AccountStatus::parse(&f.status);
+    if status.is_none() {
+        errors.push(("status".to_string(), "Unknown status.".to_string()));
+    }
+    ServiceError::from_problems(errors)?;
+    let (Some(terms), Ok(limit), Some(status)) = (terms, limit, status) else { return Err(WebError::BadRequest("invalid".into())) };
+    account_service::update_credit(&state.db, state.now(), &ctx.actor(), &id, f.version, terms, limit, status).await?;
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=saved")))
+}
+
+async fn invite_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<super::portal::InviteForm>) -> Result<Html<String>, WebError> {
+    let inv = user_service::invite_account_user(&state.db, state.now(), &ctx.actor(), &id, &f.email, &f.name, BuyerRole::parse(&f.role)).await?;
+    Ok(Html(InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ShipToForm {
+    label: String,
+    line1: String,
+    #[serde(default)]
+    line2: String,
+    city: String,
+    #[serde(default)]
+    region: String,
+    postal_code: String,
+    country: String,
+    make_default: Option<String>,
+}
+
+async fn add_ship_to(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<ShipToForm>) -> Result<Redirect, WebError> {
+    let addr = Address { line1: f.line1, line2: f.line2, city: f.city, region: f.region, postal_code: f.postal_code, country: f.country };
+    account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, f.make_default.is_some()).await?;
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_added")))
+}
+
+async fn default_ship_to(State(state): State<AppState>, ctx: Ctx, Path((id, sid)): Path<(String, String)>) -> Result<Redirect, WebError> {
+    account_service::set_default_ship_to(&state.db, state.now(), &ctx.actor(), &id, &sid).await?;
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_default")))
+}
+
+async fn remove_ship_to(State(state): State<AppState>, ctx: Ctx, Path((id, sid)): Path<(String, String)>) -> Result<Redirect, WebError> {
+    account_service::remove_ship_to(&state.db, state.now(), &ctx.actor(), &id, &sid).await?;
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_removed")))
+}

@@ -1,0 +1,96 @@
+//! One error type for pages: maps to a status and a plain page, logs internals, never leaks them.
+
+use crate::service::ServiceError;
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("csrf")]
+    CsrfRefused,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("service: {0}")]
+    Service(#[from] ServiceError),
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    items: Vec<String>,
+}
+
+pub fn error_page(status: StatusCode, title: &str, message: &str, items: Vec<String>) -> Response {
+    let page = ErrorPage { status: status.as_u16(), title, message, items };
+    let body = page.render().unwrap_or_else(|_| title.to_string());
+    (status, Html(body)).into_response()
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::NotFound | WebError::Service(ServiceError::NotFound) => error_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here, or it is not available to you.",
+                vec![],
+            ),
+            WebError::Forbidden | WebError::Service(ServiceError::Forbidden) => error_page(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Your role does not allow this. Ask an administrator (or your account's purchasing manager) if you need it.",
+                vec![],
+            ),
+            WebError::CsrfRefused => error_page(
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form was not sent from this site or has expired. Go back, reload the page and try again.",
+                vec![],
+            ),
+            WebError::BadRequest(msg) => error_page(StatusCode::BAD_REQUEST, "Bad request", &msg, vec![]),
+            WebError::Service(ServiceError::Invalid(errors)) => error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please correct the input",
+                "Nothing was changed. Go back and fix:",
+                errors.into_iter().map(|e| e.message).collect(),
+            ),
+            WebError::Service(ServiceError::Conflict(msg)) => error_page(StatusCode::CONFLICT, "Changed by someone else", &msg, vec![]),
+            WebError::Service(ServiceError::BadCredentials) => {
+                error_page(StatusCode::UNAUTHORIZED, "Sign-in failed", "Wrong e-mail or password.", vec![])
+            }
+            WebError::Service(ServiceError::Throttled { retry_after }) => {
+                let mut res = error_page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    &format!("Too many failed sign-ins for this e-mail. Try again in {} minutes.", (retry_after + 59) / 60),
+                    vec![],
+                );
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                res
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The error was logged. Nothing you sent was half-saved: try again, and tell your administrator if it persists.",
+                    vec![],
+                )
+            }
+        }
+    }
+}
+
+pub async fn not_found_fallback() -> Response {
+    WebError::NotFound.into_response()
+}

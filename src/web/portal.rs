@@ -1,0 +1,148 @@
+//! The buyer portal: home, account overview, and (for managers) the account's users.
+
+use super::auth_pages::NoticeQuery;
+use super::error::WebError;
+use super::session::Ctx;
+use super::shell::Shell;
+use super::users::{InvitedPage, UserView};
+use super::AppState;
+use crate::domain::auth::{BuyerRole, Permission};
+use crate::service::{accounts as account_service, users as user_service};
+use crate::store::accounts::{AccountRow, ShipToRow};
+use crate::store::users as user_store;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/portal", get(home))
+        .route("/portal/account", get(account))
+        .route("/portal/users", get(users).post(invite))
+}
+
+fn require(ctx: &Ctx, p: Permission) -> Result<(), WebError> {
+    if ctx.session.principal.can(p) { Ok(()) } else { Err(WebError::Forbidden) }
+}
+
+fn own_account_id(ctx: &Ctx) -> Result<String, WebError> {
+    ctx.session.principal.buyer_account().map(str::to_string).ok_or(WebError::Forbidden)
+}
+
+/// The owning rep, as buyers see them: a name and how to reach them.
+pub struct RepContact {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+pub async fn rep_contact(state: &AppState, account: &AccountRow) -> Result<Option<RepContact>, WebError> {
+    let Some(rep_id) = &account.owner_rep_id else { return Ok(None) };
+    let rep = user_store::get(&state.db, rep_id).await.map_err(crate::service::ServiceError::from)?;
+    Ok(rep.filter(|r| r.active).map(|r| RepContact { name: r.name, email: r.email, phone: r.phone }))
+}
+
+#[derive(Template)]
+#[template(path = "portal_home.html")]
+struct HomePage {
+    shell: Shell,
+    account: AccountRow,
+    rep: Option<RepContact>,
+    can_order: bool,
+    can_billing: bool,
+}
+
+async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
+    require(&ctx, Permission::PortalView)?;
+    let account = account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
+    let p = &ctx.session.principal;
+    let page = HomePage {
+        shell: Shell::new(&ctx, account.name.clone()),
+        rep: rep_contact(&state, &account).await?,
+        can_order: p.can(Permission::PortalOrder),
+        can_billing: p.can(Permission::PortalBilling),
+        account,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "portal_account.html")]
+struct AccountPage {
+    shell: Shell,
+    account: AccountRow,
+    ship_tos: Vec<ShipToRow>,
+    rep: Option<RepContact>,
+    users: Vec<UserView>,
+    is_manager: bool,
+}
+
+async fn account(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
+    require(&ctx, Permission::PortalView)?;
+    let actor = ctx.actor();
+    let id = own_account_id(&ctx)?;
+    let account = account_service::get_account(&state.db, &actor, &id).await?;
+    let is_manager = ctx.session.principal.can(Permission::ManageOwnAccountUsers);
+    let users = if is_manager {
+        user_service::list_account_users(&state.db, &actor, &id).await?.iter().map(UserView::from).collect()
+    } else {
+        Vec::new()
+    };
+    let page = AccountPage {
+        shell: Shell::new(&ctx, "Your account"),
+        ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
+        rep: rep_contact(&state, &account).await?,
+        account,
+        users,
+        is_manager,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "portal_users.html")]
+struct UsersPage {
+    shell: Shell,
+    account_name: String,
+    users: Vec<UserView>,
+    roles: Vec<(&'static str, &'static str, &'static str)>,
+    self_id: String,
+}
+
+pub fn buyer_role_options() -> Vec<(&'static str, &'static str, &'static str)> {
+    BuyerRole::ALL.iter().map(|r| (r.as_str(), r.label(), r.describe())).collect()
+}
+
+async fn users(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+    require(&ctx, Permission::ManageOwnAccountUsers)?;
+    let actor = ctx.actor();
+    let id = own_account_id(&ctx)?;
+    let account = account_service::get_account(&state.db, &actor, &id).await?;
+    let users = user_service::list_account_users(&state.db, &actor, &id).await?;
+    let page = UsersPage {
+        shell: Shell::new(&ctx, "Users").with_notice(q.notice.as_deref()),
+        account_name: account.name,
+        users: users.iter().map(UserView::from).collect(),
+        roles: buyer_role_options(),
+        self_id: ctx.session.principal.user_id.clone(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+async fn invite(State(state): State<AppState>, ctx: Ctx, Form(form): Form<InviteForm>) -> Result<Html<String>, WebError> {
+    require(&ctx, Permission::ManageOwnAccountUsers)?;
+    let id = own_account_id(&ctx)?;
+    let inv = user_service::invite_account_user(&state.db, state.now(), &ctx.actor(), &id, &form.email, &form.name, BuyerRole::parse(&form.role)).await?;
+    let page = InvitedPage::new(&state, &ctx, &inv, "/portal/users");
+    Ok(Html(page.render()?))
+}

@@ -1,0 +1,223 @@
+//! The session and CSRF layer, and the extractors handlers use to get the signed-in user.
+//!
+//! CSRF defence is layered: (1) cookies are `SameSite=Lax`; (2) a state-changing request whose
+//! `Sec-Fetch-Site` says it came from another site, or whose `Origin` is not ours, is refused;
+//! (3) it must carry a token — the session's synchronizer token, or before sign-in a double-submit
+//! token bound to a `portico_csrf` cookie — in the `_csrf` form field or the `X-CSRF-Token` header.
+
+use super::AppState;
+use super::error::WebError;
+use crate::service::Actor;
+use crate::service::auth::{self, Session, SessionSettings};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub const SESSION_COOKIE: &str = "portico_session";
+pub const PRE_CSRF_COOKIE: &str = "portico_csrf";
+/// Largest form body the CSRF check reads (forms are small; uploads will use their own routes).
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// The CSRF token a page must embed in its forms.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+pub fn settings(state: &AppState) -> SessionSettings {
+    SessionSettings { idle_secs: state.config.session_idle_secs, absolute_secs: state.config.session_absolute_secs }
+}
+
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value with our flags: HttpOnly, SameSite, Path=/, Secure on https.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, same_site: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if state.config.secure_cookies() {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).expect("cookie values are hex tokens")
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Refuses cross-site requests by `Sec-Fetch-Site` and `Origin` (browsers send these; tools that
+/// send neither still need the token).
+fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+        return !(origin == state.config.public_origin() || (!host.is_empty() && origin_host == host));
+    }
+    false
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a token matched.
+fn tokens_match(a: &str, b: &str) -> bool {
+    a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Loads the session (if any) into the request, enforces CSRF on state-changing requests, and
+/// hands out the pre-sign-in CSRF cookie.
+pub async fn session_layer(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, WebError> {
+    let now = state.now();
+    let session = match cookie_value(req.headers(), SESSION_COOKIE) {
+        Some(token) => auth::authenticate(&state.db, now, token, &settings(&state)).await?,
+        None => None,
+    };
+    let pre_token = cookie_value(req.headers(), PRE_CSRF_COOKIE).map(str::to_string);
+    let mut new_pre_token = None;
+    let expected = match (&session, &pre_token) {
+        (Some(s), _) => s.csrf_token.clone(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => {
+            let t = auth::random_token(16);
+            new_pre_token = Some(t.clone());
+            t
+        }
+    };
+
+    let mut req = req;
+    if !is_safe(req.method()) {
+        if cross_site(&state, req.headers()) {
+            return Err(WebError::CsrfRefused);
+        }
+        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (provided, rebuilt) = match header_token {
+            Some(t) => (Some(t), req),
+            None => {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| WebError::BadRequest("Form too large.".into()))?;
+                let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .ok()
+                    .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
+                (field, Request::from_parts(parts, Body::from(bytes)))
+            }
+        };
+        req = rebuilt;
+        if !provided.is_some_and(|p| tokens_match(&p, &expected)) {
+            return Err(WebError::CsrfRefused);
+        }
+    }
+
+    req.extensions_mut().insert(CsrfToken(expected));
+    req.extensions_mut().insert(session);
+    let mut res = next.run(req).await;
+    if let Some(t) = new_pre_token {
+        res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_CSRF_COOKIE, &t, "Strict", None));
+    }
+    Ok(res)
+}
+
+/// The signed-in user of a page request; anonymous requests are sent to the sign-in page.
+pub struct Ctx {
+    pub session: Session,
+    pub csrf: String,
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::web(&self.session.principal)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<Option<Session>>().cloned().flatten();
+        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+        match session {
+            Some(session) => Ok(Ctx { session, csrf, path: parts.uri.path().to_string() }),
+            None => {
+                let next = if parts.method == Method::GET { parts.uri.path() } else { "/" };
+                let target = format!("/login?next={}", urlencode(next));
+                Err(Redirect::to(&target).into_response())
+            }
+        }
+    }
+}
+
+/// The session if there is one, and the CSRF token, for pages anyone can open (sign-in).
+pub struct MaybeCtx {
+    pub session: Option<Session>,
+    pub csrf: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeCtx {
+            session: parts.extensions.get::<Option<Session>>().cloned().flatten(),
+            csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
+        })
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)]).map(|e| e[2..].to_string()).unwrap_or_default()
+}
+
+/// Only same-site paths are accepted as redirect targets (no open redirect).
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://")).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_local() {
+        assert_eq!(safe_next(Some("/portal")), Some("/portal".into()));
+        assert_eq!(safe_next(Some("//evil.com")), None);
+        assert_eq!(safe_next(Some("https://evil.com")), None);
+        assert_eq!(safe_next(Some("/\\evil.com")), None);
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("", ""));
+        assert!(!tokens_match("abc", "abcd"));
+    }
+}
+
+/// The peer address when the server knows it (in-process tests have none).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        Ok(ClientIp(ip))
+    }
+}

@@ -1,0 +1,125 @@
+//! The page shell: title, role-aware navigation, user, CSRF token and notices, shared by every page.
+
+use super::session::Ctx;
+use crate::domain::auth::{Permission, Principal};
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct Shell {
+    pub title: String,
+    pub user_name: String,
+    pub role_labels: String,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+/// Navigation for a principal: the portal for buyers; rep, desk, finance and admin areas for staff.
+pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
+    let mut items: Vec<(&'static str, &'static str)> = Vec::new();
+    if p.can(Permission::PortalView) {
+        items.push(("/portal", "Home"));
+        items.push(("/portal/account", "Account"));
+        if p.can(Permission::ManageOwnAccountUsers) {
+            items.push(("/portal/users", "Users"));
+        }
+    }
+    if p.can(Permission::ViewOwnBook) {
+        items.push(("/rep", "My accounts"));
+    }
+    if p.can(Permission::DeskArea) {
+        items.push(("/desk", "Desk"));
+    }
+    if p.can(Permission::FinanceArea) {
+        items.push(("/finance", "Finance"));
+    }
+    if p.can(Permission::AdminArea) {
+        items.push(("/admin/accounts", "Accounts"));
+        items.push(("/admin/staff", "Staff"));
+    }
+    // The longest matching prefix is the active item.
+    let active = items.iter().filter(|(href, _)| path == *href || path.starts_with(&format!("{href}/"))).map(|(h, _)| h.len()).max();
+    items
+        .into_iter()
+        .map(|(href, label)| NavItem { href, label, active: Some(href.len()) == active && (path == href || path.starts_with(href)) })
+        .collect()
+}
+
+/// Where a principal lands after sign-in.
+pub fn home_for(p: &Principal) -> &'static str {
+    if p.can(Permission::PortalView) {
+        "/portal"
+    } else if p.can(Permission::AdminArea) {
+        "/admin/accounts"
+    } else if p.can(Permission::ViewOwnBook) {
+        "/rep"
+    } else if p.can(Permission::DeskArea) {
+        "/desk"
+    } else if p.can(Permission::FinanceArea) {
+        "/finance"
+    } else {
+        "/me/password"
+    }
+}
+
+/// Messages shown after a redirect (`?notice=code`); codes keep free text out of URLs.
+pub fn notice_text(code: Option<&str>) -> Option<String> {
+    let text = match code? {
+        "saved" => "Saved.",
+        "password_changed" => "Your password was changed. Your other sessions were signed out.",
+        "role_changed" => "Role changed.",
+        "deactivated" => "User deactivated; their sessions were ended.",
+        "reactivated" => "User reactivated.",
+        "ship_to_added" => "Ship-to location added.",
+        "ship_to_removed" => "Ship-to location removed.",
+        "ship_to_default" => "Default ship-to changed.",
+        "signed_out" => "You are signed out.",
+        "password_set" => "Your password is set. Sign in with it now.",
+        "reset_sent" => "If that address belongs to an active user, a reset link is on its way. It expires in 72 hours.",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+impl Shell {
+    pub fn new(ctx: &Ctx, title: impl Into<String>) -> Shell {
+        let p = &ctx.session.principal;
+        Shell {
+            title: title.into(),
+            user_name: p.name.clone(),
+            role_labels: p.role_labels(),
+            nav: nav_for(p, &ctx.path),
+            csrf: ctx.csrf.clone(),
+            notice: None,
+        }
+    }
+
+    /// A page for someone not signed in (sign-in, set password).
+    pub fn anonymous(title: impl Into<String>, csrf: &str) -> Shell {
+        Shell { title: title.into(), user_name: String::new(), role_labels: String::new(), nav: Vec::new(), csrf: csrf.to_string(), notice: None }
+    }
+
+    pub fn with_notice(mut self, code: Option<&str>) -> Shell {
+        self.notice = notice_text(code);
+        self
+    }
+}
+
+/// Formats unix seconds as a date for pages (UTC).
+pub fn date(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[day] [month repr:short] [year]")).ok())
+        .unwrap_or_default()
+}
+
+pub fn datetime(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(time::macros::format_description!("[day] [month repr:short] [year] [hour]:[minute] UTC")).ok())
+        .unwrap_or_default()
+}

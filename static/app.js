@@ -1,0 +1,56 @@
+// Portico front-end helpers. Loaded with `defer`; no inline scripts (CSP script-src 'self').
+(function () {
+  "use strict";
+
+  // (a) Send the CSRF token with every htmx request.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var token = meta && meta.getAttribute("content");
+    if (token && evt.detail && evt.detail.headers) {
+      evt.detail.headers["X-CSRF-Token"] = token;
+    }
+  });
+
+  // (b) <form data-confirm="message">: ask before submitting (capture phase, before htmx).
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) return;
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  // (c) <button data-copy="#selector">: copy the target's value or text.
+  function fallbackCopy(text) {
+    var ta = document.createElement("textarea");
+    ta.value = text;
+    ta.setAttribute("readonly", "");
+    ta.style.position = "fixed";
+    ta.style.opacity = "0";
+    document.body.appendChild(ta);
+    ta.select();
+    try { document.execCommand("copy"); } finally { document.body.removeChild(ta); }
+    return Promise.resolve();
+  }
+
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target instanceof Element && evt.target.closest("button[data-copy]");
+    if (!btn) return;
+    evt.preventDefault();
+    var el = document.querySelector(btn.getAttribute("data-copy"));
+    if (!el) return;
+    var text = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) ? el.value : el.textContent.trim();
+    var done = navigator.clipboard && window.isSecureContext
+      ? navigator.clipboard.writeText(text).catch(function () { return fallbackCopy(text); })
+      : fallbackCopy(text);
+    done.then(function () {
+      if (!btn.hasAttribute("data-label")) btn.setAttribute("data-label", btn.textContent);
+      btn.textContent = "Copied";
+      clearTimeout(btn._copyTimer);
+      btn._copyTimer = setTimeout(function () {
+        btn.textContent = btn.getAttribute("data-label");
+      }, 2000);
+    });
+  });
+})();
