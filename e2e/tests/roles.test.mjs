@@ -1,0 +1,113 @@
+// Every demo role: sign-in landing page, role-aware navigation, refusal of other areas,
+// desktop and phone screenshots, sign-out.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  DESKTOP, PHONE, assertNoHorizontalOverflow, launchBrowser, navTexts, newContext, pathOf,
+  screenshot, signIn, signOut,
+} from './helpers.mjs';
+
+const ROLES = [
+  {
+    role: 'admin',
+    email: 'admin@meridian-supply.example',
+    landing: '/admin/accounts',
+    // Administrators also hold the desk and finance permissions.
+    nav: ['Desk', 'Finance', 'Accounts', 'Staff'],
+    refused: ['/portal', '/rep'],
+  },
+  {
+    role: 'rep',
+    email: 'rosa.martinez@meridian-supply.example',
+    landing: '/rep',
+    nav: ['My accounts'],
+    refused: ['/finance', '/admin/accounts', '/portal'],
+  },
+  {
+    role: 'customer-service',
+    email: 'carla.nguyen@meridian-supply.example',
+    landing: '/desk',
+    nav: ['Desk'],
+    refused: ['/finance', '/admin/staff'],
+  },
+  {
+    role: 'finance',
+    email: 'fiona.walsh@meridian-supply.example',
+    landing: '/finance',
+    nav: ['Finance'],
+    refused: ['/desk', '/admin/accounts'],
+  },
+  {
+    role: 'buyer-manager',
+    email: 'manager@lakesidefamilycl.example',
+    landing: '/portal',
+    nav: ['Home', 'Account', 'Users'],
+    refused: ['/admin/accounts', '/rep'],
+  },
+  {
+    role: 'buyer',
+    email: 'buyer@lakesidefamilycl.example',
+    landing: '/portal',
+    nav: ['Home', 'Account'],
+    refused: ['/admin/accounts', '/portal/users'],
+  },
+  {
+    role: 'buyer-finance',
+    email: 'finance@lakesidefamilycl.example',
+    landing: '/portal',
+    nav: ['Home', 'Account'],
+    refused: ['/finance', '/portal/users'],
+  },
+  {
+    role: 'buyer-viewer',
+    email: 'viewer@lakesidefamilycl.example',
+    landing: '/portal',
+    nav: ['Home', 'Account'],
+    refused: ['/desk', '/portal/users'],
+  },
+];
+
+describe('roles', () => {
+  let browser;
+  before(async () => { browser = await launchBrowser(); });
+  after(async () => { await browser?.close(); });
+
+  for (const r of ROLES) {
+    test(`${r.role}: lands on ${r.landing}, sees only its nav, is refused elsewhere, signs out`, async () => {
+      const context = await newContext(browser, DESKTOP);
+      try {
+        const page = await context.newPage();
+        await signIn(page, r.email);
+
+        assert.equal(pathOf(page), r.landing, 'landing page after sign-in');
+        assert.deepEqual(await navTexts(page), r.nav, 'navigation links');
+        const active = page.locator('nav.nav a[aria-current="page"]');
+        assert.equal(await active.count(), 1, 'exactly one active nav item');
+        assert.equal(await active.getAttribute('href'), r.landing, 'the landing page is the active nav item');
+        assert.equal(await page.locator('.flash-error').count(), 0, 'no error on the landing page');
+
+        await screenshot(page, `${r.role}-desktop`);
+        await page.setViewportSize(PHONE);
+        await page.reload();
+        await assertNoHorizontalOverflow(page, `${r.role} landing page on a phone`);
+        await screenshot(page, `${r.role}-phone`);
+
+        for (const path of r.refused) {
+          const res = await page.goto(path);
+          assert.equal(res.status(), 403, `GET ${path} as ${r.role}`);
+          assert.equal((await page.locator('h1').innerText()).trim(), 'Not allowed', `heading of ${path}`);
+        }
+
+        await page.goto(r.landing);
+        assert.equal(pathOf(page), r.landing, 'still signed in after the refusals');
+        await signOut(page);
+
+        // The session is gone: the landing page now asks to sign in.
+        await page.goto(r.landing);
+        assert.equal(new URL(page.url()).pathname, '/login', `${r.landing} after sign-out`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,318 @@
+//! Test harness: the real router, in-process, on a fresh database per test.
+//!
+//! Backend: SQLite (a temporary file) by default; PostgreSQL when `TEST_DATABASE_URL` is set, with
+//! a schema per test that is dropped when the test ends (even when it fails).
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use portico::config::Config;
+use portico::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
+use portico::domain::auth::{BuyerRole, StaffRole};
+use portico::domain::money::Money;
+use portico::store::{Db, accounts, new_id, users};
+use portico::{AppState, build_router};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "violet kestrel harbor 42";
+
+/// A hash of [`PASSWORD`], computed once per test binary (argon2id is slow on purpose).
+pub fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| portico::service::auth::hash_password_blocking(PASSWORD))
+}
+
+/// Where the test database lives; removed on drop.
+pub enum DbPlace {
+    SqliteFile(std::path::PathBuf),
+    PgSchema { admin_url: String, schema: String },
+}
+
+impl DbPlace {
+    pub fn new() -> (DbPlace, String) {
+        let tag = new_id().replace('-', "");
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("t_{tag}");
+                let sep = if url.contains('?') { '&' } else { '?' };
+                // application_name tags this test's connections so cleanup can end them (see Drop).
+                let db_url = format!("{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}");
+                (DbPlace::PgSchema { admin_url: url, schema }, db_url)
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("portico-test-{tag}.db"));
+                let url = format!("sqlite://{}", path.display());
+                (DbPlace::SqliteFile(path), url)
+            }
+        }
+    }
+
+    pub async fn prepare(&self) {
+        if let DbPlace::PgSchema { admin_url, schema } = self {
+            let admin = Db::connect(admin_url).await.expect("TEST_DATABASE_URL must be reachable");
+            if let Db::Postgres(p) = &admin {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(p).await.expect("create schema");
+            }
+            admin.close().await;
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbPlace::PgSchema { .. })
+    }
+}
+
+impl Drop for DbPlace {
+    fn drop(&mut self) {
+        match self {
+            DbPlace::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            DbPlace::PgSchema { admin_url, schema } => {
+                let (url, schema) = (admin_url.clone(), schema.clone());
+                // Drop runs outside any runtime we may use; a short-lived thread and runtime do the cleanup.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    rt.block_on(async {
+                        if let Ok(Db::Postgres(p)) = Db::connect(&url).await {
+                            // End the test's own connections first: one left idle in a transaction
+                            // (its rollback queued on a runtime that is now blocked) would hold locks.
+                            let _ = sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
+                                .bind(&schema)
+                                .execute(&p)
+                                .await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&p).await;
+                            p.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    // Declared last: dropped after the pool above is closed by `state`'s drop.
+    pub place: DbPlace,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let (place, url) = DbPlace::new();
+        place.prepare().await;
+        let state = portico::open(Config::for_database(&url)).await.expect("open test database");
+        let router = build_router(state.clone());
+        TestApp { state, router, place }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn now(&self) -> i64 {
+        self.state.now()
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client { app: self, cookies: BTreeMap::new(), extra_headers: Vec::new() }
+    }
+
+    /// A staff user with a password, committed directly through the store.
+    pub async fn staff(&self, name: &str, roles: &[StaffRole]) -> users::UserRow {
+        let email = format!("{}@seller.test", name.to_lowercase().replace(' ', "."));
+        self.insert_user(&email, name, "staff", &StaffRole::join(roles), None).await
+    }
+
+    pub async fn buyer(&self, account_id: &str, name: &str, role: BuyerRole) -> users::UserRow {
+        let email = format!("{}.{}@buyer.test", name.to_lowercase().replace(' ', "."), &account_id[account_id.len() - 6..]);
+        self.insert_user(&email, name, "buyer", role.as_str(), Some(account_id)).await
+    }
+
+    pub async fn insert_user(&self, email: &str, name: &str, kind: &str, roles: &str, account_id: Option<&str>) -> users::UserRow {
+        let id = new_id();
+        let mut tx = self.db().begin().await.unwrap();
+        users::insert(
+            &mut tx,
+            &users::NewUser {
+                id: &id,
+                email,
+                name,
+                phone: "",
+                kind,
+                roles,
+                account_id,
+                password_hash: Some(password_hash()),
+                now: self.now(),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        users::get(self.db(), &id).await.unwrap().unwrap()
+    }
+
+    /// An account owned by `rep` (or self-service without a rep), with one default ship-to.
+    pub async fn account(&self, name: &str, rep: Option<&str>) -> String {
+        let id = new_id();
+        let draft = AccountDraft {
+            name: name.to_string(),
+            status: AccountStatus::Active,
+            ownership_mode: if rep.is_some() { OwnershipMode::RepLed } else { OwnershipMode::SelfService },
+            owner_rep_id: rep.map(str::to_string),
+            terms: PaymentTerms::Net(30),
+            credit_limit: Money::from_units(25_000).unwrap(),
+            po_required: false,
+            external_id: None,
+            phone: String::new(),
+            bill_to: address(),
+        };
+        let mut tx = self.db().begin().await.unwrap();
+        let number = format!("A-{}", tx.next_counter("account").await.unwrap());
+        accounts::insert(&mut tx, &id, &number, &draft, self.now()).await.unwrap();
+        accounts::insert_ship_to(&mut tx, &new_id(), &id, "Main", &address(), true, self.now()).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// Signs in through the real form and returns the client holding the session cookie.
+    pub async fn signed_in(&self, email: &str) -> Client<'_> {
+        let mut c = self.client();
+        let res = c.login(email, PASSWORD).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in of {email} failed: {}", res.body);
+        c
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await).unwrap()
+    }
+}
+
+pub fn address() -> Address {
+    Address {
+        line1: "1 Test Way".into(),
+        line2: String::new(),
+        city: "Springfield".into(),
+        region: "IL".into(),
+        postal_code: "62701".into(),
+        country: "US".into(),
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The CSRF token a page embeds (`<meta name="csrf-token">`).
+    pub fn csrf(&self) -> Option<String> {
+        let marker = "name=\"csrf-token\" content=\"";
+        let start = self.body.find(marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_string())
+    }
+
+    /// Text between `after` and the next `<` (e.g. the set-password link in its box).
+    pub fn text_after(&self, after: &str) -> Option<String> {
+        let start = self.body.find(after)? + after.len();
+        let end = self.body[start..].find('<')? + start;
+        Some(self.body[start..end].trim().to_string())
+    }
+}
+
+/// A browser-like client: keeps cookies, adds the page's CSRF token to forms.
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    pub cookies: BTreeMap<String, String>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl<'a> Client<'a> {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn absorb(&mut self, res: &TestResponse) {
+        for v in res.headers.get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap_or("");
+            let first = v.split(';').next().unwrap_or("");
+            if let Some((k, val)) = first.split_once('=') {
+                if val.is_empty() || v.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), val.to_string());
+                }
+            }
+        }
+    }
+
+    pub async fn request(&mut self, method: Method, path: &str, body: Option<String>) -> TestResponse {
+        let mut b = Request::builder().method(method).uri(path).header(header::COOKIE, self.cookie_header());
+        for (k, v) in &self.extra_headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        if body.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let res = self.app.send(b.body(Body::from(body.unwrap_or_default())).unwrap()).await;
+        self.absorb(&res);
+        res
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None).await
+    }
+
+    /// The CSRF token for the next form: read from a page, as a browser's form would carry it.
+    pub async fn csrf(&mut self) -> String {
+        if self.cookies.contains_key("portico_session")
+            && let Some(token) = self.get("/me/password").await.csrf()
+        {
+            return token;
+        }
+        self.get("/login").await.csrf().expect("the sign-in page carries a csrf token")
+    }
+
+    /// Posts a form with a valid CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, serde_urlencoded::to_string(&all).unwrap()).await
+    }
+
+    /// Posts a body exactly as given (for CSRF tests).
+    pub async fn post_raw(&mut self, path: &str, body: String) -> TestResponse {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
+        self.post("/login", &[("email", email), ("password", password)]).await
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookies.get("portico_session").cloned()
+    }
+}
