@@ -2,19 +2,22 @@
 //! route, kept in process: each node exposes its own).
 
 use crate::web::AppState;
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz() -> &'static str {
@@ -32,7 +35,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 #[derive(Default)]
 struct RouteStats {
@@ -50,7 +55,9 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, micros: u64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let s = routes.entry((method.to_string(), route.to_string())).or_default();
+        let s = routes
+            .entry((method.to_string(), route.to_string()))
+            .or_default();
         *s.by_status.entry(status).or_default() += 1;
         s.count += 1;
         s.sum_micros += micros;
@@ -69,24 +76,47 @@ impl Metrics {
         out.push_str("# HELP portico_http_requests_total HTTP requests by method, route and status.\n# TYPE portico_http_requests_total counter\n");
         for ((m, r), s) in routes.iter() {
             for (status, n) in &s.by_status {
-                let _ = writeln!(out, "portico_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "portico_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{status}\"}} {n}"
+                );
             }
         }
         out.push_str("# HELP portico_http_request_duration_seconds Request latency by method and route.\n# TYPE portico_http_request_duration_seconds histogram\n");
         for ((m, r), s) in routes.iter() {
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "portico_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"{b}\"}} {}", s.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "portico_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"{b}\"}} {}",
+                    s.buckets[i]
+                );
             }
-            let _ = writeln!(out, "portico_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "portico_http_request_duration_seconds_sum{{method=\"{m}\",route=\"{r}\"}} {}", s.sum_micros as f64 / 1e6);
-            let _ = writeln!(out, "portico_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "portico_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "portico_http_request_duration_seconds_sum{{method=\"{m}\",route=\"{r}\"}} {}",
+                s.sum_micros as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "portico_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}",
+                s.count
+            );
         }
         out
     }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Records every request under its route template (`/accounts/{id}`, never the raw path, so the
@@ -94,7 +124,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
     let micros = start.elapsed().as_micros() as u64;
     let status = res.status().as_u16();

@@ -44,7 +44,8 @@ pub struct OutboxRow {
 pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
     let before = e.before.as_ref().map(|v| v.to_string());
     let after = e.after.as_ref().map(|v| v.to_string());
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO audit_log (id, at, actor_user_id, on_behalf_of_account_id, channel, action, object_type, object_id, before_json, after_json)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
@@ -59,24 +60,39 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
     .bind(&before)
     .bind(&after)
     .execute(c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
-pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(new_id())
-        .bind(event_type)
-        .bind(payload.to_string())
-        .bind(now)
-        .execute(c)
-        .await.map(|r| r.rows_affected()))?;
+pub async fn enqueue(
+    tx: &mut Tx,
+    event_type: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(new_id())
+    .bind(event_type)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// The history of one object, newest first.
-pub async fn for_object(db: &Db, object_type: &str, object_id: &str, limit: i64) -> StoreResult<Vec<AuditRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, AuditRow>(
+pub async fn for_object(
+    db: &Db,
+    object_type: &str,
+    object_id: &str,
+    limit: i64,
+) -> StoreResult<Vec<AuditRow>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, AuditRow>(
         "SELECT a.id, a.at, a.actor_user_id, u.name AS actor_name, a.on_behalf_of_account_id, a.channel, a.action,
                 a.object_type, a.object_id, a.before_json, a.after_json
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
@@ -87,15 +103,18 @@ pub async fn for_object(db: &Db, object_type: &str, object_id: &str, limit: i64)
     .bind(object_id)
     .bind(limit)
     .fetch_all(c)
-    .await)
+    .await
+    })
 }
 
 /// Events not yet delivered, oldest first (read by the outbox worker and by tests).
 pub async fn pending_events(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, OutboxRow>(
+    on_db!(db, |c| {
+        sqlx::query_as::<_, OutboxRow>(
         "SELECT id, event_type, payload, created_at, delivered_at FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1"
     )
     .bind(limit)
     .fetch_all(c)
-    .await)
+    .await
+    })
 }

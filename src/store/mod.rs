@@ -154,7 +154,10 @@ impl Db {
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
-        on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
+        on_db!(self, |c| sqlx::query("SELECT 1")
+            .execute(c)
+            .await
+            .map(|_| ()))
     }
 
     pub fn backend(&self) -> &'static str {
@@ -191,7 +194,8 @@ impl Tx {
 
 /// True when `err` is a unique-constraint violation (duplicate e-mail, number, external id).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_unique_violation())
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
 
 /// A new id: UUIDv7, so any node can generate one and they sort by creation time.

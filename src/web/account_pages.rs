@@ -1,13 +1,13 @@
 //! Staff account pages: the rep's book, the desk and finance lists, one account's page, and the
 //! finance, ship-to and invitation forms on it. Scope is always the service's decision.
 
+use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
 use super::portal::{RepContact, buyer_role_options, rep_contact};
 use super::session::Ctx;
 use super::shell::{Shell, datetime};
 use super::users::{InvitedPage, UserView};
-use super::AppState;
 use crate::domain::account::{AccountStatus, Address, PaymentTerms};
 use crate::domain::auth::{BuyerRole, Permission};
 use crate::domain::money::Money;
@@ -31,7 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}/credit", post(update_credit))
         .route("/accounts/{id}/users", post(invite_user))
         .route("/accounts/{id}/ship-tos", post(add_ship_to))
-        .route("/accounts/{id}/ship-tos/{sid}/default", post(default_ship_to))
+        .route(
+            "/accounts/{id}/ship-tos/{sid}/default",
+            post(default_ship_to),
+        )
         .route("/accounts/{id}/ship-tos/{sid}/delete", post(remove_ship_to))
 }
 
@@ -61,16 +64,37 @@ struct AccountsListPage {
     can_create: bool,
 }
 
-async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Result<Html<String>, WebError> {
+async fn list(
+    state: &AppState,
+    ctx: &Ctx,
+    q: ListQuery,
+    area: Permission,
+) -> Result<Html<String>, WebError> {
     let p = &ctx.session.principal;
     if !p.can(area) {
         return Err(WebError::Forbidden);
     }
     let (heading, intro, base) = match area {
-        Permission::ViewOwnBook => ("My accounts", "Your book: the accounts you own. Open one to see its people, terms and ship-tos.", "/rep"),
-        Permission::DeskArea => ("Customer service desk", "Find any account to take a phone order or fix an order. Orders in progress will appear here.", "/desk"),
-        Permission::FinanceArea => ("Finance", "Terms, credit limits and holds. Invoices, payments and statements will appear here.", "/finance"),
-        _ => ("Accounts", "Every customer account. Create accounts, assign reps, set terms and invite users.", "/admin/accounts"),
+        Permission::ViewOwnBook => (
+            "My accounts",
+            "Your book: the accounts you own. Open one to see its people, terms and ship-tos.",
+            "/rep",
+        ),
+        Permission::DeskArea => (
+            "Customer service desk",
+            "Find any account to take a phone order or fix an order. Orders in progress will appear here.",
+            "/desk",
+        ),
+        Permission::FinanceArea => (
+            "Finance",
+            "Terms, credit limits and holds. Invoices, payments and statements will appear here.",
+            "/finance",
+        ),
+        _ => (
+            "Accounts",
+            "Every customer account. Create accounts, assign reps, set terms and invite users.",
+            "/admin/accounts",
+        ),
     };
     let actor = ctx.actor();
     let after = match (&q.after_name, &q.after_id) {
@@ -78,11 +102,18 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
         _ => None,
     };
     let book_only = area == Permission::ViewOwnBook;
-    let mut rows = account_service::search_accounts(&state.db, &actor, book_only, &q.q, after, PAGE_SIZE + 1).await?;
+    let mut rows =
+        account_service::search_accounts(&state.db, &actor, book_only, &q.q, after, PAGE_SIZE + 1)
+            .await?;
     let next_page = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|last| {
-            serde_urlencoded::to_string([("q", q.q.as_str()), ("after_name", last.name.as_str()), ("after_id", last.id.as_str())]).unwrap_or_default()
+            serde_urlencoded::to_string([
+                ("q", q.q.as_str()),
+                ("after_name", last.name.as_str()),
+                ("after_id", last.id.as_str()),
+            ])
+            .unwrap_or_default()
         })
     } else {
         None
@@ -103,16 +134,32 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
     Ok(Html(page.render()?))
 }
 
-async fn rep_book(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+async fn rep_book(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     list(&state, &ctx, q, Permission::ViewOwnBook).await
 }
-async fn desk(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+async fn desk(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     list(&state, &ctx, q, Permission::DeskArea).await
 }
-async fn finance(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+async fn finance(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     list(&state, &ctx, q, Permission::FinanceArea).await
 }
-async fn admin_accounts(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+async fn admin_accounts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     list(&state, &ctx, q, Permission::AdminArea).await
 }
 
@@ -142,7 +189,12 @@ struct AccountPage {
     statuses: Vec<(&'static str, &'static str)>,
 }
 
-async fn account_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+async fn account_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, WebError> {
     let p = &ctx.session.principal;
     if !p.is_staff() {
         return Err(WebError::NotFound);
@@ -150,15 +202,22 @@ async fn account_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
     let actor = ctx.actor();
     let account = account_service::get_account(&state.db, &actor, &id).await?;
     let can_invite = p.can(Permission::InviteAccountUsers);
-    let users = user_service::list_account_users(&state.db, &actor, &id).await.or_else(|e| match e {
-        ServiceError::Forbidden => Ok(Vec::new()),
-        other => Err(other),
-    })?;
+    let users = user_service::list_account_users(&state.db, &actor, &id)
+        .await
+        .or_else(|e| match e {
+            ServiceError::Forbidden => Ok(Vec::new()),
+            other => Err(other),
+        })?;
     let history = audit::for_object(&state.db, "account", &id, 20)
         .await
         .map_err(ServiceError::from)?
         .into_iter()
-        .map(|a| AuditView { at: datetime(a.at), who: a.actor_name.unwrap_or_else(|| "system".into()), channel: a.channel, action: a.action })
+        .map(|a| AuditView {
+            at: datetime(a.at),
+            who: a.actor_name.unwrap_or_else(|| "system".into()),
+            channel: a.channel,
+            action: a.action,
+        })
         .collect();
     let page = AccountPage {
         shell: Shell::new(&ctx, account.name.clone()).with_notice(q.notice.as_deref()),
@@ -173,7 +232,10 @@ async fn account_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<St
         can_edit: p.can(Permission::ManageAccounts),
         can_credit: p.can(Permission::ManageCredit),
         can_invite,
-        statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        statuses: AccountStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
         account,
     };
     Ok(Html(page.render()?))
@@ -187,11 +249,22 @@ pub struct CreditForm {
     status: String,
 }
 
-async fn update_credit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<CreditForm>) -> Result<Redirect, WebError> {
+async fn update_credit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<CreditForm>,
+) -> Result<Redirect, WebError> {
     let mut errors = Vec::new();
     let terms = PaymentTerms::parse(&f.terms);
     if terms.is_none() {
-        errors.push(("terms".to_string(), format!("Terms “{}” are not valid: use prepay or net 1–365.", f.terms)));
+        errors.push((
+            "terms".to_string(),
+            format!(
+                "Terms “{}” are not valid: use prepay or net 1–365.",
+                f.terms
+            ),
+        ));
     }
     let limit = Money::parse_non_negative(&f.credit_limit);
     if let Err(e) = &limit {
@@ -202,14 +275,42 @@ async fn update_credit(State(state): State<AppState>, ctx: Ctx, Path(id): Path<S
         errors.push(("status".to_string(), "Unknown status.".to_string()));
     }
     ServiceError::from_problems(errors)?;
-    let (Some(terms), Ok(limit), Some(status)) = (terms, limit, status) else { return Err(WebError::BadRequest("invalid".into())) };
-    account_service::update_credit(&state.db, state.now(), &ctx.actor(), &id, f.version, terms, limit, status).await?;
+    let (Some(terms), Ok(limit), Some(status)) = (terms, limit, status) else {
+        return Err(WebError::BadRequest("invalid".into()));
+    };
+    account_service::update_credit(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &id,
+        f.version,
+        terms,
+        limit,
+        status,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/accounts/{id}?notice=saved")))
 }
 
-async fn invite_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<super::portal::InviteForm>) -> Result<Html<String>, WebError> {
-    let inv = user_service::invite_account_user(&state.db, state.now(), &ctx.actor(), &id, &f.email, &f.name, BuyerRole::parse(&f.role)).await?;
-    Ok(Html(InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?))
+async fn invite_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<super::portal::InviteForm>,
+) -> Result<Html<String>, WebError> {
+    let inv = user_service::invite_account_user(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &id,
+        &f.email,
+        &f.name,
+        BuyerRole::parse(&f.role),
+    )
+    .await?;
+    Ok(Html(
+        InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -226,18 +327,53 @@ pub struct ShipToForm {
     make_default: Option<String>,
 }
 
-async fn add_ship_to(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<ShipToForm>) -> Result<Redirect, WebError> {
-    let addr = Address { line1: f.line1, line2: f.line2, city: f.city, region: f.region, postal_code: f.postal_code, country: f.country };
-    account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, f.make_default.is_some()).await?;
-    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_added")))
+async fn add_ship_to(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<ShipToForm>,
+) -> Result<Redirect, WebError> {
+    let addr = Address {
+        line1: f.line1,
+        line2: f.line2,
+        city: f.city,
+        region: f.region,
+        postal_code: f.postal_code,
+        country: f.country,
+    };
+    account_service::add_ship_to(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &id,
+        &f.label,
+        &addr,
+        f.make_default.is_some(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/accounts/{id}?notice=ship_to_added"
+    )))
 }
 
-async fn default_ship_to(State(state): State<AppState>, ctx: Ctx, Path((id, sid)): Path<(String, String)>) -> Result<Redirect, WebError> {
+async fn default_ship_to(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, sid)): Path<(String, String)>,
+) -> Result<Redirect, WebError> {
     account_service::set_default_ship_to(&state.db, state.now(), &ctx.actor(), &id, &sid).await?;
-    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_default")))
+    Ok(Redirect::to(&format!(
+        "/accounts/{id}?notice=ship_to_default"
+    )))
 }
 
-async fn remove_ship_to(State(state): State<AppState>, ctx: Ctx, Path((id, sid)): Path<(String, String)>) -> Result<Redirect, WebError> {
+async fn remove_ship_to(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, sid)): Path<(String, String)>,
+) -> Result<Redirect, WebError> {
     account_service::remove_ship_to(&state.db, state.now(), &ctx.actor(), &id, &sid).await?;
-    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_removed")))
+    Ok(Redirect::to(&format!(
+        "/accounts/{id}?notice=ship_to_removed"
+    )))
 }

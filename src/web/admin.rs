@@ -1,15 +1,17 @@
 //! Seller administration: create and edit accounts, manage staff users.
 
+use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
 use super::session::Ctx;
 use super::shell::Shell;
 use super::users::{InvitedPage, UserView};
-use super::AppState;
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::{Permission, StaffRole};
 use crate::domain::money::Money;
-use crate::service::{FieldError, ServiceError, accounts as account_service, users as user_service};
+use crate::service::{
+    FieldError, ServiceError, accounts as account_service, users as user_service,
+};
 use crate::store::users as user_store;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -22,13 +24,20 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/accounts/new", get(new_account).post(create_account))
-        .route("/admin/accounts/{id}/edit", get(edit_account).post(save_account))
+        .route(
+            "/admin/accounts/{id}/edit",
+            get(edit_account).post(save_account),
+        )
         .route("/admin/staff", get(staff).post(create_staff))
         .route("/admin/staff/{id}", get(staff_user).post(save_staff_user))
 }
 
 fn require(ctx: &Ctx, p: Permission) -> Result<(), WebError> {
-    if ctx.session.principal.can(p) { Ok(()) } else { Err(WebError::Forbidden) }
+    if ctx.session.principal.can(p) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
 }
 
 /// The account form exactly as typed, so a form with errors comes back with the user's input.
@@ -104,9 +113,19 @@ impl AccountForm {
         }
         let terms = PaymentTerms::parse(&self.terms);
         if terms.is_none() {
-            problems.push(("terms".into(), format!("Terms “{}” are not valid: use prepay, or net with 1–365 days (net30).", self.terms)));
+            problems.push((
+                "terms".into(),
+                format!(
+                    "Terms “{}” are not valid: use prepay, or net with 1–365 days (net30).",
+                    self.terms
+                ),
+            ));
         }
-        let limit = if self.credit_limit.trim().is_empty() { Ok(Money::ZERO) } else { Money::parse_non_negative(&self.credit_limit) };
+        let limit = if self.credit_limit.trim().is_empty() {
+            Ok(Money::ZERO)
+        } else {
+            Money::parse_non_negative(&self.credit_limit)
+        };
         if let Err(e) = &limit {
             problems.push(("credit_limit".into(), format!("Credit limit: {e}.")));
         }
@@ -152,22 +171,57 @@ struct AccountFormPage {
 
 impl AccountFormPage {
     fn error(&self, field: &str) -> String {
-        self.errors.iter().filter(|e| e.field == field).map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
-async fn form_page(state: &AppState, ctx: &Ctx, id: Option<&str>, f: AccountForm, errors: Vec<FieldError>) -> Result<Response, WebError> {
-    let reps = user_store::list_reps(&state.db).await.map_err(ServiceError::from)?.into_iter().map(|u| (u.id, u.name)).collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: Option<&str>,
+    f: AccountForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let reps = user_store::list_reps(&state.db)
+        .await
+        .map_err(ServiceError::from)?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = AccountFormPage {
-        shell: Shell::new(ctx, if id.is_some() { "Edit account" } else { "New account" }),
+        shell: Shell::new(
+            ctx,
+            if id.is_some() {
+                "Edit account"
+            } else {
+                "New account"
+            },
+        ),
         is_new: id.is_none(),
-        action: id.map(|i| format!("/admin/accounts/{i}/edit")).unwrap_or_else(|| "/admin/accounts/new".into()),
+        action: id
+            .map(|i| format!("/admin/accounts/{i}/edit"))
+            .unwrap_or_else(|| "/admin/accounts/new".into()),
         f,
         errors,
         reps,
-        statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
-        modes: OwnershipMode::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        statuses: AccountStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        modes: OwnershipMode::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -186,12 +240,26 @@ async fn new_account(State(state): State<AppState>, ctx: Ctx) -> Result<Response
     form_page(&state, &ctx, None, f, Vec::new()).await
 }
 
-async fn create_account(State(state): State<AppState>, ctx: Ctx, Form(f): Form<AccountForm>) -> Result<Response, WebError> {
+async fn create_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageAccounts)?;
     let result = match f.draft() {
         Ok(draft) => {
-            let ship = f.ship_same_as_billing.is_some().then(|| draft.bill_to.clone());
-            account_service::create_account(&state.db, state.now(), &ctx.actor(), &draft, ship.as_ref().map(|a| ("Main", a))).await
+            let ship = f
+                .ship_same_as_billing
+                .is_some()
+                .then(|| draft.bill_to.clone());
+            account_service::create_account(
+                &state.db,
+                state.now(),
+                &ctx.actor(),
+                &draft,
+                ship.as_ref().map(|a| ("Main", a)),
+            )
+            .await
         }
         Err(e) => Err(e),
     };
@@ -202,16 +270,42 @@ async fn create_account(State(state): State<AppState>, ctx: Ctx, Form(f): Form<A
     }
 }
 
-async fn edit_account(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn edit_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageAccounts)?;
     let a = account_service::get_account(&state.db, &ctx.actor(), &id).await?;
-    form_page(&state, &ctx, Some(&id), AccountForm::from_row(&a), Vec::new()).await
+    form_page(
+        &state,
+        &ctx,
+        Some(&id),
+        AccountForm::from_row(&a),
+        Vec::new(),
+    )
+    .await
 }
 
-async fn save_account(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<AccountForm>) -> Result<Response, WebError> {
+async fn save_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<AccountForm>,
+) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageAccounts)?;
     let result = match f.draft() {
-        Ok(draft) => account_service::update_account(&state.db, state.now(), &ctx.actor(), &id, f.version, &draft).await,
+        Ok(draft) => {
+            account_service::update_account(
+                &state.db,
+                state.now(),
+                &ctx.actor(),
+                &id,
+                f.version,
+                &draft,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -231,10 +325,17 @@ struct StaffPage {
 }
 
 fn staff_role_options() -> Vec<(&'static str, &'static str)> {
-    StaffRole::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
+    StaffRole::ALL
+        .iter()
+        .map(|r| (r.as_str(), r.label()))
+        .collect()
 }
 
-async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+async fn staff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageStaff)?;
     let users = user_service::list_staff(&state.db, &ctx.actor()).await?;
     let page = StaffPage {
@@ -275,10 +376,25 @@ impl StaffForm {
     }
 }
 
-async fn create_staff(State(state): State<AppState>, ctx: Ctx, Form(f): Form<StaffForm>) -> Result<Html<String>, WebError> {
+async fn create_staff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<StaffForm>,
+) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageStaff)?;
-    let inv = user_service::create_staff_user(&state.db, state.now(), &ctx.actor(), &f.email, &f.name, &f.phone, &f.roles()).await?;
-    Ok(Html(InvitedPage::new(&state, &ctx, &inv, "/admin/staff").render()?))
+    let inv = user_service::create_staff_user(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &f.email,
+        &f.name,
+        &f.phone,
+        &f.roles(),
+    )
+    .await?;
+    Ok(Html(
+        InvitedPage::new(&state, &ctx, &inv, "/admin/staff").render()?,
+    ))
 }
 
 #[derive(Template)]
@@ -289,20 +405,41 @@ struct StaffUserPage {
     roles: Vec<(&'static str, &'static str, bool)>,
 }
 
-async fn staff_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+async fn staff_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageStaff)?;
     let u = user_service::get_staff_user(&state.db, &ctx.actor(), &id).await?;
     let held = u.staff_roles();
     let page = StaffUserPage {
         shell: Shell::new(&ctx, u.name.clone()),
-        roles: StaffRole::ALL.iter().map(|r| (r.as_str(), r.label(), held.contains(r))).collect(),
+        roles: StaffRole::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label(), held.contains(r)))
+            .collect(),
         u: UserView::from(&u),
     };
     Ok(Html(page.render()?))
 }
 
-async fn save_staff_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(f): Form<StaffForm>) -> Result<Redirect, WebError> {
+async fn save_staff_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<StaffForm>,
+) -> Result<Redirect, WebError> {
     require(&ctx, Permission::ManageStaff)?;
-    user_service::update_staff_user(&state.db, state.now(), &ctx.actor(), &id, &f.name, &f.phone, &f.roles()).await?;
+    user_service::update_staff_user(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &id,
+        &f.name,
+        &f.phone,
+        &f.roles(),
+    )
+    .await?;
     Ok(Redirect::to("/admin/staff?notice=saved"))
 }

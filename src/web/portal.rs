@@ -1,11 +1,11 @@
 //! The buyer portal: home, account overview, and (for managers) the account's users.
 
+use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
 use super::session::Ctx;
 use super::shell::Shell;
 use super::users::{InvitedPage, UserView};
-use super::AppState;
 use crate::domain::auth::{BuyerRole, Permission};
 use crate::service::{accounts as account_service, users as user_service};
 use crate::store::accounts::{AccountRow, ShipToRow};
@@ -25,11 +25,19 @@ pub fn router() -> Router<AppState> {
 }
 
 fn require(ctx: &Ctx, p: Permission) -> Result<(), WebError> {
-    if ctx.session.principal.can(p) { Ok(()) } else { Err(WebError::Forbidden) }
+    if ctx.session.principal.can(p) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
 }
 
 fn own_account_id(ctx: &Ctx) -> Result<String, WebError> {
-    ctx.session.principal.buyer_account().map(str::to_string).ok_or(WebError::Forbidden)
+    ctx.session
+        .principal
+        .buyer_account()
+        .map(str::to_string)
+        .ok_or(WebError::Forbidden)
 }
 
 /// The owning rep, as buyers see them: a name and how to reach them.
@@ -39,10 +47,21 @@ pub struct RepContact {
     pub phone: String,
 }
 
-pub async fn rep_contact(state: &AppState, account: &AccountRow) -> Result<Option<RepContact>, WebError> {
-    let Some(rep_id) = &account.owner_rep_id else { return Ok(None) };
-    let rep = user_store::get(&state.db, rep_id).await.map_err(crate::service::ServiceError::from)?;
-    Ok(rep.filter(|r| r.active).map(|r| RepContact { name: r.name, email: r.email, phone: r.phone }))
+pub async fn rep_contact(
+    state: &AppState,
+    account: &AccountRow,
+) -> Result<Option<RepContact>, WebError> {
+    let Some(rep_id) = &account.owner_rep_id else {
+        return Ok(None);
+    };
+    let rep = user_store::get(&state.db, rep_id)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    Ok(rep.filter(|r| r.active).map(|r| RepContact {
+        name: r.name,
+        email: r.email,
+        phone: r.phone,
+    }))
 }
 
 #[derive(Template)]
@@ -57,7 +76,8 @@ struct HomePage {
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::PortalView)?;
-    let account = account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
+    let account =
+        account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
     let p = &ctx.session.principal;
     let page = HomePage {
         shell: Shell::new(&ctx, account.name.clone()),
@@ -87,7 +107,11 @@ async fn account(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>
     let account = account_service::get_account(&state.db, &actor, &id).await?;
     let is_manager = ctx.session.principal.can(Permission::ManageOwnAccountUsers);
     let users = if is_manager {
-        user_service::list_account_users(&state.db, &actor, &id).await?.iter().map(UserView::from).collect()
+        user_service::list_account_users(&state.db, &actor, &id)
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect()
     } else {
         Vec::new()
     };
@@ -113,10 +137,17 @@ struct UsersPage {
 }
 
 pub fn buyer_role_options() -> Vec<(&'static str, &'static str, &'static str)> {
-    BuyerRole::ALL.iter().map(|r| (r.as_str(), r.label(), r.describe())).collect()
+    BuyerRole::ALL
+        .iter()
+        .map(|r| (r.as_str(), r.label(), r.describe()))
+        .collect()
 }
 
-async fn users(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+async fn users(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageOwnAccountUsers)?;
     let actor = ctx.actor();
     let id = own_account_id(&ctx)?;
@@ -139,10 +170,23 @@ pub struct InviteForm {
     pub role: String,
 }
 
-async fn invite(State(state): State<AppState>, ctx: Ctx, Form(form): Form<InviteForm>) -> Result<Html<String>, WebError> {
+async fn invite(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<InviteForm>,
+) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageOwnAccountUsers)?;
     let id = own_account_id(&ctx)?;
-    let inv = user_service::invite_account_user(&state.db, state.now(), &ctx.actor(), &id, &form.email, &form.name, BuyerRole::parse(&form.role)).await?;
+    let inv = user_service::invite_account_user(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &id,
+        &form.email,
+        &form.name,
+        BuyerRole::parse(&form.role),
+    )
+    .await?;
     let page = InvitedPage::new(&state, &ctx, &inv, "/portal/users");
     Ok(Html(page.render()?))
 }

@@ -42,10 +42,18 @@ pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
         items.push(("/admin/staff", "Staff"));
     }
     // The longest matching prefix is the active item.
-    let active = items.iter().filter(|(href, _)| path == *href || path.starts_with(&format!("{href}/"))).map(|(h, _)| h.len()).max();
+    let active = items
+        .iter()
+        .filter(|(href, _)| path == *href || path.starts_with(&format!("{href}/")))
+        .map(|(h, _)| h.len())
+        .max();
     items
         .into_iter()
-        .map(|(href, label)| NavItem { href, label, active: Some(href.len()) == active && (path == href || path.starts_with(href)) })
+        .map(|(href, label)| NavItem {
+            href,
+            label,
+            active: Some(href.len()) == active && (path == href || path.starts_with(href)),
+        })
         .collect()
 }
 
@@ -79,7 +87,9 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "ship_to_default" => "Default ship-to changed.",
         "signed_out" => "You are signed out.",
         "password_set" => "Your password is set. Sign in with it now.",
-        "reset_sent" => "If that address belongs to an active user, a reset link is on its way. It expires in 72 hours.",
+        "reset_sent" => {
+            "If that address belongs to an active user, a reset link is on its way. It expires in 72 hours."
+        }
         _ => return None,
     };
     Some(text.to_string())
@@ -100,7 +110,14 @@ impl Shell {
 
     /// A page for someone not signed in (sign-in, set password).
     pub fn anonymous(title: impl Into<String>, csrf: &str) -> Shell {
-        Shell { title: title.into(), user_name: String::new(), role_labels: String::new(), nav: Vec::new(), csrf: csrf.to_string(), notice: None }
+        Shell {
+            title: title.into(),
+            user_name: String::new(),
+            role_labels: String::new(),
+            nav: Vec::new(),
+            csrf: csrf.to_string(),
+            notice: None,
+        }
     }
 
     pub fn with_notice(mut self, code: Option<&str>) -> Shell {
@@ -113,13 +130,23 @@ impl Shell {
 pub fn date(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| t.format(time::macros::format_description!("[day] [month repr:short] [year]")).ok())
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[day] [month repr:short] [year]"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }
 
 pub fn datetime(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| t.format(time::macros::format_description!("[day] [month repr:short] [year] [hour]:[minute] UTC")).ok())
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[day] [month repr:short] [year] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }

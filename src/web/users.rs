@@ -1,10 +1,10 @@
 //! User actions shared by seller admins, staff and buyer managers: change role, deactivate,
 //! reactivate, new set-password link. The service decides who may act on whom.
 
+use super::AppState;
 use super::error::WebError;
 use super::session::{Ctx, safe_next};
 use super::shell::{Shell, date};
-use super::AppState;
 use crate::domain::auth::BuyerRole;
 use crate::service::auth::set_password_path;
 use crate::service::users::{self as user_service, Invitation};
@@ -48,7 +48,10 @@ impl From<&UserRow> for UserView {
             role_code: u.roles.clone(),
             active: u.active,
             invited: !u.has_password(),
-            last_sign_in: u.last_sign_in_at.map(date).unwrap_or_else(|| "never".into()),
+            last_sign_in: u
+                .last_sign_in_at
+                .map(date)
+                .unwrap_or_else(|| "never".into()),
         }
     }
 }
@@ -97,23 +100,44 @@ fn back_to(back: &str, notice: &str) -> Response {
     Redirect::to(&format!("{target}{sep}notice={notice}")).into_response()
 }
 
-async fn change_role(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<RoleForm>) -> Result<Response, WebError> {
-    let role = BuyerRole::parse(&form.role).ok_or_else(|| WebError::BadRequest(format!("Unknown role “{}”.", form.role)))?;
+async fn change_role(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, WebError> {
+    let role = BuyerRole::parse(&form.role)
+        .ok_or_else(|| WebError::BadRequest(format!("Unknown role “{}”.", form.role)))?;
     user_service::change_account_user_role(&state.db, state.now(), &ctx.actor(), &id, role).await?;
     Ok(back_to(&form.back, "role_changed"))
 }
 
-async fn deactivate(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<BackForm>) -> Result<Response, WebError> {
+async fn deactivate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Response, WebError> {
     user_service::set_user_active(&state.db, state.now(), &ctx.actor(), &id, false).await?;
     Ok(back_to(&form.back, "deactivated"))
 }
 
-async fn reactivate(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<BackForm>) -> Result<Response, WebError> {
+async fn reactivate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Response, WebError> {
     user_service::set_user_active(&state.db, state.now(), &ctx.actor(), &id, true).await?;
     Ok(back_to(&form.back, "reactivated"))
 }
 
-async fn new_link(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, Form(form): Form<BackForm>) -> Result<Html<String>, WebError> {
+async fn new_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Html<String>, WebError> {
     let inv = user_service::issue_password_link(&state.db, state.now(), &ctx.actor(), &id).await?;
     let back = safe_next(Some(&form.back)).unwrap_or_else(|| "/".into());
     Ok(Html(InvitedPage::new(&state, &ctx, &inv, &back).render()?))

@@ -40,8 +40,16 @@ impl DbPlace {
                 let schema = format!("t_{tag}");
                 let sep = if url.contains('?') { '&' } else { '?' };
                 // application_name tags this test's connections so cleanup can end them (see Drop).
-                let db_url = format!("{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}");
-                (DbPlace::PgSchema { admin_url: url, schema }, db_url)
+                let db_url = format!(
+                    "{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+                );
+                (
+                    DbPlace::PgSchema {
+                        admin_url: url,
+                        schema,
+                    },
+                    db_url,
+                )
             }
             _ => {
                 let path = std::env::temp_dir().join(format!("portico-test-{tag}.db"));
@@ -53,9 +61,14 @@ impl DbPlace {
 
     pub async fn prepare(&self) {
         if let DbPlace::PgSchema { admin_url, schema } = self {
-            let admin = Db::connect(admin_url).await.expect("TEST_DATABASE_URL must be reachable");
+            let admin = Db::connect(admin_url)
+                .await
+                .expect("TEST_DATABASE_URL must be reachable");
             if let Db::Postgres(p) = &admin {
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(p).await.expect("create schema");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(p)
+                    .await
+                    .expect("create schema");
             }
             admin.close().await;
         }
@@ -101,6 +114,8 @@ impl Drop for DbPlace {
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
+    /// The database URL (for starting real `portico` processes on the same database).
+    pub url: String,
     // Declared last: dropped after the pool above is closed by `state`'s drop.
     pub place: DbPlace,
 }
@@ -109,9 +124,16 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let (place, url) = DbPlace::new();
         place.prepare().await;
-        let state = portico::open(Config::for_database(&url)).await.expect("open test database");
+        let state = portico::open(Config::for_database(&url))
+            .await
+            .expect("open test database");
         let router = build_router(state.clone());
-        TestApp { state, router, place }
+        TestApp {
+            state,
+            router,
+            url,
+            place,
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -123,29 +145,55 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
-        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub fn client(&self) -> Client<'_> {
-        Client { app: self, cookies: BTreeMap::new(), extra_headers: Vec::new() }
+        Client {
+            app: self,
+            cookies: BTreeMap::new(),
+            extra_headers: Vec::new(),
+        }
     }
 
     /// A staff user with a password, committed directly through the store.
     pub async fn staff(&self, name: &str, roles: &[StaffRole]) -> users::UserRow {
         let email = format!("{}@seller.test", name.to_lowercase().replace(' ', "."));
-        self.insert_user(&email, name, "staff", &StaffRole::join(roles), None).await
+        self.insert_user(&email, name, "staff", &StaffRole::join(roles), None)
+            .await
     }
 
     pub async fn buyer(&self, account_id: &str, name: &str, role: BuyerRole) -> users::UserRow {
-        let email = format!("{}.{}@buyer.test", name.to_lowercase().replace(' ', "."), &account_id[account_id.len() - 6..]);
-        self.insert_user(&email, name, "buyer", role.as_str(), Some(account_id)).await
+        let email = format!(
+            "{}.{}@buyer.test",
+            name.to_lowercase().replace(' ', "."),
+            &account_id[account_id.len() - 6..]
+        );
+        self.insert_user(&email, name, "buyer", role.as_str(), Some(account_id))
+            .await
     }
 
-    pub async fn insert_user(&self, email: &str, name: &str, kind: &str, roles: &str, account_id: Option<&str>) -> users::UserRow {
+    pub async fn insert_user(
+        &self,
+        email: &str,
+        name: &str,
+        kind: &str,
+        roles: &str,
+        account_id: Option<&str>,
+    ) -> users::UserRow {
         let id = new_id();
         let mut tx = self.db().begin().await.unwrap();
         users::insert(
@@ -174,7 +222,11 @@ impl TestApp {
         let draft = AccountDraft {
             name: name.to_string(),
             status: AccountStatus::Active,
-            ownership_mode: if rep.is_some() { OwnershipMode::RepLed } else { OwnershipMode::SelfService },
+            ownership_mode: if rep.is_some() {
+                OwnershipMode::RepLed
+            } else {
+                OwnershipMode::SelfService
+            },
             owner_rep_id: rep.map(str::to_string),
             terms: PaymentTerms::Net(30),
             credit_limit: Money::from_units(25_000).unwrap(),
@@ -185,8 +237,20 @@ impl TestApp {
         };
         let mut tx = self.db().begin().await.unwrap();
         let number = format!("A-{}", tx.next_counter("account").await.unwrap());
-        accounts::insert(&mut tx, &id, &number, &draft, self.now()).await.unwrap();
-        accounts::insert_ship_to(&mut tx, &new_id(), &id, "Main", &address(), true, self.now()).await.unwrap();
+        accounts::insert(&mut tx, &id, &number, &draft, self.now())
+            .await
+            .unwrap();
+        accounts::insert_ship_to(
+            &mut tx,
+            &new_id(),
+            &id,
+            "Main",
+            &address(),
+            true,
+            self.now(),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -195,12 +259,20 @@ impl TestApp {
     pub async fn signed_in(&self, email: &str) -> Client<'_> {
         let mut c = self.client();
         let res = c.login(email, PASSWORD).await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in of {email} failed: {}", res.body);
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {email} failed: {}",
+            res.body
+        );
         c
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await).unwrap()
+        portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(c)
+            .await)
+        .unwrap()
     }
 }
 
@@ -223,7 +295,10 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// The CSRF token a page embeds (`<meta name="csrf-token">`).
@@ -251,7 +326,11 @@ pub struct Client<'a> {
 
 impl<'a> Client<'a> {
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn absorb(&mut self, res: &TestResponse) {
@@ -268,15 +347,26 @@ impl<'a> Client<'a> {
         }
     }
 
-    pub async fn request(&mut self, method: Method, path: &str, body: Option<String>) -> TestResponse {
-        let mut b = Request::builder().method(method).uri(path).header(header::COOKIE, self.cookie_header());
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> TestResponse {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header());
         for (k, v) in &self.extra_headers {
             b = b.header(k.as_str(), v.as_str());
         }
         if body.is_some() {
             b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         }
-        let res = self.app.send(b.body(Body::from(body.unwrap_or_default())).unwrap()).await;
+        let res = self
+            .app
+            .send(b.body(Body::from(body.unwrap_or_default())).unwrap())
+            .await;
         self.absorb(&res);
         res
     }
@@ -292,7 +382,10 @@ impl<'a> Client<'a> {
         {
             return token;
         }
-        self.get("/login").await.csrf().expect("the sign-in page carries a csrf token")
+        self.get("/login")
+            .await
+            .csrf()
+            .expect("the sign-in page carries a csrf token")
     }
 
     /// Posts a form with a valid CSRF token.
@@ -300,7 +393,8 @@ impl<'a> Client<'a> {
         let token = self.csrf().await;
         let mut all: Vec<(&str, &str)> = vec![("_csrf", &token)];
         all.extend_from_slice(fields);
-        self.post_raw(path, serde_urlencoded::to_string(&all).unwrap()).await
+        self.post_raw(path, serde_urlencoded::to_string(&all).unwrap())
+            .await
     }
 
     /// Posts a body exactly as given (for CSRF tests).
@@ -309,7 +403,8 @@ impl<'a> Client<'a> {
     }
 
     pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
-        self.post("/login", &[("email", email), ("password", password)]).await
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub fn session_cookie(&self) -> Option<String> {

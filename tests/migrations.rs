@@ -1,0 +1,114 @@
+//! The two migration trees stay in lock-step: same file names, and the same tables and columns.
+
+mod common;
+
+use common::DbPlace;
+use portico::store::Db;
+use std::collections::BTreeSet;
+
+type Columns = BTreeSet<(String, String)>;
+
+fn file_names(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn sqlite_columns() -> Columns {
+    let path = std::env::temp_dir().join(format!("portico-parity-{}.db", portico::store::new_id()));
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let Db::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    db.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    rows.into_iter().collect()
+}
+
+/// Columns declared by the CREATE TABLE statements of a migration tree (a check that needs no server).
+fn declared_columns(dir: &str) -> Columns {
+    let mut out = Columns::new();
+    for name in file_names(dir) {
+        let sql = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
+        let mut table: Option<String> = None;
+        for line in sql.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+                table = Some(rest.split_whitespace().next().unwrap().to_string());
+            } else if line.starts_with(')') {
+                table = None;
+            } else if let Some(t) = &table {
+                let first = line.split_whitespace().next().unwrap_or("");
+                if !first.is_empty()
+                    && !["CHECK", "PRIMARY", "UNIQUE", "FOREIGN", "CONSTRAINT", "--"]
+                        .iter()
+                        .any(|k| first.starts_with(k))
+                {
+                    out.insert((t.clone(), first.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn both_trees_have_the_same_files() {
+    let sqlite = file_names("migrations/sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, file_names("migrations/postgres"));
+}
+
+#[tokio::test]
+async fn both_trees_declare_and_build_the_same_tables_and_columns() {
+    let live_sqlite = sqlite_columns().await;
+    assert!(live_sqlite.contains(&("accounts".into(), "credit_limit".into())));
+    assert_eq!(
+        declared_columns("migrations/sqlite"),
+        live_sqlite,
+        "the parser reads the SQLite tree as SQLite builds it"
+    );
+    assert_eq!(
+        declared_columns("migrations/postgres"),
+        live_sqlite,
+        "PostgreSQL tree declares the same columns"
+    );
+
+    // With a PostgreSQL server at hand, compare what it actually builds.
+    let (place, url) = DbPlace::new();
+    if place.is_postgres() {
+        place.prepare().await;
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let Db::Postgres(pool) = &db else {
+            unreachable!()
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        db.close().await;
+        assert_eq!(
+            rows.into_iter().collect::<Columns>(),
+            live_sqlite,
+            "PostgreSQL builds the same tables and columns as SQLite"
+        );
+    }
+}
