@@ -57,10 +57,8 @@ pub struct Clock {
 
 impl Clock {
     pub fn now(&self) -> i64 {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let secs =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         secs + self.offset.load(Ordering::Relaxed)
     }
 

@@ -33,9 +33,7 @@ impl Rng {
     fn id(&mut self) -> String {
         let hi = self.next() as u128;
         let lo = self.next() as u128;
-        uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes())
-            .into_uuid()
-            .to_string()
+        uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid().to_string()
     }
 }
 
@@ -48,54 +46,14 @@ pub struct DemoLogin {
 pub const DOMAIN: &str = "meridian-supply.example";
 
 const STAFF: &[(&str, &str, &[StaffRole], &str)] = &[
-    (
-        "Avery Collins",
-        "admin",
-        &[StaffRole::Admin],
-        "+1 312 555 0100",
-    ),
-    (
-        "Rosa Martinez",
-        "rosa.martinez",
-        &[StaffRole::SalesRep],
-        "+1 312 555 0141",
-    ),
-    (
-        "Daniel Okafor",
-        "daniel.okafor",
-        &[StaffRole::SalesRep],
-        "+1 312 555 0142",
-    ),
-    (
-        "Priya Shah",
-        "priya.shah",
-        &[StaffRole::SalesRep],
-        "+1 312 555 0143",
-    ),
-    (
-        "Tom Becker",
-        "tom.becker",
-        &[StaffRole::SalesRep],
-        "+1 312 555 0144",
-    ),
-    (
-        "Carla Nguyen",
-        "carla.nguyen",
-        &[StaffRole::CustomerService],
-        "+1 312 555 0120",
-    ),
-    (
-        "Sam Ito",
-        "sam.ito",
-        &[StaffRole::CustomerService],
-        "+1 312 555 0121",
-    ),
-    (
-        "Fiona Walsh",
-        "fiona.walsh",
-        &[StaffRole::Finance],
-        "+1 312 555 0130",
-    ),
+    ("Avery Collins", "admin", &[StaffRole::Admin], "+1 312 555 0100"),
+    ("Rosa Martinez", "rosa.martinez", &[StaffRole::SalesRep], "+1 312 555 0141"),
+    ("Daniel Okafor", "daniel.okafor", &[StaffRole::SalesRep], "+1 312 555 0142"),
+    ("Priya Shah", "priya.shah", &[StaffRole::SalesRep], "+1 312 555 0143"),
+    ("Tom Becker", "tom.becker", &[StaffRole::SalesRep], "+1 312 555 0144"),
+    ("Carla Nguyen", "carla.nguyen", &[StaffRole::CustomerService], "+1 312 555 0120"),
+    ("Sam Ito", "sam.ito", &[StaffRole::CustomerService], "+1 312 555 0121"),
+    ("Fiona Walsh", "fiona.walsh", &[StaffRole::Finance], "+1 312 555 0130"),
 ];
 
 const CUSTOMERS: &[(&str, &str, &str)] = &[
@@ -137,23 +95,15 @@ const CUSTOMERS: &[(&str, &str, &str)] = &[
     ("Trailhead Outdoor Clinic", "Bozeman", "MT"),
 ];
 
-const STREETS: &[&str] = &[
-    "Main St",
-    "Commerce Dr",
-    "Industrial Pkwy",
-    "Lake Ave",
-    "Oak St",
-    "Medical Center Dr",
-    "Harbor Rd",
-    "Market St",
-];
+const STREETS: &[&str] =
+    &["Main St", "Commerce Dr", "Industrial Pkwy", "Lake Ave", "Oak St", "Medical Center Dr", "Harbor Rd", "Market St"];
 const FIRST: &[&str] = &[
-    "Maria", "James", "Linda", "Robert", "Aisha", "Kevin", "Mei", "Carlos", "Hannah", "Omar",
-    "Grace", "Luis", "Nora", "Ethan", "Zoe", "Ravi",
+    "Maria", "James", "Linda", "Robert", "Aisha", "Kevin", "Mei", "Carlos", "Hannah", "Omar", "Grace", "Luis", "Nora",
+    "Ethan", "Zoe", "Ravi",
 ];
 const LAST: &[&str] = &[
-    "Johnson", "Lee", "Garcia", "Brown", "Kowalski", "Patel", "Schmidt", "Rivera", "Chen",
-    "Murphy", "Haddad", "Novak", "Larsen", "Duarte",
+    "Johnson", "Lee", "Garcia", "Brown", "Kowalski", "Patel", "Schmidt", "Rivera", "Chen", "Murphy", "Haddad", "Novak",
+    "Larsen", "Duarte",
 ];
 const TERMS: &[PaymentTerms] = &[
     PaymentTerms::Prepay,
@@ -165,20 +115,15 @@ const TERMS: &[PaymentTerms] = &[
 ];
 
 fn slug(name: &str) -> String {
-    name.to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(16)
-        .collect()
+    name.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect()
 }
 
 /// Fills an empty, migrated database with the demo company. Returns one login per role.
 pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
     let mut rng = Rng(SEED);
     // One argon2id hash shared by every demo user keeps seeding fast; real users each get their own salt.
-    let password_hash = tokio::task::spawn_blocking(|| hash_password_blocking(DEMO_PASSWORD))
-        .await
-        .expect("hashing task");
+    let password_hash =
+        tokio::task::spawn_blocking(|| hash_password_blocking(DEMO_PASSWORD)).await.expect("hashing task");
     let mut tx = db.begin().await?;
     let mut logins = Vec::new();
     let mut reps = Vec::new();
@@ -205,10 +150,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
             reps.push(id.clone());
         }
         if !logins.iter().any(|l: &DemoLogin| l.role == role.label()) {
-            logins.push(DemoLogin {
-                role: role.label(),
-                email,
-            });
+            logins.push(DemoLogin { role: role.label(), email });
         }
     }
 
@@ -216,17 +158,10 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
     for (i, (name, city, region)) in CUSTOMERS.iter().enumerate() {
         let id = rng.id();
         let number = format!("A-{}", tx.next_counter("account").await?);
-        let mode = [
-            OwnershipMode::RepLed,
-            OwnershipMode::Hybrid,
-            OwnershipMode::SelfService,
-        ][i % 3];
+        let mode = [OwnershipMode::RepLed, OwnershipMode::Hybrid, OwnershipMode::SelfService][i % 3];
         // Every rep-led and hybrid account has a rep; some self-service accounts do too.
-        let owner = if mode != OwnershipMode::SelfService || i % 2 == 0 {
-            Some(reps[i % reps.len()].clone())
-        } else {
-            None
-        };
+        let owner =
+            if mode != OwnershipMode::SelfService || i % 2 == 0 { Some(reps[i % reps.len()].clone()) } else { None };
         let status = match i {
             7 | 23 => AccountStatus::OnHold,
             11 | 29 | 35 => AccountStatus::Onboarding,
@@ -241,11 +176,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         let street_no = 100 + rng.below(9_000);
         let bill = Address {
             line1: format!("{street_no} {}", rng.pick(STREETS)),
-            line2: if i % 4 == 0 {
-                "Accounts Payable".into()
-            } else {
-                String::new()
-            },
+            line2: if i % 4 == 0 { "Accounts Payable".into() } else { String::new() },
             city: city.to_string(),
             region: region.to_string(),
             postal_code: format!("{:05}", 46_000 + rng.below(9_000)),
@@ -268,24 +199,14 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         for s in 0..sites {
             let label = ["Main", "Receiving dock", "Satellite office"][s as usize];
             let addr = if s == 0 {
-                Address {
-                    line2: String::new(),
-                    ..bill.clone()
-                }
+                Address { line2: String::new(), ..bill.clone() }
             } else {
-                Address {
-                    line1: format!("{} {}", 100 + rng.below(9_000), rng.pick(STREETS)),
-                    ..bill.clone()
-                }
+                Address { line1: format!("{} {}", 100 + rng.below(9_000), rng.pick(STREETS)), ..bill.clone() }
             };
             accounts::insert_ship_to(&mut tx, &rng.id(), &id, label, &addr, s == 0, now).await?;
         }
         // Users: every buyer role in the first eight accounts, a manager and a buyer elsewhere.
-        let roles: &[BuyerRole] = if i < 8 {
-            &BuyerRole::ALL
-        } else {
-            &[BuyerRole::Manager, BuyerRole::Buyer]
-        };
+        let roles: &[BuyerRole] = if i < 8 { &BuyerRole::ALL } else { &[BuyerRole::Manager, BuyerRole::Buyer] };
         for role in roles {
             let uid = rng.id();
             let first = rng.pick(FIRST);
@@ -293,12 +214,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
             let email = if i == 0 {
                 format!("{}@{}.example", role.as_str(), slug(name))
             } else {
-                format!(
-                    "{}.{}@{}.example",
-                    first.to_lowercase(),
-                    last.to_lowercase(),
-                    slug(name)
-                )
+                format!("{}.{}@{}.example", first.to_lowercase(), last.to_lowercase(), slug(name))
             };
             users::insert(
                 &mut tx,
@@ -316,10 +232,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
             )
             .await?;
             if i == 0 {
-                logins.push(DemoLogin {
-                    role: role_login_label(*role),
-                    email,
-                });
+                logins.push(DemoLogin { role: role_login_label(*role), email });
             }
         }
         buyer_logins_done |= i == 0;

@@ -7,11 +7,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "portico",
-    version,
-    about = "Self-hosted B2B customer portal and unified order management"
-)]
+#[command(name = "portico", version, about = "Self-hosted B2B customer portal and unified order management")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,11 +60,7 @@ struct HttpArgs {
 #[derive(Args)]
 struct DemoArgs {
     /// Where the demo lives; a SQLite file here is deleted and recreated.
-    #[arg(
-        long,
-        env = "PORTICO_DEMO_DATABASE_URL",
-        default_value = "sqlite://portico-demo.db"
-    )]
+    #[arg(long, env = "PORTICO_DEMO_DATABASE_URL", default_value = "sqlite://portico-demo.db")]
     database_url: String,
     #[command(flatten)]
     http: HttpArgs,
@@ -95,10 +87,7 @@ enum UserCommand {
 fn config(database_url: &str, http: &HttpArgs) -> Config {
     let mut c = Config::for_database(database_url);
     c.bind = http.bind;
-    c.public_url = http
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", http.bind));
+    c.public_url = http.public_url.clone().unwrap_or_else(|| format!("http://{}", http.bind));
     c.session_idle_secs = http.session_idle_minutes.max(1) * 60;
     c.session_absolute_secs = http.session_absolute_hours.max(1) * 3600;
     c
@@ -108,14 +97,8 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("PORTICO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("PORTICO_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    if json {
-        builder.json().init()
-    } else {
-        builder.init()
-    }
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json { builder.json().init() } else { builder.init() }
 }
 
 #[tokio::main]
@@ -151,18 +134,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let state = portico::open(cfg.clone()).await?;
             let logins = portico::demo::seed(&state.db, state.now())
                 .await
-                .map_err(|e| {
-                    format!("could not seed the demo (it needs an empty database): {e}")
-                })?;
+                .map_err(|e| format!("could not seed the demo (it needs an empty database): {e}"))?;
             println!(
                 "\nPortico demo — Meridian Medical & Industrial Supply (ready in {:.1} s)",
                 started.elapsed().as_secs_f64()
             );
             println!("  Open {}", cfg.public_url);
-            println!(
-                "  Password for every login: {}",
-                portico::demo::DEMO_PASSWORD
-            );
+            println!("  Password for every login: {}", portico::demo::DEMO_PASSWORD);
             for l in &logins {
                 println!("  {:<28} {}", l.role, l.email);
             }
@@ -178,29 +156,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             db.migrate().await?;
             println!("migrations applied ({})", db.backend());
         }
-        Command::User(UserCommand::CreateAdmin {
-            db,
-            email,
-            name,
-            password,
-        }) => {
+        Command::User(UserCommand::CreateAdmin { db, email, name, password }) => {
             let state = portico::open(Config::for_database(&db.database_url)).await?;
-            let id = portico::service::users::create_admin(
-                &state.db,
-                state.now(),
-                &email,
-                &name,
-                &password,
-            )
-            .await
-            .map_err(|e| match e {
-                portico::service::ServiceError::Invalid(errs) => errs
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.to_string(),
-            })?;
+            let id = portico::service::users::create_admin(&state.db, state.now(), &email, &name, &password)
+                .await
+                .map_err(|e| match e {
+                    portico::service::ServiceError::Invalid(errs) => {
+                        errs.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" ")
+                    }
+                    other => other.to_string(),
+                })?;
             println!("administrator {email} created (id {id})");
         }
     }

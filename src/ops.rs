@@ -14,10 +14,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
 }
 
 async fn healthz() -> &'static str {
@@ -35,9 +32,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 #[derive(Default)]
 struct RouteStats {
@@ -55,9 +50,7 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, micros: u64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let s = routes
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
+        let s = routes.entry((method.to_string(), route.to_string())).or_default();
         *s.by_status.entry(status).or_default() += 1;
         s.count += 1;
         s.sum_micros += micros;
@@ -112,11 +105,7 @@ impl Metrics {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 /// Records every request under its route template (`/accounts/{id}`, never the raw path, so the
@@ -124,11 +113,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
     let micros = start.elapsed().as_micros() as u64;
     let status = res.status().as_u16();

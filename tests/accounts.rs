@@ -33,26 +33,12 @@ async fn admin_creates_an_account_with_number_ship_to_audit_and_event() {
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
     let mut c = app.signed_in(&admin.email).await;
-    let res = c
-        .post(
-            "/admin/accounts/new",
-            &account_form("Bluewater Marine", &rep.id),
-        )
-        .await;
+    let res = c.post("/admin/accounts/new", &account_form("Bluewater Marine", &rep.id)).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    let id = res
-        .location()
-        .trim_start_matches("/accounts/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = res.location().trim_start_matches("/accounts/").split('?').next().unwrap().to_string();
     let a = accounts::get(app.db(), &id).await.unwrap().unwrap();
     assert_eq!(a.number, "A-10001");
-    assert_eq!(
-        a.credit_limit, 125_005_000,
-        "12,500.50 stored exactly in ten-thousandths"
-    );
+    assert_eq!(a.credit_limit, 125_005_000, "12,500.50 stored exactly in ten-thousandths");
     assert_eq!(a.terms_days, 45);
     assert!(a.po_required);
     assert_eq!(a.bill_country, "US");
@@ -60,40 +46,23 @@ async fn admin_creates_an_account_with_number_ship_to_audit_and_event() {
     let ship = accounts::ship_tos(app.db(), &id).await.unwrap();
     assert_eq!(ship.len(), 1);
     assert!(ship[0].is_default);
-    let history = audit::for_object(app.db(), "account", &id, 10)
-        .await
-        .unwrap();
+    let history = audit::for_object(app.db(), "account", &id, 10).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].action, "account.created");
     assert_eq!(history[0].actor_user_id.as_deref(), Some(admin.id.as_str()));
     assert_eq!(history[0].channel, "staff");
     let events = audit::pending_events(app.db(), 10).await.unwrap();
-    assert!(
-        events
-            .iter()
-            .any(|e| e.event_type == "account.created" && e.payload.contains("Bluewater Marine"))
-    );
+    assert!(events.iter().any(|e| e.event_type == "account.created" && e.payload.contains("Bluewater Marine")));
     // The page shows it, and the next account gets the next number.
     let page = c.get(&format!("/accounts/{id}")).await;
     assert!(
-        page.body.contains("Bluewater Marine")
-            && page.body.contains("$12,500.50")
-            && page.body.contains("Net 45 days")
+        page.body.contains("Bluewater Marine") && page.body.contains("$12,500.50") && page.body.contains("Net 45 days")
     );
     let mut form = account_form("Second Co", &rep.id);
     form.retain(|(k, _)| *k != "external_id");
     let res = c.post("/admin/accounts/new", &form).await;
-    let id2 = res
-        .location()
-        .trim_start_matches("/accounts/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        accounts::get(app.db(), &id2).await.unwrap().unwrap().number,
-        "A-10002"
-    );
+    let id2 = res.location().trim_start_matches("/accounts/").split('?').next().unwrap().to_string();
+    assert_eq!(accounts::get(app.db(), &id2).await.unwrap().unwrap().number, "A-10002");
 }
 
 #[tokio::test]
@@ -101,10 +70,7 @@ async fn a_bad_account_form_names_every_problem_and_changes_nothing() {
     let app = TestApp::new().await;
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let mut c = app.signed_in(&admin.email).await;
-    let before = (
-        app.count("SELECT COUNT(*) FROM accounts").await,
-        app.count("SELECT COUNT(*) FROM audit_log").await,
-    );
+    let before = (app.count("SELECT COUNT(*) FROM accounts").await, app.count("SELECT COUNT(*) FROM audit_log").await);
     let res = c
         .post(
             "/admin/accounts/new",
@@ -135,21 +101,13 @@ async fn a_bad_account_form_names_every_problem_and_changes_nothing() {
     ] {
         assert!(res.body.contains(msg), "missing “{msg}”");
     }
-    assert!(
-        res.body.contains("value=\"net 999\""),
-        "the form comes back with what was typed"
-    );
+    assert!(res.body.contains("value=\"net 999\""), "the form comes back with what was typed");
     assert_eq!(
-        (
-            app.count("SELECT COUNT(*) FROM accounts").await,
-            app.count("SELECT COUNT(*) FROM audit_log").await
-        ),
+        (app.count("SELECT COUNT(*) FROM accounts").await, app.count("SELECT COUNT(*) FROM audit_log").await),
         before
     );
     // A non-rep as owning rep is refused too.
-    let res = c
-        .post("/admin/accounts/new", &account_form("X Co", &admin.id))
-        .await;
+    let res = c.post("/admin/accounts/new", &account_form("X Co", &admin.id)).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("active sales rep"));
 }
@@ -177,18 +135,11 @@ async fn a_stale_edit_is_refused_not_merged() {
     assert!(res.body.contains("Someone else changed this account"));
     let a = accounts::get(app.db(), &id).await.unwrap().unwrap();
     assert_eq!((a.name.as_str(), a.version), ("First Edit", 2));
-    let history = audit::for_object(app.db(), "account", &id, 10)
-        .await
-        .unwrap();
+    let history = audit::for_object(app.db(), "account", &id, 10).await.unwrap();
     assert_eq!(history.len(), 1);
-    let before: serde_json::Value =
-        serde_json::from_str(history[0].before_json.as_deref().unwrap()).unwrap();
-    let after: serde_json::Value =
-        serde_json::from_str(history[0].after_json.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        (before["name"].as_str(), after["name"].as_str()),
-        (Some("Old Name"), Some("First Edit"))
-    );
+    let before: serde_json::Value = serde_json::from_str(history[0].before_json.as_deref().unwrap()).unwrap();
+    let after: serde_json::Value = serde_json::from_str(history[0].after_json.as_deref().unwrap()).unwrap();
+    assert_eq!((before["name"].as_str(), after["name"].as_str()), (Some("Old Name"), Some("First Edit")));
 }
 
 #[tokio::test]
@@ -197,15 +148,8 @@ async fn external_ids_are_unique() {
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
     let mut c = app.signed_in(&admin.email).await;
-    assert_eq!(
-        c.post("/admin/accounts/new", &account_form("One", &rep.id))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    let res = c
-        .post("/admin/accounts/new", &account_form("Two", &rep.id))
-        .await;
+    assert_eq!(c.post("/admin/accounts/new", &account_form("One", &rep.id)).await.status, StatusCode::SEE_OTHER);
+    let res = c.post("/admin/accounts/new", &account_form("Two", &rep.id)).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("already has this external id"));
     assert_eq!(app.count("SELECT COUNT(*) FROM accounts").await, 1);
@@ -220,48 +164,23 @@ async fn finance_sets_credit_and_terms_with_an_audited_before_and_after() {
     let res = c
         .post(
             &format!("/accounts/{id}/credit"),
-            &[
-                ("version", "1"),
-                ("terms", "net 60"),
-                ("credit_limit", "-1"),
-                ("status", "on_hold"),
-            ],
+            &[("version", "1"), ("terms", "net 60"), ("credit_limit", "-1"), ("status", "on_hold")],
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let res = c
         .post(
             &format!("/accounts/{id}/credit"),
-            &[
-                ("version", "1"),
-                ("terms", "prepay"),
-                ("credit_limit", "0.0125"),
-                ("status", "on_hold"),
-            ],
+            &[("version", "1"), ("terms", "prepay"), ("credit_limit", "0.0125"), ("status", "on_hold")],
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let a = accounts::get(app.db(), &id).await.unwrap().unwrap();
-    assert_eq!(
-        (a.terms_days, a.credit_limit, a.status.as_str()),
-        (0, 125, "on_hold")
-    );
-    let h = &audit::for_object(app.db(), "account", &id, 5)
-        .await
-        .unwrap()[0];
+    assert_eq!((a.terms_days, a.credit_limit, a.status.as_str()), (0, 125, "on_hold"));
+    let h = &audit::for_object(app.db(), "account", &id, 5).await.unwrap()[0];
     assert_eq!(h.action, "account.credit_changed");
-    assert!(
-        h.before_json
-            .as_deref()
-            .unwrap()
-            .contains("\"credit_limit\":250000000")
-    );
-    assert!(
-        h.after_json
-            .as_deref()
-            .unwrap()
-            .contains("\"status\":\"on_hold\"")
-    );
+    assert!(h.before_json.as_deref().unwrap().contains("\"credit_limit\":250000000"));
+    assert!(h.after_json.as_deref().unwrap().contains("\"status\":\"on_hold\""));
 }
 
 #[tokio::test]
@@ -283,63 +202,27 @@ async fn one_default_ship_to_per_account() {
         }
         f
     };
-    assert_eq!(
-        c.post(&format!("/accounts/{id}/ship-tos"), &add("Dock", true))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        c.post(&format!("/accounts/{id}/ship-tos"), &add("Annex", false))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(c.post(&format!("/accounts/{id}/ship-tos"), &add("Dock", true)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.post(&format!("/accounts/{id}/ship-tos"), &add("Annex", false)).await.status, StatusCode::SEE_OTHER);
     let bad = c
         .post(
             &format!("/accounts/{id}/ship-tos"),
-            &[
-                ("label", ""),
-                ("line1", ""),
-                ("city", "x"),
-                ("postal_code", "1"),
-                ("country", "US"),
-            ],
+            &[("label", ""), ("line1", ""), ("city", "x"), ("postal_code", "1"), ("country", "US")],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let list = accounts::ship_tos(app.db(), &id).await.unwrap();
     assert_eq!(list.len(), 3);
-    assert_eq!(
-        list.iter()
-            .filter(|s| s.is_default)
-            .map(|s| s.label.as_str())
-            .collect::<Vec<_>>(),
-        vec!["Dock"]
-    );
+    assert_eq!(list.iter().filter(|s| s.is_default).map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["Dock"]);
     // Removing the default promotes the oldest remaining location.
     let dock = list.iter().find(|s| s.label == "Dock").unwrap().id.clone();
-    c.post(&format!("/accounts/{id}/ship-tos/{dock}/delete"), &[])
-        .await;
+    c.post(&format!("/accounts/{id}/ship-tos/{dock}/delete"), &[]).await;
     let list = accounts::ship_tos(app.db(), &id).await.unwrap();
-    assert_eq!(
-        list.iter()
-            .filter(|s| s.is_default)
-            .map(|s| s.label.as_str())
-            .collect::<Vec<_>>(),
-        vec!["Main"]
-    );
+    assert_eq!(list.iter().filter(|s| s.is_default).map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["Main"]);
     let annex = list.iter().find(|s| s.label == "Annex").unwrap().id.clone();
-    c.post(&format!("/accounts/{id}/ship-tos/{annex}/default"), &[])
-        .await;
+    c.post(&format!("/accounts/{id}/ship-tos/{annex}/default"), &[]).await;
     let list = accounts::ship_tos(app.db(), &id).await.unwrap();
-    assert_eq!(
-        list.iter()
-            .filter(|s| s.is_default)
-            .map(|s| s.label.as_str())
-            .collect::<Vec<_>>(),
-        vec!["Annex"]
-    );
+    assert_eq!(list.iter().filter(|s| s.is_default).map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["Annex"]);
 }
 
 #[tokio::test]
@@ -352,63 +235,29 @@ async fn a_manager_runs_their_users_but_never_leaves_the_account_without_a_manag
     let page = m.get("/portal/users").await;
     assert!(page.body.contains("Bo Buyer") && page.body.contains("Mia Manager"));
     // Cannot deactivate themselves; a second manager is needed before the first steps down.
-    assert_eq!(
-        m.post(&format!("/users/{}/deactivate", mgr.id), &[])
-            .await
-            .status,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    let res = m
-        .post(
-            &format!("/users/{}/role", buyer.id),
-            &[("role", "manager"), ("back", "/portal/users")],
-        )
-        .await;
+    assert_eq!(m.post(&format!("/users/{}/deactivate", mgr.id), &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = m.post(&format!("/users/{}/role", buyer.id), &[("role", "manager"), ("back", "/portal/users")]).await;
     assert_eq!(res.location(), "/portal/users?notice=role_changed");
     let mut b = app.signed_in(&buyer.email).await;
-    let res = b
-        .post(
-            &format!("/users/{}/role", mgr.id),
-            &[("role", "viewer"), ("back", "/portal/users")],
-        )
-        .await;
+    let res = b.post(&format!("/users/{}/role", mgr.id), &[("role", "viewer"), ("back", "/portal/users")]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     // Now Bo is the only manager: stepping down is refused until someone else manages.
-    let res = b
-        .post(&format!("/users/{}/role", buyer.id), &[("role", "buyer")])
-        .await;
+    let res = b.post(&format!("/users/{}/role", buyer.id), &[("role", "buyer")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("at least one active purchasing manager"));
     // Mia, now a viewer, has no user management at all.
-    let res = m
-        .post(&format!("/users/{}/role", buyer.id), &[("role", "buyer")])
-        .await;
+    let res = m.post(&format!("/users/{}/role", buyer.id), &[("role", "buyer")]).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        users::get(app.db(), &buyer.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .roles,
-        "manager"
-    );
+    assert_eq!(users::get(app.db(), &buyer.id).await.unwrap().unwrap().roles, "manager");
     let actions: Vec<String> = portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, String>(
         "SELECT action FROM audit_log WHERE object_type = 'user' ORDER BY id"
     )
     .fetch_all(c)
     .await)
     .unwrap();
-    assert!(
-        actions.iter().filter(|a| *a == "user.role_changed").count() == 2,
-        "{actions:?}"
-    );
+    assert!(actions.iter().filter(|a| *a == "user.role_changed").count() == 2, "{actions:?}");
     // Invite duplicates are refused with the field named.
-    let res = b
-        .post(
-            "/portal/users",
-            &[("name", "Dup"), ("email", &mgr.email), ("role", "buyer")],
-        )
-        .await;
+    let res = b.post("/portal/users", &[("name", "Dup"), ("email", &mgr.email), ("role", "buyer")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("already exists"));
 }
@@ -423,34 +272,15 @@ async fn account_lists_page_by_key() {
     let mut c = app.signed_in(&rep.email).await;
     let first = c.get("/rep").await;
     assert!(first.body.contains("30 accounts in total"));
-    assert!(
-        first.body.contains("Clinic 00")
-            && first.body.contains("Clinic 24")
-            && !first.body.contains("Clinic 25")
-    );
-    let next = first
-        .body
-        .split("href=\"/rep?")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#38;", "&");
+    assert!(first.body.contains("Clinic 00") && first.body.contains("Clinic 24") && !first.body.contains("Clinic 25"));
+    let next = first.body.split("href=\"/rep?").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
     let second = c.get(&format!("/rep?{next}")).await;
     assert!(
-        second.body.contains("Clinic 25")
-            && second.body.contains("Clinic 29")
-            && !second.body.contains("Clinic 24")
+        second.body.contains("Clinic 25") && second.body.contains("Clinic 29") && !second.body.contains("Clinic 24")
     );
     assert!(!second.body.contains("Next page"));
     let found = c.get("/rep?q=clinic+07").await;
     assert!(found.body.contains("Clinic 07") && !found.body.contains("Clinic 08"));
     // LIKE wildcards in a search are literal.
-    assert!(
-        c.get("/rep?q=%25")
-            .await
-            .body
-            .contains("No account matches")
-    );
+    assert!(c.get("/rep?q=%25").await.body.contains("No account matches"));
 }

@@ -7,10 +7,7 @@ use common::TestApp;
 use portico::demo::{DEMO_PASSWORD, seed};
 
 async fn snapshot(app: &TestApp) -> Vec<(String, String, String, Option<String>, i64)> {
-    portico::on_db!(app.db(), |c| sqlx::query_as::<
-        _,
-        (String, String, String, Option<String>, i64),
-    >(
+    portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, String, Option<String>, i64)>(
         "SELECT id, number, name, owner_rep_id, credit_limit FROM accounts ORDER BY number"
     )
     .fetch_all(c)
@@ -23,65 +20,35 @@ async fn demo_is_realistic_and_every_login_works() {
     let app = TestApp::new().await;
     let logins = seed(app.db(), app.now()).await.unwrap();
     assert!(app.count("SELECT COUNT(*) FROM accounts").await >= 30);
-    assert!(
-        app.count("SELECT COUNT(*) FROM users WHERE kind = 'staff' AND roles LIKE '%sales_rep%'")
-            .await
-            >= 3
-    );
+    assert!(app.count("SELECT COUNT(*) FROM users WHERE kind = 'staff' AND roles LIKE '%sales_rep%'").await >= 3);
     for role in ["customer_service", "finance", "admin"] {
         let sql: &'static str = match role {
-            "customer_service" => {
-                "SELECT COUNT(*) FROM users WHERE roles LIKE '%customer_service%'"
-            }
-            "finance" => {
-                "SELECT COUNT(*) FROM users WHERE kind = 'staff' AND roles LIKE '%finance%'"
-            }
+            "customer_service" => "SELECT COUNT(*) FROM users WHERE roles LIKE '%customer_service%'",
+            "finance" => "SELECT COUNT(*) FROM users WHERE kind = 'staff' AND roles LIKE '%finance%'",
             _ => "SELECT COUNT(*) FROM users WHERE roles LIKE '%admin%'",
         };
         assert!(app.count(sql).await >= 1, "{role}");
     }
-    assert_eq!(
-        app.count("SELECT COUNT(DISTINCT ownership_mode) FROM accounts")
-            .await,
-        3
-    );
+    assert_eq!(app.count("SELECT COUNT(DISTINCT ownership_mode) FROM accounts").await, 3);
+    assert!(app.count("SELECT COUNT(DISTINCT terms_days) FROM accounts").await >= 4);
+    assert_eq!(app.count("SELECT COUNT(DISTINCT status) FROM accounts").await, 3);
     assert!(
-        app.count("SELECT COUNT(DISTINCT terms_days) FROM accounts")
-            .await
-            >= 4
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(DISTINCT status) FROM accounts")
-            .await,
-        3
-    );
-    assert!(
-        app.count("SELECT COUNT(DISTINCT account_id) FROM users WHERE roles = 'viewer'")
-            .await
-            >= 3,
+        app.count("SELECT COUNT(DISTINCT account_id) FROM users WHERE roles = 'viewer'").await >= 3,
         "every buyer role in several accounts"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM ship_tos s WHERE s.account_id = a.id AND s.is_default)").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM accounts WHERE ownership_mode <> 'self_service' AND owner_rep_id IS NULL").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM accounts WHERE ownership_mode <> 'self_service' AND owner_rep_id IS NULL")
+            .await,
+        0
+    );
     assert_eq!(logins.len(), 8, "one login per role");
     for l in &logins {
         let mut c = app.client();
         let res = c.login(&l.email, DEMO_PASSWORD).await;
-        assert_eq!(
-            res.status,
-            StatusCode::SEE_OTHER,
-            "{} ({})",
-            l.email,
-            l.role
-        );
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{} ({})", l.email, l.role);
         let home = c.get(res.location()).await;
-        assert_eq!(
-            home.status,
-            StatusCode::OK,
-            "{} lands on {}",
-            l.role,
-            res.location()
-        );
+        assert_eq!(home.status, StatusCode::OK, "{} lands on {}", l.role, res.location());
     }
 }
 

@@ -9,23 +9,17 @@ use std::collections::BTreeSet;
 type Columns = BTreeSet<(String, String)>;
 
 fn file_names(dir: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }
 
 async fn sqlite_columns() -> Columns {
     let path = std::env::temp_dir().join(format!("portico-parity-{}.db", portico::store::new_id()));
-    let db = Db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     db.migrate().await.unwrap();
-    let Db::Sqlite(pool) = &db else {
-        unreachable!()
-    };
+    let Db::Sqlite(pool) = &db else { unreachable!() };
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
@@ -82,11 +76,7 @@ async fn both_trees_declare_and_build_the_same_tables_and_columns() {
         live_sqlite,
         "the parser reads the SQLite tree as SQLite builds it"
     );
-    assert_eq!(
-        declared_columns("migrations/postgres"),
-        live_sqlite,
-        "PostgreSQL tree declares the same columns"
-    );
+    assert_eq!(declared_columns("migrations/postgres"), live_sqlite, "PostgreSQL tree declares the same columns");
 
     // With a PostgreSQL server at hand, compare what it actually builds.
     let (place, url) = DbPlace::new();
@@ -94,9 +84,7 @@ async fn both_trees_declare_and_build_the_same_tables_and_columns() {
         place.prepare().await;
         let db = Db::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
-        let Db::Postgres(pool) = &db else {
-            unreachable!()
-        };
+        let Db::Postgres(pool) = &db else { unreachable!() };
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",

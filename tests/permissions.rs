@@ -6,16 +6,7 @@ use axum::http::StatusCode;
 use common::{Client, TestApp};
 use portico::domain::auth::{BuyerRole, StaffRole};
 
-const ROLES: [&str; 8] = [
-    "admin",
-    "rep",
-    "cs",
-    "finance",
-    "manager",
-    "buyer",
-    "buyer_finance",
-    "viewer",
-];
+const ROLES: [&str; 8] = ["admin", "rep", "cs", "finance", "manager", "buyer", "buyer_finance", "viewer"];
 
 struct World {
     emails: Vec<(&'static str, String)>,
@@ -29,9 +20,7 @@ async fn world(app: &TestApp) -> World {
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
     let other_rep = app.staff("Otto Rep", &[StaffRole::SalesRep]).await;
-    let cs = app
-        .staff("Cass Service", &[StaffRole::CustomerService])
-        .await;
+    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await;
     let fin = app.staff("Fin Ance", &[StaffRole::Finance]).await;
     let a = app.account("Account A", Some(&rep.id)).await;
     let b = app.account("Account B", Some(&other_rep.id)).await;
@@ -40,11 +29,7 @@ async fn world(app: &TestApp) -> World {
     let bfin = app.buyer(&a, "Fay Finance", BuyerRole::Finance).await;
     let viewer = app.buyer(&a, "Vic Viewer", BuyerRole::Viewer).await;
     let user_b = app.buyer(&b, "Bea Other", BuyerRole::Manager).await;
-    let ship_to_b = portico::store::accounts::ship_tos(app.db(), &b)
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let ship_to_b = portico::store::accounts::ship_tos(app.db(), &b).await.unwrap()[0].id.clone();
     World {
         emails: vec![
             ("admin", admin.email),
@@ -86,10 +71,7 @@ async fn every_role_reaches_exactly_its_pages() {
         ("/desk", [200, 403, 200, 403, 403, 403, 403, 403]),
         ("/finance", [200, 403, 403, 200, 403, 403, 403, 403]),
         ("/admin/accounts", [200, 403, 403, 403, 403, 403, 403, 403]),
-        (
-            "/admin/accounts/new",
-            [200, 403, 403, 403, 403, 403, 403, 403],
-        ),
+        ("/admin/accounts/new", [200, 403, 403, 403, 403, 403, 403, 403]),
         ("/admin/staff", [200, 403, 403, 403, 403, 403, 403, 403]),
         (&acct, [200, 200, 200, 200, 404, 404, 404, 404]),
         ("/me/password", [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -106,11 +88,7 @@ async fn every_role_reaches_exactly_its_pages() {
     for (path, _) in &matrix {
         let res = anon.get(path).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "anonymous GET {path}");
-        assert!(
-            res.location().starts_with("/login?next="),
-            "{path} → {}",
-            res.location()
-        );
+        assert!(res.location().starts_with("/login?next="), "{path} → {}", res.location());
     }
 }
 
@@ -126,11 +104,7 @@ async fn every_role_may_take_exactly_its_actions() {
         let actions: Vec<(String, Vec<(&str, String)>, [u16; 8])> = vec![
             (
                 "/admin/staff".into(),
-                vec![
-                    ("name", "New Staff".into()),
-                    ("email", format!("staff.{email}")),
-                    ("role_finance", "1".into()),
-                ],
+                vec![("name", "New Staff".into()), ("email", format!("staff.{email}")), ("role_finance", "1".into())],
                 [200, 403, 403, 403, 403, 403, 403, 403],
             ),
             (
@@ -171,44 +145,20 @@ async fn every_role_may_take_exactly_its_actions() {
             ),
             (
                 format!("/accounts/{a}/users"),
-                vec![
-                    ("name", "Invitee".into()),
-                    ("email", format!("acct.{email}")),
-                    ("role", "viewer".into()),
-                ],
+                vec![("name", "Invitee".into()), ("email", format!("acct.{email}")), ("role", "viewer".into())],
                 [200, 200, 200, 403, 200, 403, 403, 403],
             ),
             (
                 "/portal/users".into(),
-                vec![
-                    ("name", "Invitee".into()),
-                    ("email", format!("portal.{email}")),
-                    ("role", "viewer".into()),
-                ],
+                vec![("name", "Invitee".into()), ("email", format!("portal.{email}")), ("role", "viewer".into())],
                 [403, 403, 403, 403, 200, 403, 403, 403],
             ),
         ];
         for (path, fields, row) in actions {
             // Credit edits carry the version the form showed; re-read it so earlier roles' saves don't make it stale.
-            let version = portico::store::accounts::get(app.db(), &a)
-                .await
-                .unwrap()
-                .unwrap()
-                .version
-                .to_string();
-            let fields: Vec<(&str, &str)> = fields
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        *k,
-                        if *k == "version" {
-                            version.as_str()
-                        } else {
-                            v.as_str()
-                        },
-                    )
-                })
-                .collect();
+            let version = portico::store::accounts::get(app.db(), &a).await.unwrap().unwrap().version.to_string();
+            let fields: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, if *k == "version" { version.as_str() } else { v.as_str() })).collect();
             let res = c.post(&path, &fields).await;
             assert_eq!(
                 res.status.as_u16(),
@@ -227,49 +177,22 @@ async fn buyers_get_404_for_anything_of_another_account() {
     let b = &w.account_b;
     for role in ["manager", "buyer", "buyer_finance", "viewer"] {
         let mut c = client_for(&app, &w, role).await;
-        assert_eq!(
-            c.get(&format!("/accounts/{b}")).await.status,
-            StatusCode::NOT_FOUND,
-            "{role}"
-        );
+        assert_eq!(c.get(&format!("/accounts/{b}")).await.status, StatusCode::NOT_FOUND, "{role}");
         let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
             (format!("/users/{}/deactivate", w.user_b), vec![]),
             (format!("/users/{}/reactivate", w.user_b), vec![]),
-            (
-                format!("/users/{}/role", w.user_b),
-                vec![("role", "viewer")],
-            ),
+            (format!("/users/{}/role", w.user_b), vec![("role", "viewer")]),
             (format!("/users/{}/link", w.user_b), vec![]),
-            (
-                format!("/accounts/{b}/users"),
-                vec![("name", "X"), ("email", "x@x.test"), ("role", "buyer")],
-            ),
+            (format!("/accounts/{b}/users"), vec![("name", "X"), ("email", "x@x.test"), ("role", "buyer")]),
             (
                 format!("/accounts/{b}/ship-tos"),
-                vec![
-                    ("label", "X"),
-                    ("line1", "1"),
-                    ("city", "c"),
-                    ("postal_code", "1"),
-                    ("country", "US"),
-                ],
+                vec![("label", "X"), ("line1", "1"), ("city", "c"), ("postal_code", "1"), ("country", "US")],
             ),
-            (
-                format!("/accounts/{b}/ship-tos/{}/default", w.ship_to_b),
-                vec![],
-            ),
-            (
-                format!("/accounts/{b}/ship-tos/{}/delete", w.ship_to_b),
-                vec![],
-            ),
+            (format!("/accounts/{b}/ship-tos/{}/default", w.ship_to_b), vec![]),
+            (format!("/accounts/{b}/ship-tos/{}/delete", w.ship_to_b), vec![]),
             (
                 format!("/accounts/{b}/credit"),
-                vec![
-                    ("version", "1"),
-                    ("terms", "net30"),
-                    ("credit_limit", "1"),
-                    ("status", "active"),
-                ],
+                vec![("version", "1"), ("terms", "net30"), ("credit_limit", "1"), ("status", "active")],
             ),
         ];
         for (path, fields) in posts {
@@ -278,26 +201,10 @@ async fn buyers_get_404_for_anything_of_another_account() {
         }
     }
     // Nothing of B changed.
-    let user_b = portico::store::users::get(app.db(), &w.user_b)
-        .await
-        .unwrap()
-        .unwrap();
+    let user_b = portico::store::users::get(app.db(), &w.user_b).await.unwrap().unwrap();
     assert!(user_b.active && user_b.roles == "manager");
-    assert_eq!(
-        portico::store::accounts::ship_tos(app.db(), b)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        portico::store::accounts::get(app.db(), b)
-            .await
-            .unwrap()
-            .unwrap()
-            .version,
-        1
-    );
+    assert_eq!(portico::store::accounts::ship_tos(app.db(), b).await.unwrap().len(), 1);
+    assert_eq!(portico::store::accounts::get(app.db(), b).await.unwrap().unwrap().version, 1);
 }
 
 #[tokio::test]
@@ -310,25 +217,15 @@ async fn a_rep_sees_only_their_book() {
     assert!(!book.body.contains("Account B"), "B belongs to another rep");
     let search = rep.get("/rep?q=account+b").await;
     assert!(!search.body.contains("Account B"));
-    assert_eq!(
-        rep.get(&format!("/accounts/{}", w.account_b)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    let res = rep
-        .post(&format!("/users/{}/deactivate", w.user_b), &[])
-        .await;
+    assert_eq!(rep.get(&format!("/accounts/{}", w.account_b)).await.status, StatusCode::NOT_FOUND);
+    let res = rep.post(&format!("/users/{}/deactivate", w.user_b), &[]).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     let res = rep
-        .post(
-            &format!("/accounts/{}/users", w.account_b),
-            &[("name", "X"), ("email", "x@x.test"), ("role", "buyer")],
-        )
+        .post(&format!("/accounts/{}/users", w.account_b), &[("name", "X"), ("email", "x@x.test"), ("role", "buyer")])
         .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     // A rep who is also finance sees every account on the finance page, but "My accounts" stays their book.
-    let both = app
-        .staff("Rex Both", &[StaffRole::SalesRep, StaffRole::Finance])
-        .await;
+    let both = app.staff("Rex Both", &[StaffRole::SalesRep, StaffRole::Finance]).await;
     let mut c = app.signed_in(&both.email).await;
     assert!(c.get("/finance").await.body.contains("Account B"));
     assert!(!c.get("/rep").await.body.contains("Account B"));
@@ -338,10 +235,7 @@ async fn a_rep_sees_only_their_book() {
 async fn a_manager_cannot_touch_staff_users() {
     let app = TestApp::new().await;
     let w = world(&app).await;
-    let admin = portico::store::users::find_by_email(app.db(), &w.emails[0].1)
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = portico::store::users::find_by_email(app.db(), &w.emails[0].1).await.unwrap().unwrap();
     let mut m = client_for(&app, &w, "manager").await;
     for action in ["deactivate", "link"] {
         let res = m.post(&format!("/users/{}/{action}", admin.id), &[]).await;
@@ -349,17 +243,6 @@ async fn a_manager_cannot_touch_staff_users() {
     }
     // Staff without ManageStaff get 403 (they know staff exist), not the power.
     let mut rep = client_for(&app, &w, "rep").await;
-    assert_eq!(
-        rep.post(&format!("/users/{}/deactivate", admin.id), &[])
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert!(
-        portico::store::users::get(app.db(), &admin.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .active
-    );
+    assert_eq!(rep.post(&format!("/users/{}/deactivate", admin.id), &[]).await.status, StatusCode::FORBIDDEN);
+    assert!(portico::store::users::get(app.db(), &admin.id).await.unwrap().unwrap().active);
 }

@@ -24,11 +24,7 @@ impl Drop for Node {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start(url: &str) -> Node {
@@ -52,13 +48,7 @@ async fn start(url: &str) -> Node {
 }
 
 /// A minimal HTTP/1.1 client: (status, raw headers, body).
-async fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    cookie: &str,
-    form: &str,
-) -> std::io::Result<(u16, String, String)> {
+async fn http(port: u16, method: &str, path: &str, cookie: &str, form: &str) -> std::io::Result<(u16, String, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
@@ -68,11 +58,7 @@ async fn http(
     let mut raw = String::new();
     s.read_to_string(&mut raw).await?;
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     Ok((status, head.to_string(), body.to_string()))
 }
 
@@ -107,25 +93,12 @@ async fn a_session_made_on_one_node_works_on_the_other() {
         ("password", PASSWORD),
     ])
     .unwrap();
-    let (status, head, _) = http(
-        a.port,
-        "POST",
-        "/login",
-        &format!("portico_csrf={pre}"),
-        &form,
-    )
-    .await
-    .unwrap();
+    let (status, head, _) = http(a.port, "POST", "/login", &format!("portico_csrf={pre}"), &form).await.unwrap();
     assert_eq!(status, 303);
-    let session = format!(
-        "portico_session={}",
-        cookie(&head, "portico_session").unwrap()
-    );
+    let session = format!("portico_session={}", cookie(&head, "portico_session").unwrap());
 
     // Node B knows the session, and accepts its CSRF token for a state change.
-    let (status, _, body) = http(b.port, "GET", "/admin/staff", &session, "")
-        .await
-        .unwrap();
+    let (status, _, body) = http(b.port, "GET", "/admin/staff", &session, "").await.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Ada Admin"));
     let form = serde_urlencoded::to_string([
@@ -135,27 +108,17 @@ async fn a_session_made_on_one_node_works_on_the_other() {
         ("role_finance", "1"),
     ])
     .unwrap();
-    let (status, _, body) = http(b.port, "POST", "/admin/staff", &session, &form)
-        .await
-        .unwrap();
+    let (status, _, body) = http(b.port, "POST", "/admin/staff", &session, &form).await.unwrap();
     assert_eq!(status, 200, "{body}");
-    let (_, _, body) = http(a.port, "GET", "/admin/staff", &session, "")
-        .await
-        .unwrap();
+    let (_, _, body) = http(a.port, "GET", "/admin/staff", &session, "").await.unwrap();
     assert!(body.contains("Node Bee"), "node A sees what node B wrote");
 
     // Sign out on B ends the session on A too.
-    let (_, _, body) = http(b.port, "GET", "/admin/staff", &session, "")
-        .await
-        .unwrap();
+    let (_, _, body) = http(b.port, "GET", "/admin/staff", &session, "").await.unwrap();
     let form = serde_urlencoded::to_string([("_csrf", meta_csrf(&body))]).unwrap();
-    let (status, _, _) = http(b.port, "POST", "/logout", &session, &form)
-        .await
-        .unwrap();
+    let (status, _, _) = http(b.port, "POST", "/logout", &session, &form).await.unwrap();
     assert_eq!(status, 303);
-    let (status, head, _) = http(a.port, "GET", "/admin/staff", &session, "")
-        .await
-        .unwrap();
+    let (status, head, _) = http(a.port, "GET", "/admin/staff", &session, "").await.unwrap();
     assert_eq!(status, 303);
     assert!(head.contains("location: /login"));
 }

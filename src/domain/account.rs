@@ -10,11 +10,7 @@ pub enum AccountStatus {
 }
 
 impl AccountStatus {
-    pub const ALL: [AccountStatus; 3] = [
-        AccountStatus::Active,
-        AccountStatus::OnHold,
-        AccountStatus::Onboarding,
-    ];
+    pub const ALL: [AccountStatus; 3] = [AccountStatus::Active, AccountStatus::OnHold, AccountStatus::Onboarding];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,11 +42,7 @@ pub enum OwnershipMode {
 }
 
 impl OwnershipMode {
-    pub const ALL: [OwnershipMode; 3] = [
-        OwnershipMode::RepLed,
-        OwnershipMode::SelfService,
-        OwnershipMode::Hybrid,
-    ];
+    pub const ALL: [OwnershipMode; 3] = [OwnershipMode::RepLed, OwnershipMode::SelfService, OwnershipMode::Hybrid];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -85,11 +77,7 @@ pub const MAX_NET_DAYS: u16 = 365;
 impl PaymentTerms {
     /// Stored as a number of days; 0 means prepay.
     pub fn from_days(days: i64) -> PaymentTerms {
-        if days <= 0 {
-            PaymentTerms::Prepay
-        } else {
-            PaymentTerms::Net(days.min(MAX_NET_DAYS as i64) as u16)
-        }
+        if days <= 0 { PaymentTerms::Prepay } else { PaymentTerms::Net(days.min(MAX_NET_DAYS as i64) as u16) }
     }
 
     pub fn days(self) -> i64 {
@@ -152,28 +140,18 @@ impl Address {
         need("postal_code", &self.postal_code, "Postal code");
         need("country", &self.country, "Country");
         if !self.country.trim().is_empty() && self.country.trim().len() != 2 {
-            out.push((
-                format!("{prefix}country"),
-                "Country must be a two-letter ISO code, e.g. US.".into(),
-            ));
+            out.push((format!("{prefix}country"), "Country must be a two-letter ISO code, e.g. US.".into()));
         }
         out
     }
 
     pub fn one_line(&self) -> String {
-        [
-            &self.line1,
-            &self.line2,
-            &self.city,
-            &self.region,
-            &self.postal_code,
-            &self.country,
-        ]
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
+        [&self.line1, &self.line2, &self.city, &self.region, &self.postal_code, &self.country]
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -202,24 +180,15 @@ impl AccountDraft {
             out.push(("name".into(), "Name is at most 200 characters.".into()));
         }
         if self.credit_limit.is_negative() {
-            out.push((
-                "credit_limit".into(),
-                "Credit limit must not be negative.".into(),
-            ));
+            out.push(("credit_limit".into(), "Credit limit must not be negative.".into()));
         }
         if self.ownership_mode != OwnershipMode::SelfService && self.owner_rep_id.is_none() {
-            out.push((
-                "owner_rep_id".into(),
-                "Rep-led and hybrid accounts need an owning rep.".into(),
-            ));
+            out.push(("owner_rep_id".into(), "Rep-led and hybrid accounts need an owning rep.".into()));
         }
         if let Some(ext) = &self.external_id
             && (ext.len() > 100 || ext.chars().any(|c| c.is_control()))
         {
-            out.push((
-                "external_id".into(),
-                "External id is at most 100 printable characters.".into(),
-            ));
+            out.push(("external_id".into(), "External id is at most 100 printable characters.".into()));
         }
         out.extend(self.bill_to.problems("bill_"));
         out
@@ -260,10 +229,7 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(
-            normalize_email("  Jane.Doe@Example.COM "),
-            Some("jane.doe@example.com".into())
-        );
+        assert_eq!(normalize_email("  Jane.Doe@Example.COM "), Some("jane.doe@example.com".into()));
         assert_eq!(normalize_email("nope"), None);
         assert_eq!(normalize_email("a@b"), None);
         assert_eq!(normalize_email("a b@c.com"), None);
@@ -282,21 +248,11 @@ mod tests {
             po_required: false,
             external_id: None,
             phone: String::new(),
-            bill_to: Address {
-                country: "USA".into(),
-                ..Default::default()
-            },
+            bill_to: Address { country: "USA".into(), ..Default::default() },
         };
         let fields: Vec<String> = d.problems().into_iter().map(|(f, _)| f).collect();
-        for f in [
-            "name",
-            "credit_limit",
-            "owner_rep_id",
-            "bill_line1",
-            "bill_city",
-            "bill_postal_code",
-            "bill_country",
-        ] {
+        for f in ["name", "credit_limit", "owner_rep_id", "bill_line1", "bill_city", "bill_postal_code", "bill_country"]
+        {
             assert!(fields.contains(&f.to_string()), "missing {f} in {fields:?}");
         }
     }

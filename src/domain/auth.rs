@@ -22,12 +22,8 @@ pub enum BuyerRole {
 }
 
 impl StaffRole {
-    pub const ALL: [StaffRole; 4] = [
-        StaffRole::Admin,
-        StaffRole::SalesRep,
-        StaffRole::CustomerService,
-        StaffRole::Finance,
-    ];
+    pub const ALL: [StaffRole; 4] =
+        [StaffRole::Admin, StaffRole::SalesRep, StaffRole::CustomerService, StaffRole::Finance];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,10 +49,7 @@ impl StaffRole {
 
     /// Parses the stored comma-separated list, ignoring unknown names.
     pub fn parse_list(s: &str) -> Vec<StaffRole> {
-        let mut roles: Vec<StaffRole> = s
-            .split(',')
-            .filter_map(|r| StaffRole::parse(r.trim()))
-            .collect();
+        let mut roles: Vec<StaffRole> = s.split(',').filter_map(|r| StaffRole::parse(r.trim())).collect();
         roles.sort();
         roles.dedup();
         roles
@@ -66,21 +59,12 @@ impl StaffRole {
         let mut sorted = roles.to_vec();
         sorted.sort();
         sorted.dedup();
-        sorted
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        sorted.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
     }
 }
 
 impl BuyerRole {
-    pub const ALL: [BuyerRole; 4] = [
-        BuyerRole::Manager,
-        BuyerRole::Buyer,
-        BuyerRole::Finance,
-        BuyerRole::Viewer,
-    ];
+    pub const ALL: [BuyerRole; 4] = [BuyerRole::Manager, BuyerRole::Buyer, BuyerRole::Finance, BuyerRole::Viewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -183,9 +167,7 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ManageCredit,
             ],
             StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers],
-            StaffRole::CustomerService => {
-                &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers]
-            }
+            StaffRole::CustomerService => &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers],
             StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
         })
     })
@@ -194,13 +176,7 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
 pub fn buyer_permissions(role: BuyerRole) -> Permissions {
     use Permission::*;
     Permissions::default().with(match role {
-        BuyerRole::Manager => &[
-            PortalView,
-            PortalOrder,
-            PortalApprove,
-            PortalBilling,
-            ManageOwnAccountUsers,
-        ],
+        BuyerRole::Manager => &[PortalView, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers],
         BuyerRole::Buyer => &[PortalView, PortalOrder],
         BuyerRole::Finance => &[PortalView, PortalBilling],
         BuyerRole::Viewer => &[PortalView],
@@ -226,22 +202,10 @@ pub enum PrincipalKind {
 impl Principal {
     pub fn staff(user_id: String, name: String, email: String, roles: Vec<StaffRole>) -> Principal {
         let permissions = staff_permissions(&roles);
-        Principal {
-            user_id,
-            name,
-            email,
-            kind: PrincipalKind::Staff { roles },
-            permissions,
-        }
+        Principal { user_id, name, email, kind: PrincipalKind::Staff { roles }, permissions }
     }
 
-    pub fn buyer(
-        user_id: String,
-        name: String,
-        email: String,
-        account_id: String,
-        role: BuyerRole,
-    ) -> Principal {
+    pub fn buyer(user_id: String, name: String, email: String, account_id: String, role: BuyerRole) -> Principal {
         Principal {
             user_id,
             name,
@@ -271,13 +235,10 @@ impl Principal {
     /// A `false` answer is reported as 404, never 403, so ids of other tenants leak nothing.
     pub fn can_see_account(&self, account_id: &str, owner_rep_id: Option<&str>) -> bool {
         match &self.kind {
-            PrincipalKind::Buyer {
-                account_id: own, ..
-            } => own == account_id,
+            PrincipalKind::Buyer { account_id: own, .. } => own == account_id,
             PrincipalKind::Staff { .. } => {
                 self.can(Permission::ViewAllAccounts)
-                    || (self.can(Permission::ViewOwnBook)
-                        && owner_rep_id == Some(self.user_id.as_str()))
+                    || (self.can(Permission::ViewOwnBook) && owner_rep_id == Some(self.user_id.as_str()))
             }
         }
     }
@@ -286,23 +247,15 @@ impl Principal {
     pub fn account_scope(&self) -> AccountScope<'_> {
         match &self.kind {
             PrincipalKind::Buyer { account_id, .. } => AccountScope::One(account_id),
-            PrincipalKind::Staff { .. } if self.can(Permission::ViewAllAccounts) => {
-                AccountScope::All
-            }
-            PrincipalKind::Staff { .. } if self.can(Permission::ViewOwnBook) => {
-                AccountScope::Book(&self.user_id)
-            }
+            PrincipalKind::Staff { .. } if self.can(Permission::ViewAllAccounts) => AccountScope::All,
+            PrincipalKind::Staff { .. } if self.can(Permission::ViewOwnBook) => AccountScope::Book(&self.user_id),
             PrincipalKind::Staff { .. } => AccountScope::None,
         }
     }
 
     pub fn role_labels(&self) -> String {
         match &self.kind {
-            PrincipalKind::Staff { roles } => roles
-                .iter()
-                .map(|r| r.label())
-                .collect::<Vec<_>>()
-                .join(", "),
+            PrincipalKind::Staff { roles } => roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
             PrincipalKind::Buyer { role, .. } => role.label().to_string(),
         }
     }
@@ -327,11 +280,7 @@ mod tests {
         let f = buyer_permissions(BuyerRole::Finance);
         assert!(f.has(Permission::PortalBilling) && !f.has(Permission::PortalOrder));
         let v = buyer_permissions(BuyerRole::Viewer);
-        assert!(
-            v.has(Permission::PortalView)
-                && !v.has(Permission::PortalOrder)
-                && !v.has(Permission::PortalBilling)
-        );
+        assert!(v.has(Permission::PortalView) && !v.has(Permission::PortalOrder) && !v.has(Permission::PortalBilling));
         for r in BuyerRole::ALL {
             assert!(!buyer_permissions(r).has(Permission::StaffArea));
         }
@@ -355,30 +304,14 @@ mod tests {
 
     #[test]
     fn account_visibility() {
-        let rep = Principal::staff(
-            "r1".into(),
-            "R".into(),
-            "r@x".into(),
-            vec![StaffRole::SalesRep],
-        );
+        let rep = Principal::staff("r1".into(), "R".into(), "r@x".into(), vec![StaffRole::SalesRep]);
         assert!(rep.can_see_account("a1", Some("r1")));
         assert!(!rep.can_see_account("a2", Some("r2")));
         assert!(!rep.can_see_account("a3", None));
-        let buyer = Principal::buyer(
-            "u".into(),
-            "U".into(),
-            "u@x".into(),
-            "a1".into(),
-            BuyerRole::Viewer,
-        );
+        let buyer = Principal::buyer("u".into(), "U".into(), "u@x".into(), "a1".into(), BuyerRole::Viewer);
         assert!(buyer.can_see_account("a1", Some("r9")));
         assert!(!buyer.can_see_account("a2", Some("r9")));
-        let cs = Principal::staff(
-            "c".into(),
-            "C".into(),
-            "c@x".into(),
-            vec![StaffRole::CustomerService],
-        );
+        let cs = Principal::staff("c".into(), "C".into(), "c@x".into(), vec![StaffRole::CustomerService]);
         assert!(cs.can_see_account("anything", None));
     }
 }

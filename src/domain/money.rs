@@ -53,21 +53,12 @@ impl Money {
     /// Parses user or file input such as `1250`, `1,250.50`, `0.0125`, `-3.10`.
     /// Thousands separators are accepted; more than four decimals are refused, never rounded silently.
     pub fn parse(input: &str) -> Result<Money, MoneyError> {
-        let cleaned: String = input
-            .trim()
-            .chars()
-            .filter(|c| *c != ',' && *c != '_')
-            .collect();
+        let cleaned: String = input.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
         let cleaned = cleaned.strip_prefix('$').unwrap_or(&cleaned);
-        if cleaned.is_empty()
-            || !cleaned
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-        {
+        if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
             return Err(MoneyError::Invalid(input.trim().to_string()));
         }
-        let d = Decimal::from_str(cleaned)
-            .map_err(|_| MoneyError::Invalid(input.trim().to_string()))?;
+        let d = Decimal::from_str(cleaned).map_err(|_| MoneyError::Invalid(input.trim().to_string()))?;
         Money::from_decimal(d).map_err(|e| match e {
             MoneyError::TooPrecise(_) => MoneyError::TooPrecise(input.trim().to_string()),
             other => other,
@@ -84,15 +75,11 @@ impl Money {
     }
 
     pub fn from_decimal(d: Decimal) -> Result<Money, MoneyError> {
-        let scaled = d
-            .checked_mul(Decimal::from(SCALE))
-            .ok_or(MoneyError::Overflow)?;
+        let scaled = d.checked_mul(Decimal::from(SCALE)).ok_or(MoneyError::Overflow)?;
         if scaled.fract() != Decimal::ZERO {
             return Err(MoneyError::TooPrecise(d.to_string()));
         }
-        i64::try_from(scaled)
-            .map(Money)
-            .map_err(|_| MoneyError::Overflow)
+        i64::try_from(scaled).map(Money).map_err(|_| MoneyError::Overflow)
     }
 
     pub fn to_decimal(self) -> Decimal {
@@ -124,11 +111,7 @@ impl Money {
     pub fn round_to_cents(self) -> Money {
         let rem = self.0 % CENT;
         let base = self.0 - rem;
-        let adjusted = if rem.abs() * 2 >= CENT {
-            base + rem.signum() * CENT
-        } else {
-            base
-        };
+        let adjusted = if rem.abs() * 2 >= CENT { base + rem.signum() * CENT } else { base };
         Money(adjusted)
     }
 
@@ -139,19 +122,13 @@ impl Money {
         let num = (self.0 as i128).checked_mul(basis_points as i128)?;
         let q = num / 10_000;
         let r = num % 10_000;
-        let q = if r.abs() * 2 >= 10_000 {
-            q + r.signum()
-        } else {
-            q
-        };
+        let q = if r.abs() * 2 >= 10_000 { q + r.signum() } else { q };
         i64::try_from(q).ok().map(|v| Money(v).round_to_cents())
     }
 
     /// Sum of amounts; `None` on overflow.
     pub fn sum<I: IntoIterator<Item = Money>>(items: I) -> Option<Money> {
-        items
-            .into_iter()
-            .try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
+        items.into_iter().try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
     }
 
     /// Display with thousands separators and 2 decimals, or up to 4 when the sub-cent digits matter
@@ -213,18 +190,9 @@ mod tests {
         assert!(matches!(Money::parse("abc"), Err(MoneyError::Invalid(_))));
         assert!(matches!(Money::parse(""), Err(MoneyError::Invalid(_))));
         assert!(matches!(Money::parse("1e5"), Err(MoneyError::Invalid(_))));
-        assert!(matches!(
-            Money::parse("0.00001"),
-            Err(MoneyError::TooPrecise(_))
-        ));
-        assert!(matches!(
-            Money::parse("99999999999999999999"),
-            Err(MoneyError::Overflow)
-        ));
-        assert!(matches!(
-            Money::parse_non_negative("-1"),
-            Err(MoneyError::Negative)
-        ));
+        assert!(matches!(Money::parse("0.00001"), Err(MoneyError::TooPrecise(_))));
+        assert!(matches!(Money::parse("99999999999999999999"), Err(MoneyError::Overflow)));
+        assert!(matches!(Money::parse_non_negative("-1"), Err(MoneyError::Negative)));
     }
 
     #[test]

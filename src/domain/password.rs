@@ -48,15 +48,9 @@ mod tests {
 
     #[test]
     fn length_limits_count_characters() {
-        assert_eq!(
-            check_new_password("short", "short"),
-            Err(PasswordError::TooShort)
-        );
+        assert_eq!(check_new_password("short", "short"), Err(PasswordError::TooShort));
         let long = "x".repeat(129);
-        assert_eq!(
-            check_new_password(&long, &long),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(check_new_password(&long, &long), Err(PasswordError::TooLong));
         let max = "correct horse battery staple ".repeat(4);
         assert!(check_new_password(&max[..116], &max[..116]).is_ok());
         // 8 multi-byte characters are 8 characters, not 24 bytes.
@@ -66,26 +60,13 @@ mod tests {
     #[test]
     fn no_composition_rules_but_common_passwords_refused() {
         assert!(check_new_password("plain lowercase words", "plain lowercase words").is_ok());
-        for p in [
-            "password",
-            "Password1",
-            "12345678",
-            "qwertyuiop",
-            "iloveyou",
-        ] {
-            assert_eq!(
-                check_new_password(p, p),
-                Err(PasswordError::TooCommon),
-                "{p}"
-            );
+        for p in ["password", "Password1", "12345678", "qwertyuiop", "iloveyou"] {
+            assert_eq!(check_new_password(p, p), Err(PasswordError::TooCommon), "{p}");
         }
     }
 
     #[test]
     fn confirmation_must_match() {
-        assert_eq!(
-            check_new_password("tangerine-42-otter", "tangerine-42-oter"),
-            Err(PasswordError::Mismatch)
-        );
+        assert_eq!(check_new_password("tangerine-42-otter", "tangerine-42-oter"), Err(PasswordError::Mismatch));
     }
 }

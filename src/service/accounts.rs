@@ -11,20 +11,13 @@ use serde_json::json;
 /// Loads an account the actor may see; anything else (another tenant, outside a rep's book) is 404.
 pub async fn get_account(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<AccountRow> {
     let account = accounts::get(db, id).await?.ok_or(ServiceError::NotFound)?;
-    if !actor
-        .principal
-        .can_see_account(&account.id, account.owner_rep_id.as_deref())
-    {
+    if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
         return Err(ServiceError::NotFound);
     }
     Ok(account)
 }
 
-pub async fn ship_tos(
-    db: &Db,
-    actor: &Actor<'_>,
-    account_id: &str,
-) -> ServiceResult<Vec<ShipToRow>> {
+pub async fn ship_tos(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<ShipToRow>> {
     get_account(db, actor, account_id).await?;
     Ok(accounts::ship_tos(db, account_id).await?)
 }
@@ -61,24 +54,17 @@ pub async fn count_accounts(db: &Db, actor: &Actor<'_>, book_only: bool) -> Serv
 
 async fn check_owner_rep(db: &Db, draft: &AccountDraft) -> ServiceResult<()> {
     if let Some(rep_id) = &draft.owner_rep_id {
-        let ok = users::get(db, rep_id)
-            .await?
-            .is_some_and(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep));
+        let ok =
+            users::get(db, rep_id).await?.is_some_and(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep));
         if !ok {
-            return Err(ServiceError::invalid(
-                "owner_rep_id",
-                "The owning rep must be an active sales rep.",
-            ));
+            return Err(ServiceError::invalid("owner_rep_id", "The owning rep must be an active sales rep."));
         }
     }
     Ok(())
 }
 
 fn external_id_taken() -> ServiceError {
-    ServiceError::invalid(
-        "external_id",
-        "Another account already has this external id.",
-    )
+    ServiceError::invalid("external_id", "Another account already has this external id.")
 }
 
 /// Creates an account, optionally with its first (default) ship-to.
@@ -102,34 +88,15 @@ pub async fn create_account(
     let mut tx = db.begin().await?;
     let number = format!("A-{}", tx.next_counter("account").await?);
     if let Err(e) = accounts::insert(&mut tx, &id, &number, draft, now).await {
-        return Err(if is_unique_violation(&e) {
-            external_id_taken()
-        } else {
-            e.into()
-        });
+        return Err(if is_unique_violation(&e) { external_id_taken() } else { e.into() });
     }
     if let Some((label, addr)) = first_ship_to {
-        let label = if label.trim().is_empty() {
-            "Main"
-        } else {
-            label
-        };
+        let label = if label.trim().is_empty() { "Main" } else { label };
         accounts::insert_ship_to(&mut tx, &new_id(), &id, label, addr, true, now).await?;
     }
-    let account = accounts::get_for_update(&mut tx, &id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let account = accounts::get_for_update(&mut tx, &id).await?.ok_or(ServiceError::NotFound)?;
     let snapshot = serde_json::to_value(&account).unwrap_or_default();
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "account.created",
-        ("account", &id),
-        None,
-        Some(snapshot.clone()),
-    )
-    .await?;
+    audit(&mut tx, Some(actor), now, "account.created", ("account", &id), None, Some(snapshot.clone())).await?;
     crate::store::audit::enqueue(&mut tx, "account.created", &snapshot, now).await?;
     tx.commit().await?;
     Ok(account)
@@ -145,27 +112,19 @@ pub async fn update_account(
     draft: &AccountDraft,
 ) -> ServiceResult<AccountRow> {
     if !actor.principal.can(Permission::ManageAccounts) {
-        return Err(if actor.principal.is_staff() {
-            ServiceError::Forbidden
-        } else {
-            ServiceError::NotFound
-        });
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }
     ServiceError::from_problems(draft.problems())?;
     check_owner_rep(db, draft).await?;
     let mut tx = db.begin().await?;
-    let before = accounts::get_for_update(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let before = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     match accounts::update(&mut tx, id, expected_version, draft, now).await {
         Ok(true) => {}
         Ok(false) => return Err(stale()),
         Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
         Err(e) => return Err(e.into()),
     }
-    let after = accounts::get_for_update(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let after = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     let after_json = serde_json::to_value(&after).unwrap_or_default();
     audit(
         &mut tx,
@@ -183,7 +142,9 @@ pub async fn update_account(
 }
 
 fn stale() -> ServiceError {
-    ServiceError::Conflict("Someone else changed this account after you opened it. Reload to see their changes, then edit again.".into())
+    ServiceError::Conflict(
+        "Someone else changed this account after you opened it. Reload to see their changes, then edit again.".into(),
+    )
 }
 
 /// Finance: payment terms, credit limit and hold status.
@@ -198,17 +159,10 @@ pub async fn update_credit(
     status: AccountStatus,
 ) -> ServiceResult<AccountRow> {
     if !actor.principal.can(Permission::ManageCredit) {
-        return Err(if actor.principal.is_staff() {
-            ServiceError::Forbidden
-        } else {
-            ServiceError::NotFound
-        });
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }
     if credit_limit.is_negative() {
-        return Err(ServiceError::invalid(
-            "credit_limit",
-            "Credit limit must not be negative.",
-        ));
+        return Err(ServiceError::invalid("credit_limit", "Credit limit must not be negative."));
     }
     let current = get_account(db, actor, id).await?;
     let draft = AccountDraft {
@@ -227,26 +181,21 @@ pub async fn update_credit(
     if !accounts::update(&mut tx, id, expected_version, &draft, now).await? {
         return Err(stale());
     }
-    let after = accounts::get_for_update(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let after = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     audit(
         &mut tx,
         Some(actor),
         now,
         "account.credit_changed",
         ("account", id),
-        Some(json!({ "terms_days": current.terms_days, "credit_limit": current.credit_limit, "status": current.status })),
+        Some(
+            json!({ "terms_days": current.terms_days, "credit_limit": current.credit_limit, "status": current.status }),
+        ),
         Some(json!({ "terms_days": after.terms_days, "credit_limit": after.credit_limit, "status": after.status })),
     )
     .await?;
-    crate::store::audit::enqueue(
-        &mut tx,
-        "account.updated",
-        &serde_json::to_value(&after).unwrap_or_default(),
-        now,
-    )
-    .await?;
+    crate::store::audit::enqueue(&mut tx, "account.updated", &serde_json::to_value(&after).unwrap_or_default(), now)
+        .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -274,25 +223,13 @@ pub async fn add_ship_to(
     get_account(db, actor, account_id).await?;
     let mut problems = address.problems("ship_");
     if label.trim().is_empty() {
-        problems.push((
-            "ship_label".into(),
-            "Give the location a name, e.g. “Main warehouse”.".into(),
-        ));
+        problems.push(("ship_label".into(), "Give the location a name, e.g. “Main warehouse”.".into()));
     }
     ServiceError::from_problems(problems)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     let has_any = !accounts::ship_tos(db, account_id).await?.is_empty();
-    accounts::insert_ship_to(
-        &mut tx,
-        &id,
-        account_id,
-        label,
-        address,
-        make_default || !has_any,
-        now,
-    )
-    .await?;
+    accounts::insert_ship_to(&mut tx, &id, account_id, label, address, make_default || !has_any, now).await?;
     audit(&mut tx, Some(actor), now, "ship_to.created", ("account", account_id), None, Some(json!({ "ship_to_id": id, "label": label.trim(), "address": address.one_line(), "default": make_default || !has_any }))).await?;
     tx.commit().await?;
     Ok(())
@@ -308,9 +245,7 @@ pub async fn set_default_ship_to(
     check_manage_ship_tos(actor)?;
     get_account(db, actor, account_id).await?;
     let mut tx = db.begin().await?;
-    accounts::ship_to_for_update(&mut tx, account_id, ship_to_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    accounts::ship_to_for_update(&mut tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
     accounts::set_default_ship_to(&mut tx, account_id, ship_to_id).await?;
     audit(
         &mut tx,
@@ -336,21 +271,11 @@ pub async fn remove_ship_to(
     check_manage_ship_tos(actor)?;
     get_account(db, actor, account_id).await?;
     let mut tx = db.begin().await?;
-    let st = accounts::ship_to_for_update(&mut tx, account_id, ship_to_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let st = accounts::ship_to_for_update(&mut tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
     accounts::delete_ship_to(&mut tx, account_id, ship_to_id).await?;
     accounts::ensure_default_ship_to(&mut tx, account_id).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "ship_to.removed",
-        ("account", account_id),
-        serde_json::to_value(&st).ok(),
-        None,
-    )
-    .await?;
+    audit(&mut tx, Some(actor), now, "ship_to.removed", ("account", account_id), serde_json::to_value(&st).ok(), None)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

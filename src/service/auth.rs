@@ -4,9 +4,7 @@ use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::{BuyerRole, Principal, StaffRole};
 use crate::domain::password::check_new_password;
 use crate::store::{Db, sessions, throttle, tokens, users};
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -22,11 +20,7 @@ const TOUCH_EVERY_SECS: i64 = 60;
 
 /// argon2id with the OWASP minimum: m = 19 MiB, t = 2, p = 1.
 fn hasher() -> Argon2<'static> {
-    Argon2::new(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        Params::new(19_456, 2, 1, None).expect("static argon2 params"),
-    )
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).expect("static argon2 params"))
 }
 
 pub fn hash_password_blocking(password: &str) -> String {
@@ -48,16 +42,12 @@ async fn verify_password(password: &str, hash: Option<&str>) -> bool {
     // Unknown users and users without a password still cost one verification, so response time does
     // not tell which e-mails exist.
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let hash = hash.map(str::to_string).unwrap_or_else(|| {
-        DUMMY
-            .get_or_init(|| hash_password_blocking("dummy-password-for-timing"))
-            .clone()
-    });
+    let hash = hash
+        .map(str::to_string)
+        .unwrap_or_else(|| DUMMY.get_or_init(|| hash_password_blocking("dummy-password-for-timing")).clone());
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| hasher().verify_password(pw.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
+        PasswordHash::new(&hash).map(|parsed| hasher().verify_password(pw.as_bytes(), &parsed).is_ok()).unwrap_or(false)
     })
     .await
     .unwrap_or(false)
@@ -98,18 +88,13 @@ pub async fn sign_in(
     settings: &SessionSettings,
 ) -> ServiceResult<NewSession> {
     let email = email.trim().to_lowercase();
-    let (failures, oldest) =
-        throttle::failures_since(db, &email, now - THROTTLE_WINDOW_SECS).await?;
+    let (failures, oldest) = throttle::failures_since(db, &email, now - THROTTLE_WINDOW_SECS).await?;
     if failures >= MAX_FAILURES {
         let retry_after = (oldest.unwrap_or(now) + THROTTLE_WINDOW_SECS - now).max(1);
         return Err(ServiceError::Throttled { retry_after });
     }
     let user = users::find_by_email(db, &email).await?;
-    let ok = verify_password(
-        password,
-        user.as_ref().and_then(|u| u.password_hash.as_deref()),
-    )
-    .await;
+    let ok = verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await;
     let user = match user {
         Some(u) if ok && u.active => u,
         _ => {
@@ -117,9 +102,8 @@ pub async fn sign_in(
             return Err(ServiceError::BadCredentials);
         }
     };
-    let principal = user
-        .principal()
-        .ok_or_else(|| ServiceError::Internal(format!("user {} has no valid role", user.id)))?;
+    let principal =
+        user.principal().ok_or_else(|| ServiceError::Internal(format!("user {} has no valid role", user.id)))?;
     let token = random_token(16); // 128 bits
     let csrf_token = random_token(16);
     let mut tx = db.begin().await?;
@@ -138,23 +122,10 @@ pub async fn sign_in(
     .await?;
     users::mark_signed_in(&mut tx, &user.id, now).await?;
     let actor = Actor::web(&principal);
-    audit(
-        &mut tx,
-        Some(&actor),
-        now,
-        "user.signed_in",
-        ("user", &user.id),
-        None,
-        Some(json!({ "ip": ip })),
-    )
-    .await?;
+    audit(&mut tx, Some(&actor), now, "user.signed_in", ("user", &user.id), None, Some(json!({ "ip": ip }))).await?;
     tx.commit().await?;
     throttle::clear(db, &email, now - THROTTLE_WINDOW_SECS).await?;
-    Ok(NewSession {
-        token,
-        csrf_token,
-        principal,
-    })
+    Ok(NewSession { token, csrf_token, principal })
 }
 
 /// A valid session, as the web layer needs it for one request.
@@ -186,26 +157,14 @@ pub async fn authenticate(
         sessions::touch(db, &id_hash, now).await?;
     }
     let principal = if row.kind == "staff" {
-        Principal::staff(
-            row.user_id,
-            row.name,
-            row.email,
-            StaffRole::parse_list(&row.roles),
-        )
+        Principal::staff(row.user_id, row.name, row.email, StaffRole::parse_list(&row.roles))
     } else {
         match (row.account_id, BuyerRole::parse(&row.roles)) {
-            (Some(account_id), Some(role)) => {
-                Principal::buyer(row.user_id, row.name, row.email, account_id, role)
-            }
+            (Some(account_id), Some(role)) => Principal::buyer(row.user_id, row.name, row.email, account_id, role),
             _ => return Ok(None),
         }
     };
-    Ok(Some(Session {
-        id_hash,
-        csrf_token: row.csrf_token,
-        principal,
-        acting_account_id: row.acting_account_id,
-    }))
+    Ok(Some(Session { id_hash, csrf_token: row.csrf_token, principal, acting_account_id: row.acting_account_id }))
 }
 
 pub async fn sign_out(db: &Db, id_hash: &str) -> ServiceResult<()> {
@@ -270,16 +229,7 @@ pub(crate) async fn issue_link(
         "expires_at": now + TOKEN_TTL_SECS,
     });
     crate::store::audit::enqueue(tx, event, &payload, now).await?;
-    audit(
-        tx,
-        actor,
-        now,
-        event,
-        ("user", &user.id),
-        None,
-        Some(json!({ "expires_at": now + TOKEN_TTL_SECS })),
-    )
-    .await?;
+    audit(tx, actor, now, event, ("user", &user.id), None, Some(json!({ "expires_at": now + TOKEN_TTL_SECS }))).await?;
     Ok(token)
 }
 
@@ -311,23 +261,10 @@ pub async fn inspect_link(db: &Db, now: i64, token: &str) -> ServiceResult<LinkI
     let mut tx = db.begin().await?;
     let row = tokens::get_for_update(&mut tx, &token_hash(token)).await?;
     tx.commit().await?;
-    let row = row
-        .filter(|t| t.used_at.is_none() && t.expires_at > now)
-        .ok_or(ServiceError::NotFound)?;
-    let user = users::get(db, &row.user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or(ServiceError::NotFound)?;
-    let purpose = if row.purpose == "invite" {
-        LinkPurpose::Invite
-    } else {
-        LinkPurpose::Reset
-    };
-    Ok(LinkInfo {
-        email: user.email,
-        name: user.name,
-        purpose,
-    })
+    let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
+    let user = users::get(db, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
+    let purpose = if row.purpose == "invite" { LinkPurpose::Invite } else { LinkPurpose::Reset };
+    Ok(LinkInfo { email: user.email, name: user.name, purpose })
 }
 
 /// Sets a password through a one-time link: the link is used up, and every session of the user ends.
@@ -338,45 +275,23 @@ pub async fn set_password_with_link(
     password: &str,
     confirmation: &str,
 ) -> ServiceResult<String> {
-    check_new_password(password, confirmation)
-        .map_err(|e| ServiceError::invalid("password", e.to_string()))?;
+    check_new_password(password, confirmation).map_err(|e| ServiceError::invalid("password", e.to_string()))?;
     let hash = hash_password(password).await?;
     let mut tx = db.begin().await?;
     let th = token_hash(token);
     let row = tokens::get_for_update(&mut tx, &th).await?;
-    let row = row
-        .filter(|t| t.used_at.is_none() && t.expires_at > now)
-        .ok_or(ServiceError::NotFound)?;
-    let user = users::get_for_update(&mut tx, &row.user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or(ServiceError::NotFound)?;
+    let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
+    let user =
+        users::get_for_update(&mut tx, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
     if !tokens::mark_used(&mut tx, &th, now).await? {
         return Err(ServiceError::NotFound);
     }
     users::set_password_hash(&mut tx, &user.id, &hash, now).await?;
     sessions::delete_for_user(&mut tx, &user.id, None).await?;
     let principal = user.principal().ok_or(ServiceError::NotFound)?;
-    let actor = Actor {
-        principal: &principal,
-        channel: "web",
-        on_behalf_of: None,
-    };
-    let action = if row.purpose == "invite" {
-        "user.invitation_accepted"
-    } else {
-        "user.password_reset"
-    };
-    audit(
-        &mut tx,
-        Some(&actor),
-        now,
-        action,
-        ("user", &user.id),
-        None,
-        None,
-    )
-    .await?;
+    let actor = Actor { principal: &principal, channel: "web", on_behalf_of: None };
+    let action = if row.purpose == "invite" { "user.invitation_accepted" } else { "user.password_reset" };
+    audit(&mut tx, Some(&actor), now, action, ("user", &user.id), None, None).await?;
     tx.commit().await?;
     Ok(user.email)
 }
@@ -391,17 +306,11 @@ pub async fn change_password(
     new: &str,
     confirmation: &str,
 ) -> ServiceResult<()> {
-    let user = users::get(db, &actor.principal.user_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let user = users::get(db, &actor.principal.user_id).await?.ok_or(ServiceError::NotFound)?;
     if !verify_password(current, user.password_hash.as_deref()).await {
-        return Err(ServiceError::invalid(
-            "current",
-            "Your current password is not correct.",
-        ));
+        return Err(ServiceError::invalid("current", "Your current password is not correct."));
     }
-    check_new_password(new, confirmation)
-        .map_err(|e| ServiceError::invalid("password", e.to_string()))?;
+    check_new_password(new, confirmation).map_err(|e| ServiceError::invalid("password", e.to_string()))?;
     let hash = hash_password(new).await?;
     let mut tx = db.begin().await?;
     users::set_password_hash(&mut tx, &user.id, &hash, now).await?;

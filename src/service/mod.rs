@@ -20,16 +20,8 @@ pub struct Actor<'a> {
 
 impl<'a> Actor<'a> {
     pub fn web(principal: &'a Principal) -> Actor<'a> {
-        let channel = if principal.is_staff() {
-            "staff"
-        } else {
-            "portal"
-        };
-        Actor {
-            principal,
-            channel,
-            on_behalf_of: None,
-        }
+        let channel = if principal.is_staff() { "staff" } else { "portal" };
+        Actor { principal, channel, on_behalf_of: None }
     }
 }
 
@@ -64,10 +56,7 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
     pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
-        ServiceError::Invalid(vec![FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        }])
+        ServiceError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
     }
 
     pub fn from_problems(problems: Vec<(String, String)>) -> ServiceResult<()> {
@@ -75,10 +64,7 @@ impl ServiceError {
             Ok(())
         } else {
             Err(ServiceError::Invalid(
-                problems
-                    .into_iter()
-                    .map(|(field, message)| FieldError { field, message })
-                    .collect(),
+                problems.into_iter().map(|(field, message)| FieldError { field, message }).collect(),
             ))
         }
     }

@@ -19,21 +19,14 @@ fn check_name(name: &str) -> ServiceResult<String> {
         return Err(ServiceError::invalid("name", "Name is required."));
     }
     if n.chars().count() > 120 {
-        return Err(ServiceError::invalid(
-            "name",
-            "Name is at most 120 characters.",
-        ));
+        return Err(ServiceError::invalid("name", "Name is at most 120 characters."));
     }
     Ok(n.to_string())
 }
 
 fn check_email(email: &str) -> ServiceResult<String> {
-    normalize_email(email).ok_or_else(|| {
-        ServiceError::invalid(
-            "email",
-            "Enter a valid e-mail address, e.g. name@company.com.",
-        )
-    })
+    normalize_email(email)
+        .ok_or_else(|| ServiceError::invalid("email", "Enter a valid e-mail address, e.g. name@company.com."))
 }
 
 async fn insert_invited(
@@ -49,9 +42,7 @@ async fn insert_invited(
             e.into()
         });
     }
-    let user = users::get_for_update(tx, new.id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let user = users::get_for_update(tx, new.id).await?.ok_or(ServiceError::NotFound)?;
     audit(
         tx,
         Some(actor),
@@ -132,10 +123,7 @@ pub async fn update_staff_user(
         ));
     }
     let mut tx = db.begin().await?;
-    let user = users::get_for_update(&mut tx, user_id)
-        .await?
-        .filter(|u| u.is_staff())
-        .ok_or(ServiceError::NotFound)?;
+    let user = users::get_for_update(&mut tx, user_id).await?.filter(|u| u.is_staff()).ok_or(ServiceError::NotFound)?;
     let new_roles = StaffRole::join(roles);
     users::set_roles(&mut tx, user_id, &new_roles, now).await?;
     users::set_profile(&mut tx, user_id, &name, phone.trim(), now).await?;
@@ -155,40 +143,24 @@ pub async fn update_staff_user(
 
 /// Whether `actor` may manage the users of `account_id`: the account's own manager, or staff who
 /// can see the account and invite its users. Other tenants' accounts are `NotFound`.
-async fn check_account_user_admin(
-    db: &Db,
-    actor: &Actor<'_>,
-    account_id: &str,
-) -> ServiceResult<()> {
+async fn check_account_user_admin(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
     let p = actor.principal;
     if let Some(own) = p.buyer_account() {
         if own != account_id {
             return Err(ServiceError::NotFound);
         }
-        return if p.can(Permission::ManageOwnAccountUsers) {
-            Ok(())
-        } else {
-            Err(ServiceError::Forbidden)
-        };
+        return if p.can(Permission::ManageOwnAccountUsers) { Ok(()) } else { Err(ServiceError::Forbidden) };
     }
-    let account = accounts::get(db, account_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let account = accounts::get(db, account_id).await?.ok_or(ServiceError::NotFound)?;
     if !p.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
         return Err(ServiceError::NotFound);
     }
-    if p.can(Permission::InviteAccountUsers) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden)
-    }
+    if p.can(Permission::InviteAccountUsers) { Ok(()) } else { Err(ServiceError::Forbidden) }
 }
 
 /// Loads a user the actor may manage (staff users need `ManageStaff`).
 async fn managed_user(db: &Db, actor: &Actor<'_>, user_id: &str) -> ServiceResult<users::UserRow> {
-    let user = users::get(db, user_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let user = users::get(db, user_id).await?.ok_or(ServiceError::NotFound)?;
     match &user.account_id {
         Some(account_id) => check_account_user_admin(db, actor, account_id).await?,
         None if actor.principal.can(Permission::ManageStaff) => {}
@@ -246,9 +218,7 @@ pub async fn change_account_user_role(
     let user = managed_user(db, actor, user_id).await?;
     let account_id = user.account_id.clone().ok_or(ServiceError::NotFound)?;
     let mut tx = db.begin().await?;
-    let current = users::get_for_update(&mut tx, user_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let current = users::get_for_update(&mut tx, user_id).await?.ok_or(ServiceError::NotFound)?;
     if current.buyer_role() == Some(BuyerRole::Manager)
         && role != BuyerRole::Manager
         && current.active
@@ -275,24 +245,13 @@ pub async fn change_account_user_role(
 }
 
 /// Deactivates (ending every session at once) or reactivates a user.
-pub async fn set_user_active(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
-    user_id: &str,
-    active: bool,
-) -> ServiceResult<()> {
+pub async fn set_user_active(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str, active: bool) -> ServiceResult<()> {
     if user_id == actor.principal.user_id && !active {
-        return Err(ServiceError::invalid(
-            "user",
-            "You cannot deactivate yourself.",
-        ));
+        return Err(ServiceError::invalid("user", "You cannot deactivate yourself."));
     }
     let user = managed_user(db, actor, user_id).await?;
     let mut tx = db.begin().await?;
-    let current = users::get_for_update(&mut tx, user_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let current = users::get_for_update(&mut tx, user_id).await?.ok_or(ServiceError::NotFound)?;
     if !active
         && current.active
         && current.buyer_role() == Some(BuyerRole::Manager)
@@ -308,11 +267,7 @@ pub async fn set_user_active(
     if !active {
         sessions::delete_for_user(&mut tx, user_id, None).await?;
     }
-    let action = if active {
-        "user.reactivated"
-    } else {
-        "user.deactivated"
-    };
+    let action = if active { "user.reactivated" } else { "user.deactivated" };
     audit(
         &mut tx,
         Some(actor),
@@ -328,21 +283,12 @@ pub async fn set_user_active(
 }
 
 /// Issues a new set-password link for a user (re-sends an invitation, or a reset), shown to the actor.
-pub async fn issue_password_link(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
-    user_id: &str,
-) -> ServiceResult<Invitation> {
+pub async fn issue_password_link(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str) -> ServiceResult<Invitation> {
     let user = managed_user(db, actor, user_id).await?;
     if !user.active {
         return Err(ServiceError::invalid("user", "Reactivate the user first."));
     }
-    let purpose = if user.has_password() {
-        LinkPurpose::Reset
-    } else {
-        LinkPurpose::Invite
-    };
+    let purpose = if user.has_password() { LinkPurpose::Reset } else { LinkPurpose::Invite };
     let mut tx = db.begin().await?;
     let token = issue_link(&mut tx, Some(actor), now, &user, purpose).await?;
     tx.commit().await?;
@@ -350,11 +296,7 @@ pub async fn issue_password_link(
 }
 
 /// The users of an account, for someone allowed to manage them.
-pub async fn list_account_users(
-    db: &Db,
-    actor: &Actor<'_>,
-    account_id: &str,
-) -> ServiceResult<Vec<users::UserRow>> {
+pub async fn list_account_users(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<users::UserRow>> {
     check_account_user_admin(db, actor, account_id).await?;
     Ok(users::list_for_account(db, account_id).await?)
 }
@@ -367,28 +309,15 @@ pub async fn list_staff(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<users::
 }
 
 /// A staff user, for the staff administration page.
-pub async fn get_staff_user(
-    db: &Db,
-    actor: &Actor<'_>,
-    user_id: &str,
-) -> ServiceResult<users::UserRow> {
+pub async fn get_staff_user(db: &Db, actor: &Actor<'_>, user_id: &str) -> ServiceResult<users::UserRow> {
     if !actor.principal.can(Permission::ManageStaff) {
         return Err(ServiceError::Forbidden);
     }
-    users::get(db, user_id)
-        .await?
-        .filter(|u| u.is_staff())
-        .ok_or(ServiceError::NotFound)
+    users::get(db, user_id).await?.filter(|u| u.is_staff()).ok_or(ServiceError::NotFound)
 }
 
 /// Creates the first administrator (CLI `portico user create-admin`); refuses an existing e-mail.
-pub async fn create_admin(
-    db: &Db,
-    now: i64,
-    email: &str,
-    name: &str,
-    password: &str,
-) -> ServiceResult<String> {
+pub async fn create_admin(db: &Db, now: i64, email: &str, name: &str, password: &str) -> ServiceResult<String> {
     let email = check_email(email)?;
     let name = check_name(name)?;
     crate::domain::password::check_new_password(password, password)

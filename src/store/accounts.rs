@@ -72,14 +72,10 @@ impl AccountRow {
 
 impl AccountListRow {
     pub fn status_label(&self) -> &'static str {
-        AccountStatus::parse(&self.status)
-            .map(|s| s.label())
-            .unwrap_or("?")
+        AccountStatus::parse(&self.status).map(|s| s.label()).unwrap_or("?")
     }
     pub fn mode_label(&self) -> &'static str {
-        OwnershipMode::parse(&self.ownership_mode)
-            .map(|s| s.label())
-            .unwrap_or("?")
+        OwnershipMode::parse(&self.ownership_mode).map(|s| s.label()).unwrap_or("?")
     }
     pub fn terms_label(&self) -> String {
         PaymentTerms::from_days(self.terms_days).label()
@@ -119,13 +115,7 @@ impl ShipToRow {
 
 const SELECT: &str = "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts";
 
-pub async fn insert(
-    tx: &mut Tx,
-    id: &str,
-    number: &str,
-    d: &AccountDraft,
-    now: i64,
-) -> StoreResult<()> {
+pub async fn insert(tx: &mut Tx, id: &str, number: &str, d: &AccountDraft, now: i64) -> StoreResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO accounts (id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone,
@@ -158,13 +148,7 @@ pub async fn insert(
 
 /// Updates every editable field if the row is still at `expected_version`; returns false when it
 /// is not (someone else saved first), so the caller can refuse a stale edit.
-pub async fn update(
-    tx: &mut Tx,
-    id: &str,
-    expected_version: i64,
-    d: &AccountDraft,
-    now: i64,
-) -> StoreResult<bool> {
+pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDraft, now: i64) -> StoreResult<bool> {
     let done = on_tx!(tx, |c| {
         sqlx::query(
         "UPDATE accounts SET name = $3, status = $4, ownership_mode = $5, owner_rep_id = $6, terms_days = $7, credit_limit = $8,
@@ -197,22 +181,17 @@ pub async fn update(
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<AccountRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(
-        sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1"))
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
 }
 
 pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<AccountRow>> {
     crate::for_update!(
         tx,
         |c, sql| "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts WHERE id = $1",
-        sqlx::query_as::<_, AccountRow>(sql)
-            .bind(id)
-            .fetch_optional(c)
-            .await
+        sqlx::query_as::<_, AccountRow>(sql).bind(id).fetch_optional(c).await
     )
 }
 
@@ -244,31 +223,27 @@ pub async fn search(
          LIMIT $5"
     );
     // Only static fragments are interpolated; every value is a bind parameter.
-    on_db!(db, |c| sqlx::query_as::<_, AccountListRow>(
-        sqlx::AssertSqlSafe(sql.clone())
-    )
-    .bind(scope_val)
-    .bind(&pattern)
-    .bind(after_name)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
+    on_db!(db, |c| sqlx::query_as::<_, AccountListRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(scope_val)
+        .bind(&pattern)
+        .bind(after_name)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }
 
 pub async fn count_in_scope(db: &Db, scope: AccountScope<'_>) -> StoreResult<i64> {
     match scope {
-        AccountScope::All => on_db!(db, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM accounts"
-        )
-        .fetch_one(c)
-        .await),
-        AccountScope::Book(rep) => on_db!(db, |c| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM accounts WHERE owner_rep_id = $1"
-        )
-        .bind(rep)
-        .fetch_one(c)
-        .await),
+        AccountScope::All => {
+            on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts").fetch_one(c).await)
+        }
+        AccountScope::Book(rep) => {
+            on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts WHERE owner_rep_id = $1")
+                .bind(rep)
+                .fetch_one(c)
+                .await)
+        }
         AccountScope::One(_) => Ok(1),
         AccountScope::None => Ok(0),
     }
@@ -277,28 +252,20 @@ pub async fn count_in_scope(db: &Db, scope: AccountScope<'_>) -> StoreResult<i64
 pub async fn ship_tos(db: &Db, account_id: &str) -> StoreResult<Vec<ShipToRow>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, ShipToRow>(
-        "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at
-         FROM ship_tos WHERE account_id = $1 ORDER BY is_default DESC, label, id"
-    )
-    .bind(account_id)
-    .fetch_all(c)
-    .await
+            "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at
+         FROM ship_tos WHERE account_id = $1 ORDER BY is_default DESC, label, id",
+        )
+        .bind(account_id)
+        .fetch_all(c)
+        .await
     })
 }
 
-pub async fn ship_to_for_update(
-    tx: &mut Tx,
-    account_id: &str,
-    id: &str,
-) -> StoreResult<Option<ShipToRow>> {
+pub async fn ship_to_for_update(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<Option<ShipToRow>> {
     crate::for_update!(
         tx,
         |c, sql| "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at FROM ship_tos WHERE account_id = $1 AND id = $2",
-        sqlx::query_as::<_, ShipToRow>(sql)
-            .bind(account_id)
-            .bind(id)
-            .fetch_optional(c)
-            .await
+        sqlx::query_as::<_, ShipToRow>(sql).bind(account_id).bind(id).fetch_optional(c).await
     )
 }
 
@@ -337,38 +304,32 @@ pub async fn insert_ship_to(
 }
 
 async fn clear_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE ship_tos SET is_default = FALSE WHERE account_id = $1 AND is_default = TRUE"
-    )
-    .bind(account_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE ship_tos SET is_default = FALSE WHERE account_id = $1 AND is_default = TRUE")
+        .bind(account_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_default_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
     clear_default_ship_to(tx, account_id).await?;
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE ship_tos SET is_default = TRUE WHERE account_id = $1 AND id = $2"
-    )
-    .bind(account_id)
-    .bind(id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE ship_tos SET is_default = TRUE WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn delete_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM ship_tos WHERE account_id = $1 AND id = $2"
-    )
-    .bind(account_id)
-    .bind(id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM ship_tos WHERE account_id = $1 AND id = $2")
+        .bind(account_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -65,45 +65,33 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn enqueue(
-    tx: &mut Tx,
-    event_type: &str,
-    payload: &serde_json::Value,
-    now: i64,
-) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)"
-    )
-    .bind(new_id())
-    .bind(event_type)
-    .bind(payload.to_string())
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(new_id())
+        .bind(event_type)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// The history of one object, newest first.
-pub async fn for_object(
-    db: &Db,
-    object_type: &str,
-    object_id: &str,
-    limit: i64,
-) -> StoreResult<Vec<AuditRow>> {
+pub async fn for_object(db: &Db, object_type: &str, object_id: &str, limit: i64) -> StoreResult<Vec<AuditRow>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, AuditRow>(
-        "SELECT a.id, a.at, a.actor_user_id, u.name AS actor_name, a.on_behalf_of_account_id, a.channel, a.action,
+            "SELECT a.id, a.at, a.actor_user_id, u.name AS actor_name, a.on_behalf_of_account_id, a.channel, a.action,
                 a.object_type, a.object_id, a.before_json, a.after_json
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
          WHERE a.object_type = $1 AND a.object_id = $2
-         ORDER BY a.id DESC LIMIT $3"
-    )
-    .bind(object_type)
-    .bind(object_id)
-    .bind(limit)
-    .fetch_all(c)
-    .await
+         ORDER BY a.id DESC LIMIT $3",
+        )
+        .bind(object_type)
+        .bind(object_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await
     })
 }
 

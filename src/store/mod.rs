@@ -111,11 +111,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .min_connections(1)
-                .connect_with(opts)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -154,10 +150,7 @@ impl Db {
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
-        on_db!(self, |c| sqlx::query("SELECT 1")
-            .execute(c)
-            .await
-            .map(|_| ()))
+        on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
     }
 
     pub fn backend(&self) -> &'static str {
@@ -194,8 +187,7 @@ impl Tx {
 
 /// True when `err` is a unique-constraint violation (duplicate e-mail, number, external id).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
+    err.as_database_error().is_some_and(|e| e.is_unique_violation())
 }
 
 /// A new id: UUIDv7, so any node can generate one and they sort by creation time.

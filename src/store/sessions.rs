@@ -35,18 +35,19 @@ pub struct NewSession<'a> {
 pub async fn insert(tx: &mut Tx, s: &NewSession<'_>) -> StoreResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)"
-    )
-    .bind(s.id_hash)
-    .bind(s.user_id)
-    .bind(s.csrf_token)
-    .bind(s.now)
-    .bind(s.expires_at)
-    .bind(s.ip)
-    .bind(s.user_agent)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+        )
+        .bind(s.id_hash)
+        .bind(s.user_id)
+        .bind(s.csrf_token)
+        .bind(s.now)
+        .bind(s.expires_at)
+        .bind(s.ip)
+        .bind(s.user_agent)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -54,63 +55,55 @@ pub async fn insert(tx: &mut Tx, s: &NewSession<'_>) -> StoreResult<()> {
 pub async fn load(db: &Db, id_hash: &str) -> StoreResult<Option<SessionWithUser>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, SessionWithUser>(
-        "SELECT s.id_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.acting_account_id,
+            "SELECT s.id_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.acting_account_id,
                 u.id AS user_id, u.email, u.name, u.kind, u.roles, u.account_id, u.active
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id_hash = $1"
-    )
-    .bind(id_hash)
-    .fetch_optional(c)
-    .await
+         WHERE s.id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(c)
+        .await
     })
 }
 
 /// Records activity (for the idle time-out). Callers throttle this to once a minute per session.
 pub async fn touch(db: &Db, id_hash: &str, now: i64) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query(
-        "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1"
-    )
-    .bind(id_hash)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_db!(db, |c| sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+        .bind(id_hash)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query(
-        "DELETE FROM sessions WHERE id_hash = $1"
-    )
-    .bind(id_hash)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_db!(db, |c| sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Ends every session of a user except `keep` (the one changing its own password).
 pub async fn delete_for_user(tx: &mut Tx, user_id: &str, keep: Option<&str>) -> StoreResult<u64> {
-    let r = on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2"
-    )
-    .bind(user_id)
-    .bind(keep.unwrap_or(""))
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let r = on_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(r)
 }
 
 /// Removes sessions past their absolute expiry or idle for longer than `idle_secs`.
 pub async fn purge_expired(db: &Db, now: i64, idle_secs: i64) -> StoreResult<u64> {
-    let r = on_db!(db, |c| sqlx::query(
-        "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2"
-    )
-    .bind(now)
-    .bind(now - idle_secs)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let r = on_db!(db, |c| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now)
+        .bind(now - idle_secs)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(r)
 }

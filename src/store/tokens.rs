@@ -43,35 +43,29 @@ pub async fn get_for_update(tx: &mut Tx, token_hash: &str) -> StoreResult<Option
     crate::for_update!(
         tx,
         |c, sql| "SELECT token_hash, user_id, purpose, created_at, expires_at, used_at FROM user_tokens WHERE token_hash = $1",
-        sqlx::query_as::<_, TokenRow>(sql)
-            .bind(token_hash)
-            .fetch_optional(c)
-            .await
+        sqlx::query_as::<_, TokenRow>(sql).bind(token_hash).fetch_optional(c).await
     )
 }
 
 /// Marks a token used; false if it was already used (a concurrent second use loses).
 pub async fn mark_used(tx: &mut Tx, token_hash: &str, now: i64) -> StoreResult<bool> {
-    let r = on_tx!(tx, |c| sqlx::query(
-        "UPDATE user_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL"
-    )
-    .bind(token_hash)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let r =
+        on_tx!(tx, |c| sqlx::query("UPDATE user_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(token_hash)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     Ok(r == 1)
 }
 
 /// Voids a user's other unused tokens (a new invitation or reset replaces the older links).
 pub async fn void_unused(tx: &mut Tx, user_id: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL"
-    )
-    .bind(user_id)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -29,30 +29,17 @@ impl UserRow {
     }
 
     pub fn staff_roles(&self) -> Vec<StaffRole> {
-        if self.is_staff() {
-            StaffRole::parse_list(&self.roles)
-        } else {
-            Vec::new()
-        }
+        if self.is_staff() { StaffRole::parse_list(&self.roles) } else { Vec::new() }
     }
 
     pub fn buyer_role(&self) -> Option<BuyerRole> {
-        if self.is_staff() {
-            None
-        } else {
-            BuyerRole::parse(&self.roles)
-        }
+        if self.is_staff() { None } else { BuyerRole::parse(&self.roles) }
     }
 
     pub fn role_labels(&self) -> String {
         match self.buyer_role() {
             Some(r) => r.label().to_string(),
-            None => self
-                .staff_roles()
-                .iter()
-                .map(|r| r.label())
-                .collect::<Vec<_>>()
-                .join(", "),
+            None => self.staff_roles().iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
         }
     }
 
@@ -63,12 +50,7 @@ impl UserRow {
 
     pub fn principal(&self) -> Option<Principal> {
         if self.is_staff() {
-            Some(Principal::staff(
-                self.id.clone(),
-                self.name.clone(),
-                self.email.clone(),
-                self.staff_roles(),
-            ))
+            Some(Principal::staff(self.id.clone(), self.name.clone(), self.email.clone(), self.staff_roles()))
         } else {
             Some(Principal::buyer(
                 self.id.clone(),
@@ -116,21 +98,11 @@ pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> StoreResult<()> {
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> StoreResult<Option<UserRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select(
-        "WHERE email = $1"
-    ))
-    .bind(email)
-    .fetch_optional(c)
-    .await)
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE email = $1")).bind(email).fetch_optional(c).await)
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<UserRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select(
-        "WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE id = $1")).bind(id).fetch_optional(c).await)
 }
 
 /// Reads a user inside a write transaction, locking the row on PostgreSQL.
@@ -138,39 +110,29 @@ pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<UserRow
     crate::for_update!(
         tx,
         |c, sql| "SELECT id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at, last_sign_in_at FROM users WHERE id = $1",
-        sqlx::query_as::<_, UserRow>(sql)
-            .bind(id)
-            .fetch_optional(c)
-            .await
+        sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(c).await
     )
 }
 
 /// All seller staff, by name.
 pub async fn list_staff(db: &Db) -> StoreResult<Vec<UserRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select(
-        "WHERE kind = 'staff' ORDER BY name, id"
-    ))
-    .fetch_all(c)
-    .await)
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE kind = 'staff' ORDER BY name, id"))
+        .fetch_all(c)
+        .await)
 }
 
 /// Active staff holding the sales rep role (owning reps to choose from).
 pub async fn list_reps(db: &Db) -> StoreResult<Vec<UserRow>> {
     let staff = list_staff(db).await?;
-    Ok(staff
-        .into_iter()
-        .filter(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep))
-        .collect())
+    Ok(staff.into_iter().filter(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep)).collect())
 }
 
 /// The users of one account. The account id is the scope: callers pass the id they are allowed to see.
 pub async fn list_for_account(db: &Db, account_id: &str) -> StoreResult<Vec<UserRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select(
-        "WHERE account_id = $1 ORDER BY active DESC, name, id"
-    ))
-    .bind(account_id)
-    .fetch_all(c)
-    .await)
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE account_id = $1 ORDER BY active DESC, name, id"))
+        .bind(account_id)
+        .fetch_all(c)
+        .await)
 }
 
 pub async fn count_active_managers(tx: &mut Tx, account_id: &str) -> StoreResult<i64> {
@@ -185,74 +147,59 @@ pub async fn count_active_managers(tx: &mut Tx, account_id: &str) -> StoreResult
 }
 
 pub async fn set_roles(tx: &mut Tx, id: &str, roles: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(roles)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(roles)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn set_profile(
-    tx: &mut Tx,
-    id: &str,
-    name: &str,
-    phone: &str,
-    now: i64,
-) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE users SET name = $2, phone = $3, updated_at = $4 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(name)
-    .bind(phone)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+pub async fn set_profile(tx: &mut Tx, id: &str, name: &str, phone: &str, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET name = $2, phone = $3, updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(name)
+        .bind(phone)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_active(tx: &mut Tx, id: &str, active: bool, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE users SET active = $2, updated_at = $3 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(active)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(active)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn set_password_hash(tx: &mut Tx, id: &str, hash: &str, now: i64) -> StoreResult<()> {
     on_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(hash)
-    .bind(now)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+        sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
 
 pub async fn mark_signed_in(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE users SET last_sign_in_at = $2 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -31,10 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}/credit", post(update_credit))
         .route("/accounts/{id}/users", post(invite_user))
         .route("/accounts/{id}/ship-tos", post(add_ship_to))
-        .route(
-            "/accounts/{id}/ship-tos/{sid}/default",
-            post(default_ship_to),
-        )
+        .route("/accounts/{id}/ship-tos/{sid}/default", post(default_ship_to))
         .route("/accounts/{id}/ship-tos/{sid}/delete", post(remove_ship_to))
 }
 
@@ -64,22 +61,15 @@ struct AccountsListPage {
     can_create: bool,
 }
 
-async fn list(
-    state: &AppState,
-    ctx: &Ctx,
-    q: ListQuery,
-    area: Permission,
-) -> Result<Html<String>, WebError> {
+async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Result<Html<String>, WebError> {
     let p = &ctx.session.principal;
     if !p.can(area) {
         return Err(WebError::Forbidden);
     }
     let (heading, intro, base) = match area {
-        Permission::ViewOwnBook => (
-            "My accounts",
-            "Your book: the accounts you own. Open one to see its people, terms and ship-tos.",
-            "/rep",
-        ),
+        Permission::ViewOwnBook => {
+            ("My accounts", "Your book: the accounts you own. Open one to see its people, terms and ship-tos.", "/rep")
+        }
         Permission::DeskArea => (
             "Customer service desk",
             "Find any account to take a phone order or fix an order. Orders in progress will appear here.",
@@ -102,9 +92,7 @@ async fn list(
         _ => None,
     };
     let book_only = area == Permission::ViewOwnBook;
-    let mut rows =
-        account_service::search_accounts(&state.db, &actor, book_only, &q.q, after, PAGE_SIZE + 1)
-            .await?;
+    let mut rows = account_service::search_accounts(&state.db, &actor, book_only, &q.q, after, PAGE_SIZE + 1).await?;
     let next_page = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|last| {
@@ -141,11 +129,7 @@ async fn rep_book(
 ) -> Result<Html<String>, WebError> {
     list(&state, &ctx, q, Permission::ViewOwnBook).await
 }
-async fn desk(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<ListQuery>,
-) -> Result<Html<String>, WebError> {
+async fn desk(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
     list(&state, &ctx, q, Permission::DeskArea).await
 }
 async fn finance(
@@ -202,12 +186,10 @@ async fn account_page(
     let actor = ctx.actor();
     let account = account_service::get_account(&state.db, &actor, &id).await?;
     let can_invite = p.can(Permission::InviteAccountUsers);
-    let users = user_service::list_account_users(&state.db, &actor, &id)
-        .await
-        .or_else(|e| match e {
-            ServiceError::Forbidden => Ok(Vec::new()),
-            other => Err(other),
-        })?;
+    let users = user_service::list_account_users(&state.db, &actor, &id).await.or_else(|e| match e {
+        ServiceError::Forbidden => Ok(Vec::new()),
+        other => Err(other),
+    })?;
     let history = audit::for_object(&state.db, "account", &id, 20)
         .await
         .map_err(ServiceError::from)?
@@ -232,10 +214,7 @@ async fn account_page(
         can_edit: p.can(Permission::ManageAccounts),
         can_credit: p.can(Permission::ManageCredit),
         can_invite,
-        statuses: AccountStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
+        statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         account,
     };
     Ok(Html(page.render()?))
@@ -258,13 +237,7 @@ async fn update_credit(
     let mut errors = Vec::new();
     let terms = PaymentTerms::parse(&f.terms);
     if terms.is_none() {
-        errors.push((
-            "terms".to_string(),
-            format!(
-                "Terms “{}” are not valid: use prepay or net 1–365.",
-                f.terms
-            ),
-        ));
+        errors.push(("terms".to_string(), format!("Terms “{}” are not valid: use prepay or net 1–365.", f.terms)));
     }
     let limit = Money::parse_non_negative(&f.credit_limit);
     if let Err(e) = &limit {
@@ -278,17 +251,7 @@ async fn update_credit(
     let (Some(terms), Ok(limit), Some(status)) = (terms, limit, status) else {
         return Err(WebError::BadRequest("invalid".into()));
     };
-    account_service::update_credit(
-        &state.db,
-        state.now(),
-        &ctx.actor(),
-        &id,
-        f.version,
-        terms,
-        limit,
-        status,
-    )
-    .await?;
+    account_service::update_credit(&state.db, state.now(), &ctx.actor(), &id, f.version, terms, limit, status).await?;
     Ok(Redirect::to(&format!("/accounts/{id}?notice=saved")))
 }
 
@@ -308,9 +271,7 @@ async fn invite_user(
         BuyerRole::parse(&f.role),
     )
     .await?;
-    Ok(Html(
-        InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?,
-    ))
+    Ok(Html(InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?))
 }
 
 #[derive(Deserialize)]
@@ -341,19 +302,9 @@ async fn add_ship_to(
         postal_code: f.postal_code,
         country: f.country,
     };
-    account_service::add_ship_to(
-        &state.db,
-        state.now(),
-        &ctx.actor(),
-        &id,
-        &f.label,
-        &addr,
-        f.make_default.is_some(),
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/accounts/{id}?notice=ship_to_added"
-    )))
+    account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, f.make_default.is_some())
+        .await?;
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_added")))
 }
 
 async fn default_ship_to(
@@ -362,9 +313,7 @@ async fn default_ship_to(
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<Redirect, WebError> {
     account_service::set_default_ship_to(&state.db, state.now(), &ctx.actor(), &id, &sid).await?;
-    Ok(Redirect::to(&format!(
-        "/accounts/{id}?notice=ship_to_default"
-    )))
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_default")))
 }
 
 async fn remove_ship_to(
@@ -373,7 +322,5 @@ async fn remove_ship_to(
     Path((id, sid)): Path<(String, String)>,
 ) -> Result<Redirect, WebError> {
     account_service::remove_ship_to(&state.db, state.now(), &ctx.actor(), &id, &sid).await?;
-    Ok(Redirect::to(&format!(
-        "/accounts/{id}?notice=ship_to_removed"
-    )))
+    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_removed")))
 }

@@ -9,9 +9,7 @@ use super::users::{InvitedPage, UserView};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::{Permission, StaffRole};
 use crate::domain::money::Money;
-use crate::service::{
-    FieldError, ServiceError, accounts as account_service, users as user_service,
-};
+use crate::service::{FieldError, ServiceError, accounts as account_service, users as user_service};
 use crate::store::users as user_store;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -24,20 +22,13 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/accounts/new", get(new_account).post(create_account))
-        .route(
-            "/admin/accounts/{id}/edit",
-            get(edit_account).post(save_account),
-        )
+        .route("/admin/accounts/{id}/edit", get(edit_account).post(save_account))
         .route("/admin/staff", get(staff).post(create_staff))
         .route("/admin/staff/{id}", get(staff_user).post(save_staff_user))
 }
 
 fn require(ctx: &Ctx, p: Permission) -> Result<(), WebError> {
-    if ctx.session.principal.can(p) {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden)
-    }
+    if ctx.session.principal.can(p) { Ok(()) } else { Err(WebError::Forbidden) }
 }
 
 /// The account form exactly as typed, so a form with errors comes back with the user's input.
@@ -115,10 +106,7 @@ impl AccountForm {
         if terms.is_none() {
             problems.push((
                 "terms".into(),
-                format!(
-                    "Terms “{}” are not valid: use prepay, or net with 1–365 days (net30).",
-                    self.terms
-                ),
+                format!("Terms “{}” are not valid: use prepay, or net with 1–365 days (net30).", self.terms),
             ));
         }
         let limit = if self.credit_limit.trim().is_empty() {
@@ -171,12 +159,7 @@ struct AccountFormPage {
 
 impl AccountFormPage {
     fn error(&self, field: &str) -> String {
-        self.errors
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -193,35 +176,16 @@ async fn form_page(
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AccountFormPage {
-        shell: Shell::new(
-            ctx,
-            if id.is_some() {
-                "Edit account"
-            } else {
-                "New account"
-            },
-        ),
+        shell: Shell::new(ctx, if id.is_some() { "Edit account" } else { "New account" }),
         is_new: id.is_none(),
-        action: id
-            .map(|i| format!("/admin/accounts/{i}/edit"))
-            .unwrap_or_else(|| "/admin/accounts/new".into()),
+        action: id.map(|i| format!("/admin/accounts/{i}/edit")).unwrap_or_else(|| "/admin/accounts/new".into()),
         f,
         errors,
         reps,
-        statuses: AccountStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
-        modes: OwnershipMode::ALL
-            .iter()
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
+        statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        modes: OwnershipMode::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -248,10 +212,7 @@ async fn create_account(
     require(&ctx, Permission::ManageAccounts)?;
     let result = match f.draft() {
         Ok(draft) => {
-            let ship = f
-                .ship_same_as_billing
-                .is_some()
-                .then(|| draft.bill_to.clone());
+            let ship = f.ship_same_as_billing.is_some().then(|| draft.bill_to.clone());
             account_service::create_account(
                 &state.db,
                 state.now(),
@@ -270,21 +231,10 @@ async fn create_account(
     }
 }
 
-async fn edit_account(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
+async fn edit_account(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageAccounts)?;
     let a = account_service::get_account(&state.db, &ctx.actor(), &id).await?;
-    form_page(
-        &state,
-        &ctx,
-        Some(&id),
-        AccountForm::from_row(&a),
-        Vec::new(),
-    )
-    .await
+    form_page(&state, &ctx, Some(&id), AccountForm::from_row(&a), Vec::new()).await
 }
 
 async fn save_account(
@@ -296,15 +246,7 @@ async fn save_account(
     require(&ctx, Permission::ManageAccounts)?;
     let result = match f.draft() {
         Ok(draft) => {
-            account_service::update_account(
-                &state.db,
-                state.now(),
-                &ctx.actor(),
-                &id,
-                f.version,
-                &draft,
-            )
-            .await
+            account_service::update_account(&state.db, state.now(), &ctx.actor(), &id, f.version, &draft).await
         }
         Err(e) => Err(e),
     };
@@ -325,10 +267,7 @@ struct StaffPage {
 }
 
 fn staff_role_options() -> Vec<(&'static str, &'static str)> {
-    StaffRole::ALL
-        .iter()
-        .map(|r| (r.as_str(), r.label()))
-        .collect()
+    StaffRole::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
 }
 
 async fn staff(
@@ -382,19 +321,10 @@ async fn create_staff(
     Form(f): Form<StaffForm>,
 ) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageStaff)?;
-    let inv = user_service::create_staff_user(
-        &state.db,
-        state.now(),
-        &ctx.actor(),
-        &f.email,
-        &f.name,
-        &f.phone,
-        &f.roles(),
-    )
-    .await?;
-    Ok(Html(
-        InvitedPage::new(&state, &ctx, &inv, "/admin/staff").render()?,
-    ))
+    let inv =
+        user_service::create_staff_user(&state.db, state.now(), &ctx.actor(), &f.email, &f.name, &f.phone, &f.roles())
+            .await?;
+    Ok(Html(InvitedPage::new(&state, &ctx, &inv, "/admin/staff").render()?))
 }
 
 #[derive(Template)]
@@ -405,20 +335,13 @@ struct StaffUserPage {
     roles: Vec<(&'static str, &'static str, bool)>,
 }
 
-async fn staff_user(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Html<String>, WebError> {
+async fn staff_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::ManageStaff)?;
     let u = user_service::get_staff_user(&state.db, &ctx.actor(), &id).await?;
     let held = u.staff_roles();
     let page = StaffUserPage {
         shell: Shell::new(&ctx, u.name.clone()),
-        roles: StaffRole::ALL
-            .iter()
-            .map(|r| (r.as_str(), r.label(), held.contains(r)))
-            .collect(),
+        roles: StaffRole::ALL.iter().map(|r| (r.as_str(), r.label(), held.contains(r))).collect(),
         u: UserView::from(&u),
     };
     Ok(Html(page.render()?))
@@ -431,15 +354,6 @@ async fn save_staff_user(
     Form(f): Form<StaffForm>,
 ) -> Result<Redirect, WebError> {
     require(&ctx, Permission::ManageStaff)?;
-    user_service::update_staff_user(
-        &state.db,
-        state.now(),
-        &ctx.actor(),
-        &id,
-        &f.name,
-        &f.phone,
-        &f.roles(),
-    )
-    .await?;
+    user_service::update_staff_user(&state.db, state.now(), &ctx.actor(), &id, &f.name, &f.phone, &f.roles()).await?;
     Ok(Redirect::to("/admin/staff?notice=saved"))
 }

@@ -2,9 +2,7 @@
 
 use super::AppState;
 use super::error::WebError;
-use super::session::{
-    ClientIp, Ctx, MaybeCtx, PRE_CSRF_COOKIE, SESSION_COOKIE, safe_next, set_cookie, settings,
-};
+use super::session::{ClientIp, Ctx, MaybeCtx, PRE_CSRF_COOKIE, SESSION_COOKIE, safe_next, set_cookie, settings};
 use super::shell::{Shell, home_for};
 use crate::service::ServiceError;
 use crate::service::auth::{self, LinkPurpose};
@@ -21,14 +19,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/forgot", get(forgot_page).post(forgot))
-        .route(
-            "/set-password/{token}",
-            get(set_password_page).post(set_password),
-        )
-        .route(
-            "/me/password",
-            get(change_password_page).post(change_password),
-        )
+        .route("/set-password/{token}", get(set_password_page).post(set_password))
+        .route("/me/password", get(change_password_page).post(change_password))
 }
 
 pub async fn home(ctx: MaybeCtx) -> Redirect {
@@ -81,38 +73,19 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let result = auth::sign_in(
-        &state.db,
-        state.now(),
-        &form.email,
-        &form.password,
-        &ip,
-        ua,
-        &settings(&state),
-    )
-    .await;
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let result = auth::sign_in(&state.db, state.now(), &form.email, &form.password, &ip, ua, &settings(&state)).await;
     match result {
         Ok(new) => {
             // A fresh session id at sign-in; any earlier session cookie of this browser is ended.
             if let Some(s) = &ctx.session {
                 auth::sign_out(&state.db, &s.id_hash).await?;
             }
-            let target =
-                safe_next(Some(&form.next)).unwrap_or_else(|| home_for(&new.principal).to_string());
+            let target = safe_next(Some(&form.next)).unwrap_or_else(|| home_for(&new.principal).to_string());
             let mut res = Redirect::to(&target).into_response();
             let h = res.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, SESSION_COOKIE, &new.token, "Lax", None),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(&state, PRE_CSRF_COOKIE, "", "Strict", Some(0)),
-            );
+            h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &new.token, "Lax", None));
+            h.append(header::SET_COOKIE, set_cookie(&state, PRE_CSRF_COOKIE, "", "Strict", Some(0)));
             Ok(res)
         }
         Err(ServiceError::BadCredentials) => {
@@ -133,10 +106,7 @@ async fn logout(State(state): State<AppState>, ctx: MaybeCtx) -> Result<Response
         auth::sign_out(&state.db, &s.id_hash).await?;
     }
     let mut res = Redirect::to("/login?notice=signed_out").into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state, SESSION_COOKIE, "", "Lax", Some(0)),
-    );
+    res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", "Lax", Some(0)));
     Ok(res)
 }
 
@@ -147,12 +117,7 @@ struct ForgotPage {
 }
 
 async fn forgot_page(ctx: MaybeCtx) -> Result<Html<String>, WebError> {
-    Ok(Html(
-        ForgotPage {
-            shell: Shell::anonymous("Forgot password", &ctx.csrf),
-        }
-        .render()?,
-    ))
+    Ok(Html(ForgotPage { shell: Shell::anonymous("Forgot password", &ctx.csrf) }.render()?))
 }
 
 #[derive(Deserialize)]
@@ -160,10 +125,7 @@ pub struct ForgotForm {
     email: String,
 }
 
-async fn forgot(
-    State(state): State<AppState>,
-    Form(form): Form<ForgotForm>,
-) -> Result<Redirect, WebError> {
+async fn forgot(State(state): State<AppState>, Form(form): Form<ForgotForm>) -> Result<Redirect, WebError> {
     auth::request_password_reset(&state.db, state.now(), &form.email).await?;
     Ok(Redirect::to("/login?notice=reset_sent"))
 }
@@ -221,15 +183,7 @@ async fn set_password(
     Path(token): Path<String>,
     Form(form): Form<SetPasswordForm>,
 ) -> Result<Response, WebError> {
-    match auth::set_password_with_link(
-        &state.db,
-        state.now(),
-        &token,
-        &form.password,
-        &form.confirmation,
-    )
-    .await
-    {
+    match auth::set_password_with_link(&state.db, state.now(), &token, &form.password, &form.confirmation).await {
         Ok(_) => Ok(Redirect::to("/login?notice=password_set").into_response()),
         Err(ServiceError::NotFound) => Ok(expired_link()),
         Err(ServiceError::Invalid(errors)) => {
@@ -261,10 +215,7 @@ pub struct NoticeQuery {
     pub notice: Option<String>,
 }
 
-async fn change_password_page(
-    ctx: Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
+async fn change_password_page(ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
     let page = ChangePasswordPage {
         shell: Shell::new(&ctx, "Your password").with_notice(q.notice.as_deref()),
         email: ctx.session.principal.email.clone(),

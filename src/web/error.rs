@@ -31,12 +31,7 @@ struct ErrorPage<'a> {
 }
 
 pub fn error_page(status: StatusCode, title: &str, message: &str, items: Vec<String>) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        title,
-        message,
-        items,
-    };
+    let page = ErrorPage { status: status.as_u16(), title, message, items };
     let body = page.render().unwrap_or_else(|_| title.to_string());
     (status, Html(body)).into_response()
 }
@@ -62,27 +57,19 @@ impl IntoResponse for WebError {
                 "This form was not sent from this site or has expired. Go back, reload the page and try again.",
                 vec![],
             ),
-            WebError::BadRequest(msg) => {
-                error_page(StatusCode::BAD_REQUEST, "Bad request", &msg, vec![])
-            }
+            WebError::BadRequest(msg) => error_page(StatusCode::BAD_REQUEST, "Bad request", &msg, vec![]),
             WebError::Service(ServiceError::Invalid(errors)) => error_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Please correct the input",
                 "Nothing was changed. Go back and fix:",
                 errors.into_iter().map(|e| e.message).collect(),
             ),
-            WebError::Service(ServiceError::Conflict(msg)) => error_page(
-                StatusCode::CONFLICT,
-                "Changed by someone else",
-                &msg,
-                vec![],
-            ),
-            WebError::Service(ServiceError::BadCredentials) => error_page(
-                StatusCode::UNAUTHORIZED,
-                "Sign-in failed",
-                "Wrong e-mail or password.",
-                vec![],
-            ),
+            WebError::Service(ServiceError::Conflict(msg)) => {
+                error_page(StatusCode::CONFLICT, "Changed by someone else", &msg, vec![])
+            }
+            WebError::Service(ServiceError::BadCredentials) => {
+                error_page(StatusCode::UNAUTHORIZED, "Sign-in failed", "Wrong e-mail or password.", vec![])
+            }
             WebError::Service(ServiceError::Throttled { retry_after }) => {
                 let mut res = error_page(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -93,8 +80,7 @@ impl IntoResponse for WebError {
                     ),
                     vec![],
                 );
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 res
             }
             other => {

@@ -25,19 +25,11 @@ pub fn router() -> Router<AppState> {
 }
 
 fn require(ctx: &Ctx, p: Permission) -> Result<(), WebError> {
-    if ctx.session.principal.can(p) {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden)
-    }
+    if ctx.session.principal.can(p) { Ok(()) } else { Err(WebError::Forbidden) }
 }
 
 fn own_account_id(ctx: &Ctx) -> Result<String, WebError> {
-    ctx.session
-        .principal
-        .buyer_account()
-        .map(str::to_string)
-        .ok_or(WebError::Forbidden)
+    ctx.session.principal.buyer_account().map(str::to_string).ok_or(WebError::Forbidden)
 }
 
 /// The owning rep, as buyers see them: a name and how to reach them.
@@ -47,21 +39,12 @@ pub struct RepContact {
     pub phone: String,
 }
 
-pub async fn rep_contact(
-    state: &AppState,
-    account: &AccountRow,
-) -> Result<Option<RepContact>, WebError> {
+pub async fn rep_contact(state: &AppState, account: &AccountRow) -> Result<Option<RepContact>, WebError> {
     let Some(rep_id) = &account.owner_rep_id else {
         return Ok(None);
     };
-    let rep = user_store::get(&state.db, rep_id)
-        .await
-        .map_err(crate::service::ServiceError::from)?;
-    Ok(rep.filter(|r| r.active).map(|r| RepContact {
-        name: r.name,
-        email: r.email,
-        phone: r.phone,
-    }))
+    let rep = user_store::get(&state.db, rep_id).await.map_err(crate::service::ServiceError::from)?;
+    Ok(rep.filter(|r| r.active).map(|r| RepContact { name: r.name, email: r.email, phone: r.phone }))
 }
 
 #[derive(Template)]
@@ -76,8 +59,7 @@ struct HomePage {
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::PortalView)?;
-    let account =
-        account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
+    let account = account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
     let p = &ctx.session.principal;
     let page = HomePage {
         shell: Shell::new(&ctx, account.name.clone()),
@@ -107,11 +89,7 @@ async fn account(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>
     let account = account_service::get_account(&state.db, &actor, &id).await?;
     let is_manager = ctx.session.principal.can(Permission::ManageOwnAccountUsers);
     let users = if is_manager {
-        user_service::list_account_users(&state.db, &actor, &id)
-            .await?
-            .iter()
-            .map(UserView::from)
-            .collect()
+        user_service::list_account_users(&state.db, &actor, &id).await?.iter().map(UserView::from).collect()
     } else {
         Vec::new()
     };
@@ -137,10 +115,7 @@ struct UsersPage {
 }
 
 pub fn buyer_role_options() -> Vec<(&'static str, &'static str, &'static str)> {
-    BuyerRole::ALL
-        .iter()
-        .map(|r| (r.as_str(), r.label(), r.describe()))
-        .collect()
+    BuyerRole::ALL.iter().map(|r| (r.as_str(), r.label(), r.describe())).collect()
 }
 
 async fn users(

@@ -26,10 +26,7 @@ const MAX_FORM_BYTES: usize = 1024 * 1024;
 pub struct CsrfToken(pub String);
 
 pub fn settings(state: &AppState) -> SessionSettings {
-    SessionSettings {
-        idle_secs: state.config.session_idle_secs,
-        absolute_secs: state.config.session_absolute_secs,
-    }
+    SessionSettings { idle_secs: state.config.session_idle_secs, absolute_secs: state.config.session_absolute_secs }
 }
 
 pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -44,13 +41,7 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value with our flags: HttpOnly, SameSite, Path=/, Secure on https.
-pub fn set_cookie(
-    state: &AppState,
-    name: &str,
-    value: &str,
-    same_site: &str,
-    max_age: Option<i64>,
-) -> HeaderValue {
+pub fn set_cookie(state: &AppState, name: &str, value: &str, same_site: &str, max_age: Option<i64>) -> HeaderValue {
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
     if let Some(age) = max_age {
         c.push_str(&format!("; Max-Age={age}"));
@@ -74,34 +65,21 @@ fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
         return true;
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-        return !(origin == state.config.public_origin()
-            || (!host.is_empty() && origin_host == host));
+        return !(origin == state.config.public_origin() || (!host.is_empty() && origin_host == host));
     }
     false
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a token matched.
 fn tokens_match(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && !a.is_empty()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Loads the session (if any) into the request, enforces CSRF on state-changing requests, and
 /// hands out the pre-sign-in CSRF cookie.
-pub async fn session_layer(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Result<Response, WebError> {
+pub async fn session_layer(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, WebError> {
     let now = state.now();
     let session = match cookie_value(req.headers(), SESSION_COOKIE) {
         Some(token) => auth::authenticate(&state.db, now, token, &settings(&state)).await?,
@@ -124,11 +102,7 @@ pub async fn session_layer(
         if cross_site(&state, req.headers()) {
             return Err(WebError::CsrfRefused);
         }
-        let header_token = req
-            .headers()
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
         let (provided, rebuilt) = match header_token {
             Some(t) => (Some(t), req),
             None => {
@@ -138,12 +112,7 @@ pub async fn session_layer(
                     .map_err(|_| WebError::BadRequest("Form too large.".into()))?;
                 let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                     .ok()
-                    .and_then(|pairs| {
-                        pairs
-                            .into_iter()
-                            .find(|(k, _)| k == "_csrf")
-                            .map(|(_, v)| v)
-                    });
+                    .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));
                 (field, Request::from_parts(parts, Body::from(bytes)))
             }
         };
@@ -157,10 +126,7 @@ pub async fn session_layer(
     req.extensions_mut().insert(session);
     let mut res = next.run(req).await;
     if let Some(t) = new_pre_token {
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(&state, PRE_CSRF_COOKIE, &t, "Strict", None),
-        );
+        res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_CSRF_COOKIE, &t, "Strict", None));
     }
     Ok(res)
 }
@@ -183,23 +149,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let session = parts.extensions.get::<Option<Session>>().cloned().flatten();
-        let csrf = parts
-            .extensions
-            .get::<CsrfToken>()
-            .map(|t| t.0.clone())
-            .unwrap_or_default();
+        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         match session {
-            Some(session) => Ok(Ctx {
-                session,
-                csrf,
-                path: parts.uri.path().to_string(),
-            }),
+            Some(session) => Ok(Ctx { session, csrf, path: parts.uri.path().to_string() }),
             None => {
-                let next = if parts.method == Method::GET {
-                    parts.uri.path()
-                } else {
-                    "/"
-                };
+                let next = if parts.method == Method::GET { parts.uri.path() } else { "/" };
                 let target = format!("/login?next={}", urlencode(next));
                 Err(Redirect::to(&target).into_response())
             }
@@ -219,27 +173,19 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeCtx {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(MaybeCtx {
             session: parts.extensions.get::<Option<Session>>().cloned().flatten(),
-            csrf: parts
-                .extensions
-                .get::<CsrfToken>()
-                .map(|t| t.0.clone())
-                .unwrap_or_default(),
+            csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
         })
     }
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("v", s)])
-        .map(|e| e[2..].to_string())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("v", s)]).map(|e| e[2..].to_string()).unwrap_or_default()
 }
 
 /// Only same-site paths are accepted as redirect targets (no open redirect).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://")
-    })
-    .map(str::to_string)
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://"))
+        .map(str::to_string)
 }
 
 #[cfg(test)]

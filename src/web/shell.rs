@@ -41,20 +41,15 @@ pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
         items.push(("/admin/accounts", "Accounts"));
         items.push(("/admin/staff", "Staff"));
     }
-    // The longest matching prefix is the active item.
-    let active = items
-        .iter()
-        .filter(|(href, _)| path == *href || path.starts_with(&format!("{href}/")))
-        .map(|(h, _)| h.len())
-        .max();
-    items
-        .into_iter()
-        .map(|(href, label)| NavItem {
-            href,
-            label,
-            active: Some(href.len()) == active && (path == href || path.starts_with(href)),
-        })
-        .collect()
+    // The longest matching prefix is the active item; an account page belongs to the area its
+    // lists live in (admin's accounts, else the rep's book, the desk, finance).
+    let matches = |href: &str| path == href || path.starts_with(&format!("{href}/"));
+    let active = if path.starts_with("/accounts/") {
+        ["/admin/accounts", "/rep", "/desk", "/finance"].into_iter().find(|h| items.iter().any(|(i, _)| i == h))
+    } else {
+        items.iter().filter(|(href, _)| matches(href)).max_by_key(|(href, _)| href.len()).map(|(href, _)| *href)
+    };
+    items.into_iter().map(|(href, label)| NavItem { href, label, active: Some(href) == active }).collect()
 }
 
 /// Where a principal lands after sign-in.
@@ -130,12 +125,7 @@ impl Shell {
 pub fn date(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[day] [month repr:short] [year]"
-            ))
-            .ok()
-        })
+        .and_then(|t| t.format(time::macros::format_description!("[day] [month repr:short] [year]")).ok())
         .unwrap_or_default()
 }
 
@@ -143,10 +133,31 @@ pub fn datetime(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
         .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[day] [month repr:short] [year] [hour]:[minute] UTC"
-            ))
-            .ok()
+            t.format(time::macros::format_description!("[day] [month repr:short] [year] [hour]:[minute] UTC")).ok()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::auth::{BuyerRole, StaffRole};
+
+    fn active(p: &Principal, path: &str) -> Vec<&'static str> {
+        nav_for(p, path).into_iter().filter(|i| i.active).map(|i| i.label).collect()
+    }
+
+    #[test]
+    fn one_active_item_by_area() {
+        let admin = Principal::staff("a".into(), "A".into(), "a@x".into(), vec![StaffRole::Admin]);
+        assert_eq!(active(&admin, "/admin/accounts/new"), vec!["Accounts"]);
+        assert_eq!(active(&admin, "/accounts/123"), vec!["Accounts"]);
+        assert_eq!(active(&admin, "/desk"), vec!["Desk"]);
+        let rep = Principal::staff("r".into(), "R".into(), "r@x".into(), vec![StaffRole::SalesRep]);
+        assert_eq!(active(&rep, "/accounts/123"), vec!["My accounts"]);
+        let buyer = Principal::buyer("b".into(), "B".into(), "b@x".into(), "acc".into(), BuyerRole::Manager);
+        assert_eq!(active(&buyer, "/portal"), vec!["Home"]);
+        assert_eq!(active(&buyer, "/portal/users"), vec!["Users"]);
+        assert!(active(&buyer, "/me/password").is_empty());
+    }
 }

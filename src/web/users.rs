@@ -48,10 +48,7 @@ impl From<&UserRow> for UserView {
             role_code: u.roles.clone(),
             active: u.active,
             invited: !u.has_password(),
-            last_sign_in: u
-                .last_sign_in_at
-                .map(date)
-                .unwrap_or_else(|| "never".into()),
+            last_sign_in: u.last_sign_in_at.map(date).unwrap_or_else(|| "never".into()),
         }
     }
 }
@@ -106,8 +103,8 @@ async fn change_role(
     Path(id): Path<String>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, WebError> {
-    let role = BuyerRole::parse(&form.role)
-        .ok_or_else(|| WebError::BadRequest(format!("Unknown role “{}”.", form.role)))?;
+    let role =
+        BuyerRole::parse(&form.role).ok_or_else(|| WebError::BadRequest(format!("Unknown role “{}”.", form.role)))?;
     user_service::change_account_user_role(&state.db, state.now(), &ctx.actor(), &id, role).await?;
     Ok(back_to(&form.back, "role_changed"))
 }

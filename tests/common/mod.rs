@@ -40,16 +40,8 @@ impl DbPlace {
                 let schema = format!("t_{tag}");
                 let sep = if url.contains('?') { '&' } else { '?' };
                 // application_name tags this test's connections so cleanup can end them (see Drop).
-                let db_url = format!(
-                    "{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
-                );
-                (
-                    DbPlace::PgSchema {
-                        admin_url: url,
-                        schema,
-                    },
-                    db_url,
-                )
+                let db_url = format!("{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}");
+                (DbPlace::PgSchema { admin_url: url, schema }, db_url)
             }
             _ => {
                 let path = std::env::temp_dir().join(format!("portico-test-{tag}.db"));
@@ -61,9 +53,7 @@ impl DbPlace {
 
     pub async fn prepare(&self) {
         if let DbPlace::PgSchema { admin_url, schema } = self {
-            let admin = Db::connect(admin_url)
-                .await
-                .expect("TEST_DATABASE_URL must be reachable");
+            let admin = Db::connect(admin_url).await.expect("TEST_DATABASE_URL must be reachable");
             if let Db::Postgres(p) = &admin {
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
                     .execute(p)
@@ -96,11 +86,15 @@ impl Drop for DbPlace {
                         if let Ok(Db::Postgres(p)) = Db::connect(&url).await {
                             // End the test's own connections first: one left idle in a transaction
                             // (its rollback queued on a runtime that is now blocked) would hold locks.
-                            let _ = sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1")
-                                .bind(&schema)
+                            let _ = sqlx::query(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                            )
+                            .bind(&schema)
+                            .execute(&p)
+                            .await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
                                 .execute(&p)
                                 .await;
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&p).await;
                             p.close().await;
                         }
                     });
@@ -124,16 +118,9 @@ impl TestApp {
     pub async fn new() -> TestApp {
         let (place, url) = DbPlace::new();
         place.prepare().await;
-        let state = portico::open(Config::for_database(&url))
-            .await
-            .expect("open test database");
+        let state = portico::open(Config::for_database(&url)).await.expect("open test database");
         let router = build_router(state.clone());
-        TestApp {
-            state,
-            router,
-            url,
-            place,
-        }
+        TestApp { state, router, url, place }
     }
 
     pub fn db(&self) -> &Db {
@@ -145,45 +132,27 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
-        let res = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router is infallible");
+        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     pub fn client(&self) -> Client<'_> {
-        Client {
-            app: self,
-            cookies: BTreeMap::new(),
-            extra_headers: Vec::new(),
-        }
+        Client { app: self, cookies: BTreeMap::new(), extra_headers: Vec::new() }
     }
 
     /// A staff user with a password, committed directly through the store.
     pub async fn staff(&self, name: &str, roles: &[StaffRole]) -> users::UserRow {
         let email = format!("{}@seller.test", name.to_lowercase().replace(' ', "."));
-        self.insert_user(&email, name, "staff", &StaffRole::join(roles), None)
-            .await
+        self.insert_user(&email, name, "staff", &StaffRole::join(roles), None).await
     }
 
     pub async fn buyer(&self, account_id: &str, name: &str, role: BuyerRole) -> users::UserRow {
-        let email = format!(
-            "{}.{}@buyer.test",
-            name.to_lowercase().replace(' ', "."),
-            &account_id[account_id.len() - 6..]
-        );
-        self.insert_user(&email, name, "buyer", role.as_str(), Some(account_id))
-            .await
+        let email =
+            format!("{}.{}@buyer.test", name.to_lowercase().replace(' ', "."), &account_id[account_id.len() - 6..]);
+        self.insert_user(&email, name, "buyer", role.as_str(), Some(account_id)).await
     }
 
     pub async fn insert_user(
@@ -222,11 +191,7 @@ impl TestApp {
         let draft = AccountDraft {
             name: name.to_string(),
             status: AccountStatus::Active,
-            ownership_mode: if rep.is_some() {
-                OwnershipMode::RepLed
-            } else {
-                OwnershipMode::SelfService
-            },
+            ownership_mode: if rep.is_some() { OwnershipMode::RepLed } else { OwnershipMode::SelfService },
             owner_rep_id: rep.map(str::to_string),
             terms: PaymentTerms::Net(30),
             credit_limit: Money::from_units(25_000).unwrap(),
@@ -237,20 +202,8 @@ impl TestApp {
         };
         let mut tx = self.db().begin().await.unwrap();
         let number = format!("A-{}", tx.next_counter("account").await.unwrap());
-        accounts::insert(&mut tx, &id, &number, &draft, self.now())
-            .await
-            .unwrap();
-        accounts::insert_ship_to(
-            &mut tx,
-            &new_id(),
-            &id,
-            "Main",
-            &address(),
-            true,
-            self.now(),
-        )
-        .await
-        .unwrap();
+        accounts::insert(&mut tx, &id, &number, &draft, self.now()).await.unwrap();
+        accounts::insert_ship_to(&mut tx, &new_id(), &id, "Main", &address(), true, self.now()).await.unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -259,20 +212,12 @@ impl TestApp {
     pub async fn signed_in(&self, email: &str) -> Client<'_> {
         let mut c = self.client();
         let res = c.login(email, PASSWORD).await;
-        assert_eq!(
-            res.status,
-            StatusCode::SEE_OTHER,
-            "sign-in of {email} failed: {}",
-            res.body
-        );
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in of {email} failed: {}", res.body);
         c
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(c)
-            .await)
-        .unwrap()
+        portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await).unwrap()
     }
 }
 
@@ -295,10 +240,7 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     /// The CSRF token a page embeds (`<meta name="csrf-token">`).
@@ -326,11 +268,7 @@ pub struct Client<'a> {
 
 impl<'a> Client<'a> {
     fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
     fn absorb(&mut self, res: &TestResponse) {
@@ -347,26 +285,15 @@ impl<'a> Client<'a> {
         }
     }
 
-    pub async fn request(
-        &mut self,
-        method: Method,
-        path: &str,
-        body: Option<String>,
-    ) -> TestResponse {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::COOKIE, self.cookie_header());
+    pub async fn request(&mut self, method: Method, path: &str, body: Option<String>) -> TestResponse {
+        let mut b = Request::builder().method(method).uri(path).header(header::COOKIE, self.cookie_header());
         for (k, v) in &self.extra_headers {
             b = b.header(k.as_str(), v.as_str());
         }
         if body.is_some() {
             b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         }
-        let res = self
-            .app
-            .send(b.body(Body::from(body.unwrap_or_default())).unwrap())
-            .await;
+        let res = self.app.send(b.body(Body::from(body.unwrap_or_default())).unwrap()).await;
         self.absorb(&res);
         res
     }
@@ -382,10 +309,7 @@ impl<'a> Client<'a> {
         {
             return token;
         }
-        self.get("/login")
-            .await
-            .csrf()
-            .expect("the sign-in page carries a csrf token")
+        self.get("/login").await.csrf().expect("the sign-in page carries a csrf token")
     }
 
     /// Posts a form with a valid CSRF token.
@@ -393,8 +317,7 @@ impl<'a> Client<'a> {
         let token = self.csrf().await;
         let mut all: Vec<(&str, &str)> = vec![("_csrf", &token)];
         all.extend_from_slice(fields);
-        self.post_raw(path, serde_urlencoded::to_string(&all).unwrap())
-            .await
+        self.post_raw(path, serde_urlencoded::to_string(&all).unwrap()).await
     }
 
     /// Posts a body exactly as given (for CSRF tests).
@@ -403,8 +326,7 @@ impl<'a> Client<'a> {
     }
 
     pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
-        self.post("/login", &[("email", email), ("password", password)])
-            .await
+        self.post("/login", &[("email", email), ("password", password)]).await
     }
 
     pub fn session_cookie(&self) -> Option<String> {
