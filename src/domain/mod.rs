@@ -2,5 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod catalog;
 pub mod money;
 pub mod password;
+pub mod pricing;
