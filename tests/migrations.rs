@@ -41,7 +41,11 @@ fn declared_columns(dir: &str) -> Columns {
         let sql = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
         let mut table: Option<String> = None;
         for line in sql.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ")
+                && let Some((t, col)) = rest.split_once(" ADD COLUMN ")
+            {
+                out.insert((t.trim().to_string(), col.split_whitespace().next().unwrap().to_string()));
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 table = Some(rest.split_whitespace().next().unwrap().to_string());
             } else if line.starts_with(')') {
                 table = None;

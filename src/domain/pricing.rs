@@ -28,6 +28,16 @@ impl SourceKind {
         }
     }
 
+    /// Short form for tables: "Contract", "Group list".
+    pub fn short_label(self) -> &'static str {
+        match self {
+            SourceKind::Contract => "Contract",
+            SourceKind::AccountList => "Account list",
+            SourceKind::GroupList => "Group list",
+            SourceKind::Base => "List",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             SourceKind::Contract => "Your contract price",

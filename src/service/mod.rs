@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod catalog;
 pub mod users;
 
 use crate::domain::auth::Principal;

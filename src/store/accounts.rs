@@ -346,3 +346,24 @@ pub async fn ensure_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResul
     .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+pub async fn insert_group(tx: &mut Tx, id: &str, name: &str, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("INSERT INTO account_groups (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE accounts SET group_id = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(group_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -10,6 +10,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod inventory;
+pub mod pricing;
+pub mod products;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

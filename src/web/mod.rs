@@ -3,6 +3,7 @@
 mod account_pages;
 mod admin;
 mod auth_pages;
+mod catalog;
 pub mod error;
 mod portal;
 pub mod session;
@@ -55,6 +56,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/", get(auth_pages::home))
         .merge(auth_pages::router())
         .merge(portal::router())
+        .merge(catalog::router())
         .merge(account_pages::router())
         .merge(admin::router())
         .merge(users::router())

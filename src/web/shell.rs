@@ -23,6 +23,7 @@ pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
     let mut items: Vec<(&'static str, &'static str)> = Vec::new();
     if p.can(Permission::PortalView) {
         items.push(("/portal", "Home"));
+        items.push(("/portal/catalog", "Catalog"));
         items.push(("/portal/account", "Account"));
         if p.can(Permission::ManageOwnAccountUsers) {
             items.push(("/portal/users", "Users"));
@@ -44,7 +45,9 @@ pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
     // The longest matching prefix is the active item; an account page belongs to the area its
     // lists live in (admin's accounts, else the rep's book, the desk, finance).
     let matches = |href: &str| path == href || path.starts_with(&format!("{href}/"));
-    let active = if path.starts_with("/accounts/") {
+    let active = if path.starts_with("/portal/products/") {
+        Some("/portal/catalog")
+    } else if path.starts_with("/accounts/") {
         ["/admin/accounts", "/rep", "/desk", "/finance"].into_iter().find(|h| items.iter().any(|(i, _)| i == h))
     } else {
         items.iter().filter(|(href, _)| matches(href)).max_by_key(|(href, _)| href.len()).map(|(href, _)| *href)
@@ -158,6 +161,7 @@ mod tests {
         let buyer = Principal::buyer("b".into(), "B".into(), "b@x".into(), "acc".into(), BuyerRole::Manager);
         assert_eq!(active(&buyer, "/portal"), vec!["Home"]);
         assert_eq!(active(&buyer, "/portal/users"), vec!["Users"]);
+        assert_eq!(active(&buyer, "/portal/products/GLV-1"), vec!["Catalog"]);
         assert!(active(&buyer, "/me/password").is_empty());
     }
 }

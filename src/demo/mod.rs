@@ -2,6 +2,8 @@
 //! service, finance and an admin, and 36 customer accounts across every ownership mode and terms.
 //! Deterministic: the same seed gives the same company (names, numbers, ids).
 
+mod catalog;
+
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::{BuyerRole, StaffRole};
 use crate::domain::money::Money;
@@ -14,7 +16,7 @@ pub const DEMO_PASSWORD: &str = "meridian-demo-2026";
 pub const SEED: u64 = 20_261_126;
 
 /// A small deterministic generator (SplitMix64): enough for picking demo data, no dependency.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -24,13 +26,13 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
-    fn id(&mut self) -> String {
+    pub(crate) fn id(&mut self) -> String {
         let hi = self.next() as u128;
         let lo = self.next() as u128;
         uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid().to_string()
@@ -155,6 +157,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
     }
 
     let mut buyer_logins_done = false;
+    let mut seeded_accounts: Vec<(String, String)> = Vec::new();
     for (i, (name, city, region)) in CUSTOMERS.iter().enumerate() {
         let id = rng.id();
         let number = format!("A-{}", tx.next_counter("account").await?);
@@ -195,6 +198,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
             bill_to: bill.clone(),
         };
         accounts::insert(&mut tx, &id, &number, &draft, now).await?;
+        seeded_accounts.push((id.clone(), name.to_string()));
         let sites = 1 + rng.below(3);
         for s in 0..sites {
             let label = ["Main", "Receiving dock", "Satellite office"][s as usize];
@@ -238,6 +242,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         buyer_logins_done |= i == 0;
     }
     debug_assert!(buyer_logins_done);
+    catalog::seed(&mut tx, &mut rng, now, &seeded_accounts).await?;
     audit::append(
         &mut tx,
         &audit::AuditEntry {

@@ -1,0 +1,178 @@
+//! Warehouses and stock levels. Every change of stock goes through [`adjust_on_hand`], which keeps
+//! the movement journal (who, what, why) in the same transaction.
+
+use super::{Db, StoreResult, Tx, new_id};
+use crate::{on_db, on_tx};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WarehouseRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub sort: i64,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StockRow {
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub incoming: i64,
+    pub incoming_eta: Option<String>,
+}
+
+/// Stock of one product summed over warehouses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockTotal {
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub incoming: i64,
+    /// The earliest expected arrival of incoming stock.
+    pub next_eta: Option<String>,
+}
+
+pub async fn insert_warehouse(tx: &mut Tx, id: &str, code: &str, name: &str, sort: i64, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO warehouses (id, code, name, sort, created_at) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(id)
+    .bind(code)
+    .bind(name)
+    .bind(sort)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn warehouses(db: &Db) -> StoreResult<Vec<WarehouseRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, WarehouseRow>("SELECT id, code, name, sort FROM warehouses ORDER BY sort, code")
+        .fetch_all(c)
+        .await)
+}
+
+/// Per-warehouse rows for some products.
+pub async fn levels(db: &Db, product_ids: &[String]) -> StoreResult<Vec<StockRow>> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ph: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT product_id, warehouse_id, on_hand, reserved, incoming, incoming_eta FROM stock_levels WHERE product_id IN ({})",
+        ph.join(", ")
+    );
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for id in product_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Totals per product for some products.
+pub async fn totals(db: &Db, product_ids: &[String]) -> StoreResult<HashMap<String, StockTotal>> {
+    let mut out: HashMap<String, StockTotal> = HashMap::new();
+    for r in levels(db, product_ids).await? {
+        let t = out.entry(r.product_id).or_default();
+        t.on_hand += r.on_hand;
+        t.reserved += r.reserved;
+        t.incoming += r.incoming;
+        if r.incoming > 0 && r.incoming_eta.is_some() && (t.next_eta.is_none() || r.incoming_eta < t.next_eta) {
+            t.next_eta = r.incoming_eta;
+        }
+    }
+    Ok(out)
+}
+
+/// Sets incoming stock and its ETA for a product in a warehouse (creating the level row if needed).
+pub async fn set_incoming(
+    tx: &mut Tx,
+    product_id: &str,
+    warehouse_id: &str,
+    incoming: i64,
+    eta: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO stock_levels (product_id, warehouse_id, incoming, incoming_eta, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (product_id, warehouse_id) DO UPDATE SET incoming = excluded.incoming, incoming_eta = excluded.incoming_eta,
+             updated_at = excluded.updated_at"
+    )
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(incoming)
+    .bind(eta)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Who changed stock and why (written to the movement journal).
+pub struct StockReason<'a> {
+    pub reason: &'a str,
+    pub actor_user_id: Option<&'a str>,
+    pub channel: &'a str,
+}
+
+/// Changes on-hand stock by `delta` with a guarded update: the row's CHECK constraints refuse a
+/// result below zero or below what is reserved, so concurrent adjustments can never oversell.
+/// Returns the new on-hand quantity, or `None` when the change would go below zero / reserved.
+pub async fn adjust_on_hand(
+    tx: &mut Tx,
+    product_id: &str,
+    warehouse_id: &str,
+    delta: i64,
+    why: &StockReason<'_>,
+    now: i64,
+) -> StoreResult<Option<i64>> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO stock_levels (product_id, warehouse_id, updated_at) VALUES ($1, $2, $3) ON CONFLICT (product_id, warehouse_id) DO NOTHING"
+    )
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    let after = on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+        "UPDATE stock_levels SET on_hand = on_hand + $3, updated_at = $4
+         WHERE product_id = $1 AND warehouse_id = $2 AND on_hand + $3 >= reserved AND on_hand + $3 >= 0
+         RETURNING on_hand"
+    )
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(delta)
+    .bind(now)
+    .fetch_optional(c)
+    .await)?;
+    let Some(after) = after else { return Ok(None) };
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO stock_movements (id, at, product_id, warehouse_id, on_hand_delta, on_hand_after, reason, actor_user_id, channel)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(new_id())
+    .bind(now)
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(delta)
+    .bind(after)
+    .bind(why.reason)
+    .bind(why.actor_user_id)
+    .bind(why.channel)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(Some(after))
+}

@@ -1,0 +1,219 @@
+//! Price lists, their assignments, contracts, and loading the price sources of an account.
+
+use super::{Db, StoreResult, Tx};
+use crate::domain::money::Money;
+use crate::domain::pricing::{PriceSource, SourceKind, Tier};
+use crate::{on_db, on_tx};
+use std::collections::HashMap;
+use time::Date;
+
+pub fn parse_date(s: Option<&str>) -> Option<Date> {
+    s.and_then(|s| Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok())
+}
+
+pub fn format_iso(d: Date) -> String {
+    d.format(time::macros::format_description!("[year]-[month]-[day]")).unwrap_or_default()
+}
+
+pub struct NewPriceList<'a> {
+    pub id: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub is_base: bool,
+    pub priority: i64,
+    pub valid_from: Option<&'a str>,
+    pub valid_to: Option<&'a str>,
+}
+
+pub async fn insert_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO price_lists (id, code, name, is_base, priority, valid_from, valid_to, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+    )
+    .bind(l.id)
+    .bind(l.code)
+    .bind(l.name)
+    .bind(l.is_base)
+    .bind(l.priority)
+    .bind(l.valid_from)
+    .bind(l.valid_to)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn assign_price_list(
+    tx: &mut Tx,
+    id: &str,
+    list_id: &str,
+    account_id: Option<&str>,
+    group_id: Option<&str>,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO price_list_assignments (id, price_list_id, account_id, group_id) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(id)
+    .bind(list_id)
+    .bind(account_id)
+    .bind(group_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sets one tier of a list's price for a product (insert or replace).
+pub async fn set_list_price(
+    tx: &mut Tx,
+    list_id: &str,
+    product_id: &str,
+    min_qty: i64,
+    price: Money,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO price_list_items (price_list_id, product_id, min_qty, unit_price) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (price_list_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price"
+    )
+    .bind(list_id)
+    .bind(product_id)
+    .bind(min_qty)
+    .bind(price.raw())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub struct NewContract<'a> {
+    pub id: &'a str,
+    pub number: &'a str,
+    pub account_id: &'a str,
+    pub name: &'a str,
+    pub valid_from: Option<&'a str>,
+    pub valid_to: Option<&'a str>,
+}
+
+pub async fn insert_contract(tx: &mut Tx, k: &NewContract<'_>, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO contracts (id, number, account_id, name, valid_from, valid_to, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+    )
+    .bind(k.id)
+    .bind(k.number)
+    .bind(k.account_id)
+    .bind(k.name)
+    .bind(k.valid_from)
+    .bind(k.valid_to)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_contract_price(
+    tx: &mut Tx,
+    contract_id: &str,
+    product_id: &str,
+    min_qty: i64,
+    price: Money,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO contract_prices (contract_id, product_id, min_qty, unit_price) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (contract_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price"
+    )
+    .bind(contract_id)
+    .bind(product_id)
+    .bind(min_qty)
+    .bind(price.raw())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    source_id: String,
+    name: String,
+    priority: i64,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+    kind: String,
+    product_id: String,
+    min_qty: i64,
+    unit_price: i64,
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Every price source that could apply to `account_id` for each of `product_ids`: its contracts,
+/// the lists assigned to it and to its group, and the base list. Validity is left to the domain.
+pub async fn sources_for(
+    db: &Db,
+    account_id: &str,
+    product_ids: &[String],
+) -> StoreResult<HashMap<String, Vec<PriceSource>>> {
+    let mut out: HashMap<String, Vec<PriceSource>> = HashMap::new();
+    if product_ids.is_empty() {
+        return Ok(out);
+    }
+    let ph = placeholders(2, product_ids.len());
+    // Kind per list: 'base', 'account' (assigned to the account itself) or 'group'.
+    let sql = format!(
+        "SELECT c.id AS source_id, c.number AS name, CAST(0 AS BIGINT) AS priority, c.valid_from, c.valid_to, 'contract' AS kind,
+                cp.product_id, cp.min_qty, cp.unit_price
+         FROM contracts c JOIN contract_prices cp ON cp.contract_id = c.id
+         WHERE c.account_id = $1 AND cp.product_id IN ({ph})
+         UNION ALL
+         SELECT l.id, l.name, l.priority, l.valid_from, l.valid_to,
+                CASE WHEN l.is_base THEN 'base'
+                     WHEN EXISTS (SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = l.id AND x.account_id = $1) THEN 'account'
+                     ELSE 'group' END,
+                i.product_id, i.min_qty, i.unit_price
+         FROM price_lists l JOIN price_list_items i ON i.price_list_id = l.id
+         WHERE i.product_id IN ({ph})
+           AND (l.is_base OR EXISTS (SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = l.id
+                  AND (x.account_id = $1 OR x.group_id = (SELECT group_id FROM accounts WHERE id = $1))))"
+    );
+    let rows = on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, SourceRow>(sqlx::AssertSqlSafe(sql.clone())).bind(account_id);
+        for id in product_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })?;
+    // Group rows into one source (with its tiers) per product.
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for r in rows {
+        let kind = match r.kind.as_str() {
+            "contract" => SourceKind::Contract,
+            "account" => SourceKind::AccountList,
+            "group" => SourceKind::GroupList,
+            _ => SourceKind::Base,
+        };
+        let list = out.entry(r.product_id.clone()).or_default();
+        let key = (r.product_id.clone(), r.source_id.clone());
+        let tier = Tier { min_qty: r.min_qty, unit_price: Money::from_raw(r.unit_price) };
+        match index.get(&key) {
+            Some(&i) => list[i].tiers.push(tier),
+            None => {
+                index.insert(key, list.len());
+                list.push(PriceSource {
+                    kind,
+                    id: r.source_id,
+                    name: r.name,
+                    priority: r.priority,
+                    valid_from: parse_date(r.valid_from.as_deref()),
+                    valid_to: parse_date(r.valid_to.as_deref()),
+                    tiers: vec![tier],
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,363 @@
+//! Products, categories and customer-specific catalogs (with their materialised membership).
+
+use super::{Db, StoreResult, Tx, like_pattern};
+use crate::domain::catalog::{BackorderPolicy, QuantityRules};
+use crate::{on_db, on_tx};
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct ProductRow {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category_id: Option<String>,
+    pub uom: String,
+    pub pack_size: i64,
+    pub min_qty: i64,
+    pub multiple_qty: i64,
+    pub max_qty: Option<i64>,
+    pub image_url: Option<String>,
+    pub regulated_class: Option<String>,
+    pub active: bool,
+    pub backorder_policy: String,
+    pub external_id: Option<String>,
+    pub version: i64,
+}
+
+pub const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.category_id, p.uom, p.pack_size, p.min_qty, p.multiple_qty, p.max_qty, p.image_url, p.regulated_class, p.active, p.backorder_policy, p.external_id, p.version";
+
+impl ProductRow {
+    pub fn rules(&self) -> QuantityRules {
+        QuantityRules { min: self.min_qty, multiple: self.multiple_qty, max: self.max_qty }
+    }
+    pub fn backorder(&self) -> BackorderPolicy {
+        BackorderPolicy::parse(&self.backorder_policy).unwrap_or(BackorderPolicy::Deny)
+    }
+}
+
+/// A product as written by forms, imports and the API.
+#[derive(Clone, Debug)]
+pub struct ProductInput {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category_id: Option<String>,
+    pub uom: String,
+    pub pack_size: i64,
+    pub rules: QuantityRules,
+    pub image_url: Option<String>,
+    pub regulated_class: Option<String>,
+    pub active: bool,
+    pub backorder: BackorderPolicy,
+    pub external_id: Option<String>,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl ProductInput {
+    /// Lower-case text searched by the catalog: SKU, name and attribute values.
+    pub fn search_text(&self) -> String {
+        let mut s = format!("{} {}", self.sku, self.name);
+        for (k, v) in &self.attributes {
+            s.push(' ');
+            s.push_str(k);
+            s.push(' ');
+            s.push_str(v);
+        }
+        s.to_lowercase()
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CategoryRow {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub path: String,
+    pub sort: i64,
+}
+
+pub async fn insert_category(
+    tx: &mut Tx,
+    id: &str,
+    parent_id: Option<&str>,
+    name: &str,
+    path: &str,
+    sort: i64,
+    now: i64,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO categories (id, parent_id, name, path, sort, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(id)
+    .bind(parent_id)
+    .bind(name)
+    .bind(path)
+    .bind(sort)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn categories(db: &Db) -> StoreResult<Vec<CategoryRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, CategoryRow>(
+        "SELECT id, parent_id, name, path, sort FROM categories ORDER BY path"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Inserts or updates a product by SKU; returns its id.
+pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreResult<String> {
+    let id = on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, String>(
+        "INSERT INTO products (id, sku, name, description, category_id, uom, pack_size, min_qty, multiple_qty, max_qty, image_url,
+                               regulated_class, active, backorder_policy, external_id, search_text, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description, category_id = excluded.category_id,
+             uom = excluded.uom, pack_size = excluded.pack_size, min_qty = excluded.min_qty, multiple_qty = excluded.multiple_qty,
+             max_qty = excluded.max_qty, image_url = excluded.image_url, regulated_class = excluded.regulated_class,
+             active = excluded.active, backorder_policy = excluded.backorder_policy, external_id = excluded.external_id,
+             search_text = excluded.search_text, version = products.version + 1, updated_at = excluded.updated_at
+         RETURNING id"
+    )
+    .bind(id)
+    .bind(&p.sku)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(&p.category_id)
+    .bind(&p.uom)
+    .bind(p.pack_size)
+    .bind(p.rules.min)
+    .bind(p.rules.multiple)
+    .bind(p.rules.max)
+    .bind(&p.image_url)
+    .bind(&p.regulated_class)
+    .bind(p.active)
+    .bind(p.backorder.as_str())
+    .bind(&p.external_id)
+    .bind(p.search_text())
+    .bind(now)
+    .fetch_one(c)
+    .await
+    })?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM product_attributes WHERE product_id = $1")
+        .bind(&id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    for (k, v) in &p.attributes {
+        on_tx!(tx, |c| sqlx::query("INSERT INTO product_attributes (product_id, key, value) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(k)
+            .bind(v)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(id)
+}
+
+pub async fn get_by_sku(db: &Db, sku: &str) -> StoreResult<Option<ProductRow>> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku = $1");
+    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(sku).fetch_optional(c).await)
+}
+
+pub async fn attributes(db: &Db, product_id: &str) -> StoreResult<Vec<(String, String)>> {
+    on_db!(db, |c| sqlx::query_as::<_, (String, String)>(
+        "SELECT key, value FROM product_attributes WHERE product_id = $1 ORDER BY key"
+    )
+    .bind(product_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Which products a list shows: every product (staff), or those of some catalogs (an account).
+#[derive(Clone, Copy, Debug)]
+pub enum Visibility<'a> {
+    All,
+    Catalogs(&'a [String]),
+}
+
+/// Filters of a catalog listing.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub category_ids: Vec<String>,
+    pub term: String,
+    pub include_inactive: bool,
+}
+
+/// One page of products by (name, id), starting after `after` — keyset pagination, never OFFSET.
+pub async fn list(
+    db: &Db,
+    visibility: Visibility<'_>,
+    filter: &ListFilter,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<ProductRow>> {
+    // Only static fragments and numbered placeholders are assembled; every value is bound.
+    let mut sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let next = |v: String, binds: &mut Vec<String>| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    if !filter.include_inactive {
+        sql.push_str(" AND p.active = TRUE");
+    }
+    if let Visibility::Catalogs(ids) = visibility {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ph: Vec<String> = ids.iter().map(|i| next(i.clone(), &mut binds)).collect();
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM catalog_products cp WHERE cp.product_id = p.id AND cp.catalog_id IN ({}))",
+            ph.join(", ")
+        ));
+    }
+    if !filter.category_ids.is_empty() {
+        let ph: Vec<String> = filter.category_ids.iter().map(|i| next(i.clone(), &mut binds)).collect();
+        sql.push_str(&format!(" AND p.category_id IN ({})", ph.join(", ")));
+    }
+    if !filter.term.trim().is_empty() {
+        let ph = next(like_pattern(&filter.term), &mut binds);
+        sql.push_str(&format!(" AND p.search_text LIKE {ph} ESCAPE '\\'"));
+    }
+    if let Some((name, id)) = after {
+        let n = next(name.to_string(), &mut binds);
+        let i = next(id.to_string(), &mut binds);
+        sql.push_str(&format!(" AND (p.name > {n} OR (p.name = {n} AND p.id > {i}))"));
+    }
+    sql.push_str(&format!(" ORDER BY p.name, p.id LIMIT {}", limit.clamp(1, 500)));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Whether a product is in any of the catalogs.
+pub async fn in_catalogs(db: &Db, product_id: &str, catalog_ids: &[String]) -> StoreResult<bool> {
+    if catalog_ids.is_empty() {
+        return Ok(false);
+    }
+    let ph: Vec<String> = (0..catalog_ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql =
+        format!("SELECT COUNT(*) FROM catalog_products WHERE product_id = $1 AND catalog_id IN ({})", ph.join(", "));
+    let n = on_db!(db, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(product_id);
+        for id in catalog_ids {
+            q = q.bind(id);
+        }
+        q.fetch_one(c).await
+    })?;
+    Ok(n > 0)
+}
+
+/// The catalogs an account sees: those assigned to it or its group, else the default catalog.
+pub async fn catalogs_for_account(db: &Db, account_id: &str) -> StoreResult<Vec<String>> {
+    let assigned = on_db!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT DISTINCT ca.catalog_id FROM catalog_assignments ca
+         WHERE ca.account_id = $1 OR ca.group_id = (SELECT group_id FROM accounts WHERE id = $1)
+         ORDER BY ca.catalog_id"
+    )
+    .bind(account_id)
+    .fetch_all(c)
+    .await)?;
+    if !assigned.is_empty() {
+        return Ok(assigned);
+    }
+    on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM catalogs WHERE is_default = TRUE")
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn insert_catalog(
+    tx: &mut Tx,
+    id: &str,
+    name: &str,
+    includes_all: bool,
+    is_default: bool,
+    now: i64,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO catalogs (id, name, includes_all, is_default, created_at) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(id)
+    .bind(name)
+    .bind(includes_all)
+    .bind(is_default)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn add_catalog_rule(tx: &mut Tx, catalog_id: &str, rule: &str, target_id: &str) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO catalog_rules (catalog_id, rule, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    )
+    .bind(catalog_id)
+    .bind(rule)
+    .bind(target_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn assign_catalog(
+    tx: &mut Tx,
+    id: &str,
+    catalog_id: &str,
+    account_id: Option<&str>,
+    group_id: Option<&str>,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO catalog_assignments (id, catalog_id, account_id, group_id) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(id)
+    .bind(catalog_id)
+    .bind(account_id)
+    .bind(group_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Recomputes which products belong to which catalog, from the rules, in one statement per step.
+/// Categories include their descendants (by path prefix). Runs inside the caller's transaction.
+pub async fn rebuild_catalog_membership(tx: &mut Tx) -> StoreResult<()> {
+    const STEPS: [&str; 4] = [
+        "DELETE FROM catalog_products",
+        "INSERT INTO catalog_products (catalog_id, product_id)
+         SELECT k.id, p.id FROM catalogs k CROSS JOIN products p WHERE k.includes_all = TRUE",
+        "INSERT INTO catalog_products (catalog_id, product_id)
+         SELECT DISTINCT r.catalog_id, p.id
+         FROM catalog_rules r
+         JOIN categories rc ON rc.id = r.target_id
+         JOIN categories pc ON pc.path = rc.path OR pc.path LIKE rc.path || ' / %'
+         JOIN products p ON p.category_id = pc.id
+         WHERE r.rule = 'include_category'
+         UNION
+         SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product'
+         ON CONFLICT DO NOTHING",
+        "DELETE FROM catalog_products WHERE EXISTS (
+             SELECT 1 FROM catalog_rules r
+             LEFT JOIN categories rc ON rc.id = r.target_id
+             JOIN products p ON p.id = catalog_products.product_id
+             LEFT JOIN categories pc ON pc.id = p.category_id
+             WHERE r.catalog_id = catalog_products.catalog_id
+               AND ((r.rule = 'exclude_product' AND r.target_id = p.id)
+                 OR (r.rule = 'exclude_category' AND (pc.path = rc.path OR pc.path LIKE rc.path || ' / %'))))",
+    ];
+    for sql in STEPS {
+        on_tx!(tx, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
