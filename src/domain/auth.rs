@@ -130,6 +130,7 @@ pub enum Permission {
     DeskArea,
     FinanceArea,
     ManageCredit,
+    ManageCatalog,
     AdminArea,
 }
 
@@ -165,6 +166,7 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 DeskArea,
                 FinanceArea,
                 ManageCredit,
+                ManageCatalog,
             ],
             StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers],
             StaffRole::CustomerService => &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers],

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod catalog;
+pub mod inventory;
 pub mod users;
 
 use crate::domain::auth::Principal;

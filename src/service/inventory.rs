@@ -1,0 +1,64 @@
+//! Stock changes made by people (counts, receipts, corrections). Orders will reserve through the
+//! same store module.
+
+use super::{Actor, ServiceError, ServiceResult, audit};
+use crate::domain::auth::Permission;
+use crate::store::inventory::{self, StockReason};
+use crate::store::{Db, products};
+use serde_json::json;
+
+/// Adds (or with a negative delta removes) on-hand stock of a product in a warehouse, with a reason.
+/// Refused — changing nothing — when it would take stock below zero or below what is reserved.
+pub async fn adjust_stock(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    sku: &str,
+    warehouse_code: &str,
+    delta: i64,
+    reason: &str,
+) -> ServiceResult<i64> {
+    if !actor.principal.can(Permission::ManageCatalog) {
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    if reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, damage, …)."));
+    }
+    if delta == 0 {
+        return Err(ServiceError::invalid("delta", "The change must not be zero."));
+    }
+    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let warehouse = inventory::warehouses(db)
+        .await?
+        .into_iter()
+        .find(|w| w.code.eq_ignore_ascii_case(warehouse_code.trim()))
+        .ok_or_else(|| ServiceError::invalid("warehouse", format!("No warehouse with code “{warehouse_code}”.")))?;
+    let mut tx = db.begin().await?;
+    let why =
+        StockReason { reason: reason.trim(), actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
+    let Some(after) = inventory::adjust_on_hand(&mut tx, &product.id, &warehouse.id, delta, &why, now).await? else {
+        return Err(ServiceError::Conflict(format!(
+            "Not enough stock of {} in {} to remove {} (stock never goes below zero or below what is reserved).",
+            product.sku, warehouse.code, -delta
+        )));
+    };
+    audit(
+        &mut tx,
+        Some(actor),
+        now,
+        "stock.adjusted",
+        ("product", &product.id),
+        None,
+        Some(json!({ "warehouse": warehouse.code, "delta": delta, "on_hand": after, "reason": reason.trim() })),
+    )
+    .await?;
+    crate::store::audit::enqueue(
+        &mut tx,
+        "stock.changed",
+        &json!({ "sku": product.sku, "warehouse": warehouse.code, "on_hand": after }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
