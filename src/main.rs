@@ -67,6 +67,9 @@ struct DemoArgs {
     /// Seed and exit instead of serving.
     #[arg(long)]
     no_serve: bool,
+    /// `large` adds the benchmark dataset: 100,000 products, 1,000 accounts, 1,000,000 contract prices.
+    #[arg(long, value_parser = ["large"])]
+    scale: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +146,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("  Password for every login: {}", portico::demo::DEMO_PASSWORD);
             for l in &logins {
                 println!("  {:<28} {}", l.role, l.email);
+            }
+            if args.scale.is_some() {
+                println!("  {:<28} {} … {}", "Benchmark buyers", portico::demo::scale::buyer_email(0), portico::demo::scale::buyer_email(999));
             }
             println!();
             if args.no_serve {

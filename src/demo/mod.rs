@@ -3,6 +3,7 @@
 //! Deterministic: the same seed gives the same company (names, numbers, ids).
 
 mod catalog;
+pub mod scale;
 
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::{BuyerRole, StaffRole};

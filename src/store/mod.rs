@@ -217,3 +217,57 @@ fn redact(url: &str) -> String {
         None => url.to_string(),
     }
 }
+
+/// One value of a bulk-inserted row.
+#[derive(Clone, Debug)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    /// A NULL in a TEXT column (PostgreSQL types parameters, so NULLs are typed too).
+    NullText,
+}
+
+/// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
+/// transaction — for seeding and imports, where one statement per row is far too slow.
+/// `table` and `columns` are static identifiers chosen by the caller, never input.
+pub async fn bulk_insert(tx: &mut Tx, table: &'static str, columns: &[&'static str], rows: &[Vec<Cell>]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Stay well under SQLite's 32,766 bind parameters per statement.
+    let per_statement = (30_000 / columns.len()).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (r, _) in chunk.iter().enumerate() {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..columns.len() {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                n += 1;
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for row in chunk {
+                for cell in row {
+                    q = match cell {
+                        Cell::Text(s) => q.bind(s.clone()),
+                        Cell::Int(i) => q.bind(*i),
+                        Cell::Bool(b) => q.bind(*b),
+                        Cell::NullText => q.bind(None::<String>),
+                    };
+                }
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
