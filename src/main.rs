@@ -138,6 +138,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let logins = portico::demo::seed(&state.db, state.now())
                 .await
                 .map_err(|e| format!("could not seed the demo (it needs an empty database): {e}"))?;
+            if args.scale.is_some() {
+                eprintln!("seeding the large benchmark dataset…");
+                portico::demo::scale::seed(&state.db, state.now(), &portico::demo::scale::LARGE).await?;
+            }
             println!(
                 "\nPortico demo — Meridian Medical & Industrial Supply (ready in {:.1} s)",
                 started.elapsed().as_secs_f64()
@@ -148,7 +152,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 println!("  {:<28} {}", l.role, l.email);
             }
             if args.scale.is_some() {
-                println!("  {:<28} {} … {}", "Benchmark buyers", portico::demo::scale::buyer_email(0), portico::demo::scale::buyer_email(999));
+                println!(
+                    "  {:<28} {} … {}",
+                    "Benchmark buyers",
+                    portico::demo::scale::buyer_email(0),
+                    portico::demo::scale::buyer_email(999)
+                );
             }
             println!();
             if args.no_serve {

@@ -35,9 +35,10 @@ async fn step(label: &str, started: Instant, tx: Tx) -> Result<(), sqlx::Error> 
 pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let mut rng = Rng(super::SEED ^ 0x5CA1E);
-    let password_hash = tokio::task::spawn_blocking(|| crate::service::auth::hash_password_blocking(super::DEMO_PASSWORD))
-        .await
-        .expect("hashing task");
+    let password_hash =
+        tokio::task::spawn_blocking(|| crate::service::auth::hash_password_blocking(super::DEMO_PASSWORD))
+            .await
+            .expect("hashing task");
 
     // Categories: 10 × 10.
     let mut tx = db.begin().await?;
@@ -57,19 +58,15 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
 
     // Products, base prices (two breaks) and stock in three warehouses.
     let mut tx = db.begin().await?;
-    let warehouses: Vec<String> = (0..3).map(|_| rng.id()).collect();
-    for (i, w) in warehouses.iter().enumerate() {
-        crate::store::inventory::insert_warehouse(&mut tx, w, &format!("W{i}"), &format!("Warehouse {i}"), i as i64, now).await?;
-    }
-    let base = rng.id();
-    crate::store::pricing::insert_price_list(
-        &mut tx,
-        &crate::store::pricing::NewPriceList { id: &base, code: "BASE", name: "List price", is_base: true, priority: 1000, valid_from: None, valid_to: None },
-        now,
-    )
-    .await?;
-    const WORDS: [&str; 12] = ["Nitrile", "Sterile", "Steel", "Foam", "Vinyl", "Hex", "Safety", "Lab", "Cable", "Paper", "Gauze", "Poly"];
-    const NOUNS: [&str; 12] = ["Gloves", "Syringe", "Screw", "Dressing", "Tubing", "Nut", "Glasses", "Tips", "Ties", "Towels", "Sponges", "Bags"];
+    // The demo company's three warehouses and base list carry the large catalog too.
+    let warehouses: Vec<String> = crate::store::inventory::warehouses(db).await?.into_iter().map(|w| w.id).collect();
+    let base = crate::store::pricing::base_list_id(db).await?.ok_or(sqlx::Error::RowNotFound)?;
+    const WORDS: [&str; 12] =
+        ["Nitrile", "Sterile", "Steel", "Foam", "Vinyl", "Hex", "Safety", "Lab", "Cable", "Paper", "Gauze", "Poly"];
+    const NOUNS: [&str; 12] = [
+        "Gloves", "Syringe", "Screw", "Dressing", "Tubing", "Nut", "Glasses", "Tips", "Ties", "Towels", "Sponges",
+        "Bags",
+    ];
     let mut product_ids = Vec::with_capacity(size.products);
     let mut rows = Vec::with_capacity(size.products);
     let mut prices = Vec::with_capacity(size.products * 3);
@@ -80,32 +77,74 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
         let sku = format!("SKU-{n:06}");
         let search = format!("{sku} {name}").to_lowercase();
         rows.push(vec![
-            t(&id), t(&sku), t(&name), t(""), t(&subcats[n % subcats.len()]), t("EA"), Cell::Int(1), Cell::Int(1), Cell::Int(1),
-            Cell::Bool(true), t("deny"), t(search), Cell::Int(1), Cell::Int(now), Cell::Int(now),
+            t(&id),
+            t(&sku),
+            t(&name),
+            t(""),
+            t(&subcats[n % subcats.len()]),
+            t("EA"),
+            Cell::Int(1),
+            Cell::Int(1),
+            Cell::Int(1),
+            Cell::Bool(true),
+            t("deny"),
+            t(search),
+            Cell::Int(1),
+            Cell::Int(now),
+            Cell::Int(now),
         ]);
         let cents = 100 + rng.below(20_000) as i64;
         for (q, pct) in [(1, 100), (10, 95), (50, 90)] {
             prices.push(vec![t(&base), t(&id), Cell::Int(q), Cell::Int(Money::from_cents(cents * pct / 100).raw())]);
         }
         for w in &warehouses {
-            stock.push(vec![t(&id), t(w), Cell::Int(rng.below(500) as i64), Cell::Int(0), Cell::Int(0), Cell::Int(now)]);
+            stock.push(vec![
+                t(&id),
+                t(w),
+                Cell::Int(rng.below(500) as i64),
+                Cell::Int(0),
+                Cell::Int(0),
+                Cell::Int(now),
+            ]);
         }
         product_ids.push((id, cents));
     }
     bulk_insert(
         &mut tx,
         "products",
-        &["id", "sku", "name", "description", "category_id", "uom", "pack_size", "min_qty", "multiple_qty", "active", "backorder_policy", "search_text", "version", "created_at", "updated_at"],
+        &[
+            "id",
+            "sku",
+            "name",
+            "description",
+            "category_id",
+            "uom",
+            "pack_size",
+            "min_qty",
+            "multiple_qty",
+            "active",
+            "backorder_policy",
+            "search_text",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
         &rows,
     )
     .await?;
     drop(rows);
-    bulk_insert(&mut tx, "price_list_items", &["price_list_id", "product_id", "min_qty", "unit_price"], &prices).await?;
+    bulk_insert(&mut tx, "price_list_items", &["price_list_id", "product_id", "min_qty", "unit_price"], &prices)
+        .await?;
     drop(prices);
-    bulk_insert(&mut tx, "stock_levels", &["product_id", "warehouse_id", "on_hand", "reserved", "incoming", "updated_at"], &stock).await?;
+    bulk_insert(
+        &mut tx,
+        "stock_levels",
+        &["product_id", "warehouse_id", "on_hand", "reserved", "incoming", "updated_at"],
+        &stock,
+    )
+    .await?;
     drop(stock);
-    let catalog = rng.id();
-    products::insert_catalog(&mut tx, &catalog, "Everything", true, true, now).await?;
+    // The default catalog includes everything, so the new products join it.
     products::rebuild_catalog_membership(&mut tx).await?;
     step(&format!("{} products, prices, stock, catalog", size.products), started, tx).await?;
 
@@ -126,24 +165,79 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
             po_required: false,
             external_id: None,
             phone: String::new(),
-            bill_to: Address { line1: "1 Main St".into(), line2: String::new(), city: "Chicago".into(), region: "IL".into(), postal_code: "60601".into(), country: "US".into() },
+            bill_to: Address {
+                line1: "1 Main St".into(),
+                line2: String::new(),
+                city: "Chicago".into(),
+                region: "IL".into(),
+                postal_code: "60601".into(),
+                country: "US".into(),
+            },
         };
         accounts::insert(&mut tx, &id, &format!("S-{n:05}"), &draft, now).await?;
         users.push(vec![
-            t(rng.id()), t(buyer_email(n)), t(format!("Buyer {n}")), t(""), t("buyer"), t("buyer"), t(&id), t(&password_hash), Cell::Bool(true), Cell::Int(now), Cell::Int(now),
+            t(rng.id()),
+            t(buyer_email(n)),
+            t(format!("Buyer {n}")),
+            t(""),
+            t("buyer"),
+            t("buyer"),
+            t(&id),
+            t(&password_hash),
+            Cell::Bool(true),
+            Cell::Int(now),
+            Cell::Int(now),
         ]);
         let cid = rng.id();
-        contracts.push(vec![t(&cid), t(format!("SC-{n:05}")), t(&id), t(format!("Contract {n}")), Cell::NullText, t("2099-12-31"), Cell::Int(now), Cell::Int(now)]);
+        contracts.push(vec![
+            t(&cid),
+            t(format!("SC-{n:05}")),
+            t(&id),
+            t(format!("Contract {n}")),
+            Cell::NullText,
+            t("2099-12-31"),
+            Cell::Int(now),
+            Cell::Int(now),
+        ]);
         // 1,000 distinct products per contract, spread over the catalog.
         let start = rng.below(size.products as u64) as usize;
         let stride = 1 + (n % 97);
         for k in 0..size.contract_lines_per_account {
             let (pid, cents) = &product_ids[(start + k * stride) % size.products];
-            contract_lines.push(vec![t(&cid), t(pid), Cell::Int(1), Cell::Int(Money::from_cents(cents * 85 / 100).raw())]);
+            contract_lines.push(vec![
+                t(&cid),
+                t(pid),
+                Cell::Int(1),
+                Cell::Int(Money::from_cents(cents * 85 / 100).raw()),
+            ]);
         }
     }
-    bulk_insert(&mut tx, "users", &["id", "email", "name", "phone", "kind", "roles", "account_id", "password_hash", "active", "created_at", "updated_at"], &users).await?;
-    bulk_insert(&mut tx, "contracts", &["id", "number", "account_id", "name", "valid_from", "valid_to", "created_at", "updated_at"], &contracts).await?;
+    bulk_insert(
+        &mut tx,
+        "users",
+        &[
+            "id",
+            "email",
+            "name",
+            "phone",
+            "kind",
+            "roles",
+            "account_id",
+            "password_hash",
+            "active",
+            "created_at",
+            "updated_at",
+        ],
+        &users,
+    )
+    .await?;
+    bulk_insert(
+        &mut tx,
+        "contracts",
+        &["id", "number", "account_id", "name", "valid_from", "valid_to", "created_at", "updated_at"],
+        &contracts,
+    )
+    .await?;
     step(&format!("{} accounts, buyers, contracts", size.accounts), started, tx).await?;
     let mut tx = db.begin().await?;
     // Duplicate (contract, product) pairs can arise from the stride; keep the first.
@@ -152,7 +246,8 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
         (Cell::Text(c), Cell::Text(p)) => seen.insert((c.clone(), p.clone())),
         _ => true,
     });
-    bulk_insert(&mut tx, "contract_prices", &["contract_id", "product_id", "min_qty", "unit_price"], &contract_lines).await?;
+    bulk_insert(&mut tx, "contract_prices", &["contract_id", "product_id", "min_qty", "unit_price"], &contract_lines)
+        .await?;
     step(&format!("{} contract prices", contract_lines.len()), started, tx).await?;
     Ok(())
 }

@@ -231,7 +231,12 @@ pub enum Cell {
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
 /// transaction — for seeding and imports, where one statement per row is far too slow.
 /// `table` and `columns` are static identifiers chosen by the caller, never input.
-pub async fn bulk_insert(tx: &mut Tx, table: &'static str, columns: &[&'static str], rows: &[Vec<Cell>]) -> StoreResult<()> {
+pub async fn bulk_insert(
+    tx: &mut Tx,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: &[Vec<Cell>],
+) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }

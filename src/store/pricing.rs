@@ -86,6 +86,12 @@ pub async fn set_list_price(
     Ok(())
 }
 
+pub async fn base_list_id(db: &Db) -> StoreResult<Option<String>> {
+    on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM price_lists WHERE is_base = TRUE")
+        .fetch_optional(c)
+        .await)
+}
+
 pub struct NewContract<'a> {
     pub id: &'a str,
     pub number: &'a str,

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Catalog benchmark: a signed-in buyer's catalog page (50 products with their prices and stock)
+# on the large dataset (100k products, 1,000 accounts, 1M contract prices), with wrk at
+# concurrency 16. Prints requests/s, p50/p99 latency and the server's peak RSS.
+#
+#   bench/run.sh sqlite      # seeds /tmp/portico-bench.db once (minutes), then measures
+#   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
+#   RESEED=1 bench/run.sh …  # start from a fresh dataset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BACKEND="${1:-sqlite}"
+DURATION="${DURATION:-15s}"
+BIN=target/release/portico
+command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+cargo build --release --quiet
+
+case "$BACKEND" in
+  sqlite)
+    FILE=/tmp/portico-bench.db
+    URL="sqlite://$FILE"
+    if [ -n "${RESEED:-}" ] || [ ! -f "$FILE" ]; then
+      "$BIN" demo --scale large --no-serve --database-url "$URL" >/dev/null
+    fi ;;
+  postgres)
+    ADMIN=postgres://postgres@127.0.0.1:5432/postgres
+    URL=postgres://postgres@127.0.0.1:5432/portico_bench
+    if [ -n "${RESEED:-}" ] || ! psql "$ADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname='portico_bench'" | grep -q 1; then
+      psql "$ADMIN" -qc "DROP DATABASE IF EXISTS portico_bench WITH (FORCE)" -c "CREATE DATABASE portico_bench"
+      "$BIN" demo --scale large --no-serve --database-url "$URL" >/dev/null
+    fi ;;
+  *) echo "usage: $0 sqlite|postgres" >&2; exit 2 ;;
+esac
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORTICO_LOG=warn "$BIN" serve --database-url "$URL" --bind "127.0.0.1:$PORT" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+# Sign in as benchmark buyer 7 through the real form.
+JAR=$(mktemp)
+TOKEN=$(curl -s -c "$JAR" "http://127.0.0.1:$PORT/login" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]*\)".*/\1/p')
+curl -s -b "$JAR" -c "$JAR" -o /dev/null --data-urlencode "_csrf=$TOKEN" --data-urlencode "email=buyer7@scale.example" \
+  --data-urlencode "password=meridian-demo-2026" "http://127.0.0.1:$PORT/login"
+SESSION=$(awk '$6=="portico_session"{print $7}' "$JAR")
+[ -n "$SESSION" ] || { echo "sign-in failed" >&2; exit 1; }
+COOKIE="Cookie: portico_session=$SESSION"
+PAGE_BYTES=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | wc -c)
+ROWS=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | grep -c 'class="price"' || true)
+echo "backend=$BACKEND  page=/portal/catalog  bytes=$PAGE_BYTES  priced rows=$ROWS"
+
+run() {
+  local label=$1 path=$2
+  echo "--- $label ($path), wrk -t2 -c16 -d$DURATION"
+  wrk -t2 -c16 -d"$DURATION" --latency -H "$COOKIE" "http://127.0.0.1:$PORT$path" \
+    | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors'
+}
+run "catalog page 1" "/portal/catalog"
+run "catalog category page" "/portal/catalog?category=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | sed -n 's/.*catalog?category=\([0-9a-f-]*\)".*/\1/p' | sed -n 5p)"
+run "catalog search" "/portal/catalog?q=nitrile+gloves+0001"
+echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
