@@ -9,7 +9,7 @@ use crate::domain::auth::Permission;
 use crate::domain::catalog::{StockStatus, available};
 use crate::domain::pricing::{ResolvedPrice, resolve, tier_table};
 use crate::store::inventory::{self, StockTotal};
-use crate::store::products::{self, CategoryRow, ListFilter, ProductRow, Visibility};
+use crate::store::products::{self, CategoryRow, ListFilter, ListedProduct, ProductRow, Visibility};
 use crate::store::{Db, pricing};
 use time::Date;
 
@@ -20,7 +20,7 @@ pub fn today(now: i64) -> Date {
 
 /// The account whose catalog the actor is looking at, checked: a buyer only their own; staff any
 /// account they may see. Everything else is 404.
-pub async fn catalog_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<String>> {
+pub async fn catalog_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
     let p = actor.principal;
     if let Some(own) = p.buyer_account() {
         if own != account_id {
@@ -32,7 +32,7 @@ pub async fn catalog_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> Serv
     } else {
         get_account(db, actor, account_id).await?;
     }
-    Ok(products::catalogs_for_account(db, account_id).await?)
+    Ok(())
 }
 
 /// A product with this account's price (at its first valid quantity) and its stock.
@@ -73,38 +73,36 @@ pub async fn browse(
     account_id: &str,
     q: &BrowseQuery<'_>,
 ) -> ServiceResult<CatalogPage> {
-    let catalogs = catalog_scope(db, actor, account_id).await?;
+    catalog_scope(db, actor, account_id).await?;
     let category_ids = match q.category_id {
         Some(id) => subtree(&products::categories(db).await?, id),
         None => Vec::new(),
     };
     let filter = ListFilter { category_ids, term: q.term.to_string(), include_inactive: false };
-    let mut rows = products::list(db, Visibility::Catalogs(&catalogs), &filter, q.after, q.limit + 1).await?;
+    let mut rows = products::list(db, Visibility::Account(account_id), &filter, q.after, q.limit + 1).await?;
     let next = if rows.len() as i64 > q.limit {
         rows.truncate(q.limit as usize);
-        rows.last().map(|p| (p.name.clone(), p.id.clone()))
+        rows.last().map(|p| (p.product.name.clone(), p.product.id.clone()))
     } else {
         None
     };
-    let items = price_and_stock(db, now, account_id, rows).await?;
+    let items = price(db, now, account_id, rows).await?;
     Ok(CatalogPage { items, next })
 }
 
-async fn price_and_stock(
-    db: &Db,
-    now: i64,
-    account_id: &str,
-    rows: Vec<ProductRow>,
-) -> ServiceResult<Vec<PricedProduct>> {
-    let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
+/// Prices listed products for the account (one query for all of them).
+async fn price(db: &Db, now: i64, account_id: &str, rows: Vec<ListedProduct>) -> ServiceResult<Vec<PricedProduct>> {
+    let ids: Vec<String> = rows.iter().map(|p| p.product.id.clone()).collect();
     let sources = pricing::sources_for(db, account_id, &ids).await?;
-    let stock = inventory::totals(db, &ids).await?;
     let day = today(now);
     Ok(rows
         .into_iter()
-        .map(|p| {
+        .map(|row| {
+            let p = row.product;
             let price = sources.get(&p.id).and_then(|s| resolve(s, p.rules().first_valid(), day));
-            let stock = stock_of(&p, stock.get(&p.id));
+            let total =
+                StockTotal { on_hand: row.on_hand, reserved: row.reserved, incoming: 0, next_eta: row.next_eta };
+            let stock = stock_of(&p, Some(&total));
             PricedProduct { product: p, price, stock }
         })
         .collect())
@@ -141,9 +139,9 @@ pub async fn product(
     account_id: &str,
     sku: &str,
 ) -> ServiceResult<ProductDetail> {
-    let catalogs = catalog_scope(db, actor, account_id).await?;
+    catalog_scope(db, actor, account_id).await?;
     let p = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
-    if !p.active || !products::in_catalogs(db, &p.id, &catalogs).await? {
+    if !p.active || !products::visible_to_account(db, &p.id, account_id).await? {
         return Err(ServiceError::NotFound);
     }
     let ids = vec![p.id.clone()];
@@ -167,7 +165,10 @@ pub async fn product(
     let category_path =
         p.category_id.as_ref().and_then(|id| categories.iter().find(|c| &c.id == id)).map(|c| c.path.clone());
     let attributes = products::attributes(db, &p.id).await?;
-    let mut items = price_and_stock(db, now, account_id, vec![p]).await?;
+    let totals = inventory::totals(db, &ids).await?.remove(&p.id).unwrap_or_default();
+    let listed =
+        ListedProduct { product: p, on_hand: totals.on_hand, reserved: totals.reserved, next_eta: totals.next_eta };
+    let mut items = price(db, now, account_id, vec![listed]).await?;
     let item = items.pop().ok_or(ServiceError::NotFound)?;
     Ok(ProductDetail { item, attributes, category_path, tiers, warehouses })
 }

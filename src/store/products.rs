@@ -173,11 +173,30 @@ pub async fn attributes(db: &Db, product_id: &str) -> StoreResult<Vec<(String, S
     .await)
 }
 
-/// Which products a list shows: every product (staff), or those of some catalogs (an account).
+/// Which products a list shows: every product (staff), or what one account may see.
 #[derive(Clone, Copy, Debug)]
 pub enum Visibility<'a> {
     All,
-    Catalogs(&'a [String]),
+    Account(&'a str),
+}
+
+/// The catalogs account `{a}` sees: those assigned to it or its group, else the default catalog.
+/// Uncorrelated, so both backends evaluate it once per query.
+fn account_catalogs_sql(a: &str) -> String {
+    let assigned = format!(
+        "SELECT ca.catalog_id FROM catalog_assignments ca WHERE ca.account_id = {a} OR ca.group_id = (SELECT group_id FROM accounts WHERE id = {a})"
+    );
+    format!("{assigned} UNION ALL SELECT k.id FROM catalogs k WHERE k.is_default = TRUE AND NOT EXISTS ({assigned})")
+}
+
+/// A listed product with its stock summed over warehouses (one query for the whole page).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ListedProduct {
+    #[sqlx(flatten)]
+    pub product: ProductRow,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub next_eta: Option<String>,
 }
 
 /// Filters of a catalog listing.
@@ -188,16 +207,23 @@ pub struct ListFilter {
     pub include_inactive: bool,
 }
 
-/// One page of products by (name, id), starting after `after` — keyset pagination, never OFFSET.
+/// One page of products by (name, id), starting after `after` — keyset pagination, never OFFSET —
+/// with their stock totals.
 pub async fn list(
     db: &Db,
     visibility: Visibility<'_>,
     filter: &ListFilter,
     after: Option<(&str, &str)>,
     limit: i64,
-) -> StoreResult<Vec<ProductRow>> {
+) -> StoreResult<Vec<ListedProduct>> {
     // Only static fragments and numbered placeholders are assembled; every value is bound.
-    let mut sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE 1 = 1");
+    let mut sql = format!(
+        "SELECT {PRODUCT_COLUMNS},
+                COALESCE((SELECT CAST(SUM(s.on_hand) AS BIGINT) FROM stock_levels s WHERE s.product_id = p.id), 0) AS on_hand,
+                COALESCE((SELECT CAST(SUM(s.reserved) AS BIGINT) FROM stock_levels s WHERE s.product_id = p.id), 0) AS reserved,
+                (SELECT MIN(s.incoming_eta) FROM stock_levels s WHERE s.product_id = p.id AND s.incoming > 0) AS next_eta
+         FROM products p WHERE 1 = 1"
+    );
     let mut binds: Vec<String> = Vec::new();
     let next = |v: String, binds: &mut Vec<String>| {
         binds.push(v);
@@ -206,14 +232,11 @@ pub async fn list(
     if !filter.include_inactive {
         sql.push_str(" AND p.active = TRUE");
     }
-    if let Visibility::Catalogs(ids) = visibility {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ph: Vec<String> = ids.iter().map(|i| next(i.clone(), &mut binds)).collect();
+    if let Visibility::Account(account_id) = visibility {
+        let a = next(account_id.to_string(), &mut binds);
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM catalog_products cp WHERE cp.product_id = p.id AND cp.catalog_id IN ({}))",
-            ph.join(", ")
+            account_catalogs_sql(&a)
         ));
     }
     if !filter.category_ids.is_empty() {
@@ -231,7 +254,7 @@ pub async fn list(
     }
     sql.push_str(&format!(" ORDER BY p.name, p.id LIMIT {}", limit.clamp(1, 500)));
     on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
+        let mut q = sqlx::query_as::<_, ListedProduct>(sqlx::AssertSqlSafe(sql.clone()));
         for b in &binds {
             q = q.bind(b);
         }
@@ -239,40 +262,18 @@ pub async fn list(
     })
 }
 
-/// Whether a product is in any of the catalogs.
-pub async fn in_catalogs(db: &Db, product_id: &str, catalog_ids: &[String]) -> StoreResult<bool> {
-    if catalog_ids.is_empty() {
-        return Ok(false);
-    }
-    let ph: Vec<String> = (0..catalog_ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql =
-        format!("SELECT COUNT(*) FROM catalog_products WHERE product_id = $1 AND catalog_id IN ({})", ph.join(", "));
-    let n = on_db!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(product_id);
-        for id in catalog_ids {
-            q = q.bind(id);
-        }
-        q.fetch_one(c).await
-    })?;
+/// Whether an account may see a product (it is in one of the account's catalogs).
+pub async fn visible_to_account(db: &Db, product_id: &str, account_id: &str) -> StoreResult<bool> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM catalog_products WHERE product_id = $1 AND catalog_id IN ({})",
+        account_catalogs_sql("$2")
+    );
+    let n = on_db!(db, |c| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(product_id)
+        .bind(account_id)
+        .fetch_one(c)
+        .await)?;
     Ok(n > 0)
-}
-
-/// The catalogs an account sees: those assigned to it or its group, else the default catalog.
-pub async fn catalogs_for_account(db: &Db, account_id: &str) -> StoreResult<Vec<String>> {
-    let assigned = on_db!(db, |c| sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT ca.catalog_id FROM catalog_assignments ca
-         WHERE ca.account_id = $1 OR ca.group_id = (SELECT group_id FROM accounts WHERE id = $1)
-         ORDER BY ca.catalog_id"
-    )
-    .bind(account_id)
-    .fetch_all(c)
-    .await)?;
-    if !assigned.is_empty() {
-        return Ok(assigned);
-    }
-    on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM catalogs WHERE is_default = TRUE")
-        .fetch_all(c)
-        .await)
 }
 
 pub async fn insert_catalog(
