@@ -56,6 +56,7 @@ run() {
     | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors'
 }
 run "catalog page 1" "/portal/catalog"
-run "catalog category page" "/portal/catalog?category=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | sed -n 's/.*catalog?category=\([0-9a-f-]*\)".*/\1/p' | sed -n 5p)"
+CATEGORY=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | grep -o 'catalog?category=[0-9a-f-]*' | sed -n 5p)
+run "catalog category page" "/portal/$CATEGORY"
 run "catalog search" "/portal/catalog?q=nitrile+gloves+0001"
 echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"

@@ -162,10 +162,15 @@ async fn buyers_see_their_contract_price_explained() {
     );
     assert!(page.body.contains("Chicago DC"));
     // Searching by SKU, name and attribute finds it.
-    for q in ["GLV-1", "nitrile gloves m", "nitrile"] {
+    for q in ["GLV-1", "nitrile gloves m", "nitrile", "NITR glo", "glv"] {
         let res = c.get(&format!("/portal/catalog?q={}", q.replace(' ', "+"))).await;
         assert!(res.body.contains("Nitrile Gloves M"), "search “{q}”");
     }
+    // Every word must match (by prefix); SKUs match whole or by part.
+    let res = c.get("/portal/catalog?q=glv-2").await;
+    assert!(res.body.contains("Nitrile Gloves L") && !res.body.contains("Nitrile Gloves M"));
+    let res = c.get("/portal/catalog?q=nitrile+xyz").await;
+    assert!(res.body.contains("Nothing in your catalog matches"));
 }
 
 #[tokio::test]

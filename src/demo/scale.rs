@@ -71,11 +71,15 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
     let mut rows = Vec::with_capacity(size.products);
     let mut prices = Vec::with_capacity(size.products * 3);
     let mut stock = Vec::with_capacity(size.products * 3);
+    let mut terms = Vec::with_capacity(size.products * 6);
     for n in 0..size.products {
         let id = rng.id();
         let name = format!("{} {} {:06}", WORDS[n % 12], NOUNS[(n / 12) % 12], n);
         let sku = format!("SKU-{n:06}");
         let search = format!("{sku} {name}").to_lowercase();
+        for term in crate::domain::catalog::index_terms(&[&sku, &name]) {
+            terms.push(vec![t(term), t(&id)]);
+        }
         rows.push(vec![
             t(&id),
             t(&sku),
@@ -109,6 +113,13 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
         }
         product_ids.push((id, cents));
     }
+    // Inserting in primary-key order keeps every B-tree append-only: several times faster.
+    sort_by_key_cells(&mut rows, 1);
+    sort_by_key_cells(&mut prices, 3);
+    sort_by_key_cells(&mut stock, 2);
+    sort_by_key_cells(&mut terms, 2);
+    bulk_insert(&mut tx, "product_terms", &["term", "product_id"], &terms).await?;
+    drop(terms);
     bulk_insert(
         &mut tx,
         "products",
@@ -246,8 +257,22 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
         (Cell::Text(c), Cell::Text(p)) => seen.insert((c.clone(), p.clone())),
         _ => true,
     });
+    sort_by_key_cells(&mut contract_lines, 2);
     bulk_insert(&mut tx, "contract_prices", &["contract_id", "product_id", "min_qty", "unit_price"], &contract_lines)
         .await?;
     step(&format!("{} contract prices", contract_lines.len()), started, tx).await?;
     Ok(())
+}
+
+/// Sorts rows by their first `n` cells (the primary key columns).
+fn sort_by_key_cells(rows: &mut [Vec<Cell>], n: usize) {
+    fn key(c: &Cell) -> (i64, &str) {
+        match c {
+            Cell::Text(s) => (0, s.as_str()),
+            Cell::Int(i) => (*i, ""),
+            Cell::Bool(b) => (*b as i64, ""),
+            Cell::NullText => (i64::MIN, ""),
+        }
+    }
+    rows.sort_by(|a, b| a[..n].iter().map(key).cmp(b[..n].iter().map(key)));
 }

@@ -32,6 +32,34 @@ impl fmt::Display for Sku {
     }
 }
 
+/// Words a product is found by: every word of its SKU, name and attribute values, lower-cased,
+/// plus the parts of compound words ("glv-1082-m" also gives "glv", "1082", "m"). Searched by
+/// prefix, so "nitr" finds "nitrile" and "glv-10" finds the SKU.
+pub fn index_terms(texts: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for text in texts {
+        for word in query_terms(text) {
+            if word.contains(['-', '/', '.', '_']) {
+                out.extend(word.split(['-', '/', '.', '_']).filter(|p| !p.is_empty()).map(str::to_string));
+            }
+            out.push(word);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The words of a search, lower-cased; every one must match (by prefix).
+pub fn query_terms(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'' | '+' | '*' | '%'))
+        .map(|w| w.trim_matches(|c: char| matches!(c, '.' | '-' | '/' | '_' | ':')))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(64).collect())
+        .collect()
+}
+
 /// Per order line: at least `min`, in steps of `multiple`, at most `max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuantityRules {
@@ -219,6 +247,18 @@ mod tests {
         assert!(Sku::parse("A B").unwrap_err().contains("“ ”"));
         assert!(Sku::parse(&"X".repeat(65)).is_err());
         assert!(Sku::parse("SYR-10ML/LL_2.0").is_ok());
+    }
+
+    #[test]
+    fn search_terms() {
+        let t = index_terms(&["GLV-1082-M", "CuraLine Nitrile Exam Gloves, L, 100/box", "Blue"]);
+        for w in
+            ["glv-1082-m", "glv", "1082", "m", "curaline", "nitrile", "gloves", "l", "100/box", "100", "box", "blue"]
+        {
+            assert!(t.contains(&w.to_string()), "{w} in {t:?}");
+        }
+        assert_eq!(query_terms("  Nitrile, GLOVES  10% "), vec!["nitrile", "gloves", "10"]);
+        assert!(query_terms(" -- ").is_empty());
     }
 
     #[test]

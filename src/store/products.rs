@@ -1,6 +1,6 @@
 //! Products, categories and customer-specific catalogs (with their materialised membership).
 
-use super::{Db, StoreResult, Tx, like_pattern};
+use super::{Cell, Db, StoreResult, Tx, bulk_insert};
 use crate::domain::catalog::{BackorderPolicy, QuantityRules};
 use crate::{on_db, on_tx};
 
@@ -54,7 +54,14 @@ pub struct ProductInput {
 }
 
 impl ProductInput {
-    /// Lower-case text searched by the catalog: SKU, name and attribute values.
+    /// The search index terms of this product (SKU, name, attribute values).
+    pub fn terms(&self) -> Vec<String> {
+        let mut texts: Vec<&str> = vec![&self.sku, &self.name];
+        texts.extend(self.attributes.iter().map(|(_, v)| v.as_str()));
+        crate::domain::catalog::index_terms(&texts)
+    }
+
+    /// Lower-case text kept with the product (SKU, name and attribute values).
     pub fn search_text(&self) -> String {
         let mut s = format!("{} {}", self.sku, self.name);
         for (k, v) in &self.attributes {
@@ -147,6 +154,13 @@ pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreR
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM product_terms WHERE product_id = $1")
+        .bind(&id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let rows: Vec<Vec<Cell>> = p.terms().into_iter().map(|t| vec![Cell::Text(t), Cell::Text(id.clone())]).collect();
+    bulk_insert(tx, "product_terms", &["term", "product_id"], &rows).await?;
     for (k, v) in &p.attributes {
         on_tx!(tx, |c| sqlx::query("INSERT INTO product_attributes (product_id, key, value) VALUES ($1, $2, $3)")
             .bind(&id)
@@ -243,9 +257,14 @@ pub async fn list(
         let ph: Vec<String> = filter.category_ids.iter().map(|i| next(i.clone(), &mut binds)).collect();
         sql.push_str(&format!(" AND p.category_id IN ({})", ph.join(", ")));
     }
-    if !filter.term.trim().is_empty() {
-        let ph = next(like_pattern(&filter.term), &mut binds);
-        sql.push_str(&format!(" AND p.search_text LIKE {ph} ESCAPE '\\'"));
+    // Every search word must prefix-match an indexed term: a range scan of product_terms each.
+    for word in crate::domain::catalog::query_terms(&filter.term).into_iter().take(8) {
+        let upper = format!("{word}\u{10FFFF}");
+        let lo = next(word, &mut binds);
+        let hi = next(upper, &mut binds);
+        sql.push_str(&format!(
+            " AND p.id IN (SELECT t.product_id FROM product_terms t WHERE t.term >= {lo} AND t.term < {hi})"
+        ));
     }
     if let Some((name, id)) = after {
         let n = next(name.to_string(), &mut binds);
