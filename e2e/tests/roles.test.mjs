@@ -13,7 +13,7 @@ const ROLES = [
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
     // Administrators also hold the desk and finance permissions.
-    nav: ['Desk', 'Finance', 'Accounts', 'Staff'],
+    nav: ['Desk', 'Finance', 'Accounts', 'Products', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {

@@ -177,3 +177,58 @@ pub async fn product(
 pub async fn category_tree(db: &Db) -> ServiceResult<Vec<CategoryRow>> {
     Ok(products::categories(db).await?)
 }
+
+fn require_catalog_admin(actor: &Actor<'_>) -> ServiceResult<()> {
+    match actor.principal.can(Permission::ManageCatalog) {
+        true => Ok(()),
+        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
+        false => Err(ServiceError::NotFound),
+    }
+}
+
+/// Staff product list: every product, active or not, by name, with stock totals.
+pub async fn staff_products(
+    db: &Db,
+    actor: &Actor<'_>,
+    term: &str,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<ListedProduct>> {
+    require_catalog_admin(actor)?;
+    let filter = ListFilter { category_ids: Vec::new(), term: term.to_string(), include_inactive: true };
+    Ok(products::list(db, Visibility::All, &filter, after, limit).await?)
+}
+
+pub struct StaffProduct {
+    pub product: ProductRow,
+    pub attributes: Vec<(String, String)>,
+    pub category_path: Option<String>,
+    pub stock: Vec<(crate::store::inventory::WarehouseRow, Option<crate::store::inventory::StockRow>)>,
+    pub prices: Vec<pricing::ProductPriceRow>,
+}
+
+/// One product with everything staff manage about it: stock per warehouse and every price.
+pub async fn staff_product(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResult<StaffProduct> {
+    require_catalog_admin(actor)?;
+    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let ids = vec![product.id.clone()];
+    let levels = inventory::levels(db, &ids).await?;
+    let stock = inventory::warehouses(db)
+        .await?
+        .into_iter()
+        .map(|w| {
+            let level = levels.iter().find(|l| l.warehouse_id == w.id).cloned();
+            (w, level)
+        })
+        .collect();
+    let categories = products::categories(db).await?;
+    let category_path =
+        product.category_id.as_ref().and_then(|id| categories.iter().find(|c| &c.id == id)).map(|c| c.path.clone());
+    Ok(StaffProduct {
+        attributes: products::attributes(db, &product.id).await?,
+        prices: pricing::prices_for_product(db, &product.id).await?,
+        category_path,
+        stock,
+        product,
+    })
+}

@@ -223,3 +223,40 @@ pub async fn sources_for(
     }
     Ok(out)
 }
+
+/// Every price row of one product, for staff: lists (with their kind) and contracts (with account).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ProductPriceRow {
+    pub source: String,
+    pub code: String,
+    pub name: String,
+    pub account_name: Option<String>,
+    pub min_qty: i64,
+    pub unit_price: i64,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
+impl ProductPriceRow {
+    pub fn price(&self) -> Money {
+        Money::from_raw(self.unit_price)
+    }
+}
+
+pub async fn prices_for_product(db: &Db, product_id: &str) -> StoreResult<Vec<ProductPriceRow>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, ProductPriceRow>(
+        "SELECT CASE WHEN l.is_base THEN 'Base list' ELSE 'Price list' END AS source, l.code, l.name, NULL AS account_name,
+                i.min_qty, i.unit_price, l.valid_from, l.valid_to
+         FROM price_list_items i JOIN price_lists l ON l.id = i.price_list_id WHERE i.product_id = $1
+         UNION ALL
+         SELECT 'Contract', k.number, k.name, a.name, cp.min_qty, cp.unit_price, k.valid_from, k.valid_to
+         FROM contract_prices cp JOIN contracts k ON k.id = cp.contract_id JOIN accounts a ON a.id = k.account_id
+         WHERE cp.product_id = $1
+         ORDER BY 1, 2, 5"
+    )
+    .bind(product_id)
+    .fetch_all(c)
+    .await
+    })
+}

@@ -6,6 +6,7 @@ mod auth_pages;
 mod catalog;
 pub mod error;
 mod portal;
+mod products_admin;
 pub mod session;
 mod shell;
 mod users;
@@ -59,6 +60,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(catalog::router())
         .merge(account_pages::router())
         .merge(admin::router())
+        .merge(products_admin::router())
         .merge(users::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()

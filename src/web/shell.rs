@@ -40,6 +40,9 @@ pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
     }
     if p.can(Permission::AdminArea) {
         items.push(("/admin/accounts", "Accounts"));
+        if p.can(Permission::ManageCatalog) {
+            items.push(("/admin/products", "Products"));
+        }
         items.push(("/admin/staff", "Staff"));
     }
     // The longest matching prefix is the active item; an account page belongs to the area its
