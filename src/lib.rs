@@ -3,6 +3,7 @@
 //! Layers (DESIGN.md §2): `web` (pages) → `service` (use cases) → `domain` (pure rules) and
 //! `store` (SQL, SQLite or PostgreSQL).
 
+pub mod api;
 pub mod config;
 pub mod demo;
 pub mod domain;

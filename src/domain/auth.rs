@@ -131,6 +131,7 @@ pub enum Permission {
     FinanceArea,
     ManageCredit,
     ManageCatalog,
+    ReadCatalog,
     AdminArea,
 }
 
@@ -139,6 +140,10 @@ pub enum Permission {
 pub struct Permissions(u32);
 
 impl Permissions {
+    pub fn of(ps: &[Permission]) -> Permissions {
+        Permissions::default().with(ps)
+    }
+
     pub fn has(self, p: Permission) -> bool {
         self.0 & (1 << p as u8) != 0
     }
@@ -167,10 +172,11 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 FinanceArea,
                 ManageCredit,
                 ManageCatalog,
+                ReadCatalog,
             ],
-            StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers],
-            StaffRole::CustomerService => &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers],
-            StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
+            StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog],
+            StaffRole::CustomerService => &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers, ReadCatalog],
+            StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit, ReadCatalog],
         })
     })
 }
@@ -183,6 +189,56 @@ pub fn buyer_permissions(role: BuyerRole) -> Permissions {
         BuyerRole::Finance => &[PortalView, PortalBilling],
         BuyerRole::Viewer => &[PortalView],
     })
+}
+
+/// What an API token may do. Tokens carry scopes; each scope grants staff permissions here, the one
+/// place scopes map to permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    CatalogRead,
+    CatalogWrite,
+    PricingRead,
+    StockWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [Scope::CatalogRead, Scope::CatalogWrite, Scope::PricingRead, Scope::StockWrite];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::CatalogRead => "catalog:read",
+            Scope::CatalogWrite => "catalog:write",
+            Scope::PricingRead => "pricing:read",
+            Scope::StockWrite => "stock:write",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::CatalogRead => "read products",
+            Scope::CatalogWrite => "create and update products",
+            Scope::PricingRead => "quote any account's prices",
+            Scope::StockWrite => "adjust stock",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+
+    pub fn parse_list(s: &str) -> Vec<Scope> {
+        s.split(',').filter_map(Scope::parse).collect()
+    }
+
+    fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Scope::CatalogRead => &[StaffArea, ReadCatalog],
+            Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
+            Scope::PricingRead => &[StaffArea, ViewAllAccounts],
+            Scope::StockWrite => &[StaffArea, ManageCatalog],
+        }
+    }
 }
 
 /// Who is acting: the subject of every permission and scope check.
@@ -214,6 +270,18 @@ impl Principal {
             email,
             kind: PrincipalKind::Buyer { account_id, role },
             permissions: buyer_permissions(role),
+        }
+    }
+
+    /// An integration acting through an API token: staff-side, with only its scopes' permissions.
+    pub fn integration(token_id: String, name: String, scopes: &[Scope]) -> Principal {
+        let perms: Vec<Permission> = scopes.iter().flat_map(|s| s.permissions().iter().copied()).collect();
+        Principal {
+            user_id: format!("api-token:{token_id}"),
+            name,
+            email: String::new(),
+            kind: PrincipalKind::Staff { roles: Vec::new() },
+            permissions: Permissions::of(&perms),
         }
     }
 

@@ -232,3 +232,166 @@ pub async fn staff_product(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResu
         product,
     })
 }
+
+/// A product as an integration sends it (the API's input, before validation).
+#[derive(Clone, Debug, Default)]
+pub struct ProductDraft {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    /// Category path such as "Medical / Gloves".
+    pub category: Option<String>,
+    pub uom: String,
+    pub pack_size: i64,
+    pub min_qty: i64,
+    pub multiple_qty: i64,
+    pub max_qty: Option<i64>,
+    pub image_url: Option<String>,
+    pub regulated_class: Option<String>,
+    pub active: bool,
+    pub backorder: String,
+    pub external_id: Option<String>,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Creates or updates a product by SKU; every problem is reported at once and nothing changes
+/// unless there are none. Returns the product and whether it was created.
+pub async fn upsert_product(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    d: &ProductDraft,
+) -> ServiceResult<(ProductRow, bool)> {
+    require_catalog_admin(actor)?;
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let sku = match crate::domain::catalog::Sku::parse(&d.sku) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(("sku".into(), e));
+            crate::domain::catalog::Sku::parse("X").expect("static sku")
+        }
+    };
+    if d.name.trim().is_empty() || d.name.chars().count() > 300 {
+        problems.push(("name".into(), "name is required (at most 300 characters)".into()));
+    }
+    let rules = crate::domain::catalog::QuantityRules { min: d.min_qty, multiple: d.multiple_qty, max: d.max_qty };
+    problems.extend(rules.problems().into_iter().map(|p| ("quantity_rules".to_string(), p)));
+    if d.pack_size < 1 {
+        problems.push(("pack_size".into(), "pack size must be at least 1".into()));
+    }
+    let backorder = crate::domain::catalog::BackorderPolicy::parse(&d.backorder);
+    if backorder.is_none() {
+        problems.push(("backorder".into(), format!("“{}” is not a backorder policy: use deny or allow", d.backorder)));
+    }
+    let category_id = match d.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(path) => match products::category_by_path(db, path).await? {
+            Some(c) => Some(c.id),
+            None => {
+                problems.push(("category".into(), format!("no category “{path}”")));
+                None
+            }
+        },
+        None => None,
+    };
+    ServiceError::from_problems(problems)?;
+    let input = products::ProductInput {
+        sku: sku.as_str().to_string(),
+        name: d.name.trim().to_string(),
+        description: d.description.trim().to_string(),
+        category_id,
+        uom: if d.uom.trim().is_empty() { "EA".into() } else { d.uom.trim().to_uppercase() },
+        pack_size: d.pack_size,
+        rules,
+        image_url: d.image_url.clone().filter(|s| !s.trim().is_empty()),
+        regulated_class: d.regulated_class.clone().filter(|s| !s.trim().is_empty()),
+        active: d.active,
+        backorder: backorder.unwrap_or(crate::domain::catalog::BackorderPolicy::Deny),
+        external_id: d.external_id.clone().filter(|s| !s.trim().is_empty()),
+        attributes: d.attributes.clone(),
+    };
+    let before = products::get_by_sku(db, sku.as_str()).await?;
+    let mut tx = db.begin().await?;
+    let id = match products::upsert(&mut tx, &crate::store::new_id(), &input, now).await {
+        Ok(id) => id,
+        Err(e) if crate::store::is_unique_violation(&e) => {
+            return Err(ServiceError::invalid("external_id", "another product already has this external id"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    products::rebuild_product_membership(&mut tx, &id).await?;
+    let action = if before.is_some() { "product.updated" } else { "product.created" };
+    let after = serde_json::json!({ "sku": input.sku, "name": input.name, "active": input.active });
+    super::audit(
+        &mut tx,
+        Some(actor),
+        now,
+        action,
+        ("product", &id),
+        before.as_ref().and_then(|b| serde_json::to_value(b).ok()),
+        Some(after.clone()),
+    )
+    .await?;
+    crate::store::audit::enqueue(&mut tx, action, &after, now).await?;
+    tx.commit().await?;
+    let row = products::get_by_sku(db, sku.as_str()).await?.ok_or(ServiceError::NotFound)?;
+    Ok((row, before.is_none()))
+}
+
+/// One priced line of a quote, or why it cannot be priced.
+#[derive(Clone, Debug)]
+pub enum QuoteOutcome {
+    Priced { price: ResolvedPrice, line_total: crate::domain::money::Money },
+    Refused { code: &'static str, reason: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct QuoteLine {
+    pub sku: String,
+    pub quantity: i64,
+    pub outcome: QuoteOutcome,
+}
+
+/// Prices many (SKU, quantity) lines for an account in three queries, whatever the number of lines.
+/// Lines the account cannot buy are refused with a reason; others get price and explanation.
+pub async fn quote(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    lines: &[(String, i64)],
+) -> ServiceResult<Vec<QuoteLine>> {
+    catalog_scope(db, actor, account_id).await?;
+    let mut skus: Vec<String> = lines.iter().map(|(s, _)| s.trim().to_uppercase()).collect();
+    skus.sort();
+    skus.dedup();
+    let found = products::get_many_by_sku(db, &skus).await?;
+    let ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
+    let visible = products::visible_subset(db, account_id, &ids).await?;
+    let sources = pricing::sources_for(db, account_id, &ids).await?;
+    let by_sku: std::collections::HashMap<&str, &ProductRow> = found.iter().map(|p| (p.sku.as_str(), p)).collect();
+    let day = today(now);
+    Ok(lines
+        .iter()
+        .map(|(raw_sku, qty)| {
+            let sku = raw_sku.trim().to_uppercase();
+            let refuse = |code, reason: String| QuoteOutcome::Refused { code, reason };
+            let outcome = match by_sku.get(sku.as_str()) {
+                None => refuse("unknown_sku", format!("no product with SKU {sku}")),
+                Some(p) if !p.active || !visible.contains(&p.id) => {
+                    refuse("not_available", format!("{sku} is not available to this account"))
+                }
+                Some(p) => match p.rules().check(*qty) {
+                    Err(problem) => refuse("quantity", format!("{sku}: {problem}")),
+                    Ok(()) => match sources.get(&p.id).and_then(|s| resolve(s, *qty, day)) {
+                        None => refuse("no_price", format!("{sku} has no price for this account at quantity {qty}")),
+                        Some(price) => match price.unit_price.checked_mul_qty(*qty) {
+                            Some(total) => QuoteOutcome::Priced { line_total: total.round_to_cents(), price },
+                            None => refuse("quantity", format!("{sku}: quantity too large")),
+                        },
+                    },
+                },
+            };
+            QuoteLine { sku, quantity: *qty, outcome }
+        })
+        .collect())
+}

@@ -2,6 +2,7 @@
 //! permissions, applies domain rules, writes, and appends audit rows and outbox events.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
 pub mod inventory;

@@ -367,3 +367,10 @@ pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) ->
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+pub async fn get_by_external_id(db: &Db, external_id: &str) -> StoreResult<Option<AccountRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE external_id = $1")))
+        .bind(external_id)
+        .fetch_optional(c)
+        .await)
+}

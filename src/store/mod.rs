@@ -9,6 +9,7 @@
 //! - case-insensitive search uses `LOWER(col) LIKE $n` (no ILIKE on SQLite).
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod inventory;
 pub mod pricing;

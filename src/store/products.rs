@@ -381,3 +381,95 @@ pub async fn rebuild_catalog_membership(tx: &mut Tx) -> StoreResult<()> {
     }
     Ok(())
 }
+
+fn numbered(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Products by SKU (any that exist; the caller reports the rest).
+pub async fn get_many_by_sku(db: &Db, skus: &[String]) -> StoreResult<Vec<ProductRow>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku IN ({})", numbered(1, skus.len()));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for s in skus {
+            q = q.bind(s);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Which of `product_ids` the account may see.
+pub async fn visible_subset(
+    db: &Db,
+    account_id: &str,
+    product_ids: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    if product_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT DISTINCT product_id FROM catalog_products WHERE product_id IN ({}) AND catalog_id IN ({})",
+        numbered(2, product_ids.len()),
+        account_catalogs_sql("$1")
+    );
+    let rows = on_db!(db, |c| {
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())).bind(account_id);
+        for id in product_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Products ordered by SKU after `after_sku` (the API's cursor order; stable for ERP sync).
+pub async fn list_by_sku(db: &Db, after_sku: &str, limit: i64) -> StoreResult<Vec<ProductRow>> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku > $1 ORDER BY p.sku LIMIT $2");
+    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(after_sku)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn category_by_path(db: &Db, path: &str) -> StoreResult<Option<CategoryRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, CategoryRow>(
+        "SELECT id, parent_id, name, path, sort FROM categories WHERE path = $1"
+    )
+    .bind(path)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Recomputes one product's catalog membership from the rules (after it is created or moved).
+pub async fn rebuild_product_membership(tx: &mut Tx, product_id: &str) -> StoreResult<()> {
+    const STEPS: [&str; 4] = [
+        "DELETE FROM catalog_products WHERE product_id = $1",
+        "INSERT INTO catalog_products (catalog_id, product_id) SELECT k.id, $1 FROM catalogs k WHERE k.includes_all = TRUE",
+        "INSERT INTO catalog_products (catalog_id, product_id)
+         SELECT DISTINCT r.catalog_id, p.id
+         FROM catalog_rules r
+         JOIN categories rc ON rc.id = r.target_id
+         JOIN categories pc ON pc.path = rc.path OR pc.path LIKE rc.path || ' / %'
+         JOIN products p ON p.category_id = pc.id
+         WHERE r.rule = 'include_category' AND p.id = $1
+         UNION
+         SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product' AND r.target_id = $1
+         ON CONFLICT DO NOTHING",
+        "DELETE FROM catalog_products WHERE product_id = $1 AND EXISTS (
+             SELECT 1 FROM catalog_rules r
+             LEFT JOIN categories rc ON rc.id = r.target_id
+             JOIN products p ON p.id = catalog_products.product_id
+             LEFT JOIN categories pc ON pc.id = p.category_id
+             WHERE r.catalog_id = catalog_products.catalog_id
+               AND ((r.rule = 'exclude_product' AND r.target_id = p.id)
+                 OR (r.rule = 'exclude_category' AND (pc.path = rc.path OR pc.path LIKE rc.path || ' / %'))))",
+    ];
+    for sql in STEPS {
+        on_tx!(tx, |c| sqlx::query(sql).bind(product_id).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}

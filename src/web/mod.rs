@@ -2,6 +2,7 @@
 
 mod account_pages;
 mod admin;
+mod api_tokens;
 mod auth_pages;
 mod catalog;
 pub mod error;
@@ -60,12 +61,14 @@ pub fn build_router(state: AppState) -> Router {
         .merge(catalog::router())
         .merge(account_pages::router())
         .merge(admin::router())
+        .merge(api_tokens::router())
         .merge(products_admin::router())
         .merge(users::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()
         .merge(pages)
         .route("/static/{file}", get(static_file))
+        .merge(crate::api::router())
         .merge(crate::ops::router())
         .fallback(error::not_found_fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))

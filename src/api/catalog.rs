@@ -1,0 +1,373 @@
+//! Products, stock adjustments and batch price quotes over the API.
+
+use super::{ApiCaller, ApiError};
+use crate::domain::auth::Permission;
+use crate::service::catalog::{self as catalog_service, ProductDraft, QuoteOutcome};
+use crate::service::{Actor, ServiceError};
+use crate::store::products::{self, ProductRow};
+use crate::web::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/products", get(list_products))
+        .route("/api/v1/products/{sku}", get(get_product).put(put_product))
+        .route("/api/v1/stock/adjustments", post(adjust_stock))
+        .route("/api/v1/accounts/{account}/price-quote", post(price_quote))
+}
+
+fn actor(caller: &ApiCaller) -> Actor<'_> {
+    Actor { principal: &caller.0, channel: "api", on_behalf_of: None }
+}
+
+fn require(caller: &ApiCaller, p: Permission) -> Result<(), ApiError> {
+    if caller.0.can(p) { Ok(()) } else { Err(ServiceError::Forbidden.into()) }
+}
+
+/// A product as the API returns it.
+#[derive(Serialize, ToSchema)]
+pub struct ProductOut {
+    sku: String,
+    name: String,
+    description: String,
+    /// Category path, e.g. "Medical / Gloves".
+    category: Option<String>,
+    uom: String,
+    pack_size: i64,
+    min_qty: i64,
+    multiple_qty: i64,
+    max_qty: Option<i64>,
+    active: bool,
+    /// `deny` or `allow`.
+    backorder: String,
+    regulated_class: Option<String>,
+    image_url: Option<String>,
+    external_id: Option<String>,
+}
+
+fn product_out(p: ProductRow, categories: &HashMap<String, String>) -> ProductOut {
+    ProductOut {
+        category: p.category_id.as_ref().and_then(|id| categories.get(id).cloned()),
+        sku: p.sku,
+        name: p.name,
+        description: p.description,
+        uom: p.uom,
+        pack_size: p.pack_size,
+        min_qty: p.min_qty,
+        multiple_qty: p.multiple_qty,
+        max_qty: p.max_qty,
+        active: p.active,
+        backorder: p.backorder_policy,
+        regulated_class: p.regulated_class,
+        image_url: p.image_url,
+        external_id: p.external_id,
+    }
+}
+
+async fn category_paths(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+    let cats = products::categories(&state.db).await.map_err(ServiceError::from)?;
+    Ok(cats.into_iter().map(|c| (c.id, c.path)).collect())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductPage {
+    items: Vec<ProductOut>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Opaque cursor from the previous page.
+    cursor: Option<String>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<i64>,
+}
+
+/// List products by SKU (all of them, active or not), cursor-paginated.
+#[utoipa::path(get, path = "/api/v1/products", params(ListParams), responses(
+    (status = 200, body = ProductPage), (status = 401, body = super::Problem), (status = 403, body = super::Problem)
+), tag = "catalog")]
+pub async fn list_products(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(p): Query<ListParams>,
+) -> Result<Json<ProductPage>, ApiError> {
+    require(&caller, Permission::ReadCatalog)?;
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    let after = match p.cursor.as_deref() {
+        Some(c) => {
+            String::from_utf8(hex::decode(c).map_err(|_| ApiError::invalid("cursor", "not a cursor from this API"))?)
+                .map_err(|_| ApiError::invalid("cursor", "not a cursor from this API"))?
+        }
+        None => String::new(),
+    };
+    let mut rows = products::list_by_sku(&state.db, &after, limit + 1).await.map_err(ServiceError::from)?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|p| hex::encode(&p.sku))
+    } else {
+        None
+    };
+    let cats = category_paths(&state).await?;
+    Ok(Json(ProductPage { items: rows.into_iter().map(|p| product_out(p, &cats)).collect(), next_cursor }))
+}
+
+/// One product by SKU.
+#[utoipa::path(get, path = "/api/v1/products/{sku}", params(("sku" = String, Path)), responses(
+    (status = 200, body = ProductOut), (status = 404, body = super::Problem)
+), tag = "catalog")]
+pub async fn get_product(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(sku): Path<String>,
+) -> Result<Json<ProductOut>, ApiError> {
+    require(&caller, Permission::ReadCatalog)?;
+    let p = products::get_by_sku(&state.db, &sku.trim().to_uppercase())
+        .await
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Json(product_out(p, &category_paths(&state).await?)))
+}
+
+/// A product to create or replace (by SKU in the path). Omitted fields take their defaults.
+#[derive(Deserialize, ToSchema)]
+pub struct ProductIn {
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// Category path, e.g. "Medical / Gloves".
+    category: Option<String>,
+    #[serde(default)]
+    uom: String,
+    #[serde(default = "one")]
+    pack_size: i64,
+    #[serde(default = "one")]
+    min_qty: i64,
+    #[serde(default = "one")]
+    multiple_qty: i64,
+    max_qty: Option<i64>,
+    #[serde(default = "yes")]
+    active: bool,
+    /// `deny` (default) or `allow`.
+    #[serde(default = "deny")]
+    backorder: String,
+    regulated_class: Option<String>,
+    image_url: Option<String>,
+    external_id: Option<String>,
+    /// Searchable attributes, e.g. {"Size": "M"}.
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+fn one() -> i64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn deny() -> String {
+    "deny".into()
+}
+
+/// Create or update a product by SKU (idempotent: the same body twice changes nothing more).
+#[utoipa::path(put, path = "/api/v1/products/{sku}", params(("sku" = String, Path)), request_body = ProductIn, responses(
+    (status = 200, description = "updated", body = ProductOut), (status = 201, description = "created", body = ProductOut),
+    (status = 422, body = super::Problem)
+), tag = "catalog")]
+pub async fn put_product(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(sku): Path<String>,
+    body: Result<Json<ProductIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<ProductOut>), ApiError> {
+    let Json(b) = body?;
+    let draft = ProductDraft {
+        sku,
+        name: b.name,
+        description: b.description,
+        category: b.category,
+        uom: b.uom,
+        pack_size: b.pack_size,
+        min_qty: b.min_qty,
+        multiple_qty: b.multiple_qty,
+        max_qty: b.max_qty,
+        image_url: b.image_url,
+        regulated_class: b.regulated_class,
+        active: b.active,
+        backorder: b.backorder,
+        external_id: b.external_id,
+        attributes: b.attributes.into_iter().collect(),
+    };
+    let (row, created) = catalog_service::upsert_product(&state.db, state.now(), &actor(&caller), &draft).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(product_out(row, &category_paths(&state).await?))))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StockAdjustmentIn {
+    sku: String,
+    /// Warehouse code, e.g. "CHI".
+    warehouse: String,
+    /// Units to add (negative to remove).
+    delta: i64,
+    reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StockAdjustmentOut {
+    sku: String,
+    warehouse: String,
+    on_hand: i64,
+}
+
+/// Adjust on-hand stock; refused (409, nothing changed) if it would go below zero or below reserved.
+#[utoipa::path(post, path = "/api/v1/stock/adjustments", request_body = StockAdjustmentIn, responses(
+    (status = 200, body = StockAdjustmentOut), (status = 409, body = super::Problem), (status = 422, body = super::Problem)
+), tag = "stock")]
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: Result<Json<StockAdjustmentIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<StockAdjustmentOut>, ApiError> {
+    let Json(b) = body?;
+    let on_hand = crate::service::inventory::adjust_stock(
+        &state.db,
+        state.now(),
+        &actor(&caller),
+        &b.sku,
+        &b.warehouse,
+        b.delta,
+        &b.reason,
+    )
+    .await?;
+    Ok(Json(StockAdjustmentOut {
+        sku: b.sku.trim().to_uppercase(),
+        warehouse: b.warehouse.trim().to_uppercase(),
+        on_hand,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct QuoteLineIn {
+    sku: String,
+    quantity: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct QuoteIn {
+    /// Up to 1,000 lines.
+    lines: Vec<QuoteLineIn>,
+}
+
+/// Why the price is what it is.
+#[derive(Serialize, ToSchema)]
+pub struct PriceExplanationOut {
+    /// `contract`, `account_list`, `group_list` or `base`.
+    source: String,
+    source_id: String,
+    source_name: String,
+    tier_min_qty: i64,
+    /// Last day the source is valid (YYYY-MM-DD), if it ends.
+    valid_to: Option<String>,
+    /// The base list price at this quantity, for comparison.
+    list_price: Option<String>,
+    /// The explanation in words.
+    text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LineError {
+    /// `unknown_sku`, `not_available`, `quantity` or `no_price`.
+    code: String,
+    reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuoteLineOut {
+    sku: String,
+    quantity: i64,
+    /// Unit price as a decimal string, e.g. "12.50" or "0.0125".
+    unit_price: Option<String>,
+    /// Unit price × quantity, rounded to cents (half away from zero).
+    line_total: Option<String>,
+    explanation: Option<PriceExplanationOut>,
+    error: Option<LineError>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuoteOut {
+    account_id: String,
+    lines: Vec<QuoteLineOut>,
+    /// Sum of the priced lines.
+    total: String,
+}
+
+/// Price many lines for an account at once — the account's own prices, with explanations. Lines
+/// that cannot be priced carry an error instead; the rest are still priced.
+#[utoipa::path(post, path = "/api/v1/accounts/{account}/price-quote", params(("account" = String, Path, description = "Account id or external (ERP) id")),
+    request_body = QuoteIn, responses((status = 200, body = QuoteOut), (status = 404, body = super::Problem), (status = 422, body = super::Problem)), tag = "pricing")]
+pub async fn price_quote(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(account): Path<String>,
+    body: Result<Json<QuoteIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<QuoteOut>, ApiError> {
+    let Json(b) = body?;
+    if b.lines.is_empty() || b.lines.len() > 1000 {
+        return Err(ApiError::invalid("lines", "send 1 to 1,000 lines"));
+    }
+    let db = &state.db;
+    let account_id = match crate::store::accounts::get(db, &account).await.map_err(ServiceError::from)? {
+        Some(a) => a.id,
+        None => {
+            crate::store::accounts::get_by_external_id(db, &account)
+                .await
+                .map_err(ServiceError::from)?
+                .ok_or(ServiceError::NotFound)?
+                .id
+        }
+    };
+    let lines: Vec<(String, i64)> = b.lines.into_iter().map(|l| (l.sku, l.quantity)).collect();
+    let quoted = catalog_service::quote(db, state.now(), &actor(&caller), &account_id, &lines).await?;
+    let mut total = crate::domain::money::Money::ZERO;
+    let lines = quoted
+        .into_iter()
+        .map(|l| match l.outcome {
+            QuoteOutcome::Priced { price, line_total } => {
+                total = total.checked_add(line_total).unwrap_or(total);
+                QuoteLineOut {
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    unit_price: Some(price.unit_price.to_plain()),
+                    line_total: Some(line_total.to_plain()),
+                    explanation: Some(PriceExplanationOut {
+                        text: price.explain(),
+                        source: price.kind.as_str().into(),
+                        source_id: price.source_id,
+                        source_name: price.source_name,
+                        tier_min_qty: price.tier_min_qty,
+                        valid_to: price.valid_to.map(crate::store::pricing::format_iso),
+                        list_price: price.list_price.map(|m| m.to_plain()),
+                    }),
+                    error: None,
+                }
+            }
+            QuoteOutcome::Refused { code, reason } => QuoteLineOut {
+                sku: l.sku,
+                quantity: l.quantity,
+                unit_price: None,
+                line_total: None,
+                explanation: None,
+                error: Some(LineError { code: code.into(), reason }),
+            },
+        })
+        .collect();
+    Ok(Json(QuoteOut { account_id, lines, total: total.to_plain() }))
+}

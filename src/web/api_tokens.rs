@@ -1,0 +1,98 @@
+//! Administration of API tokens: create (shown once), list with last use, revoke.
+
+use super::AppState;
+use super::auth_pages::NoticeQuery;
+use super::error::WebError;
+use super::session::Ctx;
+use super::shell::{Shell, datetime};
+use crate::domain::auth::Scope;
+use crate::service::api_tokens;
+use crate::store::api_tokens::ApiTokenRow;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api-tokens", get(list).post(create))
+        .route("/admin/api-tokens/{id}/revoke", post(revoke))
+}
+
+pub struct TokenView {
+    pub row: ApiTokenRow,
+    pub created: String,
+    pub last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_tokens.html")]
+struct TokensPage {
+    shell: Shell,
+    tokens: Vec<TokenView>,
+    scopes: Vec<(&'static str, &'static str)>,
+    new_token: Option<(String, String)>,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    new_token: Option<(String, String)>,
+) -> Result<Html<String>, WebError> {
+    let tokens = api_tokens::list(&state.db, &ctx.actor())
+        .await?
+        .into_iter()
+        .map(|row| TokenView {
+            created: datetime(row.created_at),
+            last_used: row.last_used_at.map(datetime).unwrap_or_else(|| "never".into()),
+            row,
+        })
+        .collect();
+    let page = TokensPage {
+        shell: Shell::new(ctx, "API tokens").with_notice(notice),
+        tokens,
+        scopes: Scope::ALL.iter().map(|s| (s.as_str(), s.describe())).collect(),
+        new_token,
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+    render(&state, &ctx, q.notice.as_deref(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    name: String,
+    #[serde(rename = "scope_catalog:read")]
+    catalog_read: Option<String>,
+    #[serde(rename = "scope_catalog:write")]
+    catalog_write: Option<String>,
+    #[serde(rename = "scope_pricing:read")]
+    pricing_read: Option<String>,
+    #[serde(rename = "scope_stock:write")]
+    stock_write: Option<String>,
+}
+
+async fn create(State(state): State<AppState>, ctx: Ctx, Form(f): Form<CreateForm>) -> Result<Html<String>, WebError> {
+    let scopes: Vec<Scope> = [
+        (&f.catalog_read, Scope::CatalogRead),
+        (&f.catalog_write, Scope::CatalogWrite),
+        (&f.pricing_read, Scope::PricingRead),
+        (&f.stock_write, Scope::StockWrite),
+    ]
+    .into_iter()
+    .filter(|(v, _)| v.is_some())
+    .map(|(_, s)| s)
+    .collect();
+    let (row, token) = api_tokens::create(&state.db, state.now(), &ctx.actor(), &f.name, &scopes).await?;
+    render(&state, &ctx, None, Some((row.name, token))).await
+}
+
+async fn revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Redirect, WebError> {
+    api_tokens::revoke(&state.db, state.now(), &ctx.actor(), &id).await?;
+    Ok(Redirect::to("/admin/api-tokens?notice=saved"))
+}
