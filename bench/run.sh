@@ -59,4 +59,27 @@ run "catalog page 1" "/portal/catalog"
 CATEGORY=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | grep -o 'catalog?category=[0-9a-f-]*' | sed -n 5p)
 run "catalog category page" "/portal/$CATEGORY"
 run "catalog search" "/portal/catalog?q=nitrile+gloves+0001"
+# Batch price quote: 500 lines for one account through the API, as an integration token.
+BASE="http://127.0.0.1:$PORT"
+AJAR=$(mktemp)
+T=$(curl -s -c "$AJAR" "$BASE/login" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]*\)".*/\1/p')
+curl -s -b "$AJAR" -c "$AJAR" -o /dev/null --data-urlencode "_csrf=$T" --data-urlencode "email=admin@meridian-supply.example" \
+  --data-urlencode "password=meridian-demo-2026" "$BASE/login"
+T=$(curl -s -b "$AJAR" "$BASE/admin/api-tokens" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]*\)".*/\1/p')
+API_TOKEN=$(curl -s -b "$AJAR" --data-urlencode "_csrf=$T" --data-urlencode "name=bench $(date +%s)" --data-urlencode "scope_pricing:read=1" \
+  "$BASE/admin/api-tokens" | grep -o 'pt_[0-9a-f]*' | head -1)
+[ -n "$API_TOKEN" ] || { echo "could not create an API token" >&2; exit 1; }
+QUOTE=$(mktemp)
+python3 -c 'import json; print(json.dumps({"lines": [{"sku": "SKU-%06d" % (i * 199 % 100000), "quantity": 1 + i % 60} for i in range(500)]}))' > "$QUOTE"
+LUA=$(mktemp --suffix=.lua)
+cat > "$LUA" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $API_TOKEN"
+local f = io.open("$QUOTE", "r"); wrk.body = f:read("*a"); f:close()
+LUA
+PRICED=$(curl -s -X POST -H "Authorization: Bearer $API_TOKEN" -H "Content-Type: application/json" --data @"$QUOTE" \
+  "$BASE/api/v1/accounts/S-00007/price-quote" | grep -o '"unit_price":"' | wc -l)
+echo "--- price quote, 500 lines for account S-00007 ($PRICED priced), one client: wrk -t1 -c1 -d$DURATION"
+wrk -t1 -c1 -d"$DURATION" --latency -s "$LUA" "$BASE/api/v1/accounts/S-00007/price-quote" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
 echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"

@@ -311,7 +311,7 @@ pub struct QuoteOut {
 
 /// Price many lines for an account at once — the account's own prices, with explanations. Lines
 /// that cannot be priced carry an error instead; the rest are still priced.
-#[utoipa::path(post, path = "/api/v1/accounts/{account}/price-quote", params(("account" = String, Path, description = "Account id or external (ERP) id")),
+#[utoipa::path(post, path = "/api/v1/accounts/{account}/price-quote", params(("account" = String, Path, description = "Account id, number (A-10001) or external (ERP) id")),
     request_body = QuoteIn, responses((status = 200, body = QuoteOut), (status = 404, body = super::Problem), (status = 422, body = super::Problem)), tag = "pricing")]
 pub async fn price_quote(
     State(state): State<AppState>,
@@ -324,16 +324,11 @@ pub async fn price_quote(
         return Err(ApiError::invalid("lines", "send 1 to 1,000 lines"));
     }
     let db = &state.db;
-    let account_id = match crate::store::accounts::get(db, &account).await.map_err(ServiceError::from)? {
-        Some(a) => a.id,
-        None => {
-            crate::store::accounts::get_by_external_id(db, &account)
-                .await
-                .map_err(ServiceError::from)?
-                .ok_or(ServiceError::NotFound)?
-                .id
-        }
-    };
+    let account_id = crate::store::accounts::find_by_reference(db, &account)
+        .await
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::NotFound)?
+        .id;
     let lines: Vec<(String, i64)> = b.lines.into_iter().map(|l| (l.sku, l.quantity)).collect();
     let quoted = catalog_service::quote(db, state.now(), &actor(&caller), &account_id, &lines).await?;
     let mut total = crate::domain::money::Money::ZERO;

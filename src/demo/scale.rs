@@ -118,8 +118,6 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
     sort_by_key_cells(&mut prices, 3);
     sort_by_key_cells(&mut stock, 2);
     sort_by_key_cells(&mut terms, 2);
-    bulk_insert(&mut tx, "product_terms", &["term", "product_id"], &terms).await?;
-    drop(terms);
     bulk_insert(
         &mut tx,
         "products",
@@ -144,6 +142,8 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
     )
     .await?;
     drop(rows);
+    bulk_insert(&mut tx, "product_terms", &["term", "product_id"], &terms).await?;
+    drop(terms);
     bulk_insert(&mut tx, "price_list_items", &["price_list_id", "product_id", "min_qty", "unit_price"], &prices)
         .await?;
     drop(prices);

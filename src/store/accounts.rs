@@ -368,9 +368,12 @@ pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) ->
     Ok(())
 }
 
-pub async fn get_by_external_id(db: &Db, external_id: &str) -> StoreResult<Option<AccountRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE external_id = $1")))
-        .bind(external_id)
-        .fetch_optional(c)
-        .await)
+/// An account by id, number (A-10001) or external (ERP) id — how integrations name accounts.
+pub async fn find_by_reference(db: &Db, reference: &str) -> StoreResult<Option<AccountRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE id = $1 OR number = $1 OR external_id = $1 ORDER BY id LIMIT 1"
+    )))
+    .bind(reference)
+    .fetch_optional(c)
+    .await)
 }
