@@ -24,6 +24,32 @@ enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import a CSV file (all-or-nothing; every bad row is reported).
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(value_parser = ["contract-prices"])]
+        kind: String,
+        file: std::path::PathBuf,
+    },
+    /// Export as CSV (to a file, or standard output).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(value_parser = ["contract-prices"])]
+        kind: String,
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+/// The command line acts as an administrator; its changes are audited with channel `cli`.
+fn cli_principal() -> portico::domain::auth::Principal {
+    portico::domain::auth::Principal::staff(
+        "cli".into(),
+        "Command line".into(),
+        String::new(),
+        vec![portico::domain::auth::StaffRole::Admin],
+    )
 }
 
 #[derive(Args)]
@@ -165,6 +191,50 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
             portico::serve(state, listener).await?;
+        }
+        Command::Import { db, kind: _, file } => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let principal = cli_principal();
+            let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
+            let size = std::fs::metadata(&file)?.len();
+            let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
+            let started = std::time::Instant::now();
+            let result =
+                portico::service::imports::import_contract_prices(&state.db, state.now(), &actor, reader, |n| {
+                    eprint!("\r  read {n} rows ({:.0} MB file)…", size as f64 / 1e6);
+                })
+                .await;
+            eprintln!();
+            match result {
+                Ok(r) => println!(
+                    "imported {} rows in {:.1} s: {} contracts created, {} updated, {} prices inserted or changed",
+                    r.rows,
+                    started.elapsed().as_secs_f64(),
+                    r.contracts_created,
+                    r.contracts_updated,
+                    r.prices_changed
+                ),
+                Err(portico::service::imports::ImportError::Invalid(errors)) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    return Err(
+                        format!("{} problem(s) in {}; nothing was imported", errors.len(), file.display()).into()
+                    );
+                }
+                Err(portico::service::imports::ImportError::Service(e)) => return Err(e.to_string().into()),
+            }
+        }
+        Command::Export { db, kind: _, file } => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let principal = cli_principal();
+            let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
+            let out: Box<dyn std::io::Write> = match &file {
+                Some(f) => Box::new(std::io::BufWriter::new(std::fs::File::create(f)?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let n = portico::service::imports::export_contract_prices(&state.db, &actor, out).await?;
+            eprintln!("exported {n} contract prices");
         }
         Command::Migrate(args) => {
             let db = Db::connect(&args.database_url).await?;

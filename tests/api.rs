@@ -252,8 +252,20 @@ async fn batch_quotes_price_each_account_its_own_way() {
     assert_eq!((l[0]["unit_price"].as_str(), l[1]["unit_price"].as_str()), (Some("10.00"), Some("8.00")));
     assert!(!b.to_string().contains("C-77") && !b.to_string().contains("7.25"));
     // Accounts can be named by number too (as ERPs do).
-    let number: String = portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, String>("SELECT number FROM accounts WHERE id = $1").bind(&f.a).fetch_one(c).await).unwrap();
-    let (res, body) = call(&app, Method::POST, &format!("/api/v1/accounts/{number}/price-quote"), Some(&t), Some(json!({"lines": [{"sku": "GLV-1", "quantity": 1}]}))).await;
+    let number: String =
+        portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, String>("SELECT number FROM accounts WHERE id = $1")
+            .bind(&f.a)
+            .fetch_one(c)
+            .await)
+        .unwrap();
+    let (res, body) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/accounts/{number}/price-quote"),
+        Some(&t),
+        Some(json!({"lines": [{"sku": "GLV-1", "quantity": 1}]})),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(body["lines"][0]["unit_price"], "7.25");
     // 500 lines in one call.

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod catalog;
+pub mod import;
 pub mod money;
 pub mod password;
 pub mod pricing;

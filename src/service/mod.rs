@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
+pub mod imports;
 pub mod inventory;
 pub mod users;
 

@@ -377,3 +377,21 @@ pub async fn find_by_reference(db: &Db, reference: &str) -> StoreResult<Option<A
     .fetch_optional(c)
     .await)
 }
+
+/// Every way integrations name accounts (id, number, ERP id) → account id.
+pub async fn reference_index(db: &Db) -> StoreResult<std::collections::HashMap<String, String>> {
+    let rows = on_db!(db, |c| sqlx::query_as::<_, (String, String, Option<String>)>(
+        "SELECT id, number, external_id FROM accounts"
+    )
+    .fetch_all(c)
+    .await)?;
+    let mut out = std::collections::HashMap::new();
+    for (id, number, ext) in rows {
+        if let Some(e) = ext {
+            out.insert(e, id.clone());
+        }
+        out.insert(number, id.clone());
+        out.insert(id.clone(), id);
+    }
+    Ok(out)
+}

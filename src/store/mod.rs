@@ -238,8 +238,21 @@ pub async fn bulk_insert(
     columns: &[&'static str],
     rows: &[Vec<Cell>],
 ) -> StoreResult<()> {
+    bulk_insert_with(tx, table, columns, rows, "").await.map(|_| ())
+}
+
+/// [`bulk_insert`] with a clause after the VALUES (an `ON CONFLICT …` upsert); returns the number
+/// of rows inserted or changed.
+pub async fn bulk_insert_with(
+    tx: &mut Tx,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: &[Vec<Cell>],
+    suffix: &'static str,
+) -> StoreResult<u64> {
+    let mut affected = 0;
     if rows.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     // Stay well under SQLite's 32,766 bind parameters per statement.
     let per_statement = (30_000 / columns.len()).max(1);
@@ -260,7 +273,9 @@ pub async fn bulk_insert(
             }
             sql.push(')');
         }
-        on_tx!(tx, |c| {
+        sql.push(' ');
+        sql.push_str(suffix);
+        affected += on_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for row in chunk {
                 for cell in row {
@@ -275,5 +290,5 @@ pub async fn bulk_insert(
             q.execute(c).await.map(|r| r.rows_affected())
         })?;
     }
-    Ok(())
+    Ok(affected)
 }

@@ -260,3 +260,72 @@ pub async fn prices_for_product(db: &Db, product_id: &str) -> StoreResult<Vec<Pr
     .await
     })
 }
+
+/// Contracts by number: (id, account id, name, valid_from, valid_to).
+pub async fn contracts_by_number(
+    db: &Db,
+) -> StoreResult<HashMap<String, (String, String, String, Option<String>, Option<String>)>> {
+    let rows = on_db!(db, |c| sqlx::query_as::<_, (String, String, String, String, Option<String>, Option<String>)>(
+        "SELECT number, id, account_id, name, valid_from, valid_to FROM contracts"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(n, id, a, name, f, t)| (n, (id, a, name, f, t))).collect())
+}
+
+pub async fn update_contract_header(
+    tx: &mut Tx,
+    id: &str,
+    name: &str,
+    valid_from: Option<&str>,
+    valid_to: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE contracts SET name = $2, valid_from = $3, valid_to = $4, updated_at = $5 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(name)
+    .bind(valid_from)
+    .bind(valid_to)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ContractPriceExport {
+    pub contract_number: String,
+    pub account: String,
+    pub contract_name: String,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+    pub sku: String,
+    pub min_qty: i64,
+    pub unit_price: i64,
+}
+
+/// Every contract price, in a stable order, one page after the (contract, sku, min_qty) key.
+pub async fn export_contract_prices(
+    db: &Db,
+    after: Option<(&str, &str, i64)>,
+    limit: i64,
+) -> StoreResult<Vec<ContractPriceExport>> {
+    let (n, s, q) = after.unwrap_or(("", "", 0));
+    on_db!(db, |c| sqlx::query_as::<_, ContractPriceExport>(
+        "SELECT k.number AS contract_number, a.number AS account, k.name AS contract_name, k.valid_from, k.valid_to,
+                p.sku, cp.min_qty, cp.unit_price
+         FROM contract_prices cp JOIN contracts k ON k.id = cp.contract_id JOIN accounts a ON a.id = k.account_id
+         JOIN products p ON p.id = cp.product_id
+         WHERE (k.number > $1 OR (k.number = $1 AND (p.sku > $2 OR (p.sku = $2 AND cp.min_qty > $3))))
+         ORDER BY k.number, p.sku, cp.min_qty LIMIT $4"
+    )
+    .bind(n)
+    .bind(s)
+    .bind(q)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

@@ -473,3 +473,10 @@ pub async fn rebuild_product_membership(tx: &mut Tx, product_id: &str) -> StoreR
     }
     Ok(())
 }
+
+/// SKU → product id for every product (imports resolve SKUs once, not per row).
+pub async fn sku_index(db: &Db) -> StoreResult<std::collections::HashMap<String, String>> {
+    let rows =
+        on_db!(db, |c| sqlx::query_as::<_, (String, String)>("SELECT sku, id FROM products").fetch_all(c).await)?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,0 +1,259 @@
+//! CSV imports and exports. Imports are all-or-nothing: the whole file is read and checked first,
+//! every bad row is reported (line, column, reason), and only a clean file is written — in one
+//! transaction. Re-importing the same file changes nothing.
+
+use super::{Actor, ServiceError, audit};
+use crate::domain::auth::Permission;
+use crate::domain::import::{self, CONTRACT_PRICE_COLUMNS, ContractPriceRow, RowError};
+use crate::domain::money::Money;
+use crate::store::pricing::{self, format_iso};
+use crate::store::{Cell, Db, accounts, bulk_insert, bulk_insert_with, new_id, products};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file has problems; nothing was written.
+    Invalid(Vec<RowError>),
+    Service(ServiceError),
+}
+
+impl From<ServiceError> for ImportError {
+    fn from(e: ServiceError) -> Self {
+        ImportError::Service(e)
+    }
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Service(e.into())
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub contracts_created: u64,
+    pub contracts_updated: u64,
+    /// Prices inserted or changed; 0 when the same file is imported again.
+    pub prices_changed: u64,
+}
+
+fn require_catalog_admin(actor: &Actor<'_>) -> Result<(), ServiceError> {
+    match actor.principal.can(Permission::ManageCatalog) {
+        true => Ok(()),
+        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
+        false => Err(ServiceError::NotFound),
+    }
+}
+
+/// Imports contract prices (columns: see [`CONTRACT_PRICE_COLUMNS`]). Contracts that do not exist
+/// yet are created for their account. `progress` is called with the number of rows read so far.
+pub async fn import_contract_prices<R: Read>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    reader: R,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    require_catalog_admin(actor)?;
+    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
+    let header: Vec<String> = match csv.headers() {
+        Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
+        Err(e) => {
+            return Err(ImportError::Invalid(vec![RowError {
+                line: 1,
+                column: "-".into(),
+                reason: format!("cannot read the header: {e}"),
+            }]));
+        }
+    };
+    let mut errors = import::check_header(&header);
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid(errors));
+    }
+    let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let skus = products::sku_index(db).await?;
+    let account_refs = accounts::reference_index(db).await?;
+    let existing = pricing::contracts_by_number(db).await?;
+
+    let mut rows: Vec<ContractPriceRow> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut count = 0u64;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
+                // A malformed row ends reading: the rest of the file cannot be trusted.
+                break;
+            }
+        }
+        count += 1;
+        if count % 50_000 == 0 {
+            progress(count);
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let get = |col: &str| import::restore_cell(index.get(col).and_then(|&i| record.get(i)).unwrap_or(""));
+        match import::parse_contract_price(line, get) {
+            Err(mut e) => errors.append(&mut e),
+            Ok(row) => {
+                if !skus.contains_key(row.sku.as_str()) {
+                    errors.push(RowError { line, column: "sku".into(), reason: format!("unknown SKU {}", row.sku) });
+                }
+                match account_refs.get(&row.account) {
+                    None => errors.push(RowError {
+                        line,
+                        column: "account".into(),
+                        reason: format!("unknown account “{}”", row.account),
+                    }),
+                    Some(account_id) => {
+                        if let Some((_, owner, ..)) = existing.get(&row.contract_number)
+                            && owner != account_id
+                        {
+                            errors.push(RowError {
+                                line,
+                                column: "account".into(),
+                                reason: format!("contract {} belongs to another account", row.contract_number),
+                            });
+                        }
+                    }
+                }
+                rows.push(row);
+            }
+        }
+    }
+    progress(count);
+    errors.extend(import::check_contract_rows(&rows));
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
+        return Err(ImportError::Invalid(errors));
+    }
+
+    // Clean: write it all in one transaction.
+    let mut report = ImportReport { rows: rows.len() as u64, ..Default::default() };
+    let mut tx = db.begin().await?;
+    let mut contract_ids: HashMap<&str, String> = HashMap::new();
+    let mut new_contracts = Vec::new();
+    for r in &rows {
+        if contract_ids.contains_key(r.contract_number.as_str()) {
+            continue;
+        }
+        let from = r.valid_from.map(format_iso);
+        let to = r.valid_to.map(format_iso);
+        let name = if r.contract_name.is_empty() {
+            format!("Contract {}", r.contract_number)
+        } else {
+            r.contract_name.clone()
+        };
+        match existing.get(&r.contract_number) {
+            Some((id, _, old_name, old_from, old_to)) => {
+                if (&name, &from, &to) != (old_name, old_from, old_to) {
+                    pricing::update_contract_header(&mut tx, id, &name, from.as_deref(), to.as_deref(), now).await?;
+                    report.contracts_updated += 1;
+                }
+                contract_ids.insert(&r.contract_number, id.clone());
+            }
+            None => {
+                let id = new_id();
+                new_contracts.push(vec![
+                    Cell::Text(id.clone()),
+                    Cell::Text(r.contract_number.clone()),
+                    Cell::Text(account_refs[&r.account].clone()),
+                    Cell::Text(name),
+                    from.map(Cell::Text).unwrap_or(Cell::NullText),
+                    to.map(Cell::Text).unwrap_or(Cell::NullText),
+                    Cell::Int(now),
+                    Cell::Int(now),
+                ]);
+                contract_ids.insert(&r.contract_number, id);
+            }
+        }
+    }
+    report.contracts_created = new_contracts.len() as u64;
+    bulk_insert(
+        &mut tx,
+        "contracts",
+        &["id", "number", "account_id", "name", "valid_from", "valid_to", "created_at", "updated_at"],
+        &new_contracts,
+    )
+    .await?;
+    let mut prices: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Text(contract_ids[r.contract_number.as_str()].clone()),
+                Cell::Text(skus[r.sku.as_str()].clone()),
+                Cell::Int(r.min_qty),
+                Cell::Int(r.unit_price.raw()),
+            ]
+        })
+        .collect();
+    drop(rows);
+    // Key order keeps B-tree inserts sequential.
+    prices.sort_by(|a, b| match (&a[0], &b[0], &a[1], &b[1]) {
+        (Cell::Text(x), Cell::Text(y), Cell::Text(p), Cell::Text(q)) => (x, p).cmp(&(y, q)),
+        _ => std::cmp::Ordering::Equal,
+    });
+    report.prices_changed = bulk_insert_with(
+        &mut tx,
+        "contract_prices",
+        &["contract_id", "product_id", "min_qty", "unit_price"],
+        &prices,
+        "ON CONFLICT (contract_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price
+         WHERE contract_prices.unit_price <> excluded.unit_price",
+    )
+    .await?;
+    let summary = json!({
+        "rows": report.rows, "contracts_created": report.contracts_created,
+        "contracts_updated": report.contracts_updated, "prices_changed": report.prices_changed,
+    });
+    audit(&mut tx, Some(actor), now, "import.contract_prices", ("import", &new_id()), None, Some(summary.clone()))
+        .await?;
+    if report.prices_changed > 0 || report.contracts_created > 0 || report.contracts_updated > 0 {
+        crate::store::audit::enqueue(&mut tx, "prices.imported", &summary, now).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Writes every contract price as CSV that imports back unchanged; text cells are neutralised
+/// against spreadsheet formula injection. Returns the number of rows written.
+pub async fn export_contract_prices<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
+    require_catalog_admin(actor)?;
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
+    w.write_record(CONTRACT_PRICE_COLUMNS).map_err(io)?;
+    let mut after: Option<(String, String, i64)> = None;
+    let mut n = 0;
+    loop {
+        let key = after.as_ref().map(|(a, b, c)| (a.as_str(), b.as_str(), *c));
+        let page = pricing::export_contract_prices(db, key, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.contract_number.clone(), last.sku.clone(), last.min_qty));
+        for r in &page {
+            let price = Money::from_raw(r.unit_price).to_plain();
+            let min_qty = r.min_qty.to_string();
+            let cells = [
+                import::neutralise_cell(&r.contract_number),
+                import::neutralise_cell(&r.account),
+                import::neutralise_cell(&r.contract_name),
+                r.valid_from.clone().unwrap_or_default(),
+                r.valid_to.clone().unwrap_or_default(),
+                import::neutralise_cell(&r.sku),
+                min_qty,
+                price,
+            ];
+            w.write_record(&cells).map_err(io)?;
+            n += 1;
+        }
+    }
+    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(n)
+}
