@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{TestApp, TestResponse};
 use portico::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
-use portico::domain::catalog::{BackorderPolicy, QuantityRules};
+use portico::domain::catalog::QuantityRules;
 use portico::domain::money::Money;
 use portico::service::Actor;
 use portico::store::new_id;
@@ -57,21 +57,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     for (sku, rules) in
         [("GLV-1", QuantityRules::default()), ("BOX-10", QuantityRules { min: 10, multiple: 10, max: Some(100) })]
     {
-        let input = ProductInput {
-            sku: sku.into(),
-            name: format!("Item {sku}"),
-            description: String::new(),
-            category_id: Some(cat.clone()),
-            uom: "EA".into(),
-            pack_size: 1,
-            rules,
-            image_url: None,
-            regulated_class: None,
-            active: true,
-            backorder: BackorderPolicy::Deny,
-            external_id: None,
-            attributes: vec![],
-        };
+        let input =
+            ProductInput { category_id: Some(cat.clone()), rules, ..ProductInput::new(sku, &format!("Item {sku}")) };
         ids.push(products::upsert(&mut tx, &new_id(), &input, now).await.unwrap());
     }
     let base = new_id();

@@ -6,7 +6,6 @@ mod common;
 use axum::http::StatusCode;
 use common::TestApp;
 use portico::domain::auth::{BuyerRole, Principal, StaffRole};
-use portico::domain::catalog::{BackorderPolicy, QuantityRules};
 use portico::domain::money::Money;
 use portico::service::Actor;
 use portico::store::inventory::{self, StockReason};
@@ -27,19 +26,12 @@ struct Fixture {
 
 fn product(sku: &str, name: &str, category: &str, active: bool) -> ProductInput {
     ProductInput {
-        sku: sku.into(),
-        name: name.into(),
         description: format!("{name} for testing"),
         category_id: Some(category.into()),
         uom: "BX".into(),
-        pack_size: 1,
-        rules: QuantityRules::default(),
-        image_url: None,
-        regulated_class: None,
         active,
-        backorder: BackorderPolicy::Deny,
-        external_id: None,
         attributes: vec![("Material".into(), "Nitrile".into())],
+        ..ProductInput::new(sku, name)
     }
 }
 

@@ -5,7 +5,6 @@ mod common;
 
 use common::TestApp;
 use portico::domain::auth::{Principal, StaffRole};
-use portico::domain::catalog::{BackorderPolicy, QuantityRules};
 use portico::service::Actor;
 use portico::service::imports::{ImportError, export_contract_prices, import_contract_prices};
 use portico::store::new_id;
@@ -22,21 +21,7 @@ async fn setup(app: &TestApp) {
     let b = app.account("Beta", None).await;
     let mut tx = app.db().begin().await.unwrap();
     for sku in ["GLV-1", "BOX-10"] {
-        let input = ProductInput {
-            sku: sku.into(),
-            name: sku.into(),
-            description: String::new(),
-            category_id: None,
-            uom: "EA".into(),
-            pack_size: 1,
-            rules: QuantityRules::default(),
-            image_url: None,
-            regulated_class: None,
-            active: true,
-            backorder: BackorderPolicy::Deny,
-            external_id: None,
-            attributes: vec![],
-        };
+        let input = ProductInput::new(sku, sku);
         products::upsert(&mut tx, &new_id(), &input, now).await.unwrap();
     }
     portico::store::pricing::insert_contract(

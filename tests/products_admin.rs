@@ -5,7 +5,6 @@ mod common;
 use axum::http::StatusCode;
 use common::TestApp;
 use portico::domain::auth::{BuyerRole, StaffRole};
-use portico::domain::catalog::{BackorderPolicy, QuantityRules};
 use portico::store::new_id;
 use portico::store::products::{self, ProductInput};
 
@@ -13,21 +12,7 @@ async fn setup(app: &TestApp) -> String {
     let now = app.now();
     let mut tx = app.db().begin().await.unwrap();
     for (sku, active) in [("ACT-1", true), ("OFF-1", false)] {
-        let input = ProductInput {
-            sku: sku.into(),
-            name: format!("Product {sku}"),
-            description: String::new(),
-            category_id: None,
-            uom: "EA".into(),
-            pack_size: 1,
-            rules: QuantityRules::default(),
-            image_url: None,
-            regulated_class: None,
-            active,
-            backorder: BackorderPolicy::Deny,
-            external_id: None,
-            attributes: vec![],
-        };
+        let input = ProductInput { active, ..ProductInput::new(sku, &format!("Product {sku}")) };
         products::upsert(&mut tx, &new_id(), &input, now).await.unwrap();
     }
     portico::store::inventory::insert_warehouse(&mut tx, &new_id(), "CHI", "Chicago DC", 0, now).await.unwrap();

@@ -54,6 +54,25 @@ pub struct ProductInput {
 }
 
 impl ProductInput {
+    /// An active product sold by the each, any quantity, no backorders — change what differs.
+    pub fn new(sku: &str, name: &str) -> ProductInput {
+        ProductInput {
+            sku: sku.to_string(),
+            name: name.to_string(),
+            description: String::new(),
+            category_id: None,
+            uom: "EA".into(),
+            pack_size: 1,
+            rules: QuantityRules::default(),
+            image_url: None,
+            regulated_class: None,
+            active: true,
+            backorder: BackorderPolicy::Deny,
+            external_id: None,
+            attributes: Vec::new(),
+        }
+    }
+
     /// The search index terms of this product (SKU, name, attribute values).
     pub fn terms(&self) -> Vec<String> {
         let mut texts: Vec<&str> = vec![&self.sku, &self.name];
@@ -353,21 +372,31 @@ pub async fn assign_catalog(
 /// Recomputes which products belong to which catalog, from the rules, in one statement per step.
 /// Categories include their descendants (by path prefix). Runs inside the caller's transaction.
 pub async fn rebuild_catalog_membership(tx: &mut Tx) -> StoreResult<()> {
+    rebuild_membership(tx, "").await
+}
+
+/// Recomputes one product's catalog membership (after it is created or moved).
+pub async fn rebuild_product_membership(tx: &mut Tx, product_id: &str) -> StoreResult<()> {
+    rebuild_membership(tx, product_id).await
+}
+
+/// The membership rules, for every product (`only = ""`) or one.
+async fn rebuild_membership(tx: &mut Tx, only: &str) -> StoreResult<()> {
     const STEPS: [&str; 4] = [
-        "DELETE FROM catalog_products",
+        "DELETE FROM catalog_products WHERE ($1 = '' OR product_id = $1)",
         "INSERT INTO catalog_products (catalog_id, product_id)
-         SELECT k.id, p.id FROM catalogs k CROSS JOIN products p WHERE k.includes_all = TRUE",
+         SELECT k.id, p.id FROM catalogs k CROSS JOIN products p WHERE k.includes_all = TRUE AND ($1 = '' OR p.id = $1)",
         "INSERT INTO catalog_products (catalog_id, product_id)
          SELECT DISTINCT r.catalog_id, p.id
          FROM catalog_rules r
          JOIN categories rc ON rc.id = r.target_id
          JOIN categories pc ON pc.path = rc.path OR pc.path LIKE rc.path || ' / %'
          JOIN products p ON p.category_id = pc.id
-         WHERE r.rule = 'include_category'
+         WHERE r.rule = 'include_category' AND ($1 = '' OR p.id = $1)
          UNION
-         SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product'
+         SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product' AND ($1 = '' OR r.target_id = $1)
          ON CONFLICT DO NOTHING",
-        "DELETE FROM catalog_products WHERE EXISTS (
+        "DELETE FROM catalog_products WHERE ($1 = '' OR product_id = $1) AND EXISTS (
              SELECT 1 FROM catalog_rules r
              LEFT JOIN categories rc ON rc.id = r.target_id
              JOIN products p ON p.id = catalog_products.product_id
@@ -377,7 +406,7 @@ pub async fn rebuild_catalog_membership(tx: &mut Tx) -> StoreResult<()> {
                  OR (r.rule = 'exclude_category' AND (pc.path = rc.path OR pc.path LIKE rc.path || ' / %'))))",
     ];
     for sql in STEPS {
-        on_tx!(tx, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, |c| sqlx::query(sql).bind(only).execute(c).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
@@ -442,36 +471,6 @@ pub async fn category_by_path(db: &Db, path: &str) -> StoreResult<Option<Categor
     .bind(path)
     .fetch_optional(c)
     .await)
-}
-
-/// Recomputes one product's catalog membership from the rules (after it is created or moved).
-pub async fn rebuild_product_membership(tx: &mut Tx, product_id: &str) -> StoreResult<()> {
-    const STEPS: [&str; 4] = [
-        "DELETE FROM catalog_products WHERE product_id = $1",
-        "INSERT INTO catalog_products (catalog_id, product_id) SELECT k.id, $1 FROM catalogs k WHERE k.includes_all = TRUE",
-        "INSERT INTO catalog_products (catalog_id, product_id)
-         SELECT DISTINCT r.catalog_id, p.id
-         FROM catalog_rules r
-         JOIN categories rc ON rc.id = r.target_id
-         JOIN categories pc ON pc.path = rc.path OR pc.path LIKE rc.path || ' / %'
-         JOIN products p ON p.category_id = pc.id
-         WHERE r.rule = 'include_category' AND p.id = $1
-         UNION
-         SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product' AND r.target_id = $1
-         ON CONFLICT DO NOTHING",
-        "DELETE FROM catalog_products WHERE product_id = $1 AND EXISTS (
-             SELECT 1 FROM catalog_rules r
-             LEFT JOIN categories rc ON rc.id = r.target_id
-             JOIN products p ON p.id = catalog_products.product_id
-             LEFT JOIN categories pc ON pc.id = p.category_id
-             WHERE r.catalog_id = catalog_products.catalog_id
-               AND ((r.rule = 'exclude_product' AND r.target_id = p.id)
-                 OR (r.rule = 'exclude_category' AND (pc.path = rc.path OR pc.path LIKE rc.path || ' / %'))))",
-    ];
-    for sql in STEPS {
-        on_tx!(tx, |c| sqlx::query(sql).bind(product_id).execute(c).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(())
 }
 
 /// SKU → product id for every product (imports resolve SKUs once, not per row).
