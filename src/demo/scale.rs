@@ -42,6 +42,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
 
     // Categories: 10 × 10.
     let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
     let mut subcats = Vec::new();
     for a in 0..10 {
         let top = rng.id();
@@ -58,6 +59,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
 
     // Products, base prices (two breaks) and stock in three warehouses.
     let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
     // The demo company's three warehouses and base list carry the large catalog too.
     let warehouses: Vec<String> = crate::store::inventory::warehouses(db).await?.into_iter().map(|w| w.id).collect();
     let base = crate::store::pricing::base_list_id(db).await?.ok_or(sqlx::Error::RowNotFound)?;
@@ -161,6 +163,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
 
     // Accounts, one buyer each, one contract each.
     let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
     let mut contract_lines = Vec::with_capacity(size.accounts * size.contract_lines_per_account);
     let mut users = Vec::with_capacity(size.accounts);
     let mut contracts = Vec::with_capacity(size.accounts);
@@ -251,6 +254,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
     .await?;
     step(&format!("{} accounts, buyers, contracts", size.accounts), started, tx).await?;
     let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
     // Duplicate (contract, product) pairs can arise from the stride; keep the first.
     let mut seen = std::collections::HashSet::new();
     contract_lines.retain(|r| match (&r[0], &r[1]) {

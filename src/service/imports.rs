@@ -139,6 +139,7 @@ pub async fn import_contract_prices<R: Read>(
     // Clean: write it all in one transaction.
     let mut report = ImportReport { rows: rows.len() as u64, ..Default::default() };
     let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
     let mut contract_ids: HashMap<&str, String> = HashMap::new();
     let mut new_contracts = Vec::new();
     for r in &rows {
@@ -230,30 +231,21 @@ pub async fn export_contract_prices<W: Write>(db: &Db, actor: &Actor<'_>, out: W
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());
     w.write_record(CONTRACT_PRICE_COLUMNS).map_err(io)?;
-    let mut after: Option<(String, String, i64)> = None;
-    let mut n = 0;
-    loop {
-        let key = after.as_ref().map(|(a, b, c)| (a.as_str(), b.as_str(), *c));
-        let page = pricing::export_contract_prices(db, key, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.contract_number.clone(), last.sku.clone(), last.min_qty));
-        for r in &page {
-            let price = Money::from_raw(r.unit_price).to_plain();
-            let min_qty = r.min_qty.to_string();
-            let cells = [
-                import::neutralise_cell(&r.contract_number),
-                import::neutralise_cell(&r.account),
-                import::neutralise_cell(&r.contract_name),
-                r.valid_from.clone().unwrap_or_default(),
-                r.valid_to.clone().unwrap_or_default(),
-                import::neutralise_cell(&r.sku),
-                min_qty,
-                price,
-            ];
-            w.write_record(&cells).map_err(io)?;
-            n += 1;
-        }
-    }
+    let n = pricing::for_each_contract_price(db, |r| -> Result<(), ServiceError> {
+        let price = Money::from_raw(r.unit_price).to_plain();
+        let cells = [
+            import::neutralise_cell(&r.contract_number),
+            import::neutralise_cell(&r.account),
+            import::neutralise_cell(&r.contract_name),
+            r.valid_from.unwrap_or_default(),
+            r.valid_to.unwrap_or_default(),
+            import::neutralise_cell(&r.sku),
+            r.min_qty.to_string(),
+            price,
+        ];
+        w.write_record(&cells).map_err(io)
+    })
+    .await?;
     w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
     Ok(n)
 }

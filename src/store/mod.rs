@@ -177,6 +177,17 @@ impl Tx {
         }
     }
 
+    /// Prepares a transaction that writes hundreds of thousands of rows (imports, seeding). On
+    /// SQLite the page cache is raised to 256 MB for this connection: with the default 2 MB, dirty
+    /// index pages spill to the WAL again and again during one long transaction, which made a
+    /// 1M-row import ten times slower.
+    pub async fn bulk_mode(&mut self) -> StoreResult<()> {
+        if let Tx::Sqlite(t) = self {
+            sqlx::query("PRAGMA cache_size = -262144").execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+
     /// Allocates the next value of a named counter (human numbers such as account A-10001).
     /// Atomic on both backends: the row is updated inside the caller's write transaction.
     pub async fn next_counter(&mut self, name: &str) -> StoreResult<i64> {
@@ -254,8 +265,10 @@ pub async fn bulk_insert_with(
     if rows.is_empty() {
         return Ok(0);
     }
-    // Stay well under SQLite's 32,766 bind parameters per statement.
-    let per_statement = (30_000 / columns.len()).max(1);
+    // About 1,000 parameters per statement: SQLite allows 32,766, but the driver looks up each
+    // parameter's name by scanning the statement's list, so the cost per statement grows with the
+    // square of its parameters (30,000 made a 1M-row import spend 98 % of its time there).
+    let per_statement = (1_000 / columns.len()).max(1);
     for chunk in rows.chunks(per_statement) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
         let mut n = 0;

@@ -307,25 +307,26 @@ pub struct ContractPriceExport {
     pub unit_price: i64,
 }
 
-/// Every contract price, in a stable order, one page after the (contract, sku, min_qty) key.
-pub async fn export_contract_prices(
+/// Streams every contract price, in a stable order (contract, SKU, quantity), to `each` — one
+/// query and one sort, however many rows, without holding them in memory.
+pub async fn for_each_contract_price<E: From<sqlx::Error>>(
     db: &Db,
-    after: Option<(&str, &str, i64)>,
-    limit: i64,
-) -> StoreResult<Vec<ContractPriceExport>> {
-    let (n, s, q) = after.unwrap_or(("", "", 0));
-    on_db!(db, |c| sqlx::query_as::<_, ContractPriceExport>(
+    mut each: impl FnMut(ContractPriceExport) -> Result<(), E>,
+) -> Result<u64, E> {
+    use futures_util::TryStreamExt;
+    const SQL: &str =
         "SELECT k.number AS contract_number, a.number AS account, k.name AS contract_name, k.valid_from, k.valid_to,
                 p.sku, cp.min_qty, cp.unit_price
          FROM contract_prices cp JOIN contracts k ON k.id = cp.contract_id JOIN accounts a ON a.id = k.account_id
          JOIN products p ON p.id = cp.product_id
-         WHERE (k.number > $1 OR (k.number = $1 AND (p.sku > $2 OR (p.sku = $2 AND cp.min_qty > $3))))
-         ORDER BY k.number, p.sku, cp.min_qty LIMIT $4"
-    )
-    .bind(n)
-    .bind(s)
-    .bind(q)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
+         ORDER BY k.number, p.sku, cp.min_qty";
+    let mut n = 0;
+    on_db!(db, |c| {
+        let mut rows = sqlx::query_as::<_, ContractPriceExport>(SQL).fetch(c);
+        while let Some(row) = rows.try_next().await? {
+            each(row)?;
+            n += 1;
+        }
+    });
+    Ok(n)
 }
