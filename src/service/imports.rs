@@ -221,6 +221,9 @@ pub async fn import_contract_prices<R: Read>(
         crate::store::audit::enqueue(&mut tx, "prices.imported", &summary, now).await?;
     }
     tx.commit().await?;
+    if report.prices_changed > 100_000 {
+        db.analyze().await?;
+    }
     Ok(report)
 }
 

@@ -153,6 +153,12 @@ impl Db {
         })
     }
 
+    /// Refreshes the planner's statistics (after bulk loads; PostgreSQL planned the catalog query
+    /// as a multi-second scan on a freshly loaded 100k-product table until analysed).
+    pub async fn analyze(&self) -> StoreResult<()> {
+        on_db!(self, |c| sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
+    }
+
     pub async fn ping(&self) -> StoreResult<()> {
         on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
     }
