@@ -66,8 +66,14 @@ async fn each_sign_in_gets_a_new_session_id() {
     assert_ne!(first, second);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
     // The session id is stored hashed, never as the cookie value.
-    let stored = app.count("SELECT COUNT(*) FROM sessions WHERE id_hash = 'x'").await;
-    assert_eq!(stored, 0);
+    let raw: i64 = portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM sessions WHERE id_hash = $1 OR csrf_token = $1"
+    )
+    .bind(&second)
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(raw, 0);
     let hash = portico::service::auth::token_hash(&second);
     let found: i64 =
         portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE id_hash = $1")
@@ -94,6 +100,12 @@ async fn sessions_expire_when_idle_and_absolutely() {
     let res = c.get("/admin/accounts").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // A session nobody returns to is swept away at the next sign-in.
+    let _abandoned = app.signed_in(&admin.email).await;
+    app.state.clock.advance(idle + 1);
+    let _fresh = app.signed_in(&admin.email).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1, "only the fresh session remains");
 
     // Absolute time-out: even a session used every few minutes ends.
     let mut c = app.signed_in(&admin.email).await;

@@ -45,6 +45,10 @@ fn declared_columns(dir: &str) -> Columns {
                 && let Some((t, col)) = rest.split_once(" ADD COLUMN ")
             {
                 out.insert((t.trim().to_string(), col.split_whitespace().next().unwrap().to_string()));
+            } else if let Some(rest) = line.strip_prefix("ALTER TABLE ")
+                && let Some((t, col)) = rest.split_once(" DROP COLUMN ")
+            {
+                out.remove(&(t.trim().to_string(), col.trim_end_matches(';').trim().to_string()));
             } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 table = Some(rest.split_whitespace().next().unwrap().to_string());
             } else if line.starts_with(')') {

@@ -78,7 +78,6 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
         let id = rng.id();
         let name = format!("{} {} {:06}", WORDS[n % 12], NOUNS[(n / 12) % 12], n);
         let sku = format!("SKU-{n:06}");
-        let search = format!("{sku} {name}").to_lowercase();
         for term in crate::domain::catalog::index_terms(&[&sku, &name]) {
             terms.push(vec![t(term), t(&id)]);
         }
@@ -94,7 +93,6 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
             Cell::Int(1),
             Cell::Bool(true),
             t("deny"),
-            t(search),
             Cell::Int(1),
             Cell::Int(now),
             Cell::Int(now),
@@ -135,7 +133,6 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
             "multiple_qty",
             "active",
             "backorder_policy",
-            "search_text",
             "version",
             "created_at",
             "updated_at",

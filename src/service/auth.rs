@@ -125,6 +125,8 @@ pub async fn sign_in(
     audit(&mut tx, Some(&actor), now, "user.signed_in", ("user", &user.id), None, Some(json!({ "ip": ip }))).await?;
     tx.commit().await?;
     throttle::clear(db, &email, now - THROTTLE_WINDOW_SECS).await?;
+    // Sessions nobody comes back to would otherwise stay forever; sign-in is a cheap moment to sweep.
+    sessions::purge_expired(db, now, settings.idle_secs).await?;
     Ok(NewSession { token, csrf_token, principal })
 }
 

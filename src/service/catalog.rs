@@ -7,7 +7,7 @@ use super::accounts::get_account;
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::auth::Permission;
 use crate::domain::catalog::{StockStatus, available};
-use crate::domain::pricing::{ResolvedPrice, resolve, tier_table};
+use crate::domain::pricing::{PriceSource, ResolvedPrice, resolve, tier_table};
 use crate::store::inventory::{self, StockTotal};
 use crate::store::products::{self, CategoryRow, ListFilter, ListedProduct, ProductRow, Visibility};
 use crate::store::{Db, pricing};
@@ -47,6 +47,8 @@ pub struct CatalogPage {
     pub items: Vec<PricedProduct>,
     /// Keyset of the next page, if there is one: (name, id) of the last item.
     pub next: Option<(String, String)>,
+    /// The category tree, for navigation (loaded once per page).
+    pub categories: Vec<CategoryRow>,
 }
 
 pub struct BrowseQuery<'a> {
@@ -74,8 +76,9 @@ pub async fn browse(
     q: &BrowseQuery<'_>,
 ) -> ServiceResult<CatalogPage> {
     catalog_scope(db, actor, account_id).await?;
+    let categories = products::categories(db).await?;
     let category_ids = match q.category_id {
-        Some(id) => subtree(&products::categories(db).await?, id),
+        Some(id) => subtree(&categories, id),
         None => Vec::new(),
     };
     let filter = ListFilter { category_ids, term: q.term.to_string(), include_inactive: false };
@@ -87,7 +90,7 @@ pub async fn browse(
         None
     };
     let items = price(db, now, account_id, rows).await?;
-    Ok(CatalogPage { items, next })
+    Ok(CatalogPage { items, next, categories })
 }
 
 /// Prices listed products for the account (one query for all of them).
@@ -98,14 +101,19 @@ async fn price(db: &Db, now: i64, account_id: &str, rows: Vec<ListedProduct>) ->
     Ok(rows
         .into_iter()
         .map(|row| {
-            let p = row.product;
-            let price = sources.get(&p.id).and_then(|s| resolve(s, p.rules().first_valid(), day));
-            let total =
-                StockTotal { on_hand: row.on_hand, reserved: row.reserved, incoming: 0, next_eta: row.next_eta };
-            let stock = stock_of(&p, Some(&total));
-            PricedProduct { product: p, price, stock }
+            let s = sources.get(&row.product.id).map(Vec::as_slice);
+            priced(row, s, day)
         })
         .collect())
+}
+
+/// A listed product with its price (at its first valid quantity) and stock status.
+fn priced(row: ListedProduct, sources: Option<&[PriceSource]>, day: Date) -> PricedProduct {
+    let p = row.product;
+    let price = sources.and_then(|s| resolve(s, p.rules().first_valid(), day));
+    let total = StockTotal { on_hand: row.on_hand, reserved: row.reserved, incoming: 0, next_eta: row.next_eta };
+    let stock = stock_of(&p, Some(&total));
+    PricedProduct { product: p, price, stock }
 }
 
 /// The ids of a category and all its descendants.
@@ -165,17 +173,12 @@ pub async fn product(
     let category_path =
         p.category_id.as_ref().and_then(|id| categories.iter().find(|c| &c.id == id)).map(|c| c.path.clone());
     let attributes = products::attributes(db, &p.id).await?;
-    let totals = inventory::totals(db, &ids).await?.remove(&p.id).unwrap_or_default();
+    // Totals from the levels already loaded, prices from the sources already loaded.
+    let total = inventory::sum_levels(&levels);
     let listed =
-        ListedProduct { product: p, on_hand: totals.on_hand, reserved: totals.reserved, next_eta: totals.next_eta };
-    let mut items = price(db, now, account_id, vec![listed]).await?;
-    let item = items.pop().ok_or(ServiceError::NotFound)?;
+        ListedProduct { product: p, on_hand: total.on_hand, reserved: total.reserved, next_eta: total.next_eta };
+    let item = priced(listed, Some(&sources), day);
     Ok(ProductDetail { item, attributes, category_path, tiers, warehouses })
-}
-
-/// Top-level categories and their children, for navigation.
-pub async fn category_tree(db: &Db) -> ServiceResult<Vec<CategoryRow>> {
-    Ok(products::categories(db).await?)
 }
 
 fn require_catalog_admin(actor: &Actor<'_>) -> ServiceResult<()> {

@@ -3,7 +3,6 @@
 
 use super::{Db, StoreResult, Tx, new_id};
 use crate::{on_db, on_tx};
-use std::collections::HashMap;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WarehouseRow {
@@ -73,19 +72,18 @@ pub async fn levels(db: &Db, product_ids: &[String]) -> StoreResult<Vec<StockRow
     })
 }
 
-/// Totals per product for some products.
-pub async fn totals(db: &Db, product_ids: &[String]) -> StoreResult<HashMap<String, StockTotal>> {
-    let mut out: HashMap<String, StockTotal> = HashMap::new();
-    for r in levels(db, product_ids).await? {
-        let t = out.entry(r.product_id).or_default();
+/// Sums one product's warehouse rows; the ETA is the earliest of the incoming stock.
+pub fn sum_levels(rows: &[StockRow]) -> StockTotal {
+    let mut t = StockTotal::default();
+    for r in rows {
         t.on_hand += r.on_hand;
         t.reserved += r.reserved;
         t.incoming += r.incoming;
         if r.incoming > 0 && r.incoming_eta.is_some() && (t.next_eta.is_none() || r.incoming_eta < t.next_eta) {
-            t.next_eta = r.incoming_eta;
+            t.next_eta = r.incoming_eta.clone();
         }
     }
-    Ok(out)
+    t
 }
 
 /// Sets incoming stock and its ETA for a product in a warehouse (creating the level row if needed).

@@ -79,18 +79,6 @@ impl ProductInput {
         texts.extend(self.attributes.iter().map(|(_, v)| v.as_str()));
         crate::domain::catalog::index_terms(&texts)
     }
-
-    /// Lower-case text kept with the product (SKU, name and attribute values).
-    pub fn search_text(&self) -> String {
-        let mut s = format!("{} {}", self.sku, self.name);
-        for (k, v) in &self.attributes {
-            s.push(' ');
-            s.push_str(k);
-            s.push(' ');
-            s.push_str(v);
-        }
-        s.to_lowercase()
-    }
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -139,13 +127,13 @@ pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreR
     let id = on_tx!(tx, |c| {
         sqlx::query_scalar::<_, String>(
         "INSERT INTO products (id, sku, name, description, category_id, uom, pack_size, min_qty, multiple_qty, max_qty, image_url,
-                               regulated_class, active, backorder_policy, external_id, search_text, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)
+                               regulated_class, active, backorder_policy, external_id, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)
          ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description, category_id = excluded.category_id,
              uom = excluded.uom, pack_size = excluded.pack_size, min_qty = excluded.min_qty, multiple_qty = excluded.multiple_qty,
              max_qty = excluded.max_qty, image_url = excluded.image_url, regulated_class = excluded.regulated_class,
              active = excluded.active, backorder_policy = excluded.backorder_policy, external_id = excluded.external_id,
-             search_text = excluded.search_text, version = products.version + 1, updated_at = excluded.updated_at
+             version = products.version + 1, updated_at = excluded.updated_at
          RETURNING id"
     )
     .bind(id)
@@ -163,7 +151,6 @@ pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreR
     .bind(p.active)
     .bind(p.backorder.as_str())
     .bind(&p.external_id)
-    .bind(p.search_text())
     .bind(now)
     .fetch_one(c)
     .await

@@ -88,10 +88,9 @@ async fn render_catalog(state: &AppState, ctx: &Ctx, view: View, q: CatalogQuery
         &BrowseQuery { category_id: category.as_deref(), term: &q.q, after, limit: PAGE_SIZE },
     )
     .await?;
-    let categories = catalog::category_tree(&state.db).await?;
     let heading = category
         .as_ref()
-        .and_then(|id| categories.iter().find(|c| &c.id == id))
+        .and_then(|id| page.categories.iter().find(|c| &c.id == id))
         .map(|c| c.name.clone())
         .unwrap_or_else(|| if q.q.is_empty() { "Catalog".into() } else { format!("Results for “{}”", q.q) });
     let next_page = page.next.map(|(name, id)| {
@@ -110,7 +109,7 @@ async fn render_catalog(state: &AppState, ctx: &Ctx, view: View, q: CatalogQuery
         account_id: view.account_id,
         q: q.q,
         category: category.unwrap_or_default(),
-        categories,
+        categories: page.categories,
         items: page.items,
         next_page,
         heading,
