@@ -67,6 +67,9 @@ pub struct Problem {
 pub struct ProblemField {
     pub field: String,
     pub message: String,
+    /// A stable reason code where there is one (e.g. `out_of_stock`, `not_available`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 #[derive(Debug)]
@@ -97,7 +100,7 @@ impl ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             title: "Invalid request",
             detail: message.clone(),
-            errors: vec![ProblemField { field: field.into(), message }],
+            errors: vec![ProblemField { field: field.into(), message, code: None }],
         }
     }
 }
@@ -115,7 +118,10 @@ impl From<ServiceError> for ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 title: "Invalid request",
                 detail: "Nothing was changed; see errors.".into(),
-                errors: errors.into_iter().map(|e| ProblemField { field: e.field, message: e.message }).collect(),
+                errors: errors
+                    .into_iter()
+                    .map(|e| ProblemField { field: e.field, message: e.message, code: None })
+                    .collect(),
             },
             ServiceError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "Conflict", msg),
             ServiceError::BadCredentials => {
@@ -124,6 +130,29 @@ impl From<ServiceError> for ApiError {
             ServiceError::Throttled { retry_after } => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests", format!("Retry in {retry_after} s."))
             }
+            ServiceError::Blocked(issues) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                title: "Order cannot be placed",
+                detail: "Nothing was placed; every reason is listed in errors.".into(),
+                errors: issues
+                    .into_iter()
+                    .map(|i| ProblemField {
+                        field: if i.line == 0 { "order".into() } else { format!("lines[{}]", i.line - 1) },
+                        message: i.message,
+                        code: Some(i.code.into()),
+                    })
+                    .collect(),
+            },
+            ServiceError::IdempotencyMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Idempotency key reused",
+                "This Idempotency-Key was already used with a different request body; use a new key.",
+            ),
+            ServiceError::InFlight => ApiError::new(
+                StatusCode::CONFLICT,
+                "Request in progress",
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            ),
             other => ApiError::internal(other.to_string()),
         }
     }

@@ -133,6 +133,10 @@ pub enum Permission {
     ManageCatalog,
     ReadCatalog,
     AdminArea,
+    /// Place orders for a customer the staff member may see (reps for their book, the desk for all).
+    OrderForCustomers,
+    /// Amend, cancel and confirm open orders.
+    ManageOrders,
 }
 
 /// A set of permissions as a bit set (cheap to copy into every request).
@@ -173,9 +177,19 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ManageCredit,
                 ManageCatalog,
                 ReadCatalog,
+                OrderForCustomers,
+                ManageOrders,
             ],
-            StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog],
-            StaffRole::CustomerService => &[StaffArea, ViewAllAccounts, DeskArea, InviteAccountUsers, ReadCatalog],
+            StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog, OrderForCustomers],
+            StaffRole::CustomerService => &[
+                StaffArea,
+                ViewAllAccounts,
+                DeskArea,
+                InviteAccountUsers,
+                ReadCatalog,
+                OrderForCustomers,
+                ManageOrders,
+            ],
             StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit, ReadCatalog],
         })
     })
@@ -199,10 +213,19 @@ pub enum Scope {
     CatalogWrite,
     PricingRead,
     StockWrite,
+    OrdersRead,
+    OrdersWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::CatalogRead, Scope::CatalogWrite, Scope::PricingRead, Scope::StockWrite];
+    pub const ALL: [Scope; 6] = [
+        Scope::CatalogRead,
+        Scope::CatalogWrite,
+        Scope::PricingRead,
+        Scope::StockWrite,
+        Scope::OrdersRead,
+        Scope::OrdersWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -210,6 +233,8 @@ impl Scope {
             Scope::CatalogWrite => "catalog:write",
             Scope::PricingRead => "pricing:read",
             Scope::StockWrite => "stock:write",
+            Scope::OrdersRead => "orders:read",
+            Scope::OrdersWrite => "orders:write",
         }
     }
 
@@ -219,6 +244,8 @@ impl Scope {
             Scope::CatalogWrite => "create and update products",
             Scope::PricingRead => "quote any account's prices",
             Scope::StockWrite => "adjust stock",
+            Scope::OrdersRead => "read any account's orders",
+            Scope::OrdersWrite => "create, amend, confirm and cancel orders",
         }
     }
 
@@ -237,6 +264,8 @@ impl Scope {
             Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
             Scope::PricingRead => &[StaffArea, ViewAllAccounts],
             Scope::StockWrite => &[StaffArea, ManageCatalog],
+            Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
+            Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],
         }
     }
 }

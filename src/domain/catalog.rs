@@ -93,6 +93,18 @@ impl fmt::Display for QuantityProblem {
     }
 }
 
+impl QuantityProblem {
+    /// A stable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            QuantityProblem::NotPositive => "quantity",
+            QuantityProblem::BelowMinimum { .. } => "below_minimum",
+            QuantityProblem::NotMultiple { .. } => "not_multiple",
+            QuantityProblem::AboveMaximum { .. } => "above_maximum",
+        }
+    }
+}
+
 impl Default for QuantityRules {
     fn default() -> Self {
         QuantityRules { min: 1, multiple: 1, max: None }

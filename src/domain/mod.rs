@@ -5,5 +5,6 @@ pub mod auth;
 pub mod catalog;
 pub mod import;
 pub mod money;
+pub mod orders;
 pub mod password;
 pub mod pricing;

@@ -136,7 +136,9 @@ pub struct Session {
     pub id_hash: String,
     pub csrf_token: String,
     pub principal: Principal,
+    /// Staff only: the account they are acting for (id, name), set by "act for this account".
     pub acting_account_id: Option<String>,
+    pub acting_account_name: Option<String>,
 }
 
 /// Resolves a session cookie; expired, idle or deactivated sessions are deleted and yield `None`.
@@ -166,7 +168,14 @@ pub async fn authenticate(
             _ => return Ok(None),
         }
     };
-    Ok(Some(Session { id_hash, csrf_token: row.csrf_token, principal, acting_account_id: row.acting_account_id }))
+    let staff = principal.is_staff();
+    Ok(Some(Session {
+        id_hash,
+        csrf_token: row.csrf_token,
+        principal,
+        acting_account_id: row.acting_account_id.filter(|_| staff),
+        acting_account_name: row.acting_account_name.filter(|_| staff),
+    }))
 }
 
 pub async fn sign_out(db: &Db, id_hash: &str) -> ServiceResult<()> {

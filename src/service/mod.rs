@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod auth;
+pub mod carts;
 pub mod catalog;
 pub mod imports;
 pub mod inventory;
+pub mod orders;
 pub mod users;
 
 use crate::domain::auth::Principal;
@@ -50,6 +52,15 @@ pub enum ServiceError {
     BadCredentials,
     #[error("too many attempts; try again in {retry_after} s")]
     Throttled { retry_after: i64 },
+    /// The order (or some of its lines) cannot be placed; every reason is listed.
+    #[error("the order cannot be placed")]
+    Blocked(Vec<crate::domain::orders::LineIssue>),
+    /// An idempotency key was reused with a different request.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyMismatch,
+    /// A request with this idempotency key is still being processed.
+    #[error("a request with this idempotency key is still in progress")]
+    InFlight,
     #[error("database error: {0}")]
     Store(#[from] sqlx::Error),
     #[error("internal error: {0}")]

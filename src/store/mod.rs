@@ -11,7 +11,10 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod carts;
+pub mod idempotency;
 pub mod inventory;
+pub mod orders;
 pub mod pricing;
 pub mod products;
 pub mod sessions;
@@ -244,6 +247,8 @@ pub enum Cell {
     Bool(bool),
     /// A NULL in a TEXT column (PostgreSQL types parameters, so NULLs are typed too).
     NullText,
+    /// A NULL in a BIGINT column.
+    NullInt,
 }
 
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
@@ -303,6 +308,7 @@ pub async fn bulk_insert_with(
                         Cell::Int(i) => q.bind(*i),
                         Cell::Bool(b) => q.bind(*b),
                         Cell::NullText => q.bind(None::<String>),
+                        Cell::NullInt => q.bind(None::<i64>),
                     };
                 }
             }

@@ -475,3 +475,65 @@ pub async fn sku_index(db: &Db) -> StoreResult<std::collections::HashMap<String,
         on_db!(db, |c| sqlx::query_as::<_, (String, String)>("SELECT sku, id FROM products").fetch_all(c).await)?;
     Ok(rows.into_iter().collect())
 }
+
+/// Products by a key column (`id` or `external_id`; any that exist).
+pub async fn get_many_by(db: &Db, column: ProductKey, keys: &[String]) -> StoreResult<Vec<ProductRow>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let col = match column {
+        ProductKey::Id => "p.id",
+        ProductKey::ExternalId => "p.external_id",
+    };
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE {col} IN ({})", numbered(1, keys.len()));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for s in keys {
+            q = q.bind(s);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ProductKey {
+    Id,
+    ExternalId,
+}
+
+/// SKUs that share a prefix with `sku` (candidates for "did you mean"), a few dozen at most.
+pub async fn skus_near(db: &Db, sku: &str, limit: i64) -> StoreResult<Vec<String>> {
+    let prefix: String = sku.chars().take(sku.chars().count().saturating_sub(2).clamp(1, 4)).collect();
+    let upper = format!("{prefix}\u{10FFFF}");
+    on_db!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT sku FROM products WHERE sku >= $1 AND sku < $2 AND active ORDER BY sku LIMIT $3"
+    )
+    .bind(&prefix)
+    .bind(&upper)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// SKUs visible to an account that start with `prefix` (type-ahead of the quick-order entry row).
+pub async fn sku_suggestions(
+    db: &Db,
+    account_id: &str,
+    prefix: &str,
+    limit: i64,
+) -> StoreResult<Vec<(String, String)>> {
+    let upper = format!("{prefix}\u{10FFFF}");
+    let sql = format!(
+        "SELECT p.sku, p.name FROM products p WHERE p.sku >= $2 AND p.sku < $3 AND p.active
+           AND EXISTS (SELECT 1 FROM catalog_products cp WHERE cp.product_id = p.id AND cp.catalog_id IN ({}))
+         ORDER BY p.sku LIMIT $4",
+        account_catalogs_sql("$1")
+    );
+    on_db!(db, |c| sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(account_id)
+        .bind(prefix)
+        .bind(&upper)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}

@@ -13,6 +13,7 @@ pub struct SessionWithUser {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub acting_account_id: Option<String>,
+    pub acting_account_name: Option<String>,
     pub user_id: String,
     pub email: String,
     pub name: String,
@@ -56,8 +57,8 @@ pub async fn load(db: &Db, id_hash: &str) -> StoreResult<Option<SessionWithUser>
     on_db!(db, |c| {
         sqlx::query_as::<_, SessionWithUser>(
             "SELECT s.id_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.acting_account_id,
-                u.id AS user_id, u.email, u.name, u.kind, u.roles, u.account_id, u.active
-         FROM sessions s JOIN users u ON u.id = s.user_id
+                a.name AS acting_account_name, u.id AS user_id, u.email, u.name, u.kind, u.roles, u.account_id, u.active
+         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = s.acting_account_id
          WHERE s.id_hash = $1",
         )
         .bind(id_hash)
@@ -106,4 +107,15 @@ pub async fn purge_expired(db: &Db, now: i64, idle_secs: i64) -> StoreResult<u64
         .await
         .map(|r| r.rows_affected()))?;
     Ok(r)
+}
+
+/// Enters (or with `None` leaves) "acting for an account" mode for a staff session.
+pub async fn set_acting(db: &Db, id_hash: &str, account_id: Option<&str>) -> StoreResult<()> {
+    on_db!(db, |c| sqlx::query("UPDATE sessions SET acting_account_id = $2 WHERE id_hash = $1")
+        .bind(id_hash)
+        .bind(account_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

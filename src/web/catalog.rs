@@ -5,7 +5,6 @@ use super::AppState;
 use super::error::WebError;
 use super::session::Ctx;
 use super::shell::Shell;
-use crate::domain::auth::Permission;
 use crate::service::catalog::{self, BrowseQuery, PricedProduct, ProductDetail};
 use crate::store::products::CategoryRow;
 use askama::Template;
@@ -41,20 +40,33 @@ struct View {
     base: String,
     /// Set when staff view as an account: its name, for the banner.
     viewing_as: Option<String>,
+    /// Whether the page offers "add to cart" (buyers who may order, staff acting for the account).
+    can_order: bool,
 }
 
 async fn view_for(state: &AppState, ctx: &Ctx, account_id: Option<String>) -> Result<View, WebError> {
     match account_id {
         None => {
-            let id = ctx.session.principal.buyer_account().ok_or(WebError::Forbidden)?.to_string();
-            Ok(View { account_id: id, base: "/portal".into(), viewing_as: None })
+            // A buyer's own catalog, or the catalog of the account staff are acting for.
+            let id = super::ordering::working(ctx)?;
+            Ok(View {
+                account_id: id,
+                base: "/portal".into(),
+                viewing_as: None,
+                can_order: super::ordering::can_order(ctx),
+            })
         }
         Some(id) => {
             if !ctx.session.principal.is_staff() {
                 return Err(WebError::NotFound);
             }
             let account = crate::service::accounts::get_account(&state.db, &ctx.actor(), &id).await?;
-            Ok(View { base: format!("/accounts/{id}"), account_id: id, viewing_as: Some(account.name) })
+            Ok(View {
+                base: format!("/accounts/{id}"),
+                account_id: id,
+                viewing_as: Some(account.name),
+                can_order: false,
+            })
         }
     }
 }
@@ -72,6 +84,7 @@ struct CatalogPage {
     items: Vec<PricedProduct>,
     next_page: Option<String>,
     heading: String,
+    can_order: bool,
 }
 
 async fn render_catalog(state: &AppState, ctx: &Ctx, view: View, q: CatalogQuery) -> Result<Html<String>, WebError> {
@@ -113,6 +126,7 @@ async fn render_catalog(state: &AppState, ctx: &Ctx, view: View, q: CatalogQuery
         items: page.items,
         next_page,
         heading,
+        can_order: view.can_order,
     };
     Ok(Html(page.render()?))
 }
@@ -122,9 +136,6 @@ async fn portal_catalog(
     ctx: Ctx,
     Query(q): Query<CatalogQuery>,
 ) -> Result<Html<String>, WebError> {
-    if !ctx.session.principal.can(Permission::PortalView) {
-        return Err(WebError::Forbidden);
-    }
     let view = view_for(&state, &ctx, None).await?;
     render_catalog(&state, &ctx, view, q).await
 }
@@ -147,11 +158,22 @@ struct ProductPage {
     viewing_as: Option<String>,
     account_id: String,
     d: ProductDetail,
+    can_order: bool,
+    lists: Vec<crate::store::carts::ListRow>,
 }
 
 async fn render_product(state: &AppState, ctx: &Ctx, view: View, sku: &str) -> Result<Html<String>, WebError> {
     let d = catalog::product(&state.db, state.now(), &ctx.actor(), &view.account_id, sku).await?;
+    let lists = if view.can_order {
+        let own = &ctx.session.principal.user_id;
+        let all = crate::service::carts::lists(&state.db, &ctx.order_actor(), &view.account_id).await?;
+        all.into_iter().filter(|l| &l.owner_user_id == own).collect()
+    } else {
+        Vec::new()
+    };
     let page = ProductPage {
+        can_order: view.can_order,
+        lists,
         shell: Shell::new(ctx, d.item.product.name.clone()),
         base: view.base,
         viewing_as: view.viewing_as,
@@ -166,9 +188,6 @@ async fn portal_product(
     ctx: Ctx,
     Path(sku): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    if !ctx.session.principal.can(Permission::PortalView) {
-        return Err(WebError::Forbidden);
-    }
     let view = view_for(&state, &ctx, None).await?;
     render_product(&state, &ctx, view, &sku).await
 }

@@ -15,6 +15,9 @@ pub enum WebError {
     CsrfRefused,
     #[error("{0}")]
     BadRequest(String),
+    /// Not an error for the user: go somewhere else first (e.g. choose an account to act for).
+    #[error("redirect to {0}")]
+    Redirect(String),
     #[error("service: {0}")]
     Service(#[from] ServiceError),
     #[error("template: {0}")]
@@ -57,6 +60,7 @@ impl IntoResponse for WebError {
                 "This form was not sent from this site or has expired. Go back, reload the page and try again.",
                 vec![],
             ),
+            WebError::Redirect(to) => axum::response::Redirect::to(&to).into_response(),
             WebError::BadRequest(msg) => error_page(StatusCode::BAD_REQUEST, "Bad request", &msg, vec![]),
             WebError::Service(ServiceError::Invalid(errors)) => error_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -83,6 +87,18 @@ impl IntoResponse for WebError {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 res
             }
+            WebError::Service(ServiceError::Blocked(issues)) => error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "The order cannot be placed",
+                "Nothing was placed. Go back and fix:",
+                issues.into_iter().map(|i| i.message).collect(),
+            ),
+            WebError::Service(ServiceError::IdempotencyMismatch | ServiceError::InFlight) => error_page(
+                StatusCode::CONFLICT,
+                "Already sent",
+                "This form was already sent. Open your orders to see the result.",
+                vec![],
+            ),
             other => {
                 tracing::error!(error = %other, "request failed");
                 error_page(

@@ -6,6 +6,8 @@ mod api_tokens;
 mod auth_pages;
 mod catalog;
 pub mod error;
+mod ordering;
+mod orders;
 mod portal;
 mod products_admin;
 pub mod session;
@@ -64,6 +66,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(api_tokens::router())
         .merge(products_admin::router())
         .merge(users::router())
+        .merge(ordering::router())
+        .merge(orders::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()
         .merge(pages)

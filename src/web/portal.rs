@@ -55,13 +55,26 @@ struct HomePage {
     rep: Option<RepContact>,
     can_order: bool,
     can_billing: bool,
+    recent: Vec<super::orders::OrderItem>,
+    lists: Vec<crate::store::carts::ListRow>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::PortalView)?;
     let account = account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
     let p = &ctx.session.principal;
+    let recent = crate::service::orders::list_orders(
+        &state.db,
+        &ctx.actor(),
+        crate::store::orders::OrderFilter::default(),
+        None,
+        5,
+    )
+    .await?;
+    let lists = crate::service::carts::lists(&state.db, &ctx.actor(), &account.id).await?;
     let page = HomePage {
+        recent: recent.iter().map(super::orders::OrderItem::from).collect(),
+        lists: lists.into_iter().filter(|l| l.line_count > 0).take(5).collect(),
         shell: Shell::new(&ctx, account.name.clone()),
         rep: rep_contact(&state, &account).await?,
         can_order: p.can(Permission::PortalOrder),

@@ -142,6 +142,16 @@ impl Ctx {
     pub fn actor(&self) -> Actor<'_> {
         Actor::web(&self.session.principal)
     }
+
+    /// The account this user orders for: a buyer's own, or the one staff are acting for.
+    pub fn working_account(&self) -> Option<&str> {
+        self.session.principal.buyer_account().or(self.session.acting_account_id.as_deref())
+    }
+
+    /// The actor for ordering pages: staff acting for a customer record it as `on_behalf_of`.
+    pub fn order_actor(&self) -> Actor<'_> {
+        Actor { on_behalf_of: self.session.acting_account_id.as_deref(), ..Actor::web(&self.session.principal) }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {

@@ -16,24 +16,44 @@ pub struct Shell {
     pub nav: Vec<NavItem>,
     pub csrf: String,
     pub notice: Option<String>,
+    /// Staff acting for a customer: (account id, account name), shown as a banner on every page.
+    pub acting_for: Option<(String, String)>,
 }
 
 /// Navigation for a principal: the portal for buyers; rep, desk, finance and admin areas for staff.
-pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
+pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     let mut items: Vec<(&'static str, &'static str)> = Vec::new();
     if p.can(Permission::PortalView) {
         items.push(("/portal", "Home"));
         items.push(("/portal/catalog", "Catalog"));
+        if p.can(Permission::PortalOrder) {
+            items.push(("/portal/quick-order", "Quick order"));
+        }
+        items.push(("/portal/orders", "Orders"));
+        items.push(("/portal/lists", "Lists"));
+        if p.can(Permission::PortalOrder) {
+            items.push(("/portal/cart", "Cart"));
+        }
         items.push(("/portal/account", "Account"));
         if p.can(Permission::ManageOwnAccountUsers) {
             items.push(("/portal/users", "Users"));
         }
+    }
+    if acting {
+        items.push(("/portal/catalog", "Catalog"));
+        items.push(("/portal/quick-order", "Quick order"));
+        items.push(("/portal/lists", "Lists"));
+        items.push(("/portal/cart", "Cart"));
+        items.push(("/portal/orders", "Their orders"));
     }
     if p.can(Permission::ViewOwnBook) {
         items.push(("/rep", "My accounts"));
     }
     if p.can(Permission::DeskArea) {
         items.push(("/desk", "Desk"));
+    }
+    if p.is_staff() && (p.can(Permission::OrderForCustomers) || p.can(Permission::ViewAllAccounts)) {
+        items.push(("/orders", "Orders"));
     }
     if p.can(Permission::FinanceArea) {
         items.push(("/finance", "Finance"));
@@ -50,6 +70,8 @@ pub fn nav_for(p: &Principal, path: &str) -> Vec<NavItem> {
     let matches = |href: &str| path == href || path.starts_with(&format!("{href}/"));
     let active = if path.starts_with("/portal/products/") {
         Some("/portal/catalog")
+    } else if path.starts_with("/portal/checkout") || path.starts_with("/portal/reorder") {
+        Some("/portal/cart")
     } else if path.starts_with("/accounts/") {
         ["/admin/accounts", "/rep", "/desk", "/finance"].into_iter().find(|h| items.iter().any(|(i, _)| i == h))
     } else {
@@ -87,6 +109,14 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "ship_to_removed" => "Ship-to location removed.",
         "ship_to_default" => "Default ship-to changed.",
         "signed_out" => "You are signed out.",
+        "choose_account" => "Choose the account you are ordering for first (Act for this account).",
+        "acting_ended" => "You are no longer acting for a customer.",
+        "list_saved" => "List saved.",
+        "list_deleted" => "List deleted.",
+        "added_to_cart" => "Added to your cart.",
+        "amended" => "Order amended; the customer sees the new revision.",
+        "cancelled" => "Order cancelled; its reserved stock was released.",
+        "confirmed" => "Order confirmed.",
         "password_set" => "Your password is set. Sign in with it now.",
         "reset_sent" => {
             "If that address belongs to an active user, a reset link is on its way. It expires in 72 hours."
@@ -103,9 +133,10 @@ impl Shell {
             title: title.into(),
             user_name: p.name.clone(),
             role_labels: p.role_labels(),
-            nav: nav_for(p, &ctx.path),
+            nav: nav_for(p, &ctx.path, ctx.session.acting_account_id.is_some()),
             csrf: ctx.csrf.clone(),
             notice: None,
+            acting_for: ctx.session.acting_account_id.clone().zip(ctx.session.acting_account_name.clone()),
         }
     }
 
@@ -118,6 +149,7 @@ impl Shell {
             nav: Vec::new(),
             csrf: csrf.to_string(),
             notice: None,
+            acting_for: None,
         }
     }
 
@@ -150,7 +182,7 @@ mod tests {
     use crate::domain::auth::{BuyerRole, StaffRole};
 
     fn active(p: &Principal, path: &str) -> Vec<&'static str> {
-        nav_for(p, path).into_iter().filter(|i| i.active).map(|i| i.label).collect()
+        nav_for(p, path, false).into_iter().filter(|i| i.active).map(|i| i.label).collect()
     }
 
     #[test]

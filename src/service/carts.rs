@@ -1,0 +1,518 @@
+//! Everything before placement: the cart, quick order (paste / CSV / SKU entry), saved lists, buy
+//! again and the reorder review. Lines are priced by the same evaluation placement uses.
+
+use super::orders::{Evaluation, LineInput, ProductRef, evaluate, ordering_scope};
+use super::{Actor, ServiceError, ServiceResult, audit};
+use crate::domain::auth::Permission;
+use crate::domain::money::Money;
+use crate::domain::orders::{LineIssue, PriceMove, did_you_mean, parse_paste, price_move, usual_quantity};
+use crate::store::carts::{self, ItemRow, ListRow};
+use crate::store::{Db, new_id, orders, products};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The account whose cart/lists the actor works on: a buyer their own (with the right to order);
+/// staff an account they may order for (acting for it).
+async fn scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
+    ordering_scope(db, actor, account_id).await.map(|_| ())
+}
+
+/// Read access: every portal role may look at lists and buy-again; staff as for ordering.
+async fn read_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
+    match actor.principal.buyer_account() {
+        Some(own) if own == account_id && actor.principal.can(Permission::PortalView) => Ok(()),
+        Some(_) => Err(ServiceError::NotFound),
+        None => scope(db, actor, account_id).await,
+    }
+}
+
+fn inputs(items: &[ItemRow]) -> Vec<LineInput> {
+    items.iter().map(|i| LineInput { product: ProductRef::Id(i.product_id.clone()), quantity: i.quantity }).collect()
+}
+
+/// The cart, priced as placement would price it, with anything that would block it.
+pub async fn cart(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Evaluation> {
+    scope(db, actor, account_id).await?;
+    let items = carts::cart(db, &actor.principal.user_id, account_id).await?;
+    evaluate(db, now, account_id, &inputs(&items)).await
+}
+
+pub async fn cart_count(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<usize> {
+    Ok(carts::cart(db, &actor.principal.user_id, account_id).await?.len())
+}
+
+/// Adds lines to the cart after checking each against the catalog, quantity rules and pricing.
+/// Lines that fail are returned with their reasons and nothing of them is added.
+pub async fn add_to_cart(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    lines: &[LineInput],
+) -> ServiceResult<(Evaluation, usize)> {
+    scope(db, actor, account_id).await?;
+    let eval = evaluate(db, now, account_id, lines).await?;
+    let items: Vec<(String, i64)> = eval.lines.iter().map(|l| (l.product.id.clone(), l.quantity)).collect();
+    if !items.is_empty() {
+        let mut tx = db.begin().await?;
+        carts::add_to_cart(&mut tx, &actor.principal.user_id, account_id, &items, now).await?;
+        tx.commit().await?;
+    }
+    let count = carts::cart(db, &actor.principal.user_id, account_id).await?.len();
+    Ok((eval, count))
+}
+
+/// Changes one cart line's quantity (0 removes it). The new quantity is checked against the rules.
+pub async fn set_cart_quantity(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    sku: &str,
+    qty: i64,
+) -> ServiceResult<Evaluation> {
+    scope(db, actor, account_id).await?;
+    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let user = &actor.principal.user_id;
+    if qty <= 0 {
+        carts::remove_from_cart(db, user, account_id, &product.id).await?;
+    } else {
+        if let Err(p) = product.rules().check(qty) {
+            return Err(ServiceError::invalid("quantity", format!("{}: {p}.", product.sku)));
+        }
+        if !carts::set_cart_quantity(db, user, account_id, &product.id, qty).await? {
+            return Err(ServiceError::NotFound);
+        }
+    }
+    cart(db, now, actor, account_id).await
+}
+
+/// A pasted line that was not added, with why (and the text to fix, kept for the paste box).
+#[derive(Clone, Debug)]
+pub struct PasteProblem {
+    pub lines: Vec<usize>,
+    pub text: String,
+    pub reason: String,
+    pub suggestion: Option<String>,
+}
+
+pub struct QuickOrderResult {
+    /// (SKU, quantity) of every line added to the cart.
+    pub added: Vec<(String, i64)>,
+    pub problems: Vec<PasteProblem>,
+    /// The lines that were not added, as pasted, to fix and send again.
+    pub remaining: String,
+    pub cart_count: usize,
+}
+
+/// Quick order: reads a paste (or CSV), adds every valid line to the cart and reports every other
+/// line with its reason (with a "did you mean" for unknown SKUs). Bad lines change nothing.
+pub async fn quick_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    text: &str,
+) -> ServiceResult<QuickOrderResult> {
+    scope(db, actor, account_id).await?;
+    let paste = parse_paste(text);
+    let source: Vec<&str> = text.lines().collect();
+    let line_text = |n: usize| source.get(n - 1).map(|s| s.trim().to_string()).unwrap_or_default();
+    let inputs: Vec<LineInput> = paste.lines.iter().map(|l| LineInput::sku(&l.sku, l.quantity)).collect();
+    let (eval, cart_count) = add_to_cart(db, now, actor, account_id, &inputs).await?;
+    let mut problems: Vec<PasteProblem> = paste
+        .errors
+        .iter()
+        .map(|e| PasteProblem { lines: vec![e.line], text: e.text.clone(), reason: e.reason.clone(), suggestion: None })
+        .collect();
+    let mut suggestions_left = 25;
+    for issue in &eval.issues {
+        let pasted = &paste.lines[issue.line - 1];
+        let suggestion = if issue.code == "unknown_sku" && suggestions_left > 0 {
+            suggestions_left -= 1;
+            let near = products::skus_near(db, &pasted.sku, 200).await?;
+            did_you_mean(&pasted.sku, near.iter().map(String::as_str)).map(str::to_string)
+        } else {
+            None
+        };
+        let reason = match &suggestion {
+            Some(s) => format!("{} Did you mean {s}?", issue.message),
+            None => issue.message.clone(),
+        };
+        let text = pasted.lines.iter().map(|n| line_text(*n)).collect::<Vec<_>>().join("\n");
+        problems.push(PasteProblem { lines: pasted.lines.clone(), text, reason, suggestion });
+    }
+    problems.sort_by_key(|p| p.lines[0]);
+    let remaining = problems.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n");
+    let added = eval.lines.iter().map(|l| (l.product.sku.clone(), l.quantity)).collect();
+    Ok(QuickOrderResult { added, problems, remaining, cart_count })
+}
+
+/// Type-ahead for the SKU entry row: SKUs of the account's catalog starting with `prefix`.
+pub async fn sku_suggestions(
+    db: &Db,
+    actor: &Actor<'_>,
+    account_id: &str,
+    prefix: &str,
+) -> ServiceResult<Vec<(String, String)>> {
+    read_scope(db, actor, account_id).await?;
+    let prefix = prefix.trim().to_uppercase();
+    if prefix.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = products::sku_suggestions(db, account_id, &prefix, 10).await?;
+    Ok(rows.into_iter().filter(|(s, _)| s.starts_with(&prefix)).collect())
+}
+
+// ---- Saved lists ----
+
+pub async fn lists(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<ListRow>> {
+    read_scope(db, actor, account_id).await?;
+    Ok(carts::lists(db, account_id, &actor.principal.user_id).await?)
+}
+
+pub struct ListView {
+    pub list: ListRow,
+    pub eval: Evaluation,
+    /// Whether the actor may change it (its owner; shared lists are read-only to others).
+    pub editable: bool,
+}
+
+async fn visible_list(db: &Db, actor: &Actor<'_>, account_id: &str, list_id: &str) -> ServiceResult<ListRow> {
+    read_scope(db, actor, account_id).await?;
+    carts::list(db, account_id, &actor.principal.user_id, list_id).await?.ok_or(ServiceError::NotFound)
+}
+
+async fn own_list(db: &Db, actor: &Actor<'_>, account_id: &str, list_id: &str) -> ServiceResult<ListRow> {
+    let list = visible_list(db, actor, account_id, list_id).await?;
+    scope(db, actor, account_id).await?;
+    if list.owner_user_id != actor.principal.user_id {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(list)
+}
+
+pub async fn list_view(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    list_id: &str,
+) -> ServiceResult<ListView> {
+    let list = visible_list(db, actor, account_id, list_id).await?;
+    let items = carts::list_items(db, &list.id).await?;
+    let eval = evaluate(db, now, account_id, &inputs(&items)).await?;
+    let editable = list.owner_user_id == actor.principal.user_id && scope(db, actor, account_id).await.is_ok();
+    Ok(ListView { list, eval, editable })
+}
+
+/// What a new list starts with.
+pub enum ListSource<'a> {
+    Empty,
+    Cart,
+    Order(&'a str),
+}
+
+/// Creates a named list, optionally shared with the whole account, from the cart or an order.
+pub async fn create_list(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    name: &str,
+    shared: bool,
+    from: ListSource<'_>,
+) -> ServiceResult<String> {
+    scope(db, actor, account_id).await?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(ServiceError::invalid("name", "Give the list a name (at most 80 characters)."));
+    }
+    let items: Vec<(String, i64)> = match from {
+        ListSource::Empty => Vec::new(),
+        ListSource::Cart => carts::cart(db, &actor.principal.user_id, account_id)
+            .await?
+            .into_iter()
+            .map(|i| (i.product_id, i.quantity))
+            .collect(),
+        ListSource::Order(id) => {
+            let order = super::orders::get_order(db, actor, id).await?;
+            if order.account_id != account_id {
+                return Err(ServiceError::NotFound);
+            }
+            orders::lines(db, &order.id).await?.into_iter().map(|l| (l.product_id, l.quantity)).collect()
+        }
+    };
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    carts::insert_list(&mut tx, &id, account_id, &actor.principal.user_id, name, shared, now).await?;
+    carts::add_to_list(&mut tx, &id, &items, now).await?;
+    audit(
+        &mut tx,
+        Some(actor),
+        now,
+        "list.created",
+        ("saved_list", &id),
+        None,
+        Some(json!({ "name": name, "shared": shared, "lines": items.len() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_list(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    list_id: &str,
+    name: &str,
+    shared: bool,
+) -> ServiceResult<()> {
+    own_list(db, actor, account_id, list_id).await?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(ServiceError::invalid("name", "Give the list a name (at most 80 characters)."));
+    }
+    let mut tx = db.begin().await?;
+    carts::update_list(&mut tx, list_id, name, shared, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_list(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, list_id: &str) -> ServiceResult<()> {
+    let list = own_list(db, actor, account_id, list_id).await?;
+    let mut tx = db.begin().await?;
+    carts::delete_list(&mut tx, list_id).await?;
+    audit(&mut tx, Some(actor), now, "list.deleted", ("saved_list", list_id), Some(json!({ "name": list.name })), None)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a product to a list (from the catalog), or sets a line's quantity (`set`; 0 removes it).
+pub async fn put_list_item(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    list_id: &str,
+    sku: &str,
+    qty: i64,
+    set: bool,
+) -> ServiceResult<()> {
+    own_list(db, actor, account_id, list_id).await?;
+    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    if !products::visible_to_account(db, &product.id, account_id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    if qty > 0 {
+        if let Err(p) = product.rules().check(qty) {
+            return Err(ServiceError::invalid("quantity", format!("{}: {p}.", product.sku)));
+        }
+    }
+    let mut tx = db.begin().await?;
+    if set {
+        carts::set_list_quantity(&mut tx, list_id, &product.id, qty, now).await?;
+    } else if qty > 0 {
+        carts::add_to_list(&mut tx, list_id, &[(product.id.clone(), qty)], now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// "Add all to cart": every orderable line of a list goes to the cart; the rest are reported.
+pub async fn add_list_to_cart(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    list_id: &str,
+) -> ServiceResult<(Evaluation, usize)> {
+    let list = visible_list(db, actor, account_id, list_id).await?;
+    let items = carts::list_items(db, &list.id).await?;
+    add_to_cart(db, now, actor, account_id, &inputs(&items)).await
+}
+
+// ---- Buy again and reorder ----
+
+/// A product the account bought in the last 12 months.
+#[derive(Clone, Debug)]
+pub struct BoughtBefore {
+    pub sku: String,
+    pub name: String,
+    pub last_price: Money,
+    pub last_at: i64,
+    pub usual_qty: i64,
+    pub times: usize,
+}
+
+pub async fn buy_again(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<BoughtBefore>> {
+    read_scope(db, actor, account_id).await?;
+    let rows = orders::purchases_since(db, account_id, now - 365 * 86_400, 20_000).await?;
+    let mut order: Vec<String> = Vec::new();
+    let mut by: HashMap<String, (BoughtBefore, Vec<i64>)> = HashMap::new();
+    for r in rows {
+        let entry = by.entry(r.product_id.clone()).or_insert_with(|| {
+            order.push(r.product_id.clone());
+            let b = BoughtBefore {
+                sku: r.sku.clone(),
+                name: r.name.clone(),
+                last_price: Money::from_raw(r.unit_price),
+                last_at: r.placed_at,
+                usual_qty: 1,
+                times: 0,
+            };
+            (b, Vec::new())
+        });
+        entry.0.times += 1;
+        entry.1.push(r.quantity);
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|id| by.remove(&id))
+        .map(|(mut b, qs)| {
+            b.usual_qty = usual_quantity(&qs);
+            b
+        })
+        .collect())
+}
+
+/// A line of a reorder review: what it was and what it is today.
+#[derive(Clone, Debug)]
+pub struct ReviewLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub was: Option<Money>,
+    pub now: Option<Money>,
+    pub line_total: Option<Money>,
+    pub moved: PriceMove,
+    /// What changed since last time, in words ("" when nothing did).
+    pub flag: String,
+    /// `ok`, `up`, `down`, `backorder` or `blocked` (CSS and tests).
+    pub kind: &'static str,
+}
+
+pub struct Review {
+    pub lines: Vec<ReviewLine>,
+    pub subtotal: Money,
+    pub orderable: usize,
+    pub eval: Evaluation,
+}
+
+/// Where a reorder comes from.
+pub enum ReorderSource<'a> {
+    Order(&'a str),
+    List(&'a str),
+}
+
+/// The lines of a past order (or a list) at today's prices and availability, every change flagged.
+pub async fn reorder_review(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    source: ReorderSource<'_>,
+) -> ServiceResult<Review> {
+    read_scope(db, actor, account_id).await?;
+    let previous: Vec<(String, String, String, i64, Option<Money>)> = match source {
+        ReorderSource::Order(id) => {
+            let order = super::orders::get_order(db, actor, id).await?;
+            if order.account_id != account_id {
+                return Err(ServiceError::NotFound);
+            }
+            orders::lines(db, &order.id)
+                .await?
+                .into_iter()
+                .map(|l| (l.product_id, l.sku, l.name, l.quantity, Some(Money::from_raw(l.unit_price))))
+                .collect()
+        }
+        ReorderSource::List(id) => {
+            let list = visible_list(db, actor, account_id, id).await?;
+            carts::list_items(db, &list.id)
+                .await?
+                .into_iter()
+                .map(|i| (i.product_id, i.sku.clone(), i.sku, i.quantity, None))
+                .collect()
+        }
+    };
+    let inputs: Vec<LineInput> =
+        previous.iter().map(|p| LineInput { product: ProductRef::Id(p.0.clone()), quantity: p.3 }).collect();
+    let eval = evaluate(db, now, account_id, &inputs).await?;
+    let issues: HashMap<usize, &LineIssue> = eval.issues.iter().map(|i| (i.line, i)).collect();
+    let priced: HashMap<usize, &super::orders::PricedLine> = eval.lines.iter().map(|l| (l.line, l)).collect();
+    let mut lines = Vec::new();
+    for (i, (_, sku, name, qty, was)) in previous.iter().enumerate() {
+        let n = i + 1;
+        if let Some(issue) = issues.get(&n) {
+            lines.push(ReviewLine {
+                sku: sku.clone(),
+                name: name.clone(),
+                quantity: *qty,
+                was: *was,
+                now: None,
+                line_total: None,
+                moved: PriceMove::Same,
+                flag: format!("No longer available: {}", issue.message),
+                kind: "blocked",
+            });
+            continue;
+        }
+        let Some(p) = priced.get(&n) else { continue };
+        let price = p.price.unit_price;
+        let moved = was.map(|w| price_move(w.raw(), price.raw())).unwrap_or(PriceMove::Same);
+        let (flag, kind) = if p.short() && p.product.backorder() == crate::domain::catalog::BackorderPolicy::Deny {
+            (format!("Only {} available; it cannot be backordered.", p.available.max(0)), "blocked")
+        } else if p.short() {
+            (format!("Now backordered ({} available now) — {}", p.available.max(0), p.stock.label()), "backorder")
+        } else {
+            match (moved, was) {
+                (PriceMove::Up, Some(w)) => (format!("Price up from {}", w.format()), "up"),
+                (PriceMove::Down, Some(w)) => (format!("Price down from {}", w.format()), "down"),
+                _ => (String::new(), "ok"),
+            }
+        };
+        lines.push(ReviewLine {
+            sku: p.product.sku.clone(),
+            name: p.product.name.clone(),
+            quantity: p.quantity,
+            was: *was,
+            now: Some(price),
+            line_total: Some(p.line_total),
+            moved,
+            flag,
+            kind,
+        });
+    }
+    let orderable: Vec<&ReviewLine> = lines.iter().filter(|l| l.kind != "blocked").collect();
+    let subtotal = Money::sum(orderable.iter().filter_map(|l| l.line_total)).unwrap_or(Money::ZERO);
+    let orderable = orderable.len();
+    Ok(Review { lines, subtotal, orderable, eval })
+}
+
+/// Click two of a reorder: places the review's orderable lines (today's prices, computed again
+/// here) with the account's defaults and the given header, through the one pipeline.
+pub async fn place_reorder(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    source: ReorderSource<'_>,
+    header: super::orders::OrderHeader,
+    idem: Option<&super::orders::IdemKey>,
+) -> ServiceResult<super::orders::Placement> {
+    let review = reorder_review(db, now, actor, account_id, source).await?;
+    let blocked: std::collections::HashSet<&str> =
+        review.lines.iter().filter(|l| l.kind == "blocked").map(|l| l.sku.as_str()).collect();
+    let lines: Vec<LineInput> = review
+        .eval
+        .lines
+        .iter()
+        .filter(|l| !blocked.contains(l.product.sku.as_str()))
+        .map(|l| LineInput { product: ProductRef::Id(l.product.id.clone()), quantity: l.quantity })
+        .collect();
+    let req = super::orders::PlaceOrder { account_id: account_id.to_string(), lines, header, clear_cart: false };
+    super::orders::place_order(db, now, actor, &req, idem, |o, _| (201, o.id.clone())).await
+}

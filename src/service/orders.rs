@@ -1,0 +1,856 @@
+//! Orders: the one placement pipeline every channel goes through (DESIGN.md §3), and amendments,
+//! cancellation and confirmation of open orders.
+//!
+//! Pipeline: catalog visibility → quantity rules → pricing (always server-side) → [licences: later]
+//! → stock reservation / backorder → diversions (credit hold now; credit exposure, buyer approval
+//! and routing later) → write. The read-only steps run before the write transaction so it stays
+//! short; reservation runs inside it, on locked rows, so stock is never oversold.
+
+use super::catalog::{catalog_scope, today};
+use super::{Actor, ServiceError, ServiceResult, audit};
+use crate::domain::auth::Permission;
+use crate::domain::catalog::{BackorderPolicy, StockStatus, available};
+use crate::domain::money::Money;
+use crate::domain::orders::{Channel, LineIssue, OrderDiff, OrderStatus, allocate, diff_lines, diversions};
+use crate::domain::pricing::{ResolvedPrice, resolve};
+use crate::store::accounts::{self, AccountRow};
+use crate::store::orders::{self, NewEvent, OrderFilter, OrderLineRow, OrderRow};
+use crate::store::products::{self, ProductKey, ProductRow};
+use crate::store::{Db, Tx, carts, idempotency, inventory, new_id, pricing};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The most lines one order may have.
+pub const MAX_LINES: usize = 1_000;
+
+/// How a request names a product.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ProductRef {
+    Sku(String),
+    ExternalId(String),
+    Id(String),
+}
+
+impl ProductRef {
+    pub fn label(&self) -> &str {
+        match self {
+            ProductRef::Sku(s) | ProductRef::ExternalId(s) | ProductRef::Id(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LineInput {
+    pub product: ProductRef,
+    pub quantity: i64,
+}
+
+impl LineInput {
+    pub fn sku(sku: &str, quantity: i64) -> LineInput {
+        LineInput { product: ProductRef::Sku(sku.trim().to_uppercase()), quantity }
+    }
+}
+
+/// A line that passed visibility, quantity rules and pricing.
+#[derive(Clone, Debug)]
+pub struct PricedLine {
+    /// 1-based position in the request.
+    pub line: usize,
+    pub product: ProductRow,
+    pub quantity: i64,
+    pub price: ResolvedPrice,
+    pub line_total: Money,
+    /// Available now, over all warehouses (before this order).
+    pub available: i64,
+    pub stock: StockStatus,
+}
+
+impl PricedLine {
+    /// Whether this quantity can only be delivered partly from stock.
+    pub fn short(&self) -> bool {
+        self.quantity > self.available
+    }
+}
+
+/// The read-only part of the pipeline for some lines: each is priced or refused with a reason.
+pub struct Evaluation {
+    pub lines: Vec<PricedLine>,
+    pub issues: Vec<LineIssue>,
+}
+
+impl Evaluation {
+    /// The sum of the line totals (`None` only on an absurd overflow).
+    pub fn subtotal(&self) -> Option<Money> {
+        Money::sum(self.lines.iter().map(|l| l.line_total))
+    }
+}
+
+/// Catalog visibility, quantity rules and pricing for lines of an account (a handful of queries
+/// whatever the number of lines). Repeated products are merged first.
+pub async fn evaluate(db: &Db, now: i64, account_id: &str, input: &[LineInput]) -> ServiceResult<Evaluation> {
+    let mut wanted: Vec<(usize, ProductRef, i64)> = Vec::new();
+    let mut seen: HashMap<ProductRef, usize> = HashMap::new();
+    let mut issues = Vec::new();
+    for (i, l) in input.iter().enumerate() {
+        let key = match &l.product {
+            ProductRef::Sku(s) => ProductRef::Sku(s.trim().to_uppercase()),
+            other => other.clone(),
+        };
+        if l.quantity <= 0 {
+            issues.push(LineIssue::new(i + 1, key.label(), "quantity", "The quantity must be at least 1."));
+            continue;
+        }
+        match seen.get(&key) {
+            Some(&at) => wanted[at].2 = wanted[at].2.saturating_add(l.quantity),
+            None => {
+                seen.insert(key.clone(), wanted.len());
+                wanted.push((i + 1, key, l.quantity));
+            }
+        }
+    }
+    let keys = |f: fn(&ProductRef) -> Option<&String>| -> Vec<String> {
+        let mut v: Vec<String> = wanted.iter().filter_map(|(_, r, _)| f(r).cloned()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let skus = keys(|r| if let ProductRef::Sku(s) = r { Some(s) } else { None });
+    let ext = keys(|r| if let ProductRef::ExternalId(s) = r { Some(s) } else { None });
+    let ids = keys(|r| if let ProductRef::Id(s) = r { Some(s) } else { None });
+    let mut found = products::get_many_by_sku(db, &skus).await?;
+    found.extend(products::get_many_by(db, ProductKey::ExternalId, &ext).await?);
+    found.extend(products::get_many_by(db, ProductKey::Id, &ids).await?);
+    let product_ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
+    let visible = products::visible_subset(db, account_id, &product_ids).await?;
+    let sources = pricing::sources_for(db, account_id, &product_ids).await?;
+    let levels = inventory::levels(db, &product_ids).await?;
+    let mut stock: HashMap<&str, Vec<inventory::StockRow>> = HashMap::new();
+    for r in &levels {
+        stock.entry(r.product_id.as_str()).or_default().push(r.clone());
+    }
+    let by_ref: HashMap<ProductRef, &ProductRow> = found
+        .iter()
+        .flat_map(|p| {
+            let mut refs = vec![(ProductRef::Sku(p.sku.clone()), p), (ProductRef::Id(p.id.clone()), p)];
+            if let Some(e) = &p.external_id {
+                refs.push((ProductRef::ExternalId(e.clone()), p));
+            }
+            refs
+        })
+        .collect();
+    let day = today(now);
+    let mut lines = Vec::new();
+    for (line, r, qty) in wanted {
+        let label = r.label().to_string();
+        let Some(p) = by_ref.get(&r) else {
+            let what = match r {
+                ProductRef::Sku(_) => "SKU",
+                ProductRef::ExternalId(_) => "external id",
+                ProductRef::Id(_) => "id",
+            };
+            issues.push(LineIssue::new(
+                line,
+                &label,
+                "unknown_sku",
+                format!("There is no product with {what} {label}."),
+            ));
+            continue;
+        };
+        let sku = p.sku.clone();
+        if !p.active {
+            issues.push(LineIssue::new(line, &sku, "inactive", format!("{sku} is no longer sold.")));
+            continue;
+        }
+        if !visible.contains(&p.id) {
+            issues.push(LineIssue::new(
+                line,
+                &sku,
+                "not_available",
+                format!("{sku} is not available to your account."),
+            ));
+            continue;
+        }
+        if let Err(problem) = p.rules().check(qty) {
+            issues.push(LineIssue::new(line, &sku, problem.code(), format!("{sku}: {problem}.")));
+            continue;
+        }
+        let Some(price) = sources.get(&p.id).and_then(|s| resolve(s, qty, day)) else {
+            issues.push(LineIssue::new(
+                line,
+                &sku,
+                "no_price",
+                format!("{sku} has no price for your account yet; ask your rep."),
+            ));
+            continue;
+        };
+        let Some(total) = price.unit_price.checked_mul_qty(qty) else {
+            issues.push(LineIssue::new(line, &sku, "quantity", format!("{sku}: the quantity is too large.")));
+            continue;
+        };
+        let t = inventory::sum_levels(stock.get(p.id.as_str()).map(Vec::as_slice).unwrap_or(&[]));
+        let avail = available(t.on_hand, t.reserved);
+        let eta =
+            t.next_eta.as_deref().and_then(|d| pricing::parse_date(Some(d))).map(crate::domain::pricing::format_date);
+        let status = StockStatus::of(avail, p.backorder(), eta);
+        lines.push(PricedLine {
+            line,
+            product: (*p).clone(),
+            quantity: qty,
+            price,
+            line_total: total.round_to_cents(),
+            available: avail,
+            stock: status,
+        });
+    }
+    issues.sort_by_key(|i| i.line);
+    Ok(Evaluation { lines, issues })
+}
+
+/// Where and how to deliver, as the buyer (or the rep, desk or ERP) asked.
+#[derive(Clone, Debug, Default)]
+pub struct OrderHeader {
+    /// `None`: the account's default ship-to.
+    pub ship_to_id: Option<String>,
+    pub po_number: String,
+    /// ISO date (YYYY-MM-DD), optional.
+    pub requested_date: Option<String>,
+    pub notes: String,
+}
+
+pub struct PlaceOrder {
+    pub account_id: String,
+    pub lines: Vec<LineInput>,
+    pub header: OrderHeader,
+    /// Empty the placer's cart for this account when the order is placed (checkout from the cart).
+    pub clear_cart: bool,
+}
+
+/// An idempotency key for a placement: the API's `Idempotency-Key` (scope = the token) or a form's
+/// one-time token (scope = the user).
+#[derive(Clone, Debug)]
+pub struct IdemKey {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Placement {
+    /// A new order was written; `response` is what the caller asked to record for replays.
+    Placed { order: OrderRow, response: (i64, String) },
+    /// The key was used before with the same request: the recorded response.
+    Replayed { order_id: Option<String>, status: i64, body: String },
+}
+
+/// Checks that the actor may order for the account and returns it with the channel to record.
+pub(crate) async fn ordering_scope(
+    db: &Db,
+    actor: &Actor<'_>,
+    account_id: &str,
+) -> ServiceResult<(AccountRow, Channel)> {
+    let p = actor.principal;
+    let account = accounts::get(db, account_id).await?.ok_or(ServiceError::NotFound)?;
+    if let Some(own) = p.buyer_account() {
+        if own != account_id {
+            return Err(ServiceError::NotFound);
+        }
+        if !p.can(Permission::PortalOrder) {
+            return Err(ServiceError::Forbidden);
+        }
+        return Ok((account, Channel::Portal));
+    }
+    if !p.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    if !p.can(Permission::OrderForCustomers) {
+        return Err(ServiceError::Forbidden);
+    }
+    let channel = if actor.channel == "api" {
+        Channel::Api
+    } else if p.can(Permission::ViewOwnBook) && account.owner_rep_id.as_deref() == Some(p.user_id.as_str()) {
+        Channel::Rep
+    } else {
+        Channel::Phone
+    };
+    Ok((account, channel))
+}
+
+/// The channel an order by this actor for this account will record (for banners and tests).
+pub async fn channel_for(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Channel> {
+    Ok(ordering_scope(db, actor, account_id).await?.1)
+}
+
+/// Validates the header against the account; returns the ship-to id and its address line.
+async fn check_header(db: &Db, now: i64, account: &AccountRow, h: &OrderHeader) -> ServiceResult<(String, String)> {
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let ship_tos = accounts::ship_tos(db, &account.id).await?;
+    let ship_to = match h.ship_to_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => ship_tos.iter().find(|s| s.id == id),
+        None => ship_tos.iter().find(|s| s.is_default).or(ship_tos.first()),
+    };
+    if ship_to.is_none() {
+        problems.push(("ship_to".into(), "Choose a ship-to address of this account.".into()));
+    }
+    let po = h.po_number.trim();
+    if account.po_required && po.is_empty() {
+        problems.push(("po_number".into(), "This account requires a PO number on every order.".into()));
+    }
+    if po.chars().count() > 64 {
+        problems.push(("po_number".into(), "The PO number is longer than 64 characters.".into()));
+    }
+    if let Some(d) = h.requested_date.as_deref().filter(|d| !d.trim().is_empty()) {
+        match pricing::parse_date(Some(d.trim())) {
+            None => problems.push(("requested_date".into(), format!("“{d}” is not a date (YYYY-MM-DD)."))),
+            Some(day) if day < today(now) => {
+                problems.push(("requested_date".into(), "The requested delivery date is in the past.".into()))
+            }
+            Some(_) => {}
+        }
+    }
+    if h.notes.chars().count() > 2000 {
+        problems.push(("notes".into(), "Notes are longer than 2,000 characters.".into()));
+    }
+    ServiceError::from_problems(problems)?;
+    let s = ship_to.expect("checked above");
+    Ok((s.id.clone(), format!("{} — {}", s.label, s.address().one_line())))
+}
+
+/// Places an order through the pipeline. With an idempotency key, a repeat of the same request
+/// returns the first response; a repeat with another body is refused; one still running is a conflict.
+pub async fn place_order<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &PlaceOrder,
+    idem: Option<&IdemKey>,
+    respond: F,
+) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String),
+{
+    if let Some(k) = idem {
+        match idempotency::claim(db, &k.scope, &k.key, &k.request_hash, now).await? {
+            idempotency::Claim::Claimed => {}
+            idempotency::Claim::InFlight { request_hash } if request_hash != k.request_hash => {
+                return Err(ServiceError::IdempotencyMismatch);
+            }
+            idempotency::Claim::InFlight { .. } => return Err(ServiceError::InFlight),
+            idempotency::Claim::Done(row) if row.request_hash != k.request_hash => {
+                return Err(ServiceError::IdempotencyMismatch);
+            }
+            idempotency::Claim::Done(row) => {
+                return Ok(Placement::Replayed {
+                    order_id: row.order_id,
+                    status: row.response_status.unwrap_or(200),
+                    body: row.response_body.unwrap_or_default(),
+                });
+            }
+        }
+    }
+    let result = place_claimed(db, now, actor, req, idem, &respond).await;
+    if result.is_err() {
+        if let Some(k) = idem {
+            // Nothing was written: let a retry run again (refusals may pass later, e.g. after restock).
+            idempotency::release(db, &k.scope, &k.key).await?;
+        }
+    }
+    result
+}
+
+async fn place_claimed<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &PlaceOrder,
+    idem: Option<&IdemKey>,
+    respond: &F,
+) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String),
+{
+    let (account, channel) = ordering_scope(db, actor, &req.account_id).await?;
+    if account.status == "onboarding" {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(
+            0,
+            "",
+            "account_onboarding",
+            "This account is still being set up and cannot order yet.",
+        )]));
+    }
+    if req.lines.is_empty() {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(0, "", "empty", "The order has no lines.")]));
+    }
+    if req.lines.len() > MAX_LINES {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(
+            0,
+            "",
+            "too_many_lines",
+            format!("An order may have at most {MAX_LINES} lines."),
+        )]));
+    }
+    let (ship_to_id, ship_to_text) = check_header(db, now, &account, &req.header).await?;
+    let eval = evaluate(db, now, &account.id, &req.lines).await?;
+    if !eval.issues.is_empty() {
+        return Err(ServiceError::Blocked(eval.issues));
+    }
+    let subtotal = eval.subtotal().ok_or_else(too_large)?;
+    let mut tx = db.begin().await?;
+    let reserved = match reserve_lines(&mut tx, &eval.lines, now).await? {
+        Ok(r) => r,
+        Err(issues) => return Err(ServiceError::Blocked(issues)),
+    };
+    let diverted = diversions(&account.status);
+    let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
+    let number = format!("SO-{}", tx.next_counter("order").await?);
+    let lines = line_rows(&eval.lines, &reserved);
+    let placed_by_name = actor.principal.name.clone();
+    let order = OrderRow {
+        id: new_id(),
+        number,
+        account_id: account.id.clone(),
+        status: status.as_str().into(),
+        channel: channel.as_str().into(),
+        placed_by_user_id: actor.principal.user_id.clone(),
+        placed_by_name,
+        on_behalf_of_account_id: actor.principal.is_staff().then(|| account.id.clone()),
+        ship_to_id: Some(ship_to_id),
+        ship_to_text,
+        po_number: req.header.po_number.trim().to_string(),
+        requested_date: req.header.requested_date.clone().filter(|d| !d.trim().is_empty()).map(|d| d.trim().into()),
+        notes: req.header.notes.trim().to_string(),
+        terms_days: account.terms_days,
+        subtotal: subtotal.raw(),
+        line_count: lines.len() as i64,
+        backordered: lines.iter().any(|l| l.backordered_qty > 0),
+        reasons: diverted.iter().map(|d| d.reason.clone()).collect::<Vec<_>>().join(" "),
+        revision: 1,
+        version: 1,
+        placed_at: now,
+        updated_at: now,
+    };
+    orders::insert(&mut tx, &order).await?;
+    orders::replace_lines(&mut tx, &order.id, &lines).await?;
+    let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
+    orders::insert_allocations(&mut tx, &order.id, &allocations).await?;
+    let order_actor =
+        Actor { channel: channel.as_str(), on_behalf_of: order.on_behalf_of_account_id.as_deref(), ..*actor };
+    let note = if order.reasons.is_empty() { String::new() } else { order.reasons.clone() };
+    event(&mut tx, &order, &order_actor, &note, now).await?;
+    let summary = event_payload(&order);
+    audit(&mut tx, Some(&order_actor), now, "order.placed", ("order", &order.id), None, Some(summary.clone())).await?;
+    crate::store::audit::enqueue(&mut tx, "order.placed", &summary, now).await?;
+    if req.clear_cart {
+        carts::clear_cart(&mut tx, &actor.principal.user_id, &account.id).await?;
+    }
+    let response = respond(&order, &lines);
+    if let Some(k) = idem {
+        idempotency::complete(&mut tx, &k.scope, &k.key, response.0, &response.1, Some(&order.id)).await?;
+    }
+    tx.commit().await?;
+    Ok(Placement::Placed { order, response })
+}
+
+fn too_large() -> ServiceError {
+    ServiceError::Blocked(vec![LineIssue::new(0, "", "too_large", "The order total is too large.")])
+}
+
+type Reservations = Vec<(usize, Vec<(String, String, i64)>)>;
+
+/// Reserves stock for every line from the warehouses in their fixed order, on rows locked for this
+/// transaction. A line short of stock is backordered when its product allows it, and refused
+/// otherwise (every refused line is reported).
+async fn reserve_lines(
+    tx: &mut Tx,
+    lines: &[PricedLine],
+    now: i64,
+) -> ServiceResult<Result<Reservations, Vec<LineIssue>>> {
+    let mut ids: Vec<String> = lines.iter().map(|l| l.product.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let locked = orders::lock_stock(tx, &ids).await?;
+    let order_of = warehouse_order(tx).await?;
+    let mut by_product: HashMap<&str, Vec<(String, i64)>> = HashMap::new();
+    for s in &locked {
+        by_product
+            .entry(s.product_id.as_str())
+            .or_default()
+            .push((s.warehouse_id.clone(), available(s.on_hand, s.reserved)));
+    }
+    for v in by_product.values_mut() {
+        v.sort_by_key(|(w, _)| order_of.get(w).copied().unwrap_or(i64::MAX));
+    }
+    let mut issues = Vec::new();
+    let mut plan: Reservations = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let avail = by_product.get(l.product.id.as_str()).cloned().unwrap_or_default();
+        let (alloc, short) = allocate(&avail, l.quantity);
+        if short > 0 && l.product.backorder() == BackorderPolicy::Deny {
+            let have = l.quantity - short;
+            issues.push(LineIssue::new(
+                l.line,
+                &l.product.sku,
+                "out_of_stock",
+                if have == 0 {
+                    format!("{} is out of stock and cannot be backordered.", l.product.sku)
+                } else {
+                    format!("{}: only {have} available; it cannot be backordered.", l.product.sku)
+                },
+            ));
+            continue;
+        }
+        plan.push((i, alloc.into_iter().map(|(w, q)| (l.product.id.clone(), w, q)).collect()));
+    }
+    if !issues.is_empty() {
+        return Ok(Err(issues));
+    }
+    for (_, allocs) in &plan {
+        for (product_id, warehouse_id, q) in allocs {
+            if !orders::reserve(tx, product_id, warehouse_id, *q, now).await? {
+                return Err(ServiceError::Internal("stock changed under a lock".into()));
+            }
+        }
+    }
+    Ok(Ok(plan))
+}
+
+async fn warehouse_order(tx: &mut Tx) -> ServiceResult<HashMap<String, i64>> {
+    let rows = crate::on_tx!(tx, |c| sqlx::query_as::<_, (String, i64)>("SELECT id, sort FROM warehouses")
+        .fetch_all(c)
+        .await)?;
+    Ok(rows.into_iter().collect())
+}
+
+fn line_rows(lines: &[PricedLine], reserved: &Reservations) -> Vec<OrderLineRow> {
+    let held: HashMap<usize, i64> = reserved.iter().map(|(i, a)| (*i, a.iter().map(|x| x.2).sum())).collect();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let r = held.get(&i).copied().unwrap_or(0);
+            OrderLineRow {
+                line_no: i as i64 + 1,
+                product_id: l.product.id.clone(),
+                sku: l.product.sku.clone(),
+                name: l.product.name.clone(),
+                uom: l.product.uom.clone(),
+                quantity: l.quantity,
+                unit_price: l.price.unit_price.raw(),
+                list_price: l.price.list_price.map(|m| m.raw()),
+                line_total: l.line_total.raw(),
+                price_source: l.price.kind.as_str().into(),
+                price_explanation: l.price.explain(),
+                reserved_qty: r,
+                backordered_qty: l.quantity - r,
+            }
+        })
+        .collect()
+}
+
+async fn event(tx: &mut Tx, order: &OrderRow, actor: &Actor<'_>, note: &str, now: i64) -> ServiceResult<()> {
+    orders::add_event(
+        tx,
+        &order.id,
+        &NewEvent {
+            status: &order.status,
+            actor_user_id: Some(&actor.principal.user_id),
+            actor_name: &actor.principal.name,
+            channel: actor.channel,
+            note,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+fn event_payload(o: &OrderRow) -> serde_json::Value {
+    json!({
+        "id": o.id, "number": o.number, "account_id": o.account_id, "status": o.status, "channel": o.channel,
+        "placed_by": o.placed_by_user_id, "on_behalf_of": o.on_behalf_of_account_id, "po_number": o.po_number,
+        "subtotal": Money::from_raw(o.subtotal).to_plain(), "lines": o.line_count, "revision": o.revision,
+        "version": o.version,
+    })
+}
+
+/// An order with everything its page shows.
+pub struct OrderView {
+    pub order: OrderRow,
+    pub lines: Vec<OrderLineRow>,
+    pub events: Vec<orders::OrderEventRow>,
+    pub revisions: Vec<orders::RevisionRow>,
+    pub account_name: String,
+}
+
+/// An order the actor may see (a buyer only their account's; staff their scope); else 404.
+pub async fn get_order(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderRow> {
+    let order = orders::get(db, id_or_number).await?.ok_or(ServiceError::NotFound)?;
+    catalog_scope(db, actor, &order.account_id).await.map_err(|e| match e {
+        ServiceError::Forbidden => ServiceError::NotFound,
+        e => e,
+    })?;
+    Ok(order)
+}
+
+pub async fn order_view(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderView> {
+    let order = get_order(db, actor, id_or_number).await?;
+    let lines = orders::lines(db, &order.id).await?;
+    let events = orders::events(db, &order.id).await?;
+    let revisions = orders::revisions(db, &order.id).await?;
+    let account_name = accounts::get(db, &order.account_id).await?.map(|a| a.name).unwrap_or_default();
+    Ok(OrderView { order, lines, events, revisions, account_name })
+}
+
+/// A page of the order history the actor may see. `account_id` narrows staff to one account; a
+/// buyer always sees only their own account's orders.
+pub async fn list_orders(
+    db: &Db,
+    actor: &Actor<'_>,
+    mut filter: OrderFilter,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<OrderRow>> {
+    let p = actor.principal;
+    if let Some(own) = p.buyer_account() {
+        if !p.can(Permission::PortalView) {
+            return Err(ServiceError::Forbidden);
+        }
+        filter.account_id = Some(own.to_string());
+    } else if let Some(a) = &filter.account_id {
+        super::accounts::get_account(db, actor, a).await?;
+    } else {
+        match p.account_scope() {
+            crate::domain::auth::AccountScope::All => {}
+            crate::domain::auth::AccountScope::Book(rep) => filter.owner_rep_id = Some(rep.to_string()),
+            _ => return Err(ServiceError::Forbidden),
+        }
+    }
+    Ok(orders::list(db, &filter, after, limit).await?)
+}
+
+/// What an amendment asks for: the complete new set of lines and header, checked against the
+/// version the editor saw.
+pub struct Amendment {
+    pub expected_version: i64,
+    pub lines: Vec<LineInput>,
+    pub header: OrderHeader,
+    pub reason: String,
+}
+
+fn may_manage(actor: &Actor<'_>) -> ServiceResult<()> {
+    if actor.principal.can(Permission::ManageOrders) { Ok(()) } else { Err(ServiceError::Forbidden) }
+}
+
+/// Amends an open order: re-prices and re-reserves the new lines through the same pipeline, writes
+/// a revision with its diff and reason, and emits `order.amended`. A stale version is refused.
+pub async fn amend_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    a: &Amendment,
+) -> ServiceResult<OrderRow> {
+    let current = get_order(db, actor, id_or_number).await?;
+    may_manage(actor)?;
+    if a.reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "Say why the order changes (the customer sees it)."));
+    }
+    if a.lines.is_empty() {
+        return Err(ServiceError::invalid("lines", "An order needs at least one line; cancel it instead."));
+    }
+    let account = accounts::get(db, &current.account_id).await?.ok_or(ServiceError::NotFound)?;
+    let (ship_to_id, ship_to_text) = check_header(db, now, &account, &a.header).await?;
+    let eval = evaluate(db, now, &account.id, &a.lines).await?;
+    if !eval.issues.is_empty() {
+        return Err(ServiceError::Blocked(eval.issues));
+    }
+    let mut tx = db.begin().await?;
+    let Some(before) = orders::get_for_update(&mut tx, &current.id).await? else { return Err(ServiceError::NotFound) };
+    if before.version != a.expected_version {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} was changed by someone else since you opened it (now revision {}). Reload it and make your change again.",
+            before.number, before.revision
+        )));
+    }
+    let status = OrderStatus::parse(&before.status).unwrap_or(OrderStatus::Closed);
+    if !status.is_open() {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is {} and can no longer change.",
+            before.number,
+            status.label()
+        )));
+    }
+    let old_lines = orders::lines_tx(&mut tx, &before.id).await?;
+    orders::release_allocations(&mut tx, &before.id, now).await?;
+    let reserved = match reserve_lines(&mut tx, &eval.lines, now).await? {
+        Ok(r) => r,
+        Err(issues) => return Err(ServiceError::Blocked(issues)),
+    };
+    let lines = line_rows(&eval.lines, &reserved);
+    let mut diff = OrderDiff {
+        lines: diff_lines(
+            &old_lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect::<Vec<_>>(),
+            &lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect::<Vec<_>>(),
+        ),
+        fields: Vec::new(),
+    };
+    let po = a.header.po_number.trim().to_string();
+    let requested = a.header.requested_date.clone().filter(|d| !d.trim().is_empty()).map(|d| d.trim().to_string());
+    let notes = a.header.notes.trim().to_string();
+    let mut field = |name: &str, from: &str, to: &str| {
+        if from != to {
+            diff.fields.push((name.into(), from.into(), to.into()));
+        }
+    };
+    field("Ship to", &before.ship_to_text, &ship_to_text);
+    field("PO number", &before.po_number, &po);
+    field("Requested date", before.requested_date.as_deref().unwrap_or(""), requested.as_deref().unwrap_or(""));
+    field("Notes", &before.notes, &notes);
+    if diff.is_empty() {
+        return Err(ServiceError::invalid("lines", "Nothing changed."));
+    }
+    let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
+    if subtotal != before.subtotal {
+        diff.fields.push((
+            "Subtotal".into(),
+            Money::from_raw(before.subtotal).format(),
+            Money::from_raw(subtotal).format(),
+        ));
+    }
+    let after = OrderRow {
+        ship_to_id: Some(ship_to_id),
+        ship_to_text,
+        po_number: po,
+        requested_date: requested,
+        notes,
+        subtotal,
+        line_count: lines.len() as i64,
+        backordered: lines.iter().any(|l| l.backordered_qty > 0),
+        revision: before.revision + 1,
+        version: before.version + 1,
+        updated_at: now,
+        ..before.clone()
+    };
+    if !orders::update_header(&mut tx, &after, before.version).await? {
+        return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
+    }
+    orders::replace_lines(&mut tx, &after.id, &lines).await?;
+    let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
+    orders::insert_allocations(&mut tx, &after.id, &allocations).await?;
+    let diff_json = serde_json::to_string(&diff).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    orders::add_revision(
+        &mut tx,
+        &after.id,
+        after.revision,
+        (Some(&actor.principal.user_id), &actor.principal.name),
+        a.reason.trim(),
+        &diff_json,
+        now,
+    )
+    .await?;
+    let note = format!("Amended (revision {}): {} — {}", after.revision, diff.summary(), a.reason.trim());
+    event(&mut tx, &after, actor, &note, now).await?;
+    let before_json = json!({ "order": event_payload(&before), "lines": old_lines });
+    let after_json = json!({ "order": event_payload(&after), "lines": lines, "reason": a.reason.trim(), "diff": diff });
+    audit(&mut tx, Some(actor), now, "order.amended", ("order", &after.id), Some(before_json), Some(after_json))
+        .await?;
+    let mut payload = event_payload(&after);
+    payload["reason"] = json!(a.reason.trim());
+    payload["diff"] = serde_json::to_value(&diff).unwrap_or_default();
+    crate::store::audit::enqueue(&mut tx, "order.amended", &payload, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Cancels an open order, releasing its reserved stock; emits `order.cancelled`.
+pub async fn cancel_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    reason: &str,
+) -> ServiceResult<OrderRow> {
+    change_status(db, now, actor, id_or_number, expected_version, OrderStatus::Cancelled, reason).await
+}
+
+/// Confirms a placed order (the seller or its ERP accepts it); emits `order.confirmed`.
+pub async fn confirm_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+) -> ServiceResult<OrderRow> {
+    change_status(db, now, actor, id_or_number, expected_version, OrderStatus::Confirmed, "").await
+}
+
+async fn change_status(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    to: OrderStatus,
+    reason: &str,
+) -> ServiceResult<OrderRow> {
+    let current = get_order(db, actor, id_or_number).await?;
+    may_manage(actor)?;
+    if to == OrderStatus::Cancelled && reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "Say why the order is cancelled (the customer sees it)."));
+    }
+    let mut tx = db.begin().await?;
+    let Some(before) = orders::get_for_update(&mut tx, &current.id).await? else { return Err(ServiceError::NotFound) };
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} was changed by someone else since you opened it. Reload it and try again.",
+            before.number
+        )));
+    }
+    let from = OrderStatus::parse(&before.status).unwrap_or(OrderStatus::Closed);
+    if !from.can_become(to) {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is {}; it cannot become {}.",
+            before.number,
+            from.label(),
+            to.label()
+        )));
+    }
+    match to {
+        OrderStatus::Cancelled => orders::release_allocations(&mut tx, &before.id, now).await?,
+        OrderStatus::Shipped => orders::consume_allocations(&mut tx, &before.id, now).await?,
+        _ => {}
+    }
+    let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
+    if !orders::update_header(&mut tx, &after, before.version).await? {
+        return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
+    }
+    event(&mut tx, &after, actor, reason.trim(), now).await?;
+    let action = format!("order.{}", to.as_str());
+    let mut payload = event_payload(&after);
+    if !reason.trim().is_empty() {
+        payload["reason"] = json!(reason.trim());
+    }
+    audit(
+        &mut tx,
+        Some(actor),
+        now,
+        &action,
+        ("order", &after.id),
+        Some(event_payload(&before)),
+        Some(payload.clone()),
+    )
+    .await?;
+    crate::store::audit::enqueue(&mut tx, &action, &payload, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Ships an order in full (used by the demo's history and, later, by shipment recording): reserved
+/// stock is consumed.
+pub async fn ship_order(db: &Db, now: i64, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderRow> {
+    let o = get_order(db, actor, id_or_number).await?;
+    if o.status == "placed" || o.status == "on_hold" {
+        change_status(db, now, actor, id_or_number, None, OrderStatus::Confirmed, "").await?;
+    }
+    change_status(db, now, actor, id_or_number, None, OrderStatus::Shipped, "").await
+}

@@ -1,0 +1,579 @@
+//! Orders — one table for every channel — with their lines, stock allocations, status timeline and
+//! revisions. Reservation lives here too: it is part of writing an order.
+
+use super::{Cell, Db, StoreResult, Tx, bulk_insert, new_id};
+use crate::{for_update, on_db, on_tx};
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct OrderRow {
+    pub id: String,
+    pub number: String,
+    pub account_id: String,
+    pub status: String,
+    pub channel: String,
+    pub placed_by_user_id: String,
+    pub placed_by_name: String,
+    pub on_behalf_of_account_id: Option<String>,
+    pub ship_to_id: Option<String>,
+    pub ship_to_text: String,
+    pub po_number: String,
+    pub requested_date: Option<String>,
+    pub notes: String,
+    pub terms_days: i64,
+    pub subtotal: i64,
+    pub line_count: i64,
+    pub backordered: bool,
+    pub reasons: String,
+    pub revision: i64,
+    pub version: i64,
+    pub placed_at: i64,
+    pub updated_at: i64,
+}
+
+const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at";
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct OrderLineRow {
+    pub line_no: i64,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub uom: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub list_price: Option<i64>,
+    pub line_total: i64,
+    pub price_source: String,
+    pub price_explanation: String,
+    pub reserved_qty: i64,
+    pub backordered_qty: i64,
+}
+
+impl OrderLineRow {
+    pub fn unit(&self) -> crate::domain::money::Money {
+        crate::domain::money::Money::from_raw(self.unit_price)
+    }
+    pub fn total(&self) -> crate::domain::money::Money {
+        crate::domain::money::Money::from_raw(self.line_total)
+    }
+    pub fn list(&self) -> Option<crate::domain::money::Money> {
+        self.list_price.map(crate::domain::money::Money::from_raw)
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderEventRow {
+    pub at: i64,
+    pub status: String,
+    pub actor_name: String,
+    pub channel: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RevisionRow {
+    pub revision: i64,
+    pub at: i64,
+    pub actor_name: String,
+    pub reason: String,
+    pub diff_json: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AllocationRow {
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub quantity: i64,
+}
+
+/// A stock row locked for allocation.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LockedStock {
+    pub product_id: String,
+    pub warehouse_id: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+/// Reads (and on PostgreSQL locks, in key order so two placements never deadlock) the stock rows
+/// of some products. SQLite needs no row lock: the write transaction holds the database.
+pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<LockedStock>> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ph: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
+    let base = format!(
+        "SELECT product_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE product_id IN ({}) ORDER BY product_id, warehouse_id",
+        ph.join(", ")
+    );
+    match tx {
+        Tx::Sqlite(t) => {
+            let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(base));
+            for id in product_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(&mut **t).await
+        }
+        Tx::Postgres(t) => {
+            let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE")));
+            for id in product_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(&mut **t).await
+        }
+    }
+}
+
+/// Reserves stock with a guarded update: it changes nothing (and returns false) unless that much is
+/// available, so a reservation can never oversell even without the lock.
+pub async fn reserve(tx: &mut Tx, product_id: &str, warehouse_id: &str, qty: i64, now: i64) -> StoreResult<bool> {
+    let n = on_tx!(tx, |c| sqlx::query(
+        "UPDATE stock_levels SET reserved = reserved + $3, updated_at = $4
+         WHERE product_id = $1 AND warehouse_id = $2 AND on_hand - reserved >= $3"
+    )
+    .bind(product_id)
+    .bind(warehouse_id)
+    .bind(qty)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Gives back everything an order holds and forgets its allocations.
+pub async fn release_allocations(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<()> {
+    let rows = on_tx!(tx, |c| {
+        sqlx::query_as::<_, AllocationRow>(
+        "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await
+    })?;
+    for a in rows {
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2"
+        )
+        .bind(&a.product_id)
+        .bind(&a.warehouse_id)
+        .bind(a.quantity)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    on_tx!(tx, |c| sqlx::query("DELETE FROM order_allocations WHERE order_id = $1")
+        .bind(order_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1")
+        .bind(order_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Ships what an order holds: reserved stock leaves the shelf (on hand and reserved both drop).
+pub async fn consume_allocations(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<()> {
+    let rows = on_tx!(tx, |c| {
+        sqlx::query_as::<_, AllocationRow>(
+        "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await
+    })?;
+    for a in rows {
+        on_tx!(tx, |c| sqlx::query(
+            "UPDATE stock_levels SET on_hand = on_hand - $3, reserved = reserved - $3, updated_at = $4
+             WHERE product_id = $1 AND warehouse_id = $2"
+        )
+        .bind(&a.product_id)
+        .bind(&a.warehouse_id)
+        .bind(a.quantity)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    on_tx!(tx, |c| sqlx::query("DELETE FROM order_allocations WHERE order_id = $1")
+        .bind(order_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn insert_allocations(tx: &mut Tx, order_id: &str, rows: &[(String, String, i64)]) -> StoreResult<()> {
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|(p, w, q)| vec![Cell::Text(order_id.into()), Cell::Text(p.clone()), Cell::Text(w.clone()), Cell::Int(*q)])
+        .collect();
+    bulk_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells).await
+}
+
+pub async fn insert(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
+             ship_to_id, ship_to_text, po_number, requested_date, notes, terms_days, subtotal, line_count, backordered, reasons,
+             revision, version, placed_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+    )
+    .bind(&o.id)
+    .bind(&o.number)
+    .bind(&o.account_id)
+    .bind(&o.status)
+    .bind(&o.channel)
+    .bind(&o.placed_by_user_id)
+    .bind(&o.placed_by_name)
+    .bind(&o.on_behalf_of_account_id)
+    .bind(&o.ship_to_id)
+    .bind(&o.ship_to_text)
+    .bind(&o.po_number)
+    .bind(&o.requested_date)
+    .bind(&o.notes)
+    .bind(o.terms_days)
+    .bind(o.subtotal)
+    .bind(o.line_count)
+    .bind(o.backordered)
+    .bind(&o.reasons)
+    .bind(o.revision)
+    .bind(o.version)
+    .bind(o.placed_at)
+    .bind(o.updated_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Writes the header fields an amendment or a status change may touch, if the version still
+/// matches. Returns false when someone else changed the order first.
+pub async fn update_header(tx: &mut Tx, o: &OrderRow, expected_version: i64) -> StoreResult<bool> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE orders SET status = $3, ship_to_id = $4, ship_to_text = $5, po_number = $6, requested_date = $7, notes = $8,
+             subtotal = $9, line_count = $10, backordered = $11, reasons = $12, revision = $13, version = $14, updated_at = $15
+         WHERE id = $1 AND version = $2"
+    )
+    .bind(&o.id)
+    .bind(expected_version)
+    .bind(&o.status)
+    .bind(&o.ship_to_id)
+    .bind(&o.ship_to_text)
+    .bind(&o.po_number)
+    .bind(&o.requested_date)
+    .bind(&o.notes)
+    .bind(o.subtotal)
+    .bind(o.line_count)
+    .bind(o.backordered)
+    .bind(&o.reasons)
+    .bind(o.revision)
+    .bind(o.version)
+    .bind(o.updated_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+pub async fn replace_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
+        .bind(order_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let cells: Vec<Vec<Cell>> = lines
+        .iter()
+        .map(|l| {
+            vec![
+                Cell::Text(order_id.into()),
+                Cell::Int(l.line_no),
+                Cell::Text(l.product_id.clone()),
+                Cell::Text(l.sku.clone()),
+                Cell::Text(l.name.clone()),
+                Cell::Text(l.uom.clone()),
+                Cell::Int(l.quantity),
+                Cell::Int(l.unit_price),
+                l.list_price.map(Cell::Int).unwrap_or(Cell::NullInt),
+                Cell::Int(l.line_total),
+                Cell::Text(l.price_source.clone()),
+                Cell::Text(l.price_explanation.clone()),
+                Cell::Int(l.reserved_qty),
+                Cell::Int(l.backordered_qty),
+            ]
+        })
+        .collect();
+    bulk_insert(
+        tx,
+        "order_lines",
+        &[
+            "order_id",
+            "line_no",
+            "product_id",
+            "sku",
+            "name",
+            "uom",
+            "quantity",
+            "unit_price",
+            "list_price",
+            "line_total",
+            "price_source",
+            "price_explanation",
+            "reserved_qty",
+            "backordered_qty",
+        ],
+        &cells,
+    )
+    .await
+}
+
+pub struct NewEvent<'a> {
+    pub status: &'a str,
+    pub actor_user_id: Option<&'a str>,
+    pub actor_name: &'a str,
+    pub channel: &'a str,
+    pub note: &'a str,
+}
+
+pub async fn add_event(tx: &mut Tx, order_id: &str, e: &NewEvent<'_>, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO order_events (id, order_id, at, status, actor_user_id, actor_name, channel, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(new_id())
+    .bind(order_id)
+    .bind(now)
+    .bind(e.status)
+    .bind(e.actor_user_id)
+    .bind(e.actor_name)
+    .bind(e.channel)
+    .bind(e.note)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn add_revision(
+    tx: &mut Tx,
+    order_id: &str,
+    revision: i64,
+    actor: (Option<&str>, &str),
+    reason: &str,
+    diff_json: &str,
+    now: i64,
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO order_revisions (order_id, revision, at, actor_user_id, actor_name, reason, diff_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(order_id)
+    .bind(revision)
+    .bind(now)
+    .bind(actor.0)
+    .bind(actor.1)
+    .bind(reason)
+    .bind(diff_json)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// An order by id or by number (no scope: the service checks who may see it).
+pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<OrderRow>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1 OR o.number = $1");
+    on_db!(db, |c| sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id_or_number)
+        .fetch_optional(c)
+        .await)
+}
+
+/// The order row, locked for a change (amend, cancel, confirm).
+pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<OrderRow>> {
+    for_update!(
+        tx,
+        |c, sql| "SELECT o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at FROM orders o WHERE o.id = $1",
+        sqlx::query_as::<_, OrderRow>(sql).bind(id).fetch_optional(c).await
+    )
+}
+
+pub async fn lines(db: &Db, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, OrderLineRow>(
+        "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
+                reserved_qty, backordered_qty
+         FROM order_lines WHERE order_id = $1 ORDER BY line_no"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await
+    })
+}
+
+pub async fn lines_tx(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
+    on_tx!(tx, |c| {
+        sqlx::query_as::<_, OrderLineRow>(
+        "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
+                reserved_qty, backordered_qty
+         FROM order_lines WHERE order_id = $1 ORDER BY line_no"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await
+    })
+}
+
+pub async fn events(db: &Db, order_id: &str) -> StoreResult<Vec<OrderEventRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, OrderEventRow>(
+        "SELECT at, status, actor_name, channel, note FROM order_events WHERE order_id = $1 ORDER BY at, id"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn revisions(db: &Db, order_id: &str) -> StoreResult<Vec<RevisionRow>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, RevisionRow>(
+        "SELECT revision, at, actor_name, reason, diff_json FROM order_revisions WHERE order_id = $1 ORDER BY revision DESC"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await
+    })
+}
+
+/// Filters of an order history (all optional; values already validated).
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub account_id: Option<String>,
+    /// Restricts to the accounts a rep owns (a rep's book).
+    pub owner_rep_id: Option<String>,
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub po: Option<String>,
+    pub sku: Option<String>,
+    pub placed_by: Option<String>,
+    /// Order number or PO number, partial.
+    pub q: Option<String>,
+}
+
+/// A page of orders, newest first, after the keyset (placed_at, id).
+pub async fn list(db: &Db, f: &OrderFilter, after: Option<(i64, &str)>, limit: i64) -> StoreResult<Vec<OrderRow>> {
+    let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE 1 = 1");
+    let mut binds: Vec<Cell> = Vec::new();
+    let mut push = |sql: &mut String, clause: &str, v: Cell| {
+        binds.push(v);
+        sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
+    };
+    if let Some(a) = &f.account_id {
+        push(&mut sql, " AND o.account_id = $?", Cell::Text(a.clone()));
+    }
+    if let Some(r) = &f.owner_rep_id {
+        push(&mut sql, " AND o.account_id IN (SELECT id FROM accounts WHERE owner_rep_id = $?)", Cell::Text(r.clone()));
+    }
+    if let Some(s) = &f.status {
+        push(&mut sql, " AND o.status = $?", Cell::Text(s.clone()));
+    }
+    if let Some(s) = &f.channel {
+        push(&mut sql, " AND o.channel = $?", Cell::Text(s.clone()));
+    }
+    if let Some(t) = f.from {
+        push(&mut sql, " AND o.placed_at >= $?", Cell::Int(t));
+    }
+    if let Some(t) = f.to {
+        push(&mut sql, " AND o.placed_at < $?", Cell::Int(t));
+    }
+    if let Some(p) = &f.po {
+        push(&mut sql, " AND LOWER(o.po_number) = $?", Cell::Text(p.trim().to_lowercase()));
+    }
+    if let Some(s) = &f.sku {
+        push(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.sku = $?)",
+            Cell::Text(s.trim().to_uppercase()),
+        );
+    }
+    if let Some(u) = &f.placed_by {
+        push(&mut sql, " AND o.placed_by_user_id = $?", Cell::Text(u.clone()));
+    }
+    if let Some(q) = &f.q {
+        let pattern = super::like_pattern(q);
+        push(&mut sql, " AND (LOWER(o.number) LIKE $? ESCAPE '\\'", Cell::Text(pattern.clone()));
+        push(&mut sql, " OR LOWER(o.po_number) LIKE $? ESCAPE '\\')", Cell::Text(pattern));
+    }
+    if let Some((at, id)) = after {
+        push(&mut sql, " AND (o.placed_at < $?", Cell::Int(at));
+        push(&mut sql, " OR (o.placed_at = $?", Cell::Int(at));
+        push(&mut sql, " AND o.id < $?))", Cell::Text(id.to_string()));
+    }
+    sql.push_str(&format!(" ORDER BY o.placed_at DESC, o.id DESC LIMIT {}", limit.clamp(1, 1000)));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = match b {
+                Cell::Text(s) => q.bind(s.clone()),
+                Cell::Int(i) => q.bind(*i),
+                Cell::Bool(v) => q.bind(*v),
+                Cell::NullText => q.bind(None::<String>),
+                Cell::NullInt => q.bind(None::<i64>),
+            };
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Orders changed since a time, oldest change first, after the keyset (updated_at, id): how an ERP
+/// pulls.
+pub async fn changed_since(db: &Db, since: i64, after: Option<(i64, &str)>, limit: i64) -> StoreResult<Vec<OrderRow>> {
+    // With no cursor the keyset (since, "") includes every order changed at or after `since`.
+    let (at, id) = after.unwrap_or((since, ""));
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3))
+         ORDER BY o.updated_at, o.id LIMIT {}",
+        limit.clamp(1, 1000)
+    );
+    on_db!(db, |c| sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(since)
+        .bind(at)
+        .bind(id)
+        .fetch_all(c)
+        .await)
+}
+
+/// A product this account bought: one row per order line, newest first (aggregated by the service).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PurchaseRow {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub placed_at: i64,
+}
+
+pub async fn purchases_since(db: &Db, account_id: &str, since: i64, limit: i64) -> StoreResult<Vec<PurchaseRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, PurchaseRow>(
+        "SELECT l.product_id, l.sku, l.name, l.quantity, l.unit_price, o.placed_at
+         FROM orders o JOIN order_lines l ON l.order_id = o.id
+         WHERE o.account_id = $1 AND o.placed_at >= $2 AND o.status <> 'cancelled'
+         ORDER BY o.placed_at DESC, l.line_no LIMIT $3"
+    )
+    .bind(account_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
