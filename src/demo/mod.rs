@@ -3,6 +3,7 @@
 //! Deterministic: the same seed gives the same company (names, numbers, ids).
 
 mod catalog;
+mod orders;
 pub mod scale;
 
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
@@ -260,6 +261,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
     )
     .await?;
     tx.commit().await?;
+    orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
     Ok(logins)
 }
 

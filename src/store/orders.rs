@@ -537,20 +537,28 @@ pub async fn list(db: &Db, f: &OrderFilter, after: Option<(i64, &str)>, limit: i
 
 /// Orders changed since a time, oldest change first, after the keyset (updated_at, id): how an ERP
 /// pulls.
-pub async fn changed_since(db: &Db, since: i64, after: Option<(i64, &str)>, limit: i64) -> StoreResult<Vec<OrderRow>> {
+pub async fn changed_since(
+    db: &Db,
+    since: i64,
+    account_id: Option<&str>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<OrderRow>> {
     // With no cursor the keyset (since, "") includes every order changed at or after `since`.
     let (at, id) = after.unwrap_or((since, ""));
+    let account = if account_id.is_some() { " AND o.account_id = $4" } else { "" };
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3))
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3)){account}
          ORDER BY o.updated_at, o.id LIMIT {}",
         limit.clamp(1, 1000)
     );
-    on_db!(db, |c| sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(since)
-        .bind(at)
-        .bind(id)
-        .fetch_all(c)
-        .await)
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone())).bind(since).bind(at).bind(id);
+        if let Some(a) = account_id {
+            q = q.bind(a);
+        }
+        q.fetch_all(c).await
+    })
 }
 
 /// A product this account bought: one row per order line, newest first (aggregated by the service).

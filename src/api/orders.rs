@@ -1,0 +1,397 @@
+//! Orders over the API (channel `api`): create with an `Idempotency-Key`, get, list by cursor with
+//! `updated_since` (how an ERP pulls), confirm, cancel, amend. Creation goes through the same
+//! placement pipeline as every other channel; prices are always computed by the server.
+
+use super::{ApiCaller, ApiError};
+use crate::domain::auth::Permission;
+use crate::domain::money::Money;
+use crate::service::orders::{
+    self as order_service, Amendment, IdemKey, LineInput, OrderHeader, PlaceOrder, Placement, ProductRef,
+};
+use crate::service::{Actor, ServiceError};
+use crate::store::orders::{self, OrderLineRow, OrderRow};
+use crate::web::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orders", post(create_order).get(list_orders))
+        .route("/api/v1/orders/{id}", get(get_order))
+        .route("/api/v1/orders/{id}/confirm", post(confirm_order))
+        .route("/api/v1/orders/{id}/cancel", post(cancel_order))
+        .route("/api/v1/orders/{id}/amend", post(amend_order))
+}
+
+fn actor(caller: &ApiCaller) -> Actor<'_> {
+    Actor { principal: &caller.0, channel: "api", on_behalf_of: None }
+}
+
+/// A line to order: by SKU or by the product's external (ERP) id.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct OrderLineIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    quantity: i64,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct OrderIn {
+    /// Account id, number (A-10001) or external (ERP) id.
+    account: String,
+    lines: Vec<OrderLineIn>,
+    /// Ship-to id; the account's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ship_to_id: Option<String>,
+    #[serde(default)]
+    po_number: String,
+    /// YYYY-MM-DD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested_date: Option<String>,
+    #[serde(default)]
+    notes: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderLineOut {
+    line: i64,
+    sku: String,
+    name: String,
+    quantity: i64,
+    uom: String,
+    /// Decimal string, exact.
+    unit_price: String,
+    list_price: Option<String>,
+    line_total: String,
+    price_source: String,
+    price_explanation: String,
+    reserved: i64,
+    backordered: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderOut {
+    id: String,
+    number: String,
+    account_id: String,
+    status: String,
+    channel: String,
+    placed_by: String,
+    placed_by_name: String,
+    on_behalf_of: Option<String>,
+    ship_to_id: Option<String>,
+    ship_to: String,
+    po_number: String,
+    requested_date: Option<String>,
+    notes: String,
+    terms_days: i64,
+    subtotal: String,
+    backordered: bool,
+    /// Why the order was diverted (e.g. credit hold), if it was.
+    reasons: String,
+    revision: i64,
+    /// Send it back as `expected_version` to amend, confirm or cancel.
+    version: i64,
+    placed_at: i64,
+    updated_at: i64,
+    lines: Vec<OrderLineOut>,
+}
+
+fn money(raw: i64) -> String {
+    Money::from_raw(raw).to_plain()
+}
+
+pub fn order_out(o: &OrderRow, lines: &[OrderLineRow]) -> OrderOut {
+    OrderOut {
+        id: o.id.clone(),
+        number: o.number.clone(),
+        account_id: o.account_id.clone(),
+        status: o.status.clone(),
+        channel: o.channel.clone(),
+        placed_by: o.placed_by_user_id.clone(),
+        placed_by_name: o.placed_by_name.clone(),
+        on_behalf_of: o.on_behalf_of_account_id.clone(),
+        ship_to_id: o.ship_to_id.clone(),
+        ship_to: o.ship_to_text.clone(),
+        po_number: o.po_number.clone(),
+        requested_date: o.requested_date.clone(),
+        notes: o.notes.clone(),
+        terms_days: o.terms_days,
+        subtotal: money(o.subtotal),
+        backordered: o.backordered,
+        reasons: o.reasons.clone(),
+        revision: o.revision,
+        version: o.version,
+        placed_at: o.placed_at,
+        updated_at: o.updated_at,
+        lines: lines
+            .iter()
+            .map(|l| OrderLineOut {
+                line: l.line_no,
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                quantity: l.quantity,
+                uom: l.uom.clone(),
+                unit_price: money(l.unit_price),
+                list_price: l.list_price.map(money),
+                line_total: money(l.line_total),
+                price_source: l.price_source.clone(),
+                price_explanation: l.price_explanation.clone(),
+                reserved: l.reserved_qty,
+                backordered: l.backordered_qty,
+            })
+            .collect(),
+    }
+}
+
+fn lines_in(lines: &[OrderLineIn]) -> Result<Vec<LineInput>, ApiError> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let product = match (&l.sku, &l.external_id) {
+                (Some(s), None) => ProductRef::Sku(s.trim().to_uppercase()),
+                (None, Some(e)) => ProductRef::ExternalId(e.trim().to_string()),
+                _ => return Err(ApiError::invalid(&format!("lines[{i}]"), "give exactly one of sku or external_id")),
+            };
+            Ok(LineInput { product, quantity: l.quantity })
+        })
+        .collect()
+}
+
+async fn account_id(state: &AppState, reference: &str) -> Result<String, ApiError> {
+    Ok(crate::store::accounts::find_by_reference(&state.db, reference)
+        .await
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::NotFound)?
+        .id)
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+#[utoipa::path(post, path = "/api/v1/orders", request_body = OrderIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and body return the first response; another body with the key is 422; a retry while the first is running is 409.")),
+    responses(
+        (status = 201, body = OrderOut), (status = 404, body = super::Problem, description = "unknown account"),
+        (status = 409, body = super::Problem, description = "same key still in flight"),
+        (status = 422, body = super::Problem, description = "invalid, or blocked (every reason listed with its code), or key reused with another body")
+    ), tag = "orders")]
+pub async fn create_order(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    body: Result<Json<OrderIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(b) = body?;
+    if !caller.0.can(Permission::OrderForCustomers) {
+        return Err(ServiceError::Forbidden.into());
+    }
+    let idem = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
+            let key = key.ok_or_else(|| ApiError::invalid("Idempotency-Key", "1 to 255 visible characters"))?;
+            // serde_json sorts object keys, so the hash is the same for the same JSON whatever its layout.
+            let canonical = serde_json::to_string(&b).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+            Some(IdemKey {
+                scope: format!("api:{}", caller.0.user_id),
+                key: key.to_string(),
+                request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
+            })
+        }
+    };
+    let req = PlaceOrder {
+        account_id: account_id(&state, &b.account).await?,
+        lines: lines_in(&b.lines)?,
+        header: OrderHeader {
+            ship_to_id: b.ship_to_id.clone(),
+            po_number: b.po_number.clone(),
+            requested_date: b.requested_date.clone(),
+            notes: b.notes.clone(),
+        },
+        clear_cart: false,
+    };
+    let placed =
+        order_service::place_order(&state.db, state.now(), &actor(&caller), &req, idem.as_ref(), |o, lines| {
+            (201, serde_json::to_string(&order_out(o, lines)).unwrap_or_default())
+        })
+        .await?;
+    Ok(match placed {
+        Placement::Placed { response, .. } => json_response(StatusCode::CREATED, response.1),
+        Placement::Replayed { status, body, .. } => {
+            let mut res = json_response(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK), body);
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            res
+        }
+    })
+}
+
+async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Json<OrderOut>, ApiError> {
+    let o = order_service::get_order(&state.db, &actor(caller), id).await?;
+    let lines = orders::lines(&state.db, &o.id).await.map_err(ServiceError::from)?;
+    Ok(Json(order_out(&o, &lines)))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}", params(("id" = String, Path, description = "Order id or number (SO-100001)")),
+    responses((status = 200, body = OrderOut), (status = 404, body = super::Problem)), tag = "orders")]
+pub async fn get_order(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderOut>, ApiError> {
+    load(&state, &caller, &id).await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Unix seconds: orders created or changed at or after this time.
+    updated_since: Option<i64>,
+    /// Only this account (id, number or external id).
+    account: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–500, default 100.
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderPage {
+    orders: Vec<OrderOut>,
+    /// Pass as `cursor` for the next page; absent on the last page. Keep the last one to resume later.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orders", params(ListParams), responses((status = 200, body = OrderPage), (status = 403, body = super::Problem)), tag = "orders")]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(p): Query<ListParams>,
+) -> Result<Json<OrderPage>, ApiError> {
+    if !caller.0.can(Permission::ViewAllAccounts) {
+        return Err(ServiceError::Forbidden.into());
+    }
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    let after = match p.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let raw = String::from_utf8(hex::decode(c).unwrap_or_default()).unwrap_or_default();
+            let (at, id) =
+                raw.split_once('|').ok_or_else(|| ApiError::invalid("cursor", "not a cursor from this API"))?;
+            Some((
+                at.parse::<i64>().map_err(|_| ApiError::invalid("cursor", "not a cursor from this API"))?,
+                id.to_string(),
+            ))
+        }
+    };
+    let since = p.updated_since.unwrap_or(0);
+    let account = match &p.account {
+        Some(a) => Some(account_id(&state, a).await?),
+        None => None,
+    };
+    let mut rows = orders::changed_since(
+        &state.db,
+        since,
+        account.as_deref(),
+        after.as_ref().map(|(a, i)| (*a, i.as_str())),
+        limit + 1,
+    )
+    .await
+    .map_err(ServiceError::from)?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|o| hex::encode(format!("{}|{}", o.updated_at, o.id)))
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for o in &rows {
+        let lines = orders::lines(&state.db, &o.id).await.map_err(ServiceError::from)?;
+        out.push(order_out(o, &lines));
+    }
+    Ok(Json(OrderPage { orders: out, next_cursor }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StatusIn {
+    /// The `version` you last saw; a stale version is refused with 409.
+    expected_version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/confirm", params(("id" = String, Path)), request_body = StatusIn,
+    responses((status = 200, body = OrderOut), (status = 409, body = super::Problem)), tag = "orders")]
+pub async fn confirm_order(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: Result<Json<StatusIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<OrderOut>, ApiError> {
+    let Json(b) = body?;
+    let o = order_service::confirm_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version).await?;
+    load(&state, &caller, &o.id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", params(("id" = String, Path)), request_body = StatusIn,
+    responses((status = 200, body = OrderOut), (status = 409, body = super::Problem), (status = 422, body = super::Problem)), tag = "orders")]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: Result<Json<StatusIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<OrderOut>, ApiError> {
+    let Json(b) = body?;
+    let o = order_service::cancel_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version, &b.reason)
+        .await?;
+    load(&state, &caller, &o.id).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AmendIn {
+    expected_version: i64,
+    /// The complete new set of lines.
+    lines: Vec<OrderLineIn>,
+    ship_to_id: Option<String>,
+    #[serde(default)]
+    po_number: String,
+    requested_date: Option<String>,
+    #[serde(default)]
+    notes: String,
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/amend", params(("id" = String, Path)), request_body = AmendIn,
+    responses((status = 200, body = OrderOut), (status = 409, body = super::Problem, description = "stale expected_version"), (status = 422, body = super::Problem)), tag = "orders")]
+pub async fn amend_order(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: Result<Json<AmendIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<OrderOut>, ApiError> {
+    let Json(b) = body?;
+    let a = Amendment {
+        expected_version: b.expected_version,
+        lines: lines_in(&b.lines)?,
+        header: OrderHeader {
+            ship_to_id: b.ship_to_id,
+            po_number: b.po_number,
+            requested_date: b.requested_date,
+            notes: b.notes,
+        },
+        reason: b.reason,
+    };
+    let o = order_service::amend_order(&state.db, state.now(), &actor(&caller), &id, &a).await?;
+    load(&state, &caller, &o.id).await
+}

@@ -1,0 +1,154 @@
+//! Demo order history: six months of orders for every active account, through every channel (the
+//! buyers on the portal, their rep, customer service on the phone, the ERP over the API), placed
+//! through the same service call real orders use, so reorder, buy again and history are meaningful
+//! on first sign-in.
+
+use super::Rng;
+use crate::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
+use crate::on_db;
+use crate::service::Actor;
+use crate::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement, ProductRef};
+use crate::store::products::{ListFilter, Visibility};
+use crate::store::{Db, products};
+
+const DAY: i64 = 86_400;
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    name: String,
+    email: String,
+    kind: String,
+    roles: String,
+    account_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: String,
+    status: String,
+    owner_rep_id: Option<String>,
+    po_required: bool,
+}
+
+/// Places the history; returns how many orders were placed.
+pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usize, crate::service::ServiceError> {
+    let users = on_db!(db, |c| sqlx::query_as::<_, UserRow>(
+        "SELECT id, name, email, kind, roles, account_id FROM users WHERE active ORDER BY email"
+    )
+    .fetch_all(c)
+    .await)?;
+    let accounts = on_db!(db, |c| sqlx::query_as::<_, AccountRow>(
+        "SELECT id, status, owner_rep_id, po_required FROM accounts ORDER BY number"
+    )
+    .fetch_all(c)
+    .await)?;
+    let staff = |role: StaffRole| {
+        users
+            .iter()
+            .find(|u| u.kind == "staff" && StaffRole::parse_list(&u.roles).contains(&role))
+            .map(|u| Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), StaffRole::parse_list(&u.roles)))
+    };
+    let desk = staff(StaffRole::CustomerService).expect("demo has customer service");
+    let erp = Principal::integration("demo-erp".into(), "ERP integration".into(), &[Scope::OrdersWrite]);
+    let mut placed = 0;
+    for a in accounts.iter().filter(|a| a.status != "onboarding") {
+        let buyers: Vec<Principal> = users
+            .iter()
+            .filter(|u| u.account_id.as_deref() == Some(&a.id))
+            .filter_map(|u| {
+                let role = BuyerRole::parse(&u.roles)?;
+                matches!(role, BuyerRole::Manager | BuyerRole::Buyer)
+                    .then(|| Principal::buyer(u.id.clone(), u.name.clone(), u.email.clone(), a.id.clone(), role))
+            })
+            .collect();
+        let rep =
+            a.owner_rep_id.as_ref().and_then(|r| users.iter().find(|u| &u.id == r)).map(|u| {
+                Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), StaffRole::parse_list(&u.roles))
+            });
+        // The account's usual products: a dozen from its catalog that it can buy at a price.
+        let listed = products::list(
+            db,
+            Visibility::Account(&a.id),
+            &ListFilter { category_ids: Vec::new(), term: String::new(), include_inactive: false },
+            None,
+            200,
+        )
+        .await?;
+        let mut usual = Vec::new();
+        for _ in 0..12 {
+            let p = &listed[rng.below(listed.len() as u64) as usize].product;
+            if p.backorder_policy == "allow" || usual.iter().any(|(id, _): &(String, i64)| id == &p.id) {
+                continue;
+            }
+            let rules = p.rules();
+            let mut qty = rules.first_valid() * (1 + rng.below(4) as i64);
+            if rules.check(qty).is_err() {
+                qty = rules.first_valid();
+            }
+            usual.push((p.id.clone(), qty));
+        }
+        let orders_for_account = 5 + rng.below(5) as i64;
+        for k in 0..orders_for_account {
+            // Spread over the last ~180 days, oldest first; the newest one or two stay open.
+            let spacing = 170 / orders_for_account;
+            let at = now - ((orders_for_account - 1 - k) * spacing + 1) * DAY - rng.below(DAY as u64) as i64;
+            let n_lines = 3 + rng.below(5) as usize;
+            let lines: Vec<LineInput> = usual
+                .iter()
+                .skip(rng.below(4) as usize)
+                .take(n_lines)
+                .map(|(id, q)| LineInput { product: ProductRef::Id(id.clone()), quantity: *q })
+                .collect();
+            if lines.is_empty() {
+                continue;
+            }
+            let (principal, channel) = match rng.below(10) {
+                0..=4 if !buyers.is_empty() => (&buyers[rng.below(buyers.len() as u64) as usize], "portal"),
+                5..=6 if rep.is_some() => (rep.as_ref().expect("checked"), "staff"),
+                7..=8 => (&desk, "staff"),
+                _ => (&erp, "api"),
+            };
+            let actor = Actor { principal, channel, on_behalf_of: principal.is_staff().then_some(a.id.as_str()) };
+            let po = if a.po_required || rng.below(3) == 0 {
+                format!("PO-{}", 40_000 + rng.below(60_000))
+            } else {
+                String::new()
+            };
+            let req = PlaceOrder {
+                account_id: a.id.clone(),
+                lines,
+                header: OrderHeader { po_number: po, ..Default::default() },
+                clear_cart: false,
+            };
+            let order = match orders::place_order(db, at, &actor, &req, None, |o, _| (201, o.id.clone())).await {
+                Ok(Placement::Placed { order, .. }) => order,
+                // Out of stock by now (the demo's own history used it up): that order simply did not happen.
+                Err(crate::service::ServiceError::Blocked(_)) => continue,
+                Ok(Placement::Replayed { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            placed += 1;
+            let age = now - at;
+            if age > 10 * DAY {
+                orders::ship_order(
+                    db,
+                    at + 2 * DAY,
+                    &Actor { principal: &desk, channel: "staff", on_behalf_of: None },
+                    &order.id,
+                )
+                .await?;
+            } else if age > 4 * DAY {
+                orders::confirm_order(
+                    db,
+                    at + DAY,
+                    &Actor { principal: &desk, channel: "staff", on_behalf_of: None },
+                    &order.id,
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(placed)
+}
