@@ -219,6 +219,14 @@ impl TestApp {
     pub async fn count(&self, sql: &'static str) -> i64 {
         portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await).unwrap()
     }
+
+    /// [`TestApp::count`] for SQL built by the test (never from input).
+    pub async fn count_dyn(&self, sql: &str) -> i64 {
+        portico::on_db!(self.db(), |c| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(c)
+            .await)
+        .unwrap()
+    }
 }
 
 pub fn address() -> Address {

@@ -1,0 +1,563 @@
+//! Ordering: one record shape from every channel, tenant isolation of carts, lists and orders, no
+//! oversell under concurrency, idempotent placement (API keys and one-time form tokens),
+//! amendments with revisions and stale-edit refusal, cancellation releasing stock.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{TestApp, TestResponse};
+use portico::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
+use portico::domain::catalog::{BackorderPolicy, QuantityRules};
+use portico::domain::money::Money;
+use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement};
+use portico::service::{Actor, ServiceError};
+use portico::store::inventory::{self, StockReason};
+use portico::store::new_id;
+use portico::store::pricing::{self, NewPriceList};
+use portico::store::products::{self, ProductInput};
+use portico::store::users::UserRow;
+use serde_json::{Value, json};
+
+struct Fixture {
+    a: String,
+    b: String,
+    buyer_a: UserRow,
+    buyer_b: UserRow,
+    rep_a: UserRow,
+    desk: UserRow,
+    admin: UserRow,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let rep_a = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
+    let desk = app.staff("Dora Desk", &[StaffRole::CustomerService]).await;
+    let a = app.account("Alpha Clinic", Some(&rep_a.id)).await;
+    let b = app.account("Beta Labs", None).await;
+    let buyer_a = app.buyer(&a, "Ann Buyer", BuyerRole::Buyer).await;
+    let buyer_b = app.buyer(&b, "Ben Buyer", BuyerRole::Buyer).await;
+    let now = app.now();
+    let mut tx = app.db().begin().await.unwrap();
+    let cat = new_id();
+    products::insert_category(&mut tx, &cat, None, "Medical", "Medical", 0, now).await.unwrap();
+    let mut ids = Vec::new();
+    for (sku, rules, policy) in [
+        ("GLV-1", QuantityRules::default(), BackorderPolicy::Deny),
+        ("BOX-10", QuantityRules { min: 10, multiple: 10, max: Some(100) }, BackorderPolicy::Deny),
+        ("BO-1", QuantityRules::default(), BackorderPolicy::Allow),
+        ("ONE-1", QuantityRules::default(), BackorderPolicy::Deny),
+    ] {
+        let input = ProductInput {
+            category_id: Some(cat.clone()),
+            rules,
+            backorder: policy,
+            external_id: Some(format!("ERP-{sku}")),
+            ..ProductInput::new(sku, &format!("Product {sku}"))
+        };
+        ids.push(products::upsert(&mut tx, &new_id(), &input, now).await.unwrap());
+    }
+    let base = new_id();
+    pricing::insert_price_list(
+        &mut tx,
+        &NewPriceList {
+            id: &base,
+            code: "BASE",
+            name: "List",
+            is_base: true,
+            priority: 1000,
+            valid_from: None,
+            valid_to: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    for (i, price) in ["10.00", "2.50", "4.00", "1.00"].iter().enumerate() {
+        pricing::set_list_price(&mut tx, &base, &ids[i], 1, Money::parse(price).unwrap()).await.unwrap();
+    }
+    pricing::set_list_price(&mut tx, &base, &ids[0], 50, Money::parse("9.00").unwrap()).await.unwrap();
+    let default = new_id();
+    products::insert_catalog(&mut tx, &default, "Standard", true, true, now).await.unwrap();
+    products::rebuild_catalog_membership(&mut tx).await.unwrap();
+    // Two warehouses: IND sorts first, so allocation takes from it first.
+    let (chi, ind) = (new_id(), new_id());
+    inventory::insert_warehouse(&mut tx, &chi, "CHI", "Chicago", 1, now).await.unwrap();
+    inventory::insert_warehouse(&mut tx, &ind, "IND", "Indianapolis", 0, now).await.unwrap();
+    let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+    inventory::adjust_on_hand(&mut tx, &ids[0], &chi, 60, &why, now).await.unwrap();
+    inventory::adjust_on_hand(&mut tx, &ids[0], &ind, 40, &why, now).await.unwrap();
+    inventory::adjust_on_hand(&mut tx, &ids[1], &chi, 1000, &why, now).await.unwrap();
+    inventory::adjust_on_hand(&mut tx, &ids[2], &chi, 2, &why, now).await.unwrap();
+    inventory::adjust_on_hand(&mut tx, &ids[3], &chi, 100, &why, now).await.unwrap();
+    tx.commit().await.unwrap();
+    Fixture { a, b, buyer_a, buyer_b, rep_a, desk, admin }
+}
+
+fn buyer(u: &UserRow, account: &str) -> Principal {
+    Principal::buyer(u.id.clone(), u.name.clone(), u.email.clone(), account.into(), BuyerRole::Buyer)
+}
+
+fn staff(u: &UserRow, roles: &[StaffRole]) -> Principal {
+    Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), roles.to_vec())
+}
+
+fn req(account: &str, lines: &[(&str, i64)]) -> PlaceOrder {
+    PlaceOrder {
+        account_id: account.into(),
+        lines: lines.iter().map(|(s, q)| LineInput::sku(s, *q)).collect(),
+        header: OrderHeader::default(),
+        clear_cart: false,
+    }
+}
+
+trait Attr {
+    fn attr(&self, marker: &str) -> String;
+}
+
+impl Attr for TestResponse {
+    /// The attribute value that follows `marker` (up to the closing quote).
+    fn attr(&self, marker: &str) -> String {
+        let start = self.body.find(marker).unwrap_or_else(|| panic!("no {marker} in {}", self.body)) + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_string()
+    }
+}
+
+async fn stock(app: &TestApp, sku: &str) -> (i64, i64) {
+    let on_hand = app
+        .count_dyn(&format!("SELECT CAST(SUM(on_hand) AS BIGINT) FROM stock_levels s JOIN products p ON p.id = s.product_id WHERE p.sku = '{sku}'"))
+        .await;
+    let reserved = app
+        .count_dyn(&format!("SELECT CAST(SUM(reserved) AS BIGINT) FROM stock_levels s JOIN products p ON p.id = s.product_id WHERE p.sku = '{sku}'"))
+        .await;
+    (on_hand, reserved)
+}
+
+async fn api(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (TestResponse, Value) {
+    let mut b = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
+    if let Some(k) = key {
+        b = b.header("idempotency-key", k);
+    }
+    if body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    let res = app.send(b.body(Body::from(body.map(|v| v.to_string()).unwrap_or_default())).unwrap()).await;
+    let json = serde_json::from_str(&res.body).unwrap_or(Value::Null);
+    (res, json)
+}
+
+async fn token(app: &TestApp, f: &Fixture, scopes: &[Scope]) -> String {
+    let p = staff(&f.admin, &[StaffRole::Admin]);
+    portico::service::api_tokens::create(app.db(), app.now(), &Actor::web(&p), "ERP", scopes).await.unwrap().1
+}
+
+/// Adds a product to the signed-in user's cart and checks out with a fresh form token.
+async fn web_checkout(c: &mut common::Client<'_>, sku: &str, qty: &str, po: &str) -> TestResponse {
+    let r = c.post("/portal/cart/add", &[("sku", sku), ("quantity", qty)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get("/portal/checkout").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let token = page.attr("name=\"form_token\" value=\"");
+    c.post("/portal/checkout", &[("form_token", &token), ("po_number", po)]).await
+}
+
+#[tokio::test]
+async fn every_channel_writes_the_same_order_record() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    // Portal: the buyer checks out their cart.
+    let mut buyer_c = app.signed_in(&f.buyer_a.email).await;
+    let r = web_checkout(&mut buyer_c, "GLV-1", "3", "PO-PORTAL").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().starts_with("/portal/orders/SO-"), "{}", r.location());
+    // Rep: acts for the account from their book, same pages.
+    let mut rep_c = app.signed_in(&f.rep_a.email).await;
+    let r = rep_c.post(&format!("/accounts/{}/act", f.a), &[]).await;
+    assert_eq!(r.location(), "/portal/catalog");
+    assert!(rep_c.get("/portal/catalog").await.body.contains("Acting for <strong>Alpha Clinic</strong>"));
+    assert_eq!(web_checkout(&mut rep_c, "GLV-1", "2", "PO-REP").await.status, StatusCode::SEE_OTHER);
+    // Phone: customer service acts for the account.
+    let mut desk_c = app.signed_in(&f.desk.email).await;
+    desk_c.post(&format!("/accounts/{}/act", f.a), &[]).await;
+    assert_eq!(web_checkout(&mut desk_c, "GLV-1", "1", "PO-PHONE").await.status, StatusCode::SEE_OTHER);
+    // A rep cannot act for an account outside their book.
+    assert_eq!(rep_c.post(&format!("/accounts/{}/act", f.b), &[]).await.status, StatusCode::NOT_FOUND);
+    // API: the ERP.
+    let t = token(&app, &f, &[Scope::OrdersWrite]).await;
+    let (r, body) = api(
+        &app,
+        Method::POST,
+        "/api/v1/orders",
+        &t,
+        None,
+        Some(json!({
+            "account": "A-10001", "po_number": "PO-API", "lines": [{ "external_id": "ERP-GLV-1", "quantity": 4 }]
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(body["channel"], "api");
+    assert_eq!(body["lines"][0]["unit_price"], "10.00");
+
+    let rows = portico::store::orders::list(
+        app.db(),
+        &portico::store::orders::OrderFilter { account_id: Some(f.a.clone()), ..Default::default() },
+        None,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    let mut by_po: Vec<(String, String, String, Option<String>)> = rows
+        .iter()
+        .map(|o| (o.po_number.clone(), o.channel.clone(), o.placed_by_name.clone(), o.on_behalf_of_account_id.clone()))
+        .collect();
+    by_po.sort();
+    assert_eq!(
+        by_po,
+        vec![
+            ("PO-API".into(), "api".into(), "ERP".into(), Some(f.a.clone())),
+            ("PO-PHONE".into(), "phone".into(), "Dora Desk".into(), Some(f.a.clone())),
+            ("PO-PORTAL".into(), "portal".into(), "Ann Buyer".into(), None),
+            ("PO-REP".into(), "rep".into(), "Rita Rep".into(), Some(f.a.clone())),
+        ]
+    );
+    for o in &rows {
+        assert_eq!(o.status, "placed");
+        assert_eq!(o.line_count, 1);
+        assert_eq!(portico::store::orders::lines(app.db(), &o.id).await.unwrap()[0].sku, "GLV-1");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'order.placed'").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.placed'").await, 4);
+    assert_eq!(stock(&app, "GLV-1").await, (100, 10));
+    // The buyer sees all four in one history, with who placed them for them.
+    let history = buyer_c.get("/portal/orders").await.body;
+    assert!(history.contains("Rita Rep") && history.contains("Dora Desk") && history.contains("for you"));
+    assert_eq!(history.matches("data-order=\"SO-").count(), 4);
+    // The carts that checked out are empty again.
+    assert!(buyer_c.get("/portal/cart").await.body.contains("Your cart is empty"));
+}
+
+#[tokio::test]
+async fn carts_lists_and_orders_of_other_accounts_are_404() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.buyer_a.email).await;
+    assert_eq!(web_checkout(&mut a, "GLV-1", "1", "").await.status, StatusCode::SEE_OTHER);
+    let number = a.get("/portal/orders").await.attr("data-order=\"");
+    a.post("/portal/cart/add", &[("sku", "BO-1"), ("quantity", "1")]).await;
+    let r = a.post("/portal/lists", &[("name", "Private list"), ("from", "cart")]).await;
+    let list_id = r.location().trim_start_matches("/portal/lists/").split('?').next().unwrap().to_string();
+    let mut b = app.signed_in(&f.buyer_b.email).await;
+    assert_eq!(b.get(&format!("/portal/orders/{number}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/portal/orders/{number}/csv")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/portal/reorder/order/{number}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/portal/lists/{list_id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.post(&format!("/portal/lists/{list_id}/to-cart"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert!(!b.get("/portal/orders").await.body.contains(&number));
+    assert!(b.get("/portal/cart").await.body.contains("Your cart is empty"), "A's cart never shows to B");
+    // Buyer B's own CSV works; staff staff routes are not for buyers.
+    assert_eq!(b.get(&format!("/orders/{number}")).await.status, StatusCode::NOT_FOUND);
+    // An API token without order scopes sees nothing.
+    let t = token(&app, &f, &[Scope::CatalogRead]).await;
+    let (r, _) = api(&app, Method::GET, &format!("/api/v1/orders/{number}"), &t, None, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let (r, _) = api(&app, Method::GET, "/api/v1/orders", &t, None, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The owner gets the CSV, with its line.
+    let csv = a.get(&format!("/portal/orders/{number}/csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.lines().nth(1).unwrap().contains("GLV-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_orders_never_oversell_a_hundred_units() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let p = buyer(&f.buyer_a, &f.a);
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let (db, p, a, now) = (app.db().clone(), p.clone(), f.a.clone(), app.now());
+        tasks.push(tokio::spawn(async move {
+            let actor = Actor::web(&p);
+            orders::place_order(&db, now, &actor, &req(&a, &[("ONE-1", 1)]), None, |o, _| (201, o.id.clone())).await
+        }));
+    }
+    let (mut ok, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(Placement::Placed { .. }) => ok += 1,
+            Err(ServiceError::Blocked(issues)) => {
+                assert_eq!(issues[0].code, "out_of_stock");
+                refused += 1;
+            }
+            other => panic!("unexpected {:?}", other.map(|_| ()).err()),
+        }
+    }
+    assert_eq!((ok, refused), (100, 100));
+    assert_eq!(stock(&app, "ONE-1").await, (100, 100));
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 100);
+    assert_eq!(app.count("SELECT COUNT(DISTINCT number) FROM orders").await, 100, "human numbers stay unique");
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_levels WHERE reserved > on_hand OR on_hand < 0").await, 0);
+}
+
+#[tokio::test]
+async fn reservation_follows_warehouse_order_backorders_when_allowed_and_refuses_with_every_reason() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let p = buyer(&f.buyer_a, &f.a);
+    let actor = Actor::web(&p);
+    let now = app.now();
+    let placed = orders::place_order(app.db(), now, &actor, &req(&f.a, &[("GLV-1", 50), ("BO-1", 5)]), None, |o, _| {
+        (201, o.id.clone())
+    })
+    .await
+    .unwrap();
+    let Placement::Placed { order, .. } = placed else { panic!() };
+    assert!(order.backordered);
+    assert_eq!(Money::from_raw(order.subtotal), Money::parse("470.00").unwrap(), "50 × 9.00 (volume) + 5 × 4.00");
+    let lines = portico::store::orders::lines(app.db(), &order.id).await.unwrap();
+    assert_eq!((lines[0].reserved_qty, lines[0].backordered_qty), (50, 0));
+    assert_eq!((lines[1].reserved_qty, lines[1].backordered_qty), (2, 3));
+    assert!(lines[0].price_explanation.contains("volume price from 50"));
+    // IND (sort 0) gave all 40 first, then CHI 10.
+    assert_eq!(
+        app.count("SELECT reserved FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id JOIN products p ON p.id = s.product_id WHERE p.sku = 'GLV-1' AND w.code = 'IND'").await,
+        40
+    );
+    // Every reason at once, nothing changed.
+    let before = app.count("SELECT COUNT(*) FROM orders").await;
+    let err = orders::place_order(
+        app.db(),
+        now,
+        &actor,
+        &req(&f.a, &[("GLV-1", 51), ("BOX-10", 15), ("NOPE-1", 1), ("BOX-10", 0)]),
+        None,
+        |o, _| (201, o.id.clone()),
+    )
+    .await
+    .unwrap_err();
+    let ServiceError::Blocked(issues) = err else { panic!("{err}") };
+    let codes: Vec<&str> = issues.iter().map(|i| i.code).collect();
+    assert_eq!(codes, vec!["not_multiple", "unknown_sku", "quantity"], "{issues:?}");
+    let err =
+        orders::place_order(app.db(), now, &actor, &req(&f.a, &[("GLV-1", 51)]), None, |o, _| (201, o.id.clone()))
+            .await
+            .unwrap_err();
+    let ServiceError::Blocked(issues) = err else { panic!() };
+    assert_eq!(issues[0].code, "out_of_stock");
+    assert!(issues[0].message.contains("only 50 available"), "{}", issues[0].message);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, before);
+    assert_eq!(stock(&app, "GLV-1").await, (100, 50));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn api_idempotency_replays_refuses_changed_bodies_and_places_once_under_concurrent_retries() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let t = token(&app, &f, &[Scope::OrdersWrite]).await;
+    let body = json!({ "account": f.a, "lines": [{ "sku": "GLV-1", "quantity": 2 }] });
+    let (first, a) = api(&app, Method::POST, "/api/v1/orders", &t, Some("key-1"), Some(body.clone())).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let (again, b) = api(&app, Method::POST, "/api/v1/orders", &t, Some("key-1"), Some(body.clone())).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(a, b, "the same response");
+    let (changed, problem) = api(
+        &app,
+        Method::POST,
+        "/api/v1/orders",
+        &t,
+        Some("key-1"),
+        Some(json!({ "account": f.a, "lines": [{ "sku": "GLV-1", "quantity": 3 }] })),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["title"], "Idempotency key reused");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+    // Eight concurrent retries of a new key: one order; the others replay it or are told it is in flight.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let router = app.router.clone();
+        let (t, body) =
+            (t.clone(), json!({ "account": f.a, "lines": [{ "sku": "GLV-1", "quantity": 1 }] }).to_string());
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let r = Request::post("/api/v1/orders")
+                .header("authorization", format!("Bearer {t}"))
+                .header("idempotency-key", "key-2")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            router.oneshot(r).await.unwrap().status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+    assert!(statuses.contains(&StatusCode::CREATED));
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
+    // A refused request releases its key: fixing stock and retrying the same key works.
+    let big = json!({ "account": f.a, "lines": [{ "sku": "GLV-1", "quantity": 500 }] });
+    let (r, p) = api(&app, Method::POST, "/api/v1/orders", &t, Some("key-3"), Some(big.clone())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["code"], "out_of_stock");
+    assert_eq!(p["errors"][0]["field"], "lines[0]");
+}
+
+#[tokio::test]
+async fn a_double_submitted_checkout_places_one_order() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut c = app.signed_in(&f.buyer_a.email).await;
+    c.post("/portal/cart/add", &[("sku", "GLV-1"), ("quantity", "5")]).await;
+    let token = c.get("/portal/checkout").await.attr("name=\"form_token\" value=\"");
+    let first = c.post("/portal/checkout", &[("form_token", &token)]).await;
+    let second = c.post("/portal/checkout", &[("form_token", &token)]).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    let number = first.location().trim_start_matches("/portal/orders/").split('?').next().unwrap().to_string();
+    assert!(
+        second.location().contains(&number) || {
+            // The replay answers with the order id; both name the same order.
+            let id = second.location().trim_start_matches("/portal/orders/").split('?').next().unwrap();
+            portico::store::orders::get(app.db(), id).await.unwrap().unwrap().number == number
+        }
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(stock(&app, "GLV-1").await, (100, 5));
+}
+
+#[tokio::test]
+async fn amendments_write_revisions_refuse_stale_edits_and_cancellation_releases_stock() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let p = buyer(&f.buyer_a, &f.a);
+    let Placement::Placed { order, .. } = orders::place_order(
+        app.db(),
+        app.now(),
+        &Actor::web(&p),
+        &req(&f.a, &[("GLV-1", 10), ("BOX-10", 20)]),
+        None,
+        |o, _| (201, o.id.clone()),
+    )
+    .await
+    .unwrap() else {
+        panic!()
+    };
+    // Buyers cannot amend; customer service can, through the page.
+    let mut b = app.signed_in(&f.buyer_a.email).await;
+    assert_eq!(
+        b.post(&format!("/orders/{}/amend", order.number), &[("version", "1")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut desk = app.signed_in(&f.desk.email).await;
+    let page = desk.get(&format!("/orders/{}", order.number)).await;
+    assert!(page.body.contains("Amend this order"));
+    let r = desk
+        .post(
+            &format!("/orders/{}/amend", order.number),
+            &[
+                ("version", "1"),
+                ("qty_GLV-1", "25"),
+                ("qty_BOX-10", "0"),
+                ("add_lines", "BO-1 1"),
+                ("po_number", "PO-9"),
+                ("reason", "Customer called"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = portico::store::orders::get(app.db(), &order.id).await.unwrap().unwrap();
+    assert_eq!((after.revision, after.version, after.po_number.as_str()), (2, 2, "PO-9"));
+    assert_eq!(stock(&app, "GLV-1").await.1, 25);
+    assert_eq!(stock(&app, "BOX-10").await.1, 0, "removed line released");
+    let diff =
+        app.count("SELECT COUNT(*) FROM order_revisions WHERE revision = 2 AND reason = 'Customer called'").await;
+    assert_eq!(diff, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'order.amended'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.amended'").await, 1);
+    // The buyer sees the revision and its reason.
+    let seen = b.get(&format!("/portal/orders/{}", order.number)).await.body;
+    assert!(
+        seen.contains("Revision 2") && seen.contains("Customer called") && seen.contains("GLV-1: 10 → 25"),
+        "{seen}"
+    );
+    // A stale edit (version 1) is refused and changes nothing.
+    let stale = desk
+        .post(&format!("/orders/{}/amend", order.number), &[("version", "1"), ("qty_GLV-1", "1"), ("reason", "late")])
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stock(&app, "GLV-1").await.1, 25);
+    // The API's amend takes the version too.
+    let t = token(&app, &f, &[Scope::OrdersWrite]).await;
+    let (r, _) = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/orders/{}/amend", order.number),
+        &t,
+        None,
+        Some(json!({
+            "expected_version": 1, "lines": [{ "sku": "GLV-1", "quantity": 1 }], "reason": "ERP"
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // Cancel releases everything it held.
+    let (r, body) = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/orders/{}/cancel", order.number),
+        &t,
+        None,
+        Some(json!({
+            "expected_version": 2, "reason": "Customer cancelled"
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(body["status"], "cancelled");
+    assert_eq!(stock(&app, "GLV-1").await, (100, 0));
+    assert_eq!(stock(&app, "BO-1").await, (2, 0));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'order.cancelled'").await, 1);
+    // And an ERP pulls changes since a time, by cursor.
+    let (r, page) =
+        api(&app, Method::GET, &format!("/api/v1/orders?updated_since={}&limit=1", app.now() - 60), &t, None, None)
+            .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(page["orders"][0]["number"], order.number.as_str());
+    assert!(page["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn quick_order_adds_valid_lines_and_keeps_bad_ones_with_reasons() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut c = app.signed_in(&f.buyer_a.email).await;
+    let r = c
+        .post("/portal/quick-order", &[("lines", "SKU\tQty\nGLV-1\t5\nglv-1,5\nBOX-10 15\nGLV-2 3\nBO-1 x\n\nONE-1")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("2 lines added"), "{}", r.body);
+    assert!(r.body.contains("sold in multiples of 10"));
+    assert!(r.body.contains("Did you mean GLV-1?"));
+    assert!(r.body.contains("not a whole-number quantity"));
+    let cart = c.get("/portal/cart").await.body;
+    assert!(cart.contains("value=\"10\"") && cart.contains("ONE-1"), "merged GLV-1 5 + 5");
+    // 500 lines in one paste.
+    let text: String =
+        (0..500).map(|i| if i % 2 == 0 { "GLV-1 1\n".to_string() } else { format!("MISSING-{i} 1\n") }).collect();
+    let r = c.post("/portal/quick-order", &[("lines", &text)]).await;
+    assert!(r.body.contains("1 line added"), "500 lines merge to one valid line");
+    assert_eq!(r.body.matches("There is no product with SKU").count(), 250);
+}
