@@ -81,7 +81,7 @@ test('manager invites a user who sets a password once and signs in', async () =>
     // 3. The new user signs in and lands on the portal with a buyer's navigation.
     await signIn(page, email, NEW_PASSWORD);
     assert.equal(pathOf(page), '/portal');
-    assert.deepEqual(await navTexts(page), ['Home', 'Catalog', 'Account']);
+    assert.deepEqual(await navTexts(page), ['Home', 'Catalog', 'Quick order', 'Orders', 'Lists', 'Cart', 'Account']);
     assert.match(await page.locator('h1').innerText(), /Lakeside Family Clinic/);
   } finally {
     await invitee.close();

@@ -12,57 +12,61 @@ const ROLES = [
     role: 'admin',
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
-    // Administrators also hold the desk and finance permissions.
-    nav: ['Desk', 'Finance', 'Accounts', 'Products', 'Staff'],
+    // Administrators also hold the desk and finance permissions, and see every order.
+    nav: ['Desk', 'Orders', 'Finance', 'Accounts', 'Products', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {
     role: 'rep',
     email: 'rosa.martinez@meridian-supply.example',
     landing: '/rep',
-    nav: ['My accounts'],
+    // Reps order for their customers, so they have the staff order list.
+    nav: ['My accounts', 'Orders'],
     refused: ['/finance', '/admin/accounts', '/portal'],
   },
   {
     role: 'customer-service',
     email: 'carla.nguyen@meridian-supply.example',
     landing: '/desk',
-    nav: ['Desk'],
+    nav: ['Desk', 'Orders'],
     refused: ['/finance', '/admin/staff'],
   },
   {
     role: 'finance',
     email: 'fiona.walsh@meridian-supply.example',
     landing: '/finance',
-    nav: ['Finance'],
+    // Finance sees every account, so it sees every order too.
+    nav: ['Orders', 'Finance'],
     refused: ['/desk', '/admin/accounts'],
   },
   {
     role: 'buyer-manager',
     email: 'manager@lakesidefamilycl.example',
     landing: '/portal',
-    nav: ['Home', 'Catalog', 'Account', 'Users'],
+    nav: ['Home', 'Catalog', 'Quick order', 'Orders', 'Lists', 'Cart', 'Account', 'Users'],
     refused: ['/admin/accounts', '/rep'],
   },
   {
     role: 'buyer',
     email: 'buyer@lakesidefamilycl.example',
     landing: '/portal',
-    nav: ['Home', 'Catalog', 'Account'],
+    nav: ['Home', 'Catalog', 'Quick order', 'Orders', 'Lists', 'Cart', 'Account'],
     refused: ['/admin/accounts', '/portal/users'],
   },
   {
     role: 'buyer-finance',
     email: 'finance@lakesidefamilycl.example',
     landing: '/portal',
-    nav: ['Home', 'Catalog', 'Account'],
+    // No right to order: no quick order and no cart.
+    nav: ['Home', 'Catalog', 'Orders', 'Lists', 'Account'],
     refused: ['/finance', '/portal/users'],
   },
   {
     role: 'buyer-viewer',
     email: 'viewer@lakesidefamilycl.example',
     landing: '/portal',
-    nav: ['Home', 'Catalog', 'Account'],
+    // No right to order: no quick order and no cart.
+    nav: ['Home', 'Catalog', 'Orders', 'Lists', 'Account'],
     refused: ['/desk', '/portal/users'],
   },
 ];

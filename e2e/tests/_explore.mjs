@@ -1,0 +1,18 @@
+import { launchBrowser, newContext, signIn } from './helpers.mjs';
+const browser = await launchBrowser();
+let ctx = await newContext(browser);
+let page = await ctx.newPage();
+await signIn(page, 'viewer@lakesidefamilycl.example');
+await page.goto('/portal/orders');
+const mine = await page.locator('tr[data-order]').evaluateAll(t => t.map(r => r.dataset.order));
+console.log('viewer orders', mine.slice(0,5), mine.includes('SO-100001'));
+let r = await page.goto('/portal/orders/SO-100001'); console.log('detail SO-100001', r.status());
+r = await page.goto('/portal/reorder/order/SO-100001'); console.log('reorder SO-100001', r.status(), await page.locator('#place-order').count());
+await ctx.close();
+ctx = await newContext(browser); page = await ctx.newPage();
+await signIn(page, 'buyer@lakesidefamilycl.example');
+console.log((await page.locator('#recent-orders').innerText()));
+r = await page.goto('/portal/reorder/order/SO-100001'); console.log('buyer reorder SO-100001', r.status(), (await page.locator('main').innerText()).slice(0,200));
+await page.goto('/portal/catalog');
+console.log(await page.locator('table.catalog tbody tr').count(), await page.locator('.pagination a').getAttribute('href'));
+await browser.close();
