@@ -122,3 +122,89 @@ async fn a_session_made_on_one_node_works_on_the_other() {
     assert_eq!(status, 303);
     assert!(head.contains("location: /login"));
 }
+
+/// A JSON API call over plain HTTP/1.1: (status, body).
+async fn api_post(port: u16, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    Ok((head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), body.to_string()))
+}
+
+/// DESIGN.md invariant 5 with two app processes: 200 concurrent single-unit orders against 100
+/// units, sent alternately to two nodes on one database — exactly 100 are placed, stock never
+/// goes negative, every order number is unique. (Two nodes on one PostgreSQL under
+/// `TEST_DATABASE_URL=postgres://…`; two processes on one SQLite file otherwise.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_never_oversell() {
+    use portico::domain::auth::{Principal, Scope};
+    use portico::domain::money::Money;
+    use portico::store::products::{self, ProductInput};
+    use portico::store::{inventory, new_id, pricing};
+    let app = TestApp::new().await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let account = app.account("Alpha Clinic", None).await;
+    let now = app.now();
+    let mut tx = app.db().begin().await.unwrap();
+    let product = products::upsert(&mut tx, &new_id(), &ProductInput::new("ONE-1", "One"), now).await.unwrap();
+    let base = new_id();
+    let list = pricing::NewPriceList {
+        id: &base,
+        code: "BASE",
+        name: "List",
+        is_base: true,
+        priority: 1000,
+        valid_from: None,
+        valid_to: None,
+    };
+    pricing::insert_price_list(&mut tx, &list, now).await.unwrap();
+    pricing::set_list_price(&mut tx, &base, &product, 1, Money::parse("1.00").unwrap()).await.unwrap();
+    products::insert_catalog(&mut tx, &new_id(), "Standard", true, true, now).await.unwrap();
+    products::rebuild_catalog_membership(&mut tx).await.unwrap();
+    let (w1, w2) = (new_id(), new_id());
+    inventory::insert_warehouse(&mut tx, &w1, "CHI", "Chicago", 0, now).await.unwrap();
+    inventory::insert_warehouse(&mut tx, &w2, "IND", "Indianapolis", 1, now).await.unwrap();
+    let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+    inventory::adjust_on_hand(&mut tx, &product, &w1, 60, &why, now).await.unwrap();
+    inventory::adjust_on_hand(&mut tx, &product, &w2, 40, &why, now).await.unwrap();
+    tx.commit().await.unwrap();
+    let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
+    let token = portico::service::api_tokens::create(
+        app.db(),
+        now,
+        &portico::service::Actor::web(&p),
+        "ERP",
+        &[Scope::OrdersWrite],
+    )
+    .await
+    .unwrap()
+    .1;
+    let nodes = [start(&app.url).await, start(&app.url).await];
+    let body = format!(r#"{{"account":"{account}","lines":[{{"sku":"ONE-1","quantity":1}}]}}"#);
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let (port, token, body) = (nodes[i % 2].port, token.clone(), body.clone());
+        tasks.push(tokio::spawn(async move { api_post(port, "/api/v1/orders", &token, &body).await.unwrap() }));
+    }
+    let (mut placed, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (201, _) => placed += 1,
+            (422, body) => {
+                assert!(body.contains("out_of_stock"), "{body}");
+                refused += 1;
+            }
+            (status, body) => panic!("unexpected {status}: {body}"),
+        }
+    }
+    assert_eq!((placed, refused), (100, 100));
+    assert_eq!(app.count("SELECT CAST(SUM(reserved) AS BIGINT) FROM stock_levels").await, 100);
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_levels WHERE reserved > on_hand OR on_hand < 0").await, 0);
+    assert_eq!(app.count("SELECT COUNT(DISTINCT number) FROM orders").await, 100);
+}
