@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Catalog benchmark: a signed-in buyer's catalog page (50 products with their prices and stock)
-# on the large dataset (100k products, 1,000 accounts, 1M contract prices), with wrk at
-# concurrency 16. Prints requests/s, p50/p99 latency and the server's peak RSS.
+# Benchmarks on the large dataset (100k products, 1,000 accounts, 1M contract prices), with wrk:
+# a signed-in buyer's catalog page (50 products with their prices and stock) at concurrency 16,
+# catalog search, a 500-line price quote, order placement (10 random lines per order, through the
+# API and the full pipeline: visibility, rules, pricing, reservation, audit, outbox) at
+# concurrency 16, and a 500-line quick-order paste. Prints requests/s, p50/p99 latency and the
+# server's peak RSS.
 #
 #   bench/run.sh sqlite      # seeds /tmp/portico-bench.db once (minutes), then measures
 #   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
@@ -82,4 +85,38 @@ PRICED=$(curl -s -X POST -H "Authorization: Bearer $API_TOKEN" -H "Content-Type:
   "$BASE/api/v1/accounts/S-00007/price-quote" | grep -o '"unit_price":"' | wc -l)
 echo "--- price quote, 500 lines for account S-00007 ($PRICED priced), one client: wrk -t1 -c1 -d$DURATION"
 wrk -t1 -c1 -d"$DURATION" --latency -s "$LUA" "$BASE/api/v1/accounts/S-00007/price-quote" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
+
+# Order placement: every request is a new 10-line order of random SKUs (quantity 1) for S-00007.
+T=$(curl -s -b "$AJAR" "$BASE/admin/api-tokens" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]*\)".*/\1/p')
+ORDER_TOKEN=$(curl -s -b "$AJAR" --data-urlencode "_csrf=$T" --data-urlencode "name=bench orders $(date +%s)" --data-urlencode "scope_orders:write=1" \
+  "$BASE/admin/api-tokens" | grep -o 'pt_[0-9a-f]*' | head -1)
+[ -n "$ORDER_TOKEN" ] || { echo "could not create an orders API token" >&2; exit 1; }
+OLUA=$(mktemp --suffix=.lua)
+cat > "$OLUA" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $ORDER_TOKEN"
+request = function()
+  local lines = {}
+  for i = 1, 10 do lines[i] = string.format('{"sku":"SKU-%06d","quantity":1}', math.random(0, 99999)) end
+  return wrk.format(nil, nil, nil, '{"account":"S-00007","lines":[' .. table.concat(lines, ",") .. ']}')
+end
+LUA
+echo "--- order placement, 10 lines each, API, wrk -t2 -c16 -d$DURATION"
+wrk -t2 -c16 -d"$DURATION" --latency -s "$OLUA" "$BASE/api/v1/orders" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors'
+
+# Quick order: a 500-line paste (valid SKUs, some repeated) by the signed-in buyer.
+CSRF=$(curl -s -H "$COOKIE" "$BASE/portal/quick-order" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]*\)".*/\1/p')
+PASTE=$(mktemp)
+python3 -c 'import urllib.parse,sys; print(urllib.parse.urlencode({"_csrf": sys.argv[1], "lines": "\n".join("SKU-%06d\t%d" % (i * 997 % 100000, 1 + i % 5) for i in range(500))}), end="")' "$CSRF" > "$PASTE"
+QLUA=$(mktemp --suffix=.lua)
+cat > "$QLUA" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Origin"] = "$BASE"
+local f = io.open("$PASTE", "r"); wrk.body = f:read("*a"); f:close()
+LUA
+ADDED=$(curl -s -H "$COOKIE" -H "Origin: $BASE" -H "Content-Type: application/x-www-form-urlencoded" --data @"$PASTE" "$BASE/portal/quick-order" | grep -o '[0-9]* lines added' | head -1)
+echo "--- quick order, 500 pasted lines ($ADDED), one client: wrk -t1 -c1 -d$DURATION"
+wrk -t1 -c1 -d"$DURATION" --latency -H "$COOKIE" -s "$QLUA" "$BASE/portal/quick-order" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
 echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"

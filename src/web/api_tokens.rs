@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -64,31 +63,17 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQue
     render(&state, &ctx, q.notice.as_deref(), None).await
 }
 
-#[derive(Deserialize)]
-pub struct CreateForm {
-    name: String,
-    #[serde(rename = "scope_catalog:read")]
-    catalog_read: Option<String>,
-    #[serde(rename = "scope_catalog:write")]
-    catalog_write: Option<String>,
-    #[serde(rename = "scope_pricing:read")]
-    pricing_read: Option<String>,
-    #[serde(rename = "scope_stock:write")]
-    stock_write: Option<String>,
-}
-
-async fn create(State(state): State<AppState>, ctx: Ctx, Form(f): Form<CreateForm>) -> Result<Html<String>, WebError> {
-    let scopes: Vec<Scope> = [
-        (&f.catalog_read, Scope::CatalogRead),
-        (&f.catalog_write, Scope::CatalogWrite),
-        (&f.pricing_read, Scope::PricingRead),
-        (&f.stock_write, Scope::StockWrite),
-    ]
-    .into_iter()
-    .filter(|(v, _)| v.is_some())
-    .map(|(_, s)| s)
-    .collect();
-    let (row, token) = api_tokens::create(&state.db, state.now(), &ctx.actor(), &f.name, &scopes).await?;
+/// The form: `name` and one `scope_<scope>` checkbox per scope granted (every scope the domain
+/// knows is offered, so new scopes need no change here).
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Html<String>, WebError> {
+    let name = fields.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
+    let scopes: Vec<Scope> =
+        fields.iter().filter_map(|(k, _)| k.strip_prefix("scope_")).filter_map(Scope::parse).collect();
+    let (row, token) = api_tokens::create(&state.db, state.now(), &ctx.actor(), &name, &scopes).await?;
     render(&state, &ctx, None, Some((row.name, token))).await
 }
 
