@@ -561,3 +561,26 @@ async fn quick_order_adds_valid_lines_and_keeps_bad_ones_with_reasons() {
     assert!(r.body.contains("1 line added"), "500 lines merge to one valid line");
     assert_eq!(r.body.matches("There is no product with SKU").count(), 250);
 }
+
+#[tokio::test]
+async fn viewers_see_orders_but_never_change_them() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.buyer_a.email).await;
+    assert_eq!(web_checkout(&mut a, "GLV-1", "1", "").await.status, StatusCode::SEE_OTHER);
+    let number = a.get("/portal/orders").await.attr("data-order=\"");
+    let viewer = app.buyer(&f.a, "Vic Viewer", BuyerRole::Viewer).await;
+    let mut v = app.signed_in(&viewer.email).await;
+    let history = v.get("/portal/orders").await;
+    assert!(history.body.contains(&number));
+    assert!(!history.body.contains("/portal/reorder/"), "no Reorder button for a viewer");
+    assert_eq!(v.get(&format!("/portal/orders/{number}")).await.status, StatusCode::OK);
+    assert_eq!(v.get(&format!("/portal/orders/{number}/csv")).await.status, StatusCode::OK);
+    for path in ["/portal/quick-order", "/portal/cart", "/portal/checkout", &format!("/portal/reorder/order/{number}")]
+    {
+        assert_eq!(v.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(v.post("/portal/cart/add", &[("sku", "GLV-1"), ("quantity", "1")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(v.post("/portal/quick-order", &[("lines", "GLV-1 1")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cart_lines").await, 0);
+}

@@ -13,6 +13,8 @@ if (!BASE_URL) {
 export const PASSWORD = 'meridian-demo-2026';
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+/** Context options of a touch phone (with PHONE): mobile layout viewport, touch, a dense screen. */
+export const MOBILE = { isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
 export const SCREENSHOT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -34,9 +36,12 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
-/** A fresh, cookie-less context (its own session) with the given viewport. */
-export async function newContext(browser, viewport = DESKTOP) {
-  const context = await browser.newContext({ baseURL: BASE_URL, viewport });
+/**
+ * A fresh, cookie-less context (its own session) with the given viewport; `options` go to
+ * browser.newContext (e.g. MOBILE for a touch phone that honours the viewport meta tag).
+ */
+export async function newContext(browser, viewport = DESKTOP, options = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport, ...options });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(15_000);
   return context;

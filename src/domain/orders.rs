@@ -32,6 +32,8 @@ impl Channel {
             "api" => "API",
             "edi" => "EDI",
             "punchout" => "Punchout",
+            "staff" => "Seller staff",
+            "system" | "cli" => "System",
             _ => "Other",
         }
     }

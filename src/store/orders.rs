@@ -561,6 +561,18 @@ pub async fn changed_since(
     })
 }
 
+/// Everyone who placed an order for an account: (user id, name), for the history's filter.
+pub async fn placers(db: &Db, account_id: &str) -> StoreResult<Vec<(String, String)>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, (String, String)>(
+        "SELECT placed_by_user_id, MAX(placed_by_name) FROM orders WHERE account_id = $1 GROUP BY placed_by_user_id ORDER BY 2"
+    )
+    .bind(account_id)
+    .fetch_all(c)
+    .await
+    })
+}
+
 /// A product this account bought: one row per order line, newest first (aggregated by the service).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PurchaseRow {

@@ -199,6 +199,9 @@ struct QuickOrderPage {
 
 async fn quick_order_page(State(_state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     working(&ctx)?;
+    if !can_order(&ctx) {
+        return Err(WebError::Forbidden);
+    }
     let page = QuickOrderPage {
         shell: Shell::new(&ctx, "Quick order"),
         text: String::new(),

@@ -267,6 +267,9 @@ struct OrdersPage {
     q: HistoryQueryView,
     statuses: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
+    /// Who placed orders for this account (the "placed by" filter); empty on the staff list.
+    placers: Vec<(String, String)>,
+    can_order: bool,
     next_page: Option<String>,
 }
 
@@ -278,6 +281,7 @@ struct HistoryQueryView {
     po: String,
     sku: String,
     q: String,
+    placed_by: String,
 }
 
 const PAGE: i64 = 25;
@@ -309,6 +313,7 @@ async fn render_orders(
                 ("po", q.po.as_str()),
                 ("sku", q.sku.as_str()),
                 ("q", q.q.as_str()),
+                ("placed_by", q.placed_by.as_str()),
                 ("after_at", &o.placed_at.to_string()),
                 ("after_id", o.id.as_str()),
             ])
@@ -317,7 +322,14 @@ async fn render_orders(
     } else {
         None
     };
+    let placers = if staff {
+        Vec::new()
+    } else {
+        crate::store::orders::placers(&state.db, &q.account).await.map_err(ServiceError::from)?
+    };
     let page = OrdersPage {
+        placers,
+        can_order: can_order(ctx),
         shell: Shell::new(ctx, if staff { "Orders" } else { "Order history" }),
         base,
         staff,
@@ -330,6 +342,7 @@ async fn render_orders(
             po: q.po,
             sku: q.sku,
             q: q.q,
+            placed_by: q.placed_by,
         },
         statuses: OrderStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         channels: ["portal", "rep", "phone", "api"].into_iter().map(|c| (c, Channel::label(c))).collect(),
@@ -576,6 +589,9 @@ struct ReorderPage {
 
 async fn render_reorder(state: &AppState, ctx: &Ctx, source: ReorderSource<'_>) -> Result<Html<String>, WebError> {
     let account_id = working(ctx)?;
+    if !can_order(ctx) {
+        return Err(WebError::Forbidden);
+    }
     let (code, label) = match &source {
         ReorderSource::Order(n) => (format!("order:{n}"), format!("order {n}")),
         ReorderSource::List(id) => (format!("list:{id}"), "your list".to_string()),
