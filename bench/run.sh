@@ -9,6 +9,7 @@
 #   bench/run.sh sqlite      # seeds /tmp/portico-bench.db once (minutes), then measures
 #   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
 #   RESEED=1 bench/run.sh …  # start from a fresh dataset
+#   ONLY=orders bench/run.sh … # only order placement and quick order (ONLY=catalog: only the rest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:-sqlite}"
@@ -58,10 +59,13 @@ run() {
   wrk -t2 -c16 -d"$DURATION" --latency -H "$COOKIE" "http://127.0.0.1:$PORT$path" \
     | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors'
 }
+part() { [ -z "${ONLY:-}" ] || [ "$ONLY" = "$1" ]; }
+if part catalog; then
 run "catalog page 1" "/portal/catalog"
 CATEGORY=$(curl -s -H "$COOKIE" "http://127.0.0.1:$PORT/portal/catalog" | grep -o 'catalog?category=[0-9a-f-]*' | sed -n 5p)
 run "catalog category page" "/portal/$CATEGORY"
 run "catalog search" "/portal/catalog?q=nitrile+gloves+0001"
+fi
 # Batch price quote: 500 lines for one account through the API, as an integration token.
 BASE="http://127.0.0.1:$PORT"
 AJAR=$(mktemp)
@@ -72,6 +76,7 @@ T=$(curl -s -b "$AJAR" "$BASE/admin/api-tokens" | sed -n 's/.*name="csrf-token" 
 API_TOKEN=$(curl -s -b "$AJAR" --data-urlencode "_csrf=$T" --data-urlencode "name=bench $(date +%s)" --data-urlencode "scope_pricing:read=1" \
   "$BASE/admin/api-tokens" | grep -o 'pt_[0-9a-f]*' | head -1)
 [ -n "$API_TOKEN" ] || { echo "could not create an API token" >&2; exit 1; }
+if part catalog; then
 QUOTE=$(mktemp)
 python3 -c 'import json; print(json.dumps({"lines": [{"sku": "SKU-%06d" % (i * 199 % 100000), "quantity": 1 + i % 60} for i in range(500)]}))' > "$QUOTE"
 LUA=$(mktemp --suffix=.lua)
@@ -85,7 +90,9 @@ PRICED=$(curl -s -X POST -H "Authorization: Bearer $API_TOKEN" -H "Content-Type:
   "$BASE/api/v1/accounts/S-00007/price-quote" | grep -o '"unit_price":"' | wc -l)
 echo "--- price quote, 500 lines for account S-00007 ($PRICED priced), one client: wrk -t1 -c1 -d$DURATION"
 wrk -t1 -c1 -d"$DURATION" --latency -s "$LUA" "$BASE/api/v1/accounts/S-00007/price-quote" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
+fi
 
+if part orders; then
 # Order placement: every request is a new 10-line order of random SKUs (quantity 1) for S-00007.
 T=$(curl -s -b "$AJAR" "$BASE/admin/api-tokens" | sed -n 's/.*name="csrf-token" content="\([0-9a-f]*\)".*/\1/p')
 ORDER_TOKEN=$(curl -s -b "$AJAR" --data-urlencode "_csrf=$T" --data-urlencode "name=bench orders $(date +%s)" --data-urlencode "scope_orders:write=1" \
@@ -119,4 +126,5 @@ LUA
 ADDED=$(curl -s -H "$COOKIE" -H "Origin: $BASE" -H "Content-Type: application/x-www-form-urlencoded" --data @"$PASTE" "$BASE/portal/quick-order" | grep -o '[0-9]* lines added' | head -1)
 echo "--- quick order, 500 pasted lines ($ADDED), one client: wrk -t1 -c1 -d$DURATION"
 wrk -t1 -c1 -d"$DURATION" --latency -H "$COOKIE" -s "$QLUA" "$BASE/portal/quick-order" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
+fi
 echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"

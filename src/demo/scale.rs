@@ -186,6 +186,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
             },
         };
         accounts::insert(&mut tx, &id, &format!("S-{n:05}"), &draft, now).await?;
+        accounts::insert_ship_to(&mut tx, &rng.id(), &id, "Receiving dock", &draft.bill_to, true, now).await?;
         users.push(vec![
             t(rng.id()),
             t(buyer_email(n)),

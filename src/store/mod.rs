@@ -33,13 +33,18 @@ pub type StoreResult<T> = Result<T, sqlx::Error>;
 /// The database, on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool and this process's write lane: write transactions queue on the mutex (fair, FIFO)
+    /// instead of all retrying SQLite's busy handler, whose growing sleeps made the slowest
+    /// placements wait close to a second under concurrency.
+    Sqlite(SqlitePool, std::sync::Arc<tokio::sync::Mutex<()>>),
     Postgres(PgPool),
 }
 
 /// A write transaction (see [`Db::begin`]).
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// The transaction, then the write-lane guard (fields drop in order: the transaction ends
+    /// before the next writer of this process may begin).
+    Sqlite(Transaction<'static, Sqlite>, tokio::sync::OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -48,7 +53,7 @@ pub enum Tx {
 macro_rules! on_db {
     ($db:expr, |$c:ident| $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($c) => $body,
+            $crate::store::Db::Sqlite($c, _) => $body,
             $crate::store::Db::Postgres($c) => $body,
         }
     };
@@ -59,7 +64,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -78,7 +83,7 @@ macro_rules! on_tx {
 macro_rules! for_update {
     ($tx:expr, |$c:ident, $sql:ident| $select:literal, $body:expr) => {
         match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+            $crate::store::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 let $sql = $select;
                 $body
@@ -119,7 +124,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, Default::default()))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -140,7 +145,7 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
-            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
@@ -151,7 +156,10 @@ impl Db {
     /// rows that must not change are locked with [`for_update!`].
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, lane) => {
+                let turn = lane.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -168,7 +176,7 @@ impl Db {
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -181,7 +189,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _turn) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }
@@ -191,7 +199,7 @@ impl Tx {
     /// index pages spill to the WAL again and again during one long transaction, which made a
     /// 1M-row import ten times slower.
     pub async fn bulk_mode(&mut self) -> StoreResult<()> {
-        if let Tx::Sqlite(t) = self {
+        if let Tx::Sqlite(t, _) = self {
             sqlx::query("PRAGMA cache_size = -262144").execute(&mut **t).await?;
         }
         Ok(())

@@ -107,7 +107,7 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
         ph.join(", ")
     );
     match tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(base));
             for id in product_ids {
                 q = q.bind(id);

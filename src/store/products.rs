@@ -278,7 +278,7 @@ pub async fn list(
         })
         .collect();
     match db {
-        Db::Sqlite(_) if !ranges.is_empty() => sql.push_str(&format!(" AND p.id IN ({})", ranges.join(" INTERSECT "))),
+        Db::Sqlite(..) if !ranges.is_empty() => sql.push_str(&format!(" AND p.id IN ({})", ranges.join(" INTERSECT "))),
         _ => ranges.iter().for_each(|r| sql.push_str(&format!(" AND p.id IN ({r})"))),
     }
     if let Some((name, id)) = after {
