@@ -429,7 +429,7 @@ where
         updated_at: now,
     };
     orders::insert(&mut tx, &order).await?;
-    orders::replace_lines(&mut tx, &order.id, &lines).await?;
+    orders::insert_lines(&mut tx, &order.id, &lines).await?;
     let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
     orders::insert_allocations(&mut tx, &order.id, &allocations).await?;
     let order_actor =
@@ -467,17 +467,17 @@ async fn reserve_lines(
     let mut ids: Vec<String> = lines.iter().map(|l| l.product.id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let locked = orders::lock_stock(tx, &ids).await?;
-    let order_of = warehouse_order(tx).await?;
+    let mut locked = orders::lock_stock(tx, &ids).await?;
+    // Warehouses in the seller's allocation order (then by id, so the order is total).
+    locked.sort_by(|a, b| {
+        (&a.product_id, a.warehouse_sort, &a.warehouse_id).cmp(&(&b.product_id, b.warehouse_sort, &b.warehouse_id))
+    });
     let mut by_product: HashMap<&str, Vec<(String, i64)>> = HashMap::new();
     for s in &locked {
         by_product
             .entry(s.product_id.as_str())
             .or_default()
             .push((s.warehouse_id.clone(), available(s.on_hand, s.reserved)));
-    }
-    for v in by_product.values_mut() {
-        v.sort_by_key(|(w, _)| order_of.get(w).copied().unwrap_or(i64::MAX));
     }
     let mut issues = Vec::new();
     let mut plan: Reservations = Vec::new();
@@ -503,21 +503,11 @@ async fn reserve_lines(
     if !issues.is_empty() {
         return Ok(Err(issues));
     }
-    for (_, allocs) in &plan {
-        for (product_id, warehouse_id, q) in allocs {
-            if !orders::reserve(tx, product_id, warehouse_id, *q, now).await? {
-                return Err(ServiceError::Internal("stock changed under a lock".into()));
-            }
-        }
+    let all: Vec<(String, String, i64)> = plan.iter().flat_map(|(_, a)| a.iter().cloned()).collect();
+    if !orders::reserve_many(tx, &all, now).await? {
+        return Err(ServiceError::Internal("stock changed under a lock".into()));
     }
     Ok(Ok(plan))
-}
-
-async fn warehouse_order(tx: &mut Tx) -> ServiceResult<HashMap<String, i64>> {
-    let rows = crate::on_tx!(tx, |c| sqlx::query_as::<_, (String, i64)>("SELECT id, sort FROM warehouses")
-        .fetch_all(c)
-        .await)?;
-    Ok(rows.into_iter().collect())
 }
 
 fn line_rows(lines: &[PricedLine], reserved: &Reservations) -> Vec<OrderLineRow> {

@@ -86,13 +86,14 @@ pub struct AllocationRow {
     pub quantity: i64,
 }
 
-/// A stock row locked for allocation.
+/// A stock row locked for allocation, with its warehouse's position in the allocation order.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LockedStock {
     pub product_id: String,
     pub warehouse_id: String,
     pub on_hand: i64,
     pub reserved: i64,
+    pub warehouse_sort: i64,
 }
 
 /// Reads (and on PostgreSQL locks, in key order so two placements never deadlock) the stock rows
@@ -103,7 +104,9 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
     }
     let ph: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
     let base = format!(
-        "SELECT product_id, warehouse_id, on_hand, reserved FROM stock_levels WHERE product_id IN ({}) ORDER BY product_id, warehouse_id",
+        "SELECT s.product_id, s.warehouse_id, s.on_hand, s.reserved, w.sort AS warehouse_sort
+         FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
+         WHERE s.product_id IN ({}) ORDER BY s.product_id, s.warehouse_id",
         ph.join(", ")
     );
     match tx {
@@ -115,7 +118,7 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
             q.fetch_all(&mut **t).await
         }
         Tx::Postgres(t) => {
-            let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE")));
+            let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE OF s")));
             for id in product_ids {
                 q = q.bind(id);
             }
@@ -124,21 +127,32 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
     }
 }
 
-/// Reserves stock with a guarded update: it changes nothing (and returns false) unless that much is
-/// available, so a reservation can never oversell even without the lock.
-pub async fn reserve(tx: &mut Tx, product_id: &str, warehouse_id: &str, qty: i64, now: i64) -> StoreResult<bool> {
-    let n = on_tx!(tx, |c| sqlx::query(
-        "UPDATE stock_levels SET reserved = reserved + $3, updated_at = $4
-         WHERE product_id = $1 AND warehouse_id = $2 AND on_hand - reserved >= $3"
-    )
-    .bind(product_id)
-    .bind(warehouse_id)
-    .bind(qty)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+/// Reserves stock for many (product, warehouse, quantity) allocations in one guarded update: a row
+/// changes only if that much is available, so a reservation can never oversell even without the
+/// lock. Returns false (the caller rolls back) unless every allocation was applied.
+pub async fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64) -> StoreResult<bool> {
+    if allocations.is_empty() {
+        return Ok(true);
+    }
+    let values: Vec<String> = (0..allocations.len())
+        .map(|i| format!("(${}, ${}, CAST(${} AS BIGINT))", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+        .collect();
+    let sql = format!(
+        "WITH v (p, w, q) AS (VALUES {})
+         UPDATE stock_levels SET reserved = reserved + (SELECT v.q FROM v WHERE v.p = stock_levels.product_id AND v.w = stock_levels.warehouse_id),
+             updated_at = $1
+         WHERE EXISTS (SELECT 1 FROM v WHERE v.p = stock_levels.product_id AND v.w = stock_levels.warehouse_id
+                         AND stock_levels.on_hand - stock_levels.reserved >= v.q)",
+        values.join(", ")
+    );
+    let n = on_tx!(tx, |c| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(now);
+        for (p, w, qty) in allocations {
+            q = q.bind(p).bind(w).bind(*qty);
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(n as usize == allocations.len())
 }
 
 /// Gives back everything an order holds and forgets its allocations.
@@ -291,6 +305,11 @@ pub async fn replace_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) 
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    insert_lines(tx, order_id, lines).await
+}
+
+/// The lines of a new order.
+pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -> StoreResult<()> {
     let cells: Vec<Vec<Cell>> = lines
         .iter()
         .map(|l| {
