@@ -28,7 +28,7 @@ enum Command {
     Import {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = ["contract-prices"])]
+        #[arg(value_parser = ["contract-prices", "stock"])]
         kind: String,
         file: std::path::PathBuf,
     },
@@ -36,7 +36,7 @@ enum Command {
     Export {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = ["contract-prices"])]
+        #[arg(value_parser = ["contract-prices", "stock"])]
         kind: String,
         file: Option<std::path::PathBuf>,
     },
@@ -192,6 +192,35 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
             portico::serve(state, listener).await?;
         }
+        Command::Import { db, kind, file } if kind == "stock" => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let principal = cli_principal();
+            let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
+            let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
+            let started = std::time::Instant::now();
+            let result = portico::service::stock_imports::import_stock(&state.db, state.now(), &actor, reader, |n| {
+                eprint!("\r  read {n} rows…");
+            })
+            .await;
+            eprintln!();
+            match result {
+                Ok(r) => println!(
+                    "imported {} stock rows in {:.1} s: {} changed",
+                    r.rows,
+                    started.elapsed().as_secs_f64(),
+                    r.changed
+                ),
+                Err(portico::service::imports::ImportError::Invalid(errors)) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    return Err(
+                        format!("{} problem(s) in {}; nothing was imported", errors.len(), file.display()).into()
+                    );
+                }
+                Err(portico::service::imports::ImportError::Service(e)) => return Err(e.to_string().into()),
+            }
+        }
         Command::Import { db, kind: _, file } => {
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
@@ -225,7 +254,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Err(portico::service::imports::ImportError::Service(e)) => return Err(e.to_string().into()),
             }
         }
-        Command::Export { db, kind: _, file } => {
+        Command::Export { db, kind, file } => {
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
             let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
@@ -233,8 +262,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(f) => Box::new(std::io::BufWriter::new(std::fs::File::create(f)?)),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
-            let n = portico::service::imports::export_contract_prices(&state.db, &actor, out).await?;
-            eprintln!("exported {n} contract prices");
+            if kind == "stock" {
+                let n = portico::service::stock_imports::export_stock(&state.db, &actor, out).await?;
+                eprintln!("exported {n} stock rows");
+            } else {
+                let n = portico::service::imports::export_contract_prices(&state.db, &actor, out).await?;
+                eprintln!("exported {n} contract prices");
+            }
         }
         Command::Migrate(args) => {
             let db = Db::connect(&args.database_url).await?;

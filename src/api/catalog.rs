@@ -8,7 +8,7 @@ use crate::store::products::{self, ProductRow};
 use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/products", get(list_products))
         .route("/api/v1/products/{sku}", get(get_product).put(put_product))
         .route("/api/v1/stock/adjustments", post(adjust_stock))
+        .route("/api/v1/stock/levels/{sku}/{warehouse}", put(set_stock_level))
         .route("/api/v1/accounts/{account}/price-quote", post(price_quote))
 }
 
@@ -252,6 +253,40 @@ pub async fn adjust_stock(
         warehouse: b.warehouse.trim().to_uppercase(),
         on_hand,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StockLevelIn {
+    /// The counted quantity on hand (not a change).
+    on_hand: i64,
+    /// Why (e.g. "ERP sync", "cycle count"); journaled with the change.
+    reason: String,
+}
+
+/// Set on-hand stock of a SKU in a warehouse to a counted quantity; journaled as an adjustment by
+/// the difference. Refused (409, nothing changed) below what is reserved for open orders.
+#[utoipa::path(put, path = "/api/v1/stock/levels/{sku}/{warehouse}", params(("sku" = String, Path), ("warehouse" = String, Path, description = "Warehouse code")),
+    request_body = StockLevelIn, responses(
+    (status = 200, body = StockAdjustmentOut), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)
+), tag = "stock")]
+pub async fn set_stock_level(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((sku, warehouse)): Path<(String, String)>,
+    body: Result<Json<StockLevelIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<StockAdjustmentOut>, ApiError> {
+    let Json(b) = body?;
+    let on_hand = crate::service::inventory::set_on_hand(
+        &state.db,
+        state.now(),
+        &actor(&caller),
+        &sku,
+        &warehouse,
+        b.on_hand,
+        &b.reason,
+    )
+    .await?;
+    Ok(Json(StockAdjustmentOut { sku: sku.trim().to_uppercase(), warehouse: warehouse.trim().to_uppercase(), on_hand }))
 }
 
 #[derive(Deserialize, ToSchema)]

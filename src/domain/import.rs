@@ -42,21 +42,24 @@ pub struct ContractPriceRow {
     pub unit_price: Money,
 }
 
-/// Checks the header: every required column present, no unknown or repeated column.
+/// Checks the header of a contract price file.
 pub fn check_header(header: &[String]) -> Vec<RowError> {
+    check_columns(header, &CONTRACT_PRICE_COLUMNS, &REQUIRED)
+}
+
+/// Checks a header against a kind's columns: every required column present, no unknown or
+/// repeated column.
+pub fn check_columns(header: &[String], columns: &[&str], required: &[&str]) -> Vec<RowError> {
     let mut out = Vec::new();
     let err = |column: &str, reason: String| RowError { line: 1, column: column.to_string(), reason };
-    for req in REQUIRED {
+    for req in required {
         if !header.iter().any(|h| h == req) {
-            out.push(err(
-                req,
-                format!("required column “{req}” is missing (columns: {})", CONTRACT_PRICE_COLUMNS.join(", ")),
-            ));
+            out.push(err(req, format!("required column “{req}” is missing (columns: {})", columns.join(", "))));
         }
     }
     let mut seen = std::collections::HashSet::new();
     for h in header {
-        if !CONTRACT_PRICE_COLUMNS.contains(&h.as_str()) {
+        if !columns.contains(&h.as_str()) {
             out.push(err(h, format!("unknown column “{h}”")));
         } else if !seen.insert(h) {
             out.push(err(h, format!("column “{h}” appears twice")));

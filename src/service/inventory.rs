@@ -62,3 +62,66 @@ pub async fn adjust_stock(
     tx.commit().await?;
     Ok(after)
 }
+
+/// Sets on-hand stock of a product in a warehouse to a counted quantity (an ERP's number), as a
+/// journaled adjustment by the difference. Refused, changing nothing, below what is reserved.
+pub async fn set_on_hand(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    sku: &str,
+    warehouse_code: &str,
+    on_hand: i64,
+    reason: &str,
+) -> ServiceResult<i64> {
+    if !actor.principal.can(Permission::ManageCatalog) {
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    if on_hand < 0 {
+        return Err(ServiceError::invalid("on_hand", "On hand cannot be negative."));
+    }
+    if reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, ERP sync, …)."));
+    }
+    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let warehouse = inventory::warehouses(db)
+        .await?
+        .into_iter()
+        .find(|w| w.code.eq_ignore_ascii_case(warehouse_code.trim()))
+        .ok_or_else(|| ServiceError::invalid("warehouse", format!("No warehouse with code “{warehouse_code}”.")))?;
+    let mut tx = db.begin().await?;
+    let current = inventory::on_hand_for_update(&mut tx, &product.id, &warehouse.id).await?;
+    let delta = on_hand - current;
+    if delta != 0 {
+        let why = StockReason {
+            reason: reason.trim(),
+            actor_user_id: Some(&actor.principal.user_id),
+            channel: actor.channel,
+        };
+        if inventory::adjust_on_hand(&mut tx, &product.id, &warehouse.id, delta, &why, now).await?.is_none() {
+            return Err(ServiceError::Conflict(format!(
+                "{} in {} cannot be set to {on_hand}: that is below what is reserved for open orders.",
+                product.sku, warehouse.code
+            )));
+        }
+        audit(
+            &mut tx,
+            Some(actor),
+            now,
+            "stock.set",
+            ("product", &product.id),
+            Some(json!({ "warehouse": warehouse.code, "on_hand": current })),
+            Some(json!({ "warehouse": warehouse.code, "on_hand": on_hand, "reason": reason.trim() })),
+        )
+        .await?;
+        crate::store::audit::enqueue(
+            &mut tx,
+            "stock.changed",
+            &json!({ "sku": product.sku, "warehouse": warehouse.code, "on_hand": on_hand }),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(on_hand)
+}

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod imports;
 pub mod inventory;
 pub mod orders;
+pub mod stock_imports;
 pub mod users;
 
 use crate::domain::auth::Principal;

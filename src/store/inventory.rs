@@ -174,3 +174,52 @@ pub async fn adjust_on_hand(
     })?;
     Ok(Some(after))
 }
+
+/// Every stock row (imports compare a whole file against it).
+pub async fn all_levels(db: &Db) -> StoreResult<Vec<StockRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, StockRow>(
+        "SELECT product_id, warehouse_id, on_hand, reserved, incoming, incoming_eta FROM stock_levels"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// A stock row as exported: SKU and warehouse code instead of ids.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StockExportRow {
+    pub sku: String,
+    pub warehouse: String,
+    pub on_hand: i64,
+    pub incoming: i64,
+    pub incoming_eta: Option<String>,
+}
+
+/// Streams every stock row by SKU and warehouse code to `f` (constant memory).
+pub async fn for_each_level<E: From<sqlx::Error>>(
+    db: &Db,
+    mut f: impl FnMut(StockExportRow) -> Result<(), E>,
+) -> Result<u64, E> {
+    use futures_util::TryStreamExt;
+    let sql = "SELECT p.sku, w.code AS warehouse, s.on_hand, s.incoming, s.incoming_eta
+               FROM stock_levels s JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id
+               ORDER BY p.sku, w.code";
+    let mut n = 0;
+    on_db!(db, |c| {
+        let mut rows = sqlx::query_as::<_, StockExportRow>(sql).fetch(c);
+        while let Some(r) = rows.try_next().await? {
+            f(r)?;
+            n += 1;
+        }
+    });
+    Ok(n)
+}
+
+/// The on-hand quantity of one stock row (0 when there is none), locked for a change.
+pub async fn on_hand_for_update(tx: &mut Tx, product_id: &str, warehouse_id: &str) -> StoreResult<i64> {
+    let v = crate::for_update!(
+        tx,
+        |c, sql| "SELECT on_hand FROM stock_levels WHERE product_id = $1 AND warehouse_id = $2",
+        sqlx::query_scalar::<_, i64>(sql).bind(product_id).bind(warehouse_id).fetch_optional(c).await
+    )?;
+    Ok(v.unwrap_or(0))
+}

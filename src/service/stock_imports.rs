@@ -1,0 +1,184 @@
+//! Stock CSV: the ERP's count of on-hand (and optionally incoming) stock per SKU and warehouse.
+//! All-or-nothing like every import: the whole file is checked first, every bad row reported; a
+//! clean file is applied in one transaction through the guarded stock update, each change journaled
+//! as a stock movement. Rows equal to what is stored change nothing (re-importing is a no-op).
+
+use super::imports::ImportError;
+use super::{Actor, ServiceError, audit};
+use crate::domain::auth::Permission;
+use crate::domain::import::{self, RowError};
+use crate::domain::import_stock::{STOCK_COLUMNS, STOCK_REQUIRED, StockRow, check_stock_rows, parse_stock_row};
+use crate::store::inventory::{self, StockReason};
+use crate::store::pricing::format_iso;
+use crate::store::{Db, new_id, products};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StockImportReport {
+    pub rows: u64,
+    /// Rows whose on-hand or incoming stock changed (0 when the same file is imported again).
+    pub changed: u64,
+}
+
+fn require_stock_admin(actor: &Actor<'_>) -> Result<(), ServiceError> {
+    match actor.principal.can(Permission::ManageCatalog) {
+        true => Ok(()),
+        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
+        false => Err(ServiceError::NotFound),
+    }
+}
+
+pub async fn import_stock<R: Read>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    reader: R,
+    mut progress: impl FnMut(u64),
+) -> Result<StockImportReport, ImportError> {
+    require_stock_admin(actor)?;
+    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
+    let header: Vec<String> = match csv.headers() {
+        Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
+        Err(e) => {
+            return Err(ImportError::Invalid(vec![RowError {
+                line: 1,
+                column: "-".into(),
+                reason: format!("cannot read the header: {e}"),
+            }]));
+        }
+    };
+    let mut errors = import::check_columns(&header, &STOCK_COLUMNS, &STOCK_REQUIRED);
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid(errors));
+    }
+    let with_incoming = header.iter().any(|h| h == "incoming");
+    let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let skus = products::sku_index(db).await?;
+    let warehouses: HashMap<String, String> =
+        inventory::warehouses(db).await?.into_iter().map(|w| (w.code.to_uppercase(), w.id)).collect();
+    let current: HashMap<(String, String), inventory::StockRow> = inventory::all_levels(db)
+        .await?
+        .into_iter()
+        .map(|r| ((r.product_id.clone(), r.warehouse_id.clone()), r))
+        .collect();
+    let mut rows: Vec<StockRow> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut count = 0u64;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
+                break;
+            }
+        }
+        count += 1;
+        if count % 50_000 == 0 {
+            progress(count);
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let get = |col: &str| import::restore_cell(index.get(col).and_then(|&i| record.get(i)).unwrap_or(""));
+        match parse_stock_row(line, with_incoming, get) {
+            Err(mut e) => errors.append(&mut e),
+            Ok(row) => {
+                let product = skus.get(row.sku.as_str());
+                let warehouse = warehouses.get(&row.warehouse);
+                if product.is_none() {
+                    errors.push(RowError { line, column: "sku".into(), reason: format!("unknown SKU {}", row.sku) });
+                }
+                if warehouse.is_none() {
+                    errors.push(RowError {
+                        line,
+                        column: "warehouse".into(),
+                        reason: format!("unknown warehouse “{}”", row.warehouse),
+                    });
+                }
+                if let (Some(p), Some(w)) = (product, warehouse) {
+                    let reserved = current.get(&(p.clone(), w.clone())).map(|c| c.reserved).unwrap_or(0);
+                    if row.on_hand < reserved {
+                        errors.push(RowError {
+                            line,
+                            column: "on_hand".into(),
+                            reason: format!("{} is below the {reserved} units reserved for open orders", row.on_hand),
+                        });
+                    }
+                }
+                rows.push(row);
+            }
+        }
+    }
+    progress(count);
+    errors.extend(check_stock_rows(&rows));
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
+        return Err(ImportError::Invalid(errors));
+    }
+
+    let mut report = StockImportReport { rows: rows.len() as u64, changed: 0 };
+    let why =
+        StockReason { reason: "stock import", actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
+    let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
+    for r in &rows {
+        let (p, w) = (&skus[r.sku.as_str()], &warehouses[&r.warehouse]);
+        let now_row = current.get(&(p.clone(), w.clone()));
+        let (on_hand, incoming, eta) =
+            now_row.map(|c| (c.on_hand, c.incoming, c.incoming_eta.clone())).unwrap_or((0, 0, None));
+        let mut changed = false;
+        if r.on_hand != on_hand {
+            // Guarded: a reservation made since the check refuses the whole file (rolled back).
+            if inventory::adjust_on_hand(&mut tx, p, w, r.on_hand - on_hand, &why, now).await?.is_none() {
+                return Err(ImportError::Invalid(vec![RowError {
+                    line: r.line,
+                    column: "on_hand".into(),
+                    reason: "stock was reserved while the file was imported; nothing was changed, import it again"
+                        .into(),
+                }]));
+            }
+            changed = true;
+        }
+        if let Some((q, d)) = r.incoming {
+            let d = d.map(format_iso);
+            if (q, &d) != (incoming, &eta) {
+                inventory::set_incoming(&mut tx, p, w, q, d.as_deref(), now).await?;
+                changed = true;
+            }
+        }
+        report.changed += u64::from(changed);
+    }
+    let summary = json!({ "rows": report.rows, "changed": report.changed });
+    audit(&mut tx, Some(actor), now, "import.stock", ("import", &new_id()), None, Some(summary.clone())).await?;
+    if report.changed > 0 {
+        crate::store::audit::enqueue(&mut tx, "stock.imported", &summary, now).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Writes every stock row as CSV that imports back unchanged. Returns the number of rows.
+pub async fn export_stock<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
+    require_stock_admin(actor)?;
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
+    w.write_record(STOCK_COLUMNS).map_err(io)?;
+    let n = inventory::for_each_level(db, |r| -> Result<(), ServiceError> {
+        w.write_record([
+            import::neutralise_cell(&r.sku),
+            import::neutralise_cell(&r.warehouse),
+            r.on_hand.to_string(),
+            r.incoming.to_string(),
+            if r.incoming > 0 { r.incoming_eta.unwrap_or_default() } else { String::new() },
+        ])
+        .map_err(io)
+    })
+    .await?;
+    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(n)
+}
