@@ -28,7 +28,7 @@ enum Command {
     Import {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = ["contract-prices", "stock"])]
+        #[arg(value_parser = ["contract-prices", "products", "stock"])]
         kind: String,
         file: std::path::PathBuf,
     },
@@ -36,7 +36,7 @@ enum Command {
     Export {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = ["contract-prices", "stock"])]
+        #[arg(value_parser = ["contract-prices", "products", "stock"])]
         kind: String,
         file: Option<std::path::PathBuf>,
     },
@@ -192,25 +192,34 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
             portico::serve(state, listener).await?;
         }
-        Command::Import { db, kind, file } if kind == "stock" => {
+        Command::Import { db, kind, file } => {
+            use portico::service::{imports, product_imports, stock_imports};
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
             let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
+            let size = std::fs::metadata(&file)?.len() as f64 / 1e6;
             let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
             let started = std::time::Instant::now();
-            let result = portico::service::stock_imports::import_stock(&state.db, state.now(), &actor, reader, |n| {
-                eprint!("\r  read {n} rows…");
-            })
-            .await;
+            let progress = |n: u64| eprint!("\r  checked {n} rows of a {size:.1} MB file…");
+            let (now, db) = (state.now(), &state.db);
+            let result = match kind.as_str() {
+                "stock" => stock_imports::import_stock(db, now, &actor, reader, progress)
+                    .await
+                    .map(|r| format!("{} stock rows, {} changed", r.rows, r.changed)),
+                "products" => product_imports::import_products(db, now, &actor, reader, progress)
+                    .await
+                    .map(|r| format!("{} products: {} created, {} updated", r.rows, r.created, r.updated)),
+                _ => imports::import_contract_prices(db, now, &actor, reader, progress).await.map(|r| {
+                    format!(
+                        "{} rows: {} contracts created, {} updated, {} prices inserted or changed",
+                        r.rows, r.contracts_created, r.contracts_updated, r.prices_changed
+                    )
+                }),
+            };
             eprintln!();
             match result {
-                Ok(r) => println!(
-                    "imported {} stock rows in {:.1} s: {} changed",
-                    r.rows,
-                    started.elapsed().as_secs_f64(),
-                    r.changed
-                ),
-                Err(portico::service::imports::ImportError::Invalid(errors)) => {
+                Ok(summary) => println!("imported in {:.1} s: {summary}", started.elapsed().as_secs_f64()),
+                Err(imports::ImportError::Invalid(errors)) => {
                     for e in &errors {
                         eprintln!("{e}");
                     }
@@ -218,40 +227,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         format!("{} problem(s) in {}; nothing was imported", errors.len(), file.display()).into()
                     );
                 }
-                Err(portico::service::imports::ImportError::Service(e)) => return Err(e.to_string().into()),
-            }
-        }
-        Command::Import { db, kind: _, file } => {
-            let state = portico::open(Config::for_database(&db.database_url)).await?;
-            let principal = cli_principal();
-            let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
-            let size = std::fs::metadata(&file)?.len();
-            let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
-            let started = std::time::Instant::now();
-            let result =
-                portico::service::imports::import_contract_prices(&state.db, state.now(), &actor, reader, |n| {
-                    eprint!("\r  read {n} rows ({:.0} MB file)…", size as f64 / 1e6);
-                })
-                .await;
-            eprintln!();
-            match result {
-                Ok(r) => println!(
-                    "imported {} rows in {:.1} s: {} contracts created, {} updated, {} prices inserted or changed",
-                    r.rows,
-                    started.elapsed().as_secs_f64(),
-                    r.contracts_created,
-                    r.contracts_updated,
-                    r.prices_changed
-                ),
-                Err(portico::service::imports::ImportError::Invalid(errors)) => {
-                    for e in &errors {
-                        eprintln!("{e}");
-                    }
-                    return Err(
-                        format!("{} problem(s) in {}; nothing was imported", errors.len(), file.display()).into()
-                    );
-                }
-                Err(portico::service::imports::ImportError::Service(e)) => return Err(e.to_string().into()),
+                Err(imports::ImportError::Service(e)) => return Err(e.to_string().into()),
             }
         }
         Command::Export { db, kind, file } => {
@@ -265,6 +241,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if kind == "stock" {
                 let n = portico::service::stock_imports::export_stock(&state.db, &actor, out).await?;
                 eprintln!("exported {n} stock rows");
+            } else if kind == "products" {
+                let n = portico::service::product_imports::export_products(&state.db, &actor, out).await?;
+                eprintln!("exported {n} products");
             } else {
                 let n = portico::service::imports::export_contract_prices(&state.db, &actor, out).await?;
                 eprintln!("exported {n} contract prices");

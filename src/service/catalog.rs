@@ -181,7 +181,7 @@ pub async fn product(
     Ok(ProductDetail { item, attributes, category_path, tiers, warehouses })
 }
 
-fn require_catalog_admin(actor: &Actor<'_>) -> ServiceResult<()> {
+pub(crate) fn require_catalog_admin(actor: &Actor<'_>) -> ServiceResult<()> {
     match actor.principal.can(Permission::ManageCatalog) {
         true => Ok(()),
         false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
@@ -257,21 +257,18 @@ pub struct ProductDraft {
     pub attributes: Vec<(String, String)>,
 }
 
-/// Creates or updates a product by SKU; every problem is reported at once and nothing changes
-/// unless there are none. Returns the product and whether it was created.
-pub async fn upsert_product(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
+/// Checks a draft and turns it into what the store writes; every problem as (field, message).
+/// `categories` maps category paths ("Medical / Gloves") to ids.
+pub fn product_input(
     d: &ProductDraft,
-) -> ServiceResult<(ProductRow, bool)> {
-    require_catalog_admin(actor)?;
+    categories: &std::collections::HashMap<String, String>,
+) -> Result<products::ProductInput, Vec<(String, String)>> {
     let mut problems: Vec<(String, String)> = Vec::new();
     let sku = match crate::domain::catalog::Sku::parse(&d.sku) {
-        Ok(s) => s,
+        Ok(s) => Some(s),
         Err(e) => {
             problems.push(("sku".into(), e));
-            crate::domain::catalog::Sku::parse("X").expect("static sku")
+            None
         }
     };
     if d.name.trim().is_empty() || d.name.chars().count() > 300 {
@@ -287,8 +284,8 @@ pub async fn upsert_product(
         problems.push(("backorder".into(), format!("“{}” is not a backorder policy: use deny or allow", d.backorder)));
     }
     let category_id = match d.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(path) => match products::category_by_path(db, path).await? {
-            Some(c) => Some(c.id),
+        Some(path) => match categories.get(path) {
+            Some(id) => Some(id.clone()),
             None => {
                 problems.push(("category".into(), format!("no category “{path}”")));
                 None
@@ -296,8 +293,8 @@ pub async fn upsert_product(
         },
         None => None,
     };
-    ServiceError::from_problems(problems)?;
-    let input = products::ProductInput {
+    let (Some(sku), Some(backorder), true) = (sku, backorder, problems.is_empty()) else { return Err(problems) };
+    Ok(products::ProductInput {
         sku: sku.as_str().to_string(),
         name: d.name.trim().to_string(),
         description: d.description.trim().to_string(),
@@ -308,10 +305,25 @@ pub async fn upsert_product(
         image_url: d.image_url.clone().filter(|s| !s.trim().is_empty()),
         regulated_class: d.regulated_class.clone().filter(|s| !s.trim().is_empty()),
         active: d.active,
-        backorder: backorder.unwrap_or(crate::domain::catalog::BackorderPolicy::Deny),
+        backorder,
         external_id: d.external_id.clone().filter(|s| !s.trim().is_empty()),
         attributes: d.attributes.clone(),
-    };
+    })
+}
+
+/// Creates or updates a product by SKU; every problem is reported at once and nothing changes
+/// unless there are none. Returns the product and whether it was created.
+pub async fn upsert_product(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    d: &ProductDraft,
+) -> ServiceResult<(ProductRow, bool)> {
+    require_catalog_admin(actor)?;
+    let categories: std::collections::HashMap<String, String> =
+        products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
+    let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;
+    let sku = crate::domain::catalog::Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
     let before = products::get_by_sku(db, sku.as_str()).await?;
     let mut tx = db.begin().await?;
     let id = match products::upsert(&mut tx, &crate::store::new_id(), &input, now).await {

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod imports;
 pub mod inventory;
 pub mod orders;
+pub mod product_imports;
 pub mod stock_imports;
 pub mod users;
 

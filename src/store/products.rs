@@ -537,3 +537,23 @@ pub async fn sku_suggestions(
         .fetch_all(c)
         .await)
 }
+
+/// Every product by SKU (imports compare a whole file against the catalog; exports write it).
+pub async fn all_by_sku(db: &Db) -> StoreResult<Vec<ProductRow>> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p ORDER BY p.sku");
+    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).fetch_all(c).await)
+}
+
+/// Every product's attributes: product id → (key, value) by key.
+pub async fn all_attributes(db: &Db) -> StoreResult<std::collections::HashMap<String, Vec<(String, String)>>> {
+    let rows = on_db!(db, |c| sqlx::query_as::<_, (String, String, String)>(
+        "SELECT product_id, key, value FROM product_attributes ORDER BY product_id, key"
+    )
+    .fetch_all(c)
+    .await)?;
+    let mut out: std::collections::HashMap<String, Vec<(String, String)>> = std::collections::HashMap::new();
+    for (p, k, v) in rows {
+        out.entry(p).or_default().push((k, v));
+    }
+    Ok(out)
+}

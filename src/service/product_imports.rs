@@ -1,0 +1,310 @@
+//! Product CSV: create or update products by SKU. All-or-nothing like every import — the whole
+//! file is checked first (each row with the same rules as the API's upsert, plus duplicate SKUs and
+//! external ids), every bad row reported; a clean file is written in one transaction. Rows equal
+//! to the stored product change nothing, so re-importing the same file is a no-op.
+//!
+//! `attributes` holds `key=value` pairs separated by `;` (e.g. `Material=Nitrile; Size=M`).
+
+use super::catalog::{ProductDraft, product_input, require_catalog_admin};
+use super::imports::ImportError;
+use super::{Actor, ServiceError, audit};
+use crate::domain::import::{self, RowError};
+use crate::store::products::{self, ProductInput, ProductRow};
+use crate::store::{Db, new_id};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+
+/// The columns of a product file, in export order.
+pub const PRODUCT_COLUMNS: [&str; 15] = [
+    "sku",
+    "name",
+    "description",
+    "category",
+    "uom",
+    "pack_size",
+    "min_qty",
+    "multiple_qty",
+    "max_qty",
+    "image_url",
+    "regulated_class",
+    "active",
+    "backorder_policy",
+    "external_id",
+    "attributes",
+];
+const REQUIRED: [&str; 2] = ["sku", "name"];
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ProductImportReport {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// The file's column name for a validation field of [`product_input`].
+fn column_of(field: &str) -> &str {
+    match field {
+        "quantity_rules" => "min_qty",
+        "backorder" => "backorder_policy",
+        f => f,
+    }
+}
+
+fn number(line: u64, column: &str, v: &str, default: i64, errors: &mut Vec<RowError>) -> i64 {
+    if v.is_empty() {
+        return default;
+    }
+    v.parse::<i64>().unwrap_or_else(|_| {
+        errors.push(RowError { line, column: column.into(), reason: format!("“{v}” is not a whole number") });
+        default
+    })
+}
+
+fn attributes(line: u64, v: &str, errors: &mut Vec<RowError>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for part in v.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((k, val)) if !k.trim().is_empty() && !val.trim().is_empty() => {
+                out.push((k.trim().to_string(), val.trim().to_string()))
+            }
+            _ => errors.push(RowError {
+                line,
+                column: "attributes".into(),
+                reason: format!("“{part}” is not key=value (separate pairs with ;)"),
+            }),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Whether importing `input` would change the stored product.
+fn differs(input: &ProductInput, row: &ProductRow, attrs: &[(String, String)]) -> bool {
+    let stored = (
+        &row.name,
+        &row.description,
+        &row.category_id,
+        &row.uom,
+        row.pack_size,
+        (row.min_qty, row.multiple_qty, row.max_qty),
+        &row.image_url,
+        &row.regulated_class,
+        row.active,
+        row.backorder_policy.as_str(),
+        &row.external_id,
+    );
+    let new = (
+        &input.name,
+        &input.description,
+        &input.category_id,
+        &input.uom,
+        input.pack_size,
+        (input.rules.min, input.rules.multiple, input.rules.max),
+        &input.image_url,
+        &input.regulated_class,
+        input.active,
+        input.backorder.as_str(),
+        &input.external_id,
+    );
+    stored != new || attrs != input.attributes.as_slice()
+}
+
+pub async fn import_products<R: Read>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    reader: R,
+    mut progress: impl FnMut(u64),
+) -> Result<ProductImportReport, ImportError> {
+    require_catalog_admin(actor)?;
+    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
+    let header: Vec<String> = match csv.headers() {
+        Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
+        Err(e) => {
+            return Err(ImportError::Invalid(vec![RowError {
+                line: 1,
+                column: "-".into(),
+                reason: format!("cannot read the header: {e}"),
+            }]));
+        }
+    };
+    let mut errors = import::check_columns(&header, &PRODUCT_COLUMNS, &REQUIRED);
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid(errors));
+    }
+    let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let categories: HashMap<String, String> =
+        products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
+    let existing: HashMap<String, ProductRow> =
+        products::all_by_sku(db).await?.into_iter().map(|p| (p.sku.clone(), p)).collect();
+    let external_owner: HashMap<String, String> =
+        existing.values().filter_map(|p| p.external_id.as_ref().map(|e| (e.clone(), p.sku.clone()))).collect();
+    let stored_attrs = products::all_attributes(db).await?;
+    let mut inputs: Vec<(u64, ProductInput)> = Vec::new();
+    let (mut seen_sku, mut seen_ext) = (HashSet::new(), HashSet::new());
+    let mut record = csv::StringRecord::new();
+    let mut count = 0u64;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
+                break;
+            }
+        }
+        count += 1;
+        if count % 10_000 == 0 {
+            progress(count);
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let get = |col: &str| import::restore_cell(index.get(col).and_then(|&i| record.get(i)).unwrap_or(""));
+        let mut row_errors = Vec::new();
+        let active = match get("active").to_lowercase().as_str() {
+            "" | "true" | "yes" | "1" => true,
+            "false" | "no" | "0" => false,
+            other => {
+                row_errors.push(RowError {
+                    line,
+                    column: "active".into(),
+                    reason: format!("“{other}” is not true or false"),
+                });
+                true
+            }
+        };
+        let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
+        let draft = ProductDraft {
+            sku: get("sku").to_string(),
+            name: get("name").to_string(),
+            description: get("description").to_string(),
+            category: opt(get("category")),
+            uom: get("uom").to_string(),
+            pack_size: number(line, "pack_size", get("pack_size"), 1, &mut row_errors),
+            min_qty: number(line, "min_qty", get("min_qty"), 1, &mut row_errors),
+            multiple_qty: number(line, "multiple_qty", get("multiple_qty"), 1, &mut row_errors),
+            max_qty: opt(get("max_qty")).map(|v| number(line, "max_qty", &v, 0, &mut row_errors)),
+            image_url: opt(get("image_url")),
+            regulated_class: opt(get("regulated_class")),
+            active,
+            backorder: if get("backorder_policy").is_empty() {
+                "deny".into()
+            } else {
+                get("backorder_policy").to_lowercase()
+            },
+            external_id: opt(get("external_id")),
+            attributes: attributes(line, get("attributes"), &mut row_errors),
+        };
+        match product_input(&draft, &categories) {
+            Err(problems) => row_errors.extend(problems.into_iter().map(|(f, m)| RowError {
+                line,
+                column: column_of(&f).into(),
+                reason: m,
+            })),
+            Ok(input) => {
+                if !seen_sku.insert(input.sku.clone()) {
+                    row_errors.push(RowError {
+                        line,
+                        column: "sku".into(),
+                        reason: format!("{} appears more than once", input.sku),
+                    });
+                }
+                if let Some(ext) = &input.external_id {
+                    if !seen_ext.insert(ext.clone()) {
+                        row_errors.push(RowError {
+                            line,
+                            column: "external_id".into(),
+                            reason: format!("external id {ext} appears more than once"),
+                        });
+                    } else if let Some(owner) = external_owner.get(ext).filter(|o| **o != input.sku) {
+                        row_errors.push(RowError {
+                            line,
+                            column: "external_id".into(),
+                            reason: format!("external id {ext} belongs to {owner}"),
+                        });
+                    }
+                }
+                if row_errors.is_empty() {
+                    inputs.push((line, input));
+                }
+            }
+        }
+        errors.append(&mut row_errors);
+    }
+    progress(count);
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
+        return Err(ImportError::Invalid(errors));
+    }
+    let mut report = ProductImportReport { rows: inputs.len() as u64, ..Default::default() };
+    let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
+    for (_, input) in &inputs {
+        match existing.get(&input.sku) {
+            Some(row) => {
+                let attrs = stored_attrs.get(&row.id).map(Vec::as_slice).unwrap_or(&[]);
+                if differs(input, row, attrs) {
+                    products::upsert(&mut tx, &row.id, input, now).await?;
+                    report.updated += 1;
+                }
+            }
+            None => {
+                products::upsert(&mut tx, &new_id(), input, now).await?;
+                report.created += 1;
+            }
+        }
+    }
+    if report.created + report.updated > 0 {
+        products::rebuild_catalog_membership(&mut tx).await?;
+    }
+    let summary = json!({ "rows": report.rows, "created": report.created, "updated": report.updated });
+    audit(&mut tx, Some(actor), now, "import.products", ("import", &new_id()), None, Some(summary.clone())).await?;
+    if report.created + report.updated > 0 {
+        crate::store::audit::enqueue(&mut tx, "products.imported", &summary, now).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Writes every product as CSV that imports back unchanged (cells neutralised against formulas).
+pub async fn export_products<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
+    require_catalog_admin(actor)?;
+    let paths: HashMap<String, String> = products::categories(db).await?.into_iter().map(|c| (c.id, c.path)).collect();
+    let attrs = products::all_attributes(db).await?;
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
+    w.write_record(PRODUCT_COLUMNS).map_err(io)?;
+    let mut n = 0;
+    let cell = import::neutralise_cell;
+    for p in products::all_by_sku(db).await? {
+        let a = attrs
+            .get(&p.id)
+            .map(|v| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+            .unwrap_or_default();
+        w.write_record([
+            cell(&p.sku),
+            cell(&p.name),
+            cell(&p.description),
+            cell(p.category_id.as_ref().and_then(|c| paths.get(c)).map(String::as_str).unwrap_or("")),
+            cell(&p.uom),
+            p.pack_size.to_string(),
+            p.min_qty.to_string(),
+            p.multiple_qty.to_string(),
+            p.max_qty.map(|m| m.to_string()).unwrap_or_default(),
+            cell(p.image_url.as_deref().unwrap_or("")),
+            cell(p.regulated_class.as_deref().unwrap_or("")),
+            p.active.to_string(),
+            p.backorder_policy.clone(),
+            cell(p.external_id.as_deref().unwrap_or("")),
+            cell(&a),
+        ])
+        .map_err(io)?;
+        n += 1;
+    }
+    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(n)
+}
