@@ -13,6 +13,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod carts;
 pub mod idempotency;
+pub mod import_jobs;
 pub mod inventory;
 pub mod orders;
 pub mod pricing;

@@ -6,6 +6,7 @@ mod api_tokens;
 mod auth_pages;
 mod catalog;
 pub mod error;
+mod imports;
 mod ordering;
 mod orders;
 mod portal;
@@ -68,6 +69,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(users::router())
         .merge(ordering::router())
         .merge(orders::router())
+        .merge(imports::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()
         .merge(pages)

@@ -70,6 +70,8 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     let matches = |href: &str| path == href || path.starts_with(&format!("{href}/"));
     let active = if path.starts_with("/portal/products/") {
         Some("/portal/catalog")
+    } else if path.starts_with("/admin/imports") {
+        Some("/admin/products")
     } else if path.starts_with("/portal/checkout") || path.starts_with("/portal/reorder") {
         Some("/portal/cart")
     } else if path.starts_with("/accounts/") {

@@ -1,0 +1,86 @@
+//! Import jobs started from the staff upload page: status, progress and result, in the database so
+//! every app node can show them.
+
+use super::{Db, StoreResult};
+use crate::on_db;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ImportJobRow {
+    pub id: String,
+    pub kind: String,
+    pub file_name: String,
+    pub status: String,
+    pub rows_read: i64,
+    pub summary: String,
+    pub errors_json: String,
+    pub error_count: i64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "id, kind, file_name, status, rows_read, summary, errors_json, error_count, created_by, created_at, finished_at";
+
+pub async fn insert(db: &Db, id: &str, kind: &str, file_name: &str, created_by: &str, now: i64) -> StoreResult<()> {
+    on_db!(db, |c| {
+        sqlx::query(
+        "INSERT INTO import_jobs (id, kind, file_name, status, created_by, created_at) VALUES ($1, $2, $3, 'running', $4, $5)"
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(file_name)
+    .bind(created_by)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn set_progress(db: &Db, id: &str, rows_read: i64) -> StoreResult<()> {
+    on_db!(db, |c| sqlx::query("UPDATE import_jobs SET rows_read = $2 WHERE id = $1 AND status = 'running'")
+        .bind(id)
+        .bind(rows_read)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn finish(
+    db: &Db,
+    id: &str,
+    status: &str,
+    summary: &str,
+    errors_json: &str,
+    error_count: i64,
+    now: i64,
+) -> StoreResult<()> {
+    on_db!(db, |c| {
+        sqlx::query(
+        "UPDATE import_jobs SET status = $2, summary = $3, errors_json = $4, error_count = $5, finished_at = $6 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(status)
+    .bind(summary)
+    .bind(errors_json)
+    .bind(error_count)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<ImportJobRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM import_jobs WHERE id = $1");
+    on_db!(db, |c| sqlx::query_as::<_, ImportJobRow>(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(c).await)
+}
+
+pub async fn recent(db: &Db, limit: i64) -> StoreResult<Vec<ImportJobRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM import_jobs ORDER BY created_at DESC, id DESC LIMIT $1");
+    on_db!(db, |c| sqlx::query_as::<_, ImportJobRow>(sqlx::AssertSqlSafe(sql.clone())).bind(limit).fetch_all(c).await)
+}

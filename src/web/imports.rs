@@ -1,0 +1,134 @@
+//! The staff upload page for CSV imports: upload, then follow the job's progress until it shows
+//! the report or every bad row (nothing is imported from a file with any bad row).
+
+use super::AppState;
+use super::error::WebError;
+use super::session::Ctx;
+use super::shell::{Shell, datetime};
+use crate::service::import_jobs::{self, KINDS};
+use crate::store::import_jobs::ImportJobRow;
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+/// The largest file the page accepts (a million contract prices is about 60 MB).
+const MAX_UPLOAD: usize = 128 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/imports", get(page).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .route("/admin/imports/{id}", get(job_page))
+        .route("/admin/imports/{id}/status", get(job_status))
+}
+
+pub struct JobView {
+    pub id: String,
+    pub kind: String,
+    pub file_name: String,
+    pub status: String,
+    pub rows_read: i64,
+    pub summary: String,
+    pub error_count: i64,
+    pub errors: Vec<(i64, String, String)>,
+    pub started: String,
+}
+
+impl From<ImportJobRow> for JobView {
+    fn from(j: ImportJobRow) -> JobView {
+        let errors: Vec<serde_json::Value> = serde_json::from_str(&j.errors_json).unwrap_or_default();
+        JobView {
+            errors: errors
+                .iter()
+                .map(|e| {
+                    (
+                        e["line"].as_i64().unwrap_or(0),
+                        e["column"].as_str().unwrap_or("").to_string(),
+                        e["reason"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect(),
+            kind: KINDS.iter().find(|(k, _)| *k == j.kind).map(|(_, l)| l.to_string()).unwrap_or(j.kind),
+            started: datetime(j.created_at),
+            id: j.id,
+            file_name: j.file_name,
+            status: j.status,
+            rows_read: j.rows_read,
+            summary: j.summary,
+            error_count: j.error_count,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct ImportsPage {
+    shell: Shell,
+    kinds: Vec<(&'static str, &'static str)>,
+    jobs: Vec<JobView>,
+}
+
+async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
+    let jobs = import_jobs::recent_jobs(&state.db, &ctx.actor()).await?;
+    let page = ImportsPage {
+        shell: Shell::new(&ctx, "Imports"),
+        kinds: KINDS.to_vec(),
+        jobs: jobs.into_iter().map(JobView::from).collect(),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// Takes the upload (kind + file), starts the job and sends the browser to it.
+async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    let (mut kind, mut name, mut bytes) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
+        match field.name() {
+            Some("kind") => kind = field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?,
+            Some("file") => {
+                name = field.file_name().unwrap_or("upload.csv").to_string();
+                bytes = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    let id = import_jobs::start_import(&state.db, state.now(), &ctx.actor(), &kind, &name, bytes).await?;
+    let to = format!("/admin/imports/{id}");
+    if headers.contains_key("hx-request") {
+        let mut res = ().into_response();
+        res.headers_mut().insert("hx-redirect", to.parse().expect("ascii path"));
+        return Ok(res);
+    }
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "import_job.html")]
+struct JobPage {
+    shell: Shell,
+    job: JobView,
+}
+
+#[derive(Template)]
+#[template(path = "_import_status.html")]
+struct JobStatus {
+    job: JobView,
+}
+
+async fn job_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let job = import_jobs::job(&state.db, &ctx.actor(), &id).await?;
+    let page = JobPage { shell: Shell::new(&ctx, format!("Import of {}", job.file_name)), job: job.into() };
+    Ok(Html(page.render()?))
+}
+
+/// The status fragment the job page polls while the import runs.
+async fn job_status(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let job = import_jobs::job(&state.db, &ctx.actor(), &id).await?;
+    Ok(Html(JobStatus { job: job.into() }.render()?))
+}
