@@ -4,6 +4,7 @@
 
 mod catalog;
 mod orders;
+mod pricing;
 
 use crate::domain::auth::Principal;
 use crate::service::{ServiceError, api_tokens};
@@ -19,14 +20,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/openapi.json", get(openapi_json)).merge(catalog::router()).merge(orders::router())
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .merge(catalog::router())
+        .merge(orders::router())
+        .merge(pricing::router())
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Portico API", version = "1", description = "Catalog, pricing and stock for ERP/CRM integrations. Authenticate with `Authorization: Bearer <token>`; tokens are created by an administrator under Admin → API tokens, each with scopes."),
-    paths(catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order),
-    components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn)),
+    paths(catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list),
+    components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -212,16 +212,18 @@ pub enum Scope {
     CatalogRead,
     CatalogWrite,
     PricingRead,
+    PricingWrite,
     StockWrite,
     OrdersRead,
     OrdersWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
+        Scope::PricingWrite,
         Scope::StockWrite,
         Scope::OrdersRead,
         Scope::OrdersWrite,
@@ -232,6 +234,7 @@ impl Scope {
             Scope::CatalogRead => "catalog:read",
             Scope::CatalogWrite => "catalog:write",
             Scope::PricingRead => "pricing:read",
+            Scope::PricingWrite => "pricing:write",
             Scope::StockWrite => "stock:write",
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
@@ -243,6 +246,7 @@ impl Scope {
             Scope::CatalogRead => "read products",
             Scope::CatalogWrite => "create and update products",
             Scope::PricingRead => "quote any account's prices",
+            Scope::PricingWrite => "create and update price lists and contracts",
             Scope::StockWrite => "adjust stock",
             Scope::OrdersRead => "read any account's orders",
             Scope::OrdersWrite => "create, amend, confirm and cancel orders",
@@ -263,6 +267,7 @@ impl Scope {
             Scope::CatalogRead => &[StaffArea, ReadCatalog],
             Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
             Scope::PricingRead => &[StaffArea, ViewAllAccounts],
+            Scope::PricingWrite => &[StaffArea, ManageCatalog],
             Scope::StockWrite => &[StaffArea, ManageCatalog],
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
             Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],

@@ -10,6 +10,7 @@ pub mod import_jobs;
 pub mod imports;
 pub mod inventory;
 pub mod orders;
+pub mod price_admin;
 pub mod product_imports;
 pub mod stock_imports;
 pub mod users;

@@ -395,3 +395,11 @@ pub async fn reference_index(db: &Db) -> StoreResult<std::collections::HashMap<S
     }
     Ok(out)
 }
+
+/// An account group's id by its name.
+pub async fn group_by_name(db: &Db, name: &str) -> StoreResult<Option<String>> {
+    on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM account_groups WHERE name = $1")
+        .bind(name)
+        .fetch_optional(c)
+        .await)
+}

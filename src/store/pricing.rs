@@ -330,3 +330,106 @@ pub async fn for_each_contract_price<E: From<sqlx::Error>>(
     });
     Ok(n)
 }
+
+/// A price list's header, by code.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PriceListRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub is_base: bool,
+    pub priority: i64,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
+pub async fn price_list_by_code(db: &Db, code: &str) -> StoreResult<Option<PriceListRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, PriceListRow>(
+        "SELECT id, code, name, is_base, priority, valid_from, valid_to FROM price_lists WHERE code = $1"
+    )
+    .bind(code)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn update_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE price_lists SET name = $2, priority = $3, valid_from = $4, valid_to = $5, updated_at = $6 WHERE id = $1"
+    )
+    .bind(l.id)
+    .bind(l.name)
+    .bind(l.priority)
+    .bind(l.valid_from)
+    .bind(l.valid_to)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces who a price list is assigned to.
+pub async fn replace_assignments(
+    tx: &mut Tx,
+    list_id: &str,
+    accounts: &[String],
+    groups: &[String],
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM price_list_assignments WHERE price_list_id = $1")
+        .bind(list_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    for a in accounts {
+        assign_price_list(tx, &super::new_id(), list_id, Some(a), None).await?;
+    }
+    for g in groups {
+        assign_price_list(tx, &super::new_id(), list_id, None, Some(g)).await?;
+    }
+    Ok(())
+}
+
+/// Whose prices a set of items is: a price list's or a contract's.
+#[derive(Clone, Copy, Debug)]
+pub enum PriceOwner<'a> {
+    List(&'a str),
+    Contract(&'a str),
+}
+
+/// Replaces every price of a list or contract with `items` (product id, min qty, price) when they
+/// differ from what is stored; returns whether anything changed.
+pub async fn replace_prices(tx: &mut Tx, owner: PriceOwner<'_>, items: &[(String, i64, Money)]) -> StoreResult<bool> {
+    let (table, key, id) = match owner {
+        PriceOwner::List(id) => ("price_list_items", "price_list_id", id),
+        PriceOwner::Contract(id) => ("contract_prices", "contract_id", id),
+    };
+    let select = format!("SELECT product_id, min_qty, unit_price FROM {table} WHERE {key} = $1");
+    let mut stored = on_tx!(tx, |c| sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(select.clone()))
+        .bind(id)
+        .fetch_all(c)
+        .await)?;
+    let mut wanted: Vec<(String, i64, i64)> = items.iter().map(|(p, q, m)| (p.clone(), *q, m.raw())).collect();
+    stored.sort();
+    wanted.sort();
+    if stored == wanted {
+        return Ok(false);
+    }
+    let delete = format!("DELETE FROM {table} WHERE {key} = $1");
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let rows: Vec<Vec<super::Cell>> = wanted
+        .into_iter()
+        .map(|(p, q, m)| {
+            vec![super::Cell::Text(id.to_string()), super::Cell::Text(p), super::Cell::Int(q), super::Cell::Int(m)]
+        })
+        .collect();
+    let columns: [&'static str; 4] = match owner {
+        PriceOwner::List(_) => ["price_list_id", "product_id", "min_qty", "unit_price"],
+        PriceOwner::Contract(_) => ["contract_id", "product_id", "min_qty", "unit_price"],
+    };
+    super::bulk_insert(tx, table, &columns, &rows).await?;
+    Ok(true)
+}

@@ -1,0 +1,281 @@
+//! Price lists and contracts as an ERP maintains them: upsert a whole list or contract — header,
+//! assignments and every price — in one call. Every bad price is reported at once (with its
+//! position) and nothing changes; sending the same document again changes nothing.
+
+use super::{Actor, FieldError, ServiceError, ServiceResult, audit};
+use crate::domain::auth::Permission;
+use crate::domain::money::Money;
+use crate::domain::pricing::{Tier, tier_problems};
+use crate::store::pricing::{self, NewContract, NewPriceList, PriceOwner};
+use crate::store::{Db, accounts, new_id, products};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One price of a list or contract: a tier from `min_qty` units.
+#[derive(Clone, Debug)]
+pub struct PriceInput {
+    pub sku: String,
+    pub min_qty: i64,
+    pub unit_price: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Validity {
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
+/// Checks every price (unknown SKU, bad or negative price, bad tier, duplicates, tiers that do not
+/// make sense together) and returns (product id, min qty, price) rows, or every problem.
+async fn check_prices(
+    db: &Db,
+    prices: &[PriceInput],
+    problems: &mut Vec<FieldError>,
+) -> ServiceResult<Vec<(String, i64, Money)>> {
+    let mut skus: Vec<String> = prices.iter().map(|p| p.sku.trim().to_uppercase()).collect();
+    skus.sort();
+    skus.dedup();
+    let ids: HashMap<String, String> =
+        products::get_many_by_sku(db, &skus).await?.into_iter().map(|p| (p.sku, p.id)).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut tiers: BTreeMap<String, Vec<Tier>> = BTreeMap::new();
+    let mut err = |field: String, message: String| problems.push(FieldError { field, message });
+    for (i, p) in prices.iter().enumerate() {
+        let sku = p.sku.trim().to_uppercase();
+        let id = ids.get(&sku);
+        if id.is_none() {
+            err(format!("prices[{i}].sku"), format!("unknown SKU {sku}"));
+        }
+        if p.min_qty < 1 {
+            err(format!("prices[{i}].min_qty"), "min_qty must be at least 1".into());
+        }
+        let price = match Money::parse_non_negative(p.unit_price.trim()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                err(format!("prices[{i}].unit_price"), format!("“{}”: {e}", p.unit_price));
+                None
+            }
+        };
+        if !seen.insert((sku.clone(), p.min_qty)) {
+            err(format!("prices[{i}]"), format!("{sku} from {} units appears twice", p.min_qty));
+        }
+        if let (Some(id), Some(price)) = (id, price) {
+            out.push((id.clone(), p.min_qty, price));
+            tiers.entry(sku).or_default().push(Tier { min_qty: p.min_qty, unit_price: price });
+        }
+    }
+    for (sku, t) in tiers {
+        for problem in tier_problems(&t) {
+            err("prices".into(), format!("{sku}: {problem}"));
+        }
+    }
+    Ok(out)
+}
+
+fn check_validity(v: &Validity, problems: &mut Vec<FieldError>) -> (Option<String>, Option<String>) {
+    let mut date = |field: &str, s: &Option<String>| match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(d) => match pricing::parse_date(Some(d)) {
+            Some(_) => Some(d.to_string()),
+            None => {
+                problems
+                    .push(FieldError { field: field.into(), message: format!("“{d}” is not a date (YYYY-MM-DD)") });
+                None
+            }
+        },
+    };
+    let (from, to) = (date("valid_from", &v.valid_from), date("valid_to", &v.valid_to));
+    if let (Some(f), Some(t)) = (&from, &to) {
+        if t < f {
+            problems.push(FieldError { field: "valid_to".into(), message: "valid_to is before valid_from".into() });
+        }
+    }
+    (from, to)
+}
+
+fn require_pricing_admin(actor: &Actor<'_>) -> ServiceResult<()> {
+    match actor.principal.can(Permission::ManageCatalog) {
+        true => Ok(()),
+        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
+        false => Err(ServiceError::NotFound),
+    }
+}
+
+pub struct ContractDoc {
+    pub number: String,
+    /// Account id, number or ERP id.
+    pub account: String,
+    pub name: String,
+    pub validity: Validity,
+    pub prices: Vec<PriceInput>,
+}
+
+/// The outcome of an upsert: whether it created the object and whether anything changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upserted {
+    pub created: bool,
+    pub changed: bool,
+}
+
+pub async fn upsert_contract(db: &Db, now: i64, actor: &Actor<'_>, d: &ContractDoc) -> ServiceResult<Upserted> {
+    require_pricing_admin(actor)?;
+    let mut problems = Vec::new();
+    let number = d.number.trim().to_string();
+    if number.is_empty() || number.len() > 64 {
+        problems.push(FieldError { field: "number".into(), message: "a contract number of 1 to 64 characters".into() });
+    }
+    let account = accounts::find_by_reference(db, d.account.trim()).await?;
+    if account.is_none() {
+        problems.push(FieldError { field: "account".into(), message: format!("unknown account “{}”", d.account) });
+    }
+    let existing = pricing::contracts_by_number(db).await?.remove(&number);
+    if let (Some((_, owner, ..)), Some(a)) = (&existing, &account) {
+        if owner != &a.id {
+            problems.push(FieldError {
+                field: "account".into(),
+                message: format!("contract {number} belongs to another account"),
+            });
+        }
+    }
+    let (from, to) = check_validity(&d.validity, &mut problems);
+    let items = check_prices(db, &d.prices, &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let account = account.expect("checked");
+    let name = if d.name.trim().is_empty() { format!("Contract {number}") } else { d.name.trim().to_string() };
+    let mut tx = db.begin().await?;
+    let (id, created, mut changed) = match &existing {
+        Some((id, _, old_name, old_from, old_to)) => {
+            let header_changed = (&name, &from, &to) != (old_name, old_from, old_to);
+            if header_changed {
+                pricing::update_contract_header(&mut tx, id, &name, from.as_deref(), to.as_deref(), now).await?;
+            }
+            (id.clone(), false, header_changed)
+        }
+        None => {
+            let id = new_id();
+            let k = NewContract {
+                id: &id,
+                number: &number,
+                account_id: &account.id,
+                name: &name,
+                valid_from: from.as_deref(),
+                valid_to: to.as_deref(),
+            };
+            pricing::insert_contract(&mut tx, &k, now).await?;
+            (id, true, true)
+        }
+    };
+    changed |= pricing::replace_prices(&mut tx, PriceOwner::Contract(&id), &items).await?;
+    if changed {
+        let summary = json!({ "number": number, "account": account.number, "prices": items.len() });
+        let action = if created { "contract.created" } else { "contract.updated" };
+        audit(&mut tx, Some(actor), now, action, ("contract", &id), None, Some(summary.clone())).await?;
+        crate::store::audit::enqueue(&mut tx, "prices.changed", &summary, now).await?;
+    }
+    tx.commit().await?;
+    Ok(Upserted { created, changed })
+}
+
+pub struct PriceListDoc {
+    pub code: String,
+    pub name: String,
+    pub priority: i64,
+    pub validity: Validity,
+    /// Accounts (id, number or ERP id) and groups (by name) the list applies to; `None` keeps them.
+    pub accounts: Option<Vec<String>>,
+    pub groups: Option<Vec<String>>,
+    pub prices: Vec<PriceInput>,
+}
+
+pub async fn upsert_price_list(db: &Db, now: i64, actor: &Actor<'_>, d: &PriceListDoc) -> ServiceResult<Upserted> {
+    require_pricing_admin(actor)?;
+    let mut problems = Vec::new();
+    let code = d.code.trim().to_uppercase();
+    if code.is_empty() || code.len() > 32 {
+        problems.push(FieldError { field: "code".into(), message: "a code of 1 to 32 characters".into() });
+    }
+    if d.name.trim().is_empty() {
+        problems.push(FieldError { field: "name".into(), message: "name is required".into() });
+    }
+    let (from, to) = check_validity(&d.validity, &mut problems);
+    let mut account_ids = Vec::new();
+    for (i, a) in d.accounts.iter().flatten().enumerate() {
+        match accounts::find_by_reference(db, a.trim()).await? {
+            Some(acc) => account_ids.push(acc.id),
+            None => problems
+                .push(FieldError { field: format!("accounts[{i}]"), message: format!("unknown account “{a}”") }),
+        }
+    }
+    let mut group_ids = Vec::new();
+    for (i, g) in d.groups.iter().flatten().enumerate() {
+        match accounts::group_by_name(db, g.trim()).await? {
+            Some(id) => group_ids.push(id),
+            None => problems
+                .push(FieldError {
+                    field: format!("groups[{i}]"), message: format!("unknown account group “{g}”")
+                }),
+        }
+    }
+    let items = check_prices(db, &d.prices, &mut problems).await?;
+    let existing = pricing::price_list_by_code(db, &code).await?;
+    if existing.as_ref().is_some_and(|l| l.is_base) && (d.accounts.is_some() || d.groups.is_some()) {
+        problems.push(FieldError {
+            field: "accounts".into(),
+            message: "the base list applies to everyone; it takes no assignments".into(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let name = d.name.trim();
+    let mut tx = db.begin().await?;
+    let (id, created, mut changed) = match &existing {
+        Some(l) => {
+            let header_changed =
+                (name, d.priority, &from, &to) != (l.name.as_str(), l.priority, &l.valid_from, &l.valid_to);
+            if header_changed {
+                let h = NewPriceList {
+                    id: &l.id,
+                    code: &code,
+                    name,
+                    is_base: l.is_base,
+                    priority: d.priority,
+                    valid_from: from.as_deref(),
+                    valid_to: to.as_deref(),
+                };
+                pricing::update_price_list(&mut tx, &h, now).await?;
+            }
+            (l.id.clone(), false, header_changed)
+        }
+        None => {
+            let id = new_id();
+            let h = NewPriceList {
+                id: &id,
+                code: &code,
+                name,
+                is_base: false,
+                priority: d.priority,
+                valid_from: from.as_deref(),
+                valid_to: to.as_deref(),
+            };
+            pricing::insert_price_list(&mut tx, &h, now).await?;
+            (id, true, true)
+        }
+    };
+    if d.accounts.is_some() || d.groups.is_some() {
+        // Assignments are replaced as a whole; counted as a change only for a new list or when asked.
+        pricing::replace_assignments(&mut tx, &id, &account_ids, &group_ids).await?;
+    }
+    changed |= pricing::replace_prices(&mut tx, PriceOwner::List(&id), &items).await?;
+    if changed {
+        let summary = json!({ "code": code, "prices": items.len() });
+        let action = if created { "price_list.created" } else { "price_list.updated" };
+        audit(&mut tx, Some(actor), now, action, ("price_list", &id), None, Some(summary.clone())).await?;
+        crate::store::audit::enqueue(&mut tx, "prices.changed", &summary, now).await?;
+    }
+    tx.commit().await?;
+    Ok(Upserted { created, changed })
+}
