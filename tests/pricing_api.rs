@@ -161,3 +161,44 @@ async fn price_lists_are_upserted_with_their_assignments() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(quoted(&app, &t, "A-10002", "BOX-10", 3).await["unit_price"], "0.0125", "unchanged after a refusal");
 }
+
+#[tokio::test]
+async fn staff_edit_contracts_and_price_lists_on_pages() {
+    let app = TestApp::new().await;
+    let t = setup(&app).await;
+    call(&app, Method::PUT, "/api/v1/price-lists/BASE", &t, json!({ "name": "List", "priority": 1000, "accounts": ["A-10002"], "prices": [{ "sku": "GLV-1", "unit_price": "10" }] })).await;
+    let admin = app.staff("Pat Pricing", &[StaffRole::Admin]).await;
+    let mut c = app.signed_in(&admin.email).await;
+    let page = c.get("/admin/pricing").await;
+    assert!(page.body.contains("/admin/pricing/lists/BASE"));
+    // A new contract, then its prices as a whole.
+    let r = c.post("/admin/pricing", &[("number", "C-77"), ("account", "A-10001")]).await;
+    assert_eq!(r.location(), "/admin/pricing/contracts/C-77?notice=saved");
+    let r = c
+        .post(
+            "/admin/pricing/contracts/C-77",
+            &[("name", "Spring deal"), ("valid_to", "2099-01-01"), ("lines", "GLV-1, 1, 8.00\nGLV-1, 50, 7.50")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(quoted(&app, &t, "A-10001", "GLV-1", 60).await["unit_price"], "7.50");
+    let page = c.get("/admin/pricing/contracts/C-77").await.body;
+    assert!(page.contains("GLV-1, 50, 7.50") && page.contains("Spring deal"));
+    // A bad line changes nothing and says why.
+    let r = c.post("/admin/pricing/contracts/C-77", &[("lines", "GLV-1, 1, -3")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(quoted(&app, &t, "A-10001", "GLV-1", 60).await["unit_price"], "7.50");
+    // A price list: set a tier, then remove it; the rest stays.
+    let r = c
+        .post("/admin/pricing/lists/BASE/prices", &[("lines", "BOX-10, 1, 2.00\nGLV-1, 10, 9.00"), ("action", "set")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(quoted(&app, &t, "A-10002", "GLV-1", 10).await["unit_price"], "9.00");
+    c.post("/admin/pricing/lists/BASE/prices", &[("lines", "GLV-1, 10, 0"), ("action", "remove")]).await;
+    assert_eq!(quoted(&app, &t, "A-10002", "GLV-1", 10).await["unit_price"], "10.00");
+    assert_eq!(quoted(&app, &t, "A-10002", "BOX-10", 1).await["unit_price"], "2.00");
+    // Reps cannot.
+    let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
+    let mut r = app.signed_in(&rep.email).await;
+    assert_eq!(r.get("/admin/pricing").await.status, StatusCode::FORBIDDEN);
+}

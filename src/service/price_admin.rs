@@ -279,3 +279,76 @@ pub async fn upsert_price_list(db: &Db, now: i64, actor: &Actor<'_>, d: &PriceLi
     tx.commit().await?;
     Ok(Upserted { created, changed })
 }
+
+/// Parses "SKU, min_qty, price" lines (comma, semicolon or tab; min_qty optional) as staff paste
+/// them into the pricing pages; every unreadable line is reported.
+pub fn parse_price_lines(text: &str) -> Result<Vec<PriceInput>, Vec<FieldError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.to_lowercase().starts_with("sku") {
+            continue;
+        }
+        let cells: Vec<&str> = line.split([',', ';', '\t']).map(str::trim).collect();
+        let (sku, min, price) = match cells.as_slice() {
+            [sku, price] => (*sku, "1", *price),
+            [sku, min, price] => (*sku, *min, *price),
+            _ => {
+                errors.push(FieldError {
+                    field: format!("line {}", i + 1),
+                    message: format!("“{line}”: use SKU, min_qty, price"),
+                });
+                continue;
+            }
+        };
+        match min.parse::<i64>() {
+            Ok(min_qty) => out.push(PriceInput { sku: sku.to_string(), min_qty, unit_price: price.to_string() }),
+            Err(_) => errors
+                .push(FieldError {
+                    field: format!("line {}", i + 1), message: format!("“{min}” is not a quantity")
+                }),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// Sets (adds or changes) some prices of a price list, or removes them (`remove`: the price is
+/// ignored), without touching the rest — how staff edit a 100,000-price base list.
+pub async fn set_list_prices(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    code: &str,
+    lines: &[PriceInput],
+    remove: bool,
+) -> ServiceResult<u64> {
+    require_pricing_admin(actor)?;
+    let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
+    let mut problems = Vec::new();
+    let lines: Vec<PriceInput> = if remove {
+        lines.iter().map(|l| PriceInput { unit_price: "0".into(), ..l.clone() }).collect()
+    } else {
+        lines.to_vec()
+    };
+    let items = check_prices(db, &lines, &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let mut tx = db.begin().await?;
+    let mut changed = 0;
+    for (product, min_qty, price) in &items {
+        if remove {
+            changed += pricing::delete_list_price(&mut tx, &list.id, product, *min_qty).await?;
+        } else {
+            pricing::set_list_price(&mut tx, &list.id, product, *min_qty, *price).await?;
+            changed += 1;
+        }
+    }
+    let summary = json!({ "code": list.code, "lines": items.len(), "removed": remove });
+    audit(&mut tx, Some(actor), now, "price_list.prices_set", ("price_list", &list.id), None, Some(summary.clone()))
+        .await?;
+    crate::store::audit::enqueue(&mut tx, "prices.changed", &summary, now).await?;
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -433,3 +433,112 @@ pub async fn replace_prices(tx: &mut Tx, owner: PriceOwner<'_>, items: &[(String
     super::bulk_insert(tx, table, &columns, &rows).await?;
     Ok(true)
 }
+
+/// A price list with how many prices it holds and whom it is assigned to (for the staff page).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PriceListSummary {
+    #[sqlx(flatten)]
+    pub list: PriceListRow,
+    pub prices: i64,
+    pub assignments: i64,
+}
+
+pub async fn price_lists(db: &Db) -> StoreResult<Vec<PriceListSummary>> {
+    on_db!(db, |c| sqlx::query_as::<_, PriceListSummary>(
+        "SELECT l.id, l.code, l.name, l.is_base, l.priority, l.valid_from, l.valid_to,
+                (SELECT COUNT(*) FROM price_list_items i WHERE i.price_list_id = l.id) AS prices,
+                (SELECT COUNT(*) FROM price_list_assignments a WHERE a.price_list_id = l.id) AS assignments
+         FROM price_lists l ORDER BY l.is_base DESC, l.priority, l.code"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Who a price list applies to: account and group names.
+pub async fn assignment_names(db: &Db, list_id: &str) -> StoreResult<Vec<String>> {
+    on_db!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT COALESCE(ac.number || ' ' || ac.name, 'Group: ' || g.name) FROM price_list_assignments a
+         LEFT JOIN accounts ac ON ac.id = a.account_id LEFT JOIN account_groups g ON g.id = a.group_id
+         WHERE a.price_list_id = $1 ORDER BY 1"
+    )
+    .bind(list_id)
+    .fetch_all(c)
+    .await)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ContractSummary {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub account_id: String,
+    pub account_number: String,
+    pub account_name: String,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+    pub prices: i64,
+}
+
+const CONTRACT_SUMMARY: &str =
+    "SELECT k.id, k.number, k.name, k.account_id, a.number AS account_number, a.name AS account_name,
+    k.valid_from, k.valid_to, (SELECT COUNT(*) FROM contract_prices p WHERE p.contract_id = k.id) AS prices
+    FROM contracts k JOIN accounts a ON a.id = k.account_id";
+
+/// Contracts by number after `after`, matching a contract number or account name / number.
+pub async fn contracts_page(db: &Db, term: &str, after: &str, limit: i64) -> StoreResult<Vec<ContractSummary>> {
+    let sql = format!(
+        "{CONTRACT_SUMMARY} WHERE k.number > $1 AND ($2 = '' OR LOWER(k.number) LIKE $3 ESCAPE '\\' OR LOWER(a.name) LIKE $3 ESCAPE '\\' OR LOWER(a.number) LIKE $3 ESCAPE '\\')
+         ORDER BY k.number LIMIT $4"
+    );
+    on_db!(db, |c| sqlx::query_as::<_, ContractSummary>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(after)
+        .bind(term.trim())
+        .bind(super::like_pattern(term))
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn contract_by_number(db: &Db, number: &str) -> StoreResult<Option<ContractSummary>> {
+    let sql = format!("{CONTRACT_SUMMARY} WHERE k.number = $1");
+    on_db!(db, |c| sqlx::query_as::<_, ContractSummary>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(number)
+        .fetch_optional(c)
+        .await)
+}
+
+/// The prices of a list or contract as (SKU, product name, min qty, price), by SKU, after a SKU.
+pub async fn prices_page(
+    db: &Db,
+    owner: PriceOwner<'_>,
+    after_sku: &str,
+    limit: i64,
+) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    let (table, key, id) = match owner {
+        PriceOwner::List(id) => ("price_list_items", "price_list_id", id),
+        PriceOwner::Contract(id) => ("contract_prices", "contract_id", id),
+    };
+    let sql = format!(
+        "SELECT p.sku, p.name, x.min_qty, x.unit_price FROM {table} x JOIN products p ON p.id = x.product_id
+         WHERE x.{key} = $1 AND p.sku > $2 ORDER BY p.sku, x.min_qty LIMIT $3"
+    );
+    on_db!(db, |c| sqlx::query_as::<_, (String, String, i64, i64)>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .bind(after_sku)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// Removes one tier of a list's price.
+pub async fn delete_list_price(tx: &mut Tx, list_id: &str, product_id: &str, min_qty: i64) -> StoreResult<u64> {
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM price_list_items WHERE price_list_id = $1 AND product_id = $2 AND min_qty = $3"
+    )
+    .bind(list_id)
+    .bind(product_id)
+    .bind(min_qty)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}

@@ -10,6 +10,7 @@ mod imports;
 mod ordering;
 mod orders;
 mod portal;
+mod pricing_admin;
 mod products_admin;
 pub mod session;
 mod shell;
@@ -70,6 +71,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(ordering::router())
         .merge(orders::router())
         .merge(imports::router())
+        .merge(pricing_admin::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()
         .merge(pages)

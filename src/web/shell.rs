@@ -62,6 +62,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         items.push(("/admin/accounts", "Accounts"));
         if p.can(Permission::ManageCatalog) {
             items.push(("/admin/products", "Products"));
+            items.push(("/admin/pricing", "Pricing"));
         }
         items.push(("/admin/staff", "Staff"));
     }

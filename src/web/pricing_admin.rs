@@ -1,0 +1,247 @@
+//! Staff pricing pages: every price list (with whom it applies to) and contract, their prices, and
+//! editing them — a contract as a whole, a (possibly huge) price list by setting or removing some
+//! prices. The same service functions as the API's upserts.
+
+use super::AppState;
+use super::error::WebError;
+use super::session::Ctx;
+use super::shell::Shell;
+use crate::domain::auth::Permission;
+use crate::domain::money::Money;
+use crate::service::ServiceError;
+use crate::service::price_admin::{self, ContractDoc, Validity, parse_price_lines};
+use crate::store::pricing::{self, ContractSummary, PriceListRow, PriceListSummary, PriceOwner};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/pricing", get(overview).post(new_contract))
+        .route("/admin/pricing/lists/{code}", get(list_page))
+        .route("/admin/pricing/lists/{code}/prices", post(list_prices))
+        .route("/admin/pricing/contracts/{number}", get(contract_page).post(save_contract))
+}
+
+const PAGE: i64 = 100;
+
+fn require(ctx: &Ctx) -> Result<(), WebError> {
+    let p = &ctx.session.principal;
+    match p.can(Permission::ManageCatalog) {
+        true => Ok(()),
+        false if p.is_staff() => Err(WebError::Forbidden),
+        false => Err(WebError::NotFound),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    after: String,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pricing.html")]
+struct Overview {
+    shell: Shell,
+    lists: Vec<PriceListSummary>,
+    contracts: Vec<ContractSummary>,
+    q: String,
+    next: Option<String>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, WebError> {
+    require(&ctx)?;
+    let db = &state.db;
+    let mut contracts = pricing::contracts_page(db, &q.q, &q.after, PAGE + 1).await.map_err(ServiceError::from)?;
+    let next = (contracts.len() as i64 > PAGE).then(|| {
+        contracts.truncate(PAGE as usize);
+        contracts.last().map(|c| {
+            serde_urlencoded::to_string([("q", q.q.as_str()), ("after", c.number.as_str())]).unwrap_or_default()
+        })
+    });
+    let page = Overview {
+        shell: Shell::new(&ctx, "Pricing").with_notice(q.notice.as_deref()),
+        lists: pricing::price_lists(db).await.map_err(ServiceError::from)?,
+        contracts,
+        q: q.q,
+        next: next.flatten(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct NewContractForm {
+    number: String,
+    account: String,
+}
+
+async fn new_contract(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<NewContractForm>,
+) -> Result<Redirect, WebError> {
+    let doc = ContractDoc {
+        number: f.number.clone(),
+        account: f.account,
+        name: String::new(),
+        validity: Validity::default(),
+        prices: Vec::new(),
+    };
+    let r = price_admin::upsert_contract(&state.db, state.now(), &ctx.actor(), &doc).await?;
+    if !r.created {
+        return Err(ServiceError::invalid("number", format!("Contract {} already exists.", f.number.trim())).into());
+    }
+    Ok(Redirect::to(&format!("/admin/pricing/contracts/{}?notice=saved", urlencode(f.number.trim()))))
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)]).map(|e| e[2..].to_string()).unwrap_or_default()
+}
+
+/// A price row for the pages: SKU, product name, tier, price.
+pub struct PriceRow {
+    pub sku: String,
+    pub name: String,
+    pub min_qty: i64,
+    pub price: Money,
+}
+
+fn rows(raw: Vec<(String, String, i64, i64)>) -> Vec<PriceRow> {
+    raw.into_iter().map(|(sku, name, min_qty, p)| PriceRow { sku, name, min_qty, price: Money::from_raw(p) }).collect()
+}
+
+#[derive(Template)]
+#[template(path = "price_list.html")]
+struct ListPage {
+    shell: Shell,
+    list: PriceListRow,
+    assigned: Vec<String>,
+    prices: Vec<PriceRow>,
+    next: Option<String>,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, WebError> {
+    require(&ctx)?;
+    let db = &state.db;
+    let list = pricing::price_list_by_code(db, &code).await.map_err(ServiceError::from)?.ok_or(WebError::NotFound)?;
+    let mut prices = rows(
+        pricing::prices_page(db, PriceOwner::List(&list.id), &q.after, PAGE + 1).await.map_err(ServiceError::from)?,
+    );
+    // A SKU's tiers stay on one page: the next page starts after the last whole SKU.
+    let next = if prices.len() as i64 > PAGE {
+        prices.truncate(PAGE as usize);
+        prices.last().map(|p| p.sku.clone())
+    } else {
+        None
+    };
+    let page = ListPage {
+        shell: Shell::new(&ctx, format!("Price list {}", list.name)).with_notice(q.notice.as_deref()),
+        assigned: pricing::assignment_names(db, &list.id).await.map_err(ServiceError::from)?,
+        list,
+        prices,
+        next,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct PricesForm {
+    lines: String,
+    #[serde(default)]
+    action: String,
+}
+
+async fn list_prices(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(f): Form<PricesForm>,
+) -> Result<Redirect, WebError> {
+    let lines = parse_price_lines(&f.lines).map_err(ServiceError::Invalid)?;
+    price_admin::set_list_prices(&state.db, state.now(), &ctx.actor(), &code, &lines, f.action == "remove").await?;
+    Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))))
+}
+
+#[derive(Template)]
+#[template(path = "contract.html")]
+struct ContractPage {
+    shell: Shell,
+    k: ContractSummary,
+    lines: String,
+    prices: Vec<PriceRow>,
+}
+
+async fn contract_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Html<String>, WebError> {
+    require(&ctx)?;
+    let db = &state.db;
+    let k = pricing::contract_by_number(db, &number).await.map_err(ServiceError::from)?.ok_or(WebError::NotFound)?;
+    let prices =
+        rows(pricing::prices_page(db, PriceOwner::Contract(&k.id), "", 100_000).await.map_err(ServiceError::from)?);
+    let lines = prices
+        .iter()
+        .map(|p| format!("{}, {}, {}", p.sku, p.min_qty, p.price.to_plain()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let page = ContractPage {
+        shell: Shell::new(&ctx, format!("Contract {}", k.number)).with_notice(q.notice.as_deref()),
+        k,
+        lines,
+        prices,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct ContractForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    valid_from: String,
+    #[serde(default)]
+    valid_to: String,
+    #[serde(default)]
+    lines: String,
+}
+
+async fn save_contract(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<ContractForm>,
+) -> Result<Redirect, WebError> {
+    require(&ctx)?;
+    let k =
+        pricing::contract_by_number(&state.db, &number).await.map_err(ServiceError::from)?.ok_or(WebError::NotFound)?;
+    let prices = parse_price_lines(&f.lines).map_err(ServiceError::Invalid)?;
+    let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    let doc = ContractDoc {
+        number: k.number.clone(),
+        account: k.account_id.clone(),
+        name: f.name,
+        validity: Validity { valid_from: some(f.valid_from), valid_to: some(f.valid_to) },
+        prices,
+    };
+    price_admin::upsert_contract(&state.db, state.now(), &ctx.actor(), &doc).await?;
+    Ok(Redirect::to(&format!("/admin/pricing/contracts/{}?notice=saved", urlencode(&k.number))))
+}
