@@ -58,18 +58,12 @@ pub async fn levels(db: &Db, product_ids: &[String]) -> StoreResult<Vec<StockRow
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ph: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT product_id, warehouse_id, on_hand, reserved, incoming, incoming_eta FROM stock_levels WHERE product_id IN ({})",
-        ph.join(", ")
+        db.json_values("$1")
     );
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for id in product_ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })
+    let list = super::json_list(product_ids);
+    on_db!(db, |c| sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
 }
 
 /// Sums one product's warehouse rows; the ETA is the earliest of the incoming stock.

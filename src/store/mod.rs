@@ -175,6 +175,17 @@ impl Db {
         on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
     }
 
+    /// A subquery yielding the values of a JSON array of strings bound as parameter `param` (e.g.
+    /// `$2`; bind [`json_list`]). Long `IN` lists use one parameter this way: the SQLite driver
+    /// binds each numbered parameter by scanning the statement's parameter names, so a list of a
+    /// thousand `$n` costs a million comparisons per statement.
+    pub fn json_values(&self, param: &str) -> String {
+        match self {
+            Db::Sqlite(..) => format!("SELECT value FROM json_each({param})"),
+            Db::Postgres(_) => format!("SELECT jsonb_array_elements_text({param}::jsonb)"),
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
@@ -216,6 +227,11 @@ impl Tx {
         .fetch_one(c)
         .await)
     }
+}
+
+/// A JSON array of strings, to bind for [`Db::json_values`].
+pub fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
 }
 
 /// True when `err` is a unique-constraint violation (duplicate e-mail, number, external id).

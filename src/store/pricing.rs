@@ -153,10 +153,6 @@ struct SourceRow {
     unit_price: i64,
 }
 
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Every price source that could apply to `account_id` for each of `product_ids`: its contracts,
 /// the lists assigned to it and to its group, and the base list. Validity is left to the domain.
 pub async fn sources_for(
@@ -168,7 +164,7 @@ pub async fn sources_for(
     if product_ids.is_empty() {
         return Ok(out);
     }
-    let ph = placeholders(2, product_ids.len());
+    let ph = db.json_values("$2");
     // Kind per list: 'base', 'account' (assigned to the account itself) or 'group'.
     let sql = format!(
         "SELECT c.id AS source_id, c.number AS name, CAST(0 AS BIGINT) AS priority, c.valid_from, c.valid_to, 'contract' AS kind,
@@ -186,13 +182,12 @@ pub async fn sources_for(
            AND (l.is_base OR EXISTS (SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = l.id
                   AND (x.account_id = $1 OR x.group_id = (SELECT group_id FROM accounts WHERE id = $1))))"
     );
-    let rows = on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, SourceRow>(sqlx::AssertSqlSafe(sql.clone())).bind(account_id);
-        for id in product_ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?;
+    let list = super::json_list(product_ids);
+    let rows = on_db!(db, |c| sqlx::query_as::<_, SourceRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(account_id)
+        .bind(&list)
+        .fetch_all(c)
+        .await)?;
     // Group rows into one source (with its tiers) per product.
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for r in rows {

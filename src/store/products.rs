@@ -407,23 +407,14 @@ async fn rebuild_membership(tx: &mut Tx, only: &str) -> StoreResult<()> {
     Ok(())
 }
 
-fn numbered(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Products by SKU (any that exist; the caller reports the rest).
 pub async fn get_many_by_sku(db: &Db, skus: &[String]) -> StoreResult<Vec<ProductRow>> {
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku IN ({})", numbered(1, skus.len()));
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for s in skus {
-            q = q.bind(s);
-        }
-        q.fetch_all(c).await
-    })
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku IN ({})", db.json_values("$1"));
+    let list = super::json_list(skus);
+    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
 }
 
 /// Which of `product_ids` the account may see.
@@ -437,16 +428,15 @@ pub async fn visible_subset(
     }
     let sql = format!(
         "SELECT DISTINCT product_id FROM catalog_products WHERE product_id IN ({}) AND catalog_id IN ({})",
-        numbered(2, product_ids.len()),
+        db.json_values("$2"),
         account_catalogs_sql("$1")
     );
-    let rows = on_db!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone())).bind(account_id);
-        for id in product_ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?;
+    let list = super::json_list(product_ids);
+    let rows = on_db!(db, |c| sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(account_id)
+        .bind(&list)
+        .fetch_all(c)
+        .await)?;
     Ok(rows.into_iter().collect())
 }
 
@@ -485,14 +475,9 @@ pub async fn get_many_by(db: &Db, column: ProductKey, keys: &[String]) -> StoreR
         ProductKey::Id => "p.id",
         ProductKey::ExternalId => "p.external_id",
     };
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE {col} IN ({})", numbered(1, keys.len()));
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for s in keys {
-            q = q.bind(s);
-        }
-        q.fetch_all(c).await
-    })
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE {col} IN ({})", db.json_values("$1"));
+    let list = super::json_list(keys);
+    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
 }
 
 #[derive(Clone, Copy, Debug)]
