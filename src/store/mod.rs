@@ -186,6 +186,14 @@ impl Db {
         }
     }
 
+    /// The dialect's aggregate that joins text values with commas.
+    pub fn string_agg(&self, expr: &str) -> String {
+        match self {
+            Db::Sqlite(..) => format!("group_concat({expr}, ',')"),
+            Db::Postgres(_) => format!("string_agg({expr}, ',')"),
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",

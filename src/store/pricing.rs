@@ -149,8 +149,9 @@ struct SourceRow {
     valid_to: Option<String>,
     kind: String,
     product_id: String,
-    min_qty: i64,
-    unit_price: i64,
+    /// `min_qty:unit_price` pairs joined by commas: one row per source and product, because the
+    /// SQLite driver hands rows over one by one and rows, not bytes, are what cost.
+    tiers: String,
 }
 
 /// Every price source that could apply to `account_id` for each of `product_ids`: its contracts,
@@ -166,21 +167,25 @@ pub async fn sources_for(
     }
     let ph = db.json_values("$2");
     // Kind per list: 'base', 'account' (assigned to the account itself) or 'group'.
+    let contract_tiers = db.string_agg("CAST(cp.min_qty AS TEXT) || ':' || CAST(cp.unit_price AS TEXT)");
+    let list_tiers = db.string_agg("CAST(i.min_qty AS TEXT) || ':' || CAST(i.unit_price AS TEXT)");
     let sql = format!(
         "SELECT c.id AS source_id, c.number AS name, CAST(0 AS BIGINT) AS priority, c.valid_from, c.valid_to, 'contract' AS kind,
-                cp.product_id, cp.min_qty, cp.unit_price
+                cp.product_id, {contract_tiers} AS tiers
          FROM contracts c JOIN contract_prices cp ON cp.contract_id = c.id
          WHERE c.account_id = $1 AND cp.product_id IN ({ph})
+         GROUP BY c.id, c.number, c.valid_from, c.valid_to, cp.product_id
          UNION ALL
          SELECT l.id, l.name, l.priority, l.valid_from, l.valid_to,
                 CASE WHEN l.is_base THEN 'base'
                      WHEN EXISTS (SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = l.id AND x.account_id = $1) THEN 'account'
                      ELSE 'group' END,
-                i.product_id, i.min_qty, i.unit_price
+                i.product_id, {list_tiers}
          FROM price_lists l JOIN price_list_items i ON i.price_list_id = l.id
          WHERE i.product_id IN ({ph})
            AND (l.is_base OR EXISTS (SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = l.id
-                  AND (x.account_id = $1 OR x.group_id = (SELECT group_id FROM accounts WHERE id = $1))))"
+                  AND (x.account_id = $1 OR x.group_id = (SELECT group_id FROM accounts WHERE id = $1))))
+         GROUP BY l.id, l.name, l.priority, l.valid_from, l.valid_to, l.is_base, i.product_id"
     );
     let list = super::json_list(product_ids);
     let rows = on_db!(db, |c| sqlx::query_as::<_, SourceRow>(sqlx::AssertSqlSafe(sql.clone()))
@@ -188,8 +193,6 @@ pub async fn sources_for(
         .bind(&list)
         .fetch_all(c)
         .await)?;
-    // Group rows into one source (with its tiers) per product.
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
     for r in rows {
         let kind = match r.kind.as_str() {
             "contract" => SourceKind::Contract,
@@ -197,24 +200,22 @@ pub async fn sources_for(
             "group" => SourceKind::GroupList,
             _ => SourceKind::Base,
         };
-        let list = out.entry(r.product_id.clone()).or_default();
-        let key = (r.product_id.clone(), r.source_id.clone());
-        let tier = Tier { min_qty: r.min_qty, unit_price: Money::from_raw(r.unit_price) };
-        match index.get(&key) {
-            Some(&i) => list[i].tiers.push(tier),
-            None => {
-                index.insert(key, list.len());
-                list.push(PriceSource {
-                    kind,
-                    id: r.source_id,
-                    name: r.name,
-                    priority: r.priority,
-                    valid_from: parse_date(r.valid_from.as_deref()),
-                    valid_to: parse_date(r.valid_to.as_deref()),
-                    tiers: vec![tier],
-                });
-            }
-        }
+        let mut tiers: Vec<Tier> = r
+            .tiers
+            .split(',')
+            .filter_map(|t| t.split_once(':'))
+            .filter_map(|(q, p)| Some(Tier { min_qty: q.parse().ok()?, unit_price: Money::from_raw(p.parse().ok()?) }))
+            .collect();
+        tiers.sort_by_key(|t| t.min_qty);
+        out.entry(r.product_id).or_default().push(PriceSource {
+            kind,
+            id: r.source_id,
+            name: r.name,
+            priority: r.priority,
+            valid_from: parse_date(r.valid_from.as_deref()),
+            valid_to: parse_date(r.valid_to.as_deref()),
+            tiers,
+        });
     }
     Ok(out)
 }
