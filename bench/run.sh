@@ -127,4 +127,4 @@ ADDED=$(curl -s -H "$COOKIE" -H "Origin: $BASE" -H "Content-Type: application/x-
 echo "--- quick order, 500 pasted lines ($ADDED), one client: wrk -t1 -c1 -d$DURATION"
 wrk -t1 -c1 -d"$DURATION" --latency -H "$COOKIE" -s "$QLUA" "$BASE/portal/quick-order" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
 fi
-echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
+echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')  now: $(grep -E 'RssAnon|RssFile' /proc/$PID/status | awk '{printf "%s %.0f MB  ", $1, $2/1024}')(RssFile is the memory-mapped database, shared with the OS page cache)"
