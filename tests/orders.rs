@@ -584,3 +584,18 @@ async fn viewers_see_orders_but_never_change_them() {
     assert_eq!(v.post("/portal/quick-order", &[("lines", "GLV-1 1")]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("SELECT COUNT(*) FROM cart_lines").await, 0);
 }
+
+#[tokio::test]
+async fn a_past_order_goes_back_to_the_cart_at_todays_prices() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut c = app.signed_in(&f.buyer_a.email).await;
+    assert_eq!(web_checkout(&mut c, "GLV-1", "3", "").await.status, StatusCode::SEE_OTHER);
+    let number = c.get("/portal/orders").await.attr("data-order=\"");
+    let review = c.get(&format!("/portal/reorder/order/{number}")).await;
+    assert!(review.body.contains("Change it in the cart instead"));
+    let r = c.post("/portal/reorder/to-cart", &[("source", &format!("order:{number}"))]).await;
+    assert_eq!(r.location(), "/portal/cart");
+    let cart = c.get("/portal/cart").await.body;
+    assert!(cart.contains("data-sku=\"GLV-1\"") && cart.contains("value=\"3\""), "{cart}");
+}

@@ -516,3 +516,21 @@ pub async fn place_reorder(
     let req = super::orders::PlaceOrder { account_id: account_id.to_string(), lines, header, clear_cart: false };
     super::orders::place_order(db, now, actor, &req, idem, |o, _| (201, o.id.clone())).await
 }
+
+/// "Change it in the cart instead": the orderable lines of a past order or list go to the cart.
+pub async fn reorder_to_cart(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    source: ReorderSource<'_>,
+) -> ServiceResult<usize> {
+    let review = reorder_review(db, now, actor, account_id, source).await?;
+    let lines: Vec<LineInput> = review
+        .eval
+        .lines
+        .iter()
+        .map(|l| LineInput { product: ProductRef::Id(l.product.id.clone()), quantity: l.quantity })
+        .collect();
+    Ok(add_to_cart(db, now, actor, account_id, &lines).await?.1)
+}

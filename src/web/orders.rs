@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/reorder/order/{number}", get(reorder_order))
         .route("/portal/reorder/list/{id}", get(reorder_list))
         .route("/portal/reorder", post(reorder_place))
+        .route("/portal/reorder/to-cart", post(reorder_to_cart))
         .route("/accounts/{id}/act", post(act_for))
         .route("/act/exit", post(act_exit))
         .route("/orders", get(staff_orders))
@@ -666,6 +667,21 @@ async fn reorder_place(
     })
     .await?;
     Ok(Redirect::to(&format!("/portal/orders/{number}?placed=1")))
+}
+
+async fn reorder_to_cart(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ReorderForm>,
+) -> Result<Redirect, WebError> {
+    let account_id = working(&ctx)?;
+    let source = match f.source.split_once(':') {
+        Some(("order", n)) => ReorderSource::Order(n),
+        Some(("list", id)) => ReorderSource::List(id),
+        _ => return Err(WebError::BadRequest("Unknown reorder source.".into())),
+    };
+    carts::reorder_to_cart(&state.db, state.now(), &ctx.order_actor(), &account_id, source).await?;
+    Ok(Redirect::to("/portal/cart"))
 }
 
 // ---- Acting for a customer ----
