@@ -599,3 +599,21 @@ async fn a_past_order_goes_back_to_the_cart_at_todays_prices() {
     let cart = c.get("/portal/cart").await.body;
     assert!(cart.contains("data-sku=\"GLV-1\"") && cart.contains("value=\"3\""), "{cart}");
 }
+
+#[tokio::test]
+async fn the_filtered_history_downloads_as_csv_of_the_buyers_own_orders() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.buyer_a.email).await;
+    web_checkout(&mut a, "GLV-1", "2", "PO-ONE").await;
+    web_checkout(&mut a, "BO-1", "1", "PO-TWO").await;
+    let all = a.get("/portal/orders.csv").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.body.lines().count(), 3, "header + one line per order line: {}", all.body);
+    let one = a.get("/portal/orders.csv?po=PO-ONE").await.body;
+    assert_eq!(one.lines().count(), 2);
+    assert!(one.contains("PO-ONE") && one.contains("GLV-1") && !one.contains("PO-TWO"));
+    let mut b = app.signed_in(&f.buyer_b.email).await;
+    let theirs = b.get("/portal/orders.csv").await.body;
+    assert_eq!(theirs.lines().count(), 1, "B's download holds none of A's orders");
+}

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/portal/checkout", get(checkout_page).post(checkout_place))
         .route("/portal/orders", get(portal_orders))
+        .route("/portal/orders.csv", get(history_csv))
         .route("/portal/orders/{number}", get(portal_order))
         .route("/portal/orders/{number}/csv", get(order_csv))
         .route("/portal/reorder/order/{number}", get(reorder_order))
@@ -271,6 +272,8 @@ struct OrdersPage {
     /// Who placed orders for this account (the "placed by" filter); empty on the staff list.
     placers: Vec<(String, String)>,
     can_order: bool,
+    /// The current filters, for the CSV download of the same history.
+    csv_query: String,
     next_page: Option<String>,
 }
 
@@ -328,7 +331,19 @@ async fn render_orders(
     } else {
         crate::store::orders::placers(&state.db, &q.account).await.map_err(ServiceError::from)?
     };
+    let csv_query = serde_urlencoded::to_string([
+        ("status", q.status.as_str()),
+        ("channel", q.channel.as_str()),
+        ("from", q.from.as_str()),
+        ("to", q.to.as_str()),
+        ("po", q.po.as_str()),
+        ("sku", q.sku.as_str()),
+        ("q", q.q.as_str()),
+        ("placed_by", q.placed_by.as_str()),
+    ])
+    .unwrap_or_default();
     let page = OrdersPage {
+        csv_query,
         placers,
         can_order: can_order(ctx),
         shell: Shell::new(ctx, if staff { "Orders" } else { "Order history" }),
@@ -516,39 +531,38 @@ async fn staff_order(
     render_order(&state, &ctx, &number, "/orders", q).await
 }
 
-/// The order's lines as CSV (for the buyer's own systems); cells are neutralised against formulas.
-async fn order_csv(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> Result<Response, WebError> {
-    let v = orders::order_view(&state.db, &ctx.order_actor(), &number).await?;
-    if !ctx.session.principal.is_staff() && Some(v.order.account_id.as_str()) != ctx.working_account() {
-        return Err(WebError::NotFound);
-    }
-    let mut w = csv::Writer::from_writer(Vec::new());
+const CSV_COLUMNS: [&str; 15] = [
+    "order_number",
+    "po_number",
+    "placed_at",
+    "status",
+    "channel",
+    "line",
+    "sku",
+    "name",
+    "quantity",
+    "uom",
+    "unit_price",
+    "line_total",
+    "backordered",
+    "price_source",
+    "price_explanation",
+];
+
+/// Writes an order's lines as CSV rows; text cells are neutralised against spreadsheet formulas.
+fn write_order(
+    w: &mut csv::Writer<Vec<u8>>,
+    o: &OrderRow,
+    lines: &[crate::store::orders::OrderLineRow],
+) -> Result<(), WebError> {
     let n = crate::domain::import::neutralise_cell;
-    let io = |e: csv::Error| WebError::BadRequest(e.to_string());
-    w.write_record([
-        "order_number",
-        "po_number",
-        "placed_at",
-        "status",
-        "line",
-        "sku",
-        "name",
-        "quantity",
-        "uom",
-        "unit_price",
-        "line_total",
-        "backordered",
-        "price_source",
-        "price_explanation",
-    ])
-    .map_err(io)?;
-    let o = &v.order;
-    for l in &v.lines {
+    for l in lines {
         w.write_record([
             n(&o.number),
             n(&o.po_number),
             datetime(o.placed_at),
             o.status.clone(),
+            o.channel.clone(),
             l.line_no.to_string(),
             n(&l.sku),
             n(&l.name),
@@ -560,17 +574,65 @@ async fn order_csv(State(state): State<AppState>, ctx: Ctx, Path(number): Path<S
             l.price_source.clone(),
             n(&l.price_explanation),
         ])
-        .map_err(io)?;
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
     }
+    Ok(())
+}
+
+fn csv_response(w: csv::Writer<Vec<u8>>, file: &str) -> Result<Response, WebError> {
     let body = w.into_inner().map_err(|e| WebError::BadRequest(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.csv\"", o.number)),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.csv\"")),
         ],
         body,
     )
         .into_response())
+}
+
+/// The order's lines as CSV (for the buyer's own systems).
+async fn order_csv(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> Result<Response, WebError> {
+    let v = orders::order_view(&state.db, &ctx.order_actor(), &number).await?;
+    if !ctx.session.principal.is_staff() && Some(v.order.account_id.as_str()) != ctx.working_account() {
+        return Err(WebError::NotFound);
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    write_order(&mut w, &v.order, &v.lines)?;
+    csv_response(w, &v.order.number)
+}
+
+/// The most orders one history download holds.
+const CSV_MAX_ORDERS: usize = 10_000;
+
+/// The filtered history as CSV: one row per order line, newest order first.
+async fn history_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(mut q): Query<HistoryQuery>,
+) -> Result<Response, WebError> {
+    q.account = working(&ctx)?;
+    let actor = ctx.order_actor();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let mut after: Option<(i64, String)> = None;
+    let mut written = 0;
+    loop {
+        let page =
+            orders::list_orders(&state.db, &actor, q.filter(), after.as_ref().map(|(a, i)| (*a, i.as_str())), 500)
+                .await?;
+        for o in &page {
+            let lines = crate::store::orders::lines(&state.db, &o.id).await.map_err(ServiceError::from)?;
+            write_order(&mut w, o, &lines)?;
+        }
+        written += page.len();
+        match page.last() {
+            Some(o) if page.len() == 500 && written < CSV_MAX_ORDERS => after = Some((o.placed_at, o.id.clone())),
+            _ => break,
+        }
+    }
+    csv_response(w, "orders")
 }
 
 // ---- Two-click reorder ----
