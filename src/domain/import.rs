@@ -25,7 +25,7 @@ impl fmt::Display for RowError {
 /// The columns of a contract price file, in export order.
 pub const CONTRACT_PRICE_COLUMNS: [&str; 8] =
     ["contract_number", "account", "contract_name", "valid_from", "valid_to", "sku", "min_qty", "unit_price"];
-const REQUIRED: [&str; 4] = ["contract_number", "account", "sku", "unit_price"];
+pub const CONTRACT_PRICE_REQUIRED: [&str; 4] = ["contract_number", "account", "sku", "unit_price"];
 
 /// A contract price as read from a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct ContractPriceRow {
 
 /// Checks the header of a contract price file.
 pub fn check_header(header: &[String]) -> Vec<RowError> {
-    check_columns(header, &CONTRACT_PRICE_COLUMNS, &REQUIRED)
+    check_columns(header, &CONTRACT_PRICE_COLUMNS, &CONTRACT_PRICE_REQUIRED)
 }
 
 /// Checks a header against a kind's columns: every required column present, no unknown or

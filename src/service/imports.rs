@@ -40,6 +40,87 @@ pub struct ImportReport {
     pub prices_changed: u64,
 }
 
+/// An import file being read: RFC 4180 via the csv crate, cells trimmed, the header lower-cased and
+/// checked against the kind's columns before anything else is read.
+pub(crate) struct CsvFile<R: Read> {
+    csv: csv::Reader<R>,
+    index: HashMap<String, usize>,
+}
+
+/// The cells of one data row, by column name (empty when the column is absent).
+pub(crate) struct Cells<'r> {
+    record: &'r csv::StringRecord,
+    index: &'r HashMap<String, usize>,
+}
+
+impl<'r> Cells<'r> {
+    /// The cell, with an export's formula neutralisation undone.
+    pub fn get(&self, column: &str) -> &'r str {
+        import::restore_cell(self.index.get(column).and_then(|&i| self.record.get(i)).unwrap_or(""))
+    }
+}
+
+impl<R: Read> CsvFile<R> {
+    pub fn open(reader: R, columns: &[&str], required: &[&str]) -> Result<CsvFile<R>, ImportError> {
+        let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
+        let header: Vec<String> = match csv.headers() {
+            Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
+            Err(e) => {
+                return Err(ImportError::Invalid(vec![RowError {
+                    line: 1,
+                    column: "-".into(),
+                    reason: format!("cannot read the header: {e}"),
+                }]));
+            }
+        };
+        let errors = import::check_columns(&header, columns, required);
+        if !errors.is_empty() {
+            return Err(ImportError::Invalid(errors));
+        }
+        let index = header.into_iter().enumerate().map(|(i, h)| (h, i)).collect();
+        Ok(CsvFile { csv, index })
+    }
+
+    pub fn has_column(&self, column: &str) -> bool {
+        self.index.contains_key(column)
+    }
+
+    /// Calls `row` with the line number and cells of every non-empty data row, and `progress` with
+    /// the rows read every `every` rows and at the end. A malformed row ends reading (the rest of
+    /// the file cannot be trusted) and is reported in `errors`.
+    pub fn for_each_row(
+        &mut self,
+        every: u64,
+        mut progress: impl FnMut(u64),
+        errors: &mut Vec<RowError>,
+        mut row: impl FnMut(u64, &Cells<'_>, &mut Vec<RowError>),
+    ) {
+        let mut record = csv::StringRecord::new();
+        let mut count = 0u64;
+        loop {
+            match self.csv.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
+                    break;
+                }
+            }
+            count += 1;
+            if count % every == 0 {
+                progress(count);
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            row(line, &Cells { record: &record, index: &self.index }, errors);
+        }
+        progress(count);
+    }
+}
+
 fn require_catalog_admin(actor: &Actor<'_>) -> Result<(), ServiceError> {
     match actor.principal.can(Permission::ManageCatalog) {
         true => Ok(()),
@@ -58,50 +139,15 @@ pub async fn import_contract_prices<R: Read>(
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     require_catalog_admin(actor)?;
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
-    let header: Vec<String> = match csv.headers() {
-        Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
-        Err(e) => {
-            return Err(ImportError::Invalid(vec![RowError {
-                line: 1,
-                column: "-".into(),
-                reason: format!("cannot read the header: {e}"),
-            }]));
-        }
-    };
-    let mut errors = import::check_header(&header);
-    if !errors.is_empty() {
-        return Err(ImportError::Invalid(errors));
-    }
-    let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let mut file = CsvFile::open(reader, &CONTRACT_PRICE_COLUMNS, &import::CONTRACT_PRICE_REQUIRED)?;
     let skus = products::sku_index(db).await?;
     let account_refs = accounts::reference_index(db).await?;
     let existing = pricing::contracts_by_number(db).await?;
 
     let mut rows: Vec<ContractPriceRow> = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut count = 0u64;
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
-                // A malformed row ends reading: the rest of the file cannot be trusted.
-                break;
-            }
-        }
-        count += 1;
-        if count % 50_000 == 0 {
-            progress(count);
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let get = |col: &str| import::restore_cell(index.get(col).and_then(|&i| record.get(i)).unwrap_or(""));
-        match import::parse_contract_price(line, get) {
+    let mut errors = Vec::new();
+    file.for_each_row(50_000, &mut progress, &mut errors, |line, cells, errors| {
+        match import::parse_contract_price(line, |c| cells.get(c)) {
             Err(mut e) => errors.append(&mut e),
             Ok(row) => {
                 if !skus.contains_key(row.sku.as_str()) {
@@ -128,8 +174,7 @@ pub async fn import_contract_prices<R: Read>(
                 rows.push(row);
             }
         }
-    }
-    progress(count);
+    });
     errors.extend(import::check_contract_rows(&rows));
     if !errors.is_empty() {
         errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));

@@ -6,7 +6,7 @@
 //! `attributes` holds `key=value` pairs separated by `;` (e.g. `Material=Nitrile; Size=M`).
 
 use super::catalog::{ProductDraft, product_input, require_catalog_admin};
-use super::imports::ImportError;
+use super::imports::{CsvFile, ImportError};
 use super::{Actor, ServiceError, audit};
 use crate::domain::import::{self, RowError};
 use crate::store::products::{self, ProductInput, ProductRow};
@@ -118,22 +118,7 @@ pub async fn import_products<R: Read>(
     mut progress: impl FnMut(u64),
 ) -> Result<ProductImportReport, ImportError> {
     require_catalog_admin(actor)?;
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
-    let header: Vec<String> = match csv.headers() {
-        Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
-        Err(e) => {
-            return Err(ImportError::Invalid(vec![RowError {
-                line: 1,
-                column: "-".into(),
-                reason: format!("cannot read the header: {e}"),
-            }]));
-        }
-    };
-    let mut errors = import::check_columns(&header, &PRODUCT_COLUMNS, &REQUIRED);
-    if !errors.is_empty() {
-        return Err(ImportError::Invalid(errors));
-    }
-    let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let mut file = CsvFile::open(reader, &PRODUCT_COLUMNS, &REQUIRED)?;
     let categories: HashMap<String, String> =
         products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
     let existing: HashMap<String, ProductRow> =
@@ -143,29 +128,10 @@ pub async fn import_products<R: Read>(
     let stored_attrs = products::all_attributes(db).await?;
     let mut inputs: Vec<(u64, ProductInput)> = Vec::new();
     let (mut seen_sku, mut seen_ext) = (HashSet::new(), HashSet::new());
-    let mut record = csv::StringRecord::new();
-    let mut count = 0u64;
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
-                break;
-            }
-        }
-        count += 1;
-        if count % 10_000 == 0 {
-            progress(count);
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let get = |col: &str| import::restore_cell(index.get(col).and_then(|&i| record.get(i)).unwrap_or(""));
+    let mut errors = Vec::new();
+    file.for_each_row(10_000, &mut progress, &mut errors, |line, cells, errors| {
         let mut row_errors = Vec::new();
-        let active = match get("active").to_lowercase().as_str() {
+        let active = match cells.get("active").to_lowercase().as_str() {
             "" | "true" | "yes" | "1" => true,
             "false" | "no" | "0" => false,
             other => {
@@ -179,25 +145,25 @@ pub async fn import_products<R: Read>(
         };
         let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
         let draft = ProductDraft {
-            sku: get("sku").to_string(),
-            name: get("name").to_string(),
-            description: get("description").to_string(),
-            category: opt(get("category")),
-            uom: get("uom").to_string(),
-            pack_size: number(line, "pack_size", get("pack_size"), 1, &mut row_errors),
-            min_qty: number(line, "min_qty", get("min_qty"), 1, &mut row_errors),
-            multiple_qty: number(line, "multiple_qty", get("multiple_qty"), 1, &mut row_errors),
-            max_qty: opt(get("max_qty")).map(|v| number(line, "max_qty", &v, 0, &mut row_errors)),
-            image_url: opt(get("image_url")),
-            regulated_class: opt(get("regulated_class")),
+            sku: cells.get("sku").to_string(),
+            name: cells.get("name").to_string(),
+            description: cells.get("description").to_string(),
+            category: opt(cells.get("category")),
+            uom: cells.get("uom").to_string(),
+            pack_size: number(line, "pack_size", cells.get("pack_size"), 1, &mut row_errors),
+            min_qty: number(line, "min_qty", cells.get("min_qty"), 1, &mut row_errors),
+            multiple_qty: number(line, "multiple_qty", cells.get("multiple_qty"), 1, &mut row_errors),
+            max_qty: opt(cells.get("max_qty")).map(|v| number(line, "max_qty", &v, 0, &mut row_errors)),
+            image_url: opt(cells.get("image_url")),
+            regulated_class: opt(cells.get("regulated_class")),
             active,
-            backorder: if get("backorder_policy").is_empty() {
+            backorder: if cells.get("backorder_policy").is_empty() {
                 "deny".into()
             } else {
-                get("backorder_policy").to_lowercase()
+                cells.get("backorder_policy").to_lowercase()
             },
-            external_id: opt(get("external_id")),
-            attributes: attributes(line, get("attributes"), &mut row_errors),
+            external_id: opt(cells.get("external_id")),
+            attributes: attributes(line, cells.get("attributes"), &mut row_errors),
         };
         match product_input(&draft, &categories) {
             Err(problems) => row_errors.extend(problems.into_iter().map(|(f, m)| RowError {
@@ -234,8 +200,7 @@ pub async fn import_products<R: Read>(
             }
         }
         errors.append(&mut row_errors);
-    }
-    progress(count);
+    });
     if !errors.is_empty() {
         errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
         return Err(ImportError::Invalid(errors));

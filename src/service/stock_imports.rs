@@ -3,7 +3,7 @@
 //! clean file is applied in one transaction through the guarded stock update, each change journaled
 //! as a stock movement. Rows equal to what is stored change nothing (re-importing is a no-op).
 
-use super::imports::ImportError;
+use super::imports::{CsvFile, ImportError};
 use super::{Actor, ServiceError, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
@@ -38,23 +38,8 @@ pub async fn import_stock<R: Read>(
     mut progress: impl FnMut(u64),
 ) -> Result<StockImportReport, ImportError> {
     require_stock_admin(actor)?;
-    let mut csv = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(reader);
-    let header: Vec<String> = match csv.headers() {
-        Ok(h) => h.iter().map(|s| s.to_lowercase()).collect(),
-        Err(e) => {
-            return Err(ImportError::Invalid(vec![RowError {
-                line: 1,
-                column: "-".into(),
-                reason: format!("cannot read the header: {e}"),
-            }]));
-        }
-    };
-    let mut errors = import::check_columns(&header, &STOCK_COLUMNS, &STOCK_REQUIRED);
-    if !errors.is_empty() {
-        return Err(ImportError::Invalid(errors));
-    }
-    let with_incoming = header.iter().any(|h| h == "incoming");
-    let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let mut file = CsvFile::open(reader, &STOCK_COLUMNS, &STOCK_REQUIRED)?;
+    let with_incoming = file.has_column("incoming");
     let skus = products::sku_index(db).await?;
     let warehouses: HashMap<String, String> =
         inventory::warehouses(db).await?.into_iter().map(|w| (w.code.to_uppercase(), w.id)).collect();
@@ -64,28 +49,9 @@ pub async fn import_stock<R: Read>(
         .map(|r| ((r.product_id.clone(), r.warehouse_id.clone()), r))
         .collect();
     let mut rows: Vec<StockRow> = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut count = 0u64;
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(RowError { line, column: "-".into(), reason: format!("not valid CSV: {e}") });
-                break;
-            }
-        }
-        count += 1;
-        if count % 50_000 == 0 {
-            progress(count);
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let get = |col: &str| import::restore_cell(index.get(col).and_then(|&i| record.get(i)).unwrap_or(""));
-        match parse_stock_row(line, with_incoming, get) {
+    let mut errors = Vec::new();
+    file.for_each_row(50_000, &mut progress, &mut errors, |line, cells, errors| {
+        match parse_stock_row(line, with_incoming, |c| cells.get(c)) {
             Err(mut e) => errors.append(&mut e),
             Ok(row) => {
                 let product = skus.get(row.sku.as_str());
@@ -113,8 +79,7 @@ pub async fn import_stock<R: Read>(
                 rows.push(row);
             }
         }
-    }
-    progress(count);
+    });
     errors.extend(check_stock_rows(&rows));
     if !errors.is_empty() {
         errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
