@@ -709,6 +709,15 @@ struct ReorderForm {
     form_token: String,
 }
 
+/// `order:<number>` or `list:<id>`, as the review page's form names what is reordered.
+fn reorder_source(s: &str) -> Result<ReorderSource<'_>, WebError> {
+    match s.split_once(':') {
+        Some(("order", n)) => Ok(ReorderSource::Order(n)),
+        Some(("list", id)) => Ok(ReorderSource::List(id)),
+        _ => Err(WebError::BadRequest("Unknown reorder source.".into())),
+    }
+}
+
 async fn reorder_place(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -717,11 +726,7 @@ async fn reorder_place(
     let account_id = working(&ctx)?;
     let actor = ctx.order_actor();
     let now = state.now();
-    let source = match f.source.split_once(':') {
-        Some(("order", n)) => ReorderSource::Order(n),
-        Some(("list", id)) => ReorderSource::List(id),
-        _ => return Err(WebError::BadRequest("Unknown reorder source.".into())),
-    };
+    let source = reorder_source(&f.source)?;
     let header = OrderHeader { po_number: f.po_number.clone(), ..Default::default() };
     let db = state.db.clone();
     let number = place_once(&state, &ctx, &f.form_token, |key| async move {
@@ -737,11 +742,7 @@ async fn reorder_to_cart(
     Form(f): Form<ReorderForm>,
 ) -> Result<Redirect, WebError> {
     let account_id = working(&ctx)?;
-    let source = match f.source.split_once(':') {
-        Some(("order", n)) => ReorderSource::Order(n),
-        Some(("list", id)) => ReorderSource::List(id),
-        _ => return Err(WebError::BadRequest("Unknown reorder source.".into())),
-    };
+    let source = reorder_source(&f.source)?;
     carts::reorder_to_cart(&state.db, state.now(), &ctx.order_actor(), &account_id, source).await?;
     Ok(Redirect::to("/portal/cart"))
 }
