@@ -37,10 +37,6 @@ pub async fn cart(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str) -> Ser
     evaluate(db, now, account_id, &inputs(&items)).await
 }
 
-pub async fn cart_count(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<usize> {
-    Ok(carts::cart(db, &actor.principal.user_id, account_id).await?.len())
-}
-
 /// Adds lines to the cart after checking each against the catalog, quantity rules and pricing.
 /// Lines that fail are returned with their reasons and nothing of them is added.
 pub async fn add_to_cart(

@@ -3,9 +3,34 @@
 
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
-use crate::store::inventory::{self, StockReason};
+use crate::store::inventory::{self, StockReason, WarehouseRow};
+use crate::store::products::ProductRow;
 use crate::store::{Db, products};
 use serde_json::json;
+
+/// The checks every stock change by a person or integration shares: permission, a reason, and the
+/// product and warehouse it names.
+async fn stock_target(
+    db: &Db,
+    actor: &Actor<'_>,
+    sku: &str,
+    warehouse_code: &str,
+    reason: &str,
+) -> ServiceResult<(ProductRow, WarehouseRow)> {
+    if !actor.principal.can(Permission::ManageCatalog) {
+        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    if reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, damage, ERP sync, …)."));
+    }
+    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let warehouse = inventory::warehouses(db)
+        .await?
+        .into_iter()
+        .find(|w| w.code.eq_ignore_ascii_case(warehouse_code.trim()))
+        .ok_or_else(|| ServiceError::invalid("warehouse", format!("No warehouse with code “{warehouse_code}”.")))?;
+    Ok((product, warehouse))
+}
 
 /// Adds (or with a negative delta removes) on-hand stock of a product in a warehouse, with a reason.
 /// Refused — changing nothing — when it would take stock below zero or below what is reserved.
@@ -18,21 +43,10 @@ pub async fn adjust_stock(
     delta: i64,
     reason: &str,
 ) -> ServiceResult<i64> {
-    if !actor.principal.can(Permission::ManageCatalog) {
-        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
-    }
-    if reason.trim().is_empty() {
-        return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, damage, …)."));
-    }
+    let (product, warehouse) = stock_target(db, actor, sku, warehouse_code, reason).await?;
     if delta == 0 {
         return Err(ServiceError::invalid("delta", "The change must not be zero."));
     }
-    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
-    let warehouse = inventory::warehouses(db)
-        .await?
-        .into_iter()
-        .find(|w| w.code.eq_ignore_ascii_case(warehouse_code.trim()))
-        .ok_or_else(|| ServiceError::invalid("warehouse", format!("No warehouse with code “{warehouse_code}”.")))?;
     let mut tx = db.begin().await?;
     let why =
         StockReason { reason: reason.trim(), actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
@@ -74,21 +88,10 @@ pub async fn set_on_hand(
     on_hand: i64,
     reason: &str,
 ) -> ServiceResult<i64> {
-    if !actor.principal.can(Permission::ManageCatalog) {
-        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
-    }
+    let (product, warehouse) = stock_target(db, actor, sku, warehouse_code, reason).await?;
     if on_hand < 0 {
         return Err(ServiceError::invalid("on_hand", "On hand cannot be negative."));
     }
-    if reason.trim().is_empty() {
-        return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, ERP sync, …)."));
-    }
-    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
-    let warehouse = inventory::warehouses(db)
-        .await?
-        .into_iter()
-        .find(|w| w.code.eq_ignore_ascii_case(warehouse_code.trim()))
-        .ok_or_else(|| ServiceError::invalid("warehouse", format!("No warehouse with code “{warehouse_code}”.")))?;
     let mut tx = db.begin().await?;
     let current = inventory::on_hand_for_update(&mut tx, &product.id, &warehouse.id).await?;
     let delta = on_hand - current;

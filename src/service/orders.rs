@@ -14,7 +14,7 @@ use crate::domain::money::Money;
 use crate::domain::orders::{Channel, LineIssue, OrderDiff, OrderStatus, allocate, diff_lines, diversions};
 use crate::domain::pricing::{ResolvedPrice, resolve};
 use crate::store::accounts::{self, AccountRow};
-use crate::store::orders::{self, NewEvent, OrderFilter, OrderLineRow, OrderRow};
+use crate::store::orders::{self, NewEvent, OrderFilter, OrderLineRow, OrderRow, Settle};
 use crate::store::products::{self, ProductKey, ProductRow};
 use crate::store::{Db, Tx, carts, idempotency, inventory, new_id, pricing};
 use serde_json::json;
@@ -273,11 +273,6 @@ pub(crate) async fn ordering_scope(
         Channel::Phone
     };
     Ok((account, channel))
-}
-
-/// The channel an order by this actor for this account will record (for banners and tests).
-pub async fn channel_for(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Channel> {
-    Ok(ordering_scope(db, actor, account_id).await?.1)
 }
 
 /// Validates the header against the account; returns the ship-to id and its address line.
@@ -670,7 +665,7 @@ pub async fn amend_order(
         )));
     }
     let old_lines = orders::lines_tx(&mut tx, &before.id).await?;
-    orders::release_allocations(&mut tx, &before.id, now).await?;
+    orders::settle_allocations(&mut tx, &before.id, Settle::Release, now).await?;
     let reserved = match reserve_lines(&mut tx, &eval.lines, now).await? {
         Ok(r) => r,
         Err(issues) => return Err(ServiceError::Blocked(issues)),
@@ -806,8 +801,8 @@ async fn change_status(
         )));
     }
     match to {
-        OrderStatus::Cancelled => orders::release_allocations(&mut tx, &before.id, now).await?,
-        OrderStatus::Shipped => orders::consume_allocations(&mut tx, &before.id, now).await?,
+        OrderStatus::Cancelled => orders::settle_allocations(&mut tx, &before.id, Settle::Release, now).await?,
+        OrderStatus::Shipped => orders::settle_allocations(&mut tx, &before.id, Settle::Ship, now).await?,
         _ => {}
     }
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };

@@ -160,45 +160,17 @@ pub async fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], no
     Ok(n as usize == allocations.len())
 }
 
-/// Gives back everything an order holds and forgets its allocations.
-pub async fn release_allocations(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<()> {
-    let rows = on_tx!(tx, |c| {
-        sqlx::query_as::<_, AllocationRow>(
-        "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id"
-    )
-    .bind(order_id)
-    .fetch_all(c)
-    .await
-    })?;
-    for a in rows {
-        on_tx!(tx, |c| {
-            sqlx::query(
-            "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2"
-        )
-        .bind(&a.product_id)
-        .bind(&a.warehouse_id)
-        .bind(a.quantity)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-    }
-    on_tx!(tx, |c| sqlx::query("DELETE FROM order_allocations WHERE order_id = $1")
-        .bind(order_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    on_tx!(tx, |c| sqlx::query("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1")
-        .bind(order_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+/// What becomes of the stock an order holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settle {
+    /// Cancelled or amended: the reservation goes back to available stock.
+    Release,
+    /// Shipped: the reserved units leave the shelf (on hand and reserved both drop).
+    Ship,
 }
 
-/// Ships what an order holds: reserved stock leaves the shelf (on hand and reserved both drop).
-pub async fn consume_allocations(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<()> {
+/// Settles everything an order holds and forgets its allocations.
+pub async fn settle_allocations(tx: &mut Tx, order_id: &str, how: Settle, now: i64) -> StoreResult<()> {
     let rows = on_tx!(tx, |c| {
         sqlx::query_as::<_, AllocationRow>(
         "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id"
@@ -207,24 +179,37 @@ pub async fn consume_allocations(tx: &mut Tx, order_id: &str, now: i64) -> Store
     .fetch_all(c)
     .await
     })?;
-    for a in rows {
-        on_tx!(tx, |c| sqlx::query(
+    let sql = match how {
+        Settle::Release => {
+            "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2"
+        }
+        Settle::Ship => {
             "UPDATE stock_levels SET on_hand = on_hand - $3, reserved = reserved - $3, updated_at = $4
              WHERE product_id = $1 AND warehouse_id = $2"
-        )
-        .bind(&a.product_id)
-        .bind(&a.warehouse_id)
-        .bind(a.quantity)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        }
+    };
+    for a in rows {
+        on_tx!(tx, |c| sqlx::query(sql)
+            .bind(&a.product_id)
+            .bind(&a.warehouse_id)
+            .bind(a.quantity)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     }
     on_tx!(tx, |c| sqlx::query("DELETE FROM order_allocations WHERE order_id = $1")
         .bind(order_id)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    if how == Settle::Release {
+        on_tx!(tx, |c| sqlx::query("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1")
+            .bind(order_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
     Ok(())
 }
 
