@@ -67,14 +67,14 @@ where
     let scope = key.scope.clone();
     match place(key).await {
         Ok(Placement::Placed { order, .. }) => Ok(order.number),
-        Ok(Placement::Replayed { order_id, .. }) => order_id.ok_or(WebError::NotFound),
+        Ok(Placement::Replayed { order_id, .. }) => number_of(state, ctx, order_id).await,
         Err(ServiceError::InFlight) => {
             // The first click is still placing: wait for it, then show its order.
             for _ in 0..200 {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 if let Some(row) = idempotency::get(&state.db, &scope, token).await.map_err(ServiceError::from)? {
-                    if let Some(id) = row.order_id.filter(|_| row.state == "done") {
-                        return Ok(id);
+                    if row.state == "done" {
+                        return number_of(state, ctx, row.order_id).await;
                     }
                 }
             }
@@ -82,6 +82,12 @@ where
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The number of an order placed under a form token (the record keeps its id).
+async fn number_of(state: &AppState, ctx: &Ctx, order_id: Option<String>) -> Result<String, WebError> {
+    let id = order_id.ok_or(WebError::NotFound)?;
+    Ok(orders::get_order(&state.db, &ctx.order_actor(), &id).await?.number)
 }
 
 // ---- Checkout ----
