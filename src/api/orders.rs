@@ -315,11 +315,9 @@ pub async fn list_orders(
     } else {
         None
     };
-    let mut out = Vec::with_capacity(rows.len());
-    for o in &rows {
-        let lines = orders::lines(&state.db, &o.id).await.map_err(ServiceError::from)?;
-        out.push(order_out(o, &lines));
-    }
+    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+    let lines = orders::lines_of_orders(&state.db, &ids).await.map_err(ServiceError::from)?;
+    let out = rows.iter().map(|o| order_out(o, lines.get(&o.id).map(Vec::as_slice).unwrap_or(&[]))).collect();
     Ok(Json(OrderPage { orders: out, next_cursor }))
 }
 

@@ -429,6 +429,39 @@ pub async fn lines(db: &Db, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct OwnedLine {
+    order_id: String,
+    #[sqlx(flatten)]
+    line: OrderLineRow,
+}
+
+/// The lines of many orders in one query: order id → lines by line number.
+pub async fn lines_of_orders(
+    db: &Db,
+    order_ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, Vec<OrderLineRow>>> {
+    let mut out: std::collections::HashMap<String, Vec<OrderLineRow>> = std::collections::HashMap::new();
+    if order_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT order_id, line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source,
+                price_explanation, reserved_qty, backordered_qty
+         FROM order_lines WHERE order_id IN ({}) ORDER BY order_id, line_no",
+        db.json_values("$1")
+    );
+    let list = super::json_list(order_ids);
+    let rows = on_db!(db, |c| sqlx::query_as::<_, OwnedLine>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&list)
+        .fetch_all(c)
+        .await)?;
+    for r in rows {
+        out.entry(r.order_id).or_default().push(r.line);
+    }
+    Ok(out)
+}
+
 pub async fn lines_tx(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, OrderLineRow>(

@@ -100,7 +100,7 @@ async fn upload(
     }
     let id = import_jobs::start_import(&state.db, state.now(), &ctx.actor(), &kind, &name, bytes).await?;
     let to = format!("/admin/imports/{id}");
-    if headers.contains_key("hx-request") {
+    if super::ordering::is_htmx(&headers) {
         let mut res = ().into_response();
         res.headers_mut().insert("hx-redirect", to.parse().expect("ascii path"));
         return Ok(res);

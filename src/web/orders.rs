@@ -112,15 +112,12 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
     if eval.lines.is_empty() && eval.issues.is_empty() {
         return Err(WebError::Redirect("/portal/cart".into()));
     }
-    let account = crate::store::accounts::get(&state.db, &account_id)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(WebError::NotFound)?;
+    let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
     let page = CheckoutPage {
         shell: Shell::new(&ctx, "Checkout"),
         subtotal: eval.subtotal().map(|m| m.format()).unwrap_or_default(),
         eval,
-        ship_tos: crate::store::accounts::ship_tos(&state.db, &account_id).await.map_err(ServiceError::from)?,
+        ship_tos: account_service::ship_tos(&state.db, &ctx.actor(), &account_id).await?,
         po_required: account.po_required,
         terms: account.terms().label(),
         token: random_token(16),
@@ -467,7 +464,7 @@ async fn render_order(
         })
         .collect();
     let ship_tos = if can_manage {
-        crate::store::accounts::ship_tos(&state.db, &v.order.account_id).await.map_err(ServiceError::from)?
+        account_service::ship_tos(&state.db, &ctx.actor(), &v.order.account_id).await?
     } else {
         Vec::new()
     };
@@ -628,9 +625,10 @@ async fn history_csv(
         let page =
             orders::list_orders(&state.db, &actor, q.filter(), after.as_ref().map(|(a, i)| (*a, i.as_str())), 500)
                 .await?;
+        let ids: Vec<String> = page.iter().map(|o| o.id.clone()).collect();
+        let lines = crate::store::orders::lines_of_orders(&state.db, &ids).await.map_err(ServiceError::from)?;
         for o in &page {
-            let lines = crate::store::orders::lines(&state.db, &o.id).await.map_err(ServiceError::from)?;
-            write_order(&mut w, o, &lines)?;
+            write_order(&mut w, o, lines.get(&o.id).map(Vec::as_slice).unwrap_or(&[]))?;
         }
         written += page.len();
         match page.last() {
@@ -666,11 +664,8 @@ async fn render_reorder(state: &AppState, ctx: &Ctx, source: ReorderSource<'_>) 
         ReorderSource::List(id) => (format!("list:{id}"), "your list".to_string()),
     };
     let review = carts::reorder_review(&state.db, state.now(), &ctx.order_actor(), &account_id, source).await?;
-    let account = crate::store::accounts::get(&state.db, &account_id)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(WebError::NotFound)?;
-    let ship_tos = crate::store::accounts::ship_tos(&state.db, &account_id).await.map_err(ServiceError::from)?;
+    let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
+    let ship_tos = account_service::ship_tos(&state.db, &ctx.actor(), &account_id).await?;
     let ship_to = ship_tos
         .iter()
         .find(|s| s.is_default)
