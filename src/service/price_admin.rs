@@ -352,3 +352,48 @@ pub async fn set_list_prices(
     tx.commit().await?;
     Ok(changed)
 }
+
+// ---- Reads for the staff pricing pages (catalog managers only) ----
+
+pub async fn price_lists(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<pricing::PriceListSummary>> {
+    require_pricing_admin(actor)?;
+    Ok(pricing::price_lists(db).await?)
+}
+
+pub async fn contracts_page(
+    db: &Db,
+    actor: &Actor<'_>,
+    term: &str,
+    after: &str,
+    limit: i64,
+) -> ServiceResult<Vec<pricing::ContractSummary>> {
+    require_pricing_admin(actor)?;
+    Ok(pricing::contracts_page(db, term, after, limit).await?)
+}
+
+/// A price list, whom it applies to, and a page of its prices (SKU, name, min qty, raw price).
+pub async fn price_list(
+    db: &Db,
+    actor: &Actor<'_>,
+    code: &str,
+    after_sku: &str,
+    limit: i64,
+) -> ServiceResult<(pricing::PriceListRow, Vec<String>, Vec<(String, String, i64, i64)>)> {
+    require_pricing_admin(actor)?;
+    let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
+    let assigned = pricing::assignment_names(db, &list.id).await?;
+    let prices = pricing::prices_page(db, PriceOwner::List(&list.id), after_sku, limit).await?;
+    Ok((list, assigned, prices))
+}
+
+/// A contract and every one of its prices.
+pub async fn contract(
+    db: &Db,
+    actor: &Actor<'_>,
+    number: &str,
+) -> ServiceResult<(pricing::ContractSummary, Vec<(String, String, i64, i64)>)> {
+    require_pricing_admin(actor)?;
+    let k = pricing::contract_by_number(db, number).await?.ok_or(ServiceError::NotFound)?;
+    let prices = pricing::prices_page(db, PriceOwner::Contract(&k.id), "", i64::MAX).await?;
+    Ok((k, prices))
+}

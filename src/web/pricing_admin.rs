@@ -10,7 +10,7 @@ use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::service::ServiceError;
 use crate::service::price_admin::{self, ContractDoc, Validity, parse_price_lines};
-use crate::store::pricing::{self, ContractSummary, PriceListRow, PriceListSummary, PriceOwner};
+use crate::store::pricing::{ContractSummary, PriceListRow, PriceListSummary};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
@@ -63,7 +63,7 @@ async fn overview(
 ) -> Result<Html<String>, WebError> {
     require(&ctx)?;
     let db = &state.db;
-    let mut contracts = pricing::contracts_page(db, &q.q, &q.after, PAGE + 1).await.map_err(ServiceError::from)?;
+    let mut contracts = price_admin::contracts_page(db, &ctx.actor(), &q.q, &q.after, PAGE + 1).await?;
     let next = (contracts.len() as i64 > PAGE).then(|| {
         contracts.truncate(PAGE as usize);
         contracts.last().map(|c| {
@@ -72,7 +72,7 @@ async fn overview(
     });
     let page = Overview {
         shell: Shell::new(&ctx, "Pricing").with_notice(q.notice.as_deref()),
-        lists: pricing::price_lists(db).await.map_err(ServiceError::from)?,
+        lists: price_admin::price_lists(db, &ctx.actor()).await?,
         contracts,
         q: q.q,
         next: next.flatten(),
@@ -137,22 +137,23 @@ async fn list_page(
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Html<String>, WebError> {
-    require(&ctx)?;
-    let db = &state.db;
-    let list = pricing::price_list_by_code(db, &code).await.map_err(ServiceError::from)?.ok_or(WebError::NotFound)?;
-    let mut prices = rows(
-        pricing::prices_page(db, PriceOwner::List(&list.id), &q.after, PAGE + 1).await.map_err(ServiceError::from)?,
-    );
-    // A SKU's tiers stay on one page: the next page starts after the last whole SKU.
+    let (list, assigned, raw) = price_admin::price_list(&state.db, &ctx.actor(), &code, &q.after, PAGE + 1).await?;
+    let mut prices = rows(raw);
+    // A SKU's tiers stay on one page: the next page starts after the last *whole* SKU (the keyset
+    // is the SKU, so a SKU cut in two would lose its remaining tiers).
     let next = if prices.len() as i64 > PAGE {
         prices.truncate(PAGE as usize);
+        let last = prices.last().map(|p| p.sku.clone()).unwrap_or_default();
+        if prices.iter().any(|p| p.sku != last) {
+            prices.retain(|p| p.sku != last);
+        }
         prices.last().map(|p| p.sku.clone())
     } else {
         None
     };
     let page = ListPage {
         shell: Shell::new(&ctx, format!("Price list {}", list.name)).with_notice(q.notice.as_deref()),
-        assigned: pricing::assignment_names(db, &list.id).await.map_err(ServiceError::from)?,
+        assigned,
         list,
         prices,
         next,
@@ -193,11 +194,8 @@ async fn contract_page(
     Path(number): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Html<String>, WebError> {
-    require(&ctx)?;
-    let db = &state.db;
-    let k = pricing::contract_by_number(db, &number).await.map_err(ServiceError::from)?.ok_or(WebError::NotFound)?;
-    let prices =
-        rows(pricing::prices_page(db, PriceOwner::Contract(&k.id), "", 100_000).await.map_err(ServiceError::from)?);
+    let (k, raw) = price_admin::contract(&state.db, &ctx.actor(), &number).await?;
+    let prices = rows(raw);
     let lines = prices
         .iter()
         .map(|p| format!("{}, {}, {}", p.sku, p.min_qty, p.price.to_plain()))
@@ -230,9 +228,7 @@ async fn save_contract(
     Path(number): Path<String>,
     Form(f): Form<ContractForm>,
 ) -> Result<Redirect, WebError> {
-    require(&ctx)?;
-    let k =
-        pricing::contract_by_number(&state.db, &number).await.map_err(ServiceError::from)?.ok_or(WebError::NotFound)?;
+    let (k, _) = price_admin::contract(&state.db, &ctx.actor(), &number).await?;
     let prices = parse_price_lines(&f.lines).map_err(ServiceError::Invalid)?;
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
     let doc = ContractDoc {
