@@ -1,7 +1,9 @@
 //! The `portico` command: serve, demo, migrate, user.
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 use portico::config::{Config, DEFAULT_ABSOLUTE_SECS, DEFAULT_IDLE_SECS};
+use portico::service::imports::{self, Kind, Progress};
 use portico::store::Db;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -28,7 +30,7 @@ enum Command {
     Import {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = ["contract-prices", "products", "stock"])]
+        #[arg(value_parser = PossibleValuesParser::new(Kind::ALL.map(Kind::as_str)))]
         kind: String,
         file: std::path::PathBuf,
     },
@@ -36,7 +38,7 @@ enum Command {
     Export {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = ["contract-prices", "products", "stock"])]
+        #[arg(value_parser = PossibleValuesParser::new(Kind::ALL.map(Kind::as_str)))]
         kind: String,
         file: Option<std::path::PathBuf>,
     },
@@ -50,6 +52,45 @@ fn cli_principal() -> portico::domain::auth::Principal {
         String::new(),
         vec![portico::domain::auth::StaffRole::Admin],
     )
+}
+
+/// An import's progress on standard error: a bar redrawn in place on a terminal, a line at every
+/// tenth of the file otherwise (logs, CI).
+struct ProgressBar {
+    total: u64,
+    started: std::time::Instant,
+    terminal: bool,
+    shown: u64,
+}
+
+impl ProgressBar {
+    const WIDTH: u64 = 30;
+
+    fn new(total: u64) -> ProgressBar {
+        use std::io::IsTerminal;
+        ProgressBar { total, started: std::time::Instant::now(), terminal: std::io::stderr().is_terminal(), shown: 0 }
+    }
+
+    fn show(&mut self, p: Progress) {
+        let percent = if self.total == 0 { 100 } else { (p.bytes * 100 / self.total).min(100) };
+        let seconds = self.started.elapsed().as_secs_f64();
+        let rows = p.rows;
+        let phase = if percent == 100 { "checked; writing…" } else { "checking" };
+        if self.terminal {
+            let filled = (percent * Self::WIDTH / 100) as usize;
+            let bar = format!("{}{}", "█".repeat(filled), "░".repeat(Self::WIDTH as usize - filled));
+            eprint!("\r  {bar} {percent:>3}%  {rows} rows  {seconds:.1} s  {phase}\x1b[K");
+        } else if percent / 10 > self.shown / 10 {
+            eprintln!("  {percent:>3}%  {rows} rows  {seconds:.1} s  {phase}");
+            self.shown = percent;
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
 }
 
 #[derive(Args)]
@@ -193,32 +234,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             portico::serve(state, listener).await?;
         }
         Command::Import { db, kind, file } => {
-            use portico::service::{imports, product_imports, stock_imports};
+            let kind = Kind::parse(&kind).ok_or("unknown kind")?;
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
             let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
-            let size = std::fs::metadata(&file)?.len() as f64 / 1e6;
+            let mut bar = ProgressBar::new(std::fs::metadata(&file)?.len());
             let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
-            let started = std::time::Instant::now();
-            let progress = |n: u64| eprint!("\r  checked {n} rows of a {size:.1} MB file…");
-            let (now, db) = (state.now(), &state.db);
-            let result = match kind.as_str() {
-                "stock" => stock_imports::import_stock(db, now, &actor, reader, progress)
-                    .await
-                    .map(|r| format!("{} stock rows, {} changed", r.rows, r.changed)),
-                "products" => product_imports::import_products(db, now, &actor, reader, progress)
-                    .await
-                    .map(|r| format!("{} products: {} created, {} updated", r.rows, r.created, r.updated)),
-                _ => imports::import_contract_prices(db, now, &actor, reader, progress).await.map(|r| {
-                    format!(
-                        "{} rows: {} contracts created, {} updated, {} prices inserted or changed",
-                        r.rows, r.contracts_created, r.contracts_updated, r.prices_changed
-                    )
-                }),
-            };
-            eprintln!();
+            let result = imports::import_file(&state.db, state.now(), &actor, kind, reader, |p| bar.show(p)).await;
+            let seconds = bar.started.elapsed().as_secs_f64();
+            bar.finish();
             match result {
-                Ok(summary) => println!("imported in {:.1} s: {summary}", started.elapsed().as_secs_f64()),
+                Ok(summary) => println!("imported in {seconds:.1} s: {summary}"),
                 Err(imports::ImportError::Invalid(errors)) => {
                     for e in &errors {
                         eprintln!("{e}");
@@ -231,6 +257,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Export { db, kind, file } => {
+            let kind = Kind::parse(&kind).ok_or("unknown kind")?;
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
             let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
@@ -238,16 +265,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(f) => Box::new(std::io::BufWriter::new(std::fs::File::create(f)?)),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
-            if kind == "stock" {
-                let n = portico::service::stock_imports::export_stock(&state.db, &actor, out).await?;
-                eprintln!("exported {n} stock rows");
-            } else if kind == "products" {
-                let n = portico::service::product_imports::export_products(&state.db, &actor, out).await?;
-                eprintln!("exported {n} products");
-            } else {
-                let n = portico::service::imports::export_contract_prices(&state.db, &actor, out).await?;
-                eprintln!("exported {n} contract prices");
-            }
+            let n = imports::export_file(&state.db, &actor, kind, out).await?;
+            eprintln!("exported {n} rows of {}", kind.label().to_lowercase());
         }
         Command::Migrate(args) => {
             let db = Db::connect(&args.database_url).await?;

@@ -181,7 +181,12 @@ async fn the_command_line_imports_and_reports() {
     );
     let out = run(&good);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(": 4 rows:"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(": 4 rows read; 2 contracts created, 0 updated; 4 prices inserted or changed."),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let _ = std::fs::remove_file(good);
     let _ = std::fs::remove_file(bad);
 }

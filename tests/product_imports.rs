@@ -130,7 +130,7 @@ async fn the_command_line_imports_and_exports_products() {
     };
     let out = run(&["import", "products", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2 products: 2 created, 0 updated"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 products read; 2 created, 0 updated."));
     let out = run(&["export", "products"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("sku,name,description,category"));
     let _ = std::fs::remove_file(file);

@@ -85,6 +85,65 @@ fn parse_date(line: u64, column: &str, v: &str, errors: &mut Vec<RowError>) -> O
     }
 }
 
+/// A tier's `min_qty` cell: empty means 1.
+pub(crate) fn parse_min_qty(line: u64, v: &str, errors: &mut Vec<RowError>) -> i64 {
+    let err = |reason: String| RowError { line, column: "min_qty".into(), reason };
+    match v {
+        "" => 1,
+        v => match v.parse::<i64>() {
+            Ok(q) if q >= 1 => q,
+            Ok(_) => {
+                errors.push(err(format!("“{v}” must be at least 1")));
+                1
+            }
+            Err(_) => {
+                errors.push(err(format!("“{v}” is not a whole number")));
+                1
+            }
+        },
+    }
+}
+
+/// A `unit_price` cell: an exact, non-negative amount (`None` when empty or bad).
+pub(crate) fn parse_unit_price(line: u64, v: &str, errors: &mut Vec<RowError>) -> Option<Money> {
+    let err = |reason: String| RowError { line, column: "unit_price".into(), reason };
+    if v.is_empty() {
+        return None;
+    }
+    match Money::parse(v) {
+        Ok(m) if m.is_negative() => {
+            errors.push(err(format!("price {v} is negative")));
+            None
+        }
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.push(err(e.to_string()));
+            None
+        }
+    }
+}
+
+/// The `valid_from` / `valid_to` cells: dates, the range not inverted.
+pub(crate) fn parse_validity(
+    line: u64,
+    from: &str,
+    to: &str,
+    errors: &mut Vec<RowError>,
+) -> (Option<Date>, Option<Date>) {
+    let valid_from = parse_date(line, "valid_from", from, errors);
+    let valid_to = parse_date(line, "valid_to", to, errors);
+    if let (Some(f), Some(t)) = (valid_from, valid_to)
+        && t < f
+    {
+        errors.push(RowError {
+            line,
+            column: "valid_to".into(),
+            reason: format!("date range inverted: valid_to {t} is before valid_from {f}"),
+        });
+    }
+    (valid_from, valid_to)
+}
+
 /// Reads one data row (`get` returns the trimmed cell of a column, empty when absent).
 pub fn parse_contract_price<'a>(line: u64, get: impl Fn(&str) -> &'a str) -> Result<ContractPriceRow, Vec<RowError>> {
     let mut errors = Vec::new();
@@ -104,55 +163,9 @@ pub fn parse_contract_price<'a>(line: u64, get: impl Fn(&str) -> &'a str) -> Res
     } else {
         Sku::parse(sku_raw).map_err(|e| errors.push(RowError { line, column: "sku".into(), reason: e })).ok()
     };
-    let min_qty = match get("min_qty") {
-        "" => 1,
-        v => match v.parse::<i64>() {
-            Ok(q) if q >= 1 => q,
-            Ok(_) => {
-                errors
-                    .push(RowError { line, column: "min_qty".into(), reason: format!("“{v}” must be at least 1") });
-                1
-            }
-            Err(_) => {
-                errors.push(RowError {
-                    line,
-                    column: "min_qty".into(),
-                    reason: format!("“{v}” is not a whole number"),
-                });
-                1
-            }
-        },
-    };
-    let unit_price = if price_raw.is_empty() {
-        None
-    } else {
-        match Money::parse(price_raw) {
-            Ok(m) if m.is_negative() => {
-                errors.push(RowError {
-                    line,
-                    column: "unit_price".into(),
-                    reason: format!("price {price_raw} is negative"),
-                });
-                None
-            }
-            Ok(m) => Some(m),
-            Err(e) => {
-                errors.push(RowError { line, column: "unit_price".into(), reason: e.to_string() });
-                None
-            }
-        }
-    };
-    let valid_from = parse_date(line, "valid_from", get("valid_from"), &mut errors);
-    let valid_to = parse_date(line, "valid_to", get("valid_to"), &mut errors);
-    if let (Some(f), Some(t)) = (valid_from, valid_to)
-        && t < f
-    {
-        errors.push(RowError {
-            line,
-            column: "valid_to".into(),
-            reason: format!("date range inverted: valid_to {t} is before valid_from {f}"),
-        });
-    }
+    let min_qty = parse_min_qty(line, get("min_qty"), &mut errors);
+    let unit_price = parse_unit_price(line, price_raw, &mut errors);
+    let (valid_from, valid_to) = parse_validity(line, get("valid_from"), get("valid_to"), &mut errors);
     match (errors.is_empty(), sku, unit_price) {
         (true, Some(sku), Some(unit_price)) => Ok(ContractPriceRow {
             line,

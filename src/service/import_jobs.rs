@@ -2,16 +2,12 @@
 //! records its progress and its result (the report, or every bad row) in the database, and the page
 //! polls it. The import itself is the same all-or-nothing function the command line runs.
 
-use super::imports::ImportError;
+use super::imports::{ImportError, Kind, Progress, import_file};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::auth::{Permission, Principal};
+use crate::store::import_jobs::NewJob;
 use crate::store::{Db, import_jobs, new_id};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The kinds the upload page accepts: (value, label).
-pub const KINDS: [(&str, &str); 3] =
-    [("products", "Products"), ("stock", "Stock levels"), ("contract-prices", "Contract prices")];
+use std::sync::{Arc, Mutex};
 
 /// Starts an import of `bytes` in the background; returns the job id to follow.
 pub async fn start_import(
@@ -25,51 +21,47 @@ pub async fn start_import(
     if !actor.principal.can(Permission::ManageCatalog) {
         return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }
-    if !KINDS.iter().any(|(k, _)| *k == kind) {
+    let Some(kind) = Kind::parse(kind) else {
         return Err(ServiceError::invalid("kind", format!("“{kind}” is not something Portico imports.")));
-    }
+    };
     if bytes.is_empty() {
         return Err(ServiceError::invalid("file", "Choose a CSV file to upload."));
     }
     let id = new_id();
-    import_jobs::insert(db, &id, kind, file_name, &actor.principal.user_id, now).await?;
-    let (db, job, kind, principal, channel) =
-        (db.clone(), id.clone(), kind.to_string(), actor.principal.clone(), actor.channel);
+    let job = NewJob {
+        id: &id,
+        kind: kind.as_str(),
+        file_name,
+        bytes_total: bytes.len() as i64,
+        created_by: &actor.principal.user_id,
+    };
+    import_jobs::insert(db, &job, now).await?;
+    let (db, job, principal, channel) = (db.clone(), id.clone(), actor.principal.clone(), actor.channel);
     tokio::spawn(async move { run(db, now, job, kind, principal, channel, bytes).await });
     Ok(id)
 }
 
-async fn run(db: Db, now: i64, job: String, kind: String, principal: Principal, channel: &'static str, bytes: Vec<u8>) {
-    let read = Arc::new(AtomicU64::new(0));
+async fn run(db: Db, now: i64, job: String, kind: Kind, principal: Principal, channel: &'static str, bytes: Vec<u8>) {
+    let read = Arc::new(Mutex::new(Progress::default()));
+    let save = |db: Db, job: String, read: Arc<Mutex<Progress>>| async move {
+        let p = *read.lock().unwrap_or_else(|e| e.into_inner());
+        import_jobs::set_progress(&db, &job, p.rows as i64, p.bytes as i64).await
+    };
     // Progress goes to the database twice a second, from a ticker beside the import.
     let ticker = {
         let (db, job, read) = (db.clone(), job.clone(), read.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                let _ = import_jobs::set_progress(&db, &job, read.load(Ordering::Relaxed) as i64).await;
+                let _ = save(db.clone(), job.clone(), read.clone()).await;
             }
         })
     };
     let actor = Actor { principal: &principal, channel, on_behalf_of: None };
-    let progress = |n: u64| read.store(n, Ordering::Relaxed);
-    let reader = bytes.as_slice();
-    let result = match kind.as_str() {
-        "stock" => super::stock_imports::import_stock(&db, now, &actor, reader, progress)
-            .await
-            .map(|r| format!("{} stock rows read; {} changed.", r.rows, r.changed)),
-        "products" => super::product_imports::import_products(&db, now, &actor, reader, progress)
-            .await
-            .map(|r| format!("{} products read; {} created, {} updated.", r.rows, r.created, r.updated)),
-        _ => super::imports::import_contract_prices(&db, now, &actor, reader, progress).await.map(|r| {
-            format!(
-                "{} rows read; {} contracts created, {} updated; {} prices inserted or changed.",
-                r.rows, r.contracts_created, r.contracts_updated, r.prices_changed
-            )
-        }),
-    };
+    let progress = |p: Progress| *read.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    let result = import_file(&db, now, &actor, kind, bytes.as_slice(), progress).await;
     ticker.abort();
-    let _ = import_jobs::set_progress(&db, &job, read.load(Ordering::Relaxed) as i64).await;
+    let _ = save(db.clone(), job.clone(), read.clone()).await;
     let finished = match result {
         Ok(summary) => import_jobs::finish(&db, &job, "done", &summary, "[]", 0, now).await,
         Err(ImportError::Invalid(errors)) => {

@@ -2,8 +2,8 @@
 //! every bad row is reported (line, column, reason), and only a clean file is written — in one
 //! transaction. Re-importing the same file changes nothing.
 
+use super::catalog::require_catalog_admin;
 use super::{Actor, ServiceError, audit};
-use crate::domain::auth::Permission;
 use crate::domain::import::{self, CONTRACT_PRICE_COLUMNS, ContractPriceRow, RowError};
 use crate::domain::money::Money;
 use crate::store::pricing::{self, format_iso};
@@ -38,6 +38,96 @@ pub struct ImportReport {
     pub contracts_updated: u64,
     /// Prices inserted or changed; 0 when the same file is imported again.
     pub prices_changed: u64,
+}
+
+/// How far an import has read its file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// What a CSV file holds: the kinds Portico imports and exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Products,
+    Stock,
+    PriceLists,
+    ContractPrices,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Products, Kind::Stock, Kind::PriceLists, Kind::ContractPrices];
+
+    /// The name on the command line and in the upload form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Products => "products",
+            Kind::Stock => "stock",
+            Kind::PriceLists => "price-lists",
+            Kind::ContractPrices => "contract-prices",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Products => "Products",
+            Kind::Stock => "Stock levels",
+            Kind::PriceLists => "Price list prices",
+            Kind::ContractPrices => "Contract prices",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Imports a file of any kind, all-or-nothing; returns a one-line summary of what changed.
+pub async fn import_file<R: Read>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    kind: Kind,
+    reader: R,
+    progress: impl FnMut(Progress),
+) -> Result<String, ImportError> {
+    use super::{price_list_imports, product_imports, stock_imports};
+    Ok(match kind {
+        Kind::Products => {
+            let r = product_imports::import_products(db, now, actor, reader, progress).await?;
+            format!("{} products read; {} created, {} updated.", r.rows, r.created, r.updated)
+        }
+        Kind::Stock => {
+            let r = stock_imports::import_stock(db, now, actor, reader, progress).await?;
+            format!("{} stock rows read; {} changed.", r.rows, r.changed)
+        }
+        Kind::PriceLists => {
+            let r = price_list_imports::import_price_lists(db, now, actor, reader, progress).await?;
+            format!(
+                "{} rows read; {} price lists created, {} updated; {} prices inserted or changed.",
+                r.rows, r.lists_created, r.lists_updated, r.prices_changed
+            )
+        }
+        Kind::ContractPrices => {
+            let r = import_contract_prices(db, now, actor, reader, progress).await?;
+            format!(
+                "{} rows read; {} contracts created, {} updated; {} prices inserted or changed.",
+                r.rows, r.contracts_created, r.contracts_updated, r.prices_changed
+            )
+        }
+    })
+}
+
+/// Exports every row of a kind as CSV that imports back unchanged; returns the rows written.
+pub async fn export_file<W: Write>(db: &Db, actor: &Actor<'_>, kind: Kind, out: W) -> Result<u64, ServiceError> {
+    use super::{price_list_imports, product_imports, stock_imports};
+    match kind {
+        Kind::Products => product_imports::export_products(db, actor, out).await,
+        Kind::Stock => stock_imports::export_stock(db, actor, out).await,
+        Kind::PriceLists => price_list_imports::export_price_lists(db, actor, out).await,
+        Kind::ContractPrices => export_contract_prices(db, actor, out).await,
+    }
 }
 
 /// An import file being read: RFC 4180 via the csv crate, cells trimmed, the header lower-cased and
@@ -86,12 +176,12 @@ impl<R: Read> CsvFile<R> {
     }
 
     /// Calls `row` with the line number and cells of every non-empty data row, and `progress` with
-    /// the rows read every `every` rows and at the end. A malformed row ends reading (the rest of
+    /// the rows and bytes read every `every` rows and at the end. A malformed row ends reading (the rest of
     /// the file cannot be trusted) and is reported in `errors`.
     pub fn for_each_row(
         &mut self,
         every: u64,
-        mut progress: impl FnMut(u64),
+        mut progress: impl FnMut(Progress),
         errors: &mut Vec<RowError>,
         mut row: impl FnMut(u64, &Cells<'_>, &mut Vec<RowError>),
     ) {
@@ -109,7 +199,7 @@ impl<R: Read> CsvFile<R> {
             }
             count += 1;
             if count % every == 0 {
-                progress(count);
+                progress(Progress { rows: count, bytes: self.csv.position().byte() });
             }
             let line = record.position().map(|p| p.line()).unwrap_or(count + 1);
             if record.iter().all(str::is_empty) {
@@ -117,15 +207,7 @@ impl<R: Read> CsvFile<R> {
             }
             row(line, &Cells { record: &record, index: &self.index }, errors);
         }
-        progress(count);
-    }
-}
-
-fn require_catalog_admin(actor: &Actor<'_>) -> Result<(), ServiceError> {
-    match actor.principal.can(Permission::ManageCatalog) {
-        true => Ok(()),
-        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
-        false => Err(ServiceError::NotFound),
+        progress(Progress { rows: count, bytes: self.csv.position().byte() });
     }
 }
 
@@ -136,7 +218,7 @@ pub async fn import_contract_prices<R: Read>(
     now: i64,
     actor: &Actor<'_>,
     reader: R,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
     require_catalog_admin(actor)?;
     let mut file = CsvFile::open(reader, &CONTRACT_PRICE_COLUMNS, &import::CONTRACT_PRICE_REQUIRED)?;
@@ -146,7 +228,7 @@ pub async fn import_contract_prices<R: Read>(
 
     let mut rows: Vec<ContractPriceRow> = Vec::new();
     let mut errors = Vec::new();
-    file.for_each_row(50_000, &mut progress, &mut errors, |line, cells, errors| {
+    file.for_each_row(10_000, &mut progress, &mut errors, |line, cells, errors| {
         match import::parse_contract_price(line, |c| cells.get(c)) {
             Err(mut e) => errors.append(&mut e),
             Ok(row) => {

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod inventory;
 pub mod orders;
 pub mod price_admin;
+pub mod price_list_imports;
 pub mod product_imports;
 pub mod stock_imports;
 pub mod users;

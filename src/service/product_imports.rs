@@ -6,7 +6,7 @@
 //! `attributes` holds `key=value` pairs separated by `;` (e.g. `Material=Nitrile; Size=M`).
 
 use super::catalog::{ProductDraft, product_input, require_catalog_admin};
-use super::imports::{CsvFile, ImportError};
+use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, ServiceError, audit};
 use crate::domain::import::{self, RowError};
 use crate::store::products::{self, ProductInput, ProductRow};
@@ -115,7 +115,7 @@ pub async fn import_products<R: Read>(
     now: i64,
     actor: &Actor<'_>,
     reader: R,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<ProductImportReport, ImportError> {
     require_catalog_admin(actor)?;
     let mut file = CsvFile::open(reader, &PRODUCT_COLUMNS, &REQUIRED)?;

@@ -3,9 +3,9 @@
 //! clean file is applied in one transaction through the guarded stock update, each change journaled
 //! as a stock movement. Rows equal to what is stored change nothing (re-importing is a no-op).
 
-use super::imports::{CsvFile, ImportError};
+use super::catalog::require_catalog_admin;
+use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, ServiceError, audit};
-use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::domain::import_stock::{STOCK_COLUMNS, STOCK_REQUIRED, StockRow, check_stock_rows, parse_stock_row};
 use crate::store::inventory::{self, StockReason};
@@ -22,22 +22,14 @@ pub struct StockImportReport {
     pub changed: u64,
 }
 
-fn require_stock_admin(actor: &Actor<'_>) -> Result<(), ServiceError> {
-    match actor.principal.can(Permission::ManageCatalog) {
-        true => Ok(()),
-        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
-        false => Err(ServiceError::NotFound),
-    }
-}
-
 pub async fn import_stock<R: Read>(
     db: &Db,
     now: i64,
     actor: &Actor<'_>,
     reader: R,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(Progress),
 ) -> Result<StockImportReport, ImportError> {
-    require_stock_admin(actor)?;
+    require_catalog_admin(actor)?;
     let mut file = CsvFile::open(reader, &STOCK_COLUMNS, &STOCK_REQUIRED)?;
     let with_incoming = file.has_column("incoming");
     let skus = products::sku_index(db).await?;
@@ -50,7 +42,7 @@ pub async fn import_stock<R: Read>(
         .collect();
     let mut rows: Vec<StockRow> = Vec::new();
     let mut errors = Vec::new();
-    file.for_each_row(50_000, &mut progress, &mut errors, |line, cells, errors| {
+    file.for_each_row(10_000, &mut progress, &mut errors, |line, cells, errors| {
         match parse_stock_row(line, with_incoming, |c| cells.get(c)) {
             Err(mut e) => errors.append(&mut e),
             Ok(row) => {
@@ -129,7 +121,7 @@ pub async fn import_stock<R: Read>(
 
 /// Writes every stock row as CSV that imports back unchanged. Returns the number of rows.
 pub async fn export_stock<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    require_stock_admin(actor)?;
+    require_catalog_admin(actor)?;
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());
     w.write_record(STOCK_COLUMNS).map_err(io)?;

@@ -11,6 +11,8 @@ pub struct ImportJobRow {
     pub file_name: String,
     pub status: String,
     pub rows_read: i64,
+    pub bytes_read: i64,
+    pub bytes_total: i64,
     pub summary: String,
     pub errors_json: String,
     pub error_count: i64,
@@ -19,33 +21,45 @@ pub struct ImportJobRow {
     pub finished_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, kind, file_name, status, rows_read, summary, errors_json, error_count, created_by, created_at, finished_at";
+const COLUMNS: &str = "id, kind, file_name, status, rows_read, bytes_read, bytes_total, summary, errors_json, error_count, created_by, created_at, finished_at";
 
-pub async fn insert(db: &Db, id: &str, kind: &str, file_name: &str, created_by: &str, now: i64) -> StoreResult<()> {
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub file_name: &'a str,
+    pub bytes_total: i64,
+    pub created_by: &'a str,
+}
+
+pub async fn insert(db: &Db, j: &NewJob<'_>, now: i64) -> StoreResult<()> {
     on_db!(db, |c| {
         sqlx::query(
-        "INSERT INTO import_jobs (id, kind, file_name, status, created_by, created_at) VALUES ($1, $2, $3, 'running', $4, $5)"
-    )
-    .bind(id)
-    .bind(kind)
-    .bind(file_name)
-    .bind(created_by)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "INSERT INTO import_jobs (id, kind, file_name, status, bytes_total, created_by, created_at)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6)",
+        )
+        .bind(j.id)
+        .bind(j.kind)
+        .bind(j.file_name)
+        .bind(j.bytes_total)
+        .bind(j.created_by)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
 
-pub async fn set_progress(db: &Db, id: &str, rows_read: i64) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query("UPDATE import_jobs SET rows_read = $2 WHERE id = $1 AND status = 'running'")
-        .bind(id)
-        .bind(rows_read)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+pub async fn set_progress(db: &Db, id: &str, rows_read: i64, bytes_read: i64) -> StoreResult<()> {
+    on_db!(db, |c| sqlx::query(
+        "UPDATE import_jobs SET rows_read = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'"
+    )
+    .bind(id)
+    .bind(rows_read)
+    .bind(bytes_read)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

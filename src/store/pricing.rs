@@ -348,6 +348,48 @@ pub async fn price_list_by_code(db: &Db, code: &str) -> StoreResult<Option<Price
     .await)
 }
 
+/// Every price list's header, by code.
+pub async fn price_lists_by_code(db: &Db) -> StoreResult<HashMap<String, PriceListRow>> {
+    let rows = on_db!(db, |c| sqlx::query_as::<_, PriceListRow>(
+        "SELECT id, code, name, is_base, priority, valid_from, valid_to FROM price_lists"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|l| (l.code.clone(), l)).collect())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ListPriceExport {
+    pub code: String,
+    pub name: String,
+    pub priority: i64,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+    pub sku: String,
+    pub min_qty: i64,
+    pub unit_price: i64,
+}
+
+/// Streams every price list price in a stable order (list, SKU, quantity) to `each`.
+pub async fn for_each_list_price<E: From<sqlx::Error>>(
+    db: &Db,
+    mut each: impl FnMut(ListPriceExport) -> Result<(), E>,
+) -> Result<u64, E> {
+    use futures_util::TryStreamExt;
+    const SQL: &str = "SELECT l.code, l.name, l.priority, l.valid_from, l.valid_to, p.sku, i.min_qty, i.unit_price
+         FROM price_list_items i JOIN price_lists l ON l.id = i.price_list_id JOIN products p ON p.id = i.product_id
+         ORDER BY l.code, p.sku, i.min_qty";
+    let mut n = 0;
+    on_db!(db, |c| {
+        let mut rows = sqlx::query_as::<_, ListPriceExport>(SQL).fetch(c);
+        while let Some(row) = rows.try_next().await? {
+            each(row)?;
+            n += 1;
+        }
+    });
+    Ok(n)
+}
+
 pub async fn update_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {
     on_tx!(tx, |c| sqlx::query(
         "UPDATE price_lists SET name = $2, priority = $3, valid_from = $4, valid_to = $5, updated_at = $6 WHERE id = $1"

@@ -5,7 +5,8 @@ use super::AppState;
 use super::error::WebError;
 use super::session::Ctx;
 use super::shell::{Shell, datetime};
-use crate::service::import_jobs::{self, KINDS};
+use crate::service::import_jobs;
+use crate::service::imports::Kind;
 use crate::store::import_jobs::ImportJobRow;
 use askama::Template;
 use axum::Router;
@@ -30,6 +31,8 @@ pub struct JobView {
     pub file_name: String,
     pub status: String,
     pub rows_read: i64,
+    /// How much of the file has been read, 0–100.
+    pub percent: i64,
     pub summary: String,
     pub error_count: i64,
     pub errors: Vec<(i64, String, String)>,
@@ -50,7 +53,8 @@ impl From<ImportJobRow> for JobView {
                     )
                 })
                 .collect(),
-            kind: KINDS.iter().find(|(k, _)| *k == j.kind).map(|(_, l)| l.to_string()).unwrap_or(j.kind),
+            kind: Kind::parse(&j.kind).map(|k| k.label().to_string()).unwrap_or(j.kind),
+            percent: if j.bytes_total > 0 { (j.bytes_read * 100 / j.bytes_total).clamp(0, 100) } else { 0 },
             started: datetime(j.created_at),
             id: j.id,
             file_name: j.file_name,
@@ -74,7 +78,7 @@ async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     let jobs = import_jobs::recent_jobs(&state.db, &ctx.actor()).await?;
     let page = ImportsPage {
         shell: Shell::new(&ctx, "Imports"),
-        kinds: KINDS.to_vec(),
+        kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
         jobs: jobs.into_iter().map(JobView::from).collect(),
     };
     Ok(Html(page.render()?))

@@ -1,0 +1,182 @@
+//! Price list CSV: the prices (and volume breaks) of price lists, as an ERP or a pricing analyst
+//! maintains them in a spreadsheet. All-or-nothing like every import; lists named in the file that
+//! do not exist yet are created (assignments are maintained on the pricing pages or by the API).
+//! Prices not in the file are left alone; re-importing the same file changes nothing.
+
+use super::catalog::require_catalog_admin;
+use super::imports::{CsvFile, ImportError, Progress};
+use super::{Actor, ServiceError, audit};
+use crate::domain::import::{self, RowError};
+use crate::domain::import_price_list::{
+    PRICE_LIST_COLUMNS, PRICE_LIST_REQUIRED, PriceListPriceRow, check_price_list_rows, parse_price_list_price,
+};
+use crate::domain::money::Money;
+use crate::store::pricing::{self, NewPriceList, format_iso};
+use crate::store::{Cell, Db, bulk_insert_with, new_id, products};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PriceListImportReport {
+    pub rows: u64,
+    pub lists_created: u64,
+    pub lists_updated: u64,
+    /// Prices inserted or changed; 0 when the same file is imported again.
+    pub prices_changed: u64,
+}
+
+/// Imports price list prices (columns: see [`PRICE_LIST_COLUMNS`]); `progress` is called with the
+/// number of rows read so far.
+pub async fn import_price_lists<R: Read>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    reader: R,
+    mut progress: impl FnMut(Progress),
+) -> Result<PriceListImportReport, ImportError> {
+    require_catalog_admin(actor)?;
+    let mut file = CsvFile::open(reader, &PRICE_LIST_COLUMNS, &PRICE_LIST_REQUIRED)?;
+    let with_validity = file.has_column("valid_from") || file.has_column("valid_to");
+    let skus = products::sku_index(db).await?;
+    let lists = pricing::price_lists_by_code(db).await?;
+    let mut rows: Vec<PriceListPriceRow> = Vec::new();
+    let mut errors = Vec::new();
+    file.for_each_row(10_000, &mut progress, &mut errors, |line, cells, errors| {
+        match parse_price_list_price(line, with_validity, |c| cells.get(c)) {
+            Err(mut e) => errors.append(&mut e),
+            Ok(row) => {
+                if !skus.contains_key(row.sku.as_str()) {
+                    errors.push(RowError { line, column: "sku".into(), reason: format!("unknown SKU {}", row.sku) });
+                }
+                let dated = row.validity.is_some_and(|(f, t)| f.is_some() || t.is_some());
+                if dated && lists.get(&row.code).is_some_and(|l| l.is_base) {
+                    errors.push(RowError {
+                        line,
+                        column: "valid_from".into(),
+                        reason: format!("{} is the base list, which is always valid: leave the dates empty", row.code),
+                    });
+                }
+                rows.push(row);
+            }
+        }
+    });
+    errors.extend(check_price_list_rows(&rows));
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
+        return Err(ImportError::Invalid(errors));
+    }
+
+    let mut report = PriceListImportReport { rows: rows.len() as u64, ..Default::default() };
+    let mut tx = db.begin().await?;
+    tx.bulk_mode().await?;
+    let mut list_ids: HashMap<&str, String> = HashMap::new();
+    for r in &rows {
+        if list_ids.contains_key(r.code.as_str()) {
+            continue;
+        }
+        let (from, to) = match r.validity {
+            Some((f, t)) => (f.map(format_iso), t.map(format_iso)),
+            None => lists.get(&r.code).map(|l| (l.valid_from.clone(), l.valid_to.clone())).unwrap_or_default(),
+        };
+        match lists.get(&r.code) {
+            Some(l) => {
+                let name = r.list_name.as_deref().unwrap_or(&l.name);
+                let priority = r.priority.unwrap_or(l.priority);
+                if (name, priority, &from, &to) != (l.name.as_str(), l.priority, &l.valid_from, &l.valid_to) {
+                    let h = NewPriceList {
+                        id: &l.id,
+                        code: &l.code,
+                        name,
+                        is_base: l.is_base,
+                        priority,
+                        valid_from: from.as_deref(),
+                        valid_to: to.as_deref(),
+                    };
+                    pricing::update_price_list(&mut tx, &h, now).await?;
+                    report.lists_updated += 1;
+                }
+                list_ids.insert(&r.code, l.id.clone());
+            }
+            None => {
+                let id = new_id();
+                let h = NewPriceList {
+                    id: &id,
+                    code: &r.code,
+                    name: r.list_name.as_deref().unwrap_or(&r.code),
+                    is_base: false,
+                    priority: r.priority.unwrap_or(100),
+                    valid_from: from.as_deref(),
+                    valid_to: to.as_deref(),
+                };
+                pricing::insert_price_list(&mut tx, &h, now).await?;
+                report.lists_created += 1;
+                list_ids.insert(&r.code, id);
+            }
+        }
+    }
+    let mut prices: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Text(list_ids[r.code.as_str()].clone()),
+                Cell::Text(skus[r.sku.as_str()].clone()),
+                Cell::Int(r.min_qty),
+                Cell::Int(r.unit_price.raw()),
+            ]
+        })
+        .collect();
+    drop(rows);
+    // Key order keeps B-tree inserts sequential.
+    prices.sort_by(|a, b| match (&a[0], &b[0], &a[1], &b[1]) {
+        (Cell::Text(x), Cell::Text(y), Cell::Text(p), Cell::Text(q)) => (x, p).cmp(&(y, q)),
+        _ => std::cmp::Ordering::Equal,
+    });
+    report.prices_changed = bulk_insert_with(
+        &mut tx,
+        "price_list_items",
+        &["price_list_id", "product_id", "min_qty", "unit_price"],
+        &prices,
+        "ON CONFLICT (price_list_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price
+         WHERE price_list_items.unit_price <> excluded.unit_price",
+    )
+    .await?;
+    let summary = json!({
+        "rows": report.rows, "lists_created": report.lists_created,
+        "lists_updated": report.lists_updated, "prices_changed": report.prices_changed,
+    });
+    audit(&mut tx, Some(actor), now, "import.price_lists", ("import", &new_id()), None, Some(summary.clone())).await?;
+    if report.prices_changed > 0 || report.lists_created > 0 || report.lists_updated > 0 {
+        crate::store::audit::enqueue(&mut tx, "prices.imported", &summary, now).await?;
+    }
+    tx.commit().await?;
+    if report.prices_changed > 100_000 {
+        db.analyze().await?;
+    }
+    Ok(report)
+}
+
+/// Writes every price list price as CSV that imports back unchanged (text cells neutralised
+/// against spreadsheet formula injection). Returns the number of rows written.
+pub async fn export_price_lists<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
+    require_catalog_admin(actor)?;
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
+    w.write_record(PRICE_LIST_COLUMNS).map_err(io)?;
+    let n = pricing::for_each_list_price(db, |r| -> Result<(), ServiceError> {
+        let cells = [
+            import::neutralise_cell(&r.code),
+            import::neutralise_cell(&r.name),
+            r.priority.to_string(),
+            r.valid_from.unwrap_or_default(),
+            r.valid_to.unwrap_or_default(),
+            import::neutralise_cell(&r.sku),
+            r.min_qty.to_string(),
+            Money::from_raw(r.unit_price).to_plain(),
+        ];
+        w.write_record(&cells).map_err(io)
+    })
+    .await?;
+    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(n)
+}
