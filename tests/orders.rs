@@ -563,6 +563,45 @@ async fn quick_order_adds_valid_lines_and_keeps_bad_ones_with_reasons() {
 }
 
 #[tokio::test]
+async fn quick_order_uploads_without_script_and_suggests_only_what_the_account_can_buy() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    // 250 SKUs sharing a prefix before the one a buyer mistypes, and a product the account may not see.
+    let mut tx = app.db().begin().await.unwrap();
+    for i in 0..250 {
+        let sku = format!("WND-{:04}", 1000 + i);
+        products::upsert(&mut tx, &new_id(), &ProductInput::new(&sku, &sku), now).await.unwrap();
+    }
+    products::upsert(&mut tx, &new_id(), &ProductInput::new("WND-9999-BORDERX", "Late"), now).await.unwrap();
+    let secret = products::upsert(&mut tx, &new_id(), &ProductInput::new("SECRET-77", "Hidden"), now).await.unwrap();
+    let standard =
+        portico::on_tx!(&mut tx, |c| sqlx::query_scalar::<_, String>("SELECT id FROM catalogs").fetch_one(c).await)
+            .unwrap();
+    products::add_catalog_rule(&mut tx, &standard, "exclude_product", &secret).await.unwrap();
+    products::rebuild_catalog_membership(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut c = app.signed_in(&f.buyer_a.email).await;
+    let page = c.get("/portal/quick-order").await.body;
+    let token = c.csrf().await;
+    let action = format!("/portal/quick-order/upload?_csrf={token}");
+    assert!(page.contains(&format!("action=\"{action}\" enctype=\"multipart/form-data\"")), "{page}");
+    let csv = "sku,quantity\nGLV-1,2\nWND-9999-BORDER,1\nSECRET-7,1\n";
+    // Without script: the token in the action URL; without it the upload is refused.
+    assert_eq!(
+        c.upload_without_script("/portal/quick-order/upload", ("file", "o.csv", csv)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = c.upload_without_script(&action, ("file", "o.csv", csv)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("1 line added"), "{}", r.body);
+    assert!(r.body.contains("Did you mean WND-9999-BORDERX?"), "a SKU late in its prefix is found: {}", r.body);
+    assert!(!r.body.contains("SECRET-77"), "never suggests what the account cannot buy: {}", r.body);
+    assert!(c.get("/portal/quick-order").await.body.contains("Cart (1)"), "the header counts the cart");
+}
+
+#[tokio::test]
 async fn viewers_see_orders_but_never_change_them() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;

@@ -54,8 +54,14 @@ pub async fn add_to_cart(
         carts::add_to_cart(&mut tx, &actor.principal.user_id, account_id, &items, now).await?;
         tx.commit().await?;
     }
-    let count = carts::cart(db, &actor.principal.user_id, account_id).await?.len();
+    let count = carts::cart_count(db, &actor.principal.user_id, account_id).await? as usize;
     Ok((eval, count))
+}
+
+/// How many lines the actor's cart for the account has (the "Cart (n)" buttons).
+pub async fn cart_count(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<usize> {
+    scope(db, actor, account_id).await?;
+    Ok(carts::cart_count(db, &actor.principal.user_id, account_id).await? as usize)
 }
 
 /// Changes one cart line's quantity (0 removes it). The new quantity is checked against the rules.
@@ -126,7 +132,7 @@ pub async fn quick_order(
         let pasted = &paste.lines[issue.line - 1];
         let suggestion = if issue.code == "unknown_sku" && suggestions_left > 0 {
             suggestions_left -= 1;
-            let near = products::skus_near(db, &pasted.sku, 200).await?;
+            let near = products::skus_near(db, account_id, &pasted.sku).await?;
             did_you_mean(&pasted.sku, near.iter().map(String::as_str)).map(str::to_string)
         } else {
             None

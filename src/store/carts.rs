@@ -23,6 +23,17 @@ pub async fn cart(db: &Db, user_id: &str, account_id: &str) -> StoreResult<Vec<I
     .await)
 }
 
+/// How many lines the cart has.
+pub async fn cart_count(db: &Db, user_id: &str, account_id: &str) -> StoreResult<i64> {
+    on_db!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM cart_lines WHERE user_id = $1 AND account_id = $2"
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .fetch_one(c)
+    .await)
+}
+
 /// Adds quantities to the cart (a product already there gets the quantities added).
 pub async fn add_to_cart(
     tx: &mut Tx,

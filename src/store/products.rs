@@ -488,18 +488,40 @@ pub enum ProductKey {
     ExternalId,
 }
 
-/// SKUs that share a prefix with `sku` (candidates for "did you mean"), a few dozen at most.
-pub async fn skus_near(db: &Db, sku: &str, limit: i64) -> StoreResult<Vec<String>> {
-    let prefix: String = sku.chars().take(sku.chars().count().saturating_sub(2).clamp(1, 4)).collect();
-    let upper = format!("{prefix}\u{10FFFF}");
-    on_db!(db, |c| sqlx::query_scalar::<_, String>(
-        "SELECT sku FROM products WHERE sku >= $1 AND sku < $2 AND active ORDER BY sku LIMIT $3"
-    )
-    .bind(&prefix)
-    .bind(&upper)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
+/// Candidates for "did you mean" when `sku` is unknown: SKUs the account can buy that are its
+/// neighbours in SKU order (a typo near the end) or share its first four characters or its first
+/// half (a typo further in) — a few hundred at most, in one row.
+pub async fn skus_near(db: &Db, account_id: &str, sku: &str) -> StoreResult<Vec<String>> {
+    let chars: Vec<char> = sku.chars().collect();
+    let short: String = chars.iter().take(4.min(chars.len().saturating_sub(1)).max(1)).collect();
+    let half: String = chars.iter().take((chars.len() / 2).max(short.chars().count())).collect();
+    let visible = format!(
+        "p.active AND EXISTS (SELECT 1 FROM catalog_products cp WHERE cp.product_id = p.id AND cp.catalog_id IN ({}))",
+        account_catalogs_sql("$1")
+    );
+    let window = |cond: &str, order: &str, limit: i64| {
+        format!(
+            "SELECT sku FROM (SELECT p.sku FROM products p WHERE {cond} AND {visible} ORDER BY p.sku {order} LIMIT {limit}) w"
+        )
+    };
+    let sql = format!(
+        "SELECT {} FROM ({} UNION {} UNION {} UNION {}) n",
+        db.string_agg("n.sku"),
+        window("p.sku >= $2", "", 20),
+        window("p.sku < $2", "DESC", 20),
+        window("p.sku >= $3 AND p.sku < $4", "", 150),
+        window("p.sku >= $5 AND p.sku < $6", "", 150),
+    );
+    let skus = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(account_id)
+        .bind(sku)
+        .bind(&short)
+        .bind(format!("{short}\u{10FFFF}"))
+        .bind(&half)
+        .bind(format!("{half}\u{10FFFF}"))
+        .fetch_one(c)
+        .await)?;
+    Ok(skus.unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
 }
 
 /// SKUs visible to an account that start with `prefix` (type-ahead of the quick-order entry row).

@@ -197,17 +197,18 @@ struct QuickOrderPage {
     sent: bool,
 }
 
-async fn quick_order_page(State(_state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
-    working(&ctx)?;
+async fn quick_order_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
+    let account = working(&ctx)?;
     if !can_order(&ctx) {
         return Err(WebError::Forbidden);
     }
+    let cart_count = carts::cart_count(&state.db, &ctx.order_actor(), &account).await?;
     let page = QuickOrderPage {
         shell: Shell::new(&ctx, "Quick order"),
         text: String::new(),
         added: Vec::new(),
         problems: Vec::new(),
-        cart_count: 0,
+        cart_count,
         sent: false,
     };
     Ok(Html(page.render()?))

@@ -103,8 +103,16 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             return Err(WebError::CsrfRefused);
         }
         let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
         let (provided, rebuilt) = match header_token {
             Some(t) => (Some(t), req),
+            // A file upload without script: the token rides in the form's action URL, so a large
+            // body never has to be read here (same-site is already checked above).
+            None if multipart => (query_token(req.uri().query()), req),
             None => {
                 let (parts, body) = req.into_parts();
                 let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
@@ -129,6 +137,15 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
         res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_CSRF_COOKIE, &t, "Strict", None));
     }
     Ok(res)
+}
+
+/// The `_csrf` parameter of a query string.
+fn query_token(query: Option<&str>) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v)
 }
 
 /// The signed-in user of a page request; anonymous requests are sent to the sign-in page.

@@ -337,6 +337,22 @@ impl<'a> Client<'a> {
     /// token in the `X-CSRF-Token` header.
     pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &str)) -> TestResponse {
         let token = self.csrf().await;
+        self.send_multipart(path, fields, file, Some(&token)).await
+    }
+
+    /// A file upload as a browser without script sends it: no header token (the form's action URL
+    /// carries `_csrf` when the page put it there).
+    pub async fn upload_without_script(&mut self, path: &str, file: (&str, &str, &str)) -> TestResponse {
+        self.send_multipart(path, &[], file, None).await
+    }
+
+    async fn send_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str),
+        header_token: Option<&str>,
+    ) -> TestResponse {
         let boundary = "portico-test-boundary";
         let mut body = String::new();
         for (k, v) in fields {
@@ -346,15 +362,15 @@ impl<'a> Client<'a> {
         body.push_str(&format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
         ));
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method(Method::POST)
             .uri(path)
             .header(header::COOKIE, self.cookie_header())
-            .header("x-csrf-token", token)
-            .header("hx-request", "true")
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(Body::from(body))
-            .unwrap();
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        if let Some(token) = header_token {
+            req = req.header("x-csrf-token", token).header("hx-request", "true");
+        }
+        let req = req.body(Body::from(body)).unwrap();
         let res = self.app.send(req).await;
         self.absorb(&res);
         res
