@@ -189,17 +189,27 @@ pub(crate) fn require_catalog_admin(actor: &Actor<'_>) -> ServiceResult<()> {
     }
 }
 
-/// Staff product list: every product, active or not, by name, with stock totals.
+/// Staff product list: every product, active or not, by name, with stock totals; optionally only
+/// those in a category (and its subcategories), which is returned too.
 pub async fn staff_products(
     db: &Db,
     actor: &Actor<'_>,
     term: &str,
+    category_id: Option<&str>,
     after: Option<(&str, &str)>,
     limit: i64,
-) -> ServiceResult<Vec<ListedProduct>> {
+) -> ServiceResult<(Vec<ListedProduct>, Option<CategoryRow>)> {
     require_catalog_admin(actor)?;
-    let filter = ListFilter { category_ids: Vec::new(), term: term.to_string(), include_inactive: true };
-    Ok(products::list(db, Visibility::All, &filter, after, limit).await?)
+    let (category_ids, category) = match category_id {
+        Some(id) => {
+            let categories = products::categories(db).await?;
+            let category = categories.iter().find(|c| c.id == id).cloned().ok_or(ServiceError::NotFound)?;
+            (subtree(&categories, id), Some(category))
+        }
+        None => (Vec::new(), None),
+    };
+    let filter = ListFilter { category_ids, term: term.to_string(), include_inactive: true };
+    Ok((products::list(db, Visibility::All, &filter, after, limit).await?, category))
 }
 
 pub struct StaffProduct {

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod carts;
 pub mod catalog;
+pub mod categories;
 pub mod import_jobs;
 pub mod imports;
 pub mod inventory;

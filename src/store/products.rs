@@ -81,7 +81,7 @@ impl ProductInput {
     }
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct CategoryRow {
     pub id: String,
     pub parent_id: Option<String>,
@@ -114,10 +114,135 @@ pub async fn insert_category(
     Ok(())
 }
 
+/// Every category in display order: depth-first, siblings by their sort, then name.
 pub async fn categories(db: &Db) -> StoreResult<Vec<CategoryRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, CategoryRow>(
+    let rows = on_db!(db, |c| sqlx::query_as::<_, CategoryRow>(
         "SELECT id, parent_id, name, path, sort FROM categories ORDER BY path"
     )
+    .fetch_all(c)
+    .await)?;
+    Ok(in_tree_order(rows))
+}
+
+fn in_tree_order(rows: Vec<CategoryRow>) -> Vec<CategoryRow> {
+    let order = crate::domain::catalog::tree_order(&category_nodes(&rows));
+    let mut slots: Vec<Option<CategoryRow>> = rows.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|(i, _)| slots[i].take()).collect()
+}
+
+/// The rows as the domain's tree rules see them.
+pub fn category_nodes(rows: &[CategoryRow]) -> Vec<crate::domain::catalog::CategoryNode<'_>> {
+    rows.iter()
+        .map(|c| crate::domain::catalog::CategoryNode {
+            id: &c.id,
+            parent_id: c.parent_id.as_deref(),
+            name: &c.name,
+            path: &c.path,
+            sort: c.sort,
+        })
+        .collect()
+}
+
+/// Serialises changes to the category tree: every tree change bumps this counter first, so on
+/// PostgreSQL two concurrent changes (which each check sibling names against the tree they read)
+/// queue on its row lock instead of both passing. SQLite's write transactions are serial anyway.
+pub async fn lock_category_tree(tx: &mut Tx) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ('category_tree', 1)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1"
+    )
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Every category, read inside a write transaction (after [`lock_category_tree`]), in display order.
+pub async fn categories_for_update(tx: &mut Tx) -> StoreResult<Vec<CategoryRow>> {
+    let rows = on_tx!(tx, |c| sqlx::query_as::<_, CategoryRow>(
+        "SELECT id, parent_id, name, path, sort FROM categories ORDER BY path"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(in_tree_order(rows))
+}
+
+/// Products per category, directly in it (not its subcategories): id → (active, all).
+pub async fn category_product_counts(db: &Db) -> StoreResult<std::collections::HashMap<String, (i64, i64)>> {
+    let rows = on_db!(db, |c| sqlx::query_as::<_, (String, i64, i64)>(
+        "SELECT category_id, CAST(SUM(CASE WHEN active THEN 1 ELSE 0 END) AS BIGINT), COUNT(*)
+         FROM products WHERE category_id IS NOT NULL GROUP BY category_id"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(id, active, all)| (id, (active, all))).collect())
+}
+
+/// What is directly inside a category: (products, subcategories).
+pub async fn category_contents(tx: &mut Tx, id: &str) -> StoreResult<(i64, i64)> {
+    on_tx!(tx, |c| sqlx::query_as::<_, (i64, i64)>(
+        "SELECT (SELECT COUNT(*) FROM products WHERE category_id = $1), (SELECT COUNT(*) FROM categories WHERE parent_id = $1)"
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await)
+}
+
+/// Sets a category's own fields; its path (and its descendants') with [`set_category_paths`].
+pub async fn update_category(
+    tx: &mut Tx,
+    id: &str,
+    parent_id: Option<&str>,
+    name: &str,
+    sort: i64,
+) -> StoreResult<u64> {
+    on_tx!(tx, |c| sqlx::query("UPDATE categories SET parent_id = $2, name = $3, sort = $4 WHERE id = $1")
+        .bind(id)
+        .bind(parent_id)
+        .bind(name)
+        .bind(sort)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// Rewrites materialised paths: (category id, new path).
+pub async fn set_category_paths(tx: &mut Tx, paths: &[(String, String)]) -> StoreResult<()> {
+    for (id, path) in paths {
+        on_tx!(tx, |c| sqlx::query("UPDATE categories SET path = $2 WHERE id = $1")
+            .bind(id)
+            .bind(path)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Deletes an (empty) category and the catalog rules that named it; returns how many rules went.
+pub async fn delete_category(tx: &mut Tx, id: &str) -> StoreResult<u64> {
+    let rules = on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM catalog_rules WHERE rule IN ('include_category', 'exclude_category') AND target_id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query("DELETE FROM categories WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(rules)
+}
+
+/// Catalog rules (with their catalog's name) that name a category: (catalog, rule).
+pub async fn category_rules(db: &Db, id: &str) -> StoreResult<Vec<(String, String)>> {
+    on_db!(db, |c| sqlx::query_as::<_, (String, String)>(
+        "SELECT k.name, r.rule FROM catalog_rules r JOIN catalogs k ON k.id = r.catalog_id
+         WHERE r.rule IN ('include_category', 'exclude_category') AND r.target_id = $1 ORDER BY k.name"
+    )
+    .bind(id)
     .fetch_all(c)
     .await)
 }
@@ -368,41 +493,93 @@ pub async fn assign_catalog(
 /// Recomputes which products belong to which catalog, from the rules, in one statement per step.
 /// Categories include their descendants (by path prefix). Runs inside the caller's transaction.
 pub async fn rebuild_catalog_membership(tx: &mut Tx) -> StoreResult<()> {
-    rebuild_membership(tx, "").await
+    rebuild_membership(tx, Only::Product("")).await
 }
 
 /// Recomputes one product's catalog membership (after it is created or moved).
 pub async fn rebuild_product_membership(tx: &mut Tx, product_id: &str) -> StoreResult<()> {
-    rebuild_membership(tx, product_id).await
+    rebuild_membership(tx, Only::Product(product_id)).await
 }
 
-/// The membership rules, for every product (`only = ""`) or one.
-async fn rebuild_membership(tx: &mut Tx, only: &str) -> StoreResult<()> {
-    const STEPS: [&str; 4] = [
-        "DELETE FROM catalog_products WHERE ($1 = '' OR product_id = $1)",
-        "INSERT INTO catalog_products (catalog_id, product_id)
-         SELECT k.id, p.id FROM catalogs k CROSS JOIN products p WHERE k.includes_all = TRUE AND ($1 = '' OR p.id = $1)",
-        "INSERT INTO catalog_products (catalog_id, product_id)
-         SELECT DISTINCT r.catalog_id, p.id
-         FROM catalog_rules r
-         JOIN categories rc ON rc.id = r.target_id
-         JOIN categories pc ON pc.path = rc.path OR pc.path LIKE rc.path || ' / %'
-         JOIN products p ON p.category_id = pc.id
-         WHERE r.rule = 'include_category' AND ($1 = '' OR p.id = $1)
-         UNION
-         SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product' AND ($1 = '' OR r.target_id = $1)
-         ON CONFLICT DO NOTHING",
-        "DELETE FROM catalog_products WHERE ($1 = '' OR product_id = $1) AND EXISTS (
-             SELECT 1 FROM catalog_rules r
-             LEFT JOIN categories rc ON rc.id = r.target_id
-             JOIN products p ON p.id = catalog_products.product_id
-             LEFT JOIN categories pc ON pc.id = p.category_id
-             WHERE r.catalog_id = catalog_products.catalog_id
-               AND ((r.rule = 'exclude_product' AND r.target_id = p.id)
-                 OR (r.rule = 'exclude_category' AND (pc.path = rc.path OR pc.path LIKE rc.path || ' / %'))))",
+/// Recomputes the membership of the products in the category at `path` and its descendants (after
+/// the category moved: category rules match by ancestry). Call it with the *new* path.
+pub async fn rebuild_subtree_membership(tx: &mut Tx, path: &str) -> StoreResult<()> {
+    rebuild_membership(tx, Only::Subtree(path)).await
+}
+
+/// Which products a rebuild covers; the value is bound as `$1`.
+#[derive(Clone, Copy)]
+enum Only<'a> {
+    /// One product, or every product when empty.
+    Product(&'a str),
+    /// The products of a category subtree, by the subtree's path.
+    Subtree(&'a str),
+}
+
+impl Only<'_> {
+    fn value(self) -> String {
+        match self {
+            Only::Product(v) | Only::Subtree(v) => v.to_string(),
+        }
+    }
+
+    /// A condition on a product id column.
+    fn products(self, col: &str) -> String {
+        match self {
+            Only::Product(_) => format!("($1 = '' OR {col} = $1)"),
+            Only::Subtree(_) => format!(
+                "{col} IN (SELECT sp.id FROM products sp JOIN categories sc ON sc.id = sp.category_id
+                           WHERE sc.path = $1 OR substr(sc.path, 1, length($1) + 3) = $1 || ' / ')"
+            ),
+        }
+    }
+}
+
+/// The membership rules, for the products `only` names. A category rule covers the category and
+/// its descendants: paths equal, or the product's path continues the rule's with " / ". (Compared
+/// with `substr`, not `LIKE`: a `_` or `%` in a category name must not act as a wildcard.)
+async fn rebuild_membership(tx: &mut Tx, only: Only<'_>) -> StoreResult<()> {
+    let steps = [
+        format!("DELETE FROM catalog_products WHERE {}", only.products("product_id")),
+        format!(
+            "INSERT INTO catalog_products (catalog_id, product_id)
+             SELECT k.id, p.id FROM catalogs k CROSS JOIN products p WHERE k.includes_all = TRUE AND {}",
+            only.products("p.id")
+        ),
+        format!(
+            "INSERT INTO catalog_products (catalog_id, product_id)
+             SELECT DISTINCT r.catalog_id, p.id
+             FROM catalog_rules r
+             JOIN categories rc ON rc.id = r.target_id
+             JOIN categories pc ON pc.path = rc.path OR substr(pc.path, 1, length(rc.path) + 3) = rc.path || ' / '
+             JOIN products p ON p.category_id = pc.id
+             WHERE r.rule = 'include_category' AND {}
+             UNION
+             SELECT r.catalog_id, r.target_id FROM catalog_rules r WHERE r.rule = 'include_product' AND {}
+             ON CONFLICT DO NOTHING",
+            only.products("p.id"),
+            only.products("r.target_id")
+        ),
+        format!(
+            "DELETE FROM catalog_products WHERE {} AND EXISTS (
+                 SELECT 1 FROM catalog_rules r
+                 LEFT JOIN categories rc ON rc.id = r.target_id
+                 JOIN products p ON p.id = catalog_products.product_id
+                 LEFT JOIN categories pc ON pc.id = p.category_id
+                 WHERE r.catalog_id = catalog_products.catalog_id
+                   AND ((r.rule = 'exclude_product' AND r.target_id = p.id)
+                     OR (r.rule = 'exclude_category'
+                         AND (pc.path = rc.path OR substr(pc.path, 1, length(rc.path) + 3) = rc.path || ' / '))))",
+            only.products("product_id")
+        ),
     ];
-    for sql in STEPS {
-        on_tx!(tx, |c| sqlx::query(sql).bind(only).execute(c).await.map(|r| r.rows_affected()))?;
+    let value = only.value();
+    for sql in steps {
+        on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(&value)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod admin;
 mod api_tokens;
 mod auth_pages;
 mod catalog;
+mod categories_admin;
 pub mod error;
 mod imports;
 mod ordering;
@@ -67,6 +68,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(api_tokens::router())
         .merge(products_admin::router())
+        .merge(categories_admin::router())
         .merge(users::router())
         .merge(ordering::router())
         .merge(orders::router())

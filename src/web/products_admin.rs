@@ -8,7 +8,7 @@ use super::session::Ctx;
 use super::shell::Shell;
 use crate::service::catalog::{self, StaffProduct};
 use crate::service::inventory;
-use crate::store::products::ListedProduct;
+use crate::store::products::{CategoryRow, ListedProduct};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
 pub struct ListQuery {
     #[serde(default)]
     q: String,
+    /// Only products in this category (and its subcategories).
+    category: Option<String>,
     after_name: Option<String>,
     after_id: Option<String>,
 }
@@ -36,6 +38,7 @@ pub struct ListQuery {
 struct ListPage {
     shell: Shell,
     q: String,
+    category: Option<CategoryRow>,
     items: Vec<ListedProduct>,
     next_page: Option<String>,
 }
@@ -47,12 +50,15 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
         (Some(n), Some(i)) => Some((n.as_str(), i.as_str())),
         _ => None,
     };
-    let mut items = catalog::staff_products(&state.db, &ctx.actor(), &q.q, after, PAGE + 1).await?;
+    let category_id = q.category.as_deref().filter(|c| !c.is_empty());
+    let (mut items, category) =
+        catalog::staff_products(&state.db, &ctx.actor(), &q.q, category_id, after, PAGE + 1).await?;
     let next_page = if items.len() as i64 > PAGE {
         items.truncate(PAGE as usize);
         items.last().map(|l| {
             serde_urlencoded::to_string([
                 ("q", q.q.as_str()),
+                ("category", category_id.unwrap_or("")),
                 ("after_name", l.product.name.as_str()),
                 ("after_id", l.product.id.as_str()),
             ])
@@ -61,7 +67,7 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
     } else {
         None
     };
-    Ok(Html(ListPage { shell: Shell::new(&ctx, "Products"), q: q.q, items, next_page }.render()?))
+    Ok(Html(ListPage { shell: Shell::new(&ctx, "Products"), q: q.q, category, items, next_page }.render()?))
 }
 
 #[derive(Template)]

@@ -62,6 +62,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         items.push(("/admin/accounts", "Accounts"));
         if p.can(Permission::ManageCatalog) {
             items.push(("/admin/products", "Products"));
+            items.push(("/admin/categories", "Categories"));
             items.push(("/admin/pricing", "Pricing"));
         }
         items.push(("/admin/staff", "Staff"));
@@ -120,6 +121,12 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "amended" => "Order amended; the customer sees the new revision.",
         "cancelled" => "Order cancelled; its reserved stock was released.",
         "confirmed" => "Order confirmed.",
+        "category_created" => "Category created.",
+        "category_renamed" => "Category renamed; the paths of its subcategories changed with it.",
+        "category_moved" => "Category moved with its subcategories; customer catalogs now follow its new place.",
+        "category_sorted" => "Sort order saved.",
+        "category_deleted" => "Category deleted.",
+        "unchanged" => "Nothing to change: that is already so.",
         "password_set" => "Your password is set. Sign in with it now.",
         "reset_sent" => {
             "If that address belongs to an active user, a reset link is on its way. It expires in 72 hours."
