@@ -77,7 +77,8 @@ async fn staff_create_rename_move_sort_and_delete_on_the_page() {
     assert!(page.body.contains("href=\"/admin/categories\""), "the staff navigation links the page");
     assert!(a.get("/admin/products").await.body.contains("href=\"/admin/categories\""), "linked from products");
 
-    let medical = category_id(&a.post("/admin/categories", &[("name", " Medical "), ("parent", ""), ("sort", "")]).await);
+    let medical =
+        category_id(&a.post("/admin/categories", &[("name", " Medical "), ("parent", ""), ("sort", "")]).await);
     let res = a.post("/admin/categories", &[("name", "Gloves"), ("parent", &medical), ("sort", "0")]).await;
     let gloves = category_id(&res);
     assert_eq!(res.location(), format!("/admin/categories/{gloves}?notice=category_created"));
@@ -135,6 +136,9 @@ async fn staff_create_rename_move_sort_and_delete_on_the_page() {
     assert_eq!(channel, "staff");
 }
 
+/// A form post that must be refused: (path under /admin/categories/, fields, message shown).
+type Attempt<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn refusals_name_the_field_and_change_nothing() {
     let app = TestApp::new().await;
@@ -179,11 +183,15 @@ async fn refusals_name_the_field_and_change_nothing() {
     let res = a.post("/admin/categories", &[("name", "gloves"), ("parent", &medical)]).await;
     assert!(res.body.contains("value=\"gloves\"") && res.body.contains(&format!("value=\"{medical}\" selected")));
 
-    let edits: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    let edits: Vec<Attempt> = vec![
         (format!("{gloves}/rename"), vec![("name", "")], "Name is required"),
         (format!("{gloves}/rename"), vec![("name", "A / B")], "contains “ / ”"),
         (format!("{lab}/rename"), vec![("name", "medical")], "already exists at the top level"),
-        (format!("{medical}/move"), vec![("parent", &nitrile)], "cannot be moved under “Medical / Gloves / Nitrile”, which is inside it"),
+        (
+            format!("{medical}/move"),
+            vec![("parent", &nitrile)],
+            "cannot be moved under “Medical / Gloves / Nitrile”, which is inside it",
+        ),
         (format!("{gloves}/move"), vec![("parent", &gloves)], "cannot be moved under itself"),
         (format!("{gloves}/sort"), vec![("sort", "1.5")], "Sort: “1.5” is not a whole number"),
     ];
@@ -248,7 +256,12 @@ async fn renaming_keeps_products_catalogs_and_search_consistent() {
     assert!(products::visible_to_account(app.db(), &glv, &account).await.unwrap());
     let detail = portico::service::catalog::staff_product(
         app.db(),
-        &Actor::web(&Principal::staff(admin.id.clone(), admin.name.clone(), admin.email.clone(), vec![StaffRole::Admin])),
+        &Actor::web(&Principal::staff(
+            admin.id.clone(),
+            admin.name.clone(),
+            admin.email.clone(),
+            vec![StaffRole::Admin],
+        )),
         "GLV-1",
     )
     .await
@@ -271,7 +284,12 @@ async fn moving_a_category_moves_its_products_between_customer_catalogs() {
     let app = TestApp::new().await;
     seed(
         &app,
-        &[("Medical", None), ("Lab", None), ("Lab / Gloves", Some("Lab")), ("Lab / Gloves / Nitrile", Some("Lab / Gloves"))],
+        &[
+            ("Medical", None),
+            ("Lab", None),
+            ("Lab / Gloves", Some("Lab")),
+            ("Lab / Gloves / Nitrile", Some("Lab / Gloves")),
+        ],
         &[("GLV-1", "Lab / Gloves / Nitrile", true), ("GLV-2", "Lab / Gloves", true), ("LAB-1", "Lab", true)],
     )
     .await;
@@ -358,7 +376,12 @@ async fn only_catalog_admins_manage_categories() {
         assert_eq!(c.get(&format!("/admin/categories/{medical}")).await.status.as_u16(), expect, "{email}");
         let res = c.post("/admin/categories", &[("name", "Dental"), ("parent", "")]).await;
         assert_eq!(res.status.as_u16(), expect, "{email} create");
-        for (action, fields) in [("rename", vec![("name", "X")]), ("move", vec![("parent", "")]), ("sort", vec![("sort", "3")]), ("delete", vec![])] {
+        for (action, fields) in [
+            ("rename", vec![("name", "X")]),
+            ("move", vec![("parent", "")]),
+            ("sort", vec![("sort", "3")]),
+            ("delete", vec![]),
+        ] {
             let res = c.post(&format!("/admin/categories/{medical}/{action}"), &fields).await;
             assert_eq!(res.status.as_u16(), expect, "{email} {action}");
         }
@@ -368,7 +391,13 @@ async fn only_catalog_admins_manage_categories() {
     assert_eq!(trail(&app).await, (0, 0));
 }
 
-async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value, String) {
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, String) {
     let mut b = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
     if body.is_some() {
         b = b.header("content-type", "application/json");
@@ -393,7 +422,10 @@ async fn the_api_creates_paths_with_their_ancestors_idempotently() {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!((b["created"].as_bool(), b["changed"].as_bool()), (Some(true), Some(true)));
     assert_eq!(b["created_paths"], json!(["Medical", "Medical / Gloves", "Medical / Gloves / Nitrile"]));
-    assert_eq!((b["category"]["parent"].as_str(), b["category"]["sort"].as_i64()), (Some("Medical / Gloves"), Some(10)));
+    assert_eq!(
+        (b["category"]["parent"].as_str(), b["category"]["sort"].as_i64()),
+        (Some("Medical / Gloves"), Some(10))
+    );
     let before = (snapshot(&app).await, trail(&app).await);
     assert_eq!(before.1, (3, 3));
     // The same body again: nothing changes.
@@ -403,11 +435,19 @@ async fn the_api_creates_paths_with_their_ancestors_idempotently() {
     assert_eq!(b["created_paths"], json!([]));
     assert_eq!((snapshot(&app).await, trail(&app).await), before);
     // Existing levels match ignoring case and keep their stored names; only what is missing is made.
-    let (s, b, _) = call(&app, Method::PUT, "/api/v1/categories", &t, Some(json!({ "path": " medical / GLOVES / Latex" }))).await;
+    let (s, b, _) =
+        call(&app, Method::PUT, "/api/v1/categories", &t, Some(json!({ "path": " medical / GLOVES / Latex" }))).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["created_paths"], json!(["Medical / Gloves / Latex"]));
     // A new sort for an existing category is a change.
-    let (s, b, _) = call(&app, Method::PUT, "/api/v1/categories", &t, Some(json!({ "path": "Medical / Gloves / Nitrile", "sort": 20 }))).await;
+    let (s, b, _) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/categories",
+        &t,
+        Some(json!({ "path": "Medical / Gloves / Nitrile", "sort": 20 })),
+    )
+    .await;
     assert_eq!((s, b["created"].as_bool(), b["changed"].as_bool()), (StatusCode::OK, Some(false), Some(true)));
     // Bad paths name the level and change nothing.
     let before = snapshot(&app).await;
@@ -417,37 +457,79 @@ async fn the_api_creates_paths_with_their_ancestors_idempotently() {
         assert_eq!(ctype, "application/problem+json");
         assert_eq!(b["errors"][0]["field"], "path");
     }
-    let (s, b, _) = call(&app, Method::PUT, "/api/v1/categories", &t, Some(json!({ "path": "Medical / Gloves / Nitrile / x" }))).await;
+    let (s, b, _) =
+        call(&app, Method::PUT, "/api/v1/categories", &t, Some(json!({ "path": "Medical / Gloves / Nitrile / x" })))
+            .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(snapshot(&app).await.len(), before.len() + 1);
 
     // Products put in a category count in it and its ancestors.
-    let (s, b, _) = call(&app, Method::PUT, "/api/v1/products/GLV-1", &t, Some(json!({ "name": "Nitrile M", "category": "Medical / Gloves / Nitrile" }))).await;
+    let (s, b, _) = call(
+        &app,
+        Method::PUT,
+        "/api/v1/products/GLV-1",
+        &t,
+        Some(json!({ "name": "Nitrile M", "category": "Medical / Gloves / Nitrile" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    call(&app, Method::PUT, "/api/v1/products/GLV-2", &t, Some(json!({ "name": "Latex M", "category": "Medical / Gloves / Latex", "active": false }))).await;
+    call(
+        &app,
+        Method::PUT,
+        "/api/v1/products/GLV-2",
+        &t,
+        Some(json!({ "name": "Latex M", "category": "Medical / Gloves / Latex", "active": false })),
+    )
+    .await;
     let (s, list, _) = call(&app, Method::GET, "/api/v1/categories", &t, None).await;
     assert_eq!(s, StatusCode::OK, "{list}");
     let items = list["items"].as_array().unwrap();
     let order: Vec<&str> = items.iter().map(|i| i["path"].as_str().unwrap()).collect();
-    assert_eq!(order, ["Medical", "Medical / Gloves", "Medical / Gloves / Latex", "Medical / Gloves / Nitrile", "Medical / Gloves / Nitrile / x"], "parents first, siblings by sort");
+    assert_eq!(
+        order,
+        [
+            "Medical",
+            "Medical / Gloves",
+            "Medical / Gloves / Latex",
+            "Medical / Gloves / Nitrile",
+            "Medical / Gloves / Nitrile / x"
+        ],
+        "parents first, siblings by sort"
+    );
     let item = |p: &str| items.iter().find(|i| i["path"] == p).unwrap().clone();
-    assert_eq!((item("Medical")["product_count"].as_i64(), item("Medical")["active_product_count"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(
+        (item("Medical")["product_count"].as_i64(), item("Medical")["active_product_count"].as_i64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(item("Medical / Gloves / Nitrile")["product_count"], 1);
     assert_eq!(item("Medical / Gloves / Nitrile")["name"], "Nitrile");
     assert!(item("Medical")["parent"].is_null() && item("Medical")["id"].is_string());
 
     // Deletes: refused while something is inside, named; fine once empty; unknown is 404.
     let before = (snapshot(&app).await, trail(&app).await);
-    for (path, reason) in [("Medical / Gloves / Latex", "still has 1 product"), ("Medical / Gloves / Nitrile", "1 product and 1 subcategory"), ("Medical", "1 subcategory")] {
-        let (s, b, ctype) = call(&app, Method::DELETE, &format!("/api/v1/categories?path={}", urlenc(path)), &t, None).await;
+    for (path, reason) in [
+        ("Medical / Gloves / Latex", "still has 1 product"),
+        ("Medical / Gloves / Nitrile", "1 product and 1 subcategory"),
+        ("Medical", "1 subcategory"),
+    ] {
+        let (s, b, ctype) =
+            call(&app, Method::DELETE, &format!("/api/v1/categories?path={}", urlenc(path)), &t, None).await;
         assert_eq!(s, StatusCode::CONFLICT, "{path}: {b}");
         assert_eq!(ctype, "application/problem+json");
         assert!(b["detail"].as_str().unwrap().contains(reason), "{path}: {b}");
     }
     assert_eq!((snapshot(&app).await, trail(&app).await), before);
-    let (s, b, _) = call(&app, Method::DELETE, &format!("/api/v1/categories?path={}", urlenc("medical / gloves / nitrile / X")), &t, None).await;
+    let (s, b, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/categories?path={}", urlenc("medical / gloves / nitrile / X")),
+        &t,
+        None,
+    )
+    .await;
     assert_eq!((s, b["path"].as_str()), (StatusCode::OK, Some("Medical / Gloves / Nitrile / x")), "{b}");
-    let (s, _, _) = call(&app, Method::DELETE, &format!("/api/v1/categories?path={}", urlenc("Medical / Nope")), &t, None).await;
+    let (s, _, _) =
+        call(&app, Method::DELETE, &format!("/api/v1/categories?path={}", urlenc("Medical / Nope")), &t, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, b, _) = call(&app, Method::DELETE, "/api/v1/categories", &t, None).await;
     assert_eq!((s, b["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("path")));

@@ -134,9 +134,10 @@ pub async fn delete_category(
     query: Result<Query<PathParam>, QueryRejection>,
 ) -> Result<Json<CategoryDeletedOut>, ApiError> {
     let Query(q) = query.map_err(|r| ApiError::invalid("path", r.body_text()))?;
-    let path = q.path.filter(|p| !p.trim().is_empty()).ok_or_else(|| {
-        ApiError::invalid("path", "send the category's path, e.g. ?path=Medical%20%2F%20Gloves")
-    })?;
+    let path = q
+        .path
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("path", "send the category's path, e.g. ?path=Medical%20%2F%20Gloves"))?;
     let row = categories::delete_path(&state.db, state.now(), &actor(&caller), &path).await?;
     Ok(Json(CategoryDeletedOut { id: row.id, path: row.path }))
 }

@@ -438,10 +438,10 @@ pub fn plan_create(
     let mut problems = Vec::new();
     let parent = find_parent(nodes, parent_id, &mut problems);
     let name = CategoryName::parse(name).map_err(|e| problems.push(("name", e))).ok();
-    if let (Some(name), Some(parent)) = (&name, &parent) {
-        if let Some(clash) = sibling_named(nodes, parent_id, name, None) {
-            problems.push(("name", clash_message(clash, *parent)));
-        }
+    if let (Some(name), Some(parent)) = (&name, &parent)
+        && let Some(clash) = sibling_named(nodes, parent_id, name, None)
+    {
+        problems.push(("name", clash_message(clash, *parent)));
     }
     match (name, parent, problems.is_empty()) {
         (Some(name), Some(parent), true) => {
@@ -484,31 +484,28 @@ pub fn plan_edit(
     };
     let mut problems = Vec::new();
     let parent = find_parent(nodes, parent_id, &mut problems);
-    if let Some(Some(p)) = parent {
-        if is_self_or_descendant(me.path, p.path) {
-            let why = if p.id == me.id {
-                format!("Parent: “{}” cannot be moved under itself.", me.path)
-            } else {
-                format!("Parent: “{}” cannot be moved under “{}”, which is inside it.", me.path, p.path)
-            };
-            problems.push(("parent", why));
-        }
+    if let Some(Some(p)) = parent
+        && is_self_or_descendant(me.path, p.path)
+    {
+        let why = if p.id == me.id {
+            format!("Parent: “{}” cannot be moved under itself.", me.path)
+        } else {
+            format!("Parent: “{}” cannot be moved under “{}”, which is inside it.", me.path, p.path)
+        };
+        problems.push(("parent", why));
     }
     let name = CategoryName::parse(name).map_err(|e| problems.push(("name", e))).ok();
-    if let (Some(name), Some(parent)) = (&name, &parent) {
-        if let Some(clash) = sibling_named(nodes, parent_id, name, Some(id)) {
-            problems.push(("name", clash_message(clash, *parent)));
-        }
+    if let (Some(name), Some(parent)) = (&name, &parent)
+        && let Some(clash) = sibling_named(nodes, parent_id, name, Some(id))
+    {
+        problems.push(("name", clash_message(clash, *parent)));
     }
     let (Some(name), Some(parent), true) = (name, parent, problems.is_empty()) else { return Err(problems) };
     let path = child_path(parent.map(|p| p.path), &name);
     let new_paths = if path == me.path {
         Vec::new()
     } else {
-        nodes
-            .iter()
-            .filter_map(|n| rebase_path(n.path, me.path, &path).map(|p| (n.id.to_string(), p)))
-            .collect()
+        nodes.iter().filter_map(|n| rebase_path(n.path, me.path, &path).map(|p| (n.id.to_string(), p))).collect()
     };
     Ok(TreeEdit {
         name: name.as_str().to_string(),
@@ -555,7 +552,7 @@ pub fn delete_blockers(path: &str, products: i64, children: i64) -> Option<Strin
         (0, c) => plural(c, "subcategory", "subcategories"),
         (p, c) => format!("{} and {}", plural(p, "product", "products"), plural(c, "subcategory", "subcategories")),
     };
-    Some(format!("“{path}” still has {what}; move or delete them first. Nothing was deleted."))
+    Some(format!("“{path}” still has {what}; move or delete them first."))
 }
 
 #[cfg(test)]
@@ -648,9 +645,15 @@ mod tests {
         assert_eq!(path_depth("Medical / Gloves / Nitrile"), 2);
         assert!(is_self_or_descendant("Medical", "Medical"));
         assert!(is_self_or_descendant("Medical", "Medical / Gloves"));
-        assert!(!is_self_or_descendant("Medical", "Medical supplies / Gloves"), "a prefix of the name is not an ancestor");
+        assert!(
+            !is_self_or_descendant("Medical", "Medical supplies / Gloves"),
+            "a prefix of the name is not an ancestor"
+        );
         assert!(!is_self_or_descendant("Medical / Gloves", "Medical"));
-        assert_eq!(rebase_path("Medical / Gloves / Nitrile", "Medical / Gloves", "Lab / PPE").as_deref(), Some("Lab / PPE / Nitrile"));
+        assert_eq!(
+            rebase_path("Medical / Gloves / Nitrile", "Medical / Gloves", "Lab / PPE").as_deref(),
+            Some("Lab / PPE / Nitrile")
+        );
         assert_eq!(rebase_path("Medical / Masks", "Medical / Gloves", "Lab / PPE"), None);
         assert_eq!(rebase_path("Medical", "Medical", "Health").as_deref(), Some("Health"));
     }
@@ -676,7 +679,10 @@ mod tests {
         assert!(e.ancestry_changed);
         assert_eq!(
             e.new_paths,
-            vec![("glv".to_string(), "Lab / Gloves".to_string()), ("nit".to_string(), "Lab / Gloves / Nitrile".to_string())]
+            vec![
+                ("glv".to_string(), "Lab / Gloves".to_string()),
+                ("nit".to_string(), "Lab / Gloves / Nitrile".to_string())
+            ]
         );
         let top = plan_edit(&t, "nit", "Nitrile", None).unwrap();
         assert_eq!((top.path.as_str(), top.ancestry_changed), ("Nitrile", true));

@@ -289,7 +289,7 @@ async fn delete_row(
 ) -> ServiceResult<CategoryRow> {
     let (products, children) = products::category_contents(&mut tx, &before.id).await?;
     if let Some(why) = delete_blockers(&before.path, products, children) {
-        return Err(ServiceError::Conflict(why));
+        return Err(ServiceError::Conflict(format!("{why} Nothing was deleted.")));
     }
     let removed_rules = match products::delete_category(&mut tx, &before.id).await {
         Ok(n) => n,
@@ -349,7 +349,8 @@ pub async fn ensure_path(
     for (i, name) in names.iter().enumerate() {
         let last = i + 1 == names.len();
         let parent_id = parent.as_ref().map(|p| p.id.clone());
-        let existing = sibling_named(&category_nodes(&rows), parent_id.as_deref(), name, None).map(|n| n.id.to_string());
+        let existing =
+            sibling_named(&category_nodes(&rows), parent_id.as_deref(), name, None).map(|n| n.id.to_string());
         let row = match existing.and_then(|id| rows.iter().find(|c| c.id == id).cloned()) {
             Some(row) => row,
             None => {

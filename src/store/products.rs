@@ -180,12 +180,14 @@ pub async fn category_product_counts(db: &Db) -> StoreResult<std::collections::H
 
 /// What is directly inside a category: (products, subcategories).
 pub async fn category_contents(tx: &mut Tx, id: &str) -> StoreResult<(i64, i64)> {
-    on_tx!(tx, |c| sqlx::query_as::<_, (i64, i64)>(
+    on_tx!(tx, |c| {
+        sqlx::query_as::<_, (i64, i64)>(
         "SELECT (SELECT COUNT(*) FROM products WHERE category_id = $1), (SELECT COUNT(*) FROM categories WHERE parent_id = $1)"
     )
     .bind(id)
     .fetch_one(c)
-    .await)
+    .await
+    })
 }
 
 /// Sets a category's own fields; its path (and its descendants') with [`set_category_paths`].

@@ -87,7 +87,10 @@ fn parse_sort(raw: &str) -> Result<i64, ServiceError> {
         return Ok(0);
     }
     raw.parse().map_err(|_| {
-        ServiceError::invalid("sort", format!("Sort: “{raw}” is not a whole number (e.g. 10, or -5 to list it earlier)."))
+        ServiceError::invalid(
+            "sort",
+            format!("Sort: “{raw}” is not a whole number (e.g. 10, or -5 to list it earlier)."),
+        )
     })
 }
 
@@ -146,9 +149,11 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQue
 
 async fn create(State(state): State<AppState>, ctx: Ctx, Form(f): Form<CreateForm>) -> Result<Response, WebError> {
     let result = match parse_sort(&f.sort) {
-        Ok(sort) => categories::create_category(&state.db, state.now(), &ctx.actor(), &f.name, parent_of(&f.parent), sort)
-            .await
-            .map(|c| c.id),
+        Ok(sort) => {
+            categories::create_category(&state.db, state.now(), &ctx.actor(), &f.name, parent_of(&f.parent), sort)
+                .await
+                .map(|c| c.id)
+        }
         Err(e) => Err(e),
     };
     match result {
