@@ -567,3 +567,23 @@ async fn the_api_enforces_scopes_and_documents_the_endpoints() {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_leave_one_category() {
+    // Sibling names differ ignoring case, which no unique index checks: the tree lock makes two
+    // concurrent creates (PostgreSQL: two connections) check one after the other.
+    let app = TestApp::new().await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
+    let actor = Actor::web(&p);
+    let create = portico::service::categories::create_category;
+    for round in 0..10 {
+        let (upper, lower) = (format!("Gloves {round}"), format!("GLOVES {round}"));
+        let (a, b) = tokio::join!(
+            create(app.db(), app.now(), &actor, &upper, None, 0),
+            create(app.db(), app.now(), &actor, &lower, None, 0)
+        );
+        assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "round {round}: exactly one of the two is created");
+    }
+    assert_eq!(paths(&app).await.len(), 10);
+}
