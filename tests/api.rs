@@ -154,6 +154,41 @@ async fn tokens_authenticate_with_scopes_and_can_be_revoked() {
 }
 
 #[tokio::test]
+async fn each_write_scope_reaches_only_its_own_data() {
+    let app = TestApp::new().await;
+    fixture(&app).await;
+    let stock = token(&app, &[Scope::StockWrite]).await;
+    let prices = token(&app, &[Scope::PricingWrite]).await;
+    let catalog = token(&app, &[Scope::CatalogWrite]).await;
+    let product = || Some(json!({"name": "New product"}));
+    let adjust = || Some(json!({"sku": "GLV-1", "warehouse": "CHI", "delta": 5, "reason": "count"}));
+    let list = || Some(json!({"name": "East", "priority": 10, "prices": [{"sku": "GLV-1", "unit_price": "1.00"}]}));
+    let category = || Some(json!({"path": "Dental / Burs"}));
+    for (t, method, path, body, allowed) in [
+        (&stock, Method::POST, "/api/v1/stock/adjustments", adjust(), true),
+        (&stock, Method::PUT, "/api/v1/products/NEW-1", product(), false),
+        (&stock, Method::PUT, "/api/v1/price-lists/EAST", list(), false),
+        (&stock, Method::PUT, "/api/v1/categories", category(), false),
+        (&prices, Method::PUT, "/api/v1/price-lists/EAST", list(), true),
+        (&prices, Method::POST, "/api/v1/stock/adjustments", adjust(), false),
+        (&prices, Method::PUT, "/api/v1/products/NEW-2", product(), false),
+        (&catalog, Method::PUT, "/api/v1/products/NEW-3", product(), true),
+        (&catalog, Method::PUT, "/api/v1/categories", category(), true),
+        (&catalog, Method::POST, "/api/v1/stock/adjustments", adjust(), false),
+        (&catalog, Method::PUT, "/api/v1/price-lists/WEST", list(), false),
+    ] {
+        let (res, body) = call(&app, method.clone(), path, Some(t.as_str()), body).await;
+        if allowed {
+            assert!(res.status.is_success(), "{method} {path}: {} {body}", res.status);
+        } else {
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM products WHERE sku IN ('NEW-1', 'NEW-2')").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM price_lists WHERE code = 'WEST'").await, 0);
+}
+
+#[tokio::test]
 async fn products_are_upserted_by_sku_with_every_problem_reported() {
     let app = TestApp::new().await;
     fixture(&app).await;

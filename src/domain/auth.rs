@@ -137,6 +137,10 @@ pub enum Permission {
     OrderForCustomers,
     /// Amend, cancel and confirm open orders.
     ManageOrders,
+    /// Price lists and contracts (pages, imports, API).
+    ManagePrices,
+    /// Stock levels (adjustments, counts, imports).
+    ManageStock,
 }
 
 /// A set of permissions as a bit set (cheap to copy into every request).
@@ -176,6 +180,8 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 FinanceArea,
                 ManageCredit,
                 ManageCatalog,
+                ManagePrices,
+                ManageStock,
                 ReadCatalog,
                 OrderForCustomers,
                 ManageOrders,
@@ -267,8 +273,8 @@ impl Scope {
             Scope::CatalogRead => &[StaffArea, ReadCatalog],
             Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
             Scope::PricingRead => &[StaffArea, ViewAllAccounts],
-            Scope::PricingWrite => &[StaffArea, ManageCatalog],
-            Scope::StockWrite => &[StaffArea, ManageCatalog],
+            Scope::PricingWrite => &[StaffArea, ManagePrices],
+            Scope::StockWrite => &[StaffArea, ManageStock],
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
             Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],
         }

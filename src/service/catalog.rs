@@ -181,14 +181,6 @@ pub async fn product(
     Ok(ProductDetail { item, attributes, category_path, tiers, warehouses })
 }
 
-pub(crate) fn require_catalog_admin(actor: &Actor<'_>) -> ServiceResult<()> {
-    match actor.principal.can(Permission::ManageCatalog) {
-        true => Ok(()),
-        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
-        false => Err(ServiceError::NotFound),
-    }
-}
-
 /// Staff product list: every product, active or not, by name, with stock totals; optionally only
 /// those in a category (and its subcategories), which is returned too.
 pub async fn staff_products(
@@ -199,7 +191,7 @@ pub async fn staff_products(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> ServiceResult<(Vec<ListedProduct>, Option<CategoryRow>)> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageCatalog)?;
     let (category_ids, category) = match category_id {
         Some(id) => {
             let categories = products::categories(db).await?;
@@ -222,7 +214,7 @@ pub struct StaffProduct {
 
 /// One product with everything staff manage about it: stock per warehouse and every price.
 pub async fn staff_product(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResult<StaffProduct> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageCatalog)?;
     let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
     let ids = vec![product.id.clone()];
     let levels = inventory::levels(db, &ids).await?;
@@ -329,7 +321,7 @@ pub async fn upsert_product(
     actor: &Actor<'_>,
     d: &ProductDraft,
 ) -> ServiceResult<(ProductRow, bool)> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageCatalog)?;
     let categories: std::collections::HashMap<String, String> =
         products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
     let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;

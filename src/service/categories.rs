@@ -35,20 +35,12 @@ pub struct CategoryView {
 
 /// Who may read the tree (catalog readers: staff, and API tokens with `catalog:read`).
 fn require_read(actor: &Actor<'_>) -> ServiceResult<()> {
-    require(actor, Permission::ReadCatalog)
+    actor.require(Permission::ReadCatalog)
 }
 
 /// Who may change it (catalog administrators; `catalog:write`). Buyers get 404, other staff 403.
 fn require_manage(actor: &Actor<'_>) -> ServiceResult<()> {
-    require(actor, Permission::ManageCatalog)
-}
-
-fn require(actor: &Actor<'_>, p: Permission) -> ServiceResult<()> {
-    match actor.principal.can(p) {
-        true => Ok(()),
-        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
-        false => Err(ServiceError::NotFound),
-    }
+    actor.require(Permission::ManageCatalog)
 }
 
 fn invalid(problems: Vec<TreeProblem>) -> ServiceError {

@@ -18,12 +18,11 @@ pub async fn start_import(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> ServiceResult<String> {
-    if !actor.principal.can(Permission::ManageCatalog) {
-        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
-    }
+    require_any_import(actor)?;
     let Some(kind) = Kind::parse(kind) else {
         return Err(ServiceError::invalid("kind", format!("“{kind}” is not something Portico imports.")));
     };
+    actor.require(kind.permission())?;
     if bytes.is_empty() {
         return Err(ServiceError::invalid("file", "Choose a CSV file to upload."));
     }
@@ -94,17 +93,28 @@ async fn run(db: Db, now: i64, job: String, kind: Kind, principal: Principal, ch
     }
 }
 
-/// A job, for staff who manage the catalog.
+/// Staff who may import something (products, prices or stock) see the imports page and its jobs.
+fn require_any_import(actor: &Actor<'_>) -> ServiceResult<()> {
+    match Kind::ALL.iter().any(|k| actor.principal.can(k.permission())) {
+        true => Ok(()),
+        false => actor.require(Permission::ManageCatalog),
+    }
+}
+
+/// The kinds the actor may import.
+pub fn kinds_for(actor: &Actor<'_>) -> Vec<Kind> {
+    Kind::ALL.into_iter().filter(|k| actor.principal.can(k.permission())).collect()
+}
+
+/// A job, for staff who may import.
 pub async fn job(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<import_jobs::ImportJobRow> {
-    if !actor.principal.can(Permission::ManageCatalog) {
+    if require_any_import(actor).is_err() {
         return Err(ServiceError::NotFound);
     }
     import_jobs::get(db, id).await?.ok_or(ServiceError::NotFound)
 }
 
 pub async fn recent_jobs(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<import_jobs::ImportJobRow>> {
-    if !actor.principal.can(Permission::ManageCatalog) {
-        return Err(ServiceError::Forbidden);
-    }
+    require_any_import(actor)?;
     Ok(import_jobs::recent(db, 20).await?)
 }

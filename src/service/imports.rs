@@ -2,8 +2,8 @@
 //! every bad row is reported (line, column, reason), and only a clean file is written — in one
 //! transaction. Re-importing the same file changes nothing.
 
-use super::catalog::require_catalog_admin;
 use super::{Actor, ServiceError, audit};
+use crate::domain::auth::Permission;
 use crate::domain::import::{self, CONTRACT_PRICE_COLUMNS, ContractPriceRow, RowError};
 use crate::domain::money::Money;
 use crate::store::pricing::{self, format_iso};
@@ -80,6 +80,15 @@ impl Kind {
 
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The permission importing or exporting this kind takes.
+    pub fn permission(self) -> Permission {
+        match self {
+            Kind::Products => Permission::ManageCatalog,
+            Kind::Stock => Permission::ManageStock,
+            Kind::PriceLists | Kind::ContractPrices => Permission::ManagePrices,
+        }
     }
 }
 
@@ -220,7 +229,7 @@ pub async fn import_contract_prices<R: Read>(
     reader: R,
     mut progress: impl FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let mut file = CsvFile::open(reader, &CONTRACT_PRICE_COLUMNS, &import::CONTRACT_PRICE_REQUIRED)?;
     let skus = products::sku_index(db).await?;
     let account_refs = accounts::reference_index(db).await?;
@@ -357,7 +366,7 @@ pub async fn import_contract_prices<R: Read>(
 /// Writes every contract price as CSV that imports back unchanged; text cells are neutralised
 /// against spreadsheet formula injection. Returns the number of rows written.
 pub async fn export_contract_prices<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());
     w.write_record(CONTRACT_PRICE_COLUMNS).map_err(io)?;

@@ -17,9 +17,7 @@ async fn stock_target(
     warehouse_code: &str,
     reason: &str,
 ) -> ServiceResult<(ProductRow, WarehouseRow)> {
-    if !actor.principal.can(Permission::ManageCatalog) {
-        return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
-    }
+    actor.require(Permission::ManageStock)?;
     if reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, damage, ERP sync, …)."));
     }

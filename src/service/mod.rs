@@ -17,7 +17,7 @@ pub mod product_imports;
 pub mod stock_imports;
 pub mod users;
 
-use crate::domain::auth::Principal;
+use crate::domain::auth::{Permission, Principal};
 use crate::store::{Tx, audit};
 
 /// Who performs an action and through which channel.
@@ -34,6 +34,16 @@ impl<'a> Actor<'a> {
     pub fn web(principal: &'a Principal) -> Actor<'a> {
         let channel = if principal.is_staff() { "staff" } else { "portal" };
         Actor { principal, channel, on_behalf_of: None }
+    }
+
+    /// Checks a permission of staff pages and API tokens: staff (and tokens) without it get 403;
+    /// anyone else — buyers — 404, as if the thing did not exist.
+    pub fn require(&self, p: Permission) -> ServiceResult<()> {
+        match self.principal.can(p) {
+            true => Ok(()),
+            false if self.principal.is_staff() => Err(ServiceError::Forbidden),
+            false => Err(ServiceError::NotFound),
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! assignments and every price — in one call. Every bad price is reported at once (with its
 //! position) and nothing changes; sending the same document again changes nothing.
 
-use super::catalog::require_catalog_admin;
 use super::{Actor, FieldError, ServiceError, ServiceResult, audit};
+use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::domain::pricing::{Tier, tier_problems};
 use crate::store::pricing::{self, NewContract, NewPriceList, PriceOwner};
@@ -111,7 +111,7 @@ pub struct Upserted {
 }
 
 pub async fn upsert_contract(db: &Db, now: i64, actor: &Actor<'_>, d: &ContractDoc) -> ServiceResult<Upserted> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let mut problems = Vec::new();
     let number = d.number.trim().to_string();
     if number.is_empty() || number.len() > 64 {
@@ -183,7 +183,7 @@ pub struct PriceListDoc {
 }
 
 pub async fn upsert_price_list(db: &Db, now: i64, actor: &Actor<'_>, d: &PriceListDoc) -> ServiceResult<Upserted> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let mut problems = Vec::new();
     let code = d.code.trim().to_uppercase();
     if code.is_empty() || code.len() > 32 {
@@ -315,7 +315,7 @@ pub async fn set_list_prices(
     lines: &[PriceInput],
     remove: bool,
 ) -> ServiceResult<u64> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
     let mut problems = Vec::new();
     let lines: Vec<PriceInput> = if remove {
@@ -348,7 +348,7 @@ pub async fn set_list_prices(
 // ---- Reads for the staff pricing pages (catalog managers only) ----
 
 pub async fn price_lists(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<pricing::PriceListSummary>> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     Ok(pricing::price_lists(db).await?)
 }
 
@@ -359,7 +359,7 @@ pub async fn contracts_page(
     after: &str,
     limit: i64,
 ) -> ServiceResult<Vec<pricing::ContractSummary>> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     Ok(pricing::contracts_page(db, term, after, limit).await?)
 }
 
@@ -371,7 +371,7 @@ pub async fn price_list(
     after_sku: &str,
     limit: i64,
 ) -> ServiceResult<(pricing::PriceListRow, Vec<String>, Vec<(String, String, i64, i64)>)> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
     let assigned = pricing::assignment_names(db, &list.id).await?;
     let prices = pricing::prices_page(db, PriceOwner::List(&list.id), after_sku, limit).await?;
@@ -384,7 +384,7 @@ pub async fn contract(
     actor: &Actor<'_>,
     number: &str,
 ) -> ServiceResult<(pricing::ContractSummary, Vec<(String, String, i64, i64)>)> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let k = pricing::contract_by_number(db, number).await?.ok_or(ServiceError::NotFound)?;
     let prices = pricing::prices_page(db, PriceOwner::Contract(&k.id), "", i64::MAX).await?;
     Ok((k, prices))

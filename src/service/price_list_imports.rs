@@ -3,9 +3,9 @@
 //! do not exist yet are created (assignments are maintained on the pricing pages or by the API).
 //! Prices not in the file are left alone; re-importing the same file changes nothing.
 
-use super::catalog::require_catalog_admin;
 use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, ServiceError, audit};
+use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::domain::import_price_list::{
     PRICE_LIST_COLUMNS, PRICE_LIST_REQUIRED, PriceListPriceRow, check_price_list_rows, parse_price_list_price,
@@ -35,7 +35,7 @@ pub async fn import_price_lists<R: Read>(
     reader: R,
     mut progress: impl FnMut(Progress),
 ) -> Result<PriceListImportReport, ImportError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let mut file = CsvFile::open(reader, &PRICE_LIST_COLUMNS, &PRICE_LIST_REQUIRED)?;
     let with_validity = file.has_column("valid_from") || file.has_column("valid_to");
     let skus = products::sku_index(db).await?;
@@ -159,7 +159,7 @@ pub async fn import_price_lists<R: Read>(
 /// Writes every price list price as CSV that imports back unchanged (text cells neutralised
 /// against spreadsheet formula injection). Returns the number of rows written.
 pub async fn export_price_lists<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManagePrices)?;
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());
     w.write_record(PRICE_LIST_COLUMNS).map_err(io)?;

@@ -5,9 +5,10 @@
 //!
 //! `attributes` holds `key=value` pairs separated by `;` (e.g. `Material=Nitrile; Size=M`).
 
-use super::catalog::{ProductDraft, product_input, require_catalog_admin};
+use super::catalog::{ProductDraft, product_input};
 use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, ServiceError, audit};
+use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::store::products::{self, ProductInput, ProductRow};
 use crate::store::{Db, new_id};
@@ -117,7 +118,7 @@ pub async fn import_products<R: Read>(
     reader: R,
     mut progress: impl FnMut(Progress),
 ) -> Result<ProductImportReport, ImportError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageCatalog)?;
     let mut file = CsvFile::open(reader, &PRODUCT_COLUMNS, &REQUIRED)?;
     let categories: HashMap<String, String> =
         products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
@@ -237,7 +238,7 @@ pub async fn import_products<R: Read>(
 
 /// Writes every product as CSV that imports back unchanged (cells neutralised against formulas).
 pub async fn export_products<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageCatalog)?;
     let paths: HashMap<String, String> = products::categories(db).await?.into_iter().map(|c| (c.id, c.path)).collect();
     let attrs = products::all_attributes(db).await?;
     let mut w = csv::Writer::from_writer(out);

@@ -3,9 +3,9 @@
 //! clean file is applied in one transaction through the guarded stock update, each change journaled
 //! as a stock movement. Rows equal to what is stored change nothing (re-importing is a no-op).
 
-use super::catalog::require_catalog_admin;
 use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, ServiceError, audit};
+use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::domain::import_stock::{STOCK_COLUMNS, STOCK_REQUIRED, StockRow, check_stock_rows, parse_stock_row};
 use crate::store::inventory::{self, StockReason};
@@ -29,7 +29,7 @@ pub async fn import_stock<R: Read>(
     reader: R,
     mut progress: impl FnMut(Progress),
 ) -> Result<StockImportReport, ImportError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageStock)?;
     let mut file = CsvFile::open(reader, &STOCK_COLUMNS, &STOCK_REQUIRED)?;
     let with_incoming = file.has_column("incoming");
     let skus = products::sku_index(db).await?;
@@ -121,7 +121,7 @@ pub async fn import_stock<R: Read>(
 
 /// Writes every stock row as CSV that imports back unchanged. Returns the number of rows.
 pub async fn export_stock<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    require_catalog_admin(actor)?;
+    actor.require(Permission::ManageStock)?;
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());
     w.write_record(STOCK_COLUMNS).map_err(io)?;

@@ -78,7 +78,7 @@ async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     let jobs = import_jobs::recent_jobs(&state.db, &ctx.actor()).await?;
     let page = ImportsPage {
         shell: Shell::new(&ctx, "Imports"),
-        kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
+        kinds: import_jobs::kinds_for(&ctx.actor()).into_iter().map(|k| (k.as_str(), k.label())).collect(),
         jobs: jobs.into_iter().map(JobView::from).collect(),
     };
     Ok(Html(page.render()?))

@@ -30,7 +30,7 @@ const PAGE: i64 = 100;
 
 fn require(ctx: &Ctx) -> Result<(), WebError> {
     let p = &ctx.session.principal;
-    match p.can(Permission::ManageCatalog) {
+    match p.can(Permission::ManagePrices) {
         true => Ok(()),
         false if p.is_staff() => Err(WebError::Forbidden),
         false => Err(WebError::NotFound),

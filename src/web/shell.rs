@@ -63,6 +63,8 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         if p.can(Permission::ManageCatalog) {
             items.push(("/admin/products", "Products"));
             items.push(("/admin/categories", "Categories"));
+        }
+        if p.can(Permission::ManagePrices) {
             items.push(("/admin/pricing", "Pricing"));
         }
         items.push(("/admin/staff", "Staff"));
