@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod catalog;
+pub mod categories;
 pub mod import;
 pub mod import_price_list;
 pub mod import_stock;

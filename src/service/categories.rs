@@ -10,7 +10,7 @@
 
 use super::{Actor, FieldError, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
-use crate::domain::catalog::{
+use crate::domain::categories::{
     self as rules, CategoryName, TreeProblem, child_path, delete_blockers, parse_path, plan_create, plan_edit,
     sibling_named, subtree_totals, tree_order,
 };

@@ -6,8 +6,8 @@ use super::{Actor, ServiceError, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, CONTRACT_PRICE_COLUMNS, ContractPriceRow, RowError};
 use crate::domain::money::Money;
-use crate::store::pricing::{self, format_iso};
-use crate::store::{Cell, Db, accounts, bulk_insert, bulk_insert_with, new_id, products};
+use crate::store::pricing::{self, PriceTable, format_iso};
+use crate::store::{Cell, Db, accounts, bulk_insert, new_id, products};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -321,32 +321,15 @@ pub async fn import_contract_prices<R: Read>(
         &new_contracts,
     )
     .await?;
-    let mut prices: Vec<Vec<Cell>> = rows
+    let prices = rows
         .iter()
         .map(|r| {
-            vec![
-                Cell::Text(contract_ids[r.contract_number.as_str()].clone()),
-                Cell::Text(skus[r.sku.as_str()].clone()),
-                Cell::Int(r.min_qty),
-                Cell::Int(r.unit_price.raw()),
-            ]
+            let contract = contract_ids[r.contract_number.as_str()].clone();
+            (contract, skus[r.sku.as_str()].clone(), r.min_qty, r.unit_price)
         })
         .collect();
     drop(rows);
-    // Key order keeps B-tree inserts sequential.
-    prices.sort_by(|a, b| match (&a[0], &b[0], &a[1], &b[1]) {
-        (Cell::Text(x), Cell::Text(y), Cell::Text(p), Cell::Text(q)) => (x, p).cmp(&(y, q)),
-        _ => std::cmp::Ordering::Equal,
-    });
-    report.prices_changed = bulk_insert_with(
-        &mut tx,
-        "contract_prices",
-        &["contract_id", "product_id", "min_qty", "unit_price"],
-        &prices,
-        "ON CONFLICT (contract_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price
-         WHERE contract_prices.unit_price <> excluded.unit_price",
-    )
-    .await?;
+    report.prices_changed = pricing::upsert_prices(&mut tx, PriceTable::Contracts, prices).await?;
     let summary = json!({
         "rows": report.rows, "contracts_created": report.contracts_created,
         "contracts_updated": report.contracts_updated, "prices_changed": report.prices_changed,

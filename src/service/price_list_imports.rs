@@ -11,8 +11,8 @@ use crate::domain::import_price_list::{
     PRICE_LIST_COLUMNS, PRICE_LIST_REQUIRED, PriceListPriceRow, check_price_list_rows, parse_price_list_price,
 };
 use crate::domain::money::Money;
-use crate::store::pricing::{self, NewPriceList, format_iso};
-use crate::store::{Cell, Db, bulk_insert_with, new_id, products};
+use crate::store::pricing::{self, NewPriceList, PriceTable, format_iso};
+use crate::store::{Db, new_id, products};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -115,32 +115,12 @@ pub async fn import_price_lists<R: Read>(
             }
         }
     }
-    let mut prices: Vec<Vec<Cell>> = rows
+    let prices = rows
         .iter()
-        .map(|r| {
-            vec![
-                Cell::Text(list_ids[r.code.as_str()].clone()),
-                Cell::Text(skus[r.sku.as_str()].clone()),
-                Cell::Int(r.min_qty),
-                Cell::Int(r.unit_price.raw()),
-            ]
-        })
+        .map(|r| (list_ids[r.code.as_str()].clone(), skus[r.sku.as_str()].clone(), r.min_qty, r.unit_price))
         .collect();
     drop(rows);
-    // Key order keeps B-tree inserts sequential.
-    prices.sort_by(|a, b| match (&a[0], &b[0], &a[1], &b[1]) {
-        (Cell::Text(x), Cell::Text(y), Cell::Text(p), Cell::Text(q)) => (x, p).cmp(&(y, q)),
-        _ => std::cmp::Ordering::Equal,
-    });
-    report.prices_changed = bulk_insert_with(
-        &mut tx,
-        "price_list_items",
-        &["price_list_id", "product_id", "min_qty", "unit_price"],
-        &prices,
-        "ON CONFLICT (price_list_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price
-         WHERE price_list_items.unit_price <> excluded.unit_price",
-    )
-    .await?;
+    report.prices_changed = pricing::upsert_prices(&mut tx, PriceTable::Lists, prices).await?;
     let summary = json!({
         "rows": report.rows, "lists_created": report.lists_created,
         "lists_updated": report.lists_updated, "prices_changed": report.prices_changed,

@@ -427,6 +427,55 @@ pub async fn replace_assignments(
     Ok(())
 }
 
+/// Which table a batch of imported prices goes to.
+#[derive(Clone, Copy, Debug)]
+pub enum PriceTable {
+    Lists,
+    Contracts,
+}
+
+/// Inserts or changes many prices — (list or contract id, product id, min qty, price) — in key order
+/// (sequential B-tree inserts); returns how many rows were inserted or changed (an unchanged price
+/// is not written, so re-importing a file counts 0).
+pub async fn upsert_prices(
+    tx: &mut Tx,
+    table: PriceTable,
+    mut items: Vec<(String, String, i64, Money)>,
+) -> StoreResult<u64> {
+    items.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+    let rows: Vec<Vec<super::Cell>> = items
+        .into_iter()
+        .map(|(owner, product, min_qty, price)| {
+            use super::Cell::{Int, Text};
+            vec![Text(owner), Text(product), Int(min_qty), Int(price.raw())]
+        })
+        .collect();
+    match table {
+        PriceTable::Lists => {
+            super::bulk_insert_with(
+                tx,
+                "price_list_items",
+                &["price_list_id", "product_id", "min_qty", "unit_price"],
+                &rows,
+                "ON CONFLICT (price_list_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price
+                 WHERE price_list_items.unit_price <> excluded.unit_price",
+            )
+            .await
+        }
+        PriceTable::Contracts => {
+            super::bulk_insert_with(
+                tx,
+                "contract_prices",
+                &["contract_id", "product_id", "min_qty", "unit_price"],
+                &rows,
+                "ON CONFLICT (contract_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price
+                 WHERE contract_prices.unit_price <> excluded.unit_price",
+            )
+            .await
+        }
+    }
+}
+
 /// Whose prices a set of items is: a price list's or a contract's.
 #[derive(Clone, Copy, Debug)]
 pub enum PriceOwner<'a> {

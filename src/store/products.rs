@@ -125,15 +125,15 @@ pub async fn categories(db: &Db) -> StoreResult<Vec<CategoryRow>> {
 }
 
 fn in_tree_order(rows: Vec<CategoryRow>) -> Vec<CategoryRow> {
-    let order = crate::domain::catalog::tree_order(&category_nodes(&rows));
+    let order = crate::domain::categories::tree_order(&category_nodes(&rows));
     let mut slots: Vec<Option<CategoryRow>> = rows.into_iter().map(Some).collect();
     order.into_iter().filter_map(|(i, _)| slots[i].take()).collect()
 }
 
 /// The rows as the domain's tree rules see them.
-pub fn category_nodes(rows: &[CategoryRow]) -> Vec<crate::domain::catalog::CategoryNode<'_>> {
+pub fn category_nodes(rows: &[CategoryRow]) -> Vec<crate::domain::categories::CategoryNode<'_>> {
     rows.iter()
-        .map(|c| crate::domain::catalog::CategoryNode {
+        .map(|c| crate::domain::categories::CategoryNode {
             id: &c.id,
             parent_id: c.parent_id.as_deref(),
             name: &c.name,

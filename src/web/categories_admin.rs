@@ -7,7 +7,7 @@ use super::auth_pages::NoticeQuery;
 use super::error::WebError;
 use super::session::Ctx;
 use super::shell::Shell;
-use crate::domain::catalog::delete_blockers;
+use crate::domain::categories::delete_blockers;
 use crate::service::categories::{self, CategoryView};
 use crate::service::{FieldError, ServiceError};
 use askama::Template;
