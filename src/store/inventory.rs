@@ -12,7 +12,7 @@ pub struct WarehouseRow {
     pub sort: i64,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct StockRow {
     pub product_id: String,
     pub warehouse_id: String,
@@ -58,12 +58,18 @@ pub async fn levels(db: &Db, product_ids: &[String]) -> StoreResult<Vec<StockRow
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let fields = super::json_fields("s.product_id, s.warehouse_id, s.on_hand, s.reserved, s.incoming, s.incoming_eta");
     let sql = format!(
-        "SELECT product_id, warehouse_id, on_hand, reserved, incoming, incoming_eta FROM stock_levels WHERE product_id IN ({})",
+        "SELECT {} FROM stock_levels s WHERE s.product_id IN ({})",
+        db.json_rows(&fields, ""),
         db.json_values("$1")
     );
     let list = super::json_list(product_ids);
-    on_db!(db, |c| sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
+    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&list)
+        .fetch_one(c)
+        .await)?;
+    super::from_json_rows(text)
 }
 
 /// Sums one product's warehouse rows; the ETA is the earliest of the incoming stock.

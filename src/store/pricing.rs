@@ -140,7 +140,7 @@ pub async fn set_contract_price(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize)]
 struct SourceRow {
     source_id: String,
     name: String,
@@ -187,12 +187,16 @@ pub async fn sources_for(
                   AND (x.account_id = $1 OR x.group_id = (SELECT group_id FROM accounts WHERE id = $1))))
          GROUP BY l.id, l.name, l.priority, l.valid_from, l.valid_to, l.is_base, i.product_id"
     );
+    let fields =
+        super::json_fields("s.source_id, s.name, s.priority, s.valid_from, s.valid_to, s.kind, s.product_id, s.tiers");
+    let sql = format!("SELECT {} FROM ({sql}) s", db.json_rows(&fields, ""));
     let list = super::json_list(product_ids);
-    let rows = on_db!(db, |c| sqlx::query_as::<_, SourceRow>(sqlx::AssertSqlSafe(sql.clone()))
+    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(account_id)
         .bind(&list)
-        .fetch_all(c)
+        .fetch_one(c)
         .await)?;
+    let rows: Vec<SourceRow> = super::from_json_rows(text)?;
     for r in rows {
         let kind = match r.kind.as_str() {
             "contract" => SourceKind::Contract,

@@ -4,7 +4,7 @@ use super::{Cell, Db, StoreResult, Tx, bulk_insert};
 use crate::domain::catalog::{BackorderPolicy, QuantityRules};
 use crate::{on_db, on_tx};
 
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct ProductRow {
     pub id: String,
     pub sku: String,
@@ -18,6 +18,7 @@ pub struct ProductRow {
     pub max_qty: Option<i64>,
     pub image_url: Option<String>,
     pub regulated_class: Option<String>,
+    #[serde(deserialize_with = "super::bool_from_json")]
     pub active: bool,
     pub backorder_policy: String,
     pub external_id: Option<String>,
@@ -81,7 +82,7 @@ impl ProductInput {
     }
 }
 
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct CategoryRow {
     pub id: String,
     pub parent_id: Option<String>,
@@ -116,12 +117,14 @@ pub async fn insert_category(
 
 /// Every category in display order: depth-first, siblings by their sort, then name.
 pub async fn categories(db: &Db) -> StoreResult<Vec<CategoryRow>> {
-    let rows = on_db!(db, |c| sqlx::query_as::<_, CategoryRow>(
-        "SELECT id, parent_id, name, path, sort FROM categories ORDER BY path"
-    )
-    .fetch_all(c)
-    .await)?;
-    Ok(in_tree_order(rows))
+    // One row for the whole tree (it is on every catalog page).
+    let sql = format!(
+        "SELECT {} FROM categories c",
+        db.json_rows(&super::json_fields("c.id, c.parent_id, c.name, c.path, c.sort"), "c.path")
+    );
+    let text =
+        on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone())).fetch_one(c).await)?;
+    Ok(in_tree_order(super::from_json_rows(text)?))
 }
 
 fn in_tree_order(rows: Vec<CategoryRow>) -> Vec<CategoryRow> {
@@ -337,9 +340,10 @@ fn account_catalogs_sql(a: &str) -> String {
 }
 
 /// A listed product with its stock summed over warehouses (one query for the whole page).
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ListedProduct {
     #[sqlx(flatten)]
+    #[serde(flatten)]
     pub product: ProductRow,
     pub on_hand: i64,
     pub reserved: i64,
@@ -414,13 +418,17 @@ pub async fn list(
         sql.push_str(&format!(" AND (p.name > {n} OR (p.name = {n} AND p.id > {i}))"));
     }
     sql.push_str(&format!(" ORDER BY p.name, p.id LIMIT {}", limit.clamp(1, 500)));
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, ListedProduct>(sqlx::AssertSqlSafe(sql.clone()));
+    // The page comes back as one row (see `Db::json_rows`).
+    let columns = format!("{}, l.on_hand, l.reserved, l.next_eta", PRODUCT_COLUMNS.replace("p.", "l."));
+    let sql = format!("SELECT {} FROM ({sql}) l", db.json_rows(&super::json_fields(&columns), "l.name, l.id"));
+    let text = on_db!(db, |c| {
+        let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()));
         for b in &binds {
             q = q.bind(b);
         }
-        q.fetch_all(c).await
-    })
+        q.fetch_one(c).await
+    })?;
+    super::from_json_rows(text)
 }
 
 /// Whether an account may see a product (it is in one of the account's catalogs).
@@ -588,12 +596,7 @@ async fn rebuild_membership(tx: &mut Tx, only: Only<'_>) -> StoreResult<()> {
 
 /// Products by SKU (any that exist; the caller reports the rest).
 pub async fn get_many_by_sku(db: &Db, skus: &[String]) -> StoreResult<Vec<ProductRow>> {
-    if skus.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku IN ({})", db.json_values("$1"));
-    let list = super::json_list(skus);
-    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
+    get_many_by(db, ProductKey::Sku, skus).await
 }
 
 /// Which of `product_ids` the account may see.
@@ -654,16 +657,27 @@ pub async fn get_many_by(db: &Db, column: ProductKey, keys: &[String]) -> StoreR
     }
     let col = match column {
         ProductKey::Id => "p.id",
+        ProductKey::Sku => "p.sku",
         ProductKey::ExternalId => "p.external_id",
     };
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE {col} IN ({})", db.json_values("$1"));
+    // Hundreds of products (a quote, a pasted order) come back as one row.
+    let sql = format!(
+        "SELECT {} FROM products p WHERE {col} IN ({})",
+        db.json_rows(&super::json_fields(PRODUCT_COLUMNS), ""),
+        db.json_values("$1")
+    );
     let list = super::json_list(keys);
-    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
+    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&list)
+        .fetch_one(c)
+        .await)?;
+    super::from_json_rows(text)
 }
 
 #[derive(Clone, Copy, Debug)]
 pub enum ProductKey {
     Id,
+    Sku,
     ExternalId,
 }
 
