@@ -10,6 +10,8 @@
 #   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
 #   RESEED=1 bench/run.sh …  # start from a fresh dataset
 #   ONLY=orders bench/run.sh … # only order placement and quick order (ONLY=catalog: only the rest)
+# The orders part ends with benches/quick_order.rs: parse + price + validate of the same 500-line
+# paste, and a 500-line quote, timed in-process (the server time the targets speak of).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:-sqlite}"
@@ -126,5 +128,9 @@ LUA
 ADDED=$(curl -s -H "$COOKIE" -H "Origin: $BASE" -H "Content-Type: application/x-www-form-urlencoded" --data @"$PASTE" "$BASE/portal/quick-order" | grep -o '[0-9]* lines added' | head -1)
 echo "--- quick order, 500 pasted lines ($ADDED), one client: wrk -t1 -c1 -d$DURATION"
 wrk -t1 -c1 -d"$DURATION" --latency -H "$COOKIE" -s "$QLUA" "$BASE/portal/quick-order" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
+fi
+if part orders; then
+echo "--- server time without HTTP or rendering (cargo bench --bench quick_order)"
+PORTICO_BENCH_URL="$URL" cargo bench --quiet --bench quick_order 2>/dev/null | grep -E 'p50|priced'
 fi
 echo "server peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')  now: $(grep -E 'RssAnon|RssFile' /proc/$PID/status | awk '{printf "%s %.0f MB  ", $1, $2/1024}')(RssFile is the memory-mapped database, shared with the OS page cache)"
