@@ -84,6 +84,7 @@ pub struct ProductPage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Opaque cursor from the previous page.
     cursor: Option<String>,

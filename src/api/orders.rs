@@ -255,6 +255,7 @@ pub async fn get_order(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Unix seconds: orders created or changed at or after this time.
     updated_since: Option<i64>,

@@ -91,6 +91,13 @@ pub struct CategoryRow {
     pub sort: i64,
 }
 
+impl CategoryRow {
+    /// Levels above this category (0 for a top-level one), for indenting the tree.
+    pub fn depth(&self) -> usize {
+        crate::domain::categories::path_depth(&self.path)
+    }
+}
+
 pub async fn insert_category(
     tx: &mut Tx,
     id: &str,
