@@ -13,7 +13,7 @@ const ROLES = [
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
     // Administrators also hold the desk and finance permissions, and see every order.
-    nav: ['Desk', 'Orders', 'Finance', 'Accounts', 'Products', 'Pricing', 'Staff'],
+    nav: ['Desk', 'Orders', 'Finance', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {

@@ -123,11 +123,7 @@ pub async fn evaluate(db: &Db, now: i64, account_id: &str, input: &[LineInput]) 
     let product_ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
     let visible = products::visible_subset(db, account_id, &product_ids).await?;
     let sources = pricing::sources_for(db, account_id, &product_ids).await?;
-    let levels = inventory::levels(db, &product_ids).await?;
-    let mut stock: HashMap<&str, Vec<inventory::StockRow>> = HashMap::new();
-    for r in &levels {
-        stock.entry(r.product_id.as_str()).or_default().push(r.clone());
-    }
+    let stock = inventory::totals(db, &product_ids).await?;
     let by_ref: HashMap<ProductRef, &ProductRow> = found
         .iter()
         .flat_map(|p| {
@@ -187,7 +183,7 @@ pub async fn evaluate(db: &Db, now: i64, account_id: &str, input: &[LineInput]) 
             issues.push(LineIssue::new(line, &sku, "quantity", format!("{sku}: the quantity is too large.")));
             continue;
         };
-        let t = inventory::sum_levels(stock.get(p.id.as_str()).map(Vec::as_slice).unwrap_or(&[]));
+        let t = stock.get(p.id.as_str()).cloned().unwrap_or_default();
         let avail = available(t.on_hand, t.reserved);
         let eta =
             t.next_eta.as_deref().and_then(|d| pricing::parse_date(Some(d))).map(crate::domain::pricing::format_date);

@@ -3,6 +3,7 @@
 
 use super::{Db, StoreResult, Tx, new_id};
 use crate::{on_db, on_tx};
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WarehouseRow {
@@ -70,6 +71,44 @@ pub async fn levels(db: &Db, product_ids: &[String]) -> StoreResult<Vec<StockRow
         .fetch_one(c)
         .await)?;
     super::from_json_rows(text)
+}
+
+/// Stock totals of many products, summed in the database (what placement and quotes need; one row
+/// per product instead of one per warehouse). Same sums as [`sum_levels`].
+pub async fn totals(db: &Db, product_ids: &[String]) -> StoreResult<HashMap<String, StockTotal>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        product_id: String,
+        on_hand: i64,
+        reserved: i64,
+        incoming: i64,
+        next_eta: Option<String>,
+    }
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let fields = super::json_fields("t.product_id, t.on_hand, t.reserved, t.incoming, t.next_eta");
+    let sql = format!(
+        "SELECT {} FROM (SELECT s.product_id, CAST(SUM(s.on_hand) AS BIGINT) AS on_hand,
+                CAST(SUM(s.reserved) AS BIGINT) AS reserved, CAST(SUM(s.incoming) AS BIGINT) AS incoming,
+                MIN(CASE WHEN s.incoming > 0 THEN s.incoming_eta END) AS next_eta
+         FROM stock_levels s WHERE s.product_id IN ({}) GROUP BY s.product_id) t",
+        db.json_rows(&fields, ""),
+        db.json_values("$1")
+    );
+    let list = super::json_list(product_ids);
+    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&list)
+        .fetch_one(c)
+        .await)?;
+    let rows: Vec<Row> = super::from_json_rows(text)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let t = StockTotal { on_hand: r.on_hand, reserved: r.reserved, incoming: r.incoming, next_eta: r.next_eta };
+            (r.product_id, t)
+        })
+        .collect())
 }
 
 /// Sums one product's warehouse rows; the ETA is the earliest of the incoming stock.
