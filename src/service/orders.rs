@@ -392,7 +392,7 @@ where
     };
     let diverted = diversions(&account.status);
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
-    let number = format!("SO-{}", tx.next_counter("order").await?);
+    let number = format!("SO-{}", tx.next_order_number().await?);
     let lines = line_rows(&eval.lines, &reserved);
     let placed_by_name = actor.principal.name.clone();
     let order = OrderRow {

@@ -245,6 +245,19 @@ impl Tx {
         Ok(())
     }
 
+    /// The next order number. PostgreSQL takes it from a sequence, outside the transaction's
+    /// locks (the counter row's lock serialised placements until commit: p99 582 ms at
+    /// concurrency 16); a placement that rolls back leaves a gap, never a duplicate. On SQLite the
+    /// write lane already serialises writers, so the counter row costs nothing more.
+    pub async fn next_order_number(&mut self) -> StoreResult<i64> {
+        match self {
+            Tx::Sqlite(..) => self.next_counter("order").await,
+            Tx::Postgres(t) => {
+                sqlx::query_scalar::<_, i64>("SELECT nextval('order_numbers')").fetch_one(&mut **t).await
+            }
+        }
+    }
+
     /// Allocates the next value of a named counter (human numbers such as account A-10001).
     /// Atomic on both backends: the row is updated inside the caller's write transaction.
     pub async fn next_counter(&mut self, name: &str) -> StoreResult<i64> {
