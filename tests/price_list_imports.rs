@@ -189,14 +189,7 @@ async fn staff_upload_a_price_list_file_and_see_its_report() {
     assert!(page.contains("<option value=\"price-lists\">Price list prices</option>"), "{page}");
     let r = c.upload("/admin/imports", &[("kind", "price-lists")], ("file", "lists.csv", GOOD)).await;
     let job = r.headers.get("hx-redirect").expect("sent to the job").to_str().unwrap().to_string();
-    let mut status = String::new();
-    for _ in 0..200 {
-        status = c.get(&format!("{job}/status")).await.body;
-        if !status.contains("data-status=\"running\"") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let status = c.wait_for_import(&job).await;
     assert!(status.contains("Imported. 4 rows read; 1 price lists created"), "{status}");
     assert_eq!(list_price(&app, "WHSL", "GLV-1", 1).await, Some(12_345_000));
     let job_row =

@@ -136,19 +136,6 @@ async fn the_command_line_imports_and_exports_products() {
     let _ = std::fs::remove_file(file);
 }
 
-/// Follows an import job's status fragment until it finishes; returns the fragment.
-async fn wait_for(c: &mut common::Client<'_>, job: &str) -> String {
-    for _ in 0..200 {
-        let r = c.get(&format!("{job}/status")).await;
-        assert_eq!(r.status, axum::http::StatusCode::OK);
-        if !r.body.contains("data-status=\"running\"") {
-            return r.body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("the import did not finish");
-}
-
 #[tokio::test]
 async fn staff_upload_a_file_and_follow_the_import_to_its_report() {
     let app = TestApp::new().await;
@@ -159,14 +146,14 @@ async fn staff_upload_a_file_and_follow_the_import_to_its_report() {
     // A bad file: the job reports every bad row and nothing is imported.
     let r = c.upload("/admin/imports", &[("kind", "products")], ("file", "bad.csv", "sku,name\nA 1,x\nB-2,\n")).await;
     let job = r.headers.get("hx-redirect").expect("sent to the job").to_str().unwrap().to_string();
-    let status = wait_for(&mut c, &job).await;
+    let status = c.wait_for_import(&job).await;
     assert!(status.contains("2 problem(s); nothing was imported"), "{status}");
     assert!(status.contains("<td class=\"mono\">sku</td>") && status.contains("<td class=\"mono\">name</td>"));
     assert_eq!(app.count("SELECT COUNT(*) FROM products").await, 1);
     // A good file: imported, with its report; the list shows both jobs.
     let r = c.upload("/admin/imports", &[("kind", "products")], ("file", "good.csv", GOOD)).await;
     let job = r.headers.get("hx-redirect").unwrap().to_str().unwrap().to_string();
-    let status = wait_for(&mut c, &job).await;
+    let status = c.wait_for_import(&job).await;
     assert!(status.contains("Imported. 2 products read; 2 created, 0 updated."), "{status}");
     assert!(c.get(&job).await.body.contains("good.csv"));
     assert_eq!(c.get("/admin/imports").await.body.matches("/admin/imports/").count(), 2);

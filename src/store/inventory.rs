@@ -65,12 +65,7 @@ pub async fn levels(db: &Db, product_ids: &[String]) -> StoreResult<Vec<StockRow
         db.json_rows(&fields, ""),
         db.json_values("$1")
     );
-    let list = super::json_list(product_ids);
-    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(&list)
-        .fetch_one(c)
-        .await)?;
-    super::from_json_rows(text)
+    super::fetch_json_rows(db, &sql, &[&super::json_list(product_ids)]).await
 }
 
 /// Stock totals of many products, summed in the database (what placement and quotes need; one row
@@ -96,12 +91,7 @@ pub async fn totals(db: &Db, product_ids: &[String]) -> StoreResult<HashMap<Stri
         db.json_rows(&fields, ""),
         db.json_values("$1")
     );
-    let list = super::json_list(product_ids);
-    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(&list)
-        .fetch_one(c)
-        .await)?;
-    let rows: Vec<Row> = super::from_json_rows(text)?;
+    let rows: Vec<Row> = super::fetch_json_rows(db, &sql, &[&super::json_list(product_ids)]).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -236,21 +226,12 @@ pub struct StockExportRow {
 /// Streams every stock row by SKU and warehouse code to `f` (constant memory).
 pub async fn for_each_level<E: From<sqlx::Error>>(
     db: &Db,
-    mut f: impl FnMut(StockExportRow) -> Result<(), E>,
+    f: impl FnMut(StockExportRow) -> Result<(), E>,
 ) -> Result<u64, E> {
-    use futures_util::TryStreamExt;
     let sql = "SELECT p.sku, w.code AS warehouse, s.on_hand, s.incoming, s.incoming_eta
                FROM stock_levels s JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id
                ORDER BY p.sku, w.code";
-    let mut n = 0;
-    on_db!(db, |c| {
-        let mut rows = sqlx::query_as::<_, StockExportRow>(sql).fetch(c);
-        while let Some(r) = rows.try_next().await? {
-            f(r)?;
-            n += 1;
-        }
-    });
-    Ok(n)
+    super::for_each_row(db, sql, f).await
 }
 
 /// The on-hand quantity of one stock row (0 when there is none), locked for a change.

@@ -192,7 +192,7 @@ impl Db {
 
     /// An aggregate that returns the selected rows as one row: a JSON array of objects with the
     /// given (key, SQL expression) fields, in `order` (an `ORDER BY` list, or empty). Decode it
-    /// with [`from_json_rows`]. The SQLite driver hands every row from its worker thread to the
+    /// with [`fetch_json_rows`]. The SQLite driver hands every row from its worker thread to the
     /// caller separately (a channel send, a wake-up, a copy of each value): a catalog page's few
     /// hundred rows cost more in hand-overs than in the queries, one row costs one.
     pub fn json_rows(&self, fields: &[(&str, &str)], order: &str) -> String {
@@ -276,8 +276,42 @@ pub fn json_fields(columns: &str) -> Vec<(&str, &str)> {
     columns.split(',').map(str::trim).map(|c| (c.rsplit('.').next().unwrap_or(c), c)).collect()
 }
 
-/// Decodes a [`Db::json_rows`] aggregate (NULL when nothing matched).
-pub fn from_json_rows<T: serde::de::DeserializeOwned>(text: Option<String>) -> StoreResult<Vec<T>> {
+/// Streams the rows of a static query to `each` without holding them in memory (exports of a
+/// million rows); returns how many there were.
+pub async fn for_each_row<T, E>(db: &Db, sql: &'static str, mut each: impl FnMut(T) -> Result<(), E>) -> Result<u64, E>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+    E: From<sqlx::Error>,
+{
+    use futures_util::TryStreamExt;
+    let mut n = 0;
+    on_db!(db, |c| {
+        let mut rows = sqlx::query_as::<_, T>(sql).fetch(c);
+        while let Some(row) = rows.try_next().await? {
+            each(row)?;
+            n += 1;
+        }
+    });
+    Ok(n)
+}
+
+/// Runs a query whose one column is a [`Db::json_rows`] aggregate, binding `binds` as `$1…` in
+/// order, and decodes its rows (none when nothing matched).
+pub async fn fetch_json_rows<T: serde::de::DeserializeOwned>(
+    db: &Db,
+    sql: &str,
+    binds: &[&str],
+) -> StoreResult<Vec<T>> {
+    let text = on_db!(db, |c| {
+        let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_string()));
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_one(c).await
+    })?;
     match text {
         None => Ok(Vec::new()),
         Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),

@@ -192,13 +192,7 @@ pub async fn sources_for(
     let fields =
         super::json_fields("s.source_id, s.name, s.priority, s.valid_from, s.valid_to, s.kind, s.product_id, s.tiers");
     let sql = format!("SELECT {} FROM ({sql}) s", db.json_rows(&fields, ""));
-    let list = super::json_list(product_ids);
-    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(account_id)
-        .bind(&list)
-        .fetch_one(c)
-        .await)?;
-    let rows: Vec<SourceRow> = super::from_json_rows(text)?;
+    let rows: Vec<SourceRow> = super::fetch_json_rows(db, &sql, &[account_id, &super::json_list(product_ids)]).await?;
     for r in rows {
         let kind = match r.kind.as_str() {
             "contract" => SourceKind::Contract,
@@ -313,24 +307,15 @@ pub struct ContractPriceExport {
 /// query and one sort, however many rows, without holding them in memory.
 pub async fn for_each_contract_price<E: From<sqlx::Error>>(
     db: &Db,
-    mut each: impl FnMut(ContractPriceExport) -> Result<(), E>,
+    each: impl FnMut(ContractPriceExport) -> Result<(), E>,
 ) -> Result<u64, E> {
-    use futures_util::TryStreamExt;
     const SQL: &str =
         "SELECT k.number AS contract_number, a.number AS account, k.name AS contract_name, k.valid_from, k.valid_to,
                 p.sku, cp.min_qty, cp.unit_price
          FROM contract_prices cp JOIN contracts k ON k.id = cp.contract_id JOIN accounts a ON a.id = k.account_id
          JOIN products p ON p.id = cp.product_id
          ORDER BY k.number, p.sku, cp.min_qty";
-    let mut n = 0;
-    on_db!(db, |c| {
-        let mut rows = sqlx::query_as::<_, ContractPriceExport>(SQL).fetch(c);
-        while let Some(row) = rows.try_next().await? {
-            each(row)?;
-            n += 1;
-        }
-    });
-    Ok(n)
+    super::for_each_row(db, SQL, each).await
 }
 
 /// A price list's header, by code.
@@ -379,21 +364,12 @@ pub struct ListPriceExport {
 /// Streams every price list price in a stable order (list, SKU, quantity) to `each`.
 pub async fn for_each_list_price<E: From<sqlx::Error>>(
     db: &Db,
-    mut each: impl FnMut(ListPriceExport) -> Result<(), E>,
+    each: impl FnMut(ListPriceExport) -> Result<(), E>,
 ) -> Result<u64, E> {
-    use futures_util::TryStreamExt;
     const SQL: &str = "SELECT l.code, l.name, l.priority, l.valid_from, l.valid_to, p.sku, i.min_qty, i.unit_price
          FROM price_list_items i JOIN price_lists l ON l.id = i.price_list_id JOIN products p ON p.id = i.product_id
          ORDER BY l.code, p.sku, i.min_qty";
-    let mut n = 0;
-    on_db!(db, |c| {
-        let mut rows = sqlx::query_as::<_, ListPriceExport>(SQL).fetch(c);
-        while let Some(row) = rows.try_next().await? {
-            each(row)?;
-            n += 1;
-        }
-    });
-    Ok(n)
+    super::for_each_row(db, SQL, each).await
 }
 
 pub async fn update_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {

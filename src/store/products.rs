@@ -129,9 +129,7 @@ pub async fn categories(db: &Db) -> StoreResult<Vec<CategoryRow>> {
         "SELECT {} FROM categories c",
         db.json_rows(&super::json_fields("c.id, c.parent_id, c.name, c.path, c.sort"), "c.path")
     );
-    let text =
-        on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone())).fetch_one(c).await)?;
-    Ok(in_tree_order(super::from_json_rows(text)?))
+    Ok(in_tree_order(super::fetch_json_rows(db, &sql, &[]).await?))
 }
 
 fn in_tree_order(rows: Vec<CategoryRow>) -> Vec<CategoryRow> {
@@ -428,14 +426,8 @@ pub async fn list(
     // The page comes back as one row (see `Db::json_rows`).
     let columns = format!("{}, l.on_hand, l.reserved, l.next_eta", PRODUCT_COLUMNS.replace("p.", "l."));
     let sql = format!("SELECT {} FROM ({sql}) l", db.json_rows(&super::json_fields(&columns), "l.name, l.id"));
-    let text = on_db!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            q = q.bind(b);
-        }
-        q.fetch_one(c).await
-    })?;
-    super::from_json_rows(text)
+    let binds: Vec<&str> = binds.iter().map(String::as_str).collect();
+    super::fetch_json_rows(db, &sql, &binds).await
 }
 
 /// Whether an account may see a product (it is in one of the account's catalogs).
@@ -673,12 +665,7 @@ pub async fn get_many_by(db: &Db, column: ProductKey, keys: &[String]) -> StoreR
         db.json_rows(&super::json_fields(PRODUCT_COLUMNS), ""),
         db.json_values("$1")
     );
-    let list = super::json_list(keys);
-    let text = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(&list)
-        .fetch_one(c)
-        .await)?;
-    super::from_json_rows(text)
+    super::fetch_json_rows(db, &sql, &[&super::json_list(keys)]).await
 }
 
 #[derive(Clone, Copy, Debug)]

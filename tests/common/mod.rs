@@ -376,6 +376,19 @@ impl<'a> Client<'a> {
         res
     }
 
+    /// Follows an import job's status fragment until it finishes; returns the fragment.
+    pub async fn wait_for_import(&mut self, job: &str) -> String {
+        for _ in 0..200 {
+            let r = self.get(&format!("{job}/status")).await;
+            assert_eq!(r.status, StatusCode::OK);
+            if !r.body.contains("data-status=\"running\"") {
+                return r.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the import did not finish");
+    }
+
     pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
         self.post("/login", &[("email", email), ("password", password)]).await
     }
