@@ -656,3 +656,52 @@ async fn the_filtered_history_downloads_as_csv_of_the_buyers_own_orders() {
     let theirs = b.get("/portal/orders.csv").await.body;
     assert_eq!(theirs.lines().count(), 1, "B's download holds none of A's orders");
 }
+
+/// Writes a transaction defers ([`portico::store::Tx::defer`]) go out before its next statement
+/// and at commit; one that fails (here a reservation beyond what is on hand, refused by the stock
+/// table's CHECK) fails the commit, and nothing of the transaction is kept.
+#[tokio::test]
+async fn deferred_writes_are_seen_by_the_next_statement_and_a_failing_one_keeps_nothing() {
+    use portico::store::{audit, orders as order_store};
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let db = app.db();
+    let one = products::get_by_sku(db, "ONE-1").await.unwrap().unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let rows = order_store::lock_stock(&mut tx, std::slice::from_ref(&one.id)).await.unwrap();
+    let row = rows.iter().max_by_key(|r| r.on_hand).unwrap();
+    let (warehouse, on_hand) = (row.warehouse_id.clone(), row.on_hand);
+    order_store::reserve_many(&mut tx, &[(one.id.clone(), warehouse.clone(), 40)], app.now());
+    let after = order_store::lock_stock(&mut tx, std::slice::from_ref(&one.id)).await.unwrap();
+    let reserved: i64 = after.iter().map(|r| r.reserved).sum();
+    assert_eq!(reserved, 40, "the deferred reservation is visible to the next read");
+    tx.commit().await.unwrap();
+    assert_eq!(stock(&app, "ONE-1").await, (100, 40));
+
+    let mut tx = db.begin().await.unwrap();
+    let entry = audit::AuditEntry {
+        at: app.now(),
+        actor_user_id: None,
+        on_behalf_of_account_id: Some(&f.a),
+        channel: "system",
+        action: "test.deferred",
+        object_type: "product",
+        object_id: &one.id,
+        before: None,
+        after: None,
+    };
+    audit::append(&mut tx, &entry).await.unwrap();
+    order_store::reserve_many(&mut tx, &[(one.id.clone(), warehouse, on_hand - 40 + 1)], app.now());
+    let err = tx.commit().await.expect_err("reserving one more than is available must fail");
+    assert!(err.to_string().to_lowercase().contains("check"), "{err}");
+    assert_eq!(stock(&app, "ONE-1").await, (100, 40), "nothing reserved");
+    assert!(audit::for_object(db, "product", &one.id, 10).await.unwrap().is_empty(), "the audit row went too");
+    // The write lane is free again: the next placement goes through.
+    let p = buyer(&f.buyer_a, &f.a);
+    let placed = orders::place_order(db, app.now(), &Actor::web(&p), &req(&f.a, &[("ONE-1", 2)]), None, |o, _| {
+        (201, o.id.clone())
+    })
+    .await;
+    assert!(matches!(placed, Ok(Placement::Placed { .. })), "{placed:?}");
+    assert_eq!(stock(&app, "ONE-1").await, (100, 42));
+}

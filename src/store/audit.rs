@@ -1,8 +1,8 @@
 //! The audit log and the outbox. Both are written inside the transaction of the change they
 //! describe (DESIGN.md invariant 7), so neither can disagree with the data.
 
-use super::{Db, StoreResult, Tx, new_id};
-use crate::{on_db, on_tx};
+use super::{Cell, Db, StoreResult, Tx, new_id};
+use crate::on_db;
 
 /// One audit row: who did what to which object, for whom, through which channel.
 pub struct AuditEntry<'a> {
@@ -41,39 +41,33 @@ pub struct OutboxRow {
     pub delivered_at: Option<i64>,
 }
 
+/// Queues an audit row (deferred: see [`Tx::defer`]).
 pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
-    let before = e.before.as_ref().map(|v| v.to_string());
-    let after = e.after.as_ref().map(|v| v.to_string());
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.defer(
         "INSERT INTO audit_log (id, at, actor_user_id, on_behalf_of_account_id, channel, action, object_type, object_id, before_json, after_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )
-    .bind(new_id())
-    .bind(e.at)
-    .bind(e.actor_user_id)
-    .bind(e.on_behalf_of_account_id)
-    .bind(e.channel)
-    .bind(e.action)
-    .bind(e.object_type)
-    .bind(e.object_id)
-    .bind(&before)
-    .bind(&after)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        vec![
+            Cell::Text(new_id()),
+            Cell::Int(e.at),
+            Cell::opt_text(e.actor_user_id),
+            Cell::opt_text(e.on_behalf_of_account_id),
+            Cell::text(e.channel),
+            Cell::text(e.action),
+            Cell::text(e.object_type),
+            Cell::text(e.object_id),
+            Cell::opt_text(e.before.as_ref().map(|v| v.to_string()).as_deref()),
+            Cell::opt_text(e.after.as_ref().map(|v| v.to_string()).as_deref()),
+        ],
+    );
     Ok(())
 }
 
+/// Queues an outbox event (deferred: see [`Tx::defer`]).
 pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(new_id())
-        .bind(event_type)
-        .bind(payload.to_string())
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.defer(
+        "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)",
+        vec![Cell::Text(new_id()), Cell::text(event_type), Cell::Text(payload.to_string()), Cell::Int(now)],
+    );
     Ok(())
 }
 

@@ -98,13 +98,12 @@ pub async fn remove_from_cart(db: &Db, user_id: &str, account_id: &str, product_
 }
 
 /// Empties the cart inside the transaction that placed its order.
+/// Queues emptying the user's cart for the account (deferred: see [`Tx::defer`]).
 pub async fn clear_cart(tx: &mut Tx, user_id: &str, account_id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND account_id = $2")
-        .bind(user_id)
-        .bind(account_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.defer(
+        "DELETE FROM cart_lines WHERE user_id = $1 AND account_id = $2",
+        vec![Cell::text(user_id), Cell::text(account_id)],
+    );
     Ok(())
 }
 

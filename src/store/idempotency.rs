@@ -2,8 +2,8 @@
 //! own short transaction (so a concurrent retry sees it in flight) and completed inside the
 //! transaction that does the work, so the result and its record commit together.
 
-use super::{Db, StoreResult, Tx};
-use crate::{on_db, on_tx};
+use super::{Cell, Db, StoreResult, Tx};
+use crate::on_db;
 
 /// A claim that stays `in_flight` longer than this is taken to belong to a crashed request.
 pub const STALE_AFTER_SECS: i64 = 120;
@@ -86,18 +86,11 @@ pub async fn complete(
     body: &str,
     order_id: Option<&str>,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.defer(
         "UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4, order_id = $5
-         WHERE scope = $1 AND idem_key = $2"
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(status)
-    .bind(body)
-    .bind(order_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+         WHERE scope = $1 AND idem_key = $2",
+        vec![Cell::text(scope), Cell::text(key), Cell::Int(status), Cell::text(body), Cell::opt_text(order_id)],
+    );
     Ok(())
 }
 

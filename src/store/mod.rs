@@ -34,15 +34,32 @@ pub type StoreResult<T> = Result<T, sqlx::Error>;
 /// The database, on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// The pool and this process's write lane: write transactions queue on the mutex (fair, FIFO)
-    /// instead of all retrying SQLite's busy handler, whose growing sleeps made the slowest
-    /// placements wait close to a second under concurrency.
-    Sqlite(SqlitePool, std::sync::Arc<tokio::sync::Mutex<()>>),
+    /// The pool for reads and this process's write lane ([`SqliteWriter`]).
+    Sqlite(SqlitePool, std::sync::Arc<SqliteWriter>),
     Postgres(PgPool),
 }
 
-/// A write transaction (see [`Db::begin`]).
-pub enum Tx {
+/// This process's write transactions on SQLite queue on `lane` (fair, FIFO) instead of all
+/// retrying SQLite's busy handler, whose growing sleeps made the slowest placements wait close to
+/// a second under concurrency. They all run on the one connection in `pool`: a connection that
+/// sees another connection's commit throws away its page cache and its memory map when its next
+/// transaction starts (page faults and `munmap` were a fifth of a placement's CPU); the writer
+/// sees only its own commits, so its cache stays warm.
+#[derive(Debug)]
+pub struct SqliteWriter {
+    lane: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pool: SqlitePool,
+}
+
+/// A write transaction (see [`Db::begin`]), with the writes queued by [`Tx::defer`] that have not
+/// been sent yet.
+pub struct Tx {
+    conn: TxConn,
+    deferred: Vec<(String, Vec<Cell>)>,
+}
+
+/// The open transaction on either backend.
+pub enum TxConn {
     /// The transaction, then the write-lane guard (fields drop in order: the transaction ends
     /// before the next writer of this process may begin).
     Sqlite(Transaction<'static, Sqlite>, tokio::sync::OwnedMutexGuard<()>),
@@ -60,16 +77,18 @@ macro_rules! on_db {
     };
 }
 
-/// Runs `$body` with `$c` bound to the connection of the open transaction `$tx` (a `&mut Tx`).
+/// Runs `$body` with `$c` bound to the connection of the open transaction `$tx` (a `&mut Tx`),
+/// after the writes it has deferred (so every statement sees the ones queued before it).
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t, _) => {
+        match $tx.ready().await {
+            Err(e) => Err(e),
+            Ok($crate::store::TxConn::Sqlite(t, _)) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            Ok($crate::store::TxConn::Postgres(t)) => {
                 let $c = &mut **t;
                 $body
             }
@@ -83,13 +102,14 @@ macro_rules! on_tx {
 #[macro_export]
 macro_rules! for_update {
     ($tx:expr, |$c:ident, $sql:ident| $select:literal, $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t, _) => {
+        match $tx.ready().await {
+            Err(e) => Err(e),
+            Ok($crate::store::TxConn::Sqlite(t, _)) => {
                 let $c = &mut **t;
                 let $sql = $select;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            Ok($crate::store::TxConn::Postgres(t)) => {
                 let $c = &mut **t;
                 let $sql = concat!($select, " FOR UPDATE");
                 $body
@@ -128,8 +148,19 @@ impl Db {
                 // from 25 to 15–20 ms and the catalog page from ~280 to ~500 pages/s on the 100k
                 // dataset. Mapped pages show as RssFile (shared page cache), not process memory.
                 .pragma("mmap_size", "1073741824");
-            let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
-            Ok(Db::Sqlite(pool, Default::default()))
+            let pool =
+                SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts.clone()).await?;
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                // The connection lives as long as the process (a new one starts cold), and is
+                // never pinged before use: it is a thread in this process, not a server.
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .test_before_acquire(false)
+                .connect_with(opts.clone())
+                .await?;
+            Ok(Db::Sqlite(pool, std::sync::Arc::new(SqliteWriter { lane: Default::default(), pool: writer })))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -161,11 +192,11 @@ impl Db {
     /// rows that must not change are locked with [`for_update!`].
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p, lane) => {
-                let turn = lane.clone().lock_owned().await;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            Db::Sqlite(_, w) => {
+                let turn = w.lane.clone().lock_owned().await;
+                Tx::new(TxConn::Sqlite(w.pool.begin_with("BEGIN IMMEDIATE").await?, turn))
             }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p) => Tx::new(TxConn::Postgres(p.begin().await?)),
         })
     }
 
@@ -222,16 +253,67 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite(_, w) = self {
+            w.pool.close().await;
+        }
         on_db!(self, |c| c.close().await)
     }
 }
 
 impl Tx {
-    pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(t, _turn) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+    fn new(conn: TxConn) -> Tx {
+        Tx { conn, deferred: Vec::new() }
+    }
+
+    /// Sends the deferred writes, then commits.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        self.flush().await?;
+        match self.conn {
+            TxConn::Sqlite(t, _turn) => t.commit().await,
+            TxConn::Postgres(t) => t.commit().await,
         }
+    }
+
+    /// Queues a write whose outcome the caller does not need to see before the transaction goes
+    /// on: it is sent with the other queued writes just before the next statement of this
+    /// transaction, or at commit. On SQLite the queue goes as one multi-statement round trip to the
+    /// driver's worker thread; each statement there costs a thread hand-over, and under load
+    /// those hand-overs were most of the time a placement held the write lane. A failing deferred
+    /// write fails that next statement (or the commit), and the transaction rolls back.
+    /// `sql` numbers its own parameters from `$1`, and is static text chosen by the caller.
+    pub fn defer(&mut self, sql: impl Into<String>, args: Vec<Cell>) {
+        self.deferred.push((sql.into(), args));
+    }
+
+    /// The connection, once the deferred writes have been sent.
+    pub async fn ready(&mut self) -> StoreResult<&mut TxConn> {
+        self.flush().await?;
+        Ok(&mut self.conn)
+    }
+
+    async fn flush(&mut self) -> StoreResult<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.deferred);
+        match &mut self.conn {
+            TxConn::Sqlite(t, _) => {
+                let mut sql = String::new();
+                let mut args = Vec::new();
+                for (statement, cells) in batch {
+                    renumber(&statement, args.len(), &mut sql);
+                    sql.push_str(";\n");
+                    args.extend(cells);
+                }
+                bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **t).await?;
+            }
+            TxConn::Postgres(t) => {
+                for (statement, cells) in batch {
+                    bind_cells(sqlx::query(sqlx::AssertSqlSafe(statement)), &cells).execute(&mut **t).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Prepares a transaction that writes hundreds of thousands of rows (imports, seeding). On
@@ -239,7 +321,7 @@ impl Tx {
     /// index pages spill to the WAL again and again during one long transaction, which made a
     /// 1M-row import ten times slower.
     pub async fn bulk_mode(&mut self) -> StoreResult<()> {
-        if let Tx::Sqlite(t, _) = self {
+        if let TxConn::Sqlite(t, _) = self.ready().await? {
             sqlx::query("PRAGMA cache_size = -262144").execute(&mut **t).await?;
         }
         Ok(())
@@ -250,9 +332,9 @@ impl Tx {
     /// concurrency 16); a placement that rolls back leaves a gap, never a duplicate. On SQLite the
     /// write lane already serialises writers, so the counter row costs nothing more.
     pub async fn next_order_number(&mut self) -> StoreResult<i64> {
-        match self {
-            Tx::Sqlite(..) => self.next_counter("order").await,
-            Tx::Postgres(t) => {
+        match self.ready().await? {
+            TxConn::Sqlite(..) => self.next_counter("order").await,
+            TxConn::Postgres(t) => {
                 sqlx::query_scalar::<_, i64>("SELECT nextval('order_numbers')").fetch_one(&mut **t).await
             }
         }
@@ -379,6 +461,20 @@ pub enum Cell {
     NullInt,
 }
 
+impl Cell {
+    pub fn text(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+
+    pub fn opt_text(s: Option<&str>) -> Cell {
+        s.map(Cell::text).unwrap_or(Cell::NullText)
+    }
+
+    pub fn opt_int(i: Option<i64>) -> Cell {
+        i.map(Cell::Int).unwrap_or(Cell::NullInt)
+    }
+}
+
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
 /// transaction — for seeding and imports, where one statement per row is far too slow.
 /// `table` and `columns` are static identifiers chosen by the caller, never input.
@@ -401,13 +497,34 @@ pub async fn bulk_insert_with(
     suffix: &'static str,
 ) -> StoreResult<u64> {
     let mut affected = 0;
-    if rows.is_empty() {
-        return Ok(0);
+    for (sql, args) in insert_statements(table, columns, rows, suffix) {
+        affected += on_tx!(tx, |c| bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), &args)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     }
+    Ok(affected)
+}
+
+/// [`bulk_insert`] as writes deferred to the transaction's next round trip ([`Tx::defer`]).
+pub fn defer_insert(tx: &mut Tx, table: &'static str, columns: &[&'static str], rows: &[Vec<Cell>]) {
+    for (sql, args) in insert_statements(table, columns, rows, "") {
+        tx.defer(sql, args);
+    }
+}
+
+/// Multi-row `INSERT … VALUES (…), (…)` statements for `rows`, with their arguments.
+pub(crate) fn insert_statements(
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Cell>],
+    suffix: &str,
+) -> Vec<(String, Vec<Cell>)> {
     // About 1,000 parameters per statement: SQLite allows 32,766, but the driver looks up each
     // parameter's name by scanning the statement's list, so the cost per statement grows with the
     // square of its parameters (30,000 made a 1M-row import spend 98 % of its time there).
     let per_statement = (1_000 / columns.len()).max(1);
+    let mut statements = Vec::new();
     for chunk in rows.chunks(per_statement) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
         let mut n = 0;
@@ -427,21 +544,60 @@ pub async fn bulk_insert_with(
         }
         sql.push(' ');
         sql.push_str(suffix);
-        affected += on_tx!(tx, |c| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for row in chunk {
-                for cell in row {
-                    q = match cell {
-                        Cell::Text(s) => q.bind(s.clone()),
-                        Cell::Int(i) => q.bind(*i),
-                        Cell::Bool(b) => q.bind(*b),
-                        Cell::NullText => q.bind(None::<String>),
-                        Cell::NullInt => q.bind(None::<i64>),
-                    };
-                }
-            }
-            q.execute(c).await.map(|r| r.rows_affected())
-        })?;
+        statements.push((sql, chunk.iter().flatten().cloned().collect()));
     }
-    Ok(affected)
+    statements
+}
+
+/// Binds `cells` in order to `$1`, `$2`, ….
+fn bind_cells<'q, DB: sqlx::Database>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    cells: &[Cell],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for cell in cells {
+        q = match cell {
+            Cell::Text(s) => q.bind(s.clone()),
+            Cell::Int(i) => q.bind(*i),
+            Cell::Bool(b) => q.bind(*b),
+            Cell::NullText => q.bind(None::<String>),
+            Cell::NullInt => q.bind(None::<i64>),
+        };
+    }
+    q
+}
+
+/// Appends `sql` to `out` with its parameters `$n` renumbered `$(n + offset)`, so that several
+/// statements can share one argument list.
+fn renumber(sql: &str, offset: usize, out: &mut String) {
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn renumbering_shifts_every_parameter_and_leaves_the_rest_alone() {
+        let mut out = String::new();
+        renumber("UPDATE t SET a = $1, b = $10 WHERE c = $2 AND d = '$'", 9, &mut out);
+        assert_eq!(out, "UPDATE t SET a = $10, b = $19 WHERE c = $11 AND d = '$'");
+    }
 }

@@ -1,7 +1,7 @@
 //! Orders — one table for every channel — with their lines, stock allocations, status timeline and
 //! revisions. Reservation lives here too: it is part of writing an order.
 
-use super::{Cell, Db, StoreResult, Tx, bulk_insert, new_id};
+use super::{Cell, Db, StoreResult, Tx, TxConn, defer_insert, new_id};
 use crate::{for_update, on_db, on_tx};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -109,15 +109,15 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
          WHERE s.product_id IN ({}) ORDER BY s.product_id, s.warehouse_id",
         ph.join(", ")
     );
-    match tx {
-        Tx::Sqlite(t, _) => {
+    match tx.ready().await? {
+        TxConn::Sqlite(t, _) => {
             let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(base));
             for id in product_ids {
                 q = q.bind(id);
             }
             q.fetch_all(&mut **t).await
         }
-        Tx::Postgres(t) => {
+        TxConn::Postgres(t) => {
             let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE OF s")));
             for id in product_ids {
                 q = q.bind(id);
@@ -127,12 +127,13 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
     }
 }
 
-/// Reserves stock for many (product, warehouse, quantity) allocations in one guarded update: a row
-/// changes only if that much is available, so a reservation can never oversell even without the
-/// lock. Returns false (the caller rolls back) unless every allocation was applied.
-pub async fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64) -> StoreResult<bool> {
+/// Queues the reservation of stock for many (product, warehouse, quantity) allocations (deferred:
+/// see [`Tx::defer`]). The caller planned them from rows locked in this transaction
+/// ([`lock_stock`]); the table's `CHECK (reserved <= on_hand)` still guards them: an allocation
+/// larger than what is available fails the transaction instead of overselling.
+pub fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64) {
     if allocations.is_empty() {
-        return Ok(true);
+        return;
     }
     let values: Vec<String> = (0..allocations.len())
         .map(|i| format!("(${}, ${}, CAST(${} AS BIGINT))", 3 * i + 2, 3 * i + 3, 3 * i + 4))
@@ -145,19 +146,15 @@ pub async fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], no
          UPDATE stock_levels SET reserved = reserved + (SELECT v.q FROM v WHERE v.p = stock_levels.product_id AND v.w = stock_levels.warehouse_id),
              updated_at = $1
          WHERE product_id IN ({})
-           AND EXISTS (SELECT 1 FROM v WHERE v.p = stock_levels.product_id AND v.w = stock_levels.warehouse_id
-                         AND stock_levels.on_hand - stock_levels.reserved >= v.q)",
+           AND EXISTS (SELECT 1 FROM v WHERE v.p = stock_levels.product_id AND v.w = stock_levels.warehouse_id)",
         values.join(", "),
         products.join(", ")
     );
-    let n = on_tx!(tx, |c| {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(now);
-        for (p, w, qty) in allocations {
-            q = q.bind(p).bind(w).bind(*qty);
-        }
-        q.execute(c).await.map(|r| r.rows_affected())
-    })?;
-    Ok(n as usize == allocations.len())
+    let mut args = vec![Cell::Int(now)];
+    for (p, w, q) in allocations {
+        args.extend([Cell::text(p), Cell::text(w), Cell::Int(*q)]);
+    }
+    tx.defer(sql, args);
 }
 
 /// What becomes of the stock an order holds.
@@ -213,48 +210,48 @@ pub async fn settle_allocations(tx: &mut Tx, order_id: &str, how: Settle, now: i
     Ok(())
 }
 
+/// Queues the order's allocations (deferred: see [`Tx::defer`]).
 pub async fn insert_allocations(tx: &mut Tx, order_id: &str, rows: &[(String, String, i64)]) -> StoreResult<()> {
     let cells: Vec<Vec<Cell>> = rows
         .iter()
         .map(|(p, w, q)| vec![Cell::Text(order_id.into()), Cell::Text(p.clone()), Cell::Text(w.clone()), Cell::Int(*q)])
         .collect();
-    bulk_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells).await
+    defer_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells);
+    Ok(())
 }
 
+/// Queues the order's row (deferred: see [`Tx::defer`]).
 pub async fn insert(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.defer(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
              ship_to_id, ship_to_text, po_number, requested_date, notes, terms_days, subtotal, line_count, backordered, reasons,
              revision, version, placed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-    )
-    .bind(&o.id)
-    .bind(&o.number)
-    .bind(&o.account_id)
-    .bind(&o.status)
-    .bind(&o.channel)
-    .bind(&o.placed_by_user_id)
-    .bind(&o.placed_by_name)
-    .bind(&o.on_behalf_of_account_id)
-    .bind(&o.ship_to_id)
-    .bind(&o.ship_to_text)
-    .bind(&o.po_number)
-    .bind(&o.requested_date)
-    .bind(&o.notes)
-    .bind(o.terms_days)
-    .bind(o.subtotal)
-    .bind(o.line_count)
-    .bind(o.backordered)
-    .bind(&o.reasons)
-    .bind(o.revision)
-    .bind(o.version)
-    .bind(o.placed_at)
-    .bind(o.updated_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+        vec![
+            Cell::text(&o.id),
+            Cell::text(&o.number),
+            Cell::text(&o.account_id),
+            Cell::text(&o.status),
+            Cell::text(&o.channel),
+            Cell::text(&o.placed_by_user_id),
+            Cell::text(&o.placed_by_name),
+            Cell::opt_text(o.on_behalf_of_account_id.as_deref()),
+            Cell::opt_text(o.ship_to_id.as_deref()),
+            Cell::text(&o.ship_to_text),
+            Cell::text(&o.po_number),
+            Cell::opt_text(o.requested_date.as_deref()),
+            Cell::text(&o.notes),
+            Cell::Int(o.terms_days),
+            Cell::Int(o.subtotal),
+            Cell::Int(o.line_count),
+            Cell::Bool(o.backordered),
+            Cell::text(&o.reasons),
+            Cell::Int(o.revision),
+            Cell::Int(o.version),
+            Cell::Int(o.placed_at),
+            Cell::Int(o.updated_at),
+        ],
+    );
     Ok(())
 }
 
@@ -298,7 +295,7 @@ pub async fn replace_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) 
     insert_lines(tx, order_id, lines).await
 }
 
-/// The lines of a new order.
+/// Queues the lines of a new order (deferred: see [`Tx::defer`]).
 pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -> StoreResult<()> {
     let cells: Vec<Vec<Cell>> = lines
         .iter()
@@ -321,7 +318,7 @@ pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -
             ]
         })
         .collect();
-    bulk_insert(
+    defer_insert(
         tx,
         "order_lines",
         &[
@@ -341,8 +338,8 @@ pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -
             "backordered_qty",
         ],
         &cells,
-    )
-    .await
+    );
+    Ok(())
 }
 
 pub struct NewEvent<'a> {
@@ -353,22 +350,22 @@ pub struct NewEvent<'a> {
     pub note: &'a str,
 }
 
+/// Queues an event of the order's timeline (deferred: see [`Tx::defer`]).
 pub async fn add_event(tx: &mut Tx, order_id: &str, e: &NewEvent<'_>, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.defer(
         "INSERT INTO order_events (id, order_id, at, status, actor_user_id, actor_name, channel, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    .bind(new_id())
-    .bind(order_id)
-    .bind(now)
-    .bind(e.status)
-    .bind(e.actor_user_id)
-    .bind(e.actor_name)
-    .bind(e.channel)
-    .bind(e.note)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            Cell::Text(new_id()),
+            Cell::text(order_id),
+            Cell::Int(now),
+            Cell::text(e.status),
+            Cell::opt_text(e.actor_user_id),
+            Cell::text(e.actor_name),
+            Cell::text(e.channel),
+            Cell::text(e.note),
+        ],
+    );
     Ok(())
 }
 
