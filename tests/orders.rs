@@ -307,6 +307,13 @@ async fn two_hundred_concurrent_orders_never_oversell_a_hundred_units() {
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 100);
     assert_eq!(app.count("SELECT COUNT(DISTINCT number) FROM orders").await, 100, "human numbers stay unique");
     assert_eq!(app.count("SELECT COUNT(*) FROM stock_levels WHERE reserved > on_hand OR on_hand < 0").await, 0);
+    // On SQLite concurrent placements share commits (each in its own savepoint): every placed
+    // order kept all its rows, and the refused ones left none.
+    assert_eq!(app.count("SELECT CAST(SUM(quantity) AS BIGINT) FROM order_allocations").await, 100);
+    assert_eq!(app.count("SELECT COUNT(*) FROM order_lines").await, 100);
+    assert_eq!(app.count("SELECT COUNT(*) FROM order_events").await, 100);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'order.placed'").await, 100);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'order.placed'").await, 100);
 }
 
 #[tokio::test]

@@ -385,10 +385,13 @@ where
         return Err(ServiceError::Blocked(eval.issues));
     }
     let subtotal = eval.subtotal().ok_or_else(too_large)?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_shared().await?;
     let reserved = match reserve_lines(&mut tx, &eval.lines, now).await? {
         Ok(r) => r,
-        Err(issues) => return Err(ServiceError::Blocked(issues)),
+        Err(issues) => {
+            tx.rollback().await?;
+            return Err(ServiceError::Blocked(issues));
+        }
     };
     let diverted = diversions(&account.status);
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);

@@ -45,11 +45,39 @@ pub enum Db {
 /// sees another connection's commit throws away its page cache and its memory map when its next
 /// transaction starts (page faults and `munmap` were a fifth of a placement's CPU); the writer
 /// sees only its own commits, so its cache stays warm.
+///
+/// Placements share transactions ([`Db::begin_shared`]): when a placement is done and another
+/// writer is already waiting for the lane, it leaves the transaction open for the next one and
+/// waits; whoever finds nobody waiting (or a plain writer, or a wait that ran out) commits, once,
+/// for all of them. Each placement runs inside its own savepoint, so a refused one takes back
+/// only its own writes. One commit (one WAL write and fsync) then serves several orders.
 #[derive(Debug)]
 pub struct SqliteWriter {
-    lane: std::sync::Arc<tokio::sync::Mutex<()>>,
+    lane: std::sync::Arc<tokio::sync::Mutex<Lane>>,
     pool: SqlitePool,
+    /// Writers waiting for the lane.
+    queued: std::sync::atomic::AtomicUsize,
 }
+
+/// The most placements one shared transaction holds.
+const MAX_SHARED: usize = 32;
+
+/// A transaction left open for the next writer, with the writes still to send and the
+/// placements waiting for its commit.
+#[derive(Debug, Default)]
+struct Lane {
+    open: Option<Open>,
+}
+
+#[derive(Debug)]
+struct Open {
+    tx: Transaction<'static, Sqlite>,
+    deferred: Vec<(String, Vec<Cell>)>,
+    waiting: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
+}
+
+/// Marks the start of a shared placement's own writes in the deferred queue.
+const SAVEPOINT: &str = "SAVEPOINT placement";
 
 /// A write transaction (see [`Db::begin`]), with the writes queued by [`Tx::defer`] that have not
 /// been sent yet.
@@ -60,10 +88,94 @@ pub struct Tx {
 
 /// The open transaction on either backend.
 pub enum TxConn {
-    /// The transaction, then the write-lane guard (fields drop in order: the transaction ends
-    /// before the next writer of this process may begin).
-    Sqlite(Transaction<'static, Sqlite>, tokio::sync::OwnedMutexGuard<()>),
+    Sqlite(SqliteTurn),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// The write lane, held, with the transaction it keeps open.
+pub struct SqliteTurn {
+    lane: tokio::sync::OwnedMutexGuard<Lane>,
+    writer: std::sync::Arc<SqliteWriter>,
+    shared: bool,
+    /// Left open for the next writer: dropping the turn must not roll it back.
+    handed_over: bool,
+}
+
+impl SqliteTurn {
+    pub fn tx(&mut self) -> &mut Transaction<'static, Sqlite> {
+        &mut self.lane.open.as_mut().expect("a turn holds an open transaction").tx
+    }
+}
+
+impl Drop for SqliteTurn {
+    /// A turn that ends without committing or handing over (an error, or its task cancelled)
+    /// rolls the transaction back, with the work of every placement that shared it: they learn
+    /// it failed, and nothing of theirs was acknowledged.
+    fn drop(&mut self) {
+        if self.handed_over {
+            return;
+        }
+        if let Some(open) = self.lane.open.take() {
+            for w in open.waiting {
+                let _ = w.send(Err("the transaction shared with another order failed".into()));
+            }
+        }
+    }
+}
+
+/// Commits the open transaction, if any, and tells every placement waiting for it.
+async fn commit_open(lane: &mut Lane) -> StoreResult<()> {
+    let Some(mut open) = lane.open.take() else { return Ok(()) };
+    let mut result = Ok(());
+    if !open.deferred.is_empty() {
+        let (sql, args) = joined(std::mem::take(&mut open.deferred));
+        result = bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut *open.tx).await.map(|_| ());
+    }
+    if result.is_ok() {
+        result = open.tx.commit().await;
+    }
+    for w in open.waiting {
+        let _ = w.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+    }
+    result
+}
+
+impl SqliteWriter {
+    async fn turn(self: &std::sync::Arc<Self>) -> tokio::sync::OwnedMutexGuard<Lane> {
+        struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Queued<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        self.queued.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _queued = Queued(&self.queued);
+        self.lane.clone().lock_owned().await
+    }
+
+    async fn open(&self, lane: &mut Lane) -> StoreResult<()> {
+        if lane.open.is_none() {
+            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            lane.open = Some(Open { tx, deferred: Vec::new(), waiting: Vec::new() });
+        }
+        Ok(())
+    }
+
+    /// Waits for the shared transaction a placement left open to commit. If no writer took the
+    /// lane meanwhile (the one that was waiting went away), commits it itself.
+    async fn wait(&self, mut done: tokio::sync::oneshot::Receiver<Result<(), String>>) -> StoreResult<()> {
+        loop {
+            match tokio::time::timeout(Duration::from_millis(5), &mut done).await {
+                Ok(Ok(result)) => return result.map_err(sqlx::Error::Protocol),
+                Ok(Err(_)) => return Err(sqlx::Error::Protocol("the shared transaction was dropped".into())),
+                Err(_) => {
+                    if let Ok(mut lane) = self.lane.clone().try_lock_owned() {
+                        let _ = commit_open(&mut lane).await;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Runs `$body` with `$c` bound to the pool of whichever backend `$db` (a `&Db`) holds.
@@ -84,8 +196,8 @@ macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
         match $tx.ready().await {
             Err(e) => Err(e),
-            Ok($crate::store::TxConn::Sqlite(t, _)) => {
-                let $c = &mut **t;
+            Ok($crate::store::TxConn::Sqlite(turn)) => {
+                let $c = &mut **turn.tx();
                 $body
             }
             Ok($crate::store::TxConn::Postgres(t)) => {
@@ -104,8 +216,8 @@ macro_rules! for_update {
     ($tx:expr, |$c:ident, $sql:ident| $select:literal, $body:expr) => {
         match $tx.ready().await {
             Err(e) => Err(e),
-            Ok($crate::store::TxConn::Sqlite(t, _)) => {
-                let $c = &mut **t;
+            Ok($crate::store::TxConn::Sqlite(turn)) => {
+                let $c = &mut **turn.tx();
                 let $sql = $select;
                 $body
             }
@@ -160,7 +272,14 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(opts.clone())
                 .await?;
-            Ok(Db::Sqlite(pool, std::sync::Arc::new(SqliteWriter { lane: Default::default(), pool: writer })))
+            Ok(Db::Sqlite(
+                pool,
+                std::sync::Arc::new(SqliteWriter {
+                    lane: Default::default(),
+                    pool: writer,
+                    queued: Default::default(),
+                }),
+            ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -193,11 +312,36 @@ impl Db {
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite(_, w) => {
-                let turn = w.lane.clone().lock_owned().await;
-                Tx::new(TxConn::Sqlite(w.pool.begin_with("BEGIN IMMEDIATE").await?, turn))
+                let mut lane = w.turn().await;
+                // A plain transaction shares with nobody: commit what placements left open (if
+                // that fails, they are told and it is rolled back; this one starts afresh).
+                if let Err(e) = commit_open(&mut lane).await {
+                    tracing::warn!(error = %e, "a shared placement transaction failed to commit");
+                }
+                w.open(&mut lane).await?;
+                let turn = SqliteTurn { lane, writer: w.clone(), shared: false, handed_over: false };
+                Tx::new(TxConn::Sqlite(turn))
             }
             Db::Postgres(p) => Tx::new(TxConn::Postgres(p.begin().await?)),
         })
+    }
+
+    /// A write transaction for a placement: on SQLite it may share one database transaction with
+    /// other placements (see [`SqliteWriter`]); its own writes sit in a savepoint. Refusing it
+    /// takes [`Tx::rollback`]; committing may wait for the placements after it. On PostgreSQL it
+    /// is a plain transaction.
+    pub async fn begin_shared(&self) -> StoreResult<Tx> {
+        match self {
+            Db::Sqlite(_, w) => {
+                let mut lane = w.turn().await;
+                w.open(&mut lane).await?;
+                let mut deferred = std::mem::take(&mut lane.open.as_mut().expect("opened").deferred);
+                deferred.push((SAVEPOINT.into(), Vec::new()));
+                let turn = SqliteTurn { lane, writer: w.clone(), shared: true, handed_over: false };
+                Ok(Tx { conn: TxConn::Sqlite(turn), deferred })
+            }
+            Db::Postgres(_) => self.begin().await,
+        }
     }
 
     /// Refreshes the planner's statistics (after bulk loads; PostgreSQL planned the catalog query
@@ -267,11 +411,68 @@ impl Tx {
 
     /// Sends the deferred writes, then commits.
     pub async fn commit(mut self) -> StoreResult<()> {
+        if let TxConn::Sqlite(turn) = &mut self.conn
+            && turn.shared
+        {
+            self.deferred.push(("RELEASE placement".into(), Vec::new()));
+            if let Some(done) = self.hand_over(true) {
+                let TxConn::Sqlite(turn) = &self.conn else { unreachable!() };
+                let writer = turn.writer.clone();
+                drop(self);
+                return writer.wait(done).await;
+            }
+        }
         self.flush().await?;
         match self.conn {
-            TxConn::Sqlite(t, _turn) => t.commit().await,
+            TxConn::Sqlite(mut turn) => commit_open(&mut turn.lane).await,
             TxConn::Postgres(t) => t.commit().await,
         }
+    }
+
+    /// Takes back a shared placement's writes (its savepoint) and lets the transaction go on for
+    /// the others; a plain transaction is rolled back.
+    pub async fn rollback(mut self) -> StoreResult<()> {
+        match &mut self.conn {
+            TxConn::Sqlite(turn) if turn.shared => {
+                match self.deferred.iter().rposition(|(sql, _)| sql == SAVEPOINT) {
+                    // The savepoint was never sent: neither was anything of this placement.
+                    Some(at) => self.deferred.truncate(at),
+                    None => {
+                        self.deferred.clear();
+                        self.defer("ROLLBACK TO placement", Vec::new());
+                        self.defer("RELEASE placement", Vec::new());
+                    }
+                }
+                if self.hand_over(false).is_some() {
+                    return Ok(());
+                }
+                self.flush().await?;
+                let TxConn::Sqlite(mut turn) = self.conn else { unreachable!() };
+                commit_open(&mut turn.lane).await
+            }
+            TxConn::Sqlite(_) => Ok(()),
+            TxConn::Postgres(_) => {
+                let TxConn::Postgres(t) = self.conn else { unreachable!() };
+                t.rollback().await
+            }
+        }
+    }
+
+    /// Leaves the shared transaction open for the writer waiting for the lane, if there is one and
+    /// the transaction has room; with `wait`, this placement then waits for its commit.
+    fn hand_over(&mut self, wait: bool) -> Option<tokio::sync::oneshot::Receiver<Result<(), String>>> {
+        let TxConn::Sqlite(turn) = &mut self.conn else { return None };
+        let open = turn.lane.open.as_mut()?;
+        if turn.writer.queued.load(std::sync::atomic::Ordering::SeqCst) == 0 || open.waiting.len() >= MAX_SHARED {
+            return None;
+        }
+        open.deferred = std::mem::take(&mut self.deferred);
+        let (tell, done) = tokio::sync::oneshot::channel();
+        if wait {
+            open.waiting.push(tell);
+        }
+        turn.handed_over = true;
+        Some(done)
     }
 
     /// Queues a write whose outcome the caller does not need to see before the transaction goes
@@ -297,15 +498,9 @@ impl Tx {
         }
         let batch = std::mem::take(&mut self.deferred);
         match &mut self.conn {
-            TxConn::Sqlite(t, _) => {
-                let mut sql = String::new();
-                let mut args = Vec::new();
-                for (statement, cells) in batch {
-                    renumber(&statement, args.len(), &mut sql);
-                    sql.push_str(";\n");
-                    args.extend(cells);
-                }
-                bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **t).await?;
+            TxConn::Sqlite(turn) => {
+                let (sql, args) = joined(batch);
+                bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **turn.tx()).await?;
             }
             TxConn::Postgres(t) => {
                 for (statement, cells) in batch {
@@ -321,8 +516,8 @@ impl Tx {
     /// index pages spill to the WAL again and again during one long transaction, which made a
     /// 1M-row import ten times slower.
     pub async fn bulk_mode(&mut self) -> StoreResult<()> {
-        if let TxConn::Sqlite(t, _) = self.ready().await? {
-            sqlx::query("PRAGMA cache_size = -262144").execute(&mut **t).await?;
+        if let TxConn::Sqlite(turn) = self.ready().await? {
+            sqlx::query("PRAGMA cache_size = -262144").execute(&mut **turn.tx()).await?;
         }
         Ok(())
     }
@@ -571,6 +766,18 @@ where
         };
     }
     q
+}
+
+/// Statements joined into one multi-statement text with one argument list.
+fn joined(batch: Vec<(String, Vec<Cell>)>) -> (String, Vec<Cell>) {
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    for (statement, cells) in batch {
+        renumber(&statement, args.len(), &mut sql);
+        sql.push_str(";\n");
+        args.extend(cells);
+    }
+    (sql, args)
 }
 
 /// Appends `sql` to `out` with its parameters `$n` renumbered `$(n + offset)`, so that several

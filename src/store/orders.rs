@@ -110,12 +110,12 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
         ph.join(", ")
     );
     match tx.ready().await? {
-        TxConn::Sqlite(t, _) => {
+        TxConn::Sqlite(turn) => {
             let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(base));
             for id in product_ids {
                 q = q.bind(id);
             }
-            q.fetch_all(&mut **t).await
+            q.fetch_all(&mut **turn.tx()).await
         }
         TxConn::Postgres(t) => {
             let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE OF s")));
