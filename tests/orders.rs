@@ -537,6 +537,13 @@ async fn amendments_write_revisions_refuse_stale_edits_and_cancellation_releases
     assert_eq!(stock(&app, "GLV-1").await, (100, 0));
     assert_eq!(stock(&app, "BO-1").await, (2, 0));
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'order.cancelled'").await, 1);
+    // Customer service amending it now is told why it can't, not that someone else changed it.
+    let late = desk
+        .post(&format!("/orders/{}/amend", order.number), &[("version", "3"), ("qty_GLV-1", "1"), ("reason", "late")])
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert!(late.body.contains("is cancelled and can no longer change"), "{}", late.body);
+    assert!(!late.body.contains("Changed by someone else"), "{}", late.body);
     // And an ERP pulls changes since a time, by cursor.
     let (r, page) =
         api(&app, Method::GET, &format!("/api/v1/orders?updated_since={}&limit=1", app.now() - 60), &t, None, None)

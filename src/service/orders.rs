@@ -658,7 +658,7 @@ pub async fn amend_order(
         return Err(ServiceError::Conflict(format!(
             "Order {} is {} and can no longer change.",
             before.number,
-            status.label()
+            status.label().to_lowercase()
         )));
     }
     let old_lines = orders::lines_tx(&mut tx, &before.id).await?;
@@ -793,8 +793,8 @@ async fn change_status(
         return Err(ServiceError::Conflict(format!(
             "Order {} is {}; it cannot become {}.",
             before.number,
-            from.label(),
-            to.label()
+            from.label().to_lowercase(),
+            to.label().to_lowercase()
         )));
     }
     match to {

@@ -69,7 +69,7 @@ impl IntoResponse for WebError {
                 errors.into_iter().map(|e| e.message).collect(),
             ),
             WebError::Service(ServiceError::Conflict(msg)) => {
-                error_page(StatusCode::CONFLICT, "Changed by someone else", &msg, vec![])
+                error_page(StatusCode::CONFLICT, "That can’t be done now", &msg, vec![])
             }
             WebError::Service(ServiceError::BadCredentials) => {
                 error_page(StatusCode::UNAUTHORIZED, "Sign-in failed", "Wrong e-mail or password.", vec![])
