@@ -97,7 +97,6 @@ pub async fn remove_from_cart(db: &Db, user_id: &str, account_id: &str, product_
     Ok(())
 }
 
-/// Empties the cart inside the transaction that placed its order.
 /// Queues emptying the user's cart for the account (deferred: see [`Tx::defer`]).
 pub async fn clear_cart(tx: &mut Tx, user_id: &str, account_id: &str) -> StoreResult<()> {
     tx.defer(

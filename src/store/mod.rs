@@ -129,11 +129,7 @@ impl Drop for SqliteTurn {
 /// Commits the open transaction, if any, and tells every placement waiting for it.
 async fn commit_open(lane: &mut Lane) -> StoreResult<()> {
     let Some(mut open) = lane.open.take() else { return Ok(()) };
-    let mut result = Ok(());
-    if !open.deferred.is_empty() {
-        let (sql, args) = joined(std::mem::take(&mut open.deferred));
-        result = bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut *open.tx).await.map(|_| ());
-    }
+    let mut result = send(&mut open.tx, std::mem::take(&mut open.deferred)).await;
     if result.is_ok() {
         result = open.tx.commit().await;
     }
@@ -412,19 +408,49 @@ impl Tx {
         Tx { conn, deferred: Vec::new() }
     }
 
+    fn shared(&self) -> bool {
+        matches!(&self.conn, TxConn::Sqlite(turn) if turn.shared)
+    }
+
     /// Sends the deferred writes, then commits.
     pub async fn commit(mut self) -> StoreResult<()> {
-        if let TxConn::Sqlite(turn) = &mut self.conn
-            && turn.shared
-        {
-            self.deferred.push(("RELEASE placement".into(), Vec::new()));
-            if let Some(done) = self.hand_over(true) {
-                let TxConn::Sqlite(turn) = &self.conn else { unreachable!() };
-                let writer = turn.writer.clone();
+        if self.shared() {
+            self.defer("RELEASE placement", Vec::new());
+            if let Some((writer, done)) = self.hand_over(true) {
                 drop(self);
                 return writer.wait(done).await;
             }
         }
+        self.commit_now().await
+    }
+
+    /// Takes back a shared placement's writes (its savepoint) and lets the transaction go on for
+    /// the others; a plain transaction is rolled back.
+    pub async fn rollback(mut self) -> StoreResult<()> {
+        if !self.shared() {
+            return match self.conn {
+                TxConn::Postgres(t) => t.rollback().await,
+                // Dropping the turn rolls the transaction back.
+                TxConn::Sqlite(_) => Ok(()),
+            };
+        }
+        match self.deferred.iter().rposition(|(sql, _)| sql == SAVEPOINT) {
+            // The savepoint was never sent: neither was anything of this placement.
+            Some(at) => self.deferred.truncate(at),
+            None => {
+                self.deferred.clear();
+                self.defer("ROLLBACK TO placement", Vec::new());
+                self.defer("RELEASE placement", Vec::new());
+            }
+        }
+        if self.hand_over(false).is_some() {
+            return Ok(());
+        }
+        self.commit_now().await
+    }
+
+    /// Sends the deferred writes and commits, for every placement sharing the transaction.
+    async fn commit_now(mut self) -> StoreResult<()> {
         self.flush().await?;
         match self.conn {
             TxConn::Sqlite(mut turn) => commit_open(&mut turn.lane).await,
@@ -432,38 +458,14 @@ impl Tx {
         }
     }
 
-    /// Takes back a shared placement's writes (its savepoint) and lets the transaction go on for
-    /// the others; a plain transaction is rolled back.
-    pub async fn rollback(mut self) -> StoreResult<()> {
-        match &mut self.conn {
-            TxConn::Sqlite(turn) if turn.shared => {
-                match self.deferred.iter().rposition(|(sql, _)| sql == SAVEPOINT) {
-                    // The savepoint was never sent: neither was anything of this placement.
-                    Some(at) => self.deferred.truncate(at),
-                    None => {
-                        self.deferred.clear();
-                        self.defer("ROLLBACK TO placement", Vec::new());
-                        self.defer("RELEASE placement", Vec::new());
-                    }
-                }
-                if self.hand_over(false).is_some() {
-                    return Ok(());
-                }
-                self.flush().await?;
-                let TxConn::Sqlite(mut turn) = self.conn else { unreachable!() };
-                commit_open(&mut turn.lane).await
-            }
-            TxConn::Sqlite(_) => Ok(()),
-            TxConn::Postgres(_) => {
-                let TxConn::Postgres(t) = self.conn else { unreachable!() };
-                t.rollback().await
-            }
-        }
-    }
-
     /// Leaves the shared transaction open for the writer waiting for the lane, if there is one and
-    /// the transaction has room; with `wait`, this placement then waits for its commit.
-    fn hand_over(&mut self, wait: bool) -> Option<tokio::sync::oneshot::Receiver<Result<(), String>>> {
+    /// the transaction has room; with `wait`, this placement then waits for its commit (on the
+    /// receiver, through the writer returned).
+    #[allow(clippy::type_complexity)]
+    fn hand_over(
+        &mut self,
+        wait: bool,
+    ) -> Option<(std::sync::Arc<SqliteWriter>, tokio::sync::oneshot::Receiver<Result<(), String>>)> {
         let TxConn::Sqlite(turn) = &mut self.conn else { return None };
         let open = turn.lane.open.as_mut()?;
         if turn.writer.queued.load(std::sync::atomic::Ordering::SeqCst) == 0 || open.waiting.len() >= MAX_SHARED {
@@ -475,7 +477,7 @@ impl Tx {
             open.waiting.push(tell);
         }
         turn.handed_over = true;
-        Some(done)
+        Some((turn.writer.clone(), done))
     }
 
     /// Queues a write whose outcome the caller does not need to see before the transaction goes
@@ -501,13 +503,10 @@ impl Tx {
         }
         let batch = std::mem::take(&mut self.deferred);
         match &mut self.conn {
-            TxConn::Sqlite(turn) => {
-                let (sql, args) = joined(batch);
-                bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), &args).execute(&mut **turn.tx()).await?;
-            }
+            TxConn::Sqlite(turn) => send(turn.tx(), batch).await?,
             TxConn::Postgres(t) => {
                 for (statement, cells) in batch {
-                    bind_cells(sqlx::query(sqlx::AssertSqlSafe(statement)), &cells).execute(&mut **t).await?;
+                    bind_cells(sqlx::query(sqlx::AssertSqlSafe(statement)), cells).execute(&mut **t).await?;
                 }
             }
         }
@@ -667,10 +666,6 @@ impl Cell {
     pub fn opt_text(s: Option<&str>) -> Cell {
         s.map(Cell::text).unwrap_or(Cell::NullText)
     }
-
-    pub fn opt_int(i: Option<i64>) -> Cell {
-        i.map(Cell::Int).unwrap_or(Cell::NullInt)
-    }
 }
 
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
@@ -696,7 +691,7 @@ pub async fn bulk_insert_with(
 ) -> StoreResult<u64> {
     let mut affected = 0;
     for (sql, args) in insert_statements(table, columns, rows, suffix) {
-        affected += on_tx!(tx, |c| bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql.clone())), &args)
+        affected += on_tx!(tx, |c| bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -748,9 +743,9 @@ pub(crate) fn insert_statements(
 }
 
 /// Binds `cells` in order to `$1`, `$2`, ….
-fn bind_cells<'q, DB: sqlx::Database>(
+pub(crate) fn bind_cells<'q, DB: sqlx::Database>(
     mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    cells: &[Cell],
+    cells: Vec<Cell>,
 ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
 where
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
@@ -761,14 +756,23 @@ where
 {
     for cell in cells {
         q = match cell {
-            Cell::Text(s) => q.bind(s.clone()),
-            Cell::Int(i) => q.bind(*i),
-            Cell::Bool(b) => q.bind(*b),
+            Cell::Text(s) => q.bind(s),
+            Cell::Int(i) => q.bind(i),
+            Cell::Bool(b) => q.bind(b),
             Cell::NullText => q.bind(None::<String>),
             Cell::NullInt => q.bind(None::<i64>),
         };
     }
     q
+}
+
+/// Sends queued statements to SQLite as one multi-statement round trip.
+async fn send(tx: &mut Transaction<'static, Sqlite>, batch: Vec<(String, Vec<Cell>)>) -> StoreResult<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let (sql, args) = joined(batch);
+    bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), args).execute(&mut **tx).await.map(|_| ())
 }
 
 /// Statements joined into one multi-statement text with one argument list.

@@ -1,7 +1,7 @@
 //! Orders — one table for every channel — with their lines, stock allocations, status timeline and
 //! revisions. Reservation lives here too: it is part of writing an order.
 
-use super::{Cell, Db, StoreResult, Tx, TxConn, defer_insert, new_id};
+use super::{Cell, Db, StoreResult, Tx, TxConn, bind_cells, defer_insert, new_id};
 use crate::{for_update, on_db, on_tx};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -560,17 +560,8 @@ pub async fn list(db: &Db, f: &OrderFilter, after: Option<(i64, &str)>, limit: i
     }
     sql.push_str(&format!(" ORDER BY o.placed_at DESC, o.id DESC LIMIT {}", limit.clamp(1, 1000)));
     on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            q = match b {
-                Cell::Text(s) => q.bind(s.clone()),
-                Cell::Int(i) => q.bind(*i),
-                Cell::Bool(v) => q.bind(*v),
-                Cell::NullText => q.bind(None::<String>),
-                Cell::NullInt => q.bind(None::<i64>),
-            };
-        }
-        q.fetch_all(c).await
+        let rows = bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), binds).fetch_all(c).await?;
+        rows.iter().map(<OrderRow as sqlx::FromRow<_>>::from_row).collect()
     })
 }
 
