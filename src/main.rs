@@ -228,6 +228,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             println!();
             if args.no_serve {
+                state.db.close().await;
                 return Ok(());
             }
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;

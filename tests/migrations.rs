@@ -42,6 +42,18 @@ fn declared_columns(dir: &str) -> Columns {
         let mut table: Option<String> = None;
         for line in sql.lines().map(str::trim) {
             if let Some(rest) = line.strip_prefix("ALTER TABLE ")
+                && let Some((from, to)) = rest.split_once(" RENAME TO ")
+            {
+                let to = to.trim_end_matches(';').trim().to_string();
+                let moved: Vec<(String, String)> = out.iter().filter(|(t, _)| t == from.trim()).cloned().collect();
+                for (t, col) in moved {
+                    out.remove(&(t, col.clone()));
+                    out.insert((to.clone(), col));
+                }
+            } else if let Some(rest) = line.strip_prefix("DROP TABLE ") {
+                let dropped = rest.trim_end_matches(';').trim();
+                out.retain(|(t, _)| t != dropped);
+            } else if let Some(rest) = line.strip_prefix("ALTER TABLE ")
                 && let Some((t, col)) = rest.split_once(" ADD COLUMN ")
             {
                 out.insert((t.trim().to_string(), col.split_whitespace().next().unwrap().to_string()));

@@ -15,6 +15,7 @@ pub mod carts;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod inventory;
+pub mod lane;
 pub mod orders;
 pub mod pricing;
 pub mod products;
@@ -23,9 +24,10 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
+use lane::{SAVEPOINT, SqliteTurn, SqliteWriter};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -39,49 +41,6 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// This process's write transactions on SQLite queue on `lane` (fair, FIFO) instead of all
-/// retrying SQLite's busy handler, whose growing sleeps made the slowest placements wait close to
-/// a second under concurrency. They all run on the one connection in `pool`: a connection that
-/// sees another connection's commit throws away its page cache and its memory map when its next
-/// transaction starts (page faults and `munmap` were a fifth of a placement's CPU); the writer
-/// sees only its own commits, so its cache stays warm.
-///
-/// Placements share transactions ([`Db::begin_shared`]): when a placement is done and another
-/// writer is already waiting for the lane, it leaves the transaction open for the next one and
-/// waits; whoever finds nobody waiting (or a plain writer, or a wait that ran out) commits, once,
-/// for all of them. Each placement runs inside its own savepoint, so a refused one takes back
-/// only its own writes. One commit (one WAL write and fsync) then serves several orders.
-#[derive(Debug)]
-pub struct SqliteWriter {
-    lane: std::sync::Arc<tokio::sync::Mutex<Lane>>,
-    pool: SqlitePool,
-    /// Writers waiting for the lane.
-    queued: std::sync::atomic::AtomicUsize,
-}
-
-/// The most placements one shared transaction holds. Writes that bypass the lane (sessions,
-/// carts, idempotency claims: single statements on the read pool) wait in SQLite's busy handler
-/// while a transaction is open, so the chain stays short: 8 placements hold the database about
-/// 12 ms (32 measured a few percent faster, 4 about 5 % slower).
-const MAX_SHARED: usize = 8;
-
-/// A transaction left open for the next writer, with the writes still to send and the
-/// placements waiting for its commit.
-#[derive(Debug, Default)]
-struct Lane {
-    open: Option<Open>,
-}
-
-#[derive(Debug)]
-struct Open {
-    tx: Transaction<'static, Sqlite>,
-    deferred: Vec<(String, Vec<Cell>)>,
-    waiting: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
-}
-
-/// Marks the start of a shared placement's own writes in the deferred queue.
-const SAVEPOINT: &str = "SAVEPOINT placement";
-
 /// A write transaction (see [`Db::begin`]), with the writes queued by [`Tx::defer`] that have not
 /// been sent yet.
 pub struct Tx {
@@ -93,88 +52,6 @@ pub struct Tx {
 pub enum TxConn {
     Sqlite(SqliteTurn),
     Postgres(Transaction<'static, Postgres>),
-}
-
-/// The write lane, held, with the transaction it keeps open.
-pub struct SqliteTurn {
-    lane: tokio::sync::OwnedMutexGuard<Lane>,
-    writer: std::sync::Arc<SqliteWriter>,
-    shared: bool,
-    /// Left open for the next writer: dropping the turn must not roll it back.
-    handed_over: bool,
-}
-
-impl SqliteTurn {
-    pub fn tx(&mut self) -> &mut Transaction<'static, Sqlite> {
-        &mut self.lane.open.as_mut().expect("a turn holds an open transaction").tx
-    }
-}
-
-impl Drop for SqliteTurn {
-    /// A turn that ends without committing or handing over (an error, or its task cancelled)
-    /// rolls the transaction back, with the work of every placement that shared it: they learn
-    /// it failed, and nothing of theirs was acknowledged.
-    fn drop(&mut self) {
-        if self.handed_over {
-            return;
-        }
-        if let Some(open) = self.lane.open.take() {
-            for w in open.waiting {
-                let _ = w.send(Err("the transaction shared with another order failed".into()));
-            }
-        }
-    }
-}
-
-/// Commits the open transaction, if any, and tells every placement waiting for it.
-async fn commit_open(lane: &mut Lane) -> StoreResult<()> {
-    let Some(mut open) = lane.open.take() else { return Ok(()) };
-    let mut result = send(&mut open.tx, std::mem::take(&mut open.deferred)).await;
-    if result.is_ok() {
-        result = open.tx.commit().await;
-    }
-    for w in open.waiting {
-        let _ = w.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-    }
-    result
-}
-
-impl SqliteWriter {
-    async fn turn(self: &std::sync::Arc<Self>) -> tokio::sync::OwnedMutexGuard<Lane> {
-        struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
-        impl Drop for Queued<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        self.queued.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let _queued = Queued(&self.queued);
-        self.lane.clone().lock_owned().await
-    }
-
-    async fn open(&self, lane: &mut Lane) -> StoreResult<()> {
-        if lane.open.is_none() {
-            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            lane.open = Some(Open { tx, deferred: Vec::new(), waiting: Vec::new() });
-        }
-        Ok(())
-    }
-
-    /// Waits for the shared transaction a placement left open to commit. If no writer took the
-    /// lane meanwhile (the one that was waiting went away), commits it itself.
-    async fn wait(&self, mut done: tokio::sync::oneshot::Receiver<Result<(), String>>) -> StoreResult<()> {
-        loop {
-            match tokio::time::timeout(Duration::from_millis(5), &mut done).await {
-                Ok(Ok(result)) => return result.map_err(sqlx::Error::Protocol),
-                Ok(Err(_)) => return Err(sqlx::Error::Protocol("the shared transaction was dropped".into())),
-                Err(_) => {
-                    if let Ok(mut lane) = self.lane.clone().try_lock_owned() {
-                        let _ = commit_open(&mut lane).await;
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Runs `$body` with `$c` bound to the pool of whichever backend `$db` (a `&Db`) holds.
@@ -196,7 +73,7 @@ macro_rules! on_tx {
         match $tx.ready().await {
             Err(e) => Err(e),
             Ok($crate::store::TxConn::Sqlite(turn)) => {
-                let $c = &mut **turn.tx();
+                let $c = turn.conn();
                 $body
             }
             Ok($crate::store::TxConn::Postgres(t)) => {
@@ -216,7 +93,7 @@ macro_rules! for_update {
         match $tx.ready().await {
             Err(e) => Err(e),
             Ok($crate::store::TxConn::Sqlite(turn)) => {
-                let $c = &mut **turn.tx();
+                let $c = turn.conn();
                 let $sql = $select;
                 $body
             }
@@ -261,24 +138,8 @@ impl Db {
                 .pragma("mmap_size", "1073741824");
             let pool =
                 SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts.clone()).await?;
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                // The connection lives as long as the process (a new one starts cold), and is
-                // never pinged before use: it is a thread in this process, not a server.
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .test_before_acquire(false)
-                .connect_with(opts.clone())
-                .await?;
-            Ok(Db::Sqlite(
-                pool,
-                std::sync::Arc::new(SqliteWriter {
-                    lane: Default::default(),
-                    pool: writer,
-                    queued: Default::default(),
-                }),
-            ))
+            let writer = SqliteWriter::connect(&opts, pool.clone()).await?;
+            Ok(Db::Sqlite(pool, std::sync::Arc::new(writer)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -311,32 +172,24 @@ impl Db {
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite(_, w) => {
-                let mut lane = w.turn().await;
-                // A plain transaction shares with nobody: commit what placements left open (if
-                // that fails, they are told and it is rolled back; this one starts afresh).
-                if let Err(e) = commit_open(&mut lane).await {
-                    tracing::warn!(error = %e, "a shared placement transaction failed to commit");
-                }
-                w.open(&mut lane).await?;
-                let turn = SqliteTurn { lane, writer: w.clone(), shared: false, handed_over: false };
-                Tx::new(TxConn::Sqlite(turn))
+                let mut turn = w.turn(false).await?;
+                let deferred = turn.take_deferred();
+                Tx { conn: TxConn::Sqlite(turn), deferred }
             }
             Db::Postgres(p) => Tx::new(TxConn::Postgres(p.begin().await?)),
         })
     }
 
     /// A write transaction for a placement: on SQLite it may share one database transaction with
-    /// other placements (see [`SqliteWriter`]); its own writes sit in a savepoint. Refusing it
-    /// takes [`Tx::rollback`]; committing may wait for the placements after it. On PostgreSQL it
-    /// is a plain transaction.
+    /// other placements (see [`lane`]); its own writes sit in a savepoint. Refusing it takes
+    /// [`Tx::rollback`]; committing may wait for the placements after it. On PostgreSQL it is a
+    /// plain transaction.
     pub async fn begin_shared(&self) -> StoreResult<Tx> {
         match self {
             Db::Sqlite(_, w) => {
-                let mut lane = w.turn().await;
-                w.open(&mut lane).await?;
-                let mut deferred = std::mem::take(&mut lane.open.as_mut().expect("opened").deferred);
+                let mut turn = w.turn(true).await?;
+                let mut deferred = turn.take_deferred();
                 deferred.push((SAVEPOINT.into(), Vec::new()));
-                let turn = SqliteTurn { lane, writer: w.clone(), shared: true, handed_over: false };
                 Ok(Tx { conn: TxConn::Sqlite(turn), deferred })
             }
             Db::Postgres(_) => self.begin().await,
@@ -397,7 +250,7 @@ impl Db {
 
     pub async fn close(&self) {
         if let Db::Sqlite(_, w) = self {
-            w.pool.close().await;
+            w.close().await;
         }
         on_db!(self, |c| c.close().await)
     }
@@ -451,41 +304,32 @@ impl Tx {
 
     /// Sends the deferred writes and commits, for every placement sharing the transaction.
     async fn commit_now(mut self) -> StoreResult<()> {
-        self.flush().await?;
+        let deferred = std::mem::take(&mut self.deferred);
         match self.conn {
-            TxConn::Sqlite(mut turn) => commit_open(&mut turn.lane).await,
-            TxConn::Postgres(t) => t.commit().await,
+            TxConn::Sqlite(turn) => turn.commit(deferred),
+            TxConn::Postgres(mut t) => {
+                run_postgres(&mut t, deferred).await?;
+                t.commit().await
+            }
         }
     }
 
-    /// Leaves the shared transaction open for the writer waiting for the lane, if there is one and
-    /// the transaction has room; with `wait`, this placement then waits for its commit (on the
-    /// receiver, through the writer returned).
     #[allow(clippy::type_complexity)]
     fn hand_over(
         &mut self,
         wait: bool,
     ) -> Option<(std::sync::Arc<SqliteWriter>, tokio::sync::oneshot::Receiver<Result<(), String>>)> {
-        let TxConn::Sqlite(turn) = &mut self.conn else { return None };
-        let open = turn.lane.open.as_mut()?;
-        if turn.writer.queued.load(std::sync::atomic::Ordering::SeqCst) == 0 || open.waiting.len() >= MAX_SHARED {
-            return None;
+        match &mut self.conn {
+            TxConn::Sqlite(turn) => turn.hand_over(&mut self.deferred, wait),
+            TxConn::Postgres(_) => None,
         }
-        open.deferred = std::mem::take(&mut self.deferred);
-        let (tell, done) = tokio::sync::oneshot::channel();
-        if wait {
-            open.waiting.push(tell);
-        }
-        turn.handed_over = true;
-        Some((turn.writer.clone(), done))
     }
 
     /// Queues a write whose outcome the caller does not need to see before the transaction goes
     /// on: it is sent with the other queued writes just before the next statement of this
-    /// transaction, or at commit. On SQLite the queue goes as one multi-statement round trip to the
-    /// driver's worker thread; each statement there costs a thread hand-over, and under load
-    /// those hand-overs were most of the time a placement held the write lane. A failing deferred
-    /// write fails that next statement (or the commit), and the transaction rolls back.
+    /// transaction, or at commit. On SQLite the queue runs on the lane's connection without
+    /// leaving the task ([`lane`]); on PostgreSQL statement by statement. A failing deferred write
+    /// fails that next statement (or the commit), and the transaction rolls back.
     /// `sql` numbers its own parameters from `$1`, and is static text chosen by the caller.
     pub fn defer(&mut self, sql: impl Into<String>, args: Vec<Cell>) {
         self.deferred.push((sql.into(), args));
@@ -503,14 +347,14 @@ impl Tx {
         }
         let batch = std::mem::take(&mut self.deferred);
         match &mut self.conn {
-            TxConn::Sqlite(turn) => send(turn.tx(), batch).await?,
-            TxConn::Postgres(t) => {
-                for (statement, cells) in batch {
-                    bind_cells(sqlx::query(sqlx::AssertSqlSafe(statement)), cells).execute(&mut **t).await?;
-                }
-            }
+            TxConn::Sqlite(turn) => turn.run(batch),
+            TxConn::Postgres(t) => run_postgres(t, batch).await,
         }
-        Ok(())
+    }
+
+    /// Whether this transaction runs on SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.conn, TxConn::Sqlite(_))
     }
 
     /// Prepares a transaction that writes hundreds of thousands of rows (imports, seeding). On
@@ -519,7 +363,7 @@ impl Tx {
     /// 1M-row import ten times slower.
     pub async fn bulk_mode(&mut self) -> StoreResult<()> {
         if let TxConn::Sqlite(turn) = self.ready().await? {
-            sqlx::query("PRAGMA cache_size = -262144").execute(&mut **turn.tx()).await?;
+            sqlx::query("PRAGMA cache_size = -262144").execute(turn.conn()).await?;
         }
         Ok(())
     }
@@ -540,12 +384,13 @@ impl Tx {
     /// Allocates the next value of a named counter (human numbers such as account A-10001).
     /// Atomic on both backends: the row is updated inside the caller's write transaction.
     pub async fn next_counter(&mut self, name: &str) -> StoreResult<i64> {
-        on_tx!(self, |c| sqlx::query_scalar::<_, i64>(
-            "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value"
-        )
-        .bind(name)
-        .fetch_one(c)
-        .await)
+        const SQL: &str = "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value";
+        match self.ready().await? {
+            TxConn::Sqlite(turn) => {
+                turn.query(SQL, vec![Cell::text(name)], |r| r.get(0))?.pop().ok_or(sqlx::Error::RowNotFound)
+            }
+            TxConn::Postgres(t) => sqlx::query_scalar::<_, i64>(SQL).bind(name).fetch_one(&mut **t).await,
+        }
     }
 }
 
@@ -766,52 +611,10 @@ where
     q
 }
 
-/// Sends queued statements to SQLite as one multi-statement round trip.
-async fn send(tx: &mut Transaction<'static, Sqlite>, batch: Vec<(String, Vec<Cell>)>) -> StoreResult<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let (sql, args) = joined(batch);
-    bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), args).execute(&mut **tx).await.map(|_| ())
-}
-
-/// Statements joined into one multi-statement text with one argument list.
-fn joined(batch: Vec<(String, Vec<Cell>)>) -> (String, Vec<Cell>) {
-    let mut sql = String::new();
-    let mut args = Vec::new();
+/// Sends queued statements to PostgreSQL, one after another.
+async fn run_postgres(t: &mut Transaction<'static, Postgres>, batch: Vec<(String, Vec<Cell>)>) -> StoreResult<()> {
     for (statement, cells) in batch {
-        renumber(&statement, args.len(), &mut sql);
-        sql.push_str(";\n");
-        args.extend(cells);
+        bind_cells(sqlx::query(sqlx::AssertSqlSafe(statement)), cells).execute(&mut **t).await?;
     }
-    (sql, args)
-}
-
-/// Appends `sql` to `out` with its parameters `$n` renumbered `$(n + offset)`, so that several
-/// statements can share one argument list.
-fn renumber(sql: &str, offset: usize, out: &mut String) {
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + offset).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::renumber;
-
-    #[test]
-    fn renumbering_shifts_every_parameter_and_leaves_the_rest_alone() {
-        let mut out = String::new();
-        renumber("UPDATE t SET a = $1, b = $10 WHERE c = $2 AND d = '$'", 9, &mut out);
-        assert_eq!(out, "UPDATE t SET a = $10, b = $19 WHERE c = $11 AND d = '$'");
-    }
+    Ok(())
 }

@@ -111,11 +111,16 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
     );
     match tx.ready().await? {
         TxConn::Sqlite(turn) => {
-            let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(base));
-            for id in product_ids {
-                q = q.bind(id);
-            }
-            q.fetch_all(&mut **turn.tx()).await
+            let ids = product_ids.iter().map(|id| Cell::text(id)).collect();
+            turn.query(&base, ids, |r| {
+                Ok(LockedStock {
+                    product_id: r.get(0)?,
+                    warehouse_id: r.get(1)?,
+                    on_hand: r.get(2)?,
+                    reserved: r.get(3)?,
+                    warehouse_sort: r.get(4)?,
+                })
+            })
         }
         TxConn::Postgres(t) => {
             let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE OF s")));
@@ -135,11 +140,23 @@ pub fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64
     if allocations.is_empty() {
         return;
     }
+    if tx.is_sqlite() {
+        // One statement per row by primary key: they run on the lane's connection without a
+        // round trip each, and cost less than the one-statement form below (which SQLite runs as
+        // a scan of the listed products with a subquery per row).
+        for (p, w, q) in allocations {
+            tx.defer(
+                "UPDATE stock_levels SET reserved = reserved + $1, updated_at = $2 WHERE product_id = $3 AND warehouse_id = $4",
+                vec![Cell::Int(*q), Cell::Int(now), Cell::text(p), Cell::text(w)],
+            );
+        }
+        return;
+    }
     let values: Vec<String> = (0..allocations.len())
         .map(|i| format!("(${}, ${}, CAST(${} AS BIGINT))", 3 * i + 2, 3 * i + 3, 3 * i + 4))
         .collect();
-    // The explicit key list lets both databases find the rows by primary key (an EXISTS alone
-    // made SQLite test every stock row: 4 orders/s).
+    // One statement: each is a round trip on PostgreSQL. The explicit key list lets the planner
+    // find the rows by primary key.
     let products: Vec<String> = (0..allocations.len()).map(|i| format!("${}", 3 * i + 2)).collect();
     let sql = format!(
         "WITH v (p, w, q) AS (VALUES {})
