@@ -19,7 +19,7 @@ async fn sqlite_columns() -> Columns {
     let path = std::env::temp_dir().join(format!("portico-parity-{}.db", portico::store::new_id()));
     let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     db.migrate().await.unwrap();
-    let Db::Sqlite(pool, _) = &db else { unreachable!() };
+    let Db::Sqlite(pool, ..) = &db else { unreachable!() };
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",

@@ -313,7 +313,7 @@ fn run_on(sync: &rusqlite::Connection, batch: Vec<(String, Vec<Cell>)>) -> Store
 
 /// Binds `cells` to the statement's `$1`, `$2`, … wherever each appears. SQLite numbers
 /// parameters in the order they first appear in the text, which need not be `$n`'s order.
-fn bind(st: &mut rusqlite::Statement<'_>, cells: Vec<Cell>) -> StoreResult<()> {
+pub(super) fn bind(st: &mut rusqlite::Statement<'_>, cells: Vec<Cell>) -> StoreResult<()> {
     let count = st.parameter_count();
     let mut cells: Vec<Option<Cell>> = cells.into_iter().map(Some).collect();
     for index in 1..=count {
@@ -386,7 +386,7 @@ impl sqlx::error::DatabaseError for SyncError {
     }
 }
 
-fn to_sqlx(e: rusqlite::Error) -> sqlx::Error {
+pub(super) fn to_sqlx(e: rusqlite::Error) -> sqlx::Error {
     match e {
         rusqlite::Error::SqliteFailure(f, message) => sqlx::Error::Database(Box::new(SyncError {
             message: message.unwrap_or_else(|| f.to_string()),

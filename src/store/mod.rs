@@ -19,6 +19,7 @@ pub mod lane;
 pub mod orders;
 pub mod pricing;
 pub mod products;
+pub mod readers;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -36,8 +37,9 @@ pub type StoreResult<T> = Result<T, sqlx::Error>;
 /// The database, on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// The pool for reads and this process's write lane ([`SqliteWriter`]).
-    Sqlite(SqlitePool, std::sync::Arc<SqliteWriter>),
+    /// The pool for reads, this process's write lane ([`SqliteWriter`]) and the reads that run on
+    /// the caller's thread ([`readers`]; none for an in-memory database).
+    Sqlite(SqlitePool, std::sync::Arc<SqliteWriter>, Option<std::sync::Arc<readers::SyncReaders>>),
     Postgres(PgPool),
 }
 
@@ -59,7 +61,7 @@ pub enum TxConn {
 macro_rules! on_db {
     ($db:expr, |$c:ident| $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($c, _) => $body,
+            $crate::store::Db::Sqlite($c, ..) => $body,
             $crate::store::Db::Postgres($c) => $body,
         }
     };
@@ -139,7 +141,8 @@ impl Db {
             let pool =
                 SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts.clone()).await?;
             let writer = SqliteWriter::connect(&opts, pool.clone()).await?;
-            Ok(Db::Sqlite(pool, std::sync::Arc::new(writer)))
+            let readers = readers::SyncReaders::for_file(opts.get_filename()).map(std::sync::Arc::new);
+            Ok(Db::Sqlite(pool, std::sync::Arc::new(writer), readers))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -160,7 +163,7 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
-            Db::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Sqlite(p, ..) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
@@ -171,7 +174,7 @@ impl Db {
     /// rows that must not change are locked with [`for_update!`].
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(_, w) => {
+            Db::Sqlite(_, w, _) => {
                 let mut turn = w.turn(false).await?;
                 let deferred = turn.take_deferred();
                 Tx { conn: TxConn::Sqlite(turn), deferred }
@@ -186,7 +189,7 @@ impl Db {
     /// plain transaction.
     pub async fn begin_shared(&self) -> StoreResult<Tx> {
         match self {
-            Db::Sqlite(_, w) => {
+            Db::Sqlite(_, w, _) => {
                 let mut turn = w.turn(true).await?;
                 let mut deferred = turn.take_deferred();
                 deferred.push((SAVEPOINT.into(), Vec::new()));
@@ -194,6 +197,21 @@ impl Db {
             }
             Db::Postgres(_) => self.begin().await,
         }
+    }
+
+    /// The first column (text) of the one row a read query returns, `None` for NULL. On a SQLite
+    /// file this runs on the caller's thread ([`readers`]).
+    pub async fn read_text(&self, sql: &str, binds: &[&str]) -> StoreResult<Option<String>> {
+        if let Db::Sqlite(_, _, Some(r)) = self {
+            return r.text(sql, binds);
+        }
+        on_db!(self, |c| {
+            let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_string()));
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.fetch_optional(c).await.map(Option::flatten)
+        })
     }
 
     /// Refreshes the planner's statistics (after bulk loads; PostgreSQL planned the catalog query
@@ -249,7 +267,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        if let Db::Sqlite(_, w) = self {
+        if let Db::Sqlite(_, w, _) = self {
             w.close().await;
         }
         on_db!(self, |c| c.close().await)
@@ -429,14 +447,7 @@ pub async fn fetch_json_rows<T: serde::de::DeserializeOwned>(
     sql: &str,
     binds: &[&str],
 ) -> StoreResult<Vec<T>> {
-    let text = on_db!(db, |c| {
-        let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_string()));
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.fetch_one(c).await
-    })?;
-    match text {
+    match db.read_text(sql, binds).await? {
         None => Ok(Vec::new()),
         Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),
     }

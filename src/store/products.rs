@@ -615,11 +615,7 @@ pub async fn visible_subset(
         account_catalogs_sql("$1")
     );
     let list = super::json_list(product_ids);
-    let ids = on_db!(db, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(account_id)
-        .bind(&list)
-        .fetch_one(c)
-        .await)?;
+    let ids = db.read_text(&sql, &[account_id, &list]).await?;
     Ok(ids.unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
 }
 
