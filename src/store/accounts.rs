@@ -6,7 +6,7 @@ use crate::domain::auth::AccountScope;
 use crate::domain::money::Money;
 use crate::{on_db, on_tx};
 
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct AccountRow {
     pub id: String,
     pub number: String,
@@ -16,6 +16,7 @@ pub struct AccountRow {
     pub owner_rep_id: Option<String>,
     pub terms_days: i64,
     pub credit_limit: i64,
+    #[serde(deserialize_with = "super::bool_from_json")]
     pub po_required: bool,
     pub external_id: Option<String>,
     pub phone: String,
@@ -85,7 +86,7 @@ impl AccountListRow {
     }
 }
 
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct ShipToRow {
     pub id: String,
     pub account_id: String,
@@ -96,6 +97,7 @@ pub struct ShipToRow {
     pub region: String,
     pub postal_code: String,
     pub country: String,
+    #[serde(deserialize_with = "super::bool_from_json")]
     pub is_default: bool,
     pub created_at: i64,
 }
@@ -113,7 +115,17 @@ impl ShipToRow {
     }
 }
 
-const SELECT: &str = "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts";
+const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at";
+
+/// The account `filter` (a `WHERE …` clause and what follows it) selects, read as one JSON row
+/// ([`super::fetch_json_rows`]: on SQLite on the caller's thread).
+async fn get_where(db: &Db, filter: &str, binds: &[&str]) -> StoreResult<Option<AccountRow>> {
+    let sql = format!(
+        "SELECT {} FROM (SELECT {COLUMNS} FROM accounts {filter}) a",
+        db.json_rows(&super::json_fields(COLUMNS), "")
+    );
+    Ok(super::fetch_json_rows(db, &sql, binds).await?.pop())
+}
 
 pub async fn insert(tx: &mut Tx, id: &str, number: &str, d: &AccountDraft, now: i64) -> StoreResult<()> {
     on_tx!(tx, |c| {
@@ -181,10 +193,7 @@ pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDra
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<AccountRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(c)
-        .await)
+    get_where(db, "WHERE id = $1", &[id]).await
 }
 
 pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<AccountRow>> {
@@ -250,15 +259,14 @@ pub async fn count_in_scope(db: &Db, scope: AccountScope<'_>) -> StoreResult<i64
 }
 
 pub async fn ship_tos(db: &Db, account_id: &str) -> StoreResult<Vec<ShipToRow>> {
-    on_db!(db, |c| {
-        sqlx::query_as::<_, ShipToRow>(
-            "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at
-         FROM ship_tos WHERE account_id = $1 ORDER BY is_default DESC, label, id",
-        )
-        .bind(account_id)
-        .fetch_all(c)
-        .await
-    })
+    let fields = super::json_fields(
+        "s.id, s.account_id, s.label, s.line1, s.line2, s.city, s.region, s.postal_code, s.country, s.is_default, s.created_at",
+    );
+    let sql = format!(
+        "SELECT {} FROM ship_tos s WHERE s.account_id = $1",
+        db.json_rows(&fields, "s.is_default DESC, s.label, s.id")
+    );
+    super::fetch_json_rows(db, &sql, &[account_id]).await
 }
 
 pub async fn ship_to_for_update(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<Option<ShipToRow>> {
@@ -370,12 +378,7 @@ pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) ->
 
 /// An account by id, number (A-10001) or external (ERP) id — how integrations name accounts.
 pub async fn find_by_reference(db: &Db, reference: &str) -> StoreResult<Option<AccountRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE id = $1 OR number = $1 OR external_id = $1 ORDER BY id LIMIT 1"
-    )))
-    .bind(reference)
-    .fetch_optional(c)
-    .await)
+    get_where(db, "WHERE id = $1 OR number = $1 OR external_id = $1 ORDER BY id LIMIT 1", &[reference]).await
 }
 
 /// Every way integrations name accounts (id, number, ERP id) → account id.

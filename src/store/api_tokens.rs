@@ -3,7 +3,7 @@
 use super::{Db, StoreResult, Tx};
 use crate::{on_db, on_tx};
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ApiTokenRow {
     pub id: String,
     pub name: String,
@@ -37,11 +37,12 @@ pub async fn insert(tx: &mut Tx, row: &ApiTokenRow, token_hash: &str, created_by
 
 /// The token with this hash, if it exists and is not revoked.
 pub async fn find_active(db: &Db, token_hash: &str) -> StoreResult<Option<ApiTokenRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
-    on_db!(db, |c| sqlx::query_as::<_, ApiTokenRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(token_hash)
-        .fetch_optional(c)
-        .await)
+    // One JSON row: on SQLite it is read on the caller's thread (every API request asks).
+    let sql = format!(
+        "SELECT {} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        db.json_rows(&super::json_fields(COLUMNS), "")
+    );
+    Ok(super::fetch_json_rows(db, &sql, &[token_hash]).await?.pop())
 }
 
 pub async fn touch(db: &Db, id: &str, now: i64) -> StoreResult<()> {
