@@ -6,7 +6,8 @@
 # concurrency 16, and a 500-line quick-order paste. Prints requests/s, p50/p99 latency and the
 # server's peak RSS.
 #
-#   bench/run.sh sqlite      # seeds /tmp/portico-bench.db once (minutes), then measures
+#   bench/run.sh sqlite      # seeds /tmp/portico-bench.db once (minutes; kept as .seeded, and
+#                            # every run starts from that copy), then measures
 #   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
 #   RESEED=1 bench/run.sh …  # start from a fresh dataset
 #   ONLY=orders bench/run.sh … # only order placement and quick order (ONLY=catalog: only the rest)
@@ -24,9 +25,14 @@ case "$BACKEND" in
   sqlite)
     FILE=/tmp/portico-bench.db
     URL="sqlite://$FILE"
-    if [ -n "${RESEED:-}" ] || [ ! -f "$FILE" ]; then
+    if [ -n "${RESEED:-}" ] || [ ! -f "$FILE" ] || [ ! -f "$FILE.seeded" ]; then
       "$BIN" demo --scale large --no-serve --database-url "$URL" >/dev/null
-    fi ;;
+      cp "$FILE" "$FILE.seeded"
+    fi
+    # Every run starts from the freshly seeded data: the orders earlier runs placed made later runs
+    # slower and the figures hard to compare.
+    rm -f "$FILE-wal" "$FILE-shm"
+    cp "$FILE.seeded" "$FILE" ;;
   postgres)
     ADMIN=postgres://postgres@127.0.0.1:5432/postgres
     URL=postgres://postgres@127.0.0.1:5432/portico_bench
