@@ -44,6 +44,10 @@ pub struct SqliteWriter {
 /// while a transaction is open, so the chain stays short.
 const MAX_SHARED: usize = 8;
 
+/// How long a write waits for another connection's write lock (as every connection: see
+/// `Db::connect`).
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Marks the start of a shared placement's own writes in the deferred queue.
 pub(super) const SAVEPOINT: &str = "SAVEPOINT placement";
 
@@ -55,6 +59,23 @@ pub(super) struct Lane {
     conn: SqliteConnection,
     open: Option<Open>,
     checkpoints: Checkpoints,
+}
+
+impl Lane {
+    /// `BEGIN IMMEDIATE`: on this thread when the write lock is free (no waiting), else through
+    /// the driver's thread, which may wait for it in the busy handler without holding this one.
+    async fn begin(&mut self) -> StoreResult<()> {
+        self.sync.busy_timeout(Duration::ZERO).map_err(to_sqlx)?;
+        let now = self.sync.execute_batch("BEGIN IMMEDIATE");
+        self.sync.busy_timeout(BUSY_TIMEOUT).map_err(to_sqlx)?;
+        match now {
+            Ok(()) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+                self.conn.execute("BEGIN IMMEDIATE").await.map(|_| ())
+            }
+            Err(e) => Err(to_sqlx(e)),
+        }
+    }
 }
 
 impl std::fmt::Debug for Lane {
@@ -180,7 +201,7 @@ impl SqliteWriter {
                     tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
                 }
             }
-            lane.conn.execute("BEGIN IMMEDIATE").await?;
+            lane.begin().await?;
             lane.open = Some(Open::default());
         }
         Ok(SqliteTurn { lane, writer: self.clone(), shared, handed_over: false })
@@ -454,6 +475,29 @@ mod tests {
         assert!(super::super::is_unique_violation(&dup), "{dup}");
         let neg = turn.run(vec![("UPDATE t SET n = -1".into(), vec![])]).unwrap_err();
         assert!(neg.as_database_error().is_some_and(|e| e.is_check_violation()), "{neg}");
+    }
+
+    #[tokio::test]
+    async fn a_turn_waits_for_another_connections_write_lock_instead_of_failing() {
+        let path = std::env::temp_dir().join(format!("portico-lane-{}.db", super::super::new_id()));
+        let opts = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts.clone()).await.unwrap();
+        let w = Arc::new(SqliteWriter::connect(&opts, pool.clone()).await.unwrap());
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let waiting = tokio::spawn({
+            let w = w.clone();
+            async move { w.turn(false).await.map(|t| t.commit(vec![])) }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "the turn waits while the lock is held");
+        other.execute_batch("COMMIT").unwrap();
+        waiting.await.unwrap().unwrap().unwrap();
+        drop((w, other));
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 
     #[tokio::test]

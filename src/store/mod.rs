@@ -133,7 +133,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(lane::BUSY_TIMEOUT)
                 // Reads through a memory map instead of a read() per page: the 500-line quote went
                 // from 25 to 15–20 ms and the catalog page from ~280 to ~500 pages/s on the 100k
                 // dataset. Mapped pages show as RssFile (shared page cache), not process memory.

@@ -43,8 +43,8 @@ impl SyncReaders {
         )
         .map_err(to_sqlx)?;
         // As the pool's connections (see `Db::connect`); `query_only`: these never write.
-        c.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;")
-            .map_err(to_sqlx)?;
+        c.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA query_only = 1;").map_err(to_sqlx)?;
+        c.busy_timeout(super::lane::BUSY_TIMEOUT).map_err(to_sqlx)?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(c)
     }
