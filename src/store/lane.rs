@@ -8,11 +8,11 @@
 //! `munmap` were a fifth of a placement's CPU); the writer sees only its own commits, so its cache
 //! stays warm.
 //!
-//! The connection is driven two ways. `BEGIN IMMEDIATE` (which may wait for another
-//! connection's write lock) and the statements of ordinary writes go through sqlx, whose worker
-//! thread runs them while the task yields. Everything a placement runs while it holds the lane (the
-//! writes queued by [`super::Tx::defer`], the stock rows it reads, the order number, the `COMMIT`)
-//! runs on the task's own thread, through rusqlite on the same connection: each trip to the
+//! The connection is driven two ways. The statements of ordinary writes, and a `BEGIN IMMEDIATE`
+//! that must wait for another connection's write lock, go through sqlx, whose worker thread runs
+//! them while the task yields. Everything a placement runs while it holds the lane (the `BEGIN`
+//! when the lock is free, the writes queued by [`super::Tx::defer`], the stock rows it reads, the
+//! order number, the `COMMIT`) runs on the task's own thread, through rusqlite on the same connection: each trip to the
 //! driver's thread was a yield, and under load the task then waited behind other requests for a
 //! runtime worker — while every other placement waited for the lane (a commit took 6 ms that way,
 //! 2 ms here). None of those statements waits for a lock the transaction does not already hold;
