@@ -258,16 +258,9 @@ impl SqliteTurn {
         &self,
         sql: &str,
         cells: Vec<Cell>,
-        mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> StoreResult<Vec<T>> {
-        let mut st = self.lane.sync.prepare_cached(sql).map_err(to_sqlx)?;
-        bind(&mut st, cells)?;
-        let mut rows = st.raw_query();
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(to_sqlx)? {
-            out.push(row(r).map_err(to_sqlx)?);
-        }
-        Ok(out)
+        query_on(&self.lane.sync, sql, cells, row)
     }
 
     /// Commits the open transaction, for every placement sharing it, after `deferred`.
@@ -340,6 +333,23 @@ fn commit_open(lane: &mut Lane) -> StoreResult<()> {
     result
 }
 
+/// The rows of a query on a rusqlite connection, each mapped by `row`.
+pub(super) fn query_on<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    cells: Vec<Cell>,
+    mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut st = conn.prepare_cached(sql).map_err(to_sqlx)?;
+    bind(&mut st, cells)?;
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(to_sqlx)? {
+        out.push(row(r).map_err(to_sqlx)?);
+    }
+    Ok(out)
+}
+
 fn run_on(sync: &rusqlite::Connection, batch: Vec<(String, Vec<Cell>)>) -> StoreResult<()> {
     for (sql, cells) in batch {
         let mut st = sync.prepare_cached(&sql).map_err(to_sqlx)?;
@@ -351,7 +361,7 @@ fn run_on(sync: &rusqlite::Connection, batch: Vec<(String, Vec<Cell>)>) -> Store
 
 /// Binds `cells` to the statement's `$1`, `$2`, … wherever each appears. SQLite numbers
 /// parameters in the order they first appear in the text, which need not be `$n`'s order.
-pub(super) fn bind(st: &mut rusqlite::Statement<'_>, cells: Vec<Cell>) -> StoreResult<()> {
+fn bind(st: &mut rusqlite::Statement<'_>, cells: Vec<Cell>) -> StoreResult<()> {
     let count = st.parameter_count();
     let mut cells: Vec<Option<Cell>> = cells.into_iter().map(Some).collect();
     for index in 1..=count {

@@ -174,11 +174,8 @@ impl Db {
     /// rows that must not change are locked with [`for_update!`].
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(_, w, _) => {
-                let mut turn = w.turn(false).await?;
-                let deferred = turn.take_deferred();
-                Tx { conn: TxConn::Sqlite(turn), deferred }
-            }
+            // A plain turn commits what placements left open first: nothing is deferred yet.
+            Db::Sqlite(_, w, _) => Tx::new(TxConn::Sqlite(w.turn(false).await?)),
             Db::Postgres(p) => Tx::new(TxConn::Postgres(p.begin().await?)),
         })
     }

@@ -10,7 +10,7 @@
 
 use super::Cell;
 use super::StoreResult;
-use super::lane::{bind, to_sqlx};
+use super::lane::{query_on, to_sqlx};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -56,15 +56,9 @@ impl SyncReaders {
             Some(c) => c,
             None => self.open()?,
         };
-        let result = (|| {
-            let mut st = conn.prepare_cached(sql).map_err(to_sqlx)?;
-            bind(&mut st, binds.iter().map(|b| Cell::text(b)).collect())?;
-            let mut rows = st.raw_query();
-            match rows.next().map_err(to_sqlx)? {
-                Some(row) => row.get::<_, Option<String>>(0).map_err(to_sqlx),
-                None => Ok(None),
-            }
-        })();
+        let cells = binds.iter().map(|b| Cell::text(b)).collect();
+        let result = query_on(&conn, sql, cells, |r| r.get::<_, Option<String>>(0))
+            .map(|rows| rows.into_iter().next().flatten());
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < KEEP {
             idle.push(conn);
