@@ -72,7 +72,7 @@ impl ProgressBar {
     }
 
     fn show(&mut self, p: Progress) {
-        let percent = if self.total == 0 { 100 } else { (p.bytes * 100 / self.total).min(100) };
+        let percent = (p.bytes * 100).checked_div(self.total).map_or(100, |p| p.min(100));
         let seconds = self.started.elapsed().as_secs_f64();
         let rows = p.rows;
         let phase = if percent == 100 { "checked; writing…" } else { "checking" };

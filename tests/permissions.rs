@@ -101,8 +101,9 @@ async fn every_role_may_take_exactly_its_actions() {
     for role in ROLES {
         let mut c = client_for(&app, &w, role).await;
         let email = format!("new.{role}@example.test");
-        // (method path, fields, expected status for admin rep cs fin mgr buyer bfin viewer)
-        let actions: Vec<(String, Vec<(&str, String)>, [u16; 8])> = vec![
+        // (path, fields, expected status for admin rep cs fin mgr buyer bfin viewer)
+        type Action<'f> = (String, Vec<(&'f str, String)>, [u16; 8]);
+        let actions: Vec<Action> = vec![
             (
                 "/admin/staff".into(),
                 vec![("name", "New Staff".into()), ("email", format!("staff.{email}")), ("role_finance", "1".into())],

@@ -19,7 +19,10 @@ const SIZES: Dim = ("Size", &["XS", "S", "M", "L", "XL", "XXL"]);
 const GLOVE_PACK: Dim = ("Pack", &["100/box", "200/box", "1000/case"]);
 const COLORS: Dim = ("Color", &["Blue", "Black", "White"]);
 
-const TREE: &[(&str, &[(&str, &str, &[Family])])] = &[
+/// A category: name, SKU prefix and its product families.
+type Category = (&'static str, &'static str, &'static [Family]);
+
+const TREE: &[(&str, &[Category])] = &[
     (
         "Medical",
         &[

@@ -294,6 +294,7 @@ pub async fn delete_list(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str,
 }
 
 /// Adds a product to a list (from the catalog), or sets a line's quantity (`set`; 0 removes it).
+#[allow(clippy::too_many_arguments)] // what every use case takes, plus the list, the line and how to apply it
 pub async fn put_list_item(
     db: &Db,
     now: i64,
@@ -309,10 +310,10 @@ pub async fn put_list_item(
     if !products::visible_to_account(db, &product.id, account_id).await? {
         return Err(ServiceError::NotFound);
     }
-    if qty > 0 {
-        if let Err(p) = product.rules().check(qty) {
-            return Err(ServiceError::invalid("quantity", format!("{}: {p}.", product.sku)));
-        }
+    if qty > 0
+        && let Err(p) = product.rules().check(qty)
+    {
+        return Err(ServiceError::invalid("quantity", format!("{}: {p}.", product.sku)));
     }
     let mut tx = db.begin().await?;
     if set {

@@ -207,7 +207,7 @@ impl<R: Read> CsvFile<R> {
                 }
             }
             count += 1;
-            if count % every == 0 {
+            if count.is_multiple_of(every) {
                 progress(Progress { rows: count, bytes: self.csv.position().byte() });
             }
             let line = record.position().map(|p| p.line()).unwrap_or(count + 1);

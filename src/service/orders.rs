@@ -230,6 +230,8 @@ pub struct IdemKey {
     pub request_hash: String,
 }
 
+// Returned once per placement and matched at once: boxing the order would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Placement {
     /// A new order was written; `response` is what the caller asked to record for replays.
@@ -339,11 +341,11 @@ where
         }
     }
     let result = place_claimed(db, now, actor, req, idem, &respond).await;
-    if result.is_err() {
-        if let Some(k) = idem {
-            // Nothing was written: let a retry run again (refusals may pass later, e.g. after restock).
-            idempotency::release(db, &k.scope, &k.key).await?;
-        }
+    if result.is_err()
+        && let Some(k) = idem
+    {
+        // Nothing was written: let a retry run again (refusals may pass later, e.g. after restock).
+        idempotency::release(db, &k.scope, &k.key).await?;
     }
     result
 }

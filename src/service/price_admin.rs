@@ -86,10 +86,10 @@ fn check_validity(v: &Validity, problems: &mut Vec<FieldError>) -> (Option<Strin
         },
     };
     let (from, to) = (date("valid_from", &v.valid_from), date("valid_to", &v.valid_to));
-    if let (Some(f), Some(t)) = (&from, &to) {
-        if t < f {
-            problems.push(FieldError { field: "valid_to".into(), message: "valid_to is before valid_from".into() });
-        }
+    if let (Some(f), Some(t)) = (&from, &to)
+        && t < f
+    {
+        problems.push(FieldError { field: "valid_to".into(), message: "valid_to is before valid_from".into() });
     }
     (from, to)
 }
@@ -122,13 +122,13 @@ pub async fn upsert_contract(db: &Db, now: i64, actor: &Actor<'_>, d: &ContractD
         problems.push(FieldError { field: "account".into(), message: format!("unknown account “{}”", d.account) });
     }
     let existing = pricing::contracts_by_number(db).await?.remove(&number);
-    if let (Some((_, owner, ..)), Some(a)) = (&existing, &account) {
-        if owner != &a.id {
-            problems.push(FieldError {
-                field: "account".into(),
-                message: format!("contract {number} belongs to another account"),
-            });
-        }
+    if let (Some((_, owner, ..)), Some(a)) = (&existing, &account)
+        && owner != &a.id
+    {
+        problems.push(FieldError {
+            field: "account".into(),
+            message: format!("contract {number} belongs to another account"),
+        });
     }
     let (from, to) = check_validity(&d.validity, &mut problems);
     let items = check_prices(db, &d.prices, &mut problems).await?;

@@ -322,10 +322,11 @@ fn commit_open(lane: &mut Lane) -> StoreResult<()> {
         result = lane.sync.execute_batch("COMMIT").map_err(to_sqlx);
         lane.checkpoints.start();
     }
-    if result.is_err() && !lane.sync.is_autocommit() {
-        if let Err(e) = lane.sync.execute_batch("ROLLBACK") {
-            tracing::warn!(error = %e, "rolling back a write transaction failed");
-        }
+    if result.is_err()
+        && !lane.sync.is_autocommit()
+        && let Err(e) = lane.sync.execute_batch("ROLLBACK")
+    {
+        tracing::warn!(error = %e, "rolling back a write transaction failed");
     }
     for w in open.waiting {
         let _ = w.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));

@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
 
 /// Places through the pipeline under a form's one-time token: a double click (or a resubmitted
 /// form) finds the first order instead of placing a second one.
-async fn place_once<'a, F, Fut>(state: &AppState, ctx: &Ctx, token: &str, place: F) -> Result<String, WebError>
+async fn place_once<F, Fut>(state: &AppState, ctx: &Ctx, token: &str, place: F) -> Result<String, WebError>
 where
     F: FnOnce(IdemKey) -> Fut,
     Fut: std::future::Future<Output = Result<Placement, ServiceError>>,
@@ -72,10 +72,10 @@ where
             // The first click is still placing: wait for it, then show its order.
             for _ in 0..200 {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                if let Some(row) = idempotency::get(&state.db, &scope, token).await.map_err(ServiceError::from)? {
-                    if row.state == "done" {
-                        return number_of(state, ctx, row.order_id).await;
-                    }
+                if let Some(row) = idempotency::get(&state.db, &scope, token).await.map_err(ServiceError::from)?
+                    && row.state == "done"
+                {
+                    return number_of(state, ctx, row.order_id).await;
                 }
             }
             Err(ServiceError::InFlight.into())
