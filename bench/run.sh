@@ -32,7 +32,10 @@ case "$BACKEND" in
     # Every run starts from the freshly seeded data: the orders earlier runs placed made later runs
     # slower and the figures hard to compare.
     rm -f "$FILE-wal" "$FILE-shm"
-    cp "$FILE.seeded" "$FILE" ;;
+    cp "$FILE.seeded" "$FILE"
+    # Written to disk now, not by the kernel's writeback in the middle of a run (its ~480 MB
+    # competed with the log's fsyncs: p99 jumped to 250–380 ms in one run of three).
+    sync "$FILE" ;;
   postgres)
     ADMIN=postgres://postgres@127.0.0.1:5432/postgres
     URL=postgres://postgres@127.0.0.1:5432/portico_bench

@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 200;
 
+// The allocator the server runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn report(label: &str, mut times: Vec<Duration>) {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
