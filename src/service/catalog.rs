@@ -326,8 +326,10 @@ pub async fn upsert_product(
         products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
     let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;
     let sku = crate::domain::catalog::Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
-    let before = products::get_by_sku(db, sku.as_str()).await?;
     let mut tx = db.begin().await?;
+    // Read in the transaction, so the audit's "before" and created/updated are this write's own
+    // even when two writers update the same SKU at once.
+    let before = products::lock_by_sku(&mut tx, sku.as_str()).await?;
     let id = match products::upsert(&mut tx, &crate::store::new_id(), &input, now).await {
         Ok(id) => id,
         Err(e) if crate::store::is_unique_violation(&e) => {
@@ -349,8 +351,8 @@ pub async fn upsert_product(
     )
     .await?;
     crate::store::audit::enqueue(&mut tx, action, &after, now).await?;
+    let row = products::lock_by_sku(&mut tx, sku.as_str()).await?.ok_or(ServiceError::NotFound)?;
     tx.commit().await?;
-    let row = products::get_by_sku(db, sku.as_str()).await?.ok_or(ServiceError::NotFound)?;
     Ok((row, before.is_none()))
 }
 

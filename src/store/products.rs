@@ -319,6 +319,14 @@ pub async fn get_by_sku(db: &Db, sku: &str) -> StoreResult<Option<ProductRow>> {
     on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(sku).fetch_optional(c).await)
 }
 
+/// The product with this SKU as this transaction sees it, locked until it ends (on PostgreSQL; a
+/// SQLite write transaction already holds the database's write lock).
+pub async fn lock_by_sku(tx: &mut Tx, sku: &str) -> StoreResult<Option<ProductRow>> {
+    let lock = if tx.is_sqlite() { "" } else { " FOR UPDATE" };
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku = $1{lock}");
+    on_tx!(tx, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql)).bind(sku).fetch_optional(c).await)
+}
+
 pub async fn attributes(db: &Db, product_id: &str) -> StoreResult<Vec<(String, String)>> {
     on_db!(db, |c| sqlx::query_as::<_, (String, String)>(
         "SELECT key, value FROM product_attributes WHERE product_id = $1 ORDER BY key"
