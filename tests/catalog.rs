@@ -325,3 +325,39 @@ async fn stock_never_goes_negative_under_concurrent_adjustments() {
         .unwrap_err();
     assert!(matches!(err, portico::service::ServiceError::Invalid(_)));
 }
+
+/// Every search word must match, whichever plan the store picks: on SQLite the words' products
+/// are intersected when every word is common, and a rare word's few products are checked for the
+/// other words one by one.
+#[tokio::test]
+async fn search_matches_every_word_whether_the_words_are_common_or_rare() {
+    let app = TestApp::new().await;
+    fixture(&app).await;
+    let now = app.now();
+    let cat = products::categories(app.db()).await.unwrap()[0].id.clone();
+    let mut tx = app.db().begin().await.unwrap();
+    // 320 bins (more than the 300 entries that make a word common); every fourth is teal.
+    for i in 0..320 {
+        let color = if i % 4 == 0 { "Teal" } else { "Grey" };
+        let p = product(&format!("MASS-{i:04}"), &format!("Mass bin {color} {i:04}"), &cat, true);
+        products::upsert(&mut tx, &new_id(), &p, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let db = app.db();
+    let search = |term: &'static str| async move {
+        let filter = products::ListFilter { term: term.into(), ..Default::default() };
+        let found = products::list(db, products::Visibility::All, &filter, None, 500).await.unwrap();
+        found.into_iter().map(|l| l.product.sku).collect::<Vec<_>>()
+    };
+    assert_eq!(search("mass bin").await.len(), 320, "two common words");
+    let teal = search("bin teal").await;
+    assert_eq!(teal.len(), 80, "a common and a rarer word");
+    assert!(teal.iter().all(|s| s[5..].parse::<u32>().unwrap() % 4 == 0));
+    // "000" prefixes 0000–0009; of those, the grey ones.
+    assert_eq!(
+        search("grey mass 000").await,
+        ["0001", "0002", "0003", "0005", "0006", "0007", "0009"].map(|n| format!("MASS-{n}")),
+        "a rare word with two common ones"
+    );
+    assert!(search("mass bin nothing").await.is_empty(), "a word nothing has");
+}

@@ -352,6 +352,31 @@ fn account_catalogs_sql(a: &str) -> String {
     format!("{assigned} UNION ALL SELECT k.id FROM catalogs k WHERE k.is_default = TRUE AND NOT EXISTS ({assigned})")
 }
 
+/// Below this many index entries a search word counts as rare (see [`list`]).
+const RARE_WORD: i64 = 300;
+
+/// The search word with the fewest index entries, if it has fewer than [`RARE_WORD`] (counted in
+/// one query, each count stopping there).
+async fn rarest_word(db: &Db, words: &[String]) -> StoreResult<Option<usize>> {
+    let counts: Vec<String> = (0..words.len())
+        .map(|i| {
+            format!(
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM product_terms t WHERE t.term >= ${} AND t.term < ${} LIMIT {RARE_WORD}))",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect();
+    let bounds: Vec<String> = words.iter().flat_map(|w| [w.clone(), format!("{w}\u{10FFFF}")]).collect();
+    let binds: Vec<&str> = bounds.iter().map(String::as_str).collect();
+    let sql = format!("SELECT json_array({})", counts.join(", "));
+    let counts: Vec<i64> = match db.read_text(&sql, &binds).await? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        None => return Ok(None),
+    };
+    Ok(counts.iter().enumerate().min_by_key(|(_, n)| **n).filter(|(_, n)| **n < RARE_WORD).map(|(i, _)| i))
+}
+
 /// A listed product with its stock summed over warehouses (one query for the whole page).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ListedProduct {
@@ -408,22 +433,42 @@ pub async fn list(
         sql.push_str(&format!(" AND p.category_id IN ({})", ph.join(", ")));
     }
     // Every search word must prefix-match an indexed term: a range scan of product_terms each.
-    // The planners differ here (one of the few dialect differences): SQLite does best when the
-    // words are intersected first (three words on 100k products: 14 ms → 7 ms, 102 → 204 pages/s),
-    // PostgreSQL when each word is its own semi-join (672 pages/s vs 275 with INTERSECT).
-    let ranges: Vec<String> = crate::domain::catalog::query_terms(&filter.term)
-        .into_iter()
-        .take(8)
-        .map(|word| {
-            let upper = format!("{word}\u{10FFFF}");
-            let lo = next(word, &mut binds);
-            let hi = next(upper, &mut binds);
-            format!("SELECT t.product_id FROM product_terms t WHERE t.term >= {lo} AND t.term < {hi}")
-        })
-        .collect();
-    match db {
-        Db::Sqlite(..) if !ranges.is_empty() => sql.push_str(&format!(" AND p.id IN ({})", ranges.join(" INTERSECT "))),
-        _ => ranges.iter().for_each(|r| sql.push_str(&format!(" AND p.id IN ({r})"))),
+    // The planners differ here (one of the few dialect differences): PostgreSQL does best when
+    // each word is its own semi-join (672 pages/s vs 275 with INTERSECT); SQLite when the words
+    // are intersected first (three words on 100k products: 14 ms → 7 ms) — unless one word is
+    // rare: then its few products are the candidates and the other words are checked per product
+    // ("nitrile gloves 0001": 5 ms → 1 ms; with two common words that is 6× slower, so only then).
+    let words: Vec<String> = crate::domain::catalog::query_terms(&filter.term).into_iter().take(8).collect();
+    let rare = match db {
+        Db::Sqlite(..) if words.len() > 1 => rarest_word(db, &words).await?,
+        _ => None,
+    };
+    let range = |word: &str, binds: &mut Vec<String>| {
+        let lo = next(word.to_string(), binds);
+        let hi = next(format!("{word}\u{10FFFF}"), binds);
+        format!("t.term >= {lo} AND t.term < {hi}")
+    };
+    let in_terms = |cond: &str| format!("SELECT t.product_id FROM product_terms t WHERE {cond}");
+    match (db, rare) {
+        (Db::Sqlite(..), Some(r)) => {
+            sql.push_str(&format!(" AND p.id IN ({})", in_terms(&range(&words[r], &mut binds))));
+            for w in words.iter().enumerate().filter(|(i, _)| *i != r).map(|(_, w)| w) {
+                let cond = range(w, &mut binds);
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM product_terms t WHERE t.product_id = p.id AND {cond})"
+                ));
+            }
+        }
+        (Db::Sqlite(..), None) if !words.is_empty() => {
+            let sets: Vec<String> = words.iter().map(|w| in_terms(&range(w, &mut binds))).collect();
+            sql.push_str(&format!(" AND p.id IN ({})", sets.join(" INTERSECT ")));
+        }
+        _ => {
+            for w in &words {
+                let cond = range(w, &mut binds);
+                sql.push_str(&format!(" AND p.id IN ({})", in_terms(&cond)));
+            }
+        }
     }
     if let Some((name, id)) = after {
         let n = next(name.to_string(), &mut binds);
