@@ -90,17 +90,34 @@ impl std::fmt::Debug for Lane {
 /// it would hold that thread, and the lane, while it copies pages.
 ///
 /// Those never catch up with a busy writer (it appends while they copy), so the log cannot start
-/// over and grows (30 MB/s at 400 orders/s). Once a second the lane itself checkpoints before it
-/// begins a transaction, on the driver's thread: nothing is appended meanwhile, and little is left
-/// to copy by then, so the log is then fully copied and the next transaction starts it over.
+/// over and grows (30 MB/s at 400 orders/s). At most once a second the lane itself checkpoints
+/// before it begins a transaction, on the driver's thread: nothing is appended meanwhile, so the
+/// log is then fully copied and the next transaction starts it over. It does so just after a
+/// background checkpoint finished, when least is left to copy (or after three seconds without such
+/// a moment): at ~1,150 orders/s the log then peaked at 85–166 MB (four runs), 258 MB without.
 struct Checkpoints {
     pool: sqlx::SqlitePool,
     last: std::time::Instant,
     running: Arc<std::sync::atomic::AtomicBool>,
+    /// When the last background checkpoint finished.
+    finished: Arc<std::sync::Mutex<std::time::Instant>>,
     last_in_lane: std::time::Instant,
 }
 
 impl Checkpoints {
+    /// Whether the lane should checkpoint before its next transaction: once a second, just after
+    /// a background checkpoint finished (little is left to copy then), or after three seconds
+    /// without such a moment.
+    fn in_lane_due(&self) -> bool {
+        let since = self.last_in_lane.elapsed();
+        if since < Duration::from_secs(1) {
+            return false;
+        }
+        let caught_up = !self.running.load(Ordering::SeqCst)
+            && self.finished.lock().unwrap_or_else(|e| e.into_inner()).elapsed() < Duration::from_millis(10);
+        caught_up || since >= Duration::from_secs(3)
+    }
+
     /// Starts a passive checkpoint (it never waits for readers or writers) unless one is running
     /// or one started in the last 200 ms.
     fn start(&mut self) {
@@ -108,11 +125,12 @@ impl Checkpoints {
             return;
         }
         self.last = std::time::Instant::now();
-        let (pool, running) = (self.pool.clone(), self.running.clone());
+        let (pool, running, finished) = (self.pool.clone(), self.running.clone(), self.finished.clone());
         tokio::spawn(async move {
             if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
                 tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
             }
+            *finished.lock().unwrap_or_else(|e| e.into_inner()) = std::time::Instant::now();
             running.store(false, Ordering::SeqCst);
         });
     }
@@ -162,6 +180,7 @@ impl SqliteWriter {
                     pool,
                     last: std::time::Instant::now(),
                     running: Default::default(),
+                    finished: Arc::new(std::sync::Mutex::new(std::time::Instant::now())),
                     last_in_lane: std::time::Instant::now(),
                 },
             })),
@@ -195,7 +214,7 @@ impl SqliteWriter {
                 // was acknowledged.
                 lane.sync.execute_batch("ROLLBACK").map_err(to_sqlx)?;
             }
-            if lane.checkpoints.last_in_lane.elapsed() >= Duration::from_secs(1) {
+            if lane.checkpoints.in_lane_due() {
                 lane.checkpoints.last_in_lane = std::time::Instant::now();
                 if let Err(e) = lane.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
                     tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
