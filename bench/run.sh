@@ -34,7 +34,7 @@ case "$BACKEND" in
     rm -f "$FILE-wal" "$FILE-shm"
     cp "$FILE.seeded" "$FILE"
     # Written to disk now, not by the kernel's writeback in the middle of a run (its ~480 MB
-    # competed with the log's fsyncs: p99 jumped to 250–380 ms in one run of three).
+    # competed with the log's fsyncs: p99 jumped to 255–383 ms in two runs of about eight).
     sync "$FILE" ;;
   postgres)
     ADMIN=postgres://postgres@127.0.0.1:5432/postgres

@@ -12,9 +12,9 @@
 //! that must wait for another connection's write lock, go through sqlx, whose worker thread runs
 //! them while the task yields. Everything a placement runs while it holds the lane (the `BEGIN`
 //! when the lock is free, the writes queued by [`super::Tx::defer`], the stock rows it reads, the
-//! order number, the `COMMIT`) runs on the task's own thread, through rusqlite on the same connection: each trip to the
-//! driver's thread was a yield, and under load the task then waited behind other requests for a
-//! runtime worker — while every other placement waited for the lane (a commit took 6 ms that way,
+//! order number, the `COMMIT`) runs on the task's own thread, through rusqlite on the same
+//! connection: each trip to the driver's thread was a yield, and under load the task then waited
+//! behind other requests for a runtime worker — while every other placement waited for the lane (a commit took 6 ms that way,
 //! 2 ms here). None of those statements waits for a lock the transaction does not already hold;
 //! the commit waits only for the disk, and checkpoints run elsewhere ([`Checkpoints`]).
 //!
@@ -105,17 +105,21 @@ struct Checkpoints {
 }
 
 impl Checkpoints {
-    /// Whether the lane should checkpoint before its next transaction: once a second, just after
-    /// a background checkpoint finished (little is left to copy then), or after three seconds
-    /// without such a moment.
-    fn in_lane_due(&self) -> bool {
+    /// Whether the lane checkpoints now, before its next transaction (and if so, notes when): at
+    /// most once a second, just after a background checkpoint finished (little is left to copy
+    /// then), or after three seconds without such a moment.
+    fn take_in_lane(&mut self) -> bool {
         let since = self.last_in_lane.elapsed();
         if since < Duration::from_secs(1) {
             return false;
         }
         let caught_up = !self.running.load(Ordering::SeqCst)
             && self.finished.lock().unwrap_or_else(|e| e.into_inner()).elapsed() < Duration::from_millis(10);
-        caught_up || since >= Duration::from_secs(3)
+        let due = caught_up || since >= Duration::from_secs(3);
+        if due {
+            self.last_in_lane = std::time::Instant::now();
+        }
+        due
     }
 
     /// Starts a passive checkpoint (it never waits for readers or writers) unless one is running
@@ -214,11 +218,10 @@ impl SqliteWriter {
                 // was acknowledged.
                 lane.sync.execute_batch("ROLLBACK").map_err(to_sqlx)?;
             }
-            if lane.checkpoints.in_lane_due() {
-                lane.checkpoints.last_in_lane = std::time::Instant::now();
-                if let Err(e) = lane.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                    tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
-                }
+            if lane.checkpoints.take_in_lane()
+                && let Err(e) = lane.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await
+            {
+                tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
             }
             lane.begin().await?;
             lane.open = Some(Open::default());

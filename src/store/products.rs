@@ -449,8 +449,8 @@ pub async fn list(
         format!("t.term >= {lo} AND t.term < {hi}")
     };
     let in_terms = |cond: &str| format!("SELECT t.product_id FROM product_terms t WHERE {cond}");
-    match (db, rare) {
-        (Db::Sqlite(..), Some(r)) => {
+    match rare {
+        Some(r) => {
             sql.push_str(&format!(" AND p.id IN ({})", in_terms(&range(&words[r], &mut binds))));
             for w in words.iter().enumerate().filter(|(i, _)| *i != r).map(|(_, w)| w) {
                 let cond = range(w, &mut binds);
@@ -459,11 +459,11 @@ pub async fn list(
                 ));
             }
         }
-        (Db::Sqlite(..), None) if !words.is_empty() => {
+        None if matches!(db, Db::Sqlite(..)) && !words.is_empty() => {
             let sets: Vec<String> = words.iter().map(|w| in_terms(&range(w, &mut binds))).collect();
             sql.push_str(&format!(" AND p.id IN ({})", sets.join(" INTERSECT ")));
         }
-        _ => {
+        None => {
             for w in &words {
                 let cond = range(w, &mut binds);
                 sql.push_str(&format!(" AND p.id IN ({})", in_terms(&cond)));
