@@ -28,6 +28,10 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let db = state.db.clone();
     let app = build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // A clean stop: Idempotency-Keys this process still holds are free at once.
+    if let Err(e) = store::idempotency::sign_off(&db).await {
+        tracing::warn!(error = %e, "removing this process's heartbeat failed");
+    }
     db.close().await;
     Ok(())
 }

@@ -21,12 +21,19 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers and a write can be made now (DESIGN.md §4, invariant 9): on
+/// SQLite the writer thread runs, can begin and commit, and is not stuck; on PostgreSQL a write
+/// transaction completes on a primary.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, format!("ready ({})", state.db.backend())).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness check failed");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
+    }
+    match state.db.write_trouble(std::time::Duration::from_secs(3)).await {
+        None => (StatusCode::OK, format!("ready ({})", state.db.backend())).into_response(),
+        Some(why) => {
+            tracing::warn!(reason = %why, "readiness check failed: writes cannot be made");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")).into_response()
         }
     }
 }

@@ -49,58 +49,66 @@ async fn fixture(app: &TestApp) -> Fixture {
     let now = app.now();
     let a = app.account("Alpha Clinic", None).await;
     let b = app.account("Beta Labs", None).await;
-    let mut tx = app.db().begin().await.unwrap();
-    portico::store::accounts::set_group(&mut tx, &b, None).await.unwrap();
-    let cat = new_id();
-    products::insert_category(&mut tx, &cat, None, "Medical", "Medical", 0, now).await.unwrap();
-    let mut ids = Vec::new();
-    for (sku, rules) in
-        [("GLV-1", QuantityRules::default()), ("BOX-10", QuantityRules { min: 10, multiple: 10, max: Some(100) })]
-    {
-        let input =
-            ProductInput { category_id: Some(cat.clone()), rules, ..ProductInput::new(sku, &format!("Item {sku}")) };
-        ids.push(products::upsert(&mut tx, &new_id(), &input, now).await.unwrap());
-    }
-    let base = new_id();
-    pricing::insert_price_list(
-        &mut tx,
-        &NewPriceList {
-            id: &base,
-            code: "BASE",
-            name: "List",
-            is_base: true,
-            priority: 1000,
-            valid_from: None,
-            valid_to: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    pricing::set_list_price(&mut tx, &base, &ids[0], 1, Money::parse("10.00").unwrap()).await.unwrap();
-    pricing::set_list_price(&mut tx, &base, &ids[0], 100, Money::parse("8.00").unwrap()).await.unwrap();
-    pricing::set_list_price(&mut tx, &base, &ids[1], 1, Money::parse("0.0125").unwrap()).await.unwrap();
-    let k = new_id();
-    pricing::insert_contract(
-        &mut tx,
-        &NewContract {
-            id: &k,
-            number: "C-77",
-            account_id: &a,
-            name: "Deal",
-            valid_from: None,
-            valid_to: Some("2099-12-31"),
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    pricing::set_contract_price(&mut tx, &k, &ids[0], 1, Money::parse("7.25").unwrap()).await.unwrap();
-    let catalog = new_id();
-    products::insert_catalog(&mut tx, &catalog, "Standard", true, true, now).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    portico::store::inventory::insert_warehouse(&mut tx, &new_id(), "CHI", "Chicago", 0, now).await.unwrap();
-    tx.commit().await.unwrap();
+    let (a2, b2) = (a.clone(), b.clone());
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let (a, b) = (a2, b2);
+            portico::store::accounts::set_group(tx, &b, None).await?;
+            let cat = new_id();
+            products::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
+            let mut ids = Vec::new();
+            for (sku, rules) in [
+                ("GLV-1", QuantityRules::default()),
+                ("BOX-10", QuantityRules { min: 10, multiple: 10, max: Some(100) }),
+            ] {
+                let input = ProductInput {
+                    category_id: Some(cat.clone()),
+                    rules,
+                    ..ProductInput::new(sku, &format!("Item {sku}"))
+                };
+                ids.push(products::upsert(tx, &new_id(), &input, now).await?);
+            }
+            let base = new_id();
+            pricing::insert_price_list(
+                tx,
+                &NewPriceList {
+                    id: &base,
+                    code: "BASE",
+                    name: "List",
+                    is_base: true,
+                    priority: 1000,
+                    valid_from: None,
+                    valid_to: None,
+                },
+                now,
+            )
+            .await?;
+            pricing::set_list_price(tx, &base, &ids[0], 1, Money::parse("10.00").unwrap()).await?;
+            pricing::set_list_price(tx, &base, &ids[0], 100, Money::parse("8.00").unwrap()).await?;
+            pricing::set_list_price(tx, &base, &ids[1], 1, Money::parse("0.0125").unwrap()).await?;
+            let k = new_id();
+            pricing::insert_contract(
+                tx,
+                &NewContract {
+                    id: &k,
+                    number: "C-77",
+                    account_id: &a,
+                    name: "Deal",
+                    valid_from: None,
+                    valid_to: Some("2099-12-31"),
+                },
+                now,
+            )
+            .await?;
+            pricing::set_contract_price(tx, &k, &ids[0], 1, Money::parse("7.25").unwrap()).await?;
+            let catalog = new_id();
+            products::insert_catalog(tx, &catalog, "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            portico::store::inventory::insert_warehouse(tx, &new_id(), "CHI", "Chicago", 0, now).await?;
+            Ok(())
+        })
+    })
+    .await;
     Fixture { a, b }
 }
 

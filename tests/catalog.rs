@@ -46,90 +46,96 @@ async fn fixture(app: &TestApp) -> Fixture {
     let now = app.now();
     let today = portico::service::catalog::today(now);
     let contract_to = format_iso(today + Duration::days(30));
-    let mut tx = app.db().begin().await.unwrap();
-    let (top, gloves) = (new_id(), new_id());
-    products::insert_category(&mut tx, &top, None, "Medical", "Medical", 0, now).await.unwrap();
-    products::insert_category(&mut tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await.unwrap();
-    let glv1 =
-        products::upsert(&mut tx, &new_id(), &product("GLV-1", "Nitrile Gloves M", &gloves, true), now).await.unwrap();
-    let glv2 =
-        products::upsert(&mut tx, &new_id(), &product("GLV-2", "Nitrile Gloves L", &gloves, true), now).await.unwrap();
-    let secret =
-        products::upsert(&mut tx, &new_id(), &product("SECRET-1", "Secret Reagent", &top, true), now).await.unwrap();
-    let gone = products::upsert(&mut tx, &new_id(), &product("OLD-1", "Discontinued Gloves", &gloves, false), now)
-        .await
-        .unwrap();
-    let base = new_id();
-    pricing::insert_price_list(
-        &mut tx,
-        &NewPriceList {
-            id: &base,
-            code: "BASE",
-            name: "List",
-            is_base: true,
-            priority: 1000,
-            valid_from: None,
-            valid_to: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    for (pid, q, p) in
-        [(&glv1, 1, "10.00"), (&glv1, 10, "9.00"), (&glv2, 1, "5.00"), (&secret, 1, "50.00"), (&gone, 1, "1.00")]
-    {
-        pricing::set_list_price(&mut tx, &base, pid, q, Money::parse(p).unwrap()).await.unwrap();
-    }
-    let k = new_id();
-    let number = format!("C-{}", tx.next_counter("contract").await.unwrap());
-    pricing::insert_contract(
-        &mut tx,
-        &NewContract {
-            id: &k,
-            number: &number,
-            account_id: &a,
-            name: "Gloves deal",
-            valid_from: None,
-            valid_to: Some(&contract_to),
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    pricing::set_contract_price(&mut tx, &k, &glv1, 1, Money::parse("7.25").unwrap()).await.unwrap();
-    // An expired contract of B must never show.
-    let old = new_id();
-    let yesterday = format_iso(today - Duration::days(1));
-    pricing::insert_contract(
-        &mut tx,
-        &NewContract {
-            id: &old,
-            number: "C-OLD",
-            account_id: &b,
-            name: "Old",
-            valid_from: None,
-            valid_to: Some(&yesterday),
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    pricing::set_contract_price(&mut tx, &old, &glv1, 1, Money::parse("3.00").unwrap()).await.unwrap();
-    // Catalogs: the default hides SECRET-1; B has a catalog that includes it.
-    let default = new_id();
-    products::insert_catalog(&mut tx, &default, "Standard", true, true, now).await.unwrap();
-    products::add_catalog_rule(&mut tx, &default, "exclude_product", &secret).await.unwrap();
-    let special = new_id();
-    products::insert_catalog(&mut tx, &special, "Labs", false, false, now).await.unwrap();
-    products::add_catalog_rule(&mut tx, &special, "include_category", &top).await.unwrap();
-    products::assign_catalog(&mut tx, &new_id(), &special, Some(&b), None).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    let w = new_id();
-    inventory::insert_warehouse(&mut tx, &w, "CHI", "Chicago DC", 0, now).await.unwrap();
-    let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-    inventory::adjust_on_hand(&mut tx, &glv1, &w, 100, &why, now).await.unwrap();
-    inventory::adjust_on_hand(&mut tx, &glv2, &w, 4, &why, now).await.unwrap();
-    tx.commit().await.unwrap();
+    let (a2, b2, ct) = (a.clone(), b.clone(), contract_to.clone());
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let (a, b, contract_to) = (a2, b2, ct);
+            let (top, gloves) = (new_id(), new_id());
+            products::insert_category(tx, &top, None, "Medical", "Medical", 0, now).await?;
+            products::insert_category(tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await?;
+            let glv1 =
+                products::upsert(tx, &new_id(), &product("GLV-1", "Nitrile Gloves M", &gloves, true), now).await?;
+            let glv2 =
+                products::upsert(tx, &new_id(), &product("GLV-2", "Nitrile Gloves L", &gloves, true), now).await?;
+            let secret =
+                products::upsert(tx, &new_id(), &product("SECRET-1", "Secret Reagent", &top, true), now).await?;
+            let gone =
+                products::upsert(tx, &new_id(), &product("OLD-1", "Discontinued Gloves", &gloves, false), now).await?;
+            let base = new_id();
+            pricing::insert_price_list(
+                tx,
+                &NewPriceList {
+                    id: &base,
+                    code: "BASE",
+                    name: "List",
+                    is_base: true,
+                    priority: 1000,
+                    valid_from: None,
+                    valid_to: None,
+                },
+                now,
+            )
+            .await?;
+            for (pid, q, p) in [
+                (&glv1, 1, "10.00"),
+                (&glv1, 10, "9.00"),
+                (&glv2, 1, "5.00"),
+                (&secret, 1, "50.00"),
+                (&gone, 1, "1.00"),
+            ] {
+                pricing::set_list_price(tx, &base, pid, q, Money::parse(p).unwrap()).await?;
+            }
+            let k = new_id();
+            let number = format!("C-{}", tx.next_counter("contract").await?);
+            pricing::insert_contract(
+                tx,
+                &NewContract {
+                    id: &k,
+                    number: &number,
+                    account_id: &a,
+                    name: "Gloves deal",
+                    valid_from: None,
+                    valid_to: Some(&contract_to),
+                },
+                now,
+            )
+            .await?;
+            pricing::set_contract_price(tx, &k, &glv1, 1, Money::parse("7.25").unwrap()).await?;
+            // An expired contract of B must never show.
+            let old = new_id();
+            let yesterday = format_iso(today - Duration::days(1));
+            pricing::insert_contract(
+                tx,
+                &NewContract {
+                    id: &old,
+                    number: "C-OLD",
+                    account_id: &b,
+                    name: "Old",
+                    valid_from: None,
+                    valid_to: Some(&yesterday),
+                },
+                now,
+            )
+            .await?;
+            pricing::set_contract_price(tx, &old, &glv1, 1, Money::parse("3.00").unwrap()).await?;
+            // Catalogs: the default hides SECRET-1; B has a catalog that includes it.
+            let default = new_id();
+            products::insert_catalog(tx, &default, "Standard", true, true, now).await?;
+            products::add_catalog_rule(tx, &default, "exclude_product", &secret).await?;
+            let special = new_id();
+            products::insert_catalog(tx, &special, "Labs", false, false, now).await?;
+            products::add_catalog_rule(tx, &special, "include_category", &top).await?;
+            products::assign_catalog(tx, &new_id(), &special, Some(&b), None).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            let w = new_id();
+            inventory::insert_warehouse(tx, &w, "CHI", "Chicago DC", 0, now).await?;
+            let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+            inventory::adjust_on_hand(tx, &glv1, &w, 100, &why, now).await?;
+            inventory::adjust_on_hand(tx, &glv2, &w, 4, &why, now).await?;
+            Ok(())
+        })
+    })
+    .await;
     Fixture { a, b, rep_a, buyer_a, buyer_b, admin, contract_to }
 }
 
@@ -250,20 +256,22 @@ async fn catalog_pages_by_key() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
     let cat = products::categories(app.db()).await.unwrap()[0].id.clone();
-    for i in 0..60 {
-        products::upsert(
-            &mut tx,
-            &new_id(),
-            &product(&format!("BULK-{i:03}"), &format!("Bulk item {i:03}"), &cat, true),
-            now,
-        )
-        .await
-        .unwrap();
-    }
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for i in 0..60 {
+                products::upsert(
+                    tx,
+                    &new_id(),
+                    &product(&format!("BULK-{i:03}"), &format!("Bulk item {i:03}"), &cat, true),
+                    now,
+                )
+                .await?;
+            }
+            products::rebuild_catalog_membership(tx).await
+        })
+    })
+    .await;
     let mut c = app.signed_in(&f.buyer_a).await;
     let first = c.get("/portal/catalog?q=bulk").await;
     assert!(first.body.contains("Bulk item 049") && !first.body.contains("Bulk item 050"));
@@ -335,14 +343,18 @@ async fn search_matches_every_word_whether_the_words_are_common_or_rare() {
     fixture(&app).await;
     let now = app.now();
     let cat = products::categories(app.db()).await.unwrap()[0].id.clone();
-    let mut tx = app.db().begin().await.unwrap();
-    // 320 bins (more than the 300 entries that make a word common); every fourth is teal.
-    for i in 0..320 {
-        let color = if i % 4 == 0 { "Teal" } else { "Grey" };
-        let p = product(&format!("MASS-{i:04}"), &format!("Mass bin {color} {i:04}"), &cat, true);
-        products::upsert(&mut tx, &new_id(), &p, now).await.unwrap();
-    }
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            // 320 bins (more than the 300 entries that make a word common); every fourth is teal.
+            for i in 0..320 {
+                let color = if i % 4 == 0 { "Teal" } else { "Grey" };
+                let p = product(&format!("MASS-{i:04}"), &format!("Mass bin {color} {i:04}"), &cat, true);
+                products::upsert(tx, &new_id(), &p, now).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
     let db = app.db();
     let search = |term: &'static str| async move {
         let filter = products::ListFilter { term: term.into(), ..Default::default() };

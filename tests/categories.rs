@@ -49,21 +49,29 @@ fn category_id(res: &TestResponse) -> String {
 /// Categories and products straight through the store: (path, parent path) and (sku, category path, active).
 async fn seed(app: &TestApp, cats: &[(&str, Option<&str>)], items: &[(&str, &str, bool)]) {
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    let mut ids: Vec<(String, String)> = Vec::new();
-    for (path, parent) in cats {
-        let id = new_id();
-        let parent_id = parent.map(|p| ids.iter().find(|(q, _)| q == p).unwrap().1.clone());
-        let name = path.rsplit(" / ").next().unwrap();
-        products::insert_category(&mut tx, &id, parent_id.as_deref(), name, path, 0, now).await.unwrap();
-        ids.push((path.to_string(), id));
-    }
-    for (sku, cat, active) in items {
-        let category_id = ids.iter().find(|(p, _)| p == cat).map(|(_, id)| id.clone());
-        let input = ProductInput { category_id, active: *active, ..ProductInput::new(sku, &format!("Product {sku}")) };
-        products::upsert(&mut tx, &new_id(), &input, now).await.unwrap();
-    }
-    tx.commit().await.unwrap();
+    let cats: Vec<(String, Option<String>)> =
+        cats.iter().map(|(p, q)| (p.to_string(), q.map(str::to_string))).collect();
+    let items: Vec<(String, String, bool)> = items.iter().map(|(s, c, a)| (s.to_string(), c.to_string(), *a)).collect();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let mut ids: Vec<(String, String)> = Vec::new();
+            for (path, parent) in &cats {
+                let id = new_id();
+                let parent_id = parent.as_ref().map(|p| ids.iter().find(|(q, _)| q == p).unwrap().1.clone());
+                let name = path.rsplit(" / ").next().unwrap();
+                products::insert_category(tx, &id, parent_id.as_deref(), name, path, 0, now).await?;
+                ids.push((path.clone(), id));
+            }
+            for (sku, cat, active) in &items {
+                let category_id = ids.iter().find(|(p, _)| p == cat).map(|(_, id)| id.clone());
+                let input =
+                    ProductInput { category_id, active: *active, ..ProductInput::new(sku, &format!("Product {sku}")) };
+                products::upsert(tx, &new_id(), &input, now).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -237,13 +245,17 @@ async fn renaming_keeps_products_catalogs_and_search_consistent() {
     .await;
     let account = app.account("Alpha Clinic", None).await;
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    let k = new_id();
-    products::insert_catalog(&mut tx, &k, "Clinic", false, false, now).await.unwrap();
-    products::add_catalog_rule(&mut tx, &k, "include_category", &id_of(&app, "Medical").await).await.unwrap();
-    products::assign_catalog(&mut tx, &new_id(), &k, Some(&account), None).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    let (medical, acct) = (id_of(&app, "Medical").await, account.clone());
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let k = new_id();
+            products::insert_catalog(tx, &k, "Clinic", false, false, now).await?;
+            products::add_catalog_rule(tx, &k, "include_category", &medical).await?;
+            products::assign_catalog(tx, &new_id(), &k, Some(&acct), None).await?;
+            products::rebuild_catalog_membership(tx).await
+        })
+    })
+    .await;
     let glv = products::get_by_sku(app.db(), "GLV-1").await.unwrap().unwrap().id;
     assert!(products::visible_to_account(app.db(), &glv, &account).await.unwrap());
 
@@ -296,15 +308,22 @@ async fn moving_a_category_moves_its_products_between_customer_catalogs() {
     let clinic = app.account("Alpha Clinic", None).await;
     let labs = app.account("Beta Labs", None).await;
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
+    let mut catalogs = Vec::new();
     for (name, category, account) in [("Clinic", "Medical", &clinic), ("Labs", "Lab", &labs)] {
-        let k = new_id();
-        products::insert_catalog(&mut tx, &k, name, false, false, now).await.unwrap();
-        products::add_catalog_rule(&mut tx, &k, "include_category", &id_of(&app, category).await).await.unwrap();
-        products::assign_catalog(&mut tx, &new_id(), &k, Some(account), None).await.unwrap();
+        catalogs.push((name, id_of(&app, category).await, account.clone()));
     }
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for (name, category, account) in &catalogs {
+                let k = new_id();
+                products::insert_catalog(tx, &k, name, false, false, now).await?;
+                products::add_catalog_rule(tx, &k, "include_category", category).await?;
+                products::assign_catalog(tx, &new_id(), &k, Some(account), None).await?;
+            }
+            products::rebuild_catalog_membership(tx).await
+        })
+    })
+    .await;
     let buyer = app.buyer(&clinic, "Cleo Buyer", BuyerRole::Buyer).await;
     let mut b = app.signed_in(&buyer.email).await;
     assert_eq!(b.get("/portal/products/GLV-1").await.status, StatusCode::NOT_FOUND);
@@ -345,13 +364,17 @@ async fn category_rules_match_whole_path_levels_not_wildcards() {
     .await;
     let account = app.account("Alpha Clinic", None).await;
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    let k = new_id();
-    products::insert_catalog(&mut tx, &k, "Kits", false, false, now).await.unwrap();
-    products::add_catalog_rule(&mut tx, &k, "include_category", &id_of(&app, "Kit_").await).await.unwrap();
-    products::assign_catalog(&mut tx, &new_id(), &k, Some(&account), None).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    let (kits, acct) = (id_of(&app, "Kit_").await, account.clone());
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let k = new_id();
+            products::insert_catalog(tx, &k, "Kits", false, false, now).await?;
+            products::add_catalog_rule(tx, &k, "include_category", &kits).await?;
+            products::assign_catalog(tx, &new_id(), &k, Some(&acct), None).await?;
+            products::rebuild_catalog_membership(tx).await
+        })
+    })
+    .await;
     let id = |sku: &'static str| {
         let app = &app;
         async move { products::get_by_sku(app.db(), sku).await.unwrap().unwrap().id }

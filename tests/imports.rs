@@ -19,32 +19,30 @@ async fn setup(app: &TestApp) {
     let now = app.now();
     app.account("Alpha", None).await;
     let b = app.account("Beta", None).await;
-    let mut tx = app.db().begin().await.unwrap();
-    for sku in ["GLV-1", "BOX-10"] {
-        let input = ProductInput::new(sku, sku);
-        products::upsert(&mut tx, &new_id(), &input, now).await.unwrap();
-    }
-    portico::store::pricing::insert_contract(
-        &mut tx,
-        &portico::store::pricing::NewContract {
-            id: &new_id(),
-            number: "C-OLD",
-            account_id: &b,
-            name: "Old",
-            valid_from: None,
-            valid_to: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    portico::on_db!(app.db(), |c| sqlx::query("UPDATE accounts SET external_id = 'ERP-B' WHERE id = $1")
-        .bind(&b)
-        .execute(c)
-        .await
-        .map(|_| ()))
-    .unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for sku in ["GLV-1", "BOX-10"] {
+                let input = ProductInput::new(sku, sku);
+                products::upsert(tx, &new_id(), &input, now).await?;
+            }
+            portico::store::pricing::insert_contract(
+                tx,
+                &portico::store::pricing::NewContract {
+                    id: &new_id(),
+                    number: "C-OLD",
+                    account_id: &b,
+                    name: "Old",
+                    valid_from: None,
+                    valid_to: None,
+                },
+                now,
+            )
+            .await?;
+            tx.execute("UPDATE accounts SET external_id = 'ERP-B' WHERE id = $1", portico::args![&b]).await?;
+            Ok(())
+        })
+    })
+    .await;
 }
 
 async fn import(app: &TestApp, csv: &str) -> Result<portico::service::imports::ImportReport, ImportError> {

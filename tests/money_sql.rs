@@ -12,13 +12,13 @@ async fn sql_sums_of_money_are_exact() {
     for (i, a) in amounts.iter().enumerate() {
         let id = app.account(&format!("Co {i}"), None).await;
         let raw = Money::parse(a).unwrap().raw();
-        portico::on_db!(app.db(), |c| sqlx::query("UPDATE accounts SET credit_limit = $1 WHERE id = $2")
-            .bind(raw)
-            .bind(&id)
-            .execute(c)
-            .await
-            .map(|_| ()))
-        .unwrap();
+        let changed = common::write(app.db(), move |tx| {
+            Box::pin(async move {
+                tx.execute("UPDATE accounts SET credit_limit = $1 WHERE id = $2", portico::args![raw, id]).await
+            })
+        })
+        .await;
+        assert_eq!(changed, 1);
     }
     let in_sql = Money::from_raw(app.count("SELECT CAST(SUM(credit_limit) AS BIGINT) FROM accounts").await);
     let in_rust = Money::sum(amounts.iter().map(|a| Money::parse(a).unwrap())).unwrap();

@@ -38,59 +38,62 @@ async fn fixture(app: &TestApp) -> Fixture {
     let buyer_a = app.buyer(&a, "Ann Buyer", BuyerRole::Buyer).await;
     let buyer_b = app.buyer(&b, "Ben Buyer", BuyerRole::Buyer).await;
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    let cat = new_id();
-    products::insert_category(&mut tx, &cat, None, "Medical", "Medical", 0, now).await.unwrap();
-    let mut ids = Vec::new();
-    for (sku, rules, policy) in [
-        ("GLV-1", QuantityRules::default(), BackorderPolicy::Deny),
-        ("BOX-10", QuantityRules { min: 10, multiple: 10, max: Some(100) }, BackorderPolicy::Deny),
-        ("BO-1", QuantityRules::default(), BackorderPolicy::Allow),
-        ("ONE-1", QuantityRules::default(), BackorderPolicy::Deny),
-    ] {
-        let input = ProductInput {
-            category_id: Some(cat.clone()),
-            rules,
-            backorder: policy,
-            external_id: Some(format!("ERP-{sku}")),
-            ..ProductInput::new(sku, &format!("Product {sku}"))
-        };
-        ids.push(products::upsert(&mut tx, &new_id(), &input, now).await.unwrap());
-    }
-    let base = new_id();
-    pricing::insert_price_list(
-        &mut tx,
-        &NewPriceList {
-            id: &base,
-            code: "BASE",
-            name: "List",
-            is_base: true,
-            priority: 1000,
-            valid_from: None,
-            valid_to: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    for (i, price) in ["10.00", "2.50", "4.00", "1.00"].iter().enumerate() {
-        pricing::set_list_price(&mut tx, &base, &ids[i], 1, Money::parse(price).unwrap()).await.unwrap();
-    }
-    pricing::set_list_price(&mut tx, &base, &ids[0], 50, Money::parse("9.00").unwrap()).await.unwrap();
-    let default = new_id();
-    products::insert_catalog(&mut tx, &default, "Standard", true, true, now).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    // Two warehouses: IND sorts first, so allocation takes from it first.
-    let (chi, ind) = (new_id(), new_id());
-    inventory::insert_warehouse(&mut tx, &chi, "CHI", "Chicago", 1, now).await.unwrap();
-    inventory::insert_warehouse(&mut tx, &ind, "IND", "Indianapolis", 0, now).await.unwrap();
-    let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-    inventory::adjust_on_hand(&mut tx, &ids[0], &chi, 60, &why, now).await.unwrap();
-    inventory::adjust_on_hand(&mut tx, &ids[0], &ind, 40, &why, now).await.unwrap();
-    inventory::adjust_on_hand(&mut tx, &ids[1], &chi, 1000, &why, now).await.unwrap();
-    inventory::adjust_on_hand(&mut tx, &ids[2], &chi, 2, &why, now).await.unwrap();
-    inventory::adjust_on_hand(&mut tx, &ids[3], &chi, 100, &why, now).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let cat = new_id();
+            products::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
+            let mut ids = Vec::new();
+            for (sku, rules, policy) in [
+                ("GLV-1", QuantityRules::default(), BackorderPolicy::Deny),
+                ("BOX-10", QuantityRules { min: 10, multiple: 10, max: Some(100) }, BackorderPolicy::Deny),
+                ("BO-1", QuantityRules::default(), BackorderPolicy::Allow),
+                ("ONE-1", QuantityRules::default(), BackorderPolicy::Deny),
+            ] {
+                let input = ProductInput {
+                    category_id: Some(cat.clone()),
+                    rules,
+                    backorder: policy,
+                    external_id: Some(format!("ERP-{sku}")),
+                    ..ProductInput::new(sku, &format!("Product {sku}"))
+                };
+                ids.push(products::upsert(tx, &new_id(), &input, now).await?);
+            }
+            let base = new_id();
+            pricing::insert_price_list(
+                tx,
+                &NewPriceList {
+                    id: &base,
+                    code: "BASE",
+                    name: "List",
+                    is_base: true,
+                    priority: 1000,
+                    valid_from: None,
+                    valid_to: None,
+                },
+                now,
+            )
+            .await?;
+            for (i, price) in ["10.00", "2.50", "4.00", "1.00"].iter().enumerate() {
+                pricing::set_list_price(tx, &base, &ids[i], 1, Money::parse(price).unwrap()).await?;
+            }
+            pricing::set_list_price(tx, &base, &ids[0], 50, Money::parse("9.00").unwrap()).await?;
+            let default = new_id();
+            products::insert_catalog(tx, &default, "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            // Two warehouses: IND sorts first, so allocation takes from it first.
+            let (chi, ind) = (new_id(), new_id());
+            inventory::insert_warehouse(tx, &chi, "CHI", "Chicago", 1, now).await?;
+            inventory::insert_warehouse(tx, &ind, "IND", "Indianapolis", 0, now).await?;
+            let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+            inventory::adjust_on_hand(tx, &ids[0], &chi, 60, &why, now).await?;
+            inventory::adjust_on_hand(tx, &ids[0], &ind, 40, &why, now).await?;
+            inventory::adjust_on_hand(tx, &ids[1], &chi, 1000, &why, now).await?;
+            inventory::adjust_on_hand(tx, &ids[2], &chi, 2, &why, now).await?;
+            inventory::adjust_on_hand(tx, &ids[3], &chi, 100, &why, now).await?;
+            Ok(())
+        })
+    })
+    .await;
     Fixture { a, b, buyer_a, buyer_b, rep_a, desk, admin }
 }
 
@@ -582,19 +585,20 @@ async fn quick_order_uploads_without_script_and_suggests_only_what_the_account_c
     let f = fixture(&app).await;
     let now = app.now();
     // 250 SKUs sharing a prefix before the one a buyer mistypes, and a product the account may not see.
-    let mut tx = app.db().begin().await.unwrap();
-    for i in 0..250 {
-        let sku = format!("WND-{:04}", 1000 + i);
-        products::upsert(&mut tx, &new_id(), &ProductInput::new(&sku, &sku), now).await.unwrap();
-    }
-    products::upsert(&mut tx, &new_id(), &ProductInput::new("WND-9999-BORDERX", "Late"), now).await.unwrap();
-    let secret = products::upsert(&mut tx, &new_id(), &ProductInput::new("SECRET-77", "Hidden"), now).await.unwrap();
-    let standard =
-        portico::on_tx!(&mut tx, |c| sqlx::query_scalar::<_, String>("SELECT id FROM catalogs").fetch_one(c).await)
-            .unwrap();
-    products::add_catalog_rule(&mut tx, &standard, "exclude_product", &secret).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for i in 0..250 {
+                let sku = format!("WND-{:04}", 1000 + i);
+                products::upsert(tx, &new_id(), &ProductInput::new(&sku, &sku), now).await?;
+            }
+            products::upsert(tx, &new_id(), &ProductInput::new("WND-9999-BORDERX", "Late"), now).await?;
+            let secret = products::upsert(tx, &new_id(), &ProductInput::new("SECRET-77", "Hidden"), now).await?;
+            let standard: String = tx.fetch_one("SELECT id FROM catalogs", Vec::new()).await?;
+            products::add_catalog_rule(tx, &standard, "exclude_product", &secret).await?;
+            products::rebuild_catalog_membership(tx).await
+        })
+    })
+    .await;
 
     let mut c = app.signed_in(&f.buyer_a.email).await;
     let page = c.get("/portal/quick-order").await.body;
@@ -671,46 +675,60 @@ async fn the_filtered_history_downloads_as_csv_of_the_buyers_own_orders() {
     assert_eq!(theirs.lines().count(), 1, "B's download holds none of A's orders");
 }
 
-/// Writes a transaction defers ([`portico::store::Tx::defer`]) go out before its next statement
-/// and at commit; one that fails (here a reservation beyond what is on hand, refused by the stock
-/// table's CHECK) fails the commit, and nothing of the transaction is kept.
+/// Writes inside a unit of work are seen by the unit's later reads and kept at commit; a unit
+/// whose statement fails (here a reservation beyond what is on hand, refused by the stock table's
+/// CHECK) keeps nothing of what it wrote.
 #[tokio::test]
-async fn deferred_writes_are_seen_by_the_next_statement_and_a_failing_one_keeps_nothing() {
+async fn writes_in_a_unit_are_seen_by_its_later_reads_and_a_failing_one_keeps_nothing() {
     use portico::store::{audit, orders as order_store};
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let db = app.db();
     let one = products::get_by_sku(db, "ONE-1").await.unwrap().unwrap();
-    let mut tx = db.begin().await.unwrap();
-    let rows = order_store::lock_stock(&mut tx, std::slice::from_ref(&one.id)).await.unwrap();
-    let row = rows.iter().max_by_key(|r| r.on_hand).unwrap();
-    let (warehouse, on_hand) = (row.warehouse_id.clone(), row.on_hand);
-    order_store::reserve_many(&mut tx, &[(one.id.clone(), warehouse.clone(), 40)], app.now());
-    let after = order_store::lock_stock(&mut tx, std::slice::from_ref(&one.id)).await.unwrap();
-    let reserved: i64 = after.iter().map(|r| r.reserved).sum();
-    assert_eq!(reserved, 40, "the deferred reservation is visible to the next read");
-    tx.commit().await.unwrap();
+    let (one_id, now) = (one.id.clone(), app.now());
+    let (warehouse, on_hand, reserved_before, reserved_after) = common::write(db, move |tx| {
+        Box::pin(async move {
+            let rows = order_store::lock_stock(tx, std::slice::from_ref(&one_id)).await?;
+            let row = rows.iter().max_by_key(|r| r.on_hand).unwrap();
+            let (warehouse, on_hand) = (row.warehouse_id.clone(), row.on_hand);
+            let before: i64 = rows.iter().map(|r| r.reserved).sum();
+            order_store::reserve_many(tx, &[(one_id.clone(), warehouse.clone(), 40)], now).await?;
+            let after = order_store::lock_stock(tx, std::slice::from_ref(&one_id)).await?;
+            let reserved: i64 = after.iter().map(|r| r.reserved).sum();
+            Ok((warehouse, on_hand, before, reserved))
+        })
+    })
+    .await;
+    assert_eq!(reserved_before, 0);
+    assert_eq!(reserved_after, 40, "the reservation is visible to the unit's next read");
     assert_eq!(stock(&app, "ONE-1").await, (100, 40));
 
-    let mut tx = db.begin().await.unwrap();
-    let entry = audit::AuditEntry {
-        at: app.now(),
-        actor_user_id: None,
-        on_behalf_of_account_id: Some(&f.a),
-        channel: "system",
-        action: "test.deferred",
-        object_type: "product",
-        object_id: &one.id,
-        before: None,
-        after: None,
-    };
-    audit::append(&mut tx, &entry).await.unwrap();
-    order_store::reserve_many(&mut tx, &[(one.id.clone(), warehouse, on_hand - 40 + 1)], app.now());
-    let err = tx.commit().await.expect_err("reserving one more than is available must fail");
+    let input = (one.id.clone(), warehouse, on_hand - 40 + 1, f.a.clone(), app.now());
+    let err = db
+        .write(input, |tx, (product, warehouse, quantity, account, now)| {
+            Box::pin(async move {
+                let entry = audit::AuditEntry {
+                    at: *now,
+                    actor_user_id: None,
+                    on_behalf_of_account_id: Some(account),
+                    channel: "system",
+                    action: "test.failing_unit",
+                    object_type: "product",
+                    object_id: product,
+                    before: None,
+                    after: None,
+                };
+                audit::append(tx, &entry).await?;
+                order_store::reserve_many(tx, &[(product.clone(), warehouse.clone(), *quantity)], *now).await?;
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .await
+        .expect_err("reserving one more than is available must fail");
     assert!(err.to_string().to_lowercase().contains("check"), "{err}");
     assert_eq!(stock(&app, "ONE-1").await, (100, 40), "nothing reserved");
     assert!(audit::for_object(db, "product", &one.id, 10).await.unwrap().is_empty(), "the audit row went too");
-    // The write lane is free again: the next placement goes through.
+    // The writer is free again: the next placement goes through.
     let p = buyer(&f.buyer_a, &f.a);
     let placed = orders::place_order(db, app.now(), &Actor::web(&p), &req(&f.a, &[("ONE-1", 2)]), None, |o, _| {
         (201, o.id.clone())

@@ -19,15 +19,21 @@ fn admin() -> Principal {
 /// Products GLV-1 and BOX-10, the base list BASE and an account list EAST (priority 50).
 async fn setup(app: &TestApp) {
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    for sku in ["GLV-1", "BOX-10"] {
-        products::upsert(&mut tx, &new_id(), &ProductInput::new(sku, sku), now).await.unwrap();
-    }
-    for (code, name, is_base, priority) in [("BASE", "Base prices", true, 0), ("EAST", "East region", false, 50)] {
-        let l = NewPriceList { id: &new_id(), code, name, is_base, priority, valid_from: None, valid_to: None };
-        pricing::insert_price_list(&mut tx, &l, now).await.unwrap();
-    }
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for sku in ["GLV-1", "BOX-10"] {
+                products::upsert(tx, &new_id(), &ProductInput::new(sku, sku), now).await?;
+            }
+            for (code, name, is_base, priority) in
+                [("BASE", "Base prices", true, 0), ("EAST", "East region", false, 50)]
+            {
+                let l = NewPriceList { id: &new_id(), code, name, is_base, priority, valid_from: None, valid_to: None };
+                pricing::insert_price_list(tx, &l, now).await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
 }
 
 async fn import(app: &TestApp, csv: &str) -> Result<PriceListImportReport, ImportError> {

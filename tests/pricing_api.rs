@@ -17,13 +17,17 @@ async fn setup(app: &TestApp) -> String {
     let now = app.now();
     app.account("Alpha Clinic", None).await;
     app.account("Beta Labs", None).await;
-    let mut tx = app.db().begin().await.unwrap();
-    for sku in ["GLV-1", "BOX-10"] {
-        products::upsert(&mut tx, &new_id(), &ProductInput::new(sku, sku), now).await.unwrap();
-    }
-    products::insert_catalog(&mut tx, &new_id(), "Standard", true, true, now).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for sku in ["GLV-1", "BOX-10"] {
+                products::upsert(tx, &new_id(), &ProductInput::new(sku, sku), now).await?;
+            }
+            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            Ok(())
+        })
+    })
+    .await;
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
     portico::service::api_tokens::create(

@@ -17,15 +17,20 @@ fn admin() -> Principal {
 
 async fn setup(app: &TestApp) {
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    let (top, gloves) = (new_id(), new_id());
-    products::insert_category(&mut tx, &top, None, "Medical", "Medical", 0, now).await.unwrap();
-    products::insert_category(&mut tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await.unwrap();
-    let taken = ProductInput { external_id: Some("ERP-TAKEN".into()), ..ProductInput::new("OLD-1", "Old product") };
-    products::upsert(&mut tx, &new_id(), &taken, now).await.unwrap();
-    products::insert_catalog(&mut tx, &new_id(), "Standard", true, true, now).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let (top, gloves) = (new_id(), new_id());
+            products::insert_category(tx, &top, None, "Medical", "Medical", 0, now).await?;
+            products::insert_category(tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await?;
+            let taken =
+                ProductInput { external_id: Some("ERP-TAKEN".into()), ..ProductInput::new("OLD-1", "Old product") };
+            products::upsert(tx, &new_id(), &taken, now).await?;
+            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            Ok(())
+        })
+    })
+    .await;
 }
 
 async fn import(

@@ -10,13 +10,17 @@ use portico::store::products::{self, ProductInput};
 
 async fn setup(app: &TestApp) -> String {
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    for (sku, active) in [("ACT-1", true), ("OFF-1", false)] {
-        let input = ProductInput { active, ..ProductInput::new(sku, &format!("Product {sku}")) };
-        products::upsert(&mut tx, &new_id(), &input, now).await.unwrap();
-    }
-    portico::store::inventory::insert_warehouse(&mut tx, &new_id(), "CHI", "Chicago DC", 0, now).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            for (sku, active) in [("ACT-1", true), ("OFF-1", false)] {
+                let input = ProductInput { active, ..ProductInput::new(sku, &format!("Product {sku}")) };
+                products::upsert(tx, &new_id(), &input, now).await?;
+            }
+            portico::store::inventory::insert_warehouse(tx, &new_id(), "CHI", "Chicago DC", 0, now).await?;
+            Ok(())
+        })
+    })
+    .await;
     app.staff("Ada Admin", &[StaffRole::Admin]).await.email
 }
 

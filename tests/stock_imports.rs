@@ -23,31 +23,35 @@ async fn setup(app: &TestApp) {
     let now = app.now();
     let a = app.account("Alpha", None).await;
     let buyer = app.buyer(&a, "Ann", BuyerRole::Buyer).await;
-    let mut tx = app.db().begin().await.unwrap();
-    let mut ids = Vec::new();
-    for sku in ["GLV-1", "BOX-10"] {
-        ids.push(products::upsert(&mut tx, &new_id(), &ProductInput::new(sku, sku), now).await.unwrap());
-    }
-    let base = new_id();
-    let list = pricing::NewPriceList {
-        id: &base,
-        code: "BASE",
-        name: "List",
-        is_base: true,
-        priority: 1000,
-        valid_from: None,
-        valid_to: None,
-    };
-    pricing::insert_price_list(&mut tx, &list, now).await.unwrap();
-    pricing::set_list_price(&mut tx, &base, &ids[0], 1, Money::parse("1.00").unwrap()).await.unwrap();
-    products::insert_catalog(&mut tx, &new_id(), "Standard", true, true, now).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    let chi = new_id();
-    inventory::insert_warehouse(&mut tx, &chi, "CHI", "Chicago", 0, now).await.unwrap();
-    inventory::insert_warehouse(&mut tx, &new_id(), "IND", "Indianapolis", 1, now).await.unwrap();
-    let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-    inventory::adjust_on_hand(&mut tx, &ids[0], &chi, 10, &why, now).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let mut ids = Vec::new();
+            for sku in ["GLV-1", "BOX-10"] {
+                ids.push(products::upsert(tx, &new_id(), &ProductInput::new(sku, sku), now).await?);
+            }
+            let base = new_id();
+            let list = pricing::NewPriceList {
+                id: &base,
+                code: "BASE",
+                name: "List",
+                is_base: true,
+                priority: 1000,
+                valid_from: None,
+                valid_to: None,
+            };
+            pricing::insert_price_list(tx, &list, now).await?;
+            pricing::set_list_price(tx, &base, &ids[0], 1, Money::parse("1.00").unwrap()).await?;
+            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            let chi = new_id();
+            inventory::insert_warehouse(tx, &chi, "CHI", "Chicago", 0, now).await?;
+            inventory::insert_warehouse(tx, &new_id(), "IND", "Indianapolis", 1, now).await?;
+            let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+            inventory::adjust_on_hand(tx, &ids[0], &chi, 10, &why, now).await?;
+            Ok(())
+        })
+    })
+    .await;
     let p = Principal::buyer(buyer.id, buyer.name, buyer.email, a.clone(), BuyerRole::Buyer);
     let req = portico::service::orders::PlaceOrder {
         account_id: a,

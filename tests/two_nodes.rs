@@ -151,29 +151,33 @@ async fn two_nodes_never_oversell() {
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let account = app.account("Alpha Clinic", None).await;
     let now = app.now();
-    let mut tx = app.db().begin().await.unwrap();
-    let product = products::upsert(&mut tx, &new_id(), &ProductInput::new("ONE-1", "One"), now).await.unwrap();
-    let base = new_id();
-    let list = pricing::NewPriceList {
-        id: &base,
-        code: "BASE",
-        name: "List",
-        is_base: true,
-        priority: 1000,
-        valid_from: None,
-        valid_to: None,
-    };
-    pricing::insert_price_list(&mut tx, &list, now).await.unwrap();
-    pricing::set_list_price(&mut tx, &base, &product, 1, Money::parse("1.00").unwrap()).await.unwrap();
-    products::insert_catalog(&mut tx, &new_id(), "Standard", true, true, now).await.unwrap();
-    products::rebuild_catalog_membership(&mut tx).await.unwrap();
-    let (w1, w2) = (new_id(), new_id());
-    inventory::insert_warehouse(&mut tx, &w1, "CHI", "Chicago", 0, now).await.unwrap();
-    inventory::insert_warehouse(&mut tx, &w2, "IND", "Indianapolis", 1, now).await.unwrap();
-    let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-    inventory::adjust_on_hand(&mut tx, &product, &w1, 60, &why, now).await.unwrap();
-    inventory::adjust_on_hand(&mut tx, &product, &w2, 40, &why, now).await.unwrap();
-    tx.commit().await.unwrap();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let product = products::upsert(tx, &new_id(), &ProductInput::new("ONE-1", "One"), now).await?;
+            let base = new_id();
+            let list = pricing::NewPriceList {
+                id: &base,
+                code: "BASE",
+                name: "List",
+                is_base: true,
+                priority: 1000,
+                valid_from: None,
+                valid_to: None,
+            };
+            pricing::insert_price_list(tx, &list, now).await?;
+            pricing::set_list_price(tx, &base, &product, 1, Money::parse("1.00").unwrap()).await?;
+            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            let (w1, w2) = (new_id(), new_id());
+            inventory::insert_warehouse(tx, &w1, "CHI", "Chicago", 0, now).await?;
+            inventory::insert_warehouse(tx, &w2, "IND", "Indianapolis", 1, now).await?;
+            let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+            inventory::adjust_on_hand(tx, &product, &w1, 60, &why, now).await?;
+            inventory::adjust_on_hand(tx, &product, &w2, 40, &why, now).await?;
+            Ok(())
+        })
+    })
+    .await;
     let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
     let token = portico::service::api_tokens::create(
         app.db(),

@@ -124,143 +124,159 @@ fn slug(name: &str) -> String {
 
 /// Fills an empty, migrated database with the demo company. Returns one login per role.
 pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
-    let mut rng = Rng(SEED);
+    let rng = Rng(SEED);
     // One argon2id hash shared by every demo user keeps seeding fast; real users each get their own salt.
     let password_hash =
         tokio::task::spawn_blocking(|| hash_password_blocking(DEMO_PASSWORD)).await.expect("hashing task");
-    let mut tx = db.begin().await?;
-    let mut logins = Vec::new();
-    let mut reps = Vec::new();
-    for (name, local, roles, phone) in STAFF {
-        let id = rng.id();
-        let email = format!("{local}@{DOMAIN}");
-        users::insert(
-            &mut tx,
-            &users::NewUser {
-                id: &id,
-                email: &email,
-                name,
-                phone,
-                kind: "staff",
-                roles: &StaffRole::join(roles),
-                account_id: None,
-                password_hash: Some(&password_hash),
-                now,
-            },
-        )
-        .await?;
-        let role = roles[0];
-        if role == StaffRole::SalesRep {
-            reps.push(id.clone());
-        }
-        if !logins.iter().any(|l: &DemoLogin| l.role == role.label()) {
-            logins.push(DemoLogin { role: role.label(), email });
-        }
-    }
+    let (logins, seed) = db
+        .write((rng.0, now, password_hash), |tx, (seed, now, password_hash)| {
+            Box::pin(async move {
+                let now = *now;
+                let password_hash: &str = password_hash;
+                let mut rng = Rng(*seed);
+                let mut logins = Vec::new();
+                let mut reps = Vec::new();
+                for (name, local, roles, phone) in STAFF {
+                    let id = rng.id();
+                    let email = format!("{local}@{DOMAIN}");
+                    users::insert(
+                        tx,
+                        &users::NewUser {
+                            id: &id,
+                            email: &email,
+                            name,
+                            phone,
+                            kind: "staff",
+                            roles: &StaffRole::join(roles),
+                            account_id: None,
+                            password_hash: Some(&password_hash),
+                            now,
+                        },
+                    )
+                    .await?;
+                    let role = roles[0];
+                    if role == StaffRole::SalesRep {
+                        reps.push(id.clone());
+                    }
+                    if !logins.iter().any(|l: &DemoLogin| l.role == role.label()) {
+                        logins.push(DemoLogin { role: role.label(), email });
+                    }
+                }
 
-    let mut buyer_logins_done = false;
-    let mut seeded_accounts: Vec<(String, String)> = Vec::new();
-    for (i, (name, city, region)) in CUSTOMERS.iter().enumerate() {
-        let id = rng.id();
-        let number = format!("A-{}", tx.next_counter("account").await?);
-        let mode = [OwnershipMode::RepLed, OwnershipMode::Hybrid, OwnershipMode::SelfService][i % 3];
-        // Every rep-led and hybrid account has a rep; some self-service accounts do too.
-        let owner =
-            if mode != OwnershipMode::SelfService || i % 2 == 0 { Some(reps[i % reps.len()].clone()) } else { None };
-        let status = match i {
-            7 | 23 => AccountStatus::OnHold,
-            11 | 29 | 35 => AccountStatus::Onboarding,
-            _ => AccountStatus::Active,
-        };
-        let terms = *rng.pick(TERMS);
-        let credit = if terms == PaymentTerms::Prepay {
-            Money::ZERO
-        } else {
-            Money::from_units(5_000 * (1 + rng.below(20) as i64)).unwrap_or_default()
-        };
-        let street_no = 100 + rng.below(9_000);
-        let bill = Address {
-            line1: format!("{street_no} {}", rng.pick(STREETS)),
-            line2: if i % 4 == 0 { "Accounts Payable".into() } else { String::new() },
-            city: city.to_string(),
-            region: region.to_string(),
-            postal_code: format!("{:05}", 46_000 + rng.below(9_000)),
-            country: "US".into(),
-        };
-        let draft = AccountDraft {
-            name: name.to_string(),
-            status,
-            ownership_mode: mode,
-            owner_rep_id: owner,
-            terms,
-            credit_limit: credit,
-            po_required: i % 3 == 0,
-            external_id: Some(format!("ERP-C{:05}", 20_000 + i * 7)),
-            phone: format!("+1 555 01{:02}", i),
-            bill_to: bill.clone(),
-        };
-        accounts::insert(&mut tx, &id, &number, &draft, now).await?;
-        seeded_accounts.push((id.clone(), name.to_string()));
-        let sites = 1 + rng.below(3);
-        for s in 0..sites {
-            let label = ["Main", "Receiving dock", "Satellite office"][s as usize];
-            let addr = if s == 0 {
-                Address { line2: String::new(), ..bill.clone() }
-            } else {
-                Address { line1: format!("{} {}", 100 + rng.below(9_000), rng.pick(STREETS)), ..bill.clone() }
-            };
-            accounts::insert_ship_to(&mut tx, &rng.id(), &id, label, &addr, s == 0, now).await?;
-        }
-        // Users: every buyer role in the first eight accounts, a manager and a buyer elsewhere.
-        let roles: &[BuyerRole] = if i < 8 { &BuyerRole::ALL } else { &[BuyerRole::Manager, BuyerRole::Buyer] };
-        for role in roles {
-            let uid = rng.id();
-            let first = rng.pick(FIRST);
-            let last = rng.pick(LAST);
-            let email = if i == 0 {
-                format!("{}@{}.example", role.as_str(), slug(name))
-            } else {
-                format!("{}.{}@{}.example", first.to_lowercase(), last.to_lowercase(), slug(name))
-            };
-            users::insert(
-                &mut tx,
-                &users::NewUser {
-                    id: &uid,
-                    email: &email,
-                    name: &format!("{first} {last}"),
-                    phone: "",
-                    kind: "buyer",
-                    roles: role.as_str(),
-                    account_id: Some(&id),
-                    password_hash: Some(&password_hash),
-                    now,
-                },
-            )
-            .await?;
-            if i == 0 {
-                logins.push(DemoLogin { role: role_login_label(*role), email });
-            }
-        }
-        buyer_logins_done |= i == 0;
-    }
-    debug_assert!(buyer_logins_done);
-    catalog::seed(&mut tx, &mut rng, now, &seeded_accounts).await?;
-    audit::append(
-        &mut tx,
-        &audit::AuditEntry {
-            at: now,
-            actor_user_id: None,
-            on_behalf_of_account_id: None,
-            channel: "cli",
-            action: "demo.seeded",
-            object_type: "system",
-            object_id: "demo",
-            before: None,
-            after: Some(json!({ "seed": SEED, "accounts": CUSTOMERS.len(), "staff": STAFF.len() })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+                let mut buyer_logins_done = false;
+                let mut seeded_accounts: Vec<(String, String)> = Vec::new();
+                for (i, (name, city, region)) in CUSTOMERS.iter().enumerate() {
+                    let id = rng.id();
+                    let number = format!("A-{}", tx.next_counter("account").await?);
+                    let mode = [OwnershipMode::RepLed, OwnershipMode::Hybrid, OwnershipMode::SelfService][i % 3];
+                    // Every rep-led and hybrid account has a rep; some self-service accounts do too.
+                    let owner = if mode != OwnershipMode::SelfService || i % 2 == 0 {
+                        Some(reps[i % reps.len()].clone())
+                    } else {
+                        None
+                    };
+                    let status = match i {
+                        7 | 23 => AccountStatus::OnHold,
+                        11 | 29 | 35 => AccountStatus::Onboarding,
+                        _ => AccountStatus::Active,
+                    };
+                    let terms = *rng.pick(TERMS);
+                    let credit = if terms == PaymentTerms::Prepay {
+                        Money::ZERO
+                    } else {
+                        Money::from_units(5_000 * (1 + rng.below(20) as i64)).unwrap_or_default()
+                    };
+                    let street_no = 100 + rng.below(9_000);
+                    let bill = Address {
+                        line1: format!("{street_no} {}", rng.pick(STREETS)),
+                        line2: if i % 4 == 0 { "Accounts Payable".into() } else { String::new() },
+                        city: city.to_string(),
+                        region: region.to_string(),
+                        postal_code: format!("{:05}", 46_000 + rng.below(9_000)),
+                        country: "US".into(),
+                    };
+                    let draft = AccountDraft {
+                        name: name.to_string(),
+                        status,
+                        ownership_mode: mode,
+                        owner_rep_id: owner,
+                        terms,
+                        credit_limit: credit,
+                        po_required: i % 3 == 0,
+                        external_id: Some(format!("ERP-C{:05}", 20_000 + i * 7)),
+                        phone: format!("+1 555 01{:02}", i),
+                        bill_to: bill.clone(),
+                    };
+                    accounts::insert(tx, &id, &number, &draft, now).await?;
+                    seeded_accounts.push((id.clone(), name.to_string()));
+                    let sites = 1 + rng.below(3);
+                    for s in 0..sites {
+                        let label = ["Main", "Receiving dock", "Satellite office"][s as usize];
+                        let addr = if s == 0 {
+                            Address { line2: String::new(), ..bill.clone() }
+                        } else {
+                            Address {
+                                line1: format!("{} {}", 100 + rng.below(9_000), rng.pick(STREETS)),
+                                ..bill.clone()
+                            }
+                        };
+                        accounts::insert_ship_to(tx, &rng.id(), &id, label, &addr, s == 0, now).await?;
+                    }
+                    // Users: every buyer role in the first eight accounts, a manager and a buyer elsewhere.
+                    let roles: &[BuyerRole] =
+                        if i < 8 { &BuyerRole::ALL } else { &[BuyerRole::Manager, BuyerRole::Buyer] };
+                    for role in roles {
+                        let uid = rng.id();
+                        let first = rng.pick(FIRST);
+                        let last = rng.pick(LAST);
+                        let email = if i == 0 {
+                            format!("{}@{}.example", role.as_str(), slug(name))
+                        } else {
+                            format!("{}.{}@{}.example", first.to_lowercase(), last.to_lowercase(), slug(name))
+                        };
+                        users::insert(
+                            tx,
+                            &users::NewUser {
+                                id: &uid,
+                                email: &email,
+                                name: &format!("{first} {last}"),
+                                phone: "",
+                                kind: "buyer",
+                                roles: role.as_str(),
+                                account_id: Some(&id),
+                                password_hash: Some(&password_hash),
+                                now,
+                            },
+                        )
+                        .await?;
+                        if i == 0 {
+                            logins.push(DemoLogin { role: role_login_label(*role), email });
+                        }
+                    }
+                    buyer_logins_done |= i == 0;
+                }
+                debug_assert!(buyer_logins_done);
+                catalog::seed(tx, &mut rng, now, &seeded_accounts).await?;
+                audit::append(
+                    tx,
+                    &audit::AuditEntry {
+                        at: now,
+                        actor_user_id: None,
+                        on_behalf_of_account_id: None,
+                        channel: "cli",
+                        action: "demo.seeded",
+                        object_type: "system",
+                        object_id: "demo",
+                        before: None,
+                        after: Some(json!({ "seed": SEED, "accounts": CUSTOMERS.len(), "staff": STAFF.len() })),
+                    },
+                )
+                .await?;
+                Ok::<_, sqlx::Error>((logins, rng.0))
+            })
+        })
+        .await?;
+    let mut rng = Rng(seed);
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
     Ok(logins)
 }

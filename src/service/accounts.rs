@@ -84,22 +84,27 @@ pub async fn create_account(
     }
     ServiceError::from_problems(problems)?;
     check_owner_rep(db, draft).await?;
-    let id = new_id();
-    let mut tx = db.begin().await?;
-    let number = format!("A-{}", tx.next_counter("account").await?);
-    if let Err(e) = accounts::insert(&mut tx, &id, &number, draft, now).await {
-        return Err(if is_unique_violation(&e) { external_id_taken() } else { e.into() });
-    }
-    if let Some((label, addr)) = first_ship_to {
-        let label = if label.trim().is_empty() { "Main" } else { label };
-        accounts::insert_ship_to(&mut tx, &new_id(), &id, label, addr, true, now).await?;
-    }
-    let account = accounts::get_for_update(&mut tx, &id).await?.ok_or(ServiceError::NotFound)?;
-    let snapshot = serde_json::to_value(&account).unwrap_or_default();
-    audit(&mut tx, Some(actor), now, "account.created", ("account", &id), None, Some(snapshot.clone())).await?;
-    crate::store::audit::enqueue(&mut tx, "account.created", &snapshot, now).await?;
-    tx.commit().await?;
-    Ok(account)
+    let first = first_ship_to.map(|(label, addr)| (label.to_string(), addr.clone()));
+    let unit = (new_id(), now, actor.owned(), draft.clone(), first);
+    db.write(unit, |tx, (id, now, actor, draft, first)| {
+        Box::pin(async move {
+            let number = format!("A-{}", tx.next_counter("account").await?);
+            if let Err(e) = accounts::insert(tx, id, &number, draft, *now).await {
+                return Err(if is_unique_violation(&e) { external_id_taken() } else { e.into() });
+            }
+            if let Some((label, addr)) = first {
+                let label = if label.trim().is_empty() { "Main" } else { label };
+                accounts::insert_ship_to(tx, &new_id(), id, label, addr, true, *now).await?;
+            }
+            let account = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let snapshot = serde_json::to_value(&account).unwrap_or_default();
+            audit(tx, Some(&actor.actor()), *now, "account.created", ("account", id), None, Some(snapshot.clone()))
+                .await?;
+            crate::store::audit::enqueue(tx, "account.created", &snapshot, *now).await?;
+            Ok(account)
+        })
+    })
+    .await
 }
 
 /// Saves an edit made from a form showing `expected_version`; a stale form is refused, not merged.
@@ -116,29 +121,27 @@ pub async fn update_account(
     }
     ServiceError::from_problems(draft.problems())?;
     check_owner_rep(db, draft).await?;
-    let mut tx = db.begin().await?;
-    let before = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    match accounts::update(&mut tx, id, expected_version, draft, now).await {
-        Ok(true) => {}
-        Ok(false) => return Err(stale()),
-        Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
-        Err(e) => return Err(e.into()),
-    }
-    let after = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    let after_json = serde_json::to_value(&after).unwrap_or_default();
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "account.updated",
-        ("account", id),
-        serde_json::to_value(&before).ok(),
-        Some(after_json.clone()),
-    )
-    .await?;
-    crate::store::audit::enqueue(&mut tx, "account.updated", &after_json, now).await?;
-    tx.commit().await?;
-    Ok(after)
+    let unit = (id.to_string(), now, actor.owned(), expected_version, draft.clone());
+    db.write(unit, |tx, (id, now, actor, expected_version, draft)| {
+        Box::pin(async move {
+            let before = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            match accounts::update(tx, id, *expected_version, draft, *now).await {
+                Ok(true) => {}
+                Ok(false) => return Err(stale()),
+                Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
+                Err(e) => return Err(e.into()),
+            }
+            let after = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let after_json = serde_json::to_value(&after).unwrap_or_default();
+            let before_json = serde_json::to_value(&before).ok();
+            let actor = actor.actor();
+            audit(tx, Some(&actor), *now, "account.updated", ("account", id), before_json, Some(after_json.clone()))
+                .await?;
+            crate::store::audit::enqueue(tx, "account.updated", &after_json, *now).await?;
+            Ok(after)
+        })
+    })
+    .await
 }
 
 fn stale() -> ServiceError {
@@ -178,27 +181,34 @@ pub async fn update_credit(
         phone: current.phone.clone(),
         bill_to: current.bill_to(),
     };
-    let mut tx = db.begin().await?;
-    if !accounts::update(&mut tx, id, expected_version, &draft, now).await? {
-        return Err(stale());
-    }
-    let after = accounts::get_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "account.credit_changed",
-        ("account", id),
-        Some(
-            json!({ "terms_days": current.terms_days, "credit_limit": current.credit_limit, "status": current.status }),
-        ),
-        Some(json!({ "terms_days": after.terms_days, "credit_limit": after.credit_limit, "status": after.status })),
-    )
-    .await?;
-    crate::store::audit::enqueue(&mut tx, "account.updated", &serde_json::to_value(&after).unwrap_or_default(), now)
-        .await?;
-    tx.commit().await?;
-    Ok(after)
+    let before =
+        json!({ "terms_days": current.terms_days, "credit_limit": current.credit_limit, "status": current.status });
+    let unit = (id.to_string(), now, actor.owned(), expected_version, draft, before);
+    db.write(unit, |tx, (id, now, actor, expected_version, draft, before)| {
+        Box::pin(async move {
+            if !accounts::update(tx, id, *expected_version, draft, *now).await? {
+                return Err(stale());
+            }
+            let after = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let after_json =
+                json!({ "terms_days": after.terms_days, "credit_limit": after.credit_limit, "status": after.status });
+            let actor = actor.actor();
+            audit(
+                tx,
+                Some(&actor),
+                *now,
+                "account.credit_changed",
+                ("account", id),
+                Some(before.clone()),
+                Some(after_json),
+            )
+            .await?;
+            let snapshot = serde_json::to_value(&after).unwrap_or_default();
+            crate::store::audit::enqueue(tx, "account.updated", &snapshot, *now).await?;
+            Ok(after)
+        })
+    })
+    .await
 }
 
 fn check_manage_ship_tos(actor: &Actor<'_>) -> ServiceResult<()> {
@@ -227,13 +237,21 @@ pub async fn add_ship_to(
         problems.push(("ship_label".into(), "Give the location a name, e.g. “Main warehouse”.".into()));
     }
     ServiceError::from_problems(problems)?;
-    let id = new_id();
-    let mut tx = db.begin().await?;
-    let has_any = !accounts::ship_tos(db, account_id).await?.is_empty();
-    accounts::insert_ship_to(&mut tx, &id, account_id, label, address, make_default || !has_any, now).await?;
-    audit(&mut tx, Some(actor), now, "ship_to.created", ("account", account_id), None, Some(json!({ "ship_to_id": id, "label": label.trim(), "address": address.one_line(), "default": make_default || !has_any }))).await?;
-    tx.commit().await?;
-    Ok(())
+    let unit =
+        (new_id(), now, actor.owned(), account_id.to_string(), label.trim().to_string(), address.clone(), make_default);
+    db.write(unit, |tx, (id, now, actor, account_id, label, address, make_default)| {
+        Box::pin(async move {
+            let has_any = tx
+                .fetch_optional::<i64>("SELECT 1 FROM ship_tos WHERE account_id = $1 LIMIT 1", crate::args![account_id])
+                .await?
+                .is_some();
+            let default = *make_default || !has_any;
+            accounts::insert_ship_to(tx, id, account_id, label, address, default, *now).await?;
+            let after = json!({ "ship_to_id": id, "label": label, "address": address.one_line(), "default": default });
+            audit(tx, Some(&actor.actor()), *now, "ship_to.created", ("account", account_id), None, Some(after)).await
+        })
+    })
+    .await
 }
 
 pub async fn set_default_ship_to(
@@ -245,21 +263,16 @@ pub async fn set_default_ship_to(
 ) -> ServiceResult<()> {
     check_manage_ship_tos(actor)?;
     get_account(db, actor, account_id).await?;
-    let mut tx = db.begin().await?;
-    accounts::ship_to_for_update(&mut tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
-    accounts::set_default_ship_to(&mut tx, account_id, ship_to_id).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "ship_to.made_default",
-        ("account", account_id),
-        None,
-        Some(json!({ "ship_to_id": ship_to_id })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (now, actor.owned(), account_id.to_string(), ship_to_id.to_string());
+    db.write(unit, |tx, (now, actor, account_id, ship_to_id)| {
+        Box::pin(async move {
+            accounts::ship_to_for_update(tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
+            accounts::set_default_ship_to(tx, account_id, ship_to_id).await?;
+            let after = Some(json!({ "ship_to_id": ship_to_id }));
+            audit(tx, Some(&actor.actor()), *now, "ship_to.made_default", ("account", account_id), None, after).await
+        })
+    })
+    .await
 }
 
 pub async fn remove_ship_to(
@@ -271,12 +284,15 @@ pub async fn remove_ship_to(
 ) -> ServiceResult<()> {
     check_manage_ship_tos(actor)?;
     get_account(db, actor, account_id).await?;
-    let mut tx = db.begin().await?;
-    let st = accounts::ship_to_for_update(&mut tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
-    accounts::delete_ship_to(&mut tx, account_id, ship_to_id).await?;
-    accounts::ensure_default_ship_to(&mut tx, account_id).await?;
-    audit(&mut tx, Some(actor), now, "ship_to.removed", ("account", account_id), serde_json::to_value(&st).ok(), None)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (now, actor.owned(), account_id.to_string(), ship_to_id.to_string());
+    db.write(unit, |tx, (now, actor, account_id, ship_to_id)| {
+        Box::pin(async move {
+            let st = accounts::ship_to_for_update(tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
+            accounts::delete_ship_to(tx, account_id, ship_to_id).await?;
+            accounts::ensure_default_ship_to(tx, account_id).await?;
+            let before = serde_json::to_value(&st).ok();
+            audit(tx, Some(&actor.actor()), *now, "ship_to.removed", ("account", account_id), before, None).await
+        })
+    })
+    .await
 }

@@ -44,31 +44,44 @@ pub async fn create(
         last_used_at: None,
         revoked_at: None,
     };
-    let mut tx = db.begin().await?;
-    api_tokens::insert(&mut tx, &row, &token_hash(&token), &actor.principal.user_id).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "api_token.created",
-        ("api_token", &row.id),
-        None,
-        Some(json!({ "name": row.name, "scopes": row.scopes })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((row, token))
+    let unit = (actor.owned(), now, row, token);
+    db.write(unit, |tx, (actor, now, row, token)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            api_tokens::insert(tx, &row, &token_hash(&token), &actor.principal.user_id).await?;
+            audit(
+                tx,
+                Some(actor),
+                now,
+                "api_token.created",
+                ("api_token", &row.id),
+                None,
+                Some(json!({ "name": row.name, "scopes": row.scopes })),
+            )
+            .await?;
+            Ok((row.clone(), token.clone()))
+        })
+    })
+    .await
 }
 
 pub async fn revoke(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> ServiceResult<()> {
     require_admin(actor)?;
-    let mut tx = db.begin().await?;
-    if !api_tokens::revoke(&mut tx, id, now).await? {
-        return Err(ServiceError::NotFound);
-    }
-    audit(&mut tx, Some(actor), now, "api_token.revoked", ("api_token", id), None, None).await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (actor.owned(), now, id.to_string());
+    db.write(unit, |tx, (actor, now, id)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let id: &str = id;
+            if !api_tokens::revoke(tx, id, now).await? {
+                return Err(ServiceError::NotFound);
+            }
+            audit(tx, Some(actor), now, "api_token.revoked", ("api_token", id), None, None).await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 pub async fn list(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<ApiTokenRow>> {

@@ -106,24 +106,34 @@ pub async fn sign_in(
         user.principal().ok_or_else(|| ServiceError::Internal(format!("user {} has no valid role", user.id)))?;
     let token = random_token(16); // 128 bits
     let csrf_token = random_token(16);
-    let mut tx = db.begin().await?;
-    sessions::insert(
-        &mut tx,
-        &sessions::NewSession {
-            id_hash: &token_hash(&token),
-            user_id: &user.id,
-            csrf_token: &csrf_token,
-            now,
-            expires_at: now + settings.absolute_secs,
-            ip,
-            user_agent: &user_agent.chars().take(300).collect::<String>(),
-        },
-    )
+    let unit = SignIn {
+        now,
+        id_hash: token_hash(&token),
+        csrf_token: csrf_token.clone(),
+        expires_at: now + settings.absolute_secs,
+        ip: ip.to_string(),
+        user_agent: user_agent.chars().take(300).collect(),
+        principal: principal.clone(),
+    };
+    db.write(unit, |tx, u| {
+        Box::pin(async move {
+            let session = sessions::NewSession {
+                id_hash: &u.id_hash,
+                user_id: &u.principal.user_id,
+                csrf_token: &u.csrf_token,
+                now: u.now,
+                expires_at: u.expires_at,
+                ip: &u.ip,
+                user_agent: &u.user_agent,
+            };
+            sessions::insert(tx, &session).await?;
+            users::mark_signed_in(tx, &u.principal.user_id, u.now).await?;
+            let actor = Actor::web(&u.principal);
+            let after = Some(json!({ "ip": u.ip }));
+            audit(tx, Some(&actor), u.now, "user.signed_in", ("user", &u.principal.user_id), None, after).await
+        })
+    })
     .await?;
-    users::mark_signed_in(&mut tx, &user.id, now).await?;
-    let actor = Actor::web(&principal);
-    audit(&mut tx, Some(&actor), now, "user.signed_in", ("user", &user.id), None, Some(json!({ "ip": ip }))).await?;
-    tx.commit().await?;
     throttle::clear(db, &email, now - THROTTLE_WINDOW_SECS).await?;
     // Sessions nobody comes back to would otherwise stay forever; sign-in is a cheap moment to sweep.
     sessions::purge_expired(db, now, settings.idle_secs).await?;
@@ -244,6 +254,17 @@ pub(crate) async fn issue_link(
     Ok(token)
 }
 
+/// What a sign-in writes: the session, the user's last sign-in and the audit row.
+struct SignIn {
+    now: i64,
+    id_hash: String,
+    csrf_token: String,
+    expires_at: i64,
+    ip: String,
+    user_agent: String,
+    principal: crate::domain::auth::Principal,
+}
+
 /// "Forgot password": queues a reset e-mail if the address belongs to an active user. Always
 /// answers the same way, so it cannot be used to probe which addresses exist.
 pub async fn request_password_reset(db: &Db, now: i64, email: &str) -> ServiceResult<()> {
@@ -254,10 +275,15 @@ pub async fn request_password_reset(db: &Db, now: i64, email: &str) -> ServiceRe
     if !user.active {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
-    issue_link(&mut tx, None, now, &user, LinkPurpose::Reset).await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (now, user);
+    db.write(unit, |tx, (now, user)| {
+        Box::pin(async move {
+            let now = *now;
+            issue_link(tx, None, now, &user, LinkPurpose::Reset).await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// What the set-password page shows for a token.
@@ -269,9 +295,8 @@ pub struct LinkInfo {
 
 /// Checks a link without using it (GET of the set-password page changes nothing).
 pub async fn inspect_link(db: &Db, now: i64, token: &str) -> ServiceResult<LinkInfo> {
-    let mut tx = db.begin().await?;
-    let row = tokens::get_for_update(&mut tx, &token_hash(token)).await?;
-    tx.commit().await?;
+    let row =
+        db.write(token_hash(token), |tx, hash| Box::pin(async move { tokens::get_for_update(tx, hash).await })).await?;
     let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
     let user = users::get(db, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
     let purpose = if row.purpose == "invite" { LinkPurpose::Invite } else { LinkPurpose::Reset };
@@ -288,23 +313,29 @@ pub async fn set_password_with_link(
 ) -> ServiceResult<String> {
     check_new_password(password, confirmation).map_err(|e| ServiceError::invalid("password", e.to_string()))?;
     let hash = hash_password(password).await?;
-    let mut tx = db.begin().await?;
-    let th = token_hash(token);
-    let row = tokens::get_for_update(&mut tx, &th).await?;
-    let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
-    let user =
-        users::get_for_update(&mut tx, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
-    if !tokens::mark_used(&mut tx, &th, now).await? {
-        return Err(ServiceError::NotFound);
-    }
-    users::set_password_hash(&mut tx, &user.id, &hash, now).await?;
-    sessions::delete_for_user(&mut tx, &user.id, None).await?;
-    let principal = user.principal().ok_or(ServiceError::NotFound)?;
-    let actor = Actor { principal: &principal, channel: "web", on_behalf_of: None };
-    let action = if row.purpose == "invite" { "user.invitation_accepted" } else { "user.password_reset" };
-    audit(&mut tx, Some(&actor), now, action, ("user", &user.id), None, None).await?;
-    tx.commit().await?;
-    Ok(user.email)
+    let unit = (now, token.to_string(), hash);
+    db.write(unit, |tx, (now, token, hash)| {
+        Box::pin(async move {
+            let now = *now;
+            let token: &str = token;
+            let th = token_hash(token);
+            let row = tokens::get_for_update(tx, &th).await?;
+            let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
+            let user =
+                users::get_for_update(tx, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
+            if !tokens::mark_used(tx, &th, now).await? {
+                return Err(ServiceError::NotFound);
+            }
+            users::set_password_hash(tx, &user.id, &hash, now).await?;
+            sessions::delete_for_user(tx, &user.id, None).await?;
+            let principal = user.principal().ok_or(ServiceError::NotFound)?;
+            let actor = Actor { principal: &principal, channel: "web", on_behalf_of: None };
+            let action = if row.purpose == "invite" { "user.invitation_accepted" } else { "user.password_reset" };
+            audit(tx, Some(&actor), now, action, ("user", &user.id), None, None).await?;
+            Ok(user.email.clone())
+        })
+    })
+    .await
 }
 
 /// Changes the signed-in user's password; their other sessions end, this one stays.
@@ -323,19 +354,26 @@ pub async fn change_password(
     }
     check_new_password(new, confirmation).map_err(|e| ServiceError::invalid("password", e.to_string()))?;
     let hash = hash_password(new).await?;
-    let mut tx = db.begin().await?;
-    users::set_password_hash(&mut tx, &user.id, &hash, now).await?;
-    let ended = sessions::delete_for_user(&mut tx, &user.id, Some(current_session)).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "user.password_changed",
-        ("user", &user.id),
-        None,
-        Some(json!({ "other_sessions_ended": ended })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (actor.owned(), now, user, hash, current_session.to_string());
+    db.write(unit, |tx, (actor, now, user, hash, current_session)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let current_session: &str = current_session;
+            users::set_password_hash(tx, &user.id, &hash, now).await?;
+            let ended = sessions::delete_for_user(tx, &user.id, Some(current_session)).await?;
+            audit(
+                tx,
+                Some(actor),
+                now,
+                "user.password_changed",
+                ("user", &user.id),
+                None,
+                Some(json!({ "other_sessions_ended": ended })),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }

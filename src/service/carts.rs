@@ -50,9 +50,11 @@ pub async fn add_to_cart(
     let eval = evaluate(db, now, account_id, lines).await?;
     let items: Vec<(String, i64)> = eval.lines.iter().map(|l| (l.product.id.clone(), l.quantity)).collect();
     if !items.is_empty() {
-        let mut tx = db.begin().await?;
-        carts::add_to_cart(&mut tx, &actor.principal.user_id, account_id, &items, now).await?;
-        tx.commit().await?;
+        let unit = (actor.principal.user_id.clone(), account_id.to_string(), items, now);
+        db.write(unit, |tx, (user, account, items, now)| {
+            Box::pin(async move { carts::add_to_cart(tx, user, account, items, *now).await })
+        })
+        .await?;
     }
     let count = carts::cart_count(db, &actor.principal.user_id, account_id).await? as usize;
     Ok((eval, count))
@@ -245,22 +247,18 @@ pub async fn create_list(
             orders::lines(db, &order.id).await?.into_iter().map(|l| (l.product_id, l.quantity)).collect()
         }
     };
-    let id = new_id();
-    let mut tx = db.begin().await?;
-    carts::insert_list(&mut tx, &id, account_id, &actor.principal.user_id, name, shared, now).await?;
-    carts::add_to_list(&mut tx, &id, &items, now).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "list.created",
-        ("saved_list", &id),
-        None,
-        Some(json!({ "name": name, "shared": shared, "lines": items.len() })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    let unit = (new_id(), account_id.to_string(), actor.owned(), name.to_string(), shared, items, now);
+    db.write(unit, |tx, (id, account, actor, name, shared, items, now)| {
+        Box::pin(async move {
+            let actor = actor.actor();
+            carts::insert_list(tx, id, account, &actor.principal.user_id, name, *shared, *now).await?;
+            carts::add_to_list(tx, id, items, *now).await?;
+            let after = json!({ "name": name, "shared": shared, "lines": items.len() });
+            audit(tx, Some(&actor), *now, "list.created", ("saved_list", id), None, Some(after)).await?;
+            Ok(id.clone())
+        })
+    })
+    .await
 }
 
 pub async fn update_list(
@@ -277,20 +275,24 @@ pub async fn update_list(
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ServiceError::invalid("name", "Give the list a name (at most 80 characters)."));
     }
-    let mut tx = db.begin().await?;
-    carts::update_list(&mut tx, list_id, name, shared, now).await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (list_id.to_string(), name.to_string(), shared, now);
+    db.write(unit, |tx, (list, name, shared, now)| {
+        Box::pin(async move { Ok::<_, ServiceError>(carts::update_list(tx, list, name, *shared, *now).await?) })
+    })
+    .await
 }
 
 pub async fn delete_list(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, list_id: &str) -> ServiceResult<()> {
     let list = own_list(db, actor, account_id, list_id).await?;
-    let mut tx = db.begin().await?;
-    carts::delete_list(&mut tx, list_id).await?;
-    audit(&mut tx, Some(actor), now, "list.deleted", ("saved_list", list_id), Some(json!({ "name": list.name })), None)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (list_id.to_string(), actor.owned(), list.name, now);
+    db.write(unit, |tx, (list, actor, name, now)| {
+        Box::pin(async move {
+            carts::delete_list(tx, list).await?;
+            let before = Some(json!({ "name": name }));
+            audit(tx, Some(&actor.actor()), *now, "list.deleted", ("saved_list", list), before, None).await
+        })
+    })
+    .await
 }
 
 /// Adds a product to a list (from the catalog), or sets a line's quantity (`set`; 0 removes it).
@@ -315,14 +317,18 @@ pub async fn put_list_item(
     {
         return Err(ServiceError::invalid("quantity", format!("{}: {p}.", product.sku)));
     }
-    let mut tx = db.begin().await?;
-    if set {
-        carts::set_list_quantity(&mut tx, list_id, &product.id, qty, now).await?;
-    } else if qty > 0 {
-        carts::add_to_list(&mut tx, list_id, &[(product.id.clone(), qty)], now).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let unit = (list_id.to_string(), product.id, qty, set, now);
+    db.write(unit, |tx, (list, product, qty, set, now)| {
+        Box::pin(async move {
+            if *set {
+                carts::set_list_quantity(tx, list, product, *qty, *now).await?;
+            } else if *qty > 0 {
+                carts::add_to_list(tx, list, &[(product.clone(), *qty)], *now).await?;
+            }
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
 }
 
 /// "Add all to cart": every orderable line of a list goes to the cart; the rest are reported.

@@ -4,13 +4,13 @@
 //! function, so a rep sees exactly what the customer sees.
 
 use super::accounts::get_account;
-use super::{Actor, ServiceError, ServiceResult};
+use super::{Actor, OwnedActor, ServiceError, ServiceResult};
 use crate::domain::auth::Permission;
 use crate::domain::catalog::{StockStatus, available};
 use crate::domain::pricing::{PriceSource, ResolvedPrice, resolve, tier_table};
 use crate::store::inventory::{self, StockTotal};
 use crate::store::products::{self, CategoryRow, ListFilter, ListedProduct, ProductRow, Visibility};
-use crate::store::{Db, pricing};
+use crate::store::{Db, Tx, pricing};
 use time::Date;
 
 /// Today's date (UTC) for price validity.
@@ -326,22 +326,33 @@ pub async fn upsert_product(
         products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
     let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;
     let sku = crate::domain::catalog::Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
-    let mut tx = db.begin().await?;
-    // Read in the transaction, so the audit's "before" and created/updated are this write's own
-    // even when two writers update the same SKU at once.
-    let before = products::lock_by_sku(&mut tx, sku.as_str()).await?;
-    let id = match products::upsert(&mut tx, &crate::store::new_id(), &input, now).await {
+    let unit = (now, actor.owned(), input, sku.as_str().to_string());
+    db.write(unit, |tx, (now, actor, input, sku)| Box::pin(write_product(tx, *now, actor, input, sku))).await
+}
+
+/// An upsert's unit of work. The product is read in the transaction, so the audit's "before" and
+/// created/updated are this write's own even when two writers update the same SKU at once.
+async fn write_product(
+    tx: &mut Tx,
+    now: i64,
+    actor: &OwnedActor,
+    input: &products::ProductInput,
+    sku: &str,
+) -> ServiceResult<(ProductRow, bool)> {
+    let actor = &actor.actor();
+    let before = products::lock_by_sku(tx, sku).await?;
+    let id = match products::upsert(tx, &crate::store::new_id(), input, now).await {
         Ok(id) => id,
         Err(e) if crate::store::is_unique_violation(&e) => {
             return Err(ServiceError::invalid("external_id", "another product already has this external id"));
         }
         Err(e) => return Err(e.into()),
     };
-    products::rebuild_product_membership(&mut tx, &id).await?;
+    products::rebuild_product_membership(tx, &id).await?;
     let action = if before.is_some() { "product.updated" } else { "product.created" };
     let after = serde_json::json!({ "sku": input.sku, "name": input.name, "active": input.active });
     super::audit(
-        &mut tx,
+        tx,
         Some(actor),
         now,
         action,
@@ -350,9 +361,8 @@ pub async fn upsert_product(
         Some(after.clone()),
     )
     .await?;
-    crate::store::audit::enqueue(&mut tx, action, &after, now).await?;
-    let row = products::lock_by_sku(&mut tx, sku.as_str()).await?.ok_or(ServiceError::NotFound)?;
-    tx.commit().await?;
+    crate::store::audit::enqueue(tx, action, &after, now).await?;
+    let row = products::lock_by_sku(tx, sku).await?.ok_or(ServiceError::NotFound)?;
     Ok((row, before.is_none()))
 }
 

@@ -8,7 +8,7 @@
 //! search terms are SKU, name and attribute values only (domain::catalog::index_terms), so a
 //! category's name or path never has to be re-indexed.
 
-use super::{Actor, FieldError, ServiceError, ServiceResult, audit};
+use super::{Actor, FieldError, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::categories::{
     self as rules, CategoryName, TreeProblem, child_path, delete_blockers, parse_path, plan_create, plan_edit,
@@ -132,12 +132,10 @@ async fn record(
     Ok(())
 }
 
-/// Opens a tree change: a write transaction holding the tree lock, and the tree as it is now.
-async fn begin_change(db: &Db) -> ServiceResult<(Tx, Vec<CategoryRow>)> {
-    let mut tx = db.begin().await?;
-    products::lock_category_tree(&mut tx).await?;
-    let rows = products::categories_for_update(&mut tx).await?;
-    Ok((tx, rows))
+/// Opens a tree change in a unit of work: takes the tree lock and reads the tree as it is now.
+async fn lock_tree(tx: &mut Tx) -> ServiceResult<Vec<CategoryRow>> {
+    products::lock_category_tree(tx).await?;
+    Ok(products::categories_for_update(tx).await?)
 }
 
 fn path_of(rows: &[CategoryRow], id: Option<&str>) -> Option<String> {
@@ -154,11 +152,25 @@ pub async fn create_category(
     sort: i64,
 ) -> ServiceResult<CategoryRow> {
     require_manage(actor)?;
-    let (mut tx, rows) = begin_change(db).await?;
+    let unit = (now, actor.owned(), name.to_string(), parent_id.map(str::to_string), sort);
+    db.write(unit, |tx, (now, actor, name, parent_id, sort)| {
+        Box::pin(write_create(tx, *now, actor, name, parent_id.as_deref(), *sort))
+    })
+    .await
+}
+
+/// A creation's unit of work: checks the name against the tree as it is now, and inserts.
+async fn write_create(
+    tx: &mut Tx,
+    now: i64,
+    actor: &OwnedActor,
+    name: &str,
+    parent_id: Option<&str>,
+    sort: i64,
+) -> ServiceResult<CategoryRow> {
+    let rows = lock_tree(tx).await?;
     let (name, path) = plan_create(&category_nodes(&rows), name, parent_id).map_err(invalid)?;
-    let row = insert(&mut tx, now, actor, &rows, parent_id, &name, path, sort).await?;
-    tx.commit().await?;
-    Ok(row)
+    insert(tx, now, &actor.actor(), &rows, parent_id, &name, path, sort).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -186,14 +198,14 @@ async fn insert(
 }
 
 /// What a change does to a category.
-enum Change<'a> {
-    Rename(&'a str),
-    Move(Option<&'a str>),
+enum Change {
+    Rename(String),
+    Move(Option<String>),
     Sort(i64),
 }
 
 pub async fn rename_category(db: &Db, now: i64, actor: &Actor<'_>, id: &str, name: &str) -> ServiceResult<bool> {
-    change(db, now, actor, id, Change::Rename(name)).await
+    change(db, now, actor, id, Change::Rename(name.to_string())).await
 }
 
 /// Moves a category (and its subtree) under `parent_id` (`None`: top level).
@@ -204,23 +216,24 @@ pub async fn move_category(
     id: &str,
     parent_id: Option<&str>,
 ) -> ServiceResult<bool> {
-    change(db, now, actor, id, Change::Move(parent_id)).await
+    change(db, now, actor, id, Change::Move(parent_id.map(str::to_string))).await
 }
 
 pub async fn set_category_sort(db: &Db, now: i64, actor: &Actor<'_>, id: &str, sort: i64) -> ServiceResult<bool> {
     change(db, now, actor, id, Change::Sort(sort)).await
 }
 
-/// Applies one change in its own transaction; returns whether anything changed (an identical
-/// change writes nothing).
-async fn change(db: &Db, now: i64, actor: &Actor<'_>, id: &str, change: Change<'_>) -> ServiceResult<bool> {
+/// Applies one change in its own unit of work; returns whether anything changed (an identical
+/// change writes nothing but the tree lock's counter).
+async fn change(db: &Db, now: i64, actor: &Actor<'_>, id: &str, change: Change) -> ServiceResult<bool> {
     require_manage(actor)?;
-    let (mut tx, rows) = begin_change(db).await?;
-    let changed = apply(&mut tx, now, actor, &rows, id, change).await?;
-    if changed {
-        tx.commit().await?;
-    }
-    Ok(changed)
+    let unit = (now, actor.owned(), id.to_string(), change);
+    db.write(unit, |tx, (now, actor, id, change)| Box::pin(write_change(tx, *now, actor, id, change))).await
+}
+
+async fn write_change(tx: &mut Tx, now: i64, actor: &OwnedActor, id: &str, change: &Change) -> ServiceResult<bool> {
+    let rows = lock_tree(tx).await?;
+    apply(tx, now, &actor.actor(), &rows, id, change).await
 }
 
 /// Applies one change inside the caller's tree transaction.
@@ -230,13 +243,13 @@ async fn apply(
     actor: &Actor<'_>,
     rows: &[CategoryRow],
     id: &str,
-    change: Change<'_>,
+    change: &Change,
 ) -> ServiceResult<bool> {
     let before = rows.iter().find(|c| c.id == id).cloned().ok_or(ServiceError::NotFound)?;
     let (name, parent_id, sort) = match change {
-        Change::Rename(name) => (name, before.parent_id.as_deref(), before.sort),
-        Change::Move(parent_id) => (before.name.as_str(), parent_id, before.sort),
-        Change::Sort(sort) => (before.name.as_str(), before.parent_id.as_deref(), sort),
+        Change::Rename(name) => (name.as_str(), before.parent_id.as_deref(), before.sort),
+        Change::Move(parent_id) => (before.name.as_str(), parent_id.as_deref(), before.sort),
+        Change::Sort(sort) => (before.name.as_str(), before.parent_id.as_deref(), *sort),
     };
     let edit = plan_edit(&category_nodes(rows), id, name, parent_id).map_err(invalid)?;
     if edit.changes_nothing() && edit.name == before.name && sort == before.sort {
@@ -267,23 +280,44 @@ async fn apply(
 /// what blocks it. Catalog rules naming the category go with it. Returns the deleted row.
 pub async fn delete_category(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> ServiceResult<CategoryRow> {
     require_manage(actor)?;
-    let (tx, rows) = begin_change(db).await?;
-    let before = rows.iter().find(|c| c.id == id).cloned().ok_or(ServiceError::NotFound)?;
-    delete_row(tx, now, actor, &rows, before).await
+    delete(db, now, actor, Target::Id(id.to_string())).await
+}
+
+/// The category a deletion names.
+enum Target {
+    Id(String),
+    /// Levels matched ignoring case ([`resolve`]).
+    Path(Vec<CategoryName>),
+}
+
+async fn delete(db: &Db, now: i64, actor: &Actor<'_>, target: Target) -> ServiceResult<CategoryRow> {
+    let unit = (now, actor.owned(), target);
+    db.write(unit, |tx, (now, actor, target)| Box::pin(write_delete(tx, *now, actor, target))).await
+}
+
+/// A deletion's unit of work: finds the category in the tree as it is now, and deletes it.
+async fn write_delete(tx: &mut Tx, now: i64, actor: &OwnedActor, target: &Target) -> ServiceResult<CategoryRow> {
+    let rows = lock_tree(tx).await?;
+    let before = match target {
+        Target::Id(id) => rows.iter().find(|c| &c.id == id),
+        Target::Path(names) => resolve(&rows, names),
+    };
+    let before = before.cloned().ok_or(ServiceError::NotFound)?;
+    delete_row(tx, now, &actor.actor(), &rows, before).await
 }
 
 async fn delete_row(
-    mut tx: Tx,
+    tx: &mut Tx,
     now: i64,
     actor: &Actor<'_>,
     rows: &[CategoryRow],
     before: CategoryRow,
 ) -> ServiceResult<CategoryRow> {
-    let (products, children) = products::category_contents(&mut tx, &before.id).await?;
+    let (products, children) = products::category_contents(tx, &before.id).await?;
     if let Some(why) = delete_blockers(&before.path, products, children) {
         return Err(ServiceError::Conflict(format!("{why} Nothing was deleted.")));
     }
-    let removed_rules = match products::delete_category(&mut tx, &before.id).await {
+    let removed_rules = match products::delete_category(tx, &before.id).await {
         Ok(n) => n,
         // A product was put in the category after the count (PostgreSQL: another transaction).
         Err(e) if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) => {
@@ -298,8 +332,7 @@ async fn delete_row(
     let mut payload = json!({ "id": before.id, "path": before.path, "parent_path": parent_path });
     payload["removed_catalog_rules"] = json!(removed_rules);
     let before_json = event(&before, parent_path.as_deref());
-    record(&mut tx, now, actor, "category.deleted", &before.id, Some(before_json), payload).await?;
-    tx.commit().await?;
+    record(tx, now, actor, "category.deleted", &before.id, Some(before_json), payload).await?;
     Ok(before)
 }
 
@@ -335,7 +368,29 @@ pub async fn ensure_path(
 ) -> ServiceResult<Ensured> {
     require_manage(actor)?;
     let names = parse_path(path).map_err(|e| ServiceError::invalid("path", e))?;
-    let (mut tx, mut rows) = begin_change(db).await?;
+    let unit = (now, actor.owned(), names, sort);
+    let (leaf, created, sort_changed) =
+        db.write(unit, |tx, (now, actor, names, sort)| Box::pin(write_ensure(tx, *now, actor, names, *sort))).await?;
+    let counts = products::category_product_counts(db).await?;
+    let category = views(products::categories(db).await?, &counts)
+        .into_iter()
+        .find(|c| c.row.id == leaf.id)
+        .ok_or(ServiceError::NotFound)?;
+    let changed = sort_changed || !created.is_empty();
+    Ok(Ensured { category, created, changed })
+}
+
+/// [`ensure_path`]'s unit of work: creates the missing levels and sets the leaf's sort; returns the
+/// leaf, the paths created and whether the sort changed.
+async fn write_ensure(
+    tx: &mut Tx,
+    now: i64,
+    actor: &OwnedActor,
+    names: &[CategoryName],
+    sort: Option<i64>,
+) -> ServiceResult<(CategoryRow, Vec<String>, bool)> {
+    let actor = &actor.actor();
+    let mut rows = lock_tree(tx).await?;
     let mut created = Vec::new();
     let mut parent: Option<CategoryRow> = None;
     for (i, name) in names.iter().enumerate() {
@@ -348,7 +403,7 @@ pub async fn ensure_path(
             None => {
                 let path = child_path(parent.as_ref().map(|p| p.path.as_str()), name);
                 let sort = if last { sort.unwrap_or(0) } else { 0 };
-                let row = insert(&mut tx, now, actor, &rows, parent_id.as_deref(), name, path, sort).await?;
+                let row = insert(tx, now, actor, &rows, parent_id.as_deref(), name, path, sort).await?;
                 created.push(row.path.clone());
                 rows.push(row.clone());
                 row
@@ -359,26 +414,15 @@ pub async fn ensure_path(
     let leaf = parent.ok_or_else(|| ServiceError::invalid("path", "Path is required."))?;
     // A leaf that existed keeps its sort unless the request names another.
     let sort_changed = match sort {
-        Some(sort) if created.is_empty() => apply(&mut tx, now, actor, &rows, &leaf.id, Change::Sort(sort)).await?,
+        Some(sort) if created.is_empty() => apply(tx, now, actor, &rows, &leaf.id, &Change::Sort(sort)).await?,
         _ => false,
     };
-    if sort_changed || !created.is_empty() {
-        tx.commit().await?;
-    }
-    let counts = products::category_product_counts(db).await?;
-    let category = views(products::categories(db).await?, &counts)
-        .into_iter()
-        .find(|c| c.row.id == leaf.id)
-        .ok_or(ServiceError::NotFound)?;
-    let changed = sort_changed || !created.is_empty();
-    Ok(Ensured { category, created, changed })
+    Ok((leaf, created, sort_changed))
 }
 
 /// Deletes the category at `path` (levels matched ignoring case), with [`delete_category`]'s rules.
 pub async fn delete_path(db: &Db, now: i64, actor: &Actor<'_>, path: &str) -> ServiceResult<CategoryRow> {
     require_manage(actor)?;
     let names = parse_path(path).map_err(|e| ServiceError::invalid("path", e))?;
-    let (tx, rows) = begin_change(db).await?;
-    let before = resolve(&rows, &names).cloned().ok_or(ServiceError::NotFound)?;
-    delete_row(tx, now, actor, &rows, before).await
+    delete(db, now, actor, Target::Path(names)).await
 }

@@ -2,12 +2,12 @@
 //! every bad row is reported (line, column, reason), and only a clean file is written — in one
 //! transaction. Re-importing the same file changes nothing.
 
-use super::{Actor, ServiceError, audit};
+use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, CONTRACT_PRICE_COLUMNS, ContractPriceRow, RowError};
 use crate::domain::money::Money;
 use crate::store::pricing::{self, PriceTable, format_iso};
-use crate::store::{Cell, Db, accounts, bulk_insert, new_id, products};
+use crate::store::{Cell, Db, Tx, UnitError, accounts, bulk_insert, new_id, products};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -28,6 +28,17 @@ impl From<ServiceError> for ImportError {
 impl From<sqlx::Error> for ImportError {
     fn from(e: sqlx::Error) -> Self {
         ImportError::Service(e.into())
+    }
+}
+
+/// An import's unit of work may refuse the file (a row that no longer applies); that takes back
+/// everything it wrote, like any error.
+impl UnitError for ImportError {
+    fn store_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            ImportError::Service(e) => e.store_error(),
+            ImportError::Invalid(_) => None,
+        }
     }
 }
 
@@ -272,11 +283,10 @@ pub async fn import_contract_prices<R: Read>(
         return Err(ImportError::Invalid(errors));
     }
 
-    // Clean: write it all in one transaction.
+    // Clean: plan every write from what was read, then write it all in one unit of work.
     let mut report = ImportReport { rows: rows.len() as u64, ..Default::default() };
-    let mut tx = db.begin().await?;
-    tx.bulk_mode().await?;
     let mut contract_ids: HashMap<&str, String> = HashMap::new();
+    let mut header_updates = Vec::new();
     let mut new_contracts = Vec::new();
     for r in &rows {
         if contract_ids.contains_key(r.contract_number.as_str()) {
@@ -292,8 +302,7 @@ pub async fn import_contract_prices<R: Read>(
         match existing.get(&r.contract_number) {
             Some((id, _, old_name, old_from, old_to)) => {
                 if (&name, &from, &to) != (old_name, old_from, old_to) {
-                    pricing::update_contract_header(&mut tx, id, &name, from.as_deref(), to.as_deref(), now).await?;
-                    report.contracts_updated += 1;
+                    header_updates.push(ContractHeader { id: id.clone(), name, from, to });
                 }
                 contract_ids.insert(&r.contract_number, id.clone());
             }
@@ -313,14 +322,8 @@ pub async fn import_contract_prices<R: Read>(
             }
         }
     }
+    report.contracts_updated = header_updates.len() as u64;
     report.contracts_created = new_contracts.len() as u64;
-    bulk_insert(
-        &mut tx,
-        "contracts",
-        &["id", "number", "account_id", "name", "valid_from", "valid_to", "created_at", "updated_at"],
-        &new_contracts,
-    )
-    .await?;
     let prices = rows
         .iter()
         .map(|r| {
@@ -328,22 +331,73 @@ pub async fn import_contract_prices<R: Read>(
             (contract, skus[r.sku.as_str()].clone(), r.min_qty, r.unit_price)
         })
         .collect();
+    drop(contract_ids);
     drop(rows);
-    report.prices_changed = pricing::upsert_prices(&mut tx, PriceTable::Contracts, prices).await?;
-    let summary = json!({
-        "rows": report.rows, "contracts_created": report.contracts_created,
-        "contracts_updated": report.contracts_updated, "prices_changed": report.prices_changed,
-    });
-    audit(&mut tx, Some(actor), now, "import.contract_prices", ("import", &new_id()), None, Some(summary.clone()))
-        .await?;
-    if report.prices_changed > 0 || report.contracts_created > 0 || report.contracts_updated > 0 {
-        crate::store::audit::enqueue(&mut tx, "prices.imported", &summary, now).await?;
-    }
-    tx.commit().await?;
+    let unit =
+        ContractPricesWrite { now, actor: actor.owned(), header_updates, new_contracts, prices, rows: report.rows };
+    report.prices_changed = db.write(unit, |tx, u| Box::pin(write_contract_prices(tx, u))).await?;
     if report.prices_changed > 100_000 {
         db.analyze().await?;
     }
     Ok(report)
+}
+
+/// A contract's new header (name, validity).
+struct ContractHeader {
+    id: String,
+    name: String,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// What a contract price import writes, planned from the checked file.
+struct ContractPricesWrite {
+    now: i64,
+    actor: OwnedActor,
+    header_updates: Vec<ContractHeader>,
+    /// Rows of `contracts` to insert.
+    new_contracts: Vec<Vec<Cell>>,
+    /// (contract id, product id, min qty, price).
+    prices: Vec<(String, String, i64, Money)>,
+    /// Rows read (for the audit row).
+    rows: u64,
+}
+
+/// A contract price import's unit of work; returns the number of prices inserted or changed.
+async fn write_contract_prices(tx: &mut Tx, u: &ContractPricesWrite) -> ServiceResult<u64> {
+    let now = u.now;
+    tx.bulk_mode().await?;
+    for h in &u.header_updates {
+        pricing::update_contract_header(tx, &h.id, &h.name, h.from.as_deref(), h.to.as_deref(), now).await?;
+    }
+    bulk_insert(
+        tx,
+        "contracts",
+        &["id", "number", "account_id", "name", "valid_from", "valid_to", "created_at", "updated_at"],
+        &u.new_contracts,
+    )
+    .await?;
+    // The store takes the prices by value; the unit keeps its own (PostgreSQL may run it again).
+    let prices_changed = pricing::upsert_prices(tx, PriceTable::Contracts, u.prices.clone()).await?;
+    let (created, updated) = (u.new_contracts.len() as u64, u.header_updates.len() as u64);
+    let summary = json!({
+        "rows": u.rows, "contracts_created": created,
+        "contracts_updated": updated, "prices_changed": prices_changed,
+    });
+    audit(
+        tx,
+        Some(&u.actor.actor()),
+        now,
+        "import.contract_prices",
+        ("import", &new_id()),
+        None,
+        Some(summary.clone()),
+    )
+    .await?;
+    if prices_changed > 0 || created > 0 || updated > 0 {
+        crate::store::audit::enqueue(tx, "prices.imported", &summary, now).await?;
+    }
+    Ok(prices_changed)
 }
 
 /// Writes every contract price as CSV that imports back unchanged; text cells are neutralised

@@ -1,11 +1,11 @@
 //! Stock changes made by people (counts, receipts, corrections). Orders will reserve through the
 //! same store module.
 
-use super::{Actor, ServiceError, ServiceResult, audit};
+use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::store::inventory::{self, StockReason, WarehouseRow};
 use crate::store::products::ProductRow;
-use crate::store::{Db, products};
+use crate::store::{Db, Tx, products};
 use serde_json::json;
 
 /// The checks every stock change by a person or integration shares: permission, a reason, and the
@@ -30,6 +30,38 @@ async fn stock_target(
     Ok((product, warehouse))
 }
 
+/// What a stock change's unit of work writes: everything checked before it.
+struct StockChange {
+    now: i64,
+    actor: OwnedActor,
+    product: ProductRow,
+    warehouse: WarehouseRow,
+    /// The delta ([`adjust_stock`]) or the counted quantity ([`set_on_hand`]).
+    quantity: i64,
+    /// Trimmed.
+    reason: String,
+}
+
+impl StockChange {
+    fn new(
+        now: i64,
+        actor: &Actor<'_>,
+        (product, warehouse): (ProductRow, WarehouseRow),
+        quantity: i64,
+        reason: &str,
+    ) -> StockChange {
+        StockChange { now, actor: actor.owned(), product, warehouse, quantity, reason: reason.trim().to_string() }
+    }
+
+    fn why(&self) -> StockReason<'_> {
+        StockReason {
+            reason: &self.reason,
+            actor_user_id: Some(&self.actor.principal.user_id),
+            channel: self.actor.channel,
+        }
+    }
+}
+
 /// Adds (or with a negative delta removes) on-hand stock of a product in a warehouse, with a reason.
 /// Refused — changing nothing — when it would take stock below zero or below what is reserved.
 pub async fn adjust_stock(
@@ -45,33 +77,35 @@ pub async fn adjust_stock(
     if delta == 0 {
         return Err(ServiceError::invalid("delta", "The change must not be zero."));
     }
-    let mut tx = db.begin().await?;
-    let why =
-        StockReason { reason: reason.trim(), actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
-    let Some(after) = inventory::adjust_on_hand(&mut tx, &product.id, &warehouse.id, delta, &why, now).await? else {
+    let unit = StockChange::new(now, actor, (product, warehouse), delta, reason);
+    db.write(unit, |tx, u| Box::pin(write_adjustment(tx, u))).await
+}
+
+async fn write_adjustment(tx: &mut Tx, u: &StockChange) -> ServiceResult<i64> {
+    let (now, actor, product, warehouse, delta) = (u.now, &u.actor.actor(), &u.product, &u.warehouse, u.quantity);
+    let Some(after) = inventory::adjust_on_hand(tx, &product.id, &warehouse.id, delta, &u.why(), now).await? else {
         return Err(ServiceError::Conflict(format!(
             "Not enough stock of {} in {} to remove {} (stock never goes below zero or below what is reserved).",
             product.sku, warehouse.code, -delta
         )));
     };
     audit(
-        &mut tx,
+        tx,
         Some(actor),
         now,
         "stock.adjusted",
         ("product", &product.id),
         None,
-        Some(json!({ "warehouse": warehouse.code, "delta": delta, "on_hand": after, "reason": reason.trim() })),
+        Some(json!({ "warehouse": warehouse.code, "delta": delta, "on_hand": after, "reason": u.reason })),
     )
     .await?;
     crate::store::audit::enqueue(
-        &mut tx,
+        tx,
         "stock.changed",
         &json!({ "sku": product.sku, "warehouse": warehouse.code, "on_hand": after }),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(after)
 }
 
@@ -90,39 +124,38 @@ pub async fn set_on_hand(
     if on_hand < 0 {
         return Err(ServiceError::invalid("on_hand", "On hand cannot be negative."));
     }
-    let mut tx = db.begin().await?;
-    let current = inventory::on_hand_for_update(&mut tx, &product.id, &warehouse.id).await?;
+    let unit = StockChange::new(now, actor, (product, warehouse), on_hand, reason);
+    db.write(unit, |tx, u| Box::pin(write_count(tx, u))).await
+}
+
+async fn write_count(tx: &mut Tx, u: &StockChange) -> ServiceResult<i64> {
+    let (now, actor, product, warehouse, on_hand) = (u.now, &u.actor.actor(), &u.product, &u.warehouse, u.quantity);
+    let current = inventory::on_hand_for_update(tx, &product.id, &warehouse.id).await?;
     let delta = on_hand - current;
     if delta != 0 {
-        let why = StockReason {
-            reason: reason.trim(),
-            actor_user_id: Some(&actor.principal.user_id),
-            channel: actor.channel,
-        };
-        if inventory::adjust_on_hand(&mut tx, &product.id, &warehouse.id, delta, &why, now).await?.is_none() {
+        if inventory::adjust_on_hand(tx, &product.id, &warehouse.id, delta, &u.why(), now).await?.is_none() {
             return Err(ServiceError::Conflict(format!(
                 "{} in {} cannot be set to {on_hand}: that is below what is reserved for open orders.",
                 product.sku, warehouse.code
             )));
         }
         audit(
-            &mut tx,
+            tx,
             Some(actor),
             now,
             "stock.set",
             ("product", &product.id),
             Some(json!({ "warehouse": warehouse.code, "on_hand": current })),
-            Some(json!({ "warehouse": warehouse.code, "on_hand": on_hand, "reason": reason.trim() })),
+            Some(json!({ "warehouse": warehouse.code, "on_hand": on_hand, "reason": u.reason })),
         )
         .await?;
         crate::store::audit::enqueue(
-            &mut tx,
+            tx,
             "stock.changed",
             &json!({ "sku": product.sku, "warehouse": warehouse.code, "on_hand": on_hand }),
             now,
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(on_hand)
 }

@@ -47,6 +47,31 @@ impl<'a> Actor<'a> {
     }
 }
 
+/// An [`Actor`] that owns what it names: what a unit of work carries to the writer
+/// ([`crate::store::Db::write`]), which may outlive the request.
+#[derive(Clone, Debug)]
+pub struct OwnedActor {
+    pub principal: Principal,
+    pub channel: &'static str,
+    pub on_behalf_of: Option<String>,
+}
+
+impl OwnedActor {
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { principal: &self.principal, channel: self.channel, on_behalf_of: self.on_behalf_of.as_deref() }
+    }
+}
+
+impl Actor<'_> {
+    pub fn owned(&self) -> OwnedActor {
+        OwnedActor {
+            principal: self.principal.clone(),
+            channel: self.channel,
+            on_behalf_of: self.on_behalf_of.map(str::to_string),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
@@ -84,6 +109,15 @@ pub enum ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl crate::store::UnitError for ServiceError {
+    fn store_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            ServiceError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl ServiceError {
     pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {

@@ -7,7 +7,7 @@
 //! short; reservation runs inside it, on locked rows, so stock is never oversold.
 
 use super::catalog::{catalog_scope, today};
-use super::{Actor, ServiceError, ServiceResult, audit};
+use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::catalog::{BackorderPolicy, StockStatus, available};
 use crate::domain::money::Money;
@@ -319,11 +319,22 @@ pub async fn place_order<F>(
     respond: F,
 ) -> ServiceResult<Placement>
 where
-    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String),
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
 {
+    let mut claim = None;
     if let Some(k) = idem {
-        match idempotency::claim(db, &k.scope, &k.key, &k.request_hash, now).await? {
-            idempotency::Claim::Claimed => {}
+        // The guard exists before the claim is sent: a request dropped at any moment from here
+        // on releases its claim once the claim's unit has finished.
+        let mut guard = ClaimGuard { db, key: k, claim_id: new_id(), armed: true, claiming: None };
+        let (db2, k2, id) = (db.clone(), k.clone(), guard.claim_id.clone());
+        let claiming = guard.claiming.insert(tokio::spawn(async move {
+            idempotency::claim(&db2, &k2.scope, &k2.key, &k2.request_hash, &id, now).await
+        }));
+        let claimed =
+            claiming.await.map_err(|e| ServiceError::Internal(format!("claiming an idempotency key: {e}")))??;
+        guard.claiming = None;
+        match claimed {
+            idempotency::Claim::Claimed => claim = Some(guard),
             idempotency::Claim::InFlight { request_hash } if request_hash != k.request_hash => {
                 return Err(ServiceError::IdempotencyMismatch);
             }
@@ -340,14 +351,71 @@ where
             }
         }
     }
-    let result = place_claimed(db, now, actor, req, idem, &respond).await;
-    if result.is_err()
-        && let Some(k) = idem
-    {
-        // Nothing was written: let a retry run again (refusals may pass later, e.g. after restock).
-        idempotency::release(db, &k.scope, &k.key).await?;
+    let idem = claim.as_ref().map(|c| (c.key.scope.clone(), c.key.key.clone(), c.claim_id.clone()));
+    let result = place_claimed(db, now, actor, req, idem, respond).await;
+    if let Some(mut c) = claim {
+        c.armed = false;
+        if result.is_err() {
+            // Nothing was written: let a retry run again (refusals may pass later, e.g. after
+            // restock).
+            idempotency::release(db, &c.key.scope, &c.key.key, &c.claim_id).await?;
+        }
     }
     result
+}
+
+/// An Idempotency-Key this request claimed. If the request is dropped before it finished (its
+/// client hung up), the claim is released at once: a retry need not wait for anything. The
+/// release only removes this claim while still in flight, so a placement already sent to the
+/// writer (which runs to its end) keeps its completed record.
+struct ClaimGuard<'a> {
+    db: &'a Db,
+    key: &'a IdemKey,
+    claim_id: String,
+    armed: bool,
+    /// The claim's own task while it runs: a release waits for it, so it never comes first.
+    claiming: Option<tokio::task::JoinHandle<crate::store::StoreResult<idempotency::Claim>>>,
+}
+
+impl Drop for ClaimGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (db, scope, key, id) =
+            (self.db.clone(), self.key.scope.clone(), self.key.key.clone(), self.claim_id.clone());
+        let claiming = self.claiming.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Some(c) = claiming {
+                        let _ = c.await;
+                    }
+                    if let Err(e) = idempotency::release(&db, &scope, &key, &id).await {
+                        tracing::warn!(error = %e, "releasing the idempotency key of a dropped request failed");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!("a dropped request's idempotency key is left to its process's heartbeat"),
+        }
+    }
+}
+
+/// What a placement's unit of work writes: everything checked and priced before it.
+struct NewOrder<F> {
+    now: i64,
+    actor: OwnedActor,
+    channel: Channel,
+    account: AccountRow,
+    ship_to_id: String,
+    ship_to_text: String,
+    header: OrderHeader,
+    lines: Vec<PricedLine>,
+    subtotal: i64,
+    clear_cart: bool,
+    /// (scope, key, claim id) of the request's Idempotency-Key.
+    idem: Option<(String, String, String)>,
+    respond: F,
 }
 
 async fn place_claimed<F>(
@@ -355,11 +423,11 @@ async fn place_claimed<F>(
     now: i64,
     actor: &Actor<'_>,
     req: &PlaceOrder,
-    idem: Option<&IdemKey>,
-    respond: &F,
+    idem: Option<(String, String, String)>,
+    respond: F,
 ) -> ServiceResult<Placement>
 where
-    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String),
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
 {
     let (account, channel) = ordering_scope(db, actor, &req.account_id).await?;
     if account.status == "onboarding" {
@@ -387,35 +455,54 @@ where
         return Err(ServiceError::Blocked(eval.issues));
     }
     let subtotal = eval.subtotal().ok_or_else(too_large)?;
-    let mut tx = db.begin_shared().await?;
-    let reserved = match reserve_lines(&mut tx, &eval.lines, now).await? {
-        Ok(r) => r,
-        Err(issues) => {
-            tx.rollback().await?;
-            return Err(ServiceError::Blocked(issues));
-        }
+    let unit = NewOrder {
+        now,
+        actor: actor.owned(),
+        channel,
+        account,
+        ship_to_id,
+        ship_to_text,
+        header: req.header.clone(),
+        lines: eval.lines,
+        subtotal: subtotal.raw(),
+        clear_cart: req.clear_cart,
+        idem,
+        respond,
     };
-    let diverted = diversions(&account.status);
+    db.write(unit, |tx, u| Box::pin(write_new_order(tx, u))).await
+}
+
+/// The placement's unit of work: reserves stock on locked rows, writes the order, its lines,
+/// allocations, event, audit row and outbox event, and completes the Idempotency-Key.
+async fn write_new_order<F>(tx: &mut Tx, u: &NewOrder<F>) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
+{
+    let (now, actor) = (u.now, u.actor.actor());
+    let reserved = match reserve_lines(tx, &u.lines, now).await? {
+        Ok(r) => r,
+        Err(issues) => return Err(ServiceError::Blocked(issues)),
+    };
+    let diverted = diversions(&u.account.status);
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
     let number = format!("SO-{}", tx.next_order_number().await?);
-    let lines = line_rows(&eval.lines, &reserved);
-    let placed_by_name = actor.principal.name.clone();
+    let lines = line_rows(&u.lines, &reserved);
     let order = OrderRow {
         id: new_id(),
         number,
-        account_id: account.id.clone(),
+        account_id: u.account.id.clone(),
         status: status.as_str().into(),
-        channel: channel.as_str().into(),
+        channel: u.channel.as_str().into(),
         placed_by_user_id: actor.principal.user_id.clone(),
-        placed_by_name,
-        on_behalf_of_account_id: actor.principal.is_staff().then(|| account.id.clone()),
-        ship_to_id: Some(ship_to_id),
-        ship_to_text,
-        po_number: req.header.po_number.trim().to_string(),
-        requested_date: req.header.requested_date.clone().filter(|d| !d.trim().is_empty()).map(|d| d.trim().into()),
-        notes: req.header.notes.trim().to_string(),
-        terms_days: account.terms_days,
-        subtotal: subtotal.raw(),
+        placed_by_name: actor.principal.name.clone(),
+        on_behalf_of_account_id: actor.principal.is_staff().then(|| u.account.id.clone()),
+        ship_to_id: Some(u.ship_to_id.clone()),
+        ship_to_text: u.ship_to_text.clone(),
+        po_number: u.header.po_number.trim().to_string(),
+        requested_date: u.header.requested_date.clone().filter(|d| !d.trim().is_empty()).map(|d| d.trim().into()),
+        notes: u.header.notes.trim().to_string(),
+        terms_days: u.account.terms_days,
+        subtotal: u.subtotal,
         line_count: lines.len() as i64,
         backordered: lines.iter().any(|l| l.backordered_qty > 0),
         reasons: diverted.iter().map(|d| d.reason.clone()).collect::<Vec<_>>().join(" "),
@@ -424,25 +511,27 @@ where
         placed_at: now,
         updated_at: now,
     };
-    orders::insert(&mut tx, &order).await?;
-    orders::insert_lines(&mut tx, &order.id, &lines).await?;
+    orders::insert(tx, &order).await?;
+    orders::insert_lines(tx, &order.id, &lines).await?;
     let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
-    orders::insert_allocations(&mut tx, &order.id, &allocations).await?;
+    orders::insert_allocations(tx, &order.id, &allocations).await?;
     let order_actor =
-        Actor { channel: channel.as_str(), on_behalf_of: order.on_behalf_of_account_id.as_deref(), ..*actor };
-    let note = if order.reasons.is_empty() { String::new() } else { order.reasons.clone() };
-    event(&mut tx, &order, &order_actor, &note, now).await?;
+        Actor { channel: u.channel.as_str(), on_behalf_of: order.on_behalf_of_account_id.as_deref(), ..actor };
+    event(tx, &order, &order_actor, &order.reasons, now).await?;
     let summary = event_payload(&order);
-    audit(&mut tx, Some(&order_actor), now, "order.placed", ("order", &order.id), None, Some(summary.clone())).await?;
-    crate::store::audit::enqueue(&mut tx, "order.placed", &summary, now).await?;
-    if req.clear_cart {
-        carts::clear_cart(&mut tx, &actor.principal.user_id, &account.id).await?;
+    audit(tx, Some(&order_actor), now, "order.placed", ("order", &order.id), None, Some(summary.clone())).await?;
+    crate::store::audit::enqueue(tx, "order.placed", &summary, now).await?;
+    if u.clear_cart {
+        carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
     }
-    let response = respond(&order, &lines);
-    if let Some(k) = idem {
-        idempotency::complete(&mut tx, &k.scope, &k.key, response.0, &response.1, Some(&order.id)).await?;
+    let response = (u.respond)(&order, &lines);
+    if let Some((scope, key, claim)) = &u.idem
+        && !idempotency::complete(tx, scope, key, claim, response.0, &response.1, Some(&order.id)).await?
+    {
+        // The claim was released meanwhile (this request's client hung up and a retry may be
+        // running): this unit takes its work back; the retry places the order.
+        return Err(ServiceError::InFlight);
     }
-    tx.commit().await?;
     Ok(Placement::Placed { order, response })
 }
 
@@ -500,7 +589,7 @@ async fn reserve_lines(
         return Ok(Err(issues));
     }
     let all: Vec<(String, String, i64)> = plan.iter().flat_map(|(_, a)| a.iter().cloned()).collect();
-    orders::reserve_many(tx, &all, now);
+    orders::reserve_many(tx, &all, now).await?;
     Ok(Ok(plan))
 }
 
@@ -647,8 +736,41 @@ pub async fn amend_order(
     if !eval.issues.is_empty() {
         return Err(ServiceError::Blocked(eval.issues));
     }
-    let mut tx = db.begin().await?;
-    let Some(before) = orders::get_for_update(&mut tx, &current.id).await? else { return Err(ServiceError::NotFound) };
+    let unit = Amend {
+        now,
+        actor: actor.owned(),
+        order_id: current.id.clone(),
+        expected_version: a.expected_version,
+        header: a.header.clone(),
+        reason: a.reason.trim().to_string(),
+        ship_to_id,
+        ship_to_text,
+        subtotal: eval.subtotal(),
+        lines: eval.lines,
+    };
+    db.write(unit, |tx, u| Box::pin(write_amendment(tx, u))).await
+}
+
+/// An amendment's unit of work: everything checked and priced before it.
+struct Amend {
+    now: i64,
+    actor: OwnedActor,
+    order_id: String,
+    expected_version: i64,
+    header: OrderHeader,
+    reason: String,
+    ship_to_id: String,
+    ship_to_text: String,
+    lines: Vec<PricedLine>,
+    subtotal: Option<Money>,
+}
+
+/// Locks the order, then the stock of its old and new products together (in product order, so two
+/// amendments that swap products never deadlock), releases the old reservation, reserves the new
+/// lines, and writes the revision, event, audit row and outbox event.
+async fn write_amendment(tx: &mut Tx, u: &Amend) -> ServiceResult<OrderRow> {
+    let (now, actor, a) = (u.now, u.actor.actor(), u);
+    let Some(before) = orders::get_for_update(tx, &u.order_id).await? else { return Err(ServiceError::NotFound) };
     if before.version != a.expected_version {
         return Err(ServiceError::Conflict(format!(
             "Order {} was changed by someone else since you opened it (now revision {}). Reload it and make your change again.",
@@ -663,13 +785,16 @@ pub async fn amend_order(
             status.label().to_lowercase()
         )));
     }
-    let old_lines = orders::lines_tx(&mut tx, &before.id).await?;
-    orders::settle_allocations(&mut tx, &before.id, Settle::Release, now).await?;
-    let reserved = match reserve_lines(&mut tx, &eval.lines, now).await? {
+    let old_lines = orders::lines_tx(tx, &before.id).await?;
+    let touched: Vec<String> =
+        old_lines.iter().map(|l| l.product_id.clone()).chain(u.lines.iter().map(|l| l.product.id.clone())).collect();
+    orders::lock_stock(tx, &touched).await?;
+    orders::settle_allocations(tx, &before.id, Settle::Release, now).await?;
+    let reserved = match reserve_lines(tx, &u.lines, now).await? {
         Ok(r) => r,
         Err(issues) => return Err(ServiceError::Blocked(issues)),
     };
-    let lines = line_rows(&eval.lines, &reserved);
+    let lines = line_rows(&u.lines, &reserved);
     let mut diff = OrderDiff {
         lines: diff_lines(
             &old_lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect::<Vec<_>>(),
@@ -685,14 +810,14 @@ pub async fn amend_order(
             diff.fields.push((name.into(), from.into(), to.into()));
         }
     };
-    field("Ship to", &before.ship_to_text, &ship_to_text);
+    field("Ship to", &before.ship_to_text, &u.ship_to_text);
     field("PO number", &before.po_number, &po);
     field("Requested date", before.requested_date.as_deref().unwrap_or(""), requested.as_deref().unwrap_or(""));
     field("Notes", &before.notes, &notes);
     if diff.is_empty() {
         return Err(ServiceError::invalid("lines", "Nothing changed."));
     }
-    let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
+    let subtotal = u.subtotal.ok_or_else(too_large)?.raw();
     if subtotal != before.subtotal {
         diff.fields.push((
             "Subtotal".into(),
@@ -701,8 +826,8 @@ pub async fn amend_order(
         ));
     }
     let after = OrderRow {
-        ship_to_id: Some(ship_to_id),
-        ship_to_text,
+        ship_to_id: Some(u.ship_to_id.clone()),
+        ship_to_text: u.ship_to_text.clone(),
         po_number: po,
         requested_date: requested,
         notes,
@@ -714,15 +839,15 @@ pub async fn amend_order(
         updated_at: now,
         ..before.clone()
     };
-    if !orders::update_header(&mut tx, &after, before.version).await? {
+    if !orders::update_header(tx, &after, before.version).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
-    orders::replace_lines(&mut tx, &after.id, &lines).await?;
+    orders::replace_lines(tx, &after.id, &lines).await?;
     let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
-    orders::insert_allocations(&mut tx, &after.id, &allocations).await?;
+    orders::insert_allocations(tx, &after.id, &allocations).await?;
     let diff_json = serde_json::to_string(&diff).map_err(|e| ServiceError::Internal(e.to_string()))?;
     orders::add_revision(
-        &mut tx,
+        tx,
         &after.id,
         after.revision,
         (Some(&actor.principal.user_id), &actor.principal.name),
@@ -732,16 +857,14 @@ pub async fn amend_order(
     )
     .await?;
     let note = format!("Amended (revision {}): {} — {}", after.revision, diff.summary(), a.reason.trim());
-    event(&mut tx, &after, actor, &note, now).await?;
+    event(tx, &after, &actor, &note, now).await?;
     let before_json = json!({ "order": event_payload(&before), "lines": old_lines });
     let after_json = json!({ "order": event_payload(&after), "lines": lines, "reason": a.reason.trim(), "diff": diff });
-    audit(&mut tx, Some(actor), now, "order.amended", ("order", &after.id), Some(before_json), Some(after_json))
-        .await?;
+    audit(tx, Some(&actor), now, "order.amended", ("order", &after.id), Some(before_json), Some(after_json)).await?;
     let mut payload = event_payload(&after);
     payload["reason"] = json!(a.reason.trim());
     payload["diff"] = serde_json::to_value(&diff).unwrap_or_default();
-    crate::store::audit::enqueue(&mut tx, "order.amended", &payload, now).await?;
-    tx.commit().await?;
+    crate::store::audit::enqueue(tx, "order.amended", &payload, now).await?;
     Ok(after)
 }
 
@@ -782,8 +905,26 @@ async fn change_status(
     if to == OrderStatus::Cancelled && reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why the order is cancelled (the customer sees it)."));
     }
-    let mut tx = db.begin().await?;
-    let Some(before) = orders::get_for_update(&mut tx, &current.id).await? else { return Err(ServiceError::NotFound) };
+    let unit = (now, actor.owned(), current.id.clone(), expected_version, to, reason.trim().to_string());
+    db.write(unit, |tx, (now, actor, id, expected_version, to, reason)| {
+        Box::pin(write_status(tx, *now, actor, id, *expected_version, *to, reason))
+    })
+    .await
+}
+
+/// A status change's unit of work: on the locked order, releases or consumes its stock as the new
+/// status needs, and writes the event, audit row and outbox event.
+async fn write_status(
+    tx: &mut Tx,
+    now: i64,
+    actor: &OwnedActor,
+    id: &str,
+    expected_version: Option<i64>,
+    to: OrderStatus,
+    reason: &str,
+) -> ServiceResult<OrderRow> {
+    let actor = &actor.actor();
+    let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(ServiceError::Conflict(format!(
             "Order {} was changed by someone else since you opened it. Reload it and try again.",
@@ -800,32 +941,23 @@ async fn change_status(
         )));
     }
     match to {
-        OrderStatus::Cancelled => orders::settle_allocations(&mut tx, &before.id, Settle::Release, now).await?,
-        OrderStatus::Shipped => orders::settle_allocations(&mut tx, &before.id, Settle::Ship, now).await?,
+        OrderStatus::Cancelled => orders::settle_allocations(tx, &before.id, Settle::Release, now).await?,
+        OrderStatus::Shipped => orders::settle_allocations(tx, &before.id, Settle::Ship, now).await?,
         _ => {}
     }
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
-    if !orders::update_header(&mut tx, &after, before.version).await? {
+    if !orders::update_header(tx, &after, before.version).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
-    event(&mut tx, &after, actor, reason.trim(), now).await?;
+    event(tx, &after, actor, reason.trim(), now).await?;
     let action = format!("order.{}", to.as_str());
     let mut payload = event_payload(&after);
     if !reason.trim().is_empty() {
         payload["reason"] = json!(reason.trim());
     }
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        &action,
-        ("order", &after.id),
-        Some(event_payload(&before)),
-        Some(payload.clone()),
-    )
-    .await?;
-    crate::store::audit::enqueue(&mut tx, &action, &payload, now).await?;
-    tx.commit().await?;
+    audit(tx, Some(actor), now, &action, ("order", &after.id), Some(event_payload(&before)), Some(payload.clone()))
+        .await?;
+    crate::store::audit::enqueue(tx, &action, &payload, now).await?;
     Ok(after)
 }
 

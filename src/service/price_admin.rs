@@ -2,12 +2,12 @@
 //! assignments and every price — in one call. Every bad price is reported at once (with its
 //! position) and nothing changes; sending the same document again changes nothing.
 
-use super::{Actor, FieldError, ServiceError, ServiceResult, audit};
+use super::{Actor, FieldError, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::domain::pricing::{Tier, tier_problems};
-use crate::store::pricing::{self, NewContract, NewPriceList, PriceOwner};
-use crate::store::{Db, accounts, new_id, products};
+use crate::store::pricing::{self, NewContract, NewPriceList, PriceListRow, PriceOwner};
+use crate::store::{Db, Tx, accounts, new_id, products};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -137,12 +137,46 @@ pub async fn upsert_contract(db: &Db, now: i64, actor: &Actor<'_>, d: &ContractD
     }
     let account = account.expect("checked");
     let name = if d.name.trim().is_empty() { format!("Contract {number}") } else { d.name.trim().to_string() };
-    let mut tx = db.begin().await?;
-    let (id, created, mut changed) = match &existing {
+    let unit = ContractWrite {
+        now,
+        actor: actor.owned(),
+        existing,
+        number,
+        account_id: account.id,
+        account_number: account.number,
+        name,
+        from,
+        to,
+        items,
+    };
+    db.write(unit, |tx, u| Box::pin(write_contract(tx, u))).await
+}
+
+/// (id, account id, name, valid from, valid to) of a stored contract.
+type StoredContract = (String, String, String, Option<String>, Option<String>);
+
+/// A contract upsert's unit of work: everything checked before it.
+struct ContractWrite {
+    now: i64,
+    actor: OwnedActor,
+    existing: Option<StoredContract>,
+    number: String,
+    account_id: String,
+    account_number: String,
+    name: String,
+    from: Option<String>,
+    to: Option<String>,
+    items: Vec<(String, i64, Money)>,
+}
+
+async fn write_contract(tx: &mut Tx, u: &ContractWrite) -> ServiceResult<Upserted> {
+    let (now, actor) = (u.now, &u.actor.actor());
+    let (name, from, to) = (&u.name, &u.from, &u.to);
+    let (id, created, mut changed) = match &u.existing {
         Some((id, _, old_name, old_from, old_to)) => {
-            let header_changed = (&name, &from, &to) != (old_name, old_from, old_to);
+            let header_changed = (name, from, to) != (old_name, old_from, old_to);
             if header_changed {
-                pricing::update_contract_header(&mut tx, id, &name, from.as_deref(), to.as_deref(), now).await?;
+                pricing::update_contract_header(tx, id, name, from.as_deref(), to.as_deref(), now).await?;
             }
             (id.clone(), false, header_changed)
         }
@@ -150,24 +184,23 @@ pub async fn upsert_contract(db: &Db, now: i64, actor: &Actor<'_>, d: &ContractD
             let id = new_id();
             let k = NewContract {
                 id: &id,
-                number: &number,
-                account_id: &account.id,
-                name: &name,
+                number: &u.number,
+                account_id: &u.account_id,
+                name,
                 valid_from: from.as_deref(),
                 valid_to: to.as_deref(),
             };
-            pricing::insert_contract(&mut tx, &k, now).await?;
+            pricing::insert_contract(tx, &k, now).await?;
             (id, true, true)
         }
     };
-    changed |= pricing::replace_prices(&mut tx, PriceOwner::Contract(&id), &items).await?;
+    changed |= pricing::replace_prices(tx, PriceOwner::Contract(&id), &u.items).await?;
     if changed {
-        let summary = json!({ "number": number, "account": account.number, "prices": items.len() });
+        let summary = json!({ "number": u.number, "account": u.account_number, "prices": u.items.len() });
         let action = if created { "contract.created" } else { "contract.updated" };
-        audit(&mut tx, Some(actor), now, action, ("contract", &id), None, Some(summary.clone())).await?;
-        crate::store::audit::enqueue(&mut tx, "prices.changed", &summary, now).await?;
+        audit(tx, Some(actor), now, action, ("contract", &id), None, Some(summary.clone())).await?;
+        crate::store::audit::enqueue(tx, "prices.changed", &summary, now).await?;
     }
-    tx.commit().await?;
     Ok(Upserted { created, changed })
 }
 
@@ -222,23 +255,54 @@ pub async fn upsert_price_list(db: &Db, now: i64, actor: &Actor<'_>, d: &PriceLi
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
-    let name = d.name.trim();
-    let mut tx = db.begin().await?;
-    let (id, created, mut changed) = match &existing {
+    let unit = PriceListWrite {
+        now,
+        actor: actor.owned(),
+        existing,
+        code,
+        name: d.name.trim().to_string(),
+        priority: d.priority,
+        from,
+        to,
+        assignments: (d.accounts.is_some() || d.groups.is_some()).then_some((account_ids, group_ids)),
+        items,
+    };
+    db.write(unit, |tx, u| Box::pin(write_price_list(tx, u))).await
+}
+
+/// A price list upsert's unit of work: everything checked before it.
+struct PriceListWrite {
+    now: i64,
+    actor: OwnedActor,
+    existing: Option<PriceListRow>,
+    code: String,
+    name: String,
+    priority: i64,
+    from: Option<String>,
+    to: Option<String>,
+    /// (account ids, group ids) replacing the list's assignments, when the document names them.
+    assignments: Option<(Vec<String>, Vec<String>)>,
+    items: Vec<(String, i64, Money)>,
+}
+
+async fn write_price_list(tx: &mut Tx, u: &PriceListWrite) -> ServiceResult<Upserted> {
+    let (now, actor) = (u.now, &u.actor.actor());
+    let (code, name, from, to) = (&u.code, u.name.as_str(), &u.from, &u.to);
+    let (id, created, mut changed) = match &u.existing {
         Some(l) => {
             let header_changed =
-                (name, d.priority, &from, &to) != (l.name.as_str(), l.priority, &l.valid_from, &l.valid_to);
+                (name, u.priority, from, to) != (l.name.as_str(), l.priority, &l.valid_from, &l.valid_to);
             if header_changed {
                 let h = NewPriceList {
                     id: &l.id,
-                    code: &code,
+                    code,
                     name,
                     is_base: l.is_base,
-                    priority: d.priority,
+                    priority: u.priority,
                     valid_from: from.as_deref(),
                     valid_to: to.as_deref(),
                 };
-                pricing::update_price_list(&mut tx, &h, now).await?;
+                pricing::update_price_list(tx, &h, now).await?;
             }
             (l.id.clone(), false, header_changed)
         }
@@ -246,29 +310,28 @@ pub async fn upsert_price_list(db: &Db, now: i64, actor: &Actor<'_>, d: &PriceLi
             let id = new_id();
             let h = NewPriceList {
                 id: &id,
-                code: &code,
+                code,
                 name,
                 is_base: false,
-                priority: d.priority,
+                priority: u.priority,
                 valid_from: from.as_deref(),
                 valid_to: to.as_deref(),
             };
-            pricing::insert_price_list(&mut tx, &h, now).await?;
+            pricing::insert_price_list(tx, &h, now).await?;
             (id, true, true)
         }
     };
-    if d.accounts.is_some() || d.groups.is_some() {
+    if let Some((account_ids, group_ids)) = &u.assignments {
         // Assignments are replaced as a whole; counted as a change only for a new list or when asked.
-        pricing::replace_assignments(&mut tx, &id, &account_ids, &group_ids).await?;
+        pricing::replace_assignments(tx, &id, account_ids, group_ids).await?;
     }
-    changed |= pricing::replace_prices(&mut tx, PriceOwner::List(&id), &items).await?;
+    changed |= pricing::replace_prices(tx, PriceOwner::List(&id), &u.items).await?;
     if changed {
-        let summary = json!({ "code": code, "prices": items.len() });
+        let summary = json!({ "code": code, "prices": u.items.len() });
         let action = if created { "price_list.created" } else { "price_list.updated" };
-        audit(&mut tx, Some(actor), now, action, ("price_list", &id), None, Some(summary.clone())).await?;
-        crate::store::audit::enqueue(&mut tx, "prices.changed", &summary, now).await?;
+        audit(tx, Some(actor), now, action, ("price_list", &id), None, Some(summary.clone())).await?;
+        crate::store::audit::enqueue(tx, "prices.changed", &summary, now).await?;
     }
-    tx.commit().await?;
     Ok(Upserted { created, changed })
 }
 
@@ -327,21 +390,35 @@ pub async fn set_list_prices(
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
-    let mut tx = db.begin().await?;
+    let unit = (now, actor.owned(), list.id, list.code, items, remove);
+    db.write(unit, |tx, (now, actor, list_id, list_code, items, remove)| {
+        Box::pin(write_list_prices(tx, *now, actor, (list_id, list_code), items, *remove))
+    })
+    .await
+}
+
+/// [`set_list_prices`]'s unit of work.
+async fn write_list_prices(
+    tx: &mut Tx,
+    now: i64,
+    actor: &OwnedActor,
+    (list_id, list_code): (&str, &str),
+    items: &[(String, i64, Money)],
+    remove: bool,
+) -> ServiceResult<u64> {
     let mut changed = 0;
-    for (product, min_qty, price) in &items {
+    for (product, min_qty, price) in items {
         if remove {
-            changed += pricing::delete_list_price(&mut tx, &list.id, product, *min_qty).await?;
+            changed += pricing::delete_list_price(tx, list_id, product, *min_qty).await?;
         } else {
-            pricing::set_list_price(&mut tx, &list.id, product, *min_qty, *price).await?;
+            pricing::set_list_price(tx, list_id, product, *min_qty, *price).await?;
             changed += 1;
         }
     }
-    let summary = json!({ "code": list.code, "lines": items.len(), "removed": remove });
-    audit(&mut tx, Some(actor), now, "price_list.prices_set", ("price_list", &list.id), None, Some(summary.clone()))
+    let summary = json!({ "code": list_code, "lines": items.len(), "removed": remove });
+    audit(tx, Some(&actor.actor()), now, "price_list.prices_set", ("price_list", list_id), None, Some(summary.clone()))
         .await?;
-    crate::store::audit::enqueue(&mut tx, "prices.changed", &summary, now).await?;
-    tx.commit().await?;
+    crate::store::audit::enqueue(tx, "prices.changed", &summary, now).await?;
     Ok(changed)
 }
 

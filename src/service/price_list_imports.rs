@@ -4,7 +4,7 @@
 //! Prices not in the file are left alone; re-importing the same file changes nothing.
 
 use super::imports::{CsvFile, ImportError, Progress};
-use super::{Actor, ServiceError, audit};
+use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::domain::import_price_list::{
@@ -12,7 +12,7 @@ use crate::domain::import_price_list::{
 };
 use crate::domain::money::Money;
 use crate::store::pricing::{self, NewPriceList, PriceTable, format_iso};
-use crate::store::{Db, new_id, products};
+use crate::store::{Db, Tx, new_id, products};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -67,10 +67,10 @@ pub async fn import_price_lists<R: Read>(
         return Err(ImportError::Invalid(errors));
     }
 
+    // Clean: plan every write from what was read, then write it all in one unit of work.
     let mut report = PriceListImportReport { rows: rows.len() as u64, ..Default::default() };
-    let mut tx = db.begin().await?;
-    tx.bulk_mode().await?;
     let mut list_ids: HashMap<&str, String> = HashMap::new();
+    let mut headers = Vec::new();
     for r in &rows {
         if list_ids.contains_key(r.code.as_str()) {
             continue;
@@ -84,32 +84,32 @@ pub async fn import_price_lists<R: Read>(
                 let name = r.list_name.as_deref().unwrap_or(&l.name);
                 let priority = r.priority.unwrap_or(l.priority);
                 if (name, priority, &from, &to) != (l.name.as_str(), l.priority, &l.valid_from, &l.valid_to) {
-                    let h = NewPriceList {
-                        id: &l.id,
-                        code: &l.code,
-                        name,
+                    headers.push(ListHeader {
+                        new: false,
+                        id: l.id.clone(),
+                        code: l.code.clone(),
+                        name: name.to_string(),
                         is_base: l.is_base,
                         priority,
-                        valid_from: from.as_deref(),
-                        valid_to: to.as_deref(),
-                    };
-                    pricing::update_price_list(&mut tx, &h, now).await?;
+                        from,
+                        to,
+                    });
                     report.lists_updated += 1;
                 }
                 list_ids.insert(&r.code, l.id.clone());
             }
             None => {
                 let id = new_id();
-                let h = NewPriceList {
-                    id: &id,
-                    code: &r.code,
-                    name: r.list_name.as_deref().unwrap_or(&r.code),
+                headers.push(ListHeader {
+                    new: true,
+                    id: id.clone(),
+                    code: r.code.clone(),
+                    name: r.list_name.clone().unwrap_or_else(|| r.code.clone()),
                     is_base: false,
                     priority: r.priority.unwrap_or(100),
-                    valid_from: from.as_deref(),
-                    valid_to: to.as_deref(),
-                };
-                pricing::insert_price_list(&mut tx, &h, now).await?;
+                    from,
+                    to,
+                });
                 report.lists_created += 1;
                 list_ids.insert(&r.code, id);
             }
@@ -119,21 +119,72 @@ pub async fn import_price_lists<R: Read>(
         .iter()
         .map(|r| (list_ids[r.code.as_str()].clone(), skus[r.sku.as_str()].clone(), r.min_qty, r.unit_price))
         .collect();
+    drop(list_ids);
     drop(rows);
-    report.prices_changed = pricing::upsert_prices(&mut tx, PriceTable::Lists, prices).await?;
-    let summary = json!({
-        "rows": report.rows, "lists_created": report.lists_created,
-        "lists_updated": report.lists_updated, "prices_changed": report.prices_changed,
-    });
-    audit(&mut tx, Some(actor), now, "import.price_lists", ("import", &new_id()), None, Some(summary.clone())).await?;
-    if report.prices_changed > 0 || report.lists_created > 0 || report.lists_updated > 0 {
-        crate::store::audit::enqueue(&mut tx, "prices.imported", &summary, now).await?;
-    }
-    tx.commit().await?;
+    let unit = PriceListsWrite { now, actor: actor.owned(), headers, prices, rows: report.rows };
+    report.prices_changed = db.write(unit, |tx, u| Box::pin(write_price_lists(tx, u))).await?;
     if report.prices_changed > 100_000 {
         db.analyze().await?;
     }
     Ok(report)
+}
+
+/// A price list's header to insert (`new`) or update.
+struct ListHeader {
+    new: bool,
+    id: String,
+    code: String,
+    name: String,
+    is_base: bool,
+    priority: i64,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// What a price list import writes, planned from the checked file.
+struct PriceListsWrite {
+    now: i64,
+    actor: OwnedActor,
+    headers: Vec<ListHeader>,
+    /// (price list id, product id, min qty, price).
+    prices: Vec<(String, String, i64, Money)>,
+    /// Rows read (for the audit row).
+    rows: u64,
+}
+
+/// A price list import's unit of work; returns the number of prices inserted or changed.
+async fn write_price_lists(tx: &mut Tx, u: &PriceListsWrite) -> ServiceResult<u64> {
+    let now = u.now;
+    tx.bulk_mode().await?;
+    for l in &u.headers {
+        let h = NewPriceList {
+            id: &l.id,
+            code: &l.code,
+            name: &l.name,
+            is_base: l.is_base,
+            priority: l.priority,
+            valid_from: l.from.as_deref(),
+            valid_to: l.to.as_deref(),
+        };
+        match l.new {
+            true => pricing::insert_price_list(tx, &h, now).await?,
+            false => pricing::update_price_list(tx, &h, now).await?,
+        }
+    }
+    // The store takes the prices by value; the unit keeps its own (PostgreSQL may run it again).
+    let prices_changed = pricing::upsert_prices(tx, PriceTable::Lists, u.prices.clone()).await?;
+    let created = u.headers.iter().filter(|h| h.new).count() as u64;
+    let updated = u.headers.len() as u64 - created;
+    let summary = json!({
+        "rows": u.rows, "lists_created": created,
+        "lists_updated": updated, "prices_changed": prices_changed,
+    });
+    audit(tx, Some(&u.actor.actor()), now, "import.price_lists", ("import", &new_id()), None, Some(summary.clone()))
+        .await?;
+    if prices_changed > 0 || created > 0 || updated > 0 {
+        crate::store::audit::enqueue(tx, "prices.imported", &summary, now).await?;
+    }
+    Ok(prices_changed)
 }
 
 /// Writes every price list price as CSV that imports back unchanged (text cells neutralised

@@ -7,11 +7,11 @@
 
 use super::catalog::{ProductDraft, product_input};
 use super::imports::{CsvFile, ImportError, Progress};
-use super::{Actor, ServiceError, audit};
+use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::store::products::{self, ProductInput, ProductRow};
-use crate::store::{Db, new_id};
+use crate::store::{Db, Tx, new_id};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -206,34 +206,56 @@ pub async fn import_products<R: Read>(
         errors.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
         return Err(ImportError::Invalid(errors));
     }
+    // Clean: plan the writes (only products that change), then write them in one unit of work.
     let mut report = ProductImportReport { rows: inputs.len() as u64, ..Default::default() };
-    let mut tx = db.begin().await?;
-    tx.bulk_mode().await?;
-    for (_, input) in &inputs {
+    let mut writes: Vec<(String, ProductInput)> = Vec::new();
+    for (_, input) in inputs {
         match existing.get(&input.sku) {
             Some(row) => {
                 let attrs = stored_attrs.get(&row.id).map(Vec::as_slice).unwrap_or(&[]);
-                if differs(input, row, attrs) {
-                    products::upsert(&mut tx, &row.id, input, now).await?;
+                if differs(&input, row, attrs) {
+                    writes.push((row.id.clone(), input));
                     report.updated += 1;
                 }
             }
             None => {
-                products::upsert(&mut tx, &new_id(), input, now).await?;
+                writes.push((new_id(), input));
                 report.created += 1;
             }
         }
     }
-    if report.created + report.updated > 0 {
-        products::rebuild_catalog_membership(&mut tx).await?;
-    }
+    drop((existing, stored_attrs));
     let summary = json!({ "rows": report.rows, "created": report.created, "updated": report.updated });
-    audit(&mut tx, Some(actor), now, "import.products", ("import", &new_id()), None, Some(summary.clone())).await?;
-    if report.created + report.updated > 0 {
-        crate::store::audit::enqueue(&mut tx, "products.imported", &summary, now).await?;
-    }
-    tx.commit().await?;
+    let unit = ProductsWrite { now, actor: actor.owned(), writes, summary };
+    db.write(unit, |tx, u| Box::pin(write_products(tx, u))).await?;
     Ok(report)
+}
+
+/// What a product import writes, planned from the checked file.
+struct ProductsWrite {
+    now: i64,
+    actor: OwnedActor,
+    /// (product id, new or changed product).
+    writes: Vec<(String, ProductInput)>,
+    summary: serde_json::Value,
+}
+
+/// A product import's unit of work.
+async fn write_products(tx: &mut Tx, u: &ProductsWrite) -> ServiceResult<()> {
+    let now = u.now;
+    tx.bulk_mode().await?;
+    for (id, input) in &u.writes {
+        products::upsert(tx, id, input, now).await?;
+    }
+    if !u.writes.is_empty() {
+        products::rebuild_catalog_membership(tx).await?;
+    }
+    audit(tx, Some(&u.actor.actor()), now, "import.products", ("import", &new_id()), None, Some(u.summary.clone()))
+        .await?;
+    if !u.writes.is_empty() {
+        crate::store::audit::enqueue(tx, "products.imported", &u.summary, now).await?;
+    }
+    Ok(())
 }
 
 /// Writes every product as CSV that imports back unchanged (cells neutralised against formulas).

@@ -4,13 +4,13 @@
 //! as a stock movement. Rows equal to what is stored change nothing (re-importing is a no-op).
 
 use super::imports::{CsvFile, ImportError, Progress};
-use super::{Actor, ServiceError, audit};
+use super::{Actor, OwnedActor, ServiceError, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::domain::import_stock::{STOCK_COLUMNS, STOCK_REQUIRED, StockRow, check_stock_rows, parse_stock_row};
 use crate::store::inventory::{self, StockReason};
 use crate::store::pricing::format_iso;
-use crate::store::{Db, new_id, products};
+use crate::store::{Db, Tx, new_id, products};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -78,45 +78,84 @@ pub async fn import_stock<R: Read>(
         return Err(ImportError::Invalid(errors));
     }
 
-    let mut report = StockImportReport { rows: rows.len() as u64, changed: 0 };
-    let why =
-        StockReason { reason: "stock import", actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
-    let mut tx = db.begin().await?;
-    tx.bulk_mode().await?;
+    // Clean: plan the changes against the stock read before, then apply them in one unit of work.
+    let mut changes = Vec::new();
     for r in &rows {
         let (p, w) = (&skus[r.sku.as_str()], &warehouses[&r.warehouse]);
         let now_row = current.get(&(p.clone(), w.clone()));
         let (on_hand, incoming, eta) =
             now_row.map(|c| (c.on_hand, c.incoming, c.incoming_eta.clone())).unwrap_or((0, 0, None));
-        let mut changed = false;
-        if r.on_hand != on_hand {
+        let incoming = r.incoming.map(|(q, d)| (q, d.map(format_iso))).filter(|(q, d)| (*q, d) != (incoming, &eta));
+        if r.on_hand != on_hand || incoming.is_some() {
+            changes.push(StockChange {
+                line: r.line,
+                product_id: p.clone(),
+                warehouse_id: w.clone(),
+                on_hand_delta: r.on_hand - on_hand,
+                incoming,
+            });
+        }
+    }
+    // Stock rows are locked in one global order, (product id, warehouse id), as placements lock
+    // them by product id: the file's order could make two transactions wait for each other.
+    changes.sort_by(|a, b| (&a.product_id, &a.warehouse_id).cmp(&(&b.product_id, &b.warehouse_id)));
+    let report = StockImportReport { rows: rows.len() as u64, changed: changes.len() as u64 };
+    let unit = StockWrite { now, actor: actor.owned(), changes, rows: report.rows };
+    db.write(unit, |tx, u| Box::pin(write_stock(tx, u))).await?;
+    Ok(report)
+}
+
+/// One row of the file that changes stock.
+struct StockChange {
+    /// The row's line in the file (for the error that refuses it).
+    line: u64,
+    product_id: String,
+    warehouse_id: String,
+    /// 0 when on hand stays.
+    on_hand_delta: i64,
+    /// The new incoming quantity and ETA, when they change.
+    incoming: Option<(i64, Option<String>)>,
+}
+
+/// What a stock import writes: the changes, in lock order.
+struct StockWrite {
+    now: i64,
+    actor: OwnedActor,
+    changes: Vec<StockChange>,
+    /// Rows read (for the audit row).
+    rows: u64,
+}
+
+/// A stock import's unit of work, through the guarded stock update.
+async fn write_stock(tx: &mut Tx, u: &StockWrite) -> Result<(), ImportError> {
+    let now = u.now;
+    let actor = &u.actor.actor();
+    let why =
+        StockReason { reason: "stock import", actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
+    tx.bulk_mode().await?;
+    for c in &u.changes {
+        if c.on_hand_delta != 0 {
             // Guarded: a reservation made since the check refuses the whole file (rolled back).
-            if inventory::adjust_on_hand(&mut tx, p, w, r.on_hand - on_hand, &why, now).await?.is_none() {
+            let (p, w) = (&c.product_id, &c.warehouse_id);
+            if inventory::adjust_on_hand(tx, p, w, c.on_hand_delta, &why, now).await?.is_none() {
                 return Err(ImportError::Invalid(vec![RowError {
-                    line: r.line,
+                    line: c.line,
                     column: "on_hand".into(),
                     reason: "stock was reserved while the file was imported; nothing was changed, import it again"
                         .into(),
                 }]));
             }
-            changed = true;
         }
-        if let Some((q, d)) = r.incoming {
-            let d = d.map(format_iso);
-            if (q, &d) != (incoming, &eta) {
-                inventory::set_incoming(&mut tx, p, w, q, d.as_deref(), now).await?;
-                changed = true;
-            }
+        if let Some((q, d)) = &c.incoming {
+            inventory::set_incoming(tx, &c.product_id, &c.warehouse_id, *q, d.as_deref(), now).await?;
         }
-        report.changed += u64::from(changed);
     }
-    let summary = json!({ "rows": report.rows, "changed": report.changed });
-    audit(&mut tx, Some(actor), now, "import.stock", ("import", &new_id()), None, Some(summary.clone())).await?;
-    if report.changed > 0 {
-        crate::store::audit::enqueue(&mut tx, "stock.imported", &summary, now).await?;
+    let summary = json!({ "rows": u.rows, "changed": u.changes.len() });
+    audit(tx, Some(actor), now, "import.stock", ("import", &new_id()), None, Some(summary.clone())).await?;
+    if !u.changes.is_empty() {
+        crate::store::audit::enqueue(tx, "stock.imported", &summary, now).await?;
     }
-    tx.commit().await?;
-    Ok(report)
+    Ok(())
 }
 
 /// Writes every stock row as CSV that imports back unchanged. Returns the number of rows.

@@ -77,26 +77,33 @@ pub async fn create_staff_user(
     }
     let id = new_id();
     let roles = StaffRole::join(roles);
-    let mut tx = db.begin().await?;
-    let inv = insert_invited(
-        &mut tx,
-        actor,
-        now,
-        users::NewUser {
-            id: &id,
-            email: &email,
-            name: &name,
-            phone: phone.trim(),
-            kind: "staff",
-            roles: &roles,
-            account_id: None,
-            password_hash: None,
-            now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(inv)
+    let unit = (actor.owned(), now, id, email, name, phone.to_string(), roles);
+    db.write(unit, |tx, (actor, now, id, email, name, phone, roles)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let phone: &str = phone;
+            let inv = insert_invited(
+                tx,
+                actor,
+                now,
+                users::NewUser {
+                    id: &id,
+                    email: &email,
+                    name: &name,
+                    phone: phone.trim(),
+                    kind: "staff",
+                    roles: &roles,
+                    account_id: None,
+                    password_hash: None,
+                    now,
+                },
+            )
+            .await?;
+            Ok(inv)
+        })
+    })
+    .await
 }
 
 /// Changes a staff user's name, phone and roles.
@@ -122,23 +129,32 @@ pub async fn update_staff_user(
             "You cannot remove your own administrator role; ask another administrator.",
         ));
     }
-    let mut tx = db.begin().await?;
-    let user = users::get_for_update(&mut tx, user_id).await?.filter(|u| u.is_staff()).ok_or(ServiceError::NotFound)?;
-    let new_roles = StaffRole::join(roles);
-    users::set_roles(&mut tx, user_id, &new_roles, now).await?;
-    users::set_profile(&mut tx, user_id, &name, phone.trim(), now).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "user.updated",
-        ("user", user_id),
-        Some(json!({ "name": user.name, "phone": user.phone, "roles": user.roles })),
-        Some(json!({ "name": name, "phone": phone.trim(), "roles": new_roles })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (actor.owned(), now, user_id.to_string(), name, phone.to_string(), roles.to_vec());
+    db.write(unit, |tx, (actor, now, user_id, name, phone, roles)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let user_id: &str = user_id;
+            let phone: &str = phone;
+            let user =
+                users::get_for_update(tx, user_id).await?.filter(|u| u.is_staff()).ok_or(ServiceError::NotFound)?;
+            let new_roles = StaffRole::join(roles);
+            users::set_roles(tx, user_id, &new_roles, now).await?;
+            users::set_profile(tx, user_id, &name, phone.trim(), now).await?;
+            audit(
+                tx,
+                Some(actor),
+                now,
+                "user.updated",
+                ("user", user_id),
+                Some(json!({ "name": user.name, "phone": user.phone, "roles": user.roles })),
+                Some(json!({ "name": name, "phone": phone.trim(), "roles": new_roles })),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Whether `actor` may manage the users of `account_id`: the account's own manager, or staff who
@@ -185,26 +201,34 @@ pub async fn invite_account_user(
     let name = check_name(name)?;
     let role = role.ok_or_else(|| ServiceError::invalid("role", "Choose a role."))?;
     let id = new_id();
-    let mut tx = db.begin().await?;
-    let inv = insert_invited(
-        &mut tx,
-        actor,
-        now,
-        users::NewUser {
-            id: &id,
-            email: &email,
-            name: &name,
-            phone: "",
-            kind: "buyer",
-            roles: role.as_str(),
-            account_id: Some(account_id),
-            password_hash: None,
-            now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(inv)
+    let unit = (actor.owned(), now, id, email, name, role, account_id.to_string());
+    db.write(unit, |tx, (actor, now, id, email, name, role, account_id)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let role = *role;
+            let account_id: &str = account_id;
+            let inv = insert_invited(
+                tx,
+                actor,
+                now,
+                users::NewUser {
+                    id: &id,
+                    email: &email,
+                    name: &name,
+                    phone: "",
+                    kind: "buyer",
+                    roles: role.as_str(),
+                    account_id: Some(account_id),
+                    password_hash: None,
+                    now,
+                },
+            )
+            .await?;
+            Ok(inv)
+        })
+    })
+    .await
 }
 
 /// Changes an account user's role. An account always keeps at least one active manager.
@@ -217,31 +241,39 @@ pub async fn change_account_user_role(
 ) -> ServiceResult<()> {
     let user = managed_user(db, actor, user_id).await?;
     let account_id = user.account_id.clone().ok_or(ServiceError::NotFound)?;
-    let mut tx = db.begin().await?;
-    let current = users::get_for_update(&mut tx, user_id).await?.ok_or(ServiceError::NotFound)?;
-    if current.buyer_role() == Some(BuyerRole::Manager)
-        && role != BuyerRole::Manager
-        && current.active
-        && users::count_active_managers(&mut tx, &account_id).await? <= 1
-    {
-        return Err(ServiceError::invalid(
-            "role",
-            "The account needs at least one active purchasing manager; make someone else manager first.",
-        ));
-    }
-    users::set_roles(&mut tx, user_id, role.as_str(), now).await?;
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        "user.role_changed",
-        ("user", user_id),
-        Some(json!({ "role": current.roles })),
-        Some(json!({ "role": role.as_str() })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (actor.owned(), now, user_id.to_string(), account_id, role);
+    db.write(unit, |tx, (actor, now, user_id, account_id, role)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let user_id: &str = user_id;
+            let role = *role;
+            let current = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            if current.buyer_role() == Some(BuyerRole::Manager)
+                && role != BuyerRole::Manager
+                && current.active
+                && users::count_active_managers(tx, &account_id).await? <= 1
+            {
+                return Err(ServiceError::invalid(
+                    "role",
+                    "The account needs at least one active purchasing manager; make someone else manager first.",
+                ));
+            }
+            users::set_roles(tx, user_id, role.as_str(), now).await?;
+            audit(
+                tx,
+                Some(actor),
+                now,
+                "user.role_changed",
+                ("user", user_id),
+                Some(json!({ "role": current.roles })),
+                Some(json!({ "role": role.as_str() })),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Deactivates (ending every session at once) or reactivates a user.
@@ -250,36 +282,44 @@ pub async fn set_user_active(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str
         return Err(ServiceError::invalid("user", "You cannot deactivate yourself."));
     }
     let user = managed_user(db, actor, user_id).await?;
-    let mut tx = db.begin().await?;
-    let current = users::get_for_update(&mut tx, user_id).await?.ok_or(ServiceError::NotFound)?;
-    if !active
-        && current.active
-        && current.buyer_role() == Some(BuyerRole::Manager)
-        && let Some(account_id) = &user.account_id
-        && users::count_active_managers(&mut tx, account_id).await? <= 1
-    {
-        return Err(ServiceError::invalid(
-            "user",
-            "The account needs at least one active purchasing manager; make someone else manager first.",
-        ));
-    }
-    users::set_active(&mut tx, user_id, active, now).await?;
-    if !active {
-        sessions::delete_for_user(&mut tx, user_id, None).await?;
-    }
-    let action = if active { "user.reactivated" } else { "user.deactivated" };
-    audit(
-        &mut tx,
-        Some(actor),
-        now,
-        action,
-        ("user", user_id),
-        Some(json!({ "active": current.active })),
-        Some(json!({ "active": active })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let unit = (actor.owned(), now, user_id.to_string(), user, active);
+    db.write(unit, |tx, (actor, now, user_id, user, active)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let user_id: &str = user_id;
+            let active = *active;
+            let current = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            if !active
+                && current.active
+                && current.buyer_role() == Some(BuyerRole::Manager)
+                && let Some(account_id) = &user.account_id
+                && users::count_active_managers(tx, account_id).await? <= 1
+            {
+                return Err(ServiceError::invalid(
+                    "user",
+                    "The account needs at least one active purchasing manager; make someone else manager first.",
+                ));
+            }
+            users::set_active(tx, user_id, active, now).await?;
+            if !active {
+                sessions::delete_for_user(tx, user_id, None).await?;
+            }
+            let action = if active { "user.reactivated" } else { "user.deactivated" };
+            audit(
+                tx,
+                Some(actor),
+                now,
+                action,
+                ("user", user_id),
+                Some(json!({ "active": current.active })),
+                Some(json!({ "active": active })),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Issues a new set-password link for a user (re-sends an invitation, or a reset), shown to the actor.
@@ -289,10 +329,17 @@ pub async fn issue_password_link(db: &Db, now: i64, actor: &Actor<'_>, user_id: 
         return Err(ServiceError::invalid("user", "Reactivate the user first."));
     }
     let purpose = if user.has_password() { LinkPurpose::Reset } else { LinkPurpose::Invite };
-    let mut tx = db.begin().await?;
-    let token = issue_link(&mut tx, Some(actor), now, &user, purpose).await?;
-    tx.commit().await?;
-    Ok(Invitation { user, token })
+    let unit = (actor.owned(), now, user, purpose);
+    db.write(unit, |tx, (actor, now, user, purpose)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let now = *now;
+            let purpose = *purpose;
+            let token = issue_link(tx, Some(actor), now, &user, purpose).await?;
+            Ok(Invitation { user: user.clone(), token })
+        })
+    })
+    .await
 }
 
 /// The users of an account, for someone allowed to manage them.
@@ -324,40 +371,45 @@ pub async fn create_admin(db: &Db, now: i64, email: &str, name: &str, password: 
         .map_err(|e| ServiceError::invalid("password", e.to_string()))?;
     let hash = super::auth::hash_password(password).await?;
     let id = new_id();
-    let mut tx = db.begin().await?;
-    let new = users::NewUser {
-        id: &id,
-        email: &email,
-        name: &name,
-        phone: "",
-        kind: "staff",
-        roles: StaffRole::Admin.as_str(),
-        account_id: None,
-        password_hash: Some(&hash),
-        now,
-    };
-    if let Err(e) = users::insert(&mut tx, &new).await {
-        return Err(if is_unique_violation(&e) {
-            ServiceError::invalid("email", "A user with this e-mail address already exists.")
-        } else {
-            e.into()
-        });
-    }
-    crate::store::audit::append(
-        &mut tx,
-        &crate::store::audit::AuditEntry {
-            at: now,
-            actor_user_id: None,
-            on_behalf_of_account_id: None,
-            channel: "cli",
-            action: "user.created",
-            object_type: "user",
-            object_id: &id,
-            before: None,
-            after: Some(json!({ "email": email, "roles": "admin" })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    let unit = (now, id, email, name, hash);
+    db.write(unit, |tx, (now, id, email, name, hash)| {
+        Box::pin(async move {
+            let now = *now;
+            let new = users::NewUser {
+                id: &id,
+                email: &email,
+                name: &name,
+                phone: "",
+                kind: "staff",
+                roles: StaffRole::Admin.as_str(),
+                account_id: None,
+                password_hash: Some(&hash),
+                now,
+            };
+            if let Err(e) = users::insert(tx, &new).await {
+                return Err(if is_unique_violation(&e) {
+                    ServiceError::invalid("email", "A user with this e-mail address already exists.")
+                } else {
+                    e.into()
+                });
+            }
+            crate::store::audit::append(
+                tx,
+                &crate::store::audit::AuditEntry {
+                    at: now,
+                    actor_user_id: None,
+                    on_behalf_of_account_id: None,
+                    channel: "cli",
+                    action: "user.created",
+                    object_type: "user",
+                    object_id: &id,
+                    before: None,
+                    after: Some(json!({ "email": email, "roles": "admin" })),
+                },
+            )
+            .await?;
+            Ok(id.clone())
+        })
+    })
+    .await
 }

@@ -4,7 +4,7 @@ use super::{Db, StoreResult, Tx, like_pattern};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::AccountScope;
 use crate::domain::money::Money;
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct AccountRow {
@@ -128,67 +128,66 @@ async fn get_where(db: &Db, filter: &str, binds: &[&str]) -> StoreResult<Option<
 }
 
 pub async fn insert(tx: &mut Tx, id: &str, number: &str, d: &AccountDraft, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.execute(
         "INSERT INTO accounts (id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone,
                                bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)",
+        args![
+            id,
+            number,
+            d.name.trim(),
+            d.status.as_str(),
+            d.ownership_mode.as_str(),
+            d.owner_rep_id.as_deref(),
+            d.terms.days(),
+            d.credit_limit.raw(),
+            d.po_required,
+            d.external_id.as_deref(),
+            d.phone.trim(),
+            d.bill_to.line1.trim(),
+            d.bill_to.line2.trim(),
+            d.bill_to.city.trim(),
+            d.bill_to.region.trim(),
+            d.bill_to.postal_code.trim(),
+            d.bill_to.country.trim().to_uppercase(),
+            now,
+        ],
     )
-    .bind(id)
-    .bind(number)
-    .bind(d.name.trim())
-    .bind(d.status.as_str())
-    .bind(d.ownership_mode.as_str())
-    .bind(d.owner_rep_id.as_deref())
-    .bind(d.terms.days())
-    .bind(d.credit_limit.raw())
-    .bind(d.po_required)
-    .bind(d.external_id.as_deref())
-    .bind(d.phone.trim())
-    .bind(d.bill_to.line1.trim())
-    .bind(d.bill_to.line2.trim())
-    .bind(d.bill_to.city.trim())
-    .bind(d.bill_to.region.trim())
-    .bind(d.bill_to.postal_code.trim())
-    .bind(d.bill_to.country.trim().to_uppercase())
-    .bind(now)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
 /// Updates every editable field if the row is still at `expected_version`; returns false when it
 /// is not (someone else saved first), so the caller can refuse a stale edit.
 pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDraft, now: i64) -> StoreResult<bool> {
-    let done = on_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE accounts SET name = $3, status = $4, ownership_mode = $5, owner_rep_id = $6, terms_days = $7, credit_limit = $8,
+    let done = tx
+        .execute(
+            "UPDATE accounts SET name = $3, status = $4, ownership_mode = $5, owner_rep_id = $6, terms_days = $7, credit_limit = $8,
                 po_required = $9, external_id = $10, phone = $11, bill_line1 = $12, bill_line2 = $13, bill_city = $14,
                 bill_region = $15, bill_postal_code = $16, bill_country = $17, version = version + 1, updated_at = $18
-         WHERE id = $1 AND version = $2"
-    )
-    .bind(id)
-    .bind(expected_version)
-    .bind(d.name.trim())
-    .bind(d.status.as_str())
-    .bind(d.ownership_mode.as_str())
-    .bind(d.owner_rep_id.as_deref())
-    .bind(d.terms.days())
-    .bind(d.credit_limit.raw())
-    .bind(d.po_required)
-    .bind(d.external_id.as_deref())
-    .bind(d.phone.trim())
-    .bind(d.bill_to.line1.trim())
-    .bind(d.bill_to.line2.trim())
-    .bind(d.bill_to.city.trim())
-    .bind(d.bill_to.region.trim())
-    .bind(d.bill_to.postal_code.trim())
-    .bind(d.bill_to.country.trim().to_uppercase())
-    .bind(now)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
+         WHERE id = $1 AND version = $2",
+            args![
+                id,
+                expected_version,
+                d.name.trim(),
+                d.status.as_str(),
+                d.ownership_mode.as_str(),
+                d.owner_rep_id.as_deref(),
+                d.terms.days(),
+                d.credit_limit.raw(),
+                d.po_required,
+                d.external_id.as_deref(),
+                d.phone.trim(),
+                d.bill_to.line1.trim(),
+                d.bill_to.line2.trim(),
+                d.bill_to.city.trim(),
+                d.bill_to.region.trim(),
+                d.bill_to.postal_code.trim(),
+                d.bill_to.country.trim().to_uppercase(),
+                now,
+            ],
+        )
+        .await?;
     Ok(done == 1)
 }
 
@@ -197,11 +196,13 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Option<AccountRow>> {
 }
 
 pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<AccountRow>> {
-    crate::for_update!(
-        tx,
-        |c, sql| "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts WHERE id = $1",
-        sqlx::query_as::<_, AccountRow>(sql).bind(id).fetch_optional(c).await
-    )
+    let rows = tx
+        .lock::<AccountRow>(
+            "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts WHERE id = $1",
+            args![id],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// One page of accounts visible in `scope`, matching `term` (name, number or external id), ordered
@@ -270,11 +271,13 @@ pub async fn ship_tos(db: &Db, account_id: &str) -> StoreResult<Vec<ShipToRow>> 
 }
 
 pub async fn ship_to_for_update(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<Option<ShipToRow>> {
-    crate::for_update!(
-        tx,
-        |c, sql| "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at FROM ship_tos WHERE account_id = $1 AND id = $2",
-        sqlx::query_as::<_, ShipToRow>(sql).bind(account_id).bind(id).fetch_optional(c).await
-    )
+    let rows = tx
+        .lock::<ShipToRow>(
+            "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at FROM ship_tos WHERE account_id = $1 AND id = $2",
+            args![account_id, id],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 pub async fn insert_ship_to(
@@ -289,90 +292,64 @@ pub async fn insert_ship_to(
     if is_default {
         clear_default_ship_to(tx, account_id).await?;
     }
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.execute(
         "INSERT INTO ship_tos (id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        args![
+            id,
+            account_id,
+            label.trim(),
+            a.line1.trim(),
+            a.line2.trim(),
+            a.city.trim(),
+            a.region.trim(),
+            a.postal_code.trim(),
+            a.country.trim().to_uppercase(),
+            is_default,
+            now,
+        ],
     )
-    .bind(id)
-    .bind(account_id)
-    .bind(label.trim())
-    .bind(a.line1.trim())
-    .bind(a.line2.trim())
-    .bind(a.city.trim())
-    .bind(a.region.trim())
-    .bind(a.postal_code.trim())
-    .bind(a.country.trim().to_uppercase())
-    .bind(is_default)
-    .bind(now)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
 async fn clear_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE ship_tos SET is_default = FALSE WHERE account_id = $1 AND is_default = TRUE")
-        .bind(account_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE ship_tos SET is_default = FALSE WHERE account_id = $1 AND is_default = TRUE", args![account_id])
+        .await?;
     Ok(())
 }
 
 pub async fn set_default_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
     clear_default_ship_to(tx, account_id).await?;
-    on_tx!(tx, |c| sqlx::query("UPDATE ship_tos SET is_default = TRUE WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE ship_tos SET is_default = TRUE WHERE account_id = $1 AND id = $2", args![account_id, id])
+        .await?;
     Ok(())
 }
 
 pub async fn delete_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM ship_tos WHERE account_id = $1 AND id = $2")
-        .bind(account_id)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("DELETE FROM ship_tos WHERE account_id = $1 AND id = $2", args![account_id, id]).await?;
     Ok(())
 }
 
 /// Makes the oldest remaining ship-to the default when the account has none (after a delete).
 pub async fn ensure_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "UPDATE ship_tos SET is_default = TRUE
          WHERE id = (SELECT id FROM ship_tos WHERE account_id = $1 ORDER BY created_at, id LIMIT 1)
-           AND NOT EXISTS (SELECT 1 FROM ship_tos WHERE account_id = $1 AND is_default = TRUE)"
+           AND NOT EXISTS (SELECT 1 FROM ship_tos WHERE account_id = $1 AND is_default = TRUE)",
+        args![account_id],
     )
-    .bind(account_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 pub async fn insert_group(tx: &mut Tx, id: &str, name: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("INSERT INTO account_groups (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(name)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("INSERT INTO account_groups (id, name, created_at) VALUES ($1, $2, $3)", args![id, name, now]).await?;
     Ok(())
 }
 
 pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE accounts SET group_id = $2 WHERE id = $1")
-        .bind(account_id)
-        .bind(group_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE accounts SET group_id = $2 WHERE id = $1", args![account_id, group_id]).await?;
     Ok(())
 }
 

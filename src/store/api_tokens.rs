@@ -1,7 +1,7 @@
 //! API tokens: only the SHA-256 of a token is stored; the token itself is shown once.
 
 use super::{Db, StoreResult, Tx};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ApiTokenRow {
@@ -17,21 +17,11 @@ pub struct ApiTokenRow {
 const COLUMNS: &str = "id, name, prefix, scopes, created_at, last_used_at, revoked_at";
 
 pub async fn insert(tx: &mut Tx, row: &ApiTokenRow, token_hash: &str, created_by: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    tx.execute(
+        "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![&row.id, &row.name, token_hash, &row.prefix, &row.scopes, created_by, row.created_at],
     )
-    .bind(&row.id)
-    .bind(&row.name)
-    .bind(token_hash)
-    .bind(&row.prefix)
-    .bind(&row.scopes)
-    .bind(created_by)
-    .bind(row.created_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -46,13 +36,14 @@ pub async fn find_active(db: &Db, token_hash: &str) -> StoreResult<Option<ApiTok
 }
 
 pub async fn touch(db: &Db, id: &str, now: i64) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    let input = (id.to_string(), now);
+    db.write(input, |tx, (id, now)| {
+        Box::pin(async move {
+            tx.execute("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", args![id, *now]).await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<ApiTokenRow>> {
@@ -61,11 +52,8 @@ pub async fn list(db: &Db) -> StoreResult<Vec<ApiTokenRow>> {
 }
 
 pub async fn revoke(tx: &mut Tx, id: &str, now: i64) -> StoreResult<bool> {
-    let n = on_tx!(tx, |c| sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = tx
+        .execute("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", args![id, now])
+        .await?;
     Ok(n == 1)
 }

@@ -41,9 +41,9 @@ pub struct OutboxRow {
     pub delivered_at: Option<i64>,
 }
 
-/// Queues an audit row (deferred: see [`Tx::defer`]).
+/// Writes an audit row in the caller's transaction.
 pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
-    tx.defer(
+    tx.execute(
         "INSERT INTO audit_log (id, at, actor_user_id, on_behalf_of_account_id, channel, action, object_type, object_id, before_json, after_json)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         vec![
@@ -58,16 +58,18 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
             Cell::opt_text(e.before.as_ref().map(|v| v.to_string()).as_deref()),
             Cell::opt_text(e.after.as_ref().map(|v| v.to_string()).as_deref()),
         ],
-    );
+    )
+    .await?;
     Ok(())
 }
 
-/// Queues an outbox event (deferred: see [`Tx::defer`]).
+/// Writes an outbox event in the caller's transaction.
 pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<()> {
-    tx.defer(
+    tx.execute(
         "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)",
         vec![Cell::Text(new_id()), Cell::text(event_type), Cell::Text(payload.to_string()), Cell::Int(now)],
-    );
+    )
+    .await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! devices and app nodes) and saved lists.
 
 use super::{Cell, Db, StoreResult, Tx, bulk_insert_with};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 
 /// A line of a cart or a saved list: the product id and quantity (the service prices it).
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -73,36 +73,43 @@ pub async fn set_cart_quantity(
     product_id: &str,
     qty: i64,
 ) -> StoreResult<bool> {
-    let n = on_db!(db, |c| sqlx::query(
-        "UPDATE cart_lines SET quantity = $4 WHERE user_id = $1 AND account_id = $2 AND product_id = $3"
-    )
-    .bind(user_id)
-    .bind(account_id)
-    .bind(product_id)
-    .bind(qty)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let input = (user_id.to_string(), account_id.to_string(), product_id.to_string(), qty);
+    let n = db
+        .write(input, |tx, (user_id, account_id, product_id, qty)| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE cart_lines SET quantity = $4 WHERE user_id = $1 AND account_id = $2 AND product_id = $3",
+                    args![user_id, account_id, product_id, *qty],
+                )
+                .await
+            })
+        })
+        .await?;
     Ok(n == 1)
 }
 
 pub async fn remove_from_cart(db: &Db, user_id: &str, account_id: &str, product_id: &str) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND account_id = $2 AND product_id = $3")
-        .bind(user_id)
-        .bind(account_id)
-        .bind(product_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    let input = (user_id.to_string(), account_id.to_string(), product_id.to_string());
+    db.write(input, |tx, (user_id, account_id, product_id)| {
+        Box::pin(async move {
+            tx.execute(
+                "DELETE FROM cart_lines WHERE user_id = $1 AND account_id = $2 AND product_id = $3",
+                args![user_id, account_id, product_id],
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
-/// Queues emptying the user's cart for the account (deferred: see [`Tx::defer`]).
+/// Empties the user's cart for the account, in the caller's transaction.
 pub async fn clear_cart(tx: &mut Tx, user_id: &str, account_id: &str) -> StoreResult<()> {
-    tx.defer(
+    tx.execute(
         "DELETE FROM cart_lines WHERE user_id = $1 AND account_id = $2",
         vec![Cell::text(user_id), Cell::text(account_id)],
-    );
+    )
+    .await?;
     Ok(())
 }
 
@@ -154,41 +161,25 @@ pub async fn insert_list(
     shared: bool,
     now: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO saved_lists (id, account_id, owner_user_id, name, shared, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+    tx.execute(
+        "INSERT INTO saved_lists (id, account_id, owner_user_id, name, shared, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        args![id, account_id, owner_user_id, name, shared, now],
     )
-    .bind(id)
-    .bind(account_id)
-    .bind(owner_user_id)
-    .bind(name)
-    .bind(shared)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
 pub async fn update_list(tx: &mut Tx, id: &str, name: &str, shared: bool, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE saved_lists SET name = $2, shared = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(name)
-        .bind(shared)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute(
+        "UPDATE saved_lists SET name = $2, shared = $3, updated_at = $4 WHERE id = $1",
+        args![id, name, shared, now],
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn delete_list(tx: &mut Tx, id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM saved_lists WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("DELETE FROM saved_lists WHERE id = $1", args![id]).await?;
     Ok(())
 }
 
@@ -216,40 +207,22 @@ pub async fn add_to_list(tx: &mut Tx, list_id: &str, items: &[(String, i64)], no
         "ON CONFLICT (list_id, product_id) DO UPDATE SET quantity = saved_list_lines.quantity + excluded.quantity",
     )
     .await?;
-    on_tx!(tx, |c| sqlx::query("UPDATE saved_lists SET updated_at = $2 WHERE id = $1")
-        .bind(list_id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE saved_lists SET updated_at = $2 WHERE id = $1", args![list_id, now]).await?;
     Ok(())
 }
 
 /// Sets a list line's quantity (0 removes it).
 pub async fn set_list_quantity(tx: &mut Tx, list_id: &str, product_id: &str, qty: i64, now: i64) -> StoreResult<()> {
     if qty <= 0 {
-        on_tx!(tx, |c| sqlx::query("DELETE FROM saved_list_lines WHERE list_id = $1 AND product_id = $2")
-            .bind(list_id)
-            .bind(product_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        tx.execute("DELETE FROM saved_list_lines WHERE list_id = $1 AND product_id = $2", args![list_id, product_id])
+            .await?;
     } else {
-        on_tx!(tx, |c| sqlx::query(
-            "UPDATE saved_list_lines SET quantity = $3 WHERE list_id = $1 AND product_id = $2"
+        tx.execute(
+            "UPDATE saved_list_lines SET quantity = $3 WHERE list_id = $1 AND product_id = $2",
+            args![list_id, product_id, qty],
         )
-        .bind(list_id)
-        .bind(product_id)
-        .bind(qty)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .await?;
     }
-    on_tx!(tx, |c| sqlx::query("UPDATE saved_lists SET updated_at = $2 WHERE id = $1")
-        .bind(list_id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE saved_lists SET updated_at = $2 WHERE id = $1", args![list_id, now]).await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! every app node can show them.
 
 use super::{Db, StoreResult};
-use crate::on_db;
+use crate::{args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ImportJobRow {
@@ -32,35 +32,35 @@ pub struct NewJob<'a> {
 }
 
 pub async fn insert(db: &Db, j: &NewJob<'_>, now: i64) -> StoreResult<()> {
-    on_db!(db, |c| {
-        sqlx::query(
-            "INSERT INTO import_jobs (id, kind, file_name, status, bytes_total, created_by, created_at)
+    let input =
+        (j.id.to_string(), j.kind.to_string(), j.file_name.to_string(), j.bytes_total, j.created_by.to_string(), now);
+    db.write(input, |tx, (id, kind, file_name, bytes_total, created_by, now)| {
+        Box::pin(async move {
+            tx.execute(
+                "INSERT INTO import_jobs (id, kind, file_name, status, bytes_total, created_by, created_at)
          VALUES ($1, $2, $3, 'running', $4, $5, $6)",
-        )
-        .bind(j.id)
-        .bind(j.kind)
-        .bind(j.file_name)
-        .bind(j.bytes_total)
-        .bind(j.created_by)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    Ok(())
+                args![id, kind, file_name, *bytes_total, created_by, *now],
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 pub async fn set_progress(db: &Db, id: &str, rows_read: i64, bytes_read: i64) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query(
-        "UPDATE import_jobs SET rows_read = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'"
-    )
-    .bind(id)
-    .bind(rows_read)
-    .bind(bytes_read)
-    .execute(c)
+    let input = (id.to_string(), rows_read, bytes_read);
+    db.write(input, |tx, (id, rows_read, bytes_read)| {
+        Box::pin(async move {
+            tx.execute(
+                "UPDATE import_jobs SET rows_read = $2, bytes_read = $3 WHERE id = $1 AND status = 'running'",
+                args![id, *rows_read, *bytes_read],
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
 }
 
 pub async fn finish(
@@ -72,21 +72,18 @@ pub async fn finish(
     error_count: i64,
     now: i64,
 ) -> StoreResult<()> {
-    on_db!(db, |c| {
-        sqlx::query(
-        "UPDATE import_jobs SET status = $2, summary = $3, errors_json = $4, error_count = $5, finished_at = $6 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(status)
-    .bind(summary)
-    .bind(errors_json)
-    .bind(error_count)
-    .bind(now)
-    .execute(c)
+    let input = (id.to_string(), status.to_string(), summary.to_string(), errors_json.to_string(), error_count, now);
+    db.write(input, |tx, (id, status, summary, errors_json, error_count, now)| {
+        Box::pin(async move {
+            tx.execute(
+                "UPDATE import_jobs SET status = $2, summary = $3, errors_json = $4, error_count = $5, finished_at = $6 WHERE id = $1",
+                args![id, status, summary, errors_json, *error_count, *now],
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(())
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<ImportJobRow>> {

@@ -2,7 +2,7 @@
 //! the movement journal (who, what, why) in the same transaction.
 
 use super::{Db, StoreResult, Tx, new_id};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -34,17 +34,11 @@ pub struct StockTotal {
 }
 
 pub async fn insert_warehouse(tx: &mut Tx, id: &str, code: &str, name: &str, sort: i64, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO warehouses (id, code, name, sort, created_at) VALUES ($1, $2, $3, $4, $5)"
+    tx.execute(
+        "INSERT INTO warehouses (id, code, name, sort, created_at) VALUES ($1, $2, $3, $4, $5)",
+        args![id, code, name, sort, now],
     )
-    .bind(id)
-    .bind(code)
-    .bind(name)
-    .bind(sort)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -124,21 +118,13 @@ pub async fn set_incoming(
     eta: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.execute(
         "INSERT INTO stock_levels (product_id, warehouse_id, incoming, incoming_eta, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (product_id, warehouse_id) DO UPDATE SET incoming = excluded.incoming, incoming_eta = excluded.incoming_eta,
-             updated_at = excluded.updated_at"
+             updated_at = excluded.updated_at",
+        args![product_id, warehouse_id, incoming, eta, now],
     )
-    .bind(product_id)
-    .bind(warehouse_id)
-    .bind(incoming)
-    .bind(eta)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -160,47 +146,26 @@ pub async fn adjust_on_hand(
     why: &StockReason<'_>,
     now: i64,
 ) -> StoreResult<Option<i64>> {
-    on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO stock_levels (product_id, warehouse_id, updated_at) VALUES ($1, $2, $3) ON CONFLICT (product_id, warehouse_id) DO NOTHING"
+    tx.execute(
+        "INSERT INTO stock_levels (product_id, warehouse_id, updated_at) VALUES ($1, $2, $3) ON CONFLICT (product_id, warehouse_id) DO NOTHING",
+        args![product_id, warehouse_id, now],
     )
-    .bind(product_id)
-    .bind(warehouse_id)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    let after = on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "UPDATE stock_levels SET on_hand = on_hand + $3, updated_at = $4
+    .await?;
+    let after = tx
+        .fetch_optional::<i64>(
+            "UPDATE stock_levels SET on_hand = on_hand + $3, updated_at = $4
          WHERE product_id = $1 AND warehouse_id = $2 AND on_hand + $3 >= reserved AND on_hand + $3 >= 0
-         RETURNING on_hand"
-    )
-    .bind(product_id)
-    .bind(warehouse_id)
-    .bind(delta)
-    .bind(now)
-    .fetch_optional(c)
-    .await)?;
+         RETURNING on_hand",
+            args![product_id, warehouse_id, delta, now],
+        )
+        .await?;
     let Some(after) = after else { return Ok(None) };
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.execute(
         "INSERT INTO stock_movements (id, at, product_id, warehouse_id, on_hand_delta, on_hand_after, reason, actor_user_id, channel)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![new_id(), now, product_id, warehouse_id, delta, after, why.reason, why.actor_user_id, why.channel],
     )
-    .bind(new_id())
-    .bind(now)
-    .bind(product_id)
-    .bind(warehouse_id)
-    .bind(delta)
-    .bind(after)
-    .bind(why.reason)
-    .bind(why.actor_user_id)
-    .bind(why.channel)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(Some(after))
 }
 
@@ -236,10 +201,11 @@ pub async fn for_each_level<E: From<sqlx::Error>>(
 
 /// The on-hand quantity of one stock row (0 when there is none), locked for a change.
 pub async fn on_hand_for_update(tx: &mut Tx, product_id: &str, warehouse_id: &str) -> StoreResult<i64> {
-    let v = crate::for_update!(
-        tx,
-        |c, sql| "SELECT on_hand FROM stock_levels WHERE product_id = $1 AND warehouse_id = $2",
-        sqlx::query_scalar::<_, i64>(sql).bind(product_id).bind(warehouse_id).fetch_optional(c).await
-    )?;
-    Ok(v.unwrap_or(0))
+    let v = tx
+        .lock::<i64>(
+            "SELECT on_hand FROM stock_levels WHERE product_id = $1 AND warehouse_id = $2",
+            args![product_id, warehouse_id],
+        )
+        .await?;
+    Ok(v.into_iter().next().unwrap_or(0))
 }

@@ -1,9 +1,15 @@
 //! Persistence. One module per aggregate; all SQL lives here.
 //!
-//! [`Db`] holds a pool for whichever backend `DATABASE_URL` named. Queries are written once: SQLite
-//! accepts `$1` placeholders, so the same text runs on both, and the [`on_db!`]/[`on_tx!`] macros
-//! expand one body for each backend. The few places where the dialects differ (row locks) use
-//! [`for_update!`]. Conventions that keep one text valid on both:
+//! Three mechanisms, one each:
+//! - **Write**: [`Db::write`] runs a unit of work on a [`Tx`] ([`Tx::execute`], [`Tx::fetch_all`],
+//!   [`Tx::lock`]); on SQLite on the writer thread ([`writer`]), on PostgreSQL in a transaction.
+//! - **Read many rows**: [`on_db!`] with sqlx on the read pool, or, for hot pages, one row holding
+//!   a JSON array ([`Db::json_rows`], [`fetch_json_rows`], run on the caller's thread on SQLite).
+//! - **Lock**: [`Tx::lock`] (`FOR UPDATE` on PostgreSQL; SQLite's writer already holds the lock),
+//!   rows asked for in one global order.
+//!
+//! Queries are written once: SQLite accepts `$1` placeholders, so the same text runs on both.
+//! Conventions that keep one text valid on both:
 //! - integers are BIGINT (`i64`), times are unix seconds, money is BIGINT ten-thousandths;
 //! - `SUM` is wrapped in `CAST(... AS BIGINT)` (PostgreSQL returns NUMERIC for SUM(BIGINT));
 //! - case-insensitive search uses `LOWER(col) LIKE $n` (no ILIKE on SQLite).
@@ -15,48 +21,58 @@ pub mod carts;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod inventory;
-pub mod lane;
 pub mod orders;
 pub mod pricing;
 pub mod products;
 pub mod readers;
 pub mod sessions;
+mod sqlite;
 pub mod throttle;
 pub mod tokens;
+mod tx;
 pub mod users;
+pub mod writer;
 
-use lane::{SAVEPOINT, SqliteTurn, SqliteWriter};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+pub use tx::Tx;
+use tx::TxConn;
+use writer::{Job, Ran, Writer};
 
 pub type StoreResult<T> = Result<T, sqlx::Error>;
 
 /// The database, on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// The pool for reads, this process's write lane ([`SqliteWriter`]) and the reads that run on
-    /// the caller's thread ([`readers`]; none for an in-memory database).
-    Sqlite(SqlitePool, std::sync::Arc<SqliteWriter>, Option<std::sync::Arc<readers::SyncReaders>>),
+    /// The pool for reads (its connections are `query_only`), this process's writer
+    /// ([`writer`]) and the reads that run on the caller's thread ([`readers`]).
+    Sqlite(SqlitePool, Arc<Writer>, Arc<readers::SyncReaders>),
     Postgres(PgPool),
 }
 
-/// A write transaction (see [`Db::begin`]), with the writes queued by [`Tx::defer`] that have not
-/// been sent yet.
-pub struct Tx {
-    conn: TxConn,
-    deferred: Vec<(String, Vec<Cell>)>,
+/// The future a unit of work returns (see [`Db::write`]).
+pub type Unit<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
+
+/// The error of a unit of work: made from a store error, and telling whether it is one (so a
+/// deadlock or serialization failure on PostgreSQL is retried).
+pub trait UnitError: From<sqlx::Error> + Send + 'static {
+    fn store_error(&self) -> Option<&sqlx::Error>;
 }
 
-/// The open transaction on either backend.
-pub enum TxConn {
-    Sqlite(SqliteTurn),
-    Postgres(Transaction<'static, Postgres>),
+impl UnitError for sqlx::Error {
+    fn store_error(&self) -> Option<&sqlx::Error> {
+        Some(self)
+    }
 }
 
-/// Runs `$body` with `$c` bound to the pool of whichever backend `$db` (a `&Db`) holds.
+/// Runs `$body` with `$c` bound to the read pool of whichever backend `$db` (a `&Db`) holds.
+/// Reads only: on SQLite the pool's connections are `query_only`; writes go through [`Db::write`].
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, |$c:ident| $body:expr) => {
@@ -67,46 +83,8 @@ macro_rules! on_db {
     };
 }
 
-/// Runs `$body` with `$c` bound to the connection of the open transaction `$tx` (a `&mut Tx`),
-/// after the writes it has deferred (so every statement sees the ones queued before it).
-#[macro_export]
-macro_rules! on_tx {
-    ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx.ready().await {
-            Err(e) => Err(e),
-            Ok($crate::store::TxConn::Sqlite(turn)) => {
-                let $c = turn.conn();
-                $body
-            }
-            Ok($crate::store::TxConn::Postgres(t)) => {
-                let $c = &mut **t;
-                $body
-            }
-        }
-    };
-}
-
-/// A `SELECT` that locks the rows it reads until the transaction ends. On PostgreSQL that is
-/// `FOR UPDATE`; SQLite has no row locks, and needs none: every write transaction there is
-/// `BEGIN IMMEDIATE`, which already holds the database's single write lock.
-#[macro_export]
-macro_rules! for_update {
-    ($tx:expr, |$c:ident, $sql:ident| $select:literal, $body:expr) => {
-        match $tx.ready().await {
-            Err(e) => Err(e),
-            Ok($crate::store::TxConn::Sqlite(turn)) => {
-                let $c = turn.conn();
-                let $sql = $select;
-                $body
-            }
-            Ok($crate::store::TxConn::Postgres(t)) => {
-                let $c = &mut **t;
-                let $sql = concat!($select, " FOR UPDATE");
-                $body
-            }
-        }
-    };
-}
+/// How many times a unit is tried on PostgreSQL when it hits a deadlock or serialization failure.
+const PG_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -116,6 +94,8 @@ pub enum ConnectError {
     UnknownScheme(String),
     #[error("cannot open the database: {0}")]
     Open(#[from] sqlx::Error),
+    #[error("an in-memory SQLite database cannot be shared by the writer and the readers; name a file")]
+    InMemory,
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -127,22 +107,22 @@ impl Db {
     /// Opens the database named by `url` (no migrations; see [`Db::migrate`]).
     pub async fn connect(url: &str) -> Result<Db, ConnectError> {
         if url.starts_with("sqlite:") {
-            // synchronous=FULL: an acknowledged commit survives an OS crash, not just a process crash.
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+            let opts = SqliteConnectOptions::from_str(url)?;
+            let path = opts.get_filename().to_path_buf();
+            let name = path.to_string_lossy();
+            if name.is_empty() || name == ":memory:" || opts.to_url_lossy().as_str().contains("mode=memory") {
+                return Err(ConnectError::InMemory);
+            }
+            // The writer creates the file and sets WAL mode before any reader opens it.
+            let writer = Writer::start(&path)?;
+            let opts = opts
                 .foreign_keys(true)
-                .busy_timeout(lane::BUSY_TIMEOUT)
-                // Reads through a memory map instead of a read() per page: the 500-line quote went
-                // from 25 to 15–20 ms and the catalog page from ~280 to ~500 pages/s on the 100k
-                // dataset. Mapped pages show as RssFile (shared page cache), not process memory.
-                .pragma("mmap_size", "1073741824");
-            let pool =
-                SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts.clone()).await?;
-            let writer = SqliteWriter::connect(&opts, pool.clone()).await?;
-            let readers = readers::SyncReaders::for_file(opts.get_filename()).map(std::sync::Arc::new);
-            Ok(Db::Sqlite(pool, std::sync::Arc::new(writer), readers))
+                .busy_timeout(sqlite::BUSY_TIMEOUT)
+                .pragma("mmap_size", "1073741824")
+                .pragma("query_only", "1");
+            let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
+            let readers = Arc::new(readers::SyncReaders::new(path));
+            Ok(Db::Sqlite(pool, Arc::new(writer), readers))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -161,45 +141,118 @@ impl Db {
         Ok(Db::Postgres(pool))
     }
 
+    /// Applies the embedded migrations. On SQLite they run on a connection of their own (the
+    /// pool's are read-only, and a migration is not a unit of work).
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match self {
-            Db::Sqlite(p, ..) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Sqlite(p, ..) => {
+                let opts = (*p.connect_options()).clone().pragma("query_only", "0");
+                let mut c = opts.connect().await?;
+                SQLITE_MIGRATIONS.run(&mut c).await?;
+                sqlx::Connection::close(c).await?;
+            }
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
     }
 
-    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite (takes the write lock up front, so
-    /// two writers never deadlock upgrading a read lock), plain `BEGIN` on PostgreSQL where the
-    /// rows that must not change are locked with [`for_update!`].
-    pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self {
-            // A plain turn commits what placements left open first: nothing is deferred yet.
-            Db::Sqlite(_, w, _) => Tx::new(TxConn::Sqlite(w.turn(false).await?)),
-            Db::Postgres(p) => Tx::new(TxConn::Postgres(p.begin().await?)),
-        })
-    }
-
-    /// A write transaction for a placement: on SQLite it may share one database transaction with
-    /// other placements (see [`lane`]); its own writes sit in a savepoint. Refusing it takes
-    /// [`Tx::rollback`]; committing may wait for the placements after it. On PostgreSQL it is a
-    /// plain transaction.
-    pub async fn begin_shared(&self) -> StoreResult<Tx> {
+    /// Runs a unit of work in a write transaction and returns its result; the one way to write.
+    ///
+    /// `unit` gets the transaction and `input` (owned by the unit, so it outlives the caller) and
+    /// returns a boxed future: `db.write(input, |tx, input| Box::pin(async move { … }))`. An `Err`
+    /// takes back everything the unit wrote. The unit runs to its end even if the caller is
+    /// dropped meanwhile (a client hung up): only its answer is discarded.
+    ///
+    /// On SQLite the unit runs on the writer thread ([`writer`]), in its own savepoint of a
+    /// transaction it may share with other units; it is answered after the commit. On PostgreSQL
+    /// it runs in a task of its own, in an ordinary transaction, and is run again (up to five
+    /// times) when the database reports a deadlock or serialization failure — so a unit must not
+    /// do anything outside its transaction that cannot be repeated.
+    pub async fn write<I, T, E, F>(&self, input: I, unit: F) -> Result<T, E>
+    where
+        I: Send + Sync + 'static,
+        T: Send + 'static,
+        E: UnitError,
+        F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
+    {
         match self {
             Db::Sqlite(_, w, _) => {
-                let mut turn = w.turn(true).await?;
-                let mut deferred = turn.take_deferred();
-                deferred.push((SAVEPOINT.into(), Vec::new()));
-                Ok(Tx { conn: TxConn::Sqlite(turn), deferred })
+                let (tell, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
+                w.send(sqlite_job(input, unit, Some(tell))).map_err(E::from)?;
+                answer.await.unwrap_or_else(|_| Err(E::from(unfinished())))
             }
-            Db::Postgres(_) => self.begin().await,
+            Db::Postgres(pool) => {
+                let pool = pool.clone();
+                let task = tokio::spawn(async move { run_postgres_unit(&pool, &input, &unit).await });
+                task.await
+                    .unwrap_or_else(|e| Err(E::from(sqlx::Error::Protocol(format!("a unit of work failed: {e}")))))
+            }
+        }
+    }
+
+    /// Sends a unit of work and does not wait for it (releasing what a dropped request held).
+    /// Its failure is logged.
+    pub fn write_detached<I, F>(&self, input: I, unit: F)
+    where
+        I: Send + Sync + 'static,
+        F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, StoreResult<()>> + Send + Sync + 'static,
+    {
+        match self {
+            Db::Sqlite(_, w, _) => {
+                if let Err(e) = w.send(sqlite_job(input, unit, None)) {
+                    tracing::warn!(error = %e, "a detached unit of work was not sent");
+                }
+            }
+            Db::Postgres(pool) => {
+                let pool = pool.clone();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(h) => {
+                        h.spawn(async move {
+                            if let Err(e) = run_postgres_unit(&pool, &input, &unit).await {
+                                tracing::warn!(error = %e, "a detached unit of work failed");
+                            }
+                        });
+                    }
+                    Err(_) => tracing::warn!("a detached unit of work was sent outside a runtime and dropped"),
+                }
+            }
+        }
+    }
+
+    /// Why writes cannot be made now, if they cannot (for `/readyz`): on SQLite the writer has
+    /// stopped, cannot begin or commit, or is stuck; on PostgreSQL the server is unreachable or
+    /// read-only. A small write transaction is tried, for at most `wait`.
+    pub async fn write_trouble(&self, wait: Duration) -> Option<String> {
+        if let Db::Sqlite(_, w, _) = self
+            && let Some(why) = w.trouble(Duration::from_secs(10))
+        {
+            return Some(why);
+        }
+        let probe = self.write((), |tx, _| {
+            Box::pin(async move {
+                let read_only: bool = match tx.is_sqlite() {
+                    true => false,
+                    false => tx.fetch_one("SELECT pg_is_in_recovery()", Vec::new()).await?,
+                };
+                Ok::<_, sqlx::Error>(read_only)
+            })
+        });
+        match tokio::time::timeout(wait, probe).await {
+            Ok(Ok(false)) => None,
+            Ok(Ok(true)) => Some("the database is read-only (a standby)".into()),
+            Ok(Err(e)) => Some(format!("a write transaction failed: {e}")),
+            // Busy with long units but finishing them is not trouble; stuck is.
+            Err(_) => match self {
+                Db::Sqlite(_, w, _) => w.trouble(wait),
+                Db::Postgres(_) => Some(format!("a write transaction did not finish within {} s", wait.as_secs())),
+            },
         }
     }
 
     /// The first column (text) of the one row a read query returns, `None` for NULL. On a SQLite
     /// file this runs on the caller's thread ([`readers`]).
     pub async fn read_text(&self, sql: &str, binds: &[&str]) -> StoreResult<Option<String>> {
-        if let Db::Sqlite(_, _, Some(r)) = self {
+        if let Db::Sqlite(_, _, r) = self {
             return r.text(sql, binds);
         }
         on_db!(self, |c| {
@@ -214,7 +267,7 @@ impl Db {
     /// Refreshes the planner's statistics (after bulk loads; PostgreSQL planned the catalog query
     /// as a multi-second scan on a freshly loaded 100k-product table until analysed).
     pub async fn analyze(&self) -> StoreResult<()> {
-        on_db!(self, |c| sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
+        self.write((), |tx, _| Box::pin(async move { tx.execute("ANALYZE", Vec::new()).await.map(|_| ()) })).await
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
@@ -263,150 +316,95 @@ impl Db {
         }
     }
 
+    /// Closes the pool; on SQLite the writer first runs what is queued and checkpoints the log
+    /// into the database file.
     pub async fn close(&self) {
         if let Db::Sqlite(_, w, _) = self {
-            w.close().await;
+            let w = w.clone();
+            let _ = tokio::task::spawn_blocking(move || w.close()).await;
         }
         on_db!(self, |c| c.close().await)
     }
 }
 
-impl Tx {
-    fn new(conn: TxConn) -> Tx {
-        Tx { conn, deferred: Vec::new() }
-    }
-
-    fn shared(&self) -> bool {
-        matches!(&self.conn, TxConn::Sqlite(turn) if turn.shared)
-    }
-
-    /// Sends the deferred writes, then commits.
-    pub async fn commit(mut self) -> StoreResult<()> {
-        if self.shared() {
-            self.defer("RELEASE placement", Vec::new());
-            if let Some((writer, done)) = self.hand_over(true) {
-                drop(self);
-                return writer.wait(done).await;
+/// A [`writer::Job`] that runs `unit` on the writer's transaction and answers on `tell` (if any)
+/// once the commit's outcome is known.
+fn sqlite_job<I, T, E, F>(input: I, unit: F, tell: Option<tokio::sync::oneshot::Sender<Result<T, E>>>) -> Job
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: UnitError,
+    F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
+{
+    Box::new(move |tx, runtime| {
+        let result = runtime.block_on(unit(tx, &input));
+        let ok = result.is_ok();
+        if let (Err(e), None) = (&result, &tell) {
+            if let Some(e) = e.store_error() {
+                tracing::warn!(error = %e, "a detached unit of work failed");
             }
         }
-        self.commit_now().await
-    }
-
-    /// Takes back a shared placement's writes (its savepoint) and lets the transaction go on for
-    /// the others; a plain transaction is rolled back.
-    pub async fn rollback(mut self) -> StoreResult<()> {
-        if !self.shared() {
-            return match self.conn {
-                TxConn::Postgres(t) => t.rollback().await,
-                // Dropping the turn rolls the transaction back.
-                TxConn::Sqlite(_) => Ok(()),
-            };
+        Ran {
+            ok,
+            answer: Box::new(move |failed: Option<&str>| {
+                let result = match (result, failed) {
+                    (Ok(_), Some(why)) => Err(E::from(sqlx::Error::Protocol(why.to_string()))),
+                    (r, _) => r,
+                };
+                if let Some(tell) = tell {
+                    let _ = tell.send(result);
+                }
+            }),
         }
-        match self.deferred.iter().rposition(|(sql, _)| sql == SAVEPOINT) {
-            // The savepoint was never sent: neither was anything of this placement.
-            Some(at) => self.deferred.truncate(at),
-            None => {
-                self.deferred.clear();
-                self.defer("ROLLBACK TO placement", Vec::new());
-                self.defer("RELEASE placement", Vec::new());
+    })
+}
+
+fn unfinished() -> sqlx::Error {
+    sqlx::Error::Protocol("the unit of work did not finish: it panicked, or no transaction could begin".into())
+}
+
+/// Runs a unit in a PostgreSQL transaction, again after a deadlock or serialization failure.
+async fn run_postgres_unit<I, T, E, F>(pool: &PgPool, input: &I, unit: &F) -> Result<T, E>
+where
+    E: UnitError,
+    F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut tx = Tx { conn: TxConn::Postgres(pool.begin().await?) };
+        let failed = match unit(&mut tx, input).await {
+            Ok(v) => match tx.conn {
+                TxConn::Postgres(t) => match t.commit().await {
+                    Ok(()) => return Ok(v),
+                    Err(e) => E::from(e),
+                },
+                TxConn::Sqlite(_) => unreachable!("a PostgreSQL unit runs on PostgreSQL"),
+            },
+            Err(e) => {
+                if let TxConn::Postgres(t) = tx.conn {
+                    let _ = t.rollback().await;
+                }
+                e
             }
+        };
+        if attempt >= PG_ATTEMPTS || !failed.store_error().is_some_and(is_retryable) {
+            return Err(failed);
         }
-        if self.hand_over(false).is_some() {
-            return Ok(());
-        }
-        self.commit_now().await
+        // Exponential backoff with jitter, so the two that collided do not collide again.
+        let jitter =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+                % 5_000;
+        let wait = Duration::from_micros(2_000u64 << attempt) + Duration::from_micros(u64::from(jitter));
+        tracing::info!(attempt, error = ?failed.store_error(), "retrying a unit of work after a deadlock or serialization failure");
+        tokio::time::sleep(wait).await;
     }
+}
 
-    /// Sends the deferred writes and commits, for every placement sharing the transaction.
-    async fn commit_now(mut self) -> StoreResult<()> {
-        let deferred = std::mem::take(&mut self.deferred);
-        match self.conn {
-            TxConn::Sqlite(turn) => turn.commit(deferred),
-            TxConn::Postgres(mut t) => {
-                run_postgres(&mut t, deferred).await?;
-                t.commit().await
-            }
-        }
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn hand_over(
-        &mut self,
-        wait: bool,
-    ) -> Option<(std::sync::Arc<SqliteWriter>, tokio::sync::oneshot::Receiver<Result<(), String>>)> {
-        match &mut self.conn {
-            TxConn::Sqlite(turn) => turn.hand_over(&mut self.deferred, wait),
-            TxConn::Postgres(_) => None,
-        }
-    }
-
-    /// Queues a write whose outcome the caller does not need to see before the transaction goes
-    /// on: it is sent with the other queued writes just before the next statement of this
-    /// transaction, or at commit. On SQLite the queue runs on the lane's connection without
-    /// leaving the task ([`lane`]); on PostgreSQL statement by statement. A failing deferred write
-    /// fails that next statement (or the commit), and the transaction rolls back.
-    /// `sql` numbers its own parameters from `$1`, and is static text chosen by the caller.
-    pub fn defer(&mut self, sql: impl Into<String>, args: Vec<Cell>) {
-        self.deferred.push((sql.into(), args));
-    }
-
-    /// The connection, once the deferred writes have been sent.
-    pub async fn ready(&mut self) -> StoreResult<&mut TxConn> {
-        self.flush().await?;
-        Ok(&mut self.conn)
-    }
-
-    async fn flush(&mut self) -> StoreResult<()> {
-        if self.deferred.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::take(&mut self.deferred);
-        match &mut self.conn {
-            TxConn::Sqlite(turn) => turn.run(batch),
-            TxConn::Postgres(t) => run_postgres(t, batch).await,
-        }
-    }
-
-    /// Whether this transaction runs on SQLite.
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self.conn, TxConn::Sqlite(_))
-    }
-
-    /// Prepares a transaction that writes hundreds of thousands of rows (imports, seeding). On
-    /// SQLite the page cache is raised to 256 MB for this connection: with the default 2 MB, dirty
-    /// index pages spill to the WAL again and again during one long transaction, which made a
-    /// 1M-row import ten times slower.
-    pub async fn bulk_mode(&mut self) -> StoreResult<()> {
-        if let TxConn::Sqlite(turn) = self.ready().await? {
-            sqlx::query("PRAGMA cache_size = -262144").execute(turn.conn()).await?;
-        }
-        Ok(())
-    }
-
-    /// The next order number. PostgreSQL takes it from a sequence, outside the transaction's
-    /// locks (the counter row's lock serialised placements until commit: p99 582 ms at
-    /// concurrency 16); a placement that rolls back leaves a gap, never a duplicate. On SQLite the
-    /// write lane already serialises writers, so the counter row costs nothing more.
-    pub async fn next_order_number(&mut self) -> StoreResult<i64> {
-        match self.ready().await? {
-            TxConn::Sqlite(..) => self.next_counter("order").await,
-            TxConn::Postgres(t) => {
-                sqlx::query_scalar::<_, i64>("SELECT nextval('order_numbers')").fetch_one(&mut **t).await
-            }
-        }
-    }
-
-    /// Allocates the next value of a named counter (human numbers such as account A-10001).
-    /// Atomic on both backends: the row is updated inside the caller's write transaction.
-    pub async fn next_counter(&mut self, name: &str) -> StoreResult<i64> {
-        const SQL: &str = "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value";
-        match self.ready().await? {
-            TxConn::Sqlite(turn) => {
-                turn.query(SQL, vec![Cell::text(name)], |r| r.get(0))?.pop().ok_or(sqlx::Error::RowNotFound)
-            }
-            TxConn::Postgres(t) => sqlx::query_scalar::<_, i64>(SQL).bind(name).fetch_one(&mut **t).await,
-        }
-    }
+/// Whether PostgreSQL refused a transaction only because of its timing with another one
+/// (deadlock detected, serialization failure): running it again may succeed.
+pub fn is_retryable(err: &sqlx::Error) -> bool {
+    err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "40P01" || c == "40001")
 }
 
 /// The (key, expression) fields of a plain column list such as `"p.id, p.sku"`, for
@@ -511,6 +509,78 @@ pub enum Cell {
     NullInt,
 }
 
+/// The arguments of a statement, `$1`, `$2`, … in order: `args![id, name, now]`.
+#[macro_export]
+macro_rules! args {
+    ($($e:expr),* $(,)?) => { vec![$($crate::store::Cell::from($e)),*] };
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<&String> for Cell {
+    fn from(s: &String) -> Cell {
+        Cell::Text(s.clone())
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Cell {
+        Cell::Int(n)
+    }
+}
+
+impl From<&i64> for Cell {
+    fn from(n: &i64) -> Cell {
+        Cell::Int(*n)
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(b: bool) -> Cell {
+        Cell::Bool(b)
+    }
+}
+
+impl From<Option<&str>> for Cell {
+    fn from(s: Option<&str>) -> Cell {
+        s.map(Cell::text).unwrap_or(Cell::NullText)
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(s: Option<String>) -> Cell {
+        s.map(Cell::Text).unwrap_or(Cell::NullText)
+    }
+}
+
+impl From<&Option<String>> for Cell {
+    fn from(s: &Option<String>) -> Cell {
+        s.as_deref().map(Cell::text).unwrap_or(Cell::NullText)
+    }
+}
+
+impl From<Option<&String>> for Cell {
+    fn from(s: Option<&String>) -> Cell {
+        s.map(|s| Cell::text(s)).unwrap_or(Cell::NullText)
+    }
+}
+
+impl From<Option<i64>> for Cell {
+    fn from(n: Option<i64>) -> Cell {
+        n.map(Cell::Int).unwrap_or(Cell::NullInt)
+    }
+}
+
 impl Cell {
     pub fn text(s: &str) -> Cell {
         Cell::Text(s.to_string())
@@ -522,8 +592,8 @@ impl Cell {
 }
 
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
-/// transaction — for seeding and imports, where one statement per row is far too slow.
-/// `table` and `columns` are static identifiers chosen by the caller, never input.
+/// transaction — for seeding, imports and an order's lines, where one statement per row is far
+/// too slow. `table` and `columns` are static identifiers chosen by the caller, never input.
 pub async fn bulk_insert(
     tx: &mut Tx,
     table: &'static str,
@@ -544,19 +614,9 @@ pub async fn bulk_insert_with(
 ) -> StoreResult<u64> {
     let mut affected = 0;
     for (sql, args) in insert_statements(table, columns, rows, suffix) {
-        affected += on_tx!(tx, |c| bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        affected += tx.execute(&sql, args).await?;
     }
     Ok(affected)
-}
-
-/// [`bulk_insert`] as writes deferred to the transaction's next round trip ([`Tx::defer`]).
-pub fn defer_insert(tx: &mut Tx, table: &'static str, columns: &[&'static str], rows: &[Vec<Cell>]) {
-    for (sql, args) in insert_statements(table, columns, rows, "") {
-        tx.defer(sql, args);
-    }
 }
 
 /// Multi-row `INSERT … VALUES (…), (…)` statements for `rows`, with their arguments.
@@ -617,12 +677,4 @@ where
         };
     }
     q
-}
-
-/// Sends queued statements to PostgreSQL, one after another.
-async fn run_postgres(t: &mut Transaction<'static, Postgres>, batch: Vec<(String, Vec<Cell>)>) -> StoreResult<()> {
-    for (statement, cells) in batch {
-        bind_cells(sqlx::query(sqlx::AssertSqlSafe(statement)), cells).execute(&mut **t).await?;
-    }
-    Ok(())
 }

@@ -1,10 +1,10 @@
 //! Orders — one table for every channel — with their lines, stock allocations, status timeline and
 //! revisions. Reservation lives here too: it is part of writing an order.
 
-use super::{Cell, Db, StoreResult, Tx, TxConn, bind_cells, defer_insert, new_id};
-use crate::{for_update, on_db, on_tx};
+use super::{Cell, Db, StoreResult, Tx, bind_cells, bulk_insert, new_id};
+use crate::{args, on_db};
 
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct OrderRow {
     pub id: String,
     pub number: String,
@@ -32,7 +32,7 @@ pub struct OrderRow {
 
 const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at";
 
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct OrderLineRow {
     pub line_no: i64,
     pub product_id: String,
@@ -79,7 +79,7 @@ pub struct RevisionRow {
     pub diff_json: String,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct AllocationRow {
     pub product_id: String,
     pub warehouse_id: String,
@@ -87,7 +87,7 @@ pub struct AllocationRow {
 }
 
 /// A stock row locked for allocation, with its warehouse's position in the allocation order.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct LockedStock {
     pub product_id: String,
     pub warehouse_id: String,
@@ -96,61 +96,47 @@ pub struct LockedStock {
     pub warehouse_sort: i64,
 }
 
-/// Reads (and on PostgreSQL locks, in key order so two placements never deadlock) the stock rows
-/// of some products. SQLite needs no row lock: the write transaction holds the database.
+/// Reads and locks the stock rows of some products, in one global order (product id, then
+/// warehouse): two transactions that lock overlapping products then never wait for each other
+/// crosswise. An amendment locks its old and new products in one call, before it changes any.
 pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<LockedStock>> {
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ph: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
-    let base = format!(
+    let mut ids = product_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let ph: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
         "SELECT s.product_id, s.warehouse_id, s.on_hand, s.reserved, w.sort AS warehouse_sort
          FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id
          WHERE s.product_id IN ({}) ORDER BY s.product_id, s.warehouse_id",
         ph.join(", ")
     );
-    match tx.ready().await? {
-        TxConn::Sqlite(turn) => {
-            let ids = product_ids.iter().map(|id| Cell::text(id)).collect();
-            turn.query(&base, ids, |r| {
-                Ok(LockedStock {
-                    product_id: r.get(0)?,
-                    warehouse_id: r.get(1)?,
-                    on_hand: r.get(2)?,
-                    reserved: r.get(3)?,
-                    warehouse_sort: r.get(4)?,
-                })
-            })
-        }
-        TxConn::Postgres(t) => {
-            let mut q = sqlx::query_as::<_, LockedStock>(sqlx::AssertSqlSafe(format!("{base} FOR UPDATE OF s")));
-            for id in product_ids {
-                q = q.bind(id);
-            }
-            q.fetch_all(&mut **t).await
-        }
-    }
+    let sql = if tx.is_sqlite() { sql } else { format!("{sql} FOR UPDATE OF s") };
+    tx.fetch_all(&sql, ids.into_iter().map(Cell::Text).collect()).await
 }
 
-/// Queues the reservation of stock for many (product, warehouse, quantity) allocations (deferred:
-/// see [`Tx::defer`]). The caller planned them from rows locked in this transaction
-/// ([`lock_stock`]); the table's `CHECK (reserved <= on_hand)` still guards them: an allocation
-/// larger than what is available fails the transaction instead of overselling.
-pub fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64) {
+/// Reserves stock for many (product, warehouse, quantity) allocations. The caller planned them
+/// from rows locked in this transaction ([`lock_stock`]); the table's `CHECK (reserved <=
+/// on_hand)` still guards them: an allocation larger than what is available fails the unit
+/// instead of overselling.
+pub async fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64) -> StoreResult<()> {
     if allocations.is_empty() {
-        return;
+        return Ok(());
     }
     if tx.is_sqlite() {
-        // One statement per row by primary key: they run on the lane's connection without a
-        // round trip each, and cost less than the one-statement form below (which SQLite runs as
-        // a scan of the listed products with a subquery per row).
+        // One statement per row by primary key: no round trips on the writer's thread, and
+        // cheaper than the one-statement form below (which SQLite runs as a scan of the listed
+        // products with a subquery per row).
         for (p, w, q) in allocations {
-            tx.defer(
+            tx.execute(
                 "UPDATE stock_levels SET reserved = reserved + $1, updated_at = $2 WHERE product_id = $3 AND warehouse_id = $4",
-                vec![Cell::Int(*q), Cell::Int(now), Cell::text(p), Cell::text(w)],
-            );
+                args![*q, now, p, w],
+            )
+            .await?;
         }
-        return;
+        return Ok(());
     }
     let values: Vec<String> = (0..allocations.len())
         .map(|i| format!("(${}, ${}, CAST(${} AS BIGINT))", 3 * i + 2, 3 * i + 3, 3 * i + 4))
@@ -171,7 +157,8 @@ pub fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], now: i64
     for (p, w, q) in allocations {
         args.extend([Cell::text(p), Cell::text(w), Cell::Int(*q)]);
     }
-    tx.defer(sql, args);
+    tx.execute(&sql, args).await?;
+    Ok(())
 }
 
 /// What becomes of the stock an order holds.
@@ -185,14 +172,12 @@ pub enum Settle {
 
 /// Settles everything an order holds and forgets its allocations.
 pub async fn settle_allocations(tx: &mut Tx, order_id: &str, how: Settle, now: i64) -> StoreResult<()> {
-    let rows = on_tx!(tx, |c| {
-        sqlx::query_as::<_, AllocationRow>(
-        "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id"
-    )
-    .bind(order_id)
-    .fetch_all(c)
-    .await
-    })?;
+    let rows: Vec<AllocationRow> = tx
+        .fetch_all(
+            "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id",
+            args![order_id],
+        )
+        .await?;
     let sql = match how {
         Settle::Release => {
             "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2"
@@ -203,43 +188,27 @@ pub async fn settle_allocations(tx: &mut Tx, order_id: &str, how: Settle, now: i
         }
     };
     for a in rows {
-        on_tx!(tx, |c| sqlx::query(sql)
-            .bind(&a.product_id)
-            .bind(&a.warehouse_id)
-            .bind(a.quantity)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        tx.execute(sql, args![a.product_id, a.warehouse_id, a.quantity, now]).await?;
     }
-    on_tx!(tx, |c| sqlx::query("DELETE FROM order_allocations WHERE order_id = $1")
-        .bind(order_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("DELETE FROM order_allocations WHERE order_id = $1", args![order_id]).await?;
     if how == Settle::Release {
-        on_tx!(tx, |c| sqlx::query("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1")
-            .bind(order_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        tx.execute("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1", args![order_id]).await?;
     }
     Ok(())
 }
 
-/// Queues the order's allocations (deferred: see [`Tx::defer`]).
+/// Writes the order's allocations.
 pub async fn insert_allocations(tx: &mut Tx, order_id: &str, rows: &[(String, String, i64)]) -> StoreResult<()> {
     let cells: Vec<Vec<Cell>> = rows
         .iter()
         .map(|(p, w, q)| vec![Cell::Text(order_id.into()), Cell::Text(p.clone()), Cell::Text(w.clone()), Cell::Int(*q)])
         .collect();
-    defer_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells);
-    Ok(())
+    bulk_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells).await
 }
 
-/// Queues the order's row (deferred: see [`Tx::defer`]).
+/// Writes the order's row.
 pub async fn insert(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
-    tx.defer(
+    tx.execute(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
              ship_to_id, ship_to_text, po_number, requested_date, notes, terms_days, subtotal, line_count, backordered, reasons,
              revision, version, placed_at, updated_at)
@@ -268,51 +237,47 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
             Cell::Int(o.placed_at),
             Cell::Int(o.updated_at),
         ],
-    );
+    )
+    .await?;
     Ok(())
 }
 
 /// Writes the header fields an amendment or a status change may touch, if the version still
 /// matches. Returns false when someone else changed the order first.
 pub async fn update_header(tx: &mut Tx, o: &OrderRow, expected_version: i64) -> StoreResult<bool> {
-    let n = on_tx!(tx, |c| {
-        sqlx::query(
-        "UPDATE orders SET status = $3, ship_to_id = $4, ship_to_text = $5, po_number = $6, requested_date = $7, notes = $8,
-             subtotal = $9, line_count = $10, backordered = $11, reasons = $12, revision = $13, version = $14, updated_at = $15
-         WHERE id = $1 AND version = $2"
-    )
-    .bind(&o.id)
-    .bind(expected_version)
-    .bind(&o.status)
-    .bind(&o.ship_to_id)
-    .bind(&o.ship_to_text)
-    .bind(&o.po_number)
-    .bind(&o.requested_date)
-    .bind(&o.notes)
-    .bind(o.subtotal)
-    .bind(o.line_count)
-    .bind(o.backordered)
-    .bind(&o.reasons)
-    .bind(o.revision)
-    .bind(o.version)
-    .bind(o.updated_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    let n = tx
+        .execute(
+            "UPDATE orders SET status = $3, ship_to_id = $4, ship_to_text = $5, po_number = $6, requested_date = $7, notes = $8,
+                 subtotal = $9, line_count = $10, backordered = $11, reasons = $12, revision = $13, version = $14, updated_at = $15
+             WHERE id = $1 AND version = $2",
+            args![
+                &o.id,
+                expected_version,
+                &o.status,
+                &o.ship_to_id,
+                &o.ship_to_text,
+                &o.po_number,
+                &o.requested_date,
+                &o.notes,
+                o.subtotal,
+                o.line_count,
+                o.backordered,
+                &o.reasons,
+                o.revision,
+                o.version,
+                o.updated_at
+            ],
+        )
+        .await?;
     Ok(n == 1)
 }
 
 pub async fn replace_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
-        .bind(order_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("DELETE FROM order_lines WHERE order_id = $1", args![order_id]).await?;
     insert_lines(tx, order_id, lines).await
 }
 
-/// Queues the lines of a new order (deferred: see [`Tx::defer`]).
+/// Writes the lines of an order.
 pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -> StoreResult<()> {
     let cells: Vec<Vec<Cell>> = lines
         .iter()
@@ -335,7 +300,7 @@ pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -
             ]
         })
         .collect();
-    defer_insert(
+    bulk_insert(
         tx,
         "order_lines",
         &[
@@ -355,8 +320,8 @@ pub async fn insert_lines(tx: &mut Tx, order_id: &str, lines: &[OrderLineRow]) -
             "backordered_qty",
         ],
         &cells,
-    );
-    Ok(())
+    )
+    .await
 }
 
 pub struct NewEvent<'a> {
@@ -367,9 +332,9 @@ pub struct NewEvent<'a> {
     pub note: &'a str,
 }
 
-/// Queues an event of the order's timeline (deferred: see [`Tx::defer`]).
+/// Appends an event to the order's timeline.
 pub async fn add_event(tx: &mut Tx, order_id: &str, e: &NewEvent<'_>, now: i64) -> StoreResult<()> {
-    tx.defer(
+    tx.execute(
         "INSERT INTO order_events (id, order_id, at, status, actor_user_id, actor_name, channel, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         vec![
@@ -382,7 +347,8 @@ pub async fn add_event(tx: &mut Tx, order_id: &str, e: &NewEvent<'_>, now: i64) 
             Cell::text(e.channel),
             Cell::text(e.note),
         ],
-    );
+    )
+    .await?;
     Ok(())
 }
 
@@ -395,20 +361,12 @@ pub async fn add_revision(
     diff_json: &str,
     now: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO order_revisions (order_id, revision, at, actor_user_id, actor_name, reason, diff_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![order_id, revision, now, actor.0, actor.1, reason, diff_json],
     )
-    .bind(order_id)
-    .bind(revision)
-    .bind(now)
-    .bind(actor.0)
-    .bind(actor.1)
-    .bind(reason)
-    .bind(diff_json)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -423,11 +381,8 @@ pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<OrderRow>> {
 
 /// The order row, locked for a change (amend, cancel, confirm).
 pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<OrderRow>> {
-    for_update!(
-        tx,
-        |c, sql| "SELECT o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at FROM orders o WHERE o.id = $1",
-        sqlx::query_as::<_, OrderRow>(sql).bind(id).fetch_optional(c).await
-    )
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1");
+    Ok(tx.lock(&sql, args![id]).await?.into_iter().next())
 }
 
 pub async fn lines(db: &Db, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
@@ -477,16 +432,13 @@ pub async fn lines_of_orders(
 }
 
 pub async fn lines_tx(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
-    on_tx!(tx, |c| {
-        sqlx::query_as::<_, OrderLineRow>(
+    tx.fetch_all(
         "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
                 reserved_qty, backordered_qty
-         FROM order_lines WHERE order_id = $1 ORDER BY line_no"
+         FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+        args![order_id],
     )
-    .bind(order_id)
-    .fetch_all(c)
     .await
-    })
 }
 
 pub async fn events(db: &Db, order_id: &str) -> StoreResult<Vec<OrderEventRow>> {

@@ -3,7 +3,7 @@
 use super::{Db, StoreResult, Tx};
 use crate::domain::money::Money;
 use crate::domain::pricing::{PriceSource, SourceKind, Tier};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 use std::collections::HashMap;
 use time::Date;
 
@@ -26,21 +26,12 @@ pub struct NewPriceList<'a> {
 }
 
 pub async fn insert_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO price_lists (id, code, name, is_base, priority, valid_from, valid_to, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        args![l.id, l.code, l.name, l.is_base, l.priority, l.valid_from, l.valid_to, now],
     )
-    .bind(l.id)
-    .bind(l.code)
-    .bind(l.name)
-    .bind(l.is_base)
-    .bind(l.priority)
-    .bind(l.valid_from)
-    .bind(l.valid_to)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -51,16 +42,11 @@ pub async fn assign_price_list(
     account_id: Option<&str>,
     group_id: Option<&str>,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO price_list_assignments (id, price_list_id, account_id, group_id) VALUES ($1, $2, $3, $4)"
+    tx.execute(
+        "INSERT INTO price_list_assignments (id, price_list_id, account_id, group_id) VALUES ($1, $2, $3, $4)",
+        args![id, list_id, account_id, group_id],
     )
-    .bind(id)
-    .bind(list_id)
-    .bind(account_id)
-    .bind(group_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -72,17 +58,12 @@ pub async fn set_list_price(
     min_qty: i64,
     price: Money,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO price_list_items (price_list_id, product_id, min_qty, unit_price) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (price_list_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price"
+         ON CONFLICT (price_list_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price",
+        args![list_id, product_id, min_qty, price.raw()],
     )
-    .bind(list_id)
-    .bind(product_id)
-    .bind(min_qty)
-    .bind(price.raw())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -102,20 +83,12 @@ pub struct NewContract<'a> {
 }
 
 pub async fn insert_contract(tx: &mut Tx, k: &NewContract<'_>, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO contracts (id, number, account_id, name, valid_from, valid_to, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        args![k.id, k.number, k.account_id, k.name, k.valid_from, k.valid_to, now],
     )
-    .bind(k.id)
-    .bind(k.number)
-    .bind(k.account_id)
-    .bind(k.name)
-    .bind(k.valid_from)
-    .bind(k.valid_to)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -126,17 +99,12 @@ pub async fn set_contract_price(
     min_qty: i64,
     price: Money,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO contract_prices (contract_id, product_id, min_qty, unit_price) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (contract_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price"
+         ON CONFLICT (contract_id, product_id, min_qty) DO UPDATE SET unit_price = excluded.unit_price",
+        args![contract_id, product_id, min_qty, price.raw()],
     )
-    .bind(contract_id)
-    .bind(product_id)
-    .bind(min_qty)
-    .bind(price.raw())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -277,17 +245,11 @@ pub async fn update_contract_header(
     valid_to: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE contracts SET name = $2, valid_from = $3, valid_to = $4, updated_at = $5 WHERE id = $1"
+    tx.execute(
+        "UPDATE contracts SET name = $2, valid_from = $3, valid_to = $4, updated_at = $5 WHERE id = $1",
+        args![id, name, valid_from, valid_to, now],
     )
-    .bind(id)
-    .bind(name)
-    .bind(valid_from)
-    .bind(valid_to)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -373,18 +335,11 @@ pub async fn for_each_list_price<E: From<sqlx::Error>>(
 }
 
 pub async fn update_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE price_lists SET name = $2, priority = $3, valid_from = $4, valid_to = $5, updated_at = $6 WHERE id = $1"
+    tx.execute(
+        "UPDATE price_lists SET name = $2, priority = $3, valid_from = $4, valid_to = $5, updated_at = $6 WHERE id = $1",
+        args![l.id, l.name, l.priority, l.valid_from, l.valid_to, now],
     )
-    .bind(l.id)
-    .bind(l.name)
-    .bind(l.priority)
-    .bind(l.valid_from)
-    .bind(l.valid_to)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -395,11 +350,7 @@ pub async fn replace_assignments(
     accounts: &[String],
     groups: &[String],
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM price_list_assignments WHERE price_list_id = $1")
-        .bind(list_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("DELETE FROM price_list_assignments WHERE price_list_id = $1", args![list_id]).await?;
     for a in accounts {
         assign_price_list(tx, &super::new_id(), list_id, Some(a), None).await?;
     }
@@ -473,10 +424,7 @@ pub async fn replace_prices(tx: &mut Tx, owner: PriceOwner<'_>, items: &[(String
         PriceOwner::Contract(id) => ("contract_prices", "contract_id", id),
     };
     let select = format!("SELECT product_id, min_qty, unit_price FROM {table} WHERE {key} = $1");
-    let mut stored = on_tx!(tx, |c| sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(select.clone()))
-        .bind(id)
-        .fetch_all(c)
-        .await)?;
+    let mut stored = tx.fetch_all::<(String, i64, i64)>(&select, args![id]).await?;
     let mut wanted: Vec<(String, i64, i64)> = items.iter().map(|(p, q, m)| (p.clone(), *q, m.raw())).collect();
     stored.sort();
     wanted.sort();
@@ -484,11 +432,7 @@ pub async fn replace_prices(tx: &mut Tx, owner: PriceOwner<'_>, items: &[(String
         return Ok(false);
     }
     let delete = format!("DELETE FROM {table} WHERE {key} = $1");
-    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(delete.clone()))
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute(&delete, args![id]).await?;
     let rows: Vec<Vec<super::Cell>> = wanted
         .into_iter()
         .map(|(p, q, m)| {
@@ -601,13 +545,9 @@ pub async fn prices_page(
 
 /// Removes one tier of a list's price.
 pub async fn delete_list_price(tx: &mut Tx, list_id: &str, product_id: &str, min_qty: i64) -> StoreResult<u64> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM price_list_items WHERE price_list_id = $1 AND product_id = $2 AND min_qty = $3"
+    tx.execute(
+        "DELETE FROM price_list_items WHERE price_list_id = $1 AND product_id = $2 AND min_qty = $3",
+        args![list_id, product_id, min_qty],
     )
-    .bind(list_id)
-    .bind(product_id)
-    .bind(min_qty)
-    .execute(c)
     .await
-    .map(|r| r.rows_affected()))
 }

@@ -2,7 +2,7 @@
 
 use super::{Cell, Db, StoreResult, Tx, bulk_insert};
 use crate::domain::catalog::{BackorderPolicy, QuantityRules};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct ProductRow {
@@ -107,18 +107,11 @@ pub async fn insert_category(
     sort: i64,
     now: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO categories (id, parent_id, name, path, sort, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    tx.execute(
+        "INSERT INTO categories (id, parent_id, name, path, sort, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        args![id, parent_id, name, path, sort, now],
     )
-    .bind(id)
-    .bind(parent_id)
-    .bind(name)
-    .bind(path)
-    .bind(sort)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -155,23 +148,20 @@ pub fn category_nodes(rows: &[CategoryRow]) -> Vec<crate::domain::categories::Ca
 /// PostgreSQL two concurrent changes (which each check sibling names against the tree they read)
 /// queue on its row lock instead of both passing. SQLite's write transactions are serial anyway.
 pub async fn lock_category_tree(tx: &mut Tx) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO counters (name, value) VALUES ('category_tree', 1)
-         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1"
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+        args![],
     )
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// Every category, read inside a write transaction (after [`lock_category_tree`]), in display order.
 pub async fn categories_for_update(tx: &mut Tx) -> StoreResult<Vec<CategoryRow>> {
-    let rows = on_tx!(tx, |c| sqlx::query_as::<_, CategoryRow>(
-        "SELECT id, parent_id, name, path, sort FROM categories ORDER BY path"
-    )
-    .fetch_all(c)
-    .await)?;
+    let rows = tx
+        .fetch_all::<CategoryRow>("SELECT id, parent_id, name, path, sort FROM categories ORDER BY path", args![])
+        .await?;
     Ok(in_tree_order(rows))
 }
 
@@ -188,14 +178,11 @@ pub async fn category_product_counts(db: &Db) -> StoreResult<std::collections::H
 
 /// What is directly inside a category: (products, subcategories).
 pub async fn category_contents(tx: &mut Tx, id: &str) -> StoreResult<(i64, i64)> {
-    on_tx!(tx, |c| {
-        sqlx::query_as::<_, (i64, i64)>(
-        "SELECT (SELECT COUNT(*) FROM products WHERE category_id = $1), (SELECT COUNT(*) FROM categories WHERE parent_id = $1)"
+    tx.fetch_one::<(i64, i64)>(
+        "SELECT (SELECT COUNT(*) FROM products WHERE category_id = $1), (SELECT COUNT(*) FROM categories WHERE parent_id = $1)",
+        args![id],
     )
-    .bind(id)
-    .fetch_one(c)
     .await
-    })
 }
 
 /// Sets a category's own fields; its path (and its descendants') with [`set_category_paths`].
@@ -206,43 +193,30 @@ pub async fn update_category(
     name: &str,
     sort: i64,
 ) -> StoreResult<u64> {
-    on_tx!(tx, |c| sqlx::query("UPDATE categories SET parent_id = $2, name = $3, sort = $4 WHERE id = $1")
-        .bind(id)
-        .bind(parent_id)
-        .bind(name)
-        .bind(sort)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
+    tx.execute(
+        "UPDATE categories SET parent_id = $2, name = $3, sort = $4 WHERE id = $1",
+        args![id, parent_id, name, sort],
+    )
+    .await
 }
 
 /// Rewrites materialised paths: (category id, new path).
 pub async fn set_category_paths(tx: &mut Tx, paths: &[(String, String)]) -> StoreResult<()> {
     for (id, path) in paths {
-        on_tx!(tx, |c| sqlx::query("UPDATE categories SET path = $2 WHERE id = $1")
-            .bind(id)
-            .bind(path)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        tx.execute("UPDATE categories SET path = $2 WHERE id = $1", args![id, path]).await?;
     }
     Ok(())
 }
 
 /// Deletes an (empty) category and the catalog rules that named it; returns how many rules went.
 pub async fn delete_category(tx: &mut Tx, id: &str) -> StoreResult<u64> {
-    let rules = on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM catalog_rules WHERE rule IN ('include_category', 'exclude_category') AND target_id = $1"
-    )
-    .bind(id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    on_tx!(tx, |c| sqlx::query("DELETE FROM categories WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let rules = tx
+        .execute(
+            "DELETE FROM catalog_rules WHERE rule IN ('include_category', 'exclude_category') AND target_id = $1",
+            args![id],
+        )
+        .await?;
+    tx.execute("DELETE FROM categories WHERE id = $1", args![id]).await?;
     Ok(rules)
 }
 
@@ -259,9 +233,9 @@ pub async fn category_rules(db: &Db, id: &str) -> StoreResult<Vec<(String, Strin
 
 /// Inserts or updates a product by SKU; returns its id.
 pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreResult<String> {
-    let id = on_tx!(tx, |c| {
-        sqlx::query_scalar::<_, String>(
-        "INSERT INTO products (id, sku, name, description, category_id, uom, pack_size, min_qty, multiple_qty, max_qty, image_url,
+    let id = tx
+        .fetch_one::<String>(
+            "INSERT INTO products (id, sku, name, description, category_id, uom, pack_size, min_qty, multiple_qty, max_qty, image_url,
                                regulated_class, active, backorder_policy, external_id, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)
          ON CONFLICT (sku) DO UPDATE SET name = excluded.name, description = excluded.description, category_id = excluded.category_id,
@@ -269,47 +243,34 @@ pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreR
              max_qty = excluded.max_qty, image_url = excluded.image_url, regulated_class = excluded.regulated_class,
              active = excluded.active, backorder_policy = excluded.backorder_policy, external_id = excluded.external_id,
              version = products.version + 1, updated_at = excluded.updated_at
-         RETURNING id"
-    )
-    .bind(id)
-    .bind(&p.sku)
-    .bind(&p.name)
-    .bind(&p.description)
-    .bind(&p.category_id)
-    .bind(&p.uom)
-    .bind(p.pack_size)
-    .bind(p.rules.min)
-    .bind(p.rules.multiple)
-    .bind(p.rules.max)
-    .bind(&p.image_url)
-    .bind(&p.regulated_class)
-    .bind(p.active)
-    .bind(p.backorder.as_str())
-    .bind(&p.external_id)
-    .bind(now)
-    .fetch_one(c)
-    .await
-    })?;
-    on_tx!(tx, |c| sqlx::query("DELETE FROM product_attributes WHERE product_id = $1")
-        .bind(&id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    on_tx!(tx, |c| sqlx::query("DELETE FROM product_terms WHERE product_id = $1")
-        .bind(&id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+         RETURNING id",
+            args![
+                id,
+                &p.sku,
+                &p.name,
+                &p.description,
+                &p.category_id,
+                &p.uom,
+                p.pack_size,
+                p.rules.min,
+                p.rules.multiple,
+                p.rules.max,
+                &p.image_url,
+                &p.regulated_class,
+                p.active,
+                p.backorder.as_str(),
+                &p.external_id,
+                now
+            ],
+        )
+        .await?;
+    tx.execute("DELETE FROM product_attributes WHERE product_id = $1", args![&id]).await?;
+    tx.execute("DELETE FROM product_terms WHERE product_id = $1", args![&id]).await?;
     let rows: Vec<Vec<Cell>> = p.terms().into_iter().map(|t| vec![Cell::Text(t), Cell::Text(id.clone())]).collect();
     bulk_insert(tx, "product_terms", &["term", "product_id"], &rows).await?;
     for (k, v) in &p.attributes {
-        on_tx!(tx, |c| sqlx::query("INSERT INTO product_attributes (product_id, key, value) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(k)
-            .bind(v)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        tx.execute("INSERT INTO product_attributes (product_id, key, value) VALUES ($1, $2, $3)", args![&id, k, v])
+            .await?;
     }
     Ok(id)
 }
@@ -319,12 +280,11 @@ pub async fn get_by_sku(db: &Db, sku: &str) -> StoreResult<Option<ProductRow>> {
     on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone())).bind(sku).fetch_optional(c).await)
 }
 
-/// The product with this SKU as this transaction sees it, locked until it ends (on PostgreSQL; a
-/// SQLite write transaction already holds the database's write lock).
+/// The product with this SKU as this transaction sees it, locked until it ends (on PostgreSQL; on
+/// SQLite the writer's transaction already holds the database's write lock).
 pub async fn lock_by_sku(tx: &mut Tx, sku: &str) -> StoreResult<Option<ProductRow>> {
-    let lock = if tx.is_sqlite() { "" } else { " FOR UPDATE" };
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku = $1{lock}");
-    on_tx!(tx, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql)).bind(sku).fetch_optional(c).await)
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku = $1");
+    tx.lock::<ProductRow>(&sql, args![sku]).await.map(|v| v.into_iter().next())
 }
 
 pub async fn attributes(db: &Db, product_id: &str) -> StoreResult<Vec<(String, String)>> {
@@ -505,30 +465,20 @@ pub async fn insert_catalog(
     is_default: bool,
     now: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO catalogs (id, name, includes_all, is_default, created_at) VALUES ($1, $2, $3, $4, $5)"
+    tx.execute(
+        "INSERT INTO catalogs (id, name, includes_all, is_default, created_at) VALUES ($1, $2, $3, $4, $5)",
+        args![id, name, includes_all, is_default, now],
     )
-    .bind(id)
-    .bind(name)
-    .bind(includes_all)
-    .bind(is_default)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 pub async fn add_catalog_rule(tx: &mut Tx, catalog_id: &str, rule: &str, target_id: &str) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO catalog_rules (catalog_id, rule, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    tx.execute(
+        "INSERT INTO catalog_rules (catalog_id, rule, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        args![catalog_id, rule, target_id],
     )
-    .bind(catalog_id)
-    .bind(rule)
-    .bind(target_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -539,16 +489,11 @@ pub async fn assign_catalog(
     account_id: Option<&str>,
     group_id: Option<&str>,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO catalog_assignments (id, catalog_id, account_id, group_id) VALUES ($1, $2, $3, $4)"
+    tx.execute(
+        "INSERT INTO catalog_assignments (id, catalog_id, account_id, group_id) VALUES ($1, $2, $3, $4)",
+        args![id, catalog_id, account_id, group_id],
     )
-    .bind(id)
-    .bind(catalog_id)
-    .bind(account_id)
-    .bind(group_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -637,11 +582,7 @@ async fn rebuild_membership(tx: &mut Tx, only: Only<'_>) -> StoreResult<()> {
     ];
     let value = only.value();
     for sql in steps {
-        on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&value)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        tx.execute(&sql, args![&value]).await?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use super::Cell;
 use super::StoreResult;
-use super::lane::{query_on, to_sqlx};
+use super::sqlite::{open_reader, query_on};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -25,28 +25,13 @@ pub struct SyncReaders {
 const KEEP: usize = 8;
 
 impl SyncReaders {
-    /// Readers for the database file at `path`; `None` for an in-memory database (another
-    /// connection could not see it).
-    pub(super) fn for_file(path: &std::path::Path) -> Option<SyncReaders> {
-        let name = path.to_string_lossy();
-        if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
-            return None;
-        }
-        Some(SyncReaders { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) })
+    /// Readers for the database file at `path`.
+    pub(super) fn new(path: PathBuf) -> SyncReaders {
+        SyncReaders { path, idle: Mutex::new(Vec::new()) }
     }
 
     fn open(&self) -> StoreResult<rusqlite::Connection> {
-        use rusqlite::OpenFlags;
-        let c = rusqlite::Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(to_sqlx)?;
-        // As the pool's connections (see `Db::connect`); `query_only`: these never write.
-        c.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA query_only = 1;").map_err(to_sqlx)?;
-        c.busy_timeout(super::lane::BUSY_TIMEOUT).map_err(to_sqlx)?;
-        c.set_prepared_statement_cache_capacity(64);
-        Ok(c)
+        open_reader(&self.path)
     }
 
     /// The first column of the one row `sql` returns (`None` for NULL or no row).

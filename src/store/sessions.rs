@@ -2,7 +2,7 @@
 //! of the database does not hand out live sessions.
 
 use super::{Db, StoreResult, Tx};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 
 /// A session joined with its user: everything a request needs, in one query.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -34,22 +34,12 @@ pub struct NewSession<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, s: &NewSession<'_>) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
+    tx.execute(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
-        )
-        .bind(s.id_hash)
-        .bind(s.user_id)
-        .bind(s.csrf_token)
-        .bind(s.now)
-        .bind(s.expires_at)
-        .bind(s.ip)
-        .bind(s.user_agent)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
+        args![s.id_hash, s.user_id, s.csrf_token, s.now, s.expires_at, s.ip, s.user_agent],
+    )
+    .await?;
     Ok(())
 }
 
@@ -69,53 +59,51 @@ pub async fn load(db: &Db, id_hash: &str) -> StoreResult<Option<SessionWithUser>
 
 /// Records activity (for the idle time-out). Callers throttle this to once a minute per session.
 pub async fn touch(db: &Db, id_hash: &str, now: i64) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
-        .bind(id_hash)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    let input = (id_hash.to_string(), now);
+    db.write(input, |tx, (id_hash, now)| {
+        Box::pin(async move {
+            tx.execute("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", args![id_hash, *now]).await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    db.write(id_hash.to_string(), |tx, id_hash| {
+        Box::pin(async move {
+            tx.execute("DELETE FROM sessions WHERE id_hash = $1", args![id_hash]).await?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Ends every session of a user except `keep` (the one changing its own password).
 pub async fn delete_for_user(tx: &mut Tx, user_id: &str, keep: Option<&str>) -> StoreResult<u64> {
-    let r = on_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(user_id)
-        .bind(keep.unwrap_or(""))
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(r)
+    tx.execute("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2", args![user_id, keep.unwrap_or("")]).await
 }
 
 /// Removes sessions past their absolute expiry or idle for longer than `idle_secs`.
 pub async fn purge_expired(db: &Db, now: i64, idle_secs: i64) -> StoreResult<u64> {
-    let r = on_db!(db, |c| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-        .bind(now)
-        .bind(now - idle_secs)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(r)
+    db.write((now, now - idle_secs), |tx, (now, idle_before)| {
+        Box::pin(async move {
+            tx.execute("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2", args![*now, *idle_before])
+                .await
+        })
+    })
+    .await
 }
 
 /// Enters (or with `None` leaves) "acting for an account" mode for a staff session.
 pub async fn set_acting(db: &Db, id_hash: &str, account_id: Option<&str>) -> StoreResult<()> {
-    on_db!(db, |c| sqlx::query("UPDATE sessions SET acting_account_id = $2 WHERE id_hash = $1")
-        .bind(id_hash)
-        .bind(account_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    let input = (id_hash.to_string(), account_id.map(str::to_string));
+    db.write(input, |tx, (id_hash, account_id)| {
+        Box::pin(async move {
+            tx.execute("UPDATE sessions SET acting_account_id = $2 WHERE id_hash = $1", args![id_hash, account_id])
+                .await?;
+            Ok(())
+        })
+    })
+    .await
 }

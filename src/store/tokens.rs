@@ -1,9 +1,9 @@
 //! One-time tokens for invitations and password resets. Only the SHA-256 of a token is stored.
 
 use super::{StoreResult, Tx};
-use crate::on_tx;
+use crate::args;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct TokenRow {
     pub token_hash: String,
     pub user_id: String,
@@ -22,50 +22,40 @@ pub async fn insert(
     now: i64,
     expires_at: i64,
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    tx.execute(
         "INSERT INTO user_tokens (token_hash, user_id, purpose, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)"
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        args![token_hash, user_id, purpose, created_by, now, expires_at],
     )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(purpose)
-    .bind(created_by)
-    .bind(now)
-    .bind(expires_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
 /// Reads a token inside the transaction that will consume it.
 pub async fn get_for_update(tx: &mut Tx, token_hash: &str) -> StoreResult<Option<TokenRow>> {
-    crate::for_update!(
-        tx,
-        |c, sql| "SELECT token_hash, user_id, purpose, created_at, expires_at, used_at FROM user_tokens WHERE token_hash = $1",
-        sqlx::query_as::<_, TokenRow>(sql).bind(token_hash).fetch_optional(c).await
-    )
+    let rows = tx
+        .lock::<TokenRow>(
+            "SELECT token_hash, user_id, purpose, created_at, expires_at, used_at FROM user_tokens WHERE token_hash = $1",
+            args![token_hash],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// Marks a token used; false if it was already used (a concurrent second use loses).
 pub async fn mark_used(tx: &mut Tx, token_hash: &str, now: i64) -> StoreResult<bool> {
-    let r =
-        on_tx!(tx, |c| sqlx::query("UPDATE user_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-            .bind(token_hash)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+    let r = tx
+        .execute(
+            "UPDATE user_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+            args![token_hash, now],
+        )
+        .await?;
     Ok(r == 1)
 }
 
 /// Voids a user's other unused tokens (a new invitation or reset replaces the older links).
 pub async fn void_unused(tx: &mut Tx, user_id: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL", args![user_id, now])
+        .await?;
     Ok(())
 }

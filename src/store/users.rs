@@ -2,9 +2,9 @@
 
 use super::{Db, StoreResult, Tx};
 use crate::domain::auth::{BuyerRole, Principal, StaffRole};
-use crate::{on_db, on_tx};
+use crate::{args, on_db};
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct UserRow {
     pub id: String,
     pub email: String,
@@ -76,24 +76,23 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query(
+    tx.execute(
         "INSERT INTO users (id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10)",
+        args![
+            u.id,
+            u.email,
+            u.name,
+            u.phone,
+            u.kind,
+            u.roles,
+            u.account_id,
+            u.password_hash,
+            u.now,
+            u.password_hash.map(|_| u.now),
+        ],
     )
-    .bind(u.id)
-    .bind(u.email)
-    .bind(u.name)
-    .bind(u.phone)
-    .bind(u.kind)
-    .bind(u.roles)
-    .bind(u.account_id)
-    .bind(u.password_hash)
-    .bind(u.now)
-    .bind(u.password_hash.map(|_| u.now))
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
@@ -107,11 +106,13 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Option<UserRow>> {
 
 /// Reads a user inside a write transaction, locking the row on PostgreSQL.
 pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<UserRow>> {
-    crate::for_update!(
-        tx,
-        |c, sql| "SELECT id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at, last_sign_in_at FROM users WHERE id = $1",
-        sqlx::query_as::<_, UserRow>(sql).bind(id).fetch_optional(c).await
-    )
+    let rows = tx
+        .lock::<UserRow>(
+            "SELECT id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at, last_sign_in_at FROM users WHERE id = $1",
+            args![id],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// All seller staff, by name.
@@ -136,70 +137,40 @@ pub async fn list_for_account(db: &Db, account_id: &str) -> StoreResult<Vec<User
 }
 
 pub async fn count_active_managers(tx: &mut Tx, account_id: &str) -> StoreResult<i64> {
-    on_tx!(tx, |c| {
-        sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active = TRUE"
+    tx.fetch_one::<i64>(
+        "SELECT COUNT(*) FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active = TRUE",
+        args![account_id],
     )
-    .bind(account_id)
-    .fetch_one(c)
     .await
-    })
 }
 
 pub async fn set_roles(tx: &mut Tx, id: &str, roles: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(roles)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE users SET roles = $2, updated_at = $3 WHERE id = $1", args![id, roles, now]).await?;
     Ok(())
 }
 
 pub async fn set_profile(tx: &mut Tx, id: &str, name: &str, phone: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE users SET name = $2, phone = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(name)
-        .bind(phone)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE users SET name = $2, phone = $3, updated_at = $4 WHERE id = $1", args![id, name, phone, now])
+        .await?;
     Ok(())
 }
 
 pub async fn set_active(tx: &mut Tx, id: &str, active: bool, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(active)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1", args![id, active, now]).await?;
     Ok(())
 }
 
 pub async fn set_password_hash(tx: &mut Tx, id: &str, hash: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| {
-        sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(hash)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-    })?;
+    tx.execute(
+        "UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1",
+        args![id, hash, now],
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn mark_signed_in(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    tx.execute("UPDATE users SET last_sign_in_at = $2 WHERE id = $1", args![id, now]).await?;
     Ok(())
 }
 

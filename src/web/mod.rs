@@ -38,6 +38,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
+        // This process's heartbeat: an Idempotency-Key it holds is abandoned once it stops.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(crate::store::idempotency::heartbeat(db.clone()));
+        }
         AppState {
             db,
             config: Arc::new(config),

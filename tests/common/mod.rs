@@ -12,7 +12,7 @@ use portico::config::Config;
 use portico::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use portico::domain::auth::{BuyerRole, StaffRole};
 use portico::domain::money::Money;
-use portico::store::{Db, accounts, new_id, users};
+use portico::store::{Db, StoreResult, Tx, Unit, accounts, new_id, users};
 use portico::{AppState, build_router};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -105,6 +105,21 @@ impl Drop for DbPlace {
     }
 }
 
+/// Runs `f` as one unit of work on the database's writer (test fixtures): `f` moves in what it
+/// needs and runs once (a test unit is not retried on PostgreSQL deadlocks).
+pub async fn write<T, F>(db: &Db, f: F) -> T
+where
+    T: Send + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> Unit<'t, StoreResult<T>> + Send + 'static,
+{
+    db.write(std::sync::Mutex::new(Some(f)), |tx, f| {
+        let f = f.lock().unwrap().take().expect("a test unit runs once");
+        f(tx)
+    })
+    .await
+    .expect("test unit of work")
+}
+
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
@@ -164,24 +179,25 @@ impl TestApp {
         account_id: Option<&str>,
     ) -> users::UserRow {
         let id = new_id();
-        let mut tx = self.db().begin().await.unwrap();
-        users::insert(
-            &mut tx,
-            &users::NewUser {
-                id: &id,
-                email,
-                name,
-                phone: "",
-                kind,
-                roles,
-                account_id,
-                password_hash: Some(password_hash()),
-                now: self.now(),
-            },
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let (email, name, kind, roles) = (email.to_string(), name.to_string(), kind.to_string(), roles.to_string());
+        let (account_id, now, uid) = (account_id.map(str::to_string), self.now(), id.clone());
+        write(self.db(), move |tx| {
+            Box::pin(async move {
+                let new = users::NewUser {
+                    id: &uid,
+                    email: &email,
+                    name: &name,
+                    phone: "",
+                    kind: &kind,
+                    roles: &roles,
+                    account_id: account_id.as_deref(),
+                    password_hash: Some(password_hash()),
+                    now,
+                };
+                users::insert(tx, &new).await
+            })
+        })
+        .await;
         users::get(self.db(), &id).await.unwrap().unwrap()
     }
 
@@ -200,11 +216,15 @@ impl TestApp {
             phone: String::new(),
             bill_to: address(),
         };
-        let mut tx = self.db().begin().await.unwrap();
-        let number = format!("A-{}", tx.next_counter("account").await.unwrap());
-        accounts::insert(&mut tx, &id, &number, &draft, self.now()).await.unwrap();
-        accounts::insert_ship_to(&mut tx, &new_id(), &id, "Main", &address(), true, self.now()).await.unwrap();
-        tx.commit().await.unwrap();
+        let (aid, now) = (id.clone(), self.now());
+        write(self.db(), move |tx| {
+            Box::pin(async move {
+                let number = format!("A-{}", tx.next_counter("account").await?);
+                accounts::insert(tx, &aid, &number, &draft, now).await?;
+                accounts::insert_ship_to(tx, &new_id(), &aid, "Main", &address(), true, now).await
+            })
+        })
+        .await;
         id
     }
 
