@@ -2,7 +2,7 @@
 //!
 //! The driver runs each connection on a thread of its own: a query is a hand-over to that thread
 //! and back, two context switches and a wait for a runtime worker to pick the task up again. A
-//! placement made about ten such reads before it queued for the write lane, and under load most
+//! placement made about ten such reads before it sent its unit to the writer, and under load most
 //! of the server's time went to switching threads rather than to SQLite. Reads that return one
 //! value (the JSON documents of [`super::Db::json_rows`], a joined id list) run here instead,
 //! through rusqlite on connections kept for the purpose: at most one per thread that is reading at
