@@ -11,15 +11,18 @@
 #   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
 #   RESEED=1 bench/run.sh …  # start from a fresh dataset
 #   ONLY=orders bench/run.sh … # only order placement and quick order (ONLY=catalog: only the rest)
+#   PORTICO_BIN=/path/to/portico bench/run.sh … # measure that binary (e.g. an earlier commit's
+#                            # release build, for before/after figures in one session); it skips
+#                            # the build and the in-process timing of this tree
 # The orders part ends with benches/quick_order.rs: parse + price + validate of the same 500-line
 # paste, and a 500-line quote, timed in-process (the server time the targets speak of).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:-sqlite}"
 DURATION="${DURATION:-15s}"
-BIN=target/release/portico
+BIN="${PORTICO_BIN:-target/release/portico}"
 command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
-cargo build --release --quiet
+[ -n "${PORTICO_BIN:-}" ] || cargo build --release --quiet
 
 case "$BACKEND" in
   sqlite)
@@ -138,7 +141,7 @@ ADDED=$(curl -s -H "$COOKIE" -H "Origin: $BASE" -H "Content-Type: application/x-
 echo "--- quick order, 500 pasted lines ($ADDED), one client: wrk -t1 -c1 -d$DURATION"
 wrk -t1 -c1 -d"$DURATION" --latency -H "$COOKIE" -s "$QLUA" "$BASE/portal/quick-order" | grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx'
 fi
-if part orders; then
+if part orders && [ -z "${PORTICO_BIN:-}" ]; then
 echo "--- server time without HTTP or rendering (cargo bench --bench quick_order)"
 PORTICO_BENCH_URL="$URL" cargo bench --quiet --bench quick_order 2>/dev/null | grep -E 'p50|priced'
 fi

@@ -325,3 +325,46 @@ async fn readiness_fails_while_writes_cannot_be_made() {
     }
     assert_eq!(status, 200, "ready again once the lock is free");
 }
+
+/// Every quantity has a bound: a line of more than 1,000,000 units is refused naming the line and
+/// the reason, on a backorderable product too (it once took every unit in stock); an amendment
+/// keeps the 1,000-line limit a placement has.
+#[tokio::test]
+async fn quantities_and_line_counts_are_bounded_in_every_channel() {
+    let app = TestApp::new().await;
+    let account = catalog(&app, 4, 100).await;
+    let token = api_token(&app).await;
+    let port = serve(&app).await;
+    for qty in [1_000_000_000_000i64, 1_000_001, i64::MAX] {
+        // SKU-000 allows backorders.
+        let body = json!({ "account": account, "lines": [{ "sku": "SKU-000", "quantity": qty }] }).to_string();
+        let (status, answer) = http(port, &order_request(port, &token, &format!("big-{qty}"), &body)).await;
+        assert_eq!(status, 422, "{qty}: {answer}");
+        assert!(answer.contains("quantity_too_large") && answer.contains("1,000,000"), "{answer}");
+    }
+    // Two lines of the same product add up, and the sum is bounded too.
+    let body = json!({ "account": account, "lines": [{ "sku": "SKU-000", "quantity": 600_000 }, { "sku": "SKU-000", "quantity": 600_000 }] }).to_string();
+    let (status, answer) = http(port, &order_request(port, &token, "sum", &body)).await;
+    assert_eq!((status, answer.contains("quantity_too_large")), (422, true), "{answer}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_levels").await, 0);
+    // The largest line allowed is placed (backordered beyond stock).
+    let body = json!({ "account": account, "lines": [{ "sku": "SKU-000", "quantity": 1_000_000 }] }).to_string();
+    let (status, answer) = http(port, &order_request(port, &token, "max", &body)).await;
+    assert_eq!(status, 201, "{answer}");
+
+    let desk = app.staff("Dora Desk", &[StaffRole::CustomerService]).await;
+    let p = desk.principal().unwrap();
+    let actor = Actor::web(&p);
+    let order: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let id = order["id"].as_str().unwrap().to_string();
+    let current = orders::get_order(app.db(), &actor, &id).await.unwrap();
+    let a = Amendment {
+        expected_version: current.version,
+        lines: (0..1_001).map(|_| LineInput::sku("SKU-001", 1)).collect(),
+        header: OrderHeader::default(),
+        reason: "too many".into(),
+    };
+    let err = orders::amend_order(app.db(), app.now(), &actor, &id, &a).await.unwrap_err();
+    assert!(format!("{err:?}").contains("too_many_lines"), "{err:?}");
+}

@@ -71,15 +71,26 @@ pub struct QuantityRules {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QuantityProblem {
     NotPositive,
-    BelowMinimum { min: i64 },
-    NotMultiple { multiple: i64, lower: i64, upper: i64 },
-    AboveMaximum { max: i64 },
+    /// Above [`MAX_LINE_QUANTITY`], whatever the product's own rules.
+    TooLarge,
+    BelowMinimum {
+        min: i64,
+    },
+    NotMultiple {
+        multiple: i64,
+        lower: i64,
+        upper: i64,
+    },
+    AboveMaximum {
+        max: i64,
+    },
 }
 
 impl fmt::Display for QuantityProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             QuantityProblem::NotPositive => write!(f, "quantity must be at least 1"),
+            QuantityProblem::TooLarge => write!(f, "a line holds at most 1,000,000 units"),
             QuantityProblem::BelowMinimum { min } => write!(f, "minimum order quantity is {min}"),
             QuantityProblem::NotMultiple { multiple, lower, upper } => {
                 if *lower > 0 {
@@ -98,6 +109,7 @@ impl QuantityProblem {
     pub fn code(&self) -> &'static str {
         match self {
             QuantityProblem::NotPositive => "quantity",
+            QuantityProblem::TooLarge => "quantity_too_large",
             QuantityProblem::BelowMinimum { .. } => "below_minimum",
             QuantityProblem::NotMultiple { .. } => "not_multiple",
             QuantityProblem::AboveMaximum { .. } => "above_maximum",
@@ -111,10 +123,18 @@ impl Default for QuantityRules {
     }
 }
 
+/// The most units one order, cart or list line may hold, for every product: a bound on what any
+/// channel can ask for, so a typo or a hostile client cannot reserve every unit in stock or
+/// overflow a total (a 1,000,000,000,000-unit line was once placed).
+pub const MAX_LINE_QUANTITY: i64 = 1_000_000;
+
 impl QuantityRules {
     pub fn check(&self, qty: i64) -> Result<(), QuantityProblem> {
         if qty < 1 {
             return Err(QuantityProblem::NotPositive);
+        }
+        if qty > MAX_LINE_QUANTITY {
+            return Err(QuantityProblem::TooLarge);
         }
         if qty < self.min {
             return Err(QuantityProblem::BelowMinimum { min: self.min });

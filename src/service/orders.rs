@@ -730,6 +730,14 @@ pub async fn amend_order(
     if a.lines.is_empty() {
         return Err(ServiceError::invalid("lines", "An order needs at least one line; cancel it instead."));
     }
+    if a.lines.len() > MAX_LINES {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(
+            0,
+            "",
+            "too_many_lines",
+            format!("An order may have at most {MAX_LINES} lines."),
+        )]));
+    }
     let account = accounts::get(db, &current.account_id).await?.ok_or(ServiceError::NotFound)?;
     let (ship_to_id, ship_to_text) = check_header(db, now, &account, &a.header).await?;
     let eval = evaluate(db, now, &account.id, &a.lines).await?;

@@ -177,6 +177,12 @@ impl Db {
     {
         match self {
             Db::Sqlite(_, w, _) => {
+                if writer::on_writer_thread() {
+                    // It would queue behind the unit that sent it, which waits for it: forever.
+                    return Err(E::from(sqlx::Error::Protocol(
+                        "a unit of work cannot send another; pass the Tx to the code that writes".into(),
+                    )));
+                }
                 let (tell, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
                 w.send(sqlite_job(input, unit, Some(tell))).map_err(E::from)?;
                 answer.await.unwrap_or_else(|_| Err(E::from(unfinished())))

@@ -59,6 +59,16 @@ struct Health {
     failing: Mutex<Option<String>>,
 }
 
+thread_local! {
+    /// Set on the writer thread: a unit that sent another unit would wait for itself forever.
+    static ON_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this is the writer thread (a unit of work is running here).
+pub(super) fn on_writer_thread() -> bool {
+    ON_WRITER.with(|w| w.get())
+}
+
 /// The handle to the writer thread (shared by every clone of the `Db`).
 #[derive(Debug)]
 pub struct Writer {
@@ -82,6 +92,7 @@ impl Writer {
             std::thread::Builder::new()
                 .name("portico-writer".into())
                 .spawn(move || {
+                    ON_WRITER.with(|w| w.set(true));
                     let runtime = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
