@@ -1,9 +1,11 @@
 //! Portico: a self-hosted B2B customer portal and unified order management system.
 //!
-//! Layers (DESIGN.md §2): `web` (pages) → `service` (use cases) → `domain` (pure rules) and
-//! `store` (SQL, SQLite or PostgreSQL).
+//! Layers (DESIGN.md §2): `web` (pages) and `api` (JSON) → `service` (use cases) → `domain` (pure
+//! rules) and `store` (SQL, SQLite or PostgreSQL); `app` holds the state and the router that mounts
+//! `web` and `api`, which never import each other.
 
 pub mod api;
+pub mod app;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -12,9 +14,9 @@ pub mod service;
 pub mod store;
 pub mod web;
 
+pub use app::{AppState, build_router};
 pub use config::Config;
 pub use store::Db;
-pub use web::{AppState, build_router};
 
 /// Opens the database, applies migrations and returns the application state.
 pub async fn open(config: Config) -> Result<AppState, store::ConnectError> {

@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics (request counts and latencies by
 //! route, kept in process: each node exposes its own).
 
-use crate::web::AppState;
+use crate::app::AppState;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};

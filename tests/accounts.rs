@@ -284,3 +284,69 @@ async fn account_lists_page_by_key() {
     // LIKE wildcards in a search are literal.
     assert!(c.get("/rep?q=%25").await.body.contains("No account matches"));
 }
+
+/// The session's account and the account's audit actions about acting, oldest first.
+async fn acting_history(app: &TestApp, account: &str) -> Vec<(String, Option<String>, Option<String>)> {
+    let mut rows = audit::for_object(app.db(), "account", account, 50).await.unwrap();
+    rows.retain(|a| a.action.starts_with("session."));
+    rows.reverse();
+    rows.into_iter().map(|a| (a.action, a.actor_user_id, a.on_behalf_of_account_id)).collect()
+}
+
+#[tokio::test]
+async fn acting_for_an_account_is_audited_and_a_rep_acts_only_within_their_book() {
+    let app = TestApp::new().await;
+    let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
+    let finance = app.staff("Fin Ance", &[StaffRole::Finance]).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let own = app.account("Alpha Clinic", Some(&rep.id)).await;
+    let other = app.account("Beta Labs", None).await;
+    let buyer = app.buyer(&own, "Ann Buyer", BuyerRole::Manager).await;
+    let acting_sessions = "SELECT COUNT(*) FROM sessions WHERE acting_account_id IS NOT NULL";
+    let acting_audits = "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'session.acting%'";
+
+    // Outside the rep's book, the account does not exist for them: 404, and nothing is written.
+    let mut c = app.signed_in(&rep.email).await;
+    assert_eq!(c.post(&format!("/accounts/{other}/act"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.post("/accounts/no-such-account/act", &[]).await.status, StatusCode::NOT_FOUND);
+    // A buyer acts for no one; finance sees every account but may not order for it.
+    let mut b = app.signed_in(&buyer.email).await;
+    assert_eq!(b.post(&format!("/accounts/{own}/act"), &[]).await.status, StatusCode::NOT_FOUND);
+    let mut f = app.signed_in(&finance.email).await;
+    assert_eq!(f.post(&format!("/accounts/{own}/act"), &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count(acting_sessions).await, 0);
+    assert_eq!(app.count(acting_audits).await, 0);
+
+    // Within the book: the session acts for the account, and the account's history says who.
+    let r = c.post(&format!("/accounts/{own}/act"), &[]).await;
+    assert_eq!(r.location(), "/portal/catalog");
+    assert!(c.get("/portal/catalog").await.body.contains("Acting for <strong>Alpha Clinic</strong>"));
+    assert_eq!(app.count(acting_sessions).await, 1);
+    let started = ("session.acting_started".to_string(), Some(rep.id.clone()), Some(own.clone()));
+    assert_eq!(acting_history(&app, &own).await, vec![started.clone()]);
+    let row = &audit::for_object(app.db(), "account", &own, 1).await.unwrap()[0];
+    assert!(row.after_json.as_deref().unwrap_or("").contains(&own), "{row:?}");
+    // Acting again for the same account changes nothing.
+    c.post(&format!("/accounts/{own}/act"), &[]).await;
+    assert_eq!(app.count(acting_audits).await, 1);
+
+    // Leaving goes back to the account, audited; leaving again writes nothing.
+    let r = c.post("/act/exit", &[]).await;
+    assert_eq!(r.location(), format!("/accounts/{own}?notice=acting_ended"));
+    let ended = ("session.acting_ended".to_string(), Some(rep.id.clone()), Some(own.clone()));
+    assert_eq!(acting_history(&app, &own).await, vec![started, ended]);
+    assert_eq!(app.count(acting_sessions).await, 0);
+    assert_eq!(c.post("/act/exit", &[]).await.location(), "/");
+    assert_eq!(app.count(acting_audits).await, 2);
+
+    // Switching straight to another account ends the first one, each on its own account.
+    let mut a = app.signed_in(&admin.email).await;
+    a.post(&format!("/accounts/{own}/act"), &[]).await;
+    a.post(&format!("/accounts/{other}/act"), &[]).await;
+    let own_actions: Vec<String> = acting_history(&app, &own).await.into_iter().map(|h| h.0).collect();
+    assert_eq!(own_actions[2..], ["session.acting_started", "session.acting_ended"]);
+    let other_history = acting_history(&app, &other).await;
+    assert_eq!(other_history, vec![("session.acting_started".into(), Some(admin.id.clone()), Some(other.clone()))]);
+    // The account page shows it in the history.
+    assert!(a.get(&format!("/accounts/{other}")).await.body.contains("session.acting_started"));
+}

@@ -269,7 +269,7 @@ async fn batch_quotes_price_each_account_its_own_way() {
     assert_eq!(l[0]["explanation"]["text"], "Your contract price — contract C-77, valid to 31 Dec 2099");
     assert_eq!(l[0]["explanation"]["list_price"], "10.00");
     assert_eq!(l[1]["unit_price"], "7.25", "the contract beats the list's volume break");
-    assert_eq!(l[2]["error"]["code"], "quantity");
+    assert_eq!(l[2]["error"]["code"], "below_minimum");
     assert!(l[2]["error"]["reason"].as_str().unwrap().contains("minimum order quantity is 10"));
     assert_eq!(l[3]["unit_price"], "0.0125");
     assert_eq!(l[3]["line_total"], "0.38", "0.375 rounds half away from zero");

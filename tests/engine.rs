@@ -201,7 +201,7 @@ async fn clients_that_hang_up_mid_order_never_wedge_writes_or_strand_keys() {
     assert_eq!(in_flight, 0, "no key stays in flight once the cut-off requests are gone");
 
     // The write path is free: readiness says so and new orders go through at once.
-    let (status, body) = http(port, &format!("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
+    let (status, body) = http(port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert_eq!(status, 200, "{body}");
     let mut rng = Rng(999);
     let body = lines_body(&account, &mut rng, 10);

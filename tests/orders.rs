@@ -357,7 +357,8 @@ async fn reservation_follows_warehouse_order_backorders_when_allowed_and_refuses
     .unwrap_err();
     let ServiceError::Blocked(issues) = err else { panic!("{err}") };
     let codes: Vec<&str> = issues.iter().map(|i| i.code).collect();
-    assert_eq!(codes, vec!["not_multiple", "unknown_sku", "quantity"], "{issues:?}");
+    assert_eq!(codes, vec!["out_of_stock", "not_multiple", "unknown_sku", "quantity"], "{issues:?}");
+    assert!(issues[0].message.contains("only 50 available"), "{}", issues[0].message);
     let err =
         orders::place_order(app.db(), now, &actor, &req(&f.a, &[("GLV-1", 51)]), None, |o, _| (201, o.id.clone()))
             .await
@@ -573,10 +574,15 @@ async fn quick_order_adds_valid_lines_and_keeps_bad_ones_with_reasons() {
     assert!(cart.contains("value=\"10\"") && cart.contains("ONE-1"), "merged GLV-1 5 + 5");
     // 500 lines in one paste.
     let text: String =
-        (0..500).map(|i| if i % 2 == 0 { "GLV-1 1\n".to_string() } else { format!("MISSING-{i} 1\n") }).collect();
+        (0..500).map(|i| if i % 2 == 0 { "BO-1 1\n".to_string() } else { format!("MISSING-{i} 1\n") }).collect();
     let r = c.post("/portal/quick-order", &[("lines", &text)]).await;
     assert!(r.body.contains("1 line added"), "500 lines merge to one valid line");
     assert_eq!(r.body.matches("There is no product with SKU").count(), 250);
+    // More than the stock of a product that cannot be backordered is refused with the reason an
+    // order would give, and kept to fix.
+    let r = c.post("/portal/quick-order", &[("lines", "GLV-1 101")]).await;
+    assert!(r.body.contains("GLV-1: only 100 available; it cannot be backordered."), "{}", r.body);
+    assert!(!r.body.contains("1 line added"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -736,4 +742,126 @@ async fn writes_in_a_unit_are_seen_by_its_later_reads_and_a_failing_one_keeps_no
     .await;
     assert!(matches!(placed, Ok(Placement::Placed { .. })), "{placed:?}");
     assert_eq!(stock(&app, "ONE-1").await, (100, 42));
+}
+
+#[tokio::test]
+async fn the_cart_and_checkout_show_what_ships_now_and_what_is_backordered() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    let eta = portico::service::catalog::today(now) + time::Duration::days(10);
+    let iso = pricing::format_iso(eta);
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let bo: String = tx.fetch_one("SELECT id FROM products WHERE sku = 'BO-1'", Vec::new()).await?;
+            let chi: String = tx.fetch_one("SELECT id FROM warehouses WHERE code = 'CHI'", Vec::new()).await?;
+            inventory::set_incoming(tx, &bo, &chi, 50, Some(&iso), now).await
+        })
+    })
+    .await;
+    let mut c = app.signed_in(&f.buyer_a.email).await;
+    c.post("/portal/cart/add", &[("sku", "GLV-1"), ("quantity", "3")]).await;
+    c.post("/portal/cart/add", &[("sku", "BO-1"), ("quantity", "5")]).await;
+    let expected = format!("Backordered: 3, expected {}", portico::domain::pricing::format_date(eta));
+    for page in ["/portal/cart", "/portal/checkout"] {
+        let body = c.get(page).await.body;
+        assert!(body.contains("Ships now: all"), "{page}: GLV-1 ships in full\n{body}");
+        assert!(body.contains("Ships now: 2"), "{page}: BO-1 has 2 in stock\n{body}");
+        assert!(body.contains(&expected), "{page}: the rest waits for the incoming stock\n{body}");
+    }
+    // More than there is of a product that cannot be backordered: the cart keeps the line (to fix
+    // it there) with the reason an order would give, and the checkout cannot place it.
+    let r = c.post("/portal/cart/set", &[("sku", "GLV-1"), ("quantity", "150")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cart = c.get("/portal/cart").await.body;
+    assert!(cart.contains("data-sku=\"GLV-1\" data-issue=\"out_of_stock\""), "{cart}");
+    assert!(cart.contains("not counting 1 line that cannot be ordered"), "{cart}");
+    assert!(cart.contains("GLV-1: only 100 available; it cannot be backordered."), "{cart}");
+    let checkout = c.get("/portal/checkout").await.body;
+    assert!(checkout.contains("GLV-1: only 100 available; it cannot be backordered."), "{checkout}");
+    assert!(checkout.contains("id=\"place-order\" disabled"), "{checkout}");
+}
+
+#[tokio::test]
+async fn quote_cart_and_placement_give_the_same_reasons() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    let p = buyer(&f.buyer_a, &f.a);
+    let actor = Actor::web(&p);
+    let asked = [("BOX-10", 15), ("NOPE-1", 1), ("GLV-1", 0), ("ONE-1", 1_000_001)];
+    let quoted = portico::service::catalog::quote(
+        app.db(),
+        now,
+        &actor,
+        &f.a,
+        &asked.iter().map(|(s, q)| (s.to_string(), *q)).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let from_quote: Vec<(&str, String)> = quoted
+        .iter()
+        .map(|l| match &l.outcome {
+            portico::service::catalog::QuoteOutcome::Refused { code, reason } => (*code, reason.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let Err(ServiceError::Blocked(placed)) =
+        orders::place_order(app.db(), now, &actor, &req(&f.a, &asked), None, |o, _| (201, o.id.clone())).await
+    else {
+        panic!("refused")
+    };
+    let from_placement: Vec<(&str, String)> = placed.iter().map(|i| (i.code, i.message.clone())).collect();
+    assert_eq!(from_quote, from_placement);
+    let codes: Vec<&str> = from_quote.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, vec!["not_multiple", "unknown_sku", "quantity", "quantity_too_large"]);
+    let lines: Vec<LineInput> = asked.iter().map(|(s, q)| LineInput::sku(s, *q)).collect();
+    let (added, _) = portico::service::carts::add_to_cart(app.db(), now, &actor, &f.a, &lines).await.unwrap();
+    let from_cart: Vec<(&str, String)> = added.issues.iter().map(|i| (i.code, i.message.clone())).collect();
+    assert_eq!(from_cart, from_placement);
+    // A quote keeps the price of a line that could not ship, and says why an order would be refused.
+    let short = portico::service::catalog::quote(app.db(), now, &actor, &f.a, &[("ONE-1".into(), 101)]).await.unwrap();
+    assert!(matches!(short[0].outcome, portico::service::catalog::QuoteOutcome::Priced { .. }));
+    let blocked = short[0].blocked_by.as_ref().unwrap();
+    assert_eq!(
+        (blocked.code, blocked.message.as_str()),
+        ("out_of_stock", "ONE-1: only 100 available; it cannot be backordered.")
+    );
+    assert_eq!(short[0].stock.as_ref().map(|s| (s.ships_now, s.short)), Some((100, 1)));
+}
+
+#[tokio::test]
+async fn an_amendment_counts_the_stock_its_order_holds() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    let p = buyer(&f.buyer_a, &f.a);
+    let Placement::Placed { order, .. } =
+        orders::place_order(app.db(), now, &Actor::web(&p), &req(&f.a, &[("ONE-1", 100)]), None, |o, _| {
+            (201, o.id.clone())
+        })
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(stock(&app, "ONE-1").await, (100, 100));
+    let desk = staff(&f.desk, &[StaffRole::CustomerService]);
+    let amend = |qty: i64, version: i64| orders::Amendment {
+        expected_version: version,
+        lines: vec![LineInput::sku("ONE-1", qty), LineInput::sku("GLV-1", 1)],
+        header: OrderHeader::default(),
+        reason: "Customer called".into(),
+    };
+    // All the stock is this order's own: it may keep it (and add a line).
+    orders::amend_order(app.db(), now, &Actor::web(&desk), &order.number, &amend(100, 1)).await.unwrap();
+    assert_eq!(stock(&app, "ONE-1").await, (100, 100));
+    // One more than exists is refused with the usual reason.
+    let Err(ServiceError::Blocked(issues)) =
+        orders::amend_order(app.db(), now, &Actor::web(&desk), &order.number, &amend(101, 2)).await
+    else {
+        panic!()
+    };
+    assert_eq!(issues[0].code, "out_of_stock");
+    assert_eq!(issues[0].message, "ONE-1: only 100 available; it cannot be backordered.");
 }

@@ -212,3 +212,136 @@ async fn two_nodes_never_oversell() {
     assert_eq!(app.count("SELECT COUNT(*) FROM stock_levels WHERE reserved > on_hand OR on_hand < 0").await, 0);
     assert_eq!(app.count("SELECT COUNT(DISTINCT number) FROM orders").await, 100);
 }
+
+/// An API call over plain HTTP/1.1 with any method: (status, body).
+async fn api_call(port: u16, method: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    Ok((head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), body.to_string()))
+}
+
+/// The catalog cache is correct on every node: node A serves a buyer's catalog page from its
+/// in-process cache; a contract price, a product's name and its stock changed through node B show
+/// on node A's very next page (each change bumps the catalog version in its own transaction, or,
+/// for stock, is read fresh).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_committed_on_one_node_is_never_served_stale_by_another() {
+    use portico::domain::auth::{BuyerRole, Principal, Scope};
+    use portico::domain::money::Money;
+    use portico::store::products::{self, ProductInput};
+    use portico::store::{inventory, new_id, pricing};
+    let app = TestApp::new().await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let account = app.account("Alpha Clinic", None).await;
+    let buyer = app.buyer(&account, "Ann Buyer", BuyerRole::Buyer).await;
+    let number: String = {
+        let a = portico::service::accounts::get_account(
+            app.db(),
+            &portico::service::Actor::web(&Principal::staff(
+                admin.id.clone(),
+                admin.name.clone(),
+                admin.email.clone(),
+                vec![StaffRole::Admin],
+            )),
+            &account,
+        )
+        .await
+        .unwrap();
+        a.number
+    };
+    let now = app.now();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let product = products::upsert(tx, &new_id(), &ProductInput::new("GLV-1", "Nitrile Gloves"), now).await?;
+            let base = new_id();
+            let list = pricing::NewPriceList {
+                id: &base,
+                code: "BASE",
+                name: "List",
+                is_base: true,
+                priority: 1000,
+                valid_from: None,
+                valid_to: None,
+            };
+            pricing::insert_price_list(tx, &list, now).await?;
+            pricing::set_list_price(tx, &base, &product, 1, Money::parse("12.34").unwrap()).await?;
+            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            products::rebuild_catalog_membership(tx).await?;
+            let w = new_id();
+            inventory::insert_warehouse(tx, &w, "CHI", "Chicago", 0, now).await?;
+            let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+            inventory::adjust_on_hand(tx, &product, &w, 7, &why, now).await?;
+            Ok(())
+        })
+    })
+    .await;
+    let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
+    let token = portico::service::api_tokens::create(
+        app.db(),
+        now,
+        &portico::service::Actor::web(&p),
+        "ERP",
+        &[Scope::PricingWrite, Scope::CatalogWrite, Scope::StockWrite],
+    )
+    .await
+    .unwrap()
+    .1;
+    let (a, b) = (start(&app.url).await, start(&app.url).await);
+
+    // The buyer signs in on node A and looks at the catalog twice (the second from the cache).
+    let (_, head, body) = http(a.port, "GET", "/login", "", "").await.unwrap();
+    let pre = cookie(&head, "portico_csrf").unwrap();
+    let form = serde_urlencoded::to_string([
+        ("_csrf", meta_csrf(&body).as_str()),
+        ("email", buyer.email.as_str()),
+        ("password", PASSWORD),
+    ])
+    .unwrap();
+    let (status, head, _) = http(a.port, "POST", "/login", &format!("portico_csrf={pre}"), &form).await.unwrap();
+    assert_eq!(status, 303);
+    let session = format!("portico_session={}", cookie(&head, "portico_session").unwrap());
+    for _ in 0..2 {
+        let (status, _, body) = http(a.port, "GET", "/portal/catalog", &session, "").await.unwrap();
+        assert_eq!(status, 200);
+        assert!(body.contains(r#"<span class="price">$12.34</span>"#), "{body}");
+        assert!(body.contains("Nitrile Gloves") && body.contains("Low: 7 left"), "{body}");
+    }
+
+    // A contract price, set through node B, shows on node A's next page.
+    let doc = format!(
+        r#"{{"account":"{number}","name":"Deal","valid_to":"2099-12-31","prices":[{{"sku":"GLV-1","unit_price":"9.87"}}]}}"#
+    );
+    let (status, body) = api_call(b.port, "PUT", "/api/v1/contracts/C-1", &token, &doc).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let (_, _, body) = http(a.port, "GET", "/portal/catalog", &session, "").await.unwrap();
+    // (The list price stays on the page, struck through, beside the contract price.)
+    assert!(body.contains(r#"<span class="price">$9.87</span>"#), "the new contract price at once: {body}");
+
+    // So does a product renamed through node B.
+    let (status, body) =
+        api_call(b.port, "PUT", "/api/v1/products/GLV-1", &token, r#"{"name":"Latex-free Gloves"}"#).await.unwrap();
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (_, _, body) = http(a.port, "GET", "/portal/catalog", &session, "").await.unwrap();
+    assert!(body.contains("Latex-free Gloves") && !body.contains("Nitrile Gloves"), "{body}");
+
+    // And stock: 7 on hand, then 0 after an adjustment through node B.
+    let (status, body) = api_call(
+        b.port,
+        "POST",
+        "/api/v1/stock/adjustments",
+        &token,
+        r#"{"sku":"GLV-1","warehouse":"CHI","delta":-7,"reason":"count"}"#,
+    )
+    .await
+    .unwrap();
+    assert!(status < 300, "{status} {body}");
+    let (_, _, body) = http(a.port, "GET", "/portal/catalog", &session, "").await.unwrap();
+    assert!(body.contains("Out of stock") && !body.contains("Low: 7 left"), "stock read fresh: {body}");
+}

@@ -1,17 +1,18 @@
 //! Products, stock adjustments and batch price quotes over the API.
 
 use super::{ApiCaller, ApiError};
+use crate::app::AppState;
 use crate::domain::auth::Permission;
-use crate::service::catalog::{self as catalog_service, ProductDraft, QuoteOutcome};
+use crate::domain::pricing::format_iso_date;
+use crate::service::accounts::find_account;
+use crate::service::catalog::{self as catalog_service, CatalogRecord, ProductDraft, QuoteOutcome};
 use crate::service::{Actor, ServiceError};
-use crate::store::products::{self, ProductRow};
-use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -52,9 +53,10 @@ pub struct ProductOut {
     external_id: Option<String>,
 }
 
-fn product_out(p: ProductRow, categories: &HashMap<String, String>) -> ProductOut {
+fn product_out(r: CatalogRecord) -> ProductOut {
+    let p = r.product;
     ProductOut {
-        category: p.category_id.as_ref().and_then(|id| categories.get(id).cloned()),
+        category: r.category_path,
         sku: p.sku,
         name: p.name,
         description: p.description,
@@ -69,11 +71,6 @@ fn product_out(p: ProductRow, categories: &HashMap<String, String>) -> ProductOu
         image_url: p.image_url,
         external_id: p.external_id,
     }
-}
-
-async fn category_paths(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
-    let cats = products::categories(&state.db).await.map_err(ServiceError::from)?;
-    Ok(cats.into_iter().map(|c| (c.id, c.path)).collect())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -110,15 +107,14 @@ pub async fn list_products(
         }
         None => String::new(),
     };
-    let mut rows = products::list_by_sku(&state.db, &after, limit + 1).await.map_err(ServiceError::from)?;
+    let mut rows = catalog_service::records_by_sku(&state.db, &actor(&caller), &after, limit + 1).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|p| hex::encode(&p.sku))
+        rows.last().map(|r| hex::encode(&r.product.sku))
     } else {
         None
     };
-    let cats = category_paths(&state).await?;
-    Ok(Json(ProductPage { items: rows.into_iter().map(|p| product_out(p, &cats)).collect(), next_cursor }))
+    Ok(Json(ProductPage { items: rows.into_iter().map(product_out).collect(), next_cursor }))
 }
 
 /// One product by SKU.
@@ -131,11 +127,7 @@ pub async fn get_product(
     Path(sku): Path<String>,
 ) -> Result<Json<ProductOut>, ApiError> {
     require(&caller, Permission::ReadCatalog)?;
-    let p = products::get_by_sku(&state.db, &sku.trim().to_uppercase())
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(ServiceError::NotFound)?;
-    Ok(Json(product_out(p, &category_paths(&state).await?)))
+    Ok(Json(product_out(catalog_service::record_by_sku(&state.db, &actor(&caller), &sku).await?)))
 }
 
 /// A product to create or replace (by SKU in the path). Omitted fields take their defaults.
@@ -209,7 +201,7 @@ pub async fn put_product(
     };
     let (row, created) = catalog_service::upsert_product(&state.db, state.now(), &actor(&caller), &draft).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(product_out(row, &category_paths(&state).await?))))
+    Ok((status, Json(product_out(catalog_service::catalog_record(&state.db, &actor(&caller), row).await?))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -320,7 +312,9 @@ pub struct PriceExplanationOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct LineError {
-    /// `unknown_sku`, `not_available`, `quantity` or `no_price`.
+    /// The reason code an order of this line would give (the same on every channel):
+    /// `unknown_sku`, `not_available`, `quantity`, `quantity_too_large`, `below_minimum`,
+    /// `not_multiple`, `above_maximum` or `no_price`.
     code: String,
     reason: String,
 }
@@ -360,11 +354,7 @@ pub async fn price_quote(
         return Err(ApiError::invalid("lines", "send 1 to 1,000 lines"));
     }
     let db = &state.db;
-    let account_id = crate::store::accounts::find_by_reference(db, &account)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(ServiceError::NotFound)?
-        .id;
+    let account_id = find_account(db, &actor(&caller), &account).await?.id;
     let lines: Vec<(String, i64)> = b.lines.into_iter().map(|l| (l.sku, l.quantity)).collect();
     let quoted = catalog_service::quote(db, state.now(), &actor(&caller), &account_id, &lines).await?;
     let mut total = crate::domain::money::Money::ZERO;
@@ -384,7 +374,7 @@ pub async fn price_quote(
                         source_id: price.source_id,
                         source_name: price.source_name,
                         tier_min_qty: price.tier_min_qty,
-                        valid_to: price.valid_to.map(crate::store::pricing::format_iso),
+                        valid_to: price.valid_to.map(format_iso_date),
                         list_price: price.list_price.map(|m| m.to_plain()),
                     }),
                     error: None,

@@ -2,9 +2,9 @@
 //! missing levels (`catalog:write`, idempotent), and delete an empty category (`catalog:write`).
 
 use super::{ApiCaller, ApiError};
+use crate::app::AppState;
 use crate::service::Actor;
 use crate::service::categories::{self, CategoryView};
-use crate::web::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

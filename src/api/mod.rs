@@ -1,15 +1,16 @@
 //! The JSON API under `/api/v1`: bearer API tokens with scopes, RFC 9457 problem+json errors,
 //! cursor pagination, and the OpenAPI 3.1 document at `/api/v1/openapi.json`, generated from the
-//! same annotated handlers (so it cannot drift from the code).
+//! same annotated handlers. A route must be listed in [`ApiDoc`]'s `paths` too: tests/openapi.rs
+//! compares the routes the router serves with the document's operations, both ways.
 
 mod catalog;
 mod categories;
 mod orders;
 mod pricing;
 
+use crate::app::AppState;
 use crate::domain::auth::Principal;
 use crate::service::{ServiceError, api_tokens};
-use crate::web::AppState;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -19,6 +20,9 @@ use axum::routing::get;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Where every API route lives.
+pub const PREFIX: &str = "/api/";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,7 +36,7 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Portico API", version = "1", description = "Catalog, pricing and stock for ERP/CRM integrations. Authenticate with `Authorization: Bearer <token>`; tokens are created by an administrator under Admin → API tokens, each with scopes."),
-    paths(catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list),
+    paths(openapi_json, catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list),
     components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, categories::CategoryOut, categories::CategoryList, categories::CategoryIn, categories::CategoryUpsertOut, categories::CategoryDeletedOut, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -51,11 +55,20 @@ impl Modify for BearerAuth {
     }
 }
 
-async fn openapi_json() -> Response {
+/// This document (no token needed).
+#[utoipa::path(get, path = "/api/v1/openapi.json", security(()), responses(
+    (status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json")
+), tag = "meta")]
+pub async fn openapi_json() -> Response {
     match ApiDoc::openapi().to_pretty_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(e) => ApiError::internal(e.to_string()).into_response(),
     }
+}
+
+/// The answer to a path under the API's prefix that nothing answers.
+pub async fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "Not found", "No such endpoint; see /api/v1/openapi.json.").into_response()
 }
 
 /// An RFC 9457 problem document.

@@ -3,14 +3,15 @@
 //! placement pipeline as every other channel; prices are always computed by the server.
 
 use super::{ApiCaller, ApiError};
+use crate::app::AppState;
 use crate::domain::auth::Permission;
 use crate::domain::money::Money;
+use crate::service::accounts::find_account;
 use crate::service::orders::{
-    self as order_service, Amendment, IdemKey, LineInput, OrderHeader, PlaceOrder, Placement, ProductRef,
+    self as order_service, Amendment, IdemKey, LineInput, OrderHeader, OrderLineRow, OrderRow, PlaceOrder, Placement,
+    ProductRef,
 };
 use crate::service::{Actor, ServiceError};
-use crate::store::orders::{self, OrderLineRow, OrderRow};
-use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -167,14 +168,6 @@ fn lines_in(lines: &[OrderLineIn]) -> Result<Vec<LineInput>, ApiError> {
         .collect()
 }
 
-async fn account_id(state: &AppState, reference: &str) -> Result<String, ApiError> {
-    Ok(crate::store::accounts::find_by_reference(&state.db, reference)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(ServiceError::NotFound)?
-        .id)
-}
-
 fn json_response(status: StatusCode, body: String) -> Response {
     let mut res = (status, body).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -213,7 +206,7 @@ pub async fn create_order(
         }
     };
     let req = PlaceOrder {
-        account_id: account_id(&state, &b.account).await?,
+        account_id: find_account(&state.db, &actor(&caller), &b.account).await?.id,
         lines: lines_in(&b.lines)?,
         header: OrderHeader {
             ship_to_id: b.ship_to_id.clone(),
@@ -239,8 +232,7 @@ pub async fn create_order(
 }
 
 async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Json<OrderOut>, ApiError> {
-    let o = order_service::get_order(&state.db, &actor(caller), id).await?;
-    let lines = orders::lines(&state.db, &o.id).await.map_err(ServiceError::from)?;
+    let (o, lines) = order_service::order_with_lines(&state.db, &actor(caller), id).await?;
     Ok(Json(order_out(&o, &lines)))
 }
 
@@ -280,9 +272,6 @@ pub async fn list_orders(
     caller: ApiCaller,
     Query(p): Query<ListParams>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    if !caller.0.can(Permission::ViewAllAccounts) {
-        return Err(ServiceError::Forbidden.into());
-    }
     let limit = p.limit.unwrap_or(100).clamp(1, 500);
     let after = match p.cursor.as_deref() {
         None => None,
@@ -296,29 +285,22 @@ pub async fn list_orders(
             ))
         }
     };
-    let since = p.updated_since.unwrap_or(0);
-    let account = match &p.account {
-        Some(a) => Some(account_id(&state, a).await?),
-        None => None,
-    };
-    let mut rows = orders::changed_since(
+    let mut rows = order_service::orders_changed_since(
         &state.db,
-        since,
-        account.as_deref(),
+        &actor(&caller),
+        p.updated_since.unwrap_or(0),
+        p.account.as_deref(),
         after.as_ref().map(|(a, i)| (*a, i.as_str())),
         limit + 1,
     )
-    .await
-    .map_err(ServiceError::from)?;
+    .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|o| hex::encode(format!("{}|{}", o.updated_at, o.id)))
+        rows.last().map(|(o, _)| hex::encode(format!("{}|{}", o.updated_at, o.id)))
     } else {
         None
     };
-    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
-    let lines = orders::lines_of_orders(&state.db, &ids).await.map_err(ServiceError::from)?;
-    let out = rows.iter().map(|o| order_out(o, lines.get(&o.id).map(Vec::as_slice).unwrap_or(&[]))).collect();
+    let out = rows.iter().map(|(o, lines)| order_out(o, lines)).collect();
     Ok(Json(OrderPage { orders: out, next_cursor }))
 }
 

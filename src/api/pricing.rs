@@ -2,9 +2,9 @@
 //! document — header, assignments, every price — so an ERP sends what it has and Portico matches it.
 
 use super::{ApiCaller, ApiError};
+use crate::app::AppState;
 use crate::service::Actor;
 use crate::service::price_admin::{self, ContractDoc, PriceInput, PriceListDoc, Validity};
-use crate::web::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::put;

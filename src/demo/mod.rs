@@ -149,7 +149,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                             kind: "staff",
                             roles: &StaffRole::join(roles),
                             account_id: None,
-                            password_hash: Some(&password_hash),
+                            password_hash: Some(password_hash),
                             now,
                         },
                     )
@@ -244,7 +244,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                                 kind: "buyer",
                                 roles: role.as_str(),
                                 account_id: Some(&id),
-                                password_hash: Some(&password_hash),
+                                password_hash: Some(password_hash),
                                 now,
                             },
                         )

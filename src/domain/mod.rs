@@ -10,4 +10,5 @@ pub mod import_stock;
 pub mod money;
 pub mod orders;
 pub mod password;
+pub mod pipeline;
 pub mod pricing;

@@ -122,6 +122,16 @@ pub fn format_date(d: Date) -> String {
     d.format(time::macros::format_description!("[day padding:none] [month repr:short] [year]")).unwrap_or_default()
 }
 
+/// A date as forms and the API write it: `YYYY-MM-DD`.
+pub fn format_iso_date(d: Date) -> String {
+    d.format(time::macros::format_description!("[year]-[month]-[day]")).unwrap_or_default()
+}
+
+/// A `YYYY-MM-DD` date, if `s` is one.
+pub fn parse_iso_date(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// Orders sources most specific first: kind, then priority, then id (so ties are deterministic).
 fn precedence(a: &PriceSource, b: &PriceSource) -> std::cmp::Ordering {
     (a.kind, a.priority, &a.id).cmp(&(b.kind, b.priority, &b.id))

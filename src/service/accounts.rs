@@ -4,13 +4,23 @@ use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, PaymentTerms};
 use crate::domain::auth::{AccountScope, Permission, StaffRole};
 use crate::domain::money::Money;
-use crate::store::accounts::{AccountListRow, AccountRow, ShipToRow};
-use crate::store::{Db, accounts, is_unique_violation, new_id, users};
+pub use crate::store::accounts::{AccountListRow, AccountRow, ShipToRow};
+pub use crate::store::audit::AuditRow;
+use crate::store::{Db, accounts, audit as audit_log, is_unique_violation, new_id, users};
 use serde_json::json;
 
 /// Loads an account the actor may see; anything else (another tenant, outside a rep's book) is 404.
 pub async fn get_account(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<AccountRow> {
     let account = accounts::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(account)
+}
+
+/// An account by id, number (A-10001) or external (ERP) id, if the actor may see it; else 404.
+pub async fn find_account(db: &Db, actor: &Actor<'_>, reference: &str) -> ServiceResult<AccountRow> {
+    let account = accounts::find_by_reference(db, reference).await?.ok_or(ServiceError::NotFound)?;
     if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
         return Err(ServiceError::NotFound);
     }
@@ -295,4 +305,33 @@ pub async fn remove_ship_to(
         })
     })
     .await
+}
+
+/// The owning rep, as the account's users see them: a name and how to reach them.
+pub struct RepContact {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// The account's owning rep, if it has an active one; `account` is one the actor loaded (through
+/// [`get_account`]).
+pub async fn rep_contact(db: &Db, actor: &Actor<'_>, account: &AccountRow) -> ServiceResult<Option<RepContact>> {
+    if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    let Some(rep_id) = &account.owner_rep_id else {
+        return Ok(None);
+    };
+    let rep = users::get(db, rep_id).await?;
+    Ok(rep.filter(|r| r.active).map(|r| RepContact { name: r.name, email: r.email, phone: r.phone }))
+}
+
+/// The latest changes to an account (its audit rows, newest first), for staff who may see it.
+pub async fn account_history(db: &Db, actor: &Actor<'_>, account_id: &str, limit: i64) -> ServiceResult<Vec<AuditRow>> {
+    if !actor.principal.is_staff() {
+        return Err(ServiceError::NotFound);
+    }
+    get_account(db, actor, account_id).await?;
+    Ok(audit_log::for_object(db, "account", account_id, limit).await?)
 }

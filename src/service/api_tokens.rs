@@ -3,7 +3,8 @@
 use super::auth::{random_token, token_hash};
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::{Permission, Principal, Scope};
-use crate::store::api_tokens::{self, ApiTokenRow};
+use crate::store::api_tokens;
+pub use crate::store::api_tokens::ApiTokenRow;
 use crate::store::{Db, new_id};
 use serde_json::json;
 
@@ -49,7 +50,7 @@ pub async fn create(
         Box::pin(async move {
             let actor = &actor.actor();
             let now = *now;
-            api_tokens::insert(tx, &row, &token_hash(&token), &actor.principal.user_id).await?;
+            api_tokens::insert(tx, row, &token_hash(token), &actor.principal.user_id).await?;
             audit(
                 tx,
                 Some(actor),

@@ -279,7 +279,7 @@ pub async fn request_password_reset(db: &Db, now: i64, email: &str) -> ServiceRe
     db.write(unit, |tx, (now, user)| {
         Box::pin(async move {
             let now = *now;
-            issue_link(tx, None, now, &user, LinkPurpose::Reset).await?;
+            issue_link(tx, None, now, user, LinkPurpose::Reset).await?;
             Ok(())
         })
     })
@@ -326,7 +326,7 @@ pub async fn set_password_with_link(
             if !tokens::mark_used(tx, &th, now).await? {
                 return Err(ServiceError::NotFound);
             }
-            users::set_password_hash(tx, &user.id, &hash, now).await?;
+            users::set_password_hash(tx, &user.id, hash, now).await?;
             sessions::delete_for_user(tx, &user.id, None).await?;
             let principal = user.principal().ok_or(ServiceError::NotFound)?;
             let actor = Actor { principal: &principal, channel: "web", on_behalf_of: None };
@@ -360,7 +360,7 @@ pub async fn change_password(
             let actor = &actor.actor();
             let now = *now;
             let current_session: &str = current_session;
-            users::set_password_hash(tx, &user.id, &hash, now).await?;
+            users::set_password_hash(tx, &user.id, hash, now).await?;
             let ended = sessions::delete_for_user(tx, &user.id, Some(current_session)).await?;
             audit(
                 tx,

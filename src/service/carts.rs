@@ -6,7 +6,8 @@ use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::domain::orders::{LineIssue, PriceMove, did_you_mean, parse_paste, price_move, usual_quantity};
-use crate::store::carts::{self, ItemRow, ListRow};
+pub use crate::store::carts::ListRow;
+use crate::store::carts::{self, ItemRow};
 use crate::store::{Db, new_id, orders, products};
 use serde_json::json;
 use std::collections::HashMap;
@@ -205,7 +206,8 @@ pub async fn list_view(
 ) -> ServiceResult<ListView> {
     let list = visible_list(db, actor, account_id, list_id).await?;
     let items = carts::list_items(db, &list.id).await?;
-    let eval = evaluate(db, now, account_id, &inputs(&items)).await?;
+    // A list is not an order: stock is shown as information there, not as an error.
+    let eval = evaluate(db, now, account_id, &inputs(&items)).await?.with_blocked_as_lines();
     let editable = list.owner_user_id == actor.principal.user_id && scope(db, actor, account_id).await.is_ok();
     Ok(ListView { list, eval, editable })
 }
@@ -451,11 +453,11 @@ pub async fn reorder_review(
         previous.iter().map(|p| LineInput { product: ProductRef::Id(p.0.clone()), quantity: p.3 }).collect();
     let eval = evaluate(db, now, account_id, &inputs).await?;
     let issues: HashMap<usize, &LineIssue> = eval.issues.iter().map(|i| (i.line, i)).collect();
-    let priced: HashMap<usize, &super::orders::PricedLine> = eval.lines.iter().map(|l| (l.line, l)).collect();
+    let priced: HashMap<usize, &super::orders::PricedLine> = eval.rows().into_iter().map(|l| (l.line, l)).collect();
     let mut lines = Vec::new();
     for (i, (_, sku, name, qty, was)) in previous.iter().enumerate() {
         let n = i + 1;
-        if let Some(issue) = issues.get(&n) {
+        if let (Some(issue), None) = (issues.get(&n), priced.get(&n)) {
             lines.push(ReviewLine {
                 sku: sku.clone(),
                 name: name.clone(),
@@ -472,10 +474,10 @@ pub async fn reorder_review(
         let Some(p) = priced.get(&n) else { continue };
         let price = p.price.unit_price;
         let moved = was.map(|w| price_move(w.raw(), price.raw())).unwrap_or(PriceMove::Same);
-        let (flag, kind) = if p.short() && p.product.backorder() == crate::domain::catalog::BackorderPolicy::Deny {
-            (format!("Only {} available; it cannot be backordered.", p.available.max(0)), "blocked")
-        } else if p.short() {
-            (format!("Now backordered ({} available now) — {}", p.available.max(0), p.stock.label()), "backorder")
+        let (flag, kind) = if let Some(issue) = &p.blocked_by {
+            (issue.message.clone(), "blocked")
+        } else if p.outlook.backordered > 0 {
+            (format!("{} · {}", p.outlook.ships_now_label(), p.outlook.backorder_label()), "backorder")
         } else {
             match (moved, was) {
                 (PriceMove::Up, Some(w)) => (format!("Price up from {}", w.format()), "up"),

@@ -9,7 +9,8 @@ use crate::domain::auth::Permission;
 use crate::domain::catalog::{StockStatus, available};
 use crate::domain::pricing::{PriceSource, ResolvedPrice, resolve, tier_table};
 use crate::store::inventory::{self, StockTotal};
-use crate::store::products::{self, CategoryRow, ListFilter, ListedProduct, ProductRow, Visibility};
+pub use crate::store::products::ListedProduct;
+use crate::store::products::{self, CategoryRow, ListFilter, ProductRow, Visibility};
 use crate::store::{Db, Tx, pricing};
 use time::Date;
 
@@ -47,8 +48,8 @@ pub struct CatalogPage {
     pub items: Vec<PricedProduct>,
     /// Keyset of the next page, if there is one: (name, id) of the last item.
     pub next: Option<(String, String)>,
-    /// The category tree, for navigation (loaded once per page).
-    pub categories: Vec<CategoryRow>,
+    /// The category tree, for navigation (shared with the cache).
+    pub categories: std::sync::Arc<Vec<CategoryRow>>,
 }
 
 pub struct BrowseQuery<'a> {
@@ -76,7 +77,35 @@ pub async fn browse(
     q: &BrowseQuery<'_>,
 ) -> ServiceResult<CatalogPage> {
     catalog_scope(db, actor, account_id).await?;
-    let categories = products::categories(db).await?;
+    // The version is read before anything cached is (see `catalog_cache`).
+    let cache = super::catalog_cache::view(db).await?;
+    let categories = match cache.categories() {
+        Some(c) => c,
+        None => {
+            let c = std::sync::Arc::new(products::categories(db).await?);
+            cache.keep_categories(c.clone());
+            c
+        }
+    };
+    let key = super::catalog_cache::PageKey {
+        account_id: account_id.to_string(),
+        category_id: q.category_id.map(str::to_string),
+        term: q.term.to_string(),
+        after: q.after.map(|(n, i)| (n.to_string(), i.to_string())),
+        limit: q.limit,
+        day: today(now).to_julian_day(),
+    };
+    if let Some(page) = cache.page(&key) {
+        // Stock is never cached: it changes with every order.
+        let ids: Vec<String> = page.items.iter().map(|i| i.product.id.clone()).collect();
+        let totals = inventory::totals(db, &ids).await?;
+        let items = page
+            .items
+            .iter()
+            .map(|i| PricedProduct { stock: stock_of(&i.product, totals.get(&i.product.id)), ..i.clone() })
+            .collect();
+        return Ok(CatalogPage { items, next: page.next.clone(), categories });
+    }
     let category_ids = match q.category_id {
         Some(id) => subtree(&categories, id),
         None => Vec::new(),
@@ -90,6 +119,10 @@ pub async fn browse(
         None
     };
     let items = price(db, now, account_id, rows).await?;
+    cache.keep_page(
+        key,
+        std::sync::Arc::new(super::catalog_cache::CachedPage { items: items.clone(), next: next.clone() }),
+    );
     Ok(CatalogPage { items, next, categories })
 }
 
@@ -378,10 +411,17 @@ pub struct QuoteLine {
     pub sku: String,
     pub quantity: i64,
     pub outcome: QuoteOutcome,
+    /// For a priced line: what would ship now, be backordered, or be short.
+    pub stock: Option<crate::domain::pipeline::StockOutlook>,
+    /// Why an order of this line would be refused although it is priced (`out_of_stock`): the
+    /// quote keeps the price; placement would answer with this reason.
+    pub blocked_by: Option<crate::domain::orders::LineIssue>,
 }
 
-/// Prices many (SKU, quantity) lines for an account in three queries, whatever the number of lines.
-/// Lines the account cannot buy are refused with a reason; others get price and explanation.
+/// Prices many (SKU, quantity) lines for an account in a handful of queries, whatever the number of
+/// lines, through the same evaluation as orders (each line on its own: a quote may ask for one
+/// SKU at several quantities). Lines the account cannot buy are refused with the reason an order
+/// would give; others get price and explanation.
 pub async fn quote(
     db: &Db,
     now: i64,
@@ -389,38 +429,79 @@ pub async fn quote(
     account_id: &str,
     lines: &[(String, i64)],
 ) -> ServiceResult<Vec<QuoteLine>> {
+    use crate::domain::pipeline::{self, ProductRef, Requested, Verdict};
     catalog_scope(db, actor, account_id).await?;
-    let mut skus: Vec<String> = lines.iter().map(|(s, _)| s.trim().to_uppercase()).collect();
-    skus.sort();
-    skus.dedup();
-    let found = products::get_many_by_sku(db, &skus).await?;
-    let ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
-    let visible = products::visible_subset(db, account_id, &ids).await?;
-    let sources = pricing::sources_for(db, account_id, &ids).await?;
-    let by_sku: std::collections::HashMap<&str, &ProductRow> = found.iter().map(|p| (p.sku.as_str(), p)).collect();
-    let day = today(now);
-    Ok(lines
+    let requested: Vec<Requested> = lines
         .iter()
-        .map(|(raw_sku, qty)| {
-            let sku = raw_sku.trim().to_uppercase();
-            let refuse = |code, reason: String| QuoteOutcome::Refused { code, reason };
-            let outcome = match by_sku.get(sku.as_str()) {
-                None => refuse("unknown_sku", format!("no product with SKU {sku}")),
-                Some(p) if !p.active || !visible.contains(&p.id) => {
-                    refuse("not_available", format!("{sku} is not available to this account"))
+        .enumerate()
+        .map(|(i, (sku, quantity))| Requested {
+            line: i + 1,
+            product: ProductRef::Sku(sku.trim().to_uppercase()),
+            quantity: *quantity,
+        })
+        .collect();
+    let refs: Vec<ProductRef> = requested.iter().map(|r| r.product.clone()).collect();
+    let loaded = super::evaluation::load(db, now, account_id, &refs, &Default::default()).await?;
+    let verdicts = pipeline::evaluate(&loaded.facts(), &requested);
+    Ok(requested
+        .into_iter()
+        .zip(verdicts)
+        .map(|(r, v)| {
+            let sku = r.product.label().to_string();
+            let (outcome, stock, blocked_by) = match v {
+                Verdict::Ok(l) => {
+                    (QuoteOutcome::Priced { price: l.price, line_total: l.line_total }, Some(l.stock), None)
                 }
-                Some(p) => match p.rules().check(*qty) {
-                    Err(problem) => refuse("quantity", format!("{sku}: {problem}")),
-                    Ok(()) => match sources.get(&p.id).and_then(|s| resolve(s, *qty, day)) {
-                        None => refuse("no_price", format!("{sku} has no price for this account at quantity {qty}")),
-                        Some(price) => match price.unit_price.checked_mul_qty(*qty) {
-                            Some(total) => QuoteOutcome::Priced { line_total: total.round_to_cents(), price },
-                            None => refuse("quantity", format!("{sku}: quantity too large")),
-                        },
-                    },
-                },
+                Verdict::Blocked(l, issue) => {
+                    (QuoteOutcome::Priced { price: l.price, line_total: l.line_total }, Some(l.stock), Some(issue))
+                }
+                Verdict::Refused(issue) => {
+                    (QuoteOutcome::Refused { code: issue.code, reason: issue.message }, None, None)
+                }
             };
-            QuoteLine { sku, quantity: *qty, outcome }
+            QuoteLine { sku, quantity: r.quantity, outcome, stock, blocked_by }
         })
         .collect())
+}
+
+/// A product, active or not, with its category's path ("Medical / Gloves"): the catalog record
+/// integrations read.
+#[derive(Clone, Debug)]
+pub struct CatalogRecord {
+    pub product: ProductRow,
+    pub category_path: Option<String>,
+}
+
+/// Every product by SKU after `after_sku` (a page of the API's product list), for those who read
+/// the catalog (`catalog:read`).
+pub async fn records_by_sku(
+    db: &Db,
+    actor: &Actor<'_>,
+    after_sku: &str,
+    limit: i64,
+) -> ServiceResult<Vec<CatalogRecord>> {
+    actor.require(Permission::ReadCatalog)?;
+    let rows = products::list_by_sku(db, after_sku, limit).await?;
+    with_category_paths(db, rows).await
+}
+
+/// One product by SKU, active or not, for those who read the catalog.
+pub async fn record_by_sku(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResult<CatalogRecord> {
+    actor.require(Permission::ReadCatalog)?;
+    let p = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    Ok(with_category_paths(db, vec![p]).await?.remove(0))
+}
+
+/// A product just loaded or written (e.g. by [`upsert_product`]) as its catalog record.
+pub async fn catalog_record(db: &Db, actor: &Actor<'_>, product: ProductRow) -> ServiceResult<CatalogRecord> {
+    actor.require(Permission::ReadCatalog)?;
+    Ok(with_category_paths(db, vec![product]).await?.remove(0))
+}
+
+async fn with_category_paths(db: &Db, rows: Vec<ProductRow>) -> ServiceResult<Vec<CatalogRecord>> {
+    let categories = products::categories(db).await?;
+    let paths: std::collections::HashMap<&str, &str> =
+        categories.iter().map(|c| (c.id.as_str(), c.path.as_str())).collect();
+    let path = |id: &Option<String>| id.as_deref().and_then(|id| paths.get(id)).map(|p| p.to_string());
+    Ok(rows.into_iter().map(|p| CatalogRecord { category_path: path(&p.category_id), product: p }).collect())
 }

@@ -14,7 +14,8 @@ use crate::domain::categories::{
     self as rules, CategoryName, TreeProblem, child_path, delete_blockers, parse_path, plan_create, plan_edit,
     sibling_named, subtree_totals, tree_order,
 };
-use crate::store::products::{self, CategoryRow, category_nodes};
+pub use crate::store::products::CategoryRow;
+use crate::store::products::{self, category_nodes};
 use crate::store::{Db, Tx, audit as outbox, new_id};
 use serde_json::{Value, json};
 

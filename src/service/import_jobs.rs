@@ -5,6 +5,7 @@
 use super::imports::{ImportError, Kind, Progress, import_file};
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::auth::{Permission, Principal};
+pub use crate::store::import_jobs::ImportJobRow;
 use crate::store::import_jobs::NewJob;
 use crate::store::{Db, import_jobs, new_id};
 use std::sync::{Arc, Mutex};

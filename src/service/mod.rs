@@ -2,11 +2,14 @@
 //! permissions, applies domain rules, writes, and appends audit rows and outbox events.
 
 pub mod accounts;
+pub mod acting;
 pub mod api_tokens;
 pub mod auth;
 pub mod carts;
 pub mod catalog;
+mod catalog_cache;
 pub mod categories;
+pub mod evaluation;
 pub mod import_jobs;
 pub mod imports;
 pub mod inventory;

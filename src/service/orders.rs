@@ -1,206 +1,30 @@
 //! Orders: the one placement pipeline every channel goes through (DESIGN.md §3), and amendments,
 //! cancellation and confirmation of open orders.
 //!
-//! Pipeline: catalog visibility → quantity rules → pricing (always server-side) → [licences: later]
-//! → stock reservation / backorder → diversions (credit hold now; credit exposure, buyer approval
-//! and routing later) → write. The read-only steps run before the write transaction so it stays
-//! short; reservation runs inside it, on locked rows, so stock is never oversold.
+//! Pipeline: the one pure evaluation (`domain::pipeline`, loaded by `service::evaluation`: catalog
+//! visibility → quantity rules → pricing (always server-side) → [licences: later] → stock /
+//! backorder outlook) → diversions (credit hold now; credit exposure, buyer approval and routing
+//! later) → write. The evaluation runs before the write transaction so it stays short; reservation
+//! runs inside it, on locked rows, so stock is never oversold — a line whose stock ran out
+//! meanwhile is refused there with the evaluation's own `out_of_stock` reason.
 
 use super::catalog::{catalog_scope, today};
+pub use super::evaluation::{Evaluation, LineInput, PricedLine, ProductRef, evaluate};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
-use crate::domain::catalog::{BackorderPolicy, StockStatus, available};
+use crate::domain::catalog::{BackorderPolicy, available};
 use crate::domain::money::Money;
 use crate::domain::orders::{Channel, LineIssue, OrderDiff, OrderStatus, allocate, diff_lines, diversions};
-use crate::domain::pricing::{ResolvedPrice, resolve};
+use crate::domain::pipeline::out_of_stock;
 use crate::store::accounts::{self, AccountRow};
-use crate::store::orders::{self, NewEvent, OrderFilter, OrderLineRow, OrderRow, Settle};
-use crate::store::products::{self, ProductKey, ProductRow};
-use crate::store::{Db, Tx, carts, idempotency, inventory, new_id, pricing};
+use crate::store::orders::{self, NewEvent, Settle};
+pub use crate::store::orders::{OrderFilter, OrderLineRow, OrderRow};
+use crate::store::{Db, Tx, carts, idempotency, new_id, pricing};
 use serde_json::json;
 use std::collections::HashMap;
 
 /// The most lines one order may have.
 pub const MAX_LINES: usize = 1_000;
-
-/// How a request names a product.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ProductRef {
-    Sku(String),
-    ExternalId(String),
-    Id(String),
-}
-
-impl ProductRef {
-    pub fn label(&self) -> &str {
-        match self {
-            ProductRef::Sku(s) | ProductRef::ExternalId(s) | ProductRef::Id(s) => s,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct LineInput {
-    pub product: ProductRef,
-    pub quantity: i64,
-}
-
-impl LineInput {
-    pub fn sku(sku: &str, quantity: i64) -> LineInput {
-        LineInput { product: ProductRef::Sku(sku.trim().to_uppercase()), quantity }
-    }
-}
-
-/// A line that passed visibility, quantity rules and pricing.
-#[derive(Clone, Debug)]
-pub struct PricedLine {
-    /// 1-based position in the request.
-    pub line: usize,
-    pub product: ProductRow,
-    pub quantity: i64,
-    pub price: ResolvedPrice,
-    pub line_total: Money,
-    /// Available now, over all warehouses (before this order).
-    pub available: i64,
-    pub stock: StockStatus,
-}
-
-impl PricedLine {
-    /// Whether this quantity can only be delivered partly from stock.
-    pub fn short(&self) -> bool {
-        self.quantity > self.available
-    }
-}
-
-/// The read-only part of the pipeline for some lines: each is priced or refused with a reason.
-pub struct Evaluation {
-    pub lines: Vec<PricedLine>,
-    pub issues: Vec<LineIssue>,
-}
-
-impl Evaluation {
-    /// The sum of the line totals (`None` only on an absurd overflow).
-    pub fn subtotal(&self) -> Option<Money> {
-        Money::sum(self.lines.iter().map(|l| l.line_total))
-    }
-}
-
-/// Catalog visibility, quantity rules and pricing for lines of an account (a handful of queries
-/// whatever the number of lines). Repeated products are merged first.
-pub async fn evaluate(db: &Db, now: i64, account_id: &str, input: &[LineInput]) -> ServiceResult<Evaluation> {
-    let mut wanted: Vec<(usize, ProductRef, i64)> = Vec::new();
-    let mut seen: HashMap<ProductRef, usize> = HashMap::new();
-    let mut issues = Vec::new();
-    for (i, l) in input.iter().enumerate() {
-        let key = match &l.product {
-            ProductRef::Sku(s) => ProductRef::Sku(s.trim().to_uppercase()),
-            other => other.clone(),
-        };
-        if l.quantity <= 0 {
-            issues.push(LineIssue::new(i + 1, key.label(), "quantity", "The quantity must be at least 1."));
-            continue;
-        }
-        match seen.get(&key) {
-            Some(&at) => wanted[at].2 = wanted[at].2.saturating_add(l.quantity),
-            None => {
-                seen.insert(key.clone(), wanted.len());
-                wanted.push((i + 1, key, l.quantity));
-            }
-        }
-    }
-    let keys = |f: fn(&ProductRef) -> Option<&String>| -> Vec<String> {
-        let mut v: Vec<String> = wanted.iter().filter_map(|(_, r, _)| f(r).cloned()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let skus = keys(|r| if let ProductRef::Sku(s) = r { Some(s) } else { None });
-    let ext = keys(|r| if let ProductRef::ExternalId(s) = r { Some(s) } else { None });
-    let ids = keys(|r| if let ProductRef::Id(s) = r { Some(s) } else { None });
-    let mut found = products::get_many_by_sku(db, &skus).await?;
-    found.extend(products::get_many_by(db, ProductKey::ExternalId, &ext).await?);
-    found.extend(products::get_many_by(db, ProductKey::Id, &ids).await?);
-    let product_ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
-    let visible = products::visible_subset(db, account_id, &product_ids).await?;
-    let sources = pricing::sources_for(db, account_id, &product_ids).await?;
-    let stock = inventory::totals(db, &product_ids).await?;
-    let by_ref: HashMap<ProductRef, &ProductRow> = found
-        .iter()
-        .flat_map(|p| {
-            let mut refs = vec![(ProductRef::Sku(p.sku.clone()), p), (ProductRef::Id(p.id.clone()), p)];
-            if let Some(e) = &p.external_id {
-                refs.push((ProductRef::ExternalId(e.clone()), p));
-            }
-            refs
-        })
-        .collect();
-    let day = today(now);
-    let mut lines = Vec::new();
-    for (line, r, qty) in wanted {
-        let label = r.label().to_string();
-        let Some(p) = by_ref.get(&r) else {
-            let what = match r {
-                ProductRef::Sku(_) => "SKU",
-                ProductRef::ExternalId(_) => "external id",
-                ProductRef::Id(_) => "id",
-            };
-            issues.push(LineIssue::new(
-                line,
-                &label,
-                "unknown_sku",
-                format!("There is no product with {what} {label}."),
-            ));
-            continue;
-        };
-        let sku = p.sku.clone();
-        if !p.active {
-            issues.push(LineIssue::new(line, &sku, "inactive", format!("{sku} is no longer sold.")));
-            continue;
-        }
-        if !visible.contains(&p.id) {
-            issues.push(LineIssue::new(
-                line,
-                &sku,
-                "not_available",
-                format!("{sku} is not available to your account."),
-            ));
-            continue;
-        }
-        if let Err(problem) = p.rules().check(qty) {
-            issues.push(LineIssue::new(line, &sku, problem.code(), format!("{sku}: {problem}.")));
-            continue;
-        }
-        let Some(price) = sources.get(&p.id).and_then(|s| resolve(s, qty, day)) else {
-            issues.push(LineIssue::new(
-                line,
-                &sku,
-                "no_price",
-                format!("{sku} has no price for your account yet; ask your rep."),
-            ));
-            continue;
-        };
-        let Some(total) = price.unit_price.checked_mul_qty(qty) else {
-            issues.push(LineIssue::new(line, &sku, "quantity", format!("{sku}: the quantity is too large.")));
-            continue;
-        };
-        let t = stock.get(p.id.as_str()).cloned().unwrap_or_default();
-        let avail = available(t.on_hand, t.reserved);
-        let eta =
-            t.next_eta.as_deref().and_then(|d| pricing::parse_date(Some(d))).map(crate::domain::pricing::format_date);
-        let status = StockStatus::of(avail, p.backorder(), eta);
-        lines.push(PricedLine {
-            line,
-            product: (*p).clone(),
-            quantity: qty,
-            price,
-            line_total: total.round_to_cents(),
-            available: avail,
-            stock: status,
-        });
-    }
-    issues.sort_by_key(|i| i.line);
-    Ok(Evaluation { lines, issues })
-}
 
 /// Where and how to deliver, as the buyer (or the rep, desk or ERP) asked.
 #[derive(Clone, Debug, Default)]
@@ -570,17 +394,7 @@ async fn reserve_lines(
         let avail = by_product.get(l.product.id.as_str()).cloned().unwrap_or_default();
         let (alloc, short) = allocate(&avail, l.quantity);
         if short > 0 && l.product.backorder() == BackorderPolicy::Deny {
-            let have = l.quantity - short;
-            issues.push(LineIssue::new(
-                l.line,
-                &l.product.sku,
-                "out_of_stock",
-                if have == 0 {
-                    format!("{} is out of stock and cannot be backordered.", l.product.sku)
-                } else {
-                    format!("{}: only {have} available; it cannot be backordered.", l.product.sku)
-                },
-            ));
+            issues.push(out_of_stock(l.line, &l.product.sku, l.quantity - short));
             continue;
         }
         plan.push((i, alloc.into_iter().map(|(w, q)| (l.product.id.clone(), w, q)).collect()));
@@ -740,7 +554,12 @@ pub async fn amend_order(
     }
     let account = accounts::get(db, &current.account_id).await?.ok_or(ServiceError::NotFound)?;
     let (ship_to_id, ship_to_text) = check_header(db, now, &account, &a.header).await?;
-    let eval = evaluate(db, now, &account.id, &a.lines).await?;
+    // The stock the order holds now is available to its new lines: the amendment releases it first.
+    let mut held: HashMap<String, i64> = HashMap::new();
+    for l in orders::lines(db, &current.id).await? {
+        *held.entry(l.product_id).or_default() += l.reserved_qty;
+    }
+    let eval = super::evaluation::evaluate_holding(db, now, &account.id, &a.lines, &held).await?;
     if !eval.issues.is_empty() {
         return Err(ServiceError::Blocked(eval.issues));
     }
@@ -977,4 +796,83 @@ pub async fn ship_order(db: &Db, now: i64, actor: &Actor<'_>, id_or_number: &str
         change_status(db, now, actor, id_or_number, None, OrderStatus::Confirmed, "").await?;
     }
     change_status(db, now, actor, id_or_number, None, OrderStatus::Shipped, "").await
+}
+
+/// The order a form placed under `key` while another request (the first of a double click) still
+/// holds it: waits up to ten seconds for that request to finish. `InFlight` if it has not, or if
+/// it gave up without placing (its key was released).
+pub async fn wait_for_placement(db: &Db, actor: &Actor<'_>, key: &IdemKey) -> ServiceResult<OrderRow> {
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        match idempotency::get(db, &key.scope, &key.key).await? {
+            Some(row) if row.state == "done" => {
+                let id = row.order_id.ok_or(ServiceError::NotFound)?;
+                return get_order(db, actor, &id).await;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    Err(ServiceError::InFlight)
+}
+
+/// An order the actor may see, with its lines.
+pub async fn order_with_lines(
+    db: &Db,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+) -> ServiceResult<(OrderRow, Vec<OrderLineRow>)> {
+    let order = get_order(db, actor, id_or_number).await?;
+    let lines = orders::lines(db, &order.id).await?;
+    Ok((order, lines))
+}
+
+/// [`list_orders`] with each order's lines (the history download).
+pub async fn list_orders_with_lines(
+    db: &Db,
+    actor: &Actor<'_>,
+    filter: OrderFilter,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<(OrderRow, Vec<OrderLineRow>)>> {
+    let rows = list_orders(db, actor, filter, after, limit).await?;
+    with_lines(db, rows).await
+}
+
+/// Orders created or changed at or after `since` (how an ERP pulls), each with its lines, after
+/// the keyset `after` (updated_at, id). For actors who see every account; `account` (id, number or
+/// external id) narrows to one.
+pub async fn orders_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    since: i64,
+    account: Option<&str>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<(OrderRow, Vec<OrderLineRow>)>> {
+    actor.require(Permission::ViewAllAccounts)?;
+    let account_id = match account {
+        Some(reference) => Some(super::accounts::find_account(db, actor, reference).await?.id),
+        None => None,
+    };
+    let rows = orders::changed_since(db, since, account_id.as_deref(), after, limit).await?;
+    with_lines(db, rows).await
+}
+
+async fn with_lines(db: &Db, rows: Vec<OrderRow>) -> ServiceResult<Vec<(OrderRow, Vec<OrderLineRow>)>> {
+    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+    let mut lines = orders::lines_of_orders(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let l = lines.remove(&o.id).unwrap_or_default();
+            (o, l)
+        })
+        .collect())
+}
+
+/// Who has placed the account's orders (user id, name), for the history's "placed by" filter.
+pub async fn placers(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<(String, String)>> {
+    catalog_scope(db, actor, account_id).await?;
+    Ok(orders::placers(db, account_id).await?)
 }

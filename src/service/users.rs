@@ -4,6 +4,7 @@ use super::auth::{LinkPurpose, issue_link};
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::account::normalize_email;
 use crate::domain::auth::{BuyerRole, Permission, StaffRole};
+pub use crate::store::users::UserRow;
 use crate::store::{Db, Tx, accounts, is_unique_violation, new_id, sessions, users};
 use serde_json::json;
 
@@ -88,12 +89,12 @@ pub async fn create_staff_user(
                 actor,
                 now,
                 users::NewUser {
-                    id: &id,
-                    email: &email,
-                    name: &name,
+                    id,
+                    email,
+                    name,
                     phone: phone.trim(),
                     kind: "staff",
-                    roles: &roles,
+                    roles,
                     account_id: None,
                     password_hash: None,
                     now,
@@ -140,7 +141,7 @@ pub async fn update_staff_user(
                 users::get_for_update(tx, user_id).await?.filter(|u| u.is_staff()).ok_or(ServiceError::NotFound)?;
             let new_roles = StaffRole::join(roles);
             users::set_roles(tx, user_id, &new_roles, now).await?;
-            users::set_profile(tx, user_id, &name, phone.trim(), now).await?;
+            users::set_profile(tx, user_id, name, phone.trim(), now).await?;
             audit(
                 tx,
                 Some(actor),
@@ -213,9 +214,9 @@ pub async fn invite_account_user(
                 actor,
                 now,
                 users::NewUser {
-                    id: &id,
-                    email: &email,
-                    name: &name,
+                    id,
+                    email,
+                    name,
                     phone: "",
                     kind: "buyer",
                     roles: role.as_str(),
@@ -252,7 +253,7 @@ pub async fn change_account_user_role(
             if current.buyer_role() == Some(BuyerRole::Manager)
                 && role != BuyerRole::Manager
                 && current.active
-                && users::count_active_managers(tx, &account_id).await? <= 1
+                && users::count_active_managers(tx, account_id).await? <= 1
             {
                 return Err(ServiceError::invalid(
                     "role",
@@ -335,7 +336,7 @@ pub async fn issue_password_link(db: &Db, now: i64, actor: &Actor<'_>, user_id: 
             let actor = &actor.actor();
             let now = *now;
             let purpose = *purpose;
-            let token = issue_link(tx, Some(actor), now, &user, purpose).await?;
+            let token = issue_link(tx, Some(actor), now, user, purpose).await?;
             Ok(Invitation { user: user.clone(), token })
         })
     })
@@ -353,6 +354,12 @@ pub async fn list_staff(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<users::
         return Err(ServiceError::Forbidden);
     }
     Ok(users::list_staff(db).await?)
+}
+
+/// The active sales reps, to choose an account's owning rep from.
+pub async fn list_reps(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<UserRow>> {
+    actor.require(Permission::ManageAccounts)?;
+    Ok(users::list_reps(db).await?)
 }
 
 /// A staff user, for the staff administration page.
@@ -376,14 +383,14 @@ pub async fn create_admin(db: &Db, now: i64, email: &str, name: &str, password: 
         Box::pin(async move {
             let now = *now;
             let new = users::NewUser {
-                id: &id,
-                email: &email,
-                name: &name,
+                id,
+                email,
+                name,
                 phone: "",
                 kind: "staff",
                 roles: StaffRole::Admin.as_str(),
                 account_id: None,
-                password_hash: Some(&hash),
+                password_hash: Some(hash),
                 now,
             };
             if let Err(e) = users::insert(tx, &new).await {
@@ -402,7 +409,7 @@ pub async fn create_admin(db: &Db, now: i64, email: &str, name: &str, password: 
                     channel: "cli",
                     action: "user.created",
                     object_type: "user",
-                    object_id: &id,
+                    object_id: id,
                     before: None,
                     after: Some(json!({ "email": email, "roles": "admin" })),
                 },

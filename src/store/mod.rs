@@ -31,6 +31,7 @@ pub mod throttle;
 pub mod tokens;
 mod tx;
 pub mod users;
+pub mod versions;
 pub mod writer;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -315,6 +316,24 @@ impl Db {
         }
     }
 
+    /// Which database this is (a file, or a server, database and search path): what in-process
+    /// caches are kept per, so two databases in one process (tests) never share entries.
+    pub fn identity(&self) -> String {
+        match self {
+            Db::Sqlite(p, ..) => format!("sqlite:{}", p.connect_options().get_filename().display()),
+            Db::Postgres(p) => {
+                let o = p.connect_options();
+                format!(
+                    "postgres:{}:{}/{}?{}",
+                    o.get_host(),
+                    o.get_port(),
+                    o.get_database().unwrap_or(""),
+                    o.get_options().unwrap_or("")
+                )
+            }
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
@@ -345,10 +364,10 @@ where
     Box::new(move |tx, runtime| {
         let result = runtime.block_on(unit(tx, &input));
         let ok = result.is_ok();
-        if let (Err(e), None) = (&result, &tell) {
-            if let Some(e) = e.store_error() {
-                tracing::warn!(error = %e, "a detached unit of work failed");
-            }
+        if let (Err(e), None) = (&result, &tell)
+            && let Some(e) = e.store_error()
+        {
+            tracing::warn!(error = %e, "a detached unit of work failed");
         }
         Ran {
             ok,

@@ -2,10 +2,10 @@
 //! of the database does not hand out live sessions.
 
 use super::{Db, StoreResult, Tx};
-use crate::{args, on_db};
+use crate::args;
 
 /// A session joined with its user: everything a request needs, in one query.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct SessionWithUser {
     pub id_hash: String,
     pub csrf_token: String,
@@ -20,6 +20,7 @@ pub struct SessionWithUser {
     pub kind: String,
     pub roles: String,
     pub account_id: Option<String>,
+    #[serde(deserialize_with = "super::bool_from_json")]
     pub active: bool,
 }
 
@@ -43,18 +44,32 @@ pub async fn insert(tx: &mut Tx, s: &NewSession<'_>) -> StoreResult<()> {
     Ok(())
 }
 
+/// A session with its user, by the hash of its id. Every signed-in request asks: one JSON row, so
+/// on SQLite it is read on the caller's thread (a hand-over to the driver's thread and back was a
+/// fifth of a cached catalog page's time).
 pub async fn load(db: &Db, id_hash: &str) -> StoreResult<Option<SessionWithUser>> {
-    on_db!(db, |c| {
-        sqlx::query_as::<_, SessionWithUser>(
-            "SELECT s.id_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.acting_account_id,
-                a.name AS acting_account_name, u.id AS user_id, u.email, u.name, u.kind, u.roles, u.account_id, u.active
-         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = s.acting_account_id
+    let fields = [
+        ("id_hash", "s.id_hash"),
+        ("csrf_token", "s.csrf_token"),
+        ("created_at", "s.created_at"),
+        ("last_seen_at", "s.last_seen_at"),
+        ("expires_at", "s.expires_at"),
+        ("acting_account_id", "s.acting_account_id"),
+        ("acting_account_name", "a.name"),
+        ("user_id", "u.id"),
+        ("email", "u.email"),
+        ("name", "u.name"),
+        ("kind", "u.kind"),
+        ("roles", "u.roles"),
+        ("account_id", "u.account_id"),
+        ("active", "u.active"),
+    ];
+    let sql = format!(
+        "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = s.acting_account_id
          WHERE s.id_hash = $1",
-        )
-        .bind(id_hash)
-        .fetch_optional(c)
-        .await
-    })
+        db.json_rows(&fields, "")
+    );
+    Ok(super::fetch_json_rows(db, &sql, &[id_hash]).await?.pop())
 }
 
 /// Records activity (for the idle time-out). Callers throttle this to once a minute per session.
@@ -95,15 +110,17 @@ pub async fn purge_expired(db: &Db, now: i64, idle_secs: i64) -> StoreResult<u64
     .await
 }
 
+/// The account a user's own session acts for, read in the transaction that changes it: `None`
+/// when the session is not this user's (or has ended), `Some(None)` when it acts for nobody.
+pub async fn acting_for_update(tx: &mut Tx, id_hash: &str, user_id: &str) -> StoreResult<Option<Option<String>>> {
+    let rows: Vec<(Option<String>,)> = tx
+        .lock("SELECT acting_account_id FROM sessions WHERE id_hash = $1 AND user_id = $2", args![id_hash, user_id])
+        .await?;
+    Ok(rows.into_iter().next().map(|(a,)| a))
+}
+
 /// Enters (or with `None` leaves) "acting for an account" mode for a staff session.
-pub async fn set_acting(db: &Db, id_hash: &str, account_id: Option<&str>) -> StoreResult<()> {
-    let input = (id_hash.to_string(), account_id.map(str::to_string));
-    db.write(input, |tx, (id_hash, account_id)| {
-        Box::pin(async move {
-            tx.execute("UPDATE sessions SET acting_account_id = $2 WHERE id_hash = $1", args![id_hash, account_id])
-                .await?;
-            Ok(())
-        })
-    })
-    .await
+pub async fn set_acting(tx: &mut Tx, id_hash: &str, account_id: Option<&str>) -> StoreResult<()> {
+    tx.execute("UPDATE sessions SET acting_account_id = $2 WHERE id_hash = $1", args![id_hash, account_id]).await?;
+    Ok(())
 }

@@ -77,11 +77,7 @@ pub(super) fn execute_on(conn: &rusqlite::Connection, sql: &str, cells: Vec<Cell
 }
 
 /// The rows of a query as named values, for [`super::tx::RowDe`].
-pub(super) fn values_on(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    cells: Vec<Cell>,
-) -> StoreResult<Vec<Vec<(std::sync::Arc<str>, super::tx::Val)>>> {
+pub(super) fn values_on(conn: &rusqlite::Connection, sql: &str, cells: Vec<Cell>) -> StoreResult<Vec<super::tx::Row>> {
     use super::tx::Val;
     use rusqlite::types::ValueRef;
     let mut st = conn.prepare_cached(sql).map_err(to_sqlx)?;

@@ -110,7 +110,7 @@ fn decode_error(e: de::value::Error) -> sqlx::Error {
 }
 
 /// A PostgreSQL row as named values.
-fn pg_values(row: &sqlx::postgres::PgRow) -> StoreResult<Vec<(Arc<str>, Val)>> {
+fn pg_values(row: &sqlx::postgres::PgRow) -> StoreResult<Row> {
     use sqlx::{Column, Row, TypeInfo, ValueRef};
     let mut out = Vec::with_capacity(row.columns().len());
     for (i, col) in row.columns().iter().enumerate() {
@@ -137,6 +137,9 @@ fn pg_values(row: &sqlx::postgres::PgRow) -> StoreResult<Vec<(Arc<str>, Val)>> {
     }
     Ok(out)
 }
+
+/// A row as (column name, value) pairs.
+pub type Row = Vec<(Arc<str>, Val)>;
 
 /// One column's value.
 #[derive(Clone, Debug)]
@@ -210,7 +213,7 @@ impl<'de> IntoDeserializer<'de, de::value::Error> for ValDe {
 
 /// Deserializes one row: a struct or map by column name, a tuple or sequence by position, and
 /// anything else from the first column.
-pub struct RowDe(pub(super) Vec<(Arc<str>, Val)>);
+pub struct RowDe(pub(super) Row);
 
 impl RowDe {
     fn first(self) -> Result<ValDe, de::value::Error> {

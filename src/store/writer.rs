@@ -33,8 +33,11 @@ const MAX_BATCH: usize = 32;
 /// rolled back), and how to answer its sender once the commit's outcome is known.
 pub(super) struct Ran {
     pub ok: bool,
-    pub answer: Box<dyn FnOnce(Option<&str>) + Send>,
+    pub answer: Answer,
 }
+
+/// Tells a unit's sender its result, given why the commit failed (`None`: it succeeded).
+pub(super) type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// A unit of work, type-erased: runs on the writer's transaction, with the writer's runtime for
 /// any await inside it.
@@ -217,7 +220,7 @@ impl Run {
         {
             tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
         }
-        let mut answers: Vec<Box<dyn FnOnce(Option<&str>) + Send>> = Vec::with_capacity(units.len());
+        let mut answers: Vec<Answer> = Vec::with_capacity(units.len());
         let mut units = units.into_iter();
         // More than one round only when SQLite itself ended the transaction mid-batch (an I/O
         // error, a full disk): the units before that are told, the rest start afresh.

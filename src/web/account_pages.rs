@@ -4,16 +4,15 @@
 use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
-use super::portal::{RepContact, buyer_role_options, rep_contact};
+use super::portal::buyer_role_options;
 use super::session::Ctx;
 use super::shell::{Shell, datetime};
 use super::users::{InvitedPage, UserView};
 use crate::domain::account::{AccountStatus, Address, PaymentTerms};
 use crate::domain::auth::{BuyerRole, Permission};
 use crate::domain::money::Money;
-use crate::service::{ServiceError, accounts as account_service, users as user_service};
-use crate::store::accounts::{AccountListRow, AccountRow, ShipToRow};
-use crate::store::audit;
+use crate::service::accounts::{self as account_service, AccountListRow, AccountRow, RepContact, ShipToRow};
+use crate::service::{ServiceError, users as user_service};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};
@@ -190,9 +189,8 @@ async fn account_page(
         ServiceError::Forbidden => Ok(Vec::new()),
         other => Err(other),
     })?;
-    let history = audit::for_object(&state.db, "account", &id, 20)
-        .await
-        .map_err(ServiceError::from)?
+    let history = account_service::account_history(&state.db, &actor, &id, 20)
+        .await?
         .into_iter()
         .map(|a| AuditView {
             at: datetime(a.at),
@@ -203,7 +201,7 @@ async fn account_page(
         .collect();
     let page = AccountPage {
         shell: Shell::new(&ctx, account.name.clone()).with_notice(q.notice.as_deref()),
-        rep: rep_contact(&state, &account).await?,
+        rep: account_service::rep_contact(&state.db, &actor, &account).await?,
         ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
         users: users.iter().map(UserView::from).collect(),
         roles: buyer_role_options(),

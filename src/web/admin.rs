@@ -9,8 +9,8 @@ use super::users::{InvitedPage, UserView};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::{Permission, StaffRole};
 use crate::domain::money::Money;
-use crate::service::{FieldError, ServiceError, accounts as account_service, users as user_service};
-use crate::store::users as user_store;
+use crate::service::accounts::{self as account_service, AccountRow};
+use crate::service::{FieldError, ServiceError, users as user_service};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -69,7 +69,7 @@ pub struct AccountForm {
 }
 
 impl AccountForm {
-    fn from_row(a: &crate::store::accounts::AccountRow) -> AccountForm {
+    fn from_row(a: &AccountRow) -> AccountForm {
         AccountForm {
             version: a.version,
             name: a.name.clone(),
@@ -170,12 +170,7 @@ async fn form_page(
     f: AccountForm,
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
-    let reps = user_store::list_reps(&state.db)
-        .await
-        .map_err(ServiceError::from)?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let reps = user_service::list_reps(&state.db, &ctx.actor()).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AccountFormPage {
         shell: Shell::new(ctx, if id.is_some() { "Edit account" } else { "New account" }),

@@ -7,7 +7,7 @@ use super::session::Ctx;
 use super::shell::{Shell, datetime};
 use crate::domain::auth::Scope;
 use crate::service::api_tokens;
-use crate::store::api_tokens::ApiTokenRow;
+use crate::service::api_tokens::ApiTokenRow;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};

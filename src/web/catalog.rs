@@ -5,8 +5,9 @@ use super::AppState;
 use super::error::WebError;
 use super::session::Ctx;
 use super::shell::Shell;
+use crate::service::carts::ListRow;
 use crate::service::catalog::{self, BrowseQuery, PricedProduct, ProductDetail};
-use crate::store::products::CategoryRow;
+use crate::service::categories::CategoryRow;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -80,7 +81,7 @@ struct CatalogPage {
     account_id: String,
     q: String,
     category: String,
-    categories: Vec<CategoryRow>,
+    categories: std::sync::Arc<Vec<CategoryRow>>,
     items: Vec<PricedProduct>,
     next_page: Option<String>,
     heading: String,
@@ -159,7 +160,7 @@ struct ProductPage {
     account_id: String,
     d: ProductDetail,
     can_order: bool,
-    lists: Vec<crate::store::carts::ListRow>,
+    lists: Vec<ListRow>,
 }
 
 async fn render_product(state: &AppState, ctx: &Ctx, view: View, sku: &str) -> Result<Html<String>, WebError> {

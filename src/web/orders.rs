@@ -10,15 +10,15 @@ use super::shell::{Shell, date, datetime};
 use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::domain::orders::{Channel, OrderDiff, OrderStatus, parse_paste};
+use crate::domain::pricing::{format_iso_date, parse_iso_date};
+use crate::service::accounts::{self as account_service, ShipToRow};
 use crate::service::auth::random_token;
 use crate::service::carts::{self, ReorderSource, Review};
 use crate::service::orders::{
-    self, Amendment, Evaluation, IdemKey, LineInput, OrderHeader, OrderView, PlaceOrder, Placement,
+    self, Amendment, Evaluation, IdemKey, LineInput, OrderFilter, OrderHeader, OrderLineRow, OrderRow, OrderView,
+    PlaceOrder, Placement,
 };
-use crate::service::{ServiceError, accounts as account_service};
-use crate::store::accounts::ShipToRow;
-use crate::store::orders::{OrderFilter, OrderRow};
-use crate::store::{idempotency, sessions};
+use crate::service::{ServiceError, acting};
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -64,21 +64,12 @@ where
         key: token.to_string(),
         request_hash: "place".into(),
     };
-    let scope = key.scope.clone();
-    match place(key).await {
+    match place(key.clone()).await {
         Ok(Placement::Placed { order, .. }) => Ok(order.number),
         Ok(Placement::Replayed { order_id, .. }) => number_of(state, ctx, order_id).await,
+        // The first click is still placing: wait for it, then show its order.
         Err(ServiceError::InFlight) => {
-            // The first click is still placing: wait for it, then show its order.
-            for _ in 0..200 {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                if let Some(row) = idempotency::get(&state.db, &scope, token).await.map_err(ServiceError::from)?
-                    && row.state == "done"
-                {
-                    return number_of(state, ctx, row.order_id).await;
-                }
-            }
-            Err(ServiceError::InFlight.into())
+            Ok(orders::wait_for_placement(&state.db, &ctx.order_actor(), &key).await?.number)
         }
         Err(e) => Err(e.into()),
     }
@@ -121,7 +112,7 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         po_required: account.po_required,
         terms: account.terms().label(),
         token: random_token(16),
-        min_date: crate::store::pricing::format_iso(crate::service::catalog::today(state.now())),
+        min_date: format_iso_date(crate::service::catalog::today(state.now())),
     };
     Ok(Html(page.render()?))
 }
@@ -208,7 +199,7 @@ struct HistoryQuery {
 }
 
 fn day_start(s: &str) -> Option<i64> {
-    crate::store::pricing::parse_date(Some(s.trim())).map(|d| d.midnight().assume_utc().unix_timestamp())
+    parse_iso_date(s.trim()).map(|d| d.midnight().assume_utc().unix_timestamp())
 }
 
 impl HistoryQuery {
@@ -329,11 +320,7 @@ async fn render_orders(
     } else {
         None
     };
-    let placers = if staff {
-        Vec::new()
-    } else {
-        crate::store::orders::placers(&state.db, &q.account).await.map_err(ServiceError::from)?
-    };
+    let placers = if staff { Vec::new() } else { orders::placers(&state.db, &actor, &q.account).await? };
     let csv_query = serde_urlencoded::to_string([
         ("status", q.status.as_str()),
         ("channel", q.channel.as_str()),
@@ -553,11 +540,7 @@ const CSV_COLUMNS: [&str; 15] = [
 ];
 
 /// Writes an order's lines as CSV rows; text cells are neutralised against spreadsheet formulas.
-fn write_order(
-    w: &mut csv::Writer<Vec<u8>>,
-    o: &OrderRow,
-    lines: &[crate::store::orders::OrderLineRow],
-) -> Result<(), WebError> {
+fn write_order(w: &mut csv::Writer<Vec<u8>>, o: &OrderRow, lines: &[OrderLineRow]) -> Result<(), WebError> {
     let n = crate::domain::import::neutralise_cell;
     for l in lines {
         w.write_record([
@@ -622,17 +605,14 @@ async fn history_csv(
     let mut after: Option<(i64, String)> = None;
     let mut written = 0;
     loop {
-        let page =
-            orders::list_orders(&state.db, &actor, q.filter(), after.as_ref().map(|(a, i)| (*a, i.as_str())), 500)
-                .await?;
-        let ids: Vec<String> = page.iter().map(|o| o.id.clone()).collect();
-        let lines = crate::store::orders::lines_of_orders(&state.db, &ids).await.map_err(ServiceError::from)?;
-        for o in &page {
-            write_order(&mut w, o, lines.get(&o.id).map(Vec::as_slice).unwrap_or(&[]))?;
+        let after_key = after.as_ref().map(|(a, i)| (*a, i.as_str()));
+        let page = orders::list_orders_with_lines(&state.db, &actor, q.filter(), after_key, 500).await?;
+        for (o, lines) in &page {
+            write_order(&mut w, o, lines)?;
         }
         written += page.len();
         match page.last() {
-            Some(o) if page.len() == 500 && written < CSV_MAX_ORDERS => after = Some((o.placed_at, o.id.clone())),
+            Some((o, _)) if page.len() == 500 && written < CSV_MAX_ORDERS => after = Some((o.placed_at, o.id.clone())),
             _ => break,
         }
     }
@@ -751,21 +731,12 @@ async fn reorder_to_cart(
 // ---- Acting for a customer ----
 
 async fn act_for(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Redirect, WebError> {
-    let p = &ctx.session.principal;
-    if !p.is_staff() {
-        return Err(WebError::NotFound);
-    }
-    let account = account_service::get_account(&state.db, &ctx.actor(), &id).await?;
-    if !p.can(Permission::OrderForCustomers) {
-        return Err(WebError::Forbidden);
-    }
-    sessions::set_acting(&state.db, &ctx.session.id_hash, Some(&account.id)).await.map_err(ServiceError::from)?;
+    acting::act_for_account(&state.db, state.now(), &ctx.actor(), &ctx.session.id_hash, &id).await?;
     Ok(Redirect::to("/portal/catalog"))
 }
 
 async fn act_exit(State(state): State<AppState>, ctx: Ctx) -> Result<Redirect, WebError> {
-    let back = ctx.session.acting_account_id.clone();
-    sessions::set_acting(&state.db, &ctx.session.id_hash, None).await.map_err(ServiceError::from)?;
+    let back = acting::stop_acting(&state.db, state.now(), &ctx.actor(), &ctx.session.id_hash).await?;
     Ok(Redirect::to(&match back {
         Some(id) => format!("/accounts/{id}?notice=acting_ended"),
         None => "/".to_string(),

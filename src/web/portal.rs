@@ -7,9 +7,10 @@ use super::session::Ctx;
 use super::shell::Shell;
 use super::users::{InvitedPage, UserView};
 use crate::domain::auth::{BuyerRole, Permission};
-use crate::service::{accounts as account_service, users as user_service};
-use crate::store::accounts::{AccountRow, ShipToRow};
-use crate::store::users as user_store;
+use crate::service::accounts::{self as account_service, AccountRow, RepContact, ShipToRow};
+use crate::service::carts::ListRow;
+use crate::service::orders::OrderFilter;
+use crate::service::users as user_service;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -32,21 +33,6 @@ fn own_account_id(ctx: &Ctx) -> Result<String, WebError> {
     ctx.session.principal.buyer_account().map(str::to_string).ok_or(WebError::Forbidden)
 }
 
-/// The owning rep, as buyers see them: a name and how to reach them.
-pub struct RepContact {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-}
-
-pub async fn rep_contact(state: &AppState, account: &AccountRow) -> Result<Option<RepContact>, WebError> {
-    let Some(rep_id) = &account.owner_rep_id else {
-        return Ok(None);
-    };
-    let rep = user_store::get(&state.db, rep_id).await.map_err(crate::service::ServiceError::from)?;
-    Ok(rep.filter(|r| r.active).map(|r| RepContact { name: r.name, email: r.email, phone: r.phone }))
-}
-
 #[derive(Template)]
 #[template(path = "portal_home.html")]
 struct HomePage {
@@ -56,27 +42,20 @@ struct HomePage {
     can_order: bool,
     can_billing: bool,
     recent: Vec<super::orders::OrderItem>,
-    lists: Vec<crate::store::carts::ListRow>,
+    lists: Vec<ListRow>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     require(&ctx, Permission::PortalView)?;
     let account = account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
     let p = &ctx.session.principal;
-    let recent = crate::service::orders::list_orders(
-        &state.db,
-        &ctx.actor(),
-        crate::store::orders::OrderFilter::default(),
-        None,
-        5,
-    )
-    .await?;
+    let recent = crate::service::orders::list_orders(&state.db, &ctx.actor(), OrderFilter::default(), None, 5).await?;
     let lists = crate::service::carts::lists(&state.db, &ctx.actor(), &account.id).await?;
     let page = HomePage {
         recent: recent.iter().map(super::orders::OrderItem::from).collect(),
         lists: lists.into_iter().filter(|l| l.line_count > 0).take(5).collect(),
         shell: Shell::new(&ctx, account.name.clone()),
-        rep: rep_contact(&state, &account).await?,
+        rep: account_service::rep_contact(&state.db, &ctx.actor(), &account).await?,
         can_order: p.can(Permission::PortalOrder),
         can_billing: p.can(Permission::PortalBilling),
         account,
@@ -109,7 +88,7 @@ async fn account(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>
     let page = AccountPage {
         shell: Shell::new(&ctx, "Your account"),
         ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
-        rep: rep_contact(&state, &account).await?,
+        rep: account_service::rep_contact(&state.db, &ctx.actor(), &account).await?,
         account,
         users,
         is_manager,

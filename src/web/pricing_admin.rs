@@ -10,7 +10,7 @@ use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::service::ServiceError;
 use crate::service::price_admin::{self, ContractDoc, Validity, parse_price_lines};
-use crate::store::pricing::{ContractSummary, PriceListRow, PriceListSummary};
+use crate::service::price_admin::{ContractSummary, PriceListRow, PriceListSummary};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Redirect};

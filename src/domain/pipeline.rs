@@ -1,0 +1,473 @@
+//! The one evaluation of requested lines (DESIGN.md §2 and §3 "Placement pipeline").
+//!
+//! Quote, cart, quick order, saved lists, reorder, placement and amendment all call [`evaluate`]
+//! over facts the store loaded, and differ only in what they do with the verdicts: a placement
+//! refuses any issue, a cart shows lines blocked by stock so the buyer can fix them, a price quote
+//! keeps the price of a line it could not ship. One place, so every channel gives the same reason.
+//!
+//! Steps, in order; a line stops at the first that refuses it:
+//! 1. **Catalog visibility** — the product exists, is in one of the account's catalogs, and is sold.
+//! 2. **Quantity rules** — [`QuantityRules::check`], including the bound
+//!    [`MAX_LINE_QUANTITY`](super::catalog::MAX_LINE_QUANTITY).
+//! 3. **Pricing** — [`resolve`], then unit price × quantity rounded by [`Money::round_to_cents`].
+//! 4. *(later: licence check for regulated classes — a priced line that it blocks is
+//!    [`Verdict::Blocked`], like stock.)*
+//! 5. **Stock / backorder outlook** — what ships now, what is backordered (and when it is expected),
+//!    or `out_of_stock` when the product cannot be backordered and stock is short.
+//!
+//! Credit exposure, buyer approval and routing are about the whole order, not a line: they divert
+//! a placed order (see [`super::orders::diversions`]) after these steps.
+//!
+//! ## Reason codes (stable: API clients match on them; messages are for people)
+//! | step       | code                 | when |
+//! |------------|----------------------|------|
+//! | visibility | `unknown_sku`        | no product has this SKU (or external id / id) |
+//! | visibility | `not_available`      | the product is outside the account's catalogs, or no longer sold |
+//! | quantity   | `quantity`           | quantity below 1 |
+//! | quantity   | `quantity_too_large` | above 1,000,000 units (or a line total that would overflow) |
+//! | quantity   | `below_minimum`, `not_multiple`, `above_maximum` | the product's own rules |
+//! | pricing    | `no_price`           | no valid price source covers this quantity for the account |
+//! | stock      | `out_of_stock`       | short of stock and the product cannot be backordered |
+//!
+//! Order-wide reasons (line 0: `empty`, `too_many_lines`, `account_onboarding`, `too_large`) are
+//! decided by the service before or after these steps.
+
+use super::catalog::{BackorderPolicy, QuantityProblem, QuantityRules, available};
+use super::money::Money;
+use super::orders::LineIssue;
+use super::pricing::{PriceSource, ResolvedPrice, format_date, resolve};
+use std::collections::{HashMap, HashSet};
+use time::Date;
+
+/// How a request names a product.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ProductRef {
+    Sku(String),
+    ExternalId(String),
+    Id(String),
+}
+
+impl ProductRef {
+    pub fn label(&self) -> &str {
+        match self {
+            ProductRef::Sku(s) | ProductRef::ExternalId(s) | ProductRef::Id(s) => s,
+        }
+    }
+
+    /// The form products are looked up by: SKUs trimmed and upper-cased, ids as given.
+    pub fn normalized(&self) -> ProductRef {
+        match self {
+            ProductRef::Sku(s) => ProductRef::Sku(s.trim().to_uppercase()),
+            other => other.clone(),
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            ProductRef::Sku(_) => "SKU",
+            ProductRef::ExternalId(_) => "external id",
+            ProductRef::Id(_) => "id",
+        }
+    }
+}
+
+/// What the evaluation needs to know of a product (implemented by the store's product row).
+pub trait Orderable {
+    fn id(&self) -> &str;
+    fn sku(&self) -> &str;
+    fn external_id(&self) -> Option<&str>;
+    fn active(&self) -> bool;
+    fn rules(&self) -> QuantityRules;
+    fn backorder(&self) -> BackorderPolicy;
+}
+
+/// Stock of one product over all warehouses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockFact {
+    /// On hand minus reserved (never negative), plus whatever the order being amended holds.
+    pub available: i64,
+    /// The earliest expected arrival of incoming stock.
+    pub next_eta: Option<Date>,
+}
+
+/// Everything the evaluation decides on, loaded by the store for the products the lines name.
+pub struct Facts<'a, P> {
+    /// The products found for the requested references (unknown ones are simply absent).
+    pub products: &'a [P],
+    /// Ids of the products the account may see (its catalogs).
+    pub visible: &'a HashSet<String>,
+    /// Candidate price sources per product id, for this account.
+    pub prices: &'a HashMap<String, Vec<PriceSource>>,
+    /// Stock per product id; a product without a row has none.
+    pub stock: &'a HashMap<String, StockFact>,
+    /// Price validity is decided on this day.
+    pub today: Date,
+}
+
+/// One requested line. Repeats of a product are expected merged already (see [`merge_repeats`]);
+/// lines of the same product are otherwise evaluated independently (a quote's alternatives).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requested {
+    /// 1-based position in the request, carried into every issue.
+    pub line: usize,
+    pub product: ProductRef,
+    pub quantity: i64,
+}
+
+/// What happens to a line's units: shipped from stock now, backordered, or neither (refused).
+/// `ships_now + backordered + short == quantity`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockOutlook {
+    /// Available now over all warehouses, before this line.
+    pub available: i64,
+    /// Units that ship from stock now.
+    pub ships_now: i64,
+    /// Units that wait for incoming stock (only when the product allows backorders).
+    pub backordered: i64,
+    /// Units that can neither ship nor be backordered (the line is `out_of_stock`).
+    pub short: i64,
+    /// When incoming stock is expected, if known.
+    pub eta: Option<Date>,
+}
+
+impl StockOutlook {
+    pub fn of(quantity: i64, available_now: i64, policy: BackorderPolicy, eta: Option<Date>) -> StockOutlook {
+        let available_now = available_now.max(0);
+        let ships_now = quantity.clamp(0, available_now);
+        let rest = quantity.max(0) - ships_now;
+        let (backordered, short) = match policy {
+            BackorderPolicy::Allow => (rest, 0),
+            BackorderPolicy::Deny => (0, rest),
+        };
+        StockOutlook { available: available_now, ships_now, backordered, short, eta }
+    }
+
+    /// The expected date as people read it ("4 Dec 2026"), or "" when unknown.
+    pub fn eta_label(&self) -> String {
+        self.eta.map(format_date).unwrap_or_default()
+    }
+
+    /// Whether every unit ships now.
+    pub fn all_now(&self) -> bool {
+        self.backordered == 0 && self.short == 0
+    }
+
+    /// What ships now, for carts and checkout: "Ships now: all", "Ships now: 8".
+    pub fn ships_now_label(&self) -> String {
+        if self.all_now() { "Ships now: all".to_string() } else { format!("Ships now: {}", self.ships_now) }
+    }
+
+    /// What waits, for carts and checkout: "Backordered: 4, expected 4 Dec 2026" ("" if nothing).
+    pub fn backorder_label(&self) -> String {
+        match (self.backordered, self.eta) {
+            (0, _) => String::new(),
+            (n, Some(d)) => format!("Backordered: {n}, expected {}", format_date(d)),
+            (n, None) => format!("Backordered: {n}, no date yet"),
+        }
+    }
+}
+
+/// A line that passed visibility, quantity rules and pricing, with its stock outlook.
+#[derive(Clone, Debug)]
+pub struct Line<'a, P> {
+    pub line: usize,
+    pub product: &'a P,
+    pub quantity: i64,
+    pub price: ResolvedPrice,
+    /// Unit price × quantity, rounded to cents (half away from zero).
+    pub line_total: Money,
+    pub stock: StockOutlook,
+}
+
+/// The evaluation's answer for one requested line.
+#[derive(Clone, Debug)]
+pub enum Verdict<'a, P> {
+    /// Every step passed: it can be ordered as asked.
+    Ok(Line<'a, P>),
+    /// Priced, but a step after pricing blocks it (stock today, licences later). The priced line
+    /// is kept: a cart shows it so the buyer can fix it, a quote still gives its price.
+    Blocked(Line<'a, P>, LineIssue),
+    /// Refused before it could be priced.
+    Refused(LineIssue),
+}
+
+impl<'a, P> Verdict<'a, P> {
+    pub fn line(&self) -> usize {
+        match self {
+            Verdict::Ok(l) | Verdict::Blocked(l, _) => l.line,
+            Verdict::Refused(i) => i.line,
+        }
+    }
+
+    pub fn issue(&self) -> Option<&LineIssue> {
+        match self {
+            Verdict::Ok(_) => None,
+            Verdict::Blocked(_, i) | Verdict::Refused(i) => Some(i),
+        }
+    }
+
+    /// The priced line, whether or not a later step blocks it.
+    pub fn priced(&self) -> Option<&Line<'a, P>> {
+        match self {
+            Verdict::Ok(l) | Verdict::Blocked(l, _) => Some(l),
+            Verdict::Refused(_) => None,
+        }
+    }
+}
+
+/// Every product reference that names a product: its SKU, its id and its external id.
+fn index<P: Orderable>(products: &[P]) -> HashMap<ProductRef, &P> {
+    let mut by_ref = HashMap::with_capacity(products.len() * 3);
+    for p in products {
+        by_ref.insert(ProductRef::Sku(p.sku().to_string()), p);
+        by_ref.insert(ProductRef::Id(p.id().to_string()), p);
+        if let Some(e) = p.external_id() {
+            by_ref.insert(ProductRef::ExternalId(e.to_string()), p);
+        }
+    }
+    by_ref
+}
+
+/// Merges lines that name the same product — by SKU, id or external id alike — keeping the first
+/// position and adding quantities (saturating, so an absurd sum fails the quantity bound instead
+/// of wrapping). A line with a quantity below 1 is kept on its own, to be refused by itself.
+/// Line numbers are positions in `lines`, from 1.
+pub fn merge_repeats<P: Orderable>(products: &[P], lines: &[(ProductRef, i64)]) -> Vec<Requested> {
+    let by_ref = index(products);
+    let mut out: Vec<Requested> = Vec::with_capacity(lines.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, (r, quantity)) in lines.iter().enumerate() {
+        let r = r.normalized();
+        if *quantity >= 1 {
+            let key = match by_ref.get(&r) {
+                Some(p) => format!("id:{}", p.id()),
+                None => format!("{}:{}", r.what(), r.label()),
+            };
+            if let Some(&at) = seen.get(&key) {
+                out[at].quantity = out[at].quantity.saturating_add(*quantity);
+                continue;
+            }
+            seen.insert(key, out.len());
+        }
+        out.push(Requested { line: i + 1, product: r, quantity: *quantity });
+    }
+    out
+}
+
+/// The issue of a line that cannot be served from stock and cannot be backordered. Placement
+/// reports the same when stock ran out between evaluation and reservation.
+pub fn out_of_stock(line: usize, sku: &str, available_now: i64) -> LineIssue {
+    let message = if available_now <= 0 {
+        format!("{sku} is out of stock and cannot be backordered.")
+    } else {
+        format!("{sku}: only {available_now} available; it cannot be backordered.")
+    };
+    LineIssue::new(line, sku, "out_of_stock", message)
+}
+
+fn quantity_issue(line: usize, sku: &str, problem: &QuantityProblem) -> LineIssue {
+    LineIssue::new(line, sku, problem.code(), format!("{sku}: {problem}."))
+}
+
+/// Evaluates every requested line against the facts: one verdict per line, in the same order.
+pub fn evaluate<'a, P: Orderable>(facts: &Facts<'a, P>, lines: &[Requested]) -> Vec<Verdict<'a, P>> {
+    let by_ref = index(facts.products);
+    lines.iter().map(|r| evaluate_line(facts, &by_ref, r)).collect()
+}
+
+fn evaluate_line<'a, P: Orderable>(
+    facts: &Facts<'a, P>,
+    by_ref: &HashMap<ProductRef, &'a P>,
+    r: &Requested,
+) -> Verdict<'a, P> {
+    let (line, qty) = (r.line, r.quantity);
+    let wanted = r.product.normalized();
+    // 1. Catalog visibility. A product outside the account's catalogs reads the same whether it
+    // is sold or not: the account learns nothing about other accounts' products.
+    let Some(&p) = by_ref.get(&wanted) else {
+        let label = wanted.label();
+        let message = format!("There is no product with {} {label}.", wanted.what());
+        return Verdict::Refused(LineIssue::new(line, label, "unknown_sku", message));
+    };
+    let sku = p.sku();
+    if !facts.visible.contains(p.id()) {
+        let message = format!("{sku} is not available to your account.");
+        return Verdict::Refused(LineIssue::new(line, sku, "not_available", message));
+    }
+    if !p.active() {
+        return Verdict::Refused(LineIssue::new(line, sku, "not_available", format!("{sku} is no longer sold.")));
+    }
+    // 2. Quantity rules (the line bound included).
+    if let Err(problem) = p.rules().check(qty) {
+        return Verdict::Refused(quantity_issue(line, sku, &problem));
+    }
+    // 3. Pricing.
+    let Some(price) = facts.prices.get(p.id()).and_then(|s| resolve(s, qty, facts.today)) else {
+        let message = format!("{sku} has no price for your account at quantity {qty}; ask your rep.");
+        return Verdict::Refused(LineIssue::new(line, sku, "no_price", message));
+    };
+    let Some(total) = price.unit_price.checked_mul_qty(qty) else {
+        // Unreachable with the line bound and sane prices; refused rather than wrapped.
+        let message = format!("{sku}: the line total is too large.");
+        return Verdict::Refused(LineIssue::new(line, sku, QuantityProblem::TooLarge.code(), message));
+    };
+    // 4. Licences plug in here (a priced line they block is `Verdict::Blocked`).
+    // 5. Stock and backorder outlook.
+    let fact = facts.stock.get(p.id()).cloned().unwrap_or_default();
+    let stock = StockOutlook::of(qty, fact.available, p.backorder(), fact.next_eta);
+    let short = stock.short;
+    let priced = Line { line, product: p, quantity: qty, price, line_total: total.round_to_cents(), stock };
+    if short > 0 {
+        let issue = out_of_stock(line, sku, priced.stock.available);
+        return Verdict::Blocked(priced, issue);
+    }
+    Verdict::Ok(priced)
+}
+
+/// Available stock for a product from its totals, counting back what the order being amended holds
+/// (`held`): an amendment releases its old reservation before reserving the new lines.
+pub fn available_for(on_hand: i64, reserved: i64, held: i64) -> i64 {
+    available(on_hand, reserved.saturating_sub(held.max(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalog::MAX_LINE_QUANTITY;
+    use crate::domain::pricing::{SourceKind, Tier};
+
+    struct P {
+        id: &'static str,
+        sku: &'static str,
+        active: bool,
+        rules: QuantityRules,
+        backorder: BackorderPolicy,
+    }
+
+    impl Orderable for P {
+        fn id(&self) -> &str {
+            self.id
+        }
+        fn sku(&self) -> &str {
+            self.sku
+        }
+        fn external_id(&self) -> Option<&str> {
+            Some(self.id).filter(|_| self.id == "p1").map(|_| "ERP-1")
+        }
+        fn active(&self) -> bool {
+            self.active
+        }
+        fn rules(&self) -> QuantityRules {
+            self.rules
+        }
+        fn backorder(&self) -> BackorderPolicy {
+            self.backorder
+        }
+    }
+
+    fn product(id: &'static str, sku: &'static str, backorder: BackorderPolicy) -> P {
+        P { id, sku, active: true, rules: QuantityRules::default(), backorder }
+    }
+
+    fn base(price: &str) -> Vec<PriceSource> {
+        vec![PriceSource {
+            kind: SourceKind::Base,
+            id: "base".into(),
+            name: "BASE".into(),
+            priority: 0,
+            valid_from: None,
+            valid_to: None,
+            tiers: vec![Tier { min_qty: 1, unit_price: Money::parse(price).unwrap() }],
+        }]
+    }
+
+    fn req(line: usize, sku: &str, quantity: i64) -> Requested {
+        Requested { line, product: ProductRef::Sku(sku.into()), quantity }
+    }
+
+    #[test]
+    fn every_step_has_its_one_reason() {
+        let mut hidden = product("p3", "HID-1", BackorderPolicy::Deny);
+        hidden.active = false;
+        let mut old = product("p4", "OLD-1", BackorderPolicy::Deny);
+        old.active = false;
+        let products = vec![
+            product("p1", "GLV-1", BackorderPolicy::Deny),
+            product("p2", "BO-1", BackorderPolicy::Allow),
+            hidden,
+            old,
+            product("p5", "FREE-1", BackorderPolicy::Deny),
+        ];
+        let visible: HashSet<String> = ["p1", "p2", "p4", "p5"].into_iter().map(String::from).collect();
+        let prices: HashMap<String, Vec<PriceSource>> =
+            [("p1", base("2.50")), ("p2", base("0.0125")), ("p4", base("1"))]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+        let eta = time::macros::date!(2026 - 12 - 04);
+        let stock: HashMap<String, StockFact> = [
+            ("p1".to_string(), StockFact { available: 5, next_eta: None }),
+            ("p2".to_string(), StockFact { available: 2, next_eta: Some(eta) }),
+        ]
+        .into_iter()
+        .collect();
+        let facts = Facts { products: &products, visible: &visible, prices: &prices, stock: &stock, today: eta };
+        let lines = vec![
+            req(1, " glv-1 ", 4),
+            req(2, "NOPE", 1),
+            req(3, "HID-1", 1),
+            req(4, "OLD-1", 1),
+            req(5, "GLV-1", 0),
+            req(6, "GLV-1", MAX_LINE_QUANTITY + 1),
+            req(7, "FREE-1", 1),
+            req(8, "GLV-1", 6),
+            req(9, "BO-1", 7),
+        ];
+        let v = evaluate(&facts, &lines);
+        let codes: Vec<&str> = v.iter().map(|v| v.issue().map(|i| i.code).unwrap_or("ok")).collect();
+        assert_eq!(
+            codes,
+            vec![
+                "ok",
+                "unknown_sku",
+                "not_available",
+                "not_available",
+                "quantity",
+                "quantity_too_large",
+                "no_price",
+                "out_of_stock",
+                "ok"
+            ]
+        );
+        assert_eq!(v[1].issue().unwrap().message, "There is no product with SKU NOPE.");
+        assert_eq!(v[2].issue().unwrap().message, "HID-1 is not available to your account.");
+        assert_eq!(v[3].issue().unwrap().message, "OLD-1 is no longer sold.");
+        assert_eq!(v[7].issue().unwrap().message, "GLV-1: only 5 available; it cannot be backordered.");
+        let first = v[0].priced().unwrap();
+        assert_eq!((first.line_total, first.stock.ships_now), (Money::parse("10.00").unwrap(), 4));
+        assert_eq!(first.stock.ships_now_label(), "Ships now: all");
+        let bo = v[8].priced().unwrap();
+        assert_eq!(bo.line_total, Money::parse("0.09").unwrap(), "0.0875 rounds half away from zero");
+        assert_eq!((bo.stock.ships_now, bo.stock.backordered, bo.stock.short), (2, 5, 0));
+        assert_eq!(bo.stock.ships_now_label(), "Ships now: 2");
+        assert_eq!(bo.stock.backorder_label(), "Backordered: 5, expected 4 Dec 2026");
+        assert!(v[7].priced().is_some(), "a line blocked by stock keeps its price");
+    }
+
+    #[test]
+    fn repeats_merge_by_product_whatever_names_them() {
+        let products = vec![product("p1", "GLV-1", BackorderPolicy::Deny)];
+        let lines = vec![
+            (ProductRef::Sku("glv-1".into()), 2),
+            (ProductRef::Sku("NOPE".into()), 1),
+            (ProductRef::Id("p1".into()), 3),
+            (ProductRef::ExternalId("ERP-1".into()), 4),
+            (ProductRef::Sku("GLV-1".into()), 0),
+            (ProductRef::Sku("nope".into()), 1),
+            (ProductRef::Sku("GLV-1".into()), i64::MAX),
+        ];
+        let merged = merge_repeats(&products, &lines);
+        let got: Vec<(usize, &str, i64)> = merged.iter().map(|r| (r.line, r.product.label(), r.quantity)).collect();
+        assert_eq!(got, vec![(1, "GLV-1", i64::MAX), (2, "NOPE", 2), (5, "GLV-1", 0)]);
+    }
+}
