@@ -176,8 +176,15 @@ impl Run {
         }
     }
 
+    /// Runs one of the writer's own statements (prepared once and kept: they run for every unit).
     fn batch(&self, sql: &str) -> Result<(), String> {
-        self.conn().execute_batch(sql).map_err(|e| e.to_string())
+        let run = || -> rusqlite::Result<()> {
+            let mut st = self.conn().prepare_cached(sql)?;
+            let mut rows = st.raw_query();
+            while rows.next()?.is_some() {}
+            Ok(())
+        };
+        run().map_err(|e| e.to_string())
     }
 
     fn progress(&self) {
@@ -257,8 +264,8 @@ impl Run {
                     ended_early = Some("SQLite rolled the transaction back".into());
                     break;
                 }
-                let end = if ok { "RELEASE unit" } else { "ROLLBACK TO unit; RELEASE unit" };
-                if let Err(e) = self.batch(end) {
+                let end = if ok { Ok(()) } else { self.batch("ROLLBACK TO unit") };
+                if let Err(e) = end.and_then(|()| self.batch("RELEASE unit")) {
                     ended_early = Some(e);
                     break;
                 }
