@@ -67,7 +67,7 @@ async fn main() {
     report("quick order, 500 lines: parse + price + validate", times);
 
     let admin = Principal::staff("bench".into(), "Bench".into(), String::new(), vec![StaffRole::Admin]);
-    let actor = Actor { principal: &admin, channel: "api", on_behalf_of: None };
+    let actor = Actor::api(&admin);
     let lines: Vec<(String, i64)> =
         (0..500).map(|i| (format!("SKU-{:06}", i * 199 % 100_000), 1 + i as i64 % 60)).collect();
     let mut times = Vec::with_capacity(RUNS);

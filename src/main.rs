@@ -244,7 +244,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let kind = Kind::parse(&kind).ok_or("unknown kind")?;
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
-            let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
+            let actor = portico::service::Actor::cli(&principal);
             let mut bar = ProgressBar::new(std::fs::metadata(&file)?.len());
             let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
             let result = imports::import_file(&state.db, state.now(), &actor, kind, reader, |p| bar.show(p)).await;
@@ -267,7 +267,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let kind = Kind::parse(&kind).ok_or("unknown kind")?;
             let state = portico::open(Config::for_database(&db.database_url)).await?;
             let principal = cli_principal();
-            let actor = portico::service::Actor { principal: &principal, channel: "cli", on_behalf_of: None };
+            let actor = portico::service::Actor::cli(&principal);
             let out: Box<dyn std::io::Write> = match &file {
                 Some(f) => Box::new(std::io::BufWriter::new(std::fs::File::create(f)?)),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),

@@ -13,6 +13,7 @@ use portico::service::Actor;
 use portico::store::new_id;
 use portico::store::pricing::{self, NewContract, NewPriceList};
 use portico::store::products::{self, ProductInput};
+use portico::store::{catalogs, categories};
 use serde_json::{Value, json};
 
 async fn call(
@@ -55,7 +56,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             let (a, b) = (a2, b2);
             portico::store::accounts::set_group(tx, &b, None).await?;
             let cat = new_id();
-            products::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
+            categories::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
             let mut ids = Vec::new();
             for (sku, rules) in [
                 ("GLV-1", QuantityRules::default()),
@@ -102,8 +103,8 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await?;
             pricing::set_contract_price(tx, &k, &ids[0], 1, Money::parse("7.25").unwrap()).await?;
             let catalog = new_id();
-            products::insert_catalog(tx, &catalog, "Standard", true, true, now).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &catalog, "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             portico::store::inventory::insert_warehouse(tx, &new_id(), "CHI", "Chicago", 0, now).await?;
             Ok(())
         })

@@ -12,6 +12,7 @@ use portico::store::inventory::{self, StockReason};
 use portico::store::new_id;
 use portico::store::pricing::{self, NewContract, NewPriceList, format_iso};
 use portico::store::products::{self, ProductInput};
+use portico::store::{catalogs, categories, product_search};
 use time::Duration;
 
 struct Fixture {
@@ -51,8 +52,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         Box::pin(async move {
             let (a, b, contract_to) = (a2, b2, ct);
             let (top, gloves) = (new_id(), new_id());
-            products::insert_category(tx, &top, None, "Medical", "Medical", 0, now).await?;
-            products::insert_category(tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await?;
+            categories::insert_category(tx, &top, None, "Medical", "Medical", 0, now).await?;
+            categories::insert_category(tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await?;
             let glv1 =
                 products::upsert(tx, &new_id(), &product("GLV-1", "Nitrile Gloves M", &gloves, true), now).await?;
             let glv2 =
@@ -120,13 +121,13 @@ async fn fixture(app: &TestApp) -> Fixture {
             pricing::set_contract_price(tx, &old, &glv1, 1, Money::parse("3.00").unwrap()).await?;
             // Catalogs: the default hides SECRET-1; B has a catalog that includes it.
             let default = new_id();
-            products::insert_catalog(tx, &default, "Standard", true, true, now).await?;
-            products::add_catalog_rule(tx, &default, "exclude_product", &secret).await?;
+            catalogs::insert_catalog(tx, &default, "Standard", true, true, now).await?;
+            catalogs::add_catalog_rule(tx, &default, "exclude_product", &secret).await?;
             let special = new_id();
-            products::insert_catalog(tx, &special, "Labs", false, false, now).await?;
-            products::add_catalog_rule(tx, &special, "include_category", &top).await?;
-            products::assign_catalog(tx, &new_id(), &special, Some(&b), None).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &special, "Labs", false, false, now).await?;
+            catalogs::add_catalog_rule(tx, &special, "include_category", &top).await?;
+            catalogs::assign_catalog(tx, &new_id(), &special, Some(&b), None).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             let w = new_id();
             inventory::insert_warehouse(tx, &w, "CHI", "Chicago DC", 0, now).await?;
             let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
@@ -256,7 +257,7 @@ async fn catalog_pages_by_key() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let now = app.now();
-    let cat = products::categories(app.db()).await.unwrap()[0].id.clone();
+    let cat = categories::categories(app.db()).await.unwrap()[0].id.clone();
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             for i in 0..60 {
@@ -268,7 +269,7 @@ async fn catalog_pages_by_key() {
                 )
                 .await?;
             }
-            products::rebuild_catalog_membership(tx).await
+            catalogs::rebuild_catalog_membership(tx).await
         })
     })
     .await;
@@ -342,7 +343,7 @@ async fn search_matches_every_word_whether_the_words_are_common_or_rare() {
     let app = TestApp::new().await;
     fixture(&app).await;
     let now = app.now();
-    let cat = products::categories(app.db()).await.unwrap()[0].id.clone();
+    let cat = categories::categories(app.db()).await.unwrap()[0].id.clone();
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             // 320 bins (more than the 300 entries that make a word common); every fourth is teal.
@@ -357,8 +358,8 @@ async fn search_matches_every_word_whether_the_words_are_common_or_rare() {
     .await;
     let db = app.db();
     let search = |term: &'static str| async move {
-        let filter = products::ListFilter { term: term.into(), ..Default::default() };
-        let found = products::list(db, products::Visibility::All, &filter, None, 500).await.unwrap();
+        let filter = product_search::ListFilter { term: term.into(), ..Default::default() };
+        let found = product_search::list(db, product_search::Visibility::All, &filter, None, 500).await.unwrap();
         found.into_iter().map(|l| l.product.sku).collect::<Vec<_>>()
     };
     assert_eq!(search("mass bin").await.len(), 320, "two common words");

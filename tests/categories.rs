@@ -8,9 +8,11 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{TestApp, TestResponse};
 use portico::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
+use portico::domain::catalog::Sku;
 use portico::service::Actor;
 use portico::store::new_id;
 use portico::store::products::{self, ProductInput};
+use portico::store::{catalogs, categories};
 use serde_json::{Value, json};
 
 /// Every category as (path, name, sort, parent path), by path: what a refusal must leave alone.
@@ -28,7 +30,7 @@ async fn paths(app: &TestApp) -> Vec<String> {
 }
 
 async fn id_of(app: &TestApp, path: &str) -> String {
-    products::category_by_path(app.db(), path).await.unwrap().unwrap_or_else(|| panic!("no category {path}")).id
+    categories::category_by_path(app.db(), path).await.unwrap().unwrap_or_else(|| panic!("no category {path}")).id
 }
 
 /// (audit rows, outbox events) about categories.
@@ -59,7 +61,7 @@ async fn seed(app: &TestApp, cats: &[(&str, Option<&str>)], items: &[(&str, &str
                 let id = new_id();
                 let parent_id = parent.as_ref().map(|p| ids.iter().find(|(q, _)| q == p).unwrap().1.clone());
                 let name = path.rsplit(" / ").next().unwrap();
-                products::insert_category(tx, &id, parent_id.as_deref(), name, path, 0, now).await?;
+                categories::insert_category(tx, &id, parent_id.as_deref(), name, path, 0, now).await?;
                 ids.push((path.clone(), id));
             }
             for (sku, cat, active) in &items {
@@ -231,7 +233,7 @@ async fn refusals_name_the_field_and_change_nothing() {
     // Without the CSRF token nothing happens either.
     let res = a.post_raw("/admin/categories", "name=Latex&parent=".into()).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert!(products::category_by_path(app.db(), "Latex").await.unwrap().is_none());
+    assert!(categories::category_by_path(app.db(), "Latex").await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -249,15 +251,15 @@ async fn renaming_keeps_products_catalogs_and_search_consistent() {
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             let k = new_id();
-            products::insert_catalog(tx, &k, "Clinic", false, false, now).await?;
-            products::add_catalog_rule(tx, &k, "include_category", &medical).await?;
-            products::assign_catalog(tx, &new_id(), &k, Some(&acct), None).await?;
-            products::rebuild_catalog_membership(tx).await
+            catalogs::insert_catalog(tx, &k, "Clinic", false, false, now).await?;
+            catalogs::add_catalog_rule(tx, &k, "include_category", &medical).await?;
+            catalogs::assign_catalog(tx, &new_id(), &k, Some(&acct), None).await?;
+            catalogs::rebuild_catalog_membership(tx).await
         })
     })
     .await;
-    let glv = products::get_by_sku(app.db(), "GLV-1").await.unwrap().unwrap().id;
-    assert!(products::visible_to_account(app.db(), &glv, &account).await.unwrap());
+    let glv = products::get_by_sku(app.db(), &Sku::parse("GLV-1").unwrap()).await.unwrap().unwrap().id;
+    assert!(catalogs::visible_to_account(app.db(), &glv, &account).await.unwrap());
 
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let mut a = app.signed_in(&admin.email).await;
@@ -265,7 +267,7 @@ async fn renaming_keeps_products_catalogs_and_search_consistent() {
     let res = a.post(&format!("/admin/categories/{medical}/rename"), &[("name", "Health care")]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     // The rule names the category by id: the renamed tree is still in the customer's catalog.
-    assert!(products::visible_to_account(app.db(), &glv, &account).await.unwrap());
+    assert!(catalogs::visible_to_account(app.db(), &glv, &account).await.unwrap());
     let detail = portico::service::catalog::staff_product(
         app.db(),
         &Actor::web(&Principal::staff(
@@ -316,11 +318,11 @@ async fn moving_a_category_moves_its_products_between_customer_catalogs() {
         Box::pin(async move {
             for (name, category, account) in &catalogs {
                 let k = new_id();
-                products::insert_catalog(tx, &k, name, false, false, now).await?;
-                products::add_catalog_rule(tx, &k, "include_category", category).await?;
-                products::assign_catalog(tx, &new_id(), &k, Some(account), None).await?;
+                catalogs::insert_catalog(tx, &k, name, false, false, now).await?;
+                catalogs::add_catalog_rule(tx, &k, "include_category", category).await?;
+                catalogs::assign_catalog(tx, &new_id(), &k, Some(account), None).await?;
             }
-            products::rebuild_catalog_membership(tx).await
+            catalogs::rebuild_catalog_membership(tx).await
         })
     })
     .await;
@@ -330,8 +332,8 @@ async fn moving_a_category_moves_its_products_between_customer_catalogs() {
     let sees = |account: String, sku: &'static str| {
         let app = &app;
         async move {
-            let id = products::get_by_sku(app.db(), sku).await.unwrap().unwrap().id;
-            products::visible_to_account(app.db(), &id, &account).await.unwrap()
+            let id = products::get_by_sku(app.db(), &Sku::parse(sku).unwrap()).await.unwrap().unwrap().id;
+            catalogs::visible_to_account(app.db(), &id, &account).await.unwrap()
         }
     };
     assert!(sees(labs.clone(), "GLV-1").await && !sees(clinic.clone(), "GLV-1").await);
@@ -368,19 +370,19 @@ async fn category_rules_match_whole_path_levels_not_wildcards() {
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             let k = new_id();
-            products::insert_catalog(tx, &k, "Kits", false, false, now).await?;
-            products::add_catalog_rule(tx, &k, "include_category", &kits).await?;
-            products::assign_catalog(tx, &new_id(), &k, Some(&acct), None).await?;
-            products::rebuild_catalog_membership(tx).await
+            catalogs::insert_catalog(tx, &k, "Kits", false, false, now).await?;
+            catalogs::add_catalog_rule(tx, &k, "include_category", &kits).await?;
+            catalogs::assign_catalog(tx, &new_id(), &k, Some(&acct), None).await?;
+            catalogs::rebuild_catalog_membership(tx).await
         })
     })
     .await;
     let id = |sku: &'static str| {
         let app = &app;
-        async move { products::get_by_sku(app.db(), sku).await.unwrap().unwrap().id }
+        async move { products::get_by_sku(app.db(), &Sku::parse(sku).unwrap()).await.unwrap().unwrap().id }
     };
-    assert!(products::visible_to_account(app.db(), &id("KIT-U").await, &account).await.unwrap());
-    assert!(!products::visible_to_account(app.db(), &id("KIT-A").await, &account).await.unwrap());
+    assert!(catalogs::visible_to_account(app.db(), &id("KIT-U").await, &account).await.unwrap());
+    assert!(!catalogs::visible_to_account(app.db(), &id("KIT-A").await, &account).await.unwrap());
 }
 
 #[tokio::test]

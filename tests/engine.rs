@@ -14,6 +14,7 @@ use portico::store::inventory::{self, StockReason};
 use portico::store::new_id;
 use portico::store::pricing::{self, NewPriceList};
 use portico::store::products::{self, ProductInput};
+use portico::store::{catalogs, categories};
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,7 +28,7 @@ async fn catalog(app: &TestApp, n: usize, stock: i64) -> String {
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             let cat = new_id();
-            products::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
+            categories::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
             let base = new_id();
             let list = NewPriceList {
                 id: &base,
@@ -54,8 +55,8 @@ async fn catalog(app: &TestApp, n: usize, stock: i64) -> String {
                 pricing::set_list_price(tx, &base, &id, 1, Money::parse("1.00").unwrap()).await?;
                 inventory::adjust_on_hand(tx, &id, &warehouse, stock, &why, now).await?;
             }
-            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             Ok(())
         })
     })
@@ -367,4 +368,52 @@ async fn quantities_and_line_counts_are_bounded_in_every_channel() {
     };
     let err = orders::amend_order(app.db(), app.now(), &actor, &id, &a).await.unwrap_err();
     assert!(format!("{err:?}").contains("too_many_lines"), "{err:?}");
+}
+
+/// A key held by a process that stopped (crashed, killed) is taken over by the next retry at once,
+/// without a fixed wait; a key held by a live process (its heartbeat fresh) is still in flight.
+#[tokio::test]
+async fn a_key_left_by_a_stopped_process_is_taken_over_at_once() {
+    let app = TestApp::new().await;
+    let account = catalog(&app, 4, 100).await;
+    let token = api_token(&app).await;
+    let port = serve(&app).await;
+    let body = json!({ "account": account, "lines": [{ "sku": "SKU-001", "quantity": 1 }] }).to_string();
+    // A real claim first: its scope and request hash are what the API uses for this token and body.
+    let (status, _) = http(port, &order_request(port, &token, "probe", &body)).await;
+    assert_eq!(status, 201);
+    let scope: String = common::write(app.db(), |tx| {
+        Box::pin(
+            async move { tx.fetch_one("SELECT scope FROM idempotency_keys WHERE idem_key = 'probe'", vec![]).await },
+        )
+    })
+    .await;
+    let now = app.now();
+    let (s1, s2) = (scope.clone(), scope.clone());
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            let hash: String =
+                tx.fetch_one("SELECT request_hash FROM idempotency_keys WHERE idem_key = 'probe'", vec![]).await?;
+            // "dead": its process never beat (or stopped long ago); "live": beat just now.
+            tx.execute(
+                "INSERT INTO app_instances (id, started_at, seen_at) VALUES ('live-node', $1, $1), ('gone-node', $1, $2)",
+                portico::args![now, now - 3_600],
+            )
+            .await?;
+            for (key, owner) in [("dead", "gone-node"), ("live", "live-node")] {
+                tx.execute(
+                    "INSERT INTO idempotency_keys (scope, idem_key, request_hash, state, created_at, claim_id, owner_instance)
+                     VALUES ($1, $2, $3, 'in_flight', $4, $5, $6)",
+                    portico::args![if key == "dead" { &s1 } else { &s2 }, key, &hash, now, format!("claim-{key}"), owner],
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await;
+    let (status, answer) = http(port, &order_request(port, &token, "dead", &body)).await;
+    assert_eq!(status, 201, "the stopped process's claim is taken over: {answer}");
+    let (status, answer) = http(port, &order_request(port, &token, "live", &body)).await;
+    assert_eq!(status, 409, "a live process's claim is still in flight: {answer}");
 }

@@ -47,14 +47,7 @@ async fn setup(app: &TestApp) {
 
 async fn import(app: &TestApp, csv: &str) -> Result<portico::service::imports::ImportReport, ImportError> {
     let p = admin();
-    import_contract_prices(
-        app.db(),
-        app.now(),
-        &Actor { principal: &p, channel: "cli", on_behalf_of: None },
-        csv.as_bytes(),
-        |_| {},
-    )
-    .await
+    import_contract_prices(app.db(), app.now(), &Actor::cli(&p), csv.as_bytes(), |_| {}).await
 }
 
 const GOOD: &str = "contract_number,account,contract_name,valid_from,valid_to,sku,min_qty,unit_price

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{TestApp, TestResponse};
 use portico::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
-use portico::domain::catalog::{BackorderPolicy, QuantityRules};
+use portico::domain::catalog::{BackorderPolicy, QuantityRules, Sku};
 use portico::domain::money::Money;
 use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement};
 use portico::service::{Actor, ServiceError};
@@ -17,6 +17,7 @@ use portico::store::new_id;
 use portico::store::pricing::{self, NewPriceList};
 use portico::store::products::{self, ProductInput};
 use portico::store::users::UserRow;
+use portico::store::{catalogs, categories};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -41,7 +42,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             let cat = new_id();
-            products::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
+            categories::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
             let mut ids = Vec::new();
             for (sku, rules, policy) in [
                 ("GLV-1", QuantityRules::default(), BackorderPolicy::Deny),
@@ -78,8 +79,8 @@ async fn fixture(app: &TestApp) -> Fixture {
             }
             pricing::set_list_price(tx, &base, &ids[0], 50, Money::parse("9.00").unwrap()).await?;
             let default = new_id();
-            products::insert_catalog(tx, &default, "Standard", true, true, now).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &default, "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             // Two warehouses: IND sorts first, so allocation takes from it first.
             let (chi, ind) = (new_id(), new_id());
             inventory::insert_warehouse(tx, &chi, "CHI", "Chicago", 1, now).await?;
@@ -600,8 +601,8 @@ async fn quick_order_uploads_without_script_and_suggests_only_what_the_account_c
             products::upsert(tx, &new_id(), &ProductInput::new("WND-9999-BORDERX", "Late"), now).await?;
             let secret = products::upsert(tx, &new_id(), &ProductInput::new("SECRET-77", "Hidden"), now).await?;
             let standard: String = tx.fetch_one("SELECT id FROM catalogs", Vec::new()).await?;
-            products::add_catalog_rule(tx, &standard, "exclude_product", &secret).await?;
-            products::rebuild_catalog_membership(tx).await
+            catalogs::add_catalog_rule(tx, &standard, "exclude_product", &secret).await?;
+            catalogs::rebuild_catalog_membership(tx).await
         })
     })
     .await;
@@ -690,7 +691,7 @@ async fn writes_in_a_unit_are_seen_by_its_later_reads_and_a_failing_one_keeps_no
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let db = app.db();
-    let one = products::get_by_sku(db, "ONE-1").await.unwrap().unwrap();
+    let one = products::get_by_sku(db, &Sku::parse("ONE-1").unwrap()).await.unwrap().unwrap();
     let (one_id, now) = (one.id.clone(), app.now());
     let (warehouse, on_hand, reserved_before, reserved_after) = common::write(db, move |tx| {
         Box::pin(async move {

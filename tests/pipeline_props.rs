@@ -158,14 +158,14 @@ fn lines(products: usize) -> impl Strategy<Value = Vec<(usize, u8, i64)>> {
 
 fn reference(worlds: &[World], index: usize, how: u8) -> ProductRef {
     match (worlds.get(index), how) {
-        (None, _) => ProductRef::Sku(format!("nope-{how}")),
-        (Some(w), 0) => ProductRef::Sku(format!(" {} ", w.product.sku.to_lowercase())),
+        (None, _) => ProductRef::sku(&format!("nope-{how}")),
+        (Some(w), 0) => ProductRef::sku(&format!(" {} ", w.product.sku.to_lowercase())),
         (Some(w), 1) => ProductRef::Id(w.product.id.clone()),
         (Some(w), 2) => match &w.product.external_id {
             Some(e) => ProductRef::ExternalId(e.clone()),
             None => ProductRef::ExternalId(format!("ERP-missing-{index}")),
         },
-        (Some(w), _) => ProductRef::Sku(w.product.sku.clone()),
+        (Some(w), _) => ProductRef::sku(&w.product.sku),
     }
 }
 
@@ -206,7 +206,8 @@ proptest! {
                 prop_assert!(!issue.message.is_empty());
             }
             let known = worlds.iter().find(|w| match &r.product {
-                ProductRef::Sku(s) => s.trim().eq_ignore_ascii_case(&w.product.sku),
+                ProductRef::Sku(s) => s.as_str() == w.product.sku,
+                ProductRef::NotASku(_) => false,
                 ProductRef::Id(id) => *id == w.product.id,
                 ProductRef::ExternalId(e) => w.product.external_id.as_deref() == Some(e.as_str()),
             });
@@ -272,9 +273,9 @@ proptest! {
         // Lines stay in request order, each at the position of its product's first line.
         prop_assert!(merged.windows(2).all(|w| w[0].line < w[1].line));
         let product_of = |r: &ProductRef| {
-            let r = r.normalized();
-            products.iter().find(|p| match &r {
-                ProductRef::Sku(s) => *s == p.sku,
+            products.iter().find(|p| match r {
+                ProductRef::Sku(s) => s.as_str() == p.sku,
+                ProductRef::NotASku(_) => false,
                 ProductRef::Id(id) => *id == p.id,
                 ProductRef::ExternalId(e) => p.external_id.as_deref() == Some(e.as_str()),
             })

@@ -38,7 +38,7 @@ async fn setup(app: &TestApp) {
 
 async fn import(app: &TestApp, csv: &str) -> Result<PriceListImportReport, ImportError> {
     let p = admin();
-    let actor = Actor { principal: &p, channel: "cli", on_behalf_of: None };
+    let actor = Actor::cli(&p);
     import_price_lists(app.db(), app.now(), &actor, csv.as_bytes(), |_| {}).await
 }
 

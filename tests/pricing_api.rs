@@ -9,6 +9,7 @@ use axum::http::{Method, Request, StatusCode};
 use common::TestApp;
 use portico::domain::auth::{Principal, Scope, StaffRole};
 use portico::service::Actor;
+use portico::store::catalogs;
 use portico::store::new_id;
 use portico::store::products::{self, ProductInput};
 use serde_json::{Value, json};
@@ -22,8 +23,8 @@ async fn setup(app: &TestApp) -> String {
             for sku in ["GLV-1", "BOX-10"] {
                 products::upsert(tx, &new_id(), &ProductInput::new(sku, sku), now).await?;
             }
-            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             Ok(())
         })
     })

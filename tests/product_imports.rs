@@ -5,11 +5,13 @@ mod common;
 
 use common::TestApp;
 use portico::domain::auth::{Principal, StaffRole};
+use portico::domain::catalog::Sku;
 use portico::service::Actor;
 use portico::service::imports::ImportError;
 use portico::service::product_imports::{export_products, import_products};
 use portico::store::new_id;
 use portico::store::products::{self, ProductInput};
+use portico::store::{catalogs, categories};
 
 fn admin() -> Principal {
     Principal::staff("cli-test".into(), "Test".into(), String::new(), vec![StaffRole::Admin])
@@ -20,13 +22,13 @@ async fn setup(app: &TestApp) {
     common::write(app.db(), move |tx| {
         Box::pin(async move {
             let (top, gloves) = (new_id(), new_id());
-            products::insert_category(tx, &top, None, "Medical", "Medical", 0, now).await?;
-            products::insert_category(tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await?;
+            categories::insert_category(tx, &top, None, "Medical", "Medical", 0, now).await?;
+            categories::insert_category(tx, &gloves, Some(&top), "Gloves", "Medical / Gloves", 0, now).await?;
             let taken =
                 ProductInput { external_id: Some("ERP-TAKEN".into()), ..ProductInput::new("OLD-1", "Old product") };
             products::upsert(tx, &new_id(), &taken, now).await?;
-            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             Ok(())
         })
     })
@@ -38,14 +40,7 @@ async fn import(
     csv: &str,
 ) -> Result<portico::service::product_imports::ProductImportReport, ImportError> {
     let p = admin();
-    import_products(
-        app.db(),
-        app.now(),
-        &Actor { principal: &p, channel: "cli", on_behalf_of: None },
-        csv.as_bytes(),
-        |_| {},
-    )
-    .await
+    import_products(app.db(), app.now(), &Actor::cli(&p), csv.as_bytes(), |_| {}).await
 }
 
 const GOOD: &str = "sku,name,description,category,uom,pack_size,min_qty,multiple_qty,max_qty,active,backorder_policy,external_id,attributes
@@ -98,7 +93,7 @@ async fn a_good_product_file_imports_once_and_round_trips() {
     setup(&app).await;
     let r = import(&app, GOOD).await.unwrap();
     assert_eq!((r.rows, r.created, r.updated), (2, 2, 0));
-    let glv = products::get_by_sku(app.db(), "GLV-100").await.unwrap().unwrap();
+    let glv = products::get_by_sku(app.db(), &Sku::parse("GLV-100").unwrap()).await.unwrap().unwrap();
     assert_eq!((glv.uom.as_str(), glv.pack_size, glv.external_id.as_deref()), ("BX", 100, Some("ERP-100")));
     let attrs = products::attributes(app.db(), &glv.id).await.unwrap();
     assert_eq!(attrs, vec![("Material".to_string(), "Nitrile".to_string()), ("Size".to_string(), "M".to_string())]);
@@ -109,9 +104,7 @@ async fn a_good_product_file_imports_once_and_round_trips() {
     assert_eq!(changed.updated, 1);
     let p = admin();
     let mut out = Vec::new();
-    let n = export_products(app.db(), &Actor { principal: &p, channel: "cli", on_behalf_of: None }, &mut out)
-        .await
-        .unwrap();
+    let n = export_products(app.db(), &Actor::cli(&p), &mut out).await.unwrap();
     assert_eq!(n, 3);
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("GLV-100,Nitrile gloves M,Powder-free,Medical / Gloves,BX,100,1,1,,,,true,deny,ERP-100,Material=Nitrile; Size=M"), "{text}");

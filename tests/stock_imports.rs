@@ -12,7 +12,7 @@ use portico::service::Actor;
 use portico::service::imports::ImportError;
 use portico::service::stock_imports::{export_stock, import_stock};
 use portico::store::products::{self, ProductInput};
-use portico::store::{inventory, new_id, pricing};
+use portico::store::{catalogs, inventory, new_id, pricing};
 
 fn admin() -> Principal {
     Principal::staff("cli-test".into(), "Test".into(), String::new(), vec![StaffRole::Admin])
@@ -41,8 +41,8 @@ async fn setup(app: &TestApp) {
             };
             pricing::insert_price_list(tx, &list, now).await?;
             pricing::set_list_price(tx, &base, &ids[0], 1, Money::parse("1.00").unwrap()).await?;
-            products::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            products::rebuild_catalog_membership(tx).await?;
+            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
             let chi = new_id();
             inventory::insert_warehouse(tx, &chi, "CHI", "Chicago", 0, now).await?;
             inventory::insert_warehouse(tx, &new_id(), "IND", "Indianapolis", 1, now).await?;
@@ -66,14 +66,7 @@ async fn setup(app: &TestApp) {
 
 async fn import(app: &TestApp, csv: &str) -> Result<portico::service::stock_imports::StockImportReport, ImportError> {
     let p = admin();
-    import_stock(
-        app.db(),
-        app.now(),
-        &Actor { principal: &p, channel: "cli", on_behalf_of: None },
-        csv.as_bytes(),
-        |_| {},
-    )
-    .await
+    import_stock(app.db(), app.now(), &Actor::cli(&p), csv.as_bytes(), |_| {}).await
 }
 
 async fn on_hand(app: &TestApp, sku: &str, wh: &str) -> i64 {
@@ -137,8 +130,7 @@ async fn a_good_stock_file_sets_counts_once_and_exports_back_unchanged() {
     assert_eq!(app.count("SELECT COUNT(*) FROM stock_movements WHERE reason = 'stock import'").await, 2);
     let p = admin();
     let mut out = Vec::new();
-    let n =
-        export_stock(app.db(), &Actor { principal: &p, channel: "cli", on_behalf_of: None }, &mut out).await.unwrap();
+    let n = export_stock(app.db(), &Actor::cli(&p), &mut out).await.unwrap();
     assert_eq!(n, 2);
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text, "sku,warehouse,on_hand,incoming,incoming_eta\nBOX-10,IND,7,30,2027-03-01\nGLV-1,CHI,25,0,\n");

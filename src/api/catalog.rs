@@ -3,6 +3,7 @@
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Permission;
+use crate::domain::catalog::Sku;
 use crate::domain::pricing::format_iso_date;
 use crate::service::accounts::find_account;
 use crate::service::catalog::{self as catalog_service, CatalogRecord, ProductDraft, QuoteOutcome};
@@ -25,7 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn actor(caller: &ApiCaller) -> Actor<'_> {
-    Actor { principal: &caller.0, channel: "api", on_behalf_of: None }
+    Actor::api(&caller.0)
 }
 
 fn require(caller: &ApiCaller, p: Permission) -> Result<(), ApiError> {
@@ -241,11 +242,7 @@ pub async fn adjust_stock(
         &b.reason,
     )
     .await?;
-    Ok(Json(StockAdjustmentOut {
-        sku: b.sku.trim().to_uppercase(),
-        warehouse: b.warehouse.trim().to_uppercase(),
-        on_hand,
-    }))
+    Ok(Json(StockAdjustmentOut { sku: Sku::normalize(&b.sku), warehouse: b.warehouse.trim().to_uppercase(), on_hand }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -279,7 +276,7 @@ pub async fn set_stock_level(
         &b.reason,
     )
     .await?;
-    Ok(Json(StockAdjustmentOut { sku: sku.trim().to_uppercase(), warehouse: warehouse.trim().to_uppercase(), on_hand }))
+    Ok(Json(StockAdjustmentOut { sku: Sku::normalize(&sku), warehouse: warehouse.trim().to_uppercase(), on_hand }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn actor(caller: &ApiCaller) -> Actor<'_> {
-    Actor { principal: &caller.0, channel: "api", on_behalf_of: None }
+    Actor::api(&caller.0)
 }
 
 /// A line to order: by SKU or by the product's external (ERP) id.
@@ -159,7 +159,7 @@ fn lines_in(lines: &[OrderLineIn]) -> Result<Vec<LineInput>, ApiError> {
         .enumerate()
         .map(|(i, l)| {
             let product = match (&l.sku, &l.external_id) {
-                (Some(s), None) => ProductRef::Sku(s.trim().to_uppercase()),
+                (Some(s), None) => ProductRef::sku(s),
                 (None, Some(e)) => ProductRef::ExternalId(e.trim().to_string()),
                 _ => return Err(ApiError::invalid(&format!("lines[{i}]"), "give exactly one of sku or external_id")),
             };

@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn actor(caller: &ApiCaller) -> Actor<'_> {
-    Actor { principal: &caller.0, channel: "api", on_behalf_of: None }
+    Actor::api(&caller.0)
 }
 
 #[derive(Deserialize, ToSchema)]

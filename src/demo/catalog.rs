@@ -3,12 +3,13 @@
 //! catalogs, and contracts (some expiring soon, one expired, one not yet started).
 
 use super::Rng;
+use crate::domain::auth::ActorChannel;
 use crate::domain::catalog::{BackorderPolicy, QuantityRules};
 use crate::domain::money::Money;
 use crate::store::inventory::{self, StockReason};
 use crate::store::pricing::{self, NewContract, NewPriceList, format_iso};
 use crate::store::products::{self, ProductInput};
-use crate::store::{Tx, accounts};
+use crate::store::{Tx, accounts, catalogs, categories};
 use time::Duration;
 
 /// (sub-category, sku prefix, families), each family: (name, uom, price range in cents, dimensions).
@@ -475,11 +476,11 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
     let mut category_ids: Vec<(String, &str)> = Vec::new();
     for (ti, (top, subs)) in TREE.iter().enumerate() {
         let top_id = rng.id();
-        products::insert_category(tx, &top_id, None, top, top, ti as i64, now).await?;
+        categories::insert_category(tx, &top_id, None, top, top, ti as i64, now).await?;
         category_ids.push((top_id.clone(), top));
         for (si, (sub, prefix, families)) in subs.iter().enumerate() {
             let sub_id = rng.id();
-            products::insert_category(tx, &sub_id, Some(&top_id), sub, &format!("{top} / {sub}"), si as i64, now)
+            categories::insert_category(tx, &sub_id, Some(&top_id), sub, &format!("{top} / {sub}"), si as i64, now)
                 .await?;
             category_ids.push((sub_id.clone(), sub));
             for (fi, (family, uom, (lo, hi), dims)) in families.iter().enumerate() {
@@ -577,7 +578,11 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
                 _ => 20 + rng.below(600) as i64,
             };
             if on_hand > 0 {
-                let why = StockReason { reason: "demo opening balance", actor_user_id: None, channel: "cli" };
+                let why = StockReason {
+                    reason: "demo opening balance",
+                    actor_user_id: None,
+                    channel: ActorChannel::Cli.as_str(),
+                };
                 inventory::adjust_on_hand(tx, pid, wh, on_hand, &why, now).await?;
             }
             if rng.below(5) == 0 {
@@ -590,22 +595,22 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
     // Catalogs: the default has everything but regulated items; hospitals see everything; the
     // industrial group sees the industrial side plus infection control.
     let default_cat = rng.id();
-    products::insert_catalog(tx, &default_cat, "Standard catalog", true, true, now).await?;
+    catalogs::insert_catalog(tx, &default_cat, "Standard catalog", true, true, now).await?;
     for pid in &regulated {
-        products::add_catalog_rule(tx, &default_cat, "exclude_product", pid).await?;
+        catalogs::add_catalog_rule(tx, &default_cat, "exclude_product", pid).await?;
     }
     let full = rng.id();
-    products::insert_catalog(tx, &full, "Healthcare — full range incl. regulated", true, false, now).await?;
-    products::assign_catalog(tx, &rng.id(), &full, None, Some(&group_ids[0])).await?;
+    catalogs::insert_catalog(tx, &full, "Healthcare — full range incl. regulated", true, false, now).await?;
+    catalogs::assign_catalog(tx, &rng.id(), &full, None, Some(&group_ids[0])).await?;
     let industrial = rng.id();
-    products::insert_catalog(tx, &industrial, "Industrial", false, false, now).await?;
+    catalogs::insert_catalog(tx, &industrial, "Industrial", false, false, now).await?;
     for (id, name) in &category_ids {
         if *name == "Industrial" || *name == "Infection Control" {
-            products::add_catalog_rule(tx, &industrial, "include_category", id).await?;
+            catalogs::add_catalog_rule(tx, &industrial, "include_category", id).await?;
         }
     }
-    products::assign_catalog(tx, &rng.id(), &industrial, None, Some(&group_ids[2])).await?;
-    products::rebuild_catalog_membership(tx).await?;
+    catalogs::assign_catalog(tx, &rng.id(), &industrial, None, Some(&group_ids[2])).await?;
+    catalogs::rebuild_catalog_membership(tx).await?;
 
     // Contracts for every third account: 20–60 products at 12–20 % off, some with a bulk break.
     for (n, (account_id, _)) in accounts.iter().enumerate().filter(|(i, _)| i % 3 == 0) {

@@ -7,7 +7,7 @@ mod orders;
 pub mod scale;
 
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
-use crate::domain::auth::{BuyerRole, StaffRole};
+use crate::domain::auth::{ActorChannel, BuyerRole, StaffRole};
 use crate::domain::money::Money;
 use crate::service::auth::hash_password_blocking;
 use crate::store::{Db, accounts, audit, users};
@@ -263,7 +263,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                         at: now,
                         actor_user_id: None,
                         on_behalf_of_account_id: None,
-                        channel: "cli",
+                        channel: ActorChannel::Cli.as_str(),
                         action: "demo.seeded",
                         object_type: "system",
                         object_id: "demo",

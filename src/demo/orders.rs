@@ -4,12 +4,14 @@
 //! on first sign-in.
 
 use super::Rng;
-use crate::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
+use crate::domain::account::AccountStatus;
+use crate::domain::auth::{ActorChannel, BuyerRole, Principal, Scope, StaffRole};
+use crate::domain::catalog::BackorderPolicy;
 use crate::on_db;
 use crate::service::Actor;
 use crate::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement, ProductRef};
-use crate::store::products::{ListFilter, Visibility};
-use crate::store::{Db, products};
+use crate::store::Db;
+use crate::store::product_search::{self, ListFilter, Visibility};
 
 const DAY: i64 = 86_400;
 
@@ -52,7 +54,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
     let desk = staff(StaffRole::CustomerService).expect("demo has customer service");
     let erp = Principal::integration("demo-erp".into(), "ERP integration".into(), &[Scope::OrdersWrite]);
     let mut placed = 0;
-    for a in accounts.iter().filter(|a| a.status != "onboarding") {
+    for a in accounts.iter().filter(|a| AccountStatus::parse(&a.status) != Some(AccountStatus::Onboarding)) {
         let buyers: Vec<Principal> = users
             .iter()
             .filter(|u| u.account_id.as_deref() == Some(&a.id))
@@ -67,7 +69,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
                 Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), StaffRole::parse_list(&u.roles))
             });
         // The account's usual products: a dozen from its catalog that it can buy at a price.
-        let listed = products::list(
+        let listed = product_search::list(
             db,
             Visibility::Account(&a.id),
             &ListFilter { category_ids: Vec::new(), term: String::new(), include_inactive: false },
@@ -78,7 +80,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
         let mut usual = Vec::new();
         for _ in 0..12 {
             let p = &listed[rng.below(listed.len() as u64) as usize].product;
-            if p.backorder_policy == "allow" || usual.iter().any(|(id, _): &(String, i64)| id == &p.id) {
+            if p.backorder() == BackorderPolicy::Allow || usual.iter().any(|(id, _): &(String, i64)| id == &p.id) {
                 continue;
             }
             let rules = p.rules();
@@ -104,10 +106,10 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
                 continue;
             }
             let (principal, channel) = match rng.below(10) {
-                0..=4 if !buyers.is_empty() => (&buyers[rng.below(buyers.len() as u64) as usize], "portal"),
-                5..=6 if rep.is_some() => (rep.as_ref().expect("checked"), "staff"),
-                7..=8 => (&desk, "staff"),
-                _ => (&erp, "api"),
+                0..=4 if !buyers.is_empty() => (&buyers[rng.below(buyers.len() as u64) as usize], ActorChannel::Portal),
+                5..=6 if rep.is_some() => (rep.as_ref().expect("checked"), ActorChannel::Staff),
+                7..=8 => (&desk, ActorChannel::Staff),
+                _ => (&erp, ActorChannel::Api),
             };
             let actor = Actor { principal, channel, on_behalf_of: principal.is_staff().then_some(a.id.as_str()) };
             let po = if a.po_required || rng.below(3) == 0 {
@@ -134,7 +136,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
                 orders::ship_order(
                     db,
                     at + 2 * DAY,
-                    &Actor { principal: &desk, channel: "staff", on_behalf_of: None },
+                    &Actor { principal: &desk, channel: ActorChannel::Staff, on_behalf_of: None },
                     &order.id,
                 )
                 .await?;
@@ -142,7 +144,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
                 orders::confirm_order(
                     db,
                     at + DAY,
-                    &Actor { principal: &desk, channel: "staff", on_behalf_of: None },
+                    &Actor { principal: &desk, channel: ActorChannel::Staff, on_behalf_of: None },
                     &order.id,
                     None,
                 )

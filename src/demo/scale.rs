@@ -5,7 +5,7 @@
 use super::Rng;
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::money::Money;
-use crate::store::{Cell, Db, accounts, bulk_insert, products};
+use crate::store::{Cell, Db, accounts, bulk_insert, catalogs, categories};
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug)]
@@ -50,12 +50,20 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
                 for a in 0..10 {
                     let top = rng.id();
                     let top_name = format!("Division {a}");
-                    products::insert_category(tx, &top, None, &top_name, &top_name, a, now).await?;
+                    categories::insert_category(tx, &top, None, &top_name, &top_name, a, now).await?;
                     for b in 0..10 {
                         let id = rng.id();
                         let name = format!("Line {a}{b}");
-                        products::insert_category(tx, &id, Some(&top), &name, &format!("{top_name} / {name}"), b, now)
-                            .await?;
+                        categories::insert_category(
+                            tx,
+                            &id,
+                            Some(&top),
+                            &name,
+                            &format!("{top_name} / {name}"),
+                            b,
+                            now,
+                        )
+                        .await?;
                         subcats.push(id);
                     }
                 }
@@ -175,7 +183,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
                 .await?;
                 drop(stock);
                 // The default catalog includes everything, so the new products join it.
-                products::rebuild_catalog_membership(tx).await?;
+                catalogs::rebuild_catalog_membership(tx).await?;
                 Ok::<_, sqlx::Error>((product_ids, rng.0))
             })
         })

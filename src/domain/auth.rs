@@ -281,6 +281,44 @@ impl Scope {
     }
 }
 
+/// Through what an actor acts: recorded (as [`ActorChannel::as_str`]) on every audit row, order
+/// event and stock movement. An order placed by staff records its own channel (rep or phone; see
+/// `domain::orders::Channel`), so its rows say how the order came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorChannel {
+    /// A buyer on the portal.
+    Portal,
+    /// Seller staff on their pages.
+    Staff,
+    /// A sales rep ordering for an account of their book.
+    Rep,
+    /// Staff ordering for a customer who called or wrote.
+    Phone,
+    /// An integration with an API token.
+    Api,
+    /// Someone not signed in, on the web (an invitation or password-reset link).
+    Web,
+    /// The command line (`portico user`, imports, the demo).
+    Cli,
+    /// Portico itself (jobs, housekeeping).
+    System,
+}
+
+impl ActorChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorChannel::Portal => "portal",
+            ActorChannel::Staff => "staff",
+            ActorChannel::Rep => "rep",
+            ActorChannel::Phone => "phone",
+            ActorChannel::Api => "api",
+            ActorChannel::Web => "web",
+            ActorChannel::Cli => "cli",
+            ActorChannel::System => "system",
+        }
+    }
+}
+
 /// Who is acting: the subject of every permission and scope check.
 #[derive(Clone, Debug)]
 pub struct Principal {

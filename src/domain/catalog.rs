@@ -7,8 +7,9 @@ use std::fmt;
 pub struct Sku(String);
 
 impl Sku {
+    /// Parses a SKU as people and systems type it: surrounding space ignored, any case.
     pub fn parse(input: &str) -> Result<Sku, String> {
-        let s = input.trim().to_uppercase();
+        let s = Sku::normalize(input);
         if s.is_empty() {
             return Err("SKU is empty".into());
         }
@@ -19,6 +20,12 @@ impl Sku {
             return Err(format!("SKU “{s}” contains “{bad}”; use letters, digits and - . _ /"));
         }
         Ok(Sku(s))
+    }
+
+    /// The text as a SKU is written (trimmed, upper-case), whether or not it is a valid one: how a
+    /// request that names no product is echoed back.
+    pub fn normalize(input: &str) -> String {
+        input.trim().to_uppercase()
     }
 
     pub fn as_str(&self) -> &str {

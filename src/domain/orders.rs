@@ -1,6 +1,8 @@
 //! Orders: channels, the status machine, stock allocation, the reasons a line is refused, the
 //! quick-order parser and amendment diffs. Pure rules, no I/O.
 
+use super::account::AccountStatus;
+use super::auth::ActorChannel;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,6 +17,9 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The channels an order can come in through today (the history's filter lists them).
+    pub const ALL: [Channel; 4] = [Channel::Portal, Channel::Rep, Channel::Phone, Channel::Api];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Portal => "portal",
@@ -35,6 +40,18 @@ impl Channel {
             "staff" => "Seller staff",
             "system" | "cli" => "System",
             _ => "Other",
+        }
+    }
+}
+
+impl From<Channel> for ActorChannel {
+    /// The order's channel, as its audit rows and events record who placed it.
+    fn from(c: Channel) -> ActorChannel {
+        match c {
+            Channel::Portal => ActorChannel::Portal,
+            Channel::Rep => ActorChannel::Rep,
+            Channel::Phone => ActorChannel::Phone,
+            Channel::Api => ActorChannel::Api,
         }
     }
 }
@@ -179,9 +196,9 @@ pub struct Diversion {
 
 /// The diversions that apply to an order of an account in `account_status`. Credit holds divert to
 /// `on_hold`: the order is kept (and its stock reserved) until finance releases it.
-pub fn diversions(account_status: &str) -> Vec<Diversion> {
+pub fn diversions(account_status: AccountStatus) -> Vec<Diversion> {
     let mut out = Vec::new();
-    if account_status == "on_hold" {
+    if account_status == AccountStatus::OnHold {
         out.push(Diversion {
             status: OrderStatus::OnHold,
             reason: "The account is on credit hold; finance will release the order.".into(),

@@ -32,39 +32,45 @@
 //! Order-wide reasons (line 0: `empty`, `too_many_lines`, `account_onboarding`, `too_large`) are
 //! decided by the service before or after these steps.
 
-use super::catalog::{BackorderPolicy, QuantityProblem, QuantityRules, available};
+use super::catalog::{BackorderPolicy, QuantityProblem, QuantityRules, Sku, available};
 use super::money::Money;
 use super::orders::LineIssue;
 use super::pricing::{PriceSource, ResolvedPrice, format_date, resolve};
 use std::collections::{HashMap, HashSet};
 use time::Date;
 
-/// How a request names a product.
+/// How a request names a product. SKUs are parsed once, where the request is read
+/// ([`ProductRef::sku`]); ids and external ids are taken as given.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ProductRef {
-    Sku(String),
+    Sku(Sku),
     ExternalId(String),
     Id(String),
+    /// Text given as a SKU that no SKU can be (empty, too long, characters SKUs never have),
+    /// written as SKUs are (trimmed, upper-case): it names no product and is refused as
+    /// `unknown_sku`, like any SKU nobody has.
+    NotASku(String),
 }
 
 impl ProductRef {
-    pub fn label(&self) -> &str {
-        match self {
-            ProductRef::Sku(s) | ProductRef::ExternalId(s) | ProductRef::Id(s) => s,
+    /// A product named by SKU text as typed (any case, surrounding space ignored).
+    pub fn sku(text: &str) -> ProductRef {
+        match Sku::parse(text) {
+            Ok(sku) => ProductRef::Sku(sku),
+            Err(_) => ProductRef::NotASku(Sku::normalize(text)),
         }
     }
 
-    /// The form products are looked up by: SKUs trimmed and upper-cased, ids as given.
-    pub fn normalized(&self) -> ProductRef {
+    pub fn label(&self) -> &str {
         match self {
-            ProductRef::Sku(s) => ProductRef::Sku(s.trim().to_uppercase()),
-            other => other.clone(),
+            ProductRef::Sku(s) => s.as_str(),
+            ProductRef::ExternalId(s) | ProductRef::Id(s) | ProductRef::NotASku(s) => s,
         }
     }
 
     fn what(&self) -> &'static str {
         match self {
-            ProductRef::Sku(_) => "SKU",
+            ProductRef::Sku(_) | ProductRef::NotASku(_) => "SKU",
             ProductRef::ExternalId(_) => "external id",
             ProductRef::Id(_) => "id",
         }
@@ -219,7 +225,7 @@ impl<'a, P> Verdict<'a, P> {
 fn index<P: Orderable>(products: &[P]) -> HashMap<ProductRef, &P> {
     let mut by_ref = HashMap::with_capacity(products.len() * 3);
     for p in products {
-        by_ref.insert(ProductRef::Sku(p.sku().to_string()), p);
+        by_ref.insert(ProductRef::sku(p.sku()), p);
         by_ref.insert(ProductRef::Id(p.id().to_string()), p);
         if let Some(e) = p.external_id() {
             by_ref.insert(ProductRef::ExternalId(e.to_string()), p);
@@ -237,9 +243,8 @@ pub fn merge_repeats<P: Orderable>(products: &[P], lines: &[(ProductRef, i64)]) 
     let mut out: Vec<Requested> = Vec::with_capacity(lines.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, (r, quantity)) in lines.iter().enumerate() {
-        let r = r.normalized();
         if *quantity >= 1 {
-            let key = match by_ref.get(&r) {
+            let key = match by_ref.get(r) {
                 Some(p) => format!("id:{}", p.id()),
                 None => format!("{}:{}", r.what(), r.label()),
             };
@@ -249,7 +254,7 @@ pub fn merge_repeats<P: Orderable>(products: &[P], lines: &[(ProductRef, i64)]) 
             }
             seen.insert(key, out.len());
         }
-        out.push(Requested { line: i + 1, product: r, quantity: *quantity });
+        out.push(Requested { line: i + 1, product: r.clone(), quantity: *quantity });
     }
     out
 }
@@ -281,10 +286,10 @@ fn evaluate_line<'a, P: Orderable>(
     r: &Requested,
 ) -> Verdict<'a, P> {
     let (line, qty) = (r.line, r.quantity);
-    let wanted = r.product.normalized();
+    let wanted = &r.product;
     // 1. Catalog visibility. A product outside the account's catalogs reads the same whether it
     // is sold or not: the account learns nothing about other accounts' products.
-    let Some(&p) = by_ref.get(&wanted) else {
+    let Some(&p) = by_ref.get(wanted) else {
         let label = wanted.label();
         let message = format!("There is no product with {} {label}.", wanted.what());
         return Verdict::Refused(LineIssue::new(line, label, "unknown_sku", message));
@@ -382,7 +387,7 @@ mod tests {
     }
 
     fn req(line: usize, sku: &str, quantity: i64) -> Requested {
-        Requested { line, product: ProductRef::Sku(sku.into()), quantity }
+        Requested { line, product: ProductRef::sku(sku), quantity }
     }
 
     #[test]
@@ -458,13 +463,13 @@ mod tests {
     fn repeats_merge_by_product_whatever_names_them() {
         let products = vec![product("p1", "GLV-1", BackorderPolicy::Deny)];
         let lines = vec![
-            (ProductRef::Sku("glv-1".into()), 2),
-            (ProductRef::Sku("NOPE".into()), 1),
+            (ProductRef::sku("glv-1"), 2),
+            (ProductRef::sku("NOPE"), 1),
             (ProductRef::Id("p1".into()), 3),
             (ProductRef::ExternalId("ERP-1".into()), 4),
-            (ProductRef::Sku("GLV-1".into()), 0),
-            (ProductRef::Sku("nope".into()), 1),
-            (ProductRef::Sku("GLV-1".into()), i64::MAX),
+            (ProductRef::sku("GLV-1"), 0),
+            (ProductRef::sku("nope"), 1),
+            (ProductRef::sku("GLV-1"), i64::MAX),
         ];
         let merged = merge_repeats(&products, &lines);
         let got: Vec<(usize, &str, i64)> = merged.iter().map(|r| (r.line, r.product.label(), r.quantity)).collect();

@@ -1,7 +1,7 @@
 //! Sign-in, sessions, passwords and one-time links (invitation, reset).
 
 use super::{Actor, ServiceError, ServiceResult, audit};
-use crate::domain::auth::{BuyerRole, Principal, StaffRole};
+use crate::domain::auth::{ActorChannel, BuyerRole, Principal, StaffRole};
 use crate::domain::password::check_new_password;
 use crate::store::{Db, sessions, throttle, tokens, users};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
@@ -170,7 +170,7 @@ pub async fn authenticate(
     if now - row.last_seen_at >= TOUCH_EVERY_SECS {
         sessions::touch(db, &id_hash, now).await?;
     }
-    let principal = if row.kind == "staff" {
+    let principal = if row.is_staff() {
         Principal::staff(row.user_id, row.name, row.email, StaffRole::parse_list(&row.roles))
     } else {
         match (row.account_id, BuyerRole::parse(&row.roles)) {
@@ -206,6 +206,10 @@ impl LinkPurpose {
             LinkPurpose::Invite => "invite",
             LinkPurpose::Reset => "reset",
         }
+    }
+
+    fn parse(s: &str) -> Option<LinkPurpose> {
+        [LinkPurpose::Invite, LinkPurpose::Reset].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -299,7 +303,7 @@ pub async fn inspect_link(db: &Db, now: i64, token: &str) -> ServiceResult<LinkI
         db.write(token_hash(token), |tx, hash| Box::pin(async move { tokens::get_for_update(tx, hash).await })).await?;
     let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
     let user = users::get(db, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
-    let purpose = if row.purpose == "invite" { LinkPurpose::Invite } else { LinkPurpose::Reset };
+    let purpose = LinkPurpose::parse(&row.purpose).unwrap_or(LinkPurpose::Reset);
     Ok(LinkInfo { email: user.email, name: user.name, purpose })
 }
 
@@ -329,8 +333,11 @@ pub async fn set_password_with_link(
             users::set_password_hash(tx, &user.id, hash, now).await?;
             sessions::delete_for_user(tx, &user.id, None).await?;
             let principal = user.principal().ok_or(ServiceError::NotFound)?;
-            let actor = Actor { principal: &principal, channel: "web", on_behalf_of: None };
-            let action = if row.purpose == "invite" { "user.invitation_accepted" } else { "user.password_reset" };
+            let actor = Actor { principal: &principal, channel: ActorChannel::Web, on_behalf_of: None };
+            let action = match LinkPurpose::parse(&row.purpose) {
+                Some(LinkPurpose::Invite) => "user.invitation_accepted",
+                _ => "user.password_reset",
+            };
             audit(tx, Some(&actor), now, action, ("user", &user.id), None, None).await?;
             Ok(user.email.clone())
         })

@@ -8,7 +8,7 @@ use crate::domain::money::Money;
 use crate::domain::orders::{LineIssue, PriceMove, did_you_mean, parse_paste, price_move, usual_quantity};
 pub use crate::store::carts::ListRow;
 use crate::store::carts::{self, ItemRow};
-use crate::store::{Db, new_id, orders, products};
+use crate::store::{Db, catalogs, new_id, orders, product_search, products};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -77,7 +77,7 @@ pub async fn set_cart_quantity(
     qty: i64,
 ) -> ServiceResult<Evaluation> {
     scope(db, actor, account_id).await?;
-    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let product = products::get_by_sku(db, &super::catalog::named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
     let user = &actor.principal.user_id;
     if qty <= 0 {
         carts::remove_from_cart(db, user, account_id, &product.id).await?;
@@ -135,7 +135,7 @@ pub async fn quick_order(
         let pasted = &paste.lines[issue.line - 1];
         let suggestion = if issue.code == "unknown_sku" && suggestions_left > 0 {
             suggestions_left -= 1;
-            let near = products::skus_near(db, account_id, &pasted.sku).await?;
+            let near = product_search::skus_near(db, account_id, &pasted.sku).await?;
             did_you_mean(&pasted.sku, near.iter().map(String::as_str)).map(str::to_string)
         } else {
             None
@@ -165,7 +165,7 @@ pub async fn sku_suggestions(
     if prefix.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = products::sku_suggestions(db, account_id, &prefix, 10).await?;
+    let rows = product_search::sku_suggestions(db, account_id, &prefix, 10).await?;
     Ok(rows.into_iter().filter(|(s, _)| s.starts_with(&prefix)).collect())
 }
 
@@ -310,8 +310,8 @@ pub async fn put_list_item(
     set: bool,
 ) -> ServiceResult<()> {
     own_list(db, actor, account_id, list_id).await?;
-    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
-    if !products::visible_to_account(db, &product.id, account_id).await? {
+    let product = products::get_by_sku(db, &super::catalog::named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
+    if !catalogs::visible_to_account(db, &product.id, account_id).await? {
         return Err(ServiceError::NotFound);
     }
     if qty > 0
@@ -402,8 +402,37 @@ pub struct ReviewLine {
     pub moved: PriceMove,
     /// What changed since last time, in words ("" when nothing did).
     pub flag: String,
-    /// `ok`, `up`, `down`, `backorder` or `blocked` (CSS and tests).
-    pub kind: &'static str,
+    pub kind: ReviewKind,
+}
+
+/// How a reorder line compares with last time; shown as its CSS class (`ok`, `up`, `down`,
+/// `backorder`, `blocked`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewKind {
+    Ok,
+    Up,
+    Down,
+    Backorder,
+    /// Not orderable today: left out when the reorder is placed.
+    Blocked,
+}
+
+impl ReviewKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewKind::Ok => "ok",
+            ReviewKind::Up => "up",
+            ReviewKind::Down => "down",
+            ReviewKind::Backorder => "backorder",
+            ReviewKind::Blocked => "blocked",
+        }
+    }
+}
+
+impl std::fmt::Display for ReviewKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 pub struct Review {
@@ -467,7 +496,7 @@ pub async fn reorder_review(
                 line_total: None,
                 moved: PriceMove::Same,
                 flag: format!("No longer available: {}", issue.message),
-                kind: "blocked",
+                kind: ReviewKind::Blocked,
             });
             continue;
         }
@@ -475,14 +504,14 @@ pub async fn reorder_review(
         let price = p.price.unit_price;
         let moved = was.map(|w| price_move(w.raw(), price.raw())).unwrap_or(PriceMove::Same);
         let (flag, kind) = if let Some(issue) = &p.blocked_by {
-            (issue.message.clone(), "blocked")
+            (issue.message.clone(), ReviewKind::Blocked)
         } else if p.outlook.backordered > 0 {
-            (format!("{} · {}", p.outlook.ships_now_label(), p.outlook.backorder_label()), "backorder")
+            (format!("{} · {}", p.outlook.ships_now_label(), p.outlook.backorder_label()), ReviewKind::Backorder)
         } else {
             match (moved, was) {
-                (PriceMove::Up, Some(w)) => (format!("Price up from {}", w.format()), "up"),
-                (PriceMove::Down, Some(w)) => (format!("Price down from {}", w.format()), "down"),
-                _ => (String::new(), "ok"),
+                (PriceMove::Up, Some(w)) => (format!("Price up from {}", w.format()), ReviewKind::Up),
+                (PriceMove::Down, Some(w)) => (format!("Price down from {}", w.format()), ReviewKind::Down),
+                _ => (String::new(), ReviewKind::Ok),
             }
         };
         lines.push(ReviewLine {
@@ -497,7 +526,7 @@ pub async fn reorder_review(
             kind,
         });
     }
-    let orderable: Vec<&ReviewLine> = lines.iter().filter(|l| l.kind != "blocked").collect();
+    let orderable: Vec<&ReviewLine> = lines.iter().filter(|l| l.kind != ReviewKind::Blocked).collect();
     let subtotal = Money::sum(orderable.iter().filter_map(|l| l.line_total)).unwrap_or(Money::ZERO);
     let orderable = orderable.len();
     Ok(Review { lines, subtotal, orderable, eval })
@@ -516,7 +545,7 @@ pub async fn place_reorder(
 ) -> ServiceResult<super::orders::Placement> {
     let review = reorder_review(db, now, actor, account_id, source).await?;
     let blocked: std::collections::HashSet<&str> =
-        review.lines.iter().filter(|l| l.kind == "blocked").map(|l| l.sku.as_str()).collect();
+        review.lines.iter().filter(|l| l.kind == ReviewKind::Blocked).map(|l| l.sku.as_str()).collect();
     let lines: Vec<LineInput> = review
         .eval
         .lines

@@ -6,13 +6,22 @@
 use super::accounts::get_account;
 use super::{Actor, OwnedActor, ServiceError, ServiceResult};
 use crate::domain::auth::Permission;
-use crate::domain::catalog::{StockStatus, available};
+use crate::domain::catalog::{Sku, StockStatus, available};
 use crate::domain::pricing::{PriceSource, ResolvedPrice, resolve, tier_table};
+use crate::store::catalogs;
+use crate::store::categories::{self, CategoryRow};
 use crate::store::inventory::{self, StockTotal};
-pub use crate::store::products::ListedProduct;
-use crate::store::products::{self, CategoryRow, ListFilter, ProductRow, Visibility};
+pub use crate::store::product_search::ListedProduct;
+use crate::store::product_search::{self, ListFilter, Visibility};
+use crate::store::products::{self, ProductRow};
 use crate::store::{Db, Tx, pricing};
 use time::Date;
+
+/// A SKU a request names (a page's path, a form, an API call), parsed once where the service takes
+/// it: text that cannot be a SKU names no product.
+pub(crate) fn named_sku(text: &str) -> ServiceResult<Sku> {
+    Sku::parse(text).map_err(|_| ServiceError::NotFound)
+}
 
 /// Today's date (UTC) for price validity.
 pub fn today(now: i64) -> Date {
@@ -82,7 +91,7 @@ pub async fn browse(
     let categories = match cache.categories() {
         Some(c) => c,
         None => {
-            let c = std::sync::Arc::new(products::categories(db).await?);
+            let c = std::sync::Arc::new(categories::categories(db).await?);
             cache.keep_categories(c.clone());
             c
         }
@@ -111,7 +120,7 @@ pub async fn browse(
         None => Vec::new(),
     };
     let filter = ListFilter { category_ids, term: q.term.to_string(), include_inactive: false };
-    let mut rows = products::list(db, Visibility::Account(account_id), &filter, q.after, q.limit + 1).await?;
+    let mut rows = product_search::list(db, Visibility::Account(account_id), &filter, q.after, q.limit + 1).await?;
     let next = if rows.len() as i64 > q.limit {
         rows.truncate(q.limit as usize);
         rows.last().map(|p| (p.product.name.clone(), p.product.id.clone()))
@@ -181,8 +190,8 @@ pub async fn product(
     sku: &str,
 ) -> ServiceResult<ProductDetail> {
     catalog_scope(db, actor, account_id).await?;
-    let p = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
-    if !p.active || !products::visible_to_account(db, &p.id, account_id).await? {
+    let p = products::get_by_sku(db, &named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
+    if !p.active || !catalogs::visible_to_account(db, &p.id, account_id).await? {
         return Err(ServiceError::NotFound);
     }
     let ids = vec![p.id.clone()];
@@ -202,7 +211,7 @@ pub async fn product(
             })
         })
         .collect();
-    let categories = products::categories(db).await?;
+    let categories = categories::categories(db).await?;
     let category_path =
         p.category_id.as_ref().and_then(|id| categories.iter().find(|c| &c.id == id)).map(|c| c.path.clone());
     let attributes = products::attributes(db, &p.id).await?;
@@ -227,14 +236,14 @@ pub async fn staff_products(
     actor.require(Permission::ManageCatalog)?;
     let (category_ids, category) = match category_id {
         Some(id) => {
-            let categories = products::categories(db).await?;
+            let categories = categories::categories(db).await?;
             let category = categories.iter().find(|c| c.id == id).cloned().ok_or(ServiceError::NotFound)?;
             (subtree(&categories, id), Some(category))
         }
         None => (Vec::new(), None),
     };
     let filter = ListFilter { category_ids, term: term.to_string(), include_inactive: true };
-    Ok((products::list(db, Visibility::All, &filter, after, limit).await?, category))
+    Ok((product_search::list(db, Visibility::All, &filter, after, limit).await?, category))
 }
 
 pub struct StaffProduct {
@@ -248,7 +257,7 @@ pub struct StaffProduct {
 /// One product with everything staff manage about it: stock per warehouse and every price.
 pub async fn staff_product(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResult<StaffProduct> {
     actor.require(Permission::ManageCatalog)?;
-    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let product = products::get_by_sku(db, &named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
     let ids = vec![product.id.clone()];
     let levels = inventory::levels(db, &ids).await?;
     let stock = inventory::warehouses(db)
@@ -259,7 +268,7 @@ pub async fn staff_product(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResu
             (w, level)
         })
         .collect();
-    let categories = products::categories(db).await?;
+    let categories = categories::categories(db).await?;
     let category_path =
         product.category_id.as_ref().and_then(|id| categories.iter().find(|c| &c.id == id)).map(|c| c.path.clone());
     Ok(StaffProduct {
@@ -299,7 +308,7 @@ pub fn product_input(
     categories: &std::collections::HashMap<String, String>,
 ) -> Result<products::ProductInput, Vec<(String, String)>> {
     let mut problems: Vec<(String, String)> = Vec::new();
-    let sku = match crate::domain::catalog::Sku::parse(&d.sku) {
+    let sku = match Sku::parse(&d.sku) {
         Ok(s) => Some(s),
         Err(e) => {
             problems.push(("sku".into(), e));
@@ -356,10 +365,10 @@ pub async fn upsert_product(
 ) -> ServiceResult<(ProductRow, bool)> {
     actor.require(Permission::ManageCatalog)?;
     let categories: std::collections::HashMap<String, String> =
-        products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
+        categories::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
     let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;
-    let sku = crate::domain::catalog::Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
-    let unit = (now, actor.owned(), input, sku.as_str().to_string());
+    let sku = Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
+    let unit = (now, actor.owned(), input, sku);
     db.write(unit, |tx, (now, actor, input, sku)| Box::pin(write_product(tx, *now, actor, input, sku))).await
 }
 
@@ -370,7 +379,7 @@ async fn write_product(
     now: i64,
     actor: &OwnedActor,
     input: &products::ProductInput,
-    sku: &str,
+    sku: &Sku,
 ) -> ServiceResult<(ProductRow, bool)> {
     let actor = &actor.actor();
     let before = products::lock_by_sku(tx, sku).await?;
@@ -381,7 +390,7 @@ async fn write_product(
         }
         Err(e) => return Err(e.into()),
     };
-    products::rebuild_product_membership(tx, &id).await?;
+    catalogs::rebuild_product_membership(tx, &id).await?;
     let action = if before.is_some() { "product.updated" } else { "product.created" };
     let after = serde_json::json!({ "sku": input.sku, "name": input.name, "active": input.active });
     super::audit(
@@ -434,11 +443,7 @@ pub async fn quote(
     let requested: Vec<Requested> = lines
         .iter()
         .enumerate()
-        .map(|(i, (sku, quantity))| Requested {
-            line: i + 1,
-            product: ProductRef::Sku(sku.trim().to_uppercase()),
-            quantity: *quantity,
-        })
+        .map(|(i, (sku, quantity))| Requested { line: i + 1, product: ProductRef::sku(sku), quantity: *quantity })
         .collect();
     let refs: Vec<ProductRef> = requested.iter().map(|r| r.product.clone()).collect();
     let loaded = super::evaluation::load(db, now, account_id, &refs, &Default::default()).await?;
@@ -488,7 +493,7 @@ pub async fn records_by_sku(
 /// One product by SKU, active or not, for those who read the catalog.
 pub async fn record_by_sku(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResult<CatalogRecord> {
     actor.require(Permission::ReadCatalog)?;
-    let p = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let p = products::get_by_sku(db, &named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
     Ok(with_category_paths(db, vec![p]).await?.remove(0))
 }
 
@@ -499,7 +504,7 @@ pub async fn catalog_record(db: &Db, actor: &Actor<'_>, product: ProductRow) -> 
 }
 
 async fn with_category_paths(db: &Db, rows: Vec<ProductRow>) -> ServiceResult<Vec<CatalogRecord>> {
-    let categories = products::categories(db).await?;
+    let categories = categories::categories(db).await?;
     let paths: std::collections::HashMap<&str, &str> =
         categories.iter().map(|c| (c.id.as_str(), c.path.as_str())).collect();
     let path = |id: &Option<String>| id.as_deref().and_then(|id| paths.get(id)).map(|p| p.to_string());

@@ -14,7 +14,7 @@
 
 use super::ServiceResult;
 use super::catalog::PricedProduct;
-use crate::store::products::CategoryRow;
+use crate::store::categories::CategoryRow;
 use crate::store::{Db, versions};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};

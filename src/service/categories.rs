@@ -14,8 +14,9 @@ use crate::domain::categories::{
     self as rules, CategoryName, TreeProblem, child_path, delete_blockers, parse_path, plan_create, plan_edit,
     sibling_named, subtree_totals, tree_order,
 };
-pub use crate::store::products::CategoryRow;
-use crate::store::products::{self, category_nodes};
+use crate::store::catalogs;
+pub use crate::store::categories::CategoryRow;
+use crate::store::categories::{self, category_nodes};
 use crate::store::{Db, Tx, audit as outbox, new_id};
 use serde_json::{Value, json};
 
@@ -63,8 +64,8 @@ pub async fn admin_tree(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<Categor
 }
 
 async fn load_tree(db: &Db) -> ServiceResult<Vec<CategoryView>> {
-    let rows = products::categories(db).await?;
-    let counts = products::category_product_counts(db).await?;
+    let rows = categories::categories(db).await?;
+    let counts = categories::category_product_counts(db).await?;
     Ok(views(rows, &counts))
 }
 
@@ -108,7 +109,7 @@ pub async fn category_detail(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceRes
     let all = load_tree(db).await?;
     let category = all.iter().find(|c| c.row.id == id).cloned().ok_or(ServiceError::NotFound)?;
     let parents = all.into_iter().filter(|c| !rules::is_self_or_descendant(&category.row.path, &c.row.path)).collect();
-    let rules = products::category_rules(db, id).await?;
+    let rules = categories::category_rules(db, id).await?;
     Ok(CategoryDetail { category, parents, rules })
 }
 
@@ -135,8 +136,8 @@ async fn record(
 
 /// Opens a tree change in a unit of work: takes the tree lock and reads the tree as it is now.
 async fn lock_tree(tx: &mut Tx) -> ServiceResult<Vec<CategoryRow>> {
-    products::lock_category_tree(tx).await?;
-    Ok(products::categories_for_update(tx).await?)
+    categories::lock_category_tree(tx).await?;
+    Ok(categories::categories_for_update(tx).await?)
 }
 
 fn path_of(rows: &[CategoryRow], id: Option<&str>) -> Option<String> {
@@ -192,7 +193,7 @@ async fn insert(
         path,
         sort,
     };
-    products::insert_category(tx, &row.id, parent_id, &row.name, &row.path, sort, now).await?;
+    categories::insert_category(tx, &row.id, parent_id, &row.name, &row.path, sort, now).await?;
     let parent_path = path_of(rows, parent_id);
     record(tx, now, actor, "category.created", &row.id, None, event(&row, parent_path.as_deref())).await?;
     Ok(row)
@@ -256,10 +257,10 @@ async fn apply(
     if edit.changes_nothing() && edit.name == before.name && sort == before.sort {
         return Ok(false);
     }
-    products::update_category(tx, id, edit.parent_id.as_deref(), &edit.name, sort).await?;
-    products::set_category_paths(tx, &edit.new_paths).await?;
+    categories::update_category(tx, id, edit.parent_id.as_deref(), &edit.name, sort).await?;
+    categories::set_category_paths(tx, &edit.new_paths).await?;
     if edit.ancestry_changed {
-        products::rebuild_subtree_membership(tx, &edit.path).await?;
+        catalogs::rebuild_subtree_membership(tx, &edit.path).await?;
     }
     let after = CategoryRow {
         id: before.id.clone(),
@@ -314,11 +315,11 @@ async fn delete_row(
     rows: &[CategoryRow],
     before: CategoryRow,
 ) -> ServiceResult<CategoryRow> {
-    let (products, children) = products::category_contents(tx, &before.id).await?;
+    let (products, children) = categories::category_contents(tx, &before.id).await?;
     if let Some(why) = delete_blockers(&before.path, products, children) {
         return Err(ServiceError::Conflict(format!("{why} Nothing was deleted.")));
     }
-    let removed_rules = match products::delete_category(tx, &before.id).await {
+    let removed_rules = match categories::delete_category(tx, &before.id).await {
         Ok(n) => n,
         // A product was put in the category after the count (PostgreSQL: another transaction).
         Err(e) if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) => {
@@ -372,8 +373,8 @@ pub async fn ensure_path(
     let unit = (now, actor.owned(), names, sort);
     let (leaf, created, sort_changed) =
         db.write(unit, |tx, (now, actor, names, sort)| Box::pin(write_ensure(tx, *now, actor, names, *sort))).await?;
-    let counts = products::category_product_counts(db).await?;
-    let category = views(products::categories(db).await?, &counts)
+    let counts = categories::category_product_counts(db).await?;
+    let category = views(categories::categories(db).await?, &counts)
         .into_iter()
         .find(|c| c.row.id == leaf.id)
         .ok_or(ServiceError::NotFound)?;

@@ -12,6 +12,7 @@ use crate::domain::orders::LineIssue;
 pub use crate::domain::pipeline::ProductRef;
 use crate::domain::pipeline::{self, Facts, Line, Orderable, Requested, StockFact, StockOutlook, Verdict};
 use crate::domain::pricing::{PriceSource, ResolvedPrice, format_date};
+use crate::store::catalogs;
 use crate::store::products::{self, ProductKey, ProductRow};
 use crate::store::{Db, inventory, pricing};
 use std::collections::{HashMap, HashSet};
@@ -45,8 +46,9 @@ pub struct LineInput {
 }
 
 impl LineInput {
+    /// A line naming its product by SKU text as typed (parsed here, once).
     pub fn sku(sku: &str, quantity: i64) -> LineInput {
-        LineInput { product: ProductRef::Sku(sku.trim().to_uppercase()), quantity }
+        LineInput { product: ProductRef::sku(sku), quantity }
     }
 }
 
@@ -176,22 +178,23 @@ pub(crate) async fn load(
     refs: &[ProductRef],
     held: &HashMap<String, i64>,
 ) -> ServiceResult<Loaded> {
-    let keys = |f: fn(&ProductRef) -> Option<&String>| -> Vec<String> {
-        let mut v: Vec<String> = refs.iter().filter_map(f).cloned().collect();
+    fn keys<T: Clone + Ord>(refs: &[ProductRef], f: fn(&ProductRef) -> Option<&T>) -> Vec<T> {
+        let mut v: Vec<T> = refs.iter().filter_map(f).cloned().collect();
         v.sort();
         v.dedup();
         v
-    };
-    let skus = keys(|r| if let ProductRef::Sku(s) = r { Some(s) } else { None });
-    let ext = keys(|r| if let ProductRef::ExternalId(s) = r { Some(s) } else { None });
-    let ids = keys(|r| if let ProductRef::Id(s) = r { Some(s) } else { None });
+    }
+    // Text that cannot be a SKU names no product: nothing to look up.
+    let skus = keys(refs, |r| if let ProductRef::Sku(s) = r { Some(s) } else { None });
+    let ext = keys(refs, |r| if let ProductRef::ExternalId(s) = r { Some(s) } else { None });
+    let ids = keys(refs, |r| if let ProductRef::Id(s) = r { Some(s) } else { None });
     let mut found = products::get_many_by_sku(db, &skus).await?;
     found.extend(products::get_many_by(db, ProductKey::ExternalId, &ext).await?);
     found.extend(products::get_many_by(db, ProductKey::Id, &ids).await?);
     let mut product_ids: Vec<String> = found.iter().map(|p| p.id.clone()).collect();
     product_ids.sort();
     product_ids.dedup();
-    let visible = products::visible_subset(db, account_id, &product_ids).await?;
+    let visible = catalogs::visible_subset(db, account_id, &product_ids).await?;
     let prices = pricing::sources_for(db, account_id, &product_ids).await?;
     let stock = inventory::totals(db, &product_ids)
         .await?
@@ -218,7 +221,7 @@ pub(crate) async fn evaluate_holding(
     input: &[LineInput],
     held: &HashMap<String, i64>,
 ) -> ServiceResult<Evaluation> {
-    let refs: Vec<ProductRef> = input.iter().map(|l| l.product.normalized()).collect();
+    let refs: Vec<ProductRef> = input.iter().map(|l| l.product.clone()).collect();
     let loaded = load(db, now, account_id, &refs, held).await?;
     let asked: Vec<(ProductRef, i64)> = refs.into_iter().zip(input.iter().map(|l| l.quantity)).collect();
     let requested: Vec<Requested> = pipeline::merge_repeats(loaded.products(), &asked);

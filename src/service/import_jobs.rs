@@ -4,7 +4,7 @@
 
 use super::imports::{ImportError, Kind, Progress, import_file};
 use super::{Actor, ServiceError, ServiceResult};
-use crate::domain::auth::{Permission, Principal};
+use crate::domain::auth::{ActorChannel, Permission, Principal};
 pub use crate::store::import_jobs::ImportJobRow;
 use crate::store::import_jobs::NewJob;
 use crate::store::{Db, import_jobs, new_id};
@@ -41,7 +41,7 @@ pub async fn start_import(
     Ok(id)
 }
 
-async fn run(db: Db, now: i64, job: String, kind: Kind, principal: Principal, channel: &'static str, bytes: Vec<u8>) {
+async fn run(db: Db, now: i64, job: String, kind: Kind, principal: Principal, channel: ActorChannel, bytes: Vec<u8>) {
     let read = Arc::new(Mutex::new(Progress::default()));
     let save = |db: Db, job: String, read: Arc<Mutex<Progress>>| async move {
         let p = *read.lock().unwrap_or_else(|e| e.into_inner());

@@ -21,7 +21,7 @@ async fn stock_target(
     if reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, damage, ERP sync, …)."));
     }
-    let product = products::get_by_sku(db, &sku.trim().to_uppercase()).await?.ok_or(ServiceError::NotFound)?;
+    let product = products::get_by_sku(db, &super::catalog::named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
     let warehouse = inventory::warehouses(db)
         .await?
         .into_iter()
@@ -57,7 +57,7 @@ impl StockChange {
         StockReason {
             reason: &self.reason,
             actor_user_id: Some(&self.actor.principal.user_id),
-            channel: self.actor.channel,
+            channel: self.actor.channel.as_str(),
         }
     }
 }

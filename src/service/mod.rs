@@ -20,23 +20,33 @@ pub mod product_imports;
 pub mod stock_imports;
 pub mod users;
 
-use crate::domain::auth::{Permission, Principal};
+use crate::domain::auth::{ActorChannel, Permission, Principal};
 use crate::store::{Tx, audit};
 
 /// Who performs an action and through which channel.
 #[derive(Clone, Copy)]
 pub struct Actor<'a> {
     pub principal: &'a Principal,
-    /// `portal`, `staff`, `api`, `cli`, `system` (orders will add `rep`, `phone`, …).
-    pub channel: &'static str,
+    /// Recorded on the audit rows, events and stock movements the action writes.
+    pub channel: ActorChannel,
     /// The account a staff member is acting for, if any.
     pub on_behalf_of: Option<&'a str>,
 }
 
 impl<'a> Actor<'a> {
     pub fn web(principal: &'a Principal) -> Actor<'a> {
-        let channel = if principal.is_staff() { "staff" } else { "portal" };
+        let channel = if principal.is_staff() { ActorChannel::Staff } else { ActorChannel::Portal };
         Actor { principal, channel, on_behalf_of: None }
+    }
+
+    /// An integration calling the API with its token.
+    pub fn api(principal: &'a Principal) -> Actor<'a> {
+        Actor { principal, channel: ActorChannel::Api, on_behalf_of: None }
+    }
+
+    /// An operator on the command line (`portico user`, `import`, `export`).
+    pub fn cli(principal: &'a Principal) -> Actor<'a> {
+        Actor { principal, channel: ActorChannel::Cli, on_behalf_of: None }
     }
 
     /// Checks a permission of staff pages and API tokens: staff (and tokens) without it get 403;
@@ -55,7 +65,7 @@ impl<'a> Actor<'a> {
 #[derive(Clone, Debug)]
 pub struct OwnedActor {
     pub principal: Principal,
-    pub channel: &'static str,
+    pub channel: ActorChannel,
     pub on_behalf_of: Option<String>,
 }
 
@@ -154,7 +164,7 @@ pub(crate) async fn audit(
             at: now,
             actor_user_id: actor.map(|a| a.principal.user_id.as_str()),
             on_behalf_of_account_id: actor.and_then(|a| a.on_behalf_of),
-            channel: actor.map(|a| a.channel).unwrap_or("system"),
+            channel: actor.map(|a| a.channel).unwrap_or(ActorChannel::System).as_str(),
             action,
             object_type: object.0,
             object_id: object.1,

@@ -4,6 +4,7 @@
 
 use super::{Actor, FieldError, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
+use crate::domain::catalog::Sku;
 use crate::domain::money::Money;
 use crate::domain::pricing::{Tier, tier_problems};
 use crate::store::pricing::{self, NewContract, NewPriceList, PriceOwner};
@@ -33,7 +34,9 @@ async fn check_prices(
     prices: &[PriceInput],
     problems: &mut Vec<FieldError>,
 ) -> ServiceResult<Vec<(String, i64, Money)>> {
-    let mut skus: Vec<String> = prices.iter().map(|p| p.sku.trim().to_uppercase()).collect();
+    // Parsed once; text that cannot be a SKU names no product and is reported as unknown below.
+    let parsed: Vec<Option<Sku>> = prices.iter().map(|p| Sku::parse(&p.sku).ok()).collect();
+    let mut skus: Vec<Sku> = parsed.iter().flatten().cloned().collect();
     skus.sort();
     skus.dedup();
     let ids: HashMap<String, String> =
@@ -42,9 +45,9 @@ async fn check_prices(
     let mut out = Vec::new();
     let mut tiers: BTreeMap<String, Vec<Tier>> = BTreeMap::new();
     let mut err = |field: String, message: String| problems.push(FieldError { field, message });
-    for (i, p) in prices.iter().enumerate() {
-        let sku = p.sku.trim().to_uppercase();
-        let id = ids.get(&sku);
+    for (i, (p, parsed)) in prices.iter().zip(&parsed).enumerate() {
+        let sku = Sku::normalize(&p.sku);
+        let id = parsed.as_ref().and_then(|s| ids.get(s.as_str()));
         if id.is_none() {
             err(format!("prices[{i}].sku"), format!("unknown SKU {sku}"));
         }

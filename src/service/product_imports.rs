@@ -12,6 +12,7 @@ use crate::domain::auth::Permission;
 use crate::domain::import::{self, RowError};
 use crate::store::products::{self, ProductInput, ProductRow};
 use crate::store::{Db, Tx, new_id};
+use crate::store::{catalogs, categories};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -121,7 +122,7 @@ pub async fn import_products<R: Read>(
     actor.require(Permission::ManageCatalog)?;
     let mut file = CsvFile::open(reader, &PRODUCT_COLUMNS, &REQUIRED)?;
     let categories: HashMap<String, String> =
-        products::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
+        categories::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
     let existing: HashMap<String, ProductRow> =
         products::all_by_sku(db).await?.into_iter().map(|p| (p.sku.clone(), p)).collect();
     let external_owner: HashMap<String, String> =
@@ -248,7 +249,7 @@ async fn write_products(tx: &mut Tx, u: &ProductsWrite) -> ServiceResult<()> {
         products::upsert(tx, id, input, now).await?;
     }
     if !u.writes.is_empty() {
-        products::rebuild_catalog_membership(tx).await?;
+        catalogs::rebuild_catalog_membership(tx).await?;
     }
     audit(tx, Some(&u.actor.actor()), now, "import.products", ("import", &new_id()), None, Some(u.summary.clone()))
         .await?;
@@ -261,7 +262,8 @@ async fn write_products(tx: &mut Tx, u: &ProductsWrite) -> ServiceResult<()> {
 /// Writes every product as CSV that imports back unchanged (cells neutralised against formulas).
 pub async fn export_products<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
     actor.require(Permission::ManageCatalog)?;
-    let paths: HashMap<String, String> = products::categories(db).await?.into_iter().map(|c| (c.id, c.path)).collect();
+    let paths: HashMap<String, String> =
+        categories::categories(db).await?.into_iter().map(|c| (c.id, c.path)).collect();
     let attrs = products::all_attributes(db).await?;
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());

@@ -130,8 +130,11 @@ struct StockWrite {
 async fn write_stock(tx: &mut Tx, u: &StockWrite) -> Result<(), ImportError> {
     let now = u.now;
     let actor = &u.actor.actor();
-    let why =
-        StockReason { reason: "stock import", actor_user_id: Some(&actor.principal.user_id), channel: actor.channel };
+    let why = StockReason {
+        reason: "stock import",
+        actor_user_id: Some(&actor.principal.user_id),
+        channel: actor.channel.as_str(),
+    };
     tx.bulk_mode().await?;
     for c in &u.changes {
         if c.on_hand_delta != 0 {

@@ -3,7 +3,7 @@
 use super::auth::{LinkPurpose, issue_link};
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::account::normalize_email;
-use crate::domain::auth::{BuyerRole, Permission, StaffRole};
+use crate::domain::auth::{ActorChannel, BuyerRole, Permission, StaffRole};
 pub use crate::store::users::UserRow;
 use crate::store::{Db, Tx, accounts, is_unique_violation, new_id, sessions, users};
 use serde_json::json;
@@ -406,7 +406,7 @@ pub async fn create_admin(db: &Db, now: i64, email: &str, name: &str, password: 
                     at: now,
                     actor_user_id: None,
                     on_behalf_of_account_id: None,
-                    channel: "cli",
+                    channel: ActorChannel::Cli.as_str(),
                     action: "user.created",
                     object_type: "user",
                     object_id: id,

@@ -82,6 +82,14 @@ pub struct KeyRow {
     pub created_at: i64,
 }
 
+impl KeyRow {
+    /// Whether the request that held the key finished (its response is recorded); else it is
+    /// still in flight.
+    pub fn is_done(&self) -> bool {
+        self.state == "done"
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Claim {
     /// This request owns the key under its claim id: do the work, then complete or release it.
@@ -152,7 +160,7 @@ pub async fn claim(
                 )
                 .await?;
             Ok(match row {
-                Some(r) if r.state == "done" => Claim::Done(r),
+                Some(r) if r.is_done() => Claim::Done(r),
                 Some(r) => Claim::InFlight { request_hash: r.request_hash },
                 // Cannot happen inside one unit; answer as in flight so the caller retries.
                 None => Claim::InFlight { request_hash: hash.clone() },

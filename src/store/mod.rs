@@ -3,7 +3,7 @@
 //! Three mechanisms, one each:
 //! - **Write**: [`Db::write`] runs a unit of work on a [`Tx`] ([`Tx::execute`], [`Tx::fetch_all`],
 //!   [`Tx::lock`]); on SQLite on the writer thread ([`writer`]), on PostgreSQL in a transaction.
-//! - **Read many rows**: [`on_db!`] with sqlx on the read pool, or, for hot pages, one row holding
+//! - **Read many rows**: [`on_db!`](crate::on_db) with sqlx on the read pool, or, for hot pages, one row holding
 //!   a JSON array ([`Db::json_rows`], [`fetch_json_rows`], run on the caller's thread on SQLite).
 //! - **Lock**: [`Tx::lock`] (`FOR UPDATE` on PostgreSQL; SQLite's writer already holds the lock),
 //!   rows asked for in one global order.
@@ -13,19 +13,32 @@
 //! - integers are BIGINT (`i64`), times are unix seconds, money is BIGINT ten-thousandths;
 //! - `SUM` is wrapped in `CAST(... AS BIGINT)` (PostgreSQL returns NUMERIC for SUM(BIGINT));
 //! - case-insensitive search uses `LOWER(col) LIKE $n` (no ILIKE on SQLite).
+//!
+//! This file holds [`Db`]: opening, migrating, and handing units of work to the writer. The shared
+//! pieces live beside it: `cell.rs` (statement arguments and [`args!`](crate::args)), `bulk.rs`
+//! (multi-row inserts), `json.rs` (many rows read as one), `sql.rs` (dialect helpers, LIKE
+//! patterns, new ids); `tx.rs`, `writer.rs` and `sqlite.rs` run units of work, `readers.rs` reads
+//! on the caller's thread.
 
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+mod bulk;
 pub mod carts;
+pub mod catalogs;
+pub mod categories;
+mod cell;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod inventory;
+mod json;
 pub mod orders;
 pub mod pricing;
+pub mod product_search;
 pub mod products;
 pub mod readers;
 pub mod sessions;
+mod sql;
 mod sqlite;
 pub mod throttle;
 pub mod tokens;
@@ -34,6 +47,11 @@ pub mod users;
 pub mod versions;
 pub mod writer;
 
+pub use bulk::{bulk_insert, bulk_insert_with};
+pub use cell::Cell;
+pub(crate) use cell::bind_cells;
+pub use json::{bool_from_json, fetch_json_rows, json_fields, json_list};
+pub use sql::{is_unique_violation, like_pattern, new_id};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
@@ -281,41 +299,6 @@ impl Db {
         on_db!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
     }
 
-    /// A subquery yielding the values of a JSON array of strings bound as parameter `param` (e.g.
-    /// `$2`; bind [`json_list`]). Long `IN` lists use one parameter this way: the SQLite driver
-    /// binds each numbered parameter by scanning the statement's parameter names, so a list of a
-    /// thousand `$n` costs a million comparisons per statement.
-    pub fn json_values(&self, param: &str) -> String {
-        match self {
-            Db::Sqlite(..) => format!("SELECT value FROM json_each({param})"),
-            Db::Postgres(_) => format!("SELECT jsonb_array_elements_text({param}::jsonb)"),
-        }
-    }
-
-    /// An aggregate that returns the selected rows as one row: a JSON array of objects with the
-    /// given (key, SQL expression) fields, in `order` (an `ORDER BY` list, or empty). Decode it
-    /// with [`fetch_json_rows`]. The SQLite driver hands every row from its worker thread to the
-    /// caller separately (a channel send, a wake-up, a copy of each value): a catalog page's few
-    /// hundred rows cost more in hand-overs than in the queries, one row costs one.
-    pub fn json_rows(&self, fields: &[(&str, &str)], order: &str) -> String {
-        let pairs: Vec<String> = fields.iter().map(|(k, e)| format!("'{k}', {e}")).collect();
-        let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
-        match self {
-            Db::Sqlite(..) => format!("json_group_array(json_object({}){order})", pairs.join(", ")),
-            Db::Postgres(_) => {
-                format!("COALESCE(json_agg(json_build_object({}){order}), '[]'::json)::text", pairs.join(", "))
-            }
-        }
-    }
-
-    /// The dialect's aggregate that joins text values with commas.
-    pub fn string_agg(&self, expr: &str) -> String {
-        match self {
-            Db::Sqlite(..) => format!("group_concat({expr}, ',')"),
-            Db::Postgres(_) => format!("string_agg({expr}, ',')"),
-        }
-    }
-
     /// Which database this is (a file, or a server, database and search path): what in-process
     /// caches are kept per, so two databases in one process (tests) never share entries.
     pub fn identity(&self) -> String {
@@ -432,12 +415,6 @@ pub fn is_retryable(err: &sqlx::Error) -> bool {
     err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "40P01" || c == "40001")
 }
 
-/// The (key, expression) fields of a plain column list such as `"p.id, p.sku"`, for
-/// [`Db::json_rows`]: each key is the column's name.
-pub fn json_fields(columns: &str) -> Vec<(&str, &str)> {
-    columns.split(',').map(str::trim).map(|c| (c.rsplit('.').next().unwrap_or(c), c)).collect()
-}
-
 /// Streams the rows of a static query to `each` without holding them in memory (exports of a
 /// million rows); returns how many there were.
 pub async fn for_each_row<T, E>(db: &Db, sql: &'static str, mut each: impl FnMut(T) -> Result<(), E>) -> Result<u64, E>
@@ -460,246 +437,9 @@ where
     Ok(n)
 }
 
-/// Runs a query whose one column is a [`Db::json_rows`] aggregate, binding `binds` as `$1…` in
-/// order, and decodes its rows (none when nothing matched).
-pub async fn fetch_json_rows<T: serde::de::DeserializeOwned>(
-    db: &Db,
-    sql: &str,
-    binds: &[&str],
-) -> StoreResult<Vec<T>> {
-    match db.read_text(sql, binds).await? {
-        None => Ok(Vec::new()),
-        Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),
-    }
-}
-
-/// A boolean column in a [`Db::json_rows`] object: SQLite stores booleans as 0 and 1.
-pub fn bool_from_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum B {
-        Bool(bool),
-        Int(i64),
-    }
-    Ok(match <B as serde::Deserialize>::deserialize(d)? {
-        B::Bool(b) => b,
-        B::Int(i) => i != 0,
-    })
-}
-
-/// A JSON array of strings, to bind for [`Db::json_values`].
-pub fn json_list(values: &[String]) -> String {
-    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
-}
-
-/// True when `err` is a unique-constraint violation (duplicate e-mail, number, external id).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_unique_violation())
-}
-
-/// A new id: UUIDv7, so any node can generate one and they sort by creation time.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// `%term%` for `LIKE`, lowercased, with LIKE wildcards in the term escaped literally.
-pub fn like_pattern(term: &str) -> String {
-    let mut p = String::from("%");
-    for ch in term.trim().to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
-}
-
 fn redact(url: &str) -> String {
     match url.split_once('@') {
         Some((_, host)) => format!("…@{host}"),
         None => url.to_string(),
     }
-}
-
-/// One value of a bulk-inserted row.
-#[derive(Clone, Debug)]
-pub enum Cell {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-    /// A NULL in a TEXT column (PostgreSQL types parameters, so NULLs are typed too).
-    NullText,
-    /// A NULL in a BIGINT column.
-    NullInt,
-}
-
-/// The arguments of a statement, `$1`, `$2`, … in order: `args![id, name, now]`.
-#[macro_export]
-macro_rules! args {
-    ($($e:expr),* $(,)?) => { vec![$($crate::store::Cell::from($e)),*] };
-}
-
-impl From<&str> for Cell {
-    fn from(s: &str) -> Cell {
-        Cell::Text(s.to_string())
-    }
-}
-
-impl From<String> for Cell {
-    fn from(s: String) -> Cell {
-        Cell::Text(s)
-    }
-}
-
-impl From<&String> for Cell {
-    fn from(s: &String) -> Cell {
-        Cell::Text(s.clone())
-    }
-}
-
-impl From<i64> for Cell {
-    fn from(n: i64) -> Cell {
-        Cell::Int(n)
-    }
-}
-
-impl From<&i64> for Cell {
-    fn from(n: &i64) -> Cell {
-        Cell::Int(*n)
-    }
-}
-
-impl From<bool> for Cell {
-    fn from(b: bool) -> Cell {
-        Cell::Bool(b)
-    }
-}
-
-impl From<Option<&str>> for Cell {
-    fn from(s: Option<&str>) -> Cell {
-        s.map(Cell::text).unwrap_or(Cell::NullText)
-    }
-}
-
-impl From<Option<String>> for Cell {
-    fn from(s: Option<String>) -> Cell {
-        s.map(Cell::Text).unwrap_or(Cell::NullText)
-    }
-}
-
-impl From<&Option<String>> for Cell {
-    fn from(s: &Option<String>) -> Cell {
-        s.as_deref().map(Cell::text).unwrap_or(Cell::NullText)
-    }
-}
-
-impl From<Option<&String>> for Cell {
-    fn from(s: Option<&String>) -> Cell {
-        s.map(|s| Cell::text(s)).unwrap_or(Cell::NullText)
-    }
-}
-
-impl From<Option<i64>> for Cell {
-    fn from(n: Option<i64>) -> Cell {
-        n.map(Cell::Int).unwrap_or(Cell::NullInt)
-    }
-}
-
-impl Cell {
-    pub fn text(s: &str) -> Cell {
-        Cell::Text(s.to_string())
-    }
-
-    pub fn opt_text(s: Option<&str>) -> Cell {
-        s.map(Cell::text).unwrap_or(Cell::NullText)
-    }
-}
-
-/// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements inside the caller's
-/// transaction — for seeding, imports and an order's lines, where one statement per row is far
-/// too slow. `table` and `columns` are static identifiers chosen by the caller, never input.
-pub async fn bulk_insert(
-    tx: &mut Tx,
-    table: &'static str,
-    columns: &[&'static str],
-    rows: &[Vec<Cell>],
-) -> StoreResult<()> {
-    bulk_insert_with(tx, table, columns, rows, "").await.map(|_| ())
-}
-
-/// [`bulk_insert`] with a clause after the VALUES (an `ON CONFLICT …` upsert); returns the number
-/// of rows inserted or changed.
-pub async fn bulk_insert_with(
-    tx: &mut Tx,
-    table: &'static str,
-    columns: &[&'static str],
-    rows: &[Vec<Cell>],
-    suffix: &'static str,
-) -> StoreResult<u64> {
-    let mut affected = 0;
-    for (sql, args) in insert_statements(table, columns, rows, suffix) {
-        affected += tx.execute(&sql, args).await?;
-    }
-    Ok(affected)
-}
-
-/// Multi-row `INSERT … VALUES (…), (…)` statements for `rows`, with their arguments.
-pub(crate) fn insert_statements(
-    table: &str,
-    columns: &[&str],
-    rows: &[Vec<Cell>],
-    suffix: &str,
-) -> Vec<(String, Vec<Cell>)> {
-    // About 1,000 parameters per statement: SQLite allows 32,766, but the driver looks up each
-    // parameter's name by scanning the statement's list, so the cost per statement grows with the
-    // square of its parameters (30,000 made a 1M-row import spend 98 % of its time there).
-    let per_statement = (1_000 / columns.len()).max(1);
-    let mut statements = Vec::new();
-    for chunk in rows.chunks(per_statement) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0;
-        for (r, _) in chunk.iter().enumerate() {
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..columns.len() {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                n += 1;
-                sql.push_str(&format!("${n}"));
-            }
-            sql.push(')');
-        }
-        sql.push(' ');
-        sql.push_str(suffix);
-        statements.push((sql, chunk.iter().flatten().cloned().collect()));
-    }
-    statements
-}
-
-/// Binds `cells` in order to `$1`, `$2`, ….
-pub(crate) fn bind_cells<'q, DB: sqlx::Database>(
-    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    cells: Vec<Cell>,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    for cell in cells {
-        q = match cell {
-            Cell::Text(s) => q.bind(s),
-            Cell::Int(i) => q.bind(i),
-            Cell::Bool(b) => q.bind(b),
-            Cell::NullText => q.bind(None::<String>),
-            Cell::NullInt => q.bind(None::<i64>),
-        };
-    }
-    q
 }

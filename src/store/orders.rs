@@ -2,6 +2,7 @@
 //! revisions. Reservation lives here too: it is part of writing an order.
 
 use super::{Cell, Db, StoreResult, Tx, bind_cells, bulk_insert, new_id};
+use crate::domain::orders::OrderStatus;
 use crate::{args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -28,6 +29,14 @@ pub struct OrderRow {
     pub version: i64,
     pub placed_at: i64,
     pub updated_at: i64,
+}
+
+impl OrderRow {
+    /// The status as the state machine's type. Every stored status is one (a CHECK constraint
+    /// keeps it so); one that were not would read as closed, which nothing may change.
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Closed)
+    }
 }
 
 const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at";

@@ -24,6 +24,13 @@ pub struct SessionWithUser {
     pub active: bool,
 }
 
+impl SessionWithUser {
+    /// Whether the session's user is seller staff (else a buyer), as [`super::users::UserRow::is_staff`].
+    pub fn is_staff(&self) -> bool {
+        self.kind == "staff"
+    }
+}
+
 pub struct NewSession<'a> {
     pub id_hash: &'a str,
     pub user_id: &'a str,

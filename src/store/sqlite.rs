@@ -219,8 +219,12 @@ mod tests {
     #[test]
     fn parameters_bind_by_their_number_wherever_and_however_often_they_appear() {
         let c = conn();
-        execute_on(&c, "INSERT INTO t (a, n, k) VALUES ($3, $1, $2)", vec![Cell::Int(1), Cell::text("x"), Cell::text("a")])
-            .unwrap();
+        execute_on(
+            &c,
+            "INSERT INTO t (a, n, k) VALUES ($3, $1, $2)",
+            vec![Cell::Int(1), Cell::text("x"), Cell::text("a")],
+        )
+        .unwrap();
         let rows = query_on(
             &c,
             "SELECT k, a, n FROM t WHERE n = $2 AND (k = $1 OR a = $1) AND '$1' <> $1",

@@ -37,7 +37,8 @@ impl Tx {
         }
     }
 
-    /// Every row of a query, each decoded into `T` ([`RowDe`]).
+    /// Every row of a query, each decoded into `T`: a struct by column name, a tuple by position,
+    /// anything else from the first column (see the module doc).
     pub async fn fetch_all<T: DeserializeOwned>(&mut self, sql: &str, args: Vec<Cell>) -> StoreResult<Vec<T>> {
         let rows = match &mut self.conn {
             TxConn::Sqlite(c) => sqlite::values_on(c, sql, args)?,

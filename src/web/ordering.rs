@@ -6,6 +6,7 @@ use super::error::WebError;
 use super::session::Ctx;
 use super::shell::{Shell, date, home_for};
 use crate::domain::auth::Permission;
+use crate::domain::catalog::Sku;
 use crate::service::carts::ListRow;
 use crate::service::carts::{self, BoughtBefore, ListSource, ListView, PasteProblem};
 use crate::service::orders::{Evaluation, LineInput};
@@ -399,7 +400,7 @@ async fn list_item(
     carts::put_list_item(&state.db, state.now(), &ctx.order_actor(), &account, &id, &f.sku, qty, f.set.is_some())
         .await?;
     if is_htmx(&headers) && f.set.is_none() {
-        let ok = Some(format!("Added {qty} × {} to the list", f.sku.trim().to_uppercase()));
+        let ok = Some(format!("Added {qty} × {} to the list", Sku::normalize(&f.sku)));
         return Ok(Html(Added { ok, problems: Vec::new(), count: 0 }.render()?).into_response());
     }
     Ok(Redirect::to(&format!("/portal/lists/{id}")).into_response())

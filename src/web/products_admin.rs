@@ -109,5 +109,8 @@ async fn adjust(
         )
     })?;
     inventory::adjust_stock(&state.db, state.now(), &ctx.actor(), &sku, &f.warehouse, delta, &f.reason).await?;
-    Ok(Redirect::to(&format!("/admin/products/{}?notice=saved", super::session::urlencode(&sku.to_uppercase()))))
+    Ok(Redirect::to(&format!(
+        "/admin/products/{}?notice=saved",
+        super::session::urlencode(&crate::domain::catalog::Sku::normalize(&sku))
+    )))
 }

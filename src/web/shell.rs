@@ -2,6 +2,7 @@
 
 use super::session::Ctx;
 use crate::domain::auth::{Permission, Principal};
+use crate::domain::orders::OrderStatus;
 
 pub struct NavItem {
     pub href: &'static str,
@@ -103,9 +104,14 @@ pub fn home_for(p: &Principal) -> &'static str {
     }
 }
 
-/// Messages shown after a redirect (`?notice=code`); codes keep free text out of URLs.
+/// Messages shown after a redirect (`?notice=code`); codes keep free text out of URLs. After a
+/// status change the code is the status the order became (see `status_notice`).
 pub fn notice_text(code: Option<&str>) -> Option<String> {
-    let text = match code? {
+    let code = code?;
+    if let Some(text) = OrderStatus::parse(code).and_then(status_notice) {
+        return Some(text.to_string());
+    }
+    let text = match code {
         "saved" => "Saved.",
         "password_changed" => "Your password was changed. Your other sessions were signed out.",
         "role_changed" => "Role changed.",
@@ -121,8 +127,6 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "list_deleted" => "List deleted.",
         "added_to_cart" => "Added to your cart.",
         "amended" => "Order amended; the customer sees the new revision.",
-        "cancelled" => "Order cancelled; its reserved stock was released.",
-        "confirmed" => "Order confirmed.",
         "category_created" => "Category created.",
         "category_renamed" => "Category renamed; the paths of its subcategories changed with it.",
         "category_moved" => "Category moved with its subcategories; customer catalogs now follow its new place.",
@@ -136,6 +140,15 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_string())
+}
+
+/// What staff are told after changing an order's status to `status`.
+fn status_notice(status: OrderStatus) -> Option<&'static str> {
+    match status {
+        OrderStatus::Cancelled => Some("Order cancelled; its reserved stock was released."),
+        OrderStatus::Confirmed => Some("Order confirmed."),
+        _ => None,
+    }
 }
 
 impl Shell {

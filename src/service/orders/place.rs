@@ -1,0 +1,319 @@
+//! Placement: who may order for an account (and through which channel), the pipeline from
+//! request to written order, and the Idempotency-Key (or form token) that makes a repeat return
+//! the first answer — released at once when the request is cut off.
+
+use super::events::{event, event_payload};
+use super::header::check_header;
+use super::reserve::{line_rows, reserve_lines};
+use super::{LineInput, MAX_LINES, OrderHeader, OrderLineRow, OrderRow, PricedLine, evaluate, get_order, too_large};
+use crate::domain::account::AccountStatus;
+use crate::domain::auth::{ActorChannel, Permission};
+use crate::domain::orders::{Channel, LineIssue, OrderStatus, diversions};
+use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
+use crate::store::accounts::{self, AccountRow};
+use crate::store::{Db, Tx, carts, idempotency, new_id, orders};
+
+pub struct PlaceOrder {
+    pub account_id: String,
+    pub lines: Vec<LineInput>,
+    pub header: OrderHeader,
+    /// Empty the placer's cart for this account when the order is placed (checkout from the cart).
+    pub clear_cart: bool,
+}
+
+/// An idempotency key for a placement: the API's `Idempotency-Key` (scope = the token) or a form's
+/// one-time token (scope = the user).
+#[derive(Clone, Debug)]
+pub struct IdemKey {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+// Returned once per placement and matched at once: boxing the order would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Placement {
+    /// A new order was written; `response` is what the caller asked to record for replays.
+    Placed { order: OrderRow, response: (i64, String) },
+    /// The key was used before with the same request: the recorded response.
+    Replayed { order_id: Option<String>, status: i64, body: String },
+}
+
+/// Checks that the actor may order for the account and returns it with the channel to record.
+pub(crate) async fn ordering_scope(
+    db: &Db,
+    actor: &Actor<'_>,
+    account_id: &str,
+) -> ServiceResult<(AccountRow, Channel)> {
+    let p = actor.principal;
+    let account = accounts::get(db, account_id).await?.ok_or(ServiceError::NotFound)?;
+    if let Some(own) = p.buyer_account() {
+        if own != account_id {
+            return Err(ServiceError::NotFound);
+        }
+        if !p.can(Permission::PortalOrder) {
+            return Err(ServiceError::Forbidden);
+        }
+        return Ok((account, Channel::Portal));
+    }
+    if !p.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    if !p.can(Permission::OrderForCustomers) {
+        return Err(ServiceError::Forbidden);
+    }
+    let channel = if actor.channel == ActorChannel::Api {
+        Channel::Api
+    } else if p.can(Permission::ViewOwnBook) && account.owner_rep_id.as_deref() == Some(p.user_id.as_str()) {
+        Channel::Rep
+    } else {
+        Channel::Phone
+    };
+    Ok((account, channel))
+}
+
+/// Places an order through the pipeline. With an idempotency key, a repeat of the same request
+/// returns the first response; a repeat with another body is refused; one still running is a conflict.
+pub async fn place_order<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &PlaceOrder,
+    idem: Option<&IdemKey>,
+    respond: F,
+) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
+{
+    let mut claim = None;
+    if let Some(k) = idem {
+        // The guard exists before the claim is sent: a request dropped at any moment from here
+        // on releases its claim once the claim's unit has finished.
+        let mut guard = ClaimGuard { db, key: k, claim_id: new_id(), armed: true, claiming: None };
+        let (db2, k2, id) = (db.clone(), k.clone(), guard.claim_id.clone());
+        let claiming = guard.claiming.insert(tokio::spawn(async move {
+            idempotency::claim(&db2, &k2.scope, &k2.key, &k2.request_hash, &id, now).await
+        }));
+        let claimed =
+            claiming.await.map_err(|e| ServiceError::Internal(format!("claiming an idempotency key: {e}")))??;
+        guard.claiming = None;
+        match claimed {
+            idempotency::Claim::Claimed => claim = Some(guard),
+            idempotency::Claim::InFlight { request_hash } if request_hash != k.request_hash => {
+                return Err(ServiceError::IdempotencyMismatch);
+            }
+            idempotency::Claim::InFlight { .. } => return Err(ServiceError::InFlight),
+            idempotency::Claim::Done(row) if row.request_hash != k.request_hash => {
+                return Err(ServiceError::IdempotencyMismatch);
+            }
+            idempotency::Claim::Done(row) => {
+                return Ok(Placement::Replayed {
+                    order_id: row.order_id,
+                    status: row.response_status.unwrap_or(200),
+                    body: row.response_body.unwrap_or_default(),
+                });
+            }
+        }
+    }
+    let idem = claim.as_ref().map(|c| (c.key.scope.clone(), c.key.key.clone(), c.claim_id.clone()));
+    let result = place_claimed(db, now, actor, req, idem, respond).await;
+    if let Some(mut c) = claim {
+        c.armed = false;
+        if result.is_err() {
+            // Nothing was written: let a retry run again (refusals may pass later, e.g. after
+            // restock).
+            idempotency::release(db, &c.key.scope, &c.key.key, &c.claim_id).await?;
+        }
+    }
+    result
+}
+
+/// An Idempotency-Key this request claimed. If the request is dropped before it finished (its
+/// client hung up), the claim is released at once: a retry need not wait for anything. The
+/// release only removes this claim while still in flight, so a placement already sent to the
+/// writer (which runs to its end) keeps its completed record.
+struct ClaimGuard<'a> {
+    db: &'a Db,
+    key: &'a IdemKey,
+    claim_id: String,
+    armed: bool,
+    /// The claim's own task while it runs: a release waits for it, so it never comes first.
+    claiming: Option<tokio::task::JoinHandle<crate::store::StoreResult<idempotency::Claim>>>,
+}
+
+impl Drop for ClaimGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (db, scope, key, id) =
+            (self.db.clone(), self.key.scope.clone(), self.key.key.clone(), self.claim_id.clone());
+        let claiming = self.claiming.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Some(c) = claiming {
+                        let _ = c.await;
+                    }
+                    if let Err(e) = idempotency::release(&db, &scope, &key, &id).await {
+                        tracing::warn!(error = %e, "releasing the idempotency key of a dropped request failed");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!("a dropped request's idempotency key is left to its process's heartbeat"),
+        }
+    }
+}
+
+/// What a placement's unit of work writes: everything checked and priced before it.
+struct NewOrder<F> {
+    now: i64,
+    actor: OwnedActor,
+    channel: Channel,
+    account: AccountRow,
+    ship_to_id: String,
+    ship_to_text: String,
+    header: OrderHeader,
+    lines: Vec<PricedLine>,
+    subtotal: i64,
+    clear_cart: bool,
+    /// (scope, key, claim id) of the request's Idempotency-Key.
+    idem: Option<(String, String, String)>,
+    respond: F,
+}
+
+async fn place_claimed<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &PlaceOrder,
+    idem: Option<(String, String, String)>,
+    respond: F,
+) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
+{
+    let (account, channel) = ordering_scope(db, actor, &req.account_id).await?;
+    if account.status() == AccountStatus::Onboarding {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(
+            0,
+            "",
+            "account_onboarding",
+            "This account is still being set up and cannot order yet.",
+        )]));
+    }
+    if req.lines.is_empty() {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(0, "", "empty", "The order has no lines.")]));
+    }
+    if req.lines.len() > MAX_LINES {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(
+            0,
+            "",
+            "too_many_lines",
+            format!("An order may have at most {MAX_LINES} lines."),
+        )]));
+    }
+    let (ship_to_id, ship_to_text) = check_header(db, now, &account, &req.header).await?;
+    let eval = evaluate(db, now, &account.id, &req.lines).await?;
+    if !eval.issues.is_empty() {
+        return Err(ServiceError::Blocked(eval.issues));
+    }
+    let subtotal = eval.subtotal().ok_or_else(too_large)?;
+    let unit = NewOrder {
+        now,
+        actor: actor.owned(),
+        channel,
+        account,
+        ship_to_id,
+        ship_to_text,
+        header: req.header.clone(),
+        lines: eval.lines,
+        subtotal: subtotal.raw(),
+        clear_cart: req.clear_cart,
+        idem,
+        respond,
+    };
+    db.write(unit, |tx, u| Box::pin(write_new_order(tx, u))).await
+}
+
+/// The placement's unit of work: reserves stock on locked rows, writes the order, its lines,
+/// allocations, event, audit row and outbox event, and completes the Idempotency-Key.
+async fn write_new_order<F>(tx: &mut Tx, u: &NewOrder<F>) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
+{
+    let (now, actor) = (u.now, u.actor.actor());
+    let reserved = match reserve_lines(tx, &u.lines, now).await? {
+        Ok(r) => r,
+        Err(issues) => return Err(ServiceError::Blocked(issues)),
+    };
+    let diverted = diversions(u.account.status());
+    let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
+    let number = format!("SO-{}", tx.next_order_number().await?);
+    let lines = line_rows(&u.lines, &reserved);
+    let order = OrderRow {
+        id: new_id(),
+        number,
+        account_id: u.account.id.clone(),
+        status: status.as_str().into(),
+        channel: u.channel.as_str().into(),
+        placed_by_user_id: actor.principal.user_id.clone(),
+        placed_by_name: actor.principal.name.clone(),
+        on_behalf_of_account_id: actor.principal.is_staff().then(|| u.account.id.clone()),
+        ship_to_id: Some(u.ship_to_id.clone()),
+        ship_to_text: u.ship_to_text.clone(),
+        po_number: u.header.po_number.trim().to_string(),
+        requested_date: u.header.requested_date.clone().filter(|d| !d.trim().is_empty()).map(|d| d.trim().into()),
+        notes: u.header.notes.trim().to_string(),
+        terms_days: u.account.terms_days,
+        subtotal: u.subtotal,
+        line_count: lines.len() as i64,
+        backordered: lines.iter().any(|l| l.backordered_qty > 0),
+        reasons: diverted.iter().map(|d| d.reason.clone()).collect::<Vec<_>>().join(" "),
+        revision: 1,
+        version: 1,
+        placed_at: now,
+        updated_at: now,
+    };
+    orders::insert(tx, &order).await?;
+    orders::insert_lines(tx, &order.id, &lines).await?;
+    let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
+    orders::insert_allocations(tx, &order.id, &allocations).await?;
+    let order_actor =
+        Actor { channel: u.channel.into(), on_behalf_of: order.on_behalf_of_account_id.as_deref(), ..actor };
+    event(tx, &order, &order_actor, &order.reasons, now).await?;
+    let summary = event_payload(&order);
+    audit(tx, Some(&order_actor), now, "order.placed", ("order", &order.id), None, Some(summary.clone())).await?;
+    crate::store::audit::enqueue(tx, "order.placed", &summary, now).await?;
+    if u.clear_cart {
+        carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
+    }
+    let response = (u.respond)(&order, &lines);
+    if let Some((scope, key, claim)) = &u.idem
+        && !idempotency::complete(tx, scope, key, claim, response.0, &response.1, Some(&order.id)).await?
+    {
+        // The claim was released meanwhile (this request's client hung up and a retry may be
+        // running): this unit takes its work back; the retry places the order.
+        return Err(ServiceError::InFlight);
+    }
+    Ok(Placement::Placed { order, response })
+}
+
+/// The order a form placed under `key` while another request (the first of a double click) still
+/// holds it: waits up to ten seconds for that request to finish. `InFlight` if it has not, or if
+/// it gave up without placing (its key was released).
+pub async fn wait_for_placement(db: &Db, actor: &Actor<'_>, key: &IdemKey) -> ServiceResult<OrderRow> {
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        match idempotency::get(db, &key.scope, &key.key).await? {
+            Some(row) if row.is_done() => {
+                let id = row.order_id.ok_or(ServiceError::NotFound)?;
+                return get_order(db, actor, &id).await;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    Err(ServiceError::InFlight)
+}

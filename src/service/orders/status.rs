@@ -1,0 +1,113 @@
+//! Status changes of an order: cancel (releasing its stock), confirm, ship (consuming it), each
+//! checked against the status machine on the locked order.
+
+use super::events::{event, event_payload};
+use super::{OrderRow, get_order, may_manage};
+use crate::domain::orders::OrderStatus;
+use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
+use crate::store::orders::{self, Settle};
+use crate::store::{Db, Tx};
+use serde_json::json;
+
+/// Cancels an open order, releasing its reserved stock; emits `order.cancelled`.
+pub async fn cancel_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    reason: &str,
+) -> ServiceResult<OrderRow> {
+    change_status(db, now, actor, id_or_number, expected_version, OrderStatus::Cancelled, reason).await
+}
+
+/// Confirms a placed order (the seller or its ERP accepts it); emits `order.confirmed`.
+pub async fn confirm_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+) -> ServiceResult<OrderRow> {
+    change_status(db, now, actor, id_or_number, expected_version, OrderStatus::Confirmed, "").await
+}
+
+async fn change_status(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    to: OrderStatus,
+    reason: &str,
+) -> ServiceResult<OrderRow> {
+    let current = get_order(db, actor, id_or_number).await?;
+    may_manage(actor)?;
+    if to == OrderStatus::Cancelled && reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "Say why the order is cancelled (the customer sees it)."));
+    }
+    let unit = (now, actor.owned(), current.id.clone(), expected_version, to, reason.trim().to_string());
+    db.write(unit, |tx, (now, actor, id, expected_version, to, reason)| {
+        Box::pin(write_status(tx, *now, actor, id, *expected_version, *to, reason))
+    })
+    .await
+}
+
+/// A status change's unit of work: on the locked order, releases or consumes its stock as the new
+/// status needs, and writes the event, audit row and outbox event.
+async fn write_status(
+    tx: &mut Tx,
+    now: i64,
+    actor: &OwnedActor,
+    id: &str,
+    expected_version: Option<i64>,
+    to: OrderStatus,
+    reason: &str,
+) -> ServiceResult<OrderRow> {
+    let actor = &actor.actor();
+    let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} was changed by someone else since you opened it. Reload it and try again.",
+            before.number
+        )));
+    }
+    let from = before.status();
+    if !from.can_become(to) {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is {}; it cannot become {}.",
+            before.number,
+            from.label().to_lowercase(),
+            to.label().to_lowercase()
+        )));
+    }
+    match to {
+        OrderStatus::Cancelled => orders::settle_allocations(tx, &before.id, Settle::Release, now).await?,
+        OrderStatus::Shipped => orders::settle_allocations(tx, &before.id, Settle::Ship, now).await?,
+        _ => {}
+    }
+    let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
+    if !orders::update_header(tx, &after, before.version).await? {
+        return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
+    }
+    event(tx, &after, actor, reason.trim(), now).await?;
+    let action = format!("order.{}", to.as_str());
+    let mut payload = event_payload(&after);
+    if !reason.trim().is_empty() {
+        payload["reason"] = json!(reason.trim());
+    }
+    audit(tx, Some(actor), now, &action, ("order", &after.id), Some(event_payload(&before)), Some(payload.clone()))
+        .await?;
+    crate::store::audit::enqueue(tx, &action, &payload, now).await?;
+    Ok(after)
+}
+
+/// Ships an order in full (used by the demo's history and, later, by shipment recording): reserved
+/// stock is consumed.
+pub async fn ship_order(db: &Db, now: i64, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderRow> {
+    let o = get_order(db, actor, id_or_number).await?;
+    if matches!(o.status(), OrderStatus::Placed | OrderStatus::OnHold) {
+        change_status(db, now, actor, id_or_number, None, OrderStatus::Confirmed, "").await?;
+    }
+    change_status(db, now, actor, id_or_number, None, OrderStatus::Shipped, "").await
+}

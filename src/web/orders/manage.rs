@@ -1,0 +1,88 @@
+//! Changes staff make to an order (customer service and admins): amend, cancel, confirm.
+
+use crate::domain::orders::parse_paste;
+use crate::service::ServiceError;
+use crate::service::orders::{self, Amendment, LineInput, OrderHeader};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::session::Ctx;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders/{number}/amend", post(amend))
+        .route("/orders/{number}/cancel", post(cancel))
+        .route("/orders/{number}/confirm", post(confirm))
+}
+
+async fn amend(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, WebError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let version = get("version").parse::<i64>().map_err(|_| WebError::BadRequest("Missing order version.".into()))?;
+    let mut lines = Vec::new();
+    for (k, v) in &fields {
+        if let Some(sku) = k.strip_prefix("qty_") {
+            let qty = v
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| WebError::BadRequest(format!("{sku}: “{v}” is not a quantity.")))?;
+            if qty > 0 {
+                lines.push(LineInput::sku(sku, qty));
+            }
+        }
+    }
+    let added = parse_paste(&get("add_lines"));
+    if let Some(e) = added.errors.first() {
+        return Err(ServiceError::invalid("add_lines", format!("Added line {}: {}", e.line, e.reason)).into());
+    }
+    lines.extend(added.lines.iter().map(|l| LineInput::sku(&l.sku, l.quantity)));
+    let a = Amendment {
+        expected_version: version,
+        lines,
+        header: OrderHeader {
+            ship_to_id: Some(get("ship_to_id")).filter(|s| !s.is_empty()),
+            po_number: get("po_number"),
+            requested_date: Some(get("requested_date")).filter(|s| !s.trim().is_empty()),
+            notes: get("notes"),
+        },
+        reason: get("reason"),
+    };
+    let o = orders::amend_order(&state.db, state.now(), &ctx.actor(), &number, &a).await?;
+    Ok(Redirect::to(&format!("/orders/{}?notice=amended", o.number)))
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    version: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Redirect, WebError> {
+    let o = orders::cancel_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version), &f.reason).await?;
+    Ok(Redirect::to(&format!("/orders/{}?notice={}", o.number, o.status().as_str())))
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Redirect, WebError> {
+    let o = orders::confirm_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version)).await?;
+    Ok(Redirect::to(&format!("/orders/{}?notice={}", o.number, o.status().as_str())))
+}

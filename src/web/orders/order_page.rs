@@ -1,0 +1,165 @@
+//! One order's page: lines, events, revisions, and (for staff who manage orders) the amendment form.
+
+use super::{OrderItem, Side};
+use crate::domain::auth::Permission;
+use crate::domain::orders::{Channel, OrderDiff, OrderStatus};
+use crate::service::accounts::{self as account_service, ShipToRow};
+use crate::service::orders::{self, OrderView};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::ordering::{can_order, working};
+use crate::web::session::Ctx;
+use crate::web::shell::{Shell, datetime};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/portal/orders/{number}", get(portal_order)).route("/orders/{number}", get(staff_order))
+}
+
+pub struct RevisionView {
+    pub revision: i64,
+    pub at: String,
+    pub actor_name: String,
+    pub reason: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    shell: Shell,
+    base: &'static str,
+    v: OrderView,
+    item: OrderItem,
+    placed_at: String,
+    events: Vec<(String, &'static str, String, &'static str, String)>,
+    revisions: Vec<RevisionView>,
+    can_order: bool,
+    can_manage: bool,
+    is_open: bool,
+    just_placed: bool,
+    ship_tos: Vec<ShipToRow>,
+}
+
+#[derive(Deserialize, Default)]
+struct DetailQuery {
+    placed: Option<String>,
+    notice: Option<String>,
+}
+
+async fn render_order(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    side: Side,
+    q: DetailQuery,
+) -> Result<Html<String>, WebError> {
+    let actor = ctx.order_actor();
+    let v = orders::order_view(&state.db, &actor, number).await?;
+    if side == Side::Portal && Some(v.order.account_id.as_str()) != ctx.working_account() {
+        return Err(WebError::NotFound);
+    }
+    let p = &ctx.session.principal;
+    let can_manage = p.is_staff() && p.can(Permission::ManageOrders);
+    let status = v.order.status();
+    let events = v
+        .events
+        .iter()
+        .map(|e| {
+            (
+                datetime(e.at),
+                OrderStatus::parse(&e.status).map(|s| s.label()).unwrap_or("?"),
+                e.actor_name.clone(),
+                Channel::label(&e.channel),
+                e.note.clone(),
+            )
+        })
+        .collect();
+    let revisions = v
+        .revisions
+        .iter()
+        .map(|r| RevisionView {
+            revision: r.revision,
+            at: datetime(r.at),
+            actor_name: r.actor_name.clone(),
+            reason: r.reason.clone(),
+            summary: serde_json::from_str::<OrderDiffRead>(&r.diff_json)
+                .map(|d| d.into_diff().summary())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let ship_tos = if can_manage {
+        account_service::ship_tos(&state.db, &ctx.actor(), &v.order.account_id).await?
+    } else {
+        Vec::new()
+    };
+    let page = OrderPage {
+        shell: Shell::new(ctx, format!("Order {}", v.order.number)).with_notice(q.notice.as_deref()),
+        base: side.base(),
+        item: OrderItem::from(&v.order),
+        placed_at: datetime(v.order.placed_at),
+        events,
+        revisions,
+        can_order: can_order(ctx) && ctx.working_account() == Some(v.order.account_id.as_str()),
+        can_manage,
+        is_open: status.is_open(),
+        just_placed: q.placed.is_some(),
+        ship_tos,
+        v,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The stored diff, read back (the domain type serialises with `&'static` free fields).
+#[derive(Deserialize)]
+struct OrderDiffRead {
+    lines: Vec<LineChangeRead>,
+    fields: Vec<(String, String, String)>,
+}
+
+#[derive(Deserialize)]
+struct LineChangeRead {
+    sku: String,
+    from_qty: i64,
+    to_qty: i64,
+}
+
+impl OrderDiffRead {
+    fn into_diff(self) -> OrderDiff {
+        OrderDiff {
+            lines: self
+                .lines
+                .into_iter()
+                .map(|l| crate::domain::orders::LineChange { sku: l.sku, from_qty: l.from_qty, to_qty: l.to_qty })
+                .collect(),
+            fields: self.fields,
+        }
+    }
+}
+
+async fn portal_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Html<String>, WebError> {
+    working(&ctx)?;
+    render_order(&state, &ctx, &number, Side::Portal, q).await
+}
+
+async fn staff_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Html<String>, WebError> {
+    if !ctx.session.principal.is_staff() {
+        return Err(WebError::NotFound);
+    }
+    render_order(&state, &ctx, &number, Side::Staff, q).await
+}
