@@ -7,14 +7,9 @@ mod common;
 use common::TestApp;
 use portico::domain::auth::{Scope, StaffRole};
 use portico::domain::catalog::{BackorderPolicy, QuantityRules};
-use portico::domain::money::Money;
 use portico::service::Actor;
 use portico::service::orders::{self, Amendment, LineInput, OrderHeader, PlaceOrder, Placement};
-use portico::store::inventory::{self, StockReason};
-use portico::store::new_id;
-use portico::store::pricing::{self, NewPriceList};
-use portico::store::products::{self, ProductInput};
-use portico::store::{catalogs, categories};
+use portico::store::products::ProductInput;
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,43 +19,18 @@ use tokio::net::TcpStream;
 /// third), in a default catalog; an account with a ship-to; returns the account id.
 async fn catalog(app: &TestApp, n: usize, stock: i64) -> String {
     let account = app.account("Hangup Clinic", None).await;
-    let now = app.now();
-    common::write(app.db(), move |tx| {
-        Box::pin(async move {
-            let cat = new_id();
-            categories::insert_category(tx, &cat, None, "Medical", "Medical", 0, now).await?;
-            let base = new_id();
-            let list = NewPriceList {
-                id: &base,
-                code: "BASE",
-                name: "List",
-                is_base: true,
-                priority: 1000,
-                valid_from: None,
-                valid_to: None,
+    let products = (0..n)
+        .map(|i| {
+            let sku = format!("SKU-{i:03}");
+            let input = ProductInput {
+                rules: QuantityRules::default(),
+                backorder: if i % 3 == 0 { BackorderPolicy::Allow } else { BackorderPolicy::Deny },
+                ..ProductInput::new(&sku, &format!("Product {sku}"))
             };
-            pricing::insert_price_list(tx, &list, now).await?;
-            let warehouse = new_id();
-            inventory::insert_warehouse(tx, &warehouse, "MAIN", "Main", 0, now).await?;
-            let why = StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-            for i in 0..n {
-                let sku = format!("SKU-{i:03}");
-                let input = ProductInput {
-                    category_id: Some(cat.clone()),
-                    rules: QuantityRules::default(),
-                    backorder: if i % 3 == 0 { BackorderPolicy::Allow } else { BackorderPolicy::Deny },
-                    ..ProductInput::new(&sku, &format!("Product {sku}"))
-                };
-                let id = products::upsert(tx, &new_id(), &input, now).await?;
-                pricing::set_list_price(tx, &base, &id, 1, Money::parse("1.00").unwrap()).await?;
-                inventory::adjust_on_hand(tx, &id, &warehouse, stock, &why, now).await?;
-            }
-            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            catalogs::rebuild_catalog_membership(tx).await?;
-            Ok(())
+            (input, "1.00", stock)
         })
-    })
-    .await;
+        .collect();
+    common::sell(app.db(), app.now(), products).await;
     account
 }
 

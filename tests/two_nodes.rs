@@ -234,9 +234,7 @@ async fn api_call(port: u16, method: &str, path: &str, token: &str, body: &str) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_change_committed_on_one_node_is_never_served_stale_by_another() {
     use portico::domain::auth::{BuyerRole, Principal, Scope};
-    use portico::domain::money::Money;
-    use portico::store::products::{self, ProductInput};
-    use portico::store::{catalogs, inventory, new_id, pricing};
+    use portico::store::products::ProductInput;
     let app = TestApp::new().await;
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let account = app.account("Alpha Clinic", None).await;
@@ -257,31 +255,7 @@ async fn a_change_committed_on_one_node_is_never_served_stale_by_another() {
         a.number
     };
     let now = app.now();
-    common::write(app.db(), move |tx| {
-        Box::pin(async move {
-            let product = products::upsert(tx, &new_id(), &ProductInput::new("GLV-1", "Nitrile Gloves"), now).await?;
-            let base = new_id();
-            let list = pricing::NewPriceList {
-                id: &base,
-                code: "BASE",
-                name: "List",
-                is_base: true,
-                priority: 1000,
-                valid_from: None,
-                valid_to: None,
-            };
-            pricing::insert_price_list(tx, &list, now).await?;
-            pricing::set_list_price(tx, &base, &product, 1, Money::parse("12.34").unwrap()).await?;
-            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            catalogs::rebuild_catalog_membership(tx).await?;
-            let w = new_id();
-            inventory::insert_warehouse(tx, &w, "CHI", "Chicago", 0, now).await?;
-            let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-            inventory::adjust_on_hand(tx, &product, &w, 7, &why, now).await?;
-            Ok(())
-        })
-    })
-    .await;
+    common::sell(app.db(), now, vec![(ProductInput::new("GLV-1", "Nitrile Gloves"), "12.34", 7)]).await;
     let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
     let token = portico::service::api_tokens::create(
         app.db(),
@@ -353,40 +327,13 @@ async fn a_change_committed_on_one_node_is_never_served_stale_by_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crossing_amendments_on_two_nodes_never_deadlock() {
     use portico::domain::auth::{Principal, Scope};
-    use portico::domain::money::Money;
-    use portico::store::products::{self, ProductInput};
-    use portico::store::{catalogs, inventory, new_id, pricing};
+    use portico::store::products::ProductInput;
     let app = TestApp::new().await;
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
     let account = app.account("Alpha Clinic", None).await;
     let now = app.now();
-    common::write(app.db(), move |tx| {
-        Box::pin(async move {
-            let base = new_id();
-            let list = pricing::NewPriceList {
-                id: &base,
-                code: "BASE",
-                name: "List",
-                is_base: true,
-                priority: 1000,
-                valid_from: None,
-                valid_to: None,
-            };
-            pricing::insert_price_list(tx, &list, now).await?;
-            let w = new_id();
-            inventory::insert_warehouse(tx, &w, "CHI", "Chicago", 0, now).await?;
-            let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
-            for sku in ["AAA-1", "BBB-1"] {
-                let product = products::upsert(tx, &new_id(), &ProductInput::new(sku, sku), now).await?;
-                pricing::set_list_price(tx, &base, &product, 1, Money::parse("1.00").unwrap()).await?;
-                inventory::adjust_on_hand(tx, &product, &w, 100_000, &why, now).await?;
-            }
-            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
-            catalogs::rebuild_catalog_membership(tx).await?;
-            Ok(())
-        })
-    })
-    .await;
+    let products = ["AAA-1", "BBB-1"].map(|sku| (ProductInput::new(sku, sku), "1.00", 100_000)).to_vec();
+    common::sell(app.db(), now, products).await;
     let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
     let token = portico::service::api_tokens::create(
         app.db(),

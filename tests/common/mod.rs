@@ -120,6 +120,46 @@ where
     .expect("test unit of work")
 }
 
+/// A seller's smallest complete catalog, in one unit: a base price list, warehouse CHI and a
+/// default catalog holding every product; each product with its list price and its stock on hand
+/// in CHI. Returns the products' ids.
+pub async fn sell(
+    db: &Db,
+    now: i64,
+    products: Vec<(portico::store::products::ProductInput, &'static str, i64)>,
+) -> Vec<String> {
+    use portico::store::{catalogs, inventory, pricing, products as store_products};
+    write(db, move |tx| {
+        Box::pin(async move {
+            let base = new_id();
+            let list = pricing::NewPriceList {
+                id: &base,
+                code: "BASE",
+                name: "List",
+                is_base: true,
+                priority: 1000,
+                valid_from: None,
+                valid_to: None,
+            };
+            pricing::insert_price_list(tx, &list, now).await?;
+            let warehouse = new_id();
+            inventory::insert_warehouse(tx, &warehouse, "CHI", "Chicago", 0, now).await?;
+            let why = inventory::StockReason { reason: "count", actor_user_id: None, channel: "cli" };
+            let mut ids = Vec::new();
+            for (input, price, stock) in &products {
+                let id = store_products::upsert(tx, &new_id(), input, now).await?;
+                pricing::set_list_price(tx, &base, &id, 1, Money::parse(price).unwrap()).await?;
+                inventory::adjust_on_hand(tx, &id, &warehouse, *stock, &why, now).await?;
+                ids.push(id);
+            }
+            catalogs::insert_catalog(tx, &new_id(), "Standard", true, true, now).await?;
+            catalogs::rebuild_catalog_membership(tx).await?;
+            Ok(ids)
+        })
+    })
+    .await
+}
+
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
