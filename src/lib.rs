@@ -22,6 +22,9 @@ pub use store::Db;
 pub async fn open(config: Config) -> Result<AppState, store::ConnectError> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    // This process's first heartbeat, before it can claim an Idempotency-Key: a claim whose
+    // process has no heartbeat counts as abandoned.
+    store::idempotency::beat(&db, store::idempotency::unix_now()).await?;
     Ok(AppState::new(db, config))
 }
 

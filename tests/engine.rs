@@ -189,12 +189,12 @@ async fn clients_that_hang_up_mid_order_never_wedge_writes_or_strand_keys() {
         assert_eq!((again, replay), (201, answer.clone()), "a second retry of {key} replays the first answer");
         assert!(app.count("SELECT COUNT(*) FROM orders").await <= before + 1, "{key} placed at most one order");
     }
-    let orders_with_keys = app
+    let orders_without_a_key = app
         .count(
             "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.order_id = o.id)",
         )
         .await;
-    assert_eq!(orders_with_keys, 0, "every order was placed under exactly one completed key");
+    assert_eq!(orders_without_a_key, 0, "every order was placed under exactly one completed key");
 }
 
 /// Two amendments that swap products (order 1 A → B while order 2 B → A), many times at once:
@@ -264,28 +264,37 @@ async fn crossing_amendments_never_deadlock() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_while_writes_cannot_be_made() {
     let app = TestApp::new().await;
-    if app.place.is_postgres() {
-        return; // A PostgreSQL primary always takes writes; its case is the unreachable server.
-    }
-    let portico::store::Db::Sqlite(pool, ..) = app.db() else { unreachable!() };
-    let path = pool.connect_options().get_filename().to_path_buf();
     let port = serve(&app).await;
     let ready = || async move { http(port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await };
     assert_eq!(ready().await.0, 200);
-    let (release, locked) = std::sync::mpsc::channel::<()>();
-    let (hold, held) = std::sync::mpsc::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        hold.send(()).unwrap();
-        let _ = locked.recv();
-        c.execute_batch("COMMIT").unwrap();
-    });
-    held.recv().unwrap();
-    let (status, body) = ready().await;
-    assert_eq!(status, 503, "{body}");
-    release.send(()).unwrap();
-    holder.join().unwrap();
+    match app.db() {
+        portico::store::Db::Sqlite(pool, ..) => {
+            // Another process holds SQLite's write lock.
+            let path = pool.connect_options().get_filename().to_path_buf();
+            let (release, locked) = std::sync::mpsc::channel::<()>();
+            let (hold, held) = std::sync::mpsc::channel::<()>();
+            let holder = std::thread::spawn(move || {
+                let c = rusqlite::Connection::open(&path).unwrap();
+                c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+                hold.send(()).unwrap();
+                let _ = locked.recv();
+                c.execute_batch("COMMIT").unwrap();
+            });
+            held.recv().unwrap();
+            let (status, body) = ready().await;
+            assert_eq!(status, 503, "{body}");
+            release.send(()).unwrap();
+            holder.join().unwrap();
+        }
+        portico::store::Db::Postgres(pool) => {
+            // Another session holds the table the probe writes.
+            let mut other = pool.begin().await.unwrap();
+            sqlx::query("LOCK TABLE app_instances IN ACCESS EXCLUSIVE MODE").execute(&mut *other).await.unwrap();
+            let (status, body) = ready().await;
+            assert_eq!(status, 503, "{body}");
+            other.rollback().await.unwrap();
+        }
+    }
     let mut status = 0;
     for _ in 0..100 {
         status = ready().await.0;

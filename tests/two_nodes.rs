@@ -123,18 +123,9 @@ async fn a_session_made_on_one_node_works_on_the_other() {
     assert!(head.contains("location: /login"));
 }
 
-/// A JSON API call over plain HTTP/1.1: (status, body).
+/// A JSON API `POST` over plain HTTP/1.1: (status, body).
 async fn api_post(port: u16, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await?;
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    Ok((head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), body.to_string()))
+    api_call(port, "POST", path, token, body).await
 }
 
 /// DESIGN.md invariant 5 with two app processes: 200 concurrent single-unit orders against 100

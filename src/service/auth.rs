@@ -299,8 +299,7 @@ pub struct LinkInfo {
 
 /// Checks a link without using it (GET of the set-password page changes nothing).
 pub async fn inspect_link(db: &Db, now: i64, token: &str) -> ServiceResult<LinkInfo> {
-    let row =
-        db.write(token_hash(token), |tx, hash| Box::pin(async move { tokens::get_for_update(tx, hash).await })).await?;
+    let row = tokens::get(db, &token_hash(token)).await?;
     let row = row.filter(|t| t.used_at.is_none() && t.expires_at > now).ok_or(ServiceError::NotFound)?;
     let user = users::get(db, &row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::NotFound)?;
     let purpose = LinkPurpose::parse(&row.purpose).unwrap_or(LinkPurpose::Reset);

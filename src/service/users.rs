@@ -5,7 +5,7 @@ use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::account::normalize_email;
 use crate::domain::auth::{ActorChannel, BuyerRole, Permission, StaffRole};
 pub use crate::store::users::UserRow;
-use crate::store::{Db, Tx, accounts, is_unique_violation, new_id, sessions, users};
+use crate::store::{Db, accounts, is_unique_violation, new_id, sessions, users};
 use serde_json::json;
 
 /// A user created or re-invited, with the one-time token for their set-password link.
@@ -30,32 +30,48 @@ fn check_email(email: &str) -> ServiceResult<String> {
         .ok_or_else(|| ServiceError::invalid("email", "Enter a valid e-mail address, e.g. name@company.com."))
 }
 
-async fn insert_invited(
-    tx: &mut Tx,
-    actor: &Actor<'_>,
-    now: i64,
-    new: users::NewUser<'_>,
-) -> ServiceResult<Invitation> {
-    if let Err(e) = users::insert(tx, &new).await {
-        return Err(if is_unique_violation(&e) {
-            ServiceError::invalid("email", "A user with this e-mail address already exists.")
-        } else {
-            e.into()
-        });
-    }
-    let user = users::get_for_update(tx, new.id).await?.ok_or(ServiceError::NotFound)?;
-    audit(
-        tx,
-        Some(actor),
-        now,
-        "user.created",
-        ("user", &user.id),
-        None,
-        Some(json!({ "email": user.email, "name": user.name, "kind": user.kind, "roles": user.roles, "account_id": user.account_id })),
-    )
-    .await?;
-    let token = issue_link(tx, Some(actor), now, &user, LinkPurpose::Invite).await?;
-    Ok(Invitation { user, token })
+/// Who is invited: everything of the new user but their password, which they set through the
+/// invitation link.
+struct Invitee {
+    email: String,
+    name: String,
+    phone: String,
+    kind: &'static str,
+    roles: String,
+    account_id: Option<String>,
+}
+
+/// Creates the user, its audit row and its invitation link, in one unit of work.
+async fn invite(db: &Db, now: i64, actor: &Actor<'_>, who: Invitee) -> ServiceResult<Invitation> {
+    db.write((new_id(), now, actor.owned(), who), |tx, (id, now, actor, who)| {
+        Box::pin(async move {
+            let (now, actor) = (*now, &actor.actor());
+            let new = users::NewUser {
+                id,
+                email: &who.email,
+                name: &who.name,
+                phone: who.phone.trim(),
+                kind: who.kind,
+                roles: &who.roles,
+                account_id: who.account_id.as_deref(),
+                password_hash: None,
+                now,
+            };
+            if let Err(e) = users::insert(tx, &new).await {
+                return Err(if is_unique_violation(&e) {
+                    ServiceError::invalid("email", "A user with this e-mail address already exists.")
+                } else {
+                    e.into()
+                });
+            }
+            let user = users::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let after = json!({ "email": user.email, "name": user.name, "kind": user.kind, "roles": user.roles, "account_id": user.account_id });
+            audit(tx, Some(actor), now, "user.created", ("user", &user.id), None, Some(after)).await?;
+            let token = issue_link(tx, Some(actor), now, &user, LinkPurpose::Invite).await?;
+            Ok(Invitation { user, token })
+        })
+    })
+    .await
 }
 
 /// Creates a seller staff user and returns their invitation.
@@ -76,35 +92,15 @@ pub async fn create_staff_user(
     if roles.is_empty() {
         return Err(ServiceError::invalid("roles", "Choose at least one role."));
     }
-    let id = new_id();
-    let roles = StaffRole::join(roles);
-    let unit = (actor.owned(), now, id, email, name, phone.to_string(), roles);
-    db.write(unit, |tx, (actor, now, id, email, name, phone, roles)| {
-        Box::pin(async move {
-            let actor = &actor.actor();
-            let now = *now;
-            let phone: &str = phone;
-            let inv = insert_invited(
-                tx,
-                actor,
-                now,
-                users::NewUser {
-                    id,
-                    email,
-                    name,
-                    phone: phone.trim(),
-                    kind: "staff",
-                    roles,
-                    account_id: None,
-                    password_hash: None,
-                    now,
-                },
-            )
-            .await?;
-            Ok(inv)
-        })
-    })
-    .await
+    let who = Invitee {
+        email,
+        name,
+        phone: phone.to_string(),
+        kind: "staff",
+        roles: StaffRole::join(roles),
+        account_id: None,
+    };
+    invite(db, now, actor, who).await
 }
 
 /// Changes a staff user's name, phone and roles.
@@ -201,35 +197,15 @@ pub async fn invite_account_user(
     let email = check_email(email)?;
     let name = check_name(name)?;
     let role = role.ok_or_else(|| ServiceError::invalid("role", "Choose a role."))?;
-    let id = new_id();
-    let unit = (actor.owned(), now, id, email, name, role, account_id.to_string());
-    db.write(unit, |tx, (actor, now, id, email, name, role, account_id)| {
-        Box::pin(async move {
-            let actor = &actor.actor();
-            let now = *now;
-            let role = *role;
-            let account_id: &str = account_id;
-            let inv = insert_invited(
-                tx,
-                actor,
-                now,
-                users::NewUser {
-                    id,
-                    email,
-                    name,
-                    phone: "",
-                    kind: "buyer",
-                    roles: role.as_str(),
-                    account_id: Some(account_id),
-                    password_hash: None,
-                    now,
-                },
-            )
-            .await?;
-            Ok(inv)
-        })
-    })
-    .await
+    let who = Invitee {
+        email,
+        name,
+        phone: String::new(),
+        kind: "buyer",
+        roles: role.as_str().to_string(),
+        account_id: Some(account_id.to_string()),
+    };
+    invite(db, now, actor, who).await
 }
 
 /// Changes an account user's role. An account always keeps at least one active manager.

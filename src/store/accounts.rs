@@ -127,31 +127,33 @@ async fn get_where(db: &Db, filter: &str, binds: &[&str]) -> StoreResult<Option<
     Ok(super::fetch_json_rows(db, &sql, binds).await?.pop())
 }
 
+/// The editable fields of an account, in the order `insert` and `update` number them ($3…$17).
+fn draft_cells(d: &AccountDraft) -> Vec<super::Cell> {
+    args![
+        d.name.trim(),
+        d.status.as_str(),
+        d.ownership_mode.as_str(),
+        d.owner_rep_id.as_deref(),
+        d.terms.days(),
+        d.credit_limit.raw(),
+        d.po_required,
+        d.external_id.as_deref(),
+        d.phone.trim(),
+        d.bill_to.line1.trim(),
+        d.bill_to.line2.trim(),
+        d.bill_to.city.trim(),
+        d.bill_to.region.trim(),
+        d.bill_to.postal_code.trim(),
+        d.bill_to.country.trim().to_uppercase(),
+    ]
+}
+
 pub async fn insert(tx: &mut Tx, id: &str, number: &str, d: &AccountDraft, now: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO accounts (id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone,
                                bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)",
-        args![
-            id,
-            number,
-            d.name.trim(),
-            d.status.as_str(),
-            d.ownership_mode.as_str(),
-            d.owner_rep_id.as_deref(),
-            d.terms.days(),
-            d.credit_limit.raw(),
-            d.po_required,
-            d.external_id.as_deref(),
-            d.phone.trim(),
-            d.bill_to.line1.trim(),
-            d.bill_to.line2.trim(),
-            d.bill_to.city.trim(),
-            d.bill_to.region.trim(),
-            d.bill_to.postal_code.trim(),
-            d.bill_to.country.trim().to_uppercase(),
-            now,
-        ],
+        [args![id, number], draft_cells(d), args![now]].concat(),
     )
     .await?;
     Ok(())
@@ -166,26 +168,7 @@ pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDra
                 po_required = $9, external_id = $10, phone = $11, bill_line1 = $12, bill_line2 = $13, bill_city = $14,
                 bill_region = $15, bill_postal_code = $16, bill_country = $17, version = version + 1, updated_at = $18
          WHERE id = $1 AND version = $2",
-            args![
-                id,
-                expected_version,
-                d.name.trim(),
-                d.status.as_str(),
-                d.ownership_mode.as_str(),
-                d.owner_rep_id.as_deref(),
-                d.terms.days(),
-                d.credit_limit.raw(),
-                d.po_required,
-                d.external_id.as_deref(),
-                d.phone.trim(),
-                d.bill_to.line1.trim(),
-                d.bill_to.line2.trim(),
-                d.bill_to.city.trim(),
-                d.bill_to.region.trim(),
-                d.bill_to.postal_code.trim(),
-                d.bill_to.country.trim().to_uppercase(),
-                now,
-            ],
+            [args![id, expected_version], draft_cells(d), args![now]].concat(),
         )
         .await?;
     Ok(done == 1)
@@ -196,12 +179,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Option<AccountRow>> {
 }
 
 pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<AccountRow>> {
-    let rows = tx
-        .lock::<AccountRow>(
-            "SELECT id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at FROM accounts WHERE id = $1",
-            args![id],
-        )
-        .await?;
+    let rows = tx.lock::<AccountRow>(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"), args![id]).await?;
     Ok(rows.into_iter().next())
 }
 

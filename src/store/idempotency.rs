@@ -46,19 +46,22 @@ pub async fn beat(db: &Db, now: i64) -> StoreResult<()> {
     .await
 }
 
-/// Writes this process's heartbeat every [`BEAT_EVERY_SECS`] until the database is closed.
+/// Writes this process's heartbeat every [`BEAT_EVERY_SECS`] until the database is closed (the
+/// first one is written when the app opens the database, before it serves: see `crate::open`).
 pub async fn heartbeat(db: Db) {
     loop {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        match beat(&db, now).await {
+        tokio::time::sleep(std::time::Duration::from_secs(BEAT_EVERY_SECS)).await;
+        match beat(&db, unix_now()).await {
             Ok(()) => {}
             Err(sqlx::Error::PoolClosed) => return,
-            Err(e) if e.to_string().contains("writer has stopped") => return,
             Err(e) => tracing::warn!(error = %e, "writing this process's heartbeat failed"),
         }
-        tokio::time::sleep(std::time::Duration::from_secs(BEAT_EVERY_SECS)).await;
     }
+}
+
+/// The wall clock in unix seconds (heartbeats are compared across processes).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Removes this process's heartbeat (a clean shutdown: its claims are abandoned at once).
@@ -113,13 +116,6 @@ pub async fn claim(
     let input = (scope.to_string(), key.to_string(), request_hash.to_string(), now, claim_id.to_string());
     db.write(input, |tx, (scope, key, hash, now, claim_id)| {
         Box::pin(async move {
-            // A claim is as alive as its process: note that this one is (between heartbeats).
-            tx.execute(
-                "INSERT INTO app_instances (id, started_at, seen_at) VALUES ($1, $2, $2)
-                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
-                args![instance_id(), *now],
-            )
-            .await?;
             let inserted = tx
                 .execute(
                     "INSERT INTO idempotency_keys (scope, idem_key, request_hash, state, created_at, claim_id, owner_instance)

@@ -203,7 +203,7 @@ impl Db {
                     )));
                 }
                 let (tell, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
-                w.send(sqlite_job(input, unit, Some(tell))).map_err(E::from)?;
+                w.send(sqlite_job(input, unit, tell)).map_err(E::from)?;
                 answer.await.unwrap_or_else(|_| Err(E::from(unfinished())))
             }
             Db::Postgres(pool) => {
@@ -215,56 +215,29 @@ impl Db {
         }
     }
 
-    /// Sends a unit of work and does not wait for it (releasing what a dropped request held).
-    /// Its failure is logged.
-    pub fn write_detached<I, F>(&self, input: I, unit: F)
-    where
-        I: Send + Sync + 'static,
-        F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, StoreResult<()>> + Send + Sync + 'static,
-    {
-        match self {
-            Db::Sqlite(_, w, _) => {
-                if let Err(e) = w.send(sqlite_job(input, unit, None)) {
-                    tracing::warn!(error = %e, "a detached unit of work was not sent");
-                }
-            }
-            Db::Postgres(pool) => {
-                let pool = pool.clone();
-                match tokio::runtime::Handle::try_current() {
-                    Ok(h) => {
-                        h.spawn(async move {
-                            if let Err(e) = run_postgres_unit(&pool, &input, &unit).await {
-                                tracing::warn!(error = %e, "a detached unit of work failed");
-                            }
-                        });
-                    }
-                    Err(_) => tracing::warn!("a detached unit of work was sent outside a runtime and dropped"),
-                }
-            }
-        }
-    }
-
     /// Why writes cannot be made now, if they cannot (for `/readyz`): on SQLite the writer has
-    /// stopped, cannot begin or commit, or is stuck; on PostgreSQL the server is unreachable or
-    /// read-only. A small write transaction is tried, for at most `wait`.
+    /// stopped, cannot begin or commit, or is stuck; on PostgreSQL the server is unreachable,
+    /// read-only, or the write waits on a lock. A small write transaction is tried, for at most
+    /// `wait`.
     pub async fn write_trouble(&self, wait: Duration) -> Option<String> {
         if let Db::Sqlite(_, w, _) = self
             && let Some(why) = w.trouble(Duration::from_secs(10))
         {
             return Some(why);
         }
+        // A real write (of this process's heartbeat row, unchanged): it needs SQLite's write lock,
+        // and fails on a read-only PostgreSQL standby.
         let probe = self.write((), |tx, _| {
             Box::pin(async move {
-                let read_only: bool = match tx.is_sqlite() {
-                    true => false,
-                    false => tx.fetch_one("SELECT pg_is_in_recovery()", Vec::new()).await?,
-                };
-                Ok::<_, sqlx::Error>(read_only)
+                tx.execute(
+                    "UPDATE app_instances SET seen_at = seen_at WHERE id = $1",
+                    crate::args![idempotency::instance_id()],
+                )
+                .await
             })
         });
         match tokio::time::timeout(wait, probe).await {
-            Ok(Ok(false)) => None,
-            Ok(Ok(true)) => Some("the database is read-only (a standby)".into()),
+            Ok(Ok(_)) => None,
             Ok(Err(e)) => Some(format!("a write transaction failed: {e}")),
             // Busy with long units but finishing them is not trouble; stuck is.
             Err(_) => match self {
@@ -335,9 +308,9 @@ impl Db {
     }
 }
 
-/// A [`writer::Job`] that runs `unit` on the writer's transaction and answers on `tell` (if any)
-/// once the commit's outcome is known.
-fn sqlite_job<I, T, E, F>(input: I, unit: F, tell: Option<tokio::sync::oneshot::Sender<Result<T, E>>>) -> Job
+/// A [`writer::Job`] that runs `unit` on the writer's transaction and answers on `tell` once the
+/// commit's outcome is known (nobody may be listening any more: the answer is then dropped).
+fn sqlite_job<I, T, E, F>(input: I, unit: F, tell: tokio::sync::oneshot::Sender<Result<T, E>>) -> Job
 where
     I: Send + Sync + 'static,
     T: Send + 'static,
@@ -347,11 +320,6 @@ where
     Box::new(move |tx, runtime| {
         let result = runtime.block_on(unit(tx, &input));
         let ok = result.is_ok();
-        if let (Err(e), None) = (&result, &tell)
-            && let Some(e) = e.store_error()
-        {
-            tracing::warn!(error = %e, "a detached unit of work failed");
-        }
         Ran {
             ok,
             answer: Box::new(move |failed: Option<&str>| {
@@ -359,9 +327,7 @@ where
                     (Ok(_), Some(why)) => Err(E::from(sqlx::Error::Protocol(why.to_string()))),
                     (r, _) => r,
                 };
-                if let Some(tell) = tell {
-                    let _ = tell.send(result);
-                }
+                let _ = tell.send(result);
             }),
         }
     })

@@ -1,6 +1,6 @@
 //! One-time tokens for invitations and password resets. Only the SHA-256 of a token is stored.
 
-use super::{StoreResult, Tx};
+use super::{Db, StoreResult, Tx};
 use crate::args;
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
@@ -31,13 +31,21 @@ pub async fn insert(
     Ok(())
 }
 
+const TOKEN_COLUMNS: &str = "token_hash, user_id, purpose, created_at, expires_at, used_at";
+
+/// A token, read outside any write (the set-password page shows what a link is for).
+pub async fn get(db: &Db, token_hash: &str) -> StoreResult<Option<TokenRow>> {
+    let sql = format!(
+        "SELECT {} FROM user_tokens WHERE token_hash = $1",
+        db.json_rows(&super::json_fields(TOKEN_COLUMNS), "")
+    );
+    Ok(super::fetch_json_rows(db, &sql, &[token_hash]).await?.pop())
+}
+
 /// Reads a token inside the transaction that will consume it.
 pub async fn get_for_update(tx: &mut Tx, token_hash: &str) -> StoreResult<Option<TokenRow>> {
     let rows = tx
-        .lock::<TokenRow>(
-            "SELECT token_hash, user_id, purpose, created_at, expires_at, used_at FROM user_tokens WHERE token_hash = $1",
-            args![token_hash],
-        )
+        .lock::<TokenRow>(&format!("SELECT {TOKEN_COLUMNS} FROM user_tokens WHERE token_hash = $1"), args![token_hash])
         .await?;
     Ok(rows.into_iter().next())
 }

@@ -155,8 +155,9 @@ impl Writer {
     }
 }
 
+/// The writer was closed (or its thread died): like a closed pool, nothing more can be written.
 fn stopped() -> sqlx::Error {
-    sqlx::Error::Protocol("the SQLite writer has stopped".into())
+    sqlx::Error::PoolClosed
 }
 
 /// The writer thread's own state.
@@ -277,11 +278,12 @@ impl Run {
             if outcome.is_err() && !self.conn().is_autocommit() {
                 let _ = self.batch("ROLLBACK");
             }
-            match &outcome {
-                Ok(()) => *self.health.failing.lock().unwrap_or_else(|p| p.into_inner()) = None,
-                Err(e) => tracing::error!(error = %e, "a write transaction failed; its units are told"),
-            }
             let told = outcome.as_ref().err().map(|e| format!("the write transaction failed: {e}"));
+            if let Some(why) = &told {
+                tracing::error!(error = %why, "its units are told");
+            }
+            // Until a batch commits again, readiness says why writes fail.
+            *self.health.failing.lock().unwrap_or_else(|p| p.into_inner()) = told.clone();
             for answer in answers.drain(..) {
                 answer(told.as_deref());
             }

@@ -65,6 +65,23 @@ impl HistoryQuery {
             q: some(&self.q),
         }
     }
+
+    /// The filter as query parameters (for the next page's and the CSV's links).
+    fn filter_pairs(&self) -> Vec<(&'static str, String)> {
+        [
+            ("status", &self.status),
+            ("channel", &self.channel),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("po", &self.po),
+            ("sku", &self.sku),
+            ("q", &self.q),
+            ("placed_by", &self.placed_by),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
 }
 
 /// An order as a row of a list.
@@ -145,35 +162,15 @@ async fn render_orders(state: &AppState, ctx: &Ctx, mut q: HistoryQuery, side: S
     let next_page = if rows.len() as i64 > PAGE {
         rows.truncate(PAGE as usize);
         rows.last().map(|o| {
-            serde_urlencoded::to_string([
-                ("status", q.status.as_str()),
-                ("channel", q.channel.as_str()),
-                ("from", q.from.as_str()),
-                ("to", q.to.as_str()),
-                ("po", q.po.as_str()),
-                ("sku", q.sku.as_str()),
-                ("q", q.q.as_str()),
-                ("placed_by", q.placed_by.as_str()),
-                ("after_at", &o.placed_at.to_string()),
-                ("after_id", o.id.as_str()),
-            ])
-            .unwrap_or_default()
+            let mut pairs = q.filter_pairs();
+            pairs.extend([("after_at", o.placed_at.to_string()), ("after_id", o.id.clone())]);
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
         })
     } else {
         None
     };
     let placers = if staff { Vec::new() } else { orders::placers(&state.db, &actor, &q.account).await? };
-    let csv_query = serde_urlencoded::to_string([
-        ("status", q.status.as_str()),
-        ("channel", q.channel.as_str()),
-        ("from", q.from.as_str()),
-        ("to", q.to.as_str()),
-        ("po", q.po.as_str()),
-        ("sku", q.sku.as_str()),
-        ("q", q.q.as_str()),
-        ("placed_by", q.placed_by.as_str()),
-    ])
-    .unwrap_or_default();
+    let csv_query = serde_urlencoded::to_string(q.filter_pairs()).unwrap_or_default();
     let page = OrdersPage {
         csv_query,
         placers,
