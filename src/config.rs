@@ -15,6 +15,12 @@ pub struct Config {
     pub session_idle_secs: i64,
     /// A session ends this many seconds after sign-in, active or not.
     pub session_absolute_secs: i64,
+    /// `GET /metrics` on the main address answers only to `Authorization: Bearer <this>`; without
+    /// it the main address does not serve metrics at all (404).
+    pub metrics_token: Option<String>,
+    /// A second address that serves only `GET /metrics`, without a token (for a scraper on a
+    /// private network or on the same host).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {
@@ -42,6 +48,8 @@ impl Config {
             public_url: "http://localhost:8080".to_string(),
             session_idle_secs: DEFAULT_IDLE_SECS,
             session_absolute_secs: DEFAULT_ABSOLUTE_SECS,
+            metrics_token: None,
+            metrics_bind: None,
         }
     }
 }

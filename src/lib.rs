@@ -31,6 +31,13 @@ pub async fn open(config: Config) -> Result<AppState, store::ConnectError> {
 /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and closes the pool.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let db = state.db.clone();
+    if let Some(addr) = state.config.metrics_bind {
+        // Metrics alone, on their own (private) address; it ends with the process.
+        let metrics = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "serving /metrics");
+        let router = ops::metrics_router(state.clone());
+        tokio::spawn(async move { axum::serve(metrics, router).await });
+    }
     let app = build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     // A clean stop: Idempotency-Keys this process still holds are free at once.

@@ -128,6 +128,13 @@ struct HttpArgs {
     /// Hours after sign-in at which a session ends regardless of activity.
     #[arg(long, env = "PORTICO_SESSION_ABSOLUTE_HOURS", default_value_t = DEFAULT_ABSOLUTE_SECS / 3600)]
     session_absolute_hours: i64,
+    /// Serve `GET /metrics` on the main address to `Authorization: Bearer <token>` only
+    /// (without it, and without --metrics-bind, metrics are not served).
+    #[arg(long, env = "PORTICO_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Also listen here for `GET /metrics` only, without a token (a private address).
+    #[arg(long, env = "PORTICO_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -166,6 +173,8 @@ fn config(database_url: &str, http: &HttpArgs) -> Config {
     c.public_url = http.public_url.clone().unwrap_or_else(|| format!("http://{}", http.bind));
     c.session_idle_secs = http.session_idle_minutes.max(1) * 60;
     c.session_absolute_secs = http.session_absolute_hours.max(1) * 3600;
+    c.metrics_token = http.metrics_token.clone().filter(|t| !t.trim().is_empty());
+    c.metrics_bind = http.metrics_bind;
     c
 }
 

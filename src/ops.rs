@@ -1,5 +1,10 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics (request counts and latencies by
 //! route, kept in process: each node exposes its own).
+//!
+//! Metrics are not for everyone: on the main address they answer only to the configured bearer
+//! token (`PORTICO_METRICS_TOKEN`), and `PORTICO_METRICS_BIND` serves them alone on a second,
+//! private address ([`metrics_router`]). Labels come from closed sets (known methods, route
+//! templates), so no request can add a series.
 
 use crate::app::AppState;
 use axum::Router;
@@ -14,7 +19,12 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(guarded_metrics))
+}
+
+/// The router of the private metrics address: `GET /metrics`, no token.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
 
 async fn healthz() -> &'static str {
@@ -115,17 +125,59 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
+/// `/metrics` on the main address: 404 unless a token is configured (nothing says metrics exist),
+/// 401 without the right bearer token.
+async fn guarded_metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    if !same_secret(given.as_bytes(), expected.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "metrics need the metrics token\n")
+            .into_response();
+    }
+    metrics(State(state)).await
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The method as a label: one of the methods HTTP defines, else `OTHER` (an invented method
+/// must not add a series).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
+}
+
 /// Records every request under its route template (`/accounts/{id}`, never the raw path, so the
 /// label set stays small), and logs it.
 pub async fn track_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
     let micros = start.elapsed().as_micros() as u64;
     let status = res.status().as_u16();
-    state.metrics.observe(&method, &route, status, micros);
+    state.metrics.observe(method, &route, status, micros);
     tracing::debug!(%method, %route, status, micros, "request");
     res
 }

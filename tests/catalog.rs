@@ -210,6 +210,28 @@ async fn products_outside_a_catalog_do_not_exist_for_the_account() {
     assert_eq!(admin.get(&format!("/accounts/{}/products/SECRET-1", f.b)).await.status, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn outside_the_catalog_answers_exactly_as_an_unknown_sku() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.buyer_a).await;
+    // Quick order: the same reason as for a SKU nobody has, word for word.
+    for (sku, status) in [("SECRET-1", "exists for B only"), ("NOPE-77", "exists for nobody")] {
+        let r = a.post("/portal/quick-order", &[("lines", &format!("{sku} 2"))]).await;
+        assert_eq!(r.status, StatusCode::OK, "{status}");
+        assert!(r.body.contains(&format!("There is no product with SKU {sku}.")), "{status}: {}", r.body);
+        assert!(!r.body.contains("not available"), "{status}");
+    }
+    // Setting a cart quantity (to remove, to a legal and to an illegal quantity): the same 404.
+    for qty in ["0", "5", "-1", "999999999"] {
+        let secret = a.post("/portal/cart/set", &[("sku", "SECRET-1"), ("quantity", qty)]).await;
+        let nope = a.post("/portal/cart/set", &[("sku", "NOPE-77"), ("quantity", qty)]).await;
+        assert_eq!(nope.status, StatusCode::NOT_FOUND, "quantity {qty}");
+        assert_eq!(secret.status, nope.status, "quantity {qty}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM cart_lines").await, 0, "nothing was put in a cart");
+}
+
 /// The part of a page that shows the catalog, with the account-specific link prefix normalised and
 /// the ordering controls (only for those who may order, between `<!--order-->` markers) left out.
 fn main_content(body: &str, base: &str) -> String {

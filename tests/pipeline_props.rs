@@ -221,7 +221,14 @@ proptest! {
             // Priced iff visible, active, within the quantity rules and some source prices it.
             let should_price = w.visible && w.product.active && rules_ok.is_ok() && price.is_some();
             prop_assert_eq!(v.priced().is_some(), should_price, "{:?} {:?}", r, v.issue());
-            if !w.visible || !w.product.active {
+            if !w.visible {
+                // Outside the account's catalogs reads exactly as unknown: code and message.
+                let issue = v.issue().unwrap();
+                prop_assert_eq!(issue.code, "unknown_sku");
+                prop_assert_eq!(issue.sku.as_str(), r.product.label());
+                continue;
+            }
+            if !w.product.active {
                 prop_assert_eq!(v.issue().map(|i| i.code), Some("not_available"));
                 continue;
             }

@@ -21,8 +21,8 @@
 //! ## Reason codes (stable: API clients match on them; messages are for people)
 //! | step       | code                 | when |
 //! |------------|----------------------|------|
-//! | visibility | `unknown_sku`        | no product has this SKU (or external id / id) |
-//! | visibility | `not_available`      | the product is outside the account's catalogs, or no longer sold |
+//! | visibility | `unknown_sku`        | no product has this SKU (or external id / id), or it is outside the account's catalogs (the same answer, so nothing can be probed) |
+//! | visibility | `not_available`      | the product is in the account's catalogs but no longer sold |
 //! | quantity   | `quantity`           | quantity below 1 |
 //! | quantity   | `quantity_too_large` | above 1,000,000 units (or a line total that would overflow) |
 //! | quantity   | `below_minimum`, `not_multiple`, `above_maximum` | the product's own rules |
@@ -287,18 +287,21 @@ fn evaluate_line<'a, P: Orderable>(
 ) -> Verdict<'a, P> {
     let (line, qty) = (r.line, r.quantity);
     let wanted = &r.product;
-    // 1. Catalog visibility. A product outside the account's catalogs reads the same whether it
-    // is sold or not: the account learns nothing about other accounts' products.
-    let Some(&p) = by_ref.get(wanted) else {
+    // 1. Catalog visibility. A product outside the account's catalogs answers exactly as a SKU
+    // nobody has (code, message, label as the request wrote it): the account cannot probe which
+    // products exist for other accounts.
+    let unknown = || {
         let label = wanted.label();
         let message = format!("There is no product with {} {label}.", wanted.what());
-        return Verdict::Refused(LineIssue::new(line, label, "unknown_sku", message));
+        Verdict::Refused(LineIssue::new(line, label, "unknown_sku", message))
     };
-    let sku = p.sku();
+    let Some(&p) = by_ref.get(wanted) else {
+        return unknown();
+    };
     if !facts.visible.contains(p.id()) {
-        let message = format!("{sku} is not available to your account.");
-        return Verdict::Refused(LineIssue::new(line, sku, "not_available", message));
+        return unknown();
     }
+    let sku = p.sku();
     if !p.active() {
         return Verdict::Refused(LineIssue::new(line, sku, "not_available", format!("{sku} is no longer sold.")));
     }
@@ -435,7 +438,7 @@ mod tests {
             vec![
                 "ok",
                 "unknown_sku",
-                "not_available",
+                "unknown_sku",
                 "not_available",
                 "quantity",
                 "quantity_too_large",
@@ -445,7 +448,7 @@ mod tests {
             ]
         );
         assert_eq!(v[1].issue().unwrap().message, "There is no product with SKU NOPE.");
-        assert_eq!(v[2].issue().unwrap().message, "HID-1 is not available to your account.");
+        assert_eq!(v[2].issue().unwrap().message, "There is no product with SKU HID-1.", "reads as unknown");
         assert_eq!(v[3].issue().unwrap().message, "OLD-1 is no longer sold.");
         assert_eq!(v[7].issue().unwrap().message, "GLV-1: only 5 available; it cannot be backordered.");
         let first = v[0].priced().unwrap();

@@ -78,6 +78,10 @@ pub async fn set_cart_quantity(
 ) -> ServiceResult<Evaluation> {
     scope(db, actor, account_id).await?;
     let product = products::get_by_sku(db, &super::catalog::named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
+    // Outside the account's catalogs answers as an unknown SKU does, before any rule is read.
+    if !catalogs::visible_to_account(db, &product.id, account_id).await? {
+        return Err(ServiceError::NotFound);
+    }
     let user = &actor.principal.user_id;
     if qty <= 0 {
         carts::remove_from_cart(db, user, account_id, &product.id).await?;

@@ -171,9 +171,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::configured(|_| {}).await
+    }
+
+    /// A test app whose configuration `change` adjusts first.
+    pub async fn configured(change: impl FnOnce(&mut Config)) -> TestApp {
         let (place, url) = DbPlace::new();
         place.prepare().await;
-        let state = portico::open(Config::for_database(&url)).await.expect("open test database");
+        let mut config = Config::for_database(&url);
+        change(&mut config);
+        let state = portico::open(config).await.expect("open test database");
         let router = build_router(state.clone());
         TestApp { state, router, url, place }
     }
