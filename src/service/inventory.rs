@@ -89,6 +89,9 @@ async fn write_adjustment(tx: &mut Tx, u: &StockChange) -> ServiceResult<i64> {
             product.sku, warehouse.code, -delta
         )));
     };
+    if delta > 0 {
+        crate::service::orders::fill_backorders(tx, std::slice::from_ref(&product.id), now).await?;
+    }
     audit(
         tx,
         Some(actor),
@@ -138,6 +141,9 @@ async fn write_count(tx: &mut Tx, u: &StockChange) -> ServiceResult<i64> {
                 "{} in {} cannot be set to {on_hand}: that is below what is reserved for open orders.",
                 product.sku, warehouse.code
             )));
+        }
+        if delta > 0 {
+            crate::service::orders::fill_backorders(tx, std::slice::from_ref(&product.id), now).await?;
         }
         audit(
             tx,

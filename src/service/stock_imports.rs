@@ -153,6 +153,8 @@ async fn write_stock(tx: &mut Tx, u: &StockWrite) -> Result<(), ImportError> {
             inventory::set_incoming(tx, &c.product_id, &c.warehouse_id, *q, d.as_deref(), now).await?;
         }
     }
+    let arrived: Vec<String> = u.changes.iter().filter(|c| c.on_hand_delta > 0).map(|c| c.product_id.clone()).collect();
+    crate::service::orders::fill_backorders(tx, &arrived, now).await.map_err(ImportError::from)?;
     let summary = json!({ "rows": u.rows, "changed": u.changes.len() });
     audit(tx, Some(actor), now, "import.stock", ("import", &new_id()), None, Some(summary.clone())).await?;
     if !u.changes.is_empty() {

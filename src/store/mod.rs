@@ -38,6 +38,7 @@ pub mod product_search;
 pub mod products;
 pub mod readers;
 pub mod sessions;
+pub mod shipments;
 mod sql;
 mod sqlite;
 pub mod throttle;

@@ -56,6 +56,8 @@ pub struct OrderLineRow {
     pub price_explanation: String,
     pub reserved_qty: i64,
     pub backordered_qty: i64,
+    /// Units shipped so far (by shipments).
+    pub shipped_qty: i64,
 }
 
 impl OrderLineRow {
@@ -170,40 +172,46 @@ pub async fn reserve_many(tx: &mut Tx, allocations: &[(String, String, i64)], no
     Ok(())
 }
 
-/// What becomes of the stock an order holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Settle {
-    /// Cancelled or amended: the reservation goes back to available stock.
-    Release,
-    /// Shipped: the reserved units leave the shelf (on hand and reserved both drop).
-    Ship,
-}
-
-/// Settles everything an order holds and forgets its allocations.
-pub async fn settle_allocations(tx: &mut Tx, order_id: &str, how: Settle, now: i64) -> StoreResult<()> {
+/// Gives back everything an order holds (cancelled or amended: the reservation returns to
+/// available stock) and forgets its allocations.
+pub async fn release_allocations(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<()> {
     let rows: Vec<AllocationRow> = tx
         .fetch_all(
             "SELECT product_id, warehouse_id, quantity FROM order_allocations WHERE order_id = $1 ORDER BY product_id, warehouse_id",
             args![order_id],
         )
         .await?;
-    let sql = match how {
-        Settle::Release => {
-            "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2"
-        }
-        Settle::Ship => {
-            "UPDATE stock_levels SET on_hand = on_hand - $3, reserved = reserved - $3, updated_at = $4
-             WHERE product_id = $1 AND warehouse_id = $2"
-        }
-    };
     for a in rows {
-        tx.execute(sql, args![a.product_id, a.warehouse_id, a.quantity, now]).await?;
+        tx.execute(
+            "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2",
+            args![a.product_id, a.warehouse_id, a.quantity, now],
+        )
+        .await?;
     }
     tx.execute("DELETE FROM order_allocations WHERE order_id = $1", args![order_id]).await?;
-    if how == Settle::Release {
-        tx.execute("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1", args![order_id]).await?;
-    }
+    tx.execute("UPDATE order_lines SET reserved_qty = 0 WHERE order_id = $1", args![order_id]).await?;
     Ok(())
+}
+
+/// What an order holds, per warehouse code: (warehouse code, [(line number, units reserved there)]).
+pub async fn holdings(db: &Db, order_id: &str) -> StoreResult<Vec<(String, Vec<(i64, i64)>)>> {
+    let rows: Vec<(String, i64, i64)> = on_db!(db, |c| sqlx::query_as::<_, (String, i64, i64)>(
+        "SELECT w.code, l.line_no, CASE WHEN a.quantity < l.reserved_qty THEN a.quantity ELSE l.reserved_qty END
+         FROM order_allocations a JOIN warehouses w ON w.id = a.warehouse_id
+         JOIN order_lines l ON l.order_id = a.order_id AND l.product_id = a.product_id
+         WHERE a.order_id = $1 AND l.reserved_qty > 0 ORDER BY w.sort, w.code, l.line_no"
+    )
+    .bind(order_id)
+    .fetch_all(c)
+    .await)?;
+    let mut out: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
+    for (code, line_no, qty) in rows {
+        match out.last_mut() {
+            Some((c, lines)) if *c == code => lines.push((line_no, qty)),
+            _ => out.push((code, vec![(line_no, qty)])),
+        }
+    }
+    Ok(out)
 }
 
 /// Writes the order's allocations.
@@ -398,7 +406,7 @@ pub async fn lines(db: &Db, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, OrderLineRow>(
         "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
-                reserved_qty, backordered_qty
+                reserved_qty, backordered_qty, shipped_qty
          FROM order_lines WHERE order_id = $1 ORDER BY line_no"
     )
     .bind(order_id)
@@ -425,7 +433,7 @@ pub async fn lines_of_orders(
     }
     let sql = format!(
         "SELECT order_id, line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source,
-                price_explanation, reserved_qty, backordered_qty
+                price_explanation, reserved_qty, backordered_qty, shipped_qty
          FROM order_lines WHERE order_id IN ({}) ORDER BY order_id, line_no",
         db.json_values("$1")
     );
@@ -443,7 +451,7 @@ pub async fn lines_of_orders(
 pub async fn lines_tx(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
     tx.fetch_all(
         "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
-                reserved_qty, backordered_qty
+                reserved_qty, backordered_qty, shipped_qty
          FROM order_lines WHERE order_id = $1 ORDER BY line_no",
         args![order_id],
     )

@@ -127,6 +127,7 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "list_deleted" => "List deleted.",
         "added_to_cart" => "Added to your cart.",
         "amended" => "Order amended; the customer sees the new revision.",
+        "shipment_recorded" => "Shipment recorded; the customer sees it with its tracking.",
         "category_created" => "Category created.",
         "category_renamed" => "Category renamed; the paths of its subcategories changed with it.",
         "category_moved" => "Category moved with its subcategories; customer catalogs now follow its new place.",

@@ -8,7 +8,7 @@ use super::{LineInput, MAX_LINES, OrderHeader, OrderRow, PricedLine, get_order, 
 use crate::domain::money::Money;
 use crate::domain::orders::{LineIssue, OrderDiff, diff_lines};
 use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
-use crate::store::orders::{self, Settle};
+use crate::store::orders;
 use crate::store::{Db, Tx, accounts};
 use serde_json::json;
 use std::collections::HashMap;
@@ -108,10 +108,17 @@ async fn write_amendment(tx: &mut Tx, u: &Amend) -> ServiceResult<OrderRow> {
         )));
     }
     let old_lines = orders::lines_tx(tx, &before.id).await?;
+    if old_lines.iter().any(|l| l.shipped_qty > 0) {
+        // Lines are rewritten whole; what has shipped is settled and stays as it is.
+        return Err(ServiceError::Conflict(format!(
+            "Order {} has shipped in part; its lines can no longer change. Cancel what has not shipped, or place a new order.",
+            before.number
+        )));
+    }
     let touched: Vec<String> =
         old_lines.iter().map(|l| l.product_id.clone()).chain(u.lines.iter().map(|l| l.product.id.clone())).collect();
     orders::lock_stock(tx, &touched).await?;
-    orders::settle_allocations(tx, &before.id, Settle::Release, now).await?;
+    orders::release_allocations(tx, &before.id, now).await?;
     let reserved = match reserve_lines(tx, &u.lines, now).await? {
         Ok(r) => r,
         Err(issues) => return Err(ServiceError::Blocked(issues)),

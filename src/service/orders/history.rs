@@ -14,6 +14,7 @@ pub struct OrderView {
     pub events: Vec<orders::OrderEventRow>,
     pub revisions: Vec<orders::RevisionRow>,
     pub account_name: String,
+    pub shipments: Vec<super::Shipment>,
 }
 
 /// An order the actor may see (a buyer only their account's; staff their scope); else 404.
@@ -32,7 +33,8 @@ pub async fn order_view(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> Servi
     let events = orders::events(db, &order.id).await?;
     let revisions = orders::revisions(db, &order.id).await?;
     let account_name = accounts::get(db, &order.account_id).await?.map(|a| a.name).unwrap_or_default();
-    Ok(OrderView { order, lines, events, revisions, account_name })
+    let shipments = super::shipments::shipments_of(db, &order).await?;
+    Ok(OrderView { order, lines, events, revisions, account_name, shipments })
 }
 
 /// A page of the order history the actor may see. `account_id` narrows staff to one account; a

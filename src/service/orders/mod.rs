@@ -9,7 +9,7 @@
 //! meanwhile is refused there with the evaluation's own `out_of_stock` reason.
 //!
 //! One idea a file: `place.rs` (placement, under an Idempotency-Key or form token), `amend.rs`
-//! (amendments), `status.rs` (cancel, confirm, ship), `history.rs` (what an actor may see: an
+//! (amendments), `status.rs` (cancel, confirm), `shipments.rs` (shipments, backorders filled as stock arrives), `history.rs` (what an actor may see: an
 //! order, its page, lists, the ERP's pull), and what they share: `header.rs` (delivery details
 //! and their checks), `reserve.rs` (stock reservation on locked rows and the line rows it
 //! yields), `events.rs` (the event, audit and outbox payload of every change).
@@ -20,6 +20,7 @@ mod header;
 mod history;
 mod place;
 mod reserve;
+mod shipments;
 mod status;
 
 use super::{Actor, ServiceError, ServiceResult};
@@ -27,6 +28,7 @@ use crate::domain::auth::Permission;
 use crate::domain::orders::LineIssue;
 
 pub use crate::service::evaluation::{Evaluation, LineInput, PricedLine, ProductRef, evaluate};
+pub use crate::store::inventory::WarehouseRow;
 pub use crate::store::orders::{OrderFilter, OrderLineRow, OrderRow};
 pub use amend::{Amendment, amend_order};
 pub use header::OrderHeader;
@@ -36,6 +38,8 @@ pub use history::{
 };
 pub(crate) use place::ordering_scope;
 pub use place::{IdemKey, PlaceOrder, Placement, place_order, wait_for_placement};
+pub(crate) use shipments::fill_backorders;
+pub use shipments::{Shipment, ShipmentInput, order_shipments, record_shipment, warehouses};
 pub use status::{cancel_order, confirm_order, ship_order};
 
 /// The most lines one order may have.

@@ -74,6 +74,7 @@ pub(super) fn line_rows(lines: &[PricedLine], reserved: &Reservations) -> Vec<Or
                 price_explanation: l.price.explain(),
                 reserved_qty: r,
                 backordered_qty: l.quantity - r,
+                shipped_qty: 0,
             }
         })
         .collect()

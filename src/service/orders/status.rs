@@ -1,11 +1,11 @@
-//! Status changes of an order: cancel (releasing its stock), confirm, ship (consuming it), each
-//! checked against the status machine on the locked order.
+//! Status changes of an order: cancel (releasing its stock) and confirm, each checked against the
+//! status machine on the locked order. Shipping is recorded by shipments (`shipments.rs`).
 
 use super::events::{event, event_payload};
 use super::{OrderRow, get_order, may_manage};
 use crate::domain::orders::OrderStatus;
 use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
-use crate::store::orders::{self, Settle};
+use crate::store::orders;
 use crate::store::{Db, Tx};
 use serde_json::json;
 
@@ -81,10 +81,8 @@ async fn write_status(
             to.label().to_lowercase()
         )));
     }
-    match to {
-        OrderStatus::Cancelled => orders::settle_allocations(tx, &before.id, Settle::Release, now).await?,
-        OrderStatus::Shipped => orders::settle_allocations(tx, &before.id, Settle::Ship, now).await?,
-        _ => {}
+    if to == OrderStatus::Cancelled {
+        orders::release_allocations(tx, &before.id, now).await?;
     }
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
     if !orders::update_header(tx, &after, before.version).await? {
@@ -102,12 +100,16 @@ async fn write_status(
     Ok(after)
 }
 
-/// Ships an order in full (used by the demo's history and, later, by shipment recording): reserved
-/// stock is consumed.
+/// Ships everything an order holds, one shipment per warehouse (the demo's history uses it): a
+/// placed order is confirmed first; backordered units stay to ship later.
 pub async fn ship_order(db: &Db, now: i64, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderRow> {
     let o = get_order(db, actor, id_or_number).await?;
     if matches!(o.status(), OrderStatus::Placed | OrderStatus::OnHold) {
         change_status(db, now, actor, id_or_number, None, OrderStatus::Confirmed, "").await?;
     }
-    change_status(db, now, actor, id_or_number, None, OrderStatus::Shipped, "").await
+    for (warehouse, lines) in orders::holdings(db, &o.id).await? {
+        let input = super::ShipmentInput { warehouse, lines, ..Default::default() };
+        super::record_shipment(db, now, actor, &o.id, &input).await?;
+    }
+    get_order(db, actor, &o.id).await
 }

@@ -1,4 +1,5 @@
-//! Changes staff make to an order (customer service and admins): amend, cancel, confirm.
+//! Changes staff make to an order (customer service and admins): amend, cancel, confirm, and
+//! record a shipment.
 
 use crate::domain::orders::parse_paste;
 use crate::service::ServiceError;
@@ -18,6 +19,41 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orders/{number}/amend", post(amend))
         .route("/orders/{number}/cancel", post(cancel))
         .route("/orders/{number}/confirm", post(confirm))
+        .route("/orders/{number}/shipments", post(record_shipment))
+}
+
+/// The shipment form: warehouse, carrier, tracking number, ship date and `ship_<line>` quantities
+/// (blank or 0 leaves a line out).
+async fn record_shipment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, WebError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut lines = Vec::new();
+    for (k, v) in &fields {
+        let Some(line_no) = k.strip_prefix("ship_").and_then(|n| n.parse::<i64>().ok()) else { continue };
+        if v.trim().is_empty() {
+            continue;
+        }
+        let qty = v
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ServiceError::invalid(k, format!("Line {line_no}: “{v}” is not a quantity.")))?;
+        if qty != 0 {
+            lines.push((line_no, qty));
+        }
+    }
+    let input = orders::ShipmentInput {
+        warehouse: get("warehouse"),
+        carrier: get("carrier"),
+        tracking_number: get("tracking_number"),
+        shipped_on: Some(get("shipped_on")),
+        lines,
+    };
+    orders::record_shipment(&state.db, state.now(), &ctx.actor(), &number, &input).await?;
+    Ok(Redirect::to(&format!("/orders/{number}?notice=shipment_recorded")))
 }
 
 async fn amend(

@@ -44,6 +44,13 @@ struct OrderPage {
     is_open: bool,
     just_placed: bool,
     ship_tos: Vec<ShipToRow>,
+    /// Shipments can be recorded now (staff who manage orders; confirmed or partly shipped).
+    can_ship: bool,
+    /// Lines can still change (nothing has shipped).
+    amendable: bool,
+    warehouses: Vec<orders::WarehouseRow>,
+    carriers: [&'static str; 4],
+    today: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -93,6 +100,8 @@ async fn render_order(
                 .unwrap_or_default(),
         })
         .collect();
+    let can_ship = can_manage && matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyShipped);
+    let warehouses = if can_ship { orders::warehouses(&state.db).await? } else { Vec::new() };
     let ship_tos = if can_manage {
         account_service::ship_tos(&state.db, &ctx.actor(), &v.order.account_id).await?
     } else {
@@ -110,6 +119,11 @@ async fn render_order(
         is_open: status.is_open(),
         just_placed: q.placed.is_some(),
         ship_tos,
+        can_ship,
+        amendable: v.lines.iter().all(|l| l.shipped_qty == 0),
+        warehouses,
+        carriers: crate::domain::fulfilment::KNOWN_CARRIERS,
+        today: crate::service::catalog::today(state.now()).to_string(),
         v,
     };
     Ok(Html(page.render()?))
