@@ -133,11 +133,15 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
             placed += 1;
             let age = now - at;
             if age > 10 * DAY {
+                let carrier = ["UPS", "FedEx", "DHL"][rng.below(3) as usize];
+                let tracking = format!("1Z{:016}", rng.below(10_000_000_000_000_000));
                 orders::ship_order(
                     db,
                     at + 2 * DAY,
                     &Actor { principal: &desk, channel: ActorChannel::Staff, on_behalf_of: None },
                     &order.id,
+                    carrier,
+                    &tracking,
                 )
                 .await?;
             } else if age > 4 * DAY {

@@ -100,15 +100,25 @@ async fn write_status(
     Ok(after)
 }
 
-/// Ships everything an order holds, one shipment per warehouse (the demo's history uses it): a
-/// placed order is confirmed first; backordered units stay to ship later.
-pub async fn ship_order(db: &Db, now: i64, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderRow> {
+/// Ships everything an order holds, one shipment per warehouse (the demo's history uses it), by
+/// `carrier` with tracking numbers `tracking`, `tracking`2, …: a placed order is confirmed
+/// first; backordered units stay to ship later.
+pub async fn ship_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    carrier: &str,
+    tracking: &str,
+) -> ServiceResult<OrderRow> {
     let o = get_order(db, actor, id_or_number).await?;
     if matches!(o.status(), OrderStatus::Placed | OrderStatus::OnHold) {
         change_status(db, now, actor, id_or_number, None, OrderStatus::Confirmed, "").await?;
     }
-    for (warehouse, lines) in orders::holdings(db, &o.id).await? {
-        let input = super::ShipmentInput { warehouse, lines, ..Default::default() };
+    for (i, (warehouse, lines)) in orders::holdings(db, &o.id).await?.into_iter().enumerate() {
+        let tracking_number = if i == 0 { tracking.to_string() } else { format!("{tracking}{}", i + 1) };
+        let input =
+            super::ShipmentInput { warehouse, lines, carrier: carrier.into(), tracking_number, shipped_on: None };
         super::record_shipment(db, now, actor, &o.id, &input).await?;
     }
     get_order(db, actor, &o.id).await
