@@ -220,14 +220,24 @@ async fn buyers_track_shipments_and_only_staff_who_manage_orders_record_them() {
     assert!(r.body.contains("Line 1: “ten” is not a quantity."), "{}", r.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM shipments").await, 1);
 
-    // The buyer sees per line what shipped and what waits, and the tracking link.
+    // More boxes are on their way.
+    common::write(app.db(), |tx| {
+        Box::pin(async move {
+            let product: String = tx.fetch_one("SELECT id FROM products WHERE sku = 'BO-1'", vec![]).await?;
+            let warehouse: String = tx.fetch_one("SELECT id FROM warehouses WHERE code = 'CHI'", vec![]).await?;
+            portico::store::inventory::set_incoming(tx, &product, &warehouse, 40, Some("2031-01-15"), 0).await
+        })
+    })
+    .await;
+    // The buyer sees per line what shipped and what waits (and when it is expected), and the
+    // tracking link.
     let mut buyer = app.signed_in(&f.buyer).await;
     let page = buyer.get(&format!("/portal/orders/{}", o.number)).await;
     assert_eq!(page.status, StatusCode::OK);
     let body = &page.body;
     assert!(body.contains("Partly shipped"), "{body}");
     assert!(body.contains("href=\"https://www.ups.com/track?tracknum=1Z999AA10123456784\""), "{body}");
-    assert!(body.contains("18 reserved") && body.contains("3 backordered"), "{body}");
+    assert!(body.contains("18 reserved") && body.contains("3 backordered · expected 15 Jan 2031"), "{body}");
     assert!(body.contains("12 × Nitrile Gloves"), "{body}");
     assert!(!body.contains("Record a shipment"));
     // A buyer cannot record shipments, even of their own order; another account's buyer cannot

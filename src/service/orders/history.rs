@@ -15,6 +15,15 @@ pub struct OrderView {
     pub revisions: Vec<orders::RevisionRow>,
     pub account_name: String,
     pub shipments: Vec<super::Shipment>,
+    /// When stock is next expected, per product id of a backordered line (as shown to people).
+    pub backorder_etas: std::collections::HashMap<String, String>,
+}
+
+impl OrderView {
+    /// The expected arrival of a backordered line's product, if known.
+    pub fn eta(&self, product_id: &str) -> Option<&str> {
+        self.backorder_etas.get(product_id).map(String::as_str)
+    }
 }
 
 /// An order the actor may see (a buyer only their account's; staff their scope); else 404.
@@ -34,7 +43,20 @@ pub async fn order_view(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> Servi
     let revisions = orders::revisions(db, &order.id).await?;
     let account_name = accounts::get(db, &order.account_id).await?.map(|a| a.name).unwrap_or_default();
     let shipments = super::shipments::shipments_of(db, &order).await?;
-    Ok(OrderView { order, lines, events, revisions, account_name, shipments })
+    let waiting: Vec<String> = lines.iter().filter(|l| l.backordered_qty > 0).map(|l| l.product_id.clone()).collect();
+    let backorder_etas = if waiting.is_empty() {
+        Default::default()
+    } else {
+        crate::store::inventory::totals(db, &waiting)
+            .await?
+            .into_iter()
+            .filter_map(|(id, t)| {
+                let eta = crate::store::pricing::parse_date(t.next_eta.as_deref())?;
+                Some((id, crate::domain::pricing::format_date(eta)))
+            })
+            .collect()
+    };
+    Ok(OrderView { order, lines, events, revisions, account_name, shipments, backorder_etas })
 }
 
 /// A page of the order history the actor may see. `account_id` narrows staff to one account; a
