@@ -12,3 +12,4 @@ pub mod orders;
 pub mod password;
 pub mod pipeline;
 pub mod pricing;
+pub mod redirect;
