@@ -298,19 +298,44 @@ pub(crate) async fn issue_link(
         "expires_at": now + TOKEN_TTL_SECS,
     });
     let outbox_id = crate::store::audit::enqueue(tx, event, &payload, now).await?;
-    tokens::insert(
-        tx,
-        &token_hash(&token),
-        &user.id,
-        purpose.as_str(),
-        actor.map(|a| a.principal.user_id.as_str()),
+    let new = tokens::NewToken {
+        token_hash: &token_hash(&token),
+        user_id: &user.id,
+        purpose: purpose.as_str(),
+        created_by: actor.map(|a| a.principal.user_id.as_str()),
         now,
-        now + TOKEN_TTL_SECS,
-        &outbox_id,
-    )
-    .await?;
+        expires_at: now + TOKEN_TTL_SECS,
+        outbox_id: &outbox_id,
+    };
+    tokens::insert(tx, &new).await?;
     audit(tx, actor, now, event, ("user", &user.id), None, Some(json!({ "expires_at": now + TOKEN_TTL_SECS }))).await?;
     Ok(())
+}
+
+/// A set-password mail waiting in the outbox: who it goes to and the link's path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkMail {
+    pub outbox_id: String,
+    pub email: String,
+    pub path: String,
+}
+
+/// The set-password mails in the outbox whose links are still live. There is no mailer yet: the
+/// demo prints these to its console, so whoever plays a user can open their "mailbox".
+pub async fn pending_link_mails(db: &Db) -> ServiceResult<Vec<LinkMail>> {
+    let events = crate::store::audit::pending_events(db, 1_000).await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| matches!(e.event_type.as_str(), "user.invited" | "user.password_reset_requested"))
+        .filter_map(|e| {
+            let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
+            Some(LinkMail {
+                outbox_id: e.id,
+                email: payload["email"].as_str()?.to_string(),
+                path: payload["set_password_path"].as_str()?.to_string(),
+            })
+        })
+        .collect())
 }
 
 /// What a sign-in writes: the session, the user's last sign-in and the audit row.

@@ -15,20 +15,22 @@ pub struct TokenRow {
     pub used_at: Option<i64>,
 }
 
-pub async fn insert(
-    tx: &mut Tx,
-    token_hash: &str,
-    user_id: &str,
-    purpose: &str,
-    created_by: Option<&str>,
-    now: i64,
-    expires_at: i64,
-    outbox_id: &str,
-) -> StoreResult<()> {
+/// A new link's row: only the token's hash, and the outbox event carrying the raw link.
+pub struct NewToken<'a> {
+    pub token_hash: &'a str,
+    pub user_id: &'a str,
+    pub purpose: &'a str,
+    pub created_by: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+    pub outbox_id: &'a str,
+}
+
+pub async fn insert(tx: &mut Tx, t: &NewToken<'_>) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO user_tokens (token_hash, user_id, purpose, created_by, created_at, expires_at, outbox_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        args![token_hash, user_id, purpose, created_by, now, expires_at, outbox_id],
+        args![t.token_hash, t.user_id, t.purpose, t.created_by, t.now, t.expires_at, t.outbox_id],
     )
     .await?;
     Ok(())
