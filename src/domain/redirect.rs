@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn same_site_paths_pass() {
-        for ok in ["/", "/portal", "/portal/orders?status=placed&page=2", "/accounts/abc#users", "/a%20b/../c"] {
+        for ok in ["/", "/portal", "/portal/orders?status=placed&page=2", "/accounts/abc#users", "/a%2Db"] {
             assert_eq!(safe(ok), Some(ok), "{ok}");
         }
     }
@@ -82,6 +82,7 @@ mod tests {
             "/\u{85}x",
             "/\u{a0}x",
             "/%09/evil.example",
+            "/a%20b",
             "/%0a/evil.example",
             "/%5c%5cevil.example",
             "/%2F/evil.example",
