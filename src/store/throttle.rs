@@ -43,7 +43,7 @@ pub async fn reserve(
             .await?;
         if times.len() as i64 >= limit.max {
             // A slot frees when the `max`-th newest attempt leaves the window.
-            let frees_at = times[(limit.max - 1).max(0) as usize] + window;
+            let frees_at = times.get((limit.max - 1).max(0) as usize).map_or(now, |t| *t) + window;
             let wait = (frees_at - now).max(1);
             retry_after = Some(retry_after.map_or(wait, |w: i64| w.max(wait)));
         }

@@ -216,7 +216,9 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     next.and_then(safe_redirect_target).map(str::to_string)
 }
 
-/// The peer address when the server knows it (in-process tests have none).
+/// The client address for throttling: the connection's peer address (in-process tests have none,
+/// and share one empty address). `X-Forwarded-For` is not read: no setting says a proxy in front
+/// may be trusted, and a client could otherwise claim a fresh address with every guess.
 pub struct ClientIp(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
