@@ -247,6 +247,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 return Ok(());
             }
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+            tokio::spawn(print_link_mails(state.clone()));
             portico::serve(state, listener).await?;
         }
         Command::Import { db, kind, file } => {
@@ -303,4 +304,20 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// The demo's "mailbox": set-password links are only ever mailed (nobody is shown someone else's
+/// link), and there is no mailer yet, so the demo prints each new one to its console.
+async fn print_link_mails(state: portico::AppState) {
+    let mut printed = std::collections::HashSet::new();
+    loop {
+        if let Ok(mails) = portico::service::auth::pending_link_mails(&state.db).await {
+            for m in mails {
+                if printed.insert(m.outbox_id) {
+                    println!("mail to {}: set your password at {}", m.email, state.absolute_url(&m.path));
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }

@@ -13,3 +13,4 @@ pub mod orders;
 pub mod password;
 pub mod pipeline;
 pub mod pricing;
+pub mod redirect;

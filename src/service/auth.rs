@@ -3,16 +3,35 @@
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::{ActorChannel, BuyerRole, Principal, StaffRole};
 use crate::domain::password::check_new_password;
-use crate::store::{Db, sessions, throttle, tokens, users};
+use crate::store::{Db, new_id, sessions, throttle, tokens, users};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
-/// Failed sign-ins per e-mail allowed within [`THROTTLE_WINDOW_SECS`] before further attempts get 429.
+/// Throttling. Attempts are counted per key in a sliding window of [`THROTTLE_WINDOW_SECS`]; an
+/// attempt is reserved (counted) *before* the password is checked, atomically (see
+/// [`crate::store::throttle`]), and a successful one is taken back. Once a key has its limit of
+/// attempts inside the window, further attempts get 429 without being checked or counted.
+///
+/// The lockout is bounded by the window: refused attempts do not count, so it ends at most
+/// [`THROTTLE_WINDOW_SECS`] after the last counted failure, and a steady trickle slower than
+/// [`MAX_FAILURES`] per window (one guess a minute) never reaches the limit — one guess every
+/// 90 s keeps at most 7 failures in the window. And the real user always has a way in: setting
+/// a password through a valid e-mailed link clears the lockout.
+pub const THROTTLE_WINDOW_SECS: i64 = 10 * 60;
+/// Failed sign-ins per e-mail address within the window.
 pub const MAX_FAILURES: i64 = 10;
-pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+/// Failed sign-ins per client address within the window, whatever the e-mails (one guess at each
+/// of many e-mails is slowed too). Higher than per e-mail: an office shares one address.
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+/// "Forgot password" requests per e-mail address within the window (each one sends a mail).
+pub const MAX_RESET_REQUESTS: i64 = 3;
+/// "Forgot password" requests per client address within the window.
+pub const MAX_RESET_REQUESTS_PER_ADDRESS: i64 = 10;
+/// Wrong current passwords on the change-password form, per user, within the window.
+pub const MAX_PASSWORD_CHECKS: i64 = 5;
 /// Invitation and reset links expire after 72 hours.
 pub const TOKEN_TTL_SECS: i64 = 72 * 60 * 60;
 /// Sessions record activity at most this often (one write per minute per session, not per request).
@@ -76,8 +95,33 @@ pub struct SessionSettings {
     pub absolute_secs: i64,
 }
 
-/// Signs a user in: throttle check, password check, then a brand-new session id (never reusing a
-/// pre-sign-in id: session fixation).
+fn sign_in_email_key(email: &str) -> String {
+    format!("sign_in:email:{email}")
+}
+
+fn password_check_key(user_id: &str) -> String {
+    format!("password:user:{user_id}")
+}
+
+/// Reserves one attempt under `limits` in a unit of its own; `Throttled` when a limit is reached.
+/// Returns the attempt's id (to take it back if it succeeds).
+async fn reserve_attempt(db: &Db, now: i64, limits: Vec<throttle::Limit>) -> ServiceResult<String> {
+    let attempt_id = new_id();
+    let unit = (attempt_id.clone(), limits, now);
+    let reserved = db
+        .write(unit, |tx, (attempt_id, limits, now)| {
+            Box::pin(async move { throttle::reserve(tx, attempt_id, limits, *now, THROTTLE_WINDOW_SECS).await })
+        })
+        .await?;
+    match reserved {
+        Ok(()) => Ok(attempt_id),
+        Err(retry_after) => Err(ServiceError::Throttled { retry_after }),
+    }
+}
+
+/// Signs a user in: an attempt is reserved under the e-mail's and the client address's limits
+/// before the password is checked, then a brand-new session id is made (never reusing a
+/// pre-sign-in id: session fixation). `ip` is the connection's peer address.
 pub async fn sign_in(
     db: &Db,
     now: i64,
@@ -88,19 +132,17 @@ pub async fn sign_in(
     settings: &SessionSettings,
 ) -> ServiceResult<NewSession> {
     let email = email.trim().to_lowercase();
-    let (failures, oldest) = throttle::failures_since(db, &email, now - THROTTLE_WINDOW_SECS).await?;
-    if failures >= MAX_FAILURES {
-        let retry_after = (oldest.unwrap_or(now) + THROTTLE_WINDOW_SECS - now).max(1);
-        return Err(ServiceError::Throttled { retry_after });
-    }
+    let limits = vec![
+        throttle::Limit { key: sign_in_email_key(&email), max: MAX_FAILURES },
+        throttle::Limit { key: format!("sign_in:address:{ip}"), max: MAX_FAILURES_PER_ADDRESS },
+    ];
+    let attempt_id = reserve_attempt(db, now, limits).await?;
     let user = users::find_by_email(db, &email).await?;
     let ok = verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await;
     let user = match user {
         Some(u) if ok && u.active => u,
-        _ => {
-            throttle::record_failure(db, &email, ip, now).await?;
-            return Err(ServiceError::BadCredentials);
-        }
+        // The reservation stays: it is the failure's record.
+        _ => return Err(ServiceError::BadCredentials),
     };
     let principal =
         user.principal().ok_or_else(|| ServiceError::Internal(format!("user {} has no valid role", user.id)))?;
@@ -114,9 +156,15 @@ pub async fn sign_in(
         ip: ip.to_string(),
         user_agent: user_agent.chars().take(300).collect(),
         principal: principal.clone(),
+        attempt_id,
+        email_key: sign_in_email_key(&email),
     };
     db.write(unit, |tx, u| {
         Box::pin(async move {
+            // Success is not a failure, and it clears the e-mail's earlier failures (not the
+            // address's: signing in to one's own account must not reset a guesser's count).
+            throttle::release(tx, &u.attempt_id).await?;
+            throttle::clear(tx, &u.email_key).await?;
             let session = sessions::NewSession {
                 id_hash: &u.id_hash,
                 user_id: &u.principal.user_id,
@@ -134,9 +182,10 @@ pub async fn sign_in(
         })
     })
     .await?;
-    throttle::clear(db, &email, now - THROTTLE_WINDOW_SECS).await?;
-    // Sessions nobody comes back to would otherwise stay forever; sign-in is a cheap moment to sweep.
+    // Sessions nobody comes back to, and attempts past the window, would otherwise stay forever;
+    // sign-in is a cheap moment to sweep.
     sessions::purge_expired(db, now, settings.idle_secs).await?;
+    throttle::purge(db, now - THROTTLE_WINDOW_SECS).await?;
     Ok(NewSession { token, csrf_token, principal })
 }
 
@@ -218,32 +267,27 @@ pub fn set_password_path(token: &str) -> String {
     format!("/set-password/{token}")
 }
 
-/// Creates a one-time link for `user_id` inside `tx`, voiding older unused links, and queues the
-/// e-mail event. Returns the raw token (shown once to the inviter; only its hash is stored).
+/// Creates a one-time link for `user` inside `tx` and queues the e-mail that carries it. A user
+/// has at most one live link per purpose: a new one voids the older one of its purpose (an
+/// invitation survives a forgot-password request, and either sets the password).
+///
+/// Nobody is shown the link: only the user's own mailbox gets it. The raw token is in the outbox
+/// event (the mailer needs it) only while the link is live; using, voiding or expiring the link
+/// removes it from the event (see [`tokens`]), and only the token's hash is stored otherwise.
 pub(crate) async fn issue_link(
     tx: &mut crate::store::Tx,
     actor: Option<&Actor<'_>>,
     now: i64,
     user: &users::UserRow,
     purpose: LinkPurpose,
-) -> ServiceResult<String> {
+) -> ServiceResult<()> {
     let token = random_token(32);
-    tokens::void_unused(tx, &user.id, now).await?;
-    tokens::insert(
-        tx,
-        &token_hash(&token),
-        &user.id,
-        purpose.as_str(),
-        actor.map(|a| a.principal.user_id.as_str()),
-        now,
-        now + TOKEN_TTL_SECS,
-    )
-    .await?;
+    tokens::scrub_expired(tx, now).await?;
+    tokens::void_unused(tx, &user.id, Some(purpose.as_str()), now).await?;
     let event = match purpose {
         LinkPurpose::Invite => "user.invited",
         LinkPurpose::Reset => "user.password_reset_requested",
     };
-    // The e-mail job needs the link to send it; the outbox is internal and cleared after delivery.
     let payload = json!({
         "user_id": user.id,
         "email": user.email,
@@ -253,9 +297,45 @@ pub(crate) async fn issue_link(
         "set_password_path": set_password_path(&token),
         "expires_at": now + TOKEN_TTL_SECS,
     });
-    crate::store::audit::enqueue(tx, event, &payload, now).await?;
+    let outbox_id = crate::store::audit::enqueue(tx, event, &payload, now).await?;
+    let new = tokens::NewToken {
+        token_hash: &token_hash(&token),
+        user_id: &user.id,
+        purpose: purpose.as_str(),
+        created_by: actor.map(|a| a.principal.user_id.as_str()),
+        now,
+        expires_at: now + TOKEN_TTL_SECS,
+        outbox_id: &outbox_id,
+    };
+    tokens::insert(tx, &new).await?;
     audit(tx, actor, now, event, ("user", &user.id), None, Some(json!({ "expires_at": now + TOKEN_TTL_SECS }))).await?;
-    Ok(token)
+    Ok(())
+}
+
+/// A set-password mail waiting in the outbox: who it goes to and the link's path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkMail {
+    pub outbox_id: String,
+    pub email: String,
+    pub path: String,
+}
+
+/// The set-password mails in the outbox whose links are still live. There is no mailer yet: the
+/// demo prints these to its console, so whoever plays a user can open their "mailbox".
+pub async fn pending_link_mails(db: &Db) -> ServiceResult<Vec<LinkMail>> {
+    let events = crate::store::audit::pending_events(db, 1_000).await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| matches!(e.event_type.as_str(), "user.invited" | "user.password_reset_requested"))
+        .filter_map(|e| {
+            let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
+            Some(LinkMail {
+                outbox_id: e.id,
+                email: payload["email"].as_str()?.to_string(),
+                path: payload["set_password_path"].as_str()?.to_string(),
+            })
+        })
+        .collect())
 }
 
 /// What a sign-in writes: the session, the user's last sign-in and the audit row.
@@ -267,25 +347,25 @@ struct SignIn {
     ip: String,
     user_agent: String,
     principal: crate::domain::auth::Principal,
+    attempt_id: String,
+    email_key: String,
 }
 
 /// "Forgot password": queues a reset e-mail if the address belongs to an active user. Always
-/// answers the same way, so it cannot be used to probe which addresses exist.
-pub async fn request_password_reset(db: &Db, now: i64, email: &str) -> ServiceResult<()> {
+/// answers the same way, so it cannot be used to probe which addresses exist; requests are
+/// throttled per e-mail and per client address (`ip`) whether the address exists or not.
+pub async fn request_password_reset(db: &Db, now: i64, email: &str, ip: &str) -> ServiceResult<()> {
     let email = email.trim().to_lowercase();
-    let Some(user) = users::find_by_email(db, &email).await? else {
+    let limits = vec![
+        throttle::Limit { key: format!("forgot:email:{email}"), max: MAX_RESET_REQUESTS },
+        throttle::Limit { key: format!("forgot:address:{ip}"), max: MAX_RESET_REQUESTS_PER_ADDRESS },
+    ];
+    reserve_attempt(db, now, limits).await?;
+    let Some(user) = users::find_by_email(db, &email).await?.filter(|u| u.active) else {
         return Ok(());
     };
-    if !user.active {
-        return Ok(());
-    }
-    let unit = (now, user);
-    db.write(unit, |tx, (now, user)| {
-        Box::pin(async move {
-            let now = *now;
-            issue_link(tx, None, now, user, LinkPurpose::Reset).await?;
-            Ok(())
-        })
+    db.write((now, user), |tx, (now, user)| {
+        Box::pin(async move { issue_link(tx, None, *now, user, LinkPurpose::Reset).await })
     })
     .await
 }
@@ -330,7 +410,13 @@ pub async fn set_password_with_link(
                 return Err(ServiceError::NotFound);
             }
             users::set_password_hash(tx, &user.id, hash, now).await?;
+            // Any other link (an invitation and a reset may both be live) dies with the change.
+            tokens::void_unused(tx, &user.id, None, now).await?;
+            tokens::scrub_expired(tx, now).await?;
             sessions::delete_for_user(tx, &user.id, None).await?;
+            // Whoever holds a valid e-mailed link is the mailbox's owner: a lockout ends here.
+            throttle::clear(tx, &sign_in_email_key(&user.email)).await?;
+            throttle::clear(tx, &password_check_key(&user.id)).await?;
             let principal = user.principal().ok_or(ServiceError::NotFound)?;
             let actor = Actor { principal: &principal, channel: ActorChannel::Web, on_behalf_of: None };
             let action = match LinkPurpose::parse(&row.purpose) {
@@ -344,7 +430,9 @@ pub async fn set_password_with_link(
     .await
 }
 
-/// Changes the signed-in user's password; their other sessions end, this one stays.
+/// Changes the signed-in user's password; their other sessions and any live set-password link
+/// end, this session stays. Wrong current passwords are throttled per user
+/// ([`MAX_PASSWORD_CHECKS`] in the window), so a session left open cannot be used to guess it.
 pub async fn change_password(
     db: &Db,
     now: i64,
@@ -355,7 +443,13 @@ pub async fn change_password(
     confirmation: &str,
 ) -> ServiceResult<()> {
     let user = users::get(db, &actor.principal.user_id).await?.ok_or(ServiceError::NotFound)?;
-    if !verify_password(current, user.password_hash.as_deref()).await {
+    let limits = vec![throttle::Limit { key: password_check_key(&user.id), max: MAX_PASSWORD_CHECKS }];
+    let attempt_id = reserve_attempt(db, now, limits).await?;
+    let current_ok = verify_password(current, user.password_hash.as_deref()).await;
+    if current_ok {
+        // A right current password is not a failed guess, whatever happens to the new one.
+        db.write(attempt_id, |tx, attempt_id| Box::pin(async move { throttle::release(tx, attempt_id).await })).await?;
+    } else {
         return Err(ServiceError::invalid("current", "Your current password is not correct."));
     }
     check_new_password(new, confirmation).map_err(|e| ServiceError::invalid("password", e.to_string()))?;
@@ -367,6 +461,7 @@ pub async fn change_password(
             let now = *now;
             let current_session: &str = current_session;
             users::set_password_hash(tx, &user.id, hash, now).await?;
+            tokens::void_unused(tx, &user.id, None, now).await?;
             let ended = sessions::delete_for_user(tx, &user.id, Some(current_session)).await?;
             audit(
                 tx,

@@ -8,10 +8,20 @@ pub use crate::store::users::UserRow;
 use crate::store::{Db, accounts, is_unique_violation, new_id, sessions, users};
 use serde_json::json;
 
-/// A user created or re-invited, with the one-time token for their set-password link.
+/// What the person who invited a user (or asked for a new link) is told: a set-password link
+/// went to the user's own address. The link itself is never handed back: nobody can sign in as
+/// someone else with a link they were shown.
+#[derive(Clone, Debug)]
 pub struct Invitation {
-    pub user: users::UserRow,
-    pub token: String,
+    pub name: String,
+    pub email: String,
+    pub purpose: LinkPurpose,
+}
+
+impl Invitation {
+    fn of(user: &users::UserRow, purpose: LinkPurpose) -> Invitation {
+        Invitation { name: user.name.clone(), email: user.email.clone(), purpose }
+    }
 }
 
 fn check_name(name: &str) -> ServiceResult<String> {
@@ -42,10 +52,30 @@ struct Invitee {
 }
 
 /// Creates the user, its audit row and its invitation link, in one unit of work.
+///
+/// An e-mail already in use answers "already exists" only when the actor can see that user anyway
+/// (seller staff administrators, or an account user of the same account). Otherwise — a buyer
+/// manager or a rep inviting the address of a seller's staff member or of another account's user —
+/// the answer looks like a fresh invitation, nothing is created, and an audit row on the account
+/// records the refused invitation.
 async fn invite(db: &Db, now: i64, actor: &Actor<'_>, who: Invitee) -> ServiceResult<Invitation> {
     db.write((new_id(), now, actor.owned(), who), |tx, (id, now, actor, who)| {
         Box::pin(async move {
             let (now, actor) = (*now, &actor.actor());
+            if let Some(existing) = users::find_by_email_in(tx, &who.email).await? {
+                let visible = match &who.account_id {
+                    None => true,
+                    Some(account_id) => existing.account_id.as_deref() == Some(account_id.as_str()),
+                };
+                if visible {
+                    return Err(ServiceError::invalid("email", "A user with this e-mail address already exists."));
+                }
+                let account_id = who.account_id.as_deref().unwrap_or_default();
+                let after = json!({ "email": who.email, "reason": "e-mail address in use outside this account" });
+                audit(tx, Some(actor), now, "user.invitation_refused", ("account", account_id), None, Some(after))
+                    .await?;
+                return Ok(Invitation { name: who.name.clone(), email: who.email.clone(), purpose: LinkPurpose::Invite });
+            }
             let new = users::NewUser {
                 id,
                 email: &who.email,
@@ -58,8 +88,9 @@ async fn invite(db: &Db, now: i64, actor: &Actor<'_>, who: Invitee) -> ServiceRe
                 now,
             };
             if let Err(e) = users::insert(tx, &new).await {
+                // Only a concurrent invitation of the same address gets here.
                 return Err(if is_unique_violation(&e) {
-                    ServiceError::invalid("email", "A user with this e-mail address already exists.")
+                    ServiceError::Conflict("This e-mail address was just invited; reload the list.".into())
                 } else {
                     e.into()
                 });
@@ -67,8 +98,8 @@ async fn invite(db: &Db, now: i64, actor: &Actor<'_>, who: Invitee) -> ServiceRe
             let user = users::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
             let after = json!({ "email": user.email, "name": user.name, "kind": user.kind, "roles": user.roles, "account_id": user.account_id });
             audit(tx, Some(actor), now, "user.created", ("user", &user.id), None, Some(after)).await?;
-            let token = issue_link(tx, Some(actor), now, &user, LinkPurpose::Invite).await?;
-            Ok(Invitation { user, token })
+            issue_link(tx, Some(actor), now, &user, LinkPurpose::Invite).await?;
+            Ok(Invitation::of(&user, LinkPurpose::Invite))
         })
     })
     .await
@@ -299,7 +330,8 @@ pub async fn set_user_active(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str
     .await
 }
 
-/// Issues a new set-password link for a user (re-sends an invitation, or a reset), shown to the actor.
+/// Sends a user a new set-password link (re-sends an invitation, or a reset) to their own address;
+/// the actor is told it was sent, never shown it.
 pub async fn issue_password_link(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str) -> ServiceResult<Invitation> {
     let user = managed_user(db, actor, user_id).await?;
     if !user.active {
@@ -310,10 +342,8 @@ pub async fn issue_password_link(db: &Db, now: i64, actor: &Actor<'_>, user_id: 
     db.write(unit, |tx, (actor, now, user, purpose)| {
         Box::pin(async move {
             let actor = &actor.actor();
-            let now = *now;
-            let purpose = *purpose;
-            let token = issue_link(tx, Some(actor), now, user, purpose).await?;
-            Ok(Invitation { user: user.clone(), token })
+            issue_link(tx, Some(actor), *now, user, *purpose).await?;
+            Ok(Invitation::of(user, *purpose))
         })
     })
     .await

@@ -63,14 +63,15 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes an outbox event in the caller's transaction.
-pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<()> {
+/// Writes an outbox event in the caller's transaction; returns its id.
+pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<String> {
+    let id = new_id();
     tx.execute(
         "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)",
-        vec![Cell::Text(new_id()), Cell::text(event_type), Cell::Text(payload.to_string()), Cell::Int(now)],
+        vec![Cell::Text(id.clone()), Cell::text(event_type), Cell::Text(payload.to_string()), Cell::Int(now)],
     )
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// The history of one object, newest first.

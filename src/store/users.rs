@@ -115,6 +115,16 @@ pub async fn get_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<UserRow
     Ok(rows.into_iter().next())
 }
 
+/// The user holding an e-mail address, read inside a write transaction (an invitation decides
+/// on it before inserting: a failed insert would end a PostgreSQL transaction).
+pub async fn find_by_email_in(tx: &mut Tx, email: &str) -> StoreResult<Option<UserRow>> {
+    tx.fetch_optional(
+        "SELECT id, email, name, phone, kind, roles, account_id, password_hash, active, created_at, updated_at, password_changed_at, last_sign_in_at FROM users WHERE email = $1",
+        args![email],
+    )
+    .await
+}
+
 /// All seller staff, by name.
 pub async fn list_staff(db: &Db) -> StoreResult<Vec<UserRow>> {
     on_db!(db, |c| sqlx::query_as::<_, UserRow>(format_select("WHERE kind = 'staff' ORDER BY name, id"))

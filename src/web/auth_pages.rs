@@ -74,6 +74,9 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // Decided before the session exists: a target that is not a plain path on this site is
+    // dropped (home instead), so nothing after sign-in can fail on it.
+    let next = safe_next(Some(&form.next));
     let result = auth::sign_in(&state.db, state.now(), &form.email, &form.password, &ip, ua, &settings(&state)).await;
     match result {
         Ok(new) => {
@@ -81,7 +84,7 @@ async fn login(
             if let Some(s) = &ctx.session {
                 auth::sign_out(&state.db, &s.id_hash).await?;
             }
-            let target = safe_next(Some(&form.next)).unwrap_or_else(|| home_for(&new.principal).to_string());
+            let target = next.unwrap_or_else(|| home_for(&new.principal).to_string());
             let mut res = Redirect::to(&target).into_response();
             let h = res.headers_mut();
             h.append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &new.token, "Lax", None));
@@ -93,10 +96,14 @@ async fn login(
                 shell: Shell::anonymous("Sign in", &ctx.csrf),
                 email: form.email,
                 error: Some("Wrong e-mail or password, or the user is deactivated.".into()),
-                next: safe_next(Some(&form.next)).unwrap_or_default(),
+                next: next.unwrap_or_default(),
             };
             Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
         }
+        Err(ServiceError::Throttled { retry_after }) => Ok(too_many(
+            retry_after,
+            "Too many failed sign-ins for this e-mail address or from your network. If you forgot your password, use “Forgot password” to get a link by e-mail.",
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -125,9 +132,31 @@ pub struct ForgotForm {
     email: String,
 }
 
-async fn forgot(State(state): State<AppState>, Form(form): Form<ForgotForm>) -> Result<Redirect, WebError> {
-    auth::request_password_reset(&state.db, state.now(), &form.email).await?;
-    Ok(Redirect::to("/login?notice=reset_sent"))
+async fn forgot(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, WebError> {
+    match auth::request_password_reset(&state.db, state.now(), &form.email, &ip).await {
+        Ok(()) => Ok(Redirect::to("/login?notice=reset_sent").into_response()),
+        // Counted per e-mail whether the address exists or not: this answer tells nothing either.
+        Err(ServiceError::Throttled { retry_after }) => {
+            Ok(too_many(retry_after, "Too many reset requests for this e-mail address or from your network."))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// 429 with `Retry-After`, saying in whole minutes when to try again.
+fn too_many(retry_after: i64, why: &str) -> Response {
+    let mut res = super::error::error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &format!("{why} Try again in {} minutes.", (retry_after + 59) / 60),
+        vec![],
+    );
+    res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+    res
 }
 
 #[derive(Template)]
@@ -256,6 +285,9 @@ async fn change_password(
                 error: errors.into_iter().next().map(|e| e.message),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(ServiceError::Throttled { retry_after }) => {
+            Ok(too_many(retry_after, "Too many wrong current passwords. Your password was not changed."))
         }
         Err(e) => Err(e.into()),
     }

@@ -7,6 +7,7 @@
 
 use super::AppState;
 use super::error::WebError;
+use crate::domain::redirect::safe_redirect_target;
 use crate::service::Actor;
 use crate::service::auth::{self, Session, SessionSettings};
 use axum::body::Body;
@@ -209,13 +210,15 @@ pub fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("v", s)]).map(|e| e[2..].to_string()).unwrap_or_default()
 }
 
-/// Only same-site paths are accepted as redirect targets (no open redirect).
+/// Only same-site paths are accepted as redirect targets (no open redirect; see
+/// [`safe_redirect_target`]).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://"))
-        .map(str::to_string)
+    next.and_then(safe_redirect_target).map(str::to_string)
 }
 
-/// The peer address when the server knows it (in-process tests have none).
+/// The client address for throttling: the connection's peer address (in-process tests have none,
+/// and share one empty address). `X-Forwarded-For` is not read: no setting says a proxy in front
+/// may be trusted, and a client could otherwise claim a fresh address with every guess.
 pub struct ClientIp(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
@@ -241,6 +244,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.com")), None);
         assert_eq!(safe_next(Some("https://evil.com")), None);
         assert_eq!(safe_next(Some("/\\evil.com")), None);
+        assert_eq!(safe_next(Some("/\t/evil.com")), None);
+        assert_eq!(safe_next(None), None);
     }
 
     #[test]

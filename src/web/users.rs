@@ -6,7 +6,7 @@ use super::error::WebError;
 use super::session::{Ctx, safe_next};
 use super::shell::{Shell, date};
 use crate::domain::auth::BuyerRole;
-use crate::service::auth::set_password_path;
+use crate::service::auth::LinkPurpose;
 use crate::service::users::UserRow;
 use crate::service::users::{self as user_service, Invitation};
 use askama::Template;
@@ -53,27 +53,28 @@ impl From<&UserRow> for UserView {
     }
 }
 
-/// Shows a freshly made one-time link to the person who asked for it (once; it is not stored).
+/// Tells whoever invited a user, or asked for a new link, that the link went to the user's own
+/// address. The link itself is never shown: staff and managers must not be able to sign in as
+/// someone else.
 #[derive(Template)]
 #[template(path = "invited.html")]
 pub struct InvitedPage {
     shell: Shell,
     name: String,
     email: String,
-    link: String,
     back: String,
     is_reset: bool,
 }
 
 impl InvitedPage {
-    pub fn new(state: &AppState, ctx: &Ctx, inv: &Invitation, back: &str) -> InvitedPage {
+    pub fn new(_state: &AppState, ctx: &Ctx, inv: &Invitation, back: &str) -> InvitedPage {
+        let is_reset = inv.purpose == LinkPurpose::Reset;
         InvitedPage {
-            shell: Shell::new(ctx, "Set-password link"),
-            name: inv.user.name.clone(),
-            email: inv.user.email.clone(),
-            link: state.absolute_url(&set_password_path(&inv.token)),
+            shell: Shell::new(ctx, if is_reset { "Reset link sent" } else { "Invitation sent" }),
+            name: inv.name.clone(),
+            email: inv.email.clone(),
             back: back.to_string(),
-            is_reset: inv.user.has_password(),
+            is_reset,
         }
     }
 }

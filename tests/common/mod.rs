@@ -296,6 +296,16 @@ impl TestApp {
     }
 }
 
+/// The set-password link (a path) of the newest live link mail queued for `email`: links go only
+/// to the user's mailbox, which the outbox stands for until mail is sent.
+pub async fn mailed_link(app: &TestApp, email: &str) -> Option<String> {
+    let events = portico::store::audit::pending_events(app.db(), 10_000).await.unwrap();
+    events.iter().rev().find_map(|e| {
+        let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
+        (payload["email"] == email).then(|| payload["set_password_path"].as_str().map(str::to_string))?
+    })
+}
+
 pub fn address() -> Address {
     Address {
         line1: "1 Test Way".into(),
