@@ -115,6 +115,9 @@ pub enum ServiceError {
     /// A request with this idempotency key is still being processed.
     #[error("a request with this idempotency key is still in progress")]
     InFlight,
+    /// A request body (an upload) above its documented limit: 413.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database error: {0}")]
     Store(#[source] sqlx::Error),
     #[error("internal error: {0}")]
