@@ -1,5 +1,6 @@
 //! Account (customer company) vocabulary and validation.
 
+use super::input::{TextKind, check_amount, check_text};
 use super::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +131,18 @@ impl Address {
     /// Returns (field, message) pairs for every problem.
     pub fn problems(&self, prefix: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        for (name, v) in [
+            ("line1", &self.line1),
+            ("line2", &self.line2),
+            ("city", &self.city),
+            ("region", &self.region),
+            ("postal_code", &self.postal_code),
+            ("country", &self.country),
+        ] {
+            if let Err(e) = check_text(v, TextKind::Line) {
+                out.push((format!("{prefix}{name}"), format!("{prefix}{name} {e}.")));
+            }
+        }
         let mut need = |name: &str, v: &str, label: &str| {
             if v.trim().is_empty() {
                 out.push((format!("{prefix}{name}"), format!("{label} is required.")));
@@ -173,22 +186,32 @@ pub struct AccountDraft {
 impl AccountDraft {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        for (field, v) in [
+            ("name", self.name.as_str()),
+            ("owner_rep_id", self.owner_rep_id.as_deref().unwrap_or("")),
+            ("external_id", self.external_id.as_deref().unwrap_or("")),
+            ("phone", self.phone.as_str()),
+        ] {
+            if let Err(e) = check_text(v, TextKind::Line) {
+                out.push((field.into(), format!("{field} {e}.")));
+            }
+        }
         let name = self.name.trim();
         if name.is_empty() {
             out.push(("name".into(), "Name is required.".into()));
         } else if name.chars().count() > 200 {
             out.push(("name".into(), "Name is at most 200 characters.".into()));
         }
-        if self.credit_limit.is_negative() {
-            out.push(("credit_limit".into(), "Credit limit must not be negative.".into()));
+        if let Err(e) = check_amount(self.credit_limit) {
+            out.push(("credit_limit".into(), format!("Credit limit: {e}.")));
         }
         if self.ownership_mode != OwnershipMode::SelfService && self.owner_rep_id.is_none() {
             out.push(("owner_rep_id".into(), "Rep-led and hybrid accounts need an owning rep.".into()));
         }
         if let Some(ext) = &self.external_id
-            && (ext.len() > 100 || ext.chars().any(|c| c.is_control()))
+            && ext.len() > 100
         {
-            out.push(("external_id".into(), "External id is at most 100 printable characters.".into()));
+            out.push(("external_id".into(), "External id is at most 100 characters.".into()));
         }
         out.extend(self.bill_to.problems("bill_"));
         out

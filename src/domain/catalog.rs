@@ -60,7 +60,10 @@ pub fn index_terms(texts: &[&str]) -> Vec<String> {
 /// The words of a search, lower-cased; every one must match (by prefix).
 pub fn query_terms(text: &str) -> Vec<String> {
     text.to_lowercase()
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'' | '+' | '*' | '%'))
+        // Control characters separate words too: no product has one, and PostgreSQL refuses a NUL.
+        .split(|c: char| {
+            c.is_whitespace() || c.is_control() || matches!(c, ',' | ';' | '(' | ')' | '"' | '\'' | '+' | '*' | '%')
+        })
         .map(|w| w.trim_matches(|c: char| matches!(c, '.' | '-' | '/' | '_' | ':')))
         .filter(|w| !w.is_empty())
         .map(|w| w.chars().take(64).collect())
@@ -298,6 +301,7 @@ mod tests {
         }
         assert_eq!(query_terms("  Nitrile, GLOVES  10% "), vec!["nitrile", "gloves", "10"]);
         assert!(query_terms(" -- ").is_empty());
+        assert_eq!(query_terms("glo\u{0}ves\u{7f}"), vec!["glo", "ves"]);
     }
 
     #[test]

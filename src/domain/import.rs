@@ -2,7 +2,8 @@
 //! by line and column. Cross-row checks (duplicates, consistency) live in `check_contract_rows`.
 
 use super::catalog::Sku;
-use super::money::Money;
+use super::input::{MAX_QUANTITY, check_range};
+use super::money::{Money, MoneyError};
 use std::collections::HashMap;
 use std::fmt;
 use time::Date;
@@ -91,11 +92,13 @@ pub(crate) fn parse_min_qty(line: u64, v: &str, errors: &mut Vec<RowError>) -> i
     match v {
         "" => 1,
         v => match v.parse::<i64>() {
-            Ok(q) if q >= 1 => q,
-            Ok(_) => {
-                errors.push(err(format!("“{v}” must be at least 1")));
-                1
-            }
+            Ok(q) => match check_range(q, 1, MAX_QUANTITY) {
+                Ok(q) => q,
+                Err(e) => {
+                    errors.push(err(e));
+                    1
+                }
+            },
             Err(_) => {
                 errors.push(err(format!("“{v}” is not a whole number")));
                 1
@@ -110,14 +113,14 @@ pub(crate) fn parse_unit_price(line: u64, v: &str, errors: &mut Vec<RowError>) -
     if v.is_empty() {
         return None;
     }
-    match Money::parse(v) {
-        Ok(m) if m.is_negative() => {
+    match Money::parse_non_negative(v) {
+        Ok(m) => Some(m),
+        Err(MoneyError::Negative) => {
             errors.push(err(format!("price {v} is negative")));
             None
         }
-        Ok(m) => Some(m),
         Err(e) => {
-            errors.push(err(e.to_string()));
+            errors.push(err(format!("“{v}”: {e}")));
             None
         }
     }

@@ -60,9 +60,10 @@ pub fn parse_price_list_price<'a>(
     let priority = match get("priority") {
         "" => None,
         v => match v.parse::<i64>() {
-            Ok(p) if (0..=1_000_000).contains(&p) => Some(p),
+            Ok(p) if (0..=super::input::MAX_PRIORITY).contains(&p) => Some(p),
             _ => {
-                errors.push(err("priority", format!("“{v}” is not a whole number from 0 to 1000000")));
+                let max = super::input::MAX_PRIORITY;
+                errors.push(err("priority", format!("“{v}” is not a whole number from 0 to {max}")));
                 None
             }
         },

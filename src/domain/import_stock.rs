@@ -3,6 +3,7 @@
 
 use super::catalog::Sku;
 use super::import::RowError;
+use super::input::{MAX_STOCK_LEVEL, check_range};
 use std::collections::HashSet;
 use time::Date;
 
@@ -23,11 +24,17 @@ pub struct StockRow {
 
 fn quantity(line: u64, column: &str, v: &str, errors: &mut Vec<RowError>) -> Option<i64> {
     match v.parse::<i64>() {
-        Ok(q) if q >= 0 => Some(q),
-        Ok(_) => {
+        Ok(q) if q < 0 => {
             errors.push(RowError { line, column: column.into(), reason: format!("{v} is negative") });
             None
         }
+        Ok(q) => match check_range(q, 0, MAX_STOCK_LEVEL) {
+            Ok(q) => Some(q),
+            Err(reason) => {
+                errors.push(RowError { line, column: column.into(), reason });
+                None
+            }
+        },
         Err(_) => {
             errors.push(RowError { line, column: column.into(), reason: format!("“{v}” is not a whole number") });
             None

@@ -8,6 +8,7 @@ pub mod fulfilment;
 pub mod import;
 pub mod import_price_list;
 pub mod import_stock;
+pub mod input;
 pub mod money;
 pub mod orders;
 pub mod password;

@@ -27,6 +27,9 @@ pub enum MoneyError {
     Overflow,
     #[error("amount must not be negative")]
     Negative,
+    /// Above [`crate::domain::input::MAX_AMOUNT`], the largest amount accepted as input.
+    #[error("amount is too large: at most 999999999999.99")]
+    AboveMaximum,
 }
 
 impl Money {
@@ -65,11 +68,15 @@ impl Money {
         })
     }
 
-    /// Like [`Money::parse`] but refuses negative amounts (prices, credit limits).
+    /// Like [`Money::parse`] but within the bounds of an amount entered as input (prices, credit
+    /// limits): 0 ..= [`crate::domain::input::MAX_AMOUNT`].
     pub fn parse_non_negative(input: &str) -> Result<Money, MoneyError> {
         let m = Money::parse(input)?;
         if m.is_negative() {
             return Err(MoneyError::Negative);
+        }
+        if m > crate::domain::input::MAX_AMOUNT {
+            return Err(MoneyError::AboveMaximum);
         }
         Ok(m)
     }

@@ -302,7 +302,7 @@ fn parse_quantity(q: &str) -> Result<i64, String> {
     let cleaned = q.replace('_', "");
     let cleaned = cleaned.strip_suffix(".0").unwrap_or(&cleaned);
     match cleaned.parse::<i64>() {
-        Ok(v) if v > 0 && v <= 1_000_000 => Ok(v),
+        Ok(v) if v > 0 && v <= super::input::MAX_QUANTITY => Ok(v),
         Ok(v) if v <= 0 => Err(format!("quantity “{q}” must be at least 1")),
         Ok(_) => Err(format!("quantity “{q}” is too large")),
         Err(_) => Err(format!("“{q}” is not a whole-number quantity")),

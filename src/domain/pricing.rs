@@ -185,11 +185,11 @@ pub fn tier_problems(tiers: &[Tier]) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for t in tiers {
-        if t.min_qty < 1 {
-            out.push(format!("tier minimum quantity {} must be at least 1", t.min_qty));
+        if let Err(e) = super::input::check_range(t.min_qty, 1, super::input::MAX_QUANTITY) {
+            out.push(format!("tier minimum quantity {e}"));
         }
-        if t.unit_price.is_negative() {
-            out.push(format!("price {} must not be negative", t.unit_price));
+        if let Err(e) = super::input::check_amount(t.unit_price) {
+            out.push(format!("price {}: {e}", t.unit_price));
         }
         if !seen.insert(t.min_qty) {
             out.push(format!("two tiers start at quantity {}", t.min_qty));

@@ -1,6 +1,6 @@
 //! Accounts: create, edit, credit and terms, ship-tos, search — always within the actor's scope.
 
-use super::{Actor, ServiceError, ServiceResult, audit};
+use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, PaymentTerms};
 use crate::domain::auth::{AccountScope, Permission, StaffRole};
 use crate::domain::money::Money;
@@ -11,6 +11,7 @@ use serde_json::json;
 
 /// Loads an account the actor may see; anything else (another tenant, outside a rep's book) is 404.
 pub async fn get_account(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<AccountRow> {
+    super::names_nothing(id)?;
     let account = accounts::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
         return Err(ServiceError::NotFound);
@@ -20,6 +21,7 @@ pub async fn get_account(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<
 
 /// An account by id, number (A-10001) or external (ERP) id, if the actor may see it; else 404.
 pub async fn find_account(db: &Db, actor: &Actor<'_>, reference: &str) -> ServiceResult<AccountRow> {
+    super::check_texts(&[("account", reference)], &[])?;
     let account = accounts::find_by_reference(db, reference).await?.ok_or(ServiceError::NotFound)?;
     if !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
         return Err(ServiceError::NotFound);
@@ -55,7 +57,9 @@ pub async fn search_accounts(
     after: Option<(&str, &str)>,
     limit: i64,
 ) -> ServiceResult<Vec<AccountListRow>> {
-    Ok(accounts::search(db, list_scope(actor, book_only)?, term, after, limit).await?)
+    let scope = list_scope(actor, book_only)?;
+    check_texts(&[("q", term)], &[])?;
+    Ok(accounts::search(db, scope, term, after, limit).await?)
 }
 
 pub async fn count_accounts(db: &Db, actor: &Actor<'_>, book_only: bool) -> ServiceResult<i64> {
@@ -89,7 +93,8 @@ pub async fn create_account(
         return Err(ServiceError::Forbidden);
     }
     let mut problems = draft.problems();
-    if let Some((_, addr)) = first_ship_to {
+    if let Some((label, addr)) = first_ship_to {
+        problems.extend(super::text_problems(&[("ship_label", label)], &[]));
         problems.extend(addr.problems("ship_"));
     }
     ServiceError::from_problems(problems)?;
@@ -175,8 +180,8 @@ pub async fn update_credit(
     if !actor.principal.can(Permission::ManageCredit) {
         return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }
-    if credit_limit.is_negative() {
-        return Err(ServiceError::invalid("credit_limit", "Credit limit must not be negative."));
+    if let Err(e) = crate::domain::input::check_amount(credit_limit) {
+        return Err(ServiceError::invalid("credit_limit", format!("Credit limit: {e}.")));
     }
     let current = get_account(db, actor, id).await?;
     let draft = AccountDraft {
@@ -243,6 +248,7 @@ pub async fn add_ship_to(
     check_manage_ship_tos(actor)?;
     get_account(db, actor, account_id).await?;
     let mut problems = address.problems("ship_");
+    problems.extend(super::text_problems(&[("ship_label", label)], &[]));
     if label.trim().is_empty() {
         problems.push(("ship_label".into(), "Give the location a name, e.g. “Main warehouse”.".into()));
     }

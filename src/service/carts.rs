@@ -124,6 +124,7 @@ pub async fn quick_order(
     text: &str,
 ) -> ServiceResult<QuickOrderResult> {
     scope(db, actor, account_id).await?;
+    super::check_texts(&[], &[("lines", text)])?;
     let paste = parse_paste(text);
     let source: Vec<&str> = text.lines().collect();
     let line_text = |n: usize| source.get(n - 1).map(|s| s.trim().to_string()).unwrap_or_default();
@@ -166,7 +167,8 @@ pub async fn sku_suggestions(
 ) -> ServiceResult<Vec<(String, String)>> {
     read_scope(db, actor, account_id).await?;
     let prefix = prefix.trim().to_uppercase();
-    if prefix.is_empty() {
+    // No SKU has a control character: type-ahead offers nothing for one.
+    if prefix.is_empty() || crate::domain::input::check_text(&prefix, crate::domain::input::TextKind::Line).is_err() {
         return Ok(Vec::new());
     }
     let rows = product_search::sku_suggestions(db, account_id, &prefix, 10).await?;
@@ -234,6 +236,7 @@ pub async fn create_list(
     from: ListSource<'_>,
 ) -> ServiceResult<String> {
     scope(db, actor, account_id).await?;
+    super::check_texts(&[("name", name)], &[])?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ServiceError::invalid("name", "Give the list a name (at most 80 characters)."));
@@ -277,6 +280,7 @@ pub async fn update_list(
     shared: bool,
 ) -> ServiceResult<()> {
     own_list(db, actor, account_id, list_id).await?;
+    super::check_texts(&[("name", name)], &[])?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ServiceError::invalid("name", "Give the list a name (at most 80 characters)."));

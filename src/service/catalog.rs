@@ -7,6 +7,7 @@ use super::accounts::get_account;
 use super::{Actor, OwnedActor, ServiceError, ServiceResult};
 use crate::domain::auth::Permission;
 use crate::domain::catalog::{Sku, StockStatus, available};
+use crate::domain::input::{MAX_QUANTITY, check_range};
 use crate::domain::pricing::{PriceSource, ResolvedPrice, resolve, tier_table};
 use crate::store::catalogs;
 use crate::store::categories::{self, CategoryRow};
@@ -307,7 +308,26 @@ pub fn product_input(
     d: &ProductDraft,
     categories: &std::collections::HashMap<String, String>,
 ) -> Result<products::ProductInput, Vec<(String, String)>> {
-    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut problems: Vec<(String, String)> = super::text_problems(
+        &[
+            ("sku", &d.sku),
+            ("name", &d.name),
+            ("category", d.category.as_deref().unwrap_or("")),
+            ("uom", &d.uom),
+            ("image_url", d.image_url.as_deref().unwrap_or("")),
+            ("regulated_class", d.regulated_class.as_deref().unwrap_or("")),
+            ("backorder", &d.backorder),
+            ("external_id", d.external_id.as_deref().unwrap_or("")),
+        ],
+        &[("description", &d.description)],
+    );
+    for (k, v) in &d.attributes {
+        problems.extend(super::text_problems(&[(&format!("attributes.{k}"), k), (&format!("attributes.{k}"), v)], &[]));
+    }
+    if !problems.is_empty() {
+        // The other checks would only repeat these (a SKU with a NUL is not a SKU either).
+        return Err(problems);
+    }
     let sku = match Sku::parse(&d.sku) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -320,8 +340,16 @@ pub fn product_input(
     }
     let rules = crate::domain::catalog::QuantityRules { min: d.min_qty, multiple: d.multiple_qty, max: d.max_qty };
     problems.extend(rules.problems().into_iter().map(|p| ("quantity_rules".to_string(), p)));
+    for (field, value) in [("min_qty", Some(d.min_qty)), ("multiple_qty", Some(d.multiple_qty)), ("max_qty", d.max_qty)]
+    {
+        if let Some(Err(e)) = value.filter(|v| *v >= 1).map(|v| check_range(v, 1, MAX_QUANTITY)) {
+            problems.push((field.into(), format!("{field}: {e}")));
+        }
+    }
     if d.pack_size < 1 {
         problems.push(("pack_size".into(), "pack size must be at least 1".into()));
+    } else if let Err(e) = check_range(d.pack_size, 1, MAX_QUANTITY) {
+        problems.push(("pack_size".into(), format!("pack_size: {e}")));
     }
     let backorder = crate::domain::catalog::BackorderPolicy::parse(&d.backorder);
     if backorder.is_none() {

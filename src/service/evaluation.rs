@@ -7,6 +7,7 @@
 use super::ServiceResult;
 use super::catalog::today;
 use crate::domain::catalog::{BackorderPolicy, QuantityRules, StockStatus};
+use crate::domain::input::{TextKind, check_text};
 use crate::domain::money::Money;
 use crate::domain::orders::LineIssue;
 pub use crate::domain::pipeline::ProductRef;
@@ -184,10 +185,14 @@ pub(crate) async fn load(
         v.dedup();
         v
     }
-    // Text that cannot be a SKU names no product: nothing to look up.
+    // Text that cannot be a SKU names no product: nothing to look up. Nor does text with a
+    // control character (PostgreSQL would refuse it in the query).
     let skus = keys(refs, |r| if let ProductRef::Sku(s) = r { Some(s) } else { None });
-    let ext = keys(refs, |r| if let ProductRef::ExternalId(s) = r { Some(s) } else { None });
-    let ids = keys(refs, |r| if let ProductRef::Id(s) = r { Some(s) } else { None });
+    let named = |s: &String| check_text(s, TextKind::Line).is_ok();
+    let mut ext = keys(refs, |r| if let ProductRef::ExternalId(s) = r { Some(s) } else { None });
+    ext.retain(named);
+    let mut ids = keys(refs, |r| if let ProductRef::Id(s) = r { Some(s) } else { None });
+    ids.retain(named);
     let mut found = products::get_many_by_sku(db, &skus).await?;
     found.extend(products::get_many_by(db, ProductKey::ExternalId, &ext).await?);
     found.extend(products::get_many_by(db, ProductKey::Id, &ids).await?);

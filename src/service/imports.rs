@@ -5,6 +5,7 @@
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::import::{self, CONTRACT_PRICE_COLUMNS, ContractPriceRow, RowError};
+use crate::domain::input::{TextKind, check_text};
 use crate::domain::money::Money;
 use crate::store::pricing::{self, PriceTable, format_iso};
 use crate::store::{Cell, Db, Tx, UnitError, accounts, bulk_insert, new_id, products};
@@ -150,6 +151,9 @@ pub async fn export_file<W: Write>(db: &Db, actor: &Actor<'_>, kind: Kind, out: 
     }
 }
 
+/// The columns of import files whose cells may hold several lines.
+const MULTILINE_COLUMNS: [&str; 1] = ["description"];
+
 /// An import file being read: RFC 4180 via the csv crate, cells trimmed, the header lower-cased and
 /// checked against the kind's columns before anything else is read.
 pub(crate) struct CsvFile<R: Read> {
@@ -191,6 +195,20 @@ impl<R: Read> CsvFile<R> {
         Ok(CsvFile { csv, index })
     }
 
+    /// Reports every cell of a record with a control character; true if there was one.
+    /// Descriptions may span lines (a quoted cell with line breaks); every other cell is one line.
+    fn check_text(&self, line: u64, record: &csv::StringRecord, errors: &mut Vec<RowError>) -> bool {
+        let mut refused = false;
+        for (column, &i) in &self.index {
+            let kind = if MULTILINE_COLUMNS.contains(&column.as_str()) { TextKind::Multiline } else { TextKind::Line };
+            if let Some(Err(reason)) = record.get(i).map(|cell| check_text(cell, kind)) {
+                errors.push(RowError { line, column: column.clone(), reason });
+                refused = true;
+            }
+        }
+        refused
+    }
+
     pub fn has_column(&self, column: &str) -> bool {
         self.index.contains_key(column)
     }
@@ -225,7 +243,12 @@ impl<R: Read> CsvFile<R> {
             if record.iter().all(str::is_empty) {
                 continue;
             }
-            row(line, &Cells { record: &record, index: &self.index }, errors);
+            // Every cell passes the text rule of every input (no control characters) before the
+            // row is read: a row with one is reported (line and column) and not read further.
+            let refused = self.check_text(line, &record, errors);
+            if !refused {
+                row(line, &Cells { record: &record, index: &self.index }, errors);
+            }
         }
         progress(Progress { rows: count, bytes: self.csv.position().byte() });
     }

@@ -3,6 +3,7 @@
 
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
+use crate::domain::input::{MAX_STOCK_DELTA, MAX_STOCK_LEVEL};
 use crate::store::inventory::{self, StockReason, WarehouseRow};
 use crate::store::products::ProductRow;
 use crate::store::{Db, Tx, products};
@@ -18,6 +19,7 @@ async fn stock_target(
     reason: &str,
 ) -> ServiceResult<(ProductRow, WarehouseRow)> {
     actor.require(Permission::ManageStock)?;
+    super::check_texts(&[("sku", sku), ("warehouse", warehouse_code), ("reason", reason)], &[])?;
     if reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why stock changes (count, receipt, damage, ERP sync, …)."));
     }
@@ -77,12 +79,27 @@ pub async fn adjust_stock(
     if delta == 0 {
         return Err(ServiceError::invalid("delta", "The change must not be zero."));
     }
+    super::check_number("delta", delta, -MAX_STOCK_DELTA, MAX_STOCK_DELTA)?;
     let unit = StockChange::new(now, actor, (product, warehouse), delta, reason);
     db.write(unit, |tx, u| Box::pin(write_adjustment(tx, u))).await
 }
 
 async fn write_adjustment(tx: &mut Tx, u: &StockChange) -> ServiceResult<i64> {
     let (now, actor, product, warehouse, delta) = (u.now, &u.actor.actor(), &u.product, &u.warehouse, u.quantity);
+    // The level it leads to stays within bounds too (read on the locked row, so two adjustments
+    // at once cannot pass the bound together).
+    let current = inventory::on_hand_for_update(tx, &product.id, &warehouse.id).await?;
+    if current.saturating_add(delta) > MAX_STOCK_LEVEL {
+        return Err(ServiceError::invalid(
+            "delta",
+            format!(
+                "delta: {} in {} would reach {} units; a warehouse holds at most {MAX_STOCK_LEVEL} of a product.",
+                product.sku,
+                warehouse.code,
+                current.saturating_add(delta)
+            ),
+        ));
+    }
     let Some(after) = inventory::adjust_on_hand(tx, &product.id, &warehouse.id, delta, &u.why(), now).await? else {
         return Err(ServiceError::Conflict(format!(
             "Not enough stock of {} in {} to remove {} (stock never goes below zero or below what is reserved).",
@@ -127,6 +144,7 @@ pub async fn set_on_hand(
     if on_hand < 0 {
         return Err(ServiceError::invalid("on_hand", "On hand cannot be negative."));
     }
+    super::check_number("on_hand", on_hand, 0, MAX_STOCK_LEVEL)?;
     let unit = StockChange::new(now, actor, (product, warehouse), on_hand, reason);
     db.write(unit, |tx, u| Box::pin(write_count(tx, u))).await
 }

@@ -115,13 +115,31 @@ pub enum ServiceError {
     /// A request with this idempotency key is still being processed.
     #[error("a request with this idempotency key is still in progress")]
     InFlight,
+    /// A request body (an upload) above its documented limit: 413.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database error: {0}")]
-    Store(#[from] sqlx::Error),
+    Store(#[source] sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl From<sqlx::Error> for ServiceError {
+    /// A backstop for text that reached a query without the text rule (every input is checked
+    /// where it enters a service; see [`check_texts`]): PostgreSQL refuses a NUL in text
+    /// (SQLSTATE 22021, "invalid byte sequence"). That is the caller's input, not a fault of ours:
+    /// 422, never 500.
+    fn from(e: sqlx::Error) -> ServiceError {
+        let refused_text = e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "22021");
+        if refused_text {
+            tracing::warn!(error = %e, "text with a control character reached a query");
+            return ServiceError::invalid("input", "The request contains a control character (NUL); remove it.");
+        }
+        ServiceError::Store(e)
+    }
+}
 
 impl crate::store::UnitError for ServiceError {
     fn store_error(&self) -> Option<&sqlx::Error> {
@@ -146,6 +164,42 @@ impl ServiceError {
             ))
         }
     }
+}
+
+/// The problems of text inputs under the one text rule of every channel
+/// ([`crate::domain::input::check_text`]): each `(field, value)` of `lines` is one line, each of
+/// `multiline` may span lines; none holds a control character. The message names the field too,
+/// since pages list messages without their fields.
+pub(crate) fn text_problems(lines: &[(&str, &str)], multiline: &[(&str, &str)]) -> Vec<(String, String)> {
+    use crate::domain::input::{TextKind, check_text};
+    let line = lines.iter().map(|f| (f, TextKind::Line));
+    let multi = multiline.iter().map(|f| (f, TextKind::Multiline));
+    line.chain(multi)
+        .filter_map(|((field, value), kind)| {
+            check_text(value, kind).err().map(|e| (field.to_string(), format!("{field} {e}.")))
+        })
+        .collect()
+}
+
+/// [`text_problems`] as a 422 naming every field, before anything is read or written.
+pub(crate) fn check_texts(lines: &[(&str, &str)], multiline: &[(&str, &str)]) -> ServiceResult<()> {
+    ServiceError::from_problems(text_problems(lines, multiline))
+}
+
+/// An id or reference from a path or link (not a field someone filled in): text with a control
+/// character names nothing, so it is 404 like any unknown id — before it reaches a query, where
+/// PostgreSQL would refuse it.
+pub(crate) fn names_nothing(reference: &str) -> ServiceResult<()> {
+    match crate::domain::input::check_text(reference, crate::domain::input::TextKind::Line) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(ServiceError::NotFound),
+    }
+}
+
+/// A whole number input within its bounds ([`crate::domain::input`]), as a 422 naming the field.
+pub(crate) fn check_number(field: &str, value: i64, min: i64, max: i64) -> ServiceResult<i64> {
+    crate::domain::input::check_range(value, min, max)
+        .map_err(|e| ServiceError::invalid(field, format!("{field}: {e}.")))
 }
 
 /// Appends the audit row of a change inside its transaction.

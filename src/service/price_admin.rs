@@ -2,9 +2,12 @@
 //! assignments and every price — in one call. Every bad price is reported at once (with its
 //! position) and nothing changes; sending the same document again changes nothing.
 
-use super::{Actor, FieldError, OwnedActor, ServiceError, ServiceResult, audit};
+use super::{
+    Actor, FieldError, OwnedActor, ServiceError, ServiceResult, audit, check_texts, names_nothing, text_problems,
+};
 use crate::domain::auth::Permission;
 use crate::domain::catalog::Sku;
+use crate::domain::input::{MAX_PRIORITY, MAX_QUANTITY, check_range};
 use crate::domain::money::Money;
 use crate::domain::pricing::{Tier, tier_problems};
 use crate::store::pricing::{self, NewContract, NewPriceList, PriceOwner};
@@ -46,13 +49,22 @@ async fn check_prices(
     let mut tiers: BTreeMap<String, Vec<Tier>> = BTreeMap::new();
     let mut err = |field: String, message: String| problems.push(FieldError { field, message });
     for (i, (p, parsed)) in prices.iter().zip(&parsed).enumerate() {
+        let texts = text_problems(
+            &[(&format!("prices[{i}].sku"), &p.sku), (&format!("prices[{i}].unit_price"), &p.unit_price)],
+            &[],
+        );
+        if !texts.is_empty() {
+            texts.into_iter().for_each(|(field, message)| err(field, message));
+            continue;
+        }
         let sku = Sku::normalize(&p.sku);
         let id = parsed.as_ref().and_then(|s| ids.get(s.as_str()));
         if id.is_none() {
             err(format!("prices[{i}].sku"), format!("unknown SKU {sku}"));
         }
-        if p.min_qty < 1 {
-            err(format!("prices[{i}].min_qty"), "min_qty must be at least 1".into());
+        let min_qty = check_range(p.min_qty, 1, MAX_QUANTITY);
+        if let Err(e) = &min_qty {
+            err(format!("prices[{i}].min_qty"), format!("min_qty: {e}"));
         }
         let price = match Money::parse_non_negative(p.unit_price.trim()) {
             Ok(m) => Some(m),
@@ -64,7 +76,7 @@ async fn check_prices(
         if !seen.insert((sku.clone(), p.min_qty)) {
             err(format!("prices[{i}]"), format!("{sku} from {} units appears twice", p.min_qty));
         }
-        if let (Some(id), Some(price)) = (id, price) {
+        if let (Some(id), Some(price), Ok(_)) = (id, price, min_qty) {
             out.push((id.clone(), p.min_qty, price));
             tiers.entry(sku).or_default().push(Tier { min_qty: p.min_qty, unit_price: price });
         }
@@ -116,6 +128,17 @@ pub struct Upserted {
 
 pub async fn upsert_contract(db: &Db, now: i64, actor: &Actor<'_>, d: &ContractDoc) -> ServiceResult<Upserted> {
     actor.require(Permission::ManagePrices)?;
+    let v = &d.validity;
+    check_texts(
+        &[
+            ("number", &d.number),
+            ("account", &d.account),
+            ("name", &d.name),
+            ("valid_from", v.valid_from.as_deref().unwrap_or("")),
+            ("valid_to", v.valid_to.as_deref().unwrap_or("")),
+        ],
+        &[],
+    )?;
     let mut problems = Vec::new();
     let number = d.number.trim().to_string();
     if number.is_empty() || number.len() > 64 {
@@ -221,7 +244,27 @@ pub struct PriceListDoc {
 
 pub async fn upsert_price_list(db: &Db, now: i64, actor: &Actor<'_>, d: &PriceListDoc) -> ServiceResult<Upserted> {
     actor.require(Permission::ManagePrices)?;
+    let v = &d.validity;
+    let mut texts = text_problems(
+        &[
+            ("code", &d.code),
+            ("name", &d.name),
+            ("valid_from", v.valid_from.as_deref().unwrap_or("")),
+            ("valid_to", v.valid_to.as_deref().unwrap_or("")),
+        ],
+        &[],
+    );
+    for (i, a) in d.accounts.iter().flatten().enumerate() {
+        texts.extend(text_problems(&[(&format!("accounts[{i}]"), a)], &[]));
+    }
+    for (i, g) in d.groups.iter().flatten().enumerate() {
+        texts.extend(text_problems(&[(&format!("groups[{i}]"), g)], &[]));
+    }
+    ServiceError::from_problems(texts)?;
     let mut problems = Vec::new();
+    if let Err(e) = check_range(d.priority, 0, MAX_PRIORITY) {
+        problems.push(FieldError { field: "priority".into(), message: format!("priority: {e}") });
+    }
     let code = d.code.trim().to_uppercase();
     if code.is_empty() || code.len() > 32 {
         problems.push(FieldError { field: "code".into(), message: "a code of 1 to 32 characters".into() });
@@ -383,6 +426,7 @@ pub async fn set_list_prices(
     remove: bool,
 ) -> ServiceResult<u64> {
     actor.require(Permission::ManagePrices)?;
+    names_nothing(code)?;
     let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
     let mut problems = Vec::new();
     let lines: Vec<PriceInput> = if remove {
@@ -453,6 +497,7 @@ pub async fn price_list(
     limit: i64,
 ) -> ServiceResult<(pricing::PriceListRow, Vec<String>, Vec<(String, String, i64, i64)>)> {
     actor.require(Permission::ManagePrices)?;
+    names_nothing(code)?;
     let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
     let assigned = pricing::assignment_names(db, &list.id).await?;
     let prices = pricing::prices_page(db, PriceOwner::List(&list.id), after_sku, limit).await?;
@@ -466,6 +511,7 @@ pub async fn contract(
     number: &str,
 ) -> ServiceResult<(pricing::ContractSummary, Vec<(String, String, i64, i64)>)> {
     actor.require(Permission::ManagePrices)?;
+    names_nothing(number)?;
     let k = pricing::contract_by_number(db, number).await?.ok_or(ServiceError::NotFound)?;
     let prices = pricing::prices_page(db, PriceOwner::Contract(&k.id), "", i64::MAX).await?;
     Ok((k, prices))

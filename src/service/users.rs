@@ -25,6 +25,7 @@ impl Invitation {
 }
 
 fn check_name(name: &str) -> ServiceResult<String> {
+    super::check_texts(&[("name", name)], &[])?;
     let n = name.trim();
     if n.is_empty() {
         return Err(ServiceError::invalid("name", "Name is required."));
@@ -120,6 +121,7 @@ pub async fn create_staff_user(
     }
     let email = check_email(email)?;
     let name = check_name(name)?;
+    super::check_texts(&[("phone", phone)], &[])?;
     if roles.is_empty() {
         return Err(ServiceError::invalid("roles", "Choose at least one role."));
     }
@@ -148,6 +150,7 @@ pub async fn update_staff_user(
         return Err(ServiceError::Forbidden);
     }
     let name = check_name(name)?;
+    super::check_texts(&[("phone", phone)], &[])?;
     if roles.is_empty() {
         return Err(ServiceError::invalid("roles", "Choose at least one role."));
     }

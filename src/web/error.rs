@@ -62,6 +62,9 @@ impl IntoResponse for WebError {
             ),
             WebError::Redirect(to) => axum::response::Redirect::to(&to).into_response(),
             WebError::BadRequest(msg) => error_page(StatusCode::BAD_REQUEST, "Bad request", &msg, vec![]),
+            WebError::Service(ServiceError::TooLarge(msg)) => {
+                error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", &msg, vec![])
+            }
             WebError::Service(ServiceError::Invalid(errors)) => error_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Please correct the input",
@@ -109,6 +112,16 @@ impl IntoResponse for WebError {
                 )
             }
         }
+    }
+}
+
+/// A multipart body that cannot be read: 413 when it passed the route's body limit (what the
+/// limit is is said by `too_large`), 400 when it is malformed.
+pub fn multipart_error(e: axum::extract::multipart::MultipartError, too_large: impl FnOnce() -> String) -> WebError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        WebError::Service(ServiceError::TooLarge(too_large()))
+    } else {
+        WebError::BadRequest(e.body_text())
     }
 }
 

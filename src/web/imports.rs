@@ -2,7 +2,7 @@
 //! the report or every bad row (nothing is imported from a file with any bad row).
 
 use super::AppState;
-use super::error::WebError;
+use super::error::{WebError, multipart_error};
 use super::session::Ctx;
 use super::shell::{Shell, datetime};
 use crate::service::import_jobs;
@@ -10,17 +10,22 @@ use crate::service::import_jobs::ImportJobRow;
 use crate::service::imports::Kind;
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-/// The largest file the page accepts (a million contract prices is about 60 MB).
-const MAX_UPLOAD: usize = 128 * 1024 * 1024;
+/// The body limit of the upload route: the file's own limit plus room for the form's other
+/// fields and the multipart framing (the file's limit is checked on its bytes as they arrive).
+const MAX_UPLOAD_BODY: usize = import_jobs::MAX_UPLOAD_BYTES as usize + 64 * 1024;
+
+/// The longest `kind` field read (the kinds are short words).
+const MAX_KIND_BYTES: usize = 64;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/imports", get(page).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .route("/admin/imports", get(page).post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)))
         .route("/admin/imports/{id}", get(job_page))
         .route("/admin/imports/{id}/status", get(job_status))
 }
@@ -84,25 +89,62 @@ async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     Ok(Html(page.render()?))
 }
 
-/// Takes the upload (kind + file), starts the job and sends the browser to it.
+/// The signed-in staff member who may import, checked from the request's head alone: extracted
+/// before the body, so anyone else's upload is refused (404 for buyers, 403 for other staff)
+/// without a byte of its body being read.
+pub struct Importer(Ctx);
+
+impl FromRequestParts<AppState> for Importer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        import_jobs::require_importer(&ctx.actor()).map_err(|e| WebError::from(e).into_response())?;
+        Ok(Importer(ctx))
+    }
+}
+
+fn too_large() -> String {
+    import_jobs::too_large().to_string()
+}
+
+/// Takes the upload (kind + file), starts the job and sends the browser to it. The file goes to a
+/// temporary file as it arrives; a body announced or found larger than the limit is refused (413).
 async fn upload(
     State(state): State<AppState>,
-    ctx: Ctx,
+    Importer(ctx): Importer,
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, WebError> {
-    let (mut kind, mut name, mut bytes) = (String::new(), String::new(), Vec::new());
-    while let Some(field) = form.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_UPLOAD_BODY as u64) {
+        return Err(import_jobs::too_large().into());
+    }
+    let (mut kind, mut name) = (String::new(), String::new());
+    let mut file = import_jobs::UploadFile::create().await?;
+    while let Some(mut field) = form.next_field().await.map_err(|e| multipart_error(e, too_large))? {
         match field.name() {
-            Some("kind") => kind = field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?,
-            Some("file") => {
-                name = field.file_name().unwrap_or("upload.csv").to_string();
-                bytes = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?.to_vec();
+            Some("kind") => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, too_large))? {
+                    if bytes.len() + chunk.len() > MAX_KIND_BYTES {
+                        return Err(crate::service::ServiceError::invalid("kind", "Choose what the file holds.").into());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                kind = String::from_utf8_lossy(&bytes).into_owned();
             }
+            Some("file") => {
+                name = field.file_name().unwrap_or("upload.csv").chars().take(200).collect();
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, too_large))? {
+                    file.write(&chunk).await?;
+                }
+            }
+            // Other fields are skipped unread (the next field's search drains them).
             _ => {}
         }
     }
-    let id = import_jobs::start_import(&state.db, state.now(), &ctx.actor(), &kind, &name, bytes).await?;
+    let id = import_jobs::start_import(&state.db, state.now(), &ctx.actor(), &kind, &name, file).await?;
     let to = format!("/admin/imports/{id}");
     if super::ordering::is_htmx(&headers) {
         let mut res = ().into_response();

@@ -251,9 +251,10 @@ async fn quick_order_upload(
     mut form: Multipart,
 ) -> Result<Html<String>, WebError> {
     let mut text = String::new();
-    while let Some(field) = form.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
+    let too_large = || "The file is larger than 2 MB; a quick order file holds SKUs and quantities only.".to_string();
+    while let Some(field) = form.next_field().await.map_err(|e| super::error::multipart_error(e, too_large))? {
         if field.name() == Some("file") {
-            let bytes = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?;
+            let bytes = field.bytes().await.map_err(|e| super::error::multipart_error(e, too_large))?;
             text = String::from_utf8(bytes.to_vec())
                 .map_err(|_| WebError::BadRequest("The file is not UTF-8 text (save it as CSV UTF-8).".into()))?;
         }

@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 pub const SESSION_COOKIE: &str = "portico_session";
 pub const PRE_CSRF_COOKIE: &str = "portico_csrf";
-/// Largest form body the CSRF check reads (forms are small; uploads will use their own routes).
+/// Largest form body the CSRF check reads: 1 MiB (forms are small; file uploads have their own
+/// routes and limits). A larger form is refused with 413.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// The CSRF token a page must embed in its forms.
@@ -116,9 +117,12 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             None if multipart => (query_token(req.uri().query()), req),
             None => {
                 let (parts, body) = req.into_parts();
-                let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-                    .await
-                    .map_err(|_| WebError::BadRequest("Form too large.".into()))?;
+                let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
+                    WebError::Service(crate::service::ServiceError::TooLarge(format!(
+                        "The form is larger than {} KB; send less at once.",
+                        MAX_FORM_BYTES / 1024
+                    )))
+                })?;
                 let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                     .ok()
                     .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v));

@@ -33,6 +33,8 @@ pub async fn amend_order(
 ) -> ServiceResult<OrderRow> {
     let current = get_order(db, actor, id_or_number).await?;
     may_manage(actor)?;
+    super::header::check_text(&a.header, &a.lines)?;
+    crate::service::check_texts(&[], &[("reason", &a.reason)])?;
     if a.reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why the order changes (the customer sees it)."));
     }

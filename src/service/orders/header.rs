@@ -1,8 +1,9 @@
 //! Where and how to deliver an order, and the checks against the account every placement and
 //! amendment makes.
 
+use super::{LineInput, ProductRef};
 use crate::service::catalog::today;
-use crate::service::{ServiceError, ServiceResult};
+use crate::service::{ServiceError, ServiceResult, text_problems};
 use crate::store::accounts::{self, AccountRow};
 use crate::store::{Db, pricing};
 
@@ -15,6 +16,30 @@ pub struct OrderHeader {
     /// ISO date (YYYY-MM-DD), optional.
     pub requested_date: Option<String>,
     pub notes: String,
+}
+
+/// The text rule ([`crate::service::check_texts`]) over what a placement or amendment names: the
+/// header's fields and each line's SKU or external id (`lines[i]`, 0-based as the API numbers
+/// them). Checked before anything is looked up: PostgreSQL refuses a NUL even in a query.
+pub(super) fn check_text(h: &OrderHeader, lines: &[LineInput]) -> ServiceResult<()> {
+    let mut problems = text_problems(
+        &[
+            ("ship_to_id", h.ship_to_id.as_deref().unwrap_or("")),
+            ("po_number", &h.po_number),
+            ("requested_date", h.requested_date.as_deref().unwrap_or("")),
+        ],
+        &[("notes", &h.notes)],
+    );
+    for (i, l) in lines.iter().enumerate() {
+        let (what, text) = match &l.product {
+            ProductRef::Sku(s) => ("sku", s.as_str()),
+            ProductRef::NotASku(s) => ("sku", s.as_str()),
+            ProductRef::ExternalId(s) => ("external_id", s.as_str()),
+            ProductRef::Id(s) => ("product_id", s.as_str()),
+        };
+        problems.extend(text_problems(&[(&format!("lines[{i}].{what}"), text)], &[]));
+    }
+    ServiceError::from_problems(problems)
 }
 
 /// Validates the header against the account; returns the ship-to id and its address line.

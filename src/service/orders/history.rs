@@ -28,6 +28,7 @@ impl OrderView {
 
 /// An order the actor may see (a buyer only their account's; staff their scope); else 404.
 pub async fn get_order(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<OrderRow> {
+    crate::service::names_nothing(id_or_number)?;
     let order = orders::get(db, id_or_number).await?.ok_or(ServiceError::NotFound)?;
     catalog_scope(db, actor, &order.account_id).await.map_err(|e| match e {
         ServiceError::Forbidden => ServiceError::NotFound,

@@ -194,6 +194,7 @@ async fn place_claimed<F>(
 where
     F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
 {
+    super::header::check_text(&req.header, &req.lines)?;
     let (account, channel) = ordering_scope(db, actor, &req.account_id).await?;
     if account.status() == AccountStatus::Onboarding {
         return Err(ServiceError::Blocked(vec![LineIssue::new(

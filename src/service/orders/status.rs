@@ -43,6 +43,7 @@ async fn change_status(
 ) -> ServiceResult<OrderRow> {
     let current = get_order(db, actor, id_or_number).await?;
     may_manage(actor)?;
+    crate::service::check_texts(&[], &[("reason", reason)])?;
     if to == OrderStatus::Cancelled && reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why the order is cancelled (the customer sees it)."));
     }
