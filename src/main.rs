@@ -1,4 +1,4 @@
-//! The `portico` command: serve, demo, migrate, user.
+//! The `portico` command: serve, demo, migrate, user, token, import, export.
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +32,9 @@ enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage API tokens from the command line.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Import a CSV file (all-or-nothing; every bad row is reported).
     Import {
         #[command(flatten)]
@@ -164,6 +167,23 @@ enum UserCommand {
         name: String,
         #[arg(long, env = "PORTICO_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token and print it (the only time it is shown), e.g. for CI or a first ERP sync.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The integration's name.
+        #[arg(long)]
+        name: String,
+        /// A scope to grant (repeat it); `all` grants every scope.
+        #[arg(long = "scope", required = true, value_parser = PossibleValuesParser::new(
+            std::iter::once("all").chain(portico::domain::auth::Scope::ALL.map(|s| s.as_str()))
+        ))]
+        scopes: Vec<String>,
     },
 }
 
@@ -301,6 +321,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     other => other.to_string(),
                 })?;
             println!("administrator {email} created (id {id})");
+        }
+        Command::Token(TokenCommand::Create { db, name, scopes }) => {
+            use portico::domain::auth::Scope;
+            let scopes: Vec<Scope> = match scopes.iter().any(|s| s == "all") {
+                true => Scope::ALL.to_vec(),
+                false => scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+            };
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let principal = cli_principal();
+            let actor = portico::service::Actor::cli(&principal);
+            let (_, token) = portico::service::api_tokens::create(&state.db, state.now(), &actor, &name, &scopes)
+                .await
+                .map_err(|e| e.to_string())?;
+            state.db.close().await;
+            println!("{token}");
         }
     }
     Ok(())

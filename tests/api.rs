@@ -321,6 +321,8 @@ async fn batch_quotes_price_each_account_its_own_way() {
     )
     .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+    // Quoting needs pricing:read, whatever else the token may do (tests/api_scopes.rs has every
+    // scope against every route).
     let read_only = token(&app, &[Scope::CatalogRead]).await;
     let (res, _) = call(
         &app,
@@ -330,8 +332,8 @@ async fn batch_quotes_price_each_account_its_own_way() {
         Some(json!({"lines": [{"sku": "GLV-1", "quantity": 1}]})),
     )
     .await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
-    // Malformed JSON is a 422 problem, not a crash.
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    // Malformed JSON is a 422 problem naming the field, not a crash.
     let (res, body) = call(
         &app,
         Method::POST,
@@ -341,7 +343,7 @@ async fn batch_quotes_price_each_account_its_own_way() {
     )
     .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body["errors"][0]["field"], "body");
+    assert_eq!(body["errors"][0]["field"], "lines");
 }
 
 #[tokio::test]

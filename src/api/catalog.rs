@@ -1,14 +1,15 @@
 //! Products, stock adjustments and batch price quotes over the API.
 
-use super::{ApiCaller, ApiError};
+use super::input::{Checks, MAX_QUANTITY, MAX_STOCK_DELTA, MAX_STOCK_LEVEL, reference};
+use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
-use crate::domain::auth::Permission;
+use crate::domain::auth::Scope;
 use crate::domain::catalog::Sku;
 use crate::domain::pricing::format_iso_date;
+use crate::service::Actor;
 use crate::service::accounts::find_account;
 use crate::service::catalog::{self as catalog_service, CatalogRecord, ProductDraft, QuoteOutcome};
-use crate::service::{Actor, ServiceError};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -27,10 +28,6 @@ pub fn router() -> Router<AppState> {
 
 fn actor(caller: &ApiCaller) -> Actor<'_> {
     Actor::api(&caller.0)
-}
-
-fn require(caller: &ApiCaller, p: Permission) -> Result<(), ApiError> {
-    if caller.0.can(p) { Ok(()) } else { Err(ServiceError::Forbidden.into()) }
 }
 
 /// A product as the API returns it.
@@ -84,28 +81,43 @@ pub struct ProductPage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Opaque cursor from the previous page.
+    /// Opaque cursor from the previous page (`next_cursor`).
+    #[param(pattern = r"^([0-9a-fA-F]{2}){1,128}$")]
     cursor: Option<String>,
-    /// Page size, 1–500 (default 100).
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+}
+
+/// A products cursor: the hex of the last SKU of the previous page (any such hex positions the
+/// page; the SKU need not exist).
+fn sku_cursor(c: &str) -> Result<String, ApiError> {
+    let bytes = Some(c).filter(|c| (2..=256).contains(&c.len())).and_then(|c| hex::decode(c).ok());
+    let bytes = bytes.ok_or_else(|| ApiError::invalid("cursor", "not a cursor from this API"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The page size asked for: 1–500, 100 when absent.
+pub(super) fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(100);
+    Checks::default().range("limit", limit, 1, 500).done()?;
+    Ok(limit)
 }
 
 /// List products by SKU (all of them, active or not), cursor-paginated.
 #[utoipa::path(get, path = "/api/v1/products", params(ListParams), responses(
-    (status = 200, body = ProductPage), (status = 401, body = super::Problem), (status = 403, body = super::Problem)
-), tag = "catalog")]
+    (status = 200, body = ProductPage)
+), security(("bearer" = ["catalog:read"])), tag = "catalog")]
 pub async fn list_products(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Query(p): Query<ListParams>,
+    query: Result<ApiQuery<ListParams>, ApiError>,
 ) -> Result<Json<ProductPage>, ApiError> {
-    require(&caller, Permission::ReadCatalog)?;
-    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    caller.require(Scope::CatalogRead)?;
+    let ApiQuery(p) = query?;
+    let limit = page_limit(p.limit)?;
     let after = match p.cursor.as_deref() {
-        Some(c) => {
-            String::from_utf8(hex::decode(c).map_err(|_| ApiError::invalid("cursor", "not a cursor from this API"))?)
-                .map_err(|_| ApiError::invalid("cursor", "not a cursor from this API"))?
-        }
+        Some(c) => sku_cursor(c)?,
         None => String::new(),
     };
     let mut rows = catalog_service::records_by_sku(&state.db, &actor(&caller), &after, limit + 1).await?;
@@ -120,45 +132,73 @@ pub async fn list_products(
 
 /// One product by SKU.
 #[utoipa::path(get, path = "/api/v1/products/{sku}", params(("sku" = String, Path)), responses(
-    (status = 200, body = ProductOut), (status = 404, body = super::Problem)
-), tag = "catalog")]
+    (status = 200, body = ProductOut), (status = 404, description = "no product with this SKU", body = super::Problem)
+), security(("bearer" = ["catalog:read"])), tag = "catalog")]
 pub async fn get_product(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(sku): Path<String>,
+    path: Result<ApiPath<String>, ApiError>,
 ) -> Result<Json<ProductOut>, ApiError> {
-    require(&caller, Permission::ReadCatalog)?;
+    caller.require(Scope::CatalogRead)?;
+    let ApiPath(sku) = path?;
+    reference(&sku)?;
     Ok(Json(product_out(catalog_service::record_by_sku(&state.db, &actor(&caller), &sku).await?)))
 }
 
 /// A product to create or replace (by SKU in the path). Omitted fields take their defaults.
 #[derive(Deserialize, ToSchema)]
 pub struct ProductIn {
+    #[schema(min_length = 1, max_length = 300, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: String,
     #[serde(default)]
+    #[schema(pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     description: String,
     /// Category path, e.g. "Medical / Gloves".
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     category: Option<String>,
     #[serde(default)]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     uom: String,
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pack_size: i64,
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     min_qty: i64,
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     multiple_qty: i64,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     max_qty: Option<i64>,
     #[serde(default = "yes")]
     active: bool,
     /// `deny` (default) or `allow`.
     #[serde(default = "deny")]
+    #[schema(pattern = "^(deny|allow)$")]
     backorder: String,
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     regulated_class: Option<String>,
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     image_url: Option<String>,
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     external_id: Option<String>,
     /// Searchable attributes, e.g. {"Size": "M"}.
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+}
+
+impl ProductIn {
+    /// The bounds the schema declares; the rest (SKU, category, backorder, rules across fields)
+    /// the service checks, reporting every problem at once.
+    fn check(&self) -> Result<(), ApiError> {
+        Checks::default()
+            .chars("name", &self.name, 1, 300)
+            .range("pack_size", self.pack_size, 1, MAX_QUANTITY)
+            .range("min_qty", self.min_qty, 1, MAX_QUANTITY)
+            .range("multiple_qty", self.multiple_qty, 1, MAX_QUANTITY)
+            .range_opt("max_qty", self.max_qty, 1, MAX_QUANTITY)
+            .done()
+    }
 }
 
 fn one() -> i64 {
@@ -172,17 +212,21 @@ fn deny() -> String {
 }
 
 /// Create or update a product by SKU (idempotent: the same body twice changes nothing more).
-#[utoipa::path(put, path = "/api/v1/products/{sku}", params(("sku" = String, Path)), request_body = ProductIn, responses(
+#[utoipa::path(put, path = "/api/v1/products/{sku}", params(("sku" = String, Path, description = "1–64 letters, digits and - . _ /")), request_body = ProductIn, responses(
     (status = 200, description = "updated", body = ProductOut), (status = 201, description = "created", body = ProductOut),
-    (status = 422, body = super::Problem)
-), tag = "catalog")]
+    (status = 422, description = "every bad field (also: a SKU or external id another product has, quantity rules that contradict each other); nothing changed", body = super::Problem)
+), security(("bearer" = ["catalog:write"])), tag = "catalog")]
 pub async fn put_product(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(sku): Path<String>,
-    body: Result<Json<ProductIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<ProductIn>, ApiError>,
 ) -> Result<(StatusCode, Json<ProductOut>), ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::CatalogWrite)?;
+    let ApiPath(sku) = path?;
+    let ApiJson(b) = body?;
+    Checks::default().line("sku", &sku).done()?;
+    b.check()?;
     let draft = ProductDraft {
         sku,
         name: b.name,
@@ -207,11 +251,16 @@ pub async fn put_product(
 
 #[derive(Deserialize, ToSchema)]
 pub struct StockAdjustmentIn {
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     sku: String,
     /// Warehouse code, e.g. "CHI".
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     warehouse: String,
-    /// Units to add (negative to remove).
+    /// Units to add (negative to remove); not zero.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     delta: i64,
+    /// Why (e.g. "receipt", "damage"); journaled with the change.
+    #[schema(min_length = 1, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     reason: String,
 }
 
@@ -224,14 +273,18 @@ pub struct StockAdjustmentOut {
 
 /// Adjust on-hand stock; refused (409, nothing changed) if it would go below zero or below reserved.
 #[utoipa::path(post, path = "/api/v1/stock/adjustments", request_body = StockAdjustmentIn, responses(
-    (status = 200, body = StockAdjustmentOut), (status = 409, body = super::Problem), (status = 422, body = super::Problem)
-), tag = "stock")]
+    (status = 200, body = StockAdjustmentOut), (status = 404, description = "no product with this SKU", body = super::Problem),
+    (status = 409, description = "it would go below zero or below what is reserved", body = super::Problem),
+    (status = 422, description = "every bad field (also: a zero delta, an unknown warehouse, a blank reason, a level beyond 1,000,000,000)", body = super::Problem)
+), security(("bearer" = ["stock:write"])), tag = "stock")]
 pub async fn adjust_stock(
     State(state): State<AppState>,
     caller: ApiCaller,
-    body: Result<Json<StockAdjustmentIn>, axum::extract::rejection::JsonRejection>,
+    body: Result<ApiJson<StockAdjustmentIn>, ApiError>,
 ) -> Result<Json<StockAdjustmentOut>, ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::StockWrite)?;
+    let ApiJson(b) = body?;
+    Checks::default().range("delta", b.delta, -MAX_STOCK_DELTA, MAX_STOCK_DELTA).done()?;
     let on_hand = crate::service::inventory::adjust_stock(
         &state.db,
         state.now(),
@@ -248,8 +301,10 @@ pub async fn adjust_stock(
 #[derive(Deserialize, ToSchema)]
 pub struct StockLevelIn {
     /// The counted quantity on hand (not a change).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     on_hand: i64,
     /// Why (e.g. "ERP sync", "cycle count"); journaled with the change.
+    #[schema(min_length = 1, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     reason: String,
 }
 
@@ -257,15 +312,22 @@ pub struct StockLevelIn {
 /// the difference. Refused (409, nothing changed) below what is reserved for open orders.
 #[utoipa::path(put, path = "/api/v1/stock/levels/{sku}/{warehouse}", params(("sku" = String, Path), ("warehouse" = String, Path, description = "Warehouse code")),
     request_body = StockLevelIn, responses(
-    (status = 200, body = StockAdjustmentOut), (status = 404, body = super::Problem), (status = 409, body = super::Problem), (status = 422, body = super::Problem)
-), tag = "stock")]
+    (status = 200, body = StockAdjustmentOut), (status = 404, description = "no product with this SKU", body = super::Problem),
+    (status = 409, description = "below what is reserved for open orders", body = super::Problem),
+    (status = 422, description = "every bad field (also: an unknown warehouse, a blank reason)", body = super::Problem)
+), security(("bearer" = ["stock:write"])), tag = "stock")]
 pub async fn set_stock_level(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((sku, warehouse)): Path<(String, String)>,
-    body: Result<Json<StockLevelIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<(String, String)>, ApiError>,
+    body: Result<ApiJson<StockLevelIn>, ApiError>,
 ) -> Result<Json<StockAdjustmentOut>, ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::StockWrite)?;
+    let ApiPath((sku, warehouse)) = path?;
+    reference(&sku)?;
+    reference(&warehouse)?;
+    let ApiJson(b) = body?;
+    Checks::default().range("on_hand", b.on_hand, 0, MAX_STOCK_LEVEL).done()?;
     let on_hand = crate::service::inventory::set_on_hand(
         &state.db,
         state.now(),
@@ -281,13 +343,16 @@ pub async fn set_stock_level(
 
 #[derive(Deserialize, ToSchema)]
 pub struct QuoteLineIn {
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     sku: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     quantity: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct QuoteIn {
-    /// Up to 1,000 lines.
+    /// 1 to 1,000 lines.
+    #[schema(min_items = 1, max_items = 1000)]
     lines: Vec<QuoteLineIn>,
 }
 
@@ -339,17 +404,24 @@ pub struct QuoteOut {
 /// Price many lines for an account at once — the account's own prices, with explanations. Lines
 /// that cannot be priced carry an error instead; the rest are still priced.
 #[utoipa::path(post, path = "/api/v1/accounts/{account}/price-quote", params(("account" = String, Path, description = "Account id, number (A-10001) or external (ERP) id")),
-    request_body = QuoteIn, responses((status = 200, body = QuoteOut), (status = 404, body = super::Problem), (status = 422, body = super::Problem)), tag = "pricing")]
+    request_body = QuoteIn, responses((status = 200, body = QuoteOut), (status = 404, description = "no such account", body = super::Problem)),
+    security(("bearer" = ["pricing:read"])), tag = "pricing")]
 pub async fn price_quote(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(account): Path<String>,
-    body: Result<Json<QuoteIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<QuoteIn>, ApiError>,
 ) -> Result<Json<QuoteOut>, ApiError> {
-    let Json(b) = body?;
-    if b.lines.is_empty() || b.lines.len() > 1000 {
-        return Err(ApiError::invalid("lines", "send 1 to 1,000 lines"));
+    caller.require(Scope::PricingRead)?;
+    let ApiPath(account) = path?;
+    reference(&account)?;
+    let ApiJson(b) = body?;
+    let mut checks = Checks::default();
+    checks.items("lines", b.lines.len(), 1, super::input::MAX_LINES);
+    for (i, l) in b.lines.iter().enumerate() {
+        checks.range(&format!("lines[{i}].quantity"), l.quantity, 1, MAX_QUANTITY);
     }
+    checks.done()?;
     let db = &state.db;
     let account_id = find_account(db, &actor(&caller), &account).await?.id;
     let lines: Vec<(String, i64)> = b.lines.into_iter().map(|l| (l.sku, l.quantity)).collect();

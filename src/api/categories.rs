@@ -1,12 +1,13 @@
 //! The category tree over the API: read it (`catalog:read`), make sure a path exists, creating
 //! missing levels (`catalog:write`, idempotent), and delete an empty category (`catalog:write`).
 
-use super::{ApiCaller, ApiError};
+use super::input::{Checks, MAX_SORT, reference};
+use super::{ApiCaller, ApiError, ApiJson, ApiQuery};
 use crate::app::AppState;
+use crate::domain::auth::Scope;
 use crate::service::Actor;
 use crate::service::categories::{self, CategoryView};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -59,9 +60,10 @@ pub struct CategoryList {
 
 /// The whole category tree as a flat list.
 #[utoipa::path(get, path = "/api/v1/categories", responses(
-    (status = 200, body = CategoryList), (status = 401, body = super::Problem), (status = 403, body = super::Problem)
-), tag = "catalog")]
+    (status = 200, body = CategoryList)
+), security(("bearer" = ["catalog:read"])), tag = "catalog")]
 pub async fn list_categories(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<CategoryList>, ApiError> {
+    caller.require(Scope::CatalogRead)?;
     let tree = categories::tree(&state.db, &actor(&caller)).await?;
     Ok(Json(CategoryList { items: tree.into_iter().map(category_out).collect() }))
 }
@@ -70,9 +72,11 @@ pub async fn list_categories(State(state): State<AppState>, caller: ApiCaller) -
 pub struct CategoryIn {
     /// Full path, levels separated by " / ". Each level: 1–80 characters, no " / ", matched to an
     /// existing sibling ignoring case (the stored name is kept).
+    #[schema(min_length = 1, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     path: String,
     /// Order among siblings for the last level; when absent a new category gets 0 and an existing
     /// one keeps its order.
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     sort: Option<i64>,
 }
 
@@ -92,14 +96,16 @@ pub struct CategoryUpsertOut {
 #[utoipa::path(put, path = "/api/v1/categories", request_body = CategoryIn, responses(
     (status = 200, description = "existed (its sort may have changed)", body = CategoryUpsertOut),
     (status = 201, description = "created", body = CategoryUpsertOut),
-    (status = 403, body = super::Problem), (status = 422, body = super::Problem)
-), tag = "catalog")]
+    (status = 422, description = "a bad path (also: an empty level, a level over 80 characters) or sort; nothing changed", body = super::Problem)
+), security(("bearer" = ["catalog:write"])), tag = "catalog")]
 pub async fn put_category(
     State(state): State<AppState>,
     caller: ApiCaller,
-    body: Result<Json<CategoryIn>, axum::extract::rejection::JsonRejection>,
+    body: Result<ApiJson<CategoryIn>, ApiError>,
 ) -> Result<(StatusCode, Json<CategoryUpsertOut>), ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::CatalogWrite)?;
+    let ApiJson(b) = body?;
+    Checks::default().chars("path", &b.path, 1, usize::MAX).range_opt("sort", b.sort, -MAX_SORT, MAX_SORT).done()?;
     let r = categories::ensure_path(&state.db, state.now(), &actor(&caller), &b.path, b.sort).await?;
     let created = !r.created.is_empty();
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -112,7 +118,8 @@ pub async fn put_category(
 #[into_params(parameter_in = Query)]
 pub struct PathParam {
     /// Full path of the category, e.g. "Medical / Gloves / Nitrile".
-    path: Option<String>,
+    #[param(min_length = 1)]
+    path: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -124,20 +131,21 @@ pub struct CategoryDeletedOut {
 /// Delete a category. Only an empty one: a category that still has products or subcategories is
 /// refused (409, naming how many block it) and nothing changes. Catalog rules naming it go with it.
 #[utoipa::path(delete, path = "/api/v1/categories", params(PathParam), responses(
-    (status = 200, body = CategoryDeletedOut), (status = 404, body = super::Problem),
+    (status = 200, body = CategoryDeletedOut), (status = 404, description = "no category at this path", body = super::Problem),
     (status = 409, description = "still has products or subcategories", body = super::Problem),
-    (status = 422, body = super::Problem)
-), tag = "catalog")]
+    (status = 422, description = "no path, or one that cannot be a category's", body = super::Problem)
+), security(("bearer" = ["catalog:write"])), tag = "catalog")]
 pub async fn delete_category(
     State(state): State<AppState>,
     caller: ApiCaller,
-    query: Result<Query<PathParam>, QueryRejection>,
+    query: Result<ApiQuery<PathParam>, ApiError>,
 ) -> Result<Json<CategoryDeletedOut>, ApiError> {
-    let Query(q) = query.map_err(|r| ApiError::invalid("path", r.body_text()))?;
-    let path = q
-        .path
-        .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid("path", "send the category's path, e.g. ?path=Medical%20%2F%20Gloves"))?;
+    caller.require(Scope::CatalogWrite)?;
+    let ApiQuery(PathParam { path }) = query?;
+    if path.is_empty() {
+        return Err(ApiError::invalid("path", "send the category's path, e.g. ?path=Medical%20%2F%20Gloves"));
+    }
+    reference(&path)?;
     let row = categories::delete_path(&state.db, state.now(), &actor(&caller), &path).await?;
     Ok(Json(CategoryDeletedOut { id: row.id, path: row.path }))
 }

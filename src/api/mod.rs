@@ -3,23 +3,36 @@
 //! same annotated handlers. A route must be listed in [`ApiDoc`]'s `paths` too: tests/openapi.rs
 //! compares the routes the router serves with the document's operations, both ways.
 
+//!
+//! The document says exactly what the API does, and a schema-driven fuzzer (`.ci/fuzz`) holds the
+//! two together: every route names the one scope it needs (checked first thing in the handler, and
+//! declared as the operation's `security`), every error is problem+json (rejected queries, paths and
+//! bodies, unknown paths, 405s too), and every bound the server enforces on input is in the schema
+//! ([`input`]).
+
 mod catalog;
 mod categories;
+mod input;
 mod orders;
 mod pricing;
 
 use crate::app::AppState;
-use crate::domain::auth::Principal;
+use crate::domain::auth::{Principal, Scope};
 use crate::service::{ServiceError, api_tokens};
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
+
+pub use input::{ApiJson, ApiPath, ApiQuery};
 
 /// Where every API route lives.
 pub const PREFIX: &str = "/api/";
@@ -31,6 +44,41 @@ pub fn router() -> Router<AppState> {
         .merge(categories::router())
         .merge(orders::router())
         .merge(pricing::router())
+        .layer(axum::middleware::from_fn(errors_as_problems))
+}
+
+/// Every error the API's routes answer is a problem document, including those no handler wrote:
+/// axum's 405 for a method a path does not serve (its `Allow` header kept) and any rejection a
+/// handler did not map itself.
+async fn errors_as_problems(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    if res.status().as_u16() < 400 || is_problem {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let (title, detail) = match parts.status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("");
+            ("Method not allowed", format!("This path does not answer {method}; it answers {allow}."))
+        }
+        status => (
+            status.canonical_reason().unwrap_or("Error"),
+            text.ok().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "See /api/v1/openapi.json.".into()),
+        ),
+    };
+    let mut problem = ApiError::new(parts.status, title, detail).into_response();
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            problem.headers_mut().insert(name, v.clone());
+        }
+    }
+    if method == Method::HEAD {
+        *problem.body_mut() = axum::body::Body::empty();
+    }
+    problem
 }
 
 #[derive(OpenApi)]
@@ -38,8 +86,7 @@ pub fn router() -> Router<AppState> {
     info(title = "Portico API", version = "1", description = "Catalog, pricing and stock for ERP/CRM integrations. Authenticate with `Authorization: Bearer <token>`; tokens are created by an administrator under Admin → API tokens, each with scopes."),
     paths(openapi_json, catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list),
     components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, categories::CategoryOut, categories::CategoryList, categories::CategoryIn, categories::CategoryUpsertOut, categories::CategoryDeletedOut, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut)),
-    modifiers(&BearerAuth),
-    security(("bearer" = []))
+    modifiers(&BearerAuth, &Problems)
 )]
 pub struct ApiDoc;
 
@@ -50,13 +97,75 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (Admin → API tokens). Each operation names the one scope it needs; \
+                         `catalog:write` includes `catalog:read` and `orders:write` includes `orders:read`.",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
 
+/// What every operation can answer besides its own responses, written once: each error status as
+/// problem+json with the [`Problem`] schema; on every operation that needs a token, 401 (no or a
+/// bad token), 403 (a token without the operation's scope, which the description names) and 422
+/// (a query, path or body the operation refuses).
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(RefOr::<utoipa::openapi::schema::Schema>::Ref(Ref::from_schema_name("Problem"))))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let scopes: Vec<String> = op
+                    .security
+                    .iter()
+                    .flatten()
+                    .filter_map(|req| serde_json::to_value(req).ok())
+                    .filter_map(|v| v.get("bearer").cloned())
+                    .filter_map(|v| serde_json::from_value::<Vec<String>>(v).ok())
+                    .flatten()
+                    .collect();
+                if !scopes.is_empty() {
+                    let needs = format!("Needs an API token with scope `{}`.", scopes.join("`, `"));
+                    op.description = Some(match op.description.take() {
+                        Some(d) if !d.is_empty() => format!("{d}\n\n{needs}"),
+                        _ => needs,
+                    });
+                    let defaults = [
+                        ("401", "No API token, or an unknown or revoked one"),
+                        ("403", "The token lacks this operation's scope"),
+                        ("422", "A query, path or body this operation refuses (every problem listed in errors)"),
+                    ];
+                    for (status, description) in defaults {
+                        op.responses
+                            .responses
+                            .entry(status.to_string())
+                            .or_insert_with(|| ResponseBuilder::new().description(description).build().into());
+                    }
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let (true, RefOr::T(r)) = (status.parse::<u16>().is_ok_and(|s| s >= 400), response) {
+                        r.content.clear();
+                        r.content.insert("application/problem+json".to_string(), problem());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// This document (no token needed).
-#[utoipa::path(get, path = "/api/v1/openapi.json", security(()), responses(
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses(
     (status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json")
 ), tag = "meta")]
 pub async fn openapi_json() -> Response {
@@ -113,6 +222,19 @@ impl ApiError {
             "Internal error",
             "The error was logged; nothing was half-saved.",
         )
+    }
+
+    /// Every field-level problem at once (none: no error).
+    pub fn fields(errors: Vec<ProblemField>) -> Result<(), ApiError> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "Invalid request",
+            detail: "Nothing was changed; see errors.".into(),
+            errors,
+        })
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -185,6 +307,26 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> ApiError {
+        // axum names the parameter ("Failed to deserialize query string: limit: invalid digit …").
+        let text = r.body_text();
+        let rest = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+        let missing = rest.strip_prefix("missing field `").and_then(|r| r.split_once('`')).map(|(f, _)| f);
+        match (missing, rest.split_once(": ")) {
+            (Some(field), _) => ApiError::invalid(field, "required"),
+            (None, Some((field, message))) if !field.contains(' ') => ApiError::invalid(field, message),
+            _ => ApiError::invalid("query", rest),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> ApiError {
+        ApiError::invalid("path", r.body_text())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unauthorized = self.status == StatusCode::UNAUTHORIZED;
@@ -206,6 +348,22 @@ impl IntoResponse for ApiError {
 
 /// The integration calling the API, from its bearer token.
 pub struct ApiCaller(pub Principal);
+
+impl ApiCaller {
+    /// The route's scope check, first thing in every handler (before its input is read): a token
+    /// without the scope the route names gets 403, whatever staff permissions its other scopes
+    /// map to.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        match self.0.has_scope(scope) {
+            true => Ok(()),
+            false => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!("This operation needs a token with scope `{}`.", scope.as_str()),
+            )),
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;

@@ -2,17 +2,18 @@
 //! `updated_since` (how an ERP pulls), confirm, cancel, amend. Creation goes through the same
 //! placement pipeline as every other channel; prices are always computed by the server.
 
-use super::{ApiCaller, ApiError};
+use super::input::{Checks, MAX_LINES, MAX_QUANTITY, MAX_SECONDS, reference};
+use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
-use crate::domain::auth::Permission;
+use crate::domain::auth::Scope;
 use crate::domain::money::Money;
+use crate::service::Actor;
 use crate::service::accounts::find_account;
 use crate::service::orders::{
     self as order_service, Amendment, IdemKey, LineInput, OrderHeader, OrderLineRow, OrderRow, PlaceOrder, Placement,
     ProductRef,
 };
-use crate::service::{Actor, ServiceError};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,27 +39,56 @@ fn actor(caller: &ApiCaller) -> Actor<'_> {
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct OrderLineIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     sku: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     external_id: Option<String>,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     quantity: i64,
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct OrderIn {
     /// Account id, number (A-10001) or external (ERP) id.
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     account: String,
+    /// 1 to 1,000 lines.
+    #[schema(min_items = 1, max_items = 1000)]
     lines: Vec<OrderLineIn>,
     /// Ship-to id; the account's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     ship_to_id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     po_number: String,
     /// YYYY-MM-DD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
     requested_date: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     notes: String,
+}
+
+/// The bounds of an order's lines and header, the same for a new order and an amendment.
+fn check_order(
+    lines: &[OrderLineIn],
+    po_number: &str,
+    requested_date: Option<&str>,
+    notes: &str,
+) -> Result<(), ApiError> {
+    let mut checks = Checks::default();
+    checks.items("lines", lines.len(), 1, MAX_LINES);
+    for (i, l) in lines.iter().enumerate() {
+        checks.range(&format!("lines[{i}].quantity"), l.quantity, 1, MAX_QUANTITY);
+    }
+    checks
+        .chars("po_number", po_number, 0, 64)
+        .date_opt("requested_date", requested_date)
+        .chars("notes", notes, 0, 2000);
+    checks.done()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -179,18 +209,17 @@ fn json_response(status: StatusCode, body: String) -> Response {
     responses(
         (status = 201, body = OrderOut), (status = 404, body = super::Problem, description = "unknown account"),
         (status = 409, body = super::Problem, description = "same key still in flight"),
-        (status = 422, body = super::Problem, description = "invalid, or blocked (every reason listed with its code), or key reused with another body")
-    ), tag = "orders")]
+        (status = 422, body = super::Problem, description = "invalid (also: an unknown ship-to, a day that does not exist), or blocked (every reason listed with its code: stock, quantity rules, credit…), or key reused with another body")
+    ), security(("bearer" = ["orders:write"])), tag = "orders")]
 pub async fn create_order(
     State(state): State<AppState>,
     caller: ApiCaller,
     headers: HeaderMap,
-    body: Result<Json<OrderIn>, axum::extract::rejection::JsonRejection>,
+    body: Result<ApiJson<OrderIn>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Json(b) = body?;
-    if !caller.0.can(Permission::OrderForCustomers) {
-        return Err(ServiceError::Forbidden.into());
-    }
+    caller.require(Scope::OrdersWrite)?;
+    let ApiJson(b) = body?;
+    check_order(&b.lines, &b.po_number, b.requested_date.as_deref(), &b.notes)?;
     let idem = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -237,12 +266,16 @@ async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Json<Ord
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", params(("id" = String, Path, description = "Order id or number (SO-100001)")),
-    responses((status = 200, body = OrderOut), (status = 404, body = super::Problem)), tag = "orders")]
+    responses((status = 200, body = OrderOut), (status = 404, description = "no such order", body = super::Problem)),
+    security(("bearer" = ["orders:read"])), tag = "orders")]
 pub async fn get_order(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    path: Result<ApiPath<String>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
+    caller.require(Scope::OrdersRead)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
     load(&state, &caller, &id).await
 }
 
@@ -250,12 +283,15 @@ pub async fn get_order(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Unix seconds: orders created or changed at or after this time.
+    #[param(minimum = 0, maximum = 253_402_300_799_i64)]
     updated_since: Option<i64>,
     /// Only this account (id, number or external id).
     account: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,15}\.([0-9a-fA-F]{2}){1,64}$")]
     cursor: Option<String>,
-    /// 1–500, default 100.
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -266,25 +302,22 @@ pub struct OrderPage {
     next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orders", params(ListParams), responses((status = 200, body = OrderPage), (status = 403, body = super::Problem)), tag = "orders")]
+#[utoipa::path(get, path = "/api/v1/orders", params(ListParams), responses(
+    (status = 200, body = OrderPage), (status = 404, description = "no such account", body = super::Problem)
+), security(("bearer" = ["orders:read"])), tag = "orders")]
 pub async fn list_orders(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Query(p): Query<ListParams>,
+    query: Result<ApiQuery<ListParams>, ApiError>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 500);
-    let after = match p.cursor.as_deref() {
-        None => None,
-        Some(c) => {
-            let raw = String::from_utf8(hex::decode(c).unwrap_or_default()).unwrap_or_default();
-            let (at, id) =
-                raw.split_once('|').ok_or_else(|| ApiError::invalid("cursor", "not a cursor from this API"))?;
-            Some((
-                at.parse::<i64>().map_err(|_| ApiError::invalid("cursor", "not a cursor from this API"))?,
-                id.to_string(),
-            ))
-        }
-    };
+    caller.require(Scope::OrdersRead)?;
+    let ApiQuery(p) = query?;
+    let limit = super::catalog::page_limit(p.limit)?;
+    Checks::default().range_opt("updated_since", p.updated_since, 0, MAX_SECONDS).done()?;
+    if let Some(account) = &p.account {
+        reference(account)?;
+    }
+    let after = p.cursor.as_deref().map(order_cursor).transpose()?;
     let mut rows = order_service::orders_changed_since(
         &state.db,
         &actor(&caller),
@@ -296,7 +329,7 @@ pub async fn list_orders(
     .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|(o, _)| hex::encode(format!("{}|{}", o.updated_at, o.id)))
+        rows.last().map(|(o, _)| format!("{}.{}", o.updated_at, hex::encode(&o.id)))
     } else {
         None
     };
@@ -304,36 +337,64 @@ pub async fn list_orders(
     Ok(Json(OrderPage { orders: out, next_cursor }))
 }
 
+/// An orders cursor: `<updated_at>.<hex of the order id>` of the last order of the previous page.
+fn order_cursor(c: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
+    let (at, id) = c.split_once('.').ok_or_else(bad)?;
+    let at_ok = (1..=15).contains(&at.len()) && at.bytes().all(|b| b.is_ascii_digit());
+    if !at_ok || !(2..=128).contains(&id.len()) {
+        return Err(bad());
+    }
+    let id = hex::decode(id).map_err(|_| bad())?;
+    Ok((at.parse().map_err(|_| bad())?, String::from_utf8_lossy(&id).into_owned()))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct StatusIn {
     /// The `version` you last saw; a stale version is refused with 409.
+    #[schema(minimum = 0, maximum = 253_402_300_799_i64)]
     expected_version: Option<i64>,
+    /// Why (needed to cancel; the customer sees it).
     #[serde(default)]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/confirm", params(("id" = String, Path)), request_body = StatusIn,
-    responses((status = 200, body = OrderOut), (status = 409, body = super::Problem)), tag = "orders")]
+#[utoipa::path(post, path = "/api/v1/orders/{id}/confirm", params(("id" = String, Path, description = "Order id or number (SO-100001)")), request_body = StatusIn,
+    responses((status = 200, body = OrderOut), (status = 404, description = "no such order", body = super::Problem),
+    (status = 409, description = "stale expected_version, or the order cannot be confirmed in its state", body = super::Problem)),
+    security(("bearer" = ["orders:write"])), tag = "orders")]
 pub async fn confirm_order(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
-    body: Result<Json<StatusIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<StatusIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::OrdersWrite)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    Checks::default().range_opt("expected_version", b.expected_version, 0, MAX_SECONDS).done()?;
     let o = order_service::confirm_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version).await?;
     load(&state, &caller, &o.id).await
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", params(("id" = String, Path)), request_body = StatusIn,
-    responses((status = 200, body = OrderOut), (status = 409, body = super::Problem), (status = 422, body = super::Problem)), tag = "orders")]
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", params(("id" = String, Path, description = "Order id or number (SO-100001)")), request_body = StatusIn,
+    responses((status = 200, body = OrderOut), (status = 404, description = "no such order", body = super::Problem),
+    (status = 409, description = "stale expected_version, or the order cannot be cancelled in its state", body = super::Problem),
+    (status = 422, description = "no reason given, or a bad field", body = super::Problem)),
+    security(("bearer" = ["orders:write"])), tag = "orders")]
 pub async fn cancel_order(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
-    body: Result<Json<StatusIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<StatusIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::OrdersWrite)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    Checks::default().range_opt("expected_version", b.expected_version, 0, MAX_SECONDS).done()?;
     let o = order_service::cancel_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version, &b.reason)
         .await?;
     load(&state, &caller, &o.id).await
@@ -341,27 +402,45 @@ pub async fn cancel_order(
 
 #[derive(Deserialize, ToSchema)]
 pub struct AmendIn {
+    /// The `version` you last saw; a stale version is refused with 409.
+    #[schema(minimum = 0, maximum = 253_402_300_799_i64)]
     expected_version: i64,
-    /// The complete new set of lines.
+    /// The complete new set of lines (1 to 1,000).
+    #[schema(min_items = 1, max_items = 1000)]
     lines: Vec<OrderLineIn>,
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     ship_to_id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     po_number: String,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
     requested_date: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     notes: String,
+    /// Why the order changes (the customer sees it).
+    #[schema(min_length = 1, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/amend", params(("id" = String, Path)), request_body = AmendIn,
-    responses((status = 200, body = OrderOut), (status = 409, body = super::Problem, description = "stale expected_version"), (status = 422, body = super::Problem)), tag = "orders")]
+#[utoipa::path(post, path = "/api/v1/orders/{id}/amend", params(("id" = String, Path, description = "Order id or number (SO-100001)")), request_body = AmendIn,
+    responses((status = 200, body = OrderOut), (status = 404, description = "no such order", body = super::Problem),
+    (status = 409, body = super::Problem, description = "stale expected_version, or the order can no longer be amended"),
+    (status = 422, body = super::Problem, description = "invalid (also: nothing changed, a blank reason), or blocked (every reason listed with its code)")),
+    security(("bearer" = ["orders:write"])), tag = "orders")]
 pub async fn amend_order(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
-    body: Result<Json<AmendIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<AmendIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::OrdersWrite)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    Checks::default().range("expected_version", b.expected_version, 0, MAX_SECONDS).done()?;
+    check_order(&b.lines, &b.po_number, b.requested_date.as_deref(), &b.notes)?;
     let a = Amendment {
         expected_version: b.expected_version,
         lines: lines_in(&b.lines)?,

@@ -1,11 +1,13 @@
 //! Price lists and contracts over the API (scope `pricing:write`): each is upserted as a whole
 //! document — header, assignments, every price — so an ERP sends what it has and Portico matches it.
 
-use super::{ApiCaller, ApiError};
+use super::input::{Checks, MAX_PRIORITY, MAX_QUANTITY};
+use super::{ApiCaller, ApiError, ApiJson, ApiPath};
 use crate::app::AppState;
+use crate::domain::auth::Scope;
 use crate::service::Actor;
 use crate::service::price_admin::{self, ContractDoc, PriceInput, PriceListDoc, Validity};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::put;
 use axum::{Json, Router};
@@ -24,12 +26,24 @@ fn actor(caller: &ApiCaller) -> Actor<'_> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct PriceIn {
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     sku: String,
     /// The tier starts at this quantity (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     min_qty: i64,
-    /// Decimal string, e.g. "12.50" or "0.0125".
+    /// Decimal string, e.g. "12.50" or "0.0125": up to 12 digits before the point, 4 after.
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,4})?$")]
     unit_price: String,
+}
+
+/// The bounds the schema adds to the service's own checks of prices (which report every problem
+/// of the document at once).
+fn check_prices(checks: &mut Checks, prices: &[PriceIn]) {
+    for (i, p) in prices.iter().enumerate() {
+        checks.at_most(&format!("prices[{i}].min_qty"), p.min_qty, MAX_QUANTITY);
+        checks.amount(&format!("prices[{i}].unit_price"), &p.unit_price);
+    }
 }
 
 fn one() -> i64 {
@@ -43,10 +57,16 @@ fn prices(p: Vec<PriceIn>) -> Vec<PriceInput> {
 #[derive(Deserialize, ToSchema)]
 pub struct ContractIn {
     /// Account id, number (A-10001) or external (ERP) id.
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     account: String,
     #[serde(default)]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: String,
+    /// First day valid (YYYY-MM-DD).
+    #[schema(format = Date)]
     valid_from: Option<String>,
+    /// Last day valid (YYYY-MM-DD).
+    #[schema(format = Date)]
     valid_to: Option<String>,
     /// Every price of the contract; prices not listed are removed.
     prices: Vec<PriceIn>,
@@ -59,15 +79,23 @@ pub struct UpsertOut {
     changed: bool,
 }
 
-#[utoipa::path(put, path = "/api/v1/contracts/{number}", params(("number" = String, Path)), request_body = ContractIn,
-    responses((status = 201, body = UpsertOut), (status = 200, body = UpsertOut), (status = 422, body = super::Problem, description = "every bad field and price, nothing changed")), tag = "pricing")]
+#[utoipa::path(put, path = "/api/v1/contracts/{number}", params(("number" = String, Path, description = "1–64 characters")), request_body = ContractIn,
+    responses((status = 201, body = UpsertOut), (status = 200, body = UpsertOut), (status = 422, body = super::Problem, description = "every bad field and price (also: an unknown account or SKU, a day that does not exist, tiers that repeat); nothing changed")),
+    security(("bearer" = ["pricing:write"])), tag = "pricing")]
 pub async fn put_contract(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(number): Path<String>,
-    body: Result<Json<ContractIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<ContractIn>, ApiError>,
 ) -> Result<(StatusCode, Json<UpsertOut>), ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::PricingWrite)?;
+    let ApiPath(number) = path?;
+    let ApiJson(b) = body?;
+    let mut checks = Checks::default();
+    checks.line("number", &number);
+    checks.date_opt("valid_from", b.valid_from.as_deref()).date_opt("valid_to", b.valid_to.as_deref());
+    check_prices(&mut checks, &b.prices);
+    checks.done()?;
     let doc = ContractDoc {
         number,
         account: b.account,
@@ -82,11 +110,17 @@ pub async fn put_contract(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PriceListIn {
+    #[schema(min_length = 1, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     name: String,
     /// Lower wins when several lists of the same kind apply (default 100).
     #[serde(default = "hundred")]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     priority: i64,
+    /// First day valid (YYYY-MM-DD).
+    #[schema(format = Date)]
     valid_from: Option<String>,
+    /// Last day valid (YYYY-MM-DD).
+    #[schema(format = Date)]
     valid_to: Option<String>,
     /// Accounts (id, number or ERP id) the list applies to; absent keeps the current assignments.
     accounts: Option<Vec<String>>,
@@ -100,15 +134,24 @@ fn hundred() -> i64 {
     100
 }
 
-#[utoipa::path(put, path = "/api/v1/price-lists/{code}", params(("code" = String, Path)), request_body = PriceListIn,
-    responses((status = 201, body = UpsertOut), (status = 200, body = UpsertOut), (status = 422, body = super::Problem)), tag = "pricing")]
+#[utoipa::path(put, path = "/api/v1/price-lists/{code}", params(("code" = String, Path, description = "1–32 characters")), request_body = PriceListIn,
+    responses((status = 201, body = UpsertOut), (status = 200, body = UpsertOut), (status = 422, body = super::Problem, description = "every bad field and price (also: an unknown account, group or SKU, a day that does not exist, the base list's code); nothing changed")),
+    security(("bearer" = ["pricing:write"])), tag = "pricing")]
 pub async fn put_price_list(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(code): Path<String>,
-    body: Result<Json<PriceListIn>, axum::extract::rejection::JsonRejection>,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<PriceListIn>, ApiError>,
 ) -> Result<(StatusCode, Json<UpsertOut>), ApiError> {
-    let Json(b) = body?;
+    caller.require(Scope::PricingWrite)?;
+    let ApiPath(code) = path?;
+    let ApiJson(b) = body?;
+    let mut checks = Checks::default();
+    checks.line("code", &code);
+    checks.range("priority", b.priority, 0, MAX_PRIORITY);
+    checks.date_opt("valid_from", b.valid_from.as_deref()).date_opt("valid_to", b.valid_to.as_deref());
+    check_prices(&mut checks, &b.prices);
+    checks.done()?;
     let doc = PriceListDoc {
         code,
         name: b.name,

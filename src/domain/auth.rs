@@ -211,8 +211,11 @@ pub fn buyer_permissions(role: BuyerRole) -> Permissions {
     })
 }
 
-/// What an API token may do. Tokens carry scopes; each scope grants staff permissions here, the one
-/// place scopes map to permissions.
+/// What an API token may do. Each scope grants its own resources only: every API route names the
+/// one scope it needs and checks it itself ([`Principal::has_scope`]), so the staff permissions a
+/// scope also maps to (here, the one place scopes map to permissions; the services check those)
+/// never let a token reach another scope's routes — `pricing:read` needs to see accounts to quote
+/// them, yet cannot list their orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     CatalogRead,
@@ -247,16 +250,39 @@ impl Scope {
         }
     }
 
+    /// What the scope lets a token do, with the routes it opens (shown when a token is created;
+    /// the OpenAPI document names each route's scope too).
     pub fn describe(self) -> &'static str {
         match self {
-            Scope::CatalogRead => "read products",
-            Scope::CatalogWrite => "create and update products",
-            Scope::PricingRead => "quote any account's prices",
-            Scope::PricingWrite => "create and update price lists and contracts",
-            Scope::StockWrite => "adjust stock",
-            Scope::OrdersRead => "read any account's orders",
-            Scope::OrdersWrite => "create, amend, confirm and cancel orders",
+            Scope::CatalogRead => "read products and categories (GET /products, /products/{sku}, /categories)",
+            Scope::CatalogWrite => {
+                "create and update products and categories, delete empty categories \
+                 (PUT /products/{sku}, PUT and DELETE /categories); includes catalog:read"
+            }
+            Scope::PricingRead => "quote any account's prices (POST /accounts/{account}/price-quote)",
+            Scope::PricingWrite => {
+                "create and update price lists and contracts (PUT /price-lists/{code}, /contracts/{number})"
+            }
+            Scope::StockWrite => {
+                "adjust and count stock (POST /stock/adjustments, PUT /stock/levels/{sku}/{warehouse})"
+            }
+            Scope::OrdersRead => "read any account's orders (GET /orders, /orders/{id})",
+            Scope::OrdersWrite => {
+                "create, amend, confirm and cancel orders for any account (POST /orders, \
+                 /orders/{id}/amend, /confirm, /cancel); includes orders:read"
+            }
         }
+    }
+
+    /// Whether holding this scope grants `needed`: itself, and a write scope its own read scope
+    /// where its routes answer with what they wrote (products, orders) — documented in
+    /// [`Scope::describe`]. `pricing:write` does not include `pricing:read`, nor anything else.
+    pub fn grants(self, needed: Scope) -> bool {
+        self == needed
+            || matches!(
+                (self, needed),
+                (Scope::CatalogWrite, Scope::CatalogRead) | (Scope::OrdersWrite, Scope::OrdersRead)
+            )
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
@@ -267,11 +293,13 @@ impl Scope {
         s.split(',').filter_map(Scope::parse).collect()
     }
 
+    /// The staff permissions the services check for this scope's routes, and no more.
     fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
             Scope::CatalogRead => &[StaffArea, ReadCatalog],
             Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
+            // A quote names an account, which must be found first.
             Scope::PricingRead => &[StaffArea, ViewAllAccounts],
             Scope::PricingWrite => &[StaffArea, ManagePrices],
             Scope::StockWrite => &[StaffArea, ManageStock],
@@ -327,6 +355,8 @@ pub struct Principal {
     pub email: String,
     pub kind: PrincipalKind,
     pub permissions: Permissions,
+    /// An API token's scopes, which its routes check; empty for people.
+    pub scopes: Vec<Scope>,
 }
 
 #[derive(Clone, Debug)]
@@ -338,7 +368,7 @@ pub enum PrincipalKind {
 impl Principal {
     pub fn staff(user_id: String, name: String, email: String, roles: Vec<StaffRole>) -> Principal {
         let permissions = staff_permissions(&roles);
-        Principal { user_id, name, email, kind: PrincipalKind::Staff { roles }, permissions }
+        Principal { user_id, name, email, kind: PrincipalKind::Staff { roles }, permissions, scopes: Vec::new() }
     }
 
     pub fn buyer(user_id: String, name: String, email: String, account_id: String, role: BuyerRole) -> Principal {
@@ -348,6 +378,7 @@ impl Principal {
             email,
             kind: PrincipalKind::Buyer { account_id, role },
             permissions: buyer_permissions(role),
+            scopes: Vec::new(),
         }
     }
 
@@ -360,7 +391,13 @@ impl Principal {
             email: String::new(),
             kind: PrincipalKind::Staff { roles: Vec::new() },
             permissions: Permissions::of(&perms),
+            scopes: scopes.to_vec(),
         }
+    }
+
+    /// Whether this principal (an API token) holds a scope that grants `needed`.
+    pub fn has_scope(&self, needed: Scope) -> bool {
+        self.scopes.iter().any(|s| s.grants(needed))
     }
 
     pub fn can(&self, p: Permission) -> bool {

@@ -2,7 +2,7 @@
 
 use super::auth::{random_token, token_hash};
 use super::{Actor, ServiceError, ServiceResult, audit};
-use crate::domain::auth::{Permission, Principal, Scope};
+use crate::domain::auth::{ActorChannel, Permission, Principal, Scope};
 use crate::store::api_tokens;
 pub use crate::store::api_tokens::ApiTokenRow;
 use crate::store::{Db, new_id};
@@ -50,7 +50,9 @@ pub async fn create(
         Box::pin(async move {
             let actor = &actor.actor();
             let now = *now;
-            api_tokens::insert(tx, row, &token_hash(token), &actor.principal.user_id).await?;
+            // `portico token create` acts as an administrator who is no user row.
+            let created_by = (actor.channel != ActorChannel::Cli).then_some(actor.principal.user_id.as_str());
+            api_tokens::insert(tx, row, &token_hash(token), created_by).await?;
             audit(
                 tx,
                 Some(actor),

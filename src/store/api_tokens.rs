@@ -16,7 +16,8 @@ pub struct ApiTokenRow {
 
 const COLUMNS: &str = "id, name, prefix, scopes, created_at, last_used_at, revoked_at";
 
-pub async fn insert(tx: &mut Tx, row: &ApiTokenRow, token_hash: &str, created_by: &str) -> StoreResult<()> {
+/// `created_by` is the user who created it; `None` for the command line, which is no user.
+pub async fn insert(tx: &mut Tx, row: &ApiTokenRow, token_hash: &str, created_by: Option<&str>) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         args![&row.id, &row.name, token_hash, &row.prefix, &row.scopes, created_by, row.created_at],

@@ -1,0 +1,206 @@
+//! Every API scope against every API route: a route answers 403 (problem+json, naming the scope it
+//! needs) to a token without its scope, and does not to a token with it — whatever staff
+//! permissions the token's scope maps to. (`pricing:read` once listed every account's orders, and
+//! `orders:read` quoted any account's prices.) The OpenAPI document names the same scope for each
+//! operation, and the table covers every operation of the document.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{TestApp, TestResponse};
+use portico::domain::auth::{Principal, Scope, StaffRole};
+use portico::service::Actor;
+use portico::store::new_id;
+use portico::store::products::ProductInput;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+async fn call(app: &TestApp, method: &Method, path: &str, token: &str, body: Option<&Value>) -> TestResponse {
+    let mut b = Request::builder().method(method.clone()).uri(path).header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    app.send(b.body(Body::from(body.map(Value::to_string).unwrap_or_default())).unwrap()).await
+}
+
+async fn token(app: &TestApp, scopes: &[Scope]) -> String {
+    let admin = app.staff(&format!("Admin {}", &new_id()[30..]), &[StaffRole::Admin]).await;
+    let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
+    portico::service::api_tokens::create(app.db(), app.now(), &Actor::web(&p), "ERP", scopes).await.unwrap().1
+}
+
+/// One API route: method, path as documented, query string, the scope it needs, a body.
+struct Route {
+    method: Method,
+    path: &'static str,
+    query: &'static str,
+    scope: Scope,
+    body: Option<Value>,
+}
+
+fn routes(account: &str) -> Vec<Route> {
+    let r = |method: Method, path: &'static str, query: &'static str, scope: Scope, body: Option<Value>| Route {
+        method,
+        path,
+        query,
+        scope,
+        body,
+    };
+    let line = json!([{"sku": "GLV-1", "quantity": 1}]);
+    vec![
+        r(Method::GET, "/api/v1/products", "", Scope::CatalogRead, None),
+        r(Method::GET, "/api/v1/products/{sku}", "", Scope::CatalogRead, None),
+        r(Method::PUT, "/api/v1/products/{sku}", "", Scope::CatalogWrite, Some(json!({"name": "Nitrile gloves"}))),
+        r(Method::GET, "/api/v1/categories", "", Scope::CatalogRead, None),
+        r(Method::PUT, "/api/v1/categories", "", Scope::CatalogWrite, Some(json!({"path": "Dental / Burs"}))),
+        r(Method::DELETE, "/api/v1/categories", "?path=Dental%20%2F%20Burs", Scope::CatalogWrite, None),
+        r(
+            Method::POST,
+            "/api/v1/stock/adjustments",
+            "",
+            Scope::StockWrite,
+            Some(json!({"sku": "GLV-1", "warehouse": "CHI", "delta": 5, "reason": "receipt"})),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/stock/levels/{sku}/{warehouse}",
+            "",
+            Scope::StockWrite,
+            Some(json!({"on_hand": 500, "reason": "count"})),
+        ),
+        r(Method::POST, "/api/v1/accounts/{account}/price-quote", "", Scope::PricingRead, Some(json!({"lines": line}))),
+        r(
+            Method::PUT,
+            "/api/v1/price-lists/{code}",
+            "",
+            Scope::PricingWrite,
+            Some(json!({"name": "East", "prices": [{"sku": "GLV-1", "unit_price": "4.00"}]})),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/contracts/{number}",
+            "",
+            Scope::PricingWrite,
+            Some(json!({"account": account, "prices": [{"sku": "GLV-1", "unit_price": "3.50"}]})),
+        ),
+        r(Method::GET, "/api/v1/orders", "", Scope::OrdersRead, None),
+        r(Method::GET, "/api/v1/orders/{id}", "", Scope::OrdersRead, None),
+        r(Method::POST, "/api/v1/orders", "", Scope::OrdersWrite, Some(json!({"account": account, "lines": line}))),
+        r(Method::POST, "/api/v1/orders/{id}/confirm", "", Scope::OrdersWrite, Some(json!({}))),
+        r(
+            Method::POST,
+            "/api/v1/orders/{id}/amend",
+            "",
+            Scope::OrdersWrite,
+            Some(json!({"expected_version": 0, "lines": [{"sku": "GLV-1", "quantity": 2}], "reason": "more"})),
+        ),
+        r(Method::POST, "/api/v1/orders/{id}/cancel", "", Scope::OrdersWrite, Some(json!({"reason": "not needed"}))),
+    ]
+}
+
+#[tokio::test]
+async fn each_route_answers_only_tokens_with_its_scope() {
+    let app = TestApp::new().await;
+    let account = app.account("Alpha Clinic", None).await;
+    common::sell(app.db(), app.now(), vec![(ProductInput::new("GLV-1", "Gloves"), "5.00", 100)]).await;
+    let writer = token(&app, &[Scope::OrdersWrite]).await;
+    let placed = call(
+        &app,
+        &Method::POST,
+        "/api/v1/orders",
+        &writer,
+        Some(&json!({"account": account, "lines": [{"sku": "GLV-1", "quantity": 1}]})),
+    )
+    .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let order: Value = serde_json::from_str(&placed.body).unwrap();
+    let order = order["id"].as_str().unwrap().to_string();
+    let concrete = |route: &Route| {
+        let path = route
+            .path
+            .replace("{sku}", "GLV-1")
+            .replace("{warehouse}", "CHI")
+            .replace("{account}", &account)
+            .replace("{id}", &order)
+            .replace("{code}", "EAST")
+            .replace("{number}", "C-1");
+        format!("{path}{}", route.query)
+    };
+    let table = routes(&account);
+
+    for scope in Scope::ALL {
+        let t = token(&app, &[scope]).await;
+        // Refused routes first: they change nothing (every write appends an audit row).
+        let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
+        for route in table.iter().filter(|r| !scope.grants(r.scope)) {
+            let res = call(&app, &route.method, &concrete(route), &t, route.body.as_ref()).await;
+            let what = format!("{} {} with a {} token", route.method, route.path, scope.as_str());
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}: {}", res.body);
+            assert_eq!(res.headers["content-type"], "application/problem+json", "{what}");
+            let problem: Value = serde_json::from_str(&res.body).unwrap();
+            assert_eq!(problem["status"], 403, "{what}");
+            assert!(problem["detail"].as_str().unwrap().contains(route.scope.as_str()), "{what}: {}", res.body);
+        }
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM audit_log").await,
+            audit_before,
+            "{}: refused, nothing changed",
+            scope.as_str()
+        );
+        for route in table.iter().filter(|r| scope.grants(r.scope)) {
+            let res = call(&app, &route.method, &concrete(route), &t, route.body.as_ref()).await;
+            let what = format!("{} {} with a {} token", route.method, route.path, scope.as_str());
+            assert!(
+                res.status != StatusCode::FORBIDDEN && res.status != StatusCode::UNAUTHORIZED,
+                "{what}: {} {}",
+                res.status,
+                res.body
+            );
+            // A route reached with its scope answers as it would for any client: success here, or
+            // (after an earlier row cancelled the order) a conflict about the order's state.
+            assert!(
+                res.status.is_success() || res.status == StatusCode::CONFLICT,
+                "{what}: {} {}",
+                res.status,
+                res.body
+            );
+        }
+    }
+
+    // The scope lists: a write scope includes its own read scope only where documented.
+    let granted = |s: Scope| Scope::ALL.into_iter().filter(|n| s.grants(*n)).map(|n| n.as_str()).collect::<Vec<_>>();
+    assert_eq!(granted(Scope::PricingRead), vec!["pricing:read"]);
+    assert_eq!(granted(Scope::OrdersRead), vec!["orders:read"]);
+    assert_eq!(granted(Scope::PricingWrite), vec!["pricing:write"]);
+    assert_eq!(granted(Scope::OrdersWrite), vec!["orders:read", "orders:write"]);
+    assert!(Scope::OrdersWrite.describe().contains("includes orders:read"));
+    assert!(Scope::CatalogWrite.describe().contains("includes catalog:read"));
+}
+
+#[tokio::test]
+async fn the_document_names_each_operations_scope_and_the_table_covers_every_operation() {
+    let app = TestApp::new().await;
+    let res = app.send(Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap()).await;
+    let doc: Value = serde_json::from_str(&res.body).unwrap();
+    let table = routes("x");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if path == "/api/v1/openapi.json" {
+                assert!(op.get("security").is_none(), "the document itself needs no token");
+                continue;
+            }
+            documented.insert((method.to_uppercase(), path.clone()));
+            let route = table
+                .iter()
+                .find(|r| r.method.as_str().eq_ignore_ascii_case(method) && r.path == path)
+                .unwrap_or_else(|| panic!("{method} {path} is not in this test's table"));
+            assert_eq!(op["security"], json!([{"bearer": [route.scope.as_str()]}]), "{method} {path}");
+            let description = op["description"].as_str().unwrap_or("");
+            assert!(description.contains(route.scope.as_str()), "{method} {path}: {description}");
+        }
+    }
+    let listed: BTreeSet<_> = table.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+    assert_eq!(listed, documented, "the table lists exactly the document's operations");
+}
