@@ -53,6 +53,15 @@ async fn every_error_is_a_problem_document() {
     let raw = token(&app).await;
     let t = Some(raw.as_str());
 
+    // A body over 2 MB: 413, as a problem.
+    let big = format!(r#"{{"account":"A-1","lines":[],"notes":"{}"}}"#, "x".repeat(3 << 20));
+    let p = problem(
+        &send(&app, Method::POST, "/api/v1/orders", t, Some(&big)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "3 MB body",
+    );
+    assert!(p["detail"].as_str().unwrap().contains("2 MB"), "{p}");
+
     // A query string the route cannot read names the parameter (it was a text/plain 400).
     let p = problem(
         &send(&app, Method::GET, "/api/v1/products?limit=abc", t, None).await,
@@ -215,6 +224,9 @@ async fn the_document_declares_every_error_as_a_problem_and_the_bounds() {
                 for status in ["401", "403", "422"] {
                     assert!(responses.contains_key(status), "{method} {path} does not declare {status}");
                 }
+            }
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("413"), "{method} {path} does not declare 413");
             }
             for (status, response) in responses {
                 let content = response["content"].as_object().unwrap();

@@ -14,19 +14,10 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Units on one line (orders, quotes) and a product's pack size and order-quantity rules:
-/// 1 ..= 1,000,000.
-pub const MAX_QUANTITY: i64 = crate::domain::catalog::MAX_LINE_QUANTITY;
-/// Units on hand of a product in a warehouse: 0 ..= 1,000,000,000.
-pub const MAX_STOCK_LEVEL: i64 = 1_000_000_000;
-/// One stock adjustment: -1,000,000,000 ..= 1,000,000,000.
-pub const MAX_STOCK_DELTA: i64 = 1_000_000_000;
-/// A price list's priority: 0 ..= 1,000,000.
-pub const MAX_PRIORITY: i64 = 1_000_000;
-/// A category's sort position: -1,000,000 ..= 1,000,000.
-pub const MAX_SORT: i64 = 1_000_000;
+// The bounds the document declares are the domain's own (one place: `domain::input`).
+pub use crate::domain::input::{MAX_PRIORITY, MAX_QUANTITY, MAX_SORT, MAX_STOCK_DELTA, MAX_STOCK_LEVEL};
 /// Lines of one order or quote.
-pub const MAX_LINES: usize = 1_000;
+pub const MAX_LINES: usize = crate::service::orders::MAX_LINES;
 /// An order's `version` and a Unix time in seconds: 0 ..= this (9999-12-31).
 pub const MAX_SECONDS: i64 = 253_402_300_799;
 

@@ -113,7 +113,7 @@ impl Modify for BearerAuth {
 /// What every operation can answer besides its own responses, written once: each error status as
 /// problem+json with the [`Problem`] schema; on every operation that needs a token, 401 (no or a
 /// bad token), 403 (a token without the operation's scope, which the description names) and 422
-/// (a query, path or body the operation refuses).
+/// (a query, path or body the operation refuses); on every operation with a body, 413 (over 2 MB).
 struct Problems;
 
 impl Modify for Problems {
@@ -152,6 +152,11 @@ impl Modify for Problems {
                             .entry(status.to_string())
                             .or_insert_with(|| ResponseBuilder::new().description(description).build().into());
                     }
+                }
+                if op.request_body.is_some() {
+                    op.responses.responses.entry("413".to_string()).or_insert_with(|| {
+                        ResponseBuilder::new().description("The body is larger than 2 MB").build().into()
+                    });
                 }
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let (true, RefOr::T(r)) = (status.parse::<u16>().is_ok_and(|s| s >= 400), response) {
@@ -291,6 +296,7 @@ impl From<ServiceError> for ApiError {
                 "Idempotency key reused",
                 "This Idempotency-Key was already used with a different request body; use a new key.",
             ),
+            ServiceError::TooLarge(msg) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", msg),
             ServiceError::InFlight => ApiError::new(
                 StatusCode::CONFLICT,
                 "Request in progress",
@@ -303,6 +309,13 @@ impl From<ServiceError> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> ApiError {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request too large",
+                "A request body may hold at most 2 MB; split the request (an order holds at most 1,000 lines).",
+            );
+        }
         ApiError::invalid("body", r.body_text())
     }
 }

@@ -94,7 +94,15 @@ pub async fn warehouses(db: &Db) -> ServiceResult<Vec<WarehouseRow>> {
 /// Checks what needs no transaction: the warehouse exists, the texts are short and printable,
 /// the date is a date and not in the future.
 async fn check_input(db: &Db, now: i64, input: &ShipmentInput) -> ServiceResult<(WarehouseRow, String)> {
-    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut problems = crate::service::text_problems(
+        &[
+            ("warehouse", &input.warehouse),
+            ("carrier", &input.carrier),
+            ("tracking_number", &input.tracking_number),
+            ("shipped_on", input.shipped_on.as_deref().unwrap_or("")),
+        ],
+        &[],
+    );
     let wanted = input.warehouse.trim();
     let warehouse =
         inventory::warehouses(db).await?.into_iter().find(|w| w.code.eq_ignore_ascii_case(wanted) || w.id == wanted);
@@ -105,9 +113,7 @@ async fn check_input(db: &Db, now: i64, input: &ShipmentInput) -> ServiceResult<
         [("carrier", &input.carrier, MAX_CARRIER_LEN), ("tracking_number", &input.tracking_number, MAX_TRACKING_LEN)]
     {
         if value.trim().chars().count() > max {
-            problems.push((field.into(), format!("At most {max} characters.")));
-        } else if value.chars().any(char::is_control) {
-            problems.push((field.into(), "Control characters are not allowed.".into()));
+            problems.push((field.into(), format!("{field}: at most {max} characters.")));
         }
     }
     let today = today(now);
