@@ -90,6 +90,14 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::POST, "/api/v1/orders/{id}/confirm", "", Scope::OrdersWrite, Some(json!({}))),
         r(
             Method::POST,
+            "/api/v1/orders/{id}/shipments",
+            "",
+            Scope::OrdersWrite,
+            Some(json!({"warehouse": "CHI", "carrier": "UPS", "lines": [{"line": 1, "quantity": 1}]})),
+        ),
+        r(Method::GET, "/api/v1/orders/{id}/shipments", "", Scope::OrdersRead, None),
+        r(
+            Method::POST,
             "/api/v1/orders/{id}/amend",
             "",
             Scope::OrdersWrite,

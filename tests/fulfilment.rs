@@ -252,3 +252,71 @@ async fn buyers_track_shipments_and_only_staff_who_manage_orders_record_them() {
     assert!(matches!(err, ServiceError::NotFound));
     assert_eq!(app.count("SELECT COUNT(*) FROM shipments").await, 1);
 }
+
+/// The ERP or WMS records shipments through the API and reads them back with their tracking;
+/// the order's lines say what shipped; refusals are problems naming the field.
+#[tokio::test]
+async fn the_api_records_and_lists_shipments() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let o = place(&app, &f, &f.account, &[("GLV-1", 30)]).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
+    let token = portico::service::api_tokens::create(
+        app.db(),
+        app.now(),
+        &Actor::web(&admin),
+        "WMS",
+        &[portico::domain::auth::Scope::OrdersWrite],
+    )
+    .await
+    .unwrap()
+    .1;
+    let send = |method: &str, path: String, body: Option<serde_json::Value>| {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+            .unwrap();
+        app.send(req)
+    };
+    let path = format!("/api/v1/orders/{}/shipments", o.number);
+    let body = serde_json::json!({"warehouse": "CHI", "carrier": "FedEx", "tracking_number": "123456789012",
+        "shipped_on": "2026-12-01", "lines": [{"line": 1, "quantity": 10}]});
+    // Placed, not confirmed: a conflict that says what to do.
+    let r = send("POST", path.clone(), Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("confirm it before shipping"));
+    orders::confirm_order(app.db(), app.now(), &Actor::web(&f.cs), &o.number, None).await.unwrap();
+    // More than is held, and an unknown warehouse: every problem, by field.
+    let bad = serde_json::json!({"warehouse": "XYZ", "lines": [{"line": 1, "quantity": 31}]});
+    let r = send("POST", path.clone(), Some(bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert!(r.body.contains("\"field\":\"warehouse\""), "{}", r.body);
+    let r = send(
+        "POST",
+        path.clone(),
+        Some(serde_json::json!({"warehouse": "CHI", "lines": [{"line": 1, "quantity": 31}]})),
+    )
+    .await;
+    assert!(r.body.contains("\"field\":\"lines[0]\"") && r.body.contains("only 30 reserved at CHI"), "{}", r.body);
+    // Recorded.
+    let r = send("POST", path.clone(), Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let s: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(s["tracking_url"], "https://www.fedex.com/fedextrack/?trknbr=123456789012");
+    assert_eq!(s["shipped_on"], "2026-12-01");
+    assert_eq!(s["lines"], serde_json::json!([{"line": 1, "sku": "GLV-1", "quantity": 10}]));
+    let list: serde_json::Value = serde_json::from_str(&send("GET", path.clone(), None).await.body).unwrap();
+    assert_eq!(list["shipments"][0]["number"], s["number"]);
+    let order: serde_json::Value =
+        serde_json::from_str(&send("GET", format!("/api/v1/orders/{}", o.number), None).await.body).unwrap();
+    assert_eq!(order["status"], "partially_shipped");
+    assert_eq!((order["lines"][0]["shipped"].clone(), order["lines"][0]["reserved"].clone()), (10.into(), 20.into()));
+    // Another account's order does not exist for a buyer; an unknown one does not exist at all.
+    assert_eq!(send("GET", "/api/v1/orders/SO-999999/shipments".into(), None).await.status, StatusCode::NOT_FOUND);
+}

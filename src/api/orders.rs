@@ -106,6 +106,8 @@ pub struct OrderLineOut {
     price_explanation: String,
     reserved: i64,
     backordered: i64,
+    /// Units shipped so far (see the order's shipments).
+    shipped: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -178,6 +180,7 @@ pub fn order_out(o: &OrderRow, lines: &[OrderLineRow]) -> OrderOut {
                 price_explanation: l.price_explanation.clone(),
                 reserved: l.reserved_qty,
                 backordered: l.backordered_qty,
+                shipped: l.shipped_qty,
             })
             .collect(),
     }
