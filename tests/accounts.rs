@@ -349,4 +349,10 @@ async fn acting_for_an_account_is_audited_and_a_rep_acts_only_within_their_book(
     assert_eq!(other_history, vec![("session.acting_started".into(), Some(admin.id.clone()), Some(other.clone()))]);
     // The account page shows it in the history.
     assert!(a.get(&format!("/accounts/{other}")).await.body.contains("session.acting_started"));
+    // Signing out while acting ends the acting too, audited.
+    let r = a.post("/logout", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let other_actions: Vec<String> = acting_history(&app, &other).await.into_iter().map(|h| h.0).collect();
+    assert_eq!(other_actions, ["session.acting_started", "session.acting_ended"]);
+    assert_eq!(app.count(acting_sessions).await, 0);
 }

@@ -237,8 +237,13 @@ pub async fn authenticate(
     }))
 }
 
-pub async fn sign_out(db: &Db, id_hash: &str) -> ServiceResult<()> {
-    sessions::delete(db, id_hash).await?;
+pub async fn sign_out(db: &Db, now: i64, session: &Session) -> ServiceResult<()> {
+    // Staff still acting for a customer stop first, audited as any end of acting is.
+    if session.acting_account_id.is_some() {
+        let actor = super::Actor::web(&session.principal);
+        super::acting::stop_acting(db, now, &actor, &session.id_hash).await?;
+    }
+    sessions::delete(db, &session.id_hash).await?;
     Ok(())
 }
 

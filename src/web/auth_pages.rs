@@ -82,7 +82,7 @@ async fn login(
         Ok(new) => {
             // A fresh session id at sign-in; any earlier session cookie of this browser is ended.
             if let Some(s) = &ctx.session {
-                auth::sign_out(&state.db, &s.id_hash).await?;
+                auth::sign_out(&state.db, state.now(), s).await?;
             }
             let target = next.unwrap_or_else(|| home_for(&new.principal).to_string());
             let mut res = Redirect::to(&target).into_response();
@@ -110,7 +110,7 @@ async fn login(
 
 async fn logout(State(state): State<AppState>, ctx: MaybeCtx) -> Result<Response, WebError> {
     if let Some(s) = &ctx.session {
-        auth::sign_out(&state.db, &s.id_hash).await?;
+        auth::sign_out(&state.db, state.now(), s).await?;
     }
     let mut res = Redirect::to("/login?notice=signed_out").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", "Lax", Some(0)));
