@@ -9,6 +9,7 @@ pub mod import;
 pub mod import_price_list;
 pub mod import_stock;
 pub mod input;
+pub mod invoicing;
 pub mod money;
 pub mod orders;
 pub mod password;
