@@ -270,10 +270,10 @@ async fn carts_lists_and_orders_of_other_accounts_are_404() {
     assert!(b.get("/portal/cart").await.body.contains("Your cart is empty"), "A's cart never shows to B");
     // Buyer B's own CSV works; staff staff routes are not for buyers.
     assert_eq!(b.get(&format!("/orders/{number}")).await.status, StatusCode::NOT_FOUND);
-    // An API token without order scopes sees nothing.
+    // An API token without order scopes sees nothing: it is told it lacks the scope.
     let t = token(&app, &f, &[Scope::CatalogRead]).await;
     let (r, _) = api(&app, Method::GET, &format!("/api/v1/orders/{number}"), &t, None, None).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     let (r, _) = api(&app, Method::GET, "/api/v1/orders", &t, None, None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The owner gets the CSV, with its line.
