@@ -31,6 +31,7 @@ mod cell;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod inventory;
+pub mod invoices;
 mod json;
 pub mod orders;
 pub mod pricing;

@@ -290,6 +290,11 @@ where
     if u.clear_cart {
         carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
     }
+    if u.account.terms_days == 0 {
+        // Prepay: billed whole at placement, in the same unit (shipments then bill nothing).
+        let basis = crate::service::invoices::Basis::Ordered;
+        crate::service::invoices::invoice_order(tx, &order_actor, &order, None, basis, now).await?;
+    }
     let response = (u.respond)(&order, &lines);
     if let Some((scope, key, claim)) = &u.idem
         && !idempotency::complete(tx, scope, key, claim, response.0, &response.1, Some(&order.id)).await?

@@ -1,0 +1,265 @@
+//! Invoices, their lines, the tax rates they are computed with, and the seller's settings printed
+//! on them.
+
+use super::{Db, StoreResult, Tx};
+use crate::domain::invoicing::TaxRate;
+use crate::{args, on_db};
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub account_number: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub shipment_id: Option<String>,
+    pub shipment_number: Option<String>,
+    pub issued_on: String,
+    pub due_on: String,
+    pub terms: String,
+    pub bill_to: String,
+    pub ship_to: String,
+    pub po_number: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub paid: i64,
+    pub tax_note: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct InvoiceLineRow {
+    pub line_no: i64,
+    pub order_line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub net: i64,
+    pub tax_rate_ppm: i64,
+    pub tax_label: String,
+    pub tax: i64,
+}
+
+/// What an invoice needs to know of its account.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct BillingFacts {
+    pub name: String,
+    pub number: String,
+    pub terms_days: i64,
+    #[serde(deserialize_with = "super::bool_from_json")]
+    pub terms_from_month_end: bool,
+    pub tax_exempt_certificate: String,
+    pub tax_exempt_until: Option<String>,
+    pub bill_line1: String,
+    pub bill_line2: String,
+    pub bill_city: String,
+    pub bill_region: String,
+    pub bill_postal_code: String,
+    pub bill_country: String,
+}
+
+pub async fn billing_facts(tx: &mut Tx, account_id: &str) -> StoreResult<Option<BillingFacts>> {
+    tx.fetch_optional(
+        "SELECT name, number, terms_days, terms_from_month_end, tax_exempt_certificate, tax_exempt_until,
+                bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country
+         FROM accounts WHERE id = $1",
+        args![account_id],
+    )
+    .await
+}
+
+/// The region and country of a ship-to (where tax is decided).
+pub async fn ship_to_region(tx: &mut Tx, ship_to_id: &str) -> StoreResult<Option<(String, String)>> {
+    tx.fetch_optional("SELECT country, region FROM ship_tos WHERE id = $1", args![ship_to_id]).await
+}
+
+/// Tax classes of products, by id.
+pub async fn tax_classes(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for id in product_ids {
+        if let Some(class) = tx.fetch_optional::<String>("SELECT tax_class FROM products WHERE id = $1", args![id]).await? {
+            out.push((id.clone(), class));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn tax_rates_tx(tx: &mut Tx) -> StoreResult<Vec<TaxRate>> {
+    let rows: Vec<(String, String, String, i64, String)> = tx
+        .fetch_all("SELECT country, region, tax_class, rate_ppm, label FROM tax_rates ORDER BY country, region, tax_class", vec![])
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(country, region, tax_class, rate_ppm, label)| TaxRate { country, region, tax_class, rate_ppm, label })
+        .collect())
+}
+
+/// Sets a tax rate (country, region, class are its key).
+pub async fn put_tax_rate(tx: &mut Tx, id: &str, r: &TaxRate) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO tax_rates (id, country, region, tax_class, rate_ppm, label) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (country, region, tax_class) DO UPDATE SET rate_ppm = excluded.rate_ppm, label = excluded.label",
+        args![id, r.country.as_str(), r.region.as_str(), r.tax_class.as_str(), r.rate_ppm, r.label.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub struct NewInvoice<'a> {
+    pub id: &'a str,
+    pub number: &'a str,
+    pub account_id: &'a str,
+    pub order_id: &'a str,
+    pub shipment_id: Option<&'a str>,
+    pub issued_on: &'a str,
+    pub due_on: &'a str,
+    pub terms: &'a str,
+    pub bill_to: &'a str,
+    pub ship_to: &'a str,
+    pub po_number: &'a str,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub tax_note: &'a str,
+    pub lines: &'a [InvoiceLineRow],
+}
+
+/// Writes an invoice and its lines, and counts its quantities as invoiced on the order's lines.
+pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO invoices (id, number, kind, account_id, order_id, shipment_id, issued_on, due_on, terms, bill_to, ship_to,
+             po_number, subtotal, tax, total, tax_note, created_at)
+         VALUES ($1, $2, 'invoice', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        args![
+            i.id,
+            i.number,
+            i.account_id,
+            i.order_id,
+            i.shipment_id,
+            i.issued_on,
+            i.due_on,
+            i.terms,
+            i.bill_to,
+            i.ship_to,
+            i.po_number,
+            i.subtotal,
+            i.tax,
+            i.total,
+            i.tax_note,
+            now
+        ],
+    )
+    .await?;
+    for l in i.lines {
+        tx.execute(
+            "INSERT INTO invoice_lines (invoice_id, line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            args![
+                i.id,
+                l.line_no,
+                l.order_line_no,
+                l.sku.as_str(),
+                l.name.as_str(),
+                l.quantity,
+                l.unit_price,
+                l.net,
+                l.tax_rate_ppm,
+                l.tax_label.as_str(),
+                l.tax
+            ],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE order_lines SET invoiced_qty = invoiced_qty + $3 WHERE order_id = $1 AND line_no = $2",
+            args![i.order_id, l.order_line_no, l.quantity],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// What each line of an order has been invoiced for so far: (line number, invoiced quantity).
+pub async fn invoiced_qty(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<(i64, i64)>> {
+    tx.fetch_all("SELECT line_no, invoiced_qty FROM order_lines WHERE order_id = $1 ORDER BY line_no", args![order_id])
+        .await
+}
+
+const INVOICE_COLUMNS: &str = "i.id, i.number, i.kind, i.account_id, a.name AS account_name, a.number AS account_number,
+     i.order_id, o.number AS order_number, i.shipment_id, s.number AS shipment_number, i.issued_on, i.due_on, i.terms,
+     i.bill_to, i.ship_to, i.po_number, i.subtotal, i.tax, i.total, i.paid, i.tax_note, i.status, i.created_at";
+const INVOICE_FROM: &str = "FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN orders o ON o.id = i.order_id
+     LEFT JOIN shipments s ON s.id = i.shipment_id";
+
+/// One invoice by id or number.
+pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<InvoiceRow>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE i.id = $1 OR i.number = $1");
+    on_db!(db, |c| sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone())).bind(id_or_number).fetch_optional(c).await)
+}
+
+pub async fn lines(db: &Db, invoice_id: &str) -> StoreResult<Vec<InvoiceLineRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, InvoiceLineRow>(
+        "SELECT line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax
+         FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no"
+    )
+    .bind(invoice_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Invoices newest first: of one account, of one order, or all; `after` is the last (issued_on,
+/// number) of the previous page.
+pub async fn list(
+    db: &Db,
+    account_id: Option<&str>,
+    order_id: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<InvoiceRow>> {
+    let mut sql = format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(a) = account_id {
+        binds.push(a.to_string());
+        sql.push_str(&format!(" AND i.account_id = ${}", binds.len()));
+    }
+    if let Some(o) = order_id {
+        binds.push(o.to_string());
+        sql.push_str(&format!(" AND i.order_id = ${}", binds.len()));
+    }
+    if let Some((on, number)) = after {
+        binds.push(on.to_string());
+        binds.push(number.to_string());
+        let (d, n) = (binds.len() - 1, binds.len());
+        sql.push_str(&format!(" AND (i.issued_on < ${d} OR (i.issued_on = ${d} AND i.number < ${n}))"));
+    }
+    sql.push_str(&format!(" ORDER BY i.issued_on DESC, i.number DESC LIMIT {}", limit.clamp(1, 500)));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// A setting (the seller's name and address), if set.
+pub async fn setting(db: &Db, key: &str) -> StoreResult<Option<String>> {
+    on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn put_setting(tx: &mut Tx, key: &str, value: &str) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        args![key, value],
+    )
+    .await?;
+    Ok(())
+}
