@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod import_jobs;
 pub mod imports;
 pub mod inventory;
+pub mod invoice_pdf;
 pub mod invoices;
 pub mod orders;
 pub mod price_admin;
