@@ -8,9 +8,7 @@
 use super::catalog::today;
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
-use crate::domain::invoicing::{
-    DocumentLine, DueTerms, InvoiceDocument, exempt_on, format_rate, line_tax, rate_for,
-};
+use crate::domain::invoicing::{DocumentLine, DueTerms, InvoiceDocument, exempt_on, format_rate, line_tax, rate_for};
 use crate::domain::money::Money;
 use crate::store::invoices::{self, InvoiceLineRow, NewInvoice};
 use crate::store::{Db, Tx, new_id, orders};
@@ -51,7 +49,9 @@ pub(crate) async fn invoice_order(
     if due.is_empty() {
         return Ok(None);
     }
-    let Some(account) = invoices::billing_facts(tx, &order.account_id).await? else { return Err(ServiceError::NotFound) };
+    let Some(account) = invoices::billing_facts(tx, &order.account_id).await? else {
+        return Err(ServiceError::NotFound);
+    };
     let (country, region) = match &order.ship_to_id {
         Some(id) => invoices::ship_to_region(tx, id).await?.unwrap_or_default(),
         None => Default::default(),
@@ -114,7 +114,9 @@ pub(crate) async fn invoice_order(
     .join("\n");
     let tax_note = if exempt {
         match &account.tax_exempt_until {
-            Some(until) => format!("Tax exempt: certificate {} (valid to {until}).", account.tax_exempt_certificate.trim()),
+            Some(until) => {
+                format!("Tax exempt: certificate {} (valid to {until}).", account.tax_exempt_certificate.trim())
+            }
             None => format!("Tax exempt: certificate {}.", account.tax_exempt_certificate.trim()),
         }
     } else {
@@ -160,7 +162,11 @@ pub(crate) async fn invoice_order(
 async fn billing_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
     let p = actor.principal;
     if let Some(own) = p.buyer_account() {
-        return if own == account_id && p.can(Permission::PortalBilling) { Ok(()) } else { Err(ServiceError::NotFound) };
+        return if own == account_id && p.can(Permission::PortalBilling) {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound)
+        };
     }
     super::accounts::get_account(db, actor, account_id).await.map(|_| ())
 }
@@ -226,7 +232,14 @@ pub async fn document(db: &Db, invoice: &InvoiceRow, lines: &[InvoiceLineRow]) -
         due_on: invoice.due_on.clone(),
         seller,
         bill_to: invoice.bill_to.lines().map(str::to_string).collect(),
-        ship_to: invoice.ship_to.lines().map(str::to_string).collect(),
+        // Stored on one line ("Main — 1 Test Way, Springfield, IL, …"): printed as an address.
+        ship_to: invoice
+            .ship_to
+            .split(['\n', ','])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
         references,
         lines: lines
             .iter()
@@ -246,4 +259,12 @@ pub async fn document(db: &Db, invoice: &InvoiceRow, lines: &[InvoiceLineRow]) -
         amount_due: total.checked_sub(Money::from_raw(invoice.paid)).unwrap_or(total),
         notes: [invoice.tax_note.clone()].into_iter().filter(|n| !n.is_empty()).collect(),
     })
+}
+
+/// An invoice as a PDF drawn by the server: (file name, bytes).
+pub async fn invoice_pdf(db: &Db, actor: &Actor<'_>, number: &str) -> ServiceResult<(String, Vec<u8>)> {
+    let (invoice, lines) = get_invoice(db, actor, number).await?;
+    let doc = document(db, &invoice, &lines).await?;
+    let bytes = super::invoice_pdf::render(&doc).map_err(|e| ServiceError::TooLarge(e.to_string()))?;
+    Ok((format!("{}.pdf", invoice.number), bytes))
 }

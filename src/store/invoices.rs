@@ -83,7 +83,9 @@ pub async fn ship_to_region(tx: &mut Tx, ship_to_id: &str) -> StoreResult<Option
 pub async fn tax_classes(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
     let mut out = Vec::new();
     for id in product_ids {
-        if let Some(class) = tx.fetch_optional::<String>("SELECT tax_class FROM products WHERE id = $1", args![id]).await? {
+        if let Some(class) =
+            tx.fetch_optional::<String>("SELECT tax_class FROM products WHERE id = $1", args![id]).await?
+        {
             out.push((id.clone(), class));
         }
     }
@@ -92,7 +94,10 @@ pub async fn tax_classes(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec
 
 pub async fn tax_rates_tx(tx: &mut Tx) -> StoreResult<Vec<TaxRate>> {
     let rows: Vec<(String, String, String, i64, String)> = tx
-        .fetch_all("SELECT country, region, tax_class, rate_ppm, label FROM tax_rates ORDER BY country, region, tax_class", vec![])
+        .fetch_all(
+            "SELECT country, region, tax_class, rate_ppm, label FROM tax_rates ORDER BY country, region, tax_class",
+            vec![],
+        )
         .await?;
     Ok(rows
         .into_iter()
@@ -190,7 +195,8 @@ pub async fn invoiced_qty(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<(i64, 
         .await
 }
 
-const INVOICE_COLUMNS: &str = "i.id, i.number, i.kind, i.account_id, a.name AS account_name, a.number AS account_number,
+const INVOICE_COLUMNS: &str =
+    "i.id, i.number, i.kind, i.account_id, a.name AS account_name, a.number AS account_number,
      i.order_id, o.number AS order_number, i.shipment_id, s.number AS shipment_number, i.issued_on, i.due_on, i.terms,
      i.bill_to, i.ship_to, i.po_number, i.subtotal, i.tax, i.total, i.paid, i.tax_note, i.status, i.created_at";
 const INVOICE_FROM: &str = "FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN orders o ON o.id = i.order_id
@@ -199,7 +205,10 @@ const INVOICE_FROM: &str = "FROM invoices i JOIN accounts a ON a.id = i.account_
 /// One invoice by id or number.
 pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<InvoiceRow>> {
     let sql = format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE i.id = $1 OR i.number = $1");
-    on_db!(db, |c| sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone())).bind(id_or_number).fetch_optional(c).await)
+    on_db!(db, |c| sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id_or_number)
+        .fetch_optional(c)
+        .await)
 }
 
 pub async fn lines(db: &Db, invoice_id: &str) -> StoreResult<Vec<InvoiceLineRow>> {

@@ -8,6 +8,7 @@ mod catalog;
 mod categories_admin;
 mod error;
 mod imports;
+pub(crate) mod invoices;
 mod ordering;
 mod orders;
 mod portal;
@@ -38,6 +39,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(categories_admin::router())
         .merge(users::router())
         .merge(ordering::router())
+        .merge(invoices::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

@@ -31,6 +31,9 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
             items.push(("/portal/quick-order", "Quick order"));
         }
         items.push(("/portal/orders", "Orders"));
+        if p.can(Permission::PortalBilling) {
+            items.push(("/portal/invoices", "Invoices"));
+        }
         items.push(("/portal/lists", "Lists"));
         if p.can(Permission::PortalOrder) {
             items.push(("/portal/cart", "Cart"));
@@ -58,6 +61,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     }
     if p.can(Permission::FinanceArea) {
         items.push(("/finance", "Finance"));
+        items.push(("/invoices", "Invoices"));
     }
     if p.can(Permission::AdminArea) {
         items.push(("/admin/accounts", "Accounts"));

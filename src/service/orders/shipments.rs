@@ -253,8 +253,15 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<ShipmentRow>
         crate::store::audit::enqueue(tx, &action, &order_payload, now).await?;
     }
     // The shipment bills what it shipped (nothing for a prepay order: billed when placed).
-    crate::service::invoices::invoice_order(tx, actor, &after, Some(&id), crate::service::invoices::Basis::Shipped, now)
-        .await?;
+    crate::service::invoices::invoice_order(
+        tx,
+        actor,
+        &after,
+        Some(&id),
+        crate::service::invoices::Basis::Shipped,
+        now,
+    )
+    .await?;
     shipments::get_tx(tx, &id).await?.ok_or(ServiceError::NotFound)
 }
 

@@ -51,6 +51,9 @@ struct OrderPage {
     warehouses: Vec<orders::WarehouseRow>,
     carriers: [&'static str; 4],
     today: String,
+    /// The order's invoices, for those who may read billing.
+    invoices: Vec<crate::web::invoices::InvoiceItem>,
+    invoices_base: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -100,6 +103,11 @@ async fn render_order(
                 .unwrap_or_default(),
         })
         .collect();
+    let invoices = crate::service::invoices::order_invoices(&state.db, &ctx.actor(), &v.order)
+        .await?
+        .iter()
+        .map(crate::web::invoices::InvoiceItem::from)
+        .collect();
     let can_ship = can_manage && matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyShipped);
     let warehouses = if can_ship { orders::warehouses(&state.db).await? } else { Vec::new() };
     let ship_tos = if can_manage {
@@ -124,6 +132,8 @@ async fn render_order(
         warehouses,
         carriers: crate::domain::fulfilment::KNOWN_CARRIERS,
         today: crate::service::catalog::today(state.now()).to_string(),
+        invoices,
+        invoices_base: if side == Side::Portal { "/portal/invoices" } else { "/invoices" },
         v,
     };
     Ok(Html(page.render()?))
