@@ -650,5 +650,37 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
             }
         }
     }
+    // What invoices print and charge: the seller, and sales tax where the customers are (medical
+    // supplies at the reduced rates).
+    crate::store::invoices::put_setting(tx, "seller.name", "Meridian Medical & Industrial Supply").await?;
+    crate::store::invoices::put_setting(
+        tx,
+        "seller.address",
+        "2200 W Fulton St\nChicago IL 60612\nUS\nbilling@meridian-supply.example",
+    )
+    .await?;
+    for (region, class, ppm, label) in [
+        ("IL", "standard", 62_500, "IL sales tax 6.25%"),
+        ("IL", "medical", 10_000, "IL medical 1%"),
+        ("WI", "standard", 50_000, "WI sales tax 5%"),
+        ("WI", "medical", 0, "WI medical exempt"),
+        ("IN", "standard", 70_000, "IN sales tax 7%"),
+        ("MN", "standard", 68_750, "MN sales tax 6.875%"),
+    ] {
+        let rate = crate::domain::invoicing::TaxRate {
+            country: "US".into(),
+            region: region.into(),
+            tax_class: class.into(),
+            rate_ppm: ppm,
+            label: label.into(),
+        };
+        crate::store::invoices::put_tax_rate(tx, &crate::store::new_id(), &rate).await?;
+    }
+    tx.execute(
+        "UPDATE products SET tax_class = 'medical'
+         WHERE category_id IN (SELECT id FROM categories WHERE path = 'Medical' OR path LIKE 'Medical / %')",
+        vec![],
+    )
+    .await?;
     Ok(())
 }

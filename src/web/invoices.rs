@@ -164,7 +164,7 @@ async fn staff_invoice(
 
 async fn pdf(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> Result<Response, WebError> {
     let (name, bytes) = invoices::invoice_pdf(&state.db, &ctx.actor(), &number).await?;
-    let disposition = format!("inline; filename=\"{name}\"");
+    let disposition = format!("attachment; filename=\"{name}\"");
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
 }
