@@ -96,6 +96,9 @@ fn routes(account: &str) -> Vec<Route> {
             Some(json!({"warehouse": "CHI", "carrier": "UPS", "lines": [{"line": 1, "quantity": 1}]})),
         ),
         r(Method::GET, "/api/v1/orders/{id}/shipments", "", Scope::OrdersRead, None),
+        r(Method::GET, "/api/v1/invoices", "", Scope::InvoicesRead, None),
+        r(Method::GET, "/api/v1/invoices/{id}", "", Scope::InvoicesRead, None),
+        r(Method::GET, "/api/v1/invoices/{id}/pdf", "", Scope::InvoicesRead, None),
         r(
             Method::POST,
             "/api/v1/orders/{id}/amend",
@@ -125,8 +128,10 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     let order: Value = serde_json::from_str(&placed.body).unwrap();
     let order = order["id"].as_str().unwrap().to_string();
     let concrete = |route: &Route| {
+        // The shipment row (orders:write) bills the order: its invoice is the first.
         let path = route
             .path
+            .replace("/invoices/{id}", "/invoices/INV-100001")
             .replace("{sku}", "GLV-1")
             .replace("{warehouse}", "CHI")
             .replace("{account}", &account)

@@ -265,3 +265,53 @@ async fn the_invoice_pdf_says_what_the_invoice_says() {
         assert!(text.contains(wanted), "{wanted} in {text}");
     }
 }
+
+/// The ERP reads invoices through the API: by account, page by page, one with its lines and tax,
+/// and its PDF.
+#[tokio::test]
+async fn the_api_lists_and_reads_invoices_and_their_pdfs() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let o = place(&app, &f, &[("GLV-1", 3)]).await;
+    ship(&app, &f, &o, &[(1, 1)]).await;
+    ship(&app, &f, &o, &[(1, 2)]).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
+    let token = portico::service::api_tokens::create(
+        app.db(),
+        app.now(),
+        &Actor::web(&admin),
+        "ERP",
+        &[portico::domain::auth::Scope::InvoicesRead],
+    )
+    .await
+    .unwrap()
+    .1;
+    let get = |path: String| {
+        let req = Request::get(path).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+        app.send(req)
+    };
+    let page: serde_json::Value =
+        serde_json::from_str(&get(format!("/api/v1/invoices?account={}&limit=1", f.account)).await.body).unwrap();
+    assert_eq!(page["invoices"][0]["number"], "INV-100002", "newest first");
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let next: serde_json::Value = serde_json::from_str(
+        &get(format!("/api/v1/invoices?account={}&limit=1&cursor={cursor}", f.account)).await.body,
+    )
+    .unwrap();
+    assert_eq!(next["invoices"][0]["number"], "INV-100001");
+    assert!(next["next_cursor"].is_null());
+    let one: serde_json::Value = serde_json::from_str(&get("/api/v1/invoices/INV-100002".into()).await.body).unwrap();
+    assert_eq!(
+        (one["subtotal"].clone(), one["tax"].clone(), one["total"].clone()),
+        ("20.00".into(), "2.05".into(), "22.05".into())
+    );
+    assert_eq!(one["lines"][0]["tax_rate"], "10.25%");
+    assert_eq!(one["balance"], "22.05");
+    let pdf = get("/api/v1/invoices/INV-100002/pdf".into()).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.body.starts_with("%PDF-"));
+    assert_eq!(get("/api/v1/invoices/INV-999999".into()).await.status, StatusCode::NOT_FOUND);
+}

@@ -225,10 +225,11 @@ pub enum Scope {
     StockWrite,
     OrdersRead,
     OrdersWrite,
+    InvoicesRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -236,6 +237,7 @@ impl Scope {
         Scope::StockWrite,
         Scope::OrdersRead,
         Scope::OrdersWrite,
+        Scope::InvoicesRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -247,6 +249,7 @@ impl Scope {
             Scope::StockWrite => "stock:write",
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
+            Scope::InvoicesRead => "invoices:read",
         }
     }
 
@@ -269,7 +272,10 @@ impl Scope {
             Scope::OrdersRead => "read any account's orders (GET /orders, /orders/{id})",
             Scope::OrdersWrite => {
                 "create, amend, confirm and cancel orders for any account (POST /orders, \
-                 /orders/{id}/amend, /confirm, /cancel); includes orders:read"
+                 /orders/{id}/amend, /confirm, /cancel, /shipments); includes orders:read"
+            }
+            Scope::InvoicesRead => {
+                "read any account's invoices and their PDFs (GET /invoices, /invoices/{id}, /invoices/{id}/pdf)"
             }
         }
     }
@@ -305,6 +311,7 @@ impl Scope {
             Scope::StockWrite => &[StaffArea, ManageStock],
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
             Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],
+            Scope::InvoicesRead => &[StaffArea, ViewAllAccounts, FinanceArea],
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::store::{Db, Tx, new_id, orders};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub use crate::store::invoices::InvoiceRow;
+pub use crate::store::invoices::{InvoiceLineRow as InvoiceLine, InvoiceRow};
 
 /// What an invoice bills of an order's lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

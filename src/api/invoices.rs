@@ -1,0 +1,205 @@
+//! Invoices through the API: the ERP reads invoices (newest first, by account), one invoice with
+//! its lines and tax, and its PDF — exactly what the buyer's finance contact sees.
+
+use super::input::{ApiPath, ApiQuery, reference};
+use super::{ApiCaller, ApiError};
+use crate::app::AppState;
+use crate::domain::auth::Scope;
+use crate::domain::invoicing::format_rate;
+use crate::domain::money::Money;
+use crate::service::Actor;
+use crate::service::accounts::find_account;
+use crate::service::invoices::{self as invoice_service, InvoiceRow};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invoices", get(list_invoices))
+        .route("/api/v1/invoices/{id}", get(get_invoice))
+        .route("/api/v1/invoices/{id}/pdf", get(invoice_pdf))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvoiceLineOut {
+    line: i64,
+    /// The order line it bills.
+    order_line: i64,
+    sku: String,
+    name: String,
+    quantity: i64,
+    /// Decimal strings, exact.
+    unit_price: String,
+    net: String,
+    /// e.g. "8.875%"; "0%" when untaxed or exempt.
+    tax_rate: String,
+    tax_label: String,
+    tax: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvoiceOut {
+    id: String,
+    /// INV-100001
+    number: String,
+    /// `invoice` or `credit_note`.
+    kind: String,
+    account_id: String,
+    account_number: String,
+    order_id: String,
+    order_number: String,
+    shipment_id: Option<String>,
+    issued_on: String,
+    due_on: String,
+    terms: String,
+    po_number: String,
+    subtotal: String,
+    tax: String,
+    total: String,
+    paid: String,
+    balance: String,
+    /// `open`, `paid` or `void`.
+    status: String,
+    tax_note: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<InvoiceLineOut>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvoicePage {
+    invoices: Vec<InvoiceOut>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+fn money(raw: i64) -> String {
+    Money::from_raw(raw).to_plain()
+}
+
+fn invoice_out(i: &InvoiceRow, lines: Option<&[crate::service::invoices::InvoiceLine]>) -> InvoiceOut {
+    InvoiceOut {
+        id: i.id.clone(),
+        number: i.number.clone(),
+        kind: i.kind.clone(),
+        account_id: i.account_id.clone(),
+        account_number: i.account_number.clone(),
+        order_id: i.order_id.clone(),
+        order_number: i.order_number.clone(),
+        shipment_id: i.shipment_id.clone(),
+        issued_on: i.issued_on.clone(),
+        due_on: i.due_on.clone(),
+        terms: i.terms.clone(),
+        po_number: i.po_number.clone(),
+        subtotal: money(i.subtotal),
+        tax: money(i.tax),
+        total: money(i.total),
+        paid: money(i.paid),
+        balance: money(i.total - i.paid),
+        status: i.status.clone(),
+        tax_note: i.tax_note.clone(),
+        lines: lines.map(|ls| {
+            ls.iter()
+                .map(|l| InvoiceLineOut {
+                    line: l.line_no,
+                    order_line: l.order_line_no,
+                    sku: l.sku.clone(),
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price),
+                    net: money(l.net),
+                    tax_rate: format_rate(l.tax_rate_ppm),
+                    tax_label: l.tax_label.clone(),
+                    tax: money(l.tax),
+                })
+                .collect()
+        }),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceListParams {
+    /// Only this account (id, number or external id).
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    account: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.[A-Z]{2,4}-[0-9]{1,18}$")]
+    cursor: Option<String>,
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+/// Invoices, newest first: of one account, or of every account.
+#[utoipa::path(get, path = "/api/v1/invoices", params(InvoiceListParams), responses(
+    (status = 200, body = InvoicePage), (status = 404, description = "no such account", body = super::Problem)
+), security(("bearer" = ["invoices:read"])), tag = "invoices")]
+pub async fn list_invoices(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    query: Result<ApiQuery<InvoiceListParams>, ApiError>,
+) -> Result<Json<InvoicePage>, ApiError> {
+    caller.require(Scope::InvoicesRead)?;
+    let ApiQuery(p) = query?;
+    let limit = super::catalog::page_limit(p.limit)?;
+    let actor = Actor::api(&caller.0);
+    let account = match &p.account {
+        Some(a) => {
+            reference(a)?;
+            Some(find_account(&state.db, &actor, a).await?.id)
+        }
+        None => None,
+    };
+    let after = match p.cursor.as_deref() {
+        Some(c) => Some(c.split_once('.').ok_or_else(|| ApiError::invalid("cursor", "not a cursor from this API"))?),
+        None => None,
+    };
+    let mut rows = invoice_service::list_invoices(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|i| format!("{}.{}", i.issued_on, i.number))
+    } else {
+        None
+    };
+    Ok(Json(InvoicePage { invoices: rows.iter().map(|i| invoice_out(i, None)).collect(), next_cursor }))
+}
+
+/// One invoice with its lines and tax.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", params(("id" = String, Path, description = "Invoice id or number (INV-100001)")),
+    responses((status = 200, body = InvoiceOut), (status = 404, description = "no such invoice", body = super::Problem)),
+    security(("bearer" = ["invoices:read"])), tag = "invoices")]
+pub async fn get_invoice(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+) -> Result<Json<InvoiceOut>, ApiError> {
+    caller.require(Scope::InvoicesRead)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let (invoice, lines) = invoice_service::get_invoice(&state.db, &Actor::api(&caller.0), &id).await?;
+    Ok(Json(invoice_out(&invoice, Some(&lines))))
+}
+
+/// The invoice as a PDF, drawn by the server (the same document the buyer downloads).
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", params(("id" = String, Path, description = "Invoice id or number (INV-100001)")),
+    responses((status = 200, description = "The invoice as a PDF", content_type = "application/pdf"),
+    (status = 404, description = "no such invoice", body = super::Problem)),
+    security(("bearer" = ["invoices:read"])), tag = "invoices")]
+pub async fn invoice_pdf(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+) -> Result<Response, ApiError> {
+    caller.require(Scope::InvoicesRead)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let (name, bytes) = invoice_service::invoice_pdf(&state.db, &Actor::api(&caller.0), &id).await?;
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
