@@ -314,4 +314,11 @@ async fn the_api_lists_and_reads_invoices_and_their_pdfs() {
     assert_eq!(pdf.headers["content-type"], "application/pdf");
     assert!(pdf.body.starts_with("%PDF-"));
     assert_eq!(get("/api/v1/invoices/INV-999999".into()).await.status, StatusCode::NOT_FOUND);
+    for bad in ["0.5", "2026-12-05", "2026-12-05.inv-1", "x.INV-1"] {
+        assert_eq!(
+            get(format!("/api/v1/invoices?cursor={bad}")).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
 }

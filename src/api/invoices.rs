@@ -155,10 +155,7 @@ pub async fn list_invoices(
         }
         None => None,
     };
-    let after = match p.cursor.as_deref() {
-        Some(c) => Some(c.split_once('.').ok_or_else(|| ApiError::invalid("cursor", "not a cursor from this API"))?),
-        None => None,
-    };
+    let after = p.cursor.as_deref().map(invoice_cursor).transpose()?;
     let mut rows = invoice_service::list_invoices(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
@@ -202,4 +199,19 @@ pub async fn invoice_pdf(
     let disposition = format!("attachment; filename=\"{name}\"");
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
+}
+
+/// An invoices cursor: `<issued_on>.<number>` of the last invoice of the previous page, exactly as
+/// the document's pattern says (`2026-12-05.INV-100001`).
+fn invoice_cursor(c: &str) -> Result<(&str, &str), ApiError> {
+    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
+    let (on, number) = c.split_once('.').ok_or_else(bad)?;
+    let date_ok = on.len() == 10
+        && on.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let (series, digits) = number.split_once('-').ok_or_else(bad)?;
+    let number_ok = (2..=4).contains(&series.len())
+        && series.bytes().all(|b| b.is_ascii_uppercase())
+        && (1..=18).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    if date_ok && number_ok { Ok((on, number)) } else { Err(bad()) }
 }
