@@ -328,10 +328,10 @@ pub struct LinkMail {
 /// The set-password mails in the outbox whose links are still live. There is no mailer yet: the
 /// demo prints these to its console, so whoever plays a user can open their "mailbox".
 pub async fn pending_link_mails(db: &Db) -> ServiceResult<Vec<LinkMail>> {
-    let events = crate::store::audit::pending_events(db, 1_000).await?;
+    let types = ["user.invited", "user.password_reset_requested"];
+    let events = crate::store::audit::pending_events_of(db, &types, 10_000).await?;
     Ok(events
         .into_iter()
-        .filter(|e| matches!(e.event_type.as_str(), "user.invited" | "user.password_reset_requested"))
         .filter_map(|e| {
             let payload: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
             Some(LinkMail {

@@ -58,6 +58,8 @@ struct AccountsListPage {
     next_page: Option<String>,
     show_credit: bool,
     can_create: bool,
+    /// Finance's queue: orders held for credit, oldest first.
+    held: Vec<crate::web::orders::OrderItem>,
 }
 
 async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Result<Html<String>, WebError> {
@@ -74,11 +76,9 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
             "Find any account to take a phone order or fix an order. Orders in progress will appear here.",
             "/desk",
         ),
-        Permission::FinanceArea => (
-            "Finance",
-            "Terms, credit limits and holds. Invoices, payments and statements will appear here.",
-            "/finance",
-        ),
+        Permission::FinanceArea => {
+            ("Finance", "Orders held for credit, terms and credit limits. Invoices are under Invoices.", "/finance")
+        }
         _ => (
             "Accounts",
             "Every customer account. Create accounts, assign reps, set terms and invite users.",
@@ -106,6 +106,14 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
         None
     };
     let total = account_service::count_accounts(&state.db, &actor, book_only).await?;
+    let held = if area == Permission::FinanceArea {
+        let filter = crate::service::orders::OrderFilter { status: Some("on_hold".into()), ..Default::default() };
+        let mut rows = crate::service::orders::list_orders(&state.db, &actor, filter, None, 100).await?;
+        rows.reverse();
+        rows.iter().map(crate::web::orders::OrderItem::from).collect()
+    } else {
+        Vec::new()
+    };
     let page = AccountsListPage {
         shell: Shell::new(ctx, heading).with_notice(q.notice.as_deref()),
         heading,
@@ -117,6 +125,7 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
         next_page,
         show_credit: p.can(Permission::FinanceArea) || area == Permission::AdminArea,
         can_create: area == Permission::AdminArea && p.can(Permission::ManageAccounts),
+        held,
     };
     Ok(Html(page.render()?))
 }

@@ -132,6 +132,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "added_to_cart" => "Added to your cart.",
         "amended" => "Order amended; the customer sees the new revision.",
         "shipment_recorded" => "Shipment recorded; the customer sees it with its tracking.",
+        "released" => "Released from credit hold; the order continues.",
+        "rejected" => "Order rejected and cancelled; its stock is released and the customer sees why.",
         "category_created" => "Category created.",
         "category_renamed" => "Category renamed; the paths of its subcategories changed with it.",
         "category_moved" => "Category moved with its subcategories; customer catalogs now follow its new place.",

@@ -40,7 +40,7 @@ pub(crate) use place::ordering_scope;
 pub use place::{IdemKey, PlaceOrder, Placement, place_order, wait_for_placement};
 pub(crate) use shipments::fill_backorders;
 pub use shipments::{Shipment, ShipmentInput, order_shipments, record_shipment, warehouses};
-pub use status::{cancel_order, confirm_order, ship_order};
+pub use status::{cancel_order, confirm_order, reject_order, release_order, ship_order};
 
 /// The most lines one order may have.
 pub const MAX_LINES: usize = 1_000;

@@ -3,6 +3,7 @@
 
 use super::events::{event, event_payload};
 use super::{OrderRow, get_order, may_manage};
+use crate::domain::auth::Permission;
 use crate::domain::orders::OrderStatus;
 use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::store::orders;
@@ -32,6 +33,58 @@ pub async fn confirm_order(
     change_status(db, now, actor, id_or_number, expected_version, OrderStatus::Confirmed, "").await
 }
 
+/// Releases an order held for credit (finance only): it continues as placed; emits
+/// `order.released` with the comment.
+pub async fn release_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    comment: &str,
+) -> ServiceResult<OrderRow> {
+    credit_decision(db, now, actor, id_or_number, expected_version, OrderStatus::Placed, comment).await
+}
+
+/// Rejects an order held for credit (finance only): it is cancelled, its stock released, and the
+/// comment (required: the customer sees it) recorded; emits `order.rejected`.
+pub async fn reject_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    comment: &str,
+) -> ServiceResult<OrderRow> {
+    if comment.trim().is_empty() {
+        return Err(ServiceError::invalid("comment", "Say why the order is rejected (the customer sees it)."));
+    }
+    credit_decision(db, now, actor, id_or_number, expected_version, OrderStatus::Cancelled, comment).await
+}
+
+/// Finance's decision on a held order: buyers get 404, staff without credit rights 403.
+async fn credit_decision(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    to: OrderStatus,
+    comment: &str,
+) -> ServiceResult<OrderRow> {
+    actor.require(Permission::ManageCredit)?;
+    crate::service::check_texts(&[], &[("comment", comment)])?;
+    let current = get_order(db, actor, id_or_number).await?;
+    if current.status() != OrderStatus::OnHold {
+        return Err(ServiceError::Conflict(format!("Order {} is not on hold.", current.number)));
+    }
+    let unit = (now, actor.owned(), current.id.clone(), expected_version, to, comment.trim().to_string());
+    db.write(unit, |tx, (now, actor, id, expected_version, to, comment)| {
+        Box::pin(write_status(tx, *now, actor, id, *expected_version, *to, comment))
+    })
+    .await
+}
+
 async fn change_status(
     db: &Db,
     now: i64,
@@ -43,6 +96,10 @@ async fn change_status(
 ) -> ServiceResult<OrderRow> {
     let current = get_order(db, actor, id_or_number).await?;
     may_manage(actor)?;
+    if current.status() == OrderStatus::OnHold && to != OrderStatus::Cancelled {
+        // A credit hold is finance's to lift (release_order), not customer service's.
+        return Err(ServiceError::Forbidden);
+    }
     crate::service::check_texts(&[], &[("reason", reason)])?;
     if to == OrderStatus::Cancelled && reason.trim().is_empty() {
         return Err(ServiceError::invalid("reason", "Say why the order is cancelled (the customer sees it)."));
@@ -90,7 +147,11 @@ async fn write_status(
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     event(tx, &after, actor, reason.trim(), now).await?;
-    let action = format!("order.{}", to.as_str());
+    let action = match (before.status(), to) {
+        (OrderStatus::OnHold, OrderStatus::Placed) => "order.released".to_string(),
+        (OrderStatus::OnHold, OrderStatus::Cancelled) => "order.rejected".to_string(),
+        _ => format!("order.{}", to.as_str()),
+    };
     let mut payload = event_payload(&after);
     if !reason.trim().is_empty() {
         payload["reason"] = json!(reason.trim());
@@ -103,7 +164,7 @@ async fn write_status(
 
 /// Ships everything an order holds, one shipment per warehouse (the demo's history uses it), by
 /// `carrier` with tracking numbers `tracking`, `tracking`2, …: a placed order is confirmed
-/// first; backordered units stay to ship later.
+/// first; backordered units stay to ship later; an order held for credit ships nothing.
 pub async fn ship_order(
     db: &Db,
     now: i64,
@@ -113,7 +174,11 @@ pub async fn ship_order(
     tracking: &str,
 ) -> ServiceResult<OrderRow> {
     let o = get_order(db, actor, id_or_number).await?;
-    if matches!(o.status(), OrderStatus::Placed | OrderStatus::OnHold) {
+    if o.status() == OrderStatus::OnHold {
+        // Held for credit: nothing ships until finance releases it.
+        return Ok(o);
+    }
+    if o.status() == OrderStatus::Placed {
         change_status(db, now, actor, id_or_number, None, OrderStatus::Confirmed, "").await?;
     }
     for (i, (warehouse, lines)) in orders::holdings(db, &o.id).await?.into_iter().enumerate() {

@@ -1,5 +1,5 @@
 //! Changes staff make to an order (customer service and admins): amend, cancel, confirm, and
-//! record a shipment.
+//! record a shipment; finance releases or rejects orders held for credit.
 
 use crate::domain::orders::parse_paste;
 use crate::service::ServiceError;
@@ -20,6 +20,37 @@ pub(super) fn router() -> Router<AppState> {
         .route("/orders/{number}/cancel", post(cancel))
         .route("/orders/{number}/confirm", post(confirm))
         .route("/orders/{number}/shipments", post(record_shipment))
+        .route("/orders/{number}/release", post(release))
+        .route("/orders/{number}/reject", post(reject))
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    version: i64,
+    #[serde(default)]
+    comment: String,
+}
+
+/// Finance lifts a credit hold: the order continues as placed.
+async fn release(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Redirect, WebError> {
+    let o = orders::release_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version), &f.comment).await?;
+    Ok(Redirect::to(&format!("/orders/{}?notice=released", o.number)))
+}
+
+/// Finance rejects a held order: it is cancelled with the comment.
+async fn reject(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Redirect, WebError> {
+    let o = orders::reject_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version), &f.comment).await?;
+    Ok(Redirect::to(&format!("/orders/{}?notice=rejected", o.number)))
 }
 
 /// The shipment form: warehouse, carrier, tracking number, ship date and `ship_<line>` quantities

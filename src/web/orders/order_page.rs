@@ -48,6 +48,8 @@ struct OrderPage {
     can_ship: bool,
     /// Lines can still change (nothing has shipped).
     amendable: bool,
+    /// Finance may release or reject this order (held for credit).
+    can_decide_credit: bool,
     warehouses: Vec<orders::WarehouseRow>,
     carriers: [&'static str; 4],
     today: String,
@@ -129,6 +131,7 @@ async fn render_order(
         ship_tos,
         can_ship,
         amendable: v.lines.iter().all(|l| l.shipped_qty == 0),
+        can_decide_credit: p.is_staff() && p.can(Permission::ManageCredit) && status == OrderStatus::OnHold,
         warehouses,
         carriers: crate::domain::fulfilment::KNOWN_CARRIERS,
         today: crate::service::catalog::today(state.now()).to_string(),
