@@ -257,31 +257,14 @@ async fn buyers_track_shipments_and_only_staff_who_manage_orders_record_them() {
 /// the order's lines say what shipped; refusals are problems naming the field.
 #[tokio::test]
 async fn the_api_records_and_lists_shipments() {
-    use axum::body::Body;
-    use axum::http::Request;
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let o = place(&app, &f, &f.account, &[("GLV-1", 30)]).await;
-    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
-    let token = portico::service::api_tokens::create(
-        app.db(),
-        app.now(),
-        &Actor::web(&admin),
-        "WMS",
-        &[portico::domain::auth::Scope::OrdersWrite],
-    )
-    .await
-    .unwrap()
-    .1;
-    let send = |method: &str, path: String, body: Option<serde_json::Value>| {
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-            .unwrap();
-        app.send(req)
+    let token = app.api_token(&[portico::domain::auth::Scope::OrdersWrite]).await;
+    let send = |method: &'static str, path: String, body: Option<serde_json::Value>| {
+        let token = token.clone();
+        let app = &app;
+        async move { app.api(method, &path, &token, body).await }
     };
     let path = format!("/api/v1/orders/{}/shipments", o.number);
     let body = serde_json::json!({"warehouse": "CHI", "carrier": "FedEx", "tracking_number": "123456789012",

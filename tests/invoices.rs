@@ -270,27 +270,16 @@ async fn the_invoice_pdf_says_what_the_invoice_says() {
 /// and its PDF.
 #[tokio::test]
 async fn the_api_lists_and_reads_invoices_and_their_pdfs() {
-    use axum::body::Body;
-    use axum::http::Request;
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let o = place(&app, &f, &[("GLV-1", 3)]).await;
     ship(&app, &f, &o, &[(1, 1)]).await;
     ship(&app, &f, &o, &[(1, 2)]).await;
-    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
-    let token = portico::service::api_tokens::create(
-        app.db(),
-        app.now(),
-        &Actor::web(&admin),
-        "ERP",
-        &[portico::domain::auth::Scope::InvoicesRead],
-    )
-    .await
-    .unwrap()
-    .1;
+    let token = app.api_token(&[portico::domain::auth::Scope::InvoicesRead]).await;
     let get = |path: String| {
-        let req = Request::get(path).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
-        app.send(req)
+        let token = token.clone();
+        let app = &app;
+        async move { app.api("GET", &path, &token, None).await }
     };
     let page: serde_json::Value =
         serde_json::from_str(&get(format!("/api/v1/invoices?account={}&limit=1", f.account)).await.body).unwrap();

@@ -201,6 +201,28 @@ impl TestApp {
         TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// An API token with `scopes`, made by a new administrator.
+    pub async fn api_token(&self, scopes: &[portico::domain::auth::Scope]) -> String {
+        let admin = self.staff(&format!("Token Admin {}", &new_id()[..8]), &[StaffRole::Admin]).await;
+        let p = admin.principal().expect("an active admin");
+        portico::service::api_tokens::create(self.db(), self.now(), &portico::service::Actor::web(&p), "ERP", scopes)
+            .await
+            .expect("token")
+            .1
+    }
+
+    /// An API call with a bearer token and an optional JSON body.
+    pub async fn api(&self, method: &str, path: &str, token: &str, body: Option<serde_json::Value>) -> TestResponse {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+            .expect("request");
+        self.send(req).await
+    }
+
     pub fn client(&self) -> Client<'_> {
         Client { app: self, cookies: BTreeMap::new(), extra_headers: Vec::new() }
     }
