@@ -117,3 +117,44 @@ async fn finance_rejects_a_held_order_with_a_comment_the_customer_sees() {
     let page = buyer.get(&format!("/portal/orders/{}", f.order.number)).await;
     assert!(page.body.contains("Overdue invoices; call us"), "{}", page.body);
 }
+
+/// A prepay order is billed when it is placed for good: not while it is held, but when finance
+/// releases it; a rejected one is never billed.
+#[tokio::test]
+async fn a_held_prepay_order_is_billed_on_release_not_before() {
+    let app = TestApp::new().await;
+    let f = held_order(&app).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
+    let actor = Actor::web(&admin);
+    // The held order above was on net terms; a second one on prepay terms.
+    common::write(app.db(), |tx| {
+        Box::pin(async move {
+            tx.execute("UPDATE accounts SET terms_days = 0 WHERE name = 'Slow Payer Clinic'", vec![]).await?;
+            Ok(())
+        })
+    })
+    .await;
+    let req = PlaceOrder {
+        account_id: f.order.account_id.clone(),
+        lines: vec![LineInput::sku("GLV-1", 2)],
+        header: OrderHeader::default(),
+        clear_cart: false,
+    };
+    let Placement::Placed { order, .. } =
+        orders::place_order(app.db(), app.now(), &actor, &req, None, |o, _| (201, o.id.clone())).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(order.status(), OrderStatus::OnHold);
+    assert_eq!(app.count("SELECT COUNT(*) FROM invoices").await, 0, "not billed while held");
+    orders::reject_order(app.db(), app.now(), &actor, &f.order.number, None, "no").await.unwrap();
+    orders::release_order(app.db(), app.now(), &actor, &order.number, None, "paid upfront").await.unwrap();
+    let billed: Vec<String> =
+        portico::service::invoices::list_invoices(app.db(), &actor, Some(&order.account_id), None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.order_number)
+            .collect();
+    assert_eq!(billed, vec![order.number.clone()], "billed on release; the rejected order never");
+}

@@ -290,8 +290,9 @@ where
     if u.clear_cart {
         carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
     }
-    if u.account.terms_days == 0 {
-        // Prepay: billed whole at placement, in the same unit (shipments then bill nothing).
+    if u.account.terms_days == 0 && status == OrderStatus::Placed {
+        // Prepay: billed whole at placement, in the same unit (shipments then bill nothing); an
+        // order held for credit is billed when finance releases it.
         let basis = crate::service::invoices::Basis::Ordered;
         crate::service::invoices::invoice_order(tx, &order_actor, &order, None, basis, now).await?;
     }

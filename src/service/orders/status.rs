@@ -147,6 +147,11 @@ async fn write_status(
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     event(tx, &after, actor, reason.trim(), now).await?;
+    if before.status() == OrderStatus::OnHold && to == OrderStatus::Placed && after.terms_days == 0 {
+        // A prepay order is billed when it is placed for good: here, on release from a hold.
+        let basis = crate::service::invoices::Basis::Ordered;
+        crate::service::invoices::invoice_order(tx, actor, &after, None, basis, now).await?;
+    }
     let action = match (before.status(), to) {
         (OrderStatus::OnHold, OrderStatus::Placed) => "order.released".to_string(),
         (OrderStatus::OnHold, OrderStatus::Cancelled) => "order.rejected".to_string(),
