@@ -311,3 +311,58 @@ async fn the_api_lists_and_reads_invoices_and_their_pdfs() {
         );
     }
 }
+
+/// Staff who manage prices set and remove sales-tax rates on the pricing page; bad rates are
+/// refused naming the field; invoices charge what is set; nobody else may touch them.
+#[tokio::test]
+async fn tax_rates_are_set_on_the_pricing_page_and_invoices_charge_them() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let mut c = app.signed_in(&admin.email).await;
+    // Illinois standard goods at 8.875 % from now on.
+    let r = c
+        .post(
+            "/admin/pricing/tax-rates",
+            &[("country", "us"), ("region", "il"), ("tax_class", ""), ("rate", "8.875"), ("label", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get("/admin/pricing").await;
+    assert!(page.body.contains("data-rate=\"US/IL/standard\"") && page.body.contains("8.875%"), "{}", page.body);
+    for (field, value, why) in [
+        ("rate", "100.5", "over 100 %"),
+        ("rate", "8.87501", "5 decimals"),
+        ("country", "USA", "3 letters"),
+        ("region", "I L", "space"),
+    ] {
+        let mut form =
+            vec![("country", "US"), ("region", "IL"), ("tax_class", "standard"), ("rate", "5"), ("label", "")];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        let r = c.post("/admin/pricing/tax-rates", &form).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+    }
+    let o = place(&app, &f, &[("GLV-1", 2)]).await;
+    ship(&app, &f, &o, &[(1, 2)]).await;
+    let (inv, _) = invoices::get_invoice(app.db(), &Actor::web(&f.cs), "INV-100001").await.unwrap();
+    assert_eq!(Money::from_raw(inv.tax), m("1.78"), "20.00 at 8.875 % = 1.775 → 1.78");
+    // Removed: the country's 5 % applies again.
+    let r = c
+        .post(
+            "/admin/pricing/tax-rates/remove",
+            &[("country", "US"), ("region", "IL"), ("tax_class", "standard"), ("rate", "0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    ship(&app, &f, &place(&app, &f, &[("GLV-1", 2)]).await, &[(1, 2)]).await;
+    let (inv, _) = invoices::get_invoice(app.db(), &Actor::web(&f.cs), "INV-100002").await.unwrap();
+    assert_eq!(Money::from_raw(inv.tax), m("1.00"));
+    // Customer service and buyers may not.
+    let mut cs = app.signed_in(&app.staff("Dee Desk", &[StaffRole::CustomerService]).await.email).await;
+    let form = [("country", "US"), ("rate", "0")];
+    assert_eq!(cs.post("/admin/pricing/tax-rates", &form).await.status, StatusCode::FORBIDDEN);
+    let mut buyer = app.signed_in(&f.manager).await;
+    assert_eq!(buyer.post("/admin/pricing/tax-rates", &form).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'tax_rate.%'").await, 2);
+}

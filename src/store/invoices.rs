@@ -272,3 +272,27 @@ pub async fn put_setting(tx: &mut Tx, key: &str, value: &str) -> StoreResult<()>
     .await?;
     Ok(())
 }
+
+/// Every tax rate, by country, region and class.
+pub async fn tax_rates(db: &Db) -> StoreResult<Vec<TaxRate>> {
+    let rows: Vec<(String, String, String, i64, String)> = on_db!(db, |c| sqlx::query_as(
+        "SELECT country, region, tax_class, rate_ppm, label FROM tax_rates ORDER BY country, region, tax_class"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(country, region, tax_class, rate_ppm, label)| TaxRate { country, region, tax_class, rate_ppm, label })
+        .collect())
+}
+
+/// Removes a rate; whether there was one.
+pub async fn delete_tax_rate(tx: &mut Tx, country: &str, region: &str, tax_class: &str) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "DELETE FROM tax_rates WHERE country = $1 AND region = $2 AND tax_class = $3",
+            args![country, region, tax_class],
+        )
+        .await?;
+    Ok(n > 0)
+}

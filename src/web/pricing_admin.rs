@@ -24,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/pricing/lists/{code}", get(list_page))
         .route("/admin/pricing/lists/{code}/prices", post(list_prices))
         .route("/admin/pricing/contracts/{number}", get(contract_page).post(save_contract))
+        .route("/admin/pricing/tax-rates", post(set_tax_rate))
+        .route("/admin/pricing/tax-rates/remove", post(remove_tax_rate))
 }
 
 const PAGE: i64 = 100;
@@ -54,6 +56,8 @@ struct Overview {
     contracts: Vec<ContractSummary>,
     q: String,
     next: Option<String>,
+    /// Sales-tax rates: (country, region, class, rate shown, label).
+    tax_rates: Vec<(String, String, String, String, String)>,
 }
 
 async fn overview(
@@ -76,6 +80,14 @@ async fn overview(
         contracts,
         q: q.q,
         next: next.flatten(),
+        tax_rates: crate::service::tax::tax_rates(db, &ctx.actor())
+            .await?
+            .into_iter()
+            .map(|r| {
+                let shown = crate::domain::invoicing::format_rate(r.rate_ppm);
+                (r.country, r.region, r.tax_class, shown, r.label)
+            })
+            .collect(),
     };
     Ok(Html(page.render()?))
 }
@@ -240,4 +252,46 @@ async fn save_contract(
     };
     price_admin::upsert_contract(&state.db, state.now(), &ctx.actor(), &doc).await?;
     Ok(Redirect::to(&format!("/admin/pricing/contracts/{}?notice=saved", urlencode(&k.number))))
+}
+
+#[derive(Deserialize)]
+struct TaxRateForm {
+    country: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    tax_class: String,
+    rate: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// Sets a sales-tax rate (a country, optionally a region, and a product tax class).
+async fn set_tax_rate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TaxRateForm>,
+) -> Result<Redirect, WebError> {
+    require(&ctx)?;
+    let input = crate::service::tax::TaxRateInput {
+        country: f.country,
+        region: f.region,
+        tax_class: f.tax_class,
+        rate: f.rate,
+        label: f.label,
+    };
+    crate::service::tax::set_tax_rate(&state.db, state.now(), &ctx.actor(), &input).await?;
+    Ok(Redirect::to("/admin/pricing?notice=saved#tax-rates"))
+}
+
+/// Removes a sales-tax rate.
+async fn remove_tax_rate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TaxRateForm>,
+) -> Result<Redirect, WebError> {
+    require(&ctx)?;
+    crate::service::tax::remove_tax_rate(&state.db, state.now(), &ctx.actor(), &f.country, &f.region, &f.tax_class)
+        .await?;
+    Ok(Redirect::to("/admin/pricing?notice=saved#tax-rates"))
 }
