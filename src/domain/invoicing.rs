@@ -7,7 +7,7 @@
 //! tax that adds up to the total exactly, and a credit note for some lines reverses exactly their tax.
 
 use super::money::Money;
-use time::{Date, Duration, Month};
+use time::{Date, Duration};
 
 /// A rate in millionths (parts per million): 8.875 % is 88,750. At most 100 %.
 pub const MAX_RATE_PPM: i64 = 1_000_000;
@@ -123,11 +123,6 @@ pub fn parse_rate(text: &str) -> Option<i64> {
     }
     let ppm = whole.parse::<i64>().ok()? * 10_000 + format!("{frac:0<4}").parse::<i64>().ok()?;
     (ppm <= MAX_RATE_PPM).then_some(ppm)
-}
-
-/// The month a date falls in, for series and statements.
-pub fn month_of(d: Date) -> (i32, Month) {
-    (d.year(), d.month())
 }
 
 /// Everything a printed invoice or credit note shows, as text and exact amounts (the PDF and the

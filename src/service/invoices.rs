@@ -37,12 +37,11 @@ pub(crate) async fn invoice_order(
     now: i64,
 ) -> ServiceResult<Option<String>> {
     let lines = orders::lines_tx(tx, &order.id).await?;
-    let invoiced: HashMap<i64, i64> = invoices::invoiced_qty(tx, &order.id).await?.into_iter().collect();
     let due: Vec<(&orders::OrderLineRow, i64)> = lines
         .iter()
         .map(|l| {
             let billable = if basis == Basis::Shipped { l.shipped_qty } else { l.quantity };
-            (l, billable - invoiced.get(&l.line_no).copied().unwrap_or(0))
+            (l, billable - l.invoiced_qty)
         })
         .filter(|(_, q)| *q > 0)
         .collect();

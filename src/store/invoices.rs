@@ -79,17 +79,14 @@ pub async fn ship_to_region(tx: &mut Tx, ship_to_id: &str) -> StoreResult<Option
     tx.fetch_optional("SELECT country, region FROM ship_tos WHERE id = $1", args![ship_to_id]).await
 }
 
-/// Tax classes of products, by id.
+/// Tax classes of products, by id (one query).
 pub async fn tax_classes(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for id in product_ids {
-        if let Some(class) =
-            tx.fetch_optional::<String>("SELECT tax_class FROM products WHERE id = $1", args![id]).await?
-        {
-            out.push((id.clone(), class));
-        }
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let placeholders: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT id, tax_class FROM products WHERE id IN ({})", placeholders.join(", "));
+    tx.fetch_all(&sql, product_ids.iter().map(|id| super::Cell::text(id)).collect()).await
 }
 
 pub async fn tax_rates_tx(tx: &mut Tx) -> StoreResult<Vec<TaxRate>> {
@@ -187,12 +184,6 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
         .await?;
     }
     Ok(())
-}
-
-/// What each line of an order has been invoiced for so far: (line number, invoiced quantity).
-pub async fn invoiced_qty(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<(i64, i64)>> {
-    tx.fetch_all("SELECT line_no, invoiced_qty FROM order_lines WHERE order_id = $1 ORDER BY line_no", args![order_id])
-        .await
 }
 
 const INVOICE_COLUMNS: &str =

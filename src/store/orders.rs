@@ -58,6 +58,8 @@ pub struct OrderLineRow {
     pub backordered_qty: i64,
     /// Units shipped so far (by shipments).
     pub shipped_qty: i64,
+    /// Units billed so far (by invoices).
+    pub invoiced_qty: i64,
 }
 
 impl OrderLineRow {
@@ -406,7 +408,7 @@ pub async fn lines(db: &Db, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, OrderLineRow>(
         "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
-                reserved_qty, backordered_qty, shipped_qty
+                reserved_qty, backordered_qty, shipped_qty, invoiced_qty
          FROM order_lines WHERE order_id = $1 ORDER BY line_no"
     )
     .bind(order_id)
@@ -433,7 +435,7 @@ pub async fn lines_of_orders(
     }
     let sql = format!(
         "SELECT order_id, line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source,
-                price_explanation, reserved_qty, backordered_qty, shipped_qty
+                price_explanation, reserved_qty, backordered_qty, shipped_qty, invoiced_qty
          FROM order_lines WHERE order_id IN ({}) ORDER BY order_id, line_no",
         db.json_values("$1")
     );
@@ -451,7 +453,7 @@ pub async fn lines_of_orders(
 pub async fn lines_tx(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<OrderLineRow>> {
     tx.fetch_all(
         "SELECT line_no, product_id, sku, name, uom, quantity, unit_price, list_price, line_total, price_source, price_explanation,
-                reserved_qty, backordered_qty, shipped_qty
+                reserved_qty, backordered_qty, shipped_qty, invoiced_qty
          FROM order_lines WHERE order_id = $1 ORDER BY line_no",
         args![order_id],
     )

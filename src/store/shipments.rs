@@ -209,17 +209,26 @@ pub async fn for_order(db: &Db, order_id: &str) -> StoreResult<Vec<ShipmentRow>>
     on_db!(db, |c| sqlx::query_as::<_, ShipmentRow>(sqlx::AssertSqlSafe(sql.clone())).bind(order_id).fetch_all(c).await)
 }
 
+const LINE_QUERY: &str = "SELECT sl.shipment_id, sl.line_no, l.sku, l.name, sl.quantity
+     FROM shipment_lines sl JOIN shipments s ON s.id = sl.shipment_id
+     JOIN order_lines l ON l.order_id = s.order_id AND l.line_no = sl.line_no";
+
 /// The lines of an order's shipments.
 pub async fn lines_for_order(db: &Db, order_id: &str) -> StoreResult<Vec<ShipmentLineRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, ShipmentLineRow>(
-        "SELECT sl.shipment_id, sl.line_no, l.sku, l.name, sl.quantity
-         FROM shipment_lines sl JOIN shipments s ON s.id = sl.shipment_id
-         JOIN order_lines l ON l.order_id = s.order_id AND l.line_no = sl.line_no
-         WHERE s.order_id = $1 ORDER BY sl.shipment_id, sl.line_no"
-    )
-    .bind(order_id)
-    .fetch_all(c)
-    .await)
+    let sql = format!("{LINE_QUERY} WHERE s.order_id = $1 ORDER BY sl.shipment_id, sl.line_no");
+    on_db!(db, |c| sqlx::query_as::<_, ShipmentLineRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(order_id)
+        .fetch_all(c)
+        .await)
+}
+
+/// The lines of one shipment.
+pub async fn lines_of(db: &Db, shipment_id: &str) -> StoreResult<Vec<ShipmentLineRow>> {
+    let sql = format!("{LINE_QUERY} WHERE sl.shipment_id = $1 ORDER BY sl.line_no");
+    on_db!(db, |c| sqlx::query_as::<_, ShipmentLineRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(shipment_id)
+        .fetch_all(c)
+        .await)
 }
 
 /// One shipment (in its transaction, for the answer).

@@ -110,8 +110,7 @@ async fn write_amendment(tx: &mut Tx, u: &Amend) -> ServiceResult<OrderRow> {
         )));
     }
     let old_lines = orders::lines_tx(tx, &before.id).await?;
-    let invoiced = crate::store::invoices::invoiced_qty(tx, &before.id).await?;
-    if old_lines.iter().any(|l| l.shipped_qty > 0) || invoiced.iter().any(|(_, q)| *q > 0) {
+    if old_lines.iter().any(|l| l.shipped_qty > 0 || l.invoiced_qty > 0) {
         // Lines are rewritten whole; what has shipped is settled and stays as it is.
         return Err(ServiceError::Conflict(format!(
             "Order {} has shipped or been invoiced in part; its lines can no longer change. Cancel what has not shipped, or place a new order.",

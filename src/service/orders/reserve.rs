@@ -75,6 +75,7 @@ pub(super) fn line_rows(lines: &[PricedLine], reserved: &Reservations) -> Vec<Or
                 reserved_qty: r,
                 backordered_qty: l.quantity - r,
                 shipped_qty: 0,
+                invoiced_qty: 0,
             }
         })
         .collect()

@@ -56,8 +56,7 @@ pub async fn record_shipment(
     let (warehouse, shipped_on) = check_input(db, now, input).await?;
     let unit = ShipUnit { now, actor: actor.owned(), order_id: order.id, warehouse, shipped_on, input: input.clone() };
     let row = db.write(unit, |tx, u| Box::pin(write_shipment(tx, u))).await?;
-    let lines =
-        shipments::lines_for_order(db, &row.order_id).await?.into_iter().filter(|l| l.shipment_id == row.id).collect();
+    let lines = shipments::lines_of(db, &row.id).await?;
     Ok(Shipment { tracking_url: tracking_url(&row.carrier, &row.tracking_number), row, lines })
 }
 

@@ -33,24 +33,38 @@ struct DecisionForm {
 
 /// Finance lifts a credit hold: the order continues as placed.
 async fn release(
-    State(state): State<AppState>,
+    state: State<AppState>,
     ctx: Ctx,
-    Path(number): Path<String>,
-    Form(f): Form<DecisionForm>,
+    number: Path<String>,
+    f: Form<DecisionForm>,
 ) -> Result<Redirect, WebError> {
-    let o = orders::release_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version), &f.comment).await?;
-    Ok(Redirect::to(&format!("/orders/{}?notice=released", o.number)))
+    decide(state, ctx, number, f, true).await
 }
 
 /// Finance rejects a held order: it is cancelled with the comment.
 async fn reject(
+    state: State<AppState>,
+    ctx: Ctx,
+    number: Path<String>,
+    f: Form<DecisionForm>,
+) -> Result<Redirect, WebError> {
+    decide(state, ctx, number, f, false).await
+}
+
+async fn decide(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     Form(f): Form<DecisionForm>,
+    release: bool,
 ) -> Result<Redirect, WebError> {
-    let o = orders::reject_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version), &f.comment).await?;
-    Ok(Redirect::to(&format!("/orders/{}?notice=rejected", o.number)))
+    let (db, now, actor) = (&state.db, state.now(), ctx.actor());
+    let o = match release {
+        true => orders::release_order(db, now, &actor, &number, Some(f.version), &f.comment).await?,
+        false => orders::reject_order(db, now, &actor, &number, Some(f.version), &f.comment).await?,
+    };
+    let notice = if release { "released" } else { "rejected" };
+    Ok(Redirect::to(&format!("/orders/{}?notice={notice}", o.number)))
 }
 
 /// The shipment form: warehouse, carrier, tracking number, ship date and `ship_<line>` quantities
