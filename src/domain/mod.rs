@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod catalog;
 pub mod categories;
+pub mod credit;
 pub mod fulfilment;
 pub mod import;
 pub mod import_price_list;

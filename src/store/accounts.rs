@@ -26,6 +26,15 @@ pub struct AccountRow {
     pub bill_region: String,
     pub bill_postal_code: String,
     pub bill_country: String,
+    /// Counts terms_days from the end of the invoice's month ("EOM + N").
+    #[serde(deserialize_with = "super::bool_from_json")]
+    pub terms_from_month_end: bool,
+    pub tax_exempt_certificate: String,
+    pub tax_exempt_until: Option<String>,
+    /// `hold` or `tell` (domain::credit::OverLimit).
+    pub credit_over_limit: String,
+    /// Hold orders while an invoice is overdue by more than this many days.
+    pub overdue_hold_days: Option<i64>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -115,7 +124,7 @@ impl ShipToRow {
     }
 }
 
-const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, version, created_at, updated_at";
+const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, terms_from_month_end, tax_exempt_certificate, tax_exempt_until, credit_over_limit, overdue_hold_days, version, created_at, updated_at";
 
 /// The account `filter` (a `WHERE …` clause and what follows it) selects, read as one JSON row
 /// ([`super::fetch_json_rows`]: on SQLite on the caller's thread).

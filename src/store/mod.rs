@@ -27,6 +27,7 @@ mod bulk;
 pub mod carts;
 pub mod catalogs;
 pub mod categories;
+pub mod credit;
 mod cell;
 pub mod idempotency;
 pub mod import_jobs;

@@ -1,0 +1,85 @@
+//! Each account's credit exposure (`account_exposure`), kept current by the units of work that
+//! change its parts — placement, amendment, cancellation, invoicing, credit notes, payments —
+//! and recomputed from the records for checks and repair (see `domain::credit`).
+
+use super::{Db, StoreResult, Tx};
+use crate::domain::credit::Exposure;
+use crate::{args, on_db};
+
+/// Adds `d` to the account's exposure (creating its row) and returns the exposure after. The
+/// row stays locked until the unit ends (PostgreSQL), so two units of one account are serialised
+/// from here on: the returned figures are the ones the unit decides on.
+pub async fn adjust(tx: &mut Tx, account_id: &str, d: Exposure, now: i64) -> StoreResult<Exposure> {
+    tx.fetch_one(
+        "INSERT INTO account_exposure (account_id, uninvoiced, receivable, credits, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE SET
+             uninvoiced = account_exposure.uninvoiced + excluded.uninvoiced,
+             receivable = account_exposure.receivable + excluded.receivable,
+             credits = account_exposure.credits + excluded.credits,
+             updated_at = excluded.updated_at
+         RETURNING uninvoiced, receivable, credits",
+        args![account_id, d.uninvoiced, d.receivable, d.credits, now],
+    )
+    .await
+}
+
+/// The account's current exposure (zero for an account that never had any).
+pub async fn get(db: &Db, account_id: &str) -> StoreResult<Exposure> {
+    let row: Option<(i64, i64, i64)> = on_db!(db, |c| sqlx::query_as(
+        "SELECT uninvoiced, receivable, credits FROM account_exposure WHERE account_id = $1"
+    )
+    .bind(account_id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.map(|(uninvoiced, receivable, credits)| Exposure { uninvoiced, receivable, credits }).unwrap_or_default())
+}
+
+/// The same figures as a query over the records: open orders' lines, open invoices, unapplied
+/// credit notes and payments. `$1` is the account. (The migration that created the table fills it
+/// with this query too.)
+const FROM_RECORDS: &str = "
+    SELECT COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
+                       FROM order_lines l JOIN orders o ON o.id = l.order_id
+                      WHERE o.account_id = a.id AND o.status NOT IN ('draft', 'cancelled', 'closed')
+                        AND l.quantity > l.invoiced_qty), 0) AS uninvoiced,
+           COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
+                      WHERE i.account_id = a.id AND i.kind = 'invoice' AND i.status = 'open'), 0) AS receivable,
+           COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
+                      WHERE i.account_id = a.id AND i.kind = 'credit_note' AND i.status = 'open'), 0)
+         + COALESCE((SELECT SUM(p.unapplied) FROM payments p
+                      WHERE p.account_id = a.id AND p.status = 'posted'), 0) AS credits
+      FROM accounts a";
+
+/// The account's exposure computed from its records (for tests, and to repair a running figure).
+pub async fn from_records(db: &Db, account_id: &str) -> StoreResult<Exposure> {
+    let sql = format!("{FROM_RECORDS} WHERE a.id = $1");
+    let row: Option<(i64, i64, i64)> =
+        on_db!(db, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(account_id).fetch_optional(c).await)?;
+    Ok(row.map(|(uninvoiced, receivable, credits)| Exposure { uninvoiced, receivable, credits }).unwrap_or_default())
+}
+
+/// Sets every account's running exposure from its records: after a bulk load (the demo's seed,
+/// a large dataset) that wrote orders and invoices without going through the units that keep it.
+pub async fn rebuild_all(tx: &mut Tx, now: i64) -> StoreResult<()> {
+    tx.execute("DELETE FROM account_exposure", args![]).await?;
+    let select = FROM_RECORDS.replacen("SELECT ", "SELECT a.id, ", 1).replace("AS credits", "AS credits, $1");
+    tx.execute(
+        &format!("INSERT INTO account_exposure (account_id, uninvoiced, receivable, credits, updated_at) {select}"),
+        args![now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The account's most overdue open invoice: (number, due date as YYYY-MM-DD), if any invoice is
+/// due before `before` (YYYY-MM-DD).
+pub async fn oldest_overdue(tx: &mut Tx, account_id: &str, before: &str) -> StoreResult<Option<(String, String)>> {
+    tx.fetch_optional(
+        "SELECT number, due_on FROM invoices
+          WHERE account_id = $1 AND status = 'open' AND kind = 'invoice' AND due_on < $2
+          ORDER BY due_on, number LIMIT 1",
+        args![account_id, before],
+    )
+    .await
+}
