@@ -14,6 +14,8 @@ pub mod invoicing;
 pub mod money;
 pub mod orders;
 pub mod password;
+pub mod payments;
 pub mod pipeline;
 pub mod pricing;
 pub mod redirect;
+pub mod signature;
