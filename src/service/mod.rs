@@ -16,6 +16,8 @@ pub mod inventory;
 pub mod invoice_pdf;
 pub mod invoices;
 pub mod orders;
+pub mod payment_imports;
+pub mod payments;
 pub mod price_admin;
 pub mod price_list_imports;
 pub mod product_imports;

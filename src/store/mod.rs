@@ -35,6 +35,7 @@ pub mod inventory;
 pub mod invoices;
 mod json;
 pub mod orders;
+pub mod payments;
 pub mod pricing;
 pub mod product_search;
 pub mod products;

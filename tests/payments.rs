@@ -1,0 +1,338 @@
+//! Payments: finance records money received and applies it to one or many invoices of the same
+//! account, in part; what is not applied stays unapplied; a reversal takes it all back; the bank's
+//! file is imported whole or not at all, and a second import records nothing twice. Invoices'
+//! paid amounts, payments' unapplied amounts and the running exposure stay exact to the cent
+//! (exposure running == exposure from the records after every step).
+
+mod common;
+
+use common::TestApp;
+use portico::domain::auth::{BuyerRole, Principal, StaffRole};
+use portico::domain::money::Money;
+use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement, ShipmentInput};
+use portico::service::payment_imports::import_payments_csv;
+use portico::service::payments::{self, ApplyInput, PaymentInput};
+use portico::service::{Actor, ServiceError, invoices};
+use portico::store::products::ProductInput;
+
+pub struct Fixture {
+    pub account: String,
+    pub account_number: String,
+    pub other: String,
+    pub finance: Principal,
+    pub cs: Principal,
+    pub manager: Principal,
+    pub other_manager: Principal,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let account = app.account("Pay Clinic", None).await;
+    let other = app.account("Other Labs", None).await;
+    common::sell(app.db(), app.now(), vec![(ProductInput::new("GLV-1", "Nitrile Gloves"), "10.00", 1000)]).await;
+    let finance = app.staff("Fin Ance", &[StaffRole::Finance]).await.principal().unwrap();
+    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let manager = app.buyer(&account, "Mia Manager", BuyerRole::Manager).await.principal().unwrap();
+    let other_manager = app.buyer(&other, "Otto Other", BuyerRole::Manager).await.principal().unwrap();
+    let account_number = portico::store::accounts::get(app.db(), &account).await.unwrap().unwrap().number;
+    Fixture { account, account_number, other, finance, cs, manager, other_manager }
+}
+
+/// Places an order of `qty` gloves for `account` and ships `ship` of them: one invoice of
+/// ship × 10.00 (no tax rates set). Returns the invoice's number.
+async fn invoiced(app: &TestApp, f: &Fixture, account: &str, qty: i64, ship: i64) -> String {
+    let cs = Actor::web(&f.cs);
+    let req = PlaceOrder {
+        account_id: account.to_string(),
+        lines: vec![LineInput::sku("GLV-1", qty)],
+        header: OrderHeader::default(),
+        clear_cart: false,
+    };
+    let o = match orders::place_order(app.db(), app.now(), &cs, &req, None, |o, _| (201, o.id.clone())).await.unwrap() {
+        Placement::Placed { order, .. } => order,
+        _ => panic!("not placed"),
+    };
+    orders::confirm_order(app.db(), app.now(), &cs, &o.number, None).await.unwrap();
+    let input = ShipmentInput { warehouse: "CHI".into(), lines: vec![(1, ship)], ..Default::default() };
+    orders::record_shipment(app.db(), app.now(), &cs, &o.number, &input).await.unwrap();
+    let list = invoices::list_invoices(app.db(), &cs, Some(account), None, 100).await.unwrap();
+    // Placement and invoicing keep the running exposure in units of their own (not this suite's
+    // subject): it is set from the records here, so every check below measures the payments' units.
+    let now = app.now();
+    common::write(app.db(), move |tx| Box::pin(async move { portico::store::credit::rebuild_all(tx, now).await })).await;
+    list.into_iter().find(|i| i.order_number == o.number).expect("the shipment's invoice").number
+}
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+async fn invoice(app: &TestApp, f: &Fixture, number: &str) -> (Money, Money, String) {
+    let (i, _) = invoices::get_invoice(app.db(), &Actor::web(&f.finance), number).await.unwrap();
+    (Money::from_raw(i.total), Money::from_raw(i.paid), i.status)
+}
+
+async fn exposure_is_exact(app: &TestApp, account: &str) -> portico::domain::credit::Exposure {
+    let running = portico::store::credit::get(app.db(), account).await.unwrap();
+    let records = portico::store::credit::from_records(app.db(), account).await.unwrap();
+    assert_eq!(running, records, "running exposure == exposure from the records");
+    running
+}
+
+fn pay(f: &Fixture, amount: &str, apply: ApplyInput) -> PaymentInput {
+    PaymentInput {
+        account: f.account_number.clone(),
+        amount: amount.into(),
+        received_on: String::new(),
+        method: "check".into(),
+        reference: "CHK 1001".into(),
+        external_id: None,
+        apply,
+    }
+}
+
+#[tokio::test]
+async fn a_partial_shipment_is_invoiced_and_paid_in_part_exact_to_the_cent() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    // 7 ordered, 3 shipped: the invoice bills 30.00; 40.00 stays uninvoiced.
+    let inv = invoiced(&app, &f, &f.account, 7, 3).await;
+    assert_eq!(invoice(&app, &f, &inv).await, (m("30.00"), m("0"), "open".into()));
+    let e = exposure_is_exact(&app, &f.account).await;
+    assert_eq!((e.uninvoiced, e.receivable, e.credits), (m("40").raw(), m("30").raw(), 0));
+    // 12.34 paid against it.
+    let r = payments::record_payment(
+        app.db(),
+        app.now(),
+        &fin,
+        &pay(&f, "12.34", ApplyInput::Amounts(vec![(inv.clone(), "12.34".into())])),
+    )
+    .await
+    .unwrap();
+    assert!(!r.replayed);
+    assert_eq!((r.payment.row.amount, r.payment.row.unapplied), (m("12.34").raw(), 0));
+    assert_eq!(r.payment.applications.len(), 1);
+    assert_eq!(invoice(&app, &f, &inv).await, (m("30.00"), m("12.34"), "open".into()));
+    let e = exposure_is_exact(&app, &f.account).await;
+    assert_eq!((e.uninvoiced, e.receivable, e.credits), (m("40").raw(), m("17.66").raw(), 0));
+    // The rest: 17.66 closes it; 0.01 more stays unapplied.
+    let r = payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "17.67", ApplyInput::OldestFirst)).await.unwrap();
+    assert_eq!(r.payment.row.unapplied, m("0.01").raw());
+    assert_eq!(invoice(&app, &f, &inv).await, (m("30.00"), m("30.00"), "paid".into()));
+    let e = exposure_is_exact(&app, &f.account).await;
+    assert_eq!((e.uninvoiced, e.receivable, e.credits), (m("40").raw(), 0, m("0.01").raw()));
+    // Events and audit for each write.
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'payment.recorded'").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'payment.applied'").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'payment.%'").await, 4);
+}
+
+#[tokio::test]
+async fn one_payment_applies_to_many_invoices_and_the_rest_stays_unapplied_until_applied() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let a = invoiced(&app, &f, &f.account, 2, 2).await; // 20.00
+    let b = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    let r = payments::record_payment(
+        app.db(),
+        app.now(),
+        &fin,
+        &pay(&f, "100.00", ApplyInput::Amounts(vec![(a.clone(), "20.00".into()), (b.clone(), "30.00".into())])),
+    )
+    .await
+    .unwrap();
+    let p = r.payment.row;
+    assert_eq!(p.unapplied, m("50").raw());
+    assert_eq!(invoice(&app, &f, &a).await.2, "paid");
+    assert_eq!(invoice(&app, &f, &b).await.1, m("30"));
+    exposure_is_exact(&app, &f.account).await;
+    // More than a balance, or than what is left, is refused and changes nothing.
+    let too_much = ApplyInput::Amounts(vec![(b.clone(), "20.01".into())]);
+    match payments::apply_payment(app.db(), app.now(), &fin, &p.number, &too_much).await {
+        Err(ServiceError::Invalid(e)) => assert!(e[0].message.contains("more than its balance of 20"), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    let c = invoiced(&app, &f, &f.account, 4, 4).await; // 40.00
+    let over = ApplyInput::Amounts(vec![(b.clone(), "20".into()), (c.clone(), "30.01".into())]);
+    match payments::apply_payment(app.db(), app.now(), &fin, &p.number, &over).await {
+        Err(ServiceError::Invalid(e)) => assert!(e[0].message.contains("more than the 50"), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(invoice(&app, &f, &b).await.1, m("30"));
+    // Another account's invoice is refused.
+    let foreign = invoiced(&app, &f, &f.other, 1, 1).await;
+    let wrong = ApplyInput::Amounts(vec![(foreign.clone(), "1".into())]);
+    match payments::apply_payment(app.db(), app.now(), &fin, &p.number, &wrong).await {
+        Err(ServiceError::Invalid(e)) => assert!(e[0].message.contains("not an open invoice of this account"), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    // Apply the rest oldest first: B's 20.00, then 30.00 of C.
+    let p2 = payments::apply_payment(app.db(), app.now(), &fin, &p.number, &ApplyInput::OldestFirst).await.unwrap();
+    assert_eq!(p2.row.unapplied, 0);
+    assert_eq!(p2.applications.len(), 4);
+    assert_eq!(invoice(&app, &f, &b).await.2, "paid");
+    assert_eq!(invoice(&app, &f, &c).await.1, m("30"));
+    exposure_is_exact(&app, &f.account).await;
+    // Nothing left to apply.
+    assert!(matches!(
+        payments::apply_payment(app.db(), app.now(), &fin, &p.number, &ApplyInput::OldestFirst).await,
+        Err(ServiceError::Conflict(_))
+    ));
+    // The invoice's page lists what was applied to it.
+    let applied = payments::invoice_payments(app.db(), &fin, &b).await.unwrap();
+    assert_eq!(applied.iter().map(|a| a.amount).sum::<i64>(), m("50").raw());
+}
+
+#[tokio::test]
+async fn a_reversal_takes_back_every_application_and_the_credit() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let a = invoiced(&app, &f, &f.account, 2, 2).await;
+    let b = invoiced(&app, &f, &f.account, 5, 5).await;
+    let before = exposure_is_exact(&app, &f.account).await;
+    let r = payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "60.00", ApplyInput::OldestFirst)).await.unwrap();
+    assert_eq!(invoice(&app, &f, &a).await.2, "paid");
+    assert_eq!(invoice(&app, &f, &b).await.1, m("40"));
+    assert!(matches!(
+        payments::reverse_payment(app.db(), app.now(), &fin, &r.payment.row.number, "  ").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let p = payments::reverse_payment(app.db(), app.now(), &fin, &r.payment.row.number, "Check bounced").await.unwrap();
+    assert_eq!((p.row.status.as_str(), p.row.reversal_reason.as_str(), p.row.unapplied), ("reversed", "Check bounced", 0));
+    assert!(p.applications.iter().all(|a| a.reversed_at.is_some()));
+    assert_eq!(invoice(&app, &f, &a).await, (m("20"), m("0"), "open".into()));
+    assert_eq!(invoice(&app, &f, &b).await, (m("50"), m("0"), "open".into()));
+    assert_eq!(exposure_is_exact(&app, &f.account).await, before);
+    assert!(matches!(
+        payments::reverse_payment(app.db(), app.now(), &fin, &r.payment.row.number, "again").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert!(matches!(
+        payments::apply_payment(app.db(), app.now(), &fin, &r.payment.row.number, &ApplyInput::OldestFirst).await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'payment.reversed'").await, 1);
+}
+
+#[tokio::test]
+async fn bad_payments_are_refused_naming_the_field_and_customer_service_may_not_record() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let bad = PaymentInput {
+        account: "A-NOPE".into(),
+        amount: "-1".into(),
+        received_on: "2999-01-01".into(),
+        method: "cash".into(),
+        ..Default::default()
+    };
+    match payments::record_payment(app.db(), app.now(), &fin, &bad).await {
+        Err(ServiceError::Invalid(e)) => {
+            let fields: Vec<&str> = e.iter().map(|p| p.field.as_str()).collect();
+            for want in ["amount", "received_on", "method", "account"] {
+                assert!(fields.contains(&want), "{want} in {fields:?}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    let ok = pay(&f, "5", ApplyInput::Nothing);
+    assert!(matches!(
+        payments::record_payment(app.db(), app.now(), &Actor::web(&f.cs), &ok).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        payments::record_payment(app.db(), app.now(), &Actor::web(&f.manager), &ok).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 0);
+    // An external id records once.
+    let with_ext = PaymentInput { external_id: Some("BANK-9".into()), ..ok.clone() };
+    let first = payments::record_payment(app.db(), app.now(), &fin, &with_ext).await.unwrap();
+    let again = payments::record_payment(app.db(), app.now(), &fin, &with_ext).await.unwrap();
+    assert!(again.replayed && again.payment.row.id == first.payment.row.id);
+    let other_amount = PaymentInput { amount: "6".into(), ..with_ext };
+    assert!(matches!(payments::record_payment(app.db(), app.now(), &fin, &other_amount).await, Err(ServiceError::Conflict(_))));
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+    exposure_is_exact(&app, &f.account).await;
+}
+
+#[tokio::test]
+async fn buyers_see_their_own_accounts_payments_only() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let r = payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "5", ApplyInput::Nothing)).await.unwrap();
+    let number = r.payment.row.number;
+    let mine = payments::list_payments(app.db(), &Actor::web(&f.manager), None, None, 10).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert!(payments::get_payment(app.db(), &Actor::web(&f.manager), &number).await.is_ok());
+    let theirs = payments::list_payments(app.db(), &Actor::web(&f.other_manager), None, None, 10).await.unwrap();
+    assert!(theirs.is_empty());
+    assert!(matches!(
+        payments::get_payment(app.db(), &Actor::web(&f.other_manager), &number).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        payments::list_payments(app.db(), &Actor::web(&f.other_manager), Some(&f.account), None, 10).await,
+        Err(ServiceError::NotFound)
+    ));
+    // A buyer without billing rights sees none.
+    let buyer = app.buyer(&f.account, "Bo Buyer", BuyerRole::Buyer).await.principal().unwrap();
+    assert!(matches!(payments::get_payment(app.db(), &Actor::web(&buyer), &number).await, Err(ServiceError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_bank_file_is_imported_whole_or_not_at_all_and_once() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let a = invoiced(&app, &f, &f.account, 2, 2).await; // 20.00
+    let b = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    let other_number = portico::store::accounts::get(app.db(), &f.other).await.unwrap().unwrap().number;
+    let n = &f.account_number;
+    let bad = format!(
+        "account,amount,received_on,method,reference,invoices,external_id\n\
+         {n},25.00,2026-01-05,wire,W-1,{a};{b},BANK-1\n\
+         {n},abc,2026-01-05,wire,W-2,,BANK-2\n\
+         A-NONE,5,2026-01-05,ach,,,BANK-3\n"
+    );
+    match import_payments_csv(app.db(), app.now(), &fin, bad.as_bytes()).await {
+        Err(ServiceError::Invalid(e)) => {
+            assert_eq!(e.len(), 1, "row errors before accounts: {e:?}");
+            assert!(e[0].field == "line 3, amount", "{e:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let unknown = format!("account,amount,received_on,method,invoices\nA-NONE,5,2026-01-05,ach,\n{n},5,2026-01-05,ach,{a}\n{other_number},5,2026-01-05,ach,{a}\n");
+    match import_payments_csv(app.db(), app.now(), &fin, unknown.as_bytes()).await {
+        Err(ServiceError::Invalid(e)) => assert_eq!(e[0].field, "line 2, account", "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    let foreign = format!("account,amount,received_on,method,invoices\n{n},5,2026-01-05,ach,{a}\n{other_number},5,2026-01-05,ach,{a}\n");
+    match import_payments_csv(app.db(), app.now(), &fin, foreign.as_bytes()).await {
+        Err(ServiceError::Invalid(e)) => {
+            assert_eq!(e.len(), 1);
+            assert!(e[0].field == "line 3, invoices" && e[0].message.contains("not an open invoice"), "{e:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 0, "nothing changes");
+    let good = format!(
+        "account,amount,received_on,method,reference,invoices,external_id\n\
+         {n},25.00,2026-01-05,wire,W-1,{b} {a},BANK-1\n\
+         {n},7.50,2026-01-06,check,CHK-7,,BANK-2\n"
+    );
+    let report = import_payments_csv(app.db(), app.now(), &fin, good.as_bytes()).await.unwrap();
+    assert_eq!((report.recorded.len(), report.skipped.len(), report.total), (2, 0, m("32.50")));
+    // Oldest due first among the listed invoices: A (20.00) in full, 5.00 of B.
+    assert_eq!(invoice(&app, &f, &a).await.2, "paid");
+    assert_eq!(invoice(&app, &f, &b).await.1, m("5"));
+    exposure_is_exact(&app, &f.account).await;
+    let again = import_payments_csv(app.db(), app.now(), &fin, good.as_bytes()).await.unwrap();
+    assert_eq!((again.recorded.len(), again.skipped.len()), (0, 2));
+    assert!(again.summary().contains("already recorded"), "{}", again.summary());
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
+    assert!(matches!(import_payments_csv(app.db(), app.now(), &Actor::web(&f.cs), good.as_bytes()).await, Err(ServiceError::Forbidden)));
+}
