@@ -20,6 +20,10 @@ CREATE INDEX invoices_account_open ON invoices (account_id, status, due_on);
 --               cancelled and closed);
 --   receivable: invoices' totals less what has been applied to them;
 --   credits:    payments not yet applied plus credit notes not yet applied.
+-- What each order adds to `uninvoiced` now: every unit that changes an order's lines, status or
+-- invoiced quantities brings it up to date and moves the account's figure by the difference.
+ALTER TABLE orders ADD COLUMN uninvoiced BIGINT NOT NULL DEFAULT 0;
+
 CREATE TABLE account_exposure (
     account_id TEXT PRIMARY KEY REFERENCES accounts (id),
     uninvoiced BIGINT NOT NULL DEFAULT 0,
@@ -70,13 +74,13 @@ CREATE TABLE payment_applications (
 CREATE INDEX payment_applications_source ON payment_applications (source_id);
 CREATE INDEX payment_applications_invoice ON payment_applications (invoice_id);
 
--- The exposure of what exists already (see domain::credit for the rules).
+-- The exposure of what exists already (see domain::credit and store::credit for the rules).
+UPDATE orders SET uninvoiced = COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
+                                            FROM order_lines l WHERE l.order_id = orders.id AND l.quantity > l.invoiced_qty), 0)
+ WHERE status NOT IN ('draft', 'cancelled', 'closed');
 INSERT INTO account_exposure (account_id, uninvoiced, receivable, credits, updated_at)
 SELECT a.id,
-       COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
-                   FROM order_lines l JOIN orders o ON o.id = l.order_id
-                  WHERE o.account_id = a.id AND o.status NOT IN ('draft', 'cancelled', 'closed')
-                    AND l.quantity > l.invoiced_qty), 0),
+       COALESCE((SELECT SUM(o.uninvoiced) FROM orders o WHERE o.account_id = a.id), 0),
        COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
                   WHERE i.account_id = a.id AND i.kind = 'invoice' AND i.status = 'open'), 0),
        COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i

@@ -121,6 +121,50 @@ impl CreditVerdict {
     }
 }
 
+/// The longest overdue allowance an account may have (ten years, in days).
+pub const MAX_OVERDUE_DAYS: i64 = 3_650;
+
+/// Finance's settings of an account beyond its terms and limit: how terms count, what happens past
+/// the limit, when overdue invoices hold orders, and its sales-tax exemption.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreditSettings {
+    /// Terms count from the end of the invoice's month ("EOM + N").
+    pub terms_from_month_end: bool,
+    pub over_limit: OverLimit,
+    /// Hold new orders while an invoice is overdue by more than this many days (`None`: never).
+    pub overdue_hold_days: Option<i64>,
+    /// The exemption certificate's number ("" when the account pays tax).
+    pub tax_exempt_certificate: String,
+    /// The last day the certificate is valid (`None`: no expiry).
+    pub tax_exempt_until: Option<time::Date>,
+}
+
+impl CreditSettings {
+    /// Every problem, as (field, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(d) = self.overdue_hold_days
+            && !(0..=MAX_OVERDUE_DAYS).contains(&d)
+        {
+            out.push((
+                "overdue_hold_days".into(),
+                format!("Hold after: {d} days is not possible; use 0 to {MAX_OVERDUE_DAYS} days, or leave it empty for never."),
+            ));
+        }
+        let cert = self.tax_exempt_certificate.trim();
+        if cert.chars().count() > 100 {
+            out.push(("tax_exempt_certificate".into(), "Exemption certificate: at most 100 characters.".into()));
+        }
+        if cert.is_empty() && self.tax_exempt_until.is_some() {
+            out.push((
+                "tax_exempt_certificate".into(),
+                "Exemption certificate: give the certificate's number for the date it is valid to.".into(),
+            ));
+        }
+        out
+    }
+}
+
 /// The reason an order is held while an invoice is overdue past the account's allowance.
 pub fn overdue_reason(invoice_number: &str, days_overdue: i64, allowed: i64) -> String {
     format!(
@@ -156,6 +200,26 @@ mod tests {
         assert!(reason.contains("$383,000.00") && reason.contains("$90,000.00") && reason.contains("$293,000.00"), "{reason}");
         assert_eq!(check(Money::ZERO, before, m(1_000_000).raw()), CreditVerdict::Within, "no limit");
         assert_eq!(check(m(1), before, -5), CreditVerdict::Within, "a lower amendment is never stopped");
+    }
+
+    #[test]
+    fn settings_name_each_bad_field() {
+        let ok = CreditSettings {
+            terms_from_month_end: true,
+            over_limit: OverLimit::Tell,
+            overdue_hold_days: Some(30),
+            tax_exempt_certificate: "EX-1".into(),
+            tax_exempt_until: None,
+        };
+        assert!(ok.problems().is_empty());
+        let bad = CreditSettings {
+            overdue_hold_days: Some(-1),
+            tax_exempt_certificate: " ".into(),
+            tax_exempt_until: Some(time::macros::date!(2027 - 01 - 01)),
+            ..ok
+        };
+        let fields: Vec<String> = bad.problems().into_iter().map(|p| p.0).collect();
+        assert_eq!(fields, vec!["overdue_hold_days", "tax_exempt_certificate"]);
     }
 
     #[test]

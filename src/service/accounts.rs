@@ -3,6 +3,7 @@
 use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, PaymentTerms};
 use crate::domain::auth::{AccountScope, Permission, StaffRole};
+pub use crate::domain::credit::CreditSettings;
 use crate::domain::money::Money;
 pub use crate::store::accounts::{AccountListRow, AccountRow, ShipToRow};
 pub use crate::store::audit::AuditRow;
@@ -27,6 +28,32 @@ pub async fn find_account(db: &Db, actor: &Actor<'_>, reference: &str) -> Servic
         return Err(ServiceError::NotFound);
     }
     Ok(account)
+}
+
+/// Where an account stands against its credit limit.
+#[derive(Clone, Debug)]
+pub struct CreditPosition {
+    pub exposure: crate::domain::credit::Exposure,
+    /// 0 = no limit.
+    pub limit: Money,
+}
+
+impl CreditPosition {
+    pub fn available(&self) -> Option<Money> {
+        self.exposure.available(self.limit)
+    }
+}
+
+/// The account's exposure and limit: for staff who may see the account, and for its own buyers
+/// who order or see billing (a viewer sees no figures: 404).
+pub async fn credit_position(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<CreditPosition> {
+    let p = actor.principal;
+    if p.buyer_account().is_some() && !(p.can(Permission::PortalOrder) || p.can(Permission::PortalBilling)) {
+        return Err(ServiceError::NotFound);
+    }
+    let account = get_account(db, actor, account_id).await?;
+    let exposure = crate::store::credit::get(db, &account.id).await?;
+    Ok(CreditPosition { exposure, limit: account.credit_limit() })
 }
 
 pub async fn ship_tos(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<ShipToRow>> {
@@ -165,24 +192,27 @@ fn stale() -> ServiceError {
     )
 }
 
-/// Finance: payment terms, credit limit and hold status.
-#[allow(clippy::too_many_arguments)] // the form's three fields, plus what every use case takes
-pub async fn update_credit(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
-    id: &str,
-    expected_version: i64,
-    terms: PaymentTerms,
-    credit_limit: Money,
-    status: AccountStatus,
-) -> ServiceResult<AccountRow> {
+/// Finance's form: payment terms, credit limit and hold status, and the credit settings.
+pub struct CreditUpdate {
+    pub expected_version: i64,
+    pub terms: PaymentTerms,
+    pub credit_limit: Money,
+    pub status: AccountStatus,
+    pub settings: CreditSettings,
+}
+
+/// Finance: payment terms, credit limit, hold status and credit settings, audited.
+pub async fn update_credit(db: &Db, now: i64, actor: &Actor<'_>, id: &str, u: CreditUpdate) -> ServiceResult<AccountRow> {
     if !actor.principal.can(Permission::ManageCredit) {
         return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }
-    if let Err(e) = crate::domain::input::check_amount(credit_limit) {
-        return Err(ServiceError::invalid("credit_limit", format!("Credit limit: {e}.")));
+    let mut problems = u.settings.problems();
+    if let Err(e) = crate::domain::input::check_amount(u.credit_limit) {
+        problems.insert(0, ("credit_limit".into(), format!("Credit limit: {e}.")));
     }
+    ServiceError::from_problems(problems)?;
+    check_texts(&[("tax_exempt_certificate", &u.settings.tax_exempt_certificate)], &[])?;
+    let CreditUpdate { expected_version, terms, credit_limit, status, settings } = u;
     let current = get_account(db, actor, id).await?;
     let draft = AccountDraft {
         name: current.name.clone(),
@@ -196,17 +226,23 @@ pub async fn update_credit(
         phone: current.phone.clone(),
         bill_to: current.bill_to(),
     };
-    let before =
-        json!({ "terms_days": current.terms_days, "credit_limit": current.credit_limit, "status": current.status });
-    let unit = (id.to_string(), now, actor.owned(), expected_version, draft, before);
-    db.write(unit, |tx, (id, now, actor, expected_version, draft, before)| {
+    let credit_json = |a: &AccountRow| {
+        json!({
+            "terms_days": a.terms_days, "terms_from_month_end": a.terms_from_month_end, "credit_limit": a.credit_limit,
+            "status": a.status, "credit_over_limit": a.credit_over_limit, "overdue_hold_days": a.overdue_hold_days,
+            "tax_exempt_certificate": a.tax_exempt_certificate, "tax_exempt_until": a.tax_exempt_until,
+        })
+    };
+    let before = credit_json(&current);
+    let unit = (id.to_string(), now, actor.owned(), expected_version, draft, before, settings);
+    db.write(unit, move |tx, (id, now, actor, expected_version, draft, before, settings)| {
         Box::pin(async move {
             if !accounts::update(tx, id, *expected_version, draft, *now).await? {
                 return Err(stale());
             }
+            accounts::set_credit_settings(tx, id, settings).await?;
             let after = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
-            let after_json =
-                json!({ "terms_days": after.terms_days, "credit_limit": after.credit_limit, "status": after.status });
+            let after_json = credit_json(&after);
             let actor = actor.actor();
             audit(
                 tx,

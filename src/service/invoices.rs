@@ -151,6 +151,10 @@ pub(crate) async fn invoice_order(
         "shipment_id": shipment_id, "issued_on": iso(issued), "due_on": iso(terms.due(issued)),
         "subtotal": subtotal.to_plain(), "tax": tax.to_plain(), "total": total.to_plain(),
     });
+    // What was ordered is now owed: out of the order's uninvoiced value, into receivables.
+    crate::store::credit::sync_order(tx, &order.id, now).await?;
+    let owed = crate::domain::credit::Exposure { receivable: total.raw(), ..Default::default() };
+    crate::store::credit::adjust(tx, &order.account_id, owed, now).await?;
     audit(tx, Some(actor), now, "invoice.issued", ("order", &order.id), None, Some(payload.clone())).await?;
     crate::store::audit::enqueue(tx, "invoice.issued", &payload, now).await?;
     Ok(Some(number))

@@ -65,6 +65,10 @@ impl AccountRow {
     pub fn terms(&self) -> PaymentTerms {
         PaymentTerms::from_days(self.terms_days)
     }
+    /// The terms as invoices state them ("Net 30", "End of month + 10", "Prepay").
+    pub fn terms_label(&self) -> String {
+        crate::domain::invoicing::DueTerms::of(self.terms_days, self.terms_from_month_end).label()
+    }
     pub fn credit_limit(&self) -> Money {
         Money::from_raw(self.credit_limit)
     }
@@ -181,6 +185,24 @@ pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDra
         )
         .await?;
     Ok(done == 1)
+}
+
+/// Finance's credit settings of an account (in the unit that also wrote its terms and limit).
+pub async fn set_credit_settings(tx: &mut Tx, id: &str, c: &crate::domain::credit::CreditSettings) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE accounts SET terms_from_month_end = $2, credit_over_limit = $3, overdue_hold_days = $4,
+             tax_exempt_certificate = $5, tax_exempt_until = $6 WHERE id = $1",
+        args![
+            id,
+            c.terms_from_month_end,
+            c.over_limit.as_str(),
+            c.overdue_hold_days,
+            c.tax_exempt_certificate.trim(),
+            c.tax_exempt_until.map(super::pricing::format_iso)
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<AccountRow>> {

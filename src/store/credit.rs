@@ -24,6 +24,31 @@ pub async fn adjust(tx: &mut Tx, account_id: &str, d: Exposure, now: i64) -> Sto
     .await
 }
 
+/// What an order's lines and status say it adds to `uninvoiced` (domain::credit::order_uninvoiced,
+/// in SQL). `$1` is the order.
+/// (PostgreSQL sums BIGINTs as NUMERIC: every sum read back is cast.)
+const ORDER_UNINVOICED: &str = "CAST(CASE WHEN o.status IN ('draft', 'cancelled', 'closed') THEN 0 ELSE
+        COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
+                    FROM order_lines l WHERE l.order_id = o.id AND l.quantity > l.invoiced_qty), 0) END AS BIGINT)";
+
+/// Brings an order's share of its account's exposure up to date with its lines and status, at the
+/// end of a unit that changed them, and moves the account's figure by the difference. Returns
+/// (account id, the difference, the account's exposure after). Calling it twice changes nothing.
+pub async fn sync_order(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<(String, i64, Exposure)> {
+    let (account_id, stored, current): (String, i64, i64) = tx
+        .fetch_one(
+            &format!("SELECT o.account_id, o.uninvoiced, {ORDER_UNINVOICED} FROM orders o WHERE o.id = $1"),
+            args![order_id],
+        )
+        .await?;
+    let delta = current - stored;
+    if delta != 0 {
+        tx.execute("UPDATE orders SET uninvoiced = $2 WHERE id = $1", args![order_id, current]).await?;
+    }
+    let after = adjust(tx, &account_id, Exposure { uninvoiced: delta, ..Exposure::default() }, now).await?;
+    Ok((account_id, delta, after))
+}
+
 /// The account's current exposure (zero for an account that never had any).
 pub async fn get(db: &Db, account_id: &str) -> StoreResult<Exposure> {
     let row: Option<(i64, i64, i64)> = on_db!(db, |c| sqlx::query_as(
@@ -39,16 +64,16 @@ pub async fn get(db: &Db, account_id: &str) -> StoreResult<Exposure> {
 /// credit notes and payments. `$1` is the account. (The migration that created the table fills it
 /// with this query too.)
 const FROM_RECORDS: &str = "
-    SELECT COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
+    SELECT CAST(COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
                        FROM order_lines l JOIN orders o ON o.id = l.order_id
                       WHERE o.account_id = a.id AND o.status NOT IN ('draft', 'cancelled', 'closed')
-                        AND l.quantity > l.invoiced_qty), 0) AS uninvoiced,
-           COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
-                      WHERE i.account_id = a.id AND i.kind = 'invoice' AND i.status = 'open'), 0) AS receivable,
-           COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
+                        AND l.quantity > l.invoiced_qty), 0) AS BIGINT) AS uninvoiced,
+           CAST(COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
+                      WHERE i.account_id = a.id AND i.kind = 'invoice' AND i.status = 'open'), 0) AS BIGINT) AS receivable,
+           CAST(COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
                       WHERE i.account_id = a.id AND i.kind = 'credit_note' AND i.status = 'open'), 0)
          + COALESCE((SELECT SUM(p.unapplied) FROM payments p
-                      WHERE p.account_id = a.id AND p.status = 'posted'), 0) AS credits
+                      WHERE p.account_id = a.id AND p.status = 'posted'), 0) AS BIGINT) AS credits
       FROM accounts a";
 
 /// The account's exposure computed from its records (for tests, and to repair a running figure).
@@ -62,6 +87,8 @@ pub async fn from_records(db: &Db, account_id: &str) -> StoreResult<Exposure> {
 /// Sets every account's running exposure from its records: after a bulk load (the demo's seed,
 /// a large dataset) that wrote orders and invoices without going through the units that keep it.
 pub async fn rebuild_all(tx: &mut Tx, now: i64) -> StoreResult<()> {
+    tx.execute(&format!("UPDATE orders SET uninvoiced = (SELECT {ORDER_UNINVOICED} FROM orders o WHERE o.id = orders.id)"), args![])
+        .await?;
     tx.execute("DELETE FROM account_exposure", args![]).await?;
     let select = FROM_RECORDS.replacen("SELECT ", "SELECT a.id, ", 1).replace("AS credits", "AS credits, $1");
     tx.execute(

@@ -225,13 +225,13 @@ pub async fn insert_allocations(tx: &mut Tx, order_id: &str, rows: &[(String, St
     bulk_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells).await
 }
 
-/// Writes the order's row.
-pub async fn insert(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
+/// Writes the order's row, with what it adds to its account's exposure (`store::credit`).
+pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
              ship_to_id, ship_to_text, po_number, requested_date, notes, terms_days, subtotal, line_count, backordered, reasons,
-             revision, version, placed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+             revision, version, placed_at, updated_at, uninvoiced)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         vec![
             Cell::text(&o.id),
             Cell::text(&o.number),
@@ -255,6 +255,7 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
             Cell::Int(o.version),
             Cell::Int(o.placed_at),
             Cell::Int(o.updated_at),
+            Cell::Int(uninvoiced),
         ],
     )
     .await?;

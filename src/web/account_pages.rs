@@ -179,6 +179,31 @@ struct AccountPage {
     can_credit: bool,
     can_invite: bool,
     statuses: Vec<(&'static str, &'static str)>,
+    credit: CreditView,
+}
+
+/// An account's credit position as pages show it.
+pub(crate) struct CreditView {
+    pub exposure: Money,
+    pub uninvoiced: Money,
+    pub receivable: Money,
+    pub credits: Money,
+    pub has_credits: bool,
+    /// `None` when the account has no limit.
+    pub available: Option<Money>,
+}
+
+impl From<account_service::CreditPosition> for CreditView {
+    fn from(c: account_service::CreditPosition) -> CreditView {
+        CreditView {
+            exposure: c.exposure.total(),
+            uninvoiced: Money::from_raw(c.exposure.uninvoiced),
+            receivable: Money::from_raw(c.exposure.receivable),
+            credits: Money::from_raw(c.exposure.credits),
+            has_credits: c.exposure.credits != 0,
+            available: c.available(),
+        }
+    }
 }
 
 async fn account_page(
@@ -222,6 +247,7 @@ async fn account_page(
         can_credit: p.can(Permission::ManageCredit),
         can_invite,
         statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        credit: account_service::credit_position(&state.db, &actor, &id).await?.into(),
         account,
     };
     Ok(Html(page.render()?))
@@ -233,6 +259,16 @@ pub struct CreditForm {
     terms: String,
     credit_limit: String,
     status: String,
+    #[serde(default)]
+    terms_from_month_end: Option<String>,
+    #[serde(default)]
+    credit_over_limit: String,
+    #[serde(default)]
+    overdue_hold_days: String,
+    #[serde(default)]
+    tax_exempt_certificate: String,
+    #[serde(default)]
+    tax_exempt_until: String,
 }
 
 async fn update_credit(
@@ -254,11 +290,43 @@ async fn update_credit(
     if status.is_none() {
         errors.push(("status".to_string(), "Unknown status.".to_string()));
     }
+    let overdue = match f.overdue_hold_days.trim() {
+        "" => None,
+        t => match t.parse::<i64>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push((
+                    "overdue_hold_days".to_string(),
+                    format!("Hold after: “{t}” is not a number of days; leave it empty for never."),
+                ));
+                None
+            }
+        },
+    };
+    let until = match f.tax_exempt_until.trim() {
+        "" => None,
+        t => {
+            let d = crate::domain::pricing::parse_iso_date(t);
+            if d.is_none() {
+                errors.push(("tax_exempt_until".to_string(), format!("Valid to: “{t}” is not a date (YYYY-MM-DD).")));
+            }
+            d
+        }
+    };
     ServiceError::from_problems(errors)?;
     let (Some(terms), Ok(limit), Some(status)) = (terms, limit, status) else {
         return Err(WebError::BadRequest("invalid".into()));
     };
-    account_service::update_credit(&state.db, state.now(), &ctx.actor(), &id, f.version, terms, limit, status).await?;
+    let settings = account_service::CreditSettings {
+        terms_from_month_end: f.terms_from_month_end.is_some(),
+        over_limit: crate::domain::credit::OverLimit::parse(&f.credit_over_limit),
+        overdue_hold_days: overdue,
+        tax_exempt_certificate: f.tax_exempt_certificate,
+        tax_exempt_until: until,
+    };
+    let update =
+        account_service::CreditUpdate { expected_version: f.version, terms, credit_limit: limit, status, settings };
+    account_service::update_credit(&state.db, state.now(), &ctx.actor(), &id, update).await?;
     Ok(Redirect::to(&format!("/accounts/{id}?notice=saved")))
 }
 

@@ -71,6 +71,7 @@ pub async fn amend_order(
         ship_to_text,
         subtotal: eval.subtotal(),
         lines: eval.lines,
+        credit_limit: account.credit_limit(),
     };
     db.write(unit, |tx, u| Box::pin(write_amendment(tx, u))).await
 }
@@ -87,6 +88,7 @@ struct Amend {
     ship_to_text: String,
     lines: Vec<PricedLine>,
     subtotal: Option<Money>,
+    credit_limit: Money,
 }
 
 /// Locks the order, then the stock of its old and new products together (in product order, so two
@@ -174,6 +176,13 @@ async fn write_amendment(tx: &mut Tx, u: &Amend) -> ServiceResult<OrderRow> {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     orders::replace_lines(tx, &after.id, &lines).await?;
+    // The credit step: an amendment that takes the account past its limit is refused (the order
+    // as it was stays, held by nobody's decision); one that lowers the value always passes.
+    let (_, delta, exposure) = crate::store::credit::sync_order(tx, &after.id, now).await?;
+    let before_exposure = exposure.plus(crate::domain::credit::Exposure { uninvoiced: -delta, ..Default::default() });
+    if let Some(reason) = crate::domain::credit::check(u.credit_limit, before_exposure, delta).reason() {
+        return Err(ServiceError::Blocked(vec![LineIssue::new(0, "", "credit_limit", reason)]));
+    }
     let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
     orders::insert_allocations(tx, &after.id, &allocations).await?;
     let diff_json = serde_json::to_string(&diff).map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -15,6 +15,7 @@
 //! yields), `events.rs` (the event, audit and outbox payload of every change).
 
 mod amend;
+mod credit;
 mod events;
 mod header;
 mod history;

@@ -249,10 +249,12 @@ where
         Ok(r) => r,
         Err(issues) => return Err(ServiceError::Blocked(issues)),
     };
-    let diverted = diversions(u.account.status());
+    let lines = line_rows(&u.lines, &reserved);
+    let value = super::credit::value_of(&lines);
+    let mut diverted = diversions(u.account.status());
+    diverted.extend(super::credit::credit_step(tx, &u.account, value, now).await?);
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
     let number = format!("SO-{}", tx.next_order_number().await?);
-    let lines = line_rows(&u.lines, &reserved);
     let order = OrderRow {
         id: new_id(),
         number,
@@ -277,7 +279,7 @@ where
         placed_at: now,
         updated_at: now,
     };
-    orders::insert(tx, &order).await?;
+    orders::insert(tx, &order, value).await?;
     orders::insert_lines(tx, &order.id, &lines).await?;
     let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
     orders::insert_allocations(tx, &order.id, &allocations).await?;

@@ -147,6 +147,8 @@ async fn write_status(
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     event(tx, &after, actor, reason.trim(), now).await?;
+    // A cancelled or closed order no longer counts towards its account's exposure.
+    crate::store::credit::sync_order(tx, &after.id, now).await?;
     if before.status() == OrderStatus::OnHold && to == OrderStatus::Placed && after.terms_days == 0 {
         // A prepay order is billed when it is placed for good: here, on release from a hold.
         let basis = crate::service::invoices::Basis::Ordered;
