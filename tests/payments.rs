@@ -332,3 +332,71 @@ async fn a_bank_file_is_imported_whole_or_not_at_all_and_once() {
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
     assert!(matches!(import_payments_csv(app.db(), app.now(), &Actor::web(&f.cs), good.as_bytes()).await, Err(ServiceError::Forbidden)));
 }
+
+#[tokio::test]
+async fn the_api_records_applies_pages_and_reverses_payments() {
+    use portico::domain::auth::Scope;
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let a = invoiced(&app, &f, &f.account, 2, 2).await; // 20.00
+    let b = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    let t = app.api_token(&[Scope::PaymentsWrite]).await;
+    let body = serde_json::json!({
+        "account": f.account_number, "amount": "45.00", "method": "wire", "reference": "W-77",
+        "external_id": "ERP-PAY-1", "applications": [{"invoice": a, "amount": "20.00"}, {"invoice": b, "amount": "5.00"}]
+    });
+    let res = app.api("POST", "/api/v1/payments", &t, Some(body.clone())).await;
+    assert_eq!(res.status, axum::http::StatusCode::CREATED, "{}", res.body);
+    let p: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!((p["amount"].as_str(), p["unapplied"].as_str()), (Some("45.00"), Some("20.00")));
+    assert_eq!(p["applications"].as_array().unwrap().len(), 2);
+    // The same payment again: the first answer, nothing recorded.
+    let again = app.api("POST", "/api/v1/payments", &t, Some(body)).await;
+    assert_eq!(again.status, axum::http::StatusCode::OK, "{}", again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+    let number = p["number"].as_str().unwrap().to_string();
+    // Bad input: every field named, nothing recorded.
+    let bad = app
+        .api("POST", "/api/v1/payments", &t, Some(serde_json::json!({"account": f.account_number, "amount": "0", "method": "cash"})))
+        .await;
+    assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("\"amount\"") && bad.body.contains("\"method\""), "{}", bad.body);
+    // Apply the rest oldest first: B's remaining 45.00 takes the 20.00.
+    let res = app
+        .api("POST", &format!("/api/v1/payments/{number}/applications"), &t, Some(serde_json::json!({"oldest_first": true})))
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
+    assert_eq!(invoice(&app, &f, &b).await.1, m("25"));
+    // A second payment, then the list pages by cursor, newest first.
+    let res = app
+        .api("POST", "/api/v1/payments", &t, Some(serde_json::json!({"account": f.account, "amount": "1", "method": "ach"})))
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::CREATED, "{}", res.body);
+    let page = app.api("GET", "/api/v1/payments?limit=1", &t, None).await;
+    let page: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(page["payments"].as_array().unwrap().len(), 1);
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let next = app.api("GET", &format!("/api/v1/payments?limit=1&cursor={cursor}"), &t, None).await;
+    let next: serde_json::Value = serde_json::from_str(&next.body).unwrap();
+    assert_ne!(next["payments"][0]["number"], page["payments"][0]["number"]);
+    assert!(next["next_cursor"].is_null());
+    // Reverse it.
+    let res = app
+        .api("POST", &format!("/api/v1/payments/{number}/reversal"), &t, Some(serde_json::json!({"reason": "returned by the bank"})))
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
+    assert_eq!(invoice(&app, &f, &a).await, (m("20"), m("0"), "open".into()));
+    exposure_is_exact(&app, &f.account).await;
+    // A read token reads; it cannot write.
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
+    let r = portico::service::api_tokens::create(app.db(), app.now(), &Actor::web(&admin), "Reader", &[Scope::PaymentsRead])
+        .await
+        .unwrap()
+        .1;
+    let got = app.api("GET", &format!("/api/v1/payments/{number}"), &r, None).await;
+    assert!(got.body.contains("\"reversed\""), "{}", got.body);
+    let refused = app.api("POST", &format!("/api/v1/payments/{number}/reversal"), &r, Some(serde_json::json!({"reason": "x"}))).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(app.api("GET", "/api/v1/payments/PAY-999", &r, None).await.status, axum::http::StatusCode::NOT_FOUND);
+}

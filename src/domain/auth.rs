@@ -226,10 +226,12 @@ pub enum Scope {
     OrdersRead,
     OrdersWrite,
     InvoicesRead,
+    PaymentsRead,
+    PaymentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -238,6 +240,8 @@ impl Scope {
         Scope::OrdersRead,
         Scope::OrdersWrite,
         Scope::InvoicesRead,
+        Scope::PaymentsRead,
+        Scope::PaymentsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -250,6 +254,8 @@ impl Scope {
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
             Scope::InvoicesRead => "invoices:read",
+            Scope::PaymentsRead => "payments:read",
+            Scope::PaymentsWrite => "payments:write",
         }
     }
 
@@ -277,6 +283,11 @@ impl Scope {
             Scope::InvoicesRead => {
                 "read any account's invoices and their PDFs (GET /invoices, /invoices/{id}, /invoices/{id}/pdf)"
             }
+            Scope::PaymentsRead => "read any account's payments and their applications (GET /payments, /payments/{id})",
+            Scope::PaymentsWrite => {
+                "record payments, apply them to invoices and reverse them (POST /payments, \
+                 /payments/{id}/applications, /payments/{id}/reversal); includes payments:read"
+            }
         }
     }
 
@@ -287,7 +298,9 @@ impl Scope {
         self == needed
             || matches!(
                 (self, needed),
-                (Scope::CatalogWrite, Scope::CatalogRead) | (Scope::OrdersWrite, Scope::OrdersRead)
+                (Scope::CatalogWrite, Scope::CatalogRead)
+                    | (Scope::OrdersWrite, Scope::OrdersRead)
+                    | (Scope::PaymentsWrite, Scope::PaymentsRead)
             )
     }
 
@@ -312,6 +325,8 @@ impl Scope {
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
             Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],
             Scope::InvoicesRead => &[StaffArea, ViewAllAccounts, FinanceArea],
+            Scope::PaymentsRead => &[StaffArea, ViewAllAccounts, FinanceArea],
+            Scope::PaymentsWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
         }
     }
 }

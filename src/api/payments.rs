@@ -1,0 +1,341 @@
+//! Payments through the API: the ERP (or the bank's connector) records payments — applied to
+//! invoices by amount or oldest due first — applies what is left, reverses them, and reads them.
+//! Recording is idempotent by `external_id`: the same payment sent again answers the first one
+//! (200 with `idempotent-replayed: true`) and records nothing.
+
+use super::input::{ApiJson, ApiPath, ApiQuery, Checks, reference};
+use super::{ApiCaller, ApiError};
+use crate::app::AppState;
+use crate::domain::auth::Scope;
+use crate::domain::money::Money;
+use crate::service::Actor;
+use crate::service::accounts::find_account;
+use crate::service::payments::{self as payment_service, ApplyInput, Payment, PaymentInput, PaymentRow};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/payments", get(list_payments).post(create_payment))
+        .route("/api/v1/payments/{id}", get(get_payment))
+        .route("/api/v1/payments/{id}/applications", post(apply_payment))
+        .route("/api/v1/payments/{id}/reversal", post(reverse_payment))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplicationOut {
+    invoice_id: String,
+    /// INV-100001
+    invoice_number: String,
+    amount: String,
+    applied_on: String,
+    /// Set when the payment was reversed (unix seconds).
+    reversed_at: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentOut {
+    id: String,
+    /// PAY-100001
+    number: String,
+    account_id: String,
+    account_number: String,
+    /// Decimal strings, exact.
+    amount: String,
+    /// What is not applied to invoices (the account's credit).
+    unapplied: String,
+    received_on: String,
+    /// check, wire, ach, card, online or other.
+    method: String,
+    reference: String,
+    /// manual, import or provider.
+    source: String,
+    external_id: Option<String>,
+    /// posted or reversed.
+    status: String,
+    reversal_reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applications: Option<Vec<ApplicationOut>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentPage {
+    payments: Vec<PaymentOut>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+fn money(raw: i64) -> String {
+    Money::from_raw(raw).to_plain()
+}
+
+fn payment_out(p: &PaymentRow, applications: Option<&Payment>) -> PaymentOut {
+    PaymentOut {
+        id: p.id.clone(),
+        number: p.number.clone(),
+        account_id: p.account_id.clone(),
+        account_number: p.account_number.clone(),
+        amount: money(p.amount),
+        unapplied: money(p.unapplied),
+        received_on: p.received_on.clone(),
+        method: p.method.clone(),
+        reference: p.reference.clone(),
+        source: p.source.clone(),
+        external_id: p.external_id.clone(),
+        status: p.status.clone(),
+        reversal_reason: p.reversal_reason.clone(),
+        applications: applications.map(|full| {
+            full.applications
+                .iter()
+                .map(|a| ApplicationOut {
+                    invoice_id: a.invoice_id.clone(),
+                    invoice_number: a.invoice_number.clone(),
+                    amount: money(a.amount),
+                    applied_on: a.applied_on.clone(),
+                    reversed_at: a.reversed_at,
+                })
+                .collect()
+        }),
+    }
+}
+
+fn full_out(p: &Payment) -> PaymentOut {
+    payment_out(&p.row, Some(p))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ApplicationIn {
+    /// Invoice number (INV-100001) or id.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    invoice: String,
+    /// More than 0, in cents, at most the invoice's balance.
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
+    amount: String,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct PaymentIn {
+    /// Account id, number (A-10001) or external id.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    account: String,
+    /// More than 0, in cents.
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
+    amount: String,
+    /// When it was received (not in the future); today when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    received_on: Option<String>,
+    /// check, wire, ach, card, online or other.
+    #[schema(pattern = r"^(check|wire|ach|card|online|other)$")]
+    method: String,
+    #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    reference: String,
+    /// The bank's or ERP's id of the payment: sending it again records nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    external_id: Option<String>,
+    /// Amounts to apply to invoices of the same account. Leave out to apply nothing (or see
+    /// `apply_oldest_first`).
+    #[serde(default)]
+    #[schema(max_items = 500)]
+    applications: Vec<ApplicationIn>,
+    /// Apply to the account's open invoices, oldest due first, as far as the payment goes.
+    #[serde(default)]
+    apply_oldest_first: bool,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ApplyIn {
+    /// Amounts per invoice; or leave empty and set `oldest_first`.
+    #[serde(default)]
+    #[schema(max_items = 500)]
+    applications: Vec<ApplicationIn>,
+    #[serde(default)]
+    oldest_first: bool,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ReversalIn {
+    /// Why (a bounced check, recorded in error).
+    #[schema(min_length = 1, max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    reason: String,
+}
+
+fn apply_input(applications: &[ApplicationIn], oldest_first: bool) -> Result<ApplyInput, ApiError> {
+    let mut checks = Checks::default();
+    checks.items("applications", applications.len(), 0, 500);
+    for (i, a) in applications.iter().enumerate() {
+        checks.line(&format!("applications[{i}].invoice"), &a.invoice);
+        checks.amount(&format!("applications[{i}].amount"), &a.amount);
+    }
+    checks.done()?;
+    match (applications.is_empty(), oldest_first) {
+        (false, true) => Err(ApiError::invalid("applications", "give applications or oldest_first, not both")),
+        (true, true) => Ok(ApplyInput::OldestFirst),
+        (true, false) => Ok(ApplyInput::Nothing),
+        (false, false) => {
+            Ok(ApplyInput::Amounts(applications.iter().map(|a| (a.invoice.clone(), a.amount.clone())).collect()))
+        }
+    }
+}
+
+fn json_with(status: StatusCode, body: PaymentOut, replayed: bool) -> Response {
+    let mut res = (status, Json(body)).into_response();
+    if replayed {
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
+
+/// Records a payment, applied as asked; idempotent by `external_id`.
+#[utoipa::path(post, path = "/api/v1/payments", request_body = PaymentIn, responses(
+    (status = 201, body = PaymentOut, description = "recorded"),
+    (status = 200, body = PaymentOut, description = "recorded before with this external_id (header idempotent-replayed: true); nothing recorded"),
+    (status = 404, body = super::Problem, description = "unknown account"),
+    (status = 409, body = super::Problem, description = "external_id already used for another account or amount")
+), security(("bearer" = ["payments:write"])), tag = "payments")]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: Result<ApiJson<PaymentIn>, ApiError>,
+) -> Result<Response, ApiError> {
+    caller.require(Scope::PaymentsWrite)?;
+    let ApiJson(b) = body?;
+    let apply = apply_input(&b.applications, b.apply_oldest_first)?;
+    Checks::default().date_opt("received_on", b.received_on.as_deref()).done()?;
+    let actor = Actor::api(&caller.0);
+    reference(&b.account)?;
+    let account = find_account(&state.db, &actor, &b.account).await?;
+    let input = PaymentInput {
+        account: account.id,
+        amount: b.amount,
+        received_on: b.received_on.unwrap_or_default(),
+        method: b.method,
+        reference: b.reference,
+        external_id: b.external_id,
+        apply,
+    };
+    let r = payment_service::record_payment(&state.db, state.now(), &actor, &input).await?;
+    let status = if r.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok(json_with(status, full_out(&r.payment), r.replayed))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentListParams {
+    /// Only this account (id, number or external id).
+    #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    account: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.PAY-[0-9]{1,18}$")]
+    cursor: Option<String>,
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+/// Payments, newest received first: of one account, or of every account.
+#[utoipa::path(get, path = "/api/v1/payments", params(PaymentListParams), responses(
+    (status = 200, body = PaymentPage), (status = 404, description = "no such account", body = super::Problem)
+), security(("bearer" = ["payments:read"])), tag = "payments")]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    query: Result<ApiQuery<PaymentListParams>, ApiError>,
+) -> Result<Json<PaymentPage>, ApiError> {
+    caller.require(Scope::PaymentsRead)?;
+    let ApiQuery(p) = query?;
+    let limit = super::catalog::page_limit(p.limit)?;
+    let actor = Actor::api(&caller.0);
+    let account = match &p.account {
+        Some(a) => {
+            reference(a)?;
+            Some(find_account(&state.db, &actor, a).await?.id)
+        }
+        None => None,
+    };
+    let after = p.cursor.as_deref().map(payment_cursor).transpose()?;
+    let mut rows = payment_service::list_payments(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|p| format!("{}.{}", p.received_on, p.number))
+    } else {
+        None
+    };
+    Ok(Json(PaymentPage { payments: rows.iter().map(|p| payment_out(p, None)).collect(), next_cursor }))
+}
+
+/// One payment with its applications.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", params(("id" = String, Path, description = "Payment id or number (PAY-100001)")),
+    responses((status = 200, body = PaymentOut), (status = 404, description = "no such payment", body = super::Problem)),
+    security(("bearer" = ["payments:read"])), tag = "payments")]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+) -> Result<Json<PaymentOut>, ApiError> {
+    caller.require(Scope::PaymentsRead)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let p = payment_service::get_payment(&state.db, &Actor::api(&caller.0), &id).await?;
+    Ok(Json(full_out(&p)))
+}
+
+/// Applies what is left of a payment to invoices of its account: amounts per invoice, or oldest due first.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/applications", request_body = ApplyIn,
+    params(("id" = String, Path, description = "Payment id or number (PAY-100001)")),
+    responses((status = 200, body = PaymentOut), (status = 404, description = "no such payment", body = super::Problem),
+    (status = 409, description = "reversed, nothing left to apply, or no open invoice", body = super::Problem)),
+    security(("bearer" = ["payments:write"])), tag = "payments")]
+pub async fn apply_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<ApplyIn>, ApiError>,
+) -> Result<Json<PaymentOut>, ApiError> {
+    caller.require(Scope::PaymentsWrite)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    let apply = apply_input(&b.applications, b.oldest_first)?;
+    let p = payment_service::apply_payment(&state.db, state.now(), &Actor::api(&caller.0), &id, &apply).await?;
+    Ok(Json(full_out(&p)))
+}
+
+/// Reverses a payment: every application taken back (the invoices owe it again), the payment marked reversed.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/reversal", request_body = ReversalIn,
+    params(("id" = String, Path, description = "Payment id or number (PAY-100001)")),
+    responses((status = 200, body = PaymentOut), (status = 404, description = "no such payment", body = super::Problem),
+    (status = 409, description = "reversed already", body = super::Problem)),
+    security(("bearer" = ["payments:write"])), tag = "payments")]
+pub async fn reverse_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<ReversalIn>, ApiError>,
+) -> Result<Json<PaymentOut>, ApiError> {
+    caller.require(Scope::PaymentsWrite)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    Checks::default().line("reason", &b.reason).done()?;
+    let p = payment_service::reverse_payment(&state.db, state.now(), &Actor::api(&caller.0), &id, &b.reason).await?;
+    Ok(Json(full_out(&p)))
+}
+
+/// A payments cursor: `<received_on>.<number>` of the last payment of the previous page.
+fn payment_cursor(c: &str) -> Result<(&str, &str), ApiError> {
+    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
+    let (on, number) = c.split_once('.').ok_or_else(bad)?;
+    let date_ok = on.len() == 10
+        && on.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    let digits = number.strip_prefix("PAY-").ok_or_else(bad)?;
+    let number_ok = (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    if date_ok && number_ok { Ok((on, number)) } else { Err(bad()) }
+}
