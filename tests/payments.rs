@@ -400,3 +400,67 @@ async fn the_api_records_applies_pages_and_reverses_payments() {
     assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
     assert_eq!(app.api("GET", "/api/v1/payments/PAY-999", &r, None).await.status, axum::http::StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_their_own() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let a = invoiced(&app, &f, &f.account, 2, 2).await; // 20.00
+    let b = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    let mut fin = app.signed_in(&f.finance.email).await;
+    // The form lists the open invoices, pre-filled oldest first as far as the amount goes.
+    let form = fin.get(&format!("/finance/payments/new?account={}&amount=30", f.account_number)).await;
+    assert_eq!(form.status, axum::http::StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains(&format!("name=\"apply_{a}\" inputmode=\"decimal\" value=\"20.00\"")), "{}", form.body);
+    assert!(form.body.contains(&format!("name=\"apply_{b}\" inputmode=\"decimal\" value=\"10.00\"")));
+    // Too much for B: the error is beside it, the input kept, nothing recorded.
+    let apply_a = format!("apply_{a}");
+    let apply_b = format!("apply_{b}");
+    let res = fin
+        .post(
+            "/finance/payments",
+            &[("account", &f.account_number), ("amount", "80"), ("method", "wire"), ("reference", "W-5"), (&apply_a, "20"), (&apply_b, "60")],
+        )
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::OK);
+    assert!(res.body.contains("more than its balance of 50"), "{}", res.body);
+    assert!(res.body.contains("value=\"W-5\"") && res.body.contains(&format!("name=\"apply_{b}\" inputmode=\"decimal\" value=\"60\"")));
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 0);
+    let res = fin
+        .post(
+            "/finance/payments",
+            &[("account", &f.account_number), ("amount", "80"), ("method", "wire"), ("reference", "W-5"), (&apply_a, "20"), (&apply_b, "50")],
+        )
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::SEE_OTHER, "{}", res.body);
+    let page = fin.get(res.location()).await;
+    assert!(page.body.contains("id=\"payment-unapplied\">$10.00"), "{}", page.body);
+    assert!(page.body.contains("Reverse payment"));
+    // The invoice's page lists the payment.
+    let inv = fin.get(&format!("/invoices/{b}")).await;
+    assert!(inv.body.contains("id=\"invoice-payments\"") && inv.body.contains("PAY-100001"), "{}", inv.body);
+    // Reversal needs a reason.
+    let res = fin.post("/finance/payments/PAY-100001/reverse", &[("reason", "")]).await;
+    assert!(res.body.contains("Say why"), "{}", res.body);
+    // The bank file: customer service may not upload it; finance may.
+    let mut cs = app.signed_in(&f.cs.email).await;
+    let file = format!("account,amount,received_on,method,external_id\n{},5.00,2026-01-02,ach,B-1\n", f.account_number);
+    let refused = cs.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+    let done = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
+    assert!(done.body.contains("1 payment recorded"), "{}", done.body);
+    let again = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
+    assert!(again.body.contains("already recorded"), "{}", again.body);
+    let bad = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", "account,amount,received_on,method\nA-1,x,2026-01-02,ach\n")).await;
+    assert!(bad.body.contains("Line 2, amount"), "{}", bad.body);
+    // Buyers: their own payments, read-only; another account's is 404; customer service sees no list.
+    let mut manager = app.signed_in(&f.manager.email).await;
+    let list = manager.get("/portal/payments").await;
+    assert!(list.body.contains("PAY-100001") && !list.body.contains("Record a payment"), "{}", list.body);
+    assert_eq!(manager.get("/portal/payments/PAY-100001").await.status, axum::http::StatusCode::OK);
+    let mut other = app.signed_in(&f.other_manager.email).await;
+    assert_eq!(other.get("/portal/payments/PAY-100001").await.status, axum::http::StatusCode::NOT_FOUND);
+    assert!(!other.get("/portal/payments").await.body.contains("PAY-100001"));
+    assert_eq!(cs.get("/finance/payments").await.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(cs.get("/finance/payments/new").await.status, axum::http::StatusCode::FORBIDDEN);
+}

@@ -123,6 +123,9 @@ struct InvoicePage {
     doc: InvoiceDocument,
     status: String,
     paid: Money,
+    /// Payments applied to it: (payment number, amount, applied on, reversed).
+    payments: Vec<(String, Money, String, bool)>,
+    payments_base: &'static str,
 }
 
 async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> Result<Html<String>, WebError> {
@@ -136,6 +139,12 @@ async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> 
         doc,
         status: invoice.status.clone(),
         paid: Money::from_raw(invoice.paid),
+        payments: crate::service::payments::invoice_payments(&state.db, &ctx.actor(), number)
+            .await?
+            .into_iter()
+            .map(|a| (a.payment_number, Money::from_raw(a.amount), a.applied_on, a.reversed_at.is_some()))
+            .collect(),
+        payments_base: if base == "/invoices" { "/finance/payments" } else { "/portal/payments" },
     };
     Ok(Html(page.render()?))
 }

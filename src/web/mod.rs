@@ -11,6 +11,7 @@ mod imports;
 pub(crate) mod invoices;
 mod ordering;
 mod orders;
+mod payments;
 mod portal;
 mod pricing_admin;
 mod products_admin;
@@ -40,6 +41,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(ordering::router())
         .merge(invoices::router())
+        .merge(payments::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

@@ -33,6 +33,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         items.push(("/portal/orders", "Orders"));
         if p.can(Permission::PortalBilling) {
             items.push(("/portal/invoices", "Invoices"));
+            items.push(("/portal/payments", "Payments"));
         }
         items.push(("/portal/lists", "Lists"));
         if p.can(Permission::PortalOrder) {
@@ -62,6 +63,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     if p.can(Permission::FinanceArea) {
         items.push(("/finance", "Finance"));
         items.push(("/invoices", "Invoices"));
+        items.push(("/finance/payments", "Payments"));
     }
     if p.can(Permission::AdminArea) {
         items.push(("/admin/accounts", "Accounts"));
