@@ -21,6 +21,10 @@ pub struct Config {
     /// A second address that serves only `GET /metrics`, without a token (for a scraper on a
     /// private network or on the same host).
     pub metrics_bind: Option<SocketAddr>,
+    /// The local test payment provider's shared secret: when set, Portico also serves the test
+    /// provider under `/test-provider/` and buyers can pay invoices online through it
+    /// (`service::payment_provider`). On in `portico demo`.
+    pub test_provider_secret: Option<String>,
 }
 
 impl Config {
@@ -50,6 +54,7 @@ impl Config {
             session_absolute_secs: DEFAULT_ABSOLUTE_SECS,
             metrics_token: None,
             metrics_bind: None,
+            test_provider_secret: None,
         }
     }
 }

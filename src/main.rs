@@ -138,6 +138,10 @@ struct HttpArgs {
     /// Also listen here for `GET /metrics` only, without a token (a private address).
     #[arg(long, env = "PORTICO_METRICS_BIND")]
     metrics_bind: Option<SocketAddr>,
+    /// Serve the local test payment provider under /test-provider/ with this shared secret, so
+    /// buyers can pay invoices online (for trials; `portico demo` turns it on with a random secret).
+    #[arg(long, env = "PORTICO_TEST_PROVIDER_SECRET", hide_env_values = true)]
+    test_provider_secret: Option<String>,
 }
 
 #[derive(Args)]
@@ -195,6 +199,7 @@ fn config(database_url: &str, http: &HttpArgs) -> Config {
     c.session_absolute_secs = http.session_absolute_hours.max(1) * 3600;
     c.metrics_token = http.metrics_token.clone().filter(|t| !t.trim().is_empty());
     c.metrics_bind = http.metrics_bind;
+    c.test_provider_secret = http.test_provider_secret.clone().filter(|t| !t.trim().is_empty());
     c
 }
 
@@ -235,7 +240,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     let _ = std::fs::remove_file(format!("{path}{suffix}"));
                 }
             }
-            let cfg = config(&args.database_url, &args.http);
+            let mut cfg = config(&args.database_url, &args.http);
+            // The demo takes online payments through the local test provider.
+            if cfg.test_provider_secret.is_none() {
+                cfg.test_provider_secret = Some(portico::service::auth::random_token(32));
+            }
             let state = portico::open(cfg.clone()).await?;
             let logins = portico::demo::seed(&state.db, state.now())
                 .await

@@ -17,6 +17,7 @@ pub mod invoice_pdf;
 pub mod invoices;
 pub mod orders;
 pub mod payment_imports;
+pub mod payment_provider;
 pub mod payments;
 pub mod price_admin;
 pub mod price_list_imports;

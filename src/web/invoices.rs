@@ -62,6 +62,8 @@ struct ListPage {
     staff: bool,
     items: Vec<InvoiceItem>,
     next_page: Option<String>,
+    /// Buyers with billing rights may pay open invoices online (a payment provider is configured).
+    pay_online: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -88,7 +90,10 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, base: &'static str) -> 
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     });
     let items = rows.iter().take(PAGE as usize).map(InvoiceItem::from).collect();
-    let page = ListPage { shell: Shell::new(ctx, "Invoices".to_string()), base, staff, items, next_page };
+    let pay_online = !staff
+        && state.config.test_provider_secret.is_some()
+        && ctx.session.principal.can(crate::domain::auth::Permission::PortalBilling);
+    let page = ListPage { shell: Shell::new(ctx, "Invoices".to_string()), base, staff, items, next_page, pay_online };
     Ok(Html(page.render()?))
 }
 

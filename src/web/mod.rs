@@ -17,6 +17,7 @@ mod pricing_admin;
 mod products_admin;
 mod session;
 mod shell;
+mod test_provider;
 mod users;
 
 use crate::app::AppState;
@@ -42,11 +43,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(ordering::router())
         .merge(invoices::router())
         .merge(payments::router())
+        .merge(test_provider::portal_router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
-    Router::new().merge(pages).route("/static/{file}", get(static_file))
+    Router::new().merge(pages).merge(test_provider::router()).route("/static/{file}", get(static_file))
 }
 
 /// The page for a path nothing answers.
