@@ -108,7 +108,13 @@ fn routes(account: &str) -> Vec<Route> {
         ),
         r(Method::GET, "/api/v1/payments", "", Scope::PaymentsRead, None),
         r(Method::GET, "/api/v1/payments/{id}", "", Scope::PaymentsRead, None),
-        r(Method::POST, "/api/v1/payments/{id}/applications", "", Scope::PaymentsWrite, Some(json!({"oldest_first": true}))),
+        r(
+            Method::POST,
+            "/api/v1/payments/{id}/applications",
+            "",
+            Scope::PaymentsWrite,
+            Some(json!({"oldest_first": true})),
+        ),
         r(Method::POST, "/api/v1/payments/{id}/reversal", "", Scope::PaymentsWrite, Some(json!({"reason": "bounced"}))),
         r(
             Method::POST,
@@ -140,7 +146,14 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     let order = order["id"].as_str().unwrap().to_string();
     // A payment for the payment rows to read, apply and reverse (PAY-100001).
     let payments = token(&app, &[Scope::PaymentsWrite]).await;
-    let paid = call(&app, &Method::POST, "/api/v1/payments", &payments, Some(&json!({"account": account, "amount": "5.00", "method": "wire"}))).await;
+    let paid = call(
+        &app,
+        &Method::POST,
+        "/api/v1/payments",
+        &payments,
+        Some(&json!({"account": account, "amount": "5.00", "method": "wire"})),
+    )
+    .await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
     let concrete = |route: &Route| {
         // The shipment row (orders:write) bills the order: its invoice is the first.

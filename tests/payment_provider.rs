@@ -17,6 +17,9 @@ use portico::store::products::ProductInput;
 
 const SECRET: &str = "test-provider-secret";
 
+/// A refused callback: what is wrong, its headers, its body.
+type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a [u8]);
+
 async fn invoiced(app: &TestApp, cs: &Actor<'_>, account: &str, qty: i64) -> String {
     let req = PlaceOrder {
         account_id: account.to_string(),
@@ -125,7 +128,7 @@ async fn a_buyer_pays_open_invoices_online_through_the_test_provider_over_http()
     let fresh = serde_json::to_vec(&event("tp_fresh")).unwrap();
     let replayed = serde_json::to_vec(&event(&external_id)).unwrap();
     let forged = LocalTestProvider::new(&base, "a guess").signature_header(now, &fresh);
-    let cases: Vec<(&str, Vec<(&str, String)>, &[u8])> = vec![
+    let cases: Vec<Case> = vec![
         ("missing", vec![], &fresh),
         ("forged", vec![("Provider-Signature", forged)], &fresh),
         ("stale", vec![("Provider-Signature", provider.signature_header(now - 3600, &fresh))], &fresh),
@@ -139,10 +142,14 @@ async fn a_buyer_pays_open_invoices_online_through_the_test_provider_over_http()
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1, "nothing recorded");
     // A good signature records once.
     let (status, answer) =
-        http_request("POST", &callback, &[("Provider-Signature", &provider.signature_header(now, &fresh))], &fresh).await.unwrap();
+        http_request("POST", &callback, &[("Provider-Signature", &provider.signature_header(now, &fresh))], &fresh)
+            .await
+            .unwrap();
     assert_eq!(status, 200, "{answer}");
     let (status, _) =
-        http_request("POST", &callback, &[("Provider-Signature", &provider.signature_header(now, &fresh))], &fresh).await.unwrap();
+        http_request("POST", &callback, &[("Provider-Signature", &provider.signature_header(now, &fresh))], &fresh)
+            .await
+            .unwrap();
     assert_eq!(status, 400, "the same event again");
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
     let (i, _) = portico::service::invoices::get_invoice(app.db(), &fin, &c).await.unwrap();
@@ -153,10 +160,11 @@ async fn a_buyer_pays_open_invoices_online_through_the_test_provider_over_http()
 #[tokio::test]
 async fn without_a_configured_provider_there_is_no_test_provider_nor_pay_online() {
     let app = TestApp::new().await;
-    let res = app.send(axum::http::Request::get("/test-provider/checkout?s=00&sig=00").body(axum::body::Body::empty()).unwrap()).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
     let res = app
-        .send(axum::http::Request::post("/payments/callback").body(axum::body::Body::from("{}")).unwrap())
+        .send(axum::http::Request::get("/test-provider/checkout?s=00&sig=00").body(axum::body::Body::empty()).unwrap())
         .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res =
+        app.send(axum::http::Request::post("/payments/callback").body(axum::body::Body::from("{}")).unwrap()).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }

@@ -112,7 +112,8 @@ async fn a_partial_shipment_is_invoiced_and_paid_in_part_exact_to_the_cent() {
     let e = exposure_is_exact(&app, &f.account).await;
     assert_eq!((e.uninvoiced, e.receivable, e.credits), (m("40").raw(), m("17.66").raw(), 0));
     // The rest: 17.66 closes it; 0.01 more stays unapplied.
-    let r = payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "17.67", ApplyInput::OldestFirst)).await.unwrap();
+    let r =
+        payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "17.67", ApplyInput::OldestFirst)).await.unwrap();
     assert_eq!(r.payment.row.unapplied, m("0.01").raw());
     assert_eq!(invoice(&app, &f, &inv).await, (m("30.00"), m("30.00"), "paid".into()));
     let e = exposure_is_exact(&app, &f.account).await;
@@ -188,7 +189,8 @@ async fn a_reversal_takes_back_every_application_and_the_credit() {
     let a = invoiced(&app, &f, &f.account, 2, 2).await;
     let b = invoiced(&app, &f, &f.account, 5, 5).await;
     let before = exposure_is_exact(&app, &f.account).await;
-    let r = payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "60.00", ApplyInput::OldestFirst)).await.unwrap();
+    let r =
+        payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "60.00", ApplyInput::OldestFirst)).await.unwrap();
     assert_eq!(invoice(&app, &f, &a).await.2, "paid");
     assert_eq!(invoice(&app, &f, &b).await.1, m("40"));
     assert!(matches!(
@@ -196,7 +198,10 @@ async fn a_reversal_takes_back_every_application_and_the_credit() {
         Err(ServiceError::Invalid(_))
     ));
     let p = payments::reverse_payment(app.db(), app.now(), &fin, &r.payment.row.number, "Check bounced").await.unwrap();
-    assert_eq!((p.row.status.as_str(), p.row.reversal_reason.as_str(), p.row.unapplied), ("reversed", "Check bounced", 0));
+    assert_eq!(
+        (p.row.status.as_str(), p.row.reversal_reason.as_str(), p.row.unapplied),
+        ("reversed", "Check bounced", 0)
+    );
     assert!(p.applications.iter().all(|a| a.reversed_at.is_some()));
     assert_eq!(invoice(&app, &f, &a).await, (m("20"), m("0"), "open".into()));
     assert_eq!(invoice(&app, &f, &b).await, (m("50"), m("0"), "open".into()));
@@ -249,7 +254,10 @@ async fn bad_payments_are_refused_naming_the_field_and_customer_service_may_not_
     let again = payments::record_payment(app.db(), app.now(), &fin, &with_ext).await.unwrap();
     assert!(again.replayed && again.payment.row.id == first.payment.row.id);
     let other_amount = PaymentInput { amount: "6".into(), ..with_ext };
-    assert!(matches!(payments::record_payment(app.db(), app.now(), &fin, &other_amount).await, Err(ServiceError::Conflict(_))));
+    assert!(matches!(
+        payments::record_payment(app.db(), app.now(), &fin, &other_amount).await,
+        Err(ServiceError::Conflict(_))
+    ));
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
     exposure_is_exact(&app, &f.account).await;
 }
@@ -301,12 +309,16 @@ async fn a_bank_file_is_imported_whole_or_not_at_all_and_once() {
         }
         other => panic!("{other:?}"),
     }
-    let unknown = format!("account,amount,received_on,method,invoices\nA-NONE,5,2026-01-05,ach,\n{n},5,2026-01-05,ach,{a}\n{other_number},5,2026-01-05,ach,{a}\n");
+    let unknown = format!(
+        "account,amount,received_on,method,invoices\nA-NONE,5,2026-01-05,ach,\n{n},5,2026-01-05,ach,{a}\n{other_number},5,2026-01-05,ach,{a}\n"
+    );
     match import_payments_csv(app.db(), app.now(), &fin, unknown.as_bytes()).await {
         Err(ServiceError::Invalid(e)) => assert_eq!(e[0].field, "line 2, account", "{e:?}"),
         other => panic!("{other:?}"),
     }
-    let foreign = format!("account,amount,received_on,method,invoices\n{n},5,2026-01-05,ach,{a}\n{other_number},5,2026-01-05,ach,{a}\n");
+    let foreign = format!(
+        "account,amount,received_on,method,invoices\n{n},5,2026-01-05,ach,{a}\n{other_number},5,2026-01-05,ach,{a}\n"
+    );
     match import_payments_csv(app.db(), app.now(), &fin, foreign.as_bytes()).await {
         Err(ServiceError::Invalid(e)) => {
             assert_eq!(e.len(), 1);
@@ -330,7 +342,10 @@ async fn a_bank_file_is_imported_whole_or_not_at_all_and_once() {
     assert_eq!((again.recorded.len(), again.skipped.len()), (0, 2));
     assert!(again.summary().contains("already recorded"), "{}", again.summary());
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
-    assert!(matches!(import_payments_csv(app.db(), app.now(), &Actor::web(&f.cs), good.as_bytes()).await, Err(ServiceError::Forbidden)));
+    assert!(matches!(
+        import_payments_csv(app.db(), app.now(), &Actor::web(&f.cs), good.as_bytes()).await,
+        Err(ServiceError::Forbidden)
+    ));
 }
 
 #[tokio::test]
@@ -358,19 +373,34 @@ async fn the_api_records_applies_pages_and_reverses_payments() {
     let number = p["number"].as_str().unwrap().to_string();
     // Bad input: every field named, nothing recorded.
     let bad = app
-        .api("POST", "/api/v1/payments", &t, Some(serde_json::json!({"account": f.account_number, "amount": "0", "method": "cash"})))
+        .api(
+            "POST",
+            "/api/v1/payments",
+            &t,
+            Some(serde_json::json!({"account": f.account_number, "amount": "0", "method": "cash"})),
+        )
         .await;
     assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert!(bad.body.contains("\"amount\"") && bad.body.contains("\"method\""), "{}", bad.body);
     // Apply the rest oldest first: B's remaining 45.00 takes the 20.00.
     let res = app
-        .api("POST", &format!("/api/v1/payments/{number}/applications"), &t, Some(serde_json::json!({"oldest_first": true})))
+        .api(
+            "POST",
+            &format!("/api/v1/payments/{number}/applications"),
+            &t,
+            Some(serde_json::json!({"oldest_first": true})),
+        )
         .await;
     assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
     assert_eq!(invoice(&app, &f, &b).await.1, m("25"));
     // A second payment, then the list pages by cursor, newest first.
     let res = app
-        .api("POST", "/api/v1/payments", &t, Some(serde_json::json!({"account": f.account, "amount": "1", "method": "ach"})))
+        .api(
+            "POST",
+            "/api/v1/payments",
+            &t,
+            Some(serde_json::json!({"account": f.account, "amount": "1", "method": "ach"})),
+        )
         .await;
     assert_eq!(res.status, axum::http::StatusCode::CREATED, "{}", res.body);
     let page = app.api("GET", "/api/v1/payments?limit=1", &t, None).await;
@@ -383,20 +413,33 @@ async fn the_api_records_applies_pages_and_reverses_payments() {
     assert!(next["next_cursor"].is_null());
     // Reverse it.
     let res = app
-        .api("POST", &format!("/api/v1/payments/{number}/reversal"), &t, Some(serde_json::json!({"reason": "returned by the bank"})))
+        .api(
+            "POST",
+            &format!("/api/v1/payments/{number}/reversal"),
+            &t,
+            Some(serde_json::json!({"reason": "returned by the bank"})),
+        )
         .await;
     assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.body);
     assert_eq!(invoice(&app, &f, &a).await, (m("20"), m("0"), "open".into()));
     exposure_is_exact(&app, &f.account).await;
     // A read token reads; it cannot write.
     let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
-    let r = portico::service::api_tokens::create(app.db(), app.now(), &Actor::web(&admin), "Reader", &[Scope::PaymentsRead])
-        .await
-        .unwrap()
-        .1;
+    let r = portico::service::api_tokens::create(
+        app.db(),
+        app.now(),
+        &Actor::web(&admin),
+        "Reader",
+        &[Scope::PaymentsRead],
+    )
+    .await
+    .unwrap()
+    .1;
     let got = app.api("GET", &format!("/api/v1/payments/{number}"), &r, None).await;
     assert!(got.body.contains("\"reversed\""), "{}", got.body);
-    let refused = app.api("POST", &format!("/api/v1/payments/{number}/reversal"), &r, Some(serde_json::json!({"reason": "x"}))).await;
+    let refused = app
+        .api("POST", &format!("/api/v1/payments/{number}/reversal"), &r, Some(serde_json::json!({"reason": "x"})))
+        .await;
     assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
     assert_eq!(app.api("GET", "/api/v1/payments/PAY-999", &r, None).await.status, axum::http::StatusCode::NOT_FOUND);
 }
@@ -419,17 +462,34 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
     let res = fin
         .post(
             "/finance/payments",
-            &[("account", &f.account_number), ("amount", "80"), ("method", "wire"), ("reference", "W-5"), (&apply_a, "20"), (&apply_b, "60")],
+            &[
+                ("account", &f.account_number),
+                ("amount", "80"),
+                ("method", "wire"),
+                ("reference", "W-5"),
+                (&apply_a, "20"),
+                (&apply_b, "60"),
+            ],
         )
         .await;
     assert_eq!(res.status, axum::http::StatusCode::OK);
     assert!(res.body.contains("more than its balance of 50"), "{}", res.body);
-    assert!(res.body.contains("value=\"W-5\"") && res.body.contains(&format!("name=\"apply_{b}\" inputmode=\"decimal\" value=\"60\"")));
+    assert!(
+        res.body.contains("value=\"W-5\"")
+            && res.body.contains(&format!("name=\"apply_{b}\" inputmode=\"decimal\" value=\"60\""))
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 0);
     let res = fin
         .post(
             "/finance/payments",
-            &[("account", &f.account_number), ("amount", "80"), ("method", "wire"), ("reference", "W-5"), (&apply_a, "20"), (&apply_b, "50")],
+            &[
+                ("account", &f.account_number),
+                ("amount", "80"),
+                ("method", "wire"),
+                ("reference", "W-5"),
+                (&apply_a, "20"),
+                (&apply_b, "50"),
+            ],
         )
         .await;
     assert_eq!(res.status, axum::http::StatusCode::SEE_OTHER, "{}", res.body);
@@ -451,7 +511,13 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
     assert!(done.body.contains("1 payment recorded"), "{}", done.body);
     let again = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
     assert!(again.body.contains("already recorded"), "{}", again.body);
-    let bad = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", "account,amount,received_on,method\nA-1,x,2026-01-02,ach\n")).await;
+    let bad = fin
+        .upload(
+            "/finance/payments/import",
+            &[],
+            ("file", "bank.csv", "account,amount,received_on,method\nA-1,x,2026-01-02,ach\n"),
+        )
+        .await;
     assert!(bad.body.contains("Line 2, amount"), "{}", bad.body);
     // Buyers: their own payments, read-only; another account's is 404; customer service sees no list.
     let mut manager = app.signed_in(&f.manager.email).await;

@@ -26,7 +26,8 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [Method::Check, Method::Wire, Method::Ach, Method::Card, Method::Online, Method::Other];
+    pub const ALL: [Method; 6] =
+        [Method::Check, Method::Wire, Method::Ach, Method::Card, Method::Online, Method::Other];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -184,7 +185,11 @@ pub struct Applied {
 /// Explicit amounts that name an invoice not in the list, are not more than zero, exceed an
 /// invoice's balance or together exceed `available` are refused, each named `(field, why)` with the
 /// field `invoices[i]`; nothing is clipped. Oldest first never fails (it may apply nothing).
-pub fn allocate(available: Money, invoices: &[OpenInvoice], wanted: &Allocation) -> Result<Vec<Applied>, Vec<(String, String)>> {
+pub fn allocate(
+    available: Money,
+    invoices: &[OpenInvoice],
+    wanted: &Allocation,
+) -> Result<Vec<Applied>, Vec<(String, String)>> {
     match wanted {
         Allocation::OldestFirst => {
             let mut order: Vec<usize> = (0..invoices.len()).collect();
@@ -257,7 +262,8 @@ pub fn allocate(available: Money, invoices: &[OpenInvoice], wanted: &Allocation)
 }
 
 /// The columns of a bank (or ERP) payment file.
-pub const CSV_COLUMNS: [&str; 7] = ["account", "amount", "received_on", "method", "reference", "invoices", "external_id"];
+pub const CSV_COLUMNS: [&str; 7] =
+    ["account", "amount", "received_on", "method", "reference", "invoices", "external_id"];
 pub const CSV_REQUIRED: [&str; 4] = ["account", "amount", "received_on", "method"];
 
 /// One payment of a bank file.
@@ -276,7 +282,8 @@ pub struct CsvPayment {
 /// Reads a whole payment file. Any bad row (or header) refuses the file: every problem is returned,
 /// named by line, column and why.
 pub fn read_csv(bytes: &[u8], today: Date) -> Result<Vec<CsvPayment>, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {
         Some(Ok(h)) => h.iter().map(|c| c.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect(),
@@ -346,7 +353,9 @@ pub fn read_csv(bytes: &[u8], today: Date) -> Result<Vec<CsvPayment>, Vec<RowErr
         if errors.len() > before {
             continue;
         }
-        if let (Some(amount), Some(received_on), Some(method), Some(reference)) = (amount, received_on, method, reference) {
+        if let (Some(amount), Some(received_on), Some(method), Some(reference)) =
+            (amount, received_on, method, reference)
+        {
             out.push(CsvPayment {
                 line,
                 account,
@@ -394,7 +403,11 @@ mod tests {
 
     #[test]
     fn oldest_first_pays_the_oldest_due_in_full_then_part_of_the_next() {
-        let invoices = [inv("INV-2", "2026-02-01", "50.00"), inv("INV-1", "2026-01-01", "30.00"), inv("INV-3", "2026-03-01", "10")];
+        let invoices = [
+            inv("INV-2", "2026-02-01", "50.00"),
+            inv("INV-1", "2026-01-01", "30.00"),
+            inv("INV-3", "2026-03-01", "10"),
+        ];
         let got = allocate(m("60.00"), &invoices, &Allocation::OldestFirst).unwrap();
         assert_eq!(got, vec![Applied { invoice: 1, amount: m("30.00") }, Applied { invoice: 0, amount: m("30.00") }]);
         let got = allocate(m("500"), &invoices, &Allocation::OldestFirst).unwrap();
@@ -413,7 +426,9 @@ mod tests {
         assert!(e[0].1.contains("more than its balance of 30"), "{e:?}");
         let e = allocate(m("40"), &invoices, &wanted(&[("INV-1", "30"), ("INV-2", "20")])).unwrap_err();
         assert!(e[0].1.contains("more than the 40"), "{e:?}");
-        let e = allocate(m("40"), &invoices, &wanted(&[("INV-9", "1"), ("INV-1", "0"), ("INV-2", "1"), ("INV-2", "1")])).unwrap_err();
+        let e =
+            allocate(m("40"), &invoices, &wanted(&[("INV-9", "1"), ("INV-1", "0"), ("INV-2", "1"), ("INV-2", "1")]))
+                .unwrap_err();
         assert_eq!(e.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["invoices[0]", "invoices[1]", "invoices[3]"]);
     }
 
@@ -439,7 +454,10 @@ mod tests {
                     A-2,5,2026-12-02,check,,,\n";
         let rows = read_csv(good.as_bytes(), today).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].line, rows[0].invoices.clone(), rows[0].external_id.as_deref()), (2, vec!["INV-1".into(), "INV-2".into()], Some("BANK-1")));
+        assert_eq!(
+            (rows[0].line, rows[0].invoices.clone(), rows[0].external_id.as_deref()),
+            (2, vec!["INV-1".into(), "INV-2".into()], Some("BANK-1"))
+        );
         assert_eq!((rows[1].draft.amount, rows[1].external_id.clone()), (m("5"), None));
         let bad = "account,amount,received_on,method,external_id\n\
                    A-1,abc,2026-12-01,wire,X\n\
@@ -449,7 +467,9 @@ mod tests {
         let got: Vec<(u64, &str)> = e.iter().map(|r| (r.line, r.column.as_str())).collect();
         assert_eq!(got, [(2, "amount"), (3, "account"), (3, "received_on"), (3, "method"), (3, "external_id")]);
         let e = read_csv(b"account,amount,when\n", today).unwrap_err();
-        assert!(e.iter().any(|r| r.reason.contains("“received_on” is missing")) && e.iter().any(|r| r.column == "when"));
+        assert!(
+            e.iter().any(|r| r.reason.contains("“received_on” is missing")) && e.iter().any(|r| r.column == "when")
+        );
     }
 
     proptest! {

@@ -50,8 +50,17 @@ fn refused(errors: Vec<RowError>) -> ServiceError {
         errors
             .into_iter()
             .map(|e| FieldError {
-                field: if e.column.is_empty() { format!("line {}", e.line) } else { format!("line {}, {}", e.line, e.column) },
-                message: format!("Line {}{}: {}.", e.line, if e.column.is_empty() { String::new() } else { format!(", {}", e.column) }, e.reason),
+                field: if e.column.is_empty() {
+                    format!("line {}", e.line)
+                } else {
+                    format!("line {}, {}", e.line, e.column)
+                },
+                message: format!(
+                    "Line {}{}: {}.",
+                    e.line,
+                    if e.column.is_empty() { String::new() } else { format!(", {}", e.column) },
+                    e.reason
+                ),
             })
             .collect(),
     )
@@ -75,10 +84,17 @@ pub async fn import_payments_csv(db: &Db, now: i64, actor: &Actor<'_>, bytes: &[
     let mut resolved = Vec::new();
     for row in rows {
         match index.get(&row.account) {
-            Some(id) if actor.principal.can_see_account(id, None) || actor.principal.can(crate::domain::auth::Permission::ViewAllAccounts) => {
+            Some(id)
+                if actor.principal.can_see_account(id, None)
+                    || actor.principal.can(crate::domain::auth::Permission::ViewAllAccounts) =>
+            {
                 resolved.push((row, id.clone()))
             }
-            _ => errors.push(RowError { line: row.line, column: "account".into(), reason: format!("no account “{}”", row.account) }),
+            _ => errors.push(RowError {
+                line: row.line,
+                column: "account".into(),
+                reason: format!("no account “{}”", row.account),
+            }),
         }
     }
     if !errors.is_empty() {

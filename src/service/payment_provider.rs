@@ -110,6 +110,16 @@ impl LocalTestProvider {
         (now - c.created < 3600 && c.created <= now + 60).then_some(c)
     }
 
+    /// The event of a payment taken for `checkout` at `now`, with a new provider payment id.
+    pub fn succeeded(&self, checkout: Checkout, now: i64) -> ProviderEvent {
+        ProviderEvent {
+            kind: "payment.succeeded".into(),
+            id: format!("tp_{}", crate::store::new_id()),
+            checkout,
+            created: now,
+        }
+    }
+
     /// The `Provider-Signature` header of a callback body sent at `t`.
     pub fn signature_header(&self, t: i64, body: &[u8]) -> String {
         let mut signed = format!("{t}.").into_bytes();
@@ -179,7 +189,9 @@ pub async fn start_checkout(
             return Err(ServiceError::invalid("invoices", format!("{n} is not an open invoice of your account.")));
         };
         if !chosen.contains(&i.number) {
-            total = total.checked_add(Money::from_raw(i.total - i.paid)).ok_or_else(|| ServiceError::invalid("invoices", "Too much at once."))?;
+            total = total
+                .checked_add(Money::from_raw(i.total - i.paid))
+                .ok_or_else(|| ServiceError::invalid("invoices", "Too much at once."))?;
             chosen.push(i.number.clone());
         }
     }
@@ -252,7 +264,8 @@ pub async fn http_request(
     let mut stream = tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::TcpStream::connect(addr))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -264,7 +277,8 @@ pub async fn http_request(
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer"))??;
     let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| invalid("not HTTP"))?;
+    let status =
+        text.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| invalid("not HTTP"))?;
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Ok((status, body))
 }
@@ -296,7 +310,12 @@ mod tests {
         assert_eq!(p.open_session(&pairs[0].1, &pairs[1].1, 1010), Some(checkout(1000)));
         assert_eq!(p.open_session(&pairs[0].1, &pairs[1].1, 1000 + 3601), None, "expired");
         assert_eq!(LocalTestProvider::new("http://x", "other").open_session(&pairs[0].1, &pairs[1].1, 1010), None);
-        let event = ProviderEvent { kind: "payment.succeeded".into(), id: "tp_1".into(), checkout: checkout(1000), created: 1000 };
+        let event = ProviderEvent {
+            kind: "payment.succeeded".into(),
+            id: "tp_1".into(),
+            checkout: checkout(1000),
+            created: 1000,
+        };
         let body = serde_json::to_vec(&event).unwrap();
         let sig = p.signature_header(1000, &body);
         assert_eq!(p.verify_callback(Some(&sig), &body, 1100), Ok(event));

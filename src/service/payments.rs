@@ -78,14 +78,23 @@ pub fn require_writer(actor: &Actor<'_>) -> ServiceResult<()> {
 async fn read_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
     let p = actor.principal;
     if let Some(own) = p.buyer_account() {
-        return if own == account_id && p.can(Permission::PortalBilling) { Ok(()) } else { Err(ServiceError::NotFound) };
+        return if own == account_id && p.can(Permission::PortalBilling) {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound)
+        };
     }
     actor.require(Permission::FinanceArea)?;
     super::accounts::get_account(db, actor, account_id).await.map(|_| ())
 }
 
 /// Checks a payment as entered and the account it is for; what needs no transaction.
-async fn check_input(db: &Db, now: i64, actor: &Actor<'_>, input: &PaymentInput) -> ServiceResult<(String, PaymentDraft, Option<String>, Plan)> {
+async fn check_input(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    input: &PaymentInput,
+) -> ServiceResult<(String, PaymentDraft, Option<String>, Plan)> {
     let received_on = if input.received_on.trim().is_empty() {
         crate::store::pricing::format_iso(today(now))
     } else {
@@ -306,10 +315,20 @@ pub async fn record_and_apply_tx(
 /// Applies what of a payment is unapplied, in the caller's unit of work, on the locked payment
 /// and the account's locked open invoices. `must_apply`: applying nothing is an error (a request
 /// to apply), not a no-op (a payment recorded with nothing yet to apply it to).
-async fn apply_tx(tx: &mut Tx, actor: &Actor<'_>, now: i64, payment_id: &str, plan: Plan, must_apply: bool) -> ServiceResult<Vec<(String, i64)>> {
+async fn apply_tx(
+    tx: &mut Tx,
+    actor: &Actor<'_>,
+    now: i64,
+    payment_id: &str,
+    plan: Plan,
+    must_apply: bool,
+) -> ServiceResult<Vec<(String, i64)>> {
     let Some(payment) = payments::get_for_update(tx, payment_id).await? else { return Err(ServiceError::NotFound) };
     if payment.status != "posted" {
-        return Err(ServiceError::Conflict(format!("Payment {} is reversed; nothing of it can be applied.", payment.number)));
+        return Err(ServiceError::Conflict(format!(
+            "Payment {} is reversed; nothing of it can be applied.",
+            payment.number
+        )));
     }
     let open = payments::open_invoices_for_update(tx, &payment.account_id).await?;
     let all: Vec<OpenInvoice> = open
@@ -331,7 +350,8 @@ async fn apply_tx(tx: &mut Tx, actor: &Actor<'_>, now: i64, payment_id: &str, pl
             for (k, n) in numbers.iter().enumerate() {
                 match all.iter().position(|i| &i.number == n || &i.id == n) {
                     Some(i) => picked.push(i),
-                    None => problems.push((format!("invoices[{k}]"), format!("{n} is not an open invoice of this account."))),
+                    None => problems
+                        .push((format!("invoices[{k}]"), format!("{n} is not an open invoice of this account."))),
                 }
             }
             ServiceError::from_problems(problems)?;
@@ -346,12 +366,14 @@ async fn apply_tx(tx: &mut Tx, actor: &Actor<'_>, now: i64, payment_id: &str, pl
             if lines.is_empty() {
                 return Err(ServiceError::invalid("invoices", "Enter an amount for at least one invoice."));
             }
-            allocate(available, &all, &Allocation::Explicit(lines)).or_else(|p| ServiceError::from_problems(p).map(|_| Vec::new()))?
+            allocate(available, &all, &Allocation::Explicit(lines))
+                .or_else(|p| ServiceError::from_problems(p).map(|_| Vec::new()))?
         }
     };
     if decided.is_empty() {
         if must_apply {
-            let why = if available.is_zero() { "nothing of it is left to apply" } else { "the account has no open invoice" };
+            let why =
+                if available.is_zero() { "nothing of it is left to apply" } else { "the account has no open invoice" };
             return Err(ServiceError::Conflict(format!("Payment {}: {why}.", payment.number)));
         }
         return Ok(Vec::new());
@@ -365,7 +387,8 @@ async fn apply_tx(tx: &mut Tx, actor: &Actor<'_>, now: i64, payment_id: &str, pl
         total += a.amount.raw();
         out.push((inv.number.clone(), a.amount.raw()));
     }
-    credit::adjust(tx, &payment.account_id, Exposure { uninvoiced: 0, receivable: -total, credits: -total }, now).await?;
+    credit::adjust(tx, &payment.account_id, Exposure { uninvoiced: 0, receivable: -total, credits: -total }, now)
+        .await?;
     let payload = json!({
         "id": payment.id, "number": payment.number, "account_id": payment.account_id,
         "applied": Money::from_raw(total).to_plain(),
@@ -385,7 +408,13 @@ struct ApplyUnit {
 }
 
 /// Applies what is left of a payment: to these amounts per invoice, or oldest due first.
-pub async fn apply_payment(db: &Db, now: i64, actor: &Actor<'_>, payment_ref: &str, apply: &ApplyInput) -> ServiceResult<Payment> {
+pub async fn apply_payment(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    payment_ref: &str,
+    apply: &ApplyInput,
+) -> ServiceResult<Payment> {
     require_writer(actor)?;
     let payment = get_payment(db, actor, payment_ref).await?.row;
     let plan = plan_of(apply).or_else(|p| ServiceError::from_problems(p).map(|_| Plan::Nothing))?;
@@ -393,8 +422,10 @@ pub async fn apply_payment(db: &Db, now: i64, actor: &Actor<'_>, payment_ref: &s
         return Err(ServiceError::invalid("invoices", "Choose what to apply the payment to."));
     }
     let unit = ApplyUnit { now, actor: actor.owned(), payment_id: payment.id.clone(), plan };
-    db.write(unit, |tx, u| Box::pin(async move { apply_tx(tx, &u.actor.actor(), u.now, &u.payment_id, u.plan.clone(), true).await }))
-        .await?;
+    db.write(unit, |tx, u| {
+        Box::pin(async move { apply_tx(tx, &u.actor.actor(), u.now, &u.payment_id, u.plan.clone(), true).await })
+    })
+    .await?;
     load(db, &payment.id).await
 }
 
@@ -408,7 +439,13 @@ struct ReverseUnit {
 /// Reverses a payment (a bounced check, a payment recorded in error): every application is taken
 /// back (the invoices owe it again, and are open again), the payment is marked reversed with the
 /// reason, and the account's credit no longer counts it.
-pub async fn reverse_payment(db: &Db, now: i64, actor: &Actor<'_>, payment_ref: &str, reason: &str) -> ServiceResult<Payment> {
+pub async fn reverse_payment(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    payment_ref: &str,
+    reason: &str,
+) -> ServiceResult<Payment> {
     require_writer(actor)?;
     let reason = match check_line(reason, MAX_REASON_LEN) {
         Ok(r) if r.is_empty() => return Err(ServiceError::invalid("reason", "Say why the payment is reversed.")),
@@ -439,7 +476,8 @@ async fn reverse_in_unit(tx: &mut Tx, u: &ReverseUnit) -> ServiceResult<()> {
     });
     let actor = u.actor.actor();
     let before = json!({"status": payment.status, "unapplied": Money::from_raw(payment.unapplied).to_plain()});
-    audit(tx, Some(&actor), u.now, "payment.reversed", ("payment", &payment.id), Some(before), Some(payload.clone())).await?;
+    audit(tx, Some(&actor), u.now, "payment.reversed", ("payment", &payment.id), Some(before), Some(payload.clone()))
+        .await?;
     crate::store::audit::enqueue(tx, "payment.reversed", &payload, u.now).await?;
     Ok(())
 }
@@ -508,7 +546,11 @@ pub(crate) async fn record_provider_payment(db: &Db, now: i64, p: ProviderPaymen
     };
     let unit = RecordUnit {
         now,
-        actor: OwnedActor { principal: p.paid_by, channel: crate::domain::auth::ActorChannel::Portal, on_behalf_of: None },
+        actor: OwnedActor {
+            principal: p.paid_by,
+            channel: crate::domain::auth::ActorChannel::Portal,
+            on_behalf_of: None,
+        },
         account_id: p.account_id,
         draft,
         source: "provider".into(),
@@ -529,7 +571,8 @@ async fn provider_unit(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<(String, bo
     }
     let actor = u.actor.actor();
     let (id, _) = record_tx(tx, &actor, u.now, &u.account_id, &u.draft, &u.source, u.external_id.as_deref()).await?;
-    let open: Vec<String> = payments::open_invoices_for_update(tx, &u.account_id).await?.into_iter().map(|i| i.number).collect();
+    let open: Vec<String> =
+        payments::open_invoices_for_update(tx, &u.account_id).await?.into_iter().map(|i| i.number).collect();
     let still_open = match &u.plan {
         Plan::Oldest(Some(numbers)) => numbers.iter().filter(|n| open.contains(n)).cloned().collect(),
         _ => Vec::new(),

@@ -141,7 +141,12 @@ pub async fn known_external_ids(db: &Db, external_ids: &[String]) -> StoreResult
 
 /// Payments newest first (by received date, then number): of one account or all; `after` is the
 /// last (received_on, number) of the previous page.
-pub async fn list(db: &Db, account_id: Option<&str>, after: Option<(&str, &str)>, limit: i64) -> StoreResult<Vec<PaymentRow>> {
+pub async fn list(
+    db: &Db,
+    account_id: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<PaymentRow>> {
     let mut sql = format!("SELECT {COLUMNS} {FROM} WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
     if let Some(a) = account_id {
@@ -164,7 +169,8 @@ pub async fn list(db: &Db, account_id: Option<&str>, after: Option<(&str, &str)>
     })
 }
 
-const APPLICATION_COLUMNS: &str = "pa.id, pa.source_id, p.number AS payment_number, pa.invoice_id, i.number AS invoice_number,
+const APPLICATION_COLUMNS: &str =
+    "pa.id, pa.source_id, p.number AS payment_number, pa.invoice_id, i.number AS invoice_number,
      pa.amount, pa.applied_on, pa.reversed_at, pa.created_at";
 const APPLICATION_FROM: &str = "FROM payment_applications pa JOIN payments p ON p.id = pa.source_id
      JOIN invoices i ON i.id = pa.invoice_id";
@@ -232,7 +238,8 @@ pub async fn apply(
         args![invoice_id, amount],
     )
     .await?;
-    tx.execute("UPDATE payments SET unapplied = unapplied - $2 WHERE id = $1", args![payment.id.as_str(), amount]).await?;
+    tx.execute("UPDATE payments SET unapplied = unapplied - $2 WHERE id = $1", args![payment.id.as_str(), amount])
+        .await?;
     Ok(id)
 }
 

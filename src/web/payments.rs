@@ -108,14 +108,22 @@ async fn list(
     Ok(Html(page.render()?))
 }
 
-async fn staff_list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+async fn staff_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     if !ctx.session.principal.is_staff() {
         return Err(WebError::NotFound);
     }
     list(&state, &ctx, q, "/finance/payments", None, Vec::new()).await
 }
 
-async fn portal_list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+async fn portal_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     if ctx.session.principal.is_staff() {
         return Err(WebError::NotFound);
     }
@@ -189,7 +197,12 @@ async fn invoice_lines(
         (None, Ok(m)) => {
             let all: Vec<OpenInvoice> = open
                 .iter()
-                .map(|i| OpenInvoice { id: i.id.clone(), number: i.number.clone(), due_on: i.due_on.clone(), balance: Money::from_raw(i.total - i.paid) })
+                .map(|i| OpenInvoice {
+                    id: i.id.clone(),
+                    number: i.number.clone(),
+                    due_on: i.due_on.clone(),
+                    balance: Money::from_raw(i.total - i.paid),
+                })
                 .collect();
             let mut out = vec![Money::ZERO; open.len()];
             for a in allocate(m, &all, &Allocation::OldestFirst).unwrap_or_default() {
@@ -234,17 +247,31 @@ async fn record_page(
             }
             Err(ServiceError::NotFound) | Err(ServiceError::Invalid(_)) => {
                 if !errors.iter().any(|e| e.field == "account") {
-                    errors.push(FieldError { field: "account".into(), message: format!("No account “{}”.", f.account.trim()) });
+                    errors.push(FieldError {
+                        field: "account".into(),
+                        message: format!("No account “{}”.", f.account.trim()),
+                    });
                 }
             }
             Err(e) => return Err(e.into()),
         }
     }
-    let page = RecordPage { shell: Shell::new(ctx, "Record a payment"), f, account_name, methods: methods(), invoices, errors };
+    let page = RecordPage {
+        shell: Shell::new(ctx, "Record a payment"),
+        f,
+        account_name,
+        methods: methods(),
+        invoices,
+        errors,
+    };
     Ok(Html(page.render()?))
 }
 
-async fn new_form(State(state): State<AppState>, ctx: Ctx, Query(f): Query<RecordForm>) -> Result<Html<String>, WebError> {
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<RecordForm>,
+) -> Result<Html<String>, WebError> {
     payment_service::require_writer(&ctx.actor())?;
     let f = RecordForm { method: if f.method.is_empty() { "check".into() } else { f.method }, ..f };
     record_page(&state, &ctx, f, None, Vec::new()).await
@@ -271,7 +298,11 @@ fn split_form(fields: Vec<(String, String)>) -> (RecordForm, Vec<(String, String
     (f, apply)
 }
 
-async fn record(State(state): State<AppState>, ctx: Ctx, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn record(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     payment_service::require_writer(&ctx.actor())?;
     let (f, typed) = split_form(fields);
     let amounts: Vec<(String, String)> = typed.iter().filter(|(_, a)| !a.trim().is_empty()).cloned().collect();
@@ -301,7 +332,9 @@ async fn record(State(state): State<AppState>, ctx: Ctx, Form(fields): Form<Vec<
 
 /// `invoices[k]` of the amounts sent → `invoices[i]` of the page's rows (all of the account's open invoices).
 fn renumber(e: FieldError, sent: &[(String, String)], rows: &[(String, String)]) -> FieldError {
-    let Some(k) = e.field.strip_prefix("invoices[").and_then(|r| r.strip_suffix(']')).and_then(|k| k.parse::<usize>().ok()) else {
+    let Some(k) =
+        e.field.strip_prefix("invoices[").and_then(|r| r.strip_suffix(']')).and_then(|k| k.parse::<usize>().ok())
+    else {
         return e;
     };
     match sent.get(k).and_then(|(n, _)| rows.iter().position(|(r, _)| r == n)) {
@@ -380,7 +413,9 @@ async fn payment_page(
         applications: payment
             .applications
             .iter()
-            .map(|a| (a.invoice_number.clone(), Money::from_raw(a.amount), a.applied_on.clone(), a.reversed_at.is_some()))
+            .map(|a| {
+                (a.invoice_number.clone(), Money::from_raw(a.amount), a.applied_on.clone(), a.reversed_at.is_some())
+            })
             .collect(),
         row: payment.row,
         can_write,
@@ -402,10 +437,15 @@ async fn staff_payment(
         return Err(WebError::NotFound);
     }
     let p = payment_service::get_payment(&state.db, &ctx.actor(), &number).await?;
-    payment_page(&state, &ctx, p, "/finance/payments", Vec::new(), done_message(q.done.as_deref()), None, String::new()).await
+    payment_page(&state, &ctx, p, "/finance/payments", Vec::new(), done_message(q.done.as_deref()), None, String::new())
+        .await
 }
 
-async fn portal_payment(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> Result<Html<String>, WebError> {
+async fn portal_payment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+) -> Result<Html<String>, WebError> {
     if ctx.session.principal.is_staff() {
         return Err(WebError::NotFound);
     }
@@ -433,7 +473,9 @@ async fn apply(
                 _ => Vec::new(),
             };
             let p = payment_service::get_payment(&state.db, &ctx.actor(), &number).await?;
-            Ok(payment_page(&state, &ctx, p, "/finance/payments", errors, None, Some(&typed), String::new()).await?.into_response())
+            Ok(payment_page(&state, &ctx, p, "/finance/payments", errors, None, Some(&typed), String::new())
+                .await?
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -508,11 +550,14 @@ async fn import(
             }
         }
     }
-    let (message, errors) = match payment_imports::import_payments_csv(&state.db, state.now(), &ctx.actor(), &bytes).await {
-        Ok(report) => (Some(report_message(&report)), Vec::new()),
-        Err(ServiceError::Invalid(errors)) => (Some("Nothing was imported: the file has problems.".to_string()), errors),
-        Err(e) => return Err(e.into()),
-    };
+    let (message, errors) =
+        match payment_imports::import_payments_csv(&state.db, state.now(), &ctx.actor(), &bytes).await {
+            Ok(report) => (Some(report_message(&report)), Vec::new()),
+            Err(ServiceError::Invalid(errors)) => {
+                (Some("Nothing was imported: the file has problems.".to_string()), errors)
+            }
+            Err(e) => return Err(e.into()),
+        };
     Ok(list(&state, &ctx, ListQuery::default(), "/finance/payments", message, errors).await?.into_response())
 }
 

@@ -7,14 +7,14 @@
 use super::AppState;
 use super::session::Ctx;
 use crate::domain::money::Money;
-use crate::service::payment_provider::{self, LocalTestProvider, ProviderEvent, SIGNATURE_HEADER, http_request};
+use crate::service::payment_provider::{self, LocalTestProvider, SIGNATURE_HEADER, http_request};
+use axum::Form;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use serde::Deserialize;
 
 /// The provider, if this Portico is configured with one.
@@ -43,7 +43,7 @@ fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t} — Test payment provider</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
-         <body><main class=\"container stack\" style=\"max-width:32rem;margin:2rem auto\"><p class=\"muted\">Test payment provider — no real money moves, and no card data is asked for.</p>{body}</main></body></html>",
+         <body><main class=\"container stack\"><p class=\"muted\">Test payment provider — no real money moves, and no card data is asked for.</p>{body}</main></body></html>",
         t = esc(title)
     ))
 }
@@ -57,7 +57,11 @@ struct SessionQuery {
 async fn checkout_page(State(state): State<AppState>, Query(q): Query<SessionQuery>) -> Response {
     let Some(p) = provider(&state) else { return StatusCode::NOT_FOUND.into_response() };
     let Some(c) = p.open_session(&q.s, &q.sig, state.now()) else {
-        return (StatusCode::BAD_REQUEST, page("Invalid checkout", "<h1>This checkout link is invalid or expired.</h1>")).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            page("Invalid checkout", "<h1>This checkout link is invalid or expired.</h1>"),
+        )
+            .into_response();
     };
     let amount = Money::parse(&c.amount).map(|m| m.format()).unwrap_or_else(|_| c.amount.clone());
     let body = format!(
@@ -79,9 +83,13 @@ async fn pay(State(state): State<AppState>, Form(q): Form<SessionQuery>) -> Resp
     let Some(p) = provider(&state) else { return StatusCode::NOT_FOUND.into_response() };
     let now = state.now();
     let Some(c) = p.open_session(&q.s, &q.sig, now) else {
-        return (StatusCode::BAD_REQUEST, page("Invalid checkout", "<h1>This checkout link is invalid or expired.</h1>")).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            page("Invalid checkout", "<h1>This checkout link is invalid or expired.</h1>"),
+        )
+            .into_response();
     };
-    let event = ProviderEvent { kind: "payment.succeeded".into(), id: format!("tp_{}", crate::store::new_id()), checkout: c.clone(), created: now };
+    let event = p.succeeded(c.clone(), now);
     let body = serde_json::to_vec(&event).unwrap_or_default();
     let signature = p.signature_header(now, &body);
     let sent = http_request(
@@ -112,7 +120,9 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let Some(p) = provider(&state) else { return StatusCode::NOT_FOUND.into_response() };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     match payment_provider::confirm_callback(&state.db, state.now(), &p, signature, &body).await {
-        Ok(number) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], format!("recorded {number}")).into_response(),
+        Ok(number) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], format!("recorded {number}")).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "payment provider callback refused");
             let status = StatusCode::BAD_REQUEST;
@@ -122,9 +132,15 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 }
 
 /// "Pay online": the chosen open invoices (fields `invoice`), to the provider's checkout.
-async fn start(State(state): State<AppState>, ctx: Ctx, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, super::error::WebError> {
+async fn start(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, super::error::WebError> {
     let Some(p) = provider(&state) else { return Err(super::error::WebError::NotFound) };
     let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "invoice").map(|(_, v)| v).collect();
-    let url = payment_provider::start_checkout(&state.db, state.now(), &ctx.actor(), &p, &state.config.public_url, &chosen).await?;
+    let url =
+        payment_provider::start_checkout(&state.db, state.now(), &ctx.actor(), &p, &state.config.public_url, &chosen)
+            .await?;
     Ok(Redirect::to(&url).into_response())
 }
