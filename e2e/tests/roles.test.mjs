@@ -13,7 +13,7 @@ const ROLES = [
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
     // Administrators also hold the desk and finance permissions, and see every order.
-    nav: ['Desk', 'Orders', 'Finance', 'Invoices', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
+    nav: ['Desk', 'Orders', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {
@@ -36,14 +36,14 @@ const ROLES = [
     email: 'fiona.walsh@meridian-supply.example',
     landing: '/finance',
     // Finance sees every account, so it sees every order too.
-    nav: ['Orders', 'Finance', 'Invoices'],
+    nav: ['Orders', 'Finance', 'Invoices', 'Payments'],
     refused: ['/desk', '/admin/accounts'],
   },
   {
     role: 'buyer-manager',
     email: 'manager@lakesidefamilycl.example',
     landing: '/portal',
-    nav: ['Home', 'Catalog', 'Quick order', 'Orders', 'Invoices', 'Lists', 'Cart', 'Account', 'Users'],
+    nav: ['Home', 'Catalog', 'Quick order', 'Orders', 'Invoices', 'Payments', 'Lists', 'Cart', 'Account', 'Users'],
     refused: ['/admin/accounts', '/rep'],
   },
   {
@@ -58,7 +58,7 @@ const ROLES = [
     email: 'finance@lakesidefamilycl.example',
     landing: '/portal',
     // No right to order: no quick order and no cart.
-    nav: ['Home', 'Catalog', 'Orders', 'Invoices', 'Lists', 'Account'],
+    nav: ['Home', 'Catalog', 'Orders', 'Invoices', 'Payments', 'Lists', 'Account'],
     refused: ['/finance', '/portal/users'],
   },
   {
