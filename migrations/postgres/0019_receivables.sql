@@ -13,6 +13,8 @@ ALTER TABLE accounts ADD COLUMN overdue_hold_days BIGINT CHECK (overdue_hold_day
 ALTER TABLE invoices ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE invoices ADD COLUMN credited_invoice_id TEXT REFERENCES invoices (id);
 CREATE INDEX invoices_account_open ON invoices (account_id, status, due_on);
+-- How much of an invoice line credit notes have credited (never more than the line's quantity).
+ALTER TABLE invoice_lines ADD COLUMN credited_qty BIGINT NOT NULL DEFAULT 0 CHECK (credited_qty >= 0);
 
 -- exposure = uninvoiced + receivable - credits (domain::credit). Kept apart from `accounts`, whose
 -- writes move the catalog cache's version.

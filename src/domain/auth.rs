@@ -226,10 +226,11 @@ pub enum Scope {
     OrdersRead,
     OrdersWrite,
     InvoicesRead,
+    CreditWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -238,6 +239,7 @@ impl Scope {
         Scope::OrdersRead,
         Scope::OrdersWrite,
         Scope::InvoicesRead,
+        Scope::CreditWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -250,6 +252,7 @@ impl Scope {
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
             Scope::InvoicesRead => "invoices:read",
+            Scope::CreditWrite => "credit:write",
         }
     }
 
@@ -277,6 +280,10 @@ impl Scope {
             Scope::InvoicesRead => {
                 "read any account's invoices and their PDFs (GET /invoices, /invoices/{id}, /invoices/{id}/pdf)"
             }
+            Scope::CreditWrite => {
+                "release or reject orders held for credit (POST /orders/{id}/release, /reject) and issue credit \
+                 notes (POST /invoices/{id}/credit-notes); includes invoices:read"
+            }
         }
     }
 
@@ -287,7 +294,9 @@ impl Scope {
         self == needed
             || matches!(
                 (self, needed),
-                (Scope::CatalogWrite, Scope::CatalogRead) | (Scope::OrdersWrite, Scope::OrdersRead)
+                (Scope::CatalogWrite, Scope::CatalogRead)
+                    | (Scope::OrdersWrite, Scope::OrdersRead)
+                    | (Scope::CreditWrite, Scope::InvoicesRead)
             )
     }
 
@@ -312,6 +321,7 @@ impl Scope {
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
             Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],
             Scope::InvoicesRead => &[StaffArea, ViewAllAccounts, FinanceArea],
+            Scope::CreditWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
         }
     }
 }

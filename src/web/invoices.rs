@@ -123,6 +123,8 @@ struct InvoicePage {
     doc: InvoiceDocument,
     status: String,
     paid: Money,
+    /// Finance may credit this invoice (it is an invoice, on the staff side).
+    can_credit: bool,
 }
 
 async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> Result<Html<String>, WebError> {
@@ -136,6 +138,9 @@ async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> 
         doc,
         status: invoice.status.clone(),
         paid: Money::from_raw(invoice.paid),
+        can_credit: base == "/invoices"
+            && invoice.kind == "invoice"
+            && ctx.session.principal.can(crate::domain::auth::Permission::ManageCredit),
     };
     Ok(Html(page.render()?))
 }

@@ -6,6 +6,7 @@ mod api_tokens;
 mod auth_pages;
 mod catalog;
 mod categories_admin;
+mod credit_notes;
 mod error;
 mod imports;
 pub(crate) mod invoices;
@@ -40,6 +41,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(ordering::router())
         .merge(invoices::router())
+        .merge(credit_notes::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

@@ -122,6 +122,7 @@ async fn write_status(
     to: OrderStatus,
     reason: &str,
 ) -> ServiceResult<OrderRow> {
+    let owned = actor;
     let actor = &actor.actor();
     let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
     if expected_version.is_some_and(|v| v != before.version) {
@@ -141,6 +142,8 @@ async fn write_status(
     }
     if to == OrderStatus::Cancelled {
         orders::release_allocations(tx, &before.id, now).await?;
+        // Billed ahead of shipping (prepay) and now never shipping: credited.
+        crate::service::credit_notes::credit_cancelled_order(tx, now, owned, &before.id, reason.trim()).await?;
     }
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
     if !orders::update_header(tx, &after, before.version).await? {

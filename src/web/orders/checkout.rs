@@ -1,6 +1,7 @@
 //! Checkout: the cart reviewed with delivery details, then placed through the pipeline.
 
 use super::place_once::place_once;
+use crate::domain::money::Money;
 use crate::domain::pricing::format_iso_date;
 use crate::service::ServiceError;
 use crate::service::accounts::{self as account_service, ShipToRow};
@@ -35,6 +36,42 @@ struct CheckoutPage {
     terms: String,
     token: String,
     min_date: String,
+    /// The order's effect on available credit (`None` when the account has no limit).
+    credit: Option<CreditEffect>,
+    /// Lines whose quantity is far beyond stock: (SKU, quantity, available, backordered).
+    far: Vec<(String, i64, i64, i64)>,
+}
+
+/// What placing this order does to the account's available credit.
+struct CreditEffect {
+    available: Money,
+    after: Money,
+    /// By how much the order goes past the limit (zero when it fits).
+    over_by: Money,
+    /// The account refuses orders past the limit (else they are held for finance).
+    refused: bool,
+}
+
+impl CreditEffect {
+    fn of(position: &account_service::CreditPosition, order: Money, tell: bool) -> Option<CreditEffect> {
+        let available = position.available()?;
+        let with = position.exposure.total().checked_add(order)?;
+        let over_by = Money::from_raw((with.raw() - position.limit.raw()).max(0));
+        let after = Money::from_raw((position.limit.raw() - with.raw()).max(0));
+        Some(CreditEffect { available, after, over_by, refused: tell && !over_by.is_zero() })
+    }
+    fn over(&self) -> bool {
+        !self.over_by.is_zero()
+    }
+}
+
+/// The lines checkout asks the buyer to confirm (see `StockOutlook::far_beyond_stock`).
+fn far_beyond_stock(eval: &Evaluation) -> Vec<(String, i64, i64, i64)> {
+    eval.lines
+        .iter()
+        .filter(|l| l.outlook.far_beyond_stock())
+        .map(|l| (l.product.sku.clone(), l.quantity, l.outlook.available, l.outlook.backordered))
+        .collect()
 }
 
 async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -45,13 +82,19 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         return Err(WebError::Redirect("/portal/cart".into()));
     }
     let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
+    let position = account_service::credit_position(&state.db, &ctx.actor(), &account_id).await?;
+    let tell =
+        crate::domain::credit::OverLimit::parse(&account.credit_over_limit) == crate::domain::credit::OverLimit::Tell;
+    let credit = CreditEffect::of(&position, eval.subtotal().unwrap_or_default(), tell);
     let page = CheckoutPage {
+        far: far_beyond_stock(&eval),
+        credit,
         shell: Shell::new(&ctx, "Checkout"),
         subtotal: eval.subtotal().map(|m| m.format()).unwrap_or_default(),
         eval,
         ship_tos: account_service::ship_tos(&state.db, &ctx.actor(), &account_id).await?,
         po_required: account.po_required,
-        terms: account.terms().label(),
+        terms: account.terms_label(),
         token: random_token(16),
         min_date: format_iso_date(crate::service::catalog::today(state.now())),
     };
@@ -70,6 +113,9 @@ struct CheckoutForm {
     notes: String,
     #[serde(default)]
     form_token: String,
+    /// The buyer confirmed quantities far beyond stock.
+    #[serde(default)]
+    confirm_quantities: Option<String>,
 }
 
 impl CheckoutForm {
@@ -91,6 +137,7 @@ async fn checkout_place(
     let account_id = working(&ctx)?;
     let actor = ctx.order_actor();
     let now = state.now();
+    let confirmed = f.confirm_quantities.is_some();
     let number = place_once(&state, &ctx, &f.form_token, |key| {
         let state = state.clone();
         let header = f.header();
@@ -99,6 +146,14 @@ async fn checkout_place(
             let cart = carts::cart(&state.db, now, &actor, &account_id).await?;
             if !cart.issues.is_empty() {
                 return Err(ServiceError::Blocked(cart.issues));
+            }
+            if let Some((sku, qty, available, _)) = far_beyond_stock(&cart).into_iter().next()
+                && !confirmed
+            {
+                return Err(ServiceError::invalid(
+                    "confirm_quantities",
+                    format!("{sku}: you ordered {qty} and {available} are in stock. Confirm the quantity at checkout, or change it in the cart."),
+                ));
             }
             let lines = cart
                 .lines
