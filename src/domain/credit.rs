@@ -116,10 +116,7 @@ impl CreditVerdict {
         match self {
             CreditVerdict::Within => None,
             CreditVerdict::Over { with_order, limit, excess } => Some(format!(
-                "Over the credit limit: with this order the account would owe {} against a limit of {} ({} over).",
-                format!("${with_order}"),
-                format!("${limit}"),
-                format!("${excess}")
+                "Over the credit limit: with this order the account would owe ${with_order} against a limit of ${limit} (${excess} over)."
             )),
         }
     }

@@ -75,7 +75,7 @@ pub async fn issue_credit_note(
             Box::pin(write_credit_note(tx, *now, actor, invoice_id, wanted, reason))
         })
         .await?;
-    Ok(invoices::get(db, &id).await?.ok_or(ServiceError::NotFound)?)
+    invoices::get(db, &id).await?.ok_or(ServiceError::NotFound)
 }
 
 /// In a cancellation's unit: credits whatever of the order was billed and has not shipped (and

@@ -269,7 +269,7 @@ pub async fn document(db: &Db, invoice: &InvoiceRow, lines: &[InvoiceLineRow]) -
         total,
         amount_due: total.checked_sub(Money::from_raw(invoice.paid)).unwrap_or(total),
         notes: [
-            (!invoice.reason.is_empty()).then(|| format!("Reason: {}", invoice.reason)).unwrap_or_default(),
+            if invoice.reason.is_empty() { String::new() } else { format!("Reason: {}", invoice.reason) },
             invoice.tax_note.clone(),
         ]
         .into_iter()
