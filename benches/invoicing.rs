@@ -64,7 +64,8 @@ async fn main() {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (db, admin, accounts, placed, next) = (db.clone(), admin.clone(), accounts.clone(), placed.clone(), next.clone());
+        let (db, admin, accounts, placed, next) =
+            (db.clone(), admin.clone(), accounts.clone(), placed.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let actor = Actor::api(&admin);
             loop {

@@ -285,12 +285,14 @@ async fn checkout_shows_the_credit_effect_and_asks_to_confirm_a_quantity_far_bey
     place(&app, &f.cs, &f.account, &[("PUMP-1", 2)]).await.unwrap();
     let mut c = app.signed_in(&app.buyer(&f.account, "Cara Cart", BuyerRole::Buyer).await.email).await;
     c.post("/portal/cart/add", &[("sku", "GLV-1"), ("quantity", "100")]).await;
+    assert!(c.get("/portal/cart").await.body.contains("Available credit: $5,000.00"));
     let page = c.get("/portal/checkout").await;
     assert!(page.body.contains("$5,000.00 → $4,000.00 after this order"), "{}", page.body);
     assert!(!page.body.contains("id=\"credit-warning\""));
 
     // Past the limit: held (the buyer is told it will wait for finance)...
     c.post("/portal/cart/add", &[("sku", "PUMP-1"), ("quantity", "1")]).await;
+    assert!(c.get("/portal/cart").await.body.contains("this cart is $6,000.00 over it"));
     let page = c.get("/portal/checkout").await;
     assert!(
         page.body.contains("$6,000.00 past its credit limit") && page.body.contains("wait for our finance team"),

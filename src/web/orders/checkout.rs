@@ -1,7 +1,6 @@
 //! Checkout: the cart reviewed with delivery details, then placed through the pipeline.
 
 use super::place_once::place_once;
-use crate::domain::money::Money;
 use crate::domain::pricing::format_iso_date;
 use crate::service::ServiceError;
 use crate::service::accounts::{self as account_service, ShipToRow};
@@ -10,7 +9,7 @@ use crate::service::carts;
 use crate::service::orders::{self, Evaluation, LineInput, OrderHeader, PlaceOrder};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::ordering::working;
+use crate::web::ordering::{CreditEffect, credit_effect, working};
 use crate::web::session::Ctx;
 use crate::web::shell::Shell;
 use askama::Template;
@@ -42,29 +41,6 @@ struct CheckoutPage {
     far: Vec<(String, i64, i64, i64)>,
 }
 
-/// What placing this order does to the account's available credit.
-struct CreditEffect {
-    available: Money,
-    after: Money,
-    /// By how much the order goes past the limit (zero when it fits).
-    over_by: Money,
-    /// The account refuses orders past the limit (else they are held for finance).
-    refused: bool,
-}
-
-impl CreditEffect {
-    fn of(position: &account_service::CreditPosition, order: Money, tell: bool) -> Option<CreditEffect> {
-        let available = position.available()?;
-        let with = position.exposure.total().checked_add(order)?;
-        let over_by = Money::from_raw((with.raw() - position.limit.raw()).max(0));
-        let after = Money::from_raw((position.limit.raw() - with.raw()).max(0));
-        Some(CreditEffect { available, after, over_by, refused: tell && !over_by.is_zero() })
-    }
-    fn over(&self) -> bool {
-        !self.over_by.is_zero()
-    }
-}
-
 /// The lines checkout asks the buyer to confirm (see `StockOutlook::far_beyond_stock`).
 fn far_beyond_stock(eval: &Evaluation) -> Vec<(String, i64, i64, i64)> {
     eval.lines
@@ -82,10 +58,7 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         return Err(WebError::Redirect("/portal/cart".into()));
     }
     let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
-    let position = account_service::credit_position(&state.db, &ctx.actor(), &account_id).await?;
-    let tell =
-        crate::domain::credit::OverLimit::parse(&account.credit_over_limit) == crate::domain::credit::OverLimit::Tell;
-    let credit = CreditEffect::of(&position, eval.subtotal().unwrap_or_default(), tell);
+    let credit = credit_effect(&state, &ctx, &account, eval.subtotal().unwrap_or_default()).await?;
     let page = CheckoutPage {
         far: far_beyond_stock(&eval),
         credit,
