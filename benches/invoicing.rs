@@ -130,6 +130,7 @@ async fn main() {
                         carrier: "UPS".into(),
                         tracking_number: format!("1Z{i:08}"),
                         shipped_on: None,
+                        external_id: None,
                     };
                     let t = Instant::now();
                     orders::record_shipment(&db, now, &actor, &ids[i], &input).await.expect("shipment");

@@ -22,6 +22,11 @@ ALTER TABLE invoice_lines ADD COLUMN credited_qty BIGINT NOT NULL DEFAULT 0 CHEC
 --               cancelled and closed);
 --   receivable: invoices' totals less what has been applied to them;
 --   credits:    payments not yet applied plus credit notes not yet applied.
+-- The WMS's or ERP's own id of a shipment: a retried report of the same shipment is recognised
+-- and answered with the shipment it made, never shipped twice.
+ALTER TABLE shipments ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX shipments_external ON shipments (external_id);
+
 -- What each order adds to `uninvoiced` now: every unit that changes an order's lines, status or
 -- invoiced quantities brings it up to date and moves the account's figure by the difference.
 ALTER TABLE orders ADD COLUMN uninvoiced BIGINT NOT NULL DEFAULT 0;

@@ -193,8 +193,14 @@ pub async fn ship_order(
     }
     for (i, (warehouse, lines)) in orders::holdings(db, &o.id).await?.into_iter().enumerate() {
         let tracking_number = if i == 0 { tracking.to_string() } else { format!("{tracking}{}", i + 1) };
-        let input =
-            super::ShipmentInput { warehouse, lines, carrier: carrier.into(), tracking_number, shipped_on: None };
+        let input = super::ShipmentInput {
+            warehouse,
+            lines,
+            carrier: carrier.into(),
+            tracking_number,
+            shipped_on: None,
+            external_id: None,
+        };
         super::record_shipment(db, now, actor, &o.id, &input).await?;
     }
     get_order(db, actor, &o.id).await
