@@ -267,7 +267,12 @@ pub async fn document(db: &Db, invoice: &InvoiceRow, lines: &[InvoiceLineRow]) -
         subtotal: Money::from_raw(invoice.subtotal),
         tax: Money::from_raw(invoice.tax),
         total,
-        amount_due: total.checked_sub(Money::from_raw(invoice.paid)).unwrap_or(total),
+        // A credit note's figure is what it credits, however much of it has been applied.
+        amount_due: if invoice.kind == "credit_note" {
+            total
+        } else {
+            total.checked_sub(Money::from_raw(invoice.paid)).unwrap_or(total)
+        },
         notes: [
             if invoice.reason.is_empty() { String::new() } else { format!("Reason: {}", invoice.reason) },
             invoice.tax_note.clone(),
