@@ -118,6 +118,15 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::POST, "/api/v1/payments/{id}/reversal", "", Scope::PaymentsWrite, Some(json!({"reason": "bounced"}))),
         r(
             Method::POST,
+            "/api/v1/invoices/{id}/credit-notes",
+            "",
+            Scope::CreditWrite,
+            Some(json!({"lines": [{"line": 1, "quantity": 1}], "reason": "Returned"})),
+        ),
+        r(Method::POST, "/api/v1/orders/{id}/release", "", Scope::CreditWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/orders/{id}/reject", "", Scope::CreditWrite, Some(json!({"reason": "no"}))),
+        r(
+            Method::POST,
             "/api/v1/orders/{id}/amend",
             "",
             Scope::OrdersWrite,

@@ -9,6 +9,7 @@ mod common;
 use axum::http::StatusCode;
 use common::TestApp;
 use portico::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
+use portico::domain::catalog::BackorderPolicy;
 use portico::domain::credit::Exposure;
 use portico::domain::money::Money;
 use portico::domain::orders::OrderStatus;
@@ -25,13 +26,18 @@ struct Fixture {
     finance: Principal,
 }
 
-/// An account with the default $25,000 limit; pumps at $10,000.00 and gloves at $10.00.
+/// An account with the default $25,000 limit; pumps at $10,000.00, gloves at $10.00, and boxes at
+/// $0.01 (226 in stock, backorders allowed).
 async fn fixture(app: &TestApp) -> Fixture {
     let account = app.account("Limit Clinic", None).await;
     common::sell(
         app.db(),
         app.now(),
-        vec![(ProductInput::new("PUMP-1", "Infusion pump"), "10000.00", 50), (ProductInput::new("GLV-1", "Gloves"), "10.00", 1000)],
+        vec![
+            (ProductInput::new("PUMP-1", "Infusion pump"), "10000.00", 50),
+            (ProductInput::new("GLV-1", "Gloves"), "10.00", 1000),
+            (ProductInput { backorder: BackorderPolicy::Allow, ..ProductInput::new("BOX-1", "Boxes") }, "0.01", 226),
+        ],
     )
     .await;
     let buyer = app.buyer(&account, "Bea Buyer", BuyerRole::Buyer).await.principal().unwrap();
@@ -40,7 +46,12 @@ async fn fixture(app: &TestApp) -> Fixture {
     Fixture { account, buyer, cs, finance }
 }
 
-async fn place(app: &TestApp, who: &Principal, account: &str, lines: &[(&str, i64)]) -> Result<orders::OrderRow, ServiceError> {
+async fn place(
+    app: &TestApp,
+    who: &Principal,
+    account: &str,
+    lines: &[(&str, i64)],
+) -> Result<orders::OrderRow, ServiceError> {
     let req = PlaceOrder {
         account_id: account.to_string(),
         lines: lines.iter().map(|(s, q)| LineInput::sku(s, *q)).collect(),
@@ -69,7 +80,8 @@ async fn assert_exposure(app: &TestApp, account: &str, uninvoiced: &str, receiva
 
 async fn set(app: &TestApp, sql: &'static str, account: &str) {
     let a = account.to_string();
-    common::write(app.db(), move |tx| Box::pin(async move { tx.execute(sql, portico::args![a]).await.map(|_| ()) })).await;
+    common::write(app.db(), move |tx| Box::pin(async move { tx.execute(sql, portico::args![a]).await.map(|_| ()) }))
+        .await;
 }
 
 #[tokio::test]
@@ -151,9 +163,10 @@ async fn exposure_follows_amendments_shipments_invoices_and_cancellation() {
         header: OrderHeader::default(),
         reason: "Customer call".into(),
     };
-    let o = orders::amend_order(app.db(), app.now(), &cs, &o.number, &amend(vec![LineInput::sku("GLV-1", 300)], o.version))
-        .await
-        .unwrap();
+    let o =
+        orders::amend_order(app.db(), app.now(), &cs, &o.number, &amend(vec![LineInput::sku("GLV-1", 300)], o.version))
+            .await
+            .unwrap();
     assert_exposure(&app, &f.account, "3000", "0").await;
     let err = orders::amend_order(
         app.db(),
@@ -205,14 +218,22 @@ async fn an_invoice_overdue_past_the_allowance_holds_new_orders() {
     let due = |days: i64| portico::store::pricing::format_iso(today - time::Duration::days(days));
     let (acct, ten) = (f.account.clone(), due(10));
     common::write(app.db(), move |tx| {
-        Box::pin(async move { tx.execute("UPDATE invoices SET due_on = $2 WHERE account_id = $1", portico::args![acct, ten]).await.map(|_| ()) })
+        Box::pin(async move {
+            tx.execute("UPDATE invoices SET due_on = $2 WHERE account_id = $1", portico::args![acct, ten])
+                .await
+                .map(|_| ())
+        })
     })
     .await;
     assert_eq!(place(&app, &f.buyer, &f.account, &[("GLV-1", 1)]).await.unwrap().status(), OrderStatus::Placed);
     // Due 20 days ago: past it — held, naming the invoice.
     let (acct, twenty) = (f.account.clone(), due(20));
     common::write(app.db(), move |tx| {
-        Box::pin(async move { tx.execute("UPDATE invoices SET due_on = $2 WHERE account_id = $1", portico::args![acct, twenty]).await.map(|_| ()) })
+        Box::pin(async move {
+            tx.execute("UPDATE invoices SET due_on = $2 WHERE account_id = $1", portico::args![acct, twenty])
+                .await
+                .map(|_| ())
+        })
     })
     .await;
     let held = place(&app, &f.buyer, &f.account, &[("GLV-1", 1)]).await.unwrap();
@@ -237,7 +258,10 @@ async fn two_orders_racing_for_the_last_credit_hold_exactly_one() {
                 header: OrderHeader::default(),
                 clear_cart: false,
             };
-            match orders::place_order(&db, now, &Actor::web(&who), &req, None, |o, _| (201, o.id.clone())).await.unwrap() {
+            match orders::place_order(&db, now, &Actor::web(&who), &req, None, |o, _| (201, o.id.clone()))
+                .await
+                .unwrap()
+            {
                 Placement::Placed { order, .. } => order.status(),
                 Placement::Replayed { .. } => panic!(),
             }
@@ -250,4 +274,54 @@ async fn two_orders_racing_for_the_last_credit_hold_exactly_one() {
     statuses.sort_by_key(|s| s.as_str());
     assert_eq!(statuses, vec![OrderStatus::OnHold, OrderStatus::Placed], "$20,000 fits, $30,000 does not");
     assert_exposure(&app, &f.account, "30000", "0").await;
+}
+
+/// Checkout tells the buyer, before placing, what the order does to available credit — and on a
+/// "tell" account that it cannot be placed — and asks to confirm a quantity far beyond stock.
+#[tokio::test]
+async fn checkout_shows_the_credit_effect_and_asks_to_confirm_a_quantity_far_beyond_stock() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    place(&app, &f.cs, &f.account, &[("PUMP-1", 2)]).await.unwrap();
+    let mut c = app.signed_in(&app.buyer(&f.account, "Cara Cart", BuyerRole::Buyer).await.email).await;
+    c.post("/portal/cart/add", &[("sku", "GLV-1"), ("quantity", "100")]).await;
+    assert!(c.get("/portal/cart").await.body.contains("Available credit: $5,000.00"));
+    let page = c.get("/portal/checkout").await;
+    assert!(page.body.contains("$5,000.00 → $4,000.00 after this order"), "{}", page.body);
+    assert!(!page.body.contains("id=\"credit-warning\""));
+
+    // Past the limit: held (the buyer is told it will wait for finance)...
+    c.post("/portal/cart/add", &[("sku", "PUMP-1"), ("quantity", "1")]).await;
+    assert!(c.get("/portal/cart").await.body.contains("this cart is $6,000.00 over it"));
+    let page = c.get("/portal/checkout").await;
+    assert!(
+        page.body.contains("$6,000.00 past its credit limit") && page.body.contains("wait for our finance team"),
+        "{}",
+        page.body
+    );
+    // ...or, on a "tell" account, refused: the button is disabled and a post is refused.
+    set(&app, "UPDATE accounts SET credit_over_limit = 'tell' WHERE id = $1", &f.account).await;
+    let page = c.get("/portal/checkout").await;
+    assert!(page.body.contains("it cannot be placed"), "{}", page.body);
+    let token = page.attr("name=\"form_token\" value=\"");
+    let r = c.post("/portal/checkout", &[("form_token", &token)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+
+    // 204,998 boxes against 226 in stock: checkout asks; without the confirmation nothing is placed.
+    c.post("/portal/cart/set", &[("sku", "PUMP-1"), ("quantity", "0")]).await;
+    c.post("/portal/cart/set", &[("sku", "GLV-1"), ("quantity", "0")]).await;
+    set(&app, "UPDATE accounts SET credit_limit = 0 WHERE id = $1", &f.account).await;
+    c.post("/portal/cart/add", &[("sku", "BOX-1"), ("quantity", "204998")]).await;
+    let page = c.get("/portal/checkout").await;
+    assert!(page.body.contains("you are ordering 204998 and 226 are in stock"), "{}", page.body);
+    let token = page.attr("name=\"form_token\" value=\"");
+    let r = c.post("/portal/checkout", &[("form_token", &token)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("BOX-1: you ordered 204998 and 226 are in stock"), "{}", r.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1, "nothing placed");
+    let token = c.get("/portal/checkout").await.attr("name=\"form_token\" value=\"");
+    let r = c.post("/portal/checkout", &[("form_token", &token), ("confirm_quantities", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
 }

@@ -70,6 +70,7 @@ fn ship(lines: &[(i64, i64)]) -> ShipmentInput {
         tracking_number: "1Z999AA10123456784".into(),
         shipped_on: None,
         lines: lines.to_vec(),
+        external_id: None,
     }
 }
 
@@ -302,4 +303,25 @@ async fn the_api_records_and_lists_shipments() {
     assert_eq!((order["lines"][0]["shipped"].clone(), order["lines"][0]["reserved"].clone()), (10.into(), 20.into()));
     // Another account's order does not exist for a buyer; an unknown one does not exist at all.
     assert_eq!(send("GET", "/api/v1/orders/SO-999999/shipments".into(), None).await.status, StatusCode::NOT_FOUND);
+
+    // With the WMS's own id, a retried report answers the shipment it made and ships nothing more.
+    let with_id =
+        serde_json::json!({"warehouse": "CHI", "external_id": "WMS-77", "lines": [{"line": 1, "quantity": 5}]});
+    let first = send("POST", path.clone(), Some(with_id.clone())).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = send("POST", path.clone(), Some(with_id.clone())).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&first.body).unwrap(), serde_json::from_str(&again.body).unwrap());
+    assert_eq!((a["number"].clone(), b["external_id"].clone()), (b["number"].clone(), "WMS-77".into()));
+    let order: serde_json::Value =
+        serde_json::from_str(&send("GET", format!("/api/v1/orders/{}", o.number), None).await.body).unwrap();
+    assert_eq!(order["lines"][0]["shipped"], 15, "shipped once");
+    assert_eq!(app.count("SELECT COUNT(*) FROM invoices").await, 2, "billed once");
+    // The same id on another order is a conflict.
+    let other = place(&app, &f, &f.account, &[("GLV-1", 2)]).await;
+    orders::confirm_order(app.db(), app.now(), &Actor::web(&f.cs), &other.number, None).await.unwrap();
+    let r = send("POST", format!("/api/v1/orders/{}/shipments", other.number), Some(with_id)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }

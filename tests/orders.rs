@@ -115,19 +115,6 @@ fn req(account: &str, lines: &[(&str, i64)]) -> PlaceOrder {
     }
 }
 
-trait Attr {
-    fn attr(&self, marker: &str) -> String;
-}
-
-impl Attr for TestResponse {
-    /// The attribute value that follows `marker` (up to the closing quote).
-    fn attr(&self, marker: &str) -> String {
-        let start = self.body.find(marker).unwrap_or_else(|| panic!("no {marker} in {}", self.body)) + marker.len();
-        let end = self.body[start..].find('"').unwrap() + start;
-        self.body[start..end].to_string()
-    }
-}
-
 async fn stock(app: &TestApp, sku: &str) -> (i64, i64) {
     let on_hand = app
         .count_dyn(&format!("SELECT CAST(SUM(on_hand) AS BIGINT) FROM stock_levels s JOIN products p ON p.id = s.product_id WHERE p.sku = '{sku}'"))

@@ -13,6 +13,8 @@ ALTER TABLE accounts ADD COLUMN overdue_hold_days BIGINT CHECK (overdue_hold_day
 ALTER TABLE invoices ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE invoices ADD COLUMN credited_invoice_id TEXT REFERENCES invoices (id);
 CREATE INDEX invoices_account_open ON invoices (account_id, status, due_on);
+-- How much of an invoice line credit notes have credited (never more than the line's quantity).
+ALTER TABLE invoice_lines ADD COLUMN credited_qty BIGINT NOT NULL DEFAULT 0 CHECK (credited_qty >= 0);
 
 -- exposure = uninvoiced + receivable - credits (domain::credit). Kept apart from `accounts`, whose
 -- writes move the catalog cache's version.
@@ -20,6 +22,11 @@ CREATE INDEX invoices_account_open ON invoices (account_id, status, due_on);
 --               cancelled and closed);
 --   receivable: invoices' totals less what has been applied to them;
 --   credits:    payments not yet applied plus credit notes not yet applied.
+-- The WMS's or ERP's own id of a shipment: a retried report of the same shipment is recognised
+-- and answered with the shipment it made, never shipped twice.
+ALTER TABLE shipments ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX shipments_external ON shipments (external_id);
+
 -- What each order adds to `uninvoiced` now: every unit that changes an order's lines, status or
 -- invoiced quantities brings it up to date and moves the account's figure by the difference.
 ALTER TABLE orders ADD COLUMN uninvoiced BIGINT NOT NULL DEFAULT 0;

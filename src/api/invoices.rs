@@ -81,7 +81,7 @@ fn money(raw: i64) -> String {
     Money::from_raw(raw).to_plain()
 }
 
-fn invoice_out(i: &InvoiceRow, lines: Option<&[crate::service::invoices::InvoiceLine]>) -> InvoiceOut {
+pub(super) fn invoice_out(i: &InvoiceRow, lines: Option<&[crate::service::invoices::InvoiceLine]>) -> InvoiceOut {
     InvoiceOut {
         id: i.id.clone(),
         number: i.number.clone(),

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/amend", post(amend_order))
 }
 
-fn actor(caller: &ApiCaller) -> Actor<'_> {
+pub(super) fn actor(caller: &ApiCaller) -> Actor<'_> {
     Actor::api(&caller.0)
 }
 
@@ -262,7 +262,7 @@ pub async fn create_order(
     })
 }
 
-async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Json<OrderOut>, ApiError> {
+pub(super) async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Json<OrderOut>, ApiError> {
     let (o, lines) = order_service::order_with_lines(&state.db, &actor(caller), id).await?;
     Ok(Json(order_out(&o, &lines)))
 }
@@ -355,11 +355,11 @@ fn order_cursor(c: &str) -> Result<(i64, String), ApiError> {
 pub struct StatusIn {
     /// The `version` you last saw; a stale version is refused with 409.
     #[schema(minimum = 0, maximum = 253_402_300_799_i64)]
-    expected_version: Option<i64>,
+    pub(super) expected_version: Option<i64>,
     /// Why (needed to cancel; the customer sees it).
     #[serde(default)]
     #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
-    reason: String,
+    pub(super) reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/confirm", params(("id" = String, Path, description = "Order id or number (SO-100001)")), request_body = StatusIn,

@@ -8,7 +8,8 @@ use crate::domain::auth::Scope;
 use crate::service::Actor;
 use crate::service::orders::{self as order_service, Shipment, ShipmentInput};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,12 @@ pub struct ShipmentIn {
     shipped_on: Option<String>,
     #[schema(min_items = 1, max_items = 1000)]
     lines: Vec<ShipmentLineIn>,
+    /// Your own id of this shipment (the WMS's). Makes the report safe to retry: the same id for
+    /// the same order answers the shipment it made (200, `Idempotent-Replayed: true`) and ships
+    /// nothing more; the id on another order is 409.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    external_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -68,6 +75,8 @@ pub struct ShipmentOut {
     tracking_url: Option<String>,
     shipped_on: String,
     created_at: i64,
+    /// Your own id of the shipment, when you gave one.
+    external_id: Option<String>,
     lines: Vec<ShipmentLineOut>,
 }
 
@@ -87,6 +96,7 @@ fn shipment_out(s: Shipment) -> ShipmentOut {
         tracking_url: s.tracking_url,
         shipped_on: s.row.shipped_on,
         created_at: s.row.created_at,
+        external_id: s.row.external_id,
         lines: s
             .lines
             .into_iter()
@@ -99,7 +109,7 @@ fn shipment_out(s: Shipment) -> ShipmentOut {
 /// the order holds there. The order becomes `partially_shipped`, or `shipped` once every unit has.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/shipments", params(("id" = String, Path, description = "Order id or number (SO-100001)")),
     request_body = ShipmentIn,
-    responses((status = 201, body = ShipmentOut), (status = 404, description = "no such order", body = super::Problem),
+    responses((status = 201, body = ShipmentOut), (status = 200, description = "reported before under the same external_id: the shipment it made", body = ShipmentOut), (status = 404, description = "no such order", body = super::Problem),
     (status = 409, description = "the order is not confirmed (or already shipped in full)", body = super::Problem),
     (status = 422, description = "a line asks for more than the warehouse holds for it, an unknown warehouse or line, or a bad date; every problem listed", body = super::Problem)),
     security(("bearer" = ["orders:write"])), tag = "orders")]
@@ -108,7 +118,7 @@ pub async fn create_shipment(
     caller: ApiCaller,
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<ShipmentIn>, ApiError>,
-) -> Result<(StatusCode, Json<ShipmentOut>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::OrdersWrite)?;
     let ApiPath(id) = path?;
     reference(&id)?;
@@ -119,6 +129,7 @@ pub async fn create_shipment(
         .chars("carrier", &b.carrier, 0, 60)
         .chars("tracking_number", &b.tracking_number, 0, 60)
         .date_opt("shipped_on", b.shipped_on.as_deref())
+        .chars("external_id", b.external_id.as_deref().unwrap_or("x"), 1, 100)
         .items("lines", b.lines.len(), 1, MAX_LINES);
     for (i, l) in b.lines.iter().enumerate() {
         checks.range(&format!("lines[{i}].line"), l.line, 1, MAX_LINES as i64);
@@ -131,9 +142,15 @@ pub async fn create_shipment(
         tracking_number: b.tracking_number,
         shipped_on: b.shipped_on,
         lines: b.lines.iter().map(|l| (l.line, l.quantity)).collect(),
+        external_id: b.external_id,
     };
     let s = order_service::record_shipment(&state.db, state.now(), &Actor::api(&caller.0), &id, &input).await?;
-    Ok((StatusCode::CREATED, Json(shipment_out(s))))
+    if s.replayed {
+        let mut res = (StatusCode::OK, Json(shipment_out(s))).into_response();
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(res);
+    }
+    Ok((StatusCode::CREATED, Json(shipment_out(s))).into_response())
 }
 
 /// The shipments of an order, oldest first, with their lines and tracking.

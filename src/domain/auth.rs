@@ -226,12 +226,13 @@ pub enum Scope {
     OrdersRead,
     OrdersWrite,
     InvoicesRead,
+    CreditWrite,
     PaymentsRead,
     PaymentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -240,6 +241,7 @@ impl Scope {
         Scope::OrdersRead,
         Scope::OrdersWrite,
         Scope::InvoicesRead,
+        Scope::CreditWrite,
         Scope::PaymentsRead,
         Scope::PaymentsWrite,
     ];
@@ -254,6 +256,7 @@ impl Scope {
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
             Scope::InvoicesRead => "invoices:read",
+            Scope::CreditWrite => "credit:write",
             Scope::PaymentsRead => "payments:read",
             Scope::PaymentsWrite => "payments:write",
         }
@@ -283,6 +286,10 @@ impl Scope {
             Scope::InvoicesRead => {
                 "read any account's invoices and their PDFs (GET /invoices, /invoices/{id}, /invoices/{id}/pdf)"
             }
+            Scope::CreditWrite => {
+                "release or reject orders held for credit (POST /orders/{id}/release, /reject) and issue credit \
+                 notes (POST /invoices/{id}/credit-notes); includes invoices:read"
+            }
             Scope::PaymentsRead => "read any account's payments and their applications (GET /payments, /payments/{id})",
             Scope::PaymentsWrite => {
                 "record payments, apply them to invoices and reverse them (POST /payments, \
@@ -300,6 +307,7 @@ impl Scope {
                 (self, needed),
                 (Scope::CatalogWrite, Scope::CatalogRead)
                     | (Scope::OrdersWrite, Scope::OrdersRead)
+                    | (Scope::CreditWrite, Scope::InvoicesRead)
                     | (Scope::PaymentsWrite, Scope::PaymentsRead)
             )
     }
@@ -325,6 +333,7 @@ impl Scope {
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
             Scope::OrdersWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers, ManageOrders],
             Scope::InvoicesRead => &[StaffArea, ViewAllAccounts, FinanceArea],
+            Scope::CreditWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
             Scope::PaymentsRead => &[StaffArea, ViewAllAccounts, FinanceArea],
             Scope::PaymentsWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
         }

@@ -90,7 +90,11 @@ impl OverLimit {
 pub enum CreditVerdict {
     Within,
     /// Over the limit: (exposure with the order, limit, by how much).
-    Over { with_order: Money, limit: Money, excess: Money },
+    Over {
+        with_order: Money,
+        limit: Money,
+        excess: Money,
+    },
 }
 
 /// Whether an order keeps the account within its limit (a limit of 0 means none). An order that
@@ -112,10 +116,7 @@ impl CreditVerdict {
         match self {
             CreditVerdict::Within => None,
             CreditVerdict::Over { with_order, limit, excess } => Some(format!(
-                "Over the credit limit: with this order the account would owe {} against a limit of {} ({} over).",
-                format!("${with_order}"),
-                format!("${limit}"),
-                format!("${excess}")
+                "Over the credit limit: with this order the account would owe ${with_order} against a limit of ${limit} (${excess} over)."
             )),
         }
     }
@@ -197,7 +198,10 @@ mod tests {
         let v = check(m(90_000), before, m(303_000).raw());
         assert_eq!(v, CreditVerdict::Over { with_order: m(383_000), limit: m(90_000), excess: m(293_000) });
         let reason = v.reason().unwrap();
-        assert!(reason.contains("$383,000.00") && reason.contains("$90,000.00") && reason.contains("$293,000.00"), "{reason}");
+        assert!(
+            reason.contains("$383,000.00") && reason.contains("$90,000.00") && reason.contains("$293,000.00"),
+            "{reason}"
+        );
         assert_eq!(check(Money::ZERO, before, m(1_000_000).raw()), CreditVerdict::Within, "no limit");
         assert_eq!(check(m(1), before, -5), CreditVerdict::Within, "a lower amendment is never stopped");
     }

@@ -158,6 +158,14 @@ impl StockOutlook {
         self.backordered == 0 && self.short == 0
     }
 
+    /// A quantity far beyond stock — more than ten times what is available, and at least 100
+    /// units backordered — which checkout asks the buyer to confirm (a typo such as 204,998
+    /// boxes against 226 should not become a backorder silently).
+    pub fn far_beyond_stock(&self) -> bool {
+        let quantity = self.ships_now + self.backordered + self.short;
+        self.backordered >= 100 && quantity > self.available.saturating_mul(10)
+    }
+
     /// What ships now, for carts and checkout: "Ships now: all", "Ships now: 8".
     pub fn ships_now_label(&self) -> String {
         if self.all_now() { "Ships now: all".to_string() } else { format!("Ships now: {}", self.ships_now) }
@@ -391,6 +399,17 @@ mod tests {
 
     fn req(line: usize, sku: &str, quantity: i64) -> Requested {
         Requested { line, product: ProductRef::sku(sku), quantity }
+    }
+
+    #[test]
+    fn a_quantity_far_beyond_stock_is_flagged_an_ordinary_backorder_is_not() {
+        let allow = BackorderPolicy::Allow;
+        assert!(StockOutlook::of(204_998, 226, allow, None).far_beyond_stock(), "the typo");
+        assert!(!StockOutlook::of(300, 226, allow, None).far_beyond_stock(), "a backorder of 74");
+        assert!(!StockOutlook::of(60, 0, allow, None).far_beyond_stock(), "a small backorder of an item out of stock");
+        assert!(StockOutlook::of(500, 0, allow, None).far_beyond_stock());
+        assert!(!StockOutlook::of(2_000, 226, allow, None).far_beyond_stock(), "under ten times the stock");
+        assert!(!StockOutlook::of(204_998, 226, BackorderPolicy::Deny, None).far_beyond_stock(), "refused anyway");
     }
 
     #[test]

@@ -202,7 +202,13 @@ pub struct CreditUpdate {
 }
 
 /// Finance: payment terms, credit limit, hold status and credit settings, audited.
-pub async fn update_credit(db: &Db, now: i64, actor: &Actor<'_>, id: &str, u: CreditUpdate) -> ServiceResult<AccountRow> {
+pub async fn update_credit(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: &str,
+    u: CreditUpdate,
+) -> ServiceResult<AccountRow> {
     if !actor.principal.can(Permission::ManageCredit) {
         return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }

@@ -87,6 +87,7 @@ pub(crate) async fn invoice_order(
             tax_rate_ppm: ppm,
             tax_label: label,
             tax: tax.raw(),
+            credited_qty: 0,
         });
     }
     let subtotal = Money::sum(rows.iter().map(|r| Money::from_raw(r.net))).ok_or_else(overflow)?;
@@ -126,6 +127,9 @@ pub(crate) async fn invoice_order(
     invoices::insert(
         tx,
         &NewInvoice {
+            kind: "invoice",
+            credited_invoice_id: None,
+            reason: "",
             id: &id,
             number: &number,
             account_id: &order.account_id,
@@ -226,7 +230,11 @@ pub async fn document(db: &Db, invoice: &InvoiceRow, lines: &[InvoiceLineRow]) -
     if let Some(s) = &invoice.shipment_number {
         references.push(("Shipment".into(), s.clone()));
     }
-    references.push(("Terms".into(), invoice.terms.clone()));
+    if let Some(n) = &invoice.credited_invoice_number {
+        references.push(("Credits invoice".into(), n.clone()));
+    } else {
+        references.push(("Terms".into(), invoice.terms.clone()));
+    }
     let total = Money::from_raw(invoice.total);
     Ok(InvoiceDocument {
         title: if invoice.kind == "credit_note" { "Credit note".into() } else { "Invoice".into() },
@@ -259,8 +267,19 @@ pub async fn document(db: &Db, invoice: &InvoiceRow, lines: &[InvoiceLineRow]) -
         subtotal: Money::from_raw(invoice.subtotal),
         tax: Money::from_raw(invoice.tax),
         total,
-        amount_due: total.checked_sub(Money::from_raw(invoice.paid)).unwrap_or(total),
-        notes: [invoice.tax_note.clone()].into_iter().filter(|n| !n.is_empty()).collect(),
+        // A credit note's figure is what it credits, however much of it has been applied.
+        amount_due: if invoice.kind == "credit_note" {
+            total
+        } else {
+            total.checked_sub(Money::from_raw(invoice.paid)).unwrap_or(total)
+        },
+        notes: [
+            if invoice.reason.is_empty() { String::new() } else { format!("Reason: {}", invoice.reason) },
+            invoice.tax_note.clone(),
+        ]
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect(),
     })
 }
 

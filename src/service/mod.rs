@@ -9,6 +9,7 @@ pub mod carts;
 pub mod catalog;
 mod catalog_cache;
 pub mod categories;
+pub mod credit_notes;
 pub mod evaluation;
 pub mod import_jobs;
 pub mod imports;

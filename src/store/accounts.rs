@@ -65,9 +65,13 @@ impl AccountRow {
     pub fn terms(&self) -> PaymentTerms {
         PaymentTerms::from_days(self.terms_days)
     }
-    /// The terms as invoices state them ("Net 30", "End of month + 10", "Prepay").
+    /// The terms as people read them: "Net 30 days", "Prepay", or "End of month + 10".
     pub fn terms_label(&self) -> String {
-        crate::domain::invoicing::DueTerms::of(self.terms_days, self.terms_from_month_end).label()
+        if self.terms_from_month_end {
+            crate::domain::invoicing::DueTerms::of(self.terms_days, true).label()
+        } else {
+            self.terms().label()
+        }
     }
     pub fn credit_limit(&self) -> Money {
         Money::from_raw(self.credit_limit)

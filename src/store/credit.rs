@@ -87,8 +87,11 @@ pub async fn from_records(db: &Db, account_id: &str) -> StoreResult<Exposure> {
 /// Sets every account's running exposure from its records: after a bulk load (the demo's seed,
 /// a large dataset) that wrote orders and invoices without going through the units that keep it.
 pub async fn rebuild_all(tx: &mut Tx, now: i64) -> StoreResult<()> {
-    tx.execute(&format!("UPDATE orders SET uninvoiced = (SELECT {ORDER_UNINVOICED} FROM orders o WHERE o.id = orders.id)"), args![])
-        .await?;
+    tx.execute(
+        &format!("UPDATE orders SET uninvoiced = (SELECT {ORDER_UNINVOICED} FROM orders o WHERE o.id = orders.id)"),
+        args![],
+    )
+    .await?;
     tx.execute("DELETE FROM account_exposure", args![]).await?;
     let select = FROM_RECORDS.replacen("SELECT ", "SELECT a.id, ", 1).replace("AS credits", "AS credits, $1");
     tx.execute(

@@ -30,6 +30,9 @@ pub struct InvoiceRow {
     pub tax_note: String,
     pub status: String,
     pub created_at: i64,
+    /// Of a credit note: why, and the number of the invoice it credits.
+    pub reason: String,
+    pub credited_invoice_number: Option<String>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
@@ -44,6 +47,9 @@ pub struct InvoiceLineRow {
     pub tax_rate_ppm: i64,
     pub tax_label: String,
     pub tax: i64,
+    /// Of an invoice's line: how much credit notes have credited.
+    #[serde(default)]
+    pub credited_qty: i64,
 }
 
 /// What an invoice needs to know of its account.
@@ -114,6 +120,11 @@ pub async fn put_tax_rate(tx: &mut Tx, id: &str, r: &TaxRate) -> StoreResult<()>
 }
 
 pub struct NewInvoice<'a> {
+    /// `invoice` or `credit_note`.
+    pub kind: &'a str,
+    /// Of a credit note: the invoice it credits, and why.
+    pub credited_invoice_id: Option<&'a str>,
+    pub reason: &'a str,
     pub id: &'a str,
     pub number: &'a str,
     pub account_id: &'a str,
@@ -132,12 +143,13 @@ pub struct NewInvoice<'a> {
     pub lines: &'a [InvoiceLineRow],
 }
 
-/// Writes an invoice and its lines, and counts its quantities as invoiced on the order's lines.
+/// Writes an invoice and its lines, and counts its quantities as invoiced on the order's lines; a
+/// credit note's lines are counted as credited on the invoice it credits instead.
 pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO invoices (id, number, kind, account_id, order_id, shipment_id, issued_on, due_on, terms, bill_to, ship_to,
-             po_number, subtotal, tax, total, tax_note, created_at)
-         VALUES ($1, $2, 'invoice', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             po_number, subtotal, tax, total, tax_note, created_at, credited_invoice_id, reason)
+         VALUES ($1, $2, $17, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $19)",
         args![
             i.id,
             i.number,
@@ -154,7 +166,10 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
             i.tax,
             i.total,
             i.tax_note,
-            now
+            now,
+            i.kind,
+            i.credited_invoice_id,
+            i.reason
         ],
     )
     .await?;
@@ -177,10 +192,16 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
             ],
         )
         .await?;
-        tx.execute(
-            "UPDATE order_lines SET invoiced_qty = invoiced_qty + $3 WHERE order_id = $1 AND line_no = $2",
-            args![i.order_id, l.order_line_no, l.quantity],
-        )
+        match i.credited_invoice_id {
+            None => tx.execute(
+                "UPDATE order_lines SET invoiced_qty = invoiced_qty + $3 WHERE order_id = $1 AND line_no = $2",
+                args![i.order_id, l.order_line_no, l.quantity],
+            ),
+            Some(credited) => tx.execute(
+                "UPDATE invoice_lines SET credited_qty = credited_qty + $3 WHERE invoice_id = $1 AND order_line_no = $2",
+                args![credited, l.order_line_no, l.quantity],
+            ),
+        }
         .await?;
     }
     Ok(())
@@ -189,9 +210,71 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
 const INVOICE_COLUMNS: &str =
     "i.id, i.number, i.kind, i.account_id, a.name AS account_name, a.number AS account_number,
      i.order_id, o.number AS order_number, i.shipment_id, s.number AS shipment_number, i.issued_on, i.due_on, i.terms,
-     i.bill_to, i.ship_to, i.po_number, i.subtotal, i.tax, i.total, i.paid, i.tax_note, i.status, i.created_at";
+     i.bill_to, i.ship_to, i.po_number, i.subtotal, i.tax, i.total, i.paid, i.tax_note, i.status, i.created_at, i.reason, ci.number AS credited_invoice_number";
 const INVOICE_FROM: &str = "FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN orders o ON o.id = i.order_id
-     LEFT JOIN shipments s ON s.id = i.shipment_id";
+     LEFT JOIN shipments s ON s.id = i.shipment_id LEFT JOIN invoices ci ON ci.id = i.credited_invoice_id";
+
+/// An invoice (by id or number) and its lines, read in a unit after locking the invoice's row, so
+/// what is credited or paid cannot change under the unit.
+pub async fn lock_with_lines(
+    tx: &mut Tx,
+    id_or_number: &str,
+) -> StoreResult<Option<(InvoiceRow, Vec<InvoiceLineRow>)>> {
+    let ids: Vec<String> = tx.lock("SELECT id FROM invoices WHERE id = $1 OR number = $1", args![id_or_number]).await?;
+    let Some(id) = ids.into_iter().next() else { return Ok(None) };
+    let row: Option<InvoiceRow> = tx
+        .fetch_optional(&format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE i.id = $1"), args![id.as_str()])
+        .await?;
+    let lines = tx
+        .fetch_all(
+            "SELECT line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax, credited_qty
+             FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no",
+            args![id.as_str()],
+        )
+        .await?;
+    Ok(row.map(|r| (r, lines)))
+}
+
+/// The ids of an order's invoices (not its credit notes), oldest first.
+pub async fn ids_of_order(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<String>> {
+    tx.fetch_all(
+        "SELECT id FROM invoices WHERE order_id = $1 AND kind = 'invoice' ORDER BY created_at, number",
+        args![order_id],
+    )
+    .await
+}
+
+/// Applies `amount` of a payment or credit note (`source_kind`, `source_id`) to an invoice: the
+/// application's row, and the invoice's paid amount and status. The caller moves the exposure.
+pub async fn apply(
+    tx: &mut Tx,
+    account_id: &str,
+    (source_kind, source_id): (&str, &str),
+    invoice_id: &str,
+    amount: i64,
+    applied_on: &str,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO payment_applications (id, account_id, source_kind, source_id, invoice_id, amount, applied_on, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![super::new_id(), account_id, source_kind, source_id, invoice_id, amount, applied_on, now],
+    )
+    .await?;
+    add_paid(tx, invoice_id, amount).await
+}
+
+/// Moves an invoice's (or credit note's) paid amount by `amount` and sets its status from it.
+pub async fn add_paid(tx: &mut Tx, invoice_id: &str, amount: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE invoices SET paid = paid + $2,
+             status = CASE WHEN status = 'void' THEN status WHEN paid + $2 >= total THEN 'paid' ELSE 'open' END
+         WHERE id = $1",
+        args![invoice_id, amount],
+    )
+    .await?;
+    Ok(())
+}
 
 /// One invoice by id or number.
 pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<InvoiceRow>> {
@@ -203,13 +286,15 @@ pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<InvoiceRow>>
 }
 
 pub async fn lines(db: &Db, invoice_id: &str) -> StoreResult<Vec<InvoiceLineRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, InvoiceLineRow>(
-        "SELECT line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax
+    on_db!(db, |c| {
+        sqlx::query_as::<_, InvoiceLineRow>(
+        "SELECT line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax, credited_qty
          FROM invoice_lines WHERE invoice_id = $1 ORDER BY line_no"
     )
     .bind(invoice_id)
     .fetch_all(c)
-    .await)
+    .await
+    })
 }
 
 /// Invoices newest first: of one account, of one order, or all; `after` is the last (issued_on,

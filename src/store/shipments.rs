@@ -20,6 +20,7 @@ pub struct ShipmentRow {
     pub created_by_name: String,
     pub channel: String,
     pub created_at: i64,
+    pub external_id: Option<String>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
@@ -44,6 +45,7 @@ pub struct NewShipment<'a> {
     pub created_by_user_id: &'a str,
     pub created_by_name: &'a str,
     pub channel: &'a str,
+    pub external_id: Option<&'a str>,
     /// (order line number, product id, quantity)
     pub lines: &'a [(i64, String, i64)],
 }
@@ -58,12 +60,23 @@ pub async fn held_at(tx: &mut Tx, order_id: &str, warehouse_id: &str) -> StoreRe
     .await
 }
 
+/// The shipment an integration reported under its own id, if any.
+pub async fn by_external_id(tx: &mut Tx, external_id: &str) -> StoreResult<Option<ShipmentRow>> {
+    tx.fetch_optional(
+        &format!(
+            "SELECT {SHIPMENT_COLUMNS} FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.external_id = $1"
+        ),
+        args![external_id],
+    )
+    .await
+}
+
 /// Writes the shipment and its lines.
 pub async fn insert(tx: &mut Tx, s: &NewShipment<'_>, now: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO shipments (id, number, order_id, account_id, warehouse_id, carrier, tracking_number, shipped_on,
-             created_by_user_id, created_by_name, channel, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             created_by_user_id, created_by_name, channel, created_at, external_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         args![
             s.id,
             s.number,
@@ -76,7 +89,8 @@ pub async fn insert(tx: &mut Tx, s: &NewShipment<'_>, now: i64) -> StoreResult<(
             s.created_by_user_id,
             s.created_by_name,
             s.channel,
-            now
+            now,
+            s.external_id
         ],
     )
     .await?;
@@ -198,7 +212,7 @@ pub async fn free_stock(tx: &mut Tx, product_id: &str) -> StoreResult<Vec<(Strin
 
 const SHIPMENT_COLUMNS: &str =
     "s.id, s.number, s.order_id, s.account_id, s.warehouse_id, w.code AS warehouse_code, s.carrier,
-     s.tracking_number, s.shipped_on, s.created_by_name, s.channel, s.created_at";
+     s.tracking_number, s.shipped_on, s.created_by_name, s.channel, s.created_at, s.external_id";
 
 /// An order's shipments, oldest first.
 pub async fn for_order(db: &Db, order_id: &str) -> StoreResult<Vec<ShipmentRow>> {

@@ -40,7 +40,10 @@ pub struct InvoiceItem {
 
 impl From<&InvoiceRow> for InvoiceItem {
     fn from(i: &InvoiceRow) -> InvoiceItem {
-        let total = Money::from_raw(i.total);
+        // A credit note lowers what the account owes: listed as a negative amount.
+        let sign = if i.kind == "credit_note" { -1 } else { 1 };
+        let total = Money::from_raw(sign * i.total);
+        let paid = Money::from_raw(sign * i.paid);
         InvoiceItem {
             number: i.number.clone(),
             account_name: i.account_name.clone(),
@@ -48,7 +51,7 @@ impl From<&InvoiceRow> for InvoiceItem {
             issued_on: i.issued_on.clone(),
             due_on: i.due_on.clone(),
             total,
-            balance: total.checked_sub(Money::from_raw(i.paid)).unwrap_or(total),
+            balance: total.checked_sub(paid).unwrap_or(total),
             status: i.status.clone(),
         }
     }
@@ -131,6 +134,11 @@ struct InvoicePage {
     /// Payments applied to it: (payment number, amount, applied on, reversed).
     payments: Vec<(String, Money, String, bool)>,
     payments_base: &'static str,
+    /// Finance may credit this invoice (it is an invoice, on the staff side).
+    can_credit: bool,
+    /// A credit note: what of it is applied and what is left to apply.
+    credit_note: bool,
+    unapplied: Money,
 }
 
 async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> Result<Html<String>, WebError> {
@@ -150,6 +158,11 @@ async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> 
             .map(|a| (a.payment_number, Money::from_raw(a.amount), a.applied_on, a.reversed_at.is_some()))
             .collect(),
         payments_base: if base == "/invoices" { "/finance/payments" } else { "/portal/payments" },
+        credit_note: invoice.kind == "credit_note",
+        unapplied: Money::from_raw(invoice.total - invoice.paid),
+        can_credit: base == "/invoices"
+            && invoice.kind == "invoice"
+            && ctx.session.principal.can(crate::domain::auth::Permission::ManageCredit),
     };
     Ok(Html(page.render()?))
 }

@@ -6,6 +6,7 @@ mod api_tokens;
 mod auth_pages;
 mod catalog;
 mod categories_admin;
+mod credit_notes;
 mod error;
 mod imports;
 pub(crate) mod invoices;
@@ -44,6 +45,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(invoices::router())
         .merge(payments::router())
         .merge(test_provider::portal_router())
+        .merge(credit_notes::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

@@ -7,6 +7,8 @@ use super::session::Ctx;
 use super::shell::{Shell, date, home_for};
 use crate::domain::auth::Permission;
 use crate::domain::catalog::Sku;
+use crate::domain::credit::OverLimit;
+use crate::domain::money::Money;
 use crate::service::carts::ListRow;
 use crate::service::carts::{self, BoughtBefore, ListSource, ListView, PasteProblem};
 use crate::service::orders::{Evaluation, LineInput};
@@ -57,6 +59,42 @@ pub fn can_order(ctx: &Ctx) -> bool {
     p.can(Permission::PortalOrder) || (ctx.session.acting_account_id.is_some() && p.can(Permission::OrderForCustomers))
 }
 
+/// What placing this order does to the account's available credit.
+pub(crate) struct CreditEffect {
+    pub available: Money,
+    pub after: Money,
+    /// By how much the order goes past the limit (zero when it fits).
+    pub over_by: Money,
+    /// The account refuses orders past the limit (else they are held for finance).
+    pub refused: bool,
+}
+
+impl CreditEffect {
+    fn of(position: &crate::service::accounts::CreditPosition, order: Money, tell: bool) -> Option<CreditEffect> {
+        let available = position.available()?;
+        let with = position.exposure.total().checked_add(order)?;
+        let over_by = Money::from_raw((with.raw() - position.limit.raw()).max(0));
+        let after = Money::from_raw((position.limit.raw() - with.raw()).max(0));
+        Some(CreditEffect { available, after, over_by, refused: tell && !over_by.is_zero() })
+    }
+    pub fn over(&self) -> bool {
+        !self.over_by.is_zero()
+    }
+}
+
+/// The effect of an order (or cart) of `value` on the working account's credit, for pages that
+/// show it before placing; `None` when the account has no limit.
+pub(crate) async fn credit_effect(
+    state: &AppState,
+    ctx: &Ctx,
+    account: &crate::service::accounts::AccountRow,
+    value: Money,
+) -> Result<Option<CreditEffect>, WebError> {
+    let position = crate::service::accounts::credit_position(&state.db, &ctx.actor(), &account.id).await?;
+    let tell = OverLimit::parse(&account.credit_over_limit) == OverLimit::Tell;
+    Ok(CreditEffect::of(&position, value, tell))
+}
+
 // ---- Cart ----
 
 #[derive(Template)]
@@ -66,6 +104,7 @@ struct CartPage {
     eval: Evaluation,
     subtotal: String,
     csrf: String,
+    credit: Option<CreditEffect>,
 }
 
 #[derive(Template)]
@@ -74,6 +113,17 @@ struct CartPartial {
     eval: Evaluation,
     subtotal: String,
     csrf: String,
+    credit: Option<CreditEffect>,
+}
+
+async fn cart_credit(
+    state: &AppState,
+    ctx: &Ctx,
+    account_id: &str,
+    eval: &Evaluation,
+) -> Result<Option<CreditEffect>, WebError> {
+    let account = crate::service::accounts::get_account(&state.db, &ctx.actor(), account_id).await?;
+    credit_effect(state, ctx, &account, eval.subtotal().unwrap_or_default()).await
 }
 
 fn subtotal(eval: &Evaluation) -> String {
@@ -83,7 +133,9 @@ fn subtotal(eval: &Evaluation) -> String {
 async fn cart_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     let account = working(&ctx)?;
     let eval = carts::cart(&state.db, state.now(), &ctx.order_actor(), &account).await?;
-    let page = CartPage { shell: Shell::new(&ctx, "Cart"), subtotal: subtotal(&eval), eval, csrf: ctx.csrf.clone() };
+    let credit = cart_credit(&state, &ctx, &account, &eval).await?;
+    let page =
+        CartPage { shell: Shell::new(&ctx, "Cart"), subtotal: subtotal(&eval), eval, csrf: ctx.csrf.clone(), credit };
     Ok(Html(page.render()?))
 }
 
@@ -152,7 +204,8 @@ async fn cart_set(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut partial = CartPartial { subtotal: subtotal(&eval), eval, csrf: ctx.csrf.clone() };
+    let credit = cart_credit(&state, &ctx, &account, &eval).await?;
+    let mut partial = CartPartial { subtotal: subtotal(&eval), eval, csrf: ctx.csrf.clone(), credit };
     if let Some(m) = message {
         partial.eval.issues.insert(0, crate::domain::orders::LineIssue::new(0, &f.sku, "quantity", m));
     }

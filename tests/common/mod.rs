@@ -203,7 +203,8 @@ impl TestApp {
 
     /// An API token with `scopes`, made by a new administrator.
     pub async fn api_token(&self, scopes: &[portico::domain::auth::Scope]) -> String {
-        let admin = self.staff(&format!("Token Admin {}", &new_id()[..8]), &[StaffRole::Admin]).await;
+        let id = new_id();
+        let admin = self.staff(&format!("Token Admin {}", &id[id.len() - 12..]), &[StaffRole::Admin]).await;
         let p = admin.principal().expect("an active admin");
         portico::service::api_tokens::create(self.db(), self.now(), &portico::service::Actor::web(&p), "ERP", scopes)
             .await
@@ -359,6 +360,13 @@ impl TestResponse {
     }
 
     /// Text between `after` and the next `<` (e.g. the set-password link in its box).
+    /// The attribute value that follows `marker` (up to the closing quote).
+    pub fn attr(&self, marker: &str) -> String {
+        let start = self.body.find(marker).unwrap_or_else(|| panic!("no {marker} in {}", self.body)) + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_string()
+    }
+
     pub fn text_after(&self, after: &str) -> Option<String> {
         let start = self.body.find(after)? + after.len();
         let end = self.body[start..].find('<')? + start;

@@ -18,8 +18,8 @@ pub(super) async fn credit_step(
     delta: i64,
     now: i64,
 ) -> ServiceResult<Vec<Diversion>> {
-    let after = exposure::adjust(tx, &account.id, credit::Exposure { uninvoiced: delta, ..Default::default() }, now)
-        .await?;
+    let after =
+        exposure::adjust(tx, &account.id, credit::Exposure { uninvoiced: delta, ..Default::default() }, now).await?;
     decide(tx, account, delta, after, now).await
 }
 
@@ -44,9 +44,7 @@ pub(super) async fn decide(
                 0,
                 "",
                 "credit_limit",
-                format!(
-                    "{reason} Available credit: ${available}. Lower the order, or ask us to raise the limit."
-                ),
+                format!("{reason} Available credit: ${available}. Lower the order, or ask us to raise the limit."),
             )]));
         }
         out.push(Diversion { status: OrderStatus::OnHold, reason });

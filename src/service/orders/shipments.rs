@@ -30,6 +30,8 @@ pub struct ShipmentInput {
     pub shipped_on: Option<String>,
     /// (order line number, quantity)
     pub lines: Vec<(i64, i64)>,
+    /// The WMS's or ERP's own id of the shipment: reporting it again answers the shipment it made.
+    pub external_id: Option<String>,
 }
 
 /// A shipment with its lines and the carrier's tracking page.
@@ -38,6 +40,8 @@ pub struct Shipment {
     pub row: ShipmentRow,
     pub lines: Vec<ShipmentLineRow>,
     pub tracking_url: Option<String>,
+    /// The shipment was reported before under the same external id: nothing new was shipped.
+    pub replayed: bool,
 }
 
 /// Records a shipment of an order (staff who manage orders, or an integration allowed to); emits
@@ -55,9 +59,9 @@ pub async fn record_shipment(
     may_manage(actor)?;
     let (warehouse, shipped_on) = check_input(db, now, input).await?;
     let unit = ShipUnit { now, actor: actor.owned(), order_id: order.id, warehouse, shipped_on, input: input.clone() };
-    let row = db.write(unit, |tx, u| Box::pin(write_shipment(tx, u))).await?;
+    let (row, replayed) = db.write(unit, |tx, u| Box::pin(write_shipment(tx, u))).await?;
     let lines = shipments::lines_of(db, &row.id).await?;
-    Ok(Shipment { tracking_url: tracking_url(&row.carrier, &row.tracking_number), row, lines })
+    Ok(Shipment { tracking_url: tracking_url(&row.carrier, &row.tracking_number), row, lines, replayed })
 }
 
 /// An order's shipments with their lines, oldest first (for whoever may see the order).
@@ -81,6 +85,7 @@ pub(crate) async fn shipments_of(db: &Db, order: &OrderRow) -> ServiceResult<Vec
             tracking_url: tracking_url(&row.carrier, &row.tracking_number),
             lines: lines.remove(&row.id).unwrap_or_default(),
             row,
+            replayed: false,
         })
         .collect())
 }
@@ -99,6 +104,7 @@ async fn check_input(db: &Db, now: i64, input: &ShipmentInput) -> ServiceResult<
             ("carrier", &input.carrier),
             ("tracking_number", &input.tracking_number),
             ("shipped_on", input.shipped_on.as_deref().unwrap_or("")),
+            ("external_id", input.external_id.as_deref().unwrap_or("")),
         ],
         &[],
     );
@@ -149,9 +155,22 @@ struct ShipUnit {
 /// The shipment's unit of work, on the locked order: checks the lines against what the order
 /// holds at the warehouse, consumes that stock, writes the shipment, moves the order's status and
 /// writes its event, audit rows and outbox events.
-async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<ShipmentRow> {
+async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow, bool)> {
     let (now, actor) = (u.now, &u.actor.actor());
     let Some(before) = orders::get_for_update(tx, &u.order_id).await? else { return Err(ServiceError::NotFound) };
+    let external_id = u.input.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    if let Some(ext) = external_id
+        && let Some(earlier) = shipments::by_external_id(tx, ext).await?
+    {
+        // Reported before (a retry): the order's lock makes this the only answer, never a second shipment.
+        if earlier.order_id == before.id {
+            return Ok((earlier, true));
+        }
+        return Err(ServiceError::Conflict(format!(
+            "External id “{ext}” is shipment {} of another order.",
+            earlier.number
+        )));
+    }
     let status = before.status();
     if !matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyShipped) {
         let why = if matches!(status, OrderStatus::Placed | OrderStatus::OnHold | OrderStatus::Escalated) {
@@ -213,6 +232,7 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<ShipmentRow>
             created_by_user_id: &actor.principal.user_id,
             created_by_name: &actor.principal.name,
             channel: actor.channel.as_str(),
+            external_id,
             lines: &ship_lines,
         },
         now,
@@ -261,7 +281,7 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<ShipmentRow>
         now,
     )
     .await?;
-    shipments::get_tx(tx, &id).await?.ok_or(ServiceError::NotFound)
+    Ok((shipments::get_tx(tx, &id).await?.ok_or(ServiceError::NotFound)?, false))
 }
 
 /// Reserves stock that is free now for the backordered lines of these products, oldest order

@@ -122,6 +122,7 @@ async fn write_status(
     to: OrderStatus,
     reason: &str,
 ) -> ServiceResult<OrderRow> {
+    let owned = actor;
     let actor = &actor.actor();
     let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
     if expected_version.is_some_and(|v| v != before.version) {
@@ -141,6 +142,8 @@ async fn write_status(
     }
     if to == OrderStatus::Cancelled {
         orders::release_allocations(tx, &before.id, now).await?;
+        // Billed ahead of shipping (prepay) and now never shipping: credited.
+        crate::service::credit_notes::credit_cancelled_order(tx, now, owned, &before.id, reason.trim()).await?;
     }
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
     if !orders::update_header(tx, &after, before.version).await? {
@@ -190,8 +193,14 @@ pub async fn ship_order(
     }
     for (i, (warehouse, lines)) in orders::holdings(db, &o.id).await?.into_iter().enumerate() {
         let tracking_number = if i == 0 { tracking.to_string() } else { format!("{tracking}{}", i + 1) };
-        let input =
-            super::ShipmentInput { warehouse, lines, carrier: carrier.into(), tracking_number, shipped_on: None };
+        let input = super::ShipmentInput {
+            warehouse,
+            lines,
+            carrier: carrier.into(),
+            tracking_number,
+            shipped_on: None,
+            external_id: None,
+        };
         super::record_shipment(db, now, actor, &o.id, &input).await?;
     }
     get_order(db, actor, &o.id).await

@@ -9,7 +9,7 @@ use crate::service::carts;
 use crate::service::orders::{self, Evaluation, LineInput, OrderHeader, PlaceOrder};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::ordering::working;
+use crate::web::ordering::{CreditEffect, credit_effect, working};
 use crate::web::session::Ctx;
 use crate::web::shell::Shell;
 use askama::Template;
@@ -35,6 +35,19 @@ struct CheckoutPage {
     terms: String,
     token: String,
     min_date: String,
+    /// The order's effect on available credit (`None` when the account has no limit).
+    credit: Option<CreditEffect>,
+    /// Lines whose quantity is far beyond stock: (SKU, quantity, available, backordered).
+    far: Vec<(String, i64, i64, i64)>,
+}
+
+/// The lines checkout asks the buyer to confirm (see `StockOutlook::far_beyond_stock`).
+fn far_beyond_stock(eval: &Evaluation) -> Vec<(String, i64, i64, i64)> {
+    eval.lines
+        .iter()
+        .filter(|l| l.outlook.far_beyond_stock())
+        .map(|l| (l.product.sku.clone(), l.quantity, l.outlook.available, l.outlook.backordered))
+        .collect()
 }
 
 async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -45,13 +58,16 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         return Err(WebError::Redirect("/portal/cart".into()));
     }
     let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
+    let credit = credit_effect(&state, &ctx, &account, eval.subtotal().unwrap_or_default()).await?;
     let page = CheckoutPage {
+        far: far_beyond_stock(&eval),
+        credit,
         shell: Shell::new(&ctx, "Checkout"),
         subtotal: eval.subtotal().map(|m| m.format()).unwrap_or_default(),
         eval,
         ship_tos: account_service::ship_tos(&state.db, &ctx.actor(), &account_id).await?,
         po_required: account.po_required,
-        terms: account.terms().label(),
+        terms: account.terms_label(),
         token: random_token(16),
         min_date: format_iso_date(crate::service::catalog::today(state.now())),
     };
@@ -70,6 +86,9 @@ struct CheckoutForm {
     notes: String,
     #[serde(default)]
     form_token: String,
+    /// The buyer confirmed quantities far beyond stock.
+    #[serde(default)]
+    confirm_quantities: Option<String>,
 }
 
 impl CheckoutForm {
@@ -91,6 +110,7 @@ async fn checkout_place(
     let account_id = working(&ctx)?;
     let actor = ctx.order_actor();
     let now = state.now();
+    let confirmed = f.confirm_quantities.is_some();
     let number = place_once(&state, &ctx, &f.form_token, |key| {
         let state = state.clone();
         let header = f.header();
@@ -99,6 +119,14 @@ async fn checkout_place(
             let cart = carts::cart(&state.db, now, &actor, &account_id).await?;
             if !cart.issues.is_empty() {
                 return Err(ServiceError::Blocked(cart.issues));
+            }
+            if let Some((sku, qty, available, _)) = far_beyond_stock(&cart).into_iter().next()
+                && !confirmed
+            {
+                return Err(ServiceError::invalid(
+                    "confirm_quantities",
+                    format!("{sku}: you ordered {qty} and {available} are in stock. Confirm the quantity at checkout, or change it in the cart."),
+                ));
             }
             let lines = cart
                 .lines

@@ -96,6 +96,7 @@ async fn record_shipment(
         tracking_number: get("tracking_number"),
         shipped_on: Some(get("shipped_on")),
         lines,
+        external_id: None,
     };
     orders::record_shipment(&state.db, state.now(), &ctx.actor(), &number, &input).await?;
     Ok(Redirect::to(&format!("/orders/{number}?notice=shipment_recorded")))
