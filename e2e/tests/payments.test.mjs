@@ -104,3 +104,31 @@ test('finance records a payment applied to two invoices', async () => {
     await phone.close();
   }
 });
+
+test('buyer finance pays an open invoice online through the test provider', async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await signIn(page, 'finance@lakesidefamilycl.example');
+    await page.goto('/portal/invoices');
+    const box = page.locator('#pay-online input[type="checkbox"][name="invoice"]').first();
+    assert.ok(await box.count() > 0, 'the demo account has an open invoice');
+    const number = await box.getAttribute('value');
+    await box.check();
+    await Promise.all([page.waitForURL('**/test-provider/checkout?**'), page.getByRole('button', { name: 'Pay online' }).click()]);
+    const pay = page.locator('#provider-pay');
+    assert.match(await pay.innerText(), /^Pay \$[\d,]+\.\d\d$/);
+    await screenshot(page, 'test-provider-checkout');
+    await Promise.all([page.waitForURL('**/portal/payments?paid=tp_*'), pay.click()]);
+    const row = page.locator('table.payments tbody tr').first();
+    assert.match(await row.innerText(), /Online/);
+    await Promise.all([page.waitForURL('**/portal/payments/PAY-*'), row.getByRole('link').first().click()]);
+    assert.deepEqual(await page.locator('#applications tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-invoice'))), [number]);
+    assert.equal(cents(await page.locator('#payment-unapplied').innerText()), 0);
+    await screenshot(page, 'buyer-paid-online');
+    await page.goto(`/portal/invoices/${number}`);
+    assert.equal(cents(await page.locator('#invoice-due-amount').innerText()), 0);
+  } finally {
+    await context.close();
+  }
+});
