@@ -1,7 +1,9 @@
 //! Demo order history: six months of orders for every active account, through every channel (the
 //! buyers on the portal, their rep, customer service on the phone, the ERP over the API), placed
 //! through the same service call real orders use, so reorder, buy again and history are meaningful
-//! on first sign-in.
+//! on first sign-in. Orders older than ten days have shipped (and so been invoiced), and finance
+//! has recorded the customers' payments as they came in — some partial, some accounts behind — so
+//! statements, aging and the credit queue have something to show.
 
 use super::Rng;
 use crate::domain::account::AccountStatus;
@@ -33,6 +35,42 @@ struct AccountRow {
     po_required: bool,
 }
 
+/// Finance records the customer's payment of the invoices due by `at` (received that day): in full,
+/// or — one time in five — 60 % of it, applied oldest due first.
+async fn pay_what_is_due(
+    db: &Db,
+    at: i64,
+    finance: &Principal,
+    account_id: &str,
+    rng: &mut Rng,
+) -> Result<(), crate::service::ServiceError> {
+    use crate::domain::money::Money;
+    use crate::service::payments::{ApplyInput, PaymentInput, open_invoices, record_payment};
+    let actor = Actor { principal: finance, channel: ActorChannel::Staff, on_behalf_of: None };
+    let day = crate::store::pricing::format_iso(crate::service::catalog::today(at));
+    let due: i64 =
+        open_invoices(db, &actor, account_id).await?.iter().filter(|i| i.due_on <= day).map(|i| i.total - i.paid).sum();
+    if due <= 0 {
+        return Ok(());
+    }
+    let amount = if rng.below(5) == 0 { Money::from_raw(due * 6 / 10).round_to_cents() } else { Money::from_raw(due) };
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let method = ["ach", "check", "wire"][rng.below(3) as usize];
+    let input = PaymentInput {
+        account: account_id.to_string(),
+        amount: amount.to_plain(),
+        received_on: day,
+        method: method.into(),
+        reference: format!("{}-{}", method.to_uppercase(), 700_000 + rng.below(300_000)),
+        external_id: None,
+        apply: ApplyInput::OldestFirst,
+    };
+    record_payment(db, at, &actor, &input).await?;
+    Ok(())
+}
+
 /// Places the history; returns how many orders were placed.
 pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usize, crate::service::ServiceError> {
     let users = on_db!(db, |c| sqlx::query_as::<_, UserRow>(
@@ -52,6 +90,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
             .map(|u| Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), StaffRole::parse_list(&u.roles)))
     };
     let desk = staff(StaffRole::CustomerService).expect("demo has customer service");
+    let finance = staff(StaffRole::Finance).expect("demo has finance");
     let erp = Principal::integration("demo-erp".into(), "ERP integration".into(), &[Scope::OrdersWrite]);
     let mut placed = 0;
     for a in accounts.iter().filter(|a| AccountStatus::parse(&a.status) != Some(AccountStatus::Onboarding)) {
@@ -91,10 +130,15 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
             usual.push((p.id.clone(), qty));
         }
         let orders_for_account = 5 + rng.below(5) as i64;
+        // One account in five pays late: its invoices of the last two months stay open (overdue).
+        let pays_late = rng.below(5) == 0;
         for k in 0..orders_for_account {
             // Spread over the last ~180 days, oldest first; the newest one or two stay open.
             let spacing = 170 / orders_for_account;
             let at = now - ((orders_for_account - 1 - k) * spacing + 1) * DAY - rng.below(DAY as u64) as i64;
+            if !(pays_late && now - at < 60 * DAY) {
+                pay_what_is_due(db, at, &finance, &a.id, rng).await?;
+            }
             let n_lines = 3 + rng.below(5) as usize;
             let lines: Vec<LineInput> = usual
                 .iter()
