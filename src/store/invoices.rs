@@ -245,7 +245,8 @@ pub async fn ids_of_order(tx: &mut Tx, order_id: &str) -> StoreResult<Vec<String
 }
 
 /// Applies `amount` of a payment or credit note (`source_kind`, `source_id`) to an invoice: the
-/// application's row, and the invoice's paid amount and status. The caller moves the exposure.
+/// application's row (its id returned), and the invoice's paid amount and status. The caller moves
+/// the exposure.
 pub async fn apply(
     tx: &mut Tx,
     account_id: &str,
@@ -254,14 +255,16 @@ pub async fn apply(
     amount: i64,
     applied_on: &str,
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<String> {
+    let id = super::new_id();
     tx.execute(
         "INSERT INTO payment_applications (id, account_id, source_kind, source_id, invoice_id, amount, applied_on, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        args![super::new_id(), account_id, source_kind, source_id, invoice_id, amount, applied_on, now],
+        args![id.as_str(), account_id, source_kind, source_id, invoice_id, amount, applied_on, now],
     )
     .await?;
-    add_paid(tx, invoice_id, amount).await
+    add_paid(tx, invoice_id, amount).await?;
+    Ok(id)
 }
 
 /// Moves an invoice's (or credit note's) paid amount by `amount` and sets its status from it.

@@ -224,18 +224,14 @@ pub async fn apply(
     applied_on: &str,
     now: i64,
 ) -> StoreResult<String> {
-    let id = super::new_id();
-    tx.execute(
-        "INSERT INTO payment_applications (id, account_id, source_kind, source_id, invoice_id, amount, applied_on, created_at)
-         VALUES ($1, $2, 'payment', $3, $4, $5, $6, $7)",
-        args![id.as_str(), payment.account_id.as_str(), payment.id.as_str(), invoice_id, amount, applied_on, now],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE invoices SET paid = paid + $2,
-                status = CASE WHEN paid + $2 >= total THEN 'paid' ELSE 'open' END
-          WHERE id = $1",
-        args![invoice_id, amount],
+    let id = super::invoices::apply(
+        tx,
+        &payment.account_id,
+        ("payment", &payment.id),
+        invoice_id,
+        amount,
+        applied_on,
+        now,
     )
     .await?;
     tx.execute("UPDATE payments SET unapplied = unapplied - $2 WHERE id = $1", args![payment.id.as_str(), amount])
