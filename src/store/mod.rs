@@ -41,6 +41,7 @@ pub mod products;
 pub mod readers;
 pub mod sessions;
 pub mod shipments;
+pub mod statements;
 mod sql;
 mod sqlite;
 pub mod throttle;

@@ -10,6 +10,7 @@ mod credit_notes;
 mod error;
 mod imports;
 pub(crate) mod invoices;
+mod statements;
 mod ordering;
 mod orders;
 mod portal;
@@ -42,6 +43,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(ordering::router())
         .merge(invoices::router())
         .merge(credit_notes::router())
+        .merge(statements::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())
