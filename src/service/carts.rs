@@ -23,6 +23,7 @@ async fn scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()
 async fn read_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
     match actor.principal.buyer_account() {
         Some(own) if own == account_id && actor.principal.can(Permission::PortalCatalog) => Ok(()),
+        Some(own) if own == account_id => Err(ServiceError::Forbidden),
         Some(_) => Err(ServiceError::NotFound),
         None => scope(db, actor, account_id).await,
     }
