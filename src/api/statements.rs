@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/accounts/{id}/statement", get(get_statement))
+        .route("/api/v1/accounts/{account}/statement", get(get_statement))
         .route("/api/v1/receivables/aging", get(get_aging))
 }
 
@@ -117,7 +117,7 @@ pub struct StatementParams {
 }
 
 /// An account's statement for a period, exact to the cent.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/statement", params(("id" = String, Path, description = "Account id, number (A-10001) or external id"), StatementParams),
+#[utoipa::path(get, path = "/api/v1/accounts/{account}/statement", params(("account" = String, Path, description = "Account id, number (A-10001) or external id"), StatementParams),
     responses((status = 200, body = StatementOut), (status = 404, description = "no such account", body = super::Problem),
     (status = 422, description = "a bad period", body = super::Problem)),
     security(("bearer" = ["invoices:read"])), tag = "invoices")]
