@@ -183,7 +183,11 @@ async fn partial_shipment_invoice_partial_payment_statement_exact_to_the_cent() 
         s.lines.iter().map(|l| (l.entry.reference.as_str(), l.entry.signed(), l.balance)).collect();
     assert_eq!(
         lines,
-        vec![("INV-100001", m("20.00"), m("20.00")), ("INV-100002", m("10.00"), m("30.00")), ("PAY-1", m("-25.00"), m("5.00"))]
+        vec![
+            ("INV-100001", m("20.00"), m("20.00")),
+            ("INV-100002", m("10.00"), m("30.00")),
+            ("PAY-1", m("-25.00"), m("5.00"))
+        ]
     );
     assert_eq!(s.closing, m("5.00"));
     assert_eq!(doc.open_invoices.len(), 1);
@@ -208,7 +212,10 @@ async fn partial_shipment_invoice_partial_payment_statement_exact_to_the_cent() 
     // A later period opens on the earlier one's closing balance.
     let next = Period { from: day + Duration::days(1), to: day + Duration::days(30) };
     let later = statements::statement(app.db(), app.now(), &actor, &f.account, next).await.unwrap();
-    assert_eq!((later.statement.opening, later.statement.lines.len(), later.statement.closing), (m("5.00"), 0, m("5.00")));
+    assert_eq!(
+        (later.statement.opening, later.statement.lines.len(), later.statement.closing),
+        (m("5.00"), 0, m("5.00"))
+    );
 
     // The account's limit (25,000) less what it owes and has ordered: 25,000 − 5.00.
     assert_eq!(doc.credit, Some((m("25,000.00"), m("24,995.00"))));
@@ -242,7 +249,16 @@ async fn aging_buckets_on_the_boundary_days_across_accounts_with_totals() {
     let booked = app.account("Booked Hospital", Some(&rep.id)).await;
     let o = place(&app, &f, &f.account, 1).await;
     let ob = place(&app, &f, &booked, 1).await;
-    let days = [(0, "0.01"), (1, "1.00"), (30, "30.00"), (31, "31.00"), (60, "60.00"), (61, "61.00"), (90, "90.00"), (91, "91.00")];
+    let days = [
+        (0, "0.01"),
+        (1, "1.00"),
+        (30, "30.00"),
+        (31, "31.00"),
+        (60, "60.00"),
+        (61, "61.00"),
+        (90, "90.00"),
+        (91, "91.00"),
+    ];
     for (d, total) in days {
         invoice_due(&app, &f.account, &o.id, &format!("INV-9{d:03}"), d, total).await;
     }
@@ -251,7 +267,8 @@ async fn aging_buckets_on_the_boundary_days_across_accounts_with_totals() {
     exposure_is_consistent(&app, &f.account).await;
 
     let finance = app.staff("Fin Ance", &[StaffRole::Finance]).await.principal().unwrap();
-    let report = statements::aging_report(app.db(), app.now(), &Actor::web(&finance), &AgingQuery::default()).await.unwrap();
+    let report =
+        statements::aging_report(app.db(), app.now(), &Actor::web(&finance), &AgingQuery::default()).await.unwrap();
     assert_eq!(report.rows.len(), 2, "only accounts with something open");
     assert_eq!(report.rows[0].account_id, booked, "the most 90+ first");
     let mine = &report.rows[1].aging;
@@ -266,15 +283,20 @@ async fn aging_buckets_on_the_boundary_days_across_accounts_with_totals() {
 
     // The rep sees their book only; a filter by rep and a search narrow finance's view.
     let rep_p = rep.principal().unwrap();
-    let theirs = statements::aging_report(app.db(), app.now(), &Actor::web(&rep_p), &AgingQuery::default()).await.unwrap();
+    let theirs =
+        statements::aging_report(app.db(), app.now(), &Actor::web(&rep_p), &AgingQuery::default()).await.unwrap();
     assert_eq!(theirs.rows.iter().map(|r| r.account_id.as_str()).collect::<Vec<_>>(), vec![booked.as_str()]);
     let by_rep = AgingQuery { rep_id: Some(rep.id.clone()), q: String::new() };
-    assert_eq!(statements::aging_report(app.db(), app.now(), &Actor::web(&finance), &by_rep).await.unwrap().rows.len(), 1);
+    assert_eq!(
+        statements::aging_report(app.db(), app.now(), &Actor::web(&finance), &by_rep).await.unwrap().rows.len(),
+        1
+    );
     let search = AgingQuery { rep_id: None, q: "statement".into() };
     let found = statements::aging_report(app.db(), app.now(), &Actor::web(&finance), &search).await.unwrap();
     assert_eq!(found.rows.iter().map(|r| r.account_id.as_str()).collect::<Vec<_>>(), vec![f.account.as_str()]);
     // Buyers have no aging across accounts; customer service (no finance area) neither.
-    let manager = portico::store::users::find_by_email(app.db(), &f.manager).await.unwrap().unwrap().principal().unwrap();
+    let manager =
+        portico::store::users::find_by_email(app.db(), &f.manager).await.unwrap().unwrap().principal().unwrap();
     assert!(matches!(
         statements::aging_report(app.db(), app.now(), &Actor::web(&manager), &AgingQuery::default()).await,
         Err(ServiceError::NotFound)
@@ -295,7 +317,10 @@ async fn aging_buckets_on_the_boundary_days_across_accounts_with_totals() {
     let csv = fin.get("/finance/aging/csv").await;
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines[0], "Account,Name,Rep,current,days_1_30,days_31_60,days_61_90,days_over_90,open_total,unapplied_credits,balance");
+    assert_eq!(
+        lines[0],
+        "Account,Name,Rep,current,days_1_30,days_31_60,days_61_90,days_over_90,open_total,unapplied_credits,balance"
+    );
     assert!(lines[2].ends_with(",0.01,31.00,91.00,151.00,91.00,364.01,0.50,363.51"), "{}", lines[2]);
     assert!(lines[3].starts_with("Total,") && lines[3].ends_with(",1364.01,0.50,1363.51"), "{}", lines[3]);
     let drill = fin.get(&format!("/accounts/{}/statement", f.account)).await;
@@ -311,7 +336,9 @@ async fn aging_buckets_on_the_boundary_days_across_accounts_with_totals() {
     assert_eq!(first["rows"][0]["account_id"], booked.as_str());
     let cursor = first["next_cursor"].as_str().unwrap();
     let q = serde_urlencoded::to_string([("limit", "1"), ("cursor", cursor)]).unwrap();
-    let second: Value = serde_json::from_str(&app.api("GET", &format!("/api/v1/receivables/aging?{q}"), &token, None).await.body).unwrap();
+    let second: Value =
+        serde_json::from_str(&app.api("GET", &format!("/api/v1/receivables/aging?{q}"), &token, None).await.body)
+            .unwrap();
     assert_eq!(second["rows"][0]["account_id"], f.account.as_str());
     assert_eq!(second["rows"][0]["aging"]["days_61_90"], "151.00");
     assert!(second["next_cursor"].is_null());
@@ -340,10 +367,18 @@ async fn the_statement_as_page_csv_pdf_and_api_says_the_same_figures() {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines[2], "Date,Type,Reference,Detail,Amount,Balance");
     assert_eq!(lines[3], format!("{from},Opening balance,,,,0.00"));
-    assert!(lines[4].starts_with(&format!("{to},Invoice,INV-100001,")) && lines[4].ends_with(",30.00,30.00"), "{}", lines[4]);
+    assert!(
+        lines[4].starts_with(&format!("{to},Invoice,INV-100001,")) && lines[4].ends_with(",30.00,30.00"),
+        "{}",
+        lines[4]
+    );
     assert_eq!(lines[5], format!("{to},Payment,PAY-1,wire REF-9,-12.34,17.66"));
     assert_eq!(lines[6], format!("{to},Closing balance,,,,17.66"));
-    assert!(csv.body.contains("\nINV-100001,") && csv.body.contains(",30.00,17.66\n"), "the open invoice: {}", csv.body);
+    assert!(
+        csv.body.contains("\nINV-100001,") && csv.body.contains(",30.00,17.66\n"),
+        "the open invoice: {}",
+        csv.body
+    );
     assert!(csv.body.contains("17.66,0.00,0.00,0.00,0.00,17.66,0.00,17.66"), "the aging: {}", csv.body);
 
     let (name, pdf) = statements::statement_pdf(
@@ -357,21 +392,37 @@ async fn the_statement_as_page_csv_pdf_and_api_says_the_same_figures() {
     .unwrap();
     assert!(name.starts_with("statement-A-") && name.ends_with(&format!("{from}-{to}.pdf")), "{name}");
     let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
-    for want in ["Statement", "Statement Clinic", "Opening balance", "INV-100001", "PAY-1", "-$12.34", "$30.00", "Closing balance", "$17.66", "Available credit"] {
+    for want in [
+        "Statement",
+        "Statement Clinic",
+        "Opening balance",
+        "INV-100001",
+        "PAY-1",
+        "-$12.34",
+        "$30.00",
+        "Closing balance",
+        "$17.66",
+        "Available credit",
+    ] {
         assert!(text.contains(want), "the PDF says {want}: {text}");
     }
     let download = fin.get(&format!("/portal/statement/pdf?from={from}&to={to}")).await;
-    assert_eq!((download.status, download.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));
+    assert_eq!(
+        (download.status, download.headers["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "application/pdf")
+    );
 
     let token = app.api_token(&[portico::domain::auth::Scope::InvoicesRead]).await;
-    let api = app.api("GET", &format!("/api/v1/accounts/{}/statement?from={from}&to={to}", f.account), &token, None).await;
+    let api =
+        app.api("GET", &format!("/api/v1/accounts/{}/statement?from={from}&to={to}", f.account), &token, None).await;
     assert_eq!(api.status, StatusCode::OK, "{}", api.body);
     let v: Value = serde_json::from_str(&api.body).unwrap();
     assert_eq!((v["opening_balance"].as_str(), v["closing_balance"].as_str()), (Some("0.00"), Some("17.66")));
     assert_eq!(v["lines"][1]["amount"], "-12.34");
     assert_eq!(v["lines"][1]["kind"], "payment");
     assert_eq!(v["aging"]["balance"], "17.66");
-    let bad = app.api("GET", &format!("/api/v1/accounts/{}/statement?from={to}&to={from}", f.account), &token, None).await;
+    let bad =
+        app.api("GET", &format!("/api/v1/accounts/{}/statement?from={to}&to={from}", f.account), &token, None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("starts") && bad.body.contains("from"), "{}", bad.body);
     let bad = fin.get("/portal/statement?from=2026-02-30").await;
@@ -400,7 +451,8 @@ async fn nobody_reads_another_accounts_statement() {
     ] {
         assert_eq!(fin.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
-    let p = portico::store::users::find_by_email(app.db(), &f.finance_buyer).await.unwrap().unwrap().principal().unwrap();
+    let p =
+        portico::store::users::find_by_email(app.db(), &f.finance_buyer).await.unwrap().unwrap().principal().unwrap();
     let period = Period::parse(None, None, today(&app)).unwrap();
     assert!(matches!(
         statements::statement(app.db(), app.now(), &Actor::web(&p), &f.other, period).await,
@@ -435,7 +487,14 @@ async fn the_finance_role_sees_billing_and_not_the_catalog_or_cart() {
     assert!(home.body.contains("id=\"home-balance\"><strong>$20.00"), "the balance on the home page");
     assert!(home.body.contains("id=\"home-available\">$24,980.00"), "available credit");
     assert!(!home.body.contains("id=\"home-lists\""));
-    for path in ["/portal/catalog", "/portal/products/GLV-1", "/portal/cart", "/portal/quick-order", "/portal/lists", "/portal/buy-again"] {
+    for path in [
+        "/portal/catalog",
+        "/portal/products/GLV-1",
+        "/portal/cart",
+        "/portal/quick-order",
+        "/portal/lists",
+        "/portal/buy-again",
+    ] {
         assert_eq!(fin.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
     let r = fin.post("/portal/cart/add", &[("sku", "GLV-1"), ("quantity", "1")]).await;

@@ -29,10 +29,11 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
     db.write((now, *size), |tx, (now, size)| {
         Box::pin(async move {
             let (now, size) = (*now, *size);
-            let mut rng = Rng(super::SEED ^ 0xA61_96);
+            let mut rng = Rng(super::SEED ^ 0xA6196);
             tx.bulk_mode().await?;
-            let mut ids: Vec<(String,)> =
-                tx.fetch_all("SELECT id FROM accounts ORDER BY number LIMIT $1", crate::args![size.accounts as i64]).await?;
+            let mut ids: Vec<(String,)> = tx
+                .fetch_all("SELECT id FROM accounts ORDER BY number LIMIT $1", crate::args![size.accounts as i64])
+                .await?;
             while ids.len() < size.accounts {
                 let id = rng.id();
                 let n = ids.len();
@@ -120,8 +121,19 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
                 tx,
                 "orders",
                 &[
-                    "id", "number", "account_id", "status", "channel", "placed_by_user_id", "placed_by_name",
-                    "ship_to_text", "terms_days", "subtotal", "line_count", "placed_at", "updated_at",
+                    "id",
+                    "number",
+                    "account_id",
+                    "status",
+                    "channel",
+                    "placed_by_user_id",
+                    "placed_by_name",
+                    "ship_to_text",
+                    "terms_days",
+                    "subtotal",
+                    "line_count",
+                    "placed_at",
+                    "updated_at",
                 ],
                 &orders,
             )
@@ -130,8 +142,20 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
                 tx,
                 "invoices",
                 &[
-                    "id", "number", "account_id", "order_id", "issued_on", "due_on", "terms", "bill_to", "ship_to",
-                    "subtotal", "tax", "total", "paid", "created_at",
+                    "id",
+                    "number",
+                    "account_id",
+                    "order_id",
+                    "issued_on",
+                    "due_on",
+                    "terms",
+                    "bill_to",
+                    "ship_to",
+                    "subtotal",
+                    "tax",
+                    "total",
+                    "paid",
+                    "created_at",
                 ],
                 &invoices,
             )
@@ -140,8 +164,16 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
                 tx,
                 "payments",
                 &[
-                    "id", "number", "account_id", "amount", "unapplied", "received_on", "method", "created_by_user_id",
-                    "created_by_name", "created_at",
+                    "id",
+                    "number",
+                    "account_id",
+                    "amount",
+                    "unapplied",
+                    "received_on",
+                    "method",
+                    "created_by_user_id",
+                    "created_by_name",
+                    "created_at",
                 ],
                 &payments,
             )

@@ -22,7 +22,8 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 5] = [Bucket::Current, Bucket::Days1To30, Bucket::Days31To60, Bucket::Days61To90, Bucket::Over90];
+    pub const ALL: [Bucket; 5] =
+        [Bucket::Current, Bucket::Days1To30, Bucket::Days31To60, Bucket::Days61To90, Bucket::Over90];
 
     /// The bucket of an amount `days` past due (negative: not yet due).
     pub fn of_days(days: i64) -> Bucket {

@@ -206,7 +206,9 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
 pub fn buyer_permissions(role: BuyerRole) -> Permissions {
     use Permission::*;
     Permissions::default().with(match role {
-        BuyerRole::Manager => &[PortalView, PortalCatalog, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers],
+        BuyerRole::Manager => {
+            &[PortalView, PortalCatalog, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers]
+        }
         BuyerRole::Buyer => &[PortalView, PortalCatalog, PortalOrder],
         BuyerRole::Finance => &[PortalView, PortalBilling],
         BuyerRole::Viewer => &[PortalView, PortalCatalog],

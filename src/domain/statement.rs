@@ -165,7 +165,14 @@ impl StatementDocument {
             ],
             vec![],
             ["Date", "Type", "Reference", "Detail", "Amount", "Balance"].map(String::from).to_vec(),
-            vec![iso(s.from), "Opening balance".into(), String::new(), String::new(), String::new(), s.opening.to_plain()],
+            vec![
+                iso(s.from),
+                "Opening balance".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                s.opening.to_plain(),
+            ],
         ];
         for l in &s.lines {
             rows.push(vec![
@@ -177,7 +184,14 @@ impl StatementDocument {
                 l.balance.to_plain(),
             ]);
         }
-        rows.push(vec![iso(s.to), "Closing balance".into(), String::new(), String::new(), String::new(), s.closing.to_plain()]);
+        rows.push(vec![
+            iso(s.to),
+            "Closing balance".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            s.closing.to_plain(),
+        ]);
         rows.push(vec![]);
         rows.push(["Open invoice", "Issued", "Due", "Days overdue", "Total", "Open"].map(String::from).to_vec());
         for i in &self.open_invoices {
@@ -198,7 +212,11 @@ impl StatementDocument {
             values.push(self.aging.buckets.get(b).to_plain());
         }
         head.extend(["Open total", "Unapplied credits", "Balance"].map(String::from));
-        values.extend([self.aging.open_total().to_plain(), self.aging.credits.to_plain(), self.aging.balance().to_plain()]);
+        values.extend([
+            self.aging.open_total().to_plain(),
+            self.aging.credits.to_plain(),
+            self.aging.balance().to_plain(),
+        ]);
         rows.push(head);
         rows.push(values);
         for r in rows {

@@ -8,7 +8,9 @@
 
 use super::catalog::today;
 use super::{Actor, ServiceError, ServiceResult};
-use crate::domain::aging::{AccountAging, AgingReport, AgingRow, Bounds, Bucket, Buckets, OpenItem, ReportKey, is_after};
+use crate::domain::aging::{
+    AccountAging, AgingReport, AgingRow, Bounds, Bucket, Buckets, OpenItem, ReportKey, is_after,
+};
 use crate::domain::auth::{AccountScope, Permission};
 use crate::domain::money::Money;
 use crate::domain::pricing::format_iso_date as iso;
@@ -51,7 +53,10 @@ impl Period {
             None => to.checked_sub(Duration::days(DEFAULT_PERIOD_DAYS - 1)).unwrap_or(Date::MIN),
         };
         if from > to {
-            return Err(ServiceError::invalid("from", format!("The period starts ({}) after it ends ({}).", iso(from), iso(to))));
+            return Err(ServiceError::invalid(
+                "from",
+                format!("The period starts ({}) after it ends ({}).", iso(from), iso(to)),
+            ));
         }
         if (to - from).whole_days() >= MAX_PERIOD_DAYS {
             return Err(ServiceError::invalid("to", "A statement covers at most 10 years; choose a shorter period."));
@@ -117,7 +122,10 @@ pub async fn statement(
     let statement = Statement::build(period.from, period.to, Money::from_raw(opening), entries).map_err(overflow)?;
     let mut open_invoices = Vec::new();
     for r in store::open_invoices(db, &account.id).await? {
-        let date = |s: &str| crate::store::pricing::parse_date(Some(s)).ok_or_else(|| ServiceError::Internal(format!("{} has no date", r.number)));
+        let date = |s: &str| {
+            crate::store::pricing::parse_date(Some(s))
+                .ok_or_else(|| ServiceError::Internal(format!("{} has no date", r.number)))
+        };
         let (issued_on, due_on) = (date(&r.issued_on)?, date(&r.due_on)?);
         open_invoices.push(OpenInvoice {
             days_overdue: crate::domain::aging::days_past_due(due_on, as_of),

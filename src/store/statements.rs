@@ -139,7 +139,8 @@ pub struct AgingFilter<'a> {
 /// Every account with something open, summed by bucket: boundaries are the ISO due dates from
 /// which an amount is current, 1–30, 31–60 and 61–90 days past due (`Bounds`).
 pub async fn aging(db: &Db, bounds: [&str; 4], f: &AgingFilter<'_>) -> StoreResult<Vec<AgingRowRaw>> {
-    on_db!(db, |c| sqlx::query_as::<_, AgingRowRaw>(
+    on_db!(db, |c| {
+        sqlx::query_as::<_, AgingRowRaw>(
         "SELECT a.id AS account_id, a.number AS account_number, a.name AS account_name, u.name AS rep_name,
                 x.current, x.d1_30, x.d31_60, x.d61_90, x.over_90, x.credits
            FROM (SELECT o.account_id,
@@ -169,5 +170,6 @@ pub async fn aging(db: &Db, bounds: [&str; 4], f: &AgingFilter<'_>) -> StoreResu
     .bind(f.pattern)
     .bind(f.account_id)
     .fetch_all(c)
-    .await)
+    .await
+    })
 }

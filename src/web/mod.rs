@@ -10,7 +10,6 @@ mod credit_notes;
 mod error;
 mod imports;
 pub(crate) mod invoices;
-mod statements;
 mod ordering;
 mod orders;
 mod portal;
@@ -18,6 +17,7 @@ mod pricing_admin;
 mod products_admin;
 mod session;
 mod shell;
+mod statements;
 mod users;
 
 use crate::app::AppState;

@@ -54,7 +54,8 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     let p = &ctx.session.principal;
     let recent = crate::service::orders::list_orders(&state.db, &ctx.actor(), OrderFilter::default(), None, 5).await?;
     let can_browse = p.can(Permission::PortalCatalog);
-    let lists = if can_browse { crate::service::carts::lists(&state.db, &ctx.actor(), &account.id).await? } else { Vec::new() };
+    let lists =
+        if can_browse { crate::service::carts::lists(&state.db, &ctx.actor(), &account.id).await? } else { Vec::new() };
     let billing = if p.can(Permission::PortalBilling) {
         Some(crate::service::statements::billing_summary(&state.db, state.now(), &ctx.actor(), &account.id).await?)
     } else {

@@ -93,7 +93,13 @@ fn buckets(a: &AccountAging) -> Vec<(&'static str, Money)> {
     Bucket::ALL.iter().map(|b| (b.label(), a.buckets.get(*b))).collect()
 }
 
-async fn show(state: &AppState, ctx: &Ctx, account_id: &str, q: PeriodQuery, staff: bool) -> Result<Html<String>, WebError> {
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    account_id: &str,
+    q: PeriodQuery,
+    staff: bool,
+) -> Result<Html<String>, WebError> {
     let now = state.now();
     let period = q.period(now)?;
     let doc = statements::statement(&state.db, now, &ctx.actor(), account_id, period).await?;
@@ -122,7 +128,11 @@ fn staff_only(ctx: &Ctx) -> Result<(), WebError> {
     if ctx.session.principal.is_staff() { Ok(()) } else { Err(WebError::NotFound) }
 }
 
-async fn portal_statement(State(state): State<AppState>, ctx: Ctx, Query(q): Query<PeriodQuery>) -> Result<Html<String>, WebError> {
+async fn portal_statement(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Html<String>, WebError> {
     let id = own_account(&ctx)?;
     show(&state, &ctx, &id, q, false).await
 }
@@ -139,7 +149,8 @@ async fn staff_statement(
 
 fn download(name: &str, content_type: &str, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
-    ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
 }
 
 async fn pdf(state: &AppState, ctx: &Ctx, id: &str, q: PeriodQuery) -> Result<Response, WebError> {
@@ -154,11 +165,19 @@ async fn csv(state: &AppState, ctx: &Ctx, id: &str, q: PeriodQuery) -> Result<Re
     Ok(download(&name, "text/csv; charset=utf-8", text.into_bytes()))
 }
 
-async fn portal_pdf(State(state): State<AppState>, ctx: Ctx, Query(q): Query<PeriodQuery>) -> Result<Response, WebError> {
+async fn portal_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
     pdf(&state, &ctx, &own_account(&ctx)?, q).await
 }
 
-async fn portal_csv(State(state): State<AppState>, ctx: Ctx, Query(q): Query<PeriodQuery>) -> Result<Response, WebError> {
+async fn portal_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
     csv(&state, &ctx, &own_account(&ctx)?, q).await
 }
 
@@ -227,7 +246,11 @@ impl AgingPageView {
 /// Rows per page of the aging (the totals are always over every account).
 const AGING_PAGE: usize = 100;
 
-async fn aging_page(State(state): State<AppState>, ctx: Ctx, Query(p): Query<AgingParams>) -> Result<Html<String>, WebError> {
+async fn aging_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<AgingParams>,
+) -> Result<Html<String>, WebError> {
     staff_only(&ctx)?;
     let now = state.now();
     let actor = ctx.actor();
@@ -249,7 +272,11 @@ async fn aging_page(State(state): State<AppState>, ctx: Ctx, Query(p): Query<Agi
     Ok(Html(view.render()?))
 }
 
-async fn aging_csv(State(state): State<AppState>, ctx: Ctx, Query(p): Query<AgingParams>) -> Result<Response, WebError> {
+async fn aging_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<AgingParams>,
+) -> Result<Response, WebError> {
     staff_only(&ctx)?;
     let now = state.now();
     let report = statements::aging_report(&state.db, now, &ctx.actor(), &p.query()).await?;

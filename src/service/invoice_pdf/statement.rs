@@ -65,7 +65,8 @@ const fn span(cols: &[Col]) -> f32 {
     }
     s
 }
-const _: () = assert!(span(&ACTIVITY) == WIDTH && span(&OPEN) == WIDTH && span(&AGING) == WIDTH, "tables span the page");
+const _: () =
+    assert!(span(&ACTIVITY) == WIDTH && span(&OPEN) == WIDTH && span(&AGING) == WIDTH, "tables span the page");
 
 /// The PDF of `doc`.
 pub fn render(doc: &StatementDocument) -> Result<Vec<u8>, RenderError> {
@@ -73,12 +74,8 @@ pub fn render(doc: &StatementDocument) -> Result<Vec<u8>, RenderError> {
     if n > MAX_LINES {
         return Err(RenderError::TooManyLines(n));
     }
-    let running = win_ansi(&format!(
-        "Statement {} {} to {}",
-        doc.account_number,
-        iso(doc.statement.from),
-        iso(doc.statement.to)
-    ));
+    let running =
+        win_ansi(&format!("Statement {} {} to {}", doc.account_number, iso(doc.statement.from), iso(doc.statement.to)));
     let mut l = Layout { doc, pages: vec![Canvas(Content::new())], y: TOP, running };
     l.header();
     l.summary();
@@ -181,7 +178,9 @@ impl Layout<'_> {
         page.text_right(title_style, RIGHT, TOP + 16.0, b"Statement");
         page.text_right(account_style, RIGHT, TOP + 33.0, &account);
         let mut right_y = TOP + 52.0;
-        for (label, value) in [("From", iso(doc.statement.from)), ("To", iso(doc.statement.to)), ("As of", iso(doc.as_of))] {
+        for (label, value) in
+            [("From", iso(doc.statement.from)), ("To", iso(doc.statement.to)), ("As of", iso(doc.as_of))]
+        {
             page.text(LABEL, RIGHT - 160.0, right_y, label.as_bytes());
             page.text_right(BODY, RIGHT, right_y, value.as_bytes());
             right_y += 13.0;
