@@ -53,7 +53,7 @@ COOKIE="Cookie: portico_session=$SESSION"
 PAGE=$(curl -s -H "$COOKIE" "$BASE/finance/aging")
 echo "backend=$BACKEND scale=$SCALE  /finance/aging: $(echo "$PAGE" | wc -c) bytes, $(echo "$PAGE" | grep -o '[0-9,]* accounts* with open items' | head -1), rows on the page: $(echo "$PAGE" | grep -c 'data-account=')"
 echo "open invoices: $(curl -s -H "$COOKIE" "$BASE/finance/aging/csv" | tail -1)"
-ACCOUNT=$(echo "$PAGE" | grep -o '/accounts/[0-9a-f-]*/statement' | head -1)
+ACCOUNT=$(echo "$PAGE" | grep -o '/accounts/[0-9a-f-]*/statement' | sed -n 1p || true)
 
 run() {
   local label=$1 path=$2 clients=$3
