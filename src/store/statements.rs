@@ -138,9 +138,32 @@ pub struct AgingFilter<'a> {
 
 /// Every account with something open, summed by bucket: boundaries are the ISO due dates from
 /// which an amount is current, 1–30, 31–60 and 61–90 days past due (`Bounds`).
+///
+/// Filters absent from a request are absent from the SQL text (not `$n = '' OR …`): PostgreSQL's
+/// generic plan for a catch-all parameter estimated one open invoice and re-aggregated the whole
+/// table once per account (27 s for 1,000 accounts × 50 invoices, against 45 ms planned right).
 pub async fn aging(db: &Db, bounds: [&str; 4], f: &AgingFilter<'_>) -> StoreResult<Vec<AgingRowRaw>> {
-    on_db!(db, |c| {
-        sqlx::query_as::<_, AgingRowRaw>(
+    let mut binds: Vec<&str> = bounds.to_vec();
+    let mut one_account = String::new();
+    if !f.account_id.is_empty() {
+        binds.push(f.account_id);
+        one_account = format!(" AND account_id = ${}", binds.len());
+    }
+    let mut filters = String::new();
+    if !f.rep_id.is_empty() {
+        binds.push(f.rep_id);
+        filters.push_str(&format!(" AND a.owner_rep_id = ${}", binds.len()));
+    }
+    if f.pattern != "%%" {
+        binds.push(f.pattern);
+        let n = binds.len();
+        filters.push_str(&format!(
+            " AND (LOWER(a.name) LIKE ${n} ESCAPE '\\' OR LOWER(a.number) LIKE ${n} ESCAPE '\\'
+                   OR LOWER(COALESCE(a.external_id, '')) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    // Only static fragments and parameter numbers are interpolated; every value is bound.
+    let sql = format!(
         "SELECT a.id AS account_id, a.number AS account_number, a.name AS account_name, u.name AS rep_name,
                 x.current, x.d1_30, x.d31_60, x.d61_90, x.over_90, x.credits
            FROM (SELECT o.account_id,
@@ -151,25 +174,20 @@ pub async fn aging(db: &Db, bounds: [&str; 4], f: &AgingFilter<'_>) -> StoreResu
                         CAST(SUM(CASE WHEN o.kind = 'invoice' AND o.due_on < $4 THEN o.open ELSE 0 END) AS BIGINT) AS over_90,
                         CAST(SUM(CASE WHEN o.kind = 'invoice' THEN 0 ELSE o.open END) AS BIGINT) AS credits
                    FROM (SELECT account_id, kind, due_on, total - paid AS open FROM invoices
-                          WHERE status = 'open' AND ($7 = '' OR account_id = $7)
+                          WHERE status = 'open'{one_account}
                          UNION ALL
                          SELECT account_id, 'payment', '', unapplied FROM payments
-                          WHERE status = 'posted' AND unapplied > 0 AND ($7 = '' OR account_id = $7)) o
+                          WHERE status = 'posted' AND unapplied > 0{one_account}) o
                   GROUP BY o.account_id) x
            JOIN accounts a ON a.id = x.account_id
            LEFT JOIN users u ON u.id = a.owner_rep_id
-          WHERE ($5 = '' OR a.owner_rep_id = $5)
-            AND ($6 = '%%' OR LOWER(a.name) LIKE $6 ESCAPE '\\' OR LOWER(a.number) LIKE $6 ESCAPE '\\'
-                 OR LOWER(COALESCE(a.external_id, '')) LIKE $6 ESCAPE '\\')"
-    )
-    .bind(bounds[0])
-    .bind(bounds[1])
-    .bind(bounds[2])
-    .bind(bounds[3])
-    .bind(f.rep_id)
-    .bind(f.pattern)
-    .bind(f.account_id)
-    .fetch_all(c)
-    .await
+          WHERE 1 = 1{filters}"
+    );
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, AgingRowRaw>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(c).await
     })
 }
