@@ -137,7 +137,8 @@ pub struct AgingFilter<'a> {
 }
 
 /// Every account with something open, summed by bucket: boundaries are the ISO due dates from
-/// which an amount is current, 1–30, 31–60 and 61–90 days past due (`Bounds`).
+/// which an amount is current, 1–30, 31–60 and 61–90 days past due (`Bounds`). Each row's bucket
+/// (5: a credit) is decided once, by the first boundary its due date reaches.
 ///
 /// Filters absent from a request are absent from the SQL text (not `$n = '' OR …`): PostgreSQL's
 /// generic plan for a catch-all parameter estimated one open invoice and re-aggregated the whole
@@ -167,16 +168,19 @@ pub async fn aging(db: &Db, bounds: [&str; 4], f: &AgingFilter<'_>) -> StoreResu
         "SELECT a.id AS account_id, a.number AS account_number, a.name AS account_name, u.name AS rep_name,
                 x.current, x.d1_30, x.d31_60, x.d61_90, x.over_90, x.credits
            FROM (SELECT o.account_id,
-                        CAST(SUM(CASE WHEN o.kind = 'invoice' AND o.due_on >= $1 THEN o.open ELSE 0 END) AS BIGINT) AS current,
-                        CAST(SUM(CASE WHEN o.kind = 'invoice' AND o.due_on < $1 AND o.due_on >= $2 THEN o.open ELSE 0 END) AS BIGINT) AS d1_30,
-                        CAST(SUM(CASE WHEN o.kind = 'invoice' AND o.due_on < $2 AND o.due_on >= $3 THEN o.open ELSE 0 END) AS BIGINT) AS d31_60,
-                        CAST(SUM(CASE WHEN o.kind = 'invoice' AND o.due_on < $3 AND o.due_on >= $4 THEN o.open ELSE 0 END) AS BIGINT) AS d61_90,
-                        CAST(SUM(CASE WHEN o.kind = 'invoice' AND o.due_on < $4 THEN o.open ELSE 0 END) AS BIGINT) AS over_90,
-                        CAST(SUM(CASE WHEN o.kind = 'invoice' THEN 0 ELSE o.open END) AS BIGINT) AS credits
-                   FROM (SELECT account_id, kind, due_on, total - paid AS open FROM invoices
-                          WHERE status = 'open'{one_account}
+                        CAST(SUM(CASE WHEN o.b = 0 THEN o.open ELSE 0 END) AS BIGINT) AS current,
+                        CAST(SUM(CASE WHEN o.b = 1 THEN o.open ELSE 0 END) AS BIGINT) AS d1_30,
+                        CAST(SUM(CASE WHEN o.b = 2 THEN o.open ELSE 0 END) AS BIGINT) AS d31_60,
+                        CAST(SUM(CASE WHEN o.b = 3 THEN o.open ELSE 0 END) AS BIGINT) AS d61_90,
+                        CAST(SUM(CASE WHEN o.b = 4 THEN o.open ELSE 0 END) AS BIGINT) AS over_90,
+                        CAST(SUM(CASE WHEN o.b = 5 THEN o.open ELSE 0 END) AS BIGINT) AS credits
+                   FROM (SELECT account_id,
+                                CASE WHEN kind <> 'invoice' THEN 5 WHEN due_on >= $1 THEN 0 WHEN due_on >= $2 THEN 1
+                                     WHEN due_on >= $3 THEN 2 WHEN due_on >= $4 THEN 3 ELSE 4 END AS b,
+                                total - paid AS open
+                           FROM invoices WHERE status = 'open'{one_account}
                          UNION ALL
-                         SELECT account_id, 'payment', '', unapplied FROM payments
+                         SELECT account_id, 5, unapplied FROM payments
                           WHERE status = 'posted' AND unapplied > 0{one_account}) o
                   GROUP BY o.account_id) x
            JOIN accounts a ON a.id = x.account_id
