@@ -154,8 +154,9 @@ struct DemoArgs {
     /// Seed and exit instead of serving.
     #[arg(long)]
     no_serve: bool,
-    /// `large` adds the benchmark dataset: 100,000 products, 1,000 accounts, 1,000,000 contract prices.
-    #[arg(long, value_parser = ["large"])]
+    /// `large` adds the benchmark dataset: 100,000 products, 1,000 accounts, 1,000,000 contract prices
+    /// and 50 open invoices on each of 1,000 accounts; `aging` only the accounts and their invoices.
+    #[arg(long, value_parser = ["large", "aging"])]
     scale: Option<String>,
 }
 
@@ -249,9 +250,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let logins = portico::demo::seed(&state.db, state.now())
                 .await
                 .map_err(|e| format!("could not seed the demo (it needs an empty database): {e}"))?;
-            if args.scale.is_some() {
+            if args.scale.as_deref() == Some("large") {
                 eprintln!("seeding the large benchmark dataset…");
                 portico::demo::scale::seed(&state.db, state.now(), &portico::demo::scale::LARGE).await?;
+            }
+            if args.scale.is_some() {
+                let size = &portico::demo::receivables_scale::AGING;
+                portico::demo::receivables_scale::seed(&state.db, state.now(), size).await?;
             }
             println!(
                 "\nPortico demo — Meridian Medical & Industrial Supply (ready in {:.1} s)",
@@ -262,7 +267,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             for l in &logins {
                 println!("  {:<28} {}", l.role, l.email);
             }
-            if args.scale.is_some() {
+            if args.scale.as_deref() == Some("large") {
                 println!(
                     "  {:<28} {} … {}",
                     "Benchmark buyers",

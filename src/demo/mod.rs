@@ -4,6 +4,7 @@
 
 mod catalog;
 mod orders;
+pub mod receivables_scale;
 pub mod scale;
 
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};

@@ -116,6 +116,8 @@ impl fmt::Display for BuyerRole {
 pub enum Permission {
     // Buyer (portal) permissions.
     PortalView,
+    /// Browse the catalog and keep lists (every portal role but finance, which sees billing only).
+    PortalCatalog,
     PortalOrder,
     PortalApprove,
     PortalBilling,
@@ -204,10 +206,12 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
 pub fn buyer_permissions(role: BuyerRole) -> Permissions {
     use Permission::*;
     Permissions::default().with(match role {
-        BuyerRole::Manager => &[PortalView, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers],
-        BuyerRole::Buyer => &[PortalView, PortalOrder],
+        BuyerRole::Manager => {
+            &[PortalView, PortalCatalog, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers]
+        }
+        BuyerRole::Buyer => &[PortalView, PortalCatalog, PortalOrder],
         BuyerRole::Finance => &[PortalView, PortalBilling],
-        BuyerRole::Viewer => &[PortalView],
+        BuyerRole::Viewer => &[PortalView, PortalCatalog],
     })
 }
 

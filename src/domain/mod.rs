@@ -1,6 +1,7 @@
 //! Pure business rules: no I/O, no sqlx, no axum, no tokio.
 
 pub mod account;
+pub mod aging;
 pub mod auth;
 pub mod catalog;
 pub mod categories;
@@ -19,3 +20,4 @@ pub mod pipeline;
 pub mod pricing;
 pub mod redirect;
 pub mod signature;
+pub mod statement;

@@ -18,10 +18,12 @@ async fn scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()
     ordering_scope(db, actor, account_id).await.map(|_| ())
 }
 
-/// Read access: every portal role may look at lists and buy-again; staff as for ordering.
+/// Read access: every portal role that browses the catalog may look at lists and buy-again (not
+/// the finance role); staff as for ordering.
 async fn read_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
     match actor.principal.buyer_account() {
-        Some(own) if own == account_id && actor.principal.can(Permission::PortalView) => Ok(()),
+        Some(own) if own == account_id && actor.principal.can(Permission::PortalCatalog) => Ok(()),
+        Some(own) if own == account_id => Err(ServiceError::Forbidden),
         Some(_) => Err(ServiceError::NotFound),
         None => scope(db, actor, account_id).await,
     }

@@ -46,6 +46,16 @@ pub async fn catalog_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> Serv
     Ok(())
 }
 
+/// The catalog itself (browse, a product's page, a price quote): as [`catalog_scope`], and a
+/// buyer needs the right to browse (the finance role sees billing only: 403).
+pub async fn browse_scope(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<()> {
+    catalog_scope(db, actor, account_id).await?;
+    if actor.principal.buyer_account().is_some() && !actor.principal.can(Permission::PortalCatalog) {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(())
+}
+
 /// A product with this account's price (at its first valid quantity) and its stock.
 #[derive(Clone, Debug)]
 pub struct PricedProduct {
@@ -86,7 +96,7 @@ pub async fn browse(
     account_id: &str,
     q: &BrowseQuery<'_>,
 ) -> ServiceResult<CatalogPage> {
-    catalog_scope(db, actor, account_id).await?;
+    browse_scope(db, actor, account_id).await?;
     // The version is read before anything cached is (see `catalog_cache`).
     let cache = super::catalog_cache::view(db).await?;
     let categories = match cache.categories() {
@@ -190,7 +200,7 @@ pub async fn product(
     account_id: &str,
     sku: &str,
 ) -> ServiceResult<ProductDetail> {
-    catalog_scope(db, actor, account_id).await?;
+    browse_scope(db, actor, account_id).await?;
     let p = products::get_by_sku(db, &named_sku(sku)?).await?.ok_or(ServiceError::NotFound)?;
     if !p.active || !catalogs::visible_to_account(db, &p.id, account_id).await? {
         return Err(ServiceError::NotFound);
@@ -467,7 +477,7 @@ pub async fn quote(
     lines: &[(String, i64)],
 ) -> ServiceResult<Vec<QuoteLine>> {
     use crate::domain::pipeline::{self, ProductRef, Requested, Verdict};
-    catalog_scope(db, actor, account_id).await?;
+    browse_scope(db, actor, account_id).await?;
     let requested: Vec<Requested> = lines
         .iter()
         .enumerate()

@@ -24,6 +24,8 @@
 //! descriptions (44 pages, 83 kB) ≈ 35–55 ms. `tests/invoice_pdf.rs` prints both times.
 
 mod text;
+// The statement PDF (issue 15 §5) draws with the same fonts, page and primitives.
+pub mod statement;
 
 use crate::domain::invoicing::{DocumentLine, InvoiceDocument};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};

@@ -44,6 +44,7 @@ pub mod sessions;
 pub mod shipments;
 mod sql;
 mod sqlite;
+pub mod statements;
 pub mod throttle;
 pub mod tokens;
 mod tx;

@@ -224,16 +224,9 @@ pub async fn apply(
     applied_on: &str,
     now: i64,
 ) -> StoreResult<String> {
-    let id = super::invoices::apply(
-        tx,
-        &payment.account_id,
-        ("payment", &payment.id),
-        invoice_id,
-        amount,
-        applied_on,
-        now,
-    )
-    .await?;
+    let id =
+        super::invoices::apply(tx, &payment.account_id, ("payment", &payment.id), invoice_id, amount, applied_on, now)
+            .await?;
     tx.execute("UPDATE payments SET unapplied = unapplied - $2 WHERE id = $1", args![payment.id.as_str(), amount])
         .await?;
     Ok(id)

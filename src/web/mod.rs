@@ -18,6 +18,7 @@ mod pricing_admin;
 mod products_admin;
 mod session;
 mod shell;
+mod statements;
 mod test_provider;
 mod users;
 
@@ -46,6 +47,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(payments::router())
         .merge(test_provider::portal_router())
         .merge(credit_notes::router())
+        .merge(statements::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

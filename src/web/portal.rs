@@ -41,8 +41,11 @@ struct HomePage {
     rep: Option<RepContact>,
     can_order: bool,
     can_billing: bool,
+    can_browse: bool,
     recent: Vec<super::orders::OrderItem>,
     lists: Vec<ListRow>,
+    /// What the account owes and its credit, for those with billing rights.
+    billing: Option<crate::service::statements::BillingSummary>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -50,7 +53,14 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     let account = account_service::get_account(&state.db, &ctx.actor(), &own_account_id(&ctx)?).await?;
     let p = &ctx.session.principal;
     let recent = crate::service::orders::list_orders(&state.db, &ctx.actor(), OrderFilter::default(), None, 5).await?;
-    let lists = crate::service::carts::lists(&state.db, &ctx.actor(), &account.id).await?;
+    let can_browse = p.can(Permission::PortalCatalog);
+    let lists =
+        if can_browse { crate::service::carts::lists(&state.db, &ctx.actor(), &account.id).await? } else { Vec::new() };
+    let billing = if p.can(Permission::PortalBilling) {
+        Some(crate::service::statements::billing_summary(&state.db, state.now(), &ctx.actor(), &account.id).await?)
+    } else {
+        None
+    };
     let page = HomePage {
         recent: recent.iter().map(super::orders::OrderItem::from).collect(),
         lists: lists.into_iter().filter(|l| l.line_count > 0).take(5).collect(),
@@ -58,6 +68,8 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
         rep: account_service::rep_contact(&state.db, &ctx.actor(), &account).await?,
         can_order: p.can(Permission::PortalOrder),
         can_billing: p.can(Permission::PortalBilling),
+        can_browse,
+        billing,
         account,
     };
     Ok(Html(page.render()?))

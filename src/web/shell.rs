@@ -26,7 +26,9 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     let mut items: Vec<(&'static str, &'static str)> = Vec::new();
     if p.can(Permission::PortalView) {
         items.push(("/portal", "Home"));
-        items.push(("/portal/catalog", "Catalog"));
+        if p.can(Permission::PortalCatalog) {
+            items.push(("/portal/catalog", "Catalog"));
+        }
         if p.can(Permission::PortalOrder) {
             items.push(("/portal/quick-order", "Quick order"));
         }
@@ -34,8 +36,11 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         if p.can(Permission::PortalBilling) {
             items.push(("/portal/invoices", "Invoices"));
             items.push(("/portal/payments", "Payments"));
+            items.push(("/portal/statement", "Statement"));
         }
-        items.push(("/portal/lists", "Lists"));
+        if p.can(Permission::PortalCatalog) {
+            items.push(("/portal/lists", "Lists"));
+        }
         if p.can(Permission::PortalOrder) {
             items.push(("/portal/cart", "Cart"));
         }

@@ -1,0 +1,331 @@
+//! An account's statement as a PDF, drawn from its [`StatementDocument`] alone with the invoice's
+//! fonts, page and drawing primitives (see the parent module for why `pdf-writer` and the
+//! standard fonts): the seller and the period on top, bill-to and the balances, the aging, the
+//! period's lines with their running balance (flowing onto further pages with the table header
+//! repeated), then the open invoices. Pure and deterministic, like the invoice.
+
+use super::text::{Font, Style, dollars, fit, win_ansi};
+use super::{
+    ACCENT, BAND, BODY, BODY_BOLD, BOTTOM, CELL, CELL_HEAD, Canvas, FOOTER, HEADING, INK, LABEL, LEFT, MUTED, PAGE_H,
+    PAGE_W, RIGHT, RULE, TOP, WIDTH,
+};
+use crate::domain::aging::Bucket;
+use crate::domain::money::Money;
+use crate::domain::pricing::format_iso_date as iso;
+use crate::domain::statement::StatementDocument;
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, TextStr};
+
+/// The most lines (activity and open invoices) one statement PDF is drawn for.
+pub const MAX_LINES: usize = 50_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("the statement has {0} lines; a PDF is drawn for at most {MAX_LINES} (choose a shorter period)")]
+    TooManyLines(usize),
+}
+
+const ROW_H: f32 = 16.0;
+const HEAD_H: f32 = 18.0;
+const PAD: f32 = 4.0;
+
+/// A column: title, width, right aligned (figures, set smaller to fit) or left (cut with "…").
+type Col = (&'static str, f32, bool);
+
+const ACTIVITY: [Col; 6] = [
+    ("Date", 62.0, false),
+    ("Type", 84.0, false),
+    ("Reference", 82.0, false),
+    ("Detail", 148.0, false),
+    ("Amount", 68.0, true),
+    ("Balance", 68.0, true),
+];
+const OPEN: [Col; 6] = [
+    ("Invoice", 92.0, false),
+    ("Issued", 72.0, false),
+    ("Due", 72.0, false),
+    ("Days overdue", 72.0, true),
+    ("Total", 102.0, true),
+    ("Open", 102.0, true),
+];
+const AGING: [Col; 8] = [
+    ("Current", 64.0, true),
+    ("1-30", 64.0, true),
+    ("31-60", 64.0, true),
+    ("61-90", 64.0, true),
+    ("90+", 64.0, true),
+    ("Open total", 64.0, true),
+    ("Credits", 64.0, true),
+    ("Balance", 64.0, true),
+];
+const fn span(cols: &[Col]) -> f32 {
+    let (mut s, mut i) = (0.0, 0);
+    while i < cols.len() {
+        s += cols[i].1;
+        i += 1;
+    }
+    s
+}
+const _: () =
+    assert!(span(&ACTIVITY) == WIDTH && span(&OPEN) == WIDTH && span(&AGING) == WIDTH, "tables span the page");
+
+/// The PDF of `doc`.
+pub fn render(doc: &StatementDocument) -> Result<Vec<u8>, RenderError> {
+    let n = doc.statement.lines.len() + doc.open_invoices.len();
+    if n > MAX_LINES {
+        return Err(RenderError::TooManyLines(n));
+    }
+    let running =
+        win_ansi(&format!("Statement {} {} to {}", doc.account_number, iso(doc.statement.from), iso(doc.statement.to)));
+    let mut l = Layout { doc, pages: vec![Canvas(Content::new())], y: TOP, running };
+    l.header();
+    l.summary();
+    l.section("AGING AS OF ".to_string() + &iso(doc.as_of));
+    l.table(&AGING, &[aging_row(doc)]);
+    l.section("ACTIVITY".into());
+    l.table(&ACTIVITY, &activity_rows(doc));
+    l.section("OPEN INVOICES".into());
+    if doc.open_invoices.is_empty() {
+        l.note("No open invoices.");
+    } else {
+        l.table(&OPEN, &open_rows(doc));
+    }
+    Ok(write_pdf(&l.running.clone(), l.finish()))
+}
+
+fn aging_row(doc: &StatementDocument) -> Vec<String> {
+    let a = &doc.aging;
+    let mut r: Vec<String> = Bucket::ALL.iter().map(|b| dollars(a.buckets.get(*b))).collect();
+    r.extend([dollars(a.open_total()), dollars(a.credits), dollars(a.balance())]);
+    r
+}
+
+fn activity_rows(doc: &StatementDocument) -> Vec<Vec<String>> {
+    let s = &doc.statement;
+    let edge = |on, label: &str, balance: Money| {
+        vec![iso(on), label.to_string(), String::new(), String::new(), String::new(), dollars(balance)]
+    };
+    let mut rows = vec![edge(s.from, "Opening balance", s.opening)];
+    rows.extend(s.lines.iter().map(|l| {
+        vec![
+            iso(l.entry.on),
+            l.entry.kind.label().to_string(),
+            l.entry.reference.clone(),
+            l.entry.detail.clone(),
+            dollars(l.entry.signed()),
+            dollars(l.balance),
+        ]
+    }));
+    rows.push(edge(s.to, "Closing balance", s.closing));
+    rows
+}
+
+fn open_rows(doc: &StatementDocument) -> Vec<Vec<String>> {
+    doc.open_invoices
+        .iter()
+        .map(|i| {
+            vec![
+                i.number.clone(),
+                iso(i.issued_on),
+                iso(i.due_on),
+                if i.days_overdue > 0 { i.days_overdue.to_string() } else { "not due".into() },
+                dollars(i.total),
+                dollars(i.open),
+            ]
+        })
+        .collect()
+}
+
+struct Layout<'a> {
+    doc: &'a StatementDocument,
+    pages: Vec<Canvas>,
+    y: f32,
+    running: Vec<u8>,
+}
+
+impl Layout<'_> {
+    fn page(&mut self) -> &mut Canvas {
+        self.pages.last_mut().expect("the first page is made in render")
+    }
+
+    fn make_room(&mut self, height: f32) -> bool {
+        let full = self.y + height > BOTTOM;
+        if full {
+            self.pages.push(Canvas(Content::new()));
+            let running = fit(&self.running, BODY_BOLD, WIDTH);
+            let page = self.page();
+            page.text(BODY_BOLD, LEFT, TOP + 10.0, &running);
+            page.rule(LEFT, RIGHT, TOP + 18.0, 0.75, RULE);
+            self.y = TOP + 30.0;
+        }
+        full
+    }
+
+    /// The seller (top left); "Statement", the account and the period (top right).
+    fn header(&mut self) {
+        let doc = self.doc;
+        let half = WIDTH / 2.0 - 10.0;
+        let mut left_y = TOP + 14.0;
+        for (i, line) in doc.seller.iter().take(8).enumerate() {
+            let style = if i == 0 { Style::new(Font::Bold, 14.0, INK) } else { Style::new(Font::Regular, 9.0, MUTED) };
+            let text = fit(&win_ansi(line), style, half);
+            self.page().text(style, LEFT, left_y, &text);
+            left_y += 12.0;
+        }
+        let title_style = Style::new(Font::Bold, 22.0, ACCENT);
+        let account = win_ansi(&format!("{} ({})", doc.account_name, doc.account_number));
+        let account_style = Style::new(Font::Bold, 11.0, INK).shrunk_to(&account, half);
+        let page = self.page();
+        page.text_right(title_style, RIGHT, TOP + 16.0, b"Statement");
+        page.text_right(account_style, RIGHT, TOP + 33.0, &account);
+        let mut right_y = TOP + 52.0;
+        for (label, value) in
+            [("From", iso(doc.statement.from)), ("To", iso(doc.statement.to)), ("As of", iso(doc.as_of))]
+        {
+            page.text(LABEL, RIGHT - 160.0, right_y, label.as_bytes());
+            page.text_right(BODY, RIGHT, right_y, value.as_bytes());
+            right_y += 13.0;
+        }
+        let bottom = left_y.max(right_y) + 2.0;
+        self.page().rule(LEFT, RIGHT, bottom, 0.75, RULE);
+        self.y = bottom + 16.0;
+    }
+
+    /// Bill to (left); the balances and credit (right), the closing balance in a band.
+    fn summary(&mut self) {
+        let doc = self.doc;
+        let col = WIDTH / 2.0 - 10.0;
+        let mut y = self.y + 8.0;
+        self.page().text(HEADING, LEFT, y, b"BILL TO");
+        y += 14.0;
+        for (i, line) in doc.bill_to.iter().take(8).enumerate() {
+            let style = if i == 0 { BODY_BOLD } else { BODY };
+            let text = fit(&win_ansi(line), style, col);
+            self.page().text(style, LEFT, y, &text);
+            y += 12.0;
+        }
+        let (charges, credits) = doc.statement.charges_and_credits();
+        let mut rows = vec![
+            ("Opening balance", doc.statement.opening),
+            ("Charges", charges),
+            ("Payments and credits", Money::from_raw(-credits.raw())),
+        ];
+        if let Some((limit, available)) = doc.credit {
+            rows.push(("Credit limit", limit));
+            rows.push(("Available credit", available));
+        }
+        let x = RIGHT - col;
+        let mut ry = self.y + 8.0;
+        self.page().text(HEADING, x, ry, b"SUMMARY");
+        ry += 14.0;
+        for (label, amount) in rows {
+            let value = dollars(amount).into_bytes();
+            let page = self.page();
+            page.text(LABEL, x, ry, label.as_bytes());
+            page.text_right(BODY.shrunk_to(&value, col - 110.0), RIGHT, ry, &value);
+            ry += 13.0;
+        }
+        let band_style = Style::new(Font::Bold, 10.5, ACCENT);
+        let value = dollars(doc.statement.closing).into_bytes();
+        let page = self.page();
+        page.fill(x - PAD, ry - 4.0, col + PAD, 22.0, BAND);
+        page.text(band_style, x, ry + 11.0, b"Closing balance");
+        page.text_right(band_style.shrunk_to(&value, col - 110.0), RIGHT - PAD, ry + 11.0, &value);
+        self.y = y.max(ry + 22.0) + 10.0;
+    }
+
+    fn section(&mut self, title: String) {
+        self.y += 10.0;
+        self.make_room(14.0 + HEAD_H + ROW_H);
+        let y = self.y;
+        self.page().text(HEADING, LEFT, y + 8.0, title.as_bytes());
+        self.y += 14.0;
+    }
+
+    fn note(&mut self, text: &str) {
+        self.make_room(ROW_H);
+        let y = self.y;
+        self.page().text(LABEL, LEFT + PAD, y + 11.0, text.as_bytes());
+        self.y += ROW_H;
+    }
+
+    fn table_header(&mut self, cols: &[Col]) {
+        let y = self.y;
+        let page = self.page();
+        page.fill(LEFT, y, WIDTH, HEAD_H, ACCENT);
+        let mut x = LEFT;
+        for (title, width, right) in cols {
+            if *right {
+                page.text_right(CELL_HEAD, x + width - PAD, y + 12.0, title.as_bytes());
+            } else {
+                page.text(CELL_HEAD, x + PAD, y + 12.0, title.as_bytes());
+            }
+            x += width;
+        }
+        self.y += HEAD_H;
+    }
+
+    /// A table; a row that does not fit starts a new page, which repeats the header.
+    fn table(&mut self, cols: &[Col], rows: &[Vec<String>]) {
+        self.make_room(HEAD_H + ROW_H);
+        self.table_header(cols);
+        for (i, row) in rows.iter().enumerate() {
+            if self.make_room(ROW_H) {
+                self.table_header(cols);
+            }
+            let y = self.y;
+            let page = self.page();
+            if i % 2 == 1 {
+                page.fill(LEFT, y, WIDTH, ROW_H, BAND);
+            }
+            let mut x = LEFT;
+            for ((_, width, right), text) in cols.iter().zip(row) {
+                let inner = width - 2.0 * PAD;
+                let text = win_ansi(text);
+                if *right {
+                    page.text_right(CELL.shrunk_to(&text, inner), x + width - PAD, y + 11.0, &text);
+                } else {
+                    page.text(CELL, x + PAD, y + 11.0, &fit(&text, CELL, inner));
+                }
+                x += width;
+            }
+            page.rule(LEFT, RIGHT, y + ROW_H, 0.5, RULE);
+            self.y += ROW_H;
+        }
+    }
+
+    fn finish(mut self) -> Vec<Canvas> {
+        let count = self.pages.len();
+        let running = fit(&self.running, FOOTER, WIDTH / 2.0 + 60.0);
+        for (i, page) in self.pages.iter_mut().enumerate() {
+            let baseline = PAGE_H - 32.0;
+            page.rule(LEFT, RIGHT, baseline - 12.0, 0.5, RULE);
+            page.text(FOOTER, LEFT, baseline, &running);
+            page.text_right(FOOTER, RIGHT, baseline, format!("Page {} of {count}", i + 1).as_bytes());
+        }
+        self.pages
+    }
+}
+
+fn write_pdf(title: &[u8], pages: Vec<Canvas>) -> Vec<u8> {
+    let (catalog, tree, regular, bold, info) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
+    let ids: Vec<(Ref, Ref)> = (0..pages.len() as i32).map(|i| (Ref::new(6 + 2 * i), Ref::new(7 + 2 * i))).collect();
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids(ids.iter().map(|(page, _)| *page)).count(ids.len() as i32);
+    for ((page_id, content_id), canvas) in ids.into_iter().zip(pages) {
+        let mut page = pdf.page(page_id);
+        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
+        page.parent(tree);
+        page.contents(content_id);
+        page.resources().fonts().pair(Font::Regular.resource(), regular).pair(Font::Bold.resource(), bold);
+        page.finish();
+        let data = miniz_oxide::deflate::compress_to_vec_zlib(&canvas.0.finish(), 6);
+        pdf.stream(content_id, &data).filter(Filter::FlateDecode);
+    }
+    for (id, base) in [(regular, Name(b"Helvetica")), (bold, Name(b"Helvetica-Bold"))] {
+        pdf.type1_font(id).base_font(base).encoding_predefined(Name(b"WinAnsiEncoding"));
+    }
+    let title: String = title.iter().map(|b| if b.is_ascii() { *b as char } else { '-' }).collect();
+    pdf.document_info(info).title(TextStr(&title)).creator(TextStr("Portico"));
+    pdf.finish()
+}
