@@ -2,13 +2,13 @@
 //! its lines and tax, and its PDF — exactly what the buyer's finance contact sees.
 
 use super::input::{ApiPath, ApiQuery, reference};
+use super::paging::{cut_page, dated_cursor, listed_account};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
 use crate::domain::invoicing::format_rate;
 use crate::domain::money::Money;
 use crate::service::Actor;
-use crate::service::accounts::find_account;
 use crate::service::invoices::{self as invoice_service, InvoiceRow};
 use axum::extract::State;
 use axum::http::header;
@@ -148,21 +148,10 @@ pub async fn list_invoices(
     let ApiQuery(p) = query?;
     let limit = super::catalog::page_limit(p.limit)?;
     let actor = Actor::api(&caller.0);
-    let account = match &p.account {
-        Some(a) => {
-            reference(a)?;
-            Some(find_account(&state.db, &actor, a).await?.id)
-        }
-        None => None,
-    };
-    let after = p.cursor.as_deref().map(invoice_cursor).transpose()?;
+    let account = listed_account(&state, &actor, p.account.as_deref()).await?;
+    let after = p.cursor.as_deref().map(dated_cursor).transpose()?;
     let mut rows = invoice_service::list_invoices(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|i| format!("{}.{}", i.issued_on, i.number))
-    } else {
-        None
-    };
+    let next_cursor = cut_page(&mut rows, limit, |i| format!("{}.{}", i.issued_on, i.number));
     Ok(Json(InvoicePage { invoices: rows.iter().map(|i| invoice_out(i, None)).collect(), next_cursor }))
 }
 
@@ -199,19 +188,4 @@ pub async fn invoice_pdf(
     let disposition = format!("attachment; filename=\"{name}\"");
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
-}
-
-/// An invoices cursor: `<issued_on>.<number>` of the last invoice of the previous page, exactly as
-/// the document's pattern says (`2026-12-05.INV-100001`).
-fn invoice_cursor(c: &str) -> Result<(&str, &str), ApiError> {
-    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
-    let (on, number) = c.split_once('.').ok_or_else(bad)?;
-    let date_ok = on.len() == 10
-        && on.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    let (series, digits) = number.split_once('-').ok_or_else(bad)?;
-    let number_ok = (2..=4).contains(&series.len())
-        && series.bytes().all(|b| b.is_ascii_uppercase())
-        && (1..=18).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit());
-    if date_ok && number_ok { Ok((on, number)) } else { Err(bad()) }
 }

@@ -16,6 +16,7 @@ mod credit;
 mod input;
 mod invoices;
 mod orders;
+mod paging;
 mod payments;
 mod pricing;
 mod shipments;

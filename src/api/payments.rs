@@ -4,6 +4,7 @@
 //! (200 with `idempotent-replayed: true`) and records nothing.
 
 use super::input::{ApiJson, ApiPath, ApiQuery, Checks, reference};
+use super::paging::{cut_page, dated_cursor, listed_account};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
@@ -233,7 +234,7 @@ pub struct PaymentListParams {
     #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     account: Option<String>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.PAY-[0-9]{1,18}$")]
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.[A-Z]{2,4}-[0-9]{1,18}$")]
     cursor: Option<String>,
     /// Page size (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -253,21 +254,10 @@ pub async fn list_payments(
     let ApiQuery(p) = query?;
     let limit = super::catalog::page_limit(p.limit)?;
     let actor = Actor::api(&caller.0);
-    let account = match &p.account {
-        Some(a) => {
-            reference(a)?;
-            Some(find_account(&state.db, &actor, a).await?.id)
-        }
-        None => None,
-    };
-    let after = p.cursor.as_deref().map(payment_cursor).transpose()?;
+    let account = listed_account(&state, &actor, p.account.as_deref()).await?;
+    let after = p.cursor.as_deref().map(dated_cursor).transpose()?;
     let mut rows = payment_service::list_payments(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|p| format!("{}.{}", p.received_on, p.number))
-    } else {
-        None
-    };
+    let next_cursor = cut_page(&mut rows, limit, |p| format!("{}.{}", p.received_on, p.number));
     Ok(Json(PaymentPage { payments: rows.iter().map(|p| payment_out(p, None)).collect(), next_cursor }))
 }
 
@@ -327,15 +317,4 @@ pub async fn reverse_payment(
     Checks::default().line("reason", &b.reason).done()?;
     let p = payment_service::reverse_payment(&state.db, state.now(), &Actor::api(&caller.0), &id, &b.reason).await?;
     Ok(Json(full_out(&p)))
-}
-
-/// A payments cursor: `<received_on>.<number>` of the last payment of the previous page.
-fn payment_cursor(c: &str) -> Result<(&str, &str), ApiError> {
-    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
-    let (on, number) = c.split_once('.').ok_or_else(bad)?;
-    let date_ok = on.len() == 10
-        && on.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    let digits = number.strip_prefix("PAY-").ok_or_else(bad)?;
-    let number_ok = (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-    if date_ok && number_ok { Ok((on, number)) } else { Err(bad()) }
 }
