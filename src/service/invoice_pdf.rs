@@ -54,7 +54,7 @@ pub fn render(doc: &InvoiceDocument) -> Result<Vec<u8>, RenderError> {
     layout.lines();
     layout.totals();
     layout.notes();
-    Ok(write_pdf(doc, layout.finish()))
+    Ok(write_pdf(&format!("{} {}", doc.title, doc.number), layout.finish()))
 }
 
 // ---- Page geometry (points; `y` counts down from the top of the page) ----
@@ -436,8 +436,9 @@ impl<'a> Layout<'a> {
 }
 
 /// The file: catalog, page tree, the two standard fonts, the pages (content compressed) and an
-/// information dictionary with the title only (no dates, so the bytes are deterministic).
-fn write_pdf(doc: &InvoiceDocument, pages: Vec<Canvas>) -> Vec<u8> {
+/// information dictionary with the title only (no dates, so the bytes are deterministic). Shared
+/// by invoices and statements.
+fn write_pdf(title: &str, pages: Vec<Canvas>) -> Vec<u8> {
     let (catalog, tree, regular, bold, info) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
     let ids: Vec<(Ref, Ref)> = (0..pages.len() as i32).map(|i| (Ref::new(6 + 2 * i), Ref::new(7 + 2 * i))).collect();
     let mut pdf = Pdf::new();
@@ -456,8 +457,7 @@ fn write_pdf(doc: &InvoiceDocument, pages: Vec<Canvas>) -> Vec<u8> {
     for (id, base) in [(regular, Name(b"Helvetica")), (bold, Name(b"Helvetica-Bold"))] {
         pdf.type1_font(id).base_font(base).encoding_predefined(Name(b"WinAnsiEncoding"));
     }
-    let title = format!("{} {}", doc.title, doc.number);
-    pdf.document_info(info).title(TextStr(&title)).creator(TextStr("Portico"));
+    pdf.document_info(info).title(TextStr(title)).creator(TextStr("Portico"));
     pdf.finish()
 }
 

@@ -7,13 +7,13 @@
 use super::text::{Font, Style, dollars, fit, win_ansi};
 use super::{
     ACCENT, BAND, BODY, BODY_BOLD, BOTTOM, CELL, CELL_HEAD, Canvas, FOOTER, HEADING, INK, LABEL, LEFT, MUTED, PAGE_H,
-    PAGE_W, RIGHT, RULE, TOP, WIDTH,
+    RIGHT, RULE, TOP, WIDTH,
 };
 use crate::domain::aging::Bucket;
 use crate::domain::money::Money;
 use crate::domain::pricing::format_iso_date as iso;
 use crate::domain::statement::StatementDocument;
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, TextStr};
+use pdf_writer::Content;
 
 /// The most lines (activity and open invoices) one statement PDF is drawn for.
 pub const MAX_LINES: usize = 50_000;
@@ -89,7 +89,8 @@ pub fn render(doc: &StatementDocument) -> Result<Vec<u8>, RenderError> {
     } else {
         l.table(&OPEN, &open_rows(doc));
     }
-    Ok(write_pdf(&l.running.clone(), l.finish()))
+    let title: String = l.running.iter().map(|b| if b.is_ascii() { *b as char } else { '-' }).collect();
+    Ok(super::write_pdf(&title, l.finish()))
 }
 
 fn aging_row(doc: &StatementDocument) -> Vec<String> {
@@ -304,28 +305,4 @@ impl Layout<'_> {
         }
         self.pages
     }
-}
-
-fn write_pdf(title: &[u8], pages: Vec<Canvas>) -> Vec<u8> {
-    let (catalog, tree, regular, bold, info) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4), Ref::new(5));
-    let ids: Vec<(Ref, Ref)> = (0..pages.len() as i32).map(|i| (Ref::new(6 + 2 * i), Ref::new(7 + 2 * i))).collect();
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids(ids.iter().map(|(page, _)| *page)).count(ids.len() as i32);
-    for ((page_id, content_id), canvas) in ids.into_iter().zip(pages) {
-        let mut page = pdf.page(page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
-        page.parent(tree);
-        page.contents(content_id);
-        page.resources().fonts().pair(Font::Regular.resource(), regular).pair(Font::Bold.resource(), bold);
-        page.finish();
-        let data = miniz_oxide::deflate::compress_to_vec_zlib(&canvas.0.finish(), 6);
-        pdf.stream(content_id, &data).filter(Filter::FlateDecode);
-    }
-    for (id, base) in [(regular, Name(b"Helvetica")), (bold, Name(b"Helvetica-Bold"))] {
-        pdf.type1_font(id).base_font(base).encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
-    let title: String = title.iter().map(|b| if b.is_ascii() { *b as char } else { '-' }).collect();
-    pdf.document_info(info).title(TextStr(&title)).creator(TextStr("Portico"));
-    pdf.finish()
 }
