@@ -48,13 +48,10 @@ pub(crate) async fn invoice_order(
     if due.is_empty() {
         return Ok(None);
     }
-    let Some(account) = invoices::billing_facts(tx, &order.account_id).await? else {
+    let Some(account) = invoices::billing_facts(tx, &order.account_id, order.ship_to_id.as_deref()).await? else {
         return Err(ServiceError::NotFound);
     };
-    let (country, region) = match &order.ship_to_id {
-        Some(id) => invoices::ship_to_region(tx, id).await?.unwrap_or_default(),
-        None => Default::default(),
-    };
+    let (country, region) = (account.ship_country.clone(), account.ship_region.clone());
     let rates = invoices::tax_rates_tx(tx).await?;
     let product_ids: Vec<String> = due.iter().map(|(l, _)| l.product_id.clone()).collect();
     let classes: HashMap<String, String> = invoices::tax_classes(tx, &product_ids).await?.into_iter().collect();
@@ -156,9 +153,8 @@ pub(crate) async fn invoice_order(
         "subtotal": subtotal.to_plain(), "tax": tax.to_plain(), "total": total.to_plain(),
     });
     // What was ordered is now owed: out of the order's uninvoiced value, into receivables.
-    crate::store::credit::sync_order(tx, &order.id, now).await?;
     let owed = crate::domain::credit::Exposure { receivable: total.raw(), ..Default::default() };
-    crate::store::credit::adjust(tx, &order.account_id, owed, now).await?;
+    crate::store::credit::sync_order_and(tx, &order.id, owed, now).await?;
     audit(tx, Some(actor), now, "invoice.issued", ("order", &order.id), None, Some(payload.clone())).await?;
     crate::store::audit::enqueue(tx, "invoice.issued", &payload, now).await?;
     Ok(Some(number))

@@ -35,6 +35,17 @@ const ORDER_UNINVOICED: &str = "CAST(CASE WHEN o.status IN ('draft', 'cancelled'
 /// end of a unit that changed them, and moves the account's figure by the difference. Returns
 /// (account id, the difference, the account's exposure after). Calling it twice changes nothing.
 pub async fn sync_order(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<(String, i64, Exposure)> {
+    sync_order_and(tx, order_id, Exposure::default(), now).await
+}
+
+/// [`sync_order`], moving the account's figure by `also` in the same statement (an invoice: what
+/// the order no longer has uninvoiced is now receivable).
+pub async fn sync_order_and(
+    tx: &mut Tx,
+    order_id: &str,
+    also: Exposure,
+    now: i64,
+) -> StoreResult<(String, i64, Exposure)> {
     let (account_id, stored, current): (String, i64, i64) = tx
         .fetch_one(
             &format!("SELECT o.account_id, o.uninvoiced, {ORDER_UNINVOICED} FROM orders o WHERE o.id = $1"),
@@ -45,7 +56,7 @@ pub async fn sync_order(tx: &mut Tx, order_id: &str, now: i64) -> StoreResult<(S
     if delta != 0 {
         tx.execute("UPDATE orders SET uninvoiced = $2 WHERE id = $1", args![order_id, current]).await?;
     }
-    let after = adjust(tx, &account_id, Exposure { uninvoiced: delta, ..Exposure::default() }, now).await?;
+    let after = adjust(tx, &account_id, also.plus(Exposure { uninvoiced: delta, ..Exposure::default() }), now).await?;
     Ok((account_id, delta, after))
 }
 

@@ -160,13 +160,27 @@ pub async fn adjust_on_hand(
         )
         .await?;
     let Some(after) = after else { return Ok(None) };
+    journal(tx, product_id, warehouse_id, delta, after, why, now).await?;
+    Ok(Some(after))
+}
+
+/// Journals a change of on-hand stock (the movement behind every on-hand figure).
+pub async fn journal(
+    tx: &mut Tx,
+    product_id: &str,
+    warehouse_id: &str,
+    delta: i64,
+    after: i64,
+    why: &StockReason<'_>,
+    now: i64,
+) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO stock_movements (id, at, product_id, warehouse_id, on_hand_delta, on_hand_after, reason, actor_user_id, channel)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         args![new_id(), now, product_id, warehouse_id, delta, after, why.reason, why.actor_user_id, why.channel],
     )
     .await?;
-    Ok(Some(after))
+    Ok(())
 }
 
 /// Every stock row (imports compare a whole file against it).

@@ -68,21 +68,25 @@ pub struct BillingFacts {
     pub bill_region: String,
     pub bill_postal_code: String,
     pub bill_country: String,
+    pub ship_country: String,
+    pub ship_region: String,
 }
 
-pub async fn billing_facts(tx: &mut Tx, account_id: &str) -> StoreResult<Option<BillingFacts>> {
+/// What an invoice needs of its account, with the ship-to's country and region (where tax is
+/// decided; empty without a ship-to) — one read.
+pub async fn billing_facts(
+    tx: &mut Tx,
+    account_id: &str,
+    ship_to_id: Option<&str>,
+) -> StoreResult<Option<BillingFacts>> {
     tx.fetch_optional(
-        "SELECT name, number, terms_days, terms_from_month_end, tax_exempt_certificate, tax_exempt_until,
-                bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country
-         FROM accounts WHERE id = $1",
-        args![account_id],
+        "SELECT a.name, a.number, a.terms_days, a.terms_from_month_end, a.tax_exempt_certificate, a.tax_exempt_until,
+                a.bill_line1, a.bill_line2, a.bill_city, a.bill_region, a.bill_postal_code, a.bill_country,
+                COALESCE(s.country, '') AS ship_country, COALESCE(s.region, '') AS ship_region
+         FROM accounts a LEFT JOIN ship_tos s ON s.id = $2 AND s.account_id = a.id WHERE a.id = $1",
+        args![account_id, ship_to_id],
     )
     .await
-}
-
-/// The region and country of a ship-to (where tax is decided).
-pub async fn ship_to_region(tx: &mut Tx, ship_to_id: &str) -> StoreResult<Option<(String, String)>> {
-    tx.fetch_optional("SELECT country, region FROM ship_tos WHERE id = $1", args![ship_to_id]).await
 }
 
 /// Tax classes of products, by id (one query).

@@ -2,7 +2,7 @@
 //! (reservation and on-hand together, journalled as a stock movement), and arriving stock is
 //! reserved for backordered lines.
 
-use super::inventory::{StockReason, adjust_on_hand};
+use super::inventory::StockReason;
 use super::{Db, StoreResult, Tx};
 use crate::{args, on_db};
 
@@ -133,14 +133,20 @@ pub async fn ship_from(
         )
         .await?;
     }
-    tx.execute(
-        "UPDATE stock_levels SET reserved = reserved - $3, updated_at = $4 WHERE product_id = $1 AND warehouse_id = $2",
-        args![product_id, warehouse_id, qty, now],
-    )
-    .await?;
-    if adjust_on_hand(tx, product_id, warehouse_id, -qty, why, now).await?.is_none() {
+    // Reservation and on-hand leave together, in one statement on the row the reservation proves
+    // exists; then the movement is journalled as every on-hand change is (inventory::adjust_on_hand).
+    let after = tx
+        .fetch_optional::<i64>(
+            "UPDATE stock_levels SET reserved = reserved - $3, on_hand = on_hand - $3, updated_at = $4
+             WHERE product_id = $1 AND warehouse_id = $2 AND reserved >= $3 AND on_hand >= $3
+             RETURNING on_hand",
+            args![product_id, warehouse_id, qty, now],
+        )
+        .await?;
+    let Some(after) = after else {
         return Err(sqlx::Error::Protocol(format!("stock of {product_id} at {warehouse_id} below a shipment")));
-    }
+    };
+    super::inventory::journal(tx, product_id, warehouse_id, -qty, after, why, now).await?;
     tx.execute(
         "UPDATE order_lines SET shipped_qty = shipped_qty + $3, reserved_qty = reserved_qty - $3
          WHERE order_id = $1 AND line_no = $2",
