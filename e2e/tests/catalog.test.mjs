@@ -88,7 +88,7 @@ describe('catalog', () => {
       const page = await context.newPage();
       await signIn(page, BUYER);
       assert.equal(pathOf(page), '/portal');
-      assert.deepEqual(await navTexts(page), ['Home', 'Catalog', 'Quick order', 'Orders', 'Invoices', 'Payments', 'Lists', 'Cart', 'Account', 'Users'], 'buyer navigation');
+      assert.deepEqual(await navTexts(page), ['Home', 'Catalog', 'Quick order', 'Orders', 'Invoices', 'Payments', 'Statement', 'Lists', 'Cart', 'Account', 'Users'], 'buyer navigation');
 
       await Promise.all([
         page.waitForURL('**/portal/catalog', { waitUntil: 'load' }),

@@ -43,7 +43,7 @@ const ROLES = [
     role: 'buyer-manager',
     email: 'manager@lakesidefamilycl.example',
     landing: '/portal',
-    nav: ['Home', 'Catalog', 'Quick order', 'Orders', 'Invoices', 'Payments', 'Lists', 'Cart', 'Account', 'Users'],
+    nav: ['Home', 'Catalog', 'Quick order', 'Orders', 'Invoices', 'Payments', 'Statement', 'Lists', 'Cart', 'Account', 'Users'],
     refused: ['/admin/accounts', '/rep'],
   },
   {
@@ -57,9 +57,9 @@ const ROLES = [
     role: 'buyer-finance',
     email: 'finance@lakesidefamilycl.example',
     landing: '/portal',
-    // No right to order: no quick order and no cart.
-    nav: ['Home', 'Catalog', 'Orders', 'Invoices', 'Payments', 'Lists', 'Account'],
-    refused: ['/finance', '/portal/users'],
+    // Billing only: no catalog, quick order, lists or cart.
+    nav: ['Home', 'Orders', 'Invoices', 'Payments', 'Statement', 'Account'],
+    refused: ['/finance', '/portal/users', '/portal/catalog', '/portal/lists'],
   },
   {
     role: 'buyer-viewer',
