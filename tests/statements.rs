@@ -324,8 +324,10 @@ async fn aging_buckets_on_the_boundary_days_across_accounts_with_totals() {
     assert_eq!(second["rows"][0]["account_id"], f.account.as_str());
     assert_eq!(second["rows"][0]["aging"]["days_61_90"], "151.00");
     assert!(second["next_cursor"].is_null());
-    let bad = app.api("GET", "/api/v1/receivables/aging?cursor=nonsense", &token, None).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    for cursor in ["nonsense", ""] {
+        let bad = app.api("GET", &format!("/api/v1/receivables/aging?cursor={cursor}"), &token, None).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "cursor {cursor:?}: {}", bad.body);
+    }
 }
 
 #[tokio::test]

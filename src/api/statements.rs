@@ -227,6 +227,10 @@ pub async fn get_aging(
     caller.require(Scope::InvoicesRead)?;
     let ApiQuery(p) = query?;
     let limit = super::catalog::page_limit(p.limit)?;
+    if p.cursor.as_deref() == Some("") {
+        // An empty cursor is no cursor from this API (the first page has none at all).
+        return Err(ApiError::invalid("cursor", "not a cursor from this API"));
+    }
     let now = state.now();
     let q = AgingQuery { rep_id: p.rep.filter(|r| !r.trim().is_empty()), q: p.q.unwrap_or_default() };
     let report = statements::aging_report(&state.db, now, &Actor::api(&caller.0), &q).await?;
