@@ -36,6 +36,8 @@ pub struct CreditPosition {
     pub exposure: crate::domain::credit::Exposure,
     /// 0 = no limit.
     pub limit: Money,
+    /// What happens to an order past the limit.
+    pub over_limit: crate::domain::credit::OverLimit,
 }
 
 impl CreditPosition {
@@ -53,7 +55,8 @@ pub async fn credit_position(db: &Db, actor: &Actor<'_>, account_id: &str) -> Se
     }
     let account = get_account(db, actor, account_id).await?;
     let exposure = crate::store::credit::get(db, &account.id).await?;
-    Ok(CreditPosition { exposure, limit: account.credit_limit() })
+    let over_limit = crate::domain::credit::OverLimit::parse(&account.credit_over_limit);
+    Ok(CreditPosition { exposure, limit: account.credit_limit(), over_limit })
 }
 
 pub async fn ship_tos(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<ShipToRow>> {

@@ -87,12 +87,11 @@ impl CreditEffect {
 pub(crate) async fn credit_effect(
     state: &AppState,
     ctx: &Ctx,
-    account: &crate::service::accounts::AccountRow,
+    account_id: &str,
     value: Money,
 ) -> Result<Option<CreditEffect>, WebError> {
-    let position = crate::service::accounts::credit_position(&state.db, &ctx.actor(), &account.id).await?;
-    let tell = OverLimit::parse(&account.credit_over_limit) == OverLimit::Tell;
-    Ok(CreditEffect::of(&position, value, tell))
+    let position = crate::service::accounts::credit_position(&state.db, &ctx.actor(), account_id).await?;
+    Ok(CreditEffect::of(&position, value, position.over_limit == OverLimit::Tell))
 }
 
 // ---- Cart ----
@@ -116,16 +115,6 @@ struct CartPartial {
     credit: Option<CreditEffect>,
 }
 
-async fn cart_credit(
-    state: &AppState,
-    ctx: &Ctx,
-    account_id: &str,
-    eval: &Evaluation,
-) -> Result<Option<CreditEffect>, WebError> {
-    let account = crate::service::accounts::get_account(&state.db, &ctx.actor(), account_id).await?;
-    credit_effect(state, ctx, &account, eval.subtotal().unwrap_or_default()).await
-}
-
 fn subtotal(eval: &Evaluation) -> String {
     eval.subtotal().map(|m| m.format()).unwrap_or_default()
 }
@@ -133,7 +122,7 @@ fn subtotal(eval: &Evaluation) -> String {
 async fn cart_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
     let account = working(&ctx)?;
     let eval = carts::cart(&state.db, state.now(), &ctx.order_actor(), &account).await?;
-    let credit = cart_credit(&state, &ctx, &account, &eval).await?;
+    let credit = credit_effect(&state, &ctx, &account, eval.subtotal().unwrap_or_default()).await?;
     let page =
         CartPage { shell: Shell::new(&ctx, "Cart"), subtotal: subtotal(&eval), eval, csrf: ctx.csrf.clone(), credit };
     Ok(Html(page.render()?))
@@ -204,7 +193,7 @@ async fn cart_set(
         }
         Err(e) => return Err(e.into()),
     };
-    let credit = cart_credit(&state, &ctx, &account, &eval).await?;
+    let credit = credit_effect(&state, &ctx, &account, eval.subtotal().unwrap_or_default()).await?;
     let mut partial = CartPartial { subtotal: subtotal(&eval), eval, csrf: ctx.csrf.clone(), credit };
     if let Some(m) = message {
         partial.eval.issues.insert(0, crate::domain::orders::LineIssue::new(0, &f.sku, "quantity", m));

@@ -58,7 +58,7 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         return Err(WebError::Redirect("/portal/cart".into()));
     }
     let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
-    let credit = credit_effect(&state, &ctx, &account, eval.subtotal().unwrap_or_default()).await?;
+    let credit = credit_effect(&state, &ctx, &account.id, eval.subtotal().unwrap_or_default()).await?;
     let page = CheckoutPage {
         far: far_beyond_stock(&eval),
         credit,
