@@ -100,6 +100,10 @@ const CUSTOMERS: &[(&str, &str, &str)] = &[
     ("Trailhead Outdoor Clinic", "Bozeman", "MT"),
 ];
 
+/// The buyer roles of the first eight accounts' users (the requester of the first account is
+/// added with its approval rules, `approvals::seed`, so the seeded names stay as they were).
+const DEMO_ROLES: [BuyerRole; 4] = [BuyerRole::Manager, BuyerRole::Buyer, BuyerRole::Finance, BuyerRole::Viewer];
+
 const STREETS: &[&str] =
     &["Main St", "Commerce Dr", "Industrial Pkwy", "Lake Ave", "Oak St", "Medical Center Dr", "Harbor Rd", "Market St"];
 const FIRST: &[&str] = &[
@@ -224,8 +228,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                         accounts::insert_ship_to(tx, &rng.id(), &id, label, &addr, s == 0, now).await?;
                     }
                     // Users: every buyer role in the first eight accounts, a manager and a buyer elsewhere.
-                    let roles: &[BuyerRole] =
-                        if i < 8 { &BuyerRole::ALL } else { &[BuyerRole::Manager, BuyerRole::Buyer] };
+                    let roles: &[BuyerRole] = if i < 8 { &DEMO_ROLES } else { &[BuyerRole::Manager, BuyerRole::Buyer] };
                     for role in roles {
                         let uid = rng.id();
                         let first = rng.pick(FIRST);
@@ -286,6 +289,7 @@ fn role_login_label(role: BuyerRole) -> &'static str {
     match role {
         BuyerRole::Manager => "Buyer: purchasing manager",
         BuyerRole::Buyer => "Buyer: buyer",
+        BuyerRole::Requester => "Buyer: requester",
         BuyerRole::Finance => "Buyer: finance contact",
         BuyerRole::Viewer => "Buyer: viewer",
     }

@@ -17,6 +17,8 @@ pub enum StaffRole {
 pub enum BuyerRole {
     Manager,
     Buyer,
+    /// Drafts and submits orders; every one of them waits for a manager's approval.
+    Requester,
     Finance,
     Viewer,
 }
@@ -64,12 +66,14 @@ impl StaffRole {
 }
 
 impl BuyerRole {
-    pub const ALL: [BuyerRole; 4] = [BuyerRole::Manager, BuyerRole::Buyer, BuyerRole::Finance, BuyerRole::Viewer];
+    pub const ALL: [BuyerRole; 5] =
+        [BuyerRole::Manager, BuyerRole::Buyer, BuyerRole::Requester, BuyerRole::Finance, BuyerRole::Viewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
             BuyerRole::Manager => "manager",
             BuyerRole::Buyer => "buyer",
+            BuyerRole::Requester => "requester",
             BuyerRole::Finance => "finance",
             BuyerRole::Viewer => "viewer",
         }
@@ -79,6 +83,7 @@ impl BuyerRole {
         match self {
             BuyerRole::Manager => "Purchasing manager",
             BuyerRole::Buyer => "Buyer",
+            BuyerRole::Requester => "Requester",
             BuyerRole::Finance => "Finance contact",
             BuyerRole::Viewer => "Viewer",
         }
@@ -87,7 +92,8 @@ impl BuyerRole {
     pub fn describe(self) -> &'static str {
         match self {
             BuyerRole::Manager => "orders, approves and manages the account's users",
-            BuyerRole::Buyer => "browses, drafts and places orders",
+            BuyerRole::Buyer => "browses and places orders, within the account's approval rules",
+            BuyerRole::Requester => "drafts and submits orders; each waits for a manager's approval",
             BuyerRole::Finance => "sees invoices, statements and payments only",
             BuyerRole::Viewer => "read-only",
         }
@@ -209,7 +215,7 @@ pub fn buyer_permissions(role: BuyerRole) -> Permissions {
         BuyerRole::Manager => {
             &[PortalView, PortalCatalog, PortalOrder, PortalApprove, PortalBilling, ManageOwnAccountUsers]
         }
-        BuyerRole::Buyer => &[PortalView, PortalCatalog, PortalOrder],
+        BuyerRole::Buyer | BuyerRole::Requester => &[PortalView, PortalCatalog, PortalOrder],
         BuyerRole::Finance => &[PortalView, PortalBilling],
         BuyerRole::Viewer => &[PortalView, PortalCatalog],
     })

@@ -3,8 +3,8 @@
 //! current (`store::credit`), the service decides with [`check`].
 //!
 //! **Exposure** = open orders' value not yet invoiced (net of tax) + invoices not yet paid −
-//! payments and credit notes not yet applied. "Open" is every order status but draft, cancelled
-//! and closed: an order held for credit counts (finance decides on it with it counted), a
+//! payments and credit notes not yet applied. "Open" is every order status but draft, waiting for
+//! approval, cancelled and closed: an order held for credit counts (finance decides on it with it counted), a
 //! cancelled or closed one no longer can be billed. A limit of 0 means no limit.
 
 use super::money::Money;
@@ -49,9 +49,10 @@ pub fn line_uninvoiced(unit_price: i64, quantity: i64, invoiced_qty: i64) -> i64
     Money::from_raw(unit_price).checked_mul_qty(rest).map(|m| m.round_to_cents().raw()).unwrap_or(i64::MAX)
 }
 
-/// Whether an order in `status` still counts towards exposure.
+/// Whether an order in `status` still counts towards exposure. An order waiting for the buyer's
+/// approval does not yet: approval takes it through the credit step.
 pub fn counts(status: OrderStatus) -> bool {
-    !matches!(status, OrderStatus::Draft | OrderStatus::Cancelled | OrderStatus::Closed)
+    !matches!(status, OrderStatus::Draft | OrderStatus::PendingApproval | OrderStatus::Cancelled | OrderStatus::Closed)
 }
 
 /// An order's value not yet invoiced, from its status and its lines' (unit price, quantity,

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod aging;
+pub mod approvals;
 pub mod auth;
 pub mod catalog;
 pub mod categories;

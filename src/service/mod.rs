@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod acting;
 pub mod api_tokens;
+pub mod approvals;
 pub mod auth;
 pub mod carts;
 pub mod catalog;

@@ -22,6 +22,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod approvals;
 pub mod audit;
 mod bulk;
 pub mod carts;

@@ -3,6 +3,7 @@
 mod account_pages;
 mod admin;
 mod api_tokens;
+mod approvals;
 mod auth_pages;
 mod catalog;
 mod categories_admin;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(test_provider::portal_router())
         .merge(credit_notes::router())
         .merge(statements::router())
+        .merge(approvals::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

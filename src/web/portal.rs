@@ -46,6 +46,10 @@ struct HomePage {
     lists: Vec<ListRow>,
     /// What the account owes and its credit, for those with billing rights.
     billing: Option<crate::service::statements::BillingSummary>,
+    /// Orders waiting for this user's approval (managers).
+    awaiting: Vec<crate::service::orders::Awaiting>,
+    /// This user's own spending limits and what is left this month.
+    budget: crate::service::approvals::Budget,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -61,7 +65,11 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     } else {
         None
     };
+    let awaiting = crate::service::orders::awaiting_my_approval(&state.db, &ctx.actor()).await?;
+    let budget = crate::service::approvals::my_budget(&state.db, state.now(), &ctx.actor()).await?;
     let page = HomePage {
+        awaiting,
+        budget,
         recent: recent.iter().map(super::orders::OrderItem::from).collect(),
         lists: lists.into_iter().filter(|l| l.line_count > 0).take(5).collect(),
         shell: Shell::new(&ctx, account.name.clone()),
@@ -116,6 +124,17 @@ struct UsersPage {
     users: Vec<UserView>,
     roles: Vec<(&'static str, &'static str, &'static str)>,
     self_id: String,
+    limits: Vec<LimitRow>,
+}
+
+/// A user's spending limits as the manager's form shows them.
+struct LimitRow {
+    id: String,
+    name: String,
+    role: String,
+    order_limit: String,
+    monthly_limit: String,
+    spent: crate::domain::money::Money,
 }
 
 pub fn buyer_role_options() -> Vec<(&'static str, &'static str, &'static str)> {
@@ -132,7 +151,27 @@ async fn users(
     let id = own_account_id(&ctx)?;
     let account = account_service::get_account(&state.db, &actor, &id).await?;
     let users = user_service::list_account_users(&state.db, &actor, &id).await?;
+    let budgets = crate::service::approvals::account_budgets(&state.db, state.now(), &actor, &id).await?;
+    let me = &ctx.session.principal.user_id;
+    let limits = users
+        .iter()
+        .filter(|u| u.active && &u.id != me)
+        .filter(|u| matches!(u.buyer_role(), Some(BuyerRole::Buyer | BuyerRole::Requester | BuyerRole::Manager)))
+        .map(|u| {
+            let b = budgets.get(&u.id).cloned().unwrap_or_default();
+            let plain = |m: Option<crate::domain::money::Money>| m.map(|m| m.to_plain()).unwrap_or_default();
+            LimitRow {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                role: u.role_labels(),
+                order_limit: plain(b.limits.per_order),
+                monthly_limit: plain(b.limits.per_month),
+                spent: b.spent,
+            }
+        })
+        .collect();
     let page = UsersPage {
+        limits,
         shell: Shell::new(&ctx, "Users").with_notice(q.notice.as_deref()),
         account_name: account.name,
         users: users.iter().map(UserView::from).collect(),

@@ -33,6 +33,13 @@ pub async fn amend_order(
 ) -> ServiceResult<OrderRow> {
     let current = get_order(db, actor, id_or_number).await?;
     may_manage(actor)?;
+    if current.status() == crate::domain::orders::OrderStatus::PendingApproval {
+        // Its approvers decide on the lines they were shown; a change would go behind their back.
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is waiting for the customer's approval; it can be amended once approved, or cancelled.",
+            current.number
+        )));
+    }
     super::header::check_text(&a.header, &a.lines)?;
     crate::service::check_texts(&[], &[("reason", &a.reason)])?;
     if a.reason.trim().is_empty() {

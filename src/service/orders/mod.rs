@@ -3,18 +3,19 @@
 //!
 //! Pipeline: the one pure evaluation (`domain::pipeline`, loaded by `service::evaluation`: catalog
 //! visibility → quantity rules → pricing (always server-side) → [licences: later] → stock /
-//! backorder outlook) → diversions (credit hold now; credit exposure, buyer approval and routing
-//! later) → write. The evaluation runs before the write transaction so it stays short; reservation
+//! backorder outlook) → buyer approval (an order that trips the account's rules waits, unreserved,
+//! in `pending_approval`) → credit exposure (hold) → [routing: later] → write. The evaluation runs before the write transaction so it stays short; reservation
 //! runs inside it, on locked rows, so stock is never oversold — a line whose stock ran out
 //! meanwhile is refused there with the evaluation's own `out_of_stock` reason.
 //!
 //! One idea a file: `place.rs` (placement, under an Idempotency-Key or form token), `amend.rs`
-//! (amendments), `status.rs` (cancel, confirm), `shipments.rs` (shipments, backorders filled as stock arrives), `history.rs` (what an actor may see: an
+//! (amendments), `approve.rs` (the buyer's approval of an order that waits for it), `status.rs` (cancel, confirm), `shipments.rs` (shipments, backorders filled as stock arrives), `history.rs` (what an actor may see: an
 //! order, its page, lists, the ERP's pull), and what they share: `header.rs` (delivery details
 //! and their checks), `reserve.rs` (stock reservation on locked rows and the line rows it
 //! yields), `events.rs` (the event, audit and outbox payload of every change).
 
 mod amend;
+mod approve;
 mod credit;
 mod events;
 mod header;
@@ -32,6 +33,10 @@ pub use crate::service::evaluation::{Evaluation, LineInput, PricedLine, ProductR
 pub use crate::store::inventory::WarehouseRow;
 pub use crate::store::orders::{OrderFilter, OrderLineRow, OrderRow};
 pub use amend::{Amendment, amend_order};
+pub use approve::{
+    ApprovalView, Awaiting, Preview, PreviewLine, StepView, approval_view, approve_order, awaiting_my_approval,
+    reject_approval,
+};
 pub use header::OrderHeader;
 pub use history::{
     OrderView, get_order, list_orders, list_orders_with_lines, order_view, order_with_lines, orders_changed_since,

@@ -8,7 +8,7 @@ use super::reserve::{line_rows, reserve_lines};
 use super::{LineInput, MAX_LINES, OrderHeader, OrderLineRow, OrderRow, PricedLine, evaluate, get_order, too_large};
 use crate::domain::account::AccountStatus;
 use crate::domain::auth::{ActorChannel, Permission};
-use crate::domain::orders::{Channel, LineIssue, OrderStatus, diversions};
+use crate::domain::orders::{Channel, Diversion, LineIssue, OrderStatus, diversions};
 use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::store::accounts::{self, AccountRow};
 use crate::store::{Db, Tx, carts, idempotency, new_id, orders};
@@ -180,6 +180,8 @@ struct NewOrder<F> {
     clear_cart: bool,
     /// (scope, key, claim id) of the request's Idempotency-Key.
     idem: Option<(String, String, String)>,
+    /// The account's approval rules and who places the order (the approval step).
+    approval: crate::service::approvals::ApprovalInput,
     respond: F,
 }
 
@@ -221,6 +223,7 @@ where
         return Err(ServiceError::Blocked(eval.issues));
     }
     let subtotal = eval.subtotal().ok_or_else(too_large)?;
+    let approval = crate::service::approvals::input(db, actor, &account.id, &eval.lines).await?;
     let unit = NewOrder {
         now,
         actor: actor.owned(),
@@ -233,26 +236,42 @@ where
         subtotal: subtotal.raw(),
         clear_cart: req.clear_cart,
         idem,
+        approval,
         respond,
     };
     db.write(unit, |tx, u| Box::pin(write_new_order(tx, u))).await
 }
 
-/// The placement's unit of work: reserves stock on locked rows, writes the order, its lines,
-/// allocations, event, audit row and outbox event, and completes the Idempotency-Key.
+/// The placement's unit of work: decides whether the order waits for the buyer's approval; if
+/// not, reserves stock on locked rows and takes the credit step; writes the order, its lines,
+/// allocations (or the approvals it needs), event, audit row and outbox event, and completes the
+/// Idempotency-Key.
 async fn write_new_order<F>(tx: &mut Tx, u: &NewOrder<F>) -> ServiceResult<Placement>
 where
     F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
 {
     let (now, actor) = (u.now, u.actor.actor());
-    let reserved = match reserve_lines(tx, &u.lines, now).await? {
-        Ok(r) => r,
-        Err(issues) => return Err(ServiceError::Blocked(issues)),
+    let total = crate::domain::money::Money::from_raw(u.subtotal);
+    let (steps, placer_approved) =
+        crate::service::approvals::steps_in_unit(tx, &u.account.id, &u.approval, total, now).await?;
+    let (lines, reserved, value, diverted) = if steps.is_empty() {
+        let reserved = match reserve_lines(tx, &u.lines, now).await? {
+            Ok(r) => r,
+            Err(issues) => return Err(ServiceError::Blocked(issues)),
+        };
+        let lines = line_rows(&u.lines, &reserved);
+        let value = super::credit::value_of(&lines);
+        let mut diverted = diversions(u.account.status());
+        diverted.extend(super::credit::credit_step(tx, &u.account, value, now).await?);
+        (lines, reserved, value, diverted)
+    } else {
+        // Waiting for approval: nothing is reserved or counted against credit yet; approval
+        // takes the order through stock and credit at that moment (`approve.rs`).
+        let mut lines = line_rows(&u.lines, &Vec::new());
+        lines.iter_mut().for_each(|l| l.backordered_qty = 0);
+        let reason = steps.iter().map(|s| s.reason.as_str()).collect::<Vec<_>>().join(" ");
+        (lines, Vec::new(), 0, vec![Diversion { status: OrderStatus::PendingApproval, reason }])
     };
-    let lines = line_rows(&u.lines, &reserved);
-    let value = super::credit::value_of(&lines);
-    let mut diverted = diversions(u.account.status());
-    diverted.extend(super::credit::credit_step(tx, &u.account, value, now).await?);
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
     let number = format!("SO-{}", tx.next_order_number().await?);
     let order = OrderRow {
@@ -286,9 +305,16 @@ where
     let order_actor =
         Actor { channel: u.channel.into(), on_behalf_of: order.on_behalf_of_account_id.as_deref(), ..actor };
     event(tx, &order, &order_actor, &order.reasons, now).await?;
-    let summary = event_payload(&order);
-    audit(tx, Some(&order_actor), now, "order.placed", ("order", &order.id), None, Some(summary.clone())).await?;
-    crate::store::audit::enqueue(tx, "order.placed", &summary, now).await?;
+    let mut summary = event_payload(&order);
+    let action = if steps.is_empty() {
+        "order.placed"
+    } else {
+        crate::service::approvals::record_submission(tx, &order, &actor, &steps, placer_approved, now).await?;
+        summary["approvals"] = serde_json::to_value(&steps).unwrap_or_default();
+        "order.approval_requested"
+    };
+    audit(tx, Some(&order_actor), now, action, ("order", &order.id), None, Some(summary.clone())).await?;
+    crate::store::audit::enqueue(tx, action, &summary, now).await?;
     if u.clear_cart {
         carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
     }

@@ -56,6 +56,8 @@ struct OrderPage {
     /// The order's invoices, for those who may read billing.
     invoices: Vec<crate::web::invoices::InvoiceItem>,
     invoices_base: &'static str,
+    /// The approvals the order needed or needs (and, for an approver, what approving does now).
+    approval: Option<orders::ApprovalView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -117,7 +119,9 @@ async fn render_order(
     } else {
         Vec::new()
     };
+    let approval = orders::approval_view(&state.db, state.now(), &ctx.actor(), &v.order).await?;
     let page = OrderPage {
+        approval,
         shell: Shell::new(ctx, format!("Order {}", v.order.number)).with_notice(q.notice.as_deref()),
         base: side.base(),
         item: OrderItem::from(&v.order),
