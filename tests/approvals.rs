@@ -109,22 +109,24 @@ async fn outbox(app: &TestApp, event: &str) -> i64 {
     app.count_dyn(&format!("SELECT COUNT(*) FROM outbox WHERE event_type = '{event}'")).await
 }
 
-async fn checkout<'a>(app: &'a TestApp, email: &str, sku: &str, qty: &str) -> (common::Client<'a>, String) {
+async fn checkout<'a>(app: &'a TestApp, email: &str, sku: &str, qty: &str) -> (common::Client<'a>, String, String) {
     let mut c = app.signed_in(email).await;
     let r = c.post("/portal/cart/add", &[("sku", sku), ("quantity", qty)]).await;
     assert!(r.status.is_success() || r.status.is_redirection(), "{}", r.body);
-    let token = c.get("/portal/checkout").await.attr("name=\"form_token\" value=\"");
+    let page = c.get("/portal/checkout").await;
+    let token = page.attr("name=\"form_token\" value=\"");
     let r = c.post("/portal/checkout", &[("form_token", &token)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let number = r.location().trim_start_matches("/portal/orders/").split('?').next().unwrap().to_string();
-    (c, number)
+    (c, number, page.body)
 }
 
 #[tokio::test]
 async fn a_requesters_order_waits_unreserved_and_the_manager_approves_it_from_home() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;
-    let (mut rq, number) = checkout(&app, &f.requester_email, "GLV-1", "30").await;
+    let (mut rq, number, before) = checkout(&app, &f.requester_email, "GLV-1", "30").await;
+    assert!(before.contains("id=\"needs-approval\"") && before.contains("Submit for approval"), "{before}");
     let page = rq.get(&format!("/portal/orders/{number}?placed=1")).await;
     assert!(page.body.contains("waits for approval"), "{}", page.body);
     assert!(page.body.contains("Orders you submit are approved by a purchasing manager."), "{}", page.body);
@@ -365,7 +367,7 @@ async fn all_of_several_approvers_must_approve_and_a_managers_own_order_waits_fo
 async fn a_rejection_cancels_with_the_comment_the_buyer_reads() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;
-    let (mut rq, number) = checkout(&app, &f.requester_email, "GLV-1", "3").await;
+    let (mut rq, number, _) = checkout(&app, &f.requester_email, "GLV-1", "3").await;
     let mut m = app.signed_in(&f.manager_email).await;
     let version = m.get(&format!("/portal/orders/{number}")).await.attr("name=\"version\" value=\"");
     let r = m.post(&format!("/portal/orders/{number}/decline"), &[("version", &version), ("comment", "")]).await;

@@ -42,7 +42,11 @@ async fn demo_is_realistic_and_every_login_works() {
             .await,
         0
     );
-    assert_eq!(logins.len(), 8, "one login per role");
+    assert_eq!(logins.len(), 9, "one login per role");
+    // Buyer approvals can be seen at work: the requester's order waits for the manager.
+    assert!(logins.iter().any(|l| l.email.starts_with("requester@")));
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders WHERE status = 'pending_approval'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM approval_rules").await, 2);
     for l in &logins {
         let mut c = app.client();
         let res = c.login(&l.email, DEMO_PASSWORD).await;

@@ -2,6 +2,7 @@
 //! service, finance and an admin, and 36 customer accounts across every ownership mode and terms.
 //! Deterministic: the same seed gives the same company (names, numbers, ids).
 
+mod approvals;
 mod catalog;
 mod orders;
 pub mod receivables_scale;
@@ -282,6 +283,20 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         .await?;
     let mut rng = Rng(seed);
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
+    let mut logins = logins;
+    let manager = logins.iter().find(|l| l.role == role_login_label(BuyerRole::Manager)).map(|l| l.email.clone());
+    if let Some(manager) = manager
+        && let Some(user) = users::find_by_email(db, &manager).await?
+        && let (Some(account_id), Some((_, domain))) = (user.account_id, manager.split_once('@'))
+    {
+        let email = approvals::requester_email(domain.trim_end_matches(".example"));
+        approvals::seed(db, now, &account_id, &email)
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("demo approvals: {e}")))?;
+        let at =
+            logins.iter().position(|l| l.role == role_login_label(BuyerRole::Buyer)).map_or(logins.len(), |i| i + 1);
+        logins.insert(at, DemoLogin { role: role_login_label(BuyerRole::Requester), email });
+    }
     Ok(logins)
 }
 

@@ -156,6 +156,20 @@ pub fn required(f: &Facts<'_>) -> Vec<Step> {
     out
 }
 
+/// The steps an order still needs once its placer has approved what they may by placing it (a
+/// manager's own order): empty when nothing is left to approve. Returns the steps (all of them,
+/// to be recorded) and whether the placer's approval counts.
+pub fn after_placer(steps: Vec<Step>, placer: &str, managers: &BTreeSet<String>) -> (Vec<Step>, bool) {
+    if steps.is_empty() || !managers.contains(placer) {
+        return (steps, false);
+    }
+    let own = Decision { user_id: placer.to_string(), name: String::new(), approved: true, comment: String::new() };
+    match outcome(&steps, std::slice::from_ref(&own), managers) {
+        Outcome::Approved => (Vec::new(), false),
+        _ => (steps, true),
+    }
+}
+
 /// What is left of a limit after `spent` (never below zero).
 pub fn left(limit: Money, spent: Money) -> Money {
     Money::from_raw(limit.raw().saturating_sub(spent.raw()).max(0))

@@ -7,7 +7,7 @@
 //! racing cannot both slip under a monthly limit.
 
 use super::{Actor, ServiceError, ServiceResult, audit};
-use crate::domain::approvals::{self, Limits, Outcome, Placer, Rule, RuleKind, Step};
+use crate::domain::approvals::{self, Limits, Placer, Rule, RuleKind, Step};
 use crate::domain::auth::{BuyerRole, Permission, PrincipalKind};
 use crate::domain::money::Money;
 use crate::service::evaluation::PricedLine;
@@ -53,7 +53,8 @@ pub fn month_start(now: i64) -> i64 {
 
 /// The approvals an order of `total` needs, decided inside the placing unit. Empty: it goes on
 /// through the pipeline. A manager placing it approves what they may (their order waits only for
-/// other approvers a rule names); that approval is returned to be recorded with the steps.
+/// other approvers a rule names); whether that approval counts is returned, to be recorded with
+/// the steps.
 pub(crate) async fn steps_in_unit(
     tx: &mut Tx,
     account_id: &str,
@@ -61,36 +62,68 @@ pub(crate) async fn steps_in_unit(
     total: Money,
     now: i64,
 ) -> ServiceResult<(Vec<Step>, bool)> {
-    let (user_id, role) = match &input.account_user {
-        Some((u, r)) => (u.clone(), Some(*r)),
-        None => (String::new(), None),
-    };
-    let (limits, month_spent) = match role {
-        Some(_) => store::limits_and_spent(tx, &user_id, month_start(now)).await?,
+    let (limits, spent) = match &input.account_user {
+        Some((user, _)) => store::limits_and_spent(tx, user, month_start(now)).await?,
         None => (Limits::default(), Money::ZERO),
     };
+    let steps = required_by(input, limits, spent, total);
+    match &input.account_user {
+        Some((user, BuyerRole::Manager)) if !steps.is_empty() => {
+            let managers: BTreeSet<String> = store::managers_tx(tx, account_id).await?.into_iter().collect();
+            Ok(approvals::after_placer(steps, user, &managers))
+        }
+        _ => Ok((steps, false)),
+    }
+}
+
+/// What placing these lines now would need, for the pages that place (checkout, reorder): the
+/// same decision as [`steps_in_unit`], on what the read pool sees.
+pub async fn would_need(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    lines: &[PricedLine],
+    total: Money,
+) -> ServiceResult<Vec<Step>> {
+    let input = input(db, actor, account_id, lines).await?;
+    let (limits, spent) = match &input.account_user {
+        Some((user, _)) => store::account_limits(db, account_id, month_start(now))
+            .await?
+            .into_iter()
+            .find(|(id, ..)| id == user)
+            .map(|(_, l, s)| (l, s))
+            .unwrap_or_default(),
+        None => (Limits::default(), Money::ZERO),
+    };
+    let steps = required_by(&input, limits, spent, total);
+    match &input.account_user {
+        Some((user, BuyerRole::Manager)) if !steps.is_empty() => {
+            let managers: BTreeSet<String> = store::managers(db, account_id).await?.into_iter().collect();
+            Ok(approvals::after_placer(steps, user, &managers).0)
+        }
+        _ => Ok(steps),
+    }
+}
+
+fn required_by(input: &ApprovalInput, limits: Limits, month_spent: Money, total: Money) -> Vec<Step> {
+    let role = input.account_user.as_ref().map(|(_, r)| *r);
     if input.rules.is_empty() && role != Some(BuyerRole::Requester) && limits == Limits::default() {
-        return Ok((Vec::new(), false));
+        return Vec::new();
     }
     let placer = Placer {
-        user_id: user_id.clone(),
+        user_id: input.account_user.as_ref().map(|(u, _)| u.clone()).unwrap_or_default(),
         is_account_user: role.is_some(),
         is_requester: role == Some(BuyerRole::Requester),
         limits,
         month_spent,
     };
-    let facts =
-        approvals::Facts { placer: &placer, total, line_categories: &input.line_categories, rules: &input.rules };
-    let steps = approvals::required(&facts);
-    if steps.is_empty() || role != Some(BuyerRole::Manager) {
-        return Ok((steps, false));
-    }
-    let managers: BTreeSet<String> = store::managers_tx(tx, account_id).await?.into_iter().collect();
-    let own = approvals::Decision { user_id, name: String::new(), approved: true, comment: String::new() };
-    match approvals::outcome(&steps, std::slice::from_ref(&own), &managers) {
-        Outcome::Approved => Ok((Vec::new(), false)),
-        _ => Ok((steps, managers.contains(&own.user_id))),
-    }
+    approvals::required(&approvals::Facts {
+        placer: &placer,
+        total,
+        line_categories: &input.line_categories,
+        rules: &input.rules,
+    })
 }
 
 /// A user's spending limits and what is left of them this month, for their own pages.

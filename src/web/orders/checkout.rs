@@ -39,6 +39,8 @@ struct CheckoutPage {
     credit: Option<CreditEffect>,
     /// Lines whose quantity is far beyond stock: (SKU, quantity, available, backordered).
     far: Vec<(String, i64, i64, i64)>,
+    /// Why the order would wait for approval (empty: it is placed at once).
+    approval: Vec<String>,
 }
 
 /// The lines checkout asks the buyer to confirm (see `StockOutlook::far_beyond_stock`).
@@ -58,8 +60,16 @@ async fn checkout_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         return Err(WebError::Redirect("/portal/cart".into()));
     }
     let account = account_service::get_account(&state.db, &ctx.actor(), &account_id).await?;
-    let credit = credit_effect(&state, &ctx, &account.id, eval.subtotal().unwrap_or_default()).await?;
+    let total = eval.subtotal().unwrap_or_default();
+    let credit = credit_effect(&state, &ctx, &account.id, total).await?;
+    let approval =
+        crate::service::approvals::would_need(&state.db, state.now(), &actor, &account.id, &eval.lines, total)
+            .await?
+            .into_iter()
+            .map(|s| s.reason)
+            .collect();
     let page = CheckoutPage {
+        approval,
         far: far_beyond_stock(&eval),
         credit,
         shell: Shell::new(&ctx, "Checkout"),

@@ -38,6 +38,8 @@ struct ReorderPage {
     terms: String,
     po_required: bool,
     token: String,
+    /// Why the order would wait for approval (empty: it is placed at once).
+    approval: Vec<String>,
 }
 
 async fn render_reorder(state: &AppState, ctx: &Ctx, source: ReorderSource<'_>) -> Result<Html<String>, WebError> {
@@ -58,7 +60,20 @@ async fn render_reorder(state: &AppState, ctx: &Ctx, source: ReorderSource<'_>) 
         .or(ship_tos.first())
         .map(|s| format!("{} — {}", s.label, s.address().one_line()))
         .unwrap_or_default();
+    let approval = crate::service::approvals::would_need(
+        &state.db,
+        state.now(),
+        &ctx.order_actor(),
+        &account_id,
+        &review.eval.lines,
+        review.subtotal,
+    )
+    .await?
+    .into_iter()
+    .map(|s| s.reason)
+    .collect();
     let page = ReorderPage {
+        approval,
         shell: Shell::new(ctx, "Reorder"),
         review,
         source: code,
