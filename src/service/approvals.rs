@@ -291,7 +291,6 @@ pub async fn add_rule(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, r:
         amount: amount.map(|m: Money| m.raw()),
         category_id,
         category_path: None,
-        category_name: None,
         approvers: approvers.join(","),
         require_all: r.require_all && approvers.len() > 1,
         created_at: now,

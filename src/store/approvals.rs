@@ -14,7 +14,6 @@ pub struct RuleRow {
     pub amount: Option<i64>,
     pub category_id: Option<String>,
     pub category_path: Option<String>,
-    pub category_name: Option<String>,
     pub approvers: String,
     pub require_all: bool,
     pub created_at: i64,
@@ -28,7 +27,8 @@ impl RuleRow {
             ("category", _, Some(id), Some(path)) => RuleKind::Category {
                 id: id.clone(),
                 path: path.clone(),
-                name: self.category_name.clone().unwrap_or_else(|| path.clone()),
+                // The whole path reads better than the last name ("Medical / Diagnostics").
+                name: path.clone(),
             },
             _ => return None,
         };
@@ -41,7 +41,7 @@ fn split(ids: &str) -> Vec<String> {
 }
 
 const RULE_SELECT: &str = "SELECT r.id, r.account_id, r.kind, r.amount, r.category_id, c.path AS category_path,
-        c.name AS category_name, r.approvers, r.require_all, r.created_at
+        r.approvers, r.require_all, r.created_at
    FROM approval_rules r LEFT JOIN categories c ON c.id = r.category_id";
 
 /// The account's approval rules, oldest first.
