@@ -127,6 +127,8 @@ fn routes(account: &str) -> Vec<Route> {
         ),
         r(Method::POST, "/api/v1/orders/{id}/release", "", Scope::CreditWrite, Some(json!({}))),
         r(Method::POST, "/api/v1/orders/{id}/reject", "", Scope::CreditWrite, Some(json!({"reason": "no"}))),
+        r(Method::POST, "/api/v1/orders/{id}/complete", "", Scope::OrdersWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/orders/{id}/send-back", "", Scope::OrdersWrite, Some(json!({"reason": "no"}))),
         r(
             Method::POST,
             "/api/v1/orders/{id}/amend",

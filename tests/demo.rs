@@ -47,6 +47,11 @@ async fn demo_is_realistic_and_every_login_works() {
     assert!(logins.iter().any(|l| l.email.starts_with("requester@")));
     assert_eq!(app.count("SELECT COUNT(*) FROM orders WHERE status = 'pending_approval'").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM approval_rules").await, 2);
+    // Routing: rep-led accounts' recent requests wait for their rep; older ones were completed.
+    assert!(app.count("SELECT COUNT(*) FROM orders WHERE status = 'escalated'").await >= 1);
+    assert!(app.count("SELECT COUNT(*) FROM order_events WHERE note LIKE 'Completed by %'").await >= 5);
+    assert_eq!(app.count("SELECT COUNT(*) FROM routing_rules").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM products WHERE consult_specialist").await, 2);
     for l in &logins {
         let mut c = app.client();
         let res = c.login(&l.email, DEMO_PASSWORD).await;

@@ -81,3 +81,36 @@ pub(crate) async fn seed(db: &Db, now: i64, account_id: &str, requester_email: &
     orders::place_order(db, now, &Actor::web(&requester), &req, None, |o, _| (201, o.id.clone())).await?;
     Ok(())
 }
+
+/// The seller's routing rules for hybrid accounts, and two products flagged "consult a
+/// specialist" (industrial equipment the clinics do not see), seeded after the history.
+pub(crate) async fn seed_routing(db: &Db, now: i64) -> ServiceResult<()> {
+    let staff = users::list_staff(db).await?;
+    let Some(admin) = staff.iter().find(|u| u.staff_roles().contains(&crate::domain::auth::StaffRole::Admin)) else {
+        return Ok(());
+    };
+    let admin = admin.principal().ok_or(ServiceError::NotFound)?;
+    let actor = Actor::web(&admin);
+    crate::service::routing::add_rule(db, now, &actor, "order_total", "25000", "").await?;
+    crate::service::routing::add_rule(db, now, &actor, "line_quantity", "", "1000").await?;
+    crate::service::routing::add_rule(db, now, &actor, "consult_product", "", "").await?;
+    let electrical = crate::store::product_search::list(
+        db,
+        crate::store::product_search::Visibility::All,
+        &crate::store::product_search::ListFilter {
+            category_ids: match crate::store::categories::category_by_path(db, "Industrial / Electrical").await? {
+                Some(c) => vec![c.id],
+                None => return Ok(()),
+            },
+            term: String::new(),
+            include_inactive: false,
+        },
+        None,
+        2,
+    )
+    .await?;
+    for p in electrical {
+        crate::service::routing::set_consult(db, now, &actor, &p.product.sku, true).await?;
+    }
+    Ok(())
+}

@@ -174,7 +174,9 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                 for (i, (name, city, region)) in CUSTOMERS.iter().enumerate() {
                     let id = rng.id();
                     let number = format!("A-{}", tx.next_counter("account").await?);
-                    let mode = [OwnershipMode::RepLed, OwnershipMode::Hybrid, OwnershipMode::SelfService][i % 3];
+                    // The first account (whose logins are printed) is hybrid: its buyers order
+                    // themselves and routing rules send some orders to its rep.
+                    let mode = [OwnershipMode::Hybrid, OwnershipMode::RepLed, OwnershipMode::SelfService][i % 3];
                     // Every rep-led and hybrid account has a rep; some self-service accounts do too.
                     let owner = if mode != OwnershipMode::SelfService || i % 2 == 0 {
                         Some(reps[i % reps.len()].clone())
@@ -283,6 +285,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         .await?;
     let mut rng = Rng(seed);
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
+    approvals::seed_routing(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo routing: {e}")))?;
     let mut logins = logins;
     let manager = logins.iter().find(|l| l.role == role_login_label(BuyerRole::Manager)).map(|l| l.email.clone());
     if let Some(manager) = manager

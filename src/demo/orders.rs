@@ -176,6 +176,26 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
             };
             placed += 1;
             let age = now - at;
+            // A rep-led account's request: its rep (or the desk) completes it within the hour —
+            // except the last days' requests, which wait in the rep's queue.
+            let order = if order.status() == crate::domain::orders::OrderStatus::Escalated {
+                if age < 3 * DAY {
+                    continue;
+                }
+                let handler = rep.as_ref().unwrap_or(&desk);
+                let staff = Actor { principal: handler, channel: ActorChannel::Staff, on_behalf_of: None };
+                match orders::complete_order(db, at + 3_600, &staff, &order.id, None, "").await {
+                    Ok(o) => o,
+                    Err(crate::service::ServiceError::Blocked(_)) => {
+                        let why = "Out of stock now; we will call you with an alternative.";
+                        orders::send_back_order(db, at + 3_600, &staff, &order.id, None, why).await?;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                order
+            };
             if age > 10 * DAY {
                 let carrier = ["UPS", "FedEx", "DHL"][rng.below(3) as usize];
                 let tracking = format!("1Z{:016}", rng.below(10_000_000_000_000_000));

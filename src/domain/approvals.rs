@@ -322,8 +322,8 @@ mod tests {
     fn staff_orders_meet_account_rules_but_not_personal_limits() {
         let mut p = placer(true, Some(1), Some(1), 0);
         p.is_account_user = false;
-        let rules = [total_rule(100_00, &[], false)];
-        let f = Facts { placer: &p, total: Money::from_cents(200_00), line_categories: &[], rules: &rules };
+        let rules = [total_rule(10_000, &[], false)];
+        let f = Facts { placer: &p, total: Money::from_cents(20_000), line_categories: &[], rules: &rules };
         let codes: Vec<String> = required(&f).into_iter().map(|s| s.code).collect();
         assert_eq!(codes, ["order_total"]);
     }

@@ -4,7 +4,7 @@
 //!
 //! **Exposure** = open orders' value not yet invoiced (net of tax) + invoices not yet paid −
 //! payments and credit notes not yet applied. "Open" is every order status but draft, waiting for
-//! approval, cancelled and closed: an order held for credit counts (finance decides on it with it counted), a
+//! approval or with the rep (escalated), cancelled and closed: an order held for credit counts (finance decides on it with it counted), a
 //! cancelled or closed one no longer can be billed. A limit of 0 means no limit.
 
 use super::money::Money;
@@ -50,7 +50,7 @@ pub fn line_uninvoiced(unit_price: i64, quantity: i64, invoiced_qty: i64) -> i64
 }
 
 /// Whether an order in `status` still counts towards exposure. An order waiting for the buyer's
-/// approval does not yet: approval takes it through the credit step.
+/// approval or with the rep does not yet: approval or the rep takes it through the credit step.
 pub fn counts(status: OrderStatus) -> bool {
     !matches!(status, OrderStatus::Draft | OrderStatus::PendingApproval | OrderStatus::Cancelled | OrderStatus::Closed)
 }

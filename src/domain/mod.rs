@@ -20,5 +20,6 @@ pub mod payments;
 pub mod pipeline;
 pub mod pricing;
 pub mod redirect;
+pub mod routing;
 pub mod signature;
 pub mod statement;

@@ -29,6 +29,10 @@ impl Channel {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     pub fn label(s: &str) -> &'static str {
         match s {
             "portal" => "Portal",

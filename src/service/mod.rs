@@ -24,6 +24,7 @@ pub mod payments;
 pub mod price_admin;
 pub mod price_list_imports;
 pub mod product_imports;
+pub mod routing;
 pub mod statements;
 pub mod stock_imports;
 pub mod tax;

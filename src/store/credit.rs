@@ -28,7 +28,7 @@ pub async fn adjust(tx: &mut Tx, account_id: &str, d: Exposure, now: i64) -> Sto
 /// in SQL). `$1` is the order.
 /// (PostgreSQL sums BIGINTs as NUMERIC: every sum read back is cast.)
 const ORDER_UNINVOICED: &str =
-    "CAST(CASE WHEN o.status IN ('draft', 'pending_approval', 'cancelled', 'closed') THEN 0 ELSE
+    "CAST(CASE WHEN o.status IN ('draft', 'pending_approval', 'escalated', 'cancelled', 'closed') THEN 0 ELSE
         COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
                     FROM order_lines l WHERE l.order_id = o.id AND l.quantity > l.invoiced_qty), 0) END AS BIGINT)";
 
@@ -78,7 +78,7 @@ pub async fn get(db: &Db, account_id: &str) -> StoreResult<Exposure> {
 const FROM_RECORDS: &str = "
     SELECT CAST(COALESCE((SELECT SUM(((l.quantity - l.invoiced_qty) * l.unit_price + 50) / 100 * 100)
                        FROM order_lines l JOIN orders o ON o.id = l.order_id
-                      WHERE o.account_id = a.id AND o.status NOT IN ('draft', 'pending_approval', 'cancelled', 'closed')
+                      WHERE o.account_id = a.id AND o.status NOT IN ('draft', 'pending_approval', 'escalated', 'cancelled', 'closed')
                         AND l.quantity > l.invoiced_qty), 0) AS BIGINT) AS uninvoiced,
            CAST(COALESCE((SELECT SUM(i.total - i.paid) FROM invoices i
                       WHERE i.account_id = a.id AND i.kind = 'invoice' AND i.status = 'open'), 0) AS BIGINT) AS receivable,

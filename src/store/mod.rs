@@ -41,6 +41,7 @@ pub mod pricing;
 pub mod product_search;
 pub mod products;
 pub mod readers;
+pub mod routing;
 pub mod sessions;
 pub mod shipments;
 mod sql;

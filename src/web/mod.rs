@@ -17,6 +17,7 @@ mod payments;
 mod portal;
 mod pricing_admin;
 mod products_admin;
+mod routing;
 mod session;
 mod shell;
 mod statements;
@@ -50,6 +51,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(credit_notes::router())
         .merge(statements::router())
         .merge(approvals::router())
+        .merge(routing::router())
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())

@@ -271,13 +271,15 @@ impl TestApp {
         users::get(self.db(), &id).await.unwrap().unwrap()
     }
 
-    /// An account owned by `rep` (or self-service without a rep), with one default ship-to.
+    /// An account owned by `rep` (hybrid; or self-service without a rep), with one default ship-to.
     pub async fn account(&self, name: &str, rep: Option<&str>) -> String {
         let id = new_id();
         let draft = AccountDraft {
             name: name.to_string(),
             status: AccountStatus::Active,
-            ownership_mode: if rep.is_some() { OwnershipMode::RepLed } else { OwnershipMode::SelfService },
+            // Hybrid with no routing rules: the rep owns the account, its buyers still place their
+            // own orders (tests of rep-led routing set the mode themselves).
+            ownership_mode: if rep.is_some() { OwnershipMode::Hybrid } else { OwnershipMode::SelfService },
             owner_rep_id: rep.map(str::to_string),
             terms: PaymentTerms::Net(30),
             credit_limit: Money::from_units(25_000).unwrap(),

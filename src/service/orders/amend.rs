@@ -33,6 +33,12 @@ pub async fn amend_order(
 ) -> ServiceResult<OrderRow> {
     let current = get_order(db, actor, id_or_number).await?;
     may_manage(actor)?;
+    if current.status() == crate::domain::orders::OrderStatus::Escalated {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is with the rep: complete it first (then amend it), or send it back.",
+            current.number
+        )));
+    }
     if current.status() == crate::domain::orders::OrderStatus::PendingApproval {
         // Its approvers decide on the lines they were shown; a change would go behind their back.
         return Err(ServiceError::Conflict(format!(

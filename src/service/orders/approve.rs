@@ -220,8 +220,13 @@ pub async fn approve_order(
         .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
         .collect();
     let eval = evaluate(db, now, &account.id, &input).await?;
-    let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
+    let total = eval.subtotal().ok_or_else(too_large)?;
+    let subtotal = total.raw();
+    let channel =
+        crate::domain::orders::Channel::parse(&order.channel).unwrap_or(crate::domain::orders::Channel::Portal);
+    let routed = crate::service::routing::reasons(db, &account, channel, &eval.lines, total, &order.notes).await?;
     let unit = Approve {
+        routed,
         now,
         actor: actor.owned(),
         order_id: order.id,
@@ -247,6 +252,8 @@ struct Approve {
     lines: Vec<PricedLine>,
     subtotal: i64,
     account: AccountRow,
+    /// Why the approved order goes to the rep (routing, after approval), if it does.
+    routed: Vec<String>,
 }
 
 /// Locks the order and decides on it: the decisions are read and written on the locked order,
@@ -316,22 +323,91 @@ async fn write_approval(tx: &mut Tx, u: &Approve) -> ServiceResult<OrderRow> {
         crate::store::audit::enqueue(tx, "order.approval_given", &payload, now).await?;
         return Ok(after);
     }
-    // The last approval: the order goes on through the pipeline now.
-    if !u.issues.is_empty() {
-        return Err(ServiceError::Blocked(u.issues.clone()));
+    // The last approval: routing, then the pipeline's remaining steps, now.
+    let mut note = format!("Approved by {}{said}.", actor.principal.name);
+    if !u.routed.is_empty() {
+        let reasons = u.routed.join(" ");
+        let after = OrderRow {
+            status: OrderStatus::Escalated.as_str().into(),
+            reasons: reasons.clone(),
+            version: before.version + 1,
+            updated_at: now,
+            ..before.clone()
+        };
+        if !orders::update_header(tx, &after, before.version).await? {
+            return Err(ServiceError::Conflict(format!(
+                "Order {} was changed by someone else; reload it.",
+                before.number
+            )));
+        }
+        note.push_str(&format!(" {reasons}"));
+        event(tx, &after, &actor, &note, now).await?;
+        let mut payload = event_payload(&after);
+        payload["approved_by"] = json!(actor.principal.name);
+        audit(tx, Some(&actor), now, "order.approved", ("order", &after.id), None, Some(payload.clone())).await?;
+        crate::store::audit::enqueue(tx, "order.approved", &payload, now).await?;
+        payload["routing"] = json!(u.routed);
+        crate::store::audit::enqueue(tx, "order.escalated", &payload, now).await?;
+        return Ok(after);
+    }
+    let placed = place_now(tx, &actor, &before, &u.issues, &u.lines, u.subtotal, &u.account, now).await?;
+    if !placed.changes.is_empty() {
+        note.push_str(&format!(" Priced again at approval: {}.", placed.changes.join(", ")));
+    }
+    let after = placed.order;
+    if !after.reasons.is_empty() {
+        note.push_str(&format!(" {}", after.reasons));
+    }
+    event(tx, &after, &actor, &note, now).await?;
+    let mut payload = event_payload(&after);
+    payload["approved_by"] = json!(actor.principal.name);
+    payload["price_changes"] = json!(placed.changes);
+    let before_json = json!({ "order": event_payload(&before), "lines": placed.old_lines });
+    let after_json = json!({ "order": payload.clone(), "lines": placed.lines });
+    audit(tx, Some(&actor), now, "order.approved", ("order", &after.id), Some(before_json), Some(after_json)).await?;
+    crate::store::audit::enqueue(tx, "order.approved", &payload, now).await?;
+    crate::store::audit::enqueue(tx, "order.placed", &event_payload(&after), now).await?;
+    Ok(after)
+}
+
+/// An order that waited (for approval, or with the rep) as it is placed now.
+pub(super) struct PlacedNow {
+    pub order: OrderRow,
+    pub old_lines: Vec<crate::store::orders::OrderLineRow>,
+    pub lines: Vec<crate::store::orders::OrderLineRow>,
+    /// Unit prices that changed since it was submitted ("SKU $10.00 → $12.00").
+    pub changes: Vec<String>,
+}
+
+/// Places an order that waited, on its locked row `before`, with its lines priced now: reserves
+/// stock, writes the lines and allocations, takes the credit step (which may hold it), and bills a
+/// prepay order. The caller writes the event, audit row and outbox events.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn place_now(
+    tx: &mut Tx,
+    actor: &Actor<'_>,
+    before: &OrderRow,
+    issues: &[LineIssue],
+    priced: &[PricedLine],
+    subtotal: i64,
+    account: &AccountRow,
+    now: i64,
+) -> ServiceResult<PlacedNow> {
+    if !issues.is_empty() {
+        return Err(ServiceError::Blocked(issues.to_vec()));
     }
     let old_lines = orders::lines_tx(tx, &before.id).await?;
-    let reserved = match reserve_lines(tx, &u.lines, now).await? {
+    let reserved = match reserve_lines(tx, priced, now).await? {
         Ok(r) => r,
         Err(issues) => return Err(ServiceError::Blocked(issues)),
     };
-    let lines = line_rows(&u.lines, &reserved);
+    let lines = line_rows(priced, &reserved);
     orders::replace_lines(tx, &before.id, &lines).await?;
     let allocations: Vec<(String, String, i64)> = reserved.into_iter().flat_map(|(_, a)| a).collect();
     orders::insert_allocations(tx, &before.id, &allocations).await?;
     let mut after = OrderRow {
         status: OrderStatus::Placed.as_str().into(),
-        subtotal: u.subtotal,
+        subtotal,
         line_count: lines.len() as i64,
         backordered: lines.iter().any(|l| l.backordered_qty > 0),
         reasons: String::new(),
@@ -342,10 +418,10 @@ async fn write_approval(tx: &mut Tx, u: &Approve) -> ServiceResult<OrderRow> {
     if !orders::update_header(tx, &after, before.version).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
-    // The credit step, on the order's value as approved (it counted nothing while it waited).
+    // The credit step, on the order's value now (it counted nothing while it waited).
     let (_, delta, exposure) = crate::store::credit::sync_order(tx, &after.id, now).await?;
-    let mut diverted = diversions(u.account.status());
-    diverted.extend(super::credit::decide(tx, &u.account, delta, exposure, now).await?);
+    let mut diverted = diversions(account.status());
+    diverted.extend(super::credit::decide(tx, account, delta, exposure, now).await?);
     if let Some(first) = diverted.first() {
         let held = OrderRow {
             status: first.status.as_str().into(),
@@ -363,31 +439,15 @@ async fn write_approval(tx: &mut Tx, u: &Approve) -> ServiceResult<OrderRow> {
     }
     if after.terms_days == 0 && after.status() == OrderStatus::Placed {
         let basis = crate::service::invoices::Basis::Ordered;
-        crate::service::invoices::invoice_order(tx, &actor, &after, None, basis, now).await?;
+        crate::service::invoices::invoice_order(tx, actor, &after, None, basis, now).await?;
     }
-    let changes: Vec<String> = old_lines
+    let changes = old_lines
         .iter()
         .zip(&lines)
         .filter(|(o, n)| o.unit_price != n.unit_price)
         .map(|(o, n)| format!("{} ${} → ${}", n.sku, o.unit(), n.unit()))
         .collect();
-    let mut note = format!("Approved by {}{said}.", actor.principal.name);
-    if !changes.is_empty() {
-        note.push_str(&format!(" Priced again at approval: {}.", changes.join(", ")));
-    }
-    if !after.reasons.is_empty() {
-        note.push_str(&format!(" {}", after.reasons));
-    }
-    event(tx, &after, &actor, &note, now).await?;
-    let mut payload = event_payload(&after);
-    payload["approved_by"] = json!(actor.principal.name);
-    payload["price_changes"] = json!(changes);
-    let before_json = json!({ "order": event_payload(&before), "lines": old_lines });
-    let after_json = json!({ "order": payload.clone(), "lines": lines });
-    audit(tx, Some(&actor), now, "order.approved", ("order", &after.id), Some(before_json), Some(after_json)).await?;
-    crate::store::audit::enqueue(tx, "order.approved", &payload, now).await?;
-    crate::store::audit::enqueue(tx, "order.placed", &event_payload(&after), now).await?;
-    Ok(after)
+    Ok(PlacedNow { order: after, old_lines, lines, changes })
 }
 
 /// Rejects an order waiting for the actor's approval: it is cancelled with the comment (required:

@@ -4,12 +4,14 @@
 //! Pipeline: the one pure evaluation (`domain::pipeline`, loaded by `service::evaluation`: catalog
 //! visibility → quantity rules → pricing (always server-side) → [licences: later] → stock /
 //! backorder outlook) → buyer approval (an order that trips the account's rules waits, unreserved,
-//! in `pending_approval`) → credit exposure (hold) → [routing: later] → write. The evaluation runs before the write transaction so it stays short; reservation
+//! in `pending_approval`) → routing (a customer's order the owning rep must see waits, unreserved,
+//! in `escalated`) → reservation → credit exposure (hold) → write. The evaluation runs before the write transaction so it stays short; reservation
 //! runs inside it, on locked rows, so stock is never oversold — a line whose stock ran out
 //! meanwhile is refused there with the evaluation's own `out_of_stock` reason.
 //!
 //! One idea a file: `place.rs` (placement, under an Idempotency-Key or form token), `amend.rs`
-//! (amendments), `approve.rs` (the buyer's approval of an order that waits for it), `status.rs` (cancel, confirm), `shipments.rs` (shipments, backorders filled as stock arrives), `history.rs` (what an actor may see: an
+//! (amendments), `approve.rs` (the buyer's approval of an order that waits for it),
+//! `escalation.rs` (the rep completes or sends back an order routing sent them), `status.rs` (cancel, confirm), `shipments.rs` (shipments, backorders filled as stock arrives), `history.rs` (what an actor may see: an
 //! order, its page, lists, the ERP's pull), and what they share: `header.rs` (delivery details
 //! and their checks), `reserve.rs` (stock reservation on locked rows and the line rows it
 //! yields), `events.rs` (the event, audit and outbox payload of every change).
@@ -17,6 +19,7 @@
 mod amend;
 mod approve;
 mod credit;
+mod escalation;
 mod events;
 mod header;
 mod history;
@@ -37,6 +40,7 @@ pub use approve::{
     ApprovalView, Awaiting, Preview, PreviewLine, StepView, approval_view, approve_order, awaiting_my_approval,
     reject_approval,
 };
+pub use escalation::{complete_order, send_back_order};
 pub use header::OrderHeader;
 pub use history::{
     OrderView, get_order, list_orders, list_orders_with_lines, order_view, order_with_lines, orders_changed_since,

@@ -182,6 +182,8 @@ struct NewOrder<F> {
     idem: Option<(String, String, String)>,
     /// The account's approval rules and who places the order (the approval step).
     approval: crate::service::approvals::ApprovalInput,
+    /// Why the order goes to the owning rep instead (the routing step; empty: it does not).
+    routed: Vec<String>,
     respond: F,
 }
 
@@ -224,6 +226,8 @@ where
     }
     let subtotal = eval.subtotal().ok_or_else(too_large)?;
     let approval = crate::service::approvals::input(db, actor, &account.id, &eval.lines).await?;
+    let routed =
+        crate::service::routing::reasons(db, &account, channel, &eval.lines, subtotal, &req.header.notes).await?;
     let unit = NewOrder {
         now,
         actor: actor.owned(),
@@ -237,6 +241,7 @@ where
         clear_cart: req.clear_cart,
         idem,
         approval,
+        routed,
         respond,
     };
     db.write(unit, |tx, u| Box::pin(write_new_order(tx, u))).await
@@ -254,7 +259,7 @@ where
     let total = crate::domain::money::Money::from_raw(u.subtotal);
     let (steps, placer_approved) =
         crate::service::approvals::steps_in_unit(tx, &u.account.id, &u.approval, total, now).await?;
-    let (lines, reserved, value, diverted) = if steps.is_empty() {
+    let (lines, reserved, value, diverted) = if steps.is_empty() && u.routed.is_empty() {
         let reserved = match reserve_lines(tx, &u.lines, now).await? {
             Ok(r) => r,
             Err(issues) => return Err(ServiceError::Blocked(issues)),
@@ -265,12 +270,18 @@ where
         diverted.extend(super::credit::credit_step(tx, &u.account, value, now).await?);
         (lines, reserved, value, diverted)
     } else {
-        // Waiting for approval: nothing is reserved or counted against credit yet; approval
-        // takes the order through stock and credit at that moment (`approve.rs`).
+        // Waiting for approval, or for the rep: nothing is reserved or counted against credit
+        // yet; approval (`approve.rs`) or the rep (`escalation.rs`) takes the order through stock
+        // and credit at that moment. Approval comes first; routing is looked at again then.
         let mut lines = line_rows(&u.lines, &Vec::new());
         lines.iter_mut().for_each(|l| l.backordered_qty = 0);
-        let reason = steps.iter().map(|s| s.reason.as_str()).collect::<Vec<_>>().join(" ");
-        (lines, Vec::new(), 0, vec![Diversion { status: OrderStatus::PendingApproval, reason }])
+        let diversion = if steps.is_empty() {
+            Diversion { status: OrderStatus::Escalated, reason: u.routed.join(" ") }
+        } else {
+            let reason = steps.iter().map(|s| s.reason.as_str()).collect::<Vec<_>>().join(" ");
+            Diversion { status: OrderStatus::PendingApproval, reason }
+        };
+        (lines, Vec::new(), 0, vec![diversion])
     };
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
     let number = format!("SO-{}", tx.next_order_number().await?);
@@ -306,7 +317,10 @@ where
         Actor { channel: u.channel.into(), on_behalf_of: order.on_behalf_of_account_id.as_deref(), ..actor };
     event(tx, &order, &order_actor, &order.reasons, now).await?;
     let mut summary = event_payload(&order);
-    let action = if steps.is_empty() {
+    let action = if status == OrderStatus::Escalated {
+        summary["routing"] = serde_json::json!(u.routed);
+        "order.escalated"
+    } else if steps.is_empty() {
         "order.placed"
     } else {
         crate::service::approvals::record_submission(tx, &order, &actor, &steps, placer_approved, now).await?;

@@ -50,6 +50,8 @@ struct OrderPage {
     amendable: bool,
     /// Finance may release or reject this order (held for credit).
     can_decide_credit: bool,
+    /// Staff who order for customers may complete or send back an order routed to the rep.
+    can_complete: bool,
     warehouses: Vec<orders::WarehouseRow>,
     carriers: [&'static str; 4],
     today: String,
@@ -136,6 +138,7 @@ async fn render_order(
         can_ship,
         amendable: v.lines.iter().all(|l| l.shipped_qty == 0),
         can_decide_credit: p.is_staff() && p.can(Permission::ManageCredit) && status == OrderStatus::OnHold,
+        can_complete: p.is_staff() && p.can(Permission::OrderForCustomers) && status == OrderStatus::Escalated,
         warehouses,
         carriers: crate::domain::fulfilment::KNOWN_CARRIERS,
         today: crate::service::catalog::today(state.now()).to_string(),

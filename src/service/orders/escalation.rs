@@ -1,0 +1,174 @@
+//! The rep's side of routing (issue 14 §3): an order a customer sent that went to the rep
+//! (`escalated`: every request of a rep-led account, and what a hybrid account's routing rules
+//! caught) is *completed* — priced again and placed through stock and credit now, exactly as a
+//! placement — or *sent back* to the customer with a comment (cancelled; the customer reads why).
+//! To change its lines, the rep completes it and amends it, or sends it back.
+//!
+//! Who: seller staff who may order for the account (its rep for their book, the desk for every
+//! account) and integrations with `orders:write`; never the customer.
+
+use super::approve::place_now;
+use super::events::{event, event_payload};
+use super::{LineInput, OrderRow, ProductRef, evaluate, get_order, too_large};
+use crate::domain::orders::{LineIssue, OrderStatus};
+use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
+use crate::store::accounts::AccountRow;
+use crate::store::{Db, Tx, orders};
+use serde_json::json;
+
+async fn escalated_order(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> ServiceResult<(OrderRow, AccountRow)> {
+    let order = get_order(db, actor, id_or_number).await?;
+    if actor.principal.buyer_account().is_some() {
+        return Err(ServiceError::Forbidden);
+    }
+    let (account, _) = super::ordering_scope(db, actor, &order.account_id).await?;
+    if order.status() != OrderStatus::Escalated {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is {}; it is not waiting for the rep.",
+            order.number,
+            order.status().label().to_lowercase()
+        )));
+    }
+    Ok((order, account))
+}
+
+/// Completes an order that went to the rep: placed now at today's prices through stock and credit
+/// (it may be held for credit); emits `order.completed` and `order.placed`.
+pub async fn complete_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    comment: &str,
+) -> ServiceResult<OrderRow> {
+    crate::service::check_texts(&[], &[("comment", comment)])?;
+    let (order, account) = escalated_order(db, actor, id_or_number).await?;
+    let input: Vec<LineInput> = orders::lines(db, &order.id)
+        .await?
+        .iter()
+        .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
+        .collect();
+    let eval = evaluate(db, now, &account.id, &input).await?;
+    let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
+    let unit = Complete {
+        now,
+        actor: actor.owned(),
+        order_id: order.id,
+        expected_version,
+        comment: comment.trim().to_string(),
+        issues: eval.issues,
+        lines: eval.lines,
+        subtotal,
+        account,
+    };
+    db.write(unit, |tx, u| Box::pin(write_completion(tx, u))).await
+}
+
+struct Complete {
+    now: i64,
+    actor: OwnedActor,
+    order_id: String,
+    expected_version: Option<i64>,
+    comment: String,
+    issues: Vec<LineIssue>,
+    lines: Vec<super::PricedLine>,
+    subtotal: i64,
+    account: AccountRow,
+}
+
+async fn locked_escalated(tx: &mut Tx, id: &str, expected_version: Option<i64>) -> ServiceResult<OrderRow> {
+    let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} was changed by someone else since you opened it. Reload it and try again.",
+            before.number
+        )));
+    }
+    if before.status() != OrderStatus::Escalated {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is {}; it is not waiting for the rep.",
+            before.number,
+            before.status().label().to_lowercase()
+        )));
+    }
+    Ok(before)
+}
+
+async fn write_completion(tx: &mut Tx, u: &Complete) -> ServiceResult<OrderRow> {
+    let (now, actor) = (u.now, u.actor.actor());
+    let before = locked_escalated(tx, &u.order_id, u.expected_version).await?;
+    let placed = place_now(tx, &actor, &before, &u.issues, &u.lines, u.subtotal, &u.account, now).await?;
+    let said = if u.comment.is_empty() { String::new() } else { format!(": {}", u.comment) };
+    let mut note = format!("Completed by {}{said}.", actor.principal.name);
+    if !placed.changes.is_empty() {
+        note.push_str(&format!(" Priced again: {}.", placed.changes.join(", ")));
+    }
+    let after = placed.order;
+    if !after.reasons.is_empty() {
+        note.push_str(&format!(" {}", after.reasons));
+    }
+    event(tx, &after, &actor, &note, now).await?;
+    let mut payload = event_payload(&after);
+    payload["completed_by"] = json!(actor.principal.name);
+    payload["price_changes"] = json!(placed.changes);
+    let before_json = json!({ "order": event_payload(&before), "lines": placed.old_lines });
+    let after_json = json!({ "order": payload.clone(), "lines": placed.lines });
+    audit(tx, Some(&actor), now, "order.completed", ("order", &after.id), Some(before_json), Some(after_json)).await?;
+    crate::store::audit::enqueue(tx, "order.completed", &payload, now).await?;
+    crate::store::audit::enqueue(tx, "order.placed", &event_payload(&after), now).await?;
+    Ok(after)
+}
+
+/// Sends an order that went to the rep back to the customer: cancelled with the comment
+/// (required: the customer reads it); emits `order.sent_back`.
+pub async fn send_back_order(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    comment: &str,
+) -> ServiceResult<OrderRow> {
+    crate::service::check_texts(&[], &[("comment", comment)])?;
+    if comment.trim().is_empty() {
+        return Err(ServiceError::invalid("comment", "Say why it goes back (the customer reads it)."));
+    }
+    let (order, _) = escalated_order(db, actor, id_or_number).await?;
+    let unit = (now, actor.owned(), order.id, expected_version, comment.trim().to_string());
+    db.write(unit, |tx, (now, actor, id, expected_version, comment)| {
+        Box::pin(async move {
+            let actor = actor.actor();
+            let before = locked_escalated(tx, id, *expected_version).await?;
+            let after = OrderRow {
+                status: OrderStatus::Cancelled.as_str().into(),
+                reasons: format!("Sent back by {}: {comment}", actor.principal.name),
+                version: before.version + 1,
+                updated_at: *now,
+                ..before.clone()
+            };
+            if !orders::update_header(tx, &after, before.version).await? {
+                return Err(ServiceError::Conflict(format!(
+                    "Order {} was changed by someone else; reload it.",
+                    before.number
+                )));
+            }
+            event(tx, &after, &actor, &after.reasons, *now).await?;
+            let mut payload = event_payload(&after);
+            payload["reason"] = json!(comment);
+            audit(
+                tx,
+                Some(&actor),
+                *now,
+                "order.sent_back",
+                ("order", &after.id),
+                Some(event_payload(&before)),
+                Some(payload.clone()),
+            )
+            .await?;
+            crate::store::audit::enqueue(tx, "order.sent_back", &payload, *now).await?;
+            Ok(after)
+        })
+    })
+    .await
+}
