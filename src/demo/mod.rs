@@ -3,6 +3,7 @@
 //! Deterministic: the same seed gives the same company (names, numbers, ids).
 
 mod catalog;
+pub mod licences;
 mod orders;
 pub mod receivables_scale;
 pub mod scale;
@@ -258,6 +259,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                 }
                 debug_assert!(buyer_logins_done);
                 catalog::seed(tx, &mut rng, now, &seeded_accounts).await?;
+                licences::seed(tx, now, &seeded_accounts).await?;
                 audit::append(
                     tx,
                     &audit::AuditEntry {
