@@ -220,6 +220,42 @@ async fn a_regulated_product_is_refused_for_the_unlicensed_account_in_every_chan
     assert!(matches!(placed, Ok(Placement::Placed { .. })), "{placed:?}");
     let body = json!({ "account": f.licensed, "lines": [{ "sku": "CS-1", "quantity": 1 }] });
     assert_eq!(app.api("POST", "/api/v1/orders", &token, Some(body)).await.status, StatusCode::CREATED);
+    // Licences through the API: listed, and recorded by type and number (an upsert).
+    let lt = portico::service::api_tokens::create(app.db(), app.now(), &Actor::web(&p), "ERP", &[Scope::LicencesWrite])
+        .await
+        .unwrap()
+        .1;
+    let listed = app.api("GET", &format!("/api/v1/accounts/{}/licences", f.expired), &lt, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert!(
+        listed.body.contains("\"number\":\"BM1234563\"") && listed.body.contains("\"status\":\"expired\""),
+        "{}",
+        listed.body
+    );
+    let renewal =
+        json!({ "licence_type": "dea", "number": "BM7777777", "issuing_region": "il", "expires_on": day(&app, 700) });
+    let path = format!("/api/v1/accounts/{}/licences", f.expired);
+    assert_eq!(app.api("PUT", &path, &lt, Some(renewal.clone())).await.status, StatusCode::CREATED);
+    let again = app.api("PUT", &path, &lt, Some(renewal)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.body.contains("\"status\":\"unverified\""), "{}", again.body);
+    let bad = app.api("PUT", &path, &lt, Some(json!({ "licence_type": "dea", "number": "", "expires_on": "x" }))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("expires_on"), "{}", bad.body);
+    assert_eq!(app.api("GET", &path, &token, None).await.status, StatusCode::FORBIDDEN, "orders:write is not enough");
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/orders",
+            &token,
+            Some(json!({ "account": f.expired, "lines": [{ "sku": "CS-1", "quantity": 1 }] })),
+        )
+        .await;
+    assert!(
+        r.body.contains("licence_unverified") && r.body.contains("BM7777777"),
+        "the new one waits for staff: {}",
+        r.body
+    );
     // Its buyers see their licence, read-only.
     let mut l = app.signed_in(&f.buyer_licensed.email).await;
     let page = l.get("/portal/account").await.body;

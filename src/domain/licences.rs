@@ -362,7 +362,11 @@ mod tests {
         let unverified = check(cs, "TX", std::slice::from_ref(&pending), &rules, TODAY).unwrap_err();
         assert_eq!(unverified.code(), "licence_unverified");
         assert!(unverified.message("TX").contains("RX-1234 is waiting for staff to verify"));
-        assert_eq!(check(cs, "TX", &[pending.clone()], &[dea(None, false)], TODAY), Ok(()), "trusting rule");
+        assert_eq!(
+            check(cs, "TX", std::slice::from_ref(&pending), &[dea(None, false)], TODAY),
+            Ok(()),
+            "trusting rule"
+        );
         let good = licence(LicenceType::Dea, "TX", date!(2027 - 10 - 31), true);
         assert_eq!(check(cs, "TX", &[old, good.clone()], &rules, TODAY), Ok(()));
         assert!(check(cs, "OK", std::slice::from_ref(&good), &rules, TODAY).is_err(), "a TX licence does not cover OK");

@@ -21,12 +21,12 @@ use crate::domain::licences::{
     region_code,
 };
 use crate::domain::pricing::{format_iso_date, parse_iso_date};
-use crate::store::licences::{self as store, AttentionRow, DocumentRow, LicenceFields, LicenceRow, RuleRow};
+use crate::store::licences::{self as store, AttentionRow, DocumentRow, LicenceFields, RuleRow};
 use crate::store::{Db, accounts, is_unique_violation, new_id};
 use serde_json::json;
 use time::Date;
 
-pub use crate::store::licences::{AttentionRow as LicenceAttention, RuleRow as LicenceRuleRow};
+pub use crate::store::licences::{AttentionRow as LicenceAttention, LicenceRow, RuleRow as LicenceRuleRow};
 
 /// Documents are at most this large.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
@@ -268,6 +268,36 @@ pub async fn update_licence(
         })
     })
     .await
+}
+
+/// Records a licence found by type and number for an account: creates it, updates it when it
+/// differs (it then needs verifying again), or leaves it as it is. Returns it and whether it was
+/// created (the API's upsert).
+pub async fn put_licence(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    draft: &LicenceDraft,
+) -> ServiceResult<(LicenceRow, bool)> {
+    actor.require(Permission::ManageAccounts)?;
+    visible_account(db, actor, account_id).await?;
+    let fields = draft.fields()?;
+    let existing = store::for_account(db, account_id)
+        .await?
+        .into_iter()
+        .find(|l| l.licence_type == fields.licence_type && l.number == fields.number);
+    match existing {
+        None => Ok((add_licence(db, now, actor, account_id, draft).await?, true)),
+        Some(l)
+            if l.issuing_region == fields.issuing_region
+                && l.valid_from == fields.valid_from
+                && l.expires_on == fields.expires_on =>
+        {
+            Ok((l, false))
+        }
+        Some(l) => Ok((update_licence(db, now, actor, &l.id, l.version, draft).await?, false)),
+    }
 }
 
 /// What kind of file a document is, by its first bytes (the name and the browser's type are not
