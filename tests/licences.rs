@@ -385,6 +385,23 @@ async fn documents_are_checked_verified_with_an_audit_row_and_hidden_from_other_
     assert_eq!(rep.post(&format!("/accounts/{}/licences", f.expired), &add).await.status, StatusCode::FORBIDDEN);
     let r = admin.post(&format!("/accounts/{}/licences", f.expired), &add).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The admin makes gloves a controlled substance on the product page: the rule applies at once
+    // (to an account without licences).
+    let unlicensed = app.account("Gamma Clinic", None).await;
+    let gloves = [LineInput::sku("GLV-1", 1)];
+    let glv = portico::service::evaluation::evaluate(app.db(), app.now(), &unlicensed, &gloves);
+    assert!(glv.await.unwrap().issues.is_empty());
+    let class = [("regulated_class", "Controlled substance")];
+    assert_eq!(rep.post("/admin/products/GLV-1/regulated-class", &class).await.status, StatusCode::FORBIDDEN);
+    let r = admin.post("/admin/products/GLV-1/regulated-class", &class).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(admin.get("/admin/products/GLV-1").await.body.contains("value=\"controlled_substance\""));
+    let glv = portico::service::evaluation::evaluate(app.db(), app.now(), &unlicensed, &gloves);
+    assert_eq!(glv.await.unwrap().issues[0].code, "licence_required");
+    let bad = admin.post("/admin/products/GLV-1/regulated-class", &[("regulated_class", "a/b")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'product.regulated_class_changed'").await, 1);
 }
 
 #[tokio::test]

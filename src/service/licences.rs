@@ -531,3 +531,41 @@ pub async fn remove_rule(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> Serv
     })
     .await
 }
+
+/// Sets a product's regulated class (the admin's product page; imports and the products API set
+/// it with the rest of the product): audited, and licence rules for the class apply at once.
+pub async fn set_product_class(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    sku: &str,
+    class: &str,
+) -> ServiceResult<crate::store::products::ProductRow> {
+    actor.require(Permission::ManageCatalog)?;
+    check_texts(&[("regulated_class", class)], &[])?;
+    let Ok(sku) = crate::domain::catalog::Sku::parse(sku) else { return Err(ServiceError::NotFound) };
+    let code = class_code(class);
+    if let Some(p) = Some(&code).filter(|c| !c.is_empty()).and_then(|c| class_code_problem(c)) {
+        return Err(ServiceError::invalid("regulated_class", p));
+    }
+    let class = Some(code).filter(|c| !c.is_empty());
+    db.write((sku, class, now, actor.owned()), |tx, (sku, class, now, actor)| {
+        Box::pin(async move {
+            let before = crate::store::products::lock_by_sku(tx, sku).await?.ok_or(ServiceError::NotFound)?;
+            crate::store::products::set_regulated_class(tx, &before.id, class.as_deref(), *now).await?;
+            let after = crate::store::products::lock_by_sku(tx, sku).await?.ok_or(ServiceError::NotFound)?;
+            audit(
+                tx,
+                Some(&actor.actor()),
+                *now,
+                "product.regulated_class_changed",
+                ("product", &before.id),
+                Some(json!({ "sku": before.sku, "regulated_class": before.regulated_class })),
+                Some(json!({ "sku": after.sku, "regulated_class": after.regulated_class })),
+            )
+            .await?;
+            Ok(after)
+        })
+    })
+    .await
+}

@@ -31,6 +31,24 @@ pub fn router() -> Router<AppState> {
         .route("/licences/badge", get(badge))
         .route("/admin/licence-rules", get(rules_page).post(add_rule))
         .route("/admin/licence-rules/{rid}/delete", post(remove_rule))
+        .route("/admin/products/{sku}/regulated-class", post(set_product_class))
+}
+
+#[derive(Deserialize)]
+struct ClassForm {
+    #[serde(default)]
+    regulated_class: String,
+}
+
+/// The product page's regulated class form.
+async fn set_product_class(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(sku): Path<String>,
+    Form(f): Form<ClassForm>,
+) -> Result<Redirect, WebError> {
+    let p = service::set_product_class(&state.db, state.now(), &ctx.actor(), &sku, &f.regulated_class).await?;
+    Ok(Redirect::to(&format!("/admin/products/{}?notice=saved", p.sku)))
 }
 
 /// One licence as the section lists it.
