@@ -509,6 +509,85 @@ mod tests {
     }
 
     #[test]
+    fn a_regulated_line_without_a_licence_is_blocked_with_its_price_and_outlook() {
+        use crate::domain::licences::{Licence, LicenceFacts, LicenceRule, LicenceType};
+        struct Regulated(P);
+        impl Orderable for Regulated {
+            fn id(&self) -> &str {
+                self.0.id
+            }
+            fn sku(&self) -> &str {
+                self.0.sku
+            }
+            fn external_id(&self) -> Option<&str> {
+                None
+            }
+            fn active(&self) -> bool {
+                true
+            }
+            fn rules(&self) -> QuantityRules {
+                QuantityRules::default()
+            }
+            fn backorder(&self) -> BackorderPolicy {
+                BackorderPolicy::Deny
+            }
+            fn regulated_class(&self) -> Option<&str> {
+                (self.0.id == "cs").then_some("controlled_substance")
+            }
+        }
+        let products = vec![
+            Regulated(product("cs", "CS-1", BackorderPolicy::Deny)),
+            Regulated(product("g", "GLV-1", BackorderPolicy::Deny)),
+        ];
+        let visible: HashSet<String> = ["cs", "g"].into_iter().map(String::from).collect();
+        let prices: HashMap<String, Vec<PriceSource>> =
+            [("cs", base("150.00")), ("g", base("1.00"))].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let stock: HashMap<String, StockFact> = [("cs", 3), ("g", 3)]
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), StockFact { available: n, next_eta: None }))
+            .collect();
+        let today = time::macros::date!(2026 - 11 - 26);
+        let rule = LicenceRule {
+            class: "controlled_substance".into(),
+            licence_type: LicenceType::Dea,
+            region: None,
+            require_verified: true,
+        };
+        let expired = Licence {
+            licence_type: LicenceType::Dea,
+            number: "RX-1234".into(),
+            issuing_region: "TX".into(),
+            valid_from: None,
+            expires_on: time::macros::date!(2026 - 10 - 31),
+            verified: true,
+        };
+        let licences = LicenceFacts { region: "TX".into(), licences: vec![expired], rules: vec![rule] };
+        let facts = Facts {
+            products: &products,
+            visible: &visible,
+            prices: &prices,
+            stock: &stock,
+            today,
+            licences: &licences,
+        };
+        let v = evaluate(&facts, &[req(1, "CS-1", 2), req(2, "GLV-1", 2), req(3, "CS-1", 9)]);
+        let issue = v[0].issue().unwrap();
+        assert_eq!(issue.code, "licence_expired");
+        assert_eq!(
+            issue.message,
+            "CS-1: Controlled substances need a verified DEA registration for shipping to TX; licence RX-1234 expired on 31 Oct 2026."
+        );
+        let priced = v[0].priced().expect("a blocked line keeps its price");
+        assert_eq!((priced.line_total, priced.stock.ships_now), (Money::parse("300.00").unwrap(), 2));
+        assert!(v[1].issue().is_none(), "an ordinary product is not checked");
+        assert_eq!(v[2].issue().unwrap().code, "licence_expired", "the licence step comes before stock");
+        let mut renewed = licences.clone();
+        renewed.licences[0].expires_on = time::macros::date!(2027 - 10 - 31);
+        let facts = Facts { licences: &renewed, ..facts };
+        assert!(evaluate(&facts, &[req(1, "CS-1", 2)])[0].issue().is_none());
+    }
+
+    #[test]
     fn repeats_merge_by_product_whatever_names_them() {
         let products = vec![product("p1", "GLV-1", BackorderPolicy::Deny)];
         let lines = vec![

@@ -407,6 +407,9 @@ pub async fn raise_expiry_notices(db: &Db, now: i64) -> ServiceResult<usize> {
     let day = today(now);
     let from = format_iso_date(day);
     let to = format_iso_date(day + time::Duration::days(EXPIRY_WARNING_DAYS));
+    if !store::any_expiring_without_notice(db, &from, &to).await? {
+        return Ok(0);
+    }
     db.write((from, to, now), |tx, (from, to, now)| {
         Box::pin(async move {
             let due = store::expiring_without_notice(tx, from, to).await?;

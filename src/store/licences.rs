@@ -187,6 +187,20 @@ pub async fn expiring_without_notice(tx: &mut Tx, from: &str, to: &str) -> Store
     .await
 }
 
+/// Whether any licence waits for its `licence.expiring` (a read, so that checking often costs
+/// no write).
+pub async fn any_expiring_without_notice(db: &Db, from: &str, to: &str) -> StoreResult<bool> {
+    on_db!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM account_licences l
+         WHERE l.expires_on >= $1 AND l.expires_on <= $2 AND (l.expiry_notice_for IS NULL OR l.expiry_notice_for <> l.expires_on)"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(c)
+    .await)
+    .map(|n| n > 0)
+}
+
 pub async fn mark_expiry_notice(tx: &mut Tx, id: &str, expires_on: &str) -> StoreResult<()> {
     tx.execute("UPDATE account_licences SET expiry_notice_for = $2 WHERE id = $1", args![id, expires_on]).await?;
     Ok(())
