@@ -35,6 +35,9 @@ enum Command {
     /// Manage API tokens from the command line.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Licences for regulated products.
+    #[command(subcommand)]
+    Licences(LicencesCommand),
     /// Import a CSV file (all-or-nothing; every bad row is reported).
     Import {
         #[command(flatten)]
@@ -172,6 +175,16 @@ enum UserCommand {
         name: String,
         #[arg(long, env = "PORTICO_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LicencesCommand {
+    /// Raise `licence.expiring` for licences that entered their 30-day expiry window (once per
+    /// licence and expiry date: safe to run daily from cron, or as often as you like).
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -335,6 +348,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     other => other.to_string(),
                 })?;
             println!("administrator {email} created (id {id})");
+        }
+        Command::Licences(LicencesCommand::Check { db }) => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let raised = portico::service::licences::raise_expiry_notices(&state.db, state.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            state.db.close().await;
+            println!("{raised} licence expiry notice(s) raised");
         }
         Command::Token(TokenCommand::Create { db, name, scopes }) => {
             use portico::domain::auth::Scope;

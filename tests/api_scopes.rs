@@ -137,6 +137,14 @@ fn routes(account: &str) -> Vec<Route> {
             Some(json!({"expected_version": 0, "lines": [{"sku": "GLV-1", "quantity": 2}], "reason": "more"})),
         ),
         r(Method::POST, "/api/v1/orders/{id}/cancel", "", Scope::OrdersWrite, Some(json!({"reason": "not needed"}))),
+        r(Method::GET, "/api/v1/accounts/{account}/licences", "", Scope::LicencesRead, None),
+        r(
+            Method::PUT,
+            "/api/v1/accounts/{account}/licences",
+            "",
+            Scope::LicencesWrite,
+            Some(json!({"licence_type": "dea", "number": "BX1234563", "expires_on": "2030-01-31"})),
+        ),
     ]
 }
 

@@ -186,7 +186,7 @@ proptest! {
             worlds.iter().map(|w| (w.product.id.clone(), w.sources.clone())).collect();
         let stock: HashMap<String, StockFact> =
             worlds.iter().filter_map(|w| w.stock.clone().map(|s| (w.product.id.clone(), s))).collect();
-        let facts = Facts { products: &products, visible: &visible, prices: &prices, stock: &stock, today: today() };
+        let facts = Facts { products: &products, visible: &visible, prices: &prices, stock: &stock, today: today(), licences: &Default::default() };
         let requested: Vec<Requested> = raw
             .iter()
             .enumerate()

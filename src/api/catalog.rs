@@ -46,6 +46,7 @@ pub struct ProductOut {
     active: bool,
     /// `deny` or `allow`.
     backorder: String,
+    /// The regulated class (licence rules apply to it), if any.
     regulated_class: Option<String>,
     image_url: Option<String>,
     external_id: Option<String>,
@@ -176,6 +177,8 @@ pub struct ProductIn {
     #[serde(default = "deny")]
     #[schema(pattern = "^(deny|allow)$")]
     backorder: String,
+    /// The regulated class licence rules name (e.g. `controlled_substance`; written as a class code:
+    /// "Controlled substance" becomes `controlled_substance`); empty or absent: not regulated.
     #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     regulated_class: Option<String>,
     #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]

@@ -16,6 +16,7 @@ mod credit;
 mod escalations;
 mod input;
 mod invoices;
+mod licences;
 mod orders;
 mod paging;
 mod payments;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(categories::router())
         .merge(invoices::router())
+        .merge(licences::router())
         .merge(credit::router())
         .merge(escalations::router())
         .merge(orders::router())
@@ -97,8 +99,8 @@ async fn errors_as_problems(req: Request, next: Next) -> Response {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Portico API", version = "1", description = "Catalog, pricing and stock for ERP/CRM integrations. Authenticate with `Authorization: Bearer <token>`; tokens are created by an administrator under Admin → API tokens, each with scopes."),
-    paths(openapi_json, catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list, shipments::create_shipment, shipments::list_shipments, invoices::list_invoices, invoices::get_invoice, invoices::invoice_pdf, credit::release_order, credit::reject_order, escalations::complete_order, escalations::send_back_order, credit::create_credit_note, payments::create_payment, payments::list_payments, payments::get_payment, payments::apply_payment, payments::reverse_payment, statements::get_statement, statements::get_aging),
-    components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, categories::CategoryOut, categories::CategoryList, categories::CategoryIn, categories::CategoryUpsertOut, categories::CategoryDeletedOut, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut, shipments::ShipmentIn, shipments::ShipmentLineIn, shipments::ShipmentOut, shipments::ShipmentLineOut, shipments::ShipmentList, invoices::InvoiceOut, invoices::InvoiceLineOut, invoices::InvoicePage, credit::CreditNoteIn, credit::CreditLineIn, payments::PaymentIn, payments::ApplicationIn, payments::ApplyIn, payments::ReversalIn, payments::PaymentOut, payments::ApplicationOut, payments::PaymentPage, statements::StatementOut, statements::StatementLineOut, statements::OpenInvoiceOut, statements::AgingOut, statements::AgingRowOut, statements::AgingReportOut)),
+    paths(openapi_json, catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list, shipments::create_shipment, shipments::list_shipments, invoices::list_invoices, invoices::get_invoice, invoices::invoice_pdf, credit::release_order, credit::reject_order, escalations::complete_order, escalations::send_back_order, credit::create_credit_note, payments::create_payment, payments::list_payments, payments::get_payment, payments::apply_payment, payments::reverse_payment, statements::get_statement, statements::get_aging, licences::list_licences, licences::put_licence),
+    components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, categories::CategoryOut, categories::CategoryList, categories::CategoryIn, categories::CategoryUpsertOut, categories::CategoryDeletedOut, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut, shipments::ShipmentIn, shipments::ShipmentLineIn, shipments::ShipmentOut, shipments::ShipmentLineOut, shipments::ShipmentList, invoices::InvoiceOut, invoices::InvoiceLineOut, invoices::InvoicePage, credit::CreditNoteIn, credit::CreditLineIn, payments::PaymentIn, payments::ApplicationIn, payments::ApplyIn, payments::ReversalIn, payments::PaymentOut, payments::ApplicationOut, payments::PaymentPage, statements::StatementOut, statements::StatementLineOut, statements::OpenInvoiceOut, statements::AgingOut, statements::AgingRowOut, statements::AgingReportOut, licences::LicenceOut, licences::LicenceList, licences::LicenceIn)),
     modifiers(&BearerAuth, &Problems)
 )]
 pub struct ApiDoc;

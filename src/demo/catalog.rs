@@ -384,7 +384,7 @@ fn sku_part(value: &str) -> String {
 }
 
 /// Account names → which group they belong to, by what they do.
-fn group_of(name: &str) -> usize {
+pub(crate) fn group_of(name: &str) -> usize {
     let n = name.to_lowercase();
     if ["hospital", "surgical", "dialysis", "hospice", "nursing", "senior", "health"].iter().any(|k| n.contains(k)) {
         0
@@ -526,7 +526,7 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
                             QuantityRules::default()
                         },
                         image_url: None,
-                        regulated_class: is_regulated.then(|| "Rx".to_string()),
+                        regulated_class: is_regulated.then(|| "controlled_substance".to_string()),
                         active: rng.below(100) != 0,
                         backorder: if rng.below(4) == 0 { BackorderPolicy::Allow } else { BackorderPolicy::Deny },
                         external_id: Some(format!("ERP-P{}", 100_000 + product_ids.len())),

@@ -4,6 +4,7 @@
 
 mod approvals;
 mod catalog;
+pub mod licences;
 mod orders;
 pub mod receivables_scale;
 pub mod scale;
@@ -264,6 +265,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
                 }
                 debug_assert!(buyer_logins_done);
                 catalog::seed(tx, &mut rng, now, &seeded_accounts).await?;
+                licences::seed(tx, now, &seeded_accounts).await?;
                 audit::append(
                     tx,
                     &audit::AuditEntry {

@@ -321,7 +321,7 @@ fn sort_by_key_cells(rows: &mut [Vec<Cell>], n: usize) {
             Cell::Text(s) => (0, s.as_str()),
             Cell::Int(i) => (*i, ""),
             Cell::Bool(b) => (*b as i64, ""),
-            Cell::NullText | Cell::NullInt => (i64::MIN, ""),
+            Cell::NullText | Cell::NullInt | Cell::Bytes(_) => (i64::MIN, ""),
         }
     }
     rows.sort_by(|a, b| a[..n].iter().map(key).cmp(b[..n].iter().map(key)));

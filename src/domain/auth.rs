@@ -239,10 +239,12 @@ pub enum Scope {
     CreditWrite,
     PaymentsRead,
     PaymentsWrite,
+    LicencesRead,
+    LicencesWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 13] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -254,6 +256,8 @@ impl Scope {
         Scope::CreditWrite,
         Scope::PaymentsRead,
         Scope::PaymentsWrite,
+        Scope::LicencesRead,
+        Scope::LicencesWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -269,6 +273,8 @@ impl Scope {
             Scope::CreditWrite => "credit:write",
             Scope::PaymentsRead => "payments:read",
             Scope::PaymentsWrite => "payments:write",
+            Scope::LicencesRead => "licences:read",
+            Scope::LicencesWrite => "licences:write",
         }
     }
 
@@ -305,6 +311,12 @@ impl Scope {
                 "record payments, apply them to invoices and reverse them (POST /payments, \
                  /payments/{id}/applications, /payments/{id}/reversal); includes payments:read"
             }
+            Scope::LicencesRead => {
+                "read any account's licences for regulated products (GET /accounts/{account}/licences)"
+            }
+            Scope::LicencesWrite => {
+                "record licences for any account (PUT /accounts/{account}/licences); includes licences:read"
+            }
         }
     }
 
@@ -319,6 +331,7 @@ impl Scope {
                     | (Scope::OrdersWrite, Scope::OrdersRead)
                     | (Scope::CreditWrite, Scope::InvoicesRead)
                     | (Scope::PaymentsWrite, Scope::PaymentsRead)
+                    | (Scope::LicencesWrite, Scope::LicencesRead)
             )
     }
 
@@ -346,6 +359,8 @@ impl Scope {
             Scope::CreditWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
             Scope::PaymentsRead => &[StaffArea, ViewAllAccounts, FinanceArea],
             Scope::PaymentsWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
+            Scope::LicencesRead => &[StaffArea, ViewAllAccounts],
+            Scope::LicencesWrite => &[StaffArea, ViewAllAccounts, ManageAccounts],
         }
     }
 }

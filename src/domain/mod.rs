@@ -13,6 +13,7 @@ pub mod import_price_list;
 pub mod import_stock;
 pub mod input;
 pub mod invoicing;
+pub mod licences;
 pub mod money;
 pub mod orders;
 pub mod password;

@@ -10,8 +10,9 @@
 //! 2. **Quantity rules** — [`QuantityRules::check`], including the bound
 //!    [`MAX_LINE_QUANTITY`](super::catalog::MAX_LINE_QUANTITY).
 //! 3. **Pricing** — [`resolve`], then unit price × quantity rounded by [`Money::round_to_cents`].
-//! 4. *(later: licence check for regulated classes — a priced line that it blocks is
-//!    [`Verdict::Blocked`], like stock.)*
+//! 4. **Licences** — a product with a regulated class is checked by [`licences::check`] against
+//!    the seller's rules for the ship-to state and the account's licences; a priced line it blocks
+//!    is [`Verdict::Blocked`], like stock (a cart shows why, a quote still prices it).
 //! 5. **Stock / backorder outlook** — what ships now, what is backordered (and when it is expected),
 //!    or `out_of_stock` when the product cannot be backordered and stock is short.
 //!
@@ -27,12 +28,16 @@
 //! | quantity   | `quantity_too_large` | above 1,000,000 units (or a line total that would overflow) |
 //! | quantity   | `below_minimum`, `not_multiple`, `above_maximum` | the product's own rules |
 //! | pricing    | `no_price`           | no valid price source covers this quantity for the account |
+//! | licence    | `licence_required`   | the product's regulated class needs a licence type the account has none of for the ship-to state (or none in force yet) |
+//! | licence    | `licence_expired`    | the account's licence of that type for the state has expired (the message names it and the date) |
+//! | licence    | `licence_unverified` | the rule demands a licence staff verified, and its document is not verified yet |
 //! | stock      | `out_of_stock`       | short of stock and the product cannot be backordered |
 //!
 //! Order-wide reasons (line 0: `empty`, `too_many_lines`, `account_onboarding`, `too_large`) are
 //! decided by the service before or after these steps.
 
 use super::catalog::{BackorderPolicy, QuantityProblem, QuantityRules, Sku, available};
+use super::licences::{self, LicenceFacts};
 use super::money::Money;
 use super::orders::LineIssue;
 use super::pricing::{PriceSource, ResolvedPrice, format_date, resolve};
@@ -85,6 +90,10 @@ pub trait Orderable {
     fn active(&self) -> bool;
     fn rules(&self) -> QuantityRules;
     fn backorder(&self) -> BackorderPolicy;
+    /// The product's regulated class as a [`licences::class_code`], if it has one.
+    fn regulated_class(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Stock of one product over all warehouses.
@@ -106,8 +115,11 @@ pub struct Facts<'a, P> {
     pub prices: &'a HashMap<String, Vec<PriceSource>>,
     /// Stock per product id; a product without a row has none.
     pub stock: &'a HashMap<String, StockFact>,
-    /// Price validity is decided on this day.
+    /// Price validity and licences are decided on this day.
     pub today: Date,
+    /// The account's licences, the rules and the ship-to state; loaded only when a line names a
+    /// regulated product ([`LicenceFacts::default`] otherwise: nothing to check).
+    pub licences: &'a LicenceFacts,
 }
 
 /// One requested line. Repeats of a product are expected merged already (see [`merge_repeats`]);
@@ -327,12 +339,20 @@ fn evaluate_line<'a, P: Orderable>(
         let message = format!("{sku}: the line total is too large.");
         return Verdict::Refused(LineIssue::new(line, sku, QuantityProblem::TooLarge.code(), message));
     };
-    // 4. Licences plug in here (a priced line they block is `Verdict::Blocked`).
+    // 4. Licences (the stock outlook is still worked out: a cart shows it).
+    let licence_issue = p.regulated_class().and_then(|class| {
+        let l = facts.licences;
+        let problem = licences::check(class, &l.region, &l.licences, &l.rules, facts.today).err()?;
+        Some(LineIssue::new(line, sku, problem.code(), format!("{sku}: {}", problem.message(&l.region))))
+    });
     // 5. Stock and backorder outlook.
     let fact = facts.stock.get(p.id()).cloned().unwrap_or_default();
     let stock = StockOutlook::of(qty, fact.available, p.backorder(), fact.next_eta);
     let short = stock.short;
     let priced = Line { line, product: p, quantity: qty, price, line_total: total.round_to_cents(), stock };
+    if let Some(issue) = licence_issue {
+        return Verdict::Blocked(priced, issue);
+    }
     if short > 0 {
         let issue = out_of_stock(line, sku, priced.stock.available);
         return Verdict::Blocked(priced, issue);
@@ -438,7 +458,14 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let facts = Facts { products: &products, visible: &visible, prices: &prices, stock: &stock, today: eta };
+        let facts = Facts {
+            products: &products,
+            visible: &visible,
+            prices: &prices,
+            stock: &stock,
+            today: eta,
+            licences: &Default::default(),
+        };
         let lines = vec![
             req(1, " glv-1 ", 4),
             req(2, "NOPE", 1),
@@ -479,6 +506,85 @@ mod tests {
         assert_eq!(bo.stock.ships_now_label(), "Ships now: 2");
         assert_eq!(bo.stock.backorder_label(), "Backordered: 5, expected 4 Dec 2026");
         assert!(v[7].priced().is_some(), "a line blocked by stock keeps its price");
+    }
+
+    #[test]
+    fn a_regulated_line_without_a_licence_is_blocked_with_its_price_and_outlook() {
+        use crate::domain::licences::{Licence, LicenceFacts, LicenceRule, LicenceType};
+        struct Regulated(P);
+        impl Orderable for Regulated {
+            fn id(&self) -> &str {
+                self.0.id
+            }
+            fn sku(&self) -> &str {
+                self.0.sku
+            }
+            fn external_id(&self) -> Option<&str> {
+                None
+            }
+            fn active(&self) -> bool {
+                true
+            }
+            fn rules(&self) -> QuantityRules {
+                QuantityRules::default()
+            }
+            fn backorder(&self) -> BackorderPolicy {
+                BackorderPolicy::Deny
+            }
+            fn regulated_class(&self) -> Option<&str> {
+                (self.0.id == "cs").then_some("controlled_substance")
+            }
+        }
+        let products = vec![
+            Regulated(product("cs", "CS-1", BackorderPolicy::Deny)),
+            Regulated(product("g", "GLV-1", BackorderPolicy::Deny)),
+        ];
+        let visible: HashSet<String> = ["cs", "g"].into_iter().map(String::from).collect();
+        let prices: HashMap<String, Vec<PriceSource>> =
+            [("cs", base("150.00")), ("g", base("1.00"))].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let stock: HashMap<String, StockFact> = [("cs", 3), ("g", 3)]
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), StockFact { available: n, next_eta: None }))
+            .collect();
+        let today = time::macros::date!(2026 - 11 - 26);
+        let rule = LicenceRule {
+            class: "controlled_substance".into(),
+            licence_type: LicenceType::Dea,
+            region: None,
+            require_verified: true,
+        };
+        let expired = Licence {
+            licence_type: LicenceType::Dea,
+            number: "RX-1234".into(),
+            issuing_region: "TX".into(),
+            valid_from: None,
+            expires_on: time::macros::date!(2026 - 10 - 31),
+            verified: true,
+        };
+        let licences = LicenceFacts { region: "TX".into(), licences: vec![expired], rules: vec![rule] };
+        let facts = Facts {
+            products: &products,
+            visible: &visible,
+            prices: &prices,
+            stock: &stock,
+            today,
+            licences: &licences,
+        };
+        let v = evaluate(&facts, &[req(1, "CS-1", 2), req(2, "GLV-1", 2), req(3, "CS-1", 9)]);
+        let issue = v[0].issue().unwrap();
+        assert_eq!(issue.code, "licence_expired");
+        assert_eq!(
+            issue.message,
+            "CS-1: Controlled substances need a verified DEA registration for shipping to TX; licence RX-1234 expired on 31 Oct 2026."
+        );
+        let priced = v[0].priced().expect("a blocked line keeps its price");
+        assert_eq!((priced.line_total, priced.stock.ships_now), (Money::parse("300.00").unwrap(), 2));
+        assert!(v[1].issue().is_none(), "an ordinary product is not checked");
+        assert_eq!(v[2].issue().unwrap().code, "licence_expired", "the licence step comes before stock");
+        let mut renewed = licences.clone();
+        renewed.licences[0].expires_on = time::macros::date!(2027 - 10 - 31);
+        let facts = Facts { licences: &renewed, ..facts };
+        assert!(evaluate(&facts, &[req(1, "CS-1", 2)])[0].issue().is_none());
     }
 
     #[test]

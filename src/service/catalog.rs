@@ -375,6 +375,13 @@ pub fn product_input(
         },
         None => None,
     };
+    // Stored as a class code, the form licence rules name it in ("Controlled substance" →
+    // controlled_substance).
+    let regulated_class =
+        d.regulated_class.as_deref().map(crate::domain::licences::class_code).filter(|c| !c.is_empty());
+    if let Some(p) = regulated_class.as_deref().and_then(crate::domain::licences::class_code_problem) {
+        problems.push(("regulated_class".into(), p));
+    }
     let (Some(sku), Some(backorder), true) = (sku, backorder, problems.is_empty()) else { return Err(problems) };
     Ok(products::ProductInput {
         sku: sku.as_str().to_string(),
@@ -385,7 +392,7 @@ pub fn product_input(
         pack_size: d.pack_size,
         rules,
         image_url: d.image_url.clone().filter(|s| !s.trim().is_empty()),
-        regulated_class: d.regulated_class.clone().filter(|s| !s.trim().is_empty()),
+        regulated_class,
         active: d.active,
         backorder,
         external_id: d.external_id.clone().filter(|s| !s.trim().is_empty()),
@@ -484,7 +491,7 @@ pub async fn quote(
         .map(|(i, (sku, quantity))| Requested { line: i + 1, product: ProductRef::sku(sku), quantity: *quantity })
         .collect();
     let refs: Vec<ProductRef> = requested.iter().map(|r| r.product.clone()).collect();
-    let loaded = super::evaluation::load(db, now, account_id, &refs, &Default::default()).await?;
+    let loaded = super::evaluation::load(db, now, account_id, None, &refs, &Default::default()).await?;
     let verdicts = pipeline::evaluate(&loaded.facts(), &requested);
     Ok(requested
         .into_iter()

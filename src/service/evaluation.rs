@@ -8,6 +8,7 @@ use super::ServiceResult;
 use super::catalog::today;
 use crate::domain::catalog::{BackorderPolicy, QuantityRules, StockStatus};
 use crate::domain::input::{TextKind, check_text};
+use crate::domain::licences::LicenceFacts;
 use crate::domain::money::Money;
 use crate::domain::orders::LineIssue;
 pub use crate::domain::pipeline::ProductRef;
@@ -38,6 +39,9 @@ impl Orderable for ProductRow {
     fn backorder(&self) -> BackorderPolicy {
         ProductRow::backorder(self)
     }
+    fn regulated_class(&self) -> Option<&str> {
+        self.regulated_class.as_deref().filter(|c| !c.is_empty())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -67,7 +71,8 @@ pub struct PricedLine {
     pub stock: StockStatus,
     /// What of this line ships now, what is backordered and when it is expected.
     pub outlook: StockOutlook,
-    /// Why a step after pricing blocks this line (`out_of_stock`); `None` when it can be ordered.
+    /// Why a step after pricing blocks this line (`licence_*`, `out_of_stock`); `None` when it
+    /// can be ordered.
     pub blocked_by: Option<LineIssue>,
 }
 
@@ -152,6 +157,7 @@ pub(crate) struct Loaded {
     prices: HashMap<String, Vec<PriceSource>>,
     stock: HashMap<String, StockFact>,
     today: Date,
+    licences: LicenceFacts,
 }
 
 impl Loaded {
@@ -162,6 +168,7 @@ impl Loaded {
             prices: &self.prices,
             stock: &self.stock,
             today: self.today,
+            licences: &self.licences,
         }
     }
 
@@ -172,10 +179,14 @@ impl Loaded {
 
 /// Loads the facts for `refs` for an account. `held` counts units per product id that the order
 /// being amended holds now, as available again (the amendment releases them before reserving).
+/// `ship_to` is the order's ship-to (its state decides licence rules); `None`: the account's
+/// default. Licences, rules and the ship-to state are read only when a line names a regulated
+/// product: an evaluation of ordinary products costs no query more.
 pub(crate) async fn load(
     db: &Db,
     now: i64,
     account_id: &str,
+    ship_to: Option<&str>,
     refs: &[ProductRef],
     held: &HashMap<String, i64>,
 ) -> ServiceResult<Loaded> {
@@ -210,24 +221,43 @@ pub(crate) async fn load(
             (id, StockFact { available, next_eta: pricing::parse_date(t.next_eta.as_deref()) })
         })
         .collect();
-    Ok(Loaded { products: found, visible, prices, stock, today: today(now) })
+    let licences = if found.iter().any(|p| p.regulated_class().is_some()) {
+        super::licences::facts(db, account_id, ship_to).await?
+    } else {
+        LicenceFacts::default()
+    };
+    Ok(Loaded { products: found, visible, prices, stock, today: today(now), licences })
 }
 
-/// Evaluates lines of an account as an order would take them (repeats of a product merged first).
+/// Evaluates lines of an account as an order would take them (repeats of a product merged first),
+/// shipped to the account's default ship-to (a cart's or quick order's lines, before checkout
+/// chooses one).
 pub async fn evaluate(db: &Db, now: i64, account_id: &str, input: &[LineInput]) -> ServiceResult<Evaluation> {
-    evaluate_holding(db, now, account_id, input, &HashMap::new()).await
+    evaluate_holding(db, now, account_id, None, input, &HashMap::new()).await
 }
 
-/// [`evaluate`] for an amendment: `held` is what the order holds now, per product id.
+/// [`evaluate`] for an order going to the ship-to `ship_to` (placement).
+pub async fn evaluate_to(
+    db: &Db,
+    now: i64,
+    account_id: &str,
+    ship_to: &str,
+    input: &[LineInput],
+) -> ServiceResult<Evaluation> {
+    evaluate_holding(db, now, account_id, Some(ship_to), input, &HashMap::new()).await
+}
+
+/// [`evaluate_to`] for an amendment: `held` is what the order holds now, per product id.
 pub(crate) async fn evaluate_holding(
     db: &Db,
     now: i64,
     account_id: &str,
+    ship_to: Option<&str>,
     input: &[LineInput],
     held: &HashMap<String, i64>,
 ) -> ServiceResult<Evaluation> {
     let refs: Vec<ProductRef> = input.iter().map(|l| l.product.clone()).collect();
-    let loaded = load(db, now, account_id, &refs, held).await?;
+    let loaded = load(db, now, account_id, ship_to, &refs, held).await?;
     let asked: Vec<(ProductRef, i64)> = refs.into_iter().zip(input.iter().map(|l| l.quantity)).collect();
     let requested: Vec<Requested> = pipeline::merge_repeats(loaded.products(), &asked);
     Ok(Evaluation::of(pipeline::evaluate(&loaded.facts(), &requested)))

@@ -17,6 +17,7 @@ pub mod imports;
 pub mod inventory;
 pub mod invoice_pdf;
 pub mod invoices;
+pub mod licences;
 pub mod orders;
 pub mod payment_imports;
 pub mod payment_provider;

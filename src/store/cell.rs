@@ -12,6 +12,8 @@ pub enum Cell {
     NullText,
     /// A NULL in a BIGINT column.
     NullInt,
+    /// Bytes for a BLOB (SQLite) / BYTEA (PostgreSQL) column: uploaded documents.
+    Bytes(Vec<u8>),
 }
 
 /// The arguments of a statement, `$1`, `$2`, … in order: `args![id, name, now]`.
@@ -107,6 +109,7 @@ where
     bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     for cell in cells {
         q = match cell {
@@ -115,6 +118,7 @@ where
             Cell::Bool(b) => q.bind(b),
             Cell::NullText => q.bind(None::<String>),
             Cell::NullInt => q.bind(None::<i64>),
+            Cell::Bytes(b) => q.bind(b),
         };
     }
     q

@@ -35,6 +35,7 @@ pub mod import_jobs;
 pub mod inventory;
 pub mod invoices;
 mod json;
+pub mod licences;
 pub mod orders;
 pub mod payments;
 pub mod pricing;

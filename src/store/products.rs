@@ -129,6 +129,16 @@ pub async fn upsert(tx: &mut Tx, id: &str, p: &ProductInput, now: i64) -> StoreR
     Ok(id)
 }
 
+/// Sets a product's regulated class (a licence rule's class code; `None`: not regulated).
+pub async fn set_regulated_class(tx: &mut Tx, id: &str, class: Option<&str>, now: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE products SET regulated_class = $2, version = version + 1, updated_at = $3 WHERE id = $1",
+        args![id, class, now],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn get_by_sku(db: &Db, sku: &Sku) -> StoreResult<Option<ProductRow>> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku = $1");
     on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()))

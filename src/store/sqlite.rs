@@ -141,6 +141,7 @@ fn bind(st: &mut rusqlite::Statement<'_>, cells: Vec<Cell>) -> StoreResult<()> {
             Cell::Int(i) => st.raw_bind_parameter(index, i),
             Cell::Bool(b) => st.raw_bind_parameter(index, b),
             Cell::NullText | Cell::NullInt => st.raw_bind_parameter(index, rusqlite::types::Null),
+            Cell::Bytes(b) => st.raw_bind_parameter(index, b),
         };
         bound.map_err(to_sqlx)?;
     }

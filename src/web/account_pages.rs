@@ -180,6 +180,7 @@ struct AccountPage {
     can_invite: bool,
     statuses: Vec<(&'static str, &'static str)>,
     credit: CreditView,
+    licences: super::licences::LicencesSection,
 }
 
 /// An account's credit position as pages show it.
@@ -248,6 +249,7 @@ async fn account_page(
         can_invite,
         statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         credit: account_service::credit_position(&state.db, &actor, &id).await?.into(),
+        licences: super::licences::section(&state, &ctx, &id).await?,
         account,
     };
     Ok(Html(page.render()?))

@@ -11,6 +11,7 @@ mod credit_notes;
 mod error;
 mod imports;
 pub(crate) mod invoices;
+mod licences;
 mod ordering;
 mod orders;
 mod payments;
@@ -39,6 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(portal::router())
         .merge(catalog::router())
         .merge(account_pages::router())
+        .merge(licences::router())
         .merge(admin::router())
         .merge(api_tokens::router())
         .merge(products_admin::router())

@@ -92,6 +92,7 @@ struct AccountPage {
     rep: Option<RepContact>,
     users: Vec<UserView>,
     is_manager: bool,
+    licences: super::licences::LicencesSection,
 }
 
 async fn account(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -109,6 +110,7 @@ async fn account(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>
         shell: Shell::new(&ctx, "Your account"),
         ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
         rep: account_service::rep_contact(&state.db, &ctx.actor(), &account).await?,
+        licences: super::licences::section(&state, &ctx, &id).await?,
         account,
         users,
         is_manager,

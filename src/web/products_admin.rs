@@ -76,6 +76,8 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
 struct DetailPage {
     shell: Shell,
     d: StaffProduct,
+    /// The admin may set the regulated class (licence rules apply to it).
+    can_edit_class: bool,
 }
 
 async fn detail(
@@ -85,7 +87,9 @@ async fn detail(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Html<String>, WebError> {
     let d = catalog::staff_product(&state.db, &ctx.actor(), &sku).await?;
-    let page = DetailPage { shell: Shell::new(&ctx, d.product.name.clone()).with_notice(q.notice.as_deref()), d };
+    let can_edit_class = ctx.session.principal.can(crate::domain::auth::Permission::ManageCatalog);
+    let shell = Shell::new(&ctx, d.product.name.clone()).with_notice(q.notice.as_deref());
+    let page = DetailPage { shell, d, can_edit_class };
     Ok(Html(page.render()?))
 }
 

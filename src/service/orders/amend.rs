@@ -69,7 +69,8 @@ pub async fn amend_order(
     for l in orders::lines(db, &current.id).await? {
         *held.entry(l.product_id).or_default() += l.reserved_qty;
     }
-    let eval = crate::service::evaluation::evaluate_holding(db, now, &account.id, &a.lines, &held).await?;
+    let eval =
+        crate::service::evaluation::evaluate_holding(db, now, &account.id, Some(&ship_to_id), &a.lines, &held).await?;
     if !eval.issues.is_empty() {
         return Err(ServiceError::Blocked(eval.issues));
     }

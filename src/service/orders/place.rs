@@ -5,7 +5,7 @@
 use super::events::{event, event_payload};
 use super::header::check_header;
 use super::reserve::{line_rows, reserve_lines};
-use super::{LineInput, MAX_LINES, OrderHeader, OrderLineRow, OrderRow, PricedLine, evaluate, get_order, too_large};
+use super::{LineInput, MAX_LINES, OrderHeader, OrderLineRow, OrderRow, PricedLine, get_order, too_large};
 use crate::domain::account::AccountStatus;
 use crate::domain::auth::{ActorChannel, Permission};
 use crate::domain::orders::{Channel, Diversion, LineIssue, OrderStatus, diversions};
@@ -220,7 +220,7 @@ where
         )]));
     }
     let (ship_to_id, ship_to_text) = check_header(db, now, &account, &req.header).await?;
-    let eval = evaluate(db, now, &account.id, &req.lines).await?;
+    let eval = crate::service::evaluation::evaluate_to(db, now, &account.id, &ship_to_id, &req.lines).await?;
     if !eval.issues.is_empty() {
         return Err(ServiceError::Blocked(eval.issues));
     }
