@@ -39,6 +39,7 @@ pub mod payments;
 pub mod pricing;
 pub mod product_search;
 pub mod products;
+pub mod queues;
 pub mod readers;
 pub mod sessions;
 pub mod shipments;

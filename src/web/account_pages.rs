@@ -22,8 +22,6 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/rep", get(rep_book))
-        .route("/desk", get(desk))
         .route("/finance", get(finance))
         .route("/admin/accounts", get(admin_accounts))
         .route("/accounts/{id}", get(account_page))
@@ -130,16 +128,6 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
     Ok(Html(page.render()?))
 }
 
-async fn rep_book(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<ListQuery>,
-) -> Result<Html<String>, WebError> {
-    list(&state, &ctx, q, Permission::ViewOwnBook).await
-}
-async fn desk(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
-    list(&state, &ctx, q, Permission::DeskArea).await
-}
 async fn finance(
     State(state): State<AppState>,
     ctx: Ctx,

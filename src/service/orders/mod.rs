@@ -30,12 +30,14 @@ use crate::domain::orders::LineIssue;
 
 pub use crate::service::evaluation::{Evaluation, LineInput, PricedLine, ProductRef, evaluate};
 pub use crate::store::inventory::WarehouseRow;
-pub use crate::store::orders::{OrderFilter, OrderLineRow, OrderRow};
+pub use crate::store::orders::{
+    ListedOrder, OrderCursor, OrderFilter, OrderLineRow, OrderRow, OrderSort, SortBy, SortValue,
+};
 pub use amend::{Amendment, amend_order};
 pub use header::OrderHeader;
 pub use history::{
-    OrderView, get_order, list_orders, list_orders_with_lines, order_view, order_with_lines, orders_changed_since,
-    placers,
+    OrderView, get_order, list_orders, list_orders_sorted, list_orders_with_lines, order_view, order_with_lines,
+    orders_changed_since, placers,
 };
 pub(crate) use place::ordering_scope;
 pub use place::{IdemKey, PlaceOrder, Placement, place_order, wait_for_placement};
