@@ -157,6 +157,8 @@ impl BookCard {
 struct RepHome {
     shell: Shell,
     queue: Vec<QueueCard>,
+    /// How many orders wait on the rep (the filter chips are shown only when some do).
+    queue_total: i64,
     chips: Vec<ReasonChip>,
     reason: String,
     queue_next: Option<String>,
@@ -193,6 +195,7 @@ async fn rep_home(
     let view = RepHome {
         shell: Shell::new(&ctx, "My accounts").with_notice(q.notice.as_deref()),
         queue: page.items.iter().map(|i| QueueCard::new(i, now)).collect(),
+        queue_total: page.total,
         chips: chips(&page, reason),
         reason: reason.map(|r| r.as_str().to_string()).unwrap_or_default(),
         queue_next: queue_next(&page, reason),

@@ -245,6 +245,7 @@ async fn render_orders(state: &AppState, ctx: &Ctx, mut q: HistoryQuery, side: S
     }
     let filter_pairs = || {
         let mut pairs = q.filter_pairs();
+        pairs.retain(|(_, v)| !v.is_empty());
         if staff && !q.account.is_empty() {
             pairs.push(("account", q.account.clone()));
         }
