@@ -90,8 +90,12 @@ fn reason_condition(sql: &mut Sql, reason: Reason, sel: &QueueSelection<'_>) {
     }
 }
 
+/// The WHERE of a queue over `orders o CROSS JOIN accounts a`. The cross join keeps SQLite's
+/// join order (orders first, through `orders_attention`): with a rep's filter it would otherwise
+/// start from the rep's accounts and read every order they ever placed (`orders_account_placed`)
+/// — 10x slower at 300,000 orders. PostgreSQL plans it as the inner join it is.
 fn selection(sql: &mut Sql, sel: &QueueSelection<'_>) {
-    sql.push(&format!(" WHERE {ATTENTION}"), vec![]);
+    sql.push(&format!(" WHERE a.id = o.account_id AND {ATTENTION}"), vec![]);
     if let Some(rep) = sel.owner_rep_id {
         sql.push(" AND a.owner_rep_id = $?", vec![Cell::text(rep)]);
     }
@@ -120,7 +124,7 @@ pub async fn page(
                   a.owner_rep_id, u.name AS owner_rep_name, o.status, o.channel, o.placed_by_name, o.po_number,
                   o.backordered, o.subtotal, o.line_count, o.placed_at,
                   (SELECT MAX(r.at) FROM order_revisions r WHERE r.order_id = o.id) AS amended_at
-           FROM orders o JOIN accounts a ON a.id = o.account_id LEFT JOIN users u ON u.id = a.owner_rep_id"
+           FROM orders o CROSS JOIN accounts a LEFT JOIN users u ON u.id = a.owner_rep_id"
             .to_string(),
         binds: Vec::new(),
     };
@@ -152,7 +156,7 @@ pub async fn counts(db: &Db, sel: &QueueSelection<'_>) -> StoreResult<(i64, Vec<
         reason_condition(&mut sql, *r, sel);
         sql.push(&format!(" THEN 1 ELSE 0 END), 0) AS BIGINT) AS c{i}"), vec![]);
     }
-    sql.push(" FROM orders o JOIN accounts a ON a.id = o.account_id", vec![]);
+    sql.push(" FROM orders o CROSS JOIN accounts a", vec![]);
     selection(&mut sql, sel);
     let Sql { text, binds } = sql;
     let n = sel.reasons.len();
