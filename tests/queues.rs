@@ -400,3 +400,32 @@ async fn the_staff_order_list_sorts_by_each_column_and_pages_by_key() {
     assert_eq!((a.len(), b.len()), (25, 3));
     assert!(b.iter().all(|n| !a.contains(n)));
 }
+
+#[tokio::test]
+async fn the_api_order_feed_narrows_to_a_status() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let token = app.api_token(&[portico::domain::auth::Scope::OrdersRead]).await;
+    let numbers = |v: &serde_json::Value| -> Vec<String> {
+        v["orders"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap().to_string()).collect()
+    };
+    let res = app.api("GET", "/api/v1/orders?status=on_hold", &token, None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(numbers(&body), vec![w.n["held"].clone()]);
+    let res = app.api("GET", "/api/v1/orders?status=pending_approval&limit=1", &token, None).await;
+    let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let first = numbers(&body);
+    let cursor = body["next_cursor"].as_str().expect("a second page").to_string();
+    let res =
+        app.api("GET", &format!("/api/v1/orders?status=pending_approval&limit=1&cursor={cursor}"), &token, None).await;
+    let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let mut both = [first, numbers(&body)].concat();
+    both.sort();
+    let mut want = vec![w.n["pending_old"].clone(), w.n["pending_new"].clone()];
+    want.sort();
+    assert_eq!(both, want, "paged by key within the status");
+    let res = app.api("GET", "/api/v1/orders?status=lost", &token, None).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("status"));
+}

@@ -13,3 +13,6 @@ CREATE INDEX orders_attention ON orders (placed_at, id)
 -- The staff order list sorted by status or by total (ties newest first, by key).
 CREATE INDEX orders_status_placed ON orders (status, placed_at, id);
 CREATE INDEX orders_subtotal ON orders (subtotal, placed_at, id);
+
+-- The API's order feed narrowed to one status (`GET /api/v1/orders?status=on_hold`), by change.
+CREATE INDEX orders_status_updated ON orders (status, updated_at, id);

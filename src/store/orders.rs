@@ -679,28 +679,35 @@ pub async fn list_sorted(
 }
 
 /// Orders changed since a time, oldest change first, after the keyset (updated_at, id): how an ERP
-/// pulls.
+/// pulls. `status` narrows to orders now in that status (through `orders_status_updated`).
 pub async fn changed_since(
     db: &Db,
     since: i64,
     account_id: Option<&str>,
+    status: Option<&str>,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<OrderRow>> {
     // With no cursor the keyset (since, "") includes every order changed at or after `since`.
     let (at, id) = after.unwrap_or((since, ""));
-    let account = if account_id.is_some() { " AND o.account_id = $4" } else { "" };
+    let mut binds = vec![Cell::Int(since), Cell::Int(at), Cell::text(id)];
+    let mut filters = String::new();
+    if let Some(a) = account_id {
+        binds.push(Cell::text(a));
+        filters.push_str(&format!(" AND o.account_id = ${}", binds.len()));
+    }
+    if let Some(s) = status {
+        binds.push(Cell::text(s));
+        filters.push_str(&format!(" AND o.status = ${}", binds.len()));
+    }
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3)){account}
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3)){filters}
          ORDER BY o.updated_at, o.id LIMIT {}",
         limit.clamp(1, 1000)
     );
     on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone())).bind(since).bind(at).bind(id);
-        if let Some(a) = account_id {
-            q = q.bind(a);
-        }
-        q.fetch_all(c).await
+        let rows = bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), binds).fetch_all(c).await?;
+        rows.iter().map(<OrderRow as sqlx::FromRow<_>>::from_row).collect()
     })
 }
 

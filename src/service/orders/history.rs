@@ -135,12 +135,13 @@ pub async fn list_orders_with_lines(
 
 /// Orders created or changed at or after `since` (how an ERP pulls), each with its lines, after
 /// the keyset `after` (updated_at, id). For actors who see every account; `account` (id, number or
-/// external id) narrows to one.
+/// external id) narrows to one; `status` to the orders now in that status.
 pub async fn orders_changed_since(
     db: &Db,
     actor: &Actor<'_>,
     since: i64,
     account: Option<&str>,
+    status: Option<crate::domain::orders::OrderStatus>,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> ServiceResult<Vec<(OrderRow, Vec<OrderLineRow>)>> {
@@ -149,7 +150,8 @@ pub async fn orders_changed_since(
         Some(reference) => Some(crate::service::accounts::find_account(db, actor, reference).await?.id),
         None => None,
     };
-    let rows = orders::changed_since(db, since, account_id.as_deref(), after, limit).await?;
+    let status = status.map(|s| s.as_str());
+    let rows = orders::changed_since(db, since, account_id.as_deref(), status, after, limit).await?;
     with_lines(db, rows).await
 }
 
