@@ -178,7 +178,7 @@ describe('catalog', () => {
       await signIn(page, REP);
       assert.equal(pathOf(page), '/rep');
 
-      const account = page.locator('table.table tbody tr a[href^="/accounts/"]', { hasText: ACCOUNT }).first();
+      const account = page.locator('.book-account a.book-name', { hasText: ACCOUNT }).first();
       assert.equal(await account.count(), 1, `${ACCOUNT} is in the rep's book`);
       await Promise.all([page.waitForURL(/\/accounts\/[^/?]+$/, { waitUntil: 'load' }), account.click()]);
       assert.match(await page.locator('h1').innerText(), new RegExp(`^${escapeRegExp(ACCOUNT)}`));

@@ -237,7 +237,7 @@ describe('ordering', () => {
       assert.equal(pathOf(page), '/rep');
       repName = await userName(page);
 
-      const account = page.locator('table.table tbody tr a[href^="/accounts/"]', { hasText: ACCOUNT }).first();
+      const account = page.locator('.book-account a.book-name', { hasText: ACCOUNT }).first();
       assert.equal(await account.count(), 1, `${ACCOUNT} is in the rep's book`);
       await clickTo(page, account, (u) => /^\/accounts\/[^/]+$/.test(u.pathname));
       const accountPath = new URL(page.url()).pathname;

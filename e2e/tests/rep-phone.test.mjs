@@ -17,7 +17,7 @@ test('rep opens an account from /rep on a 390x844 phone without horizontal overf
     assert.equal(pathOf(page), '/rep');
     await assertNoHorizontalOverflow(page, 'the rep book on a phone');
 
-    const first = page.locator('table.table tbody tr a[href^="/accounts/"]').first();
+    const first = page.locator('.book-account a.book-name').first();
     const name = (await first.innerText()).trim();
     assert.ok(name.length > 0, 'the rep has at least one account');
     await Promise.all([page.waitForURL('**/accounts/*'), first.click()]);

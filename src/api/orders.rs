@@ -7,6 +7,7 @@ use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
 use crate::domain::money::Money;
+use crate::domain::orders::OrderStatus;
 use crate::service::Actor;
 use crate::service::accounts::find_account;
 use crate::service::orders::{
@@ -289,6 +290,12 @@ pub struct ListParams {
     updated_since: Option<i64>,
     /// Only this account (id, number or external id).
     account: Option<String>,
+    /// Only orders now in this status (e.g. `on_hold` for the credit queue, `escalated`,
+    /// `pending_approval`).
+    #[param(
+        pattern = r"^(draft|pending_approval|placed|escalated|confirmed|partially_shipped|shipped|closed|cancelled|on_hold)$"
+    )]
+    status: Option<String>,
     /// `next_cursor` of the previous page.
     #[param(pattern = r"^[0-9]{1,15}\.([0-9a-fA-F]{2}){1,64}$")]
     cursor: Option<String>,
@@ -319,12 +326,19 @@ pub async fn list_orders(
     if let Some(account) = &p.account {
         reference(account)?;
     }
+    let status = match p.status.as_deref() {
+        None => None,
+        Some(s) => Some(OrderStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid("status", "one of draft, pending_approval, placed, escalated, confirmed, partially_shipped, shipped, closed, cancelled, on_hold")
+        })?),
+    };
     let after = p.cursor.as_deref().map(order_cursor).transpose()?;
     let mut rows = order_service::orders_changed_since(
         &state.db,
         &actor(&caller),
         p.updated_since.unwrap_or(0),
         p.account.as_deref(),
+        status,
         after.as_ref().map(|(a, i)| (*a, i.as_str())),
         limit + 1,
     )

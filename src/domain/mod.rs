@@ -20,6 +20,7 @@ pub mod password;
 pub mod payments;
 pub mod pipeline;
 pub mod pricing;
+pub mod queues;
 pub mod redirect;
 pub mod routing;
 pub mod signature;

@@ -25,6 +25,7 @@ pub mod payments;
 pub mod price_admin;
 pub mod price_list_imports;
 pub mod product_imports;
+pub mod queues;
 pub mod routing;
 pub mod statements;
 pub mod stock_imports;

@@ -41,6 +41,7 @@ pub mod payments;
 pub mod pricing;
 pub mod product_search;
 pub mod products;
+pub mod queues;
 pub mod readers;
 pub mod routing;
 pub mod sessions;

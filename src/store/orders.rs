@@ -500,7 +500,113 @@ pub struct OrderFilter {
 
 /// A page of orders, newest first, after the keyset (placed_at, id).
 pub async fn list(db: &Db, f: &OrderFilter, after: Option<(i64, &str)>, limit: i64) -> StoreResult<Vec<OrderRow>> {
-    let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE 1 = 1");
+    let after = after.map(|(at, id)| OrderCursor { value: None, placed_at: at, id: id.to_string() });
+    let rows = list_sorted(db, f, OrderSort::default(), after.as_ref(), limit).await?;
+    Ok(rows.into_iter().map(|r| r.order).collect())
+}
+
+/// What the staff order list sorts by. Ties are broken by (placed_at, id) in the same direction,
+/// so every sort is a keyset over an index: `orders_placed`, `orders_subtotal`,
+/// `orders_status_placed` (migration 0023); by account, the accounts' name order joined to each
+/// account's `orders_account_placed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortBy {
+    #[default]
+    Placed,
+    Total,
+    Account,
+    Status,
+}
+
+impl SortBy {
+    pub const ALL: [SortBy; 4] = [SortBy::Placed, SortBy::Total, SortBy::Account, SortBy::Status];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortBy::Placed => "placed",
+            SortBy::Total => "total",
+            SortBy::Account => "account",
+            SortBy::Status => "status",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortBy> {
+        SortBy::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// The sort column before the (placed_at, id) tie-breakers; none when sorting by date.
+    fn column(self) -> Option<&'static str> {
+        match self {
+            SortBy::Placed => None,
+            SortBy::Total => Some("o.subtotal"),
+            SortBy::Account => Some("a.name"),
+            SortBy::Status => Some("o.status"),
+        }
+    }
+}
+
+/// A sort and its direction (newest, largest, Z→A first when descending).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderSort {
+    pub by: SortBy,
+    pub descending: bool,
+}
+
+impl Default for OrderSort {
+    fn default() -> OrderSort {
+        OrderSort { by: SortBy::Placed, descending: true }
+    }
+}
+
+/// Where a sorted page ends: the last row's sort value (none when sorting by date), placed_at and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub value: Option<SortValue>,
+    pub placed_at: i64,
+    pub id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SortValue {
+    Int(i64),
+    Text(String),
+}
+
+/// An order of a list with its account's name and number.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ListedOrder {
+    #[sqlx(flatten)]
+    pub order: OrderRow,
+    pub account_name: String,
+    pub account_number: String,
+}
+
+impl ListedOrder {
+    /// This row as the cursor of a page that ends with it.
+    pub fn cursor(&self, by: SortBy) -> OrderCursor {
+        let value = match by {
+            SortBy::Placed => None,
+            SortBy::Total => Some(SortValue::Int(self.order.subtotal)),
+            SortBy::Account => Some(SortValue::Text(self.account_name.clone())),
+            SortBy::Status => Some(SortValue::Text(self.order.status.clone())),
+        };
+        OrderCursor { value, placed_at: self.order.placed_at, id: self.order.id.clone() }
+    }
+}
+
+/// A page of orders in `sort` order after the cursor (a row-value comparison on the sort key, so
+/// paging never skips or repeats a row and never counts past rows).
+pub async fn list_sorted(
+    db: &Db,
+    f: &OrderFilter,
+    sort: OrderSort,
+    after: Option<&OrderCursor>,
+    limit: i64,
+) -> StoreResult<Vec<ListedOrder>> {
+    let mut sql = format!(
+        "SELECT {ORDER_COLUMNS}, a.name AS account_name, a.number AS account_number
+         FROM orders o JOIN accounts a ON a.id = o.account_id WHERE 1 = 1"
+    );
     let mut binds: Vec<Cell> = Vec::new();
     let mut push = |sql: &mut String, clause: &str, v: Cell| {
         binds.push(v);
@@ -542,41 +648,66 @@ pub async fn list(db: &Db, f: &OrderFilter, after: Option<(i64, &str)>, limit: i
         push(&mut sql, " AND (LOWER(o.number) LIKE $? ESCAPE '\\'", Cell::Text(pattern.clone()));
         push(&mut sql, " OR LOWER(o.po_number) LIKE $? ESCAPE '\\')", Cell::Text(pattern));
     }
-    if let Some((at, id)) = after {
-        push(&mut sql, " AND (o.placed_at < $?", Cell::Int(at));
-        push(&mut sql, " OR (o.placed_at = $?", Cell::Int(at));
-        push(&mut sql, " AND o.id < $?))", Cell::Text(id.to_string()));
+    let (cmp, dir) = if sort.descending { ("<", "DESC") } else { (">", "ASC") };
+    let column = sort.by.column();
+    if let Some(c) = after {
+        match (column, &c.value) {
+            (Some(col), Some(v)) => {
+                let v = match v {
+                    SortValue::Int(i) => Cell::Int(*i),
+                    SortValue::Text(t) => Cell::Text(t.clone()),
+                };
+                push(&mut sql, &format!(" AND ({col}, o.placed_at, o.id) {cmp} ($?"), v);
+                push(&mut sql, ", $?", Cell::Int(c.placed_at));
+                push(&mut sql, ", $?)", Cell::Text(c.id.clone()));
+            }
+            _ => {
+                push(&mut sql, &format!(" AND (o.placed_at, o.id) {cmp} ($?"), Cell::Int(c.placed_at));
+                push(&mut sql, ", $?)", Cell::Text(c.id.clone()));
+            }
+        }
     }
-    sql.push_str(&format!(" ORDER BY o.placed_at DESC, o.id DESC LIMIT {}", limit.clamp(1, 1000)));
+    let order = match column {
+        Some(col) => format!("{col} {dir}, o.placed_at {dir}, o.id {dir}"),
+        None => format!("o.placed_at {dir}, o.id {dir}"),
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {}", limit.clamp(1, 1000)));
     on_db!(db, |c| {
         let rows = bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), binds).fetch_all(c).await?;
-        rows.iter().map(<OrderRow as sqlx::FromRow<_>>::from_row).collect()
+        rows.iter().map(<ListedOrder as sqlx::FromRow<_>>::from_row).collect()
     })
 }
 
 /// Orders changed since a time, oldest change first, after the keyset (updated_at, id): how an ERP
-/// pulls.
+/// pulls. `status` narrows to orders now in that status (through `orders_status_updated`).
 pub async fn changed_since(
     db: &Db,
     since: i64,
     account_id: Option<&str>,
+    status: Option<&str>,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<OrderRow>> {
     // With no cursor the keyset (since, "") includes every order changed at or after `since`.
     let (at, id) = after.unwrap_or((since, ""));
-    let account = if account_id.is_some() { " AND o.account_id = $4" } else { "" };
+    let mut binds = vec![Cell::Int(since), Cell::Int(at), Cell::text(id)];
+    let mut filters = String::new();
+    if let Some(a) = account_id {
+        binds.push(Cell::text(a));
+        filters.push_str(&format!(" AND o.account_id = ${}", binds.len()));
+    }
+    if let Some(s) = status {
+        binds.push(Cell::text(s));
+        filters.push_str(&format!(" AND o.status = ${}", binds.len()));
+    }
     let sql = format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3)){account}
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.updated_at >= $1 AND (o.updated_at > $2 OR (o.updated_at = $2 AND o.id > $3)){filters}
          ORDER BY o.updated_at, o.id LIMIT {}",
         limit.clamp(1, 1000)
     );
     on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone())).bind(since).bind(at).bind(id);
-        if let Some(a) = account_id {
-            q = q.bind(a);
-        }
-        q.fetch_all(c).await
+        let rows = bind_cells(sqlx::query(sqlx::AssertSqlSafe(sql)), binds).fetch_all(c).await?;
+        rows.iter().map(<OrderRow as sqlx::FromRow<_>>::from_row).collect()
     })
 }
 

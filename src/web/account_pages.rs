@@ -1,4 +1,4 @@
-//! Staff account pages: the rep's book, the desk and finance lists, one account's page, and the
+//! Staff account pages: the admin's and finance's account lists, one account's page, and the
 //! finance, ship-to and invitation forms on it. Scope is always the service's decision.
 
 use super::AppState;
@@ -22,8 +22,6 @@ use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/rep", get(rep_book))
-        .route("/desk", get(desk))
         .route("/finance", get(finance))
         .route("/admin/accounts", get(admin_accounts))
         .route("/accounts/{id}", get(account_page))
@@ -68,14 +66,6 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
         return Err(WebError::Forbidden);
     }
     let (heading, intro, base) = match area {
-        Permission::ViewOwnBook => {
-            ("My accounts", "Your book: the accounts you own. Open one to see its people, terms and ship-tos.", "/rep")
-        }
-        Permission::DeskArea => (
-            "Customer service desk",
-            "Find any account to take a phone order or fix an order. Orders in progress will appear here.",
-            "/desk",
-        ),
         Permission::FinanceArea => {
             ("Finance", "Orders held for credit, terms and credit limits. Invoices are under Invoices.", "/finance")
         }
@@ -90,7 +80,8 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
         (Some(n), Some(i)) => Some((n.as_str(), i.as_str())),
         _ => None,
     };
-    let book_only = area == Permission::ViewOwnBook;
+    // The rep's book and the desk are the work queues' pages (`web::queues`).
+    let book_only = false;
     let mut rows = account_service::search_accounts(&state.db, &actor, book_only, &q.q, after, PAGE_SIZE + 1).await?;
     let next_page = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
@@ -130,16 +121,6 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
     Ok(Html(page.render()?))
 }
 
-async fn rep_book(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<ListQuery>,
-) -> Result<Html<String>, WebError> {
-    list(&state, &ctx, q, Permission::ViewOwnBook).await
-}
-async fn desk(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
-    list(&state, &ctx, q, Permission::DeskArea).await
-}
 async fn finance(
     State(state): State<AppState>,
     ctx: Ctx,

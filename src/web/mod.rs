@@ -18,6 +18,7 @@ mod payments;
 mod portal;
 mod pricing_admin;
 mod products_admin;
+mod queues;
 mod routing;
 mod session;
 mod shell;
@@ -57,6 +58,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(orders::router())
         .merge(imports::router())
         .merge(pricing_admin::router())
+        .merge(queues::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new().merge(pages).merge(test_provider::router()).route("/static/{file}", get(static_file))
 }

@@ -65,10 +65,33 @@ pub async fn order_view(db: &Db, actor: &Actor<'_>, id_or_number: &str) -> Servi
 pub async fn list_orders(
     db: &Db,
     actor: &Actor<'_>,
-    mut filter: OrderFilter,
+    filter: OrderFilter,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> ServiceResult<Vec<OrderRow>> {
+    let filter = scoped(db, actor, filter).await?;
+    Ok(orders::list(db, &filter, after, limit).await?)
+}
+
+/// [`list_orders`] in another order (the staff list's sortable columns), each with its account's
+/// name and number, after the cursor of the previous page's last row.
+pub async fn list_orders_sorted(
+    db: &Db,
+    actor: &Actor<'_>,
+    filter: OrderFilter,
+    sort: orders::OrderSort,
+    after: Option<&orders::OrderCursor>,
+    limit: i64,
+) -> ServiceResult<Vec<orders::ListedOrder>> {
+    if let Some(orders::OrderCursor { id, value: Some(orders::SortValue::Text(t)), .. }) = after {
+        crate::service::check_texts(&[("after", t.as_str()), ("after_id", id.as_str())], &[])?;
+    }
+    let filter = scoped(db, actor, filter).await?;
+    Ok(orders::list_sorted(db, &filter, sort, after, limit).await?)
+}
+
+/// The filter narrowed to what the actor may see (403 for staff who see no account).
+async fn scoped(db: &Db, actor: &Actor<'_>, mut filter: OrderFilter) -> ServiceResult<OrderFilter> {
     let p = actor.principal;
     if let Some(own) = p.buyer_account() {
         if !p.can(Permission::PortalView) {
@@ -84,7 +107,7 @@ pub async fn list_orders(
             _ => return Err(ServiceError::Forbidden),
         }
     }
-    Ok(orders::list(db, &filter, after, limit).await?)
+    Ok(filter)
 }
 
 /// An order the actor may see, with its lines.
@@ -112,12 +135,13 @@ pub async fn list_orders_with_lines(
 
 /// Orders created or changed at or after `since` (how an ERP pulls), each with its lines, after
 /// the keyset `after` (updated_at, id). For actors who see every account; `account` (id, number or
-/// external id) narrows to one.
+/// external id) narrows to one; `status` to the orders now in that status.
 pub async fn orders_changed_since(
     db: &Db,
     actor: &Actor<'_>,
     since: i64,
     account: Option<&str>,
+    status: Option<crate::domain::orders::OrderStatus>,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> ServiceResult<Vec<(OrderRow, Vec<OrderLineRow>)>> {
@@ -126,7 +150,8 @@ pub async fn orders_changed_since(
         Some(reference) => Some(crate::service::accounts::find_account(db, actor, reference).await?.id),
         None => None,
     };
-    let rows = orders::changed_since(db, since, account_id.as_deref(), after, limit).await?;
+    let status = status.map(|s| s.as_str());
+    let rows = orders::changed_since(db, since, account_id.as_deref(), status, after, limit).await?;
     with_lines(db, rows).await
 }
 

@@ -34,7 +34,9 @@ use crate::domain::orders::LineIssue;
 
 pub use crate::service::evaluation::{Evaluation, LineInput, PricedLine, ProductRef, evaluate};
 pub use crate::store::inventory::WarehouseRow;
-pub use crate::store::orders::{OrderFilter, OrderLineRow, OrderRow};
+pub use crate::store::orders::{
+    ListedOrder, OrderCursor, OrderFilter, OrderLineRow, OrderRow, OrderSort, SortBy, SortValue,
+};
 pub use amend::{Amendment, amend_order};
 pub use approve::{
     ApprovalView, Awaiting, Preview, PreviewLine, StepView, approval_view, approve_order, awaiting_my_approval,
@@ -43,8 +45,8 @@ pub use approve::{
 pub use escalation::{complete_order, send_back_order};
 pub use header::OrderHeader;
 pub use history::{
-    OrderView, get_order, list_orders, list_orders_with_lines, order_view, order_with_lines, orders_changed_since,
-    placers,
+    OrderView, get_order, list_orders, list_orders_sorted, list_orders_with_lines, order_view, order_with_lines,
+    orders_changed_since, placers,
 };
 pub(crate) use place::ordering_scope;
 pub use place::{IdemKey, PlaceOrder, Placement, place_order, wait_for_placement};

@@ -4,7 +4,7 @@ use super::Side;
 use crate::domain::money::Money;
 use crate::domain::orders::{Channel, OrderStatus};
 use crate::domain::pricing::parse_iso_date;
-use crate::service::orders::{self, OrderFilter, OrderRow};
+use crate::service::orders::{self, ListedOrder, OrderCursor, OrderFilter, OrderRow, OrderSort, SortBy, SortValue};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::ordering::{can_order, working};
@@ -41,8 +41,15 @@ pub(super) struct HistoryQuery {
     q: String,
     #[serde(default)]
     pub(super) account: String,
+    /// The staff list's sort (`placed`, `total`, `account`, `status`) and direction (`asc`, `desc`).
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
     after_at: Option<i64>,
     after_id: Option<String>,
+    /// The previous page's last sort value (total or name or status) when not sorting by date.
+    after_v: Option<String>,
 }
 
 fn day_start(s: &str) -> Option<i64> {
@@ -66,6 +73,36 @@ impl HistoryQuery {
         }
     }
 
+    /// The sort asked for; each has its natural direction (newest, largest first; accounts and
+    /// statuses A→Z) unless `dir` says otherwise.
+    fn sort(&self) -> Result<OrderSort, WebError> {
+        let by = match self.sort.trim() {
+            "" => SortBy::Placed,
+            s => SortBy::parse(s).ok_or_else(|| invalid("sort", "Sort by placed, total, account or status."))?,
+        };
+        let descending = match self.dir.trim() {
+            "" => matches!(by, SortBy::Placed | SortBy::Total),
+            "desc" => true,
+            "asc" => false,
+            _ => return Err(invalid("dir", "The direction is asc or desc.")),
+        };
+        Ok(OrderSort { by, descending })
+    }
+
+    /// The cursor of the page asked for (after the previous page's last row).
+    fn cursor(&self, by: SortBy) -> Result<Option<OrderCursor>, WebError> {
+        let (Some(at), Some(id)) = (self.after_at, self.after_id.clone()) else { return Ok(None) };
+        let value = match (by, self.after_v.as_deref()) {
+            (SortBy::Placed, _) => None,
+            (SortBy::Total, Some(v)) => {
+                Some(SortValue::Int(v.parse().map_err(|_| invalid("after_v", "Not a page of this list."))?))
+            }
+            (_, Some(v)) => Some(SortValue::Text(v.to_string())),
+            (_, None) => return Err(invalid("after_v", "Not a page of this list.")),
+        };
+        Ok(Some(OrderCursor { value, placed_at: at, id }))
+    }
+
     /// The filter as query parameters (for the next page's and the CSV's links).
     fn filter_pairs(&self) -> Vec<(&'static str, String)> {
         [
@@ -84,8 +121,16 @@ impl HistoryQuery {
     }
 }
 
+fn invalid(field: &str, message: &str) -> WebError {
+    WebError::from(crate::service::ServiceError::invalid(field, message))
+}
+
 /// An order as a row of a list.
 pub struct OrderItem {
+    /// The account's name and number (the staff list; empty on the buyer's own).
+    pub account_id: String,
+    pub account_name: String,
+    pub account_number: String,
     pub number: String,
     pub placed: String,
     pub status: String,
@@ -102,6 +147,9 @@ pub struct OrderItem {
 impl From<&OrderRow> for OrderItem {
     fn from(o: &OrderRow) -> OrderItem {
         OrderItem {
+            account_id: o.account_id.clone(),
+            account_name: String::new(),
+            account_number: String::new(),
             number: o.number.clone(),
             placed: date(o.placed_at),
             status: o.status.clone(),
@@ -115,6 +163,24 @@ impl From<&OrderRow> for OrderItem {
             backordered: o.backordered,
         }
     }
+}
+
+impl From<&ListedOrder> for OrderItem {
+    fn from(l: &ListedOrder) -> OrderItem {
+        OrderItem {
+            account_name: l.account_name.clone(),
+            account_number: l.account_number.clone(),
+            ..(&l.order).into()
+        }
+    }
+}
+
+/// A sortable column heading of the staff list: (label, link, arrow when it is the sort).
+pub struct SortLink {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub href: String,
+    pub arrow: &'static str,
 }
 
 #[derive(Template)]
@@ -133,6 +199,8 @@ struct OrdersPage {
     /// The current filters, for the CSV download of the same history.
     csv_query: String,
     next_page: Option<String>,
+    /// The staff list's column headings that sort (empty on the buyer's history).
+    sorts: Vec<SortLink>,
 }
 
 struct HistoryQueryView {
@@ -154,20 +222,83 @@ async fn render_orders(state: &AppState, ctx: &Ctx, mut q: HistoryQuery, side: S
     if !staff {
         q.account = working(ctx)?;
     }
-    let after = match (q.after_at, q.after_id.as_deref()) {
-        (Some(at), Some(id)) => Some((at, id)),
-        _ => None,
-    };
-    let mut rows = orders::list_orders(&state.db, &actor, q.filter(), after, PAGE + 1).await?;
-    let next_page = if rows.len() as i64 > PAGE {
-        rows.truncate(PAGE as usize);
-        rows.last().map(|o| {
-            let mut pairs = q.filter_pairs();
-            pairs.extend([("after_at", o.placed_at.to_string()), ("after_id", o.id.clone())]);
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
-        })
+    let sort = if staff { q.sort()? } else { OrderSort::default() };
+    let after = q.cursor(sort.by)?;
+    let mut rows: Vec<OrderItem> = Vec::new();
+    let mut last: Option<OrderCursor> = None;
+    if staff {
+        let mut listed =
+            orders::list_orders_sorted(&state.db, &actor, q.filter(), sort, after.as_ref(), PAGE + 1).await?;
+        if listed.len() as i64 > PAGE {
+            listed.truncate(PAGE as usize);
+            last = listed.last().map(|o| o.cursor(sort.by));
+        }
+        rows.extend(listed.iter().map(OrderItem::from));
     } else {
-        None
+        let after = after.as_ref().map(|c| (c.placed_at, c.id.as_str()));
+        let mut plain = orders::list_orders(&state.db, &actor, q.filter(), after, PAGE + 1).await?;
+        if plain.len() as i64 > PAGE {
+            plain.truncate(PAGE as usize);
+            last = plain.last().map(|o| OrderCursor { value: None, placed_at: o.placed_at, id: o.id.clone() });
+        }
+        rows.extend(plain.iter().map(OrderItem::from));
+    }
+    let filter_pairs = || {
+        let mut pairs = q.filter_pairs();
+        pairs.retain(|(_, v)| !v.is_empty());
+        if staff && !q.account.is_empty() {
+            pairs.push(("account", q.account.clone()));
+        }
+        pairs
+    };
+    let sort_pairs = |s: OrderSort| -> Vec<(&'static str, String)> {
+        if s == OrderSort::default() {
+            return Vec::new();
+        }
+        vec![("sort", s.by.as_str().to_string()), ("dir", if s.descending { "desc" } else { "asc" }.to_string())]
+    };
+    let next_page = last.map(|c| {
+        let mut pairs = filter_pairs();
+        pairs.extend(sort_pairs(sort));
+        pairs.extend([("after_at", c.placed_at.to_string()), ("after_id", c.id)]);
+        match c.value {
+            Some(SortValue::Int(i)) => pairs.push(("after_v", i.to_string())),
+            Some(SortValue::Text(t)) => pairs.push(("after_v", t)),
+            None => {}
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    });
+    let sorts = if staff {
+        [
+            (SortBy::Placed, "Placed"),
+            (SortBy::Total, "Subtotal"),
+            (SortBy::Account, "Account"),
+            (SortBy::Status, "Status"),
+        ]
+        .into_iter()
+        .map(|(by, label)| {
+            let natural = OrderSort { by, descending: matches!(by, SortBy::Placed | SortBy::Total) };
+            let next = if sort.by == by { OrderSort { by, descending: !sort.descending } } else { natural };
+            let mut pairs = filter_pairs();
+            pairs.extend(sort_pairs(next));
+            if next == OrderSort::default() {
+                pairs.extend([("sort", "placed".to_string())]);
+            }
+            let arrow = match (sort.by == by, sort.descending) {
+                (false, _) => "",
+                (true, true) => " ↓",
+                (true, false) => " ↑",
+            };
+            SortLink {
+                key: by.as_str(),
+                label,
+                href: format!("{}?{}", side.base(), serde_urlencoded::to_string(pairs).unwrap_or_default()),
+                arrow,
+            }
+        })
+        .collect()
+    } else {
+        Vec::new()
     };
     let placers = if staff { Vec::new() } else { orders::placers(&state.db, &actor, &q.account).await? };
     let csv_query = serde_urlencoded::to_string(q.filter_pairs()).unwrap_or_default();
@@ -178,7 +309,8 @@ async fn render_orders(state: &AppState, ctx: &Ctx, mut q: HistoryQuery, side: S
         shell: Shell::new(ctx, if staff { "Orders" } else { "Order history" }),
         base: side.base(),
         staff,
-        items: rows.iter().map(OrderItem::from).collect(),
+        items: rows,
+        sorts,
         q: HistoryQueryView {
             status: q.status,
             channel: q.channel,
