@@ -111,11 +111,27 @@ pub async fn approval_view(
     Ok(Some(ApprovalView { steps: views, decisions, waiting, can_decide, preview }))
 }
 
+/// An order's lines (as it waited) through the pipeline's evaluation again, now, for its own
+/// ship-to (licences are checked for the state it goes to).
+pub(super) async fn evaluate_again(
+    db: &Db,
+    now: i64,
+    order: &OrderRow,
+    lines: &[crate::store::orders::OrderLineRow],
+) -> ServiceResult<super::Evaluation> {
+    let input: Vec<LineInput> = lines
+        .iter()
+        .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
+        .collect();
+    match &order.ship_to_id {
+        Some(ship_to) => crate::service::evaluation::evaluate_to(db, now, &order.account_id, ship_to, &input).await,
+        None => evaluate(db, now, &order.account_id, &input).await,
+    }
+}
+
 async fn preview(db: &Db, now: i64, order: &OrderRow) -> ServiceResult<Preview> {
     let old = orders::lines(db, &order.id).await?;
-    let input: Vec<LineInput> =
-        old.iter().map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity }).collect();
-    let eval = evaluate(db, now, &order.account_id, &input).await?;
+    let eval = evaluate_again(db, now, order, &old).await?;
     let lines = eval
         .lines
         .iter()
@@ -214,12 +230,7 @@ pub async fn approve_order(
     crate::service::check_texts(&[], &[("comment", comment)])?;
     let order = approver_order(db, actor, id_or_number).await?;
     let account = accounts::get(db, &order.account_id).await?.ok_or(ServiceError::NotFound)?;
-    let input: Vec<LineInput> = orders::lines(db, &order.id)
-        .await?
-        .iter()
-        .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
-        .collect();
-    let eval = evaluate(db, now, &account.id, &input).await?;
+    let eval = evaluate_again(db, now, &order, &orders::lines(db, &order.id).await?).await?;
     let total = eval.subtotal().ok_or_else(too_large)?;
     let subtotal = total.raw();
     let channel =
@@ -256,26 +267,6 @@ struct Approve {
     routed: Vec<String>,
 }
 
-/// Locks the order and decides on it: the decisions are read and written on the locked order,
-/// so two managers approving at once are counted once each and place it once.
-async fn locked_pending(tx: &mut Tx, id: &str, expected_version: Option<i64>) -> ServiceResult<OrderRow> {
-    let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
-    if expected_version.is_some_and(|v| v != before.version) {
-        return Err(ServiceError::Conflict(format!(
-            "Order {} was changed by someone else since you opened it. Reload it and try again.",
-            before.number
-        )));
-    }
-    if before.status() != OrderStatus::PendingApproval {
-        return Err(ServiceError::Conflict(format!(
-            "Order {} is {}; it is not waiting for approval.",
-            before.number,
-            before.status().label().to_lowercase()
-        )));
-    }
-    Ok(before)
-}
-
 async fn approval_state(tx: &mut Tx, order: &OrderRow) -> ServiceResult<(Vec<Step>, Vec<Decision>, BTreeSet<String>)> {
     let steps = store::steps_tx(tx, &order.id).await?;
     let decided = store::decisions_tx(tx, &order.id).await?.iter().map(DecisionRow::decision).collect();
@@ -286,7 +277,7 @@ async fn approval_state(tx: &mut Tx, order: &OrderRow) -> ServiceResult<(Vec<Ste
 async fn write_approval(tx: &mut Tx, u: &Approve) -> ServiceResult<OrderRow> {
     let (now, actor) = (u.now, u.actor.actor());
     let me = &actor.principal.user_id;
-    let before = locked_pending(tx, &u.order_id, u.expected_version).await?;
+    let before = locked_waiting(tx, &u.order_id, u.expected_version, OrderStatus::PendingApproval).await?;
     let (steps, mut decided, managers) = approval_state(tx, &before).await?;
     if !approvals::may_act(&steps, &decided, &managers, me) {
         if decided.iter().any(|d| &d.user_id == me && d.approved) {
@@ -351,23 +342,7 @@ async fn write_approval(tx: &mut Tx, u: &Approve) -> ServiceResult<OrderRow> {
         return Ok(after);
     }
     let placed = place_now(tx, &actor, &before, &u.issues, &u.lines, u.subtotal, &u.account, now).await?;
-    if !placed.changes.is_empty() {
-        note.push_str(&format!(" Priced again at approval: {}.", placed.changes.join(", ")));
-    }
-    let after = placed.order;
-    if !after.reasons.is_empty() {
-        note.push_str(&format!(" {}", after.reasons));
-    }
-    event(tx, &after, &actor, &note, now).await?;
-    let mut payload = event_payload(&after);
-    payload["approved_by"] = json!(actor.principal.name);
-    payload["price_changes"] = json!(placed.changes);
-    let before_json = json!({ "order": event_payload(&before), "lines": placed.old_lines });
-    let after_json = json!({ "order": payload.clone(), "lines": placed.lines });
-    audit(tx, Some(&actor), now, "order.approved", ("order", &after.id), Some(before_json), Some(after_json)).await?;
-    crate::store::audit::enqueue(tx, "order.approved", &payload, now).await?;
-    crate::store::audit::enqueue(tx, "order.placed", &event_payload(&after), now).await?;
-    Ok(after)
+    placed.record(tx, &actor, &before, ("order.approved", "approved_by"), note, now).await
 }
 
 /// An order that waited (for approval, or with the rep) as it is placed now.
@@ -450,6 +425,66 @@ pub(super) async fn place_now(
     Ok(PlacedNow { order: after, old_lines, lines, changes })
 }
 
+impl PlacedNow {
+    /// Writes what placing it now did: the event (`note`, then any price changes and holds), the
+    /// audit row with the lines before and after, and the outbox events `action.0` and
+    /// `order.placed`. `action.1` names who decided in the payload.
+    pub(super) async fn record(
+        self,
+        tx: &mut Tx,
+        actor: &Actor<'_>,
+        before: &OrderRow,
+        action: (&str, &str),
+        mut note: String,
+        now: i64,
+    ) -> ServiceResult<OrderRow> {
+        if !self.changes.is_empty() {
+            note.push_str(&format!(" Priced again: {}.", self.changes.join(", ")));
+        }
+        let after = self.order;
+        if !after.reasons.is_empty() {
+            note.push_str(&format!(" {}", after.reasons));
+        }
+        event(tx, &after, actor, &note, now).await?;
+        let mut payload = event_payload(&after);
+        payload[action.1] = json!(actor.principal.name);
+        payload["price_changes"] = json!(self.changes);
+        let before_json = json!({ "order": event_payload(before), "lines": self.old_lines });
+        let after_json = json!({ "order": payload.clone(), "lines": self.lines });
+        audit(tx, Some(actor), now, action.0, ("order", &after.id), Some(before_json), Some(after_json)).await?;
+        crate::store::audit::enqueue(tx, action.0, &payload, now).await?;
+        crate::store::audit::enqueue(tx, "order.placed", &event_payload(&after), now).await?;
+        Ok(after)
+    }
+}
+
+/// Locks an order that waits in `waiting` (for approval, or with the rep), checking the version
+/// its editor saw: the decision is read and written on the locked row, so two people deciding at
+/// once are counted once each and place it once.
+pub(super) async fn locked_waiting(
+    tx: &mut Tx,
+    id: &str,
+    expected_version: Option<i64>,
+    waiting: OrderStatus,
+) -> ServiceResult<OrderRow> {
+    let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(ServiceError::Conflict(format!(
+            "Order {} was changed by someone else since you opened it. Reload it and try again.",
+            before.number
+        )));
+    }
+    if before.status() != waiting {
+        let what = if waiting == OrderStatus::Escalated { "the rep" } else { "approval" };
+        return Err(ServiceError::Conflict(format!(
+            "Order {} is {}; it is not waiting for {what}.",
+            before.number,
+            before.status().label().to_lowercase()
+        )));
+    }
+    Ok(before)
+}
+
 /// Rejects an order waiting for the actor's approval: it is cancelled with the comment (required:
 /// the buyer sees it); emits `order.approval_rejected`.
 pub async fn reject_approval(
@@ -482,7 +517,7 @@ async fn write_rejection(
 ) -> ServiceResult<OrderRow> {
     let actor = actor.actor();
     let me = &actor.principal.user_id;
-    let before = locked_pending(tx, id, expected_version).await?;
+    let before = locked_waiting(tx, id, expected_version, OrderStatus::PendingApproval).await?;
     let (steps, decided, managers) = approval_state(tx, &before).await?;
     let open = match approvals::outcome(&steps, &decided, &managers) {
         Outcome::Waiting(w) => w,

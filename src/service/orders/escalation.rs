@@ -7,9 +7,9 @@
 //! Who: seller staff who may order for the account (its rep for their book, the desk for every
 //! account) and integrations with `orders:write`; never the customer.
 
-use super::approve::place_now;
+use super::approve::{locked_waiting, place_now};
 use super::events::{event, event_payload};
-use super::{LineInput, OrderRow, ProductRef, evaluate, get_order, too_large};
+use super::{OrderRow, get_order, too_large};
 use crate::domain::orders::{LineIssue, OrderStatus};
 use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::store::accounts::AccountRow;
@@ -44,12 +44,7 @@ pub async fn complete_order(
 ) -> ServiceResult<OrderRow> {
     crate::service::check_texts(&[], &[("comment", comment)])?;
     let (order, account) = escalated_order(db, actor, id_or_number).await?;
-    let input: Vec<LineInput> = orders::lines(db, &order.id)
-        .await?
-        .iter()
-        .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
-        .collect();
-    let eval = evaluate(db, now, &account.id, &input).await?;
+    let eval = super::approve::evaluate_again(db, now, &order, &orders::lines(db, &order.id).await?).await?;
     let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
     let unit = Complete {
         now,
@@ -77,47 +72,13 @@ struct Complete {
     account: AccountRow,
 }
 
-async fn locked_escalated(tx: &mut Tx, id: &str, expected_version: Option<i64>) -> ServiceResult<OrderRow> {
-    let Some(before) = orders::get_for_update(tx, id).await? else { return Err(ServiceError::NotFound) };
-    if expected_version.is_some_and(|v| v != before.version) {
-        return Err(ServiceError::Conflict(format!(
-            "Order {} was changed by someone else since you opened it. Reload it and try again.",
-            before.number
-        )));
-    }
-    if before.status() != OrderStatus::Escalated {
-        return Err(ServiceError::Conflict(format!(
-            "Order {} is {}; it is not waiting for the rep.",
-            before.number,
-            before.status().label().to_lowercase()
-        )));
-    }
-    Ok(before)
-}
-
 async fn write_completion(tx: &mut Tx, u: &Complete) -> ServiceResult<OrderRow> {
     let (now, actor) = (u.now, u.actor.actor());
-    let before = locked_escalated(tx, &u.order_id, u.expected_version).await?;
+    let before = locked_waiting(tx, &u.order_id, u.expected_version, OrderStatus::Escalated).await?;
     let placed = place_now(tx, &actor, &before, &u.issues, &u.lines, u.subtotal, &u.account, now).await?;
     let said = if u.comment.is_empty() { String::new() } else { format!(": {}", u.comment) };
-    let mut note = format!("Completed by {}{said}.", actor.principal.name);
-    if !placed.changes.is_empty() {
-        note.push_str(&format!(" Priced again: {}.", placed.changes.join(", ")));
-    }
-    let after = placed.order;
-    if !after.reasons.is_empty() {
-        note.push_str(&format!(" {}", after.reasons));
-    }
-    event(tx, &after, &actor, &note, now).await?;
-    let mut payload = event_payload(&after);
-    payload["completed_by"] = json!(actor.principal.name);
-    payload["price_changes"] = json!(placed.changes);
-    let before_json = json!({ "order": event_payload(&before), "lines": placed.old_lines });
-    let after_json = json!({ "order": payload.clone(), "lines": placed.lines });
-    audit(tx, Some(&actor), now, "order.completed", ("order", &after.id), Some(before_json), Some(after_json)).await?;
-    crate::store::audit::enqueue(tx, "order.completed", &payload, now).await?;
-    crate::store::audit::enqueue(tx, "order.placed", &event_payload(&after), now).await?;
-    Ok(after)
+    let note = format!("Completed by {}{said}.", actor.principal.name);
+    placed.record(tx, &actor, &before, ("order.completed", "completed_by"), note, now).await
 }
 
 /// Sends an order that went to the rep back to the customer: cancelled with the comment
@@ -139,7 +100,7 @@ pub async fn send_back_order(
     db.write(unit, |tx, (now, actor, id, expected_version, comment)| {
         Box::pin(async move {
             let actor = actor.actor();
-            let before = locked_escalated(tx, id, *expected_version).await?;
+            let before = locked_waiting(tx, id, *expected_version, OrderStatus::Escalated).await?;
             let after = OrderRow {
                 status: OrderStatus::Cancelled.as_str().into(),
                 reasons: format!("Sent back by {}: {comment}", actor.principal.name),
