@@ -197,6 +197,25 @@ async fn another_accounts_manager_and_staff_cannot_decide() {
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::NotFound), "{err:?}");
+    // A rule of another account cannot be deleted from this one (nor from the other's manager).
+    approvals::add_rule(app.db(), app.now(), &Actor::web(&f.manager), &f.account, &rule).await.unwrap();
+    let rule_id: String =
+        portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, String>("SELECT id FROM approval_rules")
+            .fetch_one(c)
+            .await)
+        .unwrap();
+    let err =
+        approvals::delete_rule(app.db(), app.now(), &Actor::web(&stranger), &f.account, &rule_id).await.unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound), "{err:?}");
+    let err = approvals::delete_rule(app.db(), app.now(), &Actor::web(&stranger), &other, &rule_id).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Forbidden | ServiceError::NotFound), "{err:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM approval_rules").await, 1, "still there");
+    // A comment with a NUL byte is refused, naming the field; nothing is decided.
+    match orders::approve_order(app.db(), app.now(), &Actor::web(&f.manager), &order.number, None, "ok\u{0}").await {
+        Err(ServiceError::Invalid(e)) => assert_eq!(e[0].field, "comment"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM order_approval_decisions").await, 0);
     let err = approvals::add_rule(app.db(), app.now(), &Actor::web(&f.buyer), &f.account, &rule).await.unwrap_err();
     assert!(matches!(err, ServiceError::NotFound), "a buyer does not set rules: {err:?}");
 }
@@ -309,6 +328,21 @@ async fn per_user_limits_and_the_monthly_budget() {
     assert!(r.body.contains("lots"), "{}", r.body);
     let r = m.post(&format!("/users/{}/limits", f.manager.user_id), &[("order_limit", "1")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for bad in ["-5", "99999999999999999999", "1e3", "12\u{0}", "1.23456"] {
+        let r = m
+            .post(&format!("/users/{}/limits", f.buyer.user_id), &[("order_limit", "1"), ("monthly_limit", bad)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {}", r.body);
+    }
+    let r = m.post("/users/no-such-user/limits", &[("order_limit", "1")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let limits = approvals::account_budgets(app.db(), app.now(), &Actor::web(&f.manager), &f.account).await.unwrap();
+    let b = &limits[&f.buyer.user_id].limits;
+    assert_eq!(
+        (b.per_order, b.per_month),
+        (Some(Money::from_cents(20_000)), Some(Money::from_cents(25_000))),
+        "bad input changed nothing"
+    );
 
     let over_order = place(&app, &f.buyer, &f.account, &[("GLV-1", 21)]).await.unwrap();
     assert_eq!(over_order.status(), OrderStatus::PendingApproval);
