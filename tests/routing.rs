@@ -219,17 +219,28 @@ async fn approval_comes_first_and_routing_after_it() {
     }
     let still = orders::get_order(app.db(), &Actor::web(&f.rep), &big.number).await.unwrap();
     assert_eq!((still.status(), still.version), (OrderStatus::Escalated, big.version), "unchanged");
-    // Amending a request is refused: complete it first, or send it back.
+    // The rep adjusts a request before completing it: still with the rep, still holding nothing;
+    // confirming it directly (skipping stock and credit) is refused.
     let req = place(&app, &f.buyer, &f.account, &[("GLV-1", 1)], "").await;
-    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let (before, owed) = (reserved(&app).await, exposure(&app, &f.account).await);
     let amend = orders::Amendment {
         expected_version: req.version,
         lines: vec![LineInput::sku("GLV-1", 2)],
         header: OrderHeader::default(),
-        reason: "more".into(),
+        reason: "Two boxes, as agreed on the phone".into(),
     };
-    let err = orders::amend_order(app.db(), app.now(), &Actor::web(&cs), &req.number, &amend).await.unwrap_err();
+    let adjusted = orders::amend_order(app.db(), app.now(), &Actor::web(&f.rep), &req.number, &amend).await.unwrap();
+    assert_eq!((adjusted.status(), adjusted.revision), (OrderStatus::Escalated, 2));
+    assert_eq!(reserved(&app).await, before);
+    assert_eq!(exposure(&app, &f.account).await, owed, "a request counts nothing until completed");
+    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let err = orders::confirm_order(app.db(), app.now(), &Actor::web(&cs), &req.number, None).await.unwrap_err();
     assert!(matches!(err, ServiceError::Conflict(_)), "{err:?}");
+    let err = orders::amend_order(app.db(), app.now(), &Actor::web(&f.buyer), &req.number, &amend).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Forbidden | ServiceError::NotFound), "{err:?}");
+    let done = orders::complete_order(app.db(), app.now(), &Actor::web(&f.rep), &req.number, None, "").await.unwrap();
+    assert_eq!(done.status(), OrderStatus::Placed);
+    assert_eq!(reserved(&app).await, before + 2);
 }
 
 #[tokio::test]

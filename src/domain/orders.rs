@@ -142,10 +142,13 @@ impl OrderStatus {
         use OrderStatus::*;
         match (self, to) {
             (from, Cancelled) => from.is_open(),
-            (Draft, PendingApproval | Placed) => true,
-            (PendingApproval, Placed) => true,
-            (Placed, Escalated | Confirmed | OnHold) => true,
-            (Escalated, Placed | Confirmed) => true,
+            (Draft, PendingApproval | Escalated | Placed) => true,
+            // Waiting for the customer's approval, or with the rep: nothing is reserved until
+            // approval or the rep places it (and the credit step may hold it then); confirming
+            // one directly would skip stock and credit.
+            (PendingApproval, Placed | Escalated | OnHold) => true,
+            (Escalated, Placed | OnHold) => true,
+            (Placed, Confirmed | OnHold) => true,
             (Confirmed, OnHold | PartiallyShipped | Shipped) => true,
             (OnHold, Placed | Confirmed) => true,
             (PartiallyShipped, Shipped) => true,

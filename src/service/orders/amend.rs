@@ -1,5 +1,7 @@
 //! Amendments: a whole new set of lines and header for an open order, re-priced and re-reserved
-//! through the same pipeline, written as an audited revision with its diff.
+//! through the same pipeline, written as an audited revision with its diff. A request with the rep
+//! (`escalated`) is adjusted the same way but reserves nothing until the rep completes it; an
+//! order waiting for the customer's approval cannot change behind its approvers' backs.
 
 use super::events::{event, event_payload};
 use super::header::check_header;
@@ -32,12 +34,17 @@ pub async fn amend_order(
     a: &Amendment,
 ) -> ServiceResult<OrderRow> {
     let current = get_order(db, actor, id_or_number).await?;
-    may_manage(actor)?;
-    if current.status() == crate::domain::orders::OrderStatus::Escalated {
-        return Err(ServiceError::Conflict(format!(
-            "Order {} is with the rep: complete it first (then amend it), or send it back.",
-            current.number
-        )));
+    let p = actor.principal;
+    if current.status() == crate::domain::orders::OrderStatus::Escalated
+        && !p.can(crate::domain::auth::Permission::ManageOrders)
+    {
+        // The rep adjusts a request of their book before completing it.
+        if p.buyer_account().is_some() {
+            return Err(ServiceError::Forbidden);
+        }
+        super::ordering_scope(db, actor, &current.account_id).await?;
+    } else {
+        may_manage(actor)?;
     }
     if current.status() == crate::domain::orders::OrderStatus::PendingApproval {
         // Its approvers decide on the lines they were shown; a change would go behind their back.
@@ -133,15 +140,26 @@ async fn write_amendment(tx: &mut Tx, u: &Amend) -> ServiceResult<OrderRow> {
             before.number
         )));
     }
-    let touched: Vec<String> =
-        old_lines.iter().map(|l| l.product_id.clone()).chain(u.lines.iter().map(|l| l.product.id.clone())).collect();
-    orders::lock_stock(tx, &touched).await?;
-    orders::release_allocations(tx, &before.id, now).await?;
-    let reserved = match reserve_lines(tx, &u.lines, now).await? {
-        Ok(r) => r,
-        Err(issues) => return Err(ServiceError::Blocked(issues)),
+    let (lines, reserved) = if status == crate::domain::orders::OrderStatus::Escalated {
+        // The rep adjusts a request before completing it: it still holds nothing (completing it
+        // reserves), and counts nothing against credit, so only its lines change.
+        let mut lines = line_rows(&u.lines, &Vec::new());
+        lines.iter_mut().for_each(|l| l.backordered_qty = 0);
+        (lines, Vec::new())
+    } else {
+        let touched: Vec<String> = old_lines
+            .iter()
+            .map(|l| l.product_id.clone())
+            .chain(u.lines.iter().map(|l| l.product.id.clone()))
+            .collect();
+        orders::lock_stock(tx, &touched).await?;
+        orders::release_allocations(tx, &before.id, now).await?;
+        let reserved = match reserve_lines(tx, &u.lines, now).await? {
+            Ok(r) => r,
+            Err(issues) => return Err(ServiceError::Blocked(issues)),
+        };
+        (line_rows(&u.lines, &reserved), reserved)
     };
-    let lines = line_rows(&u.lines, &reserved);
     let mut diff = OrderDiff {
         lines: diff_lines(
             &old_lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect::<Vec<_>>(),
