@@ -38,6 +38,9 @@ enum Command {
     /// Licences for regulated products.
     #[command(subcommand)]
     Licences(LicencesCommand),
+    /// Credit exposure.
+    #[command(subcommand)]
+    Credit(CreditCommand),
     /// Import a CSV file (all-or-nothing; every bad row is reported).
     Import {
         #[command(flatten)]
@@ -183,6 +186,17 @@ enum LicencesCommand {
     /// Raise `licence.expiring` for licences that entered their 30-day expiry window (once per
     /// licence and expiry date: safe to run daily from cron, or as often as you like).
     Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum CreditCommand {
+    /// Recompute every account's running exposure from its orders, invoices, payments and credit
+    /// notes (after a bulk load or restore that bypassed the units that keep it); prints how many
+    /// accounts changed.
+    Rebuild {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -356,6 +370,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| e.to_string())?;
             state.db.close().await;
             println!("{raised} licence expiry notice(s) raised");
+        }
+        Command::Credit(CreditCommand::Rebuild { db }) => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let principal = cli_principal();
+            let actor = portico::service::Actor::cli(&principal);
+            let changed = portico::service::accounts::rebuild_exposure(&state.db, state.now(), &actor)
+                .await
+                .map_err(|e| e.to_string())?;
+            state.db.close().await;
+            println!("credit exposure rebuilt from the records; {changed} account(s) changed");
         }
         Command::Token(TokenCommand::Create { db, name, scopes }) => {
             use portico::domain::auth::Scope;

@@ -59,6 +59,26 @@ pub async fn credit_position(db: &Db, actor: &Actor<'_>, account_id: &str) -> Se
     Ok(CreditPosition { exposure, limit: account.credit_limit(), over_limit })
 }
 
+/// Sets every account's running exposure from its records (`portico credit rebuild`): after a
+/// bulk load or a restore that wrote orders, invoices or payments without the units that keep
+/// it. Returns how many accounts' figures changed; audited.
+pub async fn rebuild_exposure(db: &Db, now: i64, actor: &Actor<'_>) -> ServiceResult<usize> {
+    actor.require(Permission::ManageCredit)?;
+    let before = crate::store::credit::all(db).await?;
+    db.write((actor.owned(), now), |tx, (actor, now)| {
+        Box::pin(async move {
+            crate::store::credit::rebuild_all(tx, *now).await?;
+            audit(tx, Some(&actor.actor()), *now, "credit.rebuilt", ("system", "exposure"), None, None).await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await?;
+    let after = crate::store::credit::all(db).await?;
+    let changed =
+        after.iter().filter(|(id, e)| before.iter().find(|(b, _)| b == id).map(|(_, x)| x) != Some(e)).count();
+    Ok(changed)
+}
+
 pub async fn ship_tos(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceResult<Vec<ShipToRow>> {
     get_account(db, actor, account_id).await?;
     Ok(accounts::ship_tos(db, account_id).await?)

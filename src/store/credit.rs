@@ -72,6 +72,19 @@ pub async fn get(db: &Db, account_id: &str) -> StoreResult<Exposure> {
     Ok(row.map(|(uninvoiced, receivable, credits)| Exposure { uninvoiced, receivable, credits }).unwrap_or_default())
 }
 
+/// Every account's running exposure: (account id, exposure), by account id.
+pub async fn all(db: &Db) -> StoreResult<Vec<(String, Exposure)>> {
+    let rows: Vec<(String, i64, i64, i64)> = on_db!(db, |c| sqlx::query_as(
+        "SELECT account_id, uninvoiced, receivable, credits FROM account_exposure ORDER BY account_id"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, uninvoiced, receivable, credits)| (id, Exposure { uninvoiced, receivable, credits }))
+        .collect())
+}
+
 /// The same figures as a query over the records: open orders' lines, open invoices, unapplied
 /// credit notes and payments. `$1` is the account. (The migration that created the table fills it
 /// with this query too.)
