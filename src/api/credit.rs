@@ -1,8 +1,8 @@
 //! Finance through the API (scope `credit:write`): release or reject an order held for credit,
 //! and issue a credit note for units of an invoice's lines — what finance does on the web.
 
-use super::input::{ApiJson, ApiPath, Checks, MAX_LINES, MAX_QUANTITY, MAX_SECONDS, reference};
-use super::orders::{OrderOut, StatusIn, actor, load};
+use super::input::{ApiJson, ApiPath, Checks, MAX_LINES, MAX_QUANTITY, reference};
+use super::orders::{OrderOut, StatusIn, actor, decision, load};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
@@ -34,14 +34,7 @@ pub async fn release_order(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<StatusIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    caller.require(Scope::CreditWrite)?;
-    let ApiPath(id) = path?;
-    reference(&id)?;
-    let ApiJson(b) = body?;
-    Checks::default()
-        .range_opt("expected_version", b.expected_version, 0, MAX_SECONDS)
-        .line("reason", &b.reason)
-        .done()?;
+    let (id, b) = decision(&caller, Scope::CreditWrite, path, body)?;
     let o = order_service::release_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version, &b.reason)
         .await?;
     load(&state, &caller, &o.id).await
@@ -60,14 +53,7 @@ pub async fn reject_order(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<StatusIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    caller.require(Scope::CreditWrite)?;
-    let ApiPath(id) = path?;
-    reference(&id)?;
-    let ApiJson(b) = body?;
-    Checks::default()
-        .range_opt("expected_version", b.expected_version, 0, MAX_SECONDS)
-        .line("reason", &b.reason)
-        .done()?;
+    let (id, b) = decision(&caller, Scope::CreditWrite, path, body)?;
     let o = order_service::reject_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version, &b.reason)
         .await?;
     load(&state, &caller, &o.id).await

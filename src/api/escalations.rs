@@ -2,8 +2,8 @@
 //! to the rep (placed now, through stock and credit), or send it back to the customer — what a
 //! rep does on the order's page.
 
-use super::input::{ApiJson, ApiPath, Checks, MAX_SECONDS, reference};
-use super::orders::{OrderOut, StatusIn, actor, load};
+use super::input::{ApiJson, ApiPath};
+use super::orders::{OrderOut, StatusIn, actor, decision, load};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
@@ -31,14 +31,7 @@ pub async fn complete_order(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<StatusIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    caller.require(Scope::OrdersWrite)?;
-    let ApiPath(id) = path?;
-    reference(&id)?;
-    let ApiJson(b) = body?;
-    Checks::default()
-        .range_opt("expected_version", b.expected_version, 0, MAX_SECONDS)
-        .line("reason", &b.reason)
-        .done()?;
+    let (id, b) = decision(&caller, Scope::OrdersWrite, path, body)?;
     let o = order_service::complete_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version, &b.reason)
         .await?;
     load(&state, &caller, &o.id).await
@@ -57,14 +50,7 @@ pub async fn send_back_order(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<StatusIn>, ApiError>,
 ) -> Result<Json<OrderOut>, ApiError> {
-    caller.require(Scope::OrdersWrite)?;
-    let ApiPath(id) = path?;
-    reference(&id)?;
-    let ApiJson(b) = body?;
-    Checks::default()
-        .range_opt("expected_version", b.expected_version, 0, MAX_SECONDS)
-        .line("reason", &b.reason)
-        .done()?;
+    let (id, b) = decision(&caller, Scope::OrdersWrite, path, body)?;
     let o = order_service::send_back_order(&state.db, state.now(), &actor(&caller), &id, b.expected_version, &b.reason)
         .await?;
     load(&state, &caller, &o.id).await

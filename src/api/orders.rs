@@ -263,6 +263,25 @@ pub async fn create_order(
     })
 }
 
+/// The order named in the path and the body of a decision on it (release, reject, complete, send
+/// back), once the caller's scope and the fields are checked.
+pub(super) fn decision(
+    caller: &ApiCaller,
+    scope: Scope,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<StatusIn>, ApiError>,
+) -> Result<(String, StatusIn), ApiError> {
+    caller.require(scope)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    Checks::default()
+        .range_opt("expected_version", b.expected_version, 0, MAX_SECONDS)
+        .line("reason", &b.reason)
+        .done()?;
+    Ok((id, b))
+}
+
 pub(super) async fn load(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Json<OrderOut>, ApiError> {
     let (o, lines) = order_service::order_with_lines(&state.db, &actor(caller), id).await?;
     Ok(Json(order_out(&o, &lines)))

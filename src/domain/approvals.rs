@@ -22,7 +22,6 @@
 //! rule with "all" names. A rejection by anyone who may decide a step ends the order.
 
 use super::money::Money;
-use super::orders::LineIssue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -246,24 +245,6 @@ pub fn may_act(steps: &[Step], decisions: &[Decision], managers: &BTreeSet<Strin
         Outcome::Waiting(w) => !already && w.iter().any(|(i, _)| may_decide_step(&steps[*i], user, managers)),
         _ => false,
     }
-}
-
-/// The checks a rule's settings must pass before it is saved.
-pub fn check_rule(kind: &RuleKind, approvers: &[String], managers: &BTreeSet<String>) -> Result<(), LineIssue> {
-    if let RuleKind::OrderTotalOver(m) = kind
-        && m.raw() < 0
-    {
-        return Err(LineIssue::new(0, "amount", "invalid", "The amount cannot be negative."));
-    }
-    if let Some(a) = approvers.iter().find(|a| !managers.contains(*a)) {
-        return Err(LineIssue::new(
-            0,
-            "approvers",
-            "invalid",
-            format!("Approver {a} is not an active purchasing manager of this account."),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -88,12 +88,7 @@ pub async fn would_need(
 ) -> ServiceResult<Vec<Step>> {
     let input = input(db, actor, account_id, lines).await?;
     let (limits, spent) = match &input.account_user {
-        Some((user, _)) => store::account_limits(db, account_id, month_start(now))
-            .await?
-            .into_iter()
-            .find(|(id, ..)| id == user)
-            .map(|(_, l, s)| (l, s))
-            .unwrap_or_default(),
+        Some((user, _)) => store::user_limits(db, user, month_start(now)).await?,
         None => (Limits::default(), Money::ZERO),
     };
     let steps = required_by(&input, limits, spent, total);
@@ -144,14 +139,11 @@ impl Budget {
 
 /// The signed-in buyer's own budget (limits and this month's spending).
 pub async fn my_budget(db: &Db, now: i64, actor: &Actor<'_>) -> ServiceResult<Budget> {
-    let Some(account_id) = actor.principal.buyer_account() else { return Ok(Budget::default()) };
-    let me = &actor.principal.user_id;
-    Ok(store::account_limits(db, account_id, month_start(now))
-        .await?
-        .into_iter()
-        .find(|(id, ..)| id == me)
-        .map(|(_, limits, spent)| Budget { limits, spent })
-        .unwrap_or_default())
+    if actor.principal.buyer_account().is_none() {
+        return Ok(Budget::default());
+    }
+    let (limits, spent) = store::user_limits(db, &actor.principal.user_id, month_start(now)).await?;
+    Ok(Budget { limits, spent })
 }
 
 /// Every user's budget in an account (the manager's users page).
@@ -213,15 +205,16 @@ async fn may_see_rules(db: &Db, actor: &Actor<'_>, account_id: &str) -> ServiceR
     }
 }
 
-/// Names of the account's active managers, by user id.
+/// The account's active purchasing managers: (user id, name), by id.
 pub async fn manager_names(db: &Db, account_id: &str) -> ServiceResult<Vec<(String, String)>> {
-    let ids: BTreeSet<String> = store::managers(db, account_id).await?.into_iter().collect();
-    Ok(crate::store::users::list_for_account(db, account_id)
+    let mut out: Vec<(String, String)> = crate::store::users::list_for_account(db, account_id)
         .await?
         .into_iter()
-        .filter(|u| ids.contains(&u.id))
+        .filter(|u| u.active && u.buyer_role() == Some(BuyerRole::Manager))
         .map(|u| (u.id, u.name))
-        .collect())
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Who approves, in words.
@@ -248,7 +241,7 @@ pub struct NewRule {
 }
 
 /// Adds an approval rule to the account; audited, with an outbox event.
-pub async fn add_rule(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, r: &NewRule) -> ServiceResult<RuleView> {
+pub async fn add_rule(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, r: &NewRule) -> ServiceResult<()> {
     may_manage_rules(db, actor, account_id).await?;
     let texts: Vec<(&str, &str)> = vec![("amount", &r.amount), ("category", &r.category_id)];
     super::check_texts(&[], &texts)?;
@@ -307,12 +300,7 @@ pub async fn add_rule(db: &Db, now: i64, actor: &Actor<'_>, account_id: &str, r:
             Ok::<_, ServiceError>(())
         })
     })
-    .await?;
-    list_rules(db, actor, account_id)
-        .await?
-        .into_iter()
-        .last()
-        .ok_or_else(|| ServiceError::Internal("the rule just added is missing".into()))
+    .await
 }
 
 /// Removes one of the account's rules (404 for another account's); audited.

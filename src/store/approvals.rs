@@ -68,23 +68,17 @@ pub async fn delete_rule(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult
     Ok(Some(row))
 }
 
+const MANAGERS: &str =
+    "SELECT id FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active ORDER BY id";
+
 /// The active purchasing managers of an account (user ids): who may approve.
 pub async fn managers(db: &Db, account_id: &str) -> StoreResult<Vec<String>> {
-    on_db!(db, |c| sqlx::query_scalar::<_, String>(
-        "SELECT id FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active ORDER BY id"
-    )
-    .bind(account_id)
-    .fetch_all(c)
-    .await)
+    on_db!(db, |c| sqlx::query_scalar::<_, String>(MANAGERS).bind(account_id).fetch_all(c).await)
 }
 
 /// [`managers`], inside a unit (the decision is taken on what the unit reads).
 pub async fn managers_tx(tx: &mut Tx, account_id: &str) -> StoreResult<Vec<String>> {
-    tx.fetch_all(
-        "SELECT id FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active ORDER BY id",
-        args![account_id],
-    )
-    .await
+    tx.fetch_all(MANAGERS, args![account_id]).await
 }
 
 /// What orders placed by a user since `since` (unix seconds) add up to: every order but
@@ -92,23 +86,33 @@ pub async fn managers_tx(tx: &mut Tx, account_id: &str) -> StoreResult<Vec<Strin
 const SPENT: &str = "CAST(COALESCE((SELECT SUM(o.subtotal) FROM orders o
         WHERE o.placed_by_user_id = u.id AND o.placed_at >= $2 AND o.status NOT IN ('cancelled', 'draft')), 0) AS BIGINT)";
 
+/// One user's limits and, when they have a monthly one, what they have ordered since `$2`.
+const LIMITS: &str = "SELECT u.order_limit, u.monthly_limit, CASE WHEN u.monthly_limit IS NULL THEN 0 ELSE {SPENT} END
+    FROM users u WHERE u.id = $1";
+
+fn limits_of(row: Option<(Option<i64>, Option<i64>, i64)>) -> (Limits, Money) {
+    row.map(|(o, m, s)| {
+        (Limits { per_order: o.map(Money::from_raw), per_month: m.map(Money::from_raw) }, Money::from_raw(s))
+    })
+    .unwrap_or_default()
+}
+
 /// A user's limits and, when they have a monthly one, what they have ordered since `since`,
 /// read inside the placing unit so two orders of one user cannot both slip under the limit.
 pub async fn limits_and_spent(tx: &mut Tx, user_id: &str, since: i64) -> StoreResult<(Limits, Money)> {
-    let row: Option<(Option<i64>, Option<i64>, i64)> = tx
-        .fetch_optional(
-            &format!(
-                "SELECT u.order_limit, u.monthly_limit, CASE WHEN u.monthly_limit IS NULL THEN 0 ELSE {SPENT} END
-                   FROM users u WHERE u.id = $1"
-            ),
-            args![user_id, since],
-        )
-        .await?;
-    Ok(row
-        .map(|(o, m, s)| {
-            (Limits { per_order: o.map(Money::from_raw), per_month: m.map(Money::from_raw) }, Money::from_raw(s))
-        })
-        .unwrap_or_default())
+    let sql = LIMITS.replace("{SPENT}", SPENT);
+    Ok(limits_of(tx.fetch_optional(&sql, args![user_id, since]).await?))
+}
+
+/// [`limits_and_spent`] on the read pool (the buyer's budget, checkout's "needs approval").
+pub async fn user_limits(db: &Db, user_id: &str, since: i64) -> StoreResult<(Limits, Money)> {
+    let sql = LIMITS.replace("{SPENT}", SPENT);
+    let row = on_db!(db, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(user_id)
+        .bind(since)
+        .fetch_optional(c)
+        .await)?;
+    Ok(limits_of(row))
 }
 
 /// The limits of each user of an account, with what each ordered since `since`: (user id,

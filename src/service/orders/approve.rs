@@ -86,8 +86,8 @@ pub async fn approval_view(
         return Ok(None);
     }
     let decisions = store::decisions(db, &order.id).await?;
-    let managers: BTreeSet<String> = store::managers(db, &order.account_id).await?.into_iter().collect();
     let names = crate::service::approvals::manager_names(db, &order.account_id).await?;
+    let managers: BTreeSet<String> = names.iter().map(|(id, _)| id.clone()).collect();
     let decided: Vec<Decision> = decisions.iter().map(DecisionRow::decision).collect();
     let outcome = approvals::outcome(&steps, &decided, &managers);
     let open: Vec<usize> = match &outcome {
@@ -230,41 +230,58 @@ pub async fn approve_order(
     crate::service::check_texts(&[], &[("comment", comment)])?;
     let order = approver_order(db, actor, id_or_number).await?;
     let account = accounts::get(db, &order.account_id).await?.ok_or(ServiceError::NotFound)?;
-    let eval = evaluate_again(db, now, &order, &orders::lines(db, &order.id).await?).await?;
-    let total = eval.subtotal().ok_or_else(too_large)?;
-    let subtotal = total.raw();
+    let mut unit = Waited::priced_again(db, now, actor, &order, account, expected_version, comment).await?;
     let channel =
         crate::domain::orders::Channel::parse(&order.channel).unwrap_or(crate::domain::orders::Channel::Portal);
-    let routed = crate::service::routing::reasons(db, &account, channel, &eval.lines, total, &order.notes).await?;
-    let unit = Approve {
-        routed,
-        now,
-        actor: actor.owned(),
-        order_id: order.id,
-        expected_version,
-        comment: comment.trim().to_string(),
-        issues: eval.issues,
-        lines: eval.lines,
-        subtotal,
-        account,
-    };
+    let total = crate::domain::money::Money::from_raw(unit.subtotal);
+    unit.routed =
+        crate::service::routing::reasons(db, &unit.account, channel, &unit.lines, total, &order.notes).await?;
     db.write(unit, |tx, u| Box::pin(write_approval(tx, u))).await
 }
 
-struct Approve {
-    now: i64,
-    actor: OwnedActor,
-    order_id: String,
-    expected_version: Option<i64>,
-    comment: String,
-    /// Lines that can no longer be ordered: the approval is refused with them (only when it
-    /// would place the order; an approval that leaves others to give is recorded).
-    issues: Vec<LineIssue>,
-    lines: Vec<PricedLine>,
-    subtotal: i64,
-    account: AccountRow,
-    /// Why the approved order goes to the rep (routing, after approval), if it does.
-    routed: Vec<String>,
+/// An order that waited (for approval, or with the rep), priced again before the unit that
+/// decides on it: everything that unit needs to place it now.
+pub(super) struct Waited {
+    pub now: i64,
+    pub actor: OwnedActor,
+    pub order_id: String,
+    pub expected_version: Option<i64>,
+    pub comment: String,
+    /// Lines that can no longer be ordered: placing is refused with them (an approval that leaves
+    /// others to give is still recorded).
+    pub issues: Vec<LineIssue>,
+    pub lines: Vec<PricedLine>,
+    pub subtotal: i64,
+    pub account: AccountRow,
+    /// Why the order goes to the rep once approved (routing, after approval), if it does.
+    pub routed: Vec<String>,
+}
+
+impl Waited {
+    pub(super) async fn priced_again(
+        db: &Db,
+        now: i64,
+        actor: &Actor<'_>,
+        order: &OrderRow,
+        account: AccountRow,
+        expected_version: Option<i64>,
+        comment: &str,
+    ) -> ServiceResult<Waited> {
+        let eval = evaluate_again(db, now, order, &orders::lines(db, &order.id).await?).await?;
+        let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
+        Ok(Waited {
+            now,
+            actor: actor.owned(),
+            order_id: order.id.clone(),
+            expected_version,
+            comment: comment.trim().to_string(),
+            issues: eval.issues,
+            lines: eval.lines,
+            subtotal,
+            account,
+            routed: Vec::new(),
+        })
+    }
 }
 
 async fn approval_state(tx: &mut Tx, order: &OrderRow) -> ServiceResult<(Vec<Step>, Vec<Decision>, BTreeSet<String>)> {
@@ -274,7 +291,7 @@ async fn approval_state(tx: &mut Tx, order: &OrderRow) -> ServiceResult<(Vec<Ste
     Ok((steps, decided, managers))
 }
 
-async fn write_approval(tx: &mut Tx, u: &Approve) -> ServiceResult<OrderRow> {
+async fn write_approval(tx: &mut Tx, u: &Waited) -> ServiceResult<OrderRow> {
     let (now, actor) = (u.now, u.actor.actor());
     let me = &actor.principal.user_id;
     let before = locked_waiting(tx, &u.order_id, u.expected_version, OrderStatus::PendingApproval).await?;

@@ -7,11 +7,11 @@
 //! Who: seller staff who may order for the account (its rep for their book, the desk for every
 //! account) and integrations with `orders:write`; never the customer.
 
-use super::approve::{locked_waiting, place_now};
+use super::approve::{Waited, locked_waiting, place_now};
 use super::events::{event, event_payload};
-use super::{OrderRow, get_order, too_large};
-use crate::domain::orders::{LineIssue, OrderStatus};
-use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
+use super::{OrderRow, get_order};
+use crate::domain::orders::OrderStatus;
+use crate::service::{Actor, ServiceError, ServiceResult, audit};
 use crate::store::accounts::AccountRow;
 use crate::store::{Db, Tx, orders};
 use serde_json::json;
@@ -44,35 +44,11 @@ pub async fn complete_order(
 ) -> ServiceResult<OrderRow> {
     crate::service::check_texts(&[], &[("comment", comment)])?;
     let (order, account) = escalated_order(db, actor, id_or_number).await?;
-    let eval = super::approve::evaluate_again(db, now, &order, &orders::lines(db, &order.id).await?).await?;
-    let subtotal = eval.subtotal().ok_or_else(too_large)?.raw();
-    let unit = Complete {
-        now,
-        actor: actor.owned(),
-        order_id: order.id,
-        expected_version,
-        comment: comment.trim().to_string(),
-        issues: eval.issues,
-        lines: eval.lines,
-        subtotal,
-        account,
-    };
+    let unit = Waited::priced_again(db, now, actor, &order, account, expected_version, comment).await?;
     db.write(unit, |tx, u| Box::pin(write_completion(tx, u))).await
 }
 
-struct Complete {
-    now: i64,
-    actor: OwnedActor,
-    order_id: String,
-    expected_version: Option<i64>,
-    comment: String,
-    issues: Vec<LineIssue>,
-    lines: Vec<super::PricedLine>,
-    subtotal: i64,
-    account: AccountRow,
-}
-
-async fn write_completion(tx: &mut Tx, u: &Complete) -> ServiceResult<OrderRow> {
+async fn write_completion(tx: &mut Tx, u: &Waited) -> ServiceResult<OrderRow> {
     let (now, actor) = (u.now, u.actor.actor());
     let before = locked_waiting(tx, &u.order_id, u.expected_version, OrderStatus::Escalated).await?;
     let placed = place_now(tx, &actor, &before, &u.issues, &u.lines, u.subtotal, &u.account, now).await?;
