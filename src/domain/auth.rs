@@ -10,6 +10,8 @@ pub enum StaffRole {
     SalesRep,
     CustomerService,
     Finance,
+    /// Leads the reps: sees every account, signs off quotes priced past the discount threshold.
+    SalesManager,
 }
 
 /// Roles of a customer's (account's) users; exactly one per user.
@@ -24,8 +26,13 @@ pub enum BuyerRole {
 }
 
 impl StaffRole {
-    pub const ALL: [StaffRole; 4] =
-        [StaffRole::Admin, StaffRole::SalesRep, StaffRole::CustomerService, StaffRole::Finance];
+    pub const ALL: [StaffRole; 5] = [
+        StaffRole::Admin,
+        StaffRole::SalesRep,
+        StaffRole::CustomerService,
+        StaffRole::Finance,
+        StaffRole::SalesManager,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +40,7 @@ impl StaffRole {
             StaffRole::SalesRep => "sales_rep",
             StaffRole::CustomerService => "customer_service",
             StaffRole::Finance => "finance",
+            StaffRole::SalesManager => "sales_manager",
         }
     }
 
@@ -42,6 +50,7 @@ impl StaffRole {
             StaffRole::SalesRep => "Sales rep",
             StaffRole::CustomerService => "Customer service",
             StaffRole::Finance => "Finance",
+            StaffRole::SalesManager => "Sales manager",
         }
     }
 
@@ -149,6 +158,8 @@ pub enum Permission {
     ManagePrices,
     /// Stock levels (adjustments, counts, imports).
     ManageStock,
+    /// Sign off quotes priced past the seller's discount threshold (sales managers, admins).
+    SignOffQuotes,
 }
 
 /// A set of permissions as a bit set (cheap to copy into every request).
@@ -193,6 +204,7 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ReadCatalog,
                 OrderForCustomers,
                 ManageOrders,
+                SignOffQuotes,
             ],
             StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog, OrderForCustomers],
             StaffRole::CustomerService => &[
@@ -205,6 +217,9 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ManageOrders,
             ],
             StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit, ReadCatalog],
+            StaffRole::SalesManager => {
+                &[StaffArea, ViewAllAccounts, InviteAccountUsers, ReadCatalog, OrderForCustomers, SignOffQuotes]
+            }
         })
     })
 }
@@ -241,10 +256,12 @@ pub enum Scope {
     PaymentsWrite,
     LicencesRead,
     LicencesWrite,
+    QuotesRead,
+    QuotesWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 15] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -258,6 +275,8 @@ impl Scope {
         Scope::PaymentsWrite,
         Scope::LicencesRead,
         Scope::LicencesWrite,
+        Scope::QuotesRead,
+        Scope::QuotesWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -275,6 +294,8 @@ impl Scope {
             Scope::PaymentsWrite => "payments:write",
             Scope::LicencesRead => "licences:read",
             Scope::LicencesWrite => "licences:write",
+            Scope::QuotesRead => "quotes:read",
+            Scope::QuotesWrite => "quotes:write",
         }
     }
 
@@ -317,6 +338,12 @@ impl Scope {
             Scope::LicencesWrite => {
                 "record licences for any account (PUT /accounts/{account}/licences); includes licences:read"
             }
+            Scope::QuotesRead => "read any account's quotes (GET /quotes, /quotes/{id})",
+            Scope::QuotesWrite => {
+                "create, price, send, accept and decline quotes for any account (POST /quotes, PUT /quotes/{id}/lines, \
+                 POST /quotes/{id}/send, /accept, /decline, /messages); a discount past the threshold still waits \
+                 for a sales manager; includes quotes:read"
+            }
         }
     }
 
@@ -332,6 +359,7 @@ impl Scope {
                     | (Scope::CreditWrite, Scope::InvoicesRead)
                     | (Scope::PaymentsWrite, Scope::PaymentsRead)
                     | (Scope::LicencesWrite, Scope::LicencesRead)
+                    | (Scope::QuotesWrite, Scope::QuotesRead)
             )
     }
 
@@ -361,6 +389,8 @@ impl Scope {
             Scope::PaymentsWrite => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit],
             Scope::LicencesRead => &[StaffArea, ViewAllAccounts],
             Scope::LicencesWrite => &[StaffArea, ViewAllAccounts, ManageAccounts],
+            Scope::QuotesRead => &[StaffArea, ViewAllAccounts],
+            Scope::QuotesWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers],
         }
     }
 }

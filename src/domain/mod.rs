@@ -21,6 +21,7 @@ pub mod payments;
 pub mod pipeline;
 pub mod pricing;
 pub mod queues;
+pub mod quotes;
 pub mod redirect;
 pub mod routing;
 pub mod signature;

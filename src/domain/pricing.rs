@@ -2,7 +2,7 @@
 //!
 //! Pure: the caller loads every candidate source (the account's contracts, the price lists assigned
 //! to the account and to its group, and the base list) and this decides. The most specific *valid*
-//! source wins — contract → account price list → group price list → base — and within it the tier
+//! source wins — quote (only on an order from an accepted quote) → contract → account price list → group price list → base — and within it the tier
 //! with the highest minimum quantity not above the line quantity. A source that has no tier for the
 //! quantity (its lowest break is above it) does not apply, and the next source is tried.
 
@@ -12,6 +12,8 @@ use time::Date;
 /// How specific a price source is; lower ranks win.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SourceKind {
+    /// A price the seller quoted this account (an order from an accepted quote).
+    Quote,
     Contract,
     AccountList,
     GroupList,
@@ -21,6 +23,7 @@ pub enum SourceKind {
 impl SourceKind {
     pub fn as_str(self) -> &'static str {
         match self {
+            SourceKind::Quote => "quote",
             SourceKind::Contract => "contract",
             SourceKind::AccountList => "account_list",
             SourceKind::GroupList => "group_list",
@@ -31,6 +34,7 @@ impl SourceKind {
     /// Short form for tables: "Contract", "Group list".
     pub fn short_label(self) -> &'static str {
         match self {
+            SourceKind::Quote => "Quote",
             SourceKind::Contract => "Contract",
             SourceKind::AccountList => "Account list",
             SourceKind::GroupList => "Group list",
@@ -40,6 +44,7 @@ impl SourceKind {
 
     pub fn label(self) -> &'static str {
         match self {
+            SourceKind::Quote => "Your quoted price",
             SourceKind::Contract => "Your contract price",
             SourceKind::AccountList => "Your account price list",
             SourceKind::GroupList => "Your group price list",
@@ -100,6 +105,7 @@ impl ResolvedPrice {
     pub fn explain(&self) -> String {
         let mut s = match self.kind {
             SourceKind::Contract => format!("{} — contract {}", self.kind.label(), self.source_name),
+            SourceKind::Quote => format!("{} — quote {}", self.kind.label(), self.source_name),
             SourceKind::Base => self.kind.label().to_string(),
             _ => format!("{} — {}", self.kind.label(), self.source_name),
         };

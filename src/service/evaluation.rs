@@ -256,8 +256,25 @@ pub(crate) async fn evaluate_holding(
     input: &[LineInput],
     held: &HashMap<String, i64>,
 ) -> ServiceResult<Evaluation> {
+    evaluate_quoted(db, now, account_id, ship_to, input, held, &HashMap::new()).await
+}
+
+/// [`evaluate_holding`] for an order from an accepted quote: `quoted` are the quote's prices (per
+/// product id), the most specific source there is (`SourceKind::Quote`).
+pub(crate) async fn evaluate_quoted(
+    db: &Db,
+    now: i64,
+    account_id: &str,
+    ship_to: Option<&str>,
+    input: &[LineInput],
+    held: &HashMap<String, i64>,
+    quoted: &HashMap<String, PriceSource>,
+) -> ServiceResult<Evaluation> {
     let refs: Vec<ProductRef> = input.iter().map(|l| l.product.clone()).collect();
-    let loaded = load(db, now, account_id, ship_to, &refs, held).await?;
+    let mut loaded = load(db, now, account_id, ship_to, &refs, held).await?;
+    for (product, source) in quoted {
+        loaded.prices.entry(product.clone()).or_default().push(source.clone());
+    }
     let asked: Vec<(ProductRef, i64)> = refs.into_iter().zip(input.iter().map(|l| l.quantity)).collect();
     let requested: Vec<Requested> = pipeline::merge_repeats(loaded.products(), &asked);
     Ok(Evaluation::of(pipeline::evaluate(&loaded.facts(), &requested)))

@@ -26,6 +26,7 @@ pub mod price_admin;
 pub mod price_list_imports;
 pub mod product_imports;
 pub mod queues;
+pub mod quotes;
 pub mod routing;
 pub mod statements;
 pub mod stock_imports;

@@ -42,6 +42,7 @@ pub mod pricing;
 pub mod product_search;
 pub mod products;
 pub mod queues;
+pub mod quotes;
 pub mod readers;
 pub mod routing;
 pub mod sessions;

@@ -19,6 +19,7 @@ mod portal;
 mod pricing_admin;
 mod products_admin;
 mod queues;
+mod quotes;
 mod routing;
 mod session;
 mod shell;
@@ -59,6 +60,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(imports::router())
         .merge(pricing_admin::router())
         .merge(queues::router())
+        .merge(quotes::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new().merge(pages).merge(test_provider::router()).route("/static/{file}", get(static_file))
 }

@@ -33,6 +33,9 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
             items.push(("/portal/quick-order", "Quick order"));
         }
         items.push(("/portal/orders", "Orders"));
+        if p.can(Permission::PortalCatalog) {
+            items.push(("/portal/quotes", "Quotes"));
+        }
         if p.can(Permission::PortalBilling) {
             items.push(("/portal/invoices", "Invoices"));
             items.push(("/portal/payments", "Payments"));
@@ -65,6 +68,12 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     if p.is_staff() && (p.can(Permission::OrderForCustomers) || p.can(Permission::ViewAllAccounts)) {
         items.push(("/orders", "Orders"));
     }
+    if p.is_staff() && p.can(Permission::OrderForCustomers) {
+        items.push(("/quotes", "Quotes"));
+    }
+    if p.can(Permission::SignOffQuotes) && !p.can(Permission::AdminArea) {
+        items.push(("/quotes/signoff", "Sign-off"));
+    }
     if p.can(Permission::FinanceArea) {
         items.push(("/finance", "Finance"));
         items.push(("/invoices", "Invoices"));
@@ -79,6 +88,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         if p.can(Permission::ManagePrices) {
             items.push(("/admin/pricing", "Pricing"));
         }
+        items.push(("/admin/quotes", "Quote policy"));
         items.push(("/admin/staff", "Staff"));
     }
     // The longest matching prefix is the active item; an account page belongs to the area its
@@ -124,6 +134,17 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
     }
     let text = match code {
         "saved" => "Saved.",
+        "quote_requested" => "Your request is sent. Your rep prices it and you are told when it is ready.",
+        "quote_draft" => "Quote created. Price the lines, then send it.",
+        "quote_priced" => "Prices saved.",
+        "quote_sent" => "Quote sent to the customer.",
+        "quote_awaiting_signoff" => "The quote waits for a sales manager's sign-off; it goes to the customer once signed off.",
+        "quote_signed_off" => "Signed off: the quote is sent to the customer.",
+        "quote_signoff_refused" => "Sign-off refused: the quote is back with the rep.",
+        "quote_revised" => "A new revision is open: change the lines and send it again.",
+        "quote_withdrawn" => "Quote withdrawn.",
+        "quote_declined" => "Quote declined.",
+        "quote_message" => "Message sent.",
         "password_changed" => "Your password was changed. Your other sessions were signed out.",
         "role_changed" => "Role changed.",
         "deactivated" => "User deactivated; their sessions were ended.",

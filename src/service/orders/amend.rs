@@ -76,8 +76,11 @@ pub async fn amend_order(
     for l in orders::lines(db, &current.id).await? {
         *held.entry(l.product_id).or_default() += l.reserved_qty;
     }
+    // An order accepted from a quote keeps the quoted prices (of the products the quote priced).
+    let quoted = crate::service::quotes::prices_for_order(db, &current.id).await?;
     let eval =
-        crate::service::evaluation::evaluate_holding(db, now, &account.id, Some(&ship_to_id), &a.lines, &held).await?;
+        crate::service::evaluation::evaluate_quoted(db, now, &account.id, Some(&ship_to_id), &a.lines, &held, &quoted)
+            .await?;
     if !eval.issues.is_empty() {
         return Err(ServiceError::Blocked(eval.issues));
     }

@@ -9,7 +9,7 @@
 
 use super::events::{event, event_payload};
 use super::reserve::{line_rows, reserve_lines};
-use super::{LineInput, OrderRow, PricedLine, ProductRef, evaluate, get_order, too_large};
+use super::{LineInput, OrderRow, PricedLine, ProductRef, get_order, too_large};
 use crate::domain::approvals::{self, Decision, Outcome, Step};
 use crate::domain::auth::Permission;
 use crate::domain::money::Money;
@@ -123,10 +123,11 @@ pub(super) async fn evaluate_again(
         .iter()
         .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
         .collect();
-    match &order.ship_to_id {
-        Some(ship_to) => crate::service::evaluation::evaluate_to(db, now, &order.account_id, ship_to, &input).await,
-        None => evaluate(db, now, &order.account_id, &input).await,
-    }
+    // An order accepted from a quote keeps the quoted prices.
+    let quoted = crate::service::quotes::prices_for_order(db, &order.id).await?;
+    let held = std::collections::HashMap::new();
+    let ship_to = order.ship_to_id.as_deref();
+    crate::service::evaluation::evaluate_quoted(db, now, &order.account_id, ship_to, &input, &held, &quoted).await
 }
 
 async fn preview(db: &Db, now: i64, order: &OrderRow) -> ServiceResult<Preview> {

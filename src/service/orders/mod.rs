@@ -48,7 +48,7 @@ pub use history::{
     OrderView, get_order, list_orders, list_orders_sorted, list_orders_with_lines, order_view, order_with_lines,
     orders_changed_since, placers,
 };
-pub(crate) use place::ordering_scope;
+pub(crate) use place::{ordering_scope, place_quoted};
 pub use place::{IdemKey, PlaceOrder, Placement, place_order, wait_for_placement};
 pub(crate) use shipments::fill_backorders;
 pub use shipments::{Shipment, ShipmentInput, order_shipments, record_shipment, warehouses};

@@ -86,6 +86,37 @@ pub async fn place_order<F>(
 where
     F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
 {
+    place(db, now, actor, req, idem, respond, None).await
+}
+
+/// Places the order a buyer accepts from a quote (`service::quotes::accept_quote`): the quoted
+/// prices are the most specific price source; the quote becomes accepted in the order's unit. The
+/// rep already owned the quote, so routing does not send the order back to them; the buyer's own
+/// approval rules, licences, stock and credit apply as to any order. The recorded response of a
+/// keyed request is the order's id.
+pub(crate) async fn place_quoted(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &PlaceOrder,
+    idem: Option<&IdemKey>,
+    quote: crate::service::quotes::QuoteUse,
+) -> ServiceResult<Placement> {
+    place(db, now, actor, req, idem, |o: &OrderRow, _: &[OrderLineRow]| (201, o.id.clone()), Some(quote)).await
+}
+
+async fn place<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &PlaceOrder,
+    idem: Option<&IdemKey>,
+    respond: F,
+    quote: Option<crate::service::quotes::QuoteUse>,
+) -> ServiceResult<Placement>
+where
+    F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
+{
     let mut claim = None;
     if let Some(k) = idem {
         // The guard exists before the claim is sent: a request dropped at any moment from here
@@ -117,7 +148,7 @@ where
         }
     }
     let idem = claim.as_ref().map(|c| (c.key.scope.clone(), c.key.key.clone(), c.claim_id.clone()));
-    let result = place_claimed(db, now, actor, req, idem, respond).await;
+    let result = place_claimed(db, now, actor, req, idem, respond, quote).await;
     if let Some(mut c) = claim {
         c.armed = false;
         if result.is_err() {
@@ -184,6 +215,8 @@ struct NewOrder<F> {
     approval: crate::service::approvals::ApprovalInput,
     /// Why the order goes to the owning rep instead (the routing step; empty: it does not).
     routed: Vec<String>,
+    /// The quote the order is accepted from, if it is.
+    quote: Option<crate::service::quotes::QuoteUse>,
     respond: F,
 }
 
@@ -194,6 +227,7 @@ async fn place_claimed<F>(
     req: &PlaceOrder,
     idem: Option<(String, String, String)>,
     respond: F,
+    quote: Option<crate::service::quotes::QuoteUse>,
 ) -> ServiceResult<Placement>
 where
     F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
@@ -220,14 +254,28 @@ where
         )]));
     }
     let (ship_to_id, ship_to_text) = check_header(db, now, &account, &req.header).await?;
-    let eval = crate::service::evaluation::evaluate_to(db, now, &account.id, &ship_to_id, &req.lines).await?;
+    let no_quote = std::collections::HashMap::new();
+    let quoted = quote.as_ref().map(|q| &q.prices).unwrap_or(&no_quote);
+    let eval = crate::service::evaluation::evaluate_quoted(
+        db,
+        now,
+        &account.id,
+        Some(&ship_to_id),
+        &req.lines,
+        &std::collections::HashMap::new(),
+        quoted,
+    )
+    .await?;
     if !eval.issues.is_empty() {
         return Err(ServiceError::Blocked(eval.issues));
     }
     let subtotal = eval.subtotal().ok_or_else(too_large)?;
     let approval = crate::service::approvals::input(db, actor, &account.id, &eval.lines).await?;
-    let routed =
-        crate::service::routing::reasons(db, &account, channel, &eval.lines, subtotal, &req.header.notes).await?;
+    let routed = if quote.is_some() {
+        Vec::new()
+    } else {
+        crate::service::routing::reasons(db, &account, channel, &eval.lines, subtotal, &req.header.notes).await?
+    };
     let unit = NewOrder {
         now,
         actor: actor.owned(),
@@ -242,6 +290,7 @@ where
         idem,
         approval,
         routed,
+        quote,
         respond,
     };
     db.write(unit, |tx, u| Box::pin(write_new_order(tx, u))).await
@@ -329,6 +378,9 @@ where
     };
     audit(tx, Some(&order_actor), now, action, ("order", &order.id), None, Some(summary.clone())).await?;
     crate::store::audit::enqueue(tx, action, &summary, now).await?;
+    if let Some(q) = &u.quote {
+        crate::service::quotes::record_acceptance(tx, &order_actor, q, &order.id, now).await?;
+    }
     if u.clear_cart {
         carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
     }

@@ -20,6 +20,7 @@ use crate::web::AppState;
 use axum::Router;
 
 pub use history::OrderItem;
+pub(crate) use place_once::place_once;
 
 pub fn router() -> Router<AppState> {
     Router::new()

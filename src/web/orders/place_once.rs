@@ -9,7 +9,7 @@ use crate::web::session::Ctx;
 
 /// Places through the pipeline under a form's one-time token: a double click (or a resubmitted
 /// form) finds the first order instead of placing a second one.
-pub(super) async fn place_once<F, Fut>(state: &AppState, ctx: &Ctx, token: &str, place: F) -> Result<String, WebError>
+pub(crate) async fn place_once<F, Fut>(state: &AppState, ctx: &Ctx, token: &str, place: F) -> Result<String, WebError>
 where
     F: FnOnce(IdemKey) -> Fut,
     Fut: std::future::Future<Output = Result<Placement, ServiceError>>,
