@@ -711,6 +711,20 @@ pub async fn accept_quote(
 ) -> ServiceResult<Placement> {
     let (q, _, side) = visible(db, actor, id_or_number).await?;
     may_answer(actor, side)?;
+    // A repeat of an acceptance that went through answers as it did (the quote has moved on).
+    if let Some(k) = key
+        && let Some(row) = crate::store::idempotency::get(db, &k.scope, &k.key).await?
+        && row.is_done()
+    {
+        if row.request_hash != k.request_hash {
+            return Err(ServiceError::IdempotencyMismatch);
+        }
+        return Ok(Placement::Replayed {
+            order_id: row.order_id,
+            status: row.response_status.unwrap_or(201),
+            body: row.response_body.unwrap_or_default(),
+        });
+    }
     check_version(&q, expected_version)?;
     let status = status_now(&q, now);
     if !status.can(Action::Accept) {
