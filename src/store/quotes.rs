@@ -113,7 +113,7 @@ pub async fn lines_tx(tx: &mut Tx, quote_id: &str, revision: i64) -> StoreResult
 /// Revisions before the current one, newest first, with their totals: (revision, lines, total).
 pub async fn earlier_revisions(db: &Db, quote_id: &str, current: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
     on_db!(db, |c| sqlx::query_as::<_, (i64, i64, i64)>(
-        "SELECT revision, COUNT(*), COALESCE(SUM(line_total), 0) FROM quote_lines
+        "SELECT revision, COUNT(*), CAST(COALESCE(SUM(line_total), 0) AS BIGINT) FROM quote_lines
           WHERE quote_id = $1 AND revision < $2 GROUP BY revision ORDER BY revision DESC"
     )
     .bind(quote_id)
