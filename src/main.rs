@@ -41,6 +41,9 @@ enum Command {
     /// Credit exposure.
     #[command(subcommand)]
     Credit(CreditCommand),
+    /// Quotes.
+    #[command(subcommand)]
+    Quotes(QuotesCommand),
     /// Import a CSV file (all-or-nothing; every bad row is reported).
     Import {
         #[command(flatten)]
@@ -186,6 +189,16 @@ enum LicencesCommand {
     /// Raise `licence.expiring` for licences that entered their 30-day expiry window (once per
     /// licence and expiry date: safe to run daily from cron, or as often as you like).
     Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuotesCommand {
+    /// Record `expired` (and raise `quote.expired`) for sent quotes past their last day. Pages and
+    /// acceptance already treat them as expired; safe to run daily from cron, or more often.
+    Expire {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -370,6 +383,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| e.to_string())?;
             state.db.close().await;
             println!("{raised} licence expiry notice(s) raised");
+        }
+        Command::Quotes(QuotesCommand::Expire { db }) => {
+            let state = portico::open(Config::for_database(&db.database_url)).await?;
+            let expired =
+                portico::service::quotes::expire_due(&state.db, state.now()).await.map_err(|e| e.to_string())?;
+            state.db.close().await;
+            println!("{expired} quote(s) expired");
         }
         Command::Credit(CreditCommand::Rebuild { db }) => {
             let state = portico::open(Config::for_database(&db.database_url)).await?;

@@ -145,6 +145,16 @@ fn routes(account: &str) -> Vec<Route> {
             Scope::LicencesWrite,
             Some(json!({"licence_type": "dea", "number": "BX1234563", "expires_on": "2030-01-31"})),
         ),
+        r(Method::POST, "/api/v1/quotes", "", Scope::QuotesWrite, Some(json!({"account": account, "lines": line}))),
+        r(Method::GET, "/api/v1/quotes", "", Scope::QuotesRead, None),
+        r(Method::GET, "/api/v1/quotes/{id}", "", Scope::QuotesRead, None),
+        r(Method::PUT, "/api/v1/quotes/{id}/lines", "", Scope::QuotesWrite, Some(json!({"lines": line}))),
+        r(Method::POST, "/api/v1/quotes/{id}/send", "", Scope::QuotesWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/quotes/{id}/accept", "", Scope::QuotesWrite, Some(json!({"lines": [1]}))),
+        r(Method::POST, "/api/v1/quotes/{id}/decline", "", Scope::QuotesWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/quotes/{id}/revise", "", Scope::QuotesWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/quotes/{id}/withdraw", "", Scope::QuotesWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/quotes/{id}/messages", "", Scope::QuotesWrite, Some(json!({"body": "Thanks"}))),
     ]
 }
 
@@ -176,12 +186,24 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     )
     .await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+    // A quote for the quote rows to read, price, send, accept… (Q-100001).
+    let quoting = token(&app, &[Scope::QuotesWrite]).await;
+    let quoted = call(
+        &app,
+        &Method::POST,
+        "/api/v1/quotes",
+        &quoting,
+        Some(&json!({"account": account, "lines": [{"sku": "GLV-1", "quantity": 1}]})),
+    )
+    .await;
+    assert_eq!(quoted.status, StatusCode::CREATED, "{}", quoted.body);
     let concrete = |route: &Route| {
         // The shipment row (orders:write) bills the order: its invoice is the first.
         let path = route
             .path
             .replace("/invoices/{id}", "/invoices/INV-100001")
             .replace("/payments/{id}", "/payments/PAY-100001")
+            .replace("/quotes/{id}", "/quotes/Q-100001")
             .replace("{sku}", "GLV-1")
             .replace("{warehouse}", "CHI")
             .replace("{account}", &account)

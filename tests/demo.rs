@@ -42,7 +42,14 @@ async fn demo_is_realistic_and_every_login_works() {
             .await,
         0
     );
-    assert_eq!(logins.len(), 9, "one login per role");
+    assert_eq!(logins.len(), 10, "one login per role");
+    // Quotes can be seen in every state a person acts on, and one became an order.
+    for status in ["requested", "sent", "awaiting_signoff", "accepted"] {
+        let sql = format!("SELECT COUNT(*) FROM quotes WHERE status = '{status}'");
+        assert_eq!(app.count_dyn(&sql).await, 1, "one {status} quote");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM order_lines WHERE price_source = 'quote'").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM products WHERE cost IS NULL").await, 0, "every product has a cost");
     // Buyer approvals can be seen at work: the requester's order waits for the manager.
     assert!(logins.iter().any(|l| l.email.starts_with("requester@")));
     assert_eq!(app.count("SELECT COUNT(*) FROM orders WHERE status = 'pending_approval'").await, 1);

@@ -262,7 +262,7 @@ async fn a_rep_sees_only_their_books_queue_and_reorders_in_one_tap() {
     }
     assert!(!home.body.contains("Birch Labs"));
     // Quotes have their place, with nothing made up in it.
-    assert!(home.body.contains("Quotes awaiting the customer") && home.body.contains("id=\"quotes-empty\""));
+    assert!(home.body.contains("Open quotes") && home.body.contains("id=\"quotes-empty\""));
     // The book: each account with its last order, days since, and one-tap reorder / quick order.
     let alpha_card = home.body.split(&format!("data-account=\"{}\"", w.alpha)).nth(1).unwrap();
     let alpha_card = alpha_card.split("</li>").next().unwrap();

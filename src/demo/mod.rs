@@ -6,6 +6,7 @@ mod approvals;
 mod catalog;
 pub mod licences;
 mod orders;
+mod quotes;
 pub mod receivables_scale;
 pub mod scale;
 
@@ -61,6 +62,7 @@ const STAFF: &[(&str, &str, &[StaffRole], &str)] = &[
     ("Carla Nguyen", "carla.nguyen", &[StaffRole::CustomerService], "+1 312 555 0120"),
     ("Sam Ito", "sam.ito", &[StaffRole::CustomerService], "+1 312 555 0121"),
     ("Fiona Walsh", "fiona.walsh", &[StaffRole::Finance], "+1 312 555 0130"),
+    ("Morgan Reyes", "morgan.reyes", &[StaffRole::SalesManager], "+1 312 555 0150"),
 ];
 
 const CUSTOMERS: &[(&str, &str, &str)] = &[
@@ -294,6 +296,8 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         && let Some(user) = users::find_by_email(db, &manager).await?
         && let (Some(account_id), Some((_, domain))) = (user.account_id, manager.split_once('@'))
     {
+        // Quotes before the approval rules: the accepted one was placed before they existed.
+        quotes::seed(db, now, &account_id).await.map_err(|e| sqlx::Error::Protocol(format!("demo quotes: {e}")))?;
         let email = approvals::requester_email(domain.trim_end_matches(".example"));
         approvals::seed(db, now, &account_id, &email)
             .await

@@ -166,6 +166,46 @@ struct RepHome {
     total_accounts: i64,
     q: String,
     book_next: Option<String>,
+    /// The rep's open quotes: to price, waiting for sign-off, awaiting the customer.
+    quotes: Vec<QuoteCard>,
+}
+
+struct QuoteCard {
+    number: String,
+    account_name: String,
+    status: &'static str,
+    status_label: &'static str,
+    total: crate::domain::money::Money,
+    /// "Valid to 3 Jan 2027" for a sent quote; else how long it has waited.
+    when: String,
+}
+
+async fn open_quotes(state: &AppState, actor: &crate::service::Actor<'_>, now: i64) -> Result<Vec<QuoteCard>, WebError> {
+    use crate::domain::quotes::QuoteStatus::*;
+    let list =
+        crate::service::quotes::list_quotes(&state.db, now, actor, None, &[Requested, Draft, AwaitingSignoff, Sent], None, 20)
+            .await?;
+    Ok(list
+        .quotes
+        .into_iter()
+        .map(|(q, s)| {
+            let when = match q.expires_on.as_deref().and_then(crate::domain::pricing::parse_iso_date) {
+                Some(d) if s == Sent => format!("Valid to {}", crate::domain::pricing::format_date(d)),
+                _ => {
+                    let days = (now - q.updated_at).max(0) / 86_400;
+                    if days == 0 { "Today".into() } else { format!("{days} day(s) ago") }
+                }
+            };
+            QuoteCard {
+                total: q.total(),
+                number: q.number,
+                account_name: q.account_name,
+                status: s.as_str(),
+                status_label: s.label(),
+                when,
+            }
+        })
+        .collect())
 }
 
 async fn rep_home(
@@ -193,6 +233,7 @@ async fn rep_home(
     };
     let total_accounts = account_service::count_accounts(&state.db, &actor, true).await?;
     let view = RepHome {
+        quotes: open_quotes(&state, &actor, now).await?,
         shell: Shell::new(&ctx, "My accounts").with_notice(q.notice.as_deref()),
         queue: page.items.iter().map(|i| QueueCard::new(i, now)).collect(),
         queue_total: page.total,

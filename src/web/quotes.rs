@@ -19,8 +19,8 @@ use crate::service::ServiceError;
 use crate::service::auth::random_token;
 use crate::service::orders::{OrderHeader, ProductRef};
 use crate::service::quotes::{self as service, NewQuote, QuoteLineInput, QuoteView};
-use crate::store::accounts::ShipToRow;
-use crate::store::quotes::QuoteRow;
+use crate::service::accounts::ShipToRow;
+use crate::service::quotes::QuoteRow;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -231,7 +231,9 @@ struct NewQuery {
 }
 
 async fn new_page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NewQuery>) -> Result<Response, WebError> {
-    render_new(&state, &ctx, NewForm { account: q.account, ..Default::default() }, None).await
+    // Staff acting for a customer start a quote for that customer.
+    let account = if q.account.is_empty() { ctx.session.acting_account_id.clone().unwrap_or_default() } else { q.account };
+    render_new(&state, &ctx, NewForm { account, ..Default::default() }, None).await
 }
 
 /// Reads form fields as (name, value) pairs: quote forms repeat names per line.

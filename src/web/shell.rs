@@ -120,6 +120,8 @@ pub fn home_for(p: &Principal) -> &'static str {
         "/desk"
     } else if p.can(Permission::FinanceArea) {
         "/finance"
+    } else if p.can(Permission::SignOffQuotes) {
+        "/quotes/signoff"
     } else {
         "/me/password"
     }
