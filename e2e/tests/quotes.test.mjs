@@ -45,7 +45,11 @@ test('a request for quote becomes an order at the quoted price, through sign-off
     const [first, second] = await plainSkus(buyer);
     await buyer.goto('/portal/quick-order');
     await buyer.locator('#qo-lines').fill(`${first} 120\n${second} 40`);
-    await Promise.all([buyer.waitForURL('**/portal/cart**'), buyer.getByRole('button', { name: 'Add to cart' }).click()]);
+    await Promise.all([buyer.waitForNavigation({ waitUntil: 'load' }), buyer.getByRole('button', { name: 'Add to cart' }).click()]);
+    if (pathOf(buyer) !== '/portal/cart') await buyer.goto('/portal/cart');
+    for (const sku of [first, second]) {
+      assert.equal(await buyer.locator(`#cart tr[data-sku="${sku}"]`).count(), 1, `${sku} is in the cart`);
+    }
     await Promise.all([buyer.waitForURL('**/portal/quotes/new'), buyer.locator('#request-quote').click()]);
     assert.equal(await buyer.locator('#quote-form tr[data-sku]').count() >= 2, true, 'the cart lines are listed');
     await buyer.locator(`#target-${first}`).fill('0.01');
@@ -53,7 +57,7 @@ test('a request for quote becomes an order at the quoted price, through sign-off
     await assertNoHorizontalOverflow(buyer, 'the quote request on a phone');
     await screenshot(buyer, 'quotes-request-phone');
     await Promise.all([buyer.waitForURL(/\/portal\/quotes\/Q-\d+\?notice=quote_requested$/), buyer.locator('#quote-submit').click()]);
-    const number = pathOf(buyer).split('/').pop();
+    const number = new URL(buyer.url()).pathname.split('/').pop();
     assert.equal((await buyer.locator('#quote-status').innerText()).trim(), 'With the seller');
     await screenshot(buyer, 'quotes-requested-phone');
 
@@ -80,7 +84,7 @@ test('a request for quote becomes an order at the quoted price, through sign-off
     const manager = await managerContext.newPage();
     await signIn(manager, SALES_MANAGER);
     await manager.goto('/quotes/signoff');
-    const queued = manager.locator(`tr[data-quote="${number}"] a`);
+    const queued = manager.locator(`tr[data-quote="${number}"] a[href="/quotes/${number}"]`);
     assert.equal(await queued.count(), 1, 'in the sign-off queue');
     await Promise.all([manager.waitForURL(`**/quotes/${number}`), queued.click()]);
     await screenshot(manager, 'quotes-signoff-desktop');
@@ -93,7 +97,13 @@ test('a request for quote becomes an order at the quoted price, through sign-off
     assert.equal(await buyer.locator('text=Cost').count(), 0, 'the seller\'s cost is not shown to buyers');
     await assertNoHorizontalOverflow(buyer, 'the quote to accept on a phone');
     await screenshot(buyer, 'quotes-ready-phone');
-    await buyer.locator('#accept-2').uncheck();
+    // Only the first product's line is accepted.
+    const boxes = buyer.locator('#quote-lines tr[data-sku] input[name="line"]');
+    for (let i = 0; i < await boxes.count(); i++) {
+      const box = boxes.nth(i);
+      const sku = await box.evaluate((el) => el.closest('tr').dataset.sku);
+      if (sku !== first) await box.uncheck();
+    }
     const po = buyer.locator('#acc-po');
     await po.fill(`E2E-QUOTE-${Date.now()}`);
     await Promise.all([buyer.waitForURL(/\/portal\/orders\/SO-\d+\?placed=1$/), buyer.locator('#accept-quote').click()]);
