@@ -159,6 +159,8 @@ struct AccountPage {
     can_edit: bool,
     can_credit: bool,
     can_invite: bool,
+    /// Writes quotes for customers (reps, the desk, sales managers, admins).
+    can_quote: bool,
     statuses: Vec<(&'static str, &'static str)>,
     credit: CreditView,
     licences: super::licences::LicencesSection,
@@ -226,6 +228,7 @@ async fn account_page(
         invite_action: format!("/accounts/{id}/users"),
         history,
         can_edit: p.can(Permission::ManageAccounts),
+        can_quote: p.can(Permission::OrderForCustomers),
         can_credit: p.can(Permission::ManageCredit),
         can_invite,
         statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),

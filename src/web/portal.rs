@@ -50,6 +50,8 @@ struct HomePage {
     awaiting: Vec<crate::service::orders::Awaiting>,
     /// This user's own spending limits and what is left this month.
     budget: crate::service::approvals::Budget,
+    /// Quotes the seller sent that wait for the account's answer: (number, total, valid to).
+    quotes_ready: Vec<(String, crate::domain::money::Money, String)>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -67,7 +69,23 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     };
     let awaiting = crate::service::orders::awaiting_my_approval(&state.db, &ctx.actor()).await?;
     let budget = crate::service::approvals::my_budget(&state.db, state.now(), &ctx.actor()).await?;
+    let quotes_ready = if can_browse {
+        let sent = [crate::domain::quotes::QuoteStatus::Sent];
+        crate::service::quotes::list_quotes(&state.db, state.now(), &ctx.actor(), None, &sent, None, 5)
+            .await?
+            .quotes
+            .into_iter()
+            .filter(|(_, s)| *s == crate::domain::quotes::QuoteStatus::Sent)
+            .map(|(q, _)| {
+                let last = q.expires_on.as_deref().and_then(crate::domain::pricing::parse_iso_date);
+                (q.number.clone(), q.total(), last.map(crate::domain::pricing::format_date).unwrap_or_default())
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = HomePage {
+        quotes_ready,
         awaiting,
         budget,
         recent: recent.iter().map(super::orders::OrderItem::from).collect(),
