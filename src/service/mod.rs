@@ -12,6 +12,7 @@ mod catalog_cache;
 pub mod categories;
 pub mod credit_notes;
 pub mod evaluation;
+pub mod idempotency;
 pub mod import_jobs;
 pub mod imports;
 pub mod inventory;

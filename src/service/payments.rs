@@ -9,6 +9,7 @@
 //! `ManageCredit` (finance, admin) write; a buyer with billing rights reads their own account's.
 
 use super::catalog::today;
+use super::idempotency::{self, IdemKey, Keyed, UnitKey};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::credit::Exposure;
@@ -187,20 +188,58 @@ struct RecordUnit {
     source: String,
     external_id: Option<String>,
     plan: Plan,
+    /// The request's Idempotency-Key (or form token), claimed.
+    key: Option<UnitKey<Recorded>>,
 }
 
 /// Records a payment (and applies it as asked) in one unit of work. With an external id already
 /// recorded for the same account and amount, records nothing and answers that payment (`replayed`).
 pub async fn record_payment(db: &Db, now: i64, actor: &Actor<'_>, input: &PaymentInput) -> ServiceResult<Recorded> {
-    require_writer(actor)?;
-    let (account_id, draft, external_id, plan) = check_input(db, now, actor, input).await?;
-    let unit = RecordUnit { now, actor: actor.owned(), account_id, draft, source: "manual".into(), external_id, plan };
-    let (id, replayed) = db.write(unit, |tx, u| Box::pin(record_in_unit(tx, u))).await?;
-    Ok(Recorded { payment: load(db, &id).await?, replayed })
+    match record_payment_once(db, now, actor, input, None, |_| (0, String::new())).await? {
+        Keyed::Ran(r) => Ok(r),
+        Keyed::Replayed { .. } => Err(ServiceError::Internal("a payment without a key was replayed".into())),
+    }
 }
 
-/// The payment's unit: (id, replayed).
-async fn record_in_unit(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<(String, bool)> {
+/// [`record_payment`] under an idempotency key (the API's `Idempotency-Key`, a form's one-time
+/// token): the same key and request again answers the response recorded the first time (`respond`
+/// makes it, in the payment's unit, which completes the key); another request under the key is
+/// `IdempotencyMismatch`, one still running `InFlight`. A refused request leaves no record.
+pub async fn record_payment_once<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    input: &PaymentInput,
+    idem: Option<&IdemKey>,
+    respond: F,
+) -> ServiceResult<Keyed<Recorded>>
+where
+    F: Fn(&Recorded) -> (i64, String) + Send + Sync + 'static,
+{
+    require_writer(actor)?;
+    idempotency::run_once(db, now, idem, |claim| async move {
+        let (account_id, draft, external_id, plan) = check_input(db, now, actor, input).await?;
+        let key = UnitKey::new(claim, respond);
+        let source = "manual".into();
+        let unit = RecordUnit { now, actor: actor.owned(), account_id, draft, source, external_id, plan, key };
+        db.write(unit, |tx, u| Box::pin(record_in_unit(tx, u))).await
+    })
+    .await
+}
+
+/// The payment's unit: what it recorded (or found recorded under its external id), and the
+/// request's key completed with its response.
+async fn record_in_unit(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<Recorded> {
+    let (id, replayed) = record_or_find(tx, u).await?;
+    let recorded = Recorded { payment: load_tx(tx, &id).await?, replayed };
+    if let Some(key) = &u.key {
+        key.complete(tx, &recorded).await?;
+    }
+    Ok(recorded)
+}
+
+/// (id, replayed): the payment recorded and applied as asked, or the one its external id names.
+async fn record_or_find(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<(String, bool)> {
     let actor = u.actor.actor();
     if let Some(ext) = &u.external_id
         && let Some(existing) = payments::by_external_id(tx, ext).await?
@@ -482,9 +521,136 @@ async fn reverse_in_unit(tx: &mut Tx, u: &ReverseUnit) -> ServiceResult<()> {
     Ok(())
 }
 
+/// Takes one application of a payment off its invoice (applied to the wrong invoice, or to be
+/// applied elsewhere): the invoice owes that amount again (open again), the payment's unapplied
+/// cash grows by it, the account's exposure moves with them. Audited, event `payment.unapplied`.
+/// A reversed payment's applications are all taken back already: refused (409), as is an
+/// application taken off before.
+pub async fn unapply_payment(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    payment_ref: &str,
+    application_id: &str,
+) -> ServiceResult<Payment> {
+    require_writer(actor)?;
+    let payment = get_payment(db, actor, payment_ref).await?.row;
+    super::names_nothing(application_id)?;
+    let unit = UnapplyUnit {
+        now,
+        actor: actor.owned(),
+        source: Source::Payment,
+        source_id: payment.id.clone(),
+        application_id: application_id.to_string(),
+    };
+    db.write(unit, |tx, u| Box::pin(unapply_in_unit(tx, u))).await?;
+    load(db, &payment.id).await
+}
+
+/// What an application is taken off from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Payment,
+    CreditNote,
+}
+
+impl Source {
+    fn kind(self) -> &'static str {
+        match self {
+            Source::Payment => "payment",
+            Source::CreditNote => "credit_note",
+        }
+    }
+}
+
+pub(crate) struct UnapplyUnit {
+    pub now: i64,
+    pub actor: OwnedActor,
+    pub source: Source,
+    /// The payment's or credit note's id.
+    pub source_id: String,
+    pub application_id: String,
+}
+
+/// Takes one application of a payment or credit note off its invoice, in one unit: the source's
+/// row is locked first (as applying and reversing lock it), then the application, then the
+/// invoice; the exposure moves by what each of them counts (`domain::credit::reopened`).
+pub(crate) async fn unapply_in_unit(tx: &mut Tx, u: &UnapplyUnit) -> ServiceResult<()> {
+    use crate::domain::credit::reopened;
+    use crate::store::invoices;
+    // The source as it was: its number, and the payment (unapplied cash) or the credit note.
+    let (number, payment, note) = match u.source {
+        Source::Payment => {
+            let p = payments::get_for_update(tx, &u.source_id).await?.ok_or(ServiceError::NotFound)?;
+            if p.status == "reversed" {
+                return Err(ServiceError::Conflict(format!(
+                    "Payment {} is reversed; every application was taken back with it.",
+                    p.number
+                )));
+            }
+            (p.number.clone(), Some(p), None)
+        }
+        Source::CreditNote => {
+            let n = invoices::lock(tx, &u.source_id).await?.ok_or(ServiceError::NotFound)?;
+            (n.number.clone(), None, Some(n))
+        }
+    };
+    let taken_off =
+        || ServiceError::Conflict(format!("This application of {number} was taken off its invoice already."));
+    let a = payments::application_for_update(tx, &u.application_id)
+        .await?
+        .filter(|a| a.source_kind == u.source.kind() && a.source_id == u.source_id)
+        .ok_or(ServiceError::NotFound)?;
+    if a.reversed_at.is_some() {
+        return Err(taken_off());
+    }
+    let inv = invoices::lock(tx, &a.invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    // The account's credits grow by the amount as the source counts it — a posted payment's
+    // unapplied cash counts whole, a credit note what is left of it while it is open — and its
+    // receivable by what the invoice, open again, now counts.
+    let credits = match &note {
+        Some(n) => reopened(&n.status, n.total, n.paid, a.amount),
+        None => a.amount,
+    };
+    let receivable = reopened(&inv.status, inv.total, inv.paid, a.amount);
+    if !payments::unapply(tx, &a, u.now).await? {
+        return Err(taken_off());
+    }
+    credit::adjust(tx, &a.account_id, Exposure { uninvoiced: 0, receivable, credits }, u.now).await?;
+    let mut payload = json!({
+        "application_id": a.id, "id": u.source_id, "number": number, "account_id": a.account_id,
+        "invoice_id": inv.id, "invoice_number": inv.number, "amount": Money::from_raw(a.amount).to_plain(),
+        "invoice_balance": Money::from_raw(inv.total - inv.paid + a.amount).to_plain(),
+    });
+    let before = json!({"invoice_paid": Money::from_raw(inv.paid).to_plain(), "invoice_status": inv.status});
+    let (action, object) = match (&payment, &note) {
+        (Some(p), _) => {
+            payload["unapplied"] = json!(Money::from_raw(p.unapplied + a.amount).to_plain());
+            ("payment.unapplied", ("payment", p.id.as_str()))
+        }
+        // A credit note's history is its order's, as its issue is.
+        (None, Some(n)) => {
+            payload["left_to_apply"] = json!(Money::from_raw(n.total - n.paid + a.amount).to_plain());
+            ("credit_note.unapplied", ("order", n.order_id.as_str()))
+        }
+        (None, None) => return Err(ServiceError::NotFound),
+    };
+    let actor = u.actor.actor();
+    audit(tx, Some(&actor), u.now, action, object, Some(before), Some(payload.clone())).await?;
+    crate::store::audit::enqueue(tx, action, &payload, u.now).await?;
+    Ok(())
+}
+
 async fn load(db: &Db, id: &str) -> ServiceResult<Payment> {
     let row = payments::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     let applications = payments::applications_of(db, &row.id).await?;
+    Ok(Payment { row, applications })
+}
+
+/// A payment with its applications, read in the unit that wrote it.
+async fn load_tx(tx: &mut Tx, id: &str) -> ServiceResult<Payment> {
+    let row = payments::get_tx(tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let applications = payments::applications_of_tx(tx, &row.id).await?;
     Ok(Payment { row, applications })
 }
 
@@ -514,10 +680,14 @@ pub async fn list_payments(
     Ok(payments::list(db, account, after, limit).await?)
 }
 
-/// The payments applied to an invoice (for its page), for whoever may read the invoice.
-pub async fn invoice_payments(db: &Db, actor: &Actor<'_>, invoice_number: &str) -> ServiceResult<Vec<ApplicationRow>> {
-    let (invoice, _) = super::invoices::get_invoice(db, actor, invoice_number).await?;
-    Ok(payments::applications_to(db, &invoice.id).await?)
+/// For whoever may read the invoice (by id or number): the payments and credit notes applied to
+/// it, or — of a credit note — the invoices it is applied to. Oldest first, those taken off too.
+pub async fn invoice_applications(db: &Db, actor: &Actor<'_>, invoice: &str) -> ServiceResult<Vec<ApplicationRow>> {
+    let (invoice, _) = super::invoices::get_invoice(db, actor, invoice).await?;
+    Ok(match invoice.kind.as_str() {
+        "credit_note" => payments::applications_of(db, &invoice.id).await?,
+        _ => payments::applications_to(db, &invoice.id).await?,
+    })
 }
 
 /// An account's open invoices, oldest due first (to apply a payment to, or to pay online).
@@ -556,6 +726,7 @@ pub(crate) async fn record_provider_payment(db: &Db, now: i64, p: ProviderPaymen
         source: "provider".into(),
         external_id: Some(p.external_id),
         plan: Plan::Oldest(Some(p.invoices)),
+        key: None,
     };
     let (id, replayed) = db.write(unit, |tx, u| Box::pin(provider_unit(tx, u))).await?;
     Ok((!replayed).then_some(id))
