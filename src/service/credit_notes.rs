@@ -21,6 +21,8 @@ use crate::store::invoices::{self, InvoiceLineRow, NewInvoice};
 use crate::store::{Db, Tx, new_id, orders};
 use serde_json::json;
 
+pub use super::unapply::unapply_credit_note;
+
 /// What finance credits: (invoice line number, quantity) pairs, and why (printed on the note).
 #[derive(Clone, Debug, Default)]
 pub struct CreditRequest {
@@ -76,34 +78,6 @@ pub async fn issue_credit_note(
         })
         .await?;
     invoices::get(db, &id).await?.ok_or(ServiceError::NotFound)
-}
-
-/// Takes one application of a credit note off the invoice it was applied to (finance): the invoice
-/// owes that amount again, the credit note has it left to apply (the account's credit), the
-/// exposure moves with them. Audited on the order, event `credit_note.unapplied`. `note` is the
-/// credit note's id or number; an application of anything else is 404, one taken off already 409.
-pub async fn unapply_credit_note(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
-    note: &str,
-    application_id: &str,
-) -> ServiceResult<InvoiceRow> {
-    let (n, _) = get_invoice(db, actor, note).await?;
-    actor.require(Permission::ManageCredit)?;
-    if n.kind != "credit_note" {
-        return Err(ServiceError::NotFound);
-    }
-    super::names_nothing(application_id)?;
-    let unit = super::payments::UnapplyUnit {
-        now,
-        actor: actor.owned(),
-        source: super::payments::Source::CreditNote,
-        source_id: n.id.clone(),
-        application_id: application_id.to_string(),
-    };
-    db.write(unit, |tx, u| Box::pin(super::payments::unapply_in_unit(tx, u))).await?;
-    invoices::get(db, &n.id).await?.ok_or(ServiceError::NotFound)
 }
 
 /// In a cancellation's unit: credits whatever of the order was billed and has not shipped (and

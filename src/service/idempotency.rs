@@ -54,8 +54,11 @@ impl UnitClaim {
 /// the unit wrote (for actions whose response is one value: a payment, an import's report).
 pub struct UnitKey<T> {
     claim: UnitClaim,
-    respond: Box<dyn Fn(&T) -> (i64, String) + Send + Sync>,
+    respond: Respond<T>,
 }
+
+/// Makes the (status, body) a keyed request records from what its unit did.
+type Respond<T> = Box<dyn Fn(&T) -> (i64, String) + Send + Sync>;
 
 impl<T> UnitKey<T> {
     /// The request's claim (if it had a key) with `respond`.

@@ -32,6 +32,7 @@ pub mod routing;
 pub mod statements;
 pub mod stock_imports;
 pub mod tax;
+mod unapply;
 pub mod users;
 
 use crate::domain::auth::{ActorChannel, Permission, Principal};

@@ -22,6 +22,7 @@ use crate::store::payments::{self, NewPayment};
 use crate::store::{Db, Tx, credit, new_id};
 use serde_json::json;
 
+pub use super::unapply::unapply_payment;
 pub use crate::store::payments::{ApplicationRow, OpenInvoiceRow, PaymentRow};
 
 /// What to apply a payment to.
@@ -521,127 +522,7 @@ async fn reverse_in_unit(tx: &mut Tx, u: &ReverseUnit) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Takes one application of a payment off its invoice (applied to the wrong invoice, or to be
-/// applied elsewhere): the invoice owes that amount again (open again), the payment's unapplied
-/// cash grows by it, the account's exposure moves with them. Audited, event `payment.unapplied`.
-/// A reversed payment's applications are all taken back already: refused (409), as is an
-/// application taken off before.
-pub async fn unapply_payment(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
-    payment_ref: &str,
-    application_id: &str,
-) -> ServiceResult<Payment> {
-    require_writer(actor)?;
-    let payment = get_payment(db, actor, payment_ref).await?.row;
-    super::names_nothing(application_id)?;
-    let unit = UnapplyUnit {
-        now,
-        actor: actor.owned(),
-        source: Source::Payment,
-        source_id: payment.id.clone(),
-        application_id: application_id.to_string(),
-    };
-    db.write(unit, |tx, u| Box::pin(unapply_in_unit(tx, u))).await?;
-    load(db, &payment.id).await
-}
-
-/// What an application is taken off from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Source {
-    Payment,
-    CreditNote,
-}
-
-impl Source {
-    fn kind(self) -> &'static str {
-        match self {
-            Source::Payment => "payment",
-            Source::CreditNote => "credit_note",
-        }
-    }
-}
-
-pub(crate) struct UnapplyUnit {
-    pub now: i64,
-    pub actor: OwnedActor,
-    pub source: Source,
-    /// The payment's or credit note's id.
-    pub source_id: String,
-    pub application_id: String,
-}
-
-/// Takes one application of a payment or credit note off its invoice, in one unit: the source's
-/// row is locked first (as applying and reversing lock it), then the application, then the
-/// invoice; the exposure moves by what each of them counts (`domain::credit::reopened`).
-pub(crate) async fn unapply_in_unit(tx: &mut Tx, u: &UnapplyUnit) -> ServiceResult<()> {
-    use crate::domain::credit::reopened;
-    use crate::store::invoices;
-    // The source as it was: its number, and the payment (unapplied cash) or the credit note.
-    let (number, payment, note) = match u.source {
-        Source::Payment => {
-            let p = payments::get_for_update(tx, &u.source_id).await?.ok_or(ServiceError::NotFound)?;
-            if p.status == "reversed" {
-                return Err(ServiceError::Conflict(format!(
-                    "Payment {} is reversed; every application was taken back with it.",
-                    p.number
-                )));
-            }
-            (p.number.clone(), Some(p), None)
-        }
-        Source::CreditNote => {
-            let n = invoices::lock(tx, &u.source_id).await?.ok_or(ServiceError::NotFound)?;
-            (n.number.clone(), None, Some(n))
-        }
-    };
-    let taken_off =
-        || ServiceError::Conflict(format!("This application of {number} was taken off its invoice already."));
-    let a = payments::application_for_update(tx, &u.application_id)
-        .await?
-        .filter(|a| a.source_kind == u.source.kind() && a.source_id == u.source_id)
-        .ok_or(ServiceError::NotFound)?;
-    if a.reversed_at.is_some() {
-        return Err(taken_off());
-    }
-    let inv = invoices::lock(tx, &a.invoice_id).await?.ok_or(ServiceError::NotFound)?;
-    // The account's credits grow by the amount as the source counts it — a posted payment's
-    // unapplied cash counts whole, a credit note what is left of it while it is open — and its
-    // receivable by what the invoice, open again, now counts.
-    let credits = match &note {
-        Some(n) => reopened(&n.status, n.total, n.paid, a.amount),
-        None => a.amount,
-    };
-    let receivable = reopened(&inv.status, inv.total, inv.paid, a.amount);
-    if !payments::unapply(tx, &a, u.now).await? {
-        return Err(taken_off());
-    }
-    credit::adjust(tx, &a.account_id, Exposure { uninvoiced: 0, receivable, credits }, u.now).await?;
-    let mut payload = json!({
-        "application_id": a.id, "id": u.source_id, "number": number, "account_id": a.account_id,
-        "invoice_id": inv.id, "invoice_number": inv.number, "amount": Money::from_raw(a.amount).to_plain(),
-        "invoice_balance": Money::from_raw(inv.total - inv.paid + a.amount).to_plain(),
-    });
-    let before = json!({"invoice_paid": Money::from_raw(inv.paid).to_plain(), "invoice_status": inv.status});
-    let (action, object) = match (&payment, &note) {
-        (Some(p), _) => {
-            payload["unapplied"] = json!(Money::from_raw(p.unapplied + a.amount).to_plain());
-            ("payment.unapplied", ("payment", p.id.as_str()))
-        }
-        // A credit note's history is its order's, as its issue is.
-        (None, Some(n)) => {
-            payload["left_to_apply"] = json!(Money::from_raw(n.total - n.paid + a.amount).to_plain());
-            ("credit_note.unapplied", ("order", n.order_id.as_str()))
-        }
-        (None, None) => return Err(ServiceError::NotFound),
-    };
-    let actor = u.actor.actor();
-    audit(tx, Some(&actor), u.now, action, object, Some(before), Some(payload.clone())).await?;
-    crate::store::audit::enqueue(tx, action, &payload, u.now).await?;
-    Ok(())
-}
-
-async fn load(db: &Db, id: &str) -> ServiceResult<Payment> {
+pub(crate) async fn load(db: &Db, id: &str) -> ServiceResult<Payment> {
     let row = payments::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     let applications = payments::applications_of(db, &row.id).await?;
     Ok(Payment { row, applications })

@@ -342,7 +342,7 @@ async fn record(
         external_id: None,
         apply: if amounts.is_empty() { ApplyInput::Nothing } else { ApplyInput::Amounts(amounts.clone()) },
     };
-    let key = form_key(&ctx, &f.form_token, "payment")?;
+    let key = form_key(&ctx, &f.form_token, b"record a payment")?;
     let recorded =
         payment_service::record_payment_once(&state.db, state.now(), &ctx.actor(), &input, Some(&key), |r| {
             (303, r.payment.row.number.clone())
@@ -367,13 +367,13 @@ async fn record(
     }
 }
 
-/// The idempotency key of a form's one-time token (`what` tells the request apart).
-fn form_key(ctx: &Ctx, token: &str, what: &str) -> Result<IdemKey, WebError> {
+/// The idempotency key of a form's one-time token, for the request `what` (its form's name, or
+/// the file it sends).
+fn form_key(ctx: &Ctx, token: &str, what: &[u8]) -> Result<IdemKey, WebError> {
     if token.len() < 16 {
         return Err(WebError::BadRequest("This form has expired; reload the page.".into()));
     }
-    let scope = format!("form:{}", ctx.session.principal.user_id);
-    Ok(IdemKey { scope, key: token.to_string(), request_hash: what.to_string() })
+    Ok(IdemKey::hashed(format!("form:{}", ctx.session.principal.user_id), token, what))
 }
 
 /// `invoices[k]` of the amounts sent → `invoices[i]` of the page's rows (all of the account's open invoices).
@@ -614,10 +614,7 @@ async fn import(
     }
     // The same file sent twice from one form (a double click) is imported once; the second
     // answer is the first one's report.
-    let key = IdemKey::hashed(format!("form:{}", ctx.session.principal.user_id), &token, &bytes);
-    if token.len() < 16 {
-        return Err(WebError::BadRequest("This form has expired; reload the page.".into()));
-    }
+    let key = form_key(&ctx, &token, &bytes)?;
     let imported =
         payment_imports::import_payments_csv_once(&state.db, state.now(), &ctx.actor(), &bytes, Some(&key), |r| {
             (200, report_message(r))
