@@ -290,3 +290,65 @@ async fn the_bank_file_is_imported_through_the_api_whole_or_not_at_all() {
     let create = &doc["paths"]["/api/v1/payments"]["post"];
     assert!(create["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "Idempotency-Key"), "{create}");
 }
+
+#[tokio::test]
+async fn racing_retries_record_once_and_a_dropped_request_frees_its_key() {
+    use portico::service::idempotency::{IdemKey, Keyed};
+    use portico::service::payments::{ApplyInput, record_payment_once};
+    use std::future::Future;
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let t = app.api_token(&[Scope::PaymentsWrite]).await;
+    // Eight clients send the same request under one key at once: one payment; every answer is
+    // that payment (first or replayed) or "still in progress".
+    let body = json!({"account": f.account_number, "amount": "12.00", "method": "ach"}).to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (router, t, body) = (app.router.clone(), t.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let r = Request::post("/api/v1/payments")
+                .header("authorization", format!("Bearer {t}"))
+                .header("idempotency-key", "race-1")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            router.oneshot(r).await.unwrap().status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+
+    // A request dropped while it claims its key (its client hung up) releases the claim: the
+    // retry records, and is not told the first is still in progress.
+    let fin = Actor::web(&f.finance);
+    let input = receivables::pay(&f, "3.00", ApplyInput::Nothing);
+    let key = IdemKey::hashed("test:dropped".into(), "drop-1", b"the same request");
+    let mut first =
+        Box::pin(record_payment_once(app.db(), app.now(), &fin, &input, Some(&key), |_| (201, String::new())));
+    // Polled once: its claim is sent (and cannot have been answered yet on this one-thread
+    // runtime); then dropped, as axum drops the handler of a client that hung up.
+    let waker = std::task::Waker::noop();
+    assert!(first.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_pending());
+    drop(first);
+    let mut retried = None;
+    for _ in 0..250 {
+        match record_payment_once(app.db(), app.now(), &fin, &input, Some(&key), |_| (201, String::new())).await {
+            Err(portico::service::ServiceError::InFlight) => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            other => {
+                retried = Some(other);
+                break;
+            }
+        }
+    }
+    assert!(matches!(retried, Some(Ok(Keyed::Ran(_)))), "{retried:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
+    exposure_is_exact(&app, &f.account).await;
+}
