@@ -16,18 +16,53 @@ use portico::store::products::ProductInput;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
+/// A call with a JSON body — or, when the body is a JSON string, that text as a CSV file.
 async fn call(app: &TestApp, method: &Method, path: &str, token: &str, body: Option<&Value>) -> TestResponse {
     let mut b = Request::builder().method(method.clone()).uri(path).header("authorization", format!("Bearer {token}"));
-    if body.is_some() {
-        b = b.header("content-type", "application/json");
-    }
-    app.send(b.body(Body::from(body.map(Value::to_string).unwrap_or_default())).unwrap()).await
+    let text = match body {
+        Some(Value::String(csv)) => {
+            b = b.header("content-type", "text/csv");
+            csv.clone()
+        }
+        Some(json) => {
+            b = b.header("content-type", "application/json");
+            json.to_string()
+        }
+        None => String::new(),
+    };
+    app.send(b.body(Body::from(text)).unwrap()).await
+}
+
+/// The live application of a payment or credit note (by number), for the routes that take one
+/// off; "none" when it has none.
+async fn live_application(app: &TestApp, number: &str) -> String {
+    portico::on_db!(app.db(), |c| sqlx::query_scalar::<_, String>(
+        "SELECT pa.id FROM payment_applications pa
+          WHERE pa.reversed_at IS NULL AND pa.source_id IN (SELECT id FROM payments WHERE number = $1
+                                                             UNION SELECT id FROM invoices WHERE number = $1)
+          ORDER BY pa.created_at DESC LIMIT 1"
+    )
+    .bind(number)
+    .fetch_optional(c)
+    .await)
+    .unwrap()
+    .unwrap_or_else(|| "none".into())
 }
 
 async fn token(app: &TestApp, scopes: &[Scope]) -> String {
     let admin = app.staff(&format!("Admin {}", &new_id()[30..]), &[StaffRole::Admin]).await;
     let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
     portico::service::api_tokens::create(app.db(), app.now(), &Actor::web(&p), "ERP", scopes).await.unwrap().1
+}
+
+/// `{application}` of a path: the live application of the payment (PAY-100001) or credit note
+/// (CN-100001) the path names.
+async fn with_application(app: &TestApp, path: String) -> String {
+    if !path.contains("{application}") {
+        return path;
+    }
+    let source = if path.contains("/credit-notes/") { "CN-100001" } else { "PAY-100001" };
+    path.replace("{application}", &live_application(app, source).await)
 }
 
 /// One API route: method, path as documented, query string, the scope it needs, a body.
@@ -117,7 +152,16 @@ fn routes(account: &str) -> Vec<Route> {
             Scope::PaymentsWrite,
             Some(json!({"oldest_first": true})),
         ),
+        // After the row above applied what the payment holds to the shipped order's invoice.
+        r(Method::DELETE, "/api/v1/payments/{id}/applications/{application}", "", Scope::PaymentsWrite, None),
         r(Method::POST, "/api/v1/payments/{id}/reversal", "", Scope::PaymentsWrite, Some(json!({"reason": "bounced"}))),
+        r(
+            Method::POST,
+            "/api/v1/payments/import",
+            "",
+            Scope::PaymentsWrite,
+            Some(Value::String(format!("account,amount,received_on,method\n{account},1.00,2026-01-02,ach\n"))),
+        ),
         r(
             Method::POST,
             "/api/v1/invoices/{id}/credit-notes",
@@ -125,6 +169,8 @@ fn routes(account: &str) -> Vec<Route> {
             Scope::CreditWrite,
             Some(json!({"lines": [{"line": 1, "quantity": 1}], "reason": "Returned"})),
         ),
+        // The credit note the row above issued, applied at once to the invoice it credits.
+        r(Method::DELETE, "/api/v1/credit-notes/{id}/applications/{application}", "", Scope::CreditWrite, None),
         r(Method::POST, "/api/v1/orders/{id}/release", "", Scope::CreditWrite, Some(json!({}))),
         r(Method::POST, "/api/v1/orders/{id}/reject", "", Scope::CreditWrite, Some(json!({"reason": "no"}))),
         r(Method::POST, "/api/v1/orders/{id}/complete", "", Scope::OrdersWrite, Some(json!({}))),
@@ -204,6 +250,7 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("/invoices/{id}", "/invoices/INV-100001")
             .replace("/payments/{id}", "/payments/PAY-100001")
             .replace("/quotes/{id}", "/quotes/Q-100001")
+            .replace("/credit-notes/{id}", "/credit-notes/CN-100001")
             .replace("{sku}", "GLV-1")
             .replace("{warehouse}", "CHI")
             .replace("{account}", &account)
@@ -219,7 +266,8 @@ async fn each_route_answers_only_tokens_with_its_scope() {
         // Refused routes first: they change nothing (every write appends an audit row).
         let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
         for route in table.iter().filter(|r| !scope.grants(r.scope)) {
-            let res = call(&app, &route.method, &concrete(route), &t, route.body.as_ref()).await;
+            let path = with_application(&app, concrete(route)).await;
+            let res = call(&app, &route.method, &path, &t, route.body.as_ref()).await;
             let what = format!("{} {} with a {} token", route.method, route.path, scope.as_str());
             assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}: {}", res.body);
             assert_eq!(res.headers["content-type"], "application/problem+json", "{what}");
@@ -234,7 +282,8 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             scope.as_str()
         );
         for route in table.iter().filter(|r| scope.grants(r.scope)) {
-            let res = call(&app, &route.method, &concrete(route), &t, route.body.as_ref()).await;
+            let path = with_application(&app, concrete(route)).await;
+            let res = call(&app, &route.method, &path, &t, route.body.as_ref()).await;
             let what = format!("{} {} with a {} token", route.method, route.path, scope.as_str());
             assert!(
                 res.status != StatusCode::FORBIDDEN && res.status != StatusCode::UNAUTHORIZED,

@@ -5,86 +5,14 @@
 //! (exposure running == exposure from the records after every step).
 
 mod common;
+mod receivables;
 
 use common::TestApp;
-use portico::domain::auth::{BuyerRole, Principal, StaffRole};
-use portico::domain::money::Money;
-use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement, ShipmentInput};
+use portico::domain::auth::{BuyerRole, StaffRole};
 use portico::service::payment_imports::import_payments_csv;
 use portico::service::payments::{self, ApplyInput, PaymentInput};
-use portico::service::{Actor, ServiceError, invoices};
-use portico::store::products::ProductInput;
-
-pub struct Fixture {
-    pub account: String,
-    pub account_number: String,
-    pub other: String,
-    pub finance: Principal,
-    pub cs: Principal,
-    pub manager: Principal,
-    pub other_manager: Principal,
-}
-
-async fn fixture(app: &TestApp) -> Fixture {
-    let account = app.account("Pay Clinic", None).await;
-    let other = app.account("Other Labs", None).await;
-    common::sell(app.db(), app.now(), vec![(ProductInput::new("GLV-1", "Nitrile Gloves"), "10.00", 1000)]).await;
-    let finance = app.staff("Fin Ance", &[StaffRole::Finance]).await.principal().unwrap();
-    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
-    let manager = app.buyer(&account, "Mia Manager", BuyerRole::Manager).await.principal().unwrap();
-    let other_manager = app.buyer(&other, "Otto Other", BuyerRole::Manager).await.principal().unwrap();
-    let account_number = portico::store::accounts::get(app.db(), &account).await.unwrap().unwrap().number;
-    Fixture { account, account_number, other, finance, cs, manager, other_manager }
-}
-
-/// Places an order of `qty` gloves for `account` and ships `ship` of them: one invoice of
-/// ship × 10.00 (no tax rates set). Returns the invoice's number.
-async fn invoiced(app: &TestApp, f: &Fixture, account: &str, qty: i64, ship: i64) -> String {
-    let cs = Actor::web(&f.cs);
-    let req = PlaceOrder {
-        account_id: account.to_string(),
-        lines: vec![LineInput::sku("GLV-1", qty)],
-        header: OrderHeader::default(),
-        clear_cart: false,
-    };
-    let o = match orders::place_order(app.db(), app.now(), &cs, &req, None, |o, _| (201, o.id.clone())).await.unwrap() {
-        Placement::Placed { order, .. } => order,
-        _ => panic!("not placed"),
-    };
-    orders::confirm_order(app.db(), app.now(), &cs, &o.number, None).await.unwrap();
-    let input = ShipmentInput { warehouse: "CHI".into(), lines: vec![(1, ship)], ..Default::default() };
-    orders::record_shipment(app.db(), app.now(), &cs, &o.number, &input).await.unwrap();
-    let list = invoices::list_invoices(app.db(), &cs, Some(account), None, 100).await.unwrap();
-    list.into_iter().find(|i| i.order_number == o.number).expect("the shipment's invoice").number
-}
-
-fn m(s: &str) -> Money {
-    Money::parse(s).unwrap()
-}
-
-async fn invoice(app: &TestApp, f: &Fixture, number: &str) -> (Money, Money, String) {
-    let (i, _) = invoices::get_invoice(app.db(), &Actor::web(&f.finance), number).await.unwrap();
-    (Money::from_raw(i.total), Money::from_raw(i.paid), i.status)
-}
-
-async fn exposure_is_exact(app: &TestApp, account: &str) -> portico::domain::credit::Exposure {
-    let running = portico::store::credit::get(app.db(), account).await.unwrap();
-    let records = portico::store::credit::from_records(app.db(), account).await.unwrap();
-    assert_eq!(running, records, "running exposure == exposure from the records");
-    running
-}
-
-fn pay(f: &Fixture, amount: &str, apply: ApplyInput) -> PaymentInput {
-    PaymentInput {
-        account: f.account_number.clone(),
-        amount: amount.into(),
-        received_on: String::new(),
-        method: "check".into(),
-        reference: "CHK 1001".into(),
-        external_id: None,
-        apply,
-    }
-}
+use portico::service::{Actor, ServiceError};
+use receivables::{exposure_is_exact, fixture, invoice, invoiced, m, pay};
 
 #[tokio::test]
 async fn a_partial_shipment_is_invoiced_and_paid_in_part_exact_to_the_cent() {
@@ -177,7 +105,7 @@ async fn one_payment_applies_to_many_invoices_and_the_rest_stays_unapplied_until
         Err(ServiceError::Conflict(_))
     ));
     // The invoice's page lists what was applied to it.
-    let applied = payments::invoice_payments(app.db(), &fin, &b).await.unwrap();
+    let applied = payments::invoice_applications(app.db(), &fin, &b).await.unwrap();
     assert_eq!(applied.iter().map(|a| a.amount).sum::<i64>(), m("50").raw());
 }
 
@@ -459,6 +387,7 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
     // Too much for B: the error is beside it, the input kept, nothing recorded.
     let apply_a = format!("apply_{a}");
     let apply_b = format!("apply_{b}");
+    let token = form.attr("name=\"form_token\" value=\"");
     let res = fin
         .post(
             "/finance/payments",
@@ -467,6 +396,7 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
                 ("amount", "80"),
                 ("method", "wire"),
                 ("reference", "W-5"),
+                ("form_token", &token),
                 (&apply_a, "20"),
                 (&apply_b, "60"),
             ],
@@ -487,6 +417,7 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
                 ("amount", "80"),
                 ("method", "wire"),
                 ("reference", "W-5"),
+                ("form_token", &token),
                 (&apply_a, "20"),
                 (&apply_b, "50"),
             ],
@@ -507,14 +438,17 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
     let file = format!("account,amount,received_on,method,external_id\n{},5.00,2026-01-02,ach,B-1\n", f.account_number);
     let refused = cs.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
     assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
-    let done = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
+    let token = bank_file_token(&mut fin).await;
+    let done = fin.upload("/finance/payments/import", &[("form_token", &token)], ("file", "bank.csv", &file)).await;
     assert!(done.body.contains("1 payment recorded"), "{}", done.body);
-    let again = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
+    let token = bank_file_token(&mut fin).await;
+    let again = fin.upload("/finance/payments/import", &[("form_token", &token)], ("file", "bank.csv", &file)).await;
     assert!(again.body.contains("already recorded"), "{}", again.body);
+    let token = bank_file_token(&mut fin).await;
     let bad = fin
         .upload(
             "/finance/payments/import",
-            &[],
+            &[("form_token", &token)],
             ("file", "bank.csv", "account,amount,received_on,method\nA-1,x,2026-01-02,ach\n"),
         )
         .await;
@@ -529,4 +463,203 @@ async fn finance_records_on_the_web_with_errors_beside_fields_and_buyers_read_th
     assert!(!other.get("/portal/payments").await.body.contains("PAY-100001"));
     assert_eq!(cs.get("/finance/payments").await.status, axum::http::StatusCode::FORBIDDEN);
     assert_eq!(cs.get("/finance/payments/new").await.status, axum::http::StatusCode::FORBIDDEN);
+}
+
+/// The one-time token of the bank file's form on the payments page.
+async fn bank_file_token(c: &mut common::Client<'_>) -> String {
+    c.get("/finance/payments").await.attr("name=\"form_token\" value=\"")
+}
+
+#[tokio::test]
+async fn one_application_is_taken_off_its_invoice_and_the_cash_applied_elsewhere() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let a = invoiced(&app, &f, &f.account, 2, 2).await; // 20.00
+    let b = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    let r = payments::record_payment(
+        app.db(),
+        app.now(),
+        &fin,
+        &pay(&f, "60.00", ApplyInput::Amounts(vec![(a.clone(), "20.00".into()), (b.clone(), "40.00".into())])),
+    )
+    .await
+    .unwrap();
+    let p = r.payment;
+    assert_eq!(invoice(&app, &f, &a).await, (m("20"), m("20"), "paid".into()));
+    let before = exposure_is_exact(&app, &f.account).await;
+    let to_a = p.applications.iter().find(|x| x.invoice_number == a).unwrap().id.clone();
+    // Customer service may not; a buyer finds nothing; nothing changes.
+    assert!(matches!(
+        payments::unapply_payment(app.db(), app.now(), &Actor::web(&f.cs), &p.row.number, &to_a).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        payments::unapply_payment(app.db(), app.now(), &Actor::web(&f.manager), &p.row.number, &to_a).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert_eq!(exposure_is_exact(&app, &f.account).await, before);
+    // Finance takes A's 20.00 off: A is open again for 20.00, the payment has 20.00 to apply.
+    let after = payments::unapply_payment(app.db(), app.now(), &fin, &p.row.number, &to_a).await.unwrap();
+    assert_eq!(after.row.unapplied, m("20").raw());
+    let taken = after.applications.iter().find(|x| x.id == to_a).unwrap();
+    assert_eq!((taken.is_live(), taken.taken_off.as_deref()), (false, Some("unapplied")));
+    assert!(after.applications.iter().find(|x| x.invoice_number == b).unwrap().is_live(), "B's stays");
+    assert_eq!(invoice(&app, &f, &a).await, (m("20"), m("0"), "open".into()));
+    assert_eq!(invoice(&app, &f, &b).await, (m("50"), m("40"), "open".into()));
+    let e = exposure_is_exact(&app, &f.account).await;
+    assert_eq!((e.receivable, e.credits), (before.receivable + m("20").raw(), before.credits + m("20").raw()));
+    assert_eq!(e.total(), before.total(), "what the account owes is unchanged: the money is still there");
+    // Audited, with its event.
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'payment.unapplied'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payment.unapplied'").await, 1);
+    // Taken off already: a conflict, nothing moves.
+    assert!(matches!(
+        payments::unapply_payment(app.db(), app.now(), &fin, &p.row.number, &to_a).await,
+        Err(ServiceError::Conflict(_))
+    ));
+    // Another payment's application, or none at all, is not this payment's.
+    let other =
+        payments::record_payment(app.db(), app.now(), &fin, &pay(&f, "1", ApplyInput::OldestFirst)).await.unwrap();
+    let theirs = other.payment.applications[0].id.clone();
+    for wrong in [theirs.as_str(), "no-such-application", "bad\0id"] {
+        assert!(
+            matches!(
+                payments::unapply_payment(app.db(), app.now(), &fin, &p.row.number, wrong).await,
+                Err(ServiceError::NotFound)
+            ),
+            "{wrong:?}"
+        );
+    }
+    exposure_is_exact(&app, &f.account).await;
+    // The freed cash goes to B: it is paid.
+    let applied = payments::apply_payment(
+        app.db(),
+        app.now(),
+        &fin,
+        &p.row.number,
+        &ApplyInput::Amounts(vec![(b.clone(), "10.00".into())]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied.row.unapplied, m("10").raw());
+    assert_eq!(invoice(&app, &f, &b).await, (m("50"), m("50"), "paid".into()));
+    exposure_is_exact(&app, &f.account).await;
+    // A reversed payment cannot be unapplied: its applications were all taken back with it.
+    let live = applied.applications.iter().find(|x| x.is_live()).unwrap().id.clone();
+    let reversed = payments::reverse_payment(app.db(), app.now(), &fin, &p.row.number, "bounced").await.unwrap();
+    let back = reversed.applications.iter().find(|x| x.id == live).unwrap();
+    assert_eq!(back.taken_off.as_deref(), Some("reversal"));
+    match payments::unapply_payment(app.db(), app.now(), &fin, &p.row.number, &live).await {
+        Err(ServiceError::Conflict(msg)) => assert!(msg.contains("reversed"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    exposure_is_exact(&app, &f.account).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'payment.unapplied'").await, 1);
+}
+
+#[tokio::test]
+async fn a_credit_notes_application_is_taken_off_and_stays_the_accounts_credit() {
+    use portico::service::credit_notes::{CreditRequest, issue_credit_note, unapply_credit_note};
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let fin = Actor::web(&f.finance);
+    let a = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    // 2 of 5 returned: a 20.00 credit note, applied at once to A.
+    let req = CreditRequest { lines: vec![(1, 2)], reason: "Returned".into() };
+    let note = issue_credit_note(app.db(), app.now(), &fin, &a, &req).await.unwrap();
+    assert_eq!(invoice(&app, &f, &a).await, (m("50"), m("20"), "open".into()));
+    let before = exposure_is_exact(&app, &f.account).await;
+    let applied = payments::invoice_applications(app.db(), &fin, &note.number).await.unwrap();
+    assert_eq!(applied.len(), 1);
+    assert_eq!((applied[0].source_kind.as_str(), applied[0].invoice_number.as_str()), ("credit_note", a.as_str()));
+    // The invoice's page lists it too.
+    let on_invoice = payments::invoice_applications(app.db(), &fin, &a).await.unwrap();
+    assert_eq!(on_invoice[0].source_number, note.number);
+    // A payment's way does not reach it; customer service may not.
+    assert!(matches!(
+        unapply_credit_note(app.db(), app.now(), &Actor::web(&f.cs), &note.number, &applied[0].id).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        unapply_credit_note(app.db(), app.now(), &fin, &a, &applied[0].id).await,
+        Err(ServiceError::NotFound)
+    ));
+    let after = unapply_credit_note(app.db(), app.now(), &fin, &note.number, &applied[0].id).await.unwrap();
+    assert_eq!((after.paid, after.status.as_str()), (0, "open"), "the credit note has all of it left to apply");
+    assert_eq!(invoice(&app, &f, &a).await, (m("50"), m("0"), "open".into()));
+    let e = exposure_is_exact(&app, &f.account).await;
+    assert_eq!((e.receivable, e.credits), (before.receivable + m("20").raw(), before.credits + m("20").raw()));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'credit_note.unapplied'").await, 1);
+    assert!(matches!(
+        unapply_credit_note(app.db(), app.now(), &fin, &note.number, &applied[0].id).await,
+        Err(ServiceError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn finance_unapplies_from_the_payment_and_invoice_pages_and_a_double_submit_records_once() {
+    use portico::service::credit_notes::{CreditRequest, issue_credit_note};
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let a = invoiced(&app, &f, &f.account, 2, 2).await; // 20.00
+    let b = invoiced(&app, &f, &f.account, 5, 5).await; // 50.00
+    let mut fin = app.signed_in(&f.finance.email).await;
+    let form = fin.get(&format!("/finance/payments/new?account={}&amount=30", f.account_number)).await;
+    let token = form.attr("name=\"form_token\" value=\"");
+    let fields =
+        [("account", f.account_number.as_str()), ("amount", "30"), ("method", "check"), ("form_token", &token)];
+    let (apply_a, apply_b) = (format!("apply_{a}"), format!("apply_{b}"));
+    let mut sent = fields.to_vec();
+    sent.extend([(apply_a.as_str(), "20"), (apply_b.as_str(), "10")]);
+    // A double click: the second submit shows the first payment; one is recorded.
+    let first = fin.post("/finance/payments", &sent).await;
+    let second = fin.post("/finance/payments", &sent).await;
+    assert_eq!(first.status, axum::http::StatusCode::SEE_OTHER, "{}", first.body);
+    assert_eq!(second.location(), first.location());
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+    // The payment's page: a button per application; taking A's off reopens A.
+    let page = fin.get(first.location()).await;
+    let action = page.attr(&format!("data-invoice=\"{a}\" data-application=\""));
+    let button = format!("/finance/payments/PAY-100001/applications/{action}/unapply");
+    assert!(page.body.contains(&button), "{}", page.body);
+    let done = fin.post(&button, &[]).await;
+    assert_eq!(done.status, axum::http::StatusCode::SEE_OTHER, "{}", done.body);
+    let page = fin.get(done.location()).await;
+    assert!(page.body.contains("id=\"payment-unapplied\">$20.00"), "{}", page.body);
+    assert!(page.body.contains("badge-reversed\">unapplied"), "{}", page.body);
+    assert_eq!(invoice(&app, &f, &a).await.2, "open");
+    // Again: refused on the page, nothing changes.
+    let again = fin.post(&button, &[]).await;
+    assert!(again.body.contains("taken off its invoice already"), "{}", again.body);
+    exposure_is_exact(&app, &f.account).await;
+    // The invoice's page: a credit note's application taken off there.
+    let req = CreditRequest { lines: vec![(1, 1)], reason: "Damaged".into() };
+    issue_credit_note(app.db(), app.now(), &Actor::web(&f.finance), &b, &req).await.unwrap();
+    let page = fin.get(&format!("/invoices/{b}")).await;
+    let id = page.attr("data-payment=\"CN-100001\" data-application=\"");
+    let done = fin.post(&format!("/invoices/{b}/applications/{id}/unapply"), &[]).await;
+    assert_eq!(done.status, axum::http::StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), format!("/invoices/{b}?done=unapplied"));
+    assert_eq!(invoice(&app, &f, &b).await, (m("50"), m("10"), "open".into()));
+    exposure_is_exact(&app, &f.account).await;
+    // Buyers read the same page without any button; customer service may not press one.
+    let mut manager = app.signed_in(&f.manager.email).await;
+    let theirs = manager.get("/portal/payments/PAY-100001").await;
+    assert!(theirs.status.is_success() && !theirs.body.contains("/unapply"), "{}", theirs.body);
+    let mut cs = app.signed_in(&f.cs.email).await;
+    let live = fin.get("/finance/payments/PAY-100001").await.attr(&format!("data-invoice=\"{b}\" data-application=\""));
+    let refused = cs.post(&format!("/finance/payments/PAY-100001/applications/{live}/unapply"), &[]).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(invoice(&app, &f, &b).await.1, m("10"));
+    // The bank file's form: the same upload twice under one token imports once.
+    let file = format!("account,amount,received_on,method\n{},5.00,2026-01-02,ach\n", f.account_number);
+    let token = bank_file_token(&mut fin).await;
+    let one = fin.upload("/finance/payments/import", &[("form_token", &token)], ("file", "bank.csv", &file)).await;
+    let two = fin.upload("/finance/payments/import", &[("form_token", &token)], ("file", "bank.csv", &file)).await;
+    assert!(one.body.contains("1 payment recorded") && two.body.contains("1 payment recorded"), "{}", two.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
+    let no_token = fin.upload("/finance/payments/import", &[], ("file", "bank.csv", &file)).await;
+    assert_eq!(no_token.status, axum::http::StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
 }

@@ -219,8 +219,7 @@ async fn a_discount_past_the_threshold_waits_for_a_sales_managers_signoff() {
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::Conflict(_)), "{err:?}");
-    let err =
-        quotes::sign_off_quote(app.db(), app.now(), &rep, &q.number, None, true, "").await.unwrap_err();
+    let err = quotes::sign_off_quote(app.db(), app.now(), &rep, &q.number, None, true, "").await.unwrap_err();
     assert!(matches!(err, ServiceError::Forbidden), "{err:?}");
 
     // The manager's queue has it; refusing needs a reason and sends it back to the rep.
@@ -273,7 +272,11 @@ async fn a_discount_past_the_threshold_waits_for_a_sales_managers_signoff() {
         app.db(),
         app.now(),
         &manager,
-        &NewQuote { account_id: f.account.clone(), lines: vec![line("MON-1", 1, None, Some("1400.00"))], notes: String::new() },
+        &NewQuote {
+            account_id: f.account.clone(),
+            lines: vec![line("MON-1", 1, None, Some("1400.00"))],
+            notes: String::new(),
+        },
     )
     .await
     .unwrap();
@@ -287,7 +290,11 @@ async fn quotes_expire_decline_revise_and_keep_their_thread() {
     let f = fixture(&app).await;
     let (rep, buyer) = (Actor::web(&f.rep), Actor::web(&f.buyer));
     let now = app.now();
-    let req = NewQuote { account_id: f.account.clone(), lines: vec![line("GLV-1", 100, None, Some("9.50"))], notes: "".into() };
+    let req = NewQuote {
+        account_id: f.account.clone(),
+        lines: vec![line("GLV-1", 100, None, Some("9.50"))],
+        notes: "".into(),
+    };
     let q = quotes::create_quote(app.db(), now, &rep, &req).await.unwrap();
     let today = portico::domain::pricing::format_iso_date(portico::service::catalog::today(now));
     let past = portico::domain::pricing::format_iso_date(portico::service::catalog::today(now - 2 * DAY));
@@ -325,7 +332,11 @@ async fn quotes_expire_decline_revise_and_keep_their_thread() {
     let thread: Vec<(bool, &str)> = v.messages.iter().map(|m| (m.seller, m.body.as_str())).collect();
     assert_eq!(
         thread,
-        vec![(false, "Can you do 9.00?"), (true, "Best is 9.50 at this volume."), (false, "Declined: Found it cheaper")]
+        vec![
+            (false, "Can you do 9.00?"),
+            (true, "Best is 9.50 at this volume."),
+            (false, "Declined: Found it cheaper")
+        ]
     );
     assert_eq!(events(&app, "quote.message").await, 2);
     // A customer cannot price or send; a viewer cannot decline or ask.
@@ -363,7 +374,8 @@ async fn nobody_reaches_another_accounts_quotes() {
     }
     let mut s = app.signed_in(&stranger.email).await;
     assert_eq!(s.get(&format!("/portal/quotes/{}", q.number)).await.status, StatusCode::NOT_FOUND);
-    let err = quotes::create_quote(app.db(), app.now(), &Actor::web(&stranger.principal().unwrap()), &req).await.unwrap_err();
+    let err =
+        quotes::create_quote(app.db(), app.now(), &Actor::web(&stranger.principal().unwrap()), &req).await.unwrap_err();
     assert!(matches!(err, ServiceError::NotFound), "asking for another account's quote: {err:?}");
     // The buyer's own list has it, the other account's does not; a control character names nothing.
     let mut b = app.signed_in(&f.buyer_email).await;
@@ -408,10 +420,17 @@ async fn the_api_creates_prices_sends_and_accepts_once_under_a_key() {
     assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 1);
 
     let r = app
-        .api("PUT", &format!("/api/v1/quotes/{id}/lines"), &token, Some(json!({ "expected_version": 99, "lines": [{ "sku": "GLV-1", "quantity": 200 }] })))
+        .api(
+            "PUT",
+            &format!("/api/v1/quotes/{id}/lines"),
+            &token,
+            Some(json!({ "expected_version": 99, "lines": [{ "sku": "GLV-1", "quantity": 200 }] })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "a stale version: {}", r.body);
-    let r = app.api("POST", &format!("/api/v1/quotes/{id}/send"), &token, Some(json!({ "expires_on": "2020-01-01" }))).await;
+    let r = app
+        .api("POST", &format!("/api/v1/quotes/{id}/send"), &token, Some(json!({ "expires_on": "2020-01-01" })))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = app.api("POST", &format!("/api/v1/quotes/{id}/send"), &token, Some(json!({}))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -450,9 +469,15 @@ async fn the_api_creates_prices_sends_and_accepts_once_under_a_key() {
     assert_eq!(page["quotes"].as_array().unwrap().len(), 1);
     assert_eq!(app.api("POST", "/api/v1/quotes", &read, Some(json!({}))).await.status, StatusCode::FORBIDDEN);
     let orders_token = app.api_token(&[Scope::OrdersWrite]).await;
-    assert_eq!(app.api("GET", &format!("/api/v1/quotes/{id}"), &orders_token, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.api("GET", &format!("/api/v1/quotes/{id}"), &orders_token, None).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(app.api("GET", "/api/v1/quotes/Q-999999", &read, None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.api("GET", "/api/v1/quotes?status=bogus", &read, None).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.api("GET", "/api/v1/quotes?status=bogus", &read, None).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
 
 #[tokio::test]
@@ -462,13 +487,25 @@ async fn the_buyers_approval_rules_still_apply_to_an_accepted_quote() {
     let rep = Actor::web(&f.rep);
     let requester = app.buyer(&f.account, "Rae Requester", BuyerRole::Requester).await.principal().unwrap();
     let _manager = app.buyer(&f.account, "Meg Manager", BuyerRole::Manager).await;
-    let req = NewQuote { account_id: f.account.clone(), lines: vec![line("MON-1", 1, None, Some("1950.00"))], notes: "".into() };
+    let req = NewQuote {
+        account_id: f.account.clone(),
+        lines: vec![line("MON-1", 1, None, Some("1950.00"))],
+        notes: "".into(),
+    };
     let q = quotes::create_quote(app.db(), app.now(), &rep, &req).await.unwrap();
     quotes::send_quote(app.db(), app.now(), &rep, &q.number, None, None).await.unwrap();
-    let placed =
-        quotes::accept_quote(app.db(), app.now(), &Actor::web(&requester), &q.number, None, &[1], OrderHeader::default(), None)
-            .await
-            .unwrap();
+    let placed = quotes::accept_quote(
+        app.db(),
+        app.now(),
+        &Actor::web(&requester),
+        &q.number,
+        None,
+        &[1],
+        OrderHeader::default(),
+        None,
+    )
+    .await
+    .unwrap();
     let Placement::Placed { order, .. } = placed else { panic!("placed once") };
     assert_eq!(order.status(), OrderStatus::PendingApproval, "a requester's order waits for the manager");
     assert_eq!(order.subtotal, Money::parse("1950.00").unwrap().raw());
@@ -477,4 +514,49 @@ async fn the_buyers_approval_rules_still_apply_to_an_accepted_quote() {
     assert!(v.is_some());
     let stock = app.count("SELECT CAST(COALESCE(SUM(reserved), 0) AS BIGINT) FROM stock_levels").await;
     assert_eq!(stock, 0, "nothing reserved while it waits");
+}
+
+#[tokio::test]
+async fn creating_a_quote_twice_under_one_key_or_form_token_writes_one() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let token = app.api_token(&[Scope::QuotesWrite]).await;
+    let send = |body: serde_json::Value, key: &'static str| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/quotes")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let body = json!({ "account": f.account, "lines": [{ "sku": "GLV-1", "quantity": 10 }] });
+    let first = app.send(send(body.clone(), "q-1")).await;
+    let again = app.send(send(body.clone(), "q-1")).await;
+    assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED), "{}", again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&first.body).unwrap(), serde_json::from_str(&again.body).unwrap());
+    assert_eq!(a["id"], b["id"]);
+    let other = json!({ "account": f.account, "lines": [{ "sku": "GLV-1", "quantity": 11 }] });
+    assert_eq!(app.send(send(other, "q-1")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A refused request leaves its key free: the corrected request runs.
+    let bad = json!({ "account": f.account, "lines": [{ "sku": "NOPE", "quantity": 1 }] });
+    assert_eq!(app.send(send(bad, "q-2")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.send(send(body, "q-2")).await.status, StatusCode::CREATED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 2);
+
+    // The buyer's request form, submitted twice, asks once.
+    let mut b = app.signed_in(&f.buyer_email).await;
+    let page = b.get("/portal/quotes/new").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form_token = page.attr("name=\"form_token\" value=\"");
+    let fields = [("form_token", form_token.as_str()), ("sku", "GLV-1"), ("qty", "5"), ("notes", "Twice")];
+    let r1 = b.post("/portal/quotes", &fields).await;
+    let r2 = b.post("/portal/quotes", &fields).await;
+    assert_eq!((r1.status, r2.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "{}", r2.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 3);
+    let second = b.get(r2.location()).await;
+    assert_eq!(second.status, StatusCode::OK, "the repeat lands on the first request");
 }

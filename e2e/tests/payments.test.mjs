@@ -1,5 +1,6 @@
 // Finance records a payment for an account and applies it to two of its open invoices; the rest
-// stays unapplied. Screenshots at desktop width and on a 390px phone.
+// stays unapplied; one application is taken off again. Screenshots at desktop width and on a
+// 390px phone.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PHONE, assertNoHorizontalOverflow, launchBrowser, newContext, pathOf, screenshot, signIn } from './helpers.mjs';
@@ -85,6 +86,20 @@ test('finance records a payment applied to two invoices', async () => {
     const number = paymentPath.split('/').pop();
     assert.match(await page.locator(`tr[data-payment="${number}"]`).innerText(), /\$5\.00/);
     assert.equal(pathOf(page), '/finance/payments');
+
+    // Applied to the wrong invoice: finance takes the second application off (after confirming);
+    // the invoice owes it again and the payment has it unapplied.
+    await page.goto(paymentPath);
+    page.once('dialog', (d) => d.accept());
+    await Promise.all([
+      page.waitForURL('**/finance/payments/PAY-*?done=unapplied'),
+      page.locator(`#applications tr[data-invoice="${second}"]`).getByRole('button', { name: /^Unapply/ }).click(),
+    ]);
+    assert.equal(cents(await page.locator('#payment-unapplied').innerText()), 500 + part);
+    assert.match(await page.locator(`#applications tr[data-invoice="${second}"]`).innerText(), /unapplied/);
+    await screenshot(page, 'finance-payment-unapplied');
+    await page.goto(`/invoices/${second}`);
+    assert.equal(cents(await page.locator('#invoice-due-amount').innerText()), secondBalance);
   } finally {
     await context.close();
   }

@@ -6,12 +6,12 @@ use super::orders::{OrderOut, StatusIn, actor, decision, load};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
-use crate::service::credit_notes::{CreditRequest, issue_credit_note};
+use crate::service::credit_notes::{self, CreditRequest, issue_credit_note};
 use crate::service::invoices as invoice_service;
 use crate::service::orders as order_service;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/release", post(release_order))
         .route("/api/v1/orders/{id}/reject", post(reject_order))
         .route("/api/v1/invoices/{id}/credit-notes", post(create_credit_note))
+        .route("/api/v1/credit-notes/{id}/applications/{application}", delete(unapply_credit_note))
 }
 
 /// Release an order held for credit: it continues as placed (a prepay order is billed now).
@@ -110,4 +111,29 @@ pub async fn create_credit_note(
     let note = issue_credit_note(&state.db, state.now(), &actor, &id, &req).await?;
     let (note, lines) = invoice_service::get_invoice(&state.db, &actor, &note.id).await?;
     Ok((StatusCode::CREATED, Json(super::invoices::invoice_out(&note, Some(&lines)))))
+}
+
+/// Takes one application of a credit note off the invoice it was applied to: the invoice owes that
+/// amount again and is open again; the credit note has it left to apply (the account's credit).
+/// Answers the credit note with its applications (the one taken off has `taken_off: unapplied`).
+#[utoipa::path(delete, path = "/api/v1/credit-notes/{id}/applications/{application}",
+    params(("id" = String, Path, description = "Credit note id or number (CN-100001)"),
+        ("application" = String, Path, description = "The application's id (`applications[].id` of the credit note, or of the invoice it is applied to)")),
+    responses((status = 200, body = super::invoices::InvoiceOut), (status = 404, description = "no such credit note, or no such application of it", body = super::Problem),
+    (status = 409, description = "the application was taken off already", body = super::Problem)),
+    security(("bearer" = ["credit:write"])), tag = "invoices")]
+pub async fn unapply_credit_note(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<(String, String)>, ApiError>,
+) -> Result<Json<super::invoices::InvoiceOut>, ApiError> {
+    caller.require(Scope::CreditWrite)?;
+    let ApiPath((id, application)) = path?;
+    reference(&id)?;
+    reference(&application)?;
+    let actor = actor(&caller);
+    let note = credit_notes::unapply_credit_note(&state.db, state.now(), &actor, &id, &application).await?;
+    let (note, lines) = invoice_service::get_invoice(&state.db, &actor, &note.id).await?;
+    let applications = crate::service::payments::invoice_applications(&state.db, &actor, &note.id).await?;
+    Ok(Json(super::invoices::invoice_with(&note, Some(&lines), Some(&applications))))
 }

@@ -8,9 +8,11 @@
 //! runs, and the schema and the check sit side by side in this module's callers.
 
 use super::{ApiError, ProblemField};
+use crate::service::idempotency::IdemKey;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -92,7 +94,7 @@ fn text_problem(field: &str, index: usize, c: char) -> ProblemField {
     ProblemField {
         field: if field.is_empty() { "body".into() } else { field.into() },
         message: format!("contains a control character (U+{:04X}) at position {}; remove it", c as u32, index + 1),
-        code: None,
+        ..Default::default()
     }
 }
 
@@ -121,6 +123,43 @@ pub fn reference(value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The request's `Idempotency-Key`, if it sent one: 1 to 255 visible characters, kept per token
+/// (and per `operation`; order placement's keys, the first, have none) and bound to the hash of
+/// `body` (canonical JSON — serde_json sorts object keys, so the same JSON in any layout is the
+/// same request — or a file's bytes).
+pub fn idempotency_key(
+    headers: &HeaderMap,
+    caller: &super::ApiCaller,
+    operation: Option<&str>,
+    body: &[u8],
+) -> Result<Option<IdemKey>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
+    let key = key.ok_or_else(|| ApiError::invalid("Idempotency-Key", "1 to 255 visible characters"))?;
+    let scope = match operation {
+        None => format!("api:{}", caller.0.user_id),
+        Some(op) => format!("api:{}:{op}", caller.0.user_id),
+    };
+    Ok(Some(IdemKey::hashed(scope, key, body)))
+}
+
+/// The canonical JSON of a request body, for [`idempotency_key`].
+pub fn canonical<T: serde::Serialize>(body: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(body).map_err(|e| ApiError::invalid("body", e.to_string()))
+}
+
+/// A JSON answer recorded under an Idempotency-Key: as first sent, or replayed (with
+/// `idempotent-replayed: true`).
+pub fn recorded_json(status: i64, body: String, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if replayed {
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
+
 /// The query string, every problem naming its parameter. Text parameters are checked by their
 /// handler, as path parameters are.
 pub struct ApiQuery<T>(pub T);
@@ -140,7 +179,7 @@ pub struct Checks(Vec<ProblemField>);
 
 impl Checks {
     fn fail(&mut self, field: &str, message: String) {
-        self.0.push(ProblemField { field: field.to_string(), message, code: None });
+        self.0.push(ProblemField { field: field.to_string(), message, ..Default::default() });
     }
 
     pub fn range(&mut self, field: &str, value: i64, min: i64, max: i64) -> &mut Self {

@@ -10,6 +10,7 @@ use crate::domain::invoicing::format_rate;
 use crate::domain::money::Money;
 use crate::service::Actor;
 use crate::service::invoices::{self as invoice_service, InvoiceRow};
+use crate::service::payments::ApplicationRow;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -68,6 +69,10 @@ pub struct InvoiceOut {
     tax_note: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     lines: Option<Vec<InvoiceLineOut>>,
+    /// Of one invoice: the payments and credit notes applied to it; of a credit note, the invoices
+    /// it is applied to (those taken off too, with `taken_off`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applications: Option<Vec<super::payments::ApplicationOut>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -82,6 +87,15 @@ fn money(raw: i64) -> String {
 }
 
 pub(super) fn invoice_out(i: &InvoiceRow, lines: Option<&[crate::service::invoices::InvoiceLine]>) -> InvoiceOut {
+    invoice_with(i, lines, None)
+}
+
+/// [`invoice_out`] with what is applied to (or from) it.
+pub(super) fn invoice_with(
+    i: &InvoiceRow,
+    lines: Option<&[crate::service::invoices::InvoiceLine]>,
+    applications: Option<&[ApplicationRow]>,
+) -> InvoiceOut {
     InvoiceOut {
         id: i.id.clone(),
         number: i.number.clone(),
@@ -118,6 +132,7 @@ pub(super) fn invoice_out(i: &InvoiceRow, lines: Option<&[crate::service::invoic
                 })
                 .collect()
         }),
+        applications: applications.map(|a| a.iter().map(super::payments::application_out).collect()),
     }
 }
 
@@ -167,8 +182,10 @@ pub async fn get_invoice(
     caller.require(Scope::InvoicesRead)?;
     let ApiPath(id) = path?;
     reference(&id)?;
-    let (invoice, lines) = invoice_service::get_invoice(&state.db, &Actor::api(&caller.0), &id).await?;
-    Ok(Json(invoice_out(&invoice, Some(&lines))))
+    let actor = Actor::api(&caller.0);
+    let (invoice, lines) = invoice_service::get_invoice(&state.db, &actor, &id).await?;
+    let applications = crate::service::payments::invoice_applications(&state.db, &actor, &invoice.id).await?;
+    Ok(Json(invoice_with(&invoice, Some(&lines), Some(&applications))))
 }
 
 /// The invoice as a PDF, drawn by the server (the same document the buyer downloads).

@@ -101,8 +101,8 @@ async fn errors_as_problems(req: Request, next: Next) -> Response {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Portico API", version = "1", description = "Catalog, pricing and stock for ERP/CRM integrations. Authenticate with `Authorization: Bearer <token>`; tokens are created by an administrator under Admin → API tokens, each with scopes."),
-    paths(openapi_json, catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list, shipments::create_shipment, shipments::list_shipments, invoices::list_invoices, invoices::get_invoice, invoices::invoice_pdf, credit::release_order, credit::reject_order, escalations::complete_order, escalations::send_back_order, credit::create_credit_note, payments::create_payment, payments::list_payments, payments::get_payment, payments::apply_payment, payments::reverse_payment, statements::get_statement, statements::get_aging, licences::list_licences, licences::put_licence, quotes::create_quote, quotes::list_quotes, quotes::get_quote, quotes::price_quote, quotes::send_quote, quotes::accept_quote, quotes::decline_quote, quotes::revise_quote, quotes::withdraw_quote, quotes::post_message),
-    components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, categories::CategoryOut, categories::CategoryList, categories::CategoryIn, categories::CategoryUpsertOut, categories::CategoryDeletedOut, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut, shipments::ShipmentIn, shipments::ShipmentLineIn, shipments::ShipmentOut, shipments::ShipmentLineOut, shipments::ShipmentList, invoices::InvoiceOut, invoices::InvoiceLineOut, invoices::InvoicePage, credit::CreditNoteIn, credit::CreditLineIn, payments::PaymentIn, payments::ApplicationIn, payments::ApplyIn, payments::ReversalIn, payments::PaymentOut, payments::ApplicationOut, payments::PaymentPage, statements::StatementOut, statements::StatementLineOut, statements::OpenInvoiceOut, statements::AgingOut, statements::AgingRowOut, statements::AgingReportOut, licences::LicenceOut, licences::LicenceList, licences::LicenceIn, quotes::SalesQuoteIn, quotes::SalesQuoteLineIn, quotes::SalesQuotePriceIn, quotes::SalesQuoteSendIn, quotes::SalesQuoteAcceptIn, quotes::SalesQuoteDecisionIn, quotes::SalesQuoteMessageIn, quotes::SalesQuoteOut, quotes::SalesQuoteLineOut, quotes::SalesQuoteMessageOut, quotes::SalesQuotePage)),
+    paths(openapi_json, catalog::list_products, catalog::get_product, catalog::put_product, catalog::adjust_stock, catalog::set_stock_level, catalog::price_quote, categories::list_categories, categories::put_category, categories::delete_category, orders::create_order, orders::get_order, orders::list_orders, orders::confirm_order, orders::cancel_order, orders::amend_order, pricing::put_contract, pricing::put_price_list, shipments::create_shipment, shipments::list_shipments, invoices::list_invoices, invoices::get_invoice, invoices::invoice_pdf, credit::release_order, credit::reject_order, escalations::complete_order, escalations::send_back_order, credit::create_credit_note, payments::create_payment, payments::import_payments, payments::unapply_payment, credit::unapply_credit_note, payments::list_payments, payments::get_payment, payments::apply_payment, payments::reverse_payment, statements::get_statement, statements::get_aging, licences::list_licences, licences::put_licence, quotes::create_quote, quotes::list_quotes, quotes::get_quote, quotes::price_quote, quotes::send_quote, quotes::accept_quote, quotes::decline_quote, quotes::revise_quote, quotes::withdraw_quote, quotes::post_message),
+    components(schemas(Problem, ProblemField, catalog::ProductOut, catalog::ProductIn, catalog::ProductPage, catalog::StockAdjustmentIn, catalog::StockAdjustmentOut, catalog::StockLevelIn, catalog::QuoteIn, catalog::QuoteLineIn, catalog::QuoteOut, catalog::QuoteLineOut, catalog::PriceExplanationOut, catalog::LineError, categories::CategoryOut, categories::CategoryList, categories::CategoryIn, categories::CategoryUpsertOut, categories::CategoryDeletedOut, orders::OrderIn, orders::OrderLineIn, orders::OrderOut, orders::OrderLineOut, orders::OrderPage, orders::StatusIn, orders::AmendIn, pricing::PriceIn, pricing::ContractIn, pricing::PriceListIn, pricing::UpsertOut, shipments::ShipmentIn, shipments::ShipmentLineIn, shipments::ShipmentOut, shipments::ShipmentLineOut, shipments::ShipmentList, invoices::InvoiceOut, invoices::InvoiceLineOut, invoices::InvoicePage, credit::CreditNoteIn, credit::CreditLineIn, payments::PaymentIn, payments::ApplicationIn, payments::ApplyIn, payments::ReversalIn, payments::PaymentOut, payments::ApplicationOut, payments::PaymentPage, payments::PaymentImportOut, payments::SkippedRowOut, statements::StatementOut, statements::StatementLineOut, statements::OpenInvoiceOut, statements::AgingOut, statements::AgingRowOut, statements::AgingReportOut, licences::LicenceOut, licences::LicenceList, licences::LicenceIn, quotes::SalesQuoteIn, quotes::SalesQuoteLineIn, quotes::SalesQuotePriceIn, quotes::SalesQuoteSendIn, quotes::SalesQuoteAcceptIn, quotes::SalesQuoteDecisionIn, quotes::SalesQuoteMessageIn, quotes::SalesQuoteOut, quotes::SalesQuoteLineOut, quotes::SalesQuoteMessageOut, quotes::SalesQuotePage)),
     modifiers(&BearerAuth, &Problems)
 )]
 pub struct ApiDoc;
@@ -215,13 +215,19 @@ pub struct Problem {
     pub errors: Vec<ProblemField>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ProblemField {
     pub field: String,
     pub message: String,
     /// A stable reason code where there is one (e.g. `out_of_stock`, `not_available`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// Of a problem in an uploaded CSV file: its line (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Of a problem in an uploaded CSV file: its column (absent when the whole row is at fault).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
 }
 
 #[derive(Debug)]
@@ -251,12 +257,17 @@ impl ApiError {
         if errors.is_empty() {
             return Ok(());
         }
-        Err(ApiError {
+        Err(ApiError::problems(errors))
+    }
+
+    /// A 422 listing every problem.
+    pub fn problems(errors: Vec<ProblemField>) -> ApiError {
+        ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             title: "Invalid request",
             detail: "Nothing was changed; see errors.".into(),
             errors,
-        })
+        }
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -265,7 +276,7 @@ impl ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             title: "Invalid request",
             detail: message.clone(),
-            errors: vec![ProblemField { field: field.into(), message, code: None }],
+            errors: vec![ProblemField { field: field.into(), message, ..Default::default() }],
         }
     }
 }
@@ -285,7 +296,7 @@ impl From<ServiceError> for ApiError {
                 detail: "Nothing was changed; see errors.".into(),
                 errors: errors
                     .into_iter()
-                    .map(|e| ProblemField { field: e.field, message: e.message, code: None })
+                    .map(|e| ProblemField { field: e.field, message: e.message, ..Default::default() })
                     .collect(),
             },
             ServiceError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "Conflict", msg),
@@ -305,6 +316,7 @@ impl From<ServiceError> for ApiError {
                         field: if i.line == 0 { "order".into() } else { format!("lines[{}]", i.line - 1) },
                         message: i.message,
                         code: Some(i.code.into()),
+                        ..Default::default()
                     })
                     .collect(),
             },

@@ -2,7 +2,7 @@
 //! `updated_since` (how an ERP pulls), confirm, cancel, amend. Creation goes through the same
 //! placement pipeline as every other channel; prices are always computed by the server.
 
-use super::input::{Checks, MAX_LINES, MAX_SECONDS, reference};
+use super::input::{Checks, MAX_LINES, MAX_SECONDS, canonical, idempotency_key, recorded_json, reference};
 use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
@@ -11,16 +11,14 @@ use crate::domain::orders::OrderStatus;
 use crate::service::Actor;
 use crate::service::accounts::find_account;
 use crate::service::orders::{
-    self as order_service, Amendment, IdemKey, LineInput, OrderHeader, OrderLineRow, OrderRow, PlaceOrder, Placement,
-    ProductRef,
+    self as order_service, Amendment, LineInput, OrderHeader, OrderLineRow, OrderRow, PlaceOrder, Placement, ProductRef,
 };
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -201,14 +199,8 @@ fn lines_in(lines: &[OrderLineIn]) -> Result<Vec<LineInput>, ApiError> {
         .collect()
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
-    let mut res = (status, body).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    res
-}
-
 #[utoipa::path(post, path = "/api/v1/orders", request_body = OrderIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and body return the first response; another body with the key is 422; a retry while the first is running is 409.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and body return the first response (status and body, with `idempotent-replayed: true`); another body with the key is 422; a retry while the first is running is 409. Keys are kept per token and operation.")),
     responses(
         (status = 201, body = OrderOut), (status = 404, body = super::Problem, description = "unknown account"),
         (status = 409, body = super::Problem, description = "same key still in flight"),
@@ -223,20 +215,7 @@ pub async fn create_order(
     caller.require(Scope::OrdersWrite)?;
     let ApiJson(b) = body?;
     check_order(&b.lines, &b.po_number, b.requested_date.as_deref(), &b.notes)?;
-    let idem = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
-            let key = key.ok_or_else(|| ApiError::invalid("Idempotency-Key", "1 to 255 visible characters"))?;
-            // serde_json sorts object keys, so the hash is the same for the same JSON whatever its layout.
-            let canonical = serde_json::to_string(&b).map_err(|e| ApiError::invalid("body", e.to_string()))?;
-            Some(IdemKey {
-                scope: format!("api:{}", caller.0.user_id),
-                key: key.to_string(),
-                request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
-            })
-        }
-    };
+    let idem = idempotency_key(&headers, &caller, None, &canonical(&b)?)?;
     let req = PlaceOrder {
         account_id: find_account(&state.db, &actor(&caller), &b.account).await?.id,
         lines: lines_in(&b.lines)?,
@@ -254,12 +233,8 @@ pub async fn create_order(
         })
         .await?;
     Ok(match placed {
-        Placement::Placed { response, .. } => json_response(StatusCode::CREATED, response.1),
-        Placement::Replayed { status, body, .. } => {
-            let mut res = json_response(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK), body);
-            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            res
-        }
+        Placement::Placed { response, .. } => recorded_json(201, response.1, false),
+        Placement::Replayed { status, body, .. } => recorded_json(status, body, true),
     })
 }
 

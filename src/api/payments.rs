@@ -1,21 +1,30 @@
 //! Payments through the API: the ERP (or the bank's connector) records payments — applied to
-//! invoices by amount or oldest due first — applies what is left, reverses them, and reads them.
-//! Recording is idempotent by `external_id`: the same payment sent again answers the first one
-//! (200 with `idempotent-replayed: true`) and records nothing.
+//! invoices by amount or oldest due first — imports the bank's CSV file, applies what is left,
+//! takes one application off its invoice, reverses payments, and reads them. Recording is
+//! idempotent by `external_id` (the same payment sent again answers the first one, 200 with
+//! `idempotent-replayed: true`, and records nothing) and, for any request, by `Idempotency-Key`
+//! (the same key and body answer the first response exactly).
 
-use super::input::{ApiJson, ApiPath, ApiQuery, Checks, reference};
+use super::input::{ApiJson, ApiPath, ApiQuery, Checks, canonical, idempotency_key, recorded_json, reference};
 use super::paging::{cut_page, dated_cursor, listed_account};
-use super::{ApiCaller, ApiError};
+use super::{ApiCaller, ApiError, ProblemField};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
 use crate::domain::money::Money;
 use crate::service::Actor;
 use crate::service::accounts::find_account;
-use crate::service::payments::{self as payment_service, ApplyInput, Payment, PaymentInput, PaymentRow};
+use crate::service::idempotency::Keyed;
+use crate::service::payment_imports::{self, ImportReport};
+use crate::service::payments::{
+    self as payment_service, ApplicationRow, ApplyInput, Payment, PaymentInput, PaymentRow, Recorded,
+};
+use crate::service::{FieldError, ServiceError};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,19 +33,44 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/payments", get(list_payments).post(create_payment))
         .route("/api/v1/payments/{id}", get(get_payment))
+        .route("/api/v1/payments/import", post(import_payments))
         .route("/api/v1/payments/{id}/applications", post(apply_payment))
+        .route("/api/v1/payments/{id}/applications/{application}", delete(unapply_payment))
         .route("/api/v1/payments/{id}/reversal", post(reverse_payment))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ApplicationOut {
+    /// The application's id (to take it off its invoice).
+    id: String,
+    /// `payment` or `credit_note`: what is applied.
+    source_kind: String,
+    /// The payment's (PAY-100001) or credit note's (CN-100001) number.
+    source_number: String,
     invoice_id: String,
     /// INV-100001
     invoice_number: String,
     amount: String,
     applied_on: String,
-    /// Set when the payment was reversed (unix seconds).
+    /// Set when it stopped applying (unix seconds): see `taken_off`.
     reversed_at: Option<i64>,
+    /// `reversal` (its payment was reversed) or `unapplied` (taken off on its own); absent while
+    /// it applies.
+    taken_off: Option<String>,
+}
+
+pub(super) fn application_out(a: &ApplicationRow) -> ApplicationOut {
+    ApplicationOut {
+        id: a.id.clone(),
+        source_kind: a.source_kind.clone(),
+        source_number: a.source_number.clone(),
+        invoice_id: a.invoice_id.clone(),
+        invoice_number: a.invoice_number.clone(),
+        amount: money(a.amount),
+        applied_on: a.applied_on.clone(),
+        reversed_at: a.reversed_at,
+        taken_off: a.taken_off.clone(),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,18 +124,7 @@ fn payment_out(p: &PaymentRow, applications: Option<&Payment>) -> PaymentOut {
         external_id: p.external_id.clone(),
         status: p.status.clone(),
         reversal_reason: p.reversal_reason.clone(),
-        applications: applications.map(|full| {
-            full.applications
-                .iter()
-                .map(|a| ApplicationOut {
-                    invoice_id: a.invoice_id.clone(),
-                    invoice_number: a.invoice_number.clone(),
-                    amount: money(a.amount),
-                    applied_on: a.applied_on.clone(),
-                    reversed_at: a.reversed_at,
-                })
-                .collect()
-        }),
+        applications: applications.map(|full| full.applications.iter().map(application_out).collect()),
     }
 }
 
@@ -161,6 +184,29 @@ pub struct ApplyIn {
     oldest_first: bool,
 }
 
+/// Takes one application of a payment off its invoice (applied to the wrong invoice, or to apply
+/// elsewhere): the invoice owes that amount again and is open again; the payment's `unapplied`
+/// grows by it. Answers the payment with its applications (the one taken off has `taken_off:
+/// unapplied`).
+#[utoipa::path(delete, path = "/api/v1/payments/{id}/applications/{application}",
+    params(("id" = String, Path, description = "Payment id or number (PAY-100001)"),
+        ("application" = String, Path, description = "The application's id (`applications[].id` of the payment)")),
+    responses((status = 200, body = PaymentOut), (status = 404, description = "no such payment, or no such application of it", body = super::Problem),
+    (status = 409, description = "the payment is reversed, or the application was taken off already", body = super::Problem)),
+    security(("bearer" = ["payments:write"])), tag = "payments")]
+pub async fn unapply_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<(String, String)>, ApiError>,
+) -> Result<Json<PaymentOut>, ApiError> {
+    caller.require(Scope::PaymentsWrite)?;
+    let ApiPath((id, application)) = path?;
+    reference(&id)?;
+    reference(&application)?;
+    let p = payment_service::unapply_payment(&state.db, state.now(), &Actor::api(&caller.0), &id, &application).await?;
+    Ok(Json(full_out(&p)))
+}
+
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct ReversalIn {
     /// Why (a bounced check, recorded in error).
@@ -186,30 +232,32 @@ fn apply_input(applications: &[ApplicationIn], oldest_first: bool) -> Result<App
     }
 }
 
-fn json_with(status: StatusCode, body: PaymentOut, replayed: bool) -> Response {
-    let mut res = (status, Json(body)).into_response();
-    if replayed {
-        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    res
+/// The answer to a recorded payment: 201, or 200 when its `external_id` was recorded before.
+fn recorded_response(r: &Recorded) -> (i64, String) {
+    (if r.replayed { 200 } else { 201 }, serde_json::to_string(&full_out(&r.payment)).unwrap_or_default())
 }
 
-/// Records a payment, applied as asked; idempotent by `external_id`.
-#[utoipa::path(post, path = "/api/v1/payments", request_body = PaymentIn, responses(
+/// Records a payment, applied as asked; idempotent by `external_id` and by `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/payments", request_body = PaymentIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and body return the first response (status and body, with `idempotent-replayed: true`); another body with the key is 422; a retry while the first is running is 409. Keys are kept per token and operation.")),
+    responses(
     (status = 201, body = PaymentOut, description = "recorded"),
     (status = 200, body = PaymentOut, description = "recorded before with this external_id (header idempotent-replayed: true); nothing recorded"),
     (status = 404, body = super::Problem, description = "unknown account"),
-    (status = 409, body = super::Problem, description = "external_id already used for another account or amount")
+    (status = 409, body = super::Problem, description = "external_id already used for another account or amount, or a request with the same Idempotency-Key still in flight"),
+    (status = 422, body = super::Problem, description = "invalid (every problem listed), or an Idempotency-Key reused with another body")
 ), security(("bearer" = ["payments:write"])), tag = "payments")]
 pub async fn create_payment(
     State(state): State<AppState>,
     caller: ApiCaller,
+    headers: HeaderMap,
     body: Result<ApiJson<PaymentIn>, ApiError>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::PaymentsWrite)?;
     let ApiJson(b) = body?;
     let apply = apply_input(&b.applications, b.apply_oldest_first)?;
     Checks::default().date_opt("received_on", b.received_on.as_deref()).done()?;
+    let idem = idempotency_key(&headers, &caller, Some("payments"), &canonical(&b)?)?;
     let actor = Actor::api(&caller.0);
     reference(&b.account)?;
     let account = find_account(&state.db, &actor, &b.account).await?;
@@ -222,9 +270,133 @@ pub async fn create_payment(
         external_id: b.external_id,
         apply,
     };
-    let r = payment_service::record_payment(&state.db, state.now(), &actor, &input).await?;
-    let status = if r.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok(json_with(status, full_out(&r.payment), r.replayed))
+    let r =
+        payment_service::record_payment_once(&state.db, state.now(), &actor, &input, idem.as_ref(), recorded_response)
+            .await?;
+    Ok(match r {
+        Keyed::Ran(r) => {
+            let (status, body) = recorded_response(&r);
+            recorded_json(status, body, r.replayed)
+        }
+        Keyed::Replayed { status, body, .. } => recorded_json(status, body, true),
+    })
+}
+
+/// What an import of the bank's file did.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentImportOut {
+    /// Numbers of the payments recorded, in file order.
+    recorded: Vec<String>,
+    /// Rows whose `external_id` was recorded before: skipped, nothing recorded for them.
+    skipped: Vec<SkippedRowOut>,
+    /// The total recorded, a decimal string.
+    total: String,
+    /// The same in words.
+    summary: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SkippedRowOut {
+    /// The row's line in the file (the header is line 1).
+    line: u64,
+    external_id: String,
+    /// The payment recorded before with that external id.
+    payment: String,
+}
+
+fn import_response(r: &ImportReport) -> (i64, String) {
+    let out = PaymentImportOut {
+        recorded: r.recorded.clone(),
+        skipped: r
+            .skipped
+            .iter()
+            .map(|(line, external_id, payment)| SkippedRowOut {
+                line: *line,
+                external_id: external_id.clone(),
+                payment: payment.clone(),
+            })
+            .collect(),
+        total: r.total.to_plain(),
+        summary: r.summary(),
+    };
+    (200, serde_json::to_string(&out).unwrap_or_default())
+}
+
+/// A bad row's problem with its line and column apart (the service names it `line 3, amount`).
+fn row_problem(e: FieldError) -> ProblemField {
+    let (line, column) = match e.field.strip_prefix("line ") {
+        Some(rest) => {
+            let (n, c) = rest.split_once(", ").unwrap_or((rest, ""));
+            (n.parse().ok(), Some(c.to_string()).filter(|c| !c.is_empty()))
+        }
+        None => (None, None),
+    };
+    ProblemField { field: e.field, message: e.message, line, column, ..Default::default() }
+}
+
+/// Imports the bank's (or ERP's) payment file, as finance does on the Payments page: CSV with a
+/// header row, columns `account, amount, received_on, method` and optionally `reference`,
+/// `invoices` (numbers separated by `;` or spaces, paid oldest due first) and `external_id`. All or
+/// nothing: any bad row refuses the whole file (422, every problem with its `line` and `column`)
+/// and nothing is recorded. Rows whose `external_id` was recorded before are skipped and listed,
+/// so importing the same file again records nothing twice.
+#[utoipa::path(post, path = "/api/v1/payments/import",
+    request_body(content = String, content_type = "text/csv", description = "The payment file, UTF-8, at most 2 MB."),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and file return the first response (status and body, with `idempotent-replayed: true`); another file with the key is 422; a retry while the first is running is 409. Keys are kept per token and operation.")),
+    responses(
+    (status = 200, body = PaymentImportOut, description = "imported: what was recorded and what was skipped"),
+    (status = 409, body = super::Problem, description = "a request with the same Idempotency-Key still in flight"),
+    (status = 413, body = super::Problem, description = "the file is larger than 2 MB"),
+    (status = 415, body = super::Problem, description = "the body is not text/csv"),
+    (status = 422, body = super::Problem, description = "bad rows (every one listed with its line and column; nothing recorded), or an Idempotency-Key reused with another file")
+), security(("bearer" = ["payments:write"])), tag = "payments")]
+pub async fn import_payments(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Scope::PaymentsWrite)?;
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"));
+    if !csv {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "Send the payment file as text/csv.",
+        ));
+    }
+    let bytes = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The file is larger than 2 MB.")
+        }
+        _ => ApiError::invalid("body", r.body_text()),
+    })?;
+    let idem = idempotency_key(&headers, &caller, Some("payments/import"), &bytes)?;
+    let actor = Actor::api(&caller.0);
+    let imported = payment_imports::import_payments_csv_once(
+        &state.db,
+        state.now(),
+        &actor,
+        &bytes,
+        idem.as_ref(),
+        import_response,
+    )
+    .await;
+    Ok(match imported {
+        Ok(Keyed::Ran(report)) => {
+            let (status, body) = import_response(&report);
+            recorded_json(status, body, false)
+        }
+        Ok(Keyed::Replayed { status, body, .. }) => recorded_json(status, body, true),
+        Err(ServiceError::Invalid(errors)) => {
+            return Err(ApiError::problems(errors.into_iter().map(row_problem).collect()));
+        }
+        Err(e) => return Err(e.into()),
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -12,7 +12,8 @@ use crate::domain::auth::Scope;
 use crate::domain::money::Money;
 use crate::domain::quotes::QuoteStatus;
 use crate::service::accounts::find_account;
-use crate::service::orders::{IdemKey, OrderHeader, ProductRef};
+use crate::service::idempotency::{IdemKey, Keyed};
+use crate::service::orders::{OrderHeader, ProductRef};
 use crate::service::quotes::{self as service, NewQuote, QuoteLineInput, QuoteView};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -20,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -300,12 +300,15 @@ fn path_id(caller: &ApiCaller, scope: Scope, path: Result<ApiPath<String>, ApiEr
 /// Create a quote for an account (`draft`): lines priced at the account's own prices unless a
 /// `unit_price` is given. Price, then send it.
 #[utoipa::path(post, path = "/api/v1/quotes", request_body = SalesQuoteIn,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry: the same key and body answer the first quote (`idempotent-replayed: true`); another body with the key is 422; a retry while the first is running is 409.")),
     responses((status = 201, body = SalesQuoteOut), (status = 404, description = "unknown account", body = super::Problem),
-    (status = 422, description = "invalid, or a line the account cannot buy (every reason listed with its code)", body = super::Problem)),
+    (status = 409, description = "the same key still in flight", body = super::Problem),
+    (status = 422, description = "invalid, or a line the account cannot buy (every reason listed with its code), or the key reused with another body", body = super::Problem)),
     security(("bearer" = ["quotes:write"])), tag = "quotes")]
 pub async fn create_quote(
     State(state): State<AppState>,
     caller: ApiCaller,
+    headers: HeaderMap,
     body: Result<ApiJson<SalesQuoteIn>, ApiError>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::QuotesWrite)?;
@@ -313,11 +316,35 @@ pub async fn create_quote(
     Checks::default().chars("notes", &b.notes, 0, 4000).done()?;
     reference(&b.account)?;
     let lines = lines_in(&b.lines)?;
+    let key = idem_key(&caller, &headers, "quotes", &b)?;
     let actor = super::orders::actor(&caller);
     let account_id = find_account(&state.db, &actor, &b.account).await?.id;
-    let q = service::create_quote(&state.db, state.now(), &actor, &NewQuote { account_id, lines, notes: b.notes }).await?;
-    let Json(o) = load(&state, &caller, &q.id).await?;
-    Ok((StatusCode::CREATED, Json(o)).into_response())
+    let req = NewQuote { account_id, lines, notes: b.notes.clone() };
+    let (id, replayed) = match service::create_quote_once(&state.db, state.now(), &actor, &req, key.as_ref()).await? {
+        Keyed::Ran(q) => (q.id, false),
+        Keyed::Replayed { body, .. } => (body, true),
+    };
+    let Json(o) = load(&state, &caller, &id).await?;
+    let mut res = (StatusCode::CREATED, Json(o)).into_response();
+    if replayed {
+        res.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(res)
+}
+
+/// The request's `Idempotency-Key` (if it sent one) for an operation, keyed to the body.
+fn idem_key<B: Serialize>(
+    caller: &ApiCaller,
+    headers: &HeaderMap,
+    operation: &str,
+    body: &B,
+) -> Result<Option<IdemKey>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
+    let key = key.ok_or_else(|| ApiError::invalid("Idempotency-Key", "1 to 255 visible characters"))?;
+    // serde_json sorts object keys, so the hash is the same for the same JSON whatever its layout.
+    let canonical = serde_json::to_string(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    Ok(Some(IdemKey::hashed(format!("api:{}:{operation}", caller.0.user_id), key, canonical.as_bytes())))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -360,7 +387,10 @@ pub async fn list_quotes(
     let statuses = match p.status.as_deref() {
         None => Vec::new(),
         Some(s) => vec![QuoteStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid("status", "one of requested, draft, awaiting_signoff, sent, accepted, declined, expired, withdrawn")
+            ApiError::invalid(
+                "status",
+                "one of requested, draft, awaiting_signoff, sent, accepted, declined, expired, withdrawn",
+            )
         })?],
     };
     let before = p.cursor.as_deref().map(super::orders::order_cursor).transpose()?;
@@ -372,7 +402,8 @@ pub async fn list_quotes(
         }
         None => None,
     };
-    let list = service::list_quotes(&state.db, state.now(), &actor, account.as_deref(), &statuses, before, limit).await?;
+    let list =
+        service::list_quotes(&state.db, state.now(), &actor, account.as_deref(), &statuses, before, limit).await?;
     let mut quotes = Vec::with_capacity(list.quotes.len());
     for (q, _) in &list.quotes {
         quotes.push(out(&service::quote_view(&state.db, state.now(), &actor, &q.id).await?));
@@ -432,7 +463,8 @@ pub async fn send_quote(
     let ApiJson(b) = body?;
     Checks::default().date_opt("expires_on", b.expires_on.as_deref()).done()?;
     let actor = super::orders::actor(&caller);
-    let q = service::send_quote(&state.db, state.now(), &actor, &id, b.expected_version, b.expires_on.as_deref()).await?;
+    let q =
+        service::send_quote(&state.db, state.now(), &actor, &id, b.expected_version, b.expires_on.as_deref()).await?;
     load(&state, &caller, &q.id).await
 }
 
@@ -463,19 +495,7 @@ pub async fn accept_quote(
     if let Some(s) = &b.ship_to_id {
         reference(s)?;
     }
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
-            let key = key.ok_or_else(|| ApiError::invalid("Idempotency-Key", "1 to 255 visible characters"))?;
-            let canonical = serde_json::to_string(&(&id, &b)).map_err(|e| ApiError::invalid("body", e.to_string()))?;
-            Some(IdemKey {
-                scope: format!("api:{}", caller.0.user_id),
-                key: key.to_string(),
-                request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
-            })
-        }
-    };
+    let key = idem_key(&caller, &headers, "quotes/accept", &(&id, &b))?;
     let header = OrderHeader {
         ship_to_id: b.ship_to_id.clone(),
         po_number: b.po_number.clone(),
@@ -503,8 +523,15 @@ pub async fn decline_quote(
     let id = path_id(&caller, Scope::QuotesWrite, path)?;
     let ApiJson(b) = body?;
     Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
-    let q = service::decline_quote(&state.db, state.now(), &super::orders::actor(&caller), &id, b.expected_version, &b.reason)
-        .await?;
+    let q = service::decline_quote(
+        &state.db,
+        state.now(),
+        &super::orders::actor(&caller),
+        &id,
+        b.expected_version,
+        &b.reason,
+    )
+    .await?;
     load(&state, &caller, &q.id).await
 }
 
@@ -523,7 +550,8 @@ pub async fn revise_quote(
     let id = path_id(&caller, Scope::QuotesWrite, path)?;
     let ApiJson(b) = body?;
     Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
-    let q = service::revise_quote(&state.db, state.now(), &super::orders::actor(&caller), &id, b.expected_version).await?;
+    let q =
+        service::revise_quote(&state.db, state.now(), &super::orders::actor(&caller), &id, b.expected_version).await?;
     load(&state, &caller, &q.id).await
 }
 
@@ -541,8 +569,15 @@ pub async fn withdraw_quote(
     let id = path_id(&caller, Scope::QuotesWrite, path)?;
     let ApiJson(b) = body?;
     Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
-    let q = service::withdraw_quote(&state.db, state.now(), &super::orders::actor(&caller), &id, b.expected_version, &b.reason)
-        .await?;
+    let q = service::withdraw_quote(
+        &state.db,
+        state.now(),
+        &super::orders::actor(&caller),
+        &id,
+        b.expected_version,
+        &b.reason,
+    )
+    .await?;
     load(&state, &caller, &q.id).await
 }
 

@@ -89,8 +89,7 @@ pub(crate) async fn seed(db: &Db, now: i64, account_id: &str) -> ServiceResult<(
         quotes::send_quote(db, now - 35 * day, &rep, &q.number, None, None).await?;
         quotes::post_message(db, now - 34 * day, &buyer, &q.number, "Looks good — we will take both.").await?;
         let header = OrderHeader { po_number: "PO-Q-4471".into(), ..Default::default() };
-        quotes::accept_quote(db, now - 33 * day, &buyer, &q.number, None, &[1, 2], header, None)
-            .await?;
+        quotes::accept_quote(db, now - 33 * day, &buyer, &q.number, None, &[1, 2], header, None).await?;
     }
 
     // Sent last week: ready for the buyer to accept (valid 30 days).
@@ -98,10 +97,7 @@ pub(crate) async fn seed(db: &Db, now: i64, account_id: &str) -> ServiceResult<(
         db,
         now - 6 * day,
         &rep,
-        &quote(
-            vec![line(sku(2), qty(2, 3)), line(sku(3), qty(3, 3))],
-            "Quarterly volume, delivered monthly.",
-        ),
+        &quote(vec![line(sku(2), qty(2, 3)), line(sku(3), qty(3, 3))], "Quarterly volume, delivered monthly."),
     )
     .await
     {

@@ -64,6 +64,26 @@ pub fn order_uninvoiced(status: OrderStatus, lines: impl IntoIterator<Item = (i6
     lines.into_iter().fold(0i64, |acc, (p, q, i)| acc.saturating_add(line_uninvoiced(p, q, i)))
 }
 
+/// What a document — an invoice (receivable) or a credit note (a credit) — counts towards exposure
+/// from its status, total and paid (applied) amount: its open balance while it is `open`, nothing
+/// once `paid` in full or `void` (as `store::credit`'s query over the records counts it).
+pub fn open_balance(status: &str, total: i64, paid: i64) -> i64 {
+    if status == "open" { total.saturating_sub(paid) } else { 0 }
+}
+
+/// How much taking `amount` of what was applied to (or from) a document off it moves what the
+/// document counts: it is open again by that amount (a fully paid one reopens; a void one stays
+/// void and counts nothing).
+pub fn reopened(status: &str, total: i64, paid: i64, amount: i64) -> i64 {
+    let paid_after = paid.saturating_sub(amount);
+    let status_after = match status {
+        "void" => "void",
+        _ if paid_after >= total => "paid",
+        _ => "open",
+    };
+    open_balance(status_after, total, paid_after) - open_balance(status, total, paid)
+}
+
 /// What an account does with an order that would take it past its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OverLimit {
@@ -234,6 +254,28 @@ mod tests {
         assert_eq!(order_uninvoiced(OrderStatus::OnHold, lines), m(30).raw() + 24_700, "held orders count");
         for s in [OrderStatus::Cancelled, OrderStatus::Closed, OrderStatus::Draft] {
             assert_eq!(order_uninvoiced(s, lines), 0);
+        }
+    }
+
+    #[test]
+    fn taking_an_application_off_reopens_the_document_by_its_amount() {
+        // Paid in full: open again by the amount taken off.
+        assert_eq!(reopened("paid", 500, 500, 200), 200);
+        // Open in part: its balance grows by the amount.
+        assert_eq!(reopened("open", 500, 300, 100), 100);
+        // A void document counts nothing before or after.
+        assert_eq!(reopened("void", 500, 300, 100), 0);
+        assert_eq!(open_balance("paid", 500, 500), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn reopening_moves_the_balance_by_exactly_the_amount(total in 1i64..1_000_000_000, paid_part in 0i64..=100, amount_part in 1i64..=100) {
+            let paid = total * paid_part / 100;
+            let amount = (paid * amount_part / 100).max(1).min(paid.max(1));
+            prop_assume!(amount <= paid);
+            let status = if paid >= total { "paid" } else { "open" };
+            prop_assert_eq!(reopened(status, total, paid, amount), amount);
         }
     }
 

@@ -21,6 +21,8 @@ use crate::store::invoices::{self, InvoiceLineRow, NewInvoice};
 use crate::store::{Db, Tx, new_id, orders};
 use serde_json::json;
 
+pub use super::unapply::unapply_credit_note;
+
 /// What finance credits: (invoice line number, quantity) pairs, and why (printed on the note).
 #[derive(Clone, Debug, Default)]
 pub struct CreditRequest {

@@ -12,6 +12,7 @@ mod catalog_cache;
 pub mod categories;
 pub mod credit_notes;
 pub mod evaluation;
+pub mod idempotency;
 pub mod import_jobs;
 pub mod imports;
 pub mod inventory;
@@ -31,6 +32,7 @@ pub mod routing;
 pub mod statements;
 pub mod stock_imports;
 pub mod tax;
+mod unapply;
 pub mod users;
 
 use crate::domain::auth::{ActorChannel, Permission, Principal};

@@ -3,6 +3,7 @@
 //! whose external id is recorded already are skipped and listed, so importing the same file again
 //! records nothing twice and says so.
 
+use super::idempotency::{self, IdemKey, Keyed, UnitKey};
 use super::payments::require_writer;
 use super::{Actor, FieldError, OwnedActor, ServiceError, ServiceResult};
 use crate::domain::import::RowError;
@@ -70,14 +71,47 @@ struct ImportUnit {
     now: i64,
     actor: OwnedActor,
     rows: Vec<(CsvPayment, String)>,
+    /// The request's Idempotency-Key (or form token), claimed.
+    key: Option<UnitKey<ImportReport>>,
 }
 
 /// Imports a payment file (staff who write payments).
 pub async fn import_payments_csv(db: &Db, now: i64, actor: &Actor<'_>, bytes: &[u8]) -> ServiceResult<ImportReport> {
+    match import_payments_csv_once(db, now, actor, bytes, None, |_| (0, String::new())).await? {
+        Keyed::Ran(report) => Ok(report),
+        Keyed::Replayed { .. } => Err(ServiceError::Internal("an import without a key was replayed".into())),
+    }
+}
+
+/// [`import_payments_csv`] under an idempotency key: the same key and file again answers the
+/// response recorded the first time (`respond` makes it from the report, in the import's unit,
+/// which completes the key); another file under the key is `IdempotencyMismatch`, one still
+/// running `InFlight`. A refused file leaves no record.
+pub async fn import_payments_csv_once<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    bytes: &[u8],
+    idem: Option<&IdemKey>,
+    respond: F,
+) -> ServiceResult<Keyed<ImportReport>>
+where
+    F: Fn(&ImportReport) -> (i64, String) + Send + Sync + 'static,
+{
     require_writer(actor)?;
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ServiceError::TooLarge(format!("The file is larger than {} MB.", MAX_FILE_BYTES / (1024 * 1024))));
     }
+    idempotency::run_once(db, now, idem, |claim| async move {
+        let rows = resolve(db, now, actor, bytes).await?;
+        let unit = ImportUnit { now, actor: actor.owned(), rows, key: UnitKey::new(claim, respond) };
+        db.write(unit, |tx, u| Box::pin(import_unit(tx, u))).await
+    })
+    .await
+}
+
+/// The file's rows with their accounts' ids: every bad row (and unknown account) refused at once.
+async fn resolve(db: &Db, now: i64, actor: &Actor<'_>, bytes: &[u8]) -> ServiceResult<Vec<(CsvPayment, String)>> {
     let rows = read_csv(bytes, super::catalog::today(now)).map_err(refused)?;
     let index = accounts::reference_index(db).await?;
     let mut errors = Vec::new();
@@ -100,8 +134,7 @@ pub async fn import_payments_csv(db: &Db, now: i64, actor: &Actor<'_>, bytes: &[
     if !errors.is_empty() {
         return Err(refused(errors));
     }
-    let unit = ImportUnit { now, actor: actor.owned(), rows: resolved };
-    db.write(unit, |tx, u| Box::pin(import_unit(tx, u))).await
+    Ok(resolved)
 }
 
 async fn import_unit(tx: &mut Tx, u: &ImportUnit) -> ServiceResult<ImportReport> {
@@ -157,6 +190,9 @@ async fn import_unit(tx: &mut Tx, u: &ImportUnit) -> ServiceResult<ImportReport>
         .await?;
         report.recorded.push(number);
         report.total = report.total.checked_add(row.draft.amount).unwrap_or(report.total);
+    }
+    if let Some(key) = &u.key {
+        key.complete(tx, &report).await?;
     }
     Ok(report)
 }

@@ -9,6 +9,7 @@
 //! `ManageCredit` (finance, admin) write; a buyer with billing rights reads their own account's.
 
 use super::catalog::today;
+use super::idempotency::{self, IdemKey, Keyed, UnitKey};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::credit::Exposure;
@@ -21,6 +22,7 @@ use crate::store::payments::{self, NewPayment};
 use crate::store::{Db, Tx, credit, new_id};
 use serde_json::json;
 
+pub use super::unapply::unapply_payment;
 pub use crate::store::payments::{ApplicationRow, OpenInvoiceRow, PaymentRow};
 
 /// What to apply a payment to.
@@ -187,20 +189,58 @@ struct RecordUnit {
     source: String,
     external_id: Option<String>,
     plan: Plan,
+    /// The request's Idempotency-Key (or form token), claimed.
+    key: Option<UnitKey<Recorded>>,
 }
 
 /// Records a payment (and applies it as asked) in one unit of work. With an external id already
 /// recorded for the same account and amount, records nothing and answers that payment (`replayed`).
 pub async fn record_payment(db: &Db, now: i64, actor: &Actor<'_>, input: &PaymentInput) -> ServiceResult<Recorded> {
-    require_writer(actor)?;
-    let (account_id, draft, external_id, plan) = check_input(db, now, actor, input).await?;
-    let unit = RecordUnit { now, actor: actor.owned(), account_id, draft, source: "manual".into(), external_id, plan };
-    let (id, replayed) = db.write(unit, |tx, u| Box::pin(record_in_unit(tx, u))).await?;
-    Ok(Recorded { payment: load(db, &id).await?, replayed })
+    match record_payment_once(db, now, actor, input, None, |_| (0, String::new())).await? {
+        Keyed::Ran(r) => Ok(r),
+        Keyed::Replayed { .. } => Err(ServiceError::Internal("a payment without a key was replayed".into())),
+    }
 }
 
-/// The payment's unit: (id, replayed).
-async fn record_in_unit(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<(String, bool)> {
+/// [`record_payment`] under an idempotency key (the API's `Idempotency-Key`, a form's one-time
+/// token): the same key and request again answers the response recorded the first time (`respond`
+/// makes it, in the payment's unit, which completes the key); another request under the key is
+/// `IdempotencyMismatch`, one still running `InFlight`. A refused request leaves no record.
+pub async fn record_payment_once<F>(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    input: &PaymentInput,
+    idem: Option<&IdemKey>,
+    respond: F,
+) -> ServiceResult<Keyed<Recorded>>
+where
+    F: Fn(&Recorded) -> (i64, String) + Send + Sync + 'static,
+{
+    require_writer(actor)?;
+    idempotency::run_once(db, now, idem, |claim| async move {
+        let (account_id, draft, external_id, plan) = check_input(db, now, actor, input).await?;
+        let key = UnitKey::new(claim, respond);
+        let source = "manual".into();
+        let unit = RecordUnit { now, actor: actor.owned(), account_id, draft, source, external_id, plan, key };
+        db.write(unit, |tx, u| Box::pin(record_in_unit(tx, u))).await
+    })
+    .await
+}
+
+/// The payment's unit: what it recorded (or found recorded under its external id), and the
+/// request's key completed with its response.
+async fn record_in_unit(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<Recorded> {
+    let (id, replayed) = record_or_find(tx, u).await?;
+    let recorded = Recorded { payment: load_tx(tx, &id).await?, replayed };
+    if let Some(key) = &u.key {
+        key.complete(tx, &recorded).await?;
+    }
+    Ok(recorded)
+}
+
+/// (id, replayed): the payment recorded and applied as asked, or the one its external id names.
+async fn record_or_find(tx: &mut Tx, u: &RecordUnit) -> ServiceResult<(String, bool)> {
     let actor = u.actor.actor();
     if let Some(ext) = &u.external_id
         && let Some(existing) = payments::by_external_id(tx, ext).await?
@@ -482,9 +522,16 @@ async fn reverse_in_unit(tx: &mut Tx, u: &ReverseUnit) -> ServiceResult<()> {
     Ok(())
 }
 
-async fn load(db: &Db, id: &str) -> ServiceResult<Payment> {
+pub(crate) async fn load(db: &Db, id: &str) -> ServiceResult<Payment> {
     let row = payments::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     let applications = payments::applications_of(db, &row.id).await?;
+    Ok(Payment { row, applications })
+}
+
+/// A payment with its applications, read in the unit that wrote it.
+async fn load_tx(tx: &mut Tx, id: &str) -> ServiceResult<Payment> {
+    let row = payments::get_tx(tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let applications = payments::applications_of_tx(tx, &row.id).await?;
     Ok(Payment { row, applications })
 }
 
@@ -514,10 +561,14 @@ pub async fn list_payments(
     Ok(payments::list(db, account, after, limit).await?)
 }
 
-/// The payments applied to an invoice (for its page), for whoever may read the invoice.
-pub async fn invoice_payments(db: &Db, actor: &Actor<'_>, invoice_number: &str) -> ServiceResult<Vec<ApplicationRow>> {
-    let (invoice, _) = super::invoices::get_invoice(db, actor, invoice_number).await?;
-    Ok(payments::applications_to(db, &invoice.id).await?)
+/// For whoever may read the invoice (by id or number): the payments and credit notes applied to
+/// it, or — of a credit note — the invoices it is applied to. Oldest first, those taken off too.
+pub async fn invoice_applications(db: &Db, actor: &Actor<'_>, invoice: &str) -> ServiceResult<Vec<ApplicationRow>> {
+    let (invoice, _) = super::invoices::get_invoice(db, actor, invoice).await?;
+    Ok(match invoice.kind.as_str() {
+        "credit_note" => payments::applications_of(db, &invoice.id).await?,
+        _ => payments::applications_to(db, &invoice.id).await?,
+    })
 }
 
 /// An account's open invoices, oldest due first (to apply a payment to, or to pay online).
@@ -556,6 +607,7 @@ pub(crate) async fn record_provider_payment(db: &Db, now: i64, p: ProviderPaymen
         source: "provider".into(),
         external_id: Some(p.external_id),
         plan: Plan::Oldest(Some(p.invoices)),
+        key: None,
     };
     let (id, replayed) = db.write(unit, |tx, u| Box::pin(provider_unit(tx, u))).await?;
     Ok((!replayed).then_some(id))

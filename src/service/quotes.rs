@@ -10,6 +10,7 @@
 
 use super::catalog::today;
 use super::evaluation::{LineInput, ProductRef};
+use super::idempotency::{self, Keyed, UnitClaim};
 use super::orders::{IdemKey, OrderHeader, Placement};
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::{ActorChannel, Permission};
@@ -18,8 +19,8 @@ use crate::domain::orders::{Channel, LineIssue};
 use crate::domain::pricing::{PriceSource, SourceKind, Tier, format_date, format_iso_date, parse_iso_date};
 use crate::domain::quotes::{self, Action, Policy, PricedLine, QuoteStatus};
 use crate::store::accounts::{self, AccountRow};
-pub use crate::store::quotes::{MessageRow, QuoteLineRow, QuoteRow};
 use crate::store::quotes::{self as store, QuoteFilter};
+pub use crate::store::quotes::{MessageRow, QuoteLineRow, QuoteRow};
 use crate::store::{Db, Tx, invoices, new_id};
 use serde_json::json;
 use std::collections::HashMap;
@@ -67,18 +68,19 @@ pub async fn set_policy(db: &Db, now: i64, actor: &Actor<'_>, discount: &str, va
     let pct = rust_decimal::Decimal::from_str_exact(discount.trim().trim_end_matches('%').trim())
         .map_err(|_| ServiceError::invalid("discount", "Give the discount as a percentage, e.g. 15 or 12.5."))?;
     let bp = pct * rust_decimal::Decimal::from(100);
-    if bp.fract() != rust_decimal::Decimal::ZERO || bp < rust_decimal::Decimal::ZERO || bp > rust_decimal::Decimal::from(10_000)
+    if bp.fract() != rust_decimal::Decimal::ZERO
+        || bp < rust_decimal::Decimal::ZERO
+        || bp > rust_decimal::Decimal::from(10_000)
     {
         return Err(ServiceError::invalid("discount", "The discount is between 0 and 100 %, to two decimals."));
     }
     let bp: i64 = bp.try_into().map_err(|_| ServiceError::invalid("discount", "The discount is out of range."))?;
-    let days: i64 = valid_days
-        .trim()
-        .parse()
-        .ok()
-        .filter(|d| (1..=quotes::MAX_VALID_DAYS).contains(d))
-        .ok_or_else(|| {
-            ServiceError::invalid("valid_days", format!("Days valid is a whole number from 1 to {}.", quotes::MAX_VALID_DAYS))
+    let days: i64 =
+        valid_days.trim().parse().ok().filter(|d| (1..=quotes::MAX_VALID_DAYS).contains(d)).ok_or_else(|| {
+            ServiceError::invalid(
+                "valid_days",
+                format!("Days valid is a whole number from 1 to {}.", quotes::MAX_VALID_DAYS),
+            )
         })?;
     let unit = (now, actor.owned(), bp, days);
     db.write(unit, |tx, (now, actor, bp, days)| {
@@ -203,12 +205,7 @@ async fn price_lines(
         input.iter().map(|l| LineInput { product: l.product.clone(), quantity: l.quantity }).collect();
     let eval = super::evaluation::evaluate(db, now, &account.id, &asked).await?.with_blocked_as_lines();
     let mut issues: Vec<LineIssue> = eval.issues.clone();
-    issues.extend(
-        eval.lines
-            .iter()
-            .filter_map(|l| l.blocked_by.clone())
-            .filter(|i| i.code.starts_with("licence")),
-    );
+    issues.extend(eval.lines.iter().filter_map(|l| l.blocked_by.clone()).filter(|i| i.code.starts_with("licence")));
     if !issues.is_empty() {
         issues.sort_by_key(|i| i.line);
         return Err(ServiceError::Blocked(issues));
@@ -238,7 +235,12 @@ async fn price_lines(
             cost: costs.get(&l.product.id).copied().map(Money::from_raw),
         };
         let total = priced.total().ok_or_else(|| {
-            ServiceError::Blocked(vec![LineIssue::new(l.line, &l.product.sku, "too_large", "The line total is too large.")])
+            ServiceError::Blocked(vec![LineIssue::new(
+                l.line,
+                &l.product.sku,
+                "too_large",
+                "The line total is too large.",
+            )])
         })?;
         rows.push(QuoteLineRow {
             line_no: priced.line_no,
@@ -289,7 +291,15 @@ fn payload(q: &QuoteRow) -> serde_json::Value {
 }
 
 /// Audit row and outbox event of a quote change, in its unit.
-async fn record(tx: &mut Tx, actor: &Actor<'_>, now: i64, action: &str, before: Option<&QuoteRow>, after: &QuoteRow, extra: serde_json::Value) -> ServiceResult<()> {
+async fn record(
+    tx: &mut Tx,
+    actor: &Actor<'_>,
+    now: i64,
+    action: &str,
+    before: Option<&QuoteRow>,
+    after: &QuoteRow,
+    extra: serde_json::Value,
+) -> ServiceResult<()> {
     let mut p = payload(after);
     if let (Some(map), serde_json::Value::Object(more)) = (p.as_object_mut(), extra) {
         map.extend(more);
@@ -305,6 +315,30 @@ async fn record(tx: &mut Tx, actor: &Actor<'_>, now: i64, action: &str, before: 
 /// A buyer's request for a quote (status `requested`), or a quote a seller writes for an account
 /// (`draft`). Lines are priced at the account's normal prices; the buyer's target prices are kept.
 pub async fn create_quote(db: &Db, now: i64, actor: &Actor<'_>, req: &NewQuote) -> ServiceResult<QuoteRow> {
+    create_keyed(db, now, actor, req, None).await
+}
+
+/// [`create_quote`] under an idempotency key (the API's `Idempotency-Key`, a form's one-time
+/// token): the same key and request again answers the first quote (`Keyed::Replayed`, whose
+/// recorded body and subject are the quote's id); another request under the key is
+/// `IdempotencyMismatch`, one still running `InFlight`. A refused request leaves no record.
+pub async fn create_quote_once(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &NewQuote,
+    key: Option<&IdemKey>,
+) -> ServiceResult<Keyed<QuoteRow>> {
+    idempotency::run_once(db, now, key, |claim| async move { create_keyed(db, now, actor, req, claim).await }).await
+}
+
+async fn create_keyed(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    req: &NewQuote,
+    claim: Option<UnitClaim>,
+) -> ServiceResult<QuoteRow> {
     super::check_texts(&[], &[("notes", &req.notes)])?;
     if req.notes.chars().count() > 4000 {
         return Err(ServiceError::invalid("notes", "Notes are at most 4,000 characters."));
@@ -346,14 +380,15 @@ pub async fn create_quote(db: &Db, now: i64, actor: &Actor<'_>, req: &NewQuote) 
         created_at: now,
         updated_at: now,
     };
-    let unit = (now, actor.owned(), q, lines);
-    db.write(unit, |tx, (now, actor, q, lines)| {
+    let unit = (now, actor.owned(), q, lines, claim);
+    db.write(unit, |tx, (now, actor, q, lines, claim)| {
         Box::pin(async move {
             let q = QuoteRow { number: format!("Q-{}", tx.next_counter("quote").await?), ..q.clone() };
             store::insert(tx, &q).await?;
             store::replace_lines(tx, &q.id, 1, lines).await?;
             let action = if q.status == "requested" { "quote.requested" } else { "quote.created" };
             record(tx, &actor.actor(), *now, action, None, &q, json!({ "lines": lines.len() })).await?;
+            idempotency::complete_if(tx, claim.as_ref(), (201, &q.id), Some(&q.id)).await?;
             Ok(q)
         })
     })
@@ -393,7 +428,10 @@ async fn apply(db: &Db, change: Change) -> ServiceResult<QuoteRow> {
                 store::replace_lines(tx, &c.after.id, c.after.revision, lines).await?;
             }
             if !store::update(tx, &c.after, c.before.version).await? {
-                return Err(ServiceError::Conflict(format!("Quote {} was changed meanwhile; reload it.", current.number)));
+                return Err(ServiceError::Conflict(format!(
+                    "Quote {} was changed meanwhile; reload it.",
+                    current.number
+                )));
             }
             if let Some((seller, body)) = &c.message {
                 let who = (actor.principal.user_id.as_str(), actor.principal.name.as_str());
@@ -440,7 +478,20 @@ pub async fn price_quote(
     let rows = price_lines(db, now, &account, lines, side, &earlier).await?;
     let after = QuoteRow { status: QuoteStatus::Draft.as_str().into(), subtotal: subtotal(&rows)?, ..next(&q, now) };
     let n = rows.len();
-    apply(db, Change { now, actor: actor.owned(), before: q, after, lines: Some(rows), action: "quote.priced", extra: json!({ "lines": n }), message: None }).await
+    apply(
+        db,
+        Change {
+            now,
+            actor: actor.owned(),
+            before: q,
+            after,
+            lines: Some(rows),
+            action: "quote.priced",
+            extra: json!({ "lines": n }),
+            message: None,
+        },
+    )
+    .await
 }
 
 /// The seller sends the quote, valid to `expires_on` (default: the policy's days from today). A
@@ -464,7 +515,8 @@ pub async fn send_quote(
     let policy = policy(db).await?;
     let day = today(now);
     let last = match expires_on.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => parse_iso_date(s).ok_or_else(|| ServiceError::invalid("expires_on", "Give the expiry date as YYYY-MM-DD."))?,
+        Some(s) => parse_iso_date(s)
+            .ok_or_else(|| ServiceError::invalid("expires_on", "Give the expiry date as YYYY-MM-DD."))?,
         None => day + time::Duration::days(policy.valid_days),
     };
     quotes::check_expiry(last, day).map_err(|m| ServiceError::invalid("expires_on", m))?;
@@ -482,7 +534,20 @@ pub async fn send_quote(
         ..next(&q, now)
     };
     let action = if waits { "quote.signoff_requested" } else { "quote.sent" };
-    apply(db, Change { now, actor: actor.owned(), before: q, after, lines: None, action, extra: json!({ "signoff_reasons": reasons }), message: None }).await
+    apply(
+        db,
+        Change {
+            now,
+            actor: actor.owned(),
+            before: q,
+            after,
+            lines: None,
+            action,
+            extra: json!({ "signoff_reasons": reasons }),
+            message: None,
+        },
+    )
+    .await
 }
 
 /// A sales manager signs off a quote (it is sent) or refuses (it goes back to draft with the
@@ -531,7 +596,20 @@ pub async fn sign_off_quote(
         }
     };
     let action = if approve { "quote.sent" } else { "quote.signoff_refused" };
-    apply(db, Change { now, actor: actor.owned(), before: q, after, lines: None, action, extra: json!({ "comment": comment.trim(), "signed_off": approve }), message: None }).await
+    apply(
+        db,
+        Change {
+            now,
+            actor: actor.owned(),
+            before: q,
+            after,
+            lines: None,
+            action,
+            extra: json!({ "comment": comment.trim(), "signed_off": approve }),
+            message: None,
+        },
+    )
+    .await
 }
 
 /// The seller opens a new revision of a quote that was sent (or declined, or expired, or waits
@@ -563,7 +641,20 @@ pub async fn revise_quote(
         decision_note: String::new(),
         ..next(&q, now)
     };
-    apply(db, Change { now, actor: actor.owned(), before: q, after, lines: Some(lines), action: "quote.revised", extra: json!({}), message: None }).await
+    apply(
+        db,
+        Change {
+            now,
+            actor: actor.owned(),
+            before: q,
+            after,
+            lines: Some(lines),
+            action: "quote.revised",
+            extra: json!({}),
+            message: None,
+        },
+    )
+    .await
 }
 
 /// The seller withdraws a quote, or the buyer their request while the seller still has it.
@@ -582,7 +673,11 @@ pub async fn withdraw_quote(
     let status = status_now(&q, now);
     let allowed = status.can(Action::Withdraw) && (side == Side::Seller || status != QuoteStatus::Sent);
     if !allowed {
-        return Err(refuse(&q, status, if side == Side::Buyer { "withdrawn; decline it instead" } else { "withdrawn" }));
+        return Err(refuse(
+            &q,
+            status,
+            if side == Side::Buyer { "withdrawn; decline it instead" } else { "withdrawn" },
+        ));
     }
     let after = QuoteRow {
         status: QuoteStatus::Withdrawn.as_str().into(),
@@ -591,7 +686,20 @@ pub async fn withdraw_quote(
         ..next(&q, now)
     };
     let message = (!reason.trim().is_empty()).then(|| (side == Side::Seller, format!("Withdrawn: {}", reason.trim())));
-    apply(db, Change { now, actor: actor.owned(), before: q, after, lines: None, action: "quote.withdrawn", extra: json!({ "reason": reason.trim() }), message }).await
+    apply(
+        db,
+        Change {
+            now,
+            actor: actor.owned(),
+            before: q,
+            after,
+            lines: None,
+            action: "quote.withdrawn",
+            extra: json!({ "reason": reason.trim() }),
+            message,
+        },
+    )
+    .await
 }
 
 /// The buyer declines a sent quote (staff may record it for them), with an optional reason the
@@ -619,11 +727,30 @@ pub async fn decline_quote(
         ..next(&q, now)
     };
     let message = (!reason.trim().is_empty()).then(|| (false, format!("Declined: {}", reason.trim())));
-    apply(db, Change { now, actor: actor.owned(), before: q, after, lines: None, action: "quote.declined", extra: json!({ "reason": reason.trim() }), message }).await
+    apply(
+        db,
+        Change {
+            now,
+            actor: actor.owned(),
+            before: q,
+            after,
+            lines: None,
+            action: "quote.declined",
+            extra: json!({ "reason": reason.trim() }),
+            message,
+        },
+    )
+    .await
 }
 
 /// A message in the quote's thread, from either side.
-pub async fn post_message(db: &Db, now: i64, actor: &Actor<'_>, id_or_number: &str, body: &str) -> ServiceResult<String> {
+pub async fn post_message(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    body: &str,
+) -> ServiceResult<String> {
     super::check_texts(&[], &[("body", body)])?;
     let body = body.trim();
     if body.is_empty() {
@@ -746,7 +873,10 @@ pub async fn accept_quote(
     };
     let req = super::orders::PlaceOrder {
         account_id: q.account_id.clone(),
-        lines: taken.iter().map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity }).collect(),
+        lines: taken
+            .iter()
+            .map(|l| LineInput { product: ProductRef::Id(l.product_id.clone()), quantity: l.quantity })
+            .collect(),
         header,
         clear_cart: false,
     };
@@ -810,8 +940,16 @@ pub async fn expire_due(db: &Db, now: i64) -> ServiceResult<usize> {
                         let after = QuoteRow { status: QuoteStatus::Expired.as_str().into(), ..next(&q, *now) };
                         store::update(tx, &after, q.version).await?;
                         let p = payload(&after);
-                        audit(tx, None, *now, "quote.expired", ("quote", &after.id), Some(payload(&q)), Some(p.clone()))
-                            .await?;
+                        audit(
+                            tx,
+                            None,
+                            *now,
+                            "quote.expired",
+                            ("quote", &after.id),
+                            Some(payload(&q)),
+                            Some(p.clone()),
+                        )
+                        .await?;
                         crate::store::audit::enqueue(tx, "quote.expired", &p, *now).await?;
                         n += 1;
                     }
@@ -978,7 +1116,8 @@ pub async fn list_quotes(
     limit: i64,
 ) -> ServiceResult<QuoteList> {
     let p = actor.principal;
-    let mut f = QuoteFilter { statuses: statuses.to_vec(), before, limit: limit.clamp(1, 200) + 1, ..Default::default() };
+    let mut f =
+        QuoteFilter { statuses: statuses.to_vec(), before, limit: limit.clamp(1, 200) + 1, ..Default::default() };
     if let Some(own) = p.buyer_account() {
         if !p.can(Permission::PortalCatalog) {
             return Err(ServiceError::Forbidden);

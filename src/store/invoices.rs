@@ -218,17 +218,21 @@ const INVOICE_COLUMNS: &str =
 const INVOICE_FROM: &str = "FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN orders o ON o.id = i.order_id
      LEFT JOIN shipments s ON s.id = i.shipment_id LEFT JOIN invoices ci ON ci.id = i.credited_invoice_id";
 
-/// An invoice (by id or number) and its lines, read in a unit after locking the invoice's row, so
-/// what is credited or paid cannot change under the unit.
+/// An invoice or credit note (by id or number), read in a unit after locking its row, so what is
+/// credited or paid cannot change under the unit.
+pub async fn lock(tx: &mut Tx, id_or_number: &str) -> StoreResult<Option<InvoiceRow>> {
+    let ids: Vec<String> = tx.lock("SELECT id FROM invoices WHERE id = $1 OR number = $1", args![id_or_number]).await?;
+    let Some(id) = ids.into_iter().next() else { return Ok(None) };
+    tx.fetch_optional(&format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE i.id = $1"), args![id.as_str()]).await
+}
+
+/// [`lock`], with the invoice's lines.
 pub async fn lock_with_lines(
     tx: &mut Tx,
     id_or_number: &str,
 ) -> StoreResult<Option<(InvoiceRow, Vec<InvoiceLineRow>)>> {
-    let ids: Vec<String> = tx.lock("SELECT id FROM invoices WHERE id = $1 OR number = $1", args![id_or_number]).await?;
-    let Some(id) = ids.into_iter().next() else { return Ok(None) };
-    let row: Option<InvoiceRow> = tx
-        .fetch_optional(&format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE i.id = $1"), args![id.as_str()])
-        .await?;
+    let Some(row) = lock(tx, id_or_number).await? else { return Ok(None) };
+    let id = row.id.clone();
     let lines = tx
         .fetch_all(
             "SELECT line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax, credited_qty
@@ -236,7 +240,7 @@ pub async fn lock_with_lines(
             args![id.as_str()],
         )
         .await?;
-    Ok(row.map(|r| (r, lines)))
+    Ok(Some((row, lines)))
 }
 
 /// The ids of an order's invoices (not its credit notes), oldest first.

@@ -26,18 +26,42 @@ pub struct PaymentRow {
     pub created_at: i64,
 }
 
-/// An application of a payment to an invoice (live, or reversed).
+/// An application of a payment or credit note to an invoice (live, or taken off).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ApplicationRow {
     pub id: String,
+    /// `payment` or `credit_note`.
+    pub source_kind: String,
     pub source_id: String,
-    pub payment_number: String,
+    /// The payment's number (PAY-…) or the credit note's (CN-…).
+    pub source_number: String,
     pub invoice_id: String,
     pub invoice_number: String,
     pub amount: i64,
     pub applied_on: String,
+    /// When it stopped applying (see `taken_off`), if it did.
     pub reversed_at: Option<i64>,
+    /// `reversal` (its payment was reversed) or `unapplied` (taken off on its own).
+    pub taken_off: Option<String>,
     pub created_at: i64,
+}
+
+impl ApplicationRow {
+    pub fn is_live(&self) -> bool {
+        self.reversed_at.is_none()
+    }
+}
+
+/// An application as a unit of work finds it (its row locked).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct LockedApplication {
+    pub id: String,
+    pub account_id: String,
+    pub source_kind: String,
+    pub source_id: String,
+    pub invoice_id: String,
+    pub amount: i64,
+    pub reversed_at: Option<i64>,
 }
 
 /// An open invoice with what is still owed on it.
@@ -102,6 +126,11 @@ pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<PaymentRow>>
         .bind(id_or_number)
         .fetch_optional(c)
         .await)
+}
+
+/// One payment by id, in a unit of work (what it just wrote included).
+pub async fn get_tx(tx: &mut Tx, id: &str) -> StoreResult<Option<PaymentRow>> {
+    tx.fetch_optional(&format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1"), args![id]).await
 }
 
 /// One payment, locked until the unit ends.
@@ -169,34 +198,73 @@ pub async fn list(
     })
 }
 
-const APPLICATION_COLUMNS: &str =
-    "pa.id, pa.source_id, p.number AS payment_number, pa.invoice_id, i.number AS invoice_number,
-     pa.amount, pa.applied_on, pa.reversed_at, pa.created_at";
-const APPLICATION_FROM: &str = "FROM payment_applications pa JOIN payments p ON p.id = pa.source_id
-     JOIN invoices i ON i.id = pa.invoice_id";
+const APPLICATIONS: &str = "SELECT pa.id, pa.source_kind, pa.source_id, COALESCE(p.number, cn.number, '') AS source_number,
+            pa.invoice_id, i.number AS invoice_number, pa.amount, pa.applied_on, pa.reversed_at, pa.taken_off, pa.created_at
+       FROM payment_applications pa JOIN invoices i ON i.id = pa.invoice_id
+       LEFT JOIN payments p ON pa.source_kind = 'payment' AND p.id = pa.source_id
+       LEFT JOIN invoices cn ON pa.source_kind = 'credit_note' AND cn.id = pa.source_id";
 
-/// A payment's applications, oldest first (reversed ones too).
-pub async fn applications_of(db: &Db, payment_id: &str) -> StoreResult<Vec<ApplicationRow>> {
-    let sql = format!(
-        "SELECT {APPLICATION_COLUMNS} {APPLICATION_FROM}
-          WHERE pa.source_kind = 'payment' AND pa.source_id = $1 ORDER BY pa.created_at, i.number"
-    );
+/// The applications of a payment or credit note (by its id), oldest first (those taken off too).
+pub async fn applications_of(db: &Db, source_id: &str) -> StoreResult<Vec<ApplicationRow>> {
+    let sql = format!("{APPLICATIONS} WHERE pa.source_id = $1 ORDER BY pa.created_at, i.number");
     on_db!(db, |c| sqlx::query_as::<_, ApplicationRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(payment_id)
+        .bind(source_id)
         .fetch_all(c)
         .await)
 }
 
-/// The payments applied to an invoice, oldest first (reversed ones too).
+/// [`applications_of`], in a unit of work (what it just wrote included).
+pub async fn applications_of_tx(tx: &mut Tx, source_id: &str) -> StoreResult<Vec<ApplicationRow>> {
+    tx.fetch_all(&format!("{APPLICATIONS} WHERE pa.source_id = $1 ORDER BY pa.created_at, i.number"), args![source_id])
+        .await
+}
+
+/// The payments and credit notes applied to an invoice, oldest first (those taken off too).
 pub async fn applications_to(db: &Db, invoice_id: &str) -> StoreResult<Vec<ApplicationRow>> {
-    let sql = format!(
-        "SELECT {APPLICATION_COLUMNS} {APPLICATION_FROM}
-          WHERE pa.source_kind = 'payment' AND pa.invoice_id = $1 ORDER BY pa.created_at, p.number"
-    );
+    let sql = format!("{APPLICATIONS} WHERE pa.invoice_id = $1 ORDER BY pa.created_at, source_number");
     on_db!(db, |c| sqlx::query_as::<_, ApplicationRow>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(invoice_id)
         .fetch_all(c)
         .await)
+}
+
+/// One application, its row locked until the unit ends.
+pub async fn application_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<LockedApplication>> {
+    let rows: Vec<LockedApplication> = tx
+        .lock(
+            "SELECT id, account_id, source_kind, source_id, invoice_id, amount, reversed_at
+               FROM payment_applications WHERE id = $1",
+            args![id],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Takes one live application off its invoice: the invoice owes the amount again (open again), and
+/// it is back on its payment (unapplied) or credit note (left to apply). False when it was no
+/// longer live.
+pub async fn unapply(tx: &mut Tx, a: &LockedApplication, now: i64) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "UPDATE payment_applications SET reversed_at = $2, taken_off = 'unapplied' WHERE id = $1 AND reversed_at IS NULL",
+            args![a.id.as_str(), now],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(false);
+    }
+    super::invoices::add_paid(tx, &a.invoice_id, -a.amount).await?;
+    match a.source_kind.as_str() {
+        "payment" => {
+            tx.execute(
+                "UPDATE payments SET unapplied = unapplied + $2 WHERE id = $1",
+                args![a.source_id.as_str(), a.amount],
+            )
+            .await?;
+        }
+        _ => super::invoices::add_paid(tx, &a.source_id, -a.amount).await?,
+    }
+    Ok(true)
 }
 
 const OPEN_INVOICES: &str = "SELECT id, number, issued_on, due_on, total, paid FROM invoices
@@ -244,7 +312,11 @@ pub async fn reverse_applications(tx: &mut Tx, payment_id: &str, now: i64) -> St
         .await?;
     let mut out = Vec::new();
     for (id, invoice_id, amount) in live {
-        tx.execute("UPDATE payment_applications SET reversed_at = $2 WHERE id = $1", args![id.as_str(), now]).await?;
+        tx.execute(
+            "UPDATE payment_applications SET reversed_at = $2, taken_off = 'reversal' WHERE id = $1",
+            args![id.as_str(), now],
+        )
+        .await?;
         tx.execute(
             "UPDATE invoices SET paid = paid - $2, status = CASE WHEN status = 'void' THEN status ELSE 'open' END
               WHERE id = $1",

@@ -220,12 +220,14 @@ pub async fn mark_accepted(tx: &mut Tx, quote_id: &str, revision: i64, line_nos:
 }
 
 pub async fn messages(db: &Db, quote_id: &str) -> StoreResult<Vec<MessageRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, MessageRow>(
+    on_db!(db, |c| {
+        sqlx::query_as::<_, MessageRow>(
         "SELECT id, author_name, seller, body, created_at FROM quote_messages WHERE quote_id = $1 ORDER BY created_at, id"
     )
     .bind(quote_id)
     .fetch_all(c)
-    .await)
+    .await
+    })
 }
 
 pub async fn insert_message(
@@ -345,11 +347,11 @@ pub async fn counts(db: &Db, owner_rep_id: Option<&str>) -> StoreResult<Vec<(Str
         .bind(rep)
         .fetch_all(c)
         .await),
-        None => on_db!(db, |c| sqlx::query_as::<_, (String, i64)>(
-            "SELECT status, COUNT(*) FROM quotes GROUP BY status"
-        )
-        .fetch_all(c)
-        .await),
+        None => {
+            on_db!(db, |c| sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM quotes GROUP BY status")
+                .fetch_all(c)
+                .await)
+        }
     }
 }
 
@@ -358,8 +360,7 @@ pub async fn costs(db: &Db, product_ids: &[String]) -> StoreResult<Vec<(String, 
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql =
-        format!("SELECT id, cost FROM products WHERE cost IS NOT NULL AND id IN ({})", db.json_values("$1"));
+    let sql = format!("SELECT id, cost FROM products WHERE cost IS NOT NULL AND id IN ({})", db.json_values("$1"));
     let list = super::json_list(product_ids);
     on_db!(db, |c| sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(&list).fetch_all(c).await)
 }

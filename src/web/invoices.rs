@@ -3,17 +3,21 @@
 
 use crate::domain::invoicing::InvoiceDocument;
 use crate::domain::money::Money;
+use crate::service::credit_notes::unapply_credit_note;
 use crate::service::invoices::{self, InvoiceRow};
+use crate::service::payments as payment_service;
 use crate::web::AppState;
+use crate::web::dated_list::{ListQuery, PAGE, Side};
 use crate::web::error::WebError;
+use crate::web::payments::ApplicationItem;
 use crate::web::session::Ctx;
 use crate::web::shell::Shell;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -24,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/invoices", get(staff_list))
         .route("/invoices/{number}", get(staff_invoice))
         .route("/invoices/{number}/pdf", get(pdf))
+        .route("/invoices/{number}/applications/{application}/unapply", post(unapply))
 }
 
 /// An invoice as a row of a list.
@@ -69,30 +74,11 @@ struct ListPage {
     pay_online: bool,
 }
 
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    #[serde(default)]
-    account: String,
-    after_on: Option<String>,
-    after_number: Option<String>,
-}
-
-const PAGE: i64 = 50;
-
 async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, base: &'static str) -> Result<Html<String>, WebError> {
     let staff = ctx.session.principal.is_staff();
-    let account = Some(q.account.trim()).filter(|a| !a.is_empty());
-    let after = q.after_on.as_deref().zip(q.after_number.as_deref());
-    let rows = invoices::list_invoices(&state.db, &ctx.actor(), account, after, PAGE + 1).await?;
-    let next_page = (rows.len() as i64 > PAGE).then(|| {
-        let last = &rows[PAGE as usize - 1];
-        let mut pairs = vec![("after_on", last.issued_on.clone()), ("after_number", last.number.clone())];
-        if let Some(a) = account {
-            pairs.push(("account", a.to_string()));
-        }
-        serde_urlencoded::to_string(pairs).unwrap_or_default()
-    });
-    let items = rows.iter().take(PAGE as usize).map(InvoiceItem::from).collect();
+    let mut rows = invoices::list_invoices(&state.db, &ctx.actor(), q.account(), q.after(), PAGE + 1).await?;
+    let next_page = q.page(&mut rows, |i| (i.issued_on.clone(), i.number.clone()));
+    let items = rows.iter().map(InvoiceItem::from).collect();
     let pay_online = !staff
         && state.config.test_provider_secret.is_some()
         && ctx.session.principal.can(crate::domain::auth::Permission::PortalBilling);
@@ -105,9 +91,7 @@ async fn portal_list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, WebError> {
-    if ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
+    Side::Portal.check(&ctx)?;
     list(&state, &ctx, q, "/portal/invoices").await
 }
 
@@ -116,9 +100,7 @@ async fn staff_list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, WebError> {
-    if !ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
+    Side::Staff.check(&ctx)?;
     list(&state, &ctx, q, "/invoices").await
 }
 
@@ -131,9 +113,12 @@ struct InvoicePage {
     doc: InvoiceDocument,
     status: String,
     paid: Money,
-    /// Payments applied to it: (payment number, amount, applied on, reversed).
-    payments: Vec<(String, Money, String, bool)>,
+    /// The payments and credit notes applied to it; of a credit note, the invoices it is applied to.
+    applications: Vec<ApplicationItem>,
     payments_base: &'static str,
+    /// Finance may take applications off (the staff side).
+    can_unapply: bool,
+    message: Option<String>,
     /// Finance may credit this invoice (it is an invoice, on the staff side).
     can_credit: bool,
     /// A credit note: what of it is applied and what is left to apply.
@@ -141,10 +126,18 @@ struct InvoicePage {
     unapplied: Money,
 }
 
-async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> Result<Html<String>, WebError> {
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    base: &'static str,
+    message: Option<String>,
+) -> Result<Html<String>, WebError> {
     let (invoice, lines) = invoices::get_invoice(&state.db, &ctx.actor(), number).await?;
     let doc = invoices::document(&state.db, &invoice, &lines).await?;
     let orders_base = if base == "/invoices" { "/orders" } else { "/portal/orders" };
+    let may_credit = ctx.session.principal.can(crate::domain::auth::Permission::ManageCredit);
+    let applications = payment_service::invoice_applications(&state.db, &ctx.actor(), &invoice.id).await?;
     let page = InvoicePage {
         shell: Shell::new(ctx, format!("{} {}", doc.title, doc.number)),
         base,
@@ -152,17 +145,13 @@ async fn show(state: &AppState, ctx: &Ctx, number: &str, base: &'static str) -> 
         doc,
         status: invoice.status.clone(),
         paid: Money::from_raw(invoice.paid),
-        payments: crate::service::payments::invoice_payments(&state.db, &ctx.actor(), number)
-            .await?
-            .into_iter()
-            .map(|a| (a.payment_number, Money::from_raw(a.amount), a.applied_on, a.reversed_at.is_some()))
-            .collect(),
+        applications: applications.iter().map(ApplicationItem::from).collect(),
         payments_base: if base == "/invoices" { "/finance/payments" } else { "/portal/payments" },
+        can_unapply: base == "/invoices" && may_credit,
+        message,
         credit_note: invoice.kind == "credit_note",
         unapplied: Money::from_raw(invoice.total - invoice.paid),
-        can_credit: base == "/invoices"
-            && invoice.kind == "invoice"
-            && ctx.session.principal.can(crate::domain::auth::Permission::ManageCredit),
+        can_credit: base == "/invoices" && invoice.kind == "invoice" && may_credit,
     };
     Ok(Html(page.render()?))
 }
@@ -172,21 +161,47 @@ async fn portal_invoice(
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    if ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
-    show(&state, &ctx, &number, "/portal/invoices").await
+    Side::Portal.check(&ctx)?;
+    show(&state, &ctx, &number, "/portal/invoices", None).await
+}
+
+#[derive(Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
 }
 
 async fn staff_invoice(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
+    Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
-    if !ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
+    Side::Staff.check(&ctx)?;
+    let message = (q.done.as_deref() == Some("unapplied"))
+        .then(|| "Taken off: the invoice owes that amount again, and it is back on its payment or credit note.".into());
+    show(&state, &ctx, &number, "/invoices", message).await
+}
+
+/// Takes one application shown on an invoice's (or credit note's) page off — a payment's or a
+/// credit note's — and shows the page again.
+async fn unapply(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, application)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    Side::Staff.check(&ctx)?;
+    let actor = ctx.actor();
+    let shown = payment_service::invoice_applications(&state.db, &actor, &number).await?;
+    let a = shown.iter().find(|a| a.id == application).ok_or(WebError::NotFound)?;
+    match a.source_kind.as_str() {
+        "credit_note" => {
+            unapply_credit_note(&state.db, state.now(), &actor, &a.source_id, &a.id).await?;
+        }
+        _ => {
+            payment_service::unapply_payment(&state.db, state.now(), &actor, &a.source_id, &a.id).await?;
+        }
     }
-    show(&state, &ctx, &number, "/invoices").await
+    Ok(Redirect::to(&format!("/invoices/{number}?done=unapplied")).into_response())
 }
 
 async fn pdf(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> Result<Response, WebError> {

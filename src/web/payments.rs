@@ -4,13 +4,18 @@
 //! Buyers with billing rights read their own account's payments at /portal/payments.
 
 use super::AppState;
+use super::dated_list::{ListQuery, PAGE, Side};
 use super::error::{WebError, multipart_error};
 use super::session::Ctx;
 use super::shell::{Shell, datetime};
 use crate::domain::money::Money;
 use crate::domain::payments::{Allocation, Method, OpenInvoice, allocate};
+use crate::service::auth::random_token;
+use crate::service::idempotency::{self, IdemKey, Keyed};
 use crate::service::payment_imports::{self, ImportReport};
-use crate::service::payments::{self as payment_service, ApplyInput, Payment, PaymentInput, PaymentRow};
+use crate::service::payments::{
+    self as payment_service, ApplicationRow, ApplyInput, Payment, PaymentInput, PaymentRow,
+};
 use crate::service::{FieldError, ServiceError};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
@@ -22,7 +27,6 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 const MAX_UPLOAD_BODY: usize = payment_imports::MAX_FILE_BYTES + 64 * 1024;
-const PAGE: i64 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/finance/payments/{number}", get(staff_payment))
         .route("/finance/payments/{number}/apply", post(apply))
         .route("/finance/payments/{number}/reverse", post(reverse))
+        .route("/finance/payments/{number}/applications/{application}/unapply", post(unapply))
         .route("/portal/payments", get(portal_list))
         .route("/portal/payments/{number}", get(portal_payment))
 }
@@ -63,6 +68,40 @@ impl From<&PaymentRow> for PaymentItem {
     }
 }
 
+/// An application of a payment or credit note to an invoice, as a row of a page.
+pub struct ApplicationItem {
+    pub id: String,
+    pub invoice_number: String,
+    /// PAY-… or CN-…
+    pub source_number: String,
+    pub credit_note: bool,
+    pub amount: Money,
+    pub applied_on: String,
+    /// Still applied (it can be taken off).
+    pub live: bool,
+    /// How it stopped applying: "reversed" (with its payment) or "unapplied".
+    pub taken_off: String,
+}
+
+impl From<&ApplicationRow> for ApplicationItem {
+    fn from(a: &ApplicationRow) -> ApplicationItem {
+        ApplicationItem {
+            id: a.id.clone(),
+            invoice_number: a.invoice_number.clone(),
+            source_number: a.source_number.clone(),
+            credit_note: a.source_kind == "credit_note",
+            amount: Money::from_raw(a.amount),
+            applied_on: a.applied_on.clone(),
+            live: a.is_live(),
+            taken_off: match (a.is_live(), a.taken_off.as_deref()) {
+                (true, _) => String::new(),
+                (false, Some("unapplied")) => "unapplied".into(),
+                (false, _) => "reversed".into(),
+            },
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "payments.html")]
 struct ListPage {
@@ -73,14 +112,8 @@ struct ListPage {
     next_page: Option<String>,
     message: Option<String>,
     file_errors: Vec<FieldError>,
-}
-
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    #[serde(default)]
-    account: String,
-    after_on: Option<String>,
-    after_number: Option<String>,
+    /// The bank file form's one-time token.
+    token: String,
 }
 
 async fn list(
@@ -92,19 +125,12 @@ async fn list(
     file_errors: Vec<FieldError>,
 ) -> Result<Html<String>, WebError> {
     let staff = ctx.session.principal.is_staff();
-    let account = Some(q.account.trim()).filter(|a| !a.is_empty());
-    let after = q.after_on.as_deref().zip(q.after_number.as_deref());
-    let rows = payment_service::list_payments(&state.db, &ctx.actor(), account, after, PAGE + 1).await?;
-    let next_page = (rows.len() as i64 > PAGE).then(|| {
-        let last = &rows[PAGE as usize - 1];
-        let mut pairs = vec![("after_on", last.received_on.clone()), ("after_number", last.number.clone())];
-        if let Some(a) = account {
-            pairs.push(("account", a.to_string()));
-        }
-        serde_urlencoded::to_string(pairs).unwrap_or_default()
-    });
-    let items = rows.iter().take(PAGE as usize).map(PaymentItem::from).collect();
-    let page = ListPage { shell: Shell::new(ctx, "Payments"), base, staff, items, next_page, message, file_errors };
+    let mut rows = payment_service::list_payments(&state.db, &ctx.actor(), q.account(), q.after(), PAGE + 1).await?;
+    let next_page = q.page(&mut rows, |p| (p.received_on.clone(), p.number.clone()));
+    let items = rows.iter().map(PaymentItem::from).collect();
+    let token = random_token(16);
+    let page =
+        ListPage { shell: Shell::new(ctx, "Payments"), base, staff, items, next_page, message, file_errors, token };
     Ok(Html(page.render()?))
 }
 
@@ -113,9 +139,7 @@ async fn staff_list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, WebError> {
-    if !ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
+    Side::Staff.check(&ctx)?;
     list(&state, &ctx, q, "/finance/payments", None, Vec::new()).await
 }
 
@@ -124,9 +148,7 @@ async fn portal_list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, WebError> {
-    if ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
+    Side::Portal.check(&ctx)?;
     list(&state, &ctx, q, "/portal/payments", None, Vec::new()).await
 }
 
@@ -143,6 +165,9 @@ struct RecordForm {
     method: String,
     #[serde(default)]
     reference: String,
+    /// The form's one-time token: a double submit records one payment.
+    #[serde(default)]
+    form_token: String,
 }
 
 /// One open invoice on a form, with the amount to apply (as typed or pre-filled).
@@ -273,7 +298,8 @@ async fn new_form(
     Query(f): Query<RecordForm>,
 ) -> Result<Html<String>, WebError> {
     payment_service::require_writer(&ctx.actor())?;
-    let f = RecordForm { method: if f.method.is_empty() { "check".into() } else { f.method }, ..f };
+    let method = if f.method.is_empty() { "check".into() } else { f.method };
+    let f = RecordForm { method, form_token: random_token(16), ..f };
     record_page(&state, &ctx, f, None, Vec::new()).await
 }
 
@@ -288,6 +314,7 @@ fn split_form(fields: Vec<(String, String)>) -> (RecordForm, Vec<(String, String
             "received_on" => f.received_on = v,
             "method" => f.method = v,
             "reference" => f.reference = v,
+            "form_token" => f.form_token = v,
             _ => {
                 if let Some(n) = k.strip_prefix("apply_") {
                     apply.push((n.to_string(), v));
@@ -315,8 +342,18 @@ async fn record(
         external_id: None,
         apply: if amounts.is_empty() { ApplyInput::Nothing } else { ApplyInput::Amounts(amounts.clone()) },
     };
-    match payment_service::record_payment(&state.db, state.now(), &ctx.actor(), &input).await {
-        Ok(r) => Ok(Redirect::to(&format!("/finance/payments/{}?done=recorded", r.payment.row.number)).into_response()),
+    let key = form_key(&ctx, &f.form_token, b"record a payment")?;
+    let recorded =
+        payment_service::record_payment_once(&state.db, state.now(), &ctx.actor(), &input, Some(&key), |r| {
+            (303, r.payment.row.number.clone())
+        })
+        .await;
+    let shown = |number: &str| Redirect::to(&format!("/finance/payments/{number}?done=recorded")).into_response();
+    match recorded {
+        Ok(Keyed::Ran(r)) => Ok(shown(&r.payment.row.number)),
+        // A double submit: the first click's payment.
+        Ok(Keyed::Replayed { body, .. }) => Ok(shown(&body)),
+        Err(ServiceError::InFlight) => Ok(shown(&idempotency::wait_for(&state.db, &key).await?.1)),
         Err(ServiceError::Invalid(errors)) => {
             // Errors about the n-th amount sent name the invoice's row on the page.
             let errors = errors.into_iter().map(|e| renumber(e, &amounts, &typed)).collect();
@@ -328,6 +365,15 @@ async fn record(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The idempotency key of a form's one-time token, for the request `what` (its form's name, or
+/// the file it sends).
+fn form_key(ctx: &Ctx, token: &str, what: &[u8]) -> Result<IdemKey, WebError> {
+    if token.len() < 16 {
+        return Err(WebError::BadRequest("This form has expired; reload the page.".into()));
+    }
+    Ok(IdemKey::hashed(format!("form:{}", ctx.session.principal.user_id), token, what))
 }
 
 /// `invoices[k]` of the amounts sent → `invoices[i]` of the page's rows (all of the account's open invoices).
@@ -352,7 +398,7 @@ struct PaymentPage {
     p: PaymentItem,
     row: PaymentRow,
     recorded_at: String,
-    applications: Vec<(String, Money, String, bool)>,
+    applications: Vec<ApplicationItem>,
     can_write: bool,
     open: Vec<InvoiceLine>,
     errors: Vec<FieldError>,
@@ -380,6 +426,7 @@ fn done_message(code: Option<&str>) -> Option<String> {
             "recorded" => "Payment recorded.",
             "applied" => "Applied; the invoices show it.",
             "reversed" => "Payment reversed; its invoices owe it again.",
+            "unapplied" => "Taken off the invoice: it owes that amount again, and the payment has it to apply.",
             _ => return None,
         }
         .to_string(),
@@ -410,13 +457,7 @@ async fn payment_page(
         invoices_base: if base == "/finance/payments" { "/invoices" } else { "/portal/invoices" },
         p: PaymentItem::from(&payment.row),
         recorded_at: datetime(payment.row.created_at),
-        applications: payment
-            .applications
-            .iter()
-            .map(|a| {
-                (a.invoice_number.clone(), Money::from_raw(a.amount), a.applied_on.clone(), a.reversed_at.is_some())
-            })
-            .collect(),
+        applications: payment.applications.iter().map(ApplicationItem::from).collect(),
         row: payment.row,
         can_write,
         open,
@@ -433,9 +474,7 @@ async fn staff_payment(
     Path(number): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
-    if !ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
+    Side::Staff.check(&ctx)?;
     let p = payment_service::get_payment(&state.db, &ctx.actor(), &number).await?;
     payment_page(&state, &ctx, p, "/finance/payments", Vec::new(), done_message(q.done.as_deref()), None, String::new())
         .await
@@ -446,9 +485,7 @@ async fn portal_payment(
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    if ctx.session.principal.is_staff() {
-        return Err(WebError::NotFound);
-    }
+    Side::Portal.check(&ctx)?;
     let p = payment_service::get_payment(&state.db, &ctx.actor(), &number).await?;
     payment_page(&state, &ctx, p, "/portal/payments", Vec::new(), None, None, String::new()).await
 }
@@ -509,6 +546,26 @@ async fn reverse(
     }
 }
 
+/// Takes one application of the payment off its invoice; back on the payment's page.
+async fn unapply(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, application)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    payment_service::require_writer(&ctx.actor())?;
+    match payment_service::unapply_payment(&state.db, state.now(), &ctx.actor(), &number, &application).await {
+        Ok(p) => Ok(Redirect::to(&format!("/finance/payments/{}?done=unapplied", p.row.number)).into_response()),
+        Err(ServiceError::Conflict(msg)) => {
+            let errors = vec![FieldError { field: "applications".into(), message: msg }];
+            let p = payment_service::get_payment(&state.db, &ctx.actor(), &number).await?;
+            Ok(payment_page(&state, &ctx, p, "/finance/payments", errors, None, None, String::new())
+                .await?
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Staff who may record payments, checked from the request's head alone: anyone else's upload is
 /// refused (404 for buyers, 403 for other staff) before a byte of its body is read.
 pub struct PaymentWriter(Ctx);
@@ -540,24 +597,38 @@ async fn import(
         return Err(ServiceError::TooLarge(too_large()).into());
     }
     let mut bytes = Vec::new();
+    let mut token = String::new();
     while let Some(mut field) = form.next_field().await.map_err(|e| multipart_error(e, too_large))? {
-        if field.name() == Some("file") {
-            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, too_large))? {
-                if bytes.len() + chunk.len() > payment_imports::MAX_FILE_BYTES {
-                    return Err(ServiceError::TooLarge(too_large()).into());
+        match field.name() {
+            Some("file") => {
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, too_large))? {
+                    if bytes.len() + chunk.len() > payment_imports::MAX_FILE_BYTES {
+                        return Err(ServiceError::TooLarge(too_large()).into());
+                    }
+                    bytes.extend_from_slice(&chunk);
                 }
-                bytes.extend_from_slice(&chunk);
             }
+            Some("form_token") => token = field.text().await.map_err(|e| multipart_error(e, too_large))?,
+            _ => {}
         }
     }
-    let (message, errors) =
-        match payment_imports::import_payments_csv(&state.db, state.now(), &ctx.actor(), &bytes).await {
-            Ok(report) => (Some(report_message(&report)), Vec::new()),
-            Err(ServiceError::Invalid(errors)) => {
-                (Some("Nothing was imported: the file has problems.".to_string()), errors)
-            }
-            Err(e) => return Err(e.into()),
-        };
+    // The same file sent twice from one form (a double click) is imported once; the second
+    // answer is the first one's report.
+    let key = form_key(&ctx, &token, &bytes)?;
+    let imported =
+        payment_imports::import_payments_csv_once(&state.db, state.now(), &ctx.actor(), &bytes, Some(&key), |r| {
+            (200, report_message(r))
+        })
+        .await;
+    let (message, errors) = match imported {
+        Ok(Keyed::Ran(report)) => (Some(report_message(&report)), Vec::new()),
+        Ok(Keyed::Replayed { body, .. }) => (Some(body), Vec::new()),
+        Err(ServiceError::InFlight) => (Some(idempotency::wait_for(&state.db, &key).await?.1), Vec::new()),
+        Err(ServiceError::Invalid(errors)) => {
+            (Some("Nothing was imported: the file has problems.".to_string()), errors)
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(list(&state, &ctx, ListQuery::default(), "/finance/payments", message, errors).await?.into_response())
 }
 

@@ -180,11 +180,22 @@ struct QuoteCard {
     when: String,
 }
 
-async fn open_quotes(state: &AppState, actor: &crate::service::Actor<'_>, now: i64) -> Result<Vec<QuoteCard>, WebError> {
+async fn open_quotes(
+    state: &AppState,
+    actor: &crate::service::Actor<'_>,
+    now: i64,
+) -> Result<Vec<QuoteCard>, WebError> {
     use crate::domain::quotes::QuoteStatus::*;
-    let list =
-        crate::service::quotes::list_quotes(&state.db, now, actor, None, &[Requested, Draft, AwaitingSignoff, Sent], None, 20)
-            .await?;
+    let list = crate::service::quotes::list_quotes(
+        &state.db,
+        now,
+        actor,
+        None,
+        &[Requested, Draft, AwaitingSignoff, Sent],
+        None,
+        20,
+    )
+    .await?;
     Ok(list
         .quotes
         .into_iter()

@@ -16,11 +16,12 @@ use crate::domain::money::Money;
 use crate::domain::orders::parse_paste;
 use crate::domain::quotes::{QuoteStatus, percent};
 use crate::service::ServiceError;
-use crate::service::auth::random_token;
-use crate::service::orders::{OrderHeader, ProductRef};
-use crate::service::quotes::{self as service, NewQuote, QuoteLineInput, QuoteView};
 use crate::service::accounts::ShipToRow;
+use crate::service::auth::random_token;
+use crate::service::idempotency::{IdemKey, Keyed};
+use crate::service::orders::{OrderHeader, ProductRef};
 use crate::service::quotes::QuoteRow;
+use crate::service::quotes::{self as service, NewQuote, QuoteLineInput, QuoteView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -142,9 +143,14 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
     let before = q.after.split_once('.').and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())));
     let account = Some(q.account.as_str()).filter(|a| !a.is_empty());
     let list =
-        service::list_quotes(&state.db, state.now(), &ctx.actor(), account, &statuses_for(&q.status), before, 50).await?;
+        service::list_quotes(&state.db, state.now(), &ctx.actor(), account, &statuses_for(&q.status), before, 50)
+            .await?;
     let base = base(&ctx);
-    let account_q = if q.account.is_empty() { String::new() } else { format!("&account={}", q.account.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()) };
+    let account_q = if q.account.is_empty() {
+        String::new()
+    } else {
+        format!("&account={}", q.account.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>())
+    };
     let page = ListPage {
         shell: Shell::new(&ctx, "Quotes").with_notice(q.notice.as_deref()),
         base,
@@ -156,7 +162,11 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
             .map(|(k, label)| (format!("{base}?status={k}{account_q}"), *label, *k == q.status))
             .collect(),
         next_page: list.next.map(|(at, id)| format!("status={}{account_q}&after={at}.{id}", q.status)),
-        can_create: ctx.session.principal.can(if staff { Permission::OrderForCustomers } else { Permission::PortalOrder }),
+        can_create: ctx.session.principal.can(if staff {
+            Permission::OrderForCustomers
+        } else {
+            Permission::PortalOrder
+        }),
         title: "Quotes",
     };
     Ok(Html(page.render()?))
@@ -191,6 +201,8 @@ struct NewPage {
     accounts: Vec<(String, String)>,
     form: NewForm,
     error: Option<String>,
+    /// The form's one-time token: a double submit creates one quote.
+    token: String,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -210,7 +222,11 @@ async fn render_new(state: &AppState, ctx: &Ctx, form: NewForm, error: Option<St
     let mut accounts = Vec::new();
     if let Some(own) = ctx.session.principal.buyer_account() {
         let eval = crate::service::carts::cart(&state.db, state.now(), &actor, own).await?;
-        cart = eval.rows().iter().map(|l| (l.product.sku.clone(), l.product.name.clone(), l.quantity, l.price.unit_price)).collect();
+        cart = eval
+            .rows()
+            .iter()
+            .map(|l| (l.product.sku.clone(), l.product.name.clone(), l.quantity, l.price.unit_price))
+            .collect();
     } else {
         let book = !ctx.session.principal.can(Permission::ViewAllAccounts);
         accounts = crate::service::accounts::search_accounts(&state.db, &actor, book, "", None, 500)
@@ -220,7 +236,9 @@ async fn render_new(state: &AppState, ctx: &Ctx, form: NewForm, error: Option<St
             .collect();
     }
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let page = NewPage { shell: Shell::new(ctx, "New quote"), base: base(ctx), staff, cart, accounts, form, error };
+    let token = random_token(16);
+    let page =
+        NewPage { shell: Shell::new(ctx, "New quote"), base: base(ctx), staff, cart, accounts, form, error, token };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -232,7 +250,8 @@ struct NewQuery {
 
 async fn new_page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NewQuery>) -> Result<Response, WebError> {
     // Staff acting for a customer start a quote for that customer.
-    let account = if q.account.is_empty() { ctx.session.acting_account_id.clone().unwrap_or_default() } else { q.account };
+    let account =
+        if q.account.is_empty() { ctx.session.acting_account_id.clone().unwrap_or_default() } else { q.account };
     render_new(&state, &ctx, NewForm { account, ..Default::default() }, None).await
 }
 
@@ -259,10 +278,9 @@ fn lines_from(fields: &[(String, String)], staff: bool) -> Result<Vec<QuoteLineI
     let (skus, qtys, prices) = (all("sku"), all("qty"), all("price"));
     let mut out = Vec::new();
     for (i, (sku, qty)) in skus.iter().zip(&qtys).enumerate() {
-        let quantity = qty
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| ServiceError::invalid("qty", format!("Line {} ({sku}): “{qty}” is not a whole quantity.", i + 1)))?;
+        let quantity = qty.trim().parse::<i64>().map_err(|_| {
+            ServiceError::invalid("qty", format!("Line {} ({sku}): “{qty}” is not a whole quantity.", i + 1))
+        })?;
         if staff && quantity == 0 {
             continue;
         }
@@ -303,7 +321,12 @@ fn lines_from(fields: &[(String, String)], staff: bool) -> Result<Vec<QuoteLineI
             Some(p) => price_field(&p, "lines", rows + first)?,
             None => None,
         };
-        out.push(QuoteLineInput { product: ProductRef::sku(&l.sku), quantity: l.quantity, target_price: None, unit_price: price });
+        out.push(QuoteLineInput {
+            product: ProductRef::sku(&l.sku),
+            quantity: l.quantity,
+            target_price: None,
+            unit_price: price,
+        });
     }
     Ok(out)
 }
@@ -323,9 +346,14 @@ fn message_of(e: &ServiceError) -> Option<String> {
     }
 }
 
-async fn create(State(state): State<AppState>, ctx: Ctx, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let staff = ctx.session.principal.is_staff();
-    let form = NewForm { account: field(&fields, "account"), lines: field(&fields, "lines"), notes: field(&fields, "notes") };
+    let form =
+        NewForm { account: field(&fields, "account"), lines: field(&fields, "lines"), notes: field(&fields, "notes") };
     let account_id = match ctx.session.principal.buyer_account() {
         Some(own) => own.to_string(),
         None => form.account.clone(),
@@ -333,15 +361,39 @@ async fn create(State(state): State<AppState>, ctx: Ctx, Form(fields): Form<Vec<
     if staff && account_id.is_empty() {
         return render_new(&state, &ctx, form, Some("Choose the account the quote is for.".into())).await;
     }
+    // The form's one-time token: a double submit finds the first quote.
+    let token = field(&fields, "form_token");
+    let mut request: Vec<&(String, String)> =
+        fields.iter().filter(|(n, _)| n != "_csrf" && n != "form_token").collect();
+    request.sort();
+    let key = (token.len() >= 16).then(|| {
+        let body = serde_json::to_string(&request).unwrap_or_default();
+        IdemKey::hashed(format!("form:{}", ctx.session.principal.user_id), &token, body.as_bytes())
+    });
     let result = match lines_from(&fields, staff) {
         Ok(lines) => {
             let req = NewQuote { account_id, lines, notes: form.notes.clone() };
-            service::create_quote(&state.db, state.now(), &ctx.actor(), &req).await
+            match service::create_quote_once(&state.db, state.now(), &ctx.actor(), &req, key.as_ref()).await {
+                Ok(Keyed::Ran(q)) => Ok((q.number, q.status)),
+                Ok(Keyed::Replayed { body, .. }) => Ok((body, String::new())),
+                Err(ServiceError::InFlight) if key.is_some() => {
+                    let key = key.as_ref().expect("checked");
+                    crate::service::idempotency::wait_for(&state.db, key)
+                        .await
+                        .map(|(_, body, _)| (body, String::new()))
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(e) => Err(e),
     };
     match result {
-        Ok(q) => Ok(Redirect::to(&format!("{}/{}?notice=quote_{}", base(&ctx), q.number, q.status)).into_response()),
+        Ok((quote, status)) if status.is_empty() => {
+            Ok(Redirect::to(&format!("{}/{quote}", base(&ctx))).into_response())
+        }
+        Ok((number, status)) => {
+            Ok(Redirect::to(&format!("{}/{number}?notice=quote_{status}", base(&ctx))).into_response())
+        }
         Err(e) => match message_of(&e) {
             Some(m) => render_new(&state, &ctx, form, Some(m)).await,
             None => Err(e.into()),
@@ -371,7 +423,13 @@ struct QuotePage {
     can_sign_off: bool,
 }
 
-async fn render(state: &AppState, ctx: &Ctx, number: &str, notice: Option<&str>, error: Option<String>) -> Result<Response, WebError> {
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
     let actor = ctx.actor();
     let v = service::quote_view(&state.db, state.now(), &actor, number).await?;
     let today = crate::service::catalog::today(state.now());
@@ -390,7 +448,11 @@ async fn render(state: &AppState, ctx: &Ctx, number: &str, notice: Option<&str>,
         shell: Shell::new(ctx, &format!("Quote {}", v.quote.number)).with_notice(notice),
         base: base(ctx),
         created: datetime(v.quote.created_at),
-        messages: v.messages.iter().map(|m| (m.author_name.clone(), m.seller, datetime(m.created_at), m.body.clone())).collect(),
+        messages: v
+            .messages
+            .iter()
+            .map(|m| (m.author_name.clone(), m.seller, datetime(m.created_at), m.body.clone()))
+            .collect(),
         ship_tos,
         token: random_token(16),
         error,
@@ -404,13 +466,24 @@ async fn render(state: &AppState, ctx: &Ctx, number: &str, notice: Option<&str>,
     Ok((status, Html(page.render()?)).into_response())
 }
 
-async fn page(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
     render(&state, &ctx, &number, q.notice.as_deref(), None).await
 }
 
 /// After an action: back to the quote with a notice, or the quote again with the error (422),
 /// for the errors a person can fix.
-async fn after<T>(state: &AppState, ctx: &Ctx, number: &str, result: Result<T, ServiceError>, notice: &str) -> Result<Response, WebError> {
+async fn after<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    result: Result<T, ServiceError>,
+    notice: &str,
+) -> Result<Response, WebError> {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("{}/{number}?notice={notice}", base(ctx))).into_response()),
         Err(e) => match message_of(&e) {
@@ -424,17 +497,30 @@ fn version(fields: &[(String, String)]) -> Option<i64> {
     field(fields, "version").trim().parse().ok()
 }
 
-async fn price(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn price(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let result = match lines_from(&fields, true) {
-        Ok(lines) => service::price_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), &lines).await,
+        Ok(lines) => {
+            service::price_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), &lines).await
+        }
         Err(e) => Err(e),
     };
     after(&state, &ctx, &number, result, "quote_priced").await
 }
 
-async fn send(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn send(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let expires = field(&fields, "expires_on");
-    let result = service::send_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), Some(&expires)).await;
+    let result =
+        service::send_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), Some(&expires)).await;
     let notice = match &result {
         Ok(q) if q.status == "awaiting_signoff" => "quote_awaiting_signoff",
         _ => "quote_sent",
@@ -442,34 +528,90 @@ async fn send(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String
     after(&state, &ctx, &number, result, notice).await
 }
 
-async fn sign_off(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn sign_off(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let approve = field(&fields, "decision") == "approve";
-    let result = service::sign_off_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), approve, &field(&fields, "comment")).await;
+    let result = service::sign_off_quote(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &number,
+        version(&fields),
+        approve,
+        &field(&fields, "comment"),
+    )
+    .await;
     after(&state, &ctx, &number, result, if approve { "quote_signed_off" } else { "quote_signoff_refused" }).await
 }
 
-async fn revise(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn revise(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let result = service::revise_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields)).await;
     after(&state, &ctx, &number, result, "quote_revised").await
 }
 
-async fn withdraw(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
-    let result = service::withdraw_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), &field(&fields, "reason")).await;
+async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let result = service::withdraw_quote(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &number,
+        version(&fields),
+        &field(&fields, "reason"),
+    )
+    .await;
     after(&state, &ctx, &number, result, "quote_withdrawn").await
 }
 
-async fn decline(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
-    let result = service::decline_quote(&state.db, state.now(), &ctx.actor(), &number, version(&fields), &field(&fields, "reason")).await;
+async fn decline(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let result = service::decline_quote(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &number,
+        version(&fields),
+        &field(&fields, "reason"),
+    )
+    .await;
     after(&state, &ctx, &number, result, "quote_declined").await
 }
 
-async fn message(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+async fn message(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let result = service::post_message(&state.db, state.now(), &ctx.actor(), &number, &field(&fields, "body")).await;
     after(&state, &ctx, &number, result, "quote_message").await
 }
 
-async fn accept(State(state): State<AppState>, ctx: Ctx, Path(number): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
-    let chosen: Vec<i64> = fields.iter().filter(|(n, _)| n == "line").filter_map(|(_, v)| v.trim().parse().ok()).collect();
+async fn accept(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let chosen: Vec<i64> =
+        fields.iter().filter(|(n, _)| n == "line").filter_map(|(_, v)| v.trim().parse().ok()).collect();
     let header = OrderHeader {
         ship_to_id: Some(field(&fields, "ship_to_id")).filter(|s| !s.is_empty()),
         po_number: field(&fields, "po_number"),
@@ -478,15 +620,16 @@ async fn accept(State(state): State<AppState>, ctx: Ctx, Path(number): Path<Stri
     };
     let now = state.now();
     let expected = version(&fields);
-    let placed = place_once(&state, &ctx, &field(&fields, "form_token"), |key| {
-        let state = state.clone();
-        let actor = ctx.actor();
-        let number = number.clone();
-        async move {
-            service::accept_quote(&state.db, now, &actor, &number, expected, &chosen, header, Some(&key)).await
-        }
-    })
-    .await;
+    let placed =
+        place_once(&state, &ctx, &field(&fields, "form_token"), |key| {
+            let state = state.clone();
+            let actor = ctx.actor();
+            let number = number.clone();
+            async move {
+                service::accept_quote(&state.db, now, &actor, &number, expected, &chosen, header, Some(&key)).await
+            }
+        })
+        .await;
     match placed {
         Ok(order) => {
             let to = if ctx.session.principal.is_staff() { "/orders" } else { "/portal/orders" };
@@ -512,7 +655,11 @@ struct PolicyPage {
     error: Option<String>,
 }
 
-async fn policy_page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Html<String>, WebError> {
+async fn policy_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, WebError> {
     if !ctx.session.principal.can(Permission::AdminArea) {
         return Err(WebError::Forbidden);
     }
@@ -541,7 +688,12 @@ async fn set_policy(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Polic
         Ok(()) => Ok(Redirect::to("/admin/quotes?notice=saved").into_response()),
         Err(e) => match message_of(&e) {
             Some(m) => {
-                let page = PolicyPage { shell: Shell::new(&ctx, "Quotes"), discount: f.discount, valid_days: f.valid_days, error: Some(m) };
+                let page = PolicyPage {
+                    shell: Shell::new(&ctx, "Quotes"),
+                    discount: f.discount,
+                    valid_days: f.valid_days,
+                    error: Some(m),
+                };
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
             }
             None => Err(e.into()),

@@ -140,7 +140,9 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "quote_draft" => "Quote created. Price the lines, then send it.",
         "quote_priced" => "Prices saved.",
         "quote_sent" => "Quote sent to the customer.",
-        "quote_awaiting_signoff" => "The quote waits for a sales manager's sign-off; it goes to the customer once signed off.",
+        "quote_awaiting_signoff" => {
+            "The quote waits for a sales manager's sign-off; it goes to the customer once signed off."
+        }
         "quote_signed_off" => "Signed off: the quote is sent to the customer.",
         "quote_signoff_refused" => "Sign-off refused: the quote is back with the rep.",
         "quote_revised" => "A new revision is open: change the lines and send it again.",

@@ -48,8 +48,8 @@ pub use history::{
     OrderView, get_order, list_orders, list_orders_sorted, list_orders_with_lines, order_view, order_with_lines,
     orders_changed_since, placers,
 };
-pub(crate) use place::{ordering_scope, place_quoted};
 pub use place::{IdemKey, PlaceOrder, Placement, place_order, wait_for_placement};
+pub(crate) use place::{ordering_scope, place_quoted};
 pub(crate) use shipments::fill_backorders;
 pub use shipments::{Shipment, ShipmentInput, order_shipments, record_shipment, warehouses};
 pub use status::{cancel_order, confirm_order, reject_order, release_order, ship_order};

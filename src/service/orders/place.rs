@@ -9,9 +9,10 @@ use super::{LineInput, MAX_LINES, OrderHeader, OrderLineRow, OrderRow, PricedLin
 use crate::domain::account::AccountStatus;
 use crate::domain::auth::{ActorChannel, Permission};
 use crate::domain::orders::{Channel, Diversion, LineIssue, OrderStatus, diversions};
+use crate::service::idempotency::{self, Keyed, UnitClaim};
 use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::store::accounts::{self, AccountRow};
-use crate::store::{Db, Tx, carts, idempotency, new_id, orders};
+use crate::store::{Db, Tx, carts, new_id, orders};
 
 pub struct PlaceOrder {
     pub account_id: String,
@@ -21,14 +22,7 @@ pub struct PlaceOrder {
     pub clear_cart: bool,
 }
 
-/// An idempotency key for a placement: the API's `Idempotency-Key` (scope = the token) or a form's
-/// one-time token (scope = the user).
-#[derive(Clone, Debug)]
-pub struct IdemKey {
-    pub scope: String,
-    pub key: String,
-    pub request_hash: String,
-}
+pub use crate::service::idempotency::IdemKey;
 
 // Returned once per placement and matched at once: boxing the order would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -117,84 +111,12 @@ async fn place<F>(
 where
     F: Fn(&OrderRow, &[OrderLineRow]) -> (i64, String) + Send + Sync + 'static,
 {
-    let mut claim = None;
-    if let Some(k) = idem {
-        // The guard exists before the claim is sent: a request dropped at any moment from here
-        // on releases its claim once the claim's unit has finished.
-        let mut guard = ClaimGuard { db, key: k, claim_id: new_id(), armed: true, claiming: None };
-        let (db2, k2, id) = (db.clone(), k.clone(), guard.claim_id.clone());
-        let claiming = guard.claiming.insert(tokio::spawn(async move {
-            idempotency::claim(&db2, &k2.scope, &k2.key, &k2.request_hash, &id, now).await
-        }));
-        let claimed =
-            claiming.await.map_err(|e| ServiceError::Internal(format!("claiming an idempotency key: {e}")))??;
-        guard.claiming = None;
-        match claimed {
-            idempotency::Claim::Claimed => claim = Some(guard),
-            idempotency::Claim::InFlight { request_hash } if request_hash != k.request_hash => {
-                return Err(ServiceError::IdempotencyMismatch);
-            }
-            idempotency::Claim::InFlight { .. } => return Err(ServiceError::InFlight),
-            idempotency::Claim::Done(row) if row.request_hash != k.request_hash => {
-                return Err(ServiceError::IdempotencyMismatch);
-            }
-            idempotency::Claim::Done(row) => {
-                return Ok(Placement::Replayed {
-                    order_id: row.order_id,
-                    status: row.response_status.unwrap_or(200),
-                    body: row.response_body.unwrap_or_default(),
-                });
-            }
-        }
-    }
-    let idem = claim.as_ref().map(|c| (c.key.scope.clone(), c.key.key.clone(), c.claim_id.clone()));
-    let result = place_claimed(db, now, actor, req, idem, respond, quote).await;
-    if let Some(mut c) = claim {
-        c.armed = false;
-        if result.is_err() {
-            // Nothing was written: let a retry run again (refusals may pass later, e.g. after
-            // restock).
-            idempotency::release(db, &c.key.scope, &c.key.key, &c.claim_id).await?;
-        }
-    }
-    result
-}
-
-/// An Idempotency-Key this request claimed. If the request is dropped before it finished (its
-/// client hung up), the claim is released at once: a retry need not wait for anything. The
-/// release only removes this claim while still in flight, so a placement already sent to the
-/// writer (which runs to its end) keeps its completed record.
-struct ClaimGuard<'a> {
-    db: &'a Db,
-    key: &'a IdemKey,
-    claim_id: String,
-    armed: bool,
-    /// The claim's own task while it runs: a release waits for it, so it never comes first.
-    claiming: Option<tokio::task::JoinHandle<crate::store::StoreResult<idempotency::Claim>>>,
-}
-
-impl Drop for ClaimGuard<'_> {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let (db, scope, key, id) =
-            (self.db.clone(), self.key.scope.clone(), self.key.key.clone(), self.claim_id.clone());
-        let claiming = self.claiming.take();
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
-                rt.spawn(async move {
-                    if let Some(c) = claiming {
-                        let _ = c.await;
-                    }
-                    if let Err(e) = idempotency::release(&db, &scope, &key, &id).await {
-                        tracing::warn!(error = %e, "releasing the idempotency key of a dropped request failed");
-                    }
-                });
-            }
-            Err(_) => tracing::warn!("a dropped request's idempotency key is left to its process's heartbeat"),
-        }
-    }
+    let ran =
+        idempotency::run_once(db, now, idem, |claim| place_claimed(db, now, actor, req, claim, respond, quote)).await?;
+    Ok(match ran {
+        Keyed::Ran(placement) => placement,
+        Keyed::Replayed { status, body, subject_id } => Placement::Replayed { order_id: subject_id, status, body },
+    })
 }
 
 /// What a placement's unit of work writes: everything checked and priced before it.
@@ -209,8 +131,8 @@ struct NewOrder<F> {
     lines: Vec<PricedLine>,
     subtotal: i64,
     clear_cart: bool,
-    /// (scope, key, claim id) of the request's Idempotency-Key.
-    idem: Option<(String, String, String)>,
+    /// The request's Idempotency-Key, claimed.
+    idem: Option<UnitClaim>,
     /// The account's approval rules and who places the order (the approval step).
     approval: crate::service::approvals::ApprovalInput,
     /// Why the order goes to the owning rep instead (the routing step; empty: it does not).
@@ -225,7 +147,7 @@ async fn place_claimed<F>(
     now: i64,
     actor: &Actor<'_>,
     req: &PlaceOrder,
-    idem: Option<(String, String, String)>,
+    idem: Option<UnitClaim>,
     respond: F,
     quote: Option<crate::service::quotes::QuoteUse>,
 ) -> ServiceResult<Placement>
@@ -391,13 +313,9 @@ where
         crate::service::invoices::invoice_order(tx, &order_actor, &order, None, basis, now).await?;
     }
     let response = (u.respond)(&order, &lines);
-    if let Some((scope, key, claim)) = &u.idem
-        && !idempotency::complete(tx, scope, key, claim, response.0, &response.1, Some(&order.id)).await?
-    {
-        // The claim was released meanwhile (this request's client hung up and a retry may be
-        // running): this unit takes its work back; the retry places the order.
-        return Err(ServiceError::InFlight);
-    }
+    // A claim released meanwhile (the client hung up, a retry may be running) fails the unit: its
+    // work is taken back and the retry places the order.
+    idempotency::complete_if(tx, u.idem.as_ref(), (response.0, &response.1), Some(&order.id)).await?;
     Ok(Placement::Placed { order, response })
 }
 
@@ -405,16 +323,6 @@ where
 /// holds it: waits up to ten seconds for that request to finish. `InFlight` if it has not, or if
 /// it gave up without placing (its key was released).
 pub async fn wait_for_placement(db: &Db, actor: &Actor<'_>, key: &IdemKey) -> ServiceResult<OrderRow> {
-    for _ in 0..200 {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        match idempotency::get(db, &key.scope, &key.key).await? {
-            Some(row) if row.is_done() => {
-                let id = row.order_id.ok_or(ServiceError::NotFound)?;
-                return get_order(db, actor, &id).await;
-            }
-            Some(_) => {}
-            None => break,
-        }
-    }
-    Err(ServiceError::InFlight)
+    let (_, _, order_id) = idempotency::wait_for(db, key).await?;
+    get_order(db, actor, &order_id.ok_or(ServiceError::NotFound)?).await
 }
