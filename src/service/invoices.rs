@@ -37,6 +37,20 @@ pub(crate) async fn invoice_order(
     now: i64,
 ) -> ServiceResult<Option<String>> {
     let lines = orders::lines_tx(tx, &order.id).await?;
+    invoice_lines(tx, actor, order, &lines, shipment_id, basis, now).await
+}
+
+/// [`invoice_order`] from the order's lines as the caller has them now (a shipment's unit knows
+/// them: it read them and shipped from them).
+pub(crate) async fn invoice_lines(
+    tx: &mut Tx,
+    actor: &Actor<'_>,
+    order: &orders::OrderRow,
+    lines: &[orders::OrderLineRow],
+    shipment_id: Option<&str>,
+    basis: Basis,
+    now: i64,
+) -> ServiceResult<Option<String>> {
     let due: Vec<(&orders::OrderLineRow, i64)> = lines
         .iter()
         .map(|l| {

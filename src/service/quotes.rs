@@ -827,6 +827,7 @@ pub(crate) async fn prices_for_order(db: &Db, order_id: &str) -> ServiceResult<H
 /// placed through the pipeline (it may wait for the buyer's own approval, or be held for credit);
 /// the quote becomes `accepted` in the same unit. `key` makes a repeated submit return the first
 /// order.
+#[allow(clippy::too_many_arguments)]
 pub async fn accept_quote(
     db: &Db,
     now: i64,

@@ -183,6 +183,24 @@ pub async fn journal(
     Ok(())
 }
 
+/// [`journal`] for several movements of one cause, in one statement: (product id, warehouse id,
+/// on-hand delta, on hand after).
+pub async fn journal_many(tx: &mut Tx, moves: &[(&str, &str, i64, i64)], why: &StockReason<'_>, now: i64) -> StoreResult<()> {
+    let rows: Vec<Vec<super::Cell>> = moves
+        .iter()
+        .map(|(product, warehouse, delta, after)| {
+            args![new_id(), now, *product, *warehouse, *delta, *after, why.reason, why.actor_user_id, why.channel]
+        })
+        .collect();
+    super::bulk::bulk_insert(
+        tx,
+        "stock_movements",
+        &["id", "at", "product_id", "warehouse_id", "on_hand_delta", "on_hand_after", "reason", "actor_user_id", "channel"],
+        &rows,
+    )
+    .await
+}
+
 /// Every stock row (imports compare a whole file against it).
 pub async fn all_levels(db: &Db) -> StoreResult<Vec<StockRow>> {
     on_db!(db, |c| sqlx::query_as::<_, StockRow>(

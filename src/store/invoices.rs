@@ -177,10 +177,13 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
         ],
     )
     .await?;
-    for l in i.lines {
-        tx.execute(
-            "INSERT INTO invoice_lines (invoice_id, line_no, order_line_no, sku, name, quantity, unit_price, net, tax_rate_ppm, tax_label, tax)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    if i.lines.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Vec<super::Cell>> = i
+        .lines
+        .iter()
+        .map(|l| {
             args![
                 i.id,
                 l.line_no,
@@ -193,21 +196,44 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
                 l.tax_rate_ppm,
                 l.tax_label.as_str(),
                 l.tax
-            ],
-        )
-        .await?;
-        match i.credited_invoice_id {
-            None => tx.execute(
-                "UPDATE order_lines SET invoiced_qty = invoiced_qty + $3 WHERE order_id = $1 AND line_no = $2",
-                args![i.order_id, l.order_line_no, l.quantity],
-            ),
-            Some(credited) => tx.execute(
-                "UPDATE invoice_lines SET credited_qty = credited_qty + $3 WHERE invoice_id = $1 AND order_line_no = $2",
-                args![credited, l.order_line_no, l.quantity],
-            ),
-        }
-        .await?;
-    }
+            ]
+        })
+        .collect();
+    super::bulk::bulk_insert(
+        tx,
+        "invoice_lines",
+        &[
+            "invoice_id",
+            "line_no",
+            "order_line_no",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "net",
+            "tax_rate_ppm",
+            "tax_label",
+            "tax",
+        ],
+        &rows,
+    )
+    .await?;
+    // What the lines billed (or credited) is counted on the order's (or the invoice's) lines, in
+    // one statement: quantity per order line, from the lines just written.
+    let (table, key, column, owner) = match i.credited_invoice_id {
+        None => ("order_lines", "order_id", "invoiced_qty", i.order_id),
+        Some(credited) => ("invoice_lines", "invoice_id", "credited_qty", credited),
+    };
+    let line_column = if table == "order_lines" { "line_no" } else { "order_line_no" };
+    tx.execute(
+        &format!(
+            "UPDATE {table} SET {column} = {column} + (
+                 SELECT COALESCE(SUM(n.quantity), 0) FROM invoice_lines n WHERE n.invoice_id = $2 AND n.order_line_no = {table}.{line_column})
+             WHERE {key} = $1 AND {line_column} IN (SELECT order_line_no FROM invoice_lines WHERE invoice_id = $2)"
+        ),
+        args![owner, i.id],
+    )
+    .await?;
     Ok(())
 }
 

@@ -94,30 +94,26 @@ pub async fn insert(tx: &mut Tx, s: &NewShipment<'_>, now: i64) -> StoreResult<(
         ],
     )
     .await?;
-    for (line_no, product_id, qty) in s.lines {
-        tx.execute(
-            "INSERT INTO shipment_lines (shipment_id, line_no, product_id, quantity) VALUES ($1, $2, $3, $4)",
-            args![s.id, *line_no, product_id.as_str(), *qty],
-        )
-        .await?;
-    }
-    Ok(())
+    let rows: Vec<Vec<super::Cell>> = s
+        .lines
+        .iter()
+        .map(|(line_no, product_id, qty)| args![s.id, *line_no, product_id.as_str(), *qty])
+        .collect();
+    super::bulk::bulk_insert(tx, "shipment_lines", &["shipment_id", "line_no", "product_id", "quantity"], &rows).await
 }
 
-/// Ships `qty` of an order line from a warehouse: the order's allocation there shrinks, the
-/// warehouse's reservation and on-hand drop together (journalled), and the line counts it as
-/// shipped. The tables' CHECKs guard every step (never below zero).
-#[allow(clippy::too_many_arguments)]
+/// Ships `qty` of a product an order holds at a warehouse: the order's allocation there shrinks,
+/// and the warehouse's reservation and on-hand drop together; returns the on hand after. The
+/// caller then records the lines and the stock movements of the whole shipment
+/// ([`record_shipped`]). The tables' CHECKs guard every step (never below zero).
 pub async fn ship_from(
     tx: &mut Tx,
     order_id: &str,
-    line_no: i64,
     product_id: &str,
     warehouse_id: &str,
     qty: i64,
-    why: &StockReason<'_>,
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<i64> {
     // All of the allocation goes (the row may not hold 0), or part of it.
     let key = "order_id = $1 AND product_id = $2 AND warehouse_id = $3";
     let gone = tx
@@ -146,14 +142,51 @@ pub async fn ship_from(
     let Some(after) = after else {
         return Err(sqlx::Error::Protocol(format!("stock of {product_id} at {warehouse_id} below a shipment")));
     };
-    super::inventory::journal(tx, product_id, warehouse_id, -qty, after, why, now).await?;
+    Ok(after)
+}
+
+/// What a shipment took from one order line: (line number, product id, quantity, on hand after).
+pub struct Shipped<'a> {
+    pub line_no: i64,
+    pub product_id: &'a str,
+    pub quantity: i64,
+    pub on_hand_after: i64,
+}
+
+/// After [`ship_from`] for every line of a shipment: the lines count what shipped (one statement)
+/// and every stock movement is journalled (one statement), as every on-hand change is.
+pub async fn record_shipped(
+    tx: &mut Tx,
+    order_id: &str,
+    warehouse_id: &str,
+    shipped: &[Shipped<'_>],
+    why: &StockReason<'_>,
+    now: i64,
+) -> StoreResult<()> {
+    if shipped.is_empty() {
+        return Ok(());
+    }
+    let mut cases = String::new();
+    let mut cells = args![order_id];
+    for s in shipped {
+        cells.push(super::Cell::Int(s.line_no));
+        cells.push(super::Cell::Int(s.quantity));
+        cases.push_str(&format!(" WHEN ${} THEN ${}", cells.len() - 1, cells.len()));
+    }
+    let lines: Vec<String> = (0..shipped.len()).map(|i| format!("${}", 2 + 2 * i)).collect();
     tx.execute(
-        "UPDATE order_lines SET shipped_qty = shipped_qty + $3, reserved_qty = reserved_qty - $3
-         WHERE order_id = $1 AND line_no = $2",
-        args![order_id, line_no, qty],
+        &format!(
+            "UPDATE order_lines SET shipped_qty = shipped_qty + (CASE line_no{cases} END),
+                 reserved_qty = reserved_qty - (CASE line_no{cases} END)
+             WHERE order_id = $1 AND line_no IN ({})",
+            lines.join(", ")
+        ),
+        cells,
     )
     .await?;
-    Ok(())
+    let moves: Vec<(&str, &str, i64, i64)> =
+        shipped.iter().map(|s| (s.product_id, warehouse_id, -s.quantity, s.on_hand_after)).collect();
+    super::inventory::journal_many(tx, &moves, why, now).await
 }
 
 /// Backordered lines of a product waiting for stock, oldest order first (orders that can still

@@ -445,7 +445,7 @@ async fn render(
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = QuotePage {
-        shell: Shell::new(ctx, &format!("Quote {}", v.quote.number)).with_notice(notice),
+        shell: Shell::new(ctx, format!("Quote {}", v.quote.number)).with_notice(notice),
         base: base(ctx),
         created: datetime(v.quote.created_at),
         messages: v

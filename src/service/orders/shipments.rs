@@ -59,8 +59,11 @@ pub async fn record_shipment(
     may_manage(actor)?;
     let (warehouse, shipped_on) = check_input(db, now, input).await?;
     let unit = ShipUnit { now, actor: actor.owned(), order_id: order.id, warehouse, shipped_on, input: input.clone() };
-    let (row, replayed) = db.write(unit, |tx, u| Box::pin(write_shipment(tx, u))).await?;
-    let lines = shipments::lines_of(db, &row.id).await?;
+    let (row, lines, replayed) = db.write(unit, |tx, u| Box::pin(write_shipment(tx, u))).await?;
+    let lines = match lines {
+        Some(lines) => lines,
+        None => shipments::lines_of(db, &row.id).await?,
+    };
     Ok(Shipment { tracking_url: tracking_url(&row.carrier, &row.tracking_number), row, lines, replayed })
 }
 
@@ -155,7 +158,7 @@ struct ShipUnit {
 /// The shipment's unit of work, on the locked order: checks the lines against what the order
 /// holds at the warehouse, consumes that stock, writes the shipment, moves the order's status and
 /// writes its event, audit rows and outbox events.
-async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow, bool)> {
+async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow, Option<Vec<ShipmentLineRow>>, bool)> {
     let (now, actor) = (u.now, &u.actor.actor());
     let Some(before) = orders::get_for_update(tx, &u.order_id).await? else { return Err(ServiceError::NotFound) };
     let external_id = u.input.external_id.as_deref().map(str::trim).filter(|e| !e.is_empty());
@@ -164,7 +167,7 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
     {
         // Reported before (a retry): the order's lock makes this the only answer, never a second shipment.
         if earlier.order_id == before.id {
-            return Ok((earlier, true));
+            return Ok((earlier, None, true));
         }
         return Err(ServiceError::Conflict(format!(
             "External id “{ext}” is shipment {} of another order.",
@@ -210,9 +213,13 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
         actor_user_id: Some(&actor.principal.user_id),
         channel: actor.channel.as_str(),
     };
+    let mut shipped = Vec::with_capacity(u.input.lines.len());
     for (line_no, qty) in &u.input.lines {
-        shipments::ship_from(tx, &before.id, *line_no, product_of[line_no], &u.warehouse.id, *qty, &why, now).await?;
+        let product_id = product_of[line_no];
+        let on_hand_after = shipments::ship_from(tx, &before.id, product_id, &u.warehouse.id, *qty, now).await?;
+        shipped.push(shipments::Shipped { line_no: *line_no, product_id, quantity: *qty, on_hand_after });
     }
+    shipments::record_shipped(tx, &before.id, &u.warehouse.id, &shipped, &why, now).await?;
     let id = new_id();
     let number = format!("SH-{}", tx.next_counter("shipment").await?);
     let ship_lines: Vec<(i64, String, i64)> =
@@ -271,17 +278,53 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
         .await?;
         crate::store::audit::enqueue(tx, &action, &order_payload, now).await?;
     }
-    // The shipment bills what it shipped (nothing for a prepay order: billed when placed).
-    crate::service::invoices::invoice_order(
+    // The shipment bills what it shipped (nothing for a prepay order: billed when placed), from
+    // the lines as they are now (read before the shipment, plus what it shipped).
+    let written: Vec<ShipmentLineRow> = lines
+        .iter()
+        .filter_map(|l| {
+            shipped_now.get(&l.line_no).map(|q| ShipmentLineRow {
+                shipment_id: id.clone(),
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                quantity: *q,
+            })
+        })
+        .collect();
+    let lines_now: Vec<orders::OrderLineRow> = lines
+        .into_iter()
+        .map(|l| {
+            let q = shipped_now.get(&l.line_no).copied().unwrap_or(0);
+            orders::OrderLineRow { shipped_qty: l.shipped_qty + q, reserved_qty: l.reserved_qty - q, ..l }
+        })
+        .collect();
+    crate::service::invoices::invoice_lines(
         tx,
         actor,
         &after,
+        &lines_now,
         Some(&id),
         crate::service::invoices::Basis::Shipped,
         now,
     )
     .await?;
-    Ok((shipments::get_tx(tx, &id).await?.ok_or(ServiceError::NotFound)?, false))
+    let row = ShipmentRow {
+        id,
+        number,
+        order_id: before.id.clone(),
+        account_id: before.account_id.clone(),
+        warehouse_id: u.warehouse.id.clone(),
+        warehouse_code: u.warehouse.code.clone(),
+        carrier: carrier.to_string(),
+        tracking_number: tracking.to_string(),
+        shipped_on: u.shipped_on.clone(),
+        created_by_name: actor.principal.name.clone(),
+        channel: actor.channel.as_str().to_string(),
+        created_at: now,
+        external_id: external_id.map(String::from),
+    };
+    Ok((row, Some(written), false))
 }
 
 /// Reserves stock that is free now for the backordered lines of these products, oldest order
