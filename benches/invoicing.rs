@@ -7,6 +7,7 @@
 //!   cargo bench --bench invoicing                         # /tmp/portico-bench.db (bench/run.sh sqlite seeds it)
 //!   PORTICO_BENCH_URL=postgres://…/portico_bench cargo bench --bench invoicing
 //!   ORDERS=2000 cargo bench --bench invoicing             # fewer orders
+//!   CONCURRENCY=32 cargo bench --bench invoicing          # shipments in flight at once (default 16)
 //!
 //! It writes to the database it is given: bench/run.sh restores the SQLite copy before each run.
 
@@ -21,12 +22,15 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const CONCURRENCY: usize = 16;
+/// Shipments in flight at once unless `CONCURRENCY` says otherwise.
+const DEFAULT_CONCURRENCY: usize = 16;
 
 #[tokio::main]
 async fn main() {
     let url = std::env::var("PORTICO_BENCH_URL").unwrap_or_else(|_| "sqlite:///tmp/portico-bench.db".into());
     let n: usize = std::env::var("ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let concurrency: usize =
+        std::env::var("CONCURRENCY").ok().and_then(|v| v.parse().ok()).filter(|c| *c > 0).unwrap_or(DEFAULT_CONCURRENCY);
     let db = match Db::connect(&url).await {
         Ok(db) => db,
         Err(e) => {
@@ -63,7 +67,7 @@ async fn main() {
     let placed = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..concurrency {
         let (db, admin, accounts, placed, next) =
             (db.clone(), admin.clone(), accounts.clone(), placed.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
@@ -113,7 +117,7 @@ async fn main() {
     let invoices_before = count_invoices(&db).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..concurrency {
         let (db, admin, ids, next, shipments, times) =
             (db.clone(), admin.clone(), ids.clone(), next.clone(), shipments.clone(), times.clone());
         tasks.push(tokio::spawn(async move {
@@ -149,7 +153,7 @@ async fn main() {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "shipments: {} in {elapsed:.2} s; invoices written: {invoices} = {:.0} invoices/s; per shipment p50 {:.2} ms  p99 {:.2} ms (concurrency {CONCURRENCY})",
+        "shipments: {} in {elapsed:.2} s; invoices written: {invoices} = {:.0} invoices/s; per shipment p50 {:.2} ms  p99 {:.2} ms (concurrency {concurrency})",
         shipments.load(Ordering::Relaxed),
         invoices as f64 / elapsed,
         ms(times[times.len() / 2]),
