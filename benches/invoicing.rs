@@ -29,8 +29,11 @@ const DEFAULT_CONCURRENCY: usize = 16;
 async fn main() {
     let url = std::env::var("PORTICO_BENCH_URL").unwrap_or_else(|_| "sqlite:///tmp/portico-bench.db".into());
     let n: usize = std::env::var("ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let concurrency: usize =
-        std::env::var("CONCURRENCY").ok().and_then(|v| v.parse().ok()).filter(|c| *c > 0).unwrap_or(DEFAULT_CONCURRENCY);
+    let concurrency: usize = std::env::var("CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|c| *c > 0)
+        .unwrap_or(DEFAULT_CONCURRENCY);
     let db = match Db::connect(&url).await {
         Ok(db) => db,
         Err(e) => {

@@ -509,6 +509,32 @@ pub async fn accept_quote(
     Ok((StatusCode::CREATED, Json(o)).into_response())
 }
 
+/// A decision on a quote that names only its version and a reason.
+enum Decision {
+    Decline,
+    Revise,
+    Withdraw,
+}
+
+async fn decide(
+    state: &AppState,
+    caller: &ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<SalesQuoteDecisionIn>, ApiError>,
+    which: Decision,
+) -> Result<Json<SalesQuoteOut>, ApiError> {
+    let id = path_id(caller, Scope::QuotesWrite, path)?;
+    let ApiJson(b) = body?;
+    Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
+    let (db, now, actor, v) = (&state.db, state.now(), super::orders::actor(caller), b.expected_version);
+    let q = match which {
+        Decision::Decline => service::decline_quote(db, now, &actor, &id, v, &b.reason).await?,
+        Decision::Revise => service::revise_quote(db, now, &actor, &id, v).await?,
+        Decision::Withdraw => service::withdraw_quote(db, now, &actor, &id, v, &b.reason).await?,
+    };
+    load(state, caller, &q.id).await
+}
+
 /// Record that the customer declined a sent quote.
 #[utoipa::path(post, path = "/api/v1/quotes/{id}/decline", params(("id" = String, Path, description = "Quote id or number")), request_body = SalesQuoteDecisionIn,
     responses((status = 200, body = SalesQuoteOut), (status = 404, description = "no such quote", body = super::Problem),
@@ -520,19 +546,7 @@ pub async fn decline_quote(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<SalesQuoteDecisionIn>, ApiError>,
 ) -> Result<Json<SalesQuoteOut>, ApiError> {
-    let id = path_id(&caller, Scope::QuotesWrite, path)?;
-    let ApiJson(b) = body?;
-    Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
-    let q = service::decline_quote(
-        &state.db,
-        state.now(),
-        &super::orders::actor(&caller),
-        &id,
-        b.expected_version,
-        &b.reason,
-    )
-    .await?;
-    load(&state, &caller, &q.id).await
+    decide(&state, &caller, path, body, Decision::Decline).await
 }
 
 /// Open a new revision of a sent, declined or expired quote (or one waiting for sign-off): a
@@ -547,12 +561,7 @@ pub async fn revise_quote(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<SalesQuoteDecisionIn>, ApiError>,
 ) -> Result<Json<SalesQuoteOut>, ApiError> {
-    let id = path_id(&caller, Scope::QuotesWrite, path)?;
-    let ApiJson(b) = body?;
-    Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
-    let q =
-        service::revise_quote(&state.db, state.now(), &super::orders::actor(&caller), &id, b.expected_version).await?;
-    load(&state, &caller, &q.id).await
+    decide(&state, &caller, path, body, Decision::Revise).await
 }
 
 /// Withdraw a quote that is not yet accepted.
@@ -566,19 +575,7 @@ pub async fn withdraw_quote(
     path: Result<ApiPath<String>, ApiError>,
     body: Result<ApiJson<SalesQuoteDecisionIn>, ApiError>,
 ) -> Result<Json<SalesQuoteOut>, ApiError> {
-    let id = path_id(&caller, Scope::QuotesWrite, path)?;
-    let ApiJson(b) = body?;
-    Checks::default().chars("reason", &b.reason, 0, 2000).done()?;
-    let q = service::withdraw_quote(
-        &state.db,
-        state.now(),
-        &super::orders::actor(&caller),
-        &id,
-        b.expected_version,
-        &b.reason,
-    )
-    .await?;
-    load(&state, &caller, &q.id).await
+    decide(&state, &caller, path, body, Decision::Withdraw).await
 }
 
 /// Write in the quote's thread (as the seller).

@@ -139,6 +139,15 @@ fn may_quote(actor: &Actor<'_>, side: Side) -> ServiceResult<()> {
     }
 }
 
+/// Signing off discounts past the threshold: sales managers and admins.
+fn may_sign_off(actor: &Actor<'_>, side: Side) -> ServiceResult<()> {
+    if side == Side::Seller && actor.principal.can(Permission::SignOffQuotes) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
 /// Asking for, accepting and declining quotes: the account's users who may order (and staff who
 /// may order for it, on the customer's word).
 fn may_answer(actor: &Actor<'_>, side: Side) -> ServiceResult<()> {
@@ -413,6 +422,48 @@ struct Change {
     message: Option<(bool, String)>,
 }
 
+impl Change {
+    /// A change of status (and fields) without new lines, extra event fields or a message.
+    fn of(now: i64, actor: &Actor<'_>, before: QuoteRow, after: QuoteRow, action: &'static str) -> Change {
+        Change { now, actor: actor.owned(), before, after, lines: None, action, extra: json!({}), message: None }
+    }
+}
+
+/// Who may move a quote how: the permission check, the action its status must allow, and what a
+/// refusal says cannot be done.
+struct Move {
+    may: fn(&Actor<'_>, Side) -> ServiceResult<()>,
+    action: Action,
+    refused: &'static str,
+}
+
+const PRICE: Move = Move { may: may_quote, action: Action::Price, refused: "priced; revise it first" };
+const SEND: Move = Move { may: may_quote, action: Action::Send, refused: "sent" };
+const SIGN_OFF: Move = Move { may: may_sign_off, action: Action::SignOff, refused: "signed off" };
+const REVISE: Move = Move { may: may_quote, action: Action::Revise, refused: "revised" };
+const DECLINE: Move = Move { may: may_answer, action: Action::Decline, refused: "declined" };
+
+/// A quote someone is about to move: visible to them, theirs to move, still at the version they
+/// saw, and in a status that allows the move today. Returns the quote, its account and the
+/// actor's side.
+async fn to_move(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id_or_number: &str,
+    expected_version: Option<i64>,
+    m: Move,
+) -> ServiceResult<(QuoteRow, AccountRow, Side)> {
+    let (q, account, side) = visible(db, actor, id_or_number).await?;
+    (m.may)(actor, side)?;
+    check_version(&q, expected_version)?;
+    let status = status_now(&q, now);
+    if !status.can(m.action) {
+        return Err(refuse(&q, status, m.refused));
+    }
+    Ok((q, account, side))
+}
+
 async fn apply(db: &Db, change: Change) -> ServiceResult<QuoteRow> {
     db.write(change, |tx, c| {
         Box::pin(async move {
@@ -467,31 +518,12 @@ pub async fn price_quote(
     expected_version: Option<i64>,
     lines: &[QuoteLineInput],
 ) -> ServiceResult<QuoteRow> {
-    let (q, account, side) = visible(db, actor, id_or_number).await?;
-    may_quote(actor, side)?;
-    check_version(&q, expected_version)?;
-    let status = status_now(&q, now);
-    if !status.can(Action::Price) {
-        return Err(refuse(&q, status, "priced; revise it first"));
-    }
+    let (q, account, side) = to_move(db, now, actor, id_or_number, expected_version, PRICE).await?;
     let earlier = store::lines(db, &q.id, q.revision).await?;
     let rows = price_lines(db, now, &account, lines, side, &earlier).await?;
     let after = QuoteRow { status: QuoteStatus::Draft.as_str().into(), subtotal: subtotal(&rows)?, ..next(&q, now) };
-    let n = rows.len();
-    apply(
-        db,
-        Change {
-            now,
-            actor: actor.owned(),
-            before: q,
-            after,
-            lines: Some(rows),
-            action: "quote.priced",
-            extra: json!({ "lines": n }),
-            message: None,
-        },
-    )
-    .await
+    let extra = json!({ "lines": rows.len() });
+    apply(db, Change { lines: Some(rows), extra, ..Change::of(now, actor, q, after, "quote.priced") }).await
 }
 
 /// The seller sends the quote, valid to `expires_on` (default: the policy's days from today). A
@@ -505,13 +537,7 @@ pub async fn send_quote(
     expected_version: Option<i64>,
     expires_on: Option<&str>,
 ) -> ServiceResult<QuoteRow> {
-    let (q, _, side) = visible(db, actor, id_or_number).await?;
-    may_quote(actor, side)?;
-    check_version(&q, expected_version)?;
-    let status = status_now(&q, now);
-    if !status.can(Action::Send) {
-        return Err(refuse(&q, status, "sent"));
-    }
+    let (q, ..) = to_move(db, now, actor, id_or_number, expected_version, SEND).await?;
     let policy = policy(db).await?;
     let day = today(now);
     let last = match expires_on.map(str::trim).filter(|s| !s.is_empty()) {
@@ -534,20 +560,7 @@ pub async fn send_quote(
         ..next(&q, now)
     };
     let action = if waits { "quote.signoff_requested" } else { "quote.sent" };
-    apply(
-        db,
-        Change {
-            now,
-            actor: actor.owned(),
-            before: q,
-            after,
-            lines: None,
-            action,
-            extra: json!({ "signoff_reasons": reasons }),
-            message: None,
-        },
-    )
-    .await
+    apply(db, Change { extra: json!({ "signoff_reasons": reasons }), ..Change::of(now, actor, q, after, action) }).await
 }
 
 /// A sales manager signs off a quote (it is sent) or refuses (it goes back to draft with the
@@ -562,15 +575,7 @@ pub async fn sign_off_quote(
     comment: &str,
 ) -> ServiceResult<QuoteRow> {
     super::check_texts(&[], &[("comment", comment)])?;
-    let (q, _, side) = visible(db, actor, id_or_number).await?;
-    if side != Side::Seller || !actor.principal.can(Permission::SignOffQuotes) {
-        return Err(ServiceError::Forbidden);
-    }
-    check_version(&q, expected_version)?;
-    let status = status_now(&q, now);
-    if !status.can(Action::SignOff) {
-        return Err(refuse(&q, status, "signed off"));
-    }
+    let (q, ..) = to_move(db, now, actor, id_or_number, expected_version, SIGN_OFF).await?;
     if !approve && comment.trim().is_empty() {
         return Err(ServiceError::invalid("comment", "Say why (the rep reads it)."));
     }
@@ -596,20 +601,8 @@ pub async fn sign_off_quote(
         }
     };
     let action = if approve { "quote.sent" } else { "quote.signoff_refused" };
-    apply(
-        db,
-        Change {
-            now,
-            actor: actor.owned(),
-            before: q,
-            after,
-            lines: None,
-            action,
-            extra: json!({ "comment": comment.trim(), "signed_off": approve }),
-            message: None,
-        },
-    )
-    .await
+    let extra = json!({ "comment": comment.trim(), "signed_off": approve });
+    apply(db, Change { extra, ..Change::of(now, actor, q, after, action) }).await
 }
 
 /// The seller opens a new revision of a quote that was sent (or declined, or expired, or waits
@@ -621,13 +614,7 @@ pub async fn revise_quote(
     id_or_number: &str,
     expected_version: Option<i64>,
 ) -> ServiceResult<QuoteRow> {
-    let (q, _, side) = visible(db, actor, id_or_number).await?;
-    may_quote(actor, side)?;
-    check_version(&q, expected_version)?;
-    let status = status_now(&q, now);
-    if !status.can(Action::Revise) {
-        return Err(refuse(&q, status, "revised"));
-    }
+    let (q, ..) = to_move(db, now, actor, id_or_number, expected_version, REVISE).await?;
     let lines: Vec<QuoteLineRow> =
         store::lines(db, &q.id, q.revision).await?.into_iter().map(|l| QuoteLineRow { accepted: false, ..l }).collect();
     let after = QuoteRow {
@@ -641,20 +628,7 @@ pub async fn revise_quote(
         decision_note: String::new(),
         ..next(&q, now)
     };
-    apply(
-        db,
-        Change {
-            now,
-            actor: actor.owned(),
-            before: q,
-            after,
-            lines: Some(lines),
-            action: "quote.revised",
-            extra: json!({}),
-            message: None,
-        },
-    )
-    .await
+    apply(db, Change { lines: Some(lines), ..Change::of(now, actor, q, after, "quote.revised") }).await
 }
 
 /// The seller withdraws a quote, or the buyer their request while the seller still has it.
@@ -686,20 +660,8 @@ pub async fn withdraw_quote(
         ..next(&q, now)
     };
     let message = (!reason.trim().is_empty()).then(|| (side == Side::Seller, format!("Withdrawn: {}", reason.trim())));
-    apply(
-        db,
-        Change {
-            now,
-            actor: actor.owned(),
-            before: q,
-            after,
-            lines: None,
-            action: "quote.withdrawn",
-            extra: json!({ "reason": reason.trim() }),
-            message,
-        },
-    )
-    .await
+    let extra = json!({ "reason": reason.trim() });
+    apply(db, Change { extra, message, ..Change::of(now, actor, q, after, "quote.withdrawn") }).await
 }
 
 /// The buyer declines a sent quote (staff may record it for them), with an optional reason the
@@ -713,13 +675,7 @@ pub async fn decline_quote(
     reason: &str,
 ) -> ServiceResult<QuoteRow> {
     super::check_texts(&[], &[("reason", reason)])?;
-    let (q, _, side) = visible(db, actor, id_or_number).await?;
-    may_answer(actor, side)?;
-    check_version(&q, expected_version)?;
-    let status = status_now(&q, now);
-    if !status.can(Action::Decline) {
-        return Err(refuse(&q, status, "declined"));
-    }
+    let (q, ..) = to_move(db, now, actor, id_or_number, expected_version, DECLINE).await?;
     let after = QuoteRow {
         status: QuoteStatus::Declined.as_str().into(),
         decided_at: Some(now),
@@ -727,20 +683,8 @@ pub async fn decline_quote(
         ..next(&q, now)
     };
     let message = (!reason.trim().is_empty()).then(|| (false, format!("Declined: {}", reason.trim())));
-    apply(
-        db,
-        Change {
-            now,
-            actor: actor.owned(),
-            before: q,
-            after,
-            lines: None,
-            action: "quote.declined",
-            extra: json!({ "reason": reason.trim() }),
-            message,
-        },
-    )
-    .await
+    let extra = json!({ "reason": reason.trim() });
+    apply(db, Change { extra, message, ..Change::of(now, actor, q, after, "quote.declined") }).await
 }
 
 /// A message in the quote's thread, from either side.

@@ -185,7 +185,12 @@ pub async fn journal(
 
 /// [`journal`] for several movements of one cause, in one statement: (product id, warehouse id,
 /// on-hand delta, on hand after).
-pub async fn journal_many(tx: &mut Tx, moves: &[(&str, &str, i64, i64)], why: &StockReason<'_>, now: i64) -> StoreResult<()> {
+pub async fn journal_many(
+    tx: &mut Tx,
+    moves: &[(&str, &str, i64, i64)],
+    why: &StockReason<'_>,
+    now: i64,
+) -> StoreResult<()> {
     let rows: Vec<Vec<super::Cell>> = moves
         .iter()
         .map(|(product, warehouse, delta, after)| {
@@ -195,7 +200,17 @@ pub async fn journal_many(tx: &mut Tx, moves: &[(&str, &str, i64, i64)], why: &S
     super::bulk::bulk_insert(
         tx,
         "stock_movements",
-        &["id", "at", "product_id", "warehouse_id", "on_hand_delta", "on_hand_after", "reason", "actor_user_id", "channel"],
+        &[
+            "id",
+            "at",
+            "product_id",
+            "warehouse_id",
+            "on_hand_delta",
+            "on_hand_after",
+            "reason",
+            "actor_user_id",
+            "channel",
+        ],
         &rows,
     )
     .await

@@ -94,11 +94,8 @@ pub async fn insert(tx: &mut Tx, s: &NewShipment<'_>, now: i64) -> StoreResult<(
         ],
     )
     .await?;
-    let rows: Vec<Vec<super::Cell>> = s
-        .lines
-        .iter()
-        .map(|(line_no, product_id, qty)| args![s.id, *line_no, product_id.as_str(), *qty])
-        .collect();
+    let rows: Vec<Vec<super::Cell>> =
+        s.lines.iter().map(|(line_no, product_id, qty)| args![s.id, *line_no, product_id.as_str(), *qty]).collect();
     super::bulk::bulk_insert(tx, "shipment_lines", &["shipment_id", "line_no", "product_id", "quantity"], &rows).await
 }
 
