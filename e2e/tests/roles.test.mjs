@@ -13,7 +13,7 @@ const ROLES = [
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
     // Administrators also hold the desk and finance permissions, and see every order.
-    nav: ['Desk', 'Orders', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
+    nav: ['Desk', 'Orders', 'Quotes', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {
@@ -21,14 +21,14 @@ const ROLES = [
     email: 'rosa.martinez@meridian-supply.example',
     landing: '/rep',
     // Reps order for their customers, so they have the staff order list.
-    nav: ['My accounts', 'Orders'],
+    nav: ['My accounts', 'Orders', 'Quotes'],
     refused: ['/finance', '/admin/accounts', '/portal'],
   },
   {
     role: 'customer-service',
     email: 'carla.nguyen@meridian-supply.example',
     landing: '/desk',
-    nav: ['Desk', 'Orders'],
+    nav: ['Desk', 'Orders', 'Quotes'],
     refused: ['/finance', '/admin/staff'],
   },
   {

@@ -69,6 +69,8 @@ struct ListPage {
     tabs: Vec<(String, &'static str, bool)>,
     next_page: Option<String>,
     can_create: bool,
+    /// Admins set the quoting policy (sign-off threshold, validity).
+    can_set_policy: bool,
     title: &'static str,
 }
 
@@ -167,6 +169,7 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
         } else {
             Permission::PortalOrder
         }),
+        can_set_policy: ctx.session.principal.can(Permission::AdminArea),
         title: "Quotes",
     };
     Ok(Html(page.render()?))
@@ -182,6 +185,7 @@ async fn signoff_queue(State(state): State<AppState>, ctx: Ctx) -> Result<Html<S
         tabs: Vec::new(),
         next_page: None,
         can_create: false,
+        can_set_policy: ctx.session.principal.can(Permission::AdminArea),
         title: "Quotes to sign off",
     };
     Ok(Html(page.render()?))

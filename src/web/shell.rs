@@ -33,9 +33,6 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
             items.push(("/portal/quick-order", "Quick order"));
         }
         items.push(("/portal/orders", "Orders"));
-        if p.can(Permission::PortalCatalog) {
-            items.push(("/portal/quotes", "Quotes"));
-        }
         if p.can(Permission::PortalBilling) {
             items.push(("/portal/invoices", "Invoices"));
             items.push(("/portal/payments", "Payments"));
@@ -88,7 +85,6 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         if p.can(Permission::ManagePrices) {
             items.push(("/admin/pricing", "Pricing"));
         }
-        items.push(("/admin/quotes", "Quote policy"));
         items.push(("/admin/staff", "Staff"));
     }
     // The longest matching prefix is the active item; an account page belongs to the area its
@@ -98,6 +94,11 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         Some("/portal/catalog")
     } else if path.starts_with("/admin/imports") {
         Some("/admin/products")
+    } else if path.starts_with("/portal/quotes") {
+        // A customer's quotes live with their orders (the orders page links them).
+        Some("/portal/orders")
+    } else if path.starts_with("/admin/quotes") {
+        Some("/quotes")
     } else if path.starts_with("/portal/checkout") || path.starts_with("/portal/reorder") {
         Some("/portal/cart")
     } else if path.starts_with("/accounts/") {
