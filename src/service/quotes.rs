@@ -784,25 +784,9 @@ pub async fn accept_quote(
 ) -> ServiceResult<Placement> {
     let (q, _, side) = visible(db, actor, id_or_number).await?;
     may_answer(actor, side)?;
-    // A repeat of an acceptance that went through answers as it did (the quote has moved on).
-    if let Some(k) = key
-        && let Some(row) = crate::store::idempotency::get(db, &k.scope, &k.key).await?
-        && row.is_done()
-    {
-        if row.request_hash != k.request_hash {
-            return Err(ServiceError::IdempotencyMismatch);
-        }
-        return Ok(Placement::Replayed {
-            order_id: row.order_id,
-            status: row.response_status.unwrap_or(201),
-            body: row.response_body.unwrap_or_default(),
-        });
-    }
-    check_version(&q, expected_version)?;
-    let status = status_now(&q, now);
-    if !status.can(Action::Accept) {
-        return Err(refuse(&q, status, "accepted"));
-    }
+    // Whether the quote can still be accepted (sent, current, at the version the buyer saw) is
+    // decided in the order's unit (`record_acceptance`), after the key is claimed: a repeat of an
+    // acceptance that went through replays its answer there, although the quote has moved on.
     let lines = store::lines(db, &q.id, q.revision).await?;
     let offered: Vec<i64> = lines.iter().map(|l| l.line_no).collect();
     let chosen = quotes::check_acceptance(&offered, line_nos).map_err(|m| ServiceError::invalid("lines", m))?;
@@ -812,7 +796,7 @@ pub async fn accept_quote(
         quote_id: q.id.clone(),
         number: q.number.clone(),
         revision: q.revision,
-        version: q.version,
+        version: expected_version.unwrap_or(q.version),
         line_nos: chosen,
         prices: sources(&q.id, &q.number, &prices),
     };

@@ -105,11 +105,6 @@ pub async fn lines(db: &Db, quote_id: &str, revision: i64) -> StoreResult<Vec<Qu
         .await)
 }
 
-pub async fn lines_tx(tx: &mut Tx, quote_id: &str, revision: i64) -> StoreResult<Vec<QuoteLineRow>> {
-    let sql = format!("SELECT {LINE_COLUMNS} FROM quote_lines WHERE quote_id = $1 AND revision = $2 ORDER BY line_no");
-    tx.fetch_all(&sql, args![quote_id, revision]).await
-}
-
 /// Revisions before the current one, newest first, with their totals: (revision, lines, total).
 pub async fn earlier_revisions(db: &Db, quote_id: &str, current: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
     on_db!(db, |c| sqlx::query_as::<_, (i64, i64, i64)>(
@@ -335,24 +330,6 @@ pub async fn accepted_prices(db: &Db, quote_id: &str, revision: i64) -> StoreRes
     .bind(revision)
     .fetch_all(c)
     .await)
-}
-
-/// How many quotes are in each status for a rep's book (or all accounts): (status, count).
-pub async fn counts(db: &Db, owner_rep_id: Option<&str>) -> StoreResult<Vec<(String, i64)>> {
-    match owner_rep_id {
-        Some(rep) => on_db!(db, |c| sqlx::query_as::<_, (String, i64)>(
-            "SELECT q.status, COUNT(*) FROM quotes q JOIN accounts a ON a.id = q.account_id
-              WHERE a.owner_rep_id = $1 GROUP BY q.status"
-        )
-        .bind(rep)
-        .fetch_all(c)
-        .await),
-        None => {
-            on_db!(db, |c| sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM quotes GROUP BY status")
-                .fetch_all(c)
-                .await)
-        }
-    }
 }
 
 /// The products' costs (id → cost) where known.

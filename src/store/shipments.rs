@@ -280,11 +280,3 @@ pub async fn lines_of(db: &Db, shipment_id: &str) -> StoreResult<Vec<ShipmentLin
         .fetch_all(c)
         .await)
 }
-
-/// One shipment (in its transaction, for the answer).
-pub async fn get_tx(tx: &mut Tx, id: &str) -> StoreResult<Option<ShipmentRow>> {
-    let sql = format!(
-        "SELECT {SHIPMENT_COLUMNS} FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.id = $1"
-    );
-    tx.fetch_optional(&sql, args![id]).await
-}
