@@ -25,6 +25,12 @@ pub struct Config {
     /// provider under `/test-provider/` and buyers can pay invoices online through it
     /// (`service::payment_provider`). On in `portico demo`.
     pub test_provider_secret: Option<String>,
+    /// The outbox worker's settings (retries, the networks deliveries may reach besides the public
+    /// internet); the pages and API check endpoint URLs against the same networks.
+    pub webhooks: crate::jobs::WorkerConfig,
+    /// Whether `serve` runs the outbox worker in its process (`--no-worker` leaves it to
+    /// `portico worker` processes).
+    pub run_worker: bool,
 }
 
 impl Config {
@@ -55,6 +61,8 @@ impl Config {
             metrics_token: None,
             metrics_bind: None,
             test_provider_secret: None,
+            webhooks: crate::jobs::WorkerConfig::default(),
+            run_worker: false,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod jobs;
 pub mod ops;
 pub mod service;
 pub mod store;
@@ -38,8 +39,17 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
         let router = ops::metrics_router(state.clone());
         tokio::spawn(async move { axum::serve(metrics, router).await });
     }
+    let worker =
+        state.config.run_worker.then(|| jobs::spawn(db.clone(), state.config.webhooks.clone(), state.metrics.clone()));
     let app = build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    if let Some((stop, handle)) = worker {
+        // The pass in flight finishes (its attempts are recorded), then the worker gives back its leases.
+        let _ = stop.send(true);
+        if tokio::time::timeout(std::time::Duration::from_secs(30), handle).await.is_err() {
+            tracing::warn!("the outbox worker did not stop within 30 s; its leases run out by themselves");
+        }
+    }
     // A clean stop: Idempotency-Keys this process still holds are free at once.
     if let Err(e) = store::idempotency::sign_off(&db).await {
         tracing::warn!(error = %e, "removing this process's heartbeat failed");
@@ -48,7 +58,19 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Runs the outbox worker alone (`portico worker`) until SIGTERM or Ctrl-C.
+pub async fn work(state: AppState) {
+    let (stop, handle) = jobs::spawn(state.db.clone(), state.config.webhooks.clone(), state.metrics.clone());
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = handle.await;
+    if let Err(e) = store::idempotency::sign_off(&state.db).await {
+        tracing::warn!(error = %e, "removing this process's heartbeat failed");
+    }
+    state.db.close().await;
+}
+
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

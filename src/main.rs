@@ -27,6 +27,13 @@ enum Command {
     Serve(ServeArgs),
     /// Create (or recreate) the demo company on SQLite and serve it.
     Demo(DemoArgs),
+    /// Run only the outbox worker (webhook deliveries), e.g. beside `serve --no-worker` nodes.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        webhooks: WebhookArgs,
+    },
     /// Apply database migrations and exit.
     Migrate(DbArgs),
     /// Manage users from the command line.
@@ -151,6 +158,52 @@ struct HttpArgs {
     /// buyers can pay invoices online (for trials; `portico demo` turns it on with a random secret).
     #[arg(long, env = "PORTICO_TEST_PROVIDER_SECRET", hide_env_values = true)]
     test_provider_secret: Option<String>,
+    /// Do not run the outbox worker in this process (run `portico worker` instead).
+    #[arg(long, env = "PORTICO_NO_WORKER")]
+    no_worker: bool,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
+}
+
+#[derive(Args)]
+struct WebhookArgs {
+    /// Networks webhook deliveries may reach besides the public internet, e.g. `10.0.0.0/8,
+    /// 127.0.0.1` (by default private, loopback and link-local addresses are refused).
+    #[arg(long, env = "PORTICO_WEBHOOKS_ALLOW_NETWORKS", default_value = "")]
+    webhooks_allow_networks: String,
+    /// The wait after a delivery's first failure, in milliseconds; it doubles after each further one.
+    #[arg(long, env = "PORTICO_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000)]
+    webhook_retry_base_ms: u64,
+    /// The longest wait between two attempts, in milliseconds.
+    #[arg(long, env = "PORTICO_WEBHOOK_RETRY_CAP_MS", default_value_t = 6 * 3_600_000)]
+    webhook_retry_cap_ms: u64,
+    /// Attempts after which a delivery is dead (an admin can replay it).
+    #[arg(long, env = "PORTICO_WEBHOOK_MAX_ATTEMPTS", default_value_t = 15)]
+    webhook_max_attempts: i64,
+    /// A delivery's time limit in seconds (1–120). A worker holds a delivery for four times this:
+    /// a worker that dies mid-delivery leaves it to the others after that long.
+    #[arg(long, env = "PORTICO_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    webhook_timeout_secs: u64,
+}
+
+impl WebhookArgs {
+    fn worker_config(&self) -> Result<portico::jobs::WorkerConfig, String> {
+        let allow = portico::domain::webhooks::AddressPolicy::parse(&self.webhooks_allow_networks)
+            .map_err(|e| format!("PORTICO_WEBHOOKS_ALLOW_NETWORKS: {e}"))?;
+        if self.webhook_max_attempts < 1 || self.webhook_retry_base_ms < 1 {
+            return Err("webhook retries need at least one attempt and a wait of at least 1 ms".into());
+        }
+        if !(1..=120).contains(&self.webhook_timeout_secs) {
+            return Err("PORTICO_WEBHOOK_TIMEOUT_SECS must be 1 to 120".into());
+        }
+        let retry = portico::domain::webhooks::RetryPolicy {
+            base_ms: self.webhook_retry_base_ms,
+            cap_ms: self.webhook_retry_cap_ms.max(self.webhook_retry_base_ms),
+            max_attempts: self.webhook_max_attempts,
+        };
+        let timeout = std::time::Duration::from_secs(self.webhook_timeout_secs);
+        Ok(portico::jobs::WorkerConfig { allow, retry, ..portico::jobs::WorkerConfig::with_timeout(timeout) })
+    }
 }
 
 #[derive(Args)]
@@ -232,8 +285,10 @@ enum TokenCommand {
     },
 }
 
-fn config(database_url: &str, http: &HttpArgs) -> Config {
+fn config(database_url: &str, http: &HttpArgs) -> Result<Config, String> {
     let mut c = Config::for_database(database_url);
+    c.webhooks = http.webhooks.worker_config()?;
+    c.run_worker = !http.no_worker;
     c.bind = http.bind;
     c.public_url = http.public_url.clone().unwrap_or_else(|| format!("http://{}", http.bind));
     c.session_idle_secs = http.session_idle_minutes.max(1) * 60;
@@ -241,7 +296,7 @@ fn config(database_url: &str, http: &HttpArgs) -> Config {
     c.metrics_token = http.metrics_token.clone().filter(|t| !t.trim().is_empty());
     c.metrics_bind = http.metrics_bind;
     c.test_provider_secret = http.test_provider_secret.clone().filter(|t| !t.trim().is_empty());
-    c
+    Ok(c)
 }
 
 fn init_logging() {
@@ -267,7 +322,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve(args) => {
-            let cfg = config(&args.db.database_url, &args.http);
+            let cfg = config(&args.db.database_url, &args.http)?;
             let state = portico::open(cfg.clone()).await?;
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
             tracing::info!(url = %cfg.public_url, backend = state.db.backend(), "portico listening");
@@ -281,7 +336,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     let _ = std::fs::remove_file(format!("{path}{suffix}"));
                 }
             }
-            let mut cfg = config(&args.database_url, &args.http);
+            let mut cfg = config(&args.database_url, &args.http)?;
             // The demo takes online payments through the local test provider.
             if cfg.test_provider_secret.is_none() {
                 cfg.test_provider_secret = Some(portico::service::auth::random_token(32));
@@ -323,6 +378,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
             tokio::spawn(print_link_mails(state.clone()));
             portico::serve(state, listener).await?;
+        }
+        Command::Worker { db, webhooks } => {
+            let mut cfg = Config::for_database(&db.database_url);
+            cfg.webhooks = webhooks.worker_config()?;
+            let state = portico::open(cfg).await?;
+            tracing::info!(backend = state.db.backend(), "portico worker running");
+            portico::work(state).await;
         }
         Command::Import { db, kind, file } => {
             let kind = Kind::parse(&kind).ok_or("unknown kind")?;

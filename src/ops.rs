@@ -16,6 +16,7 @@ use axum::routing::get;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
@@ -62,9 +63,49 @@ struct RouteStats {
 #[derive(Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    /// Webhook attempts this process made, by outcome, and deliveries it gave up.
+    webhook_attempts_ok: AtomicU64,
+    webhook_attempts_failed: AtomicU64,
+    webhooks_dead: AtomicU64,
 }
 
 impl Metrics {
+    pub fn count_delivery_attempt(&self, ok: bool) {
+        let c = if ok { &self.webhook_attempts_ok } else { &self.webhook_attempts_failed };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_dead(&self, n: u64) {
+        self.webhooks_dead.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The outbox and webhook lines: this process's counters and the database's backlog (shared
+    /// by every node).
+    pub fn render_deliveries(&self, backlog: Option<&crate::service::webhooks::Backlog>) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP portico_webhook_attempts_total Webhook delivery attempts made by this process, by outcome.\n# TYPE portico_webhook_attempts_total counter\n");
+        let _ = writeln!(
+            out,
+            "portico_webhook_attempts_total{{outcome=\"delivered\"}} {}",
+            self.webhook_attempts_ok.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "portico_webhook_attempts_total{{outcome=\"failed\"}} {}",
+            self.webhook_attempts_failed.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP portico_webhook_dead_letters_total Deliveries this process gave up after the last retry.\n# TYPE portico_webhook_dead_letters_total counter\n");
+        let _ = writeln!(out, "portico_webhook_dead_letters_total {}", self.webhooks_dead.load(Ordering::Relaxed));
+        if let Some(b) = backlog {
+            out.push_str("# HELP portico_outbox_undispatched Outbox events not yet fanned out to deliveries.\n# TYPE portico_outbox_undispatched gauge\n");
+            let _ = writeln!(out, "portico_outbox_undispatched {}", b.undispatched);
+            out.push_str("# HELP portico_webhook_deliveries Webhook deliveries by state (pending: not yet delivered; dead: given up).\n# TYPE portico_webhook_deliveries gauge\n");
+            let _ = writeln!(out, "portico_webhook_deliveries{{state=\"pending\"}} {}", b.pending);
+            let _ = writeln!(out, "portico_webhook_deliveries{{state=\"dead\"}} {}", b.dead);
+        }
+        out
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, micros: u64) {
         let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let s = routes.entry((method.to_string(), route.to_string())).or_default();
@@ -122,7 +163,16 @@ impl Metrics {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let backlog = match crate::service::webhooks::backlog_for_metrics(&state.db).await {
+        Ok(b) => Some(b),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the outbox backlog for /metrics failed");
+            None
+        }
+    };
+    let mut body = state.metrics.render();
+    body.push_str(&state.metrics.render_deliveries(backlog.as_ref()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// `/metrics` on the main address: 404 unless a token is configured (nothing says metrics exist),

@@ -230,6 +230,10 @@ async fn the_document_declares_every_error_as_a_problem_and_the_bounds() {
                 assert!(responses.contains_key("413"), "{method} {path} does not declare 413");
             }
             for (status, response) in responses {
+                // Only an empty success (204 deleted, 202 queued) has no body.
+                if matches!(status.as_str(), "202" | "204") && response.get("content").is_none() {
+                    continue;
+                }
                 let content = response["content"].as_object().unwrap();
                 if status.as_str() >= "400" {
                     assert_eq!(

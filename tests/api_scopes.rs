@@ -201,6 +201,23 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::POST, "/api/v1/quotes/{id}/revise", "", Scope::QuotesWrite, Some(json!({}))),
         r(Method::POST, "/api/v1/quotes/{id}/withdraw", "", Scope::QuotesWrite, Some(json!({}))),
         r(Method::POST, "/api/v1/quotes/{id}/messages", "", Scope::QuotesWrite, Some(json!({"body": "Thanks"}))),
+        r(Method::GET, "/api/v1/webhooks", "", Scope::WebhooksRead, None),
+        r(Method::GET, "/api/v1/webhooks/{id}", "", Scope::WebhooksRead, None),
+        r(Method::GET, "/api/v1/webhooks/{id}/deliveries", "", Scope::WebhooksRead, None),
+        r(
+            Method::POST,
+            "/api/v1/webhooks",
+            "",
+            Scope::WebhooksWrite,
+            Some(json!({"url": "https://crm.example.com/hook", "event_types": ["quote.*"]})),
+        ),
+        r(Method::PATCH, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, Some(json!({"description": "ERP"}))),
+        r(Method::POST, "/api/v1/webhooks/{id}/rotate-secret", "", Scope::WebhooksWrite, Some(json!({}))),
+        r(Method::POST, "/api/v1/webhooks/{id}/test", "", Scope::WebhooksWrite, None),
+        // Replaying a delivery the endpoint does not have is a conflict (accepted below).
+        r(Method::POST, "/api/v1/webhooks/{id}/deliveries/{delivery}/replay", "", Scope::WebhooksWrite, None),
+        // Last: the endpoint the rows above use is gone after it.
+        r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]
 }
 
@@ -243,6 +260,19 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     )
     .await;
     assert_eq!(quoted.status, StatusCode::CREATED, "{}", quoted.body);
+    // A webhook endpoint for the webhook rows.
+    let hooks = token(&app, &[Scope::WebhooksWrite]).await;
+    let hooked = call(
+        &app,
+        &Method::POST,
+        "/api/v1/webhooks",
+        &hooks,
+        Some(&json!({"url": "https://erp.example.com/hook", "event_types": ["order.*"]})),
+    )
+    .await;
+    assert_eq!(hooked.status, StatusCode::CREATED, "{}", hooked.body);
+    let hook: Value = serde_json::from_str(&hooked.body).unwrap();
+    let hook = format!("/webhooks/{}", hook["endpoint"]["id"].as_str().unwrap());
     let concrete = |route: &Route| {
         // The shipment row (orders:write) bills the order: its invoice is the first.
         let path = route
@@ -250,6 +280,8 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("/invoices/{id}", "/invoices/INV-100001")
             .replace("/payments/{id}", "/payments/PAY-100001")
             .replace("/quotes/{id}", "/quotes/Q-100001")
+            .replace("/webhooks/{id}", &hook)
+            .replace("{delivery}", "01939000-0000-7000-8000-000000000000")
             .replace("/credit-notes/{id}", "/credit-notes/CN-100001")
             .replace("{sku}", "GLV-1")
             .replace("{warehouse}", "CHI")

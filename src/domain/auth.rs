@@ -160,6 +160,8 @@ pub enum Permission {
     ManageStock,
     /// Sign off quotes priced past the seller's discount threshold (sales managers, admins).
     SignOffQuotes,
+    /// Webhook endpoints, their deliveries and replays (admins, and tokens with a webhooks scope).
+    ManageWebhooks,
 }
 
 /// A set of permissions as a bit set (cheap to copy into every request).
@@ -205,6 +207,7 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 OrderForCustomers,
                 ManageOrders,
                 SignOffQuotes,
+                ManageWebhooks,
             ],
             StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog, OrderForCustomers],
             StaffRole::CustomerService => &[
@@ -258,10 +261,12 @@ pub enum Scope {
     LicencesWrite,
     QuotesRead,
     QuotesWrite,
+    WebhooksRead,
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 15] = [
+    pub const ALL: [Scope; 17] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -277,6 +282,8 @@ impl Scope {
         Scope::LicencesWrite,
         Scope::QuotesRead,
         Scope::QuotesWrite,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -296,6 +303,8 @@ impl Scope {
             Scope::LicencesWrite => "licences:write",
             Scope::QuotesRead => "quotes:read",
             Scope::QuotesWrite => "quotes:write",
+            Scope::WebhooksRead => "webhooks:read",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -344,6 +353,14 @@ impl Scope {
                  POST /quotes/{id}/send, /accept, /decline, /messages); a discount past the threshold still waits \
                  for a sales manager; includes quotes:read"
             }
+            Scope::WebhooksRead => {
+                "read webhook endpoints and their delivery logs (GET /webhooks, /webhooks/{id}, /webhooks/{id}/deliveries)"
+            }
+            Scope::WebhooksWrite => {
+                "add, change, delete and test webhook endpoints, rotate their secrets and replay deliveries \
+                 (POST /webhooks, PATCH and DELETE /webhooks/{id}, POST /webhooks/{id}/rotate-secret, /test, \
+                 /deliveries/{delivery}/replay); includes webhooks:read"
+            }
         }
     }
 
@@ -360,6 +377,7 @@ impl Scope {
                     | (Scope::PaymentsWrite, Scope::PaymentsRead)
                     | (Scope::LicencesWrite, Scope::LicencesRead)
                     | (Scope::QuotesWrite, Scope::QuotesRead)
+                    | (Scope::WebhooksWrite, Scope::WebhooksRead)
             )
     }
 
@@ -391,6 +409,7 @@ impl Scope {
             Scope::LicencesWrite => &[StaffArea, ViewAllAccounts, ManageAccounts],
             Scope::QuotesRead => &[StaffArea, ViewAllAccounts],
             Scope::QuotesWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers],
+            Scope::WebhooksRead | Scope::WebhooksWrite => &[StaffArea, ManageWebhooks],
         }
     }
 }

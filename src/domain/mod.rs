@@ -26,3 +26,4 @@ pub mod redirect;
 pub mod routing;
 pub mod signature;
 pub mod statement;
+pub mod webhooks;

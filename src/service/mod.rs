@@ -34,6 +34,7 @@ pub mod stock_imports;
 pub mod tax;
 mod unapply;
 pub mod users;
+pub mod webhooks;
 
 use crate::domain::auth::{ActorChannel, Permission, Principal};
 use crate::store::{Tx, audit};

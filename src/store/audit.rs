@@ -65,6 +65,11 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
 
 /// Writes an outbox event in the caller's transaction; returns its id.
 pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<String> {
+    // A type webhooks and docs/webhooks.md do not know would reach no one's documentation.
+    debug_assert!(
+        crate::domain::webhooks::is_known(event_type),
+        "event type {event_type} is not in domain::webhooks::EVENTS"
+    );
     let id = new_id();
     tx.execute(
         "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)",

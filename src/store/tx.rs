@@ -71,6 +71,16 @@ impl Tx {
         }
     }
 
+    /// The rows of a `SELECT` that are free to take, locked until the transaction ends: on
+    /// PostgreSQL `FOR UPDATE SKIP LOCKED`, so nodes claiming work at the same moment take
+    /// different rows (the outbox worker); on SQLite the writer already holds the one write lock.
+    pub async fn claim<T: DeserializeOwned>(&mut self, select: &str, args: Vec<Cell>) -> StoreResult<Vec<T>> {
+        match &self.conn {
+            TxConn::Sqlite(_) => self.fetch_all(select, args).await,
+            TxConn::Postgres(_) => self.fetch_all(&format!("{select} FOR UPDATE SKIP LOCKED"), args).await,
+        }
+    }
+
     /// Whether this transaction runs on SQLite.
     pub fn is_sqlite(&self) -> bool {
         matches!(self.conn, TxConn::Sqlite(_))

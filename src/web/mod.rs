@@ -27,6 +27,7 @@ mod shell;
 mod statements;
 mod test_provider;
 mod users;
+mod webhooks;
 
 use crate::app::AppState;
 use axum::Router;
@@ -46,6 +47,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(licences::router())
         .merge(admin::router())
         .merge(api_tokens::router())
+        .merge(webhooks::router())
         .merge(products_admin::router())
         .merge(categories_admin::router())
         .merge(users::router())

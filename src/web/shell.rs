@@ -94,6 +94,9 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         Some("/portal/catalog")
     } else if path.starts_with("/admin/imports") {
         Some("/admin/products")
+    } else if path.starts_with("/admin/webhooks") || path.starts_with("/admin/api-tokens") {
+        // Integrations are set up from the Staff page.
+        Some("/admin/staff")
     } else if path.starts_with("/portal/quotes") {
         // A customer's quotes live with their orders (the orders page links them).
         Some("/portal/orders")
@@ -137,6 +140,9 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
     }
     let text = match code {
         "saved" => "Saved.",
+        "webhook_test_sent" => "Test event queued: it is delivered within seconds; its attempt appears below.",
+        "webhook_replayed" => "Queued to be sent again now.",
+        "webhook_deleted" => "Endpoint deleted: it receives nothing more; what it still had to receive was cancelled.",
         "quote_requested" => "Your request is sent. Your rep prices it and you are told when it is ready.",
         "quote_draft" => "Quote created. Price the lines, then send it.",
         "quote_priced" => "Prices saved.",

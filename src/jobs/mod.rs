@@ -1,0 +1,132 @@
+//! Background work that leaves the system: the outbox worker delivers events by webhook.
+//!
+//! The worker runs inside `portico serve` (unless `--no-worker`) and on its own as
+//! `portico worker`; any number of them may run against one database. Each pass:
+//! 1. **fan out**: events not yet fanned out become one delivery per subscribed endpoint
+//!    (one node at a time; `service::webhooks::dispatch`);
+//! 2. **claim**: due deliveries are leased to this worker for [`WorkerConfig::lease_ms`]
+//!    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two nodes never hold the same one); a
+//!    delivery whose earlier event for the same aggregate is still pending waits;
+//! 3. **send** them concurrently, signed (`webhooks::Sender`);
+//! 4. **record** every attempt and each delivery's next state (delivered, due again after
+//!    exponential backoff with jitter, or dead after the policy's last attempt).
+//!
+//! At least once: a worker killed between 2 and 4 leaves leases that run out, and the deliveries
+//! are sent again by whichever worker claims them next. Receivers deduplicate on `webhook-id`.
+//! An idle worker only reads (two indexed probes per poll); it writes only when there is work.
+
+pub mod webhooks;
+
+use crate::domain::webhooks::{AddressPolicy, RetryPolicy};
+use crate::ops::Metrics;
+use crate::service::webhooks as service;
+use crate::store::Db;
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How the worker runs (`portico serve`/`worker` flags; tests shorten the retry policy).
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub retry: RetryPolicy,
+    /// Networks deliveries may reach besides the public internet.
+    pub allow: AddressPolicy,
+    /// Deliveries claimed per pass.
+    pub batch: i64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// How long a claim is held: longer than a request can take, so a live worker never loses one.
+    pub lease_ms: i64,
+    /// The wait between polls when there is nothing to do.
+    pub idle: Duration,
+    /// A request's whole time limit.
+    pub timeout: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> WorkerConfig {
+        WorkerConfig::with_timeout(Duration::from_secs(15))
+    }
+}
+
+impl WorkerConfig {
+    /// The defaults around a request time limit; the lease is four times it (a pass's requests run
+    /// concurrently, so a pass takes about one time limit at worst).
+    pub fn with_timeout(timeout: Duration) -> WorkerConfig {
+        WorkerConfig {
+            retry: RetryPolicy::default(),
+            allow: AddressPolicy::default(),
+            batch: 200,
+            concurrency: 64,
+            lease_ms: timeout.as_millis() as i64 * 4,
+            idle: Duration::from_millis(500),
+            timeout,
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// One pass: fan out, claim, send, record. Returns how many deliveries were attempted (0: idle).
+pub async fn run_once(
+    db: &Db,
+    cfg: &WorkerConfig,
+    sender: &webhooks::Sender,
+    metrics: &Metrics,
+) -> crate::service::ServiceResult<usize> {
+    let owner = crate::store::idempotency::instance_id();
+    // Fan out everything waiting (in chunks), so the claim below sees it.
+    while service::dispatch(db, now_ms(), 1000).await? == 1000 {}
+    let claimed = service::claim(db, owner, now_ms(), cfg.lease_ms, cfg.batch).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let n = claimed.len();
+    let outcomes: Vec<service::Outcome> = futures_util::stream::iter(claimed)
+        .map(|c| sender.deliver(c))
+        .buffer_unordered(cfg.concurrency)
+        .collect()
+        .await;
+    for o in &outcomes {
+        metrics.count_delivery_attempt(o.succeeded());
+    }
+    let dead_before = outcomes.iter().filter(|o| !o.succeeded() && cfg.retry.gives_up_after(o.attempt)).count();
+    metrics.count_dead(dead_before as u64);
+    service::record(db, owner, &cfg.retry, outcomes).await?;
+    Ok(n)
+}
+
+/// Runs passes until `stop` turns true; then gives back the leases it holds.
+pub async fn run(db: Db, cfg: WorkerConfig, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+    let sender = webhooks::Sender::new(cfg.allow.clone(), cfg.timeout);
+    tracing::info!(instance = crate::store::idempotency::instance_id(), "outbox worker started");
+    while !*stop.borrow() {
+        let idle = match run_once(&db, &cfg, &sender, &metrics).await {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "the outbox worker's pass failed; trying again");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(cfg.idle) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+    if let Err(e) = service::release(&db, crate::store::idempotency::instance_id()).await {
+        tracing::warn!(error = %e, "giving back the worker's leases failed (they run out by themselves)");
+    }
+    tracing::info!("outbox worker stopped");
+}
+
+/// Starts [`run`] on the runtime; send `true` on the returned sender to stop it, then await the handle.
+pub fn spawn(db: Db, cfg: WorkerConfig, metrics: Arc<Metrics>) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (tell, stop) = watch::channel(false);
+    (tell, tokio::spawn(run(db, cfg, metrics, stop)))
+}

@@ -1,0 +1,510 @@
+//! Webhooks: the admin's endpoints (add, change, rotate the secret, delete, send a test event,
+//! replay) and the worker's three units of work (fan out, claim, record). The sending itself is
+//! in `jobs::webhooks`; the rules in `domain::webhooks`.
+
+use super::{Actor, ServiceError, ServiceResult, audit};
+use crate::domain::auth::{ActorChannel, Permission};
+use crate::domain::webhooks::{self as rules, AddressPolicy, RetryPolicy, Secret, Subscription};
+use crate::store::webhooks::{self as store, Attempt, NewDelivery, Next};
+pub use crate::store::webhooks::{AttemptRow, Backlog, Claimed, DeliveryRow, EndpointRow, EndpointSummary};
+use crate::store::{Db, new_id};
+use serde_json::json;
+
+/// How long a rotated-out secret keeps signing beside the new one, unless the admin says otherwise.
+pub const DEFAULT_OVERLAP_SECS: i64 = 24 * 3600;
+/// The longest overlap an admin may choose (a week).
+pub const MAX_OVERLAP_SECS: i64 = 7 * 24 * 3600;
+
+fn require_admin(actor: &Actor<'_>) -> ServiceResult<()> {
+    match actor.principal.can(Permission::ManageWebhooks) {
+        true => Ok(()),
+        false if actor.principal.is_staff() => Err(ServiceError::Forbidden),
+        false => Err(ServiceError::NotFound),
+    }
+}
+
+/// What an admin or integration says about an endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointInput {
+    pub url: String,
+    pub description: String,
+    pub event_types: String,
+    pub active: bool,
+}
+
+/// The input, checked: every problem, each on its field.
+fn check(input: &EndpointInput, policy: &AddressPolicy) -> ServiceResult<(String, String, Subscription)> {
+    let mut errors = Vec::new();
+    let url = match rules::check_url(&input.url) {
+        Ok(u) => match policy.refuse_literal(&u) {
+            Some(why) => {
+                errors.push(super::FieldError {
+                    field: "url".into(),
+                    message: format!("Deliveries cannot go there: {why}."),
+                });
+                None
+            }
+            None => Some(u.to_string()),
+        },
+        Err(why) => {
+            errors.push(super::FieldError { field: "url".into(), message: why });
+            None
+        }
+    };
+    let description = input.description.trim();
+    if description.chars().count() > 200 || description.chars().any(char::is_control) {
+        errors.push(super::FieldError {
+            field: "description".into(),
+            message: "Describe the endpoint in at most 200 characters, without control characters.".into(),
+        });
+    }
+    let subscription = match Subscription::parse(&input.event_types) {
+        Ok(s) => Some(s),
+        Err(why) => {
+            errors.push(super::FieldError { field: "event_types".into(), message: why });
+            None
+        }
+    };
+    match (url, subscription) {
+        (Some(u), Some(s)) if errors.is_empty() => Ok((u, description.to_string(), s)),
+        _ => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+fn new_secret() -> Secret {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).expect("the OS random source is available");
+    Secret::from_random(key)
+}
+
+fn described(e: &EndpointRow) -> serde_json::Value {
+    json!({ "url": e.url, "description": e.description, "event_types": e.event_types, "active": e.active })
+}
+
+/// The `created_by` of a change: the CLI's administrator is no user row.
+fn user_of<'a>(actor: &'a Actor<'_>) -> Option<&'a str> {
+    (actor.channel != ActorChannel::Cli).then_some(actor.principal.user_id.as_str())
+}
+
+/// Adds an endpoint; the returned secret (`whsec_…`) is the only time it is shown.
+pub async fn create_endpoint(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    input: &EndpointInput,
+    policy: &AddressPolicy,
+) -> ServiceResult<(EndpointRow, String)> {
+    require_admin(actor)?;
+    let (url, description, subscription) = check(input, policy)?;
+    let secret = new_secret().as_text();
+    let row = EndpointRow {
+        id: new_id(),
+        url,
+        description,
+        event_types: subscription.as_text(),
+        secret: secret.clone(),
+        previous_secret: None,
+        previous_until: None,
+        active: input.active,
+        created_at: now,
+        updated_at: now,
+    };
+    db.write((actor.owned(), row), |tx, (actor, row)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            store::insert_endpoint(tx, row, user_of(actor)).await?;
+            let after = described(row);
+            audit(
+                tx,
+                Some(actor),
+                row.created_at,
+                "webhook_endpoint.created",
+                ("webhook_endpoint", &row.id),
+                None,
+                Some(after),
+            )
+            .await?;
+            Ok(row.clone())
+        })
+    })
+    .await
+    .map(|row| (row, secret))
+}
+
+/// Changes an endpoint's URL, description, event types or whether it is active.
+pub async fn update_endpoint(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: &str,
+    input: &EndpointInput,
+    policy: &AddressPolicy,
+) -> ServiceResult<EndpointRow> {
+    require_admin(actor)?;
+    let (url, description, subscription) = check(input, policy)?;
+    let unit = (actor.owned(), now, id.to_string(), url, description, subscription.as_text(), input.active);
+    db.write(unit, |tx, (actor, now, id, url, description, types, active)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let before = store::lock_endpoint(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let after = EndpointRow {
+                url: url.clone(),
+                description: description.clone(),
+                event_types: types.clone(),
+                active: *active,
+                updated_at: *now,
+                ..before.clone()
+            };
+            store::update_endpoint(tx, &after).await?;
+            let change = (Some(described(&before)), Some(described(&after)));
+            audit(tx, Some(actor), *now, "webhook_endpoint.updated", ("webhook_endpoint", id), change.0, change.1)
+                .await?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// A new secret for an endpoint; the old one keeps signing too for `overlap_secs` (both
+/// signatures go in each delivery's header meanwhile), so the receiver can switch without
+/// missing a delivery. Returns the new secret: the only time it is shown.
+pub async fn rotate_secret(db: &Db, now: i64, actor: &Actor<'_>, id: &str, overlap_secs: i64) -> ServiceResult<String> {
+    require_admin(actor)?;
+    if !(0..=MAX_OVERLAP_SECS).contains(&overlap_secs) {
+        return Err(ServiceError::invalid("overlap_hours", "Keep the old secret for 0 to 168 hours."));
+    }
+    let secret = new_secret().as_text();
+    let unit = (actor.owned(), now, id.to_string(), secret.clone(), overlap_secs);
+    db.write(unit, |tx, (actor, now, id, secret, overlap)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let before = store::lock_endpoint(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let after = EndpointRow {
+                secret: secret.clone(),
+                previous_secret: (*overlap > 0).then(|| before.secret.clone()),
+                previous_until: (*overlap > 0).then_some(*now + *overlap),
+                updated_at: *now,
+                ..before
+            };
+            store::update_endpoint(tx, &after).await?;
+            let detail = json!({ "old_secret_signs_until": after.previous_until });
+            audit(
+                tx,
+                Some(actor),
+                *now,
+                "webhook_endpoint.secret_rotated",
+                ("webhook_endpoint", id),
+                None,
+                Some(detail),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await?;
+    Ok(secret)
+}
+
+/// Deletes an endpoint: it receives nothing more, what it still had to receive is cancelled, and
+/// its delivery log stays for the audit.
+pub async fn delete_endpoint(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> ServiceResult<()> {
+    require_admin(actor)?;
+    db.write((actor.owned(), now, id.to_string()), |tx, (actor, now, id)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let before = store::lock_endpoint(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            store::delete_endpoint(tx, id, *now).await?;
+            audit(
+                tx,
+                Some(actor),
+                *now,
+                "webhook_endpoint.deleted",
+                ("webhook_endpoint", id),
+                Some(described(&before)),
+                None,
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Queues a `webhook.test` event for one endpoint (only it receives it, active or not).
+pub async fn send_test(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> ServiceResult<()> {
+    require_admin(actor)?;
+    db.write((actor.owned(), now, id.to_string()), |tx, (actor, now, id)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let endpoint = store::lock_endpoint(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let payload = json!({ "endpoint_id": endpoint.id, "url": endpoint.url, "sent_by": actor.principal.name });
+            let event_id = crate::store::audit::enqueue(tx, "webhook.test", &payload, *now).await?;
+            let delivery = NewDelivery {
+                event_id: &event_id,
+                endpoint_id: &endpoint.id,
+                ordering_key: format!("webhook_test:{event_id}"),
+                due_ms: *now * 1000,
+                now: *now,
+            };
+            store::insert_deliveries(tx, &[delivery]).await?;
+            store::mark_dispatched(tx, std::slice::from_ref(&event_id), *now).await?;
+            audit(tx, Some(actor), *now, "webhook_endpoint.test_sent", ("webhook_endpoint", id), None, None).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Sends one delivery of an endpoint again (manual replay), now.
+pub async fn replay(db: &Db, now: i64, actor: &Actor<'_>, endpoint_id: &str, delivery_id: &str) -> ServiceResult<()> {
+    require_admin(actor)?;
+    let unit = (actor.owned(), now, endpoint_id.to_string(), delivery_id.to_string());
+    db.write(unit, |tx, (actor, now, endpoint_id, delivery_id)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            store::lock_endpoint(tx, endpoint_id).await?.ok_or(ServiceError::NotFound)?;
+            if !store::replay(tx, endpoint_id, delivery_id, *now * 1000).await? {
+                return Err(ServiceError::Conflict(
+                    "That delivery is waiting to be sent already (or is not this endpoint's).".into(),
+                ));
+            }
+            let detail = json!({ "delivery_id": delivery_id });
+            audit(
+                tx,
+                Some(actor),
+                *now,
+                "webhook_delivery.replayed",
+                ("webhook_endpoint", endpoint_id),
+                None,
+                Some(detail),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Sends every dead delivery of an endpoint again; returns how many.
+pub async fn replay_dead(db: &Db, now: i64, actor: &Actor<'_>, endpoint_id: &str) -> ServiceResult<u64> {
+    require_admin(actor)?;
+    db.write((actor.owned(), now, endpoint_id.to_string()), |tx, (actor, now, endpoint_id)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            store::lock_endpoint(tx, endpoint_id).await?.ok_or(ServiceError::NotFound)?;
+            let n = store::replay_dead(tx, endpoint_id, *now * 1000).await?;
+            let detail = json!({ "replayed": n });
+            audit(
+                tx,
+                Some(actor),
+                *now,
+                "webhook_delivery.replayed",
+                ("webhook_endpoint", endpoint_id),
+                None,
+                Some(detail),
+            )
+            .await?;
+            Ok(n)
+        })
+    })
+    .await
+}
+
+pub async fn endpoints(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<EndpointSummary>> {
+    require_admin(actor)?;
+    Ok(store::endpoints(db).await?)
+}
+
+pub async fn endpoint(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<EndpointSummary> {
+    require_admin(actor)?;
+    store::endpoint(db, id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// A page of an endpoint's deliveries, newest first, with each one's attempts.
+pub struct DeliveryPage {
+    pub deliveries: Vec<(DeliveryRow, Vec<AttemptRow>)>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next: Option<String>,
+}
+
+/// Statuses a delivery list can be filtered by.
+pub const STATUSES: [&str; 4] = ["pending", "delivered", "dead", "cancelled"];
+
+pub async fn deliveries(
+    db: &Db,
+    actor: &Actor<'_>,
+    endpoint_id: &str,
+    status: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> ServiceResult<DeliveryPage> {
+    require_admin(actor)?;
+    store::endpoint(db, endpoint_id).await?.ok_or(ServiceError::NotFound)?;
+    if let Some(s) = status
+        && !STATUSES.contains(&s)
+    {
+        return Err(ServiceError::invalid("status", "Status is one of pending, delivered, dead, cancelled."));
+    }
+    let limit = limit.clamp(1, 200);
+    let mut rows = store::deliveries(db, endpoint_id, status, before, limit + 1).await?;
+    let next = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.clone()).unwrap_or_default()
+    });
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut attempts = store::attempts(db, endpoint_id, &ids).await?;
+    let deliveries = rows
+        .into_iter()
+        .map(|d| {
+            let (mine, rest): (Vec<_>, Vec<_>) = attempts.drain(..).partition(|a| a.delivery_id == d.id);
+            attempts = rest;
+            (d, mine)
+        })
+        .collect();
+    Ok(DeliveryPage { deliveries, next })
+}
+
+pub async fn backlog(db: &Db, actor: &Actor<'_>) -> ServiceResult<Backlog> {
+    require_admin(actor)?;
+    Ok(store::backlog(db).await?)
+}
+
+/// The backlog for `/metrics` (its own guard: a metrics token or address).
+pub async fn backlog_for_metrics(db: &Db) -> ServiceResult<Backlog> {
+    Ok(store::backlog(db).await?)
+}
+
+// ---- the worker's units --------------------------------------------------------------------
+
+/// Fans out up to `limit` events: one delivery per live endpoint subscribed to the event's type
+/// that existed when the event happened. Returns how many events were fanned out.
+pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> {
+    // Nothing to do is found by a read, so an idle worker writes nothing.
+    if !store::any_undispatched(db).await? {
+        return Ok(0);
+    }
+    db.write((now_ms, limit), |tx, (now_ms, limit)| {
+        Box::pin(async move {
+            let events = store::take_undispatched(tx, *limit).await?;
+            if events.is_empty() {
+                return Ok(0);
+            }
+            let endpoints: Vec<(EndpointRow, Subscription)> = store::live_endpoints(tx)
+                .await?
+                .into_iter()
+                .filter_map(|e| Subscription::parse(&e.event_types).ok().map(|s| (e, s)))
+                .collect();
+            let now = now_ms / 1000;
+            let mut rows = Vec::new();
+            for ev in &events {
+                let targets: Vec<&EndpointRow> = endpoints
+                    .iter()
+                    .filter(|(e, s)| e.created_at <= ev.created_at && s.matches(&ev.event_type))
+                    .map(|(e, _)| e)
+                    .collect();
+                if targets.is_empty() {
+                    continue;
+                }
+                let payload: serde_json::Value = serde_json::from_str(&ev.payload).unwrap_or(serde_json::Value::Null);
+                let key = rules::ordering_key(&ev.event_type, &payload);
+                for e in targets {
+                    rows.push(NewDelivery {
+                        event_id: &ev.id,
+                        endpoint_id: &e.id,
+                        ordering_key: key.clone(),
+                        due_ms: *now_ms,
+                        now,
+                    });
+                }
+            }
+            store::insert_deliveries(tx, &rows).await?;
+            let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+            store::mark_dispatched(tx, &ids, now).await?;
+            Ok::<_, ServiceError>(events.len())
+        })
+    })
+    .await
+}
+
+/// Claims up to `limit` due deliveries for this worker (`owner`) for `lease_ms`.
+pub async fn claim(db: &Db, owner: &str, now_ms: i64, lease_ms: i64, limit: i64) -> ServiceResult<Vec<Claimed>> {
+    if !store::any_due(db, now_ms).await? {
+        return Ok(Vec::new());
+    }
+    let unit = (owner.to_string(), now_ms, lease_ms, limit);
+    db.write(unit, |tx, (owner, now_ms, lease_ms, limit)| {
+        Box::pin(async move { Ok::<_, ServiceError>(store::claim(tx, owner, *now_ms, *lease_ms, *limit).await?) })
+    })
+    .await
+}
+
+/// What one attempt at a delivery came to.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub delivery_id: String,
+    /// The attempt's number (1 for the first).
+    pub attempt: i64,
+    pub at_ms: i64,
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    pub excerpt: String,
+    /// Why it failed, when the endpoint did not answer 2xx.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && self.status_code.is_some_and(|c| (200..300).contains(&c))
+    }
+}
+
+/// Records a batch of attempts: delivered, due again after the policy's backoff, or dead.
+pub async fn record(db: &Db, owner: &str, policy: &RetryPolicy, outcomes: Vec<Outcome>) -> ServiceResult<u64> {
+    let attempts: Vec<Attempt> = outcomes
+        .into_iter()
+        .map(|o| {
+            let next = if o.succeeded() {
+                Next::Delivered
+            } else if policy.gives_up_after(o.attempt) {
+                Next::Dead
+            } else {
+                let mut jitter = [0u8; 8];
+                let _ = getrandom::fill(&mut jitter);
+                Next::RetryAt(o.at_ms + policy.backoff_ms(o.attempt, u64::from_le_bytes(jitter)) as i64)
+            };
+            Attempt {
+                delivery_id: o.delivery_id,
+                at_ms: o.at_ms,
+                status_code: o.status_code.map(i64::from),
+                latency_ms: o.latency_ms,
+                excerpt: o.excerpt,
+                error: o.error,
+                next,
+            }
+        })
+        .collect();
+    db.write((owner.to_string(), attempts), |tx, (owner, attempts)| {
+        Box::pin(async move { Ok::<_, ServiceError>(store::record(tx, owner, attempts).await?) })
+    })
+    .await
+}
+
+/// Gives back the leases this worker holds (a clean stop), so another node sends them at once.
+pub async fn release(db: &Db, owner: &str) -> ServiceResult<u64> {
+    db.write(owner.to_string(), |tx, owner| {
+        Box::pin(async move { Ok::<_, ServiceError>(store::release(tx, owner).await?) })
+    })
+    .await
+}
+
+/// The secrets that sign a delivery now: the endpoint's, and the previous one during an overlap.
+pub fn signing_secrets(c: &Claimed, now: i64) -> Vec<Secret> {
+    let mut out: Vec<Secret> = Secret::parse(&c.secret).into_iter().collect();
+    if let (Some(prev), Some(until)) = (&c.previous_secret, c.previous_until)
+        && now < until
+        && let Some(s) = Secret::parse(prev)
+    {
+        out.push(s);
+    }
+    out
+}
