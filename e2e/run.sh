@@ -63,7 +63,8 @@ trap 'exit 143' TERM
 # Run from the temp dir so nothing the server writes lands in the repository.
 (
   cd "$WORK_DIR"
-  exec "$PORTICO_BIN" demo --database-url "sqlite://$WORK_DIR/demo.db" --bind "127.0.0.1:$PORT"
+  # The webhooks test receives deliveries on the loopback address, which is refused by default.
+  PORTICO_WEBHOOKS_ALLOW_NETWORKS=127.0.0.1/32 exec "$PORTICO_BIN" demo --database-url "sqlite://$WORK_DIR/demo.db" --bind "127.0.0.1:$PORT"
 ) >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
