@@ -33,6 +33,9 @@ enum Command {
         db: DbArgs,
         #[command(flatten)]
         webhooks: WebhookArgs,
+        /// The URL users reach Portico at (links in mails).
+        #[arg(long, env = "PORTICO_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
     },
     /// Apply database migrations and exit.
     Migrate(DbArgs),
@@ -184,6 +187,14 @@ struct WebhookArgs {
     /// a worker that dies mid-delivery leaves it to the others after that long.
     #[arg(long, env = "PORTICO_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
     webhook_timeout_secs: u64,
+    /// The SMTP server mail goes through: `smtps://user:password@host:465` (TLS),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtp://host:25`. Without it
+    /// mail is kept in the local mailbox (Admin → Sent mail) and reaches nobody.
+    #[arg(long, env = "PORTICO_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The address mail comes from (the seller's name is its display name).
+    #[arg(long, env = "PORTICO_MAIL_FROM", default_value = "portico@localhost")]
+    mail_from: String,
 }
 
 impl WebhookArgs {
@@ -202,7 +213,13 @@ impl WebhookArgs {
             max_attempts: self.webhook_max_attempts,
         };
         let timeout = std::time::Duration::from_secs(self.webhook_timeout_secs);
-        Ok(portico::jobs::WorkerConfig { allow, retry, ..portico::jobs::WorkerConfig::with_timeout(timeout) })
+        let mail = portico::jobs::mail::MailSettings {
+            smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+            from_address: self.mail_from.clone(),
+            mailbox_shows_links: false,
+        };
+        portico::jobs::mail::Mailer::new(&mail)?;
+        Ok(portico::jobs::WorkerConfig { allow, retry, mail, ..portico::jobs::WorkerConfig::with_timeout(timeout) })
     }
 }
 
@@ -296,6 +313,7 @@ fn config(database_url: &str, http: &HttpArgs) -> Result<Config, String> {
     c.metrics_token = http.metrics_token.clone().filter(|t| !t.trim().is_empty());
     c.metrics_bind = http.metrics_bind;
     c.test_provider_secret = http.test_provider_secret.clone().filter(|t| !t.trim().is_empty());
+    c.webhooks.public_url = c.public_url.clone();
     Ok(c)
 }
 
@@ -337,6 +355,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             let mut cfg = config(&args.database_url, &args.http)?;
+            // The demo's mailbox stands in for its users' mailboxes: it shows their links.
+            cfg.webhooks.mail.mailbox_shows_links = cfg.webhooks.mail.smtp_url.is_none();
             // The demo takes online payments through the local test provider.
             if cfg.test_provider_secret.is_none() {
                 cfg.test_provider_secret = Some(portico::service::auth::random_token(32));
@@ -379,9 +399,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tokio::spawn(print_link_mails(state.clone()));
             portico::serve(state, listener).await?;
         }
-        Command::Worker { db, webhooks } => {
+        Command::Worker { db, webhooks, public_url } => {
             let mut cfg = Config::for_database(&db.database_url);
             cfg.webhooks = webhooks.worker_config()?;
+            cfg.webhooks.public_url = public_url;
             let state = portico::open(cfg).await?;
             tracing::info!(backend = state.db.backend(), "portico worker running");
             portico::work(state).await;

@@ -154,10 +154,11 @@ async fn app_allowing_loopback() -> TestApp {
 /// short backoffs; at most `passes` passes.
 async fn drain(app: &TestApp, cfg: &WorkerConfig, passes: usize) {
     let sender = Sender::new(cfg.allow.clone(), cfg.timeout);
+    let mailer = portico::jobs::mail::Mailer::Mailbox;
     let metrics = portico::ops::Metrics::default();
     let mut idle = 0;
     for _ in 0..passes {
-        let n = portico::jobs::run_once(app.db(), cfg, &sender, &metrics).await.expect("a worker pass");
+        let n = portico::jobs::run_once(app.db(), cfg, &sender, &mailer, &metrics).await.expect("a worker pass");
         if n == 0 {
             idle += 1;
             if idle > 20 {

@@ -14,6 +14,7 @@ pub mod import_stock;
 pub mod input;
 pub mod invoicing;
 pub mod licences;
+pub mod mail;
 pub mod money;
 pub mod orders;
 pub mod password;

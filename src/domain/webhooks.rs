@@ -281,6 +281,11 @@ impl RetryPolicy {
     pub fn gives_up_after(&self, attempts: i64) -> bool {
         attempts >= self.max_attempts
     }
+
+    /// When attempt `attempt`, failed at `at_ms`, is followed by the next: `None` once given up.
+    pub fn retry_at(&self, attempt: i64, at_ms: i64, jitter: u64) -> Option<i64> {
+        (!self.gives_up_after(attempt)).then(|| at_ms + self.backoff_ms(attempt, jitter) as i64)
+    }
 }
 
 /// An endpoint's URL, checked: `http` or `https`, a host, no credentials, no fragment, at most

@@ -11,10 +11,14 @@
 //! 4. **record** every attempt and each delivery's next state (delivered, due again after
 //!    exponential backoff with jitter, or dead after the policy's last attempt).
 //!
+//! Mails go the same way: planned at fan-out (one per recipient), claimed under a lease, written
+//! and sent (`mail`: SMTP, or the local mailbox), recorded, retried with the same policy.
+//!
 //! At least once: a worker killed between 2 and 4 leaves leases that run out, and the deliveries
 //! are sent again by whichever worker claims them next. Receivers deduplicate on `webhook-id`.
 //! An idle worker only reads (two indexed probes per poll); it writes only when there is work.
 
+pub mod mail;
 pub mod webhooks;
 
 use crate::domain::webhooks::{AddressPolicy, RetryPolicy};
@@ -42,6 +46,10 @@ pub struct WorkerConfig {
     pub idle: Duration,
     /// A request's whole time limit.
     pub timeout: Duration,
+    /// Where mail goes.
+    pub mail: mail::MailSettings,
+    /// Portico's public URL (links in mails).
+    pub public_url: String,
 }
 
 impl Default for WorkerConfig {
@@ -62,6 +70,8 @@ impl WorkerConfig {
             lease_ms: timeout.as_millis() as i64 * 4,
             idle: Duration::from_millis(500),
             timeout,
+            mail: mail::MailSettings { from_address: "portico@localhost".into(), ..Default::default() },
+            public_url: "http://localhost:8080".into(),
         }
     }
 }
@@ -70,21 +80,24 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// One pass: fan out, claim, send, record. Returns how many deliveries were attempted (0: idle).
+/// One pass: fan out, claim, send, record. Returns how many deliveries and mails were attempted
+/// (0: idle).
 pub async fn run_once(
     db: &Db,
     cfg: &WorkerConfig,
     sender: &webhooks::Sender,
+    mailer: &mail::Mailer,
     metrics: &Metrics,
 ) -> crate::service::ServiceResult<usize> {
     let owner = crate::store::idempotency::instance_id();
-    // Fan out everything waiting (in chunks), so the claim below sees it.
+    // Fan out everything waiting (in chunks), so the claims below see it.
     while service::dispatch(db, now_ms(), 1000).await? == 1000 {}
+    let mails = send_mails(db, cfg, mailer, owner).await?;
     let claimed = service::claim(db, owner, now_ms(), cfg.lease_ms, cfg.batch).await?;
     if claimed.is_empty() {
-        return Ok(0);
+        return Ok(mails);
     }
-    let n = claimed.len();
+    let n = claimed.len() + mails;
     let outcomes: Vec<service::Outcome> = futures_util::stream::iter(claimed)
         .map(|c| sender.deliver(c))
         .buffer_unordered(cfg.concurrency)
@@ -99,12 +112,48 @@ pub async fn run_once(
     Ok(n)
 }
 
+/// Sends the mails that are due; returns how many were tried.
+async fn send_mails(
+    db: &Db,
+    cfg: &WorkerConfig,
+    mailer: &mail::Mailer,
+    owner: &str,
+) -> crate::service::ServiceResult<usize> {
+    let claimed = crate::service::mail::claim(db, owner, now_ms(), cfg.lease_ms, cfg.batch).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let from = crate::service::mail::sender(db, &cfg.public_url).await?;
+    let n = claimed.len();
+    let (from, settings) = (&from, &cfg.mail);
+    let outcomes: Vec<(String, crate::service::mail::MailNext)> = futures_util::stream::iter(claimed)
+        .map(|m: crate::service::mail::ClaimedMail| {
+            let retry = cfg.retry.retry_at(m.attempts, now_ms(), service::jitter());
+            async move {
+                let next = mailer.deliver(&m, from, settings, retry).await;
+                (m.id, next)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    crate::service::mail::record(db, owner, outcomes).await?;
+    Ok(n)
+}
+
 /// Runs passes until `stop` turns true; then gives back the leases it holds.
 pub async fn run(db: Db, cfg: WorkerConfig, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
     let sender = webhooks::Sender::new(cfg.allow.clone(), cfg.timeout);
+    let mailer = match mail::Mailer::new(&cfg.mail) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "mail cannot be sent; it is kept in the local mailbox instead");
+            mail::Mailer::Mailbox
+        }
+    };
     tracing::info!(instance = crate::store::idempotency::instance_id(), "outbox worker started");
     while !*stop.borrow() {
-        let idle = match run_once(&db, &cfg, &sender, &metrics).await {
+        let idle = match run_once(&db, &cfg, &sender, &mailer, &metrics).await {
             Ok(0) => true,
             Ok(_) => false,
             Err(e) => {
@@ -119,7 +168,9 @@ pub async fn run(db: Db, cfg: WorkerConfig, metrics: Arc<Metrics>, mut stop: wat
             }
         }
     }
-    if let Err(e) = service::release(&db, crate::store::idempotency::instance_id()).await {
+    let owner = crate::store::idempotency::instance_id();
+    let released = (service::release(&db, owner).await, crate::service::mail::release(&db, owner).await);
+    if let (Err(e), _) | (_, Err(e)) = released {
         tracing::warn!(error = %e, "giving back the worker's leases failed (they run out by themselves)");
     }
     tracing::info!("outbox worker stopped");

@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod invoice_pdf;
 pub mod invoices;
 pub mod licences;
+pub mod mail;
 pub mod orders;
 pub mod payment_imports;
 pub mod payment_provider;

@@ -377,7 +377,8 @@ pub async fn backlog_for_metrics(db: &Db) -> ServiceResult<Backlog> {
 // ---- the worker's units --------------------------------------------------------------------
 
 /// Fans out up to `limit` events: one delivery per live endpoint subscribed to the event's type
-/// that existed when the event happened. Returns how many events were fanned out.
+/// that existed when the event happened, and the event's mails (`service::mail::plan`). Returns
+/// how many events were fanned out.
 pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> {
     // Nothing to do is found by a read, so an idle worker writes nothing.
     if !store::any_undispatched(db).await? {
@@ -396,28 +397,25 @@ pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> 
                 .collect();
             let now = now_ms / 1000;
             let mut rows = Vec::new();
+            let mut mails = Vec::new();
             for ev in &events {
-                let targets: Vec<&EndpointRow> = endpoints
-                    .iter()
-                    .filter(|(e, s)| e.created_at <= ev.created_at && s.matches(&ev.event_type))
-                    .map(|(e, _)| e)
-                    .collect();
-                if targets.is_empty() {
-                    continue;
-                }
                 let payload: serde_json::Value = serde_json::from_str(&ev.payload).unwrap_or(serde_json::Value::Null);
+                mails.extend(super::mail::plan(tx, ev, &payload, *now_ms).await?);
                 let key = rules::ordering_key(&ev.event_type, &payload);
-                for e in targets {
-                    rows.push(NewDelivery {
-                        event_id: &ev.id,
-                        endpoint_id: &e.id,
-                        ordering_key: key.clone(),
-                        due_ms: *now_ms,
-                        now,
-                    });
+                for (e, s) in &endpoints {
+                    if e.created_at <= ev.created_at && s.matches(&ev.event_type) {
+                        rows.push(NewDelivery {
+                            event_id: &ev.id,
+                            endpoint_id: &e.id,
+                            ordering_key: key.clone(),
+                            due_ms: *now_ms,
+                            now,
+                        });
+                    }
                 }
             }
             store::insert_deliveries(tx, &rows).await?;
+            crate::store::mail::insert_mails(tx, &mails).await?;
             let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
             store::mark_dispatched(tx, &ids, now).await?;
             Ok::<_, ServiceError>(events.len())
@@ -428,7 +426,7 @@ pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> 
 
 /// Claims up to `limit` due deliveries for this worker (`owner`) for `lease_ms`.
 pub async fn claim(db: &Db, owner: &str, now_ms: i64, lease_ms: i64, limit: i64) -> ServiceResult<Vec<Claimed>> {
-    if !store::any_due(db, now_ms).await? {
+    if !crate::store::leases::any_due(db, store::LEASED, now_ms).await? {
         return Ok(Vec::new());
     }
     let unit = (owner.to_string(), now_ms, lease_ms, limit);
@@ -463,14 +461,9 @@ pub async fn record(db: &Db, owner: &str, policy: &RetryPolicy, outcomes: Vec<Ou
     let attempts: Vec<Attempt> = outcomes
         .into_iter()
         .map(|o| {
-            let next = if o.succeeded() {
-                Next::Delivered
-            } else if policy.gives_up_after(o.attempt) {
-                Next::Dead
-            } else {
-                let mut jitter = [0u8; 8];
-                let _ = getrandom::fill(&mut jitter);
-                Next::RetryAt(o.at_ms + policy.backoff_ms(o.attempt, u64::from_le_bytes(jitter)) as i64)
+            let next = match o.succeeded() {
+                true => Next::Delivered,
+                false => policy.retry_at(o.attempt, o.at_ms, jitter()).map_or(Next::Dead, Next::RetryAt),
             };
             Attempt {
                 delivery_id: o.delivery_id,
@@ -489,10 +482,17 @@ pub async fn record(db: &Db, owner: &str, policy: &RetryPolicy, outcomes: Vec<Ou
     .await
 }
 
+/// A random number for a retry's jitter.
+pub(crate) fn jitter() -> u64 {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
 /// Gives back the leases this worker holds (a clean stop), so another node sends them at once.
 pub async fn release(db: &Db, owner: &str) -> ServiceResult<u64> {
     db.write(owner.to_string(), |tx, owner| {
-        Box::pin(async move { Ok::<_, ServiceError>(store::release(tx, owner).await?) })
+        Box::pin(async move { Ok::<_, ServiceError>(crate::store::leases::release(tx, store::LEASED, owner).await?) })
     })
     .await
 }

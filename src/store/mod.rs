@@ -6,7 +6,8 @@
 //! - **Read many rows**: [`on_db!`](crate::on_db) with sqlx on the read pool, or, for hot pages, one row holding
 //!   a JSON array ([`Db::json_rows`], [`fetch_json_rows`], run on the caller's thread on SQLite).
 //! - **Lock**: [`Tx::lock`] (`FOR UPDATE` on PostgreSQL; SQLite's writer already holds the lock),
-//!   rows asked for in one global order.
+//!   rows asked for in one global order; work queues take free rows with [`Tx::claim`]
+//!   (`FOR UPDATE SKIP LOCKED`), through [`leases`].
 //!
 //! Queries are written once: SQLite accepts `$1` placeholders, so the same text runs on both.
 //! Conventions that keep one text valid on both:
@@ -35,7 +36,9 @@ pub mod import_jobs;
 pub mod inventory;
 pub mod invoices;
 mod json;
+pub mod leases;
 pub mod licences;
+pub mod mail;
 pub mod orders;
 pub mod payments;
 pub mod pricing;

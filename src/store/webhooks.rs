@@ -6,6 +6,7 @@
 //! claimed while an earlier event with the same ordering key is still pending for the same
 //! endpoint: an aggregate's events arrive in order.
 
+use super::leases::{self, Leased};
 use super::{Cell, Db, StoreResult, Tx, bulk_insert, new_id};
 use crate::{args, on_db};
 use serde::Deserialize;
@@ -125,13 +126,6 @@ pub async fn any_undispatched(db: &Db) -> StoreResult<bool> {
     Ok(db.read_text("SELECT id FROM outbox WHERE dispatched_at IS NULL LIMIT 1", &[]).await?.is_some())
 }
 
-/// Whether some delivery is due and free at `now_ms` (a read, before claiming in a write).
-pub async fn any_due(db: &Db, now_ms: i64) -> StoreResult<bool> {
-    let sql = "SELECT id FROM webhook_deliveries
-               WHERE status = 'pending' AND due_ms <= CAST($1 AS BIGINT) AND lease_until_ms < CAST($1 AS BIGINT) LIMIT 1";
-    Ok(db.read_text(sql, &[&now_ms.to_string()]).await?.is_some())
-}
-
 /// Takes the fan-out turn (one node at a time) and returns up to `limit` events not fanned out,
 /// oldest first.
 pub async fn take_undispatched(tx: &mut Tx, limit: i64) -> StoreResult<Vec<EventRow>> {
@@ -174,7 +168,7 @@ pub async fn insert_deliveries(tx: &mut Tx, rows: &[NewDelivery<'_>]) -> StoreRe
 
 pub async fn mark_dispatched(tx: &mut Tx, ids: &[String], now: i64) -> StoreResult<()> {
     for chunk in ids.chunks(500) {
-        let list = (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let list = leases::placeholders(2, chunk.len());
         let mut cells = args![now];
         cells.extend(chunk.iter().map(Cell::from));
         tx.execute(&format!("UPDATE outbox SET dispatched_at = $1 WHERE id IN ({list})"), cells).await?;
@@ -199,42 +193,29 @@ pub struct Claimed {
     pub previous_until: Option<i64>,
 }
 
-/// Claims up to `limit` due deliveries for `owner` until `now_ms + lease_ms`, counting an attempt
-/// on each. On PostgreSQL rows another node holds are skipped (`FOR UPDATE SKIP LOCKED`); a lease
-/// that ran out (its node died mid-delivery) is due again.
+/// The deliveries table as leased work: a delivery waits while an earlier event with the same
+/// ordering key is still pending for the same endpoint.
+pub const LEASED: Leased = Leased {
+    table: "webhook_deliveries",
+    also: "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+               WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
+                 AND e.status = 'pending' AND e.event_id < d.event_id)",
+};
+
+/// Claims up to `limit` due deliveries for `owner` (see [`super::leases::claim`]) and returns what
+/// to send where.
 pub async fn claim(tx: &mut Tx, owner: &str, now_ms: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<Claimed>> {
-    let ids: Vec<String> = tx
-        .claim(
-            "SELECT d.id FROM webhook_deliveries d
-             WHERE d.status = 'pending' AND d.due_ms <= $1 AND d.lease_until_ms < $1
-               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                   WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
-                     AND e.status = 'pending' AND e.event_id < d.event_id)
-             ORDER BY d.due_ms LIMIT $2",
-            args![now_ms, limit],
-        )
-        .await?;
+    let ids = leases::claim(tx, LEASED, owner, now_ms, lease_ms, limit).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = (4..ids.len() + 4).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let mut cells = args![owner, now_ms + lease_ms, now_ms / 1000];
-    cells.extend(ids.iter().map(Cell::from));
-    tx.execute(
-        &format!(
-            "UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1, last_attempt_at = $3
-             WHERE id IN ({list})"
-        ),
-        cells,
-    )
-    .await?;
-    let list = (1..ids.len() + 1).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     tx.fetch_all(
         &format!(
             "SELECT d.id, d.event_id, d.attempts, o.event_type, o.payload, o.created_at, w.url, w.secret,
                 w.previous_secret, w.previous_until
              FROM webhook_deliveries d JOIN outbox o ON o.id = d.event_id JOIN webhook_endpoints w ON w.id = d.endpoint_id
-             WHERE d.id IN ({list}) ORDER BY d.event_id"
+             WHERE d.id IN ({}) ORDER BY d.event_id",
+            leases::placeholders(1, ids.len())
         ),
         ids.iter().map(Cell::from).collect(),
     )
@@ -295,15 +276,6 @@ pub async fn record(tx: &mut Tx, owner: &str, attempts: &[Attempt]) -> StoreResu
     )
     .await?;
     Ok(updated)
-}
-
-/// Releases leases `owner` still holds (a clean stop): those deliveries are due again at once.
-pub async fn release(tx: &mut Tx, owner: &str) -> StoreResult<u64> {
-    tx.execute(
-        "UPDATE webhook_deliveries SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = $1 AND status = 'pending'",
-        args![owner],
-    )
-    .await
 }
 
 // ---- the admin's view ----------------------------------------------------------------------

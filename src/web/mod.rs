@@ -13,6 +13,7 @@ mod error;
 mod imports;
 pub(crate) mod invoices;
 mod licences;
+mod mail;
 mod ordering;
 mod orders;
 pub(crate) mod payments;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(api_tokens::router())
         .merge(webhooks::router())
+        .merge(mail::router())
         .merge(products_admin::router())
         .merge(categories_admin::router())
         .merge(users::router())

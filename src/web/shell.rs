@@ -94,7 +94,10 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         Some("/portal/catalog")
     } else if path.starts_with("/admin/imports") {
         Some("/admin/products")
-    } else if path.starts_with("/admin/webhooks") || path.starts_with("/admin/api-tokens") {
+    } else if path.starts_with("/admin/webhooks")
+        || path.starts_with("/admin/api-tokens")
+        || path.starts_with("/admin/mail")
+    {
         // Integrations are set up from the Staff page.
         Some("/admin/staff")
     } else if path.starts_with("/portal/quotes") {

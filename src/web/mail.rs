@@ -1,0 +1,109 @@
+//! Mail pages: each user's notification settings (`/me/notifications`), and the admin's "Sent
+//! mail" (`/admin/mail`): every mail with what became of it, and what it said.
+
+use super::AppState;
+use super::auth_pages::NoticeQuery;
+use super::error::WebError;
+use super::session::Ctx;
+use super::shell::{Shell, datetime};
+use crate::domain::mail::MailKind;
+use crate::service::mail::{self as service, MailBody, MailRow};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Redirect};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me/notifications", get(settings).post(save_settings))
+        .route("/admin/mail", get(mailbox))
+        .route("/admin/mail/{id}", get(one_mail))
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct SettingsPage {
+    shell: Shell,
+    email: String,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+}
+
+async fn settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, WebError> {
+    let kinds = service::notification_settings(&state.db, &ctx.actor())
+        .await?
+        .into_iter()
+        .map(|(k, on)| (k.as_str(), k.label(), on))
+        .collect();
+    let page = SettingsPage {
+        shell: Shell::new(&ctx, "E-mail notifications").with_notice(q.notice.as_deref()),
+        email: ctx.session.principal.email.clone(),
+        kinds,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// One `on` field per kind left on (unchecked boxes send nothing).
+async fn save_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, WebError> {
+    let on: Vec<MailKind> = fields.iter().filter(|(k, _)| k == "on").filter_map(|(_, v)| MailKind::parse(v)).collect();
+    service::set_notifications(&state.db, state.now(), &ctx.actor(), &on).await?;
+    Ok(Redirect::to("/me/notifications?notice=saved"))
+}
+
+pub struct MailView {
+    pub m: MailRow,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "mailbox.html")]
+struct MailboxPage {
+    shell: Shell,
+    mails: Vec<MailView>,
+    next: Option<String>,
+    smtp: bool,
+}
+
+#[derive(Deserialize)]
+struct MailboxQuery {
+    before: Option<String>,
+}
+
+async fn mailbox(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<MailboxQuery>,
+) -> Result<Html<String>, WebError> {
+    let (rows, next) = service::mailbox(&state.db, &ctx.actor(), q.before.as_deref(), 50).await?;
+    let mails = rows.into_iter().map(|m| MailView { when: datetime(m.sent_at.unwrap_or(m.created_at)), m }).collect();
+    let page = MailboxPage {
+        shell: Shell::new(&ctx, "Sent mail"),
+        mails,
+        next,
+        smtp: state.config.webhooks.mail.smtp_url.is_some(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "mail.html")]
+struct MailPage {
+    shell: Shell,
+    m: MailBody,
+    when: String,
+}
+
+async fn one_mail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let m = service::mail(&state.db, &ctx.actor(), &id).await?;
+    let page = MailPage { shell: Shell::new(&ctx, "Mail"), when: datetime(m.sent_at.unwrap_or(m.created_at)), m };
+    Ok(Html(page.render()?))
+}
