@@ -257,53 +257,44 @@ pub async fn send_test(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> Servic
 
 /// Sends one delivery of an endpoint again (manual replay), now.
 pub async fn replay(db: &Db, now: i64, actor: &Actor<'_>, endpoint_id: &str, delivery_id: &str) -> ServiceResult<()> {
-    require_admin(actor)?;
-    let unit = (actor.owned(), now, endpoint_id.to_string(), delivery_id.to_string());
-    db.write(unit, |tx, (actor, now, endpoint_id, delivery_id)| {
-        Box::pin(async move {
-            let actor = &actor.actor();
-            store::lock_endpoint(tx, endpoint_id).await?.ok_or(ServiceError::NotFound)?;
-            if !store::replay(tx, endpoint_id, delivery_id, *now * 1000).await? {
-                return Err(ServiceError::Conflict(
-                    "That delivery is waiting to be sent already (or is not this endpoint's).".into(),
-                ));
-            }
-            let detail = json!({ "delivery_id": delivery_id });
-            audit(
-                tx,
-                Some(actor),
-                *now,
-                "webhook_delivery.replayed",
-                ("webhook_endpoint", endpoint_id),
-                None,
-                Some(detail),
-            )
-            .await?;
-            Ok(())
-        })
-    })
-    .await
+    replay_some(db, now, actor, endpoint_id, Some(delivery_id.to_string())).await.map(|_| ())
 }
 
 /// Sends every dead delivery of an endpoint again; returns how many.
 pub async fn replay_dead(db: &Db, now: i64, actor: &Actor<'_>, endpoint_id: &str) -> ServiceResult<u64> {
+    replay_some(db, now, actor, endpoint_id, None).await
+}
+
+/// Replays one delivery (`Some`) or every dead one (`None`), audited.
+async fn replay_some(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    endpoint_id: &str,
+    delivery: Option<String>,
+) -> ServiceResult<u64> {
     require_admin(actor)?;
-    db.write((actor.owned(), now, endpoint_id.to_string()), |tx, (actor, now, endpoint_id)| {
+    let unit = (actor.owned(), now, endpoint_id.to_string(), delivery);
+    db.write(unit, |tx, (actor, now, endpoint_id, delivery)| {
         Box::pin(async move {
             let actor = &actor.actor();
             store::lock_endpoint(tx, endpoint_id).await?.ok_or(ServiceError::NotFound)?;
-            let n = store::replay_dead(tx, endpoint_id, *now * 1000).await?;
-            let detail = json!({ "replayed": n });
-            audit(
-                tx,
-                Some(actor),
-                *now,
-                "webhook_delivery.replayed",
-                ("webhook_endpoint", endpoint_id),
-                None,
-                Some(detail),
-            )
-            .await?;
+            let (n, detail) = match delivery {
+                Some(id) => {
+                    if !store::replay(tx, endpoint_id, id, *now * 1000).await? {
+                        return Err(ServiceError::Conflict(
+                            "That delivery is waiting to be sent already (or is not this endpoint's).".into(),
+                        ));
+                    }
+                    (1, json!({ "delivery_id": id }))
+                }
+                None => {
+                    let n = store::replay_dead(tx, endpoint_id, *now * 1000).await?;
+                    (n, json!({ "replayed": n }))
+                }
+            };
+            let object = ("webhook_endpoint", endpoint_id.as_str());
+            audit(tx, Some(actor), *now, "webhook_delivery.replayed", object, None, Some(detail)).await?;
             Ok(n)
         })
     })
