@@ -104,3 +104,28 @@ test('an admin adds a webhook endpoint, sends a test event and sees it delivered
     await phone.close();
   }
 });
+
+test('the demo keeps its mail in the local mailbox, which the admin reads under Sent mail', async () => {
+  const context = await newContext(browser, DESKTOP);
+  try {
+    const page = await context.newPage();
+    await signIn(page, ADMIN);
+    await page.goto('/admin/staff');
+    await Promise.all([page.waitForURL('**/admin/mail'), page.getByRole('link', { name: 'Sent mail' }).click()]);
+    assert.match(await page.locator('.flash-warning').innerText(), /No SMTP server is set/);
+    // The demo's orders, shipments and invoices were mailed to their buyers and reps.
+    for (let i = 0; i < 30 && !(await page.locator('.badge-mail-kept').count()); i++) {
+      await page.waitForTimeout(300);
+      await page.reload();
+    }
+    const first = page.locator('table.table tbody tr').first();
+    assert.match(await first.locator('.badge').innerText(), /kept/);
+    await Promise.all([page.waitForURL(/\/admin\/mail\/[0-9a-f-]+$/), first.locator('a').first().click()]);
+    const text = await page.locator('#mail-text').innerText();
+    assert.match(text, /^Hello /);
+    assert.match(text, /Meridian/);
+    await screenshot(page, 'sent-mail-desktop');
+  } finally {
+    await context.close();
+  }
+});
