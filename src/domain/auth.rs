@@ -263,10 +263,12 @@ pub enum Scope {
     QuotesWrite,
     WebhooksRead,
     WebhooksWrite,
+    AccountsRead,
+    AccountsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 19] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -284,6 +286,8 @@ impl Scope {
         Scope::QuotesWrite,
         Scope::WebhooksRead,
         Scope::WebhooksWrite,
+        Scope::AccountsRead,
+        Scope::AccountsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -305,6 +309,8 @@ impl Scope {
             Scope::QuotesWrite => "quotes:write",
             Scope::WebhooksRead => "webhooks:read",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::AccountsRead => "accounts:read",
+            Scope::AccountsWrite => "accounts:write",
         }
     }
 
@@ -361,6 +367,15 @@ impl Scope {
                  (POST /webhooks, PATCH and DELETE /webhooks/{id}, POST /webhooks/{id}/rotate-secret, /test, \
                  /deliveries/{delivery}/replay); includes webhooks:read"
             }
+            Scope::AccountsRead => {
+                "read accounts, their ship-tos and users, and account groups, as an ERP pulls them (GET /accounts, \
+                 /accounts/{account}, /accounts/{account}/ship-tos, /accounts/{account}/users, /account-groups)"
+            }
+            Scope::AccountsWrite => {
+                "create and update accounts, ship-tos and account groups by the ERP's ids, and invite and update \
+                 account users (PUT /accounts/{account}, /accounts/{account}/ship-tos/{ship_to}, \
+                 /accounts/{account}/users/{email}, /account-groups/{name}); includes accounts:read"
+            }
         }
     }
 
@@ -378,6 +393,7 @@ impl Scope {
                     | (Scope::LicencesWrite, Scope::LicencesRead)
                     | (Scope::QuotesWrite, Scope::QuotesRead)
                     | (Scope::WebhooksWrite, Scope::WebhooksRead)
+                    | (Scope::AccountsWrite, Scope::AccountsRead)
             )
     }
 
@@ -410,6 +426,9 @@ impl Scope {
             Scope::QuotesRead => &[StaffArea, ViewAllAccounts],
             Scope::QuotesWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers],
             Scope::WebhooksRead | Scope::WebhooksWrite => &[StaffArea, ManageWebhooks],
+            Scope::AccountsRead => &[StaffArea, ViewAllAccounts],
+            // Inviting an account's users is its own permission (reps and the desk hold it too).
+            Scope::AccountsWrite => &[StaffArea, ViewAllAccounts, ManageAccounts, InviteAccountUsers],
         }
     }
 }
