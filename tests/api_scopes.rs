@@ -245,6 +245,11 @@ fn routes(account: &str) -> Vec<Route> {
             Scope::AccountsWrite,
             Some(json!({"name": "Bea Buyer", "role": "buyer"})),
         ),
+        r(Method::GET, "/api/v1/account-groups", "", Scope::AccountsRead, None),
+        r(Method::PUT, "/api/v1/account-groups/{name}", "", Scope::AccountsWrite, Some(json!({}))),
+        r(Method::GET, "/api/v1/warehouses", "", Scope::CatalogRead, None),
+        r(Method::PUT, "/api/v1/warehouses/{code}", "", Scope::StockWrite, Some(json!({"name": "East"}))),
+        r(Method::GET, "/api/v1/price-lists", "", Scope::PricingRead, None),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]
@@ -313,6 +318,7 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("{delivery}", "01939000-0000-7000-8000-000000000000")
             .replace("/credit-notes/{id}", "/credit-notes/CN-100001")
             .replace("{ship_to}", "DOCK-1")
+            .replace("{name}", "Dental")
             .replace("{email}", "bea@alpha.test")
             .replace("{sku}", "GLV-1")
             .replace("{warehouse}", "CHI")

@@ -352,3 +352,91 @@ async fn account_users_are_invited_and_updated_by_email() {
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, before);
     assert_eq!(app.api("GET", "/api/v1/accounts/NOPE/users", &t, None).await.status, 404);
 }
+
+#[tokio::test]
+async fn warehouses_groups_and_price_lists_are_upserted_and_pulled_in_the_same_shape() {
+    let app = TestApp::new().await;
+    let t = app
+        .api_token(&[
+            Scope::AccountsWrite,
+            Scope::StockWrite,
+            Scope::CatalogRead,
+            Scope::PricingRead,
+            Scope::PricingWrite,
+        ])
+        .await;
+    common::sell(
+        app.db(),
+        app.now(),
+        vec![(portico::store::products::ProductInput::new("GLV-1", "Gloves"), "5.00", 10)],
+    )
+    .await;
+    let audit = || app.count("SELECT COUNT(*) FROM audit_log");
+
+    // Warehouses: create, the same again, a change.
+    let res = app.api("PUT", "/api/v1/warehouses/EAST", &t, Some(json!({"name": "East", "sort": 2}))).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(body(&res)["warehouse"]["code"], "EAST");
+    let before = audit().await;
+    let res = app.api("PUT", "/api/v1/warehouses/EAST", &t, Some(json!({"name": "East", "sort": 2}))).await;
+    assert_eq!((res.status.as_u16(), body(&res)["changed"].as_bool(), audit().await), (200, Some(false), before));
+    app.state.clock.advance(10);
+    let since = app.now();
+    let res = app.api("PUT", "/api/v1/warehouses/EAST", &t, Some(json!({"name": "East coast"}))).await;
+    assert_eq!((res.status.as_u16(), body(&res)["changed"].as_bool(), audit().await), (200, Some(true), before + 1));
+    let (all, pages) = pull(&app, &t, "/api/v1/warehouses", "warehouses", 0, 1).await;
+    assert_eq!((all.len(), pages), (2, 2), "CHI (seeded) and EAST");
+    let (changed, _) = pull(&app, &t, "/api/v1/warehouses", "warehouses", since, 10).await;
+    assert_eq!(changed.iter().map(|w| w["name"].as_str().unwrap()).collect::<Vec<_>>(), vec!["East coast"]);
+    for (doc, field) in [
+        (json!({"name": ""}), "name"),
+        (json!({"name": "X", "sort": -1}), "sort"),
+        (json!({"name": "X", "sort": 1_000_001}), "sort"),
+    ] {
+        assert_eq!(fields(&app.api("PUT", "/api/v1/warehouses/WEST", &t, Some(doc)).await), vec![field]);
+    }
+    assert_eq!(
+        fields(
+            &app.api("PUT", &format!("/api/v1/warehouses/{}", "W".repeat(33)), &t, Some(json!({"name": "W"}))).await
+        ),
+        vec!["code"]
+    );
+
+    // Account groups: created once; an account joins one by name; a price list names it.
+    for (status, changed) in [(201, true), (200, false)] {
+        let res = app.api("PUT", "/api/v1/account-groups/Dental", &t, Some(json!({}))).await;
+        assert_eq!((res.status.as_u16(), body(&res)["changed"].as_bool()), (status, Some(changed)), "{}", res.body);
+    }
+    assert_eq!(app.api("PUT", "/api/v1/account-groups/Vet", &t, Some(json!({}))).await.status, 201);
+    let (groups, pages) = pull(&app, &t, "/api/v1/account-groups", "account_groups", 0, 1).await;
+    assert_eq!((groups.len(), pages), (2, 2));
+    assert_eq!(fields(&app.api("PUT", "/api/v1/account-groups/Vet", &t, Some(json!({"x": 1}))).await), vec!["x"]);
+    let mut doc = account_doc("Alpha");
+    doc["group"] = json!("Dental");
+    let res = app.api("PUT", "/api/v1/accounts/ERP-1", &t, Some(doc)).await;
+    assert_eq!(body(&res)["account"]["group"], "Dental");
+
+    // Price lists: PUT creates as well as updates; the list shows header, prices and assignments,
+    // and a change of prices alone is a change.
+    let list = json!({"name": "Dental", "groups": ["Dental"], "accounts": ["ERP-1"], "prices": [{"sku": "GLV-1", "unit_price": "4.00"}]});
+    let res = app.api("PUT", "/api/v1/price-lists/DENT", &t, Some(list.clone())).await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    app.state.clock.advance(10);
+    let since = app.now();
+    let (none, _) = pull(&app, &t, "/api/v1/price-lists", "price_lists", since, 10).await;
+    assert!(none.is_empty());
+    let mut cheaper = list.clone();
+    cheaper["prices"] = json!([{"sku": "GLV-1", "unit_price": "3.90"}]);
+    assert_eq!(app.api("PUT", "/api/v1/price-lists/DENT", &t, Some(cheaper)).await.status, 200);
+    let (changed, _) = pull(&app, &t, "/api/v1/price-lists", "price_lists", since, 10).await;
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    let l = &changed[0];
+    assert_eq!(
+        (l["code"].as_str(), l["prices"].as_i64(), l["is_base"].as_bool()),
+        (Some("DENT"), Some(1), Some(false))
+    );
+    assert_eq!(l["groups"], json!(["Dental"]));
+    assert_eq!(l["accounts"].as_array().unwrap().len(), 1);
+    let (all, pages) = pull(&app, &t, "/api/v1/price-lists", "price_lists", 0, 1).await;
+    assert_eq!((all.len(), pages), (2, 2), "the base list and DENT");
+}

@@ -318,17 +318,22 @@ impl Scope {
     /// the OpenAPI document names each route's scope too).
     pub fn describe(self) -> &'static str {
         match self {
-            Scope::CatalogRead => "read products and categories (GET /products, /products/{sku}, /categories)",
+            Scope::CatalogRead => {
+                "read products, categories and warehouses (GET /products, /products/{sku}, /categories, /warehouses)"
+            }
             Scope::CatalogWrite => {
                 "create and update products and categories, delete empty categories \
                  (PUT /products/{sku}, PUT and DELETE /categories); includes catalog:read"
             }
-            Scope::PricingRead => "quote any account's prices (POST /accounts/{account}/price-quote)",
+            Scope::PricingRead => {
+                "quote any account's prices and read price lists (POST /accounts/{account}/price-quote, GET /price-lists)"
+            }
             Scope::PricingWrite => {
                 "create and update price lists and contracts (PUT /price-lists/{code}, /contracts/{number})"
             }
             Scope::StockWrite => {
-                "adjust and count stock (POST /stock/adjustments, PUT /stock/levels/{sku}/{warehouse})"
+                "adjust and count stock, create and rename warehouses (POST /stock/adjustments, \
+                 PUT /stock/levels/{sku}/{warehouse}, PUT /warehouses/{code})"
             }
             Scope::OrdersRead => "read any account's orders (GET /orders, /orders/{id})",
             Scope::OrdersWrite => {
@@ -412,7 +417,8 @@ impl Scope {
             Scope::CatalogRead => &[StaffArea, ReadCatalog],
             Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
             // A quote names an account, which must be found first.
-            Scope::PricingRead => &[StaffArea, ViewAllAccounts],
+            // Price lists' headers are what reps read in the catalog too.
+            Scope::PricingRead => &[StaffArea, ViewAllAccounts, ReadCatalog],
             Scope::PricingWrite => &[StaffArea, ManagePrices],
             Scope::StockWrite => &[StaffArea, ManageStock],
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],

@@ -269,3 +269,45 @@ pub async fn ship_tos_changed_since(
     }
     Ok(accounts::ship_tos_changed_since(db, account_id, since, after, limit).await?)
 }
+
+pub use crate::store::accounts::GroupRow;
+
+/// Creates the account group with this name if there is none; audited. A group is its name (the
+/// key the price-list API and account documents use); the same name again writes nothing.
+pub async fn upsert_group(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<Upserted<GroupRow>> {
+    actor.require(Permission::ManageAccounts)?;
+    check_texts(&[("name", name)], &[])?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServiceError::invalid("name", "A group name is 1 to 100 characters."));
+    }
+    db.write((new_id(), now, actor.owned(), name), |tx, (id, now, actor, name)| {
+        Box::pin(async move {
+            if let Some(g) = accounts::group_by_name_for_update(tx, name).await? {
+                return Ok(Upserted { row: g, created: false, changed: false });
+            }
+            accounts::insert_group(tx, id, name, *now).await?;
+            let row = accounts::group_by_name_for_update(tx, name).await?.ok_or(ServiceError::NotFound)?;
+            let after = serde_json::json!({ "name": name });
+            audit(tx, Some(&actor.actor()), *now, "account_group.created", ("account_group", id), None, Some(after))
+                .await?;
+            Ok(Upserted { row, created: true, changed: true })
+        })
+    })
+    .await
+}
+
+/// Account groups changed at or after `since`, oldest change first, after the keyset `after`.
+pub async fn groups_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<GroupRow>> {
+    actor.require(Permission::ViewAllAccounts)?;
+    if let Some((_, id)) = after {
+        super::names_nothing(id)?;
+    }
+    Ok(accounts::groups_changed_since(db, since, after, limit).await?)
+}

@@ -35,6 +35,7 @@ pub mod stock_imports;
 pub mod tax;
 mod unapply;
 pub mod users;
+pub mod warehouses;
 pub mod webhooks;
 
 use crate::domain::auth::{ActorChannel, Permission, Principal};

@@ -55,6 +55,7 @@ pub mod tokens;
 mod tx;
 pub mod users;
 pub mod versions;
+pub mod warehouses;
 pub mod webhooks;
 pub mod writer;
 
