@@ -216,6 +216,40 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::POST, "/api/v1/webhooks/{id}/test", "", Scope::WebhooksWrite, None),
         // Replaying a delivery the endpoint does not have is a conflict (accepted below).
         r(Method::POST, "/api/v1/webhooks/{id}/deliveries/{delivery}/replay", "", Scope::WebhooksWrite, None),
+        r(Method::GET, "/api/v1/accounts", "", Scope::AccountsRead, None),
+        r(Method::GET, "/api/v1/accounts/{account}", "", Scope::AccountsRead, None),
+        r(
+            Method::PUT,
+            "/api/v1/accounts/{account}",
+            "",
+            Scope::AccountsWrite,
+            Some(
+                json!({"name": "Beta Clinic", "bill_to": {"line1": "1 Main St", "city": "Chicago", "postal_code": "60601", "country": "US"}}),
+            ),
+        ),
+        r(Method::GET, "/api/v1/accounts/{account}/ship-tos", "", Scope::AccountsRead, None),
+        r(
+            Method::PUT,
+            "/api/v1/accounts/{account}/ship-tos/{ship_to}",
+            "",
+            Scope::AccountsWrite,
+            Some(
+                json!({"label": "Dock", "address": {"line1": "2 Dock Rd", "city": "Chicago", "postal_code": "60601", "country": "US"}}),
+            ),
+        ),
+        r(Method::GET, "/api/v1/accounts/{account}/users", "", Scope::AccountsRead, None),
+        r(
+            Method::PUT,
+            "/api/v1/accounts/{account}/users/{email}",
+            "",
+            Scope::AccountsWrite,
+            Some(json!({"name": "Bea Buyer", "role": "buyer"})),
+        ),
+        r(Method::GET, "/api/v1/account-groups", "", Scope::AccountsRead, None),
+        r(Method::PUT, "/api/v1/account-groups/{name}", "", Scope::AccountsWrite, Some(json!({}))),
+        r(Method::GET, "/api/v1/warehouses", "", Scope::CatalogRead, None),
+        r(Method::PUT, "/api/v1/warehouses/{code}", "", Scope::StockWrite, Some(json!({"name": "East"}))),
+        r(Method::GET, "/api/v1/price-lists", "", Scope::PricingRead, None),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]
@@ -283,6 +317,9 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("/webhooks/{id}", &hook)
             .replace("{delivery}", "01939000-0000-7000-8000-000000000000")
             .replace("/credit-notes/{id}", "/credit-notes/CN-100001")
+            .replace("{ship_to}", "DOCK-1")
+            .replace("{name}", "Dental")
+            .replace("{email}", "bea@alpha.test")
             .replace("{sku}", "GLV-1")
             .replace("{warehouse}", "CHI")
             .replace("{account}", &account)

@@ -272,6 +272,14 @@ impl Checks {
         self
     }
 
+    /// A field the handler checks itself against its schema's pattern: `ok`, or `message`.
+    pub fn holds(&mut self, field: &str, ok: bool, message: &str) -> &mut Self {
+        if !ok {
+            self.fail(field, message.to_string());
+        }
+        self
+    }
+
     pub fn done(&mut self) -> Result<(), ApiError> {
         ApiError::fields(std::mem::take(&mut self.0))
     }

@@ -349,14 +349,7 @@ pub async fn list_orders(
 
 /// An orders cursor: `<updated_at>.<hex of the order id>` of the last order of the previous page.
 pub(super) fn order_cursor(c: &str) -> Result<(i64, String), ApiError> {
-    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
-    let (at, id) = c.split_once('.').ok_or_else(bad)?;
-    let at_ok = (1..=15).contains(&at.len()) && at.bytes().all(|b| b.is_ascii_digit());
-    if !at_ok || !(2..=128).contains(&id.len()) {
-        return Err(bad());
-    }
-    let id = hex::decode(id).map_err(|_| bad())?;
-    Ok((at.parse().map_err(|_| bad())?, String::from_utf8_lossy(&id).into_owned()))
+    super::paging::change_cursor(c)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,11 +1,72 @@
-//! What the API's dated lists share (invoices, payments): the optional account they are filtered
-//! by, the cursor `<YYYY-MM-DD>.<NUMBER>` of the last row of a page, and cutting a page.
+//! What the API's lists share: the optional account they are filtered by, cutting a page, and
+//! their cursors — `<YYYY-MM-DD>.<NUMBER>` of the dated lists (invoices, payments), and
+//! `<updated_at>.<hex of the id>` of every list an ERP pulls by `updated_since` (orders, accounts,
+//! ship-tos, account users, account groups, warehouses, price lists), whose query parameters are
+//! [`ChangesParams`] and whose page is `{"<items>": [...], "next_cursor": "..."}`.
 
 use super::ApiError;
 use super::input::reference;
 use crate::app::AppState;
 use crate::service::Actor;
 use crate::service::accounts::find_account;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// The query of every list an ERP pulls: what changed since a time, a page at a time.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// Unix seconds: only what was created or changed at or after this time.
+    #[param(minimum = 0, maximum = 253_402_300_799_i64)]
+    pub updated_since: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,15}\.([0-9a-fA-F]{2}){1,64}$")]
+    pub cursor: Option<String>,
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// A checked [`ChangesParams`]: since, the keyset after, the page size.
+pub(super) struct Changes {
+    pub since: i64,
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+impl Changes {
+    pub fn after(&self) -> Option<(i64, &str)> {
+        self.after.as_ref().map(|(at, id)| (*at, id.as_str()))
+    }
+}
+
+impl ChangesParams {
+    pub(super) fn check(&self) -> Result<Changes, ApiError> {
+        let limit = super::catalog::page_limit(self.limit)?;
+        super::input::Checks::default()
+            .range_opt("updated_since", self.updated_since, 0, super::input::MAX_SECONDS)
+            .done()?;
+        let after = self.cursor.as_deref().map(change_cursor).transpose()?;
+        Ok(Changes { since: self.updated_since.unwrap_or(0), after, limit })
+    }
+}
+
+/// The cursor after a row changed at `updated_at` with this id.
+pub(super) fn cursor_of(updated_at: i64, id: &str) -> String {
+    format!("{updated_at}.{}", hex::encode(id))
+}
+
+/// A changes cursor: `<updated_at>.<hex of the id>` of the last row of the previous page.
+pub(super) fn change_cursor(c: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
+    let (at, id) = c.split_once('.').ok_or_else(bad)?;
+    let at_ok = (1..=15).contains(&at.len()) && at.bytes().all(|b| b.is_ascii_digit());
+    if !at_ok || !(2..=128).contains(&id.len()) {
+        return Err(bad());
+    }
+    let id = hex::decode(id).map_err(|_| bad())?;
+    Ok((at.parse().map_err(|_| bad())?, String::from_utf8_lossy(&id).into_owned()))
+}
 
 /// The account a list is filtered by (id, number or external id) — 404 when the caller may not
 /// see it — or `None` for every account the caller may see.

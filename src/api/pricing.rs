@@ -9,7 +9,7 @@ use crate::service::Actor;
 use crate::service::price_admin::{self, ContractDoc, PriceInput, PriceListDoc, Validity};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::put;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/contracts/{number}", put(put_contract))
+        .route("/api/v1/price-lists", get(list_price_lists))
         .route("/api/v1/price-lists/{code}", put(put_price_list))
 }
 
@@ -164,4 +165,70 @@ pub async fn put_price_list(
     let r = price_admin::upsert_price_list(&state.db, state.now(), &actor(&caller), &doc).await?;
     let status = if r.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(UpsertOut { created: r.created, changed: r.changed })))
+}
+
+/// A price list's header as an ERP pulls it (its prices: `portico export` today).
+#[derive(Serialize, ToSchema)]
+pub struct PriceListOut {
+    id: String,
+    code: String,
+    name: String,
+    /// The base list: every account's fallback.
+    is_base: bool,
+    priority: i64,
+    #[schema(format = Date)]
+    valid_from: Option<String>,
+    #[schema(format = Date)]
+    valid_to: Option<String>,
+    /// How many prices (tiers included) it holds.
+    prices: i64,
+    /// Ids of the accounts it is assigned to.
+    accounts: Vec<String>,
+    /// Names of the account groups it is assigned to.
+    groups: Vec<String>,
+    created_at: i64,
+    /// Changes when its header or prices change.
+    updated_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PriceListPage {
+    price_lists: Vec<PriceListOut>,
+    /// Pass as `cursor` for the next page; absent on the last page. Keep the last one to resume later.
+    next_cursor: Option<String>,
+}
+
+/// Price lists created or changed since a time, oldest change first.
+#[utoipa::path(get, path = "/api/v1/price-lists", params(super::paging::ChangesParams), responses((status = 200, body = PriceListPage)),
+    security(("bearer" = ["pricing:read"])), tag = "pricing")]
+pub async fn list_price_lists(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    query: Result<super::ApiQuery<super::paging::ChangesParams>, ApiError>,
+) -> Result<Json<PriceListPage>, ApiError> {
+    caller.require(Scope::PricingRead)?;
+    let super::ApiQuery(p) = query?;
+    let c = p.check()?;
+    let mut rows =
+        price_admin::price_lists_changed_since(&state.db, &actor(&caller), c.since, c.after(), c.limit + 1).await?;
+    let next_cursor =
+        super::paging::cut_page(&mut rows, c.limit, |(l, _, _)| super::paging::cursor_of(l.updated_at, &l.id));
+    let price_lists = rows
+        .into_iter()
+        .map(|(l, accounts, groups)| PriceListOut {
+            id: l.id,
+            code: l.code,
+            name: l.name,
+            is_base: l.is_base,
+            priority: l.priority,
+            valid_from: l.valid_from,
+            valid_to: l.valid_to,
+            prices: l.prices,
+            accounts,
+            groups,
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+        })
+        .collect();
+    Ok(Json(PriceListPage { price_lists, next_cursor }))
 }

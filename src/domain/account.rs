@@ -158,6 +158,19 @@ impl Address {
         out
     }
 
+    /// The address as it is stored: text trimmed, the country code in capitals.
+    pub fn normalized(&self) -> Address {
+        let t = |s: &str| s.trim().to_string();
+        Address {
+            line1: t(&self.line1),
+            line2: t(&self.line2),
+            city: t(&self.city),
+            region: t(&self.region),
+            postal_code: t(&self.postal_code),
+            country: self.country.trim().to_uppercase(),
+        }
+    }
+
     pub fn one_line(&self) -> String {
         [&self.line1, &self.line2, &self.city, &self.region, &self.postal_code, &self.country]
             .iter()
@@ -169,7 +182,7 @@ impl Address {
 }
 
 /// Validated input for creating or editing an account.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountDraft {
     pub name: String,
     pub status: AccountStatus,
@@ -184,6 +197,13 @@ pub struct AccountDraft {
 }
 
 impl AccountDraft {
+    /// The draft as it is stored (text trimmed, the country code in capitals): a draft equal to
+    /// a stored account's once normalized changes nothing.
+    pub fn normalized(&self) -> AccountDraft {
+        let t = |s: &str| s.trim().to_string();
+        AccountDraft { name: t(&self.name), phone: t(&self.phone), bill_to: self.bill_to.normalized(), ..self.clone() }
+    }
+
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (field, v) in [

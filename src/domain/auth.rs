@@ -263,10 +263,12 @@ pub enum Scope {
     QuotesWrite,
     WebhooksRead,
     WebhooksWrite,
+    AccountsRead,
+    AccountsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 19] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -284,6 +286,8 @@ impl Scope {
         Scope::QuotesWrite,
         Scope::WebhooksRead,
         Scope::WebhooksWrite,
+        Scope::AccountsRead,
+        Scope::AccountsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -305,6 +309,8 @@ impl Scope {
             Scope::QuotesWrite => "quotes:write",
             Scope::WebhooksRead => "webhooks:read",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::AccountsRead => "accounts:read",
+            Scope::AccountsWrite => "accounts:write",
         }
     }
 
@@ -312,17 +318,22 @@ impl Scope {
     /// the OpenAPI document names each route's scope too).
     pub fn describe(self) -> &'static str {
         match self {
-            Scope::CatalogRead => "read products and categories (GET /products, /products/{sku}, /categories)",
+            Scope::CatalogRead => {
+                "read products, categories and warehouses (GET /products, /products/{sku}, /categories, /warehouses)"
+            }
             Scope::CatalogWrite => {
                 "create and update products and categories, delete empty categories \
                  (PUT /products/{sku}, PUT and DELETE /categories); includes catalog:read"
             }
-            Scope::PricingRead => "quote any account's prices (POST /accounts/{account}/price-quote)",
+            Scope::PricingRead => {
+                "quote any account's prices and read price lists (POST /accounts/{account}/price-quote, GET /price-lists)"
+            }
             Scope::PricingWrite => {
                 "create and update price lists and contracts (PUT /price-lists/{code}, /contracts/{number})"
             }
             Scope::StockWrite => {
-                "adjust and count stock (POST /stock/adjustments, PUT /stock/levels/{sku}/{warehouse})"
+                "adjust and count stock, create and rename warehouses (POST /stock/adjustments, \
+                 PUT /stock/levels/{sku}/{warehouse}, PUT /warehouses/{code})"
             }
             Scope::OrdersRead => "read any account's orders (GET /orders, /orders/{id})",
             Scope::OrdersWrite => {
@@ -361,6 +372,15 @@ impl Scope {
                  (POST /webhooks, PATCH and DELETE /webhooks/{id}, POST /webhooks/{id}/rotate-secret, /test, \
                  /deliveries/{delivery}/replay); includes webhooks:read"
             }
+            Scope::AccountsRead => {
+                "read accounts, their ship-tos and users, and account groups, as an ERP pulls them (GET /accounts, \
+                 /accounts/{account}, /accounts/{account}/ship-tos, /accounts/{account}/users, /account-groups)"
+            }
+            Scope::AccountsWrite => {
+                "create and update accounts, ship-tos and account groups by the ERP's ids, and invite and update \
+                 account users (PUT /accounts/{account}, /accounts/{account}/ship-tos/{ship_to}, \
+                 /accounts/{account}/users/{email}, /account-groups/{name}); includes accounts:read"
+            }
         }
     }
 
@@ -378,6 +398,7 @@ impl Scope {
                     | (Scope::LicencesWrite, Scope::LicencesRead)
                     | (Scope::QuotesWrite, Scope::QuotesRead)
                     | (Scope::WebhooksWrite, Scope::WebhooksRead)
+                    | (Scope::AccountsWrite, Scope::AccountsRead)
             )
     }
 
@@ -396,7 +417,8 @@ impl Scope {
             Scope::CatalogRead => &[StaffArea, ReadCatalog],
             Scope::CatalogWrite => &[StaffArea, ReadCatalog, ManageCatalog],
             // A quote names an account, which must be found first.
-            Scope::PricingRead => &[StaffArea, ViewAllAccounts],
+            // Price lists' headers are what reps read in the catalog too.
+            Scope::PricingRead => &[StaffArea, ViewAllAccounts, ReadCatalog],
             Scope::PricingWrite => &[StaffArea, ManagePrices],
             Scope::StockWrite => &[StaffArea, ManageStock],
             Scope::OrdersRead => &[StaffArea, ViewAllAccounts],
@@ -410,6 +432,9 @@ impl Scope {
             Scope::QuotesRead => &[StaffArea, ViewAllAccounts],
             Scope::QuotesWrite => &[StaffArea, ViewAllAccounts, OrderForCustomers],
             Scope::WebhooksRead | Scope::WebhooksWrite => &[StaffArea, ManageWebhooks],
+            Scope::AccountsRead => &[StaffArea, ViewAllAccounts],
+            // Inviting an account's users is its own permission (reps and the desk hold it too).
+            Scope::AccountsWrite => &[StaffArea, ViewAllAccounts, ManageAccounts, InviteAccountUsers],
         }
     }
 }

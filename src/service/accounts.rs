@@ -116,7 +116,8 @@ pub async fn count_accounts(db: &Db, actor: &Actor<'_>, book_only: bool) -> Serv
     Ok(accounts::count_in_scope(db, list_scope(actor, book_only)?).await?)
 }
 
-async fn check_owner_rep(db: &Db, draft: &AccountDraft) -> ServiceResult<()> {
+pub(super) async fn check_owner_rep(db: &Db, draft: &AccountDraft) -> ServiceResult<()> {
+    // The one rule for an owning rep, whichever channel names it.
     if let Some(rep_id) = &draft.owner_rep_id {
         let ok =
             users::get(db, rep_id).await?.is_some_and(|u| u.active && u.staff_roles().contains(&StaffRole::SalesRep));
@@ -127,7 +128,7 @@ async fn check_owner_rep(db: &Db, draft: &AccountDraft) -> ServiceResult<()> {
     Ok(())
 }
 
-fn external_id_taken() -> ServiceError {
+pub(super) fn external_id_taken() -> ServiceError {
     ServiceError::invalid("external_id", "Another account already has this external id.")
 }
 
@@ -153,23 +154,56 @@ pub async fn create_account(
     let unit = (new_id(), now, actor.owned(), draft.clone(), first);
     db.write(unit, |tx, (id, now, actor, draft, first)| {
         Box::pin(async move {
-            let number = format!("A-{}", tx.next_counter("account").await?);
-            if let Err(e) = accounts::insert(tx, id, &number, draft, *now).await {
-                return Err(if is_unique_violation(&e) { external_id_taken() } else { e.into() });
-            }
-            if let Some((label, addr)) = first {
-                let label = if label.trim().is_empty() { "Main" } else { label };
-                accounts::insert_ship_to(tx, &new_id(), id, label, addr, true, *now).await?;
-            }
-            let account = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
-            let snapshot = serde_json::to_value(&account).unwrap_or_default();
-            audit(tx, Some(&actor.actor()), *now, "account.created", ("account", id), None, Some(snapshot.clone()))
-                .await?;
-            crate::store::audit::enqueue(tx, "account.created", &snapshot, *now).await?;
-            Ok(account)
+            insert_account(tx, &actor.actor(), *now, id, draft, None, first.as_ref().map(|(l, a)| (l.as_str(), a)))
+                .await
         })
     })
     .await
+}
+
+/// Inserts an account (numbered from the counter), in its group, with its first ship-to, and
+/// records it: the audit row and the `account.created` event, in the caller's unit.
+pub(super) async fn insert_account(
+    tx: &mut crate::store::Tx,
+    actor: &Actor<'_>,
+    now: i64,
+    id: &str,
+    draft: &AccountDraft,
+    group_id: Option<&str>,
+    first_ship_to: Option<(&str, &Address)>,
+) -> ServiceResult<AccountRow> {
+    let number = format!("A-{}", tx.next_counter("account").await?);
+    if let Err(e) = accounts::insert(tx, id, &number, draft, now).await {
+        return Err(if is_unique_violation(&e) { external_id_taken() } else { e.into() });
+    }
+    if group_id.is_some() {
+        accounts::set_group(tx, id, group_id).await?;
+    }
+    if let Some((label, addr)) = first_ship_to {
+        let label = if label.trim().is_empty() { "Main" } else { label };
+        accounts::insert_ship_to(tx, &new_id(), id, label, addr, true, now).await?;
+    }
+    let account = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let snapshot = serde_json::to_value(&account).unwrap_or_default();
+    audit(tx, Some(actor), now, "account.created", ("account", id), None, Some(snapshot.clone())).await?;
+    crate::store::audit::enqueue(tx, "account.created", &snapshot, now).await?;
+    Ok(account)
+}
+
+/// Records an account's change from `before`: the audit row and the `account.updated` event.
+pub(super) async fn record_update(
+    tx: &mut crate::store::Tx,
+    actor: &Actor<'_>,
+    now: i64,
+    before: &AccountRow,
+) -> ServiceResult<AccountRow> {
+    let after = accounts::get_for_update(tx, &before.id).await?.ok_or(ServiceError::NotFound)?;
+    let after_json = serde_json::to_value(&after).unwrap_or_default();
+    let before_json = serde_json::to_value(before).ok();
+    audit(tx, Some(actor), now, "account.updated", ("account", &before.id), before_json, Some(after_json.clone()))
+        .await?;
+    crate::store::audit::enqueue(tx, "account.updated", &after_json, now).await?;
+    Ok(after)
 }
 
 /// Saves an edit made from a form showing `expected_version`; a stale form is refused, not merged.
@@ -196,20 +230,13 @@ pub async fn update_account(
                 Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
                 Err(e) => return Err(e.into()),
             }
-            let after = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
-            let after_json = serde_json::to_value(&after).unwrap_or_default();
-            let before_json = serde_json::to_value(&before).ok();
-            let actor = actor.actor();
-            audit(tx, Some(&actor), *now, "account.updated", ("account", id), before_json, Some(after_json.clone()))
-                .await?;
-            crate::store::audit::enqueue(tx, "account.updated", &after_json, *now).await?;
-            Ok(after)
+            record_update(tx, &actor.actor(), *now, &before).await
         })
     })
     .await
 }
 
-fn stale() -> ServiceError {
+pub(super) fn stale() -> ServiceError {
     ServiceError::Conflict(
         "Someone else changed this account after you opened it. Reload to see their changes, then edit again.".into(),
     )
@@ -243,18 +270,7 @@ pub async fn update_credit(
     check_texts(&[("tax_exempt_certificate", &u.settings.tax_exempt_certificate)], &[])?;
     let CreditUpdate { expected_version, terms, credit_limit, status, settings } = u;
     let current = get_account(db, actor, id).await?;
-    let draft = AccountDraft {
-        name: current.name.clone(),
-        status,
-        ownership_mode: current.ownership_mode(),
-        owner_rep_id: current.owner_rep_id.clone(),
-        terms,
-        credit_limit,
-        po_required: current.po_required,
-        external_id: current.external_id.clone(),
-        phone: current.phone.clone(),
-        bill_to: current.bill_to(),
-    };
+    let draft = AccountDraft { status, terms, credit_limit, ..current.draft() };
     let credit_json = |a: &AccountRow| {
         json!({
             "terms_days": a.terms_days, "terms_from_month_end": a.terms_from_month_end, "credit_limit": a.credit_limit,
@@ -291,7 +307,7 @@ pub async fn update_credit(
     .await
 }
 
-fn check_manage_ship_tos(actor: &Actor<'_>) -> ServiceResult<()> {
+pub(super) fn check_manage_ship_tos(actor: &Actor<'_>) -> ServiceResult<()> {
     if actor.principal.can(Permission::ManageAccounts) {
         Ok(())
     } else if actor.principal.is_staff() {
@@ -299,6 +315,16 @@ fn check_manage_ship_tos(actor: &Actor<'_>) -> ServiceResult<()> {
     } else {
         Err(ServiceError::NotFound)
     }
+}
+
+/// The one rule set of a ship-to's label and address, whichever channel writes it.
+pub(super) fn ship_to_problems(label: &str, address: &Address) -> Vec<(String, String)> {
+    let mut problems = address.problems("ship_");
+    problems.extend(super::text_problems(&[("ship_label", label)], &[]));
+    if label.trim().is_empty() {
+        problems.push(("ship_label".into(), "Give the location a name, e.g. “Main warehouse”.".into()));
+    }
+    problems
 }
 
 pub async fn add_ship_to(
@@ -312,20 +338,12 @@ pub async fn add_ship_to(
 ) -> ServiceResult<()> {
     check_manage_ship_tos(actor)?;
     get_account(db, actor, account_id).await?;
-    let mut problems = address.problems("ship_");
-    problems.extend(super::text_problems(&[("ship_label", label)], &[]));
-    if label.trim().is_empty() {
-        problems.push(("ship_label".into(), "Give the location a name, e.g. “Main warehouse”.".into()));
-    }
-    ServiceError::from_problems(problems)?;
+    ServiceError::from_problems(ship_to_problems(label, address))?;
     let unit =
         (new_id(), now, actor.owned(), account_id.to_string(), label.trim().to_string(), address.clone(), make_default);
     db.write(unit, |tx, (id, now, actor, account_id, label, address, make_default)| {
         Box::pin(async move {
-            let has_any = tx
-                .fetch_optional::<i64>("SELECT 1 FROM ship_tos WHERE account_id = $1 LIMIT 1", crate::args![account_id])
-                .await?
-                .is_some();
+            let has_any = accounts::has_ship_tos(tx, account_id).await?;
             let default = *make_default || !has_any;
             accounts::insert_ship_to(tx, id, account_id, label, address, default, *now).await?;
             let after = json!({ "ship_to_id": id, "label": label, "address": address.one_line(), "default": default });
@@ -348,7 +366,7 @@ pub async fn set_default_ship_to(
     db.write(unit, |tx, (now, actor, account_id, ship_to_id)| {
         Box::pin(async move {
             accounts::ship_to_for_update(tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
-            accounts::set_default_ship_to(tx, account_id, ship_to_id).await?;
+            accounts::set_default_ship_to(tx, account_id, ship_to_id, *now).await?;
             let after = Some(json!({ "ship_to_id": ship_to_id }));
             audit(tx, Some(&actor.actor()), *now, "ship_to.made_default", ("account", account_id), None, after).await
         })

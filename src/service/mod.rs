@@ -1,6 +1,7 @@
 //! Use cases: one function per business action, each in one write transaction that checks
 //! permissions, applies domain rules, writes, and appends audit rows and outbox events.
 
+pub mod account_sync;
 pub mod accounts;
 pub mod acting;
 pub mod api_tokens;
@@ -35,6 +36,7 @@ pub mod stock_imports;
 pub mod tax;
 mod unapply;
 pub mod users;
+pub mod warehouses;
 pub mod webhooks;
 
 use crate::domain::auth::{ActorChannel, Permission, Principal};

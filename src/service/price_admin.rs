@@ -372,7 +372,12 @@ async fn write_price_list(tx: &mut Tx, u: &PriceListWrite) -> ServiceResult<Upse
         // Assignments are replaced as a whole; counted as a change only for a new list or when asked.
         pricing::replace_assignments(tx, &id, account_ids, group_ids).await?;
     }
-    changed |= pricing::replace_prices(tx, PriceOwner::List(&id), &u.items).await?;
+    let prices_changed = pricing::replace_prices(tx, PriceOwner::List(&id), &u.items).await?;
+    if prices_changed && !changed {
+        // The header did not change, its prices did: the list changed for an ERP pulling it.
+        pricing::touch_price_list(tx, &id, now).await?;
+    }
+    changed |= prices_changed;
     if changed {
         let summary = json!({ "code": code, "prices": u.items.len() });
         let action = if created { "price_list.created" } else { "price_list.updated" };
@@ -515,4 +520,31 @@ pub async fn contract(
     let k = pricing::contract_by_number(db, number).await?.ok_or(ServiceError::NotFound)?;
     let prices = pricing::prices_page(db, PriceOwner::Contract(&k.id), "", i64::MAX).await?;
     Ok((k, prices))
+}
+
+/// Price lists changed at or after `since` (header, assignments or prices), oldest change first,
+/// after the keyset `after`, with whom each applies to: (list, account ids, group names).
+pub async fn price_lists_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<(pricing::PriceListSync, Vec<String>, Vec<String>)>> {
+    actor.require(Permission::ReadCatalog)?;
+    if let Some((_, id)) = after {
+        super::names_nothing(id)?;
+    }
+    let lists = pricing::price_lists_changed_since(db, since, after, limit).await?;
+    let ids: Vec<String> = lists.iter().map(|l| l.id.clone()).collect();
+    let assignments = pricing::assignments_of(db, &ids).await?;
+    Ok(lists
+        .into_iter()
+        .map(|l| {
+            let mine = assignments.iter().filter(|(list, _, _)| *list == l.id);
+            let accounts = mine.clone().filter_map(|(_, a, _)| a.clone()).collect();
+            let groups = mine.filter_map(|(_, _, g)| g.clone()).collect();
+            (l, accounts, groups)
+        })
+        .collect())
 }

@@ -99,7 +99,11 @@ async fn invite(db: &Db, now: i64, actor: &Actor<'_>, who: Invitee) -> ServiceRe
             let user = users::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
             let after = json!({ "email": user.email, "name": user.name, "kind": user.kind, "roles": user.roles, "account_id": user.account_id });
             audit(tx, Some(actor), now, "user.created", ("user", &user.id), None, Some(after)).await?;
-            issue_link(tx, Some(actor), now, &user, LinkPurpose::Invite).await?;
+            // A link records who made it by user id (`login_tokens.created_by` references users):
+            // an API token is no user, so its links are made by the system; the `user.created`
+            // row above names the token.
+            let by = (actor.channel != ActorChannel::Api).then_some(actor);
+            issue_link(tx, by, now, &user, LinkPurpose::Invite).await?;
             Ok(Invitation::of(&user, LinkPurpose::Invite))
         })
     })
@@ -242,6 +246,27 @@ pub async fn invite_account_user(
     invite(db, now, actor, who).await
 }
 
+/// The rule that an account always keeps an active purchasing manager: `current` may become
+/// `role` and `active` unless it is the account's last active manager and would stop being one.
+async fn keeps_a_manager(
+    tx: &mut crate::store::Tx,
+    account_id: &str,
+    current: &users::UserRow,
+    role: BuyerRole,
+    active: bool,
+    field: &str,
+) -> ServiceResult<()> {
+    let was = current.active && current.buyer_role() == Some(BuyerRole::Manager);
+    let stays = active && role == BuyerRole::Manager;
+    if was && !stays && users::count_active_managers(tx, account_id).await? <= 1 {
+        return Err(ServiceError::invalid(
+            field,
+            "The account needs at least one active purchasing manager; make someone else manager first.",
+        ));
+    }
+    Ok(())
+}
+
 /// Changes an account user's role. An account always keeps at least one active manager.
 pub async fn change_account_user_role(
     db: &Db,
@@ -260,16 +285,7 @@ pub async fn change_account_user_role(
             let user_id: &str = user_id;
             let role = *role;
             let current = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
-            if current.buyer_role() == Some(BuyerRole::Manager)
-                && role != BuyerRole::Manager
-                && current.active
-                && users::count_active_managers(tx, account_id).await? <= 1
-            {
-                return Err(ServiceError::invalid(
-                    "role",
-                    "The account needs at least one active purchasing manager; make someone else manager first.",
-                ));
-            }
+            keeps_a_manager(tx, account_id, &current, role, current.active, "role").await?;
             users::set_roles(tx, user_id, role.as_str(), now).await?;
             audit(
                 tx,
@@ -301,16 +317,8 @@ pub async fn set_user_active(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str
             let user_id: &str = user_id;
             let active = *active;
             let current = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
-            if !active
-                && current.active
-                && current.buyer_role() == Some(BuyerRole::Manager)
-                && let Some(account_id) = &user.account_id
-                && users::count_active_managers(tx, account_id).await? <= 1
-            {
-                return Err(ServiceError::invalid(
-                    "user",
-                    "The account needs at least one active purchasing manager; make someone else manager first.",
-                ));
+            if let (Some(account_id), Some(role)) = (&user.account_id, current.buyer_role()) {
+                keeps_a_manager(tx, account_id, &current, role, active, "user").await?;
             }
             users::set_active(tx, user_id, active, now).await?;
             if !active {
@@ -428,4 +436,95 @@ pub async fn create_admin(db: &Db, now: i64, email: &str, name: &str, password: 
         })
     })
     .await
+}
+
+/// What an ERP sends for an account's user, keyed by e-mail address.
+#[derive(Clone, Debug)]
+pub struct AccountUserUpsert {
+    pub name: String,
+    pub role: BuyerRole,
+    pub active: bool,
+}
+
+/// Invites (a new address, through [`invite_account_user`]'s path: the set-password link goes to
+/// the user's own mailbox) or updates the account's user with this e-mail address: name, role,
+/// active, under the rules of the pages (the account keeps an active manager; deactivating ends
+/// the user's sessions); audited. The same document again writes nothing. Returns the user and
+/// whether it was created and changed.
+pub async fn upsert_account_user(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    email: &str,
+    u: AccountUserUpsert,
+) -> ServiceResult<(users::UserRow, bool, bool)> {
+    check_account_user_admin(db, actor, account_id).await?;
+    let email = check_email(email)?;
+    let name = check_name(&u.name)?;
+    let Some(existing) = users::find_by_email(db, &email).await? else {
+        if !u.active {
+            return Err(ServiceError::invalid(
+                "active",
+                "A new user is invited: send active true (an inactive user who never existed is not created).",
+            ));
+        }
+        invite_account_user(db, now, actor, account_id, &email, &name, Some(u.role)).await?;
+        let user = users::find_by_email(db, &email).await?.ok_or(ServiceError::NotFound)?;
+        return Ok((user, true, true));
+    };
+    if existing.account_id.as_deref() != Some(account_id) {
+        return Err(ServiceError::invalid("email", "This e-mail address belongs to a user outside this account."));
+    }
+    let same = existing.name == name && existing.buyer_role() == Some(u.role) && existing.active == u.active;
+    if same {
+        return Ok((existing, false, false));
+    }
+    let unit = (actor.owned(), now, existing.id.clone(), account_id.to_string(), name, u);
+    db.write(unit, |tx, (actor, now, user_id, account_id, name, u)| {
+        Box::pin(async move {
+            let (actor, now) = (&actor.actor(), *now);
+            let current = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            keeps_a_manager(tx, account_id, &current, u.role, u.active, "role").await?;
+            users::set_profile(tx, user_id, name, &current.phone, now).await?;
+            users::set_roles(tx, user_id, u.role.as_str(), now).await?;
+            users::set_active(tx, user_id, u.active, now).await?;
+            if !u.active && current.active {
+                sessions::delete_for_user(tx, user_id, None).await?;
+            }
+            audit(
+                tx,
+                Some(actor),
+                now,
+                "user.updated",
+                ("user", user_id),
+                Some(json!({ "name": current.name, "role": current.roles, "active": current.active })),
+                Some(json!({ "name": name, "role": u.role.as_str(), "active": u.active })),
+            )
+            .await?;
+            let user = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            Ok((user, false, true))
+        })
+    })
+    .await
+}
+
+/// An account's users changed at or after `since`, oldest change first, after the keyset `after`
+/// (updated_at, id); for seller staff who may see the account (an integration syncing them).
+pub async fn account_users_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    account_id: &str,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<users::UserRow>> {
+    if !actor.principal.is_staff() {
+        return Err(ServiceError::NotFound);
+    }
+    super::accounts::get_account(db, actor, account_id).await?;
+    if let Some((_, id)) = after {
+        super::names_nothing(id)?;
+    }
+    Ok(users::account_users_changed_since(db, account_id, since, after, limit).await?)
 }

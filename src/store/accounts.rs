@@ -35,6 +35,9 @@ pub struct AccountRow {
     pub credit_over_limit: String,
     /// Hold orders while an invoice is overdue by more than this many days.
     pub overdue_hold_days: Option<i64>,
+    /// The account group (its group's price lists and catalogs apply to it).
+    #[serde(default)]
+    pub group_id: Option<String>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -86,6 +89,21 @@ impl AccountRow {
             country: self.bill_country.clone(),
         }
     }
+    /// The editable fields as stored: a draft that saves nothing new.
+    pub fn draft(&self) -> AccountDraft {
+        AccountDraft {
+            name: self.name.clone(),
+            status: self.status(),
+            ownership_mode: self.ownership_mode(),
+            owner_rep_id: self.owner_rep_id.clone(),
+            terms: self.terms(),
+            credit_limit: self.credit_limit(),
+            po_required: self.po_required,
+            external_id: self.external_id.clone(),
+            phone: self.phone.clone(),
+            bill_to: self.bill_to(),
+        }
+    }
 }
 
 impl AccountListRow {
@@ -116,7 +134,12 @@ pub struct ShipToRow {
     pub country: String,
     #[serde(deserialize_with = "super::bool_from_json")]
     pub is_default: bool,
+    /// The ERP's id of the location, unique within the account.
+    #[serde(default)]
+    pub external_id: Option<String>,
     pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
 }
 
 impl ShipToRow {
@@ -132,7 +155,7 @@ impl ShipToRow {
     }
 }
 
-const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, terms_from_month_end, tax_exempt_certificate, tax_exempt_until, credit_over_limit, overdue_hold_days, version, created_at, updated_at";
+const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, terms_from_month_end, tax_exempt_certificate, tax_exempt_until, credit_over_limit, overdue_hold_days, group_id, version, created_at, updated_at";
 
 /// The account `filter` (a `WHERE …` clause and what follows it) selects, read as one JSON row
 /// ([`super::fetch_json_rows`]: on SQLite on the caller's thread).
@@ -142,6 +165,32 @@ async fn get_where(db: &Db, filter: &str, binds: &[&str]) -> StoreResult<Option<
         db.json_rows(&super::json_fields(COLUMNS), "")
     );
     Ok(super::fetch_json_rows(db, &sql, binds).await?.pop())
+}
+
+/// Accounts changed at or after `since`, oldest change first, after the keyset `after`
+/// (updated_at, id): how an ERP pulls them. Staff-side: the caller checked the permission.
+pub async fn changed_since(
+    db: &Db,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<AccountRow>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let sql = format!(
+        "SELECT {} FROM (SELECT {COLUMNS} FROM accounts WHERE {} ORDER BY updated_at, id LIMIT {}) a",
+        db.json_rows(&super::json_fields(COLUMNS), "a.updated_at, a.id"),
+        super::changed_since_sql(""),
+        limit.clamp(1, 1000)
+    );
+    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+}
+
+/// The account with this external (ERP) id, locked for the unit that upserts it.
+pub async fn by_external_id_for_update(tx: &mut Tx, external_id: &str) -> StoreResult<Option<AccountRow>> {
+    let rows = tx
+        .lock::<AccountRow>(&format!("SELECT {COLUMNS} FROM accounts WHERE external_id = $1"), args![external_id])
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// The editable fields of an account, in the order `insert` and `update` number them ($3…$17).
@@ -272,10 +321,10 @@ pub async fn count_in_scope(db: &Db, scope: AccountScope<'_>) -> StoreResult<i64
     }
 }
 
+const SHIP_TO_COLUMNS: &str = "s.id, s.account_id, s.label, s.line1, s.line2, s.city, s.region, s.postal_code, s.country, s.is_default, s.external_id, s.created_at, s.updated_at";
+
 pub async fn ship_tos(db: &Db, account_id: &str) -> StoreResult<Vec<ShipToRow>> {
-    let fields = super::json_fields(
-        "s.id, s.account_id, s.label, s.line1, s.line2, s.city, s.region, s.postal_code, s.country, s.is_default, s.created_at",
-    );
+    let fields = super::json_fields(SHIP_TO_COLUMNS);
     let sql = format!(
         "SELECT {} FROM ship_tos s WHERE s.account_id = $1",
         db.json_rows(&fields, "s.is_default DESC, s.label, s.id")
@@ -286,11 +335,84 @@ pub async fn ship_tos(db: &Db, account_id: &str) -> StoreResult<Vec<ShipToRow>> 
 pub async fn ship_to_for_update(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<Option<ShipToRow>> {
     let rows = tx
         .lock::<ShipToRow>(
-            "SELECT id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at FROM ship_tos WHERE account_id = $1 AND id = $2",
+            &format!("SELECT {SHIP_TO_COLUMNS} FROM ship_tos s WHERE s.account_id = $1 AND s.id = $2"),
             args![account_id, id],
         )
         .await?;
     Ok(rows.into_iter().next())
+}
+
+/// Whether the account has any ship-to (its first becomes the default).
+pub async fn has_ship_tos(tx: &mut Tx, account_id: &str) -> StoreResult<bool> {
+    let one =
+        tx.fetch_optional::<i64>("SELECT 1 FROM ship_tos WHERE account_id = $1 LIMIT 1", args![account_id]).await?;
+    Ok(one.is_some())
+}
+
+/// The account's ship-to with this external (ERP) id, locked for the unit that upserts it.
+pub async fn ship_to_by_external_id_for_update(
+    tx: &mut Tx,
+    account_id: &str,
+    external_id: &str,
+) -> StoreResult<Option<ShipToRow>> {
+    let rows = tx
+        .lock::<ShipToRow>(
+            &format!("SELECT {SHIP_TO_COLUMNS} FROM ship_tos s WHERE s.account_id = $1 AND s.external_id = $2"),
+            args![account_id, external_id],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// An account's ship-tos changed at or after `since`, oldest change first, after the keyset
+/// `after` (updated_at, id). The account id is the scope.
+pub async fn ship_tos_changed_since(
+    db: &Db,
+    account_id: &str,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<ShipToRow>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let sql = format!(
+        "SELECT {} FROM (SELECT {SHIP_TO_COLUMNS} FROM ship_tos s WHERE s.account_id = $4 AND {} ORDER BY s.updated_at, s.id LIMIT {}) s",
+        db.json_rows(&super::json_fields(SHIP_TO_COLUMNS), "s.updated_at, s.id"),
+        super::changed_since_sql("s."),
+        limit.clamp(1, 1000)
+    );
+    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id, account_id]).await
+}
+
+/// Sets a ship-to's label, address and external id (the default flag is [`set_default_ship_to`]'s).
+pub async fn update_ship_to(
+    tx: &mut Tx,
+    account_id: &str,
+    id: &str,
+    label: &str,
+    a: &Address,
+    external_id: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE ship_tos SET label = $3, line1 = $4, line2 = $5, city = $6, region = $7, postal_code = $8, country = $9,
+                external_id = $10, updated_at = $11
+         WHERE account_id = $1 AND id = $2",
+        args![
+            account_id,
+            id,
+            label.trim(),
+            a.line1.trim(),
+            a.line2.trim(),
+            a.city.trim(),
+            a.region.trim(),
+            a.postal_code.trim(),
+            a.country.trim().to_uppercase(),
+            external_id,
+            now,
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_ship_to(
@@ -303,11 +425,11 @@ pub async fn insert_ship_to(
     now: i64,
 ) -> StoreResult<()> {
     if is_default {
-        clear_default_ship_to(tx, account_id).await?;
+        clear_default_ship_to(tx, account_id, now).await?;
     }
     tx.execute(
-        "INSERT INTO ship_tos (id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO ship_tos (id, account_id, label, line1, line2, city, region, postal_code, country, is_default, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         args![
             id,
             account_id,
@@ -326,16 +448,23 @@ pub async fn insert_ship_to(
     Ok(())
 }
 
-async fn clear_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResult<()> {
-    tx.execute("UPDATE ship_tos SET is_default = FALSE WHERE account_id = $1 AND is_default = TRUE", args![account_id])
-        .await?;
+// Changing the default flag is a change of both ship-tos (an ERP pulling them sees it).
+async fn clear_default_ship_to(tx: &mut Tx, account_id: &str, now: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE ship_tos SET is_default = FALSE, updated_at = $2 WHERE account_id = $1 AND is_default = TRUE",
+        args![account_id, now],
+    )
+    .await?;
     Ok(())
 }
 
-pub async fn set_default_ship_to(tx: &mut Tx, account_id: &str, id: &str) -> StoreResult<()> {
-    clear_default_ship_to(tx, account_id).await?;
-    tx.execute("UPDATE ship_tos SET is_default = TRUE WHERE account_id = $1 AND id = $2", args![account_id, id])
-        .await?;
+pub async fn set_default_ship_to(tx: &mut Tx, account_id: &str, id: &str, now: i64) -> StoreResult<()> {
+    clear_default_ship_to(tx, account_id, now).await?;
+    tx.execute(
+        "UPDATE ship_tos SET is_default = TRUE, updated_at = $3 WHERE account_id = $1 AND id = $2",
+        args![account_id, id, now],
+    )
+    .await?;
     Ok(())
 }
 
@@ -356,9 +485,58 @@ pub async fn ensure_default_ship_to(tx: &mut Tx, account_id: &str) -> StoreResul
     Ok(())
 }
 
+/// An account group: its price lists and catalogs apply to its accounts.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct GroupRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const GROUP_COLUMNS: &str = "id, name, created_at, updated_at";
+
 pub async fn insert_group(tx: &mut Tx, id: &str, name: &str, now: i64) -> StoreResult<()> {
-    tx.execute("INSERT INTO account_groups (id, name, created_at) VALUES ($1, $2, $3)", args![id, name, now]).await?;
+    tx.execute(
+        "INSERT INTO account_groups (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)",
+        args![id, name, now],
+    )
+    .await?;
     Ok(())
+}
+
+/// Every account group, by name (a seller has a handful).
+pub async fn groups(db: &Db) -> StoreResult<Vec<GroupRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {GROUP_COLUMNS} FROM account_groups ORDER BY name, id"
+    )))
+    .fetch_all(c)
+    .await)
+}
+
+/// Account groups changed at or after `since`, oldest change first, after the keyset `after`.
+pub async fn groups_changed_since(
+    db: &Db,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<GroupRow>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let sql = format!(
+        "SELECT {} FROM (SELECT {GROUP_COLUMNS} FROM account_groups WHERE {} ORDER BY updated_at, id LIMIT {}) g",
+        db.json_rows(&super::json_fields(GROUP_COLUMNS), "g.updated_at, g.id"),
+        super::changed_since_sql(""),
+        limit.clamp(1, 1000)
+    );
+    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+}
+
+/// The group with this name, locked for the unit that upserts it.
+pub async fn group_by_name_for_update(tx: &mut Tx, name: &str) -> StoreResult<Option<GroupRow>> {
+    let rows = tx
+        .lock::<GroupRow>(&format!("SELECT {GROUP_COLUMNS} FROM account_groups WHERE name = $1"), args![name])
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) -> StoreResult<()> {

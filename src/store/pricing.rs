@@ -447,6 +447,70 @@ pub async fn replace_prices(tx: &mut Tx, owner: PriceOwner<'_>, items: &[(String
     Ok(true)
 }
 
+/// A price list as an ERP pulls it: its header, when it changed, and whom it applies to.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct PriceListSync {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    #[serde(deserialize_with = "super::bool_from_json")]
+    pub is_base: bool,
+    pub priority: i64,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+    pub prices: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Price lists changed at or after `since` (their header, assignments or prices: see
+/// [`touch_price_list`]), oldest change first, after the keyset `after` (updated_at, id).
+pub async fn price_lists_changed_since(
+    db: &Db,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<PriceListSync>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let columns =
+        "l.id, l.code, l.name, l.is_base, l.priority, l.valid_from, l.valid_to, l.prices, l.created_at, l.updated_at";
+    let sql = format!(
+        "SELECT {} FROM (SELECT p.*, (SELECT COUNT(*) FROM price_list_items i WHERE i.price_list_id = p.id) AS prices
+                        FROM price_lists p WHERE {} ORDER BY p.updated_at, p.id LIMIT {}) l",
+        db.json_rows(&super::json_fields(columns), "l.updated_at, l.id"),
+        super::changed_since_sql("p."),
+        limit.clamp(1, 1000)
+    );
+    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+}
+
+/// Marks a price list changed (its prices or assignments were), for the lists an ERP pulls.
+pub async fn touch_price_list(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
+    tx.execute("UPDATE price_lists SET updated_at = $2 WHERE id = $1", args![id, now]).await?;
+    Ok(())
+}
+
+/// Who each of some price lists applies to: (list id, account id or None, group name or None).
+pub async fn assignments_of(
+    db: &Db,
+    list_ids: &[String],
+) -> StoreResult<Vec<(String, Option<String>, Option<String>)>> {
+    if list_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT a.price_list_id, a.account_id, g.name FROM price_list_assignments a
+         LEFT JOIN account_groups g ON g.id = a.group_id
+         WHERE a.price_list_id IN ({}) ORDER BY a.price_list_id, a.account_id, g.name",
+        db.json_values("$1")
+    );
+    let list = super::json_list(list_ids);
+    on_db!(db, |c| sqlx::query_as::<_, (String, Option<String>, Option<String>)>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(&list)
+        .fetch_all(c)
+        .await)
+}
+
 /// A price list with how many prices it holds and whom it is assigned to (for the staff page).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PriceListSummary {

@@ -34,3 +34,14 @@ pub fn like_pattern(term: &str) -> String {
     p.push('%');
     p
 }
+
+/// The keyset condition of every list an ERP pulls (oldest change first): rows of `prefix` (an
+/// alias and a dot, or "") changed at or after `$1`, after the key of the previous page's last
+/// row (`$2` updated_at, `$3` id). The times are bound as text (as [`super::fetch_json_rows`]
+/// binds), hence the casts; order such a list by `updated_at, id`.
+pub(crate) fn changed_since_sql(prefix: &str) -> String {
+    format!(
+        "{prefix}updated_at >= CAST($1 AS BIGINT) AND ({prefix}updated_at > CAST($2 AS BIGINT) \
+         OR ({prefix}updated_at = CAST($2 AS BIGINT) AND {prefix}id > $3))"
+    )
+}

@@ -146,6 +146,30 @@ pub async fn list_for_account(db: &Db, account_id: &str) -> StoreResult<Vec<User
         .await)
 }
 
+/// An account's users changed at or after `since`, oldest change first, after the keyset `after`
+/// (updated_at, id). The account id is the scope.
+pub async fn account_users_changed_since(
+    db: &Db,
+    account_id: &str,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<UserRow>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let sql = format_select(&format!(
+        "WHERE account_id = $4 AND {} ORDER BY updated_at, id LIMIT {}",
+        super::changed_since_sql(""),
+        limit.clamp(1, 1000)
+    ));
+    on_db!(db, |c| sqlx::query_as::<_, UserRow>(sql)
+        .bind(since.to_string())
+        .bind(at.to_string())
+        .bind(id)
+        .bind(account_id)
+        .fetch_all(c)
+        .await)
+}
+
 pub async fn count_active_managers(tx: &mut Tx, account_id: &str) -> StoreResult<i64> {
     tx.fetch_one::<i64>(
         "SELECT COUNT(*) FROM users WHERE account_id = $1 AND kind = 'buyer' AND roles = 'manager' AND active = TRUE",

@@ -1,0 +1,73 @@
+//! Warehouses: created and changed by code (an ERP's key; the admin's too), listed by what
+//! changed since a time. A seller installing Portico from an empty database needs somewhere to
+//! put stock.
+
+use super::account_sync::Upserted;
+use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
+use crate::domain::auth::Permission;
+pub use crate::store::warehouses::WarehouseRow;
+use crate::store::{Db, new_id, warehouses};
+
+/// Creates or updates the warehouse with this code; audited. The same name and sort again write
+/// nothing.
+pub async fn upsert_warehouse(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    code: &str,
+    name: &str,
+    sort: i64,
+) -> ServiceResult<Upserted<WarehouseRow>> {
+    actor.require(Permission::ManageStock)?;
+    check_texts(&[("code", code), ("name", name)], &[])?;
+    let (code, name) = (code.trim().to_string(), name.trim().to_string());
+    let mut problems = Vec::new();
+    if code.is_empty() || code.chars().count() > 32 {
+        problems.push(("code".to_string(), "A warehouse code is 1 to 32 characters.".to_string()));
+    }
+    if name.is_empty() || name.chars().count() > 100 {
+        problems.push(("name".to_string(), "A warehouse name is 1 to 100 characters.".to_string()));
+    }
+    if let Err(e) = crate::domain::input::check_range(sort, 0, crate::domain::input::MAX_SORT) {
+        problems.push(("sort".to_string(), format!("sort: {e}.")));
+    }
+    ServiceError::from_problems(problems)?;
+    db.write((new_id(), now, actor.owned(), code, name, sort), |tx, (id, now, actor, code, name, sort)| {
+        Box::pin(async move {
+            let actor = actor.actor();
+            let (created, id, before) = match warehouses::by_code_for_update(tx, code).await? {
+                Some(w) if w.name == *name && w.sort == *sort => {
+                    return Ok(Upserted { row: w, created: false, changed: false });
+                }
+                Some(w) => {
+                    warehouses::update(tx, &w.id, name, *sort, *now).await?;
+                    (false, w.id.clone(), serde_json::to_value(&w).ok())
+                }
+                None => {
+                    warehouses::insert(tx, id, code, name, *sort, *now).await?;
+                    (true, id.clone(), None)
+                }
+            };
+            let row = warehouses::get_for_update(tx, &id).await?.ok_or(ServiceError::NotFound)?;
+            let action = if created { "warehouse.created" } else { "warehouse.updated" };
+            audit(tx, Some(&actor), *now, action, ("warehouse", &id), before, serde_json::to_value(&row).ok()).await?;
+            Ok(Upserted { row, created, changed: true })
+        })
+    })
+    .await
+}
+
+/// Warehouses changed at or after `since`, oldest change first, after the keyset `after`.
+pub async fn warehouses_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<WarehouseRow>> {
+    actor.require(Permission::ReadCatalog)?;
+    if let Some((_, id)) = after {
+        super::names_nothing(id)?;
+    }
+    Ok(warehouses::changed_since(db, since, after, limit).await?)
+}
