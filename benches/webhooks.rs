@@ -148,7 +148,8 @@ async fn main() {
         Box::pin(async move {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             for i in 0..*n {
-                let p = serde_json::json!({ "product_id": format!("p-{}", i % 5000), "n": i });
+                // As inventory writes them: one product's changes are delivered in order.
+                let p = serde_json::json!({ "sku": format!("SKU-{:06}", i % 5000), "warehouse": "CHI", "on_hand": i });
                 portico::store::audit::enqueue(tx, "stock.changed", &p, now).await?;
             }
             Ok::<_, sqlx::Error>(())

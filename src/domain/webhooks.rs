@@ -155,8 +155,9 @@ impl Subscription {
 
 /// The key whose events are delivered to an endpoint one after another, in the order they
 /// happened: an order's events (its shipments, invoices and credit notes included, through their
-/// `order_id`), otherwise the object the event is about, otherwise the event type.
-pub fn ordering_key(event_type: &str, payload: &serde_json::Value) -> String {
+/// `order_id`); otherwise the object the event is about (its `id` or `<noun>_id`, a product by its
+/// `sku`, else its account). An event about none of these (an import's summary) waits for no other.
+pub fn ordering_key(event_id: &str, event_type: &str, payload: &serde_json::Value) -> String {
     let noun = event_type.split('.').next().unwrap_or(event_type);
     let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
     let of_an_order = matches!(noun, "order" | "shipment" | "invoice" | "credit_note");
@@ -167,10 +168,13 @@ pub fn ordering_key(event_type: &str, payload: &serde_json::Value) -> String {
     if let Some(id) = text("id").or_else(|| text(&format!("{noun}_id"))) {
         return format!("{noun}:{id}");
     }
+    if let Some(sku) = text("sku") {
+        return format!("product:{sku}");
+    }
     if let Some(account) = text("account_id") {
         return format!("account:{account}");
     }
-    noun.to_string()
+    format!("event:{event_id}")
 }
 
 /// The JSON body every delivery carries: `{"type", "timestamp", "data"}` (Standard Webhooks'
@@ -514,14 +518,17 @@ mod tests {
     fn an_orders_events_share_its_key() {
         let order = serde_json::json!({"id": "o1", "number": "SO-1"});
         let shipment = serde_json::json!({"id": "s1", "order_id": "o1"});
-        assert_eq!(ordering_key("order.placed", &order), "order:o1");
-        assert_eq!(ordering_key("shipment.created", &shipment), "order:o1");
-        assert_eq!(ordering_key("invoice.issued", &serde_json::json!({"invoice_id": "i1"})), "invoice:i1");
-        assert_eq!(ordering_key("stock.imported", &serde_json::json!({"rows": 3})), "stock");
+        assert_eq!(ordering_key("e1", "order.placed", &order), "order:o1");
+        assert_eq!(ordering_key("e1", "shipment.created", &shipment), "order:o1");
+        assert_eq!(ordering_key("e1", "invoice.issued", &serde_json::json!({"invoice_id": "i1"})), "invoice:i1");
+        let stock = serde_json::json!({"sku": "GLV-1", "warehouse": "CHI", "on_hand": 5});
+        assert_eq!(ordering_key("e1", "stock.changed", &stock), "product:GLV-1");
+        // A summary about no one object waits for nothing.
+        assert_eq!(ordering_key("e1", "stock.imported", &serde_json::json!({"rows": 3})), "event:e1");
         // A quote's events stay the quote's, before and after it names its order.
         let accepted = serde_json::json!({"id": "q1", "order_id": "o1"});
-        assert_eq!(ordering_key("quote.accepted", &accepted), "quote:q1");
-        assert_eq!(ordering_key("quote.message", &serde_json::json!({"quote_id": "q1"})), "quote:q1");
+        assert_eq!(ordering_key("e1", "quote.accepted", &accepted), "quote:q1");
+        assert_eq!(ordering_key("e1", "quote.message", &serde_json::json!({"quote_id": "q1"})), "quote:q1");
     }
 
     #[test]

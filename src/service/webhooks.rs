@@ -392,7 +392,7 @@ pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> 
             for ev in &events {
                 let payload: serde_json::Value = serde_json::from_str(&ev.payload).unwrap_or(serde_json::Value::Null);
                 mails.extend(super::mail::plan(tx, ev, &payload, *now_ms).await?);
-                let key = rules::ordering_key(&ev.event_type, &payload);
+                let key = rules::ordering_key(&ev.id, &ev.event_type, &payload);
                 for (e, s) in &endpoints {
                     if e.created_at <= ev.created_at && s.matches(&ev.event_type) {
                         rows.push(NewDelivery {
