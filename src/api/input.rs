@@ -43,6 +43,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(mut value) = axum::Json::<Value>::from_request(req, state).await?;
+        // Every body is an object (serde would read a struct from an array, too).
+        if !value.is_object() {
+            return Err(ApiError::invalid("body", "The body must be a JSON object."));
+        }
         let mut problems = Vec::new();
         normalize(&mut value, "", false, &mut problems);
         ApiError::fields(problems)?;

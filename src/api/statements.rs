@@ -111,7 +111,8 @@ pub struct StatementParams {
     /// First day of the period (default: 89 days before `to`).
     #[param(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     from: Option<String>,
-    /// Last day of the period (default: today). At most 10 years after `from`.
+    /// Last day of the period (default: today). A reversed pair is swapped; a period longer than
+    /// 10 years starts 10 years before `to` (the answer's `from`/`to` say which period it covers).
     #[param(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     to: Option<String>,
 }
@@ -134,7 +135,7 @@ pub async fn get_statement(
     let now = state.now();
     let actor = Actor::api(&caller.0);
     let account = find_account(&state.db, &actor, &id).await?;
-    let period = Period::parse(p.from.as_deref(), p.to.as_deref(), today(now))?;
+    let period = Period::for_read(p.from.as_deref(), p.to.as_deref(), today(now))?;
     let doc = statements::statement(&state.db, now, &actor, &account.id, period).await?;
     let s = &doc.statement;
     Ok(Json(StatementOut {

@@ -38,6 +38,19 @@ fn parse_day(field: &str, text: &str) -> ServiceResult<Date> {
 }
 
 impl Period {
+    /// The period an API read names, as it can always answer: `from` and `to` must be dates when
+    /// given (an empty one is refused), a reversed pair is swapped, and a period longer than 10
+    /// years starts 10 years before `to`. The answer says the period it covers.
+    pub fn for_read(from: Option<&str>, to: Option<&str>, today: Date) -> ServiceResult<Period> {
+        let day = |field: &str, v: Option<&str>| v.map(|t| parse_day(field, t)).transpose();
+        let to = day("to", to)?.unwrap_or(today);
+        let from = day("from", from)?
+            .unwrap_or_else(|| to.checked_sub(Duration::days(DEFAULT_PERIOD_DAYS - 1)).unwrap_or(Date::MIN));
+        let (from, to) = if from > to { (to, from) } else { (from, to) };
+        let earliest = to.checked_sub(Duration::days(MAX_PERIOD_DAYS - 1)).unwrap_or(Date::MIN);
+        Ok(Period { from: from.max(earliest), to })
+    }
+
     /// The period a request names (`from`, `to` as YYYY-MM-DD; empty or absent: the last 90 days
     /// up to today). A period that ends before it starts, or spans more than 10 years, is refused.
     pub fn parse(from: Option<&str>, to: Option<&str>, today: Date) -> ServiceResult<Period> {
