@@ -182,6 +182,17 @@ async fn bad_account_documents_are_refused_naming_every_field_and_change_nothing
     {
         assert_eq!(fields(&app.api("GET", &format!("/api/v1/accounts?{q}"), &reader, None).await), vec![field], "{q}");
     }
+    // A cursor's id is printable: one hiding a NUL is refused like any other bad cursor, on every
+    // list of this shape; a printable one is a place in the list, whether or not a row has it.
+    for list in ["/api/v1/accounts", "/api/v1/account-groups", "/api/v1/warehouses", "/api/v1/orders"] {
+        let token = app.api_token(&[Scope::AccountsRead, Scope::CatalogRead, Scope::OrdersRead]).await;
+        assert_eq!(
+            fields(&app.api("GET", &format!("{list}?cursor=0.00"), &token, None).await),
+            vec!["cursor"],
+            "{list}"
+        );
+        assert_eq!(app.api("GET", &format!("{list}?cursor=0.41"), &token, None).await.status, 200, "{list}");
+    }
 }
 
 #[tokio::test]

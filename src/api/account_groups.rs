@@ -42,7 +42,7 @@ pub struct AccountGroupPage {
 }
 
 /// Account groups created or changed since a time, oldest change first.
-#[utoipa::path(get, path = "/api/v1/account-groups", params(ChangesParams), responses((status = 200, body = AccountGroupPage), (status = 404, description = "the cursor names no row of this list (pass next_cursor as given)", body = super::Problem)),
+#[utoipa::path(get, path = "/api/v1/account-groups", params(ChangesParams), responses((status = 200, body = AccountGroupPage)),
     security(("bearer" = ["accounts:read"])), tag = "accounts")]
 pub async fn list_account_groups(
     State(state): State<AppState>,

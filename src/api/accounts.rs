@@ -180,7 +180,6 @@ pub struct AccountPage {
 
 /// Accounts created or changed since a time, oldest change first.
 #[utoipa::path(get, path = "/api/v1/accounts", params(ChangesParams), responses(
-    (status = 404, description = "the cursor names no row of this list (pass next_cursor as given)", body = super::Problem),
     (status = 200, body = AccountPage)
 ), security(("bearer" = ["accounts:read"])), tag = "accounts")]
 pub async fn list_accounts(

@@ -291,7 +291,7 @@ pub struct ListParams {
     )]
     status: Option<String>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{1,15}\.([0-9a-fA-F]{2}){1,64}$")]
+    #[param(pattern = r"^[0-9]{1,15}\.([2-6][0-9a-fA-F]|7[0-9a-eA-E]){1,64}$")]
     cursor: Option<String>,
     /// Page size (default 100).
     #[param(minimum = 1, maximum = 500)]

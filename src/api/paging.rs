@@ -20,7 +20,7 @@ pub struct ChangesParams {
     #[param(minimum = 0, maximum = 253_402_300_799_i64)]
     pub updated_since: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{1,15}\.([0-9a-fA-F]{2}){1,64}$")]
+    #[param(pattern = r"^[0-9]{1,15}\.([2-6][0-9a-fA-F]|7[0-9a-eA-E]){1,64}$")]
     pub cursor: Option<String>,
     /// Page size (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -56,7 +56,8 @@ pub(super) fn cursor_of(updated_at: i64, id: &str) -> String {
     format!("{updated_at}.{}", hex::encode(id))
 }
 
-/// A changes cursor: `<updated_at>.<hex of the id>` of the last row of the previous page.
+/// A changes cursor: `<updated_at>.<hex of the id>` of the last row of the previous page. Ids
+/// are printable ASCII, as the document's pattern says (a NUL cannot even be bound on PostgreSQL).
 pub(super) fn change_cursor(c: &str) -> Result<(i64, String), ApiError> {
     let bad = || ApiError::invalid("cursor", "not a cursor from this API");
     let (at, id) = c.split_once('.').ok_or_else(bad)?;
@@ -65,6 +66,9 @@ pub(super) fn change_cursor(c: &str) -> Result<(i64, String), ApiError> {
         return Err(bad());
     }
     let id = hex::decode(id).map_err(|_| bad())?;
+    if !id.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return Err(bad());
+    }
     Ok((at.parse().map_err(|_| bad())?, String::from_utf8_lossy(&id).into_owned()))
 }
 

@@ -199,7 +199,7 @@ pub struct PriceListPage {
 }
 
 /// Price lists created or changed since a time, oldest change first.
-#[utoipa::path(get, path = "/api/v1/price-lists", params(super::paging::ChangesParams), responses((status = 200, body = PriceListPage), (status = 404, description = "the cursor names no row of this list (pass next_cursor as given)", body = super::Problem)),
+#[utoipa::path(get, path = "/api/v1/price-lists", params(super::paging::ChangesParams), responses((status = 200, body = PriceListPage)),
     security(("bearer" = ["pricing:read"])), tag = "pricing")]
 pub async fn list_price_lists(
     State(state): State<AppState>,

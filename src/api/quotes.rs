@@ -356,7 +356,7 @@ pub struct QuoteListParams {
     #[param(pattern = r"^(requested|draft|awaiting_signoff|sent|accepted|declined|expired|withdrawn)$")]
     status: Option<String>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{1,15}\.([0-9a-fA-F]{2}){1,64}$")]
+    #[param(pattern = r"^[0-9]{1,15}\.([2-6][0-9a-fA-F]|7[0-9a-eA-E]){1,64}$")]
     cursor: Option<String>,
     /// Page size (default 50).
     #[param(minimum = 1, maximum = 200)]

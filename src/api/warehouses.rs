@@ -51,7 +51,7 @@ pub struct WarehousePage {
 }
 
 /// Warehouses created or changed since a time, oldest change first.
-#[utoipa::path(get, path = "/api/v1/warehouses", params(ChangesParams), responses((status = 200, body = WarehousePage), (status = 404, description = "the cursor names no row of this list (pass next_cursor as given)", body = super::Problem)),
+#[utoipa::path(get, path = "/api/v1/warehouses", params(ChangesParams), responses((status = 200, body = WarehousePage)),
     security(("bearer" = ["catalog:read"])), tag = "stock")]
 pub async fn list_warehouses(
     State(state): State<AppState>,

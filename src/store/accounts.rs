@@ -175,14 +175,7 @@ pub async fn changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<AccountRow>> {
-    let (at, id) = after.unwrap_or((since, ""));
-    let sql = format!(
-        "SELECT {} FROM (SELECT {COLUMNS} FROM accounts WHERE {} ORDER BY updated_at, id LIMIT {}) a",
-        db.json_rows(&super::json_fields(COLUMNS), "a.updated_at, a.id"),
-        super::changed_since_sql(""),
-        limit.clamp(1, 1000)
-    );
-    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+    super::changed_rows(db, ("accounts", "a", COLUMNS), None, since, after, limit).await
 }
 
 /// The account with this external (ERP) id, locked for the unit that upserts it.
@@ -373,14 +366,7 @@ pub async fn ship_tos_changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<ShipToRow>> {
-    let (at, id) = after.unwrap_or((since, ""));
-    let sql = format!(
-        "SELECT {} FROM (SELECT {SHIP_TO_COLUMNS} FROM ship_tos s WHERE s.account_id = $4 AND {} ORDER BY s.updated_at, s.id LIMIT {}) s",
-        db.json_rows(&super::json_fields(SHIP_TO_COLUMNS), "s.updated_at, s.id"),
-        super::changed_since_sql("s."),
-        limit.clamp(1, 1000)
-    );
-    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id, account_id]).await
+    super::changed_rows(db, ("ship_tos", "s", SHIP_TO_COLUMNS), Some(account_id), since, after, limit).await
 }
 
 /// Sets a ship-to's label, address and external id (the default flag is [`set_default_ship_to`]'s).
@@ -521,14 +507,7 @@ pub async fn groups_changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<GroupRow>> {
-    let (at, id) = after.unwrap_or((since, ""));
-    let sql = format!(
-        "SELECT {} FROM (SELECT {GROUP_COLUMNS} FROM account_groups WHERE {} ORDER BY updated_at, id LIMIT {}) g",
-        db.json_rows(&super::json_fields(GROUP_COLUMNS), "g.updated_at, g.id"),
-        super::changed_since_sql(""),
-        limit.clamp(1, 1000)
-    );
-    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+    super::changed_rows(db, ("account_groups", "g", GROUP_COLUMNS), None, since, after, limit).await
 }
 
 /// The group with this name, locked for the unit that upserts it.

@@ -66,7 +66,7 @@ pub use bulk::{bulk_insert, bulk_insert_with};
 pub use cell::Cell;
 pub(crate) use cell::bind_cells;
 pub use json::{bool_from_json, fetch_json_rows, json_fields, json_list};
-pub(crate) use sql::changed_since_sql;
+pub(crate) use sql::changed_rows;
 pub use sql::{is_unique_violation, like_pattern, new_id};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};

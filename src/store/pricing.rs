@@ -471,17 +471,11 @@ pub async fn price_lists_changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<PriceListSync>> {
-    let (at, id) = after.unwrap_or((since, ""));
+    let with_prices = "(SELECT p.*, (SELECT COUNT(*) FROM price_list_items i WHERE i.price_list_id = p.id) AS prices
+                        FROM price_lists p)";
     let columns =
         "l.id, l.code, l.name, l.is_base, l.priority, l.valid_from, l.valid_to, l.prices, l.created_at, l.updated_at";
-    let sql = format!(
-        "SELECT {} FROM (SELECT p.*, (SELECT COUNT(*) FROM price_list_items i WHERE i.price_list_id = p.id) AS prices
-                        FROM price_lists p WHERE {} ORDER BY p.updated_at, p.id LIMIT {}) l",
-        db.json_rows(&super::json_fields(columns), "l.updated_at, l.id"),
-        super::changed_since_sql("p."),
-        limit.clamp(1, 1000)
-    );
-    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+    super::changed_rows(db, (with_prices, "l", columns), None, since, after, limit).await
 }
 
 /// Marks a price list changed (its prices or assignments were), for the lists an ERP pulls.

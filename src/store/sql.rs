@@ -35,13 +35,30 @@ pub fn like_pattern(term: &str) -> String {
     p
 }
 
-/// The keyset condition of every list an ERP pulls (oldest change first): rows of `prefix` (an
-/// alias and a dot, or "") changed at or after `$1`, after the key of the previous page's last
-/// row (`$2` updated_at, `$3` id). The times are bound as text (as [`super::fetch_json_rows`]
-/// binds), hence the casts; order such a list by `updated_at, id`.
-pub(crate) fn changed_since_sql(prefix: &str) -> String {
-    format!(
-        "{prefix}updated_at >= CAST($1 AS BIGINT) AND ({prefix}updated_at > CAST($2 AS BIGINT) \
-         OR ({prefix}updated_at = CAST($2 AS BIGINT) AND {prefix}id > $3))"
-    )
+/// One page of every list an ERP pulls, oldest change first: the rows of `from` (a table, or a
+/// derived table, named `alias`) changed at or after `since`, after the key of the previous page's
+/// last row (`after`: updated_at, id), optionally within one account. `columns` are read as one
+/// JSON row ([`super::fetch_json_rows`]); the times are bound as text, hence the casts.
+pub(crate) async fn changed_rows<T: serde::de::DeserializeOwned>(
+    db: &Db,
+    (from, alias, columns): (&str, &str, &str),
+    account: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> super::StoreResult<Vec<T>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let a = alias;
+    let scope = if account.is_some() { format!("{a}.account_id = $4 AND ") } else { String::new() };
+    let sql = format!(
+        "SELECT {} FROM (SELECT {columns} FROM {from} {a} WHERE {scope}{a}.updated_at >= CAST($1 AS BIGINT)
+             AND ({a}.updated_at > CAST($2 AS BIGINT) OR ({a}.updated_at = CAST($2 AS BIGINT) AND {a}.id > $3))
+             ORDER BY {a}.updated_at, {a}.id LIMIT {}) {a}",
+        db.json_rows(&super::json_fields(columns), &format!("{a}.updated_at, {a}.id")),
+        limit.clamp(1, 1000)
+    );
+    let (since, at) = (since.to_string(), at.to_string());
+    let mut binds = vec![since.as_str(), at.as_str(), id];
+    binds.extend(account);
+    super::fetch_json_rows(db, &sql, &binds).await
 }

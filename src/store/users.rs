@@ -14,6 +14,7 @@ pub struct UserRow {
     pub roles: String,
     pub account_id: Option<String>,
     pub password_hash: Option<String>,
+    #[serde(deserialize_with = "super::bool_from_json")]
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -155,19 +156,7 @@ pub async fn account_users_changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<UserRow>> {
-    let (at, id) = after.unwrap_or((since, ""));
-    let sql = format_select(&format!(
-        "WHERE account_id = $4 AND {} ORDER BY updated_at, id LIMIT {}",
-        super::changed_since_sql(""),
-        limit.clamp(1, 1000)
-    ));
-    on_db!(db, |c| sqlx::query_as::<_, UserRow>(sql)
-        .bind(since.to_string())
-        .bind(at.to_string())
-        .bind(id)
-        .bind(account_id)
-        .fetch_all(c)
-        .await)
+    super::changed_rows(db, ("users", "u", COLUMNS), Some(account_id), since, after, limit).await
 }
 
 pub async fn count_active_managers(tx: &mut Tx, account_id: &str) -> StoreResult<i64> {

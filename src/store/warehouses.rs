@@ -24,14 +24,7 @@ pub async fn changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<WarehouseRow>> {
-    let (at, id) = after.unwrap_or((since, ""));
-    let sql = format!(
-        "SELECT {} FROM (SELECT {COLUMNS} FROM warehouses WHERE {} ORDER BY updated_at, id LIMIT {}) w",
-        db.json_rows(&super::json_fields(COLUMNS), "w.updated_at, w.id"),
-        super::changed_since_sql(""),
-        limit.clamp(1, 1000)
-    );
-    super::fetch_json_rows(db, &sql, &[&since.to_string(), &at.to_string(), id]).await
+    super::changed_rows(db, ("warehouses", "w", COLUMNS), None, since, after, limit).await
 }
 
 /// The warehouse with this code, locked for the unit that upserts it.
