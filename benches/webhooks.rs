@@ -23,6 +23,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "support/mod.rs"]
+mod support;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -110,25 +113,7 @@ async fn main() {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let admin = Principal::staff("bench".into(), "Bench".into(), String::new(), vec![StaffRole::Admin]);
     let actor = Actor::cli(&admin);
-    let mut accounts = Vec::new();
-    for i in 200..300 {
-        let a = portico::store::accounts::find_by_reference(&db, &format!("S-{i:05}"))
-            .await
-            .expect("query")
-            .expect("the large dataset (accounts S-00200…): seed it with bench/run.sh first");
-        accounts.push(a.id);
-    }
-    let ids = accounts.clone();
-    db.write(ids, |tx, ids| {
-        Box::pin(async move {
-            for id in ids {
-                tx.execute("UPDATE accounts SET credit_limit = 0 WHERE id = $1", portico::args![id.as_str()]).await?;
-            }
-            Ok::<_, sqlx::Error>(())
-        })
-    })
-    .await
-    .expect("lift limits");
+    let accounts = support::accounts_without_limits(&db, 200..300).await;
     let accounts = Arc::new(accounts);
 
     let (hook, hits) = receiver().await;

@@ -530,9 +530,8 @@ async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_thousand_events_survive_a_flaky_receiver_a_restart_and_a_killed_worker() {
     let app = TestApp::new().await;
-    let token = app.api_token(&[Scope::WebhooksWrite]).await;
     let (receiver, server) = Receiver::start().await;
-    let (_, secret) = create_endpoint_allowed(&app, &token, &receiver.url()).await;
+    let (_, secret) = create_endpoint_allowed(&app, &receiver.url()).await;
     receiver.set(&secret, Mode::FailPercent(30));
     let ids = many_events(&app, 10_000).await;
 
@@ -560,7 +559,7 @@ async fn ten_thousand_events_survive_a_flaky_receiver_a_restart_and_a_killed_wor
 /// Creates an endpoint on an app whose own config refuses loopback: the API checks URLs against
 /// the server's setting, so these tests (whose workers run as processes with their own setting)
 /// write it through a service call made with an allowing policy.
-async fn create_endpoint_allowed(app: &TestApp, _token: &str, url: &str) -> (String, String) {
+async fn create_endpoint_allowed(app: &TestApp, url: &str) -> (String, String) {
     let admin = app.staff("Hook Admin", &[StaffRole::Admin]).await;
     let p = admin.principal().unwrap();
     let input = portico::service::webhooks::EndpointInput {
@@ -587,9 +586,8 @@ async fn create_endpoint_allowed(app: &TestApp, _token: &str, url: &str) -> (Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_worker_processes_deliver_each_event_once() {
     let app = TestApp::new().await;
-    let token = app.api_token(&[Scope::WebhooksWrite]).await;
     let (receiver, _server) = Receiver::start().await;
-    let (_, secret) = create_endpoint_allowed(&app, &token, &receiver.url()).await;
+    let (_, secret) = create_endpoint_allowed(&app, &receiver.url()).await;
     receiver.set(&secret, Mode::Accept);
     let ids = many_events(&app, 2_000).await;
     let _a = start_worker(&app.url, &[]);

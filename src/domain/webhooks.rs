@@ -404,8 +404,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0] == 0x0064 && s[1] == 0xff9b && !is_public(IpAddr::V4(embedded_v4(a))))
-                || a == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1))
+                || (s[0] == 0x0064 && s[1] == 0xff9b && !is_public(IpAddr::V4(embedded_v4(a)))))
         }
     }
 }

@@ -170,9 +170,6 @@ pub async fn accounts_changed_since(
     limit: i64,
 ) -> ServiceResult<Vec<SyncedAccount>> {
     actor.require(Permission::ViewAllAccounts)?;
-    if let Some((_, id)) = after {
-        super::names_nothing(id)?;
-    }
     synced(db, accounts::changed_since(db, since, after, limit).await?).await
 }
 
@@ -264,9 +261,6 @@ pub async fn ship_tos_changed_since(
     limit: i64,
 ) -> ServiceResult<Vec<ShipToRow>> {
     get_account(db, actor, account_id).await?;
-    if let Some((_, id)) = after {
-        super::names_nothing(id)?;
-    }
     Ok(accounts::ship_tos_changed_since(db, account_id, since, after, limit).await?)
 }
 
@@ -306,8 +300,5 @@ pub async fn groups_changed_since(
     limit: i64,
 ) -> ServiceResult<Vec<GroupRow>> {
     actor.require(Permission::ViewAllAccounts)?;
-    if let Some((_, id)) = after {
-        super::names_nothing(id)?;
-    }
     Ok(accounts::groups_changed_since(db, since, after, limit).await?)
 }

@@ -523,8 +523,5 @@ pub async fn account_users_changed_since(
         return Err(ServiceError::NotFound);
     }
     super::accounts::get_account(db, actor, account_id).await?;
-    if let Some((_, id)) = after {
-        super::names_nothing(id)?;
-    }
     Ok(users::account_users_changed_since(db, account_id, since, after, limit).await?)
 }

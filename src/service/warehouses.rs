@@ -66,8 +66,5 @@ pub async fn warehouses_changed_since(
     limit: i64,
 ) -> ServiceResult<Vec<WarehouseRow>> {
     actor.require(Permission::ReadCatalog)?;
-    if let Some((_, id)) = after {
-        super::names_nothing(id)?;
-    }
     Ok(warehouses::changed_since(db, since, after, limit).await?)
 }

@@ -343,12 +343,14 @@ pub async fn deliveries(
         rows.last().map(|r| r.id.clone()).unwrap_or_default()
     });
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut attempts = store::attempts(db, endpoint_id, &ids).await?;
+    let mut attempts: std::collections::HashMap<String, Vec<AttemptRow>> = std::collections::HashMap::new();
+    for a in store::attempts(db, endpoint_id, &ids).await? {
+        attempts.entry(a.delivery_id.clone()).or_default().push(a);
+    }
     let deliveries = rows
         .into_iter()
         .map(|d| {
-            let (mine, rest): (Vec<_>, Vec<_>) = attempts.drain(..).partition(|a| a.delivery_id == d.id);
-            attempts = rest;
+            let mine = attempts.remove(&d.id).unwrap_or_default();
             (d, mine)
         })
         .collect();

@@ -91,7 +91,8 @@ pub async fn delete_endpoint(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()>
     Ok(())
 }
 
-pub async fn endpoints(db: &Db) -> StoreResult<Vec<EndpointSummary>> {
+/// Live endpoints with their deliveries counted, oldest first; one of them when `only` names it.
+async fn summaries(db: &Db, only: Option<&str>) -> StoreResult<Vec<EndpointSummary>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, EndpointSummary>(
             "SELECT e.id, e.url, e.description, e.event_types, e.secret, e.previous_secret, e.previous_until, e.active,
@@ -99,15 +100,20 @@ pub async fn endpoints(db: &Db) -> StoreResult<Vec<EndpointSummary>> {
                 (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS pending,
                 (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'dead') AS dead,
                 (SELECT MAX(d.delivered_at) FROM webhook_deliveries d WHERE d.endpoint_id = e.id) AS last_delivered_at
-             FROM webhook_endpoints e WHERE e.deleted_at IS NULL ORDER BY e.created_at, e.id",
+             FROM webhook_endpoints e WHERE e.deleted_at IS NULL AND ($1 IS NULL OR e.id = $1) ORDER BY e.created_at, e.id",
         )
+        .bind(only)
         .fetch_all(c)
         .await
     })
 }
 
+pub async fn endpoints(db: &Db) -> StoreResult<Vec<EndpointSummary>> {
+    summaries(db, None).await
+}
+
 pub async fn endpoint(db: &Db, id: &str) -> StoreResult<Option<EndpointSummary>> {
-    Ok(endpoints(db).await?.into_iter().find(|e| e.endpoint.id == id))
+    Ok(summaries(db, Some(id)).await?.pop())
 }
 
 // ---- fan-out -------------------------------------------------------------------------------
