@@ -135,6 +135,7 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::GET, "/api/v1/invoices/{id}", "", Scope::InvoicesRead, None),
         r(Method::GET, "/api/v1/invoices/{id}/pdf", "", Scope::InvoicesRead, None),
         r(Method::GET, "/api/v1/accounts/{account}/statement", "", Scope::InvoicesRead, None),
+        r(Method::POST, "/api/v1/accounts/{account}/statement/send", "", Scope::PaymentsWrite, Some(json!({}))),
         r(Method::GET, "/api/v1/receivables/aging", "", Scope::InvoicesRead, None),
         r(
             Method::POST,

@@ -364,3 +364,92 @@ async fn without_smtp_mail_is_kept_in_the_local_mailbox() {
     assert!(shown.body.contains("Hello New Person,"), "{}", shown.body);
     assert!(shown.body.contains("one-time link, sent only to the user"), "{}", shown.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn finance_sends_a_statement_by_mail_from_the_page_and_the_api() {
+    use portico::domain::auth::Scope;
+    let sink = Sink::start().await;
+    let app = app_with_smtp(&sink).await;
+    common::sell(app.db(), app.now(), vec![(ProductInput::new("GLV-1", "Gloves"), "10.00", 100)]).await;
+    let account = app.account("Lakeside Clinic", None).await;
+    let number: String = portico::on_db!(app.db(), |p| sqlx::query_scalar("SELECT number FROM accounts WHERE id = $1")
+        .bind(&account)
+        .fetch_one(p)
+        .await)
+    .unwrap();
+    let manager = app.buyer(&account, "Mia Manager", BuyerRole::Manager).await;
+    let order = place(&app, &manager.principal().unwrap(), &account).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let staff = admin.principal().unwrap();
+    orders::confirm_order(app.db(), app.now(), &Actor::web(&staff), &order.id, None).await.unwrap();
+    for (warehouse, lines) in portico::store::orders::holdings(app.db(), &order.id).await.unwrap() {
+        let input = orders::ShipmentInput { warehouse, lines, ..Default::default() };
+        orders::record_shipment(app.db(), app.now(), &Actor::web(&staff), &order.id, &input).await.unwrap();
+    }
+    drain(&app).await;
+    let before = sink.mails.lock().unwrap().len();
+
+    // Customer service sees the statement but may not send it.
+    let desk = app.staff("Carla Desk", &[StaffRole::CustomerService]).await;
+    let mut d = app.signed_in(&desk.email).await;
+    let page = d.get(&format!("/accounts/{account}/statement")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("statement-send"), "no button for customer service");
+    let refused = d.post(&format!("/accounts/{account}/statement/send"), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Finance sends it: with no finance contact at the account, it goes to the manager.
+    let finance = app.staff("Fiona Finance", &[StaffRole::Finance]).await;
+    let mut f = app.signed_in(&finance.email).await;
+    let page = f.get(&format!("/accounts/{account}/statement")).await;
+    assert!(page.body.contains("id=\"statement-send\""), "{}", page.body);
+    let sent = f.post(&format!("/accounts/{account}/statement/send"), &[]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let back = f.get(sent.location()).await;
+    assert!(back.body.contains("Statement sent"), "{}", back.body);
+    drain(&app).await;
+    let mails = sink.to(&manager.email);
+    let statement =
+        mails.iter().find(|m| m.subject.starts_with("Your statement from Meridian Supply")).expect("mailed");
+    assert!(statement.text.contains(&format!("Account: {number}")), "{}", statement.text);
+    assert!(statement.text.contains("Balance at the end of the period: $30.00"), "{}", statement.text);
+    assert!(statement.text.contains("Overdue today: $0.00"), "{}", statement.text);
+    let link = statement
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("View your statement: "))
+        .expect("a link to the statement")
+        .to_string();
+    assert!(link.starts_with("https://portal.example.com/portal/statement?from="), "{link}");
+    assert_eq!(sink.mails.lock().unwrap().len(), before + 1, "one mail, to the manager only");
+
+    // With a finance contact, the API sends it to them alone; the event is audited and published.
+    let contact = app.buyer(&account, "Finn Finance", BuyerRole::Finance).await;
+    let token = app.api_token(&[Scope::PaymentsWrite]).await;
+    let path = format!("/api/v1/accounts/{number}/statement/send");
+    let res = app.api("POST", &path, &token, Some(serde_json::json!({}))).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(body["recipients"], serde_json::json!([contact.email]));
+    assert_eq!(body["closing_balance"], "30.00");
+    drain(&app).await;
+    assert_eq!(sink.to(&contact.email).len(), 1);
+    assert_eq!(sink.to(&manager.email).len(), mails.len(), "the manager got nothing more");
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'statement.sent'").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'statement.sent'").await, 2);
+
+    // Bad input and the wrong scope change nothing.
+    let bad = app.api("POST", &path, &token, Some(serde_json::json!({"from": "2026-13-01"}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("from"), "{}", bad.body);
+    let reader = app.api_token(&[Scope::InvoicesRead]).await;
+    assert_eq!(app.api("POST", &path, &reader, Some(serde_json::json!({}))).await.status, StatusCode::FORBIDDEN);
+    let nobody = app.account("Empty Clinic", None).await;
+    let empty = format!("/api/v1/accounts/{nobody}/statement/send");
+    let res = app.api("POST", &empty, &token, Some(serde_json::json!({}))).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body.contains("no finance contact"), "{}", res.body);
+    let unknown = app.api("POST", "/api/v1/accounts/A-99999/statement/send", &token, Some(serde_json::json!({}))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'statement.sent'").await, 2);
+}

@@ -2,7 +2,7 @@
 //! — opening balance, lines with their running balance, closing balance, open invoices and
 //! aging — and the receivables aging across accounts, cursor-paged, with totals over all of them.
 
-use super::input::{ApiPath, ApiQuery, reference};
+use super::input::{ApiJson, ApiPath, ApiQuery, reference};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::aging::{AccountAging, Bucket};
@@ -14,7 +14,8 @@ use crate::service::accounts::find_account;
 use crate::service::catalog::today;
 use crate::service::statements::{self, AgingQuery, Period};
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/accounts/{account}/statement", get(get_statement))
+        .route("/api/v1/accounts/{account}/statement/send", post(send_statement))
         .route("/api/v1/receivables/aging", get(get_aging))
 }
 
@@ -115,6 +117,72 @@ pub struct StatementParams {
     /// 10 years starts 10 years before `to` (the answer's `from`/`to` say which period it covers).
     #[param(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     to: Option<String>,
+}
+
+/// Which period's statement to send.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendStatementIn {
+    /// First day of the period (default: 89 days before `to`).
+    #[schema(format = Date)]
+    from: Option<String>,
+    /// Last day of the period (default: today); at most 10 years after `from`.
+    #[schema(format = Date)]
+    to: Option<String>,
+}
+
+/// What was sent, and to whom.
+#[derive(Serialize, ToSchema)]
+pub struct SentStatementOut {
+    account_number: String,
+    from: String,
+    to: String,
+    /// The balance at the end of the period.
+    closing_balance: String,
+    /// What is overdue today.
+    overdue: String,
+    /// The addresses the mail goes to: the account's finance contacts, else its purchasing
+    /// managers, less those who turned statement mail off.
+    recipients: Vec<String>,
+    /// `statement.sent`: the mail is queued with the event, and webhooks receive it.
+    event: String,
+}
+
+/// Sends an account's statement for a period to its finance contacts by mail.
+#[utoipa::path(post, path = "/api/v1/accounts/{account}/statement/send", request_body = SendStatementIn,
+    params(("account" = String, Path, description = "Account id, number (A-10001) or external id")),
+    responses((status = 202, description = "queued for mail", body = SentStatementOut),
+    (status = 404, description = "no such account", body = super::Problem),
+    (status = 409, description = "nobody at the account receives statements", body = super::Problem),
+    (status = 422, description = "a bad period", body = super::Problem)),
+    security(("bearer" = ["payments:write"])), tag = "invoices")]
+pub async fn send_statement(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+    body: Result<ApiJson<SendStatementIn>, ApiError>,
+) -> Result<(StatusCode, Json<SentStatementOut>), ApiError> {
+    caller.require(Scope::PaymentsWrite)?;
+    let ApiPath(id) = path?;
+    reference(&id)?;
+    let ApiJson(b) = body?;
+    let now = state.now();
+    let actor = Actor::api(&caller.0);
+    let account = find_account(&state.db, &actor, &id).await?;
+    let period = Period::parse(b.from.as_deref(), b.to.as_deref(), today(now))?;
+    let sent = statements::send_statement(&state.db, now, &actor, &account.id, period).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SentStatementOut {
+            account_number: sent.account_number,
+            from: iso(sent.period.from),
+            to: iso(sent.period.to),
+            closing_balance: money(sent.closing_balance),
+            overdue: money(sent.overdue),
+            recipients: sent.recipients,
+            event: "statement.sent".into(),
+        }),
+    ))
 }
 
 /// An account's statement for a period, exact to the cent.

@@ -349,8 +349,9 @@ impl Scope {
             }
             Scope::PaymentsRead => "read any account's payments and their applications (GET /payments, /payments/{id})",
             Scope::PaymentsWrite => {
-                "record payments, apply them to invoices and reverse them (POST /payments, \
-                 /payments/{id}/applications, /payments/{id}/reversal); includes payments:read"
+                "record payments, apply them to invoices and reverse them, send statements (POST /payments, \
+                 /payments/{id}/applications, /payments/{id}/reversal, /accounts/{account}/statement/send); \
+                 includes payments:read"
             }
             Scope::LicencesRead => {
                 "read any account's licences for regulated products (GET /accounts/{account}/licences)"

@@ -48,6 +48,7 @@ pub const EVENTS: &[EventType] = &[
     ev("payment.applied", "A payment was applied to invoices."),
     ev("payment.unapplied", "A payment's application to an invoice was taken off."),
     ev("payment.reversed", "A payment was reversed (e.g. a bounced check)."),
+    ev("statement.sent", "Finance sent an account its statement for a period (by mail)."),
     ev("quote.requested", "A buyer asked for a quote."),
     ev("quote.created", "The seller started a quote."),
     ev("quote.priced", "The seller changed a quote's prices or lines."),

@@ -44,6 +44,12 @@ pub struct WorkerConfig {
     pub lease_ms: i64,
     /// The wait between polls when there is nothing to do.
     pub idle: Duration,
+    /// The wait after a pass that found less than a full batch: the next pass then takes what
+    /// gathered meanwhile in one batch. Each pass costs the database's one writer three units of
+    /// work (fan out, claim, record) whatever its size, so under steady traffic (an order a
+    /// millisecond, each one a delivery) passes back to back took 20 % of order placement's
+    /// throughput; batched this way the cost is a few per cent, for at most this much latency.
+    pub pace: Duration,
     /// A request's whole time limit.
     pub timeout: Duration,
     /// Where mail goes.
@@ -69,6 +75,7 @@ impl WorkerConfig {
             concurrency: 64,
             lease_ms: timeout.as_millis() as i64 * 4,
             idle: Duration::from_millis(500),
+            pace: Duration::from_millis(250),
             timeout,
             mail: mail::MailSettings { from_address: "portico@localhost".into(), ..Default::default() },
             public_url: "http://localhost:8080".into(),
@@ -153,17 +160,18 @@ pub async fn run(db: Db, cfg: WorkerConfig, metrics: Arc<Metrics>, mut stop: wat
     };
     tracing::info!(instance = crate::store::idempotency::instance_id(), "outbox worker started");
     while !*stop.borrow() {
-        let idle = match run_once(&db, &cfg, &sender, &mailer, &metrics).await {
-            Ok(0) => true,
-            Ok(_) => false,
+        let wait = match run_once(&db, &cfg, &sender, &mailer, &metrics).await {
+            Ok(0) => Some(cfg.idle),
+            Ok(n) if (n as i64) < cfg.batch => Some(cfg.pace),
+            Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "the outbox worker's pass failed; trying again");
-                true
+                Some(cfg.idle)
             }
         };
-        if idle {
+        if let Some(wait) = wait {
             tokio::select! {
-                _ = tokio::time::sleep(cfg.idle) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
             }
         }

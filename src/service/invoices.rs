@@ -6,7 +6,7 @@
 //! their own account's; staff the accounts they may see.
 
 use super::catalog::today;
-use super::{Actor, ServiceError, ServiceResult, audit};
+use super::{Actor, ServiceError, ServiceResult, audit_and_publish};
 use crate::domain::auth::Permission;
 use crate::domain::invoicing::{DocumentLine, DueTerms, InvoiceDocument, exempt_on, format_rate, line_tax, rate_for};
 use crate::domain::money::Money;
@@ -169,8 +169,7 @@ pub(crate) async fn invoice_lines(
     // What was ordered is now owed: out of the order's uninvoiced value, into receivables.
     let owed = crate::domain::credit::Exposure { receivable: total.raw(), ..Default::default() };
     crate::store::credit::sync_order_and(tx, &order.id, owed, now).await?;
-    audit(tx, Some(actor), now, "invoice.issued", ("order", &order.id), None, Some(payload.clone())).await?;
-    crate::store::audit::enqueue(tx, "invoice.issued", &payload, now).await?;
+    audit_and_publish(tx, Some(actor), now, "invoice.issued", ("order", &order.id), None, payload).await?;
     Ok(Some(number))
 }
 

@@ -50,13 +50,12 @@ pub(crate) async fn plan(tx: &mut Tx, ev: &EventRow, payload: &Value, now_ms: i6
             None => to.extend(store::account_contacts(tx, &account, "manager").await?),
         },
         MailKind::Shipped => to.extend(store::contact(tx, &text("placed_by")).await?),
-        MailKind::InvoiceIssued => {
+        MailKind::InvoiceIssued | MailKind::Statement => {
             to.extend(store::account_contacts(tx, &account, "finance").await?);
             if to.is_empty() {
                 to.extend(store::account_contacts(tx, &account, "manager").await?);
             }
         }
-        MailKind::Statement => to.extend(store::account_contacts(tx, &account, "finance").await?),
     }
     let mut rows: Vec<NewMail> = Vec::new();
     for c in to {
@@ -186,10 +185,21 @@ pub fn write(m: &ClaimedMail, from: &Sender) -> Result<Composed, LinkGone> {
         MailKind::Statement => Content {
             kind,
             to_name: &m.to_name,
-            subject: format!("Your statement from {seller}"),
-            paragraphs: vec!["Your account statement is ready.".into()],
-            facts: Vec::new(),
-            action: Some(("View your statement", "/portal/statement".into())),
+            subject: format!("Your statement from {seller}, {} to {}", text("from"), text("to")),
+            paragraphs: vec![format!(
+                "Your account statement for {} to {} is ready: every invoice, credit and payment of the period with the running balance, and what is open by age. The statement page also offers it as a PDF and a CSV.",
+                text("from"),
+                text("to")
+            )],
+            facts: [
+                ("Account", text("account_number")),
+                ("Balance at the end of the period", money("closing_balance")),
+                ("Overdue today", money("overdue")),
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty() && v != "$")
+            .collect(),
+            action: Some(("View your statement", format!("/portal/statement?from={}&to={}", text("from"), text("to")))),
         },
     };
     Ok(compose(from, &content))

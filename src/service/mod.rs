@@ -231,20 +231,42 @@ pub(crate) async fn audit(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> ServiceResult<()> {
-    audit::append(
-        tx,
-        &audit::AuditEntry {
-            at: now,
-            actor_user_id: actor.map(|a| a.principal.user_id.as_str()),
-            on_behalf_of_account_id: actor.and_then(|a| a.on_behalf_of),
-            channel: actor.map(|a| a.channel).unwrap_or(ActorChannel::System).as_str(),
-            action,
-            object_type: object.0,
-            object_id: object.1,
-            before,
-            after,
-        },
-    )
-    .await?;
+    audit::append(tx, &audit_entry(actor, now, action, object, before, after)).await?;
     Ok(())
+}
+
+/// [`audit`], and the outbox event named `action` with `payload` (the audit row's `after`),
+/// serialised once for both.
+pub(crate) async fn audit_and_publish(
+    tx: &mut Tx,
+    actor: Option<&Actor<'_>>,
+    now: i64,
+    action: &str,
+    object: (&str, &str),
+    before: Option<serde_json::Value>,
+    payload: serde_json::Value,
+) -> ServiceResult<()> {
+    audit::append_and_enqueue(tx, &audit_entry(actor, now, action, object, before, Some(payload))).await?;
+    Ok(())
+}
+
+fn audit_entry<'a>(
+    actor: Option<&'a Actor<'_>>,
+    now: i64,
+    action: &'a str,
+    object: (&'a str, &'a str),
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> audit::AuditEntry<'a> {
+    audit::AuditEntry {
+        at: now,
+        actor_user_id: actor.map(|a| a.principal.user_id.as_str()),
+        on_behalf_of_account_id: actor.and_then(|a| a.on_behalf_of),
+        channel: actor.map(|a| a.channel).unwrap_or(ActorChannel::System).as_str(),
+        action,
+        object_type: object.0,
+        object_id: object.1,
+        before,
+        after,
+    }
 }

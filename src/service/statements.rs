@@ -214,6 +214,72 @@ pub async fn statement_csv(
     Ok((file_name(&doc, "csv"), doc.to_csv()))
 }
 
+/// A statement that was sent: to whom (the account's finance contacts, else its purchasing
+/// managers, less those who turned statement mail off) and what it said.
+#[derive(Clone, Debug)]
+pub struct SentStatement {
+    pub account_number: String,
+    pub period: Period,
+    pub closing_balance: Money,
+    pub overdue: Money,
+    pub recipients: Vec<String>,
+}
+
+/// Sends an account's statement for `period` by mail (finance staff and admins, `ManageCredit`;
+/// an API token with `payments:write`): writes `statement.sent` with the period's figures, whose mail goes to
+/// the account's finance contacts (else its purchasing managers) with links to the statement page
+/// and PDF of that period; audited. An account with nobody to send to is refused (409), and
+/// nothing is written.
+pub async fn send_statement(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    period: Period,
+) -> ServiceResult<SentStatement> {
+    let doc = statement(db, now, actor, account_id, period).await?;
+    actor.require(Permission::ManageCredit)?;
+    let sent = SentStatement {
+        account_number: doc.account_number.clone(),
+        period,
+        closing_balance: doc.statement.closing,
+        overdue: doc.aging.overdue(),
+        recipients: Vec::new(),
+    };
+    let account = super::accounts::get_account(db, actor, account_id).await?;
+    let unit = (actor.owned(), now, account.id, account.name, sent);
+    db.write(unit, |tx, (actor, now, account_id, account_name, sent)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let mut to = crate::store::mail::account_contacts(tx, account_id, "finance").await?;
+            if to.is_empty() {
+                to = crate::store::mail::account_contacts(tx, account_id, "manager").await?;
+            }
+            let recipients: Vec<String> = to
+                .into_iter()
+                .filter(|c| crate::domain::mail::wanted(crate::domain::mail::MailKind::Statement, &c.mail_opt_outs))
+                .map(|c| c.email)
+                .collect();
+            if recipients.is_empty() {
+                return Err(ServiceError::Conflict(format!(
+                    "{} has no finance contact or purchasing manager who receives statements: invite one first.",
+                    sent.account_number
+                )));
+            }
+            let payload = serde_json::json!({
+                "account_id": account_id, "account_number": sent.account_number, "account_name": account_name,
+                "from": iso(sent.period.from), "to": iso(sent.period.to),
+                "closing_balance": sent.closing_balance.to_plain(), "overdue": sent.overdue.to_plain(),
+                "sent_by": actor.principal.name,
+            });
+            super::audit_and_publish(tx, Some(actor), *now, "statement.sent", ("account", account_id), None, payload)
+                .await?;
+            Ok(SentStatement { recipients, ..sent.clone() })
+        })
+    })
+    .await
+}
+
 /// What a buyer's finance contact sees first: what the account owes by bucket, and its credit.
 pub struct BillingSummary {
     pub aging: AccountAging,

@@ -43,6 +43,18 @@ pub struct OutboxRow {
 
 /// Writes an audit row in the caller's transaction.
 pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
+    insert(tx, e, e.after.as_ref().map(|v| v.to_string())).await
+}
+
+/// Writes an audit row and the outbox event of the same name whose payload is the row's `after`,
+/// serialised once for both; returns the event's id.
+pub async fn append_and_enqueue(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<String> {
+    let payload = e.after.as_ref().map_or_else(|| "null".to_string(), |v| v.to_string());
+    insert(tx, e, Some(payload.clone())).await?;
+    enqueue_text(tx, e.action, payload, e.at).await
+}
+
+async fn insert(tx: &mut Tx, e: &AuditEntry<'_>, after: Option<String>) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO audit_log (id, at, actor_user_id, on_behalf_of_account_id, channel, action, object_type, object_id, before_json, after_json)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -56,7 +68,7 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
             Cell::text(e.object_type),
             Cell::text(e.object_id),
             Cell::opt_text(e.before.as_ref().map(|v| v.to_string()).as_deref()),
-            Cell::opt_text(e.after.as_ref().map(|v| v.to_string()).as_deref()),
+            after.map_or(Cell::NullText, Cell::Text),
         ],
     )
     .await?;
@@ -65,6 +77,11 @@ pub async fn append(tx: &mut Tx, e: &AuditEntry<'_>) -> StoreResult<()> {
 
 /// Writes an outbox event in the caller's transaction; returns its id.
 pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value, now: i64) -> StoreResult<String> {
+    enqueue_text(tx, event_type, payload.to_string(), now).await
+}
+
+/// [`enqueue`] with the payload already serialised.
+async fn enqueue_text(tx: &mut Tx, event_type: &str, payload: String, now: i64) -> StoreResult<String> {
     // A type webhooks and docs/webhooks.md do not know would reach no one's documentation.
     debug_assert!(
         crate::domain::webhooks::is_known(event_type),
@@ -73,7 +90,7 @@ pub async fn enqueue(tx: &mut Tx, event_type: &str, payload: &serde_json::Value,
     let id = new_id();
     tx.execute(
         "INSERT INTO outbox (id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)",
-        vec![Cell::Text(id.clone()), Cell::text(event_type), Cell::Text(payload.to_string()), Cell::Int(now)],
+        vec![Cell::Text(id.clone()), Cell::text(event_type), Cell::Text(payload), Cell::Int(now)],
     )
     .await?;
     Ok(id)

@@ -5,7 +5,7 @@ use super::{Db, StoreResult, Tx, new_id};
 use crate::{args, on_db};
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct WarehouseRow {
     pub id: String,
     pub code: String,
@@ -43,9 +43,12 @@ pub async fn insert_warehouse(tx: &mut Tx, id: &str, code: &str, name: &str, sor
 }
 
 pub async fn warehouses(db: &Db) -> StoreResult<Vec<WarehouseRow>> {
-    on_db!(db, |c| sqlx::query_as::<_, WarehouseRow>("SELECT id, code, name, sort FROM warehouses ORDER BY sort, code")
-        .fetch_all(c)
-        .await)
+    // One JSON row, read on the caller's thread on SQLite (every shipment checks its warehouse).
+    let sql = format!(
+        "SELECT {} FROM warehouses w",
+        db.json_rows(&super::json_fields("w.id, w.code, w.name, w.sort"), "w.sort, w.code")
+    );
+    super::fetch_json_rows(db, &sql, &[]).await
 }
 
 /// Per-warehouse rows for some products.

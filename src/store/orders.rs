@@ -23,6 +23,7 @@ pub struct OrderRow {
     pub terms_days: i64,
     pub subtotal: i64,
     pub line_count: i64,
+    #[serde(deserialize_with = "super::bool_from_json")]
     pub backordered: bool,
     pub reasons: String,
     pub revision: i64,
@@ -130,6 +131,35 @@ pub async fn lock_stock(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<
     tx.fetch_all(&sql, ids.into_iter().map(Cell::Text).collect()).await
 }
 
+/// Locks the stock rows of some products, in the same global order as [`lock_stock`], for a
+/// change that needs none of their values (a shipment consumes what its order already holds).
+pub async fn lock_stock_only(tx: &mut Tx, product_ids: &[String]) -> StoreResult<()> {
+    if product_ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids = product_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let ph: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT s.product_id FROM stock_levels s WHERE s.product_id IN ({}) ORDER BY s.product_id, s.warehouse_id",
+        ph.join(", ")
+    );
+    tx.lock_only(&sql, ids.into_iter().map(Cell::Text).collect()).await
+}
+
+/// Writes an order's new status (and version), if nothing changed it since `expected_version`:
+/// a status move needs none of the other columns [`update_header`] rewrites.
+pub async fn update_status(tx: &mut Tx, o: &OrderRow, expected_version: i64) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "UPDATE orders SET status = $3, version = $4, updated_at = $5 WHERE id = $1 AND version = $2",
+            args![&o.id, expected_version, &o.status, o.version, o.updated_at],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
 /// Reserves stock for many (product, warehouse, quantity) allocations. The caller planned them
 /// from rows locked in this transaction ([`lock_stock`]); the table's `CHECK (reserved <=
 /// on_hand)` still guards them: an allocation larger than what is available fails the unit
@@ -197,15 +227,28 @@ pub async fn release_allocations(tx: &mut Tx, order_id: &str, now: i64) -> Store
 
 /// What an order holds, per warehouse code: (warehouse code, [(line number, units reserved there)]).
 pub async fn holdings(db: &Db, order_id: &str) -> StoreResult<Vec<(String, Vec<(i64, i64)>)>> {
-    let rows: Vec<(String, i64, i64)> = on_db!(db, |c| sqlx::query_as::<_, (String, i64, i64)>(
-        "SELECT w.code, l.line_no, CASE WHEN a.quantity < l.reserved_qty THEN a.quantity ELSE l.reserved_qty END
-         FROM order_allocations a JOIN warehouses w ON w.id = a.warehouse_id
+    #[derive(serde::Deserialize)]
+    struct Held {
+        code: String,
+        line_no: i64,
+        quantity: i64,
+    }
+    let fields = [
+        ("code", "w.code"),
+        ("line_no", "l.line_no"),
+        ("quantity", "CASE WHEN a.quantity < l.reserved_qty THEN a.quantity ELSE l.reserved_qty END"),
+    ];
+    let sql = format!(
+        "SELECT {} FROM order_allocations a JOIN warehouses w ON w.id = a.warehouse_id
          JOIN order_lines l ON l.order_id = a.order_id AND l.product_id = a.product_id
-         WHERE a.order_id = $1 AND l.reserved_qty > 0 ORDER BY w.sort, w.code, l.line_no"
-    )
-    .bind(order_id)
-    .fetch_all(c)
-    .await)?;
+         WHERE a.order_id = $1 AND l.reserved_qty > 0",
+        db.json_rows(&fields, "w.sort, w.code, l.line_no")
+    );
+    let rows: Vec<(String, i64, i64)> = super::fetch_json_rows::<Held>(db, &sql, &[order_id])
+        .await?
+        .into_iter()
+        .map(|h| (h.code, h.line_no, h.quantity))
+        .collect();
     let mut out: Vec<(String, Vec<(i64, i64)>)> = Vec::new();
     for (code, line_no, qty) in rows {
         match out.last_mut() {
@@ -392,11 +435,13 @@ pub async fn add_revision(
 
 /// An order by id or by number (no scope: the service checks who may see it).
 pub async fn get(db: &Db, id_or_number: &str) -> StoreResult<Option<OrderRow>> {
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1 OR o.number = $1");
-    on_db!(db, |c| sqlx::query_as::<_, OrderRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(id_or_number)
-        .fetch_optional(c)
-        .await)
+    // One JSON row: on SQLite it is read on the caller's thread (`store::readers`), not handed
+    // over from the driver's; every order page and every change of an order starts here.
+    let sql = format!(
+        "SELECT {} FROM (SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1 OR o.number = $1) o",
+        db.json_rows(&super::json_fields(ORDER_COLUMNS), "")
+    );
+    Ok(super::fetch_json_rows(db, &sql, &[id_or_number]).await?.pop())
 }
 
 /// The order row, locked for a change (amend, cancel, confirm).

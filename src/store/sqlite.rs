@@ -26,8 +26,11 @@ pub(super) fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Conne
     .map_err(to_sqlx)?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(to_sqlx)?;
     c.execute_batch(COMMON_PRAGMAS).map_err(to_sqlx)?;
-    c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
-        .map_err(to_sqlx)?;
+    // A 64 MB page cache (the default is 2 MB): the hot indexes of every write stay in memory.
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;",
+    )
+    .map_err(to_sqlx)?;
     // Every statement of every write of the process runs here.
     c.set_prepared_statement_cache_capacity(256);
     Ok(c)
@@ -113,19 +116,24 @@ pub(super) fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
     if !sql.contains('$') {
         return std::borrow::Cow::Borrowed(sql);
     }
+    // Copied in runs between the bytes that matter (`$` and `'` are ASCII, so every cut falls
+    // between characters): this runs for every statement the writer prepares or finds cached.
+    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
     let mut quoted = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            quoted = !quoted;
-        }
-        if c == '$' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
+    let mut copied = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'$' if !quoted && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                out.push_str(&sql[copied..i]);
+                out.push('?');
+                copied = i + 1;
+            }
+            _ => {}
         }
     }
+    out.push_str(&sql[copied..]);
     std::borrow::Cow::Owned(out)
 }
 
@@ -237,6 +245,8 @@ mod tests {
         let err = execute_on(&c, "INSERT INTO t (k, a) VALUES ($1, $2)", vec![Cell::text("y")]).unwrap_err();
         assert!(err.to_string().contains("no value"), "{err}");
         assert_eq!(numbered("SELECT '$1', $12, x$ FROM t"), "SELECT '$1', ?12, x$ FROM t");
+        assert_eq!(numbered("SELECT 'é$1' AS «$», $2, $"), "SELECT 'é$1' AS «$», ?2, $");
+        assert_eq!(numbered("$1"), "?1");
     }
 
     #[test]

@@ -71,6 +71,16 @@ impl Tx {
         }
     }
 
+    /// Locks the rows a `SELECT` names until the transaction ends, for a caller that needs no
+    /// values from them: `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the writer's
+    /// transaction already holds the one write lock (a read there would be wasted work).
+    pub async fn lock_only(&mut self, select: &str, args: Vec<Cell>) -> StoreResult<()> {
+        if let TxConn::Postgres(_) = &self.conn {
+            self.execute(&format!("{select} FOR UPDATE"), args).await?;
+        }
+        Ok(())
+    }
+
     /// The rows of a `SELECT` that are free to take, locked until the transaction ends: on
     /// PostgreSQL `FOR UPDATE SKIP LOCKED`, so nodes claiming work at the same moment take
     /// different rows (the outbox worker); on SQLite the writer already holds the one write lock.

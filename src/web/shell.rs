@@ -174,6 +174,9 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "added_to_cart" => "Added to your cart.",
         "amended" => "Order amended; the customer sees the new revision.",
         "shipment_recorded" => "Shipment recorded; the customer sees it with its tracking.",
+        "statement_sent" => {
+            "Statement sent: it goes by mail to the account's finance contacts (else its purchasing managers) within a minute."
+        }
         "released" => "Released from credit hold; the order continues.",
         "rejected" => "Order rejected and cancelled; its stock is released and the customer sees why.",
         "approved" => "Order approved: it is placed at today's prices and its stock is reserved.",

@@ -15,10 +15,10 @@ use crate::web::session::Ctx;
 use crate::web::shell::Shell;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}/statement", get(staff_statement))
         .route("/accounts/{id}/statement/pdf", get(staff_pdf))
         .route("/accounts/{id}/statement/csv", get(staff_csv))
+        .route("/accounts/{id}/statement/send", post(staff_send))
         .route("/finance/aging", get(aging_page))
         .route("/finance/aging/csv", get(aging_csv))
 }
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
 struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
+    notice: Option<String>,
 }
 
 impl PeriodQuery {
@@ -77,6 +79,8 @@ struct StatementPage {
     presets: Vec<Preset>,
     buckets: Vec<(&'static str, Money)>,
     staff: bool,
+    /// Finance staff may send the statement to the customer by mail.
+    can_send: bool,
     account_id: String,
 }
 
@@ -106,7 +110,7 @@ async fn show(
     let base = if staff { format!("/accounts/{account_id}/statement") } else { "/portal/statement".to_string() };
     let title = if staff { format!("Statement · {}", doc.account_name) } else { "Statement".to_string() };
     let page = StatementPage {
-        shell: Shell::new(ctx, title),
+        shell: Shell::new(ctx, title).with_notice(q.notice.as_deref()),
         buckets: buckets(&doc.aging),
         from: iso(period.from),
         to: iso(period.to),
@@ -115,6 +119,7 @@ async fn show(
         base,
         invoices_base: if staff { "/invoices" } else { "/portal/invoices" },
         staff,
+        can_send: staff && ctx.session.principal.can(crate::domain::auth::Permission::ManageCredit),
         account_id: account_id.to_string(),
     };
     Ok(Html(page.render()?))
@@ -145,6 +150,26 @@ async fn staff_statement(
 ) -> Result<Html<String>, WebError> {
     staff_only(&ctx)?;
     show(&state, &ctx, &id, q, true).await
+}
+
+/// Finance sends the statement of the period shown to the customer by mail.
+async fn staff_send(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(q): Form<PeriodQuery>,
+) -> Result<Response, WebError> {
+    staff_only(&ctx)?;
+    let now = state.now();
+    let period = q.period(now)?;
+    statements::send_statement(&state.db, now, &ctx.actor(), &id, period).await?;
+    let back = serde_urlencoded::to_string([
+        ("from", iso(period.from).as_str()),
+        ("to", iso(period.to).as_str()),
+        ("notice", "statement_sent"),
+    ])
+    .unwrap_or_default();
+    Ok(Redirect::to(&format!("/accounts/{id}/statement?{back}")).into_response())
 }
 
 fn download(name: &str, content_type: &str, body: Vec<u8>) -> Response {

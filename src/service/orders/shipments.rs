@@ -12,7 +12,7 @@ use crate::domain::fulfilment::{
 };
 use crate::domain::orders::OrderStatus;
 use crate::service::catalog::today;
-use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
+use crate::service::{Actor, OwnedActor, ServiceError, ServiceResult, audit_and_publish};
 use crate::store::inventory::{self, StockReason, WarehouseRow};
 use crate::store::shipments::{self, NewShipment, ShipmentLineRow, ShipmentRow};
 use crate::store::{Db, Tx, new_id, orders};
@@ -207,7 +207,7 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
     let mut products: Vec<String> = u.input.lines.iter().map(|(n, _)| product_of[n].to_string()).collect();
     products.sort();
     products.dedup();
-    orders::lock_stock(tx, &products).await?;
+    orders::lock_stock_only(tx, &products).await?;
     let why = StockReason {
         reason: "shipment",
         actor_user_id: Some(&actor.principal.user_id),
@@ -250,7 +250,7 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
         lines.iter().map(|l| (l.quantity, l.shipped_qty + shipped_now.get(&l.line_no).copied().unwrap_or(0))).collect();
     let to = status_after_shipping(&totals);
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
-    if !orders::update_header(tx, &after, before.version).await? {
+    if !orders::update_status(tx, &after, before.version).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     let by = if carrier.is_empty() { String::new() } else { format!(" by {carrier} {tracking}") };
@@ -261,22 +261,12 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
         "tracking_number": tracking, "tracking_url": tracking_url(carrier, tracking), "shipped_on": u.shipped_on,
         "lines": u.input.lines.iter().map(|(n, q)| json!({"line_no": n, "quantity": q})).collect::<Vec<_>>(),
     });
-    audit(tx, Some(actor), now, "shipment.created", ("order", &before.id), None, Some(payload.clone())).await?;
-    crate::store::audit::enqueue(tx, "shipment.created", &payload, now).await?;
+    audit_and_publish(tx, Some(actor), now, "shipment.created", ("order", &before.id), None, payload).await?;
     if to != status {
         let action = format!("order.{}", to.as_str());
-        let order_payload = event_payload(&after);
-        audit(
-            tx,
-            Some(actor),
-            now,
-            &action,
-            ("order", &after.id),
-            Some(event_payload(&before)),
-            Some(order_payload.clone()),
-        )
-        .await?;
-        crate::store::audit::enqueue(tx, &action, &order_payload, now).await?;
+        let (before_payload, after_payload) = (event_payload(&before), event_payload(&after));
+        audit_and_publish(tx, Some(actor), now, &action, ("order", &after.id), Some(before_payload), after_payload)
+            .await?;
     }
     // The shipment bills what it shipped (nothing for a prepay order: billed when placed), from
     // the lines as they are now (read before the shipment, plus what it shipped).
