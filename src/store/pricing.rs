@@ -67,6 +67,38 @@ pub async fn set_list_price(
     Ok(())
 }
 
+/// Whether a price list has this code (inside a unit of work).
+pub async fn price_list_by_code_in(tx: &mut Tx, code: &str) -> StoreResult<bool> {
+    let n: i64 = tx.fetch_one("SELECT COUNT(*) FROM price_lists WHERE code = $1", args![code]).await?;
+    Ok(n > 0)
+}
+
+/// Whether there is a base list (inside a unit of work).
+pub async fn base_list_exists_in(tx: &mut Tx) -> StoreResult<bool> {
+    let n: i64 = tx.fetch_one("SELECT COUNT(*) FROM price_lists WHERE is_base = TRUE", args![]).await?;
+    Ok(n > 0)
+}
+
+/// Assigns a list to an account or a group unless it already is; whether it was new.
+pub async fn add_assignment_once(
+    tx: &mut Tx,
+    id: &str,
+    list_id: &str,
+    account_id: Option<&str>,
+    group_id: Option<&str>,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "INSERT INTO price_list_assignments (id, price_list_id, account_id, group_id)
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
+                 SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = $2
+                   AND (x.account_id = $3 OR x.group_id = $4))",
+            args![id, list_id, account_id, group_id],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub async fn base_list_id(db: &Db) -> StoreResult<Option<String>> {
     on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM price_lists WHERE is_base = TRUE")
         .fetch_optional(c)
