@@ -131,6 +131,30 @@ async fn an_admin_sets_up_a_seller_from_an_empty_database_in_the_pages() {
         .post("/admin/pricing/lists/BASE/prices", &[("lines", "HAT-1, 1, 12.50\nHAM-1, 1, 20.00"), ("action", "set")])
         .await;
     assert_redirect(&res, "/admin/pricing/lists/BASE");
+    // A list for the group: assigned, and an assignment taken off again.
+    let res =
+        a.post("/admin/pricing/lists", &[("code", "contractors"), ("name", "Contractors"), ("priority", "10")]).await;
+    assert_redirect(&res, "/admin/pricing/lists/CONTRACTORS");
+    let group_id = id_of(&app, "SELECT id FROM account_groups WHERE name = $1", "Contractors").await;
+    let res = a.post("/admin/pricing/lists/CONTRACTORS/assignments", &[("account", ""), ("group", &group_id)]).await;
+    assert_redirect(&res, "/admin/pricing/lists/CONTRACTORS?notice=saved");
+    let res = a.post("/admin/pricing/lists/CONTRACTORS/assignments", &[("account", "A-404"), ("group", "")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("value=\"A-404\"") && res.body.contains("pa-account-error\">No account"), "{}", res.body);
+    let page = a.get("/admin/pricing/lists/CONTRACTORS").await;
+    assert!(page.body.contains("Group: Contractors"), "{}", page.body);
+    let aid = id_of(
+        &app,
+        "SELECT a.id FROM price_list_assignments a JOIN price_lists l ON l.id = a.price_list_id WHERE l.code = $1",
+        "CONTRACTORS",
+    )
+    .await;
+    let res = a.post(&format!("/admin/pricing/lists/CONTRACTORS/assignments/{aid}/delete"), &[]).await;
+    assert_redirect(&res, "/admin/pricing/lists/CONTRACTORS?notice=saved");
+    assert_eq!(app.count("SELECT COUNT(*) FROM price_list_assignments").await, 0);
+    let res = a.post(&format!("/admin/pricing/lists/CONTRACTORS/assignments/{aid}/delete"), &[]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+
     let fields = [
         ("version", "0"),
         ("name", "Acme Builders"),

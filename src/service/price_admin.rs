@@ -493,14 +493,15 @@ pub async fn contracts_page(
     Ok(pricing::contracts_page(db, term, after, limit).await?)
 }
 
-/// A price list, whom it applies to, and a page of its prices (SKU, name, min qty, raw price).
+/// A price list, whom it applies to ((assignment id, name)), and a page of its prices (SKU, name,
+/// min qty, raw price).
 pub async fn price_list(
     db: &Db,
     actor: &Actor<'_>,
     code: &str,
     after_sku: &str,
     limit: i64,
-) -> ServiceResult<(pricing::PriceListRow, Vec<String>, Vec<(String, String, i64, i64)>)> {
+) -> ServiceResult<(pricing::PriceListRow, Vec<(String, String)>, Vec<(String, String, i64, i64)>)> {
     actor.require(Permission::ManagePrices)?;
     names_nothing(code)?;
     let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
@@ -676,6 +677,43 @@ pub async fn assign_price_list(
                 crate::store::audit::enqueue(tx, "prices.changed", &summary, *now).await?;
             }
             Ok(added)
+        })
+    })
+    .await
+}
+
+/// Takes one assignment (by id) off a price list, from its page; an unknown one is 404.
+pub async fn unassign_price_list(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    code: &str,
+    assignment_id: &str,
+) -> ServiceResult<()> {
+    actor.require(Permission::ManagePrices)?;
+    names_nothing(code)?;
+    names_nothing(assignment_id)?;
+    let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;
+    let unit = (now, actor.owned(), list.id, list.code, assignment_id.to_string());
+    db.write(unit, |tx, (now, actor, list_id, list_code, assignment_id)| {
+        Box::pin(async move {
+            if pricing::delete_assignment(tx, list_id, assignment_id).await? == 0 {
+                return Err(ServiceError::NotFound);
+            }
+            pricing::touch_price_list(tx, list_id, *now).await?;
+            let summary = json!({ "code": list_code, "unassigned": assignment_id });
+            audit(
+                tx,
+                Some(&actor.actor()),
+                *now,
+                "price_list.unassigned",
+                ("price_list", list_id),
+                None,
+                Some(summary.clone()),
+            )
+            .await?;
+            crate::store::audit::enqueue(tx, "prices.changed", &summary, *now).await?;
+            Ok(())
         })
     })
     .await

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/pricing/lists", post(new_list))
         .route("/admin/pricing/lists/{code}", get(list_page))
         .route("/admin/pricing/lists/{code}/assignments", post(assign_list))
+        .route("/admin/pricing/lists/{code}/assignments/{aid}/delete", post(unassign_list))
         .route("/admin/pricing/lists/{code}/prices", post(list_prices))
         .route("/admin/pricing/contracts/{number}", get(contract_page).post(save_contract))
         .route("/admin/pricing/tax-rates", post(set_tax_rate))
@@ -194,6 +195,15 @@ async fn assign_list(
     }
 }
 
+async fn unassign_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, aid)): Path<(String, String)>,
+) -> Result<Redirect, WebError> {
+    price_admin::unassign_price_list(&state.db, state.now(), &ctx.actor(), &code, &aid).await?;
+    Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))))
+}
+
 #[derive(Deserialize)]
 struct NewContractForm {
     number: String,
@@ -240,7 +250,8 @@ fn rows(raw: Vec<(String, String, i64, i64)>) -> Vec<PriceRow> {
 struct ListPage {
     shell: Shell,
     list: PriceListRow,
-    assigned: Vec<String>,
+    /// (assignment id, account or group).
+    assigned: Vec<(String, String)>,
     prices: Vec<PriceRow>,
     next: Option<String>,
     /// Account groups (id, name) for the assignment form.
