@@ -121,9 +121,22 @@ async fn catalogs_are_upserted_whole_by_external_id_and_the_same_document_change
     let k = body(&res)["catalog"].clone();
     assert_eq!((k["default"].as_bool(), k["accounts"].as_array().unwrap().len()), (Some(true), 0));
     assert_eq!(members(&app, &id).await, vec!["BUR-1", "GLV-1"]);
+    // (K1 as if changed long ago, to see the next change mark it.)
+    common::write(app.db(), |tx| {
+        Box::pin(async move {
+            tx.execute("UPDATE catalogs SET updated_at = 1 WHERE external_id = 'ERP-K1'", Vec::new()).await.map(|_| ())
+        })
+    })
+    .await;
     let res = app.api("PUT", "/api/v1/catalogs/ERP-K2", &t, Some(json!({"name": "Other", "default": true}))).await;
     assert_eq!(res.status, 201, "{}", res.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM catalogs WHERE is_default = TRUE").await, 1);
+    // The catalog that stopped being default counts as changed for an ERP pulling the list.
+    let reader = app.api_token(&[Scope::CatalogsRead]).await;
+    let res = app.api("GET", "/api/v1/catalogs?updated_since=2", &reader, None).await;
+    let listed = body(&res)["catalogs"].clone();
+    let k1 = listed.as_array().unwrap().iter().find(|k| k["external_id"] == "ERP-K1").expect("K1 changed");
+    assert_eq!(k1["default"], false);
 }
 
 #[tokio::test]

@@ -166,7 +166,7 @@ pub struct Header<'a> {
 
 pub async fn insert(tx: &mut Tx, id: &str, external_id: Option<&str>, h: &Header<'_>, now: i64) -> StoreResult<()> {
     if h.is_default {
-        clear_default(tx).await?;
+        clear_default(tx, id, now).await?;
     }
     tx.execute(
         "INSERT INTO catalogs (id, name, external_id, includes_all, is_default, created_at, updated_at)
@@ -180,7 +180,7 @@ pub async fn insert(tx: &mut Tx, id: &str, external_id: Option<&str>, h: &Header
 /// Sets the header and marks the catalog changed. A new default replaces the old one.
 pub async fn update(tx: &mut Tx, id: &str, h: &Header<'_>, now: i64) -> StoreResult<()> {
     if h.is_default {
-        tx.execute("UPDATE catalogs SET is_default = FALSE WHERE is_default = TRUE AND id <> $1", args![id]).await?;
+        clear_default(tx, id, now).await?;
     }
     tx.execute(
         "UPDATE catalogs SET name = $2, includes_all = $3, is_default = $4, updated_at = $5 WHERE id = $1",
@@ -190,8 +190,13 @@ pub async fn update(tx: &mut Tx, id: &str, h: &Header<'_>, now: i64) -> StoreRes
     Ok(())
 }
 
-async fn clear_default(tx: &mut Tx) -> StoreResult<()> {
-    tx.execute("UPDATE catalogs SET is_default = FALSE WHERE is_default = TRUE", args![]).await?;
+/// The default catalog other than `id` stops being default: changed, for the ERP pulling it.
+async fn clear_default(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE catalogs SET is_default = FALSE, updated_at = $2 WHERE is_default = TRUE AND id <> $1",
+        args![id, now],
+    )
+    .await?;
     Ok(())
 }
 

@@ -147,13 +147,13 @@ async fn new_list(
     require(&ctx)?;
     let result = match super::setup_admin::parse_number("priority", "Priority", &f.priority, 100) {
         Ok(priority) => {
-            let form = price_admin::NewListForm {
+            let form = crate::service::price_lists::NewListForm {
                 code: f.code.clone(),
                 name: f.name.clone(),
                 priority,
                 base: f.base.is_some(),
             };
-            price_admin::create_price_list(&state.db, state.now(), &ctx.actor(), &form).await
+            crate::service::price_lists::create_price_list(&state.db, state.now(), &ctx.actor(), &form).await
         }
         Err(e) => Err(e),
     };
@@ -186,7 +186,9 @@ async fn assign_list(
         true => (Some(f.account.as_str()), None),
         false => (None, Some(f.group.as_str())),
     };
-    match price_admin::assign_price_list(&state.db, state.now(), &ctx.actor(), &code, account, group).await {
+    match crate::service::price_lists::assign_price_list(&state.db, state.now(), &ctx.actor(), &code, account, group)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))).into_response()),
         Err(ServiceError::Invalid(errors)) => {
             render_list_page(&state, &ctx, &code, PageQuery::default(), f.account, errors).await
@@ -200,7 +202,7 @@ async fn unassign_list(
     ctx: Ctx,
     Path((code, aid)): Path<(String, String)>,
 ) -> Result<Redirect, WebError> {
-    price_admin::unassign_price_list(&state.db, state.now(), &ctx.actor(), &code, &aid).await?;
+    crate::service::price_lists::unassign_price_list(&state.db, state.now(), &ctx.actor(), &code, &aid).await?;
     Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))))
 }
 
