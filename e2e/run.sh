@@ -91,7 +91,8 @@ fi
 echo "run.sh: demo server up at $BASE_URL (pid $SERVER_PID)"
 
 status=0
-PORTICO_URL="$BASE_URL" PORTICO_SERVER_LOG="$SERVER_LOG" node --test --test-concurrency=1 --test-timeout=90000 "$@" tests/*.test.mjs || status=$?
+# PORTICO_BIN lets a test start its own server (seller-setup runs `portico serve` on an empty database).
+PORTICO_BIN="$PORTICO_BIN" PORTICO_URL="$BASE_URL" PORTICO_SERVER_LOG="$SERVER_LOG" node --test --test-concurrency=1 --test-timeout=90000 "$@" tests/*.test.mjs || status=$?
 if [[ $status -ne 0 ]]; then
   echo "run.sh: tests failed (status $status); server log: $SERVER_LOG" >&2
 fi

@@ -195,6 +195,11 @@ struct WebhookArgs {
     /// The address mail comes from (the seller's name is its display name).
     #[arg(long, env = "PORTICO_MAIL_FROM", default_value = "portico@localhost")]
     mail_from: String,
+    /// For a trial without an SMTP server: the local mailbox keeps the one-time set-password
+    /// links of the mail it holds, so the admin can read an invited user's link on Sent mail and
+    /// pass it on (otherwise nobody can get a new user in). Ignored when PORTICO_SMTP_URL is set.
+    #[arg(long, env = "PORTICO_MAILBOX_SHOWS_LINKS")]
+    mailbox_shows_links: bool,
 }
 
 impl WebhookArgs {
@@ -216,7 +221,8 @@ impl WebhookArgs {
         let mail = portico::jobs::mail::MailSettings {
             smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
             from_address: self.mail_from.clone(),
-            mailbox_shows_links: false,
+            mailbox_shows_links: self.mailbox_shows_links
+                && self.smtp_url.as_deref().is_none_or(|u| u.trim().is_empty()),
         };
         portico::jobs::mail::Mailer::new(&mail)?;
         Ok(portico::jobs::WorkerConfig { allow, retry, mail, ..portico::jobs::WorkerConfig::with_timeout(timeout) })

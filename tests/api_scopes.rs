@@ -251,6 +251,14 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::GET, "/api/v1/warehouses", "", Scope::CatalogRead, None),
         r(Method::PUT, "/api/v1/warehouses/{code}", "", Scope::StockWrite, Some(json!({"name": "East"}))),
         r(Method::GET, "/api/v1/price-lists", "", Scope::PricingRead, None),
+        r(Method::GET, "/api/v1/catalogs", "", Scope::CatalogsRead, None),
+        r(
+            Method::PUT,
+            "/api/v1/catalogs/{external_id}",
+            "",
+            Scope::CatalogsWrite,
+            Some(json!({"name": "Clinics", "includes_all": true, "accounts": [account]})),
+        ),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]
@@ -319,6 +327,7 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("{delivery}", "01939000-0000-7000-8000-000000000000")
             .replace("/credit-notes/{id}", "/credit-notes/CN-100001")
             .replace("{ship_to}", "DOCK-1")
+            .replace("{external_id}", "K-1")
             .replace("{name}", "Dental")
             .replace("{email}", "bea@alpha.test")
             .replace("{sku}", "GLV-1")

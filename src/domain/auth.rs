@@ -265,10 +265,12 @@ pub enum Scope {
     WebhooksWrite,
     AccountsRead,
     AccountsWrite,
+    CatalogsRead,
+    CatalogsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 19] = [
+    pub const ALL: [Scope; 21] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -288,6 +290,8 @@ impl Scope {
         Scope::WebhooksWrite,
         Scope::AccountsRead,
         Scope::AccountsWrite,
+        Scope::CatalogsRead,
+        Scope::CatalogsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -311,6 +315,8 @@ impl Scope {
             Scope::WebhooksWrite => "webhooks:write",
             Scope::AccountsRead => "accounts:read",
             Scope::AccountsWrite => "accounts:write",
+            Scope::CatalogsRead => "catalogs:read",
+            Scope::CatalogsWrite => "catalogs:write",
         }
     }
 
@@ -382,6 +388,14 @@ impl Scope {
                  account users (PUT /accounts/{account}, /accounts/{account}/ship-tos/{ship_to}, \
                  /accounts/{account}/users/{email}, /account-groups/{name}); includes accounts:read"
             }
+            Scope::CatalogsRead => {
+                "read customer catalogs with their rules and which accounts and groups they are assigned to \
+                 (GET /catalogs)"
+            }
+            Scope::CatalogsWrite => {
+                "create and replace customer catalogs by the ERP's ids: rules and assignments to accounts and \
+                 groups (PUT /catalogs/{external_id}); includes catalogs:read"
+            }
         }
     }
 
@@ -400,6 +414,7 @@ impl Scope {
                     | (Scope::QuotesWrite, Scope::QuotesRead)
                     | (Scope::WebhooksWrite, Scope::WebhooksRead)
                     | (Scope::AccountsWrite, Scope::AccountsRead)
+                    | (Scope::CatalogsWrite, Scope::CatalogsRead)
             )
     }
 
@@ -436,6 +451,9 @@ impl Scope {
             Scope::AccountsRead => &[StaffArea, ViewAllAccounts],
             // Inviting an account's users is its own permission (reps and the desk hold it too).
             Scope::AccountsWrite => &[StaffArea, ViewAllAccounts, ManageAccounts, InviteAccountUsers],
+            // Catalogs name the accounts they are assigned to: read only by who sees every account.
+            Scope::CatalogsRead => &[StaffArea, ViewAllAccounts, ReadCatalog],
+            Scope::CatalogsWrite => &[StaffArea, ViewAllAccounts, ReadCatalog, ManageCatalog],
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod categories;
 pub mod credit;
+pub mod customer_catalogs;
 pub mod fulfilment;
 pub mod import;
 pub mod import_price_list;

@@ -75,6 +75,8 @@ pub const EVENTS: &[EventType] = &[
     ev("category.created", "A category was created."),
     ev("category.updated", "A category changed."),
     ev("category.deleted", "A category was deleted."),
+    ev("catalog.created", "A customer catalog was created."),
+    ev("catalog.updated", "A customer catalog's name, rules or assignments changed."),
     ev("prices.changed", "Price lists or contract prices changed."),
     ev("prices.imported", "A price CSV import finished."),
     ev("stock.changed", "A product's stock in a warehouse changed."),

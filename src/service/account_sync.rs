@@ -302,3 +302,17 @@ pub async fn groups_changed_since(
     actor.require(Permission::ViewAllAccounts)?;
     Ok(accounts::groups_changed_since(db, since, after, limit).await?)
 }
+
+pub use crate::store::accounts::GroupSummary;
+
+/// Every account group with its counts, for the admin's list.
+pub async fn group_summaries(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<GroupSummary>> {
+    actor.require(Permission::ManageAccounts)?;
+    Ok(accounts::group_summaries(db).await?)
+}
+
+/// Every account group by name (the account form's choices).
+pub async fn groups(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<GroupRow>> {
+    actor.require(Permission::ViewAllAccounts)?;
+    Ok(accounts::groups(db).await?)
+}

@@ -132,12 +132,13 @@ pub(super) fn external_id_taken() -> ServiceError {
     ServiceError::invalid("external_id", "Another account already has this external id.")
 }
 
-/// Creates an account, optionally with its first (default) ship-to.
+/// Creates an account, optionally in a group (by id) and with its first (default) ship-to.
 pub async fn create_account(
     db: &Db,
     now: i64,
     actor: &Actor<'_>,
     draft: &AccountDraft,
+    group_id: Option<&str>,
     first_ship_to: Option<(&str, &Address)>,
 ) -> ServiceResult<AccountRow> {
     if !actor.principal.can(Permission::ManageAccounts) {
@@ -150,15 +151,25 @@ pub async fn create_account(
     }
     ServiceError::from_problems(problems)?;
     check_owner_rep(db, draft).await?;
+    let group = check_group(db, group_id).await?;
     let first = first_ship_to.map(|(label, addr)| (label.to_string(), addr.clone()));
-    let unit = (new_id(), now, actor.owned(), draft.clone(), first);
-    db.write(unit, |tx, (id, now, actor, draft, first)| {
+    let unit = (new_id(), now, actor.owned(), draft.clone(), group, first);
+    db.write(unit, |tx, (id, now, actor, draft, group, first)| {
         Box::pin(async move {
-            insert_account(tx, &actor.actor(), *now, id, draft, None, first.as_ref().map(|(l, a)| (l.as_str(), a)))
-                .await
+            let first = first.as_ref().map(|(l, a)| (l.as_str(), a));
+            insert_account(tx, &actor.actor(), *now, id, draft, group.as_deref(), first).await
         })
     })
     .await
+}
+
+/// The group an account form chose (by id; empty for none), or a 422 naming `group`.
+async fn check_group(db: &Db, group_id: Option<&str>) -> ServiceResult<Option<String>> {
+    let Some(id) = group_id.map(str::trim).filter(|g| !g.is_empty()) else { return Ok(None) };
+    match accounts::groups(db).await?.into_iter().find(|g| g.id == id) {
+        Some(g) => Ok(Some(g.id)),
+        None => Err(ServiceError::invalid("group", "Choose one of the account groups (or none).")),
+    }
 }
 
 /// Inserts an account (numbered from the counter), in its group, with its first ship-to, and
@@ -214,14 +225,16 @@ pub async fn update_account(
     id: &str,
     expected_version: i64,
     draft: &AccountDraft,
+    group_id: Option<&str>,
 ) -> ServiceResult<AccountRow> {
     if !actor.principal.can(Permission::ManageAccounts) {
         return Err(if actor.principal.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
     }
     ServiceError::from_problems(draft.problems())?;
     check_owner_rep(db, draft).await?;
-    let unit = (id.to_string(), now, actor.owned(), expected_version, draft.clone());
-    db.write(unit, |tx, (id, now, actor, expected_version, draft)| {
+    let group = check_group(db, group_id).await?;
+    let unit = (id.to_string(), now, actor.owned(), expected_version, draft.clone(), group);
+    db.write(unit, |tx, (id, now, actor, expected_version, draft, group)| {
         Box::pin(async move {
             let before = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
             match accounts::update(tx, id, *expected_version, draft, *now).await {
@@ -229,6 +242,9 @@ pub async fn update_account(
                 Ok(false) => return Err(stale()),
                 Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
                 Err(e) => return Err(e.into()),
+            }
+            if before.group_id != *group {
+                accounts::set_group(tx, id, group.as_deref()).await?;
             }
             record_update(tx, &actor.actor(), *now, &before).await
         })

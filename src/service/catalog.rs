@@ -414,7 +414,22 @@ pub async fn upsert_product(
     let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;
     let sku = Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
     let unit = (now, actor.owned(), input, sku);
-    db.write(unit, |tx, (now, actor, input, sku)| Box::pin(write_product(tx, *now, actor, input, sku))).await
+    db.write(unit, |tx, (now, actor, input, sku)| Box::pin(write_product(tx, *now, actor, input, sku, false))).await
+}
+
+/// Creates a product (the admin's form): as [`upsert_product`], but a SKU that exists is refused
+/// instead of updated.
+pub async fn create_product(db: &Db, now: i64, actor: &Actor<'_>, d: &ProductDraft) -> ServiceResult<ProductRow> {
+    actor.require(Permission::ManageCatalog)?;
+    let categories: std::collections::HashMap<String, String> =
+        categories::categories(db).await?.into_iter().map(|c| (c.path, c.id)).collect();
+    let input = product_input(d, &categories).map_err(|p| ServiceError::from_problems(p).unwrap_err())?;
+    let sku = Sku::parse(&input.sku).map_err(|e| ServiceError::invalid("sku", e))?;
+    let unit = (now, actor.owned(), input, sku);
+    let (row, _) = db
+        .write(unit, |tx, (now, actor, input, sku)| Box::pin(write_product(tx, *now, actor, input, sku, true)))
+        .await?;
+    Ok(row)
 }
 
 /// An upsert's unit of work. The product is read in the transaction, so the audit's "before" and
@@ -425,9 +440,13 @@ async fn write_product(
     actor: &OwnedActor,
     input: &products::ProductInput,
     sku: &Sku,
+    create_only: bool,
 ) -> ServiceResult<(ProductRow, bool)> {
     let actor = &actor.actor();
     let before = products::lock_by_sku(tx, sku).await?;
+    if create_only && before.is_some() {
+        return Err(ServiceError::invalid("sku", format!("A product with SKU {sku} already exists.")));
+    }
     let id = match products::upsert(tx, &crate::store::new_id(), input, now).await {
         Ok(id) => id,
         Err(e) if crate::store::is_unique_violation(&e) => {

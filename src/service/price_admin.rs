@@ -493,14 +493,15 @@ pub async fn contracts_page(
     Ok(pricing::contracts_page(db, term, after, limit).await?)
 }
 
-/// A price list, whom it applies to, and a page of its prices (SKU, name, min qty, raw price).
+/// A price list, whom it applies to ((assignment id, name)), and a page of its prices (SKU, name,
+/// min qty, raw price).
 pub async fn price_list(
     db: &Db,
     actor: &Actor<'_>,
     code: &str,
     after_sku: &str,
     limit: i64,
-) -> ServiceResult<(pricing::PriceListRow, Vec<String>, Vec<(String, String, i64, i64)>)> {
+) -> ServiceResult<(pricing::PriceListRow, Vec<(String, String)>, Vec<(String, String, i64, i64)>)> {
     actor.require(Permission::ManagePrices)?;
     names_nothing(code)?;
     let list = pricing::price_list_by_code(db, code).await?.ok_or(ServiceError::NotFound)?;

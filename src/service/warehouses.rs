@@ -18,6 +18,63 @@ pub async fn upsert_warehouse(
     name: &str,
     sort: i64,
 ) -> ServiceResult<Upserted<WarehouseRow>> {
+    write_warehouse(db, now, actor, code, name, sort, Mode::Upsert).await
+}
+
+/// Creates a warehouse (the admin's form): a code another warehouse has, in any case, is refused.
+pub async fn create_warehouse(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    code: &str,
+    name: &str,
+    sort: i64,
+) -> ServiceResult<WarehouseRow> {
+    Ok(write_warehouse(db, now, actor, code, name, sort, Mode::Create).await?.row)
+}
+
+/// Renames or re-sorts the warehouse with this code (the admin's form); an unknown code is 404.
+pub async fn update_warehouse(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    code: &str,
+    name: &str,
+    sort: i64,
+) -> ServiceResult<Upserted<WarehouseRow>> {
+    super::names_nothing(code)?;
+    write_warehouse(db, now, actor, code, name, sort, Mode::Update).await
+}
+
+/// Every warehouse, in their sort order, for the admin's list.
+pub async fn warehouses(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<WarehouseRow>> {
+    actor.require(Permission::ManageStock)?;
+    Ok(warehouses::all(db).await?)
+}
+
+/// One warehouse by code, for its edit form.
+pub async fn warehouse(db: &Db, actor: &Actor<'_>, code: &str) -> ServiceResult<WarehouseRow> {
+    actor.require(Permission::ManageStock)?;
+    super::names_nothing(code)?;
+    warehouses::all(db).await?.into_iter().find(|w| w.code == code).ok_or(ServiceError::NotFound)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Upsert,
+    Create,
+    Update,
+}
+
+async fn write_warehouse(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    code: &str,
+    name: &str,
+    sort: i64,
+    mode: Mode,
+) -> ServiceResult<Upserted<WarehouseRow>> {
     actor.require(Permission::ManageStock)?;
     check_texts(&[("code", code), ("name", name)], &[])?;
     let (code, name) = (code.trim().to_string(), name.trim().to_string());
@@ -32,10 +89,19 @@ pub async fn upsert_warehouse(
         problems.push(("sort".to_string(), format!("sort: {e}.")));
     }
     ServiceError::from_problems(problems)?;
-    db.write((new_id(), now, actor.owned(), code, name, sort), |tx, (id, now, actor, code, name, sort)| {
+    if mode == Mode::Create && warehouses::all(db).await?.iter().any(|w| w.code.eq_ignore_ascii_case(&code)) {
+        return Err(ServiceError::invalid("code", format!("A warehouse with code “{code}” already exists.")));
+    }
+    db.write((new_id(), now, actor.owned(), code, name, sort), move |tx, (id, now, actor, code, name, sort)| {
         Box::pin(async move {
             let actor = actor.actor();
             let (created, id, before) = match warehouses::by_code_for_update(tx, code).await? {
+                Some(_) if mode == Mode::Create => {
+                    return Err(ServiceError::invalid(
+                        "code",
+                        format!("A warehouse with code “{code}” already exists."),
+                    ));
+                }
                 Some(w) if w.name == *name && w.sort == *sort => {
                     return Ok(Upserted { row: w, created: false, changed: false });
                 }
@@ -43,6 +109,7 @@ pub async fn upsert_warehouse(
                     warehouses::update(tx, &w.id, name, *sort, *now).await?;
                     (false, w.id.clone(), serde_json::to_value(&w).ok())
                 }
+                None if mode == Mode::Update => return Err(ServiceError::NotFound),
                 None => {
                     warehouses::insert(tx, id, code, name, *sort, *now).await?;
                     (true, id.clone(), None)

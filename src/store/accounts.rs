@@ -553,3 +553,55 @@ pub async fn group_by_name(db: &Db, name: &str) -> StoreResult<Option<String>> {
         .fetch_optional(c)
         .await)
 }
+
+/// An account group for the admin's list: how many accounts are in it, and how many catalogs and
+/// price lists are assigned to it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct GroupSummary {
+    pub id: String,
+    pub name: String,
+    pub accounts: i64,
+    pub catalogs: i64,
+    pub price_lists: i64,
+}
+
+/// Every account group by name, with its counts (a seller has a handful).
+pub async fn group_summaries(db: &Db) -> StoreResult<Vec<GroupSummary>> {
+    on_db!(db, |c| sqlx::query_as::<_, GroupSummary>(
+        "SELECT g.id, g.name,
+            (SELECT COUNT(*) FROM accounts a WHERE a.group_id = g.id) AS accounts,
+            (SELECT COUNT(*) FROM catalog_assignments ca WHERE ca.group_id = g.id) AS catalogs,
+            (SELECT COUNT(*) FROM price_list_assignments pa WHERE pa.group_id = g.id) AS price_lists
+         FROM account_groups g ORDER BY g.name, g.id"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// How far a seller has set up: how many of each thing an order needs exist.
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
+pub struct SetupCounts {
+    pub warehouses: i64,
+    pub categories: i64,
+    pub products: i64,
+    pub stocked: i64,
+    pub catalogs: i64,
+    pub price_lists: i64,
+    pub accounts: i64,
+    pub buyers: i64,
+}
+
+pub async fn setup_counts(db: &Db) -> StoreResult<SetupCounts> {
+    on_db!(db, |c| sqlx::query_as::<_, SetupCounts>(
+        "SELECT (SELECT COUNT(*) FROM warehouses) AS warehouses,
+            (SELECT COUNT(*) FROM categories) AS categories,
+            (SELECT COUNT(*) FROM products) AS products,
+            (SELECT COUNT(*) FROM stock_levels WHERE on_hand > 0) AS stocked,
+            (SELECT COUNT(*) FROM catalogs) AS catalogs,
+            (SELECT COUNT(*) FROM price_lists) AS price_lists,
+            (SELECT COUNT(*) FROM accounts) AS accounts,
+            (SELECT COUNT(*) FROM users WHERE account_id IS NOT NULL) AS buyers"
+    )
+    .fetch_one(c)
+    .await)
+}

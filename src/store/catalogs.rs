@@ -37,7 +37,7 @@ pub async fn insert_catalog(
     now: i64,
 ) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO catalogs (id, name, includes_all, is_default, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO catalogs (id, name, includes_all, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
         args![id, name, includes_all, is_default, now],
     )
     .await?;

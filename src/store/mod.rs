@@ -27,6 +27,7 @@ pub mod approvals;
 pub mod audit;
 mod bulk;
 pub mod carts;
+pub mod catalog_admin;
 pub mod catalogs;
 pub mod categories;
 mod cell;

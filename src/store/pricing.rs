@@ -67,6 +67,44 @@ pub async fn set_list_price(
     Ok(())
 }
 
+/// Whether a price list has this code (inside a unit of work).
+pub async fn price_list_by_code_in(tx: &mut Tx, code: &str) -> StoreResult<bool> {
+    let n: i64 = tx.fetch_one("SELECT COUNT(*) FROM price_lists WHERE code = $1", args![code]).await?;
+    Ok(n > 0)
+}
+
+/// Whether there is a base list (inside a unit of work).
+pub async fn base_list_exists_in(tx: &mut Tx) -> StoreResult<bool> {
+    let n: i64 = tx.fetch_one("SELECT COUNT(*) FROM price_lists WHERE is_base = TRUE", args![]).await?;
+    Ok(n > 0)
+}
+
+/// Takes one assignment off a list; how many rows it removed.
+pub async fn delete_assignment(tx: &mut Tx, list_id: &str, assignment_id: &str) -> StoreResult<u64> {
+    tx.execute("DELETE FROM price_list_assignments WHERE price_list_id = $1 AND id = $2", args![list_id, assignment_id])
+        .await
+}
+
+/// Assigns a list to an account or a group unless it already is; whether it was new.
+pub async fn add_assignment_once(
+    tx: &mut Tx,
+    id: &str,
+    list_id: &str,
+    account_id: Option<&str>,
+    group_id: Option<&str>,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "INSERT INTO price_list_assignments (id, price_list_id, account_id, group_id)
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
+                 SELECT 1 FROM price_list_assignments x WHERE x.price_list_id = $2
+                   AND (x.account_id = $3 OR x.group_id = $4))",
+            args![id, list_id, account_id, group_id],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub async fn base_list_id(db: &Db) -> StoreResult<Option<String>> {
     on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM price_lists WHERE is_base = TRUE")
         .fetch_optional(c)
@@ -526,11 +564,11 @@ pub async fn price_lists(db: &Db) -> StoreResult<Vec<PriceListSummary>> {
 }
 
 /// Who a price list applies to: account and group names.
-pub async fn assignment_names(db: &Db, list_id: &str) -> StoreResult<Vec<String>> {
-    on_db!(db, |c| sqlx::query_scalar::<_, String>(
-        "SELECT COALESCE(ac.number || ' ' || ac.name, 'Group: ' || g.name) FROM price_list_assignments a
+pub async fn assignment_names(db: &Db, list_id: &str) -> StoreResult<Vec<(String, String)>> {
+    on_db!(db, |c| sqlx::query_as::<_, (String, String)>(
+        "SELECT a.id, COALESCE(ac.number || ' ' || ac.name, 'Group: ' || g.name) FROM price_list_assignments a
          LEFT JOIN accounts ac ON ac.id = a.account_id LEFT JOIN account_groups g ON g.id = a.group_id
-         WHERE a.price_list_id = $1 ORDER BY 1"
+         WHERE a.price_list_id = $1 ORDER BY 2"
     )
     .bind(list_id)
     .fetch_all(c)

@@ -27,6 +27,15 @@ pub async fn changed_since(
     super::changed_rows(db, ("warehouses", "w", COLUMNS), None, since, after, limit).await
 }
 
+/// Every warehouse, in their sort order (a seller has a handful).
+pub async fn all(db: &Db) -> StoreResult<Vec<WarehouseRow>> {
+    crate::on_db!(db, |c| sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM warehouses ORDER BY sort, code"
+    )))
+    .fetch_all(c)
+    .await)
+}
+
 /// The warehouse with this code, locked for the unit that upserts it.
 pub async fn by_code_for_update(tx: &mut Tx, code: &str) -> StoreResult<Option<WarehouseRow>> {
     let rows =

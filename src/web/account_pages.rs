@@ -58,6 +58,8 @@ struct AccountsListPage {
     can_create: bool,
     /// Finance's queue: orders held for credit, oldest first.
     held: Vec<crate::web::orders::OrderItem>,
+    /// The admin's getting-started checklist, while a step is left.
+    setup: Option<Vec<crate::service::setup::SetupStep>>,
 }
 
 async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Result<Html<String>, WebError> {
@@ -105,7 +107,12 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
     } else {
         Vec::new()
     };
+    let setup = match area == Permission::AdminArea && p.can(Permission::AdminArea) {
+        true => crate::service::setup::setup_steps(&state.db, &actor).await?,
+        false => None,
+    };
     let page = AccountsListPage {
+        setup,
         shell: Shell::new(ctx, heading).with_notice(q.notice.as_deref()),
         heading,
         intro,

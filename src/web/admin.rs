@@ -66,6 +66,9 @@ pub struct AccountForm {
     #[serde(default)]
     bill_country: String,
     ship_same_as_billing: Option<String>,
+    /// The account group's id; empty for none.
+    #[serde(default)]
+    group: String,
 }
 
 impl AccountForm {
@@ -88,6 +91,7 @@ impl AccountForm {
             bill_postal_code: a.bill_postal_code.clone(),
             bill_country: a.bill_country.clone(),
             ship_same_as_billing: None,
+            group: a.group_id.clone().unwrap_or_default(),
         }
     }
 
@@ -153,6 +157,8 @@ struct AccountFormPage {
     f: AccountForm,
     errors: Vec<FieldError>,
     reps: Vec<(String, String)>,
+    /// Account groups: (id, name).
+    groups: Vec<(String, String)>,
     statuses: Vec<(&'static str, &'static str)>,
     modes: Vec<(&'static str, &'static str)>,
 }
@@ -171,8 +177,14 @@ async fn form_page(
     errors: Vec<FieldError>,
 ) -> Result<Response, WebError> {
     let reps = user_service::list_reps(&state.db, &ctx.actor()).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let groups = crate::service::account_sync::groups(&state.db, &ctx.actor())
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AccountFormPage {
+        groups,
         shell: Shell::new(ctx, if id.is_some() { "Edit account" } else { "New account" }),
         is_new: id.is_none(),
         action: id.map(|i| format!("/admin/accounts/{i}/edit")).unwrap_or_else(|| "/admin/accounts/new".into()),
@@ -213,6 +225,7 @@ async fn create_account(
                 state.now(),
                 &ctx.actor(),
                 &draft,
+                Some(f.group.as_str()),
                 ship.as_ref().map(|a| ("Main", a)),
             )
             .await
@@ -241,7 +254,8 @@ async fn save_account(
     require(&ctx, Permission::ManageAccounts)?;
     let result = match f.draft() {
         Ok(draft) => {
-            account_service::update_account(&state.db, state.now(), &ctx.actor(), &id, f.version, &draft).await
+            let group = Some(f.group.as_str());
+            account_service::update_account(&state.db, state.now(), &ctx.actor(), &id, f.version, &draft, group).await
         }
         Err(e) => Err(e),
     };

@@ -6,6 +6,7 @@ mod api_tokens;
 mod approvals;
 mod auth_pages;
 mod catalog;
+mod catalogs_admin;
 mod categories_admin;
 mod credit_notes;
 mod dated_list;
@@ -24,6 +25,7 @@ mod queues;
 mod quotes;
 mod routing;
 mod session;
+mod setup_admin;
 mod shell;
 mod statements;
 mod test_provider;
@@ -52,6 +54,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(mail::router())
         .merge(products_admin::router())
         .merge(categories_admin::router())
+        .merge(catalogs_admin::router())
+        .merge(setup_admin::router())
         .merge(users::router())
         .merge(ordering::router())
         .merge(invoices::router())

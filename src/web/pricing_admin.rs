@@ -21,7 +21,10 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/pricing", get(overview).post(new_contract))
+        .route("/admin/pricing/lists", post(new_list))
         .route("/admin/pricing/lists/{code}", get(list_page))
+        .route("/admin/pricing/lists/{code}/assignments", post(assign_list))
+        .route("/admin/pricing/lists/{code}/assignments/{aid}/delete", post(unassign_list))
         .route("/admin/pricing/lists/{code}/prices", post(list_prices))
         .route("/admin/pricing/contracts/{number}", get(contract_page).post(save_contract))
         .route("/admin/pricing/tax-rates", post(set_tax_rate))
@@ -58,14 +61,49 @@ struct Overview {
     next: Option<String>,
     /// Sales-tax rates: (country, region, class, rate shown, label).
     tax_rates: Vec<(String, String, String, String, String)>,
+    /// The new price list form as typed, and its problems.
+    nl: NewListForm,
+    errors: Vec<crate::service::FieldError>,
+    has_base: bool,
+    has_accounts: bool,
+    has_products: bool,
+}
+
+impl Overview {
+    fn error(&self, field: &str) -> String {
+        super::setup_admin::errors_for(&self.errors, field)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct NewListForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    priority: String,
+    base: Option<String>,
 }
 
 async fn overview(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<PageQuery>,
-) -> Result<Html<String>, WebError> {
-    require(&ctx)?;
+) -> Result<axum::response::Response, WebError> {
+    let nl = NewListForm { priority: "100".into(), ..Default::default() };
+    overview_page(&state, &ctx, q, nl, Vec::new()).await
+}
+
+async fn overview_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: PageQuery,
+    nl: NewListForm,
+    errors: Vec<crate::service::FieldError>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    require(ctx)?;
     let db = &state.db;
     let mut contracts = price_admin::contracts_page(db, &ctx.actor(), &q.q, &q.after, PAGE + 1).await?;
     let next = (contracts.len() as i64 > PAGE).then(|| {
@@ -74,9 +112,16 @@ async fn overview(
             serde_urlencoded::to_string([("q", q.q.as_str()), ("after", c.number.as_str())]).unwrap_or_default()
         })
     });
+    let lists = price_admin::price_lists(db, &ctx.actor()).await?;
+    let counts = crate::service::setup::counts(db, &ctx.actor()).await?;
     let page = Overview {
-        shell: Shell::new(&ctx, "Pricing").with_notice(q.notice.as_deref()),
-        lists: price_admin::price_lists(db, &ctx.actor()).await?,
+        shell: Shell::new(ctx, "Pricing").with_notice(q.notice.as_deref()),
+        has_base: lists.iter().any(|l| l.list.is_base),
+        has_accounts: counts.accounts > 0,
+        has_products: counts.products > 0,
+        nl,
+        errors,
+        lists,
         contracts,
         q: q.q,
         next: next.flatten(),
@@ -89,7 +134,76 @@ async fn overview(
             })
             .collect(),
     };
-    Ok(Html(page.render()?))
+    let status = super::setup_admin::status_of(&page.errors);
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn new_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<NewListForm>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    require(&ctx)?;
+    let result = match super::setup_admin::parse_number("priority", "Priority", &f.priority, 100) {
+        Ok(priority) => {
+            let form = crate::service::price_lists::NewListForm {
+                code: f.code.clone(),
+                name: f.name.clone(),
+                priority,
+                base: f.base.is_some(),
+            };
+            crate::service::price_lists::create_price_list(&state.db, state.now(), &ctx.actor(), &form).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(l) => {
+            let to = format!("/admin/pricing/lists/{}?notice=price_list_created", urlencode(&l.code));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => overview_page(&state, &ctx, PageQuery::default(), f, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    group: String,
+}
+
+async fn assign_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let (account, group) = match f.group.trim().is_empty() {
+        true => (Some(f.account.as_str()), None),
+        false => (None, Some(f.group.as_str())),
+    };
+    match crate::service::price_lists::assign_price_list(&state.db, state.now(), &ctx.actor(), &code, account, group)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))).into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            render_list_page(&state, &ctx, &code, PageQuery::default(), f.account, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn unassign_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, aid)): Path<(String, String)>,
+) -> Result<Redirect, WebError> {
+    crate::service::price_lists::unassign_price_list(&state.db, state.now(), &ctx.actor(), &code, &aid).await?;
+    Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))))
 }
 
 #[derive(Deserialize)]
@@ -138,9 +252,21 @@ fn rows(raw: Vec<(String, String, i64, i64)>) -> Vec<PriceRow> {
 struct ListPage {
     shell: Shell,
     list: PriceListRow,
-    assigned: Vec<String>,
+    /// (assignment id, account or group).
+    assigned: Vec<(String, String)>,
     prices: Vec<PriceRow>,
     next: Option<String>,
+    /// Account groups (id, name) for the assignment form.
+    groups: Vec<(String, String)>,
+    /// The account typed into the assignment form, and its problems.
+    account: String,
+    errors: Vec<crate::service::FieldError>,
+}
+
+impl ListPage {
+    fn error(&self, field: &str) -> String {
+        super::setup_admin::errors_for(&self.errors, field)
+    }
 }
 
 async fn list_page(
@@ -148,8 +274,20 @@ async fn list_page(
     ctx: Ctx,
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
-) -> Result<Html<String>, WebError> {
-    let (list, assigned, raw) = price_admin::price_list(&state.db, &ctx.actor(), &code, &q.after, PAGE + 1).await?;
+) -> Result<axum::response::Response, WebError> {
+    render_list_page(&state, &ctx, &code, q, String::new(), Vec::new()).await
+}
+
+async fn render_list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    q: PageQuery,
+    account: String,
+    errors: Vec<crate::service::FieldError>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let (list, assigned, raw) = price_admin::price_list(&state.db, &ctx.actor(), code, &q.after, PAGE + 1).await?;
     let mut prices = rows(raw);
     // A SKU's tiers stay on one page: the next page starts after the last *whole* SKU (the keyset
     // is the SKU, so a SKU cut in two would lose its remaining tiers).
@@ -163,14 +301,23 @@ async fn list_page(
     } else {
         None
     };
+    let groups = crate::service::account_sync::groups(&state.db, &ctx.actor())
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
     let page = ListPage {
-        shell: Shell::new(&ctx, format!("Price list {}", list.name)).with_notice(q.notice.as_deref()),
+        shell: Shell::new(ctx, format!("Price list {}", list.name)).with_notice(q.notice.as_deref()),
         assigned,
         list,
         prices,
         next,
+        groups,
+        account,
+        errors,
     };
-    Ok(Html(page.render()?))
+    let status = super::setup_admin::status_of(&page.errors);
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 #[derive(Deserialize)]

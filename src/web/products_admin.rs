@@ -20,6 +20,7 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/products", get(list))
+        .route("/admin/products/new", get(new_product).post(create_product))
         .route("/admin/products/{sku}", get(detail))
         .route("/admin/products/{sku}/stock", post(adjust))
 }
@@ -32,6 +33,7 @@ pub struct ListQuery {
     category: Option<String>,
     after_name: Option<String>,
     after_id: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -42,6 +44,8 @@ struct ListPage {
     category: Option<CategoryRow>,
     items: Vec<ListedProduct>,
     next_page: Option<String>,
+    /// What exists, for the empty state of a seller starting out (`None` when there are products).
+    setup: Option<crate::service::setup::SetupCounts>,
 }
 
 const PAGE: i64 = 50;
@@ -68,7 +72,12 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
     } else {
         None
     };
-    Ok(Html(ListPage { shell: Shell::new(&ctx, "Products"), q: q.q, category, items, next_page }.render()?))
+    let setup = match items.is_empty() && q.q.is_empty() && category.is_none() {
+        true => Some(crate::service::setup::counts(&state.db, &ctx.actor()).await?),
+        false => None,
+    };
+    let shell = Shell::new(&ctx, "Products").with_notice(q.notice.as_deref());
+    Ok(Html(ListPage { shell, q: q.q, category, items, next_page, setup }.render()?))
 }
 
 #[derive(Template)]
@@ -117,4 +126,140 @@ async fn adjust(
         "/admin/products/{}?notice=saved",
         super::session::urlencode(&crate::domain::catalog::Sku::normalize(&sku))
     )))
+}
+
+/// The new-product form exactly as typed, so a refused form comes back with the input.
+#[derive(Deserialize, Default)]
+pub struct NewProductForm {
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    uom: String,
+    #[serde(default)]
+    pack_size: String,
+    #[serde(default)]
+    min_qty: String,
+    #[serde(default)]
+    multiple_qty: String,
+    #[serde(default)]
+    max_qty: String,
+    #[serde(default)]
+    backorder: String,
+    active: Option<String>,
+}
+
+impl NewProductForm {
+    /// Parses the numbers, collecting every problem with the service's own.
+    fn draft(&self) -> Result<catalog::ProductDraft, crate::service::ServiceError> {
+        use super::setup_admin::parse_number;
+        let mut problems = Vec::new();
+        let mut number =
+            |field: &str, label: &str, raw: &str, default: i64| match parse_number(field, label, raw, default) {
+                Ok(n) => n,
+                Err(crate::service::ServiceError::Invalid(e)) => {
+                    problems.extend(e);
+                    default
+                }
+                Err(_) => default,
+            };
+        let pack_size = number("pack_size", "Pack size", &self.pack_size, 1);
+        let min_qty = number("min_qty", "Minimum", &self.min_qty, 1);
+        let multiple_qty = number("multiple_qty", "Multiple", &self.multiple_qty, 1);
+        let max_qty = Some(number("max_qty", "Maximum", &self.max_qty, 0)).filter(|m| *m != 0);
+        if !problems.is_empty() {
+            return Err(crate::service::ServiceError::Invalid(problems));
+        }
+        Ok(catalog::ProductDraft {
+            sku: self.sku.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            category: Some(self.category.clone()).filter(|c| !c.trim().is_empty()),
+            uom: self.uom.clone(),
+            pack_size,
+            min_qty,
+            multiple_qty,
+            max_qty,
+            image_url: None,
+            regulated_class: None,
+            active: self.active.is_some(),
+            backorder: if self.backorder.is_empty() { "deny".into() } else { self.backorder.clone() },
+            external_id: None,
+            attributes: Vec::new(),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_product_new.html")]
+struct NewProductPage {
+    shell: Shell,
+    f: NewProductForm,
+    errors: Vec<crate::service::FieldError>,
+    /// Category paths, in tree order.
+    categories: Vec<super::categories_admin::Row>,
+    warehouses: usize,
+}
+
+impl NewProductPage {
+    fn error(&self, field: &str) -> String {
+        super::setup_admin::errors_for(&self.errors, field)
+    }
+}
+
+async fn new_product_page(
+    state: &AppState,
+    ctx: &Ctx,
+    f: NewProductForm,
+    errors: Vec<crate::service::FieldError>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let actor = ctx.actor();
+    let categories = crate::service::categories::admin_tree(&state.db, &actor)
+        .await?
+        .iter()
+        .map(super::categories_admin::Row::from)
+        .collect();
+    let warehouses = crate::service::setup::counts(&state.db, &actor).await?.warehouses as usize;
+    let status = super::setup_admin::status_of(&errors);
+    let page = NewProductPage { shell: Shell::new(ctx, "New product"), f, errors, categories, warehouses };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn new_product(State(state): State<AppState>, ctx: Ctx) -> Result<axum::response::Response, WebError> {
+    let f = NewProductForm {
+        uom: "EA".into(),
+        pack_size: "1".into(),
+        min_qty: "1".into(),
+        multiple_qty: "1".into(),
+        backorder: "deny".into(),
+        active: Some("1".into()),
+        ..Default::default()
+    };
+    new_product_page(&state, &ctx, f, Vec::new()).await
+}
+
+async fn create_product(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<NewProductForm>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let result = match f.draft() {
+        Ok(d) => catalog::create_product(&state.db, state.now(), &ctx.actor(), &d).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => {
+            let to = format!("/admin/products/{}?notice=product_created", super::session::urlencode(&p.sku));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(crate::service::ServiceError::Invalid(errors)) => new_product_page(&state, &ctx, f, errors).await,
+        Err(e) => Err(e.into()),
+    }
 }

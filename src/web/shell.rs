@@ -92,8 +92,14 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     let matches = |href: &str| path == href || path.starts_with(&format!("{href}/"));
     let active = if path.starts_with("/portal/products/") {
         Some("/portal/catalog")
-    } else if path.starts_with("/admin/imports") {
+    } else if path.starts_with("/admin/imports")
+        || path.starts_with("/admin/warehouses")
+        || path.starts_with("/admin/catalogs")
+    {
+        // Where products are kept and who sees them belong with the products.
         Some("/admin/products")
+    } else if path.starts_with("/admin/account-groups") {
+        Some("/admin/accounts")
     } else if path.starts_with("/admin/webhooks")
         || path.starts_with("/admin/api-tokens")
         || path.starts_with("/admin/mail")
@@ -190,6 +196,17 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "completed_held" => "Order completed; it is held for credit until finance releases it.",
         "sent_back" => "Order sent back; the customer reads your comment.",
         "category_created" => "Category created.",
+        "warehouse_created" => "Warehouse added. Put stock on hand from a product's page.",
+        "group_created" => {
+            "Account group created. Choose it on an account's Edit page; assign catalogs and price lists to it."
+        }
+        "catalog_created" => "Catalog created. Add its rules and assign it to accounts or groups below.",
+        "catalog_rule_added" => "Rule added; the catalog's products were updated.",
+        "catalog_rule_removed" => "Rule removed; the catalog's products were updated.",
+        "catalog_assigned" => "Assigned: they see this catalog's products now.",
+        "catalog_unassigned" => "Assignment removed.",
+        "product_created" => "Product created. Put stock on hand below and give it a price on a price list.",
+        "price_list_created" => "Price list created. Add prices below and assign it to accounts or groups.",
         "category_renamed" => "Category renamed; the paths of its subcategories changed with it.",
         "category_moved" => "Category moved with its subcategories; customer catalogs now follow its new place.",
         "category_sorted" => "Sort order saved.",
@@ -278,6 +295,9 @@ mod tests {
         assert_eq!(active(&admin, "/admin/accounts/new"), vec!["Accounts"]);
         assert_eq!(active(&admin, "/accounts/123"), vec!["Accounts"]);
         assert_eq!(active(&admin, "/desk"), vec!["Desk"]);
+        assert_eq!(active(&admin, "/admin/catalogs/k1"), vec!["Products"]);
+        assert_eq!(active(&admin, "/admin/warehouses"), vec!["Products"]);
+        assert_eq!(active(&admin, "/admin/account-groups"), vec!["Accounts"]);
         let rep = Principal::staff("r".into(), "R".into(), "r@x".into(), vec![StaffRole::SalesRep]);
         assert_eq!(active(&rep, "/accounts/123"), vec!["My accounts"]);
         let buyer = Principal::buyer("b".into(), "B".into(), "b@x".into(), "acc".into(), BuyerRole::Manager);

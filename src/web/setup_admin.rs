@@ -1,0 +1,228 @@
+//! Admin pages a seller needs from an empty database that have no area of their own: warehouses
+//! (where stock is counted) and account groups (accounts sharing catalogs and price lists). A
+//! refused form comes back with the input kept and every reason next to its field.
+
+use super::AppState;
+use super::auth_pages::NoticeQuery;
+use super::error::WebError;
+use super::session::{Ctx, urlencode};
+use super::shell::Shell;
+use crate::service::account_sync::{self as groups_service, GroupSummary};
+use crate::service::warehouses::{self as warehouse_service, WarehouseRow};
+use crate::service::{FieldError, ServiceError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/warehouses", get(warehouses).post(create_warehouse))
+        .route("/admin/warehouses/{code}", get(warehouse).post(save_warehouse))
+        .route("/admin/account-groups", get(groups).post(create_group))
+}
+
+pub(super) fn errors_for(errors: &[FieldError], field: &str) -> String {
+    errors.iter().filter(|e| e.field == field).map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+pub(super) fn status_of(errors: &[FieldError]) -> StatusCode {
+    if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }
+}
+
+/// A whole number typed in a form ("" is `default`), or a 422 naming the field.
+pub(super) fn parse_number(field: &str, label: &str, raw: &str, default: i64) -> Result<i64, ServiceError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(default);
+    }
+    raw.parse().map_err(|_| ServiceError::invalid(field, format!("{label}: “{raw}” is not a whole number.")))
+}
+
+// ---- Warehouses ----
+
+#[derive(Deserialize, Default)]
+pub struct WarehouseForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    sort: String,
+}
+
+pub struct WarehouseItem {
+    pub row: WarehouseRow,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_warehouses.html")]
+struct WarehousesPage {
+    shell: Shell,
+    items: Vec<WarehouseItem>,
+    f: WarehouseForm,
+    errors: Vec<FieldError>,
+}
+
+impl WarehousesPage {
+    fn error(&self, field: &str) -> String {
+        errors_for(&self.errors, field)
+    }
+}
+
+async fn warehouses_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    f: WarehouseForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let rows = warehouse_service::warehouses(&state.db, &ctx.actor()).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| WarehouseItem { href: format!("/admin/warehouses/{}", urlencode(&row.code)), row })
+        .collect();
+    let status = status_of(&errors);
+    let shell = Shell::new(ctx, "Warehouses").with_notice(notice);
+    Ok((status, Html(WarehousesPage { shell, items, f, errors }.render()?)).into_response())
+}
+
+async fn warehouses(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    warehouses_page(&state, &ctx, q.notice.as_deref(), WarehouseForm::default(), Vec::new()).await
+}
+
+async fn create_warehouse(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<WarehouseForm>,
+) -> Result<Response, WebError> {
+    let result = match parse_number("sort", "Sort", &f.sort, 0) {
+        Ok(sort) => warehouse_service::create_warehouse(&state.db, state.now(), &ctx.actor(), &f.code, &f.name, sort)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/admin/warehouses?notice=warehouse_created").into_response()),
+        Err(ServiceError::Invalid(errors)) => warehouses_page(&state, &ctx, None, f, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_warehouse.html")]
+struct WarehousePage {
+    shell: Shell,
+    w: WarehouseRow,
+    action: String,
+    f: WarehouseForm,
+    errors: Vec<FieldError>,
+}
+
+impl WarehousePage {
+    fn error(&self, field: &str) -> String {
+        errors_for(&self.errors, field)
+    }
+}
+
+async fn warehouse_page(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    f: Option<WarehouseForm>,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let w = warehouse_service::warehouse(&state.db, &ctx.actor(), code).await?;
+    let f = f.unwrap_or_else(|| WarehouseForm { code: w.code.clone(), name: w.name.clone(), sort: w.sort.to_string() });
+    let page = WarehousePage {
+        shell: Shell::new(ctx, w.name.clone()),
+        action: format!("/admin/warehouses/{}", urlencode(&w.code)),
+        w,
+        f,
+        errors,
+    };
+    Ok((status_of(&page.errors), Html(page.render()?)).into_response())
+}
+
+async fn warehouse(State(state): State<AppState>, ctx: Ctx, Path(code): Path<String>) -> Result<Response, WebError> {
+    warehouse_page(&state, &ctx, &code, None, Vec::new()).await
+}
+
+async fn save_warehouse(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Form(f): Form<WarehouseForm>,
+) -> Result<Response, WebError> {
+    let result = match parse_number("sort", "Sort", &f.sort, 0) {
+        Ok(sort) => warehouse_service::update_warehouse(&state.db, state.now(), &ctx.actor(), &code, &f.name, sort)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/admin/warehouses?notice=saved").into_response()),
+        Err(ServiceError::Invalid(errors)) => warehouse_page(&state, &ctx, &code, Some(f), errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- Account groups ----
+
+#[derive(Deserialize, Default)]
+pub struct GroupForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_account_groups.html")]
+struct GroupsPage {
+    shell: Shell,
+    items: Vec<GroupSummary>,
+    f: GroupForm,
+    errors: Vec<FieldError>,
+}
+
+impl GroupsPage {
+    fn error(&self, field: &str) -> String {
+        errors_for(&self.errors, field)
+    }
+}
+
+async fn groups_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    f: GroupForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let items = groups_service::group_summaries(&state.db, &ctx.actor()).await?;
+    let shell = Shell::new(ctx, "Account groups").with_notice(notice);
+    let status = status_of(&errors);
+    Ok((status, Html(GroupsPage { shell, items, f, errors }.render()?)).into_response())
+}
+
+async fn groups(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+    groups_page(&state, &ctx, q.notice.as_deref(), GroupForm::default(), Vec::new()).await
+}
+
+async fn create_group(State(state): State<AppState>, ctx: Ctx, Form(f): Form<GroupForm>) -> Result<Response, WebError> {
+    match groups_service::upsert_group(&state.db, state.now(), &ctx.actor(), &f.name).await {
+        Ok(r) if r.created => Ok(Redirect::to("/admin/account-groups?notice=group_created").into_response()),
+        Ok(r) => {
+            let message = format!("A group named “{}” already exists.", r.row.name);
+            groups_page(&state, &ctx, None, f, vec![FieldError { field: "name".into(), message }]).await
+        }
+        Err(ServiceError::Invalid(errors)) => groups_page(&state, &ctx, None, f, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
