@@ -9,6 +9,7 @@ pub mod categories;
 pub mod credit;
 pub mod fulfilment;
 pub mod import;
+pub mod import_accounts;
 pub mod import_price_list;
 pub mod import_stock;
 pub mod input;

@@ -52,6 +52,7 @@ struct PageQuery {
 #[template(path = "pricing.html")]
 struct Overview {
     shell: Shell,
+    exports: Vec<super::exports::ExportLink>,
     lists: Vec<PriceListSummary>,
     contracts: Vec<ContractSummary>,
     q: String,
@@ -75,6 +76,10 @@ async fn overview(
         })
     });
     let page = Overview {
+        exports: super::exports::export_links(
+            &ctx.actor(),
+            &[crate::service::imports::Kind::PriceLists, crate::service::imports::Kind::ContractPrices],
+        ),
         shell: Shell::new(&ctx, "Pricing").with_notice(q.notice.as_deref()),
         lists: price_admin::price_lists(db, &ctx.actor()).await?,
         contracts,

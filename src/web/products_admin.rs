@@ -9,6 +9,7 @@ use super::shell::Shell;
 use crate::service::catalog::ListedProduct;
 use crate::service::catalog::{self, StaffProduct};
 use crate::service::categories::CategoryRow;
+use crate::service::imports::Kind;
 use crate::service::inventory;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -42,6 +43,7 @@ struct ListPage {
     category: Option<CategoryRow>,
     items: Vec<ListedProduct>,
     next_page: Option<String>,
+    exports: Vec<super::exports::ExportLink>,
 }
 
 const PAGE: i64 = 50;
@@ -68,7 +70,17 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
     } else {
         None
     };
-    Ok(Html(ListPage { shell: Shell::new(&ctx, "Products"), q: q.q, category, items, next_page }.render()?))
+    Ok(Html(
+        ListPage {
+            exports: super::exports::export_links(&ctx.actor(), &[Kind::Products, Kind::Stock]),
+            shell: Shell::new(&ctx, "Products"),
+            q: q.q,
+            category,
+            items,
+            next_page,
+        }
+        .render()?,
+    ))
 }
 
 #[derive(Template)]
