@@ -372,3 +372,53 @@ async fn ship_to_user_warehouse_and_group_changes_write_their_events() {
     }
     assert!(portico::domain::webhooks::Subscription::parse("ship_to.*").unwrap().matches("ship_to.removed"));
 }
+
+#[tokio::test]
+async fn staff_and_the_command_line_import_and_export_accounts_and_ship_tos() {
+    let app = TestApp::new().await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let mut c = app.signed_in(&admin.email).await;
+    let page = c.get("/admin/imports").await.body;
+    assert!(page.contains("<option value=\"accounts\">Accounts</option>"), "{page}");
+    assert!(page.contains("<option value=\"ship-tos\">Ship-to locations</option>"));
+    assert!(!page.contains("<option value=\"orders\""), "orders are exported, not imported");
+
+    let accounts = "external_id,name,terms,bill_line1,bill_city,bill_postal_code,bill_country\n\
+                    ERP-1,Acme Dental,net15,1 Main St,Chicago,60601,US\nERP-2,Beta Clinic,prepay,2 Main St,Chicago,60601,US\n";
+    let r = c.upload("/admin/imports", &[("kind", "accounts")], ("file", "accounts.csv", accounts)).await;
+    let job = r.headers.get("hx-redirect").expect("sent to the job").to_str().unwrap().to_string();
+    let status = c.wait_for_import(&job).await;
+    assert!(status.contains("Imported. 2 accounts read; 2 created, 0 updated."), "{status}");
+    let ship_tos = "account,external_id,label,default,line1,city,postal_code,country\n\
+                    ERP-1,D-1,Dock,true,2 Dock Rd,Chicago,60601,US\nERP-2,,Nowhere,,1 St,Chicago,60601,US\n";
+    let r = c.upload("/admin/imports", &[("kind", "ship-tos")], ("file", "ship-tos.csv", ship_tos)).await;
+    let job = r.headers.get("hx-redirect").unwrap().to_str().unwrap().to_string();
+    let status = c.wait_for_import(&job).await;
+    assert!(status.contains("1 problem(s); nothing was imported"), "{status}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM ship_tos").await, 0);
+    // An uploaded "orders" file is refused by name.
+    let r = c.upload("/admin/imports", &[("kind", "orders")], ("file", "o.csv", "order_number\nSO-1\n")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+            .args(args)
+            .env("DATABASE_URL", &app.url)
+            .env("PORTICO_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let file = std::env::temp_dir().join(format!("portico-accounts-{}.csv", portico::store::new_id()));
+    let out = run(&["export", "accounts", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exported 2 rows of accounts"));
+    let exported = std::fs::read_to_string(&file).unwrap();
+    assert!(exported.contains(",ERP-1,Acme Dental,active,self_service,,net15,"), "{exported}");
+    let out = run(&["import", "accounts", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 accounts read; 0 created, 0 updated."));
+    let out = run(&["export", "orders"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("order_number,account,"));
+    let out = run(&["import", "orders", file.to_str().unwrap()]);
+    assert!(!out.status.success(), "orders are not importable");
+    let _ = std::fs::remove_file(file);
+}
