@@ -142,6 +142,21 @@ async fn accounts_and_ship_tos_round_trip_and_an_edit_changes_exactly_that() {
     assert!(
         export(&app, &token, "accounts").await.contains(",ERP-1,Acme Dental,active,hybrid,rita.rep@seller.test,net60,")
     );
+    let res = post_csv(&app, "/api/v1/imports/accounts", &token, &format!("number,phone\n{acme},555 0199\n")).await;
+    assert_eq!(res.status, 422, "the name is required");
+    let file = format!("number,name,phone\n{acme},Acme Dental,555 0199\n");
+    let res = post_csv(&app, "/api/v1/imports/accounts", &token, &file).await;
+    assert_eq!(body(&res), json!({"rows": 1, "created": 0, "updated": 1}));
+    let now = export(&app, &token, "accounts").await;
+    assert!(now.contains(&format!("{acme},ERP-1,Acme Dental,")), "the ERP id is kept: {now}");
+    let dock_id = after.lines().find(|l| l.contains(",D-1,")).unwrap().split(',').nth(1).unwrap().to_string();
+    let file = format!(
+        "account,id,label,line1,city,postal_code,country\n{acme},{dock_id},Dock A,4 Dock Rd,Chicago,60601,US\n"
+    );
+    let res = post_csv(&app, "/api/v1/imports/ship-tos", &token, &file).await;
+    assert_eq!(body(&res), json!({"rows": 1, "created": 0, "updated": 1}));
+    let now = export(&app, &token, "ship-tos").await;
+    assert!(now.contains(&format!("{acme},{dock_id},D-1,Dock A,false,")), "the ERP id is kept: {now}");
 }
 
 #[tokio::test]

@@ -57,6 +57,7 @@ pub async fn import_accounts<R: Read>(
     let mut lines: Vec<AccountLine> = Vec::new();
     let mut errors = Vec::new();
     let present: Vec<bool> = ACCOUNT_COLUMNS.iter().map(|c| file.has_column(c)).collect();
+    let has_external_id = file.has_column("external_id");
     file.for_each_row(1_000, &mut progress, &mut errors, |line, cells, errors| {
         let get = |c: &str| {
             let i = ACCOUNT_COLUMNS.iter().position(|k| *k == c)?;
@@ -148,7 +149,11 @@ pub async fn import_accounts<R: Read>(
             terms: l.terms.or(base.as_ref().map(|b| b.terms)).unwrap_or(PaymentTerms::Net(30)),
             credit_limit: l.credit_limit.or(base.as_ref().map(|b| b.credit_limit)).unwrap_or(Money::ZERO),
             po_required: l.po_required.or(base.as_ref().map(|b| b.po_required)).unwrap_or(false),
-            external_id: Some(l.external_id.clone()).filter(|e| !e.is_empty()),
+            external_id: if has_external_id {
+                Some(l.external_id.clone()).filter(|e| !e.is_empty())
+            } else {
+                base.as_ref().and_then(|b| b.external_id.clone())
+            },
             phone: l.phone.clone().or(base.as_ref().map(|b| b.phone.clone())).unwrap_or_default(),
             bill_to: Address {
                 line1: keep(line1, &old_bill.line1),
@@ -261,6 +266,7 @@ pub async fn import_ship_tos<R: Read>(
     let mut lines: Vec<ShipToLine> = Vec::new();
     let mut errors = Vec::new();
     let present: Vec<bool> = SHIP_TO_COLUMNS.iter().map(|c| file.has_column(c)).collect();
+    let has_external_id = file.has_column("external_id");
     file.for_each_row(1_000, &mut progress, &mut errors, |line, cells, errors| {
         let get = |c: &str| {
             let i = SHIP_TO_COLUMNS.iter().position(|k| *k == c)?;
@@ -328,7 +334,11 @@ pub async fn import_ship_tos<R: Read>(
         }
         if row_errors.is_empty() {
             let (label, address) = (l.label.trim().to_string(), address.normalized());
-            let external_id = Some(l.external_id.clone()).filter(|e| !e.is_empty());
+            // A file without the column keeps the stored ERP id.
+            let external_id = match (has_external_id, current) {
+                (false, Some(c)) => c.external_id.clone(),
+                _ => Some(l.external_id.clone()).filter(|e| !e.is_empty()),
+            };
             let unchanged = current.is_some_and(|c| {
                 c.label == label
                     && c.address() == address
