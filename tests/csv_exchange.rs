@@ -274,6 +274,21 @@ async fn exports_stream_every_page_and_need_their_scope_or_permission() {
     portico::service::imports::export_file(app.db(), &Actor::cli(&p), Kind::Products, &mut out).await.unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), file);
 
+    // Streamed: the body arrives as one frame per page (header + 1,000 rows, …), not one string.
+    let req = Request::builder()
+        .uri("/api/v1/exports/products")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(app.router.clone(), req).await.unwrap();
+    let mut body = res.into_body();
+    let mut frames = Vec::new();
+    while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+        frames.push(frame.unwrap().into_data().unwrap().len());
+    }
+    assert!(frames.len() >= 3, "one frame per page: {frames:?}");
+    assert_eq!(frames.iter().sum::<usize>(), file.len());
+
     // A token without the export's scope: 403 naming it.
     let res = app.api("GET", "/api/v1/exports/accounts", &token, None).await;
     assert_eq!(res.status, 403);
