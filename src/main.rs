@@ -58,7 +58,7 @@ enum Command {
     Import {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(value_parser = PossibleValuesParser::new(Kind::ALL.map(Kind::as_str)))]
+        #[arg(value_parser = PossibleValuesParser::new(Kind::IMPORTS.map(Kind::as_str)))]
         kind: String,
         file: std::path::PathBuf,
     },

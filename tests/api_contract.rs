@@ -246,7 +246,13 @@ async fn the_document_declares_every_error_as_a_problem_and_the_bounds() {
                         "{method} {path} {status}"
                     );
                 } else {
-                    let expected = if path.ends_with("/pdf") { "application/pdf" } else { "application/json" };
+                    let expected = if path.ends_with("/pdf") {
+                        "application/pdf"
+                    } else if path.starts_with("/api/v1/exports/") {
+                        "text/csv"
+                    } else {
+                        "application/json"
+                    };
                     assert_eq!(content.keys().collect::<Vec<_>>(), vec![expected], "{method} {path} {status}");
                 }
             }

@@ -259,6 +259,31 @@ fn routes(account: &str) -> Vec<Route> {
             Scope::CatalogsWrite,
             Some(json!({"name": "Clinics", "includes_all": true, "accounts": [account]})),
         ),
+        r(Method::GET, "/api/v1/exports/products", "", Scope::CatalogRead, None),
+        r(Method::GET, "/api/v1/exports/stock", "", Scope::CatalogRead, None),
+        r(Method::GET, "/api/v1/exports/price-lists", "", Scope::PricingRead, None),
+        r(Method::GET, "/api/v1/exports/contract-prices", "", Scope::PricingRead, None),
+        r(Method::GET, "/api/v1/exports/orders", "", Scope::OrdersRead, None),
+        r(Method::GET, "/api/v1/exports/accounts", "", Scope::AccountsRead, None),
+        r(Method::GET, "/api/v1/exports/ship-tos", "", Scope::AccountsRead, None),
+        r(
+            Method::POST,
+            "/api/v1/imports/accounts",
+            "",
+            Scope::AccountsWrite,
+            Some(Value::String(
+                "external_id,name,bill_line1,bill_city,bill_postal_code,bill_country\nSCOPE-1,Scope Co,1 Main St,Chicago,60601,US\n".into(),
+            )),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/imports/ship-tos",
+            "",
+            Scope::AccountsWrite,
+            Some(Value::String(format!(
+                "account,external_id,label,line1,city,postal_code,country\n{account},S-1,Dock,1 St,Chicago,60601,US\n"
+            ))),
+        ),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]

@@ -10,6 +10,7 @@ pub mod credit;
 pub mod customer_catalogs;
 pub mod fulfilment;
 pub mod import;
+pub mod import_accounts;
 pub mod import_price_list;
 pub mod import_stock;
 pub mod input;

@@ -3,8 +3,8 @@
 //! the same validation, audit rows and events as the staff pages — one rule set, another door.
 
 use super::accounts::{
-    check_manage_ship_tos, check_owner_rep, find_account, get_account, insert_account, record_update, ship_to_problems,
-    stale,
+    check_manage_ship_tos, check_owner_rep, find_account, get_account, insert_account, record_update, ship_to_event,
+    ship_to_problems, stale,
 };
 use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
 use crate::domain::account::{AccountDraft, AccountStatus, Address, PaymentTerms};
@@ -230,6 +230,7 @@ pub async fn upsert_ship_to(
                 let row = accounts::ship_to_for_update(tx, account_id, id).await?.ok_or(ServiceError::NotFound)?;
                 let after = serde_json::to_value(&row).ok();
                 audit(tx, Some(&actor), *now, "ship_to.created", ("account", account_id), None, after).await?;
+                crate::store::audit::enqueue(tx, "ship_to.created", &ship_to_event(&row), *now).await?;
                 return Ok(Upserted { row, created: true, changed: true });
             };
             let same =
@@ -244,6 +245,7 @@ pub async fn upsert_ship_to(
             let row = accounts::ship_to_for_update(tx, account_id, &current.id).await?.ok_or(ServiceError::NotFound)?;
             let (before, after) = (serde_json::to_value(&current).ok(), serde_json::to_value(&row).ok());
             audit(tx, Some(&actor), *now, "ship_to.updated", ("account", account_id), before, after).await?;
+            crate::store::audit::enqueue(tx, "ship_to.updated", &ship_to_event(&row), *now).await?;
             Ok(Upserted { row, created: false, changed: true })
         })
     })
@@ -285,6 +287,8 @@ pub async fn upsert_group(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> S
             let after = serde_json::json!({ "name": name });
             audit(tx, Some(&actor.actor()), *now, "account_group.created", ("account_group", id), None, Some(after))
                 .await?;
+            let event = serde_json::json!({ "id": row.id, "name": row.name });
+            crate::store::audit::enqueue(tx, "account_group.created", &event, *now).await?;
             Ok(Upserted { row, created: true, changed: true })
         })
     })

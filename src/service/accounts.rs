@@ -190,14 +190,17 @@ pub(super) async fn insert_account(
     if group_id.is_some() {
         accounts::set_group(tx, id, group_id).await?;
     }
-    if let Some((label, addr)) = first_ship_to {
-        let label = if label.trim().is_empty() { "Main" } else { label };
-        accounts::insert_ship_to(tx, &new_id(), id, label, addr, true, now).await?;
-    }
     let account = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
     let snapshot = serde_json::to_value(&account).unwrap_or_default();
     audit(tx, Some(actor), now, "account.created", ("account", id), None, Some(snapshot.clone())).await?;
     crate::store::audit::enqueue(tx, "account.created", &snapshot, now).await?;
+    if let Some((label, addr)) = first_ship_to {
+        let label = if label.trim().is_empty() { "Main" } else { label };
+        let ship_to_id = new_id();
+        accounts::insert_ship_to(tx, &ship_to_id, id, label, addr, true, now).await?;
+        let row = accounts::ship_to_for_update(tx, id, &ship_to_id).await?.ok_or(ServiceError::NotFound)?;
+        crate::store::audit::enqueue(tx, "ship_to.created", &ship_to_event(&row), now).await?;
+    }
     Ok(account)
 }
 
@@ -343,6 +346,18 @@ pub(super) fn ship_to_problems(label: &str, address: &Address) -> Vec<(String, S
     problems
 }
 
+/// The data of a `ship_to.*` event (docs/webhooks.md).
+pub(super) fn ship_to_event(s: &ShipToRow) -> serde_json::Value {
+    json!({
+        "id": s.id, "account_id": s.account_id, "external_id": s.external_id, "label": s.label,
+        "address": {
+            "line1": s.line1, "line2": s.line2, "city": s.city, "region": s.region,
+            "postal_code": s.postal_code, "country": s.country,
+        },
+        "default": s.is_default,
+    })
+}
+
 pub async fn add_ship_to(
     db: &Db,
     now: i64,
@@ -363,7 +378,11 @@ pub async fn add_ship_to(
             let default = *make_default || !has_any;
             accounts::insert_ship_to(tx, id, account_id, label, address, default, *now).await?;
             let after = json!({ "ship_to_id": id, "label": label, "address": address.one_line(), "default": default });
-            audit(tx, Some(&actor.actor()), *now, "ship_to.created", ("account", account_id), None, Some(after)).await
+            audit(tx, Some(&actor.actor()), *now, "ship_to.created", ("account", account_id), None, Some(after))
+                .await?;
+            let row = accounts::ship_to_for_update(tx, account_id, id).await?.ok_or(ServiceError::NotFound)?;
+            crate::store::audit::enqueue(tx, "ship_to.created", &ship_to_event(&row), *now).await?;
+            Ok(())
         })
     })
     .await
@@ -384,7 +403,10 @@ pub async fn set_default_ship_to(
             accounts::ship_to_for_update(tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
             accounts::set_default_ship_to(tx, account_id, ship_to_id, *now).await?;
             let after = Some(json!({ "ship_to_id": ship_to_id }));
-            audit(tx, Some(&actor.actor()), *now, "ship_to.made_default", ("account", account_id), None, after).await
+            audit(tx, Some(&actor.actor()), *now, "ship_to.made_default", ("account", account_id), None, after).await?;
+            let row = accounts::ship_to_for_update(tx, account_id, ship_to_id).await?.ok_or(ServiceError::NotFound)?;
+            crate::store::audit::enqueue(tx, "ship_to.updated", &ship_to_event(&row), *now).await?;
+            Ok(())
         })
     })
     .await
@@ -406,7 +428,9 @@ pub async fn remove_ship_to(
             accounts::delete_ship_to(tx, account_id, ship_to_id).await?;
             accounts::ensure_default_ship_to(tx, account_id).await?;
             let before = serde_json::to_value(&st).ok();
-            audit(tx, Some(&actor.actor()), *now, "ship_to.removed", ("account", account_id), before, None).await
+            audit(tx, Some(&actor.actor()), *now, "ship_to.removed", ("account", account_id), before, None).await?;
+            crate::store::audit::enqueue(tx, "ship_to.removed", &ship_to_event(&st), *now).await?;
+            Ok(())
         })
     })
     .await

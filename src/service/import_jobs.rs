@@ -110,7 +110,7 @@ pub async fn start_import(
 ) -> ServiceResult<String> {
     require_importer(actor)?;
     super::check_texts(&[("kind", kind), ("file", file_name)], &[])?;
-    let Some(kind) = Kind::parse(kind) else {
+    let Some(kind) = Kind::parse(kind).filter(|k| k.importable()) else {
         return Err(ServiceError::invalid("kind", format!("“{kind}” is not something Portico imports.")));
     };
     actor.require(kind.permission())?;
@@ -201,7 +201,7 @@ async fn run(
 /// and may upload. Needs nothing but the actor, so the upload page checks it before it reads
 /// any of the request's body.
 pub fn require_importer(actor: &Actor<'_>) -> ServiceResult<()> {
-    match Kind::ALL.iter().any(|k| actor.principal.can(k.permission())) {
+    match Kind::IMPORTS.iter().any(|k| actor.principal.can(k.permission())) {
         true => Ok(()),
         false => actor.require(Permission::ManageCatalog),
     }
@@ -209,7 +209,7 @@ pub fn require_importer(actor: &Actor<'_>) -> ServiceResult<()> {
 
 /// The kinds the actor may import.
 pub fn kinds_for(actor: &Actor<'_>) -> Vec<Kind> {
-    Kind::ALL.into_iter().filter(|k| actor.principal.can(k.permission())).collect()
+    Kind::IMPORTS.into_iter().filter(|k| actor.principal.can(k.permission())).collect()
 }
 
 /// A job, for staff who may import.

@@ -66,18 +66,37 @@ pub enum Kind {
     Stock,
     PriceLists,
     ContractPrices,
+    Accounts,
+    ShipTos,
+    /// Exported only (one row per order line).
+    Orders,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Products, Kind::Stock, Kind::PriceLists, Kind::ContractPrices];
+    /// Every kind, in the order menus list them.
+    pub const ALL: [Kind; 7] = [
+        Kind::Products,
+        Kind::Stock,
+        Kind::PriceLists,
+        Kind::ContractPrices,
+        Kind::Accounts,
+        Kind::ShipTos,
+        Kind::Orders,
+    ];
+    /// The kinds Portico imports.
+    pub const IMPORTS: [Kind; 6] =
+        [Kind::Products, Kind::Stock, Kind::PriceLists, Kind::ContractPrices, Kind::Accounts, Kind::ShipTos];
 
-    /// The name on the command line and in the upload form.
+    /// The name on the command line, in the upload form and in export URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Products => "products",
             Kind::Stock => "stock",
             Kind::PriceLists => "price-lists",
             Kind::ContractPrices => "contract-prices",
+            Kind::Accounts => "accounts",
+            Kind::ShipTos => "ship-tos",
+            Kind::Orders => "orders",
         }
     }
 
@@ -87,6 +106,9 @@ impl Kind {
             Kind::Stock => "Stock levels",
             Kind::PriceLists => "Price list prices",
             Kind::ContractPrices => "Contract prices",
+            Kind::Accounts => "Accounts",
+            Kind::ShipTos => "Ship-to locations",
+            Kind::Orders => "Order lines",
         }
     }
 
@@ -94,13 +116,35 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// The permission importing or exporting this kind takes.
+    pub fn importable(self) -> bool {
+        Kind::IMPORTS.contains(&self)
+    }
+
+    /// The permission importing this kind takes.
     pub fn permission(self) -> Permission {
         match self {
             Kind::Products => Permission::ManageCatalog,
             Kind::Stock => Permission::ManageStock,
             Kind::PriceLists | Kind::ContractPrices => Permission::ManagePrices,
+            Kind::Accounts | Kind::ShipTos => Permission::ManageAccounts,
+            Kind::Orders => Permission::ManageOrders,
         }
+    }
+
+    /// The permissions exporting this kind takes: reading the catalog (products, stock), and
+    /// seeing every account for what names accounts (prices, accounts, ship-tos, orders). The API
+    /// scopes `catalog:read`, `pricing:read`, `accounts:read` and `orders:read` grant them.
+    pub fn export_permissions(self) -> &'static [Permission] {
+        match self {
+            Kind::Products | Kind::Stock => &[Permission::ReadCatalog],
+            Kind::PriceLists | Kind::ContractPrices => &[Permission::ReadCatalog, Permission::ViewAllAccounts],
+            Kind::Accounts | Kind::ShipTos | Kind::Orders => &[Permission::ViewAllAccounts],
+        }
+    }
+
+    /// The name of an exported file, e.g. `products.csv`.
+    pub fn file_name(self) -> String {
+        format!("{}.csv", self.as_str())
     }
 }
 
@@ -137,18 +181,24 @@ pub async fn import_file<R: Read>(
                 r.rows, r.contracts_created, r.contracts_updated, r.prices_changed
             )
         }
+        Kind::Accounts => {
+            let r = super::account_imports::import_accounts(db, now, actor, reader, progress).await?;
+            format!("{} accounts read; {} created, {} updated.", r.rows, r.created, r.updated)
+        }
+        Kind::ShipTos => {
+            let r = super::account_imports::import_ship_tos(db, now, actor, reader, progress).await?;
+            format!("{} ship-tos read; {} created, {} updated.", r.rows, r.created, r.updated)
+        }
+        Kind::Orders => {
+            return Err(ServiceError::invalid("kind", "Orders are exported, not imported.").into());
+        }
     })
 }
 
-/// Exports every row of a kind as CSV that imports back unchanged; returns the rows written.
+/// Exports every row of a kind as CSV (the importable kinds import back unchanged); returns the
+/// rows written. The one export path ([`super::exports`]), written whole to `out`.
 pub async fn export_file<W: Write>(db: &Db, actor: &Actor<'_>, kind: Kind, out: W) -> Result<u64, ServiceError> {
-    use super::{price_list_imports, product_imports, stock_imports};
-    match kind {
-        Kind::Products => product_imports::export_products(db, actor, out).await,
-        Kind::Stock => stock_imports::export_stock(db, actor, out).await,
-        Kind::PriceLists => price_list_imports::export_price_lists(db, actor, out).await,
-        Kind::ContractPrices => export_contract_prices(db, actor, out).await,
-    }
+    super::exports::write_export(db, actor, kind, out).await
 }
 
 /// The columns of import files whose cells may hold several lines.
@@ -423,28 +473,8 @@ async fn write_contract_prices(tx: &mut Tx, u: &ContractPricesWrite) -> ServiceR
     Ok(prices_changed)
 }
 
-/// Writes every contract price as CSV that imports back unchanged; text cells are neutralised
-/// against spreadsheet formula injection. Returns the number of rows written.
+/// Writes every contract price as CSV that imports back unchanged (the contract price export of
+/// [`super::exports`]). Returns the number of rows written.
 pub async fn export_contract_prices<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    actor.require(Permission::ManagePrices)?;
-    let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
-    w.write_record(CONTRACT_PRICE_COLUMNS).map_err(io)?;
-    let n = pricing::for_each_contract_price(db, |r| -> Result<(), ServiceError> {
-        let price = Money::from_raw(r.unit_price).to_plain();
-        let cells = [
-            import::neutralise_cell(&r.contract_number),
-            import::neutralise_cell(&r.account),
-            import::neutralise_cell(&r.contract_name),
-            r.valid_from.unwrap_or_default(),
-            r.valid_to.unwrap_or_default(),
-            import::neutralise_cell(&r.sku),
-            r.min_qty.to_string(),
-            price,
-        ];
-        w.write_record(&cells).map_err(io)
-    })
-    .await?;
-    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(n)
+    super::exports::write_export(db, actor, Kind::ContractPrices, out).await
 }

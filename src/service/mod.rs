@@ -1,6 +1,7 @@
 //! Use cases: one function per business action, each in one write transaction that checks
 //! permissions, applies domain rules, writes, and appends audit rows and outbox events.
 
+pub mod account_imports;
 pub mod account_sync;
 pub mod accounts;
 pub mod acting;
@@ -14,6 +15,7 @@ pub mod catalogs;
 pub mod categories;
 pub mod credit_notes;
 pub mod evaluation;
+pub mod exports;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod imports;

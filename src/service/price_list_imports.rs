@@ -6,7 +6,7 @@
 use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
-use crate::domain::import::{self, RowError};
+use crate::domain::import::RowError;
 use crate::domain::import_price_list::{
     PRICE_LIST_COLUMNS, PRICE_LIST_REQUIRED, PriceListPriceRow, check_price_list_rows, parse_price_list_price,
 };
@@ -187,27 +187,8 @@ async fn write_price_lists(tx: &mut Tx, u: &PriceListsWrite) -> ServiceResult<u6
     Ok(prices_changed)
 }
 
-/// Writes every price list price as CSV that imports back unchanged (text cells neutralised
-/// against spreadsheet formula injection). Returns the number of rows written.
+/// Writes every row as CSV that imports back unchanged (the export of [`super::exports`], cells
+/// neutralised against spreadsheet formulas). Returns the number of rows written.
 pub async fn export_price_lists<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    actor.require(Permission::ManagePrices)?;
-    let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
-    w.write_record(PRICE_LIST_COLUMNS).map_err(io)?;
-    let n = pricing::for_each_list_price(db, |r| -> Result<(), ServiceError> {
-        let cells = [
-            import::neutralise_cell(&r.code),
-            import::neutralise_cell(&r.name),
-            r.priority.to_string(),
-            r.valid_from.unwrap_or_default(),
-            r.valid_to.unwrap_or_default(),
-            import::neutralise_cell(&r.sku),
-            r.min_qty.to_string(),
-            Money::from_raw(r.unit_price).to_plain(),
-        ];
-        w.write_record(&cells).map_err(io)
-    })
-    .await?;
-    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(n)
+    super::exports::write_export(db, actor, super::imports::Kind::PriceLists, out).await
 }

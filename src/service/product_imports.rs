@@ -9,7 +9,7 @@ use super::catalog::{ProductDraft, product_input};
 use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
-use crate::domain::import::{self, RowError};
+use crate::domain::import::RowError;
 use crate::store::products::{self, ProductInput, ProductRow};
 use crate::store::{Db, Tx, new_id};
 use crate::store::{catalogs, categories};
@@ -259,42 +259,8 @@ async fn write_products(tx: &mut Tx, u: &ProductsWrite) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Writes every product as CSV that imports back unchanged (cells neutralised against formulas).
+/// Writes every row as CSV that imports back unchanged (the export of [`super::exports`], cells
+/// neutralised against spreadsheet formulas). Returns the number of rows written.
 pub async fn export_products<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    actor.require(Permission::ManageCatalog)?;
-    let paths: HashMap<String, String> =
-        categories::categories(db).await?.into_iter().map(|c| (c.id, c.path)).collect();
-    let attrs = products::all_attributes(db).await?;
-    let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
-    w.write_record(PRODUCT_COLUMNS).map_err(io)?;
-    let mut n = 0;
-    let cell = import::neutralise_cell;
-    for p in products::all_by_sku(db).await? {
-        let a = attrs
-            .get(&p.id)
-            .map(|v| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
-            .unwrap_or_default();
-        w.write_record([
-            cell(&p.sku),
-            cell(&p.name),
-            cell(&p.description),
-            cell(p.category_id.as_ref().and_then(|c| paths.get(c)).map(String::as_str).unwrap_or("")),
-            cell(&p.uom),
-            p.pack_size.to_string(),
-            p.min_qty.to_string(),
-            p.multiple_qty.to_string(),
-            p.max_qty.map(|m| m.to_string()).unwrap_or_default(),
-            cell(p.image_url.as_deref().unwrap_or("")),
-            cell(p.regulated_class.as_deref().unwrap_or("")),
-            p.active.to_string(),
-            p.backorder_policy.clone(),
-            cell(p.external_id.as_deref().unwrap_or("")),
-            cell(&a),
-        ])
-        .map_err(io)?;
-        n += 1;
-    }
-    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(n)
+    super::exports::write_export(db, actor, super::imports::Kind::Products, out).await
 }

@@ -6,7 +6,7 @@
 use super::imports::{CsvFile, ImportError, Progress};
 use super::{Actor, OwnedActor, ServiceError, audit};
 use crate::domain::auth::Permission;
-use crate::domain::import::{self, RowError};
+use crate::domain::import::RowError;
 use crate::domain::import_stock::{STOCK_COLUMNS, STOCK_REQUIRED, StockRow, check_stock_rows, parse_stock_row};
 use crate::store::inventory::{self, StockReason};
 use crate::store::pricing::format_iso;
@@ -163,23 +163,8 @@ async fn write_stock(tx: &mut Tx, u: &StockWrite) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// Writes every stock row as CSV that imports back unchanged. Returns the number of rows.
+/// Writes every row as CSV that imports back unchanged (the export of [`super::exports`], cells
+/// neutralised against spreadsheet formulas). Returns the number of rows written.
 pub async fn export_stock<W: Write>(db: &Db, actor: &Actor<'_>, out: W) -> Result<u64, ServiceError> {
-    actor.require(Permission::ManageStock)?;
-    let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| ServiceError::Internal(e.to_string());
-    w.write_record(STOCK_COLUMNS).map_err(io)?;
-    let n = inventory::for_each_level(db, |r| -> Result<(), ServiceError> {
-        w.write_record([
-            import::neutralise_cell(&r.sku),
-            import::neutralise_cell(&r.warehouse),
-            r.on_hand.to_string(),
-            r.incoming.to_string(),
-            if r.incoming > 0 { r.incoming_eta.unwrap_or_default() } else { String::new() },
-        ])
-        .map_err(io)
-    })
-    .await?;
-    w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(n)
+    super::exports::write_export(db, actor, super::imports::Kind::Stock, out).await
 }

@@ -41,6 +41,23 @@ fn check_email(email: &str) -> ServiceResult<String> {
         .ok_or_else(|| ServiceError::invalid("email", "Enter a valid e-mail address, e.g. name@company.com."))
 }
 
+/// Writes an `account_user.*` event (docs/webhooks.md) for an account's user, as it is now; staff
+/// users raise none.
+async fn account_user_event(
+    tx: &mut crate::store::Tx,
+    event: &str,
+    user: &users::UserRow,
+    now: i64,
+) -> ServiceResult<()> {
+    let Some(account_id) = &user.account_id else { return Ok(()) };
+    let data = json!({
+        "id": user.id, "account_id": account_id, "email": user.email, "name": user.name,
+        "role": user.roles, "active": user.active,
+    });
+    crate::store::audit::enqueue(tx, event, &data, now).await?;
+    Ok(())
+}
+
 /// Who is invited: everything of the new user but their password, which they set through the
 /// invitation link.
 struct Invitee {
@@ -99,6 +116,7 @@ async fn invite(db: &Db, now: i64, actor: &Actor<'_>, who: Invitee) -> ServiceRe
             let user = users::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
             let after = json!({ "email": user.email, "name": user.name, "kind": user.kind, "roles": user.roles, "account_id": user.account_id });
             audit(tx, Some(actor), now, "user.created", ("user", &user.id), None, Some(after)).await?;
+            account_user_event(tx, "account_user.created", &user, now).await?;
             // A link records who made it by user id (`login_tokens.created_by` references users):
             // an API token is no user, so its links are made by the system; the `user.created`
             // row above names the token.
@@ -297,6 +315,8 @@ pub async fn change_account_user_role(
                 Some(json!({ "role": role.as_str() })),
             )
             .await?;
+            let user = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            account_user_event(tx, "account_user.updated", &user, now).await?;
             Ok(())
         })
     })
@@ -335,6 +355,8 @@ pub async fn set_user_active(db: &Db, now: i64, actor: &Actor<'_>, user_id: &str
                 Some(json!({ "active": active })),
             )
             .await?;
+            let user = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            account_user_event(tx, "account_user.updated", &user, now).await?;
             Ok(())
         })
     })
@@ -503,6 +525,7 @@ pub async fn upsert_account_user(
             )
             .await?;
             let user = users::get_for_update(tx, user_id).await?.ok_or(ServiceError::NotFound)?;
+            account_user_event(tx, "account_user.updated", &user, now).await?;
             Ok((user, false, true))
         })
     })

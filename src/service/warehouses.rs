@@ -118,6 +118,8 @@ async fn write_warehouse(
             let row = warehouses::get_for_update(tx, &id).await?.ok_or(ServiceError::NotFound)?;
             let action = if created { "warehouse.created" } else { "warehouse.updated" };
             audit(tx, Some(&actor), *now, action, ("warehouse", &id), before, serde_json::to_value(&row).ok()).await?;
+            let event = serde_json::json!({ "id": row.id, "code": row.code, "name": row.name, "sort": row.sort });
+            crate::store::audit::enqueue(tx, action, &event, *now).await?;
             Ok(Upserted { row, created, changed: true })
         })
     })

@@ -605,3 +605,17 @@ pub async fn setup_counts(db: &Db) -> StoreResult<SetupCounts> {
     .fetch_one(c)
     .await)
 }
+
+/// Every account (an account import resolves its rows against them once, not per row). Staff-side:
+/// the caller checked the permission.
+pub async fn all(db: &Db) -> StoreResult<Vec<AccountRow>> {
+    let sql =
+        format!("SELECT {} FROM (SELECT {COLUMNS} FROM accounts) a", db.json_rows(&super::json_fields(COLUMNS), ""));
+    super::fetch_json_rows(db, &sql, &[]).await
+}
+
+/// Every ship-to of every account (a ship-to import resolves its rows against them once).
+pub async fn all_ship_tos(db: &Db) -> StoreResult<Vec<ShipToRow>> {
+    let sql = format!("SELECT {} FROM ship_tos s", db.json_rows(&super::json_fields(SHIP_TO_COLUMNS), ""));
+    super::fetch_json_rows(db, &sql, &[]).await
+}

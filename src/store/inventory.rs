@@ -238,17 +238,6 @@ pub struct StockExportRow {
     pub incoming_eta: Option<String>,
 }
 
-/// Streams every stock row by SKU and warehouse code to `f` (constant memory).
-pub async fn for_each_level<E: From<sqlx::Error>>(
-    db: &Db,
-    f: impl FnMut(StockExportRow) -> Result<(), E>,
-) -> Result<u64, E> {
-    let sql = "SELECT p.sku, w.code AS warehouse, s.on_hand, s.incoming, s.incoming_eta
-               FROM stock_levels s JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id
-               ORDER BY p.sku, w.code";
-    super::for_each_row(db, sql, f).await
-}
-
 /// The on-hand quantity of one stock row (0 when there is none), locked for a change.
 pub async fn on_hand_for_update(tx: &mut Tx, product_id: &str, warehouse_id: &str) -> StoreResult<i64> {
     let v = tx

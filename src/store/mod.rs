@@ -32,6 +32,7 @@ pub mod catalogs;
 pub mod categories;
 mod cell;
 pub mod credit;
+pub mod exports;
 pub mod idempotency;
 pub mod import_jobs;
 pub mod inventory;
@@ -396,28 +397,6 @@ where
 /// (deadlock detected, serialization failure): running it again may succeed.
 pub fn is_retryable(err: &sqlx::Error) -> bool {
     err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "40P01" || c == "40001")
-}
-
-/// Streams the rows of a static query to `each` without holding them in memory (exports of a
-/// million rows); returns how many there were.
-pub async fn for_each_row<T, E>(db: &Db, sql: &'static str, mut each: impl FnMut(T) -> Result<(), E>) -> Result<u64, E>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-    E: From<sqlx::Error>,
-{
-    use futures_util::TryStreamExt;
-    let mut n = 0;
-    on_db!(db, |c| {
-        let mut rows = sqlx::query_as::<_, T>(sql).fetch(c);
-        while let Some(row) = rows.try_next().await? {
-            each(row)?;
-            n += 1;
-        }
-    });
-    Ok(n)
 }
 
 fn redact(url: &str) -> String {

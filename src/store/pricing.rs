@@ -303,21 +303,6 @@ pub struct ContractPriceExport {
     pub unit_price: i64,
 }
 
-/// Streams every contract price, in a stable order (contract, SKU, quantity), to `each` — one
-/// query and one sort, however many rows, without holding them in memory.
-pub async fn for_each_contract_price<E: From<sqlx::Error>>(
-    db: &Db,
-    each: impl FnMut(ContractPriceExport) -> Result<(), E>,
-) -> Result<u64, E> {
-    const SQL: &str =
-        "SELECT k.number AS contract_number, a.number AS account, k.name AS contract_name, k.valid_from, k.valid_to,
-                p.sku, cp.min_qty, cp.unit_price
-         FROM contract_prices cp JOIN contracts k ON k.id = cp.contract_id JOIN accounts a ON a.id = k.account_id
-         JOIN products p ON p.id = cp.product_id
-         ORDER BY k.number, p.sku, cp.min_qty";
-    super::for_each_row(db, SQL, each).await
-}
-
 /// A price list's header, by code.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PriceListRow {
@@ -359,17 +344,6 @@ pub struct ListPriceExport {
     pub sku: String,
     pub min_qty: i64,
     pub unit_price: i64,
-}
-
-/// Streams every price list price in a stable order (list, SKU, quantity) to `each`.
-pub async fn for_each_list_price<E: From<sqlx::Error>>(
-    db: &Db,
-    each: impl FnMut(ListPriceExport) -> Result<(), E>,
-) -> Result<u64, E> {
-    const SQL: &str = "SELECT l.code, l.name, l.priority, l.valid_from, l.valid_to, p.sku, i.min_qty, i.unit_price
-         FROM price_list_items i JOIN price_lists l ON l.id = i.price_list_id JOIN products p ON p.id = i.product_id
-         ORDER BY l.code, p.sku, i.min_qty";
-    super::for_each_row(db, SQL, each).await
 }
 
 pub async fn update_price_list(tx: &mut Tx, l: &NewPriceList<'_>, now: i64) -> StoreResult<()> {

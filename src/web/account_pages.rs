@@ -47,6 +47,7 @@ pub struct ListQuery {
 #[template(path = "accounts_list.html")]
 struct AccountsListPage {
     shell: Shell,
+    exports: Vec<super::exports::ExportLink>,
     heading: &'static str,
     intro: &'static str,
     base: &'static str,
@@ -113,6 +114,14 @@ async fn list(state: &AppState, ctx: &Ctx, q: ListQuery, area: Permission) -> Re
     };
     let page = AccountsListPage {
         setup,
+        exports: if area == Permission::AdminArea {
+            super::exports::export_links(
+                &ctx.actor(),
+                &[crate::service::imports::Kind::Accounts, crate::service::imports::Kind::ShipTos],
+            )
+        } else {
+            Vec::new()
+        },
         shell: Shell::new(ctx, heading).with_notice(q.notice.as_deref()),
         heading,
         intro,

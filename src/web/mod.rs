@@ -11,6 +11,7 @@ mod categories_admin;
 mod credit_notes;
 mod dated_list;
 mod error;
+mod exports;
 mod imports;
 pub(crate) mod invoices;
 mod licences;
@@ -67,6 +68,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(routing::router())
         .merge(orders::router())
         .merge(imports::router())
+        .merge(exports::router())
         .merge(pricing_admin::router())
         .merge(queues::router())
         .merge(quotes::router())

@@ -55,6 +55,7 @@ struct PageQuery {
 #[template(path = "pricing.html")]
 struct Overview {
     shell: Shell,
+    exports: Vec<super::exports::ExportLink>,
     lists: Vec<PriceListSummary>,
     contracts: Vec<ContractSummary>,
     q: String,
@@ -115,6 +116,10 @@ async fn overview_page(
     let lists = price_admin::price_lists(db, &ctx.actor()).await?;
     let counts = crate::service::setup::counts(db, &ctx.actor()).await?;
     let page = Overview {
+        exports: super::exports::export_links(
+            &ctx.actor(),
+            &[crate::service::imports::Kind::PriceLists, crate::service::imports::Kind::ContractPrices],
+        ),
         shell: Shell::new(ctx, "Pricing").with_notice(q.notice.as_deref()),
         has_base: lists.iter().any(|l| l.list.is_base),
         has_accounts: counts.accounts > 0,

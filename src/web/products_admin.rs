@@ -9,6 +9,7 @@ use super::shell::Shell;
 use crate::service::catalog::ListedProduct;
 use crate::service::catalog::{self, StaffProduct};
 use crate::service::categories::CategoryRow;
+use crate::service::imports::Kind;
 use crate::service::inventory;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -46,6 +47,7 @@ struct ListPage {
     next_page: Option<String>,
     /// What exists, for the empty state of a seller starting out (`None` when there are products).
     setup: Option<crate::service::setup::SetupCounts>,
+    exports: Vec<super::exports::ExportLink>,
 }
 
 const PAGE: i64 = 50;
@@ -77,7 +79,15 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
         false => None,
     };
     let shell = Shell::new(&ctx, "Products").with_notice(q.notice.as_deref());
-    Ok(Html(ListPage { shell, q: q.q, category, items, next_page, setup }.render()?))
+    Ok(Html(ListPage {
+        exports: super::exports::export_links(&ctx.actor(), &[Kind::Products, Kind::Stock]),
+        shell,
+        q: q.q,
+        category,
+        items,
+        next_page,
+        setup,
+    }.render()?))
 }
 
 #[derive(Template)]

@@ -187,6 +187,7 @@ pub struct SortLink {
 #[template(path = "orders.html")]
 struct OrdersPage {
     shell: Shell,
+    exports: Vec<crate::web::exports::ExportLink>,
     base: &'static str,
     staff: bool,
     items: Vec<OrderItem>,
@@ -303,6 +304,11 @@ async fn render_orders(state: &AppState, ctx: &Ctx, mut q: HistoryQuery, side: S
     let placers = if staff { Vec::new() } else { orders::placers(&state.db, &actor, &q.account).await? };
     let csv_query = serde_urlencoded::to_string(q.filter_pairs()).unwrap_or_default();
     let page = OrdersPage {
+        exports: if staff {
+            crate::web::exports::export_links(&ctx.actor(), &[crate::service::imports::Kind::Orders])
+        } else {
+            Vec::new()
+        },
         csv_query,
         placers,
         can_order: can_order(ctx),
