@@ -71,11 +71,11 @@ impl WorkerConfig {
         WorkerConfig {
             retry: RetryPolicy::default(),
             allow: AddressPolicy::default(),
-            batch: 200,
+            batch: 1000,
             concurrency: 64,
             lease_ms: timeout.as_millis() as i64 * 4,
             idle: Duration::from_millis(500),
-            pace: Duration::from_millis(250),
+            pace: Duration::from_millis(500),
             timeout,
             mail: mail::MailSettings { from_address: "portico@localhost".into(), ..Default::default() },
             public_url: "http://localhost:8080".into(),

@@ -79,15 +79,18 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
         false => None,
     };
     let shell = Shell::new(&ctx, "Products").with_notice(q.notice.as_deref());
-    Ok(Html(ListPage {
-        exports: super::exports::export_links(&ctx.actor(), &[Kind::Products, Kind::Stock]),
-        shell,
-        q: q.q,
-        category,
-        items,
-        next_page,
-        setup,
-    }.render()?))
+    Ok(Html(
+        ListPage {
+            exports: super::exports::export_links(&ctx.actor(), &[Kind::Products, Kind::Stock]),
+            shell,
+            q: q.q,
+            category,
+            items,
+            next_page,
+            setup,
+        }
+        .render()?,
+    ))
 }
 
 #[derive(Template)]
