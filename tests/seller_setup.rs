@@ -55,6 +55,29 @@ async fn an_admin_sets_up_a_seller_from_an_empty_database_in_the_pages() {
         assert!(page.body.contains(marker), "{path}: {}", page.body);
     }
 
+    // The company first: its name and address head invoices and sign mails.
+    assert!(a.get("/admin/accounts").await.body.contains("data-step=\"/admin/company\""));
+    assert_redirect(
+        &a.post(
+            "/admin/company",
+            &[("name", " Acme Supply "), ("address", "1 Dock Rd\r\n\r\nSpringfield, IL 62701\n")],
+        )
+        .await,
+        "/admin/company?notice=company_saved",
+    );
+    let company = a.get("/admin/company").await;
+    assert!(company.body.contains("value=\"Acme Supply\""), "{}", company.body);
+    assert!(
+        company.body.contains("1 Dock Rd\nSpringfield, IL 62701</textarea>"),
+        "blank lines dropped: {}",
+        company.body
+    );
+    let from = portico::service::mail::sender(app.db(), "https://portal.example.com").await.unwrap();
+    assert_eq!(
+        (from.seller_name.as_str(), from.seller_address.as_str()),
+        ("Acme Supply", "1 Dock Rd\nSpringfield, IL 62701")
+    );
+
     assert_redirect(
         &a.post("/admin/warehouses", &[("code", "MAIN"), ("name", "Main warehouse"), ("sort", "")]).await,
         "/admin/warehouses?notice=",
@@ -325,7 +348,37 @@ async fn only_admins_reach_the_setup_pages() {
             assert_eq!(c.post(path, &fields).await.status.as_u16(), expect, "{email} POST {path}");
         }
     }
+    for (email, expect) in [(&rep.email, 403), (&buyer.email, 404)] {
+        let mut c = app.signed_in(email).await;
+        assert_eq!(c.get("/admin/company").await.status.as_u16(), expect, "{email}");
+        assert_eq!(c.post("/admin/company", &[("name", "Mine")]).await.status.as_u16(), expect, "{email}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM settings WHERE key = 'seller.name'").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM warehouses").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM catalogs").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM account_groups").await, 0);
+}
+
+#[tokio::test]
+async fn a_bad_company_name_or_address_is_refused_next_to_its_field_and_kept() {
+    let app = TestApp::new().await;
+    let mut a = admin(&app).await;
+    let long = "x".repeat(201);
+    for (name, address, field, why) in [
+        ("", "1 Dock Rd", "co-name-error", "Give your company"),
+        ("   ", "", "co-name-error", "Give your company"),
+        (long.as_str(), "", "co-name-error", "at most 200 characters"),
+        ("Acme", "1\n2\n3\n4\n5\n6\n7", "co-address-error", "at most 6 lines"),
+        ("Acme\u{0}", "", "co-name-error", ""),
+    ] {
+        let res = a.post("/admin/company", &[("name", name), ("address", address)]).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}: {}", res.body);
+        let shown = res.text_after(&format!("id=\"{field}\">")).unwrap_or_default();
+        assert!(!shown.is_empty() && shown.contains(why), "{name:?} {field}: {shown}");
+        if !address.is_empty() {
+            assert!(res.body.contains(&format!("{address}</textarea>")), "address kept");
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM settings WHERE key LIKE 'seller.%'").await, 0, "nothing saved");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'seller.updated'").await, 0);
 }

@@ -149,12 +149,22 @@ describe('seller setup from an empty database', () => {
       await signIn(page, ADMIN, ADMIN_PASSWORD);
       assert.equal(pathOf(page), '/admin/accounts');
       const steps = page.locator('#getting-started li');
-      assert.equal(await steps.count(), 8, 'the getting-started checklist');
+      assert.equal(await steps.count(), 9, 'the getting-started checklist');
       assert.equal(await page.locator('#getting-started li.done').count(), 0, 'nothing is done yet');
       await shots(page, 'setup-getting-started');
 
-      // 1. A warehouse, from the checklist's first step.
-      await Promise.all([page.waitForURL('**/admin/warehouses'), steps.first().locator('a').click()]);
+      // 0. The company's name and address, from the checklist's first step.
+      await Promise.all([page.waitForURL('**/admin/company'), steps.first().locator('a').click()]);
+      await page.fill('#co-name', 'Harbor Tools & Safety');
+      await page.fill('#co-address', '12 Pier St\nSeattle, WA 98101');
+      await submit(page, page.getByRole('button', { name: 'Save' }));
+      assert.equal(pathOf(page), '/admin/company?notice=company_saved');
+      await shots(page, 'setup-company');
+      await page.goto('/admin/accounts');
+      assert.equal(await page.locator('#getting-started li.done').count(), 1, 'the company is done');
+
+      // 1. A warehouse, from the checklist's next step.
+      await Promise.all([page.waitForURL('**/admin/warehouses'), steps.nth(1).locator('a').click()]);
       assert.match(await page.locator('[data-empty="warehouses"]').innerText(), /No warehouses yet/);
       await shots(page, 'setup-warehouses-empty');
       await page.fill('#nw-code', 'MAIN');
@@ -411,6 +421,9 @@ describe('seller setup from an empty database', () => {
       assert.ok(await row.count() >= 1, `${subject} is on Sent mail`);
       assert.match(await row.first().innerText(), new RegExp(BUYER.replace(/[.]/g, '\\.')));
       await shots(page, 'setup-sent-mail-order');
+      // The mail is signed by the company the admin named.
+      await Promise.all([page.waitForURL(/\/admin\/mail\/[0-9a-f-]+$/), row.first().locator('a', { hasText: subject }).first().click()]);
+      assert.match(await page.locator('#mail-text').innerText(), /Harbor Tools & Safety\n12 Pier St\nSeattle, WA 98101/);
       // Every step is done: the checklist is gone.
       await page.goto('/admin/accounts');
       assert.equal(await page.locator('#getting-started').count(), 0);

@@ -1,10 +1,64 @@
 //! Setting up a seller from an empty database: what an order needs that does not exist yet, as the
 //! steps of the admin's checklist, in the order they depend on each other.
 
-use super::{Actor, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
 use crate::domain::auth::Permission;
 pub use crate::store::accounts::SetupCounts;
-use crate::store::{Db, accounts};
+use crate::store::{Db, accounts, invoices};
+
+/// The longest company name, and the longest address (of at most [`MAX_ADDRESS_LINES`] lines).
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_ADDRESS_CHARS: usize = 500;
+pub const MAX_ADDRESS_LINES: usize = 6;
+
+/// The seller as invoices, statements and mails name it (settings `seller.name`, `seller.address`).
+#[derive(Clone, Debug, Default)]
+pub struct Company {
+    pub name: String,
+    /// Postal address, one line per line.
+    pub address: String,
+}
+
+/// The seller's name and address (admins).
+pub async fn company(db: &Db, actor: &Actor<'_>) -> ServiceResult<Company> {
+    actor.require(Permission::AdminArea)?;
+    Ok(Company {
+        name: invoices::setting(db, "seller.name").await?.unwrap_or_default(),
+        address: invoices::setting(db, "seller.address").await?.unwrap_or_default(),
+    })
+}
+
+/// Sets the seller's name (required) and postal address, which head every invoice and statement
+/// and sign every mail (admins); audited.
+pub async fn set_company(db: &Db, now: i64, actor: &Actor<'_>, name: &str, address: &str) -> ServiceResult<Company> {
+    actor.require(Permission::AdminArea)?;
+    check_texts(&[("name", name)], &[("address", address)])?;
+    let name = name.trim();
+    let address: Vec<&str> = address.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut problems = Vec::new();
+    if name.is_empty() {
+        problems.push(("name".to_string(), "Give your company's name: it heads invoices and signs mails.".to_string()));
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        problems.push(("name".to_string(), format!("The name is at most {MAX_NAME_CHARS} characters.")));
+    }
+    if address.len() > MAX_ADDRESS_LINES {
+        problems.push(("address".to_string(), format!("The address is at most {MAX_ADDRESS_LINES} lines.")));
+    } else if address.iter().map(|l| l.chars().count()).sum::<usize>() > MAX_ADDRESS_CHARS {
+        problems.push(("address".to_string(), format!("The address is at most {MAX_ADDRESS_CHARS} characters.")));
+    }
+    ServiceError::from_problems(problems)?;
+    let company = Company { name: name.to_string(), address: address.join("\n") };
+    db.write((now, actor.owned(), company), |tx, (now, actor, company)| {
+        Box::pin(async move {
+            invoices::put_setting(tx, "seller.name", &company.name).await?;
+            invoices::put_setting(tx, "seller.address", &company.address).await?;
+            let after = serde_json::json!({ "name": company.name, "address": company.address });
+            audit(tx, Some(&actor.actor()), *now, "seller.updated", ("settings", "seller"), None, Some(after)).await?;
+            Ok(company.clone())
+        })
+    })
+    .await
+}
 
 /// One step of the checklist: done when at least one of its things exists.
 #[derive(Clone, Debug)]
@@ -34,6 +88,12 @@ pub async fn counts(db: &Db, actor: &Actor<'_>) -> ServiceResult<SetupCounts> {
 fn steps(c: &accounts::SetupCounts) -> Vec<SetupStep> {
     let step = |title, hint, href, count: i64| SetupStep { title, hint, href, count, done: count > 0 };
     vec![
+        step(
+            "Name your company",
+            "Your name and address head invoices and statements and sign every mail.",
+            "/admin/company",
+            c.seller,
+        ),
         step("Add a warehouse", "Stock is counted per warehouse.", "/admin/warehouses", c.warehouses),
         step(
             "Create a category",
@@ -70,11 +130,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_empty_database_starts_with_a_warehouse() {
+    fn an_empty_database_starts_with_the_company_then_a_warehouse() {
         let s = steps(&accounts::SetupCounts::default());
         assert!(s.iter().all(|s| !s.done));
-        assert_eq!(s[0].href, "/admin/warehouses");
-        let done = steps(&accounts::SetupCounts { warehouses: 2, ..Default::default() });
-        assert!(done[0].done && !done[1].done);
+        assert_eq!((s[0].href, s[1].href), ("/admin/company", "/admin/warehouses"));
+        let done = steps(&accounts::SetupCounts { seller: 1, warehouses: 2, ..Default::default() });
+        assert!(done[0].done && done[1].done && !done[2].done);
     }
 }

@@ -589,6 +589,8 @@ pub struct SetupCounts {
     pub price_lists: i64,
     pub accounts: i64,
     pub buyers: i64,
+    /// 1 once the seller's name is set.
+    pub seller: i64,
 }
 
 pub async fn setup_counts(db: &Db) -> StoreResult<SetupCounts> {
@@ -600,7 +602,8 @@ pub async fn setup_counts(db: &Db) -> StoreResult<SetupCounts> {
             (SELECT COUNT(*) FROM catalogs) AS catalogs,
             (SELECT COUNT(*) FROM price_lists) AS price_lists,
             (SELECT COUNT(*) FROM accounts) AS accounts,
-            (SELECT COUNT(*) FROM users WHERE account_id IS NOT NULL) AS buyers"
+            (SELECT COUNT(*) FROM users WHERE account_id IS NOT NULL) AS buyers,
+            (SELECT COUNT(*) FROM settings WHERE key = 'seller.name' AND value <> '') AS seller"
     )
     .fetch_one(c)
     .await)

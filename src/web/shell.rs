@@ -103,6 +103,7 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     } else if path.starts_with("/admin/webhooks")
         || path.starts_with("/admin/api-tokens")
         || path.starts_with("/admin/mail")
+        || path.starts_with("/admin/company")
     {
         // Integrations are set up from the Staff page.
         Some("/admin/staff")
@@ -197,6 +198,7 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "sent_back" => "Order sent back; the customer reads your comment.",
         "category_created" => "Category created.",
         "warehouse_created" => "Warehouse added. Put stock on hand from a product's page.",
+        "company_saved" => "Saved: invoices, statements and mails from now on carry this name and address.",
         "group_created" => {
             "Account group created. Choose it on an account's Edit page; assign catalogs and price lists to it."
         }
