@@ -139,7 +139,7 @@ async fn tokens_authenticate_with_scopes_and_can_be_revoked() {
     );
     let (res, body) = call(&app, Method::GET, "/api/v1/products", Some(&raw), None).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(body["products"].as_array().unwrap().len(), 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens WHERE last_used_at IS NOT NULL").await, 1);
     // Read-only scope: writes are forbidden.
     let (res, _) = call(&app, Method::PUT, "/api/v1/products/NEW-1", Some(&raw), Some(json!({"name": "New"}))).await;
@@ -240,12 +240,13 @@ async fn products_are_upserted_by_sku_with_every_problem_reported() {
             None => "/api/v1/products?limit=1".to_string(),
         };
         let (_, body) = call(&app, Method::GET, &path, Some(&t), None).await;
-        seen.extend(body["items"].as_array().unwrap().iter().map(|i| i["sku"].as_str().unwrap().to_string()));
+        seen.extend(body["products"].as_array().unwrap().iter().map(|i| i["sku"].as_str().unwrap().to_string()));
         match body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
             None => break,
         }
     }
+    seen.sort();
     assert_eq!(seen, vec!["BOX-10", "GLV-1", "GZ-44"]);
 }
 

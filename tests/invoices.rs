@@ -283,13 +283,13 @@ async fn the_api_lists_and_reads_invoices_and_their_pdfs() {
     };
     let page: serde_json::Value =
         serde_json::from_str(&get(format!("/api/v1/invoices?account={}&limit=1", f.account)).await.body).unwrap();
-    assert_eq!(page["invoices"][0]["number"], "INV-100002", "newest first");
+    assert_eq!(page["invoices"][0]["number"], "INV-100001", "oldest change first");
     let cursor = page["next_cursor"].as_str().unwrap().to_string();
     let next: serde_json::Value = serde_json::from_str(
         &get(format!("/api/v1/invoices?account={}&limit=1&cursor={cursor}", f.account)).await.body,
     )
     .unwrap();
-    assert_eq!(next["invoices"][0]["number"], "INV-100001");
+    assert_eq!(next["invoices"][0]["number"], "INV-100002");
     assert!(next["next_cursor"].is_null());
     let one: serde_json::Value = serde_json::from_str(&get("/api/v1/invoices/INV-100002".into()).await.body).unwrap();
     assert_eq!(

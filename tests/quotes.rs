@@ -369,7 +369,7 @@ async fn nobody_reaches_another_accounts_quotes() {
             .await
             .unwrap_err();
         assert!(matches!(err, ServiceError::NotFound), "{err:?}");
-        let list = quotes::list_quotes(app.db(), app.now(), &a, None, &[], None, 50).await.unwrap();
+        let list = quotes::list_quotes(app.db(), app.now(), &a, None, &[], Default::default(), 50).await.unwrap();
         assert!(list.quotes.is_empty(), "no quote of another account is listed");
     }
     let mut s = app.signed_in(&stranger.email).await;

@@ -15,7 +15,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,28 +74,9 @@ fn product_out(r: CatalogRecord) -> ProductOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct ProductPage {
-    items: Vec<ProductOut>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    products: Vec<ProductOut>,
+    /// Pass as `cursor` for the next page; absent on the last page. Keep the last one to resume later.
     next_cursor: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Opaque cursor from the previous page (`next_cursor`).
-    #[param(pattern = r"^([0-9a-fA-F]{2}){1,128}$")]
-    cursor: Option<String>,
-    /// Page size (default 100).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-}
-
-/// A products cursor: the hex of the last SKU of the previous page (any such hex positions the
-/// page; the SKU need not exist).
-fn sku_cursor(c: &str) -> Result<String, ApiError> {
-    let bytes = Some(c).filter(|c| (2..=256).contains(&c.len())).and_then(|c| hex::decode(c).ok());
-    let bytes = bytes.ok_or_else(|| ApiError::invalid("cursor", "not a cursor from this API"))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The page size asked for: 1–500, 100 when absent.
@@ -105,30 +86,23 @@ pub(super) fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     Ok(limit)
 }
 
-/// List products by SKU (all of them, active or not), cursor-paginated.
-#[utoipa::path(get, path = "/api/v1/products", params(ListParams), responses(
+/// Products (active or not) created or changed since a time, oldest change first.
+#[utoipa::path(get, path = "/api/v1/products", params(super::paging::ChangesParams), responses(
     (status = 200, body = ProductPage)
 ), security(("bearer" = ["catalog:read"])), tag = "catalog")]
 pub async fn list_products(
     State(state): State<AppState>,
     caller: ApiCaller,
-    query: Result<ApiQuery<ListParams>, ApiError>,
+    query: Result<ApiQuery<super::paging::ChangesParams>, ApiError>,
 ) -> Result<Json<ProductPage>, ApiError> {
     caller.require(Scope::CatalogRead)?;
     let ApiQuery(p) = query?;
-    let limit = page_limit(p.limit)?;
-    let after = match p.cursor.as_deref() {
-        Some(c) => sku_cursor(c)?,
-        None => String::new(),
-    };
-    let mut rows = catalog_service::records_by_sku(&state.db, &actor(&caller), &after, limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| hex::encode(&r.product.sku))
-    } else {
-        None
-    };
-    Ok(Json(ProductPage { items: rows.into_iter().map(product_out).collect(), next_cursor }))
+    let c = p.check()?;
+    let mut rows =
+        catalog_service::records_changed_since(&state.db, &actor(&caller), c.since, c.after(), c.limit + 1).await?;
+    let next_cursor =
+        super::paging::cut_page(&mut rows, c.limit, |r| super::paging::cursor_of(r.product.updated_at, &r.product.id));
+    Ok(Json(ProductPage { products: rows.into_iter().map(product_out).collect(), next_cursor }))
 }
 
 /// One product by SKU.

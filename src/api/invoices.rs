@@ -2,7 +2,7 @@
 //! its lines and tax, and its PDF — exactly what the buyer's finance contact sees.
 
 use super::input::{ApiPath, ApiQuery, reference};
-use super::paging::{cut_page, dated_cursor, listed_account};
+use super::paging::{changes, cursor_of, cut_page, listed_account};
 use super::{ApiCaller, ApiError};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
@@ -67,6 +67,8 @@ pub struct InvoiceOut {
     /// `open`, `paid` or `void`.
     status: String,
     tax_note: String,
+    /// Unix seconds of the last change (issue, payment, unapplication, credit): the list's key.
+    updated_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     lines: Option<Vec<InvoiceLineOut>>,
     /// Of one invoice: the payments and credit notes applied to it; of a credit note, the invoices
@@ -116,6 +118,7 @@ pub(super) fn invoice_with(
         balance: money(i.total - i.paid),
         status: i.status.clone(),
         tax_note: i.tax_note.clone(),
+        updated_at: i.updated_at,
         lines: lines.map(|ls| {
             ls.iter()
                 .map(|l| InvoiceLineOut {
@@ -139,18 +142,22 @@ pub(super) fn invoice_with(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InvoiceListParams {
+    /// Unix seconds: only what was issued or changed (paid, unapplied, credited, reversed) at or after this time.
+    #[param(minimum = 0, maximum = 253_402_300_799_i64)]
+    updated_since: Option<i64>,
     /// Only this account (id, number or external id).
     #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     account: Option<String>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.[A-Z]{2,4}-[0-9]{1,18}$")]
+    #[param(pattern = r"^[0-9]{1,15}\.([2-6][0-9a-fA-F]|7[0-9a-eA-E]){1,64}$")]
     cursor: Option<String>,
     /// Page size (default 100).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-/// Invoices, newest first: of one account, or of every account.
+/// Invoices and credit notes issued or changed since a time, oldest change first (how an ERP pulls them): of one
+/// account, or of every account.
 #[utoipa::path(get, path = "/api/v1/invoices", params(InvoiceListParams), responses(
     (status = 200, body = InvoicePage), (status = 404, description = "no such account", body = super::Problem)
 ), security(("bearer" = ["invoices:read"])), tag = "invoices")]
@@ -161,13 +168,14 @@ pub async fn list_invoices(
 ) -> Result<Json<InvoicePage>, ApiError> {
     caller.require(Scope::InvoicesRead)?;
     let ApiQuery(p) = query?;
-    let limit = super::catalog::page_limit(p.limit)?;
+    let c = changes(p.updated_since, p.cursor.as_deref(), p.limit)?;
     let actor = Actor::api(&caller.0);
     let account = listed_account(&state, &actor, p.account.as_deref()).await?;
-    let after = p.cursor.as_deref().map(dated_cursor).transpose()?;
-    let mut rows = invoice_service::list_invoices(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
-    let next_cursor = cut_page(&mut rows, limit, |i| format!("{}.{}", i.issued_on, i.number));
-    Ok(Json(InvoicePage { invoices: rows.iter().map(|i| invoice_out(i, None)).collect(), next_cursor }))
+    let mut rows =
+        invoice_service::invoices_changed_since(&state.db, &actor, account.as_deref(), c.since, c.after(), c.limit + 1)
+            .await?;
+    let next_cursor = cut_page(&mut rows, c.limit, |r| cursor_of(r.updated_at, &r.id));
+    Ok(Json(InvoicePage { invoices: rows.iter().map(|r| invoice_out(r, None)).collect(), next_cursor }))
 }
 
 /// One invoice with its lines and tax.

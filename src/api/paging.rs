@@ -1,8 +1,10 @@
 //! What the API's lists share: the optional account they are filtered by, cutting a page, and
-//! their cursors — `<YYYY-MM-DD>.<NUMBER>` of the dated lists (invoices, payments), and
-//! `<updated_at>.<hex of the id>` of every list an ERP pulls by `updated_since` (orders, accounts,
-//! ship-tos, account users, account groups, warehouses, price lists), whose query parameters are
-//! [`ChangesParams`] and whose page is `{"<items>": [...], "next_cursor": "..."}`.
+//! one paging shape for every list an ERP pulls (orders, invoices and credit notes, payments,
+//! quotes, products, accounts, ship-tos, account users, account groups, warehouses, catalogs, price
+//! lists): what was created or changed at or after `updated_since`, oldest change first, a page
+//! of `limit` at a time, the next page after `cursor` = `<updated_at>.<hex of the id>` of the last
+//! row; the page is `{"<items>": [...], "next_cursor": "..."}`. The query parameters are
+//! [`ChangesParams`] (a list with filters of its own adds them beside, checked by [`changes`]).
 
 use super::ApiError;
 use super::input::reference;
@@ -42,13 +44,21 @@ impl Changes {
 
 impl ChangesParams {
     pub(super) fn check(&self) -> Result<Changes, ApiError> {
-        let limit = super::catalog::page_limit(self.limit)?;
-        super::input::Checks::default()
-            .range_opt("updated_since", self.updated_since, 0, super::input::MAX_SECONDS)
-            .done()?;
-        let after = self.cursor.as_deref().map(change_cursor).transpose()?;
-        Ok(Changes { since: self.updated_since.unwrap_or(0), after, limit })
+        changes(self.updated_since, self.cursor.as_deref(), self.limit)
     }
+}
+
+/// Checks the three parameters every list an ERP pulls takes (lists with filters of their own
+/// declare them beside these, with the same names, documentation and bounds).
+pub(super) fn changes(
+    updated_since: Option<i64>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Changes, ApiError> {
+    let limit = super::catalog::page_limit(limit)?;
+    super::input::Checks::default().range_opt("updated_since", updated_since, 0, super::input::MAX_SECONDS).done()?;
+    let after = cursor.map(change_cursor).transpose()?;
+    Ok(Changes { since: updated_since.unwrap_or(0), after, limit })
 }
 
 /// The cursor after a row changed at `updated_at` with this id.
@@ -86,21 +96,6 @@ pub(super) async fn listed_account(
         }
         None => Ok(None),
     }
-}
-
-/// A dated cursor: `<date>.<number>` of the last row of the previous page, exactly as the
-/// document's pattern says (`2026-12-05.INV-100001`); the number's series is 2 to 4 capitals.
-pub(super) fn dated_cursor(c: &str) -> Result<(&str, &str), ApiError> {
-    let bad = || ApiError::invalid("cursor", "not a cursor from this API");
-    let (on, number) = c.split_once('.').ok_or_else(bad)?;
-    let date_ok = on.len() == 10
-        && on.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    let (series, digits) = number.split_once('-').ok_or_else(bad)?;
-    let number_ok = (2..=4).contains(&series.len())
-        && series.bytes().all(|b| b.is_ascii_uppercase())
-        && (1..=18).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit());
-    if date_ok && number_ok { Ok((on, number)) } else { Err(bad()) }
 }
 
 /// Cuts rows read as `limit + 1` to a page of `limit`; the next page's cursor when more follow.

@@ -6,7 +6,7 @@
 //! (the same key and body answer the first response exactly).
 
 use super::input::{ApiJson, ApiPath, ApiQuery, Checks, canonical, idempotency_key, recorded_json, reference};
-use super::paging::{cut_page, dated_cursor, listed_account};
+use super::paging::{changes, cursor_of, cut_page, listed_account};
 use super::{ApiCaller, ApiError, ProblemField};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
@@ -94,6 +94,8 @@ pub struct PaymentOut {
     /// posted or reversed.
     status: String,
     reversal_reason: String,
+    /// Unix seconds of the last change (recorded, applied, unapplied, reversed): the list's key.
+    updated_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     applications: Option<Vec<ApplicationOut>>,
 }
@@ -124,6 +126,7 @@ fn payment_out(p: &PaymentRow, applications: Option<&Payment>) -> PaymentOut {
         external_id: p.external_id.clone(),
         status: p.status.clone(),
         reversal_reason: p.reversal_reason.clone(),
+        updated_at: p.updated_at,
         applications: applications.map(|full| full.applications.iter().map(application_out).collect()),
     }
 }
@@ -402,18 +405,22 @@ pub async fn import_payments(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PaymentListParams {
+    /// Unix seconds: only what was recorded or changed (applied, unapplied, reversed) at or after this time.
+    #[param(minimum = 0, maximum = 253_402_300_799_i64)]
+    updated_since: Option<i64>,
     /// Only this account (id, number or external id).
     #[param(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     account: Option<String>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.[A-Z]{2,4}-[0-9]{1,18}$")]
+    #[param(pattern = r"^[0-9]{1,15}\.([2-6][0-9a-fA-F]|7[0-9a-eA-E]){1,64}$")]
     cursor: Option<String>,
     /// Page size (default 100).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-/// Payments, newest received first: of one account, or of every account.
+/// Payments recorded or changed since a time, oldest change first (how an ERP pulls them): of one
+/// account, or of every account.
 #[utoipa::path(get, path = "/api/v1/payments", params(PaymentListParams), responses(
     (status = 200, body = PaymentPage), (status = 404, description = "no such account", body = super::Problem)
 ), security(("bearer" = ["payments:read"])), tag = "payments")]
@@ -424,13 +431,14 @@ pub async fn list_payments(
 ) -> Result<Json<PaymentPage>, ApiError> {
     caller.require(Scope::PaymentsRead)?;
     let ApiQuery(p) = query?;
-    let limit = super::catalog::page_limit(p.limit)?;
+    let c = changes(p.updated_since, p.cursor.as_deref(), p.limit)?;
     let actor = Actor::api(&caller.0);
     let account = listed_account(&state, &actor, p.account.as_deref()).await?;
-    let after = p.cursor.as_deref().map(dated_cursor).transpose()?;
-    let mut rows = payment_service::list_payments(&state.db, &actor, account.as_deref(), after, limit + 1).await?;
-    let next_cursor = cut_page(&mut rows, limit, |p| format!("{}.{}", p.received_on, p.number));
-    Ok(Json(PaymentPage { payments: rows.iter().map(|p| payment_out(p, None)).collect(), next_cursor }))
+    let mut rows =
+        payment_service::payments_changed_since(&state.db, &actor, account.as_deref(), c.since, c.after(), c.limit + 1)
+            .await?;
+    let next_cursor = cut_page(&mut rows, c.limit, |r| cursor_of(r.updated_at, &r.id));
+    Ok(Json(PaymentPage { payments: rows.iter().map(|r| payment_out(r, None)).collect(), next_cursor }))
 }
 
 /// One payment with its applications.

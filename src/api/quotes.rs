@@ -350,6 +350,9 @@ fn idem_key<B: Serialize>(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QuoteListParams {
+    /// Unix seconds: only quotes created or changed at or after this time.
+    #[param(minimum = 0, maximum = 253_402_300_799_i64)]
+    updated_since: Option<i64>,
     /// Only this account (id, number or external id).
     account: Option<String>,
     /// Only quotes in this status (stored status; a sent quote past its day is swept to `expired`).
@@ -358,7 +361,7 @@ pub struct QuoteListParams {
     /// `next_cursor` of the previous page.
     #[param(pattern = r"^[0-9]{1,15}\.([2-6][0-9a-fA-F]|7[0-9a-eA-E]){1,64}$")]
     cursor: Option<String>,
-    /// Page size (default 50).
+    /// Page size (default 100).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
@@ -366,11 +369,11 @@ pub struct QuoteListParams {
 #[derive(Serialize, ToSchema)]
 pub struct SalesQuotePage {
     quotes: Vec<SalesQuoteOut>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page. Keep the last one to resume later.
     next_cursor: Option<String>,
 }
 
-/// Quotes, most recently changed first.
+/// Quotes created or changed since a time, oldest change first (how an ERP pulls them).
 #[utoipa::path(get, path = "/api/v1/quotes", params(QuoteListParams), responses(
     (status = 200, body = SalesQuotePage), (status = 404, description = "no such account", body = super::Problem),
     (status = 422, description = "a bad status, cursor or limit", body = super::Problem)
@@ -382,8 +385,9 @@ pub async fn list_quotes(
 ) -> Result<Json<SalesQuotePage>, ApiError> {
     caller.require(Scope::QuotesRead)?;
     let ApiQuery(p) = query?;
-    let limit = p.limit.unwrap_or(50);
-    Checks::default().range("limit", limit, 1, 200).done()?;
+    // Quotes are read whole (lines and messages), so a page is at most 200.
+    Checks::default().range_opt("limit", p.limit, 1, 200).done()?;
+    let c = super::paging::changes(p.updated_since, p.cursor.as_deref(), p.limit)?;
     let statuses = match p.status.as_deref() {
         None => Vec::new(),
         Some(s) => vec![QuoteStatus::parse(s).ok_or_else(|| {
@@ -393,7 +397,6 @@ pub async fn list_quotes(
             )
         })?],
     };
-    let before = p.cursor.as_deref().map(super::orders::order_cursor).transpose()?;
     let actor = super::orders::actor(&caller);
     let account = match &p.account {
         Some(a) => {
@@ -402,13 +405,14 @@ pub async fn list_quotes(
         }
         None => None,
     };
+    let page = service::QuotePage::ChangedSince(c.since, c.after.clone());
     let list =
-        service::list_quotes(&state.db, state.now(), &actor, account.as_deref(), &statuses, before, limit).await?;
+        service::list_quotes(&state.db, state.now(), &actor, account.as_deref(), &statuses, page, c.limit).await?;
     let mut quotes = Vec::with_capacity(list.quotes.len());
     for (q, _) in &list.quotes {
         quotes.push(out(&service::quote_view(&state.db, state.now(), &actor, &q.id).await?));
     }
-    let next_cursor = list.next.map(|(at, id)| format!("{at}.{}", hex::encode(id)));
+    let next_cursor = list.next.map(|(at, id)| super::paging::cursor_of(at, &id));
     Ok(Json(SalesQuotePage { quotes, next_cursor }))
 }
 

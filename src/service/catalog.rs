@@ -541,16 +541,17 @@ pub struct CatalogRecord {
     pub category_path: Option<String>,
 }
 
-/// Every product by SKU after `after_sku` (a page of the API's product list), for those who read
-/// the catalog (`catalog:read`).
-pub async fn records_by_sku(
+/// Products (active or not) created or changed since a time, oldest change first (how an ERP
+/// pulls them), for those who read the catalog.
+pub async fn records_changed_since(
     db: &Db,
     actor: &Actor<'_>,
-    after_sku: &str,
+    since: i64,
+    after: Option<(i64, &str)>,
     limit: i64,
 ) -> ServiceResult<Vec<CatalogRecord>> {
     actor.require(Permission::ReadCatalog)?;
-    let rows = products::list_by_sku(db, after_sku, limit).await?;
+    let rows = products::changed_since(db, since, after, limit).await?;
     with_category_paths(db, rows).await
 }
 

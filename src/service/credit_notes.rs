@@ -206,7 +206,7 @@ async fn write_credit_note(
     let applied = open.min(total.raw());
     if applied > 0 {
         invoices::apply(tx, &inv.account_id, ("credit_note", &id), &inv.id, applied, &issued, now).await?;
-        invoices::add_paid(tx, &id, applied).await?;
+        invoices::add_paid(tx, &id, applied, now).await?;
     }
     let moved = Exposure { uninvoiced: 0, receivable: -applied, credits: total.raw() - applied };
     crate::store::credit::adjust(tx, &inv.account_id, moved, now).await?;

@@ -213,6 +213,25 @@ pub async fn list_invoices(
     Ok(invoices::list(db, account_id.or(actor.principal.buyer_account()), None, after, limit).await?)
 }
 
+/// Invoices and credit notes issued or changed since a time, oldest change first (how an ERP pulls
+/// them): one account's (which the actor may read), or — for finance staff — every account's.
+pub async fn invoices_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    account_id: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<InvoiceRow>> {
+    let account = account_id.or(actor.principal.buyer_account());
+    match account {
+        Some(a) => billing_scope(db, actor, a).await?,
+        None if actor.principal.can(Permission::FinanceArea) => {}
+        None => return Err(ServiceError::NotFound),
+    }
+    Ok(invoices::changed_since(db, account, since, after, limit).await?)
+}
+
 /// The invoices of an order the actor may see (on the order's page), if the actor may read billing.
 pub async fn order_invoices(db: &Db, actor: &Actor<'_>, order: &orders::OrderRow) -> ServiceResult<Vec<InvoiceRow>> {
     if billing_scope(db, actor, &order.account_id).await.is_err() {

@@ -561,6 +561,24 @@ pub async fn list_payments(
     Ok(payments::list(db, account, after, limit).await?)
 }
 
+/// Payments recorded or changed since a time, oldest change first (how an ERP pulls them): one
+/// account's (which the actor may read), or — for finance staff — every account's.
+pub async fn payments_changed_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    account_id: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<PaymentRow>> {
+    let account = account_id.or(actor.principal.buyer_account());
+    match account {
+        Some(a) => read_scope(db, actor, a).await?,
+        None => actor.require(Permission::FinanceArea)?,
+    }
+    Ok(payments::changed_since(db, account, since, after, limit).await?)
+}
+
 /// For whoever may read the invoice (by id or number): the payments and credit notes applied to
 /// it, or — of a credit note — the invoices it is applied to. Oldest first, those taken off too.
 pub async fn invoice_applications(db: &Db, actor: &Actor<'_>, invoice: &str) -> ServiceResult<Vec<ApplicationRow>> {

@@ -19,6 +19,7 @@ use crate::domain::orders::{Channel, LineIssue};
 use crate::domain::pricing::{PriceSource, SourceKind, Tier, format_date, format_iso_date, parse_iso_date};
 use crate::domain::quotes::{self, Action, Policy, PricedLine, QuoteStatus};
 use crate::store::accounts::{self, AccountRow};
+pub use crate::store::quotes::QuotePage;
 use crate::store::quotes::{self as store, QuoteFilter};
 pub use crate::store::quotes::{MessageRow, QuoteLineRow, QuoteRow};
 use crate::store::{Db, Tx, invoices, new_id};
@@ -1041,12 +1042,11 @@ pub async fn list_quotes(
     actor: &Actor<'_>,
     account: Option<&str>,
     statuses: &[QuoteStatus],
-    before: Option<(i64, String)>,
+    page: QuotePage,
     limit: i64,
 ) -> ServiceResult<QuoteList> {
     let p = actor.principal;
-    let mut f =
-        QuoteFilter { statuses: statuses.to_vec(), before, limit: limit.clamp(1, 200) + 1, ..Default::default() };
+    let mut f = QuoteFilter { statuses: statuses.to_vec(), page, limit: limit.clamp(1, 200) + 1, ..Default::default() };
     if let Some(own) = p.buyer_account() {
         if !p.can(Permission::PortalCatalog) {
             return Err(ServiceError::Forbidden);
@@ -1087,6 +1087,6 @@ pub async fn awaiting_signoff(db: &Db, now: i64, actor: &Actor<'_>) -> ServiceRe
     if !actor.principal.can(Permission::SignOffQuotes) {
         return Err(ServiceError::Forbidden);
     }
-    let list = list_quotes(db, now, actor, None, &[QuoteStatus::AwaitingSignoff], None, 200).await?;
+    let list = list_quotes(db, now, actor, None, &[QuoteStatus::AwaitingSignoff], QuotePage::default(), 200).await?;
     Ok(list.quotes.into_iter().map(|(q, _)| q).collect())
 }

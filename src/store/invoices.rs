@@ -30,6 +30,9 @@ pub struct InvoiceRow {
     pub tax_note: String,
     pub status: String,
     pub created_at: i64,
+    /// Changes when the invoice is paid, unapplied, credited against or reversed.
+    #[serde(default)]
+    pub updated_at: i64,
     /// Of a credit note: why, and the number of the invoice it credits.
     pub reason: String,
     pub credited_invoice_number: Option<String>,
@@ -152,8 +155,8 @@ pub struct NewInvoice<'a> {
 pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO invoices (id, number, kind, account_id, order_id, shipment_id, issued_on, due_on, terms, bill_to, ship_to,
-             po_number, subtotal, tax, total, tax_note, created_at, credited_invoice_id, reason)
-         VALUES ($1, $2, $17, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $19)",
+             po_number, subtotal, tax, total, tax_note, created_at, updated_at, credited_invoice_id, reason)
+         VALUES ($1, $2, $17, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $18, $19)",
         args![
             i.id,
             i.number,
@@ -234,13 +237,17 @@ pub async fn insert(tx: &mut Tx, i: &NewInvoice<'_>, now: i64) -> StoreResult<()
         args![owner, i.id],
     )
     .await?;
+    if let Some(credited) = i.credited_invoice_id {
+        // What it credited shows on the credited invoice: it changed too.
+        tx.execute("UPDATE invoices SET updated_at = $2 WHERE id = $1", args![credited, now]).await?;
+    }
     Ok(())
 }
 
 const INVOICE_COLUMNS: &str =
     "i.id, i.number, i.kind, i.account_id, a.name AS account_name, a.number AS account_number,
      i.order_id, o.number AS order_number, i.shipment_id, s.number AS shipment_number, i.issued_on, i.due_on, i.terms,
-     i.bill_to, i.ship_to, i.po_number, i.subtotal, i.tax, i.total, i.paid, i.tax_note, i.status, i.created_at, i.reason, ci.number AS credited_invoice_number";
+     i.bill_to, i.ship_to, i.po_number, i.subtotal, i.tax, i.total, i.paid, i.tax_note, i.status, i.created_at, i.updated_at, i.reason, ci.number AS credited_invoice_number";
 const INVOICE_FROM: &str = "FROM invoices i JOIN accounts a ON a.id = i.account_id JOIN orders o ON o.id = i.order_id
      LEFT JOIN shipments s ON s.id = i.shipment_id LEFT JOIN invoices ci ON ci.id = i.credited_invoice_id";
 
@@ -297,17 +304,17 @@ pub async fn apply(
         args![id.as_str(), account_id, source_kind, source_id, invoice_id, amount, applied_on, now],
     )
     .await?;
-    add_paid(tx, invoice_id, amount).await?;
+    add_paid(tx, invoice_id, amount, now).await?;
     Ok(id)
 }
 
 /// Moves an invoice's (or credit note's) paid amount by `amount` and sets its status from it.
-pub async fn add_paid(tx: &mut Tx, invoice_id: &str, amount: i64) -> StoreResult<()> {
+pub async fn add_paid(tx: &mut Tx, invoice_id: &str, amount: i64, now: i64) -> StoreResult<()> {
     tx.execute(
-        "UPDATE invoices SET paid = paid + $2,
+        "UPDATE invoices SET paid = paid + $2, updated_at = $3,
              status = CASE WHEN status = 'void' THEN status WHEN paid + $2 >= total THEN 'paid' ELSE 'open' END
          WHERE id = $1",
-        args![invoice_id, amount],
+        args![invoice_id, amount, now],
     )
     .await?;
     Ok(())
@@ -360,6 +367,29 @@ pub async fn list(
         sql.push_str(&format!(" AND (i.issued_on < ${d} OR (i.issued_on = ${d} AND i.number < ${n}))"));
     }
     sql.push_str(&format!(" ORDER BY i.issued_on DESC, i.number DESC LIMIT {}", limit.clamp(1, 500)));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Invoices and credit notes created or changed at or after `since`, oldest change first, after the
+/// previous page's last (updated_at, id): of one account, or all (how an ERP pulls them).
+pub async fn changed_since(
+    db: &Db,
+    account_id: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<InvoiceRow>> {
+    let (keyset, order) = super::changes_keyset("i", 1, limit);
+    let scope = if account_id.is_some() { " AND i.account_id = $4" } else { "" };
+    let sql = format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE {keyset}{scope} {order}");
+    let mut binds = super::changes_binds(since, after);
+    binds.extend(account_id.map(str::to_string));
     on_db!(db, |c| {
         let mut q = sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone()));
         for b in &binds {

@@ -24,6 +24,9 @@ pub struct PaymentRow {
     pub reversal_reason: String,
     pub created_by_name: String,
     pub created_at: i64,
+    /// Changes when the payment is applied, unapplied or reversed.
+    #[serde(default)]
+    pub updated_at: i64,
 }
 
 /// An application of a payment or credit note to an invoice (live, or taken off).
@@ -91,15 +94,15 @@ pub struct NewPayment<'a> {
 
 const COLUMNS: &str = "p.id, p.number, p.account_id, a.name AS account_name, a.number AS account_number, p.amount,
      p.unapplied, p.received_on, p.method, p.reference, p.source, p.external_id, p.status, p.reversed_at,
-     p.reversal_reason, p.created_by_name, p.created_at";
+     p.reversal_reason, p.created_by_name, p.created_at, p.updated_at";
 const FROM: &str = "FROM payments p JOIN accounts a ON a.id = p.account_id";
 
 /// Writes a payment, all of it unapplied.
 pub async fn insert(tx: &mut Tx, p: &NewPayment<'_>, now: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO payments (id, number, account_id, amount, unapplied, received_on, method, reference, source,
-             external_id, created_by_user_id, created_by_name, created_at)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             external_id, created_by_user_id, created_by_name, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
         args![
             p.id,
             p.number,
@@ -166,6 +169,29 @@ pub async fn known_external_ids(db: &Db, external_ids: &[String]) -> StoreResult
         known.extend(rows);
     }
     Ok(known)
+}
+
+/// Payments recorded or changed at or after `since`, oldest change first, after the previous page's
+/// last (updated_at, id): of one account, or all (how an ERP pulls them).
+pub async fn changed_since(
+    db: &Db,
+    account_id: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<PaymentRow>> {
+    let (keyset, order) = super::changes_keyset("p", 1, limit);
+    let scope = if account_id.is_some() { " AND p.account_id = $4" } else { "" };
+    let sql = format!("SELECT {COLUMNS} {FROM} WHERE {keyset}{scope} {order}");
+    let mut binds = super::changes_binds(since, after);
+    binds.extend(account_id.map(str::to_string));
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, PaymentRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(c).await
+    })
 }
 
 /// Payments newest first (by received date, then number): of one account or all; `after` is the
@@ -253,16 +279,16 @@ pub async fn unapply(tx: &mut Tx, a: &LockedApplication, now: i64) -> StoreResul
     if n == 0 {
         return Ok(false);
     }
-    super::invoices::add_paid(tx, &a.invoice_id, -a.amount).await?;
+    super::invoices::add_paid(tx, &a.invoice_id, -a.amount, now).await?;
     match a.source_kind.as_str() {
         "payment" => {
             tx.execute(
-                "UPDATE payments SET unapplied = unapplied + $2 WHERE id = $1",
-                args![a.source_id.as_str(), a.amount],
+                "UPDATE payments SET unapplied = unapplied + $2, updated_at = $3 WHERE id = $1",
+                args![a.source_id.as_str(), a.amount, now],
             )
             .await?;
         }
-        _ => super::invoices::add_paid(tx, &a.source_id, -a.amount).await?,
+        _ => super::invoices::add_paid(tx, &a.source_id, -a.amount, now).await?,
     }
     Ok(true)
 }
@@ -295,8 +321,11 @@ pub async fn apply(
     let id =
         super::invoices::apply(tx, &payment.account_id, ("payment", &payment.id), invoice_id, amount, applied_on, now)
             .await?;
-    tx.execute("UPDATE payments SET unapplied = unapplied - $2 WHERE id = $1", args![payment.id.as_str(), amount])
-        .await?;
+    tx.execute(
+        "UPDATE payments SET unapplied = unapplied - $2, updated_at = $3 WHERE id = $1",
+        args![payment.id.as_str(), amount, now],
+    )
+    .await?;
     Ok(id)
 }
 
@@ -318,12 +347,17 @@ pub async fn reverse_applications(tx: &mut Tx, payment_id: &str, now: i64) -> St
         )
         .await?;
         tx.execute(
-            "UPDATE invoices SET paid = paid - $2, status = CASE WHEN status = 'void' THEN status ELSE 'open' END
+            "UPDATE invoices SET paid = paid - $2, updated_at = $3,
+                 status = CASE WHEN status = 'void' THEN status ELSE 'open' END
               WHERE id = $1",
-            args![invoice_id.as_str(), amount],
+            args![invoice_id.as_str(), amount, now],
         )
         .await?;
-        tx.execute("UPDATE payments SET unapplied = unapplied + $2 WHERE id = $1", args![payment_id, amount]).await?;
+        tx.execute(
+            "UPDATE payments SET unapplied = unapplied + $2, updated_at = $3 WHERE id = $1",
+            args![payment_id, amount, now],
+        )
+        .await?;
         out.push((invoice_id, amount));
     }
     Ok(out)
@@ -332,7 +366,8 @@ pub async fn reverse_applications(tx: &mut Tx, payment_id: &str, now: i64) -> St
 /// Marks a payment reversed (its applications reversed first): nothing of it is left to apply.
 pub async fn mark_reversed(tx: &mut Tx, payment_id: &str, reason: &str, now: i64) -> StoreResult<()> {
     tx.execute(
-        "UPDATE payments SET status = 'reversed', unapplied = 0, reversed_at = $2, reversal_reason = $3 WHERE id = $1",
+        "UPDATE payments SET status = 'reversed', unapplied = 0, reversed_at = $2, reversal_reason = $3, updated_at = $2
+          WHERE id = $1",
         args![payment_id, now, reason],
     )
     .await?;

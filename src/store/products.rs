@@ -26,6 +26,10 @@ pub struct ProductRow {
     pub backorder_policy: String,
     pub external_id: Option<String>,
     pub version: i64,
+    /// Read only by the changes list ([`changed_since`]); 0 elsewhere.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub updated_at: i64,
 }
 
 pub const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.category_id, p.uom, p.pack_size, p.min_qty, p.multiple_qty, p.max_qty, p.image_url, p.regulated_class, p.active, p.backorder_policy, p.external_id, p.version";
@@ -169,14 +173,24 @@ pub async fn get_many_by_sku(db: &Db, skus: &[Sku]) -> StoreResult<Vec<ProductRo
     get_many_where(db, "p.sku", &keys).await
 }
 
-/// Products ordered by SKU after `after_sku` (the API's cursor order; stable for ERP sync).
-pub async fn list_by_sku(db: &Db, after_sku: &str, limit: i64) -> StoreResult<Vec<ProductRow>> {
-    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.sku > $1 ORDER BY p.sku LIMIT $2");
-    on_db!(db, |c| sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(after_sku)
-        .bind(limit)
-        .fetch_all(c)
-        .await)
+/// Products created or changed at or after `since`, oldest change first, after the previous page's
+/// last (updated_at, id).
+pub async fn changed_since(
+    db: &Db,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<ProductRow>> {
+    let (keyset, order) = super::changes_keyset("p", 1, limit);
+    let sql = format!("SELECT {PRODUCT_COLUMNS}, p.updated_at FROM products p WHERE {keyset} {order}");
+    let binds = super::changes_binds(since, after);
+    on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(c).await
+    })
 }
 
 /// SKU → product id for every product (imports resolve SKUs once, not per row).

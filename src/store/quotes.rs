@@ -252,12 +252,28 @@ pub struct QuoteFilter {
     pub owner_rep_id: Option<String>,
     /// Only these statuses (empty: all).
     pub statuses: Vec<QuoteStatus>,
-    /// Keyset: quotes changed before this (updated_at, id), newest first.
-    pub before: Option<(i64, String)>,
+    /// Which way the list runs and where this page starts.
+    pub page: QuotePage,
     pub limit: i64,
 }
 
-/// Quotes newest change first, by the filter.
+/// The order of a quote list and the keyset of its page.
+#[derive(Clone, Debug)]
+pub enum QuotePage {
+    /// Newest change first, before the previous page's last (updated_at, id) (people's lists).
+    NewestFirst(Option<(i64, String)>),
+    /// Oldest change first, changed at or after a time, after the previous page's last
+    /// (updated_at, id) (how an ERP pulls them).
+    ChangedSince(i64, Option<(i64, String)>),
+}
+
+impl Default for QuotePage {
+    fn default() -> Self {
+        QuotePage::NewestFirst(None)
+    }
+}
+
+/// Quotes by the filter, in the order its page asks for.
 pub async fn list(db: &Db, f: &QuoteFilter) -> StoreResult<Vec<QuoteRow>> {
     let mut sql = format!("SELECT {COLUMNS} {FROM} WHERE 1 = 1");
     let mut texts: Vec<String> = Vec::new();
@@ -279,22 +295,29 @@ pub async fn list(db: &Db, f: &QuoteFilter) -> StoreResult<Vec<QuoteRow>> {
         let ps: Vec<String> = f.statuses.iter().map(|s| bind(&mut texts, s.as_str().to_string())).collect();
         sql.push_str(&format!(" AND q.status IN ({})", ps.join(", ")));
     }
-    let before = f.before.clone();
-    if let Some((_, id)) = &before {
-        let p_id = bind(&mut texts, id.clone());
-        // updated_at is bound as a number after the texts.
-        sql.push_str(&format!(" AND (q.updated_at < $U OR (q.updated_at = $U AND q.id < {p_id}))"));
-    }
-    let u = texts.len() + 1;
-    let sql = sql.replace("$U", &format!("${u}"));
-    let sql = format!("{sql} ORDER BY q.updated_at DESC, q.id DESC LIMIT {}", f.limit.clamp(1, 500));
+    let order = match &f.page {
+        QuotePage::NewestFirst(before) => {
+            if let Some((at, id)) = before {
+                let p_at = bind(&mut texts, at.to_string());
+                let p_id = bind(&mut texts, id.clone());
+                sql.push_str(&format!(
+                    " AND (q.updated_at < CAST({p_at} AS BIGINT) OR (q.updated_at = CAST({p_at} AS BIGINT) AND q.id < {p_id}))"
+                ));
+            }
+            format!("ORDER BY q.updated_at DESC, q.id DESC LIMIT {}", f.limit.clamp(1, 500))
+        }
+        QuotePage::ChangedSince(since, after) => {
+            let (keyset, order) = super::changes_keyset("q", texts.len() + 1, f.limit.clamp(1, 500));
+            texts.extend(super::changes_binds(*since, after.as_ref().map(|(at, id)| (*at, id.as_str()))));
+            sql.push_str(&format!(" AND {keyset}"));
+            order
+        }
+    };
+    let sql = format!("{sql} {order}");
     on_db!(db, |c| {
         let mut q = sqlx::query_as::<_, QuoteRow>(sqlx::AssertSqlSafe(sql.clone()));
         for t in &texts {
             q = q.bind(t.clone());
-        }
-        if let Some((at, _)) = &before {
-            q = q.bind(*at);
         }
         q.fetch_all(c).await
     })

@@ -35,6 +35,27 @@ pub fn like_pattern(term: &str) -> String {
     p
 }
 
+/// The keyset of a changes page on the rows named `alias`, as [`changed_rows`] pages them: the
+/// condition (changed at or after `$p`, after the previous page's last `(updated_at, id)` at
+/// `$p+1`, `$p+2`) and the order with its limit. Bind [`changes_binds`] at `$p`…`$p+2`.
+pub(crate) fn changes_keyset(alias: &str, p: usize, limit: i64) -> (String, String) {
+    let a = alias;
+    let (s, t, i) = (p, p + 1, p + 2);
+    (
+        format!(
+            "{a}.updated_at >= CAST(${s} AS BIGINT) AND ({a}.updated_at > CAST(${t} AS BIGINT)
+             OR ({a}.updated_at = CAST(${t} AS BIGINT) AND {a}.id > ${i}))"
+        ),
+        format!("ORDER BY {a}.updated_at, {a}.id LIMIT {}", limit.clamp(1, 1000)),
+    )
+}
+
+/// The three texts [`changes_keyset`] binds: since, and the previous page's last key.
+pub(crate) fn changes_binds(since: i64, after: Option<(i64, &str)>) -> Vec<String> {
+    let (at, id) = after.unwrap_or((since, ""));
+    vec![since.to_string(), at.to_string(), id.to_string()]
+}
+
 /// One page of every list an ERP pulls, oldest change first: the rows of `from` (a table, or a
 /// derived table, named `alias`) changed at or after `since`, after the key of the previous page's
 /// last row (`after`: updated_at, id), optionally within one account. `columns` are read as one
@@ -47,18 +68,15 @@ pub(crate) async fn changed_rows<T: serde::de::DeserializeOwned>(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> super::StoreResult<Vec<T>> {
-    let (at, id) = after.unwrap_or((since, ""));
     let a = alias;
     let scope = if account.is_some() { format!("{a}.account_id = $4 AND ") } else { String::new() };
+    let (keyset, order) = changes_keyset(a, 1, limit);
     let sql = format!(
-        "SELECT {} FROM (SELECT {columns} FROM {from} {a} WHERE {scope}{a}.updated_at >= CAST($1 AS BIGINT)
-             AND ({a}.updated_at > CAST($2 AS BIGINT) OR ({a}.updated_at = CAST($2 AS BIGINT) AND {a}.id > $3))
-             ORDER BY {a}.updated_at, {a}.id LIMIT {}) {a}",
+        "SELECT {} FROM (SELECT {columns} FROM {from} {a} WHERE {scope}{keyset} {order}) {a}",
         db.json_rows(&super::json_fields(columns), &format!("{a}.updated_at, {a}.id")),
-        limit.clamp(1, 1000)
     );
-    let (since, at) = (since.to_string(), at.to_string());
-    let mut binds = vec![since.as_str(), at.as_str(), id];
+    let texts = changes_binds(since, after);
+    let mut binds: Vec<&str> = texts.iter().map(String::as_str).collect();
     binds.extend(account);
     super::fetch_json_rows(db, &sql, &binds).await
 }

@@ -71,7 +71,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, W
     let budget = crate::service::approvals::my_budget(&state.db, state.now(), &ctx.actor()).await?;
     let quotes_ready = if can_browse {
         let sent = [crate::domain::quotes::QuoteStatus::Sent];
-        crate::service::quotes::list_quotes(&state.db, state.now(), &ctx.actor(), None, &sent, None, 5)
+        crate::service::quotes::list_quotes(&state.db, state.now(), &ctx.actor(), None, &sent, Default::default(), 5)
             .await?
             .quotes
             .into_iter()

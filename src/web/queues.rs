@@ -192,7 +192,7 @@ async fn open_quotes(
         actor,
         None,
         &[Requested, Draft, AwaitingSignoff, Sent],
-        None,
+        Default::default(),
         20,
     )
     .await?;

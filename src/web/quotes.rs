@@ -144,9 +144,16 @@ async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery
     let staff = ctx.session.principal.is_staff();
     let before = q.after.split_once('.').and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())));
     let account = Some(q.account.as_str()).filter(|a| !a.is_empty());
-    let list =
-        service::list_quotes(&state.db, state.now(), &ctx.actor(), account, &statuses_for(&q.status), before, 50)
-            .await?;
+    let list = service::list_quotes(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        account,
+        &statuses_for(&q.status),
+        service::QuotePage::NewestFirst(before),
+        50,
+    )
+    .await?;
     let base = base(&ctx);
     let account_q = if q.account.is_empty() {
         String::new()
