@@ -112,6 +112,17 @@ async fn static_assets_are_embedded() {
     assert!(htmx.body.contains("htmx"));
     assert_eq!(c.get("/static/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
     assert_eq!(c.get("/static/nope.js").await.status, StatusCode::NOT_FOUND);
+    // The icon browsers ask for whatever the page links, and the one the pages link.
+    for path in ["/favicon.ico", "/static/favicon.svg"] {
+        let icon = c.get(path).await;
+        assert_eq!(icon.status, StatusCode::OK, "{path}");
+        assert_eq!(icon.headers["content-type"], "image/svg+xml", "{path}");
+    }
+    // htmx is told not to inject its indicator style (the CSP refuses inline styles); the
+    // stylesheet carries it instead.
+    let login = c.get("/login").await;
+    assert!(login.body.contains(r#"<meta name="htmx-config" content='{"includeIndicatorStyles":false}'>"#));
+    assert!(css.body.contains(".htmx-request .htmx-indicator"));
 }
 
 #[tokio::test]

@@ -81,6 +81,11 @@ describe('roles', () => {
       const context = await newContext(browser, DESKTOP);
       try {
         const page = await context.newPage();
+        // Nothing the pages do is refused by the content security policy (htmx's inline
+        // indicator style was, on every page), and no asset is missing (the favicon was).
+        const problems = [];
+        page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+        page.on('response', (res) => { if (res.status() === 404) problems.push(`404 ${res.url()}`); });
         await signIn(page, r.email);
 
         assert.equal(pathOf(page), r.landing, 'landing page after sign-in');
@@ -104,6 +109,9 @@ describe('roles', () => {
 
         await page.goto(r.landing);
         assert.equal(pathOf(page), r.landing, 'still signed in after the refusals');
+        // The refused pages answer 403 on purpose (logged as a failed resource).
+        const unexpected = problems.filter((p) => !/403/.test(p));
+        assert.deepEqual(unexpected, [], `console errors or missing assets as ${r.role}`);
         await signOut(page);
 
         // The session is gone: the landing page now asks to sign in.

@@ -73,7 +73,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(queues::router())
         .merge(quotes::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
-    Router::new().merge(pages).merge(test_provider::router()).route("/static/{file}", get(static_file))
+    Router::new()
+        .merge(pages)
+        .merge(test_provider::router())
+        .route("/static/{file}", get(static_file))
+        .route("/favicon.ico", get(favicon))
+}
+
+/// Browsers ask for `/favicon.ico` whatever the page links: the icon the pages link.
+async fn favicon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON_SVG)
+        .into_response()
 }
 
 /// The page for a path nothing answers.
@@ -84,6 +94,7 @@ pub async fn not_found() -> Response {
 const HTMX_JS: &str = include_str!("../../static/htmx.min.js");
 const APP_JS: &str = include_str!("../../static/app.js");
 const APP_CSS: &str = include_str!("../../static/app.css");
+const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
 
 /// Assets embedded in the binary; URLs carry the version so they can be cached for a day.
 async fn static_file(Path(file): Path<String>) -> Response {
@@ -91,6 +102,7 @@ async fn static_file(Path(file): Path<String>) -> Response {
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "favicon.svg" => (FAVICON_SVG, "image/svg+xml"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
