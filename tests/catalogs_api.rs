@@ -255,3 +255,56 @@ async fn only_tokens_with_a_catalogs_scope_reach_catalogs() {
     assert_eq!(app.api("PUT", "/api/v1/catalogs/K-1", &t, Some(doc)).await.status, 201);
     assert_eq!(app.api("GET", "/api/v1/catalogs", &t, None).await.status, 200);
 }
+
+#[tokio::test]
+async fn deleting_a_catalog_or_a_group_takes_its_assignments_and_the_erp_sees_what_changed() {
+    let app = TestApp::new().await;
+    let account = seller(&app).await;
+    group(&app, "Contractors").await;
+    let t = app.api_token(&[Scope::CatalogsWrite, Scope::AccountsWrite]).await;
+    let gid = portico::store::accounts::group_by_name(app.db(), "Contractors").await.unwrap().unwrap();
+    let acc = account.clone();
+    common::write(app.db(), move |tx| Box::pin(async move { accounts::set_group(tx, &acc, Some(&gid)).await })).await;
+    for (x, doc) in [
+        ("K-1", json!({"name": "Clinics", "includes_all": true, "accounts": [account]})),
+        ("K-2", json!({"name": "Trade", "includes_all": true, "groups": ["Contractors"]})),
+        ("K-D", json!({"name": "Everything", "includes_all": true, "default": true})),
+    ] {
+        let res = app.api("PUT", &format!("/api/v1/catalogs/{x}"), &t, Some(doc)).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    assert_eq!(app.api("DELETE", "/api/v1/catalogs/NOPE", &t, None).await.status, 404);
+    let res = app.api("DELETE", "/api/v1/catalogs/K-D", &t, None).await;
+    assert_eq!(res.status, 409, "{}", res.body);
+    assert!(res.body.contains("default catalog"), "{}", res.body);
+    let res = app.api("DELETE", "/api/v1/catalogs/K-1", &t, None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(body(&res)["name"], "Clinics");
+    assert_eq!(app.count("SELECT COUNT(*) FROM catalogs").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM catalog_assignments WHERE account_id IS NOT NULL").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'catalog.deleted'").await, 1);
+    assert_eq!(app.api("DELETE", "/api/v1/catalogs/K-1", &t, None).await.status, 404, "gone");
+
+    // The group: its account leaves it, K-2's assignment goes; both come again in the lists.
+    app.state.clock.advance(60);
+    let since = app.now();
+    assert_eq!(app.api("DELETE", "/api/v1/account-groups/Nobody", &t, None).await.status, 404);
+    let res = app.api("DELETE", "/api/v1/account-groups/Contractors", &t, None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let b = body(&res);
+    assert_eq!(
+        (b["accounts"].as_u64(), b["catalogs"].as_u64(), b["price_lists"].as_u64()),
+        (Some(1), Some(1), Some(0))
+    );
+    let accounts = body(&app.api("GET", &format!("/api/v1/accounts?updated_since={since}"), &t, None).await);
+    assert_eq!(accounts["accounts"].as_array().unwrap().len(), 1, "{accounts}");
+    assert!(accounts["accounts"][0]["group"].is_null(), "{accounts}");
+    let catalogs = body(&app.api("GET", &format!("/api/v1/catalogs?updated_since={since}"), &t, None).await);
+    assert_eq!(catalogs["catalogs"].as_array().unwrap().len(), 1, "{catalogs}");
+    assert_eq!(catalogs["catalogs"][0]["groups"], json!([]));
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_groups").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'account_group.deleted'").await, 1);
+    // Read scopes cannot delete.
+    let read = app.api_token(&[Scope::CatalogsRead, Scope::AccountsRead]).await;
+    assert_eq!(app.api("DELETE", "/api/v1/catalogs/K-2", &read, None).await.status, 403);
+}

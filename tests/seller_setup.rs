@@ -382,3 +382,102 @@ async fn a_bad_company_name_or_address_is_refused_next_to_its_field_and_kept() {
     assert_eq!(app.count("SELECT COUNT(*) FROM settings WHERE key LIKE 'seller.%'").await, 0, "nothing saved");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'seller.updated'").await, 0);
 }
+
+#[tokio::test]
+async fn an_admin_renames_and_deletes_a_group_and_deletes_a_catalog_in_the_pages() {
+    let app = TestApp::new().await;
+    let mut a = admin(&app).await;
+    for name in ["Contractors", "Clinics"] {
+        assert_redirect(&a.post("/admin/account-groups", &[("name", name)]).await, "/admin/account-groups?notice=");
+    }
+    let group = id_of(&app, "SELECT id FROM account_groups WHERE name = $1", "Contractors").await;
+    let account = app.account("Acme", None).await;
+    let (g, acc) = (group.clone(), account.clone());
+    common::write(app.db(), move |tx| {
+        Box::pin(async move { portico::store::accounts::set_group(tx, &acc, Some(&g)).await })
+    })
+    .await;
+    let to = assert_redirect(&a.post("/admin/catalogs", &[("name", "Trade range")]).await, "/admin/catalogs/");
+    let catalog = to.trim_start_matches("/admin/catalogs/").split('?').next().unwrap().to_string();
+    let res = a.post(&format!("/admin/catalogs/{catalog}/assignments"), &[("form", "group"), ("group", &group)]).await;
+    assert_redirect(&res, &format!("/admin/catalogs/{catalog}?notice=catalog_assigned"));
+
+    // The account's page names its group and the catalog it sees through it.
+    let page = a.get(&format!("/accounts/{account}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<dt>Group</dt><dd>Contractors"), "{}", page.body);
+    let start = page.body.find("data-kv=\"catalogs\">").unwrap();
+    let seen = &page.body[start..start + page.body[start..].find("</dd>").unwrap()];
+    assert!(
+        seen.contains(&format!("/admin/catalogs/{catalog}\">Trade range</a>")) && seen.contains("(group)"),
+        "{seen}"
+    );
+
+    // The list links each group to its page, which says what it holds.
+    let list = a.get("/admin/account-groups").await;
+    assert!(list.body.contains(&format!("href=\"/admin/account-groups/{group}\"")), "{}", list.body);
+    let page = a.get(&format!("/admin/account-groups/{group}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("1 account(s) in this group"), "{}", page.body);
+
+    // Rename: another group's name is refused beside the field, the input kept.
+    let res = a.post(&format!("/admin/account-groups/{group}"), &[("name", "Clinics")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_after("id=\"g-name-error\">").unwrap().contains("already exists"), "{}", res.body);
+    assert!(res.body.contains("value=\"Clinics\""), "input kept");
+    let res = a.post(&format!("/admin/account-groups/{group}"), &[("name", " Builders ")]).await;
+    assert_redirect(&res, &format!("/admin/account-groups/{group}?notice=group_renamed"));
+    assert_eq!(id_of(&app, "SELECT name FROM account_groups WHERE id = $1", &group).await, "Builders");
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'account_group.renamed'").await, 1);
+
+    // Delete: not without the box ticked; then its account leaves it and its assignment goes.
+    let res = a.post(&format!("/admin/account-groups/{group}/delete"), &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_after("id=\"g-confirm-error\">").unwrap().contains("Tick the box"), "{}", res.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_groups").await, 2, "nothing deleted");
+    let res = a.post(&format!("/admin/account-groups/{group}/delete"), &[("confirm", "1")]).await;
+    assert_redirect(&res, "/admin/account-groups?notice=group_deleted");
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_groups").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM accounts WHERE group_id IS NOT NULL").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM catalog_assignments").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account_group.deleted'").await, 1);
+    assert_eq!(a.get(&format!("/admin/account-groups/{group}")).await.status, StatusCode::NOT_FOUND);
+
+    // A catalog: not without the box; then gone with its rules and membership.
+    let res = a.post(&format!("/admin/catalogs/{catalog}/delete"), &[("form", "delete")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text_after("id=\"del-confirm-error\">").unwrap().contains("Tick the box"), "{}", res.body);
+    let res = a.post(&format!("/admin/catalogs/{catalog}/delete"), &[("form", "delete"), ("confirm", "1")]).await;
+    assert_redirect(&res, "/admin/catalogs?notice=catalog_deleted");
+    assert_eq!(app.count("SELECT COUNT(*) FROM catalogs").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'catalog.deleted'").await, 1);
+    // The default catalog cannot go: the page says why and keeps it.
+    let to = assert_redirect(&a.post("/admin/catalogs", &[("name", "Everything")]).await, "/admin/catalogs/");
+    let default = to.trim_start_matches("/admin/catalogs/").split('?').next().unwrap().to_string();
+    let res = a
+        .post(
+            &format!("/admin/catalogs/{default}"),
+            &[("form", "header"), ("name", "Everything"), ("includes_all", "1"), ("is_default", "1")],
+        )
+        .await;
+    assert_redirect(&res, &format!("/admin/catalogs/{default}"));
+    assert!(a.get(&format!("/admin/catalogs/{default}")).await.body.contains("The default catalog cannot be deleted"));
+    let res = a.post(&format!("/admin/catalogs/{default}/delete"), &[("form", "delete"), ("confirm", "1")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("is the default catalog"), "{}", res.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM catalogs").await, 1);
+
+    // Other roles: a rep is refused, a buyer does not see these pages exist.
+    let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
+    let buyer = app.buyer(&account, "Bo Buyer", BuyerRole::Manager).await;
+    let other = id_of(&app, "SELECT id FROM account_groups WHERE name = $1", "Clinics").await;
+    for (email, expect) in [(&rep.email, 403), (&buyer.email, 404)] {
+        let mut c = app.signed_in(email).await;
+        assert_eq!(c.get(&format!("/admin/account-groups/{other}")).await.status.as_u16(), expect);
+        let res = c.post(&format!("/admin/account-groups/{other}/delete"), &[("confirm", "1")]).await;
+        assert_eq!(res.status.as_u16(), expect);
+        let res = c.post(&format!("/admin/catalogs/{default}/delete"), &[("confirm", "1")]).await;
+        assert_eq!(res.status.as_u16(), expect);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_groups").await, 1);
+}

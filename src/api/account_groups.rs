@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/account-groups", get(list_account_groups))
-        .route("/api/v1/account-groups/{name}", put(put_account_group))
+        .route("/api/v1/account-groups/{name}", put(put_account_group).delete(delete_account_group))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -93,4 +93,38 @@ pub async fn put_account_group(
         status,
         Json(AccountGroupUpsertOut { created: r.created, changed: r.changed, account_group: group_out(r.row) }),
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountGroupDeletedOut {
+    account_group: AccountGroupOut,
+    /// How many accounts left it (they keep their own catalogs and price lists).
+    accounts: u64,
+    /// How many catalog and price list assignments to it went.
+    catalogs: u64,
+    price_lists: u64,
+}
+
+/// Deletes the account group with this name: its accounts leave it, its catalog and price list
+/// assignments go (those accounts, catalogs and price lists come again in the lists, changed).
+#[utoipa::path(delete, path = "/api/v1/account-groups/{name}", params(("name" = String, Path, description = "The group's name")),
+    responses((status = 200, body = AccountGroupDeletedOut, description = "deleted"),
+    (status = 404, description = "no group has this name", body = super::Problem)),
+    security(("bearer" = ["accounts:write"])), tag = "accounts")]
+pub async fn delete_account_group(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+) -> Result<Json<AccountGroupDeletedOut>, ApiError> {
+    caller.require(Scope::AccountsWrite)?;
+    let ApiPath(name) = path?;
+    let actor = Actor::api(&caller.0);
+    let id = sync::group_id(&state.db, &actor, &name).await?;
+    let (group, gone) = sync::delete_group(&state.db, state.now(), &actor, &id).await?;
+    Ok(Json(AccountGroupDeletedOut {
+        account_group: group_out(group),
+        accounts: gone.accounts,
+        catalogs: gone.catalogs,
+        price_lists: gone.price_lists,
+    }))
 }

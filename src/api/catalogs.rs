@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/catalogs", get(list_catalogs))
-        .route("/api/v1/catalogs/{external_id}", put(put_catalog))
+        .route("/api/v1/catalogs/{external_id}", put(put_catalog).delete(delete_catalog))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -189,4 +189,29 @@ pub async fn put_catalog(
     let r = catalog_service::upsert_catalog(&state.db, state.now(), &Actor::api(&caller.0), &external_id, &doc).await?;
     let status = if r.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(CatalogUpsertOut { created: r.created, changed: r.changed, catalog: catalog_out(r.row) })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CatalogDeletedOut {
+    external_id: String,
+    name: String,
+}
+
+/// Deletes the customer catalog with this ERP id, with its rules and assignments: those accounts
+/// and groups see their other catalogs, or the default one. The default catalog is refused (409).
+#[utoipa::path(delete, path = "/api/v1/catalogs/{external_id}", params(("external_id" = String, Path, description = "The ERP's id")),
+    responses((status = 200, body = CatalogDeletedOut, description = "deleted"),
+    (status = 404, description = "no catalog has this ERP id", body = super::Problem),
+    (status = 409, description = "it is the default catalog", body = super::Problem)),
+    security(("bearer" = ["catalogs:write"])), tag = "catalog")]
+pub async fn delete_catalog(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<String>, ApiError>,
+) -> Result<Json<CatalogDeletedOut>, ApiError> {
+    caller.require(Scope::CatalogsWrite)?;
+    let ApiPath(external_id) = path?;
+    let key = catalog_service::CatalogKey::External(&external_id);
+    let name = catalog_service::delete_catalog(&state.db, state.now(), &Actor::api(&caller.0), key).await?;
+    Ok(Json(CatalogDeletedOut { external_id, name }))
 }

@@ -272,11 +272,7 @@ pub use crate::store::accounts::GroupRow;
 /// key the price-list API and account documents use); the same name again writes nothing.
 pub async fn upsert_group(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<Upserted<GroupRow>> {
     actor.require(Permission::ManageAccounts)?;
-    check_texts(&[("name", name)], &[])?;
-    let name = name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ServiceError::invalid("name", "A group name is 1 to 100 characters."));
-    }
+    let name = group_name(name)?;
     db.write((new_id(), now, actor.owned(), name), |tx, (id, now, actor, name)| {
         Box::pin(async move {
             if let Some(g) = accounts::group_by_name_for_update(tx, name).await? {
@@ -290,6 +286,78 @@ pub async fn upsert_group(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> S
             let event = serde_json::json!({ "id": row.id, "name": row.name });
             crate::store::audit::enqueue(tx, "account_group.created", &event, *now).await?;
             Ok(Upserted { row, created: true, changed: true })
+        })
+    })
+    .await
+}
+
+fn group_name(name: &str) -> ServiceResult<String> {
+    check_texts(&[("name", name)], &[])?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServiceError::invalid("name", "A group name is 1 to 100 characters."));
+    }
+    Ok(name)
+}
+
+/// The id of the group with this name (404 when there is none).
+pub async fn group_id(db: &Db, actor: &Actor<'_>, name: &str) -> ServiceResult<String> {
+    actor.require(Permission::ManageAccounts)?;
+    super::names_nothing(name)?;
+    accounts::group_by_name(db, name.trim()).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Renames a group (by id). The name is the key imports and the API use, so another group's name
+/// is refused; the same name writes nothing. Audited, `account_group.renamed`.
+pub async fn rename_group(db: &Db, now: i64, actor: &Actor<'_>, id: &str, name: &str) -> ServiceResult<GroupRow> {
+    actor.require(Permission::ManageAccounts)?;
+    super::names_nothing(id)?;
+    let name = group_name(name)?;
+    db.write((id.to_string(), now, actor.owned(), name), |tx, (id, now, actor, name)| {
+        Box::pin(async move {
+            let before = accounts::group_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            if before.name == *name {
+                return Ok(before);
+            }
+            if accounts::group_by_name_for_update(tx, name).await?.is_some() {
+                return Err(ServiceError::invalid("name", format!("A group named “{name}” already exists.")));
+            }
+            accounts::rename_group(tx, id, name, *now).await?;
+            let b = serde_json::json!({ "name": before.name });
+            let a = serde_json::json!({ "name": name });
+            audit(tx, Some(&actor.actor()), *now, "account_group.renamed", ("account_group", id), Some(b), Some(a))
+                .await?;
+            let event = serde_json::json!({ "id": id, "name": name, "previous_name": before.name });
+            crate::store::audit::enqueue(tx, "account_group.renamed", &event, *now).await?;
+            accounts::group_for_update(tx, id).await?.ok_or(ServiceError::NotFound)
+        })
+    })
+    .await
+}
+
+/// Deletes a group (by id): its accounts leave it (they keep their own catalogs and price lists)
+/// and its catalog and price list assignments go. Audited, `account_group.deleted` with the counts.
+pub async fn delete_group(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: &str,
+) -> ServiceResult<(GroupRow, accounts::GroupDeleted)> {
+    actor.require(Permission::ManageAccounts)?;
+    super::names_nothing(id)?;
+    db.write((id.to_string(), now, actor.owned()), |tx, (id, now, actor)| {
+        Box::pin(async move {
+            let group = accounts::group_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
+            let gone = accounts::delete_group(tx, id, *now).await?;
+            let event = serde_json::json!({
+                "id": id, "name": group.name, "accounts": gone.accounts, "catalogs": gone.catalogs,
+                "price_lists": gone.price_lists,
+            });
+            let before = serde_json::json!({ "name": group.name });
+            audit(tx, Some(&actor.actor()), *now, "account_group.deleted", ("account_group", id), Some(before), None)
+                .await?;
+            crate::store::audit::enqueue(tx, "account_group.deleted", &event, *now).await?;
+            Ok((group, gone))
         })
     })
     .await
@@ -313,6 +381,14 @@ pub use crate::store::accounts::GroupSummary;
 pub async fn group_summaries(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<GroupSummary>> {
     actor.require(Permission::ManageAccounts)?;
     Ok(accounts::group_summaries(db).await?)
+}
+
+/// One account group (by id) with its counts, for its page.
+pub async fn group_summary(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<GroupSummary> {
+    actor.require(Permission::ManageAccounts)?;
+    super::names_nothing(id)?;
+    let all = accounts::group_summaries(db).await?;
+    all.into_iter().find(|g| g.id == id).ok_or(ServiceError::NotFound)
 }
 
 /// Every account group by name (the account form's choices).

@@ -20,6 +20,17 @@ pub async fn get_account(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<
     Ok(account)
 }
 
+pub use crate::store::accounts::Assortment;
+
+/// The account's group and the catalogs and price lists that apply to it (its page), for staff
+/// who may see it.
+pub async fn assortment(db: &Db, actor: &Actor<'_>, account: &AccountRow) -> ServiceResult<Assortment> {
+    if !actor.principal.is_staff() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(accounts::assortment(db, &account.id).await?)
+}
+
 /// An account by id, number (A-10001) or external (ERP) id, if the actor may see it; else 404.
 pub async fn find_account(db: &Db, actor: &Actor<'_>, reference: &str) -> ServiceResult<AccountRow> {
     super::check_texts(&[("account", reference)], &[])?;

@@ -295,6 +295,50 @@ async fn write_change(
     store::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)
 }
 
+/// How a catalog is named: by its id (pages) or by the ERP's id (the API).
+#[derive(Clone, Copy, Debug)]
+pub enum CatalogKey<'a> {
+    Id(&'a str),
+    External(&'a str),
+}
+
+/// Deletes a catalog with its rules and assignments (its accounts and groups see their other
+/// catalogs, or the default one); audited, `catalog.deleted` carries it as it was. The default
+/// catalog cannot go: every account without a catalog of its own sees it.
+pub async fn delete_catalog(db: &Db, now: i64, actor: &Actor<'_>, key: CatalogKey<'_>) -> ServiceResult<String> {
+    require_manage(actor)?;
+    let (key, by_external) = match key {
+        CatalogKey::Id(id) => (id, false),
+        CatalogKey::External(x) => (x, true),
+    };
+    names_nothing(key)?;
+    db.write((key.to_string(), by_external, now, actor.owned()), |tx, (key, by_external, now, actor)| {
+        Box::pin(async move {
+            let row = if *by_external {
+                store::by_external_for_update(tx, key).await?
+            } else {
+                store::get_for_update(tx, key).await?
+            };
+            let row = row.ok_or(ServiceError::NotFound)?;
+            let id = row.id.as_str();
+            if row.is_default {
+                return Err(ServiceError::Conflict(format!(
+                    "“{}” is the default catalog: every account without a catalog of its own sees it. \
+                     Make another catalog the default first.",
+                    row.name
+                )));
+            }
+            let before = snapshot(tx, id).await?;
+            store::delete(tx, id).await?;
+            audit(tx, Some(&actor.actor()), *now, "catalog.deleted", ("catalog", id), Some(before.clone()), None)
+                .await?;
+            crate::store::audit::enqueue(tx, "catalog.deleted", &before, *now).await?;
+            Ok(row.name.clone())
+        })
+    })
+    .await
+}
+
 /// A whole catalog as an ERP sends it, keyed by the ERP's id.
 #[derive(Clone, Debug)]
 pub struct CatalogDoc {

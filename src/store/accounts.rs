@@ -518,6 +518,57 @@ pub async fn group_by_name_for_update(tx: &mut Tx, name: &str) -> StoreResult<Op
     Ok(rows.into_iter().next())
 }
 
+/// The group with this id, locked for the unit that renames or deletes it.
+pub async fn group_for_update(tx: &mut Tx, id: &str) -> StoreResult<Option<GroupRow>> {
+    let rows =
+        tx.lock::<GroupRow>(&format!("SELECT {GROUP_COLUMNS} FROM account_groups WHERE id = $1"), args![id]).await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Renames a group. Its accounts, and the catalogs and price lists assigned to it, name it in
+/// what an ERP pulls: they are marked changed too.
+pub async fn rename_group(tx: &mut Tx, id: &str, name: &str, now: i64) -> StoreResult<()> {
+    tx.execute("UPDATE account_groups SET name = $2, updated_at = $3 WHERE id = $1", args![id, name, now]).await?;
+    touch_group_members(tx, id, now).await
+}
+
+async fn touch_group_members(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
+    tx.execute("UPDATE accounts SET updated_at = $2 WHERE group_id = $1", args![id, now]).await?;
+    tx.execute(
+        "UPDATE catalogs SET updated_at = $2 WHERE id IN (SELECT catalog_id FROM catalog_assignments WHERE group_id = $1)",
+        args![id, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE price_lists SET updated_at = $2
+          WHERE id IN (SELECT price_list_id FROM price_list_assignments WHERE group_id = $1)",
+        args![id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// What deleting a group took apart.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct GroupDeleted {
+    /// Accounts that were in it (now in no group).
+    pub accounts: u64,
+    /// Catalog and price list assignments to it (removed).
+    pub catalogs: u64,
+    pub price_lists: u64,
+}
+
+/// Deletes a group: its accounts leave it, its catalog and price list assignments go, and every
+/// account, catalog and price list so changed is marked changed for the lists an ERP pulls.
+pub async fn delete_group(tx: &mut Tx, id: &str, now: i64) -> StoreResult<GroupDeleted> {
+    touch_group_members(tx, id, now).await?;
+    let accounts = tx.execute("UPDATE accounts SET group_id = NULL WHERE group_id = $1", args![id]).await?;
+    let catalogs = tx.execute("DELETE FROM catalog_assignments WHERE group_id = $1", args![id]).await?;
+    let price_lists = tx.execute("DELETE FROM price_list_assignments WHERE group_id = $1", args![id]).await?;
+    tx.execute("DELETE FROM account_groups WHERE id = $1", args![id]).await?;
+    Ok(GroupDeleted { accounts, catalogs, price_lists })
+}
+
 pub async fn set_group(tx: &mut Tx, account_id: &str, group_id: Option<&str>) -> StoreResult<()> {
     tx.execute("UPDATE accounts SET group_id = $2 WHERE id = $1", args![account_id, group_id]).await?;
     Ok(())
@@ -621,4 +672,55 @@ pub async fn all(db: &Db) -> StoreResult<Vec<AccountRow>> {
 pub async fn all_ship_tos(db: &Db) -> StoreResult<Vec<ShipToRow>> {
     let sql = format!("SELECT {} FROM ship_tos s", db.json_rows(&super::json_fields(SHIP_TO_COLUMNS), ""));
     super::fetch_json_rows(db, &sql, &[]).await
+}
+
+/// A catalog or price list that applies to an account, and whether through its group.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Applied {
+    pub id: String,
+    pub name: String,
+    pub via_group: bool,
+}
+
+/// What an account sees and pays: its group, the catalogs and price lists assigned to it or to its
+/// group (by name), and the default catalog (what it sees when none is assigned).
+#[derive(Clone, Debug, Default)]
+pub struct Assortment {
+    pub group: Option<String>,
+    pub catalogs: Vec<Applied>,
+    pub price_lists: Vec<Applied>,
+    pub default_catalog: Option<String>,
+}
+
+pub async fn assortment(db: &Db, account_id: &str) -> StoreResult<Assortment> {
+    let group = on_db!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT g.name FROM accounts a JOIN account_groups g ON g.id = a.group_id WHERE a.id = $1"
+    )
+    .bind(account_id)
+    .fetch_optional(c)
+    .await)?;
+    let applied = |table: &str, key: &str, source: &str| {
+        format!(
+            "SELECT x.id, x.name, (MAX(CASE WHEN s.group_id IS NULL THEN 0 ELSE 1 END) = 1) AS via_group
+               FROM {table} s JOIN {source} x ON x.id = s.{key}
+              WHERE s.account_id = $1 OR s.group_id = (SELECT group_id FROM accounts WHERE id = $1)
+              GROUP BY x.id, x.name ORDER BY x.name, x.id"
+        )
+    };
+    let catalogs_sql = applied("catalog_assignments", "catalog_id", "catalogs");
+    let catalogs = on_db!(db, |c| sqlx::query_as::<_, Applied>(sqlx::AssertSqlSafe(catalogs_sql.clone()))
+        .bind(account_id)
+        .fetch_all(c)
+        .await)?;
+    let lists_sql = applied("price_list_assignments", "price_list_id", "price_lists");
+    let price_lists = on_db!(db, |c| sqlx::query_as::<_, Applied>(sqlx::AssertSqlSafe(lists_sql.clone()))
+        .bind(account_id)
+        .fetch_all(c)
+        .await)?;
+    let default_catalog = on_db!(db, |c| sqlx::query_scalar::<_, String>(
+        "SELECT name FROM catalogs WHERE is_default ORDER BY id LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await)?;
+    Ok(Assortment { group, catalogs, price_lists, default_catalog })
 }

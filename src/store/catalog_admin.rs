@@ -200,6 +200,16 @@ async fn clear_default(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Deletes a catalog with its rules, assignments and membership; returns how many assignments it
+/// had (those accounts and groups see their other catalogs, or the default one).
+pub async fn delete(tx: &mut Tx, id: &str) -> StoreResult<u64> {
+    let assignments = tx.execute("DELETE FROM catalog_assignments WHERE catalog_id = $1", args![id]).await?;
+    tx.execute("DELETE FROM catalog_rules WHERE catalog_id = $1", args![id]).await?;
+    tx.execute("DELETE FROM catalog_products WHERE catalog_id = $1", args![id]).await?;
+    tx.execute("DELETE FROM catalogs WHERE id = $1", args![id]).await?;
+    Ok(assignments)
+}
+
 /// Marks a catalog changed (its rules or assignments were), for the lists an ERP pulls.
 pub async fn touch(tx: &mut Tx, id: &str, now: i64) -> StoreResult<()> {
     tx.execute("UPDATE catalogs SET updated_at = $2 WHERE id = $1", args![id, now]).await?;

@@ -180,6 +180,9 @@ struct AccountPage {
     statuses: Vec<(&'static str, &'static str)>,
     credit: CreditView,
     licences: super::licences::LicencesSection,
+    assortment: account_service::Assortment,
+    /// Admins follow the group, catalogs and price lists to their pages.
+    can_admin: bool,
 }
 
 /// An account's credit position as pages show it.
@@ -250,6 +253,8 @@ async fn account_page(
         statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         credit: account_service::credit_position(&state.db, &actor, &id).await?.into(),
         licences: super::licences::section(&state, &ctx, &id).await?,
+        assortment: account_service::assortment(&state.db, &actor, &account).await?,
+        can_admin: p.can(Permission::AdminArea),
         account,
     };
     Ok(Html(page.render()?))

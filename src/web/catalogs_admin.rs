@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/catalogs/{id}/rules/remove", post(remove_rule))
         .route("/admin/catalogs/{id}/assignments", post(assign))
         .route("/admin/catalogs/{id}/assignments/{aid}/delete", post(unassign))
+        .route("/admin/catalogs/{id}/delete", post(delete))
 }
 
 /// Every field of every form on these pages, as typed.
@@ -48,6 +49,8 @@ pub struct CatalogForm {
     account: String,
     #[serde(default)]
     group: String,
+    /// The delete form's "yes, delete it" box.
+    confirm: Option<String>,
 }
 
 impl CatalogForm {
@@ -223,21 +226,59 @@ async fn apply(
         Ok(_) => Ok(Redirect::to(&format!("/admin/catalogs/{id}?notice={notice}")).into_response()),
         Err(e) => {
             let errors = refusal(e)?;
-            // The header form keeps what was typed; the other forms keep the header as stored.
-            let kept = if f.form == "header" {
-                f
-            } else {
-                let (c, _) = catalog_service::catalog(&state.db, &ctx.actor(), id).await?;
-                CatalogForm {
-                    name: c.row.name,
-                    includes_all: c.row.includes_all.then(|| "1".into()),
-                    is_default: c.row.is_default.then(|| "1".into()),
-                    ..f
-                }
-            };
-            detail_page(state, ctx, id, None, Some(kept), errors).await
+            refused(state, ctx, id, f, errors).await
         }
     }
+}
+
+/// The page again with a form's errors: the header form keeps what was typed; the other forms
+/// keep the header as stored.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    f: CatalogForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let kept = if f.form == "header" {
+        f
+    } else {
+        let (c, _) = catalog_service::catalog(&state.db, &ctx.actor(), id).await?;
+        CatalogForm {
+            name: c.row.name,
+            includes_all: c.row.includes_all.then(|| "1".into()),
+            is_default: c.row.is_default.then(|| "1".into()),
+            ..f
+        }
+    };
+    detail_page(state, ctx, id, None, Some(kept), errors).await
+}
+
+/// Deletes the catalog once the box is ticked; the default catalog is refused on the page.
+async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<CatalogForm>,
+) -> Result<Response, WebError> {
+    let refuse = |message: String| vec![FieldError { field: "confirm".into(), message }];
+    let errors = if f.confirm.is_none() {
+        refuse("Tick the box to confirm: a deleted catalog cannot be brought back.".into())
+    } else {
+        match catalog_service::delete_catalog(
+            &state.db,
+            state.now(),
+            &ctx.actor(),
+            catalog_service::CatalogKey::Id(&id),
+        )
+        .await
+        {
+            Ok(_) => return Ok(Redirect::to("/admin/catalogs?notice=catalog_deleted").into_response()),
+            Err(ServiceError::Conflict(m)) => refuse(m),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    refused(&state, &ctx, &id, CatalogForm { form: "delete".into(), ..f }, errors).await
 }
 
 async fn save_header(

@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/warehouses", get(warehouses).post(create_warehouse))
         .route("/admin/warehouses/{code}", get(warehouse).post(save_warehouse))
         .route("/admin/account-groups", get(groups).post(create_group))
+        .route("/admin/account-groups/{id}", get(group).post(rename_group))
+        .route("/admin/account-groups/{id}/delete", axum::routing::post(delete_group))
         .route("/admin/company", get(company).post(save_company))
 }
 
@@ -182,6 +184,8 @@ async fn save_warehouse(
 pub struct GroupForm {
     #[serde(default)]
     name: String,
+    /// The delete form's "yes, delete it" box.
+    confirm: Option<String>,
 }
 
 #[derive(Template)]
@@ -226,6 +230,75 @@ async fn create_group(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Gro
         Err(ServiceError::Invalid(errors)) => groups_page(&state, &ctx, None, f, errors).await,
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "admin_account_group.html")]
+struct GroupPage {
+    shell: Shell,
+    g: GroupSummary,
+    f: GroupForm,
+    /// Which form was refused: `rename` or `delete`.
+    form: &'static str,
+    errors: Vec<FieldError>,
+}
+
+impl GroupPage {
+    fn error(&self, form: &str, field: &str) -> String {
+        if self.form == form { errors_for(&self.errors, field) } else { String::new() }
+    }
+}
+
+async fn group_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    (f, form): (Option<GroupForm>, &'static str),
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let g = groups_service::group_summary(&state.db, &ctx.actor(), id).await?;
+    let f = f.unwrap_or_else(|| GroupForm { name: g.name.clone(), confirm: None });
+    let shell = Shell::new(ctx, g.name.clone()).with_notice(notice);
+    let status = status_of(&errors);
+    Ok((status, Html(GroupPage { shell, g, f, form, errors }.render()?)).into_response())
+}
+
+async fn group(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    group_page(&state, &ctx, &id, q.notice.as_deref(), (None, ""), Vec::new()).await
+}
+
+async fn rename_group(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<GroupForm>,
+) -> Result<Response, WebError> {
+    match groups_service::rename_group(&state.db, state.now(), &ctx.actor(), &id, &f.name).await {
+        Ok(g) => Ok(Redirect::to(&format!("/admin/account-groups/{}?notice=group_renamed", g.id)).into_response()),
+        Err(ServiceError::Invalid(errors)) => group_page(&state, &ctx, &id, None, (Some(f), "rename"), errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<GroupForm>,
+) -> Result<Response, WebError> {
+    if f.confirm.is_none() {
+        let message = "Tick the box to confirm: a deleted group cannot be brought back.".to_string();
+        let errors = vec![FieldError { field: "confirm".into(), message }];
+        return group_page(&state, &ctx, &id, None, (None, "delete"), errors).await;
+    }
+    groups_service::delete_group(&state.db, state.now(), &ctx.actor(), &id).await?;
+    Ok(Redirect::to("/admin/account-groups?notice=group_deleted").into_response())
 }
 
 // ---- The seller's company ----
