@@ -442,6 +442,13 @@ async fn finance_sends_a_statement_by_mail_from_the_page_and_the_api() {
     let bad = app.api("POST", &path, &token, Some(serde_json::json!({"from": "2026-13-01"}))).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert!(bad.body.contains("from"), "{}", bad.body);
+    for (field, body) in
+        [("from", serde_json::json!({"from": "", "to": "2026-01-01"})), ("to", serde_json::json!({"to": " "}))]
+    {
+        let bad = app.api("POST", &path, &token, Some(body)).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert!(bad.body.contains(field), "{}", bad.body);
+    }
     let reader = app.api_token(&[Scope::InvoicesRead]).await;
     assert_eq!(app.api("POST", &path, &reader, Some(serde_json::json!({}))).await.status, StatusCode::FORBIDDEN);
     let nobody = app.account("Empty Clinic", None).await;

@@ -166,6 +166,12 @@ pub async fn send_statement(
     let ApiPath(id) = path?;
     reference(&id)?;
     let ApiJson(b) = body?;
+    // A date given is a date: empty text is not "absent" here (the form's rule), it is refused.
+    for (field, v) in [("from", &b.from), ("to", &b.to)] {
+        if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::invalid(field, "a date (YYYY-MM-DD), or leave it out"));
+        }
+    }
     let now = state.now();
     let actor = Actor::api(&caller.0);
     let account = find_account(&state.db, &actor, &id).await?;
