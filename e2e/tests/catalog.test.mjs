@@ -197,7 +197,11 @@ describe('catalog', () => {
       assert.equal(pathOf(page), `${accountPath}/catalog?q=${SEARCH}`);
       assert.equal(await page.locator('.banner').count(), 1, 'the banner stays on the results');
       assert.equal(await page.locator('table.catalog form.add-row').count(), 0, 'view-as is read-only: no Add forms');
-      assert.equal(await catalogText(page), buyerSaw.tableText,
+      // Staff read "Their price" where the buyer reads "Your price"; the rest is the same.
+      assert.equal(await page.locator('table.catalog thead th', { hasText: /^Their price$/ }).count(), 1,
+        'staff see the account\'s price as theirs');
+      assert.equal((await catalogText(page)).replace(/their price/i, (m) => (m === m.toUpperCase() ? 'YOUR PRICE' : 'Your price')),
+        buyerSaw.tableText,
         'the same results, prices and stock as the buyer saw');
       const links = page.locator('table.catalog tbody a[href*="/products/"]');
       assert.ok(await links.count() > 0, 'view-as results link to products');
@@ -211,6 +215,7 @@ describe('catalog', () => {
       await page.goto(`${accountPath}/products/${sku}`);
       assert.equal(await page.locator('.banner').count(), 1, 'the banner on the product page');
       assert.equal((await page.locator('h1').innerText()).trim(), buyerSaw.product.name, 'product heading');
+      assert.equal(await page.locator('h2', { hasText: /^Their price$/ }).count(), 1, 'the price card names whose price');
       const { price, explain } = await priceCard(page);
       assert.equal(price, buyerSaw.price, 'the same price as the buyer');
       assert.equal(explain, buyerSaw.explain, 'the same explanation as the buyer');

@@ -136,7 +136,7 @@ describe('quick order', () => {
       const csv = `\uFEFF${rows.join('\r\n')}\r\n`;
       const expectedCart = new Map([[a.sku, 5], [b.sku, 12], [c.sku, 1], [d.sku, 7]]);
       const expectedProblems = [
-        ['3', rows[2], `There is no product with SKU ${typo}. Did you mean ${typoOf}?`],
+        ['3', rows[2], `There is no product with SKU ${typo}. Did you mean ${typoOf}? Add ${typoOf} × 4`],
         ['5', rows[4], `${notMultiple.sku}: sold in multiples of ${notMultiple.step} (try ${notMultiple.step} or ${2 * notMultiple.step}).`],
         ['7', rows[6], '“two” is not a whole-number quantity'],
         ['8', rows[7], `${belowMin.sku}: minimum order quantity is ${belowMin.min}.`],
@@ -160,7 +160,7 @@ describe('quick order', () => {
       assert.equal(pathOf(page), '/portal/quick-order', 'the answer replaces the page in place');
 
       assert.equal(squash(await summary.innerText()),
-        '4 lines added to your cart; 4 need fixing (kept in the box below). Review the cart and check out →');
+        '4 lines added to your cart; 4 need fixing (kept in the box below). Review the cart or Check out');
       assert.deepEqual(await problemRows(page), expectedProblems, 'every bad row, by its line number, as written, with why');
       assert.equal(await page.inputValue('#qo-lines'), expectedProblems.map((p) => p[1]).join('\n'),
         'the bad rows (and only those) are in the box to fix');
@@ -168,16 +168,28 @@ describe('quick order', () => {
         'the cart button counts the lines');
       await screenshot(page, 'quick-order-csv-upload');
 
+      // "Did you mean" is one click: the typo's row adds the SKU it meant, with the quantity asked.
+      const typoRow = page.locator('#qo-problems tbody tr').nth(0);
+      const suggest = typoRow.locator('form.suggestion button');
+      assert.equal(squash(await suggest.innerText()), `Add ${typoOf} × 4`);
+      await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/portal/cart/add' && r.status() === 200),
+        suggest.click(),
+      ]);
+      await typoRow.locator('td', { hasText: `Added 4 × ${typoOf}` }).waitFor();
+      assert.equal(pathOf(page), '/portal/quick-order', 'the other rows to fix stay on the page');
+      expectedCart.set(typoOf, 4);
+
       // The cart, in a second tab so the rows to fix stay on this one.
       const cart = await context.newPage();
       await cart.goto('/portal/cart');
       assert.deepEqual(await cartLines(cart), expectedCart, 'the good rows, with their quantities (repeats added up)');
-      assert.match(squash(await cart.locator('#cart tfoot').textContent()), /^Subtotal \(4 lines\)/);
+      assert.match(squash(await cart.locator('#cart tfoot').textContent()), /^Subtotal \(5 lines\)/);
       await screenshot(cart, 'quick-order-csv-cart');
 
       // Fix each kept row in the box as its reason says, and send the box.
       const fixes = new Map([
-        [rows[2], `${typoOf},4`],
+        [rows[2], ''], // added by its suggestion: dropped from the box
         [rows[4], `${notMultiple.sku},${2 * notMultiple.step}`],
         [rows[6], `${badQty.sku},2`],
         [rows[7], `${belowMin.sku},${belowMin.min}`],
@@ -187,12 +199,12 @@ describe('quick order', () => {
       await clickTo(page, page.locator('form', { has: page.locator('#qo-lines') }).getByRole('button', { name: 'Add to cart' }),
         (u) => u.pathname === '/portal/quick-order');
       assert.equal(squash(await page.locator('#qo-summary.flash-ok').innerText()),
-        '4 lines added to your cart. Review the cart and check out →', 'every fixed row is added');
+        '3 lines added to your cart. Review the cart or Check out', 'every fixed row is added');
       assert.equal(await page.locator('#qo-problems').count(), 0, 'nothing left to fix');
       assert.equal(await page.inputValue('#qo-lines'), '', 'the box is empty');
       assert.equal(squash(await page.locator('.page-head a.btn', { hasText: 'Cart' }).innerText()), 'Cart (8)');
 
-      for (const line of fixes.values()) {
+      for (const line of [...fixes.values()].filter(Boolean)) {
         const [sku, qty] = line.split(',');
         expectedCart.set(sku, Number(qty));
       }

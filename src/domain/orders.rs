@@ -240,6 +240,21 @@ pub struct Paste {
 /// The most lines one paste may hold.
 pub const MAX_PASTE_LINES: usize = 2_000;
 
+/// A first column's heading as spreadsheets name it.
+fn is_sku_heading(field: &str) -> bool {
+    matches!(
+        field.to_lowercase().trim_end_matches(['#', '.', ':']),
+        "sku" | "item" | "part" | "product" | "code" | "item number" | "article" | "material" | "catalog" | "ref"
+    )
+}
+
+/// A quantity column's heading ("Qty", "Order quantity", "Units", "Menge").
+fn is_qty_heading(field: &str) -> bool {
+    let f = field.to_lowercase();
+    !f.chars().any(|c| c.is_ascii_digit())
+        && ["qty", "quant", "amount", "units", "count", "pcs", "menge", "cantidad"].iter().any(|w| f.contains(w))
+}
+
 /// Reads a quick-order paste: `SKU qty`, `SKU,qty`, `SKU;qty` or `SKU<TAB>qty` (as copied from a
 /// spreadsheet), a header row allowed, blank lines ignored, a missing quantity meaning 1, the same
 /// SKU twice merged (quantities added, first position kept).
@@ -277,8 +292,8 @@ pub fn parse_paste(text: &str) -> Paste {
         };
         let is_header = paste.lines.is_empty()
             && paste.errors.is_empty()
-            && quantity.is_err()
-            && matches!(sku.to_lowercase().as_str(), "sku" | "item" | "part" | "product" | "code" | "item number");
+            && (quantity.is_err() || qty.is_none())
+            && (is_sku_heading(sku) || (!sku.chars().any(|c| c.is_ascii_digit()) && qty.is_some_and(is_qty_heading)));
         if is_header {
             continue;
         }
@@ -450,6 +465,20 @@ mod tests {
         assert!(p.errors[1].reason.contains("at least 1"));
         assert_eq!(p.lines.len(), 2);
         assert_eq!(p.lines[1].quantity, 10);
+    }
+
+    #[test]
+    fn spreadsheet_headings_are_skipped_on_the_first_line() {
+        for heading in
+            ["Item #\tQty", "Part Number\tOrder Qty", "Material\tQuantity", "SKU:", "Article No.\tUnits", "Code;Menge"]
+        {
+            let p = parse_paste(&format!("{heading}\nAB-1\t2\n"));
+            assert!(p.errors.is_empty(), "{heading}: {:?}", p.errors);
+            assert_eq!(p.lines.len(), 1, "{heading}");
+        }
+        // A first line with a SKU and a bad quantity is a line, not a heading.
+        let p = parse_paste("AB-1 qty\nAB-2 3");
+        assert_eq!((p.errors.len(), p.errors[0].line), (1, 1));
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub struct PasteProblem {
     pub text: String,
     pub reason: String,
     pub suggestion: Option<String>,
+    /// The quantity asked for (to add the suggestion with); 0 when it could not be read.
+    pub quantity: i64,
 }
 
 pub struct QuickOrderResult {
@@ -135,7 +137,13 @@ pub async fn quick_order(
     let mut problems: Vec<PasteProblem> = paste
         .errors
         .iter()
-        .map(|e| PasteProblem { lines: vec![e.line], text: e.text.clone(), reason: e.reason.clone(), suggestion: None })
+        .map(|e| PasteProblem {
+            lines: vec![e.line],
+            text: e.text.clone(),
+            reason: e.reason.clone(),
+            suggestion: None,
+            quantity: 0,
+        })
         .collect();
     let mut suggestions_left = 25;
     for issue in &eval.issues {
@@ -152,7 +160,13 @@ pub async fn quick_order(
             None => issue.message.clone(),
         };
         let text = pasted.lines.iter().map(|n| line_text(*n)).collect::<Vec<_>>().join("\n");
-        problems.push(PasteProblem { lines: pasted.lines.clone(), text, reason, suggestion });
+        problems.push(PasteProblem {
+            lines: pasted.lines.clone(),
+            text,
+            reason,
+            suggestion,
+            quantity: pasted.quantity,
+        });
     }
     problems.sort_by_key(|p| p.lines[0]);
     let remaining = problems.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n");

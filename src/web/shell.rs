@@ -112,7 +112,12 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         Some("/portal/orders")
     } else if path.starts_with("/admin/quotes") {
         Some("/quotes")
-    } else if path.starts_with("/portal/checkout") || path.starts_with("/portal/reorder") {
+    } else if path.starts_with("/portal/reorder/list/") {
+        // Reordering a saved list starts from Lists; an order or the buy-again page from Orders.
+        Some("/portal/lists")
+    } else if path.starts_with("/portal/reorder") || path.starts_with("/portal/buy-again") {
+        Some("/portal/orders")
+    } else if path.starts_with("/portal/checkout") {
         Some("/portal/cart")
     } else if path.starts_with("/accounts/") {
         ["/admin/accounts", "/rep", "/desk", "/finance"].into_iter().find(|h| items.iter().any(|(i, _)| i == h))
@@ -309,6 +314,10 @@ mod tests {
         assert_eq!(active(&buyer, "/portal"), vec!["Home"]);
         assert_eq!(active(&buyer, "/portal/users"), vec!["Users"]);
         assert_eq!(active(&buyer, "/portal/products/GLV-1"), vec!["Catalog"]);
+        assert_eq!(active(&buyer, "/portal/reorder/order/SO-100001"), vec!["Orders"]);
+        assert_eq!(active(&buyer, "/portal/reorder/list/l1"), vec!["Lists"]);
+        assert_eq!(active(&buyer, "/portal/buy-again"), vec!["Orders"]);
+        assert_eq!(active(&buyer, "/portal/checkout"), vec!["Cart"]);
         assert!(active(&buyer, "/me/password").is_empty());
     }
 }
