@@ -206,6 +206,8 @@ async fn the_rep_at_the_time_of_the_order_earns_on_what_is_invoiced_and_credit_n
     let err = commissions::statement(app.db(), &Actor::web(&f.rep_b), &f.rep_a.user_id, &period).await.unwrap_err();
     assert!(matches!(err, ServiceError::Forbidden), "{err:?}");
     assert!(commissions::statement(app.db(), &Actor::web(&f.finance), &f.rep_a.user_id, &period).await.is_ok());
+    let err = commissions::statement(app.db(), &Actor::web(&f.cs), &f.cs.user_id, &period).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Forbidden), "the desk has no book and no statement: {err:?}");
     let err = commissions::statement(app.db(), &Actor::web(&f.buyer), &f.rep_a.user_id, &period).await.unwrap_err();
     assert!(matches!(err, ServiceError::NotFound), "buyers: as if there were none");
 }

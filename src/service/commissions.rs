@@ -175,10 +175,11 @@ pub struct Statement {
     pub locked_at: Option<i64>,
 }
 
-/// May the actor read this rep's statements? The rep their own; finance and admins anyone's.
+/// May the actor read this rep's statements? A rep (who has a book) their own; finance and admins
+/// anyone's; other staff none (403), buyers none (404).
 fn statement_scope(actor: &Actor<'_>, rep_id: &str) -> ServiceResult<()> {
     let p = actor.principal;
-    if p.can(Permission::ViewCommissions) || (p.is_staff() && p.user_id == rep_id) {
+    if p.can(Permission::ViewCommissions) || (p.can(Permission::ViewOwnBook) && p.user_id == rep_id) {
         Ok(())
     } else if p.is_staff() {
         Err(ServiceError::Forbidden)
