@@ -286,6 +286,9 @@ fn routes(account: &str) -> Vec<Route> {
                 "account,external_id,label,line1,city,postal_code,country\n{account},S-1,Dock,1 St,Chicago,60601,US\n"
             ))),
         ),
+        r(Method::GET, "/api/v1/commissions/statements", "", Scope::CommissionsRead, None),
+        r(Method::GET, "/api/v1/commissions/accruals", "", Scope::CommissionsRead, None),
+        r(Method::POST, "/api/v1/commissions/statements/{rep}/{period}/{action}", "", Scope::CommissionsWrite, None),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]
@@ -343,6 +346,8 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     assert_eq!(hooked.status, StatusCode::CREATED, "{}", hooked.body);
     let hook: Value = serde_json::from_str(&hooked.body).unwrap();
     let hook = format!("/webhooks/{}", hook["endpoint"]["id"].as_str().unwrap());
+    // A rep whose (empty) commission statement the commissions:write row approves.
+    let commission_rep = app.staff("Rex Rep", &[StaffRole::SalesRep]).await.id;
     let concrete = |route: &Route| {
         // The shipment row (orders:write) bills the order: its invoice is the first.
         let path = route
@@ -358,6 +363,7 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("{name}", "Dental")
             .replace("{email}", "bea@alpha.test")
             .replace("{sku}", "GLV-1")
+            .replace("{rep}/{period}/{action}", &format!("{commission_rep}/2026-01/approve"))
             .replace("{warehouse}", "CHI")
             .replace("{account}", &account)
             .replace("{id}", &order)

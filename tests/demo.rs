@@ -59,6 +59,18 @@ async fn demo_is_realistic_and_every_login_works() {
     assert!(app.count("SELECT COUNT(*) FROM order_events WHERE note LIKE 'Completed by %'").await >= 5);
     assert_eq!(app.count("SELECT COUNT(*) FROM routing_rules").await, 3);
     assert_eq!(app.count("SELECT COUNT(*) FROM products WHERE consult_specialist").await, 2);
+    // Commissions follow from the history's invoices: every channel's orders earn their rep, the
+    // customers' own portal orders included; months before last are approved and locked.
+    assert_eq!(app.count("SELECT COUNT(*) FROM commission_plans").await, 1);
+    assert!(app.count("SELECT COUNT(*) FROM commission_accruals WHERE kind = 'accrual'").await >= 100);
+    assert!(app.count("SELECT COUNT(*) FROM commission_accruals WHERE channel = 'portal'").await >= 10);
+    assert!(app.count("SELECT COUNT(DISTINCT rep_id) FROM commission_accruals").await >= 3);
+    assert!(app.count("SELECT COUNT(*) FROM commission_statements WHERE status = 'locked'").await >= 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM orders o JOIN accounts a ON a.id = o.account_id WHERE o.owner_rep_id IS DISTINCT FROM a.owner_rep_id").await,
+        0,
+        "each order records its account's rep"
+    );
     for l in &logins {
         let mut c = app.client();
         let res = c.login(&l.email, DEMO_PASSWORD).await;

@@ -4,6 +4,7 @@
 
 mod approvals;
 mod catalog;
+mod commissions;
 pub mod licences;
 mod orders;
 mod quotes;
@@ -291,8 +292,12 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         })
         .await?;
     let mut rng = Rng(seed);
+    commissions::seed_plan(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo commissions: {e}")))?;
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
     approvals::seed_routing(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo routing: {e}")))?;
+    commissions::close_old_months(db, now)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("demo commissions: {e}")))?;
     let mut logins = logins;
     let manager = logins.iter().find(|l| l.role == role_login_label(BuyerRole::Manager)).map(|l| l.email.clone());
     if let Some(manager) = manager

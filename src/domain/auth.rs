@@ -162,6 +162,12 @@ pub enum Permission {
     SignOffQuotes,
     /// Webhook endpoints, their deliveries and replays (admins, and tokens with a webhooks scope).
     ManageWebhooks,
+    /// Every rep's commission statements (finance, admins); a rep always sees their own.
+    ViewCommissions,
+    /// Approve, lock and reopen reps' commission statements (finance, admins).
+    ApproveCommissions,
+    /// Commission plans, their assignment to reps, house accounts (admins).
+    ManageCommissionPlans,
 }
 
 /// A set of permissions as a bit set (cheap to copy into every request).
@@ -208,6 +214,9 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ManageOrders,
                 SignOffQuotes,
                 ManageWebhooks,
+                ViewCommissions,
+                ApproveCommissions,
+                ManageCommissionPlans,
             ],
             StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog, OrderForCustomers],
             StaffRole::CustomerService => &[
@@ -219,7 +228,15 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 OrderForCustomers,
                 ManageOrders,
             ],
-            StaffRole::Finance => &[StaffArea, ViewAllAccounts, FinanceArea, ManageCredit, ReadCatalog],
+            StaffRole::Finance => &[
+                StaffArea,
+                ViewAllAccounts,
+                FinanceArea,
+                ManageCredit,
+                ReadCatalog,
+                ViewCommissions,
+                ApproveCommissions,
+            ],
             StaffRole::SalesManager => {
                 &[StaffArea, ViewAllAccounts, InviteAccountUsers, ReadCatalog, OrderForCustomers, SignOffQuotes]
             }
@@ -267,10 +284,12 @@ pub enum Scope {
     AccountsWrite,
     CatalogsRead,
     CatalogsWrite,
+    CommissionsRead,
+    CommissionsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 21] = [
+    pub const ALL: [Scope; 23] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -292,6 +311,8 @@ impl Scope {
         Scope::AccountsWrite,
         Scope::CatalogsRead,
         Scope::CatalogsWrite,
+        Scope::CommissionsRead,
+        Scope::CommissionsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -317,6 +338,8 @@ impl Scope {
             Scope::AccountsWrite => "accounts:write",
             Scope::CatalogsRead => "catalogs:read",
             Scope::CatalogsWrite => "catalogs:write",
+            Scope::CommissionsRead => "commissions:read",
+            Scope::CommissionsWrite => "commissions:write",
         }
     }
 
@@ -396,6 +419,14 @@ impl Scope {
                 "create and replace customer catalogs by the ERP's ids: rules and assignments to accounts and \
                  groups (PUT /catalogs/{external_id}); includes catalogs:read"
             }
+            Scope::CommissionsRead => {
+                "read every rep's commission statements and accrual lines (GET /commissions/statements, \
+                 /commissions/accruals)"
+            }
+            Scope::CommissionsWrite => {
+                "approve, lock and reopen reps' commission statements (POST \
+                 /commissions/statements/{rep}/{period}/{action}); includes commissions:read"
+            }
         }
     }
 
@@ -415,6 +446,7 @@ impl Scope {
                     | (Scope::WebhooksWrite, Scope::WebhooksRead)
                     | (Scope::AccountsWrite, Scope::AccountsRead)
                     | (Scope::CatalogsWrite, Scope::CatalogsRead)
+                    | (Scope::CommissionsWrite, Scope::CommissionsRead)
             )
     }
 
@@ -454,6 +486,8 @@ impl Scope {
             // Catalogs name the accounts they are assigned to: read only by who sees every account.
             Scope::CatalogsRead => &[StaffArea, ViewAllAccounts, ReadCatalog],
             Scope::CatalogsWrite => &[StaffArea, ViewAllAccounts, ReadCatalog, ManageCatalog],
+            Scope::CommissionsRead => &[StaffArea, ViewCommissions],
+            Scope::CommissionsWrite => &[StaffArea, ViewCommissions, ApproveCommissions],
         }
     }
 }

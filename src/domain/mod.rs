@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod auth;
 pub mod catalog;
 pub mod categories;
+pub mod commissions;
 pub mod credit;
 pub mod customer_catalogs;
 pub mod fulfilment;

@@ -13,6 +13,7 @@ pub mod catalog;
 mod catalog_cache;
 pub mod catalogs;
 pub mod categories;
+pub mod commissions;
 pub mod credit_notes;
 pub mod evaluation;
 pub mod exports;

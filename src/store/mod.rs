@@ -31,6 +31,7 @@ pub mod catalog_admin;
 pub mod catalogs;
 pub mod categories;
 mod cell;
+pub mod commissions;
 pub mod credit;
 pub mod exports;
 pub mod idempotency;

@@ -30,6 +30,10 @@ pub struct OrderRow {
     pub version: i64,
     pub placed_at: i64,
     pub updated_at: i64,
+    /// The account's owning rep when the order was placed: credited with its commission.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub owner_rep_id: Option<String>,
 }
 
 impl OrderRow {
@@ -40,7 +44,7 @@ impl OrderRow {
     }
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at";
+const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at, o.owner_rep_id";
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct OrderLineRow {
@@ -273,8 +277,8 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<(
     tx.execute(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
              ship_to_id, ship_to_text, po_number, requested_date, notes, terms_days, subtotal, line_count, backordered, reasons,
-             revision, version, placed_at, updated_at, uninvoiced)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+             revision, version, placed_at, updated_at, uninvoiced, owner_rep_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
         vec![
             Cell::text(&o.id),
             Cell::text(&o.number),
@@ -299,6 +303,7 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<(
             Cell::Int(o.placed_at),
             Cell::Int(o.updated_at),
             Cell::Int(uninvoiced),
+            Cell::opt_text(o.owner_rep_id.as_deref()),
         ],
     )
     .await?;

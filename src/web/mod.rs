@@ -8,6 +8,7 @@ mod auth_pages;
 mod catalog;
 mod catalogs_admin;
 mod categories_admin;
+mod commissions;
 mod credit_notes;
 mod dated_list;
 mod error;
@@ -71,6 +72,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(exports::router())
         .merge(pricing_admin::router())
         .merge(queues::router())
+        .merge(commissions::router())
         .merge(quotes::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()

@@ -168,6 +168,8 @@ struct RepHome {
     book_next: Option<String>,
     /// The rep's open quotes: to price, waiting for sign-off, awaiting the customer.
     quotes: Vec<QuoteCard>,
+    /// This month's commission so far: (earned, of which self-service orders, period).
+    earnings: Option<(crate::domain::money::Money, crate::domain::money::Money, String)>,
 }
 
 struct QuoteCard {
@@ -243,7 +245,13 @@ async fn rep_home(
         None
     };
     let total_accounts = account_service::count_accounts(&state.db, &actor, true).await?;
+    let period = crate::service::commissions::this_period(now);
+    let earnings = crate::service::commissions::statement(&state.db, &actor, &ctx.session.principal.user_id, &period)
+        .await
+        .ok()
+        .map(|s| (s.earned, s.self_service, s.period));
     let view = RepHome {
+        earnings,
         quotes: open_quotes(&state, &actor, now).await?,
         shell: Shell::new(&ctx, "My accounts").with_notice(q.notice.as_deref()),
         queue: page.items.iter().map(|i| QueueCard::new(i, now)).collect(),

@@ -71,6 +71,9 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     if p.can(Permission::SignOffQuotes) && !p.can(Permission::AdminArea) {
         items.push(("/quotes/signoff", "Sign-off"));
     }
+    if p.is_staff() && (p.can(Permission::ViewOwnBook) || p.can(Permission::ViewCommissions)) {
+        items.push(("/commissions", "Commissions"));
+    }
     if p.can(Permission::FinanceArea) {
         items.push(("/finance", "Finance"));
         items.push(("/invoices", "Invoices"));
@@ -112,6 +115,8 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
         Some("/portal/orders")
     } else if path.starts_with("/admin/quotes") {
         Some("/quotes")
+    } else if path.starts_with("/admin/commissions") {
+        Some("/commissions")
     } else if path.starts_with("/portal/reorder/list/") {
         // Reordering a saved list starts from Lists; an order or the buy-again page from Orders.
         Some("/portal/lists")
@@ -155,6 +160,11 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
     }
     let text = match code {
         "saved" => "Saved.",
+        "commission_approved" => "Statement approved: its total is frozen; later lines land in the next open month.",
+        "commission_locked" => "Statement locked: this month never changes again.",
+        "commission_reopened" => "Statement reopened.",
+        "commission_plan_saved" => "Plan saved.",
+        "commission_plan_assigned" => "Plan assigned.",
         "webhook_test_sent" => "Test event queued: it is delivered within seconds; its attempt appears below.",
         "webhook_replayed" => "Queued to be sent again now.",
         "webhook_deleted" => "Endpoint deleted: it receives nothing more; what it still had to receive was cancelled.",

@@ -279,6 +279,7 @@ where
         version: 1,
         placed_at: now,
         updated_at: now,
+        owner_rep_id: u.account.owner_rep_id.clone(),
     };
     orders::insert(tx, &order, value).await?;
     orders::insert_lines(tx, &order.id, &lines).await?;

@@ -1,0 +1,318 @@
+//! Commissions over the API (issue 18): reps' monthly statements (`commissions:read`), the accrual
+//! lines an ERP or payroll pulls by `updated_since` like every other list, and approving, locking
+//! or reopening a statement (`commissions:write`) — what finance does on the web.
+
+use super::input::reference;
+use super::paging::{ChangesParams, cursor_of, cut_page};
+use super::{ApiCaller, ApiError, ApiPath, ApiQuery};
+use crate::app::AppState;
+use crate::domain::auth::Scope;
+use crate::domain::commissions::{StatementAction, rule_label};
+use crate::domain::invoicing::format_rate;
+use crate::domain::money::Money;
+use crate::service::Actor;
+use crate::service::commissions::{self as commission_service, AccrualLine, Statement};
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/commissions/statements", get(list_commission_statements))
+        .route("/api/v1/commissions/statements/{rep}/{period}/{action}", post(act_on_commission_statement))
+        .route("/api/v1/commissions/accruals", get(list_commission_accruals))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChannelTotalOut {
+    /// portal, rep, phone, api, edi, punchout
+    channel: String,
+    /// Placed by the customer themselves (portal, punchout).
+    self_service: bool,
+    /// Decimal strings, exact.
+    base: String,
+    amount: String,
+    lines: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdjustmentOut {
+    /// e.g. "Standard: tier bonus 1% on $120,000.00 (reached $100,000.00)"
+    label: String,
+    amount: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommissionStatementOut {
+    rep_id: String,
+    rep_name: String,
+    /// YYYY-MM
+    period: String,
+    /// `open`, `approved` or `locked`.
+    status: String,
+    /// Net invoiced base of the lines (less credit notes), and what it earned.
+    base: String,
+    earned: String,
+    /// What the customers' own orders (portal, punchout) earned.
+    self_service: String,
+    /// Tier bonuses and caps.
+    adjustments: Vec<AdjustmentOut>,
+    /// earned + adjustments.
+    total: String,
+    by_channel: Vec<ChannelTotalOut>,
+    approved_by: Option<String>,
+    approved_at: Option<i64>,
+    locked_at: Option<i64>,
+}
+
+fn statement_out(s: Statement) -> CommissionStatementOut {
+    CommissionStatementOut {
+        rep_id: s.rep_id,
+        rep_name: s.rep_name,
+        period: s.period,
+        status: s.status.as_str().into(),
+        base: s.base.to_plain(),
+        earned: s.earned.to_plain(),
+        self_service: s.self_service.to_plain(),
+        adjustments: s
+            .adjustments
+            .into_iter()
+            .map(|a| AdjustmentOut { label: a.label, amount: Money::from_raw(a.amount).to_plain() })
+            .collect(),
+        total: s.total.to_plain(),
+        by_channel: s
+            .by_channel
+            .into_iter()
+            .map(|c| ChannelTotalOut {
+                channel: c.channel,
+                self_service: c.self_service,
+                base: c.base.to_plain(),
+                amount: c.amount.to_plain(),
+                lines: c.lines,
+            })
+            .collect(),
+        approved_by: s.approved_by,
+        approved_at: s.approved_at,
+        locked_at: s.locked_at,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommissionStatementList {
+    statements: Vec<CommissionStatementOut>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementParams {
+    /// The rep's user id; without it, every rep with lines in the period.
+    #[param(min_length = 1, max_length = 100, pattern = r"^[!-~]+$")]
+    rep: Option<String>,
+    /// The month, YYYY-MM (default: this month, UTC).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    period: Option<String>,
+}
+
+fn checked_period(period: Option<&str>, now: i64) -> Result<String, ApiError> {
+    match period {
+        None => Ok(commission_service::this_period(now)),
+        Some(p) => crate::domain::commissions::parse_period(p)
+            .filter(|_| p.len() == 7)
+            .ok_or_else(|| ApiError::invalid("period", "a month, YYYY-MM")),
+    }
+}
+
+fn checked_rep(rep: &str) -> Result<(), ApiError> {
+    reference(rep)?;
+    if rep.is_empty() || rep.len() > 100 || !rep.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+        return Err(ApiError::invalid("rep", "a user id"));
+    }
+    Ok(())
+}
+
+/// Commission statements of a month: one rep's, or every rep's with lines in it.
+#[utoipa::path(get, path = "/statements", params(StatementParams),
+    responses((status = 200, body = CommissionStatementList), (status = 404, description = "no such rep", body = super::Problem)),
+    security(("bearer" = ["commissions:read"])), tag = "commissions")]
+pub async fn list_commission_statements(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    query: Result<ApiQuery<StatementParams>, ApiError>,
+) -> Result<Json<CommissionStatementList>, ApiError> {
+    caller.require(Scope::CommissionsRead)?;
+    let ApiQuery(p) = query?;
+    let period = checked_period(p.period.as_deref(), state.now())?;
+    let actor = Actor::api(&caller.0);
+    let reps: Vec<String> = match p.rep.as_deref() {
+        Some(r) => {
+            checked_rep(r)?;
+            vec![r.to_string()]
+        }
+        None => commission_service::period_summary(&state.db, &actor, &period)
+            .await?
+            .into_iter()
+            .map(|s| s.rep_id)
+            .collect(),
+    };
+    let mut statements = Vec::with_capacity(reps.len());
+    for rep in reps {
+        statements.push(statement_out(commission_service::statement(&state.db, &actor, &rep, &period).await?));
+    }
+    Ok(Json(CommissionStatementList { statements }))
+}
+
+/// Approve, lock or reopen a rep's statement of a month. Approving freezes its total, and no new
+/// line lands in it (nor in earlier months) — later corrections go to the next open month;
+/// locking is final; reopening sends an approved statement back to open.
+#[utoipa::path(post, path = "/statements/{rep}/{period}/{action}",
+    params(("rep" = String, Path, description = "The rep's user id", min_length = 1, max_length = 100, pattern = r"^[!-~]+$"),
+           ("period" = String, Path, description = "The month, YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+           ("action" = String, Path, description = "approve, lock or reopen", pattern = r"^(approve|lock|reopen)$")),
+    responses((status = 200, body = CommissionStatementOut), (status = 404, description = "no such rep", body = super::Problem),
+    (status = 409, description = "the statement's status does not allow the action", body = super::Problem)),
+    security(("bearer" = ["commissions:write"])), tag = "commissions")]
+pub async fn act_on_commission_statement(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    path: Result<ApiPath<(String, String, String)>, ApiError>,
+) -> Result<Json<CommissionStatementOut>, ApiError> {
+    caller.require(Scope::CommissionsWrite)?;
+    let ApiPath((rep, period, action)) = path?;
+    checked_rep(&rep)?;
+    let period = checked_period(Some(&period), state.now())?;
+    let action =
+        StatementAction::parse(&action).ok_or_else(|| ApiError::invalid("action", "approve, lock or reopen"))?;
+    let s = commission_service::act_on_statement(&state.db, state.now(), &Actor::api(&caller.0), &rep, &period, action)
+        .await?;
+    Ok(Json(statement_out(s)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccrualOut {
+    id: String,
+    rep_id: String,
+    /// The statement month it counts in (YYYY-MM).
+    period: String,
+    /// `accrual` (an invoice line) or `clawback` (a credit note's, negative).
+    kind: String,
+    plan_id: String,
+    /// The invoice, or for a clawback the credit note, that wrote the line.
+    invoice_id: String,
+    invoice_number: String,
+    /// The line of the invoice (of the credited invoice, for a clawback).
+    invoice_line: i64,
+    credited_invoice_id: Option<String>,
+    order_id: String,
+    order_number: String,
+    account_id: String,
+    channel: String,
+    sku: String,
+    category: String,
+    /// Decimal strings, exact: the net invoiced (credited) and the commission on it.
+    base: String,
+    /// e.g. "5%"
+    rate: String,
+    rate_ppm: i64,
+    /// `default`, `category:<path>` or `channel:<channel>`.
+    rule: String,
+    rule_label: String,
+    amount: String,
+    issued_on: String,
+    created_at: i64,
+}
+
+fn accrual_out(a: AccrualLine) -> AccrualOut {
+    AccrualOut {
+        rule_label: rule_label(&a.rule),
+        rate: format_rate(a.rate_ppm),
+        id: a.id,
+        rep_id: a.rep_id,
+        period: a.period,
+        kind: a.kind,
+        plan_id: a.plan_id,
+        invoice_id: a.invoice_id,
+        invoice_number: a.invoice_number,
+        invoice_line: a.invoice_line_no,
+        credited_invoice_id: a.credited_invoice_id,
+        order_id: a.order_id,
+        order_number: a.order_number,
+        account_id: a.account_id,
+        channel: a.channel,
+        sku: a.sku,
+        category: a.category,
+        base: Money::from_raw(a.base).to_plain(),
+        rate_ppm: a.rate_ppm,
+        rule: a.rule,
+        amount: Money::from_raw(a.amount).to_plain(),
+        issued_on: a.issued_on,
+        created_at: a.created_at,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccrualPage {
+    accruals: Vec<AccrualOut>,
+    /// Pass as `cursor` for the next page; absent on the last page. Keep the last one to resume later.
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccrualFilter {
+    /// Only this rep's lines (user id).
+    #[param(min_length = 1, max_length = 100, pattern = r"^[!-~]+$")]
+    rep: Option<String>,
+    /// Only lines counting in this month, YYYY-MM.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    period: Option<String>,
+}
+
+/// Accrual and clawback lines written since a time, oldest first (lines never change once written).
+#[utoipa::path(get, path = "/accruals", params(ChangesParams, AccrualFilter),
+    responses((status = 200, body = AccrualPage)),
+    security(("bearer" = ["commissions:read"])), tag = "commissions")]
+pub async fn list_commission_accruals(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    query: Result<ApiQuery<ChangesParams>, ApiError>,
+    filter: Result<ApiQuery<AccrualFilter>, ApiError>,
+) -> Result<Json<AccrualPage>, ApiError> {
+    caller.require(Scope::CommissionsRead)?;
+    let ApiQuery(p) = query?;
+    let ApiQuery(f) = filter?;
+    let c = p.check()?;
+    if let Some(r) = f.rep.as_deref() {
+        checked_rep(r)?;
+    }
+    let period = f.period.as_deref().map(|p| checked_period(Some(p), 0)).transpose()?;
+    let mut rows = commission_service::accruals_since(
+        &state.db,
+        &Actor::api(&caller.0),
+        f.rep.as_deref(),
+        period.as_deref(),
+        c.since,
+        c.after(),
+        c.limit + 1,
+    )
+    .await?;
+    let next_cursor = cut_page(&mut rows, c.limit, |a| cursor_of(a.created_at, &a.id));
+    Ok(Json(AccrualPage { accruals: rows.into_iter().map(accrual_out).collect(), next_cursor }))
+}
+
+/// The commissions part of the OpenAPI document, nested into it under `/api/v1/commissions` (so
+/// its paths above are relative to that).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_commission_statements, act_on_commission_statement, list_commission_accruals),
+    components(schemas(
+        ChannelTotalOut,
+        AdjustmentOut,
+        CommissionStatementOut,
+        CommissionStatementList,
+        AccrualOut,
+        AccrualPage
+    ))
+)]
+pub struct CommissionsApi;

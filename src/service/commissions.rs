@@ -1,0 +1,649 @@
+//! Commissions (issue 18, slice 1): the order's owning rep at the time of the order earns on what
+//! is invoiced of it, whatever its channel, by the plan assigned to the rep on the invoice's day
+//! (`domain::commissions` has the rules). Accrual lines are written in the invoice's own unit of
+//! work — one indexed read for the plan (plus one for product categories when the plan has
+//! category rates) and one multi-row INSERT — and a credit note writes the negative (clawback)
+//! lines mirroring what it credits, in its own unit. Statements per rep and month: open →
+//! approved → locked; a closed period never takes a new line (it lands in the next open one).
+//!
+//! Who sees what: a rep their own statements; finance and admins every rep's (and approve and
+//! lock them); admins keep the plans, assign them and flag house accounts.
+
+use super::catalog::today;
+use super::{Actor, ServiceError, ServiceResult, audit_and_publish};
+use crate::domain::auth::Permission;
+use crate::domain::commissions::{
+    self as rules, Adjustment, Basis, Plan, PlanDraft, PlanPeriod, PlanRules, StatementAction, StatementStatus,
+};
+use crate::domain::money::Money;
+use crate::store::commissions::{self as store, AccrualRow, PlanRow, StatementRow};
+use crate::store::invoices::{InvoiceLineRow, InvoiceRow};
+use crate::store::{Db, Tx, new_id, orders};
+use serde_json::json;
+use std::collections::HashMap;
+
+pub use crate::store::commissions::{AccrualRow as AccrualLine, AssignmentRow, PlanRow as CommissionPlan};
+
+// ---- Accruals (inside the invoice's and the credit note's units) ----
+
+/// Writes the accrual lines of an invoice just written, in its unit of work: for the order's owning
+/// rep at the time of the order, by the plan assigned to the rep on the invoice's day. Nothing for
+/// an order without a rep, a rep without a plan, a house account, or a plan on the paid basis
+/// (accrual on payment is not built yet).
+pub(crate) async fn accrue_invoice(
+    tx: &mut Tx,
+    order: &orders::OrderRow,
+    order_lines: &[orders::OrderLineRow],
+    (invoice_id, invoice_number): (&str, &str),
+    issued: time::Date,
+    rows: &[InvoiceLineRow],
+    now: i64,
+) -> ServiceResult<()> {
+    let Some(rep) = order.owner_rep_id.as_deref() else { return Ok(()) };
+    let day = crate::store::pricing::format_iso(issued);
+    let Some(facts) = store::accrual_facts(tx, rep, &order.account_id, &day).await? else { return Ok(()) };
+    if facts.house != 0 || Basis::parse(&facts.basis) != Some(Basis::Invoiced) {
+        return Ok(());
+    }
+    let plan = Plan {
+        id: facts.id,
+        name: facts.name,
+        default_rate_ppm: facts.default_rate_ppm,
+        basis: Basis::Invoiced,
+        rules: serde_json::from_str(&facts.rules).unwrap_or_default(),
+    };
+    let product_of = |no: i64| order_lines.iter().find(|l| l.line_no == no).map(|l| l.product_id.clone());
+    let categories: HashMap<String, String> = if plan.rules.categories.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<String> = rows.iter().filter_map(|r| product_of(r.order_line_no)).collect();
+        store::category_paths(tx, &ids).await?.into_iter().collect()
+    };
+    let period = rules::landing_period(&rules::period_of(issued), facts.closed_through.as_deref());
+    let overflow = || ServiceError::invalid("invoice", "The commission is too large.");
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in rows {
+        let category = product_of(r.order_line_no).and_then(|p| categories.get(&p).cloned()).unwrap_or_default();
+        let rate = rules::rate_for(&plan, &category, &order.channel);
+        let amount = rules::commission(Money::from_raw(r.net), rate.ppm).ok_or_else(overflow)?;
+        lines.push(AccrualRow {
+            id: new_id(),
+            rep_id: rep.to_string(),
+            period: period.clone(),
+            kind: "accrual".into(),
+            plan_id: plan.id.clone(),
+            invoice_id: invoice_id.to_string(),
+            invoice_number: invoice_number.to_string(),
+            invoice_line_no: r.line_no,
+            credited_invoice_id: None,
+            order_id: order.id.clone(),
+            order_number: order.number.clone(),
+            account_id: order.account_id.clone(),
+            channel: order.channel.clone(),
+            sku: r.sku.clone(),
+            category,
+            base: r.net,
+            rate_ppm: rate.ppm,
+            rule: rate.rule,
+            amount: amount.raw(),
+            issued_on: day.clone(),
+            created_at: now,
+        });
+    }
+    store::insert_accruals(tx, &lines).await?;
+    Ok(())
+}
+
+/// Writes the clawback lines of a credit note of `invoice` (its lines as they were before the
+/// note: `credited_qty` is what earlier notes credited), in the note's unit: for each credited
+/// line with an accrual, the change in its commission (negative), at the accrual's rate and rule,
+/// for the same rep — in the first open period.
+pub(crate) async fn claw_back(
+    tx: &mut Tx,
+    invoice: &InvoiceRow,
+    before: &[InvoiceLineRow],
+    (note_id, note_number): (&str, &str),
+    wanted: &[(i64, i64)],
+    now: i64,
+) -> ServiceResult<()> {
+    let accruals = store::accruals_of_invoice(tx, &invoice.id).await?;
+    let Some(first) = accruals.first() else { return Ok(()) };
+    let closed = store::closed_through(tx, &first.rep_id).await?;
+    let issued = today(now);
+    let period = rules::landing_period(&rules::period_of(issued), closed.as_deref());
+    let overflow = || ServiceError::invalid("lines", "The commission is too large.");
+    let mut lines = Vec::new();
+    for (no, qty) in wanted {
+        let (Some(l), Some(a)) =
+            (before.iter().find(|l| l.line_no == *no), accruals.iter().find(|a| a.invoice_line_no == *no))
+        else {
+            continue;
+        };
+        let (base, amount) =
+            rules::clawback(Money::from_raw(l.net), Money::from_raw(l.unit_price), l.credited_qty, *qty, a.rate_ppm)
+                .ok_or_else(overflow)?;
+        lines.push(AccrualRow {
+            id: new_id(),
+            period: period.clone(),
+            kind: "clawback".into(),
+            invoice_id: note_id.to_string(),
+            invoice_number: note_number.to_string(),
+            credited_invoice_id: Some(invoice.id.clone()),
+            base: base.raw(),
+            amount: amount.raw(),
+            issued_on: crate::store::pricing::format_iso(issued),
+            created_at: now,
+            ..a.clone()
+        });
+    }
+    store::insert_accruals(tx, &lines).await?;
+    Ok(())
+}
+
+// ---- Statements ----
+
+/// A channel's share of a statement.
+#[derive(Clone, Debug)]
+pub struct ChannelTotal {
+    pub channel: String,
+    pub label: &'static str,
+    pub self_service: bool,
+    pub base: Money,
+    pub amount: Money,
+    pub lines: i64,
+}
+
+/// A rep's statement for a month.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub rep_id: String,
+    pub rep_name: String,
+    pub period: String,
+    pub status: StatementStatus,
+    pub by_channel: Vec<ChannelTotal>,
+    /// Net base and commission of the lines.
+    pub base: Money,
+    pub earned: Money,
+    /// What the customers' self-service orders (portal, punchout) earned.
+    pub self_service: Money,
+    /// Tier bonuses and caps (frozen when approved).
+    pub adjustments: Vec<Adjustment>,
+    /// earned + adjustments.
+    pub total: Money,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    pub locked_at: Option<i64>,
+}
+
+/// May the actor read this rep's statements? A rep (who has a book) their own; finance and admins
+/// anyone's; other staff none (403), buyers none (404).
+fn statement_scope(actor: &Actor<'_>, rep_id: &str) -> ServiceResult<()> {
+    let p = actor.principal;
+    if p.can(Permission::ViewCommissions) || (p.can(Permission::ViewOwnBook) && p.user_id == rep_id) {
+        Ok(())
+    } else if p.is_staff() {
+        Err(ServiceError::Forbidden)
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+fn checked_period(period: &str) -> ServiceResult<String> {
+    rules::parse_period(period).ok_or_else(|| ServiceError::invalid("period", "Period: a month, YYYY-MM."))
+}
+
+/// This month, as a period.
+pub fn this_period(now: i64) -> String {
+    rules::period_of(today(now))
+}
+
+async fn rep_name(db: &Db, rep_id: &str) -> ServiceResult<String> {
+    match crate::store::users::get(db, rep_id).await? {
+        Some(u) if u.is_staff() => Ok(u.name),
+        _ => Err(ServiceError::NotFound),
+    }
+}
+
+fn plan_periods(rows: Vec<(String, String, i64, i64)>) -> Vec<PlanPeriod> {
+    rows.into_iter()
+        .map(|(name, rules_json, base, amount)| {
+            let r: PlanRules = serde_json::from_str(&rules_json).unwrap_or_default();
+            PlanPeriod {
+                plan_name: name,
+                base: Money::from_raw(base),
+                amount: Money::from_raw(amount),
+                tiers: r.tiers,
+                cap: r.cap,
+            }
+        })
+        .collect()
+}
+
+/// A rep's statement for a period (`period` as `YYYY-MM`): totals by channel, adjustments, status.
+pub async fn statement(db: &Db, actor: &Actor<'_>, rep_id: &str, period: &str) -> ServiceResult<Statement> {
+    statement_scope(actor, rep_id)?;
+    let period = checked_period(period)?;
+    let rep_name = rep_name(db, rep_id).await?;
+    let row = store::statement(db, rep_id, &period).await?;
+    let status = row.as_ref().and_then(|r| StatementStatus::parse(&r.status)).unwrap_or(StatementStatus::Open);
+    let overflow = || ServiceError::Internal("statement total overflows".into());
+    let by_channel: Vec<ChannelTotal> = store::totals_by_channel(db, rep_id, &period)
+        .await?
+        .into_iter()
+        .map(|(channel, base, amount, lines)| ChannelTotal {
+            label: crate::domain::orders::Channel::label(&channel),
+            self_service: rules::is_self_service(&channel),
+            channel,
+            base: Money::from_raw(base),
+            amount: Money::from_raw(amount),
+            lines,
+        })
+        .collect();
+    let base = Money::sum(by_channel.iter().map(|c| c.base)).ok_or_else(overflow)?;
+    let earned = Money::sum(by_channel.iter().map(|c| c.amount)).ok_or_else(overflow)?;
+    let self_service =
+        Money::sum(by_channel.iter().filter(|c| c.self_service).map(|c| c.amount)).ok_or_else(overflow)?;
+    let adjustments = match (&row, status) {
+        (Some(r), StatementStatus::Approved | StatementStatus::Locked) => {
+            serde_json::from_str(&r.adjustments).unwrap_or_default()
+        }
+        _ => {
+            rules::adjustments(&plan_periods(store::totals_by_plan(db, rep_id, &period).await?)).ok_or_else(overflow)?
+        }
+    };
+    let total = earned
+        .checked_add(Money::sum(adjustments.iter().map(|a| Money::from_raw(a.amount))).ok_or_else(overflow)?)
+        .ok_or_else(overflow)?;
+    Ok(Statement {
+        rep_id: rep_id.to_string(),
+        rep_name,
+        period,
+        status,
+        by_channel,
+        base,
+        earned,
+        self_service,
+        adjustments,
+        total,
+        approved_by: row.as_ref().and_then(|r| r.approved_by.clone()),
+        approved_at: row.as_ref().and_then(|r| r.approved_at),
+        locked_at: row.as_ref().and_then(|r| r.locked_at),
+    })
+}
+
+/// A page of a rep's statement lines, oldest first; `after` is (created_at, id) of the last line.
+pub async fn statement_lines(
+    db: &Db,
+    actor: &Actor<'_>,
+    rep_id: &str,
+    period: &str,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<AccrualRow>> {
+    statement_scope(actor, rep_id)?;
+    let period = checked_period(period)?;
+    Ok(store::statement_lines(db, rep_id, &period, after, limit).await?)
+}
+
+/// One rep's line of the all-reps summary.
+#[derive(Clone, Debug)]
+pub struct RepSummary {
+    pub rep_id: String,
+    pub rep_name: String,
+    pub base: Money,
+    pub earned: Money,
+    pub self_service: Money,
+    pub status: StatementStatus,
+}
+
+/// Every rep with lines in a period (finance and admins).
+pub async fn period_summary(db: &Db, actor: &Actor<'_>, period: &str) -> ServiceResult<Vec<RepSummary>> {
+    actor.require(Permission::ViewCommissions)?;
+    let period = checked_period(period)?;
+    let statuses: HashMap<String, String> =
+        store::statements_of_period(db, &period).await?.into_iter().map(|s| (s.rep_id, s.status)).collect();
+    Ok(store::reps_of_period(db, &period)
+        .await?
+        .into_iter()
+        .map(|(rep_id, rep_name, base, amount, self_service)| RepSummary {
+            status: statuses.get(&rep_id).and_then(|s| StatementStatus::parse(s)).unwrap_or(StatementStatus::Open),
+            rep_id,
+            rep_name,
+            base: Money::from_raw(base),
+            earned: Money::from_raw(amount),
+            self_service: Money::from_raw(self_service),
+        })
+        .collect())
+}
+
+/// Accrual lines written since a time (the API's changes list), of one rep and period if given.
+pub async fn accruals_since(
+    db: &Db,
+    actor: &Actor<'_>,
+    rep_id: Option<&str>,
+    period: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> ServiceResult<Vec<AccrualRow>> {
+    match rep_id {
+        Some(r) => statement_scope(actor, r)?,
+        None => actor.require(Permission::ViewCommissions)?,
+    }
+    let period = period.map(checked_period).transpose()?;
+    Ok(store::accruals_since(db, rep_id, period.as_deref(), since, after, limit).await?)
+}
+
+/// Approves, locks or reopens a rep's statement (finance, admins). Approving freezes its tier
+/// bonus and cap adjustments and total; from then on no new line lands in the period (nor in an
+/// earlier one); locking makes that final.
+pub async fn act_on_statement(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    rep_id: &str,
+    period: &str,
+    action: StatementAction,
+) -> ServiceResult<Statement> {
+    actor.require(Permission::ApproveCommissions)?;
+    let period = checked_period(period)?;
+    rep_name(db, rep_id).await?;
+    let unit = (now, actor.owned(), rep_id.to_string(), period.clone(), action);
+    db.write(unit, |tx, (now, actor, rep_id, period, action)| {
+        Box::pin(async move {
+            let now = *now;
+            let before = store::lock_statement(tx, rep_id, period).await?;
+            let from = before.as_ref().and_then(|r| StatementStatus::parse(&r.status)).unwrap_or(StatementStatus::Open);
+            let to = action.apply(from).map_err(|m| ServiceError::Conflict(m.to_string()))?;
+            let mut row = before.clone().unwrap_or(StatementRow {
+                rep_id: rep_id.clone(),
+                period: period.clone(),
+                status: "open".into(),
+                total: 0,
+                adjustments: "[]".into(),
+                approved_by: None,
+                approved_at: None,
+                locked_at: None,
+                updated_at: now,
+            });
+            match action {
+                StatementAction::Approve => {
+                    let totals: Vec<(String, String, i64, i64)> = tx
+                        .fetch_all(
+                            "SELECT p.name, p.rules, CAST(SUM(l.base) AS BIGINT), CAST(SUM(l.amount) AS BIGINT)
+                             FROM commission_accruals l JOIN commission_plans p ON p.id = l.plan_id
+                             WHERE l.rep_id = $1 AND l.period = $2 GROUP BY p.id, p.name, p.rules ORDER BY p.name",
+                            crate::args![rep_id.as_str(), period.as_str()],
+                        )
+                        .await?;
+                    let earned: i64 = totals.iter().map(|t| t.3).sum();
+                    let adjustments = rules::adjustments(&plan_periods(totals))
+                        .ok_or_else(|| ServiceError::Internal("statement total overflows".into()))?;
+                    row.total = earned + adjustments.iter().map(|a| a.amount).sum::<i64>();
+                    row.adjustments = serde_json::to_string(&adjustments).unwrap_or_else(|_| "[]".into());
+                    row.approved_by = Some(actor.principal.user_id.clone());
+                    row.approved_at = Some(now);
+                }
+                StatementAction::Lock => row.locked_at = Some(now),
+                StatementAction::Reopen => {
+                    row.approved_by = None;
+                    row.approved_at = None;
+                    row.adjustments = "[]".into();
+                    row.total = 0;
+                }
+            }
+            row.status = to.as_str().into();
+            row.updated_at = now;
+            store::put_statement(tx, &row).await?;
+            let event = match action {
+                StatementAction::Approve => "commission_statement.approved",
+                StatementAction::Lock => "commission_statement.locked",
+                StatementAction::Reopen => "commission_statement.reopened",
+            };
+            let payload = json!({
+                "rep_id": row.rep_id, "period": row.period, "status": row.status,
+                "total": Money::from_raw(row.total).to_plain(), "by": actor.principal.user_id,
+            });
+            let before_json = before.map(|b| json!({"status": b.status}));
+            let a = actor.actor();
+            let object = format!("{}:{}", row.rep_id, row.period);
+            audit_and_publish(tx, Some(&a), now, event, ("commission_statement", &object), before_json, payload)
+                .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await?;
+    statement(db, actor, rep_id, &period).await
+}
+
+// ---- Plans, assignments, house accounts (admins) ----
+
+pub fn plan_rules(p: &PlanRow) -> PlanRules {
+    serde_json::from_str(&p.rules).unwrap_or_default()
+}
+
+/// The admin form of a stored plan.
+pub fn plan_draft(p: &PlanRow) -> PlanDraft {
+    PlanDraft::of(&p.name, &p.effective_from, p.effective_to.as_deref(), p.default_rate_ppm, &p.basis, &plan_rules(p))
+}
+
+pub async fn plans(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<PlanRow>> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    Ok(store::plans(db).await?)
+}
+
+pub async fn plan(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<PlanRow> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(id)?;
+    store::plan(db, id).await?.ok_or(ServiceError::NotFound)
+}
+
+fn plan_payload(p: &PlanRow) -> serde_json::Value {
+    json!({
+        "id": p.id, "name": p.name, "effective_from": p.effective_from, "effective_to": p.effective_to,
+        "default_rate_ppm": p.default_rate_ppm, "basis": p.basis,
+        "rules": serde_json::from_str::<serde_json::Value>(&p.rules).unwrap_or(json!({})),
+    })
+}
+
+/// Creates a plan (`id` None) or changes one. Returns its id. Lines already accrued keep the rate
+/// and rule they were written with.
+pub async fn save_plan(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: Option<&str>,
+    draft: &PlanDraft,
+) -> ServiceResult<String> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::check_texts(
+        &[("name", &draft.name), ("effective_from", &draft.effective_from), ("effective_to", &draft.effective_to)],
+        &[("category_rates", &draft.category_rates), ("channel_rates", &draft.channel_rates), ("tiers", &draft.tiers)],
+    )?;
+    let (name, from, to, rate, basis, plan_rules) = draft.check().map_err(|p| {
+        ServiceError::Invalid(p.into_iter().map(|(field, message)| super::FieldError { field, message }).collect())
+    })?;
+    if basis == Basis::Paid {
+        return Err(ServiceError::invalid(
+            "basis",
+            "Commission on payment is not available yet; plans accrue when invoiced.",
+        ));
+    }
+    if let Some(id) = id {
+        super::names_nothing(id)?;
+    }
+    let row = PlanRow {
+        id: id.map(str::to_string).unwrap_or_else(new_id),
+        name,
+        effective_from: from,
+        effective_to: to,
+        default_rate_ppm: rate,
+        basis: basis.as_str().into(),
+        rules: serde_json::to_string(&plan_rules).unwrap_or_else(|_| "{}".into()),
+        created_at: now,
+        updated_at: now,
+    };
+    let unit = (now, actor.owned(), row, id.is_some());
+    db.write(unit, |tx, (now, actor, row, existing)| {
+        Box::pin(async move {
+            let before = store::plan_tx(tx, &row.id).await?;
+            if *existing && before.is_none() {
+                return Err(ServiceError::NotFound);
+            }
+            if store::plan_name_taken(tx, &row.name, &row.id).await? {
+                return Err(ServiceError::invalid("name", format!("A plan named “{}” exists already.", row.name)));
+            }
+            let mut row = row.clone();
+            if let Some(b) = &before {
+                row.created_at = b.created_at;
+            }
+            store::put_plan(tx, &row).await?;
+            let event = if before.is_some() { "commission_plan.updated" } else { "commission_plan.created" };
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                event,
+                ("commission_plan", &row.id),
+                before.as_ref().map(plan_payload),
+                plan_payload(&row),
+            )
+            .await?;
+            Ok::<_, ServiceError>(row.id)
+        })
+    })
+    .await
+}
+
+pub async fn assignments(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<AssignmentRow>> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    Ok(store::assignments(db).await?)
+}
+
+/// Assigns a plan to a sales rep from a date (to a date, or open-ended). On a day two assignments
+/// cover, the one that starts later applies.
+pub async fn assign_plan(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    rep_id: &str,
+    plan_id: &str,
+    from: &str,
+    to: &str,
+) -> ServiceResult<String> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::check_texts(&[("rep", rep_id), ("plan", plan_id), ("effective_from", from), ("effective_to", to)], &[])?;
+    let mut problems = Vec::new();
+    let rep_ok = match crate::store::users::get(db, rep_id.trim()).await? {
+        Some(u) => {
+            u.is_staff()
+                && crate::domain::auth::StaffRole::parse_list(&u.roles)
+                    .contains(&crate::domain::auth::StaffRole::SalesRep)
+        }
+        None => false,
+    };
+    if !rep_ok {
+        problems.push(("rep".to_string(), "Choose a sales rep.".to_string()));
+    }
+    if store::plan(db, plan_id.trim()).await?.is_none() {
+        problems.push(("plan".to_string(), "Choose a plan.".to_string()));
+    }
+    let date = |s: &str| crate::domain::pricing::parse_iso_date(s.trim()).map(|_| s.trim().to_string());
+    let from_d = date(from);
+    if from_d.is_none() {
+        problems.push(("effective_from".to_string(), "Effective from: a date, YYYY-MM-DD.".to_string()));
+    }
+    let to_d = if to.trim().is_empty() { None } else { date(to) };
+    if !to.trim().is_empty() && to_d.is_none() {
+        problems.push(("effective_to".to_string(), "Effective to: a date, YYYY-MM-DD, or empty.".to_string()));
+    }
+    if let (Some(f), Some(t)) = (&from_d, &to_d)
+        && t < f
+    {
+        problems.push(("effective_to".to_string(), "Effective to is before effective from.".to_string()));
+    }
+    ServiceError::from_problems(problems)?;
+    let id = new_id();
+    let unit = (
+        now,
+        actor.owned(),
+        id,
+        rep_id.trim().to_string(),
+        plan_id.trim().to_string(),
+        from_d.unwrap_or_default(),
+        to_d,
+    );
+    db.write(unit, |tx, (now, actor, id, rep, plan, from, to)| {
+        Box::pin(async move {
+            store::insert_assignment(tx, id, rep, plan, from, to.as_deref(), *now).await?;
+            let payload = json!({"id": id, "rep_id": rep, "plan_id": plan, "effective_from": from, "effective_to": to});
+            let a = actor.actor();
+            audit_and_publish(tx, Some(&a), *now, "commission_plan.assigned", ("commission_plan", plan), None, payload)
+                .await?;
+            Ok::<_, ServiceError>(id.clone())
+        })
+    })
+    .await
+}
+
+/// Removes an assignment (lines already accrued stay).
+pub async fn unassign_plan(db: &Db, now: i64, actor: &Actor<'_>, assignment_id: &str) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(assignment_id)?;
+    let unit = (now, actor.owned(), assignment_id.to_string());
+    db.write(unit, |tx, (now, actor, id)| {
+        Box::pin(async move {
+            if !store::delete_assignment(tx, id).await? {
+                return Err(ServiceError::NotFound);
+            }
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                "commission_plan.unassigned",
+                ("commission_assignment", id),
+                None,
+                json!({"id": id}),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
+}
+
+pub async fn house_accounts(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<(String, String, String)>> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    Ok(store::house_accounts(db).await?)
+}
+
+/// Makes an account (by id or number) a house account — it earns no commission from now on — or a
+/// regular one again.
+pub async fn set_house_account(db: &Db, now: i64, actor: &Actor<'_>, account: &str, house: bool) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::check_texts(&[("account", account)], &[])?;
+    let found = super::accounts::find_account(db, actor, account.trim())
+        .await
+        .map_err(|_| ServiceError::invalid("account", format!("No account “{}”.", account.trim())))?;
+    let unit = (now, actor.owned(), found.id.clone(), found.number.clone(), house);
+    db.write(unit, |tx, (now, actor, id, number, house)| {
+        Box::pin(async move {
+            if !store::set_house(tx, id, *house, *now).await? {
+                return Err(ServiceError::NotFound);
+            }
+            let payload = json!({"account_id": id, "account_number": number, "house": house});
+            let a = actor.actor();
+            audit_and_publish(tx, Some(&a), *now, "commission_house.changed", ("account", id), None, payload).await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
+}
+
+/// Sales reps (for the assignment form).
+pub async fn reps(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<(String, String)>> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    Ok(crate::store::users::list_reps(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
+}

@@ -1,0 +1,445 @@
+//! Commission plans, their assignments to reps, house accounts, accrual lines and the status of
+//! reps' statements. Accrual lines are written once and never changed: a credit note writes
+//! negative lines, a closed period's corrections land in the next open one.
+
+use super::{Cell, Db, StoreResult, Tx, bulk_insert};
+use crate::{args, on_db};
+
+/// A plan as stored (`rules` is `domain::commissions::PlanRules` as JSON).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct PlanRow {
+    pub id: String,
+    pub name: String,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub default_rate_ppm: i64,
+    pub basis: String,
+    pub rules: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What an invoice's accrual needs, in one indexed read: the plan assigned to the rep on the day,
+/// whether the account is a house account, and the last period the rep's statements are closed
+/// through (approved or locked).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct AccrualFacts {
+    pub id: String,
+    pub name: String,
+    pub default_rate_ppm: i64,
+    pub basis: String,
+    pub rules: String,
+    pub house: i64,
+    pub closed_through: Option<String>,
+}
+
+pub async fn accrual_facts(
+    tx: &mut Tx,
+    rep_id: &str,
+    account_id: &str,
+    day: &str,
+) -> StoreResult<Option<AccrualFacts>> {
+    tx.fetch_optional(
+        "SELECT p.id, p.name, p.default_rate_ppm, p.basis, p.rules,
+                CAST(CASE WHEN acc.commission_house THEN 1 ELSE 0 END AS BIGINT) AS house,
+                (SELECT MAX(s.period) FROM commission_statements s WHERE s.rep_id = $1 AND s.status <> 'open') AS closed_through
+         FROM commission_assignments ca JOIN commission_plans p ON p.id = ca.plan_id JOIN accounts acc ON acc.id = $2
+         WHERE ca.rep_id = $1 AND ca.effective_from <= $3 AND (ca.effective_to IS NULL OR ca.effective_to >= $3)
+           AND p.effective_from <= $3 AND (p.effective_to IS NULL OR p.effective_to >= $3)
+         ORDER BY ca.effective_from DESC, ca.created_at DESC LIMIT 1",
+        args![rep_id, account_id, day],
+    )
+    .await
+}
+
+/// The last period a rep's statements are closed through (approved or locked), if any.
+pub async fn closed_through(tx: &mut Tx, rep_id: &str) -> StoreResult<Option<String>> {
+    let rows: Vec<Option<String>> = tx
+        .fetch_all(
+            "SELECT MAX(period) FROM commission_statements WHERE rep_id = $1 AND status <> 'open'",
+            args![rep_id],
+        )
+        .await?;
+    Ok(rows.into_iter().next().flatten())
+}
+
+/// Category paths of products, by id (one query; products without a category are left out).
+pub async fn category_paths(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT p.id, c.path FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id IN ({})",
+        placeholders.join(", ")
+    );
+    tx.fetch_all(&sql, product_ids.iter().map(|id| Cell::text(id)).collect()).await
+}
+
+/// An accrual line, as written and as read.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize, serde::Serialize)]
+pub struct AccrualRow {
+    pub id: String,
+    pub rep_id: String,
+    pub period: String,
+    /// `accrual` or `clawback`.
+    pub kind: String,
+    pub plan_id: String,
+    /// The invoice (or, for a clawback, the credit note) that wrote the line.
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub invoice_line_no: i64,
+    /// Of a clawback: the invoice whose accrual it reverses.
+    pub credited_invoice_id: Option<String>,
+    pub order_id: String,
+    pub order_number: String,
+    pub account_id: String,
+    pub channel: String,
+    pub sku: String,
+    pub category: String,
+    pub base: i64,
+    pub rate_ppm: i64,
+    pub rule: String,
+    pub amount: i64,
+    pub issued_on: String,
+    pub created_at: i64,
+}
+
+const ACCRUAL_COLUMNS: [&str; 21] = [
+    "id",
+    "rep_id",
+    "period",
+    "kind",
+    "plan_id",
+    "invoice_id",
+    "invoice_number",
+    "invoice_line_no",
+    "credited_invoice_id",
+    "order_id",
+    "order_number",
+    "account_id",
+    "channel",
+    "sku",
+    "category",
+    "base",
+    "rate_ppm",
+    "rule",
+    "amount",
+    "issued_on",
+    "created_at",
+];
+
+/// Writes accrual lines in one multi-row INSERT.
+pub async fn insert_accruals(tx: &mut Tx, rows: &[AccrualRow]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.id),
+                Cell::text(&r.rep_id),
+                Cell::text(&r.period),
+                Cell::text(&r.kind),
+                Cell::text(&r.plan_id),
+                Cell::text(&r.invoice_id),
+                Cell::text(&r.invoice_number),
+                Cell::Int(r.invoice_line_no),
+                Cell::opt_text(r.credited_invoice_id.as_deref()),
+                Cell::text(&r.order_id),
+                Cell::text(&r.order_number),
+                Cell::text(&r.account_id),
+                Cell::text(&r.channel),
+                Cell::text(&r.sku),
+                Cell::text(&r.category),
+                Cell::Int(r.base),
+                Cell::Int(r.rate_ppm),
+                Cell::text(&r.rule),
+                Cell::Int(r.amount),
+                Cell::text(&r.issued_on),
+                Cell::Int(r.created_at),
+            ]
+        })
+        .collect();
+    bulk_insert(tx, "commission_accruals", &ACCRUAL_COLUMNS, &cells).await
+}
+
+const SELECT_ACCRUALS: &str =
+    "SELECT id, rep_id, period, kind, plan_id, invoice_id, invoice_number, invoice_line_no, credited_invoice_id,
+     order_id, order_number, account_id, channel, sku, category, base, rate_ppm, rule, amount, issued_on, created_at
+     FROM commission_accruals";
+
+/// The accrual lines an invoice wrote (a credit note of it reverses them).
+pub async fn accruals_of_invoice(tx: &mut Tx, invoice_id: &str) -> StoreResult<Vec<AccrualRow>> {
+    tx.fetch_all(
+        &format!("{SELECT_ACCRUALS} WHERE invoice_id = $1 AND kind = 'accrual' ORDER BY invoice_line_no"),
+        args![invoice_id],
+    )
+    .await
+}
+
+/// A rep's lines of a period, oldest first; `after` is the last (created_at, id) of the previous page.
+pub async fn statement_lines(
+    db: &Db,
+    rep_id: &str,
+    period: &str,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<AccrualRow>> {
+    let (at, id) = after.unwrap_or((-1, ""));
+    let sql = format!(
+        "{SELECT_ACCRUALS} WHERE rep_id = $1 AND period = $2 AND (created_at > $3 OR (created_at = $3 AND id > $4))
+         ORDER BY created_at, id LIMIT {}",
+        limit.clamp(1, 100_000)
+    );
+    on_db!(db, |c| sqlx::query_as::<_, AccrualRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(rep_id)
+        .bind(period)
+        .bind(at)
+        .bind(id)
+        .fetch_all(c)
+        .await)
+}
+
+/// Accrual lines written at or after `since`, oldest first (the API's changes list); optionally of
+/// one rep and one period.
+pub async fn accruals_since(
+    db: &Db,
+    rep_id: Option<&str>,
+    period: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<AccrualRow>> {
+    let (at, id) = after.unwrap_or((since, ""));
+    let at = at.max(since);
+    let id = if after.is_some_and(|(a, _)| a >= since) { id } else { "" };
+    let sql = format!(
+        "{SELECT_ACCRUALS} WHERE created_at >= $1 AND (created_at > $2 OR (created_at = $2 AND id > $3))
+           AND ($4 = '' OR rep_id = $4) AND ($5 = '' OR period = $5)
+         ORDER BY created_at, id LIMIT {}",
+        limit.clamp(1, 501)
+    );
+    on_db!(db, |c| sqlx::query_as::<_, AccrualRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(since)
+        .bind(at)
+        .bind(id)
+        .bind(rep_id.unwrap_or(""))
+        .bind(period.unwrap_or(""))
+        .fetch_all(c)
+        .await)
+}
+
+/// A rep's period summed by channel: (channel, base, amount, lines).
+pub async fn totals_by_channel(db: &Db, rep_id: &str, period: &str) -> StoreResult<Vec<(String, i64, i64, i64)>> {
+    on_db!(db, |c| sqlx::query_as(
+        "SELECT channel, CAST(SUM(base) AS BIGINT), CAST(SUM(amount) AS BIGINT), COUNT(*) FROM commission_accruals
+         WHERE rep_id = $1 AND period = $2 GROUP BY channel ORDER BY channel"
+    )
+    .bind(rep_id)
+    .bind(period)
+    .fetch_all(c)
+    .await)
+}
+
+/// A rep's period summed by plan, with the plan: (plan name, rules, base, amount).
+pub async fn totals_by_plan(db: &Db, rep_id: &str, period: &str) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    on_db!(db, |c| sqlx::query_as(
+        "SELECT p.name, p.rules, CAST(SUM(l.base) AS BIGINT), CAST(SUM(l.amount) AS BIGINT)
+         FROM commission_accruals l JOIN commission_plans p ON p.id = l.plan_id
+         WHERE l.rep_id = $1 AND l.period = $2 GROUP BY p.id, p.name, p.rules ORDER BY p.name"
+    )
+    .bind(rep_id)
+    .bind(period)
+    .fetch_all(c)
+    .await)
+}
+
+/// Every rep with lines or a statement in a period: (rep id, name, base, amount, self-service amount).
+pub async fn reps_of_period(db: &Db, period: &str) -> StoreResult<Vec<(String, String, i64, i64, i64)>> {
+    on_db!(db, |c| sqlx::query_as(
+        "SELECT u.id, u.name, CAST(SUM(l.base) AS BIGINT), CAST(SUM(l.amount) AS BIGINT),
+                CAST(SUM(CASE WHEN l.channel IN ('portal', 'punchout') THEN l.amount ELSE 0 END) AS BIGINT)
+         FROM commission_accruals l JOIN users u ON u.id = l.rep_id
+         WHERE l.period = $1 GROUP BY u.id, u.name ORDER BY u.name"
+    )
+    .bind(period)
+    .fetch_all(c)
+    .await)
+}
+
+/// A statement's stored status row.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct StatementRow {
+    pub rep_id: String,
+    pub period: String,
+    pub status: String,
+    pub total: i64,
+    pub adjustments: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    pub locked_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+const SELECT_STATEMENT: &str = "SELECT rep_id, period, status, total, adjustments, approved_by, approved_at, locked_at, updated_at FROM commission_statements";
+
+pub async fn statement(db: &Db, rep_id: &str, period: &str) -> StoreResult<Option<StatementRow>> {
+    let sql = format!("{SELECT_STATEMENT} WHERE rep_id = $1 AND period = $2");
+    on_db!(db, |c| sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(rep_id)
+        .bind(period)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Statuses of every rep's statement in a period.
+pub async fn statements_of_period(db: &Db, period: &str) -> StoreResult<Vec<StatementRow>> {
+    let sql = format!("{SELECT_STATEMENT} WHERE period = $1");
+    on_db!(db, |c| sqlx::query_as::<_, StatementRow>(sqlx::AssertSqlSafe(sql.clone())).bind(period).fetch_all(c).await)
+}
+
+/// The statement row, locked for its change (none: open).
+pub async fn lock_statement(tx: &mut Tx, rep_id: &str, period: &str) -> StoreResult<Option<StatementRow>> {
+    let rows: Vec<StatementRow> =
+        tx.lock(&format!("{SELECT_STATEMENT} WHERE rep_id = $1 AND period = $2"), args![rep_id, period]).await?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn put_statement(tx: &mut Tx, s: &StatementRow) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO commission_statements (rep_id, period, status, total, adjustments, approved_by, approved_at, locked_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (rep_id, period) DO UPDATE SET status = excluded.status, total = excluded.total,
+             adjustments = excluded.adjustments, approved_by = excluded.approved_by, approved_at = excluded.approved_at,
+             locked_at = excluded.locked_at, updated_at = excluded.updated_at",
+        vec![
+            Cell::text(&s.rep_id),
+            Cell::text(&s.period),
+            Cell::text(&s.status),
+            Cell::Int(s.total),
+            Cell::text(&s.adjustments),
+            Cell::opt_text(s.approved_by.as_deref()),
+            s.approved_at.map(Cell::Int).unwrap_or(Cell::NullInt),
+            s.locked_at.map(Cell::Int).unwrap_or(Cell::NullInt),
+            Cell::Int(s.updated_at),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- Plans and assignments ----
+
+const SELECT_PLAN: &str = "SELECT id, name, effective_from, effective_to, default_rate_ppm, basis, rules, created_at, updated_at FROM commission_plans";
+
+pub async fn plans(db: &Db) -> StoreResult<Vec<PlanRow>> {
+    let sql = format!("{SELECT_PLAN} ORDER BY effective_from DESC, name");
+    on_db!(db, |c| sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql.clone())).fetch_all(c).await)
+}
+
+pub async fn plan(db: &Db, id: &str) -> StoreResult<Option<PlanRow>> {
+    let sql = format!("{SELECT_PLAN} WHERE id = $1");
+    on_db!(db, |c| sqlx::query_as::<_, PlanRow>(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_optional(c).await)
+}
+
+pub async fn plan_tx(tx: &mut Tx, id: &str) -> StoreResult<Option<PlanRow>> {
+    tx.fetch_optional(&format!("{SELECT_PLAN} WHERE id = $1"), args![id]).await
+}
+
+/// Writes a plan (new or changed, by id).
+pub async fn put_plan(tx: &mut Tx, p: &PlanRow) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO commission_plans (id, name, effective_from, effective_to, default_rate_ppm, basis, rules, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, effective_from = excluded.effective_from,
+             effective_to = excluded.effective_to, default_rate_ppm = excluded.default_rate_ppm, basis = excluded.basis,
+             rules = excluded.rules, updated_at = excluded.updated_at",
+        vec![
+            Cell::text(&p.id),
+            Cell::text(&p.name),
+            Cell::text(&p.effective_from),
+            Cell::opt_text(p.effective_to.as_deref()),
+            Cell::Int(p.default_rate_ppm),
+            Cell::text(&p.basis),
+            Cell::text(&p.rules),
+            Cell::Int(p.created_at),
+            Cell::Int(p.updated_at),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Is the name taken by another plan?
+pub async fn plan_name_taken(tx: &mut Tx, name: &str, except_id: &str) -> StoreResult<bool> {
+    let rows: Vec<String> = tx
+        .fetch_all("SELECT id FROM commission_plans WHERE LOWER(name) = LOWER($1) AND id <> $2", args![name, except_id])
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct AssignmentRow {
+    pub id: String,
+    pub rep_id: String,
+    pub rep_name: String,
+    pub plan_id: String,
+    pub plan_name: String,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn assignments(db: &Db) -> StoreResult<Vec<AssignmentRow>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, AssignmentRow>(
+        "SELECT a.id, a.rep_id, u.name AS rep_name, a.plan_id, p.name AS plan_name, a.effective_from, a.effective_to, a.created_at
+         FROM commission_assignments a JOIN users u ON u.id = a.rep_id JOIN commission_plans p ON p.id = a.plan_id
+         ORDER BY u.name, a.effective_from DESC"
+    )
+    .fetch_all(c)
+    .await
+    })
+}
+
+pub async fn insert_assignment(
+    tx: &mut Tx,
+    id: &str,
+    rep_id: &str,
+    plan_id: &str,
+    from: &str,
+    to: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO commission_assignments (id, rep_id, plan_id, effective_from, effective_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        args![id, rep_id, plan_id, from, to, now],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_assignment(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    Ok(tx.execute("DELETE FROM commission_assignments WHERE id = $1", args![id]).await? > 0)
+}
+
+/// Sets an account's house flag; whether the account exists.
+pub async fn set_house(tx: &mut Tx, account_id: &str, house: bool, now: i64) -> StoreResult<bool> {
+    Ok(tx
+        .execute(
+            "UPDATE accounts SET commission_house = $2, updated_at = $3 WHERE id = $1",
+            vec![Cell::text(account_id), Cell::Bool(house), Cell::Int(now)],
+        )
+        .await?
+        > 0)
+}
+
+/// House accounts: (id, number, name).
+pub async fn house_accounts(db: &Db) -> StoreResult<Vec<(String, String, String)>> {
+    on_db!(db, |c| sqlx::query_as("SELECT id, number, name FROM accounts WHERE commission_house = TRUE ORDER BY name")
+        .fetch_all(c)
+        .await)
+}
