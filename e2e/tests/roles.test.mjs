@@ -13,7 +13,7 @@ const ROLES = [
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
     // Administrators also hold the desk and finance permissions, and see every order.
-    nav: ['Desk', 'Orders', 'Quotes', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
+    nav: ['Desk', 'Orders', 'Quotes', 'Commissions', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {
@@ -21,7 +21,7 @@ const ROLES = [
     email: 'rosa.martinez@meridian-supply.example',
     landing: '/rep',
     // Reps order for their customers, so they have the staff order list.
-    nav: ['My accounts', 'Orders', 'Quotes'],
+    nav: ['My accounts', 'Orders', 'Quotes', 'Commissions'],
     refused: ['/finance', '/admin/accounts', '/portal'],
   },
   {
@@ -36,7 +36,7 @@ const ROLES = [
     email: 'fiona.walsh@meridian-supply.example',
     landing: '/finance',
     // Finance sees every account, so it sees every order too.
-    nav: ['Orders', 'Finance', 'Invoices', 'Payments'],
+    nav: ['Orders', 'Commissions', 'Finance', 'Invoices', 'Payments'],
     refused: ['/desk', '/admin/accounts'],
   },
   {
