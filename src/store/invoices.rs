@@ -385,18 +385,8 @@ pub async fn changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<InvoiceRow>> {
-    let (keyset, order) = super::changes_keyset("i", 1, limit);
-    let scope = if account_id.is_some() { " AND i.account_id = $4" } else { "" };
-    let sql = format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM} WHERE {keyset}{scope} {order}");
-    let mut binds = super::changes_binds(since, after);
-    binds.extend(account_id.map(str::to_string));
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, InvoiceRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            q = q.bind(b);
-        }
-        q.fetch_all(c).await
-    })
+    let select = format!("SELECT {INVOICE_COLUMNS} {INVOICE_FROM}");
+    super::changed_joined(db, (&select, "i"), account_id, since, after, limit).await
 }
 
 /// A setting (the seller's name and address), if set.

@@ -180,18 +180,8 @@ pub async fn changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<PaymentRow>> {
-    let (keyset, order) = super::changes_keyset("p", 1, limit);
-    let scope = if account_id.is_some() { " AND p.account_id = $4" } else { "" };
-    let sql = format!("SELECT {COLUMNS} {FROM} WHERE {keyset}{scope} {order}");
-    let mut binds = super::changes_binds(since, after);
-    binds.extend(account_id.map(str::to_string));
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, PaymentRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            q = q.bind(b);
-        }
-        q.fetch_all(c).await
-    })
+    let select = format!("SELECT {COLUMNS} {FROM}");
+    super::changed_joined(db, (&select, "p"), account_id, since, after, limit).await
 }
 
 /// Payments newest first (by received date, then number): of one account or all; `after` is the

@@ -181,16 +181,8 @@ pub async fn changed_since(
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<ProductRow>> {
-    let (keyset, order) = super::changes_keyset("p", 1, limit);
-    let sql = format!("SELECT {PRODUCT_COLUMNS}, p.updated_at FROM products p WHERE {keyset} {order}");
-    let binds = super::changes_binds(since, after);
-    on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, ProductRow>(sqlx::AssertSqlSafe(sql.clone()));
-        for b in &binds {
-            q = q.bind(b);
-        }
-        q.fetch_all(c).await
-    })
+    let select = format!("SELECT {PRODUCT_COLUMNS}, p.updated_at FROM products p");
+    super::changed_joined(db, (&select, "p"), None, since, after, limit).await
 }
 
 /// SKU → product id for every product (imports resolve SKUs once, not per row).

@@ -56,6 +56,36 @@ pub(crate) fn changes_binds(since: i64, after: Option<(i64, &str)>) -> Vec<Strin
     vec![since.to_string(), at.to_string(), id.to_string()]
 }
 
+/// [`changed_rows`] for rows read through joins with `FromRow`: `select` is `SELECT … FROM …`
+/// whose changing table is aliased `alias`, optionally within one account.
+pub(crate) async fn changed_joined<T>(
+    db: &Db,
+    (select, alias): (&str, &str),
+    account: Option<&str>,
+    since: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> super::StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let (keyset, order) = changes_keyset(alias, 1, limit);
+    let scope = if account.is_some() { format!(" AND {alias}.account_id = $4") } else { String::new() };
+    let sql = format!("{select} WHERE {keyset}{scope} {order}");
+    let mut binds = changes_binds(since, after);
+    binds.extend(account.map(str::to_string));
+    crate::on_db!(db, |c| {
+        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(c).await
+    })
+}
+
 /// One page of every list an ERP pulls, oldest change first: the rows of `from` (a table, or a
 /// derived table, named `alias`) changed at or after `since`, after the key of the previous page's
 /// last row (`after`: updated_at, id), optionally within one account. `columns` are read as one
