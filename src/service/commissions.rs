@@ -1,8 +1,8 @@
 //! Commissions (issue 18, slice 1): the order's owning rep at the time of the order earns on what
 //! is invoiced of it, whatever its channel, by the plan assigned to the rep on the invoice's day
 //! (`domain::commissions` has the rules). Accrual lines are written in the invoice's own unit of
-//! work — one indexed read for the plan (plus one for product categories when the plan has
-//! category rates) and one multi-row INSERT — and a credit note writes the negative (clawback)
+//! work — one indexed read for the plan (the products' categories come with the invoice's read of
+//! their tax classes) and one multi-row INSERT — and a credit note writes the negative (clawback)
 //! lines mirroring what it credits, in its own unit. Statements per rep and month: open →
 //! approved → locked; a closed period never takes a new line (it lands in the next open one).
 //!
@@ -29,11 +29,14 @@ pub use crate::store::commissions::{AccrualRow as AccrualLine, AssignmentRow, Pl
 /// Writes the accrual lines of an invoice just written, in its unit of work: for the order's owning
 /// rep at the time of the order, by the plan assigned to the rep on the invoice's day. Nothing for
 /// an order without a rep, a rep without a plan, a house account, or a plan on the paid basis
-/// (accrual on payment is not built yet).
+/// (accrual on payment is not built yet). `categories` are the products' category paths, by id,
+/// as the invoice read them with their tax classes (so the accrual adds one read, not two).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn accrue_invoice(
     tx: &mut Tx,
     order: &orders::OrderRow,
     order_lines: &[orders::OrderLineRow],
+    categories: &HashMap<String, String>,
     (invoice_id, invoice_number): (&str, &str),
     issued: time::Date,
     rows: &[InvoiceLineRow],
@@ -53,12 +56,6 @@ pub(crate) async fn accrue_invoice(
         rules: serde_json::from_str(&facts.rules).unwrap_or_default(),
     };
     let product_of = |no: i64| order_lines.iter().find(|l| l.line_no == no).map(|l| l.product_id.clone());
-    let categories: HashMap<String, String> = if plan.rules.categories.is_empty() {
-        HashMap::new()
-    } else {
-        let ids: Vec<String> = rows.iter().filter_map(|r| product_of(r.order_line_no)).collect();
-        store::category_paths(tx, &ids).await?.into_iter().collect()
-    };
     let period = rules::landing_period(&rules::period_of(issued), facts.closed_through.as_deref());
     let overflow = || ServiceError::invalid("invoice", "The commission is too large.");
     let mut lines = Vec::with_capacity(rows.len());

@@ -68,7 +68,9 @@ pub(crate) async fn invoice_lines(
     let (country, region) = (account.ship_country.clone(), account.ship_region.clone());
     let rates = invoices::tax_rates_tx(tx).await?;
     let product_ids: Vec<String> = due.iter().map(|(l, _)| l.product_id.clone()).collect();
-    let classes: HashMap<String, String> = invoices::tax_classes(tx, &product_ids).await?.into_iter().collect();
+    let facts = invoices::tax_classes(tx, &product_ids).await?;
+    let classes: HashMap<String, String> = facts.iter().map(|(id, class, _)| (id.clone(), class.clone())).collect();
+    let categories: HashMap<String, String> = facts.into_iter().map(|(id, _, path)| (id, path)).collect();
     let issued = today(now);
     let exempt_until = crate::store::pricing::parse_date(account.tax_exempt_until.as_deref());
     let exempt = exempt_on(&account.tax_exempt_certificate, exempt_until, issued);
@@ -161,7 +163,7 @@ pub(crate) async fn invoice_lines(
         now,
     )
     .await?;
-    super::commissions::accrue_invoice(tx, order, lines, (&id, &number), issued, &rows, now).await?;
+    super::commissions::accrue_invoice(tx, order, lines, &categories, (&id, &number), issued, &rows, now).await?;
     let payload = json!({
         "id": id, "number": number, "account_id": order.account_id, "order_id": order.id, "order_number": order.number,
         "shipment_id": shipment_id, "issued_on": iso(issued), "due_on": iso(terms.due(issued)),

@@ -63,19 +63,6 @@ pub async fn closed_through(tx: &mut Tx, rep_id: &str) -> StoreResult<Option<Str
     Ok(rows.into_iter().next().flatten())
 }
 
-/// Category paths of products, by id (one query; products without a category are left out).
-pub async fn category_paths(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let placeholders: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT p.id, c.path FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id IN ({})",
-        placeholders.join(", ")
-    );
-    tx.fetch_all(&sql, product_ids.iter().map(|id| Cell::text(id)).collect()).await
-}
-
 /// An accrual line, as written and as read.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize, serde::Serialize)]
 pub struct AccrualRow {

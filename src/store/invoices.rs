@@ -92,13 +92,18 @@ pub async fn billing_facts(
     .await
 }
 
-/// Tax classes of products, by id (one query).
-pub async fn tax_classes(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+/// Tax classes of products, by id, with their category paths ('' without one; commission rates by
+/// category need them) — one query.
+pub async fn tax_classes(tx: &mut Tx, product_ids: &[String]) -> StoreResult<Vec<(String, String, String)>> {
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT id, tax_class FROM products WHERE id IN ({})", placeholders.join(", "));
+    let sql = format!(
+        "SELECT p.id, p.tax_class, COALESCE(c.path, '') FROM products p LEFT JOIN categories c ON c.id = p.category_id
+         WHERE p.id IN ({})",
+        placeholders.join(", ")
+    );
     tx.fetch_all(&sql, product_ids.iter().map(|id| super::Cell::text(id)).collect()).await
 }
 
