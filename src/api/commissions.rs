@@ -111,7 +111,7 @@ pub struct StatementParams {
     #[param(min_length = 1, max_length = 100, pattern = r"^[!-~]+$")]
     rep: Option<String>,
     /// The month, YYYY-MM (default: this month, UTC).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 
@@ -168,7 +168,7 @@ pub async fn list_commission_statements(
 /// locking is final; reopening sends an approved statement back to open.
 #[utoipa::path(post, path = "/statements/{rep}/{period}/{action}",
     params(("rep" = String, Path, description = "The rep's user id", min_length = 1, max_length = 100, pattern = r"^[!-~]+$"),
-           ("period" = String, Path, description = "The month, YYYY-MM", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+           ("period" = String, Path, description = "The month, YYYY-MM", pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"),
            ("action" = String, Path, description = "approve, lock or reopen", pattern = r"^(approve|lock|reopen)$")),
     responses((status = 200, body = CommissionStatementOut), (status = 404, description = "no such rep", body = super::Problem),
     (status = 409, description = "the statement's status does not allow the action", body = super::Problem)),
@@ -265,13 +265,14 @@ pub struct AccrualFilter {
     #[param(min_length = 1, max_length = 100, pattern = r"^[!-~]+$")]
     rep: Option<String>,
     /// Only lines counting in this month, YYYY-MM.
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     period: Option<String>,
 }
 
 /// Accrual and clawback lines written since a time, oldest first (lines never change once written).
 #[utoipa::path(get, path = "/accruals", params(ChangesParams, AccrualFilter),
-    responses((status = 200, body = AccrualPage)),
+    responses((status = 200, body = AccrualPage), (status = 404, description = "no such rep", body = super::Problem),
+    (status = 422, description = "a bad cursor, limit, time or month", body = super::Problem)),
     security(("bearer" = ["commissions:read"])), tag = "commissions")]
 pub async fn list_commission_accruals(
     State(state): State<AppState>,

@@ -174,7 +174,7 @@ pub fn period_of(date: time::Date) -> String {
     format!("{:04}-{:02}", date.year(), date.month() as u8)
 }
 
-/// A period as typed: `YYYY-MM` with a real month.
+/// A period as typed: `YYYY-MM` with a real month, from 1970 (the API documents the same range).
 pub fn parse_period(text: &str) -> Option<String> {
     let t = text.trim();
     let (y, m) = t.split_once('-')?;
