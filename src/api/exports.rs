@@ -13,7 +13,7 @@ use crate::service::imports::{ImportError, Kind};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -115,28 +115,6 @@ pub struct ImportOut {
     updated: u64,
 }
 
-/// The body as a CSV file: a `text/csv` content type and at most [`MAX_IMPORT_BYTES`].
-fn csv_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    let csv = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"));
-    if !csv {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
-            "Send the file as text/csv.",
-        ));
-    }
-    body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The file is larger than 16 MB.")
-        }
-        _ => ApiError::invalid("body", r.body_text()),
-    })
-}
-
 /// An import's answer: what changed, or every bad row as a problem with its line and column.
 fn import_answer(r: Result<AccountImportReport, ImportError>) -> Result<Json<ImportOut>, ApiError> {
     match r {
@@ -178,7 +156,7 @@ pub async fn import_accounts(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportOut>, ApiError> {
     caller.require(Scope::AccountsWrite)?;
-    let bytes = csv_body(&headers, body)?;
+    let bytes = super::input::csv_body(&headers, body, "16 MB")?;
     let actor = Actor::api(&caller.0);
     import_answer(account_imports::import_accounts(&state.db, state.now(), &actor, &bytes[..], |_| {}).await)
 }
@@ -202,7 +180,7 @@ pub async fn import_ship_tos(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportOut>, ApiError> {
     caller.require(Scope::AccountsWrite)?;
-    let bytes = csv_body(&headers, body)?;
+    let bytes = super::input::csv_body(&headers, body, "16 MB")?;
     let actor = Actor::api(&caller.0);
     import_answer(account_imports::import_ship_tos(&state.db, state.now(), &actor, &bytes[..], |_| {}).await)
 }

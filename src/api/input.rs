@@ -118,6 +118,35 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 
 /// A reference from the path or query string: one with a control character names nothing, so it
 /// is 404 like any unknown reference — before it reaches a query (PostgreSQL refuses a NUL).
+/// An uploaded file's body: a `text/csv` content type (else 415), within the route's body limit
+/// (`limit` names it for the 413, e.g. "2 MB").
+pub fn csv_body(
+    headers: &HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    limit: &str,
+) -> Result<axum::body::Bytes, ApiError> {
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"));
+    if !csv {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "Send the file as text/csv.",
+        ));
+    }
+    body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            format!("The file is larger than {limit}."),
+        ),
+        _ => ApiError::invalid("body", r.body_text()),
+    })
+}
+
 pub fn reference(value: &str) -> Result<(), ApiError> {
     match value.chars().any(|c| refused(c, false)) {
         false => Ok(()),

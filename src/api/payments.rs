@@ -22,7 +22,7 @@ use crate::service::{FieldError, ServiceError};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -360,24 +360,7 @@ pub async fn import_payments(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::PaymentsWrite)?;
-    let csv = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"));
-    if !csv {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
-            "Send the payment file as text/csv.",
-        ));
-    }
-    let bytes = body.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The file is larger than 2 MB.")
-        }
-        _ => ApiError::invalid("body", r.body_text()),
-    })?;
+    let bytes = super::input::csv_body(&headers, body, "2 MB")?;
     let idem = idempotency_key(&headers, &caller, Some("payments/import"), &bytes)?;
     let actor = Actor::api(&caller.0);
     let imported = payment_imports::import_payments_csv_once(
