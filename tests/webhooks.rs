@@ -262,6 +262,24 @@ async fn a_placed_order_reaches_its_subscriber_signed_and_logged() {
         .await;
     assert!(metrics.body.contains("portico_webhook_deliveries{state=\"pending\"} 0"), "{}", metrics.body);
     assert!(metrics.body.contains("portico_outbox_undispatched 0"), "{}", metrics.body);
+
+    // Delivered at its first attempt, the delivery keeps that attempt on its own row: the fan-out
+    // claimed it as it created it and the record wrote no log row.
+    assert_eq!(app.count("SELECT COUNT(*) FROM webhook_attempts").await, 0);
+    assert_eq!(d["attempts"], 1);
+    // Replayed, it is sent again and both attempts are in the log, newest first.
+    let delivery = d["id"].as_str().unwrap();
+    let res = app.api("POST", &format!("/api/v1/webhooks/{id}/deliveries/{delivery}/replay"), &token, None).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    drain(&app, &app.state.config.webhooks, 200).await;
+    assert_eq!(receiver.log().len(), 2);
+    let page = json_of(&app.api("GET", &format!("/api/v1/webhooks/{id}/deliveries"), &token, None).await);
+    let d = &page["deliveries"][0];
+    assert_eq!(d["status"], "delivered", "{page}");
+    let log = d["log"].as_array().unwrap();
+    assert_eq!(log.len(), 2, "{page}");
+    assert!(log.iter().all(|a| a["status_code"] == 200 && a["response_excerpt"] == "thanks"), "{page}");
+    assert!(log[0]["at_ms"].as_i64() >= log[1]["at_ms"].as_i64(), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

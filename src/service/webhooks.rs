@@ -1,11 +1,12 @@
 //! Webhooks: the admin's endpoints (add, change, rotate the secret, delete, send a test event,
-//! replay) and the worker's three units of work (fan out, claim, record). The sending itself is
+//! replay) and the worker's units of work (fan out, which claims what it can send at once; claim;
+//! record). The sending itself is
 //! in `jobs::webhooks`; the rules in `domain::webhooks`.
 
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::{ActorChannel, Permission};
 use crate::domain::webhooks::{self as rules, AddressPolicy, RetryPolicy, Secret, Subscription};
-use crate::store::webhooks::{self as store, Attempt, NewDelivery, Next};
+use crate::store::webhooks::{self as store, Attempt, EventRow, NewDelivery, Next};
 pub use crate::store::webhooks::{AttemptRow, Backlog, Claimed, DeliveryRow, EndpointRow, EndpointSummary};
 use crate::store::{Db, new_id};
 use serde_json::json;
@@ -245,6 +246,7 @@ pub async fn send_test(db: &Db, now: i64, actor: &Actor<'_>, id: &str) -> Servic
                 ordering_key: format!("webhook_test:{event_id}"),
                 due_ms: *now * 1000,
                 now: *now,
+                lease: None,
             };
             store::insert_deliveries(tx, &[delivery]).await?;
             store::mark_dispatched(tx, std::slice::from_ref(&event_id), *now).await?;
@@ -369,27 +371,59 @@ pub async fn backlog_for_metrics(db: &Db) -> ServiceResult<Backlog> {
 
 // ---- the worker's units --------------------------------------------------------------------
 
+/// The fan-out's own worker: it claims the new deliveries it may send at once (up to `max`),
+/// saving a claim unit and a row update per delivery.
+#[derive(Clone, Copy, Debug)]
+pub struct FanOutClaim<'a> {
+    pub owner: &'a str,
+    pub lease_ms: i64,
+    pub max: usize,
+}
+
 /// Fans out up to `limit` events: one delivery per live endpoint subscribed to the event's type
 /// that existed when the event happened, and the event's mails (`service::mail::plan`). Returns
-/// how many events were fanned out.
-pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> {
+/// how many events were fanned out, and the deliveries claimed for `claim`'s worker as they were
+/// created: of an endpoint with nothing pending, the first new delivery of each ordering key
+/// (the others wait for it, as a claim would have them wait).
+pub async fn dispatch(
+    db: &Db,
+    now_ms: i64,
+    limit: i64,
+    claim: Option<FanOutClaim<'_>>,
+) -> ServiceResult<(usize, Vec<Claimed>)> {
     // Nothing to do is found by a read, so an idle worker writes nothing.
     if !store::any_undispatched(db).await? {
-        return Ok(0);
+        return Ok((0, Vec::new()));
     }
-    db.write((now_ms, limit), |tx, (now_ms, limit)| {
+    let claim = claim.map(|c| (c.owner.to_string(), c.lease_ms, c.max));
+    db.write((now_ms, limit, claim), |tx, (now_ms, limit, claim)| {
         Box::pin(async move {
             let events = store::take_undispatched(tx, *limit).await?;
             if events.is_empty() {
-                return Ok(0);
+                return Ok((0, Vec::new()));
             }
             let endpoints: Vec<(EndpointRow, Subscription)> = store::live_endpoints(tx)
                 .await?
                 .into_iter()
                 .filter_map(|e| Subscription::parse(&e.event_types).ok().map(|s| (e, s)))
                 .collect();
+            // Endpoints whose new deliveries this worker may take at once: nothing of theirs pending.
+            let mut free = std::collections::HashSet::new();
+            if let Some((_, _, max)) = claim
+                && *max > 0
+            {
+                for (e, _) in &endpoints {
+                    if !store::has_pending(tx, &e.id).await? {
+                        free.insert(e.id.as_str());
+                    }
+                }
+            }
+            let lease = claim.as_ref().map(|(owner, lease_ms, _)| (owner.as_str(), *now_ms + *lease_ms));
+            let max = claim.as_ref().map_or(0, |c| c.2);
             let now = now_ms / 1000;
             let mut rows = Vec::new();
+            let mut sent: Vec<(&EventRow, &EndpointRow)> = Vec::new();
+            let mut keys = std::collections::HashSet::new();
             let mut mails = Vec::new();
             for ev in &events {
                 let payload: serde_json::Value = serde_json::from_str(&ev.payload).unwrap_or(serde_json::Value::Null);
@@ -397,21 +431,44 @@ pub async fn dispatch(db: &Db, now_ms: i64, limit: i64) -> ServiceResult<usize> 
                 let key = rules::ordering_key(&ev.id, &ev.event_type, &payload);
                 for (e, s) in &endpoints {
                     if e.created_at <= ev.created_at && s.matches(&ev.event_type) {
+                        // Only the first of a key is sent now: the next waits for it.
+                        let first = keys.insert((e.id.as_str(), key.clone()));
+                        let leased = first && sent.len() < max && free.contains(e.id.as_str());
+                        if leased {
+                            sent.push((ev, e));
+                        }
                         rows.push(NewDelivery {
                             event_id: &ev.id,
                             endpoint_id: &e.id,
                             ordering_key: key.clone(),
                             due_ms: *now_ms,
                             now,
+                            lease: if leased { lease } else { None },
                         });
                     }
                 }
             }
-            store::insert_deliveries(tx, &rows).await?;
+            let ids = store::insert_deliveries(tx, &rows).await?;
             crate::store::mail::insert_mails(tx, &mails).await?;
-            let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-            store::mark_dispatched(tx, &ids, now).await?;
-            Ok::<_, ServiceError>(events.len())
+            let event_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+            store::mark_dispatched(tx, &event_ids, now).await?;
+            let mut leased_ids = rows.iter().zip(ids).filter(|(r, _)| r.lease.is_some()).map(|(_, id)| id);
+            let claimed = sent
+                .into_iter()
+                .map(|(ev, e)| Claimed {
+                    id: leased_ids.next().unwrap_or_default(),
+                    event_id: ev.id.clone(),
+                    attempts: 1,
+                    event_type: ev.event_type.clone(),
+                    payload: ev.payload.clone(),
+                    created_at: ev.created_at,
+                    url: e.url.clone(),
+                    secret: e.secret.clone(),
+                    previous_secret: e.previous_secret.clone(),
+                    previous_until: e.previous_until,
+                })
+                .collect();
+            Ok::<_, ServiceError>((events.len(), claimed))
         })
     })
     .await
@@ -460,6 +517,7 @@ pub async fn record(db: &Db, owner: &str, policy: &RetryPolicy, outcomes: Vec<Ou
             };
             Attempt {
                 delivery_id: o.delivery_id,
+                attempt: o.attempt,
                 at_ms: o.at_ms,
                 status_code: o.status_code.map(i64::from),
                 latency_ms: o.latency_ms,

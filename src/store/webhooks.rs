@@ -156,20 +156,69 @@ pub struct NewDelivery<'a> {
     pub ordering_key: String,
     pub due_ms: i64,
     pub now: i64,
+    /// Claimed as it is created (the fan-out's own worker sends it at once): the worker and the
+    /// end of its lease. The first attempt is counted.
+    pub lease: Option<(&'a str, i64)>,
 }
 
-pub async fn insert_deliveries(tx: &mut Tx, rows: &[NewDelivery<'_>]) -> StoreResult<()> {
+/// Writes the deliveries; returns their ids, in order.
+pub async fn insert_deliveries(tx: &mut Tx, rows: &[NewDelivery<'_>]) -> StoreResult<Vec<String>> {
+    let ids: Vec<String> = rows.iter().map(|_| new_id()).collect();
     let cells: Vec<Vec<Cell>> = rows
         .iter()
-        .map(|d| args![new_id(), d.event_id, d.endpoint_id, d.ordering_key.as_str(), "pending", d.due_ms, d.now])
+        .zip(&ids)
+        .map(|(d, id)| {
+            let (owner, until, attempts, at) = match d.lease {
+                Some((owner, until)) => (Some(owner), until, 1_i64, Some(d.now)),
+                None => (None, 0, 0_i64, None),
+            };
+            args![
+                id,
+                d.event_id,
+                d.endpoint_id,
+                d.ordering_key.as_str(),
+                "pending",
+                d.due_ms,
+                d.now,
+                owner,
+                until,
+                attempts,
+                at
+            ]
+        })
         .collect();
     bulk_insert(
         tx,
         "webhook_deliveries",
-        &["id", "event_id", "endpoint_id", "ordering_key", "status", "due_ms", "created_at"],
+        &[
+            "id",
+            "event_id",
+            "endpoint_id",
+            "ordering_key",
+            "status",
+            "due_ms",
+            "created_at",
+            "lease_owner",
+            "lease_until_ms",
+            "attempts",
+            "last_attempt_at",
+        ],
         &cells,
     )
-    .await
+    .await?;
+    Ok(ids)
+}
+
+/// Whether an endpoint has a delivery pending (due, waiting or held by a worker): the fan-out
+/// then leaves its new deliveries to the claim, which keeps each ordering key in order.
+pub async fn has_pending(tx: &mut Tx, endpoint_id: &str) -> StoreResult<bool> {
+    let rows: Vec<String> = tx
+        .fetch_all(
+            "SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending' LIMIT 1",
+            args![endpoint_id],
+        )
+        .await?;
+    Ok(!rows.is_empty())
 }
 
 pub async fn mark_dispatched(tx: &mut Tx, ids: &[String], now: i64) -> StoreResult<()> {
@@ -240,6 +289,8 @@ pub enum Next {
 #[derive(Clone, Debug)]
 pub struct Attempt {
     pub delivery_id: String,
+    /// The attempt's number (1 for the first).
+    pub attempt: i64,
     pub at_ms: i64,
     pub status_code: Option<i64>,
     pub latency_ms: i64,
@@ -248,46 +299,49 @@ pub struct Attempt {
     pub next: Next,
 }
 
-/// Records attempts made under `owner`'s lease: the log rows, and each delivery's next state. A
-/// delivery whose lease passed to another node meanwhile keeps the other node's state (the
-/// attempt is still logged). Returns how many deliveries were updated.
+/// Records attempts made under `owner`'s lease: each delivery's next state, and the log. A
+/// delivery that arrived at its first attempt keeps that attempt on its own row (`first_*`);
+/// every other attempt is a `webhook_attempts` row. A delivery whose lease passed to another node
+/// meanwhile keeps the other node's state (the attempt is still logged). Returns how many
+/// deliveries were updated.
 pub async fn record(tx: &mut Tx, owner: &str, attempts: &[Attempt]) -> StoreResult<u64> {
     let mut updated = 0;
-    // Deliveries that arrived (nearly all of them) are marked in one statement per answer code
-    // and second, up to 500 at a time; retries and dead letters one by one.
-    let mut delivered: std::collections::BTreeMap<(Option<i64>, i64), Vec<&str>> = Default::default();
+    let mut logged: Vec<&Attempt> = Vec::new();
     for a in attempts {
-        let (status, due, delivered_at) = match a.next {
-            Next::Delivered => {
-                delivered.entry((a.status_code, a.at_ms / 1000)).or_default().push(&a.delivery_id);
-                continue;
+        let n = match a.next {
+            Next::Delivered if a.attempt == 1 => {
+                tx.execute(
+                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $3, lease_owner = NULL, lease_until_ms = 0,
+                        last_status = $4, last_error = NULL, first_at_ms = $5, first_status = $4, first_latency_ms = $6,
+                        first_excerpt = $7
+                     WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
+                    args![&a.delivery_id, owner, a.at_ms / 1000, a.status_code, a.at_ms, a.latency_ms, a.excerpt.as_str()],
+                )
+                .await?
             }
-            Next::RetryAt(due) => ("pending", Some(due), None::<i64>),
-            Next::Dead => ("dead", None, None),
+            next => {
+                let (status, due, delivered_at) = match next {
+                    Next::Delivered => ("delivered", None, Some(a.at_ms / 1000)),
+                    Next::RetryAt(due) => ("pending", Some(due), None::<i64>),
+                    Next::Dead => ("dead", None, None),
+                };
+                logged.push(a);
+                tx.execute(
+                    "UPDATE webhook_deliveries SET status = $3, due_ms = COALESCE($4, due_ms), delivered_at = COALESCE($5, delivered_at),
+                        lease_owner = NULL, lease_until_ms = 0, last_status = $6, last_error = $7
+                     WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
+                    args![&a.delivery_id, owner, status, due, delivered_at, a.status_code, a.error.clone()],
+                )
+                .await?
+            }
         };
-        updated += tx
-            .execute(
-                "UPDATE webhook_deliveries SET status = $3, due_ms = COALESCE($4, due_ms), delivered_at = COALESCE($5, delivered_at),
-                    lease_owner = NULL, lease_until_ms = 0, last_status = $6, last_error = $7
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'pending'",
-                args![&a.delivery_id, owner, status, due, delivered_at, a.status_code, a.error.clone()],
-            )
-            .await?;
-    }
-    for ((code, at), ids) in &delivered {
-        for chunk in ids.chunks(500) {
-            let mut cells = args![owner, *at, *code];
-            cells.extend(chunk.iter().map(|id| Cell::from(*id)));
-            let sql = format!(
-                "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, lease_owner = NULL, lease_until_ms = 0,
-                    last_status = $3, last_error = NULL
-                 WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
-                leases::placeholders(4, chunk.len())
-            );
-            updated += tx.execute(&sql, cells).await?;
+        if n == 0 && a.next == Next::Delivered && a.attempt == 1 {
+            // Another node holds it now: the attempt still goes in the log.
+            logged.push(a);
         }
+        updated += n;
     }
-    let rows: Vec<Vec<Cell>> = attempts
+    let rows: Vec<Vec<Cell>> = logged
         .iter()
         .map(|a| {
             args![new_id(), &a.delivery_id, a.at_ms, a.status_code, a.latency_ms, a.excerpt.as_str(), a.error.clone()]
@@ -378,7 +432,8 @@ pub struct AttemptRow {
     pub error: Option<String>,
 }
 
-/// The attempts of some deliveries of one endpoint, newest first.
+/// The attempts of some deliveries of one endpoint, newest first: the log rows, and the first
+/// attempt a delivery keeps on its own row.
 pub async fn attempts(db: &Db, endpoint_id: &str, delivery_ids: &[String]) -> StoreResult<Vec<AttemptRow>> {
     if delivery_ids.is_empty() {
         return Ok(Vec::new());
@@ -387,7 +442,13 @@ pub async fn attempts(db: &Db, endpoint_id: &str, delivery_ids: &[String]) -> St
     let sql = format!(
         "SELECT a.delivery_id, a.at_ms, a.status_code, a.latency_ms, a.response_excerpt, a.error
          FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-         WHERE d.endpoint_id = $1 AND a.delivery_id IN ({list}) ORDER BY a.at_ms DESC, a.id DESC"
+         WHERE d.endpoint_id = $1 AND a.delivery_id IN ({list})
+         UNION ALL
+         SELECT d.id, d.first_at_ms, d.first_status, COALESCE(d.first_latency_ms, 0), COALESCE(d.first_excerpt, ''),
+             CAST(NULL AS TEXT)
+         FROM webhook_deliveries d
+         WHERE d.endpoint_id = $1 AND d.first_at_ms IS NOT NULL AND d.id IN ({list})
+         ORDER BY 2 DESC"
     );
     on_db!(db, |c| {
         let mut q = sqlx::query_as::<_, AttemptRow>(sqlx::AssertSqlSafe(sql.clone())).bind(endpoint_id);
@@ -400,10 +461,20 @@ pub async fn attempts(db: &Db, endpoint_id: &str, delivery_ids: &[String]) -> St
 
 /// Sends a delivery again (delivered, dead or cancelled), from its first attempt's schedule;
 /// false when the endpoint has no such delivery or it is pending already.
+/// The first attempt a delivery kept on its own row moves into the log, so the replay's attempts
+/// start again from the first.
 pub async fn replay(tx: &mut Tx, endpoint_id: &str, delivery_id: &str, now_ms: i64) -> StoreResult<bool> {
+    tx.execute(
+        "INSERT INTO webhook_attempts (id, delivery_id, at_ms, status_code, latency_ms, response_excerpt, error)
+         SELECT $3, id, first_at_ms, first_status, COALESCE(first_latency_ms, 0), COALESCE(first_excerpt, ''), NULL
+         FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2 AND status <> 'pending' AND first_at_ms IS NOT NULL",
+        args![delivery_id, endpoint_id, new_id()],
+    )
+    .await?;
     let n = tx
         .execute(
-            "UPDATE webhook_deliveries SET status = 'pending', due_ms = $3, attempts = 0, lease_owner = NULL, lease_until_ms = 0
+            "UPDATE webhook_deliveries SET status = 'pending', due_ms = $3, attempts = 0, lease_owner = NULL, lease_until_ms = 0,
+                first_at_ms = NULL, first_status = NULL, first_latency_ms = NULL, first_excerpt = NULL
              WHERE id = $1 AND endpoint_id = $2 AND status <> 'pending'",
             args![delivery_id, endpoint_id, now_ms],
         )
