@@ -425,10 +425,15 @@ pub async fn dispatch(
             let mut sent: Vec<(&EventRow, &EndpointRow)> = Vec::new();
             let mut keys = std::collections::HashSet::new();
             let mut mails = Vec::new();
-            for ev in &events {
-                let payload: serde_json::Value = serde_json::from_str(&ev.payload).unwrap_or(serde_json::Value::Null);
-                mails.extend(super::mail::plan(tx, ev, &payload, *now_ms).await?);
-                let key = rules::ordering_key(&ev.id, &ev.event_type, &payload);
+            let parsed: Vec<(&EventRow, serde_json::Value)> = events
+                .iter()
+                .map(|ev| (ev, serde_json::from_str(&ev.payload).unwrap_or(serde_json::Value::Null)))
+                .collect();
+            let known = super::mail::recipients(tx, &parsed).await?;
+            for (ev, payload) in &parsed {
+                let ev = *ev;
+                mails.extend(super::mail::plan(tx, &known, ev, payload, *now_ms).await?);
+                let key = rules::ordering_key(&ev.id, &ev.event_type, payload);
                 for (e, s) in &endpoints {
                     if e.created_at <= ev.created_at && s.matches(&ev.event_type) {
                         // Only the first of a key is sent now: the next waits for it.

@@ -20,10 +20,43 @@ pub struct Contact {
 
 const CONTACT: &str = "SELECT id, email, name, mail_opt_outs FROM users";
 
-/// An active user, by id.
-pub async fn contact(tx: &mut Tx, user_id: &str) -> StoreResult<Option<Contact>> {
-    let sql = format!("{CONTACT} WHERE id = $1 AND active = $2");
-    Ok(tx.fetch_all(&sql, args![user_id, true]).await?.into_iter().next())
+/// Active users, by id (`ids` any length; read 500 at a time).
+pub async fn contacts(tx: &mut Tx, ids: &[&str]) -> StoreResult<Vec<Contact>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!("{CONTACT} WHERE active = $1 AND id IN ({})", leases::placeholders(2, chunk.len()));
+        let mut cells = args![true];
+        cells.extend(chunk.iter().map(|id| Cell::from(*id)));
+        out.extend(tx.fetch_all::<Contact>(&sql, cells).await?);
+    }
+    Ok(out)
+}
+
+/// The owning reps (if active) of accounts, as (account id, rep).
+pub async fn owning_reps(tx: &mut Tx, account_ids: &[&str]) -> StoreResult<Vec<(String, Contact)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        account_id: String,
+        id: String,
+        email: String,
+        name: String,
+        mail_opt_outs: String,
+    }
+    let mut out = Vec::new();
+    for chunk in account_ids.chunks(500) {
+        let sql = format!(
+            "SELECT a.id AS account_id, u.id, u.email, u.name, u.mail_opt_outs FROM accounts a JOIN users u ON u.id = a.owner_rep_id
+             WHERE u.active = $1 AND a.id IN ({})",
+            leases::placeholders(2, chunk.len())
+        );
+        let mut cells = args![true];
+        cells.extend(chunk.iter().map(|id| Cell::from(*id)));
+        let rows: Vec<Row> = tx.fetch_all(&sql, cells).await?;
+        out.extend(rows.into_iter().map(|r| {
+            (r.account_id, Contact { id: r.id, email: r.email, name: r.name, mail_opt_outs: r.mail_opt_outs })
+        }));
+    }
+    Ok(out)
 }
 
 /// The active buyers of an account holding `role` (`manager`, `finance`, …).
@@ -31,13 +64,6 @@ pub async fn account_contacts(tx: &mut Tx, account_id: &str, role: &str) -> Stor
     let sql =
         format!("{CONTACT} WHERE account_id = $1 AND active = $2 AND (',' || roles || ',') LIKE $3 ORDER BY email");
     tx.fetch_all(&sql, args![account_id, true, format!("%,{role},%")]).await
-}
-
-/// The account's owning rep, if active.
-pub async fn owning_rep(tx: &mut Tx, account_id: &str) -> StoreResult<Option<Contact>> {
-    let sql = "SELECT u.id, u.email, u.name, u.mail_opt_outs FROM accounts a JOIN users u ON u.id = a.owner_rep_id
-               WHERE a.id = $1 AND u.active = $2";
-    Ok(tx.fetch_all(sql, args![account_id, true]).await?.into_iter().next())
 }
 
 /// Who asked for a quote.
