@@ -92,64 +92,59 @@ pub struct AccrualRow {
     pub created_at: i64,
 }
 
-const ACCRUAL_COLUMNS: [&str; 21] = [
-    "id",
-    "rep_id",
-    "period",
-    "kind",
-    "plan_id",
-    "invoice_id",
-    "invoice_number",
-    "invoice_line_no",
-    "credited_invoice_id",
-    "order_id",
-    "order_number",
-    "account_id",
-    "channel",
-    "sku",
-    "category",
-    "base",
-    "rate_ppm",
-    "rule",
-    "amount",
-    "issued_on",
-    "created_at",
-];
-
-/// Writes accrual lines in one multi-row INSERT.
+/// Writes accrual lines: one entry per invoice and rep (who, period, plan) and one short line per
+/// invoice line (category, base, rate, rule, amount); the rest of what a line names is read from
+/// its invoice, order and invoice line (the `commission_accruals` view). The lines' `id`s are
+/// given by the entry and are not read from `rows`.
 pub async fn insert_accruals(tx: &mut Tx, rows: &[AccrualRow]) -> StoreResult<()> {
-    if rows.is_empty() {
+    let mut entries: Vec<Vec<Cell>> = Vec::new();
+    let mut lines: Vec<Vec<Cell>> = Vec::new();
+    let mut current: Option<(&str, &str, String)> = None;
+    for r in rows {
+        let entry_id = match &current {
+            Some((invoice, rep, id)) if *invoice == r.invoice_id && *rep == r.rep_id => id.clone(),
+            _ => {
+                let id = super::new_id();
+                entries.push(vec![
+                    Cell::text(&id),
+                    Cell::text(&r.rep_id),
+                    Cell::text(&r.period),
+                    Cell::text(&r.plan_id),
+                    Cell::text(&r.invoice_id),
+                    Cell::opt_text(r.credited_invoice_id.as_deref()),
+                    Cell::Int(r.created_at),
+                ]);
+                current = Some((&r.invoice_id, &r.rep_id, id.clone()));
+                id
+            }
+        };
+        lines.push(vec![
+            Cell::Text(entry_id),
+            Cell::Int(r.invoice_line_no),
+            Cell::text(&r.category),
+            Cell::Int(r.base),
+            Cell::Int(r.rate_ppm),
+            Cell::text(&r.rule),
+            Cell::Int(r.amount),
+        ]);
+    }
+    if entries.is_empty() {
         return Ok(());
     }
-    let cells: Vec<Vec<Cell>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                Cell::text(&r.id),
-                Cell::text(&r.rep_id),
-                Cell::text(&r.period),
-                Cell::text(&r.kind),
-                Cell::text(&r.plan_id),
-                Cell::text(&r.invoice_id),
-                Cell::text(&r.invoice_number),
-                Cell::Int(r.invoice_line_no),
-                Cell::opt_text(r.credited_invoice_id.as_deref()),
-                Cell::text(&r.order_id),
-                Cell::text(&r.order_number),
-                Cell::text(&r.account_id),
-                Cell::text(&r.channel),
-                Cell::text(&r.sku),
-                Cell::text(&r.category),
-                Cell::Int(r.base),
-                Cell::Int(r.rate_ppm),
-                Cell::text(&r.rule),
-                Cell::Int(r.amount),
-                Cell::text(&r.issued_on),
-                Cell::Int(r.created_at),
-            ]
-        })
-        .collect();
-    bulk_insert(tx, "commission_accruals", &ACCRUAL_COLUMNS, &cells).await
+    bulk_insert(
+        tx,
+        "commission_entries",
+        &["id", "rep_id", "period", "plan_id", "invoice_id", "credited_invoice_id", "created_at"],
+        &entries,
+    )
+    .await?;
+    bulk_insert(
+        tx,
+        "commission_entry_lines",
+        &["entry_id", "line_no", "category", "base", "rate_ppm", "rule", "amount"],
+        &lines,
+    )
+    .await
 }
 
 const SELECT_ACCRUALS: &str =
