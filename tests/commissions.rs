@@ -440,3 +440,91 @@ async fn the_api_reads_statements_and_pages_accrual_lines_with_its_scopes() {
     let other = app.api_token(&[Scope::InvoicesRead]).await;
     assert_eq!(app.api("GET", "/api/v1/commissions/accruals", &other, None).await.status, StatusCode::FORBIDDEN);
 }
+
+/// Invoices written while finance approves the month (on PostgreSQL, truly at the same time): each
+/// invoice's lines land either in the month before it is totalled or in the next one, never in
+/// the approved month after its total was taken — the approved total is exactly the month's lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_month_approved_while_invoices_are_written_totals_exactly_its_lines() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let period = commissions::this_period(app.now());
+    let mut numbers = Vec::new();
+    for _ in 0..16 {
+        let o = place(&app, &f.cs, &f.account, &[("GLV-1", 1)]).await;
+        let _ = orders::confirm_order(app.db(), app.now(), &Actor::web(&f.cs), &o.number, None).await;
+        numbers.push(o.number);
+    }
+    let (app, f) = (std::sync::Arc::new(app), std::sync::Arc::new(f));
+    let mut tasks = Vec::new();
+    for (i, number) in numbers.into_iter().enumerate() {
+        let (app, f) = (app.clone(), f.clone());
+        tasks.push(tokio::spawn(async move {
+            if i >= 8 {
+                tokio::time::sleep(std::time::Duration::from_millis(2 * (i as u64 - 8))).await;
+            }
+            let input = ShipmentInput { warehouse: "CHI".into(), lines: vec![(1, 1)], ..Default::default() };
+            orders::record_shipment(app.db(), app.now(), &Actor::web(&f.cs), &number, &input).await.unwrap();
+        }));
+    }
+    let approved = {
+        let (app, f, period) = (app.clone(), f.clone(), period.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let fin = Actor::web(&f.finance);
+            commissions::act_on_statement(
+                app.db(),
+                app.now(),
+                &fin,
+                &f.rep_a.user_id,
+                &period,
+                StatementAction::Approve,
+            )
+            .await
+            .unwrap()
+        })
+    };
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let approved = approved.await.unwrap();
+    let this_month = lines_of(&app, &f.rep_a, &period).await;
+    let next_month = lines_of(&app, &f.rep_a, &next_period(&period)).await;
+    let sum = |lines: &[(String, String, Money, i64, String, Money)]| lines.iter().map(|l| l.5.raw()).sum::<i64>();
+    assert_eq!(approved.total.raw(), sum(&this_month), "the approved total is the month's lines, all of them");
+    assert_eq!(this_month.len() + next_month.len(), 16, "every invoice accrued once");
+    let s = commissions::statement(app.db(), &Actor::web(&f.finance), &f.rep_a.user_id, &period).await.unwrap();
+    assert_eq!((s.status.as_str(), s.earned, s.total), ("approved", approved.total, approved.total));
+
+    // On PostgreSQL, the rule itself: an approval waits for an invoice that holds the rep (read
+    // the month as open and is still writing) and goes on once it commits.
+    if let portico::store::Db::Postgres(pool) = app.db() {
+        let next = next_period(&period);
+        let mut invoice = pool.begin().await.unwrap();
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR KEY SHARE")
+            .bind(&f.rep_a.user_id)
+            .execute(&mut *invoice)
+            .await
+            .unwrap();
+        let approving = {
+            let (app, f, next) = (app.clone(), f.clone(), next.clone());
+            tokio::spawn(async move {
+                let fin = Actor::web(&f.finance);
+                commissions::act_on_statement(
+                    app.db(),
+                    app.now(),
+                    &fin,
+                    &f.rep_a.user_id,
+                    &next,
+                    StatementAction::Approve,
+                )
+                .await
+                .unwrap()
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!approving.is_finished(), "the approval waits for the invoice holding the rep");
+        invoice.commit().await.unwrap();
+        assert_eq!(approving.await.unwrap().status.as_str(), "approved");
+    }
+}

@@ -44,6 +44,7 @@ pub(crate) async fn accrue_invoice(
 ) -> ServiceResult<()> {
     let Some(rep) = order.owner_rep_id.as_deref() else { return Ok(()) };
     let day = crate::store::pricing::format_iso(issued);
+    store::hold_rep(tx, rep).await?;
     let Some(facts) = store::accrual_facts(tx, rep, &order.account_id, &day).await? else { return Ok(()) };
     if facts.house != 0 || Basis::parse(&facts.basis) != Some(Basis::Invoiced) {
         return Ok(());
@@ -105,6 +106,7 @@ pub(crate) async fn claw_back(
 ) -> ServiceResult<()> {
     let accruals = store::accruals_of_invoice(tx, &invoice.id).await?;
     let Some(first) = accruals.first() else { return Ok(()) };
+    store::hold_rep(tx, &first.rep_id).await?;
     let closed = store::closed_through(tx, &first.rep_id).await?;
     let issued = today(now);
     let period = rules::landing_period(&rules::period_of(issued), closed.as_deref());
@@ -349,6 +351,7 @@ pub async fn act_on_statement(
     db.write(unit, |tx, (now, actor, rep_id, period, action)| {
         Box::pin(async move {
             let now = *now;
+            store::lock_rep(tx, rep_id).await?;
             let before = store::lock_statement(tx, rep_id, period).await?;
             let from = before.as_ref().and_then(|r| StatementStatus::parse(&r.status)).unwrap_or(StatementStatus::Open);
             let to = action.apply(from).map_err(|m| ServiceError::Conflict(m.to_string()))?;

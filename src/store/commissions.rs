@@ -33,6 +33,19 @@ pub struct AccrualFacts {
     pub closed_through: Option<String>,
 }
 
+/// A rep's commission months are read and written under the rep's user row: every invoice and
+/// credit note that accrues holds it shared ([`hold_rep`], many at once), approving or reopening a
+/// month holds it alone ([`lock_rep`]). So on PostgreSQL a month is never approved while an
+/// invoice that read it as open is still writing into it (SQLite's one writer serialises both).
+pub async fn hold_rep(tx: &mut Tx, rep_id: &str) -> StoreResult<()> {
+    tx.share_only("SELECT id FROM users WHERE id = $1", args![rep_id]).await
+}
+
+/// See [`hold_rep`].
+pub async fn lock_rep(tx: &mut Tx, rep_id: &str) -> StoreResult<()> {
+    tx.lock_only("SELECT id FROM users WHERE id = $1", args![rep_id]).await
+}
+
 pub async fn accrual_facts(
     tx: &mut Tx,
     rep_id: &str,

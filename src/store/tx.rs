@@ -81,6 +81,17 @@ impl Tx {
         Ok(())
     }
 
+    /// Holds the rows a `SELECT` names against `FOR UPDATE` until the transaction ends, without
+    /// blocking other holders or ordinary updates: `FOR KEY SHARE` on PostgreSQL; nothing on
+    /// SQLite (one writer). For work that must not interleave with one exclusive change of the row
+    /// (an invoice's commission against the month being approved) while running beside its peers.
+    pub async fn share_only(&mut self, select: &str, args: Vec<Cell>) -> StoreResult<()> {
+        if let TxConn::Postgres(_) = &self.conn {
+            self.execute(&format!("{select} FOR KEY SHARE"), args).await?;
+        }
+        Ok(())
+    }
+
     /// The rows of a `SELECT` that are free to take, locked until the transaction ends: on
     /// PostgreSQL `FOR UPDATE SKIP LOCKED`, so nodes claiming work at the same moment take
     /// different rows (the outbox worker); on SQLite the writer already holds the one write lock.
