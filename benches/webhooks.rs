@@ -9,7 +9,7 @@
 //!    deliveries/s until the last is delivered (fan-out, lease, signed POST, record — all of it).
 //! 2. Ten-line orders placed for `SECONDS` at concurrency 16 through the placement service, with
 //!    the worker stopped, then with the worker running and the endpoint subscribed to
-//!    `order.placed` (each order is one more delivery) — twice each, alternating.
+//!    `order.placed` (each order is one more delivery) — `ROUNDS` (3) times each, alternating.
 //!
 //! The receiver is an in-process HTTP server answering 200 at once.
 
@@ -102,6 +102,7 @@ async fn main() {
     let url = std::env::var("PORTICO_BENCH_URL").unwrap_or_else(|_| "sqlite:///tmp/portico-bench-webhooks.db".into());
     let events: usize = std::env::var("EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let secs: u64 = std::env::var("SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|r| *r > 0).unwrap_or(3);
     let db = match Db::connect(&url).await {
         Ok(db) => db,
         Err(e) => {
@@ -162,7 +163,7 @@ async fn main() {
     let mut seed = 0;
     let mut without = Vec::new();
     let mut with = Vec::new();
-    for round in 0..2 {
+    for round in 0..rounds {
         let n = place_for(&db, &accounts, secs, 16, seed).await;
         seed += n + 1;
         without.push(n as f64 / secs as f64);
@@ -178,13 +179,14 @@ async fn main() {
         let _ = stop.send(true);
         worker.await.unwrap();
         println!(
-            "round {}: orders/s without the worker {:.0}, with it {:.0} ({delivered_during} deliveries made meanwhile)",
+            "round {}: orders/s without the worker {:.0}, with it {:.0}: {:+.1} % ({delivered_during} deliveries made meanwhile)",
             round + 1,
             without[round],
-            with[round]
+            with[round],
+            (with[round] - without[round]) / without[round] * 100.0
         );
     }
-    let (a, b) = (without.iter().sum::<f64>() / 2.0, with.iter().sum::<f64>() / 2.0);
+    let (a, b) = (without.iter().sum::<f64>() / rounds as f64, with.iter().sum::<f64>() / rounds as f64);
     println!("placement: {a:.0} orders/s without the worker, {b:.0} with it: {:+.1} %", (b - a) / a * 100.0);
     db.close().await;
 }
