@@ -53,4 +53,24 @@
       }, 2000);
     });
   });
+
+  // (d) The phone menu: the "Menu" button shows and hides the main navigation (CSS hides it on a
+  // phone while aria-expanded is false). Escape closes it and gives the focus back to the button.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target instanceof Element && evt.target.closest("#menu-toggle");
+    if (!btn) return;
+    var open = btn.getAttribute("aria-expanded") !== "true";
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = document.querySelector("#main-nav a");
+      if (first && evt.detail === 0) first.focus();
+    }
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") return;
+    var btn = document.getElementById("menu-toggle");
+    if (!btn || btn.getAttribute("aria-expanded") !== "true") return;
+    btn.setAttribute("aria-expanded", "false");
+    btn.focus();
+  });
 })();

@@ -377,7 +377,7 @@ async fn the_staff_order_list_sorts_by_each_column_and_pages_by_key() {
         e.iter().map(|o| o.order.number.clone()).collect()
     };
     assert_eq!(shown, by_account);
-    assert!(page.body.contains("<td class=\"account\"><a href=\"/accounts/"));
+    assert!(page.body.contains("<td class=\"account card-wide\" data-label=\"Account\"><a href=\"/accounts/"));
     let page = desk.get("/orders?sort=total&dir=asc").await;
     assert!(page.body.contains("data-sort=\"total\">Subtotal ↑"));
     assert_eq!(desk.get("/orders?sort=colour").await.status, StatusCode::UNPROCESSABLE_ENTITY);

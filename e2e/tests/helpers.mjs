@@ -84,6 +84,16 @@ export async function navTexts(page) {
   return (await page.locator('nav.nav a').allInnerTexts()).map((t) => t.trim());
 }
 
+/**
+ * A link of the main navigation, ready to click: on a phone the items wait behind the "Menu"
+ * button, which is opened first when it is collapsed.
+ */
+export async function navLink(page, name) {
+  const toggle = page.locator('#menu-toggle');
+  if (await toggle.isVisible() && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  return page.locator('nav.nav').getByRole('link', { name, exact: true });
+}
+
 /** Full-page screenshot into e2e/screenshots/<name>.png. */
 export async function screenshot(page, name) {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });

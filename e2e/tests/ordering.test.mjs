@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, MOBILE, PHONE, launchBrowser, newContext, pathOf, screenshot, signIn,
+  DESKTOP, MOBILE, PHONE, launchBrowser, navLink, newContext, pathOf, screenshot, signIn,
 } from './helpers.mjs';
 
 const ACCOUNT = 'Lakeside Family Clinic';
@@ -279,7 +279,7 @@ describe('ordering', () => {
       await screenshot(page, 'ordering-acting-placed-phone');
       repOrder = { number, sku: product.sku, qty: product.qty, repName };
 
-      await clickTo(page, page.locator('nav.nav').getByRole('link', { name: 'Their orders' }),
+      await clickTo(page, await navLink(page, 'Their orders'),
         (u) => u.pathname === '/portal/orders');
       const listed = page.locator(`tr[data-order="${number}"]`);
       assert.equal(await listed.count(), 1, 'the order is in the account\'s history');

@@ -15,7 +15,8 @@ use crate::service::accounts::{self as account_service, AccountListRow, AccountR
 use crate::service::{ServiceError, users as user_service};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Redirect};
+use super::form::Refusal;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -183,6 +184,25 @@ struct AccountPage {
     assortment: account_service::Assortment,
     /// Admins follow the group, catalogs and price lists to their pages.
     can_admin: bool,
+    /// The credit form's values: as stored, or as typed when it was refused.
+    cf: CreditForm,
+    /// The new ship-to form as typed when it was refused (empty otherwise).
+    sf: ShipToForm,
+    /// A refused form of this page (`credit` or `ship_to`), its reasons beside its fields.
+    refusal: Refusal,
+}
+
+impl AccountPage {
+    fn error(&self, form: &str, field: &str) -> String {
+        self.refusal.field_of(form, field)
+    }
+}
+
+/// What was typed into one of the account page's forms.
+enum Typed {
+    Nothing,
+    Credit(CreditForm),
+    ShipTo(ShipToForm),
 }
 
 /// An account's credit position as pages show it.
@@ -214,7 +234,20 @@ async fn account_page(
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
+    render_account_page(&state, &ctx, &id, q.notice.as_deref(), Typed::Nothing, Refusal::none()).await
+}
+
+/// The staff account page, as first shown or with a refused form (input kept, 422 or 409).
+async fn render_account_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    typed: Typed,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    let (state, id) = (state, id.to_string());
     let p = &ctx.session.principal;
     if !p.is_staff() {
         return Err(WebError::NotFound);
@@ -236,8 +269,16 @@ async fn account_page(
             action: a.action,
         })
         .collect();
+    let (cf, sf) = match typed {
+        Typed::Nothing => (CreditForm::of(&account), ShipToForm::new()),
+        // A stale form (someone saved in between) is sent again against what is stored now.
+        Typed::Credit(f) if refusal.conflict => (CreditForm { version: account.version, ..f }, ShipToForm::new()),
+        Typed::Credit(f) => (f, ShipToForm::new()),
+        Typed::ShipTo(f) => (CreditForm::of(&account), f),
+    };
+    let status = refusal.status();
     let page = AccountPage {
-        shell: Shell::new(&ctx, account.name.clone()).with_notice(q.notice.as_deref()),
+        shell: Shell::new(ctx, account.name.clone()).with_notice(notice),
         rep: account_service::rep_contact(&state.db, &actor, &account).await?,
         ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
         users: users.iter().map(UserView::from).collect(),
@@ -252,19 +293,27 @@ async fn account_page(
         can_invite,
         statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         credit: account_service::credit_position(&state.db, &actor, &id).await?.into(),
-        licences: super::licences::section(&state, &ctx, &id).await?,
+        licences: super::licences::section(state, ctx, &id).await?,
         assortment: account_service::assortment(&state.db, &actor, &account).await?,
         can_admin: p.can(Permission::AdminArea),
         account,
+        cf,
+        sf,
+        refusal,
     };
-    Ok(Html(page.render()?))
+    Ok((status, Html(page.render()?)).into_response())
 }
 
-#[derive(Deserialize)]
+/// The credit and terms form exactly as typed.
+#[derive(Deserialize, Default)]
 pub struct CreditForm {
+    #[serde(default)]
     version: i64,
+    #[serde(default)]
     terms: String,
+    #[serde(default)]
     credit_limit: String,
+    #[serde(default)]
     status: String,
     #[serde(default)]
     terms_from_month_end: Option<String>,
@@ -278,12 +327,39 @@ pub struct CreditForm {
     tax_exempt_until: String,
 }
 
+impl CreditForm {
+    /// The form as the account stands.
+    fn of(a: &AccountRow) -> CreditForm {
+        CreditForm {
+            version: a.version,
+            terms: a.terms().code(),
+            credit_limit: a.credit_limit().to_plain(),
+            status: a.status.clone(),
+            terms_from_month_end: a.terms_from_month_end.then(|| "1".to_string()),
+            credit_over_limit: a.credit_over_limit.clone(),
+            overdue_hold_days: a.overdue_hold_days.map(|d| d.to_string()).unwrap_or_default(),
+            tax_exempt_certificate: a.tax_exempt_certificate.clone(),
+            tax_exempt_until: a.tax_exempt_until.clone().unwrap_or_default(),
+        }
+    }
+}
+
 async fn update_credit(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Form(f): Form<CreditForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
+    match save_credit(&state, &ctx, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}?notice=saved")).into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("credit", e, "version")?;
+            render_account_page(&state, &ctx, &id, None, Typed::Credit(f), refusal).await
+        }
+    }
+}
+
+async fn save_credit(state: &AppState, ctx: &Ctx, id: &str, f: &CreditForm) -> Result<(), ServiceError> {
     let mut errors = Vec::new();
     let terms = PaymentTerms::parse(&f.terms);
     if terms.is_none() {
@@ -322,19 +398,19 @@ async fn update_credit(
     };
     ServiceError::from_problems(errors)?;
     let (Some(terms), Ok(limit), Some(status)) = (terms, limit, status) else {
-        return Err(WebError::BadRequest("invalid".into()));
+        return Err(ServiceError::invalid("terms", "Check the terms, credit limit and status."));
     };
     let settings = account_service::CreditSettings {
         terms_from_month_end: f.terms_from_month_end.is_some(),
         over_limit: crate::domain::credit::OverLimit::parse(&f.credit_over_limit),
         overdue_hold_days: overdue,
-        tax_exempt_certificate: f.tax_exempt_certificate,
+        tax_exempt_certificate: f.tax_exempt_certificate.clone(),
         tax_exempt_until: until,
     };
     let update =
         account_service::CreditUpdate { expected_version: f.version, terms, credit_limit: limit, status, settings };
-    account_service::update_credit(&state.db, state.now(), &ctx.actor(), &id, update).await?;
-    Ok(Redirect::to(&format!("/accounts/{id}?notice=saved")))
+    account_service::update_credit(&state.db, state.now(), &ctx.actor(), id, update).await?;
+    Ok(())
 }
 
 async fn invite_user(
@@ -356,18 +432,30 @@ async fn invite_user(
     Ok(Html(InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?))
 }
 
-#[derive(Deserialize)]
+/// A new ship-to location exactly as typed.
+#[derive(Deserialize, Default)]
 pub struct ShipToForm {
+    #[serde(default)]
     label: String,
+    #[serde(default)]
     line1: String,
     #[serde(default)]
     line2: String,
+    #[serde(default)]
     city: String,
     #[serde(default)]
     region: String,
+    #[serde(default)]
     postal_code: String,
+    #[serde(default)]
     country: String,
     make_default: Option<String>,
+}
+
+impl ShipToForm {
+    fn new() -> ShipToForm {
+        ShipToForm { country: "US".into(), ..Default::default() }
+    }
 }
 
 async fn add_ship_to(
@@ -375,18 +463,24 @@ async fn add_ship_to(
     ctx: Ctx,
     Path(id): Path<String>,
     Form(f): Form<ShipToForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     let addr = Address {
-        line1: f.line1,
-        line2: f.line2,
-        city: f.city,
-        region: f.region,
-        postal_code: f.postal_code,
-        country: f.country,
+        line1: f.line1.clone(),
+        line2: f.line2.clone(),
+        city: f.city.clone(),
+        region: f.region.clone(),
+        postal_code: f.postal_code.clone(),
+        country: f.country.clone(),
     };
-    account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, f.make_default.is_some())
-        .await?;
-    Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_added")))
+    let make_default = f.make_default.is_some();
+    match account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, make_default).await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_added")).into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("ship_to", e, "ship_label")?;
+            render_account_page(&state, &ctx, &id, None, Typed::ShipTo(f), refusal).await
+        }
+    }
 }
 
 async fn default_ship_to(

@@ -3,6 +3,7 @@
 use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
+use super::form::Refusal;
 use super::session::Ctx;
 use super::shell::Shell;
 use super::users::{InvitedPage, UserView};
@@ -273,6 +274,15 @@ struct StaffPage {
     users: Vec<UserView>,
     roles: Vec<(&'static str, &'static str)>,
     self_id: String,
+    /// The add form as typed (empty as first shown).
+    f: StaffForm,
+    refusal: Refusal,
+}
+
+impl StaffPage {
+    fn error(&self, field: &str) -> String {
+        self.refusal.field(field)
+    }
 }
 
 fn staff_role_options() -> Vec<(&'static str, &'static str)> {
@@ -283,23 +293,37 @@ async fn staff(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
-    require(&ctx, Permission::ManageStaff)?;
+) -> Result<Response, WebError> {
+    staff_page(&state, &ctx, q.notice.as_deref(), StaffForm::default(), Refusal::none()).await
+}
+
+/// The staff list with the add form (as typed, with its reasons, when it was refused).
+async fn staff_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    f: StaffForm,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    require(ctx, Permission::ManageStaff)?;
     let users = user_service::list_staff(&state.db, &ctx.actor()).await?;
     let page = StaffPage {
-        shell: Shell::new(&ctx, "Staff").with_notice(q.notice.as_deref()),
+        shell: Shell::new(ctx, "Staff").with_notice(notice),
         users: users.iter().map(UserView::from).collect(),
         roles: staff_role_options(),
         self_id: ctx.session.principal.user_id.clone(),
+        f,
+        refusal,
     };
-    Ok(Html(page.render()?))
+    Ok((page.refusal.status(), Html(page.render()?)).into_response())
 }
 
-/// Staff form: one checkbox per role (`role_admin`, `role_sales_rep`, …).
-#[derive(Deserialize)]
+/// Staff form: one checkbox per role (`role_admin`, `role_sales_rep`, …), exactly as typed.
+#[derive(Deserialize, Default)]
 pub struct StaffForm {
     #[serde(default)]
     email: String,
+    #[serde(default)]
     name: String,
     #[serde(default)]
     phone: String,
@@ -322,18 +346,28 @@ impl StaffForm {
         .map(|(_, r)| r)
         .collect()
     }
+
+    /// Whether the role with this code is ticked.
+    fn has(&self, code: &str) -> bool {
+        self.roles().iter().any(|r| r.as_str() == code)
+    }
 }
 
 async fn create_staff(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(f): Form<StaffForm>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageStaff)?;
-    let inv =
-        user_service::create_staff_user(&state.db, state.now(), &ctx.actor(), &f.email, &f.name, &f.phone, &f.roles())
-            .await?;
-    Ok(Html(InvitedPage::new(&state, &ctx, &inv, "/admin/staff").render()?))
+    match user_service::create_staff_user(&state.db, state.now(), &ctx.actor(), &f.email, &f.name, &f.phone, &f.roles())
+        .await
+    {
+        Ok(inv) => Ok(Html(InvitedPage::new(&state, &ctx, &inv, "/admin/staff").render()?).into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("", e, "email")?;
+            staff_page(&state, &ctx, None, f, refusal).await
+        }
+    }
 }
 
 #[derive(Template)]
@@ -341,19 +375,52 @@ async fn create_staff(
 struct StaffUserPage {
     shell: Shell,
     u: UserView,
+    /// (code, label, ticked): as stored, or as typed when the form was refused.
     roles: Vec<(&'static str, &'static str, bool)>,
+    /// Name and phone as stored, or as typed.
+    name: String,
+    phone: String,
+    refusal: Refusal,
 }
 
-async fn staff_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Html<String>, WebError> {
-    require(&ctx, Permission::ManageStaff)?;
-    let u = user_service::get_staff_user(&state.db, &ctx.actor(), &id).await?;
+impl StaffUserPage {
+    fn error(&self, field: &str) -> String {
+        self.refusal.field(field)
+    }
+}
+
+async fn staff_user(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
+    staff_user_page(&state, &ctx, &id, None, Refusal::none()).await
+}
+
+/// One staff member's page: their form as stored, or as typed with its reasons when refused.
+async fn staff_user_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    typed: Option<StaffForm>,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    require(ctx, Permission::ManageStaff)?;
+    let u = user_service::get_staff_user(&state.db, &ctx.actor(), id).await?;
     let held = u.staff_roles();
-    let page = StaffUserPage {
-        shell: Shell::new(&ctx, u.name.clone()),
-        roles: StaffRole::ALL.iter().map(|r| (r.as_str(), r.label(), held.contains(r))).collect(),
-        u: UserView::from(&u),
+    let roles = StaffRole::ALL
+        .iter()
+        .map(|r| {
+            let ticked = match &typed {
+                Some(f) => f.has(r.as_str()),
+                None => held.contains(r),
+            };
+            (r.as_str(), r.label(), ticked)
+        })
+        .collect();
+    let view = UserView::from(&u);
+    let (name, phone) = match typed {
+        Some(f) => (f.name, f.phone),
+        None => (view.name.clone(), view.phone.clone()),
     };
-    Ok(Html(page.render()?))
+    let page = StaffUserPage { shell: Shell::new(ctx, u.name.clone()), roles, u: view, name, phone, refusal };
+    Ok((page.refusal.status(), Html(page.render()?)).into_response())
 }
 
 async fn save_staff_user(
@@ -361,8 +428,15 @@ async fn save_staff_user(
     ctx: Ctx,
     Path(id): Path<String>,
     Form(f): Form<StaffForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageStaff)?;
-    user_service::update_staff_user(&state.db, state.now(), &ctx.actor(), &id, &f.name, &f.phone, &f.roles()).await?;
-    Ok(Redirect::to("/admin/staff?notice=saved"))
+    match user_service::update_staff_user(&state.db, state.now(), &ctx.actor(), &id, &f.name, &f.phone, &f.roles())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/staff?notice=saved").into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("", e, "name")?;
+            staff_user_page(&state, &ctx, &id, Some(f), refusal).await
+        }
+    }
 }

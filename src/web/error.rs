@@ -33,10 +33,55 @@ struct ErrorPage<'a> {
     items: Vec<String>,
 }
 
+/// What an error page says, kept on its response so that the session layer can show it inside
+/// the shell (menu, user) to someone signed in; the plain page is for everyone else.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub title: String,
+    pub message: String,
+    pub items: Vec<String>,
+}
+
 pub fn error_page(status: StatusCode, title: &str, message: &str, items: Vec<String>) -> Response {
+    let info = ErrorInfo { title: title.to_string(), message: message.to_string(), items: items.clone() };
     let page = ErrorPage { status: status.as_u16(), title, message, items };
     let body = page.render().unwrap_or_else(|_| title.to_string());
-    (status, Html(body)).into_response()
+    let mut res = (status, Html(body)).into_response();
+    res.extensions_mut().insert(info);
+    res
+}
+
+#[derive(Template)]
+#[template(path = "error_in_shell.html")]
+struct ErrorInShell<'a> {
+    shell: super::shell::Shell,
+    status: u16,
+    info: &'a ErrorInfo,
+    /// Where the refused form was (the referring page of this site), to go back to it with the
+    /// input the browser kept.
+    back: Option<String>,
+}
+
+/// The error page of `res` again, inside the shell of the signed-in user: a refused form is never
+/// a dead end without the menu. Headers (e.g. `Retry-After`) and the status are kept.
+pub fn in_shell(res: Response, ctx: &super::session::Ctx, back: Option<String>) -> Response {
+    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    let page = ErrorInShell {
+        shell: super::shell::Shell::new(ctx, info.title.clone()),
+        status: parts.status.as_u16(),
+        info: &info,
+        back,
+    };
+    match page.render() {
+        Ok(html) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(_) => Response::from_parts(parts, body),
+    }
 }
 
 impl IntoResponse for WebError {

@@ -46,9 +46,16 @@ async fn set_product_class(
     ctx: Ctx,
     Path(sku): Path<String>,
     Form(f): Form<ClassForm>,
-) -> Result<Redirect, WebError> {
-    let p = service::set_product_class(&state.db, state.now(), &ctx.actor(), &sku, &f.regulated_class).await?;
-    Ok(Redirect::to(&format!("/admin/products/{}?notice=saved", p.sku)))
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    use super::products_admin::{Typed, product_page};
+    match service::set_product_class(&state.db, state.now(), &ctx.actor(), &sku, &f.regulated_class).await {
+        Ok(p) => Ok(Redirect::to(&format!("/admin/products/{}?notice=saved", p.sku)).into_response()),
+        Err(e) => {
+            let refusal = super::form::Refusal::of("class", e, "regulated_class")?;
+            product_page(&state, &ctx, &sku, None, Typed::Class(f.regulated_class), refusal).await
+        }
+    }
 }
 
 /// One licence as the section lists it.

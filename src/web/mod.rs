@@ -13,6 +13,7 @@ mod credit_notes;
 mod dated_list;
 mod error;
 mod exports;
+mod form;
 mod imports;
 pub(crate) mod invoices;
 mod licences;

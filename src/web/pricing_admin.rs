@@ -4,6 +4,7 @@
 
 use super::AppState;
 use super::error::WebError;
+use super::form::Refusal;
 use super::session::Ctx;
 use super::shell::Shell;
 use crate::domain::auth::Permission;
@@ -196,7 +197,7 @@ async fn assign_list(
     {
         Ok(_) => Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))).into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            render_list_page(&state, &ctx, &code, PageQuery::default(), f.account, errors).await
+            render_list_page(&state, &ctx, &code, PageQuery::default(), f.account, errors, Default::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -266,6 +267,9 @@ struct ListPage {
     /// The account typed into the assignment form, and its problems.
     account: String,
     errors: Vec<crate::service::FieldError>,
+    /// The price lines as typed when they were refused (`lines`), with their problems.
+    lines: String,
+    refusal: Refusal,
 }
 
 impl ListPage {
@@ -280,7 +284,7 @@ async fn list_page(
     Path(code): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<axum::response::Response, WebError> {
-    render_list_page(&state, &ctx, &code, q, String::new(), Vec::new()).await
+    render_list_page(&state, &ctx, &code, q, String::new(), Vec::new(), Default::default()).await
 }
 
 async fn render_list_page(
@@ -290,6 +294,7 @@ async fn render_list_page(
     q: PageQuery,
     account: String,
     errors: Vec<crate::service::FieldError>,
+    (lines, refusal): (String, Refusal),
 ) -> Result<axum::response::Response, WebError> {
     use axum::response::IntoResponse;
     let (list, assigned, raw) = price_admin::price_list(&state.db, &ctx.actor(), code, &q.after, PAGE + 1).await?;
@@ -320,8 +325,10 @@ async fn render_list_page(
         groups,
         account,
         errors,
+        lines,
+        refusal,
     };
-    let status = super::setup_admin::status_of(&page.errors);
+    let status = if page.refusal.is_empty() { super::setup_admin::status_of(&page.errors) } else { page.refusal.status() };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -337,10 +344,22 @@ async fn list_prices(
     ctx: Ctx,
     Path(code): Path<String>,
     Form(f): Form<PricesForm>,
-) -> Result<Redirect, WebError> {
-    let lines = parse_price_lines(&f.lines).map_err(ServiceError::Invalid)?;
-    price_admin::set_list_prices(&state.db, state.now(), &ctx.actor(), &code, &lines, f.action == "remove").await?;
-    Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))))
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let result = match parse_price_lines(&f.lines) {
+        Ok(lines) => {
+            price_admin::set_list_prices(&state.db, state.now(), &ctx.actor(), &code, &lines, f.action == "remove").await
+        }
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/pricing/lists/{}?notice=saved", urlencode(&code))).into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("lines", e, "lines")?;
+            render_list_page(&state, &ctx, &code, PageQuery::default(), String::new(), Vec::new(), (f.lines, refusal))
+                .await
+        }
+    }
 }
 
 #[derive(Template)]
@@ -348,8 +367,18 @@ async fn list_prices(
 struct ContractPage {
     shell: Shell,
     k: ContractSummary,
-    lines: String,
+    /// The form: as stored, or as typed when it was refused.
+    f: ContractForm,
     prices: Vec<PriceRow>,
+    refusal: Refusal,
+}
+
+impl ContractPage {
+    /// The problems of the price lines: every one not about the name or the dates.
+    fn line_errors(&self) -> Vec<&str> {
+        let header = ["name", "valid_from", "valid_to"];
+        self.refusal.errors.iter().filter(|e| !header.contains(&e.field.as_str())).map(|e| e.message.as_str()).collect()
+    }
 }
 
 async fn contract_page(
@@ -357,24 +386,44 @@ async fn contract_page(
     ctx: Ctx,
     Path(number): Path<String>,
     Query(q): Query<PageQuery>,
-) -> Result<Html<String>, WebError> {
-    let (k, raw) = price_admin::contract(&state.db, &ctx.actor(), &number).await?;
-    let prices = rows(raw);
-    let lines = prices
-        .iter()
-        .map(|p| format!("{}, {}, {}", p.sku, p.min_qty, p.price.to_plain()))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let page = ContractPage {
-        shell: Shell::new(&ctx, format!("Contract {}", k.number)).with_notice(q.notice.as_deref()),
-        k,
-        lines,
-        prices,
-    };
-    Ok(Html(page.render()?))
+) -> Result<axum::response::Response, WebError> {
+    render_contract(&state, &ctx, &number, q.notice.as_deref(), None, Refusal::none()).await
 }
 
-#[derive(Deserialize)]
+/// The contract page, as stored or with its refused form kept and its problems beside it.
+async fn render_contract(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    notice: Option<&str>,
+    typed: Option<ContractForm>,
+    refusal: Refusal,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let (k, raw) = price_admin::contract(&state.db, &ctx.actor(), number).await?;
+    let prices = rows(raw);
+    let f = typed.unwrap_or_else(|| ContractForm {
+        name: k.name.clone(),
+        valid_from: k.valid_from.clone().unwrap_or_default(),
+        valid_to: k.valid_to.clone().unwrap_or_default(),
+        lines: prices
+            .iter()
+            .map(|p| format!("{}, {}, {}", p.sku, p.min_qty, p.price.to_plain()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    });
+    let page = ContractPage {
+        shell: Shell::new(ctx, format!("Contract {}", k.number)).with_notice(notice),
+        k,
+        f,
+        prices,
+        refusal,
+    };
+    Ok((page.refusal.status(), Html(page.render()?)).into_response())
+}
+
+/// The contract form exactly as typed.
+#[derive(Deserialize, Default)]
 struct ContractForm {
     #[serde(default)]
     name: String,
@@ -391,19 +440,33 @@ async fn save_contract(
     ctx: Ctx,
     Path(number): Path<String>,
     Form(f): Form<ContractForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
     let (k, _) = price_admin::contract(&state.db, &ctx.actor(), &number).await?;
-    let prices = parse_price_lines(&f.lines).map_err(ServiceError::Invalid)?;
-    let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
-    let doc = ContractDoc {
-        number: k.number.clone(),
-        account: k.account_id.clone(),
-        name: f.name,
-        validity: Validity { valid_from: some(f.valid_from), valid_to: some(f.valid_to) },
-        prices,
+    let result = match parse_price_lines(&f.lines) {
+        Ok(prices) => {
+            let some = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+            let doc = ContractDoc {
+                number: k.number.clone(),
+                account: k.account_id.clone(),
+                name: f.name.clone(),
+                validity: Validity { valid_from: some(&f.valid_from), valid_to: some(&f.valid_to) },
+                prices,
+            };
+            price_admin::upsert_contract(&state.db, state.now(), &ctx.actor(), &doc).await.map(|_| ())
+        }
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    price_admin::upsert_contract(&state.db, state.now(), &ctx.actor(), &doc).await?;
-    Ok(Redirect::to(&format!("/admin/pricing/contracts/{}?notice=saved", urlencode(&k.number))))
+    match result {
+        Ok(()) => {
+            let to = format!("/admin/pricing/contracts/{}?notice=saved", urlencode(&k.number));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => {
+            let refusal = Refusal::of("contract", e, "lines")?;
+            render_contract(&state, &ctx, &number, None, Some(f), refusal).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

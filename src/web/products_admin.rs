@@ -13,7 +13,8 @@ use crate::service::imports::Kind;
 use crate::service::inventory;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Redirect};
+use super::form::Refusal;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -100,6 +101,42 @@ struct DetailPage {
     d: StaffProduct,
     /// The admin may set the regulated class (licence rules apply to it).
     can_edit_class: bool,
+    /// The stock form as typed (empty as first shown).
+    stock: AdjustForm,
+    /// The regulated class form's value: as typed when it was refused, else the stored class.
+    class_value: String,
+    /// A refused form of this page (`stock` or `class`), shown next to its fields.
+    refusal: Refusal,
+}
+
+/// The product page, as first shown or with a refused form (its input kept, its reasons beside
+/// the fields, answered 422 or 409).
+pub(super) async fn product_page(
+    state: &AppState,
+    ctx: &Ctx,
+    sku: &str,
+    notice: Option<&str>,
+    typed: Typed,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    let d = catalog::staff_product(&state.db, &ctx.actor(), sku).await?;
+    let can_edit_class = ctx.session.principal.can(crate::domain::auth::Permission::ManageCatalog);
+    let shell = Shell::new(ctx, d.product.name.clone()).with_notice(notice);
+    let (stock, class_value) = match typed {
+        Typed::Stock(f) => (f, d.product.regulated_class.clone().unwrap_or_default()),
+        Typed::Class(c) => (AdjustForm::default(), c),
+        Typed::Nothing => (AdjustForm::default(), d.product.regulated_class.clone().unwrap_or_default()),
+    };
+    let status = refusal.status();
+    let page = DetailPage { shell, d, can_edit_class, stock, class_value, refusal };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// What was typed into one of the product page's forms.
+pub(super) enum Typed {
+    Nothing,
+    Stock(AdjustForm),
+    Class(String),
 }
 
 async fn detail(
@@ -107,18 +144,18 @@ async fn detail(
     ctx: Ctx,
     Path(sku): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
-    let d = catalog::staff_product(&state.db, &ctx.actor(), &sku).await?;
-    let can_edit_class = ctx.session.principal.can(crate::domain::auth::Permission::ManageCatalog);
-    let shell = Shell::new(&ctx, d.product.name.clone()).with_notice(q.notice.as_deref());
-    let page = DetailPage { shell, d, can_edit_class };
-    Ok(Html(page.render()?))
+) -> Result<Response, WebError> {
+    product_page(&state, &ctx, &sku, q.notice.as_deref(), Typed::Nothing, Refusal::none()).await
 }
 
-#[derive(Deserialize)]
+/// The stock adjustment exactly as typed.
+#[derive(Deserialize, Default)]
 pub struct AdjustForm {
+    #[serde(default)]
     warehouse: String,
+    #[serde(default)]
     delta: String,
+    #[serde(default)]
     reason: String,
 }
 
@@ -127,18 +164,31 @@ async fn adjust(
     ctx: Ctx,
     Path(sku): Path<String>,
     Form(f): Form<AdjustForm>,
-) -> Result<Redirect, WebError> {
-    let delta: i64 = f.delta.trim().trim_start_matches('+').parse().map_err(|_| {
-        crate::service::ServiceError::invalid(
-            "delta",
-            format!("“{}” is not a whole number of units (e.g. 25 or -3).", f.delta),
-        )
-    })?;
-    inventory::adjust_stock(&state.db, state.now(), &ctx.actor(), &sku, &f.warehouse, delta, &f.reason).await?;
-    Ok(Redirect::to(&format!(
-        "/admin/products/{}?notice=saved",
-        super::session::urlencode(&crate::domain::catalog::Sku::normalize(&sku))
-    )))
+) -> Result<Response, WebError> {
+    let result = match parse_delta(&f.delta) {
+        Ok(delta) => inventory::adjust_stock(&state.db, state.now(), &ctx.actor(), &sku, &f.warehouse, delta, &f.reason)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/admin/products/{}?notice=saved",
+            super::session::urlencode(&crate::domain::catalog::Sku::normalize(&sku))
+        ))
+        .into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("stock", e, "delta")?;
+            product_page(&state, &ctx, &sku, None, Typed::Stock(f), refusal).await
+        }
+    }
+}
+
+/// A stock change typed as a whole number, with or without a sign ("+25", "-3").
+fn parse_delta(raw: &str) -> Result<i64, crate::service::ServiceError> {
+    raw.trim().trim_start_matches('+').parse().map_err(|_| {
+        crate::service::ServiceError::invalid("delta", format!("“{raw}” is not a whole number of units (e.g. 25 or -3)."))
+    })
 }
 
 /// The new-product form exactly as typed, so a refused form comes back with the input.

@@ -126,6 +126,8 @@ struct BookCard {
     name: String,
     number: String,
     place: String,
+    /// Payment terms (a rep is asked about them on the phone).
+    terms: String,
     status: String,
     status_label: &'static str,
     /// (number, placed date, days since).
@@ -145,6 +147,7 @@ impl BookCard {
             name: a.name.clone(),
             number: a.number.clone(),
             place,
+            terms: a.terms_label(),
             status: a.status.clone(),
             status_label: a.status_label(),
             last_order: b.last_order.as_ref().map(|(n, at)| (n.clone(), date(*at), days_between(*at, now))),

@@ -135,13 +135,33 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
         }
     }
 
+    // What an error page needs to be shown inside the shell (see `error::in_shell`).
+    let shell_for_errors = session.clone().map(|s| {
+        let back = if is_safe(req.method()) { None } else { referring_path(&state, req.headers()) };
+        (Ctx { session: s, csrf: expected.clone(), path: req.uri().path().to_string() }, back)
+    });
     req.extensions_mut().insert(CsrfToken(expected));
     req.extensions_mut().insert(session);
     let mut res = next.run(req).await;
+    if let Some((ctx, back)) = shell_for_errors {
+        res = super::error::in_shell(res, &ctx, back);
+    }
     if let Some(t) = new_pre_token {
         res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_CSRF_COOKIE, &t, "Strict", None));
     }
     Ok(res)
+}
+
+/// The path of the page a form was sent from, when it is one of ours (`Referer` on this origin).
+fn referring_path(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let public = state.config.public_origin();
+    let rest = referer.strip_prefix(public).or_else(|| {
+        let (_, after_scheme) = referer.split_once("://")?;
+        after_scheme.strip_prefix(host).filter(|_| !host.is_empty())
+    })?;
+    safe_next(Some(rest))
 }
 
 /// The `_csrf` parameter of a query string.

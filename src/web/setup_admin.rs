@@ -12,7 +12,6 @@ use crate::service::warehouses::{self as warehouse_service, WarehouseRow};
 use crate::service::{FieldError, ServiceError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -28,22 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/company", get(company).post(save_company))
 }
 
-pub(super) fn errors_for(errors: &[FieldError], field: &str) -> String {
-    errors.iter().filter(|e| e.field == field).map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
-}
-
-pub(super) fn status_of(errors: &[FieldError]) -> StatusCode {
-    if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }
-}
-
-/// A whole number typed in a form ("" is `default`), or a 422 naming the field.
-pub(super) fn parse_number(field: &str, label: &str, raw: &str, default: i64) -> Result<i64, ServiceError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(default);
-    }
-    raw.parse().map_err(|_| ServiceError::invalid(field, format!("{label}: “{raw}” is not a whole number.")))
-}
+// The refused-form helpers are shared by every staff form (see `form`).
+pub(super) use super::form::{errors_for, parse_number, status_of};
 
 // ---- Warehouses ----
 

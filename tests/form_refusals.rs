@@ -1,0 +1,180 @@
+//! Refused staff forms are never dead ends: the same page comes back inside the shell (menu, user),
+//! answered 422 (bad input) or 409 (state), with the reason next to the field and what was typed
+//! kept; a form without a page of its own still answers inside the shell with a way back.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use portico::domain::auth::StaffRole;
+use portico::store::new_id;
+use portico::store::products::{self, ProductInput};
+
+/// An admin, one product and one warehouse; the admin's e-mail.
+async fn setup(app: &TestApp) -> String {
+    let now = app.now();
+    common::write(app.db(), move |tx| {
+        Box::pin(async move {
+            products::upsert(tx, &new_id(), &ProductInput::new("GLV-1", "Nitrile gloves"), now).await?;
+            portico::store::inventory::insert_warehouse(tx, &new_id(), "CHI", "Chicago DC", 0, now).await?;
+            Ok(())
+        })
+    })
+    .await;
+    app.staff("Ada Admin", &[StaffRole::Admin]).await.email
+}
+
+/// The page is a full page in the shell: the menu and the signed-in user are there.
+fn assert_in_shell(body: &str) {
+    assert!(body.contains("id=\"menu-toggle\""), "the menu button is on the page");
+    assert!(body.contains("<nav class=\"nav\" id=\"main-nav\""), "the navigation is on the page");
+    assert!(body.contains("Ada Admin"), "the signed-in user is shown");
+}
+
+#[tokio::test]
+async fn a_bad_stock_quantity_comes_back_on_the_product_page_with_the_input() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let res =
+        a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "ten"), ("reason", "Cycle count")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("<h1>Nitrile gloves"), "the same page: the product's");
+    assert!(
+        res.body.contains("<span class=\"field-error\" id=\"delta-error\">“ten” is not a whole number of units"),
+        "the reason is next to the field: {}",
+        res.body
+    );
+    assert!(res.body.contains("name=\"delta\" inputmode=\"numeric\" placeholder=\"25 or -3\" required value=\"ten\" aria-invalid=\"true\""));
+    assert!(res.body.contains("value=\"Cycle count\""), "the reason typed is kept");
+    assert!(res.body.contains("<option value=\"CHI\" selected>"), "the warehouse chosen is kept");
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_movements").await, 0, "nothing changed");
+
+    // A missing reason is named next to its field.
+    let res = a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "4"), ("reason", "")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("value=\"4\""), "the quantity typed is kept");
+    assert!(res.body.contains("id=\"reason-error\">") && !res.body.contains("id=\"reason-error\"></span>"));
+
+    // Removing more than is on hand is a conflict (409), shown next to the quantity.
+    let res = a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "-3"), ("reason", "Damage")]).await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"delta-error\">Not enough stock of GLV-1 in CHI"), "{}", res.body);
+    assert!(res.body.contains("value=\"-3\"") && res.body.contains("value=\"Damage\""));
+
+    // Fixed, it saves and goes back to the product.
+    let res = a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "+5"), ("reason", "Receipt")]).await;
+    assert_eq!(res.location(), "/admin/products/GLV-1?notice=saved");
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_movements").await, 1);
+}
+
+#[tokio::test]
+async fn a_bad_regulated_class_comes_back_on_the_product_page() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let res = a.post("/admin/products/GLV-1/regulated-class", &[("regulated_class", "bad\u{0}class")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"regulated_class-error\">") && !res.body.contains("id=\"regulated_class-error\"></span>"));
+    assert!(res.body.contains("id=\"delta-error\"></span>"), "the stock form shows no error");
+}
+
+#[tokio::test]
+async fn a_bad_credit_limit_comes_back_on_the_account_page_with_the_input() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let account = app.account("Acme Clinic", None).await;
+    let mut a = app.signed_in(&admin).await;
+    let page = a.get(&format!("/accounts/{account}")).await;
+    let version = page.attr("name=\"version\" value=\"");
+    let res = a
+        .post(
+            &format!("/accounts/{account}/credit"),
+            &[
+                ("version", &version),
+                ("terms", "net45"),
+                ("credit_limit", "lots"),
+                ("status", "active"),
+                ("credit_over_limit", "hold"),
+                ("overdue_hold_days", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("<h1>Acme Clinic"));
+    assert!(res.body.contains("id=\"credit_limit-error\">Credit limit:"), "{}", res.body);
+    assert!(res.body.contains("id=\"overdue_hold_days-error\">Hold after: “soon”"));
+    assert!(res.body.contains("value=\"lots\"") && res.body.contains("value=\"net45\"") && res.body.contains("value=\"soon\""));
+
+    // A ship-to without its required parts keeps what was typed, the details open.
+    let res = a
+        .post(
+            &format!("/accounts/{account}/ship-tos"),
+            &[("label", "Back dock"), ("line1", "1 Main St"), ("city", ""), ("postal_code", ""), ("country", "US")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("<details id=\"add-ship-to\" open>"));
+    assert!(res.body.contains("value=\"Back dock\"") && res.body.contains("value=\"1 Main St\""));
+    assert!(res.body.contains("id=\"st-city-error\">") && !res.body.contains("id=\"st-city-error\"></span>"));
+}
+
+#[tokio::test]
+async fn a_bad_staff_member_comes_back_on_the_staff_pages() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let res = a.post("/admin/staff", &[("name", "Nia New"), ("email", "not-an-address"), ("phone", "555-0100")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"email-error\">Enter a valid e-mail address"), "{}", res.body);
+    assert!(res.body.contains("id=\"roles-error\">Choose at least one role.") || res.body.contains("id=\"roles-error\"></span>"));
+    assert!(res.body.contains("value=\"Nia New\"") && res.body.contains("value=\"not-an-address\""));
+
+    let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
+    let res = a.post(&format!("/admin/staff/{}", rep.id), &[("name", "Rita R."), ("phone", "555-0101")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"roles-error\">Choose at least one role."));
+    assert!(res.body.contains("value=\"Rita R.\""), "the name typed is kept");
+}
+
+#[tokio::test]
+async fn bad_price_lines_come_back_in_their_box() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let res = a.post("/admin/pricing/lists", &[("code", "BASE"), ("name", "Base"), ("priority", "100"), ("base", "1")]).await;
+    assert!(res.status.is_redirection(), "{}", res.body);
+    let res = a.post("/admin/pricing/lists/BASE/prices", &[("lines", "GLV-1, many, 9.50"), ("action", "set")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("“many” is not a quantity"), "{}", res.body);
+    assert!(res.body.contains(">GLV-1, many, 9.50</textarea>"), "the lines typed are kept");
+}
+
+#[tokio::test]
+async fn a_form_without_its_own_page_still_answers_inside_the_shell() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    a.extra_headers.push(("referer".into(), "http://localhost/admin/pricing".into()));
+    a.extra_headers.push(("host".into(), "localhost".into()));
+    let res = a
+        .post("/admin/pricing/tax-rates", &[("country", "US"), ("region", "IL"), ("tax_class", ""), ("rate", "lots")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("Please correct the input"));
+    assert!(res.body.contains("<a href=\"/admin/pricing\" id=\"error-back\">Back to the form</a>"), "{}", res.body);
+
+    // Someone signed out still gets the plain page (no shell to show).
+    let mut anon = app.client();
+    let res = anon.get("/no-such-page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(!res.body.contains("menu-toggle"));
+}
