@@ -36,8 +36,9 @@ async fn a_bad_stock_quantity_comes_back_on_the_product_page_with_the_input() {
     let app = TestApp::new().await;
     let admin = setup(&app).await;
     let mut a = app.signed_in(&admin).await;
-    let res =
-        a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "ten"), ("reason", "Cycle count")]).await;
+    let res = a
+        .post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "ten"), ("reason", "Cycle count")])
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_in_shell(&res.body);
     assert!(res.body.contains("<h1>Nitrile gloves"), "the same page: the product's");
@@ -46,7 +47,9 @@ async fn a_bad_stock_quantity_comes_back_on_the_product_page_with_the_input() {
         "the reason is next to the field: {}",
         res.body
     );
-    assert!(res.body.contains("name=\"delta\" inputmode=\"numeric\" placeholder=\"25 or -3\" required value=\"ten\" aria-invalid=\"true\""));
+    assert!(res.body.contains(
+        "name=\"delta\" inputmode=\"numeric\" placeholder=\"25 or -3\" required value=\"ten\" aria-invalid=\"true\""
+    ));
     assert!(res.body.contains("value=\"Cycle count\""), "the reason typed is kept");
     assert!(res.body.contains("<option value=\"CHI\" selected>"), "the warehouse chosen is kept");
     assert_eq!(app.count("SELECT COUNT(*) FROM stock_movements").await, 0, "nothing changed");
@@ -58,14 +61,16 @@ async fn a_bad_stock_quantity_comes_back_on_the_product_page_with_the_input() {
     assert!(res.body.contains("id=\"reason-error\">") && !res.body.contains("id=\"reason-error\"></span>"));
 
     // Removing more than is on hand is a conflict (409), shown next to the quantity.
-    let res = a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "-3"), ("reason", "Damage")]).await;
+    let res =
+        a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "-3"), ("reason", "Damage")]).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert_in_shell(&res.body);
     assert!(res.body.contains("id=\"delta-error\">Not enough stock of GLV-1 in CHI"), "{}", res.body);
     assert!(res.body.contains("value=\"-3\"") && res.body.contains("value=\"Damage\""));
 
     // Fixed, it saves and goes back to the product.
-    let res = a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "+5"), ("reason", "Receipt")]).await;
+    let res =
+        a.post("/admin/products/GLV-1/stock", &[("warehouse", "CHI"), ("delta", "+5"), ("reason", "Receipt")]).await;
     assert_eq!(res.location(), "/admin/products/GLV-1?notice=saved");
     assert_eq!(app.count("SELECT COUNT(*) FROM stock_movements").await, 1);
 }
@@ -78,7 +83,10 @@ async fn a_bad_regulated_class_comes_back_on_the_product_page() {
     let res = a.post("/admin/products/GLV-1/regulated-class", &[("regulated_class", "bad\u{0}class")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert_in_shell(&res.body);
-    assert!(res.body.contains("id=\"regulated_class-error\">") && !res.body.contains("id=\"regulated_class-error\"></span>"));
+    assert!(
+        res.body.contains("id=\"regulated_class-error\">")
+            && !res.body.contains("id=\"regulated_class-error\"></span>")
+    );
     assert!(res.body.contains("id=\"delta-error\"></span>"), "the stock form shows no error");
 }
 
@@ -108,7 +116,11 @@ async fn a_bad_credit_limit_comes_back_on_the_account_page_with_the_input() {
     assert!(res.body.contains("<h1>Acme Clinic"));
     assert!(res.body.contains("id=\"credit_limit-error\">Credit limit:"), "{}", res.body);
     assert!(res.body.contains("id=\"overdue_hold_days-error\">Hold after: “soon”"));
-    assert!(res.body.contains("value=\"lots\"") && res.body.contains("value=\"net45\"") && res.body.contains("value=\"soon\""));
+    assert!(
+        res.body.contains("value=\"lots\"")
+            && res.body.contains("value=\"net45\"")
+            && res.body.contains("value=\"soon\"")
+    );
 
     // A ship-to without its required parts keeps what was typed, the details open.
     let res = a
@@ -132,7 +144,10 @@ async fn a_bad_staff_member_comes_back_on_the_staff_pages() {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_in_shell(&res.body);
     assert!(res.body.contains("id=\"email-error\">Enter a valid e-mail address"), "{}", res.body);
-    assert!(res.body.contains("id=\"roles-error\">Choose at least one role.") || res.body.contains("id=\"roles-error\"></span>"));
+    assert!(
+        res.body.contains("id=\"roles-error\">Choose at least one role.")
+            || res.body.contains("id=\"roles-error\"></span>")
+    );
     assert!(res.body.contains("value=\"Nia New\"") && res.body.contains("value=\"not-an-address\""));
 
     let rep = app.staff("Rita Rep", &[StaffRole::SalesRep]).await;
@@ -148,7 +163,8 @@ async fn bad_price_lines_come_back_in_their_box() {
     let app = TestApp::new().await;
     let admin = setup(&app).await;
     let mut a = app.signed_in(&admin).await;
-    let res = a.post("/admin/pricing/lists", &[("code", "BASE"), ("name", "Base"), ("priority", "100"), ("base", "1")]).await;
+    let res =
+        a.post("/admin/pricing/lists", &[("code", "BASE"), ("name", "Base"), ("priority", "100"), ("base", "1")]).await;
     assert!(res.status.is_redirection(), "{}", res.body);
     let res = a.post("/admin/pricing/lists/BASE/prices", &[("lines", "GLV-1, many, 9.50"), ("action", "set")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);

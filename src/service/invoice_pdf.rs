@@ -23,6 +23,7 @@
 //! Measured (debug build, this crate unoptimised): 10 lines ≈ 0.4 ms; 1,000 lines with two-line
 //! descriptions (44 pages, 83 kB) ≈ 35–55 ms. `tests/invoice_pdf.rs` prints both times.
 
+mod flow;
 mod text;
 // The statement PDF (issue 15 §5) draws with the same fonts, page and primitives.
 pub mod statement;

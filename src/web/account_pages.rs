@@ -4,6 +4,7 @@
 use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
+use super::form::Refusal;
 use super::portal::buyer_role_options;
 use super::session::Ctx;
 use super::shell::{Shell, datetime};
@@ -15,7 +16,6 @@ use crate::service::accounts::{self as account_service, AccountListRow, AccountR
 use crate::service::{ServiceError, users as user_service};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use super::form::Refusal;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -473,8 +473,7 @@ async fn add_ship_to(
         country: f.country.clone(),
     };
     let make_default = f.make_default.is_some();
-    match account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, make_default).await
-    {
+    match account_service::add_ship_to(&state.db, state.now(), &ctx.actor(), &id, &f.label, &addr, make_default).await {
         Ok(_) => Ok(Redirect::to(&format!("/accounts/{id}?notice=ship_to_added")).into_response()),
         Err(e) => {
             let refusal = Refusal::of("ship_to", e, "ship_label")?;

@@ -289,11 +289,7 @@ fn staff_role_options() -> Vec<(&'static str, &'static str)> {
     StaffRole::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
 }
 
-async fn staff(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Response, WebError> {
+async fn staff(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
     staff_page(&state, &ctx, q.notice.as_deref(), StaffForm::default(), Refusal::none()).await
 }
 
@@ -353,11 +349,7 @@ impl StaffForm {
     }
 }
 
-async fn create_staff(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(f): Form<StaffForm>,
-) -> Result<Response, WebError> {
+async fn create_staff(State(state): State<AppState>, ctx: Ctx, Form(f): Form<StaffForm>) -> Result<Response, WebError> {
     require(&ctx, Permission::ManageStaff)?;
     match user_service::create_staff_user(&state.db, state.now(), &ctx.actor(), &f.email, &f.name, &f.phone, &f.roles())
         .await

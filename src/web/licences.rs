@@ -47,8 +47,8 @@ async fn set_product_class(
     Path(sku): Path<String>,
     Form(f): Form<ClassForm>,
 ) -> Result<axum::response::Response, WebError> {
-    use axum::response::IntoResponse;
     use super::products_admin::{Typed, product_page};
+    use axum::response::IntoResponse;
     match service::set_product_class(&state.db, state.now(), &ctx.actor(), &sku, &f.regulated_class).await {
         Ok(p) => Ok(Redirect::to(&format!("/admin/products/{}?notice=saved", p.sku)).into_response()),
         Err(e) => {

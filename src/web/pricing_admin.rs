@@ -328,7 +328,8 @@ async fn render_list_page(
         lines,
         refusal,
     };
-    let status = if page.refusal.is_empty() { super::setup_admin::status_of(&page.errors) } else { page.refusal.status() };
+    let status =
+        if page.refusal.is_empty() { super::setup_admin::status_of(&page.errors) } else { page.refusal.status() };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -348,7 +349,8 @@ async fn list_prices(
     use axum::response::IntoResponse;
     let result = match parse_price_lines(&f.lines) {
         Ok(lines) => {
-            price_admin::set_list_prices(&state.db, state.now(), &ctx.actor(), &code, &lines, f.action == "remove").await
+            price_admin::set_list_prices(&state.db, state.now(), &ctx.actor(), &code, &lines, f.action == "remove")
+                .await
         }
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };

@@ -4,6 +4,7 @@
 use super::AppState;
 use super::auth_pages::NoticeQuery;
 use super::error::WebError;
+use super::form::Refusal;
 use super::session::Ctx;
 use super::shell::Shell;
 use crate::service::catalog::ListedProduct;
@@ -13,7 +14,6 @@ use crate::service::imports::Kind;
 use crate::service::inventory;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use super::form::Refusal;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -166,9 +166,11 @@ async fn adjust(
     Form(f): Form<AdjustForm>,
 ) -> Result<Response, WebError> {
     let result = match parse_delta(&f.delta) {
-        Ok(delta) => inventory::adjust_stock(&state.db, state.now(), &ctx.actor(), &sku, &f.warehouse, delta, &f.reason)
-            .await
-            .map(|_| ()),
+        Ok(delta) => {
+            inventory::adjust_stock(&state.db, state.now(), &ctx.actor(), &sku, &f.warehouse, delta, &f.reason)
+                .await
+                .map(|_| ())
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -187,7 +189,10 @@ async fn adjust(
 /// A stock change typed as a whole number, with or without a sign ("+25", "-3").
 fn parse_delta(raw: &str) -> Result<i64, crate::service::ServiceError> {
     raw.trim().trim_start_matches('+').parse().map_err(|_| {
-        crate::service::ServiceError::invalid("delta", format!("“{raw}” is not a whole number of units (e.g. 25 or -3)."))
+        crate::service::ServiceError::invalid(
+            "delta",
+            format!("“{raw}” is not a whole number of units (e.g. 25 or -3)."),
+        )
     })
 }
 

@@ -4,16 +4,13 @@
 //! period's lines with their running balance (flowing onto further pages with the table header
 //! repeated), then the open invoices. Pure and deterministic, like the invoice.
 
+use super::flow::{Col, Flow, PAD, span};
 use super::text::{Font, Style, dollars, fit, win_ansi};
-use super::{
-    ACCENT, BAND, BODY, BODY_BOLD, BOTTOM, CELL, CELL_HEAD, Canvas, FOOTER, HEADING, INK, LABEL, LEFT, MUTED, PAGE_H,
-    RIGHT, RULE, TOP, WIDTH,
-};
+use super::{ACCENT, BAND, BODY, BODY_BOLD, HEADING, INK, LABEL, LEFT, MUTED, RIGHT, RULE, TOP, WIDTH};
 use crate::domain::aging::Bucket;
 use crate::domain::money::Money;
 use crate::domain::pricing::format_iso_date as iso;
 use crate::domain::statement::StatementDocument;
-use pdf_writer::Content;
 
 /// The most lines (activity and open invoices) one statement PDF is drawn for.
 pub const MAX_LINES: usize = 50_000;
@@ -23,13 +20,6 @@ pub enum RenderError {
     #[error("the statement has {0} lines; a PDF is drawn for at most {MAX_LINES} (choose a shorter period)")]
     TooManyLines(usize),
 }
-
-const ROW_H: f32 = 16.0;
-const HEAD_H: f32 = 18.0;
-const PAD: f32 = 4.0;
-
-/// A column: title, width, right aligned (figures, set smaller to fit) or left (cut with "…").
-type Col = (&'static str, f32, bool);
 
 const ACTIVITY: [Col; 6] = [
     ("Date", 62.0, false),
@@ -57,14 +47,6 @@ const AGING: [Col; 8] = [
     ("Credits", 64.0, true),
     ("Balance", 64.0, true),
 ];
-const fn span(cols: &[Col]) -> f32 {
-    let (mut s, mut i) = (0.0, 0);
-    while i < cols.len() {
-        s += cols[i].1;
-        i += 1;
-    }
-    s
-}
 const _: () =
     assert!(span(&ACTIVITY) == WIDTH && span(&OPEN) == WIDTH && span(&AGING) == WIDTH, "tables span the page");
 
@@ -76,21 +58,21 @@ pub fn render(doc: &StatementDocument) -> Result<Vec<u8>, RenderError> {
     }
     let running =
         win_ansi(&format!("Statement {} {} to {}", doc.account_number, iso(doc.statement.from), iso(doc.statement.to)));
-    let mut l = Layout { doc, pages: vec![Canvas(Content::new())], y: TOP, running };
+    let mut l = Layout { doc, flow: Flow::new(running) };
     l.header();
     l.summary();
-    l.section("AGING AS OF ".to_string() + &iso(doc.as_of));
-    l.table(&AGING, &[aging_row(doc)]);
-    l.section("ACTIVITY".into());
-    l.table(&ACTIVITY, &activity_rows(doc));
-    l.section("OPEN INVOICES".into());
+    let mut f = l.flow;
+    f.section("AGING AS OF ".to_string() + &iso(doc.as_of));
+    f.table(&AGING, &[aging_row(doc)]);
+    f.section("ACTIVITY".into());
+    f.table(&ACTIVITY, &activity_rows(doc));
+    f.section("OPEN INVOICES".into());
     if doc.open_invoices.is_empty() {
-        l.note("No open invoices.");
+        f.note("No open invoices.");
     } else {
-        l.table(&OPEN, &open_rows(doc));
+        f.table(&OPEN, &open_rows(doc));
     }
-    let title: String = l.running.iter().map(|b| if b.is_ascii() { *b as char } else { '-' }).collect();
-    Ok(super::write_pdf(&title, l.finish()))
+    Ok(f.write())
 }
 
 fn aging_row(doc: &StatementDocument) -> Vec<String> {
@@ -138,29 +120,10 @@ fn open_rows(doc: &StatementDocument) -> Vec<Vec<String>> {
 
 struct Layout<'a> {
     doc: &'a StatementDocument,
-    pages: Vec<Canvas>,
-    y: f32,
-    running: Vec<u8>,
+    flow: Flow,
 }
 
 impl Layout<'_> {
-    fn page(&mut self) -> &mut Canvas {
-        self.pages.last_mut().expect("the first page is made in render")
-    }
-
-    fn make_room(&mut self, height: f32) -> bool {
-        let full = self.y + height > BOTTOM;
-        if full {
-            self.pages.push(Canvas(Content::new()));
-            let running = fit(&self.running, BODY_BOLD, WIDTH);
-            let page = self.page();
-            page.text(BODY_BOLD, LEFT, TOP + 10.0, &running);
-            page.rule(LEFT, RIGHT, TOP + 18.0, 0.75, RULE);
-            self.y = TOP + 30.0;
-        }
-        full
-    }
-
     /// The seller (top left); "Statement", the account and the period (top right).
     fn header(&mut self) {
         let doc = self.doc;
@@ -169,13 +132,13 @@ impl Layout<'_> {
         for (i, line) in doc.seller.iter().take(8).enumerate() {
             let style = if i == 0 { Style::new(Font::Bold, 14.0, INK) } else { Style::new(Font::Regular, 9.0, MUTED) };
             let text = fit(&win_ansi(line), style, half);
-            self.page().text(style, LEFT, left_y, &text);
+            self.flow.page().text(style, LEFT, left_y, &text);
             left_y += 12.0;
         }
         let title_style = Style::new(Font::Bold, 22.0, ACCENT);
         let account = win_ansi(&format!("{} ({})", doc.account_name, doc.account_number));
         let account_style = Style::new(Font::Bold, 11.0, INK).shrunk_to(&account, half);
-        let page = self.page();
+        let page = self.flow.page();
         page.text_right(title_style, RIGHT, TOP + 16.0, b"Statement");
         page.text_right(account_style, RIGHT, TOP + 33.0, &account);
         let mut right_y = TOP + 52.0;
@@ -187,21 +150,21 @@ impl Layout<'_> {
             right_y += 13.0;
         }
         let bottom = left_y.max(right_y) + 2.0;
-        self.page().rule(LEFT, RIGHT, bottom, 0.75, RULE);
-        self.y = bottom + 16.0;
+        self.flow.page().rule(LEFT, RIGHT, bottom, 0.75, RULE);
+        self.flow.y = bottom + 16.0;
     }
 
     /// Bill to (left); the balances and credit (right), the closing balance in a band.
     fn summary(&mut self) {
         let doc = self.doc;
         let col = WIDTH / 2.0 - 10.0;
-        let mut y = self.y + 8.0;
-        self.page().text(HEADING, LEFT, y, b"BILL TO");
+        let mut y = self.flow.y + 8.0;
+        self.flow.page().text(HEADING, LEFT, y, b"BILL TO");
         y += 14.0;
         for (i, line) in doc.bill_to.iter().take(8).enumerate() {
             let style = if i == 0 { BODY_BOLD } else { BODY };
             let text = fit(&win_ansi(line), style, col);
-            self.page().text(style, LEFT, y, &text);
+            self.flow.page().text(style, LEFT, y, &text);
             y += 12.0;
         }
         let (charges, credits) = doc.statement.charges_and_credits();
@@ -215,94 +178,22 @@ impl Layout<'_> {
             rows.push(("Available credit", available));
         }
         let x = RIGHT - col;
-        let mut ry = self.y + 8.0;
-        self.page().text(HEADING, x, ry, b"SUMMARY");
+        let mut ry = self.flow.y + 8.0;
+        self.flow.page().text(HEADING, x, ry, b"SUMMARY");
         ry += 14.0;
         for (label, amount) in rows {
             let value = dollars(amount).into_bytes();
-            let page = self.page();
+            let page = self.flow.page();
             page.text(LABEL, x, ry, label.as_bytes());
             page.text_right(BODY.shrunk_to(&value, col - 110.0), RIGHT, ry, &value);
             ry += 13.0;
         }
         let band_style = Style::new(Font::Bold, 10.5, ACCENT);
         let value = dollars(doc.statement.closing).into_bytes();
-        let page = self.page();
+        let page = self.flow.page();
         page.fill(x - PAD, ry - 4.0, col + PAD, 22.0, BAND);
         page.text(band_style, x, ry + 11.0, b"Closing balance");
         page.text_right(band_style.shrunk_to(&value, col - 110.0), RIGHT - PAD, ry + 11.0, &value);
-        self.y = y.max(ry + 22.0) + 10.0;
-    }
-
-    fn section(&mut self, title: String) {
-        self.y += 10.0;
-        self.make_room(14.0 + HEAD_H + ROW_H);
-        let y = self.y;
-        self.page().text(HEADING, LEFT, y + 8.0, title.as_bytes());
-        self.y += 14.0;
-    }
-
-    fn note(&mut self, text: &str) {
-        self.make_room(ROW_H);
-        let y = self.y;
-        self.page().text(LABEL, LEFT + PAD, y + 11.0, text.as_bytes());
-        self.y += ROW_H;
-    }
-
-    fn table_header(&mut self, cols: &[Col]) {
-        let y = self.y;
-        let page = self.page();
-        page.fill(LEFT, y, WIDTH, HEAD_H, ACCENT);
-        let mut x = LEFT;
-        for (title, width, right) in cols {
-            if *right {
-                page.text_right(CELL_HEAD, x + width - PAD, y + 12.0, title.as_bytes());
-            } else {
-                page.text(CELL_HEAD, x + PAD, y + 12.0, title.as_bytes());
-            }
-            x += width;
-        }
-        self.y += HEAD_H;
-    }
-
-    /// A table; a row that does not fit starts a new page, which repeats the header.
-    fn table(&mut self, cols: &[Col], rows: &[Vec<String>]) {
-        self.make_room(HEAD_H + ROW_H);
-        self.table_header(cols);
-        for (i, row) in rows.iter().enumerate() {
-            if self.make_room(ROW_H) {
-                self.table_header(cols);
-            }
-            let y = self.y;
-            let page = self.page();
-            if i % 2 == 1 {
-                page.fill(LEFT, y, WIDTH, ROW_H, BAND);
-            }
-            let mut x = LEFT;
-            for ((_, width, right), text) in cols.iter().zip(row) {
-                let inner = width - 2.0 * PAD;
-                let text = win_ansi(text);
-                if *right {
-                    page.text_right(CELL.shrunk_to(&text, inner), x + width - PAD, y + 11.0, &text);
-                } else {
-                    page.text(CELL, x + PAD, y + 11.0, &fit(&text, CELL, inner));
-                }
-                x += width;
-            }
-            page.rule(LEFT, RIGHT, y + ROW_H, 0.5, RULE);
-            self.y += ROW_H;
-        }
-    }
-
-    fn finish(mut self) -> Vec<Canvas> {
-        let count = self.pages.len();
-        let running = fit(&self.running, FOOTER, WIDTH / 2.0 + 60.0);
-        for (i, page) in self.pages.iter_mut().enumerate() {
-            let baseline = PAGE_H - 32.0;
-            page.rule(LEFT, RIGHT, baseline - 12.0, 0.5, RULE);
-            page.text(FOOTER, LEFT, baseline, &running);
-            page.text_right(FOOTER, RIGHT, baseline, format!("Page {} of {count}", i + 1).as_bytes());
-        }
-        self.pages
+        self.flow.y = y.max(ry + 22.0) + 10.0;
     }
 }
