@@ -349,6 +349,33 @@ async fn the_rep_and_finance_pages_the_csv_and_the_plan_form() {
     assert!(csv.body.contains(",INV-100001,") && csv.body.contains(",0.80\n"), "{}", csv.body);
     let other = rep.get(&format!("/commissions?rep={}", f.rep_b.user_id)).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
+    // The same month as a PDF, from the page's link: the lines, the self-service share, the total.
+    assert!(page.body.contains("id=\"commission-pdf\""), "{}", page.body);
+    let download = rep.get(&format!("/commissions/statement.pdf?period={period}")).await;
+    assert_eq!(
+        (download.status, download.headers["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "application/pdf")
+    );
+    let (name, pdf) =
+        commissions::statement_pdf(app.db(), &Actor::web(&f.rep_a), &f.rep_a.user_id, &period).await.unwrap();
+    assert_eq!(name, format!("commission-Rita-Rep-{period}.pdf"));
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    for want in [
+        "Commission statement",
+        "Rita Rep",
+        "INV-100001",
+        "GLV-1",
+        "Portal (self-service)",
+        "$0.80",
+        "Total commission",
+        "Channel portal",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    let other = rep.get(&format!("/commissions/statement.pdf?rep={}&period={period}", f.rep_b.user_id)).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let mut buyer = app.signed_in(&f.buyer.email).await;
+    assert_eq!(buyer.get("/commissions/statement.pdf").await.status, StatusCode::NOT_FOUND);
 
     let mut fin = app.signed_in(&f.finance.email).await;
     let all = fin.get("/commissions").await;

@@ -284,6 +284,62 @@ pub async fn statement_lines(
     Ok(store::statement_lines(db, rep_id, &period, after, limit).await?)
 }
 
+/// A rep's month as a PDF drawn by the server: (file name, bytes). Who may read it is who may read
+/// the statement.
+pub async fn statement_pdf(db: &Db, actor: &Actor<'_>, rep_id: &str, period: &str) -> ServiceResult<(String, Vec<u8>)> {
+    use super::invoice_pdf::commission::{self as pdf, CommissionDocument, CommissionLine};
+    let s = statement(db, actor, rep_id, period).await?;
+    let lines = store::statement_lines(db, rep_id, &s.period, None, pdf::MAX_LINES as i64 + 1).await?;
+    let name = crate::store::invoices::setting(db, "seller.name").await?.unwrap_or_default();
+    let address = crate::store::invoices::setting(db, "seller.address").await?.unwrap_or_default();
+    let status = match (s.status, s.approved_at, s.locked_at) {
+        (StatementStatus::Locked, _, Some(at)) => {
+            format!("Locked {}", crate::domain::pricing::format_iso_date(today(at)))
+        }
+        (StatementStatus::Approved, Some(at), _) => {
+            format!("Approved {}", crate::domain::pricing::format_iso_date(today(at)))
+        }
+        (status, _, _) => status.label().to_string(),
+    };
+    let doc = CommissionDocument {
+        seller: std::iter::once(name).chain(address.lines().map(str::to_string)).collect(),
+        rep_name: s.rep_name.clone(),
+        period: s.period.clone(),
+        status,
+        by_channel: s
+            .by_channel
+            .iter()
+            .map(|c| {
+                let label = if c.self_service { format!("{} (self-service)", c.label) } else { c.label.to_string() };
+                (label, c.lines, c.base, c.amount)
+            })
+            .collect(),
+        base: s.base,
+        earned: s.earned,
+        self_service: s.self_service,
+        adjustments: s.adjustments.iter().map(|a| (a.label.clone(), Money::from_raw(a.amount))).collect(),
+        total: s.total,
+        lines: lines
+            .into_iter()
+            .map(|l| CommissionLine {
+                issued_on: l.issued_on,
+                invoice: l.invoice_number,
+                clawback: l.kind == "clawback",
+                order: l.order_number,
+                channel: crate::domain::orders::Channel::label(&l.channel).to_string(),
+                sku: l.sku,
+                base: Money::from_raw(l.base),
+                rate: crate::domain::invoicing::format_rate(l.rate_ppm),
+                rule: rules::rule_label(&l.rule),
+                amount: Money::from_raw(l.amount),
+            })
+            .collect(),
+    };
+    let bytes = pdf::render(&doc).map_err(|e| ServiceError::TooLarge(e.to_string()))?;
+    let safe: String = s.rep_name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    Ok((format!("commission-{safe}-{}.pdf", s.period), bytes))
+}
+
 /// One rep's line of the all-reps summary.
 #[derive(Clone, Debug)]
 pub struct RepSummary {

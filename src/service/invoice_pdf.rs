@@ -27,6 +27,8 @@ mod flow;
 mod text;
 // The statement PDF (issue 15 §5) draws with the same fonts, page and primitives.
 pub mod statement;
+// The rep's commission statement (issue 18 §3) likewise.
+pub mod commission;
 
 use crate::domain::invoicing::{DocumentLine, InvoiceDocument};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/commissions", get(commissions))
         .route("/commissions/statement.csv", get(statement_csv))
+        .route("/commissions/statement.pdf", get(statement_pdf))
         .route("/commissions/statement", post(act_on_statement))
         .route("/admin/commissions", get(plans).post(create_plan))
         .route("/admin/commissions/plans/{id}", get(plan).post(save_plan))
@@ -151,6 +152,19 @@ async fn commissions(
         can_manage_plans: p.can(Permission::ManageCommissionPlans),
     };
     Ok(Html(page.render()?))
+}
+
+/// A rep's month as a PDF.
+async fn statement_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    let p = &ctx.session.principal;
+    let rep = q.rep.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| p.user_id.clone());
+    let period = q.period.clone().unwrap_or_else(|| commission_service::this_period(state.now()));
+    let (name, bytes) = commission_service::statement_pdf(&state.db, &ctx.actor(), &rep, &period).await?;
+    Ok(super::statements::download(&name, "application/pdf", bytes))
 }
 
 /// Every line of a rep's month as CSV.

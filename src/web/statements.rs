@@ -172,7 +172,8 @@ async fn staff_send(
     Ok(Redirect::to(&format!("/accounts/{id}/statement?{back}")).into_response())
 }
 
-fn download(name: &str, content_type: &str, body: Vec<u8>) -> Response {
+/// A file to save: its type and name.
+pub(crate) fn download(name: &str, content_type: &str, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response()
