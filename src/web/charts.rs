@@ -10,7 +10,9 @@
 use plotters::prelude::*;
 
 /// The drawing's size in SVG units (its viewBox); the page scales it to fit.
-const SIZE: (u32, u32) = (600, 320);
+/// Small enough that its text stays legible on a 390 px phone (about 0.7×), and the stylesheet caps
+/// its width on a desktop (about 1.3×).
+const SIZE: (u32, u32) = (480, 300);
 const FONT: &str = "sans-serif";
 
 /// A fixed colour per channel (the same on every chart), and for other series in turn.
@@ -26,11 +28,12 @@ pub fn channel_colour(channel: &str) -> RGBColor {
     }
 }
 
-/// One series: its name (legend), colour and one value per label (for money: ten-thousandths).
+/// One series: its name (legend), colour and one value per label (for money: ten-thousandths);
+/// `None` where there is no value (a month without orders has no share): a gap in a line.
 pub struct Series {
     pub name: String,
     pub colour: RGBColor,
-    pub values: Vec<i64>,
+    pub values: Vec<Option<i64>>,
 }
 
 /// How the vertical axis reads its values.
@@ -58,6 +61,10 @@ fn axis_label(unit: Unit, v: f64) -> String {
     }
 }
 
+fn value(s: &Series, i: usize) -> i64 {
+    s.values.get(i).copied().flatten().unwrap_or(0).max(0)
+}
+
 /// `2025-03` → `Mar 25`.
 fn month_label(month: &str) -> String {
     const NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -79,27 +86,27 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let totals: Vec<i64> =
-            (0..months.len()).map(|i| series.iter().map(|s| s.values.get(i).copied().unwrap_or(0).max(0)).sum()).collect();
+            (0..months.len()).map(|i| series.iter().map(|s| value(s, i)).sum()).collect();
         let top = (totals.iter().copied().max().unwrap_or(0) as f64 * 1.1).max(1.0);
         let n = months.len().max(1);
         let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(34)
-            .y_label_area_size(54)
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(46)
             .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
-            .x_labels(n.min(6))
+            .x_labels(n.min(4))
             .x_label_formatter(&|x| {
                 let i = x.round();
                 if i < 0.0 { String::new() } else { months.get(i as usize).map(|m| month_label(m)).unwrap_or_default() }
             })
             .y_labels(5)
             .y_label_formatter(&|v| axis_label(unit, *v))
-            .label_style((FONT, 14))
+            .label_style((FONT, 15))
             .axis_style(RGBColor(0x99, 0x99, 0x99))
             .draw()?;
         let mut base = vec![0f64; n];
@@ -107,7 +114,7 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
             let colour = s.colour;
             let bars: Vec<Rectangle<(f64, f64)>> = (0..months.len())
                 .filter_map(|i| {
-                    let v = s.values.get(i).copied().unwrap_or(0).max(0) as f64;
+                    let v = value(s, i) as f64;
                     (v > 0.0).then(|| {
                         let r = Rectangle::new([(i as f64 - 0.35, base[i]), (i as f64 + 0.35, base[i] + v)], colour.filled());
                         base[i] += v;
@@ -125,7 +132,7 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-            .label_font((FONT, 14))
+            .label_font((FONT, 15))
             .draw()?;
         root.present()?;
         Ok(())
@@ -147,34 +154,43 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
         let top = match unit {
             Unit::Permille => 1000.0,
             Unit::Money => {
-                (series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0) as f64 * 1.1).max(1.0)
+                (series.iter().flat_map(|s| s.values.iter().flatten().copied()).max().unwrap_or(0) as f64 * 1.1).max(1.0)
             }
         };
         let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(34)
-            .y_label_area_size(54)
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(46)
             .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
-            .x_labels(n.min(6))
+            .x_labels(n.min(4))
             .x_label_formatter(&|x| {
                 let i = x.round();
                 if i < 0.0 { String::new() } else { months.get(i as usize).map(|m| month_label(m)).unwrap_or_default() }
             })
             .y_labels(6)
             .y_label_formatter(&|v| axis_label(unit, *v))
-            .label_style((FONT, 14))
+            .label_style((FONT, 15))
             .axis_style(RGBColor(0x99, 0x99, 0x99))
             .draw()?;
         for s in series {
             let colour = s.colour;
-            let points: Vec<(f64, f64)> = s.values.iter().enumerate().map(|(i, v)| (i as f64, *v as f64)).collect();
+            // A line through each run of months with a value; a gap where there is none.
+            let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+            for (i, v) in s.values.iter().enumerate() {
+                match v {
+                    Some(v) => runs.last_mut().into_iter().for_each(|r| r.push((i as f64, *v as f64))),
+                    None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+                    None => {}
+                }
+            }
+            let points: Vec<(f64, f64)> = runs.iter().flatten().copied().collect();
             chart
-                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))?
+                .draw_series(runs.into_iter().map(|r| PathElement::new(r, colour.stroke_width(3))))?
                 .label(s.name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(3)));
             chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
@@ -184,7 +200,7 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-            .label_font((FONT, 14))
+            .label_font((FONT, 15))
             .draw()?;
         root.present()?;
         Ok(())
@@ -204,8 +220,8 @@ mod tests {
     fn charts_are_svg_without_style_attributes() {
         let months = vec!["2025-01".to_string(), "2025-02".to_string()];
         let series = vec![
-            Series { name: "Portal".into(), colour: channel_colour("portal"), values: vec![10_000, 25_000] },
-            Series { name: "Phone".into(), colour: channel_colour("phone"), values: vec![5_000, 0] },
+            Series { name: "Portal".into(), colour: channel_colour("portal"), values: vec![Some(10_000), Some(25_000)] },
+            Series { name: "Phone".into(), colour: channel_colour("phone"), values: vec![Some(5_000), None] },
         ];
         for svg in [
             stacked_bars("Revenue by channel", &months, &series, Unit::Money),

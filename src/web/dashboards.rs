@@ -153,7 +153,7 @@ async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery
                 .map(|(i, c)| Series {
                     name: Channel::label(c).to_string(),
                     colour: charts::channel_colour(c),
-                    values: v.rows.iter().map(|r| r.cells[i].1.raw()).collect(),
+                    values: v.rows.iter().map(|r| Some(r.cells[i].1.raw())).collect(),
                 })
                 .collect();
             page.chart = charts::stacked_bars("Revenue by channel and month; the figures are in the table below", &labels, &series, Unit::Money);
@@ -165,19 +165,19 @@ async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery
         Dashboard::Adoption => {
             let v = service::adoption(&state.db, now, &actor, &filter, months).await?;
             let labels: Vec<String> = v.trend.iter().map(|r| r.month.clone()).collect();
-            let share = |f: &dyn Fn(&crate::domain::dashboards::Adoption) -> i64| -> Vec<i64> {
+            let share = |f: &dyn Fn(&crate::domain::dashboards::Adoption) -> Option<i64>| -> Vec<Option<i64>> {
                 v.trend.iter().map(|r| f(&r.adoption)).collect()
             };
             let series = vec![
                 Series {
                     name: "Share of orders".into(),
                     colour: charts::channel_colour("portal"),
-                    values: share(&|a| a.order_share().permille().unwrap_or(0)),
+                    values: share(&|a| a.order_share().permille()),
                 },
                 Series {
                     name: "Share of revenue".into(),
                     colour: charts::channel_colour("rep"),
-                    values: share(&|a| a.revenue_share().permille().unwrap_or(0)),
+                    values: share(&|a| a.revenue_share().permille()),
                 },
             ];
             page.chart = charts::lines("Self-service share of orders and revenue by month; the figures are in the table below", &labels, &series, Unit::Permille);
