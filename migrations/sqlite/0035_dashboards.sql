@@ -12,7 +12,9 @@ CREATE TABLE order_months (
     orders     BIGINT NOT NULL,
     revenue    BIGINT NOT NULL,
     PRIMARY KEY (account_id, month, channel)
-);
+) WITHOUT ROWID;
+-- (WITHOUT ROWID on SQLite: the table is its primary key's b-tree, so an account's months are
+-- adjacent and the index below carries the account id too.)
 -- The whole seller's months (admins, sales managers) without touching each account's rows.
 CREATE INDEX order_months_month ON order_months (month, channel, orders, revenue);
 

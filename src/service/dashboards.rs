@@ -145,9 +145,11 @@ fn overflow() -> ServiceError {
 /// An account's or a rep's self-service adoption.
 #[derive(Clone, Debug)]
 pub struct AdoptionLine {
+    /// The account's id, or (per rep) the rep's user id, empty for accounts without a rep.
     pub id: String,
     pub number: String,
     pub name: String,
+    pub rep_id: String,
     pub rep_name: String,
     pub adoption: Adoption,
 }
@@ -176,6 +178,7 @@ fn adoption_line(r: store::AdoptionRow) -> AdoptionLine {
         id: r.id,
         number: r.number,
         name: r.name,
+        rep_id: r.rep_id,
         rep_name: r.rep_name,
     }
 }
@@ -185,19 +188,35 @@ pub async fn adoption(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter, mon
     let ch = channels(db, now, actor, filter, months).await?;
     let list = rules::last_months(now, ch.months);
     let (first, last) = (&list[0], &list[list.len() - 1]);
-    let by_account = store::adoption_by_account(db, ch.scope.store(), first, last).await?;
-    let by_rep = match ch.scope {
-        OwnedScope::Account(..) => Vec::new(),
-        _ => store::adoption_by_rep(db, ch.scope.store(), first, last).await?,
-    };
-    Ok(AdoptionView {
-        total: ch.total.adoption,
-        trend: ch.rows,
-        scope: ch.scope,
-        months: ch.months,
-        by_rep: by_rep.into_iter().map(adoption_line).collect(),
-        by_account: by_account.into_iter().map(adoption_line).collect(),
-    })
+    let by_account: Vec<AdoptionLine> =
+        store::adoption_by_account(db, ch.scope.store(), first, last).await?.into_iter().map(adoption_line).collect();
+    // Per rep: the accounts' figures summed by their owner now (no second pass over the rollup).
+    let mut by_rep: Vec<AdoptionLine> = Vec::new();
+    if !matches!(ch.scope, OwnedScope::Account(..)) {
+        for a in &by_account {
+            let i = match by_rep.iter().position(|r| r.id == a.rep_id) {
+                Some(i) => i,
+                None => {
+                    by_rep.push(AdoptionLine {
+                        id: a.rep_id.clone(),
+                        number: String::new(),
+                        name: a.rep_name.clone(),
+                        rep_id: a.rep_id.clone(),
+                        rep_name: a.rep_name.clone(),
+                        adoption: Adoption::default(),
+                    });
+                    by_rep.len() - 1
+                }
+            };
+            let r = &mut by_rep[i].adoption;
+            r.orders += a.adoption.orders;
+            r.self_orders += a.adoption.self_orders;
+            r.revenue = r.revenue.checked_add(a.adoption.revenue).ok_or_else(overflow)?;
+            r.self_revenue = r.self_revenue.checked_add(a.adoption.self_revenue).ok_or_else(overflow)?;
+        }
+        by_rep.sort_by(|a, b| b.adoption.revenue.cmp(&a.adoption.revenue).then(a.name.cmp(&b.name)));
+    }
+    Ok(AdoptionView { total: ch.total.adoption, trend: ch.rows, scope: ch.scope, months: ch.months, by_rep, by_account })
 }
 
 /// How an account orders, and whether it stopped.

@@ -160,10 +160,11 @@ pub async fn channel_months(db: &Db, scope: Scope<'_>, first: &str, last: &str) 
 /// An account's (or a rep's) orders and revenue in a window, split into self-service and the rest.
 #[derive(Clone, Debug, Deserialize)]
 pub struct AdoptionRow {
-    /// The account's id, or the rep's user id (empty for accounts without a rep).
     pub id: String,
     pub number: String,
     pub name: String,
+    /// The account's owning rep now (empty: none).
+    pub rep_id: String,
     pub rep_name: String,
     pub orders: i64,
     pub self_orders: i64,
@@ -185,6 +186,7 @@ pub async fn adoption_by_account(db: &Db, scope: Scope<'_>, first: &str, last: &
             ("id", "a.id"),
             ("number", "a.number"),
             ("name", "a.name"),
+            ("rep_id", "COALESCE(a.owner_rep_id, '')"),
             ("rep_name", "COALESCE(u.name, '')"),
             ("orders", "g.orders"),
             ("self_orders", "g.self_orders"),
@@ -201,38 +203,6 @@ pub async fn adoption_by_account(db: &Db, scope: Scope<'_>, first: &str, last: &
            FROM order_months m WHERE m.month >= $1 AND m.month <= $2{cond}
           GROUP BY m.account_id) g
          JOIN accounts a ON a.id = g.account_id LEFT JOIN users u ON u.id = a.owner_rep_id"
-    );
-    let mut binds = vec![first, last];
-    binds.extend(bind.as_deref());
-    fetch_json_rows(db, &sql, &binds).await
-}
-
-/// Per rep (the accounts' owner now): the same figures as [`adoption_by_account`], summed.
-pub async fn adoption_by_rep(db: &Db, scope: Scope<'_>, first: &str, last: &str) -> StoreResult<Vec<AdoptionRow>> {
-    let (cond, bind) = scope.filter("m.account_id", 3);
-    let ss = self_service_list();
-    let json = db.json_rows(
-        &[
-            ("id", "COALESCE(g.rep_id, '')"),
-            ("number", "''"),
-            ("name", "COALESCE(u.name, '')"),
-            ("rep_name", "COALESCE(u.name, '')"),
-            ("orders", "g.orders"),
-            ("self_orders", "g.self_orders"),
-            ("revenue", "g.revenue"),
-            ("self_revenue", "g.self_revenue"),
-        ],
-        "g.revenue DESC, u.name",
-    );
-    let sql = format!(
-        "SELECT {json} FROM (SELECT a.owner_rep_id AS rep_id, CAST(SUM(m.orders) AS BIGINT) AS orders,
-                CAST(SUM(CASE WHEN m.channel IN ({ss}) THEN m.orders ELSE 0 END) AS BIGINT) AS self_orders,
-                CAST(SUM(m.revenue) AS BIGINT) AS revenue,
-                CAST(SUM(CASE WHEN m.channel IN ({ss}) THEN m.revenue ELSE 0 END) AS BIGINT) AS self_revenue
-           FROM order_months m JOIN accounts a ON a.id = m.account_id
-          WHERE m.month >= $1 AND m.month <= $2{cond}
-          GROUP BY a.owner_rep_id) g
-         LEFT JOIN users u ON u.id = g.rep_id"
     );
     let mut binds = vec![first, last];
     binds.extend(bind.as_deref());
