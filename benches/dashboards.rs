@@ -195,7 +195,9 @@ async fn generate(db: &Db, now: i64, n_orders: usize, n_accounts: usize) -> Vec<
     }
     eprintln!();
     let rebuilt = Instant::now();
-    db.write((), |tx, _| Box::pin(async move { portico::store::dashboards::rebuild(tx).await })).await.expect("rebuild");
+    db.write((), |tx, _| Box::pin(async move { portico::store::dashboards::rebuild(tx).await }))
+        .await
+        .expect("rebuild");
     eprintln!("  rollup rebuilt in {:.1} s", rebuilt.elapsed().as_secs_f64());
     db.analyze().await.expect("analyze");
     eprintln!("  generated in {:.1} s", started.elapsed().as_secs_f64());
@@ -247,8 +249,10 @@ async fn main() {
     let all = Filter::default();
     for (who, p) in [("admin", &admin), ("rep", &rep)] {
         let actor = Actor::web(p);
-        time(&format!("{who}: orders by channel, 12 months"), || dashboards::channels(&db, now, &actor, &all, 12)).await;
-        time(&format!("{who}: orders by channel, 24 months"), || dashboards::channels(&db, now, &actor, &all, 24)).await;
+        time(&format!("{who}: orders by channel, 12 months"), || dashboards::channels(&db, now, &actor, &all, 12))
+            .await;
+        time(&format!("{who}: orders by channel, 24 months"), || dashboards::channels(&db, now, &actor, &all, 24))
+            .await;
         time(&format!("{who}: self-service adoption, 12 months"), || dashboards::adoption(&db, now, &actor, &all, 12))
             .await;
         time(&format!("{who}: self-service adoption, 24 months"), || dashboards::adoption(&db, now, &actor, &all, 24))

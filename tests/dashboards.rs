@@ -140,8 +140,9 @@ async fn figures_follow_the_orders_of_every_channel_and_reps_see_their_book_only
     let t = totals(&v);
     let portal = t.iter().find(|(c, ..)| c == "portal").unwrap();
     assert_eq!(portal.1, 2);
-    let placed_portal =
-        app.count("SELECT CAST(SUM(subtotal) AS BIGINT) FROM orders WHERE channel = 'portal' AND status <> 'cancelled'").await;
+    let placed_portal = app
+        .count("SELECT CAST(SUM(subtotal) AS BIGINT) FROM orders WHERE channel = 'portal' AND status <> 'cancelled'")
+        .await;
     assert_eq!(portal.2, Money::from_raw(placed_portal));
     assert!(portal.2 > m("20.00") && portal.2 < m("20.10"), "gloves and gauze: {}", portal.2);
     assert_eq!(t.iter().find(|(c, ..)| c == "rep").map(|x| (x.1, x.2)), Some((1, m("50.00"))));
@@ -215,9 +216,18 @@ async fn figures_follow_the_orders_of_every_channel_and_reps_see_their_book_only
         dashboards::rhythms(db, now, &Actor::web(&f.rep_b), &account(&f.a1)).await,
         Err(ServiceError::NotFound)
     ));
-    assert!(matches!(dashboards::channels(db, now, &Actor::web(&f.buyer), &all(), 12).await, Err(ServiceError::NotFound)));
-    assert!(matches!(dashboards::channels(db, now, &Actor::web(&f.finance), &all(), 12).await, Err(ServiceError::Forbidden)));
-    assert!(matches!(dashboards::channels(db, now, &Actor::web(&f.cs), &all(), 12).await, Err(ServiceError::Forbidden)));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.buyer), &all(), 12).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.finance), &all(), 12).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.cs), &all(), 12).await,
+        Err(ServiceError::Forbidden)
+    ));
     // The manager narrows to rep B's book, or one account.
     let b = dashboards::channels(db, now, &Actor::web(&f.manager), &rep(&f.rep_b.user_id), 12).await.unwrap();
     assert_eq!((b.total.orders, b.total.revenue), (1, m("70.00")));
@@ -241,7 +251,10 @@ async fn figures_follow_the_orders_of_every_channel_and_reps_see_their_book_only
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Smile Dental") && !page.body.contains("Bright Clinic"));
     assert_eq!(rita.get(&format!("/dashboards/adoption?account={}", f.b1)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(rita.get(&format!("/dashboards/channels.csv?rep={}", f.rep_b.user_id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        rita.get(&format!("/dashboards/channels.csv?rep={}", f.rep_b.user_id)).await.status,
+        StatusCode::NOT_FOUND
+    );
     let buyer_email = format!("bea.buyer.{}@buyer.test", &f.a1[f.a1.len() - 6..]);
     let mut bea = app.signed_in(&buyer_email).await;
     assert_eq!(bea.get("/dashboards/adoption").await.status, StatusCode::NOT_FOUND);
@@ -313,9 +326,15 @@ async fn reorder_rhythm_flags_accounts_that_stopped_and_carts_left_behind() {
 
     // Carts: the buyer's cart from two days ago is abandoned (valued at their prices); the rep's
     // cart for Bright Clinic from an hour ago is not.
-    carts::add_to_cart(db, now - 2 * DAY, &Actor::web(&f.buyer), &f.a1, &[LineInput::sku("GLV-1", 3), LineInput::sku("GZ-1", 8)])
-        .await
-        .unwrap();
+    carts::add_to_cart(
+        db,
+        now - 2 * DAY,
+        &Actor::web(&f.buyer),
+        &f.a1,
+        &[LineInput::sku("GLV-1", 3), LineInput::sku("GZ-1", 8)],
+    )
+    .await
+    .unwrap();
     carts::add_to_cart(db, now - 3600, &Actor::web(&f.rep_b), &f.b1, &[LineInput::sku("GLV-1", 1)]).await.unwrap();
     let (_, carts) = dashboards::abandoned_carts(db, now, &Actor::web(&f.admin), &all()).await.unwrap();
     assert_eq!(carts.len(), 1);

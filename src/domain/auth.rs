@@ -242,17 +242,15 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ViewCommissions,
                 ApproveCommissions,
             ],
-            StaffRole::SalesManager => {
-                &[
-                    StaffArea,
-                    ViewAllAccounts,
-                    InviteAccountUsers,
-                    ReadCatalog,
-                    OrderForCustomers,
-                    SignOffQuotes,
-                    ViewDashboards,
-                ]
-            }
+            StaffRole::SalesManager => &[
+                StaffArea,
+                ViewAllAccounts,
+                InviteAccountUsers,
+                ReadCatalog,
+                OrderForCustomers,
+                SignOffQuotes,
+                ViewDashboards,
+            ],
         })
     })
 }

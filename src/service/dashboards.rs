@@ -103,7 +103,13 @@ pub struct ChannelsView {
 }
 
 /// Orders and revenue by channel and month over the last `months` months (12 or 24).
-pub async fn channels(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter, months: u32) -> ServiceResult<ChannelsView> {
+pub async fn channels(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    filter: &Filter,
+    months: u32,
+) -> ServiceResult<ChannelsView> {
     let scope = scope(db, actor, filter).await?;
     let months = rules::window(Some(months));
     let list = rules::last_months(now, months);
@@ -184,7 +190,13 @@ fn adoption_line(r: store::AdoptionRow) -> AdoptionLine {
 }
 
 /// Self-service adoption: its trend month by month, per rep and per account.
-pub async fn adoption(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter, months: u32) -> ServiceResult<AdoptionView> {
+pub async fn adoption(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    filter: &Filter,
+    months: u32,
+) -> ServiceResult<AdoptionView> {
     let ch = channels(db, now, actor, filter, months).await?;
     let list = rules::last_months(now, ch.months);
     let (first, last) = (&list[0], &list[list.len() - 1]);
@@ -216,7 +228,14 @@ pub async fn adoption(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter, mon
         }
         by_rep.sort_by(|a, b| b.adoption.revenue.cmp(&a.adoption.revenue).then(a.name.cmp(&b.name)));
     }
-    Ok(AdoptionView { total: ch.total.adoption, trend: ch.rows, scope: ch.scope, months: ch.months, by_rep, by_account })
+    Ok(AdoptionView {
+        total: ch.total.adoption,
+        trend: ch.rows,
+        scope: ch.scope,
+        months: ch.months,
+        by_rep,
+        by_account,
+    })
 }
 
 /// How an account orders, and whether it stopped.
@@ -247,7 +266,12 @@ impl RhythmLine {
 }
 
 /// Every account in scope that has ordered: its usual interval and silence, worst first.
-pub async fn rhythms(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter) -> ServiceResult<(OwnedScope, Vec<RhythmLine>)> {
+pub async fn rhythms(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    filter: &Filter,
+) -> ServiceResult<(OwnedScope, Vec<RhythmLine>)> {
     let scope = scope(db, actor, filter).await?;
     let rows = store::rhythms(db, scope.store()).await?;
     let mut lines: Vec<RhythmLine> = rows
@@ -291,7 +315,12 @@ pub struct CartLine {
 pub const CARTS_PRICED: i64 = 100;
 
 /// Abandoned carts in scope (the [`CARTS_PRICED`] most recently abandoned), most valuable first.
-pub async fn abandoned_carts(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter) -> ServiceResult<(OwnedScope, Vec<CartLine>)> {
+pub async fn abandoned_carts(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    filter: &Filter,
+) -> ServiceResult<(OwnedScope, Vec<CartLine>)> {
     let scope = scope(db, actor, filter).await?;
     let rows = store::idle_carts(db, scope.store(), now - rules::ABANDONED_AFTER, CARTS_PRICED).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -347,7 +376,13 @@ pub const TOP_PRODUCTS: i64 = 200;
 pub const PER_CATEGORY: usize = 5;
 
 /// Who buys what: the top products in scope over the window, and per category.
-pub async fn products(db: &Db, now: i64, actor: &Actor<'_>, filter: &Filter, months: u32) -> ServiceResult<ProductsView> {
+pub async fn products(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    filter: &Filter,
+    months: u32,
+) -> ServiceResult<ProductsView> {
     let scope = scope(db, actor, filter).await?;
     let months = rules::window(Some(months));
     let first = rules::last_months(now, months).remove(0);

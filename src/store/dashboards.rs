@@ -10,8 +10,8 @@
 //! few thousand for a rep's book; the rhythm one row per account. Reads return one JSON document
 //! ([`fetch_json_rows`]) so the SQLite driver hands over one value, not thousands of rows.
 
-use super::{Db, StoreResult, Tx, fetch_json_rows};
 use super::orders::OrderRow;
+use super::{Db, StoreResult, Tx, fetch_json_rows};
 use crate::args;
 use crate::domain::dashboards::{self as rules, RECENT_ORDERS};
 use serde::Deserialize;
@@ -31,7 +31,9 @@ impl Scope<'_> {
     fn filter(&self, col: &str, n: usize) -> (String, Option<String>) {
         match self {
             Scope::All => (String::new(), None),
-            Scope::Book(rep) => (format!(" AND {col} IN (SELECT id FROM accounts WHERE owner_rep_id = ${n})"), Some(rep.to_string())),
+            Scope::Book(rep) => {
+                (format!(" AND {col} IN (SELECT id FROM accounts WHERE owner_rep_id = ${n})"), Some(rep.to_string()))
+            }
             Scope::Account(id) => (format!(" AND {col} = ${n}"), Some(id.to_string())),
         }
     }
@@ -41,10 +43,8 @@ impl Scope<'_> {
 /// order as it was (`None` for a new one), `after` as written. The order's account, month and
 /// channel never change, so one row moves.
 pub async fn record(tx: &mut Tx, before: Option<&OrderRow>, after: &OrderRow) -> StoreResult<()> {
-    let (orders, revenue) = rules::rollup_delta(
-        before.map(|b| (b.status.as_str(), b.subtotal)),
-        (after.status.as_str(), after.subtotal),
-    );
+    let (orders, revenue) =
+        rules::rollup_delta(before.map(|b| (b.status.as_str(), b.subtotal)), (after.status.as_str(), after.subtotal));
     if orders == 0 && revenue == 0 {
         return Ok(());
     }

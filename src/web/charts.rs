@@ -76,7 +76,11 @@ fn month_label(month: &str) -> String {
 /// Makes the drawing accessible and scalable: a role, a label naming what the table below holds.
 fn finish(svg: String, label: &str) -> String {
     let label = label.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
-    svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMidYMid meet\" "), 1)
+    svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMidYMid meet\" "),
+        1,
+    )
 }
 
 /// Stacked bars: one bar per month, a segment per series (e.g. revenue by channel).
@@ -85,8 +89,7 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
     let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let totals: Vec<i64> =
-            (0..months.len()).map(|i| series.iter().map(|s| value(s, i)).sum()).collect();
+        let totals: Vec<i64> = (0..months.len()).map(|i| series.iter().map(|s| value(s, i)).sum()).collect();
         let top = (totals.iter().copied().max().unwrap_or(0) as f64 * 1.1).max(1.0);
         let n = months.len().max(1);
         let mut chart = ChartBuilder::on(&root)
@@ -116,7 +119,10 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
                 .filter_map(|i| {
                     let v = value(s, i) as f64;
                     (v > 0.0).then(|| {
-                        let r = Rectangle::new([(i as f64 - 0.35, base[i]), (i as f64 + 0.35, base[i] + v)], colour.filled());
+                        let r = Rectangle::new(
+                            [(i as f64 - 0.35, base[i]), (i as f64 + 0.35, base[i] + v)],
+                            colour.filled(),
+                        );
                         base[i] += v;
                         r
                     })
@@ -153,9 +159,9 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
         let n = months.len().max(1);
         let top = match unit {
             Unit::Permille => 1000.0,
-            Unit::Money => {
-                (series.iter().flat_map(|s| s.values.iter().flatten().copied()).max().unwrap_or(0) as f64 * 1.1).max(1.0)
-            }
+            Unit::Money => (series.iter().flat_map(|s| s.values.iter().flatten().copied()).max().unwrap_or(0) as f64
+                * 1.1)
+                .max(1.0),
         };
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
@@ -220,7 +226,11 @@ mod tests {
     fn charts_are_svg_without_style_attributes() {
         let months = vec!["2025-01".to_string(), "2025-02".to_string()];
         let series = vec![
-            Series { name: "Portal".into(), colour: channel_colour("portal"), values: vec![Some(10_000), Some(25_000)] },
+            Series {
+                name: "Portal".into(),
+                colour: channel_colour("portal"),
+                values: vec![Some(10_000), Some(25_000)],
+            },
             Series { name: "Phone".into(), colour: channel_colour("phone"), values: vec![Some(5_000), None] },
         ];
         for svg in [

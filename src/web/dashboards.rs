@@ -101,7 +101,12 @@ async fn channels_page(state: State<AppState>, ctx: Ctx, q: Query<DashQuery>) ->
     page(state, ctx, q, Dashboard::Channels).await
 }
 
-async fn named(state: State<AppState>, ctx: Ctx, Path(name): Path<String>, q: Query<DashQuery>) -> Result<Response, WebError> {
+async fn named(
+    state: State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    q: Query<DashQuery>,
+) -> Result<Response, WebError> {
     if let Some(which) = name.strip_suffix(".csv").and_then(Dashboard::parse) {
         return csv(state, ctx, q, which).await;
     }
@@ -111,7 +116,12 @@ async fn named(state: State<AppState>, ctx: Ctx, Path(name): Path<String>, q: Qu
     }
 }
 
-async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery>, which: Dashboard) -> Result<Response, WebError> {
+async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<DashQuery>,
+    which: Dashboard,
+) -> Result<Response, WebError> {
     let actor = ctx.actor();
     let (now, months, filter) = (state.now(), q.months(), q.filter());
     let scope_q = q.scope_query();
@@ -123,7 +133,11 @@ async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery
         scoped: filter.account.is_some() || filter.rep.is_some(),
         tabs: Dashboard::ALL
             .into_iter()
-            .map(|d| Tab { href: format!("{}?{scope_q}months={months}", path_of(d)), label: d.title(), active: d == which })
+            .map(|d| Tab {
+                href: format!("{}?{scope_q}months={months}", path_of(d)),
+                label: d.title(),
+                active: d == which,
+            })
             .collect(),
         windows: match which {
             Dashboard::Reorders | Dashboard::Carts => Vec::new(),
@@ -156,7 +170,12 @@ async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery
                     values: v.rows.iter().map(|r| Some(r.cells[i].1.raw())).collect(),
                 })
                 .collect();
-            page.chart = charts::stacked_bars("Revenue by channel and month; the figures are in the table below", &labels, &series, Unit::Money);
+            page.chart = charts::stacked_bars(
+                "Revenue by channel and month; the figures are in the table below",
+                &labels,
+                &series,
+                Unit::Money,
+            );
             page.channel_labels = v.channels.iter().map(|c| Channel::label(c)).collect();
             let scope = v.scope.clone();
             page.channels = Some(v);
@@ -180,7 +199,12 @@ async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery
                     values: share(&|a| a.revenue_share().permille()),
                 },
             ];
-            page.chart = charts::lines("Self-service share of orders and revenue by month; the figures are in the table below", &labels, &series, Unit::Permille);
+            page.chart = charts::lines(
+                "Self-service share of orders and revenue by month; the figures are in the table below",
+                &labels,
+                &series,
+                Unit::Permille,
+            );
             let scope = v.scope.clone();
             page.adoption = Some(v);
             scope
@@ -212,7 +236,12 @@ const PAGE_ROWS: usize = 200;
 
 /// The table of a dashboard as CSV, streamed in chunks like the exports; text cells are neutralised
 /// against spreadsheet formulas.
-async fn csv(State(state): State<AppState>, ctx: Ctx, Query(q): Query<DashQuery>, which: Dashboard) -> Result<Response, WebError> {
+async fn csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<DashQuery>,
+    which: Dashboard,
+) -> Result<Response, WebError> {
     let rows = service::csv_rows(&state.db, state.now(), &ctx.actor(), which, &q.filter(), q.months()).await?;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = rows
         .chunks(500)
