@@ -289,6 +289,11 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::GET, "/api/v1/commissions/statements", "", Scope::CommissionsRead, None),
         r(Method::GET, "/api/v1/commissions/accruals", "", Scope::CommissionsRead, None),
         r(Method::POST, "/api/v1/commissions/statements/{rep}/{period}/{action}", "", Scope::CommissionsWrite, None),
+        r(Method::GET, "/api/v1/dashboards/channels", "", Scope::DashboardsRead, None),
+        r(Method::GET, "/api/v1/dashboards/adoption", "", Scope::DashboardsRead, None),
+        r(Method::GET, "/api/v1/dashboards/reorders", "", Scope::DashboardsRead, None),
+        r(Method::GET, "/api/v1/dashboards/carts", "", Scope::DashboardsRead, None),
+        r(Method::GET, "/api/v1/dashboards/products", "", Scope::DashboardsRead, None),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]

@@ -13,7 +13,7 @@ const ROLES = [
     email: 'admin@meridian-supply.example',
     landing: '/admin/accounts',
     // Administrators also hold the desk and finance permissions, and see every order.
-    nav: ['Desk', 'Orders', 'Quotes', 'Commissions', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
+    nav: ['Desk', 'Orders', 'Quotes', 'Commissions', 'Dashboards', 'Finance', 'Invoices', 'Payments', 'Accounts', 'Products', 'Categories', 'Pricing', 'Staff'],
     refused: ['/portal', '/rep'],
   },
   {
@@ -21,7 +21,7 @@ const ROLES = [
     email: 'rosa.martinez@meridian-supply.example',
     landing: '/rep',
     // Reps order for their customers, so they have the staff order list.
-    nav: ['My accounts', 'Orders', 'Quotes', 'Commissions'],
+    nav: ['My accounts', 'Orders', 'Quotes', 'Commissions', 'Dashboards'],
     refused: ['/finance', '/admin/accounts', '/portal'],
   },
   {

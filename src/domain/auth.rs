@@ -168,6 +168,8 @@ pub enum Permission {
     ApproveCommissions,
     /// Commission plans, their assignment to reps, house accounts (admins).
     ManageCommissionPlans,
+    /// The seller's dashboards (admins, sales managers; a rep sees their own book's).
+    ViewDashboards,
 }
 
 /// A set of permissions as a bit set (cheap to copy into every request).
@@ -217,8 +219,11 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ViewCommissions,
                 ApproveCommissions,
                 ManageCommissionPlans,
+                ViewDashboards,
             ],
-            StaffRole::SalesRep => &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog, OrderForCustomers],
+            StaffRole::SalesRep => {
+                &[StaffArea, ViewOwnBook, InviteAccountUsers, ReadCatalog, OrderForCustomers, ViewDashboards]
+            }
             StaffRole::CustomerService => &[
                 StaffArea,
                 ViewAllAccounts,
@@ -237,9 +242,15 @@ pub fn staff_permissions(roles: &[StaffRole]) -> Permissions {
                 ViewCommissions,
                 ApproveCommissions,
             ],
-            StaffRole::SalesManager => {
-                &[StaffArea, ViewAllAccounts, InviteAccountUsers, ReadCatalog, OrderForCustomers, SignOffQuotes]
-            }
+            StaffRole::SalesManager => &[
+                StaffArea,
+                ViewAllAccounts,
+                InviteAccountUsers,
+                ReadCatalog,
+                OrderForCustomers,
+                SignOffQuotes,
+                ViewDashboards,
+            ],
         })
     })
 }
@@ -286,10 +297,11 @@ pub enum Scope {
     CatalogsWrite,
     CommissionsRead,
     CommissionsWrite,
+    DashboardsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 23] = [
+    pub const ALL: [Scope; 24] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -313,6 +325,7 @@ impl Scope {
         Scope::CatalogsWrite,
         Scope::CommissionsRead,
         Scope::CommissionsWrite,
+        Scope::DashboardsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -340,6 +353,7 @@ impl Scope {
             Scope::CatalogsWrite => "catalogs:write",
             Scope::CommissionsRead => "commissions:read",
             Scope::CommissionsWrite => "commissions:write",
+            Scope::DashboardsRead => "dashboards:read",
         }
     }
 
@@ -427,6 +441,10 @@ impl Scope {
                 "approve, lock and reopen reps' commission statements (POST \
                  /commissions/statements/{rep}/{period}/{action}); includes commissions:read"
             }
+            Scope::DashboardsRead => {
+                "read the seller's dashboards: orders and revenue by channel, self-service adoption, reorder \
+                 rhythm and accounts that stopped ordering, abandoned carts, top products (GET /dashboards/…)"
+            }
         }
     }
 
@@ -488,6 +506,8 @@ impl Scope {
             Scope::CatalogsWrite => &[StaffArea, ViewAllAccounts, ReadCatalog, ManageCatalog],
             Scope::CommissionsRead => &[StaffArea, ViewCommissions],
             Scope::CommissionsWrite => &[StaffArea, ViewCommissions, ApproveCommissions],
+            // The whole seller's figures, with account names.
+            Scope::DashboardsRead => &[StaffArea, ViewAllAccounts, ViewDashboards],
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod categories;
 pub mod commissions;
 pub mod credit;
 pub mod customer_catalogs;
+pub mod dashboards;
 pub mod fulfilment;
 pub mod import;
 pub mod import_accounts;

@@ -15,6 +15,7 @@ pub mod catalogs;
 pub mod categories;
 pub mod commissions;
 pub mod credit_notes;
+pub mod dashboards;
 pub mod evaluation;
 pub mod exports;
 pub mod idempotency;

@@ -33,6 +33,7 @@ pub mod categories;
 mod cell;
 pub mod commissions;
 pub mod credit;
+pub mod dashboards;
 pub mod exports;
 pub mod idempotency;
 pub mod import_jobs;

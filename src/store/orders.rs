@@ -152,15 +152,19 @@ pub async fn lock_stock_only(tx: &mut Tx, product_ids: &[String]) -> StoreResult
     tx.lock_only(&sql, ids.into_iter().map(Cell::Text).collect()).await
 }
 
-/// Writes an order's new status (and version), if nothing changed it since `expected_version`:
-/// a status move needs none of the other columns [`update_header`] rewrites.
-pub async fn update_status(tx: &mut Tx, o: &OrderRow, expected_version: i64) -> StoreResult<bool> {
+/// Writes an order's new status (and version), if nothing changed it since `before` was read:
+/// a status move needs none of the other columns [`update_header`] rewrites. The dashboards'
+/// rollup follows in the same transaction ([`super::dashboards::record`]).
+pub async fn update_status(tx: &mut Tx, before: &OrderRow, o: &OrderRow) -> StoreResult<bool> {
     let n = tx
         .execute(
             "UPDATE orders SET status = $3, version = $4, updated_at = $5 WHERE id = $1 AND version = $2",
-            args![&o.id, expected_version, &o.status, o.version, o.updated_at],
+            args![&o.id, before.version, &o.status, o.version, o.updated_at],
         )
         .await?;
+    if n == 1 {
+        super::dashboards::record(tx, Some(before), o).await?;
+    }
     Ok(n == 1)
 }
 
@@ -272,7 +276,8 @@ pub async fn insert_allocations(tx: &mut Tx, order_id: &str, rows: &[(String, St
     bulk_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells).await
 }
 
-/// Writes the order's row, with what it adds to its account's exposure (`store::credit`).
+/// Writes the order's row, with what it adds to its account's exposure (`store::credit`) and to
+/// the dashboards' rollup ([`super::dashboards::record`]).
 pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
@@ -307,12 +312,14 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<(
         ],
     )
     .await?;
-    Ok(())
+    super::dashboards::record(tx, None, o).await
 }
 
-/// Writes the header fields an amendment or a status change may touch, if the version still
-/// matches. Returns false when someone else changed the order first.
-pub async fn update_header(tx: &mut Tx, o: &OrderRow, expected_version: i64) -> StoreResult<bool> {
+/// Writes the header fields an amendment or a status change may touch, if the version is still
+/// `before`'s. Returns false when someone else changed the order first. The dashboards' rollup
+/// follows in the same transaction ([`super::dashboards::record`]).
+pub async fn update_header(tx: &mut Tx, before: &OrderRow, o: &OrderRow) -> StoreResult<bool> {
+    let expected_version = before.version;
     let n = tx
         .execute(
             "UPDATE orders SET status = $3, ship_to_id = $4, ship_to_text = $5, po_number = $6, requested_date = $7, notes = $8,
@@ -337,6 +344,9 @@ pub async fn update_header(tx: &mut Tx, o: &OrderRow, expected_version: i64) -> 
             ],
         )
         .await?;
+    if n == 1 {
+        super::dashboards::record(tx, Some(before), o).await?;
+    }
     Ok(n == 1)
 }
 

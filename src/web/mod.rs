@@ -8,8 +8,10 @@ mod auth_pages;
 mod catalog;
 mod catalogs_admin;
 mod categories_admin;
+mod charts;
 mod commissions;
 mod credit_notes;
+mod dashboards;
 mod dated_list;
 mod error;
 mod exports;
@@ -74,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(pricing_admin::router())
         .merge(queues::router())
         .merge(commissions::router())
+        .merge(dashboards::router())
         .merge(quotes::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer));
     Router::new()

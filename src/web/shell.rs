@@ -74,6 +74,9 @@ pub fn nav_for(p: &Principal, path: &str, acting: bool) -> Vec<NavItem> {
     if p.is_staff() && (p.can(Permission::ViewOwnBook) || p.can(Permission::ViewCommissions)) {
         items.push(("/commissions", "Commissions"));
     }
+    if p.is_staff() && p.can(Permission::ViewDashboards) {
+        items.push(("/dashboards", "Dashboards"));
+    }
     if p.can(Permission::FinanceArea) {
         items.push(("/finance", "Finance"));
         items.push(("/invoices", "Invoices"));

@@ -207,7 +207,7 @@ async fn write_amendment(tx: &mut Tx, u: &Amend) -> ServiceResult<OrderRow> {
         updated_at: now,
         ..before.clone()
     };
-    if !orders::update_header(tx, &after, before.version).await? {
+    if !orders::update_header(tx, &before, &after).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     orders::replace_lines(tx, &after.id, &lines).await?;

@@ -318,7 +318,7 @@ async fn write_approval(tx: &mut Tx, u: &Waited) -> ServiceResult<OrderRow> {
     let said = if u.comment.is_empty() { String::new() } else { format!(": {}", u.comment) };
     if let Outcome::Waiting(w) = approvals::outcome(&steps, &decided, &managers) {
         let after = OrderRow { version: before.version + 1, updated_at: now, ..before.clone() };
-        if !orders::update_header(tx, &after, before.version).await? {
+        if !orders::update_header(tx, &before, &after).await? {
             return Err(ServiceError::Conflict(format!(
                 "Order {} was changed by someone else; reload it.",
                 before.number
@@ -343,7 +343,7 @@ async fn write_approval(tx: &mut Tx, u: &Waited) -> ServiceResult<OrderRow> {
             updated_at: now,
             ..before.clone()
         };
-        if !orders::update_header(tx, &after, before.version).await? {
+        if !orders::update_header(tx, &before, &after).await? {
             return Err(ServiceError::Conflict(format!(
                 "Order {} was changed by someone else; reload it.",
                 before.number
@@ -408,7 +408,7 @@ pub(super) async fn place_now(
         updated_at: now,
         ..before.clone()
     };
-    if !orders::update_header(tx, &after, before.version).await? {
+    if !orders::update_header(tx, &before, &after).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     // The credit step, on the order's value now (it counted nothing while it waited).
@@ -422,7 +422,7 @@ pub(super) async fn place_now(
             version: after.version + 1,
             ..after.clone()
         };
-        if !orders::update_header(tx, &held, after.version).await? {
+        if !orders::update_header(tx, &after, &held).await? {
             return Err(ServiceError::Conflict(format!(
                 "Order {} was changed by someone else; reload it.",
                 before.number
@@ -559,7 +559,7 @@ async fn write_rejection(
         updated_at: now,
         ..before.clone()
     };
-    if !orders::update_header(tx, &after, before.version).await? {
+    if !orders::update_header(tx, &before, &after).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     event(tx, &after, &actor, &after.reasons, now).await?;

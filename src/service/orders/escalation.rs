@@ -84,7 +84,7 @@ pub async fn send_back_order(
                 updated_at: *now,
                 ..before.clone()
             };
-            if !orders::update_header(tx, &after, before.version).await? {
+            if !orders::update_header(tx, &before, &after).await? {
                 return Err(ServiceError::Conflict(format!(
                     "Order {} was changed by someone else; reload it.",
                     before.number

@@ -250,7 +250,7 @@ async fn write_shipment(tx: &mut Tx, u: &ShipUnit) -> ServiceResult<(ShipmentRow
         lines.iter().map(|l| (l.quantity, l.shipped_qty + shipped_now.get(&l.line_no).copied().unwrap_or(0))).collect();
     let to = status_after_shipping(&totals);
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
-    if !orders::update_status(tx, &after, before.version).await? {
+    if !orders::update_status(tx, &before, &after).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     let by = if carrier.is_empty() { String::new() } else { format!(" by {carrier} {tracking}") };

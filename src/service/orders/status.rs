@@ -146,7 +146,7 @@ async fn write_status(
         crate::service::credit_notes::credit_cancelled_order(tx, now, owned, &before.id, reason.trim()).await?;
     }
     let after = OrderRow { status: to.as_str().into(), version: before.version + 1, updated_at: now, ..before.clone() };
-    if !orders::update_header(tx, &after, before.version).await? {
+    if !orders::update_header(tx, &before, &after).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     event(tx, &after, actor, reason.trim(), now).await?;

@@ -1,0 +1,265 @@
+//! Dashboards on a generated history: ORDERS orders (default 1,000,000, one line each) over the last
+//! two years across every channel, from ACCOUNTS accounts (default 5,000) owned by 50 reps, 1,000
+//! products; the rollup rebuilt from them (as migration 0035's backfill does). Prints each
+//! dashboard's time (median of 5 runs) for an admin (the whole seller) and for one rep (their
+//! book) — the service call the page and the API make, without HTTP and HTML.
+//!
+//!   cargo bench --bench dashboards                              # a fresh /tmp/portico-dash-bench.db
+//!   ORDERS=100000 cargo bench --bench dashboards                # smaller
+//!   PORTICO_BENCH_URL=postgres://…/dash_bench cargo bench --bench dashboards   # an empty database
+//!   REUSE=1 cargo bench --bench dashboards                      # time again without generating
+//!
+//! Generation writes rows directly (bulk inserts), not through the pipeline: it is setup, not timed.
+
+use portico::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
+use portico::domain::auth::{Principal, StaffRole};
+use portico::domain::money::Money;
+use portico::service::Actor;
+use portico::service::dashboards::{self, Filter};
+use portico::store::{Cell, Db, accounts, bulk_insert, new_id, products, users};
+use std::time::Instant;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const REPS: usize = 50;
+const PRODUCTS: usize = 1_000;
+const CHANNELS: [&str; 6] = ["portal", "portal", "rep", "phone", "api", "punchout"];
+const STATUSES: [&str; 5] = ["closed", "closed", "shipped", "confirmed", "cancelled"];
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A small deterministic generator (xorshift), so every run makes the same history.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+async fn generate(db: &Db, now: i64, n_orders: usize, n_accounts: usize) -> Vec<String> {
+    let started = Instant::now();
+    let reps: Vec<String> = (0..REPS).map(|_| new_id()).collect();
+    let account_ids: Vec<String> = (0..n_accounts).map(|_| new_id()).collect();
+    let product_ids: Vec<String> = (0..PRODUCTS).map(|_| new_id()).collect();
+    let (r, a, p) = (reps.clone(), account_ids.clone(), product_ids.clone());
+    db.write((r, a, p), move |tx, (reps, account_ids, product_ids)| {
+        Box::pin(async move {
+            for (i, id) in reps.iter().enumerate() {
+                let email = format!("rep{i}@bench.test");
+                let name = format!("Rep {i}");
+                let u = users::NewUser {
+                    id,
+                    email: &email,
+                    name: &name,
+                    phone: "",
+                    kind: "staff",
+                    roles: "sales_rep",
+                    account_id: None,
+                    password_hash: None,
+                    now,
+                };
+                users::insert(tx, &u).await?;
+            }
+            for (i, id) in account_ids.iter().enumerate() {
+                let draft = AccountDraft {
+                    name: format!("Bench Account {i:05}"),
+                    status: AccountStatus::Active,
+                    ownership_mode: OwnershipMode::Hybrid,
+                    owner_rep_id: Some(reps[i % REPS].clone()),
+                    terms: PaymentTerms::Net(30),
+                    credit_limit: Money::ZERO,
+                    po_required: false,
+                    external_id: None,
+                    phone: String::new(),
+                    bill_to: Address {
+                        line1: "1 Bench Way".into(),
+                        line2: String::new(),
+                        city: "Chicago".into(),
+                        region: "IL".into(),
+                        postal_code: "60601".into(),
+                        country: "US".into(),
+                    },
+                };
+                accounts::insert(tx, id, &format!("B-{i:05}"), &draft, now).await?;
+            }
+            for (i, id) in product_ids.iter().enumerate() {
+                let input = products::ProductInput::new(&format!("BEN-{i:04}"), &format!("Bench product {i}"));
+                products::upsert(tx, id, &input, now).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        })
+    })
+    .await
+    .expect("reps, accounts, products");
+    // Orders in batches of 20,000 (one unit each), spread evenly over the last 730 days.
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut written = 0;
+    while written < n_orders {
+        let batch = (n_orders - written).min(20_000);
+        let mut orders = Vec::with_capacity(batch);
+        let mut lines = Vec::with_capacity(batch);
+        for k in 0..batch {
+            let id = new_id();
+            let account = &account_ids[rng.below(account_ids.len())];
+            let product = &product_ids[rng.below(PRODUCTS)];
+            let qty = 1 + rng.below(20) as i64;
+            let price = 10_000 * (1 + rng.below(200) as i64);
+            let placed_at = now - (rng.below(730 * 86_400)) as i64;
+            orders.push(vec![
+                Cell::Text(id.clone()),
+                Cell::Text(format!("BO-{}", written + k)),
+                Cell::Text(account.clone()),
+                Cell::Text(STATUSES[rng.below(STATUSES.len())].into()),
+                Cell::Text(CHANNELS[rng.below(CHANNELS.len())].into()),
+                Cell::Text("bench".into()),
+                Cell::Text("Bench".into()),
+                Cell::Text("1 Bench Way".into()),
+                Cell::Int(30),
+                Cell::Int(qty * price),
+                Cell::Int(1),
+                Cell::Int(placed_at),
+                Cell::Int(placed_at),
+            ]);
+            lines.push(vec![
+                Cell::Text(id),
+                Cell::Int(1),
+                Cell::Text(product.clone()),
+                Cell::Text("BEN".into()),
+                Cell::Text("Bench product".into()),
+                Cell::Text("each".into()),
+                Cell::Int(qty),
+                Cell::Int(price),
+                Cell::Int(qty * price),
+                Cell::Text("list".into()),
+                Cell::Text("".into()),
+            ]);
+        }
+        db.write((orders, lines), |tx, (orders, lines)| {
+            Box::pin(async move {
+                bulk_insert(
+                    tx,
+                    "orders",
+                    &[
+                        "id",
+                        "number",
+                        "account_id",
+                        "status",
+                        "channel",
+                        "placed_by_user_id",
+                        "placed_by_name",
+                        "ship_to_text",
+                        "terms_days",
+                        "subtotal",
+                        "line_count",
+                        "placed_at",
+                        "updated_at",
+                    ],
+                    orders,
+                )
+                .await?;
+                bulk_insert(
+                    tx,
+                    "order_lines",
+                    &[
+                        "order_id",
+                        "line_no",
+                        "product_id",
+                        "sku",
+                        "name",
+                        "uom",
+                        "quantity",
+                        "unit_price",
+                        "line_total",
+                        "price_source",
+                        "price_explanation",
+                    ],
+                    lines,
+                )
+                .await
+            })
+        })
+        .await
+        .expect("orders");
+        written += batch;
+        eprint!("\r  {written} orders");
+    }
+    eprintln!();
+    let rebuilt = Instant::now();
+    db.write((), |tx, _| Box::pin(async move { portico::store::dashboards::rebuild(tx).await }))
+        .await
+        .expect("rebuild");
+    eprintln!("  rollup rebuilt in {:.1} s", rebuilt.elapsed().as_secs_f64());
+    db.analyze().await.expect("analyze");
+    eprintln!("  generated in {:.1} s", started.elapsed().as_secs_f64());
+    reps
+}
+
+async fn time<F, Fut, T>(label: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let _ = f().await;
+        runs.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    runs.sort_by(f64::total_cmp);
+    println!("{label:<44} {:>8.1} ms  (min {:.1}, max {:.1})", runs[2], runs[0], runs[4]);
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("PORTICO_BENCH_URL").unwrap_or_else(|_| "sqlite:///tmp/portico-dash-bench.db".into());
+    let reuse = std::env::var("REUSE").is_ok();
+    if url.starts_with("sqlite://") && !reuse {
+        let path = url.trim_start_matches("sqlite://");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    let db = Db::connect(&url).await.expect("database");
+    db.migrate().await.expect("migrations");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (n_orders, n_accounts) = (env("ORDERS", 1_000_000), env("ACCOUNTS", 5_000));
+    let rep_id = if reuse {
+        portico::on_db!(&db, |c| sqlx::query_scalar::<_, String>(
+            "SELECT id FROM users WHERE email = 'rep0@bench.test'"
+        )
+        .fetch_one(c)
+        .await)
+        .expect("a generated database")
+    } else {
+        eprintln!("generating {n_orders} orders from {n_accounts} accounts on {}", db.backend());
+        generate(&db, now, n_orders, n_accounts).await.remove(0)
+    };
+    let admin = Principal::staff("bench-admin".into(), "Bench".into(), String::new(), vec![StaffRole::Admin]);
+    let rep = Principal::staff(rep_id, "Rep 0".into(), String::new(), vec![StaffRole::SalesRep]);
+    let all = Filter::default();
+    for (who, p) in [("admin", &admin), ("rep", &rep)] {
+        let actor = Actor::web(p);
+        time(&format!("{who}: orders by channel, 12 months"), || dashboards::channels(&db, now, &actor, &all, 12))
+            .await;
+        time(&format!("{who}: orders by channel, 24 months"), || dashboards::channels(&db, now, &actor, &all, 24))
+            .await;
+        time(&format!("{who}: self-service adoption, 12 months"), || dashboards::adoption(&db, now, &actor, &all, 12))
+            .await;
+        time(&format!("{who}: self-service adoption, 24 months"), || dashboards::adoption(&db, now, &actor, &all, 24))
+            .await;
+        time(&format!("{who}: reorders / stopped ordering"), || dashboards::rhythms(&db, now, &actor, &all)).await;
+        time(&format!("{who}: abandoned carts"), || dashboards::abandoned_carts(&db, now, &actor, &all)).await;
+        time(&format!("{who}: who buys what, 12 months"), || dashboards::products(&db, now, &actor, &all, 12)).await;
+    }
+    db.close().await;
+}

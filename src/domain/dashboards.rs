@@ -1,0 +1,334 @@
+//! The seller's dashboards (issue 18 §4): what counts as an order, self-service shares, the usual
+//! interval between an account's orders and the rule that says it stopped ordering, when a cart is
+//! abandoned, and the month windows the charts cover. Pure: the store reads the monthly rollup and
+//! each account's recent order times, the service applies these rules.
+//!
+//! **What counts.** An order counts from the moment it is submitted until it is cancelled, whatever
+//! its status in between (pending approval, escalated, on hold, shipped, closed); drafts never count.
+//! Revenue is the order's subtotal (net of tax), exact in ten-thousandths; an amendment moves it.
+//! Orders count in the month (UTC) they were placed, for the channel they came in through.
+//!
+//! **Self-service** is an order the customer placed themselves: channels portal and punchout
+//! (`commissions::SELF_SERVICE`, the same set the rep's statement uses); rep, phone (the desk), API
+//! and EDI are not.
+//!
+//! **Usual interval.** The median of the gaps between an account's last [`RECENT_ORDERS`] orders
+//! (at least two orders), so it follows how the account orders now, not five years ago. An account
+//! **stopped ordering** when it has at least [`MIN_ORDERS_FOR_RHYTHM`] orders and the time since its
+//! last order is at least twice its usual interval and at least [`MIN_OVERDUE_DAYS`] days past it
+//! (a daily orderer is not "stopped" after two quiet days). Worst first: the largest multiple of the
+//! usual interval, then the longest silence.
+
+use super::money::Money;
+use std::cmp::Ordering;
+
+/// How many of an account's latest orders its usual interval is taken from.
+pub const RECENT_ORDERS: usize = 13;
+/// Orders an account needs before it can be said to have stopped ordering (two gaps).
+pub const MIN_ORDERS_FOR_RHYTHM: i64 = 3;
+/// At least this many days past the usual interval before an account counts as stopped.
+pub const MIN_OVERDUE_DAYS: i64 = 7;
+/// A cart untouched for this long (seconds) is abandoned.
+pub const ABANDONED_AFTER: i64 = 86_400;
+/// The month windows the dashboards offer.
+pub const WINDOWS: [u32; 2] = [12, 24];
+
+const DAY: i64 = 86_400;
+
+/// Whether an order in this status counts in the dashboards (see the module doc).
+pub fn counts(status: &str) -> bool {
+    !matches!(status, "draft" | "cancelled")
+}
+
+pub fn is_self_service(channel: &str) -> bool {
+    super::commissions::is_self_service(channel)
+}
+
+/// The month (UTC) of a unix time, `YYYY-MM`.
+pub fn month_of(unix: i64) -> String {
+    let date = time::OffsetDateTime::from_unix_timestamp(unix).map(|t| t.date()).unwrap_or(time::Date::MIN);
+    super::commissions::period_of(date)
+}
+
+/// The `n` months ending with the month of `now`, oldest first.
+pub fn last_months(now: i64, n: u32) -> Vec<String> {
+    let mut months = vec![month_of(now)];
+    for _ in 1..n.max(1) {
+        let earlier = super::commissions::previous_period(months.last().map(String::as_str).unwrap_or("1970-01"));
+        months.push(earlier);
+    }
+    months.reverse();
+    months
+}
+
+/// A window as asked for: 24 if asked for 24, else 12.
+pub fn window(asked: Option<u32>) -> u32 {
+    match asked {
+        Some(24) => 24,
+        _ => 12,
+    }
+}
+
+/// A part of a whole, exact: shown as a percentage with one decimal, rounded half up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Share {
+    pub part: i64,
+    pub whole: i64,
+}
+
+impl Share {
+    pub fn new(part: i64, whole: i64) -> Share {
+        Share { part, whole }
+    }
+
+    /// Tenths of a percent (0..=1000), rounded half up; `None` when the whole is zero.
+    pub fn permille(self) -> Option<i64> {
+        if self.whole <= 0 {
+            return None;
+        }
+        let (p, w) = (self.part.max(0) as i128, self.whole as i128);
+        Some(((p * 2000 + w) / (2 * w)) as i64)
+    }
+
+    /// `42.5%`, or `–` when there is nothing to share.
+    pub fn percent(self) -> String {
+        match self.permille() {
+            Some(pm) => format!("{}.{}%", pm / 10, pm % 10),
+            None => "–".into(),
+        }
+    }
+
+    /// For CSV and the API: `42.5`, or empty.
+    pub fn plain(self) -> String {
+        self.permille().map(|pm| format!("{}.{}", pm / 10, pm % 10)).unwrap_or_default()
+    }
+}
+
+/// Orders and revenue, split into self-service and the rest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Adoption {
+    pub orders: i64,
+    pub self_orders: i64,
+    pub revenue: Money,
+    pub self_revenue: Money,
+}
+
+impl Adoption {
+    pub fn add(&mut self, channel: &str, orders: i64, revenue: Money) {
+        self.orders += orders;
+        self.revenue = self.revenue.checked_add(revenue).unwrap_or(self.revenue);
+        if is_self_service(channel) {
+            self.self_orders += orders;
+            self.self_revenue = self.self_revenue.checked_add(revenue).unwrap_or(self.self_revenue);
+        }
+    }
+
+    pub fn order_share(&self) -> Share {
+        Share::new(self.self_orders, self.orders)
+    }
+
+    pub fn revenue_share(&self) -> Share {
+        Share::new(self.self_revenue.raw(), self.revenue.raw())
+    }
+}
+
+/// The median gap (seconds) between the given order times (any order), `None` under two orders.
+/// Of an even number of gaps, the mean of the middle two (rounded down).
+pub fn median_gap(times: &[i64]) -> Option<i64> {
+    if times.len() < 2 {
+        return None;
+    }
+    let mut t = times.to_vec();
+    t.sort_unstable();
+    let mut gaps: Vec<i64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_unstable();
+    let n = gaps.len();
+    Some(if n % 2 == 1 { gaps[n / 2] } else { (gaps[n / 2 - 1] + gaps[n / 2]).div_euclid(2) })
+}
+
+/// The order times kept for an account (`account_rhythm.recent`): space-separated unix seconds.
+pub fn parse_recent(text: &str) -> Vec<i64> {
+    text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect()
+}
+
+pub fn format_recent(times: &[i64]) -> String {
+    times.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
+}
+
+/// Days, rounded half up, of a span in seconds (for display).
+pub fn days(secs: i64) -> i64 {
+    (secs.max(0) + DAY / 2) / DAY
+}
+
+/// How an account orders: how many orders, its last one, its usual interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rhythm {
+    pub orders: i64,
+    pub last_at: i64,
+    /// Median gap in seconds between its recent orders (`None` under two orders).
+    pub usual_gap: Option<i64>,
+}
+
+impl Rhythm {
+    pub fn of(orders: i64, recent: &[i64]) -> Rhythm {
+        Rhythm { orders, last_at: recent.iter().copied().max().unwrap_or(0), usual_gap: median_gap(recent) }
+    }
+
+    pub fn since_last(&self, now: i64) -> i64 {
+        (now - self.last_at).max(0)
+    }
+
+    /// Whether the account stopped ordering by the rule in the module doc.
+    pub fn stopped(&self, now: i64) -> bool {
+        let Some(usual) = self.usual_gap else { return false };
+        let since = self.since_last(now);
+        self.orders >= MIN_ORDERS_FOR_RHYTHM && since >= 2 * usual && since - usual >= MIN_OVERDUE_DAYS * DAY
+    }
+
+    /// The silence as a multiple of the usual interval, in tenths (`25` is 2.5×); `None` without
+    /// an interval. An interval of zero (orders in the same second) counts as one second.
+    pub fn overdue_tenths(&self, now: i64) -> Option<i64> {
+        let usual = self.usual_gap?.max(1) as i128;
+        Some(((self.since_last(now) as i128 * 10) / usual).min(i64::MAX as i128) as i64)
+    }
+}
+
+/// Worst first: the larger multiple of the usual interval (compared exactly), then the longer
+/// silence. Accounts without an interval sort last.
+pub fn worse_first(a: &Rhythm, b: &Rhythm, now: i64) -> Ordering {
+    match (a.usual_gap, b.usual_gap) {
+        (Some(ua), Some(ub)) => {
+            let (sa, sb) = (a.since_last(now) as i128, b.since_last(now) as i128);
+            // sa/ua vs sb/ub without division.
+            (sb * ua.max(1) as i128).cmp(&(sa * ub.max(1) as i128)).then(sb.cmp(&sa))
+        }
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => b.since_last(now).cmp(&a.since_last(now)),
+    }
+}
+
+/// Whether a cart last touched at `last_at` is abandoned at `now`.
+pub fn abandoned(last_at: i64, now: i64) -> bool {
+    now - last_at >= ABANDONED_AFTER
+}
+
+/// What an order change does to the monthly rollup: (orders, revenue) to add to the row of its
+/// account, month and channel (which never change for an order). Zero when nothing moves.
+pub fn rollup_delta(before: Option<(&str, i64)>, after: (&str, i64)) -> (i64, i64) {
+    let value = |s: Option<(&str, i64)>| match s {
+        Some((status, subtotal)) if counts(status) => (1, subtotal),
+        _ => (0, 0),
+    };
+    let (bo, br) = value(before);
+    let (ao, ar) = value(Some(after));
+    (ao - bo, ar - br)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shares_round_half_up_to_a_tenth_of_a_percent() {
+        assert_eq!(Share::new(1, 3).percent(), "33.3%");
+        assert_eq!(Share::new(2, 3).percent(), "66.7%");
+        assert_eq!(Share::new(1, 2000).percent(), "0.1%"); // 0.05 % rounds up
+        assert_eq!(Share::new(0, 0).percent(), "–");
+        assert_eq!(Share::new(5, 5).plain(), "100.0");
+    }
+
+    #[test]
+    fn months_end_with_this_one() {
+        // 2026-03-15
+        let now = 1_773_532_800;
+        assert_eq!(month_of(now), "2026-03");
+        assert_eq!(last_months(now, 4), ["2025-12", "2026-01", "2026-02", "2026-03"]);
+        assert_eq!(last_months(now, 24).len(), 24);
+        assert_eq!(window(Some(24)), 24);
+        assert_eq!(window(Some(7)), 12);
+    }
+
+    #[test]
+    fn median_gap_of_odd_and_even_counts() {
+        assert_eq!(median_gap(&[0]), None);
+        assert_eq!(median_gap(&[0, 10]), Some(10));
+        assert_eq!(median_gap(&[30, 0, 10]), Some(15)); // gaps 10, 20
+        assert_eq!(median_gap(&[0, 1, 2, 100]), Some(1)); // gaps 1, 1, 98
+    }
+
+    #[test]
+    fn stopped_needs_twice_the_interval_and_a_week_past_it() {
+        let week = 7 * DAY;
+        let r = Rhythm::of(4, &[0, week, 2 * week, 3 * week]);
+        assert_eq!(r.usual_gap, Some(week));
+        assert!(!r.stopped(3 * week + 13 * DAY));
+        assert!(r.stopped(3 * week + 14 * DAY));
+        // A daily orderer is not stopped after two quiet days, but is after eight.
+        let d = Rhythm::of(3, &[0, DAY, 2 * DAY]);
+        assert!(!d.stopped(4 * DAY));
+        assert!(d.stopped(10 * DAY));
+        // Two orders are not a rhythm.
+        assert!(!Rhythm::of(2, &[0, DAY]).stopped(100 * DAY));
+        assert_eq!(r.overdue_tenths(3 * week + 14 * DAY), Some(20));
+    }
+
+    #[test]
+    fn worst_first_by_multiple_then_silence() {
+        let now = 100 * DAY;
+        let weekly = Rhythm::of(5, &[now - 35 * DAY, now - 42 * DAY, now - 49 * DAY]); // 5× silent
+        let monthly = Rhythm::of(5, &[now - 60 * DAY, now - 90 * DAY]); // 2×
+        let single = Rhythm::of(1, &[now - 99 * DAY]);
+        let mut v = vec![single.clone(), monthly.clone(), weekly.clone()];
+        v.sort_by(|a, b| worse_first(a, b, now));
+        assert_eq!(v, vec![weekly, monthly, single]);
+    }
+
+    #[test]
+    fn rollup_deltas_follow_the_counting_rule() {
+        assert_eq!(rollup_delta(None, ("placed", 500)), (1, 500));
+        assert_eq!(rollup_delta(None, ("draft", 500)), (0, 0));
+        assert_eq!(rollup_delta(Some(("placed", 500)), ("cancelled", 500)), (-1, -500));
+        assert_eq!(rollup_delta(Some(("placed", 500)), ("confirmed", 700)), (0, 200));
+        assert_eq!(rollup_delta(Some(("pending_approval", 500)), ("placed", 500)), (0, 0));
+    }
+
+    proptest! {
+        /// After any sequence of changes to an order, the rollup's running sum equals what the
+        /// order's final state counts for on its own.
+        #[test]
+        fn deltas_sum_to_the_final_state(steps in proptest::collection::vec((0usize..5, 0i64..1_000_000), 1..20)) {
+            const S: [&str; 5] = ["placed", "cancelled", "confirmed", "draft", "on_hold"];
+            let mut before: Option<(&str, i64)> = None;
+            let (mut orders, mut revenue) = (0, 0);
+            for (s, v) in steps {
+                let after = (S[s], v);
+                let (o, r) = rollup_delta(before, after);
+                orders += o;
+                revenue += r;
+                before = Some(after);
+            }
+            let (fo, fr) = rollup_delta(None, before.unwrap());
+            prop_assert_eq!((orders, revenue), (fo, fr));
+        }
+
+        /// Shares stay within 0..=100 % and a larger part never has a smaller share.
+        #[test]
+        fn shares_are_monotone(whole in 1i64..1_000_000_000, a in 0i64..1_000_000_000, b in 0i64..1_000_000_000) {
+            let (a, b) = (a % (whole + 1), b % (whole + 1));
+            let (sa, sb) = (Share::new(a, whole).permille().unwrap(), Share::new(b, whole).permille().unwrap());
+            prop_assert!((0..=1000).contains(&sa));
+            if a <= b { prop_assert!(sa <= sb); }
+        }
+
+        /// The median gap lies between the smallest and the largest gap.
+        #[test]
+        fn median_within_gaps(mut times in proptest::collection::vec(0i64..1_000_000_000, 2..14)) {
+            times.sort_unstable();
+            let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+            let m = median_gap(&times).unwrap();
+            prop_assert!(m >= *gaps.iter().min().unwrap() && m <= *gaps.iter().max().unwrap());
+        }
+    }
+}

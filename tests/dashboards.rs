@@ -1,0 +1,362 @@
+//! The seller's dashboards (issue 18 §4): figures checked against orders placed through the real
+//! pipeline on every channel (portal, rep, phone, API), a cancellation and an amendment moving the
+//! rollup in the order's own transaction, the rollup equal to a rebuild from the orders (the
+//! migration's backfill), reps scoped to their own book (another rep's account or book: 404),
+//! buyers refused, the reorder rhythm and "stopped ordering" rule, abandoned carts valued at the
+//! buyer's prices, top products, CSV exports, pages with an SVG chart, and the API. Runs on SQLite
+//! and, with TEST_DATABASE_URL, on PostgreSQL.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use portico::domain::auth::{BuyerRole, Principal, Scope, StaffRole};
+use portico::domain::money::Money;
+use portico::service::dashboards::{self as dashboards, Filter};
+use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement};
+use portico::service::{Actor, ServiceError, carts};
+use portico::store::products::ProductInput;
+use serde_json::Value;
+
+const DAY: i64 = 86_400;
+
+struct Fixture {
+    a1: String,
+    b1: String,
+    rep_a: Principal,
+    rep_b: Principal,
+    admin: Principal,
+    manager: Principal,
+    cs: Principal,
+    finance: Principal,
+    buyer: Principal,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let rep_a = app.staff("Rita Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
+    let rep_b = app.staff("Bert Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
+    let manager = app.staff("Morgan Manager", &[StaffRole::SalesManager]).await.principal().unwrap();
+    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let finance = app.staff("Finn Finance", &[StaffRole::Finance]).await.principal().unwrap();
+    let a1 = app.account("Smile Dental", Some(&rep_a.user_id)).await;
+    let b1 = app.account("Bright Clinic", Some(&rep_b.user_id)).await;
+    let buyer = app.buyer(&a1, "Bea Buyer", BuyerRole::Buyer).await.principal().unwrap();
+    common::sell(
+        app.db(),
+        app.now(),
+        vec![
+            (ProductInput::new("GLV-1", "Nitrile Gloves"), "10.00", 100_000),
+            (ProductInput::new("GZ-1", "Gauze"), "0.0125", 1_000_000),
+        ],
+    )
+    .await;
+    Fixture { a1, b1, rep_a, rep_b, admin, manager, cs, finance, buyer }
+}
+
+async fn place_at(app: &TestApp, at: i64, who: &Principal, account: &str, lines: &[(&str, i64)]) -> orders::OrderRow {
+    let req = PlaceOrder {
+        account_id: account.to_string(),
+        lines: lines.iter().map(|(s, q)| LineInput::sku(s, *q)).collect(),
+        header: OrderHeader::default(),
+        clear_cart: false,
+    };
+    match orders::place_order(app.db(), at, &Actor::web(who), &req, None, |o, _| (201, o.id.clone())).await.unwrap() {
+        Placement::Placed { order, .. } => order,
+        _ => panic!("not placed"),
+    }
+}
+
+fn m(s: &str) -> Money {
+    Money::parse(s).unwrap()
+}
+
+fn all() -> Filter {
+    Filter::default()
+}
+
+fn account(id: &str) -> Filter {
+    Filter { account: Some(id.to_string()), rep: None }
+}
+
+fn rep(id: &str) -> Filter {
+    Filter { account: None, rep: Some(id.to_string()) }
+}
+
+/// (channel, orders, revenue) of the window's total.
+fn totals(v: &dashboards::ChannelsView) -> Vec<(String, i64, Money)> {
+    v.channels.iter().zip(&v.total.cells).map(|(c, (o, r))| (c.to_string(), *o, *r)).collect()
+}
+
+/// The rollup's rows, sorted: what the order writer kept.
+async fn rollup(app: &TestApp) -> Vec<(String, String, String, i64, i64)> {
+    portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, String, i64, i64)>(
+        "SELECT account_id, month, channel, orders, revenue FROM order_months ORDER BY account_id, month, channel"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap()
+}
+
+async fn rhythm_rows(app: &TestApp) -> Vec<(String, i64, i64, String)> {
+    portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, i64, i64, String)>(
+        "SELECT account_id, orders, last_at, recent FROM account_rhythm ORDER BY account_id"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap()
+}
+
+#[tokio::test]
+async fn figures_follow_the_orders_of_every_channel_and_reps_see_their_book_only() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    let db = app.db();
+    // Smile Dental (rep A): two portal orders by the buyer, one by the rep, one by the desk (phone).
+    place_at(&app, now, &f.buyer, &f.a1, &[("GLV-1", 2)]).await; // 20.00 portal
+    place_at(&app, now, &f.buyer, &f.a1, &[("GZ-1", 3)]).await; // 0.0375 → line total as priced
+    place_at(&app, now, &f.rep_a, &f.a1, &[("GLV-1", 5)]).await; // 50.00 rep
+    let phone = place_at(&app, now, &f.cs, &f.a1, &[("GLV-1", 1)]).await; // 10.00 phone
+    // Bright Clinic (rep B): an API order.
+    let token = app.api_token(&[Scope::OrdersWrite, Scope::DashboardsRead]).await;
+    let res = app
+        .api(
+            "POST",
+            "/api/v1/orders",
+            &token,
+            Some(serde_json::json!({"account": f.b1, "lines": [{"sku": "GLV-1", "quantity": 7}]})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    // A cancelled order leaves the figures.
+    let cancelled = place_at(&app, now, &f.buyer, &f.a1, &[("GLV-1", 100)]).await;
+    orders::cancel_order(db, now, &Actor::web(&f.cs), &cancelled.number, None, "customer changed their mind")
+        .await
+        .unwrap();
+
+    let v = dashboards::channels(db, now, &Actor::web(&f.admin), &all(), 12).await.unwrap();
+    assert_eq!(v.rows.len(), 12);
+    let t = totals(&v);
+    let portal = t.iter().find(|(c, ..)| c == "portal").unwrap();
+    assert_eq!(portal.1, 2);
+    let placed_portal = app
+        .count("SELECT CAST(SUM(subtotal) AS BIGINT) FROM orders WHERE channel = 'portal' AND status <> 'cancelled'")
+        .await;
+    assert_eq!(portal.2, Money::from_raw(placed_portal));
+    assert!(portal.2 > m("20.00") && portal.2 < m("20.10"), "gloves and gauze: {}", portal.2);
+    assert_eq!(t.iter().find(|(c, ..)| c == "rep").map(|x| (x.1, x.2)), Some((1, m("50.00"))));
+    assert_eq!(t.iter().find(|(c, ..)| c == "phone").map(|x| (x.1, x.2)), Some((1, m("10.00"))));
+    assert_eq!(t.iter().find(|(c, ..)| c == "api").map(|x| (x.1, x.2)), Some((1, m("70.00"))));
+    assert_eq!(v.total.orders, 5);
+    assert_eq!(v.rows.last().unwrap().orders, 5, "this month is the last row");
+
+    // An amendment moves the revenue in the same transaction.
+    let amended = orders::amend_order(
+        db,
+        now,
+        &Actor::web(&f.cs),
+        &phone.number,
+        &orders::Amendment {
+            expected_version: phone.version,
+            lines: vec![LineInput::sku("GLV-1", 4)],
+            header: OrderHeader::default(),
+            reason: "customer called back".into(),
+        },
+    )
+    .await;
+    assert!(amended.is_ok(), "{amended:?}");
+    let v = dashboards::channels(db, now, &Actor::web(&f.admin), &all(), 24).await.unwrap();
+    assert_eq!(v.rows.len(), 24);
+    assert_eq!(totals(&v).iter().find(|(c, ..)| c == "phone").map(|x| (x.1, x.2)), Some((1, m("40.00"))));
+
+    // Adoption: Smile Dental placed 2 of its 4 counted orders itself.
+    let a = dashboards::adoption(db, now, &Actor::web(&f.manager), &all(), 12).await.unwrap();
+    let smile = a.by_account.iter().find(|r| r.id == f.a1).unwrap();
+    assert_eq!((smile.adoption.orders, smile.adoption.self_orders), (4, 2));
+    assert_eq!(smile.adoption.order_share().percent(), "50.0%");
+    let bright = a.by_account.iter().find(|r| r.id == f.b1).unwrap();
+    assert_eq!(bright.adoption.order_share().percent(), "0.0%");
+    let by_rep_a = a.by_rep.iter().find(|r| r.id == f.rep_a.user_id).unwrap();
+    assert_eq!(by_rep_a.adoption.orders, 4);
+    assert_eq!(a.total.orders, 5);
+    assert_eq!(a.total.self_orders, 2);
+
+    // The rollup equals a rebuild from the orders (what the migration's backfill writes).
+    let kept = rollup(&app).await;
+    let kept_rhythm = rhythm_rows(&app).await;
+    common::write(db, |tx| Box::pin(async move { portico::store::dashboards::rebuild(tx).await })).await;
+    assert_eq!(rollup(&app).await, kept);
+    let normalise = |rows: Vec<(String, i64, i64, String)>| {
+        rows.into_iter()
+            .map(|(a, n, l, r)| {
+                let mut t = portico::domain::dashboards::parse_recent(&r);
+                t.sort_unstable();
+                (a, n, l, t)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(normalise(rhythm_rows(&app).await), normalise(kept_rhythm));
+
+    // Rep A sees their book only; B's account and B's book are 404; buyers 404, finance and the desk 403.
+    let mine = dashboards::channels(db, now, &Actor::web(&f.rep_a), &all(), 12).await.unwrap();
+    assert_eq!(mine.total.orders, 4);
+    assert!(totals(&mine).iter().all(|(c, ..)| c != "api"));
+    let scoped = dashboards::adoption(db, now, &Actor::web(&f.rep_a), &all(), 12).await.unwrap();
+    assert!(scoped.by_account.iter().all(|r| r.id == f.a1));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.rep_a), &account(&f.b1), 12).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        dashboards::adoption(db, now, &Actor::web(&f.rep_a), &rep(&f.rep_b.user_id), 12).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        dashboards::rhythms(db, now, &Actor::web(&f.rep_b), &account(&f.a1)).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.buyer), &all(), 12).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.finance), &all(), 12).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        dashboards::channels(db, now, &Actor::web(&f.cs), &all(), 12).await,
+        Err(ServiceError::Forbidden)
+    ));
+    // The manager narrows to rep B's book, or one account.
+    let b = dashboards::channels(db, now, &Actor::web(&f.manager), &rep(&f.rep_b.user_id), 12).await.unwrap();
+    assert_eq!((b.total.orders, b.total.revenue), (1, m("70.00")));
+    let one = dashboards::channels(db, now, &Actor::web(&f.admin), &account(&f.a1), 12).await.unwrap();
+    assert_eq!(one.total.orders, 4);
+
+    // Pages: the adoption dashboard with its chart and tables; a rep's view of B's account is 404,
+    // a buyer's 404, finance 403.
+    let mut admin = app.signed_in("ada.admin@seller.test").await;
+    let page = admin.get("/dashboards/adoption").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg role=\"img\""), "an inline SVG chart");
+    assert!(!page.body.contains(" style=\""), "no inline style (CSP)");
+    assert!(page.body.contains("id=\"table-adoption-accounts\"") && page.body.contains("Smile Dental"));
+    assert!(page.body.contains("href=\"/dashboards\""), "Dashboards in the menu");
+    for path in ["/dashboards", "/dashboards/reorders", "/dashboards/carts", "/dashboards/products?months=24"] {
+        assert_eq!(admin.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    let mut rita = app.signed_in("rita.rep@seller.test").await;
+    let page = rita.get("/dashboards/adoption").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Smile Dental") && !page.body.contains("Bright Clinic"));
+    assert_eq!(rita.get(&format!("/dashboards/adoption?account={}", f.b1)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        rita.get(&format!("/dashboards/channels.csv?rep={}", f.rep_b.user_id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let buyer_email = format!("bea.buyer.{}@buyer.test", &f.a1[f.a1.len() - 6..]);
+    let mut bea = app.signed_in(&buyer_email).await;
+    assert_eq!(bea.get("/dashboards/adoption").await.status, StatusCode::NOT_FOUND);
+    assert!(!bea.get("/portal").await.body.contains("href=\"/dashboards\""));
+    let mut finn = app.signed_in("finn.finance@seller.test").await;
+    assert_eq!(finn.get("/dashboards").await.status, StatusCode::FORBIDDEN);
+
+    // CSV: the table behind the chart, exact money.
+    let csv = admin.get("/dashboards/channels.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
+    let this_month = portico::domain::dashboards::month_of(now);
+    assert!(csv.body.starts_with("month,channel,orders,revenue\n"), "{}", csv.body);
+    assert!(csv.body.contains(&format!("{this_month},rep,1,50.00\n")), "{}", csv.body);
+    assert!(csv.body.contains(&format!("{this_month},phone,1,40.00\n")), "{}", csv.body);
+    assert!(csv.body.contains(&format!("{this_month},api,1,70.00\n")), "{}", csv.body);
+    let csv = rita.get("/dashboards/adoption.csv").await;
+    assert!(csv.body.contains("Smile Dental") && !csv.body.contains("Bright Clinic"), "{}", csv.body);
+
+    // The API: the whole seller's figures with dashboards:read; another scope is 403.
+    let res = app.api("GET", "/api/v1/dashboards/adoption?months=24", &token, None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let v: Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(v["total"]["orders"], 5);
+    assert_eq!(v["total"]["self_service_orders"], 2);
+    assert_eq!(v["total"]["order_share"], "40.0");
+    assert_eq!(v["months"], 24);
+    let res = app.api("GET", &format!("/api/v1/dashboards/channels?account={}", f.a1), &token, None).await;
+    let v: Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(v["total"]["orders"], 4, "{v}");
+    assert_eq!(v["scope"]["kind"], "account");
+    let res = app.api("GET", "/api/v1/dashboards/channels?account=nope", &token, None).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app.api("GET", "/api/v1/dashboards/channels?months=6", &token, None).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let other = app.api_token(&[Scope::OrdersRead]).await;
+    assert_eq!(app.api("GET", "/api/v1/dashboards/reorders", &other, None).await.status, StatusCode::FORBIDDEN);
+    for path in ["/api/v1/dashboards/reorders", "/api/v1/dashboards/carts", "/api/v1/dashboards/products"] {
+        assert_eq!(app.api("GET", path, &token, None).await.status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn reorder_rhythm_flags_accounts_that_stopped_and_carts_left_behind() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    let db = app.db();
+    // Smile Dental ordered weekly, then went quiet five weeks ago; Bright Clinic orders every 30 days
+    // and last ordered 10 days ago.
+    for weeks in [8, 7, 6, 5] {
+        place_at(&app, now - weeks * 7 * DAY, &f.buyer, &f.a1, &[("GLV-1", 1)]).await;
+    }
+    for days in [70, 40, 10] {
+        place_at(&app, now - days * DAY, &f.rep_b, &f.b1, &[("GLV-1", 2)]).await;
+    }
+    let (_, lines) = dashboards::rhythms(db, now, &Actor::web(&f.admin), &all()).await.unwrap();
+    assert_eq!(lines.len(), 2);
+    let smile = &lines[0];
+    assert_eq!(smile.account_id, f.a1, "the worst first");
+    assert_eq!((smile.rhythm.orders, smile.usual_days, smile.since_days), (4, Some(7), 35));
+    assert!(smile.stopped);
+    assert_eq!(smile.overdue(), "5.0×");
+    let bright = &lines[1];
+    assert_eq!((bright.usual_days, bright.since_days, bright.stopped), (Some(30), 10, false));
+    // The rep sees their own account only.
+    let (_, mine) = dashboards::rhythms(db, now, &Actor::web(&f.rep_b), &all()).await.unwrap();
+    assert_eq!(mine.iter().map(|l| l.account_id.as_str()).collect::<Vec<_>>(), [f.b1.as_str()]);
+
+    // Carts: the buyer's cart from two days ago is abandoned (valued at their prices); the rep's
+    // cart for Bright Clinic from an hour ago is not.
+    carts::add_to_cart(
+        db,
+        now - 2 * DAY,
+        &Actor::web(&f.buyer),
+        &f.a1,
+        &[LineInput::sku("GLV-1", 3), LineInput::sku("GZ-1", 8)],
+    )
+    .await
+    .unwrap();
+    carts::add_to_cart(db, now - 3600, &Actor::web(&f.rep_b), &f.b1, &[LineInput::sku("GLV-1", 1)]).await.unwrap();
+    let (_, carts) = dashboards::abandoned_carts(db, now, &Actor::web(&f.admin), &all()).await.unwrap();
+    assert_eq!(carts.len(), 1);
+    assert_eq!(carts[0].account_id, f.a1);
+    assert_eq!(carts[0].lines, 2);
+    assert_eq!(carts[0].value, Some(m("30.10")), "3 × 10.00 + 8 × 0.0125 = 30.10");
+    assert_eq!(carts[0].age_days, 2);
+    let (_, none) = dashboards::abandoned_carts(db, now, &Actor::web(&f.rep_b), &all()).await.unwrap();
+    assert!(none.is_empty(), "rep B sees no cart of rep A's book");
+    let mut admin = app.signed_in("ada.admin@seller.test").await;
+    let page = admin.get("/dashboards/carts").await;
+    assert!(page.body.contains(&format!("href=\"/accounts/{}\"", f.a1)), "a link to act on the cart");
+    let csv = admin.get("/dashboards/reorders.csv").await;
+    let first = csv.body.lines().nth(1).unwrap();
+    assert!(first.contains("Smile Dental") && first.ends_with(",7,5.0,yes"), "{}", csv.body);
+
+    // Who buys what: gloves lead; per account.
+    let p = dashboards::products(db, now, &Actor::web(&f.manager), &all(), 12).await.unwrap();
+    assert_eq!(p.top[0].sku, "GLV-1");
+    assert_eq!((p.top[0].quantity, p.top[0].accounts, p.top[0].revenue), (10, 2, m("100.00")));
+    let one = dashboards::products(db, now, &Actor::web(&f.rep_a), &account(&f.a1), 12).await.unwrap();
+    assert_eq!((one.top[0].quantity, one.top[0].accounts), (4, 1));
+    let csv = admin.get(&format!("/dashboards/products.csv?account={}", f.a1)).await;
+    assert!(csv.body.contains(",GLV-1,Nitrile Gloves,4,40.00,4,1"), "{}", csv.body);
+}
