@@ -1,7 +1,6 @@
 //! Webhooks: the admin's endpoints (add, change, rotate the secret, delete, send a test event,
 //! replay) and the worker's units of work (fan out, which claims what it can send at once; claim;
-//! record). The sending itself is
-//! in `jobs::webhooks`; the rules in `domain::webhooks`.
+//! record). The sending itself is in `jobs::webhooks`; the rules in `domain::webhooks`.
 
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::{ActorChannel, Permission};
