@@ -468,6 +468,23 @@ async fn the_api_reads_statements_and_pages_accrual_lines_with_its_scopes() {
     assert_eq!(app.api("GET", "/api/v1/commissions/accruals", &other, None).await.status, StatusCode::FORBIDDEN);
 }
 
+/// Finance approves rep A's `period`, after `delay_ms`, on a task of its own.
+fn approve_in_background(
+    app: &std::sync::Arc<TestApp>,
+    f: &std::sync::Arc<Fixture>,
+    period: &str,
+    delay_ms: u64,
+) -> tokio::task::JoinHandle<commissions::Statement> {
+    let (app, f, period) = (app.clone(), f.clone(), period.to_string());
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        let fin = Actor::web(&f.finance);
+        commissions::act_on_statement(app.db(), app.now(), &fin, &f.rep_a.user_id, &period, StatementAction::Approve)
+            .await
+            .unwrap()
+    })
+}
+
 /// Invoices written while finance approves the month (on PostgreSQL, truly at the same time): each
 /// invoice's lines land either in the month before it is totalled or in the next one, never in
 /// the approved month after its total was taken — the approved total is exactly the month's lines.
@@ -494,23 +511,7 @@ async fn a_month_approved_while_invoices_are_written_totals_exactly_its_lines() 
             orders::record_shipment(app.db(), app.now(), &Actor::web(&f.cs), &number, &input).await.unwrap();
         }));
     }
-    let approved = {
-        let (app, f, period) = (app.clone(), f.clone(), period.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            let fin = Actor::web(&f.finance);
-            commissions::act_on_statement(
-                app.db(),
-                app.now(),
-                &fin,
-                &f.rep_a.user_id,
-                &period,
-                StatementAction::Approve,
-            )
-            .await
-            .unwrap()
-        })
-    };
+    let approved = approve_in_background(&app, &f, &period, 5);
     for t in tasks {
         t.await.unwrap();
     }
@@ -533,22 +534,7 @@ async fn a_month_approved_while_invoices_are_written_totals_exactly_its_lines() 
             .execute(&mut *invoice)
             .await
             .unwrap();
-        let approving = {
-            let (app, f, next) = (app.clone(), f.clone(), next.clone());
-            tokio::spawn(async move {
-                let fin = Actor::web(&f.finance);
-                commissions::act_on_statement(
-                    app.db(),
-                    app.now(),
-                    &fin,
-                    &f.rep_a.user_id,
-                    &next,
-                    StatementAction::Approve,
-                )
-                .await
-                .unwrap()
-            })
-        };
+        let approving = approve_in_background(&app, &f, &next, 0);
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert!(!approving.is_finished(), "the approval waits for the invoice holding the rep");
         invoice.commit().await.unwrap();

@@ -83,6 +83,54 @@ fn finish(svg: String, label: &str) -> String {
     )
 }
 
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Drawn<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The frame both charts share: one slot per month along the bottom (labelled `Mar 25`, at most
+/// four labels), values from 0 to `top` up the side in `unit`, light horizontal grid lines.
+fn month_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    months: &[String],
+    unit: Unit,
+    top: f64,
+    y_labels: usize,
+) -> Drawn<Chart<'a, 'b>> {
+    let n = months.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(46)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
+        .x_labels(n.min(4))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if i < 0.0 { String::new() } else { months.get(i as usize).map(|m| month_label(m)).unwrap_or_default() }
+        })
+        .y_labels(y_labels)
+        .y_label_formatter(&|v| axis_label(unit, *v))
+        .label_style((FONT, 15))
+        .axis_style(RGBColor(0x99, 0x99, 0x99))
+        .draw()?;
+    Ok(chart)
+}
+
+/// The series' names, top left, over a light box.
+fn legend(chart: &mut Chart<'_, '_>) -> Drawn<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(0xcc, 0xcc, 0xcc))
+        .label_font((FONT, 15))
+        .draw()?;
+    Ok(())
+}
+
 /// Stacked bars: one bar per month, a segment per series (e.g. revenue by channel).
 pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Unit) -> String {
     let mut svg = String::new();
@@ -92,26 +140,7 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
         let totals: Vec<i64> = (0..months.len()).map(|i| series.iter().map(|s| value(s, i)).sum()).collect();
         let top = (totals.iter().copied().max().unwrap_or(0) as f64 * 1.1).max(1.0);
         let n = months.len().max(1);
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(46)
-            .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
-            .x_labels(n.min(4))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if i < 0.0 { String::new() } else { months.get(i as usize).map(|m| month_label(m)).unwrap_or_default() }
-            })
-            .y_labels(5)
-            .y_label_formatter(&|v| axis_label(unit, *v))
-            .label_style((FONT, 15))
-            .axis_style(RGBColor(0x99, 0x99, 0x99))
-            .draw()?;
+        let mut chart = month_axes(&root, months, unit, top, 5)?;
         let mut base = vec![0f64; n];
         for s in series {
             let colour = s.colour;
@@ -133,13 +162,7 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
                 .label(s.name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-            .label_font((FONT, 15))
-            .draw()?;
+        legend(&mut chart)?;
         root.present()?;
         Ok(())
     })();
@@ -163,26 +186,7 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
                 * 1.1)
                 .max(1.0),
         };
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(46)
-            .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0xe4, 0xe4, 0xe4))
-            .x_labels(n.min(4))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if i < 0.0 { String::new() } else { months.get(i as usize).map(|m| month_label(m)).unwrap_or_default() }
-            })
-            .y_labels(6)
-            .y_label_formatter(&|v| axis_label(unit, *v))
-            .label_style((FONT, 15))
-            .axis_style(RGBColor(0x99, 0x99, 0x99))
-            .draw()?;
+        let mut chart = month_axes(&root, months, unit, top, 6)?;
         for s in series {
             let colour = s.colour;
             // A line through each run of months with a value; a gap where there is none.
@@ -201,13 +205,7 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(3)));
             chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-            .label_font((FONT, 15))
-            .draw()?;
+        legend(&mut chart)?;
         root.present()?;
         Ok(())
     })();
