@@ -31,7 +31,7 @@ if [[ ! -x "$CHROMIUM_BIN" ]]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
 
-if [[ ! -d node_modules/playwright-core ]]; then
+if [[ ! -d node_modules/playwright-core || ! -d node_modules/axe-core ]]; then
   if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 

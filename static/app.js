@@ -73,4 +73,50 @@
     btn.setAttribute("aria-expanded", "false");
     btn.focus();
   });
+
+  // (e) A table too wide for its box scrolls sideways inside its .table-wrap: while it does, the
+  // wrap is a named, focusable region, so a keyboard user can scroll it with the arrow keys
+  // (WCAG 2.1.1); a table that fits adds no tab stop. Checked on load, on resize and after htmx
+  // swaps new content in.
+  function regionName(wrap) {
+    var table = wrap.querySelector("table");
+    var caption = table && table.caption;
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    var labelled = table && table.getAttribute("aria-label");
+    if (labelled) return labelled;
+    // Else the heading the table sits under: the last one before it in the document.
+    var headings = document.querySelectorAll("main h1, main h2, main h3");
+    var name = "";
+    for (var i = 0; i < headings.length; i++) {
+      if (headings[i].compareDocumentPosition(wrap) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        name = headings[i].textContent.trim() || name;
+      }
+    }
+    return name || "Table";
+  }
+  function markScrollable(wrap) {
+    var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+    if (scrolls && !wrap.hasAttribute("tabindex")) {
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", regionName(wrap) + " (scrolls sideways)");
+      wrap.setAttribute("data-scrolls", "");
+    } else if (!scrolls && wrap.hasAttribute("data-scrolls")) {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+      wrap.removeAttribute("aria-label");
+      wrap.removeAttribute("data-scrolls");
+    }
+  }
+  function markAllScrollable() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i++) markScrollable(wraps[i]);
+  }
+  markAllScrollable();
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(markAllScrollable, 100);
+  });
+  document.addEventListener("htmx:afterSettle", markAllScrollable);
 })();

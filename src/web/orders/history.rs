@@ -1,6 +1,7 @@
 //! The order lists: a buyer's order history and the staff order desk, filtered and paged by key.
 
 use super::Side;
+use crate::domain::auth::Permission;
 use crate::domain::money::Money;
 use crate::domain::orders::{Channel, OrderStatus};
 use crate::domain::pricing::parse_iso_date;
@@ -197,6 +198,9 @@ struct OrdersPage {
     /// Who placed orders for this account (the "placed by" filter); empty on the staff list.
     placers: Vec<(String, String)>,
     can_order: bool,
+    /// Whether the buyer may see the catalog side of the account, its quotes and what it bought
+    /// before (a finance contact may not): the Quotes and Buy again links.
+    can_browse: bool,
     /// The current filters, for the CSV download of the same history.
     csv_query: String,
     next_page: Option<String>,
@@ -312,6 +316,7 @@ async fn render_orders(state: &AppState, ctx: &Ctx, mut q: HistoryQuery, side: S
         csv_query,
         placers,
         can_order: can_order(ctx),
+        can_browse: ctx.session.principal.is_staff() || ctx.session.principal.can(Permission::PortalCatalog),
         shell: Shell::new(ctx, if staff { "Orders" } else { "Order history" }),
         base: side.base(),
         staff,
