@@ -7,6 +7,7 @@
 //!
 //! Money arrives exact (ten-thousandths) and becomes `f64` here only, as a drawing coordinate.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// The drawing's size in SVG units (its viewBox); the page scales it to fit.
@@ -120,7 +121,7 @@ fn month_axes<'a, 'b>(
 }
 
 /// The series' names, top left, over a light box.
-fn legend(chart: &mut Chart<'_, '_>) -> Drawn<()> {
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> Drawn<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -179,7 +180,6 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
     let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let n = months.len().max(1);
         let top = match unit {
             Unit::Permille => 1000.0,
             Unit::Money => (series.iter().flat_map(|s| s.values.iter().flatten().copied()).max().unwrap_or(0) as f64
