@@ -146,13 +146,34 @@ pub fn median_gap(times: &[i64]) -> Option<i64> {
     Some(if n % 2 == 1 { gaps[n / 2] } else { (gaps[n / 2 - 1] + gaps[n / 2]).div_euclid(2) })
 }
 
-/// The order times kept for an account (`account_rhythm.recent`): space-separated unix seconds.
+/// The order times kept for an account (`account_rhythm.recent`): unix seconds, newest first,
+/// each written in [`TIME_WIDTH`] digits and separated by one space, so the store adds a new order
+/// by prepending it and keeps the latest [`RECENT_ORDERS`] by cutting the text at
+/// [`RECENT_TEXT_LEN`] characters, in the same statement, without reading the orders again.
 pub fn parse_recent(text: &str) -> Vec<i64> {
     text.split_ascii_whitespace().filter_map(|t| t.parse().ok()).collect()
 }
 
+/// Digits per time in `account_rhythm.recent`: unix seconds have ten from 2001 to 2286.
+pub const TIME_WIDTH: usize = 10;
+/// The text of [`RECENT_ORDERS`] times: what the store keeps of the prepended text.
+pub const RECENT_TEXT_LEN: usize = RECENT_ORDERS * (TIME_WIDTH + 1) - 1;
+
+/// One time as `account_rhythm.recent` holds it (zero-padded to [`TIME_WIDTH`]).
+pub fn format_time(t: i64) -> String {
+    format!("{:0width$}", t.max(0), width = TIME_WIDTH)
+}
+
+/// Times (newest first) as `account_rhythm.recent` holds them.
 pub fn format_recent(times: &[i64]) -> String {
-    times.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")
+    times.iter().map(|&t| format_time(t)).collect::<Vec<_>>().join(" ")
+}
+
+/// What the store's prepend-and-cut does to `recent` when an order at `t` (no older than any kept)
+/// is added: the model the SQL in `store::dashboards` follows, tested here.
+pub fn push_recent(recent: &str, t: i64) -> String {
+    let joined = if recent.is_empty() { format_time(t) } else { format!("{} {recent}", format_time(t)) };
+    joined.chars().take(RECENT_TEXT_LEN).collect()
 }
 
 /// Days, rounded half up, of a span in seconds (for display).
@@ -283,6 +304,21 @@ mod tests {
         let mut v = vec![single.clone(), monthly.clone(), weekly.clone()];
         v.sort_by(|a, b| worse_first(a, b, now));
         assert_eq!(v, vec![weekly, monthly, single]);
+    }
+
+    #[test]
+    fn recent_times_keep_the_latest_in_fixed_width() {
+        let mut recent = String::new();
+        for t in 1_700_000_000..1_700_000_020 {
+            recent = push_recent(&recent, t);
+        }
+        let kept = parse_recent(&recent);
+        assert_eq!(kept.len(), RECENT_ORDERS);
+        assert_eq!(kept[0], 1_700_000_019);
+        assert_eq!(kept[RECENT_ORDERS - 1], 1_700_000_007);
+        assert_eq!(recent, format_recent(&kept));
+        assert_eq!(format_recent(&[5, 1_700_000_000]), "0000000005 1700000000");
+        assert_eq!(parse_recent("0000000005 1700000000"), vec![5, 1_700_000_000]);
     }
 
     #[test]

@@ -56,10 +56,35 @@ pub async fn record(tx: &mut Tx, before: Option<&OrderRow>, after: &OrderRow) ->
         args![after.account_id.as_str(), month.as_str(), after.channel.as_str(), orders, revenue],
     )
     .await?;
+    // A new order (the case of every placement) is prepended in one statement; anything else — a
+    // cancellation, an order older than the account's last one — re-reads the account's orders.
+    if orders == 1 && push(tx, &after.account_id, after.placed_at).await? {
+        return Ok(());
+    }
     if orders != 0 {
         rhythm(tx, &after.account_id, orders).await?;
     }
     Ok(())
+}
+
+/// Adds an order at `at` to the account's rhythm without reading its orders: the time is
+/// prepended to `recent` and the text cut to the latest [`RECENT_ORDERS`] (fixed width, see
+/// [`rules::parse_recent`]). Returns false, having written nothing, when the account already has
+/// a later order: then [`rhythm`] re-reads, as the order does not go first.
+async fn push(tx: &mut Tx, account_id: &str, at: i64) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            &format!(
+                "INSERT INTO account_rhythm (account_id, orders, last_at, recent) VALUES ($1, 1, $2, $3)
+                 ON CONFLICT (account_id) DO UPDATE SET orders = account_rhythm.orders + 1, last_at = excluded.last_at,
+                     recent = substr(excluded.recent || ' ' || account_rhythm.recent, 1, {})
+                 WHERE excluded.last_at >= account_rhythm.last_at",
+                rules::RECENT_TEXT_LEN
+            ),
+            args![account_id, at, rules::format_time(at).as_str()],
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 /// Re-reads the account's latest order times (a short range of `orders_account_placed`) and
@@ -90,14 +115,17 @@ async fn rhythm(tx: &mut Tx, account_id: &str, delta: i64) -> StoreResult<()> {
 }
 
 /// Rebuilds both tables from the orders (after a bulk load that wrote orders directly: the demo's
-/// scale data). The same statements as migration 0035's backfill.
+/// scale data). The same statements as migrations 0035 and 0039 (the rhythm in its fixed-width form).
 pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
     let (month, agg) = if tx.is_sqlite() {
-        ("strftime('%Y-%m', placed_at, 'unixepoch')", "group_concat(r.placed_at, ' ')")
+        (
+            "strftime('%Y-%m', placed_at, 'unixepoch')",
+            "group_concat(printf('%010d', r.placed_at), ' ' ORDER BY r.placed_at DESC, r.id DESC)",
+        )
     } else {
         (
             "to_char(to_timestamp(placed_at) AT TIME ZONE 'UTC', 'YYYY-MM')",
-            "string_agg(r.placed_at::text, ' ' ORDER BY r.placed_at DESC)",
+            "string_agg(lpad(r.placed_at::text, 10, '0'), ' ' ORDER BY r.placed_at DESC, r.id DESC)",
         )
     };
     tx.execute("DELETE FROM order_months", Vec::new()).await?;
@@ -116,7 +144,7 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
         &format!(
             "INSERT INTO account_rhythm (account_id, orders, last_at, recent)
              SELECT r.account_id, c.n, MAX(r.placed_at), {agg}
-               FROM (SELECT account_id, placed_at,
+               FROM (SELECT account_id, placed_at, id,
                             ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY placed_at DESC, id DESC) AS rn
                        FROM orders WHERE status NOT IN ('draft', 'cancelled')) r
                JOIN (SELECT account_id, COUNT(*) AS n FROM orders WHERE status NOT IN ('draft', 'cancelled')
