@@ -16,7 +16,7 @@ use crate::domain::commissions::{
     self as rules, Adjustment, Basis, Plan, PlanDraft, PlanPeriod, PlanRules, StatementAction, StatementStatus,
 };
 use crate::domain::money::Money;
-use crate::store::commissions::{self as store, AccrualRow, PlanRow, StatementRow};
+use crate::store::commissions::{self as store, AccrualRow, NewAccrualLine, PlanRow, StatementRow};
 use crate::store::invoices::{InvoiceLineRow, InvoiceRow};
 use crate::store::{Db, Tx, new_id, orders};
 use serde_json::json;
@@ -37,7 +37,7 @@ pub(crate) async fn accrue_invoice(
     order: &orders::OrderRow,
     order_lines: &[orders::OrderLineRow],
     categories: &HashMap<String, String>,
-    (invoice_id, invoice_number): (&str, &str),
+    invoice_id: &str,
     issued: time::Date,
     rows: &[InvoiceLineRow],
     now: i64,
@@ -64,27 +64,18 @@ pub(crate) async fn accrue_invoice(
         let category = product_of(r.order_line_no).and_then(|p| categories.get(&p).cloned()).unwrap_or_default();
         let rate = rules::rate_for(&plan, &category, &order.channel);
         let amount = rules::commission(Money::from_raw(r.net), rate.ppm).ok_or_else(overflow)?;
-        lines.push(AccrualRow {
-            id: new_id(),
+        lines.push(NewAccrualLine {
             rep_id: rep.to_string(),
             period: period.clone(),
-            kind: "accrual".into(),
             plan_id: plan.id.clone(),
             invoice_id: invoice_id.to_string(),
-            invoice_number: invoice_number.to_string(),
             invoice_line_no: r.line_no,
             credited_invoice_id: None,
-            order_id: order.id.clone(),
-            order_number: order.number.clone(),
-            account_id: order.account_id.clone(),
-            channel: order.channel.clone(),
-            sku: r.sku.clone(),
             category,
             base: r.net,
             rate_ppm: rate.ppm,
             rule: rate.rule,
             amount: amount.raw(),
-            issued_on: day.clone(),
             created_at: now,
         });
     }
@@ -100,7 +91,7 @@ pub(crate) async fn claw_back(
     tx: &mut Tx,
     invoice: &InvoiceRow,
     before: &[InvoiceLineRow],
-    (note_id, note_number): (&str, &str),
+    note_id: &str,
     wanted: &[(i64, i64)],
     now: i64,
 ) -> ServiceResult<()> {
@@ -121,18 +112,19 @@ pub(crate) async fn claw_back(
         let (base, amount) =
             rules::clawback(Money::from_raw(l.net), Money::from_raw(l.unit_price), l.credited_qty, *qty, a.rate_ppm)
                 .ok_or_else(overflow)?;
-        lines.push(AccrualRow {
-            id: new_id(),
+        lines.push(NewAccrualLine {
+            rep_id: a.rep_id.clone(),
             period: period.clone(),
-            kind: "clawback".into(),
+            plan_id: a.plan_id.clone(),
             invoice_id: note_id.to_string(),
-            invoice_number: note_number.to_string(),
+            invoice_line_no: a.invoice_line_no,
             credited_invoice_id: Some(invoice.id.clone()),
+            category: a.category.clone(),
             base: base.raw(),
+            rate_ppm: a.rate_ppm,
+            rule: a.rule.clone(),
             amount: amount.raw(),
-            issued_on: crate::store::pricing::format_iso(issued),
             created_at: now,
-            ..a.clone()
         });
     }
     store::insert_accruals(tx, &lines).await?;

@@ -201,7 +201,7 @@ async fn write_credit_note(
         now,
     )
     .await?;
-    super::commissions::claw_back(tx, &inv, &lines, (&id, &number), wanted, now).await?;
+    super::commissions::claw_back(tx, &inv, &lines, &id, wanted, now).await?;
     // Applied at once to what is open of the credited invoice; the rest is the account's credit.
     let open = if inv.status == "open" { (inv.total - inv.paid).max(0) } else { 0 };
     let applied = open.min(total.raw());

@@ -163,7 +163,7 @@ pub(crate) async fn invoice_lines(
         now,
     )
     .await?;
-    super::commissions::accrue_invoice(tx, order, lines, &categories, (&id, &number), issued, &rows, now).await?;
+    super::commissions::accrue_invoice(tx, order, lines, &categories, &id, issued, &rows, now).await?;
     let payload = json!({
         "id": id, "number": number, "account_id": order.account_id, "order_id": order.id, "order_number": order.number,
         "shipment_id": shipment_id, "issued_on": iso(issued), "due_on": iso(terms.due(issued)),

@@ -456,11 +456,13 @@ pub async fn dispatch(
             crate::store::mail::insert_mails(tx, &mails).await?;
             let event_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
             store::mark_dispatched(tx, &event_ids, now).await?;
-            let mut leased_ids = rows.iter().zip(ids).filter(|(r, _)| r.lease.is_some()).map(|(_, id)| id);
+            // `sent` holds the leased rows' events and endpoints in the rows' order.
+            let leased_ids = rows.iter().zip(ids).filter(|(r, _)| r.lease.is_some()).map(|(_, id)| id);
             let claimed = sent
                 .into_iter()
-                .map(|(ev, e)| Claimed {
-                    id: leased_ids.next().unwrap_or_default(),
+                .zip(leased_ids)
+                .map(|((ev, e), id)| Claimed {
+                    id,
                     event_id: ev.id.clone(),
                     attempts: 1,
                     event_type: ev.event_type.clone(),

@@ -109,7 +109,27 @@ pub struct AccrualRow {
 /// invoice line (category, base, rate, rule, amount); the rest of what a line names is read from
 /// its invoice, order and invoice line (the `commission_accruals` view). The lines' `id`s are
 /// given by the entry and are not read from `rows`.
-pub async fn insert_accruals(tx: &mut Tx, rows: &[AccrualRow]) -> StoreResult<()> {
+/// An accrual or clawback line as written: what `commission_entries` and `commission_entry_lines`
+/// store. Everything else an [`AccrualRow`] shows is read through the `commission_accruals` view.
+#[derive(Clone, Debug)]
+pub struct NewAccrualLine {
+    pub rep_id: String,
+    pub period: String,
+    pub plan_id: String,
+    /// The invoice (or, for a clawback, the credit note) that writes the line.
+    pub invoice_id: String,
+    pub invoice_line_no: i64,
+    /// Of a clawback: the invoice whose accrual it reverses.
+    pub credited_invoice_id: Option<String>,
+    pub category: String,
+    pub base: i64,
+    pub rate_ppm: i64,
+    pub rule: String,
+    pub amount: i64,
+    pub created_at: i64,
+}
+
+pub async fn insert_accruals(tx: &mut Tx, rows: &[NewAccrualLine]) -> StoreResult<()> {
     let mut entries: Vec<Vec<Cell>> = Vec::new();
     let mut lines: Vec<Vec<Cell>> = Vec::new();
     let mut current: Option<(&str, &str, String)> = None;
