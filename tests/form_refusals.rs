@@ -180,9 +180,8 @@ async fn a_form_without_its_own_page_still_answers_inside_the_shell() {
     let mut a = app.signed_in(&admin).await;
     a.extra_headers.push(("referer".into(), "http://localhost/admin/pricing".into()));
     a.extra_headers.push(("host".into(), "localhost".into()));
-    let res = a
-        .post("/admin/pricing/tax-rates", &[("country", "US"), ("region", "IL"), ("tax_class", ""), ("rate", "lots")])
-        .await;
+    // The remove button of a tax rate is a form of hidden fields: nothing to show next to them.
+    let res = a.post("/admin/pricing/tax-rates/remove", &[("country", "US\u{0}"), ("region", "IL")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert_in_shell(&res.body);
     assert!(res.body.contains("Please correct the input"));
@@ -193,4 +192,59 @@ async fn a_form_without_its_own_page_still_answers_inside_the_shell() {
     let res = anon.get("/no-such-page").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(!res.body.contains("menu-toggle"));
+}
+
+#[tokio::test]
+async fn a_refused_api_token_keeps_its_name_and_scopes_with_the_reasons_next_to_them() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let res = a.post("/admin/api-tokens", &[("name", "ERP sync")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("value=\"ERP sync\""), "the name typed is kept");
+    assert!(
+        res.body.contains("<span class=\"field-error\" id=\"scopes-error\">Choose at least one scope.</span>"),
+        "{}",
+        res.body
+    );
+    let res = a.post("/admin/api-tokens", &[("name", ""), ("scope_orders:read", "1")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("aria-invalid=\"true\" autofocus aria-describedby=\"name-error\""), "{}", res.body);
+    assert!(res.body.contains("name=\"scope_orders:read\" value=\"1\" checked>"), "the scope ticked is kept");
+    assert!(!res.body.contains("name=\"scope_orders:write\" value=\"1\" checked>"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens").await, 0, "nothing created");
+    // Accepted: the token is shown once, and the form is empty again.
+    let res = a.post("/admin/api-tokens", &[("name", "ERP sync"), ("scope_orders:read", "1")]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.body.contains("id=\"new-token\""));
+    assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens").await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_tax_rate_comes_back_on_the_pricing_page_with_every_field_kept() {
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let form = [("country", "USA"), ("region", "IL"), ("tax_class", "medical"), ("rate", "six"), ("label", "IL tax")];
+    let res = a.post("/admin/pricing/tax-rates", &form).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("<h1>Pricing"), "the same page: {}", res.body);
+    assert!(res.body.contains(
+        "<span class=\"field-error\" id=\"tr-country-error\">Use the two-letter country code, e.g. US.</span>"
+    ));
+    assert!(
+        res.body.contains("value=\"six\" aria-invalid=\"true\" aria-describedby=\"tr-rate-error\""),
+        "{}",
+        res.body
+    );
+    for kept in ["value=\"USA\"", "value=\"IL\"", "value=\"medical\"", "value=\"IL tax\""] {
+        assert!(res.body.contains(kept), "{kept} kept");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tax_rates").await, 0, "nothing changed");
+    let ok = [("country", "US"), ("region", "IL"), ("tax_class", "medical"), ("rate", "6.25"), ("label", "IL tax")];
+    let res = a.post("/admin/pricing/tax-rates", &ok).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tax_rates").await, 1);
 }

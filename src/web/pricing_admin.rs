@@ -66,6 +66,9 @@ struct Overview {
     /// The new price list form as typed, and its problems.
     nl: NewListForm,
     errors: Vec<crate::service::FieldError>,
+    /// The tax rate form as typed when it was refused, and why.
+    tr: TaxRateForm,
+    refusal: Refusal,
     has_base: bool,
     has_accounts: bool,
     has_products: bool,
@@ -94,7 +97,7 @@ async fn overview(
     Query(q): Query<PageQuery>,
 ) -> Result<axum::response::Response, WebError> {
     let nl = NewListForm { priority: "100".into(), ..Default::default() };
-    overview_page(&state, &ctx, q, nl, Vec::new()).await
+    overview_page(&state, &ctx, q, nl, Vec::new(), Default::default()).await
 }
 
 async fn overview_page(
@@ -103,6 +106,7 @@ async fn overview_page(
     q: PageQuery,
     nl: NewListForm,
     errors: Vec<crate::service::FieldError>,
+    (tr, refusal): (TaxRateForm, Refusal),
 ) -> Result<axum::response::Response, WebError> {
     use axum::response::IntoResponse;
     require(ctx)?;
@@ -127,6 +131,8 @@ async fn overview_page(
         has_products: counts.products > 0,
         nl,
         errors,
+        tr,
+        refusal,
         lists,
         contracts,
         q: q.q,
@@ -140,7 +146,8 @@ async fn overview_page(
             })
             .collect(),
     };
-    let status = super::setup_admin::status_of(&page.errors);
+    let status =
+        if page.refusal.is_empty() { super::setup_admin::status_of(&page.errors) } else { page.refusal.status() };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -168,7 +175,9 @@ async fn new_list(
             let to = format!("/admin/pricing/lists/{}?notice=price_list_created", urlencode(&l.code));
             Ok(Redirect::to(&to).into_response())
         }
-        Err(ServiceError::Invalid(errors)) => overview_page(&state, &ctx, PageQuery::default(), f, errors).await,
+        Err(ServiceError::Invalid(errors)) => {
+            overview_page(&state, &ctx, PageQuery::default(), f, errors, Default::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -471,13 +480,15 @@ async fn save_contract(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct TaxRateForm {
+    #[serde(default)]
     country: String,
     #[serde(default)]
     region: String,
     #[serde(default)]
     tax_class: String,
+    #[serde(default)]
     rate: String,
     #[serde(default)]
     label: String,
@@ -488,17 +499,24 @@ async fn set_tax_rate(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(f): Form<TaxRateForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
     require(&ctx)?;
     let input = crate::service::tax::TaxRateInput {
-        country: f.country,
-        region: f.region,
-        tax_class: f.tax_class,
-        rate: f.rate,
-        label: f.label,
+        country: f.country.clone(),
+        region: f.region.clone(),
+        tax_class: f.tax_class.clone(),
+        rate: f.rate.clone(),
+        label: f.label.clone(),
     };
-    crate::service::tax::set_tax_rate(&state.db, state.now(), &ctx.actor(), &input).await?;
-    Ok(Redirect::to("/admin/pricing?notice=saved#tax-rates"))
+    match crate::service::tax::set_tax_rate(&state.db, state.now(), &ctx.actor(), &input).await {
+        Ok(_) => Ok(Redirect::to("/admin/pricing?notice=saved#tax-rates").into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("tax", e, "country")?;
+            let nl = NewListForm { priority: "100".into(), ..Default::default() };
+            overview_page(&state, &ctx, PageQuery::default(), nl, Vec::new(), (f, refusal)).await
+        }
+    }
 }
 
 /// Removes a sales-tax rate.

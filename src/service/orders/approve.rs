@@ -408,7 +408,7 @@ pub(super) async fn place_now(
         updated_at: now,
         ..before.clone()
     };
-    if !orders::update_header(tx, &before, &after).await? {
+    if !orders::update_header(tx, before, &after).await? {
         return Err(ServiceError::Conflict(format!("Order {} was changed by someone else; reload it.", before.number)));
     }
     // The credit step, on the order's value now (it counted nothing while it waited).
