@@ -248,3 +248,38 @@ async fn a_refused_tax_rate_comes_back_on_the_pricing_page_with_every_field_kept
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT COUNT(*) FROM tax_rates").await, 1);
 }
+
+#[tokio::test]
+async fn a_refused_invitation_keeps_what_was_typed_for_staff_and_for_the_buyers_manager() {
+    use portico::domain::auth::BuyerRole;
+    let app = TestApp::new().await;
+    let admin = setup(&app).await;
+    let account = app.account("Smile Dental", None).await;
+    let manager = app.buyer(&account, "Mia Manager", BuyerRole::Manager).await;
+    let users = || app.count("SELECT COUNT(*) FROM users");
+    let before = users().await;
+
+    // Staff, on the account page: the form opens again with the reason beside the e-mail.
+    let mut a = app.signed_in(&admin).await;
+    let res = a
+        .post(&format!("/accounts/{account}/users"), &[("name", "Bo Buyer"), ("email", "bo@"), ("role", "finance")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("<details id=\"invite-user\" open>"), "the form is open");
+    assert!(res.body.contains("id=\"invite-email-error\">Enter a valid e-mail address"), "{}", res.body);
+    assert!(res.body.contains("value=\"Bo Buyer\"") && res.body.contains("value=\"bo@\""), "what was typed is kept");
+    assert!(res.body.contains("<option value=\"finance\" selected>"), "the role chosen is kept");
+
+    // The buyer's manager, on the portal's users page: a name missing.
+    let mut m = app.signed_in(&manager.email).await;
+    let res = m.post("/portal/users", &[("name", ""), ("email", "bo@smile.test"), ("role", "viewer")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"invite-name-error\">Name is required.</span>"), "{}", res.body);
+    assert!(res.body.contains("value=\"bo@smile.test\""));
+    assert!(res.body.contains("<option value=\"viewer\" selected>"));
+    assert_eq!(users().await, before, "nobody invited");
+    let res = m.post("/portal/users", &[("name", "Bo Buyer"), ("email", "bo@smile.test"), ("role", "viewer")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(users().await, before + 1);
+}

@@ -188,7 +188,9 @@ struct AccountPage {
     cf: CreditForm,
     /// The new ship-to form as typed when it was refused (empty otherwise).
     sf: ShipToForm,
-    /// A refused form of this page (`credit` or `ship_to`), its reasons beside its fields.
+    /// The invitation as typed when it was refused (empty otherwise).
+    invite: super::portal::InviteForm,
+    /// A refused form of this page (`credit`, `ship_to` or `invite`), its reasons beside its fields.
     refusal: Refusal,
 }
 
@@ -203,6 +205,7 @@ enum Typed {
     Nothing,
     Credit(CreditForm),
     ShipTo(ShipToForm),
+    Invite(super::portal::InviteForm),
 }
 
 /// An account's credit position as pages show it.
@@ -269,12 +272,17 @@ async fn render_account_page(
             action: a.action,
         })
         .collect();
+    let mut invite = super::portal::InviteForm::default();
     let (cf, sf) = match typed {
         Typed::Nothing => (CreditForm::of(&account), ShipToForm::new()),
         // A stale form (someone saved in between) is sent again against what is stored now.
         Typed::Credit(f) if refusal.conflict => (CreditForm { version: account.version, ..f }, ShipToForm::new()),
         Typed::Credit(f) => (f, ShipToForm::new()),
         Typed::ShipTo(f) => (CreditForm::of(&account), f),
+        Typed::Invite(f) => {
+            invite = f;
+            (CreditForm::of(&account), ShipToForm::new())
+        }
     };
     let status = refusal.status();
     let page = AccountPage {
@@ -299,6 +307,7 @@ async fn render_account_page(
         account,
         cf,
         sf,
+        invite,
         refusal,
     };
     Ok((status, Html(page.render()?)).into_response())
@@ -418,18 +427,15 @@ async fn invite_user(
     ctx: Ctx,
     Path(id): Path<String>,
     Form(f): Form<super::portal::InviteForm>,
-) -> Result<Html<String>, WebError> {
-    let inv = user_service::invite_account_user(
-        &state.db,
-        state.now(),
-        &ctx.actor(),
-        &id,
-        &f.email,
-        &f.name,
-        BuyerRole::parse(&f.role),
-    )
-    .await?;
-    Ok(Html(InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?))
+) -> Result<Response, WebError> {
+    let role = BuyerRole::parse(&f.role);
+    match user_service::invite_account_user(&state.db, state.now(), &ctx.actor(), &id, &f.email, &f.name, role).await {
+        Ok(inv) => Ok(Html(InvitedPage::new(&state, &ctx, &inv, &format!("/accounts/{id}")).render()?).into_response()),
+        Err(e) => {
+            let refusal = Refusal::of("invite", e, "email")?;
+            render_account_page(&state, &ctx, &id, None, Typed::Invite(f), refusal).await
+        }
+    }
 }
 
 /// A new ship-to location exactly as typed.

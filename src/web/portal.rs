@@ -145,6 +145,9 @@ struct UsersPage {
     roles: Vec<(&'static str, &'static str, &'static str)>,
     self_id: String,
     limits: Vec<LimitRow>,
+    /// The invitation as typed when it was refused (empty otherwise), and why.
+    invite: InviteForm,
+    refusal: super::form::Refusal,
 }
 
 /// A user's spending limits as the manager's form shows them.
@@ -165,8 +168,20 @@ async fn users(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
-    require(&ctx, Permission::ManageOwnAccountUsers)?;
+) -> Result<axum::response::Response, WebError> {
+    users_page(&state, &ctx, q.notice.as_deref(), InviteForm::default(), super::form::Refusal::none()).await
+}
+
+/// The account's users, as first shown or with a refused invitation (input kept, 422).
+async fn users_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    invite: InviteForm,
+    refusal: super::form::Refusal,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    require(ctx, Permission::ManageOwnAccountUsers)?;
     let actor = ctx.actor();
     let id = own_account_id(&ctx)?;
     let account = account_service::get_account(&state.db, &actor, &id).await?;
@@ -192,19 +207,25 @@ async fn users(
         .collect();
     let page = UsersPage {
         limits,
-        shell: Shell::new(&ctx, "Users").with_notice(q.notice.as_deref()),
+        shell: Shell::new(ctx, "Users").with_notice(notice),
         account_name: account.name,
         users: users.iter().map(UserView::from).collect(),
         roles: buyer_role_options(),
         self_id: ctx.session.principal.user_id.clone(),
+        invite,
+        refusal,
     };
-    Ok(Html(page.render()?))
+    Ok((page.refusal.status(), Html(page.render()?)).into_response())
 }
 
-#[derive(Deserialize)]
+/// An invitation exactly as typed.
+#[derive(Deserialize, Default)]
 pub struct InviteForm {
+    #[serde(default)]
     pub email: String,
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub role: String,
 }
 
@@ -212,19 +233,18 @@ async fn invite(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(form): Form<InviteForm>,
-) -> Result<Html<String>, WebError> {
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
     require(&ctx, Permission::ManageOwnAccountUsers)?;
     let id = own_account_id(&ctx)?;
-    let inv = user_service::invite_account_user(
-        &state.db,
-        state.now(),
-        &ctx.actor(),
-        &id,
-        &form.email,
-        &form.name,
-        BuyerRole::parse(&form.role),
-    )
-    .await?;
-    let page = InvitedPage::new(&state, &ctx, &inv, "/portal/users");
-    Ok(Html(page.render()?))
+    let role = BuyerRole::parse(&form.role);
+    match user_service::invite_account_user(&state.db, state.now(), &ctx.actor(), &id, &form.email, &form.name, role)
+        .await
+    {
+        Ok(inv) => Ok(Html(InvitedPage::new(&state, &ctx, &inv, "/portal/users").render()?).into_response()),
+        Err(e) => {
+            let refusal = super::form::Refusal::of("invite", e, "email")?;
+            users_page(&state, &ctx, None, form, refusal).await
+        }
+    }
 }
