@@ -283,3 +283,79 @@ async fn a_refused_invitation_keeps_what_was_typed_for_staff_and_for_the_buyers_
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(users().await, before + 1);
 }
+
+/// An admin's order for a new account, confirmed (so it can ship): (admin e-mail, order number, version).
+async fn confirmed_order(app: &TestApp) -> (String, String, i64) {
+    use portico::service::Actor;
+    use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement};
+    let now = app.now();
+    common::sell(app.db(), now, vec![(ProductInput::new("GZ-1", "Gauze"), "2.50", 100)]).await;
+    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await;
+    let account = app.account("Smile Dental", None).await;
+    let who = admin.principal().unwrap();
+    let req = PlaceOrder {
+        account_id: account,
+        lines: vec![LineInput::sku("GZ-1", 4)],
+        header: OrderHeader::default(),
+        clear_cart: false,
+    };
+    let actor = Actor::web(&who);
+    let placed = orders::place_order(app.db(), now, &actor, &req, None, |o, _| (201, o.id.clone())).await;
+    let Placement::Placed { order, .. } = placed.unwrap() else { panic!("not placed") };
+    let o = orders::confirm_order(app.db(), now, &Actor::web(&who), &order.number, Some(order.version)).await.unwrap();
+    (admin.email, o.number, o.version)
+}
+
+#[tokio::test]
+async fn refused_shipments_amendments_and_cancellations_come_back_on_the_order_page() {
+    let app = TestApp::new().await;
+    let (admin, number, version) = confirmed_order(&app).await;
+    let mut a = app.signed_in(&admin).await;
+    let url = |what: &str| format!("/orders/{number}/{what}");
+
+    // A ship date in the future: the reason above the form and beside the date, the rest kept.
+    let res = a
+        .post(
+            &url("shipments"),
+            &[
+                ("warehouse", "CHI"),
+                ("carrier", "UPS"),
+                ("tracking_number", "1Z999"),
+                ("shipped_on", "2099-01-01"),
+                ("ship_1", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"ship-refused\""), "{}", res.body);
+    assert!(res.body.contains("<li>The ship date is in the future.</li>"));
+    assert!(res.body.contains("value=\"2099-01-01\" aria-invalid=\"true\""), "the date typed, marked");
+    assert!(res.body.contains("value=\"1Z999\"") && res.body.contains("value=\"UPS\""), "what was typed is kept");
+    assert!(res.body.contains("name=\"ship_1\" type=\"number\" min=\"0\" max=\"4\" value=\"3\""), "3 of 4 kept");
+    assert_eq!(app.count("SELECT COUNT(*) FROM shipments").await, 0, "nothing shipped");
+
+    // An amendment without a reason: the PO typed is kept, the reason marked.
+    let v = version.to_string();
+    let res = a
+        .post(&url("amend"), &[("version", v.as_str()), ("qty_GZ-1", "6"), ("po_number", "PO-9"), ("reason", "")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("id=\"amend-refused\""));
+    assert!(res.body.contains("value=\"PO-9\""), "the PO typed is kept");
+    assert!(res.body.contains("name=\"qty_GZ-1\" type=\"number\" min=\"0\" value=\"6\""), "the quantity typed is kept");
+    assert!(res.body.contains("id=\"am-reason\" name=\"reason\" required placeholder=\"Customer called to change quantities\" value=\"\" aria-invalid=\"true\""));
+    // A stale version: 409, said above the form.
+    let res = a.post(&url("amend"), &[("version", "999"), ("qty_GZ-1", "6"), ("reason", "Customer called")]).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body.contains("id=\"conflict-refused\""), "said at the top of the page");
+    assert!(!res.body.contains("id=\"amend-refused\""));
+
+    // A cancellation without a reason.
+    let res = a.post(&url("cancel"), &[("version", v.as_str()), ("reason", " ")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("<li>Say why the order is cancelled (the customer sees it).</li>"), "{}", res.body);
+    let res = a.post(&url("cancel"), &[("reason", "no version")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "a form without the version is refused");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders WHERE status = 'confirmed'").await, 1, "the order is unchanged");
+}

@@ -6,11 +6,12 @@ use crate::service::ServiceError;
 use crate::service::orders::{self, Amendment, LineInput, OrderHeader};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::form::Refusal;
 use crate::web::session::Ctx;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use serde::Deserialize;
 
@@ -74,10 +75,17 @@ async fn record_shipment(
     ctx: Ctx,
     Path(number): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
+    match shipment(&state, &ctx, &number, &fields).await {
+        Ok(()) => Ok(Redirect::to(&format!("/orders/{number}?notice=shipment_recorded")).into_response()),
+        Err(e) => refused(&state, &ctx, &number, ("ship", "warehouse"), fields, e).await,
+    }
+}
+
+async fn shipment(state: &AppState, ctx: &Ctx, number: &str, fields: &[(String, String)]) -> Result<(), ServiceError> {
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let mut lines = Vec::new();
-    for (k, v) in &fields {
+    for (k, v) in fields {
         let Some(line_no) = k.strip_prefix("ship_").and_then(|n| n.parse::<i64>().ok()) else { continue };
         if v.trim().is_empty() {
             continue;
@@ -98,8 +106,22 @@ async fn record_shipment(
         lines,
         external_id: None,
     };
-    orders::record_shipment(&state.db, state.now(), &ctx.actor(), &number, &input).await?;
-    Ok(Redirect::to(&format!("/orders/{number}?notice=shipment_recorded")))
+    orders::record_shipment(&state.db, state.now(), &ctx.actor(), number, &input).await?;
+    Ok(())
+}
+
+/// The order page again with the refused form `form` (its reasons above it and beside its fields,
+/// what was typed kept); a conflict is named at `conflict_field`. Anything else is an error page.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    (form, conflict_field): (&'static str, &str),
+    fields: Vec<(String, String)>,
+    e: ServiceError,
+) -> Result<Response, WebError> {
+    let refusal = Refusal::of(form, e, conflict_field)?;
+    super::order_page::render_refused(state, ctx, number, super::order_page::Refused { fields, refusal }).await
 }
 
 async fn amend(
@@ -107,16 +129,30 @@ async fn amend(
     ctx: Ctx,
     Path(number): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
+    match amendment(&state, &ctx, &number, &fields).await {
+        Ok(n) => Ok(Redirect::to(&format!("/orders/{n}?notice=amended")).into_response()),
+        Err(e) => refused(&state, &ctx, &number, ("amend", "reason"), fields, e).await,
+    }
+}
+
+async fn amendment(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    fields: &[(String, String)],
+) -> Result<String, ServiceError> {
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let version = get("version").parse::<i64>().map_err(|_| WebError::BadRequest("Missing order version.".into()))?;
+    let version = get("version")
+        .parse::<i64>()
+        .map_err(|_| ServiceError::invalid("version", "The form lacks the order's version: reload the page."))?;
     let mut lines = Vec::new();
-    for (k, v) in &fields {
+    for (k, v) in fields {
         if let Some(sku) = k.strip_prefix("qty_") {
             let qty = v
                 .trim()
                 .parse::<i64>()
-                .map_err(|_| WebError::BadRequest(format!("{sku}: “{v}” is not a quantity.")))?;
+                .map_err(|_| ServiceError::invalid(k, format!("{sku}: “{v}” is not a quantity.")))?;
             if qty > 0 {
                 lines.push(LineInput::sku(sku, qty));
             }
@@ -124,7 +160,7 @@ async fn amend(
     }
     let added = parse_paste(&get("add_lines"));
     if let Some(e) = added.errors.first() {
-        return Err(ServiceError::invalid("add_lines", format!("Added line {}: {}", e.line, e.reason)).into());
+        return Err(ServiceError::invalid("add_lines", format!("Added line {}: {}", e.line, e.reason)));
     }
     lines.extend(added.lines.iter().map(|l| LineInput::sku(&l.sku, l.quantity)));
     let a = Amendment {
@@ -138,25 +174,29 @@ async fn amend(
         },
         reason: get("reason"),
     };
-    let o = orders::amend_order(&state.db, state.now(), &ctx.actor(), &number, &a).await?;
-    Ok(Redirect::to(&format!("/orders/{}?notice=amended", o.number)))
+    Ok(orders::amend_order(&state.db, state.now(), &ctx.actor(), number, &a).await?.number)
 }
 
 #[derive(Deserialize)]
 struct StatusForm {
     version: i64,
-    #[serde(default)]
-    reason: String,
 }
 
 async fn cancel(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    Form(f): Form<StatusForm>,
-) -> Result<Redirect, WebError> {
-    let o = orders::cancel_order(&state.db, state.now(), &ctx.actor(), &number, Some(f.version), &f.reason).await?;
-    Ok(Redirect::to(&format!("/orders/{}?notice={}", o.number, o.status().as_str())))
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let result = match get("version").parse::<i64>() {
+        Ok(v) => orders::cancel_order(&state.db, state.now(), &ctx.actor(), &number, Some(v), &get("reason")).await,
+        Err(_) => Err(ServiceError::invalid("version", "The form lacks the order's version: reload the page.")),
+    };
+    match result {
+        Ok(o) => Ok(Redirect::to(&format!("/orders/{}?notice={}", o.number, o.status().as_str())).into_response()),
+        Err(e) => refused(&state, &ctx, &number, ("cancel", "reason"), fields, e).await,
+    }
 }
 
 async fn confirm(

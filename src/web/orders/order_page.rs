@@ -13,7 +13,7 @@ use crate::web::shell::{Shell, datetime};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
@@ -60,6 +60,38 @@ struct OrderPage {
     invoices_base: &'static str,
     /// The approvals the order needed or needs (and, for an approver, what approving does now).
     approval: Option<orders::ApprovalView>,
+    /// A refused staff form of this page (`ship`, `amend` or `cancel`) and its fields as typed.
+    refused: Refused,
+}
+
+/// A refused form of the order page: what was typed (the form's fields, raw) and why.
+#[derive(Default)]
+pub(super) struct Refused {
+    pub fields: Vec<(String, String)>,
+    pub refusal: crate::web::form::Refusal,
+}
+
+impl OrderPage {
+    /// A field of `form` as typed when that form was refused, else `stored`.
+    fn typed(&self, form: &str, name: &str, stored: &str) -> String {
+        if self.refused.refusal.is(form) {
+            self.refused.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        } else {
+            stored.to_string()
+        }
+    }
+
+    /// The reasons a form was refused for its input (shown above it: every one, whichever field
+    /// it names). A conflict — the order changed meanwhile, perhaps so that the form is no longer
+    /// shown — is said at the top of the page instead.
+    fn reasons(&self, form: &str) -> Vec<&str> {
+        if self.refused.refusal.conflict { Vec::new() } else { self.refused.refusal.messages_of(form) }
+    }
+
+    /// ` aria-invalid="true"` material: whether a field of `form` was named by the refusal.
+    fn invalid(&self, form: &str, name: &str) -> bool {
+        !self.refused.refusal.field_of(form, name).is_empty()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -74,7 +106,8 @@ async fn render_order(
     number: &str,
     side: Side,
     q: DetailQuery,
-) -> Result<Html<String>, WebError> {
+    refused: Refused,
+) -> Result<Response, WebError> {
     let actor = ctx.order_actor();
     let v = orders::order_view(&state.db, &actor, number).await?;
     if side == Side::Portal && Some(v.order.account_id.as_str()) != ctx.working_account() {
@@ -145,8 +178,19 @@ async fn render_order(
         invoices,
         invoices_base: if side == Side::Portal { "/portal/invoices" } else { "/invoices" },
         v,
+        refused,
     };
-    Ok(Html(page.render()?))
+    Ok((page.refused.refusal.status(), Html(page.render()?)).into_response())
+}
+
+/// The staff order page again with a refused form (422, or 409 when the order changed meanwhile).
+pub(super) async fn render_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    refused: Refused,
+) -> Result<Response, WebError> {
+    render_order(state, ctx, number, Side::Staff, DetailQuery::default(), refused).await
 }
 
 /// The stored diff, read back (the domain type serialises with `&'static` free fields).
@@ -181,9 +225,9 @@ async fn portal_order(
     ctx: Ctx,
     Path(number): Path<String>,
     Query(q): Query<DetailQuery>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     working(&ctx)?;
-    render_order(&state, &ctx, &number, Side::Portal, q).await
+    render_order(&state, &ctx, &number, Side::Portal, q, Refused::default()).await
 }
 
 async fn staff_order(
@@ -191,9 +235,9 @@ async fn staff_order(
     ctx: Ctx,
     Path(number): Path<String>,
     Query(q): Query<DetailQuery>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     if !ctx.session.principal.is_staff() {
         return Err(WebError::NotFound);
     }
-    render_order(&state, &ctx, &number, Side::Staff, q).await
+    render_order(&state, &ctx, &number, Side::Staff, q, Refused::default()).await
 }
