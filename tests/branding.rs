@@ -285,6 +285,8 @@ async fn the_api_reads_and_changes_the_brand_with_the_company_scopes() {
     for (path, body, field) in [
         ("/api/v1/company/branding", json!({"name": "Harbor", "accent": "#fafafa"}), "accent"),
         ("/api/v1/company/branding", json!({"name": "Harbor", "accent": "teal"}), "accent"),
+        ("/api/v1/company/branding", json!({"name": "Harbor", "accent": ""}), "accent"),
+        ("/api/v1/company/branding", json!({"name": "Harbor", "accent": " #0b6e4f"}), "accent"),
         (
             "/api/v1/company/logo",
             json!({"image_base64": base64::engine::general_purpose::STANDARD.encode(b"<svg/>")}),

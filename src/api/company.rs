@@ -94,6 +94,16 @@ pub async fn put_branding(
     caller.require(Scope::CompanyWrite)?;
     let ApiJson(b) = body?;
     Checks::default().chars("name", &b.name, 1, 200).line("name", &b.name).done()?;
+    // Exactly the schema's pattern: null clears the accent, an empty or padded text is refused.
+    if let Some(a) = &b.accent
+        && !(a.len() == 7 && a.starts_with('#') && a[1..].bytes().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(crate::service::ServiceError::invalid(
+            "accent",
+            "Give the accent as # and six hex digits, e.g. #1d5fd1, or null.",
+        )
+        .into());
+    }
     let change = CompanyChange { name: Some(b.name), accent: Some(b.accent.unwrap_or_default()), ..Default::default() };
     Ok(Json(branding_out(service::change(&state.db, state.now(), &Actor::api(&caller.0), &change).await?)))
 }
