@@ -138,6 +138,9 @@ async fn the_admin_previews_and_saves_the_brand_and_every_page_carries_it() {
     assert_eq!(app.client().get("/brand/logo").await.status, StatusCode::NOT_FOUND);
 }
 
+/// A refused save: the field named, the form's fields, the file (name, bytes), what the error says.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, Vec<u8>)>, &'a str);
+
 #[tokio::test]
 async fn bad_colours_and_files_are_refused_naming_the_field_and_nothing_changes() {
     let app = TestApp::new().await;
@@ -152,7 +155,7 @@ async fn bad_colours_and_files_are_refused_naming_the_field_and_nothing_changes(
     let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.to_vec();
     let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
     huge.resize(600 * 1024, 7);
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<(&str, Vec<u8>)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("accent", with(&[("accent", "#ffe14d"), ("intent", "save")]), None, "too light"),
         ("accent", with(&[("accent", "teal"), ("intent", "save")]), None, "six hex digits"),
         ("accent", with(&[("accent", "#fff"), ("intent", "preview")]), None, "six hex digits"),
