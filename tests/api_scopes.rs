@@ -49,6 +49,13 @@ async fn live_application(app: &TestApp, number: &str) -> String {
     .unwrap_or_else(|| "none".into())
 }
 
+/// A small logo the logo row uploads.
+fn logo_base64() -> String {
+    use base64::Engine;
+    let accent = portico::domain::branding::Accent::parse("#0b6e4f").unwrap();
+    base64::engine::general_purpose::STANDARD.encode(portico::domain::branding::generated_logo(&accent).bytes)
+}
+
 async fn token(app: &TestApp, scopes: &[Scope]) -> String {
     let admin = app.staff(&format!("Admin {}", &new_id()[30..]), &[StaffRole::Admin]).await;
     let p = Principal::staff(admin.id, admin.name, admin.email, vec![StaffRole::Admin]);
@@ -294,6 +301,10 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::GET, "/api/v1/dashboards/reorders", "", Scope::DashboardsRead, None),
         r(Method::GET, "/api/v1/dashboards/carts", "", Scope::DashboardsRead, None),
         r(Method::GET, "/api/v1/dashboards/products", "", Scope::DashboardsRead, None),
+        r(Method::GET, "/api/v1/company/branding", "", Scope::CompanyRead, None),
+        r(Method::PUT, "/api/v1/company/branding", "", Scope::CompanyWrite, Some(json!({"name": "Scope Supply", "accent": "#0b6e4f"}))),
+        r(Method::PUT, "/api/v1/company/logo", "", Scope::CompanyWrite, Some(json!({"image_base64": logo_base64()}))),
+        r(Method::DELETE, "/api/v1/company/logo", "", Scope::CompanyWrite, None),
         // Last: the endpoint the rows above use is gone after it.
         r(Method::DELETE, "/api/v1/webhooks/{id}", "", Scope::WebhooksWrite, None),
     ]

@@ -659,6 +659,19 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
         "2200 W Fulton St\nChicago IL 60612\nUS\nbilling@meridian-supply.example",
     )
     .await?;
+    // Its brand: a teal accent and a generated logo in it, on every page and mail.
+    let accent = crate::domain::branding::Accent::parse("#0b6e4f").expect("a valid colour");
+    crate::store::invoices::put_setting(tx, "brand.accent", &accent.hex()).await?;
+    let logo = crate::domain::branding::generated_logo(&accent);
+    crate::store::branding::put_logo(
+        tx,
+        logo.format.content_type(),
+        &logo.bytes,
+        (logo.width, logo.height),
+        &logo.etag(),
+        0,
+    )
+    .await?;
     for (region, class, ppm, label) in [
         ("IL", "standard", 62_500, "IL sales tax 6.25%"),
         ("IL", "medical", 10_000, "IL medical 1%"),

@@ -298,10 +298,12 @@ pub enum Scope {
     CommissionsRead,
     CommissionsWrite,
     DashboardsRead,
+    CompanyRead,
+    CompanyWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 24] = [
+    pub const ALL: [Scope; 26] = [
         Scope::CatalogRead,
         Scope::CatalogWrite,
         Scope::PricingRead,
@@ -326,6 +328,8 @@ impl Scope {
         Scope::CommissionsRead,
         Scope::CommissionsWrite,
         Scope::DashboardsRead,
+        Scope::CompanyRead,
+        Scope::CompanyWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -354,6 +358,8 @@ impl Scope {
             Scope::CommissionsRead => "commissions:read",
             Scope::CommissionsWrite => "commissions:write",
             Scope::DashboardsRead => "dashboards:read",
+            Scope::CompanyRead => "company:read",
+            Scope::CompanyWrite => "company:write",
         }
     }
 
@@ -445,6 +451,11 @@ impl Scope {
                 "read the seller's dashboards: orders and revenue by channel, self-service adoption, reorder \
                  rhythm and accounts that stopped ordering, abandoned carts, top products (GET /dashboards/…)"
             }
+            Scope::CompanyRead => "read the seller's brand: name, accent colour and logo (GET /company/branding)",
+            Scope::CompanyWrite => {
+                "change the seller's name and accent colour, upload or remove the logo (PUT /company/branding, \
+                 PUT and DELETE /company/logo); includes company:read"
+            }
         }
     }
 
@@ -465,6 +476,7 @@ impl Scope {
                     | (Scope::AccountsWrite, Scope::AccountsRead)
                     | (Scope::CatalogsWrite, Scope::CatalogsRead)
                     | (Scope::CommissionsWrite, Scope::CommissionsRead)
+                    | (Scope::CompanyWrite, Scope::CompanyRead)
             )
     }
 
@@ -508,6 +520,8 @@ impl Scope {
             Scope::CommissionsWrite => &[StaffArea, ViewCommissions, ApproveCommissions],
             // The whole seller's figures, with account names.
             Scope::DashboardsRead => &[StaffArea, ViewAllAccounts, ViewDashboards],
+            // The company's settings are the admin's ("Your company").
+            Scope::CompanyRead | Scope::CompanyWrite => &[StaffArea, AdminArea],
         }
     }
 }

@@ -104,6 +104,10 @@ pub struct Sender {
     pub seller_address: String,
     /// Portico's public URL, without a trailing slash.
     pub base_url: String,
+    /// The seller's accent colour (`#rrggbb`), for the mail's button.
+    pub accent: Option<String>,
+    /// The path of the seller's logo (`/brand/logo?v=…`), shown under the base URL.
+    pub logo_path: Option<String>,
 }
 
 /// A mail, written.
@@ -178,12 +182,19 @@ pub fn compose(from: &Sender, c: &Content<'_>) -> Composed {
         text.push_str(line);
         text.push('\n');
     }
-    text.push_str(&format!("\n{why}\n"));
+    text.push_str(&format!("\n{why}\n\nPowered by Portico\n"));
 
     let mut html = String::from(
         "<!doctype html><html><body style=\"margin:0;padding:24px;background:#f5f6f8;font-family:Arial,Helvetica,sans-serif;color:#1f2937\">",
     );
     html.push_str("<div style=\"max-width:560px;margin:0 auto;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:24px\">");
+    if let Some(path) = &from.logo_path {
+        html.push_str(&format!(
+            "<p style=\"margin:0 0 8px\"><img src=\"{}{}\" alt=\"\" height=\"40\" style=\"height:40px;width:auto;border:0\"></p>",
+            escape(&from.base_url),
+            escape(path)
+        ));
+    }
     html.push_str(&format!("<p style=\"font-weight:bold;font-size:18px;margin:0 0 16px\">{}</p>", escape(seller)));
     html.push_str(&format!("<p>{}</p>", escape(&greeting)));
     for p in &c.paragraphs {
@@ -202,8 +213,9 @@ pub fn compose(from: &Sender, c: &Content<'_>) -> Composed {
     }
     if let Some((label, url)) = &link {
         html.push_str(&format!(
-            "<p><a href=\"{}\" style=\"display:inline-block;background:#1d4ed8;color:#fff;text-decoration:none;padding:10px 16px;border-radius:6px\">{}</a></p>",
+            "<p><a href=\"{}\" style=\"display:inline-block;background:{};color:#fff;text-decoration:none;padding:10px 16px;border-radius:6px\">{}</a></p>",
             escape(url),
+            escape(from.accent.as_deref().unwrap_or("#1d4ed8")),
             escape(label)
         ));
     }
@@ -212,7 +224,8 @@ pub fn compose(from: &Sender, c: &Content<'_>) -> Composed {
     for line in &address {
         html.push_str(&format!("<br>{}", escape(line)));
     }
-    html.push_str(&format!("</p><p style=\"font-size:12px;color:#6b7280\">{}</p></div></body></html>", escape(&why)));
+    html.push_str(&format!("</p><p style=\"font-size:12px;color:#6b7280\">{}</p>", escape(&why)));
+    html.push_str("<p style=\"font-size:11px;color:#6b7280;margin:0\">Powered by Portico</p></div></body></html>");
     Composed { subject: c.subject.clone(), text, html }
 }
 
@@ -225,6 +238,8 @@ mod tests {
             seller_name: "Meridian <Supply> & Co".into(),
             seller_address: "1 Main St\nSpringfield, IL 62701".into(),
             base_url: "https://portal.example.com".into(),
+            accent: None,
+            logo_path: None,
         }
     }
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod aging;
 pub mod approvals;
 pub mod auth;
+pub mod branding;
 pub mod catalog;
 pub mod categories;
 pub mod commissions;

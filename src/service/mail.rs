@@ -262,12 +262,15 @@ pub fn kept_copy(m: &ClaimedMail, mail: &Composed, show_links: bool) -> Composed
     }
 }
 
-/// The seller as mails name it (settings `seller.name`, `seller.address`).
+/// The seller as mails name and show it (settings `seller.name`, `seller.address`; the brand).
 pub async fn sender(db: &Db, base_url: &str) -> ServiceResult<Sender> {
+    let brand = super::branding::brand(db).await?;
     Ok(Sender {
-        seller_name: crate::store::invoices::setting(db, "seller.name").await?.unwrap_or_default(),
+        seller_name: brand.name.clone(),
         seller_address: crate::store::invoices::setting(db, "seller.address").await?.unwrap_or_default(),
         base_url: base_url.trim_end_matches('/').to_string(),
+        accent: brand.accent.map(|a| a.hex()),
+        logo_path: brand.logo_url(),
     })
 }
 

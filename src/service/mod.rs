@@ -8,6 +8,7 @@ pub mod acting;
 pub mod api_tokens;
 pub mod approvals;
 pub mod auth;
+pub mod branding;
 pub mod carts;
 pub mod catalog;
 mod catalog_cache;

@@ -1,15 +1,13 @@
 //! Setting up a seller from an empty database: what an order needs that does not exist yet, as the
 //! steps of the admin's checklist, in the order they depend on each other.
 
-use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
+use super::{Actor, ServiceResult};
 use crate::domain::auth::Permission;
 pub use crate::store::accounts::SetupCounts;
 use crate::store::{Db, accounts, invoices};
 
 /// The longest company name, and the longest address (of at most [`MAX_ADDRESS_LINES`] lines).
-pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_ADDRESS_CHARS: usize = 500;
-pub const MAX_ADDRESS_LINES: usize = 6;
+pub use super::branding::{MAX_ADDRESS_CHARS, MAX_ADDRESS_LINES, MAX_NAME_CHARS};
 
 /// The seller as invoices, statements and mails name it (settings `seller.name`, `seller.address`).
 #[derive(Clone, Debug, Default)]
@@ -29,35 +27,15 @@ pub async fn company(db: &Db, actor: &Actor<'_>) -> ServiceResult<Company> {
 }
 
 /// Sets the seller's name (required) and postal address, which head every invoice and statement
-/// and sign every mail (admins); audited.
+/// and sign every mail (admins); audited. The brand is kept (see [`super::branding::change`]).
 pub async fn set_company(db: &Db, now: i64, actor: &Actor<'_>, name: &str, address: &str) -> ServiceResult<Company> {
-    actor.require(Permission::AdminArea)?;
-    check_texts(&[("name", name)], &[("address", address)])?;
-    let name = name.trim();
-    let address: Vec<&str> = address.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let mut problems = Vec::new();
-    if name.is_empty() {
-        problems.push(("name".to_string(), "Give your company's name: it heads invoices and signs mails.".to_string()));
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        problems.push(("name".to_string(), format!("The name is at most {MAX_NAME_CHARS} characters.")));
-    }
-    if address.len() > MAX_ADDRESS_LINES {
-        problems.push(("address".to_string(), format!("The address is at most {MAX_ADDRESS_LINES} lines.")));
-    } else if address.iter().map(|l| l.chars().count()).sum::<usize>() > MAX_ADDRESS_CHARS {
-        problems.push(("address".to_string(), format!("The address is at most {MAX_ADDRESS_CHARS} characters.")));
-    }
-    ServiceError::from_problems(problems)?;
-    let company = Company { name: name.to_string(), address: address.join("\n") };
-    db.write((now, actor.owned(), company), |tx, (now, actor, company)| {
-        Box::pin(async move {
-            invoices::put_setting(tx, "seller.name", &company.name).await?;
-            invoices::put_setting(tx, "seller.address", &company.address).await?;
-            let after = serde_json::json!({ "name": company.name, "address": company.address });
-            audit(tx, Some(&actor.actor()), *now, "seller.updated", ("settings", "seller"), None, Some(after)).await?;
-            Ok(company.clone())
-        })
-    })
-    .await
+    let change = super::branding::CompanyChange {
+        name: Some(name.to_string()),
+        address: Some(address.to_string()),
+        ..Default::default()
+    };
+    let s = super::branding::change(db, now, actor, &change).await?;
+    Ok(Company { name: s.name, address: s.address })
 }
 
 /// One step of the checklist: done when at least one of its things exists.

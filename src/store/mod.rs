@@ -25,6 +25,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod approvals;
 pub mod audit;
+pub mod branding;
 mod bulk;
 pub mod carts;
 pub mod catalog_admin;

@@ -50,7 +50,7 @@ async fn login_page(ctx: MaybeCtx, Query(q): Query<LoginQuery>) -> Result<Respon
         return Ok(Redirect::to(home_for(&s.principal)).into_response());
     }
     let page = LoginPage {
-        shell: Shell::anonymous("Sign in", &ctx.csrf).with_notice(q.notice.as_deref()),
+        shell: Shell::anonymous("Sign in", &ctx).with_notice(q.notice.as_deref()),
         email: String::new(),
         error: None,
         next: safe_next(q.next.as_deref()).unwrap_or_default(),
@@ -93,7 +93,7 @@ async fn login(
         }
         Err(ServiceError::BadCredentials) => {
             let page = LoginPage {
-                shell: Shell::anonymous("Sign in", &ctx.csrf),
+                shell: Shell::anonymous("Sign in", &ctx),
                 email: form.email,
                 error: Some("Wrong e-mail or password, or the user is deactivated.".into()),
                 next: next.unwrap_or_default(),
@@ -124,7 +124,7 @@ struct ForgotPage {
 }
 
 async fn forgot_page(ctx: MaybeCtx) -> Result<Html<String>, WebError> {
-    Ok(Html(ForgotPage { shell: Shell::anonymous("Forgot password", &ctx.csrf) }.render()?))
+    Ok(Html(ForgotPage { shell: Shell::anonymous("Forgot password", &ctx) }.render()?))
 }
 
 #[derive(Deserialize)]
@@ -181,7 +181,7 @@ async fn set_password_page(
         Err(e) => return Err(e.into()),
     };
     let page = SetPasswordPage {
-        shell: Shell::anonymous("Set your password", &ctx.csrf),
+        shell: Shell::anonymous("Set your password", &ctx),
         token,
         email: info.email,
         name: info.name,
@@ -218,7 +218,7 @@ async fn set_password(
         Err(ServiceError::Invalid(errors)) => {
             let info = auth::inspect_link(&state.db, state.now(), &token).await?;
             let page = SetPasswordPage {
-                shell: Shell::anonymous("Set your password", &ctx.csrf),
+                shell: Shell::anonymous("Set your password", &ctx),
                 token,
                 email: info.email,
                 name: info.name,

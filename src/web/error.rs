@@ -31,6 +31,7 @@ struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
     items: Vec<String>,
+    brand: &'a crate::domain::branding::Brand,
 }
 
 /// What an error page says, kept on its response so that the session layer can show it inside
@@ -44,7 +45,8 @@ pub struct ErrorInfo {
 
 pub fn error_page(status: StatusCode, title: &str, message: &str, items: Vec<String>) -> Response {
     let info = ErrorInfo { title: title.to_string(), message: message.to_string(), items: items.clone() };
-    let page = ErrorPage { status: status.as_u16(), title, message, items };
+    let brand = crate::domain::branding::Brand::default();
+    let page = ErrorPage { status: status.as_u16(), title, message, items, brand: &brand };
     let body = page.render().unwrap_or_else(|_| title.to_string());
     let mut res = (status, Html(body)).into_response();
     res.extensions_mut().insert(info);
@@ -74,6 +76,28 @@ pub fn in_shell(res: Response, ctx: &super::session::Ctx, back: Option<String>) 
         status: parts.status.as_u16(),
         info: &info,
         back,
+    };
+    match page.render() {
+        Ok(html) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(html))
+        }
+        Err(_) => Response::from_parts(parts, body),
+    }
+}
+
+/// The plain error page of `res` again with the seller's brand (for someone not signed in).
+pub fn branded(res: Response, brand: &crate::domain::branding::Brand) -> Response {
+    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    let page = ErrorPage {
+        status: parts.status.as_u16(),
+        title: &info.title,
+        message: &info.message,
+        items: info.items.clone(),
+        brand,
     };
     match page.render() {
         Ok(html) => {

@@ -10,6 +10,7 @@ mod catalogs_admin;
 mod categories_admin;
 mod charts;
 mod commissions;
+mod company;
 mod credit_notes;
 mod dashboards;
 mod dated_list;
@@ -61,6 +62,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(categories_admin::router())
         .merge(catalogs_admin::router())
         .merge(setup_admin::router())
+        .merge(company::router())
         .merge(users::router())
         .merge(ordering::router())
         .merge(invoices::router())
@@ -82,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(pages)
         .merge(test_provider::router())
+        .merge(company::assets_router())
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))
 }

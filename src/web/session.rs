@@ -7,6 +7,7 @@
 
 use super::AppState;
 use super::error::WebError;
+use crate::domain::branding::Brand;
 use crate::domain::redirect::safe_redirect_target;
 use crate::service::Actor;
 use crate::service::auth::{self, Session, SessionSettings};
@@ -99,6 +100,9 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
         }
     };
 
+    // The seller's brand heads every page (one small read; never a reason to fail a page).
+    let brand = crate::service::branding::brand(&state.db).await.unwrap_or_default();
+
     let mut req = req;
     if !is_safe(req.method()) {
         if cross_site(&state, req.headers()) {
@@ -138,13 +142,17 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
     // What an error page needs to be shown inside the shell (see `error::in_shell`).
     let shell_for_errors = session.clone().map(|s| {
         let back = if is_safe(req.method()) { None } else { referring_path(&state, req.headers()) };
-        (Ctx { session: s, csrf: expected.clone(), path: req.uri().path().to_string() }, back)
+        (Ctx { session: s, csrf: expected.clone(), path: req.uri().path().to_string(), brand: brand.clone() }, back)
     });
+    let anonymous = session.is_none();
     req.extensions_mut().insert(CsrfToken(expected));
     req.extensions_mut().insert(session);
+    req.extensions_mut().insert(brand.clone());
     let mut res = next.run(req).await;
     if let Some((ctx, back)) = shell_for_errors {
         res = super::error::in_shell(res, &ctx, back);
+    } else if anonymous {
+        res = super::error::branded(res, &brand);
     }
     if let Some(t) = new_pre_token {
         res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_CSRF_COOKIE, &t, "Strict", None));
@@ -178,6 +186,8 @@ pub struct Ctx {
     pub session: Session,
     pub csrf: String,
     pub path: String,
+    /// The seller's brand, for the page's header.
+    pub brand: Brand,
 }
 
 impl Ctx {
@@ -202,8 +212,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let session = parts.extensions.get::<Option<Session>>().cloned().flatten();
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+        let brand = parts.extensions.get::<Brand>().cloned().unwrap_or_default();
         match session {
-            Some(session) => Ok(Ctx { session, csrf, path: parts.uri.path().to_string() }),
+            Some(session) => Ok(Ctx { session, csrf, path: parts.uri.path().to_string(), brand }),
             None => {
                 let next = if parts.method == Method::GET { parts.uri.path() } else { "/" };
                 let target = format!("/login?next={}", urlencode(next));
@@ -217,6 +228,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 pub struct MaybeCtx {
     pub session: Option<Session>,
     pub csrf: String,
+    pub brand: Brand,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeCtx {
@@ -226,6 +238,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeCtx {
         Ok(MaybeCtx {
             session: parts.extensions.get::<Option<Session>>().cloned().flatten(),
             csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
+            brand: parts.extensions.get::<Brand>().cloned().unwrap_or_default(),
         })
     }
 }

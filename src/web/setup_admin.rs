@@ -24,7 +24,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/account-groups", get(groups).post(create_group))
         .route("/admin/account-groups/{id}", get(group).post(rename_group))
         .route("/admin/account-groups/{id}/delete", axum::routing::post(delete_group))
-        .route("/admin/company", get(company).post(save_company))
 }
 
 // The refused-form helpers are shared by every staff form (see `form`).
@@ -284,56 +283,4 @@ async fn delete_group(
     }
     groups_service::delete_group(&state.db, state.now(), &ctx.actor(), &id).await?;
     Ok(Redirect::to("/admin/account-groups?notice=group_deleted").into_response())
-}
-
-// ---- The seller's company ----
-
-#[derive(Deserialize, Default)]
-pub struct CompanyForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    address: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_company.html")]
-struct CompanyPage {
-    shell: Shell,
-    f: CompanyForm,
-    errors: Vec<FieldError>,
-}
-
-impl CompanyPage {
-    fn error(&self, field: &str) -> String {
-        errors_for(&self.errors, field)
-    }
-}
-
-fn company_page(
-    ctx: &Ctx,
-    notice: Option<&str>,
-    f: CompanyForm,
-    errors: Vec<FieldError>,
-) -> Result<Response, WebError> {
-    let status = status_of(&errors);
-    let shell = Shell::new(ctx, "Your company").with_notice(notice);
-    Ok((status, Html(CompanyPage { shell, f, errors }.render()?)).into_response())
-}
-
-async fn company(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
-    let c = crate::service::setup::company(&state.db, &ctx.actor()).await?;
-    company_page(&ctx, q.notice.as_deref(), CompanyForm { name: c.name, address: c.address }, Vec::new())
-}
-
-async fn save_company(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(f): Form<CompanyForm>,
-) -> Result<Response, WebError> {
-    match crate::service::setup::set_company(&state.db, state.now(), &ctx.actor(), &f.name, &f.address).await {
-        Ok(_) => Ok(Redirect::to("/admin/company?notice=company_saved").into_response()),
-        Err(ServiceError::Invalid(errors)) => company_page(&ctx, None, f, errors),
-        Err(e) => Err(e.into()),
-    }
 }

@@ -1,7 +1,8 @@
 //! The page shell: title, role-aware navigation, user, CSRF token and notices, shared by every page.
 
-use super::session::Ctx;
+use super::session::{Ctx, MaybeCtx};
 use crate::domain::auth::{Permission, Principal};
+use crate::domain::branding::Brand;
 use crate::domain::orders::OrderStatus;
 
 pub struct NavItem {
@@ -19,6 +20,8 @@ pub struct Shell {
     pub notice: Option<String>,
     /// Staff acting for a customer: (account id, account name), shown as a banner on every page.
     pub acting_for: Option<(String, String)>,
+    /// The seller's name, logo and accent colour, in the header of every page.
+    pub brand: Brand,
 }
 
 /// Navigation for a principal: the portal for buyers; rep, desk, finance and admin areas for staff.
@@ -216,7 +219,9 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "sent_back" => "Order sent back; the customer reads your comment.",
         "category_created" => "Category created.",
         "warehouse_created" => "Warehouse added. Put stock on hand from a product's page.",
-        "company_saved" => "Saved: invoices, statements and mails from now on carry this name and address.",
+        "company_saved" => {
+            "Saved: every page, invoice, statement and mail from now on carries this name, address and brand."
+        }
         "group_created" => {
             "Account group created. Choose it on an account's Edit page; assign catalogs and price lists to it."
         }
@@ -264,19 +269,21 @@ impl Shell {
             csrf: ctx.csrf.clone(),
             notice: None,
             acting_for: ctx.session.acting_account_id.clone().zip(ctx.session.acting_account_name.clone()),
+            brand: ctx.brand.clone(),
         }
     }
 
     /// A page for someone not signed in (sign-in, set password).
-    pub fn anonymous(title: impl Into<String>, csrf: &str) -> Shell {
+    pub fn anonymous(title: impl Into<String>, ctx: &MaybeCtx) -> Shell {
         Shell {
             title: title.into(),
             user_name: String::new(),
             role_labels: String::new(),
             nav: Vec::new(),
-            csrf: csrf.to_string(),
+            csrf: ctx.csrf.clone(),
             notice: None,
             acting_for: None,
+            brand: ctx.brand.clone(),
         }
     }
 
