@@ -53,7 +53,7 @@ async function typeInto(page, selector, text) {
 /**
  * Pastes `text` where the focus is (clicking into `selector` first when it is not), with the
  * clipboard and Ctrl+V as a person does; where the headless browser has no clipboard, the text
- * is inserted in one input event as a paste makes it.
+ * is inserted in one input event as a paste makes it. Returns how it was pasted.
  */
 async function pasteInto(page, selector, text) {
   const focused = await hasFocus(page, selector);
@@ -66,16 +66,18 @@ async function pasteInto(page, selector, text) {
       return false;
     }
   }, text);
+  let via = 'the clipboard (Ctrl+V)';
   if (copied) {
     await page.keyboard.press('ControlOrMeta+V');
   }
   // The box holds the text once (a clipboard that did not paste falls back to one insertion).
   if ((await page.inputValue(selector)) !== text) {
+    via = 'one text insertion (no clipboard in this browser)';
     await page.fill(selector, '');
     await page.keyboard.insertText(text);
   }
   assert.equal((await page.inputValue(selector)).replace(/\r\n/g, '\n'), text, 'the box holds the pasted text');
-  return !focused;
+  return via;
 }
 
 /** Removes every line of the signed-in user's cart (for the working account). Not counted. */
@@ -153,7 +155,7 @@ describe('fewer clicks', () => {
   before(async () => { browser = await launchBrowser(); });
   after(async () => { await browser?.close(); });
 
-  test('a returning buyer reorders their last order from home in two clicks (+ the PO typed)', async () => {
+  test('a returning buyer reorders their last order from home in two clicks (+ the PO typed)', async (t) => {
     const context = await newContext(browser, WIDE);
     await countClicks(context);
     try {
@@ -181,6 +183,7 @@ describe('fewer clicks', () => {
       // Click 2: Place order.
       await clickTo(page, page.locator('#place-order'), (u) => ORDER_PAGE.test(u.pathname + u.search));
       const clicks = await clicksSoFar(page);
+      t.diagnostic(`reorder from home: ${clicks} clicks`);
       assert.ok(clicks <= 2, `reorder from home: ${clicks} clicks (at most 2)`);
       const number = await assertPlaced(page, 'reorder', expected);
       assert.notEqual(number, original, 'a new order');
@@ -191,7 +194,7 @@ describe('fewer clicks', () => {
   });
 
   for (const [size, viewport, options] of [['desktop', WIDE, {}], ['phone', PHONE, MOBILE]]) {
-    test(`${PASTE_LINES} pasted lines with one typo become a placed order in 1 paste + 4 clicks (${size})`, async () => {
+    test(`${PASTE_LINES} pasted lines with one typo become a placed order in 1 paste + 4 clicks (${size})`, async (t) => {
       const context = await newContext(browser, viewport, options);
       await countClicks(context);
       await context.grantPermissions(['clipboard-read', 'clipboard-write']).catch(() => {});
@@ -217,7 +220,7 @@ describe('fewer clicks', () => {
         assert.ok(await hasFocus(page, '#qo-lines'), 'the paste box has the focus');
 
         // The paste: the lines are checked as they land in the box; nothing is added yet.
-        await pasteInto(page, '#qo-lines', pasted);
+        t.diagnostic(`pasted with ${await pasteInto(page, '#qo-lines', pasted)}`);
         const summary = page.locator('#qo-check-summary');
         await page.waitForFunction(() => /ready/.test(document.querySelector('#qo-check-summary')?.textContent ?? ''));
         assert.match(squash(await summary.innerText()),
@@ -258,6 +261,7 @@ describe('fewer clicks', () => {
         // Click 4: Place order.
         await clickTo(page, page.locator('#place-order'), (u) => ORDER_PAGE.test(u.pathname + u.search));
         const clicks = await clicksSoFar(page);
+        t.diagnostic(`paste to placed order (${size}): 1 paste + ${clicks} clicks`);
         assert.ok(clicks <= 4, `paste to placed order: 1 paste + ${clicks} clicks (at most 4)`);
         await assertPlaced(page, 'pasted order', expected, total);
         await screenshot(page, `clicks-paste-5-placed-${size}`);
@@ -267,7 +271,7 @@ describe('fewer clicks', () => {
     });
   }
 
-  test(`customer service takes a ${PHONE_ORDER_LINES}-line phone order from the desk in at most 6 clicks`, async () => {
+  test(`customer service takes a ${PHONE_ORDER_LINES}-line phone order from the desk in at most 6 clicks`, async (t) => {
     // The account: Lakeside (a PO required), ordered for by customer service, not its rep.
     const account = 'Lakeside Family Clinic';
     // Its products, read as its buyer sees them (not counted).
@@ -324,6 +328,7 @@ describe('fewer clicks', () => {
       // Click 5: Place order.
       await clickTo(page, page.locator('#place-order'), (u) => ORDER_PAGE.test(u.pathname + u.search));
       const clicks = await clicksSoFar(page);
+      t.diagnostic(`phone order from the desk: ${clicks} clicks`);
       assert.ok(clicks <= 6, `phone order from the desk: ${clicks} clicks (at most 6)`);
       await assertPlaced(page, 'phone order', expected, total);
       assert.match(squash(await page.locator('#placed-by').innerText()), new RegExp(`^${escapeRegExp(agent)} for ${escapeRegExp(account)} · `),

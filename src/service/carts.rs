@@ -144,6 +144,8 @@ pub struct PasteCheck {
     /// The lines that would be added, priced as placement prices them.
     pub ready: Vec<super::orders::PricedLine>,
     pub problems: Vec<PasteProblem>,
+    /// How many lines the cart has now (the page's "Cart (n)").
+    pub cart_count: usize,
 }
 
 impl PasteCheck {
@@ -168,7 +170,8 @@ pub async fn check_paste(
     let inputs: Vec<LineInput> = paste.lines.iter().map(|l| LineInput::sku(&l.sku, l.quantity)).collect();
     let eval = evaluate(db, now, account_id, &inputs).await?;
     let problems = paste_problems(db, account_id, text, &paste, &eval).await?;
-    Ok(PasteCheck { ready: eval.lines, problems })
+    let cart_count = carts::cart_count(db, &actor.principal.user_id, account_id).await? as usize;
+    Ok(PasteCheck { ready: eval.lines, problems, cart_count })
 }
 
 /// Every line of a paste that is not (or would not be) added, in line order, with its reason and,

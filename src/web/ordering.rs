@@ -324,7 +324,6 @@ async fn quick_order_check(
     Form(f): Form<PasteForm>,
 ) -> Result<Html<String>, WebError> {
     let account = working(&ctx)?;
-    let actor = ctx.order_actor();
     let mut text = f.lines;
     let mut fixed = false;
     if let Some((line, sku)) = f.fix.trim().split_once(' ') {
@@ -338,9 +337,8 @@ async fn quick_order_check(
             fixed = true;
         }
     }
-    let check = carts::check_paste(&state.db, state.now(), &actor, &account, &text).await?;
-    let cart_count = carts::cart_count(&state.db, &actor, &account).await?;
-    let mut page = QuickOrderPage::new(&ctx, text, cart_count);
+    let check = carts::check_paste(&state.db, state.now(), &ctx.order_actor(), &account, &text).await?;
+    let mut page = QuickOrderPage::new(&ctx, text, check.cart_count);
     if fixed && check.problems.is_empty() {
         page.focus = QuickOrderFocus::Checkout;
     }
