@@ -614,6 +614,107 @@ async fn quick_order_uploads_without_script_and_suggests_only_what_the_account_c
 }
 
 #[tokio::test]
+async fn quick_order_checks_without_adding_fixes_a_typo_in_one_click_and_goes_to_checkout() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut c = app.signed_in(&f.buyer_a.email).await;
+    let page = c.get("/portal/quick-order").await.body;
+    assert!(page.contains("name=\"lines\"") && page.contains(" autofocus>"), "the empty box has the focus: {page}");
+
+    // Checking reads the box as placement would and adds nothing.
+    let text = "GLV-1 5\nONE-11\t2\nBOX-10 15";
+    let r = c.post("/portal/quick-order/check", &[("lines", text)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("<strong>1 of 3 lines ready</strong>"), "{}", r.body);
+    assert!(r.body.contains("2 need fixing"), "{}", r.body);
+    assert!(r.body.contains("sold in multiples of 10"), "{}", r.body);
+    assert!(r.body.contains("Did you mean ONE-1?"), "{}", r.body);
+    assert!(r.body.contains("name=\"fix\" value=\"2 ONE-1\""), "the suggestion is one button: {}", r.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cart_lines").await, 0, "a check adds nothing");
+
+    // The suggestion taken: that line gets the SKU it meant, with its quantity; checked again.
+    let r = c.post("/portal/quick-order/check", &[("lines", text), ("fix", "2 ONE-1")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains(">GLV-1 5\nONE-1\t2\nBOX-10 15</textarea>"), "{}", r.body);
+    assert!(r.body.contains("<strong>2 of 3 lines ready</strong>"), "{}", r.body);
+    assert!(!r.body.contains("id=\"qo-add-checkout\" autofocus"), "a line is still to fix: {}", r.body);
+    // Every line ready after the fix: the focus goes to "Add all and check out".
+    let r = c.post("/portal/quick-order/check", &[("lines", "GLV-1 5\nONE-11 2"), ("fix", "2 ONE-1")]).await;
+    assert!(r.body.contains("<strong>2 of 2 lines ready</strong>"), "{}", r.body);
+    assert!(r.body.contains("id=\"qo-add-checkout\" autofocus"), "{}", r.body);
+    // A fix for a line that no longer names a SKU leaves the box as it is; a fix that is not a
+    // SKU is refused; neither adds anything.
+    let r = c.post("/portal/quick-order/check", &[("lines", "GLV-1 5"), ("fix", "4 ONE-1")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains(">GLV-1 5</textarea>"), "{}", r.body);
+    for bad in ["2 ONE 1", "two ONE-1"] {
+        let r = c.post("/portal/quick-order/check", &[("lines", text), ("fix", bad)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+    }
+    let r = c.post("/portal/quick-order/check", &[("lines", "GLV-1\u{0} 5")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cart_lines").await, 0);
+
+    // "Add all and check out" with a line still wrong: the good lines are added, the page says
+    // what to fix (no checkout yet).
+    let r = c.post("/portal/quick-order", &[("lines", "GLV-1 5\nONE-11 2"), ("then", "checkout")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("1 line added to your cart; 1 needs fixing"), "{}", r.body);
+    // Fixed: the rest is added and the buyer goes straight to checkout.
+    let r = c.post("/portal/quick-order", &[("lines", "ONE-1 2"), ("then", "checkout")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/portal/checkout");
+    let checkout = c.get("/portal/checkout").await;
+    assert!(checkout.body.contains("GLV-1") && checkout.body.contains("ONE-1"), "{}", checkout.body);
+    let token = checkout.attr("name=\"form_token\" value=\"");
+    let r = c.post("/portal/checkout", &[("form_token", &token), ("po_number", "PO-QUICK")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM order_lines WHERE order_id = (SELECT id FROM orders WHERE po_number = 'PO-QUICK')"
+        )
+        .await,
+        2
+    );
+
+    // Whoever may not order may not check either; another account's buyer sees only their catalog.
+    let viewer = app.buyer(&f.a, "Vic Viewer", BuyerRole::Viewer).await;
+    let mut v = app.signed_in(&viewer.email).await;
+    assert_eq!(v.post("/portal/quick-order/check", &[("lines", "GLV-1 1")]).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_desks_phone_order_acts_for_the_account_on_its_quick_order_and_places_a_phone_order() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut desk = app.signed_in(&f.desk.email).await;
+    let found = desk.get("/desk?q=Alpha").await.body;
+    let form = format!("action=\"/accounts/{}/act\"><input type=\"hidden\" name=\"_csrf\"", f.a);
+    assert!(found.contains(&form), "{found}");
+    assert!(found.contains("name=\"next\" value=\"/portal/quick-order\""), "{found}");
+    assert!(found.contains("Phone order<span class=\"sr-only\"> for Alpha Clinic</span>"), "{found}");
+    let r = desk.post(&format!("/accounts/{}/act", f.a), &[("next", "/portal/quick-order")]).await;
+    assert_eq!(r.location(), "/portal/quick-order");
+    let page = desk.get("/portal/quick-order").await.body;
+    assert!(page.contains("Acting for <strong>Alpha Clinic</strong>"), "{page}");
+    let r = desk.post("/portal/quick-order/check", &[("lines", "GLV-1 2\nONE-1 1")]).await;
+    assert!(r.body.contains("<strong>2 of 2 lines ready</strong>"), "{}", r.body);
+    let r = desk.post("/portal/quick-order", &[("lines", "GLV-1 2\nONE-1 1"), ("then", "checkout")]).await;
+    assert_eq!(r.location(), "/portal/checkout");
+    let token = desk.get("/portal/checkout").await.attr("name=\"form_token\" value=\"");
+    let r = desk.post("/portal/checkout", &[("form_token", &token), ("po_number", "PO-PHONE")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM orders WHERE po_number = 'PO-PHONE' AND channel = 'phone' AND status = 'placed'"
+        )
+        .await,
+        1,
+        "one order, by the one pipeline, on the phone channel"
+    );
+}
+
+#[tokio::test]
 async fn viewers_see_orders_but_never_change_them() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;

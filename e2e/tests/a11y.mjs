@@ -176,6 +176,9 @@ async function buyerStates(page, label, found) {
     return doc.querySelector('form.add-row input[name="sku"]')?.value;
   });
   await page.fill('#qo-lines', `${sku.slice(0, -1)}X 2\nNOPE-A11Y-0001 ten`);
+  // Checked as typed, before anything is added: the verdict and the lines to fix in the form.
+  await page.locator('#qo-fixes tbody tr').first().waitFor();
+  await audit(page, `${label} /portal/quick-order (checked as typed)`, found);
   await page.locator('form', { has: page.locator('#qo-lines') }).getByRole('button', { name: 'Add to cart' }).click();
   await page.locator('#qo-problems').waitFor();
   await audit(page, `${label} /portal/quick-order (problems)`, found);

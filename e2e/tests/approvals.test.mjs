@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  DESKTOP, MOBILE, PHONE, assertNoHorizontalOverflow, launchBrowser, newContext, pathOf, screenshot, signIn,
+  DESKTOP, MOBILE, PHONE, assertNoHorizontalOverflow, clicksSoFar, countClicks, launchBrowser, newContext, pathOf,
+  resetClicks, screenshot, signIn,
 } from './helpers.mjs';
 
 const MANAGER = 'manager@lakesidefamilycl.example';
@@ -13,15 +14,6 @@ let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-/** Counts every real click the pages of this context receive, across navigations. */
-async function countClicks(context) {
-  await context.addInitScript(() => {
-    window.addEventListener('click', (e) => {
-      if (e.isTrusted) sessionStorage.setItem('e2e-clicks', String(Number(sessionStorage.getItem('e2e-clicks') || 0) + 1));
-    }, true);
-  });
-}
-
 test('the manager approves a waiting order from home in two clicks, on a phone', async () => {
   const context = await newContext(browser, PHONE, MOBILE);
   await countClicks(context);
@@ -29,7 +21,7 @@ test('the manager approves a waiting order from home in two clicks, on a phone',
     const page = await context.newPage();
     await signIn(page, MANAGER);
     assert.equal(pathOf(page), '/portal');
-    await page.evaluate(() => sessionStorage.setItem('e2e-clicks', '0'));
+    await resetClicks(page);
     const queue = page.locator('#awaiting');
     assert.match(await queue.locator('h2').innerText(), /Waiting for your approval \(\d+\)/);
     const first = queue.locator('li.awaiting-order').first();
@@ -50,7 +42,7 @@ test('the manager approves a waiting order from home in two clicks, on a phone',
       page.waitForURL(`**/portal/orders/${number}?notice=approved`),
       page.locator('#approve-form').getByRole('button', { name: 'Approve' }).click(),
     ]);
-    assert.equal(Number(await page.evaluate(() => sessionStorage.getItem('e2e-clicks'))), 2, 'two clicks from home');
+    assert.equal(await clicksSoFar(page), 2, 'two clicks from home');
     assert.equal((await page.locator('#order-status').innerText()).trim(), 'Placed');
     assert.match(await page.locator('.timeline').innerText(), /Approved by/);
     assert.equal(await page.locator('#approve-form').count(), 0, 'nothing left to approve');

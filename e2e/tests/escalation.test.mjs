@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  DESKTOP, MOBILE, PHONE, assertNoHorizontalOverflow, launchBrowser, newContext, pathOf, screenshot, signIn,
+  DESKTOP, MOBILE, PHONE, assertNoHorizontalOverflow, clicksSoFar, countClicks, launchBrowser, newContext, pathOf,
+  resetClicks, screenshot, signIn,
 } from './helpers.mjs';
 
 const REP = 'rosa.martinez@meridian-supply.example';
@@ -15,16 +16,12 @@ after(async () => { await browser?.close(); });
 
 test('the rep completes an escalated request from the rep home in two taps on a 390x844 phone', async () => {
   const context = await newContext(browser, PHONE, MOBILE);
-  await context.addInitScript(() => {
-    window.addEventListener('click', (e) => {
-      if (e.isTrusted) sessionStorage.setItem('e2e-clicks', String(Number(sessionStorage.getItem('e2e-clicks') || 0) + 1));
-    }, true);
-  });
+  await countClicks(context);
   try {
     const page = await context.newPage();
     await signIn(page, REP);
     assert.equal(pathOf(page), '/rep');
-    await page.evaluate(() => sessionStorage.setItem('e2e-clicks', '0'));
+    await resetClicks(page);
     const card = page.locator('#rep-queue li.queue-item[data-reasons~="escalated"]').first();
     assert.ok(await card.count(), 'the demo leaves requests of a rep-led account waiting for its rep');
     const number = await card.getAttribute('data-order');
@@ -43,7 +40,7 @@ test('the rep completes an escalated request from the rep home in two taps on a 
       page.waitForURL(new RegExp(`/orders/${number}\\?notice=completed`)),
       page.locator('#complete-form').getByRole('button', { name: 'Complete order' }).click(),
     ]);
-    assert.equal(Number(await page.evaluate(() => sessionStorage.getItem('e2e-clicks'))), 2, 'two taps from the rep home');
+    assert.equal(await clicksSoFar(page), 2, 'two taps from the rep home');
     assert.match((await page.locator('#order-status').innerText()).trim(), /^(Placed|On hold)$/);
     assert.match(await page.locator('.timeline').innerText(), /Completed by Rosa Martinez/);
     await screenshot(page, 'escalation-completed-phone');

@@ -94,6 +94,29 @@ export async function navLink(page, name) {
   return page.locator('nav.nav').getByRole('link', { name, exact: true });
 }
 
+/**
+ * Counts every real click or tap the pages of this context receive, across navigations: a
+ * listener (capture phase, trusted events only) keeps the count in sessionStorage. Typing and
+ * pasting are not clicks; script-made clicks (`el.click()`) are not counted either.
+ */
+export async function countClicks(context) {
+  await context.addInitScript(() => {
+    window.addEventListener('click', (e) => {
+      if (e.isTrusted) sessionStorage.setItem('e2e-clicks', String(Number(sessionStorage.getItem('e2e-clicks') || 0) + 1));
+    }, true);
+  });
+}
+
+/** Starts counting clicks from zero (in the tab of `page`). */
+export async function resetClicks(page) {
+  await page.evaluate(() => sessionStorage.setItem('e2e-clicks', '0'));
+}
+
+/** The clicks counted in the tab of `page` since `resetClicks`. */
+export async function clicksSoFar(page) {
+  return Number(await page.evaluate(() => sessionStorage.getItem('e2e-clicks') || 0));
+}
+
 /** Full-page screenshot into e2e/screenshots/<name>.png. */
 export async function screenshot(page, name) {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });

@@ -112,8 +112,11 @@ describe('keyboard', () => {
       await tabTo(page, (f) => f.id === 'cart-checkout', 'Check out');
       await enterTo(page, (u) => u.pathname === '/portal/checkout');
 
-      // The PO number is required for this account; the rest keeps its defaults.
-      await tabTo(page, (f) => f.id === 'po_number', 'the PO number');
+      // The PO number is required for this account: checkout starts with the focus in it (no
+      // tab needed); the rest keeps its defaults.
+      const po = await focusState(page);
+      assert.equal(po.id, 'po_number', `the focus starts in the PO number (it is on ${po.what})`);
+      assert.ok(po.visible && po.onScreen, 'and shows it');
       await page.keyboard.type(`KBD-${Date.now().toString(36)}`);
       await tabTo(page, (f) => f.id === 'place-order', 'Place order');
       await enterTo(page, (u) => /^\/portal\/orders\/SO-\d+$/.test(u.pathname));

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, MOBILE, PHONE, launchBrowser, navLink, newContext, pathOf, screenshot, signIn,
+  DESKTOP, MOBILE, PHONE, clicksSoFar, countClicks, launchBrowser, navLink, newContext, pathOf, resetClicks, screenshot,
+  signIn,
 } from './helpers.mjs';
 
 const ACCOUNT = 'Lakeside Family Clinic';
@@ -114,17 +115,13 @@ describe('ordering', () => {
   test('buyer reorders the most recent order in exactly two clicks', async () => {
     const context = await newContext(browser, DESKTOP);
     // Every real (trusted) click on any page of this tab, kept across navigations.
-    await context.addInitScript(() => {
-      window.addEventListener('click', (e) => {
-        if (e.isTrusted) sessionStorage.setItem('e2e-clicks', String(Number(sessionStorage.getItem('e2e-clicks') || 0) + 1));
-      }, true);
-    });
+    await countClicks(context);
     try {
       const page = await context.newPage();
       await signIn(page, BUYER);
       assert.equal(pathOf(page), '/portal');
       const buyerName = await userName(page);
-      await page.evaluate(() => sessionStorage.setItem('e2e-clicks', '0'));
+      await resetClicks(page);
       let clicks = 0;
 
       const recent = page.locator('#recent-orders tr[data-order]');
@@ -149,7 +146,7 @@ describe('ordering', () => {
       clicks++;
       await clickTo(page, page.locator('#place-order'), (u) => ORDER_PAGE.test(u.pathname + u.search));
 
-      const counted = Number(await page.evaluate(() => sessionStorage.getItem('e2e-clicks')));
+      const counted = await clicksSoFar(page);
       assert.equal(clicks, 2, 'clicks made by the test after sign-in');
       assert.equal(counted, 2, 'clicks the pages received after sign-in');
 

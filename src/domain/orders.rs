@@ -3,6 +3,7 @@
 
 use super::account::AccountStatus;
 use super::auth::ActorChannel;
+use super::catalog::Sku;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -320,6 +321,30 @@ pub fn parse_paste(text: &str) -> Paste {
     paste
 }
 
+/// A paste with the SKU of the line numbered `line` (1-based) replaced by `sku` — the one-click
+/// fix of a "did you mean" — on every line that named the same SKU (a repeat is merged into one
+/// line, so it is fixed once for all). The rest of each line (quantity, separators) and every other
+/// line are kept as written; line ends become `\n`. `None` when that line holds no readable SKU
+/// (the text changed since it was checked): nothing is replaced then.
+pub fn replace_pasted_sku(text: &str, line: usize, sku: &Sku) -> Option<String> {
+    let paste = parse_paste(text);
+    let lines = &paste.lines.iter().find(|l| l.lines.contains(&line))?.lines;
+    let is_sep = |c: char| c == ',' || c == '\t' || c == ';' || c == '"' || c.is_whitespace();
+    let mut out: Vec<String> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        if !lines.contains(&(i + 1)) {
+            out.push(raw.to_string());
+            continue;
+        }
+        // The first field as `parse_paste` reads it: after leading blanks, a byte-order mark and
+        // an opening quote, up to the next separator.
+        let start = raw.find(|c: char| !is_sep(c) && c != '\u{feff}')?;
+        let end = raw[start..].find(is_sep).map_or(raw.len(), |e| start + e);
+        out.push(format!("{}{sku}{}", &raw[..start], &raw[end..]));
+    }
+    Some(out.join("\n"))
+}
+
 fn parse_quantity(q: &str) -> Result<i64, String> {
     let cleaned = q.replace('_', "");
     let cleaned = cleaned.strip_suffix(".0").unwrap_or(&cleaned);
@@ -486,6 +511,24 @@ mod tests {
         let p = parse_paste("AB-1 2\nsku qty");
         assert_eq!(p.lines.len(), 1);
         assert_eq!(p.errors.len(), 1);
+    }
+
+    #[test]
+    fn a_suggestion_replaces_the_sku_of_its_lines_only() {
+        let sku = |s: &str| Sku::parse(s).unwrap();
+        let text = "SKU\tQty\nAB-1\t2\n  \"ab-9x\",3\nCD-2 4\nAB-9X;5";
+        let fixed = replace_pasted_sku(text, 3, &sku("AB-9")).unwrap();
+        assert_eq!(fixed, "SKU\tQty\nAB-1\t2\n  \"AB-9\",3\nCD-2 4\nAB-9;5");
+        let p = parse_paste(&fixed);
+        let got: Vec<(&str, i64)> = p.lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
+        assert_eq!(got, vec![("AB-1", 2), ("AB-9", 8), ("CD-2", 4)]);
+        // A SKU alone on its line; a byte-order mark before it stays.
+        assert_eq!(replace_pasted_sku("\u{feff}AB-9X\r\nCD-2 1", 1, &sku("ab-9")).unwrap(), "\u{feff}AB-9\nCD-2 1");
+        // A line that is blank, a header, unreadable or past the end names no SKU: nothing changes.
+        for n in [0, 1, 6] {
+            assert_eq!(replace_pasted_sku(text, n, &sku("ZZ-1")), None, "line {n}");
+        }
+        assert_eq!(replace_pasted_sku("AB-1 x", 1, &sku("ZZ-1")), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::orders::{Evaluation, LineInput, ProductRef, evaluate, ordering_scope}
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::money::Money;
-use crate::domain::orders::{LineIssue, PriceMove, did_you_mean, parse_paste, price_move, usual_quantity};
+use crate::domain::orders::{LineIssue, Paste, PriceMove, did_you_mean, parse_paste, price_move, usual_quantity};
 pub use crate::store::carts::ListRow;
 use crate::store::carts::{self, ItemRow};
 use crate::store::{Db, catalogs, new_id, orders, product_search, products};
@@ -130,10 +130,61 @@ pub async fn quick_order(
     scope(db, actor, account_id).await?;
     super::check_texts(&[], &[("lines", text)])?;
     let paste = parse_paste(text);
-    let source: Vec<&str> = text.lines().collect();
-    let line_text = |n: usize| source.get(n - 1).map(|s| s.trim().to_string()).unwrap_or_default();
     let inputs: Vec<LineInput> = paste.lines.iter().map(|l| LineInput::sku(&l.sku, l.quantity)).collect();
     let (eval, cart_count) = add_to_cart(db, now, actor, account_id, &inputs).await?;
+    let problems = paste_problems(db, account_id, text, &paste, &eval).await?;
+    let remaining = problems.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n");
+    let added = eval.lines.iter().map(|l| (l.product.sku.clone(), l.quantity)).collect();
+    Ok(QuickOrderResult { added, problems, remaining, cart_count })
+}
+
+/// A paste checked as quick order would add it, without adding anything (the quick order page
+/// checks the box as it is pasted or typed).
+pub struct PasteCheck {
+    /// The lines that would be added, priced as placement prices them.
+    pub ready: Vec<super::orders::PricedLine>,
+    pub problems: Vec<PasteProblem>,
+    /// How many lines the cart has now (the page's "Cart (n)").
+    pub cart_count: usize,
+}
+
+impl PasteCheck {
+    /// The sum of the ready lines (`None` only on an absurd overflow).
+    pub fn subtotal(&self) -> Option<Money> {
+        Money::sum(self.ready.iter().map(|l| l.line_total))
+    }
+}
+
+/// Checks a paste line by line with the evaluation placement runs (catalog, quantity rules, price,
+/// licences, stock) and the same reasons and "did you mean" as [`quick_order`]; writes nothing.
+pub async fn check_paste(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account_id: &str,
+    text: &str,
+) -> ServiceResult<PasteCheck> {
+    scope(db, actor, account_id).await?;
+    super::check_texts(&[], &[("lines", text)])?;
+    let paste = parse_paste(text);
+    let inputs: Vec<LineInput> = paste.lines.iter().map(|l| LineInput::sku(&l.sku, l.quantity)).collect();
+    let eval = evaluate(db, now, account_id, &inputs).await?;
+    let problems = paste_problems(db, account_id, text, &paste, &eval).await?;
+    let cart_count = carts::cart_count(db, &actor.principal.user_id, account_id).await? as usize;
+    Ok(PasteCheck { ready: eval.lines, problems, cart_count })
+}
+
+/// Every line of a paste that is not (or would not be) added, in line order, with its reason and,
+/// for an unknown SKU, the closest SKU of the account's catalog (for the first 25 of them).
+async fn paste_problems(
+    db: &Db,
+    account_id: &str,
+    text: &str,
+    paste: &Paste,
+    eval: &Evaluation,
+) -> ServiceResult<Vec<PasteProblem>> {
+    let source: Vec<&str> = text.lines().collect();
+    let line_text = |n: usize| source.get(n - 1).map(|s| s.trim().to_string()).unwrap_or_default();
     let mut problems: Vec<PasteProblem> = paste
         .errors
         .iter()
@@ -169,9 +220,7 @@ pub async fn quick_order(
         });
     }
     problems.sort_by_key(|p| p.lines[0]);
-    let remaining = problems.iter().map(|p| p.text.clone()).collect::<Vec<_>>().join("\n");
-    let added = eval.lines.iter().map(|l| (l.product.sku.clone(), l.quantity)).collect();
-    Ok(QuickOrderResult { added, problems, remaining, cart_count })
+    Ok(problems)
 }
 
 /// Type-ahead for the SKU entry row: SKUs of the account's catalog starting with `prefix`.

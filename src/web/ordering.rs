@@ -10,7 +10,7 @@ use crate::domain::catalog::Sku;
 use crate::domain::credit::OverLimit;
 use crate::domain::money::Money;
 use crate::service::carts::ListRow;
-use crate::service::carts::{self, BoughtBefore, ListSource, ListView, PasteProblem};
+use crate::service::carts::{self, BoughtBefore, ListSource, ListView, PasteCheck, PasteProblem};
 use crate::service::orders::{Evaluation, LineInput};
 use askama::Template;
 use axum::Router;
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/cart/set", post(cart_set))
         .route("/portal/cart/save-list", post(cart_save_list))
         .route("/portal/quick-order", get(quick_order_page).post(quick_order_paste))
+        .route("/portal/quick-order/check", post(quick_order_check))
         .route("/portal/quick-order/upload", post(quick_order_upload).layer(DefaultBodyLimit::max(2 * 1024 * 1024)))
         .route("/portal/sku-suggest", get(sku_suggest))
         .route("/portal/lists", get(lists_page).post(list_create))
@@ -238,6 +239,33 @@ struct QuickOrderPage {
     problems: Vec<PasteProblem>,
     cart_count: usize,
     sent: bool,
+    /// The box checked without adding anything (as it is pasted or typed, or by "Check lines").
+    check: Option<PasteCheck>,
+    /// Where the focus starts: the empty box on arrival, "Add all and check out" once a one-click
+    /// fix leaves nothing to fix (so the next step is one key or click away).
+    focus: QuickOrderFocus,
+}
+
+#[derive(PartialEq, Eq)]
+enum QuickOrderFocus {
+    None,
+    Box,
+    Checkout,
+}
+
+impl QuickOrderPage {
+    fn new(ctx: &Ctx, text: String, cart_count: usize) -> QuickOrderPage {
+        QuickOrderPage {
+            shell: Shell::new(ctx, "Quick order"),
+            text,
+            added: Vec::new(),
+            problems: Vec::new(),
+            cart_count,
+            sent: false,
+            check: None,
+            focus: QuickOrderFocus::None,
+        }
+    }
 }
 
 async fn quick_order_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
@@ -246,14 +274,8 @@ async fn quick_order_page(State(state): State<AppState>, ctx: Ctx) -> Result<Htm
         return Err(WebError::Forbidden);
     }
     let cart_count = carts::cart_count(&state.db, &ctx.order_actor(), &account).await?;
-    let page = QuickOrderPage {
-        shell: Shell::new(&ctx, "Quick order"),
-        text: String::new(),
-        added: Vec::new(),
-        problems: Vec::new(),
-        cart_count,
-        sent: false,
-    };
+    let mut page = QuickOrderPage::new(&ctx, String::new(), cart_count);
+    page.focus = QuickOrderFocus::Box;
     Ok(Html(page.render()?))
 }
 
@@ -261,28 +283,67 @@ async fn quick_order_page(State(state): State<AppState>, ctx: Ctx) -> Result<Htm
 struct PasteForm {
     #[serde(default)]
     lines: String,
+    /// `checkout` ("Add all and check out"): once every line is added, straight to checkout.
+    #[serde(default)]
+    then: String,
+    /// A "did you mean" taken: `<line> <SKU>` puts that SKU on that line (and its repeats).
+    #[serde(default)]
+    fix: String,
 }
 
-async fn quick_order_result(state: &AppState, ctx: &Ctx, text: &str) -> Result<Html<String>, WebError> {
+async fn quick_order_result(state: &AppState, ctx: &Ctx, text: &str) -> Result<QuickOrderPage, WebError> {
     let account = working(ctx)?;
     let r = carts::quick_order(&state.db, state.now(), &ctx.order_actor(), &account, text).await?;
-    let page = QuickOrderPage {
-        shell: Shell::new(ctx, "Quick order"),
-        text: r.remaining,
-        added: r.added,
-        problems: r.problems,
-        cart_count: r.cart_count,
-        sent: true,
-    };
-    Ok(Html(page.render()?))
+    let mut page = QuickOrderPage::new(ctx, r.remaining, r.cart_count);
+    page.added = r.added;
+    page.problems = r.problems;
+    page.sent = true;
+    Ok(page)
 }
 
+/// Adds the pasted lines to the cart. With "Add all and check out" and every line added, the
+/// buyer goes straight to checkout; otherwise the page says what was added and what needs fixing.
 async fn quick_order_paste(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(f): Form<PasteForm>,
+) -> Result<Response, WebError> {
+    let page = quick_order_result(&state, &ctx, &f.lines).await?;
+    if f.then == "checkout" && page.problems.is_empty() && !page.added.is_empty() {
+        return Ok(Redirect::to("/portal/checkout").into_response());
+    }
+    Ok(Html(page.render()?).into_response())
+}
+
+/// Checks the box without adding anything, after applying a "did you mean" fix when one was
+/// clicked. Answers the whole page: htmx picks the parts it swaps (the summary and the fixes as the
+/// box is typed in; the whole form after a fix); without JavaScript it is the page.
+async fn quick_order_check(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasteForm>,
 ) -> Result<Html<String>, WebError> {
-    quick_order_result(&state, &ctx, &f.lines).await
+    let account = working(&ctx)?;
+    let mut text = f.lines;
+    let mut fixed = false;
+    if let Some((line, sku)) = f.fix.trim().split_once(' ') {
+        let line =
+            line.parse::<usize>().map_err(|_| WebError::BadRequest("The line to fix is not a number.".into()))?;
+        let sku = Sku::parse(sku).map_err(WebError::BadRequest)?;
+        // A line that no longer holds a SKU (the box changed meanwhile) is left as it is; the
+        // check below shows the box as it is.
+        if let Some(t) = crate::domain::orders::replace_pasted_sku(&text, line, &sku) {
+            text = t;
+            fixed = true;
+        }
+    }
+    let check = carts::check_paste(&state.db, state.now(), &ctx.order_actor(), &account, &text).await?;
+    let mut page = QuickOrderPage::new(&ctx, text, check.cart_count);
+    if fixed && check.problems.is_empty() {
+        page.focus = QuickOrderFocus::Checkout;
+    }
+    page.check = Some(check);
+    Ok(Html(page.render()?))
 }
 
 /// CSV upload: the file is read with the same rules as a paste (SKU and quantity columns; a header
@@ -301,7 +362,7 @@ async fn quick_order_upload(
                 .map_err(|_| WebError::BadRequest("The file is not UTF-8 text (save it as CSV UTF-8).".into()))?;
         }
     }
-    quick_order_result(&state, &ctx, &text).await
+    Ok(Html(quick_order_result(&state, &ctx, &text).await?.render()?))
 }
 
 #[derive(Deserialize)]
