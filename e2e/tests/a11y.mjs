@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import { MOBILE, PHONE, launchBrowser, newContext, signIn } from './helpers.mjs';
+import { MOBILE, PHONE, emptyCart, launchBrowser, newContext, signIn } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -146,16 +146,6 @@ async function addOneToCart(page) {
   await form.getByRole('button', { name: 'Add' }).click();
   await page.waitForFunction(() => document.querySelector('form.add-row .add-status')?.textContent.trim());
   return sku;
-}
-
-/** Removes every line of the signed-in buyer's cart. */
-async function emptyCart(page) {
-  await page.goto('/portal/cart');
-  const rows = page.locator('#cart tbody tr[data-sku]');
-  for (let n = await rows.count(); n > 0; n = await rows.count()) {
-    await rows.first().getByRole('button', { name: /^Remove/ }).click();
-    await page.waitForFunction((before) => document.querySelectorAll('#cart tbody tr[data-sku]').length < before, n);
-  }
 }
 
 /** Pages that only exist after an action, audited with the buyer manager. */

@@ -21,8 +21,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  MOBILE, PHONE, assertNoHorizontalOverflow, clicksSoFar, countClicks, launchBrowser, newContext, pathOf,
-  resetClicks, screenshot, signIn,
+  MOBILE, PHONE, assertNoHorizontalOverflow, clicksSoFar, clickTo, countClicks, emptyCart, inStockProducts,
+  launchBrowser, newContext, orderLines, pathOf, resetClicks, screenshot, signIn,
 } from './helpers.mjs';
 
 const WIDE = { width: 1366, height: 900 };
@@ -32,16 +32,10 @@ const LAKESIDE_MANAGER = 'manager@lakesidefamilycl.example';
 const CUSTOMER_SERVICE = 'carla.nguyen@meridian-supply.example';
 const PASTE_LINES = 40;
 const PHONE_ORDER_LINES = 3;
-const MAX_CATALOG_PAGES = 10;
 const ORDER_PAGE = /^\/portal\/orders\/(SO-\d+)\?placed=1$/;
 
 const squash = (s) => s.replace(/\s+/g, ' ').trim();
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Clicks `locator` (a counted click) and waits for a full page load at a URL matching `predicate`. */
-async function clickTo(page, locator, predicate) {
-  await Promise.all([page.waitForURL(predicate, { waitUntil: 'load' }), locator.click()]);
-}
 
 /** Whether the focus is in `selector` now. */
 function hasFocus(page, selector) {
@@ -87,58 +81,6 @@ async function pasteInto(page, selector, text) {
   }
   assert.equal((await page.inputValue(selector)).replace(/\r\n/g, '\n'), text, 'the box holds the pasted text');
   return via;
-}
-
-/** Removes every line of the signed-in user's cart (for the working account). Not counted. */
-async function emptyCart(page) {
-  await page.goto('/portal/cart');
-  const rows = page.locator('#cart tbody tr[data-sku]');
-  for (let n = await rows.count(); n > 0; n = await rows.count()) {
-    await rows.first().getByRole('button', { name: /^Remove/ }).click();
-    await page.waitForFunction((before) => document.querySelectorAll('#cart tbody tr[data-sku]').length < before, n);
-  }
-}
-
-/**
- * Up to `want` orderable catalog products in stock for their first valid quantity, from the
- * working account's catalog pages: [{ sku, qty }] in catalog order.
- */
-async function inStockProducts(page, want) {
-  await page.goto('/portal/catalog');
-  const found = new Map();
-  for (let n = 1; n <= MAX_CATALOG_PAGES && found.size < want; n++) {
-    const rows = await page.locator('table.catalog tbody tr').evaluateAll((trs) => trs.map((tr) => {
-      const form = tr.querySelector('form.add-row');
-      const badge = tr.querySelector('.badge');
-      return {
-        sku: form?.querySelector('input[name="sku"]')?.value ?? null,
-        qty: Number(form?.querySelector('input.qty')?.value ?? NaN),
-        inStock: badge?.classList.contains('badge-active') ?? false,
-        stockText: badge?.textContent ?? '',
-      };
-    }));
-    for (const r of rows) {
-      const onHand = Number((r.stockText.match(/^(\d+) in stock$/) || [])[1] ?? NaN);
-      if (r.sku && r.inStock && Number.isInteger(r.qty) && r.qty > 0 && onHand >= r.qty && !found.has(r.sku)) {
-        found.set(r.sku, r.qty);
-        if (found.size === want) break;
-      }
-    }
-    const next = page.locator('.pagination a', { hasText: 'Next page' });
-    if (found.size >= want || !(await next.count())) break;
-    await clickTo(page, next, (u) => u.pathname === '/portal/catalog');
-  }
-  assert.equal(found.size, want, `${want} in-stock products in the first ${MAX_CATALOG_PAGES} catalog pages`);
-  return [...found].map(([sku, qty]) => ({ sku, qty }));
-}
-
-/** The lines of an order page as SKU → quantity. */
-async function orderLines(page) {
-  const rows = await page.locator('table.order-lines tbody tr[data-sku]').evaluateAll((trs) => trs.map((tr) => [
-    tr.dataset.sku,
-    Number.parseInt(tr.querySelector('td.num').textContent.trim(), 10),
-  ]));
-  return new Map(rows);
 }
 
 /** The placed order's page, checked: its number, lines and subtotal. */

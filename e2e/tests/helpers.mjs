@@ -149,3 +149,64 @@ export async function assertNoHorizontalOverflow(page, what) {
 export function uniqueSuffix() {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
+
+// ---- The buyer's cart and catalog, as several suites set them up ----
+
+/** Clicks `locator` and waits for a full page load at a URL matching `predicate`. */
+export async function clickTo(page, locator, predicate) {
+  await Promise.all([page.waitForURL(predicate, { waitUntil: 'load' }), locator.click()]);
+}
+
+/** Removes every line of the signed-in user's cart (for the working account). */
+export async function emptyCart(page) {
+  await page.goto('/portal/cart');
+  const rows = page.locator('#cart tbody tr[data-sku]');
+  for (let n = await rows.count(); n > 0; n = await rows.count()) {
+    await rows.first().getByRole('button', { name: /^Remove/ }).click();
+    await page.waitForFunction((before) => document.querySelectorAll('#cart tbody tr[data-sku]').length < before, n);
+  }
+  assert.equal(await rows.count(), 0, 'the cart is empty');
+}
+
+/**
+ * Up to `want` orderable catalog products that are in stock for their first valid quantity (the
+ * value the row's Add form proposes), read from /portal/catalog and up to `maxPages` pages after.
+ * Returns [{ sku, qty }] in catalog order.
+ */
+export async function inStockProducts(page, want, maxPages = 10) {
+  await page.goto('/portal/catalog');
+  const found = new Map();
+  for (let n = 1; n <= maxPages && found.size < want; n++) {
+    const rows = await page.locator('table.catalog tbody tr').evaluateAll((trs) => trs.map((tr) => {
+      const form = tr.querySelector('form.add-row');
+      const badge = tr.querySelector('.badge');
+      return {
+        sku: form?.querySelector('input[name="sku"]')?.value ?? null,
+        qty: Number(form?.querySelector('input.qty')?.value ?? NaN),
+        inStock: badge?.classList.contains('badge-active') ?? false,
+        stockText: badge?.textContent ?? '',
+      };
+    }));
+    for (const r of rows) {
+      const onHand = Number((r.stockText.match(/^(\d+) in stock$/) || [])[1] ?? NaN);
+      if (r.sku && r.inStock && Number.isInteger(r.qty) && r.qty > 0 && onHand >= r.qty && !found.has(r.sku)) {
+        found.set(r.sku, r.qty);
+        if (found.size === want) break;
+      }
+    }
+    const next = page.locator('.pagination a', { hasText: 'Next page' });
+    if (found.size >= want || !(await next.count())) break;
+    await clickTo(page, next, (u) => u.pathname === '/portal/catalog');
+  }
+  assert.equal(found.size, want, `${want} in-stock products in the first ${maxPages} catalog pages`);
+  return [...found].map(([sku, qty]) => ({ sku, qty }));
+}
+
+/** The lines of an order page as SKU → quantity. */
+export async function orderLines(page) {
+  const rows = await page.locator('table.order-lines tbody tr[data-sku]').evaluateAll((trs) => trs.map((tr) => [
+    tr.dataset.sku,
+    Number.parseInt(tr.querySelector('td.num').textContent.trim(), 10),
+  ]));
+  return new Map(rows);
+}

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, MOBILE, PHONE, clicksSoFar, countClicks, launchBrowser, navLink, newContext, pathOf, resetClicks, screenshot,
-  signIn,
+  DESKTOP, MOBILE, PHONE, clicksSoFar, clickTo, countClicks, emptyCart, inStockProducts, launchBrowser,
+  navLink, newContext, orderLines, pathOf, resetClicks, screenshot, signIn,
 } from './helpers.mjs';
 
 const ACCOUNT = 'Lakeside Family Clinic';
@@ -16,16 +16,10 @@ const CUSTOMER_SERVICE = 'carla.nguyen@meridian-supply.example';
 const QUICK_ORDER_LINES = 40;
 const UNKNOWN_SKU = 'NOPE-E2E-0000';
 // How many catalog pages to read for in-stock products before giving up.
-const MAX_CATALOG_PAGES = 10;
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const squash = (s) => s.replace(/\s+/g, ' ').trim();
 const ORDER_PAGE = /^\/portal\/orders\/(SO-\d+)\?placed=1$/;
-
-/** Clicks `locator` and waits for a full page load at a URL matching `predicate`. */
-async function clickTo(page, locator, predicate) {
-  await Promise.all([page.waitForURL(predicate, { waitUntil: 'load' }), locator.click()]);
-}
 
 /** The signed-in user's display name, from the top bar. */
 async function userName(page) {
@@ -36,60 +30,6 @@ async function userName(page) {
 async function fillPoIfAsked(page, po) {
   const field = page.locator('#po_number');
   if (await field.count()) await field.fill(po);
-}
-
-/** Removes every line of the cart of the signed-in user (for the working account). */
-async function emptyCart(page) {
-  await page.goto('/portal/cart');
-  const rows = page.locator('#cart tbody tr[data-sku]');
-  for (let n = await rows.count(); n > 0; n = await rows.count()) {
-    await rows.first().getByRole('button', { name: /^Remove/ }).click();
-    await page.waitForFunction((before) => document.querySelectorAll('#cart tbody tr[data-sku]').length < before, n);
-  }
-  assert.equal(await rows.count(), 0, 'the cart is empty');
-}
-
-/**
- * Up to `want` orderable catalog products that are in stock for their first valid quantity (the
- * value the row's Add form proposes), read from /portal/catalog and its next pages.
- * Returns [{ sku, qty }] in catalog order.
- */
-async function inStockProducts(page, want) {
-  await page.goto('/portal/catalog');
-  const found = new Map();
-  for (let n = 1; n <= MAX_CATALOG_PAGES && found.size < want; n++) {
-    const rows = await page.locator('table.catalog tbody tr').evaluateAll((trs) => trs.map((tr) => {
-      const form = tr.querySelector('form.add-row');
-      const badge = tr.querySelector('.badge');
-      return {
-        sku: form?.querySelector('input[name="sku"]')?.value ?? null,
-        qty: Number(form?.querySelector('input.qty')?.value ?? NaN),
-        inStock: badge?.classList.contains('badge-active') ?? false,
-        stockText: badge?.textContent ?? '',
-      };
-    }));
-    for (const r of rows) {
-      const onHand = Number((r.stockText.match(/^(\d+) in stock$/) || [])[1] ?? NaN);
-      if (r.sku && r.inStock && Number.isInteger(r.qty) && r.qty > 0 && onHand >= r.qty && !found.has(r.sku)) {
-        found.set(r.sku, r.qty);
-        if (found.size === want) break;
-      }
-    }
-    const next = page.locator('.pagination a', { hasText: 'Next page' });
-    if (found.size >= want || !(await next.count())) break;
-    await clickTo(page, next, (u) => u.pathname === '/portal/catalog');
-  }
-  assert.equal(found.size, want, `${want} in-stock products in the first ${MAX_CATALOG_PAGES} catalog pages`);
-  return [...found].map(([sku, qty]) => ({ sku, qty }));
-}
-
-/** The lines of an order page as SKU → quantity. */
-async function orderLines(page) {
-  const rows = await page.locator('table.order-lines tbody tr[data-sku]').evaluateAll((trs) => trs.map((tr) => [
-    tr.dataset.sku,
-    Number.parseInt(tr.querySelector('td.num').textContent.trim(), 10),
-  ]));
-  return new Map(rows);
 }
 
 /** Asserts the page is a freshly placed order and returns its number. */

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  MOBILE, PHONE, assertNoHorizontalOverflow, launchBrowser, navTexts, newContext, screenshot, signIn,
+  MOBILE, PHONE, assertNoHorizontalOverflow, clickTo, emptyCart, inStockProducts, launchBrowser, navTexts,
+  newContext, screenshot, signIn,
 } from './helpers.mjs';
 
 const ROLES = [
@@ -35,11 +36,6 @@ const BUYER = 'buyer@lakesidefamilycl.example';
 const LONG_ORDER = 40;
 const slug = (path) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'home';
 
-/** Clicks `locator` and waits for a full page load at a URL matching `predicate`. */
-async function clickTo(page, locator, predicate) {
-  await Promise.all([page.waitForURL(predicate, { waitUntil: 'load' }), locator.click()]);
-}
-
 /** Whether the element's box lies inside the viewport as the page is now (no scrolling). */
 async function inViewport(locator) {
   return locator.evaluate((el) => {
@@ -52,42 +48,6 @@ async function inViewport(locator) {
 /** The label a card cell shows before its value (`td::before { content: attr(data-label) }`). */
 async function cardLabel(locator) {
   return locator.evaluate((el) => getComputedStyle(el, '::before').content.replace(/^"|"$/g, ''));
-}
-
-/** Removes every line of the signed-in buyer's cart. */
-async function emptyCart(page) {
-  await page.goto('/portal/cart');
-  const rows = page.locator('#cart tbody tr[data-sku]');
-  for (let n = await rows.count(); n > 0; n = await rows.count()) {
-    await rows.first().getByRole('button', { name: /^Remove/ }).click();
-    await page.waitForFunction((before) => document.querySelectorAll('#cart tbody tr[data-sku]').length < before, n);
-  }
-}
-
-/** Up to `want` in-stock catalog products with the quantity their Add form proposes. */
-async function inStockProducts(page, want) {
-  await page.goto('/portal/catalog');
-  const found = new Map();
-  for (let n = 1; n <= 10 && found.size < want; n++) {
-    const rows = await page.locator('table.catalog tbody tr').evaluateAll((trs) => trs.map((tr) => {
-      const form = tr.querySelector('form.add-row');
-      const badge = tr.querySelector('.badge');
-      return {
-        sku: form?.querySelector('input[name="sku"]')?.value ?? null,
-        qty: Number(form?.querySelector('input.qty')?.value ?? NaN),
-        onHand: Number(((badge?.textContent ?? '').match(/^(\d+) in stock$/) || [])[1] ?? NaN),
-      };
-    }));
-    for (const r of rows) {
-      if (r.sku && r.qty > 0 && r.onHand >= r.qty && !found.has(r.sku)) found.set(r.sku, r.qty);
-      if (found.size === want) break;
-    }
-    const next = page.locator('.pagination a', { hasText: 'Next page' });
-    if (found.size >= want || !(await next.count())) break;
-    await clickTo(page, next, (u) => u.pathname === '/portal/catalog');
-  }
-  assert.equal(found.size, want, `${want} in-stock products in the catalog`);
-  return [...found].map(([sku, qty]) => ({ sku, qty }));
 }
 
 describe('phone', () => {

@@ -3,7 +3,7 @@
 // buyer fixes it — and adds a product through the SKU entry row's type-ahead.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DESKTOP, launchBrowser, newContext, pathOf, screenshot, signIn } from './helpers.mjs';
+import { DESKTOP, clickTo, emptyCart, launchBrowser, newContext, pathOf, screenshot, signIn } from './helpers.mjs';
 
 // A buyer of an account no other browser test orders for (they use Lakeside's carts). E-mails of
 // accounts other than Lakeside come from the demo's seeded generator (src/demo/mod.rs), so they are
@@ -18,22 +18,6 @@ const PLAIN_NEEDED = 7;
 const STEPPED_NEEDED = 2;
 
 const squash = (s) => s.replace(/\s+/g, ' ').trim();
-
-/** Clicks `locator` and waits for a full page load at a URL matching `predicate`. */
-async function clickTo(page, locator, predicate) {
-  await Promise.all([page.waitForURL(predicate, { waitUntil: 'load' }), locator.click()]);
-}
-
-/** Removes every line of the signed-in buyer's cart. */
-async function emptyCart(page) {
-  await page.goto('/portal/cart');
-  const rows = page.locator('#cart tbody tr[data-sku]');
-  for (let n = await rows.count(); n > 0; n = await rows.count()) {
-    await rows.first().getByRole('button', { name: /^Remove/ }).click();
-    await page.waitForFunction((before) => document.querySelectorAll('#cart tbody tr[data-sku]').length < before, n);
-  }
-  assert.equal(await rows.count(), 0, 'the cart is empty');
-}
 
 /** The cart's lines as SKU → quantity (from the quantity inputs), read from /portal/cart. */
 async function cartLines(page) {
