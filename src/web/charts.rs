@@ -84,6 +84,24 @@ fn finish(svg: String, label: &str) -> String {
     )
 }
 
+/// Draws a chart on a white ground into an SVG text and finishes it ([`finish`]); a chart that
+/// cannot be drawn is logged and left out (the table below it still holds the figures).
+fn render(label: &str, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Drawn<()>) -> String {
+    let mut svg = String::new();
+    let drawn = (|| -> Drawn<()> {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+        Ok(())
+    })();
+    if drawn.is_err() {
+        tracing::warn!("a dashboard chart could not be drawn");
+        return String::new();
+    }
+    finish(svg, label)
+}
+
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 type Drawn<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -134,14 +152,11 @@ fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> Drawn<()> {
 
 /// Stacked bars: one bar per month, a segment per series (e.g. revenue by channel).
 pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Unit) -> String {
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)?;
+    render(label, |root| {
         let totals: Vec<i64> = (0..months.len()).map(|i| series.iter().map(|s| value(s, i)).sum()).collect();
         let top = (totals.iter().copied().max().unwrap_or(0) as f64 * 1.1).max(1.0);
         let n = months.len().max(1);
-        let mut chart = month_axes(&root, months, unit, top, 5)?;
+        let mut chart = month_axes(root, months, unit, top, 5)?;
         let mut base = vec![0f64; n];
         for s in series {
             let colour = s.colour;
@@ -163,30 +178,20 @@ pub fn stacked_bars(label: &str, months: &[String], series: &[Series], unit: Uni
                 .label(s.name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
         }
-        legend(&mut chart)?;
-        root.present()?;
-        Ok(())
-    })();
-    if drawn.is_err() {
-        tracing::warn!("a dashboard chart could not be drawn");
-        return String::new();
-    }
-    finish(svg, label)
+        legend(&mut chart)
+    })
 }
 
 /// Lines: one per series over the months (e.g. self-service share of orders and of revenue).
 pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> String {
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)?;
+    render(label, |root| {
         let top = match unit {
             Unit::Permille => 1000.0,
             Unit::Money => (series.iter().flat_map(|s| s.values.iter().flatten().copied()).max().unwrap_or(0) as f64
                 * 1.1)
                 .max(1.0),
         };
-        let mut chart = month_axes(&root, months, unit, top, 6)?;
+        let mut chart = month_axes(root, months, unit, top, 6)?;
         for s in series {
             let colour = s.colour;
             // A line through each run of months with a value; a gap where there is none.
@@ -205,15 +210,8 @@ pub fn lines(label: &str, months: &[String], series: &[Series], unit: Unit) -> S
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(3)));
             chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))?;
         }
-        legend(&mut chart)?;
-        root.present()?;
-        Ok(())
-    })();
-    if drawn.is_err() {
-        tracing::warn!("a dashboard chart could not be drawn");
-        return String::new();
-    }
-    finish(svg, label)
+        legend(&mut chart)
+    })
 }
 
 #[cfg(test)]
