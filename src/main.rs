@@ -509,16 +509,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The demo's "mailbox": set-password links are only ever mailed (nobody is shown someone else's
-/// link), and there is no mailer yet, so the demo prints each new one to its console.
+/// The demo's console mailbox: set-password links are only ever mailed (nobody is shown someone
+/// else's link); the demo prints each new one to its console as well as keeping it in "Sent mail".
+/// It reads on from the last event it printed (event ids grow in the order the demo's one writer
+/// commits them).
 async fn print_link_mails(state: portico::AppState) {
-    let mut printed = std::collections::HashSet::new();
+    let mut after = String::new();
     loop {
-        if let Ok(mails) = portico::service::auth::pending_link_mails(&state.db).await {
+        if let Ok(mails) = portico::service::auth::link_mails_after(&state.db, &after).await {
             for m in mails {
-                if printed.insert(m.outbox_id) {
-                    println!("mail to {}: set your password at {}", m.email, state.absolute_url(&m.path));
-                }
+                println!("mail to {}: set your password at {}", m.email, state.absolute_url(&m.path));
+                after = m.outbox_id;
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -325,11 +325,12 @@ pub struct LinkMail {
     pub path: String,
 }
 
-/// The set-password mails in the outbox whose links are still live. There is no mailer yet: the
-/// demo prints these to its console, so whoever plays a user can open their "mailbox".
-pub async fn pending_link_mails(db: &Db) -> ServiceResult<Vec<LinkMail>> {
+/// The set-password mails written after the event `after` (`""`: all) whose links are still
+/// live. The demo prints these to its console too, so whoever plays a user can open their mail
+/// from there as well as from "Sent mail".
+pub async fn link_mails_after(db: &Db, after: &str) -> ServiceResult<Vec<LinkMail>> {
     let types = ["user.invited", "user.password_reset_requested"];
-    let events = crate::store::audit::pending_events_of(db, &types, 10_000).await?;
+    let events = crate::store::audit::events_of_after(db, &types, after, 10_000).await?;
     Ok(events
         .into_iter()
         .filter_map(|e| {

@@ -114,18 +114,17 @@ pub async fn for_object(db: &Db, object_type: &str, object_id: &str, limit: i64)
     })
 }
 
-/// Events not yet delivered, oldest first (read by the outbox worker and by tests).
-/// Undelivered events of some types, oldest first (the demo's console mailbox reads its mails so,
-/// however many other events wait).
-pub async fn pending_events_of(db: &Db, types: &[&str], limit: i64) -> StoreResult<Vec<OutboxRow>> {
-    let placeholders: Vec<String> = (2..types.len() + 2).map(|i| format!("${i}")).collect();
+/// Events of some types written after the event `after` (`""`: from the first), oldest first:
+/// the demo's console mailbox reads its mails so, however many other events there are.
+pub async fn events_of_after(db: &Db, types: &[&str], after: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+    let placeholders: Vec<String> = (3..types.len() + 3).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT id, event_type, payload, created_at, delivered_at FROM outbox
-         WHERE delivered_at IS NULL AND event_type IN ({}) ORDER BY id LIMIT $1",
+         WHERE id > $2 AND event_type IN ({}) ORDER BY id LIMIT $1",
         placeholders.join(", ")
     );
     on_db!(db, |c| {
-        let mut q = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql.clone())).bind(limit);
+        let mut q = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(sql.clone())).bind(limit).bind(after);
         for t in types {
             q = q.bind(*t);
         }
@@ -133,13 +132,14 @@ pub async fn pending_events_of(db: &Db, types: &[&str], limit: i64) -> StoreResu
     })
 }
 
+/// The first `limit` events written, oldest first (tests read what a change wrote so).
 pub async fn pending_events(db: &Db, limit: i64) -> StoreResult<Vec<OutboxRow>> {
     on_db!(db, |c| {
         sqlx::query_as::<_, OutboxRow>(
-        "SELECT id, event_type, payload, created_at, delivered_at FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1"
-    )
-    .bind(limit)
-    .fetch_all(c)
-    .await
+            "SELECT id, event_type, payload, created_at, delivered_at FROM outbox ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(c)
+        .await
     })
 }
