@@ -42,10 +42,13 @@ pub struct BrandingOut {
     accent: Option<String>,
     /// Null when there is no logo.
     logo: Option<LogoOut>,
+    /// The IANA name of the seller's time zone: pages show times in it to users who chose none.
+    time_zone: String,
 }
 
 fn branding_out(s: CompanySettings) -> BrandingOut {
     BrandingOut {
+        time_zone: s.time_zone.name().to_string(),
         name: s.name,
         accent: s.accent.map(|a| a.hex()),
         logo: s.logo.map(|l| LogoOut {
@@ -79,9 +82,23 @@ pub struct BrandingIn {
     #[serde(default)]
     #[schema(pattern = r"^#[0-9a-fA-F]{6}$")]
     accent: Option<String>,
+    /// The IANA name of the seller's time zone (e.g. `America/Chicago`): pages show times in it to
+    /// users who chose none. Absent: kept as it is.
+    #[serde(default)]
+    #[schema(schema_with = zone_schema)]
+    time_zone: Option<String>,
 }
 
-/// Sets the seller's name and accent colour (the address and logo are kept). Audited.
+/// A time zone: one of the IANA names Portico knows.
+fn zone_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(crate::domain::time_zone::names()))
+        .build()
+}
+
+/// Sets the seller's name, accent colour and (when given) time zone; the address and logo are
+/// kept. Audited.
 #[utoipa::path(put, path = "/api/v1/company/branding", request_body = BrandingIn,
     responses((status = 200, body = BrandingOut, description = "saved"),
     (status = 422, description = "every bad field, e.g. a name of spaces only or an accent too light for white text; nothing changed", body = super::Problem)),
@@ -104,7 +121,12 @@ pub async fn put_branding(
         )
         .into());
     }
-    let change = CompanyChange { name: Some(b.name), accent: Some(b.accent.unwrap_or_default()), ..Default::default() };
+    let change = CompanyChange {
+        name: Some(b.name),
+        accent: Some(b.accent.unwrap_or_default()),
+        time_zone: b.time_zone,
+        ..Default::default()
+    };
     Ok(Json(branding_out(service::change(&state.db, state.now(), &Actor::api(&caller.0), &change).await?)))
 }
 

@@ -659,6 +659,8 @@ pub async fn seed(tx: &mut Tx, rng: &mut Rng, now: i64, accounts: &[(String, Str
         "2200 W Fulton St\nChicago IL 60612\nUS\nbilling@meridian-supply.example",
     )
     .await?;
+    // Pages show times in Chicago's zone to everyone who has not chosen their own.
+    crate::store::invoices::put_setting(tx, "seller.time_zone", "America/Chicago").await?;
     // Its brand: a teal accent and a generated logo in it, on every page and mail.
     let accent = crate::domain::branding::Accent::parse("#0b6e4f").expect("a valid colour");
     crate::store::invoices::put_setting(tx, "brand.accent", &accent.hex()).await?;

@@ -280,6 +280,8 @@ pub struct Brand {
     pub accent: Option<Accent>,
     /// The stored logo's ETag, when there is one.
     pub logo_etag: Option<String>,
+    /// The seller's time zone: pages show times in it to users who chose none.
+    pub time_zone: crate::domain::time_zone::Zone,
 }
 
 impl Brand {

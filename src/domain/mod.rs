@@ -32,4 +32,5 @@ pub mod redirect;
 pub mod routing;
 pub mod signature;
 pub mod statement;
+pub mod time_zone;
 pub mod webhooks;

@@ -198,6 +198,8 @@ pub struct Session {
     /// Staff only: the account they are acting for (id, name), set by "act for this account".
     pub acting_account_id: Option<String>,
     pub acting_account_name: Option<String>,
+    /// The time zone the user chose (an IANA name), if any; pages otherwise use the seller's.
+    pub time_zone: Option<String>,
 }
 
 /// Resolves a session cookie; expired, idle or deactivated sessions are deleted and yield `None`.
@@ -234,6 +236,7 @@ pub async fn authenticate(
         principal,
         acting_account_id: row.acting_account_id.filter(|_| staff),
         acting_account_name: row.acting_account_name.filter(|_| staff),
+        time_zone: row.time_zone,
     }))
 }
 

@@ -5,18 +5,20 @@
 use super::{Actor, ServiceError, ServiceResult, audit, check_texts};
 use crate::domain::auth::Permission;
 use crate::domain::branding::{Accent, Brand, Logo, prepare_logo};
+use crate::domain::time_zone::Zone;
 pub use crate::store::branding::{LogoFile, LogoInfo};
 use crate::store::{Db, branding as store, invoices};
 use serde_json::json;
 
 /// The brand every page, the sign-in pages and mail show. One small read, no permission.
 pub async fn brand(db: &Db) -> ServiceResult<Brand> {
-    let (accent, etag, name) = store::brand(db).await?;
+    let row = store::brand(db).await?;
     Ok(Brand {
-        name,
-        // A stored accent was checked when it was saved; an unreadable one is no accent.
-        accent: Accent::parse(&accent).ok(),
-        logo_etag: Some(etag).filter(|e| !e.is_empty()),
+        name: row.name,
+        // A stored accent or zone was checked when it was saved; an unreadable one is none.
+        accent: Accent::parse(&row.accent).ok(),
+        logo_etag: Some(row.logo_etag).filter(|e| !e.is_empty()),
+        time_zone: Zone::parse(&row.time_zone).unwrap_or_default(),
     })
 }
 
@@ -43,6 +45,8 @@ pub struct CompanyChange {
     /// `#rrggbb`, or empty for Portico's own colours.
     pub accent: Option<String>,
     pub logo: LogoChange,
+    /// An IANA name (`America/Chicago`): the zone pages show times in for users who chose none.
+    pub time_zone: Option<String>,
 }
 
 /// The seller's company settings as the admin page and the API show them.
@@ -52,6 +56,7 @@ pub struct CompanySettings {
     pub address: String,
     pub accent: Option<Accent>,
     pub logo: Option<LogoInfo>,
+    pub time_zone: Zone,
 }
 
 /// The longest company name, and the longest address (of at most [`MAX_ADDRESS_LINES`] lines).
@@ -68,6 +73,7 @@ pub async fn settings(db: &Db, actor: &Actor<'_>) -> ServiceResult<CompanySettin
         address: invoices::setting(db, "seller.address").await?.unwrap_or_default(),
         accent: b.accent,
         logo: store::logo_info(db).await?,
+        time_zone: b.time_zone,
     })
 }
 
@@ -79,6 +85,7 @@ pub struct CheckedChange {
     pub accent: Option<Option<Accent>>,
     /// `Some(None)` removes the logo.
     pub logo: Option<Option<Logo>>,
+    pub time_zone: Option<Zone>,
 }
 
 /// Checks a change without writing anything (the admin's preview uses it too): every problem is
@@ -131,8 +138,16 @@ pub fn check_change(actor: &Actor<'_>, change: &CompanyChange) -> ServiceResult<
             }
         },
     };
+    let time_zone = match change.time_zone.as_deref().map(Zone::parse) {
+        None => None,
+        Some(Ok(z)) => Some(z),
+        Some(Err(e)) => {
+            problems.push(("time_zone".to_string(), e));
+            None
+        }
+    };
     ServiceError::from_problems(problems)?;
-    Ok(CheckedChange { name: name.map(str::to_string), address, accent, logo })
+    Ok(CheckedChange { name: name.map(str::to_string), address, accent, logo, time_zone })
 }
 
 /// Changes the seller's company settings (admins): the name and address that head invoices and
@@ -152,6 +167,10 @@ pub async fn change(db: &Db, now: i64, actor: &Actor<'_>, change: &CompanyChange
             if let Some(address) = &c.address {
                 after.insert("address".into(), json!(address));
                 invoices::put_setting(tx, "seller.address", address).await?;
+            }
+            if let Some(zone) = &c.time_zone {
+                after.insert("time_zone".into(), json!(zone.name()));
+                invoices::put_setting(tx, "seller.time_zone", zone.name()).await?;
             }
             if let Some(accent) = &c.accent {
                 after.insert("accent".into(), json!(accent.map(|a| a.hex())));

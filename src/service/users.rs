@@ -4,6 +4,7 @@ use super::auth::{LinkPurpose, issue_link};
 use super::{Actor, ServiceError, ServiceResult, audit};
 use crate::domain::account::normalize_email;
 use crate::domain::auth::{ActorChannel, BuyerRole, Permission, StaffRole};
+use crate::domain::time_zone::Zone;
 pub use crate::store::users::UserRow;
 use crate::store::{Db, accounts, is_unique_violation, new_id, sessions, users};
 use serde_json::json;
@@ -547,4 +548,39 @@ pub async fn account_users_changed_since(
     }
     super::accounts::get_account(db, actor, account_id).await?;
     Ok(users::account_users_changed_since(db, account_id, since, after, limit).await?)
+}
+
+/// The signed-in user's time zone: their own choice (`None`: they follow the seller's), and the
+/// seller's, which applies when they chose none.
+pub async fn time_zone(db: &Db, actor: &Actor<'_>) -> ServiceResult<(Option<Zone>, Zone)> {
+    let own = match users::time_zone(db, &actor.principal.user_id).await {
+        Ok(z) => z.and_then(|z| Zone::parse(&z).ok()),
+        Err(sqlx::Error::RowNotFound) => return Err(ServiceError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let seller = super::branding::brand(db).await?.time_zone;
+    Ok((own, seller))
+}
+
+/// Sets the signed-in user's time zone (an IANA name; empty: follow the seller's). Audited.
+pub async fn set_time_zone(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<Option<Zone>> {
+    let zone = match name.trim() {
+        "" => None,
+        text => Some(Zone::parse(text).map_err(|e| ServiceError::invalid("time_zone", &e))?),
+    };
+    let stored = zone.as_ref().map(|z| z.name().to_string());
+    db.write((actor.owned(), now, stored), |tx, (actor, now, stored)| {
+        Box::pin(async move {
+            let actor = &actor.actor();
+            let user = actor.principal.user_id.clone();
+            if users::set_time_zone(tx, &user, stored.as_deref(), *now).await? == 0 {
+                return Err(ServiceError::NotFound);
+            }
+            let after = json!({ "time_zone": stored });
+            audit(tx, Some(actor), *now, "user.time_zone_changed", ("user", &user), None, Some(after)).await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(zone)
 }

@@ -4,18 +4,26 @@
 use super::{Cell, Db, StoreResult, Tx};
 use crate::{args, on_db};
 
-/// What every page needs: `accent|etag|name` in one small read (the name last: it may hold `|`).
-/// On a SQLite file it runs on the caller's thread, like the catalog's version check.
+/// What every page needs: `accent|etag|time zone|name` in one small read (the name last: it may
+/// hold `|`). On a SQLite file it runs on the caller's thread, like the catalog's version check.
 const BRAND_SQL: &str = "SELECT COALESCE((SELECT value FROM settings WHERE key = 'brand.accent'), '') || '|' || \
      COALESCE((SELECT etag FROM brand_logo WHERE id = 1), '') || '|' || \
+     COALESCE((SELECT value FROM settings WHERE key = 'seller.time_zone'), '') || '|' || \
      COALESCE((SELECT value FROM settings WHERE key = 'seller.name'), '')";
 
-/// The accent (empty: none), the logo's ETag (empty: no logo) and the seller's name (empty: unset).
-pub async fn brand(db: &Db) -> StoreResult<(String, String, String)> {
+/// What every page shows of the seller, as stored (each empty when unset).
+pub struct BrandRow {
+    pub accent: String,
+    pub logo_etag: String,
+    pub time_zone: String,
+    pub name: String,
+}
+
+pub async fn brand(db: &Db) -> StoreResult<BrandRow> {
     let text = db.read_text(BRAND_SQL, &[]).await?.unwrap_or_default();
-    let mut parts = text.splitn(3, '|');
+    let mut parts = text.splitn(4, '|');
     let mut next = || parts.next().unwrap_or("").to_string();
-    Ok((next(), next(), next()))
+    Ok(BrandRow { accent: next(), logo_etag: next(), time_zone: next(), name: next() })
 }
 
 /// The stored logo, without its bytes.

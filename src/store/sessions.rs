@@ -22,6 +22,8 @@ pub struct SessionWithUser {
     pub account_id: Option<String>,
     #[serde(deserialize_with = "super::bool_from_json")]
     pub active: bool,
+    /// The user's own time zone (IANA name); `None`: the seller's.
+    pub time_zone: Option<String>,
 }
 
 impl SessionWithUser {
@@ -70,6 +72,7 @@ pub async fn load(db: &Db, id_hash: &str) -> StoreResult<Option<SessionWithUser>
         ("roles", "u.roles"),
         ("account_id", "u.account_id"),
         ("active", "u.active"),
+        ("time_zone", "u.time_zone"),
     ];
     let sql = format!(
         "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN accounts a ON a.id = s.acting_account_id

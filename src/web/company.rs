@@ -127,6 +127,8 @@ pub struct CompanyForm {
     address: String,
     /// Absent from a form that does not show it (kept as stored).
     accent: Option<String>,
+    /// Absent from a form that does not show it (kept as stored).
+    time_zone: Option<String>,
     #[serde(default)]
     remove_logo: Option<String>,
     /// A logo a preview already checked, sent again with Save (base64).
@@ -153,6 +155,7 @@ struct CompanyPage {
     logo_url: Option<String>,
     preview: Option<Preview>,
     max_logo_kb: usize,
+    zones: Vec<String>,
 }
 
 impl CompanyPage {
@@ -173,8 +176,16 @@ async fn company_page(
     let stored = service::settings(&state.db, &ctx.actor()).await?;
     let logo_url = stored.logo.as_ref().map(|l| format!("/brand/logo?v={}", l.etag));
     let shell = Shell::new(ctx, "Your company").with_notice(notice);
-    let page =
-        CompanyPage { shell, f, errors, logo: stored.logo, logo_url, preview, max_logo_kb: MAX_LOGO_BYTES / 1024 };
+    let page = CompanyPage {
+        shell,
+        f,
+        errors,
+        logo: stored.logo,
+        logo_url,
+        preview,
+        max_logo_kb: MAX_LOGO_BYTES / 1024,
+        zones: crate::domain::time_zone::names(),
+    };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -184,6 +195,7 @@ async fn company(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Notice
         name: s.name,
         address: s.address,
         accent: Some(s.accent.map(|a| a.hex()).unwrap_or_default()),
+        time_zone: Some(s.time_zone.name().to_string()),
         ..Default::default()
     };
     company_page(&state, &ctx, q.notice.as_deref(), f, Vec::new(), None).await
@@ -233,6 +245,7 @@ async fn read_form(state: &AppState, req: Request) -> Result<(CompanyForm, Optio
             "name" => f.name = text,
             "address" => f.address = text,
             "accent" => f.accent = Some(text),
+            "time_zone" => f.time_zone = Some(text),
             "remove_logo" => f.remove_logo = Some(text),
             "logo_data" => f.logo_data = text,
             "intent" => f.intent = text,
@@ -263,6 +276,7 @@ async fn save_company(State(state): State<AppState>, ctx: Ctx, req: Request) -> 
         address: Some(f.address.clone()),
         accent: f.accent.clone(),
         logo: logo.clone(),
+        time_zone: f.time_zone.clone(),
     };
     if f.intent == "preview" {
         return match service::check_change(&ctx.actor(), &change) {

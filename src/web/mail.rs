@@ -1,5 +1,5 @@
-//! Mail pages: each user's notification settings (`/me/notifications`), and the admin's "Sent
-//! mail" (`/admin/mail`): every mail with what became of it, and what it said.
+//! Mail pages: each user's notification settings and time zone (`/me/notifications`), and the
+//! admin's "Sent mail" (`/admin/mail`): every mail with what became of it, and what it said.
 
 use super::AppState;
 use super::auth_pages::NoticeQuery;
@@ -10,14 +10,17 @@ use crate::domain::mail::MailKind;
 use crate::service::mail::{self as service, MailBody, MailRow};
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, Redirect};
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me/notifications", get(settings).post(save_settings))
+        .route("/me/time-zone", post(save_time_zone))
         .route("/admin/mail", get(mailbox))
         .route("/admin/mail/{id}", get(one_mail))
 }
@@ -28,24 +31,64 @@ struct SettingsPage {
     shell: Shell,
     email: String,
     kinds: Vec<(&'static str, &'static str, bool)>,
+    /// The zone chosen in the form ("": the seller's), every zone, and the seller's.
+    zone: String,
+    zones: Vec<String>,
+    seller_zone: String,
+    zone_error: String,
 }
 
-async fn settings(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, WebError> {
+async fn settings_page(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    typed_zone: Option<String>,
+    zone_error: String,
+) -> Result<Response, WebError> {
     let kinds = service::notification_settings(&state.db, &ctx.actor())
         .await?
         .into_iter()
         .map(|(k, on)| (k.as_str(), k.label(), on))
         .collect();
+    let (own, seller) = crate::service::users::time_zone(&state.db, &ctx.actor()).await?;
+    let status = if zone_error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = SettingsPage {
-        shell: Shell::new(&ctx, "E-mail notifications").with_notice(q.notice.as_deref()),
+        shell: Shell::new(ctx, "E-mail notifications and time zone").with_notice(notice),
         email: ctx.session.principal.email.clone(),
         kinds,
+        zone: typed_zone.unwrap_or_else(|| own.map(|z| z.name().to_string()).unwrap_or_default()),
+        zones: crate::domain::time_zone::names(),
+        seller_zone: seller.name().to_string(),
+        zone_error,
     };
-    Ok(Html(page.render()?))
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn settings(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeQuery>) -> Result<Response, WebError> {
+    settings_page(&state, &ctx, q.notice.as_deref(), None, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// Saves the user's time zone ("": follow the seller's); a name we do not know comes back with
+/// the reason beside the field.
+async fn save_time_zone(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TimeZoneForm>,
+) -> Result<Response, WebError> {
+    match crate::service::users::set_time_zone(&state.db, state.now(), &ctx.actor(), &f.time_zone).await {
+        Ok(_) => Ok(Redirect::to("/me/notifications?notice=saved").into_response()),
+        Err(crate::service::ServiceError::Invalid(errors)) => {
+            let why = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" ");
+            settings_page(&state, &ctx, None, Some(f.time_zone), why).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// One `on` field per kind left on (unchecked boxes send nothing).

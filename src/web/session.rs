@@ -102,6 +102,12 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
 
     // The seller's brand heads every page (one small read; never a reason to fail a page).
     let brand = crate::service::branding::brand(&state.db).await.unwrap_or_default();
+    // Times show in the reader's zone: their own, else the seller's.
+    let zone = session
+        .as_ref()
+        .and_then(|s| s.time_zone.as_deref())
+        .and_then(|z| crate::domain::time_zone::Zone::parse(z).ok())
+        .unwrap_or_else(|| brand.time_zone.clone());
 
     let mut req = req;
     if !is_safe(req.method()) {
@@ -148,7 +154,7 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
     req.extensions_mut().insert(CsrfToken(expected));
     req.extensions_mut().insert(session);
     req.extensions_mut().insert(brand.clone());
-    let mut res = next.run(req).await;
+    let mut res = super::shell::in_zone(zone, next.run(req)).await;
     if let Some((ctx, back)) = shell_for_errors {
         res = super::error::in_shell(res, &ctx, back);
     } else if anonymous {

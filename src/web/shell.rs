@@ -4,6 +4,7 @@ use super::session::{Ctx, MaybeCtx};
 use crate::domain::auth::{Permission, Principal};
 use crate::domain::branding::Brand;
 use crate::domain::orders::OrderStatus;
+use crate::domain::time_zone::Zone;
 
 pub struct NavItem {
     pub href: &'static str,
@@ -293,21 +294,29 @@ impl Shell {
     }
 }
 
-/// Formats unix seconds as a date for pages (UTC).
-pub fn date(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| t.format(time::macros::format_description!("[day] [month repr:short] [year]")).ok())
-        .unwrap_or_default()
+tokio::task_local! {
+    /// The zone the page being made shows times in: the reader's (see `session::session_layer`).
+    static READER_ZONE: Zone;
 }
 
+/// Runs `page` (a request's handling) with times shown in `zone`.
+pub async fn in_zone<F: Future>(zone: Zone, page: F) -> F::Output {
+    READER_ZONE.scope(zone, page).await
+}
+
+/// The zone of the page being made (UTC outside a request).
+pub fn reader_zone() -> Zone {
+    READER_ZONE.try_with(Zone::clone).unwrap_or_default()
+}
+
+/// Unix seconds as a date for pages, in the reader's zone.
+pub fn date(ts: i64) -> String {
+    READER_ZONE.try_with(|z| z.date(ts)).unwrap_or_else(|_| Zone::default().date(ts))
+}
+
+/// Unix seconds as a date and time for pages, in the reader's zone, with its abbreviation.
 pub fn datetime(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!("[day] [month repr:short] [year] [hour]:[minute] UTC")).ok()
-        })
-        .unwrap_or_default()
+    READER_ZONE.try_with(|z| z.datetime(ts)).unwrap_or_else(|_| Zone::default().datetime(ts))
 }
 
 #[cfg(test)]
