@@ -304,11 +304,6 @@ pub async fn in_zone<F: Future>(zone: Zone, page: F) -> F::Output {
     READER_ZONE.scope(zone, page).await
 }
 
-/// The zone of the page being made (UTC outside a request).
-pub fn reader_zone() -> Zone {
-    READER_ZONE.try_with(Zone::clone).unwrap_or_default()
-}
-
 /// Unix seconds as a date for pages, in the reader's zone.
 pub fn date(ts: i64) -> String {
     READER_ZONE.try_with(|z| z.date(ts)).unwrap_or_else(|_| Zone::default().date(ts))
