@@ -7,6 +7,7 @@ mod catalog;
 mod commissions;
 pub mod licences;
 mod orders;
+pub mod product_images;
 mod quotes;
 pub mod receivables_scale;
 pub mod scale;
@@ -292,6 +293,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         })
         .await?;
     let mut rng = Rng(seed);
+    product_images::seed(db, now).await?;
     commissions::seed_plan(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo commissions: {e}")))?;
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
     approvals::seed_routing(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo routing: {e}")))?;
