@@ -114,6 +114,8 @@ describe('product images', () => {
     // The demo gives every product a picture: the catalog shows thumbnails that loaded.
     await assertImagesLoaded(buyer, 'the catalog');
     assert.ok(await buyer.locator('table.catalog img.thumb').count() > 0, 'the catalog shows thumbnails');
+    await screenshot(buyer, 'product-images-catalog-desktop');
+    await phoneShot(buyer, 'product-images-catalog');
 
     const adminCtx = await newContext(browser, WIDE);
     const admin = await adminCtx.newPage();

@@ -11,21 +11,28 @@ use std::collections::BTreeMap;
 /// The colours of the pictures: blues, greens, ambers and reds that read as product shots.
 const COLOURS: [[u8; 3]; 6] =
     [[29, 95, 209], [11, 110, 79], [180, 83, 9], [155, 28, 28], [91, 33, 182], [15, 118, 110]];
-/// Four shapes (disc, box, bottle, diamond) × six colours.
-const PICTURES: usize = 24;
+/// Four shapes (disc, box, bottle, diamond) in six colours: twelve pairs (kept few and small, so
+/// drawing them in a debug build takes a fraction of a second).
+const PICTURES: usize = 12;
+/// The pictures' side in pixels (the product page shows them scaled to 480).
+const SIDE: u32 = 320;
 
-/// The demo's pictures, made off the async threads.
-async fn pictures() -> Vec<PreparedImage> {
+/// The demo's pictures, drawn on a blocking thread: started first, they are ready by the time
+/// the products they go on are seeded.
+pub fn draw_pictures() -> tokio::task::JoinHandle<Vec<PreparedImage>> {
     tokio::task::spawn_blocking(|| {
-        (0..PICTURES).map(|i| renditions(generated_picture(COLOURS[i % COLOURS.len()], (i / 6) as u8, 480))).collect()
+        (0..PICTURES).map(|i| renditions(generated_picture(COLOURS[i % COLOURS.len()], (i % 4) as u8, SIDE))).collect()
     })
-    .await
-    .expect("drawing the demo's pictures")
 }
 
-/// Gives every product without an image its category's picture, as its primary image.
-pub async fn seed(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
-    let pictures = pictures().await;
+/// Gives every product without an image its category's picture (from [`draw_pictures`]), as its
+/// primary image.
+pub async fn seed(
+    db: &Db,
+    now: i64,
+    pictures: tokio::task::JoinHandle<Vec<PreparedImage>>,
+) -> Result<usize, sqlx::Error> {
+    let pictures = pictures.await.map_err(|e| sqlx::Error::Protocol(format!("drawing the demo's pictures: {e}")))?;
     db.write((pictures, now), |tx, (pictures, now)| {
         Box::pin(async move {
             tx.bulk_mode().await?;
