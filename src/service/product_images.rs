@@ -48,12 +48,6 @@ pub async fn images(db: &Db, actor: &Actor<'_>, sku: &str) -> ServiceResult<Prod
     Ok(ProductImages { product, images })
 }
 
-/// The images of a product an account sees (its product page): none for a product it cannot see.
-pub async fn images_for_account(db: &Db, product: &ProductRow) -> ServiceResult<Vec<ImageRow>> {
-    // The caller (`catalog::product`) has checked that the account sees the product.
-    Ok(store::list(db, &product.id).await?)
-}
-
 /// One uploaded file: its name (for messages, may be empty) and bytes.
 pub struct Upload {
     pub name: String,
