@@ -216,6 +216,9 @@ async fn the_admin_uploads_several_images_chooses_the_primary_and_alt_text_and_d
     assert_eq!(app.count("SELECT COUNT(*) FROM product_images").await, 2);
 }
 
+/// A refused upload: the field named, the files (name, bytes), the alt text, what the error says.
+type Case<'a> = (&'a str, Vec<(&'a str, Vec<u8>)>, &'a str, &'a str);
+
 #[tokio::test]
 async fn bad_files_are_refused_next_to_the_field_and_nothing_changes() {
     let app = TestApp::new().await;
@@ -228,7 +231,7 @@ async fn bad_files_are_refused_next_to_the_field_and_nothing_changes() {
     let mut too_big = b"\xff\xd8\xff".to_vec();
     too_big.resize(5 * 1024 * 1024 + 10, 0);
     let long_alt = "x".repeat(301);
-    let cases: Vec<(&str, Vec<(&str, Vec<u8>)>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("images", vec![("empty.png", Vec::new())], "", "The file is empty"),
         ("images", vec![("logo.svg", svg.clone())], "", "SVG images are not accepted"),
         ("images", vec![("half.png", truncated.clone())], "", "damaged or incomplete"),
@@ -505,4 +508,32 @@ async fn the_api_lists_uploads_changes_and_deletes_images_with_the_catalog_scope
     );
     assert_eq!(app.api("DELETE", &path, &writer, None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(audits(&app).await, audited + 2);
+}
+
+#[tokio::test]
+async fn uploads_at_the_same_moment_leave_one_primary_and_keep_the_limit() {
+    let app = TestApp::new().await;
+    fixture(&app).await;
+    let admin = app.staff("Cai Catalog", &[StaffRole::Admin]).await.principal().unwrap();
+    let actor = portico::service::Actor::web(&admin);
+    let upload = |rgb: [u8; 3], n: usize| {
+        let files = (0..n)
+            .map(|i| portico::service::product_images::Upload {
+                name: format!("{i}.png"),
+                bytes: png([rgb[0], rgb[1], i as u8], 24, 24),
+            })
+            .collect();
+        portico::service::product_images::upload(app.db(), app.now(), &actor, "GLV-1", files, "")
+    };
+    // Two first uploads at once: exactly one image is primary, and the product names it.
+    let (a, b) = tokio::join!(upload([10, 20, 0], 1), upload([200, 100, 0], 1));
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    let list = images(&app, "GLV-1").await;
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|i| i.1).count(), 1, "{list:?}");
+    assert_eq!(product_image_id(&app, "GLV-1").await, Some(list[0].0.clone()));
+    // Two uploads of 6 at once onto 2: one passes the limit of 12, the other is refused whole.
+    let (a, b) = tokio::join!(upload([1, 1, 0], 6), upload([2, 2, 0], 6));
+    assert!(a.is_ok() != b.is_ok(), "exactly one of the two fits: {:?} / {:?}", a.as_ref().err(), b.as_ref().err());
+    assert_eq!(images(&app, "GLV-1").await.len(), 8);
 }

@@ -1,5 +1,5 @@
-//! Product images (issue 17): staff who manage the catalog (admins, catalog staff, tokens with
-//! `catalog:write`) upload them — several at once — choose the primary, set alt text and delete
+//! Product images (issue 17): staff who manage the catalog (`ManageCatalog`: admins today; tokens
+//! with `catalog:write`) upload them — several at once — choose the primary, set alt text and delete
 //! them; whoever may see a product may see its images. The rules are
 //! `domain::product_images`; the files live in the database (`store::product_images`), so every
 //! app node serves them.
