@@ -16,21 +16,27 @@ use portico::store::products::ProductInput;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// A call with a JSON body — or, when the body is a JSON string, that text as a CSV file.
+/// A call with a JSON body — or, when the body is a JSON string, that text as a CSV file; or, for
+/// `{"png_base64": …}`, those bytes as an image/png file.
 async fn call(app: &TestApp, method: &Method, path: &str, token: &str, body: Option<&Value>) -> TestResponse {
     let mut b = Request::builder().method(method.clone()).uri(path).header("authorization", format!("Bearer {token}"));
-    let text = match body {
+    let bytes: Vec<u8> = match body {
         Some(Value::String(csv)) => {
             b = b.header("content-type", "text/csv");
-            csv.clone()
+            csv.clone().into_bytes()
+        }
+        Some(Value::Object(o)) if o.contains_key("png_base64") => {
+            use base64::Engine;
+            b = b.header("content-type", "image/png");
+            base64::engine::general_purpose::STANDARD.decode(o["png_base64"].as_str().unwrap()).unwrap()
         }
         Some(json) => {
             b = b.header("content-type", "application/json");
-            json.to_string()
+            json.to_string().into_bytes()
         }
-        None => String::new(),
+        None => Vec::new(),
     };
-    app.send(b.body(Body::from(text)).unwrap()).await
+    app.send(b.body(Body::from(bytes)).unwrap()).await
 }
 
 /// The live application of a payment or credit note (by number), for the routes that take one
@@ -94,6 +100,10 @@ fn routes(account: &str) -> Vec<Route> {
         r(Method::GET, "/api/v1/products", "", Scope::CatalogRead, None),
         r(Method::GET, "/api/v1/products/{sku}", "", Scope::CatalogRead, None),
         r(Method::PUT, "/api/v1/products/{sku}", "", Scope::CatalogWrite, Some(json!({"name": "Nitrile gloves"}))),
+        r(Method::GET, "/api/v1/products/{sku}/images", "", Scope::CatalogRead, None),
+        r(Method::POST, "/api/v1/products/{sku}/images", "", Scope::CatalogWrite, Some(json!({"png_base64": logo_base64()}))),
+        r(Method::PATCH, "/api/v1/products/{sku}/images/{id}", "", Scope::CatalogWrite, Some(json!({"alt": "Gloves", "primary": true}))),
+        r(Method::DELETE, "/api/v1/products/{sku}/images/{id}", "", Scope::CatalogWrite, None),
         r(Method::GET, "/api/v1/categories", "", Scope::CatalogRead, None),
         r(Method::PUT, "/api/v1/categories", "", Scope::CatalogWrite, Some(json!({"path": "Dental / Burs"}))),
         r(Method::DELETE, "/api/v1/categories", "?path=Dental%20%2F%20Burs", Scope::CatalogWrite, None),
@@ -364,10 +374,18 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     let hook = format!("/webhooks/{}", hook["endpoint"]["id"].as_str().unwrap());
     // A rep whose (empty) commission statement the commissions:write row approves.
     let commission_rep = app.staff("Rex Rep", &[StaffRole::SalesRep]).await.id;
+    // An image of GLV-1 for the image rows to change and delete.
+    let catalog = token(&app, &[Scope::CatalogWrite]).await;
+    let logo = json!({"png_base64": logo_base64()});
+    let imaged = call(&app, &Method::POST, "/api/v1/products/GLV-1/images", &catalog, Some(&logo)).await;
+    assert_eq!(imaged.status, StatusCode::CREATED, "{}", imaged.body);
+    let image: Value = serde_json::from_str(&imaged.body).unwrap();
+    let image = format!("/images/{}", image["images"][0]["id"].as_str().unwrap());
     let concrete = |route: &Route| {
         // The shipment row (orders:write) bills the order: its invoice is the first.
         let path = route
             .path
+            .replace("/images/{id}", &image)
             .replace("/invoices/{id}", "/invoices/INV-100001")
             .replace("/payments/{id}", "/payments/PAY-100001")
             .replace("/quotes/{id}", "/quotes/Q-100001")

@@ -125,26 +125,36 @@ pub fn csv_body(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
     limit: &str,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let csv = headers
+    typed_body(headers, body, &["text/csv"], "Send the file as text/csv.", limit).map(|(b, _)| b)
+}
+
+/// A body whose content type is one of `accepted` (else 415 saying `hint`), within the route's
+/// body limit (`limit` names it for the 413); with the content type it was sent as.
+pub fn typed_body(
+    headers: &HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    accepted: &[&'static str],
+    hint: &str,
+    limit: &str,
+) -> Result<(axum::body::Bytes, &'static str), ApiError> {
+    let sent = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"));
-    if !csv {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
-            "Send the file as text/csv.",
-        ));
-    }
-    body.map_err(|r| match r.status() {
+        .map(str::trim)
+        .unwrap_or("");
+    let Some(kind) = accepted.iter().find(|t| t.eq_ignore_ascii_case(sent)) else {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", hint));
+    };
+    let bytes = body.map_err(|r| match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Request too large",
             format!("The file is larger than {limit}."),
         ),
         _ => ApiError::invalid("body", r.body_text()),
-    })
+    })?;
+    Ok((bytes, kind))
 }
 
 pub fn reference(value: &str) -> Result<(), ApiError> {

@@ -7,6 +7,7 @@ mod catalog;
 mod commissions;
 pub mod licences;
 mod orders;
+pub mod product_images;
 mod quotes;
 pub mod receivables_scale;
 pub mod scale;
@@ -135,6 +136,8 @@ fn slug(name: &str) -> String {
 /// Fills an empty, migrated database with the demo company. Returns one login per role.
 pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
     let rng = Rng(SEED);
+    // Every product gets a picture: drawn while the company is seeded.
+    let pictures = product_images::draw_pictures();
     // One argon2id hash shared by every demo user keeps seeding fast; real users each get their own salt.
     let password_hash =
         tokio::task::spawn_blocking(|| hash_password_blocking(DEMO_PASSWORD)).await.expect("hashing task");
@@ -292,6 +295,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         })
         .await?;
     let mut rng = Rng(seed);
+    product_images::seed(db, now, pictures).await?;
     commissions::seed_plan(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo commissions: {e}")))?;
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
     approvals::seed_routing(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo routing: {e}")))?;

@@ -309,6 +309,8 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
     })
     .await?;
     step(&format!("{count} contract prices"), started);
+    let pictured = super::product_images::seed(db, now, super::product_images::draw_pictures()).await?;
+    step(&format!("{pictured} product images"), started);
     db.analyze().await?;
     eprintln!("  {:<40} {:>7.1} s", "planner statistics", started.elapsed().as_secs_f64());
     Ok(())

@@ -368,11 +368,13 @@ impl Scope {
     pub fn describe(self) -> &'static str {
         match self {
             Scope::CatalogRead => {
-                "read products, categories and warehouses (GET /products, /products/{sku}, /categories, /warehouses)"
+                "read products, their images, categories and warehouses (GET /products, /products/{sku}, \
+                 /products/{sku}/images, /categories, /warehouses)"
             }
             Scope::CatalogWrite => {
-                "create and update products and categories, delete empty categories \
-                 (PUT /products/{sku}, PUT and DELETE /categories); includes catalog:read"
+                "create and update products and categories, delete empty categories, upload, change and delete \
+                 product images (PUT /products/{sku}, PUT and DELETE /categories, POST /products/{sku}/images, \
+                 PATCH and DELETE /products/{sku}/images/{id}); includes catalog:read"
             }
             Scope::PricingRead => {
                 "quote any account's prices and read price lists (POST /accounts/{account}/price-quote, GET /price-lists)"

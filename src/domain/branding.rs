@@ -123,51 +123,51 @@ pub fn stylesheet(accent: Option<&Accent>, scope: &str) -> String {
     )
 }
 
-/// A logo format the header can show.
+/// An uploaded image's format (a logo, a product image): PNG, JPEG or WebP, nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogoFormat {
+pub enum UploadFormat {
     Png,
     Jpeg,
     WebP,
 }
 
-impl LogoFormat {
+impl UploadFormat {
     pub fn content_type(self) -> &'static str {
         match self {
-            LogoFormat::Png => "image/png",
-            LogoFormat::Jpeg => "image/jpeg",
-            LogoFormat::WebP => "image/webp",
+            UploadFormat::Png => "image/png",
+            UploadFormat::Jpeg => "image/jpeg",
+            UploadFormat::WebP => "image/webp",
         }
     }
 
-    pub fn parse_content_type(s: &str) -> Option<LogoFormat> {
-        [LogoFormat::Png, LogoFormat::Jpeg, LogoFormat::WebP].into_iter().find(|f| f.content_type() == s)
+    pub fn parse_content_type(s: &str) -> Option<UploadFormat> {
+        [UploadFormat::Png, UploadFormat::Jpeg, UploadFormat::WebP].into_iter().find(|f| f.content_type() == s)
     }
 
-    fn image_format(self) -> ImageFormat {
+    pub(crate) fn image_format(self) -> ImageFormat {
         match self {
-            LogoFormat::Png => ImageFormat::Png,
-            LogoFormat::Jpeg => ImageFormat::Jpeg,
-            LogoFormat::WebP => ImageFormat::WebP,
+            UploadFormat::Png => ImageFormat::Png,
+            UploadFormat::Jpeg => ImageFormat::Jpeg,
+            UploadFormat::WebP => ImageFormat::WebP,
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
-            LogoFormat::Png => "PNG",
-            LogoFormat::Jpeg => "JPEG",
-            LogoFormat::WebP => "WebP",
+            UploadFormat::Png => "PNG",
+            UploadFormat::Jpeg => "JPEG",
+            UploadFormat::WebP => "WebP",
         }
     }
 
     /// The format by the file's first bytes (never by its name or declared type).
-    fn sniff(bytes: &[u8]) -> Option<LogoFormat> {
+    pub fn sniff(bytes: &[u8]) -> Option<UploadFormat> {
         if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(LogoFormat::Png)
+            Some(UploadFormat::Png)
         } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-            Some(LogoFormat::Jpeg)
+            Some(UploadFormat::Jpeg)
         } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-            Some(LogoFormat::WebP)
+            Some(UploadFormat::WebP)
         } else {
             None
         }
@@ -178,7 +178,7 @@ impl LogoFormat {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Logo {
     pub bytes: Vec<u8>,
-    pub format: LogoFormat,
+    pub format: UploadFormat,
     pub width: u32,
     pub height: u32,
 }
@@ -191,10 +191,33 @@ impl Logo {
 }
 
 /// Whether the bytes look like an SVG document (XML text with an `<svg` element).
-fn looks_like_svg(bytes: &[u8]) -> bool {
+pub fn looks_like_svg(bytes: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
     let t = head.trim_start_matches('\u{feff}').trim_start();
     t.starts_with('<') && t.contains("<svg")
+}
+
+/// Decodes an image of a known format with limits, so that a small file claiming huge dimensions
+/// (a decompression bomb) is refused before its pixels are allocated: at most `max_side` pixels
+/// on each side and `max_alloc` bytes of memory. Product images use it too.
+pub(crate) fn decode_limited(
+    bytes: &[u8],
+    format: UploadFormat,
+    max_side: u32,
+    max_alloc: u64,
+) -> image::ImageResult<image::DynamicImage> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(max_side);
+    limits.max_image_height = Some(max_side);
+    limits.max_alloc = Some(max_alloc);
+    reader.limits(limits);
+    reader.decode()
+}
+
+/// The dimensions an image's header claims, read without decoding its pixels.
+pub(crate) fn claimed_dimensions(bytes: &[u8], format: UploadFormat) -> Option<(u32, u32)> {
+    ImageReader::with_format(Cursor::new(bytes), format.image_format()).into_dimensions().ok()
 }
 
 /// Checks an uploaded logo and brings it to the header's size: PNG, JPEG or WebP, at most
@@ -213,19 +236,13 @@ pub fn prepare_logo(bytes: &[u8]) -> Result<Logo, String> {
             LOGO_BOX.1
         ));
     }
-    let Some(format) = LogoFormat::sniff(bytes) else {
+    let Some(format) = UploadFormat::sniff(bytes) else {
         if looks_like_svg(bytes) {
             return Err("SVG logos are not accepted (an SVG file can carry script): upload a PNG, JPEG or WebP.".into());
         }
         return Err("The logo must be a PNG, JPEG or WebP image; this file is none of these.".into());
     };
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(8192);
-    limits.max_image_height = Some(8192);
-    limits.max_alloc = Some(128 * 1024 * 1024);
-    reader.limits(limits);
-    let image = reader.decode().map_err(|_| {
+    let image = decode_limited(bytes, format, 8192, 128 * 1024 * 1024).map_err(|_| {
         format!("The logo could not be read as a {} image: the file is damaged or not an image.", format.name())
     })?;
     let (width, height) = (image.width(), image.height());
@@ -240,7 +257,7 @@ pub fn prepare_logo(bytes: &[u8]) -> Result<Logo, String> {
     small
         .write_to(&mut out, ImageFormat::Png)
         .map_err(|_| "The logo could not be resized; try a smaller image.".to_string())?;
-    Ok(Logo { bytes: out.into_inner(), format: LogoFormat::Png, width: small.width(), height: small.height() })
+    Ok(Logo { bytes: out.into_inner(), format: UploadFormat::Png, width: small.width(), height: small.height() })
 }
 
 /// A simple generated logo: a rounded square in the accent with a light bar, then nothing else
@@ -269,7 +286,7 @@ pub fn generated_logo(accent: &Accent) -> Logo {
     });
     let mut out = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgba8(img).write_to(&mut out, ImageFormat::Png).expect("a PNG encodes into memory");
-    Logo { bytes: out.into_inner(), format: LogoFormat::Png, width: size, height: size }
+    Logo { bytes: out.into_inner(), format: UploadFormat::Png, width: size, height: size }
 }
 
 /// What pages and mail show of the seller.
@@ -341,7 +358,7 @@ mod tests {
         let a = Accent::parse("#0b6e4f").unwrap();
         let small = generated_logo(&a);
         let kept = prepare_logo(&small.bytes).unwrap();
-        assert_eq!((kept.format, kept.width, kept.height, &kept.bytes), (LogoFormat::Png, 96, 96, &small.bytes));
+        assert_eq!((kept.format, kept.width, kept.height, &kept.bytes), (UploadFormat::Png, 96, 96, &small.bytes));
 
         let wide = image::RgbaImage::from_pixel(1200, 300, image::Rgba([10, 20, 30, 255]));
         let mut png = Cursor::new(Vec::new());

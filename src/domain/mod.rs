@@ -26,6 +26,7 @@ pub mod password;
 pub mod payments;
 pub mod pipeline;
 pub mod pricing;
+pub mod product_images;
 pub mod queues;
 pub mod quotes;
 pub mod redirect;

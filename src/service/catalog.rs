@@ -9,6 +9,7 @@ use crate::domain::auth::Permission;
 use crate::domain::catalog::{Sku, StockStatus, available};
 use crate::domain::input::{MAX_QUANTITY, check_range};
 use crate::domain::pricing::{PriceSource, ResolvedPrice, resolve, tier_table};
+use crate::domain::product_images::ImageRef;
 use crate::store::catalogs;
 use crate::store::categories::{self, CategoryRow};
 use crate::store::inventory::{self, StockTotal};
@@ -190,6 +191,17 @@ pub struct ProductDetail {
     /// (from quantity, price) rows at this account's prices.
     pub tiers: Vec<(i64, ResolvedPrice)>,
     pub warehouses: Vec<WarehouseStock>,
+    /// The product's images, primary first (empty: the page shows a placeholder).
+    pub images: Vec<crate::store::product_images::ImageRow>,
+}
+
+impl ProductDetail {
+    /// The primary image as the page shows it, and the others.
+    pub fn gallery(&self) -> Option<(ImageRef, Vec<ImageRef>)> {
+        let name = &self.item.product.name;
+        let (first, rest) = self.images.split_first()?;
+        Some((first.link(name), rest.iter().map(|i| i.link(name)).collect()))
+    }
 }
 
 /// One product as the account sees it; a product outside the account's catalog does not exist for it.
@@ -226,12 +238,17 @@ pub async fn product(
     let category_path =
         p.category_id.as_ref().and_then(|id| categories.iter().find(|c| &c.id == id)).map(|c| c.path.clone());
     let attributes = products::attributes(db, &p.id).await?;
+    // The product row names its primary image: no query for a product without any.
+    let images = match p.image_id {
+        Some(_) => crate::store::product_images::list(db, &p.id).await?,
+        None => Vec::new(),
+    };
     // Totals from the levels already loaded, prices from the sources already loaded.
     let total = inventory::sum_levels(&levels);
     let listed =
         ListedProduct { product: p, on_hand: total.on_hand, reserved: total.reserved, next_eta: total.next_eta };
     let item = priced(listed, Some(&sources), day);
-    Ok(ProductDetail { item, attributes, category_path, tiers, warehouses })
+    Ok(ProductDetail { item, attributes, category_path, tiers, warehouses, images })
 }
 
 /// Staff product list: every product, active or not, by name, with stock totals; optionally only

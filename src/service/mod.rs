@@ -34,6 +34,7 @@ pub mod payments;
 pub mod price_admin;
 pub mod price_list_imports;
 pub mod price_lists;
+pub mod product_images;
 pub mod product_imports;
 pub mod queues;
 pub mod quotes;

@@ -47,6 +47,7 @@ pub mod mail;
 pub mod orders;
 pub mod payments;
 pub mod pricing;
+pub mod product_images;
 pub mod product_search;
 pub mod products;
 pub mod queues;

@@ -26,15 +26,27 @@ pub struct ProductRow {
     pub backorder_policy: String,
     pub external_id: Option<String>,
     pub version: i64,
+    /// The primary image's id (migration 0040), if the product has images.
+    pub image_id: Option<String>,
+    /// The primary image's alt text ("" or none: the product's name describes it).
+    pub image_alt: Option<String>,
     /// Read only by the changes list ([`changed_since`]); 0 elsewhere.
     #[sqlx(default)]
     #[serde(default)]
     pub updated_at: i64,
 }
 
-pub const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.category_id, p.uom, p.pack_size, p.min_qty, p.multiple_qty, p.max_qty, p.image_url, p.regulated_class, p.active, p.backorder_policy, p.external_id, p.version";
+pub const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.category_id, p.uom, p.pack_size, p.min_qty, p.multiple_qty, p.max_qty, p.image_url, p.regulated_class, p.active, p.backorder_policy, p.external_id, p.version, p.image_id, p.image_alt";
 
 impl ProductRow {
+    /// The primary image as lists show it (a thumbnail), if the product has one.
+    pub fn thumbnail(&self) -> Option<crate::domain::product_images::ImageRef> {
+        self.image_id.as_ref().map(|id| crate::domain::product_images::ImageRef {
+            id: id.clone(),
+            alt: self.image_alt.clone().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| self.name.clone()),
+        })
+    }
+
     pub fn rules(&self) -> QuantityRules {
         QuantityRules { min: self.min_qty, multiple: self.multiple_qty, max: self.max_qty }
     }

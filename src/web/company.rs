@@ -6,6 +6,7 @@
 
 use super::AppState;
 use super::auth_pages::NoticeQuery;
+use super::cached::{cache_control, cached};
 use super::error::{WebError, multipart_error};
 use super::form::{errors_for, status_of};
 use super::session::Ctx;
@@ -15,7 +16,7 @@ use crate::service::branding::{self as service, CompanyChange, LogoChange, LogoI
 use crate::service::{FieldError, ServiceError};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -41,43 +42,6 @@ pub fn assets_router() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 pub struct VersionQuery {
     v: Option<String>,
-}
-
-/// Whether the request's `If-None-Match` names `etag` (or `*`).
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
-}
-
-/// A versioned URL (the version is the current one) is cached for good; any other is revalidated.
-fn cache_control(asked: Option<&str>, current: &str) -> &'static str {
-    if asked == Some(current) { "public, max-age=31536000, immutable" } else { "public, no-cache" }
-}
-
-fn cached(headers: &HeaderMap, etag: String, cache: &'static str, ctype: &str, body: Vec<u8>) -> Response {
-    let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
-    let ctype = HeaderValue::from_str(ctype).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    if not_modified(headers, &etag) {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static(cache))],
-        )
-            .into_response();
-    }
-    (
-        [
-            (header::CONTENT_TYPE, ctype),
-            (header::ETAG, etag_value),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 async fn brand_css(State(state): State<AppState>, Query(q): Query<VersionQuery>, headers: HeaderMap) -> Response {

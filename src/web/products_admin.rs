@@ -12,6 +12,7 @@ use crate::service::catalog::{self, StaffProduct};
 use crate::service::categories::CategoryRow;
 use crate::service::imports::Kind;
 use crate::service::inventory;
+use crate::service::product_images::ImageRow;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/products/new", get(new_product).post(create_product))
         .route("/admin/products/{sku}", get(detail))
         .route("/admin/products/{sku}/stock", post(adjust))
+        .merge(super::product_images::router())
 }
 
 #[derive(Deserialize, Default)]
@@ -105,8 +107,40 @@ struct DetailPage {
     stock: AdjustForm,
     /// The regulated class form's value: as typed when it was refused, else the stored class.
     class_value: String,
-    /// A refused form of this page (`stock` or `class`), shown next to its fields.
+    /// The product's images, primary first.
+    images: Vec<ImageRow>,
+    /// The upload form's alt text as typed (kept when the upload was refused).
+    upload_alt: String,
+    /// An image whose alt text was refused, and the text as typed.
+    typed_alt: Option<(String, String)>,
+    /// A refused form of this page (`stock`, `class`, `images` or `image`), shown next to its fields.
     refusal: Refusal,
+}
+
+impl DetailPage {
+    /// The alt text field's value for an image: as typed when it was refused, else the stored one.
+    fn alt_value(&self, image: &ImageRow) -> String {
+        match &self.typed_alt {
+            Some((id, alt)) if id == &image.id => alt.clone(),
+            _ => image.alt.clone(),
+        }
+    }
+
+    /// The refusal of an image's alt text form, for that image only.
+    fn alt_error(&self, image: &ImageRow) -> String {
+        match &self.typed_alt {
+            Some((id, _)) if id == &image.id => self.refusal.field_of("image", "alt"),
+            _ => String::new(),
+        }
+    }
+
+    fn max_images(&self) -> usize {
+        crate::service::product_images::MAX_IMAGES
+    }
+
+    fn max_image_mb(&self) -> usize {
+        crate::domain::product_images::MAX_IMAGE_BYTES >> 20
+    }
 }
 
 /// The product page, as first shown or with a refused form (its input kept, its reasons beside
@@ -122,13 +156,19 @@ pub(super) async fn product_page(
     let d = catalog::staff_product(&state.db, &ctx.actor(), sku).await?;
     let can_edit_class = ctx.session.principal.can(crate::domain::auth::Permission::ManageCatalog);
     let shell = Shell::new(ctx, d.product.name.clone()).with_notice(notice);
-    let (stock, class_value) = match typed {
-        Typed::Stock(f) => (f, d.product.regulated_class.clone().unwrap_or_default()),
-        Typed::Class(c) => (AdjustForm::default(), c),
-        Typed::Nothing => (AdjustForm::default(), d.product.regulated_class.clone().unwrap_or_default()),
-    };
+    let stored_class = d.product.regulated_class.clone().unwrap_or_default();
+    let (mut stock, mut class_value, mut upload_alt, mut typed_alt) =
+        (AdjustForm::default(), stored_class, String::new(), None);
+    match typed {
+        Typed::Stock(f) => stock = f,
+        Typed::Class(c) => class_value = c,
+        Typed::Upload { alt } => upload_alt = alt,
+        Typed::ImageAlt { id, alt } => typed_alt = Some((id, alt)),
+        Typed::Nothing => {}
+    }
+    let images = crate::service::product_images::images(&state.db, &ctx.actor(), sku).await?.images;
     let status = refusal.status();
-    let page = DetailPage { shell, d, can_edit_class, stock, class_value, refusal };
+    let page = DetailPage { shell, d, can_edit_class, stock, class_value, images, upload_alt, typed_alt, refusal };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -137,6 +177,15 @@ pub(super) enum Typed {
     Nothing,
     Stock(AdjustForm),
     Class(String),
+    /// The image upload's alt text.
+    Upload {
+        alt: String,
+    },
+    /// One image's alt text.
+    ImageAlt {
+        id: String,
+        alt: String,
+    },
 }
 
 async fn detail(

@@ -234,6 +234,12 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "catalog_deleted" => "Catalog deleted. Its accounts and groups see their other catalogs, or the default one.",
         "group_renamed" => "Group renamed. Imports and the API name it by its new name from now on.",
         "group_deleted" => "Group deleted. Its accounts left it; its catalog and price list assignments went.",
+        "images_added" => {
+            "Images added. The first image of a product is its primary: catalog, cart and quick order show it."
+        }
+        "image_primary" => "Primary image changed: catalog, cart and quick order show it now.",
+        "image_saved" => "Alt text saved.",
+        "image_deleted" => "Image deleted.",
         "product_created" => "Product created. Put stock on hand below and give it a price on a price list.",
         "price_list_created" => "Price list created. Add prices below and assign it to accounts or groups.",
         "category_renamed" => "Category renamed; the paths of its subcategories changed with it.",
