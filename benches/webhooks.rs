@@ -242,7 +242,8 @@ async fn main() {
         "placement over {rounds} runs each: {a:.0} orders/s without the worker, {b:.0} with it: {:+.1} %",
         (b - a) / a * 100.0
     );
-    let per_order = |v: &[Run], f: fn(&Run) -> f64| v.iter().map(f).sum::<f64>() / v.iter().map(|r| r.orders).sum::<f64>() * 1e6;
+    let per_order =
+        |v: &[Run], f: fn(&Run) -> f64| v.iter().map(f).sum::<f64>() / v.iter().map(|r| r.orders).sum::<f64>() * 1e6;
     let (placing, delivering) = (per_order(&without, |r| r.cpu_placing), per_order(&without, |r| r.cpu_after));
     let together = per_order(&with, |r| r.cpu_placing + r.cpu_after);
     // Where the CPU is the limit (it is here: placement keeps the machine's cores busy), what the

@@ -21,34 +21,8 @@ fn png_logo(hex: &str) -> Vec<u8> {
 /// Posts the company form as the page does: multipart, the CSRF token in the action URL, an
 /// optional logo file.
 async fn post_company(c: &mut Client<'_>, fields: &[(&str, &str)], logo: Option<(&str, &[u8])>) -> TestResponse {
-    let token = c.csrf().await;
-    let boundary = "brand-test-boundary";
-    let mut body: Vec<u8> = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-        );
-    }
-    if let Some((file_name, bytes)) = logo {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let cookies = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/admin/company?_csrf={token}"))
-        .header(header::COOKIE, cookies)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap();
-    c.app.send(req).await
+    let files: Vec<(&str, &str, &[u8])> = logo.map(|(name, bytes)| ("logo", name, bytes)).into_iter().collect();
+    c.post_files("/admin/company", fields, &files).await
 }
 
 const COMPANY: [(&str, &str); 2] = [("name", "Harbor Dental Supply"), ("address", "1 Pier Rd\nBoston, MA 02110")];

@@ -97,32 +97,8 @@ async fn fixture(app: &TestApp) -> Fixture {
 
 /// Posts the upload form as the page does: multipart, the CSRF token in the action URL.
 async fn upload(c: &mut Client<'_>, sku: &str, files: &[(&str, &[u8])], alt: &str) -> TestResponse {
-    let token = c.csrf().await;
-    let boundary = "images-test-boundary";
-    let mut body: Vec<u8> = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\n{alt}\r\n").as_bytes(),
-    );
-    for (name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"images\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let cookies = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/admin/products/{sku}/images?_csrf={token}"))
-        .header(header::COOKIE, cookies)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap();
-    c.app.send(req).await
+    let files: Vec<(&str, &str, &[u8])> = files.iter().map(|(name, bytes)| ("images", *name, *bytes)).collect();
+    c.post_files(&format!("/admin/products/{sku}/images"), &[("alt", alt)], &files).await
 }
 
 /// (id, primary, alt) of a product's images, primary first.

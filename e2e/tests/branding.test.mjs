@@ -12,9 +12,8 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { MOBILE, PASSWORD, PHONE, assertNoHorizontalOverflow, launchBrowser, screenshot } from './helpers.mjs';
+import { MOBILE, PASSWORD, PHONE, assertNoHorizontalOverflow, drawPng, launchBrowser, screenshot } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -37,43 +36,13 @@ function freePort() {
   });
 }
 
-/** CRC-32 of a buffer (PNG chunks carry one). */
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
 /** A 200×60 RGBA PNG drawn here: a plum badge with three light bars (the test's "logo"). */
 function logoPng() {
-  const [w, h] = [200, 60];
-  const raw = Buffer.alloc((w * 4 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    raw[y * (w * 4 + 1)] = 0; // filter: none
-    for (let x = 0; x < w; x++) {
-      const i = y * (w * 4 + 1) + 1 + x * 4;
-      const badge = x < 60;
-      const bar = badge && x > 12 && x < 48 && [14, 27, 40].some((t) => y >= t && y < t + 6);
-      const [r, g, b, a] = bar ? [250, 232, 243, 255] : badge ? [122, 31, 92, 255] : (y > 22 && y < 38 && x > 70 ? [60, 60, 70, 255] : [0, 0, 0, 0]);
-      raw.set([r, g, b, a], i);
-    }
-  }
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return drawPng(200, 60, 4, (x, y) => {
+    const badge = x < 60;
+    const bar = badge && x > 12 && x < 48 && [14, 27, 40].some((t) => y >= t && y < t + 6);
+    return bar ? [250, 232, 243, 255] : badge ? [122, 31, 92, 255] : (y > 22 && y < 38 && x > 70 ? [60, 60, 70, 255] : [0, 0, 0, 0]);
+  });
 }
 
 async function newCtx(viewport = WIDE, options = {}) {

@@ -1,6 +1,7 @@
 // Shared helpers for the Portico browser tests: browser launch, sign-in, screenshots, checks.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -209,4 +210,40 @@ export async function orderLines(page) {
     Number.parseInt(tr.querySelector('td.num').textContent.trim(), 10),
   ]));
   return new Map(rows);
+}
+
+/** CRC-32 of a buffer (PNG chunks carry one). */
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/**
+ * A PNG drawn here, w×h pixels of 8-bit RGB (`channels` 3) or RGBA (4): `pixel(x, y)` gives each
+ * pixel's channel values. Tests upload these as logos and product pictures.
+ */
+export function drawPng(w, h, channels, pixel) {
+  const row = w * channels + 1;
+  const raw = Buffer.alloc(row * h);
+  for (let y = 0; y < h; y++) {
+    raw[y * row] = 0; // filter: none
+    for (let x = 0; x < w; x++) raw.set(pixel(x, y), y * row + 1 + x * channels);
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, channels === 4 ? 6 : 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

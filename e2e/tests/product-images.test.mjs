@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import {
-  MOBILE, PHONE, assertNoHorizontalOverflow, clickTo, emptyCart, inStockProducts, launchBrowser, newContext, screenshot, signIn,
+  MOBILE, PHONE, assertNoHorizontalOverflow, clickTo, drawPng, emptyCart, inStockProducts, launchBrowser, newContext, screenshot, signIn,
 } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,42 +24,13 @@ let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-/** CRC-32 of a buffer (PNG chunks carry one). */
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
 /** A 600×400 RGB PNG drawn here: a teal carton with a white stripe on light grey. */
 function cartonPng() {
-  const [w, h] = [600, 400];
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    raw[y * (w * 3 + 1)] = 0;
-    for (let x = 0; x < w; x++) {
-      const i = y * (w * 3 + 1) + 1 + x * 3;
-      const box = x > 120 && x < 480 && y > 60 && y < 340;
-      const stripe = box && y > 180 && y < 210;
-      raw.set(stripe ? [255, 255, 255] : box ? [15, 118, 110] : [236, 239, 243], i);
-    }
-  }
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return drawPng(600, 400, 3, (x, y) => {
+    const box = x > 120 && x < 480 && y > 60 && y < 340;
+    const stripe = box && y > 180 && y < 210;
+    return stripe ? [255, 255, 255] : box ? [15, 118, 110] : [236, 239, 243];
+  });
 }
 
 /** Serious and critical axe violations of the page as it is. */

@@ -449,6 +449,44 @@ impl<'a> Client<'a> {
         self.send_multipart(path, fields, file, Some(&token)).await
     }
 
+    /// Posts a form with files as a page's upload form sends it: `multipart/form-data`, the CSRF
+    /// token in the action URL (`path?_csrf=…`). `files` are (field, file name, bytes).
+    pub async fn post_files(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> TestResponse {
+        let token = self.csrf().await;
+        let boundary = "portico-files-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        for (field, file_name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let cookies = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{path}?_csrf={token}"))
+            .header(header::COOKIE, cookies)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.app.send(req).await
+    }
+
     /// A file upload as a browser without script sends it: no header token (the form's action URL
     /// carries `_csrf` when the page put it there).
     pub async fn upload_without_script(&mut self, path: &str, file: (&str, &str, &str)) -> TestResponse {
