@@ -359,3 +359,59 @@ async fn refused_shipments_amendments_and_cancellations_come_back_on_the_order_p
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "a form without the version is refused");
     assert_eq!(app.count("SELECT COUNT(*) FROM orders WHERE status = 'confirmed'").await, 1, "the order is unchanged");
 }
+
+/// A licence the service refuses (a date that is not one, no number, an unknown type) comes back
+/// on the account page: the form open, each reason beside its field, everything typed kept, and
+/// nothing added.
+#[tokio::test]
+async fn a_refused_licence_comes_back_on_the_account_page_with_what_was_typed() {
+    let app = TestApp::new().await;
+    let email = setup(&app).await;
+    let account = app.account("Lakeside Clinic", None).await;
+    let mut c = app.signed_in(&email).await;
+    let path = format!("/accounts/{account}/licences");
+    let typed = [
+        ("licence_type", "state_pharmacy"),
+        ("number", "TX-\u{1F48A}-0042"),
+        ("issuing_region", "tx"),
+        ("valid_from", "2026-01-01"),
+        ("expires_on", "31/12/2027"),
+    ];
+    let res = c.post(&path, &typed).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"licence-refused\""), "said at the form");
+    assert!(res.body.contains("<details id=\"add-licence\" open>"), "the form is open");
+    assert!(res.body.contains("“31/12/2027” is not a date (YYYY-MM-DD)"), "{}", res.body);
+    assert!(res.body.contains("value=\"TX-\u{1F48A}-0042\""), "the number is kept");
+    assert!(res.body.contains("value=\"tx\""), "the state is kept");
+    assert!(res.body.contains("value=\"2026-01-01\""), "the start is kept");
+    assert!(res.body.contains("value=\"31/12/2027\""), "the bad date is kept to fix");
+    assert!(res.body.contains("value=\"state_pharmacy\" selected"), "the type is kept");
+    assert!(res.body.contains(
+        "id=\"lic-expires\" name=\"expires_on\" type=\"date\" required value=\"31/12/2027\" aria-invalid=\"true\""
+    ));
+
+    let res = c.post(&path, &[("licence_type", "moon_permit"), ("number", "  "), ("expires_on", "2027-12-31")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("is not a licence type"), "{}", res.body);
+    assert!(res.body.contains("The licence number is required"), "every problem at once: {}", res.body);
+    assert_eq!(
+        app.count_dyn(&format!("SELECT COUNT(*) FROM account_licences WHERE account_id = '{account}'")).await,
+        0
+    );
+
+    // Fixed, it is added.
+    let fixed = [
+        ("licence_type", "state_pharmacy"),
+        ("number", "TX-0042"),
+        ("issuing_region", "TX"),
+        ("expires_on", "2027-12-31"),
+    ];
+    let res = c.post(&path, &fixed).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(
+        app.count_dyn(&format!("SELECT COUNT(*) FROM account_licences WHERE account_id = '{account}'")).await,
+        1
+    );
+}

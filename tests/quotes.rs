@@ -560,3 +560,50 @@ async fn creating_a_quote_twice_under_one_key_or_form_token_writes_one() {
     let second = b.get(r2.location()).await;
     assert_eq!(second.status, StatusCode::OK, "the repeat lands on the first request");
 }
+
+/// A price the rep mistypes comes back on the quote page as typed — every row's quantity and
+/// price and the pasted lines — with the reason; nothing is saved until it is fixed.
+#[tokio::test]
+async fn a_mistyped_price_comes_back_on_the_quote_as_typed() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut b = app.signed_in(&f.buyer_email).await;
+    let r = b.post("/portal/quotes", &[("sku", "GLV-1"), ("qty", "500"), ("sku", "MON-1"), ("qty", "2")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let number = r.location().trim_start_matches("/portal/quotes/").split('?').next().unwrap().to_string();
+    let rep = Actor::web(&f.rep);
+    let v = quotes::quote_view(app.db(), app.now(), &rep, &number).await.unwrap();
+    let version = v.quote.version.to_string();
+
+    let rep_email = f.rep.email.clone();
+    let mut r = app.signed_in(&rep_email).await;
+    let path = format!("/quotes/{number}/price");
+    let typed = [
+        ("version", version.as_str()),
+        ("sku", "GLV-1"),
+        ("qty", "450"),
+        ("price", "9.10"),
+        ("sku", "MON-1"),
+        ("qty", "3"),
+        ("price", "19OO.00"),
+        ("lines", "GLV-1 20 8.95"),
+    ];
+    let res = r.post(&path, &typed).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("Line 2: “19OO.00” is not a price"), "{}", res.body);
+    assert!(res.body.contains("<nav"), "inside the page shell");
+    assert!(res.body.contains("name=\"qty\" value=\"450\""), "the first row's quantity is kept");
+    assert!(res.body.contains("name=\"price\" value=\"9.10\""), "the first row's price is kept");
+    assert!(res.body.contains("name=\"qty\" value=\"3\""), "the second row's quantity is kept");
+    assert!(res.body.contains("name=\"price\" value=\"19OO.00\""), "the bad price is kept to fix");
+    assert!(res.body.contains(">GLV-1 20 8.95</textarea>"), "the pasted lines are kept");
+    let after = quotes::quote_view(app.db(), app.now(), &rep, &number).await.unwrap();
+    assert_eq!(after.quote.version, v.quote.version, "nothing saved");
+
+    // Fixed, it is saved; the page then shows the stored prices.
+    let fixed = [typed[0], typed[1], typed[2], typed[3], typed[4], typed[5], ("price", "1900.00")];
+    let res = r.post(&path, &fixed).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let saved = quotes::quote_view(app.db(), app.now(), &rep, &number).await.unwrap();
+    assert_eq!(saved.total(), Money::parse("9795.00").unwrap(), "450 × 9.10 + 3 × 1,900.00");
+}

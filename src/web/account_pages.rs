@@ -206,6 +206,7 @@ enum Typed {
     Credit(CreditForm),
     ShipTo(ShipToForm),
     Invite(super::portal::InviteForm),
+    Licence(super::licences::LicenceForm),
 }
 
 /// An account's credit position as pages show it.
@@ -273,6 +274,7 @@ async fn render_account_page(
         })
         .collect();
     let mut invite = super::portal::InviteForm::default();
+    let mut licences = super::licences::section(state, ctx, &id).await?;
     let (cf, sf) = match typed {
         Typed::Nothing => (CreditForm::of(&account), ShipToForm::new()),
         // A stale form (someone saved in between) is sent again against what is stored now.
@@ -281,6 +283,10 @@ async fn render_account_page(
         Typed::ShipTo(f) => (CreditForm::of(&account), f),
         Typed::Invite(f) => {
             invite = f;
+            (CreditForm::of(&account), ShipToForm::new())
+        }
+        Typed::Licence(f) => {
+            licences = licences.refused(f, refusal.errors.clone());
             (CreditForm::of(&account), ShipToForm::new())
         }
     };
@@ -301,7 +307,7 @@ async fn render_account_page(
         can_invite,
         statuses: AccountStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         credit: account_service::credit_position(&state.db, &actor, &id).await?.into(),
-        licences: super::licences::section(state, ctx, &id).await?,
+        licences,
         assortment: account_service::assortment(&state.db, &actor, &account).await?,
         can_admin: p.can(Permission::AdminArea),
         account,
@@ -420,6 +426,17 @@ async fn save_credit(state: &AppState, ctx: &Ctx, id: &str, f: &CreditForm) -> R
         account_service::CreditUpdate { expected_version: f.version, terms, credit_limit: limit, status, settings };
     account_service::update_credit(&state.db, state.now(), &ctx.actor(), id, update).await?;
     Ok(())
+}
+
+/// The staff account page with its add-a-licence form refused.
+pub(super) async fn licence_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    typed: super::licences::LicenceForm,
+    refusal: Refusal,
+) -> Result<Response, WebError> {
+    render_account_page(state, ctx, id, None, Typed::Licence(typed), refusal).await
 }
 
 async fn invite_user(

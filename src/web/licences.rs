@@ -8,6 +8,7 @@ use super::session::Ctx;
 use super::shell::Shell;
 use crate::domain::auth::Permission;
 use crate::domain::licences::{LicenceType, class_label};
+use crate::service::FieldError;
 use crate::service::catalog::today;
 use crate::service::licences::LicenceRow;
 use crate::service::licences::{self as service, LicenceDraft, MAX_DOCUMENT_BYTES, RuleDraft};
@@ -97,6 +98,21 @@ pub struct LicencesSection {
     /// Whether the viewer may download documents (staff, the account's manager).
     pub can_download: bool,
     pub types: Vec<(&'static str, &'static str)>,
+    /// The add form as typed when it was refused (empty otherwise), and why, field by field.
+    pub typed: LicenceForm,
+    pub errors: Vec<FieldError>,
+}
+
+impl LicencesSection {
+    /// The section with its add form refused: what was typed, the reasons beside the fields.
+    pub fn refused(self, typed: LicenceForm, errors: Vec<FieldError>) -> LicencesSection {
+        LicencesSection { typed, errors, ..self }
+    }
+
+    /// The reasons for one field of the add form ("" when it has none).
+    pub fn error(&self, field: &str) -> String {
+        super::form::errors_for(&self.errors, field)
+    }
 }
 
 /// The section for an account page; the service decides who may see it (404 otherwise).
@@ -111,35 +127,48 @@ pub async fn section(state: &AppState, ctx: &Ctx, account_id: &str) -> Result<Li
         can_manage: p.is_staff() && p.can(Permission::ManageAccounts),
         can_download: p.is_staff() || p.can(Permission::ManageOwnAccountUsers),
         types: LicenceType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
+        typed: LicenceForm::default(),
+        errors: Vec::new(),
     })
 }
 
-#[derive(Deserialize)]
-struct LicenceForm {
-    licence_type: String,
-    number: String,
+/// The add-a-licence form exactly as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LicenceForm {
     #[serde(default)]
-    issuing_region: String,
+    pub licence_type: String,
     #[serde(default)]
-    valid_from: String,
-    expires_on: String,
+    pub number: String,
+    #[serde(default)]
+    pub issuing_region: String,
+    #[serde(default)]
+    pub valid_from: String,
+    #[serde(default)]
+    pub expires_on: String,
 }
 
+/// Adds a licence; a refused one comes back on the account page with the reasons beside the
+/// fields and everything typed kept.
 async fn add(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Form(f): Form<LicenceForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     let draft = LicenceDraft {
-        licence_type: f.licence_type,
-        number: f.number,
-        issuing_region: f.issuing_region,
-        valid_from: f.valid_from,
-        expires_on: f.expires_on,
+        licence_type: f.licence_type.clone(),
+        number: f.number.clone(),
+        issuing_region: f.issuing_region.clone(),
+        valid_from: f.valid_from.clone(),
+        expires_on: f.expires_on.clone(),
     };
-    service::add_licence(&state.db, state.now(), &ctx.actor(), &id, &draft).await?;
-    Ok(Redirect::to(&format!("/accounts/{id}?notice=saved#licences")))
+    match service::add_licence(&state.db, state.now(), &ctx.actor(), &id, &draft).await {
+        Ok(_) => Ok(Redirect::to(&format!("/accounts/{id}?notice=saved#licences")).into_response()),
+        Err(e) => {
+            let refusal = super::form::Refusal::of("licence", e, "number")?;
+            super::account_pages::licence_refused(&state, &ctx, &id, f, refusal).await
+        }
+    }
 }
 
 fn too_large() -> String {

@@ -432,6 +432,37 @@ struct QuotePage {
     po_required: bool,
     /// The viewer signs off their own quotes by sending them.
     can_sign_off: bool,
+    /// The pricing form as typed, when it was refused: shown again to fix, not the stored prices.
+    typed: Option<TypedPricing>,
+}
+
+impl QuotePage {
+    fn typed_qty(&self, row: usize) -> Option<&str> {
+        self.typed.as_ref().and_then(|t| t.qtys.get(row)).map(String::as_str)
+    }
+
+    fn typed_price(&self, row: usize) -> Option<&str> {
+        self.typed.as_ref().and_then(|t| t.prices.get(row)).map(String::as_str)
+    }
+
+    fn typed_lines(&self) -> &str {
+        self.typed.as_ref().map_or("", |t| t.lines.as_str())
+    }
+}
+
+/// The seller's pricing form exactly as typed: each row's quantity and price, and the pasted lines.
+#[derive(Default)]
+struct TypedPricing {
+    qtys: Vec<String>,
+    prices: Vec<String>,
+    lines: String,
+}
+
+impl TypedPricing {
+    fn of(fields: &[(String, String)]) -> TypedPricing {
+        let all = |name: &str| fields.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+        TypedPricing { qtys: all("qty"), prices: all("price"), lines: field(fields, "lines") }
+    }
 }
 
 async fn render(
@@ -440,6 +471,18 @@ async fn render(
     number: &str,
     notice: Option<&str>,
     error: Option<String>,
+) -> Result<Response, WebError> {
+    render_typed(state, ctx, number, notice, error, None).await
+}
+
+/// The quote page; a refused pricing form shows what was typed.
+async fn render_typed(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    notice: Option<&str>,
+    error: Option<String>,
+    typed: Option<TypedPricing>,
 ) -> Result<Response, WebError> {
     let actor = ctx.actor();
     let v = service::quote_view(&state.db, state.now(), &actor, number).await?;
@@ -472,6 +515,7 @@ async fn render(
         default_expiry: crate::domain::pricing::format_iso_date(today + time::Duration::days(v.policy.valid_days)),
         po_required,
         can_sign_off: ctx.session.principal.can(Permission::SignOffQuotes),
+        typed,
         v,
     };
     Ok((status, Html(page.render()?)).into_response())
@@ -520,7 +564,14 @@ async fn price(
         }
         Err(e) => Err(e),
     };
-    after(&state, &ctx, &number, result, "quote_priced").await
+    match result {
+        // Bad input is shown again as typed; a stale form (409) shows the quote as it is now.
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Blocked(_))) => {
+            let typed = Some(TypedPricing::of(&fields));
+            render_typed(&state, &ctx, &number, None, message_of(&e), typed).await
+        }
+        other => after(&state, &ctx, &number, other, "quote_priced").await,
+    }
 }
 
 async fn send(
