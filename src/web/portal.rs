@@ -183,7 +183,7 @@ async fn users_page(
     use axum::response::IntoResponse;
     require(ctx, Permission::ManageOwnAccountUsers)?;
     let actor = ctx.actor();
-    let id = own_account_id(&ctx)?;
+    let id = own_account_id(ctx)?;
     let account = account_service::get_account(&state.db, &actor, &id).await?;
     let users = user_service::list_account_users(&state.db, &actor, &id).await?;
     let budgets = crate::service::approvals::account_budgets(&state.db, state.now(), &actor, &id).await?;
