@@ -43,6 +43,11 @@ async fn pages_show_times_in_the_users_zone_else_the_sellers_else_utc() {
     let res = app.api("PUT", "/api/v1/company/branding", &token, Some(body)).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["time_zone"], "America/Chicago");
+    // A null zone keeps it.
+    let body = json!({ "name": "Meridian Supply", "time_zone": null });
+    let res = app.api("PUT", "/api/v1/company/branding", &token, Some(body)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&res.body).unwrap()["time_zone"], "America/Chicago");
     let chicago = Zone::parse("America/Chicago").unwrap();
     let page = a.get("/admin/api-tokens").await;
     assert!(page.body.contains(&chicago.datetime(created)), "{}", page.body);

@@ -83,17 +83,19 @@ pub struct BrandingIn {
     #[schema(pattern = r"^#[0-9a-fA-F]{6}$")]
     accent: Option<String>,
     /// The IANA name of the seller's time zone (e.g. `America/Chicago`): pages show times in it to
-    /// users who chose none. Absent: kept as it is.
+    /// users who chose none. Absent or null: kept as it is.
     #[serde(default)]
     #[schema(schema_with = zone_schema)]
     time_zone: Option<String>,
 }
 
-/// A time zone: one of the IANA names Portico knows.
+/// A time zone: one of the IANA names Portico knows, or null (kept as it is).
 fn zone_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(crate::domain::time_zone::names()))
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let names = crate::domain::time_zone::names().into_iter().map(serde_json::Value::from);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(names.chain([serde_json::Value::Null])))
         .build()
 }
 

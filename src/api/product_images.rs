@@ -169,10 +169,21 @@ pub struct ImagePatch {
     #[schema(max_length = 300, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     #[serde(default)]
     alt: Option<String>,
-    /// `true` makes this image the primary (the previous one stops being it). `false` is refused
-    /// (422): a product with images always has a primary; make another image primary instead.
+    /// `true` makes this image the primary (the previous one stops being it); absent or null keeps
+    /// it as it is. `false` is refused (422): a product with images always has a primary; make
+    /// another image primary instead.
     #[serde(default)]
+    #[schema(schema_with = only_true)]
     primary: Option<bool>,
+}
+
+/// `true` or null: the only values `primary` takes.
+fn only_true() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Boolean, Type::Null]))
+        .enum_values(Some([serde_json::Value::Bool(true), serde_json::Value::Null]))
+        .build()
 }
 
 /// Changes an image's alt text, or makes it the primary. Audited.
