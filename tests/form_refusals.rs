@@ -415,3 +415,35 @@ async fn a_refused_licence_comes_back_on_the_account_page_with_what_was_typed() 
         1
     );
 }
+
+/// A licence rule the service refuses comes back on the rules page as typed, each reason beside
+/// its field; a rule that exists already is said at its class.
+#[tokio::test]
+async fn a_refused_licence_rule_comes_back_on_the_rules_page_as_typed() {
+    let app = TestApp::new().await;
+    let email = setup(&app).await;
+    let mut c = app.signed_in(&email).await;
+    let page = c.get("/admin/licence-rules").await;
+    assert!(
+        page.body.contains("name=\"require_verified\" value=\"1\" checked"),
+        "a new rule wants a verified document"
+    );
+
+    let typed = [("regulated_class", "controlled_substance"), ("licence_type", "dea"), ("region", "TEXAS-AND-MORE")];
+    let res = c.post("/admin/licence-rules", &typed).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert_in_shell(&res.body);
+    assert!(res.body.contains("id=\"rule-refused\""));
+    assert!(res.body.contains("The state is a code such as TX"), "{}", res.body);
+    assert!(res.body.contains("value=\"TEXAS-AND-MORE\" aria-invalid=\"true\""), "kept and marked");
+    assert!(res.body.contains("value=\"controlled_substance\""), "the class is kept");
+    assert!(res.body.contains("value=\"dea\" selected"), "the type is kept");
+    assert!(!res.body.contains("name=\"require_verified\" value=\"1\" checked"), "the unticked box stays unticked");
+
+    let fixed = [("regulated_class", "controlled_substance"), ("licence_type", "dea"), ("region", "TX")];
+    assert_eq!(c.post("/admin/licence-rules", &fixed).await.status, StatusCode::SEE_OTHER);
+    let again = c.post("/admin/licence-rules", &fixed).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("This rule exists already."), "{}", again.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM licence_rules").await, 1);
+}

@@ -280,12 +280,27 @@ struct RulesPage {
     rules: Vec<RuleView>,
     types: Vec<(&'static str, &'static str)>,
     can_edit: bool,
+    /// The add form as typed (a new rule's defaults when first shown) and, when refused, why.
+    f: RuleForm,
+    refusal: super::form::Refusal,
 }
 
-async fn rules_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<String>, WebError> {
+async fn rules_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    let f = RuleForm { require_verified: Some("1".into()), ..RuleForm::default() };
+    render_rules(&state, &ctx, f, super::form::Refusal::none()).await
+}
+
+/// The rules page; a refused rule comes back as typed with the reasons beside its fields.
+async fn render_rules(
+    state: &AppState,
+    ctx: &Ctx,
+    f: RuleForm,
+    refusal: super::form::Refusal,
+) -> Result<Response, WebError> {
     let rules = service::rules(&state.db, &ctx.actor()).await?;
+    let status = refusal.status();
     let page = RulesPage {
-        shell: Shell::new(&ctx, "Licence rules"),
+        shell: Shell::new(ctx, "Licence rules"),
         rules: rules
             .iter()
             .map(|r| RuleView {
@@ -299,13 +314,18 @@ async fn rules_page(State(state): State<AppState>, ctx: Ctx) -> Result<Html<Stri
             .collect(),
         types: LicenceType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         can_edit: ctx.session.principal.can(Permission::ManageCatalog),
+        f,
+        refusal,
     };
-    Ok(Html(page.render()?))
+    Ok((status, Html(page.render()?)).into_response())
 }
 
-#[derive(Deserialize)]
+/// The add-a-rule form exactly as typed.
+#[derive(Deserialize, Default)]
 struct RuleForm {
+    #[serde(default)]
     regulated_class: String,
+    #[serde(default)]
     licence_type: String,
     #[serde(default)]
     region: String,
@@ -313,15 +333,20 @@ struct RuleForm {
     require_verified: Option<String>,
 }
 
-async fn add_rule(State(state): State<AppState>, ctx: Ctx, Form(f): Form<RuleForm>) -> Result<Redirect, WebError> {
+async fn add_rule(State(state): State<AppState>, ctx: Ctx, Form(f): Form<RuleForm>) -> Result<Response, WebError> {
     let d = RuleDraft {
-        regulated_class: f.regulated_class,
-        licence_type: f.licence_type,
-        region: f.region,
+        regulated_class: f.regulated_class.clone(),
+        licence_type: f.licence_type.clone(),
+        region: f.region.clone(),
         require_verified: f.require_verified.is_some(),
     };
-    service::add_rule(&state.db, state.now(), &ctx.actor(), &d).await?;
-    Ok(Redirect::to("/admin/licence-rules?notice=saved"))
+    match service::add_rule(&state.db, state.now(), &ctx.actor(), &d).await {
+        Ok(_) => Ok(Redirect::to("/admin/licence-rules?notice=saved").into_response()),
+        Err(e) => {
+            let refusal = super::form::Refusal::of("rule", e, "regulated_class")?;
+            render_rules(&state, &ctx, f, refusal).await
+        }
+    }
 }
 
 async fn remove_rule(State(state): State<AppState>, ctx: Ctx, Path(rid): Path<String>) -> Result<Redirect, WebError> {
