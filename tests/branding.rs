@@ -7,7 +7,7 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use base64::Engine;
 use common::{Client, TestApp, TestResponse};
 use portico::domain::auth::{BuyerRole, Scope, StaffRole};

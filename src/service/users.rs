@@ -550,18 +550,6 @@ pub async fn account_users_changed_since(
     Ok(users::account_users_changed_since(db, account_id, since, after, limit).await?)
 }
 
-/// The signed-in user's time zone: their own choice (`None`: they follow the seller's), and the
-/// seller's, which applies when they chose none.
-pub async fn time_zone(db: &Db, actor: &Actor<'_>) -> ServiceResult<(Option<Zone>, Zone)> {
-    let own = match users::time_zone(db, &actor.principal.user_id).await {
-        Ok(z) => z.and_then(|z| Zone::parse(&z).ok()),
-        Err(sqlx::Error::RowNotFound) => return Err(ServiceError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
-    let seller = super::branding::brand(db).await?.time_zone;
-    Ok((own, seller))
-}
-
 /// Sets the signed-in user's time zone (an IANA name; empty: follow the seller's). Audited.
 pub async fn set_time_zone(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<Option<Zone>> {
     let zone = match name.trim() {

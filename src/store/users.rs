@@ -183,15 +183,6 @@ pub async fn set_time_zone(tx: &mut Tx, id: &str, zone: Option<&str>, now: i64) 
     tx.execute("UPDATE users SET time_zone = $2, updated_at = $3 WHERE id = $1", args![id, zone, now]).await
 }
 
-/// The user's own time zone as stored (`None`: the seller's); `Err(RowNotFound)`: no such user.
-pub async fn time_zone(db: &Db, id: &str) -> StoreResult<Option<String>> {
-    let found = db.read_text("SELECT COALESCE(time_zone, '') FROM users WHERE id = $1", &[id]).await?;
-    match found {
-        None => Err(sqlx::Error::RowNotFound),
-        Some(z) => Ok(Some(z).filter(|z| !z.is_empty())),
-    }
-}
-
 pub async fn set_active(tx: &mut Tx, id: &str, active: bool, now: i64) -> StoreResult<()> {
     tx.execute("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1", args![id, active, now]).await?;
     Ok(())

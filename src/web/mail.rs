@@ -50,7 +50,9 @@ async fn settings_page(
         .into_iter()
         .map(|(k, on)| (k.as_str(), k.label(), on))
         .collect();
-    let (own, seller) = crate::service::users::time_zone(&state.db, &ctx.actor()).await?;
+    // The session and the brand the session layer read already hold both zones.
+    let own = ctx.session.time_zone.as_deref().and_then(|z| crate::domain::time_zone::Zone::parse(z).ok());
+    let seller = &ctx.brand.time_zone;
     let status = if zone_error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = SettingsPage {
         shell: Shell::new(ctx, "E-mail notifications and time zone").with_notice(notice),
