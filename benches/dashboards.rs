@@ -1,6 +1,7 @@
-//! Dashboards on a generated history: ORDERS orders (default 1,000,000, one line each) over the last
-//! two years across every channel, from ACCOUNTS accounts (default 5,000) owned by 50 reps, 1,000
-//! products; the rollup rebuilt from them (as migration 0035's backfill does). Prints each
+//! Dashboards on a generated history: ORDERS orders (default 1,000,000, 1–4 lines each) over the
+//! last two years across every channel, from ACCOUNTS accounts (default 5,000) owned by 50 reps,
+//! 1,000 products, written by the loader `portico demo --scale large` uses
+//! (`demo::history_scale`), which rebuilds the rollups from them. Prints each
 //! dashboard's time (median of 5 runs) for an admin (the whole seller) and for one rep (their
 //! book) — the service call the page and the API make, without HTTP and HTML.
 //!
@@ -10,13 +11,16 @@
 //!   REUSE=1 cargo bench --bench dashboards                      # time again without generating
 //!
 //! Generation writes rows directly (bulk inserts), not through the pipeline: it is setup, not timed.
+//! Also times the worker's recount of who buys what after placements (RECOUNTS account-months,
+//! default 2,000), the cost that keeps that rollup off the order's transaction.
 
+use portico::demo::history_scale::{self, Customer, HistorySize, Item};
 use portico::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use portico::domain::auth::{Principal, StaffRole};
 use portico::domain::money::Money;
 use portico::service::Actor;
 use portico::service::dashboards::{self, Filter};
-use portico::store::{Cell, Db, accounts, bulk_insert, new_id, products, users};
+use portico::store::{Db, accounts, new_id, products, users};
 use std::time::Instant;
 
 #[global_allocator]
@@ -24,8 +28,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const REPS: usize = 50;
 const PRODUCTS: usize = 1_000;
-const CHANNELS: [&str; 6] = ["portal", "portal", "rep", "phone", "api", "punchout"];
-const STATUSES: [&str; 5] = ["closed", "closed", "shipped", "confirmed", "cancelled"];
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -101,105 +103,25 @@ async fn generate(db: &Db, now: i64, n_orders: usize, n_accounts: usize) -> Vec<
     })
     .await
     .expect("reps, accounts, products");
-    // Orders in batches of 20,000 (one unit each), spread evenly over the last 730 days.
+    // The order history, with the loader `portico demo --scale large` uses.
+    let customers: Vec<Customer> = account_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Customer { id: id.clone(), owner_rep_id: Some(reps[i % REPS].clone()) })
+        .collect();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut written = 0;
-    while written < n_orders {
-        let batch = (n_orders - written).min(20_000);
-        let mut orders = Vec::with_capacity(batch);
-        let mut lines = Vec::with_capacity(batch);
-        for k in 0..batch {
-            let id = new_id();
-            let account = &account_ids[rng.below(account_ids.len())];
-            let product = &product_ids[rng.below(PRODUCTS)];
-            let qty = 1 + rng.below(20) as i64;
-            let price = 10_000 * (1 + rng.below(200) as i64);
-            let placed_at = now - (rng.below(730 * 86_400)) as i64;
-            orders.push(vec![
-                Cell::Text(id.clone()),
-                Cell::Text(format!("BO-{}", written + k)),
-                Cell::Text(account.clone()),
-                Cell::Text(STATUSES[rng.below(STATUSES.len())].into()),
-                Cell::Text(CHANNELS[rng.below(CHANNELS.len())].into()),
-                Cell::Text("bench".into()),
-                Cell::Text("Bench".into()),
-                Cell::Text("1 Bench Way".into()),
-                Cell::Int(30),
-                Cell::Int(qty * price),
-                Cell::Int(1),
-                Cell::Int(placed_at),
-                Cell::Int(placed_at),
-            ]);
-            lines.push(vec![
-                Cell::Text(id),
-                Cell::Int(1),
-                Cell::Text(product.clone()),
-                Cell::Text("BEN".into()),
-                Cell::Text("Bench product".into()),
-                Cell::Text("each".into()),
-                Cell::Int(qty),
-                Cell::Int(price),
-                Cell::Int(qty * price),
-                Cell::Text("list".into()),
-                Cell::Text("".into()),
-            ]);
-        }
-        db.write((orders, lines), |tx, (orders, lines)| {
-            Box::pin(async move {
-                bulk_insert(
-                    tx,
-                    "orders",
-                    &[
-                        "id",
-                        "number",
-                        "account_id",
-                        "status",
-                        "channel",
-                        "placed_by_user_id",
-                        "placed_by_name",
-                        "ship_to_text",
-                        "terms_days",
-                        "subtotal",
-                        "line_count",
-                        "placed_at",
-                        "updated_at",
-                    ],
-                    orders,
-                )
-                .await?;
-                bulk_insert(
-                    tx,
-                    "order_lines",
-                    &[
-                        "order_id",
-                        "line_no",
-                        "product_id",
-                        "sku",
-                        "name",
-                        "uom",
-                        "quantity",
-                        "unit_price",
-                        "line_total",
-                        "price_source",
-                        "price_explanation",
-                    ],
-                    lines,
-                )
-                .await
-            })
+    let items: Vec<Item> = product_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Item {
+            id: id.clone(),
+            sku: format!("BEN-{i:04}"),
+            name: format!("Bench product {i}"),
+            unit_price: 10_000 * (1 + rng.below(200) as i64),
         })
-        .await
-        .expect("orders");
-        written += batch;
-        eprint!("\r  {written} orders");
-    }
-    eprintln!();
-    let rebuilt = Instant::now();
-    db.write((), |tx, _| Box::pin(async move { portico::store::dashboards::rebuild(tx).await }))
-        .await
-        .expect("rebuild");
-    eprintln!("  rollup rebuilt in {:.1} s", rebuilt.elapsed().as_secs_f64());
-    db.analyze().await.expect("analyze");
+        .collect();
+    let size = HistorySize { orders: n_orders, ..history_scale::LARGE };
+    history_scale::seed(db, now, &size, &customers, &items).await.expect("order history");
     eprintln!("  generated in {:.1} s", started.elapsed().as_secs_f64());
     reps
 }
@@ -261,5 +183,38 @@ async fn main() {
         time(&format!("{who}: abandoned carts"), || dashboards::abandoned_carts(&db, now, &actor, &all)).await;
         time(&format!("{who}: who buys what, 12 months"), || dashboards::products(&db, now, &actor, &all, 12)).await;
     }
+    // The worker's recount of who buys what: this month's account-months marked, as placements
+    // mark them, then counted in the worker's steps.
+    let recounts = env("RECOUNTS", 2_000) as i64;
+    let month = portico::domain::dashboards::month_of(now);
+    db.write((month, recounts), |tx, (month, n)| {
+        Box::pin(async move {
+            tx.execute(
+                &format!(
+                    "INSERT INTO product_rollup_queue (account_id, month, seq)
+                     SELECT id, $1, 1 FROM accounts ORDER BY id LIMIT {n} ON CONFLICT (account_id, month) DO NOTHING"
+                ),
+                portico::args![month.as_str()],
+            )
+            .await
+        })
+    })
+    .await
+    .expect("marks");
+    let started = Instant::now();
+    let mut counted = 0;
+    loop {
+        let n = dashboards::count_products(&db, portico::jobs::PRODUCT_RECOUNTS).await.expect("recount");
+        if n == 0 {
+            break;
+        }
+        counted += n;
+    }
+    println!(
+        "{:<44} {:>8.1} µs per account-month ({counted} recounted, {:.0} ms in all)",
+        "worker: recount of who buys what",
+        started.elapsed().as_secs_f64() * 1e6 / counted.max(1) as f64,
+        started.elapsed().as_secs_f64() * 1e3
+    );
     db.close().await;
 }

@@ -239,8 +239,10 @@ struct DemoArgs {
     /// Seed and exit instead of serving.
     #[arg(long)]
     no_serve: bool,
-    /// `large` adds the benchmark dataset: 100,000 products, 1,000 accounts, 1,000,000 contract prices
-    /// and 50 open invoices on each of 1,000 accounts; `aging` only the accounts and their invoices.
+    /// `large` adds the benchmark dataset: 100,000 products, 1,000 accounts, 1,000,000 contract prices,
+    /// 50 open invoices on each of 1,000 accounts and two years of order history (1,000,000 orders
+    /// across every channel; `PORTICO_DEMO_HISTORY_ORDERS` sets how many); `aging` only the accounts
+    /// and their invoices.
     #[arg(long, value_parser = ["large", "aging"])]
     scale: Option<String>,
 }
@@ -378,6 +380,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if args.scale.is_some() {
                 let size = &portico::demo::receivables_scale::AGING;
                 portico::demo::receivables_scale::seed(&state.db, state.now(), size).await?;
+            }
+            if args.scale.as_deref() == Some("large") {
+                let mut size = portico::demo::history_scale::LARGE;
+                if let Ok(n) = std::env::var("PORTICO_DEMO_HISTORY_ORDERS") {
+                    size.orders = n.parse().map_err(|_| "PORTICO_DEMO_HISTORY_ORDERS must be a number of orders")?;
+                }
+                eprintln!("seeding {} orders of history…", size.orders);
+                let (customers, items) = portico::demo::history_scale::parties(&state.db).await?;
+                portico::demo::history_scale::seed(&state.db, state.now(), &size, &customers, &items).await?;
             }
             println!(
                 "\nPortico demo — Meridian Medical & Industrial Supply (ready in {:.1} s)",

@@ -98,6 +98,16 @@ async fn rollup(app: &TestApp) -> Vec<(String, String, String, i64, i64)> {
     .unwrap()
 }
 
+/// (account, month, orders, revenue, self-service orders, self-service revenue), sorted.
+async fn account_month_rows(app: &TestApp) -> Vec<(String, String, i64, i64, i64, i64)> {
+    portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, i64, i64, i64, i64)>(
+        "SELECT account_id, month, orders, revenue, self_orders, self_revenue FROM account_months ORDER BY account_id, month"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap()
+}
+
 async fn rhythm_rows(app: &TestApp) -> Vec<(String, i64, i64, String)> {
     portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, i64, i64, String)>(
         "SELECT account_id, orders, last_at, recent FROM account_rhythm ORDER BY account_id"
@@ -185,9 +195,12 @@ async fn figures_follow_the_orders_of_every_channel_and_reps_see_their_book_only
     // The rollup equals a rebuild from the orders (what the migration's backfill writes).
     let kept = rollup(&app).await;
     let kept_rhythm = rhythm_rows(&app).await;
+    let kept_months = account_month_rows(&app).await;
+    assert_eq!(kept_months.len(), 2, "one row per account and month");
     common::write(db, |tx| Box::pin(async move { portico::store::dashboards::rebuild(tx).await })).await;
     assert_eq!(rollup(&app).await, kept);
     assert_eq!(rhythm_rows(&app).await, kept_rhythm);
+    assert_eq!(account_month_rows(&app).await, kept_months);
 
     // Rep A sees their book only; B's account and B's book are 404; buyers 404, finance and the desk 403.
     let mine = dashboards::channels(db, now, &Actor::web(&f.rep_a), &all(), 12).await.unwrap();
@@ -342,8 +355,14 @@ async fn reorder_rhythm_flags_accounts_that_stopped_and_carts_left_behind() {
     let first = csv.body.lines().nth(1).unwrap();
     assert!(first.contains("Smile Dental") && first.ends_with(",7,5.0,yes"), "{}", csv.body);
 
-    // Who buys what: gloves lead; per account.
+    // Who buys what: counted by the worker's step; gloves lead; per account.
+    let waiting = dashboards::products(db, now, &Actor::web(&f.manager), &all(), 12).await.unwrap();
+    assert!(waiting.uncounted > 0 && waiting.top.is_empty(), "not counted before the worker's step");
+    assert!(admin.get("/dashboards/products").await.body.contains("id=\"products-uncounted\""));
+    assert!(dashboards::count_products(db, 1_000).await.unwrap() > 0);
+    assert_eq!(dashboards::count_products(db, 1_000).await.unwrap(), 0, "nothing left to count");
     let p = dashboards::products(db, now, &Actor::web(&f.manager), &all(), 12).await.unwrap();
+    assert_eq!(p.uncounted, 0);
     assert_eq!(p.top[0].sku, "GLV-1");
     assert_eq!((p.top[0].quantity, p.top[0].accounts, p.top[0].revenue), (10, 2, m("100.00")));
     let one = dashboards::products(db, now, &Actor::web(&f.rep_a), &account(&f.a1), 12).await.unwrap();
@@ -381,4 +400,95 @@ async fn the_rhythm_keeps_the_latest_orders_whatever_the_order_of_changes() {
     assert_eq!(rhythm_rows(&app).await, kept, "what the writer kept is what a rebuild computes");
     let a1 = kept.iter().find(|r| r.0 == f.a1).unwrap();
     assert_eq!((a1.1, a1.2), (17, now - 2 * DAY));
+}
+
+/// Who buys what, as the worker counts it: (account, month, product, quantity, revenue, orders)
+/// and (month, product, quantity, revenue, orders, buyers), sorted.
+type ProductRollup = (Vec<(String, String, String, i64, i64, i64)>, Vec<(String, String, i64, i64, i64, i64)>);
+
+async fn product_rollup(app: &TestApp) -> ProductRollup {
+    let accounts = portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, String, i64, i64, i64)>(
+        "SELECT account_id, month, product_id, quantity, revenue, orders FROM account_product_months
+          ORDER BY account_id, month, product_id"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap();
+    let months = portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, i64, i64, i64, i64)>(
+        "SELECT month, product_id, quantity, revenue, orders, buyers FROM product_months ORDER BY month, product_id"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap();
+    (accounts, months)
+}
+
+/// Placements over several months, a back-dated order, a cancellation and an amendment that swaps
+/// a product: once the worker's steps have counted them — several at once, racing for the marks
+/// (on PostgreSQL, `SKIP LOCKED`) — the rollup equals a rebuild from the orders, row for row, and
+/// the window's accounts per product are the distinct accounts that bought it.
+#[tokio::test]
+async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let now = app.now();
+    let db = app.db();
+    for (i, days) in [400, 200, 95, 60, 31, 3, 1].into_iter().enumerate() {
+        place_at(&app, now - days * DAY, &f.buyer, &f.a1, &[("GLV-1", 1 + i as i64), ("GZ-1", 10)]).await;
+        place_at(&app, now - days * DAY, &f.rep_b, &f.b1, &[("GLV-1", 2)]).await;
+    }
+    let back_dated = place_at(&app, now - 500 * DAY, &f.cs, &f.b1, &[("GZ-1", 40)]).await;
+    let amended = place_at(&app, now - 2 * DAY, &f.cs, &f.a1, &[("GZ-1", 5)]).await;
+    orders::cancel_order(db, now, &Actor::web(&f.cs), &back_dated.number, None, "duplicate").await.unwrap();
+    let res = orders::amend_order(
+        db,
+        now,
+        &Actor::web(&f.cs),
+        &amended.number,
+        &orders::Amendment {
+            expected_version: amended.version,
+            lines: vec![LineInput::sku("GLV-1", 3)],
+            header: OrderHeader::default(),
+            reason: "gloves, not gauze".into(),
+        },
+    )
+    .await;
+    assert!(res.is_ok(), "{res:?}");
+    // Several steps at once, each taking a few marks.
+    loop {
+        let (a, b, c) = tokio::join!(
+            dashboards::count_products(db, 2),
+            dashboards::count_products(db, 2),
+            dashboards::count_products(db, 2)
+        );
+        if a.unwrap() + b.unwrap() + c.unwrap() == 0 {
+            break;
+        }
+    }
+    let kept = product_rollup(&app).await;
+    assert!(!kept.0.is_empty() && !kept.1.is_empty());
+    common::write(db, |tx| Box::pin(async move { portico::store::dashboards::rebuild(tx).await })).await;
+    assert_eq!(product_rollup(&app).await, kept, "what the worker counted is what a rebuild computes");
+
+    // The last 12 months: gloves from both accounts, gauze from Smile Dental only (Bright
+    // Clinic's gauze was cancelled; the amended order's gauze became gloves).
+    let p = dashboards::products(db, now, &Actor::web(&f.admin), &all(), 12).await.unwrap();
+    let glv = p.top.iter().find(|l| l.sku == "GLV-1").unwrap();
+    let gz = p.top.iter().find(|l| l.sku == "GZ-1").unwrap();
+    // Smile Dental's gloves from 200 days ago on: 2..=7 and the amended 3; Bright Clinic's 2 × 6.
+    assert_eq!((glv.quantity, glv.orders, glv.accounts), ((2..=7).sum::<i64>() + 3 + 12, 6 + 1 + 6, 2));
+    assert_eq!((gz.quantity, gz.orders, gz.accounts), (60, 6, 1));
+    let whole = app
+        .count_dyn(&format!(
+            "SELECT CAST(SUM(l.quantity) AS BIGINT) FROM orders o JOIN order_lines l ON l.order_id = o.id
+              WHERE o.status <> 'cancelled' AND o.placed_at >= {} AND l.sku = 'GLV-1'",
+            portico::domain::dashboards::month_bounds(&portico::domain::dashboards::last_months(now, 12)[0]).unwrap().0
+        ))
+        .await;
+    assert_eq!(glv.quantity, whole, "the rollup agrees with the order lines");
+    // A rep's book: their account only, one buyer.
+    let mine = dashboards::products(db, now, &Actor::web(&f.rep_b), &all(), 24).await.unwrap();
+    let glv_b = mine.top.iter().find(|l| l.sku == "GLV-1").unwrap();
+    assert_eq!((glv_b.quantity, glv_b.accounts), (14, 1));
+    assert!(mine.top.iter().all(|l| l.sku != "GZ-1"), "the cancelled gauze is gone");
 }

@@ -381,6 +381,9 @@ pub struct ProductsDashboardOut {
     /// The 200 best-selling products by revenue.
     top: Vec<ProductSalesOut>,
     by_category: Vec<CategorySalesOut>,
+    /// Account-months (of any account) with order changes the worker has not counted here yet:
+    /// these figures lag placement by a worker pass (about a second) while a worker runs.
+    uncounted: i64,
 }
 
 fn product_out(p: &service::ProductLine) -> ProductSalesOut {
@@ -412,6 +415,7 @@ pub async fn dashboard_products(
     Ok(Json(ProductsDashboardOut {
         scope: scope_out(&v.scope),
         months: v.months,
+        uncounted: v.uncounted,
         top: v.top.iter().map(product_out).collect(),
         by_category: v
             .by_category

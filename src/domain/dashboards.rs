@@ -246,10 +246,120 @@ pub fn rollup_delta(before: Option<(&str, i64)>, after: (&str, i64)) -> (i64, i6
     (ao - bo, ar - br)
 }
 
+/// The unix times (UTC) a month `YYYY-MM` starts and the next one starts; `None` for a text that
+/// is not a month.
+pub fn month_bounds(month: &str) -> Option<(i64, i64)> {
+    let start = |y: i32, m: u8| -> Option<i64> {
+        let m = time::Month::try_from(m).ok()?;
+        Some(time::Date::from_calendar_date(y, m, 1).ok()?.midnight().assume_utc().unix_timestamp())
+    };
+    let (y, m) = month.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u8>().ok()?);
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    Some((start(y, m)?, start(ny, nm)?))
+}
+
+/// **Who buys what.** What an account bought in a month, per product: the quantity, the revenue
+/// (the lines' totals, net of tax) and how many of its orders had the product. The rollup keeps
+/// one such row per account, month and product, and one per month and product over all accounts
+/// with `buyers`: the accounts whose latest month of buying the product is that month. The
+/// accounts that bought a product in a window ending now are then the sum of `buyers` over the
+/// window — a count of distinct accounts that adds up month by month.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct ProductMonth {
+    pub product_id: String,
+    pub quantity: i64,
+    pub revenue: i64,
+    pub orders: i64,
+}
+
+/// How an account-month's row of one product changes when the month is recounted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductChange {
+    pub product_id: String,
+    /// What to add to the product's month over all accounts.
+    pub quantity: i64,
+    pub revenue: i64,
+    pub orders: i64,
+    /// The row as it is now (`None`: the account did not buy the product that month).
+    pub now: Option<ProductMonth>,
+    /// Whether the account started or stopped buying the product that month (its latest month of
+    /// buying it may move).
+    pub presence_changed: bool,
+}
+
+/// The changes from the kept rows of an account-month (`old`) to its recount (`new`), one per
+/// product whose row differs, by product id (the order the writes take, so two nodes never
+/// deadlock on the same rows).
+pub fn product_changes(old: &[ProductMonth], new: &[ProductMonth]) -> Vec<ProductChange> {
+    let mut ids: Vec<&str> = old.iter().chain(new).map(|r| r.product_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let zero = |id: &str| ProductMonth { product_id: id.to_string(), quantity: 0, revenue: 0, orders: 0 };
+    ids.into_iter()
+        .filter_map(|id| {
+            let before = old.iter().find(|r| r.product_id == id);
+            let after = new.iter().find(|r| r.product_id == id).filter(|r| r.orders > 0);
+            if before == after {
+                return None;
+            }
+            let (b, a) = (before.cloned().unwrap_or_else(|| zero(id)), after.cloned().unwrap_or_else(|| zero(id)));
+            Some(ProductChange {
+                product_id: id.to_string(),
+                quantity: a.quantity - b.quantity,
+                revenue: a.revenue - b.revenue,
+                orders: a.orders - b.orders,
+                now: after.cloned(),
+                presence_changed: before.is_some() != after.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// What a move of an account's latest month of buying a product does to `buyers`: one fewer in
+/// the month it was, one more in the month it is (either may be none).
+pub fn buyers_moves(was: Option<&str>, is: Option<&str>) -> Vec<(String, i64)> {
+    if was == is {
+        return Vec::new();
+    }
+    was.map(|m| (m.to_string(), -1)).into_iter().chain(is.map(|m| (m.to_string(), 1))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn months_have_bounds_and_nonsense_has_none() {
+        assert_eq!(month_bounds("2026-12"), Some((1_796_083_200, 1_798_761_600)));
+        assert_eq!(month_bounds("2024-02").map(|(a, b)| (b - a) / 86_400), Some(29));
+        for bad in ["2026-13", "2026-1", "26-01", "", "2026-00", "abcd-ef"] {
+            assert_eq!(month_bounds(bad), None, "{bad}");
+        }
+        assert_eq!(month_of(1_796_083_200), "2026-12");
+        assert_eq!(month_of(1_796_083_199), "2026-11");
+    }
+
+    #[test]
+    fn a_recount_changes_only_the_rows_that_differ() {
+        let row = |p: &str, q, o| ProductMonth { product_id: p.into(), quantity: q, revenue: q * 10, orders: o };
+        let old = [row("a", 5, 1), row("b", 2, 1), row("c", 1, 1)];
+        let new = [row("c", 1, 1), row("b", 6, 2), row("d", 3, 1)];
+        let changes = product_changes(&old, &new);
+        let ids: Vec<&str> = changes.iter().map(|c| c.product_id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "d"]);
+        assert_eq!((changes[0].quantity, changes[0].orders, changes[0].presence_changed), (-5, -1, true));
+        assert_eq!(changes[0].now, None);
+        assert_eq!((changes[1].quantity, changes[1].revenue, changes[1].presence_changed), (4, 40, false));
+        assert_eq!((changes[2].quantity, changes[2].presence_changed), (3, true));
+        assert_eq!(buyers_moves(Some("2026-01"), Some("2026-03")), [("2026-01".into(), -1), ("2026-03".into(), 1)]);
+        assert_eq!(buyers_moves(None, Some("2026-03")), [("2026-03".to_string(), 1)]);
+        assert!(buyers_moves(Some("2026-03"), Some("2026-03")).is_empty());
+    }
 
     #[test]
     fn shares_round_half_up_to_a_tenth_of_a_percent() {
@@ -356,6 +466,67 @@ mod tests {
             let (sa, sb) = (Share::new(a, whole).permille().unwrap(), Share::new(b, whole).permille().unwrap());
             prop_assert!((0..=1000).contains(&sa));
             if a <= b { prop_assert!(sa <= sb); }
+        }
+
+        /// Whatever order account-months are recounted in, applying each recount's changes (as
+        /// the store does) keeps the months over all accounts equal to the sum of the accounts'
+        /// rows, and the buyers of a product in any window ending now equal to the accounts with a
+        /// row of it in the window.
+        #[test]
+        fn recounts_keep_the_product_months_and_their_buyers(
+            recounts in proptest::collection::vec(
+                (0usize..3, 0usize..4, proptest::collection::vec((0usize..3, 0i64..3, 0i64..50), 0..4)), 1..40)
+        ) {
+            use std::collections::BTreeMap;
+            const MONTHS: [&str; 4] = ["2026-01", "2026-02", "2026-03", "2026-04"];
+            // (account, month, product) -> row; (month, product) -> (quantity, revenue, orders, buyers)
+            let mut accounts: BTreeMap<(usize, &str, String), ProductMonth> = BTreeMap::new();
+            let mut months: BTreeMap<(String, String), (i64, i64, i64, i64)> = BTreeMap::new();
+            for (account, month, lines) in recounts {
+                let month = MONTHS[month];
+                let mut new: Vec<ProductMonth> = Vec::new();
+                for (p, orders, q) in lines {
+                    let id = format!("p{p}");
+                    if new.iter().any(|r| r.product_id == id) { continue; }
+                    new.push(ProductMonth { product_id: id, quantity: q * orders, revenue: 7 * q * orders, orders });
+                }
+                let old: Vec<ProductMonth> = accounts.iter()
+                    .filter(|((a, m, _), _)| *a == account && *m == month).map(|(_, r)| r.clone()).collect();
+                let last = |acc: &BTreeMap<(usize, &str, String), ProductMonth>, p: &str| acc.keys()
+                    .filter(|(a, _, q)| *a == account && q == p).map(|(_, m, _)| m.to_string()).max();
+                for c in product_changes(&old, &new) {
+                    let was = last(&accounts, &c.product_id);
+                    let key = (account, month, c.product_id.clone());
+                    match &c.now { Some(r) => { accounts.insert(key, r.clone()); } None => { accounts.remove(&key); } }
+                    let e = months.entry((month.to_string(), c.product_id.clone())).or_default();
+                    e.0 += c.quantity; e.1 += c.revenue; e.2 += c.orders;
+                    if c.presence_changed {
+                        let is = last(&accounts, &c.product_id);
+                        for (m, d) in buyers_moves(was.as_deref(), is.as_deref()) {
+                            months.entry((m, c.product_id.clone())).or_default().3 += d;
+                        }
+                    } else {
+                        prop_assert_eq!(was, last(&accounts, &c.product_id));
+                    }
+                }
+            }
+            for month in MONTHS {
+                for p in 0..3 {
+                    let id = format!("p{p}");
+                    let rows: Vec<&ProductMonth> = accounts.iter()
+                        .filter(|((_, m, q), _)| *m == month && *q == id).map(|(_, r)| r).collect();
+                    let kept = months.get(&(month.to_string(), id.clone())).copied().unwrap_or_default();
+                    prop_assert_eq!(kept.0, rows.iter().map(|r| r.quantity).sum::<i64>());
+                    prop_assert_eq!(kept.1, rows.iter().map(|r| r.revenue).sum::<i64>());
+                    prop_assert_eq!(kept.2, rows.iter().map(|r| r.orders).sum::<i64>());
+                    let buyers: i64 = months.iter()
+                        .filter(|((m, q), _)| m.as_str() >= month && *q == id).map(|(_, v)| v.3).sum();
+                    let mut distinct: Vec<usize> = accounts.keys()
+                        .filter(|(_, m, q)| *m >= month && *q == id).map(|(a, _, _)| *a).collect();
+                    distinct.dedup();
+                    prop_assert_eq!(buyers, distinct.len() as i64);
+                }
+            }
         }
 
         /// The median gap lies between the smallest and the largest gap.

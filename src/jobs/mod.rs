@@ -15,12 +15,15 @@
 //!    arrives at its first attempt keeps that attempt on its own row, every other attempt is a
 //!    row of the delivery log.
 //!
+//! Each pass also recounts the dashboards' who-buys-what for the account-months whose orders
+//! changed (`service::dashboards::count_products`).
+//!
 //! Mails go the same way: planned at fan-out (one per recipient), claimed under a lease, written
 //! and sent (`mail`: SMTP, or the local mailbox), recorded, retried with the same policy.
 //!
 //! At least once: a worker killed between 2 and 4 leaves leases that run out, and the deliveries
 //! are sent again by whichever worker claims them next. Receivers deduplicate on `webhook-id`.
-//! An idle worker only reads (two indexed probes per poll); it writes only when there is work.
+//! An idle worker only reads (an indexed probe per kind of work); it writes only when there is work.
 
 pub mod mail;
 pub mod webhooks;
@@ -87,6 +90,10 @@ impl WorkerConfig {
     }
 }
 
+/// Account-months the dashboards' who-buys-what rollup recounts per pass (each a short read of
+/// one account's orders of one month, in the writer's transaction).
+pub const PRODUCT_RECOUNTS: i64 = 200;
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -113,7 +120,9 @@ pub async fn run_once(
             break;
         }
     }
-    let mails = send_mails(db, cfg, mailer, owner).await?;
+    // Mails sent and account-months recounted: work done besides deliveries.
+    let mails = send_mails(db, cfg, mailer, owner).await?
+        + crate::service::dashboards::count_products(db, PRODUCT_RECOUNTS).await?;
     let room = batch.saturating_sub(claimed.len()) as i64;
     if room > 0 {
         claimed.extend(service::claim(db, owner, now_ms(), cfg.lease_ms, room).await?);

@@ -1,8 +1,9 @@
 //! The seller's dashboards (issue 18 §4), for admins and sales managers (the whole seller, or one
 //! rep's book or one account) and for each rep (their own book only: another rep's account or book
 //! answers 404). Buyers get 404, other staff 403. The rules are `domain::dashboards`; the figures
-//! come from the rollup the order writer keeps (`store::dashboards`), except top products, which
-//! read the window's order lines.
+//! come from the rollups kept with the orders (`store::dashboards`): orders, revenue and rhythm by
+//! the order writer in the order's transaction, who buys what by the worker from the account-months
+//! the order writer marks (seconds behind; the page says how many changes wait).
 
 use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::auth::{AccountScope, Permission};
@@ -348,6 +349,16 @@ pub async fn abandoned_carts(
     Ok((scope, out))
 }
 
+/// The worker's step for who buys what: recounts up to `limit` account-months whose orders changed
+/// (`store::dashboards::refresh_products`); returns how many (0: nothing waited, and nothing was
+/// written).
+pub async fn count_products(db: &Db, limit: i64) -> ServiceResult<usize> {
+    if !store::products_waiting(db).await? {
+        return Ok(0);
+    }
+    Ok(db.write(limit, |tx, limit| Box::pin(store::refresh_products(tx, *limit))).await?)
+}
+
 /// A product's sales in the window.
 #[derive(Clone, Debug)]
 pub struct ProductLine {
@@ -368,6 +379,9 @@ pub struct ProductsView {
     pub top: Vec<ProductLine>,
     /// Per category (biggest revenue first): its revenue among the top products and its top five.
     pub by_category: Vec<(String, Money, Vec<ProductLine>)>,
+    /// Account-months with changes the worker has not counted yet (seconds behind at most while
+    /// a worker runs).
+    pub uncounted: i64,
 }
 
 /// The most products a view lists.
@@ -386,8 +400,8 @@ pub async fn products(
     let scope = scope(db, actor, filter).await?;
     let months = rules::window(Some(months));
     let first = rules::last_months(now, months).remove(0);
-    let since = month_start(&first);
-    let rows = store::product_sales(db, scope.store(), since, TOP_PRODUCTS).await?;
+    let rows = store::product_sales(db, scope.store(), &first, TOP_PRODUCTS).await?;
+    let uncounted = store::products_backlog(db).await?;
     let top: Vec<ProductLine> = rows
         .into_iter()
         .map(|r| ProductLine {
@@ -414,18 +428,7 @@ pub async fn products(
         }
     }
     by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(ProductsView { scope, months, top, by_category })
-}
-
-/// The unix time a month (`YYYY-MM`) starts, UTC.
-fn month_start(month: &str) -> i64 {
-    let parse = || {
-        let (y, m) = month.split_once('-')?;
-        let m = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
-        let d = time::Date::from_calendar_date(y.parse().ok()?, m, 1).ok()?;
-        Some(d.midnight().assume_utc().unix_timestamp())
-    };
-    parse().unwrap_or(0)
+    Ok(ProductsView { scope, months, top, by_category, uncounted })
 }
 
 /// The dashboards, as their CSV files and API paths name them.

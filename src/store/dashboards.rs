@@ -12,8 +12,8 @@
 
 use super::orders::OrderRow;
 use super::{Db, StoreResult, Tx, fetch_json_rows};
-use crate::args;
-use crate::domain::dashboards::{self as rules, RECENT_ORDERS};
+use crate::domain::dashboards::{self as rules, ProductMonth, RECENT_ORDERS};
+use crate::{args, on_db};
 use serde::Deserialize;
 
 /// Whose figures a dashboard shows. Built by the service after it checked the actor may see them.
@@ -45,15 +45,37 @@ impl Scope<'_> {
 pub async fn record(tx: &mut Tx, before: Option<&OrderRow>, after: &OrderRow) -> StoreResult<()> {
     let (orders, revenue) =
         rules::rollup_delta(before.map(|b| (b.status.as_str(), b.subtotal)), (after.status.as_str(), after.subtotal));
-    if orders == 0 && revenue == 0 {
+    // Who buys what is recounted by the worker: an order that starts or stops counting, or whose
+    // lines were amended (a new revision), marks its account-month.
+    let amended = before.is_some_and(|b| b.revision != after.revision) && rules::counts(&after.status);
+    if orders == 0 && revenue == 0 && !amended {
         return Ok(());
     }
     let month = rules::month_of(after.placed_at);
+    tx.execute(
+        "INSERT INTO product_rollup_queue (account_id, month, seq) VALUES ($1, $2, 1)
+         ON CONFLICT (account_id, month) DO UPDATE SET seq = product_rollup_queue.seq + 1",
+        args![after.account_id.as_str(), month.as_str()],
+    )
+    .await?;
+    if orders == 0 && revenue == 0 {
+        return Ok(());
+    }
     tx.execute(
         "INSERT INTO order_months (account_id, month, channel, orders, revenue) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (account_id, month, channel)
          DO UPDATE SET orders = order_months.orders + excluded.orders, revenue = order_months.revenue + excluded.revenue",
         args![after.account_id.as_str(), month.as_str(), after.channel.as_str(), orders, revenue],
+    )
+    .await?;
+    let (self_orders, self_revenue) = if rules::is_self_service(&after.channel) { (orders, revenue) } else { (0, 0) };
+    tx.execute(
+        "INSERT INTO account_months (account_id, month, orders, revenue, self_orders, self_revenue)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, month)
+         DO UPDATE SET orders = account_months.orders + excluded.orders, revenue = account_months.revenue + excluded.revenue,
+             self_orders = account_months.self_orders + excluded.self_orders,
+             self_revenue = account_months.self_revenue + excluded.self_revenue",
+        args![after.account_id.as_str(), month.as_str(), orders, revenue, self_orders, self_revenue],
     )
     .await?;
     // A new order (the case of every placement) is prepended in one statement; anything else — a
@@ -128,8 +150,16 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
             "string_agg(lpad(r.placed_at::text, 10, '0'), ' ' ORDER BY r.placed_at DESC, r.id DESC)",
         )
     };
-    tx.execute("DELETE FROM order_months", Vec::new()).await?;
-    tx.execute("DELETE FROM account_rhythm", Vec::new()).await?;
+    for table in [
+        "order_months",
+        "account_months",
+        "account_rhythm",
+        "product_months",
+        "account_product_months",
+        "product_rollup_queue",
+    ] {
+        tx.execute(&format!("DELETE FROM {table}"), Vec::new()).await?;
+    }
     tx.execute(
         &format!(
             "INSERT INTO order_months (account_id, month, channel, orders, revenue)
@@ -155,7 +185,205 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
         Vec::new(),
     )
     .await?;
+    let ss = self_service_list();
+    tx.execute(
+        &format!(
+            "INSERT INTO account_months (account_id, month, orders, revenue, self_orders, self_revenue)
+             SELECT account_id, month, SUM(orders), SUM(revenue),
+                    SUM(CASE WHEN channel IN ({ss}) THEN orders ELSE 0 END),
+                    SUM(CASE WHEN channel IN ({ss}) THEN revenue ELSE 0 END)
+               FROM order_months GROUP BY account_id, month"
+        ),
+        Vec::new(),
+    )
+    .await?;
+    let month = month.replace("placed_at", "o.placed_at");
+    tx.execute(
+        &format!(
+            "INSERT INTO account_product_months (account_id, month, product_id, quantity, revenue, orders)
+             SELECT o.account_id, {month}, l.product_id, SUM(l.quantity), SUM(l.line_total), COUNT(DISTINCT o.id)
+               FROM orders o JOIN order_lines l ON l.order_id = o.id
+              WHERE o.status NOT IN ('draft', 'cancelled')
+              GROUP BY o.account_id, {month}, l.product_id"
+        ),
+        Vec::new(),
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO product_months (month, product_id, quantity, revenue, orders, buyers)
+         SELECT m.month, m.product_id, SUM(m.quantity), SUM(m.revenue), SUM(m.orders),
+                SUM(CASE WHEN m.month = m.latest THEN 1 ELSE 0 END)
+           FROM (SELECT month, product_id, quantity, revenue, orders,
+                        MAX(month) OVER (PARTITION BY account_id, product_id) AS latest
+                   FROM account_product_months) m
+          GROUP BY m.month, m.product_id",
+        Vec::new(),
+    )
+    .await?;
     Ok(())
+}
+
+/// Recounts up to `limit` marked account-months from their orders (who buys what) and removes
+/// their marks. Returns how many were recounted (0: nothing waits).
+///
+/// Concurrency (several workers on PostgreSQL; on SQLite the one writer runs one at a time):
+/// - an order writer marking an account-month again meanwhile moves its `seq`, so the mark stays
+///   for the next pass: an order committed after the recount read the orders is never lost, and
+///   the order writer never waits for a recount (no row lock is taken on the marks);
+/// - one worker at a time recounts an account (a transaction-scoped advisory lock, tried in
+///   account order; an account another worker holds is left to it), since an account's months
+///   share its latest-month-of-buying (`buyers`);
+/// - the months over all accounts are written once per pass, in (month, product) order, so two
+///   workers never wait for each other crosswise.
+pub async fn refresh_products(tx: &mut Tx, limit: i64) -> StoreResult<usize> {
+    #[derive(Deserialize)]
+    struct Mark {
+        account_id: String,
+        month: String,
+        seq: i64,
+    }
+    let marks: Vec<Mark> = tx
+        .fetch_all(
+            &format!(
+                "SELECT account_id, month, seq FROM product_rollup_queue ORDER BY account_id, month LIMIT {}",
+                limit.max(1)
+            ),
+            Vec::new(),
+        )
+        .await?;
+    let mut totals = MonthTotals::new();
+    let mut done = Vec::new();
+    let mut held: Option<(&str, bool)> = None;
+    for m in &marks {
+        let mine = match held {
+            Some((account, mine)) if account == m.account_id => mine,
+            _ => {
+                let mine = tx.is_sqlite()
+                    || tx
+                        .fetch_one::<bool>(
+                            &format!("SELECT pg_try_advisory_xact_lock({PRODUCT_LOCKS}, hashtext($1))"),
+                            args![m.account_id.as_str()],
+                        )
+                        .await?;
+                held = Some((&m.account_id, mine));
+                mine
+            }
+        };
+        if mine {
+            recount(tx, &m.account_id, &m.month, &mut totals).await?;
+            done.push(m);
+        }
+    }
+    for ((month, product_id), [quantity, revenue, orders, buyers]) in totals {
+        if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO product_months (month, product_id, quantity, revenue, orders, buyers) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (month, product_id) DO UPDATE SET quantity = product_months.quantity + excluded.quantity,
+                 revenue = product_months.revenue + excluded.revenue, orders = product_months.orders + excluded.orders,
+                 buyers = product_months.buyers + excluded.buyers",
+            args![month.as_str(), product_id.as_str(), quantity, revenue, orders, buyers],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM product_months WHERE month = $1 AND product_id = $2 AND orders = 0 AND buyers = 0",
+            args![month.as_str(), product_id.as_str()],
+        )
+        .await?;
+    }
+    for m in &done {
+        tx.execute(
+            "DELETE FROM product_rollup_queue WHERE account_id = $1 AND month = $2 AND seq = $3",
+            args![m.account_id.as_str(), m.month.as_str(), m.seq],
+        )
+        .await?;
+    }
+    Ok(done.len())
+}
+
+/// The first key of the advisory locks a recount takes on PostgreSQL (the second is the account
+/// id's hash); no other code takes advisory locks.
+const PRODUCT_LOCKS: i32 = 1801;
+
+/// (month, product) -> (quantity, revenue, orders, buyers) to add to `product_months`; sorted.
+type MonthTotals = std::collections::BTreeMap<(String, String), [i64; 4]>;
+
+/// Whether any account-month waits for a recount (the worker's probe: a read, so an idle worker
+/// does not take the writer).
+pub async fn products_waiting(db: &Db) -> StoreResult<bool> {
+    Ok(db.read_text("SELECT account_id FROM product_rollup_queue LIMIT 1", &[]).await?.is_some())
+}
+
+/// How many account-months wait for a recount.
+pub async fn products_backlog(db: &Db) -> StoreResult<i64> {
+    on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM product_rollup_queue").fetch_one(c).await)
+}
+
+/// Recounts one account-month's products from its orders and moves the difference into the
+/// months over all accounts' `totals` ([`rules::product_changes`], [`rules::buyers_moves`]).
+async fn recount(tx: &mut Tx, account_id: &str, month: &str, totals: &mut MonthTotals) -> StoreResult<()> {
+    let Some((from, to)) = rules::month_bounds(month) else {
+        return Ok(());
+    };
+    let new: Vec<ProductMonth> = tx
+        .fetch_all(
+            "SELECT l.product_id, CAST(SUM(l.quantity) AS BIGINT) AS quantity, CAST(SUM(l.line_total) AS BIGINT) AS revenue,
+                    CAST(COUNT(DISTINCT o.id) AS BIGINT) AS orders
+               FROM orders o JOIN order_lines l ON l.order_id = o.id
+              WHERE o.account_id = $1 AND o.placed_at >= $2 AND o.placed_at < $3 AND o.status NOT IN ('draft', 'cancelled')
+              GROUP BY l.product_id",
+            args![account_id, from, to],
+        )
+        .await?;
+    let old: Vec<ProductMonth> = tx
+        .fetch_all(
+            "SELECT product_id, quantity, revenue, orders FROM account_product_months WHERE account_id = $1 AND month = $2",
+            args![account_id, month],
+        )
+        .await?;
+    for c in rules::product_changes(&old, &new) {
+        let was = if c.presence_changed { latest_month(tx, account_id, &c.product_id).await? } else { None };
+        match &c.now {
+            Some(r) => {
+                tx.execute(
+                    "INSERT INTO account_product_months (account_id, month, product_id, quantity, revenue, orders)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, month, product_id)
+                     DO UPDATE SET quantity = excluded.quantity, revenue = excluded.revenue, orders = excluded.orders",
+                    args![account_id, month, c.product_id.as_str(), r.quantity, r.revenue, r.orders],
+                )
+                .await?;
+            }
+            None => {
+                tx.execute(
+                    "DELETE FROM account_product_months WHERE account_id = $1 AND month = $2 AND product_id = $3",
+                    args![account_id, month, c.product_id.as_str()],
+                )
+                .await?;
+            }
+        }
+        let t = totals.entry((month.to_string(), c.product_id.clone())).or_default();
+        t[0] += c.quantity;
+        t[1] += c.revenue;
+        t[2] += c.orders;
+        if c.presence_changed {
+            let is = latest_month(tx, account_id, &c.product_id).await?;
+            for (m, d) in rules::buyers_moves(was.as_deref(), is.as_deref()) {
+                totals.entry((m, c.product_id.clone())).or_default()[3] += d;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The latest month the account bought the product in (from the index
+/// `account_product_months_latest`).
+async fn latest_month(tx: &mut Tx, account_id: &str, product_id: &str) -> StoreResult<Option<String>> {
+    tx.fetch_optional::<String>(
+        "SELECT month FROM account_product_months WHERE account_id = $1 AND product_id = $2 ORDER BY month DESC LIMIT 1",
+        args![account_id, product_id],
+    )
+    .await
 }
 
 /// Orders and revenue of a month through a channel.
@@ -208,7 +436,6 @@ fn self_service_list() -> String {
 /// biggest revenue first.
 pub async fn adoption_by_account(db: &Db, scope: Scope<'_>, first: &str, last: &str) -> StoreResult<Vec<AdoptionRow>> {
     let (cond, bind) = scope.filter("m.account_id", 3);
-    let ss = self_service_list();
     let json = db.json_rows(
         &[
             ("id", "a.id"),
@@ -225,10 +452,9 @@ pub async fn adoption_by_account(db: &Db, scope: Scope<'_>, first: &str, last: &
     );
     let sql = format!(
         "SELECT {json} FROM (SELECT m.account_id, CAST(SUM(m.orders) AS BIGINT) AS orders,
-                CAST(SUM(CASE WHEN m.channel IN ({ss}) THEN m.orders ELSE 0 END) AS BIGINT) AS self_orders,
-                CAST(SUM(m.revenue) AS BIGINT) AS revenue,
-                CAST(SUM(CASE WHEN m.channel IN ({ss}) THEN m.revenue ELSE 0 END) AS BIGINT) AS self_revenue
-           FROM order_months m WHERE m.month >= $1 AND m.month <= $2{cond}
+                CAST(SUM(m.self_orders) AS BIGINT) AS self_orders, CAST(SUM(m.revenue) AS BIGINT) AS revenue,
+                CAST(SUM(m.self_revenue) AS BIGINT) AS self_revenue
+           FROM account_months m WHERE m.month >= $1 AND m.month <= $2{cond}
           GROUP BY m.account_id) g
          JOIN accounts a ON a.id = g.account_id LEFT JOIN users u ON u.id = a.owner_rep_id"
     );
@@ -346,11 +572,12 @@ pub struct ProductSales {
     pub accounts: i64,
 }
 
-/// What was bought from `since` (unix seconds) on, per product, in scope, biggest revenue first
-/// (at most `limit` products). Reads the order lines of the orders placed in the window (the
-/// `orders_placed` or, for an account, `orders_account_placed` index): no rollup yet.
-pub async fn product_sales(db: &Db, scope: Scope<'_>, since: i64, limit: i64) -> StoreResult<Vec<ProductSales>> {
-    let (cond, bind) = scope.filter("o.account_id", 2);
+/// What was bought from the month `first` on (a window ending now), per product, in scope, biggest
+/// revenue first (at most `limit` products), from the rollup the worker keeps
+/// ([`refresh_products`]): the whole seller's from `product_months` (its `buyers` add up to the
+/// accounts that bought in the window), a book's or an account's from `account_product_months`.
+pub async fn product_sales(db: &Db, scope: Scope<'_>, first: &str, limit: i64) -> StoreResult<Vec<ProductSales>> {
+    let (cond, bind) = scope.filter("m.account_id", 2);
     let json = db.json_rows(
         &[
             ("category", "COALESCE(c.path, '')"),
@@ -363,17 +590,18 @@ pub async fn product_sales(db: &Db, scope: Scope<'_>, since: i64, limit: i64) ->
         ],
         "g.revenue DESC, p.sku",
     );
+    let (table, accounts) = match scope {
+        Scope::All => ("product_months", "CAST(SUM(m.buyers) AS BIGINT)"),
+        Scope::Book(_) | Scope::Account(_) => ("account_product_months", "COUNT(DISTINCT m.account_id)"),
+    };
     let sql = format!(
-        "SELECT {json} FROM (SELECT l.product_id, CAST(SUM(l.quantity) AS BIGINT) AS quantity,
-                CAST(SUM(l.line_total) AS BIGINT) AS revenue, COUNT(DISTINCT o.id) AS orders,
-                COUNT(DISTINCT o.account_id) AS accounts
-           FROM orders o JOIN order_lines l ON l.order_id = o.id
-          WHERE o.placed_at >= CAST($1 AS BIGINT) AND o.status NOT IN ('draft', 'cancelled'){cond}
-          GROUP BY l.product_id ORDER BY SUM(l.line_total) DESC LIMIT {limit}) g
+        "SELECT {json} FROM (SELECT m.product_id, CAST(SUM(m.quantity) AS BIGINT) AS quantity,
+                CAST(SUM(m.revenue) AS BIGINT) AS revenue, CAST(SUM(m.orders) AS BIGINT) AS orders, {accounts} AS accounts
+           FROM {table} m WHERE m.month >= $1{cond}
+          GROUP BY m.product_id HAVING SUM(m.orders) > 0 ORDER BY SUM(m.revenue) DESC LIMIT {limit}) g
          JOIN products p ON p.id = g.product_id LEFT JOIN categories c ON c.id = p.category_id"
     );
-    let since = since.to_string();
-    let mut binds = vec![since.as_str()];
+    let mut binds = vec![first];
     binds.extend(bind.as_deref());
     fetch_json_rows(db, &sql, &binds).await
 }
