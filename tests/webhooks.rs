@@ -654,6 +654,6 @@ async fn the_outbox_probes_use_the_partial_index_whatever_the_statistics() {
         .unwrap();
         let plan: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
         assert!(plan.iter().any(|d| d.contains("outbox_undispatched")), "{sql}\nis planned as: {plan:?}");
-        assert!(!plan.iter().any(|d| *d == "SCAN outbox"), "{sql}\nis planned as: {plan:?}");
+        assert!(!plan.contains(&"SCAN outbox"), "{sql}\nis planned as: {plan:?}");
     }
 }
