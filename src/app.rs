@@ -5,6 +5,7 @@
 use crate::config::{Clock, Config};
 use crate::ops::Metrics;
 use crate::store::Db;
+use crate::store::image_dir::ImageDir;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
@@ -19,10 +20,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Arc<Clock>,
     pub metrics: Arc<Metrics>,
+    /// Where new product images' files go when `PORTICO_IMAGE_DIR` is set (checked at start);
+    /// without it, the database.
+    pub image_dir: Option<ImageDir>,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> AppState {
+    pub fn new(db: Db, config: Config, image_dir: Option<ImageDir>) -> AppState {
         // This process's heartbeat: an Idempotency-Key it holds is abandoned once it stops.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(crate::store::idempotency::heartbeat(db.clone()));
@@ -32,6 +36,7 @@ impl AppState {
             config: Arc::new(config),
             clock: Arc::new(Clock::default()),
             metrics: Arc::new(Metrics::default()),
+            image_dir,
         }
     }
 

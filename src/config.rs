@@ -31,6 +31,9 @@ pub struct Config {
     /// Whether `serve` runs the outbox worker in its process (`--no-worker` leaves it to
     /// `portico worker` processes).
     pub run_worker: bool,
+    /// `PORTICO_IMAGE_DIR`: new product images' files go to this directory (a mount every node
+    /// sees) instead of the database. Checked at start ([`crate::store::image_dir::ImageDir::open`]).
+    pub image_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             test_provider_secret: None,
             webhooks: crate::jobs::WorkerConfig::default(),
             run_worker: false,
+            image_dir: None,
         }
     }
 }

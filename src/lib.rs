@@ -19,14 +19,33 @@ pub use app::{AppState, build_router};
 pub use config::Config;
 pub use store::Db;
 
-/// Opens the database, applies migrations and returns the application state.
-pub async fn open(config: Config) -> Result<AppState, store::ConnectError> {
+/// Why the application cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Database(#[from] store::ConnectError),
+    #[error(transparent)]
+    ImageDir(#[from] store::image_dir::ImageDirError),
+}
+
+/// Checks the image directory (when one is set), opens the database, applies migrations and
+/// returns the application state.
+pub async fn open(config: Config) -> Result<AppState, OpenError> {
+    // Checked first: a node that could not keep images refuses to start before touching anything.
+    let image_dir = match &config.image_dir {
+        Some(path) => {
+            let path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || store::image_dir::ImageDir::open(&path)).await;
+            Some(opened.unwrap_or_else(|e| panic!("checking the image directory stopped: {e}"))?)
+        }
+        None => None,
+    };
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     // This process's first heartbeat, before it can claim an Idempotency-Key: a claim whose
     // process has no heartbeat counts as abandoned.
-    store::idempotency::beat(&db, store::idempotency::unix_now()).await?;
-    Ok(AppState::new(db, config))
+    store::idempotency::beat(&db, store::idempotency::unix_now()).await.map_err(store::ConnectError::Open)?;
+    Ok(AppState::new(db, config, image_dir))
 }
 
 /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests and closes the pool.

@@ -164,6 +164,10 @@ struct HttpArgs {
     /// Do not run the outbox worker in this process (run `portico worker` instead).
     #[arg(long, env = "PORTICO_NO_WORKER")]
     no_worker: bool,
+    /// Keep new product images' files in this directory (a path every node mounts) instead of the
+    /// database. It must exist and be writable, or Portico refuses to start.
+    #[arg(long, env = "PORTICO_IMAGE_DIR")]
+    image_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     webhooks: WebhookArgs,
 }
@@ -321,6 +325,7 @@ fn config(database_url: &str, http: &HttpArgs) -> Result<Config, String> {
     c.metrics_token = http.metrics_token.clone().filter(|t| !t.trim().is_empty());
     c.metrics_bind = http.metrics_bind;
     c.test_provider_secret = http.test_provider_secret.clone().filter(|t| !t.trim().is_empty());
+    c.image_dir = http.image_dir.clone().filter(|d| !d.as_os_str().is_empty());
     c.webhooks.public_url = c.public_url.clone();
     Ok(c)
 }
@@ -370,12 +375,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 cfg.test_provider_secret = Some(portico::service::auth::random_token(32));
             }
             let state = portico::open(cfg.clone()).await?;
-            let logins = portico::demo::seed(&state.db, state.now())
+            let logins = portico::demo::seed(&state.db, state.image_dir.as_ref(), state.now())
                 .await
                 .map_err(|e| format!("could not seed the demo (it needs an empty database): {e}"))?;
             if args.scale.as_deref() == Some("large") {
                 eprintln!("seeding the large benchmark dataset…");
-                portico::demo::scale::seed(&state.db, state.now(), &portico::demo::scale::LARGE).await?;
+                portico::demo::scale::seed(
+                    &state.db,
+                    state.image_dir.as_ref(),
+                    state.now(),
+                    &portico::demo::scale::LARGE,
+                )
+                .await?;
             }
             if args.scale.is_some() {
                 let size = &portico::demo::receivables_scale::AGING;

@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::TestApp;
+use common::{TempDir, TestApp};
 use portico::demo::{DEMO_PASSWORD, seed};
 
 async fn snapshot(app: &TestApp) -> Vec<(String, String, String, Option<String>, i64)> {
@@ -18,7 +18,7 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String, String, Option<String>,
 #[tokio::test]
 async fn demo_is_realistic_and_every_login_works() {
     let app = TestApp::new().await;
-    let logins = seed(app.db(), app.now()).await.unwrap();
+    let logins = seed(app.db(), None, app.now()).await.unwrap();
     assert!(app.count("SELECT COUNT(*) FROM accounts").await >= 30);
     assert!(app.count("SELECT COUNT(*) FROM users WHERE kind = 'staff' AND roles LIKE '%sales_rep%'").await >= 3);
     for role in ["customer_service", "finance", "admin"] {
@@ -83,10 +83,29 @@ async fn demo_is_realistic_and_every_login_works() {
 #[tokio::test]
 async fn demo_is_deterministic() {
     let a = TestApp::new().await;
-    let b = TestApp::new().await;
-    seed(a.db(), a.now()).await.unwrap();
-    seed(b.db(), b.now()).await.unwrap();
+    // The same demo with its pictures in an image directory.
+    let dir = TempDir::create();
+    let path = dir.0.clone();
+    let b = TestApp::configured(move |c| c.image_dir = Some(path)).await;
+    seed(a.db(), None, a.now()).await.unwrap();
+    let logins = seed(b.db(), b.state.image_dir.as_ref(), b.now()).await.unwrap();
     let (sa, sb) = (snapshot(&a).await, snapshot(&b).await);
     assert_eq!(sa, sb);
     assert_eq!(sa[0].1, "A-10001");
+    let pictures = a.count("SELECT COUNT(*) FROM image_files WHERE stored_in = 'db'").await;
+    assert!(pictures > 0);
+    assert_eq!(b.count("SELECT COUNT(*) FROM image_files WHERE stored_in = 'dir'").await, pictures);
+    assert_eq!(dir.files().len() as i64, pictures * 3);
+    let admin = logins.iter().find(|l| l.role == "Administrator").expect("an administrator");
+    let mut c = b.client();
+    assert_eq!(c.login(&admin.email, DEMO_PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let image: String = portico::on_db!(b.db(), |c| sqlx::query_scalar::<_, String>(
+        "SELECT image_id FROM products WHERE image_id IS NOT NULL ORDER BY sku LIMIT 1"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    let res = c.get(&format!("/product-images/{image}/thumb")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.headers[axum::http::header::CONTENT_TYPE], "image/jpeg");
 }

@@ -8,9 +8,11 @@
 
 mod common;
 
+use axum::Router;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use common::{Client, TestApp, TestResponse};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use common::{Client, TempDir, TestApp, TestResponse};
+use http_body_util::BodyExt;
 use portico::domain::auth::{BuyerRole, Scope, StaffRole};
 use portico::domain::product_images::{MAX_IMAGES_PER_PRODUCT, generated_picture};
 use portico::store::catalogs;
@@ -18,6 +20,8 @@ use portico::store::new_id;
 use portico::store::products::{self, ProductInput};
 use serde_json::{Value, json};
 use std::io::Cursor;
+use std::path::PathBuf;
+use tower::ServiceExt;
 
 fn png(rgb: [u8; 3], w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
@@ -307,6 +311,7 @@ async fn images_are_served_cached_for_good_and_only_to_who_sees_the_product() {
     // Re-encoded: what is served is a JPEG of the stated size, not the upload's bytes.
     let stored = portico::service::product_images::file(
         app.db(),
+        None,
         Some(&portico::service::Actor::web(&app.staff("S", &[StaffRole::Admin]).await.principal().unwrap())),
         &glove,
         portico::domain::product_images::ImageSize::Thumb,
@@ -499,7 +504,7 @@ async fn uploads_at_the_same_moment_leave_one_primary_and_keep_the_limit() {
                 bytes: png([rgb[0], rgb[1], i as u8], 24, 24),
             })
             .collect();
-        portico::service::product_images::upload(app.db(), app.now(), &actor, "GLV-1", files, "")
+        portico::service::product_images::upload(app.db(), None, app.now(), &actor, "GLV-1", files, "")
     };
     // Two first uploads at once: exactly one image is primary, and the product names it.
     let (a, b) = tokio::join!(upload([10, 20, 0], 1), upload([200, 100, 0], 1));
@@ -512,4 +517,231 @@ async fn uploads_at_the_same_moment_leave_one_primary_and_keep_the_limit() {
     let (a, b) = tokio::join!(upload([1, 1, 0], 6), upload([2, 2, 0], 6));
     assert!(a.is_ok() != b.is_ok(), "exactly one of the two fits: {:?} / {:?}", a.as_ref().err(), b.as_ref().err());
     assert_eq!(images(&app, "GLV-1").await.len(), 8);
+}
+
+/// A test app whose images go to `dir`.
+async fn app_with_image_dir(dir: &TempDir) -> TestApp {
+    let path = dir.0.clone();
+    TestApp::configured(move |c| c.image_dir = Some(path)).await
+}
+
+/// GET `url` on `router` as the signed-in `c`: status, headers and the body's bytes.
+async fn fetch(router: &Router, c: &Client<'_>, url: &str, etag: Option<&str>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let cookies = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let mut b = Request::builder().uri(url).header(header::COOKIE, cookies);
+    if let Some(e) = etag {
+        b = b.header(header::IF_NONE_MATCH, e);
+    }
+    let res = router.clone().oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+/// (etag, stored_in, file_key, full_size, bytes in the three byte columns) of every image's files.
+async fn image_files(app: &TestApp) -> Vec<(String, String, Option<String>, i64, i64)> {
+    let sql = "SELECT etag, stored_in, file_key, CAST(full_size AS BIGINT), \
+               CAST(LENGTH(full_content) + LENGTH(medium) + LENGTH(thumb) AS BIGINT) FROM image_files ORDER BY etag";
+    common::write(app.db(), move |tx| Box::pin(async move { tx.fetch_all(sql, Vec::new()).await })).await
+}
+
+#[tokio::test]
+async fn with_an_image_directory_the_files_go_there_are_shared_served_and_removed() {
+    let dir = TempDir::create();
+    let app = app_with_image_dir(&dir).await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.admin).await;
+    let picture = jpeg_picture(1);
+    let res = upload(&mut a, "GLV-1", &[("g.jpg", &picture)], "").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    // The row keeps the metadata and says where the files are; its byte columns are empty.
+    let rows = image_files(&app).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (etag, stored_in, key, full_size, in_db) = rows[0].clone();
+    let key = key.expect("a file key");
+    assert_eq!((stored_in.as_str(), in_db), ("dir", 0));
+    assert!(key.starts_with(&format!("{}/{etag}-", &etag[..2])), "{key}");
+    // Three files, content-addressed, and nothing else (no temporary file, no probe).
+    let on_disk: Vec<PathBuf> =
+        ["full", "medium", "thumb"].iter().map(|s| dir.0.join(format!("{key}-{s}.jpg"))).collect();
+    assert_eq!(dir.files(), on_disk);
+    let full = std::fs::read(&on_disk[0]).unwrap();
+    assert_eq!(full_size, full.len() as i64);
+    let decoded = image::load_from_memory(&full).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (300, 300));
+    let listed =
+        app.api("GET", "/api/v1/products/GLV-1/images", &app.api_token(&[Scope::CatalogRead]).await, None).await;
+    let listed: Value = serde_json::from_str(&listed.body).unwrap();
+    assert_eq!(listed["images"][0]["size"], json!(full.len()), "the size comes from the row, not the bytes");
+
+    // Served from the directory with the same headers as from the database.
+    let id = images(&app, "GLV-1").await[0].0.clone();
+    let buyer = app.signed_in(&f.buyer_a).await;
+    for (size, path) in ["full", "medium", "thumb"].iter().zip(&on_disk) {
+        let url = format!("/product-images/{id}/{size}");
+        let (status, headers, body) = fetch(&app.router, &buyer, &url, None).await;
+        assert_eq!(status, StatusCode::OK, "{size}");
+        assert_eq!(body, std::fs::read(path).unwrap(), "{size}");
+        assert_eq!(headers[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(headers[header::CACHE_CONTROL], "private, max-age=31536000, immutable");
+        assert_eq!(headers[header::ETAG], format!("\"{etag}-{size}\"").as_str());
+        let (again, _, body) = fetch(&app.router, &buyer, &url, Some(&format!("\"{etag}-{size}\""))).await;
+        assert_eq!((again, body.len()), (StatusCode::NOT_MODIFIED, 0), "{size}");
+    }
+
+    // Identical uploads — on another product, twice in one upload, two at the same moment —
+    // share the files: one row, three files.
+    let res = upload(&mut a, "GLV-2", &[("same.jpg", &picture), ("again.jpg", &picture)], "").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(dir.files(), on_disk);
+    let other = jpeg_picture(2);
+    let admin = app.staff("Cai Catalog", &[StaffRole::Admin]).await.principal().unwrap();
+    let actor = portico::service::Actor::web(&admin);
+    let at_once = |sku: &'static str| {
+        let files = vec![portico::service::product_images::Upload { name: "o.jpg".into(), bytes: other.clone() }];
+        portico::service::product_images::upload(
+            app.db(),
+            app.state.image_dir.as_ref(),
+            app.now(),
+            &actor,
+            sku,
+            files,
+            "",
+        )
+    };
+    let (one, two) = tokio::join!(at_once("GLV-1"), at_once("SECRET-1"));
+    assert!(one.is_ok() && two.is_ok(), "{one:?} {two:?}");
+    assert_eq!(image_files(&app).await.len(), 2);
+    assert_eq!(dir.files().len(), 6, "the files written by the upload that came second are gone: {:?}", dir.files());
+    assert_eq!(app.count("SELECT COUNT(*) FROM product_images").await, 5);
+
+    // Deleting an image whose files another shows keeps them; the last one takes them along.
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for sku in ["GLV-1", "GLV-2", "SECRET-1"] {
+        ids.extend(images(&app, sku).await.into_iter().map(|i| (sku.to_string(), i.0)));
+    }
+    for (n, (sku, id)) in ids.iter().enumerate() {
+        let res = a.post(&format!("/admin/products/{sku}/images/{id}"), &[("intent", "delete")]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let left = app.count("SELECT COUNT(*) FROM image_files").await;
+        assert_eq!(dir.files().len() as i64, left * 3, "after {} deletions: {:?}", n + 1, dir.files());
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM image_files").await, 0);
+    assert!(dir.files().is_empty(), "{:?}", dir.files());
+}
+
+#[tokio::test]
+async fn images_kept_in_the_database_still_serve_once_a_directory_is_set() {
+    let dir = TempDir::create();
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.admin).await;
+    let picture = jpeg_picture(3);
+    assert_eq!(upload(&mut a, "GLV-1", &[("g.jpg", &picture)], "").await.status, StatusCode::SEE_OTHER);
+    let old = images(&app, "GLV-1").await[0].0.clone();
+    let url = format!("/product-images/{old}/medium");
+    let (status, _, from_db) = fetch(&app.router, &a, &url, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(image_files(&app).await[0].1, "db");
+
+    // Another node on the same database, with the setting: the old image serves from its row, a
+    // new one goes to the directory.
+    let mut config = portico::Config::for_database(&app.url);
+    config.image_dir = Some(dir.0.clone());
+    let node = portico::open(config).await.unwrap();
+    let router = portico::build_router(node.clone());
+    let (status, headers, body) = fetch(&router, &a, &url, None).await;
+    assert_eq!((status, body == from_db), (StatusCode::OK, true));
+    assert!(headers[header::ETAG].to_str().unwrap().ends_with("-medium\""));
+    let admin = app.staff("Cai Catalog", &[StaffRole::Admin]).await.principal().unwrap();
+    let files = vec![portico::service::product_images::Upload { name: "n.png".into(), bytes: png([9, 99, 9], 64, 48) }];
+    let actor = portico::service::Actor::web(&admin);
+    portico::service::product_images::upload(&node.db, node.image_dir.as_ref(), node.now(), &actor, "GLV-1", files, "")
+        .await
+        .unwrap();
+    let stored: Vec<String> = image_files(&app).await.into_iter().map(|r| r.1).collect();
+    assert_eq!(stored.iter().filter(|s| *s == "db").count(), 1, "{stored:?}");
+    assert_eq!(stored.iter().filter(|s| *s == "dir").count(), 1, "{stored:?}");
+    assert_eq!(dir.files().len(), 3);
+    let new = images(&app, "GLV-1").await.into_iter().find(|i| i.0 != old).unwrap().0;
+    let (status, _, _) = fetch(&router, &a, &format!("/product-images/{new}/thumb"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    // A node without the setting cannot read it: a server error, not a panic or a 404.
+    let (status, _, _) = fetch(&app.router, &a, &format!("/product-images/{new}/thumb"), None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    node.db.close().await;
+}
+
+/// Log lines written while the guard lives (on this thread: the tests' runtime runs the
+/// requests on it).
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_missing_file_is_a_logged_server_error() {
+    let dir = TempDir::create();
+    let app = app_with_image_dir(&dir).await;
+    let f = fixture(&app).await;
+    let mut a = app.signed_in(&f.admin).await;
+    assert_eq!(upload(&mut a, "GLV-1", &[("g.jpg", &jpeg_picture(0))], "").await.status, StatusCode::SEE_OTHER);
+    let id = images(&app, "GLV-1").await[0].0.clone();
+    let key = image_files(&app).await[0].2.clone().unwrap();
+    std::fs::remove_file(dir.0.join(format!("{key}-full.jpg"))).unwrap();
+
+    let logged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logged.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || Logs(sink.clone()))
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let (status, _, _) = fetch(&app.router, &a, &format!("/product-images/{id}/full"), None).await;
+    drop(guard);
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let logged = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("ERROR") && logged.contains("full file cannot be read") && logged.contains(&key),
+        "{logged}"
+    );
+    // The other renditions are still there.
+    assert_eq!(fetch(&app.router, &a, &format!("/product-images/{id}/thumb"), None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn portico_refuses_to_start_without_a_usable_image_directory() {
+    let dir = TempDir::create();
+    let db_file = dir.0.join("never-created.db");
+    let config = |image_dir: PathBuf| {
+        let mut c = portico::Config::for_database(&format!("sqlite://{}", db_file.display()));
+        c.image_dir = Some(image_dir);
+        c
+    };
+    let missing = dir.0.join("not-mounted");
+    let err = portico::open(config(missing.clone())).await.err().expect("refused");
+    let message = err.to_string();
+    assert!(message.contains("PORTICO_IMAGE_DIR") && message.contains("no such directory"), "{message}");
+    assert!(message.contains(&missing.display().to_string()), "{message}");
+    let a_file = dir.0.join("a-file");
+    std::fs::write(&a_file, b"x").unwrap();
+    let message = portico::open(config(a_file.clone())).await.err().expect("refused").to_string();
+    assert!(message.contains("not a directory"), "{message}");
+    // Refused before the database was opened.
+    assert!(!db_file.exists());
+    // A directory that takes files: the probe leaves nothing behind.
+    let usable = dir.0.join("images");
+    std::fs::create_dir(&usable).unwrap();
+    let dir_only = portico::store::image_dir::ImageDir::open(&usable).expect("usable");
+    assert_eq!(dir_only.root(), usable.as_path());
+    assert_eq!(std::fs::read_dir(&usable).unwrap().count(), 0);
 }

@@ -156,7 +156,8 @@ pub async fn upload_image(
     )?;
     let files = vec![Upload { name: String::new(), bytes: bytes.to_vec() }];
     let alt = q.alt.unwrap_or_default();
-    let images = service::upload(&state.db, state.now(), &actor(&caller), &sku, files, &alt).await?;
+    let images =
+        service::upload(&state.db, state.image_dir.as_ref(), state.now(), &actor(&caller), &sku, files, &alt).await?;
     let sku = crate::domain::catalog::Sku::normalize(&sku);
     Ok((StatusCode::CREATED, Json(image_list(sku, images))))
 }
@@ -224,6 +225,6 @@ pub async fn delete_image(
     let ApiPath((sku, id)) = path?;
     reference(&sku)?;
     reference(&id)?;
-    let images = service::delete(&state.db, state.now(), &actor(&caller), &sku, &id).await?;
+    let images = service::delete(&state.db, state.image_dir.as_ref(), state.now(), &actor(&caller), &sku, &id).await?;
     Ok(Json(image_list(crate::domain::catalog::Sku::normalize(&sku), images)))
 }

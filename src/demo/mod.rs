@@ -17,6 +17,7 @@ use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode
 use crate::domain::auth::{ActorChannel, BuyerRole, StaffRole};
 use crate::domain::money::Money;
 use crate::service::auth::hash_password_blocking;
+use crate::store::image_dir::ImageDir;
 use crate::store::{Db, accounts, audit, users};
 use serde_json::json;
 
@@ -134,8 +135,9 @@ fn slug(name: &str) -> String {
     name.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect()
 }
 
-/// Fills an empty, migrated database with the demo company. Returns one login per role.
-pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
+/// Fills an empty, migrated database with the demo company. Returns one login per role. The
+/// products' pictures go to the image directory when one is set, as uploads do.
+pub async fn seed(db: &Db, image_dir: Option<&ImageDir>, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
     let rng = Rng(SEED);
     // Every product gets a picture: drawn while the company is seeded.
     let pictures = product_images::draw_pictures();
@@ -296,7 +298,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<Vec<DemoLogin>, sqlx::Error> {
         })
         .await?;
     let mut rng = Rng(seed);
-    product_images::seed(db, now, pictures).await?;
+    product_images::seed(db, image_dir, now, pictures).await?;
     commissions::seed_plan(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo commissions: {e}")))?;
     orders::seed_history(db, now, &mut rng).await.map_err(|e| sqlx::Error::Protocol(format!("demo orders: {e}")))?;
     approvals::seed_routing(db, now).await.map_err(|e| sqlx::Error::Protocol(format!("demo routing: {e}")))?;

@@ -2,9 +2,11 @@
 //! category, so the catalog, product pages, cart and quick order look as they will with a
 //! seller's photos. The pictures are made once and their files stored once (`image_files` is
 //! keyed by content); each product gets its own image row pointing at its category's picture, so
-//! even the large catalog (100,000 products) is seeded in one bulk insert.
+//! even the large catalog (100,000 products) is seeded in one bulk insert. With an image
+//! directory the pictures' files go there (written before the unit that names them).
 
 use crate::domain::product_images::{PreparedImage, generated_picture, renditions};
+use crate::store::image_dir::ImageDir;
 use crate::store::{Db, product_images};
 use std::collections::BTreeMap;
 
@@ -29,15 +31,36 @@ pub fn draw_pictures() -> tokio::task::JoinHandle<Vec<PreparedImage>> {
 /// primary image.
 pub async fn seed(
     db: &Db,
+    image_dir: Option<&ImageDir>,
     now: i64,
     pictures: tokio::task::JoinHandle<Vec<PreparedImage>>,
 ) -> Result<usize, sqlx::Error> {
     let pictures = pictures.await.map_err(|e| sqlx::Error::Protocol(format!("drawing the demo's pictures: {e}")))?;
-    db.write((pictures, now), |tx, (pictures, now)| {
+    // The file key of each picture written to the image directory (none kept already).
+    let mut keys: Vec<Option<String>> = Vec::new();
+    for p in &pictures {
+        let key = match image_dir {
+            Some(dir) if !product_images::file_kept(db, &p.etag).await? => {
+                let key = ImageDir::new_key(&p.etag);
+                dir.write(&key, p).await?;
+                Some(key)
+            }
+            _ => None,
+        };
+        keys.push(key);
+    }
+    let in_dir = image_dir.is_some();
+    db.write((pictures, keys, now), move |tx, (pictures, keys, now)| {
         Box::pin(async move {
             tx.bulk_mode().await?;
-            for p in pictures {
-                product_images::put_file(tx, p, *now).await?;
+            for (p, key) in pictures.iter().zip(keys) {
+                match key {
+                    Some(key) => {
+                        product_images::put_file_in_dir(tx, p, key, *now).await?;
+                    }
+                    None if !in_dir => product_images::put_file(tx, p, *now).await?,
+                    None => {}
+                }
             }
             let products: Vec<(String, Option<String>, Option<String>)> = tx
                 .fetch_all(

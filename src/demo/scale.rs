@@ -5,6 +5,7 @@
 use super::Rng;
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::money::Money;
+use crate::store::image_dir::ImageDir;
 use crate::store::{Cell, Db, accounts, bulk_insert, catalogs, categories};
 use std::time::Instant;
 
@@ -31,7 +32,7 @@ fn step(label: &str, started: Instant) {
 }
 
 /// Seeds an empty, migrated database (after the regular demo company) with the large dataset.
-pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error> {
+pub async fn seed(db: &Db, image_dir: Option<&ImageDir>, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error> {
     let started = Instant::now();
     let mut rng = Rng(super::SEED ^ 0x5CA1E);
     let password_hash =
@@ -309,7 +310,7 @@ pub async fn seed(db: &Db, now: i64, size: &ScaleSize) -> Result<(), sqlx::Error
     })
     .await?;
     step(&format!("{count} contract prices"), started);
-    let pictured = super::product_images::seed(db, now, super::product_images::draw_pictures()).await?;
+    let pictured = super::product_images::seed(db, image_dir, now, super::product_images::draw_pictures()).await?;
     step(&format!("{pictured} product images"), started);
     db.analyze().await?;
     eprintln!("  {:<40} {:>7.1} s", "planner statistics", started.elapsed().as_secs_f64());

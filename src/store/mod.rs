@@ -37,6 +37,7 @@ pub mod credit;
 pub mod dashboards;
 pub mod exports;
 pub mod idempotency;
+pub mod image_dir;
 pub mod import_jobs;
 pub mod inventory;
 pub mod invoices;

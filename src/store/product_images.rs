@@ -1,6 +1,9 @@
 //! Product images (migration 0040): `image_files` keeps each distinct image's files once, keyed by
 //! its ETag; `product_images` places them on products. The primary image's id and alt text are
 //! copied onto `products` ([`sync_product`]) in the same transaction as every change.
+//!
+//! A row's bytes are in the row ([`put_file`]) or in the image directory ([`put_file_in_dir`],
+//! [`super::image_dir`]) under the row's file key (migration 0043); [`file`] says which.
 
 use super::{Cell, Db, StoreResult, Tx, bulk_insert};
 use crate::domain::product_images::{ImageSize, PreparedImage};
@@ -25,7 +28,7 @@ pub struct ImageRow {
 
 const IMAGE_COLUMNS: &str = "i.id, i.product_id, i.file_etag AS etag, CAST(i.position AS BIGINT) AS position, \
      i.is_primary, i.alt, CAST(f.width AS BIGINT) AS width, CAST(f.height AS BIGINT) AS height, \
-     CAST(LENGTH(f.full_content) AS BIGINT) AS size, i.created_at \
+     CAST(f.full_size AS BIGINT) AS size, i.created_at \
      FROM product_images i JOIN image_files f ON f.etag = i.file_etag";
 
 /// A product's images, primary first, then by position.
@@ -40,16 +43,34 @@ pub async fn list_tx(tx: &mut Tx, product_id: &str) -> StoreResult<Vec<ImageRow>
     tx.fetch_all(&sql, args![product_id]).await
 }
 
-/// One rendition's bytes, to serve.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct ImageFile {
+/// One rendition of an image, to serve: its bytes, or where they are.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
     pub content_type: String,
-    pub content: Vec<u8>,
     pub etag: String,
+    pub content: Content,
+}
+
+/// Where a rendition's bytes are.
+#[derive(Clone, Debug)]
+pub enum Content {
+    /// In the database: the bytes.
+    Bytes(Vec<u8>),
+    /// In the image directory, under this file key.
+    InDir(String),
+}
+
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    content_type: String,
+    content: Vec<u8>,
+    etag: String,
+    stored_in: String,
+    file_key: Option<String>,
 }
 
 /// A rendition of an image of this product (none for another product's image).
-pub async fn file(db: &Db, product_id: &str, image_id: &str, size: ImageSize) -> StoreResult<Option<ImageFile>> {
+pub async fn file(db: &Db, product_id: &str, image_id: &str, size: ImageSize) -> StoreResult<Option<StoredFile>> {
     // The column is chosen from three fixed names, never from input.
     let column = match size {
         ImageSize::Thumb => "f.thumb",
@@ -57,14 +78,41 @@ pub async fn file(db: &Db, product_id: &str, image_id: &str, size: ImageSize) ->
         ImageSize::Full => "f.full_content",
     };
     let sql = format!(
-        "SELECT f.content_type, {column} AS content, f.etag FROM product_images i \
+        "SELECT f.content_type, {column} AS content, f.etag, f.stored_in, f.file_key FROM product_images i \
          JOIN image_files f ON f.etag = i.file_etag WHERE i.id = $1 AND i.product_id = $2"
     );
-    on_db!(db, |c| sqlx::query_as::<_, ImageFile>(sqlx::AssertSqlSafe(sql.clone()))
+    let row = on_db!(db, |c| sqlx::query_as::<_, FileRow>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(image_id)
         .bind(product_id)
         .fetch_optional(c)
+        .await)?;
+    let Some(row) = row else { return Ok(None) };
+    let content = match (row.stored_in.as_str(), row.file_key) {
+        ("db", _) => Content::Bytes(row.content),
+        ("dir", Some(key)) => Content::InDir(key),
+        (other, _) => {
+            // The table's CHECKs allow neither; said plainly if a hand-made row does.
+            return Err(sqlx::Error::Protocol(format!(
+                "image file {}: stored_in {other:?} without a file key",
+                row.etag
+            )));
+        }
+    };
+    Ok(Some(StoredFile { content_type: row.content_type, etag: row.etag, content }))
+}
+
+/// Whether an image's files are kept already (an identical upload shares them).
+pub async fn file_kept(db: &Db, etag: &str) -> StoreResult<bool> {
+    on_db!(db, |c| sqlx::query_scalar::<_, String>("SELECT etag FROM image_files WHERE etag = $1")
+        .bind(etag)
+        .fetch_optional(c)
         .await)
+    .map(|r| r.is_some())
+}
+
+/// [`file_kept`] inside a unit of work.
+pub async fn file_kept_tx(tx: &mut Tx, etag: &str) -> StoreResult<bool> {
+    Ok(tx.fetch_optional::<String>("SELECT etag FROM image_files WHERE etag = $1", args![etag]).await?.is_some())
 }
 
 /// The product an image belongs to.
@@ -81,11 +129,11 @@ pub async fn lock_product(tx: &mut Tx, sku: &str) -> StoreResult<Option<String>>
     Ok(tx.lock::<String>("SELECT id FROM products WHERE sku = $1", args![sku]).await?.into_iter().next())
 }
 
-/// Keeps an image's files (once per content: an identical upload shares them).
+/// Keeps an image's files in the database (once per content: an identical upload shares them).
 pub async fn put_file(tx: &mut Tx, image: &PreparedImage, now: i64) -> StoreResult<()> {
     tx.execute(
-        "INSERT INTO image_files (etag, content_type, full_content, width, height, medium, thumb, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (etag) DO NOTHING",
+        "INSERT INTO image_files (etag, content_type, full_content, width, height, medium, thumb, created_at, stored_in, full_size)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'db', $9) ON CONFLICT (etag) DO NOTHING",
         vec![
             Cell::text(&image.etag),
             Cell::text(PreparedImage::CONTENT_TYPE),
@@ -95,10 +143,33 @@ pub async fn put_file(tx: &mut Tx, image: &PreparedImage, now: i64) -> StoreResu
             Cell::Bytes(image.medium.clone()),
             Cell::Bytes(image.thumb.clone()),
             Cell::Int(now),
+            Cell::Int(image.full.len() as i64),
         ],
     )
     .await?;
     Ok(())
+}
+
+/// Records an image whose files were written to the image directory under `key`; false when
+/// the content is kept already (the row there keeps its own files, and `key`'s are named by none).
+pub async fn put_file_in_dir(tx: &mut Tx, image: &PreparedImage, key: &str, now: i64) -> StoreResult<bool> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO image_files (etag, content_type, full_content, width, height, medium, thumb, created_at, stored_in, file_key, full_size)
+             VALUES ($1, $2, $3, $4, $5, $3, $3, $6, 'dir', $7, $8) ON CONFLICT (etag) DO NOTHING",
+            vec![
+                Cell::text(&image.etag),
+                Cell::text(PreparedImage::CONTENT_TYPE),
+                Cell::Bytes(Vec::new()),
+                Cell::Int(i64::from(image.width)),
+                Cell::Int(i64::from(image.height)),
+                Cell::Int(now),
+                Cell::text(key),
+                Cell::Int(image.full.len() as i64),
+            ],
+        )
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// A new image row (after [`put_file`] and, when it is primary, [`clear_primary`]).
@@ -137,15 +208,18 @@ pub async fn set_alt(tx: &mut Tx, image_id: &str, alt: &str) -> StoreResult<()> 
     Ok(())
 }
 
-/// Removes an image, and its files when no other image shows them.
-pub async fn delete(tx: &mut Tx, image_id: &str, etag: &str) -> StoreResult<()> {
+/// Removes an image, and its files' row when no other image shows them. The file key of files
+/// in the image directory that no row names any more (to remove once this commits).
+pub async fn delete(tx: &mut Tx, image_id: &str, etag: &str) -> StoreResult<Option<String>> {
     tx.execute("DELETE FROM product_images WHERE id = $1", args![image_id]).await?;
-    tx.execute(
-        "DELETE FROM image_files WHERE etag = $1 AND NOT EXISTS (SELECT 1 FROM product_images WHERE file_etag = $1)",
-        args![etag],
-    )
-    .await?;
-    Ok(())
+    let removed: Option<Option<String>> = tx
+        .fetch_optional(
+            "DELETE FROM image_files WHERE etag = $1 AND NOT EXISTS (SELECT 1 FROM product_images WHERE file_etag = $1)
+             RETURNING file_key",
+            args![etag],
+        )
+        .await?;
+    Ok(removed.flatten())
 }
 
 /// Copies the primary image's id and alt text onto the product (what lists show).

@@ -43,7 +43,7 @@ async fn serve(
 ) -> Result<Response, WebError> {
     let size = ImageSize::parse(&size).ok_or(WebError::NotFound)?;
     let actor = ctx.session.as_ref().map(|s| Actor::web(&s.principal));
-    let file = service::file(&state.db, actor.as_ref(), &id, size).await?;
+    let file = service::file(&state.db, state.image_dir.as_ref(), actor.as_ref(), &id, size).await?;
     let etag = format!("\"{}-{}\"", file.etag, size.as_str());
     Ok(cached(&headers, etag, PRIVATE_FOR_GOOD, &file.content_type, file.content))
 }
@@ -107,7 +107,7 @@ async fn upload(
         }
         Err(e) => return Err(e),
     };
-    match service::upload(&state.db, state.now(), &ctx.actor(), &sku, files, &alt).await {
+    match service::upload(&state.db, state.image_dir.as_ref(), state.now(), &ctx.actor(), &sku, files, &alt).await {
         Ok(_) => Ok(back_to(&sku, "images_added")),
         Err(e) => {
             let refusal = Refusal::of("images", e, "images")?;
@@ -137,7 +137,7 @@ async fn change(
             let change = ImageChange { primary: Some(true), ..Default::default() };
             (service::update(db, now, &actor, &sku, &id, change).await, "image_primary")
         }
-        "delete" => (service::delete(db, now, &actor, &sku, &id).await, "image_deleted"),
+        "delete" => (service::delete(db, state.image_dir.as_ref(), now, &actor, &sku, &id).await, "image_deleted"),
         "alt" => {
             let change = ImageChange { alt: Some(f.alt.clone()), ..Default::default() };
             (service::update(db, now, &actor, &sku, &id, change).await, "image_saved")

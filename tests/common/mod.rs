@@ -544,3 +544,35 @@ impl<'a> Client<'a> {
         self.cookies.get("portico_session").cloned()
     }
 }
+
+/// A directory under the system's temporary one (an image directory); removed, with everything in
+/// it, when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn create() -> TempDir {
+        let path = std::env::temp_dir().join(format!("portico-images-{}", new_id()));
+        std::fs::create_dir(&path).unwrap();
+        TempDir(path)
+    }
+
+    /// Every file under it (not folders), by path.
+    pub fn files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() { walk(&path, out) } else { out.push(path) }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, &mut out);
+        out.sort();
+        out
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
