@@ -1,13 +1,16 @@
 //! Commissions over the API (issue 18): reps' monthly statements (`commissions:read`), the accrual
 //! lines an ERP or payroll pulls by `updated_since` like every other list, and approving, locking
-//! or reopening a statement (`commissions:write`) — what finance does on the web.
+//! or reopening a statement (`commissions:write`) — what finance does on the web; and the
+//! hand-over split's settings (read with `commissions:read`, set with `commissions:write`).
 
 use super::input::reference;
 use super::paging::{ChangesParams, cursor_of, cut_page};
-use super::{ApiCaller, ApiError, ApiPath, ApiQuery};
+use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::domain::auth::Scope;
-use crate::domain::commissions::{StatementAction, rule_label};
+use crate::domain::commissions::{
+    HandoverDraft, HandoverTerms, MAX_HANDOVER_DAYS, StatementAction, format_share, parse_share, rule_label,
+};
 use crate::domain::invoicing::format_rate;
 use crate::domain::money::Money;
 use crate::service::Actor;
@@ -23,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/commissions/statements", get(list_commission_statements))
         .route("/api/v1/commissions/statements/{rep}/{period}/{action}", post(act_on_commission_statement))
         .route("/api/v1/commissions/accruals", get(list_commission_accruals))
+        .route("/api/v1/commissions/settings", get(get_commission_settings).put(put_commission_settings))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -215,7 +219,8 @@ pub struct AccrualOut {
     /// e.g. "5%"
     rate: String,
     rate_ppm: i64,
-    /// `default`, `category:<path>` or `channel:<channel>`.
+    /// `default`, `category:<path>` or `channel:<channel>`; on an order placed during a hand-over
+    /// followed by `; hand-over <share>% to previous rep` or `; hand-over <share>% kept`.
     rule: String,
     rule_label: String,
     amount: String,
@@ -302,12 +307,102 @@ pub async fn list_commission_accruals(
     Ok(Json(AccrualPage { accruals: rows.into_iter().map(accrual_out).collect(), next_cursor }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct CommissionSettingsOut {
+    /// For how many days after an account changes owner its previous rep shares the orders placed
+    /// (0: the hand-over split is off).
+    handover_days: i64,
+    /// The previous rep's share of those orders' commission base, a percentage as a decimal
+    /// string with at most 2 decimals ("30", "12.5").
+    handover_share: String,
+    /// The same share in parts per million (300000 = 30 %).
+    handover_share_ppm: i64,
+}
+
+fn settings_out(t: HandoverTerms) -> CommissionSettingsOut {
+    CommissionSettingsOut {
+        handover_days: t.days,
+        handover_share: format_share(t.share_ppm),
+        handover_share_ppm: t.share_ppm,
+    }
+}
+
+/// The commission settings: the hand-over split between an account's previous and new owning rep.
+#[utoipa::path(get, path = "/settings",
+    responses((status = 200, body = CommissionSettingsOut)),
+    security(("bearer" = ["commissions:read"])), tag = "commissions")]
+pub async fn get_commission_settings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<CommissionSettingsOut>, ApiError> {
+    caller.require(Scope::CommissionsRead)?;
+    Ok(Json(settings_out(commission_service::handover_settings(&state.db, &Actor::api(&caller.0)).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionSettingsIn {
+    /// For how many days after an account changes owner its previous rep shares the orders placed
+    /// (0 to 365; 0 turns the split off).
+    #[schema(minimum = 0, maximum = 365)]
+    handover_days: i64,
+    /// The previous rep's share, a percentage from 0 to 100 with at most 2 decimals ("30",
+    /// "12.5", "33.33").
+    #[schema(pattern = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$")]
+    handover_share: String,
+}
+
+/// Sets the hand-over split: for how many days after an account changes owner its previous rep
+/// shares the orders placed, and their share. A change applies to changes of owner from then on;
+/// hand-overs already started keep their terms. Audited.
+#[utoipa::path(put, path = "/settings", request_body = CommissionSettingsIn,
+    responses((status = 200, body = CommissionSettingsOut, description = "saved"),
+    (status = 422, description = "every bad field (days outside 0–365, a share outside 0–100 or with more than 2 decimals); nothing changed", body = super::Problem)),
+    security(("bearer" = ["commissions:write"])), tag = "commissions")]
+pub async fn put_commission_settings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: Result<ApiJson<CommissionSettingsIn>, ApiError>,
+) -> Result<Json<CommissionSettingsOut>, ApiError> {
+    caller.require(Scope::CommissionsWrite)?;
+    let ApiJson(b) = body?;
+    // Exactly the schema's bounds and pattern: the share has no sign, no % and no spaces here.
+    let share_ok = {
+        let digits = |s: &str, n: usize| (1..=n).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit());
+        let (whole, frac) = match b.handover_share.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (b.handover_share.as_str(), None),
+        };
+        let frac_ok = frac.is_none_or(|f| digits(f, 2) && (whole != "100" || f.bytes().all(|c| c == b'0')));
+        (whole == "100" || digits(whole, 2)) && frac_ok
+    };
+    let mut problems = Vec::new();
+    if !(0..=MAX_HANDOVER_DAYS).contains(&b.handover_days) {
+        problems.push(("handover_days".to_string(), "a whole number of days from 0 to 365".to_string()));
+    }
+    if !share_ok || parse_share(&b.handover_share).is_none() {
+        problems.push(("handover_share".to_string(), "a percentage from 0 to 100 with at most 2 decimals".to_string()));
+    }
+    crate::service::ServiceError::from_problems(problems)?;
+    let draft = HandoverDraft { days: b.handover_days.to_string(), share: b.handover_share };
+    let t = commission_service::set_handover_settings(&state.db, state.now(), &Actor::api(&caller.0), &draft).await?;
+    Ok(Json(settings_out(t)))
+}
+
 /// The commissions part of the OpenAPI document, nested into it under `/api/v1/commissions` (so
 /// its paths above are relative to that).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_commission_statements, act_on_commission_statement, list_commission_accruals),
+    paths(
+        list_commission_statements,
+        act_on_commission_statement,
+        list_commission_accruals,
+        get_commission_settings,
+        put_commission_settings
+    ),
     components(schemas(
+        CommissionSettingsOut,
+        CommissionSettingsIn,
         ChannelTotalOut,
         AdjustmentOut,
         CommissionStatementOut,

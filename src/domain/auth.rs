@@ -442,12 +442,13 @@ impl Scope {
                  groups (PUT /catalogs/{external_id}); includes catalogs:read"
             }
             Scope::CommissionsRead => {
-                "read every rep's commission statements and accrual lines (GET /commissions/statements, \
-                 /commissions/accruals)"
+                "read every rep's commission statements and accrual lines and the commission settings (GET \
+                 /commissions/statements, /commissions/accruals, /commissions/settings)"
             }
             Scope::CommissionsWrite => {
                 "approve, lock and reopen reps' commission statements (POST \
-                 /commissions/statements/{rep}/{period}/{action}); includes commissions:read"
+                 /commissions/statements/{rep}/{period}/{action}) and set the commission settings (PUT \
+                 /commissions/settings); includes commissions:read"
             }
             Scope::DashboardsRead => {
                 "read the seller's dashboards: orders and revenue by channel, self-service adoption, reorder \
@@ -519,7 +520,8 @@ impl Scope {
             Scope::CatalogsRead => &[StaffArea, ViewAllAccounts, ReadCatalog],
             Scope::CatalogsWrite => &[StaffArea, ViewAllAccounts, ReadCatalog, ManageCatalog],
             Scope::CommissionsRead => &[StaffArea, ViewCommissions],
-            Scope::CommissionsWrite => &[StaffArea, ViewCommissions, ApproveCommissions],
+            // The commission settings (the hand-over split) are the plans' admin's.
+            Scope::CommissionsWrite => &[StaffArea, ViewCommissions, ApproveCommissions, ManageCommissionPlans],
             // The whole seller's figures, with account names.
             Scope::DashboardsRead => &[StaffArea, ViewAllAccounts, ViewDashboards],
             // The company's settings are the admin's ("Your company").

@@ -25,6 +25,17 @@
 //! the period's net base (of that plan's lines) reaches adds its bonus rate on that whole base
 //! (rounded as above); a cap then limits what the plan's lines and bonus pay in the period. Both
 //! are shown as adjustment lines, so the accrual lines themselves never change.
+//!
+//! **The hand-over split** (issue 18 item 5). When an account changes owner, the seller may let
+//! the previous rep keep a share of the orders placed during a hand-over period
+//! ([`HandoverTerms`]: days and share, settings `commissions.handover_days` and
+//! `commissions.handover_share`). The account remembers the change with the terms in force then
+//! ([`handover_after_owner_change`]); an order placed before its end copies them
+//! ([`order_handover`]). Each invoice line's net is then split ([`split`]): the previous rep's
+//! share rounded half away from zero to the cent, the remainder to the owner, so the two bases
+//! always add up to the net exactly; each rep earns on their own base at their own plan's rate.
+//! A credit note reverses each rep's part the same way ([`clawback_share`]): what a rep's lines of
+//! an invoice line add up to is always the commission on their share of what remains invoiced.
 
 use super::invoicing::line_tax;
 use super::money::Money;
@@ -117,8 +128,12 @@ pub struct Rate {
     pub rule: String,
 }
 
-/// The rule of a line as people read it: "Channel portal", "Category Dental", "Default rate".
+/// The rule of a line as people read it: "Channel portal", "Category Dental", "Default rate";
+/// a hand-over share's note follows ("Default rate; hand-over 30% to previous rep").
 pub fn rule_label(rule: &str) -> String {
+    if let Some((inner, note)) = rule.split_once("; ") {
+        return format!("{}; {note}", rule_label(inner));
+    }
     match rule.split_once(':') {
         Some(("category", path)) => format!("Category {path}"),
         Some(("channel", c)) => format!("Channel {c}"),
@@ -161,9 +176,195 @@ pub fn clawback(
     qty: i64,
     rate_ppm: i64,
 ) -> Option<(Money, Money)> {
+    clawback_share(net, unit_price, credited_before, qty, rate_ppm, Share::Whole)
+}
+
+// ---- The hand-over split ----
+
+/// The longest hand-over the seller may set, in days.
+pub const MAX_HANDOVER_DAYS: i64 = 365;
+
+/// The seller's hand-over terms: for how many days after an account changes owner its previous
+/// rep keeps a share of its new orders (0: off), and that share in ppm (0..=1,000,000; typed as
+/// a percentage with at most 2 decimals, so a multiple of 100).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandoverTerms {
+    pub days: i64,
+    pub share_ppm: i64,
+}
+
+impl HandoverTerms {
+    /// Does a change of owner start a hand-over?
+    pub fn is_on(self) -> bool {
+        self.days > 0 && self.share_ppm > 0
+    }
+
+    /// The terms as stored (settings text); anything unreadable or out of bounds is off.
+    pub fn from_stored(days: Option<&str>, share_ppm: Option<&str>) -> HandoverTerms {
+        let days = days.and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| (0..=MAX_HANDOVER_DAYS).contains(d));
+        let share = share_ppm.and_then(|s| s.trim().parse::<i64>().ok()).filter(|s| (0..=MAX_RATE_PPM).contains(s));
+        HandoverTerms { days: days.unwrap_or(0), share_ppm: share.unwrap_or(0) }
+    }
+}
+
+/// The hand-over terms as typed in the admin form or sent by the API, checked field by field.
+#[derive(Clone, Debug, Default)]
+pub struct HandoverDraft {
+    pub days: String,
+    pub share: String,
+}
+
+impl HandoverDraft {
+    pub fn check(&self) -> Result<HandoverTerms, Vec<(String, String)>> {
+        let mut problems = Vec::new();
+        let days = self.days.trim();
+        let days = (!days.is_empty() && days.len() <= 3 && days.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| days.parse::<i64>().ok())
+            .flatten()
+            .filter(|d| *d <= MAX_HANDOVER_DAYS);
+        if days.is_none() {
+            problems.push((
+                "handover_days".to_string(),
+                format!("Hand-over days: a whole number from 0 to {MAX_HANDOVER_DAYS} (0 turns the split off)."),
+            ));
+        }
+        let share = parse_share(&self.share);
+        if share.is_none() {
+            problems.push((
+                "handover_share".to_string(),
+                "Previous rep's share: a percentage from 0 to 100 with at most 2 decimals, e.g. 30 or 12.5.".to_string(),
+            ));
+        }
+        match (days, share) {
+            (Some(days), Some(share_ppm)) if problems.is_empty() => Ok(HandoverTerms { days, share_ppm }),
+            _ => Err(problems),
+        }
+    }
+
+    /// The form of stored terms.
+    pub fn of(t: HandoverTerms) -> HandoverDraft {
+        HandoverDraft { days: t.days.to_string(), share: format_share(t.share_ppm) }
+    }
+}
+
+/// A share as typed: a percentage from 0 to 100 with at most 2 decimals ("30", "12.5", "33.33",
+/// "30%"), in ppm. No sign, no exponent, nothing else.
+pub fn parse_share(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let t = t.strip_suffix('%').map(str::trim_end).unwrap_or(t);
+    let (whole, frac) = match t.split_once('.') {
+        Some((w, f)) if !f.is_empty() => (w, f),
+        Some(_) => return None,
+        None => (t, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 3 || frac.len() > 2 || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let ppm = whole.parse::<i64>().ok()? * 10_000 + format!("{frac:0<2}").parse::<i64>().ok()? * 100;
+    (ppm <= MAX_RATE_PPM).then_some(ppm)
+}
+
+/// A share shown to people (without the % sign): `300000` → "30", `333300` → "33.33".
+pub fn format_share(ppm: i64) -> String {
+    super::invoicing::format_rate(ppm).trim_end_matches('%').to_string()
+}
+
+/// An account's hand-over: its previous owner keeps `share_ppm` of the orders placed before
+/// `until` (unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handover {
+    pub rep_id: String,
+    pub until: i64,
+    pub share_ppm: i64,
+}
+
+/// An account's hand-over after a save that sets its owner from `before_owner` to `new_owner`
+/// at `now`: unchanged owner, the hand-over stays as it was (`current`); a change from a rep to
+/// another rep with the split on starts one with the terms in force now (a later change of the
+/// setting does not re-split it); any other change (to no rep, from no rep, the setting off)
+/// clears it.
+pub fn handover_after_owner_change(
+    before_owner: Option<&str>,
+    current: Option<Handover>,
+    new_owner: Option<&str>,
+    terms: HandoverTerms,
+    now: i64,
+) -> Option<Handover> {
+    if before_owner == new_owner {
+        return current;
+    }
+    match (before_owner, new_owner) {
+        (Some(old), Some(_)) if terms.is_on() => Some(Handover {
+            rep_id: old.to_string(),
+            until: now.saturating_add(terms.days.saturating_mul(86_400)),
+            share_ppm: terms.share_ppm,
+        }),
+        _ => None,
+    }
+}
+
+/// What an order placed at `placed_at` for an account owned by `owner` copies of the account's
+/// hand-over: (previous rep, share) while it runs and splits something, else nothing.
+pub fn order_handover(account: Option<&Handover>, owner: Option<&str>, placed_at: i64) -> Option<(String, i64)> {
+    let h = account?;
+    let owner = owner?;
+    (placed_at < h.until && h.share_ppm > 0 && h.share_ppm <= MAX_RATE_PPM && h.rep_id != owner)
+        .then(|| (h.rep_id.clone(), h.share_ppm))
+}
+
+/// A base split between the previous rep (`share_ppm` of it, rounded half away from zero to the
+/// cent, as tax and commission are) and the owner (the remainder): (previous, kept). The two
+/// always add up to `base` exactly. `None` on overflow.
+pub fn split(base: Money, share_ppm: i64) -> Option<(Money, Money)> {
+    let previous = line_tax(base, share_ppm.clamp(0, MAX_RATE_PPM))?;
+    Some((previous, base.checked_sub(previous)?))
+}
+
+/// Which part of an order's lines a rep earns on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Share {
+    /// No hand-over: the owner earns on the whole.
+    Whole,
+    /// The previous rep's share (ppm) during a hand-over.
+    Previous(i64),
+    /// What the owner keeps when the previous rep has this share (ppm).
+    Kept(i64),
+}
+
+impl Share {
+    /// This part of `base`. `None` on overflow.
+    pub fn of(self, base: Money) -> Option<Money> {
+        match self {
+            Share::Whole => Some(base),
+            Share::Previous(s) => split(base, s).map(|(p, _)| p),
+            Share::Kept(s) => split(base, s).map(|(_, k)| k),
+        }
+    }
+
+    /// What a line's rule adds: "; hand-over 30% to previous rep", "; hand-over 70% kept".
+    pub fn rule_note(self) -> String {
+        match self {
+            Share::Whole => String::new(),
+            Share::Previous(s) => format!("; hand-over {}% to previous rep", format_share(s)),
+            Share::Kept(s) => format!("; hand-over {}% kept", format_share(MAX_RATE_PPM - s.clamp(0, MAX_RATE_PPM))),
+        }
+    }
+}
+
+/// [`clawback`] for one rep's part of an invoice line: the change in the commission on their
+/// share of what remains invoiced of it — (base, amount), both ≤ 0.
+pub fn clawback_share(
+    net: Money,
+    unit_price: Money,
+    credited_before: i64,
+    qty: i64,
+    rate_ppm: i64,
+    share: Share,
+) -> Option<(Money, Money)> {
     let credited = |q: i64| unit_price.checked_mul_qty(q).map(Money::round_to_cents);
-    let remaining_before = net.checked_sub(credited(credited_before)?)?;
-    let remaining_after = net.checked_sub(credited(credited_before.checked_add(qty)?)?)?;
+    let remaining_before = share.of(net.checked_sub(credited(credited_before)?)?)?;
+    let remaining_after = share.of(net.checked_sub(credited(credited_before.checked_add(qty)?)?)?)?;
     let base = remaining_after.checked_sub(remaining_before)?;
     let amount = commission(remaining_after, rate_ppm)?.checked_sub(commission(remaining_before, rate_ppm)?)?;
     Some((base, amount))
@@ -711,6 +912,189 @@ mod tests {
                 }
                 prop_assert_eq!(accrued, Money::ZERO, "credited in full: nothing earned");
                 prop_assert_eq!(net_invoiced, Money::ZERO);
+            }
+        }
+    }
+    #[test]
+    fn hand_over_terms_are_typed_as_days_and_a_share_with_two_decimals() {
+        let ok = |d: &str, s: &str| HandoverDraft { days: d.into(), share: s.into() }.check();
+        assert_eq!(ok("30", "30"), Ok(HandoverTerms { days: 30, share_ppm: 300_000 }));
+        assert_eq!(ok(" 0 ", "0"), Ok(HandoverTerms { days: 0, share_ppm: 0 }));
+        assert_eq!(ok("365", "100"), Ok(HandoverTerms { days: 365, share_ppm: 1_000_000 }));
+        assert_eq!(ok("1", "33.33%"), Ok(HandoverTerms { days: 1, share_ppm: 333_300 }));
+        assert_eq!(ok("1", "12.5"), Ok(HandoverTerms { days: 1, share_ppm: 125_000 }));
+        for (d, s, fields) in [
+            ("-1", "30", &["handover_days"][..]),
+            ("366", "30", &["handover_days"]),
+            ("30.5", "30", &["handover_days"]),
+            ("thirty", "30", &["handover_days"]),
+            ("", "30", &["handover_days"]),
+            ("30", "-5", &["handover_share"]),
+            ("30", "100.01", &["handover_share"]),
+            ("30", "12.345", &["handover_share"]),
+            ("30", "1e2", &["handover_share"]),
+            ("30", "30.", &["handover_share"]),
+            ("30", "", &["handover_share"]),
+            ("a\0", "x\0", &["handover_days", "handover_share"]),
+        ] {
+            let got: Vec<String> = ok(d, s).unwrap_err().into_iter().map(|(f, _)| f).collect();
+            assert_eq!(got, fields, "{d:?} {s:?}");
+        }
+        let t = HandoverTerms { days: 14, share_ppm: 333_300 };
+        assert_eq!(HandoverDraft::of(t).check(), Ok(t), "the form of stored terms reads back the same");
+        assert_eq!(HandoverTerms::from_stored(Some("14"), Some("333300")), t);
+        assert_eq!(HandoverTerms::from_stored(Some("400"), Some("x")), HandoverTerms::default(), "unreadable: off");
+    }
+
+    #[test]
+    fn an_owner_change_starts_clears_or_keeps_the_hand_over() {
+        let on = HandoverTerms { days: 30, share_ppm: 300_000 };
+        let h = handover_after_owner_change(Some("a"), None, Some("b"), on, 1_000).unwrap();
+        assert_eq!(h, Handover { rep_id: "a".into(), until: 1_000 + 30 * 86_400, share_ppm: 300_000 });
+        assert_eq!(handover_after_owner_change(Some("b"), Some(h.clone()), Some("b"), on, 5_000), Some(h.clone()));
+        let off = HandoverTerms { days: 0, share_ppm: 300_000 };
+        assert_eq!(handover_after_owner_change(Some("b"), Some(h.clone()), Some("c"), off, 5_000), None, "setting off");
+        assert_eq!(handover_after_owner_change(Some("b"), Some(h.clone()), None, on, 5_000), None, "to no rep");
+        assert_eq!(handover_after_owner_change(None, None, Some("b"), on, 5_000), None, "from no rep");
+        let again = handover_after_owner_change(Some("b"), Some(h.clone()), Some("a"), on, 5_000).unwrap();
+        assert_eq!(again.rep_id, "b", "handed back: the rep it came from now keeps the share");
+        // Orders copy it while it runs.
+        assert_eq!(order_handover(Some(&h), Some("b"), h.until - 1), Some(("a".into(), 300_000)));
+        assert_eq!(order_handover(Some(&h), Some("b"), h.until), None, "ended");
+        assert_eq!(order_handover(Some(&h), Some("a"), 2_000), None, "never to the owner");
+        assert_eq!(order_handover(None, Some("b"), 2_000), None);
+    }
+
+    #[test]
+    fn a_split_sums_to_the_base_and_the_rule_says_so() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        assert_eq!(split(m("10.01"), 300_000), Some((m("3.00"), m("7.01"))), "3.003 → 3.00");
+        assert_eq!(split(m("0.05"), 500_000), Some((m("0.03"), m("0.02"))), "0.025: half away from zero");
+        assert_eq!(split(m("-0.05"), 500_000), Some((m("-0.03"), m("-0.02"))));
+        assert_eq!(split(m("20.00"), 1_000_000), Some((m("20.00"), Money::ZERO)));
+        assert_eq!(Share::Previous(300_000).rule_note(), "; hand-over 30% to previous rep");
+        assert_eq!(Share::Kept(300_000).rule_note(), "; hand-over 70% kept");
+        assert_eq!(Share::Kept(333_300).rule_note(), "; hand-over 66.67% kept");
+        assert_eq!(rule_label("default; hand-over 30% to previous rep"), "Default rate; hand-over 30% to previous rep");
+        assert_eq!(rule_label("category:Dental; hand-over 70% kept"), "Category Dental; hand-over 70% kept");
+        // 3 × 3.3333 billed (10.00), 30 % to the previous rep at 5 %, the owner keeps 70 % at 6 %.
+        let (net, unit) = (m("10.00"), m("3.3333"));
+        let (p, k) = split(net, 300_000).unwrap();
+        let (pa, ka) = (commission(p, 50_000).unwrap(), commission(k, 60_000).unwrap());
+        assert_eq!((p, pa, k, ka), (m("3.00"), m("0.15"), m("7.00"), m("0.42")));
+        let (pb, pc) = clawback_share(net, unit, 0, 1, 50_000, Share::Previous(300_000)).unwrap();
+        let (kb, kc) = clawback_share(net, unit, 0, 1, 60_000, Share::Kept(300_000)).unwrap();
+        assert_eq!(pb.checked_add(kb), Some(m("-3.33")), "the two bases are what the note credits");
+        assert_eq!((pb, pc, kb, kc), (m("-1.00"), m("-0.05"), m("-2.33"), m("-0.14")), "6.67: 2.00 / 4.67");
+    }
+
+    proptest! {
+        /// Any base ≥ 0 and share 0..=100 %: the previous rep's part and the owner's add up to it
+        /// exactly, the previous rep's is whole cents when the base is, and neither is negative.
+        #[test]
+        fn a_split_adds_up_to_the_base(cents in 0i64..100_000_000_000, ppm in 0i64..=MAX_RATE_PPM, tenths in 0i64..100) {
+            for base in [Money::from_raw(cents * 100), Money::from_raw(cents * 100 + tenths)] {
+                let (p, k) = split(base, ppm).unwrap();
+                prop_assert_eq!(p.checked_add(k), Some(base));
+                prop_assert!(!p.is_negative() && !k.is_negative());
+                prop_assert_eq!(p.raw() % 100, 0);
+                prop_assert_eq!(Share::Previous(ppm).of(base).unwrap().checked_add(Share::Kept(ppm).of(base).unwrap()), Some(base));
+            }
+        }
+
+        /// For any sequence of invoices and credit notes on an order placed during a hand-over:
+        /// each rep's lines of each invoice line add up exactly to the commission on their share
+        /// of what remains invoiced of it, so each rep's accruals are within half a cent per
+        /// invoice line of their rate × their share of the net invoiced (and their shares add up
+        /// to the net invoiced); credited in full, both net to exactly zero.
+        #[test]
+        fn both_reps_accruals_sum_to_their_rate_times_their_share(
+            units in proptest::collection::vec(1i64..100_000_000, 3),
+            ordered in proptest::collection::vec(1i64..200, 3),
+            rates in (0i64..=MAX_RATE_PPM, 0i64..=MAX_RATE_PPM),
+            share_bp in 0i64..=10_000,
+            steps in steps(),
+            credit_all in any::<bool>(),
+        ) {
+            let share = share_bp * 100;
+            let reps = [(Share::Previous(share), rates.0), (Share::Kept(share), rates.1)];
+            // (order line, quantity, net, credited units)
+            let mut invoice_lines: Vec<(usize, i64, Money, i64)> = Vec::new();
+            let mut invoiced = [0i64; 3];
+            let mut per_line: Vec<[Money; 2]> = Vec::new();
+            let mut accrued = [Money::ZERO; 2];
+            let mut bases = [Money::ZERO; 2];
+            let credit = |il: &mut (usize, i64, Money, i64), q: i64, mine: &mut [Money; 2], acc: &mut [Money; 2], bases: &mut [Money; 2]| {
+                let unit = Money::from_raw(units[il.0]);
+                let credited = unit.checked_mul_qty(il.3 + q).unwrap().round_to_cents()
+                    .checked_sub(unit.checked_mul_qty(il.3).unwrap().round_to_cents()).unwrap();
+                let mut both = Money::ZERO;
+                for (r, (share, rate)) in reps.iter().enumerate() {
+                    let (base, amount) = clawback_share(il.2, unit, il.3, q, *rate, *share).unwrap();
+                    both = both.checked_add(base).unwrap();
+                    mine[r] = mine[r].checked_add(amount).unwrap();
+                    acc[r] = acc[r].checked_add(amount).unwrap();
+                    bases[r] = bases[r].checked_add(base).unwrap();
+                }
+                prop_assert_eq!(both.raw(), -credited.raw(), "the two clawbacks' bases are what the note credits");
+                il.3 += q;
+                Ok(())
+            };
+            for s in &steps {
+                match *s {
+                    Step::Invoice { line, qty } => {
+                        let q = qty.min(ordered[line] - invoiced[line]);
+                        if q <= 0 { continue; }
+                        invoiced[line] += q;
+                        let net = Money::from_raw(units[line]).checked_mul_qty(q).unwrap().round_to_cents();
+                        let (p, k) = split(net, share).unwrap();
+                        let mut mine = [Money::ZERO; 2];
+                        for (r, part) in [p, k].into_iter().enumerate() {
+                            mine[r] = commission(part, reps[r].1).unwrap();
+                            accrued[r] = accrued[r].checked_add(mine[r]).unwrap();
+                            bases[r] = bases[r].checked_add(part).unwrap();
+                        }
+                        invoice_lines.push((line, q, net, 0));
+                        per_line.push(mine);
+                    }
+                    Step::Credit { invoice_line, qty } => {
+                        let Some(il) = invoice_lines.get_mut(invoice_line) else { continue };
+                        let q = qty.min(il.1 - il.3);
+                        if q <= 0 { continue; }
+                        credit(il, q, &mut per_line[invoice_line], &mut accrued, &mut bases)?;
+                    }
+                }
+            }
+            let mut net_invoiced = Money::ZERO;
+            for (i, il) in invoice_lines.iter().enumerate() {
+                let remaining = il.2.checked_sub(Money::from_raw(units[il.0]).checked_mul_qty(il.3).unwrap().round_to_cents()).unwrap();
+                net_invoiced = net_invoiced.checked_add(remaining).unwrap();
+                for (r, (part, rate)) in reps.iter().enumerate() {
+                    prop_assert_eq!(per_line[i][r], commission(part.of(remaining).unwrap(), *rate).unwrap(), "invoice line {}, rep {}", i, r);
+                }
+            }
+            prop_assert_eq!(bases[0].checked_add(bases[1]), Some(net_invoiced), "the shares add up to the net invoiced");
+            let n = invoice_lines.len().max(1) as i128;
+            for (r, (_, rate)) in reps.iter().enumerate() {
+                // Each rep's share of the net is within half a cent per line of share × net…
+                let exact_share = (net_invoiced.raw() as i128) * (if r == 0 { share } else { MAX_RATE_PPM - share }) as i128;
+                prop_assert!(((bases[r].raw() as i128) * 1_000_000 - exact_share).abs() * 2 <= 100 * 1_000_000 * n, "rep {} base", r);
+                // …and what they earned is within half a cent per line of rate × their base.
+                let exact = (bases[r].raw() as i128) * (*rate as i128);
+                let got = (accrued[r].raw() as i128) * 1_000_000;
+                prop_assert!((got - exact).abs() * 2 <= 100 * 1_000_000 * n, "rep {}: {} vs {}", r, got, exact);
+            }
+            if credit_all {
+                for i in 0..invoice_lines.len() {
+                    let q = invoice_lines[i].1 - invoice_lines[i].3;
+                    if q > 0 {
+                        let mut il = invoice_lines[i];
+                        credit(&mut il, q, &mut per_line[i], &mut accrued, &mut bases)?;
+                        invoice_lines[i] = il;
+                    }
+                }
+                prop_assert_eq!(accrued, [Money::ZERO; 2], "credited in full: nothing earned by either");
+                prop_assert_eq!(bases, [Money::ZERO; 2]);
             }
         }
     }

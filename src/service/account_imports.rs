@@ -220,7 +220,9 @@ async fn write_accounts(
             Some(c) => {
                 // Changed since the file was checked: refused, like a stale form.
                 let before = accounts::get_for_update(tx, &c.id).await?.ok_or(ServiceError::NotFound)?;
-                if !accounts::update(tx, &c.id, c.version, &w.draft, now).await? {
+                let handover =
+                    super::commissions::handover_on_save(tx, &before, w.draft.owner_rep_id.as_deref(), now).await?;
+                if !accounts::update(tx, &c.id, c.version, &w.draft, handover.as_ref(), now).await? {
                     return Err(stale());
                 }
                 if before.group_id != w.group_id {

@@ -115,7 +115,9 @@ pub async fn upsert_account(
             if current.draft() == *draft && current.group_id == group_id {
                 return Ok(Upserted { row: current, created: false, changed: false });
             }
-            if !accounts::update(tx, &current.id, current.version, draft, *now).await? {
+            let handover =
+                super::commissions::handover_on_save(tx, &current, draft.owner_rep_id.as_deref(), *now).await?;
+            if !accounts::update(tx, &current.id, current.version, draft, handover.as_ref(), *now).await? {
                 return Err(stale());
             }
             if current.group_id != group_id {

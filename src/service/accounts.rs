@@ -251,7 +251,9 @@ pub async fn update_account(
     db.write(unit, |tx, (id, now, actor, expected_version, draft, group)| {
         Box::pin(async move {
             let before = accounts::get_for_update(tx, id).await?.ok_or(ServiceError::NotFound)?;
-            match accounts::update(tx, id, *expected_version, draft, *now).await {
+            let handover =
+                super::commissions::handover_on_save(tx, &before, draft.owner_rep_id.as_deref(), *now).await?;
+            match accounts::update(tx, id, *expected_version, draft, handover.as_ref(), *now).await {
                 Ok(true) => {}
                 Ok(false) => return Err(stale()),
                 Err(e) if is_unique_violation(&e) => return Err(external_id_taken()),
@@ -309,10 +311,13 @@ pub async fn update_credit(
         })
     };
     let before = credit_json(&current);
-    let unit = (id.to_string(), now, actor.owned(), expected_version, draft, before, settings);
-    db.write(unit, move |tx, (id, now, actor, expected_version, draft, before, settings)| {
+    // The owner is not changed here (the draft is the stored one's): its hand-over stays as read,
+    // which the version check makes sure is what is stored.
+    let handover = current.handover();
+    let unit = (id.to_string(), now, actor.owned(), expected_version, draft, before, settings, handover);
+    db.write(unit, move |tx, (id, now, actor, expected_version, draft, before, settings, handover)| {
         Box::pin(async move {
-            if !accounts::update(tx, id, *expected_version, draft, *now).await? {
+            if !accounts::update(tx, id, *expected_version, draft, handover.as_ref(), *now).await? {
                 return Err(stale());
             }
             accounts::set_credit_settings(tx, id, settings).await?;
@@ -465,6 +470,30 @@ pub async fn rep_contact(db: &Db, actor: &Actor<'_>, account: &AccountRow) -> Se
     };
     let rep = users::get(db, rep_id).await?;
     Ok(rep.filter(|r| r.active).map(|r| RepContact { name: r.name, email: r.email, phone: r.phone }))
+}
+
+/// A running hand-over of an account, as its staff page shows it.
+#[derive(Clone, Debug)]
+pub struct HandoverInfo {
+    /// The previous owner, who keeps a share of the orders placed until `until`.
+    pub rep_name: String,
+    pub until: i64,
+    pub share_ppm: i64,
+}
+
+/// The account's hand-over while it runs (staff who may see the account); None once it ended.
+pub async fn running_handover(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account: &AccountRow,
+) -> ServiceResult<Option<HandoverInfo>> {
+    if !actor.principal.is_staff() || !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
+        return Err(ServiceError::NotFound);
+    }
+    let Some(h) = account.handover().filter(|h| h.until > now && h.share_ppm > 0) else { return Ok(None) };
+    let rep_name = users::get(db, &h.rep_id).await?.map(|u| u.name).unwrap_or_else(|| h.rep_id.clone());
+    Ok(Some(HandoverInfo { rep_name, until: h.until, share_ppm: h.share_ppm }))
 }
 
 /// The latest changes to an account (its audit rows, newest first), for staff who may see it.

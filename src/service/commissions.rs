@@ -6,6 +6,10 @@
 //! lines mirroring what it credits, in its own unit. Statements per rep and month: open →
 //! approved → locked; a closed period never takes a new line (it lands in the next open one).
 //!
+//! The hand-over split (issue 18 item 5): an order placed while its account was being handed over
+//! from one rep to another is shared — the previous rep earns their share of each line's net at
+//! their own plan's rate, the owner the rest at theirs; credit notes claw back from each.
+//!
 //! Who sees what: a rep their own statements; finance and admins every rep's (and approve and
 //! lock them); admins keep the plans, assign them and flag house accounts.
 
@@ -13,7 +17,8 @@ use super::catalog::today;
 use super::{Actor, ServiceError, ServiceResult, audit_and_publish};
 use crate::domain::auth::Permission;
 use crate::domain::commissions::{
-    self as rules, Adjustment, Basis, Plan, PlanDraft, PlanPeriod, PlanRules, StatementAction, StatementStatus,
+    self as rules, Adjustment, Basis, Handover, HandoverDraft, HandoverTerms, Plan, PlanDraft, PlanPeriod, PlanRules,
+    StatementAction, StatementStatus,
 };
 use crate::domain::money::Money;
 use crate::store::commissions::{self as store, AccrualRow, NewAccrualLine, PlanRow, StatementRow};
@@ -26,11 +31,45 @@ pub use crate::store::commissions::{AccrualRow as AccrualLine, AssignmentRow, Pl
 
 // ---- Accruals (inside the invoice's and the credit note's units) ----
 
+/// Who earns on an order, and on which part of it: the owning rep at the time of the order (the
+/// whole, or what they keep during a hand-over) and, if the order was placed during a hand-over
+/// of the account, its previous owner (their share).
+fn earners(order: &orders::OrderRow) -> Vec<(&str, rules::Share)> {
+    let mut out = Vec::with_capacity(2);
+    match (order.handover_rep_id.as_deref(), order.owner_rep_id.as_deref()) {
+        (Some(previous), owner) if order.handover_share_ppm > 0 && owner != Some(previous) => {
+            let share = order.handover_share_ppm.min(rules::MAX_RATE_PPM);
+            out.push((previous, rules::Share::Previous(share)));
+            if let Some(owner) = owner
+                && share < rules::MAX_RATE_PPM
+            {
+                out.push((owner, rules::Share::Kept(share)));
+            }
+        }
+        (_, Some(owner)) => out.push((owner, rules::Share::Whole)),
+        _ => {}
+    }
+    // Reps are held in one order (by id), whichever owns the order.
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    out
+}
+
+/// The share a rep's accrual lines of an order were written for (see [`earners`]).
+fn share_of(rep: &str, handover: &(Option<String>, i64)) -> rules::Share {
+    match handover {
+        (Some(previous), share) if *share > 0 && previous == rep => rules::Share::Previous(*share),
+        (Some(_), share) if *share > 0 => rules::Share::Kept(*share),
+        _ => rules::Share::Whole,
+    }
+}
+
 /// Writes the accrual lines of an invoice just written, in its unit of work: for the order's owning
-/// rep at the time of the order, by the plan assigned to the rep on the invoice's day. Nothing for
-/// an order without a rep, a rep without a plan, a house account, or a plan on the paid basis
-/// (accrual on payment is not built yet). `categories` are the products' category paths, by id,
-/// as the invoice read them with their tax classes (so the accrual adds one read, not two).
+/// rep at the time of the order — and, for an order placed during a hand-over, for the account's
+/// previous owner, each on their share of every line's net ([`rules::split`]) — each by the plan
+/// assigned to them on the invoice's day, in their own first open period. Nothing for an order
+/// without a rep, a rep without a plan, a house account, or a plan on the paid basis (accrual on
+/// payment is not built yet). `categories` are the products' category paths, by id, as the
+/// invoice read them with their tax classes (so the accrual adds one read per rep, not two).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn accrue_invoice(
     tx: &mut Tx,
@@ -42,51 +81,62 @@ pub(crate) async fn accrue_invoice(
     rows: &[InvoiceLineRow],
     now: i64,
 ) -> ServiceResult<()> {
-    let Some(rep) = order.owner_rep_id.as_deref() else { return Ok(()) };
-    let day = crate::store::pricing::format_iso(issued);
-    store::hold_rep(tx, rep).await?;
-    let Some(facts) = store::accrual_facts(tx, rep, &order.account_id, &day).await? else { return Ok(()) };
-    if facts.house != 0 || Basis::parse(&facts.basis) != Some(Basis::Invoiced) {
+    let earners = earners(order);
+    if earners.is_empty() {
         return Ok(());
     }
-    let plan = Plan {
-        id: facts.id,
-        name: facts.name,
-        default_rate_ppm: facts.default_rate_ppm,
-        basis: Basis::Invoiced,
-        rules: serde_json::from_str(&facts.rules).unwrap_or_default(),
-    };
+    let day = crate::store::pricing::format_iso(issued);
     let product_of = |no: i64| order_lines.iter().find(|l| l.line_no == no).map(|l| l.product_id.clone());
-    let period = rules::landing_period(&rules::period_of(issued), facts.closed_through.as_deref());
     let overflow = || ServiceError::invalid("invoice", "The commission is too large.");
-    let mut lines = Vec::with_capacity(rows.len());
-    for r in rows {
-        let category = product_of(r.order_line_no).and_then(|p| categories.get(&p).cloned()).unwrap_or_default();
-        let rate = rules::rate_for(&plan, &category, &order.channel);
-        let amount = rules::commission(Money::from_raw(r.net), rate.ppm).ok_or_else(overflow)?;
-        lines.push(NewAccrualLine {
-            rep_id: rep.to_string(),
-            period: period.clone(),
-            plan_id: plan.id.clone(),
-            invoice_id: invoice_id.to_string(),
-            invoice_line_no: r.line_no,
-            credited_invoice_id: None,
-            category,
-            base: r.net,
-            rate_ppm: rate.ppm,
-            rule: rate.rule,
-            amount: amount.raw(),
-            created_at: now,
-        });
+    let mut lines = Vec::with_capacity(rows.len() * earners.len());
+    for (rep, share) in earners {
+        store::hold_rep(tx, rep).await?;
+        let Some(facts) = store::accrual_facts(tx, rep, &order.account_id, &day).await? else { continue };
+        if facts.house != 0 {
+            return Ok(());
+        }
+        if Basis::parse(&facts.basis) != Some(Basis::Invoiced) {
+            continue;
+        }
+        let plan = Plan {
+            id: facts.id,
+            name: facts.name,
+            default_rate_ppm: facts.default_rate_ppm,
+            basis: Basis::Invoiced,
+            rules: serde_json::from_str(&facts.rules).unwrap_or_default(),
+        };
+        let period = rules::landing_period(&rules::period_of(issued), facts.closed_through.as_deref());
+        let note = share.rule_note();
+        for r in rows {
+            let category = product_of(r.order_line_no).and_then(|p| categories.get(&p).cloned()).unwrap_or_default();
+            let rate = rules::rate_for(&plan, &category, &order.channel);
+            let base = share.of(Money::from_raw(r.net)).ok_or_else(overflow)?;
+            let amount = rules::commission(base, rate.ppm).ok_or_else(overflow)?;
+            lines.push(NewAccrualLine {
+                rep_id: rep.to_string(),
+                period: period.clone(),
+                plan_id: plan.id.clone(),
+                invoice_id: invoice_id.to_string(),
+                invoice_line_no: r.line_no,
+                credited_invoice_id: None,
+                category,
+                base: base.raw(),
+                rate_ppm: rate.ppm,
+                rule: format!("{}{note}", rate.rule),
+                amount: amount.raw(),
+                created_at: now,
+            });
+        }
     }
     store::insert_accruals(tx, &lines).await?;
     Ok(())
 }
 
 /// Writes the clawback lines of a credit note of `invoice` (its lines as they were before the
-/// note: `credited_qty` is what earlier notes credited), in the note's unit: for each credited
-/// line with an accrual, the change in its commission (negative), at the accrual's rate and rule,
-/// for the same rep — in the first open period.
+/// note: `credited_qty` is what earlier notes credited), in the note's unit: for each rep who
+/// accrued on the invoice and each credited line they accrued on, the change in their commission
+/// on their share of what remains invoiced of it (negative), at their accrual's rate and rule —
+/// in that rep's first open period.
 pub(crate) async fn claw_back(
     tx: &mut Tx,
     invoice: &InvoiceRow,
@@ -96,39 +146,131 @@ pub(crate) async fn claw_back(
     now: i64,
 ) -> ServiceResult<()> {
     let accruals = store::accruals_of_invoice(tx, &invoice.id).await?;
-    let Some(first) = accruals.first() else { return Ok(()) };
-    store::hold_rep(tx, &first.rep_id).await?;
-    let closed = store::closed_through(tx, &first.rep_id).await?;
+    if accruals.is_empty() {
+        return Ok(());
+    }
+    let mut reps: Vec<&str> = accruals.iter().map(|a| a.rep_id.as_str()).collect();
+    reps.sort_unstable();
+    reps.dedup();
+    // Which share each rep's lines were written for: the order's hand-over, as placed.
+    let handover = store::order_handover(tx, &invoice.order_id).await?;
     let issued = today(now);
-    let period = rules::landing_period(&rules::period_of(issued), closed.as_deref());
     let overflow = || ServiceError::invalid("lines", "The commission is too large.");
     let mut lines = Vec::new();
-    for (no, qty) in wanted {
-        let (Some(l), Some(a)) =
-            (before.iter().find(|l| l.line_no == *no), accruals.iter().find(|a| a.invoice_line_no == *no))
-        else {
-            continue;
-        };
-        let (base, amount) =
-            rules::clawback(Money::from_raw(l.net), Money::from_raw(l.unit_price), l.credited_qty, *qty, a.rate_ppm)
-                .ok_or_else(overflow)?;
-        lines.push(NewAccrualLine {
-            rep_id: a.rep_id.clone(),
-            period: period.clone(),
-            plan_id: a.plan_id.clone(),
-            invoice_id: note_id.to_string(),
-            invoice_line_no: a.invoice_line_no,
-            credited_invoice_id: Some(invoice.id.clone()),
-            category: a.category.clone(),
-            base: base.raw(),
-            rate_ppm: a.rate_ppm,
-            rule: a.rule.clone(),
-            amount: amount.raw(),
-            created_at: now,
-        });
+    for rep in reps {
+        store::hold_rep(tx, rep).await?;
+        let closed = store::closed_through(tx, rep).await?;
+        let period = rules::landing_period(&rules::period_of(issued), closed.as_deref());
+        let share = share_of(rep, &handover);
+        for (no, qty) in wanted {
+            let (Some(l), Some(a)) = (
+                before.iter().find(|l| l.line_no == *no),
+                accruals.iter().find(|a| a.rep_id == rep && a.invoice_line_no == *no),
+            ) else {
+                continue;
+            };
+            let (base, amount) = rules::clawback_share(
+                Money::from_raw(l.net),
+                Money::from_raw(l.unit_price),
+                l.credited_qty,
+                *qty,
+                a.rate_ppm,
+                share,
+            )
+            .ok_or_else(overflow)?;
+            lines.push(NewAccrualLine {
+                rep_id: a.rep_id.clone(),
+                period: period.clone(),
+                plan_id: a.plan_id.clone(),
+                invoice_id: note_id.to_string(),
+                invoice_line_no: a.invoice_line_no,
+                credited_invoice_id: Some(invoice.id.clone()),
+                category: a.category.clone(),
+                base: base.raw(),
+                rate_ppm: a.rate_ppm,
+                rule: a.rule.clone(),
+                amount: amount.raw(),
+                created_at: now,
+            });
+        }
     }
     store::insert_accruals(tx, &lines).await?;
     Ok(())
+}
+
+// ---- The hand-over split: settings, and an account's change of owner ----
+
+/// The seller's hand-over terms (admins; finance and API tokens with `commissions:read` read them).
+pub async fn handover_settings(db: &Db, actor: &Actor<'_>) -> ServiceResult<HandoverTerms> {
+    let p = actor.principal;
+    if !(p.can(Permission::ManageCommissionPlans) || p.can(Permission::ViewCommissions)) {
+        return Err(if p.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    let (days, share) = store::handover_settings(db).await?;
+    Ok(HandoverTerms::from_stored(days.as_deref(), share.as_deref()))
+}
+
+/// Sets the hand-over terms (admins): days (0–365, 0 = off) and the previous rep's share (a
+/// percentage, 0–100 with at most 2 decimals), each problem naming its field; a bad field changes
+/// nothing. Hand-overs already started keep the terms they started with. Audited.
+pub async fn set_handover_settings(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    draft: &HandoverDraft,
+) -> ServiceResult<HandoverTerms> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::check_texts(&[("handover_days", &draft.days), ("handover_share", &draft.share)], &[])?;
+    let terms = draft.check().map_err(|p| {
+        ServiceError::Invalid(p.into_iter().map(|(field, message)| super::FieldError { field, message }).collect())
+    })?;
+    db.write((now, actor.owned(), terms), |tx, (now, actor, terms)| {
+        Box::pin(async move {
+            let (days, share) = store::handover_settings_tx(tx).await?;
+            let before = HandoverTerms::from_stored(days.as_deref(), share.as_deref());
+            crate::store::invoices::put_setting(tx, "commissions.handover_days", &terms.days.to_string()).await?;
+            crate::store::invoices::put_setting(tx, "commissions.handover_share", &terms.share_ppm.to_string())
+                .await?;
+            let json = |t: &HandoverTerms| json!({"handover_days": t.days, "handover_share_ppm": t.share_ppm});
+            super::audit(
+                tx,
+                Some(&actor.actor()),
+                *now,
+                "commission_settings.updated",
+                ("settings", "commissions"),
+                Some(json(&before)),
+                Some(json(terms)),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await?;
+    Ok(terms)
+}
+
+/// An account's hand-over after a save that changes `before` (its row as read in the unit) to
+/// `new_owner` at `now` ([`rules::handover_after_owner_change`]): read by every path that saves an
+/// account's owning rep (the staff form, the API, CSV import, ERP sync) and handed to
+/// `store::accounts::update`. Reads the seller's terms only when the owner changes.
+pub(crate) async fn handover_on_save(
+    tx: &mut Tx,
+    before: &crate::store::accounts::AccountRow,
+    new_owner: Option<&str>,
+    now: i64,
+) -> ServiceResult<Option<Handover>> {
+    let old = before.owner_rep_id.as_deref();
+    if old == new_owner {
+        return Ok(before.handover());
+    }
+    let terms = match (old, new_owner) {
+        (Some(_), Some(_)) => {
+            let (days, share) = store::handover_settings_tx(tx).await?;
+            HandoverTerms::from_stored(days.as_deref(), share.as_deref())
+        }
+        _ => HandoverTerms::default(),
+    };
+    Ok(rules::handover_after_owner_change(old, before.handover(), new_owner, terms, now))
 }
 
 // ---- Statements ----

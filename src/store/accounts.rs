@@ -38,6 +38,14 @@ pub struct AccountRow {
     /// The account group (its group's price lists and catalogs apply to it).
     #[serde(default)]
     pub group_id: Option<String>,
+    /// The hand-over of the last change of owner (domain::commissions::Handover): the previous
+    /// owner, until when (unix seconds), with what share (ppm). All None: none.
+    #[serde(default)]
+    pub handover_rep_id: Option<String>,
+    #[serde(default)]
+    pub handover_until: Option<i64>,
+    #[serde(default)]
+    pub handover_share_ppm: Option<i64>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -78,6 +86,15 @@ impl AccountRow {
     }
     pub fn credit_limit(&self) -> Money {
         Money::from_raw(self.credit_limit)
+    }
+    /// The hand-over of the last change of owner, if one was recorded (it may have ended).
+    pub fn handover(&self) -> Option<crate::domain::commissions::Handover> {
+        match (&self.handover_rep_id, self.handover_until, self.handover_share_ppm) {
+            (Some(rep), Some(until), Some(share)) => {
+                Some(crate::domain::commissions::Handover { rep_id: rep.clone(), until, share_ppm: share })
+            }
+            _ => None,
+        }
     }
     pub fn bill_to(&self) -> Address {
         Address {
@@ -155,7 +172,7 @@ impl ShipToRow {
     }
 }
 
-const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, terms_from_month_end, tax_exempt_certificate, tax_exempt_until, credit_over_limit, overdue_hold_days, group_id, version, created_at, updated_at";
+const COLUMNS: &str = "id, number, name, status, ownership_mode, owner_rep_id, terms_days, credit_limit, po_required, external_id, phone, bill_line1, bill_line2, bill_city, bill_region, bill_postal_code, bill_country, terms_from_month_end, tax_exempt_certificate, tax_exempt_until, credit_over_limit, overdue_hold_days, group_id, handover_rep_id, handover_until, handover_share_ppm, version, created_at, updated_at";
 
 /// The account `filter` (a `WHERE …` clause and what follows it) selects, read as one JSON row
 /// ([`super::fetch_json_rows`]: on SQLite on the caller's thread).
@@ -219,15 +236,35 @@ pub async fn insert(tx: &mut Tx, id: &str, number: &str, d: &AccountDraft, now: 
 }
 
 /// Updates every editable field if the row is still at `expected_version`; returns false when it
-/// is not (someone else saved first), so the caller can refuse a stale edit.
-pub async fn update(tx: &mut Tx, id: &str, expected_version: i64, d: &AccountDraft, now: i64) -> StoreResult<bool> {
+/// is not (someone else saved first), so the caller can refuse a stale edit. `handover` is the
+/// account's hand-over after the save (`service::commissions::handover_on_save`: every change of
+/// the owning rep goes through here, so none can skip it).
+pub async fn update(
+    tx: &mut Tx,
+    id: &str,
+    expected_version: i64,
+    d: &AccountDraft,
+    handover: Option<&crate::domain::commissions::Handover>,
+    now: i64,
+) -> StoreResult<bool> {
     let done = tx
         .execute(
             "UPDATE accounts SET name = $3, status = $4, ownership_mode = $5, owner_rep_id = $6, terms_days = $7, credit_limit = $8,
                 po_required = $9, external_id = $10, phone = $11, bill_line1 = $12, bill_line2 = $13, bill_city = $14,
-                bill_region = $15, bill_postal_code = $16, bill_country = $17, version = version + 1, updated_at = $18
+                bill_region = $15, bill_postal_code = $16, bill_country = $17, version = version + 1, updated_at = $18,
+                handover_rep_id = $19, handover_until = $20, handover_share_ppm = $21
          WHERE id = $1 AND version = $2",
-            [args![id, expected_version], draft_cells(d), args![now]].concat(),
+            [
+                args![id, expected_version],
+                draft_cells(d),
+                args![
+                    now,
+                    handover.map(|h| h.rep_id.as_str()),
+                    handover.map(|h| h.until),
+                    handover.map(|h| h.share_ppm)
+                ],
+            ]
+            .concat(),
         )
         .await?;
     Ok(done == 1)

@@ -458,3 +458,27 @@ pub async fn house_accounts(db: &Db) -> StoreResult<Vec<(String, String, String)
         .fetch_all(c)
         .await)
 }
+
+// ---- The hand-over split ----
+
+/// The settings of the hand-over split, as stored: (days, share in ppm), each None when unset.
+const HANDOVER_SQL: &str = "SELECT (SELECT value FROM settings WHERE key = 'commissions.handover_days'),
+            (SELECT value FROM settings WHERE key = 'commissions.handover_share')";
+
+pub async fn handover_settings(db: &Db) -> StoreResult<(Option<String>, Option<String>)> {
+    on_db!(db, |c| sqlx::query_as(HANDOVER_SQL).fetch_one(c).await)
+}
+
+/// The same, in a unit of work (a change of an account's owner reads the terms in force).
+pub async fn handover_settings_tx(tx: &mut Tx) -> StoreResult<(Option<String>, Option<String>)> {
+    let rows: Vec<(Option<String>, Option<String>)> = tx.fetch_all(HANDOVER_SQL, Vec::new()).await?;
+    Ok(rows.into_iter().next().unwrap_or((None, None)))
+}
+
+/// An order's hand-over as placed: (previous rep, share ppm); a credit note splits its clawback
+/// as the invoice's accrual was split.
+pub async fn order_handover(tx: &mut Tx, order_id: &str) -> StoreResult<(Option<String>, i64)> {
+    let rows: Vec<(Option<String>, i64)> =
+        tx.fetch_all("SELECT handover_rep_id, handover_share_ppm FROM orders WHERE id = $1", args![order_id]).await?;
+    Ok(rows.into_iter().next().unwrap_or((None, 0)))
+}

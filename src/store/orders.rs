@@ -34,6 +34,14 @@ pub struct OrderRow {
     #[serde(default)]
     #[sqlx(default)]
     pub owner_rep_id: Option<String>,
+    /// Placed during a hand-over of the account: its previous owner, who earns `handover_share_ppm`
+    /// of the order's commission base (domain::commissions::order_handover).
+    #[serde(default)]
+    #[sqlx(default)]
+    pub handover_rep_id: Option<String>,
+    #[serde(default)]
+    #[sqlx(default)]
+    pub handover_share_ppm: i64,
 }
 
 impl OrderRow {
@@ -44,7 +52,7 @@ impl OrderRow {
     }
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at, o.owner_rep_id";
+const ORDER_COLUMNS: &str = "o.id, o.number, o.account_id, o.status, o.channel, o.placed_by_user_id, o.placed_by_name, o.on_behalf_of_account_id, o.ship_to_id, o.ship_to_text, o.po_number, o.requested_date, o.notes, o.terms_days, o.subtotal, o.line_count, o.backordered, o.reasons, o.revision, o.version, o.placed_at, o.updated_at, o.owner_rep_id, o.handover_rep_id, o.handover_share_ppm";
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct OrderLineRow {
@@ -282,8 +290,9 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<(
     tx.execute(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
              ship_to_id, ship_to_text, po_number, requested_date, notes, terms_days, subtotal, line_count, backordered, reasons,
-             revision, version, placed_at, updated_at, uninvoiced, owner_rep_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+             revision, version, placed_at, updated_at, uninvoiced, owner_rep_id, handover_rep_id, handover_share_ppm)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+                 $25, $26)",
         vec![
             Cell::text(&o.id),
             Cell::text(&o.number),
@@ -309,6 +318,8 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<(
             Cell::Int(o.updated_at),
             Cell::Int(uninvoiced),
             Cell::opt_text(o.owner_rep_id.as_deref()),
+            Cell::opt_text(o.handover_rep_id.as_deref()),
+            Cell::Int(o.handover_share_ppm),
         ],
     )
     .await?;

@@ -9,7 +9,7 @@ use super::session::{Ctx, urlencode};
 use super::setup_admin::{errors_for, status_of};
 use super::shell::Shell;
 use crate::domain::auth::Permission;
-use crate::domain::commissions::{PlanDraft, StatementAction, next_period, previous_period, rule_label};
+use crate::domain::commissions::{HandoverDraft, PlanDraft, StatementAction, next_period, previous_period, rule_label};
 use crate::domain::invoicing::format_rate;
 use crate::domain::money::Money;
 use crate::service::commissions::{
@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/commissions/assignments", post(assign))
         .route("/admin/commissions/assignments/{id}/delete", post(unassign))
         .route("/admin/commissions/house", post(house))
+        .route("/admin/commissions/handover", post(handover))
 }
 
 /// Lines per page of a statement.
@@ -363,6 +364,20 @@ pub struct HouseForm {
     house: String,
 }
 
+#[derive(Deserialize, Default)]
+pub struct HandoverForm {
+    #[serde(default)]
+    handover_days: String,
+    #[serde(default)]
+    handover_share: String,
+}
+
+impl HandoverForm {
+    fn draft(&self) -> HandoverDraft {
+        HandoverDraft { days: self.handover_days.clone(), share: self.handover_share.clone() }
+    }
+}
+
 pub struct PlanItem {
     pub row: CommissionPlan,
     pub rate: String,
@@ -380,8 +395,10 @@ struct PlansPage {
     f: PlanForm,
     a: AssignForm,
     h: HouseForm,
+    /// The hand-over split's form (the stored terms, or what was typed when refused).
+    ho: HandoverForm,
     errors: Vec<FieldError>,
-    /// Which form the errors are of: plan, assign, house.
+    /// Which form the errors are of: plan, assign, house, handover.
     form: &'static str,
 }
 
@@ -418,6 +435,8 @@ struct PlansInput {
     f: PlanForm,
     a: AssignForm,
     h: HouseForm,
+    /// None: the stored terms.
+    ho: Option<HandoverForm>,
     errors: Vec<FieldError>,
     form: &'static str,
 }
@@ -434,6 +453,13 @@ async fn plans_page(
         .into_iter()
         .map(|row| PlanItem { rate: format_rate(row.default_rate_ppm), summary: plan_summary(&row), row })
         .collect();
+    let ho = match input.ho {
+        Some(ho) => ho,
+        None => {
+            let d = HandoverDraft::of(commission_service::handover_settings(&state.db, &actor).await?);
+            HandoverForm { handover_days: d.days, handover_share: d.share }
+        }
+    };
     let page = PlansPage {
         shell: Shell::new(ctx, "Commission plans").with_notice(notice),
         plans,
@@ -443,6 +469,7 @@ async fn plans_page(
         f: input.f,
         a: input.a,
         h: input.h,
+        ho,
         errors: input.errors,
         form: input.form,
     };
@@ -454,6 +481,7 @@ fn empty_input() -> PlansInput {
         f: PlanForm { basis: "invoiced".into(), ..Default::default() },
         a: AssignForm::default(),
         h: HouseForm::default(),
+        ho: None,
         errors: Vec::new(),
         form: "",
     }
@@ -509,6 +537,16 @@ async fn house(State(state): State<AppState>, ctx: Ctx, Form(h): Form<HouseForm>
         Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved").into_response()),
         Err(ServiceError::Invalid(errors)) => {
             plans_page(&state, &ctx, None, PlansInput { h, errors, form: "house", ..empty_input() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn handover(State(state): State<AppState>, ctx: Ctx, Form(f): Form<HandoverForm>) -> Result<Response, WebError> {
+    match commission_service::set_handover_settings(&state.db, state.now(), &ctx.actor(), &f.draft()).await {
+        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=saved#handover").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            plans_page(&state, &ctx, None, PlansInput { ho: Some(f), errors, form: "handover", ..empty_input() }).await
         }
         Err(e) => Err(e.into()),
     }

@@ -256,6 +256,13 @@ where
     };
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
     let number = format!("SO-{}", tx.next_order_number().await?);
+    // Placed during a hand-over of the account: its previous owner shares the commission (from
+    // the account row already read, so placement reads nothing more).
+    let handover = crate::domain::commissions::order_handover(
+        u.account.handover().as_ref(),
+        u.account.owner_rep_id.as_deref(),
+        now,
+    );
     let order = OrderRow {
         id: new_id(),
         number,
@@ -280,6 +287,8 @@ where
         placed_at: now,
         updated_at: now,
         owner_rep_id: u.account.owner_rep_id.clone(),
+        handover_rep_id: handover.as_ref().map(|h| h.0.clone()),
+        handover_share_ppm: handover.as_ref().map(|h| h.1).unwrap_or(0),
     };
     orders::insert(tx, &order, value).await?;
     orders::insert_lines(tx, &order.id, &lines).await?;
