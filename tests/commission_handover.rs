@@ -73,9 +73,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     };
     for (rep, draft) in [(&rep_a, plan("Standard", "5", "Dental = 6")), (&rep_b, plan("Senior", "8", ""))] {
         let id = commissions::save_plan(app.db(), app.now(), &admin_actor, None, &draft).await.unwrap();
-        commissions::assign_plan(app.db(), app.now(), &admin_actor, &rep.user_id, &id, "2000-01-01", "")
-            .await
-            .unwrap();
+        commissions::assign_plan(app.db(), app.now(), &admin_actor, &rep.user_id, &id, "2000-01-01", "").await.unwrap();
     }
     Fixture { account, rep_a, rep_b, admin, finance, cs }
 }
@@ -103,8 +101,7 @@ async fn place_at(app: &TestApp, f: &Fixture, at: i64, lines: &[(&str, i64)]) ->
         header: OrderHeader::default(),
         clear_cart: false,
     };
-    match orders::place_order(app.db(), at, &Actor::web(&f.cs), &req, None, |o, _| (201, o.id.clone())).await.unwrap()
-    {
+    match orders::place_order(app.db(), at, &Actor::web(&f.cs), &req, None, |o, _| (201, o.id.clone())).await.unwrap() {
         Placement::Placed { order, .. } => order,
         _ => panic!("not placed"),
     }
@@ -130,9 +127,7 @@ async fn lines_of(app: &TestApp, rep: &Principal, period: &str) -> Vec<Line> {
             .await
             .unwrap()
             .into_iter()
-            .map(|l| {
-                (l.invoice_number, l.sku, Money::from_raw(l.base), l.rate_ppm, l.rule, Money::from_raw(l.amount))
-            })
+            .map(|l| (l.invoice_number, l.sku, Money::from_raw(l.base), l.rate_ppm, l.rule, Money::from_raw(l.amount)))
             .collect();
     lines.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
     lines
@@ -167,7 +162,10 @@ async fn an_order_placed_during_the_hand_over_is_split_between_the_old_and_the_n
     assert_eq!(before.owner_rep_id.as_deref(), Some(f.rep_a.user_id.as_str()));
     assert_eq!((before.handover_rep_id.as_deref(), before.handover_share_ppm), (None, 0));
     assert_eq!(during.owner_rep_id.as_deref(), Some(f.rep_b.user_id.as_str()));
-    assert_eq!((during.handover_rep_id.as_deref(), during.handover_share_ppm), (Some(f.rep_a.user_id.as_str()), 300_000));
+    assert_eq!(
+        (during.handover_rep_id.as_deref(), during.handover_share_ppm),
+        (Some(f.rep_a.user_id.as_str()), 300_000)
+    );
     assert_eq!((after.handover_rep_id.as_deref(), after.handover_share_ppm), (None, 0), "placed when it ended");
 
     ship(&app, &f, &before.number, &[(1, 2)]).await; // INV-100001
@@ -343,7 +341,10 @@ async fn with_the_setting_off_nothing_is_split() {
     assert_eq!((o.handover_rep_id.as_deref(), o.handover_share_ppm), (None, 0));
     ship(&app, &f, &o.number, &[(1, 2)]).await;
     assert!(lines_of(&app, &f.rep_a, &period).await.is_empty());
-    assert_eq!(view(&lines_of(&app, &f.rep_b, &period).await), vec![("INV-100001", "GLV-1", m("20.00"), "default", m("1.60"))]);
+    assert_eq!(
+        view(&lines_of(&app, &f.rep_b, &period).await),
+        vec![("INV-100001", "GLV-1", m("20.00"), "default", m("1.60"))]
+    );
 }
 
 #[tokio::test]
@@ -370,7 +371,8 @@ async fn bad_settings_are_refused_beside_their_fields_and_change_nothing() {
         ("30", "3\u{0}0", false, true),
         ("999", "101", true, true),
     ] {
-        let res = admin.post("/admin/commissions/handover", &[("handover_days", days), ("handover_share", share)]).await;
+        let res =
+            admin.post("/admin/commissions/handover", &[("handover_days", days), ("handover_share", share)]).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{days:?} {share:?}: {}", res.body);
         assert_eq!(!res.body.contains("id=\"ho-days-error\"></span>"), bad_days, "{days:?}: {}", res.body);
         assert_eq!(!res.body.contains("id=\"ho-share-error\"></span>"), bad_share, "{share:?}: {}", res.body);
@@ -411,15 +413,35 @@ async fn bad_settings_are_refused_beside_their_fields_and_change_nothing() {
     assert_eq!(got, json!({"handover_days": 30, "handover_share": "30", "handover_share_ppm": 300_000}));
     // Reading does not write; writing needs commissions:write.
     let ok = json!({"handover_days": 365, "handover_share": "33.33"});
-    assert_eq!(app.api("PUT", "/api/v1/commissions/settings", &read, Some(ok.clone())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.api("PUT", "/api/v1/commissions/settings", &read, Some(ok.clone())).await.status,
+        StatusCode::FORBIDDEN
+    );
     let res = app.api("PUT", "/api/v1/commissions/settings", &write, Some(ok)).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let got: Value = serde_json::from_str(&res.body).unwrap();
     assert_eq!(got, json!({"handover_days": 365, "handover_share": "33.33", "handover_share_ppm": 333_300}));
-    for edge in [json!({"handover_days": 0, "handover_share": "100.00"}), json!({"handover_days": 1, "handover_share": "0"})] {
+    for edge in
+        [json!({"handover_days": 0, "handover_share": "100.00"}), json!({"handover_days": 1, "handover_share": "0"})]
+    {
         let res = app.api("PUT", "/api/v1/commissions/settings", &write, Some(edge.clone())).await;
         assert_eq!(res.status, StatusCode::OK, "{edge}: {}", res.body);
     }
+    // The document says exactly that: the bounds and pattern the handler holds to, every status.
+    let doc = app.send(axum::http::Request::get("/api/v1/openapi.json").body(axum::body::Body::empty()).unwrap()).await;
+    let doc: Value = serde_json::from_str(&doc.body).unwrap();
+    let schema = &doc["components"]["schemas"]["CommissionSettingsIn"];
+    assert_eq!(
+        (&schema["properties"]["handover_days"]["minimum"], &schema["properties"]["handover_days"]["maximum"]),
+        (&json!(0), &json!(365))
+    );
+    assert_eq!(schema["properties"]["handover_share"]["pattern"], r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$");
+    assert_eq!(schema["required"], json!(["handover_days", "handover_share"]));
+    let op = &doc["paths"]["/api/v1/commissions/settings"];
+    let statuses =
+        |method: &str| -> Vec<String> { op[method]["responses"].as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(statuses("get"), ["200", "401", "403", "422"]);
+    assert_eq!(statuses("put"), ["200", "401", "403", "413", "422"]);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'commission_settings.updated'").await,
         4,

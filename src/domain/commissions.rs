@@ -232,7 +232,8 @@ impl HandoverDraft {
         if share.is_none() {
             problems.push((
                 "handover_share".to_string(),
-                "Previous rep's share: a percentage from 0 to 100 with at most 2 decimals, e.g. 30 or 12.5.".to_string(),
+                "Previous rep's share: a percentage from 0 to 100 with at most 2 decimals, e.g. 30 or 12.5."
+                    .to_string(),
             ));
         }
         match (days, share) {

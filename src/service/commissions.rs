@@ -229,8 +229,7 @@ pub async fn set_handover_settings(
             let (days, share) = store::handover_settings_tx(tx).await?;
             let before = HandoverTerms::from_stored(days.as_deref(), share.as_deref());
             crate::store::invoices::put_setting(tx, "commissions.handover_days", &terms.days.to_string()).await?;
-            crate::store::invoices::put_setting(tx, "commissions.handover_share", &terms.share_ppm.to_string())
-                .await?;
+            crate::store::invoices::put_setting(tx, "commissions.handover_share", &terms.share_ppm.to_string()).await?;
             let json = |t: &HandoverTerms| json!({"handover_days": t.days, "handover_share_ppm": t.share_ppm});
             super::audit(
                 tx,

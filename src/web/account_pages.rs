@@ -296,9 +296,9 @@ async fn render_account_page(
     let page = AccountPage {
         shell: Shell::new(ctx, account.name.clone()).with_notice(notice),
         rep: account_service::rep_contact(&state.db, &actor, &account).await?,
-        handover: account_service::running_handover(&state.db, state.now(), &actor, &account).await?.map(|h| {
-            (h.rep_name, super::shell::date(h.until), crate::domain::commissions::format_share(h.share_ppm))
-        }),
+        handover: account_service::running_handover(&state.db, state.now(), &actor, &account)
+            .await?
+            .map(|h| (h.rep_name, super::shell::date(h.until), crate::domain::commissions::format_share(h.share_ppm))),
         ship_tos: account_service::ship_tos(&state.db, &actor, &id).await?,
         users: users.iter().map(UserView::from).collect(),
         roles: buyer_role_options(),
