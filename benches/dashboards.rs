@@ -11,7 +11,8 @@
 //!   REUSE=1 cargo bench --bench dashboards                      # time again without generating
 //!
 //! Generation writes rows directly (bulk inserts), not through the pipeline: it is setup, not timed.
-//! Also times the worker's recount of who buys what after placements (RECOUNTS account-months,
+//! Also times a rep's statement of this month (the last two months' orders invoiced and accrued,
+//! by INSERT … SELECT) and the worker's recount of who buys what after placements (RECOUNTS account-months,
 //! default 2,000), the cost that keeps that rollup off the order's transaction.
 
 use portico::demo::history_scale::{self, Customer, HistorySize, Item};
@@ -126,6 +127,77 @@ async fn generate(db: &Db, now: i64, n_orders: usize, n_accounts: usize) -> Vec<
     reps
 }
 
+/// The reps' statements: the last two months' closed orders invoiced (no tax) and each accrued at
+/// 5 % for its owning rep, one entry per invoice and a line per invoice line, written with
+/// INSERT … SELECT (setup, as the history is: the accrual rules are tested elsewhere). Once per
+/// database (a reused one may predate it).
+async fn invoice_and_accrue(db: &Db, now: i64) {
+    let done = portico::on_db!(db, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM commission_plans WHERE id = 'bench-plan'"
+    )
+    .fetch_one(c)
+    .await)
+    .expect("plans");
+    if done > 0 {
+        return;
+    }
+    let started = Instant::now();
+    let since = now - 62 * 86_400;
+    db.write(since, |tx, since| {
+        let since = *since;
+        Box::pin(async move {
+            let day = if tx.is_sqlite() {
+                "strftime('%Y-%m-%d', o.placed_at, 'unixepoch')"
+            } else {
+                "to_char(to_timestamp(o.placed_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            };
+            tx.execute(
+                "INSERT INTO commission_plans (id, name, effective_from, default_rate_ppm, basis, rules, created_at, updated_at)
+                 VALUES ('bench-plan', 'Bench 5 %', '2000-01-01', 50000, 'invoiced', '{}', 0, 0)",
+                Vec::new(),
+            )
+            .await?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO invoices (id, number, kind, account_id, order_id, issued_on, due_on, terms, bill_to, ship_to,
+                         subtotal, tax, total, status, paid, created_at)
+                     SELECT 'inv-' || o.id, 'BI-' || o.number, 'invoice', o.account_id, o.id, {day}, {day}, 'Net 30', '', '',
+                         o.subtotal, 0, o.subtotal, 'paid', o.subtotal, o.placed_at
+                       FROM orders o WHERE o.placed_at >= $1 AND o.status = 'closed' AND o.owner_rep_id IS NOT NULL"
+                ),
+                portico::args![since],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO invoice_lines (invoice_id, line_no, order_line_no, sku, name, quantity, unit_price, net)
+                 SELECT i.id, l.line_no, l.line_no, l.sku, l.name, l.quantity, l.unit_price, l.line_total
+                   FROM invoices i JOIN order_lines l ON l.order_id = i.order_id WHERE i.number LIKE 'BI-%'",
+                Vec::new(),
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO commission_entries (id, rep_id, period, plan_id, invoice_id, created_at)
+                 SELECT 'ce-' || i.id, o.owner_rep_id, substr(i.issued_on, 1, 7), 'bench-plan', i.id, i.created_at
+                   FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.number LIKE 'BI-%'",
+                Vec::new(),
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO commission_entry_lines (entry_id, line_no, category, base, rate_ppm, rule, amount)
+                 SELECT 'ce-' || l.invoice_id, l.line_no, '', l.net, 50000, 'default', l.net / 20
+                   FROM invoice_lines l WHERE l.invoice_id LIKE 'inv-%'",
+                Vec::new(),
+            )
+            .await?;
+            Ok::<_, sqlx::Error>(())
+        })
+    })
+    .await
+    .expect("invoices and accruals");
+    db.analyze().await.expect("analyze");
+    eprintln!("  two months invoiced and accrued in {:.1} s", started.elapsed().as_secs_f64());
+}
+
 async fn time<F, Fut, T>(label: &str, mut f: F)
 where
     F: FnMut() -> Fut,
@@ -166,8 +238,9 @@ async fn main() {
         eprintln!("generating {n_orders} orders from {n_accounts} accounts on {}", db.backend());
         generate(&db, now, n_orders, n_accounts).await.remove(0)
     };
+    invoice_and_accrue(&db, now).await;
     let admin = Principal::staff("bench-admin".into(), "Bench".into(), String::new(), vec![StaffRole::Admin]);
-    let rep = Principal::staff(rep_id, "Rep 0".into(), String::new(), vec![StaffRole::SalesRep]);
+    let rep = Principal::staff(rep_id.clone(), "Rep 0".into(), String::new(), vec![StaffRole::SalesRep]);
     let all = Filter::default();
     for (who, p) in [("admin", &admin), ("rep", &rep)] {
         let actor = Actor::web(p);
@@ -183,6 +256,24 @@ async fn main() {
         time(&format!("{who}: abandoned carts"), || dashboards::abandoned_carts(&db, now, &actor, &all)).await;
         time(&format!("{who}: who buys what, 12 months"), || dashboards::products(&db, now, &actor, &all, 12)).await;
     }
+    // A rep's statement of this month: its totals and its first page of lines (what the page
+    // shows), and every line (the CSV export).
+    let actor = Actor::web(&rep);
+    let period = portico::service::commissions::this_period(now);
+    let lines = portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 100_000)
+        .await
+        .map(|l| l.len())
+        .unwrap_or(0);
+    time(&format!("rep: statement of {period} ({lines} lines), page"), || async {
+        let s = portico::service::commissions::statement(&db, &actor, &rep_id, &period).await;
+        let l = portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 201).await;
+        (s.is_ok(), l.map(|l| l.len()))
+    })
+    .await;
+    time("rep: statement, every line (CSV)", || {
+        portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 100_000)
+    })
+    .await;
     // The worker's recount of who buys what: this month's account-months marked, as placements
     // mark them, then counted in the worker's steps.
     let recounts = env("RECOUNTS", 2_000) as i64;
