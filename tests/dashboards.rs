@@ -359,8 +359,8 @@ async fn reorder_rhythm_flags_accounts_that_stopped_and_carts_left_behind() {
     let waiting = dashboards::products(db, now, &Actor::web(&f.manager), &all(), 12).await.unwrap();
     assert!(waiting.uncounted > 0 && waiting.top.is_empty(), "not counted before the worker's step");
     assert!(admin.get("/dashboards/products").await.body.contains("id=\"products-uncounted\""));
-    assert!(dashboards::count_products(db, 1_000).await.unwrap() > 0);
-    assert_eq!(dashboards::count_products(db, 1_000).await.unwrap(), 0, "nothing left to count");
+    assert!(dashboards::count_products(db, now, 1_000).await.unwrap() > 0);
+    assert_eq!(dashboards::count_products(db, now, 1_000).await.unwrap(), 0, "nothing left to count");
     let p = dashboards::products(db, now, &Actor::web(&f.manager), &all(), 12).await.unwrap();
     assert_eq!(p.uncounted, 0);
     assert_eq!(p.top[0].sku, "GLV-1");
@@ -423,6 +423,39 @@ async fn product_rollup(app: &TestApp) -> ProductRollup {
     (accounts, months)
 }
 
+/// The windows the worker keeps: (months, product, quantity, revenue, orders, buyers), sorted.
+async fn windows(app: &TestApp) -> Vec<(i64, String, i64, i64, i64, i64)> {
+    portico::on_db!(app.db(), |c| sqlx::query_as::<_, (i64, String, i64, i64, i64, i64)>(
+        "SELECT months, product_id, quantity, revenue, orders, buyers FROM product_windows ORDER BY months, product_id"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap()
+}
+
+/// The same summed from `product_months` for the windows ending with the month of `now`.
+async fn windows_summed(app: &TestApp, now: i64) -> Vec<(i64, String, i64, i64, i64, i64)> {
+    let month = portico::domain::dashboards::month_of(now);
+    let mut out = Vec::new();
+    for n in portico::domain::dashboards::WINDOWS {
+        let first = portico::domain::dashboards::window_start(&month, n);
+        let sql = format!(
+            "SELECT CAST({n} AS BIGINT), product_id, CAST(SUM(quantity) AS BIGINT), CAST(SUM(revenue) AS BIGINT),
+                    CAST(SUM(orders) AS BIGINT), CAST(SUM(buyers) AS BIGINT)
+               FROM product_months WHERE month >= '{first}' AND month <= '{month}'
+              GROUP BY product_id HAVING SUM(orders) > 0 ORDER BY product_id"
+        );
+        let rows = portico::on_db!(app.db(), |c| sqlx::query_as::<_, (i64, String, i64, i64, i64, i64)>(
+            sqlx::AssertSqlSafe(sql.clone())
+        )
+        .fetch_all(c)
+        .await)
+        .unwrap();
+        out.extend(rows);
+    }
+    out
+}
+
 /// Placements over several months, a back-dated order, a cancellation and an amendment that swaps
 /// a product: once the worker's steps have counted them — several at once, racing for the marks
 /// (on PostgreSQL, `SKIP LOCKED`) — the rollup equals a rebuild from the orders, row for row, and
@@ -457,9 +490,9 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     // Several steps at once, each taking a few marks.
     loop {
         let (a, b, c) = tokio::join!(
-            dashboards::count_products(db, 2),
-            dashboards::count_products(db, 2),
-            dashboards::count_products(db, 2)
+            dashboards::count_products(db, now, 2),
+            dashboards::count_products(db, now, 2),
+            dashboards::count_products(db, now, 2)
         );
         if a.unwrap() + b.unwrap() + c.unwrap() == 0 {
             break;
@@ -467,6 +500,9 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     }
     let kept = product_rollup(&app).await;
     assert!(!kept.0.is_empty() && !kept.1.is_empty());
+    // The windows kept per product are the sums of their months, this month and after it turned.
+    assert_eq!(windows(&app).await, windows_summed(&app, now).await);
+    let kept = product_rollup(&app).await;
     common::write(db, |tx| Box::pin(async move { portico::store::dashboards::rebuild(tx).await })).await;
     assert_eq!(product_rollup(&app).await, kept, "what the worker counted is what a rebuild computes");
 
@@ -491,4 +527,12 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     let glv_b = mine.top.iter().find(|l| l.sku == "GLV-1").unwrap();
     assert_eq!((glv_b.quantity, glv_b.accounts), (14, 1));
     assert!(mine.top.iter().all(|l| l.sku != "GZ-1"), "the cancelled gauze is gone");
+
+    // The month turns: the worker sums the windows anew (the rebuild above cleared them).
+    let later = now + 40 * DAY;
+    place_at(&app, later, &f.buyer, &f.a1, &[("GZ-1", 1)]).await;
+    assert_eq!(dashboards::count_products(db, later, 100).await.unwrap(), 1);
+    assert_eq!(windows(&app).await, windows_summed(&app, later).await, "summed anew when the month turned");
+    let at_turn = dashboards::products(db, later, &Actor::web(&f.admin), &all(), 24).await.unwrap();
+    assert_eq!(at_turn.top.iter().find(|l| l.sku == "GZ-1").map(|l| (l.quantity, l.accounts)), Some((71, 1)));
 }

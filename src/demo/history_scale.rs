@@ -182,7 +182,14 @@ pub async fn seed(
         }
     }
     let rebuilt = Instant::now();
-    db.write((), |tx, _| Box::pin(async move { crate::store::dashboards::rebuild(tx).await })).await?;
+    let month = crate::domain::dashboards::month_of(now);
+    db.write(month, |tx, month| {
+        Box::pin(async move {
+            crate::store::dashboards::rebuild(tx).await?;
+            crate::store::dashboards::roll_windows(tx, month).await.map(|_| ())
+        })
+    })
+    .await?;
     eprintln!("  dashboards' rollups rebuilt in {:.1} s", rebuilt.elapsed().as_secs_f64());
     db.analyze().await?;
     eprintln!("  order history written in {:.1} s", started.elapsed().as_secs_f64());

@@ -61,6 +61,15 @@ pub fn last_months(now: i64, n: u32) -> Vec<String> {
     months
 }
 
+/// The first month of the window of `n` months ending with `month` (`YYYY-MM`).
+pub fn window_start(month: &str, n: u32) -> String {
+    let mut first = month.to_string();
+    for _ in 1..n.max(1) {
+        first = super::commissions::previous_period(&first);
+    }
+    first
+}
+
 /// A window as asked for: 24 if asked for 24, else 12.
 pub fn window(asked: Option<u32>) -> u32 {
     match asked {
@@ -342,6 +351,15 @@ mod tests {
         }
         assert_eq!(month_of(1_796_083_200), "2026-12");
         assert_eq!(month_of(1_796_083_199), "2026-11");
+    }
+
+    #[test]
+    fn windows_start_n_minus_one_months_back() {
+        assert_eq!(window_start("2026-12", 12), "2026-01");
+        assert_eq!(window_start("2026-03", 12), "2025-04");
+        assert_eq!(window_start("2026-03", 24), "2024-04");
+        assert_eq!(window_start("2026-03", 1), "2026-03");
+        assert_eq!(last_months(1_796_083_200, 12)[0], window_start("2026-12", 12));
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub async fn run_once(
     }
     // Mails sent and account-months recounted: work done besides deliveries.
     let mails = send_mails(db, cfg, mailer, owner).await?
-        + crate::service::dashboards::count_products(db, PRODUCT_RECOUNTS).await?;
+        + crate::service::dashboards::count_products(db, now_ms() / 1000, PRODUCT_RECOUNTS).await?;
     let room = batch.saturating_sub(claimed.len()) as i64;
     if room > 0 {
         claimed.extend(service::claim(db, owner, now_ms(), cfg.lease_ms, room).await?);

@@ -349,14 +349,16 @@ pub async fn abandoned_carts(
     Ok((scope, out))
 }
 
-/// The worker's step for who buys what: recounts up to `limit` account-months whose orders changed
+/// The worker's step for who buys what: sums the windows anew when the month (of `now`) turned,
+/// and recounts up to `limit` account-months whose orders changed
 /// (`store::dashboards::refresh_products`); returns how many (0: nothing waited, and nothing was
-/// written).
-pub async fn count_products(db: &Db, limit: i64) -> ServiceResult<usize> {
-    if !store::products_waiting(db).await? {
+/// written, or only the windows).
+pub async fn count_products(db: &Db, now: i64, limit: i64) -> ServiceResult<usize> {
+    let month = rules::month_of(now);
+    if !store::products_waiting(db, &month).await? {
         return Ok(0);
     }
-    Ok(db.write(limit, |tx, limit| Box::pin(store::refresh_products(tx, *limit))).await?)
+    Ok(db.write((month, limit), |tx, (month, limit)| Box::pin(store::refresh_products(tx, month, *limit))).await?)
 }
 
 /// A product's sales in the window.
@@ -400,7 +402,9 @@ pub async fn products(
     let scope = scope(db, actor, filter).await?;
     let months = rules::window(Some(months));
     let first = rules::last_months(now, months).remove(0);
-    let rows = store::product_sales(db, scope.store(), &first, TOP_PRODUCTS).await?;
+    // The windows kept per product end with the current month once the worker has rolled them.
+    let kept = store::windows_month(db).await? == rules::month_of(now);
+    let rows = store::product_sales(db, scope.store(), &first, kept.then_some(months), TOP_PRODUCTS).await?;
     let uncounted = store::products_backlog(db).await?;
     let top: Vec<ProductLine> = rows
         .into_iter()

@@ -150,6 +150,7 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
             "string_agg(lpad(r.placed_at::text, 10, '0'), ' ' ORDER BY r.placed_at DESC, r.id DESC)",
         )
     };
+    tx.execute("UPDATE product_window_month SET month = ''", Vec::new()).await?;
     for table in [
         "order_months",
         "account_months",
@@ -157,6 +158,7 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
         "product_months",
         "account_product_months",
         "product_rollup_queue",
+        "product_windows",
     ] {
         tx.execute(&format!("DELETE FROM {table}"), Vec::new()).await?;
     }
@@ -235,7 +237,8 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
 ///   share its latest-month-of-buying (`buyers`);
 /// - the months over all accounts are written once per pass, in (month, product) order, so two
 ///   workers never wait for each other crosswise.
-pub async fn refresh_products(tx: &mut Tx, limit: i64) -> StoreResult<usize> {
+pub async fn refresh_products(tx: &mut Tx, month: &str, limit: i64) -> StoreResult<usize> {
+    roll_windows(tx, month).await?;
     #[derive(Deserialize)]
     struct Mark {
         account_id: String,
@@ -274,6 +277,19 @@ pub async fn refresh_products(tx: &mut Tx, limit: i64) -> StoreResult<usize> {
             done.push(m);
         }
     }
+    // The windows ending with `month` take the changes to their months, after product_months and
+    // in (window, product) order, so two workers take the rows in one order.
+    let mut windows = WindowTotals::new();
+    for ((m, product_id), t) in &totals {
+        for n in rules::WINDOWS {
+            if m.as_str() >= rules::window_start(month, n).as_str() && m.as_str() <= month {
+                let w = windows.entry((i64::from(n), product_id.clone())).or_default();
+                for (a, b) in w.iter_mut().zip(t) {
+                    *a += b;
+                }
+            }
+        }
+    }
     for ((month, product_id), [quantity, revenue, orders, buyers]) in totals {
         if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
             continue;
@@ -289,6 +305,24 @@ pub async fn refresh_products(tx: &mut Tx, limit: i64) -> StoreResult<usize> {
         tx.execute(
             "DELETE FROM product_months WHERE month = $1 AND product_id = $2 AND orders = 0 AND buyers = 0",
             args![month.as_str(), product_id.as_str()],
+        )
+        .await?;
+    }
+    for ((n, product_id), [quantity, revenue, orders, buyers]) in windows {
+        if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO product_windows (months, product_id, quantity, revenue, orders, buyers) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (months, product_id) DO UPDATE SET quantity = product_windows.quantity + excluded.quantity,
+                 revenue = product_windows.revenue + excluded.revenue, orders = product_windows.orders + excluded.orders,
+                 buyers = product_windows.buyers + excluded.buyers",
+            args![n, product_id.as_str(), quantity, revenue, orders, buyers],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM product_windows WHERE months = $1 AND product_id = $2 AND orders = 0 AND buyers = 0",
+            args![n, product_id.as_str()],
         )
         .await?;
     }
@@ -308,11 +342,46 @@ const PRODUCT_LOCKS: i32 = 1801;
 
 /// (month, product) -> (quantity, revenue, orders, buyers) to add to `product_months`; sorted.
 type MonthTotals = std::collections::BTreeMap<(String, String), [i64; 4]>;
+/// (window in months, product) -> the same to add to `product_windows`; sorted.
+type WindowTotals = std::collections::BTreeMap<(i64, String), [i64; 4]>;
 
-/// Whether any account-month waits for a recount (the worker's probe: a read, so an idle worker
-/// does not take the writer).
-pub async fn products_waiting(db: &Db) -> StoreResult<bool> {
-    Ok(db.read_text("SELECT account_id FROM product_rollup_queue LIMIT 1", &[]).await?.is_some())
+/// The month the kept windows end with (empty: never summed).
+pub async fn windows_month(db: &Db) -> StoreResult<String> {
+    Ok(db.read_text("SELECT month FROM product_window_month WHERE id = 1", &[]).await?.unwrap_or_default())
+}
+
+/// Sums the windows ending with `month` anew from `product_months` when they end with another
+/// month (the month turned, or a rebuild cleared them); returns whether it did. Checked again
+/// under the state row's lock, so two workers at the turn of the month sum once.
+pub async fn roll_windows(tx: &mut Tx, month: &str) -> StoreResult<bool> {
+    let kept: Option<String> =
+        tx.fetch_optional("SELECT month FROM product_window_month WHERE id = 1", Vec::new()).await?;
+    if kept.as_deref() == Some(month) {
+        return Ok(false);
+    }
+    let kept: Vec<String> = tx.lock("SELECT month FROM product_window_month WHERE id = 1", Vec::new()).await?;
+    if kept.first().map(String::as_str) == Some(month) {
+        return Ok(false);
+    }
+    tx.execute("DELETE FROM product_windows", Vec::new()).await?;
+    for n in rules::WINDOWS {
+        tx.execute(
+            "INSERT INTO product_windows (months, product_id, quantity, revenue, orders, buyers)
+             SELECT $1, product_id, SUM(quantity), SUM(revenue), SUM(orders), SUM(buyers)
+               FROM product_months WHERE month >= $2 AND month <= $3 GROUP BY product_id",
+            args![i64::from(n), rules::window_start(month, n).as_str(), month],
+        )
+        .await?;
+    }
+    tx.execute("UPDATE product_window_month SET month = $1 WHERE id = 1", args![month]).await?;
+    Ok(true)
+}
+
+/// Whether any account-month waits for a recount, or the windows for the month's turn (the
+/// worker's probe: reads, so an idle worker does not take the writer).
+pub async fn products_waiting(db: &Db, month: &str) -> StoreResult<bool> {
+    Ok(db.read_text("SELECT account_id FROM product_rollup_queue LIMIT 1", &[]).await?.is_some()
+        || windows_month(db).await? != month)
 }
 
 /// How many account-months wait for a recount.
@@ -574,9 +643,17 @@ pub struct ProductSales {
 
 /// What was bought from the month `first` on (a window ending now), per product, in scope, biggest
 /// revenue first (at most `limit` products), from the rollup the worker keeps
-/// ([`refresh_products`]): the whole seller's from `product_months` (its `buyers` add up to the
-/// accounts that bought in the window), a book's or an account's from `account_product_months`.
-pub async fn product_sales(db: &Db, scope: Scope<'_>, first: &str, limit: i64) -> StoreResult<Vec<ProductSales>> {
+/// ([`refresh_products`]): the whole seller's from `product_windows` when `window` (its months)
+/// is given — the caller checked that the windows end with this month — else from
+/// `product_months` (its `buyers` add up to the accounts that bought in the window); a book's or
+/// an account's from `account_product_months`.
+pub async fn product_sales(
+    db: &Db,
+    scope: Scope<'_>,
+    first: &str,
+    window: Option<u32>,
+    limit: i64,
+) -> StoreResult<Vec<ProductSales>> {
     let (cond, bind) = scope.filter("m.account_id", 2);
     let json = db.json_rows(
         &[
@@ -590,6 +667,15 @@ pub async fn product_sales(db: &Db, scope: Scope<'_>, first: &str, limit: i64) -
         ],
         "g.revenue DESC, p.sku",
     );
+    if let (Scope::All, Some(n)) = (scope, window) {
+        let sql = format!(
+            "SELECT {json} FROM (SELECT m.product_id, m.quantity, m.revenue, m.orders, m.buyers AS accounts
+               FROM product_windows m WHERE m.months = CAST($1 AS BIGINT) AND m.orders > 0
+              ORDER BY m.revenue DESC LIMIT {limit}) g
+             JOIN products p ON p.id = g.product_id LEFT JOIN categories c ON c.id = p.category_id"
+        );
+        return fetch_json_rows(db, &sql, &[&n.to_string()]).await;
+    }
     let (table, accounts) = match scope {
         Scope::All => ("product_months", "CAST(SUM(m.buyers) AS BIGINT)"),
         Scope::Book(_) | Scope::Account(_) => ("account_product_months", "COUNT(DISTINCT m.account_id)"),
