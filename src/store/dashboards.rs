@@ -11,7 +11,7 @@
 //! ([`fetch_json_rows`]) so the SQLite driver hands over one value, not thousands of rows.
 
 use super::orders::OrderRow;
-use super::{Db, StoreResult, Tx, fetch_json_rows};
+use super::{Cell, Db, StoreResult, Tx, fetch_json_rows};
 use crate::domain::dashboards::{self as rules, ProductMonth, RECENT_ORDERS};
 use crate::{args, on_db};
 use serde::Deserialize;
@@ -290,41 +290,11 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, limit: i64) -> StoreResu
             }
         }
     }
-    for ((month, product_id), [quantity, revenue, orders, buyers]) in totals {
-        if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
-            continue;
-        }
-        tx.execute(
-            "INSERT INTO product_months (month, product_id, quantity, revenue, orders, buyers) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (month, product_id) DO UPDATE SET quantity = product_months.quantity + excluded.quantity,
-                 revenue = product_months.revenue + excluded.revenue, orders = product_months.orders + excluded.orders,
-                 buyers = product_months.buyers + excluded.buyers",
-            args![month.as_str(), product_id.as_str(), quantity, revenue, orders, buyers],
-        )
-        .await?;
-        tx.execute(
-            "DELETE FROM product_months WHERE month = $1 AND product_id = $2 AND orders = 0 AND buyers = 0",
-            args![month.as_str(), product_id.as_str()],
-        )
-        .await?;
+    for ((m, product_id), sums) in totals {
+        add_sums(tx, "product_months", "month", Cell::text(&m), &product_id, sums).await?;
     }
-    for ((n, product_id), [quantity, revenue, orders, buyers]) in windows {
-        if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
-            continue;
-        }
-        tx.execute(
-            "INSERT INTO product_windows (months, product_id, quantity, revenue, orders, buyers) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (months, product_id) DO UPDATE SET quantity = product_windows.quantity + excluded.quantity,
-                 revenue = product_windows.revenue + excluded.revenue, orders = product_windows.orders + excluded.orders,
-                 buyers = product_windows.buyers + excluded.buyers",
-            args![n, product_id.as_str(), quantity, revenue, orders, buyers],
-        )
-        .await?;
-        tx.execute(
-            "DELETE FROM product_windows WHERE months = $1 AND product_id = $2 AND orders = 0 AND buyers = 0",
-            args![n, product_id.as_str()],
-        )
-        .await?;
+    for ((n, product_id), sums) in windows {
+        add_sums(tx, "product_windows", "months", Cell::Int(n), &product_id, sums).await?;
     }
     for m in &done {
         tx.execute(
@@ -334,6 +304,45 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, limit: i64) -> StoreResu
         .await?;
     }
     Ok(done.len())
+}
+
+/// Adds `sums` (quantity, revenue, orders, buyers) to the row of a product in `table`
+/// (`product_months` or `product_windows`, keyed by `key_column` and the product), and removes the
+/// row once it holds nothing.
+async fn add_sums(
+    tx: &mut Tx,
+    table: &str,
+    key_column: &str,
+    key: Cell,
+    product_id: &str,
+    [quantity, revenue, orders, buyers]: [i64; 4],
+) -> StoreResult<()> {
+    if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
+        return Ok(());
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO {table} ({key_column}, product_id, quantity, revenue, orders, buyers) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT ({key_column}, product_id) DO UPDATE SET quantity = {table}.quantity + excluded.quantity,
+                 revenue = {table}.revenue + excluded.revenue, orders = {table}.orders + excluded.orders,
+                 buyers = {table}.buyers + excluded.buyers"
+        ),
+        vec![
+            key.clone(),
+            Cell::text(product_id),
+            Cell::Int(quantity),
+            Cell::Int(revenue),
+            Cell::Int(orders),
+            Cell::Int(buyers),
+        ],
+    )
+    .await?;
+    tx.execute(
+        &format!("DELETE FROM {table} WHERE {key_column} = $1 AND product_id = $2 AND orders = 0 AND buyers = 0"),
+        vec![key, Cell::text(product_id)],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The first key of the advisory locks a recount takes on PostgreSQL (the second is the account
