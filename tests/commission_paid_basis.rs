@@ -137,7 +137,10 @@ async fn each_payment_earns_its_part_reversals_and_credit_notes_claw_back_and_pa
 
     // 40 % paid: 40 % of the commission, naming the payment.
     let p1 = pay(&app, &f, &inv, "40.00").await;
-    assert_eq!(lines_of(&app, &f.rep_a, &period).await, vec![line("accrual", &inv, Some(&p1.row.number), "40.00", "2.00")]);
+    assert_eq!(
+        lines_of(&app, &f.rep_a, &period).await,
+        vec![line("accrual", &inv, Some(&p1.row.number), "40.00", "2.00")]
+    );
     // The payment reversed (a bounced check): its part is clawed back.
     payments::reverse_payment(app.db(), app.now(), &fin, &p1.row.number, "Bounced").await.unwrap();
     let lines = lines_of(&app, &f.rep_a, &period).await;
@@ -221,7 +224,11 @@ async fn a_locked_month_sends_later_payments_lines_to_the_next_open_month() {
     let p = pay(&app, &f, &inv, "60.00").await;
     payments::reverse_payment(app.db(), app.now(), &fin, &p.row.number, "Recorded twice").await.unwrap();
     let s = commissions::statement(app.db(), &fin, rep, &period).await.unwrap();
-    assert_eq!((s.earned, s.total, s.status.as_str()), (m("2.00"), m("2.00"), "locked"), "a locked month never changes");
+    assert_eq!(
+        (s.earned, s.total, s.status.as_str()),
+        (m("2.00"), m("2.00"), "locked"),
+        "a locked month never changes"
+    );
     let next = lines_of(&app, &f.rep_a, &next_period(&period)).await;
     let amounts: Vec<Money> = next.iter().map(|l| l.6).collect();
     assert_eq!(amounts, vec![m("3.00"), m("-3.00")], "the payment and its reversal, next month");
@@ -307,9 +314,17 @@ async fn the_plan_form_offers_the_paid_basis_and_a_hand_over_shares_each_payment
     let mut draft = a.draft();
     draft.owner_rep_id = Some(f.rep_b.user_id.clone());
     draft.ownership_mode = portico::domain::account::OwnershipMode::Hybrid;
-    portico::service::accounts::update_account(app.db(), app.now(), &ad, &a.id, a.version, &draft, a.group_id.as_deref())
-        .await
-        .unwrap();
+    portico::service::accounts::update_account(
+        app.db(),
+        app.now(),
+        &ad,
+        &a.id,
+        a.version,
+        &draft,
+        a.group_id.as_deref(),
+    )
+    .await
+    .unwrap();
     let inv = invoiced(&app, &f, 10).await; // 100.00: A's base 30.00, B's 70.00
     assert_eq!(total(&lines_of(&app, &f.rep_b, &period).await), (m("70.00"), m("4.20")), "invoiced: at once");
     assert!(lines_of(&app, &f.rep_a, &period).await.is_empty());

@@ -441,13 +441,7 @@ pub fn paid_part(full: Money, paid: Money, due: Money) -> Option<Money> {
 /// of the invoice paid (`paid` of `due`, [`paid_part`]). Fully paid, that is exactly the invoiced
 /// basis' figure; fully credited, zero. Each event that changes what is paid or credited writes
 /// the difference between this and what the rep's lines of the line already add up to.
-pub fn paid_target(
-    line: &BilledLine,
-    share: Share,
-    rate_ppm: i64,
-    paid: Money,
-    due: Money,
-) -> Option<(Money, Money)> {
+pub fn paid_target(line: &BilledLine, share: Share, rate_ppm: i64, paid: Money, due: Money) -> Option<(Money, Money)> {
     let base = share.of(line.remaining_net()?)?;
     let full = commission(base, rate_ppm)?;
     Some((paid_part(base, paid, due)?, paid_part(full, paid, due)?))

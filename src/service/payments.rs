@@ -9,8 +9,8 @@
 //! `ManageCredit` (finance, admin) write; a buyer with billing rights reads their own account's.
 
 use super::catalog::today;
-use super::idempotency::{self, IdemKey, Keyed, UnitKey};
 use super::commissions::PaidEvent;
+use super::idempotency::{self, IdemKey, Keyed, UnitKey};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::credit::Exposure;

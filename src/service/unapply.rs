@@ -6,9 +6,9 @@
 //! all its applications back with it: nothing of it can be taken off (409), nor can an application
 //! taken off before.
 
+use super::commissions::PaidEvent;
 use super::invoices::{InvoiceRow, get_invoice};
 use super::payments::{Payment, PaymentRow, get_payment, load, require_writer};
-use super::commissions::PaidEvent;
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
 use crate::domain::credit::{Exposure, reopened};
