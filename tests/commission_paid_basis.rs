@@ -180,8 +180,7 @@ async fn each_payment_earns_its_part_reversals_and_credit_notes_claw_back_and_pa
     let s = commissions::statement(app.db(), &fin, &f.rep_a.user_id, &period).await.unwrap();
     assert_eq!((s.base, s.earned), (m("70.00"), m("3.50")));
     assert_eq!(app.count("SELECT CAST(SUM(amount) AS BIGINT) FROM commission_accruals").await, m("3.50").raw());
-    // An event that changes nothing writes nothing: taking off the credit note's own application
-    // (none here: the invoice was paid) and a payment to another invoice leave these lines alone.
+    // A payment to another invoice leaves these lines alone.
     let before = lines.len();
     let other = invoiced(&app, &f, 1).await;
     pay(&app, &f, &other, "10.00").await;
@@ -199,13 +198,24 @@ async fn a_credit_note_on_a_partly_paid_invoice_keeps_what_was_earned_in_proport
     let inv = invoiced(&app, &f, 10).await; // 100.00
     pay(&app, &f, &inv, "40.00").await; // 2.00
     // 3 units credited: applied at once to what is open (30.00 of 60.00); 70.00 now due, 40.00 paid.
-    issue_credit_note(app.db(), app.now(), &fin, &inv, &CreditRequest { lines: vec![(1, 3)], reason: "R".into() })
-        .await
-        .unwrap();
+    let cn =
+        issue_credit_note(app.db(), app.now(), &fin, &inv, &CreditRequest { lines: vec![(1, 3)], reason: "R".into() })
+            .await
+            .unwrap();
     // 5 % of 70.00 = 3.50, × 40 / 70 = 2.00: the credit note's own application is not a payment.
     assert_eq!(total(&lines_of(&app, &f.rep_a, &period).await), (m("40.00"), m("2.00")));
+    // Taking that application off changes neither what is paid nor what is due: nothing written.
+    let before = lines_of(&app, &f.rep_a, &period).await;
+    let applied = payments::invoice_applications(app.db(), &fin, &inv).await.unwrap();
+    let own = applied.iter().find(|a| a.source_kind == "credit_note").expect("the note's application");
+    portico::service::credit_notes::unapply_credit_note(app.db(), app.now(), &fin, &cn.number, &own.id).await.unwrap();
+    assert_eq!(lines_of(&app, &f.rep_a, &period).await, before, "an event that changes nothing writes nothing");
     pay(&app, &f, &inv, "30.00").await;
-    assert_eq!(total(&lines_of(&app, &f.rep_a, &period).await), (m("70.00"), m("3.50")), "paid in full");
+    assert_eq!(
+        total(&lines_of(&app, &f.rep_a, &period).await),
+        (m("70.00"), m("3.50")),
+        "70.00 paid of 70.00 due: in full"
+    );
     // Rep B's invoiced-basis plan is untouched by any of this: the account is A's.
     assert!(lines_of(&app, &f.rep_b, &period).await.is_empty());
 }
@@ -335,4 +345,30 @@ async fn the_plan_form_offers_the_paid_basis_and_a_hand_over_shares_each_payment
     pay(&app, &f, &inv, "50.00").await;
     assert_eq!(total(&lines_of(&app, &f.rep_a, &period).await), (m("30.00"), m("1.50")));
     assert_eq!(total(&lines_of(&app, &f.rep_b, &period).await), (m("70.00"), m("4.20")), "B's unchanged");
+}
+
+#[tokio::test]
+async fn a_bank_file_import_accrues_like_any_payment() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let period = commissions::this_period(app.now());
+    let inv = invoiced(&app, &f, 2).await; // 20.00: 1.00 once paid
+    let file = format!(
+        "account,amount,received_on,method,reference,invoices,external_id\n{},8.00,2026-01-05,ach,A-1,{inv},BANK-9\n",
+        f.account_number
+    );
+    portico::service::payment_imports::import_payments_csv(
+        app.db(),
+        app.now(),
+        &Actor::web(&f.finance),
+        file.as_bytes(),
+    )
+    .await
+    .unwrap();
+    let lines = lines_of(&app, &f.rep_a, &period).await;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0].1.as_str(), lines[0].2.is_some(), lines[0].3, lines[0].6),
+        (inv.as_str(), true, m("8.00"), m("0.40"))
+    );
 }
