@@ -315,6 +315,7 @@ async fn the_plan_form_offers_the_paid_basis_and_a_hand_over_shares_each_payment
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("id=\"cp-basis\"") && page.body.contains("value=\"paid\""), "{}", page.body);
     assert!(!page.body.contains("not built") && !page.body.contains("not available yet"));
+    assert!(page.body.contains("on payment</span>"), "the plan list says which plan earns on payment");
     // A hand-over of 30 % from A (paid basis, 5 %) to B (invoiced basis, 6 %): an order placed
     // during it earns B 70 % at once, and A 30 % as it is paid.
     let ad = Actor::web(&f.admin);
