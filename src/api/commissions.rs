@@ -226,6 +226,10 @@ pub struct AccrualOut {
     amount: String,
     issued_on: String,
     created_at: i64,
+    /// Of a plan on the paid basis: the payment whose application (or its taking back, negative)
+    /// wrote the line; absent otherwise.
+    payment_id: Option<String>,
+    payment_number: Option<String>,
 }
 
 fn accrual_out(a: AccrualLine) -> AccrualOut {
@@ -253,6 +257,8 @@ fn accrual_out(a: AccrualLine) -> AccrualOut {
         amount: Money::from_raw(a.amount).to_plain(),
         issued_on: a.issued_on,
         created_at: a.created_at,
+        payment_id: a.payment_id,
+        payment_number: a.payment_number,
     }
 }
 

@@ -36,6 +36,16 @@
 //! always add up to the net exactly; each rep earns on their own base at their own plan's rate.
 //! A credit note reverses each rep's part the same way ([`clawback_share`]): what a rep's lines of
 //! an invoice line add up to is always the commission on their share of what remains invoiced.
+//!
+//! **The paid basis** (issue 18 item 6). A plan on the `paid` basis earns as the invoice is paid,
+//! not when it is issued: at any moment a rep has earned on an invoice line exactly
+//! [`paid_target`] — the invoiced basis' figure (the commission on their share of what remains
+//! invoiced of the line) times the part of the invoice paid, `paid / due` with `due` the invoice
+//! total less its credit notes (net and tax), capped at 1 and rounded half away from zero to the
+//! cent. Every payment, payment taken back and credit note writes the difference between that
+//! and what the rep's lines of the line add up to — negative lines are clawbacks — so the lines
+//! always add up to the target, an event that changes nothing writes nothing, and once the
+//! invoice is paid in full they add up to exactly what the invoiced basis accrues.
 
 use super::invoicing::line_tax;
 use super::money::Money;
@@ -58,7 +68,8 @@ pub fn is_self_service(channel: &str) -> bool {
 pub enum Basis {
     /// When the invoice is issued (the default).
     Invoiced,
-    /// When the invoice is paid (stored on the plan; accrual on payment is not built yet).
+    /// As the invoice is paid: each payment earns its part of the invoice's commission, a
+    /// payment taken back takes its part back ([`paid_target`]).
     Paid,
 }
 
@@ -369,6 +380,71 @@ pub fn clawback_share(
     let base = remaining_after.checked_sub(remaining_before)?;
     let amount = commission(remaining_after, rate_ppm)?.checked_sub(commission(remaining_before, rate_ppm)?)?;
     Some((base, amount))
+}
+
+// ---- The paid basis ----
+
+/// An invoice line as the paid basis needs it: its net and tax as billed, its unit price and tax
+/// rate (what a credit note of some of its units credits), and the units credited so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BilledLine {
+    pub net: Money,
+    pub tax: Money,
+    pub unit_price: Money,
+    pub tax_rate_ppm: i64,
+    pub credited_qty: i64,
+}
+
+impl BilledLine {
+    /// What credit notes have credited of the line so far, (net, tax): "everything credited so
+    /// far, as one amount", as `service::credit_notes` credits it.
+    pub fn credited(&self) -> Option<(Money, Money)> {
+        let net = self.unit_price.checked_mul_qty(self.credited_qty)?.round_to_cents();
+        Some((net, line_tax(net, self.tax_rate_ppm)?))
+    }
+
+    /// The net that remains invoiced of the line after its credit notes.
+    pub fn remaining_net(&self) -> Option<Money> {
+        self.net.checked_sub(self.credited()?.0)
+    }
+}
+
+/// What remains due of an invoice of `total` once its credit notes are taken off (its lines'
+/// credited net and tax) — what the customer is to pay for what they keep.
+pub fn due_after_credits(total: Money, lines: &[BilledLine]) -> Option<Money> {
+    lines.iter().try_fold(total, |due, l| {
+        let (net, tax) = l.credited()?;
+        due.checked_sub(net)?.checked_sub(tax)
+    })
+}
+
+/// `full × paid / due`, the part of `full` the payments cover: `full` itself once `paid` reaches
+/// `due` (or nothing is due any more), nothing while nothing is paid, else rounded half away from
+/// zero to whole cents (the one rounding rule). `None` on overflow.
+pub fn paid_part(full: Money, paid: Money, due: Money) -> Option<Money> {
+    if due.raw() <= 0 || paid.raw() >= due.raw() {
+        return Some(full);
+    }
+    if paid.raw() <= 0 {
+        return Some(Money::ZERO);
+    }
+    let num = (full.raw() as i128).checked_mul(paid.raw() as i128)?;
+    let den = (due.raw() as i128).checked_mul(100)?;
+    let (q, r) = (num / den, num % den);
+    let cents = if r.abs() * 2 >= den { q + r.signum() } else { q };
+    i64::try_from(cents.checked_mul(100)?).ok().map(Money::from_raw)
+}
+
+/// What one rep has earned so far on one line of an invoice under a plan on the **paid** basis,
+/// (base, amount): their share of what remains invoiced of the line and the commission on it at
+/// `rate_ppm` — exactly what the invoiced basis would have accrued by now — each times the part
+/// of the invoice paid (`paid` of `due`, [`paid_part`]). Fully paid, that is exactly the invoiced
+/// basis' figure; fully credited, zero. Each event that changes what is paid or credited writes
+/// the difference between this and what the rep's lines of the line already add up to.
+pub fn paid_target(line: &BilledLine, share: Share, rate_ppm: i64, paid: Money, due: Money) -> Option<(Money, Money)> {
+    let base = share.of(line.remaining_net()?)?;
+    let full = commission(base, rate_ppm)?;
+    Some((paid_part(base, paid, due)?, paid_part(full, paid, due)?))
 }
 
 /// A month, `YYYY-MM`.
@@ -1096,6 +1172,169 @@ mod tests {
                 }
                 prop_assert_eq!(accrued, [Money::ZERO; 2], "credited in full: nothing earned by either");
                 prop_assert_eq!(bases, [Money::ZERO; 2]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_paid_basis_earns_the_part_paid_and_all_of_it_once_paid() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        // 3 × 33.3333 (100.00 net) at 10 % tax: 110.00 due; 5 % commission: 5.00.
+        let line = BilledLine {
+            net: m("100.00"),
+            tax: m("10.00"),
+            unit_price: m("33.3333"),
+            tax_rate_ppm: 100_000,
+            credited_qty: 0,
+        };
+        let due = due_after_credits(m("110.00"), &[line]).unwrap();
+        assert_eq!(due, m("110.00"));
+        let at = |paid: &str| paid_target(&line, Share::Whole, 50_000, m(paid), due).unwrap();
+        assert_eq!(at("0"), (Money::ZERO, Money::ZERO), "nothing paid, nothing earned");
+        assert_eq!(at("44.00"), (m("40.00"), m("2.00")), "40 % paid: 40 % of the commission");
+        assert_eq!(at("110.00"), (m("100.00"), m("5.00")), "paid in full: rate × net exactly");
+        assert_eq!(at("120.00"), (m("100.00"), m("5.00")), "overpaid: capped at the whole");
+        assert_eq!(at("0.01"), (m("0.01"), Money::ZERO), "0.0045… rounds to nothing");
+        // A credit note of one unit (33.33 net, 3.33 tax) after full payment: 66.67 remains.
+        let credited = BilledLine { credited_qty: 1, ..line };
+        let due = due_after_credits(m("110.00"), &[credited]).unwrap();
+        assert_eq!(due, m("73.34"));
+        let after = paid_target(&credited, Share::Whole, 50_000, m("110.00"), due).unwrap();
+        assert_eq!(after, (m("66.67"), m("3.33")), "the credited part is clawed back");
+        assert_eq!(
+            m("5.00").checked_add(clawback(m("100.00"), m("33.3333"), 0, 1, 50_000).unwrap().1),
+            Some(after.1),
+            "the same as the invoiced basis after the same credit note"
+        );
+        // Hand-over: each rep earns their share's part.
+        let p = paid_target(&line, Share::Previous(300_000), 50_000, m("55.00"), m("110.00")).unwrap();
+        let k = paid_target(&line, Share::Kept(300_000), 60_000, m("55.00"), m("110.00")).unwrap();
+        assert_eq!((p, k), ((m("15.00"), m("0.75")), (m("35.00"), m("2.10"))));
+        assert_eq!(paid_part(m("0.05"), m("1"), m("2")), Some(m("0.03")), "0.025: half away from zero");
+        assert_eq!(paid_part(m("-0.05"), m("1"), m("2")), Some(m("-0.03")));
+    }
+
+    /// What happens to a paid-basis invoice: a payment, the reversal of an earlier one, or a
+    /// credit note of units of a line.
+    #[derive(Clone, Debug)]
+    enum PaidStep {
+        Pay(i64),
+        TakeBack(usize),
+        Credit { line: usize, qty: i64 },
+    }
+
+    proptest! {
+        /// For any sequence of partial payments, payments taken back and credit notes on an
+        /// invoice whose order is split between two reps (any share; a share of 0 is no
+        /// hand-over): writing at each step the difference between the target and what was
+        /// written before, each rep's lines of each invoice line add up to the target at every
+        /// step, never above the commission on what remains invoiced, never below zero, and more
+        /// paid never earns less; once paid in full, exactly what the invoiced basis accrues after
+        /// the same credit notes (the commission on the rep's share of what remains invoiced);
+        /// the two reps' bases add up to the net paid for; everything taken back or credited
+        /// nets to zero.
+        #[test]
+        fn paid_accruals_follow_every_payment_and_credit(
+            units in proptest::collection::vec(1i64..10_000_000, 1..4),
+            qtys in proptest::collection::vec(1i64..50, 3),
+            tax_rates in proptest::collection::vec(0i64..300_000, 3),
+            rates in (0i64..=MAX_RATE_PPM, 0i64..=MAX_RATE_PPM),
+            share_bp in 0i64..=10_000,
+            steps in proptest::collection::vec(prop_oneof![
+                (1i64..50_000_000).prop_map(PaidStep::Pay),
+                (0usize..10).prop_map(PaidStep::TakeBack),
+                (0usize..3, 1i64..20).prop_map(|(line, qty)| PaidStep::Credit { line, qty }),
+            ], 1..25),
+            settle in any::<bool>(),
+        ) {
+            let share = share_bp * 100;
+            let reps = [(Share::Previous(share), rates.0), (Share::Kept(share), rates.1)];
+            let mut lines: Vec<BilledLine> = units.iter().zip(&qtys).zip(&tax_rates).map(|((u, q), t)| {
+                let net = Money::from_raw(*u).checked_mul_qty(*q).unwrap().round_to_cents();
+                BilledLine { net, tax: line_tax(net, *t).unwrap(), unit_price: Money::from_raw(*u), tax_rate_ppm: *t, credited_qty: 0 }
+            }).collect();
+            let total = Money::sum(lines.iter().map(|l| l.net.checked_add(l.tax).unwrap())).unwrap();
+            // Invoiced basis, for comparison: the accrual and the clawbacks as credit notes write them.
+            let mut invoiced: Vec<[Money; 2]> = lines.iter().map(|l| {
+                [0, 1].map(|r| commission(reps[r].0.of(l.net).unwrap(), reps[r].1).unwrap())
+            }).collect();
+            let mut written: Vec<[(Money, Money); 2]> = vec![[(Money::ZERO, Money::ZERO); 2]; lines.len()];
+            let mut payments: Vec<(Money, bool)> = Vec::new();
+            let mut last: Vec<[Money; 2]> = vec![[Money::ZERO; 2]; lines.len()];
+            let mut run = |lines: &[BilledLine], payments: &[(Money, bool)], written: &mut Vec<[(Money, Money); 2]>, invoiced: &[[Money; 2]], monotone: Option<bool>| -> Result<(), TestCaseError> {
+                let paid = Money::sum(payments.iter().filter(|p| p.1).map(|p| p.0)).unwrap();
+                let due = due_after_credits(total, lines).unwrap();
+                for (i, l) in lines.iter().enumerate() {
+                    for r in 0..2 {
+                        let (base, amount) = paid_target(l, reps[r].0, reps[r].1, paid, due).unwrap();
+                        // The service writes the difference; zero writes nothing.
+                        let (b0, a0) = written[i][r];
+                        written[i][r] = (b0.checked_add(base.checked_sub(b0).unwrap()).unwrap(), a0.checked_add(amount.checked_sub(a0).unwrap()).unwrap());
+                        prop_assert_eq!(written[i][r], (base, amount));
+                        let full = commission(reps[r].0.of(l.remaining_net().unwrap()).unwrap(), reps[r].1).unwrap();
+                        prop_assert!(!amount.is_negative() && amount.raw() <= full.raw(), "0 ≤ {} ≤ {}", amount, full);
+                        if paid.raw() >= due.raw() {
+                            prop_assert_eq!(amount, full, "paid in full: the invoiced basis' figure");
+                            prop_assert_eq!(amount, invoiced[i][r], "…and what the invoiced basis wrote");
+                        }
+                        match monotone {
+                            Some(true) => prop_assert!(amount.raw() >= last[i][r].raw(), "more paid never earns less"),
+                            Some(false) => prop_assert!(amount.raw() <= last[i][r].raw(), "less paid never earns more"),
+                            None => {}
+                        }
+                        last[i][r] = amount;
+                    }
+                    let whole = paid_part(l.remaining_net().unwrap(), paid, due).unwrap();
+                    if paid.raw() >= due.raw() || paid.raw() <= 0 {
+                        prop_assert_eq!(written[i][0].0.checked_add(written[i][1].0), Some(whole), "the bases add up");
+                    }
+                }
+                Ok(())
+            };
+            for s in &steps {
+                match *s {
+                    PaidStep::Pay(cents) => {
+                        payments.push((Money::from_raw(cents * 100), true));
+                        run(&lines, &payments, &mut written, &invoiced, Some(true))?;
+                    }
+                    PaidStep::TakeBack(k) => {
+                        let Some(p) = payments.get_mut(k) else { continue };
+                        if !p.1 { continue; }
+                        p.1 = false;
+                        run(&lines, &payments, &mut written, &invoiced, Some(false))?;
+                    }
+                    PaidStep::Credit { line, qty } => {
+                        let Some(l) = lines.get_mut(line) else { continue };
+                        let q = qty.min(qtys[line] - l.credited_qty);
+                        if q <= 0 { continue; }
+                        for (r, (sh, rate)) in reps.iter().enumerate() {
+                            let (_, claw) = clawback_share(l.net, l.unit_price, l.credited_qty, q, *rate, *sh).unwrap();
+                            invoiced[line][r] = invoiced[line][r].checked_add(claw).unwrap();
+                        }
+                        l.credited_qty += q;
+                        run(&lines, &payments, &mut written, &invoiced, None)?;
+                    }
+                }
+            }
+            if settle {
+                // Everything taken back: nothing earned.
+                for p in payments.iter_mut() { p.1 = false; }
+                run(&lines, &payments, &mut written, &invoiced, Some(false))?;
+                prop_assert!(written.iter().all(|w| w.iter().all(|(b, a)| b.is_zero() && a.is_zero())));
+            } else {
+                // Paid in full (what remains due), then everything credited: nothing earned either.
+                let due = due_after_credits(total, &lines).unwrap();
+                payments.push((due.max(Money::ZERO), true));
+                run(&lines, &payments, &mut written, &invoiced, Some(true))?;
+                for (i, l) in lines.iter_mut().enumerate() {
+                    for (r, (sh, rate)) in reps.iter().enumerate() {
+                        let (_, claw) = clawback_share(l.net, l.unit_price, l.credited_qty, qtys[i] - l.credited_qty, *rate, *sh).unwrap();
+                        invoiced[i][r] = invoiced[i][r].checked_add(claw).unwrap();
+                    }
+                    l.credited_qty = qtys[i];
+                }
+                run(&lines, &payments, &mut written, &invoiced, None)?;
+                prop_assert!(written.iter().all(|w| w.iter().all(|(b, a)| b.is_zero() && a.is_zero())), "fully credited nets to zero");
             }
         }
     }

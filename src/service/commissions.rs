@@ -67,8 +67,9 @@ fn share_of(rep: &str, handover: &(Option<String>, i64)) -> rules::Share {
 /// rep at the time of the order — and, for an order placed during a hand-over, for the account's
 /// previous owner, each on their share of every line's net ([`rules::split`]) — each by the plan
 /// assigned to them on the invoice's day, in their own first open period. Nothing for an order
-/// without a rep, a rep without a plan, a house account, or a plan on the paid basis (accrual on
-/// payment is not built yet). `categories` are the products' category paths, by id, as the
+/// without a rep, a rep without a plan, or a house account. A rep whose plan is on the paid basis
+/// earns nothing yet: the rate, rule and category of each line are kept for them instead
+/// (`commission_paid_terms`), and each payment earns its part ([`accrue_paid`]). `categories` are the products' category paths, by id, as the
 /// invoice read them with their tax classes (so the accrual adds one read per rep, not two).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn accrue_invoice(
@@ -89,20 +90,19 @@ pub(crate) async fn accrue_invoice(
     let product_of = |no: i64| order_lines.iter().find(|l| l.line_no == no).map(|l| l.product_id.clone());
     let overflow = || ServiceError::invalid("invoice", "The commission is too large.");
     let mut lines = Vec::with_capacity(rows.len() * earners.len());
+    let mut terms = Vec::new();
     for (rep, share) in earners {
         store::hold_rep(tx, rep).await?;
         let Some(facts) = store::accrual_facts(tx, rep, &order.account_id, &day).await? else { continue };
         if facts.house != 0 {
             return Ok(());
         }
-        if Basis::parse(&facts.basis) != Some(Basis::Invoiced) {
-            continue;
-        }
+        let Some(basis) = Basis::parse(&facts.basis) else { continue };
         let plan = Plan {
             id: facts.id,
             name: facts.name,
             default_rate_ppm: facts.default_rate_ppm,
-            basis: Basis::Invoiced,
+            basis,
             rules: serde_json::from_str(&facts.rules).unwrap_or_default(),
         };
         let period = rules::landing_period(&rules::period_of(issued), facts.closed_through.as_deref());
@@ -110,6 +110,17 @@ pub(crate) async fn accrue_invoice(
         for r in rows {
             let category = product_of(r.order_line_no).and_then(|p| categories.get(&p).cloned()).unwrap_or_default();
             let rate = rules::rate_for(&plan, &category, &order.channel);
+            if plan.basis == Basis::Paid {
+                terms.push(store::PaidTermsRow {
+                    rep_id: rep.to_string(),
+                    line_no: r.line_no,
+                    plan_id: plan.id.clone(),
+                    category,
+                    rate_ppm: rate.ppm,
+                    rule: format!("{}{note}", rate.rule),
+                });
+                continue;
+            }
             let base = share.of(Money::from_raw(r.net)).ok_or_else(overflow)?;
             let amount = rules::commission(base, rate.ppm).ok_or_else(overflow)?;
             lines.push(NewAccrualLine {
@@ -119,6 +130,7 @@ pub(crate) async fn accrue_invoice(
                 invoice_id: invoice_id.to_string(),
                 invoice_line_no: r.line_no,
                 credited_invoice_id: None,
+                payment_id: None,
                 category,
                 base: base.raw(),
                 rate_ppm: rate.ppm,
@@ -129,6 +141,7 @@ pub(crate) async fn accrue_invoice(
         }
     }
     store::insert_accruals(tx, &lines).await?;
+    store::insert_paid_terms(tx, invoice_id, &terms).await?;
     Ok(())
 }
 
@@ -145,7 +158,11 @@ pub(crate) async fn claw_back(
     wanted: &[(i64, i64)],
     now: i64,
 ) -> ServiceResult<()> {
-    let accruals = store::accruals_of_invoice(tx, &invoice.id).await?;
+    // Reps on the paid basis earn the commission on what remains invoiced × the part paid: the
+    // note changes what remains, so their lines are recounted.
+    let paid_reps = accrue_paid(tx, &invoice.id, PaidEvent::CreditNote(note_id), now).await?;
+    let mut accruals = store::accruals_of_invoice(tx, &invoice.id).await?;
+    accruals.retain(|a| !paid_reps.contains(&a.rep_id));
     if accruals.is_empty() {
         return Ok(());
     }
@@ -185,6 +202,7 @@ pub(crate) async fn claw_back(
                 invoice_id: note_id.to_string(),
                 invoice_line_no: a.invoice_line_no,
                 credited_invoice_id: Some(invoice.id.clone()),
+                payment_id: None,
                 category: a.category.clone(),
                 base: base.raw(),
                 rate_ppm: a.rate_ppm,
@@ -196,6 +214,115 @@ pub(crate) async fn claw_back(
     }
     store::insert_accruals(tx, &lines).await?;
     Ok(())
+}
+
+/// What changed what is paid or credited of an invoice (the paid basis' lines name it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PaidEvent<'a> {
+    /// A payment applied to it, or an application of a payment taken off it (unapplied, or the
+    /// payment reversed).
+    Payment(&'a str),
+    /// A credit note of it (its id).
+    CreditNote(&'a str),
+    /// A credit note's application to it taken off.
+    CreditApplication,
+}
+
+/// The paid basis (issue 18 item 6), in the unit of whatever changed what is paid or credited of
+/// an invoice: for each rep who earns on it on the paid basis (its `commission_paid_terms`, kept
+/// at issue) and each of its lines, writes the difference between what they have earned so far
+/// ([`rules::paid_target`]: the commission on their share of what remains invoiced × the part of
+/// the invoice paid) and what their lines of it add up to — a negative (clawback) line when a
+/// payment is taken back or a credit note lowers what remains — at the rate and rule of the
+/// invoice's day, in the rep's first open period. So the lines always add up to the target; an
+/// event that changes nothing writes nothing; paid in full they are exactly the invoiced basis'.
+///
+/// Cost: for an invoice without paid-basis reps, one read by primary key prefix; with them, the
+/// invoice and its lines, what is paid of it, the order's hand-over and what was written so far —
+/// all by the invoice's (or order's) id — and one INSERT of the changed lines. Returns the reps
+/// who earn on the invoice on the paid basis.
+pub(crate) async fn accrue_paid(
+    tx: &mut Tx,
+    invoice_id: &str,
+    event: PaidEvent<'_>,
+    now: i64,
+) -> ServiceResult<Vec<String>> {
+    let terms = store::paid_terms(tx, invoice_id).await?;
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some((inv, rows)) = crate::store::invoices::lock_with_lines(tx, invoice_id).await? else {
+        return Ok(Vec::new());
+    };
+    let overflow = || ServiceError::invalid("amount", "The commission is too large.");
+    let billed: Vec<(i64, rules::BilledLine)> = rows
+        .iter()
+        .map(|l| {
+            (
+                l.line_no,
+                rules::BilledLine {
+                    net: Money::from_raw(l.net),
+                    tax: Money::from_raw(l.tax),
+                    unit_price: Money::from_raw(l.unit_price),
+                    tax_rate_ppm: l.tax_rate_ppm,
+                    credited_qty: l.credited_qty,
+                },
+            )
+        })
+        .collect();
+    let lines: Vec<rules::BilledLine> = billed.iter().map(|(_, l)| *l).collect();
+    let due = rules::due_after_credits(Money::from_raw(inv.total), &lines).ok_or_else(overflow)?;
+    let paid = Money::from_raw(store::paid_for_commission(tx, invoice_id).await?);
+    let handover = store::order_handover(tx, &inv.order_id).await?;
+    let accrued = store::accrued_on_invoice(tx, invoice_id).await?;
+    let (written_by, credited, payment_id) = match event {
+        PaidEvent::Payment(p) => (invoice_id, None, Some(p.to_string())),
+        PaidEvent::CreditNote(n) => (n, Some(invoice_id.to_string()), None),
+        PaidEvent::CreditApplication => (invoice_id, None, None),
+    };
+    let month = rules::period_of(today(now));
+    let mut out = Vec::new();
+    let mut reps: Vec<&str> = terms.iter().map(|t| t.rep_id.as_str()).collect();
+    reps.dedup();
+    for rep in reps.iter().copied() {
+        store::hold_rep(tx, rep).await?;
+        let closed = store::closed_through(tx, rep).await?;
+        let period = rules::landing_period(&month, closed.as_deref());
+        let share = share_of(rep, &handover);
+        for t in terms.iter().filter(|t| t.rep_id == rep) {
+            let Some((_, line)) = billed.iter().find(|(no, _)| *no == t.line_no) else { continue };
+            let (base, amount) = rules::paid_target(line, share, t.rate_ppm, paid, due).ok_or_else(overflow)?;
+            let (base_so_far, amount_so_far) = accrued
+                .iter()
+                .find(|(r, no, _, _)| r == rep && *no == t.line_no)
+                .map(|(_, _, b, a)| (*b, *a))
+                .unwrap_or((0, 0));
+            let (base, amount) = (
+                base.raw().checked_sub(base_so_far).ok_or_else(overflow)?,
+                amount.raw().checked_sub(amount_so_far).ok_or_else(overflow)?,
+            );
+            if base == 0 && amount == 0 {
+                continue;
+            }
+            out.push(NewAccrualLine {
+                rep_id: rep.to_string(),
+                period: period.clone(),
+                plan_id: t.plan_id.clone(),
+                invoice_id: written_by.to_string(),
+                invoice_line_no: t.line_no,
+                credited_invoice_id: credited.clone(),
+                payment_id: payment_id.clone(),
+                category: t.category.clone(),
+                base,
+                rate_ppm: t.rate_ppm,
+                rule: t.rule.clone(),
+                amount,
+                created_at: now,
+            });
+        }
+    }
+    store::insert_accruals(tx, &out).await?;
+    Ok(reps.into_iter().map(str::to_string).collect())
 }
 
 // ---- The hand-over split: settings, and an account's change of owner ----
@@ -463,7 +590,10 @@ pub async fn statement_pdf(db: &Db, actor: &Actor<'_>, rep_id: &str, period: &st
                 sku: l.sku,
                 base: Money::from_raw(l.base),
                 rate: crate::domain::invoicing::format_rate(l.rate_ppm),
-                rule: rules::rule_label(&l.rule),
+                rule: match &l.payment_number {
+                    Some(p) => format!("{}; payment {p}", rules::rule_label(&l.rule)),
+                    None => rules::rule_label(&l.rule),
+                },
                 amount: Money::from_raw(l.amount),
             })
             .collect(),
@@ -652,12 +782,6 @@ pub async fn save_plan(
     let (name, from, to, rate, basis, plan_rules) = draft.check().map_err(|p| {
         ServiceError::Invalid(p.into_iter().map(|(field, message)| super::FieldError { field, message }).collect())
     })?;
-    if basis == Basis::Paid {
-        return Err(ServiceError::invalid(
-            "basis",
-            "Commission on payment is not available yet; plans accrue when invoiced.",
-        ));
-    }
     if let Some(id) = id {
         super::names_nothing(id)?;
     }

@@ -9,6 +9,7 @@
 //! `ManageCredit` (finance, admin) write; a buyer with billing rights reads their own account's.
 
 use super::catalog::today;
+use super::commissions::PaidEvent;
 use super::idempotency::{self, IdemKey, Keyed, UnitKey};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
 use crate::domain::auth::Permission;
@@ -424,6 +425,7 @@ async fn apply_tx(
     for a in &decided {
         let inv = &all[a.invoice];
         payments::apply(tx, &payment, &inv.id, a.amount.raw(), &applied_on, now).await?;
+        super::commissions::accrue_paid(tx, &inv.id, PaidEvent::Payment(&payment.id), now).await?;
         total += a.amount.raw();
         out.push((inv.number.clone(), a.amount.raw()));
     }
@@ -504,6 +506,9 @@ async fn reverse_in_unit(tx: &mut Tx, u: &ReverseUnit) -> ServiceResult<()> {
         return Err(ServiceError::Conflict(format!("Payment {} is reversed already.", payment.number)));
     }
     let taken_back = payments::reverse_applications(tx, &payment.id, u.now).await?;
+    for (invoice_id, _) in &taken_back {
+        super::commissions::accrue_paid(tx, invoice_id, PaidEvent::Payment(&payment.id), u.now).await?;
+    }
     let applied: i64 = taken_back.iter().map(|(_, a)| a).sum();
     payments::mark_reversed(tx, &payment.id, &u.reason, u.now).await?;
     // The invoices owe `applied` again; the payment's credit (its unapplied amount) is gone.

@@ -6,6 +6,7 @@
 //! all its applications back with it: nothing of it can be taken off (409), nor can an application
 //! taken off before.
 
+use super::commissions::PaidEvent;
 use super::invoices::{InvoiceRow, get_invoice};
 use super::payments::{Payment, PaymentRow, get_payment, load, require_writer};
 use super::{Actor, OwnedActor, ServiceError, ServiceResult, audit};
@@ -139,6 +140,11 @@ async fn unapply_in_unit(tx: &mut Tx, u: &Unapply) -> ServiceResult<()> {
     if !payments::unapply(tx, &a, u.now).await? {
         return Err(taken_off());
     }
+    let event = match &source {
+        Locked::Payment(p) => PaidEvent::Payment(&p.id),
+        Locked::CreditNote(_) => PaidEvent::CreditApplication,
+    };
+    super::commissions::accrue_paid(tx, &a.invoice_id, event, u.now).await?;
     credit::adjust(tx, &a.account_id, Exposure { uninvoiced: 0, receivable, credits }, u.now).await?;
     let mut payload = json!({
         "application_id": a.id, "id": u.source_id, "number": source.number(), "account_id": a.account_id,

@@ -103,6 +103,11 @@ pub struct AccrualRow {
     pub amount: i64,
     pub issued_on: String,
     pub created_at: i64,
+    /// The payment whose application (or its taking back) wrote the line (the paid basis).
+    #[serde(default)]
+    pub payment_id: Option<String>,
+    #[serde(default)]
+    pub payment_number: Option<String>,
 }
 
 /// Writes accrual lines: one entry per invoice and rep (who, period, plan) and one short line per
@@ -121,6 +126,8 @@ pub struct NewAccrualLine {
     pub invoice_line_no: i64,
     /// Of a clawback: the invoice whose accrual it reverses.
     pub credited_invoice_id: Option<String>,
+    /// The payment whose application (or its taking back) writes the line (the paid basis).
+    pub payment_id: Option<String>,
     pub category: String,
     pub base: i64,
     pub rate_ppm: i64,
@@ -132,10 +139,14 @@ pub struct NewAccrualLine {
 pub async fn insert_accruals(tx: &mut Tx, rows: &[NewAccrualLine]) -> StoreResult<()> {
     let mut entries: Vec<Vec<Cell>> = Vec::new();
     let mut lines: Vec<Vec<Cell>> = Vec::new();
-    let mut current: Option<(&str, &str, String)> = None;
+    let mut current: Option<(&str, &str, Option<&str>, String)> = None;
     for r in rows {
         let entry_id = match &current {
-            Some((invoice, rep, id)) if *invoice == r.invoice_id && *rep == r.rep_id => id.clone(),
+            Some((invoice, rep, payment, id))
+                if *invoice == r.invoice_id && *rep == r.rep_id && *payment == r.payment_id.as_deref() =>
+            {
+                id.clone()
+            }
             _ => {
                 let id = super::new_id();
                 entries.push(vec![
@@ -145,9 +156,10 @@ pub async fn insert_accruals(tx: &mut Tx, rows: &[NewAccrualLine]) -> StoreResul
                     Cell::text(&r.plan_id),
                     Cell::text(&r.invoice_id),
                     Cell::opt_text(r.credited_invoice_id.as_deref()),
+                    Cell::opt_text(r.payment_id.as_deref()),
                     Cell::Int(r.created_at),
                 ]);
-                current = Some((&r.invoice_id, &r.rep_id, id.clone()));
+                current = Some((&r.invoice_id, &r.rep_id, r.payment_id.as_deref(), id.clone()));
                 id
             }
         };
@@ -167,7 +179,7 @@ pub async fn insert_accruals(tx: &mut Tx, rows: &[NewAccrualLine]) -> StoreResul
     bulk_insert(
         tx,
         "commission_entries",
-        &["id", "rep_id", "period", "plan_id", "invoice_id", "credited_invoice_id", "created_at"],
+        &["id", "rep_id", "period", "plan_id", "invoice_id", "credited_invoice_id", "payment_id", "created_at"],
         &entries,
     )
     .await?;
@@ -182,13 +194,14 @@ pub async fn insert_accruals(tx: &mut Tx, rows: &[NewAccrualLine]) -> StoreResul
 
 const SELECT_ACCRUALS: &str =
     "SELECT id, rep_id, period, kind, plan_id, invoice_id, invoice_number, invoice_line_no, credited_invoice_id,
-     order_id, order_number, account_id, channel, sku, category, base, rate_ppm, rule, amount, issued_on, created_at
+     order_id, order_number, account_id, channel, sku, category, base, rate_ppm, rule, amount, issued_on, created_at,
+     payment_id, payment_number
      FROM commission_accruals";
 
 /// The accrual lines an invoice wrote (a credit note of it reverses them).
 pub async fn accruals_of_invoice(tx: &mut Tx, invoice_id: &str) -> StoreResult<Vec<AccrualRow>> {
     tx.fetch_all(
-        &format!("{SELECT_ACCRUALS} WHERE invoice_id = $1 AND kind = 'accrual' ORDER BY invoice_line_no"),
+        &format!("{SELECT_ACCRUALS} WHERE invoice_id = $1 AND credited_invoice_id IS NULL ORDER BY invoice_line_no"),
         args![invoice_id],
     )
     .await
@@ -481,4 +494,85 @@ pub async fn order_handover(tx: &mut Tx, order_id: &str) -> StoreResult<(Option<
     let rows: Vec<(Option<String>, i64)> =
         tx.fetch_all("SELECT handover_rep_id, handover_share_ppm FROM orders WHERE id = $1", args![order_id]).await?;
     Ok(rows.into_iter().next().unwrap_or((None, 0)))
+}
+
+// ---- The paid basis ----
+
+/// The rate, rule and category a rep earns at on a line of an invoice under a plan on the paid
+/// basis, kept when the invoice is issued (so later payments earn at the rate of that day).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct PaidTermsRow {
+    pub rep_id: String,
+    pub line_no: i64,
+    pub plan_id: String,
+    pub category: String,
+    pub rate_ppm: i64,
+    pub rule: String,
+}
+
+pub async fn insert_paid_terms(tx: &mut Tx, invoice_id: &str, rows: &[PaidTermsRow]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(invoice_id),
+                Cell::text(&r.rep_id),
+                Cell::Int(r.line_no),
+                Cell::text(&r.plan_id),
+                Cell::text(&r.category),
+                Cell::Int(r.rate_ppm),
+                Cell::text(&r.rule),
+            ]
+        })
+        .collect();
+    bulk_insert(
+        tx,
+        "commission_paid_terms",
+        &["invoice_id", "rep_id", "line_no", "plan_id", "category", "rate_ppm", "rule"],
+        &cells,
+    )
+    .await
+}
+
+/// An invoice's paid-basis terms, by rep and line (one read by the primary key's prefix; none for
+/// an invoice whose reps earn on the invoiced basis).
+pub async fn paid_terms(tx: &mut Tx, invoice_id: &str) -> StoreResult<Vec<PaidTermsRow>> {
+    tx.fetch_all(
+        "SELECT rep_id, line_no, plan_id, category, rate_ppm, rule FROM commission_paid_terms
+          WHERE invoice_id = $1 ORDER BY rep_id, line_no",
+        args![invoice_id],
+    )
+    .await
+}
+
+/// What each rep's lines of each line of an invoice add up to so far — the invoice's own entries
+/// and its credit notes' — as (rep, line, base, amount).
+pub async fn accrued_on_invoice(tx: &mut Tx, invoice_id: &str) -> StoreResult<Vec<(String, i64, i64, i64)>> {
+    tx.fetch_all(
+        "SELECT e.rep_id, l.line_no, CAST(SUM(l.base) AS BIGINT), CAST(SUM(l.amount) AS BIGINT)
+           FROM commission_entries e JOIN commission_entry_lines l ON l.entry_id = e.id
+          WHERE (e.invoice_id = $1 AND e.credited_invoice_id IS NULL) OR e.credited_invoice_id = $1
+          GROUP BY e.rep_id, l.line_no",
+        args![invoice_id],
+    )
+    .await
+}
+
+/// What is paid of an invoice for commission: its live applications, of payments and of credit
+/// notes of other invoices (an account's credit spent on it), not of its own credit notes (those
+/// lower what is due instead).
+pub async fn paid_for_commission(tx: &mut Tx, invoice_id: &str) -> StoreResult<i64> {
+    let rows: Vec<Option<i64>> = tx
+        .fetch_all(
+            "SELECT CAST(SUM(pa.amount) AS BIGINT) FROM payment_applications pa
+              WHERE pa.invoice_id = $1 AND pa.reversed_at IS NULL
+                AND NOT (pa.source_kind = 'credit_note'
+                         AND EXISTS (SELECT 1 FROM invoices n WHERE n.id = pa.source_id AND n.credited_invoice_id = $1))",
+            args![invoice_id],
+        )
+        .await?;
+    Ok(rows.into_iter().next().flatten().unwrap_or(0))
 }

@@ -187,6 +187,7 @@ async fn statement_csv(
         "kind",
         "issued_on",
         "invoice",
+        "payment",
         "order",
         "account_id",
         "channel",
@@ -204,6 +205,7 @@ async fn statement_csv(
             l.kind.as_str(),
             l.issued_on.as_str(),
             l.invoice_number.as_str(),
+            l.payment_number.as_deref().unwrap_or(""),
             l.order_number.as_str(),
             l.account_id.as_str(),
             l.channel.as_str(),
@@ -229,6 +231,7 @@ async fn statement_csv(
             "",
             "",
             "",
+            "",
             a.label.as_str(),
             &Money::from_raw(a.amount).to_plain(),
         ])
@@ -237,6 +240,7 @@ async fn statement_csv(
     w.write_record([
         s.period.as_str(),
         "total",
+        "",
         "",
         "",
         "",
