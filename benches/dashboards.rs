@@ -9,6 +9,8 @@
 //!   ORDERS=100000 cargo bench --bench dashboards                # smaller
 //!   PORTICO_BENCH_URL=postgres://…/dash_bench cargo bench --bench dashboards   # an empty database
 //!   REUSE=1 cargo bench --bench dashboards                      # time again without generating
+//!   REUSE=1 REP_EMAIL=rosa.martinez@meridian-supply.example \
+//!     PORTICO_BENCH_URL=sqlite:///tmp/copy-of-the-large-demo.db cargo bench --bench dashboards
 //!
 //! Generation writes rows directly (bulk inserts), not through the pipeline: it is setup, not timed.
 //! Also times a rep's statement of this month (the last two months' orders invoiced and accrued,
@@ -217,6 +219,9 @@ where
 async fn main() {
     let url = std::env::var("PORTICO_BENCH_URL").unwrap_or_else(|_| "sqlite:///tmp/portico-dash-bench.db".into());
     let reuse = std::env::var("REUSE").is_ok();
+    // The rep whose book and statement are timed (a reused database, e.g. a copy of the large
+    // demo's: REP_EMAIL=rosa.martinez@meridian-supply.example).
+    let rep_email = std::env::var("REP_EMAIL").unwrap_or_else(|_| "rep0@bench.test".into());
     if url.starts_with("sqlite://") && !reuse {
         let path = url.trim_start_matches("sqlite://");
         for suffix in ["", "-wal", "-shm"] {
@@ -228,11 +233,10 @@ async fn main() {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let (n_orders, n_accounts) = (env("ORDERS", 1_000_000), env("ACCOUNTS", 5_000));
     let rep_id = if reuse {
-        portico::on_db!(&db, |c| sqlx::query_scalar::<_, String>(
-            "SELECT id FROM users WHERE email = 'rep0@bench.test'"
-        )
-        .fetch_one(c)
-        .await)
+        portico::on_db!(&db, |c| sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE email = $1")
+            .bind(&rep_email)
+            .fetch_one(c)
+            .await)
         .expect("a generated database")
     } else {
         eprintln!("generating {n_orders} orders from {n_accounts} accounts on {}", db.backend());
