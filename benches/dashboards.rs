@@ -262,24 +262,26 @@ async fn main() {
         time(&format!("{who}: abandoned carts"), || dashboards::abandoned_carts(&db, now, &actor, &all)).await;
         time(&format!("{who}: who buys what, 12 months"), || dashboards::products(&db, now, &actor, &all, 12)).await;
     }
-    // A rep's statement of this month: its totals and its first page of lines (what the page
-    // shows), and every line (the CSV export).
+    // A rep's statements of last month and this one: totals and the first page of lines (what
+    // the page shows), and every line (the CSV export).
     let actor = Actor::web(&rep);
-    let period = portico::service::commissions::this_period(now);
-    let lines = portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 100_000)
-        .await
-        .map(|l| l.len())
-        .unwrap_or(0);
-    time(&format!("rep: statement of {period} ({lines} lines), page"), || async {
-        let s = portico::service::commissions::statement(&db, &actor, &rep_id, &period).await;
-        let l = portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 201).await;
-        (s.is_ok(), l.map(|l| l.len()))
-    })
-    .await;
-    time("rep: statement, every line (CSV)", || {
-        portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 100_000)
-    })
-    .await;
+    let this = portico::service::commissions::this_period(now);
+    for period in [portico::domain::commissions::previous_period(&this), this] {
+        let lines = portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 100_000)
+            .await
+            .map(|l| l.len())
+            .unwrap_or(0);
+        time(&format!("rep: statement of {period} ({lines} lines), page"), || async {
+            let s = portico::service::commissions::statement(&db, &actor, &rep_id, &period).await;
+            let l = portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 201).await;
+            (s.is_ok(), l.map(|l| l.len()))
+        })
+        .await;
+        time(&format!("rep: statement of {period}, every line (CSV)"), || {
+            portico::service::commissions::statement_lines(&db, &actor, &rep_id, &period, None, 100_000)
+        })
+        .await;
+    }
     // The worker's recount of who buys what: this month's account-months marked, as placements
     // mark them, then counted in the worker's steps.
     let recounts = env("RECOUNTS", 2_000) as i64;
