@@ -290,8 +290,8 @@ async fn main() {
         Box::pin(async move {
             tx.execute(
                 &format!(
-                    "INSERT INTO product_rollup_queue (account_id, month, seq)
-                     SELECT id, $1, 1 FROM accounts ORDER BY id LIMIT {n} ON CONFLICT (account_id, month) DO NOTHING"
+                    "INSERT INTO product_rollup_queue (account_id, month, seq, due_at)
+                     SELECT id, $1, 1, 0 FROM accounts ORDER BY id LIMIT {n} ON CONFLICT (account_id, month) DO NOTHING"
                 ),
                 portico::args![month.as_str()],
             )

@@ -322,7 +322,7 @@ pub async fn seed(db: &Db, image_dir: Option<&ImageDir>, now: i64) -> Result<Vec
         logins.insert(at, DemoLogin { role: role_login_label(BuyerRole::Requester), email });
     }
     // Who buys what is counted by the worker; the seeded history is counted before anyone looks.
-    while crate::service::dashboards::count_products(db, now, 1_000)
+    while crate::service::dashboards::count_products_due_by(db, now, i64::MAX, 1_000)
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("demo dashboards: {e}")))?
         > 0

@@ -350,15 +350,25 @@ pub async fn abandoned_carts(
 }
 
 /// The worker's step for who buys what: sums the windows anew when the month (of `now`) turned,
-/// and recounts up to `limit` account-months whose orders changed
+/// and recounts up to `limit` account-months whose orders changed a minute ago or more
+/// (`store::dashboards::RECOUNT_DELAY`)
 /// (`store::dashboards::refresh_products`); returns how many (0: nothing waited, and nothing was
 /// written, or only the windows).
 pub async fn count_products(db: &Db, now: i64, limit: i64) -> ServiceResult<usize> {
+    count_products_due_by(db, now, now, limit).await
+}
+
+/// [`count_products`] for the marks due by `due_by` (the demo and tests: every mark, at once).
+pub async fn count_products_due_by(db: &Db, now: i64, due_by: i64, limit: i64) -> ServiceResult<usize> {
     let month = rules::month_of(now);
-    if !store::products_waiting(db, &month).await? {
+    if !store::products_waiting(db, &month, due_by).await? {
         return Ok(0);
     }
-    Ok(db.write((month, limit), |tx, (month, limit)| Box::pin(store::refresh_products(tx, month, *limit))).await?)
+    Ok(db
+        .write((month, due_by, limit), |tx, (month, due_by, limit)| {
+            Box::pin(store::refresh_products(tx, month, *due_by, *limit))
+        })
+        .await?)
 }
 
 /// A product's sales in the window.

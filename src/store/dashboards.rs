@@ -53,9 +53,9 @@ pub async fn record(tx: &mut Tx, before: Option<&OrderRow>, after: &OrderRow) ->
     }
     let month = rules::month_of(after.placed_at);
     tx.execute(
-        "INSERT INTO product_rollup_queue (account_id, month, seq) VALUES ($1, $2, 1)
+        "INSERT INTO product_rollup_queue (account_id, month, seq, due_at) VALUES ($1, $2, 1, $3)
          ON CONFLICT (account_id, month) DO UPDATE SET seq = product_rollup_queue.seq + 1",
-        args![after.account_id.as_str(), month.as_str()],
+        args![after.account_id.as_str(), month.as_str(), after.updated_at + RECOUNT_DELAY],
     )
     .await?;
     if orders == 0 && revenue == 0 {
@@ -225,8 +225,12 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
-/// Recounts up to `limit` marked account-months from their orders (who buys what) and removes
-/// their marks. Returns how many were recounted (0: nothing waits).
+/// How long after the first uncounted change to an account-month its recount is due (seconds):
+/// a busy account's month is recounted once a minute, not on every worker pass.
+pub const RECOUNT_DELAY: i64 = 60;
+
+/// Recounts up to `limit` marked account-months due by `due_by` from their orders (who buys what)
+/// and removes their marks. Returns how many were recounted (0: nothing waits).
 ///
 /// Concurrency (several workers on PostgreSQL; on SQLite the one writer runs one at a time):
 /// - an order writer marking an account-month again meanwhile moves its `seq`, so the mark stays
@@ -237,7 +241,7 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
 ///   share its latest-month-of-buying (`buyers`);
 /// - the months over all accounts are written once per pass, in (month, product) order, so two
 ///   workers never wait for each other crosswise.
-pub async fn refresh_products(tx: &mut Tx, month: &str, limit: i64) -> StoreResult<usize> {
+pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64) -> StoreResult<usize> {
     roll_windows(tx, month).await?;
     #[derive(Deserialize)]
     struct Mark {
@@ -248,10 +252,11 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, limit: i64) -> StoreResu
     let marks: Vec<Mark> = tx
         .fetch_all(
             &format!(
-                "SELECT account_id, month, seq FROM product_rollup_queue ORDER BY account_id, month LIMIT {}",
+                "SELECT account_id, month, seq FROM product_rollup_queue WHERE due_at <= $1
+                  ORDER BY account_id, month LIMIT {}",
                 limit.max(1)
             ),
-            Vec::new(),
+            args![due_by],
         )
         .await?;
     let mut totals = MonthTotals::new();
@@ -388,8 +393,12 @@ pub async fn roll_windows(tx: &mut Tx, month: &str) -> StoreResult<bool> {
 
 /// Whether any account-month waits for a recount, or the windows for the month's turn (the
 /// worker's probe: reads, so an idle worker does not take the writer).
-pub async fn products_waiting(db: &Db, month: &str) -> StoreResult<bool> {
-    Ok(db.read_text("SELECT account_id FROM product_rollup_queue LIMIT 1", &[]).await?.is_some()
+pub async fn products_waiting(db: &Db, month: &str, due_by: i64) -> StoreResult<bool> {
+    let due = due_by.to_string();
+    Ok(db
+        .read_text("SELECT account_id FROM product_rollup_queue WHERE due_at <= CAST($1 AS BIGINT) LIMIT 1", &[&due])
+        .await?
+        .is_some()
         || windows_month(db).await? != month)
 }
 
