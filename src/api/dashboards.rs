@@ -382,7 +382,7 @@ pub struct ProductsDashboardOut {
     top: Vec<ProductSalesOut>,
     by_category: Vec<CategorySalesOut>,
     /// Account-months (of any account) with order changes the worker has not counted here yet:
-    /// these figures lag placement by a worker pass (about a second) while a worker runs.
+    /// these figures lag placement by a minute at most while a worker runs.
     uncounted: i64,
 }
 

@@ -391,7 +391,7 @@ pub struct ProductsView {
     pub top: Vec<ProductLine>,
     /// Per category (biggest revenue first): its revenue among the top products and its top five.
     pub by_category: Vec<(String, Money, Vec<ProductLine>)>,
-    /// Account-months with changes the worker has not counted yet (seconds behind at most while
+    /// Account-months with changes the worker has not counted yet (a minute behind at most while
     /// a worker runs).
     pub uncounted: i64,
 }
