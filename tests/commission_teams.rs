@@ -6,6 +6,7 @@
 
 mod common;
 
+use axum::http::StatusCode;
 use common::TestApp;
 use portico::domain::auth::{Principal, StaffRole};
 use portico::domain::commissions::PlanDraft;
@@ -180,4 +181,45 @@ async fn a_rep_cannot_see_or_change_teams() {
             .map(|_| ()),
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM commission_teams").await, 1);
+}
+
+#[tokio::test]
+async fn the_admin_page_makes_teams_and_keeps_refused_input_beside_the_field() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let mut admin = app.signed_in(&f.admin.email).await;
+    let page = admin.get("/admin/commissions").await;
+    assert!(
+        page.body.contains("data-team=\"North\"") && page.body.contains("data-member=\"Rita Rep\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("data-team-assignment="), "the team's plan is listed");
+    let res = admin.post("/admin/commissions/teams", &[("name", "NORTH")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"tm-name-error\">A team named"), "{}", res.body);
+    assert!(res.body.contains("name=\"name\" value=\"NORTH\""), "input kept");
+    let res = admin
+        .post(
+            "/admin/commissions/teams/assignments",
+            &[("team", &f.team), ("plan", &f.own_plan), ("effective_from", "someday"), ("effective_to", "")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"ta-from-error\">Effective from"), "{}", res.body);
+    assert!(res.body.contains("id=\"ta-to-error\"></span>"));
+    let res = admin.post("/admin/commissions/teams/members", &[("team", "nope"), ("rep", &f.rep.user_id)]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"mb-team-error\">Choose a team."), "{}", res.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM commission_teams").await, 1, "nothing changed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM commission_assignments").await, 1);
+    // A team is created; the rep leaves North.
+    let res = admin.post("/admin/commissions/teams", &[("name", "South")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let res = admin.post(&format!("/admin/commissions/teams/{}/members/{}/delete", f.team, f.rep.user_id), &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM commission_team_members").await, 0);
+    // A rep may not use the page.
+    let mut rep = app.signed_in(&f.rep.email).await;
+    assert_eq!(rep.post("/admin/commissions/teams", &[("name", "Mine")]).await.status, StatusCode::FORBIDDEN);
 }

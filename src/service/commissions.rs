@@ -27,7 +27,9 @@ use crate::store::{Db, Tx, new_id, orders};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub use crate::store::commissions::{AccrualRow as AccrualLine, AssignmentRow, PlanRow as CommissionPlan};
+pub use crate::store::commissions::{
+    AccrualRow as AccrualLine, AssignmentRow, PlanRow as CommissionPlan, TeamAssignmentRow,
+};
 
 // ---- Accruals (inside the invoice's and the credit note's units) ----
 
