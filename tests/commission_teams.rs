@@ -8,11 +8,12 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use portico::domain::auth::{Principal, StaffRole};
+use portico::domain::auth::{Principal, Scope, StaffRole};
 use portico::domain::commissions::PlanDraft;
 use portico::service::orders::{self, LineInput, OrderHeader, PlaceOrder, Placement, ShipmentInput};
 use portico::service::{Actor, ServiceError, commissions};
 use portico::store::products::ProductInput;
+use serde_json::{Value, json};
 
 struct Fixture {
     account: String,
@@ -222,4 +223,42 @@ async fn the_admin_page_makes_teams_and_keeps_refused_input_beside_the_field() {
     // A rep may not use the page.
     let mut rep = app.signed_in(&f.rep.email).await;
     assert_eq!(rep.post("/admin/commissions/teams", &[("name", "Mine")]).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_api_lists_and_creates_teams_refusing_bad_names_naming_the_field() {
+    let app = TestApp::new().await;
+    let _f = fixture(&app).await;
+    let write = app.api_token(&[Scope::CommissionsWrite]).await;
+    let read = app.api_token(&[Scope::CommissionsRead]).await;
+    let audit = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let long = "x".repeat(121);
+    let padded = format!("  {}", "y".repeat(119));
+    for body in [
+        json!({"name": ""}),
+        json!({"name": "   "}),
+        json!({"name": "north"}),
+        json!({"name": long}),
+        json!({"name": padded}),
+        json!({"name": "a\u{1}b"}),
+        json!({"name": 5}),
+        json!({}),
+    ] {
+        let res = app.api("POST", "/api/v1/commissions/teams", &write, Some(body.clone())).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", res.body);
+        assert!(res.body.contains("name"), "{body}: {}", res.body);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audit, "nothing changed");
+    let res = app.api("POST", "/api/v1/commissions/teams", &read, Some(json!({"name": "South"}))).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = app.api("POST", "/api/v1/commissions/teams", &write, Some(json!({"name": "South"}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let got: Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!((got["name"].as_str(), got["members"].as_array().map(Vec::len)), (Some("South"), Some(0)));
+    let res = app.api("GET", "/api/v1/commissions/teams", &read, None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let got: Value = serde_json::from_str(&res.body).unwrap();
+    let names: Vec<&str> = got["teams"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["North", "South"]);
+    assert_eq!(got["teams"][0]["members"][0]["rep_name"], "Rita Rep");
 }

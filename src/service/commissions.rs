@@ -989,8 +989,13 @@ pub struct Team {
 
 /// Commission teams (plans assigned to a team apply to its members who have no own assignment in
 /// force; a rep is in at most one team at a time).
+/// Seen by those who manage plans or view everyone's commissions (finance, a `commissions:read`
+/// token); not by reps.
 pub async fn teams(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<Team>> {
-    actor.require(Permission::ManageCommissionPlans)?;
+    let p = actor.principal;
+    if !(p.can(Permission::ManageCommissionPlans) || p.can(Permission::ViewCommissions)) {
+        return Err(if p.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
     let members = store::team_members(db).await?;
     Ok(store::teams(db)
         .await?
