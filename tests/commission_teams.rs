@@ -175,6 +175,7 @@ async fn a_rep_cannot_see_or_change_teams() {
     forbidden(commissions::team_assignments(app.db(), &rep).await.map(|_| ()));
     forbidden(commissions::create_team(app.db(), app.now(), &rep, "Mine").await.map(|_| ()));
     forbidden(commissions::add_team_member(app.db(), app.now(), &rep, &f.team, &f.rep.user_id).await);
+    forbidden(commissions::delete_team(app.db(), app.now(), &rep, &f.team).await);
     forbidden(commissions::remove_team_member(app.db(), app.now(), &rep, &f.team, &f.rep.user_id).await);
     forbidden(
         commissions::assign_plan_to_team(app.db(), app.now(), &rep, &f.team, &f.own_plan, "2000-01-01", "")
@@ -220,6 +221,15 @@ async fn the_admin_page_makes_teams_and_keeps_refused_input_beside_the_field() {
     let res = admin.post(&format!("/admin/commissions/teams/{}/members/{}/delete", f.team, f.rep.user_id), &[]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM commission_team_members").await, 0);
+    // North still has its plan assignment: deleting it is refused, said beside the teams; South goes.
+    let res = admin.post(&format!("/admin/commissions/teams/{}/delete", f.team), &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("id=\"team-delete-error\">The team “North” still has"), "{}", res.body);
+    let south = commissions::teams(app.db(), &Actor::web(&f.admin)).await.unwrap()[1].id.clone();
+    let res = admin.post(&format!("/admin/commissions/teams/{south}/delete"), &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM commission_teams").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'commission_team.deleted'").await, 1);
     // A rep may not use the page.
     let mut rep = app.signed_in(&f.rep.email).await;
     assert_eq!(rep.post("/admin/commissions/teams", &[("name", "Mine")]).await.status, StatusCode::FORBIDDEN);

@@ -1168,3 +1168,35 @@ pub async fn assign_plan_to_team(
     })
     .await
 }
+
+/// Deletes a team — refused (409) while it has members or plan assignments, so a team that ever
+/// decided a rep's plan is only deleted once it is emptied on purpose. Audited.
+pub async fn delete_team(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(team_id)?;
+    let unit = (now, actor.owned(), team_id.to_string());
+    db.write(unit, |tx, (now, actor, id)| {
+        Box::pin(async move {
+            let Some(team) = store::team_tx(tx, id).await? else { return Err(ServiceError::NotFound) };
+            if !store::delete_empty_team(tx, id).await? {
+                return Err(ServiceError::Conflict(format!(
+                    "The team “{}” still has members or plan assignments: remove them first.",
+                    team.name
+                )));
+            }
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                "commission_team.deleted",
+                ("commission_team", id),
+                None,
+                json!({"id": id, "name": team.name}),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
+}

@@ -695,3 +695,16 @@ pub async fn insert_team_assignment(
     .await?;
     Ok(())
 }
+
+/// Deletes a team with no members and no assignments; whether it did (false: it has some, or is gone).
+pub async fn delete_empty_team(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    Ok(tx
+        .execute(
+            "DELETE FROM commission_teams WHERE id = $1
+               AND NOT EXISTS (SELECT 1 FROM commission_team_members m WHERE m.team_id = $1)
+               AND NOT EXISTS (SELECT 1 FROM commission_assignments a WHERE a.team_id = $1)",
+            args![id],
+        )
+        .await?
+        > 0)
+}

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/commissions/house", post(house))
         .route("/admin/commissions/teams", post(create_team))
         .route("/admin/commissions/teams/members", post(add_member))
+        .route("/admin/commissions/teams/{id}/delete", post(delete_team))
         .route("/admin/commissions/teams/{id}/members/{rep}/delete", post(remove_member))
         .route("/admin/commissions/teams/assignments", post(assign_team))
         .route("/admin/commissions/handover", post(handover))
@@ -597,6 +598,18 @@ async fn add_member(State(state): State<AppState>, ctx: Ctx, Form(m): Form<Membe
         Err(e) => return Err(e.into()),
     };
     plans_page(&state, &ctx, None, PlansInput { m, errors, form: "member", ..empty_input() }).await
+}
+
+async fn delete_team(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
+    match commission_service::delete_team(&state.db, state.now(), &ctx.actor(), &id).await {
+        Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
+        // Refused while the team has members or assignments: said beside the teams.
+        Err(ServiceError::Conflict(message)) => {
+            let errors = vec![FieldError { field: "team".into(), message }];
+            plans_page(&state, &ctx, None, PlansInput { errors, form: "delete_team", ..empty_input() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn remove_member(
