@@ -314,6 +314,8 @@ fn routes(account: &str) -> Vec<Route> {
             Scope::CommissionsWrite,
             Some(json!({"handover_days": 30, "handover_share": "30"})),
         ),
+        r(Method::GET, "/api/v1/commissions/teams", "", Scope::CommissionsRead, None),
+        r(Method::POST, "/api/v1/commissions/teams", "", Scope::CommissionsWrite, Some(json!({"name": "North"}))),
         r(Method::GET, "/api/v1/dashboards/channels", "", Scope::DashboardsRead, None),
         r(Method::GET, "/api/v1/dashboards/adoption", "", Scope::DashboardsRead, None),
         r(Method::GET, "/api/v1/dashboards/reorders", "", Scope::DashboardsRead, None),

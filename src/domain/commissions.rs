@@ -447,6 +447,34 @@ pub fn paid_target(line: &BilledLine, share: Share, rate_ppm: i64, paid: Money, 
     Some((paid_part(base, paid, due)?, paid_part(full, paid, due)?))
 }
 
+/// A plan assignment as the plan-in-force rule sees it: to a rep (`own`) or to the rep's team.
+/// Days are ISO dates (`YYYY-MM-DD`), which compare correctly as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssignmentSpan {
+    pub plan_id: String,
+    pub own: bool,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub created_at: i64,
+}
+
+impl AssignmentSpan {
+    pub fn in_force(&self, day: &str) -> bool {
+        self.effective_from.as_str() <= day && self.effective_to.as_deref().is_none_or(|to| day <= to)
+    }
+}
+
+/// Which assignment decides a rep's plan on a day: the rep's own assignment in force that day
+/// wins; otherwise their team's in force that day; otherwise none. Among several in force, the
+/// latest effective date, then the latest made. `store::commissions::accrual_facts` does the same
+/// in one query (own first).
+pub fn plan_in_force<'a>(assignments: &'a [AssignmentSpan], day: &str) -> Option<&'a AssignmentSpan> {
+    assignments
+        .iter()
+        .filter(|a| a.in_force(day))
+        .max_by(|a, b| (a.own, &a.effective_from, a.created_at).cmp(&(b.own, &b.effective_from, b.created_at)))
+}
+
 /// A month, `YYYY-MM`.
 pub fn period_of(date: time::Date) -> String {
     format!("{:04}-{:02}", date.year(), date.month() as u8)
@@ -767,6 +795,40 @@ impl PlanDraft {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn span(plan: &str, own: bool, from: &str, to: Option<&str>, at: i64) -> AssignmentSpan {
+        AssignmentSpan {
+            plan_id: plan.into(),
+            own,
+            effective_from: from.into(),
+            effective_to: to.map(Into::into),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn a_reps_own_assignment_wins_over_the_teams_from_its_effective_date() {
+        let spans =
+            [span("team", false, "2026-01-01", None, 1), span("own", true, "2026-03-01", Some("2026-03-31"), 2)];
+        let plan = |day| plan_in_force(&spans, day).map(|a| a.plan_id.as_str());
+        assert_eq!(plan("2025-12-31"), None);
+        assert_eq!(plan("2026-02-28"), Some("team"));
+        assert_eq!(plan("2026-03-01"), Some("own"));
+        assert_eq!(plan("2026-03-31"), Some("own"));
+        assert_eq!(plan("2026-04-01"), Some("team"));
+        assert_eq!(plan_in_force(&[], "2026-03-01"), None);
+    }
+
+    #[test]
+    fn among_assignments_in_force_the_latest_effective_then_the_latest_made() {
+        let spans = [
+            span("old", false, "2026-01-01", None, 5),
+            span("new", false, "2026-02-01", None, 1),
+            span("again", false, "2026-02-01", None, 2),
+        ];
+        assert_eq!(plan_in_force(&spans, "2026-01-15").unwrap().plan_id, "old");
+        assert_eq!(plan_in_force(&spans, "2026-02-15").unwrap().plan_id, "again");
+    }
 
     fn plan() -> Plan {
         Plan {

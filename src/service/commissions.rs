@@ -27,7 +27,9 @@ use crate::store::{Db, Tx, new_id, orders};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub use crate::store::commissions::{AccrualRow as AccrualLine, AssignmentRow, PlanRow as CommissionPlan};
+pub use crate::store::commissions::{
+    AccrualRow as AccrualLine, AssignmentRow, PlanRow as CommissionPlan, TeamAssignmentRow,
+};
 
 // ---- Accruals (inside the invoice's and the credit note's units) ----
 
@@ -848,34 +850,10 @@ pub async fn assign_plan(
     actor.require(Permission::ManageCommissionPlans)?;
     super::check_texts(&[("rep", rep_id), ("plan", plan_id), ("effective_from", from), ("effective_to", to)], &[])?;
     let mut problems = Vec::new();
-    let rep_ok = match crate::store::users::get(db, rep_id.trim()).await? {
-        Some(u) => {
-            u.is_staff()
-                && crate::domain::auth::StaffRole::parse_list(&u.roles)
-                    .contains(&crate::domain::auth::StaffRole::SalesRep)
-        }
-        None => false,
-    };
-    if !rep_ok {
+    if !is_rep(db, rep_id.trim()).await? {
         problems.push(("rep".to_string(), "Choose a sales rep.".to_string()));
     }
-    if store::plan(db, plan_id.trim()).await?.is_none() {
-        problems.push(("plan".to_string(), "Choose a plan.".to_string()));
-    }
-    let date = |s: &str| crate::domain::pricing::parse_iso_date(s.trim()).map(|_| s.trim().to_string());
-    let from_d = date(from);
-    if from_d.is_none() {
-        problems.push(("effective_from".to_string(), "Effective from: a date, YYYY-MM-DD.".to_string()));
-    }
-    let to_d = if to.trim().is_empty() { None } else { date(to) };
-    if !to.trim().is_empty() && to_d.is_none() {
-        problems.push(("effective_to".to_string(), "Effective to: a date, YYYY-MM-DD, or empty.".to_string()));
-    }
-    if let (Some(f), Some(t)) = (&from_d, &to_d)
-        && t < f
-    {
-        problems.push(("effective_to".to_string(), "Effective to is before effective from.".to_string()));
-    }
+    let (from_d, to_d) = check_assignment(db, plan_id, from, to, &mut problems).await?;
     ServiceError::from_problems(problems)?;
     let id = new_id();
     let unit = (
@@ -898,6 +876,46 @@ pub async fn assign_plan(
         })
     })
     .await
+}
+
+/// The plan and effective dates of an assignment (to a rep or a team): problems beside the fields.
+async fn check_assignment(
+    db: &Db,
+    plan_id: &str,
+    from: &str,
+    to: &str,
+    problems: &mut Vec<(String, String)>,
+) -> ServiceResult<(Option<String>, Option<String>)> {
+    if store::plan(db, plan_id.trim()).await?.is_none() {
+        problems.push(("plan".to_string(), "Choose a plan.".to_string()));
+    }
+    let date = |s: &str| crate::domain::pricing::parse_iso_date(s.trim()).map(|_| s.trim().to_string());
+    let from_d = date(from);
+    if from_d.is_none() {
+        problems.push(("effective_from".to_string(), "Effective from: a date, YYYY-MM-DD.".to_string()));
+    }
+    let to_d = if to.trim().is_empty() { None } else { date(to) };
+    if !to.trim().is_empty() && to_d.is_none() {
+        problems.push(("effective_to".to_string(), "Effective to: a date, YYYY-MM-DD, or empty.".to_string()));
+    }
+    if let (Some(f), Some(t)) = (&from_d, &to_d)
+        && t < f
+    {
+        problems.push(("effective_to".to_string(), "Effective to is before effective from.".to_string()));
+    }
+    Ok((from_d, to_d))
+}
+
+/// Whether a user is a staff user with the sales rep role.
+async fn is_rep(db: &Db, user_id: &str) -> ServiceResult<bool> {
+    Ok(match crate::store::users::get(db, user_id).await? {
+        Some(u) => {
+            u.is_staff()
+                && crate::domain::auth::StaffRole::parse_list(&u.roles)
+                    .contains(&crate::domain::auth::StaffRole::SalesRep)
+        }
+        None => false,
+    })
 }
 
 /// Removes an assignment (lines already accrued stay).
@@ -959,4 +977,226 @@ pub async fn set_house_account(db: &Db, now: i64, actor: &Actor<'_>, account: &s
 pub async fn reps(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<(String, String)>> {
     actor.require(Permission::ManageCommissionPlans)?;
     Ok(crate::store::users::list_reps(db).await?.into_iter().map(|u| (u.id, u.name)).collect())
+}
+
+/// A team with its member reps (id, name), for the admin page and the API.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<(String, String)>,
+}
+
+/// Commission teams (plans assigned to a team apply to its members who have no own assignment in
+/// force; a rep is in at most one team at a time).
+/// Seen by those who manage plans or view everyone's commissions (finance, a `commissions:read`
+/// token); not by reps.
+pub async fn teams(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<Team>> {
+    let p = actor.principal;
+    if !(p.can(Permission::ManageCommissionPlans) || p.can(Permission::ViewCommissions)) {
+        return Err(if p.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
+    }
+    let members = store::team_members(db).await?;
+    Ok(store::teams(db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let members =
+                members.iter().filter(|m| m.team_id == t.id).map(|m| (m.rep_id.clone(), m.rep_name.clone())).collect();
+            Team { id: t.id, name: t.name, members }
+        })
+        .collect())
+}
+
+pub async fn team_assignments(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<store::TeamAssignmentRow>> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    Ok(store::team_assignments(db).await?)
+}
+
+/// Creates a team (a name, unique regardless of case). Audited.
+pub async fn create_team(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<String> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::check_texts(&[("name", name)], &[])?;
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(ServiceError::invalid("name", "Name the team."));
+    }
+    if name.chars().count() > 120 {
+        return Err(ServiceError::invalid("name", "A team name is at most 120 characters."));
+    }
+    let unit = (now, actor.owned(), new_id(), name);
+    db.write(unit, |tx, (now, actor, id, name)| {
+        Box::pin(async move {
+            if store::team_name_taken(tx, name).await? {
+                return Err(ServiceError::invalid("name", format!("A team named “{name}” exists already.")));
+            }
+            store::insert_team(tx, id, name, *now).await?;
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                "commission_team.created",
+                ("commission_team", id),
+                None,
+                json!({"id": id, "name": name}),
+            )
+            .await?;
+            Ok::<_, ServiceError>(id.clone())
+        })
+    })
+    .await
+}
+
+/// Adds a sales rep to a team. A rep is in at most one team: one already in a team is refused
+/// (remove them there first). From now on, invoices of theirs with no own assignment in force earn
+/// by the team's plan. Audited.
+pub async fn add_team_member(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str, rep_id: &str) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(team_id)?;
+    super::check_texts(&[("rep", rep_id)], &[])?;
+    if !is_rep(db, rep_id.trim()).await? {
+        return Err(ServiceError::invalid("rep", "Choose a sales rep."));
+    }
+    let unit = (now, actor.owned(), team_id.to_string(), rep_id.trim().to_string());
+    db.write(unit, |tx, (now, actor, team, rep)| {
+        Box::pin(async move {
+            if store::team_tx(tx, team).await?.is_none() {
+                return Err(ServiceError::NotFound);
+            }
+            if let Some(other) = store::team_of_rep(tx, rep).await? {
+                return Err(ServiceError::invalid(
+                    "rep",
+                    format!("This rep is in the team “{other}”; a rep is in one team at a time."),
+                ));
+            }
+            store::insert_team_member(tx, team, rep, *now).await?;
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                "commission_team.member_added",
+                ("commission_team", team),
+                None,
+                json!({"team_id": team, "rep_id": rep}),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
+}
+
+/// Takes a rep out of a team: later invoices no longer earn by the team's plan; lines already
+/// accrued stay. Audited.
+pub async fn remove_team_member(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    team_id: &str,
+    rep_id: &str,
+) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(team_id)?;
+    super::names_nothing(rep_id)?;
+    let unit = (now, actor.owned(), team_id.to_string(), rep_id.to_string());
+    db.write(unit, |tx, (now, actor, team, rep)| {
+        Box::pin(async move {
+            if !store::delete_team_member(tx, team, rep).await? {
+                return Err(ServiceError::NotFound);
+            }
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                "commission_team.member_removed",
+                ("commission_team", team),
+                None,
+                json!({"team_id": team, "rep_id": rep}),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
+}
+
+/// Assigns a plan to a team from a date (to a date, or open-ended): its members earn by it on days
+/// they have no own assignment in force (domain::commissions::plan_in_force). Audited.
+pub async fn assign_plan_to_team(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    team_id: &str,
+    plan_id: &str,
+    from: &str,
+    to: &str,
+) -> ServiceResult<String> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::check_texts(&[("team", team_id), ("plan", plan_id), ("effective_from", from), ("effective_to", to)], &[])?;
+    let mut problems = Vec::new();
+    let team_ok = store::teams(db).await?.iter().any(|t| t.id == team_id.trim());
+    if !team_ok {
+        problems.push(("team".to_string(), "Choose a team.".to_string()));
+    }
+    let (from_d, to_d) = check_assignment(db, plan_id, from, to, &mut problems).await?;
+    ServiceError::from_problems(problems)?;
+    let unit = (
+        now,
+        actor.owned(),
+        new_id(),
+        team_id.trim().to_string(),
+        plan_id.trim().to_string(),
+        from_d.unwrap_or_default(),
+        to_d,
+    );
+    db.write(unit, |tx, (now, actor, id, team, plan, from, to)| {
+        Box::pin(async move {
+            if store::team_tx(tx, team).await?.is_none() {
+                return Err(ServiceError::invalid("team", "Choose a team."));
+            }
+            store::insert_team_assignment(tx, id, team, plan, from, to.as_deref(), *now).await?;
+            let payload =
+                json!({"id": id, "team_id": team, "plan_id": plan, "effective_from": from, "effective_to": to});
+            let a = actor.actor();
+            audit_and_publish(tx, Some(&a), *now, "commission_plan.assigned", ("commission_plan", plan), None, payload)
+                .await?;
+            Ok::<_, ServiceError>(id.clone())
+        })
+    })
+    .await
+}
+
+/// Deletes a team — refused (409) while it has members or plan assignments, so a team that ever
+/// decided a rep's plan is only deleted once it is emptied on purpose. Audited.
+pub async fn delete_team(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(team_id)?;
+    let unit = (now, actor.owned(), team_id.to_string());
+    db.write(unit, |tx, (now, actor, id)| {
+        Box::pin(async move {
+            let Some(team) = store::team_tx(tx, id).await? else { return Err(ServiceError::NotFound) };
+            if !store::delete_empty_team(tx, id).await? {
+                return Err(ServiceError::Conflict(format!(
+                    "The team “{}” still has members or plan assignments: remove them first.",
+                    team.name
+                )));
+            }
+            let a = actor.actor();
+            audit_and_publish(
+                tx,
+                Some(&a),
+                *now,
+                "commission_team.deleted",
+                ("commission_team", id),
+                None,
+                json!({"id": id, "name": team.name}),
+            )
+            .await?;
+            Ok::<_, ServiceError>(())
+        })
+    })
+    .await
 }

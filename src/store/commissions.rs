@@ -46,6 +46,8 @@ pub async fn lock_rep(tx: &mut Tx, rep_id: &str) -> StoreResult<()> {
     tx.lock_only("SELECT id FROM users WHERE id = $1", args![rep_id]).await
 }
 
+/// The plan in force for a rep on a day (domain::commissions::plan_in_force: the rep's own
+/// assignment in force wins, else their current team's), with the account's house flag.
 pub async fn accrual_facts(
     tx: &mut Tx,
     rep_id: &str,
@@ -57,9 +59,10 @@ pub async fn accrual_facts(
                 CAST(CASE WHEN acc.commission_house THEN 1 ELSE 0 END AS BIGINT) AS house,
                 (SELECT MAX(s.period) FROM commission_statements s WHERE s.rep_id = $1 AND s.status <> 'open') AS closed_through
          FROM commission_assignments ca JOIN commission_plans p ON p.id = ca.plan_id JOIN accounts acc ON acc.id = $2
-         WHERE ca.rep_id = $1 AND ca.effective_from <= $3 AND (ca.effective_to IS NULL OR ca.effective_to >= $3)
+         WHERE (ca.rep_id = $1 OR ca.team_id = (SELECT m.team_id FROM commission_team_members m WHERE m.rep_id = $1))
+           AND ca.effective_from <= $3 AND (ca.effective_to IS NULL OR ca.effective_to >= $3)
            AND p.effective_from <= $3 AND (p.effective_to IS NULL OR p.effective_to >= $3)
-         ORDER BY ca.effective_from DESC, ca.created_at DESC LIMIT 1",
+         ORDER BY CASE WHEN ca.rep_id IS NULL THEN 1 ELSE 0 END, ca.effective_from DESC, ca.created_at DESC LIMIT 1",
         args![rep_id, account_id, day],
     )
     .await
@@ -575,4 +578,133 @@ pub async fn paid_for_commission(tx: &mut Tx, invoice_id: &str) -> StoreResult<i
         )
         .await?;
     Ok(rows.into_iter().next().flatten().unwrap_or(0))
+}
+
+/// A commission team (migration 0048): a name and its member reps, assigned plans like a rep.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct TeamRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A rep in a team.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct TeamMemberRow {
+    pub team_id: String,
+    pub rep_id: String,
+    pub rep_name: String,
+}
+
+/// A plan assigned to a team.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
+pub struct TeamAssignmentRow {
+    pub id: String,
+    pub team_id: String,
+    pub team_name: String,
+    pub plan_id: String,
+    pub plan_name: String,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn teams(db: &Db) -> StoreResult<Vec<TeamRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, TeamRow>("SELECT id, name, created_at FROM commission_teams ORDER BY name, id")
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn team_members(db: &Db) -> StoreResult<Vec<TeamMemberRow>> {
+    on_db!(db, |c| sqlx::query_as::<_, TeamMemberRow>(
+        "SELECT m.team_id, m.rep_id, u.name AS rep_name
+         FROM commission_team_members m JOIN users u ON u.id = m.rep_id ORDER BY u.name, m.rep_id"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn team_assignments(db: &Db) -> StoreResult<Vec<TeamAssignmentRow>> {
+    on_db!(db, |c| {
+        sqlx::query_as::<_, TeamAssignmentRow>(
+        "SELECT a.id, a.team_id, t.name AS team_name, a.plan_id, p.name AS plan_name, a.effective_from, a.effective_to, a.created_at
+         FROM commission_assignments a JOIN commission_teams t ON t.id = a.team_id JOIN commission_plans p ON p.id = a.plan_id
+         ORDER BY t.name, a.effective_from DESC"
+    )
+    .fetch_all(c)
+    .await
+    })
+}
+
+pub async fn team_tx(tx: &mut Tx, id: &str) -> StoreResult<Option<TeamRow>> {
+    tx.fetch_optional("SELECT id, name, created_at FROM commission_teams WHERE id = $1", args![id]).await
+}
+
+pub async fn team_name_taken(tx: &mut Tx, name: &str) -> StoreResult<bool> {
+    let rows: Vec<String> =
+        tx.fetch_all("SELECT id FROM commission_teams WHERE LOWER(name) = LOWER($1)", args![name]).await?;
+    Ok(!rows.is_empty())
+}
+
+pub async fn insert_team(tx: &mut Tx, id: &str, name: &str, now: i64) -> StoreResult<()> {
+    tx.execute("INSERT INTO commission_teams (id, name, created_at) VALUES ($1, $2, $3)", args![id, name, now]).await?;
+    Ok(())
+}
+
+/// The name of the team a rep is in, if any.
+pub async fn team_of_rep(tx: &mut Tx, rep_id: &str) -> StoreResult<Option<String>> {
+    let rows: Vec<String> = tx
+        .fetch_all(
+            "SELECT t.name FROM commission_team_members m JOIN commission_teams t ON t.id = m.team_id WHERE m.rep_id = $1",
+            args![rep_id],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn insert_team_member(tx: &mut Tx, team_id: &str, rep_id: &str, now: i64) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO commission_team_members (team_id, rep_id, created_at) VALUES ($1, $2, $3)",
+        args![team_id, rep_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_team_member(tx: &mut Tx, team_id: &str, rep_id: &str) -> StoreResult<bool> {
+    Ok(tx
+        .execute("DELETE FROM commission_team_members WHERE team_id = $1 AND rep_id = $2", args![team_id, rep_id])
+        .await?
+        > 0)
+}
+
+pub async fn insert_team_assignment(
+    tx: &mut Tx,
+    id: &str,
+    team_id: &str,
+    plan_id: &str,
+    from: &str,
+    to: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO commission_assignments (id, team_id, plan_id, effective_from, effective_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        args![id, team_id, plan_id, from, to, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes a team with no members and no assignments; whether it did (false: it has some, or is gone).
+pub async fn delete_empty_team(tx: &mut Tx, id: &str) -> StoreResult<bool> {
+    Ok(tx
+        .execute(
+            "DELETE FROM commission_teams WHERE id = $1
+               AND NOT EXISTS (SELECT 1 FROM commission_team_members m WHERE m.team_id = $1)
+               AND NOT EXISTS (SELECT 1 FROM commission_assignments a WHERE a.team_id = $1)",
+            args![id],
+        )
+        .await?
+        > 0)
 }

@@ -13,7 +13,8 @@ use crate::domain::commissions::{HandoverDraft, PlanDraft, StatementAction, next
 use crate::domain::invoicing::format_rate;
 use crate::domain::money::Money;
 use crate::service::commissions::{
-    self as commission_service, AccrualLine, AssignmentRow, CommissionPlan, RepSummary, Statement,
+    self as commission_service, AccrualLine, AssignmentRow, CommissionPlan, RepSummary, Statement, Team,
+    TeamAssignmentRow,
 };
 use crate::service::{FieldError, ServiceError};
 use askama::Template;
@@ -35,6 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/commissions/assignments", post(assign))
         .route("/admin/commissions/assignments/{id}/delete", post(unassign))
         .route("/admin/commissions/house", post(house))
+        .route("/admin/commissions/teams", post(create_team))
+        .route("/admin/commissions/teams/members", post(add_member))
+        .route("/admin/commissions/teams/{id}/delete", post(delete_team))
+        .route("/admin/commissions/teams/{id}/members/{rep}/delete", post(remove_member))
+        .route("/admin/commissions/teams/assignments", post(assign_team))
         .route("/admin/commissions/handover", post(handover))
 }
 
@@ -361,6 +367,32 @@ pub struct AssignForm {
 }
 
 #[derive(Deserialize, Default)]
+pub struct TeamForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberForm {
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    rep: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TeamAssignForm {
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    plan: String,
+    #[serde(default)]
+    effective_from: String,
+    #[serde(default)]
+    effective_to: String,
+}
+
+#[derive(Deserialize, Default)]
 pub struct HouseForm {
     #[serde(default)]
     account: String,
@@ -396,13 +428,18 @@ struct PlansPage {
     assignments: Vec<AssignmentRow>,
     reps: Vec<(String, String)>,
     houses: Vec<(String, String, String)>,
+    teams: Vec<Team>,
+    team_assignments: Vec<TeamAssignmentRow>,
     f: PlanForm,
     a: AssignForm,
     h: HouseForm,
+    t: TeamForm,
+    m: MemberForm,
+    ta: TeamAssignForm,
     /// The hand-over split's form (the stored terms, or what was typed when refused).
     ho: HandoverForm,
     errors: Vec<FieldError>,
-    /// Which form the errors are of: plan, assign, house, handover.
+    /// Which form the errors are of: plan, assign, house, handover, team, member, team_assign.
     form: &'static str,
 }
 
@@ -438,6 +475,9 @@ fn plan_summary(p: &CommissionPlan) -> String {
 struct PlansInput {
     f: PlanForm,
     a: AssignForm,
+    t: TeamForm,
+    m: MemberForm,
+    ta: TeamAssignForm,
     h: HouseForm,
     /// None: the stored terms.
     ho: Option<HandoverForm>,
@@ -470,8 +510,13 @@ async fn plans_page(
         assignments: commission_service::assignments(&state.db, &actor).await?,
         reps: commission_service::reps(&state.db, &actor).await?,
         houses: commission_service::house_accounts(&state.db, &actor).await?,
+        teams: commission_service::teams(&state.db, &actor).await?,
+        team_assignments: commission_service::team_assignments(&state.db, &actor).await?,
         f: input.f,
         a: input.a,
+        t: input.t,
+        m: input.m,
+        ta: input.ta,
         h: input.h,
         ho,
         errors: input.errors,
@@ -484,6 +529,9 @@ fn empty_input() -> PlansInput {
     PlansInput {
         f: PlanForm { basis: "invoiced".into(), ..Default::default() },
         a: AssignForm::default(),
+        t: TeamForm::default(),
+        m: MemberForm::default(),
+        ta: TeamAssignForm::default(),
         h: HouseForm::default(),
         ho: None,
         errors: Vec::new(),
@@ -525,6 +573,73 @@ async fn assign(State(state): State<AppState>, ctx: Ctx, Form(a): Form<AssignFor
         Ok(_) => Ok(Redirect::to("/admin/commissions?notice=commission_plan_assigned").into_response()),
         Err(ServiceError::Invalid(errors)) => {
             plans_page(&state, &ctx, None, PlansInput { a, errors, form: "assign", ..empty_input() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn create_team(State(state): State<AppState>, ctx: Ctx, Form(t): Form<TeamForm>) -> Result<Response, WebError> {
+    match commission_service::create_team(&state.db, state.now(), &ctx.actor(), &t.name).await {
+        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            plans_page(&state, &ctx, None, PlansInput { t, errors, form: "team", ..empty_input() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn add_member(State(state): State<AppState>, ctx: Ctx, Form(m): Form<MemberForm>) -> Result<Response, WebError> {
+    let r = commission_service::add_team_member(&state.db, state.now(), &ctx.actor(), &m.team, &m.rep).await;
+    let errors = match r {
+        Ok(()) => return Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
+        Err(ServiceError::Invalid(errors)) => errors,
+        // The team is chosen from a list: an unknown one is an error beside that field.
+        Err(ServiceError::NotFound) => vec![FieldError { field: "team".into(), message: "Choose a team.".into() }],
+        Err(e) => return Err(e.into()),
+    };
+    plans_page(&state, &ctx, None, PlansInput { m, errors, form: "member", ..empty_input() }).await
+}
+
+async fn delete_team(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
+    match commission_service::delete_team(&state.db, state.now(), &ctx.actor(), &id).await {
+        Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
+        // Refused while the team has members or assignments: said beside the teams.
+        Err(ServiceError::Conflict(message)) => {
+            let errors = vec![FieldError { field: "team".into(), message }];
+            plans_page(&state, &ctx, None, PlansInput { errors, form: "delete_team", ..empty_input() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, rep)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    commission_service::remove_team_member(&state.db, state.now(), &ctx.actor(), &id, &rep).await?;
+    Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response())
+}
+
+async fn assign_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(ta): Form<TeamAssignForm>,
+) -> Result<Response, WebError> {
+    let r = commission_service::assign_plan_to_team(
+        &state.db,
+        state.now(),
+        &ctx.actor(),
+        &ta.team,
+        &ta.plan,
+        &ta.effective_from,
+        &ta.effective_to,
+    )
+    .await;
+    match r {
+        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=commission_plan_assigned#teams").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            plans_page(&state, &ctx, None, PlansInput { ta, errors, form: "team_assign", ..empty_input() }).await
         }
         Err(e) => Err(e.into()),
     }
