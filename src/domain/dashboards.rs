@@ -304,14 +304,23 @@ pub struct ProductChange {
 /// product whose row differs, by product id (the order the writes take, so two nodes never
 /// deadlock on the same rows).
 pub fn product_changes(old: &[ProductMonth], new: &[ProductMonth]) -> Vec<ProductChange> {
-    let mut ids: Vec<&str> = old.iter().chain(new).map(|r| r.product_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    // By product id, each side's row (a row of `new` without orders counts as none); a map, as an
+    // account-month may hold thousands of products.
+    type Sides<'a> = (Option<&'a ProductMonth>, Option<&'a ProductMonth>);
+    let mut sides: std::collections::BTreeMap<&str, Sides<'_>> = std::collections::BTreeMap::new();
+    for r in old {
+        sides.entry(r.product_id.as_str()).or_default().0.get_or_insert(r);
+    }
+    for r in new {
+        let after = &mut sides.entry(r.product_id.as_str()).or_default().1;
+        if after.is_none() && r.orders > 0 {
+            *after = Some(r);
+        }
+    }
     let zero = |id: &str| ProductMonth { product_id: id.to_string(), quantity: 0, revenue: 0, orders: 0 };
-    ids.into_iter()
-        .filter_map(|id| {
-            let before = old.iter().find(|r| r.product_id == id);
-            let after = new.iter().find(|r| r.product_id == id).filter(|r| r.orders > 0);
+    sides
+        .into_iter()
+        .filter_map(|(id, (before, after))| {
             if before == after {
                 return None;
             }
@@ -326,6 +335,17 @@ pub fn product_changes(old: &[ProductMonth], new: &[ProductMonth]) -> Vec<Produc
             })
         })
         .collect()
+}
+
+/// The latest month an account bought a product in, from the latest of its other months
+/// (`other`) and whether it bought it in `month`.
+pub fn latest_month(other: Option<&str>, month: &str, bought: bool) -> Option<String> {
+    match (other, bought) {
+        (Some(o), true) => Some(o.max(month).to_string()),
+        (Some(o), false) => Some(o.to_string()),
+        (None, true) => Some(month.to_string()),
+        (None, false) => None,
+    }
 }
 
 /// What a move of an account's latest month of buying a product does to `buyers`: one fewer in
@@ -351,6 +371,15 @@ mod tests {
         }
         assert_eq!(month_of(1_796_083_200), "2026-12");
         assert_eq!(month_of(1_796_083_199), "2026-11");
+    }
+
+    #[test]
+    fn the_latest_month_is_the_later_of_the_others_and_this_one_when_bought() {
+        assert_eq!(latest_month(Some("2026-03"), "2026-05", true).as_deref(), Some("2026-05"));
+        assert_eq!(latest_month(Some("2026-07"), "2026-05", true).as_deref(), Some("2026-07"));
+        assert_eq!(latest_month(Some("2026-07"), "2026-05", false).as_deref(), Some("2026-07"));
+        assert_eq!(latest_month(None, "2026-05", true).as_deref(), Some("2026-05"));
+        assert_eq!(latest_month(None, "2026-05", false), None);
     }
 
     #[test]

@@ -295,12 +295,10 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
             }
         }
     }
-    for ((m, product_id), sums) in totals {
-        add_sums(tx, "product_months", "month", Cell::text(&m), &product_id, sums).await?;
-    }
-    for ((n, product_id), sums) in windows {
-        add_sums(tx, "product_windows", "months", Cell::Int(n), &product_id, sums).await?;
-    }
+    add_sums(tx, SumsTable::Months, totals.into_iter().map(|((m, p), sums)| (Cell::text(&m), p, sums)).collect())
+        .await?;
+    add_sums(tx, SumsTable::Windows, windows.into_iter().map(|((n, p), sums)| (Cell::Int(n), p, sums)).collect())
+        .await?;
     for m in &done {
         tx.execute(
             "DELETE FROM product_rollup_queue WHERE account_id = $1 AND month = $2 AND seq = $3",
@@ -311,42 +309,79 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
     Ok(done.len())
 }
 
-/// Adds `sums` (quantity, revenue, orders, buyers) to the row of a product in `table`
-/// (`product_months` or `product_windows`, keyed by `key_column` and the product), and removes the
-/// row once it holds nothing.
-async fn add_sums(
-    tx: &mut Tx,
-    table: &str,
-    key_column: &str,
-    key: Cell,
-    product_id: &str,
-    [quantity, revenue, orders, buyers]: [i64; 4],
-) -> StoreResult<()> {
-    if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
-        return Ok(());
+/// The sums kept per product: by month (`product_months`) or by window (`product_windows`).
+#[derive(Clone, Copy)]
+enum SumsTable {
+    Months,
+    Windows,
+}
+
+impl SumsTable {
+    fn table(self) -> &'static str {
+        match self {
+            SumsTable::Months => "product_months",
+            SumsTable::Windows => "product_windows",
+        }
     }
-    tx.execute(
-        &format!(
-            "INSERT INTO {table} ({key_column}, product_id, quantity, revenue, orders, buyers) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT ({key_column}, product_id) DO UPDATE SET quantity = {table}.quantity + excluded.quantity,
-                 revenue = {table}.revenue + excluded.revenue, orders = {table}.orders + excluded.orders,
-                 buyers = {table}.buyers + excluded.buyers"
-        ),
-        vec![
-            key.clone(),
-            Cell::text(product_id),
+
+    fn key_column(self) -> &'static str {
+        match self {
+            SumsTable::Months => "month",
+            SumsTable::Windows => "months",
+        }
+    }
+
+    fn upsert(self) -> &'static str {
+        match self {
+            SumsTable::Months => {
+                "ON CONFLICT (month, product_id) DO UPDATE SET quantity = product_months.quantity + excluded.quantity,
+                 revenue = product_months.revenue + excluded.revenue, orders = product_months.orders + excluded.orders,
+                 buyers = product_months.buyers + excluded.buyers"
+            }
+            SumsTable::Windows => {
+                "ON CONFLICT (months, product_id) DO UPDATE SET quantity = product_windows.quantity + excluded.quantity,
+                 revenue = product_windows.revenue + excluded.revenue, orders = product_windows.orders + excluded.orders,
+                 buyers = product_windows.buyers + excluded.buyers"
+            }
+        }
+    }
+}
+
+/// Adds each (key, product, (quantity, revenue, orders, buyers)) to its product's row in `table`,
+/// in multi-row upserts in the order given (sorted: two workers take the rows in one order), and
+/// removes the rows that came to hold nothing (only a row whose counts did not grow can).
+async fn add_sums(tx: &mut Tx, table: SumsTable, sums: Vec<(Cell, String, [i64; 4])>) -> StoreResult<()> {
+    let mut rows = Vec::with_capacity(sums.len());
+    let mut shrunk = Vec::new();
+    for (key, product_id, [quantity, revenue, orders, buyers]) in sums {
+        if quantity == 0 && revenue == 0 && orders == 0 && buyers == 0 {
+            continue;
+        }
+        if orders <= 0 && buyers <= 0 {
+            shrunk.push((key.clone(), product_id.clone()));
+        }
+        rows.push(vec![
+            key,
+            Cell::Text(product_id),
             Cell::Int(quantity),
             Cell::Int(revenue),
             Cell::Int(orders),
             Cell::Int(buyers),
-        ],
-    )
-    .await?;
-    tx.execute(
-        &format!("DELETE FROM {table} WHERE {key_column} = $1 AND product_id = $2 AND orders = 0 AND buyers = 0"),
-        vec![key, Cell::text(product_id)],
-    )
-    .await?;
+        ]);
+    }
+    let columns = [table.key_column(), "product_id", "quantity", "revenue", "orders", "buyers"];
+    super::bulk::bulk_insert_with(tx, table.table(), &columns, &rows, table.upsert()).await?;
+    for (key, product_id) in shrunk {
+        tx.execute(
+            &format!(
+                "DELETE FROM {} WHERE {} = $1 AND product_id = $2 AND orders = 0 AND buyers = 0",
+                table.table(),
+                table.key_column()
+            ),
+            vec![key, Cell::Text(product_id)],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -429,18 +464,22 @@ async fn recount(tx: &mut Tx, account_id: &str, month: &str, totals: &mut MonthT
             args![account_id, month],
         )
         .await?;
-    for c in rules::product_changes(&old, &new) {
-        let was = if c.presence_changed { latest_month(tx, account_id, &c.product_id).await? } else { None };
+    let changes = rules::product_changes(&old, &new);
+    // Where the account started or stopped buying a product, its latest month of buying it may
+    // move: the latest of its other months, read for all of them at once.
+    let moved: Vec<&str> = changes.iter().filter(|c| c.presence_changed).map(|c| c.product_id.as_str()).collect();
+    let others = other_latest_months(tx, account_id, month, &moved).await?;
+    let mut rows = Vec::with_capacity(changes.len());
+    for c in &changes {
         match &c.now {
-            Some(r) => {
-                tx.execute(
-                    "INSERT INTO account_product_months (account_id, month, product_id, quantity, revenue, orders)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, month, product_id)
-                     DO UPDATE SET quantity = excluded.quantity, revenue = excluded.revenue, orders = excluded.orders",
-                    args![account_id, month, c.product_id.as_str(), r.quantity, r.revenue, r.orders],
-                )
-                .await?;
-            }
+            Some(r) => rows.push(vec![
+                Cell::text(account_id),
+                Cell::text(month),
+                Cell::text(&c.product_id),
+                Cell::Int(r.quantity),
+                Cell::Int(r.revenue),
+                Cell::Int(r.orders),
+            ]),
             None => {
                 tx.execute(
                     "DELETE FROM account_product_months WHERE account_id = $1 AND month = $2 AND product_id = $3",
@@ -454,23 +493,57 @@ async fn recount(tx: &mut Tx, account_id: &str, month: &str, totals: &mut MonthT
         t[1] += c.revenue;
         t[2] += c.orders;
         if c.presence_changed {
-            let is = latest_month(tx, account_id, &c.product_id).await?;
+            let other = others.get(&c.product_id).map(String::as_str);
+            let was = rules::latest_month(other, month, c.now.is_none());
+            let is = rules::latest_month(other, month, c.now.is_some());
             for (m, d) in rules::buyers_moves(was.as_deref(), is.as_deref()) {
                 totals.entry((m, c.product_id.clone())).or_default()[3] += d;
             }
         }
     }
+    super::bulk::bulk_insert_with(
+        tx,
+        "account_product_months",
+        &["account_id", "month", "product_id", "quantity", "revenue", "orders"],
+        &rows,
+        "ON CONFLICT (account_id, month, product_id)
+         DO UPDATE SET quantity = excluded.quantity, revenue = excluded.revenue, orders = excluded.orders",
+    )
+    .await?;
     Ok(())
 }
 
-/// The latest month the account bought the product in (from the index
-/// `account_product_months_latest`).
-async fn latest_month(tx: &mut Tx, account_id: &str, product_id: &str) -> StoreResult<Option<String>> {
-    tx.fetch_optional::<String>(
-        "SELECT month FROM account_product_months WHERE account_id = $1 AND product_id = $2 ORDER BY month DESC LIMIT 1",
-        args![account_id, product_id],
-    )
-    .await
+/// The latest month other than `month` the account bought each of `products` in (from the index
+/// `account_product_months_latest`), by product; products it bought in no other month are absent.
+async fn other_latest_months(
+    tx: &mut Tx,
+    account_id: &str,
+    month: &str,
+    products: &[&str],
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    #[derive(Deserialize)]
+    struct Latest {
+        product_id: String,
+        month: String,
+    }
+    let mut found = std::collections::HashMap::new();
+    for chunk in products.chunks(500) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let mut args = args![account_id, month];
+        args.extend(chunk.iter().map(|p| Cell::text(p)));
+        let rows: Vec<Latest> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT product_id, MAX(month) AS month FROM account_product_months
+                      WHERE account_id = $1 AND month <> $2 AND product_id IN ({}) GROUP BY product_id",
+                    list.join(", ")
+                ),
+                args,
+            )
+            .await?;
+        found.extend(rows.into_iter().map(|r| (r.product_id, r.month)));
+    }
+    Ok(found)
 }
 
 /// Orders and revenue of a month through a channel.
