@@ -432,17 +432,10 @@ async fn each_route_answers_only_tokens_with_its_scope() {
         ..Default::default()
     };
     let plan = portico::service::commissions::save_plan(app.db(), app.now(), &ad, None, &draft).await.unwrap();
-    let assignment = portico::service::commissions::assign_plan(
-        app.db(),
-        app.now(),
-        &ad,
-        &commission_rep,
-        &plan,
-        "2026-01-01",
-        "",
-    )
-    .await
-    .unwrap();
+    let assignment =
+        portico::service::commissions::assign_plan(app.db(), app.now(), &ad, &commission_rep, &plan, "2026-01-01", "")
+            .await
+            .unwrap();
     let team = portico::service::commissions::create_team(app.db(), app.now(), &ad, "Scoped").await.unwrap();
     // An image of GLV-1 for the image rows to change and delete.
     let catalog = token(&app, &[Scope::CatalogWrite]).await;

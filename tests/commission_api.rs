@@ -73,9 +73,7 @@ async fn accruals(app: &TestApp, f: &Fixture) -> Vec<(String, i64, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| {
-            (a["plan_id"].as_str().unwrap().to_string(), a["rate_ppm"].as_i64().unwrap(), a["amount"].to_string())
-        })
+        .map(|a| (a["plan_id"].as_str().unwrap().to_string(), a["rate_ppm"].as_i64().unwrap(), a["amount"].to_string()))
         .collect()
 }
 
@@ -192,7 +190,10 @@ async fn a_plan_made_and_assigned_to_a_team_over_the_api_makes_its_rep_earn_at_i
     let res = call(&app, "PUT", &format!("/plans/{id}"), &f.write, Some(changed)).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let got = json_of(&res);
-    assert_eq!((&got["default_rate"], &got["effective_to"], &got["cap"]), (&json!("9.5"), &json!("2999-12-31"), &Value::Null));
+    assert_eq!(
+        (&got["default_rate"], &got["effective_to"], &got["cap"]),
+        (&json!("9.5"), &json!("2999-12-31"), &Value::Null)
+    );
     assert_eq!(got["created_at"], plan["created_at"]);
     invoice(&app, &f).await;
     let lines = accruals(&app, &f).await;
@@ -224,7 +225,10 @@ async fn a_reps_own_assignment_over_the_api_applies_until_it_is_removed() {
     let res = call(&app, "POST", "/assignments", &f.write, Some(body)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let got = json_of(&res);
-    assert_eq!((&got["rep_id"], &got["team_id"], &got["assignee_name"]), (&json!(f.rep.user_id), &Value::Null, &json!("Rita Rep")));
+    assert_eq!(
+        (&got["rep_id"], &got["team_id"], &got["assignee_name"]),
+        (&json!(f.rep.user_id), &Value::Null, &json!("Rita Rep"))
+    );
     let id = got["id"].as_str().unwrap().to_string();
     invoice(&app, &f).await;
     assert_eq!(accruals(&app, &f).await, vec![(plan.clone(), 80_000, json!("0.80").to_string())]);
@@ -243,7 +247,8 @@ async fn a_reps_own_assignment_over_the_api_applies_until_it_is_removed() {
 async fn teams_are_renamed_emptied_and_deleted_and_house_accounts_earn_nothing() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;
-    let plan = create_plan(&app, &f, json!({"name": "Team", "effective_from": "2000-01-01", "default_rate": "5"})).await;
+    let plan =
+        create_plan(&app, &f, json!({"name": "Team", "effective_from": "2000-01-01", "default_rate": "5"})).await;
     let team = create_team(&app, &f, "North").await;
     let _south = create_team(&app, &f, "South").await;
     call(&app, "PUT", &format!("/teams/{team}/members/{}", f.rep.user_id), &f.write, None).await;
@@ -262,7 +267,10 @@ async fn teams_are_renamed_emptied_and_deleted_and_house_accounts_earn_nothing()
     assert_eq!(names, ["NORTH-EAST", "South"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE event_type = 'commission_team.renamed'").await, 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'commission_team.renamed'").await, 2);
-    assert_eq!(json_of(&call(&app, "GET", "/assignments", &f.read, None).await)["assignments"][0]["assignee_name"], "NORTH-EAST");
+    assert_eq!(
+        json_of(&call(&app, "GET", "/assignments", &f.read, None).await)["assignments"][0]["assignee_name"],
+        "NORTH-EAST"
+    );
 
     // A rep is in one team at a time.
     let south = teams["teams"][1]["id"].as_str().unwrap().to_string();
@@ -327,18 +335,32 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
     };
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (
-            with(json!({"category_rates": [{"path": "A", "rate": "1"}, {"path": "B", "rate": "2"}, {"path": "C", "rate": "101"}]})),
+            with(
+                json!({"category_rates": [{"path": "A", "rate": "1"}, {"path": "B", "rate": "2"}, {"path": "C", "rate": "101"}]}),
+            ),
             vec!["category_rates[2].rate"],
         ),
-        (with(json!({"category_rates": [{"path": "A", "rate": "1"}, {"path": "a", "rate": "2"}]})), vec!["category_rates[1].path"]),
-        (with(json!({"category_rates": [{"path": "  ", "rate": "5%"}]})), vec!["category_rates[0].path", "category_rates[0].rate"]),
+        (
+            with(json!({"category_rates": [{"path": "A", "rate": "1"}, {"path": "a", "rate": "2"}]})),
+            vec!["category_rates[1].path"],
+        ),
+        (
+            with(json!({"category_rates": [{"path": "  ", "rate": "5%"}]})),
+            vec!["category_rates[0].path", "category_rates[0].rate"],
+        ),
         (with(json!({"channel_rates": [{"channel": "fax", "rate": "1"}]})), vec!["channel_rates[0].channel"]),
         (
             with(json!({"channel_rates": [{"channel": "portal", "rate": "1"}, {"channel": "portal", "rate": "2"}]})),
             vec!["channel_rates[1].channel"],
         ),
-        (with(json!({"tiers": [{"threshold": "1", "bonus_rate": "1"}, {"threshold": "$5", "bonus_rate": "1"}]})), vec!["tiers[1].threshold"]),
-        (with(json!({"tiers": [{"threshold": "1000000000000", "bonus_rate": "1.00001"}]})), vec!["tiers[0].threshold", "tiers[0].bonus_rate"]),
+        (
+            with(json!({"tiers": [{"threshold": "1", "bonus_rate": "1"}, {"threshold": "$5", "bonus_rate": "1"}]})),
+            vec!["tiers[1].threshold"],
+        ),
+        (
+            with(json!({"tiers": [{"threshold": "1000000000000", "bonus_rate": "1.00001"}]})),
+            vec!["tiers[0].threshold", "tiers[0].bonus_rate"],
+        ),
         (with(json!({"default_rate": "5%"})), vec!["default_rate"]),
         (with(json!({"default_rate": "100.0001"})), vec!["default_rate"]),
         (with(json!({"default_rate": 5})), vec!["default_rate"]),
@@ -387,8 +409,14 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
         (json!({"plan_id": plan_id, "team_id": "nope", "effective_from": "2000-01-01"}), "team_id"),
         (json!({"plan_id": plan_id, "rep_id": rep, "effective_from": "2000-02-30"}), "effective_from"),
         (json!({"plan_id": plan_id, "rep_id": rep, "effective_from": " 2000-01-01"}), "effective_from"),
-        (json!({"plan_id": plan_id, "rep_id": rep, "effective_from": "2000-01-01", "effective_to": ""}), "effective_to"),
-        (json!({"plan_id": plan_id, "rep_id": rep, "effective_from": "2000-01-02", "effective_to": "2000-01-01"}), "effective_to"),
+        (
+            json!({"plan_id": plan_id, "rep_id": rep, "effective_from": "2000-01-01", "effective_to": ""}),
+            "effective_to",
+        ),
+        (
+            json!({"plan_id": plan_id, "rep_id": rep, "effective_from": "2000-01-02", "effective_to": "2000-01-01"}),
+            "effective_to",
+        ),
         (json!({"plan_id": plan_id, "rep_id": rep, "effective_from": "2000-01-01", "why": "x"}), "why"),
     ];
     for (body, want) in &assignments {
@@ -457,7 +485,13 @@ async fn a_read_token_only_reads_and_one_without_a_commissions_scope_nothing() {
     let other = app.api_token(&[Scope::OrdersWrite, Scope::AccountsWrite, Scope::DashboardsRead]).await;
     let before = counts(&app).await;
     let rep = f.rep.user_id.as_str();
-    let reads = ["/plans".to_string(), format!("/plans/{plan}"), "/assignments".into(), "/teams".into(), "/house-accounts".into()];
+    let reads = [
+        "/plans".to_string(),
+        format!("/plans/{plan}"),
+        "/assignments".into(),
+        "/teams".into(),
+        "/house-accounts".into(),
+    ];
     for path in &reads {
         let res = call(&app, "GET", path, &f.read, None).await;
         assert_eq!(res.status, StatusCode::OK, "GET {path}: {}", res.body);

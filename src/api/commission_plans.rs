@@ -147,7 +147,10 @@ fn plan_out(p: CommissionPlan) -> PlanOut {
 #[utoipa::path(get, path = "/plans",
     responses((status = 200, body = PlanList)),
     security(("bearer" = ["commissions:read"])), tag = "commissions")]
-pub async fn list_commission_plans(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<PlanList>, ApiError> {
+pub async fn list_commission_plans(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<PlanList>, ApiError> {
     caller.require(Scope::CommissionsRead)?;
     let plans = commission_service::plans(&state.db, &Actor::api(&caller.0)).await?;
     Ok(Json(PlanList { plans: plans.into_iter().map(plan_out).collect() }))
@@ -406,7 +409,9 @@ pub async fn create_commission_assignment(
     caller.require(Scope::CommissionsWrite)?;
     let ApiJson(b) = body?;
     let mut checks = Checks::default();
-    checks.date_opt("effective_from", Some(b.effective_from.as_str())).date_opt("effective_to", b.effective_to.as_deref());
+    checks
+        .date_opt("effective_from", Some(b.effective_from.as_str()))
+        .date_opt("effective_to", b.effective_to.as_deref());
     let to_whom = match (b.rep_id, b.team_id) {
         (Some(rep), None) => Some(Assignee::Rep(rep)),
         (None, Some(team)) => Some(Assignee::Team(team)),
@@ -417,7 +422,9 @@ pub async fn create_commission_assignment(
         }
     };
     checks.done()?;
-    let Some(to_whom) = to_whom else { return Err(ApiError::invalid("rep_id", "Name exactly one of rep_id and team_id.")) };
+    let Some(to_whom) = to_whom else {
+        return Err(ApiError::invalid("rep_id", "Name exactly one of rep_id and team_id."));
+    };
     let actor = Actor::api(&caller.0);
     let to = b.effective_to.unwrap_or_default();
     let id = commission_service::assign(&state.db, state.now(), &actor, &to_whom, &b.plan_id, &b.effective_from, &to)
@@ -481,7 +488,10 @@ async fn team_now(state: &AppState, actor: &Actor<'_>, id: &str) -> Result<TeamO
 #[utoipa::path(get, path = "/teams",
     responses((status = 200, body = TeamList)),
     security(("bearer" = ["commissions:read"])), tag = "commissions")]
-pub async fn list_commission_teams(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<TeamList>, ApiError> {
+pub async fn list_commission_teams(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<TeamList>, ApiError> {
     caller.require(Scope::CommissionsRead)?;
     let teams = commission_service::teams(&state.db, &Actor::api(&caller.0)).await?;
     Ok(Json(TeamList { teams: teams.into_iter().map(team_out).collect() }))

@@ -870,8 +870,8 @@ impl PlanInput<'_> {
         }
         // An item's problem: on the form, the list's field and the line; over the API, the item's
         // own field (`category_rates[2].rate`).
-        let mut item_problem = |list: &str, it: &Item, key_ok: bool, value_ok: bool, form: &dyn Fn(usize) -> String| {
-            match it.at {
+        let mut item_problem =
+            |list: &str, it: &Item, key_ok: bool, value_ok: bool, form: &dyn Fn(usize) -> String| match it.at {
                 At::Line(n) => bad(list, form(n)),
                 At::Index(i) => {
                     let (k, v, key_msg, value_msg) = match list {
@@ -901,16 +901,14 @@ impl PlanInput<'_> {
                         bad(&format!("{list}[{i}].{v}"), value_msg.to_string());
                     }
                 }
-            }
-        };
+            };
         let mut rules = PlanRules::default();
         let mut category_at = Vec::new();
         for it in &self.category_rates {
             let path = it.key.trim();
-            let path_ok = !path.is_empty()
-                && path.chars().count() <= MAX_CATEGORY_PATH
-                && !path.chars().any(char::is_control)
-                && !(exact && it.key.chars().count() > MAX_CATEGORY_PATH);
+            // Over the API the path is counted as sent, as its schema counts it.
+            let length = if exact { it.key.chars().count() } else { path.chars().count() };
+            let path_ok = !path.is_empty() && length <= MAX_CATEGORY_PATH && !path.chars().any(char::is_control);
             match (path_ok, rate_of(it.value)) {
                 (true, Some(r)) => {
                     rules.categories.push(CategoryRate { path: path.to_string(), rate_ppm: r });
@@ -930,7 +928,10 @@ impl PlanInput<'_> {
                     channel_at.push(it.at);
                 }
                 (c, r) => item_problem("channel_rates", it, c, r.is_some(), &|n| {
-                    format!("Channel rates, line {n}: write “channel = rate %” with a channel of {}.", CHANNELS.join(", "))
+                    format!(
+                        "Channel rates, line {n}: write “channel = rate %” with a channel of {}.",
+                        CHANNELS.join(", ")
+                    )
                 }),
             }
         }

@@ -1223,7 +1223,7 @@ pub async fn add_team_member(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str
                 Some((id, _)) if id == *team => return Ok(()),
                 Some((_, other)) => {
                     return Err(ServiceError::invalid(
-                    "rep",
+                        "rep",
                         format!("This rep is in the team “{other}”; a rep is in one team at a time."),
                     ));
                 }
