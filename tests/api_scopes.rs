@@ -87,7 +87,13 @@ struct Route {
     body: Option<Value>,
 }
 
-fn routes(account: &str) -> Vec<Route> {
+/// The commission plan and sales rep the commission rows use (made before the table).
+struct CommissionIds<'a> {
+    plan: &'a str,
+    rep: &'a str,
+}
+
+fn routes(account: &str, c: &CommissionIds) -> Vec<Route> {
     let r = |method: Method, path: &'static str, query: &'static str, scope: Scope, body: Option<Value>| Route {
         method,
         path,
@@ -316,6 +322,38 @@ fn routes(account: &str) -> Vec<Route> {
         ),
         r(Method::GET, "/api/v1/commissions/teams", "", Scope::CommissionsRead, None),
         r(Method::POST, "/api/v1/commissions/teams", "", Scope::CommissionsWrite, Some(json!({"name": "North"}))),
+        r(Method::GET, "/api/v1/commissions/plans", "", Scope::CommissionsRead, None),
+        r(Method::GET, "/api/v1/commissions/plans/{id}", "", Scope::CommissionsRead, None),
+        r(
+            Method::POST,
+            "/api/v1/commissions/plans",
+            "",
+            Scope::CommissionsWrite,
+            Some(json!({"name": "Scoped", "effective_from": "2026-01-01", "default_rate": "5"})),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/commissions/plans/{id}",
+            "",
+            Scope::CommissionsWrite,
+            Some(json!({"name": "Standard", "effective_from": "2026-01-01", "default_rate": "6"})),
+        ),
+        r(Method::GET, "/api/v1/commissions/assignments", "", Scope::CommissionsRead, None),
+        r(
+            Method::POST,
+            "/api/v1/commissions/assignments",
+            "",
+            Scope::CommissionsWrite,
+            Some(json!({"plan_id": c.plan, "rep_id": c.rep, "effective_from": "2026-01-01"})),
+        ),
+        r(Method::DELETE, "/api/v1/commissions/assignments/{id}", "", Scope::CommissionsWrite, None),
+        r(Method::PATCH, "/api/v1/commissions/teams/{id}", "", Scope::CommissionsWrite, Some(json!({"name": "East"}))),
+        r(Method::PUT, "/api/v1/commissions/teams/{id}/members/{rep_id}", "", Scope::CommissionsWrite, None),
+        r(Method::DELETE, "/api/v1/commissions/teams/{id}/members/{rep_id}", "", Scope::CommissionsWrite, None),
+        r(Method::DELETE, "/api/v1/commissions/teams/{id}", "", Scope::CommissionsWrite, None),
+        r(Method::GET, "/api/v1/commissions/house-accounts", "", Scope::CommissionsRead, None),
+        r(Method::PUT, "/api/v1/commissions/house-accounts/{account}", "", Scope::CommissionsWrite, None),
+        r(Method::DELETE, "/api/v1/commissions/house-accounts/{account}", "", Scope::CommissionsWrite, None),
         r(Method::GET, "/api/v1/dashboards/channels", "", Scope::DashboardsRead, None),
         r(Method::GET, "/api/v1/dashboards/adoption", "", Scope::DashboardsRead, None),
         r(Method::GET, "/api/v1/dashboards/reorders", "", Scope::DashboardsRead, None),
@@ -384,6 +422,21 @@ async fn each_route_answers_only_tokens_with_its_scope() {
     let hook = format!("/webhooks/{}", hook["endpoint"]["id"].as_str().unwrap());
     // A rep whose (empty) commission statement the commissions:write row approves.
     let commission_rep = app.staff("Rex Rep", &[StaffRole::SalesRep]).await.id;
+    // A plan, an assignment of it and a team for the commission rows to read, change and delete.
+    let plans_admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
+    let ad = Actor::web(&plans_admin);
+    let draft = portico::domain::commissions::PlanDraft {
+        name: "Standard".into(),
+        effective_from: "2026-01-01".into(),
+        default_rate: "5".into(),
+        ..Default::default()
+    };
+    let plan = portico::service::commissions::save_plan(app.db(), app.now(), &ad, None, &draft).await.unwrap();
+    let assignment =
+        portico::service::commissions::assign_plan(app.db(), app.now(), &ad, &commission_rep, &plan, "2026-01-01", "")
+            .await
+            .unwrap();
+    let team = portico::service::commissions::create_team(app.db(), app.now(), &ad, "Scoped").await.unwrap();
     // An image of GLV-1 for the image rows to change and delete.
     let catalog = token(&app, &[Scope::CatalogWrite]).await;
     let logo = json!({"png_base64": logo_base64()});
@@ -408,6 +461,10 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("{email}", "bea@alpha.test")
             .replace("{sku}", "GLV-1")
             .replace("{rep}/{period}/{action}", &format!("{commission_rep}/2026-01/approve"))
+            .replace("/commissions/plans/{id}", &format!("/commissions/plans/{plan}"))
+            .replace("/commissions/assignments/{id}", &format!("/commissions/assignments/{assignment}"))
+            .replace("/commissions/teams/{id}", &format!("/commissions/teams/{team}"))
+            .replace("{rep_id}", &commission_rep)
             .replace("{warehouse}", "CHI")
             .replace("{account}", &account)
             .replace("{id}", &order)
@@ -415,7 +472,7 @@ async fn each_route_answers_only_tokens_with_its_scope() {
             .replace("{number}", "C-1");
         format!("{path}{}", route.query)
     };
-    let table = routes(&account);
+    let table = routes(&account, &CommissionIds { plan: &plan, rep: &commission_rep });
 
     for scope in Scope::ALL {
         let t = token(&app, &[scope]).await;
@@ -473,7 +530,7 @@ async fn the_document_names_each_operations_scope_and_the_table_covers_every_ope
     let app = TestApp::new().await;
     let res = app.send(Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap()).await;
     let doc: Value = serde_json::from_str(&res.body).unwrap();
-    let table = routes("x");
+    let table = routes("x", &CommissionIds { plan: "x", rep: "x" });
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

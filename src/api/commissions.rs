@@ -1,8 +1,10 @@
 //! Commissions over the API (issue 18): reps' monthly statements (`commissions:read`), the accrual
 //! lines an ERP or payroll pulls by `updated_since` like every other list, and approving, locking
 //! or reopening a statement (`commissions:write`) — what finance does on the web; and the
-//! hand-over split's settings (read with `commissions:read`, set with `commissions:write`).
+//! hand-over split's settings (read with `commissions:read`, set with `commissions:write`). Plans,
+//! their assignments, teams and house accounts are in `commission_plans`, under the same prefix.
 
+use super::commission_plans as plans;
 use super::input::reference;
 use super::paging::{ChangesParams, cursor_of, cut_page};
 use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
@@ -27,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/commissions/statements/{rep}/{period}/{action}", post(act_on_commission_statement))
         .route("/api/v1/commissions/accruals", get(list_commission_accruals))
         .route("/api/v1/commissions/settings", get(get_commission_settings).put(put_commission_settings))
-        .route("/api/v1/commissions/teams", get(list_commission_teams).post(create_commission_team))
+        .merge(super::commission_plans::router())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -57,7 +59,8 @@ pub struct CommissionStatementOut {
     period: String,
     /// `open`, `approved` or `locked`.
     status: String,
-    /// Net invoiced base of the lines (less credit notes), and what it earned.
+    /// The net base of the lines (invoiced, or paid for on a plan on the paid basis; tax excluded,
+    /// less credit notes), and what it earned.
     base: String,
     earned: String,
     /// What the customers' own orders (portal, punchout) earned.
@@ -396,78 +399,6 @@ pub async fn put_commission_settings(
     Ok(Json(settings_out(t)))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct TeamMemberOut {
-    rep_id: String,
-    rep_name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TeamOut {
-    id: String,
-    name: String,
-    members: Vec<TeamMemberOut>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TeamList {
-    teams: Vec<TeamOut>,
-}
-
-fn team_out(t: crate::service::commissions::Team) -> TeamOut {
-    let members = t.members.into_iter().map(|(rep_id, rep_name)| TeamMemberOut { rep_id, rep_name }).collect();
-    TeamOut { id: t.id, name: t.name, members }
-}
-
-/// Commission teams with their member reps (a plan assigned to a team applies to its reps on days
-/// they have no own assignment in force; a rep is in one team at a time).
-#[utoipa::path(get, path = "/teams",
-    responses((status = 200, body = TeamList)),
-    security(("bearer" = ["commissions:read"])), tag = "commissions")]
-pub async fn list_commission_teams(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<Json<TeamList>, ApiError> {
-    caller.require(Scope::CommissionsRead)?;
-    let teams = commission_service::teams(&state.db, &Actor::api(&caller.0)).await?;
-    Ok(Json(TeamList { teams: teams.into_iter().map(team_out).collect() }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TeamIn {
-    /// The team's name, unique regardless of case (1 to 120 characters, not only spaces).
-    #[schema(
-        min_length = 1,
-        max_length = 120,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    name: String,
-}
-
-/// Creates a commission team (no members yet). Audited.
-#[utoipa::path(post, path = "/teams", request_body = TeamIn,
-    responses((status = 201, body = TeamOut, description = "created"),
-    (status = 422, description = "the name is empty, too long or taken; nothing changed", body = super::Problem)),
-    security(("bearer" = ["commissions:write"])), tag = "commissions")]
-pub async fn create_commission_team(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    body: Result<ApiJson<TeamIn>, ApiError>,
-) -> Result<(axum::http::StatusCode, Json<TeamOut>), ApiError> {
-    caller.require(Scope::CommissionsWrite)?;
-    let ApiJson(b) = body?;
-    // Exactly the schema's bounds: at most 120 characters as sent (the service counts them trimmed).
-    if b.name.chars().count() > 120 {
-        return Err(crate::service::ServiceError::invalid("name", "A team name is at most 120 characters.").into());
-    }
-    let actor = Actor::api(&caller.0);
-    let id = commission_service::create_team(&state.db, state.now(), &actor, &b.name).await?;
-    let team = commission_service::teams(&state.db, &actor).await?.into_iter().find(|t| t.id == id);
-    let team = team.map(team_out).unwrap_or(TeamOut { id, name: b.name.trim().to_string(), members: Vec::new() });
-    Ok((axum::http::StatusCode::CREATED, Json(team)))
-}
-
 /// The commissions part of the OpenAPI document, nested into it under `/api/v1/commissions` (so
 /// its paths above are relative to that).
 #[derive(utoipa::OpenApi)]
@@ -478,8 +409,22 @@ pub async fn create_commission_team(
         list_commission_accruals,
         get_commission_settings,
         put_commission_settings,
-        list_commission_teams,
-        create_commission_team
+        plans::list_commission_plans,
+        plans::get_commission_plan,
+        plans::create_commission_plan,
+        plans::put_commission_plan,
+        plans::list_commission_assignments,
+        plans::create_commission_assignment,
+        plans::delete_commission_assignment,
+        plans::list_commission_teams,
+        plans::create_commission_team,
+        plans::rename_commission_team,
+        plans::delete_commission_team,
+        plans::add_commission_team_member,
+        plans::remove_commission_team_member,
+        plans::list_house_accounts,
+        plans::put_house_account,
+        plans::delete_house_account
     ),
     components(schemas(
         CommissionSettingsOut,
@@ -490,10 +435,24 @@ pub async fn create_commission_team(
         CommissionStatementList,
         AccrualOut,
         AccrualPage,
-        TeamMemberOut,
-        TeamOut,
-        TeamList,
-        TeamIn
+        plans::CategoryRateOut,
+        plans::ChannelRateOut,
+        plans::TierOut,
+        plans::PlanOut,
+        plans::PlanList,
+        plans::CategoryRateIn,
+        plans::ChannelRateIn,
+        plans::TierIn,
+        plans::PlanIn,
+        plans::AssignmentOut,
+        plans::AssignmentList,
+        plans::AssignmentIn,
+        plans::TeamMemberOut,
+        plans::TeamOut,
+        plans::TeamList,
+        plans::TeamIn,
+        plans::HouseAccountOut,
+        plans::HouseAccountList
     ))
 )]
 pub struct CommissionsApi;

@@ -16,6 +16,7 @@ mod accounts;
 mod catalog;
 mod catalogs;
 mod categories;
+mod commission_plans;
 mod commissions;
 mod company;
 mod credit;

@@ -121,6 +121,23 @@ pub struct PlanRules {
     pub cap: Option<i64>,
 }
 
+/// Who a plan is assigned to: a sales rep or a team (an assignment names exactly one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assignee {
+    Rep(String),
+    Team(String),
+}
+
+impl Assignee {
+    /// (rep id, team id): one of them.
+    pub fn ids(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Assignee::Rep(r) => (Some(r), None),
+            Assignee::Team(t) => (None, Some(t)),
+        }
+    }
+}
+
 /// What a plan is, as the accrual needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
@@ -657,90 +674,293 @@ pub struct PlanDraft {
 /// A checked plan: (name, from, to, default rate, basis, rules).
 pub type CheckedPlan = (String, String, Option<String>, i64, Basis, PlanRules);
 
-fn pairs(text: &str) -> impl Iterator<Item = (usize, &str, &str)> {
-    text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| match l.rsplit_once('=') {
-        Some((k, v)) => (i + 1, k.trim(), v.trim()),
-        None => (i + 1, l.trim(), ""),
-    })
+/// Most characters of a plan's name and of a category path in its rates.
+pub const MAX_PLAN_NAME: usize = 100;
+pub const MAX_CATEGORY_PATH: usize = 200;
+
+/// A plan as the API sends it: the same as [`PlanDraft`] but structured — each list item on its
+/// own, rates as percentage strings ("5", "2.5"), amounts as decimal strings ("50000.00") — and
+/// held exactly to the API's schema (no `%`, `$`, separators or spaces around numbers and dates).
+/// Checked by the same rules as the form ([`PlanDraft::check`]); a problem in a list names the
+/// item (`category_rates[2].rate`).
+#[derive(Clone, Debug, Default)]
+pub struct PlanSpec {
+    pub name: String,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub default_rate: String,
+    /// `invoiced` (the default when absent) or `paid`.
+    pub basis: Option<String>,
+    /// (category path, rate %)
+    pub category_rates: Vec<(String, String)>,
+    /// (channel, rate %)
+    pub channel_rates: Vec<(String, String)>,
+    /// (threshold $, bonus rate %)
+    pub tiers: Vec<(String, String)>,
+    /// Dollars; None for no cap.
+    pub cap: Option<String>,
 }
 
-impl PlanDraft {
+impl PlanSpec {
     pub fn check(&self) -> Result<CheckedPlan, Vec<(String, String)>> {
+        let items = indexed;
+        let input = PlanInput {
+            name: &self.name,
+            effective_from: &self.effective_from,
+            effective_to: self.effective_to.as_deref().unwrap_or(""),
+            default_rate: &self.default_rate,
+            basis: self.basis.as_deref().unwrap_or(""),
+            category_rates: items(&self.category_rates),
+            channel_rates: items(&self.channel_rates),
+            tiers: items(&self.tiers),
+            cap: self.cap.as_deref().unwrap_or(""),
+            exact: true,
+        };
+        let mut problems = Vec::new();
+        // Written exactly as the schema says: an empty `effective_to` or `cap` is not "none" here
+        // (null or absent is), and a name is counted as sent.
+        if self.effective_to.as_deref().is_some_and(|t| !exact_date(t)) {
+            problems.push(("effective_to".into(), "Effective to: a date, YYYY-MM-DD, or null for open-ended.".into()));
+        }
+        if self.cap.as_deref().is_some_and(|c| !exact_amount(c)) {
+            problems.push(("cap".into(), CAP_PROBLEM.into()));
+        }
+        if self.basis.as_deref().is_some_and(|b| Basis::parse(b).is_none() || b.trim() != b) {
+            problems.push(("basis".into(), "Basis: invoiced or paid.".into()));
+        }
+        if self.name.chars().count() > MAX_PLAN_NAME {
+            problems.push(("name".into(), NAME_PROBLEM.into()));
+        }
+        match input.check() {
+            Ok(plan) if problems.is_empty() => Ok(plan),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                for p in more {
+                    if !problems.iter().any(|(f, _)| *f == p.0) {
+                        problems.push(p);
+                    }
+                }
+                Err(problems)
+            }
+        }
+    }
+}
+
+const NAME_PROBLEM: &str = "Name the plan (1 to 100 characters).";
+const CAP_PROBLEM: &str = "Cap: an amount in dollars, or empty for none.";
+
+/// Whether a text is a percentage exactly as the API writes it: digits, at most 4 decimals, at
+/// most 100 (`^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$`).
+pub fn exact_rate(text: &str) -> bool {
+    let digits = |s: &str, n: usize| (1..=n).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit());
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (text, None),
+    };
+    let frac_ok = frac.is_none_or(|f| digits(f, 4) && (whole != "100" || f.bytes().all(|c| c == b'0')));
+    (whole == "100" || digits(whole, 2)) && frac_ok
+}
+
+/// Whether a text is an amount exactly as the API writes it: digits, at most 12 before the point
+/// and 4 after (`^[0-9]{1,12}(\.[0-9]{1,4})?$`).
+pub fn exact_amount(text: &str) -> bool {
+    let digits = |s: &str, n: usize| (1..=n).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit());
+    match text.split_once('.') {
+        Some((w, f)) => digits(w, 12) && digits(f, 4),
+        None => digits(text, 12),
+    }
+}
+
+/// Whether a text is a day exactly YYYY-MM-DD.
+pub fn exact_date(text: &str) -> bool {
+    text.len() == 10
+        && text.bytes().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() })
+        && super::pricing::parse_iso_date(text).is_some()
+}
+
+/// Where an item of a plan's list was given: a line of the form's text, or an index of the API's
+/// list — so each problem names it the way its sender can find it.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    Line(usize),
+    Index(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Item<'a> {
+    at: At,
+    key: &'a str,
+    value: &'a str,
+}
+
+/// The one check of a plan, whoever sent it ([`PlanDraft`]: the admin form; [`PlanSpec`]: the API).
+struct PlanInput<'a> {
+    name: &'a str,
+    effective_from: &'a str,
+    effective_to: &'a str,
+    default_rate: &'a str,
+    basis: &'a str,
+    category_rates: Vec<Item<'a>>,
+    channel_rates: Vec<Item<'a>>,
+    tiers: Vec<Item<'a>>,
+    cap: &'a str,
+    /// Numbers and dates exactly as the API's schema writes them (no `%`, `$`, spaces).
+    exact: bool,
+}
+
+fn indexed(list: &[(String, String)]) -> Vec<Item<'_>> {
+    list.iter().enumerate().map(|(i, (k, v))| Item { at: At::Index(i), key: k, value: v }).collect()
+}
+
+fn pairs(text: &str) -> Vec<Item<'_>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| match l.rsplit_once('=') {
+            Some((k, v)) => Item { at: At::Line(i + 1), key: k.trim(), value: v.trim() },
+            None => Item { at: At::Line(i + 1), key: l.trim(), value: "" },
+        })
+        .collect()
+}
+
+impl PlanInput<'_> {
+    fn check(&self) -> Result<CheckedPlan, Vec<(String, String)>> {
         use super::invoicing::parse_rate;
+        let exact = self.exact;
+        let rate_of = |s: &str| if exact && !exact_rate(s) { None } else { parse_rate(s) };
+        let amount_of = |s: &str| {
+            if exact && !exact_amount(s) {
+                return None;
+            }
+            Money::parse_non_negative(s.trim().trim_start_matches('$')).ok()
+        };
         let mut problems: Vec<(String, String)> = Vec::new();
         let mut bad = |f: &str, m: String| problems.push((f.to_string(), m));
         let name = self.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 100 {
-            bad("name", "Name the plan (1 to 100 characters).".into());
+        if name.is_empty() || name.chars().count() > MAX_PLAN_NAME || name.chars().any(char::is_control) {
+            bad("name", NAME_PROBLEM.into());
         }
-        let date = |s: &str| super::pricing::parse_iso_date(s.trim()).map(|_| s.trim().to_string());
-        let from = date(&self.effective_from);
+        let date = |s: &str| {
+            if exact && !exact_date(s) {
+                return None;
+            }
+            super::pricing::parse_iso_date(s.trim()).map(|_| s.trim().to_string())
+        };
+        let from = date(self.effective_from);
         if from.is_none() {
             bad("effective_from", "Effective from: a date, YYYY-MM-DD.".into());
         }
         let to =
-            if self.effective_to.trim().is_empty() { Ok(None) } else { date(&self.effective_to).map(Some).ok_or(()) };
+            if self.effective_to.trim().is_empty() { Ok(None) } else { date(self.effective_to).map(Some).ok_or(()) };
         match (&from, &to) {
             (_, Err(())) => bad("effective_to", "Effective to: a date, YYYY-MM-DD, or empty for open-ended.".into()),
             (Some(f), Ok(Some(t))) if t < f => bad("effective_to", "Effective to is before effective from.".into()),
             _ => {}
         }
-        let rate = parse_rate(&self.default_rate);
+        let rate = rate_of(self.default_rate);
         if rate.is_none() {
             bad(
                 "default_rate",
                 "Default rate: a percentage from 0 to 100 with at most 4 decimals, e.g. 5 or 2.5.".into(),
             );
         }
-        let basis = if self.basis.trim().is_empty() { Some(Basis::Invoiced) } else { Basis::parse(&self.basis) };
+        let basis = if self.basis.trim().is_empty() { Some(Basis::Invoiced) } else { Basis::parse(self.basis) };
         if basis.is_none() {
             bad("basis", "Basis: invoiced or paid.".into());
         }
-        let mut rules = PlanRules::default();
-        for (n, k, v) in pairs(&self.category_rates) {
-            match parse_rate(v) {
-                Some(r) if !k.is_empty() && !k.chars().any(char::is_control) => {
-                    rules.categories.push(CategoryRate { path: k.to_string(), rate_ppm: r })
+        // An item's problem: on the form, the list's field and the line; over the API, the item's
+        // own field (`category_rates[2].rate`).
+        let mut item_problem =
+            |list: &str, it: &Item, key_ok: bool, value_ok: bool, form: &dyn Fn(usize) -> String| match it.at {
+                At::Line(n) => bad(list, form(n)),
+                At::Index(i) => {
+                    let (k, v, key_msg, value_msg) = match list {
+                        "category_rates" => (
+                            "path",
+                            "rate",
+                            format!("A category path, 1 to {MAX_CATEGORY_PATH} characters."),
+                            "A rate: a percentage from 0 to 100 with at most 4 decimals.",
+                        ),
+                        "channel_rates" => (
+                            "channel",
+                            "rate",
+                            format!("A channel: one of {}.", CHANNELS.join(", ")),
+                            "A rate: a percentage from 0 to 100 with at most 4 decimals.",
+                        ),
+                        _ => (
+                            "threshold",
+                            "bonus_rate",
+                            "A threshold: an amount in dollars, e.g. 50000.".to_string(),
+                            "A bonus rate: a percentage from 0 to 100 with at most 4 decimals.",
+                        ),
+                    };
+                    if !key_ok {
+                        bad(&format!("{list}[{i}].{k}"), key_msg);
+                    }
+                    if !value_ok {
+                        bad(&format!("{list}[{i}].{v}"), value_msg.to_string());
+                    }
                 }
-                _ => bad(
-                    "category_rates",
-                    format!("Category rates, line {n}: write “Category path = rate %”, e.g. “Dental = 6”."),
-                ),
+            };
+        let mut rules = PlanRules::default();
+        let mut category_at = Vec::new();
+        for it in &self.category_rates {
+            let path = it.key.trim();
+            // Over the API the path is counted as sent, as its schema counts it.
+            let length = if exact { it.key.chars().count() } else { path.chars().count() };
+            let path_ok = !path.is_empty() && length <= MAX_CATEGORY_PATH && !path.chars().any(char::is_control);
+            match (path_ok, rate_of(it.value)) {
+                (true, Some(r)) => {
+                    rules.categories.push(CategoryRate { path: path.to_string(), rate_ppm: r });
+                    category_at.push(it.at);
+                }
+                (p, r) => item_problem("category_rates", it, p, r.is_some(), &|n| {
+                    format!("Category rates, line {n}: write “Category path = rate %”, e.g. “Dental = 6”.")
+                }),
             }
         }
-        for (n, k, v) in pairs(&self.channel_rates) {
-            match parse_rate(v) {
-                Some(r) if CHANNELS.contains(&k) => {
-                    rules.channels.push(ChannelRate { channel: k.to_string(), rate_ppm: r })
+        let mut channel_at = Vec::new();
+        for it in &self.channel_rates {
+            let channel_ok = CHANNELS.contains(&it.key);
+            match (channel_ok, rate_of(it.value)) {
+                (true, Some(r)) => {
+                    rules.channels.push(ChannelRate { channel: it.key.to_string(), rate_ppm: r });
+                    channel_at.push(it.at);
                 }
-                _ => bad(
-                    "channel_rates",
+                (c, r) => item_problem("channel_rates", it, c, r.is_some(), &|n| {
                     format!(
                         "Channel rates, line {n}: write “channel = rate %” with a channel of {}.",
                         CHANNELS.join(", ")
-                    ),
-                ),
+                    )
+                }),
             }
         }
-        for (n, k, v) in pairs(&self.tiers) {
-            match (Money::parse_non_negative(k.trim_start_matches('$')), parse_rate(v)) {
-                (Ok(t), Some(r)) => rules.tiers.push(Tier { threshold: t.raw(), bonus_ppm: r }),
-                _ => bad("tiers", format!("Tiers, line {n}: write “threshold $ = bonus rate %”, e.g. “50000 = 1”.")),
+        for it in &self.tiers {
+            match (amount_of(it.key), rate_of(it.value)) {
+                (Some(t), Some(r)) => rules.tiers.push(Tier { threshold: t.raw(), bonus_ppm: r }),
+                (t, r) => item_problem("tiers", it, t.is_some(), r.is_some(), &|n| {
+                    format!("Tiers, line {n}: write “threshold $ = bonus rate %”, e.g. “50000 = 1”.")
+                }),
             }
         }
         rules.tiers.sort_by_key(|t| t.threshold);
         if !self.cap.trim().is_empty() {
-            match Money::parse_non_negative(self.cap.trim().trim_start_matches('$')) {
-                Ok(c) => rules.cap = Some(c.raw()),
-                Err(_) => bad("cap", "Cap: an amount in dollars, or empty for none.".into()),
+            match amount_of(self.cap) {
+                Some(c) => rules.cap = Some(c.raw()),
+                None => bad("cap", CAP_PROBLEM.into()),
             }
         }
-        let dup = |names: Vec<String>| names.iter().enumerate().any(|(i, a)| names[..i].contains(a));
-        if dup(rules.categories.iter().map(|c| c.path.to_lowercase()).collect()) {
-            bad("category_rates", "Each category may be named once.".into());
+        // The first item naming a category (regardless of case) or a channel again.
+        let repeated = |names: Vec<String>| names.iter().enumerate().position(|(i, a)| names[..i].contains(a));
+        let field_of = |list: &str, at: At, part: &str| match at {
+            At::Line(_) => list.to_string(),
+            At::Index(i) => format!("{list}[{i}].{part}"),
+        };
+        if let Some(i) = repeated(rules.categories.iter().map(|c| c.path.to_lowercase()).collect()) {
+            bad(&field_of("category_rates", category_at[i], "path"), "Each category may be named once.".into());
         }
-        if dup(rules.channels.iter().map(|c| c.channel.clone()).collect()) {
-            bad("channel_rates", "Each channel may be named once.".into());
+        if let Some(i) = repeated(rules.channels.iter().map(|c| c.channel.clone()).collect()) {
+            bad(&field_of("channel_rates", channel_at[i], "channel"), "Each channel may be named once.".into());
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -749,6 +969,24 @@ impl PlanDraft {
             (Some(f), Ok(t), Some(r), Some(b)) => Ok((name, f, t, r, b, rules)),
             _ => Err(vec![("name".into(), "The plan is not valid.".into())]),
         }
+    }
+}
+
+impl PlanDraft {
+    pub fn check(&self) -> Result<CheckedPlan, Vec<(String, String)>> {
+        PlanInput {
+            name: &self.name,
+            effective_from: &self.effective_from,
+            effective_to: &self.effective_to,
+            default_rate: &self.default_rate,
+            basis: &self.basis,
+            category_rates: pairs(&self.category_rates),
+            channel_rates: pairs(&self.channel_rates),
+            tiers: pairs(&self.tiers),
+            cap: &self.cap,
+            exact: false,
+        }
+        .check()
     }
 
     /// The form of a stored plan.
@@ -953,6 +1191,69 @@ mod tests {
         for f in ["name", "effective_from", "default_rate", "channel_rates", "tiers", "cap"] {
             assert!(fields.iter().any(|x| x == f), "{f}: {fields:?}");
         }
+    }
+
+    #[test]
+    fn the_apis_plan_is_checked_by_the_forms_rules_naming_each_item() {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let ok = PlanSpec {
+            name: "Standard 2027".into(),
+            effective_from: "2027-01-01".into(),
+            default_rate: "5".into(),
+            category_rates: vec![pair("Dental", "6"), pair("Dental / Burs", "8")],
+            channel_rates: vec![pair("portal", "4")],
+            tiers: vec![pair("50000", "1")],
+            cap: Some("2000".into()),
+            ..Default::default()
+        };
+        let form = PlanDraft {
+            name: "Standard 2027".into(),
+            effective_from: "2027-01-01".into(),
+            default_rate: "5".into(),
+            category_rates: "Dental = 6\nDental / Burs = 8".into(),
+            channel_rates: "portal = 4".into(),
+            tiers: "50000 = 1".into(),
+            cap: "2000".into(),
+            ..Default::default()
+        };
+        assert_eq!(ok.check().unwrap(), form.check().unwrap(), "the same plan either way");
+        let bad = PlanSpec {
+            name: " ".into(),
+            effective_from: "2027-01-01 ".into(),
+            effective_to: Some("".into()),
+            default_rate: "5%".into(),
+            basis: Some("monthly".into()),
+            category_rates: vec![pair("A", "1"), pair("a", "2"), pair("B", "101")],
+            channel_rates: vec![pair("fax", "1.00001")],
+            tiers: vec![pair("$5", "1")],
+            cap: Some("1,000".into()),
+        };
+        let fields: Vec<String> = bad.check().unwrap_err().into_iter().map(|(f, _)| f).collect();
+        for f in [
+            "name",
+            "effective_from",
+            "effective_to",
+            "default_rate",
+            "basis",
+            "category_rates[2].rate",
+            "category_rates[1].path",
+            "channel_rates[0].channel",
+            "channel_rates[0].rate",
+            "tiers[0].threshold",
+            "cap",
+        ] {
+            assert!(fields.iter().any(|x| x == f), "{f}: {fields:?}");
+        }
+        assert!(!fields.iter().any(|x| x == "tiers[0].bonus_rate"), "{fields:?}");
+        // What the form forgives (a % sign, spaces), the API's exact strings do not.
+        assert!(parse_rate_loose_and_exact("5%"));
+        assert!(exact_rate("100") && exact_rate("100.0000") && exact_rate("0.1234") && !exact_rate("100.01"));
+        assert!(!exact_rate("007") && !exact_rate("5.") && !exact_rate(" 5"));
+        assert!(exact_amount("999999999999.9999") && !exact_amount("1e3") && !exact_amount("-1"));
+    }
+
+    fn parse_rate_loose_and_exact(s: &str) -> bool {
+        super::super::invoicing::parse_rate(s).is_some() && !exact_rate(s)
     }
 
     fn m_raw(s: &str) -> i64 {

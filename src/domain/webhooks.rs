@@ -99,6 +99,7 @@ pub const EVENTS: &[EventType] = &[
     ev("commission_plan.assigned", "A commission plan was assigned to a sales rep or a team from a date."),
     ev("commission_plan.unassigned", "A commission plan assignment (to a rep or a team) was removed."),
     ev("commission_team.created", "A commission team was created."),
+    ev("commission_team.renamed", "A commission team was renamed."),
     ev("commission_team.deleted", "An empty commission team was deleted."),
     ev("commission_team.member_added", "A sales rep joined a commission team."),
     ev("commission_team.member_removed", "A sales rep left a commission team."),

@@ -17,8 +17,8 @@ use super::catalog::today;
 use super::{Actor, ServiceError, ServiceResult, audit_and_publish};
 use crate::domain::auth::Permission;
 use crate::domain::commissions::{
-    self as rules, Adjustment, Basis, Handover, HandoverDraft, HandoverTerms, Plan, PlanDraft, PlanPeriod, PlanRules,
-    StatementAction, StatementStatus,
+    self as rules, Adjustment, Assignee, Basis, Handover, HandoverDraft, HandoverTerms, Plan, PlanDraft, PlanPeriod,
+    PlanRules, PlanSpec, StatementAction, StatementStatus,
 };
 use crate::domain::money::Money;
 use crate::store::commissions::{self as store, AccrualRow, NewAccrualLine, PlanRow, StatementRow};
@@ -331,10 +331,7 @@ pub(crate) async fn accrue_paid(
 
 /// The seller's hand-over terms (admins; finance and API tokens with `commissions:read` read them).
 pub async fn handover_settings(db: &Db, actor: &Actor<'_>) -> ServiceResult<HandoverTerms> {
-    let p = actor.principal;
-    if !(p.can(Permission::ManageCommissionPlans) || p.can(Permission::ViewCommissions)) {
-        return Err(if p.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
-    }
+    require_view(actor)?;
     let (days, share) = store::handover_settings(db).await?;
     Ok(HandoverTerms::from_stored(days.as_deref(), share.as_deref()))
 }
@@ -748,13 +745,23 @@ pub fn plan_draft(p: &PlanRow) -> PlanDraft {
     PlanDraft::of(&p.name, &p.effective_from, p.effective_to.as_deref(), p.default_rate_ppm, &p.basis, &plan_rules(p))
 }
 
+/// Plans, their assignments, teams and house accounts are read by those who manage plans and by
+/// those who see every rep's commissions (finance, a `commissions:read` token); not by reps.
+fn require_view(actor: &Actor<'_>) -> ServiceResult<()> {
+    let p = actor.principal;
+    if p.can(Permission::ManageCommissionPlans) || p.can(Permission::ViewCommissions) {
+        return Ok(());
+    }
+    Err(if p.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound })
+}
+
 pub async fn plans(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<PlanRow>> {
-    actor.require(Permission::ManageCommissionPlans)?;
+    require_view(actor)?;
     Ok(store::plans(db).await?)
 }
 
 pub async fn plan(db: &Db, actor: &Actor<'_>, id: &str) -> ServiceResult<PlanRow> {
-    actor.require(Permission::ManageCommissionPlans)?;
+    require_view(actor)?;
     super::names_nothing(id)?;
     store::plan(db, id).await?.ok_or(ServiceError::NotFound)
 }
@@ -767,8 +774,12 @@ fn plan_payload(p: &PlanRow) -> serde_json::Value {
     })
 }
 
-/// Creates a plan (`id` None) or changes one. Returns its id. Lines already accrued keep the rate
-/// and rule they were written with.
+fn invalid(problems: Vec<(String, String)>) -> ServiceError {
+    ServiceError::Invalid(problems.into_iter().map(|(field, message)| super::FieldError { field, message }).collect())
+}
+
+/// Creates a plan (`id` None) or changes one, as typed in the admin form. Returns its id. Lines
+/// already accrued keep the rate and rule they were written with.
 pub async fn save_plan(
     db: &Db,
     now: i64,
@@ -781,9 +792,31 @@ pub async fn save_plan(
         &[("name", &draft.name), ("effective_from", &draft.effective_from), ("effective_to", &draft.effective_to)],
         &[("category_rates", &draft.category_rates), ("channel_rates", &draft.channel_rates), ("tiers", &draft.tiers)],
     )?;
-    let (name, from, to, rate, basis, plan_rules) = draft.check().map_err(|p| {
-        ServiceError::Invalid(p.into_iter().map(|(field, message)| super::FieldError { field, message }).collect())
-    })?;
+    let plan = draft.check().map_err(invalid)?;
+    put_plan(db, now, actor, id, plan).await
+}
+
+/// Creates a plan (`id` None) or changes one, as the API sends it ([`PlanSpec`]: the same rules
+/// as the form, each list item on its own). Returns its id.
+pub async fn save_plan_spec(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: Option<&str>,
+    spec: &PlanSpec,
+) -> ServiceResult<String> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    let plan = spec.check().map_err(invalid)?;
+    put_plan(db, now, actor, id, plan).await
+}
+
+async fn put_plan(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    id: Option<&str>,
+    (name, from, to, rate, basis, plan_rules): rules::CheckedPlan,
+) -> ServiceResult<String> {
     if let Some(id) = id {
         super::names_nothing(id)?;
     }
@@ -832,8 +865,48 @@ pub async fn save_plan(
 }
 
 pub async fn assignments(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<AssignmentRow>> {
-    actor.require(Permission::ManageCommissionPlans)?;
+    require_view(actor)?;
     Ok(store::assignments(db).await?)
+}
+
+/// A plan's assignment to a rep or a team, as the API lists them together.
+#[derive(Clone, Debug)]
+pub struct PlanAssignment {
+    pub id: String,
+    pub assignee: Assignee,
+    /// The rep's or the team's name.
+    pub assignee_name: String,
+    pub plan_id: String,
+    pub plan_name: String,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub created_at: i64,
+}
+
+/// Every assignment: the reps' (by rep name), then the teams' (by team name); latest start first.
+pub async fn every_assignment(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<PlanAssignment>> {
+    require_view(actor)?;
+    let reps = store::assignments(db).await?.into_iter().map(|a| PlanAssignment {
+        id: a.id,
+        assignee: Assignee::Rep(a.rep_id),
+        assignee_name: a.rep_name,
+        plan_id: a.plan_id,
+        plan_name: a.plan_name,
+        effective_from: a.effective_from,
+        effective_to: a.effective_to,
+        created_at: a.created_at,
+    });
+    let teams = store::team_assignments(db).await?.into_iter().map(|a| PlanAssignment {
+        id: a.id,
+        assignee: Assignee::Team(a.team_id),
+        assignee_name: a.team_name,
+        plan_id: a.plan_id,
+        plan_name: a.plan_name,
+        effective_from: a.effective_from,
+        effective_to: a.effective_to,
+        created_at: a.created_at,
+    });
+    Ok(reps.chain(teams).collect())
 }
 
 /// Assigns a plan to a sales rep from a date (to a date, or open-ended). On a day two assignments
@@ -847,28 +920,72 @@ pub async fn assign_plan(
     from: &str,
     to: &str,
 ) -> ServiceResult<String> {
+    assign(db, now, actor, &Assignee::Rep(rep_id.to_string()), plan_id, from, to).await
+}
+
+/// Assigns a plan to a team from a date (to a date, or open-ended): its members earn by it on days
+/// they have no own assignment in force (domain::commissions::plan_in_force). Audited.
+pub async fn assign_plan_to_team(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    team_id: &str,
+    plan_id: &str,
+    from: &str,
+    to: &str,
+) -> ServiceResult<String> {
+    assign(db, now, actor, &Assignee::Team(team_id.to_string()), plan_id, from, to).await
+}
+
+/// Assigns a plan to a rep or a team from a date (to a date, or open-ended): problems beside the
+/// fields `rep` or `team`, `plan`, `effective_from`, `effective_to`. Audited and published
+/// (`commission_plan.assigned`, naming `rep_id` or `team_id`). Returns the assignment's id.
+pub async fn assign(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    to_whom: &Assignee,
+    plan_id: &str,
+    from: &str,
+    to: &str,
+) -> ServiceResult<String> {
     actor.require(Permission::ManageCommissionPlans)?;
-    super::check_texts(&[("rep", rep_id), ("plan", plan_id), ("effective_from", from), ("effective_to", to)], &[])?;
+    let (who_field, who) = match to_whom {
+        Assignee::Rep(r) => ("rep", r.as_str()),
+        Assignee::Team(t) => ("team", t.as_str()),
+    };
+    super::check_texts(&[(who_field, who), ("plan", plan_id), ("effective_from", from), ("effective_to", to)], &[])?;
+    let who = who.trim().to_string();
     let mut problems = Vec::new();
-    if !is_rep(db, rep_id.trim()).await? {
-        problems.push(("rep".to_string(), "Choose a sales rep.".to_string()));
+    let known = match to_whom {
+        Assignee::Rep(_) => is_rep(db, &who).await? == Some(true),
+        Assignee::Team(_) => store::teams(db).await?.iter().any(|t| t.id == who),
+    };
+    if !known {
+        let message = if who_field == "rep" { "Choose a sales rep." } else { "Choose a team." };
+        problems.push((who_field.to_string(), message.to_string()));
     }
     let (from_d, to_d) = check_assignment(db, plan_id, from, to, &mut problems).await?;
     ServiceError::from_problems(problems)?;
-    let id = new_id();
-    let unit = (
-        now,
-        actor.owned(),
-        id,
-        rep_id.trim().to_string(),
-        plan_id.trim().to_string(),
-        from_d.unwrap_or_default(),
-        to_d,
-    );
-    db.write(unit, |tx, (now, actor, id, rep, plan, from, to)| {
+    let to_whom = match to_whom {
+        Assignee::Rep(_) => Assignee::Rep(who),
+        Assignee::Team(_) => Assignee::Team(who),
+    };
+    let unit = (now, actor.owned(), new_id(), to_whom, plan_id.trim().to_string(), from_d.unwrap_or_default(), to_d);
+    db.write(unit, |tx, (now, actor, id, to_whom, plan, from, to)| {
         Box::pin(async move {
-            store::insert_assignment(tx, id, rep, plan, from, to.as_deref(), *now).await?;
-            let payload = json!({"id": id, "rep_id": rep, "plan_id": plan, "effective_from": from, "effective_to": to});
+            // A team may have been deleted since it was checked (a rep is never deleted).
+            if let Assignee::Team(team) = &*to_whom
+                && store::team_tx(tx, team).await?.is_none()
+            {
+                return Err(ServiceError::invalid("team", "Choose a team."));
+            }
+            store::insert_assignment(tx, id, to_whom, plan, from, to.as_deref(), *now).await?;
+            let mut payload = json!({"id": id, "plan_id": plan, "effective_from": from, "effective_to": to});
+            match &*to_whom {
+                Assignee::Rep(r) => payload["rep_id"] = json!(r),
+                Assignee::Team(t) => payload["team_id"] = json!(t),
+            }
             let a = actor.actor();
             audit_and_publish(tx, Some(&a), *now, "commission_plan.assigned", ("commission_plan", plan), None, payload)
                 .await?;
@@ -906,16 +1023,12 @@ async fn check_assignment(
     Ok((from_d, to_d))
 }
 
-/// Whether a user is a staff user with the sales rep role.
-async fn is_rep(db: &Db, user_id: &str) -> ServiceResult<bool> {
-    Ok(match crate::store::users::get(db, user_id).await? {
-        Some(u) => {
-            u.is_staff()
-                && crate::domain::auth::StaffRole::parse_list(&u.roles)
-                    .contains(&crate::domain::auth::StaffRole::SalesRep)
-        }
-        None => false,
-    })
+/// Whether a user is a staff user with the sales rep role (None: no such user).
+async fn is_rep(db: &Db, user_id: &str) -> ServiceResult<Option<bool>> {
+    Ok(crate::store::users::get(db, user_id).await?.map(|u| {
+        u.is_staff()
+            && crate::domain::auth::StaffRole::parse_list(&u.roles).contains(&crate::domain::auth::StaffRole::SalesRep)
+    }))
 }
 
 /// Removes an assignment (lines already accrued stay).
@@ -945,19 +1058,27 @@ pub async fn unassign_plan(db: &Db, now: i64, actor: &Actor<'_>, assignment_id: 
     .await
 }
 
+/// House accounts: (id, number, name).
 pub async fn house_accounts(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<(String, String, String)>> {
-    actor.require(Permission::ManageCommissionPlans)?;
+    require_view(actor)?;
     Ok(store::house_accounts(db).await?)
 }
 
-/// Makes an account (by id or number) a house account — it earns no commission from now on — or a
-/// regular one again.
-pub async fn set_house_account(db: &Db, now: i64, actor: &Actor<'_>, account: &str, house: bool) -> ServiceResult<()> {
+/// Makes an account (by id, number or external id) a house account — it earns no commission from
+/// now on — or a regular one again. Returns the account's id.
+pub async fn set_house_account(
+    db: &Db,
+    now: i64,
+    actor: &Actor<'_>,
+    account: &str,
+    house: bool,
+) -> ServiceResult<String> {
     actor.require(Permission::ManageCommissionPlans)?;
     super::check_texts(&[("account", account)], &[])?;
-    let found = super::accounts::find_account(db, actor, account.trim())
-        .await
-        .map_err(|_| ServiceError::invalid("account", format!("No account “{}”.", account.trim())))?;
+    // Seller-wide: whoever manages plans reaches every account (a `commissions:write` token too).
+    let found = crate::store::accounts::find_by_reference(db, account.trim())
+        .await?
+        .ok_or_else(|| ServiceError::invalid("account", format!("No account “{}”.", account.trim())))?;
     let unit = (now, actor.owned(), found.id.clone(), found.number.clone(), house);
     db.write(unit, |tx, (now, actor, id, number, house)| {
         Box::pin(async move {
@@ -967,7 +1088,7 @@ pub async fn set_house_account(db: &Db, now: i64, actor: &Actor<'_>, account: &s
             let payload = json!({"account_id": id, "account_number": number, "house": house});
             let a = actor.actor();
             audit_and_publish(tx, Some(&a), *now, "commission_house.changed", ("account", id), None, payload).await?;
-            Ok::<_, ServiceError>(())
+            Ok::<_, ServiceError>(id.clone())
         })
     })
     .await
@@ -989,13 +1110,8 @@ pub struct Team {
 
 /// Commission teams (plans assigned to a team apply to its members who have no own assignment in
 /// force; a rep is in at most one team at a time).
-/// Seen by those who manage plans or view everyone's commissions (finance, a `commissions:read`
-/// token); not by reps.
 pub async fn teams(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<Team>> {
-    let p = actor.principal;
-    if !(p.can(Permission::ManageCommissionPlans) || p.can(Permission::ViewCommissions)) {
-        return Err(if p.is_staff() { ServiceError::Forbidden } else { ServiceError::NotFound });
-    }
+    require_view(actor)?;
     let members = store::team_members(db).await?;
     Ok(store::teams(db)
         .await?
@@ -1009,40 +1125,76 @@ pub async fn teams(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<Team>> {
 }
 
 pub async fn team_assignments(db: &Db, actor: &Actor<'_>) -> ServiceResult<Vec<store::TeamAssignmentRow>> {
-    actor.require(Permission::ManageCommissionPlans)?;
+    require_view(actor)?;
     Ok(store::team_assignments(db).await?)
 }
 
-/// Creates a team (a name, unique regardless of case). Audited.
-pub async fn create_team(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<String> {
-    actor.require(Permission::ManageCommissionPlans)?;
+/// Most characters of a team's name.
+pub const MAX_TEAM_NAME: usize = 120;
+
+/// A team's name as typed: trimmed, 1 to [`MAX_TEAM_NAME`] characters.
+fn team_name(name: &str) -> ServiceResult<String> {
     super::check_texts(&[("name", name)], &[])?;
     let name = name.trim().to_string();
     if name.is_empty() {
         return Err(ServiceError::invalid("name", "Name the team."));
     }
-    if name.chars().count() > 120 {
+    if name.chars().count() > MAX_TEAM_NAME {
         return Err(ServiceError::invalid("name", "A team name is at most 120 characters."));
     }
-    let unit = (now, actor.owned(), new_id(), name);
-    db.write(unit, |tx, (now, actor, id, name)| {
+    Ok(name)
+}
+
+/// Audits and publishes a change to a team, in its unit (`commission_team.*`).
+async fn team_event(
+    tx: &mut Tx,
+    actor: &super::OwnedActor,
+    now: i64,
+    event: &str,
+    team_id: &str,
+    before: Option<serde_json::Value>,
+    payload: serde_json::Value,
+) -> ServiceResult<()> {
+    audit_and_publish(tx, Some(&actor.actor()), now, event, ("commission_team", team_id), before, payload).await
+}
+
+/// Refuses a name another team has (regardless of case), beside the field.
+async fn name_free(tx: &mut Tx, name: &str, team_id: &str) -> ServiceResult<()> {
+    if store::team_name_taken(tx, name, team_id).await? {
+        return Err(ServiceError::invalid("name", format!("A team named “{name}” exists already.")));
+    }
+    Ok(())
+}
+
+/// Creates a team (a name, unique regardless of case). Audited.
+pub async fn create_team(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> ServiceResult<String> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    let name = team_name(name)?;
+    db.write((now, actor.owned(), new_id(), name), |tx, (now, actor, id, name)| {
         Box::pin(async move {
-            if store::team_name_taken(tx, name).await? {
-                return Err(ServiceError::invalid("name", format!("A team named “{name}” exists already.")));
-            }
+            name_free(tx, name, id).await?;
             store::insert_team(tx, id, name, *now).await?;
-            let a = actor.actor();
-            audit_and_publish(
-                tx,
-                Some(&a),
-                *now,
-                "commission_team.created",
-                ("commission_team", id),
-                None,
-                json!({"id": id, "name": name}),
-            )
-            .await?;
+            team_event(tx, actor, *now, "commission_team.created", id, None, json!({"id": id, "name": name})).await?;
             Ok::<_, ServiceError>(id.clone())
+        })
+    })
+    .await
+}
+
+/// Renames a team (the same rules as a new name; its members and assignments stay). Audited.
+pub async fn rename_team(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str, name: &str) -> ServiceResult<()> {
+    actor.require(Permission::ManageCommissionPlans)?;
+    super::names_nothing(team_id)?;
+    let name = team_name(name)?;
+    db.write((now, actor.owned(), team_id.to_string(), name), |tx, (now, actor, id, name)| {
+        Box::pin(async move {
+            let Some(team) = store::team_tx(tx, id).await? else { return Err(ServiceError::NotFound) };
+            name_free(tx, name, id).await?;
+            store::rename_team(tx, id, name).await?;
+            let before = json!({"id": id, "name": team.name});
+            team_event(tx, actor, *now, "commission_team.renamed", id, Some(before), json!({"id": id, "name": name}))
+                .await?;
+            Ok::<_, ServiceError>(())
         })
     })
     .await
@@ -1050,38 +1202,36 @@ pub async fn create_team(db: &Db, now: i64, actor: &Actor<'_>, name: &str) -> Se
 
 /// Adds a sales rep to a team. A rep is in at most one team: one already in a team is refused
 /// (remove them there first). From now on, invoices of theirs with no own assignment in force earn
-/// by the team's plan. Audited.
+/// by the team's plan. An unknown team or user is not found; a user who is not a sales rep is
+/// refused beside `rep`. Audited.
 pub async fn add_team_member(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str, rep_id: &str) -> ServiceResult<()> {
     actor.require(Permission::ManageCommissionPlans)?;
     super::names_nothing(team_id)?;
     super::check_texts(&[("rep", rep_id)], &[])?;
-    if !is_rep(db, rep_id.trim()).await? {
-        return Err(ServiceError::invalid("rep", "Choose a sales rep."));
+    match is_rep(db, rep_id.trim()).await? {
+        None => return Err(ServiceError::NotFound),
+        Some(false) => return Err(ServiceError::invalid("rep", "Choose a sales rep.")),
+        Some(true) => {}
     }
-    let unit = (now, actor.owned(), team_id.to_string(), rep_id.trim().to_string());
-    db.write(unit, |tx, (now, actor, team, rep)| {
+    db.write((now, actor.owned(), team_id.to_string(), rep_id.trim().to_string()), |tx, (now, actor, team, rep)| {
         Box::pin(async move {
             if store::team_tx(tx, team).await?.is_none() {
                 return Err(ServiceError::NotFound);
             }
-            if let Some(other) = store::team_of_rep(tx, rep).await? {
-                return Err(ServiceError::invalid(
-                    "rep",
-                    format!("This rep is in the team “{other}”; a rep is in one team at a time."),
-                ));
+            match store::team_of_rep(tx, rep).await? {
+                // Already in this team: nothing to do (adding is idempotent).
+                Some((id, _)) if id == *team => return Ok(()),
+                Some((_, other)) => {
+                    return Err(ServiceError::invalid(
+                        "rep",
+                        format!("This rep is in the team “{other}”; a rep is in one team at a time."),
+                    ));
+                }
+                None => {}
             }
             store::insert_team_member(tx, team, rep, *now).await?;
-            let a = actor.actor();
-            audit_and_publish(
-                tx,
-                Some(&a),
-                *now,
-                "commission_team.member_added",
-                ("commission_team", team),
-                None,
-                json!({"team_id": team, "rep_id": rep}),
-            )
-            .await?;
+            let payload = json!({"team_id": team, "rep_id": rep});
+            team_event(tx, actor, *now, "commission_team.member_added", team, None, payload).await?;
             Ok::<_, ServiceError>(())
         })
     })
@@ -1100,70 +1250,14 @@ pub async fn remove_team_member(
     actor.require(Permission::ManageCommissionPlans)?;
     super::names_nothing(team_id)?;
     super::names_nothing(rep_id)?;
-    let unit = (now, actor.owned(), team_id.to_string(), rep_id.to_string());
-    db.write(unit, |tx, (now, actor, team, rep)| {
+    db.write((now, actor.owned(), team_id.to_string(), rep_id.to_string()), |tx, (now, actor, team, rep)| {
         Box::pin(async move {
             if !store::delete_team_member(tx, team, rep).await? {
                 return Err(ServiceError::NotFound);
             }
-            let a = actor.actor();
-            audit_and_publish(
-                tx,
-                Some(&a),
-                *now,
-                "commission_team.member_removed",
-                ("commission_team", team),
-                None,
-                json!({"team_id": team, "rep_id": rep}),
-            )
-            .await?;
+            let payload = json!({"team_id": team, "rep_id": rep});
+            team_event(tx, actor, *now, "commission_team.member_removed", team, None, payload).await?;
             Ok::<_, ServiceError>(())
-        })
-    })
-    .await
-}
-
-/// Assigns a plan to a team from a date (to a date, or open-ended): its members earn by it on days
-/// they have no own assignment in force (domain::commissions::plan_in_force). Audited.
-pub async fn assign_plan_to_team(
-    db: &Db,
-    now: i64,
-    actor: &Actor<'_>,
-    team_id: &str,
-    plan_id: &str,
-    from: &str,
-    to: &str,
-) -> ServiceResult<String> {
-    actor.require(Permission::ManageCommissionPlans)?;
-    super::check_texts(&[("team", team_id), ("plan", plan_id), ("effective_from", from), ("effective_to", to)], &[])?;
-    let mut problems = Vec::new();
-    let team_ok = store::teams(db).await?.iter().any(|t| t.id == team_id.trim());
-    if !team_ok {
-        problems.push(("team".to_string(), "Choose a team.".to_string()));
-    }
-    let (from_d, to_d) = check_assignment(db, plan_id, from, to, &mut problems).await?;
-    ServiceError::from_problems(problems)?;
-    let unit = (
-        now,
-        actor.owned(),
-        new_id(),
-        team_id.trim().to_string(),
-        plan_id.trim().to_string(),
-        from_d.unwrap_or_default(),
-        to_d,
-    );
-    db.write(unit, |tx, (now, actor, id, team, plan, from, to)| {
-        Box::pin(async move {
-            if store::team_tx(tx, team).await?.is_none() {
-                return Err(ServiceError::invalid("team", "Choose a team."));
-            }
-            store::insert_team_assignment(tx, id, team, plan, from, to.as_deref(), *now).await?;
-            let payload =
-                json!({"id": id, "team_id": team, "plan_id": plan, "effective_from": from, "effective_to": to});
-            let a = actor.actor();
-            audit_and_publish(tx, Some(&a), *now, "commission_plan.assigned", ("commission_plan", plan), None, payload)
-                .await?;
-            Ok::<_, ServiceError>(id.clone())
         })
     })
     .await
@@ -1174,8 +1268,7 @@ pub async fn assign_plan_to_team(
 pub async fn delete_team(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str) -> ServiceResult<()> {
     actor.require(Permission::ManageCommissionPlans)?;
     super::names_nothing(team_id)?;
-    let unit = (now, actor.owned(), team_id.to_string());
-    db.write(unit, |tx, (now, actor, id)| {
+    db.write((now, actor.owned(), team_id.to_string()), |tx, (now, actor, id)| {
         Box::pin(async move {
             let Some(team) = store::team_tx(tx, id).await? else { return Err(ServiceError::NotFound) };
             if !store::delete_empty_team(tx, id).await? {
@@ -1184,17 +1277,8 @@ pub async fn delete_team(db: &Db, now: i64, actor: &Actor<'_>, team_id: &str) ->
                     team.name
                 )));
             }
-            let a = actor.actor();
-            audit_and_publish(
-                tx,
-                Some(&a),
-                *now,
-                "commission_team.deleted",
-                ("commission_team", id),
-                None,
-                json!({"id": id, "name": team.name}),
-            )
-            .await?;
+            let payload = json!({"id": id, "name": team.name});
+            team_event(tx, actor, *now, "commission_team.deleted", id, None, payload).await?;
             Ok::<_, ServiceError>(())
         })
     })

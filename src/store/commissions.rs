@@ -3,6 +3,7 @@
 //! negative lines, a closed period's corrections land in the next open one.
 
 use super::{Cell, Db, StoreResult, Tx, bulk_insert};
+use crate::domain::commissions::Assignee;
 use crate::{args, on_db};
 
 /// A plan as stored (`rules` is `domain::commissions::PlanRules` as JSON).
@@ -435,19 +436,21 @@ pub async fn assignments(db: &Db) -> StoreResult<Vec<AssignmentRow>> {
     })
 }
 
+/// Inserts an assignment of a plan to a rep or a team.
 pub async fn insert_assignment(
     tx: &mut Tx,
     id: &str,
-    rep_id: &str,
+    to_whom: &Assignee,
     plan_id: &str,
     from: &str,
     to: Option<&str>,
     now: i64,
 ) -> StoreResult<()> {
+    let (rep_id, team_id) = to_whom.ids();
     tx.execute(
-        "INSERT INTO commission_assignments (id, rep_id, plan_id, effective_from, effective_to, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        args![id, rep_id, plan_id, from, to, now],
+        "INSERT INTO commission_assignments (id, rep_id, team_id, plan_id, effective_from, effective_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![id, rep_id, team_id, plan_id, from, to, now],
     )
     .await?;
     Ok(())
@@ -640,9 +643,11 @@ pub async fn team_tx(tx: &mut Tx, id: &str) -> StoreResult<Option<TeamRow>> {
     tx.fetch_optional("SELECT id, name, created_at FROM commission_teams WHERE id = $1", args![id]).await
 }
 
-pub async fn team_name_taken(tx: &mut Tx, name: &str) -> StoreResult<bool> {
-    let rows: Vec<String> =
-        tx.fetch_all("SELECT id FROM commission_teams WHERE LOWER(name) = LOWER($1)", args![name]).await?;
+/// Is the name taken by another team (regardless of case)?
+pub async fn team_name_taken(tx: &mut Tx, name: &str, except_id: &str) -> StoreResult<bool> {
+    let rows: Vec<String> = tx
+        .fetch_all("SELECT id FROM commission_teams WHERE LOWER(name) = LOWER($1) AND id <> $2", args![name, except_id])
+        .await?;
     Ok(!rows.is_empty())
 }
 
@@ -651,11 +656,11 @@ pub async fn insert_team(tx: &mut Tx, id: &str, name: &str, now: i64) -> StoreRe
     Ok(())
 }
 
-/// The name of the team a rep is in, if any.
-pub async fn team_of_rep(tx: &mut Tx, rep_id: &str) -> StoreResult<Option<String>> {
-    let rows: Vec<String> = tx
+/// The team a rep is in, if any: (id, name).
+pub async fn team_of_rep(tx: &mut Tx, rep_id: &str) -> StoreResult<Option<(String, String)>> {
+    let rows: Vec<(String, String)> = tx
         .fetch_all(
-            "SELECT t.name FROM commission_team_members m JOIN commission_teams t ON t.id = m.team_id WHERE m.rep_id = $1",
+            "SELECT t.id, t.name FROM commission_team_members m JOIN commission_teams t ON t.id = m.team_id WHERE m.rep_id = $1",
             args![rep_id],
         )
         .await?;
@@ -678,22 +683,9 @@ pub async fn delete_team_member(tx: &mut Tx, team_id: &str, rep_id: &str) -> Sto
         > 0)
 }
 
-pub async fn insert_team_assignment(
-    tx: &mut Tx,
-    id: &str,
-    team_id: &str,
-    plan_id: &str,
-    from: &str,
-    to: Option<&str>,
-    now: i64,
-) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO commission_assignments (id, team_id, plan_id, effective_from, effective_to, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        args![id, team_id, plan_id, from, to, now],
-    )
-    .await?;
-    Ok(())
+/// Renames a team; whether it exists.
+pub async fn rename_team(tx: &mut Tx, id: &str, name: &str) -> StoreResult<bool> {
+    Ok(tx.execute("UPDATE commission_teams SET name = $2 WHERE id = $1", args![id, name]).await? > 0)
 }
 
 /// Deletes a team with no members and no assignments; whether it did (false: it has some, or is gone).

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/commissions/teams", post(create_team))
         .route("/admin/commissions/teams/members", post(add_member))
         .route("/admin/commissions/teams/{id}/delete", post(delete_team))
+        .route("/admin/commissions/teams/{id}/rename", post(rename_team))
         .route("/admin/commissions/teams/{id}/members/{rep}/delete", post(remove_member))
         .route("/admin/commissions/teams/assignments", post(assign_team))
         .route("/admin/commissions/handover", post(handover))
@@ -372,6 +373,15 @@ pub struct TeamForm {
     name: String,
 }
 
+/// Renaming a team: the new name, and which team (the page keeps what was typed beside it).
+#[derive(Deserialize, Default)]
+pub struct RenameForm {
+    #[serde(default)]
+    name: String,
+    #[serde(skip)]
+    team: String,
+}
+
 #[derive(Deserialize, Default)]
 pub struct MemberForm {
     #[serde(default)]
@@ -434,18 +444,30 @@ struct PlansPage {
     a: AssignForm,
     h: HouseForm,
     t: TeamForm,
+    /// The rename form of the team it names (others show their name).
+    rn: RenameForm,
     m: MemberForm,
     ta: TeamAssignForm,
     /// The hand-over split's form (the stored terms, or what was typed when refused).
     ho: HandoverForm,
     errors: Vec<FieldError>,
-    /// Which form the errors are of: plan, assign, house, handover, team, member, team_assign.
+    /// Which form the errors are of: plan, assign, house, handover, team, rename, member, team_assign.
     form: &'static str,
 }
 
 impl PlansPage {
     fn error(&self, form: &str, field: &str) -> String {
         if form == self.form { errors_for(&self.errors, field) } else { String::new() }
+    }
+
+    /// What the rename form of a team shows: what was typed, if it was refused, else its name.
+    fn rename_value(&self, team: &Team) -> String {
+        if self.form == "rename" && self.rn.team == team.id { self.rn.name.clone() } else { team.name.clone() }
+    }
+
+    /// The rename form's error for a team (only the one that was refused).
+    fn rename_error(&self, team: &Team) -> String {
+        if self.rn.team == team.id { self.error("rename", "name") } else { String::new() }
     }
 
     /// The new plan form's error for a field (the fields are shared with the plan's own page).
@@ -476,6 +498,7 @@ struct PlansInput {
     f: PlanForm,
     a: AssignForm,
     t: TeamForm,
+    rn: RenameForm,
     m: MemberForm,
     ta: TeamAssignForm,
     h: HouseForm,
@@ -515,6 +538,7 @@ async fn plans_page(
         f: input.f,
         a: input.a,
         t: input.t,
+        rn: input.rn,
         m: input.m,
         ta: input.ta,
         h: input.h,
@@ -530,6 +554,7 @@ fn empty_input() -> PlansInput {
         f: PlanForm { basis: "invoiced".into(), ..Default::default() },
         a: AssignForm::default(),
         t: TeamForm::default(),
+        rn: RenameForm::default(),
         m: MemberForm::default(),
         ta: TeamAssignForm::default(),
         h: HouseForm::default(),
@@ -612,6 +637,22 @@ async fn delete_team(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
     }
 }
 
+async fn rename_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(mut rn): Form<RenameForm>,
+) -> Result<Response, WebError> {
+    match commission_service::rename_team(&state.db, state.now(), &ctx.actor(), &id, &rn.name).await {
+        Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            rn.team = id;
+            plans_page(&state, &ctx, None, PlansInput { rn, errors, form: "rename", ..empty_input() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn remove_member(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -653,7 +694,7 @@ async fn unassign(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 async fn house(State(state): State<AppState>, ctx: Ctx, Form(h): Form<HouseForm>) -> Result<Response, WebError> {
     let on = h.house != "0";
     match commission_service::set_house_account(&state.db, state.now(), &ctx.actor(), &h.account, on).await {
-        Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved").into_response()),
+        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=saved").into_response()),
         Err(ServiceError::Invalid(errors)) => {
             plans_page(&state, &ctx, None, PlansInput { h, errors, form: "house", ..empty_input() }).await
         }
