@@ -67,10 +67,50 @@ async fn demo_is_realistic_and_every_login_works() {
     assert!(app.count("SELECT COUNT(DISTINCT rep_id) FROM commission_accruals").await >= 3);
     assert!(app.count("SELECT COUNT(*) FROM commission_statements WHERE status = 'locked'").await >= 3);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM orders o JOIN accounts a ON a.id = o.account_id WHERE o.owner_rep_id IS DISTINCT FROM a.owner_rep_id").await,
+        app.count("SELECT COUNT(*) FROM orders o JOIN accounts a ON a.id = o.account_id WHERE o.owner_rep_id IS DISTINCT FROM a.owner_rep_id AND o.owner_rep_id IS DISTINCT FROM a.handover_rep_id").await,
         0,
-        "each order records its account's rep"
+        "each order records its account's rep (or, placed before it changed hands, the previous one)"
     );
+    // A hand-over is running (60 days, 50 %): Keystone Fabrication went from Daniel Okafor to Tom
+    // Becker; the orders placed since are split and invoiced, Daniel's statement shows his share.
+    let now = app.now();
+    let handed: Vec<(String, String, Option<String>, Option<i64>, Option<i64>)> =
+        portico::on_db!(app.db(), |c| sqlx::query_as(
+            "SELECT a.id, o.name, p.name, a.handover_until, a.handover_share_ppm FROM accounts a \
+             JOIN users o ON o.id = a.owner_rep_id LEFT JOIN users p ON p.id = a.handover_rep_id \
+             WHERE a.handover_rep_id IS NOT NULL"
+        )
+        .fetch_all(c)
+        .await)
+        .unwrap();
+    assert_eq!(handed.len(), 1, "{handed:?}");
+    let (account, owner, previous, until, share) = handed[0].clone();
+    assert_eq!((owner.as_str(), previous.as_deref(), share), ("Tom Becker", Some("Daniel Okafor"), Some(500_000)));
+    let until = until.unwrap();
+    assert!(until > now && until < now + 60 * 86_400, "running: {until} vs {now}");
+    let split_orders = app
+        .count_dyn(&format!(
+            "SELECT COUNT(*) FROM orders WHERE account_id = '{account}' AND handover_rep_id IS NOT NULL"
+        ))
+        .await;
+    assert!(split_orders >= 2, "{split_orders}");
+    assert_eq!(
+        app.count_dyn(&format!(
+            "SELECT COUNT(*) FROM orders WHERE account_id = '{account}' AND handover_rep_id IS NULL AND placed_at >= {}",
+            until - 60 * 86_400
+        ))
+        .await,
+        0,
+        "every order since the change is split"
+    );
+    let previous_lines = app
+        .count("SELECT COUNT(*) FROM commission_accruals c JOIN users u ON u.id = c.rep_id WHERE u.name = 'Daniel Okafor' AND c.rule LIKE '%hand-over 50% to previous rep'")
+        .await;
+    let kept_lines = app
+        .count("SELECT COUNT(*) FROM commission_accruals c JOIN users u ON u.id = c.rep_id WHERE u.name = 'Tom Becker' AND c.rule LIKE '%hand-over 50% kept'")
+        .await;
+    assert!(previous_lines >= 1 && previous_lines == kept_lines, "{previous_lines} {kept_lines}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM settings WHERE key LIKE 'commissions.handover_%'").await, 2);
     for l in &logins {
         let mut c = app.client();
         let res = c.login(&l.email, DEMO_PASSWORD).await;
