@@ -15,6 +15,9 @@ async fn snapshot(app: &TestApp) -> Vec<(String, String, String, Option<String>,
     .unwrap()
 }
 
+/// An account with a hand-over: id, owning rep's name, previous rep's name, until, share.
+type Handed = (String, String, Option<String>, Option<i64>, Option<i64>);
+
 #[tokio::test]
 async fn demo_is_realistic_and_every_login_works() {
     let app = TestApp::new().await;
@@ -74,15 +77,14 @@ async fn demo_is_realistic_and_every_login_works() {
     // A hand-over is running (60 days, 50 %): Keystone Fabrication went from Daniel Okafor to Tom
     // Becker; the orders placed since are split and invoiced, Daniel's statement shows his share.
     let now = app.now();
-    let handed: Vec<(String, String, Option<String>, Option<i64>, Option<i64>)> =
-        portico::on_db!(app.db(), |c| sqlx::query_as(
-            "SELECT a.id, o.name, p.name, a.handover_until, a.handover_share_ppm FROM accounts a \
+    let handed: Vec<Handed> = portico::on_db!(app.db(), |c| sqlx::query_as(
+        "SELECT a.id, o.name, p.name, a.handover_until, a.handover_share_ppm FROM accounts a \
              JOIN users o ON o.id = a.owner_rep_id LEFT JOIN users p ON p.id = a.handover_rep_id \
              WHERE a.handover_rep_id IS NOT NULL"
-        )
-        .fetch_all(c)
-        .await)
-        .unwrap();
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap();
     assert_eq!(handed.len(), 1, "{handed:?}");
     let (account, owner, previous, until, share) = handed[0].clone();
     assert_eq!((owner.as_str(), previous.as_deref(), share), ("Tom Becker", Some("Daniel Okafor"), Some(500_000)));
