@@ -151,3 +151,50 @@ async fn demo_is_deterministic() {
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers[axum::http::header::CONTENT_TYPE], "image/jpeg");
 }
+
+/// The scale loaders (`portico demo --scale large`, the aging benchmark) write their orders, lines
+/// and invoices through one store writer; a small run of each writes what it always wrote.
+#[tokio::test]
+async fn the_scale_loaders_write_orders_lines_and_invoices() {
+    use portico::demo::{history_scale, receivables_scale};
+    let app = TestApp::new().await;
+    let rep = app.staff("Rita Rep", &[portico::domain::auth::StaffRole::SalesRep]).await;
+    for i in 0..3 {
+        app.account(&format!("Scale {i}"), (i % 2 == 0).then_some(rep.id.as_str())).await;
+    }
+    common::sell(
+        app.db(),
+        app.now(),
+        vec![
+            (portico::store::products::ProductInput::new("SC-1", "One"), "1.00", 10),
+            (portico::store::products::ProductInput::new("SC-2", "Two"), "2.00", 10),
+        ],
+    )
+    .await;
+    let (customers, items) = history_scale::parties(app.db()).await.unwrap();
+    let size = history_scale::HistorySize { orders: 40, days: 60, max_lines: 3 };
+    history_scale::seed(app.db(), app.now(), &size, &customers, &items).await.unwrap();
+    let size = receivables_scale::ReceivablesSize { accounts: 4, invoices_per_account: 3 };
+    receivables_scale::seed(app.db(), app.now(), &size).await.unwrap();
+    let fingerprint = async |sql: &'static str| app.count(sql).await;
+    let got = vec![
+        fingerprint("SELECT COUNT(*) FROM orders WHERE number LIKE 'H-%'").await,
+        fingerprint("SELECT CAST(SUM(subtotal) AS BIGINT) FROM orders WHERE number LIKE 'H-%'").await,
+        fingerprint("SELECT CAST(SUM(line_count) AS BIGINT) FROM orders WHERE number LIKE 'H-%'").await,
+        fingerprint("SELECT COUNT(*) FROM orders WHERE number LIKE 'H-%' AND owner_rep_id IS NOT NULL").await,
+        fingerprint("SELECT COUNT(*) FROM orders WHERE number LIKE 'H-%' AND status = 'cancelled'").await,
+        fingerprint("SELECT CAST(SUM(LENGTH(po_number)) AS BIGINT) FROM orders").await,
+        fingerprint("SELECT COUNT(*) FROM orders WHERE placed_at <> updated_at OR uninvoiced <> 0 OR ship_to_text <> ''").await,
+        fingerprint("SELECT COUNT(*) FROM order_lines").await,
+        fingerprint("SELECT CAST(SUM(line_total) AS BIGINT) FROM order_lines").await,
+        fingerprint("SELECT CAST(SUM(quantity * line_no) AS BIGINT) FROM order_lines").await,
+        fingerprint("SELECT COUNT(*) FROM order_lines WHERE line_total <> quantity * unit_price OR uom <> 'each' OR price_source <> 'history'").await,
+        fingerprint("SELECT COUNT(*) FROM orders WHERE number LIKE 'AR-%' AND status = 'shipped' AND owner_rep_id IS NULL AND po_number = ''").await,
+        fingerprint("SELECT COUNT(*) FROM invoices WHERE number LIKE 'AR-%'").await,
+        fingerprint("SELECT CAST(SUM(total) AS BIGINT) FROM invoices WHERE number LIKE 'AR-%'").await,
+        fingerprint("SELECT COUNT(*) FROM payments WHERE number LIKE 'ARP-%'").await,
+        fingerprint("SELECT COUNT(*) FROM accounts").await,
+    ];
+    // What the loaders wrote before they shared the writer (the same on both databases).
+    assert_eq!(got, [40, 269_920_000, 80, 37, 2, 88, 0, 80, 269_920_000, 1303, 0, 4, 12, 302_612_800, 1, 4]);
+}
