@@ -448,3 +448,96 @@ async fn bad_settings_are_refused_beside_their_fields_and_change_nothing() {
         "the first save and the three through the API"
     );
 }
+
+#[tokio::test]
+async fn the_api_account_shows_a_running_hand_over_to_staff_integrations_and_never_to_buyers() {
+    let app = TestApp::new().await;
+    let f = fixture(&app).await;
+    let read = app.api_token(&[Scope::AccountsRead]).await;
+    let settings = app.api_token(&[Scope::CommissionsRead]).await;
+    let get = async |path: &str, token: &str| -> Value {
+        let res = app.api("GET", path, token, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.body);
+        serde_json::from_str(&res.body).unwrap()
+    };
+    let account = format!("/api/v1/accounts/{}", f.account);
+    // No change of owner yet: null (present, so a client can rely on the key).
+    let a = get(&account, &read).await;
+    assert_eq!(a["handover"], Value::Null, "{a}");
+
+    set_handover(&app, &f, "14", "12.5").await;
+    let now = app.now();
+    change_owner(&app, &f, Some(&f.rep_b.user_id), now).await;
+    let a = get(&account, &read).await;
+    assert_eq!(a["owner_rep_id"], f.rep_b.user_id.as_str());
+    assert_eq!(
+        a["handover"],
+        json!({
+            "previous_rep_id": f.rep_a.user_id, "previous_rep_name": "Rita Rep",
+            "previous_rep_email": f.rep_a.email, "until": now + 14 * DAY,
+            "share": "12.5", "share_ppm": 125_000
+        })
+    );
+    // The share is written as the settings write it.
+    let s = get("/api/v1/commissions/settings", &settings).await;
+    assert_eq!(
+        (&s["handover_share"], &s["handover_share_ppm"]),
+        (&a["handover"]["share"], &a["handover"]["share_ppm"])
+    );
+    // The list an ERP pulls has it too, and null on an account without one.
+    let other = app.account("Plain Dental", Some(&f.rep_a.user_id)).await;
+    let page = get("/api/v1/accounts?updated_since=0&limit=100", &read).await;
+    let of = |id: &str| page["accounts"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap().clone();
+    assert_eq!(of(&f.account)["handover"], a["handover"]);
+    assert_eq!(of(&other)["handover"], Value::Null);
+    // A later change of the setting does not change a running hand-over.
+    set_handover(&app, &f, "90", "50").await;
+    assert_eq!(get(&account, &read).await["handover"]["share_ppm"], 125_000);
+    // The ERP's upsert answers with it as well (the document keeps the owner: the hand-over stays).
+    let write = app.api_token(&[Scope::AccountsWrite]).await;
+    let doc = json!({"name": "Smile Dental", "owner_rep": f.rep_b.email, "ownership_mode": "hybrid",
+                     "bill_to": {"line1": "1 Main St", "city": "Springfield", "postal_code": "62701", "country": "US"}});
+    let number = a["number"].as_str().unwrap().to_string();
+    common::write(app.db(), {
+        let id = f.account.clone();
+        move |tx| {
+            Box::pin(async move {
+                tx.execute("UPDATE accounts SET external_id = 'ERP-HO' WHERE id = $1", portico::args![id.as_str()])
+                    .await?;
+                Ok(())
+            })
+        }
+    })
+    .await;
+    let res = app.api("PUT", "/api/v1/accounts/ERP-HO", &write, Some(doc)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let up: Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!((&up["account"]["number"], &up["account"]["handover"]), (&json!(number), &a["handover"]));
+
+    // Once it ended: null. A change of owner 15 days ago with 14 days of hand-over.
+    set_handover(&app, &f, "14", "30").await;
+    change_owner(&app, &f, Some(&f.rep_a.user_id), now - 15 * DAY).await;
+    let stored = portico::store::accounts::get(app.db(), &f.account).await.unwrap().unwrap();
+    assert_eq!(stored.handover_rep_id.as_deref(), Some(f.rep_b.user_id.as_str()), "recorded, but over");
+    assert_eq!(get(&account, &read).await["handover"], Value::Null);
+
+    // Buyers: an API token is an integration an administrator makes (seller staff), so no buyer
+    // calls the API — a buyer's session opens none of it.
+    change_owner(&app, &f, Some(&f.rep_b.user_id), now).await;
+    let buyer = app.buyer(&f.account, "Bea Buyer", portico::domain::auth::BuyerRole::Manager).await;
+    let mut b = app.signed_in(&buyer.email).await;
+    assert_eq!(b.get(&account).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(b.get("/api/v1/accounts?updated_since=0").await.status, StatusCode::UNAUTHORIZED);
+    // And the service the API reads through, asked by the account's own buyer, leaves the
+    // commission terms out (staff see them).
+    let bp = buyer.principal().unwrap();
+    let seen = portico::service::account_sync::synced_account(app.db(), app.now(), &Actor::web(&bp), &f.account)
+        .await
+        .unwrap();
+    assert_eq!(seen.account.id, f.account);
+    assert!(seen.handover.is_none(), "{:?}", seen.handover);
+    let staff = portico::service::account_sync::synced_account(app.db(), app.now(), &Actor::web(&f.cs), &f.account)
+        .await
+        .unwrap();
+    assert_eq!(staff.handover.map(|h| (h.rep_id, h.share_ppm)), Some((f.rep_a.user_id.clone(), 300_000)));
+}

@@ -373,3 +373,98 @@ async fn a_bank_file_import_accrues_like_any_payment() {
         (inv.as_str(), true, m("8.00"), m("0.40"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_through_the_online_provider_accrues_once_however_often_its_confirmation_comes() {
+    use portico::domain::auth::BuyerRole;
+    use portico::service::payment_provider::{Checkout, LocalTestProvider, http_request};
+    const SECRET: &str = "test-provider-secret";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let public = base.clone();
+    let app = TestApp::configured(move |c| {
+        c.public_url = public;
+        c.test_provider_secret = Some(SECRET.into());
+    })
+    .await;
+    let server = tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
+    let f = fixture(&app).await;
+    let period = commissions::this_period(app.now());
+    let a = invoiced(&app, &f, 2).await; // 20.00: 1.00 once paid
+    let b = invoiced(&app, &f, 3).await; // 30.00: 1.50 once paid
+    assert!(lines_of(&app, &f.rep_a, &period).await.is_empty(), "nothing at invoicing");
+
+    // The buyer pays A online: the provider's page, Pay, its signed callback to Portico.
+    let manager = app.buyer(&f.account, "Mia Manager", BuyerRole::Manager).await;
+    let mut buyer = app.signed_in(&manager.email).await;
+    let res = buyer.post("/portal/invoices/pay", &[("invoice", &a)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let query = res.location().split_once('?').unwrap().1.to_string();
+    let (status, body) = http_request(
+        "POST",
+        &format!("{base}/test-provider/checkout/pay"),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        query.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 303, "{body}");
+    let fin = Actor::web(&f.finance);
+    let paid = payments::list_payments(app.db(), &fin, Some(&f.account), None, 10).await.unwrap();
+    assert_eq!(paid.len(), 1);
+    let online = paid[0].number.clone();
+    assert_eq!(
+        lines_of(&app, &f.rep_a, &period).await,
+        vec![line("accrual", &a, Some(&online), "20.00", "1.00")],
+        "paid through the provider: earned, naming the payment"
+    );
+
+    // The provider confirms B's payment twice at once, then once more later: one payment, one line.
+    let provider = LocalTestProvider::new(&base, SECRET);
+    let now = app.now();
+    let checkout = Checkout {
+        reference: "r-b".into(),
+        account_id: f.account.clone(),
+        user_id: manager.id.clone(),
+        description: format!("Invoices {b}"),
+        amount: "30.00".into(),
+        invoices: vec![b.clone()],
+        callback_url: format!("{base}/payments/callback"),
+        return_url: format!("{base}/portal/payments"),
+        created: now,
+    };
+    let event = provider.succeeded(checkout, now);
+    let body = serde_json::to_vec(&event).unwrap();
+    let signature = provider.signature_header(now, &body);
+    let callback = format!("{base}/payments/callback");
+    let headers = [("Content-Type", "application/json"), ("Provider-Signature", signature.as_str())];
+    let (first, second) = tokio::join!(
+        http_request("POST", &callback, &headers, &body),
+        http_request("POST", &callback, &headers, &body)
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let mut statuses = vec![first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 400], "one recorded, the other a replay: {first:?} {second:?}");
+    let refused = if first.0 == 400 { &first.1 } else { &second.1 };
+    assert_eq!(refused, "this payment was reported before", "told so, whichever came second");
+    let again = http_request("POST", &callback, &headers, &body).await.unwrap();
+    assert_eq!(again.0, 400, "{again:?}");
+    let paid = payments::list_payments(app.db(), &fin, Some(&f.account), None, 10).await.unwrap();
+    let of_b: Vec<_> = paid.iter().filter(|p| p.external_id.as_deref() == Some(event.id.as_str())).collect();
+    assert_eq!(of_b.len(), 1, "one payment for the provider's id");
+    let mut lines = lines_of(&app, &f.rep_a, &period).await;
+    lines.sort_by(|x, y| x.1.cmp(&y.1));
+    assert_eq!(
+        lines,
+        vec![
+            line("accrual", &a, Some(&online), "20.00", "1.00"),
+            line("accrual", &b, Some(&of_b[0].number), "30.00", "1.50"),
+        ],
+        "each invoice earned once"
+    );
+    assert_eq!(total(&lines), (m("50.00"), m("2.50")));
+    let row = portico::store::invoices::get(app.db(), &b).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.paid), ("paid", m("30.00").raw()));
+    server.abort();
+}

@@ -9,6 +9,7 @@ use super::{ApiCaller, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 use crate::domain::account::{AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::auth::Scope;
+use crate::domain::commissions::format_share;
 use crate::domain::money::Money;
 use crate::service::account_sync::{self as account_service, AccountUpsert, SyncedAccount};
 use crate::service::{Actor, ServiceError};
@@ -142,14 +143,44 @@ pub struct AccountOut {
     bill_to: AddressOut,
     /// The account group's name.
     group: Option<String>,
+    /// The hand-over running on the account since it last changed owning rep; null when none is
+    /// running (the seller's hand-over split was off then, the period ended, or the owner
+    /// did not change from one rep to another).
+    handover: Option<HandoverOut>,
     version: i64,
     created_at: i64,
     updated_at: i64,
 }
 
+/// The previous owning rep keeps `share` of the commission base of the orders placed before
+/// `until` (`GET /commissions/settings` has the split in force for the next change of owner;
+/// a running hand-over keeps the share of its own day).
+#[derive(Serialize, ToSchema)]
+pub struct HandoverOut {
+    previous_rep_id: String,
+    /// Null when the user is gone.
+    previous_rep_name: Option<String>,
+    previous_rep_email: Option<String>,
+    /// Unix seconds: orders placed before it are split.
+    until: i64,
+    /// The previous rep's share, a percentage as a decimal string with at most 2 decimals
+    /// ("30", "12.5"), as `handover_share` of `GET /commissions/settings`.
+    share: String,
+    /// The same share in parts per million (300000 = 30 %).
+    share_ppm: i64,
+}
+
 fn account_out(s: SyncedAccount) -> AccountOut {
     let a = s.account;
     AccountOut {
+        handover: s.handover.map(|h| HandoverOut {
+            previous_rep_id: h.rep_id,
+            previous_rep_name: h.rep_name,
+            previous_rep_email: h.rep_email,
+            until: h.until,
+            share: format_share(h.share_ppm),
+            share_ppm: h.share_ppm,
+        }),
         payment_terms: a.terms().code(),
         credit_limit: a.credit_limit().to_plain(),
         bill_to: address_out(a.bill_to()),
@@ -190,9 +221,15 @@ pub async fn list_accounts(
     caller.require(Scope::AccountsRead)?;
     let ApiQuery(p) = query?;
     let c = p.check()?;
-    let mut rows =
-        account_service::accounts_changed_since(&state.db, &Actor::api(&caller.0), c.since, c.after(), c.limit + 1)
-            .await?;
+    let mut rows = account_service::accounts_changed_since(
+        &state.db,
+        state.now(),
+        &Actor::api(&caller.0),
+        c.since,
+        c.after(),
+        c.limit + 1,
+    )
+    .await?;
     let next_cursor = super::paging::cut_page(&mut rows, c.limit, |r| cursor_of(r.account.updated_at, &r.account.id));
     Ok(Json(AccountPage { accounts: rows.into_iter().map(account_out).collect(), next_cursor }))
 }
@@ -209,7 +246,7 @@ pub async fn get_account(
     caller.require(Scope::AccountsRead)?;
     let ApiPath(id) = path?;
     reference(&id)?;
-    let a = account_service::synced_account(&state.db, &Actor::api(&caller.0), &id).await?;
+    let a = account_service::synced_account(&state.db, state.now(), &Actor::api(&caller.0), &id).await?;
     Ok(Json(account_out(a)))
 }
 
@@ -330,7 +367,7 @@ pub async fn put_account(
     let r = account_service::upsert_account(&state.db, state.now(), &actor, &external_id, upsert)
         .await
         .map_err(|e| api_fields(e, &[("owner_rep_id", "owner_rep")]))?;
-    let account = account_service::synced_account(&state.db, &actor, &r.row.id).await?;
+    let account = account_service::synced_account(&state.db, state.now(), &actor, &r.row.id).await?;
     let status = if r.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(AccountUpsertOut { created: r.created, changed: r.changed, account: account_out(account) })))
 }

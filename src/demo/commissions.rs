@@ -2,10 +2,16 @@
 //! at 4.5 %, a 0.5 % bonus past $100,000 a month — assigned to every rep from a year back, before
 //! the order history is seeded, so accruals follow from its invoices; then months before last are
 //! approved and locked, as finance would have done.
+//!
+//! The hand-over split is on (60 days, 50 %), and one account changes hands during the history
+//! (Keystone Fabrication, from Daniel Okafor to Tom Becker, a day before its second-last order):
+//! the hand-over still runs, and the orders placed since are split — Daniel's statement shows
+//! the “hand-over 50% to previous rep” lines, Tom's the “kept” ones.
 
+use crate::domain::account::AccountDraft;
 use crate::domain::auth::{Principal, StaffRole};
-use crate::domain::commissions::{PlanDraft, StatementAction, previous_period};
-use crate::service::{Actor, ServiceError, commissions};
+use crate::domain::commissions::{HandoverDraft, PlanDraft, StatementAction, previous_period};
+use crate::service::{Actor, ServiceError, accounts, commissions};
 use crate::store::Db;
 use crate::store::users;
 
@@ -38,6 +44,25 @@ pub(crate) async fn seed_plan(db: &Db, now: i64) -> Result<(), ServiceError> {
     for rep in users::list_reps(db).await? {
         commissions::assign_plan(db, now, &actor, &rep.id, &plan, &from, "").await?;
     }
+    let split = HandoverDraft { days: HANDOVER_DAYS.into(), share: HANDOVER_SHARE.into() };
+    commissions::set_handover_settings(db, now, &actor, &split).await?;
+    Ok(())
+}
+
+/// The hand-over split's settings.
+pub(crate) const HANDOVER_DAYS: &str = "60";
+pub(crate) const HANDOVER_SHARE: &str = "50";
+/// The account that changes hands during the history, and its new owning rep (by name).
+pub(crate) const HANDED_OVER: (&str, &str) = ("Keystone Fabrication", "Tom Becker");
+
+/// The account is given to `rep_id` at `at` (the admin's save on the account page): its previous
+/// rep keeps the hand-over share of the orders placed in the next days.
+pub(crate) async fn hand_over(db: &Db, at: i64, account_id: &str, rep_id: &str) -> Result<(), ServiceError> {
+    let admin = admin(db).await?;
+    let actor = Actor::cli(&admin);
+    let a = accounts::get_account(db, &actor, account_id).await?;
+    let draft = AccountDraft { owner_rep_id: Some(rep_id.to_string()), ..a.draft() };
+    accounts::update_account(db, at, &actor, &a.id, a.version, &draft, a.group_id.as_deref()).await?;
     Ok(())
 }
 

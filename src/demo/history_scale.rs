@@ -11,7 +11,8 @@
 //! large` and by `benches/dashboards.rs`.
 
 use super::Rng;
-use crate::store::{Cell, Db, bulk_insert};
+use crate::store::Db;
+use crate::store::order_history::{self, HistoryLine, HistoryOrder};
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug)]
@@ -45,39 +46,6 @@ const DAY: i64 = 86_400;
 /// Orders written per unit of work.
 const BATCH: usize = 20_000;
 const BASKET: usize = 24;
-
-const ORDER_COLUMNS: [&str; 16] = [
-    "id",
-    "number",
-    "account_id",
-    "status",
-    "channel",
-    "placed_by_user_id",
-    "placed_by_name",
-    "ship_to_text",
-    "po_number",
-    "terms_days",
-    "subtotal",
-    "line_count",
-    "placed_at",
-    "updated_at",
-    "owner_rep_id",
-    "uninvoiced",
-];
-
-const LINE_COLUMNS: [&str; 11] = [
-    "order_id",
-    "line_no",
-    "product_id",
-    "sku",
-    "name",
-    "uom",
-    "quantity",
-    "unit_price",
-    "line_total",
-    "price_source",
-    "price_explanation",
-];
 
 /// The channel of an order placed `age` of the way back (1: the oldest, 0: now): self-service
 /// (portal, punchout) grows from 35 % to 65 % of orders over the history.
@@ -132,47 +100,42 @@ pub async fn seed(
                 let quantity = 1 + rng.below(20) as i64;
                 let total = quantity * item.unit_price;
                 subtotal += total;
-                lines.push(vec![
-                    Cell::Text(id.clone()),
-                    Cell::Int(line_no as i64),
-                    Cell::Text(item.id.clone()),
-                    Cell::Text(item.sku.clone()),
-                    Cell::Text(item.name.clone()),
-                    Cell::Text("each".into()),
-                    Cell::Int(quantity),
-                    Cell::Int(item.unit_price),
-                    Cell::Int(total),
-                    Cell::Text("history".into()),
-                    Cell::Text(String::new()),
-                ]);
+                lines.push(HistoryLine {
+                    order_id: id.clone(),
+                    line_no: line_no as i64,
+                    product_id: item.id.clone(),
+                    sku: item.sku.clone(),
+                    name: item.name.clone(),
+                    quantity,
+                    unit_price: item.unit_price,
+                    line_total: total,
+                });
             }
             let age_permille = (back as u64).saturating_mul(1000) / span;
             let channel = channel(&mut rng, age_permille);
             let status = if rng.below(40) == 0 { "cancelled" } else { "closed" };
-            orders.push(vec![
-                Cell::Text(id),
-                Cell::Text(format!("H-{:07}", written + k + 1)),
-                Cell::Text(customer.id.clone()),
-                Cell::Text(status.into()),
-                Cell::Text(channel.into()),
-                Cell::Text("erp-history".into()),
-                Cell::Text("ERP history import".into()),
-                Cell::Text(String::new()),
-                Cell::Text(if rng.below(3) == 0 { format!("PO-{}", rng.below(1_000_000)) } else { String::new() }),
-                Cell::Int(30),
-                Cell::Int(subtotal),
-                Cell::Int(count as i64),
-                Cell::Int(placed_at),
-                Cell::Int(placed_at),
-                Cell::opt_text(customer.owner_rep_id.as_deref()),
-                Cell::Int(0),
-            ]);
+            let po_number = if rng.below(3) == 0 { format!("PO-{}", rng.below(1_000_000)) } else { String::new() };
+            orders.push(HistoryOrder {
+                id,
+                number: format!("H-{:07}", written + k + 1),
+                account_id: customer.id.clone(),
+                status,
+                channel,
+                placed_by_user_id: "erp-history",
+                placed_by_name: "ERP history import",
+                po_number,
+                terms_days: 30,
+                subtotal,
+                line_count: count as i64,
+                placed_at,
+                owner_rep_id: customer.owner_rep_id.clone(),
+            });
         }
         db.write((orders, lines), |tx, (orders, lines)| {
             Box::pin(async move {
                 tx.bulk_mode().await?;
-                bulk_insert(tx, "orders", &ORDER_COLUMNS, orders).await?;
-                bulk_insert(tx, "order_lines", &LINE_COLUMNS, lines).await
+                order_history::insert_orders(tx, orders).await?;
+                order_history::insert_lines(tx, lines).await
             })
         })
         .await?;

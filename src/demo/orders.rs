@@ -30,6 +30,7 @@ struct UserRow {
 #[derive(sqlx::FromRow)]
 struct AccountRow {
     id: String,
+    name: String,
     status: String,
     owner_rep_id: Option<String>,
     po_required: bool,
@@ -79,7 +80,7 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
     .fetch_all(c)
     .await)?;
     let accounts = on_db!(db, |c| sqlx::query_as::<_, AccountRow>(
-        "SELECT id, status, owner_rep_id, po_required FROM accounts ORDER BY number"
+        "SELECT id, name, status, owner_rep_id, po_required FROM accounts ORDER BY number"
     )
     .fetch_all(c)
     .await)?;
@@ -103,10 +104,14 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
                     .then(|| Principal::buyer(u.id.clone(), u.name.clone(), u.email.clone(), a.id.clone(), role))
             })
             .collect();
-        let rep =
-            a.owner_rep_id.as_ref().and_then(|r| users.iter().find(|u| &u.id == r)).map(|u| {
-                Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), StaffRole::parse_list(&u.roles))
-            });
+        let rep_principal = |u: &UserRow| {
+            Principal::staff(u.id.clone(), u.name.clone(), u.email.clone(), StaffRole::parse_list(&u.roles))
+        };
+        let mut rep = a.owner_rep_id.as_ref().and_then(|r| users.iter().find(|u| &u.id == r)).map(rep_principal);
+        // The account that changes hands (a day before its second-last order) and its new rep.
+        let handed_to = (a.name == super::commissions::HANDED_OVER.0)
+            .then(|| users.iter().find(|u| u.name == super::commissions::HANDED_OVER.1))
+            .flatten();
         // The account's usual products: a dozen from its catalog that it can buy at a price.
         let listed = product_search::list(
             db,
@@ -136,6 +141,10 @@ pub(crate) async fn seed_history(db: &Db, now: i64, rng: &mut Rng) -> Result<usi
             // Spread over the last ~180 days, oldest first; the newest one or two stay open.
             let spacing = 170 / orders_for_account;
             let at = now - ((orders_for_account - 1 - k) * spacing + 1) * DAY - rng.below(DAY as u64) as i64;
+            if let Some(to) = handed_to.filter(|_| k == orders_for_account - 2) {
+                super::commissions::hand_over(db, at - DAY, &a.id, &to.id).await?;
+                rep = Some(rep_principal(to));
+            }
             if !(pays_late && now - at < 60 * DAY) {
                 pay_what_is_due(db, at, &finance, &a.id, rng).await?;
             }

@@ -8,6 +8,7 @@ use super::Rng;
 use crate::domain::account::{AccountDraft, AccountStatus, Address, OwnershipMode, PaymentTerms};
 use crate::domain::money::Money;
 use crate::domain::pricing::format_iso_date;
+use crate::store::order_history::{self, HistoryOrder};
 use crate::store::{Cell, Db, accounts, bulk_insert};
 
 #[derive(Clone, Copy, Debug)]
@@ -64,21 +65,21 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
             let (mut orders, mut invoices, mut payments) = (Vec::new(), Vec::new(), Vec::new());
             for (a, (account,)) in ids.iter().enumerate() {
                 let order = rng.id();
-                orders.push(vec![
-                    t(&order),
-                    t(format!("AR-{a:06}")),
-                    t(account),
-                    t("shipped"),
-                    t("api"),
-                    t("bench"),
-                    t("Aging benchmark"),
-                    t(""),
-                    Cell::Int(30),
-                    Cell::Int(0),
-                    Cell::Int(0),
-                    Cell::Int(now),
-                    Cell::Int(now),
-                ]);
+                orders.push(HistoryOrder {
+                    id: order.clone(),
+                    number: format!("AR-{a:06}"),
+                    account_id: account.clone(),
+                    status: "shipped",
+                    channel: "api",
+                    placed_by_user_id: "bench",
+                    placed_by_name: "Aging benchmark",
+                    po_number: String::new(),
+                    terms_days: 30,
+                    subtotal: 0,
+                    line_count: 0,
+                    placed_at: now,
+                    owner_rep_id: None,
+                });
                 for i in 0..size.invoices_per_account {
                     let due = today + time::Duration::days(30 - rng.below(181) as i64);
                     let issued = due - time::Duration::days(30);
@@ -117,27 +118,7 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
                     ]);
                 }
             }
-            bulk_insert(
-                tx,
-                "orders",
-                &[
-                    "id",
-                    "number",
-                    "account_id",
-                    "status",
-                    "channel",
-                    "placed_by_user_id",
-                    "placed_by_name",
-                    "ship_to_text",
-                    "terms_days",
-                    "subtotal",
-                    "line_count",
-                    "placed_at",
-                    "updated_at",
-                ],
-                &orders,
-            )
-            .await?;
+            order_history::insert_orders(tx, &orders).await?;
             bulk_insert(
                 tx,
                 "invoices",

@@ -130,55 +130,94 @@ pub async fn upsert_account(
     .await
 }
 
-/// An account as an ERP reads it: the row, its group's name and its owning rep's e-mail address.
+/// An account as an ERP reads it: the row, its group's name, its owning rep's e-mail address and
+/// the hand-over running on it.
 #[derive(Clone, Debug)]
 pub struct SyncedAccount {
     pub account: AccountRow,
     pub group: Option<String>,
     pub owner_rep_email: Option<String>,
+    /// The hand-over while it runs, for staff only: its share is a commission term, which the
+    /// account's own buyers are not shown.
+    pub handover: Option<SyncedHandover>,
 }
 
-/// Names the groups and owning reps of `rows` (a few lookups per page: groups and reps are few).
-async fn synced(db: &Db, rows: Vec<AccountRow>) -> ServiceResult<Vec<SyncedAccount>> {
+/// A running hand-over: the previous owning rep keeps `share_ppm` of the commission base of the
+/// orders placed before `until` (unix seconds).
+#[derive(Clone, Debug)]
+pub struct SyncedHandover {
+    pub rep_id: String,
+    /// None when the user is gone.
+    pub rep_name: Option<String>,
+    pub rep_email: Option<String>,
+    pub until: i64,
+    pub share_ppm: i64,
+}
+
+/// Names the groups, owning reps and previous reps of `rows` (a few lookups per page: groups and
+/// reps are few, each rep is read once).
+async fn synced(db: &Db, now: i64, actor: &Actor<'_>, rows: Vec<AccountRow>) -> ServiceResult<Vec<SyncedAccount>> {
     let groups: std::collections::HashMap<String, String> =
         accounts::groups(db).await?.into_iter().map(|g| (g.id, g.name)).collect();
-    let mut reps: std::collections::HashMap<String, Option<String>> = Default::default();
+    // (name, e-mail) by user id; None for a user who is gone.
+    let mut reps: std::collections::HashMap<String, Option<(String, String)>> = Default::default();
     let mut out = Vec::with_capacity(rows.len());
     for account in rows {
         let owner_rep_email = match &account.owner_rep_id {
-            Some(rep) => match reps.get(rep) {
-                Some(e) => e.clone(),
-                None => {
-                    let e = users::get(db, rep).await?.map(|u| u.email);
-                    reps.insert(rep.clone(), e.clone());
-                    e
-                }
-            },
+            Some(id) => rep_of(db, &mut reps, id).await?.map(|r| r.1),
             None => None,
         };
+        let handover = match account.running_handover(now) {
+            Some(h) if actor.principal.is_staff() => {
+                let r = rep_of(db, &mut reps, &h.rep_id).await?;
+                Some(SyncedHandover {
+                    rep_name: r.as_ref().map(|r| r.0.clone()),
+                    rep_email: r.map(|r| r.1),
+                    rep_id: h.rep_id,
+                    until: h.until,
+                    share_ppm: h.share_ppm,
+                })
+            }
+            _ => None,
+        };
         let group = account.group_id.as_ref().and_then(|g| groups.get(g)).cloned();
-        out.push(SyncedAccount { account, group, owner_rep_email });
+        out.push(SyncedAccount { account, group, owner_rep_email, handover });
     }
     Ok(out)
+}
+
+/// A user's (name, e-mail), read once per page.
+async fn rep_of(
+    db: &Db,
+    cache: &mut std::collections::HashMap<String, Option<(String, String)>>,
+    id: &str,
+) -> ServiceResult<Option<(String, String)>> {
+    if let Some(r) = cache.get(id) {
+        return Ok(r.clone());
+    }
+    let r = users::get(db, id).await?.map(|u| (u.name, u.email));
+    cache.insert(id.to_string(), r.clone());
+    Ok(r)
 }
 
 /// Accounts changed at or after `since` (unix seconds), oldest change first, after the keyset
 /// `after` (updated_at, id): how an ERP pulls them. Staff who see every account only.
 pub async fn accounts_changed_since(
     db: &Db,
+    now: i64,
     actor: &Actor<'_>,
     since: i64,
     after: Option<(i64, &str)>,
     limit: i64,
 ) -> ServiceResult<Vec<SyncedAccount>> {
     actor.require(Permission::ViewAllAccounts)?;
-    synced(db, accounts::changed_since(db, since, after, limit).await?).await
+    synced(db, now, actor, accounts::changed_since(db, since, after, limit).await?).await
 }
 
-/// One account by id, number or external id, as an ERP reads it.
-pub async fn synced_account(db: &Db, actor: &Actor<'_>, reference: &str) -> ServiceResult<SyncedAccount> {
+/// One account by id, number or external id, as an ERP reads it (at `now`: the hand-over running then).
+pub async fn synced_account(db: &Db, now: i64, actor: &Actor<'_>, reference: &str) -> ServiceResult<SyncedAccount> {
     let account = find_account(db, actor, reference).await?;
-    Ok(synced(db, vec![account]).await?.remove(0))
+    Ok(synced(db, now, actor, vec![account]).await?.remove(0))
 }
 
 /// What an ERP sends for a ship-to it keys by its own id.

@@ -491,7 +491,7 @@ pub async fn running_handover(
     if !actor.principal.is_staff() || !actor.principal.can_see_account(&account.id, account.owner_rep_id.as_deref()) {
         return Err(ServiceError::NotFound);
     }
-    let Some(h) = account.handover().filter(|h| h.until > now && h.share_ppm > 0) else { return Ok(None) };
+    let Some(h) = account.running_handover(now) else { return Ok(None) };
     let rep_name = users::get(db, &h.rep_id).await?.map(|u| u.name).unwrap_or_else(|| h.rep_id.clone());
     Ok(Some(HandoverInfo { rep_name, until: h.until, share_ppm: h.share_ppm }))
 }

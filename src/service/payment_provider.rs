@@ -13,7 +13,9 @@
 //!    `/payments/callback` with `Provider-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>`;
 //! 3. Portico checks the signature and its age (five minutes), records the payment with the
 //!    provider's id as its external id and applies it to the chosen invoices; a bad, missing,
-//!    stale or replayed callback is refused (400) and records nothing;
+//!    stale or replayed callback is refused (400) and records nothing — a confirmation delivered
+//!    twice at once too: one records, the other is a replay; if the database fails, 503 (the
+//!    provider sends it again);
 //! 4. the provider sends the buyer back to Portico.
 
 use super::payments::{ProviderPayment, record_provider_payment};
@@ -73,6 +75,9 @@ pub enum CallbackError {
     Malformed(String),
     #[error("this payment was reported before")]
     Replayed,
+    /// Portico could not record it (its database failed): the provider should send it again.
+    #[error("the payment could not be recorded now; send it again later")]
+    Unavailable,
 }
 
 /// A payment provider with a hosted checkout and signed callbacks.
@@ -241,6 +246,11 @@ pub async fn confirm_callback(
     match record_provider_payment(db, now, paid).await {
         Ok(Some(id)) => Ok(payments::get(db, &id).await.ok().flatten().map(|p| p.number).unwrap_or(id)),
         Ok(None) => Err(CallbackError::Replayed),
+        // The database's own words stay in the log.
+        Err(e @ (ServiceError::Store(_) | ServiceError::Internal(_))) => {
+            tracing::error!(error = %e, "recording a provider's payment failed");
+            Err(CallbackError::Unavailable)
+        }
         Err(e) => Err(CallbackError::Malformed(e.to_string())),
     }
 }

@@ -628,12 +628,22 @@ pub(crate) async fn record_provider_payment(db: &Db, now: i64, p: ProviderPaymen
         account_id: p.account_id,
         draft,
         source: "provider".into(),
-        external_id: Some(p.external_id),
+        external_id: Some(p.external_id.clone()),
         plan: Plan::Oldest(Some(p.invoices)),
         key: None,
     };
-    let (id, replayed) = db.write(unit, |tx, u| Box::pin(provider_unit(tx, u))).await?;
-    Ok((!replayed).then_some(id))
+    let external_id = p.external_id;
+    match db.write(unit, |tx, u| Box::pin(provider_unit(tx, u))).await {
+        Ok((id, replayed)) => Ok((!replayed).then_some(id)),
+        // The same confirmation delivered twice at once (PostgreSQL): both units found no payment
+        // with the provider's id, the unique key let one commit and failed the other. The other
+        // is a replay, not a failure.
+        Err(e) if payments::known_external_ids(db, std::slice::from_ref(&external_id)).await?.len() == 1 => {
+            tracing::debug!(error = %e, "provider payment recorded meanwhile by the same confirmation");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A provider's payment: like a recorded one, but an invoice paid meanwhile leaves its share

@@ -96,6 +96,10 @@ impl AccountRow {
             _ => None,
         }
     }
+    /// The hand-over while it runs at `now` (with a share to split); None once it ended.
+    pub fn running_handover(&self, now: i64) -> Option<crate::domain::commissions::Handover> {
+        self.handover().filter(|h| h.until > now && h.share_ppm > 0)
+    }
     pub fn bill_to(&self) -> Address {
         Address {
             line1: self.bill_line1.clone(),

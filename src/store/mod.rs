@@ -45,6 +45,7 @@ mod json;
 pub mod leases;
 pub mod licences;
 pub mod mail;
+pub mod order_history;
 pub mod orders;
 pub mod payments;
 pub mod pricing;

@@ -115,7 +115,7 @@ async fn pay(State(state): State<AppState>, Form(q): Form<SessionQuery>) -> Resp
 }
 
 /// A provider's callback: 200 once recorded; 400 (nothing recorded) for a missing, bad, stale or
-/// replayed signature or event.
+/// replayed signature or event; 503 when the database failed (the provider sends it again).
 async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(p) = provider(&state) else { return StatusCode::NOT_FOUND.into_response() };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
@@ -125,7 +125,10 @@ async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         }
         Err(e) => {
             tracing::warn!(error = %e, "payment provider callback refused");
-            let status = StatusCode::BAD_REQUEST;
+            let status = match e {
+                payment_provider::CallbackError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
             (status, [(header::CONTENT_TYPE, "text/plain")], e.to_string()).into_response()
         }
     }
