@@ -12,10 +12,11 @@
 //! 2. the provider's page shows "Pay $X"; on Pay it POSTs the event to Portico's
 //!    `/payments/callback` with `Provider-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>`;
 //! 3. Portico checks the signature and its age (five minutes), records the payment with the
-//!    provider's id as its external id and applies it to the chosen invoices; a bad, missing,
-//!    stale or replayed callback is refused (400) and records nothing — a confirmation delivered
-//!    twice at once too: one records, the other is a replay; if the database fails, 503 (the
-//!    provider sends it again);
+//!    provider's id as its external id and applies it to the chosen invoices; a bad, missing or
+//!    stale callback is refused (400) and records nothing; a confirmation of a payment recorded
+//!    before (delivered again, or twice at once) records nothing and is answered 200, as the
+//!    API answers the same `external_id` again, so a provider whose first answer was lost stops
+//!    sending it; if the database fails, 503 (the provider sends it again);
 //! 4. the provider sends the buyer back to Portico.
 
 use super::payments::{ProviderPayment, record_provider_payment};

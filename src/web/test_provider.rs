@@ -114,14 +114,19 @@ async fn pay(State(state): State<AppState>, Form(q): Form<SessionQuery>) -> Resp
     }
 }
 
-/// A provider's callback: 200 once recorded; 400 (nothing recorded) for a missing, bad, stale or
-/// replayed signature or event; 503 when the database failed (the provider sends it again).
+/// A provider's callback: 200 once recorded, and 200 again (nothing recorded) for a payment
+/// recorded before, so the provider stops sending it; 400 (nothing recorded) for a missing, bad
+/// or stale signature or event; 503 when the database failed (the provider sends it again).
 async fn callback(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(p) = provider(&state) else { return StatusCode::NOT_FOUND.into_response() };
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     match payment_provider::confirm_callback(&state.db, state.now(), &p, signature, &body).await {
         Ok(number) => {
             (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], format!("recorded {number}")).into_response()
+        }
+        Err(e @ payment_provider::CallbackError::Replayed) => {
+            tracing::info!("payment provider callback for a payment recorded before; nothing changed");
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], e.to_string()).into_response()
         }
         Err(e) => {
             tracing::warn!(error = %e, "payment provider callback refused");
