@@ -18,6 +18,10 @@
 //!
 //! The receiver is an in-process HTTP server answering 200 at once; its CPU counts as the
 //! worker's.
+//!
+//! `REPERTOIRE=50`: each account's orders take their lines from 50 products of its own (a
+//! distributor's reorders), instead of any of the 100,000 (the default, the worst case for the
+//! worker's who-buys-what recount: every line a new product in its account's month).
 
 use portico::domain::auth::{Principal, StaffRole};
 use portico::domain::webhooks::AddressPolicy;
@@ -100,8 +104,23 @@ impl Run {
     }
 }
 
+/// The SKU of an order's `k`-th line (of ten): with no repertoire, any of the 100,000 products (an
+/// account's month then gathers thousands of products, each a row the worker's who-buys-what
+/// recount writes: the rollup's worst case); with one, one of the `repertoire` products the
+/// order's account buys (a distributor's customers reorder what they bought before).
+fn line_sku(order: usize, k: usize, accounts: usize, repertoire: usize) -> String {
+    let n = if repertoire == 0 {
+        (order * 10 + k) * 7919 % 100_000
+    } else {
+        let account = order % accounts;
+        (account * repertoire + (order / accounts * 10 + k) % repertoire) * 7919 % 100_000
+    };
+    format!("SKU-{n:06}")
+}
+
 /// Orders placed in `secs` seconds at `concurrency`.
 async fn place_for(db: &Db, accounts: &Arc<Vec<String>>, secs: u64, concurrency: usize, seed: usize) -> usize {
+    let repertoire = std::env::var("REPERTOIRE").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
     let admin = Principal::staff("bench".into(), "Bench".into(), String::new(), vec![StaffRole::Admin]);
     let stop = Arc::new(AtomicBool::new(false));
     let placed = Arc::new(AtomicUsize::new(0));
@@ -115,8 +134,7 @@ async fn place_for(db: &Db, accounts: &Arc<Vec<String>>, secs: u64, concurrency:
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             while !stop.load(Ordering::Relaxed) {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let lines =
-                    (0..10).map(|k| LineInput::sku(&format!("SKU-{:06}", (i * 10 + k) * 7919 % 100_000), 1)).collect();
+                let lines = (0..10).map(|k| LineInput::sku(&line_sku(i, k, accounts.len(), repertoire), 1)).collect();
                 let req = PlaceOrder {
                     account_id: accounts[i % accounts.len()].clone(),
                     lines,
