@@ -11,7 +11,7 @@ mod common;
 use axum::http::StatusCode;
 use common::TestApp;
 use portico::domain::account::OwnershipMode;
-use portico::domain::auth::{Principal, Scope, StaffRole};
+use portico::domain::auth::{Principal, Scope};
 use portico::domain::commissions::{HandoverDraft, PlanDraft, StatementAction, next_period};
 use portico::domain::money::Money;
 use portico::service::credit_notes::{CreditRequest, issue_credit_note};
@@ -36,11 +36,7 @@ struct Fixture {
 /// Standard plan (5 %, Dental 6 %), rep B (Bert) the Senior plan (8 % on everything); the account
 /// is A's.
 async fn fixture(app: &TestApp) -> Fixture {
-    let rep_a = app.staff("Rita Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
-    let rep_b = app.staff("Bert Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
-    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
-    let finance = app.staff("Finn Finance", &[StaffRole::Finance]).await.principal().unwrap();
-    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let common::CommissionStaff { rep_a, rep_b, admin, finance, cs } = app.commission_staff().await;
     let account = app.account("Smile Dental", Some(&rep_a.user_id)).await;
     common::sell(
         app.db(),

@@ -12,7 +12,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::TestApp;
-use portico::domain::auth::{Principal, Scope, StaffRole};
+use portico::domain::auth::{Principal, Scope};
 use portico::domain::commissions::{PlanDraft, StatementAction, next_period};
 use portico::domain::money::Money;
 use portico::service::credit_notes::{CreditRequest, issue_credit_note};
@@ -35,11 +35,7 @@ struct Fixture {
 /// Gloves at 10.00 (no tax rates); rep A on a paid-basis plan of 5 %, rep B on an invoiced-basis
 /// plan of 6 %; the account owned by A.
 async fn fixture(app: &TestApp) -> Fixture {
-    let rep_a = app.staff("Rita Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
-    let rep_b = app.staff("Bert Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
-    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
-    let finance = app.staff("Finn Finance", &[StaffRole::Finance]).await.principal().unwrap();
-    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let common::CommissionStaff { rep_a, rep_b, admin, finance, cs } = app.commission_staff().await;
     let account = app.account("Smile Dental", Some(&rep_a.user_id)).await;
     let account_number = portico::store::accounts::get(app.db(), &account).await.unwrap().unwrap().number;
     common::sell(app.db(), app.now(), vec![(ProductInput::new("GLV-1", "Nitrile Gloves"), "10.00", 1000)]).await;

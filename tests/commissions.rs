@@ -33,11 +33,7 @@ struct Fixture {
 /// Gloves (category Dental / Gloves) at 10.00, gauze (no category) at 0.0125; a plan of 5 %, Dental
 /// at 6 %, portal orders at 4 %, assigned to reps A and B; the account owned by A.
 async fn fixture(app: &TestApp) -> Fixture {
-    let rep_a = app.staff("Rita Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
-    let rep_b = app.staff("Bert Rep", &[StaffRole::SalesRep]).await.principal().unwrap();
-    let admin = app.staff("Ada Admin", &[StaffRole::Admin]).await.principal().unwrap();
-    let finance = app.staff("Finn Finance", &[StaffRole::Finance]).await.principal().unwrap();
-    let cs = app.staff("Cass Service", &[StaffRole::CustomerService]).await.principal().unwrap();
+    let common::CommissionStaff { rep_a, rep_b, admin, finance, cs } = app.commission_staff().await;
     let account = app.account("Smile Dental", Some(&rep_a.user_id)).await;
     let buyer = app.buyer(&account, "Bea Buyer", BuyerRole::Buyer).await.principal().unwrap();
     common::sell(

@@ -573,14 +573,38 @@ async fn plans(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NoticeOn
     plans_page(&state, &ctx, q.notice.as_deref(), empty_input()).await
 }
 
-async fn create_plan(State(state): State<AppState>, ctx: Ctx, Form(f): Form<PlanForm>) -> Result<Response, WebError> {
-    match commission_service::save_plan(&state.db, state.now(), &ctx.actor(), None, &f.draft()).await {
-        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=commission_plan_saved").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            plans_page(&state, &ctx, None, PlansInput { f, errors, form: "plan", ..empty_input() }).await
-        }
+/// A plans-page form's outcome: done, to `done`; refused, the page again with what was typed and
+/// each error beside its field (`input` makes the page's input from the errors); anything else,
+/// the error page.
+async fn settle<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    outcome: Result<T, ServiceError>,
+    done: &str,
+    input: impl FnOnce(Vec<FieldError>) -> PlansInput,
+) -> Result<Response, WebError> {
+    match outcome {
+        Ok(_) => Ok(Redirect::to(done).into_response()),
+        Err(ServiceError::Invalid(errors)) => plans_page(state, ctx, None, input(errors)).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// A refusal said beside the teams' `team` field (a team chosen from a list that is gone, a team
+/// that cannot be deleted yet).
+fn beside_team(message: String) -> ServiceError {
+    ServiceError::Invalid(vec![FieldError { field: "team".into(), message }])
+}
+
+async fn create_plan(State(state): State<AppState>, ctx: Ctx, Form(f): Form<PlanForm>) -> Result<Response, WebError> {
+    let r = commission_service::save_plan(&state.db, state.now(), &ctx.actor(), None, &f.draft()).await;
+    settle(&state, &ctx, r, "/admin/commissions?notice=commission_plan_saved", |errors| PlansInput {
+        f,
+        errors,
+        form: "plan",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn assign(State(state): State<AppState>, ctx: Ctx, Form(a): Form<AssignForm>) -> Result<Response, WebError> {
@@ -594,63 +618,71 @@ async fn assign(State(state): State<AppState>, ctx: Ctx, Form(a): Form<AssignFor
         &a.effective_to,
     )
     .await;
-    match r {
-        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=commission_plan_assigned").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            plans_page(&state, &ctx, None, PlansInput { a, errors, form: "assign", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    settle(&state, &ctx, r, "/admin/commissions?notice=commission_plan_assigned", |errors| PlansInput {
+        a,
+        errors,
+        form: "assign",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn create_team(State(state): State<AppState>, ctx: Ctx, Form(t): Form<TeamForm>) -> Result<Response, WebError> {
-    match commission_service::create_team(&state.db, state.now(), &ctx.actor(), &t.name).await {
-        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            plans_page(&state, &ctx, None, PlansInput { t, errors, form: "team", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let r = commission_service::create_team(&state.db, state.now(), &ctx.actor(), &t.name).await;
+    settle(&state, &ctx, r, "/admin/commissions?notice=saved#teams", |errors| PlansInput {
+        t,
+        errors,
+        form: "team",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn add_member(State(state): State<AppState>, ctx: Ctx, Form(m): Form<MemberForm>) -> Result<Response, WebError> {
     let r = commission_service::add_team_member(&state.db, state.now(), &ctx.actor(), &m.team, &m.rep).await;
-    let errors = match r {
-        Ok(()) => return Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
-        Err(ServiceError::Invalid(errors)) => errors,
-        // The team is chosen from a list: an unknown one is an error beside that field.
-        Err(ServiceError::NotFound) => vec![FieldError { field: "team".into(), message: "Choose a team.".into() }],
-        Err(e) => return Err(e.into()),
-    };
-    plans_page(&state, &ctx, None, PlansInput { m, errors, form: "member", ..empty_input() }).await
+    // The team is chosen from a list: an unknown one is an error beside that field.
+    let r = r.map_err(|e| match e {
+        ServiceError::NotFound => beside_team("Choose a team.".into()),
+        e => e,
+    });
+    settle(&state, &ctx, r, "/admin/commissions?notice=saved#teams", |errors| PlansInput {
+        m,
+        errors,
+        form: "member",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn delete_team(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
-    match commission_service::delete_team(&state.db, state.now(), &ctx.actor(), &id).await {
-        Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
-        // Refused while the team has members or assignments: said beside the teams.
-        Err(ServiceError::Conflict(message)) => {
-            let errors = vec![FieldError { field: "team".into(), message }];
-            plans_page(&state, &ctx, None, PlansInput { errors, form: "delete_team", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let r = commission_service::delete_team(&state.db, state.now(), &ctx.actor(), &id).await;
+    // Refused while the team has members or assignments: said beside the teams.
+    let r = r.map_err(|e| match e {
+        ServiceError::Conflict(message) => beside_team(message),
+        e => e,
+    });
+    settle(&state, &ctx, r, "/admin/commissions?notice=saved#teams", |errors| PlansInput {
+        errors,
+        form: "delete_team",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn rename_team(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(mut rn): Form<RenameForm>,
+    Form(rn): Form<RenameForm>,
 ) -> Result<Response, WebError> {
-    match commission_service::rename_team(&state.db, state.now(), &ctx.actor(), &id, &rn.name).await {
-        Ok(()) => Ok(Redirect::to("/admin/commissions?notice=saved#teams").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            rn.team = id;
-            plans_page(&state, &ctx, None, PlansInput { rn, errors, form: "rename", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let r = commission_service::rename_team(&state.db, state.now(), &ctx.actor(), &id, &rn.name).await;
+    settle(&state, &ctx, r, "/admin/commissions?notice=saved#teams", |errors| PlansInput {
+        rn: RenameForm { team: id, ..rn },
+        errors,
+        form: "rename",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn remove_member(
@@ -677,13 +709,13 @@ async fn assign_team(
         &ta.effective_to,
     )
     .await;
-    match r {
-        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=commission_plan_assigned#teams").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            plans_page(&state, &ctx, None, PlansInput { ta, errors, form: "team_assign", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    settle(&state, &ctx, r, "/admin/commissions?notice=commission_plan_assigned#teams", |errors| PlansInput {
+        ta,
+        errors,
+        form: "team_assign",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn unassign(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, WebError> {
@@ -693,23 +725,25 @@ async fn unassign(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 
 async fn house(State(state): State<AppState>, ctx: Ctx, Form(h): Form<HouseForm>) -> Result<Response, WebError> {
     let on = h.house != "0";
-    match commission_service::set_house_account(&state.db, state.now(), &ctx.actor(), &h.account, on).await {
-        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=saved").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            plans_page(&state, &ctx, None, PlansInput { h, errors, form: "house", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let r = commission_service::set_house_account(&state.db, state.now(), &ctx.actor(), &h.account, on).await;
+    settle(&state, &ctx, r, "/admin/commissions?notice=saved", |errors| PlansInput {
+        h,
+        errors,
+        form: "house",
+        ..empty_input()
+    })
+    .await
 }
 
 async fn handover(State(state): State<AppState>, ctx: Ctx, Form(f): Form<HandoverForm>) -> Result<Response, WebError> {
-    match commission_service::set_handover_settings(&state.db, state.now(), &ctx.actor(), &f.draft()).await {
-        Ok(_) => Ok(Redirect::to("/admin/commissions?notice=saved#handover").into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            plans_page(&state, &ctx, None, PlansInput { ho: Some(f), errors, form: "handover", ..empty_input() }).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let r = commission_service::set_handover_settings(&state.db, state.now(), &ctx.actor(), &f.draft()).await;
+    settle(&state, &ctx, r, "/admin/commissions?notice=saved#handover", |errors| PlansInput {
+        ho: Some(f),
+        errors,
+        form: "handover",
+        ..empty_input()
+    })
+    .await
 }
 
 #[derive(Template)]

@@ -169,6 +169,15 @@ pub struct TestApp {
     pub place: DbPlace,
 }
 
+/// [`TestApp::commission_staff`].
+pub struct CommissionStaff {
+    pub rep_a: portico::domain::auth::Principal,
+    pub rep_b: portico::domain::auth::Principal,
+    pub admin: portico::domain::auth::Principal,
+    pub finance: portico::domain::auth::Principal,
+    pub cs: portico::domain::auth::Principal,
+}
+
 impl TestApp {
     pub async fn new() -> TestApp {
         TestApp::configured(|_| {}).await
@@ -232,6 +241,19 @@ impl TestApp {
     pub async fn staff(&self, name: &str, roles: &[StaffRole]) -> users::UserRow {
         let email = format!("{}@seller.test", name.to_lowercase().replace(' ', "."));
         self.insert_user(&email, name, "staff", &StaffRole::join(roles), None).await
+    }
+
+    /// The staff the commission tests work with: reps Rita and Bert, an admin, finance and
+    /// customer service.
+    pub async fn commission_staff(&self) -> CommissionStaff {
+        let principal = |u: users::UserRow| u.principal().expect("a staff user signs in");
+        CommissionStaff {
+            rep_a: principal(self.staff("Rita Rep", &[StaffRole::SalesRep]).await),
+            rep_b: principal(self.staff("Bert Rep", &[StaffRole::SalesRep]).await),
+            admin: principal(self.staff("Ada Admin", &[StaffRole::Admin]).await),
+            finance: principal(self.staff("Finn Finance", &[StaffRole::Finance]).await),
+            cs: principal(self.staff("Cass Service", &[StaffRole::CustomerService]).await),
+        }
     }
 
     pub async fn buyer(&self, account_id: &str, name: &str, role: BuyerRole) -> users::UserRow {
