@@ -402,9 +402,14 @@ async fn the_rhythm_keeps_the_latest_orders_whatever_the_order_of_changes() {
     assert_eq!((a1.1, a1.2), (17, now - 2 * DAY));
 }
 
-/// Who buys what, as the worker counts it: (account, month, product, quantity, revenue, orders)
-/// and (month, product, quantity, revenue, orders, buyers), sorted.
-type ProductRollup = (Vec<(String, String, String, i64, i64, i64)>, Vec<(String, String, i64, i64, i64, i64)>);
+/// Who buys what, as the worker counts it: (account, month, product, quantity, revenue, orders),
+/// (month, product, quantity, revenue, orders, buyers) and what it counted of each order (order,
+/// product, quantity, revenue), sorted.
+type ProductRollup = (
+    Vec<(String, String, String, i64, i64, i64)>,
+    Vec<(String, String, i64, i64, i64, i64)>,
+    Vec<(String, String, i64, i64)>,
+);
 
 async fn product_rollup(app: &TestApp) -> ProductRollup {
     let accounts = portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, String, i64, i64, i64)>(
@@ -420,7 +425,28 @@ async fn product_rollup(app: &TestApp) -> ProductRollup {
     .fetch_all(c)
     .await)
     .unwrap();
-    (accounts, months)
+    let counts = portico::on_db!(app.db(), |c| sqlx::query_as::<_, (String, String, i64, i64)>(
+        "SELECT order_id, product_id, quantity, revenue FROM order_product_counts ORDER BY order_id, product_id"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap();
+    (accounts, months, counts)
+}
+
+/// Counts every marked order, in several worker steps at once, each taking a few marks (on
+/// PostgreSQL they race for the accounts).
+async fn count_all(db: &portico::store::Db, now: i64) {
+    loop {
+        let (a, b, c) = tokio::join!(
+            dashboards::count_products_due_by(db, now, i64::MAX, 2),
+            dashboards::count_products_due_by(db, now, i64::MAX, 2),
+            dashboards::count_products_due_by(db, now, i64::MAX, 2)
+        );
+        if a.unwrap() + b.unwrap() + c.unwrap() == 0 {
+            break;
+        }
+    }
 }
 
 /// The windows the worker keeps: (months, product, quantity, revenue, orders, buyers), sorted.
@@ -457,47 +483,49 @@ async fn windows_summed(app: &TestApp, now: i64) -> Vec<(i64, String, i64, i64, 
 }
 
 /// Placements over several months, a back-dated order, a cancellation and an amendment that swaps
-/// a product: once the worker's steps have counted them — several at once, racing for the marks
-/// (on PostgreSQL, `SKIP LOCKED`) — the rollup equals a rebuild from the orders, row for row, and
-/// the window's accounts per product are the distinct accounts that bought it.
+/// a product — each of the last two both before and after the worker counted the order: once the
+/// worker's steps have counted them — several at once, racing for the marks (on PostgreSQL, for
+/// the accounts) — the rollup equals a rebuild from the orders, row for row, and the window's
+/// accounts per product are the distinct accounts that bought it.
 #[tokio::test]
 async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     let app = TestApp::new().await;
     let f = fixture(&app).await;
     let now = app.now();
     let db = app.db();
+    let amend = |number: String, version: i64, lines: Vec<LineInput>| {
+        let cs = f.cs.clone();
+        async move {
+            let amendment = orders::Amendment {
+                expected_version: version,
+                lines,
+                header: OrderHeader::default(),
+                reason: "gloves, not gauze".into(),
+            };
+            let res = orders::amend_order(db, now, &Actor::web(&cs), &number, &amendment).await;
+            assert!(res.is_ok(), "{res:?}");
+        }
+    };
     for (i, days) in [400, 200, 95, 60, 31, 3, 1].into_iter().enumerate() {
         place_at(&app, now - days * DAY, &f.buyer, &f.a1, &[("GLV-1", 1 + i as i64), ("GZ-1", 10)]).await;
         place_at(&app, now - days * DAY, &f.rep_b, &f.b1, &[("GLV-1", 2)]).await;
     }
+    // Changed before the worker counted them.
     let back_dated = place_at(&app, now - 500 * DAY, &f.cs, &f.b1, &[("GZ-1", 40)]).await;
     let amended = place_at(&app, now - 2 * DAY, &f.cs, &f.a1, &[("GZ-1", 5)]).await;
     orders::cancel_order(db, now, &Actor::web(&f.cs), &back_dated.number, None, "duplicate").await.unwrap();
-    let res = orders::amend_order(
-        db,
-        now,
-        &Actor::web(&f.cs),
-        &amended.number,
-        &orders::Amendment {
-            expected_version: amended.version,
-            lines: vec![LineInput::sku("GLV-1", 3)],
-            header: OrderHeader::default(),
-            reason: "gloves, not gauze".into(),
-        },
-    )
-    .await;
-    assert!(res.is_ok(), "{res:?}");
-    // Several steps at once, each taking a few marks.
-    loop {
-        let (a, b, c) = tokio::join!(
-            dashboards::count_products_due_by(db, now, i64::MAX, 2),
-            dashboards::count_products_due_by(db, now, i64::MAX, 2),
-            dashboards::count_products_due_by(db, now, i64::MAX, 2)
-        );
-        if a.unwrap() + b.unwrap() + c.unwrap() == 0 {
-            break;
-        }
-    }
+    amend(amended.number.clone(), amended.version, vec![LineInput::sku("GLV-1", 3)]).await;
+    // Changed after: a cancellation, and an amendment that adds a product and drops another.
+    let late_cancel = place_at(&app, now - 95 * DAY, &f.cs, &f.b1, &[("GZ-1", 9), ("GLV-1", 1)]).await;
+    let late_amend = place_at(&app, now - 31 * DAY, &f.cs, &f.b1, &[("GZ-1", 4)]).await;
+    count_all(db, now).await;
+    orders::cancel_order(db, now, &Actor::web(&f.cs), &late_cancel.number, None, "duplicate").await.unwrap();
+    amend(late_amend.number.clone(), late_amend.version, vec![LineInput::sku("GLV-1", 6)]).await;
+    let again = orders::get_order(db, &Actor::web(&f.cs), &late_amend.number).await.unwrap();
+    amend(late_amend.number.clone(), again.version, vec![LineInput::sku("GLV-1", 6), LineInput::sku("GZ-1", 1)]).await;
+    let again = orders::get_order(db, &Actor::web(&f.cs), &late_amend.number).await.unwrap();
+    amend(late_amend.number.clone(), again.version, vec![LineInput::sku("GLV-1", 6)]).await;
+    count_all(db, now).await;
     let kept = product_rollup(&app).await;
     assert!(!kept.0.is_empty() && !kept.1.is_empty());
     // The windows kept per product are the sums of their months, this month and after it turned.
@@ -511,8 +539,9 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     let p = dashboards::products(db, now, &Actor::web(&f.admin), &all(), 12).await.unwrap();
     let glv = p.top.iter().find(|l| l.sku == "GLV-1").unwrap();
     let gz = p.top.iter().find(|l| l.sku == "GZ-1").unwrap();
-    // Smile Dental's gloves from 200 days ago on: 2..=7 and the amended 3; Bright Clinic's 2 × 6.
-    assert_eq!((glv.quantity, glv.orders, glv.accounts), ((2..=7).sum::<i64>() + 3 + 12, 6 + 1 + 6, 2));
+    // Smile Dental's gloves from 200 days ago on: 2..=7 and the amended 3; Bright Clinic's 2 × 6
+    // and the amended 6.
+    assert_eq!((glv.quantity, glv.orders, glv.accounts), ((2..=7).sum::<i64>() + 3 + 12 + 6, 6 + 1 + 6 + 1, 2));
     assert_eq!((gz.quantity, gz.orders, gz.accounts), (60, 6, 1));
     let whole = app
         .count_dyn(&format!(
@@ -525,13 +554,13 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     // A rep's book: their account only, one buyer.
     let mine = dashboards::products(db, now, &Actor::web(&f.rep_b), &all(), 24).await.unwrap();
     let glv_b = mine.top.iter().find(|l| l.sku == "GLV-1").unwrap();
-    assert_eq!((glv_b.quantity, glv_b.accounts), (14, 1));
+    assert_eq!((glv_b.quantity, glv_b.accounts), (20, 1));
     assert!(mine.top.iter().all(|l| l.sku != "GZ-1"), "the cancelled gauze is gone");
 
     // The month turns: the worker sums the windows anew (the rebuild above cleared them).
     let later = now + 40 * DAY;
     place_at(&app, later, &f.buyer, &f.a1, &[("GZ-1", 1)]).await;
-    // The worker's step recounts a mark a minute after the change, not at once.
+    // The worker's step counts an order a few seconds after the change, not at once.
     assert_eq!(dashboards::count_products(db, later, 100).await.unwrap(), 0, "not due yet");
     let due = later + portico::store::dashboards::RECOUNT_DELAY;
     assert_eq!(dashboards::count_products(db, due, 100).await.unwrap(), 1);

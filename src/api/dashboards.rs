@@ -381,8 +381,8 @@ pub struct ProductsDashboardOut {
     /// The 200 best-selling products by revenue.
     top: Vec<ProductSalesOut>,
     by_category: Vec<CategorySalesOut>,
-    /// Account-months (of any account) with order changes the worker has not counted here yet:
-    /// these figures lag placement by a minute at most while a worker runs.
+    /// Orders (of any account) with changes the worker has not counted here yet: these figures
+    /// lag placement by seconds while a worker runs.
     uncounted: i64,
 }
 

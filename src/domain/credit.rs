@@ -118,10 +118,15 @@ pub enum CreditVerdict {
     },
 }
 
+/// Whether an account's credit limit is one (0 or less: the account has none).
+pub fn limit_applies(limit: Money) -> bool {
+    limit.raw() > 0
+}
+
 /// Whether an order keeps the account within its limit (a limit of 0 means none). An order that
 /// adds nothing (an amendment that lowers the value) is never stopped by credit.
 pub fn check(limit: Money, before: Exposure, order_value: i64) -> CreditVerdict {
-    if limit.raw() <= 0 || order_value <= 0 {
+    if !limit_applies(limit) || order_value <= 0 {
         return CreditVerdict::Within;
     }
     let with_order = before.plus(Exposure { uninvoiced: order_value, ..Exposure::default() }).total();

@@ -337,6 +337,59 @@ pub fn product_changes(old: &[ProductMonth], new: &[ProductMonth]) -> Vec<Produc
         .collect()
 }
 
+/// What the rollup counted of one order for one product, or counts now: the quantity and
+/// revenue of the order's lines of the product. An order that does not count (a draft, a
+/// cancelled order) has none.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct OrderCount {
+    pub order_id: String,
+    pub product_id: String,
+    pub quantity: i64,
+    pub revenue: i64,
+}
+
+/// What a change of one order's counting adds to its account-month, per product whose count
+/// moved, by product id: the quantity and revenue moved, and `orders` +1 where the product
+/// entered the order's counting, −1 where it left (`was`: what was counted of the order; `is`:
+/// what counts now; each at most one row per product).
+pub fn order_delta(was: &[OrderCount], is: &[OrderCount]) -> Vec<ProductMonth> {
+    let mut by_product: std::collections::BTreeMap<&str, [i64; 3]> = std::collections::BTreeMap::new();
+    for (rows, sign) in [(was, -1), (is, 1)] {
+        for r in rows {
+            let d = by_product.entry(r.product_id.as_str()).or_default();
+            d[0] += sign * r.quantity;
+            d[1] += sign * r.revenue;
+            d[2] += sign;
+        }
+    }
+    by_product
+        .into_iter()
+        .filter(|(_, d)| *d != [0, 0, 0])
+        .map(|(id, [quantity, revenue, orders])| ProductMonth { product_id: id.to_string(), quantity, revenue, orders })
+        .collect()
+}
+
+/// An account-month's rows of the products in `delta` once `delta` is added: `old` holds the kept
+/// rows of those products (none where the account had not bought the product that month), the
+/// result a row for each product of either (a row without orders: the product left the month;
+/// [`product_changes`] reads it as none).
+pub fn add_delta(old: &[ProductMonth], delta: &[ProductMonth]) -> Vec<ProductMonth> {
+    let mut rows: std::collections::BTreeMap<&str, ProductMonth> =
+        old.iter().map(|r| (r.product_id.as_str(), r.clone())).collect();
+    for d in delta {
+        let r = rows.entry(d.product_id.as_str()).or_insert_with(|| ProductMonth {
+            product_id: d.product_id.clone(),
+            quantity: 0,
+            revenue: 0,
+            orders: 0,
+        });
+        r.quantity += d.quantity;
+        r.revenue += d.revenue;
+        r.orders += d.orders;
+    }
+    rows.into_values().collect()
+}
+
 /// The latest month an account bought a product in, from the latest of its other months
 /// (`other`) and whether it bought it in `month`.
 pub fn latest_month(other: Option<&str>, month: &str, bought: bool) -> Option<String> {
@@ -574,6 +627,69 @@ mod tests {
                     prop_assert_eq!(buyers, distinct.len() as i64);
                 }
             }
+        }
+
+        /// Counting an account-month order by order — each order counted as it changes, in any
+        /// order, with the changes of several orders added at once — keeps its rows equal to a
+        /// recount of the month from its orders as they end.
+        #[test]
+        fn order_deltas_add_up_to_the_month(
+            changes in proptest::collection::vec(
+                (0usize..4, proptest::collection::vec((0usize..3, 1i64..20), 0..4), 1usize..3), 1..30)
+        ) {
+            use std::collections::BTreeMap;
+            // What each order counts now and what was counted of it; the month's kept rows.
+            let mut orders: BTreeMap<usize, Vec<OrderCount>> = BTreeMap::new();
+            let mut counted: BTreeMap<usize, Vec<OrderCount>> = BTreeMap::new();
+            let mut kept: Vec<ProductMonth> = Vec::new();
+            let mut waiting: Vec<usize> = Vec::new();
+            for (order, lines, every) in changes {
+                let mut now: Vec<OrderCount> = Vec::new();
+                for (p, q) in lines {
+                    let id = format!("p{p}");
+                    match now.iter_mut().find(|c| c.product_id == id) {
+                        Some(c) => { c.quantity += q; c.revenue += 3 * q; }
+                        None => now.push(OrderCount { order_id: order.to_string(), product_id: id, quantity: q, revenue: 3 * q }),
+                    }
+                }
+                orders.insert(order, now);
+                waiting.push(order);
+                if !waiting.len().is_multiple_of(every) { continue; }
+                // A pass: the delta of each waiting order, added to the month at once.
+                let mut delta: Vec<ProductMonth> = Vec::new();
+                waiting.sort_unstable();
+                waiting.dedup();
+                for o in waiting.drain(..) {
+                    let is = orders[&o].clone();
+                    let was = counted.insert(o, is.clone()).unwrap_or_default();
+                    delta = add_delta(&delta, &order_delta(&was, &is));
+                }
+                let new = add_delta(&kept, &delta);
+                for c in product_changes(&kept, &new) {
+                    kept.retain(|r| r.product_id != c.product_id);
+                    kept.extend(c.now);
+                }
+            }
+            let mut delta: Vec<ProductMonth> = Vec::new();
+            for o in waiting {
+                let is = orders[&o].clone();
+                let was = counted.insert(o, is.clone()).unwrap_or_default();
+                delta = add_delta(&delta, &order_delta(&was, &is));
+            }
+            let new = add_delta(&kept, &delta);
+            for c in product_changes(&kept, &new) {
+                kept.retain(|r| r.product_id != c.product_id);
+                kept.extend(c.now);
+            }
+            kept.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+            // The month recounted from its orders.
+            let mut whole: BTreeMap<String, ProductMonth> = BTreeMap::new();
+            for c in orders.values().flatten() {
+                let r = whole.entry(c.product_id.clone()).or_insert_with(|| ProductMonth {
+                    product_id: c.product_id.clone(), quantity: 0, revenue: 0, orders: 0 });
+                r.quantity += c.quantity; r.revenue += c.revenue; r.orders += 1;
+            }
+            prop_assert_eq!(kept, whole.into_values().collect::<Vec<_>>());
         }
 
         /// The median gap lies between the smallest and the largest gap.

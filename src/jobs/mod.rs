@@ -15,8 +15,8 @@
 //!    arrives at its first attempt keeps that attempt on its own row, every other attempt is a
 //!    row of the delivery log.
 //!
-//! Each pass also recounts the dashboards' who-buys-what for the account-months whose orders
-//! changed (`service::dashboards::count_products`).
+//! Each pass also counts the orders that changed into the dashboards' who-buys-what
+//! (`service::dashboards::count_products`).
 //!
 //! Mails go the same way: planned at fan-out (one per recipient), claimed under a lease, written
 //! and sent (`mail`: SMTP, or the local mailbox), recorded, retried with the same policy.
@@ -90,9 +90,9 @@ impl WorkerConfig {
     }
 }
 
-/// Account-months the dashboards' who-buys-what rollup recounts per pass (each a short read of
-/// one account's orders of one month, in the writer's transaction).
-pub const PRODUCT_RECOUNTS: i64 = 200;
+/// Orders the dashboards' who-buys-what rollup counts per transaction (each a short read of the
+/// order's lines and what was counted of it, in the writer's transaction).
+pub const PRODUCT_RECOUNTS: i64 = 250;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -120,7 +120,7 @@ pub async fn run_once(
             break;
         }
     }
-    // Mails sent and account-months recounted: work done besides deliveries.
+    // Mails sent and orders counted: work done besides deliveries.
     let mails = send_mails(db, cfg, mailer, owner).await?
         + crate::service::dashboards::count_products(db, now_ms() / 1000, PRODUCT_RECOUNTS).await?;
     let room = batch.saturating_sub(claimed.len()) as i64;

@@ -350,25 +350,38 @@ pub async fn abandoned_carts(
 }
 
 /// The worker's step for who buys what: sums the windows anew when the month (of `now`) turned,
-/// and recounts up to `limit` account-months whose orders changed a minute ago or more
-/// (`store::dashboards::RECOUNT_DELAY`)
-/// (`store::dashboards::refresh_products`); returns how many (0: nothing waited, and nothing was
+/// and counts the orders changed a few seconds ago or more (`store::dashboards::RECOUNT_DELAY`;
+/// `store::dashboards::refresh_products`), `limit` orders to a transaction, until fewer than that
+/// wait or [`COUNT_TRANSACTIONS`] are done; returns how many (0: nothing waited, and nothing was
 /// written, or only the windows).
 pub async fn count_products(db: &Db, now: i64, limit: i64) -> ServiceResult<usize> {
     count_products_due_by(db, now, now, limit).await
 }
 
+/// The most transactions of [`count_products`] in one worker pass: the worker keeps pace with
+/// placement (`limit` orders each, passes half a second apart), and the one writer is never held
+/// for more than one transaction's orders at a time.
+pub const COUNT_TRANSACTIONS: usize = 20;
+
 /// [`count_products`] for the marks due by `due_by` (the demo and tests: every mark, at once).
 pub async fn count_products_due_by(db: &Db, now: i64, due_by: i64, limit: i64) -> ServiceResult<usize> {
     let month = rules::month_of(now);
-    if !store::products_waiting(db, &month, due_by).await? {
-        return Ok(0);
+    let mut counted = 0;
+    for _ in 0..COUNT_TRANSACTIONS {
+        if !store::products_waiting(db, &month, due_by).await? {
+            break;
+        }
+        let n = db
+            .write((month.clone(), due_by, limit), |tx, (month, due_by, limit)| {
+                Box::pin(store::refresh_products(tx, month, *due_by, *limit))
+            })
+            .await?;
+        counted += n;
+        if (n as i64) < limit {
+            break;
+        }
     }
-    Ok(db
-        .write((month, due_by, limit), |tx, (month, due_by, limit)| {
-            Box::pin(store::refresh_products(tx, month, *due_by, *limit))
-        })
-        .await?)
+    Ok(counted)
 }
 
 /// A product's sales in the window.
@@ -391,8 +404,7 @@ pub struct ProductsView {
     pub top: Vec<ProductLine>,
     /// Per category (biggest revenue first): its revenue among the top products and its top five.
     pub by_category: Vec<(String, Money, Vec<ProductLine>)>,
-    /// Account-months with changes the worker has not counted yet (a minute behind at most while
-    /// a worker runs).
+    /// Orders with changes the worker has not counted yet (seconds behind while a worker runs).
     pub uncounted: i64,
 }
 

@@ -12,7 +12,7 @@
 
 use super::orders::OrderRow;
 use super::{Cell, Db, StoreResult, Tx, fetch_json_rows};
-use crate::domain::dashboards::{self as rules, ProductMonth, RECENT_ORDERS};
+use crate::domain::dashboards::{self as rules, OrderCount, ProductMonth, RECENT_ORDERS};
 use crate::{args, on_db};
 use serde::Deserialize;
 
@@ -45,17 +45,18 @@ impl Scope<'_> {
 pub async fn record(tx: &mut Tx, before: Option<&OrderRow>, after: &OrderRow) -> StoreResult<()> {
     let (orders, revenue) =
         rules::rollup_delta(before.map(|b| (b.status.as_str(), b.subtotal)), (after.status.as_str(), after.subtotal));
-    // Who buys what is recounted by the worker: an order that starts or stops counting, or whose
-    // lines were amended (a new revision), marks its account-month.
+    // Who buys what is counted by the worker: an order that starts or stops counting, or whose
+    // lines were amended (a new revision), is marked for it (its own row: concurrent placements
+    // of one account share none).
     let amended = before.is_some_and(|b| b.revision != after.revision) && rules::counts(&after.status);
     if orders == 0 && revenue == 0 && !amended {
         return Ok(());
     }
     let month = rules::month_of(after.placed_at);
     tx.execute(
-        "INSERT INTO product_rollup_queue (account_id, month, seq, due_at) VALUES ($1, $2, 1, $3)
-         ON CONFLICT (account_id, month) DO UPDATE SET seq = product_rollup_queue.seq + 1",
-        args![after.account_id.as_str(), month.as_str(), after.updated_at + RECOUNT_DELAY],
+        "INSERT INTO product_rollup_orders (order_id, account_id, month, seq, due_at) VALUES ($1, $2, $3, 1, $4)
+         ON CONFLICT (order_id) DO UPDATE SET seq = product_rollup_orders.seq + 1",
+        args![after.id.as_str(), after.account_id.as_str(), month.as_str(), after.updated_at + RECOUNT_DELAY],
     )
     .await?;
     if orders == 0 && revenue == 0 {
@@ -136,8 +137,9 @@ async fn rhythm(tx: &mut Tx, account_id: &str, delta: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Rebuilds both tables from the orders (after a bulk load that wrote orders directly: the demo's
-/// scale data). The same statements as migrations 0035 and 0039 (the rhythm in its fixed-width form).
+/// Rebuilds the rollups from the orders (after a bulk load that wrote orders directly: the demo's
+/// scale data), leaving no order marked for the worker. The same statements as migrations 0035,
+/// 0039, 0044 and 0050 (the rhythm in its fixed-width form).
 pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
     let (month, agg) = if tx.is_sqlite() {
         (
@@ -157,7 +159,8 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
         "account_rhythm",
         "product_months",
         "account_product_months",
-        "product_rollup_queue",
+        "product_rollup_orders",
+        "order_product_counts",
         "product_windows",
     ] {
         tx.execute(&format!("DELETE FROM {table}"), Vec::new()).await?;
@@ -212,6 +215,15 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
     )
     .await?;
     tx.execute(
+        "INSERT INTO order_product_counts (order_id, product_id, quantity, revenue)
+         SELECT l.order_id, l.product_id, SUM(l.quantity), SUM(l.line_total)
+           FROM orders o JOIN order_lines l ON l.order_id = o.id
+          WHERE o.status NOT IN ('draft', 'cancelled')
+          GROUP BY l.order_id, l.product_id",
+        Vec::new(),
+    )
+    .await?;
+    tx.execute(
         "INSERT INTO product_months (month, product_id, quantity, revenue, orders, buyers)
          SELECT m.month, m.product_id, SUM(m.quantity), SUM(m.revenue), SUM(m.orders),
                 SUM(CASE WHEN m.month = m.latest THEN 1 ELSE 0 END)
@@ -225,42 +237,50 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
-/// How long after the first uncounted change to an account-month its recount is due (seconds):
-/// a busy account's month is recounted once a minute, not on every worker pass.
-pub const RECOUNT_DELAY: i64 = 60;
+/// How long after an order's first uncounted change the worker counts it (seconds): a pass then
+/// takes the orders of a few seconds at once, and their products' months over all accounts are
+/// written once for all of them.
+pub const RECOUNT_DELAY: i64 = 5;
 
-/// Recounts up to `limit` marked account-months due by `due_by` from their orders (who buys what)
-/// and removes their marks. Returns how many were recounted (0: nothing waits).
+/// Counts up to `limit` marked orders due by `due_by` into who buys what and removes their marks.
+/// Returns how many were counted (0: nothing waits).
+///
+/// An order is counted by difference: its lines now (none if it no longer counts) against what
+/// was counted of it before (`order_product_counts`, then rewritten), added to its account-month's
+/// rows ([`rules::order_delta`], [`rules::add_delta`]) and from them to the months over all
+/// accounts and the windows ([`rules::product_changes`], [`rules::buyers_moves`]). Counting an
+/// order again changes nothing, so a mark counted twice or a worker killed mid-pass loses nothing.
 ///
 /// Concurrency (several workers on PostgreSQL; on SQLite the one writer runs one at a time):
-/// - an order writer marking an account-month again meanwhile moves its `seq`, so the mark stays
-///   for the next pass: an order committed after the recount read the orders is never lost, and
-///   the order writer never waits for a recount (no row lock is taken on the marks);
-/// - one worker at a time recounts an account (a transaction-scoped advisory lock, tried in
-///   account order; an account another worker holds is left to it), since an account's months
-///   share its latest-month-of-buying (`buyers`);
+/// - an order writer marking an order again meanwhile moves its `seq`, so the mark stays for the
+///   next pass: a change committed after the pass read the order's lines is never lost, and the
+///   order writer never waits for a pass (no row lock is taken on the marks);
+/// - one worker at a time counts an account's orders (a transaction-scoped advisory lock, tried
+///   in account order; an account another worker holds is left to it), since an account's months
+///   share its latest-month-of-buying (`buyers`), and an order's counts are its worker's;
 /// - the months over all accounts are written once per pass, in (month, product) order, so two
 ///   workers never wait for each other crosswise.
 pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64) -> StoreResult<usize> {
     roll_windows(tx, month).await?;
     #[derive(Deserialize)]
     struct Mark {
+        order_id: String,
         account_id: String,
         month: String,
         seq: i64,
     }
-    let marks: Vec<Mark> = tx
+    let mut marks: Vec<Mark> = tx
         .fetch_all(
             &format!(
-                "SELECT account_id, month, seq FROM product_rollup_queue WHERE due_at <= $1
-                  ORDER BY account_id, month LIMIT {}",
+                "SELECT order_id, account_id, month, seq FROM product_rollup_orders WHERE due_at <= $1
+                  ORDER BY due_at, order_id LIMIT {}",
                 limit.max(1)
             ),
             args![due_by],
         )
         .await?;
-    let mut totals = MonthTotals::new();
-    let mut done = Vec::new();
+    marks.sort_by(|a, b| (&a.account_id, &a.order_id).cmp(&(&b.account_id, &b.order_id)));
+    let mut done: Vec<&Mark> = Vec::new();
     let mut held: Option<(&str, bool)> = None;
     for m in &marks {
         let mine = match held {
@@ -278,9 +298,42 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
             }
         };
         if mine {
-            recount(tx, &m.account_id, &m.month, &mut totals).await?;
             done.push(m);
         }
+    }
+    // Each order's difference, summed per account-month (in account and month order).
+    let ids: Vec<&str> = done.iter().map(|m| m.order_id.as_str()).collect();
+    let (mut was, mut is) = (order_counts(tx, &ids, false).await?, order_counts(tx, &ids, true).await?);
+    let mut deltas: std::collections::BTreeMap<(&str, &str), Vec<ProductMonth>> = std::collections::BTreeMap::new();
+    let mut recounted: Vec<&str> = Vec::new();
+    let mut counts: Vec<Vec<Cell>> = Vec::new();
+    for m in &done {
+        let (was, is) = (was.remove(&m.order_id).unwrap_or_default(), is.remove(&m.order_id).unwrap_or_default());
+        if was == is {
+            continue;
+        }
+        let delta = deltas.entry((&m.account_id, &m.month)).or_default();
+        *delta = rules::add_delta(delta, &rules::order_delta(&was, &is));
+        if !was.is_empty() {
+            recounted.push(&m.order_id);
+        }
+        counts.extend(is.into_iter().map(|c| {
+            vec![Cell::Text(c.order_id), Cell::Text(c.product_id), Cell::Int(c.quantity), Cell::Int(c.revenue)]
+        }));
+    }
+    for chunk in recounted.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        tx.execute(
+            &format!("DELETE FROM order_product_counts WHERE order_id IN ({})", list.join(", ")),
+            chunk.iter().map(|id| Cell::text(id)).collect(),
+        )
+        .await?;
+    }
+    super::bulk::bulk_insert(tx, "order_product_counts", &["order_id", "product_id", "quantity", "revenue"], &counts)
+        .await?;
+    let mut totals = MonthTotals::new();
+    for ((account_id, month), delta) in &deltas {
+        add_to_month(tx, account_id, month, delta, &mut totals).await?;
     }
     // The windows ending with `month` take the changes to their months, after product_months and
     // in (window, product) order, so two workers take the rows in one order.
@@ -299,14 +352,61 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
         .await?;
     add_sums(tx, SumsTable::Windows, windows.into_iter().map(|((n, p), sums)| (Cell::Int(n), p, sums)).collect())
         .await?;
+    // The marks, by their seq (nearly all 1: one statement per 500 of them).
+    let mut by_seq: std::collections::BTreeMap<i64, Vec<&str>> = std::collections::BTreeMap::new();
     for m in &done {
-        tx.execute(
-            "DELETE FROM product_rollup_queue WHERE account_id = $1 AND month = $2 AND seq = $3",
-            args![m.account_id.as_str(), m.month.as_str(), m.seq],
-        )
-        .await?;
+        by_seq.entry(m.seq).or_default().push(&m.order_id);
+    }
+    for (seq, ids) in by_seq {
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let mut args = args![seq];
+            args.extend(chunk.iter().map(|id| Cell::text(id)));
+            tx.execute(
+                &format!("DELETE FROM product_rollup_orders WHERE seq = $1 AND order_id IN ({})", list.join(", ")),
+                args,
+            )
+            .await?;
+        }
     }
     Ok(done.len())
+}
+
+/// Per order of `ids`, by product: what its lines count now (`now`: nothing for an order that
+/// does not count), or what was counted of it (`order_product_counts`). Orders without any are
+/// absent.
+async fn order_counts(
+    tx: &mut Tx,
+    ids: &[&str],
+    now: bool,
+) -> StoreResult<std::collections::HashMap<String, Vec<OrderCount>>> {
+    let mut found: std::collections::HashMap<String, Vec<OrderCount>> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = if now {
+            format!(
+                "SELECT l.order_id, l.product_id, CAST(SUM(l.quantity) AS BIGINT) AS quantity,
+                        CAST(SUM(l.line_total) AS BIGINT) AS revenue
+                   FROM orders o JOIN order_lines l ON l.order_id = o.id
+                  WHERE o.id IN ({}) AND o.status NOT IN ('draft', 'cancelled')
+                  GROUP BY l.order_id, l.product_id",
+                list.join(", ")
+            )
+        } else {
+            format!(
+                "SELECT order_id, product_id, quantity, revenue FROM order_product_counts WHERE order_id IN ({})",
+                list.join(", ")
+            )
+        };
+        let rows: Vec<OrderCount> = tx.fetch_all(&sql, chunk.iter().map(|id| Cell::text(id)).collect()).await?;
+        for r in rows {
+            found.entry(r.order_id.clone()).or_default().push(r);
+        }
+    }
+    for rows in found.values_mut() {
+        rows.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    }
+    Ok(found)
 }
 
 /// The sums kept per product: by month (`product_months`) or by window (`product_windows`).
@@ -426,44 +526,49 @@ pub async fn roll_windows(tx: &mut Tx, month: &str) -> StoreResult<bool> {
     Ok(true)
 }
 
-/// Whether any account-month waits for a recount, or the windows for the month's turn (the
+/// Whether any order waits to be counted, or the windows for the month's turn (the
 /// worker's probe: reads, so an idle worker does not take the writer).
 pub async fn products_waiting(db: &Db, month: &str, due_by: i64) -> StoreResult<bool> {
     let due = due_by.to_string();
     Ok(db
-        .read_text("SELECT account_id FROM product_rollup_queue WHERE due_at <= CAST($1 AS BIGINT) LIMIT 1", &[&due])
+        .read_text("SELECT order_id FROM product_rollup_orders WHERE due_at <= CAST($1 AS BIGINT) LIMIT 1", &[&due])
         .await?
         .is_some()
         || windows_month(db).await? != month)
 }
 
-/// How many account-months wait for a recount.
+/// How many orders wait to be counted.
 pub async fn products_backlog(db: &Db) -> StoreResult<i64> {
-    on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM product_rollup_queue").fetch_one(c).await)
+    on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM product_rollup_orders").fetch_one(c).await)
 }
 
-/// Recounts one account-month's products from its orders and moves the difference into the
+/// Adds `delta` (by product) to one account-month's rows and moves the difference into the
 /// months over all accounts' `totals` ([`rules::product_changes`], [`rules::buyers_moves`]).
-async fn recount(tx: &mut Tx, account_id: &str, month: &str, totals: &mut MonthTotals) -> StoreResult<()> {
-    let Some((from, to)) = rules::month_bounds(month) else {
-        return Ok(());
-    };
-    let new: Vec<ProductMonth> = tx
-        .fetch_all(
-            "SELECT l.product_id, CAST(SUM(l.quantity) AS BIGINT) AS quantity, CAST(SUM(l.line_total) AS BIGINT) AS revenue,
-                    CAST(COUNT(DISTINCT o.id) AS BIGINT) AS orders
-               FROM orders o JOIN order_lines l ON l.order_id = o.id
-              WHERE o.account_id = $1 AND o.placed_at >= $2 AND o.placed_at < $3 AND o.status NOT IN ('draft', 'cancelled')
-              GROUP BY l.product_id",
-            args![account_id, from, to],
-        )
-        .await?;
-    let old: Vec<ProductMonth> = tx
-        .fetch_all(
-            "SELECT product_id, quantity, revenue, orders FROM account_product_months WHERE account_id = $1 AND month = $2",
-            args![account_id, month],
-        )
-        .await?;
+async fn add_to_month(
+    tx: &mut Tx,
+    account_id: &str,
+    month: &str,
+    delta: &[ProductMonth],
+    totals: &mut MonthTotals,
+) -> StoreResult<()> {
+    let mut old: Vec<ProductMonth> = Vec::with_capacity(delta.len());
+    for chunk in delta.chunks(500) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let mut args = args![account_id, month];
+        args.extend(chunk.iter().map(|d| Cell::text(&d.product_id)));
+        let rows: Vec<ProductMonth> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT product_id, quantity, revenue, orders FROM account_product_months
+                      WHERE account_id = $1 AND month = $2 AND product_id IN ({})",
+                    list.join(", ")
+                ),
+                args,
+            )
+            .await?;
+        old.extend(rows);
+    }
+    let new = rules::add_delta(&old, delta);
     let changes = rules::product_changes(&old, &new);
     // Where the account started or stopped buying a product, its latest month of buying it may
     // move: the latest of its other months, read for all of them at once.

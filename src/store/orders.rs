@@ -284,8 +284,8 @@ pub async fn insert_allocations(tx: &mut Tx, order_id: &str, rows: &[(String, St
     bulk_insert(tx, "order_allocations", &["order_id", "product_id", "warehouse_id", "quantity"], &cells).await
 }
 
-/// Writes the order's row, with what it adds to its account's exposure (`store::credit`) and to
-/// the dashboards' rollup ([`super::dashboards::record`]).
+/// Writes the order's row, with what it adds to its account's exposure (`store::credit`). The
+/// unit then adds it to the dashboards' rollup with [`count_new`].
 pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO orders (id, number, account_id, status, channel, placed_by_user_id, placed_by_name, on_behalf_of_account_id,
@@ -323,6 +323,13 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow, uninvoiced: i64) -> StoreResult<(
         ],
     )
     .await?;
+    Ok(())
+}
+
+/// Adds a new order to the dashboards' rollup ([`super::dashboards::record`]). Its rows are the
+/// account's, and their locks are held to commit (on PostgreSQL, concurrent orders of the account
+/// wait for them): placement calls this at the end of its unit.
+pub async fn count_new(tx: &mut Tx, o: &OrderRow) -> StoreResult<()> {
     super::dashboards::record(tx, None, o).await
 }
 

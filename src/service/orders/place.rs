@@ -230,7 +230,7 @@ where
     let total = crate::domain::money::Money::from_raw(u.subtotal);
     let (steps, placer_approved) =
         crate::service::approvals::steps_in_unit(tx, &u.account.id, &u.approval, total, now).await?;
-    let (lines, reserved, value, diverted) = if steps.is_empty() && u.routed.is_empty() {
+    let (lines, reserved, value, diverted, exposure_left) = if steps.is_empty() && u.routed.is_empty() {
         let reserved = match reserve_lines(tx, &u.lines, now).await? {
             Ok(r) => r,
             Err(issues) => return Err(ServiceError::Blocked(issues)),
@@ -238,8 +238,9 @@ where
         let lines = line_rows(&u.lines, &reserved);
         let value = super::credit::value_of(&lines);
         let mut diverted = diversions(u.account.status());
-        diverted.extend(super::credit::credit_step(tx, &u.account, value, now).await?);
-        (lines, reserved, value, diverted)
+        let (held, left) = super::credit::credit_step(tx, &u.account, value, now).await?;
+        diverted.extend(held);
+        (lines, reserved, value, diverted, left)
     } else {
         // Waiting for approval, or for the rep: nothing is reserved or counted against credit
         // yet; approval (`approve.rs`) or the rep (`escalation.rs`) takes the order through stock
@@ -252,7 +253,7 @@ where
             let reason = steps.iter().map(|s| s.reason.as_str()).collect::<Vec<_>>().join(" ");
             Diversion { status: OrderStatus::PendingApproval, reason }
         };
-        (lines, Vec::new(), 0, vec![diversion])
+        (lines, Vec::new(), 0, vec![diversion], 0)
     };
     let status = diverted.first().map(|d| d.status).unwrap_or(OrderStatus::Placed);
     let number = format!("SO-{}", tx.next_order_number().await?);
@@ -316,6 +317,11 @@ where
     if u.clear_cart {
         carts::clear_cart(tx, &actor.principal.user_id, &u.account.id).await?;
     }
+    // Late, the account's rows (its rollup, its exposure): their locks are held to commit, and
+    // the account's concurrent placements wait for them (see `credit_step`). A prepaid order's
+    // invoice below moves them again.
+    orders::count_new(tx, &order).await?;
+    super::credit::settle(tx, &u.account.id, exposure_left, now).await?;
     if u.account.terms_days == 0 && status == OrderStatus::Placed {
         // Prepay: billed whole at placement, in the same unit (shipments then bill nothing); an
         // order held for credit is billed when finance releases it.
