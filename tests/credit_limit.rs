@@ -117,10 +117,30 @@ async fn an_order_past_the_limit_is_held_with_the_figures_whatever_the_channel()
     }
     assert_exposure(&app, &f.account, "20000", "0").await;
 
-    // With no limit (0) nothing is held.
+    // With no limit (0) nothing is held, and the exposure — which placement then moves last in
+    // its unit — still follows every order, concurrent ones too.
     set(&app, "UPDATE accounts SET credit_limit = 0 WHERE id = $1", &f.account).await;
     let big = place(&app, &f.cs, &f.account, &[("PUMP-1", 30)]).await.unwrap();
     assert_eq!(big.status(), OrderStatus::Placed);
+    assert_exposure(&app, &f.account, "320000", "0").await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (db, now, who, account) = (app.db().clone(), app.now(), f.cs.clone(), f.account.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = PlaceOrder {
+                account_id: account,
+                lines: vec![LineInput::sku("GLV-1", 1)],
+                header: OrderHeader::default(),
+                clear_cart: false,
+            };
+            let placed = orders::place_order(&db, now, &Actor::web(&who), &req, None, |o, _| (201, o.id.clone())).await;
+            matches!(placed, Ok(Placement::Placed { order, .. }) if order.status() == OrderStatus::Placed)
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap(), "placed, not held");
+    }
+    assert_exposure(&app, &f.account, "320080", "0").await;
 }
 
 #[tokio::test]
