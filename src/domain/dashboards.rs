@@ -369,10 +369,11 @@ pub fn order_delta(was: &[OrderCount], is: &[OrderCount]) -> Vec<ProductMonth> {
         .collect()
 }
 
-/// An account-month's rows of the products in `delta` once `delta` is added: `old` holds the kept
-/// rows of those products (none where the account had not bought the product that month), the
-/// result a row for each product of either (a row without orders: the product left the month;
-/// [`product_changes`] reads it as none).
+/// An account-month's rows of the products in `delta` once `delta` is added (several rows of a
+/// product add up: several orders' differences): `old` holds the kept rows of those products
+/// (none where the account had not bought the product that month), the result a row for each
+/// product of either (a row without orders: the product left the month; [`product_changes`] reads
+/// it as none).
 pub fn add_delta(old: &[ProductMonth], delta: &[ProductMonth]) -> Vec<ProductMonth> {
     let mut rows: std::collections::BTreeMap<&str, ProductMonth> =
         old.iter().map(|r| (r.product_id.as_str(), r.clone())).collect();
@@ -662,7 +663,7 @@ mod tests {
                 for o in waiting.drain(..) {
                     let is = orders[&o].clone();
                     let was = counted.insert(o, is.clone()).unwrap_or_default();
-                    delta = add_delta(&delta, &order_delta(&was, &is));
+                    delta.extend(order_delta(&was, &is));
                 }
                 let new = add_delta(&kept, &delta);
                 for c in product_changes(&kept, &new) {
@@ -674,7 +675,7 @@ mod tests {
             for o in waiting {
                 let is = orders[&o].clone();
                 let was = counted.insert(o, is.clone()).unwrap_or_default();
-                delta = add_delta(&delta, &order_delta(&was, &is));
+                delta.extend(order_delta(&was, &is));
             }
             let new = add_delta(&kept, &delta);
             for c in product_changes(&kept, &new) {

@@ -312,8 +312,7 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
         if was == is {
             continue;
         }
-        let delta = deltas.entry((&m.account_id, &m.month)).or_default();
-        *delta = rules::add_delta(delta, &rules::order_delta(&was, &is));
+        deltas.entry((&m.account_id, &m.month)).or_default().extend(rules::order_delta(&was, &is));
         if !was.is_empty() {
             recounted.push(&m.order_id);
         }
@@ -542,8 +541,9 @@ pub async fn products_backlog(db: &Db) -> StoreResult<i64> {
     on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM product_rollup_orders").fetch_one(c).await)
 }
 
-/// Adds `delta` (by product) to one account-month's rows and moves the difference into the
-/// months over all accounts' `totals` ([`rules::product_changes`], [`rules::buyers_moves`]).
+/// Adds `delta` (orders' differences, several rows for a product where several orders had it) to
+/// one account-month's rows and moves the difference into the months over all accounts' `totals`
+/// ([`rules::product_changes`], [`rules::buyers_moves`]).
 async fn add_to_month(
     tx: &mut Tx,
     account_id: &str,
@@ -551,11 +551,13 @@ async fn add_to_month(
     delta: &[ProductMonth],
     totals: &mut MonthTotals,
 ) -> StoreResult<()> {
-    let mut old: Vec<ProductMonth> = Vec::with_capacity(delta.len());
-    for chunk in delta.chunks(500) {
+    let products: std::collections::BTreeSet<&str> = delta.iter().map(|d| d.product_id.as_str()).collect();
+    let products: Vec<&str> = products.into_iter().collect();
+    let mut old: Vec<ProductMonth> = Vec::with_capacity(products.len());
+    for chunk in products.chunks(500) {
         let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let mut args = args![account_id, month];
-        args.extend(chunk.iter().map(|d| Cell::text(&d.product_id)));
+        args.extend(chunk.iter().map(|p| Cell::text(p)));
         let rows: Vec<ProductMonth> = tx
             .fetch_all(
                 &format!(
