@@ -30,6 +30,21 @@ pub async fn bulk_insert_with(
     Ok(affected)
 }
 
+/// How many of the `left` rows the next statement inserts: `most`, else all of them up to 16,
+/// else the largest power of two that fits. Statements then come in a few lengths (at most about
+/// 16 + log2(`most`) texts per table), each prepared once and kept in the connection's statement
+/// cache, however the row counts vary — the who-buys-what worker writes thousands of rows in
+/// pieces of every size.
+fn statement_rows(left: usize, most: usize) -> usize {
+    if left >= most {
+        most
+    } else if left <= 16 {
+        left
+    } else {
+        1 << (usize::BITS - 1 - left.leading_zeros())
+    }
+}
+
 /// Multi-row `INSERT … VALUES (…), (…)` statements for `rows`, with their arguments.
 fn insert_statements(table: &str, columns: &[&str], rows: &[Vec<Cell>], suffix: &str) -> Vec<(String, Vec<Cell>)> {
     // About 1,000 parameters per statement: SQLite allows 32,766, but the driver looks up each
@@ -37,7 +52,10 @@ fn insert_statements(table: &str, columns: &[&str], rows: &[Vec<Cell>], suffix: 
     // square of its parameters (30,000 made a 1M-row import spend 98 % of its time there).
     let per_statement = (1_000 / columns.len()).max(1);
     let mut statements = Vec::new();
-    for chunk in rows.chunks(per_statement) {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(statement_rows(rest.len(), per_statement));
+        rest = tail;
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
         let mut n = 0;
         for (r, _) in chunk.iter().enumerate() {
@@ -59,4 +77,26 @@ fn insert_statements(table: &str, columns: &[&str], rows: &[Vec<Cell>], suffix: 
         statements.push((sql, chunk.iter().flatten().cloned().collect()));
     }
     statements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row is inserted once, in order, and however the row counts vary the statements come
+    /// in a few texts (what the statement cache holds).
+    #[test]
+    fn statements_cover_the_rows_in_a_few_lengths() {
+        let columns = ["a", "b", "c", "d", "e", "f"];
+        let mut texts = std::collections::BTreeSet::new();
+        for n in 0..2_000i64 {
+            let rows: Vec<Vec<Cell>> = (0..n).map(|i| vec![Cell::Int(i); columns.len()]).collect();
+            let statements = insert_statements("t", &columns, &rows, "");
+            let args: Vec<Cell> = statements.iter().flat_map(|(_, a)| a.clone()).collect();
+            assert_eq!(format!("{args:?}"), format!("{:?}", rows.concat()), "{n} rows");
+            texts.extend(statements.into_iter().map(|(sql, _)| sql));
+        }
+        // 166 rows at most: 1..=16, 32, 64, 128 and 166.
+        assert_eq!(texts.len(), 16 + 3 + 1);
+    }
 }

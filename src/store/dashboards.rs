@@ -320,13 +320,9 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
             vec![Cell::Text(c.order_id), Cell::Text(c.product_id), Cell::Int(c.quantity), Cell::Int(c.revenue)]
         }));
     }
-    for chunk in recounted.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        tx.execute(
-            &format!("DELETE FROM order_product_counts WHERE order_id IN ({})", list.join(", ")),
-            chunk.iter().map(|id| Cell::text(id)).collect(),
-        )
-        .await?;
+    for chunk in recounted.chunks(super::IN_CHUNK) {
+        let (list, args) = super::padded_in(1, chunk);
+        tx.execute(&format!("DELETE FROM order_product_counts WHERE order_id IN ({list})"), args).await?;
     }
     super::bulk::bulk_insert(tx, "order_product_counts", &["order_id", "product_id", "quantity", "revenue"], &counts)
         .await?;
@@ -357,15 +353,12 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
         by_seq.entry(m.seq).or_default().push(&m.order_id);
     }
     for (seq, ids) in by_seq {
-        for chunk in ids.chunks(500) {
-            let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        for chunk in ids.chunks(super::IN_CHUNK) {
+            let (list, keys) = super::padded_in(2, chunk);
             let mut args = args![seq];
-            args.extend(chunk.iter().map(|id| Cell::text(id)));
-            tx.execute(
-                &format!("DELETE FROM product_rollup_orders WHERE seq = $1 AND order_id IN ({})", list.join(", ")),
-                args,
-            )
-            .await?;
+            args.extend(keys);
+            tx.execute(&format!("DELETE FROM product_rollup_orders WHERE seq = $1 AND order_id IN ({list})"), args)
+                .await?;
         }
     }
     Ok(done.len())
@@ -380,24 +373,22 @@ async fn order_counts(
     now: bool,
 ) -> StoreResult<std::collections::HashMap<String, Vec<OrderCount>>> {
     let mut found: std::collections::HashMap<String, Vec<OrderCount>> = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let (list, args) = super::padded_in(1, chunk);
         let sql = if now {
             format!(
                 "SELECT l.order_id, l.product_id, CAST(SUM(l.quantity) AS BIGINT) AS quantity,
                         CAST(SUM(l.line_total) AS BIGINT) AS revenue
                    FROM orders o JOIN order_lines l ON l.order_id = o.id
-                  WHERE o.id IN ({}) AND o.status NOT IN ('draft', 'cancelled')
-                  GROUP BY l.order_id, l.product_id",
-                list.join(", ")
+                  WHERE o.id IN ({list}) AND o.status NOT IN ('draft', 'cancelled')
+                  GROUP BY l.order_id, l.product_id"
             )
         } else {
             format!(
-                "SELECT order_id, product_id, quantity, revenue FROM order_product_counts WHERE order_id IN ({})",
-                list.join(", ")
+                "SELECT order_id, product_id, quantity, revenue FROM order_product_counts WHERE order_id IN ({list})"
             )
         };
-        let rows: Vec<OrderCount> = tx.fetch_all(&sql, chunk.iter().map(|id| Cell::text(id)).collect()).await?;
+        let rows: Vec<OrderCount> = tx.fetch_all(&sql, args).await?;
         for r in rows {
             found.entry(r.order_id.clone()).or_default().push(r);
         }
@@ -554,16 +545,15 @@ async fn add_to_month(
     let products: std::collections::BTreeSet<&str> = delta.iter().map(|d| d.product_id.as_str()).collect();
     let products: Vec<&str> = products.into_iter().collect();
     let mut old: Vec<ProductMonth> = Vec::with_capacity(products.len());
-    for chunk in products.chunks(500) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+    for chunk in products.chunks(super::IN_CHUNK) {
+        let (list, keys) = super::padded_in(3, chunk);
         let mut args = args![account_id, month];
-        args.extend(chunk.iter().map(|p| Cell::text(p)));
+        args.extend(keys);
         let rows: Vec<ProductMonth> = tx
             .fetch_all(
                 &format!(
                     "SELECT product_id, quantity, revenue, orders FROM account_product_months
-                      WHERE account_id = $1 AND month = $2 AND product_id IN ({})",
-                    list.join(", ")
+                      WHERE account_id = $1 AND month = $2 AND product_id IN ({list})"
                 ),
                 args,
             )
@@ -634,16 +624,15 @@ async fn other_latest_months(
         month: String,
     }
     let mut found = std::collections::HashMap::new();
-    for chunk in products.chunks(500) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+    for chunk in products.chunks(super::IN_CHUNK) {
+        let (list, keys) = super::padded_in(3, chunk);
         let mut args = args![account_id, month];
-        args.extend(chunk.iter().map(|p| Cell::text(p)));
+        args.extend(keys);
         let rows: Vec<Latest> = tx
             .fetch_all(
                 &format!(
                     "SELECT product_id, MAX(month) AS month FROM account_product_months
-                      WHERE account_id = $1 AND month <> $2 AND product_id IN ({}) GROUP BY product_id",
-                    list.join(", ")
+                      WHERE account_id = $1 AND month <> $2 AND product_id IN ({list}) GROUP BY product_id"
                 ),
                 args,
             )

@@ -74,7 +74,7 @@ pub use bulk::{bulk_insert, bulk_insert_with};
 pub use cell::Cell;
 pub(crate) use cell::bind_cells;
 pub use json::{bool_from_json, fetch_json_rows, json_fields, json_list};
-pub(crate) use sql::{changed_joined, changed_rows, changes_binds, changes_keyset};
+pub(crate) use sql::{IN_CHUNK, changed_joined, changed_rows, changes_binds, changes_keyset, padded_in};
 pub use sql::{is_unique_violation, like_pattern, new_id};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};

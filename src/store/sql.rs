@@ -22,6 +22,22 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The most keys one [`padded_in`] list holds.
+pub(crate) const IN_CHUNK: usize = 512;
+
+/// An `IN (…)` list for `keys` (at most [`IN_CHUNK`]) from parameter `$first`, with its
+/// arguments, padded with NULLs (which match nothing) to a power of two of at least 8. A loop over
+/// thousands of keys then runs statements of a few texts, not one text per length: each text is
+/// prepared once and stays in the connection's statement cache beside the statements placement
+/// runs, instead of being prepared anew and pushing those out.
+pub(crate) fn padded_in(first: usize, keys: &[&str]) -> (String, Vec<super::Cell>) {
+    let len = keys.len().max(8).next_power_of_two();
+    let list = (first..first + len).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let mut args: Vec<super::Cell> = keys.iter().map(|k| super::Cell::text(k)).collect();
+    args.resize(len, super::Cell::NullText);
+    (list, args)
+}
+
 /// `%term%` for `LIKE`, lowercased, with LIKE wildcards in the term escaped literally.
 pub fn like_pattern(term: &str) -> String {
     let mut p = String::from("%");

@@ -31,8 +31,9 @@ pub(super) fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Conne
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;",
     )
     .map_err(to_sqlx)?;
-    // Every statement of every write of the process runs here.
-    c.set_prepared_statement_cache_capacity(256);
+    // Every statement of every write of the process runs here (the worker's of a few lengths each:
+    // `bulk::statement_rows`, `sql::padded_in`).
+    c.set_prepared_statement_cache_capacity(512);
     Ok(c)
 }
 
