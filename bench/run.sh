@@ -11,6 +11,8 @@
 #   bench/run.sh postgres    # seeds database portico_bench on 127.0.0.1:5432 once, then measures
 #   RESEED=1 bench/run.sh …  # start from a fresh dataset
 #   ONLY=orders bench/run.sh … # only order placement and quick order (ONLY=catalog: only the rest)
+#   WORKER=0 bench/run.sh …  # the server without its outbox worker (`serve --no-worker`): what
+#                            # the worker's deliveries and counting cost placement
 #   PORTICO_BIN=/path/to/portico bench/run.sh … # measure that binary (e.g. an earlier commit's
 #                            # release build, for before/after figures in one session); it skips
 #                            # the build and the in-process timing of this tree
@@ -50,7 +52,9 @@ case "$BACKEND" in
 esac
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PORTICO_LOG=warn "$BIN" serve --database-url "$URL" --bind "127.0.0.1:$PORT" &
+NO_WORKER=""
+[ "${WORKER:-1}" = 0 ] && NO_WORKER="--no-worker"
+PORTICO_LOG=warn "$BIN" serve $NO_WORKER --database-url "$URL" --bind "127.0.0.1:$PORT" &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -361,7 +361,7 @@ pub async fn count_products(db: &Db, now: i64, limit: i64) -> ServiceResult<usiz
 /// The most transactions of [`count_products`] in one worker pass: the worker keeps pace with
 /// placement (`limit` orders each, passes half a second apart), and the one writer is never held
 /// for more than one transaction's orders at a time.
-pub const COUNT_TRANSACTIONS: usize = 20;
+pub const COUNT_TRANSACTIONS: usize = 5;
 
 /// [`count_products`] for the marks due by `due_by` (the demo and tests: every mark, at once).
 pub async fn count_products_due_by(db: &Db, now: i64, due_by: i64, limit: i64) -> ServiceResult<usize> {

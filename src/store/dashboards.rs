@@ -333,10 +333,11 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
     // The windows ending with `month` take the changes to their months, after product_months and
     // in (window, product) order, so two workers take the rows in one order.
     let mut windows = WindowTotals::new();
+    let starts: Vec<(u32, String)> = rules::WINDOWS.into_iter().map(|n| (n, rules::window_start(month, n))).collect();
     for ((m, product_id), t) in &totals {
-        for n in rules::WINDOWS {
-            if m.as_str() >= rules::window_start(month, n).as_str() && m.as_str() <= month {
-                let w = windows.entry((i64::from(n), product_id.clone())).or_default();
+        for (n, start) in &starts {
+            if m.as_str() >= start.as_str() && m.as_str() <= month {
+                let w = windows.entry((i64::from(*n), product_id.clone())).or_default();
                 for (a, b) in w.iter_mut().zip(t) {
                     *a += b;
                 }
