@@ -639,9 +639,27 @@ mod tests {
                 (0usize..4, proptest::collection::vec((0usize..3, 1i64..20), 0..4), 1usize..3), 1..30)
         ) {
             use std::collections::BTreeMap;
+            type Orders = BTreeMap<usize, Vec<OrderCount>>;
+            /// A pass: the difference of each waiting order from what was counted of it, added to
+            /// the month's kept rows at once.
+            fn pass(waiting: &mut Vec<usize>, orders: &Orders, counted: &mut Orders, kept: &mut Vec<ProductMonth>) {
+                let mut delta: Vec<ProductMonth> = Vec::new();
+                waiting.sort_unstable();
+                waiting.dedup();
+                for o in waiting.drain(..) {
+                    let is = orders[&o].clone();
+                    let was = counted.insert(o, is.clone()).unwrap_or_default();
+                    delta.extend(order_delta(&was, &is));
+                }
+                let new = add_delta(kept, &delta);
+                for c in product_changes(kept, &new) {
+                    kept.retain(|r| r.product_id != c.product_id);
+                    kept.extend(c.now);
+                }
+            }
             // What each order counts now and what was counted of it; the month's kept rows.
-            let mut orders: BTreeMap<usize, Vec<OrderCount>> = BTreeMap::new();
-            let mut counted: BTreeMap<usize, Vec<OrderCount>> = BTreeMap::new();
+            let mut orders: Orders = BTreeMap::new();
+            let mut counted: Orders = BTreeMap::new();
             let mut kept: Vec<ProductMonth> = Vec::new();
             let mut waiting: Vec<usize> = Vec::new();
             for (order, lines, every) in changes {
@@ -655,33 +673,11 @@ mod tests {
                 }
                 orders.insert(order, now);
                 waiting.push(order);
-                if !waiting.len().is_multiple_of(every) { continue; }
-                // A pass: the delta of each waiting order, added to the month at once.
-                let mut delta: Vec<ProductMonth> = Vec::new();
-                waiting.sort_unstable();
-                waiting.dedup();
-                for o in waiting.drain(..) {
-                    let is = orders[&o].clone();
-                    let was = counted.insert(o, is.clone()).unwrap_or_default();
-                    delta.extend(order_delta(&was, &is));
-                }
-                let new = add_delta(&kept, &delta);
-                for c in product_changes(&kept, &new) {
-                    kept.retain(|r| r.product_id != c.product_id);
-                    kept.extend(c.now);
+                if waiting.len().is_multiple_of(every) {
+                    pass(&mut waiting, &orders, &mut counted, &mut kept);
                 }
             }
-            let mut delta: Vec<ProductMonth> = Vec::new();
-            for o in waiting {
-                let is = orders[&o].clone();
-                let was = counted.insert(o, is.clone()).unwrap_or_default();
-                delta.extend(order_delta(&was, &is));
-            }
-            let new = add_delta(&kept, &delta);
-            for c in product_changes(&kept, &new) {
-                kept.retain(|r| r.product_id != c.product_id);
-                kept.extend(c.now);
-            }
+            pass(&mut waiting, &orders, &mut counted, &mut kept);
             kept.sort_by(|a, b| a.product_id.cmp(&b.product_id));
             // The month recounted from its orders.
             let mut whole: BTreeMap<String, ProductMonth> = BTreeMap::new();
