@@ -32,7 +32,7 @@ pub(crate) const IN_CHUNK: usize = 512;
 /// runs, instead of being prepared anew and pushing those out.
 pub(crate) fn padded_in(first: usize, keys: &[&str]) -> (String, Vec<super::Cell>) {
     let len = keys.len().max(8).next_power_of_two();
-    let list = (first..first + len).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let list = super::leases::placeholders(first, len);
     let mut args: Vec<super::Cell> = keys.iter().map(|k| super::Cell::text(k)).collect();
     args.resize(len, super::Cell::NullText);
     (list, args)
