@@ -459,7 +459,8 @@ async fn windows(app: &TestApp) -> Vec<(i64, String, i64, i64, i64, i64)> {
     .unwrap()
 }
 
-/// The same summed from `product_months` for the windows ending with the month of `now`.
+/// The same summed from `product_months` for the windows ending with the month of `now`: their
+/// closed months (the current month is read with them from `product_months`).
 async fn windows_summed(app: &TestApp, now: i64) -> Vec<(i64, String, i64, i64, i64, i64)> {
     let month = portico::domain::dashboards::month_of(now);
     let mut out = Vec::new();
@@ -468,7 +469,7 @@ async fn windows_summed(app: &TestApp, now: i64) -> Vec<(i64, String, i64, i64, 
         let sql = format!(
             "SELECT CAST({n} AS BIGINT), product_id, CAST(SUM(quantity) AS BIGINT), CAST(SUM(revenue) AS BIGINT),
                     CAST(SUM(orders) AS BIGINT), CAST(SUM(buyers) AS BIGINT)
-               FROM product_months WHERE month >= '{first}' AND month <= '{month}'
+               FROM product_months WHERE month >= '{first}' AND month < '{month}'
               GROUP BY product_id HAVING SUM(orders) > 0 ORDER BY product_id"
         );
         let rows = portico::on_db!(app.db(), |c| sqlx::query_as::<_, (i64, String, i64, i64, i64, i64)>(
@@ -530,9 +531,39 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     assert!(!kept.0.is_empty() && !kept.1.is_empty());
     // The windows kept per product are the sums of their months, this month and after it turned.
     assert_eq!(windows(&app).await, windows_summed(&app, now).await);
+    let month = portico::domain::dashboards::month_of(now);
+    assert_eq!(portico::store::dashboards::windows_month(db).await.unwrap(), month, "the windows are kept");
+    let mut from_windows = Vec::new();
+    for n in portico::domain::dashboards::WINDOWS {
+        from_windows.push(dashboards::products(db, now, &Actor::web(&f.admin), &all(), n).await.unwrap().top);
+        // The top few only: the window's own top plus this month's products are the candidates.
+        let first = portico::domain::dashboards::last_months(now, n).remove(0);
+        for limit in 1..=2 {
+            let sales = |window| {
+                portico::store::dashboards::product_sales(
+                    db,
+                    portico::store::dashboards::Scope::All,
+                    &first,
+                    window,
+                    limit,
+                )
+            };
+            let summed = sales(None).await.unwrap();
+            assert_eq!(summed.len() as i64, limit);
+            assert_eq!(sales(Some((n, month.as_str()))).await.unwrap(), summed, "top {limit} of {n} months");
+        }
+    }
     let kept = product_rollup(&app).await;
     common::write(db, |tx| Box::pin(async move { portico::store::dashboards::rebuild(tx).await })).await;
     assert_eq!(product_rollup(&app).await, kept, "what the worker counted is what a rebuild computes");
+    // The windows with the current month added say what the months say (the rebuild cleared the
+    // windows, so the dashboard now sums product_months).
+    assert_eq!(portico::store::dashboards::windows_month(db).await.unwrap(), "");
+    for (n, top) in portico::domain::dashboards::WINDOWS.into_iter().zip(from_windows) {
+        let months = dashboards::products(db, now, &Actor::web(&f.admin), &all(), n).await.unwrap().top;
+        assert!(!months.is_empty());
+        assert_eq!(top, months, "the {n}-month window");
+    }
 
     // The last 12 months: gloves from both accounts, gauze from Smile Dental only (Bright
     // Clinic's gauze was cancelled; the amended order's gauze became gloves).

@@ -385,7 +385,7 @@ pub async fn count_products_due_by(db: &Db, now: i64, due_by: i64, limit: i64) -
 }
 
 /// A product's sales in the window.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProductLine {
     pub category: String,
     pub sku: String,
@@ -425,8 +425,10 @@ pub async fn products(
     let months = rules::window(Some(months));
     let first = rules::last_months(now, months).remove(0);
     // The windows kept per product end with the current month once the worker has rolled them.
-    let kept = store::windows_month(db).await? == rules::month_of(now);
-    let rows = store::product_sales(db, scope.store(), &first, kept.then_some(months), TOP_PRODUCTS).await?;
+    let month = rules::month_of(now);
+    let kept = store::windows_month(db).await? == month;
+    let rows =
+        store::product_sales(db, scope.store(), &first, kept.then_some((months, month.as_str())), TOP_PRODUCTS).await?;
     let uncounted = store::products_backlog(db).await?;
     let top: Vec<ProductLine> = rows
         .into_iter()
