@@ -224,8 +224,8 @@ async fn main() {
     let rep_email = std::env::var("REP_EMAIL").unwrap_or_else(|_| "rep0@bench.test".into());
     if url.starts_with("sqlite://") && !reuse {
         let path = url.trim_start_matches("sqlite://");
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        for file in portico::store::database_files(std::path::Path::new(path)) {
+            let _ = std::fs::remove_file(file);
         }
     }
     let db = Db::connect(&url).await.expect("database");

@@ -2,6 +2,7 @@
 //! placement while it runs (issue 16's benchmark), on the large benchmark dataset.
 //!
 //!   cp /tmp/portico-bench.db.seeded /tmp/portico-bench-webhooks.db   # bench/run.sh sqlite seeds it
+//!   cp /tmp/portico-bench.db.seeded-rollup /tmp/portico-bench-webhooks.db-rollup   # its rollup file
 //!   cargo bench --bench webhooks
 //!   PORTICO_BENCH_URL=postgres://…/portico_bench cargo bench --bench webhooks
 //!

@@ -363,8 +363,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let started = std::time::Instant::now();
             if let Some(path) = args.database_url.strip_prefix("sqlite://") {
                 let path = path.split('?').next().unwrap_or(path);
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                for file in portico::store::database_files(std::path::Path::new(path)) {
+                    let _ = std::fs::remove_file(file);
                 }
             }
             let mut cfg = config(&args.database_url, &args.http)?;

@@ -16,23 +16,32 @@ fn file_names(dir: &str) -> Vec<String> {
     names
 }
 
-async fn sqlite_columns() -> Columns {
+/// The tables and columns SQLite builds: in the database file, and in the rollup file beside it
+/// (store::rollup: who buys what, whose schema the code keeps; its `rollup_state` is SQLite's own).
+async fn sqlite_columns() -> (Columns, Columns) {
     let path = std::env::temp_dir().join(format!("portico-parity-{}.db", portico::store::new_id()));
     let db = Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     db.migrate().await.unwrap();
     let Db::Sqlite(pool, ..) = &db else { unreachable!() };
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+    let main: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM main.sqlite_master m JOIN pragma_table_info(m.name, 'main') p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
     )
     .fetch_all(pool)
     .await
     .unwrap();
+    let rollup: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM rollup.sqlite_master m JOIN pragma_table_info(m.name, 'rollup') p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'rollup_state'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     db.close().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    for file in portico::store::database_files(&path) {
+        let _ = std::fs::remove_file(file);
     }
-    rows.into_iter().collect()
+    (main.into_iter().collect(), rollup.into_iter().collect())
 }
 
 /// Columns declared by the CREATE TABLE statements of a migration tree (a check that needs no server).
@@ -90,13 +99,16 @@ fn both_trees_have_the_same_files() {
 
 #[tokio::test]
 async fn both_trees_declare_and_build_the_same_tables_and_columns() {
-    let live_sqlite = sqlite_columns().await;
-    assert!(live_sqlite.contains(&("accounts".into(), "credit_limit".into())));
+    let (live_main, live_rollup) = sqlite_columns().await;
+    assert!(live_main.contains(&("accounts".into(), "credit_limit".into())));
+    assert!(live_rollup.contains(&("product_months".into(), "buyers".into())));
     assert_eq!(
         declared_columns("migrations/sqlite"),
-        live_sqlite,
+        live_main,
         "the parser reads the SQLite tree as SQLite builds it"
     );
+    // PostgreSQL keeps in its database what SQLite keeps in the rollup file.
+    let live_sqlite: Columns = live_main.union(&live_rollup).cloned().collect();
     assert_eq!(declared_columns("migrations/postgres"), live_sqlite, "PostgreSQL tree declares the same columns");
 
     // With a PostgreSQL server at hand, compare what it actually builds.

@@ -146,11 +146,9 @@ pub async fn seed(
     }
     let rebuilt = Instant::now();
     let month = crate::domain::dashboards::month_of(now);
-    db.write(month, |tx, month| {
-        Box::pin(async move {
-            crate::store::dashboards::rebuild(tx).await?;
-            crate::store::dashboards::roll_windows(tx, month).await.map(|_| ())
-        })
+    crate::store::dashboards::rebuild(db).await?;
+    db.write_rollup(month, |tx, month| {
+        Box::pin(async move { crate::store::dashboards::roll_windows(tx, month).await.map(|_| ()) })
     })
     .await?;
     eprintln!("  dashboards' rollups rebuilt in {:.1} s", rebuilt.elapsed().as_secs_f64());

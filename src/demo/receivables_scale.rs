@@ -160,13 +160,13 @@ pub async fn seed(db: &Db, now: i64, size: &ReceivablesSize) -> Result<(), sqlx:
             )
             .await?;
             crate::store::credit::rebuild_all(tx, now).await?;
-            // These orders were written directly, not by the order writer: the dashboards'
-            // rollup is rebuilt from them.
-            crate::store::dashboards::rebuild(tx).await?;
             Ok::<_, sqlx::Error>(())
         })
     })
     .await?;
+    // These orders were written directly, not by the order writer: the dashboards' rollups are
+    // rebuilt from them.
+    crate::store::dashboards::rebuild(db).await?;
     eprintln!(
         "  {:<40} {:>7.1} s",
         format!("receivables ({} × {} open invoices)", size.accounts, size.invoices_per_account),

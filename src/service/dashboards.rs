@@ -371,11 +371,17 @@ pub async fn count_products_due_by(db: &Db, now: i64, due_by: i64, limit: i64) -
         if !store::products_waiting(db, &month, due_by).await? {
             break;
         }
-        let n = db
-            .write((month.clone(), due_by, limit), |tx, (month, due_by, limit)| {
+        // The count on the rollup's writer (SQLite: the rollup file, whose lock placement never
+        // waits for), then the marks off the orders in a short unit of the order writer's.
+        let done = db
+            .write_rollup((month.clone(), due_by, limit), |tx, (month, due_by, limit)| {
                 Box::pin(store::refresh_products(tx, month, *due_by, *limit))
             })
             .await?;
+        let n = done.len();
+        if !done.is_empty() {
+            db.write(done, |tx, done| Box::pin(store::remove_marks(tx, done))).await?;
+        }
         counted += n;
         if (n as i64) < limit {
             break;

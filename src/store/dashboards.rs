@@ -138,9 +138,33 @@ async fn rhythm(tx: &mut Tx, account_id: &str, delta: i64) -> StoreResult<()> {
 }
 
 /// Rebuilds the rollups from the orders (after a bulk load that wrote orders directly: the demo's
-/// scale data), leaving no order marked for the worker. The same statements as migrations 0035,
-/// 0039, 0044 and 0050 (the rhythm in its fixed-width form).
-pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
+/// scale data), leaving none of the orders it counted marked for the worker: the order writer's
+/// (`rebuild_orders`), then who buys what (`fill_products`). The same statements as migrations
+/// 0035, 0039, 0044 and 0050 (the rhythm in its fixed-width form).
+pub async fn rebuild(db: &Db) -> StoreResult<()> {
+    db.write((), |tx, _| Box::pin(rebuild_orders(tx))).await?;
+    fill_products(db).await
+}
+
+/// Sums who buys what anew from the orders (the rollup's writer: on SQLite the rollup file), then
+/// removes the marks of the orders it counted from the order writer's file (a mark set again
+/// meanwhile stays, for the worker).
+pub async fn fill_products(db: &Db) -> StoreResult<()> {
+    let counted = db.write_rollup((), |tx, _| Box::pin(rebuild_products(tx))).await?;
+    remove_marks_of(db, counted).await
+}
+
+/// Removes the marks of `counted` orders, each unless it was set again since (its `seq`).
+async fn remove_marks_of(db: &Db, counted: Vec<(String, i64)>) -> StoreResult<()> {
+    if counted.is_empty() {
+        return Ok(());
+    }
+    db.write(counted, |tx, counted| Box::pin(remove_marks(tx, counted))).await
+}
+
+/// The order writer's rollups: orders and revenue per account, month and channel, and each
+/// account's rhythm.
+async fn rebuild_orders(tx: &mut Tx) -> StoreResult<()> {
     let (month, agg) = if tx.is_sqlite() {
         (
             "strftime('%Y-%m', placed_at, 'unixepoch')",
@@ -152,17 +176,7 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
             "string_agg(lpad(r.placed_at::text, 10, '0'), ' ' ORDER BY r.placed_at DESC, r.id DESC)",
         )
     };
-    tx.execute("UPDATE product_window_month SET month = ''", Vec::new()).await?;
-    for table in [
-        "order_months",
-        "account_months",
-        "account_rhythm",
-        "product_months",
-        "account_product_months",
-        "product_rollup_orders",
-        "order_product_counts",
-        "product_windows",
-    ] {
+    for table in ["order_months", "account_months", "account_rhythm"] {
         tx.execute(&format!("DELETE FROM {table}"), Vec::new()).await?;
     }
     tx.execute(
@@ -202,7 +216,29 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
         Vec::new(),
     )
     .await?;
-    let month = month.replace("placed_at", "o.placed_at");
+    Ok(())
+}
+
+/// Who buys what summed anew from the orders (on the rollup's writer); returns the marks it
+/// found, (order, seq), which it counted.
+async fn rebuild_products(tx: &mut Tx) -> StoreResult<Vec<(String, i64)>> {
+    #[derive(Deserialize)]
+    struct Mark {
+        order_id: String,
+        seq: i64,
+    }
+    // Millions of rows for a large history (the rollup's writer keeps the larger page cache).
+    tx.bulk_mode().await?;
+    let marks: Vec<Mark> = tx.fetch_all("SELECT order_id, seq FROM product_rollup_orders", Vec::new()).await?;
+    tx.execute("UPDATE product_window_month SET month = ''", Vec::new()).await?;
+    for table in ["product_months", "account_product_months", "order_product_counts", "product_windows"] {
+        tx.execute(&format!("DELETE FROM {table}"), Vec::new()).await?;
+    }
+    let month = if tx.is_sqlite() {
+        "strftime('%Y-%m', o.placed_at, 'unixepoch')"
+    } else {
+        "to_char(to_timestamp(o.placed_at) AT TIME ZONE 'UTC', 'YYYY-MM')"
+    };
     tx.execute(
         &format!(
             "INSERT INTO account_product_months (account_id, month, product_id, quantity, revenue, orders)
@@ -234,7 +270,10 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
         Vec::new(),
     )
     .await?;
-    Ok(())
+    if tx.is_sqlite() {
+        super::rollup::mark_filled(tx).await?;
+    }
+    Ok(marks.into_iter().map(|m| (m.order_id, m.seq)).collect())
 }
 
 /// How long after an order's first uncounted change the worker counts it (seconds): a pass then
@@ -242,8 +281,9 @@ pub async fn rebuild(tx: &mut Tx) -> StoreResult<()> {
 /// written once for all of them.
 pub const RECOUNT_DELAY: i64 = 5;
 
-/// Counts up to `limit` marked orders due by `due_by` into who buys what and removes their marks.
-/// Returns how many were counted (0: nothing waits).
+/// Counts up to `limit` marked orders due by `due_by` into who buys what (on the rollup's writer)
+/// and returns the marks it counted, (order, seq), for [`remove_marks`] once this commits (none:
+/// nothing waits).
 ///
 /// An order is counted by difference: its lines now (none if it no longer counts) against what
 /// was counted of it before (`order_product_counts`, then rewritten), added to its account-month's
@@ -260,7 +300,7 @@ pub const RECOUNT_DELAY: i64 = 5;
 ///   share its latest-month-of-buying (`buyers`), and an order's counts are its worker's;
 /// - the months over all accounts are written once per pass, in (month, product) order, so two
 ///   workers never wait for each other crosswise.
-pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64) -> StoreResult<usize> {
+pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64) -> StoreResult<Vec<(String, i64)>> {
     roll_windows(tx, month).await?;
     #[derive(Deserialize)]
     struct Mark {
@@ -349,10 +389,17 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
         .await?;
     add_sums(tx, SumsTable::Windows, windows.into_iter().map(|((n, p), sums)| (Cell::Int(n), p, sums)).collect())
         .await?;
-    // The marks, by their seq (nearly all 1: one statement per 500 of them).
+    Ok(done.iter().map(|m| (m.order_id.clone(), m.seq)).collect())
+}
+
+/// Removes the marks of the orders counted, (order, seq), each unless it was set again since:
+/// after the count committed (on SQLite the count is in the rollup file, the marks in the main
+/// one), so an order whose count did not commit stays marked.
+pub async fn remove_marks(tx: &mut Tx, counted: &[(String, i64)]) -> StoreResult<()> {
+    // By their seq (nearly all 1: one statement per 500 of them).
     let mut by_seq: std::collections::BTreeMap<i64, Vec<&str>> = std::collections::BTreeMap::new();
-    for m in &done {
-        by_seq.entry(m.seq).or_default().push(&m.order_id);
+    for (order_id, seq) in counted {
+        by_seq.entry(*seq).or_default().push(order_id);
     }
     for (seq, ids) in by_seq {
         for chunk in ids.chunks(super::IN_CHUNK) {
@@ -363,7 +410,7 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
                 .await?;
         }
     }
-    Ok(done.len())
+    Ok(())
 }
 
 /// Per order of `ids`, by product: what its lines count now (`now`: nothing for an order that

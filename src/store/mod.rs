@@ -55,6 +55,7 @@ pub mod products;
 pub mod queues;
 pub mod quotes;
 pub mod readers;
+mod rollup;
 pub mod routing;
 pub mod sessions;
 pub mod shipments;
@@ -76,6 +77,7 @@ pub(crate) use cell::bind_cells;
 pub use json::{bool_from_json, fetch_json_rows, json_fields, json_list};
 pub(crate) use sql::{IN_CHUNK, changed_joined, changed_rows, changes_binds, changes_keyset, padded_in};
 pub use sql::{is_unique_violation, like_pattern, new_id};
+pub use sqlite::{database_files, rollup_path};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
@@ -93,9 +95,10 @@ pub type StoreResult<T> = Result<T, sqlx::Error>;
 /// The database, on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// The pool for reads (its connections are `query_only`), this process's writer
-    /// ([`writer`]) and the reads that run on the caller's thread ([`readers`]).
-    Sqlite(SqlitePool, Arc<Writer>, Arc<readers::SyncReaders>),
+    /// The pool for reads (its connections are `query_only`, with the rollup file attached), this
+    /// process's writer ([`writer`]), the reads that run on the caller's thread ([`readers`]), and
+    /// the rollup file's writer ([`rollup`]).
+    Sqlite(SqlitePool, Arc<Writer>, Arc<readers::SyncReaders>, Arc<Writer>),
     Postgres(PgPool),
 }
 
@@ -156,16 +159,30 @@ impl Db {
             if name.is_empty() || name == ":memory:" || opts.to_url_lossy().as_str().contains("mode=memory") {
                 return Err(ConnectError::InMemory);
             }
-            // The writer creates the file and sets WAL mode before any reader opens it.
-            let writer = Writer::start(&path)?;
+            // The writers create the files and set WAL mode before any reader opens them.
+            let writer = Writer::start(&path, None)?;
+            let rollup_file = sqlite::rollup_path(&path);
+            let rollup = Writer::start(&rollup_file, Some(&path))?;
             let opts = opts
                 .foreign_keys(true)
                 .busy_timeout(sqlite::BUSY_TIMEOUT)
                 .pragma("mmap_size", "1073741824")
                 .pragma("query_only", "1");
-            let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
+            let attach = rollup_file.to_string_lossy().into_owned();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .after_connect(move |c, _| {
+                    let attach = attach.clone();
+                    Box::pin(async move {
+                        let sql = format!("ATTACH DATABASE $1 AS {}", sqlite::ROLLUP_SCHEMA);
+                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(attach).execute(&mut *c).await.map(|_| ())
+                    })
+                })
+                .connect_with(opts)
+                .await?;
             let readers = Arc::new(readers::SyncReaders::new(path));
-            Ok(Db::Sqlite(pool, Arc::new(writer), readers))
+            Ok(Db::Sqlite(pool, Arc::new(writer), readers, Arc::new(rollup)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             Db::connect_postgres(opts).await
@@ -193,6 +210,10 @@ impl Db {
                 let mut c = opts.connect().await?;
                 SQLITE_MIGRATIONS.run(&mut c).await?;
                 sqlx::Connection::close(c).await?;
+                // The rollup file's schema is kept by the code, not migrated (see `rollup`).
+                if self.write_rollup((), |tx, _| Box::pin(rollup::ensure(tx))).await? {
+                    dashboards::fill_products(self).await?;
+                }
             }
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
@@ -218,8 +239,41 @@ impl Db {
         E: UnitError,
         F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
     {
+        let writer = match self {
+            Db::Sqlite(_, w, ..) => Some(w.as_ref()),
+            Db::Postgres(_) => None,
+        };
+        self.write_on(writer, input, unit).await
+    }
+
+    /// [`Db::write`] for the rollup's tables (who buys what, [`rollup`]): on SQLite the unit runs
+    /// on the rollup file's writer, where the main file is attached read-only (a write to it
+    /// fails); on PostgreSQL it is any unit of work.
+    pub async fn write_rollup<I, T, E, F>(&self, input: I, unit: F) -> Result<T, E>
+    where
+        I: Send + Sync + 'static,
+        T: Send + 'static,
+        E: UnitError,
+        F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
+    {
+        let writer = match self {
+            Db::Sqlite(.., r) => Some(r.as_ref()),
+            Db::Postgres(_) => None,
+        };
+        self.write_on(writer, input, unit).await
+    }
+
+    /// Runs `unit` on `writer` (SQLite: one of the two) or in a PostgreSQL transaction.
+    async fn write_on<I, T, E, F>(&self, writer: Option<&Writer>, input: I, unit: F) -> Result<T, E>
+    where
+        I: Send + Sync + 'static,
+        T: Send + 'static,
+        E: UnitError,
+        F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
+    {
         match self {
-            Db::Sqlite(_, w, _) => {
+            Db::Sqlite(..) => {
+                let Some(w) = writer else { return Err(E::from(stopped_writer())) };
                 if writer::on_writer_thread() {
                     // It would queue behind the unit that sent it, which waits for it: forever.
                     return Err(E::from(sqlx::Error::Protocol(
@@ -244,7 +298,7 @@ impl Db {
     /// read-only, or the write waits on a lock. A small write transaction is tried, for at most
     /// `wait`.
     pub async fn write_trouble(&self, wait: Duration) -> Option<String> {
-        if let Db::Sqlite(_, w, _) = self
+        if let Db::Sqlite(_, w, ..) = self
             && let Some(why) = w.trouble(Duration::from_secs(10))
         {
             return Some(why);
@@ -265,7 +319,7 @@ impl Db {
             Ok(Err(e)) => Some(format!("a write transaction failed: {e}")),
             // Busy with long units but finishing them is not trouble; stuck is.
             Err(_) => match self {
-                Db::Sqlite(_, w, _) => w.trouble(wait),
+                Db::Sqlite(_, w, ..) => w.trouble(wait),
                 Db::Postgres(_) => Some(format!("a write transaction did not finish within {} s", wait.as_secs())),
             },
         }
@@ -274,7 +328,7 @@ impl Db {
     /// The first column (text) of the one row a read query returns, `None` for NULL. On a SQLite
     /// file this runs on the caller's thread ([`readers`]).
     pub async fn read_text(&self, sql: &str, binds: &[&str]) -> StoreResult<Option<String>> {
-        if let Db::Sqlite(_, _, r) = self {
+        if let Db::Sqlite(_, _, r, _) = self {
             return r.text(sql, binds);
         }
         on_db!(self, |c| {
@@ -321,12 +375,16 @@ impl Db {
         }
     }
 
-    /// Closes the pool; on SQLite the writer first runs what is queued and checkpoints the log
-    /// into the database file.
+    /// Closes the pool; on SQLite the writers first run what is queued and checkpoint the logs
+    /// into the database files.
     pub async fn close(&self) {
-        if let Db::Sqlite(_, w, _) = self {
-            let w = w.clone();
-            let _ = tokio::task::spawn_blocking(move || w.close()).await;
+        if let Db::Sqlite(_, w, _, r) = self {
+            let (w, r) = (w.clone(), r.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                r.close();
+                w.close();
+            })
+            .await;
         }
         on_db!(self, |c| c.close().await)
     }
@@ -355,6 +413,10 @@ where
             }),
         }
     })
+}
+
+fn stopped_writer() -> sqlx::Error {
+    sqlx::Error::Protocol("no SQLite writer was given for this unit".into())
 }
 
 fn unfinished() -> sqlx::Error {

@@ -31,7 +31,7 @@ impl SyncReaders {
     }
 
     fn open(&self) -> StoreResult<rusqlite::Connection> {
-        open_reader(&self.path)
+        open_reader(&self.path, Some(&super::sqlite::rollup_path(&self.path)))
     }
 
     /// The first column of the one row `sql` returns (`None` for NULL or no row).

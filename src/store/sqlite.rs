@@ -4,6 +4,7 @@
 
 use super::{Cell, StoreResult};
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long a statement waits for another connection's write lock (another process on the same
@@ -15,13 +16,47 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// to ~500 pages/s on the 100k dataset); mapped pages show as RssFile, not process memory.
 const COMMON_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824;";
 
+/// The rollup file beside the database file at `main`: the figures the worker keeps from the
+/// orders (who buys what, `super::rollup`), written by a writer of their own so that keeping them
+/// never holds the order writer's lock. Every connection to the database reads it attached.
+pub fn rollup_path(main: &Path) -> PathBuf {
+    let mut name = main.as_os_str().to_owned();
+    name.push("-rollup");
+    PathBuf::from(name)
+}
+
+/// Every file of the SQLite database at `main`: itself, the rollup file, and each one's
+/// write-ahead log and shared memory (what removing the database removes).
+pub fn database_files(main: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for base in [main.to_path_buf(), rollup_path(main)] {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = base.as_os_str().to_owned();
+            name.push(suffix);
+            out.push(PathBuf::from(name));
+        }
+    }
+    out
+}
+
+/// The schema name the rollup file is attached as on the database's connections.
+pub(super) const ROLLUP_SCHEMA: &str = "rollup";
+
 /// Opens the writer's connection: WAL, `synchronous=FULL` (an acknowledged commit survives an OS
 /// crash), and no automatic checkpoints (the writer schedules them, see `writer::Checkpoints`).
-pub(super) fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
+///
+/// With `reads` (the rollup's writer: `path` is the rollup file), the database file at `reads` is
+/// attached read-only: its orders are read, never written, and `BEGIN IMMEDIATE` takes no lock on
+/// a read-only database, so the rollup's transactions never wait for the order writer's nor hold
+/// it.
+pub(super) fn open_writer(path: &Path, reads: Option<&Path>) -> StoreResult<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let c = rusqlite::Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(to_sqlx)?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(to_sqlx)?;
@@ -31,14 +66,36 @@ pub(super) fn open_writer(path: &std::path::Path) -> StoreResult<rusqlite::Conne
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;",
     )
     .map_err(to_sqlx)?;
+    // After the pragmas, which (journal_mode) would apply to every attached database.
+    if let Some(main) = reads {
+        c.execute("ATTACH DATABASE ?1 AS portico", [read_only_uri(main)]).map_err(to_sqlx)?;
+        c.execute_batch("PRAGMA portico.mmap_size = 1073741824;").map_err(to_sqlx)?;
+    }
     // Every statement of every write of the process runs here (the worker's of a few lengths each:
     // `bulk::statement_rows`, `sql::padded_in`).
     c.set_prepared_statement_cache_capacity(512);
     Ok(c)
 }
 
-/// Opens a read-only connection (`query_only`: a write through it fails loudly).
-pub(super) fn open_reader(path: &std::path::Path) -> StoreResult<rusqlite::Connection> {
+/// The `file:` URI that opens the database at `path` read-only (`%`, `?` and `#` escaped).
+fn read_only_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for ch in path.to_string_lossy().chars() {
+        match ch {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?mode=ro");
+    uri
+}
+
+/// Opens a read-only connection (`query_only`: a write through it fails loudly). With `rollup`,
+/// the rollup file at that path is attached ([`ROLLUP_SCHEMA`]), so its tables read like the
+/// database's own.
+pub(super) fn open_reader(path: &Path, rollup: Option<&Path>) -> StoreResult<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let c = rusqlite::Connection::open_with_flags(
         path,
@@ -47,6 +104,9 @@ pub(super) fn open_reader(path: &std::path::Path) -> StoreResult<rusqlite::Conne
     .map_err(to_sqlx)?;
     c.busy_timeout(BUSY_TIMEOUT).map_err(to_sqlx)?;
     c.execute_batch(COMMON_PRAGMAS).map_err(to_sqlx)?;
+    if let Some(rollup) = rollup {
+        c.execute(&format!("ATTACH DATABASE ?1 AS {ROLLUP_SCHEMA}"), [rollup.to_string_lossy()]).map_err(to_sqlx)?;
+    }
     c.execute_batch("PRAGMA query_only = 1;").map_err(to_sqlx)?;
     c.set_prepared_statement_cache_capacity(64);
     Ok(c)

@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+/// How long the checkpoint at close waits for other connections to let go of the log.
+const CLOSING_WAIT: Duration = Duration::from_millis(100);
+
 /// At most this many units share one commit. Each waits for the whole batch, so the batch stays
 /// short enough that the first unit's answer is not held long.
 const MAX_BATCH: usize = 32;
@@ -82,9 +85,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens the write connection to the file at `path` and starts the writer thread.
-    pub(super) fn start(path: &Path) -> StoreResult<Writer> {
-        let conn = super::sqlite::open_writer(path)?;
+    /// Opens the write connection to the file at `path` and starts the writer thread. With
+    /// `reads`, the rollup's writer: `path` is the rollup file and the database file at `reads` is
+    /// attached read-only ([`super::sqlite::open_writer`]).
+    pub(super) fn start(path: &Path, reads: Option<&Path>) -> StoreResult<Writer> {
+        let conn = super::sqlite::open_writer(path, reads)?;
         let (sender, queue) = mpsc::channel();
         let health = Arc::new(Health::default());
         health.alive.store(true, Ordering::SeqCst);
@@ -93,7 +98,7 @@ impl Writer {
         let thread = {
             let health = health.clone();
             std::thread::Builder::new()
-                .name("portico-writer".into())
+                .name(if reads.is_some() { "portico-rollup-writer" } else { "portico-writer" }.into())
                 .spawn(move || {
                     ON_WRITER.with(|w| w.set(true));
                     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -212,7 +217,11 @@ impl Run {
                 self.run_batch(units);
             }
         }
-        if let Err(e) = self.batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+        // Every frame is copied, and the log emptied unless another connection of the process
+        // still holds it: the rollup writer, which reads this file attached, keeps it until it
+        // closes, and would otherwise make this wait the whole busy timeout.
+        let _ = self.conn().busy_timeout(CLOSING_WAIT);
+        if let Err(e) = self.batch("PRAGMA main.wal_checkpoint(TRUNCATE)") {
             tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
         }
         if let Some(done) = closing {
@@ -224,7 +233,7 @@ impl Run {
     fn run_batch(&mut self, units: Vec<Job>) {
         let count = units.len() as u64;
         if self.checkpoints.take_in_writer()
-            && let Err(e) = self.batch("PRAGMA wal_checkpoint(PASSIVE)")
+            && let Err(e) = self.batch("PRAGMA main.wal_checkpoint(PASSIVE)")
         {
             tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
         }
@@ -322,13 +331,13 @@ impl Checkpoints {
         let finished = Arc::new(Mutex::new(Instant::now()));
         let (r, f) = (running.clone(), finished.clone());
         let spawned = std::thread::Builder::new().name("portico-checkpoints".into()).spawn(move || {
-            let conn = match super::sqlite::open_reader(&path) {
+            let conn = match super::sqlite::open_reader(&path, None) {
                 Ok(c) => c,
                 Err(e) => return tracing::warn!(error = %e, "the checkpoint thread cannot open the database"),
             };
             while woken.recv().is_ok() {
                 r.store(true, Ordering::SeqCst);
-                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                if let Err(e) = conn.execute_batch("PRAGMA main.wal_checkpoint(PASSIVE)") {
                     tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
                 }
                 *f.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();

@@ -73,8 +73,8 @@ impl Drop for DbPlace {
     fn drop(&mut self) {
         match self {
             DbPlace::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                for file in portico::store::database_files(path) {
+                    let _ = std::fs::remove_file(file);
                 }
             }
             DbPlace::PgSchema { admin_url, schema } => {
