@@ -473,6 +473,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Migrate(args) => {
             let db = Db::connect(&args.database_url).await?;
             db.migrate().await?;
+            // On SQLite the logs are copied into the files (the database can then be copied).
+            db.close().await;
             println!("migrations applied ({})", db.backend());
         }
         Command::User(UserCommand::CreateAdmin { db, email, name, password }) => {
