@@ -239,11 +239,10 @@ impl Db {
         E: UnitError,
         F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
     {
-        let writer = match self {
-            Db::Sqlite(_, w, ..) => Some(w.as_ref()),
-            Db::Postgres(_) => None,
-        };
-        self.write_on(writer, input, unit).await
+        match self {
+            Db::Sqlite(_, w, ..) => write_sqlite(w, input, unit).await,
+            Db::Postgres(pool) => write_postgres(pool, input, unit).await,
+        }
     }
 
     /// [`Db::write`] for the rollup's tables (who buys what, [`rollup`]): on SQLite the unit runs
@@ -256,40 +255,9 @@ impl Db {
         E: UnitError,
         F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
     {
-        let writer = match self {
-            Db::Sqlite(.., r) => Some(r.as_ref()),
-            Db::Postgres(_) => None,
-        };
-        self.write_on(writer, input, unit).await
-    }
-
-    /// Runs `unit` on `writer` (SQLite: one of the two) or in a PostgreSQL transaction.
-    async fn write_on<I, T, E, F>(&self, writer: Option<&Writer>, input: I, unit: F) -> Result<T, E>
-    where
-        I: Send + Sync + 'static,
-        T: Send + 'static,
-        E: UnitError,
-        F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
-    {
         match self {
-            Db::Sqlite(..) => {
-                let Some(w) = writer else { return Err(E::from(stopped_writer())) };
-                if writer::on_writer_thread() {
-                    // It would queue behind the unit that sent it, which waits for it: forever.
-                    return Err(E::from(sqlx::Error::Protocol(
-                        "a unit of work cannot send another; pass the Tx to the code that writes".into(),
-                    )));
-                }
-                let (tell, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
-                w.send(sqlite_job(input, unit, tell)).map_err(E::from)?;
-                answer.await.unwrap_or_else(|_| Err(E::from(unfinished())))
-            }
-            Db::Postgres(pool) => {
-                let pool = pool.clone();
-                let task = tokio::spawn(async move { run_postgres_unit(&pool, &input, &unit).await });
-                task.await
-                    .unwrap_or_else(|e| Err(E::from(sqlx::Error::Protocol(format!("a unit of work failed: {e}")))))
-            }
+            Db::Sqlite(.., r) => write_sqlite(r, input, unit).await,
+            Db::Postgres(pool) => write_postgres(pool, input, unit).await,
         }
     }
 
@@ -415,8 +383,36 @@ where
     })
 }
 
-fn stopped_writer() -> sqlx::Error {
-    sqlx::Error::Protocol("no SQLite writer was given for this unit".into())
+/// Runs `unit` on the SQLite writer `w` ([`Db::write`], [`Db::write_rollup`]).
+async fn write_sqlite<I, T, E, F>(w: &Writer, input: I, unit: F) -> Result<T, E>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: UnitError,
+    F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
+{
+    if writer::on_writer_thread() {
+        // It would queue behind the unit that sent it, which waits for it: forever.
+        return Err(E::from(sqlx::Error::Protocol(
+            "a unit of work cannot send another; pass the Tx to the code that writes".into(),
+        )));
+    }
+    let (tell, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
+    w.send(sqlite_job(input, unit, tell)).map_err(E::from)?;
+    answer.await.unwrap_or_else(|_| Err(E::from(unfinished())))
+}
+
+/// Runs `unit` in a PostgreSQL transaction, in a task of its own ([`run_postgres_unit`]).
+async fn write_postgres<I, T, E, F>(pool: &PgPool, input: I, unit: F) -> Result<T, E>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: UnitError,
+    F: for<'t> Fn(&'t mut Tx, &'t I) -> Unit<'t, Result<T, E>> + Send + Sync + 'static,
+{
+    let pool = pool.clone();
+    let task = tokio::spawn(async move { run_postgres_unit(&pool, &input, &unit).await });
+    task.await.unwrap_or_else(|e| Err(E::from(sqlx::Error::Protocol(format!("a unit of work failed: {e}")))))
 }
 
 fn unfinished() -> sqlx::Error {
