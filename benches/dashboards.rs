@@ -290,26 +290,44 @@ async fn main() {
     let mut counted = 0;
     let mut took = std::time::Duration::ZERO;
     for step in [1, -1] {
-        db.write((month.clone(), recounts), move |tx, (month, n)| {
+        // What was counted is in the rollup (on SQLite its own file, with its own writer); the
+        // marks are beside the orders.
+        let chosen: Vec<String> = db
+            .write_rollup((month.clone(), recounts), move |tx, (month, n)| {
+                Box::pin(async move {
+                    let chosen = format!(
+                        "SELECT order_id FROM (SELECT DISTINCT c.order_id FROM order_product_counts c JOIN orders o ON o.id = c.order_id
+                           WHERE o.placed_at >= {} ORDER BY c.order_id LIMIT {n}) x",
+                        portico::domain::dashboards::month_bounds(month).map(|b| b.0).unwrap_or(0)
+                    );
+                    let ids: Vec<String> = tx.fetch_all(&chosen, Vec::new()).await?;
+                    tx.execute(
+                        &format!("UPDATE order_product_counts SET quantity = quantity + ({step}) WHERE order_id IN ({chosen})"),
+                        Vec::new(),
+                    )
+                    .await?;
+                    Ok::<_, sqlx::Error>(ids)
+                })
+            })
+            .await
+            .expect("counts moved");
+        db.write((month.clone(), chosen), |tx, (month, chosen)| {
             Box::pin(async move {
-                let chosen = format!(
-                    "SELECT order_id FROM (SELECT DISTINCT c.order_id FROM order_product_counts c JOIN orders o ON o.id = c.order_id
-                       WHERE o.placed_at >= {} ORDER BY c.order_id LIMIT {n}) x",
-                    portico::domain::dashboards::month_bounds(month).map(|b| b.0).unwrap_or(0)
-                );
-                tx.execute(
-                    &format!("UPDATE order_product_counts SET quantity = quantity + ({step}) WHERE order_id IN ({chosen})"),
-                    Vec::new(),
-                )
-                .await?;
-                tx.execute(
-                    &format!(
-                        "INSERT INTO product_rollup_orders (order_id, account_id, month, seq, due_at)
-                         SELECT id, account_id, $1, 1, 0 FROM orders WHERE id IN ({chosen})"
-                    ),
-                    portico::args![month.as_str()],
-                )
-                .await
+                for ids in chosen.chunks(500) {
+                    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+                    let mut args = portico::args![month.as_str()];
+                    args.extend(ids.iter().map(|id| portico::store::Cell::text(id)));
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO product_rollup_orders (order_id, account_id, month, seq, due_at)
+                             SELECT id, account_id, $1, 1, 0 FROM orders WHERE id IN ({})",
+                            list.join(", ")
+                        ),
+                        args,
+                    )
+                    .await?;
+                }
+                Ok::<_, sqlx::Error>(())
             })
         })
         .await

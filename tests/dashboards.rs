@@ -609,13 +609,38 @@ async fn who_buys_what_recounts_equal_a_rebuild_whatever_changed() {
     // The month turns: the worker sums the windows anew (the rebuild above cleared them).
     let later = now + 40 * DAY;
     place_at(&app, later, &f.buyer, &f.a1, &[("GZ-1", 1)]).await;
-    // The worker's step counts an order a few seconds after the change, not at once.
+    // The worker's step counts an order a few seconds after the change, not at once (it sums the
+    // windows anew at once).
     assert_eq!(dashboards::count_products(db, later, 100).await.unwrap(), 0, "not due yet");
     let due = later + portico::store::dashboards::RECOUNT_DELAY;
-    assert_eq!(dashboards::count_products(db, due, 100).await.unwrap(), 1);
+    assert_eq!(dashboards::count_products(db, due, 100).await.unwrap(), 0, "one due: waits for more");
+    assert_eq!(dashboards::count_products(db, due + dashboards::COUNT_WAIT, 100).await.unwrap(), 1);
     assert_eq!(windows(&app).await, windows_summed(&app, later).await, "summed anew when the month turned");
     let at_turn = dashboards::products(db, later, &Actor::web(&f.admin), &all(), 24).await.unwrap();
     assert_eq!(at_turn.top.iter().find(|l| l.sku == "GZ-1").map(|l| (l.quantity, l.accounts)), Some((71, 1)));
+
+    // Within the month, the worker's step counts once a transaction's worth of orders is due, or
+    // once one has been due for COUNT_WAIT seconds: under load a pass takes a full transaction.
+    let (delay, wait) = (portico::store::dashboards::RECOUNT_DELAY, dashboards::COUNT_WAIT);
+    let t = later + 60;
+    for k in 0..3 {
+        place_at(&app, t + k, &f.buyer, &f.a1, &[("GLV-1", 1)]).await;
+    }
+    let all_due = t + 2 + delay;
+    assert_eq!(dashboards::count_products(db, all_due, 5).await.unwrap(), 0, "three due: fewer than five");
+    assert_eq!(app.count("SELECT COUNT(*) FROM product_rollup_orders").await, 3, "still marked");
+    assert_eq!(dashboards::count_products(db, all_due, 3).await.unwrap(), 3, "a transaction's worth");
+    let t = t + 100;
+    for k in 0..2 {
+        place_at(&app, t + k, &f.buyer, &f.a1, &[("GZ-1", 2)]).await;
+    }
+    let first_due = t + delay;
+    assert_eq!(dashboards::count_products(db, first_due + wait - 1, 5).await.unwrap(), 0, "waiting for more");
+    assert_eq!(dashboards::count_products(db, first_due + wait, 5).await.unwrap(), 2, "the first waited long enough");
+    assert_eq!(app.count("SELECT COUNT(*) FROM product_rollup_orders").await, 0);
+    let counted = product_rollup(&app).await;
+    portico::store::dashboards::rebuild(db).await.unwrap();
+    assert_eq!(product_rollup(&app).await, counted, "counted in passes of any size: what a rebuild sums");
 }
 
 /// On SQLite who buys what is in the rollup file, whose schema the code keeps: a rollup file that

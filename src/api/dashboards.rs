@@ -382,7 +382,7 @@ pub struct ProductsDashboardOut {
     top: Vec<ProductSalesOut>,
     by_category: Vec<CategorySalesOut>,
     /// Orders (of any account) with changes the worker has not counted here yet: these figures
-    /// lag placement by seconds while a worker runs.
+    /// lag placement by up to about 15 seconds while a worker runs.
     uncounted: i64,
 }
 

@@ -91,12 +91,13 @@ impl WorkerConfig {
 }
 
 /// Orders the dashboards' who-buys-what rollup counts per transaction (each a short read of the
-/// order's lines and what was counted of it, in the writer's transaction). Bigger transactions
-/// share more of the rollup's rows and pages: on the large demo's SQLite, with each account
-/// ordering from 50 products, counting cost 755 µs of CPU per order (with the delivery) at 250
-/// orders a transaction and 346 µs at 2,000; each transaction holds SQLite's one writer meanwhile
+/// order's lines and what was counted of it, in the rollup writer's transaction), and how many
+/// wait before the worker counts them (`service::dashboards::count_products`). Bigger
+/// transactions share more of the rollup's rows and pages: on the large demo's SQLite, 1,000
+/// orders a pass wrote ~5 pages of the rollup's log per order, 5,000 ~1.5. On SQLite the rollup
+/// file has a writer of its own, so a pass of a second or so holds no placement up
 /// (`docs/dashboards.md`).
-pub const PRODUCT_RECOUNTS: i64 = 1_000;
+pub const PRODUCT_RECOUNTS: i64 = 5_000;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)

@@ -580,6 +580,23 @@ pub async fn products_waiting(db: &Db, month: &str, due_by: i64) -> StoreResult<
         || windows_month(db).await? != month)
 }
 
+/// How many orders are due by `due_by` to be counted, up to `enough` (the worker's probe of
+/// whether a full transaction's worth waits: reads at most `enough` entries of the marks' index).
+pub async fn products_due(db: &Db, due_by: i64, enough: i64) -> StoreResult<i64> {
+    let due = due_by.to_string();
+    let found = db
+        .read_text(
+            &format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM (SELECT 1 AS one FROM product_rollup_orders
+                  WHERE due_at <= CAST($1 AS BIGINT) LIMIT {}) AS due",
+                enough.max(1)
+            ),
+            &[&due],
+        )
+        .await?;
+    Ok(found.and_then(|n| n.parse().ok()).unwrap_or(0))
+}
+
 /// How many orders wait to be counted.
 pub async fn products_backlog(db: &Db) -> StoreResult<i64> {
     on_db!(db, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM product_rollup_orders").fetch_one(c).await)

@@ -26,10 +26,12 @@ use super::{StoreResult, Tx};
 /// The rollup's schema version: change it with the schema, and every rollup file is filled anew.
 const VERSION: i64 = 1;
 
-/// The rollup's tables, as in the PostgreSQL migrations (without foreign keys: the accounts and
-/// products are in the other file).
-const TABLES: [&str; 6] = [
-    "CREATE TABLE rollup_state (
+/// The rollup's tables, (name, columns), as in the PostgreSQL migrations (without foreign keys:
+/// the accounts and products are in the other file).
+const TABLES: [(&str, &str); 6] = [
+    (
+        "rollup_state",
+        "(
         id      BIGINT PRIMARY KEY CHECK (id = 1),
         version BIGINT NOT NULL,
         -- When the database file's first migration ran: a rollup file left beside a database
@@ -38,7 +40,10 @@ const TABLES: [&str; 6] = [
         -- 1 once filled from the orders.
         filled  BIGINT NOT NULL
     )",
-    "CREATE TABLE account_product_months (
+    ),
+    (
+        "account_product_months",
+        "(
         account_id TEXT NOT NULL,
         month      TEXT NOT NULL,
         product_id TEXT NOT NULL,
@@ -47,7 +52,10 @@ const TABLES: [&str; 6] = [
         orders     BIGINT NOT NULL,
         PRIMARY KEY (account_id, product_id, month)
     ) WITHOUT ROWID",
-    "CREATE TABLE product_months (
+    ),
+    (
+        "product_months",
+        "(
         month      TEXT NOT NULL,
         product_id TEXT NOT NULL,
         quantity   BIGINT NOT NULL,
@@ -56,7 +64,10 @@ const TABLES: [&str; 6] = [
         buyers     BIGINT NOT NULL,
         PRIMARY KEY (month, product_id)
     ) WITHOUT ROWID",
-    "CREATE TABLE product_windows (
+    ),
+    (
+        "product_windows",
+        "(
         months     BIGINT NOT NULL,
         product_id TEXT NOT NULL,
         quantity   BIGINT NOT NULL,
@@ -65,17 +76,24 @@ const TABLES: [&str; 6] = [
         buyers     BIGINT NOT NULL,
         PRIMARY KEY (months, product_id)
     ) WITHOUT ROWID",
-    "CREATE TABLE product_window_month (
+    ),
+    (
+        "product_window_month",
+        "(
         id    BIGINT PRIMARY KEY CHECK (id = 1),
         month TEXT NOT NULL
     )",
-    "CREATE TABLE order_product_counts (
+    ),
+    (
+        "order_product_counts",
+        "(
         order_id   TEXT NOT NULL,
         product_id TEXT NOT NULL,
         quantity   BIGINT NOT NULL,
         revenue    BIGINT NOT NULL,
         PRIMARY KEY (order_id, product_id)
     ) WITHOUT ROWID",
+    ),
 ];
 
 /// Creates the rollup's tables in the rollup file (the rollup writer's own database) when they are
@@ -108,12 +126,11 @@ pub(super) async fn ensure(tx: &mut Tx) -> StoreResult<bool> {
             return Ok(state.filled == 0);
         }
     }
-    for table in TABLES {
-        let name = table.trim_start_matches("CREATE TABLE ").split_whitespace().next().unwrap_or_default();
+    for (name, _) in TABLES {
         tx.execute(&format!("DROP TABLE IF EXISTS main.{name}"), Vec::new()).await?;
     }
-    for table in TABLES {
-        tx.execute(&table.replacen("CREATE TABLE ", "CREATE TABLE main.", 1), Vec::new()).await?;
+    for (name, columns) in TABLES {
+        tx.execute(&format!("CREATE TABLE main.{name} {columns}"), Vec::new()).await?;
     }
     tx.execute("INSERT INTO main.product_window_month (id, month) VALUES (1, '')", Vec::new()).await?;
     tx.execute(
