@@ -583,18 +583,11 @@ pub async fn products_waiting(db: &Db, month: &str, due_by: i64) -> StoreResult<
 /// How many orders are due by `due_by` to be counted, up to `enough` (the worker's probe of
 /// whether a full transaction's worth waits: reads at most `enough` entries of the marks' index).
 pub async fn products_due(db: &Db, due_by: i64, enough: i64) -> StoreResult<i64> {
-    let due = due_by.to_string();
-    let found = db
-        .read_text(
-            &format!(
-                "SELECT CAST(COUNT(*) AS TEXT) FROM (SELECT 1 AS one FROM product_rollup_orders
-                  WHERE due_at <= CAST($1 AS BIGINT) LIMIT {}) AS due",
-                enough.max(1)
-            ),
-            &[&due],
-        )
-        .await?;
-    Ok(found.and_then(|n| n.parse().ok()).unwrap_or(0))
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 AS one FROM product_rollup_orders WHERE due_at <= $1 LIMIT {}) AS due",
+        enough.max(1)
+    );
+    on_db!(db, |c| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(due_by).fetch_one(c).await)
 }
 
 /// How many orders wait to be counted.
