@@ -295,21 +295,39 @@ async fn main() {
         let chosen: Vec<String> = db
             .write_rollup((month.clone(), recounts), move |tx, (month, n)| {
                 Box::pin(async move {
-                    let chosen = format!(
-                        "SELECT order_id FROM (SELECT DISTINCT c.order_id FROM order_product_counts c JOIN orders o ON o.id = c.order_id
-                           WHERE o.placed_at >= {} ORDER BY c.order_id LIMIT {n}) x",
-                        portico::domain::dashboards::month_bounds(month).map(|b| b.0).unwrap_or(0)
-                    );
-                    let ids: Vec<String> = tx.fetch_all(&chosen, Vec::new()).await?;
-                    tx.execute(
-                        &format!("UPDATE order_product_counts SET quantity = quantity + ({step}) WHERE order_id IN ({chosen})"),
-                        Vec::new(),
-                    )
-                    .await?;
+                    #[derive(serde::Deserialize)]
+                    struct Counted {
+                        order_id: String,
+                        products: String,
+                    }
+                    let first = portico::domain::dashboards::month_bounds(month).map(|b| b.0).unwrap_or(0);
+                    let rows: Vec<Counted> = tx
+                        .fetch_all(
+                            &format!(
+                                "SELECT c.order_id, c.products FROM order_product_counts c JOIN orders o ON o.id = c.order_id
+                                  WHERE o.placed_at >= {first} ORDER BY c.order_id LIMIT {n}"
+                            ),
+                            Vec::new(),
+                        )
+                        .await?;
+                    let mut ids = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let mut counts = portico::domain::dashboards::unpack_counts(&r.order_id, &r.products)
+                            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+                        for c in &mut counts {
+                            c.quantity += step;
+                        }
+                        let packed = portico::domain::dashboards::pack_counts(&counts);
+                        tx.execute(
+                            "UPDATE order_product_counts SET products = $1 WHERE order_id = $2",
+                            portico::args![packed.as_str(), r.order_id.as_str()],
+                        )
+                        .await?;
+                        ids.push(r.order_id);
+                    }
                     Ok::<_, sqlx::Error>(ids)
                 })
             })
-            .await
             .expect("counts moved");
         db.write((month.clone(), chosen), |tx, (month, chosen)| {
             Box::pin(async move {

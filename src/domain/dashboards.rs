@@ -348,6 +348,52 @@ pub struct OrderCount {
     pub revenue: i64,
 }
 
+/// One order's lines summed per product (an order may have a product on several lines), in
+/// product order: what the order counts.
+pub fn per_product(mut lines: Vec<OrderCount>) -> Vec<OrderCount> {
+    lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    let mut out: Vec<OrderCount> = Vec::with_capacity(lines.len());
+    for l in lines {
+        match out.last_mut() {
+            Some(last) if last.product_id == l.product_id => {
+                last.quantity += l.quantity;
+                last.revenue += l.revenue;
+            }
+            _ => out.push(l),
+        }
+    }
+    out
+}
+
+/// What was counted of one order, packed into the one row the rollup keeps of it
+/// (`order_product_counts.products`): a JSON array of `[product id, quantity, revenue]`, one per
+/// product, in product order. One row per order, not one per product: counting an order writes
+/// one entry instead of one per line.
+pub fn pack_counts(counts: &[OrderCount]) -> String {
+    let mut rows: Vec<(&str, i64, i64)> =
+        counts.iter().map(|c| (c.product_id.as_str(), c.quantity, c.revenue)).collect();
+    rows.sort_unstable();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// The counts packed by [`pack_counts`] (or by the rebuild's SQL, in any order and spacing) for
+/// the order `order_id`, in product order; an error names the order and what is wrong.
+pub fn unpack_counts(order_id: &str, packed: &str) -> Result<Vec<OrderCount>, String> {
+    let rows: Vec<(String, i64, i64)> = serde_json::from_str(packed)
+        .map_err(|e| format!("what was counted of order {order_id} cannot be read ({e}): {packed:.80}"))?;
+    let mut counts: Vec<OrderCount> = rows
+        .into_iter()
+        .map(|(product_id, quantity, revenue)| OrderCount {
+            order_id: order_id.to_string(),
+            product_id,
+            quantity,
+            revenue,
+        })
+        .collect();
+    counts.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    Ok(counts)
+}
+
 /// What a change of one order's counting adds to its account-month, per product whose count
 /// moved, by product id: the quantity and revenue moved, and `orders` +1 where the product
 /// entered the order's counting, −1 where it left (`was`: what was counted of the order; `is`:
@@ -415,6 +461,32 @@ pub fn buyers_moves(was: Option<&str>, is: Option<&str>) -> Vec<(String, i64)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_orders_lines_count_per_product() {
+        let line = |p: &str, q: i64, r: i64| OrderCount {
+            order_id: "o".into(),
+            product_id: p.into(),
+            quantity: q,
+            revenue: r,
+        };
+        let summed = per_product(vec![line("b", 2, 20), line("a", 1, 10), line("b", 3, 35), line("c", 1, 1)]);
+        assert_eq!(summed, vec![line("a", 1, 10), line("b", 5, 55), line("c", 1, 1)]);
+        assert_eq!(per_product(Vec::new()), Vec::new());
+    }
+
+    #[test]
+    fn packed_counts_read_from_either_database_and_refuse_what_is_not_theirs() {
+        // PostgreSQL's json_agg spaces its output, SQLite's json_group_array does not; either order.
+        let pg = unpack_counts("o-9", r#"[["p-2", 3, 40000], ["p-1", -1, 5]]"#).unwrap();
+        let lite = unpack_counts("o-9", r#"[["p-1",-1,5],["p-2",3,40000]]"#).unwrap();
+        assert_eq!(pg, lite);
+        assert_eq!(pg[0], OrderCount { order_id: "o-9".into(), product_id: "p-1".into(), quantity: -1, revenue: 5 });
+        assert_eq!(unpack_counts("o-9", "[]").unwrap(), Vec::new());
+        let e = unpack_counts("o-9", r#"[["p-1", 1.5, 5]]"#).unwrap_err();
+        assert!(e.contains("order o-9"), "{e}");
+        assert!(unpack_counts("o-9", "").is_err());
+    }
 
     #[test]
     fn months_have_bounds_and_nonsense_has_none() {
@@ -628,6 +700,21 @@ mod tests {
                     prop_assert_eq!(buyers, distinct.len() as i64);
                 }
             }
+        }
+
+        /// What was counted of an order reads back as it was packed, whatever the product ids
+        /// hold (quotes, backslashes, NUL, any script) and however large the figures.
+        #[test]
+        fn packed_counts_read_back_as_they_were(
+            rows in proptest::collection::btree_map(any::<String>(), (any::<i64>(), any::<i64>()), 0..12)
+        ) {
+            let counts: Vec<OrderCount> = rows.iter().rev()
+                .map(|(p, (q, r))| OrderCount { order_id: "o-1".into(), product_id: p.clone(), quantity: *q, revenue: *r })
+                .collect();
+            let back = unpack_counts("o-1", &pack_counts(&counts)).unwrap();
+            let mut sorted = counts.clone();
+            sorted.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+            prop_assert_eq!(back, sorted);
         }
 
         /// Counting an account-month order by order — each order counted as it changes, in any

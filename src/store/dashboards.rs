@@ -250,12 +250,22 @@ async fn rebuild_products(tx: &mut Tx) -> StoreResult<Vec<(String, i64)>> {
         Vec::new(),
     )
     .await?;
+    // What is counted of each order, one row per order (`rules::pack_counts`' JSON).
+    let packed = if tx.is_sqlite() {
+        "json_group_array(json_array(product_id, quantity, revenue))"
+    } else {
+        "json_agg(json_build_array(product_id, quantity, revenue) ORDER BY product_id)::text"
+    };
     tx.execute(
-        "INSERT INTO order_product_counts (order_id, product_id, quantity, revenue)
-         SELECT l.order_id, l.product_id, SUM(l.quantity), SUM(l.line_total)
-           FROM orders o JOIN order_lines l ON l.order_id = o.id
-          WHERE o.status NOT IN ('draft', 'cancelled')
-          GROUP BY l.order_id, l.product_id",
+        &format!(
+            "INSERT INTO order_product_counts (order_id, products)
+             SELECT order_id, {packed}
+               FROM (SELECT l.order_id, l.product_id, SUM(l.quantity) AS quantity, SUM(l.line_total) AS revenue
+                       FROM orders o JOIN order_lines l ON l.order_id = o.id
+                      WHERE o.status NOT IN ('draft', 'cancelled')
+                      GROUP BY l.order_id, l.product_id) c
+              GROUP BY order_id"
+        ),
         Vec::new(),
     )
     .await?;
@@ -343,9 +353,11 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
     }
     // Each order's difference, summed per account-month (in account and month order).
     let ids: Vec<&str> = done.iter().map(|m| m.order_id.as_str()).collect();
-    let (mut was, mut is) = (order_counts(tx, &ids, false).await?, order_counts(tx, &ids, true).await?);
+    let (mut was, mut is) = (counted_of(tx, &ids).await?, counting_now(tx, &ids).await?);
     let mut deltas: std::collections::BTreeMap<(&str, &str), Vec<ProductMonth>> = std::collections::BTreeMap::new();
-    let mut recounted: Vec<&str> = Vec::new();
+    // What is counted of each order now: one row per order (packed), none for one that no
+    // longer counts.
+    let mut emptied: Vec<&str> = Vec::new();
     let mut counts: Vec<Vec<Cell>> = Vec::new();
     for m in &done {
         let (was, is) = (was.remove(&m.order_id).unwrap_or_default(), is.remove(&m.order_id).unwrap_or_default());
@@ -353,19 +365,24 @@ pub async fn refresh_products(tx: &mut Tx, month: &str, due_by: i64, limit: i64)
             continue;
         }
         deltas.entry((&m.account_id, &m.month)).or_default().extend(rules::order_delta(&was, &is));
-        if !was.is_empty() {
-            recounted.push(&m.order_id);
+        if is.is_empty() {
+            emptied.push(&m.order_id);
+        } else {
+            counts.push(vec![Cell::text(&m.order_id), Cell::Text(rules::pack_counts(&is))]);
         }
-        counts.extend(is.into_iter().map(|c| {
-            vec![Cell::Text(c.order_id), Cell::Text(c.product_id), Cell::Int(c.quantity), Cell::Int(c.revenue)]
-        }));
     }
-    for chunk in recounted.chunks(super::IN_CHUNK) {
+    for chunk in emptied.chunks(super::IN_CHUNK) {
         let (list, args) = super::padded_in(1, chunk);
         tx.execute(&format!("DELETE FROM order_product_counts WHERE order_id IN ({list})"), args).await?;
     }
-    super::bulk::bulk_insert(tx, "order_product_counts", &["order_id", "product_id", "quantity", "revenue"], &counts)
-        .await?;
+    super::bulk::bulk_insert_with(
+        tx,
+        "order_product_counts",
+        &["order_id", "products"],
+        &counts,
+        "ON CONFLICT (order_id) DO UPDATE SET products = excluded.products",
+    )
+    .await?;
     let mut totals = MonthTotals::new();
     for ((account_id, month), delta) in &deltas {
         add_to_month(tx, account_id, month, delta, &mut totals).await?;
@@ -413,37 +430,51 @@ pub async fn remove_marks(tx: &mut Tx, counted: &[(String, i64)]) -> StoreResult
     Ok(())
 }
 
-/// Per order of `ids`, by product: what its lines count now (`now`: nothing for an order that
-/// does not count), or what was counted of it (`order_product_counts`). Orders without any are
-/// absent.
-async fn order_counts(
-    tx: &mut Tx,
-    ids: &[&str],
-    now: bool,
-) -> StoreResult<std::collections::HashMap<String, Vec<OrderCount>>> {
+/// Per order of `ids`, by product: what its lines count now (nothing for an order that does not
+/// count: a draft, a cancelled order). Orders without any are absent.
+async fn counting_now(tx: &mut Tx, ids: &[&str]) -> StoreResult<std::collections::HashMap<String, Vec<OrderCount>>> {
     let mut found: std::collections::HashMap<String, Vec<OrderCount>> = std::collections::HashMap::new();
     for chunk in ids.chunks(super::IN_CHUNK) {
         let (list, args) = super::padded_in(1, chunk);
-        let sql = if now {
-            format!(
-                "SELECT l.order_id, l.product_id, CAST(SUM(l.quantity) AS BIGINT) AS quantity,
-                        CAST(SUM(l.line_total) AS BIGINT) AS revenue
-                   FROM orders o JOIN order_lines l ON l.order_id = o.id
-                  WHERE o.id IN ({list}) AND o.status NOT IN ('draft', 'cancelled')
-                  GROUP BY l.order_id, l.product_id"
+        let rows: Vec<OrderCount> = tx
+            .fetch_all(
+                // The lines as they are (summed per product below: no sort in the query).
+                &format!(
+                    "SELECT l.order_id, l.product_id, l.quantity, l.line_total AS revenue
+                       FROM orders o JOIN order_lines l ON l.order_id = o.id
+                      WHERE o.id IN ({list}) AND o.status NOT IN ('draft', 'cancelled')"
+                ),
+                args,
             )
-        } else {
-            format!(
-                "SELECT order_id, product_id, quantity, revenue FROM order_product_counts WHERE order_id IN ({list})"
-            )
-        };
-        let rows: Vec<OrderCount> = tx.fetch_all(&sql, args).await?;
+            .await?;
         for r in rows {
             found.entry(r.order_id.clone()).or_default().push(r);
         }
     }
     for rows in found.values_mut() {
-        rows.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+        *rows = rules::per_product(std::mem::take(rows));
+    }
+    Ok(found)
+}
+
+/// Per order of `ids`, by product: what was counted of it (`order_product_counts`, one packed row
+/// per order: [`rules::unpack_counts`]). Orders of which nothing was counted are absent.
+async fn counted_of(tx: &mut Tx, ids: &[&str]) -> StoreResult<std::collections::HashMap<String, Vec<OrderCount>>> {
+    #[derive(Deserialize)]
+    struct Counted {
+        order_id: String,
+        products: String,
+    }
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let (list, args) = super::padded_in(1, chunk);
+        let rows: Vec<Counted> = tx
+            .fetch_all(&format!("SELECT order_id, products FROM order_product_counts WHERE order_id IN ({list})"), args)
+            .await?;
+        for r in rows {
+            let counts = rules::unpack_counts(&r.order_id, &r.products).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            found.insert(r.order_id, counts);
+        }
     }
     Ok(found)
 }
@@ -607,28 +638,9 @@ async fn add_to_month(
 ) -> StoreResult<()> {
     let products: std::collections::BTreeSet<&str> = delta.iter().map(|d| d.product_id.as_str()).collect();
     let products: Vec<&str> = products.into_iter().collect();
-    let mut old: Vec<ProductMonth> = Vec::with_capacity(products.len());
-    for chunk in products.chunks(super::IN_CHUNK) {
-        let (list, keys) = super::padded_in(3, chunk);
-        let mut args = args![account_id, month];
-        args.extend(keys);
-        let rows: Vec<ProductMonth> = tx
-            .fetch_all(
-                &format!(
-                    "SELECT product_id, quantity, revenue, orders FROM account_product_months
-                      WHERE account_id = $1 AND month = $2 AND product_id IN ({list})"
-                ),
-                args,
-            )
-            .await?;
-        old.extend(rows);
-    }
+    let (old, others) = account_products(tx, account_id, month, &products).await?;
     let new = rules::add_delta(&old, delta);
     let changes = rules::product_changes(&old, &new);
-    // Where the account started or stopped buying a product, its latest month of buying it may
-    // move: the latest of its other months, read for all of them at once.
-    let moved: Vec<&str> = changes.iter().filter(|c| c.presence_changed).map(|c| c.product_id.as_str()).collect();
-    let others = other_latest_months(tx, account_id, month, &moved).await?;
     let mut rows = Vec::with_capacity(changes.len());
     for c in &changes {
         match &c.now {
@@ -673,37 +685,65 @@ async fn add_to_month(
     Ok(())
 }
 
-/// The latest month other than `month` the account bought each of `products` in (the rows beside
-/// the one being written: the table is keyed by account, product, month), by product; products it
-/// bought in no other month are absent.
-async fn other_latest_months(
+/// The account's rows of `month` for `products`, and the latest other month it bought each of
+/// them in (where the account started or stopped buying a product in `month`, its latest month
+/// of buying it, which `buyers` counts, may move to or from that month); products it bought in no
+/// other month are absent from the second.
+///
+/// One read for both: the table is keyed by account, product, month, so a product's rows of every
+/// month are side by side, and summing them in the query costs one seek per product.
+async fn account_products(
     tx: &mut Tx,
     account_id: &str,
     month: &str,
     products: &[&str],
-) -> StoreResult<std::collections::HashMap<String, String>> {
+) -> StoreResult<(Vec<ProductMonth>, std::collections::HashMap<String, String>)> {
     #[derive(Deserialize)]
-    struct Latest {
+    struct Product {
         product_id: String,
-        month: String,
+        quantity: i64,
+        revenue: i64,
+        orders: i64,
+        /// Whether the account has a row of `month` for it.
+        here: i64,
+        other: Option<String>,
     }
-    let mut found = std::collections::HashMap::new();
+    let (mut rows, mut others) = (Vec::with_capacity(products.len()), std::collections::HashMap::new());
     for chunk in products.chunks(super::IN_CHUNK) {
         let (list, keys) = super::padded_in(3, chunk);
         let mut args = args![account_id, month];
         args.extend(keys);
-        let rows: Vec<Latest> = tx
+        let found: Vec<Product> = tx
             .fetch_all(
                 &format!(
-                    "SELECT product_id, MAX(month) AS month FROM account_product_months
-                      WHERE account_id = $1 AND month <> $2 AND product_id IN ({list}) GROUP BY product_id"
+                    "SELECT product_id,
+                            CAST(SUM(CASE WHEN month = $2 THEN quantity ELSE 0 END) AS BIGINT) AS quantity,
+                            CAST(SUM(CASE WHEN month = $2 THEN revenue ELSE 0 END) AS BIGINT) AS revenue,
+                            CAST(SUM(CASE WHEN month = $2 THEN orders ELSE 0 END) AS BIGINT) AS orders,
+                            CAST(SUM(CASE WHEN month = $2 THEN 1 ELSE 0 END) AS BIGINT) AS here,
+                            MAX(CASE WHEN month <> $2 THEN month END) AS other
+                       FROM account_product_months
+                      WHERE account_id = $1 AND product_id IN ({list})
+                      GROUP BY product_id"
                 ),
                 args,
             )
             .await?;
-        found.extend(rows.into_iter().map(|r| (r.product_id, r.month)));
+        for p in found {
+            if let Some(other) = p.other {
+                others.insert(p.product_id.clone(), other);
+            }
+            if p.here > 0 {
+                rows.push(ProductMonth {
+                    product_id: p.product_id,
+                    quantity: p.quantity,
+                    revenue: p.revenue,
+                    orders: p.orders,
+                });
+            }
+        }
     }
-    Ok(found)
+    Ok((rows, others))
 }
 
 /// Orders and revenue of a month through a channel.

@@ -14,7 +14,7 @@
 //! another version, or left beside a database created anew, is emptied, created anew and filled
 //! from the orders when the database is migrated ([`super::Db::migrate`]). (A database file
 //! restored from a backup cannot be told from the one it was: delete the rollup file with it.) On PostgreSQL the same tables are in the database, created by
-//! the migrations (0044, 0047, 0050–0053), and written in the order's database like every other.
+//! the migrations (0044, 0047, 0050–0053, 0055), and written in the order's database like every other.
 //!
 //! The two files commit separately. Counting an order again changes nothing (what was counted of
 //! each order is kept here, `order_product_counts`), so the worker commits the rollup first and
@@ -24,7 +24,9 @@
 use super::{StoreResult, Tx};
 
 /// The rollup's schema version: change it with the schema, and every rollup file is filled anew.
-const VERSION: i64 = 1;
+/// 2: what was counted of an order is one row per order (`order_product_counts.products`), as
+/// PostgreSQL's migration 0055.
+const VERSION: i64 = 2;
 
 /// The rollup's tables, (name, columns), as in the PostgreSQL migrations (without foreign keys:
 /// the accounts and products are in the other file).
@@ -87,11 +89,8 @@ const TABLES: [(&str, &str); 6] = [
     (
         "order_product_counts",
         "(
-        order_id   TEXT NOT NULL,
-        product_id TEXT NOT NULL,
-        quantity   BIGINT NOT NULL,
-        revenue    BIGINT NOT NULL,
-        PRIMARY KEY (order_id, product_id)
+        order_id TEXT NOT NULL PRIMARY KEY,
+        products TEXT NOT NULL
     ) WITHOUT ROWID",
     ),
 ];
