@@ -328,6 +328,7 @@ async fn main() {
                     Ok::<_, sqlx::Error>(ids)
                 })
             })
+            .await
             .expect("counts moved");
         db.write((month.clone(), chosen), |tx, (month, chosen)| {
             Box::pin(async move {
