@@ -18,8 +18,9 @@
 //!    which each run waits for before the next. Where the CPU is the limit
 //!    (placement keeps the cores busy), the worker's share of it is what placement loses.
 //!
-//! The receiver is an in-process HTTP server answering 200 at once; its CPU counts as the
-//! worker's.
+//! The receiver is an HTTP server answering 200 at once, in this process but on a thread of its
+//! own: its CPU (in production the ERP's, on another machine) is reported apart, and the worker's
+//! share of placing is given both with it (as the figures before 2026-12-08 were) and without it.
 //!
 //! `REPERTOIRE=50`: each account's orders take their lines from 50 products of its own (a
 //! distributor's reorders), instead of any of the 100,000 (the default, the worst case for the
@@ -41,31 +42,54 @@ mod support;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-async fn receiver() -> (String, Arc<AtomicU64>) {
+/// The receiver: an HTTP server answering 200 at once, on a thread of its own (with its own
+/// runtime), so that its CPU, which in production is the ERP's and not Portico's, is measured
+/// apart from the worker's (`bench-receiver`). Returns its URL and its hit count.
+fn receiver() -> (String, Arc<AtomicU64>) {
     let hits = Arc::new(AtomicU64::new(0));
     let h = hits.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || {
-            let h = h.clone();
-            async move {
-                h.fetch_add(1, Ordering::Relaxed);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, hits)
+    let (started, bound) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("bench-receiver".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let app = axum::Router::new().route(
+                    "/hook",
+                    axum::routing::post(move || {
+                        let h = h.clone();
+                        async move {
+                            h.fetch_add(1, Ordering::Relaxed);
+                            "ok"
+                        }
+                    }),
+                );
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let url = format!("http://{}/hook", listener.local_addr().unwrap());
+                started.send(url).unwrap();
+                axum::serve(listener, app).await
+            })
+        })
+        .unwrap();
+    (bound.recv().unwrap(), hits)
 }
 
-/// Until the worker has delivered every event and counted every order into who buys what.
+/// Until the worker has delivered every event and counted every order into who buys what. Each
+/// look is three index probes for one row, not counts: this process's CPU while it waits counts as
+/// the worker's, and counting the thousands of rows still waiting every 20 ms is not the worker's
+/// cost.
 async fn wait_drained(db: &Db) {
     loop {
-        let b = webhooks::backlog_for_metrics(db).await.expect("backlog");
-        let uncounted = portico::store::dashboards::products_backlog(db).await.expect("uncounted");
-        if b.undispatched == 0 && b.pending == 0 && uncounted == 0 {
+        let pending = portico::on_db!(db, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT 1 AS one FROM webhook_deliveries WHERE status = 'pending' LIMIT 1) AS p"
+        )
+        .fetch_one(c)
+        .await)
+        .expect("pending");
+        let busy = pending > 0
+            || portico::store::webhooks::any_undispatched(db).await.expect("undispatched")
+            || portico::store::dashboards::products_due(db, i64::MAX, 1).await.expect("uncounted") > 0;
+        if !busy {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -76,7 +100,30 @@ async fn wait_drained(db: &Db) {
 /// is measured as CPU per order, which other load on the machine does not change as much as it
 /// changes orders per second.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu("/proc/self/stat")
+}
+
+/// CPU time so far per thread name (the receiver's, the writers', the runtime's…), in seconds.
+fn threads_cpu() -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default().trim().to_string();
+        *by_name.entry(name).or_insert(0.0) += stat_cpu(&task.path().join("stat").display().to_string());
+    }
+    by_name
+}
+
+/// What each thread name spent between two [`threads_cpu`] readings.
+fn threads_since(before: &std::collections::BTreeMap<String, f64>) -> std::collections::BTreeMap<String, f64> {
+    threads_cpu()
+        .into_iter()
+        .map(|(name, now)| (name.clone(), now - before.get(&name).copied().unwrap_or(0.0)))
+        .collect()
+}
+
+/// User + system time of a `/proc/…/stat` file, in seconds.
+fn stat_cpu(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // The fields after the command name (which may hold spaces) start after the last ')'.
     let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
@@ -91,6 +138,8 @@ struct Run {
     /// CPU seconds while placing, and while delivering and counting what was left afterwards.
     cpu_placing: f64,
     cpu_after: f64,
+    /// Of `cpu_after`, each thread name's (the receiver's is `bench-receiver`).
+    after_by_thread: std::collections::BTreeMap<String, f64>,
     /// Deliveries made while placing.
     during: u64,
 }
@@ -98,13 +147,18 @@ struct Run {
 impl Run {
     fn line(&self, worker: bool) -> String {
         format!(
-            "{:<19} {:>5.0} orders/s, {:>5} deliveries meanwhile; CPU per order {:>5.0} µs placing + {:>4.0} µs delivering and counting afterwards",
+            "{:<19} {:>5.0} orders/s, {:>5} deliveries meanwhile; CPU per order {:>5.0} µs placing + {:>4.0} µs delivering and counting afterwards (of which the receiver {:>3.0} µs)",
             if worker { "with the worker:" } else { "without the worker:" },
             self.orders_per_s,
             self.during,
             self.cpu_placing / self.orders * 1e6,
-            self.cpu_after / self.orders * 1e6
+            self.cpu_after / self.orders * 1e6,
+            self.receiver_cpu() / self.orders * 1e6
         )
+    }
+
+    fn receiver_cpu(&self) -> f64 {
+        self.after_by_thread.get("bench-receiver").copied().unwrap_or(0.0)
     }
 }
 
@@ -181,7 +235,7 @@ async fn main() {
     let accounts = support::accounts_without_limits(&db, 200..300).await;
     let accounts = Arc::new(accounts);
 
-    let (hook, hits) = receiver().await;
+    let (hook, hits) = receiver();
     let allow = AddressPolicy::parse("127.0.0.1/32").unwrap();
     let input = EndpointInput { url: hook, description: "bench".into(), event_types: "*".into(), active: true };
     let (endpoint, _) = webhooks::create_endpoint(&db, now, &actor, &input, &allow).await.expect("endpoint");
@@ -245,7 +299,7 @@ async fn main() {
         // What is left to deliver is delivered before the next run; its CPU counts against the
         // run whose orders queued it: with the worker, as part of the cost of placing with it;
         // without, as the worker's own cost apart from any contention.
-        let cpu = cpu_seconds();
+        let (cpu, threads) = (cpu_seconds(), threads_cpu());
         let (stop, worker) = match running {
             Some(r) => r,
             None => portico::jobs::spawn(db.clone(), cfg.clone(), metrics.clone()),
@@ -253,8 +307,15 @@ async fn main() {
         wait_drained(&db).await;
         let _ = stop.send(true);
         worker.await.unwrap();
-        let cpu_after = cpu_seconds() - cpu;
-        let run = Run { orders_per_s: n as f64 / secs as f64, orders: n as f64, cpu_placing, cpu_after, during };
+        let (cpu_after, after_by_thread) = (cpu_seconds() - cpu, threads_since(&threads));
+        let run = Run {
+            orders_per_s: n as f64 / secs as f64,
+            orders: n as f64,
+            cpu_placing,
+            cpu_after,
+            after_by_thread,
+            during,
+        };
         println!("{}", run.line(worker_runs));
         if worker_runs { with.push(run) } else { without.push(run) }
     }
@@ -276,5 +337,24 @@ async fn main() {
         delivering / placing * 100.0,
         -delivering / (placing + delivering) * 100.0,
     );
+    // The receiver stands for the ERP, which runs on a machine of its own: Portico's worker costs
+    // placement what is left.
+    let own = delivering - per_order(&without, |r| r.receiver_cpu());
+    println!(
+        "without the receiver's {:.0} µs: the worker's own {own:.0} µs per order ({:.1} % of placing, so {:+.1} % orders/s where the CPU is the limit)",
+        delivering - own,
+        own / placing * 100.0,
+        -own / (placing + own) * 100.0,
+    );
+    // Where it goes: each thread's CPU per order while the worker delivered and counted.
+    let mut split: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    for (name, secs) in without.iter().flat_map(|r| &r.after_by_thread) {
+        *split.entry(name).or_insert(0.0) += secs;
+    }
+    let orders: f64 = without.iter().map(|r| r.orders).sum();
+    let mut split: Vec<(&str, f64)> = split.into_iter().filter(|(_, secs)| *secs > 0.0).collect();
+    split.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let split: Vec<String> = split.iter().map(|(name, secs)| format!("{name} {:.0} µs", secs / orders * 1e6)).collect();
+    println!("delivering and counting, by thread: {}", split.join(", "));
     db.close().await;
 }

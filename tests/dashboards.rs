@@ -694,6 +694,19 @@ async fn a_rollup_file_that_is_not_this_databases_is_filled_again_from_the_order
     place_at(&app, now, &f.rep_b, &f.b1, &[("GZ-1", 4)]).await;
     count_all(db, now).await;
     let counted = product_rollup(&app).await;
+    // A unit of the rollup's writer runs alone in its transaction, without a savepoint: one that
+    // fails after writing takes back everything it wrote, and the writer goes on.
+    let failed = db
+        .write_rollup((), |tx, _| {
+            Box::pin(async move {
+                tx.execute("DELETE FROM account_product_months", Vec::new()).await?;
+                tx.execute("DELETE FROM order_product_counts", Vec::new()).await?;
+                Err::<u64, _>(sqlx::Error::Protocol("refused on purpose".into()))
+            })
+        })
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(product_rollup(&app).await, counted, "a failed unit's writes are taken back");
     portico::store::dashboards::rebuild(db).await.unwrap();
     assert_eq!(product_rollup(&app).await, counted, "what the worker counted is what a rebuild computes");
 }

@@ -647,6 +647,15 @@ async fn the_outbox_probes_use_the_partial_index_whatever_the_statistics() {
     drain(&app, &worker_config(3), 50).await;
     let backlog = portico::service::webhooks::backlog_for_metrics(app.db()).await.unwrap();
     assert_eq!(backlog.undispatched, 0);
+    // Marking an event fanned out looks it up by its key, never scans the outbox.
+    let plan: Vec<(i64, i64, i64, String)> = portico::on_db!(app.db(), |c| {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", portico::store::webhooks::MARK_DISPATCHED)))
+            .fetch_all(c)
+            .await
+    })
+    .unwrap();
+    let plan: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+    assert!(plan.iter().any(|d| d.starts_with("SEARCH outbox USING") && d.contains("(id=?)")), "{plan:?}");
     for sql in [portico::store::webhooks::OLDEST_UNDISPATCHED, portico::store::webhooks::COUNT_UNDISPATCHED] {
         let plan: Vec<(i64, i64, i64, String)> = portico::on_db!(app.db(), |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(c).await

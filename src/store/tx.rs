@@ -243,6 +243,31 @@ impl<'de> IntoDeserializer<'de, de::value::Error> for ValDe {
     }
 }
 
+/// A column's name as a map key, read as a borrowed string: no `String` per column of every row
+/// (made through `Display`, that was a twentieth of the who-buys-what worker's CPU).
+struct KeyDe(Arc<str>);
+
+impl<'de> de::Deserializer<'de> for KeyDe {
+    type Error = de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        v.visit_str(&self.0)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'de> IntoDeserializer<'de, de::value::Error> for KeyDe {
+    type Deserializer = KeyDe;
+
+    fn into_deserializer(self) -> KeyDe {
+        self
+    }
+}
+
 /// Deserializes one row: a struct or map by column name, a tuple or sequence by position, and
 /// anything else from the first column.
 pub struct RowDe(pub(super) Row);
@@ -274,7 +299,7 @@ impl<'de> de::Deserializer<'de> for RowDe {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
-        let pairs = self.0.into_iter().map(|(k, val)| (k.to_string(), ValDe(val)));
+        let pairs = self.0.into_iter().map(|(k, val)| (KeyDe(k), ValDe(val)));
         let mut map = de::value::MapDeserializer::new(pairs);
         let out = v.visit_map(&mut map)?;
         map.end()?;

@@ -136,6 +136,9 @@ pub const OLDEST_UNDISPATCHED: &str = "SELECT id FROM outbox WHERE dispatched_at
 pub const COUNT_UNDISPATCHED: &str =
     "SELECT COUNT(*) FROM (SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id) AS u";
 
+/// Marks one event fanned out (SQLite: [`mark_dispatched`]).
+pub const MARK_DISPATCHED: &str = "UPDATE outbox SET dispatched_at = $1 WHERE id = $2";
+
 /// Whether some event waits to be fanned out (a read: an idle worker writes nothing).
 pub async fn any_undispatched(db: &Db) -> StoreResult<bool> {
     Ok(db.read_text(OLDEST_UNDISPATCHED, &[]).await?.is_some())
@@ -231,6 +234,16 @@ pub async fn has_pending(tx: &mut Tx, endpoint_id: &str) -> StoreResult<bool> {
 }
 
 pub async fn mark_dispatched(tx: &mut Tx, ids: &[String], now: i64) -> StoreResult<()> {
+    // On SQLite one statement per event, by its key: given `id IN (…500 ids…)` the planner, trusting
+    // statistics taken while the outbox was small, scanned the whole outbox for every statement
+    // (every event ever written: 40 % of a fan-out's time on the benchmark); an equality on the key
+    // is a lookup whatever the statistics say, and a statement costs microseconds on the writer.
+    if tx.is_sqlite() {
+        for id in ids {
+            tx.execute(MARK_DISPATCHED, args![now, id.as_str()]).await?;
+        }
+        return Ok(());
+    }
     for chunk in ids.chunks(500) {
         let list = leases::placeholders(2, chunk.len());
         let mut cells = args![now];
