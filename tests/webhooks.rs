@@ -666,3 +666,48 @@ async fn the_outbox_probes_use_the_partial_index_whatever_the_statistics() {
         assert!(!plan.contains(&"SCAN outbox"), "{sql}\nis planned as: {plan:?}");
     }
 }
+
+/// Statistics taken while the outbox was small are taken again once it grew tenfold: by the
+/// worker, when it starts and every `OPTIMIZE_EVERY` after (SQLite; PostgreSQL's autovacuum does
+/// this by itself, and `optimize` leaves it alone).
+#[tokio::test]
+async fn the_worker_takes_the_statistics_again_once_the_outbox_grew_tenfold() {
+    let app = app_allowing_loopback().await;
+    if app.db().backend() != "sqlite" {
+        app.db().optimize().await.unwrap();
+        return;
+    }
+    let rows_analysed = || async {
+        let stat = app
+            .db()
+            .read_text(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'outbox' ORDER BY CAST(stat AS INTEGER) DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        stat.split(' ').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0)
+    };
+    let events = |from: usize, n: usize| {
+        (from..from + n).map(|i| ("stock.changed", json!({ "sku": format!("S-{i}"), "on_hand": i }))).collect()
+    };
+    enqueue(&app, events(0, 100)).await;
+    app.db().analyze().await.unwrap();
+    let small = rows_analysed().await;
+    assert!((100..1_000).contains(&small), "analysed with {small} rows");
+    enqueue(&app, events(100, 3_000)).await;
+    assert_eq!(rows_analysed().await, small, "nothing analyses by itself");
+    let (stop, worker) = portico::jobs::spawn(app.db().clone(), worker_config(3), Default::default());
+    let mut analysed = small;
+    for _ in 0..200 {
+        analysed = rows_analysed().await;
+        if analysed > small {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert!(analysed >= 1_500, "the worker took the outbox's statistics again: {analysed} rows (was {small})");
+}

@@ -99,6 +99,10 @@ impl WorkerConfig {
 /// (`docs/dashboards.md`).
 pub const PRODUCT_RECOUNTS: i64 = 5_000;
 
+/// How often the worker has the planner's statistics taken again where a table grew or shrank
+/// tenfold (`Db::optimize`; also once when it starts).
+pub const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -190,7 +194,14 @@ pub async fn run(db: Db, cfg: WorkerConfig, metrics: Arc<Metrics>, mut stop: wat
         }
     };
     tracing::info!(instance = crate::store::idempotency::instance_id(), "outbox worker started");
+    let mut optimized: Option<std::time::Instant> = None;
     while !*stop.borrow() {
+        if optimized.is_none_or(|at| at.elapsed() >= OPTIMIZE_EVERY) {
+            optimized = Some(std::time::Instant::now());
+            if let Err(e) = db.optimize().await {
+                tracing::warn!(error = %e, "refreshing the planner's statistics failed");
+            }
+        }
         let wait = match run_once(&db, &cfg, &sender, &mailer, &metrics).await {
             Ok(0) => Some(cfg.idle),
             Ok(n) if (n as i64) < cfg.batch => Some(cfg.pace),

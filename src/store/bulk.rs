@@ -23,11 +23,7 @@ pub async fn bulk_insert_with(
     rows: &[Vec<Cell>],
     suffix: &'static str,
 ) -> StoreResult<u64> {
-    let mut affected = 0;
-    for (sql, args) in insert_statements("INSERT", table, columns, rows, suffix) {
-        affected += tx.execute(&sql, args).await?;
-    }
-    Ok(affected)
+    run_inserts(tx, "INSERT", table, columns, rows, suffix).await
 }
 
 /// [`bulk_insert`] of rows the caller knows are not there (it read them, or deleted them first).
@@ -45,10 +41,23 @@ pub async fn bulk_insert_new(
     rows: &[Vec<Cell>],
 ) -> StoreResult<()> {
     let verb = if tx.is_sqlite() { "INSERT OR FAIL" } else { "INSERT" };
-    for (sql, args) in insert_statements(verb, table, columns, rows, "") {
-        tx.execute(&sql, args).await?;
+    run_inserts(tx, verb, table, columns, rows, "").await.map(|_| ())
+}
+
+/// Runs [`insert_statements`] in the caller's transaction; returns the rows inserted or changed.
+async fn run_inserts(
+    tx: &mut Tx,
+    verb: &'static str,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: &[Vec<Cell>],
+    suffix: &'static str,
+) -> StoreResult<u64> {
+    let mut affected = 0;
+    for (sql, args) in insert_statements(verb, table, columns, rows, suffix) {
+        affected += tx.execute(&sql, args).await?;
     }
-    Ok(())
+    Ok(affected)
 }
 
 /// How many of the `left` rows the next statement inserts: `most`, else all of them up to 16,
@@ -80,12 +89,12 @@ fn insert_statements(
     // parameter's name by scanning the statement's list, so the cost per statement grows with the
     // square of its parameters (30,000 made a 1M-row import spend 98 % of its time there).
     let per_statement = (1_000 / columns.len()).max(1);
+    let head = [verb, " INTO ", table, " (", &columns.join(", "), ") VALUES "].concat();
     let mut statements = Vec::new();
     let mut rest = rows;
     while !rest.is_empty() {
         let (chunk, tail) = rest.split_at(statement_rows(rest.len(), per_statement));
         rest = tail;
-        let head = [verb, " INTO ", table, " (", &columns.join(", "), ") VALUES "].concat();
         // "($1, $2), " is at most 9 bytes a placeholder with the separators.
         let mut sql = String::with_capacity(head.len() + chunk.len() * columns.len() * 9 + 1 + suffix.len());
         sql.push_str(&head);
