@@ -317,19 +317,20 @@ pub fn product_changes(old: &[ProductMonth], new: &[ProductMonth]) -> Vec<Produc
             *after = Some(r);
         }
     }
-    let zero = |id: &str| ProductMonth { product_id: id.to_string(), quantity: 0, revenue: 0, orders: 0 };
+    // (quantity, revenue, orders) of a side, zero where it has no row.
+    let sums = |r: Option<&ProductMonth>| r.map_or((0, 0, 0), |r| (r.quantity, r.revenue, r.orders));
     sides
         .into_iter()
         .filter_map(|(id, (before, after))| {
             if before == after {
                 return None;
             }
-            let (b, a) = (before.cloned().unwrap_or_else(|| zero(id)), after.cloned().unwrap_or_else(|| zero(id)));
+            let (b, a) = (sums(before), sums(after));
             Some(ProductChange {
                 product_id: id.to_string(),
-                quantity: a.quantity - b.quantity,
-                revenue: a.revenue - b.revenue,
-                orders: a.orders - b.orders,
+                quantity: a.0 - b.0,
+                revenue: a.1 - b.1,
+                orders: a.2 - b.2,
                 now: after.cloned(),
                 presence_changed: before.is_some() != after.is_some(),
             })
@@ -439,22 +440,21 @@ pub fn add_delta(old: &[ProductMonth], delta: &[ProductMonth]) -> Vec<ProductMon
 
 /// The latest month an account bought a product in, from the latest of its other months
 /// (`other`) and whether it bought it in `month`.
-pub fn latest_month(other: Option<&str>, month: &str, bought: bool) -> Option<String> {
+pub fn latest_month<'a>(other: Option<&'a str>, month: &'a str, bought: bool) -> Option<&'a str> {
     match (other, bought) {
-        (Some(o), true) => Some(o.max(month).to_string()),
-        (Some(o), false) => Some(o.to_string()),
-        (None, true) => Some(month.to_string()),
+        (Some(o), true) => Some(o.max(month)),
+        (Some(o), false) => Some(o),
+        (None, true) => Some(month),
         (None, false) => None,
     }
 }
 
 /// What a move of an account's latest month of buying a product does to `buyers`: one fewer in
 /// the month it was, one more in the month it is (either may be none).
-pub fn buyers_moves(was: Option<&str>, is: Option<&str>) -> Vec<(String, i64)> {
-    if was == is {
-        return Vec::new();
-    }
-    was.map(|m| (m.to_string(), -1)).into_iter().chain(is.map(|m| (m.to_string(), 1))).collect()
+pub fn buyers_moves<'a>(was: Option<&'a str>, is: Option<&'a str>) -> impl Iterator<Item = (&'a str, i64)> {
+    let moved = was != is;
+    let gone = was.filter(|_| moved).map(|m| (m, -1));
+    gone.into_iter().chain(is.filter(|_| moved).map(|m| (m, 1)))
 }
 
 #[cfg(test)]
@@ -501,10 +501,10 @@ mod tests {
 
     #[test]
     fn the_latest_month_is_the_later_of_the_others_and_this_one_when_bought() {
-        assert_eq!(latest_month(Some("2026-03"), "2026-05", true).as_deref(), Some("2026-05"));
-        assert_eq!(latest_month(Some("2026-07"), "2026-05", true).as_deref(), Some("2026-07"));
-        assert_eq!(latest_month(Some("2026-07"), "2026-05", false).as_deref(), Some("2026-07"));
-        assert_eq!(latest_month(None, "2026-05", true).as_deref(), Some("2026-05"));
+        assert_eq!(latest_month(Some("2026-03"), "2026-05", true), Some("2026-05"));
+        assert_eq!(latest_month(Some("2026-07"), "2026-05", true), Some("2026-07"));
+        assert_eq!(latest_month(Some("2026-07"), "2026-05", false), Some("2026-07"));
+        assert_eq!(latest_month(None, "2026-05", true), Some("2026-05"));
         assert_eq!(latest_month(None, "2026-05", false), None);
     }
 
@@ -529,9 +529,12 @@ mod tests {
         assert_eq!(changes[0].now, None);
         assert_eq!((changes[1].quantity, changes[1].revenue, changes[1].presence_changed), (4, 40, false));
         assert_eq!((changes[2].quantity, changes[2].presence_changed), (3, true));
-        assert_eq!(buyers_moves(Some("2026-01"), Some("2026-03")), [("2026-01".into(), -1), ("2026-03".into(), 1)]);
-        assert_eq!(buyers_moves(None, Some("2026-03")), [("2026-03".to_string(), 1)]);
-        assert!(buyers_moves(Some("2026-03"), Some("2026-03")).is_empty());
+        let moves = |was, is| buyers_moves(was, is).collect::<Vec<_>>();
+        assert_eq!(moves(Some("2026-01"), Some("2026-03")), [("2026-01", -1), ("2026-03", 1)]);
+        assert_eq!(moves(None, Some("2026-03")), [("2026-03", 1)]);
+        assert_eq!(moves(Some("2026-03"), None), [("2026-03", -1)]);
+        assert!(moves(Some("2026-03"), Some("2026-03")).is_empty());
+        assert!(moves(None, None).is_empty());
     }
 
     #[test]
@@ -676,7 +679,7 @@ mod tests {
                     if c.presence_changed {
                         let is = last(&accounts, &c.product_id);
                         for (m, d) in buyers_moves(was.as_deref(), is.as_deref()) {
-                            months.entry((m, c.product_id.clone())).or_default().3 += d;
+                            months.entry((m.to_string(), c.product_id.clone())).or_default().3 += d;
                         }
                     } else {
                         prop_assert_eq!(was, last(&accounts, &c.product_id));
